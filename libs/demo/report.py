@@ -1,0 +1,150 @@
+"""The demo's report in ``reports/<run>/``: summary.json, PNG charts, report.html and a summary table for the
+terminal. Everything shown is read from ``summary.json`` and the raw data files beside it."""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: the demo may run without a display
+import matplotlib.pyplot as plt  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from libs.demo.figures import DIMENSIONS, Decision, choice_shares, parse_time  # noqa: E402
+
+CHARTS = {"followers": "followers.png", "reward": "reward.png", "choices": "choices.png"}
+
+
+def _na(value: Any, fmt: str = "{}") -> str:
+    return "n/a" if value is None else fmt.format(value)
+
+
+def summary_rows(s: dict) -> list[tuple[str, str]]:
+    share = s.get("share_of_best") or {}
+    best = s.get("best_choice") or {}
+    return [
+        ("run", f"{s['run']} ({s['outcome']})"),
+        ("simulated period", f"{s['simulated_hours']:.1f} h of {s['planned_hours']:.1f} h "
+                             f"(x{s['time_scale']:.0f}, {s['real_seconds']:.0f} real s)"),
+        ("posts / threads / replies", f"{s['posts']} / {s['threads']} / {s['replies']}"),
+        ("followers", f"{_na(s['followers_start'])} -> {s['followers_end']} "
+                      f"({_na(s['followers_gained'], '{:+d}')})"),
+        ("mean reward per post", _na(s["reward_mean"], "{:.3f}")),
+        ("LLM spend", _na(s["llm_spend_usd"], "${:.4f}")),
+        ("policy version", _na(s["policy_version"])),
+        ("choices (source)", f"{s['decisions']} ({s['choice_source']})"),
+        ("sandbox's best choice", ", ".join(f"{k}={v}" for k, v in best.items() if k in DIMENSIONS) or "n/a"),
+        ("share of best arm", ", ".join(f"{d} {_na(share.get(d), '{:.0%}')}" for d in DIMENSIONS)),
+        ("events", ", ".join(f"{k} {v}" for k, v in sorted((s.get("events") or {}).items())) or "none"),
+    ]
+
+
+def summary_table(s: dict) -> Table:
+    table = Table(title=f"xbot demo — {s['run']}", show_header=False)
+    table.add_column("figure", style="bold")
+    table.add_column("value")
+    for k, v in summary_rows(s):
+        table.add_row(k, v)
+    return table
+
+
+def _empty(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="grey")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def chart_followers(series: list[dict], path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    if series:
+        times = [parse_time(p["at"]) for p in series]
+        ax.plot(times, [p["followers"] for p in series], color="#1d9bf0")
+        ax.set_xlabel("simulated time (UTC)")
+        fig.autofmt_xdate()
+    else:
+        _empty(ax, "no follower series")
+    ax.set_title("Followers over time (sandbox)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def chart_reward(reward_by: dict[str, dict], path: Path) -> None:
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for ax, dim in zip(axes, DIMENSIONS):
+        arms = reward_by.get(dim) or {}
+        if arms:
+            names = list(arms)
+            ax.bar(range(len(names)), [arms[a]["mean"] for a in names], color="#00ba7c")
+            ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
+            for i, a in enumerate(names):
+                ax.annotate(f"n={arms[a]['n']}", (i, arms[a]["mean"]), ha="center", va="bottom", fontsize=6)
+        else:
+            _empty(ax, "no posts with this choice")
+        ax.set_title(f"mean reward by {dim.replace('_', ' ')}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def chart_choices(decisions: list[Decision], best: dict | None, start: datetime, end: datetime, windows: int,
+                  source: str, path: Path) -> None:
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for ax, dim in zip(axes, DIMENSIONS):
+        bounds, shares = choice_shares(decisions, dim, start, end, windows)
+        best_arm = str(best.get(dim)) if best else None
+        if shares:
+            for arm, values in shares.items():
+                is_best = arm == best_arm
+                ys = [float("nan") if v is None else v for v in values]
+                ax.plot(bounds, ys, marker="o", markersize=3, linewidth=3 if is_best else 1,
+                        color="#f4212e" if is_best else None, alpha=1 if is_best else 0.5,
+                        label=f"{arm} (best)" if is_best else arm)
+            if best_arm is not None and best_arm not in shares:
+                ax.plot(bounds, [0.0] * len(bounds), linewidth=3, color="#f4212e", label=f"{best_arm} (best)")
+            ax.set_ylim(0, 1)
+            ax.legend(fontsize=6, ncol=2)
+            fig.autofmt_xdate()
+        else:
+            _empty(ax, "no choices made")
+        ax.set_title(f"share by {dim.replace('_', ' ')}")
+    fig.suptitle(f"The policy's choices over time against the sandbox's best choice (from {source})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_html(s: dict, path: Path) -> None:
+    rows = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in summary_rows(s))
+    charts = "\n".join(f'<figure><img src="{f}" alt="{n}"><figcaption>{n}</figcaption></figure>'
+                       for n, f in CHARTS.items())
+    path.write_text(f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>xbot demo {html.escape(s['run'])}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}th{{text-align:left;padding-right:2em}}
+img{{max-width:100%}}figure{{margin:2em 0}}</style></head>
+<body><h1>xbot demo — {html.escape(s['run'])}</h1>
+<p>Every figure comes from the sandbox's admin API and the event streams of this run
+(<a href="summary.json">summary.json</a>, raw data in <code>data/</code>).</p>
+<table>{rows}</table>
+{charts}
+</body></html>
+""")
+
+
+def write_report(run_dir: Path, summary: dict, *, series: list[dict], decisions: list[Decision],
+                 start: datetime, end: datetime) -> dict:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    windows = max(3, min(12, round(summary["simulated_hours"] / 6)))
+    chart_followers(series, run_dir / CHARTS["followers"])
+    chart_reward(summary.get("reward_by") or {}, run_dir / CHARTS["reward"])
+    chart_choices(decisions, summary.get("best_choice"), start, end, windows, summary["choice_source"],
+                  run_dir / CHARTS["choices"])
+    summary = {**summary, "charts": dict(CHARTS), "html": "report.html"}
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    write_html(summary, run_dir / "report.html")
+    return summary

@@ -1,0 +1,222 @@
+"""The posting policy as a pure function of a ModelUpdated payload: tempered Thompson sampling with a uniform floor.
+
+The learner computes and publishes the policy; the planner draws from it and records the propensity it returns in
+ContentQueued; the learner's off-policy evaluation divides by that propensity. Both sides use this module, so the
+draw and the propensity cannot disagree. numpy and the standard library only.
+
+API (what the planner calls):
+
+- ``sample_choice(model_payload, rng, *, dimensions) -> (choice, propensity)``: one choice and the exact
+  probability of drawing it. ``model_payload`` is a ModelUpdated's fields as a mapping (``propensities`` and
+  ``floor`` are enough; ``posteriors`` when there are no propensities) or ``None`` before any model: then every
+  dimension is uniform. ``dimensions`` maps each action dimension to its configured arms, e.g.
+  ``{"content_type": [...], "topic": [...], "format": ["single", "thread"], "hour": range(24)}``; ``None`` means
+  the model's own arms of :data:`DIMENSIONS`. ``rng`` is anything with ``random()`` (``random.Random`` or a numpy
+  ``Generator``); every call makes exactly ``1 + len(dimensions)`` calls to it. ``choice["hour"]`` is an int.
+- ``choice_propensity(model_payload, choice) -> float``: the probability that the model's policy draws ``choice``
+  (over the model's own arms) — what the learner uses for the candidate and the incumbent.
+
+How a choice is drawn (the floor mixture). Per dimension d, the Thompson share ``p_d(a)`` is the probability that
+arm a has the highest draw from the tempered posteriors N(mean, var / temperature), computed by 1-D quadrature
+(no sampling noise). The published marginal of an arm is ``(1 - floor) · p_d(a) + floor / K_d``, so the share is
+recovered from it as ``(marginal - floor / K_d) / (1 - floor)``. One draw:
+
+- with probability ``floor``, every learned dimension is drawn uniformly from its K_d arms;
+- otherwise each learned dimension is drawn independently from its share ``p_d`` (drawing the argmax of
+  independent Thompson samples per dimension gives exactly this distribution).
+
+So the joint propensity is ``(1 - floor) · Π_d p_d(a_d) + floor · Π_d 1 / K_d`` and every joint action keeps at
+least ``floor · Π 1 / K_d`` (off-policy evaluation needs that). A dimension the model does not cover is drawn
+uniformly outside the floor coin and multiplies the propensity by ``1 / K``. When configured arms differ from the
+model's, a configured arm the model lacks gets share 0 (only the floor reaches it), the shares of the others are
+renormalised, and the returned propensity is the exact probability of that draw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+import numpy as np
+
+DIMENSIONS: tuple[str, ...] = ("content_type", "topic", "format", "hour")
+
+# Quadrature grid over a standard normal: fine enough that a step in the integrand costs < 1e-3 of probability.
+_GRID = np.linspace(-8.5, 8.5, 3401)
+_GRID_PDF = np.exp(-0.5 * _GRID**2) / math.sqrt(2 * math.pi)
+_GRID_STEP = _GRID[1] - _GRID[0]
+_MIN_VAR = 1e-12
+
+
+class UniformSource(Protocol):
+    def random(self) -> float: ...
+
+
+def _norm_cdf(x: np.ndarray) -> np.ndarray:
+    """Φ(x) to ~1e-7 without scipy (Abramowitz & Stegun 7.1.26 for erf)."""
+    z = np.abs(x) / math.sqrt(2.0)
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    erf = 1.0 - poly * np.exp(-z * z)
+    return 0.5 * (1.0 + np.sign(x) * erf)
+
+
+def arm_order(dimension: str, arms: Iterable[object]) -> list[str]:
+    """Canonical order of a dimension's arms as strings (hours numerically), so that a payload whose keys were
+    reordered in transit (JSON stores, jsonb) still samples identically for the same RNG."""
+    names = [str(a) for a in arms]
+    if dimension == "hour":
+        return sorted(names, key=int)
+    return sorted(names)
+
+
+def argmax_probabilities(means: Sequence[float], variances: Sequence[float]) -> np.ndarray:
+    """P(arm i has the highest draw) for independent draws X_j ~ N(means_j, variances_j).
+
+    P_i = ∫ φ(z) Π_{j≠i} Φ((m_i + s_i z - m_j) / s_j) dz, integrated on a fixed grid and renormalised.
+    """
+    m = np.asarray(means, dtype=float)
+    s = np.sqrt(np.maximum(np.asarray(variances, dtype=float), _MIN_VAR))
+    k = len(m)
+    if k == 1:
+        return np.ones(1)
+    x = m[:, None] + s[:, None] * _GRID[None, :]  # (i, grid): value of arm i at each node
+    cdf = _norm_cdf((x[:, None, :] - m[None, :, None]) / s[None, :, None])  # (i, j, grid)
+    cdf[np.arange(k), np.arange(k), :] = 1.0
+    probs = (np.prod(cdf, axis=1) * _GRID_PDF[None, :]).sum(axis=1) * _GRID_STEP
+    return probs / probs.sum()
+
+
+def thompson_draw(
+    means: Sequence[np.ndarray], sds: Sequence[np.ndarray], floor: float, rng: np.random.Generator
+) -> tuple[int, ...]:
+    """Arm index per dimension by explicit posterior draws (``sds`` already tempered: sqrt(var / temperature)).
+
+    Same distribution as :func:`sample_choice`; used where only posterior moments exist (the benchmark). The same
+    RNG calls are made whatever the outcome of the floor coin, so two policies sharing a seed stay in lockstep."""
+    uniform = rng.random() < floor
+    picks = []
+    for m, s in zip(means, sds):
+        draw = m + s * rng.standard_normal(len(m))
+        u = int(rng.integers(len(m)))
+        picks.append(u if uniform else int(np.argmax(draw)))
+    return tuple(picks)
+
+
+def _moments(posteriors: Mapping[str, Mapping[str, Mapping[str, float]]], dimension: str, arms: Sequence[str]):
+    means = np.array([float(posteriors[dimension][a]["mean"]) for a in arms])
+    variances = np.array([max(float(posteriors[dimension][a]["var"]), _MIN_VAR) for a in arms])
+    return means, variances
+
+
+def marginal_propensities(
+    posteriors: Mapping[str, Mapping[str, Mapping[str, float]]], *, temperature: float, floor: float
+) -> dict[str, dict[str, float]]:
+    """dimension -> arm -> probability that the policy picks the arm (uniform floor included)."""
+    out: dict[str, dict[str, float]] = {}
+    for dimension in DIMENSIONS:
+        arms = arm_order(dimension, posteriors[dimension])
+        means, variances = _moments(posteriors, dimension, arms)
+        p = argmax_probabilities(means, variances / temperature)
+        out[dimension] = {a: float((1 - floor) * pi + floor / len(arms)) for a, pi in zip(arms, p)}
+    return out
+
+
+def _floor(model: Mapping | None) -> float:
+    floor = float((model or {}).get("floor", 0.0) or 0.0)
+    return floor if 0.0 <= floor < 1.0 else 0.0
+
+
+def _marginals(model: Mapping) -> Mapping[str, Mapping[str, float]]:
+    if model.get("propensities"):
+        return model["propensities"]
+    if model.get("posteriors"):
+        return marginal_propensities(model["posteriors"], temperature=float(model.get("temperature", 1.0)),
+                                     floor=_floor(model))
+    return {}
+
+
+def thompson_shares(model: Mapping, dimension: str, arms: Sequence[str] | None = None) -> dict[str, float] | None:
+    """p_d over ``arms`` (default: the model's arms): the Thompson-only distribution, without the floor.
+
+    Recovered from the published floor-included marginals; restricted to ``arms`` and renormalised when they
+    differ. None when the model does not cover the dimension (or none of ``arms``)."""
+    marginals = _marginals(model).get(dimension)
+    if not marginals:
+        return None
+    floor, k = _floor(model), len(marginals)
+    own = {a: max(0.0, (float(p) - floor / k) / (1.0 - floor)) for a, p in marginals.items()}
+    wanted = list(own) if arms is None else arms
+    kept = {a: own.get(a, 0.0) for a in wanted}
+    total = sum(kept.values())
+    if total <= 0 or not math.isfinite(total):
+        return None
+    return {a: p / total for a, p in kept.items()}
+
+
+def _propensity(model: Mapping | None, picked: Mapping[str, str], arms: Mapping[str, Sequence[str]]) -> float:
+    floor = _floor(model)
+    thompson, uniform, outside = 1.0, 1.0, 1.0
+    for dimension, options in arms.items():
+        shares = thompson_shares(model, dimension, options) if model else None
+        if shares is None:
+            outside /= len(options)
+            continue
+        thompson *= shares.get(picked[dimension], 0.0)
+        uniform /= len(options)
+    return ((1.0 - floor) * thompson + floor * uniform) * outside
+
+
+def choice_propensity(model: Mapping, choice: Mapping[str, object]) -> float:
+    """Probability that the policy of ``model`` draws exactly ``choice`` (the four dimensions) over its own arms."""
+    marginals = _marginals(model)
+    arms = {d: arm_order(d, marginals.get(d) or ()) for d in DIMENSIONS}
+    picked = {d: str(choice[d]) for d in DIMENSIONS}
+    if any(picked[d] not in arms[d] for d in DIMENSIONS):
+        return 0.0
+    return _propensity(model, picked, arms)
+
+
+def _pick(weights: Sequence[float], u: float) -> int:
+    """Inverse-CDF draw with one uniform number (the last arm absorbs rounding)."""
+    total = sum(weights)
+    acc = 0.0
+    for i, w in enumerate(weights):
+        acc += w
+        if u * total < acc:
+            return i
+    return len(weights) - 1
+
+
+def sample_choice(
+    model_payload: Mapping | None,
+    rng: UniformSource,
+    *,
+    dimensions: Mapping[str, Iterable[object]] | None = None,
+) -> tuple[dict[str, object], float]:
+    """Draw one choice from the policy of a ModelUpdated payload (uniform when None); returns (choice, propensity).
+
+    See the module docstring for ``dimensions``, the floor mixture and the RNG contract."""
+    if dimensions is None:
+        if not model_payload:
+            raise ValueError("sample_choice needs the configured dimensions when there is no model")
+        marginals = _marginals(model_payload)
+        dimensions = {d: marginals[d] for d in DIMENSIONS}
+    arms = {d: arm_order(d, options) for d, options in dimensions.items()}
+    if any(not options for options in arms.values()):
+        raise ValueError("every dimension needs at least one arm")
+    uniform = rng.random() < _floor(model_payload)
+    picked: dict[str, str] = {}
+    for dimension, options in arms.items():
+        shares = thompson_shares(model_payload, dimension, options) if model_payload else None
+        u = rng.random()
+        if shares is None or uniform:
+            picked[dimension] = options[min(int(u * len(options)), len(options) - 1)]
+        else:
+            picked[dimension] = options[_pick([shares[a] for a in options], u)]
+    propensity = _propensity(model_payload, picked, arms)
+    choice: dict[str, object] = dict(picked)
+    if "hour" in choice:
+        choice["hour"] = int(picked["hour"])
+    return choice, propensity

@@ -1,0 +1,94 @@
+"""The side HTTP port of every service: /health (alive), /ready (dependencies fine), /metrics, /status."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from libs.bus.streams import kv_bucket
+from libs.runtime import metrics
+
+logger = logging.getLogger("xbot.health")
+
+ReadyCheck = Callable[[], Awaitable[tuple[bool, str]]]
+StatusProvider = Callable[[], Awaitable[dict]]
+
+
+class HealthServer:
+    def __init__(self, service: str, host: str, port: int) -> None:
+        self.service = service
+        self.host = host
+        self.port = port
+        self.checks: dict[str, ReadyCheck] = {}
+        self.status_providers: dict[str, StatusProvider] = {}
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def readiness(self) -> tuple[bool, dict[str, str]]:
+        results: dict[str, str] = {}
+        ok = True
+        for name, check in self.checks.items():
+            try:
+                passed, detail = await check()
+            except Exception as err:  # noqa: BLE001 - a check that raises means not ready
+                passed, detail = False, repr(err)
+            ok = ok and passed
+            results[name] = ("ok" if passed else "FAIL") + (f": {detail}" if detail else "")
+        metrics.service_ready.labels(self.service).set(1 if ok else 0)
+        return ok, results
+
+    async def _health(self, _: web.Request) -> web.Response:
+        return web.json_response({"service": self.service, "status": "alive"})
+
+    async def _ready(self, _: web.Request) -> web.Response:
+        ok, results = await self.readiness()
+        return web.json_response({"service": self.service, "ready": ok, "checks": results}, status=200 if ok else 503)
+
+    async def _metrics(self, _: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _status(self, _: web.Request) -> web.Response:
+        ok, checks = await self.readiness()
+        body: dict = {"service": self.service, "ready": ok, "checks": checks}
+        for name, provider in self.status_providers.items():
+            try:
+                body[name] = await provider()
+            except Exception as err:  # noqa: BLE001
+                body[name] = {"error": repr(err)}
+        return web.Response(text=json.dumps(body, default=str), content_type="application/json")
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_get("/health", self._health)
+        app.router.add_get("/ready", self._ready)
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/status", self._status)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://{self.host}:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+
+async def register_service(js, namespace: str, service: str, url: str) -> None:
+    """Announce a service's side port in KV so `xbot status` finds every running service."""
+    try:
+        kv = await js.key_value(kv_bucket(namespace, "control"))
+    except Exception as err:  # noqa: BLE001 - the service works without it; only `xbot status` won't see it
+        logger.warning("cannot announce %s in KV (%s); run `xbot provision`", service, err)
+        return
+    await kv.put(f"svc.{service}", json.dumps(
+        {"url": url, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}).encode())

@@ -1,0 +1,102 @@
+"""`xbot status`: readiness and figures of every service, consumer lag and the DLQ, read from the running
+system (services announce their side port in the KV bucket ``control``), never made up."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+from nats.js.errors import NotFoundError
+
+from libs.bus.dlq import DeadLetters
+from libs.bus.streams import kv_bucket, stream_name
+from libs.contracts.registry import PRODUCERS
+from libs.runtime.nats import connect
+from libs.runtime.settings import CommonSettings
+
+
+async def _control(js, namespace: str):
+    try:
+        return await js.key_value(kv_bucket(namespace, "control"))
+    except Exception:  # noqa: BLE001 - not provisioned
+        return None
+
+
+async def announced_services(js, namespace: str, services: tuple[str, ...]) -> dict[str, dict]:
+    """What each running service announced in KV ``control`` at start (its side URL, pid, host); a service
+    that never started is absent."""
+    control = await _control(js, namespace)
+    found: dict[str, dict] = {}
+    for name in services if control is not None else ():
+        try:
+            found[name] = json.loads((await control.get(f"svc.{name}")).value)
+        except Exception:  # noqa: BLE001 - never started
+            continue
+    return found
+
+
+async def collect_status(settings: CommonSettings, services: tuple[str, ...]) -> dict:
+    ns = settings.namespace
+    nc = await connect(settings, name="xbot-status")
+    js = nc.jetstream()
+    report: dict = {"namespace": ns, "services": {}, "streams": {}, "consumers": {}}
+    try:
+        announced = await announced_services(js, ns, services)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as http:
+            for name in services:
+                entry = announced.get(name)
+                if entry is None:
+                    report["services"][name] = {"state": "never started"}
+                    continue
+                try:
+                    async with http.get(entry["url"] + "/status") as resp:
+                        report["services"][name] = {"state": "ready" if resp.status == 200 else "running",
+                                                    **(await resp.json())}
+                except Exception as err:  # noqa: BLE001
+                    report["services"][name] = {"state": "unreachable", "url": entry["url"], "error": repr(err)}
+        for producer in (*PRODUCERS, "dlq"):
+            sname = stream_name(ns, producer)
+            try:
+                info = await js.stream_info(sname)
+            except NotFoundError:
+                report["streams"][sname] = "not provisioned"
+                continue
+            report["streams"][sname] = info.state.messages
+            for c in await js.consumers_info(sname):
+                report["consumers"][c.name] = {"pending": c.num_pending, "ack_pending": c.num_ack_pending,
+                                               "redelivered": c.num_redelivered}
+        report["dlq"] = await DeadLetters(js, ns).count()
+        control = await _control(js, ns)
+        if control is not None:
+            try:
+                report["writes"] = json.loads((await control.get("writes.paused")).value)
+            except Exception:  # noqa: BLE001
+                report["writes"] = {"paused": False}
+    finally:
+        await nc.close()
+    return report
+
+
+def _flat(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_flat(v)}" for k, v in value.items())
+    return str(value)
+
+
+def render_status(report: dict) -> str:
+    """One line per service with its state and failing checks, then each block the service reports
+    (queue, last post, risk, spend, policy version, ...) on its own indented line."""
+    lines = [f"namespace {report['namespace']}", "", "SERVICE            STATE           DETAIL"]
+    for name, s in report["services"].items():
+        checks = s.get("checks") or {}
+        failing = ", ".join(f"{k} {v}" for k, v in checks.items() if not str(v).startswith("ok"))
+        lines.append(f"{name:<18} {s['state']:<15} {failing or s.get('error', '')}")
+        for block, value in s.items():
+            if block not in ("state", "checks", "service", "ready", "url", "error"):
+                lines.append(f"{'':<20}{block}: {_flat(value)}")
+    lines += ["", "STREAM               MESSAGES"]
+    lines += [f"{k:<20} {v}" for k, v in report["streams"].items()]
+    lines += ["", "CONSUMER                                   PENDING  ACK-PENDING"]
+    lines += [f"{k:<42} {v['pending']:>7}  {v['ack_pending']:>11}" for k, v in report["consumers"].items()]
+    lines += ["", f"dead letters: {report.get('dlq', 0)}", f"writes: {_flat(report.get('writes', {}))}"]
+    return "\n".join(lines)

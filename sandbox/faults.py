@@ -1,0 +1,46 @@
+"""Failures forced through the admin API, on top of the ones the world's rules produce by themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Modes that refuse the next N writes; "session_expired" and "locked" act on the session instead.
+WRITE_FAULTS = ("rate_limit", "automation", "daily_limit", "error", "duplicate")
+SESSION_FAULTS = ("session_expired", "locked")
+FAULT_MODES = WRITE_FAULTS + SESSION_FAULTS
+
+
+@dataclass
+class Faults:
+    pending: dict[str, int] = field(default_factory=dict)
+    latency_ms: int = 0
+    dom_variant: int = 1
+    locked: bool = False
+
+    def force(self, mode: str, count: int) -> None:
+        if mode not in FAULT_MODES:
+            raise ValueError(f"unknown fault mode {mode!r}; one of {', '.join(FAULT_MODES)}")
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        if mode == "locked":
+            self.locked = True
+        elif mode in WRITE_FAULTS:
+            self.pending[mode] = self.pending.get(mode, 0) + count
+
+    def take_write_fault(self) -> str | None:
+        """The forced refusal for this write, if any (in the order the modes are listed)."""
+        for mode in WRITE_FAULTS:
+            if self.pending.get(mode, 0) > 0:
+                self.pending[mode] -= 1
+                return mode
+        return None
+
+    def reset(self) -> None:
+        self.pending.clear()
+        self.latency_ms = 0
+        self.dom_variant = 1
+        self.locked = False
+
+    def describe(self) -> dict:
+        return {"pending": {k: v for k, v in self.pending.items() if v}, "latency_ms": self.latency_ms,
+                "dom_variant": self.dom_variant, "locked": self.locked}

@@ -1,0 +1,65 @@
+"""Token-protected ground truth of the simulated audience, for evaluation only (never for xbot's services).
+
+    GET  /sim/affinities                 dimension -> arm -> hidden effect on log reach
+    GET  /sim/best_choice?followers=N    the choice with the highest expected reward, and that reward
+    POST /sim/expected_reward            {"choice": {content_type, topic, format, hour}, "followers"?, "quality"?}
+
+Every route answers 401 unless the request carries ``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+from sandbox.audience import AudienceModel, PostChoice
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def add_ground_truth_routes(app: web.Application, *, audience: AudienceModel, token: str) -> None:
+    def guarded(handler: Handler) -> Handler:
+        async def wrapper(request: web.Request) -> web.Response:
+            if request.headers.get("Authorization", "") != f"Bearer {token}":
+                return web.json_response({"error": "unauthorized"}, status=401)
+            return await handler(request)
+
+        return wrapper
+
+    async def affinities(request: web.Request) -> web.Response:
+        return web.json_response(audience.true_affinities())
+
+    async def best_choice(request: web.Request) -> web.Response:
+        try:
+            followers = int(request.query.get("followers", "1000"))
+        except ValueError:
+            return web.json_response({"error": "followers must be an integer"}, status=400)
+        choice = audience.best_choice(followers=followers)
+        return web.json_response({
+            "choice": asdict(choice),
+            "expected_reward": audience.expected_reward(choice, followers=followers),
+        })
+
+    async def expected_reward(request: web.Request) -> web.Response:
+        try:
+            body: dict[str, Any] = await request.json()
+            fields = body.get("choice", body)
+            choice = PostChoice(
+                content_type=str(fields["content_type"]),
+                topic=str(fields["topic"]),
+                format=str(fields["format"]),
+                hour=int(fields["hour"]),
+            )
+            followers = int(body.get("followers", 1000))
+            quality = float(body.get("quality", 0.6))
+            value = audience.expected_reward(choice, followers=followers, quality=quality)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return web.json_response({"error": f"bad choice: {exc}"}, status=400)
+        return web.json_response({"choice": asdict(choice), "followers": followers, "quality": quality,
+                                  "expected_reward": value})
+
+    app.router.add_get("/sim/affinities", guarded(affinities))
+    app.router.add_get("/sim/best_choice", guarded(best_choice))
+    app.router.add_post("/sim/expected_reward", guarded(expected_reward))

@@ -1,0 +1,205 @@
+"""The simulated population: who else is on the sandbox's X and what they post.
+
+Nothing here is stored. Every account and every tweet is a pure function of the seed and a time bucket, so the
+world "advances" lazily: a request at simulated time t generates the buckets up to t that it needs, and two
+sandboxes with the same seed show the same tweets with the same ids.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sandbox.audience import Engagement
+
+BUCKET_SECONDS = 600  # ten simulated minutes of population activity per bucket
+TWEPOCH_MS = 1288834974657  # X's snowflake epoch: ids look and sort like X's
+POPULATION_WORKER = 1
+OWN_WORKER = 2
+
+# Health-and-wellness talk keyed by subject; the subject words are what search queries hit.
+NICHE_SUBJECTS: dict[str, tuple[str, ...]] = {
+    "sleep": ("a consistent sleep schedule", "7-9 hours of sleep", "morning sunlight for better sleep",
+              "no caffeine after 2pm for deeper sleep", "a cool dark bedroom for sleep"),
+    "nutrition": ("30g of protein at breakfast", "eating more fibre", "whole foods over ultra-processed snacks",
+                  "more vegetables at every meal", "cutting added sugar"),
+    "exercise": ("strength training twice a week", "zone 2 cardio", "a 10 minute walk after meals",
+                 "daily mobility exercise", "8,000 steps a day"),
+    "stress": ("a 5 minute breathing practice for stress", "time outdoors for stress", "saying no to reduce stress"),
+    "gut health": ("fermented foods for gut health", "a fibre-rich diet for your gut microbiome",
+                   "kefir and yogurt for gut health"),
+    "longevity": ("VO2 max as a longevity marker", "grip strength and longevity", "keeping muscle for longevity"),
+    "mental health": ("journaling for mental health", "limiting doomscrolling for mental health",
+                      "talking to a friend when your mood is low"),
+    "hydration": ("drinking water first thing in the morning", "electrolytes on hot days",
+                  "swapping soda for water"),
+    "metabolic health": ("a walk after meals for blood sugar", "waist size as a metabolic health marker",
+                         "insulin sensitivity and strength training"),
+    "heart health": ("lowering blood pressure with less salt", "resting heart rate as a heart health signal",
+                     "LDL cholesterol and heart health"),
+}
+OFF_TOPIC_SUBJECTS: dict[str, tuple[str, ...]] = {
+    "crypto": ("bitcoin at a new high", "this altcoin season", "self-custody of crypto"),
+    "football": ("last night's football match", "the transfer window", "that referee decision"),
+    "movies": ("the new sci-fi movie", "this year's movie awards", "a classic movie rewatch"),
+    "tech": ("the new phone launch", "AI coding assistants", "mechanical keyboards"),
+    "gaming": ("the new open-world game", "speedrunning records", "retro gaming consoles"),
+}
+TEMPLATES: tuple[str, ...] = (
+    "Unpopular opinion: {s} matters more than anything else you'll try this year.",
+    "I tried {s} for 30 days. Here is what changed:",
+    "Nobody talks about {s} enough.",
+    "{S} is the most underrated habit. Change my mind.",
+    "Hot take: most people get {s} completely wrong.",
+    "Quick reminder that {s} is free and it works.",
+    "What's your experience with {s}? Genuinely curious.",
+    "3 years into {s} and I'm never going back.",
+    "The science on {s} is clearer than people think.",
+    "If you only change one thing this week, make it {s}.",
+)
+SPANISH_TEMPLATES: tuple[str, ...] = (
+    "Opinión impopular: {s} importa más de lo que crees.",
+    "Probé {s} durante 30 días. Esto cambió:",
+)
+FIRST_NAMES = ("Ava", "Ben", "Chloe", "Dan", "Elena", "Finn", "Grace", "Hugo", "Iris", "Jon", "Kira", "Leo",
+               "Maya", "Nico", "Olga", "Paul", "Rosa", "Sam", "Tara", "Uma", "Vik", "Wes", "Yara", "Zoe")
+NICHE_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class Account:
+    handle: str
+    name: str
+    bio: str
+    followers: int
+    following: int
+    niche: bool
+    lang: str
+
+
+@dataclass(frozen=True)
+class PopulationTweet:
+    id: str
+    author: Account
+    text: str
+    created_at: float  # simulated Unix seconds
+    lang: str
+    niche: bool
+    subject: str
+    final: Engagement  # counts once the tweet has matured
+    in_reply_to: str | None = None
+
+
+def snowflake(ms: int, worker: int, seq: int) -> str:
+    return str(((ms - TWEPOCH_MS) << 22) | (worker << 12) | (seq & 0xFFF))
+
+
+def snowflake_parts(tweet_id: str) -> tuple[int, int, int]:
+    """(ms, worker, seq) of an id; raises ValueError for something that is not one."""
+    n = int(tweet_id)
+    if n <= 0:
+        raise ValueError(tweet_id)
+    return (n >> 22) + TWEPOCH_MS, (n >> 12) & 0x3FF, n & 0xFFF
+
+
+def _heavy_tail(rng: random.Random, alpha: float) -> float:
+    """Pareto multiplier >= 1: most tweets get little, a few get a lot."""
+    return rng.paretovariate(alpha)
+
+
+class Population:
+    """Accounts and tweets of everyone but us, for one seed."""
+
+    def __init__(self, seed: int, *, size: int = 240, tweets_per_hour: int = 36) -> None:
+        self.seed = seed
+        self.tweets_per_bucket = max(2, round(tweets_per_hour * BUCKET_SECONDS / 3600))
+        self.accounts = self._accounts(size)
+        self.by_handle = {a.handle.lower(): a for a in self.accounts}
+        self._niche = [a for a in self.accounts if a.niche]
+        self._off = [a for a in self.accounts if not a.niche]
+        # Buckets are immutable, so caching them is only a speed-up (a week is ~1,000 buckets).
+        self.bucket = lru_cache(maxsize=4096)(self._bucket)  # type: ignore[method-assign]
+
+    def _accounts(self, size: int) -> list[Account]:
+        rng = random.Random(f"{self.seed}:accounts")
+        accounts = []
+        for i in range(size):
+            niche = rng.random() < NICHE_SHARE
+            first = rng.choice(FIRST_NAMES)
+            subject = rng.choice(list(NICHE_SUBJECTS if niche else OFF_TOPIC_SUBJECTS))
+            handle = f"{first.lower()}_{subject.split()[0]}{i}"
+            followers = int(200 * _heavy_tail(rng, 1.1))
+            accounts.append(Account(
+                handle=handle[:15],
+                name=f"{first} {subject.title()}",
+                bio=f"Talking about {subject} every day.",
+                followers=min(followers, 5_000_000),
+                following=rng.randint(50, 2000),
+                niche=niche,
+                lang="es" if niche and rng.random() < 0.08 else "en",
+            ))
+        return accounts
+
+    def _bucket(self, index: int) -> tuple[PopulationTweet, ...]:
+        rng = random.Random(f"{self.seed}:bucket:{index}")
+        start = index * BUCKET_SECONDS
+        offsets = sorted(rng.uniform(0, BUCKET_SECONDS) for _ in range(self.tweets_per_bucket))
+        tweets: list[PopulationTweet] = []
+        for seq, offset in enumerate(offsets):
+            # The first two tweets of every hour are forced viral, one in the niche and one off-topic, so that
+            # search always has fresh big targets of both kinds; the rest go viral by the heavy tail alone.
+            forced = index % 6 == 0 and seq < 2
+            niche = seq == 0 if forced else rng.random() < NICHE_SHARE
+            author = rng.choice(self._niche if niche else self._off)
+            subjects = NICHE_SUBJECTS if niche else OFF_TOPIC_SUBJECTS
+            subject = rng.choice(list(subjects))
+            phrase = rng.choice(subjects[subject])
+            template = rng.choice(SPANISH_TEMPLATES if author.lang == "es" else TEMPLATES)
+            text = template.format(s=phrase, S=phrase[0].upper() + phrase[1:])
+            reply_to = None
+            if not forced and tweets and rng.random() < 0.15:
+                reply_to = rng.choice(tweets).id
+                text = f"{rng.choice(('Agree', 'Interesting', 'Not sure', 'This'))}: {text}"
+            ms = int((start + offset) * 1000)
+            tweets.append(PopulationTweet(
+                id=snowflake(ms, POPULATION_WORKER, seq),
+                author=author, text=text, created_at=ms / 1000, lang=author.lang, niche=niche,
+                subject=subject, in_reply_to=reply_to,
+                final=self._final_counts(rng, author, forced=forced),
+            ))
+        return tuple(tweets)
+
+    @staticmethod
+    def _final_counts(rng: random.Random, author: Account, *, forced: bool) -> Engagement:
+        if forced:
+            likes = int(6000 * _heavy_tail(rng, 1.5))
+        else:
+            likes = int(author.followers * 0.02 * _heavy_tail(rng, 1.3))
+        replies = int(likes * rng.uniform(0.06, 0.2))
+        retweets = int(likes * rng.uniform(0.05, 0.25))
+        views = int(likes * rng.uniform(40, 120)) + rng.randint(20, 400)
+        return Engagement(likes=likes, retweets=retweets, replies=replies, views=views,
+                          profile_clicks=int(likes * 0.02), negative=int(likes * 0.002),
+                          follows=int(likes * 0.005), bookmarks=int(likes * rng.uniform(0.02, 0.1)))
+
+    def tweets_between(self, start: float, end: float) -> list[PopulationTweet]:
+        """Tweets created in [start, end] simulated seconds, oldest first."""
+        first, last = math.floor(start / BUCKET_SECONDS), math.floor(end / BUCKET_SECONDS)
+        return [t for b in range(first, last + 1) for t in self.bucket(b) if start <= t.created_at <= end]
+
+    def tweet(self, tweet_id: str) -> PopulationTweet | None:
+        try:
+            ms, worker, seq = snowflake_parts(tweet_id)
+        except ValueError:
+            return None
+        if worker != POPULATION_WORKER:
+            return None
+        for t in self.bucket(math.floor(ms / 1000 / BUCKET_SECONDS)):
+            if t.id == tweet_id:
+                return t
+        return None
+
+    def replies_to(self, tweet: PopulationTweet) -> list[PopulationTweet]:
+        return [t for t in self.bucket(math.floor(tweet.created_at / BUCKET_SECONDS)) if t.in_reply_to == tweet.id]

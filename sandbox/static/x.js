@@ -1,0 +1,162 @@
+// The little JavaScript of the sandbox's X look-alike: composers, threads, the reply modal and the toast.
+// Posting goes through the same GraphQL mutation X's web client uses (CreateTweet), one call per thread part.
+(() => {
+  const body = document.body;
+  const variant = Number(body.dataset.domVariant || 1);
+  const handle = body.dataset.handle;
+  const queryId = body.dataset.queryId;
+  const refusals = JSON.parse(body.dataset.refusals || "{}");
+  // Same renaming rule as sandbox/xformat.py testid().
+  const tid = (name) => variant === 2
+    ? name.replace(/tweet/g, "post").replace(/Tweet/g, "Post").replace(/Button/g, "Btn") : name;
+  const byTid = (root, name) => root.querySelector(`[data-testid="${tid(name)}"]`);
+  const cookie = (name) => (document.cookie.split("; ").find((c) => c.startsWith(name + "=")) || "").slice(name.length + 1);
+
+  function toast(text, viewHref) {
+    document.querySelectorAll("[role=alert]").forEach((e) => e.remove());
+    const el = document.createElement("div");
+    el.setAttribute("role", "alert");
+    el.dataset.testid = tid("toast");
+    const span = document.createElement("span");
+    span.textContent = text;
+    el.appendChild(span);
+    if (viewHref) {
+      const a = document.createElement("a");
+      a.href = viewHref;
+      a.textContent = "View";
+      el.appendChild(a);
+    }
+    document.getElementById("layers").appendChild(el);
+  }
+
+  function textboxes(composer) {
+    return [...composer.querySelectorAll("[role=textbox]")];
+  }
+
+  function refresh(composer) {
+    const boxes = textboxes(composer);
+    const button = composer.querySelector(".post-button");
+    const ready = boxes.every((b) => b.innerText.trim().length > 0);
+    button.disabled = !ready;
+    button.setAttribute("aria-disabled", String(!ready));
+    button.querySelector("span").textContent = boxes.length > 1 ? "Post all" : composer.dataset.buttonLabel;
+  }
+
+  function addPart(composer) {
+    const parts = composer.querySelector(".composer-parts");
+    const n = textboxes(composer).length;
+    const part = document.createElement("div");
+    part.className = "composer-part";
+    const box = document.createElement("div");
+    Object.assign(box, { className: "textarea", contentEditable: "true" });
+    box.setAttribute("role", "textbox");
+    box.setAttribute("aria-multiline", "true");
+    box.setAttribute("aria-label", "Post text");
+    box.setAttribute("placeholder", "Add another post");
+    box.dataset.testid = tid(`tweetTextarea_${n}`);
+    part.appendChild(box);
+    parts.appendChild(part);
+    refresh(composer);
+    box.focus();
+  }
+
+  async function createTweet(text, replyTo) {
+    const variables = {
+      tweet_text: text, dark_request: false, semantic_annotation_ids: [],
+      media: { media_entities: [], possibly_sensitive: false },
+    };
+    if (replyTo) variables.reply = { in_reply_to_tweet_id: replyTo, exclude_reply_user_ids: [] };
+    const response = await fetch(`/i/api/graphql/${queryId}/CreateTweet`, {
+      method: "POST", credentials: "include",
+      headers: { "content-type": "application/json", "x-csrf-token": cookie("ct0"), "x-twitter-auth-type": "OAuth2Session" },
+      body: JSON.stringify({ variables, features: {}, queryId }),
+    });
+    let json = {};
+    try { json = await response.json(); } catch (e) { /* an HTML error page */ }
+    return { status: response.status, json };
+  }
+
+  async function submit(composer) {
+    const button = composer.querySelector(".post-button");
+    if (button.disabled) return;
+    button.disabled = true;
+    const texts = textboxes(composer).map((b) => b.innerText.trim());
+    let replyTo = composer.dataset.replyTo || null;
+    let first = null;
+    for (const text of texts) {
+      const { status, json } = await createTweet(text, replyTo);
+      if (status === 401) { window.location.assign("/i/flow/login"); return; }
+      const error = (json.errors || [])[0];
+      if (error && error.code === 326) { window.location.assign("/account/access"); return; }
+      const id = json.data && json.data.create_tweet && json.data.create_tweet.tweet_results.result.rest_id;
+      if (!id) {
+        toast(refusals[String(error ? error.code : 0)] || refusals.default);
+        refresh(composer);
+        return;
+      }
+      first = first || id;
+      replyTo = id;
+    }
+    const modal = composer.closest("[role=dialog]");
+    if (modal) modal.remove();
+    else {
+      textboxes(composer).slice(1).forEach((b) => b.closest(".composer-part").remove());
+      textboxes(composer)[0].textContent = "";
+      refresh(composer);
+    }
+    if (modal && window.location.pathname === "/compose/post") history.replaceState(null, "", "/home");
+    toast(texts.length > 1 ? "Your posts were sent." : "Your post was sent.", `/${handle}/status/${first}`);
+  }
+
+  function openReplyModal(article) {
+    document.querySelectorAll("[role=dialog]").forEach((d) => d.remove());
+    const dialog = document.createElement("div");
+    dialog.className = "modal";
+    dialog.setAttribute("role", "dialog");
+    dialog.setAttribute("aria-modal", "true");
+    dialog.setAttribute("aria-label", "Reply");
+    const quoted = byTid(article, "tweetText");
+    dialog.innerHTML = `
+      <button type="button" class="modal-close" aria-label="Close">×</button>
+      <div class="quoted"></div>
+      <div class="replying">Replying to <a></a></div>
+      <div class="composer" data-composer="reply-modal" data-button-label="Reply">
+        <div class="composer-parts"><div class="composer-part">
+          <div class="textarea" contenteditable="true" role="textbox" aria-multiline="true" aria-label="Post text"
+               placeholder="Post your reply"></div></div></div>
+        <div class="composer-toolbar"><button type="button" class="post-button" disabled aria-disabled="true"><span>Reply</span></button></div>
+      </div>`;
+    dialog.querySelector(".modal-close").dataset.testid = tid("app-bar-close");
+    dialog.querySelector(".quoted").textContent = quoted ? quoted.innerText : "";
+    const who = dialog.querySelector(".replying a");
+    who.href = `/${article.dataset.handle}`;
+    who.textContent = `@${article.dataset.handle}`;
+    const composer = dialog.querySelector(".composer");
+    composer.dataset.replyTo = article.dataset.tweetId;
+    dialog.querySelector("[role=textbox]").dataset.testid = tid("tweetTextarea_0");
+    dialog.querySelector(".post-button").dataset.testid = tid("tweetButton");
+    document.getElementById("layers").appendChild(dialog);
+    dialog.querySelector("[role=textbox]").focus();
+  }
+
+  document.addEventListener("input", (e) => {
+    const composer = e.target.closest && e.target.closest(".composer");
+    if (composer) refresh(composer);
+  });
+  document.addEventListener("click", (e) => {
+    const target = e.target.closest("button, a");
+    if (!target) return;
+    const composer = target.closest(".composer");
+    const testid = target.dataset.testid;
+    if (composer && testid === tid("addButton")) addPart(composer);
+    else if (composer && target.classList.contains("post-button")) submit(composer);
+    else if (target.classList.contains("modal-close")) {
+      target.closest("[role=dialog]").remove();
+      if (window.location.pathname === "/compose/post") history.replaceState(null, "", "/home");
+    } else if (testid === tid("reply") && target.closest("article")) openReplyModal(target.closest("article"));
+    else if (target.id === "login-next") {
+      document.getElementById("password-step").classList.remove("hidden");
+      target.classList.add("hidden");
+    }
+  });
+})();

@@ -1,0 +1,97 @@
+"""The sandbox's durable state in one SQLite file: our tweets (with the reactions already decided for them) and
+login sessions. The population is not stored: it is regenerated from the seed (sandbox/population.py).
+
+Every write commits at once, so a sandbox killed mid-run and restarted loses no post, follower or metric:
+followers and metrics are functions of these rows and the clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox.audience import Engagement, PostChoice
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS own_tweets (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('post', 'reply')),
+    text TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    in_reply_to TEXT,
+    reply_to_handle TEXT,
+    thread_root TEXT,
+    choice TEXT,
+    final TEXT NOT NULL,
+    followers_at_post INTEGER NOT NULL,
+    reach_penalty REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS own_tweets_created ON own_tweets (created_at);
+CREATE TABLE IF NOT EXISTS sessions (
+    auth_token TEXT PRIMARY KEY,
+    ct0 TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expired INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+@dataclass
+class OwnTweet:
+    id: str
+    kind: str  # "post" (a single or a thread part we wrote ourselves) or "reply" (to someone else)
+    text: str
+    created_at: float
+    in_reply_to: str | None
+    reply_to_handle: str | None
+    thread_root: str | None  # first part of the self-thread this tweet belongs to
+    choice: PostChoice | None  # inferred for posts; None for replies to others
+    final: Engagement
+    followers_at_post: int
+    reach_penalty: float
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One event loop thread uses the connection; aiohttp handlers never run it concurrently.
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def save_tweet(self, t: OwnTweet) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO own_tweets VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (t.id, t.kind, t.text, t.created_at, t.in_reply_to, t.reply_to_handle, t.thread_root,
+             json.dumps(dataclasses.asdict(t.choice)) if t.choice else None,
+             json.dumps(dataclasses.asdict(t.final)), t.followers_at_post, t.reach_penalty),
+        )
+
+    def load_tweets(self) -> list[OwnTweet]:
+        rows = self._db.execute("SELECT * FROM own_tweets ORDER BY created_at, id").fetchall()
+        return [
+            OwnTweet(id=r[0], kind=r[1], text=r[2], created_at=r[3], in_reply_to=r[4], reply_to_handle=r[5],
+                     thread_root=r[6], choice=PostChoice(**json.loads(r[7])) if r[7] else None,
+                     final=Engagement(**json.loads(r[8])), followers_at_post=r[9], reach_penalty=r[10])
+            for r in rows
+        ]
+
+    def add_session(self, auth_token: str, ct0: str, created_at: float) -> None:
+        self._db.execute("INSERT INTO sessions (auth_token, ct0, created_at) VALUES (?,?,?)",
+                         (auth_token, ct0, created_at))
+
+    def session_ct0(self, auth_token: str) -> str | None:
+        row = self._db.execute("SELECT ct0 FROM sessions WHERE auth_token = ? AND expired = 0",
+                               (auth_token,)).fetchone()
+        return row[0] if row else None
+
+    def expire_sessions(self) -> None:
+        self._db.execute("UPDATE sessions SET expired = 1")

@@ -1,0 +1,348 @@
+"""The sandbox's world: our account, the population around it, and the rules X enforces on writes.
+
+Deterministic for a seed on the shared simulated clock. Our tweets are stored (sandbox/store.py) together with
+the final reactions the hidden audience decided for them at posting time, seeded per tweet; what a page shows at
+age a is ``final.at_age(a)``, and our follower count is the start count plus the follows those reactions have
+brought so far. Everything else is computed on request from the seed and the time, so an idle world costs nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from libs.runtime.clock import Clock
+from sandbox.audience import AudienceModel, Engagement, PostChoice
+from sandbox.population import OWN_WORKER, Population, PopulationTweet, snowflake, snowflake_parts
+from sandbox.search import Candidate, parse_query
+from sandbox.settings import SandboxSettings
+from sandbox.store import OwnTweet, Store
+
+HOUR = 3600.0
+DAY = 24 * HOUR
+HALF_HOUR = 1800.0
+MAX_TWEET_CHARS = 280
+SEARCH_WINDOW = 7 * DAY  # how far back search and profiles look into the population
+SEARCH_RESULTS = 40
+THREAD_PART_SHARE = 0.3  # later parts of a thread are seen by a fraction of the first part's audience
+
+# X's own words for each refusal; the web client shows them in a toast.
+REFUSALS: dict[str, str] = {
+    "duplicate": "Whoops! You already said that.",
+    "daily_limit": "You are over the daily limit for sending posts.",
+    "error": "Something went wrong. Try reloading.",
+    "rate_limit": "Rate limit exceeded. Please wait a few moments then try again.",
+    "automation": "This request looks like it might be automated. To protect our users from spam and other "
+                  "malicious activity, we can't complete this action right now.",
+}
+
+
+class WriteRefused(Exception):
+    def __init__(self, mode: str) -> None:
+        super().__init__(REFUSALS[mode])
+        self.mode = mode
+        self.message = REFUSALS[mode]
+
+
+@dataclass(frozen=True)
+class TweetView:
+    """One tweet as a page shows it at a given moment."""
+
+    id: str
+    handle: str
+    name: str
+    text: str
+    created_at: float
+    counts: Engagement
+    lang: str
+    in_reply_to: str | None
+    reply_to_handle: str | None
+    own: bool
+
+    def candidate(self) -> Candidate:
+        return Candidate(text=self.text, handle=self.handle, lang=self.lang, is_reply=self.in_reply_to is not None,
+                         created_at=self.created_at, likes=self.counts.likes, retweets=self.counts.retweets,
+                         replies=self.counts.replies)
+
+
+@dataclass(frozen=True)
+class Limits:
+    daily_posts: int
+    daily_replies: int
+    half_hour_posts: int
+    half_hour_replies: int
+
+
+def limit_refusal(kind: str, history: list[float], now: float, limits: Limits) -> str | None:
+    """Which of X's limits (if any) one more write of ``kind`` at ``now`` breaks, given the times of earlier
+    writes of that kind. Rolling windows: 24 h for the daily cap, 30 min for the half-hourly sub-limit."""
+    daily, half_hour = (limits.daily_posts, limits.half_hour_posts) if kind == "post" else \
+        (limits.daily_replies, limits.half_hour_replies)
+    if sum(1 for t in history if now - t < DAY) >= daily:
+        return "daily_limit"
+    if sum(1 for t in history if now - t < HALF_HOUR) >= half_hour:
+        return "rate_limit"
+    return None
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def reach_penalty(text: str, recent_texts: list[str]) -> float:
+    """Share of reach lost, 0..0.95: near-duplicates of our recent posts and spam signals are shown to fewer
+    people, as on X."""
+    words = _words(text)
+    similarity = 0.0
+    for other in recent_texts:
+        other_words = _words(other)
+        if words and other_words:
+            similarity = max(similarity, len(words & other_words) / len(words | other_words))
+    penalty = similarity if similarity >= 0.5 else 0.0
+    penalty += 0.15 * max(0, text.count("#") - 2) + 0.25 * max(0, len(re.findall(r"https?://", text)) - 1)
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 20 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
+        penalty += 0.3
+    return min(0.95, penalty)
+
+
+def scaled(e: Engagement, factor: float) -> Engagement:
+    return Engagement(**{f.name: math.floor(getattr(e, f.name) * factor) for f in dataclasses.fields(e)})
+
+
+class World:
+    def __init__(self, settings: SandboxSettings, clock: Clock, store: Store,
+                 audience: AudienceModel | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.store = store
+        self.audience = audience or AudienceModel(settings.seed)
+        self.population = Population(settings.seed, size=settings.population,
+                                     tweets_per_hour=settings.tweets_per_hour)
+        self.limits = Limits(settings.daily_posts, settings.daily_replies,
+                             settings.half_hour_posts, settings.half_hour_replies)
+        self.handle = settings.handle
+        self._own: dict[str, OwnTweet] = {t.id: t for t in store.load_tweets()}
+        self._pinned: float | None = None
+
+    def now(self) -> float:
+        return self._pinned if self._pinned is not None else self.clock.timestamp()
+
+    @contextmanager
+    def frozen(self) -> Iterator[float]:
+        """Pin ``now()`` for a reading of several parts, so that all its figures are of one instant.
+
+        Only for synchronous blocks: time runs on in the sandbox's own clock and resumes afterwards.
+        """
+        self._pinned = self.clock.timestamp()
+        try:
+            yield self._pinned
+        finally:
+            self._pinned = None
+
+    # ------------------------------------------------------------------ our account
+
+    def followers_at(self, when: float) -> int:
+        gained = sum(t.final.at_age((when - t.created_at) / HOUR).follows
+                     for t in self._own.values() if t.created_at <= when)
+        return self.settings.start_followers + gained
+
+    def followers(self) -> int:
+        return self.followers_at(self.now())
+
+    def followers_series(self, *, hours: float, step_minutes: float) -> list[tuple[float, int]]:
+        now = self.now()
+        steps = max(1, int(hours * 60 / step_minutes))
+        return [(t, self.followers_at(t)) for t in (now - hours * HOUR + i * step_minutes * 60
+                                                     for i in range(steps + 1))]
+
+    def own_tweets(self) -> list[OwnTweet]:
+        return sorted(self._own.values(), key=lambda t: (t.created_at, t.id))
+
+    def create_tweet(self, text: str, *, in_reply_to: str | None = None) -> OwnTweet:
+        """Post one tweet (a single, a thread part, or a reply) under X's rules, or raise WriteRefused."""
+        text = text.strip()
+        if not text or len(text) > MAX_TWEET_CHARS:
+            raise WriteRefused("error")
+        now = self.now()
+        parent_own = self._own.get(in_reply_to) if in_reply_to else None
+        parent_pop = self.population.tweet(in_reply_to) if in_reply_to and not parent_own else None
+        if in_reply_to and not parent_own and (parent_pop is None or parent_pop.created_at > now):
+            raise WriteRefused("error")  # replying to a tweet that does not exist
+        # A self-reply continues our own thread and counts as a post; a reply to anyone else is a reply.
+        kind = parent_own.kind if parent_own else ("reply" if parent_pop else "post")
+        if any(normalise(t.text) == normalise(text) for t in self._own.values()):
+            raise WriteRefused("duplicate")
+        refusal = limit_refusal(kind, [t.created_at for t in self._own.values() if t.kind == kind], now,
+                                self.limits)
+        if refusal:
+            raise WriteRefused(refusal)
+
+        tweet_id = self._new_id(now)
+        rng = random.Random(f"{self.settings.seed}:own:{tweet_id}")
+        followers = self.followers_at(now)
+        recent = [t.text for t in self._own.values() if now - t.created_at < SEARCH_WINDOW]
+        penalty = reach_penalty(text, recent)
+        hour = datetime.fromtimestamp(now, UTC).hour
+        choice: PostChoice | None = None
+        thread_root = None
+        if parent_own:
+            thread_root = parent_own.thread_root or parent_own.id
+            self._make_thread(self._own[thread_root])
+            base = self._sample_post(self._own[thread_root].choice, text, followers, rng, penalty) \
+                if kind == "post" else self._sample_reply(text, followers, None, now, rng, penalty)
+            final = scaled(base, THREAD_PART_SHARE)
+            choice = self._own[thread_root].choice
+        elif parent_pop:
+            final = self._sample_reply(text, followers, parent_pop, now, rng, penalty)
+        else:
+            choice = self.audience.infer_choice(text, hour=hour, format="single")
+            final = self._sample_post(choice, text, followers, rng, penalty)
+        tweet = OwnTweet(id=tweet_id, kind=kind, text=text, created_at=now, in_reply_to=in_reply_to,
+                         reply_to_handle=(self.handle if parent_own else parent_pop.author.handle if parent_pop
+                                          else None),
+                         thread_root=thread_root, choice=choice, final=final, followers_at_post=followers,
+                         reach_penalty=penalty)
+        self.store.save_tweet(tweet)
+        self._own[tweet_id] = tweet
+        return tweet
+
+    def _sample_post(self, choice: PostChoice | None, text: str, followers: int, rng: random.Random,
+                     penalty: float) -> Engagement:
+        assert choice is not None
+        return self.audience.sample_engagement(choice, text=text, followers=followers, rng=rng,
+                                               reach_penalty=penalty)
+
+    def _sample_reply(self, text: str, followers: int, target: PopulationTweet | None, now: float,
+                      rng: random.Random, penalty: float) -> Engagement:
+        age = (now - target.created_at) / HOUR if target else 0.0
+        final = self.audience.sample_reply_engagement(
+            text=text, followers=followers,
+            target_followers=target.author.followers if target else followers,
+            target_likes=target.final.at_age(age).likes if target else 0,
+            target_age_hours=age, rng=rng)
+        return scaled(final, 1.0 - penalty)
+
+    def _make_thread(self, root: OwnTweet) -> None:
+        """The second part arriving turns a single into a thread: its reactions are decided again as one, from
+        the same per-tweet seed, so the outcome does not depend on when anyone looked in between."""
+        if root.kind != "post" or root.choice is None or root.choice.format == "thread":
+            return
+        choice = dataclasses.replace(root.choice, format="thread")
+        rng = random.Random(f"{self.settings.seed}:own:{root.id}:thread")
+        final = self._sample_post(choice, root.text, root.followers_at_post, rng, root.reach_penalty)
+        updated = dataclasses.replace(root, choice=choice, final=final)
+        self.store.save_tweet(updated)
+        self._own[root.id] = updated
+
+    def _new_id(self, now: float) -> str:
+        ms = int(now * 1000)
+        for seq in range(4096):
+            candidate = snowflake(ms, OWN_WORKER, seq)
+            if candidate not in self._own:
+                return candidate
+        raise RuntimeError("more than 4096 tweets in one simulated millisecond")
+
+    # ------------------------------------------------------------------ what pages show
+
+    def _replies_to_count(self, tweet_id: str) -> int:
+        return sum(1 for t in self._own.values() if t.in_reply_to == tweet_id)
+
+    def _own_view(self, t: OwnTweet, now: float) -> TweetView:
+        counts = t.final.at_age((now - t.created_at) / HOUR)
+        counts = dataclasses.replace(counts, replies=counts.replies + self._replies_to_count(t.id))
+        return TweetView(id=t.id, handle=self.handle, name=self.settings.display_name, text=t.text,
+                         created_at=t.created_at, counts=counts, lang="en", in_reply_to=t.in_reply_to,
+                         reply_to_handle=t.reply_to_handle, own=True)
+
+    def _pop_view(self, t: PopulationTweet, now: float) -> TweetView:
+        counts = t.final.at_age((now - t.created_at) / HOUR)
+        counts = dataclasses.replace(counts, replies=counts.replies + self._replies_to_count(t.id))
+        parent = self.population.tweet(t.in_reply_to) if t.in_reply_to else None
+        return TweetView(id=t.id, handle=t.author.handle, name=t.author.name, text=t.text,
+                         created_at=t.created_at, counts=counts, lang=t.lang, in_reply_to=t.in_reply_to,
+                         reply_to_handle=parent.author.handle if parent else None, own=False)
+
+    def tweet(self, tweet_id: str) -> TweetView | None:
+        now = self.now()
+        if tweet_id in self._own:
+            return self._own_view(self._own[tweet_id], now)
+        t = self.population.tweet(tweet_id)
+        return self._pop_view(t, now) if t and t.created_at <= now else None
+
+    def replies(self, tweet_id: str) -> list[TweetView]:
+        """Replies under a tweet, oldest first: our own and the population's."""
+        now = self.now()
+        views = [self._own_view(t, now) for t in self._own.values() if t.in_reply_to == tweet_id]
+        parent = self.population.tweet(tweet_id)
+        if parent:
+            views += [self._pop_view(t, now) for t in self.population.replies_to(parent) if t.created_at <= now]
+        return sorted(views, key=lambda v: v.created_at)
+
+    def _population_views(self, start: float, end: float) -> list[TweetView]:
+        return [self._pop_view(t, end) for t in self.population.tweets_between(start, end)]
+
+    def home_timeline(self, limit: int = 30) -> list[TweetView]:
+        now = self.now()
+        views = self._population_views(now - 6 * HOUR, now) + \
+            [self._own_view(t, now) for t in self._own.values() if t.kind == "post"]
+        return sorted(views, key=lambda v: v.created_at, reverse=True)[:limit]
+
+    def account(self, handle: str) -> dict | None:
+        if handle.lower() == self.handle.lower():
+            return {"handle": self.handle, "name": self.settings.display_name, "bio": self.settings.bio,
+                    "followers": self.followers(), "following": self.settings.start_following}
+        a = self.population.by_handle.get(handle.lower())
+        if a is None:
+            return None
+        return {"handle": a.handle, "name": a.name, "bio": a.bio, "followers": a.followers, "following": a.following}
+
+    def profile_timeline(self, handle: str, limit: int = 40) -> list[TweetView]:
+        """The account's posts (not its replies to others), newest first, like X's Posts tab."""
+        now = self.now()
+        if handle.lower() == self.handle.lower():
+            views = [self._own_view(t, now) for t in self._own.values() if t.kind == "post"]
+        else:
+            views = [v for v in self._population_views(now - SEARCH_WINDOW, now)
+                     if v.handle.lower() == handle.lower() and v.in_reply_to is None]
+        return sorted(views, key=lambda v: v.created_at, reverse=True)[:limit]
+
+    def search(self, q: str, *, latest: bool) -> list[TweetView]:
+        """Top (by engagement) or Latest (newest first) tweets matching an X search query."""
+        query = parse_query(q)
+        now = self.now()
+        start = max(now - SEARCH_WINDOW, query.since or -math.inf)
+        end = min(now, query.until or math.inf)
+        views = self._population_views(start, end) + [self._own_view(t, now) for t in self._own.values()]
+        hits = [v for v in views if query.matches(v.candidate())]
+        if latest:
+            hits.sort(key=lambda v: v.created_at, reverse=True)
+        else:
+            hits.sort(key=lambda v: (v.counts.likes + 2 * v.counts.retweets + 3 * v.counts.replies), reverse=True)
+        return hits[:SEARCH_RESULTS]
+
+    def usage(self) -> dict[str, int]:
+        now = self.now()
+        out = {}
+        for kind, plural in (("post", "posts"), ("reply", "replies")):
+            times = [t.created_at for t in self._own.values() if t.kind == kind]
+            out[f"{plural}_24h"] = sum(1 for t in times if now - t < DAY)
+            out[f"{plural}_30m"] = sum(1 for t in times if now - t < HALF_HOUR)
+        return out
+
+
+def is_own_id(tweet_id: str) -> bool:
+    try:
+        return snowflake_parts(tweet_id)[1] == OWN_WORKER
+    except ValueError:
+        return False

@@ -1,0 +1,40 @@
+"""Typed operation failures and the breaker family each belongs to."""
+
+from __future__ import annotations
+
+from libs.contracts.gateway import RETRYABLE, GatewayError
+
+# Breaker families: failures that share a cause share a breaker, so a burst of one kind stops the ops it
+# concerns without stopping unrelated ones (a rate limit stops writes, not metric reads).
+FAMILY_OF_CODE: dict[str, str] = {
+    "rate_limited": "write_limits",
+    "daily_limit": "write_limits",
+    "duplicate": "content",
+    "automation_block": "account",
+    "locked": "account",
+    "session_expired": "session",
+    "dom_changed": "dom",
+    "timeout": "browser",
+    "browser_crashed": "browser",
+}
+# Families whose open breaker only stops write ops.
+WRITE_ONLY_FAMILIES = frozenset({"write_limits", "account"})
+# duplicate is a property of one text, not of the account: it never opens a breaker.
+UNTRIPPED_FAMILIES = frozenset({"content"})
+FAMILIES = sorted(set(FAMILY_OF_CODE.values()) - UNTRIPPED_FAMILIES)
+# When a family's breaker is open the op is refused with this code (retryable: the breaker will half-open).
+CODE_WHEN_OPEN = {"write_limits": "rate_limited", "account": "automation_block", "session": "session_expired",
+                  "dom": "dom_changed", "browser": "browser_crashed"}
+
+
+def families_for(writes: bool) -> list[str]:
+    return [f for f in FAMILIES if writes or f not in WRITE_ONLY_FAMILIES]
+
+
+def op_error(code: str, message: str) -> GatewayError:
+    return GatewayError(code, message, retryable=RETRYABLE[code])
+
+
+class DomChanged(GatewayError):
+    def __init__(self, what: str, selector: str) -> None:
+        super().__init__("dom_changed", f"selector {what!r} ({selector}) matched nothing", retryable=False)

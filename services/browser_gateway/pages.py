@@ -1,0 +1,301 @@
+"""Page objects: X's web client as the gateway's operations see it. All DOM knowledge comes from the selector
+pack; a required element that does not appear is ``dom_changed`` unless X redirected (session, lock) or said
+why in a toast."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from urllib.parse import quote, urlparse
+
+from playwright.async_api import Locator, Page, Response
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from libs.contracts.gateway import (
+    LoginCheckResult, OwnTimelineRequest, PostResult, PostThreadRequest, PostTweetRequest, ProfileSnapshot,
+    GatewayError, ProfileSnapshotRequest, ReplyRequest, SearchRequest, TweetCard, TweetList, TweetMetrics, TweetMetricsRequest,
+    TweetMetricsResult,
+)
+from services.browser_gateway.errors import DomChanged, op_error
+from services.browser_gateway.pacer import Pacer
+from services.browser_gateway.parse import dig, handle_in, parse_count, same_text, status_ref
+from services.browser_gateway.selectors import SelectorPack
+
+# Reads every article in one round trip: a page object per field would cost one Playwright call each.
+_READ_ARTICLES = """
+(a) => Array.from(document.querySelectorAll(a.tweet)).slice(0, a.limit).map((el) => {
+  const q = (s) => el.querySelector(s);
+  const attr = (s, name) => { const n = q(s); return n ? n.getAttribute(name) : null; };
+  const time = q(a.time);
+  const timeLink = time ? time.closest('a') : null;
+  return {
+    href: timeLink ? timeLink.getAttribute('href') : attr(a.status, 'href'),
+    user: q(a.user) ? q(a.user).innerText : null,
+    text: q(a.text) ? q(a.text).innerText : null,
+    time: time ? time.getAttribute('datetime') : null,
+    reply: attr(a.reply, 'aria-label'), like: attr(a.like, 'aria-label'),
+    retweet: attr(a.retweet, 'aria-label'), views: attr(a.views, 'aria-label'),
+    has_actions: !!(q(a.reply) && q(a.like) && q(a.retweet)),
+  };
+})
+"""
+
+
+class XSite:
+    def __init__(self, *, pack: SelectorPack, base_url: str, handle: str, pacer: Pacer,
+                 call_timeout_ms: float) -> None:
+        self.pack = pack
+        self.base_url = base_url.rstrip("/")
+        self.handle = handle
+        self.pacer = pacer
+        self.call_timeout_ms = call_timeout_ms
+
+    # ------------------------------------------------------------ navigation and required elements
+
+    async def open(self, page: Page, path: str) -> None:
+        await page.goto(self.base_url + path, wait_until="domcontentloaded")
+        self.check_redirect(page)
+
+    def check_redirect(self, page: Page) -> None:
+        code = self.pack.blocked_path(urlparse(page.url).path)
+        if code == "locked":
+            raise op_error("locked", "X redirected to /account/access: Your account has been locked.")
+        if code == "session_expired":
+            raise op_error("session_expired", "X redirected to the login page")
+
+    async def need(self, page: Page, name: str, *, within: Locator | None = None, **fmt: object) -> Locator:
+        selector = self.pack.css(name, **fmt)
+        loc = (within or page).locator(selector).first
+        try:
+            await loc.wait_for(state="attached", timeout=self.call_timeout_ms)
+        except PlaywrightTimeout:
+            self.check_redirect(page)
+            await self.raise_if_x_said(page)
+            raise DomChanged(name, selector) from None
+        return loc
+
+    async def first_of(self, page: Page, names: list[str]) -> str:
+        """Wait until one of several elements appears (e.g. results or the empty state); its name."""
+        selectors = {n: self.pack.css(n) for n in names}
+        try:
+            await page.locator(", ".join(selectors.values())).first.wait_for(
+                state="attached", timeout=self.call_timeout_ms)
+        except PlaywrightTimeout:
+            self.check_redirect(page)
+            await self.raise_if_x_said(page)
+            raise DomChanged(" or ".join(names), " | ".join(selectors.values())) from None
+        for name, sel in selectors.items():
+            if await page.locator(sel).count():
+                return name
+        raise DomChanged(" or ".join(names), " | ".join(selectors.values()))
+
+    async def raise_if_x_said(self, page: Page) -> None:
+        """X explains most refusals in a toast or alert; turn its words into the typed error."""
+        toasts = page.locator(f'{self.pack.css("toast")}, [role="alert"]')
+        for text in await toasts.all_inner_texts():
+            code = self.pack.failure_in(text)
+            if code:
+                raise op_error(code, text.strip())
+
+    # ------------------------------------------------------------ reading tweets
+
+    async def read_articles(self, page: Page, limit: int) -> list[TweetCard]:
+        s = self.pack.css
+        raw = await page.evaluate(_READ_ARTICLES, {
+            "tweet": s("tweet"), "limit": limit, "time": s("tweet_time"),
+            "status": s("tweet_status_link"), "user": s("tweet_user_name"), "text": s("tweet_text"),
+            "reply": s("tweet_reply_button"), "like": s("tweet_like_button"),
+            "retweet": s("tweet_retweet_button"), "views": s("tweet_views_link"),
+        })
+        if not raw and await page.locator(s("timeline_cell")).count():
+            raise DomChanged("tweet", s("tweet"))
+        cards = []
+        for item in raw:
+            ref = status_ref(item["href"])
+            if ref is None or item["user"] is None or not item["has_actions"]:
+                raise DomChanged("tweet parts", f"{s('tweet_status_link')} / {s('tweet_user_name')} / actions")
+            cards.append(TweetCard(
+                tweet_id=ref[1], author=handle_in(item["user"]) or ref[0], text=item["text"] or "",
+                created_at=item["time"], likes=parse_count(item["like"]), retweets=parse_count(item["retweet"]),
+                replies=parse_count(item["reply"]), views=parse_count(item["views"]),
+            ))
+        return cards
+
+    # ------------------------------------------------------------ read ops
+
+    async def login_check(self, page: Page) -> LoginCheckResult:
+        try:
+            await self.open(page, self.pack.url("home"))
+        except GatewayError as err:
+            if err.code == "session_expired":
+                return LoginCheckResult(logged_in=False)
+            raise
+        switcher = await self.need(page, "account_switcher")
+        return LoginCheckResult(logged_in=True, handle=handle_in(await switcher.inner_text()) or self.handle)
+
+    async def tweet_metrics(self, page: Page, req: TweetMetricsRequest) -> TweetMetricsResult:
+        items = []
+        for tweet_id in req.ids:
+            await self.open(page, self.pack.url("status", handle=req.author, tweet_id=tweet_id))
+            if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
+                continue  # deleted: left out of the result, which is how callers learn of it
+            cards = await self.read_articles(page, 50)
+            focal = next((c for c in cards if c.tweet_id == tweet_id), None)
+            if focal is None:
+                raise DomChanged(f"tweet {tweet_id} on its status page", self.pack.css("tweet"))
+            items.append(TweetMetrics(tweet_id=tweet_id, likes=focal.likes, retweets=focal.retweets,
+                                      replies=focal.replies, views=focal.views))
+        return TweetMetricsResult(items=items)
+
+    async def profile_snapshot(self, page: Page, req: ProfileSnapshotRequest) -> ProfileSnapshot:
+        await self.open(page, self.pack.url("profile", handle=req.handle))
+        name = await self.need(page, "profile_user_name")
+        following = await self.need(page, "profile_following_link")
+        followers = await self.need(page, "profile_followers_link")
+        bio_loc = page.locator(self.pack.css("profile_description")).first
+        bio = (await bio_loc.inner_text()).strip() if await bio_loc.count() else ""  # X omits an empty bio
+        name_lines = [ln.strip() for ln in (await name.inner_text()).splitlines() if ln.strip()]
+        return ProfileSnapshot(
+            handle=req.handle, display_name=name_lines[0] if name_lines else req.handle, bio=bio,
+            followers=parse_count(await followers.inner_text()),
+            following=parse_count(await following.inner_text()),
+        )
+
+    async def search(self, page: Page, req: SearchRequest) -> TweetList:
+        key = "search_latest" if req.tab == "latest" else "search_top"
+        await self.open(page, self.pack.url(key, query=quote(req.query, safe="")))
+        found = await self.first_of(page, ["tweet", "search_empty"])
+        if found == "search_empty":
+            return TweetList(tweets=[])
+        return TweetList(tweets=await self.read_articles(page, req.limit))
+
+    async def own_timeline(self, page: Page, req: OwnTimelineRequest) -> TweetList:
+        return TweetList(tweets=await self._profile_tweets(page, self.handle, req.limit))
+
+    async def _profile_tweets(self, page: Page, handle: str, limit: int) -> list[TweetCard]:
+        await self.open(page, self.pack.url("profile", handle=handle))
+        # The profile header proves the page is X's; a new account may have no tweets at all.
+        await self.need(page, "profile_user_name")
+        return await self.read_articles(page, limit)
+
+    # ------------------------------------------------------------ write ops
+
+    async def post_tweet(self, page: Page, req: PostTweetRequest) -> PostResult:
+        await self.open(page, self.pack.url("home"))
+        return await self._compose_and_send(page, [req.text], "post_button_inline")
+
+    async def post_thread(self, page: Page, req: PostThreadRequest) -> PostResult:
+        await self.open(page, self.pack.url("home"))
+        return await self._compose_and_send(page, list(req.parts), "post_button_inline")
+
+    async def reply(self, page: Page, req: ReplyRequest) -> PostResult:
+        await self.open(page, self.pack.url("status", handle=req.author, tweet_id=req.tweet_id))
+        await self.need(page, "tweet")
+        return await self._compose_and_send(page, [req.text], "post_button_inline", reply_to=req)
+
+    async def type_like_a_person(self, box: Locator, text: str) -> None:
+        words = text.split(" ")
+        for i, word in enumerate(words):
+            chunk = word if i == len(words) - 1 else word + " "
+            if chunk:
+                await box.press_sequentially(chunk, delay=self.pacer.keystroke_delay_ms())
+            await asyncio.sleep(self.pacer.think_pause_s())
+
+    async def _compose_and_send(self, page: Page, parts: list[str], button: str, *,
+                                reply_to: ReplyRequest | None = None) -> PostResult:
+        created: list[Response] = []
+        marker = self.pack.url("create_tweet")
+
+        def on_response(resp: Response) -> None:
+            if marker in resp.url and resp.request.method == "POST":
+                created.append(resp)
+
+        page.on("response", on_response)
+        try:
+            for i, part in enumerate(parts):
+                if i > 0:
+                    await (await self.need(page, "composer_add")).click()
+                box = await self.need(page, "composer_textarea", index=i)
+                await box.click()
+                await self.type_like_a_person(box, part)
+            await (await self.need(page, button)).click()
+            toast = await self._wait_toast(page)
+        finally:
+            page.remove_listener("response", on_response)
+        self.check_redirect(page)
+        ids: list[str] = []
+        for resp in created:
+            body = await resp.text()
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
+            code = self.pack.api_failure(data) or self.pack.failure_in(body)
+            if code:
+                raise op_error(code, toast.strip() if toast else self._x_message(body))
+            rest_id = dig(data, self.pack.urls["create_tweet_id_path"])
+            if rest_id:
+                ids.append(str(rest_id))
+        if toast is not None:
+            code = self.pack.failure_in(toast)
+            if code:
+                raise op_error(code, toast.strip())
+        if len(ids) == len(parts):
+            return PostResult(tweet_ids=ids, id_source="create_tweet_response")
+        if len(parts) == 1 and toast is not None:
+            link = page.locator(self.pack.css("toast_view_link")).first
+            ref = status_ref(await link.get_attribute("href")) if await link.count() else None
+            if ref:
+                return PostResult(tweet_ids=[ref[1]], id_source="toast_link")
+        if toast is None and not created:
+            # Nothing observable happened: the post may or may not exist; the poster reconciles by read-back.
+            raise op_error("timeout", "no CreateTweet response and no toast after clicking post")
+        found = await self._read_back(page, parts, reply_to)
+        if found:
+            return PostResult(tweet_ids=found, id_source="profile_readback")
+        raise op_error("dom_changed", "post sent but its id is nowhere: CreateTweet, toast and read-back failed")
+
+    async def _wait_toast(self, page: Page) -> str | None:
+        """The toast's text once it shows, or None if X navigated away instead (login, lock) or said nothing."""
+        toast = page.locator(self.pack.css("toast")).first
+        shown = asyncio.ensure_future(toast.wait_for(state="visible", timeout=self.call_timeout_ms))
+        sent_away = asyncio.ensure_future(page.wait_for_url(
+            lambda url: self.pack.blocked_path(urlparse(url).path) is not None, timeout=self.call_timeout_ms))
+        done, pending = await asyncio.wait({shown, sent_away}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if shown in done and shown.exception() is None:
+            return await toast.inner_text()
+        if sent_away in done:
+            sent_away.exception()  # retrieved: a timeout here just means nothing happened
+        if shown in done and not isinstance(shown.exception(), PlaywrightTimeout):
+            raise shown.exception()  # type: ignore[misc]
+        return None
+
+    @staticmethod
+    def _x_message(body: str) -> str:
+        try:
+            errors = json.loads(body).get("errors") or []
+            return "; ".join(str(e.get("message", e)) for e in errors) or body[:200]
+        except (ValueError, AttributeError):
+            return body[:200]
+
+    async def _read_back(self, page: Page, parts: list[str], reply_to: ReplyRequest | None) -> list[str]:
+        """Ids of the just-sent parts, found by their text: the own profile (newest first), or the thread
+        replied to for a reply."""
+        if reply_to is not None:
+            await self.open(page, self.pack.url("status", handle=reply_to.author, tweet_id=reply_to.tweet_id))
+            await self.need(page, "tweet")
+            cards = await self.read_articles(page, 100)
+        else:
+            cards = await self._profile_tweets(page, self.handle, 50)
+        mine = [c for c in cards if c.author.lower() == self.handle.lower()]
+        ids = []
+        for part in parts:
+            match = next((c for c in mine if same_text(c.text, part) and c.tweet_id not in ids), None)
+            if match is None:
+                return []
+            ids.append(match.tweet_id)
+        return ids

@@ -1,0 +1,53 @@
+"""Reading X's numbers and links as its web client writes them (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_COUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*([KMB])?", re.IGNORECASE)
+_SCALE = {"k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+_STATUS = re.compile(r"/([A-Za-z0-9_]{1,30})/status/(\d+)")
+_HANDLE = re.compile(r"@([A-Za-z0-9_]{1,30})")
+
+
+def parse_count(text: str | None) -> int:
+    """The first count in a label: "12 Likes. Like" -> 12, "1,234 views" -> 1234, "1.2K Followers" -> 1200.
+
+    A label with no number ("Like") means zero: that is how X labels an action nobody took.
+    """
+    if not text:
+        return 0
+    m = _COUNT.search(text)
+    if not m:
+        return 0
+    value = float(m.group(1).replace(",", ""))
+    if m.group(2):
+        value *= _SCALE[m.group(2).lower()]
+    return int(round(value))
+
+
+def status_ref(href: str | None) -> tuple[str, str] | None:
+    """(handle, tweet id) from a status link, ignoring /analytics, /photo/… suffixes."""
+    if not href:
+        return None
+    m = _STATUS.search(href)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def handle_in(text: str | None) -> str | None:
+    m = _HANDLE.search(text or "")
+    return m.group(1) if m else None
+
+
+def dig(data: Any, path: list[str]) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def same_text(a: str, b: str) -> bool:
+    """Texts equal up to whitespace: a page renders newlines and runs of spaces its own way."""
+    return " ".join(a.split()) == " ".join(b.split())

@@ -1,0 +1,241 @@
+"""The one Chromium and its contexts.
+
+Contexts are created on demand up to the arbiter's slot count, each loaded with the account's session, and
+keep one page between ops (reusing a warm page is what makes the pool fast). A context is closed after
+``max_ops`` ops, after any failed op (a failed page may be in any state), and when idle too long. If Chromium
+dies, every context goes with it; the next op relaunches it (the arbiter's queue is untouched).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+
+from libs.runtime.clock import Clock
+from services.browser_gateway import metrics
+
+log = logging.getLogger("xbot.browser_gateway.pool")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
+
+
+def chromium_executable(configured: Path | None, playwright: Playwright) -> str:
+    """XBOT_CHROMIUM_PATH, else Playwright's own build if it is installed, else the system Chromium."""
+    if configured:
+        return str(configured)
+    try:
+        own = Path(playwright.chromium.executable_path)
+    except Exception:  # noqa: BLE001 - Playwright raises when its browsers were never downloaded
+        own = None
+    if own and own.exists():
+        return str(own)
+    return str(SYSTEM_CHROMIUM)
+
+
+def load_storage_state(*, session_b64: str | None, session_file: Path | None) -> dict[str, Any] | None:
+    if session_b64:
+        return json.loads(base64.b64decode(session_b64))
+    if session_file and session_file.exists():
+        return json.loads(session_file.read_text())
+    return None
+
+
+@dataclass
+class ContextSlot:
+    context: BrowserContext
+    page: Page
+    generation: int
+    ops: int = 0
+    last_used: float = 0.0
+
+
+class BrowserPool:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        storage_state: dict[str, Any] | None,
+        executable: Path | None = None,
+        headless: bool = True,
+        max_ops: int = 50,
+        idle_s: float = 300.0,
+        call_timeout_ms: float = 15_000,
+    ) -> None:
+        self.clock = clock
+        self.storage_state = storage_state
+        self.executable = executable
+        self.headless = headless
+        self.max_ops = max_ops
+        self.idle_s = idle_s
+        self.call_timeout_ms = call_timeout_ms
+        self._pw: Playwright | None = None
+        self._browser: Browser | None = None
+        self._browser_pid: int | None = None
+        # Bumped at every (re)launch: a context from an older generation belongs to a dead browser.
+        self.generation = 0
+        self.restarts = 0
+        self._free: list[ContextSlot] = []
+        self._leased = 0
+        self._launch_lock = asyncio.Lock()
+        self._closing = False
+
+    # ------------------------------------------------------------ browser lifecycle
+
+    async def start(self) -> None:
+        self._pw = await async_playwright().start()
+        await self._ensure_browser()
+
+    async def close(self) -> None:
+        self._closing = True
+        for slot in self._free:
+            await self._close_slot(slot)
+        self._free.clear()
+        if self._browser is not None:
+            try:
+                await self._browser.close()
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        if self._pw is not None:
+            await self._pw.stop()
+        self._browser = self._pw = None
+
+    @property
+    def browser_pid(self) -> int | None:
+        return self._browser_pid
+
+    def browser_alive(self) -> bool:
+        if self._browser is None or not self._browser.is_connected() or self._browser_pid is None:
+            return False
+        try:
+            return psutil.Process(self._browser_pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    async def _ensure_browser(self) -> Browser:
+        async with self._launch_lock:
+            if self._browser is not None and self.browser_alive():
+                return self._browser
+            if self._browser is not None:  # it died: everything it held is gone
+                log.warning("chromium died; relaunching")
+                self.restarts += 1
+                metrics.browser_restarts.inc()
+                self._free.clear()
+                try:
+                    await self._browser.close()
+                except Exception:  # noqa: BLE001
+                    pass
+            assert self._pw is not None, "pool not started"
+            before = {p.pid for p in psutil.Process().children(recursive=True)}
+            self._browser = await self._pw.chromium.launch(
+                executable_path=chromium_executable(self.executable, self._pw),
+                headless=self.headless, args=CHROMIUM_ARGS, timeout=60_000,
+            )
+            self._browser_pid = self._find_browser_pid(before)
+            self.generation += 1
+            metrics.contexts_open.set(0)
+            return self._browser
+
+    @staticmethod
+    def _find_browser_pid(before: set[int]) -> int | None:
+        """The new Chromium's main process: a new descendant of ours that is not a --type= child."""
+        for proc in psutil.Process().children(recursive=True):
+            if proc.pid in before:
+                continue
+            try:
+                cmd = proc.cmdline()
+            except psutil.Error:
+                continue
+            if cmd and "chrom" in os.path.basename(cmd[0]) and not any(a.startswith("--type=") for a in cmd):
+                return proc.pid
+        return None
+
+    def process_tree_pss(self) -> int:
+        """Bytes of proportional set size of Chromium and all its children."""
+        if self._browser_pid is None:
+            return 0
+        root = psutil.Process(self._browser_pid)
+        total = 0
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                total += proc.memory_full_info().pss
+            except psutil.Error:
+                pass
+        return total
+
+    # ------------------------------------------------------------ contexts
+
+    @property
+    def open_contexts(self) -> int:
+        return len(self._free) + self._leased
+
+    async def _new_slot(self, browser: Browser) -> ContextSlot:
+        context = await browser.new_context(storage_state=self.storage_state, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(self.call_timeout_ms)
+        context.set_default_navigation_timeout(self.call_timeout_ms)
+        page = await context.new_page()
+        return ContextSlot(context=context, page=page, generation=self.generation)
+
+    async def _close_slot(self, slot: ContextSlot) -> None:
+        try:
+            await asyncio.wait_for(slot.context.close(), self.call_timeout_ms / 1000)
+        except Exception:  # noqa: BLE001 - closing a context of a dead browser fails; nothing to free then
+            pass
+
+    @asynccontextmanager
+    async def page(self) -> AsyncIterator[Page]:
+        """A warm page of a session-loaded context, for one op. The caller must hold an arbiter lease."""
+        browser = await self._ensure_browser()
+        slot = self._free.pop() if self._free else await self._new_slot(browser)
+        self._leased += 1
+        metrics.contexts_in_use.inc()
+        metrics.contexts_open.set(self.open_contexts)
+        ok = False
+        try:
+            yield slot.page
+            ok = True
+        finally:
+            self._leased -= 1
+            metrics.contexts_in_use.dec()
+            slot.ops += 1
+            slot.last_used = self.clock.timestamp()
+            reusable = ok and slot.ops < self.max_ops and slot.generation == self.generation \
+                and not self._closing and self.browser_alive()
+            if reusable:
+                self._free.append(slot)
+            else:
+                await self._close_slot(slot)
+            metrics.contexts_open.set(self.open_contexts)
+
+    async def reap_idle(self) -> int:
+        """Close contexts idle for longer than ``idle_s`` (simulated); returns how many were closed."""
+        now = self.clock.timestamp()
+        stale = [s for s in self._free if now - s.last_used >= self.idle_s]
+        self._free = [s for s in self._free if s not in stale]
+        for slot in stale:
+            await self._close_slot(slot)
+        metrics.contexts_open.set(self.open_contexts)
+        return len(stale)
+
+    async def replace_session(self, storage_state: dict[str, Any] | None) -> None:
+        """Use a new session (after `xbot login`): idle contexts are dropped, leased ones at their release."""
+        self.storage_state = storage_state
+        stale, self._free = self._free, []
+        for slot in stale:
+            await self._close_slot(slot)
+        # A generation bump retires the leased contexts too, without a browser restart.
+        self.generation += 1

@@ -1,0 +1,284 @@
+"""Which searched tweets become reply opportunities, and when an opportunity leaves the pool.
+
+Pure functions over explicit snapshots: the service passes the search results, the ids it already knows and
+the pool size, and publishes what comes back. Idempotency has two layers: :func:`select_opportunities` never
+returns a tweet id from ``known_ids`` (every id ever found, including expired ones) nor the same id twice in
+one batch, and ``OpportunityFound.dedup_key`` (``opp:<tweet_id>``) makes a re-publication a JetStream duplicate.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import numpy as np
+
+from libs.contracts.events import OpportunityExpired, OpportunityFound, TweetPosted
+from libs.contracts.gateway import TweetCard
+from services.harvester.settings import HarvesterSettings, NicheTopic
+
+# texts -> array (len(texts), dim) of L2-normalised rows; ``libs.text.Embedder.embed`` is one.
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+RejectReason = Literal["known", "reply", "excluded_author", "not_viral", "too_old", "off_topic", "pool_full"]
+ExpiryReason = Literal["too_old", "deleted", "replied"]
+
+
+@dataclass(frozen=True)
+class SearchedTweet:
+    """A tweet as a search or an author's timeline shows it."""
+
+    tweet_id: str
+    author: str
+    text: str
+    likes: int
+    retweets: int
+    replies: int
+    created_at: datetime
+    views: int = 0
+    is_reply: bool = False
+    # Search cards do not show it; known once the author's profile has been read.
+    author_followers: int | None = None
+
+    @property
+    def engagement(self) -> int:
+        return self.likes + self.retweets + self.replies
+
+
+def parse_card_time(value: str | None) -> datetime | None:
+    """The ISO 8601 time of a tweet card (``2024-05-01T12:00:00.000Z``); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def searched_tweet(card: TweetCard, *, author_followers: int | None = None) -> SearchedTweet | None:
+    """A gateway search/timeline card as a candidate; None without a creation time, since age cannot be checked."""
+    created = parse_card_time(card.created_at)
+    if created is None:
+        return None
+    return SearchedTweet(
+        tweet_id=card.tweet_id,
+        author=card.author.lstrip("@"),
+        text=card.text,
+        likes=card.likes,
+        retweets=card.retweets,
+        replies=card.replies,
+        views=card.views,
+        created_at=created,
+        author_followers=author_followers,
+    )
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    topic: str
+    relevance: float
+
+
+class TopicRelevance:
+    """Relevance of a text to the niche = its highest cosine similarity to any topic description."""
+
+    def __init__(self, topics: Sequence[NicheTopic], embed: Embed) -> None:
+        if not topics:
+            raise ValueError("relevance needs at least one topic")
+        self._names = [t.name for t in topics]
+        self._embed = embed
+        self._topics = np.asarray(embed([t.description for t in topics]), dtype=np.float32)
+
+    def score(self, texts: Sequence[str]) -> list[TopicMatch]:
+        if not texts:
+            return []
+        sims = np.asarray(self._embed(list(texts)), dtype=np.float32) @ self._topics.T
+        best = sims.argmax(axis=1)
+        return [TopicMatch(self._names[int(b)], float(sims[i, b])) for i, b in enumerate(best)]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_likes: int
+    min_replies: int
+    max_age: timedelta
+    min_relevance: float
+
+    @classmethod
+    def from_settings(cls, settings: HarvesterSettings, *, embedder_kind: str) -> Thresholds:
+        return cls(
+            min_likes=settings.harvest_min_likes,
+            min_replies=settings.harvest_min_replies,
+            max_age=settings.harvest_max_age,
+            min_relevance=settings.min_relevance_for(embedder_kind),
+        )
+
+
+def tweet_age(created_at: datetime, now: datetime) -> timedelta:
+    # A tweet stamped slightly in the future (clock skew between X and us) is brand new, not negative-aged.
+    return max(now - created_at, timedelta(0))
+
+
+def is_viral(tweet: SearchedTweet, thresholds: Thresholds) -> bool:
+    return tweet.likes >= thresholds.min_likes or tweet.replies >= thresholds.min_replies
+
+
+def velocity(tweet: SearchedTweet, now: datetime) -> float:
+    """Engagement per hour of age. Floor of 15 minutes so a minutes-old tweet does not rank on noise."""
+    hours = max(tweet_age(tweet.created_at, now).total_seconds() / 3600, 0.25)
+    return tweet.engagement / hours
+
+
+@dataclass(frozen=True)
+class HarvestOutcome:
+    found: list[OpportunityFound]
+    # Why the other tweets were dropped: a metric, and the test's window into the decision.
+    rejected: Counter[str] = field(default_factory=Counter)
+
+
+def select_opportunities(
+    tweets: Iterable[SearchedTweet],
+    *,
+    now: datetime,
+    thresholds: Thresholds,
+    relevance: TopicRelevance,
+    known_ids: Collection[str],
+    pool_size: int,
+    pool_max: int,
+    exclude_authors: Collection[str] = (),
+    source: str = "search",
+) -> HarvestOutcome:
+    """New opportunities from one harvest, fastest-growing first, at most ``pool_max - pool_size`` of them.
+
+    Cheap checks run before the embedding so the model only sees tweets that could qualify. When more tweets
+    qualify than the pool has room for, the ones gaining engagement fastest win: a reply under a tweet that is
+    still climbing is seen by more people.
+    """
+    rejected: Counter[str] = Counter()
+    excluded = {a.lower().lstrip("@") for a in exclude_authors}
+
+    # The same tweet from Latest and Top (or two queries): keep the reading with the most engagement.
+    unique: dict[str, SearchedTweet] = {}
+    for t in tweets:
+        seen = unique.get(t.tweet_id)
+        if seen is None or t.engagement > seen.engagement:
+            unique[t.tweet_id] = t
+
+    candidates: list[SearchedTweet] = []
+    for t in unique.values():
+        reason: RejectReason | None = None
+        if t.tweet_id in known_ids:
+            reason = "known"
+        elif t.is_reply:
+            reason = "reply"
+        elif t.author.lower().lstrip("@") in excluded:
+            reason = "excluded_author"
+        elif not is_viral(t, thresholds):
+            reason = "not_viral"
+        elif tweet_age(t.created_at, now) >= thresholds.max_age:
+            reason = "too_old"
+        if reason:
+            rejected[reason] += 1
+        else:
+            candidates.append(t)
+
+    matches = relevance.score([t.text for t in candidates])
+    on_topic: list[tuple[SearchedTweet, TopicMatch]] = []
+    for t, m in zip(candidates, matches, strict=True):
+        if m.relevance < thresholds.min_relevance:
+            rejected["off_topic"] += 1
+        else:
+            on_topic.append((t, m))
+
+    on_topic.sort(key=lambda tm: (-velocity(tm[0], now), tm[0].tweet_id))
+    room = max(pool_max - pool_size, 0)
+    if len(on_topic) > room:
+        rejected["pool_full"] += len(on_topic) - room
+    found = [_opportunity(t, m, now=now, source=source) for t, m in on_topic[:room]]
+    return HarvestOutcome(found=found, rejected=rejected)
+
+
+def _opportunity(t: SearchedTweet, m: TopicMatch, *, now: datetime, source: str) -> OpportunityFound:
+    return OpportunityFound(
+        tweet_id=t.tweet_id,
+        author=t.author.lstrip("@"),
+        author_followers=t.author_followers or 0,
+        text=t.text,
+        likes=t.likes,
+        retweets=t.retweets,
+        replies=t.replies,
+        views=t.views,
+        tweet_created_at=t.created_at,
+        age_minutes=tweet_age(t.created_at, now).total_seconds() / 60,
+        relevance=m.relevance,
+        topic=m.topic,
+        is_reply=t.is_reply,
+        source=source,
+    )
+
+
+def should_harvest(pool_size: int, *, pool_min: int, pool_max: int, was_harvesting: bool) -> bool:
+    """Hysteresis over the 200–300 target band.
+
+    A full pool (``>= pool_max``) skips the harvest; once skipping, harvesting resumes only when the pool falls
+    below ``pool_min``, so a pool that loses a few expired tweets is not topped up by a full round of searches
+    every interval. ``was_harvesting`` is this function's previous answer (True after a restart: when in
+    doubt, harvest; the pool cap still applies).
+    """
+    if pool_size >= pool_max:
+        return False
+    if pool_size < pool_min:
+        return True
+    return was_harvesting
+
+
+@dataclass(frozen=True)
+class PooledOpportunity:
+    tweet_id: str
+    tweet_created_at: datetime
+
+
+def expiry_reason(
+    opportunity: PooledOpportunity,
+    *,
+    now: datetime,
+    max_age: timedelta,
+    deleted: bool = False,
+    replied: bool = False,
+) -> ExpiryReason | None:
+    # Most specific first: "replied" tells the planner we acted on it, "deleted" that X lost it.
+    if replied:
+        return "replied"
+    if deleted:
+        return "deleted"
+    if tweet_age(opportunity.tweet_created_at, now) >= max_age:
+        return "too_old"
+    return None
+
+
+def expire_opportunities(
+    pool: Iterable[PooledOpportunity],
+    *,
+    now: datetime,
+    max_age: timedelta,
+    deleted_ids: Collection[str] = (),
+    replied_ids: Collection[str] = (),
+) -> list[OpportunityExpired]:
+    """OpportunityExpired for every pooled opportunity that has to leave the pool, in tweet id order."""
+    out = []
+    for opp in sorted(pool, key=lambda o: o.tweet_id):
+        reason = expiry_reason(
+            opp, now=now, max_age=max_age, deleted=opp.tweet_id in deleted_ids, replied=opp.tweet_id in replied_ids
+        )
+        if reason:
+            out.append(OpportunityExpired(tweet_id=opp.tweet_id, reason=reason))
+    return out
+
+
+def replied_tweet_id(posted: TweetPosted) -> str | None:
+    """The tweet one of our own replies answered: that opportunity is used up."""
+    return posted.reply_to_tweet_id if posted.kind == "reply" else None

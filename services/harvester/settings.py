@@ -1,0 +1,141 @@
+"""Settings of the harvester (``XBOT_*`` environment variables).
+
+Names carry a ``harvest_``/``discovery_``/``pool_`` prefix because every service reads the same ``XBOT_``
+namespace. Durations are ``timedelta`` (``XBOT_HARVEST_INTERVAL=PT30M`` or seconds, ``1800``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from libs.contracts.gateway import SearchTab
+from libs.runtime.settings import CommonSettings
+
+
+class NicheTopic(BaseModel):
+    """One topic of the niche: what to search for and what "on topic" means for relevance scoring."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    # Compared with each tweet by embedding similarity; list the sub-themes people actually tweet about.
+    description: str = Field(min_length=1)
+    # Search terms, OR-ed in the query; a multi-word term is searched as a phrase.
+    keywords: tuple[str, ...] = Field(min_length=1)
+
+
+DEFAULT_TOPICS: tuple[NicheTopic, ...] = (
+    NicheTopic(
+        name="sleep",
+        description="Sleep: sleep quality and duration, insomnia, circadian rhythm, bedtime routines and naps.",
+        keywords=("sleep", "insomnia", "melatonin", "circadian"),
+    ),
+    NicheTopic(
+        name="nutrition",
+        description="Nutrition and diet: protein, fibre, vegetables, whole foods, added sugar and healthy meals.",
+        keywords=("nutrition", "protein", "fibre", "fiber", "diet"),
+    ),
+    NicheTopic(
+        name="exercise",
+        description="Exercise and fitness: strength training, cardio, walking after meals, daily steps, mobility "
+        "and workouts.",
+        keywords=("exercise", "workout", "strength training", "cardio", "steps"),
+    ),
+    NicheTopic(
+        name="stress",
+        description="Stress management: breathing practice, relaxation, burnout, cortisol and time outdoors.",
+        keywords=("stress", "burnout", "breathing", "cortisol"),
+    ),
+    NicheTopic(
+        name="gut_health",
+        description="Gut health and the microbiome: fermented foods, probiotics, fibre, digestion, kefir and "
+        "yogurt.",
+        keywords=("gut health", "gut", "microbiome", "probiotics"),
+    ),
+    NicheTopic(
+        name="longevity",
+        description="Longevity and healthy ageing: VO2 max, muscle mass, grip strength, lifespan and healthspan.",
+        keywords=("longevity", "lifespan", "healthspan", "VO2 max"),
+    ),
+    NicheTopic(
+        name="mental_health",
+        description="Mental health and mood: journaling, anxiety, depression, loneliness, talking to friends, "
+        "doomscrolling and screen time.",
+        keywords=("mental health", "anxiety", "mood", "journaling"),
+    ),
+    NicheTopic(
+        name="hydration",
+        description="Hydration: drinking water, electrolytes, dehydration and swapping sugary drinks for water.",
+        keywords=("hydration", "water", "electrolytes", "dehydration"),
+    ),
+    NicheTopic(
+        name="metabolic_health",
+        description="Metabolic health: blood sugar, insulin sensitivity, glucose, waist size and body weight.",
+        keywords=("metabolic health", "blood sugar", "insulin", "glucose"),
+    ),
+    NicheTopic(
+        name="heart_health",
+        description="Heart health: blood pressure, cholesterol, resting heart rate, salt and cardiovascular "
+        "fitness.",
+        keywords=("heart health", "blood pressure", "cholesterol", "heart rate"),
+    ),
+)
+
+
+class HarvesterSettings(CommonSettings):
+    # ---------------------------------------------------------------- harvest job
+    harvest_interval: timedelta = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    niche_topics: tuple[NicheTopic, ...] = Field(default=DEFAULT_TOPICS, min_length=1)
+    harvest_tabs: tuple[SearchTab, ...] = Field(default=("latest", "top"), min_length=1)
+    harvest_lang: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    # A tweet qualifies with either many likes or many replies (X's operators AND, so one query per threshold).
+    harvest_min_likes: int = Field(default=2_000, ge=0)
+    harvest_min_replies: int = Field(default=200, ge=0)
+    harvest_max_age: timedelta = Field(default=timedelta(hours=24), gt=timedelta(0))
+    # How many results the gateway collects per query (scrolling further costs browser time).
+    harvest_results_per_query: int = Field(default=40, ge=1, le=100)  # SearchRequest.limit caps at 100
+    # Max cosine similarity to a topic description below which a tweet is off-topic. The thresholds differ
+    # per embedder: all-MiniLM-L6-v2 separates the sandbox's niche from its off-topic tweets near 0.25; the
+    # lexical fallback is coarser and scores far lower for the same pair of texts.
+    harvest_min_relevance: float = Field(default=0.25, ge=-1, le=1)
+    harvest_min_relevance_lexical: float = Field(default=0.10, ge=-1, le=1)
+
+    # Author profiles read per run for the follower count of kept candidates (search cards do not show it);
+    # each is one gateway call, and profiles are cached for harvest_profile_ttl.
+    harvest_profile_reads: int = Field(default=20, ge=0)
+    harvest_profile_ttl: timedelta = Field(default=timedelta(days=3), gt=timedelta(0))
+    # Pooled tweets checked per run for deletion (least recently checked first; one status page each).
+    harvest_deletion_checks: int = Field(default=20, ge=0)
+    # Our own handle (the same XBOT_X_HANDLE the gateway reads): never an opportunity or a discovery.
+    x_handle: str = Field(default="xbot_demo", pattern=r"^[A-Za-z0-9_]{1,30}$")
+
+    # ---------------------------------------------------------------- opportunity pool
+    # Target band: harvesting stops once the pool holds pool_max and resumes when it falls below pool_min.
+    pool_min: int = Field(default=200, ge=0)
+    pool_max: int = Field(default=300, ge=1)
+
+    # ---------------------------------------------------------------- account discovery
+    discovery_interval: timedelta = Field(default=timedelta(minutes=90), gt=timedelta(0))
+    discovery_min_followers: int = Field(default=10_000, ge=0)
+    discovery_max_followers: int = Field(default=500_000, ge=1)
+    # Mean (likes + retweets + replies) per follower of an author's recent tweets.
+    discovery_min_engagement_rate: float = Field(default=0.001, ge=0)
+    discovery_recent_tweets: int = Field(default=20, ge=1, le=200)
+    # Authors profiled per discovery run: each is one gateway call.
+    discovery_max_profiles: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> HarvesterSettings:
+        if self.pool_min > self.pool_max:
+            raise ValueError(f"pool_min ({self.pool_min}) must not exceed pool_max ({self.pool_max})")
+        if self.discovery_min_followers > self.discovery_max_followers:
+            raise ValueError("discovery_min_followers must not exceed discovery_max_followers")
+        names = [t.name for t in self.niche_topics]
+        if len(set(names)) != len(names):
+            raise ValueError(f"niche topic names must be unique: {names}")
+        return self
+
+    def min_relevance_for(self, embedder_kind: str) -> float:
+        """The relevance threshold for the embedder in use (``Embedder.kind``)."""
+        return self.harvest_min_relevance_lexical if embedder_kind == "lexical" else self.harvest_min_relevance

@@ -1,0 +1,204 @@
+"""What to post next: sample a choice from the policy in force, and how many items a run should plan.
+
+The learner publishes, per dimension, the marginal probability of each arm (ModelUpdated.propensities) and the
+uniform ``floor`` its policy mixes in: with probability ``floor`` every learned dimension is drawn uniformly,
+otherwise each dimension independently from its Thompson share ``(marginal - floor/K) / (1 - floor)``. The planner
+draws exactly that way, so the propensity it records — the probability of the learner's action, which the
+learner's off-policy evaluation divides by — is ``(1 - floor) · Π share + floor · Π 1/K`` over the action's
+dimensions, the same number the learner computes for the choice. The action is the dimensions the learner
+learns (content type, topic, format, hour for posts; any other dimension the model covers joins them); the
+remaining dimensions (voice and hook style until the learner covers them) are drawn uniformly and are not part of
+the action, so they do not enter the propensity. Before any model every dimension is uniform.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from libs.policy import sample_choice
+from libs.contracts.events import Choice
+from services.planner.config import NicheConfig
+
+UNIFORM_VERSION = "uniform"
+POST_DIMENSIONS = ("content_type", "topic", "format", "hour", "voice", "hook_style")
+REPLY_DIMENSIONS = ("reply_style", "voice")
+# The learner's action for a post; a reply's action is its style and voice (the learner does not learn replies
+# yet, so their propensity is that of the planner's own uniform draw).
+POST_ACTION_DIMENSIONS = ("content_type", "topic", "format", "hour")
+REPLY_ACTION_DIMENSIONS = REPLY_DIMENSIONS
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str = UNIFORM_VERSION
+    propensities: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    insights: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # Probability of the learner's uniform draw over all action dimensions at once (included in propensities).
+    floor: float = 0.0
+
+    @classmethod
+    def from_model(cls, model: object) -> "Policy":
+        """From a ModelUpdated (or anything with version, propensities, insights and floor)."""
+        floor = float(getattr(model, "floor", 0.0) or 0.0)
+        return cls(
+            version=getattr(model, "version"),
+            propensities=dict(getattr(model, "propensities", {}) or {}),
+            insights=dict(getattr(model, "insights", {}) or {}),
+            floor=floor if 0.0 <= floor < 1.0 else 0.0,
+        )
+
+
+def arms(config: NicheConfig, dimension: str) -> tuple[str, ...]:
+    """The configured arms of a dimension, as the strings the learner uses as keys."""
+    values = {
+        "content_type": config.content_types,
+        "topic": config.topics,
+        "format": config.formats,
+        "hour": tuple(str(h) for h in config.hours),
+        "voice": tuple(config.voices),
+        "hook_style": config.hook_styles,
+        "reply_style": tuple(config.reply_styles),
+    }[dimension]
+    return tuple(values)
+
+
+def _normalised(weights: Mapping[str, float]) -> dict[str, float] | None:
+    total = sum(weights.values())
+    if total <= 0 or not math.isfinite(total):
+        return None
+    return {a: w / total for a, w in weights.items()}
+
+
+def marginal(policy: Policy, config: NicheConfig, dimension: str) -> dict[str, float]:
+    """The probability of each configured arm of a dimension, as the policy gives it.
+
+    The model's probabilities restricted to the configured arms and renormalised (an arm dropped from the
+    config can no longer be chosen); uniform when the model has nothing usable for the dimension.
+    """
+    configured = arms(config, dimension)
+    given = policy.propensities.get(dimension) or {}
+    dist = _normalised({a: max(0.0, float(given.get(a, 0.0))) for a in configured})
+    return dist or {a: 1.0 / len(configured) for a in configured}
+
+
+def _draw(dist: Mapping[str, float], rng: random.Random) -> str:
+    names = list(dist)
+    return rng.choices(names, weights=[dist[n] for n in names], k=1)[0]
+
+
+def action_dimensions(policy: Policy, dimensions: Sequence[str], base: Sequence[str]) -> tuple[str, ...]:
+    """The dimensions whose arms make the learner's action: ``base`` plus those the model covers."""
+    return tuple(d for d in dimensions if d in base or d in policy.propensities)
+
+
+def sample_choices(
+    policy: Policy, config: NicheConfig, rng: random.Random, dimensions: Sequence[str],
+    action: Sequence[str] | None = None,
+) -> tuple[dict[str, str], float]:
+    """Draw every dimension; the propensity is the probability of the arms of the ``action`` dimensions.
+
+    The action dimensions are drawn by libs.policy, the same code the learner computes propensities with, so
+    the propensity logged on ContentQueued is exactly what its off-policy evaluation assumes.
+    """
+    action = tuple(dimensions) if action is None else tuple(action)
+    model = {"propensities": policy.propensities, "floor": policy.floor} if policy.propensities else None
+    drawn, propensity = sample_choice(model, rng, dimensions={d: arms(config, d) for d in action})
+    picked = {d: str(v) for d, v in drawn.items()}
+    for dim in dimensions:
+        if dim not in action:
+            picked[dim] = _draw(marginal(policy, config, dim), rng)
+    return picked, propensity
+
+
+def sample_post_choice(policy: Policy, config: NicheConfig, rng: random.Random) -> tuple[Choice, float]:
+    action = action_dimensions(policy, POST_DIMENSIONS, POST_ACTION_DIMENSIONS)
+    picked, propensity = sample_choices(policy, config, rng, POST_DIMENSIONS, action)
+    choice = Choice(
+        content_type=picked["content_type"],
+        topic=picked["topic"],
+        format=picked["format"],
+        hour=int(picked["hour"]),
+        voice=picked["voice"],
+        hook_style=picked["hook_style"],
+    )
+    return choice, propensity
+
+
+def sample_reply_choice(
+    policy: Policy, config: NicheConfig, rng: random.Random, *, topic: str | None, hour: int
+) -> tuple[Choice, float]:
+    """A reply's topic and hour come from the opportunity and the clock; only style and voice are chosen."""
+    picked, propensity = sample_choices(policy, config, rng, REPLY_DIMENSIONS, REPLY_ACTION_DIMENSIONS)
+    choice = Choice(
+        content_type="reply",
+        topic=topic or "general",
+        format="single",
+        hour=hour,
+        voice=picked["voice"],
+        reply_style=picked["reply_style"],
+    )
+    return choice, propensity
+
+
+def next_slot(hour: int, now: datetime, rng: random.Random, *, not_before: timedelta = timedelta(0)) -> datetime:
+    """The next time within ``hour`` (UTC) at least ``not_before`` from now, at a random minute."""
+    earliest = now + not_before
+    day = earliest.replace(minute=0, second=0, microsecond=0)
+    start = day.replace(hour=hour)
+    if start + timedelta(hours=1) <= earliest:
+        start += timedelta(days=1)
+    lo = max(start, earliest)
+    span = (start + timedelta(hours=1) - lo).total_seconds()
+    return lo + timedelta(seconds=rng.uniform(0, max(0.0, span - 1)))
+
+
+# ---------------------------------------------------------------- how many items a run plans
+
+
+@dataclass(frozen=True)
+class PosterCaps:
+    posts_per_hour: int
+    posts_per_day: int
+    replies_per_hour: int
+    replies_per_day: int
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    """From the planner's projection: queued and not yet posted or failed; and posted since midnight UTC."""
+
+    pending_posts: int = 0
+    pending_replies: int = 0
+    posted_posts_today: int = 0
+    posted_replies_today: int = 0
+
+
+@dataclass(frozen=True)
+class PlanQuota:
+    posts: int
+    replies: int
+
+    @property
+    def total(self) -> int:
+        return self.posts + self.replies
+
+
+def plan_quota(caps: PosterCaps, depth: QueueDepth, *, horizon_hours: float) -> PlanQuota:
+    """Items to plan now so the poster has work for ``horizon_hours`` without exceeding its daily caps.
+
+    Never negative; a full queue or a spent day plans nothing.
+    """
+
+    def one(per_hour: int, per_day: int, pending: int, done_today: int) -> int:
+        want = math.ceil(per_hour * horizon_hours) - pending
+        room_today = per_day - done_today - pending
+        return max(0, min(want, room_today))
+
+    return PlanQuota(
+        posts=one(caps.posts_per_hour, caps.posts_per_day, depth.pending_posts, depth.posted_posts_today),
+        replies=one(caps.replies_per_hour, caps.replies_per_day, depth.pending_replies, depth.posted_replies_today),
+    )

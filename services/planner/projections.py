@@ -1,0 +1,221 @@
+"""The planner's tables (schema ``planner``) and the projections that fill them from events.
+
+Consumed: the learner's ModelUpdated (policy in force), the harvester's OpportunityFound/Expired (opportunity
+pool), the poster's TweetPosted/PostFailed and the planner's own ContentQueued/ContentRejected/LlmUsageRecorded/
+BudgetExhausted (queue depth, own recent posts, reply history, budget ledger). The plan job only publishes: what it
+decided becomes a row when its event comes back, so a replay rebuilds the same tables. Handlers read no clock:
+every time they store comes from an event.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from libs.contracts.events import (
+    BudgetExhausted,
+    ContentQueued,
+    ContentRejected,
+    LlmUsageRecorded,
+    ModelUpdated,
+    OpportunityExpired,
+    OpportunityFound,
+    PostFailed,
+    TweetPosted,
+)
+from libs.runtime.service import Service
+from libs.store.projection import Applied
+from services.planner.choices import Policy, QueueDepth
+from services.planner.replies import Opportunity, OurReply, ReplyHistory
+
+PROJECTION = "plan"
+_REPLY_IDS = uuid.UUID("6c1e3c52-3f0e-4d5e-9a43-4a1f0f5b7d21")
+
+
+def reply_content_id(tweet_id: str) -> str:
+    """The content id of our reply to a tweet: one per tweet, so a retried or repeated reply is the same item
+    (and the same Nats-Msg-Id), and its final rejection can be found from the tweet."""
+    return str(uuid.uuid5(_REPLY_IDS, f"reply:{tweet_id}"))
+
+
+def register(svc: Service) -> None:
+    proj = svc.projection(PROJECTION)
+
+    @proj.on(ModelUpdated)
+    async def on_model(conn: asyncpg.Connection, e: ModelUpdated, applied: Applied) -> None:
+        # The learner's stream is ordered: the last model published (a rollback included) is the one in force.
+        await conn.execute(
+            "INSERT INTO policy (id, version, event_id, created_at, propensities, insights, floor) "
+            "VALUES (1, $1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, "
+            "event_id = EXCLUDED.event_id, created_at = EXCLUDED.created_at, propensities = EXCLUDED.propensities, "
+            "insights = EXCLUDED.insights, floor = EXCLUDED.floor",
+            e.version, applied.envelope.event_id, e.created_at, json.dumps(e.propensities), json.dumps(e.insights),
+            e.floor)
+
+    @proj.on_batch(OpportunityFound)
+    async def on_found(conn: asyncpg.Connection, items: list[Applied]) -> None:
+        # A tweet found again brings fresher counts; its identity (first event, author, text) stays.
+        await conn.executemany(
+            "INSERT INTO opportunities (tweet_id, event_id, reply_content_id, author, author_followers, text, likes, "
+            "retweets, replies, tweet_created_at, relevance, topic, is_reply, found_at) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (tweet_id) DO UPDATE SET "
+            "author_followers = EXCLUDED.author_followers, likes = EXCLUDED.likes, retweets = EXCLUDED.retweets, "
+            "replies = EXCLUDED.replies, relevance = EXCLUDED.relevance",
+            [(e.tweet_id, i.envelope.event_id, reply_content_id(e.tweet_id), e.author, e.author_followers, e.text,
+              e.likes, e.retweets, e.replies, e.tweet_created_at, e.relevance, e.topic, e.is_reply,
+              i.envelope.occurred_at) for i in items for e in [i.event]])  # type: ignore[attr-defined]
+
+    @proj.on_batch(OpportunityExpired)
+    async def on_expired(conn: asyncpg.Connection, items: list[Applied]) -> None:
+        await conn.executemany(
+            "UPDATE opportunities SET expired_at = $2, expiry_reason = $3 WHERE tweet_id = $1 AND expired_at IS NULL",
+            [(i.event.tweet_id, i.envelope.occurred_at, i.event.reason) for i in items])  # type: ignore[attr-defined]
+
+    @proj.on_batch(ContentQueued)
+    async def on_queued(conn: asyncpg.Connection, items: list[Applied]) -> None:
+        await conn.executemany(
+            "INSERT INTO content (content_id, kind, topic, text, reply_to_tweet_id, reply_to_author, policy_version, "
+            "queued_at, scheduled_for, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
+            "ON CONFLICT (content_id) DO UPDATE SET kind = EXCLUDED.kind, topic = EXCLUDED.topic, "
+            "text = EXCLUDED.text, reply_to_tweet_id = EXCLUDED.reply_to_tweet_id, "
+            "reply_to_author = EXCLUDED.reply_to_author, policy_version = EXCLUDED.policy_version, "
+            "queued_at = EXCLUDED.queued_at, scheduled_for = EXCLUDED.scheduled_for, expires_at = EXCLUDED.expires_at",
+            [(e.content_id, e.kind, e.choice.topic, "\n".join(e.parts), e.reply_to_tweet_id, e.reply_to_author,
+              e.policy_version, i.envelope.occurred_at, e.scheduled_for, e.expires_at)
+             for i in items for e in [i.event]])  # type: ignore[attr-defined]
+
+    @proj.on_batch(TweetPosted)
+    async def on_posted(conn: asyncpg.Connection, items: list[Applied]) -> None:
+        # The queued text wins over the posted one whichever arrives first (equal tables on replay).
+        await conn.executemany(
+            "INSERT INTO content (content_id, kind, text, reply_to_tweet_id, reply_to_author, posted_at) "
+            "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (content_id) DO UPDATE SET posted_at = EXCLUDED.posted_at, "
+            "text = CASE WHEN content.queued_at IS NULL THEN EXCLUDED.text ELSE content.text END, "
+            "reply_to_tweet_id = COALESCE(content.reply_to_tweet_id, EXCLUDED.reply_to_tweet_id), "
+            "reply_to_author = COALESCE(content.reply_to_author, EXCLUDED.reply_to_author)",
+            [(e.content_id, e.kind, e.text, e.reply_to_tweet_id, e.reply_to_author, e.posted_at)
+             for i in items for e in [i.event]])  # type: ignore[attr-defined]
+
+    @proj.on_batch(PostFailed)
+    async def on_failed(conn: asyncpg.Connection, items: list[Applied]) -> None:
+        await conn.executemany(
+            "INSERT INTO content (content_id, kind, text, failed_at, fail_reason) VALUES ($1,$2,'',$3,$4) "
+            "ON CONFLICT (content_id) DO UPDATE SET failed_at = EXCLUDED.failed_at, fail_reason = EXCLUDED.fail_reason",
+            [(e.content_id, e.kind, e.failed_at or i.envelope.occurred_at, e.reason)
+             for i in items for e in [i.event]])  # type: ignore[attr-defined]
+
+    @proj.on_batch(ContentRejected)
+    async def on_rejected(conn: asyncpg.Connection, items: list[Applied]) -> None:
+        await conn.executemany(
+            "INSERT INTO dropped (content_id, kind, gate, dropped_at) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING",
+            [(e.content_id, e.kind, e.gate, i.envelope.occurred_at)
+             for i in items for e in [i.event] if e.final])  # type: ignore[attr-defined]
+
+    @proj.on_batch(LlmUsageRecorded)
+    async def on_usage(conn: asyncpg.Connection, items: list[Applied]) -> None:
+        await conn.executemany(
+            "INSERT INTO llm_usage (request_id, day, model, purpose, prompt_tokens, completion_tokens, cost_usd, "
+            "content_id, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
+            [(e.request_id, e.day, e.model, e.purpose, e.prompt_tokens, e.completion_tokens, e.cost_usd,
+              e.content_id, i.envelope.occurred_at) for i in items for e in [i.event]])  # type: ignore[attr-defined]
+
+    @proj.on(BudgetExhausted)
+    async def on_exhausted(conn: asyncpg.Connection, e: BudgetExhausted, applied: Applied) -> None:
+        await conn.execute(
+            "INSERT INTO budget_exhausted (day, budget_usd, spent_usd, at) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING",
+            e.day, e.budget_usd, e.spent_usd, applied.envelope.occurred_at)
+
+
+# ---------------------------------------------------------------------- reads for the plan job
+
+
+@dataclass(frozen=True)
+class PolicyInForce:
+    policy: Policy
+    event_id: str | None = None
+
+
+async def policy_in_force(conn: asyncpg.Connection) -> PolicyInForce:
+    row = await conn.fetchrow("SELECT version, event_id, propensities, insights, floor FROM policy WHERE id = 1")
+    if row is None:
+        return PolicyInForce(Policy())
+    return PolicyInForce(Policy(version=row["version"], propensities=json.loads(row["propensities"]),
+                                insights=json.loads(row["insights"]), floor=row["floor"]), row["event_id"])
+
+
+async def queue_depth(conn: asyncpg.Connection, now: datetime) -> QueueDepth:
+    """Queued and not posted, failed or expired; and posted since midnight UTC."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    row = await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE kind <> 'reply' AND pending) AS pending_posts, "
+        "count(*) FILTER (WHERE kind = 'reply' AND pending) AS pending_replies, "
+        "count(*) FILTER (WHERE kind <> 'reply' AND posted_at >= $2) AS posted_posts_today, "
+        "count(*) FILTER (WHERE kind = 'reply' AND posted_at >= $2) AS posted_replies_today "
+        "FROM (SELECT kind, posted_at, queued_at IS NOT NULL AND posted_at IS NULL AND failed_at IS NULL "
+        "AND expires_at > $1 AS pending FROM content) c", now, midnight)
+    return QueueDepth(**dict(row))
+
+
+@dataclass(frozen=True)
+class OwnPostRow:
+    content_id: str
+    text: str
+    topic: str | None
+    at: datetime
+
+
+async def own_posts_since(conn: asyncpg.Connection, since: datetime) -> list[OwnPostRow]:
+    rows = await conn.fetch(
+        "SELECT content_id, text, topic, COALESCE(queued_at, posted_at) AS at FROM content "
+        "WHERE kind <> 'reply' AND text <> '' AND COALESCE(queued_at, posted_at) >= $1 ORDER BY at, content_id",
+        since)
+    return [OwnPostRow(r["content_id"], r["text"], r["topic"], r["at"]) for r in rows]
+
+
+async def reply_history(conn: asyncpg.Connection, since: datetime) -> ReplyHistory:
+    """Our replies since ``since`` (cooldowns and daily caps look back at most a day)."""
+    rows = await conn.fetch(
+        "SELECT reply_to_tweet_id, reply_to_author, COALESCE(queued_at, posted_at) AS at FROM content "
+        "WHERE kind = 'reply' AND reply_to_tweet_id IS NOT NULL AND COALESCE(queued_at, posted_at) >= $1 "
+        "ORDER BY at", since)
+    return ReplyHistory([OurReply(r["reply_to_tweet_id"], r["reply_to_author"] or "", r["reply_to_tweet_id"],
+                                  r["at"]) for r in rows])
+
+
+@dataclass(frozen=True)
+class PooledOpportunity:
+    opportunity: Opportunity
+    event_id: str
+    content_id: str
+
+
+async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: timedelta) -> list[PooledOpportunity]:
+    """The pool: not expired, fresh enough, never answered (queued, posted or dropped reply) — ever."""
+    rows = await conn.fetch(
+        "SELECT o.* FROM opportunities o WHERE o.expired_at IS NULL AND o.tweet_created_at > $1 "
+        "AND NOT EXISTS (SELECT 1 FROM content c WHERE c.reply_to_tweet_id = o.tweet_id "
+        "                OR c.content_id = o.reply_content_id) "
+        "AND NOT EXISTS (SELECT 1 FROM dropped d WHERE d.content_id = o.reply_content_id) "
+        "ORDER BY o.tweet_id", now - max_age)
+    return [PooledOpportunity(
+        Opportunity(tweet_id=r["tweet_id"], author=r["author"], author_followers=r["author_followers"],
+                    text=r["text"], likes=r["likes"], retweets=r["retweets"], replies=r["replies"],
+                    created_at=r["tweet_created_at"], relevance=r["relevance"], topic=r["topic"],
+                    is_reply=r["is_reply"]),
+        r["event_id"], r["reply_content_id"]) for r in rows]
+
+
+async def spent_on(conn: asyncpg.Connection, day: str) -> float:
+    return float(await conn.fetchval("SELECT COALESCE(sum(cost_usd), 0) FROM llm_usage WHERE day = $1", day))
+
+
+async def exhausted_on(conn: asyncpg.Connection, day: str) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM budget_exhausted WHERE day = $1)", day))
+
+
+async def pool_size(conn: asyncpg.Connection) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM opportunities WHERE expired_at IS NULL"))

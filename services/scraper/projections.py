@@ -1,0 +1,128 @@
+"""The scraper's tables (schema ``scraper``) and the projections that fill them from events.
+
+- poster's TweetPosted -> the read schedule (``scrape_reads``) and our items (``own_items``);
+- our own MetricsScraped -> ``reads_done`` and ``engagement_reads``;
+- our own FollowersSnapshotted -> ``follower_series``.
+
+The jobs write the same ``reads_done``/``engagement_reads``/``follower_series`` rows in the transaction that
+records an event in the outbox; the projections of our own events make those rows a function of the event
+history too, so ``xbot replay`` rebuilds them (an outbox row lost in a replay was never published, so its
+read is simply taken again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from libs.contracts.events import FollowersSnapshotted, MetricsScraped, TweetPosted
+from libs.contracts.gateway import TweetMetrics
+from libs.runtime.service import Service
+from libs.store.projection import Applied
+from services.scraper.attribution import ActiveItem, EngagementPoint, FollowerCount, engagement
+from services.scraper.checkpoints import Checkpoint, ScheduledRead, schedule_reads
+
+
+def register(svc: Service, plan: Sequence[Checkpoint], *, missed_fraction: float) -> None:
+    proj = svc.projection("schedule")
+
+    @proj.on_batch(TweetPosted)
+    async def on_posted(conn: asyncpg.Connection, items: list[Applied]) -> None:
+        posted: list[TweetPosted] = [i.event for i in items]  # type: ignore[misc]
+        reads = [r for p in posted for r in schedule_reads(p, plan, missed_fraction=missed_fraction)]
+        await conn.executemany(
+            "INSERT INTO scrape_reads (tweet_id, checkpoint, content_id, kind, posted_at, checkpoint_hours, "
+            "interval_hours, historical, due_at, late_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
+            "ON CONFLICT DO NOTHING",
+            [(r.tweet_id, r.checkpoint.name, r.content_id, r.kind, r.posted_at, r.checkpoint.hours,
+              r.checkpoint.interval_hours, r.checkpoint.historical, r.due_at, r.late_at) for r in reads])
+        await conn.executemany(
+            "INSERT INTO own_items (tweet_id, content_id, kind, posted_at) VALUES ($1,$2,$3,$4) "
+            "ON CONFLICT DO NOTHING",
+            [(p.tweet_ids[0], p.content_id, p.kind, p.posted_at) for p in posted])
+
+    @proj.on_batch(MetricsScraped)
+    async def on_scraped(conn: asyncpg.Connection, items: list[Applied]) -> None:
+        await mark_read(conn, [i.event for i in items])  # type: ignore[misc]
+
+    @proj.on_batch(FollowersSnapshotted)
+    async def on_snapshot(conn: asyncpg.Connection, items: list[Applied]) -> None:
+        await record_followers(conn, [i.event for i in items])  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------- writes shared by projections and jobs
+
+
+async def mark_read(conn: asyncpg.Connection, events: Sequence[MetricsScraped]) -> list[MetricsScraped]:
+    """Record reads as done; returns the events whose read was not done before (the ones to publish)."""
+    fresh = []
+    for e in events:
+        inserted = await conn.fetchval(
+            "INSERT INTO reads_done (tweet_id, checkpoint, observed_at) VALUES ($1, $2, $3) "
+            "ON CONFLICT DO NOTHING RETURNING 1", e.tweet_id, e.checkpoint, e.observed_at)
+        if inserted:
+            fresh.append(e)
+    await record_engagement(conn, [(e.tweet_id, e.observed_at, e) for e in events])
+    return fresh
+
+
+async def record_engagement(conn: asyncpg.Connection,
+                            reads: Sequence[tuple[str, datetime, MetricsScraped | TweetMetrics]]) -> None:
+    await conn.executemany(
+        "INSERT INTO engagement_reads (tweet_id, observed_at, likes, retweets, replies, views) "
+        "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
+        [(tid, at, m.likes, m.retweets, m.replies, m.views) for tid, at, m in reads])
+
+
+async def record_followers(conn: asyncpg.Connection, events: Sequence[FollowersSnapshotted]) -> None:
+    await conn.executemany(
+        "INSERT INTO follower_series (handle, observed_at, followers, following) VALUES ($1,$2,$3,$4) "
+        "ON CONFLICT DO NOTHING",
+        [(e.handle.lower(), e.observed_at, e.followers, e.following) for e in events])
+
+
+# ---------------------------------------------------------------------- reads for the jobs
+
+
+def _scheduled(row: asyncpg.Record) -> ScheduledRead:
+    return ScheduledRead(
+        tweet_id=row["tweet_id"], content_id=row["content_id"], kind=row["kind"], posted_at=row["posted_at"],
+        checkpoint=Checkpoint(row["checkpoint"], row["checkpoint_hours"], row["interval_hours"],
+                              row["historical"]),
+        due_at=row["due_at"], late_at=row["late_at"])
+
+
+async def pending_due(conn: asyncpg.Connection, now: datetime) -> list[ScheduledRead]:
+    rows = await conn.fetch(
+        "SELECT s.* FROM scrape_reads s WHERE s.due_at <= $1 AND NOT EXISTS "
+        "(SELECT 1 FROM reads_done d WHERE d.tweet_id = s.tweet_id AND d.checkpoint = s.checkpoint)", now)
+    return [_scheduled(r) for r in rows]
+
+
+async def last_followers(conn: asyncpg.Connection, handle: str) -> FollowerCount | None:
+    row = await conn.fetchrow(
+        "SELECT followers, observed_at FROM follower_series WHERE handle = $1 ORDER BY observed_at DESC LIMIT 1",
+        handle.lower())
+    return FollowerCount(row["followers"], row["observed_at"]) if row else None
+
+
+async def items_since(conn: asyncpg.Connection, since: datetime) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT tweet_id, content_id, kind, posted_at FROM own_items WHERE posted_at >= $1 "
+        "ORDER BY posted_at DESC, tweet_id", since)
+
+
+async def active_items(conn: asyncpg.Connection, since: datetime) -> list[ActiveItem]:
+    """Our items posted since ``since`` with every engagement observation we hold of them."""
+    items = await items_since(conn, since)
+    reads = await conn.fetch(
+        "SELECT r.tweet_id, r.observed_at, r.likes, r.retweets, r.replies FROM engagement_reads r "
+        "JOIN own_items i USING (tweet_id) WHERE i.posted_at >= $1", since)
+    points: dict[str, list[EngagementPoint]] = {}
+    for r in reads:
+        points.setdefault(r["tweet_id"], []).append(
+            EngagementPoint(r["observed_at"], engagement(r["likes"], r["retweets"], r["replies"])))
+    return [ActiveItem(content_id=i["content_id"], tweet_id=i["tweet_id"], posted_at=i["posted_at"],
+                       observations=tuple(points.get(i["tweet_id"], ()))) for i in items]

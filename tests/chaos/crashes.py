@@ -1,0 +1,236 @@
+"""Crashes (issue 10 item 1): a demo run with services SIGKILLed at random moments (``libs.demo --kills N``),
+then the invariants read from what the run left: the sandbox's tweets (``data/tweets.json``), the run's streams
+and its database (kept: the run is started without ``--cleanup``).
+
+Each check returns its violations as sentences (empty = holds) and the figures it counted, so the CI test and
+``bench/chaos.py`` share them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import asyncpg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from libs.bus.provision import remove_namespace
+from libs.bus.streams import stream_name
+from libs.contracts.registry import decode
+from libs.runtime.infra import ROOT
+from libs.runtime.nats import connect
+from libs.runtime.settings import CommonSettings
+
+# Services whose tables are projections only (no job writes them), so a replay must rebuild them exactly. Not the
+# harvester: its harvest job keeps query_state/harvest_state in the same schema, which replay drops.
+REPLAYED = ("learner",)
+
+
+@dataclass
+class Message:
+    seq: int
+    msg_id: str | None
+    type: str
+    event_id: str
+    payload: dict
+
+
+@dataclass
+class Findings:
+    violations: list[str] = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+
+
+def run_demo(reports: Path, *, hours: float, minutes: float, kills: int, seed: int, timeout: float) -> Path:
+    """One demo run with ``kills`` SIGKILLs; its report directory (namespace and database kept)."""
+    proc = subprocess.run([sys.executable, "-m", "libs.demo", "--hours", str(hours), "--minutes", str(minutes),
+                           "--seed", str(seed), "--kills", str(kills), "--reports", str(reports)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    runs = [p for p in reports.iterdir() if p.is_dir()]
+    if proc.returncode != 0 or len(runs) != 1:
+        raise RuntimeError(f"demo failed ({proc.returncode}, runs {runs}):\n{proc.stdout[-3000:]}\n"
+                           f"{proc.stderr[-3000:]}")
+    return runs[0]
+
+
+def database_url(admin_url: str, run: str) -> str:
+    return urlunparse(urlparse(admin_url)._replace(path=f"/xbot_{run}"))
+
+
+async def stream_messages(js: JetStreamContext, namespace: str, producer: str) -> list[Message]:
+    """Every message on a producer's stream, first to last."""
+    stream = stream_name(namespace, producer)
+    last = (await js.stream_info(stream)).state.last_seq
+    out: list[Message] = []
+    if last == 0:
+        return out
+    sub = await js.pull_subscribe(f"{namespace}.{producer}.>", stream=stream,
+                                  config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL,
+                                                        ack_policy=AckPolicy.NONE, inactive_threshold=60.0))
+    try:
+        while not out or out[-1].seq < last:
+            for m in await sub.fetch(500, timeout=5):
+                env, event = decode(m.data, m.headers)
+                out.append(Message(m.metadata.sequence.stream, (m.headers or {}).get("Nats-Msg-Id"), env.type,
+                                   env.event_id, event.model_dump(mode="json")))
+    finally:
+        await sub.unsubscribe()
+    return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def check_sandbox_once(tweets: list[dict], posted: list[Message]) -> Findings:
+    """(a) every content item at most once on the sandbox: no text twice among our tweets, no tweet claimed by two
+    contents, no content posted twice."""
+    f = Findings()
+    texts = Counter(_norm(t.get("text", "")) for t in tweets)
+    f.violations += [f"text on the sandbox {n} times: {t[:80]!r}" for t, n in texts.items() if n > 1]
+    by_content = Counter(m.payload["content_id"] for m in posted if m.type == "TweetPosted")
+    f.violations += [f"{c} has {n} TweetPosted" for c, n in by_content.items() if n > 1]
+    owners = Counter(t for m in posted if m.type == "TweetPosted" for t in m.payload["tweet_ids"])
+    f.violations += [f"tweet {t} claimed by {n} contents" for t, n in owners.items() if n > 1]
+    f.figures.update(own_tweets=len(tweets), duplicate_texts=sum(n - 1 for n in texts.values() if n > 1))
+    return f
+
+
+async def check_resolution(conn: asyncpg.Connection, queued: list[Message], outcomes: list[Message]) -> Findings:
+    """(b) each ContentQueued is resolved on the poster's stream, or still pending in the poster's queue."""
+    f = Findings()
+    resolved = {m.payload["content_id"] for m in outcomes if m.type in ("TweetPosted", "PostFailed")}
+    rows = {r["content_id"]: r["status"] for r in await conn.fetch("SELECT content_id, status FROM poster.queue")}
+    unpublished = {r["content_id"] for r in await conn.fetch(
+        "SELECT content_id FROM poster.outbox WHERE published_at IS NULL")}
+    pending, lost = [], []
+    for m in queued:
+        cid = m.payload["content_id"]
+        if cid in resolved:
+            continue
+        if rows.get(cid) == "queued" or cid in unpublished:
+            pending.append(cid)  # still to post, or posted and its outcome waiting in the outbox
+        else:
+            lost.append(cid)
+    f.violations += [f"ContentQueued {c} neither resolved nor pending (queue status {rows.get(c)})" for c in lost]
+    f.figures.update(content_queued=len(queued), resolved=len(resolved & {m.payload['content_id'] for m in queued}),
+                     pending_in_queue=len(pending))
+    return f
+
+
+async def check_outboxes(conn: asyncpg.Connection, poster: list[Message], scraper: list[Message]) -> Findings:
+    """(c) no event lost or doubled between a producer's outbox and its stream: the poster's outcome rows marked
+    published against TweetPosted/PostFailed, the scraper's rows against its stream's Nats-Msg-Ids."""
+    f = Findings()
+    rows = await conn.fetch("SELECT content_id, event_type FROM poster.outbox WHERE published_at IS NOT NULL")
+    on_stream = Counter((m.payload["content_id"], m.type) for m in poster if m.type in ("TweetPosted", "PostFailed"))
+    recorded = {(r["content_id"], r["event_type"]) for r in rows}
+    f.violations += [f"poster outbox says published, stream lacks {k}" for k in recorded - set(on_stream)]
+    f.violations += [f"poster stream has {k} without a published outbox row" for k in set(on_stream) - recorded]
+    f.violations += [f"poster stream has {k} {n} times" for k, n in on_stream.items() if n > 1]
+    ids = {r["msg_id"] for r in await conn.fetch("SELECT msg_id FROM scraper.outbox WHERE published_at IS NOT NULL")}
+    seen = Counter(m.msg_id for m in scraper)
+    f.violations += [f"scraper outbox says published, stream lacks {i}" for i in ids - set(seen)]
+    f.violations += [f"scraper stream has Nats-Msg-Id {i} {n} times" for i, n in seen.items() if i and n > 1]
+    f.figures.update(poster_outbox_published=len(recorded), poster_outcomes_on_stream=sum(on_stream.values()),
+                     scraper_outbox_published=len(ids), scraper_on_stream=len(scraper),
+                     scraper_not_from_outbox=len(set(seen) - ids))
+    return f
+
+
+def check_event_ids(streams: dict[str, list[Message]]) -> Findings:
+    """No event twice on any stream (event ids unique per stream)."""
+    f = Findings()
+    for producer, msgs in streams.items():
+        f.violations += [f"{producer}: event {e} {n} times" for e, n in Counter(m.event_id for m in msgs).items()
+                         if n > 1]
+    f.figures["messages"] = {p: len(m) for p, m in streams.items()}
+    return f
+
+
+async def tables(conn: asyncpg.Connection, schema: str) -> dict[str, Counter]:
+    names = [r["table_name"] for r in await conn.fetch(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
+        schema)]
+    out = {}
+    for name in names:
+        if name in ("tracking", "schema_migrations"):
+            continue  # positions and migration bookkeeping, not the read model
+        rows = await conn.fetch(f'SELECT to_jsonb(t)::text AS j FROM "{schema}"."{name}" t')
+        out[name] = Counter(r["j"] for r in rows)
+    return out
+
+
+async def check_replay(conn: asyncpg.Connection, env: dict[str, str], service: str) -> Findings:
+    """(d) ``python -m services.<service> replay`` rebuilds tables equal to the live ones."""
+    f = Findings()
+    before = await tables(conn, service)
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", f"services.{service}", "replay", env=env,
+                                                cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 120)
+    if proc.returncode != 0:
+        f.violations.append(f"{service} replay failed ({proc.returncode}): {out.decode()[-600:]}")
+        return f
+    after = await tables(conn, service)
+    for name in sorted(set(before) | set(after)):
+        b, a = before.get(name, Counter()), after.get(name, Counter())
+        if a != b:
+            f.violations.append(f"{service}.{name} after replay: {sum((a - b).values())} rows more, "
+                                f"{sum((b - a).values())} fewer (live {sum(b.values())})")
+    f.figures[f"{service}_rows"] = {n: sum(c.values()) for n, c in before.items()}
+    return f
+
+
+async def check_run(run_dir: Path, servers: dict[str, str]) -> Findings:
+    """Every invariant over one finished run; the run's namespace and database must still exist."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    ns = summary["namespace"]
+    dsn = database_url(servers["XBOT_DATABASE_URL"], ns)
+    nc = await connect(CommonSettings(nats_url=servers["XBOT_NATS_URL"], namespace=ns), name="chaos-crashes")
+    total = Findings()
+    try:
+        js = nc.jetstream()
+        streams = {p: await stream_messages(js, ns, p) for p in ("planner", "poster", "scraper")}
+        conn = await asyncpg.connect(dsn)
+        try:
+            tweets = json.loads((run_dir / "data" / "tweets.json").read_text())
+            queued = [m for m in streams["planner"] if m.type == "ContentQueued"]
+            env = dict(os.environ, XBOT_NAMESPACE=ns, XBOT_DATABASE_URL=dsn, XBOT_NATS_URL=servers["XBOT_NATS_URL"],
+                       PYTHONPATH=str(ROOT))
+            parts = [check_sandbox_once(tweets, streams["poster"]),
+                     await check_resolution(conn, queued, streams["poster"]),
+                     await check_outboxes(conn, streams["poster"], streams["scraper"]),
+                     check_event_ids(streams)]
+            for service in REPLAYED:
+                parts.append(await check_replay(conn, env, service))
+        finally:
+            await conn.close()
+    finally:
+        await nc.close()
+    for p in parts:
+        total.violations += p.violations
+        total.figures.update(p.figures)
+    total.figures["kills"] = len(summary["kills"])
+    return total
+
+
+async def remove_run(servers: dict[str, str], ns: str) -> None:
+    nc = await connect(CommonSettings(nats_url=servers["XBOT_NATS_URL"], namespace=ns), name="chaos-cleanup")
+    try:
+        await remove_namespace(nc.jetstream(), ns)
+    finally:
+        await nc.close()
+    conn = await asyncpg.connect(servers["XBOT_DATABASE_URL"])
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "xbot_{ns}" WITH (FORCE)')
+    finally:
+        await conn.close()

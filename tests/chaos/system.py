@@ -1,0 +1,94 @@
+"""The running system as the chaos suite sees it: every xbot service that consumes events, built from its own
+composition root (so a newly wired service is attacked without changing this suite), and what its consumers
+have done (tracking positions, dead letters)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import time
+from typing import Any
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from libs.bus.dlq import DeadLetter, DeadLetters
+from libs.bus.streams import kv_bucket
+from libs.contracts.base import Event
+from libs.runtime.service import Service
+from libs.runtime.settings import CommonSettings
+
+SERVICES = ("planner", "poster", "harvester", "scraper", "learner")
+
+
+def build(name: str, common: CommonSettings, **overrides: Any) -> Service:
+    app = importlib.import_module(f"services.{name}.app")
+    settings = app.Settings(nats_url=common.nats_url, database_url=common.dsn, namespace=common.namespace,
+                            **overrides)
+    return app.build(settings)
+
+
+def consumers(common: CommonSettings, overrides: dict[str, dict] | None = None) -> list[Service]:
+    """Every service that has projections, freshly built (not started)."""
+    built = [build(n, common, **(overrides or {}).get(n, {})) for n in SERVICES]
+    return [s for s in built if s.projections]
+
+
+def consumed_events(svc: Service) -> set[type[Event]]:
+    return {t for p in svc.projections for t in p.handlers}
+
+
+async def fresh_schema(dsn: str, name: str) -> None:
+    """Services share the session database; a test starts from an empty schema."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{name}__replay" CASCADE')
+    finally:
+        await conn.close()
+
+
+async def pause_writes(js: JetStreamContext, namespace: str, reason: str) -> None:
+    kv = await js.key_value(kv_bucket(namespace, "control"))
+    await kv.put("writes.paused", json.dumps({"paused": True, "reason": reason, "at": time.time()}).encode())
+
+
+async def positions(dsn: str, svc: Service) -> dict[tuple[str, str], int]:
+    """(durable, stream) -> the stream sequence the service's projection has committed."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(f'SELECT consumer, stream, stream_seq FROM "{svc.name}".tracking')
+    finally:
+        await conn.close()
+    return {(r["consumer"], r["stream"]): r["stream_seq"] for r in rows}
+
+
+async def lagging(js: JetStreamContext, dsn: str, svc: Service) -> dict[str, tuple[int, int]]:
+    """Consumers of ``svc`` that have not committed their stream's last sequence: durable -> (position, last)."""
+    done = await positions(dsn, svc)
+    out = {}
+    for spec in svc.consumer_specs():
+        durable, stream = spec.durable(svc.namespace), spec.stream(svc.namespace)
+        last = (await js.stream_info(stream)).state.last_seq
+        if done.get((durable, stream), 0) < last:
+            out[durable] = (done.get((durable, stream), 0), last)
+    return out
+
+
+async def settle(js: JetStreamContext, dsn: str, services: list[Service], timeout: float) -> dict:
+    """Wait until every consumer is at its stream's end; what still lags after ``timeout`` (empty = settled)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lag = {k: v for s in services for k, v in (await lagging(js, dsn, s)).items()}
+        if not lag or time.monotonic() > deadline:
+            return lag
+        await asyncio.sleep(0.2)
+
+
+async def letters_by_consumer(js: JetStreamContext, namespace: str) -> dict[str, list[DeadLetter]]:
+    out: dict[str, list[DeadLetter]] = {}
+    for letter in await DeadLetters(js, namespace).list():
+        out.setdefault(letter.consumer, []).append(letter)
+    return out
+

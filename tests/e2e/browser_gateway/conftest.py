@@ -1,0 +1,112 @@
+"""Real Chromium against the real sandbox, over a real NATS: one sandbox, one gateway (one browser) per module."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from libs.bus.broker import jetstream, make_broker
+from libs.bus.streams import stream_configs, stream_name
+from libs.contracts.gateway import GatewayClient
+from libs.runtime.clock import Clock
+from sandbox.app import start_sandbox
+from sandbox.settings import SandboxSettings
+from services.browser_gateway.app import GatewayApp
+from services.browser_gateway.login import login
+from services.browser_gateway.settings import GatewaySettings
+
+HANDLE = "xbot_demo"
+PASSWORD = "e2e-password"
+ADMIN = "e2e-admin-token"
+# Simulated time runs 60x: typing delays and pacing shrink with it; queue timeouts stay generous in real time.
+SCALE = 60.0
+
+
+@dataclass
+class Sandbox:
+    base_url: str
+    http: aiohttp.ClientSession
+
+    async def admin(self, path: str, body: dict | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {ADMIN}"}
+        async with self.http.post(self.base_url + path, json=body or {}, headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+            return await resp.json()
+
+    async def tweet(self, tweet_id: str) -> dict:
+        headers = {"Authorization": f"Bearer {ADMIN}"}
+        async with self.http.get(f"{self.base_url}/admin/tweets/{tweet_id}", headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+            return await resp.json()
+
+
+@pytest.fixture(scope="module")
+def clock() -> Clock:
+    return Clock(scale=SCALE)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def sandbox(tmp_path_factory, clock: Clock) -> AsyncIterator[Sandbox]:
+    db = tmp_path_factory.mktemp("sandbox") / "world.sqlite3"
+    settings = SandboxSettings(
+        port=0, db_path=db, handle=HANDLE, password=PASSWORD, admin_token=ADMIN, population=60,
+        daily_posts=10_000, daily_replies=10_000, half_hour_posts=10_000, half_hour_replies=10_000,
+    )
+    runner, base_url = await start_sandbox(settings, clock, mount_partners=False)
+    async with aiohttp.ClientSession() as http:
+        yield Sandbox(base_url, http)
+    await runner.cleanup()
+
+
+def gateway_settings(servers: dict[str, str], base_url: str, session_file: Path, **overrides) -> GatewaySettings:
+    values = dict(
+        nats_url=servers["XBOT_NATS_URL"], namespace="t" + uuid.uuid4().hex[:10], time_scale=SCALE,
+        x_base_url=base_url, x_handle=HANDLE, session_file=session_file, write_min_spacing_s=0.0,
+        write_jitter_s=0.0, call_timeout_ms_real=5_000, op_timeout_s_real=60.0,
+        # At 60x the default P2 timeout (300 s) is 5 real seconds: too short for 50 queued ops on a busy CI box.
+        queue_timeout_p0_s=3_600.0, queue_timeout_p1_s=3_600.0, queue_timeout_p2_s=3_600.0,
+    )
+    values.update(overrides)
+    return GatewaySettings(**values)
+
+
+@dataclass
+class Running:
+    app: GatewayApp
+    client: GatewayClient
+    settings: GatewaySettings
+    side_url: str
+    js: object
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def session_file(servers, sandbox: Sandbox, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("session") / "x_session.json"
+    settings = gateway_settings(servers, sandbox.base_url, path)
+    await login(settings, username=HANDLE, password=PASSWORD)
+    return path
+
+
+async def run_gateway(settings: GatewaySettings, clock: Clock) -> AsyncIterator[Running]:
+    app = GatewayApp(settings, clock=clock)
+    side_url = await app.start()
+    js = jetstream(app.broker)
+    # The gateway's event stream, as `xbot provision` declares it, for this test namespace only.
+    cfg = next(c for c in stream_configs(settings.namespace) if c.name == stream_name(settings.namespace,
+                                                                                     "browser_gateway"))
+    await js.add_stream(cfg)
+    client_broker = make_broker(settings, service="e2e_client")
+    await client_broker.connect()
+    try:
+        yield Running(app, GatewayClient(client_broker, settings.namespace, timeout=120), settings, side_url, js)
+    finally:
+        await client_broker.stop()
+        await js.delete_stream(cfg.name)
+        await app.stop()
+

@@ -1,0 +1,92 @@
+"""What breaks: Chromium killed mid-op, an expired session, X's DOM drifting (in this order, one gateway)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+
+import pytest
+import pytest_asyncio
+
+from libs.contracts.base import Envelope
+from libs.contracts.events import SessionExpired
+from libs.contracts.gateway import GatewayError
+from libs.bus.streams import stream_name
+from services.browser_gateway.login import login
+from tests.e2e.browser_gateway.conftest import HANDLE, PASSWORD, gateway_settings, run_gateway
+
+pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def gw(servers, sandbox, session_file, clock):
+    settings = gateway_settings(servers, sandbox.base_url, session_file, call_timeout_ms_real=3_000)
+    async for running in run_gateway(settings, clock):
+        yield running
+
+
+async def test_chromium_killed_mid_op_fails_retryable_then_relaunches(gw, sandbox) -> None:
+    pool = gw.app.gateway.pool
+    assert (await gw.client.login_check()).logged_in
+    first_pid = pool.browser_pid
+    await sandbox.admin("/admin/latency", {"ms": 1500})  # keeps the op inside Chromium long enough to kill it
+    op = asyncio.create_task(gw.client.own_timeline(limit=5))
+    while gw.app.gateway.arbiter.in_use == 0:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.3)
+    os.kill(first_pid, signal.SIGKILL)
+    with pytest.raises(GatewayError) as err:
+        await op
+    assert err.value.code == "browser_crashed" and err.value.retryable
+    await sandbox.admin("/admin/latency", {"ms": 0})
+    assert (await gw.client.own_timeline(limit=5)).tweets is not None
+    assert pool.restarts == 1 and pool.browser_pid not in (None, first_pid)
+
+
+async def test_expired_session_publishes_event_and_turns_unready(gw, sandbox, session_file, servers) -> None:
+    async with sandbox.http.get(gw.side_url + "/ready") as resp:
+        assert resp.status == 200
+    await sandbox.admin("/admin/faults", {"mode": "session_expired", "count": 1})
+    with pytest.raises(GatewayError) as err:
+        await gw.client.profile_snapshot(HANDLE)
+    assert err.value.code == "session_expired" and not err.value.retryable
+    async with sandbox.http.get(gw.side_url + "/ready") as resp:
+        assert resp.status == 503
+        assert "session" in (await resp.json())["checks"]
+    ns = gw.settings.namespace
+    msg = await gw.js.get_last_msg(stream_name(ns, "browser_gateway"), SessionExpired.subject(ns))
+    envelope = Envelope.model_validate(json.loads(msg.data))
+    assert envelope.type == "SessionExpired" and envelope.producer == "browser_gateway"
+    assert envelope.payload["handle"] == HANDLE and envelope.payload["operation"] == "profile_snapshot"
+
+    # `xbot login` again, then the gateway picks the new session up and is ready once a check passes.
+    await login(gateway_settings(servers, sandbox.base_url, session_file), username=HANDLE, password=PASSWORD)
+    await gw.app.gateway.reload_session()
+    assert (await gw.client.login_check()).logged_in
+    async with sandbox.http.get(gw.side_url + "/ready") as resp:
+        assert resp.status == 200
+
+
+async def test_dom_variant_two_is_dom_changed_and_opens_the_breaker(gw, sandbox) -> None:
+    await sandbox.admin("/admin/dom_variant", {"variant": 2})
+    try:
+        breaker = gw.app.gateway.breakers["dom"]
+        attempts = [lambda: gw.client.search("sleep"), lambda: gw.client.post_tweet("Renamed test ids?"),
+                    lambda: gw.client.search("sleep", tab="top"), lambda: gw.client.search("sleep", limit=3),
+                    lambda: gw.client.login_check()]
+        assert len(attempts) == gw.settings.breaker_failures
+        for attempt in attempts:
+            with pytest.raises(GatewayError) as err:
+                await attempt()
+            assert err.value.code == "dom_changed" and not err.value.retryable
+        assert breaker.current() == "open"
+        # Open: refused at once, without touching the browser, and saying when to retry.
+        ops_before = len(gw.app.gateway.op_seconds)
+        with pytest.raises(GatewayError) as err:
+            await gw.client.search("sleep")
+        assert err.value.code == "dom_changed" and err.value.retry_after_s and err.value.retry_after_s > 0
+        assert len(gw.app.gateway.op_seconds) == ops_before
+    finally:
+        await sandbox.admin("/admin/reset-faults")

@@ -1,0 +1,140 @@
+"""Every operation end to end, every sandbox failure as its typed error, and P0 ahead of background work."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import stat
+import uuid
+
+import pytest
+import pytest_asyncio
+
+from libs.contracts.gateway import GatewayError
+from tests.e2e.browser_gateway.conftest import HANDLE, gateway_settings, run_gateway
+
+pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def gw(servers, sandbox, session_file, clock):
+    async for running in run_gateway(gateway_settings(servers, sandbox.base_url, session_file), clock):
+        yield running
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="module")
+async def clean_faults(sandbox):
+    yield
+    await sandbox.admin("/admin/reset-faults")
+
+
+def unique(text: str) -> str:
+    return f"{text} #{uuid.uuid4().hex[:8]}"
+
+
+async def test_login_wrote_a_private_session(session_file) -> None:
+    assert stat.S_IMODE(os.stat(session_file).st_mode) == 0o600
+    cookies = {c["name"] for c in json.loads(session_file.read_text())["cookies"]}
+    assert {"auth_token", "ct0"} <= cookies
+
+
+async def test_login_check(gw) -> None:
+    result = await gw.client.login_check()
+    assert result.logged_in and result.handle == HANDLE
+
+
+async def test_post_tweet_returns_the_id_x_assigned(gw, sandbox) -> None:
+    text = unique("Sleep is the cheapest performance enhancer.")
+    result = await gw.client.post_tweet(text)
+    assert result.id_source == "create_tweet_response" and len(result.tweet_ids) == 1
+    stored = await sandbox.tweet(result.tweet_ids[0])
+    assert stored["text"] == text
+
+
+async def test_post_thread_returns_every_part_in_order(gw, sandbox) -> None:
+    parts = [unique("1/ Walking after meals"), unique("2/ lowers glucose spikes"), unique("3/ ten minutes do")]
+    result = await gw.client.post_thread(parts)
+    assert len(result.tweet_ids) == 3
+    assert [(await sandbox.tweet(i))["text"] for i in result.tweet_ids] == parts
+
+
+async def test_reply_metrics_profile_timeline_and_search(gw, sandbox) -> None:
+    found = await gw.client.search("sleep", tab="latest", limit=5)
+    assert 0 < len(found.tweets) <= 5
+    target = next(t for t in found.tweets if t.author != HANDLE)
+    reply_text = unique("Agreed: consistency beats duration.")
+    reply = await gw.client.reply(target.tweet_id, reply_text, author=target.author)
+    stored = await sandbox.tweet(reply.tweet_ids[0])
+    assert stored["text"] == reply_text
+
+    # The world keeps moving, so the page's counts lie between the truth just before and just after.
+    before = (await sandbox.tweet(target.tweet_id))["counts"]
+    metrics = await gw.client.tweet_metrics([target.tweet_id], author=target.author)
+    after = (await sandbox.tweet(target.tweet_id))["counts"]
+    item = metrics.items[0]
+    assert item.tweet_id == target.tweet_id
+    assert item.replies >= 1  # ours at least
+    for field in ("likes", "retweets", "replies", "views"):
+        assert before[field] <= getattr(item, field) <= after[field], field
+
+    profile = await gw.client.profile_snapshot(HANDLE)
+    assert profile.handle == HANDLE and profile.followers > 0 and profile.following > 0
+
+    own = await gw.client.own_timeline(limit=10)
+    assert own.tweets and all(t.author == HANDLE for t in own.tweets)
+
+    none = await gw.client.search(f"zzqx{uuid.uuid4().hex}", tab="top")
+    assert none.tweets == []
+
+
+@pytest.mark.parametrize("mode,code,retryable", [
+    ("rate_limit", "rate_limited", True),
+    ("daily_limit", "daily_limit", False),
+    ("automation", "automation_block", False),
+    ("duplicate", "duplicate", False),
+    ("error", "timeout", True),
+])
+async def test_sandbox_refusal_becomes_typed_error(gw, sandbox, mode, code, retryable) -> None:
+    await sandbox.admin("/admin/faults", {"mode": mode, "count": 1})
+    with pytest.raises(GatewayError) as err:
+        await gw.client.post_tweet(unique("Protein at breakfast keeps you full."))
+    assert (err.value.code, err.value.retryable) == (code, retryable)
+    # The refusal was one-shot: the next post goes through, and the failure streak is reset.
+    assert (await gw.client.post_tweet(unique("Hydrate before coffee."))).tweet_ids
+
+
+async def test_repeating_a_text_is_duplicate(gw) -> None:
+    text = unique("Strength training twice a week is enough to start.")
+    await gw.client.post_tweet(text)
+    with pytest.raises(GatewayError) as err:
+        await gw.client.post_tweet(text)
+    assert err.value.code == "duplicate" and not err.value.retryable
+
+
+async def test_locked_account_is_locked(gw, sandbox) -> None:
+    await sandbox.admin("/admin/faults", {"mode": "locked", "count": 1})
+    with pytest.raises(GatewayError) as err:
+        await gw.client.post_tweet(unique("Fiber feeds your gut."))
+    assert err.value.code == "locked" and not err.value.retryable
+    with pytest.raises(GatewayError) as err:
+        await gw.client.own_timeline()
+    assert err.value.code == "locked"
+
+
+async def test_p0_post_starts_ahead_of_fifty_queued_background_ops(gw, sandbox) -> None:
+    arbiter = gw.app.gateway.arbiter
+    target = (await gw.client.post_tweet(unique("Magnesium before bed?"))).tweet_ids[0]
+    background = [asyncio.create_task(gw.client.tweet_metrics([target], author=HANDLE, priority=2))
+                  for _ in range(50)]
+    while arbiter.depth(2) < 45:
+        await asyncio.sleep(0.005)
+    granted_before = len(arbiter.grants)
+    post = await gw.client.post_tweet(unique("Morning light sets your clock."))
+    await asyncio.gather(*background)
+    assert post.tweet_ids
+    p0_at = next(i for i, (p, _) in enumerate(arbiter.grants) if p == 0 and i >= granted_before)
+    # Background ops granted between sending the post and its start: at most the ones that were already
+    # finishing on the two unreserved contexts, never the queue ahead of it.
+    assert p0_at - granted_before <= 2
+    assert len(arbiter.grants) - p0_at - 1 >= 40  # the bulk of the background queue ran after it

@@ -1,0 +1,14 @@
+CREATE TABLE queued (
+    content_id text PRIMARY KEY,
+    topic      text NOT NULL,
+    seq        bigint NOT NULL
+);
+CREATE TABLE topic_counts (
+    topic text PRIMARY KEY,
+    n     int NOT NULL
+);
+-- Every application of an event appends here: a double application shows up as two rows.
+CREATE TABLE applications (
+    content_id text NOT NULL,
+    seq        bigint NOT NULL
+);

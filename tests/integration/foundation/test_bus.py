@@ -1,0 +1,72 @@
+"""Publishing, provisioning and dead letters against a real JetStream server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from nats.js.api import ConsumerConfig
+
+from libs.bus.broker import make_broker
+from libs.bus.provision import provision_consumer, provision_streams
+from libs.bus.publish import EventPublisher
+from libs.bus.streams import ConsumerSpec, stream_name
+from libs.contracts.events import TweetPosted
+from libs.runtime.clock import Clock
+
+from .helpers import queued
+
+
+def posted(content_id: str) -> TweetPosted:
+    return TweetPosted(content_id=content_id, kind="post", tweet_ids=["1"], url="http://x/1",
+                       posted_at=datetime.now(UTC))
+
+
+async def test_same_fact_published_twice_is_one_stream_message(settings, js):
+    broker = make_broker(settings, service="test")
+    await broker.connect()
+    try:
+        pub = EventPublisher(broker, settings, Clock(), "test")
+        first = await pub.publish(posted("c1"))
+        second = await pub.publish(posted("c1"))  # a retry after a crash: new event_id, same natural key
+        third = await pub.publish(posted("c2"))
+        assert not first.duplicate and second.duplicate and not third.duplicate
+        info = await js.stream_info(stream_name(settings.namespace, "poster"))
+        assert info.state.messages == 2
+        # Events without a natural key use their event_id: two emissions are two facts.
+        await pub.publish(queued(content_id="same"))
+        await pub.publish(queued(content_id="same"))
+        assert (await js.stream_info(stream_name(settings.namespace, "planner"))).state.messages == 1
+    finally:
+        await broker.stop()
+
+
+async def test_publish_without_a_stream_raises(settings):
+    # No streams provisioned in this namespace: the server has no stream for the subject -> no PubAck.
+    broker = make_broker(settings, service="test")
+    await broker.connect()
+    try:
+        pub = EventPublisher(broker, settings, Clock(), "test", timeout=2.0)
+        with pytest.raises(Exception):  # noqa: B017 - nats-py raises NoRespondersError or a JetStream error
+            await pub.publish(posted("c1"))
+    finally:
+        await broker.stop()
+
+
+async def test_provision_is_idempotent_and_applies_changed_consumer_config(settings, js):
+    assert await provision_streams(js, settings.namespace) == []  # the fixture provisioned already
+    spec = ConsumerSpec(service="svc", name="p", producer="planner", ack_wait=timedelta(seconds=30))
+    assert "created" in await provision_consumer(js, spec, settings.namespace)
+    assert await provision_consumer(js, spec, settings.namespace) is None
+    changed = ConsumerSpec(service="svc", name="p", producer="planner", ack_wait=timedelta(seconds=45))
+    msg = await provision_consumer(js, changed, settings.namespace)
+    assert msg and ("updated" in msg or "recreated" in msg)
+    info = await js.consumer_info(spec.stream(settings.namespace), spec.durable(settings.namespace))
+    assert info.config.ack_wait == 45
+    # nats-py binding to the durable with another config does NOT change it: only provision does.
+    sub = await js.pull_subscribe(spec.filter_subject(settings.namespace), durable=spec.durable(settings.namespace),
+                                  stream=spec.stream(settings.namespace),
+                                  config=ConsumerConfig(ack_wait=2))
+    await sub.unsubscribe()
+    info = await js.consumer_info(spec.stream(settings.namespace), spec.durable(settings.namespace))
+    assert info.config.ack_wait == 45

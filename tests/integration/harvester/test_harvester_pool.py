@@ -1,0 +1,85 @@
+"""The harvester's pool projection against real JetStream and Postgres: one opportunity per tweet, replies and
+expiries leave the pool, and a replay rebuilds the same tables (the gateway-driven jobs are tested end to end
+in tests/e2e/harvester_scraper/)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from libs.bus.streams import stream_name
+from libs.contracts.events import AccountDiscovered, OpportunityExpired, OpportunityFound, TweetPosted
+from libs.store.replay import replay_service
+from services.harvester.app import build
+from services.harvester.settings import HarvesterSettings
+from tests.helpers import eventually
+from tests.helpers import publish
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+TABLES = ("opportunities", "replied", "accounts")
+
+
+@pytest.fixture
+async def harvester(settings, js):
+    conn = await asyncpg.connect(settings.dsn)
+    await conn.execute("DROP SCHEMA IF EXISTS harvester CASCADE")  # the database lives for the whole session
+    await conn.close()
+    # Jobs far in the future: this test drives the pool through events only, no gateway runs here.
+    svc = build(HarvesterSettings(nats_url=settings.nats_url, database_url=settings.dsn,
+                                  namespace=settings.namespace, harvest_interval=timedelta(days=30),
+                                  discovery_interval=timedelta(days=30)))
+    await svc.provision()
+    yield svc
+    await svc.stop()
+
+
+
+
+async def table(settings, name: str):
+    conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "harvester"})
+    try:
+        return sorted(tuple(r) for r in await conn.fetch(f"SELECT * FROM {name}"))
+    finally:
+        await conn.close()
+
+
+def found(tweet_id: str, likes: int = 3000) -> OpportunityFound:
+    return OpportunityFound(tweet_id=tweet_id, author="ava_sleep1", author_followers=12_000,
+                            text="A consistent sleep schedule matters.", likes=likes, retweets=10, replies=300,
+                            tweet_created_at=NOW - timedelta(hours=2), age_minutes=120, relevance=0.6,
+                            topic="sleep")
+
+
+async def test_pool_holds_each_tweet_once_and_loses_replied_and_expired_ones(settings, js, harvester):
+    await harvester.start()
+    a, b, c = (str(uuid.uuid4().int)[:19] for _ in range(3))
+    reply = TweetPosted(content_id="r1", kind="reply", tweet_ids=["9" * 19], url="https://x.com/i/status/9",
+                        posted_at=NOW, reply_to_tweet_id=b, reply_to_author="ava_sleep1")
+    await publish(settings, [
+        found(a), found(b), found(a, likes=5000),  # the same tweet again: a JetStream duplicate
+        OpportunityExpired(tweet_id=c, reason="too_old"),  # for a tweet never found: no row appears
+        OpportunityExpired(tweet_id=a, reason="too_old"),
+        AccountDiscovered(handle="Ava_Sleep1", followers=12_000, engagement_rate=0.01, discovered_at=NOW),
+        reply,
+    ])
+    assert (await js.stream_info(stream_name(settings.namespace, "harvester"))).state.messages == 5
+
+    async def settled():
+        return len(await table(settings, "replied")) == 1 and len(await table(settings, "accounts")) == 1 \
+            and any(r[14] for r in await table(settings, "opportunities"))
+
+    await eventually(settled)
+    opps = {r[0]: r for r in await table(settings, "opportunities")}
+    assert set(opps) == {a, b}
+    assert opps[a][4] == 3000 and opps[a][14] == "too_old"  # first found wins; expired
+    assert opps[b][13] is None  # still pooled: expiring a replied tweet is the harvest job's decision
+    assert await table(settings, "replied") == [(b, NOW)]
+    assert (await table(settings, "accounts"))[0][0] == "ava_sleep1"
+
+    before = {t: await table(settings, t) for t in TABLES}
+    stats = await replay_service(harvester)
+    assert stats["applied"] == 6
+    assert {t: await table(settings, t) for t in TABLES} == before

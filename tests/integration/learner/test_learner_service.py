@@ -1,0 +1,243 @@
+"""The learner service against real NATS and Postgres: decisions, posts, metric reads and follower attribution
+built from the sandbox audience's ground truth are published on the producers' streams; the model job is driven by
+hand (its interval out of reach) except in the schedule test. ModelUpdated is read back through the learner's own
+projection of its stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from prometheus_client import REGISTRY
+
+from libs.contracts.events import (
+    Choice,
+    ContentQueued,
+    FollowerAttribution,
+    FollowersSnapshotted,
+    MetricsScraped,
+    ModelUpdated,
+    TweetPosted,
+)
+from libs.policy import sample_choice
+from libs.runtime.settings import CommonSettings
+from libs.store.replay import replay_service
+from sandbox.audience import AudienceModel, PostChoice
+from services.learner.app import build
+from services.learner.jobs import NothingToRollBack
+from services.learner.projections import published_models, training_data
+from services.learner.settings import LearnerSettings
+from tests.helpers import eventually
+from tests.helpers import publish
+
+SEED = 3
+AUDIENCE = AudienceModel(SEED)
+DIMENSIONS = {"content_type": AUDIENCE.content_types, "topic": AUDIENCE.topics, "format": AUDIENCE.formats,
+              "hour": range(24)}
+TABLES = {"decisions": "content_id", "posts": "content_id", "metric_reads": "tweet_id, checkpoint",
+          "follower_attribution": "snapshot, content_id, tweet_id", "models": "seq"}
+START = datetime(2025, 3, 1, tzinfo=UTC)
+NEVER = timedelta(days=3650)
+
+
+@pytest.fixture
+async def start_learner(settings, js):
+    """start_learner(**settings) -> the learner service on a fresh schema, provisioned and started (by default
+    its model job never runs by itself)."""
+    started = []
+
+    async def start(**overrides):
+        conn = await asyncpg.connect(settings.dsn)
+        await conn.execute("DROP SCHEMA IF EXISTS learner CASCADE")
+        await conn.execute("DROP SCHEMA IF EXISTS learner__replay CASCADE")
+        await conn.close()
+        values = {k: getattr(settings, k) for k in CommonSettings.model_fields}
+        values.update(time_scale=3600.0, learner_check_interval=NEVER, learner_first_check=NEVER,
+                      learner_content_types=AUDIENCE.content_types,
+                      learner_topics=AUDIENCE.topics)
+        values.update(overrides)
+        svc = build(LearnerSettings(**values))
+        for p in svc.projections:
+            # A message delivered to a pull request FastStream gave up on (it misses nats-py's plain
+            # asyncio.TimeoutError) comes back only after ack_wait: keep that short here.
+            p.ack_wait_s = 2.0
+        await svc.provision()
+        await svc.start()
+        started.append(svc)
+        return svc
+
+    yield start
+    for svc in started:
+        await svc.stop()
+
+
+def history(n: int, *, first: int = 0, immature: int = 0) -> list:
+    """n uniformly chosen posts with the engagement the audience model gives them: a 2 h read for every post, a
+    24 h read for all but the last ``immature``, and a follower snapshot every 10 posts."""
+    rng = random.Random(f"history:{first}")
+    events: list = []
+    for i in range(first, first + n):
+        choice, propensity = sample_choice(None, rng, dimensions=DIMENSIONS)
+        text = f"Why does {choice['topic']} matter? One practical thing to try this week, and why it works."
+        cid, tid, posted = f"c{i}", f"t{i}", START + timedelta(hours=i)
+        events.append(ContentQueued(
+            content_id=cid, kind="thread" if choice["format"] == "thread" else "post", parts=[text],
+            choice=Choice(**choice), policy_version="uniform", propensity=propensity, scheduled_for=posted,
+            expires_at=posted + timedelta(hours=6)))
+        events.append(TweetPosted(content_id=cid, kind="post", tweet_ids=[tid], url=f"https://x.test/{tid}",
+                                  posted_at=posted, text=text))
+        final = AUDIENCE.sample_engagement(PostChoice(**choice), text=text, followers=1000, rng=rng)
+        for hours in (2.0, 24.0)[: 1 if i >= first + n - immature else 2]:
+            seen = final.at_age(hours)
+            events.append(MetricsScraped(
+                tweet_id=tid, content_id=cid, checkpoint=f"{hours:g}h", checkpoint_hours=hours, age_hours=hours,
+                likes=seen.likes, retweets=seen.retweets, replies=seen.replies, views=seen.views,
+                bookmarks=seen.bookmarks, observed_at=posted + timedelta(hours=hours)))
+        if i % 10 == 9:
+            at = posted + timedelta(hours=1)
+            events.append(FollowersSnapshotted(
+                handle="xbot_demo", followers=1000 + i, observed_at=at,
+                attribution=[FollowerAttribution(content_id=cid, tweet_id=tid, share=1.0,
+                                                  followers=float(final.follows))]))
+    # Replies are logged, never learned from.
+    events.append(ContentQueued(
+        content_id=f"r{first}", kind="reply", parts=["Good point."], reply_to_tweet_id="99",
+        choice=Choice(content_type="reply", topic="sleep", hour=3, reply_style="reframe"), policy_version="uniform",
+        propensity=0.2, scheduled_for=START, expires_at=START + timedelta(hours=1)))
+    return events
+
+
+
+
+async def applied(svc, events) -> None:
+    """Until the projection holds every decision and metric read of ``events``."""
+    want = {"decisions": len({e.content_id for e in events if isinstance(e, ContentQueued)}),
+            "posts": len({e.content_id for e in events if isinstance(e, TweetPosted)}),
+            "metric_reads": len({(e.tweet_id, e.checkpoint) for e in events if isinstance(e, MetricsScraped)}),
+            "follower_attribution": sum(len(e.attribution) for e in events if isinstance(e, FollowersSnapshotted))}
+
+    async def done():
+        have = {t: await svc.pool.fetchval(f"SELECT count(*) FROM {t}") for t in want}
+        return all(have[t] >= n for t, n in want.items())
+
+    await eventually(done, timeout=60)
+
+
+async def dump(svc) -> dict:
+    async with svc.pool.acquire() as conn:
+        return {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {key}")]
+                for t, key in TABLES.items()}
+
+
+def _event_fields(payload: dict) -> str:
+    """A published ModelUpdated's model fields (without created_at and rollback_of, which build_model does not set)."""
+    return json.dumps({k: v for k, v in payload.items() if k not in ("created_at", "rollback_of")}, sort_keys=True)
+
+
+async def test_learns_the_better_arms_and_replay_rebuilds_the_same_version_bit_for_bit(settings, start_learner):
+    # The history is on the streams before the learner starts: it catches up on a backlog.
+    events = history(150, immature=5)
+    await publish(settings, events)
+    svc = await start_learner()
+    await applied(svc, events)
+
+    evaluation = await svc.model_job.run()
+    assert evaluation is not None and evaluation.published, evaluation
+    async with svc.pool.acquire() as conn:
+        models = await published_models(conn)
+    assert [m.version for m in models] == [evaluation.version]
+    model = models[0].payload
+    assert model["version"].startswith("v1-") and model["parent_version"] is None
+    assert model["training_size"] == 145  # 150 posts, 5 still immature; the reply is not a post
+    assert model["evaluation"]["provisional_posts"] == 5.0
+
+    # Against the audience's hidden effects: in every dimension, the published policy's expected effect beats
+    # uniform's, and the truly best format gets most of the probability.
+    truth = AUDIENCE.true_affinities()
+    gains = {}
+    for dim, effects in truth.items():
+        marginals = model["propensities"][dim]
+        assert sum(marginals.values()) == pytest.approx(1.0)
+        uniform = sum(effects.values()) / len(effects)
+        gains[dim] = sum(marginals[a] * effects[a] for a in effects) - uniform
+    assert all(g > 0.05 for g in gains.values()), gains
+    best_format = max(truth["format"], key=truth["format"].get)
+    assert model["propensities"]["format"][best_format] > 0.8
+
+    # What the operator sees.
+    status = await svc.model_job.status()
+    assert status["policy_version"] == model["version"] and status["training_size"] == 145
+    assert status["last_evaluation"]["published"] is True
+    assert REGISTRY.get_sample_value("xbot_learner_policy_version") == 1
+    assert REGISTRY.get_sample_value("xbot_learner_training_size") == 145
+    assert REGISTRY.get_sample_value("xbot_learner_reward", {"dimension": "format", "choice": best_format}) == \
+        model["posteriors"]["format"][best_format]["mean"]
+    # Nothing new: no candidate.
+    assert await svc.model_job.run() is None
+
+    # Replay every stream into fresh tables: the same rows, and the same model version bit for bit.
+    before = await dump(svc)
+    stats = await replay_service(svc)
+    assert stats["messages"] >= len(events) + 1
+    assert await dump(svc) == before
+    async with svc.pool.acquire() as conn:
+        data, models = await training_data(conn), await published_models(conn)
+    rebuilt = await asyncio.to_thread(svc.model_job.build, data, models[:0])
+    assert rebuilt.version == model["version"]
+    assert json.dumps(rebuilt.payload(), sort_keys=True) == _event_fields(model)
+
+
+async def _publish_model(settings, version: str, parent: str | None, best_hour: int) -> ModelUpdated:
+    hours = {str(h): (0.5 if h == best_hour else 0.5 / 23) for h in range(24)}
+    event = ModelUpdated(version=version, parent_version=parent, created_at=START, floor=0.05,
+                         propensities={"content_type": {"story": 1.0}, "topic": {"sleep": 1.0},
+                                       "format": {"single": 1.0}, "hour": hours}, training_size=10)
+    await publish(settings, [event])
+    return event
+
+
+async def test_rollback_restores_the_previous_version_as_a_new_one(settings, start_learner, service_env):
+    svc = await start_learner()
+    first = await _publish_model(settings, "v1-aaaaaaaa", None, best_hour=9)
+    second = await _publish_model(settings, "v2-bbbbbbbb", "v1-aaaaaaaa", best_hour=18)
+
+    async def count(n):
+        return len(await svc.pool.fetch("SELECT 1 FROM models")) == n
+
+    await eventually(lambda: count(2))
+    done = subprocess.run([sys.executable, "-m", "services.learner", "rollback"], env=service_env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "v3-aaaaaaaa restores v1-aaaaaaaa" in done.stdout
+    await eventually(lambda: count(3))
+    async with svc.pool.acquire() as conn:
+        models = await published_models(conn)
+    restored = models[-1]
+    assert (restored.version, restored.parent_version, restored.rollback_of) == \
+        ("v3-aaaaaaaa", first.version, second.version)
+    assert restored.payload["propensities"] == first.propensities  # the planner's policy in force switches back
+
+    # The rolled-back chain is [v3]: nothing earlier is left to restore.
+    with pytest.raises(NothingToRollBack):
+        await svc.model_job.rollback()
+
+
+async def test_the_schedule_evaluates_a_candidate_once_enough_rewards_matured(settings, start_learner):
+    # 10 simulated minutes = 0.17 s at this scale.
+    svc = await start_learner(learner_check_interval=timedelta(minutes=10), learner_first_check=timedelta(0),
+                              learner_min_new_rewards=5)
+    events = history(8, first=1000)
+    await publish(settings, events)
+
+    async def evaluated_all():
+        last = (await svc.model_job.status())["last_evaluation"]
+        return last if last and last["training_size"] == 8 else None
+
+    last = await eventually(evaluated_all, timeout=60)
+    assert last["reason"] in ("scheduled", "8 new matured rewards")

@@ -1,0 +1,110 @@
+"""Drafting through the gates against the sandbox's text endpoint."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from libs.contracts.events import Choice
+from libs.text import x_length
+from services.planner.choices import Policy, sample_post_choice
+from services.planner.config import load_niche
+from services.planner.llm import LlmPermanentError
+
+from .helpers import drafter
+
+CONFIG = load_niche()
+NOW = datetime(2025, 3, 1, 9, tzinfo=UTC)
+
+
+def post_choice(fmt: str = "single", topic: str = "sleep") -> Choice:
+    return Choice(content_type="practical_tip", topic=topic, format=fmt, hour=10, voice="coach",
+                  hook_style="number")
+
+
+async def test_post_is_queued_with_choice_propensity_and_usage(text_endpoint, embedder) -> None:
+    d = drafter(text_endpoint, CONFIG, embedder)
+    choice, p = sample_post_choice(Policy("m1", {"format": {"single": 1.0}}), CONFIG, random.Random(1))
+    out = await d.write_post(choice, propensity=p, policy_version="m1", now=NOW,
+                             scheduled_for=NOW + timedelta(hours=1))
+    assert out.queued is not None, [r.reason for r in out.rejections]
+    q = out.queued
+    assert q.kind == "post" and q.choice == choice and q.propensity == p and q.policy_version == "m1"
+    assert x_length(q.parts[0]) <= 280 and q.expires_at > q.scheduled_for
+    assert out.usage and out.usage[0].cost_usd > 0 and out.usage[0].content_id == q.content_id
+    assert d.ledger.spent_usd == pytest.approx(out.cost_usd)
+    await d.model.close()
+
+
+async def test_thread_has_3_to_6_parts_each_within_280(text_endpoint, embedder) -> None:
+    d = drafter(text_endpoint, CONFIG, embedder, seed=4)
+    for topic in ("stress", "exercise", "hydration"):
+        out = await d.write_post(post_choice("thread", topic), propensity=0.1, policy_version="u", now=NOW,
+                                 scheduled_for=NOW)
+        assert out.queued is not None, [r.reason for r in out.rejections]
+        assert 3 <= len(out.queued.parts) <= 6
+        assert all(x_length(p) <= 280 for p in out.queued.parts)
+    await d.model.close()
+
+
+async def test_malformed_answer_is_rejected_counted_and_rewritten(text_endpoint, embedder) -> None:
+    d = drafter(text_endpoint, CONFIG, embedder)
+    await text_endpoint.fault("malformed", 1)
+    out = await d.write_post(post_choice(topic="nutrition"), propensity=0.1, policy_version="u", now=NOW,
+                             scheduled_for=NOW)
+    assert out.malformed == 1
+    assert out.rejections[0].gate == "malformed" and not out.rejections[0].final
+    assert out.queued is not None
+    assert len(out.usage) == 2  # the malformed answer was paid for too
+    await d.model.close()
+
+
+async def test_rewrites_are_bounded_and_the_last_rejection_is_final(text_endpoint, embedder) -> None:
+    d = drafter(text_endpoint, CONFIG, embedder)
+    await text_endpoint.fault("malformed", 5)
+    out = await d.write_post(post_choice(topic="longevity"), propensity=0.1, policy_version="u", now=NOW,
+                             scheduled_for=NOW)
+    assert out.queued is None
+    assert len(out.rejections) == CONFIG.gates.max_rewrites + 1
+    assert [r.final for r in out.rejections] == [False] * CONFIG.gates.max_rewrites + [True]
+    await d.model.close()
+
+
+async def test_duplicates_of_own_recent_posts_are_rejected(text_endpoint, embedder) -> None:
+    d = drafter(text_endpoint, CONFIG, embedder, seed=2)
+    gates: list[str] = []
+    queued = 0
+    for i in range(12):
+        out = await d.write_post(post_choice(topic="hydration"), propensity=0.1, policy_version="u",
+                                 now=NOW + timedelta(minutes=i), scheduled_for=NOW)
+        gates += [r.gate for r in out.rejections]
+        queued += out.queued is not None
+    # The topic may not be posted more than 3 times in the last 10; repeats of a template are caught too.
+    assert queued <= CONFIG.gates.topic_max_in_window
+    assert "topic_freshness" in gates
+    await d.model.close()
+
+
+async def test_budget_exhausted_stops_calls(text_endpoint, embedder) -> None:
+    d = drafter(text_endpoint, CONFIG, embedder, budget=0.0002)
+    out = await d.write_post(post_choice(), propensity=0.1, policy_version="u", now=NOW, scheduled_for=NOW)
+    assert out.queued is None and not out.usage
+    assert out.stopped in ("budget", "tier")
+    assert out.budget_exhausted is not None and out.budget_exhausted.budget_usd == 0.0002
+    await d.model.close()
+
+
+async def test_replies_only_tier_writes_no_posts(text_endpoint, embedder) -> None:
+    d = drafter(text_endpoint, CONFIG, embedder)
+    d.ledger.spent_usd = 4.5
+    out = await d.write_post(post_choice(), propensity=0.1, policy_version="u", now=NOW, scheduled_for=NOW)
+    assert out.queued is None and out.stopped == "tier" and not out.usage
+    await d.model.close()
+
+
+async def test_bad_key_stops_planning(text_endpoint, embedder) -> None:
+    d = drafter(text_endpoint, CONFIG, embedder, key="invalid")
+    with pytest.raises(LlmPermanentError):
+        await d.write_post(post_choice(), propensity=0.1, policy_version="u", now=NOW, scheduled_for=NOW)
+    assert d.ledger.reserved_usd == 0 and d.ledger.spent_usd == 0
+    await d.model.close()

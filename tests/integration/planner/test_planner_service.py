@@ -1,0 +1,291 @@
+"""The planner service against real NATS, Postgres and the sandbox's text endpoint: the plan job driven by hand
+(the scheduler's interval is set out of reach), its events read back from the planner's stream."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from prometheus_client import REGISTRY
+
+from libs.bus.broker import make_broker
+from libs.bus.publish import EventPublisher
+from libs.bus.streams import stream_name
+from libs.contracts.events import (
+    BudgetExhausted,
+    ContentQueued,
+    LlmUsageRecorded,
+    ModelUpdated,
+    OpportunityFound,
+    PostFailed,
+    TweetPosted,
+)
+from libs.contracts.registry import decode
+from libs.runtime.clock import Clock
+from libs.runtime.settings import CommonSettings
+from libs.store.replay import replay_service
+from services.planner.app import compose
+from services.planner.config import PlannerSettings, load_niche
+from services.planner.projections import reply_content_id
+from tests.helpers import eventually
+
+CONFIG = load_niche()
+TABLES = ("policy", "opportunities", "content", "dropped", "llm_usage", "budget_exhausted")
+NEVER = 1e7  # minutes: the scheduler never runs the job by itself in these tests
+
+
+@pytest.fixture
+async def start_planner(settings, js, text_endpoint):
+    """start_planner(**settings) -> (service, planner): a fresh schema, provisioned consumers, started."""
+    started = []
+
+    async def start(**overrides):
+        conn = await asyncpg.connect(settings.dsn)
+        await conn.execute("DROP SCHEMA IF EXISTS planner CASCADE")
+        await conn.execute("DROP SCHEMA IF EXISTS planner__replay CASCADE")
+        await conn.close()
+        values = {k: getattr(settings, k) for k in CommonSettings.model_fields}
+        values.update(llm_base_url=text_endpoint.base_url, llm_max_attempts=3, llm_timeout_seconds=10,
+                      plan_interval_minutes=NEVER, plan_first_run_minutes=NEVER, replies_per_hour=0)
+        values.update(overrides)
+        svc, handle = compose(PlannerSettings(**values), rng=random.Random(5))
+        for p in svc.projections:
+            # A message delivered to a pull request the client already gave up on comes back after ack_wait:
+            # keep that short so such a stall costs the test seconds, not half a minute.
+            p.ack_wait_s = 2.0
+        await svc.provision()
+        await svc.start()
+        started.append(svc)
+        return svc, handle()
+
+    yield start
+    for svc in started:
+        await svc.stop()
+
+
+@pytest.fixture
+async def publish(settings):
+    broker = make_broker(settings, service="test-producer")
+    await broker.connect()
+    pub = EventPublisher(broker, settings, Clock(), "test-producer")
+
+    async def send(*events):
+        for e in events:
+            await pub.publish(e)
+
+    yield send
+    await broker.stop()
+
+
+async def planner_events(js, settings, cls=None) -> list:
+    stream = stream_name(settings.namespace, "planner")
+    state = (await js.stream_info(stream)).state
+    out = []
+    for seq in range(state.first_seq, state.last_seq + 1) if state.messages else ():
+        msg = await js.get_msg(stream, seq)
+        _, event = decode(msg.data, msg.headers)
+        if cls is None or isinstance(event, cls):
+            out.append(event)
+    return out
+
+
+async def tables(settings) -> dict[str, list]:
+    conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "planner"})
+    try:
+        out = {t: sorted(map(tuple, await conn.fetch(f"SELECT * FROM {t}")), key=repr) for t in TABLES}
+        out["tracking"] = sorted(map(tuple, await conn.fetch("SELECT consumer, stream, stream_seq FROM tracking")))
+        return out
+    finally:
+        await conn.close()
+
+
+def posted(q: ContentQueued) -> TweetPosted:
+    now = datetime.now(UTC)
+    return TweetPosted(content_id=q.content_id, kind=q.kind, tweet_ids=[f"t-{q.content_id}"], url="http://x/t",
+                       posted_at=now, text="\n".join(q.parts), reply_to_tweet_id=q.reply_to_tweet_id,
+                       reply_to_author=q.reply_to_author)
+
+
+def expected_propensity(model: ModelUpdated, choice) -> float:
+    """The learner's probability of the choice's action (content type, topic, format, hour): with probability
+    ``floor`` all uniform, else each dimension from its Thompson share."""
+    arms = {"content_type": CONFIG.content_types, "topic": CONFIG.topics, "format": CONFIG.formats,
+            "hour": [str(h) for h in CONFIG.hours]}
+    picked = {"content_type": choice.content_type, "topic": choice.topic, "format": choice.format,
+              "hour": str(choice.hour)}
+    f = model.floor
+    thompson, flat = 1.0, 1.0
+    for dim, values in arms.items():
+        k = len(values)
+        marginals = model.propensities.get(dim)
+        thompson *= (marginals[picked[dim]] - f / k) / (1 - f) if marginals else 1 / k
+        flat /= k
+    return (1 - f) * thompson + f * flat
+
+
+async def test_queued_items_carry_the_policy_in_force_and_replay_rebuilds_the_tables(
+        settings, js, start_planner, publish) -> None:
+    svc, planner = await start_planner(posts_per_hour=1)
+    first = await planner.run()
+    assert first.policy_version == "uniform" and first.planned_posts == 3
+    queued = await planner_events(js, settings, ContentQueued)
+    assert queued, first
+    uniform = 1 / (len(CONFIG.content_types) * len(CONFIG.topics) * len(CONFIG.formats) * len(CONFIG.hours))
+    assert all(q.policy_version == "uniform" and q.propensity == pytest.approx(uniform) for q in queued)
+
+    # A model that strongly prefers stories in single posts, with a 20% uniform floor.
+    f, k = 0.2, len(CONFIG.content_types)
+    types = {t: (1 - f) * (0.93 if t == "story" else 0.01) + f / k for t in CONFIG.content_types}
+    model = ModelUpdated(version="m-1", created_at=datetime.now(UTC), floor=f,
+                         propensities={"content_type": types,
+                                       "format": {"single": (1 - f) * 0.9 + f / 2, "thread": (1 - f) * 0.1 + f / 2}},
+                         insights={"best": ["content_type=story (+0.40)"]})
+    await publish(model, *[posted(q) for q in queued])  # posted: room in the queue for the next run
+    second = await planner.run()
+    assert second.policy_version == "m-1"
+    later = [q for q in await planner_events(js, settings, ContentQueued) if q.content_id not in
+             {p.content_id for p in queued}]
+    assert later, second
+    for q in later:
+        assert q.policy_version == "m-1"
+        assert q.propensity == pytest.approx(expected_propensity(model, q.choice), rel=1e-9)
+
+    async def status_after_the_run():
+        status = await svc.health.status_providers["planning"]()
+        return status if status["queue"]["posts"] == len(later) else None
+
+    status = await eventually(status_after_the_run)  # the run's own events come back through the projection
+    assert status["policy_version"] == "m-1"
+    usage = await planner_events(js, settings, LlmUsageRecorded)
+    assert status["spend_today_usd"] == pytest.approx(sum(u.cost_usd for u in usage), abs=1e-6)
+    assert REGISTRY.get_sample_value("xbot_planner_llm_budget_usd") == CONFIG.budget.daily_usd
+
+    before = await tables(settings)
+    assert before["content"] and before["llm_usage"] and before["policy"]
+    stats = await replay_service(svc)
+    assert stats["applied"] >= len(queued) + len(later) + len(usage)
+    assert await tables(settings) == before
+
+
+async def test_a_full_queue_plans_nothing_and_a_freed_slot_plans_one(settings, js, start_planner, publish) -> None:
+    svc, planner = await start_planner(posts_per_hour=1)  # 3 posts keep the poster busy for the 3 h horizon
+    for _ in range(4):
+        await planner.run()
+        assert await planner.caught_up()
+        depth = (await planner.status(datetime.now(UTC)))["queue"]["posts"]
+        assert depth <= 3
+        if depth == 3:
+            break
+    assert depth == 3
+    calls = len(await planner_events(js, settings, LlmUsageRecorded))
+    full = await planner.run()
+    assert full.planned_posts == 0 and full.llm_calls == 0
+    assert len(await planner_events(js, settings, LlmUsageRecorded)) == calls
+
+    assert await planner.caught_up()
+    one = (await planner_events(js, settings, ContentQueued))[0]
+    await publish(PostFailed(content_id=one.content_id, kind=one.kind, reason="expired", retryable=False, attempts=1))
+    freed = await planner.run()
+    assert freed.planned_posts == 1
+
+
+async def test_budget_exhaustion_stops_calls_and_is_announced_once(settings, js, start_planner, tmp_path) -> None:
+    # Dear prompts and free completions: a few calls exhaust a $0.30 day.
+    niche = tmp_path / "niche.yaml"
+    niche.write_text("prices:\n  gpt-4o: {prompt: 100, completion: 0}\n  gpt-4o-mini: {prompt: 100, completion: 0}\n")
+    svc, planner = await start_planner(posts_per_hour=20, posts_per_day=100, planner_niche_path=niche,
+                                       planner_daily_budget_usd=0.3)
+    for _ in range(3):
+        report = await planner.run()
+        if await planner_events(js, settings, BudgetExhausted):
+            break
+    exhausted = await planner_events(js, settings, BudgetExhausted)
+    assert len(exhausted) == 1, report
+    usage = await planner_events(js, settings, LlmUsageRecorded)
+    assert usage and sum(u.cost_usd for u in usage) <= 0.3
+    assert {u.model for u in usage} <= {"gpt-4o", "gpt-4o-mini"}
+
+    again = await planner.run()
+    assert again.stopped == "budget_exhausted" and again.llm_calls == 0
+    assert len(await planner_events(js, settings, LlmUsageRecorded)) == len(usage)
+    assert len(await planner_events(js, settings, BudgetExhausted)) == 1
+    assert await planner.caught_up()
+    assert (await planner.status(datetime.now(UTC)))["tier"] == "exhausted"
+
+
+def opportunity(tweet_id: str, author: str, text: str, *, age: timedelta = timedelta(minutes=20),
+                is_reply: bool = False) -> OpportunityFound:
+    created = datetime.now(UTC) - age
+    return OpportunityFound(tweet_id=tweet_id, author=author, author_followers=25_000, text=text, likes=300,
+                            retweets=40, replies=25, tweet_created_at=created,
+                            age_minutes=age.total_seconds() / 60, relevance=0.8, topic="sleep", is_reply=is_reply)
+
+
+async def test_opportunities_get_one_reply_each_and_never_a_second(settings, js, start_planner, publish) -> None:
+    svc, planner = await start_planner(posts_per_hour=0, replies_per_hour=4)
+    text = ("A fixed wake-up time does more for sleep quality than a fixed bedtime. Morning light sets the "
+            "body clock, and the evening follows.")
+    eligible = {"1001": "ana", "1002": "ben"}
+    await publish(
+        opportunity("1001", "ana", text),
+        opportunity("1002", "ben", "Most people drink too little water in the morning. Thirst lags behind need, "
+                                   "so hydration habits matter more than thirst."),
+        opportunity("1003", "xbot_demo", text),  # our own tweet
+        opportunity("1004", "dan", text, is_reply=True),  # not a root tweet
+        opportunity("1005", "eve", text, age=timedelta(hours=30)),  # too old
+    )
+    first = await planner.run()
+    assert first.planned_replies > 0
+    replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
+    assert replies, first
+    for q in replies:
+        assert q.reply_to_tweet_id in eligible and q.reply_to_author == eligible[q.reply_to_tweet_id]
+        assert q.content_id == reply_content_id(q.reply_to_tweet_id)
+        assert q.choice.reply_style in CONFIG.reply_styles and q.choice.content_type == "reply"
+    assert len({q.reply_to_tweet_id for q in replies}) == len(replies)
+
+    await publish(*[posted(q) for q in replies])
+    second = await planner.run()
+    again = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
+    assert len(again) == len(replies), second
+
+
+async def test_llm_faults_are_retried_or_wait_for_the_next_run(settings, js, start_planner, text_endpoint,
+                                                               publish) -> None:
+    svc, planner = await start_planner(posts_per_hour=1)
+    await text_endpoint.fault("429", 2)
+    retried = await planner.run()
+    assert retried.stopped is None and retried.queued.get("post", 0) + retried.queued.get("thread", 0) >= 1
+    assert planner.model.retries >= 2
+    await publish(*[posted(q) for q in await planner_events(js, settings, ContentQueued)])  # room for more
+
+    await text_endpoint.fault("500", 50)
+    unavailable = await planner.run()
+    assert unavailable.planned_posts > 0
+    assert unavailable.stopped == "llm_unavailable" and unavailable.llm_calls == 0
+
+    await text_endpoint.fault("none", 0)
+    recovered = await planner.run()
+    assert recovered.llm_calls >= 1
+
+
+async def test_a_bad_key_raises_an_alert_and_stops_calling(settings, js, start_planner) -> None:
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("xbot.planner").addHandler(handler)
+    try:
+        svc, planner = await start_planner(posts_per_hour=1, llm_api_key="invalid")
+        report = await planner.run()
+        assert report.stopped == "halted" and report.llm_calls == 0
+        assert any(r.levelno == logging.ERROR and r.getMessage().startswith("ALERT") for r in records)
+        assert REGISTRY.get_sample_value("xbot_planner_llm_halted") == 1
+        assert REGISTRY.get_sample_value("xbot_planner_llm_errors_total", {"kind": "permanent"}) >= 1
+        assert (await planner.run()).stopped == "halted"
+        assert await planner_events(js, settings, LlmUsageRecorded) == []
+        assert (await planner.status(datetime.now(UTC)))["halted"]  # halted comes from memory, not the tables
+    finally:
+        logging.getLogger("xbot.planner").removeHandler(handler)

@@ -1,0 +1,38 @@
+"""Start-up of the poster as an operator runs it: the live guard refuses a real X without XBOT_LIVE=true."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from libs.runtime.settings import SettingsError
+from services.poster.app import build
+from services.poster.settings import PosterSettings
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_live_guard_refuses_a_non_loopback_base_url_naming_the_variables() -> None:
+    env = dict(os.environ, XBOT_X_BASE_URL="https://x.com", PYTHONPATH=str(ROOT))
+    env.pop("XBOT_LIVE", None)
+    done = subprocess.run([sys.executable, "-m", "services.poster", "run"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "XBOT_LIVE" in done.stderr and "XBOT_X_BASE_URL=https://x.com" in done.stderr
+
+
+def test_live_guard_lets_an_explicit_live_run_and_the_sandbox_through() -> None:
+    assert build(PosterSettings(x_base_url="https://x.com", live=True)).name == "poster"
+    assert build(PosterSettings(x_base_url="http://127.0.0.1:8400")).name == "poster"
+    with pytest.raises(SettingsError):
+        build(PosterSettings(x_base_url="https://x.com", live=False))
+
+
+def test_a_misspelt_failpoint_stops_start_up(monkeypatch) -> None:
+    monkeypatch.setenv("XBOT_FAILPOINT", "poster.after_intnet")
+    with pytest.raises(ValueError, match="not a failpoint"):
+        build(PosterSettings())

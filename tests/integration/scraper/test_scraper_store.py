@@ -1,0 +1,131 @@
+"""The scraper's projections and outbox against real JetStream and Postgres (the gateway-driven jobs are
+tested end to end in tests/e2e/harvester_scraper/)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from libs.bus.streams import stream_name
+from libs.contracts.events import MetricsScraped, TweetPosted
+from services.scraper.app import build
+from services.scraper.jobs import Outbox
+from services.scraper.projections import mark_read
+from services.scraper.settings import ScraperSettings
+from tests.helpers import eventually
+from tests.helpers import publish
+
+POSTED_AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def scraper_settings(settings) -> ScraperSettings:
+    # Jobs far apart: these tests drive the tables and the outbox themselves, no gateway runs here.
+    return ScraperSettings(nats_url=settings.nats_url, database_url=settings.dsn, namespace=settings.namespace,
+                           scrape_interval=timedelta(hours=1), followers_interval=timedelta(days=30))
+
+
+@pytest.fixture
+async def fresh_schema(settings):
+    conn = await asyncpg.connect(settings.dsn)
+    await conn.execute("DROP SCHEMA IF EXISTS scraper CASCADE")  # the database lives for the whole session
+    await conn.close()
+
+
+
+
+async def rows(settings, sql: str, *args):
+    conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "scraper"})
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
+
+
+def posted(kind: str = "post", parts: int = 1) -> TweetPosted:
+    ids = [str(uuid.uuid4().int)[:19] for _ in range(parts)]
+    return TweetPosted(content_id=uuid.uuid4().hex, kind=kind, tweet_ids=ids, url=f"https://x.com/i/status/{ids[0]}",
+                       posted_at=POSTED_AT, reply_to_tweet_id="1" if kind == "reply" else None)
+
+
+def scraped(p: TweetPosted, checkpoint: str, hours: float) -> MetricsScraped:
+    return MetricsScraped(tweet_id=p.tweet_ids[0], content_id=p.content_id, kind=p.kind, checkpoint=checkpoint,
+                          checkpoint_hours=hours, age_hours=hours, likes=5, retweets=1, replies=2, views=100,
+                          observed_at=POSTED_AT + timedelta(hours=hours))
+
+
+async def test_posted_items_get_the_checkpoint_schedule_and_own_reads_mark_them_done(
+        settings, js, fresh_schema, scraper_settings):
+    svc = build(scraper_settings)
+    await svc.provision()
+    await svc.start()
+    try:
+        thread, reply = posted("thread", parts=3), posted("reply")
+        await publish(settings, [thread, reply, thread])  # the repeat is a JetStream duplicate
+
+        async def scheduled():
+            got = await rows(settings, "SELECT * FROM scrape_reads ORDER BY tweet_id, due_at")
+            return got if len(got) == 2 * 11 else None
+
+        reads = await eventually(scheduled)
+        # The thread is read through its head only; 1, 2, 6, 12, 24, 48 h then daily up to 7 days.
+        assert {r["tweet_id"] for r in reads} == {thread.tweet_ids[0], reply.tweet_ids[0]}
+        head = [r for r in reads if r["tweet_id"] == thread.tweet_ids[0]]
+        assert [r["checkpoint"] for r in head] == ["1h", "2h", "6h", "12h", "24h", "48h", "72h", "96h", "120h",
+                                                   "144h", "168h"]
+        assert [r["due_at"] - POSTED_AT for r in head][:3] == [timedelta(hours=h) for h in (1, 2, 6)]
+        assert head[2]["late_at"] - head[2]["due_at"] == timedelta(hours=2)  # half of the 4 h interval
+
+        await publish(settings, [scraped(thread, "1h", 1), scraped(thread, "2h", 2)])
+
+        async def done():
+            got = await rows(settings, "SELECT tweet_id, checkpoint FROM reads_done")
+            return got if len(got) == 2 else None
+
+        assert {(r["tweet_id"], r["checkpoint"]) for r in await eventually(done)} == \
+            {(thread.tweet_ids[0], "1h"), (thread.tweet_ids[0], "2h")}
+        assert len(await rows(settings, "SELECT * FROM engagement_reads")) == 2
+        assert len(await rows(settings, "SELECT * FROM own_items")) == 2
+    finally:
+        await svc.stop()
+
+
+async def test_an_event_left_in_the_outbox_by_a_crash_is_published_once_at_start(
+        settings, js, fresh_schema, scraper_settings):
+    svc = build(scraper_settings)
+    await svc.provision()
+    await svc.migrate()
+    p = posted()
+    event = scraped(p, "1h", 1.0)
+    # The scrape job's transaction: the read marked done and the event recorded; then the process "dies"
+    # before publishing (nothing is flushed).
+    outbox = Outbox(svc.pool, svc.publisher, svc.clock)
+    async with svc.pool.acquire() as conn, conn.transaction():
+        fresh = await mark_read(conn, [event])
+        await outbox.record(conn, fresh)
+    assert fresh == [event]
+    async with svc.pool.acquire() as conn, conn.transaction():
+        assert await mark_read(conn, [event]) == []  # a second read of the same checkpoint records nothing
+    await svc.pool.close()
+    await svc.broker.stop()
+
+    restarted = build(scraper_settings)
+    await restarted.start()
+    try:
+        stream = stream_name(settings.namespace, "scraper")
+
+        async def published():
+            return (await js.stream_info(stream)).state.messages == 1
+
+        await eventually(published)
+        # Publishing the same row again (a crash between PubAck and marking it) is a JetStream duplicate.
+        await restarted.publisher.publish(event)
+        assert (await js.stream_info(stream)).state.messages == 1
+        msg = await js.get_msg(stream, seq=1)
+        assert msg.headers["Nats-Msg-Id"] == f"MetricsScraped:metrics:{p.tweet_ids[0]}:1h"
+        assert (await rows(settings, "SELECT count(*) FROM outbox WHERE published_at IS NULL"))[0][0] == 0
+    finally:
+        await restarted.stop()

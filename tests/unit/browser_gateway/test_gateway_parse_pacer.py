@@ -1,0 +1,53 @@
+import random
+
+import pytest
+
+from libs.runtime.clock import Clock
+from services.browser_gateway.pacer import Pacer
+from services.browser_gateway.parse import dig, handle_in, parse_count, same_text, status_ref
+
+
+@pytest.mark.parametrize("label,count", [
+    ("12 Likes. Like", 12), ("1 Reply. Reply", 1), ("Like", 0), (None, 0), ("1,234 views. View post analytics", 1234),
+    ("1.2K Followers", 1200), ("12K Following", 12000), ("3.4M", 3_400_000), ("5 reposts. Repost", 5),
+])
+def test_counts_as_x_writes_them(label: str | None, count: int) -> None:
+    assert parse_count(label) == count
+
+
+def test_links_and_handles() -> None:
+    assert status_ref("/bob_1/status/123/analytics") == ("bob_1", "123")
+    assert status_ref("https://x.com/alice/status/99") == ("alice", "99")
+    assert status_ref("/alice") is None
+    assert handle_in("Alice A\n@alice_a\n·") == "alice_a"
+    assert dig({"a": {"b": {"c": "7"}}}, ["a", "b", "c"]) == "7"
+    assert dig({"a": {}}, ["a", "b", "c"]) is None
+    assert same_text("one  two\nthree", "one two three")
+
+
+def test_writes_keep_min_spacing_plus_jitter() -> None:
+    pacer = Pacer(Clock(), min_spacing_s=90, jitter_s=30, rng=random.Random(7))
+    assert pacer.wait_before_write(1000.0) == 0.0
+    pacer.mark_write(1000.0)
+    gap = pacer.wait_before_write(1000.0)
+    assert 90 <= gap <= 120
+    assert pacer.wait_before_write(1000.0 + gap) == 0.0
+    assert pacer.wait_before_write(1010.0) == pytest.approx(gap - 10)
+
+
+def test_jitter_varies_between_writes() -> None:
+    pacer = Pacer(Clock(), min_spacing_s=10, jitter_s=30, rng=random.Random(1))
+    gaps = set()
+    for i in range(5):
+        pacer.mark_write(i * 1000.0)
+        gaps.add(round(pacer.wait_before_write(i * 1000.0), 6))
+    assert len(gaps) == 5
+
+
+def test_typing_delays_follow_the_clock_scale() -> None:
+    real = Pacer(Clock(scale=1), typing_delay_ms=(50, 150), rng=random.Random(3))
+    fast = Pacer(Clock(scale=50), typing_delay_ms=(50, 150), rng=random.Random(3))
+    for _ in range(20):
+        slow_ms, fast_ms = real.keystroke_delay_ms(), fast.keystroke_delay_ms()
+        assert 50 <= slow_ms <= 150
+        assert fast_ms == pytest.approx(slow_ms / 50)

@@ -1,0 +1,21 @@
+from libs.runtime.status import render_status
+
+
+def test_status_shows_each_services_blocks_and_failing_checks():
+    report = {
+        "namespace": "xbot",
+        "services": {
+            "poster": {"state": "running", "checks": {"broker": "ok", "database": "FAIL: OSError"},
+                       "posting": {"queue": {"queued": 2}, "risk_level": "HIGH", "last_post_at": "2026-11-23T10:00"}},
+            "planner": {"state": "ready", "planning": {"policy_version": "v3", "spend_today_usd": 0.42}},
+            "learner": {"state": "never started"},
+        },
+        "streams": {"XBOT_POSTER": 7}, "consumers": {"xbot_poster_queue_planner": {"pending": 3, "ack_pending": 1}},
+        "dlq": 2, "writes": {"paused": True, "reason": "operator"},
+    }
+    text = render_status(report)
+    assert "database FAIL: OSError" in text and "broker ok" not in text
+    assert "risk_level HIGH" in text and "last_post_at 2026-11-23T10:00" in text and "queue queued 2" in text
+    assert "policy_version v3" in text and "spend_today_usd 0.42" in text
+    assert "learner            never started" in text
+    assert "dead letters: 2" in text and "writes: paused True, reason operator" in text

@@ -1,0 +1,65 @@
+import math
+
+import numpy as np
+import pytest
+
+from services.learner.features import feature_names, feature_vector, hook_style
+from services.learner.predictors import (
+    engagement_predictor,
+    fit_logistic,
+    fit_ridge,
+    follower_predictor,
+    holdout_mask,
+    predict_probability,
+)
+
+
+def test_ridge_without_penalty_is_least_squares():
+    model = fit_ridge(np.array([[1.0], [2.0], [3.0]]), np.array([3.0, 5.0, 7.0]), penalty=0.0)
+    assert model.intercept == pytest.approx(1.0)
+    assert model.coef[0] == pytest.approx(2.0)
+
+
+def test_ridge_penalty_shrinks_hand_computed():
+    # centred x = [-1, 1], y = [0, 2]: slope = Σxy / (Σx² + λ) = 2 / (2 + 2) = 0.5, intercept = 1
+    model = fit_ridge(np.array([[-1.0], [1.0]]), np.array([0.0, 2.0]), penalty=2.0)
+    assert model.coef[0] == pytest.approx(0.5)
+    assert model.intercept == pytest.approx(1.0)
+
+
+def test_logistic_intercept_only_is_logit_of_mean():
+    x = np.zeros((4, 1))
+    model = fit_logistic(x, np.array([1.0, 0.0, 0.0, 0.0]), penalty=1.0)
+    assert model.intercept == pytest.approx(math.log(0.25 / 0.75))
+
+
+def test_logistic_recovers_direction():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 1))
+    y = (rng.random(2000) < 1 / (1 + np.exp(-(0.5 + 2.0 * x[:, 0])))).astype(float)
+    model = fit_logistic(x, y, penalty=0.0)
+    assert model.coef[0] == pytest.approx(2.0, abs=0.3)
+    assert model.intercept == pytest.approx(0.5, abs=0.2)
+    assert predict_probability(model, np.array([[0.0]]))[0] == pytest.approx(1 / (1 + math.exp(-model.intercept)))
+
+
+def test_features_and_holdout():
+    names = feature_names(["tip", "story"], ["sleep"], ["single", "thread"])
+    x = feature_vector({"content_type": "story", "topic": "sleep", "format": "thread", "hour": 7},
+                       "Why do you wake at 3am?\nHere is why.", names)
+    on = {n for n, v in zip(names, x) if v == 1.0}
+    assert on == {"type=story", "topic=sleep", "format=thread", "hours=6-10", "hook=question"}
+    assert x[names.index("length_k")] == pytest.approx(len("Why do you wake at 3am?\nHere is why.") / 1000)
+    assert hook_style("5 habits that fix sleep") == "number"
+    assert holdout_mask(10, every=5).tolist() == [False] * 4 + [True] + [False] * 4 + [True]
+
+
+def test_predictors_report_heldout_error():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(100, 2))
+    y = 1.0 + x @ np.array([0.5, -0.5]) + rng.normal(0, 0.1, 100)
+    out = engagement_predictor(x, y, ["a", "b"], penalty=0.01)
+    assert out["heldout_rmse"] == pytest.approx(0.1, abs=0.05)
+    gained = (x[:, 0] > 0).astype(float)
+    f = follower_predictor(x, gained, ["a", "b"])
+    assert f["heldout_log_loss"] < math.log(2)  # better than a coin

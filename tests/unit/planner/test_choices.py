@@ -1,0 +1,192 @@
+import math
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.planner.choices import (
+    POST_ACTION_DIMENSIONS, Policy, PosterCaps, QueueDepth, arms, marginal, next_slot, plan_quota, sample_post_choice,
+    sample_reply_choice,
+)
+from services.planner.config import NicheConfig, load_niche
+
+CONFIG = load_niche()
+
+
+def test_default_arms_are_the_sandbox_audience_arms() -> None:
+    assert arms(CONFIG, "content_type") == (
+        "myth_busting", "framework", "research_breakdown", "practical_tip",
+        "story", "contrarian_take", "data_insight", "question",
+    )
+    assert arms(CONFIG, "topic") == (
+        "sleep", "nutrition", "exercise", "stress", "gut_health",
+        "longevity", "mental_health", "hydration", "metabolic_health", "heart_health",
+    )
+    assert set(arms(CONFIG, "voice")) == {"data_nerd", "coach", "storyteller", "historian"}
+    assert set(arms(CONFIG, "reply_style")) == {
+        "add_insight", "reframe", "practical_implication", "one_sharp_line", "mini_framework"}
+
+
+def test_uniform_before_any_model() -> None:
+    rng = random.Random(1)
+    choice, p = sample_post_choice(Policy(), CONFIG, rng)
+    expected = 1.0
+    # Voice and hook style are drawn too, but they are not part of the learner's action.
+    for dim in POST_ACTION_DIMENSIONS:
+        expected /= len(arms(CONFIG, dim))
+    assert math.isclose(p, expected)
+    assert choice.topic in CONFIG.topics
+
+
+def _random_dist(names, draw) -> dict[str, float]:
+    weights = [draw(st.floats(0.01, 1.0)) for _ in names]
+    total = sum(weights)
+    return {n: w / total for n, w in zip(names, weights)}
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.data())
+def test_empirical_frequencies_match_the_propensities(data) -> None:
+    types = _random_dist(CONFIG.content_types, data.draw)
+    formats = _random_dist(CONFIG.formats, data.draw)
+    policy = Policy("v1", {"content_type": types, "format": formats})
+    rng = random.Random(data.draw(st.integers(0, 2**32)))
+    n = 6000
+    seen_types: Counter[str] = Counter()
+    seen_formats: Counter[str] = Counter()
+    joint: Counter[tuple[str, str]] = Counter()
+    logged: dict[tuple[str, str], float] = {}
+    for _ in range(n):
+        c, p = sample_post_choice(policy, CONFIG, rng)
+        seen_types[c.content_type] += 1
+        seen_formats[c.format] += 1
+        joint[(c.content_type, c.format)] += 1
+        # The propensity is the product over the action's dimensions, the uniform ones (topic, hour) included.
+        uniform_rest = 1 / (len(CONFIG.topics) * len(CONFIG.hours))
+        assert math.isclose(p, types[c.content_type] * formats[c.format] * uniform_rest, rel_tol=1e-9)
+        logged[(c.content_type, c.format)] = types[c.content_type] * formats[c.format]
+    for arm, prob in types.items():
+        sd = math.sqrt(prob * (1 - prob) / n)
+        assert abs(seen_types[arm] / n - prob) < 5 * sd + 1e-9, (arm, prob, seen_types[arm] / n)
+    for arm, prob in formats.items():
+        sd = math.sqrt(prob * (1 - prob) / n)
+        assert abs(seen_formats[arm] / n - prob) < 5 * sd + 1e-9
+    # Independence: joint frequency ~ product of marginals.
+    for key, prob in logged.items():
+        sd = math.sqrt(prob * (1 - prob) / n)
+        assert abs(joint[key] / n - prob) < 5 * sd + 1e-9
+
+
+def test_with_a_floor_the_joint_draw_is_the_learners_mixture() -> None:
+    """With probability floor every action dimension is uniform, else each from its Thompson share; the
+    propensity is the mixture's probability of the whole action and the marginals stay as published."""
+    floor = 0.2
+    k_type, k_fmt = len(CONFIG.content_types), len(CONFIG.formats)
+    share_type = {a: (0.7 if a == "story" else 0.3 / (k_type - 1)) for a in CONFIG.content_types}
+    share_fmt = {"single": 0.9, "thread": 0.1}
+    marg_type = {a: (1 - floor) * p + floor / k_type for a, p in share_type.items()}
+    marg_fmt = {a: (1 - floor) * p + floor / k_fmt for a, p in share_fmt.items()}
+    policy = Policy("v9", {"content_type": marg_type, "format": marg_fmt}, floor=floor)
+    rng = random.Random(11)
+    n = 20000
+    joint: Counter[tuple[str, str]] = Counter()
+    flat = 1 / (k_type * k_fmt * len(CONFIG.topics) * len(CONFIG.hours))
+    for _ in range(n):
+        c, p = sample_post_choice(policy, CONFIG, rng)
+        joint[(c.content_type, c.format)] += 1
+        thompson = share_type[c.content_type] * share_fmt[c.format] / (len(CONFIG.topics) * len(CONFIG.hours))
+        assert math.isclose(p, (1 - floor) * thompson + floor * flat, rel_tol=1e-9)
+    for key in [("story", "single"), ("story", "thread"), ("framework", "single")]:
+        prob = (1 - floor) * share_type[key[0]] * share_fmt[key[1]] + floor / (k_type * k_fmt)
+        sd = math.sqrt(prob * (1 - prob) / n)
+        assert abs(joint[key] / n - prob) < 5 * sd, (key, prob, joint[key] / n)
+    story = sum(v for (t, _), v in joint.items() if t == "story") / n
+    assert abs(story - marg_type["story"]) < 5 * math.sqrt(marg_type["story"] * (1 - marg_type["story"]) / n)
+
+
+def test_from_model_reads_the_floor() -> None:
+    from libs.contracts.events import ModelUpdated
+
+    m = ModelUpdated(version="m8", created_at=datetime.now(UTC), propensities={"topic": {"sleep": 1.0}}, floor=0.1)
+    assert Policy.from_model(m).floor == 0.1
+
+
+def test_unknown_arms_are_dropped_and_the_rest_renormalised() -> None:
+    policy = Policy("v2", {"topic": {"sleep": 0.5, "crypto": 0.5}})
+    dist = marginal(policy, CONFIG, "topic")
+    assert dist["sleep"] == 1.0
+    assert "crypto" not in dist
+    choice, p = sample_post_choice(policy, CONFIG, random.Random(0))
+    assert choice.topic == "sleep"
+
+
+def test_hours_from_the_model_are_string_keys() -> None:
+    policy = Policy("v3", {"hour": {"9": 1.0}})
+    choice, _ = sample_post_choice(policy, CONFIG, random.Random(0))
+    assert choice.hour == 9
+
+
+def test_reply_choice_samples_style_and_voice() -> None:
+    policy = Policy("v4", {"reply_style": {"reframe": 0.8, "add_insight": 0.2}})
+    choice, p = sample_reply_choice(policy, CONFIG, random.Random(3), topic="sleep", hour=7)
+    assert choice.reply_style in ("reframe", "add_insight")
+    assert math.isclose(p, (0.8 if choice.reply_style == "reframe" else 0.2) / len(CONFIG.voices))
+    assert (choice.content_type, choice.topic, choice.hour) == ("reply", "sleep", 7)
+
+
+def test_from_model_reads_a_model_updated_payload() -> None:
+    from libs.contracts.events import ModelUpdated
+
+    m = ModelUpdated(version="m7", created_at=datetime.now(UTC), propensities={"topic": {"sleep": 1.0}},
+                     insights={"best_hooks": ["a number"]})
+    policy = Policy.from_model(m)
+    assert policy.version == "m7" and policy.insights["best_hooks"] == ["a number"]
+
+
+@given(st.integers(0, 23), st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1)),
+       st.integers(0, 10_000))
+def test_next_slot_is_in_the_hour_and_not_in_the_past(hour: int, naive: datetime, seed: int) -> None:
+    now = naive.replace(tzinfo=UTC)
+    slot = next_slot(hour, now, random.Random(seed))
+    assert slot.hour == hour
+    assert now <= slot < now + timedelta(days=1, hours=1)
+
+
+CAPS = PosterCaps(posts_per_hour=2, posts_per_day=12, replies_per_hour=4, replies_per_day=30)
+
+
+def test_quota_fills_the_horizon() -> None:
+    assert plan_quota(CAPS, QueueDepth(), horizon_hours=3).posts == 6
+    assert plan_quota(CAPS, QueueDepth(pending_posts=4), horizon_hours=3).posts == 2
+    assert plan_quota(CAPS, QueueDepth(pending_replies=12), horizon_hours=3).replies == 0
+
+
+def test_quota_respects_the_daily_cap() -> None:
+    q = plan_quota(CAPS, QueueDepth(posted_posts_today=10, pending_posts=1), horizon_hours=3)
+    assert q.posts == 1
+    assert plan_quota(CAPS, QueueDepth(posted_posts_today=12), horizon_hours=3).posts == 0
+
+
+@given(
+    st.builds(PosterCaps, st.integers(0, 10), st.integers(0, 50), st.integers(0, 20), st.integers(0, 100)),
+    st.builds(QueueDepth, st.integers(0, 60), st.integers(0, 60), st.integers(0, 60), st.integers(0, 120)),
+    st.floats(0.1, 24),
+)
+def test_quota_never_overfills(caps: PosterCaps, depth: QueueDepth, horizon: float) -> None:
+    q = plan_quota(caps, depth, horizon_hours=horizon)
+    assert q.posts >= 0 and q.replies >= 0
+    if q.posts:
+        assert depth.pending_posts + q.posts <= math.ceil(caps.posts_per_hour * horizon)
+        assert depth.posted_posts_today + depth.pending_posts + q.posts <= caps.posts_per_day
+    if q.replies:
+        assert depth.posted_replies_today + depth.pending_replies + q.replies <= caps.replies_per_day
+
+
+def test_config_rejects_an_unpriced_model() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        NicheConfig.model_validate({"budget": {"normal_model": "nope"}})

@@ -1,0 +1,111 @@
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.poster.pacing import Caps, PacingPolicy, QuietHours, WriteRecord, lane_of
+from services.poster.risk import RiskLevel
+
+T0 = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+def policy(**overrides) -> PacingPolicy:
+    base = dict(content=Caps(1, 12), replies=Caps(4, 40), min_spacing=timedelta(minutes=8))
+    base.update(overrides)
+    return PacingPolicy(**base)
+
+
+def test_lanes_group_posts_and_threads_apart_from_replies():
+    assert lane_of("post") == lane_of("thread") == "content"
+    assert lane_of("reply") == "reply"
+
+
+def test_empty_history_allows_now():
+    assert policy().earliest("content", [], T0) == T0
+
+
+def test_hourly_cap_opens_one_hour_after_the_write_that_filled_it():
+    history = [WriteRecord("content", T0 - 20 * MIN)]
+    assert policy().earliest("content", history, T0) == T0 + 40 * MIN
+
+
+def test_replies_have_their_own_hourly_cap():
+    p = policy(min_spacing=timedelta(0))
+    history = [WriteRecord("reply", T0 - m * MIN) for m in (50, 30, 20, 10)]
+    # the fourth-newest (the oldest, 50 min ago) must leave the hour before a fifth reply
+    assert p.earliest("reply", history, T0) == T0 + 10 * MIN
+    # content is not counted against replies' cap
+    assert p.earliest("content", history, T0) == T0
+
+
+def test_daily_cap_is_a_rolling_24_hours():
+    p = policy(content=Caps(per_hour=10, per_day=3), min_spacing=timedelta(0))
+    history = [WriteRecord("content", T0 - h * timedelta(hours=1)) for h in (23, 5, 2)]
+    assert p.earliest("content", history, T0) == T0 + timedelta(hours=1)
+    # a write exactly 24 h old has left the window
+    history = [WriteRecord("content", T0 - h * timedelta(hours=1)) for h in (24, 5, 2)]
+    assert p.earliest("content", history, T0) == T0
+
+
+def test_spacing_applies_across_lanes_and_includes_the_stored_jitter():
+    history = [WriteRecord("content", T0 - 2 * MIN, jitter=timedelta(seconds=90))]
+    assert policy().earliest("reply", history, T0) == T0 - 2 * MIN + 8 * MIN + timedelta(seconds=90)
+
+
+def test_jitter_comes_from_the_injected_random_and_stays_within_bounds():
+    p = policy(max_jitter=timedelta(minutes=4))
+    a = [p.record("reply", T0, random.Random(7)).jitter for _ in range(3)]
+    assert a[0] == a[1] == a[2]  # same seed, same draw
+    jitters = {p.record("reply", T0, rng).jitter for rng in [random.Random(1)] for _ in range(50)}
+    assert len(jitters) > 1
+    assert all(timedelta(0) <= j <= timedelta(minutes=4) for j in jitters)
+
+
+def test_a_cap_of_zero_switches_the_lane_off():
+    assert policy(replies=Caps(0, 40)).earliest("reply", [], T0) is None
+
+
+def test_risk_levels_lengthen_spacing_and_lower_caps():
+    p = policy()
+    assert p.under(RiskLevel.NORMAL) is p
+    high = p.under(RiskLevel.HIGH)
+    assert high.min_spacing == timedelta(minutes=32)
+    assert high.replies == Caps(1, 10)
+    # lowered caps never reach 0: risk slows, holds stop
+    assert high.content == Caps(1, 3)
+    assert p.under(RiskLevel.SEVERE).content == Caps(1, 1)
+
+
+class TestQuietHours:
+    def test_window_within_a_day(self):
+        q = QuietHours(1, 6)
+        assert q.contains(T0.replace(hour=1))
+        assert q.contains(T0.replace(hour=5, minute=59))
+        assert not q.contains(T0.replace(hour=6))
+        assert q.end_after(T0.replace(hour=3, minute=17)) == T0.replace(hour=6, minute=0)
+
+    def test_window_wrapping_midnight_in_a_local_offset(self):
+        # 23:00-07:00 local at UTC+2 is 21:00-05:00 UTC
+        q = QuietHours(23, 7, utc_offset=timedelta(hours=2))
+        assert q.contains(T0.replace(hour=21, minute=30))
+        assert q.contains(T0.replace(hour=2))
+        assert not q.contains(T0.replace(hour=5))
+        assert not q.contains(T0.replace(hour=20, minute=59))
+        assert q.end_after(T0.replace(hour=22)) == (T0 + timedelta(days=1)).replace(hour=5)
+        assert q.end_after(T0.replace(hour=1)) == T0.replace(hour=5)
+
+    def test_not_quiet_returns_now(self):
+        q = QuietHours(1, 6)
+        assert q.end_after(T0) == T0
+
+    def test_rejects_an_empty_window(self):
+        with pytest.raises(ValueError):
+            QuietHours(4, 4)
+
+    def test_pacing_defers_a_slot_in_quiet_hours_to_their_end(self):
+        p = policy(quiet_hours=QuietHours(13, 15))
+        history = [WriteRecord("content", T0 - 10 * MIN)]  # hourly cap opens at 12:50, spacing fine
+        assert p.earliest("content", history, T0) == T0 + 50 * MIN
+        history = [WriteRecord("content", T0 + 10 * MIN)]  # opens at 13:10, inside quiet hours
+        assert p.earliest("content", history, T0 + 20 * MIN) == T0.replace(hour=15)

@@ -1,0 +1,110 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from libs.contracts.events import TweetPosted
+from libs.contracts.gateway import TweetMetrics
+from services.scraper.checkpoints import (
+    checkpoints,
+    checkpoints_from,
+    due_reads,
+    metrics_events,
+    plan_batches,
+    read_group,
+    schedule_reads,
+)
+from services.scraper.settings import ScraperSettings
+
+T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+PLAN = checkpoints_from(ScraperSettings())
+
+
+def posted(content_id="c1", tweet_ids=("100",), at=T0, kind="post"):
+    return TweetPosted(content_id=content_id, kind=kind, tweet_ids=list(tweet_ids), url="u", posted_at=at)
+
+
+def test_default_plan_is_fixed_ages_then_daily_to_seven_days():
+    assert [(c.name, c.hours, c.interval_hours, c.historical) for c in PLAN] == [
+        ("1h", 1, 1, False), ("2h", 2, 1, False), ("6h", 6, 4, False), ("12h", 12, 6, False),
+        ("24h", 24, 12, False), ("48h", 48, 24, False),
+        ("72h", 72, 24, True), ("96h", 96, 24, True), ("120h", 120, 24, True), ("144h", 144, 24, True),
+        ("168h", 168, 24, True)]
+
+
+def test_plan_is_configurable():
+    plan = checkpoints([0.5, 3], daily_until=timedelta(days=2))
+    assert [(c.name, c.interval_hours, c.historical) for c in plan] == [
+        ("0.5h", 0.5, False), ("3h", 2.5, False), ("27h", 24, True)]
+    with pytest.raises(ValueError):
+        checkpoints([2, 1], daily_until=timedelta(0))
+
+
+def test_a_read_is_missed_after_half_its_interval():
+    reads = {r.checkpoint.name: r for r in schedule_reads(posted(), PLAN)}
+    assert reads["1h"].late_at == T0 + timedelta(hours=1.5)
+    assert reads["6h"].late_at == T0 + timedelta(hours=8)      # interval 4 h
+    assert reads["24h"].late_at == T0 + timedelta(hours=30)    # interval 12 h
+    assert reads["72h"].late_at == T0 + timedelta(hours=84)
+    assert not reads["6h"].is_missed(T0 + timedelta(hours=8))
+    assert reads["6h"].is_missed(T0 + timedelta(hours=8, seconds=1))
+
+
+def test_thread_is_scheduled_by_its_head():
+    reads = schedule_reads(posted(tweet_ids=("100", "101", "102"), kind="thread"), PLAN)
+    assert {r.tweet_id for r in reads} == {"100"} and {r.kind for r in reads} == {"thread"}
+    assert len({r.key for r in reads}) == len(PLAN)
+
+
+def test_only_due_reads_in_order_missed_then_recent_then_historical():
+    now = T0 + timedelta(days=4)
+    old = schedule_reads(posted("old", ("1",), at=now - timedelta(hours=96, minutes=10)), PLAN)  # 96h due
+    young = schedule_reads(posted("young", ("2",), at=now - timedelta(hours=1, minutes=20)), PLAN)  # 1h due
+    late = schedule_reads(posted("late", ("3",), at=now - timedelta(hours=9)), PLAN)  # 6h due, missed
+    pending = [r for r in old if r.checkpoint.name == "96h"] + young + [r for r in late if r.checkpoint.hours >= 6]
+    ordered = due_reads(pending, now=now)
+    assert [(r.content_id, r.checkpoint.name) for r in ordered] == [("late", "6h"), ("young", "1h"),
+                                                                    ("old", "96h")]
+    assert [read_group(r, now) for r in ordered] == ["missed", "recent", "historical"]
+
+
+def test_batches_hold_each_tweet_once_in_priority_order():
+    now = T0 + timedelta(hours=7)
+    outage = schedule_reads(posted("a", ("1",)), PLAN)  # 1h, 2h and 6h all due, 1h and 2h missed
+    other = schedule_reads(posted("b", ("2",), at=now - timedelta(hours=1, minutes=10)), PLAN)  # late in 20 min
+    third = schedule_reads(posted("c", ("3",), at=now - timedelta(hours=1)), PLAN)  # late in 30 min
+    batches = plan_batches(due_reads(outage + other + third, now=now), batch_size=2)
+    assert [b.tweet_ids for b in batches] == [("1", "2"), ("3",)]
+    assert [(r.tweet_id, r.checkpoint.name) for r in batches[0].reads] == [
+        ("1", "1h"), ("1", "2h"), ("1", "6h"), ("2", "1h")]
+
+
+def test_one_event_per_read_of_a_read_tweet():
+    now = T0 + timedelta(hours=2, minutes=40)
+    reads = [r for r in schedule_reads(posted(), PLAN) if r.checkpoint.hours <= 2]
+    reads += schedule_reads(posted("c2", ("200",), at=now - timedelta(hours=1)), PLAN)[:1]
+    [batch] = plan_batches(due_reads(reads, now=now), batch_size=10)
+    events = metrics_events(batch, [TweetMetrics(tweet_id="100", likes=5, retweets=1, replies=2, views=300)], observed_at=now)
+    assert [(e.tweet_id, e.content_id, e.checkpoint, e.missed) for e in events] == [
+        ("100", "c1", "1h", True), ("100", "c1", "2h", True)]   # 200 was not read: stays pending
+    assert {(e.likes, e.retweets, e.replies, e.views) for e in events} == {(5, 1, 2, 300)}
+    assert events[1].age_hours == pytest.approx(2 + 40 / 60) and events[1].checkpoint_hours == 2
+    assert len({e.dedup_key() for e in events}) == 2
+
+
+@given(st.lists(st.tuples(st.integers(0, 7 * 24 * 60), st.integers(0, 5)), min_size=1, max_size=12),
+       st.integers(0, 8 * 24 * 60), st.integers(1, 5))
+def test_every_due_read_lands_in_exactly_one_batch(posts, now_minutes, batch_size):
+    now = T0 + timedelta(minutes=now_minutes)
+    pending = [r for i, (minute, _) in enumerate(posts)
+               for r in schedule_reads(posted(f"c{i}", (str(i),), at=T0 + timedelta(minutes=minute)), PLAN)]
+    ordered = due_reads(pending, now=now)
+    assert all(r.due_at <= now for r in ordered)
+    assert len(ordered) == sum(r.due_at <= now for r in pending)
+    groups = [read_group(r, now) for r in ordered]
+    assert groups == sorted(groups, key=["missed", "recent", "historical"].index)
+    batches = plan_batches(ordered, batch_size=batch_size)
+    assert sorted(r.key for b in batches for r in b.reads) == sorted(r.key for r in ordered)
+    ids = [t for b in batches for t in b.tweet_ids]
+    assert len(ids) == len(set(ids)) and all(1 <= len(b.tweet_ids) <= batch_size for b in batches)

@@ -1,0 +1,32 @@
+from datetime import timedelta
+
+import pytest
+
+from libs.runtime.settings import SettingsError, load_settings
+from services.scraper.settings import ScraperSettings
+
+
+def test_defaults_are_the_issues():
+    s = load_settings(ScraperSettings)
+    assert s.scrape_checkpoint_hours == (1, 2, 6, 12, 24, 48)
+    assert s.scrape_daily_until == timedelta(days=7)
+    assert s.scrape_missed_fraction == 0.5
+    assert s.followers_interval == timedelta(minutes=30)
+
+
+def test_checkpoints_from_the_environment(monkeypatch):
+    monkeypatch.setenv("XBOT_SCRAPE_CHECKPOINT_HOURS", "[1, 3, 9]")
+    assert load_settings(ScraperSettings).scrape_checkpoint_hours == (1, 3, 9)
+
+
+@pytest.mark.parametrize("env", [
+    {"XBOT_SCRAPE_CHECKPOINT_HOURS": "[1, 1, 6]"},
+    {"XBOT_SCRAPE_CHECKPOINT_HOURS": "[0, 6]"},
+    {"XBOT_SCRAPE_CHECKPOINT_HOURS": "[]"},
+    {"XBOT_SCRAPE_INTERVAL": "PT2H"},
+])
+def test_bad_schedules_stop_startup(monkeypatch, env):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(SettingsError):
+        load_settings(ScraperSettings)

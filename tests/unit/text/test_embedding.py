@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from libs.text import Embedder, cosine, max_similarity
+
+PARAPHRASES = (
+    "Getting morning sunlight helps you fall asleep faster at night.",
+    "Morning light exposure makes it easier to fall asleep in the evening.",
+)
+UNRELATED = "Compound interest rewards investors who start early."
+
+
+@pytest.mark.parametrize("which", ["model_embedder", "lexical_embedder"])
+def test_vectors_are_unit_length(which: str, request: pytest.FixtureRequest) -> None:
+    emb: Embedder = request.getfixturevalue(which)
+    vecs = emb.embed([*PARAPHRASES, UNRELATED])
+    assert vecs.shape == (3, emb.dim)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+
+
+def test_model_is_the_packaged_minilm(model_embedder: Embedder) -> None:
+    assert model_embedder.kind == "minilm"
+    assert model_embedder.dim == 384
+
+
+def test_lexical_kind(lexical_embedder: Embedder) -> None:
+    assert lexical_embedder.kind == "lexical"
+
+
+@pytest.mark.parametrize("which", ["model_embedder", "lexical_embedder"])
+def test_paraphrase_is_closer_than_unrelated(which: str, request: pytest.FixtureRequest) -> None:
+    emb: Embedder = request.getfixturevalue(which)
+    a, b, c = emb.embed([*PARAPHRASES, UNRELATED])
+    assert cosine(a, b) > cosine(a, c) + 0.1
+    assert max_similarity(a, np.stack([b, c])) == pytest.approx(cosine(a, b), abs=1e-5)
+
+
+def test_identical_texts_have_similarity_one(lexical_embedder: Embedder, model_embedder: Embedder) -> None:
+    for emb in (lexical_embedder, model_embedder):
+        a, b = emb.embed([PARAPHRASES[0], PARAPHRASES[0]])
+        assert cosine(a, b) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_empty_inputs() -> None:
+    emb = Embedder(prefer="lexical")
+    assert emb.embed([]).shape == (0, emb.dim)
+    assert max_similarity(emb.embed_one("x"), np.zeros((0, emb.dim))) == 0.0
+    assert cosine(np.zeros(3), np.ones(3)) == 0.0
