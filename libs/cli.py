@@ -104,9 +104,12 @@ def migrate(service: str = typer.Argument(None, help="one service; all when omit
 
 
 @app.command()
-def replay(service: str) -> None:
+def replay(service: str,
+           verify: bool = typer.Option(False, "--verify", help="rebuild up to the live positions and compare, "
+                                       "leaving the live tables alone; exit 1 when they differ")) -> None:
     """Rebuild a service's projections from sequence 1 into fresh tables and swap them in."""
-    raise typer.Exit(_run_module(f"services.{_check_service(service)}", "replay"))
+    args = ("replay", "--verify") if verify else ("replay",)
+    raise typer.Exit(_run_module(f"services.{_check_service(service)}", *args))
 
 
 @app.command()

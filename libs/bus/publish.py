@@ -7,6 +7,7 @@ is the event's natural key where it has one, and the stream's duplicate window d
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from faststream.nats import NatsBroker
@@ -17,7 +18,11 @@ from libs.contracts.base import Envelope, Event
 from libs.contracts.registry import TYPE_HEADER, VERSION_HEADER
 from libs.runtime import metrics
 from libs.runtime.clock import Clock
+from libs.runtime.logging import log
 from libs.runtime.settings import CommonSettings
+
+
+_log = logging.getLogger("xbot.publish")
 
 
 class PublishNotAcknowledged(RuntimeError):
@@ -46,10 +51,11 @@ class EventPublisher:
 
     async def publish_envelope(self, envelope: Envelope, event: Event) -> PubAck:
         ns = self.settings.namespace
+        msg_id = envelope.msg_id(event)
         ack = await self.broker.publish(
             envelope.model_dump_json().encode(),
             subject=event.subject(ns),
-            headers={"Nats-Msg-Id": envelope.msg_id(event), "content-type": "application/json",
+            headers={"Nats-Msg-Id": msg_id, "content-type": "application/json",
                      TYPE_HEADER: event.TYPE, VERSION_HEADER: str(event.VERSION)},
             correlation_id=envelope.correlation_id,
             stream=stream_name(ns, event.PRODUCER),
@@ -58,4 +64,7 @@ class EventPublisher:
         if ack is None:
             raise PublishNotAcknowledged(f"no PubAck for {event.TYPE} {envelope.event_id}")
         metrics.events_published.labels(self.service, event.TYPE).inc()
+        # The producer's own record of what the stream acknowledged: the chaos suite holds the streams to it.
+        log(_log, logging.INFO, "published", type=event.TYPE, event_id=envelope.event_id, msg_id=msg_id,
+            stream=ack.stream, seq=ack.seq, duplicate=bool(ack.duplicate))
         return ack

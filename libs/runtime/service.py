@@ -60,6 +60,8 @@ class Service:
         self.publisher = EventPublisher(self.broker, settings, self.clock, name)
         self.pool: asyncpg.Pool | None = None
         self.projections: list[Projection] = []
+        # Tables a replay must not rebuild from events (see keep_on_replay); table -> "move" | "merge".
+        self.replay_kept: dict[str, str] = {}
         self.runners: list[ProjectionRunner] = []
         self.scheduler: Scheduler | None = None
         self._jobs: list[Job] = []
@@ -83,6 +85,17 @@ class Service:
         p = Projection(service=self.name, name=name, max_deliver=max_deliver)
         self.projections.append(p)
         return p
+
+    def keep_on_replay(self, *tables: str, merge: bool = False) -> None:
+        """Declare tables that hold state no event carries, so that ``replay`` keeps them instead of dropping them
+        with the old projection schema.
+
+        By default a table is written by jobs only (an outbox, attempts, a cursor) and moves over whole, with its
+        sequences and indexes. ``merge=True`` is for a table whose rows a projection inserts and jobs then change
+        (the poster's queue): the rebuilt rows are kept only where the live table has no row with the same
+        primary key, so the jobs' changes survive and rows the live table lacks are restored."""
+        for table in tables:
+            self.replay_kept[table] = "merge" if merge else "move"
 
     def job(self, name: str, interval: timedelta, *, offset: timedelta = timedelta(0), jitter: float = 0.1):
         def register(fn: Callable[[], Awaitable[object]]):
@@ -287,11 +300,13 @@ def document_publishers(broker: NatsBroker, producer: str, namespace: str) -> No
 
 def service_main(build: Callable[[CommonSettings], Service], settings_cls: type[CommonSettings],
                  argv: list[str] | None = None) -> None:
-    """``python -m services.<name> [run|migrate|provision|replay|dlq-retry SEQ]``."""
+    """``python -m services.<name> [run|migrate|provision|replay [--verify]|dlq-retry SEQ]``."""
     parser = argparse.ArgumentParser(prog=f"python -m {build.__module__.rsplit('.', 1)[0]}")
     parser.add_argument("command", nargs="?", default="run",
                         choices=["run", "migrate", "provision", "replay", "dlq-retry"])
     parser.add_argument("arg", nargs="?")
+    parser.add_argument("--verify", action="store_true",
+                        help="replay: rebuild up to the live positions and compare, changing nothing live")
     args = parser.parse_args(argv)
     try:
         settings = load_settings(settings_cls)
@@ -299,10 +314,10 @@ def service_main(build: Callable[[CommonSettings], Service], settings_cls: type[
     except SettingsError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
-    asyncio.run(_command(service, args.command, args.arg))
+    asyncio.run(_command(service, args.command, args.arg, verify=args.verify))
 
 
-async def _command(service: Service, command: str, arg: str | None) -> None:
+async def _command(service: Service, command: str, arg: str | None, *, verify: bool = False) -> None:
     if command == "run":
         await service.run_forever()
         return
@@ -315,8 +330,10 @@ async def _command(service: Service, command: str, arg: str | None) -> None:
                 print(line)
         elif command == "replay":
             await service.broker.connect()
-            stats = await replay_service(service, progress=_print_progress)
-            print(json.dumps(stats))
+            stats = await replay_service(service, progress=_print_progress, verify=verify)
+            print(json.dumps(stats, default=str))
+            if stats.get("differences"):
+                raise SystemExit(1)
         elif command == "dlq-retry":
             if arg is None:
                 raise SystemExit("dlq-retry needs the dead letter's sequence number")

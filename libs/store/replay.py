@@ -7,11 +7,18 @@
    replay holds the table no live batch runs; replay applies what arrived meanwhile, renames the schemas and drops the
    old one, all in one transaction. The live consumers then carry on against the new tables, and their
    tracking positions there make anything replay already applied a skip.
+
+Tables a service declares with ``keep_on_replay`` hold state that no event carries (outboxes, attempts, cursors):
+in the swap they move into the new schema whole, or, for a table a projection fills and jobs then change, their
+live rows replace the rebuilt ones with the same key. Jobs writing them wait on the table lock and then carry on
+against the new schema, because they name tables through the search path.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -28,7 +35,11 @@ if TYPE_CHECKING:
 FETCH = 1000
 
 
-async def replay_service(service: "Service", *, progress: Callable[[int, int], None] | None = None) -> dict:
+async def replay_service(service: "Service", *, progress: Callable[[int, int], None] | None = None,
+                         verify: bool = False) -> dict:
+    """Rebuild and swap in (see the module docstring), or with ``verify`` check without touching anything live:
+    rebuild only up to each live consumer's position, compare with the live tables, and drop the rebuild. The
+    answer's ``differences`` then lists each table that differs (empty: the projections are deterministic)."""
     started = time.perf_counter()
     js = jetstream(service.broker)
     ns = service.namespace
@@ -47,11 +58,17 @@ async def replay_service(service: "Service", *, progress: Callable[[int, int], N
         for spec in projection.consumers():
             stream = spec.stream(ns)
             info = await js.stream_info(stream)
+            last_seq = info.state.last_seq
+            if verify:  # as far as the live tables have got, not further
+                async with main.acquire() as conn:
+                    last_seq = await conn.fetchval(
+                        f'SELECT stream_seq FROM "{live_schema}".tracking WHERE consumer = $1 AND stream = $2',
+                        spec.durable(ns), stream) or 0
             sub = await js.pull_subscribe(
                 spec.filter_subject(ns), stream=stream,
                 config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE,
                                       inactive_threshold=300.0))
-            work.append((runner, spec, sub, stream, info.state.last_seq))
+            work.append((runner, spec, sub, stream, last_seq))
             total += info.state.messages
     done = 0
     applied = 0
@@ -60,6 +77,8 @@ async def replay_service(service: "Service", *, progress: Callable[[int, int], N
             seq = 0
             while seq < last_seq:
                 msgs = await _fetch(sub)
+                if verify:
+                    msgs = [m for m in msgs if m.metadata.sequence.stream <= last_seq]
                 if not msgs:
                     break
                 async with pool.acquire() as conn, conn.transaction():
@@ -69,6 +88,16 @@ async def replay_service(service: "Service", *, progress: Callable[[int, int], N
                 done += len(msgs)
                 if progress:
                     progress(min(done, total), total)
+        if verify:
+            async with main.acquire() as conn, conn.transaction():
+                await _carry_over(conn, live_schema, new_schema, service.replay_kept, copy=True)
+                differences = await _compare(conn, live_schema, new_schema)
+                await conn.execute(f'DROP SCHEMA "{new_schema}" CASCADE')
+            if progress:
+                progress(total, total)
+            return {"service": service.name, "verified": True, "messages": done, "applied": applied,
+                    "differences": differences, "kept": service.replay_kept,
+                    "seconds": round(time.perf_counter() - started, 3)}
         # Swap: catch up on what arrived during the rebuild while no live batch can run, then rename.
         async with main.acquire() as conn, conn.transaction():
             # Live batches lock their tracking row first; this makes them wait until the swap is done.
@@ -86,6 +115,7 @@ async def replay_service(service: "Service", *, progress: Callable[[int, int], N
                     out = await runner.apply_messages(conn, spec.durable(ns), stream, msgs, dead_letter=False)
                     applied += out.applied
                     pos = msgs[-1].metadata.sequence.stream
+            await _carry_over(conn, live_schema, new_schema, service.replay_kept)
             await conn.execute(f'ALTER SCHEMA "{live_schema}" RENAME TO "{live_schema}__old"')
             await conn.execute(f'ALTER SCHEMA "{new_schema}" RENAME TO "{live_schema}"')
             await conn.execute(f'DROP SCHEMA "{live_schema}__old" CASCADE')
@@ -99,8 +129,59 @@ async def replay_service(service: "Service", *, progress: Callable[[int, int], N
                 pass
         await pool.close()
     elapsed = time.perf_counter() - started
-    return {"service": service.name, "messages": done, "applied": applied, "seconds": round(elapsed, 3),
+    return {"service": service.name, "messages": done, "applied": applied, "kept": service.replay_kept,
+            "seconds": round(elapsed, 3),
             "rate": round(done / elapsed, 1) if elapsed else None}
+
+
+async def _carry_over(conn, live: str, new: str, kept: dict[str, str], *, copy: bool = False) -> None:
+    """Bring the tables replay must not rebuild from the live schema into the new one (inside the swap; with
+    ``copy``, for a verification, the live tables stay where they are)."""
+    for table, how in kept.items():
+        await conn.execute(f'LOCK TABLE "{live}"."{table}" IN EXCLUSIVE MODE')  # no job writes while we copy
+        if how == "move" and copy:
+            await conn.execute(f'INSERT INTO "{new}"."{table}" SELECT * FROM "{live}"."{table}"')
+            continue
+        if how == "move":
+            # Moving (not copying) keeps the table's sequences, indexes and rows written meanwhile.
+            await conn.execute(f'DROP TABLE "{new}"."{table}"')
+            await conn.execute(f'ALTER TABLE "{live}"."{table}" SET SCHEMA "{new}"')
+            continue
+        key = await conn.fetch(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::regclass AND i.indisprimary",
+            f'"{live}"."{table}"')
+        if not key:
+            raise RuntimeError(f"{live}.{table} is kept on replay by merging and needs a primary key")
+        cols = ", ".join(f'"{r["attname"]}"' for r in key)
+        await conn.execute(f'DELETE FROM "{new}"."{table}" WHERE ({cols}) IN (SELECT {cols} FROM "{live}"."{table}")')
+        await conn.execute(f'INSERT INTO "{new}"."{table}" SELECT * FROM "{live}"."{table}"')
+
+
+async def schema_rows(conn, schema: str) -> dict[str, Counter]:
+    """Every table of a schema as a multiset of its rows (JSON text), bookkeeping tables left out."""
+    names = [r["table_name"] for r in await conn.fetch(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
+        schema)]
+    out = {}
+    for name in names:
+        if name in ("tracking", "schema_migrations"):
+            continue  # positions (equal by construction) and migration bookkeeping, not the read model
+        rows = await conn.fetch(f'SELECT to_jsonb(t)::text AS j FROM "{schema}"."{name}" t')
+        out[name] = Counter(r["j"] for r in rows)
+    return out
+
+
+async def _compare(conn, live: str, rebuilt: str) -> list[dict]:
+    before, after = await schema_rows(conn, live), await schema_rows(conn, rebuilt)
+    differences = []
+    for name in sorted(set(before) | set(after)):
+        b, a = before.get(name, Counter()), after.get(name, Counter())
+        if a != b:
+            differences.append({"table": name, "live_rows": sum(b.values()), "only_rebuilt": sum((a - b).values()),
+                                "only_live": sum((b - a).values()),
+                                "example": json.loads(next(iter(a - b or b - a)))})
+    return differences
 
 
 async def _fetch(sub, timeout: float = 2.0):

@@ -22,6 +22,8 @@ Settings = HarvesterSettings
 def build(settings: HarvesterSettings) -> Service:
     svc = Service(NAME, settings, migrations=MIGRATIONS)
     projections.register(svc)
+    # The harvest job's cursors and caches: no event carries them.
+    svc.keep_on_replay("query_state", "harvest_state", "author_profiles", "deletion_checks")
     gateway = GatewayClient(svc.broker, settings.namespace)
     jobs: list[HarvesterJobs] = []  # made at start, once the pool exists
 

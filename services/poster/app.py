@@ -25,6 +25,9 @@ def build(settings: PosterSettings) -> Service:
     failpoints.armed()  # a misspelt failpoint fails loudly instead of silently doing nothing
     service = Service(NAME, settings, migrations=MIGRATIONS)
     projections.register(service)
+    # The posting cycle's own records; the queue rows it advances keep their status, attempts and tweet ids.
+    service.keep_on_replay("attempts", "history", "poster_state", "outbox")
+    service.keep_on_replay("queue", merge=True)
     holder: dict[str, PostingCycle] = {}
 
     @service.on_start

@@ -21,6 +21,8 @@ Settings = ScraperSettings
 def build(settings: ScraperSettings) -> Service:
     svc = Service(NAME, settings, migrations=MIGRATIONS)
     projections.register(svc, checkpoints_from(settings), missed_fraction=settings.scrape_missed_fraction)
+    svc.keep_on_replay("outbox")  # reads not yet on the stream live only here
+    svc.keep_on_replay("engagement_reads", merge=True)  # the follower snapshot's reads of active items are no event
     gateway = GatewayClient(svc.broker, settings.namespace)
     jobs: list[ScraperJobs] = []  # made at start, once the pool exists
 

@@ -24,14 +24,14 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from libs.bus.provision import remove_namespace
 from libs.bus.streams import stream_name
-from libs.contracts.registry import decode
+from libs.contracts.registry import PRODUCERS, decode
 from libs.runtime.infra import ROOT
 from libs.runtime.nats import connect
 from libs.runtime.settings import CommonSettings
+from libs.store.replay import schema_rows
 
-# Services whose tables are projections only (no job writes them), so a replay must rebuild them exactly. Not the
-# harvester: its harvest job keeps query_state/harvest_state in the same schema, which replay drops.
-REPLAYED = ("learner",)
+# Every service with a database: a replay must rebuild its projections exactly and keep what its jobs wrote.
+REPLAYED = ("planner", "poster", "harvester", "scraper", "learner")
 
 
 @dataclass
@@ -146,6 +146,32 @@ async def check_outboxes(conn: asyncpg.Connection, poster: list[Message], scrape
     return f
 
 
+def check_producer_logs(log_dir: Path, namespace: str, streams: dict[str, list[Message]]) -> Findings:
+    """(c) no event lost between a producer and its stream: every publish a service logged as acknowledged (its
+    ``published`` lines, across restarts) is on the stream it names. A stream message no log mentions is counted,
+    not failed: a kill between the PubAck and the log line leaves exactly that."""
+    f = Findings()
+    on_stream = {p: {m.msg_id for m in msgs} for p, msgs in streams.items()}
+    producers = {stream_name(namespace, p): p for p in streams}
+    logged: dict[str, set[str]] = {p: set() for p in streams}
+    for path in sorted(log_dir.glob("*.log")):
+        for line in path.read_text(errors="replace").splitlines():
+            if '"msg": "published"' not in line:
+                continue
+            entry = json.loads(line)
+            producer = producers.get(entry["stream"])
+            if producer is None:
+                f.violations.append(f"{path.name}: published to an unknown stream {entry['stream']}")
+                continue
+            logged[producer].add(entry["msg_id"])
+            if entry["msg_id"] not in on_stream[producer]:
+                f.violations.append(f"{path.stem} logged {entry['type']} {entry['msg_id']} as published, "
+                                    f"but the {producer} stream lacks it")
+    f.figures["published_logged"] = {p: len(ids) for p, ids in logged.items()}
+    f.figures["on_stream_not_logged"] = {p: len(on_stream[p] - ids) for p, ids in logged.items()}
+    return f
+
+
 def check_event_ids(streams: dict[str, list[Message]]) -> Findings:
     """No event twice on any stream (event ids unique per stream)."""
     f = Findings()
@@ -156,37 +182,32 @@ def check_event_ids(streams: dict[str, list[Message]]) -> Findings:
     return f
 
 
-async def tables(conn: asyncpg.Connection, schema: str) -> dict[str, Counter]:
-    names = [r["table_name"] for r in await conn.fetch(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
-        schema)]
-    out = {}
-    for name in names:
-        if name in ("tracking", "schema_migrations"):
-            continue  # positions and migration bookkeeping, not the read model
-        rows = await conn.fetch(f'SELECT to_jsonb(t)::text AS j FROM "{schema}"."{name}" t')
-        out[name] = Counter(r["j"] for r in rows)
-    return out
-
-
 async def check_replay(conn: asyncpg.Connection, env: dict[str, str], service: str) -> Findings:
-    """(d) ``python -m services.<service> replay`` rebuilds tables equal to the live ones."""
+    """(d) the projections a replay rebuilds equal the live ones: ``replay --verify`` rebuilds up to where the live
+    consumers had got when the run stopped and compares every table; then a real ``replay`` swaps in a full rebuild
+    and must leave what the service's jobs wrote (its kept tables) as it was."""
     f = Findings()
-    before = await tables(conn, service)
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", f"services.{service}", "replay", env=env,
-                                                cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.STDOUT)
-    out, _ = await asyncio.wait_for(proc.communicate(), 120)
-    if proc.returncode != 0:
-        f.violations.append(f"{service} replay failed ({proc.returncode}): {out.decode()[-600:]}")
-        return f
-    after = await tables(conn, service)
-    for name in sorted(set(before) | set(after)):
-        b, a = before.get(name, Counter()), after.get(name, Counter())
-        if a != b:
-            f.violations.append(f"{service}.{name} after replay: {sum((a - b).values())} rows more, "
-                                f"{sum((b - a).values())} fewer (live {sum(b.values())})")
-    f.figures[f"{service}_rows"] = {n: sum(c.values()) for n, c in before.items()}
+    before = await schema_rows(conn, service)
+    kept: set[str] = set()
+    for args in (("replay", "--verify"), ("replay",)):
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", f"services.{service}", *args, env=env,
+                                                    cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        lines = out.decode().strip().splitlines()
+        if not lines:
+            f.violations.append(f"{service} {' '.join(args)} failed ({proc.returncode}): {err.decode()[-600:]}")
+            return f
+        stats = json.loads(lines[-1])
+        kept = {name for name, how in stats["kept"].items() if how == "move"}
+        for d in stats.get("differences", []):
+            f.violations.append(f"{service}.{d['table']} rebuilt: {d['only_rebuilt']} rows not live, {d['only_live']} "
+                                f"live rows not rebuilt (of {d['live_rows']}), e.g. {d['example']}")
+        if proc.returncode != 0 and not stats.get("differences"):
+            f.violations.append(f"{service} {' '.join(args)} failed ({proc.returncode}): {err.decode()[-600:]}")
+    after = await schema_rows(conn, service)
+    f.violations += [f"{service}.{name} changed by the replay" for name in kept if before.get(name) != after.get(name)]
+    f.figures[f"{service}_rows"] = {name: sum(rows.values()) for name, rows in before.items()}
     return f
 
 
@@ -199,7 +220,7 @@ async def check_run(run_dir: Path, servers: dict[str, str]) -> Findings:
     total = Findings()
     try:
         js = nc.jetstream()
-        streams = {p: await stream_messages(js, ns, p) for p in ("planner", "poster", "scraper")}
+        streams = {p: await stream_messages(js, ns, p) for p in PRODUCERS}
         conn = await asyncpg.connect(dsn)
         try:
             tweets = json.loads((run_dir / "data" / "tweets.json").read_text())
@@ -209,6 +230,7 @@ async def check_run(run_dir: Path, servers: dict[str, str]) -> Findings:
             parts = [check_sandbox_once(tweets, streams["poster"]),
                      await check_resolution(conn, queued, streams["poster"]),
                      await check_outboxes(conn, streams["poster"], streams["scraper"]),
+                     check_producer_logs(run_dir / "logs", ns, streams),
                      check_event_ids(streams)]
             for service in REPLAYED:
                 parts.append(await check_replay(conn, env, service))

@@ -28,13 +28,16 @@ FAILING_TOPIC = "always_fails"
 def build(settings: CommonSettings, *, batch_size: int = 256) -> Service:
     svc = Service("ledger", settings, migrations=MIGRATIONS, batch_size=batch_size)
     proj = svc.projection("topics", max_deliver=3)
+    svc.keep_on_replay("notes")
+    svc.keep_on_replay("queued", merge=True)
 
     @proj.on_batch(ContentQueued)
     async def on_queued(conn, items: list[Applied]) -> None:
         if any(i.event.choice.topic == FAILING_TOPIC for i in items):
             raise RuntimeError(f"cannot handle topic {FAILING_TOPIC}")
         rows = [(i.event.content_id, i.event.choice.topic, i.seq) for i in items]
-        await conn.executemany("INSERT INTO queued VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", rows)
+        await conn.executemany("INSERT INTO queued (content_id, topic, seq) VALUES ($1, $2, $3) "
+                               "ON CONFLICT DO NOTHING", rows)
         await conn.executemany("INSERT INTO applications VALUES ($1, $2)", [(r[0], r[2]) for r in rows])
         await conn.executemany(
             "INSERT INTO topic_counts VALUES ($1, 1) ON CONFLICT (topic) DO UPDATE SET n = topic_counts.n + 1",
