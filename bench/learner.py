@@ -64,7 +64,7 @@ def _lag(hours: float) -> int:
 
 @dataclass(frozen=True)
 class XbotConfig:
-    temperature: float = 0.5
+    temperature: float = 0.25
     discount: float = 0.99
     floor: float = 0.05
     baseline_window: int = 50
@@ -91,7 +91,7 @@ class XbotAgent:
     def choose(self) -> tuple[int, ...]:
         post = self.model.posterior()
         self.noise_var = post.noise_var
-        sds = [np.sqrt(v / self.config.temperature) for v in post.variances]
+        sds = [np.sqrt(v * self.config.temperature) for v in post.variances]
         arms = thompson_draw(post.means, sds, self.config.floor, self.rng)
         self.model.decay()
         self.decisions += 1

@@ -257,6 +257,7 @@ class Service:
         await self.health.stop()
         if self.pool:
             await self.pool.close()
+            self.pool = None  # a later open_pool (a replay after the stop) gets a fresh one
 
     async def run_forever(self) -> None:
         loop = asyncio.get_running_loop()

@@ -43,7 +43,7 @@ class LearnerConfig:
     hours: int = 24
     weights: Mapping[str, float] = field(default_factory=lambda: dict(HEAVY_RANKER_WEIGHTS))
     matured_hours: float = 24.0
-    temperature: float = 0.5
+    temperature: float = 0.25  # multiplies posterior variances (Chapelle & Li's α)
     discount: float = 0.99
     floor: float = 0.05
     baseline_window: int = 50

@@ -183,3 +183,27 @@ async def test_replay_keeps_what_jobs_wrote(settings, js, ledger_service):
     await rows(settings, "INSERT INTO notes (text) VALUES ('third')")
     assert [tuple(r) for r in await rows(settings, "SELECT id, text FROM notes ORDER BY id")] == [
         (1, "first"), (2, "second"), (3, "third")]
+
+
+async def test_replay_verify_compares_up_to_the_live_positions_and_changes_nothing(settings, js, ledger_service):
+    await publish(settings, [queued("sleep", f"c{i}") for i in range(30)])
+    await ledger_service.start()
+
+    async def done():
+        return len(await rows(settings, "SELECT * FROM queued")) == 30
+
+    await eventually(done)
+    await ledger_service.stop()  # what arrives now is on the stream but not yet in the live tables
+    await publish(settings, [queued("stress", f"late{i}") for i in range(5)])
+    await ledger_service.broker.connect()  # as `replay --verify` does, without starting the consumers
+    clean = await replay_service(ledger_service, verify=True)
+    assert clean["differences"] == [] and clean["applied"] == 30
+
+    await rows(settings, "UPDATE topic_counts SET n = n + 1 WHERE topic = 'sleep'")  # a projection gone wrong
+    tampered = await replay_service(ledger_service, verify=True)
+    assert [(d["table"], d["only_rebuilt"], d["only_live"]) for d in tampered["differences"]] == [
+        ("topic_counts", 1, 1)]
+    assert [tuple(r) for r in await rows(settings, "SELECT n FROM topic_counts")] == [(31,)]  # left as it was
+    assert await rows(settings, "SELECT * FROM queued WHERE content_id LIKE 'late%'") == []
+    assert await rows(settings, "SELECT schema_name FROM information_schema.schemata "
+                                "WHERE schema_name = 'ledger__replay'") == []

@@ -53,10 +53,11 @@ def test_floor_keeps_every_arm_above_floor_share():
             assert model["propensities"][dim][arm] == pytest.approx(0.95 * p + 0.05 / len(arms))
 
 
-def test_tempering_flattens_the_policy():
-    sharp = _model(temperature=1.0, floor=0.0)["propensities"]["content_type"]["a"]
-    flat = _model(temperature=0.25, floor=0.0)["propensities"]["content_type"]["a"]
-    assert 1 / 3 < flat < sharp
+def test_a_lower_temperature_sharpens_the_policy():
+    plain = _model(temperature=1.0, floor=0.0)["propensities"]["content_type"]["a"]
+    sharp = _model(temperature=0.25, floor=0.0)["propensities"]["content_type"]["a"]
+    hot = _model(temperature=4.0, floor=0.0)["propensities"]["content_type"]["a"]
+    assert 1 / 3 < hot < plain < sharp
 
 
 def test_published_propensities_match_sampling_frequencies():
