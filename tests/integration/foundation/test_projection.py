@@ -207,3 +207,16 @@ async def test_replay_verify_compares_up_to_the_live_positions_and_changes_nothi
     assert await rows(settings, "SELECT * FROM queued WHERE content_id LIKE 'late%'") == []
     assert await rows(settings, "SELECT schema_name FROM information_schema.schemata "
                                 "WHERE schema_name = 'ledger__replay'") == []
+
+
+async def test_replay_verify_of_a_running_service_compares_at_one_instant(settings, js, ledger_service):
+    await publish(settings, [queued("sleep", f"c{i}") for i in range(50)])
+    await ledger_service.start()
+    # Events keep arriving and being applied while the verification rebuilds, catches up and compares.
+    feeding = asyncio.create_task(publish(settings, [queued("stress", f"more{i}") for i in range(400)]))
+    results = []
+    while not feeding.done() or not results:
+        results.append(await replay_service(ledger_service, verify=True))
+    await feeding
+    assert all(r["differences"] == [] for r in results), [r["differences"] for r in results]
+    assert results[-1]["applied"] > 50
