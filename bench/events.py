@@ -1,9 +1,10 @@
 """``xbot bench events``: end-to-end throughput of a real projection against a hand-written reference.
 
-Publishes N events (~300 bytes each) into a fresh namespace, then measures, in the same run and on the same
-servers:
-- **xbot**: the projection runner under a FastStream pull-batch subscriber (consume → decode and validate the
-  envelope → apply → tracking row → one transaction per batch → ack), i.e. exactly what every service runs;
+Publishes N TweetPosted events (456 bytes each: the smallest real event, most of it the envelope's ids and
+timestamps) into a fresh namespace, then measures, in the same run and on the same servers:
+- **xbot**: the projection runner with its own pull loop on the provisioned durable (fetch a batch → decode and
+  validate the envelope → apply → tracking row → one transaction per batch → ack), i.e. exactly what every
+  service runs;
 - **reference**: a minimal hand-written nats-py → asyncpg loop (fetch a batch, one transaction with an upsert and
   a tracking row, ack), with no validation at all;
 - **replay**: ``replay_service`` over the same events into fresh tables.

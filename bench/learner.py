@@ -51,10 +51,11 @@ RESULTS = Path(__file__).parent / "results" / "learner.json"
 
 
 def _counts(e: Engagement) -> dict[str, int]:
-    return {
-        "likes": e.likes, "retweets": e.retweets, "replies": e.replies, "views": e.views,
-        "profile_clicks": e.profile_clicks, "negative": e.negative, "bookmarks": e.bookmarks,
-    }
+    """What the learner sees: the counts MetricsScraped carries (X shows them on a tweet). Profile clicks and
+    negative feedback are in the ground truth's reward but nobody outside X's analytics sees them, so the agent
+    learns without them, as the service does."""
+    return {"likes": e.likes, "retweets": e.retweets, "replies": e.replies, "views": e.views,
+            "bookmarks": e.bookmarks}
 
 
 def _lag(hours: float) -> int:
@@ -64,7 +65,7 @@ def _lag(hours: float) -> int:
 
 @dataclass(frozen=True)
 class XbotConfig:
-    temperature: float = 0.25
+    temperature: float = 0.5
     discount: float = 0.99
     floor: float = 0.05
     baseline_window: int = 50

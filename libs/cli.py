@@ -146,14 +146,14 @@ def login() -> None:
     raise typer.Exit(_run_module("services.browser_gateway", "login"))
 
 
-@app.command()
-def bench(name: str = typer.Argument(..., help=" | ".join(BENCHES)),
-          args: list[str] = typer.Argument(None)) -> None:
-    """Run a benchmark; results land in bench/results/<name>.json."""
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context, name: str = typer.Argument(..., help=" | ".join(BENCHES))) -> None:
+    """Run a benchmark; options after the name go to it (`xbot bench events --events 1000`); results land in
+    bench/results/<name>.json."""
     if name not in BENCHES:
         typer.echo(f"unknown benchmark {name!r}; one of: {', '.join(BENCHES)}", err=True)
         raise typer.Exit(2)
-    raise typer.Exit(_run_module(f"bench.{name}", *(args or [])))
+    raise typer.Exit(_run_module(f"bench.{name}", *ctx.args))
 
 
 @app.command()
@@ -253,37 +253,27 @@ def dlq_drop(seq: int) -> None:
 
 @events_app.command("tail")
 def events_tail(subject: str = typer.Option(None, help="subject filter; all xbot events when omitted"),
-                last: int = typer.Option(10, help="print this many stored events first per stream")) -> None:
-    """Print events as they arrive (Ctrl-C to stop)."""
+                last: int = typer.Option(10, help="print this many stored messages of each stream first")) -> None:
+    """Print the last stored events of every stream the filter touches, then new ones (Ctrl-C to stop)."""
+    from libs.bus.tail import tail_events
     from libs.runtime.nats import connect
 
     settings = _settings(_env())
 
-    async def go() -> None:
-        nc = await connect(settings)
+    async def go() -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, stop.set)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        nc = await connect(settings)
+        try:
+            return await tail_events(nc.jetstream(), settings.namespace, typer.echo, stop, subject=subject, last=last)
+        finally:
+            await nc.close()
 
-        async def show(msg) -> None:
-            try:
-                env = json.loads(msg.data)
-                typer.echo(f"{env.get('occurred_at')} {msg.subject} {json.dumps(env.get('payload'))[:200]}")
-            except ValueError:
-                typer.echo(f"{msg.subject} <{len(msg.data)} bytes, not JSON>")
-
-        js = nc.jetstream()
-        filt = subject or f"{settings.namespace}.>"
-        from nats.js.api import ConsumerConfig, DeliverPolicy
-
-        sub = await js.subscribe(filt, cb=show, ordered_consumer=True,
-                                 config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW if last == 0
-                                                       else DeliverPolicy.LAST_PER_SUBJECT))
-        await stop.wait()
-        await sub.unsubscribe()
-        await nc.close()
-
-    asyncio.run(go())
+    if asyncio.run(go()) == 0:
+        typer.echo(f"no provisioned stream of namespace {settings.namespace!r} holds {subject or 'events'}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

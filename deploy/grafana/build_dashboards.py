@@ -37,6 +37,9 @@ def q(expr: str, legend: str = "") -> tuple[str, str]:
 
 
 GATEWAY_WRITES = 'op=~"post_tweet|post_thread|reply"'
+# Divides an engagement total by the tweets it sums over; no value (rather than a division by 0) before any read.
+PER_TWEET = " / on () group_left () (max(xbot_scraper_tweets_read) > 0)"
+CAPS = "The caps in force after risk scaling (XBOT_RISK_CAP_FACTOR per level); post = posts and threads (one lane)"
 
 DASHBOARDS = (
     Dashboard("xbot-pipeline", "xbot / pipeline", "Events per stream, projections, consumer lag, dead letters, jobs", (
@@ -98,13 +101,21 @@ DASHBOARDS = (
         Panel("Breaker state by family", (q("max by (family) (xbot_gateway_breaker_state)", "{{family}}"),),
               description="0 closed, 1 half-open, 2 open", width=24),
     )),
-    Dashboard("xbot-posting", "xbot / posting", "Posts and replies per hour, failures by type", (
+    Dashboard("xbot-posting", "xbot / posting", "Posts and replies per hour, failures by type, caps, risk level", (
         Panel("Account risk level and write stops", (
             q("max(xbot_poster_risk_level)", "risk level (0 normal .. 3 severe)"),
             q("max(xbot_poster_writes_halted)", "halted until resume"),
             q("max(xbot_poster_writes_paused)", "kill switch"),
             q("max(xbot_poster_breaker_state)", "poster breaker (2 open)"),
         ), width=24),
+        Panel("Caps per rolling hour: cap in force and writes counted", (
+            q('max by (kind) (xbot_poster_cap{window="hour"})', "cap {{kind}}"),
+            q('max by (kind) (xbot_poster_writes_in_window{window="hour"})', "used {{kind}}"),
+        ), description=CAPS),
+        Panel("Caps per rolling day: cap in force and writes counted", (
+            q('max by (kind) (xbot_poster_cap{window="day"})', "cap {{kind}}"),
+            q('max by (kind) (xbot_poster_writes_in_window{window="day"})', "used {{kind}}"),
+        ), description=CAPS),
         Panel("Items finished by outcome (per hour)", (
             q("sum by (kind, outcome) (increase(xbot_poster_outcomes_total[1h]))", "{{kind}} {{outcome}}"),
         )),
@@ -130,7 +141,24 @@ DASHBOARDS = (
               'type=~"ContentQueued|ContentRejected"}[1h]))', "{{type}}"),
         )),
     )),
-    Dashboard("xbot-growth", "xbot / growth", "Followers, engagement reads, opportunities and learning", (
+    Dashboard("xbot-growth", "xbot / growth", "Followers, engagement, reward by choice, reads and opportunities", (
+        Panel("Followers", (q("max(xbot_scraper_followers)", "followers"),),
+              description="At the scraper's last profile snapshot"),
+        Panel("Followers gained (per hour, net)", (q("sum(delta(xbot_scraper_followers[1h]))", "gained"),)),
+        Panel("Engagement received (per hour)", (
+            q('sum by (kind) (delta(xbot_scraper_engagement{kind!="views"}[1h]))', "{{kind}}"),
+        ), description="Change of the totals over our tweets, each at its latest read (checkpoints and follower "
+                       "snapshots)"),
+        Panel("Engagement per tweet (average of the latest reads)", (
+            q(f'max by (kind) (xbot_scraper_engagement{{kind!="views"}}){PER_TWEET}', "{{kind}}"),
+        )),
+        Panel("Views", (
+            q('sum(delta(xbot_scraper_engagement{kind="views"}[1h]))', "received per hour"),
+            q(f'max(xbot_scraper_engagement{{kind="views"}}){PER_TWEET}', "per tweet"),
+        )),
+        Panel("Reward by choice (policy in force)", (
+            q("max by (dimension, choice) (xbot_learner_reward)", "{{dimension}}: {{choice}}"),
+        ), description="Posterior mean reward effect of each arm; a step is a newly published policy"),
         Panel("Metric reads by checkpoint (per hour)", (
             q("sum by (checkpoint) (increase(xbot_scraper_reads_total[1h]))", "{{checkpoint}}"),
         )),

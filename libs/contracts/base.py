@@ -3,7 +3,7 @@
 An event class names its type, version and producer; its subject follows from them
 (``<namespace>.<producer>.<event_snake>.v<N>``). Consumers ignore fields they do not know, so a producer
 may add optional fields without breaking anyone; removing or retyping a field needs a new version (a new
-class with ``VERSION = N + 1``), which tests/unit/contracts/test_compat.py enforces against the committed
+class with ``VERSION = N + 1``), which tests/unit/foundation/test_contracts.py enforces against the committed
 JSON Schemas.
 """
 

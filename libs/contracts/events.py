@@ -246,7 +246,7 @@ class ModelUpdated(Event):
     propensities: dict[str, dict[str, float]]
     # dimension -> arm -> {"mean": .., "var": .., "n": ..}
     posteriors: dict[str, dict[str, dict[str, float]]] = Field(default_factory=dict)
-    temperature: float = 0.25  # multiplies the posterior variances in the draw (libs.policy)
+    temperature: float = 0.5  # multiplies the posterior variances in the draw (libs.policy)
     floor: float = 0.05
     predictors: dict[str, dict] = Field(default_factory=dict)
     training_size: int = Field(default=0, ge=0)

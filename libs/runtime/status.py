@@ -8,8 +8,7 @@ import json
 import aiohttp
 from nats.js.errors import NotFoundError
 
-from libs.bus.dlq import DeadLetters
-from libs.bus.streams import kv_bucket, stream_name
+from libs.bus.streams import DLQ, dlq_subject, kv_bucket, stream_name
 from libs.contracts.registry import PRODUCERS
 from libs.runtime.nats import connect
 from libs.runtime.settings import CommonSettings
@@ -33,6 +32,17 @@ async def announced_services(js, namespace: str, services: tuple[str, ...]) -> d
         except Exception:  # noqa: BLE001 - never started
             continue
     return found
+
+
+async def dead_letters_by_service(js, namespace: str) -> dict[str, int]:
+    """Dead letters per service, counted by the server from the DLQ stream's subjects ``<ns>.dlq.<service>``
+    (no message is read)."""
+    prefix = dlq_subject(namespace, "")
+    try:
+        info = await js.stream_info(stream_name(namespace, DLQ), subjects_filter=dlq_subject(namespace, ">"))
+    except NotFoundError:
+        return {}
+    return {subject.removeprefix(prefix): n for subject, n in sorted((info.state.subjects or {}).items())}
 
 
 async def collect_status(settings: CommonSettings, services: tuple[str, ...]) -> dict:
@@ -65,7 +75,10 @@ async def collect_status(settings: CommonSettings, services: tuple[str, ...]) ->
             for c in await js.consumers_info(sname):
                 report["consumers"][c.name] = {"pending": c.num_pending, "ack_pending": c.num_ack_pending,
                                                "redelivered": c.num_redelivered}
-        report["dlq"] = await DeadLetters(js, ns).count()
+        # Every listed service gets a count (0 included); letters of any other consumer are kept as well.
+        by_service = await dead_letters_by_service(js, ns)
+        report["dlq_by_service"] = {**{name: 0 for name in services}, **by_service}
+        report["dlq"] = sum(by_service.values())
         control = await _control(js, ns)
         if control is not None:
             try:
@@ -84,13 +97,14 @@ def _flat(value: object) -> str:
 
 
 def render_status(report: dict) -> str:
-    """One line per service with its state and failing checks, then each block the service reports
-    (queue, last post, risk, spend, policy version, ...) on its own indented line."""
-    lines = [f"namespace {report['namespace']}", "", "SERVICE            STATE           DETAIL"]
+    """One line per service with its state, dead letters and failing checks, then each block the service
+    reports (queue, last post, risk, spend, policy version, ...) on its own indented line."""
+    dlq = report.get("dlq_by_service", {})
+    lines = [f"namespace {report['namespace']}", "", "SERVICE            STATE                DLQ  DETAIL"]
     for name, s in report["services"].items():
         checks = s.get("checks") or {}
         failing = ", ".join(f"{k} {v}" for k, v in checks.items() if not str(v).startswith("ok"))
-        lines.append(f"{name:<18} {s['state']:<15} {failing or s.get('error', '')}")
+        lines.append(f"{name:<18} {s['state']:<15} {dlq.get(name, 0):>8}  {failing or s.get('error', '')}".rstrip())
         for block, value in s.items():
             if block not in ("state", "checks", "service", "ready", "url", "error"):
                 lines.append(f"{'':<20}{block}: {_flat(value)}")
@@ -98,5 +112,8 @@ def render_status(report: dict) -> str:
     lines += [f"{k:<20} {v}" for k, v in report["streams"].items()]
     lines += ["", "CONSUMER                                   PENDING  ACK-PENDING"]
     lines += [f"{k:<42} {v['pending']:>7}  {v['ack_pending']:>11}" for k, v in report["consumers"].items()]
-    lines += ["", f"dead letters: {report.get('dlq', 0)}", f"writes: {_flat(report.get('writes', {}))}"]
+    # The total, split by service; a consumer that is not a listed service (a tool, a test) shows up only here.
+    split = ", ".join(f"{k} {v}" for k, v in dlq.items() if v)
+    lines += ["", f"dead letters: {report.get('dlq', 0)}" + (f" ({split})" if split else ""),
+              f"writes: {_flat(report.get('writes', {}))}"]
     return "\n".join(lines)

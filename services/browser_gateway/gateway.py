@@ -1,4 +1,9 @@
-"""The gateway's core: breakers, pacing, arbitration and the op run, with no NATS in it (app.py wires that)."""
+"""The gateway's core: breakers, pacing, arbitration and the op run, with no NATS in it (app.py wires that).
+
+Every op answers: its result or a typed error. A failure nobody foresaw (a bug, a surprise from Playwright's
+driver) is logged with its traceback and answered as retryable ``browser_crashed``, its context closed, rather
+than left unanswered for the caller to wait out its whole request timeout.
+"""
 
 from __future__ import annotations
 
@@ -26,13 +31,19 @@ from services.browser_gateway.errors import (
 )
 from services.browser_gateway.pacer import Pacer
 from services.browser_gateway.pages import XSite
-from services.browser_gateway.pool import BrowserPool, load_storage_state
+from services.browser_gateway.pool import BrowserPool, ContextOpenTimeout, load_storage_state
 from services.browser_gateway.selectors import SelectorPack, load_pack
 from services.browser_gateway.settings import GatewaySettings
 
 log = logging.getLogger("xbot.browser_gateway")
 
 Publish = Callable[..., Awaitable[Any]]
+
+
+def _unexpected(op: str, err: Exception) -> GatewayError:
+    """The typed answer to a failure nobody foresaw: retryable, as a crashed browser's."""
+    first_line = (str(err).splitlines() or [""])[0][:300]
+    return op_error("browser_crashed", f"{op}: unexpected {type(err).__name__}: {first_line}")
 
 
 class BrowserGateway:
@@ -113,6 +124,11 @@ class BrowserGateway:
         except GatewayError as err:
             metrics.op_outcomes.labels(op=request.OP, outcome=err.code).inc()
             return GatewayReply(ok=False, error=err.fault())
+        except Exception as err:  # noqa: BLE001 - outside the page (pacer, arbiter, breakers): still answer
+            log.exception("%s failed unexpectedly outside the browser", request.OP)
+            fault = _unexpected(request.OP, err).fault()
+            metrics.op_outcomes.labels(op=request.OP, outcome=fault.code).inc()
+            return GatewayReply(ok=False, error=fault)
         metrics.op_outcomes.labels(op=request.OP, outcome="ok").inc()
         return GatewayReply(ok=True, result=result.model_dump(mode="json"))
 
@@ -155,6 +171,9 @@ class BrowserGateway:
                                               self.settings.op_timeout_s_real)
         except GatewayError:
             raise
+        except ContextOpenTimeout as err:
+            # Nothing reached X (no page was open): retryable, and the hung Chromium is being relaunched.
+            raise op_error("browser_crashed", f"{request.OP}: {err}") from None
         except TimeoutError:
             raise op_error("timeout", f"{request.OP} exceeded {self.settings.op_timeout_s_real:.0f}s") from None
         except PlaywrightError as err:
@@ -163,6 +182,9 @@ class BrowserGateway:
             if isinstance(err, PlaywrightTimeout) or "net::" in str(err):
                 raise op_error("timeout", f"{request.OP}: {str(err).splitlines()[0]}") from None
             raise op_error("browser_crashed", f"{request.OP}: {str(err).splitlines()[0]}") from None
+        except Exception as err:  # noqa: BLE001 - a bug or a surprise: answer it; pool.page() closed the context
+            log.exception("%s failed unexpectedly", request.OP)
+            raise _unexpected(request.OP, err) from None
 
     @staticmethod
     def _args(request: GatewayRequest) -> tuple[Any, ...]:

@@ -3,7 +3,9 @@
 Contexts are created on demand up to the arbiter's slot count, each loaded with the account's session, and
 keep one page between ops (reusing a warm page is what makes the pool fast). A context is closed after
 ``max_ops`` ops, after any failed op (a failed page may be in any state), and when idle too long. If Chromium
-dies, every context goes with it; the next op relaunches it (the arbiter's queue is untouched).
+dies, every context goes with it; the next op relaunches it (the arbiter's queue is untouched). A Chromium that
+does not open a context or page within the call timeout is hung: it is killed (so the next op relaunches it)
+and the op fails with :class:`ContextOpenTimeout` instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import base64
 import json
 import logging
 import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -55,6 +58,10 @@ def load_storage_state(*, session_b64: str | None, session_file: Path | None) ->
     return None
 
 
+class ContextOpenTimeout(Exception):
+    """Chromium did not open a context or page in time: it is hung, and has been killed to be relaunched."""
+
+
 @dataclass
 class ContextSlot:
     context: BrowserContext
@@ -93,6 +100,12 @@ class BrowserPool:
         self._leased = 0
         self._launch_lock = asyncio.Lock()
         self._closing = False
+        # A Chromium found hung: relaunched by the next op even if it still looks alive.
+        self._hung_browser: Browser | None = None
+
+    @property
+    def call_timeout_s(self) -> float:
+        return self.call_timeout_ms / 1000
 
     # ------------------------------------------------------------ browser lifecycle
 
@@ -107,8 +120,8 @@ class BrowserPool:
         self._free.clear()
         if self._browser is not None:
             try:
-                await self._browser.close()
-            except Exception:  # noqa: BLE001 - already gone
+                await asyncio.wait_for(self._browser.close(), self.call_timeout_s)
+            except Exception:  # noqa: BLE001 - already gone (or hung: the Playwright driver's exit ends it)
                 pass
         if self._pw is not None:
             await self._pw.stop()
@@ -120,6 +133,8 @@ class BrowserPool:
 
     def browser_alive(self) -> bool:
         if self._browser is None or not self._browser.is_connected() or self._browser_pid is None:
+            return False
+        if self._browser is self._hung_browser:
             return False
         try:
             return psutil.Process(self._browser_pid).status() != psutil.STATUS_ZOMBIE
@@ -136,8 +151,8 @@ class BrowserPool:
                 metrics.browser_restarts.inc()
                 self._free.clear()
                 try:
-                    await self._browser.close()
-                except Exception:  # noqa: BLE001
+                    await asyncio.wait_for(self._browser.close(), self.call_timeout_s)
+                except Exception:  # noqa: BLE001 - dead, or hung and killed
                     pass
             assert self._pw is not None, "pool not started"
             before = {p.pid for p in psutil.Process().children(recursive=True)}
@@ -146,6 +161,7 @@ class BrowserPool:
                 headless=self.headless, args=CHROMIUM_ARGS, timeout=60_000,
             )
             self._browser_pid = self._find_browser_pid(before)
+            self._hung_browser = None
             self.generation += 1
             metrics.contexts_open.set(0)
             return self._browser
@@ -184,17 +200,45 @@ class BrowserPool:
         return len(self._free) + self._leased
 
     async def _new_slot(self, browser: Browser) -> ContextSlot:
-        context = await browser.new_context(storage_state=self.storage_state, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(self.call_timeout_ms)
-        context.set_default_navigation_timeout(self.call_timeout_ms)
-        page = await context.new_page()
-        return ContextSlot(context=context, page=page, generation=self.generation)
-
-    async def _close_slot(self, slot: ContextSlot) -> None:
+        generation = self.generation
         try:
-            await asyncio.wait_for(slot.context.close(), self.call_timeout_ms / 1000)
+            context = await asyncio.wait_for(
+                browser.new_context(storage_state=self.storage_state, viewport={"width": 1280, "height": 900}),
+                self.call_timeout_s)
+        except TimeoutError:
+            raise self._hung(browser, "a context") from None
+        try:
+            context.set_default_timeout(self.call_timeout_ms)
+            context.set_default_navigation_timeout(self.call_timeout_ms)
+            page = await asyncio.wait_for(context.new_page(), self.call_timeout_s)
+        except TimeoutError:
+            raise self._hung(browser, "a page") from None
+        except BaseException:
+            await self._close_context(context)
+            raise
+        return ContextSlot(context=context, page=page, generation=generation)
+
+    def _hung(self, browser: Browser, what: str) -> ContextOpenTimeout:
+        """Kill a Chromium that could not open ``what`` in time (unless it was replaced meanwhile)."""
+        message = f"Chromium did not open {what} within {self.call_timeout_s:g}s"
+        if browser is self._browser and self._hung_browser is not browser:
+            self._hung_browser = browser
+            log.error("%s: killing it (pid %s) so the next op relaunches it", message, self._browser_pid)
+            if self._browser_pid is not None:
+                try:
+                    os.kill(self._browser_pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        return ContextOpenTimeout(message)
+
+    async def _close_context(self, context: BrowserContext) -> None:
+        try:
+            await asyncio.wait_for(context.close(), self.call_timeout_s)
         except Exception:  # noqa: BLE001 - closing a context of a dead browser fails; nothing to free then
             pass
+
+    async def _close_slot(self, slot: ContextSlot) -> None:
+        await self._close_context(slot.context)
 
     @asynccontextmanager
     async def page(self) -> AsyncIterator[Page]:

@@ -5,7 +5,7 @@ length. The planner ranks drafts with the published coefficients, so the feature
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -36,13 +36,21 @@ def hour_bucket(hour: int) -> int:
     raise ValueError(hour)
 
 
-def feature_names(content_types: Sequence[str], topics: Sequence[str], formats: Sequence[str]) -> list[str]:
+def hook_styles_of(choices: Iterable[Mapping[str, object]]) -> list[str]:
+    """The text classifier's hook styles, then those the planner asked for (its own configured names, which the
+    learner does not know in advance), sorted so the feature order, and so a replayed model, is deterministic."""
+    asked = {str(c["hook_style"]) for c in choices if c.get("hook_style")}
+    return [*HOOK_STYLES, *sorted(asked - set(HOOK_STYLES))]
+
+
+def feature_names(content_types: Sequence[str], topics: Sequence[str], formats: Sequence[str],
+                  hook_styles: Sequence[str] = HOOK_STYLES) -> list[str]:
     return (
         [f"type={t}" for t in content_types]
         + [f"topic={t}" for t in topics]
         + [f"format={f}" for f in formats]
         + [f"hours={a}-{b}" for a, b in HOUR_BUCKETS]
-        + [f"hook={h}" for h in HOOK_STYLES]
+        + [f"hook={h}" for h in hook_styles]
         + ["length_k"]  # characters / 1000: threads are long
     )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from services.learner import ope
-from services.learner.features import feature_names, feature_vector
+from services.learner.features import feature_names, feature_vector, hook_styles_of
 from services.learner.policy import DIMENSIONS, choice_propensity, marginal_propensities
 from services.learner.posterior import AdditiveRewardModel
 from services.learner.predictors import engagement_predictor, follower_predictor
@@ -43,7 +43,7 @@ class LearnerConfig:
     hours: int = 24
     weights: Mapping[str, float] = field(default_factory=lambda: dict(HEAVY_RANKER_WEIGHTS))
     matured_hours: float = 24.0
-    temperature: float = 0.25  # multiplies posterior variances (Chapelle & Li's α)
+    temperature: float = 0.5  # multiplies posterior variances (Chapelle & Li's α)
     discount: float = 0.99
     floor: float = 0.05
     baseline_window: int = 50
@@ -259,7 +259,7 @@ class Learner:
 
     def _predictors(self, decisions: Sequence[_Decision], matured_counts, weighted) -> tuple[dict, dict]:
         cfg = self.config
-        names = feature_names(cfg.content_types, cfg.topics, cfg.formats)
+        names = feature_names(cfg.content_types, cfg.topics, cfg.formats, hook_styles_of(d.choice for d in decisions))
         rows, rewards, gained = [], [], []
         for d in decisions:
             counts = matured_counts(d)

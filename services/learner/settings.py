@@ -35,7 +35,7 @@ class LearnerSettings(CommonSettings):
         "longevity", "mental_health", "hydration", "metabolic_health", "heart_health"), min_length=1)
     learner_reward_weights: dict[str, float] = Field(default_factory=lambda: dict(HEAVY_RANKER_WEIGHTS))
     learner_matured_hours: float = Field(default=24.0, gt=0)
-    learner_temperature: float = Field(default=0.25, gt=0, le=4)  # multiplies posterior variances (libs.policy)
+    learner_temperature: float = Field(default=0.5, gt=0, le=4)  # multiplies posterior variances (libs.policy)
     learner_discount: float = Field(default=0.99, gt=0, le=1)
     learner_floor: float = Field(default=0.05, gt=0, lt=1)
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from libs.policy import sample_choice
+from libs.policy import arm_mass, sample_choice
 from libs.contracts.events import Choice
 from services.planner.config import NicheConfig
 
@@ -105,8 +105,7 @@ def sample_choices(
     the propensity logged on ContentQueued is exactly what its off-policy evaluation assumes.
     """
     action = tuple(dimensions) if action is None else tuple(action)
-    model = {"propensities": policy.propensities, "floor": policy.floor} if policy.propensities else None
-    drawn, propensity = sample_choice(model, rng, dimensions={d: arms(config, d) for d in action})
+    drawn, propensity = sample_choice(_payload(policy), rng, dimensions={d: arms(config, d) for d in action})
     picked = {d: str(v) for d, v in drawn.items()}
     for dim in dimensions:
         if dim not in action:
@@ -114,9 +113,38 @@ def sample_choices(
     return picked, propensity
 
 
-def sample_post_choice(policy: Policy, config: NicheConfig, rng: random.Random) -> tuple[Choice, float]:
+def _payload(policy: Policy) -> dict | None:
+    """The policy as libs.policy reads a ModelUpdated; None (uniform) before any model."""
+    return {"propensities": policy.propensities, "floor": policy.floor} if policy.propensities else None
+
+
+# Below this probability of an open hour, redrawing would take too long: the hour is drawn unconditioned and the
+# poster's hourly cap delays the item instead (its propensity is then the plain one, still exact).
+MIN_OPEN_MASS = 1e-4
+
+
+def sample_post_choice(
+    policy: Policy, config: NicheConfig, rng: random.Random, *, open_hours: Collection[int] | None = None,
+) -> tuple[Choice, float]:
+    """A post's choice and propensity.
+
+    ``open_hours`` are the hours the queue still has room in (the poster posts at most its hourly cap in an
+    hour; items piled into one hour would wait past their chosen hour or expire). The hour is drawn from the
+    policy conditioned on them, by redrawing, and the propensity is divided by the policy's probability of an
+    open hour: it stays the exact probability of what was drawn, which the learner's off-policy evaluation needs.
+    None: every hour is open.
+    """
     action = action_dimensions(policy, POST_DIMENSIONS, POST_ACTION_DIMENSIONS)
-    picked, propensity = sample_choices(policy, config, rng, POST_DIMENSIONS, action)
+    hours = arms(config, "hour")
+    allowed = set(hours) if open_hours is None else {str(h) for h in open_hours} & set(hours)
+    mass = arm_mass(_payload(policy), "hour", hours, allowed) if allowed != set(hours) else 1.0
+    if mass < MIN_OPEN_MASS:
+        allowed, mass = set(hours), 1.0
+    while True:
+        picked, propensity = sample_choices(policy, config, rng, POST_DIMENSIONS, action)
+        if picked["hour"] in allowed:
+            break
+    propensity /= mass
     choice = Choice(
         content_type=picked["content_type"],
         topic=picked["topic"],
@@ -158,6 +186,8 @@ def next_slot(hour: int, now: datetime, rng: random.Random, *, not_before: timed
 
 # ---------------------------------------------------------------- how many items a run plans
 
+HOURS_A_DAY = 24
+
 
 @dataclass(frozen=True)
 class PosterCaps:
@@ -175,6 +205,8 @@ class QueueDepth:
     pending_replies: int = 0
     posted_posts_today: int = 0
     posted_replies_today: int = 0
+    # Pending posts per UTC hour of their scheduled time.
+    queued_by_hour: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -188,17 +220,26 @@ class PlanQuota:
 
 
 def plan_quota(caps: PosterCaps, depth: QueueDepth, *, horizon_hours: float) -> PlanQuota:
-    """Items to plan now so the poster has work for ``horizon_hours`` without exceeding its daily caps.
+    """Items to plan now so the poster always has work, without exceeding its daily caps.
 
-    Never negative; a full queue or a spent day plans nothing.
+    Posts: a day's worth, since each post's hour is drawn over the whole day (queueing only ``horizon_hours`` of
+    posts left the poster idle: the few queued items sat hours ahead). Replies are written for now, so
+    ``horizon_hours`` of them. Never negative; a full queue or a spent day plans nothing.
     """
 
-    def one(per_hour: int, per_day: int, pending: int, done_today: int) -> int:
-        want = math.ceil(per_hour * horizon_hours) - pending
+    def one(wanted: int, per_day: int, pending: int, done_today: int) -> int:
         room_today = per_day - done_today - pending
-        return max(0, min(want, room_today))
+        return max(0, min(wanted - pending, room_today))
 
     return PlanQuota(
-        posts=one(caps.posts_per_hour, caps.posts_per_day, depth.pending_posts, depth.posted_posts_today),
-        replies=one(caps.replies_per_hour, caps.replies_per_day, depth.pending_replies, depth.posted_replies_today),
+        posts=one(min(caps.posts_per_hour * HOURS_A_DAY, caps.posts_per_day), caps.posts_per_day,
+                  depth.pending_posts, depth.posted_posts_today),
+        replies=one(math.ceil(caps.replies_per_hour * horizon_hours), caps.replies_per_day,
+                    depth.pending_replies, depth.posted_replies_today),
     )
+
+
+def open_hours(hours: Sequence[int], queued_by_hour: Mapping[int, int], posts_per_hour: int) -> list[int]:
+    """The hours whose posting slots (the poster's hourly cap) are not all taken by queued posts."""
+    return [h for h in hours if queued_by_hour.get(h, 0) < posts_per_hour]
+

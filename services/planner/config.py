@@ -174,7 +174,7 @@ class PlannerSettings(CommonSettings):
     plan_interval_minutes: float = Field(default=30, gt=0)
     # Simulated minutes after start before the first plan run (the projections catch up first anyway).
     plan_first_run_minutes: float = Field(default=1, ge=0)
-    # How far ahead the queue is kept full.
+    # How many hours of replies are kept queued (posts: a day's worth, one per open hour slot).
     plan_horizon_hours: float = Field(default=3, gt=0)
     # The account's handle, the same XBOT_X_HANDLE the gateway, poster and harvester read: never replied to.
     x_handle: str = Field(default="xbot_demo", pattern=r"^[A-Za-z0-9_]{1,30}$")

@@ -26,7 +26,14 @@ from libs.text import Embedder, content_hash
 from services.planner import metrics
 from services.planner import projections as db
 from services.planner.budget import BudgetLedger, BudgetTier, limit_quota_for_tier
-from services.planner.choices import PosterCaps, next_slot, plan_quota, sample_post_choice, sample_reply_choice
+from services.planner.choices import (
+    PosterCaps,
+    next_slot,
+    open_hours,
+    plan_quota,
+    sample_post_choice,
+    sample_reply_choice,
+)
 from services.planner.config import NicheConfig, PlannerSettings
 from services.planner.drafting import DraftOutcome, Drafter
 from services.planner.gates import OwnPost, RecentPosts
@@ -138,12 +145,16 @@ class Planner:
         drafter = Drafter(config=self.config, model=self.model, ledger=ledger, embedder=self.embedder,
                           recent=await self._recent_posts(posts), replies=history, rng=self.rng)
         try:
+            queued_by_hour = dict(depth.queued_by_hour)
             for _ in range(n_posts):
-                choice, propensity = sample_post_choice(policy, self.config, self.rng)
+                hours = open_hours(self.config.hours, queued_by_hour, self.caps.posts_per_hour)
+                choice, propensity = sample_post_choice(policy, self.config, self.rng, open_hours=hours)
                 out = await drafter.write_post(
                     choice, propensity=propensity, policy_version=policy.version, now=now,
                     scheduled_for=next_slot(choice.hour, now, self.rng), insights=dict(policy.insights))
                 await self._publish(out, report, causation_id=in_force.event_id)
+                if out.queued is not None:
+                    queued_by_hour[choice.hour] = queued_by_hour.get(choice.hour, 0) + 1
                 if out.stopped:
                     break
             if report.stopped not in ("llm_unavailable", "budget"):

@@ -148,7 +148,7 @@ async def policy_in_force(conn: asyncpg.Connection) -> PolicyInForce:
 
 
 async def queue_depth(conn: asyncpg.Connection, now: datetime) -> QueueDepth:
-    """Queued and not posted, failed or expired; and posted since midnight UTC."""
+    """Queued and not posted, failed or expired (posts also per scheduled hour); and posted since midnight UTC."""
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     row = await conn.fetchrow(
         "SELECT count(*) FILTER (WHERE kind <> 'reply' AND pending) AS pending_posts, "
@@ -157,7 +157,11 @@ async def queue_depth(conn: asyncpg.Connection, now: datetime) -> QueueDepth:
         "count(*) FILTER (WHERE kind = 'reply' AND posted_at >= $2) AS posted_replies_today "
         "FROM (SELECT kind, posted_at, queued_at IS NOT NULL AND posted_at IS NULL AND failed_at IS NULL "
         "AND expires_at > $1 AS pending FROM content) c", now, midnight)
-    return QueueDepth(**dict(row))
+    by_hour = await conn.fetch(
+        "SELECT extract(hour FROM scheduled_for AT TIME ZONE 'UTC')::int AS hour, count(*) AS n FROM content "
+        "WHERE kind <> 'reply' AND queued_at IS NOT NULL AND posted_at IS NULL AND failed_at IS NULL "
+        "AND expires_at > $1 AND scheduled_for IS NOT NULL GROUP BY 1", now)
+    return QueueDepth(**dict(row), queued_by_hour={r["hour"]: r["n"] for r in by_hour})
 
 
 @dataclass(frozen=True)

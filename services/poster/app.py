@@ -21,7 +21,7 @@ Settings = PosterSettings
 
 def build(settings: PosterSettings) -> Service:
     # Refuse before connecting to anything: a wrong base URL must not post to a real account.
-    target = check_target(settings.x_base_url, live=settings.live)
+    target = check_target(settings.x_base_url, live=settings.live, sandbox_hosts=settings.x_sandbox_hosts)
     failpoints.armed()  # a misspelt failpoint fails loudly instead of silently doing nothing
     service = Service(NAME, settings, migrations=MIGRATIONS)
     projections.register(service)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from libs.runtime.breaker import CircuitBreaker
 from libs.runtime.clock import Clock
 from libs.runtime.settings import CommonSettings
+from services.poster.live_guard import parse_sandbox_hosts
 from services.poster.pacing import Caps, PacingPolicy, QuietHours
 from services.poster.retry import RetryPolicy
 from services.poster.risk import RiskPolicy
@@ -59,9 +60,11 @@ class PosterSettings(CommonSettings):
     crash_loop_window_s: float = Field(default=15 * 60, gt=0)
     crash_loop_hold_s: float = Field(default=30 * 60, ge=0)
 
-    # Live guard: writing anywhere but the loopback sandbox needs XBOT_LIVE=true.
+    # Live guard (services/poster/live_guard.py): writing anywhere but a sandbox needs XBOT_LIVE=true. A sandbox
+    # is a loopback address or a host named in XBOT_X_SANDBOX_HOSTS (comma-separated, e.g. "sandbox" in compose).
     live: bool = False
     x_base_url: str = "http://127.0.0.1:8400"  # `xbot sandbox` listens there by default
+    x_sandbox_hosts: str = ""
     # The account's handle: builds the url of TweetPosted and the read-back query of replies.
     x_handle: str = Field(default="xbot_demo", pattern=r"^[A-Za-z0-9_]{1,30}$")
 
@@ -74,6 +77,12 @@ class PosterSettings(CommonSettings):
     readback_limit: int = Field(default=50, ge=1, le=100)
     # Real-time limit of one gateway request (must exceed the gateway's queue timeout plus one op).
     gateway_timeout_s_real: float = Field(default=420, gt=0)
+
+    @field_validator("x_sandbox_hosts")
+    @classmethod
+    def _sandbox_hosts_are_host_names(cls, value: str) -> str:
+        parse_sandbox_hosts(value)  # a URL, a port or a real X host stops start-up with the variable named
+        return value
 
     @model_validator(mode="after")
     def _quiet_hours_complete(self) -> PosterSettings:

@@ -8,7 +8,10 @@ One run of :meth:`PostingCycle.run` (a periodic job, so the kill switch acts wit
 4. ask :func:`scheduling.next_due` and act: expire, or post (intent committed first), until it says wait.
 
 Threads are written part by part (first part a post, each next part a reply to the previous one), each part
-with its own intent, so a thread cut short by a crash is completed from its first missing part.
+with its own intent, so a thread cut short by a crash is completed from its first missing part. The kill switch
+is read again before each write (each decision, and each part of a thread after the first): a pause stops a
+thread after the part in hand, and after the resume it is completed from its first missing part, within the
+same attempt (a pause is no failure) and never expired (a started thread is finished).
 """
 
 from __future__ import annotations
@@ -152,6 +155,7 @@ class PostingCycle:
                 self.risk.resume()
                 await self.save_state(conn)
         self._export_state()
+        await self._export_pacing()
         for _ in range(MAX_STEPS):
             if not await self.reconcile_open():
                 self.last_decision = "waiting for open attempts to settle"
@@ -172,7 +176,19 @@ class PostingCycle:
         metrics.writes_paused.set(1 if self.control.paused else 0)
         metrics.breaker_state.set(STATE_CODE[self.breaker.current()])
 
+    async def _export_pacing(self) -> None:
+        """Once per cycle: the caps in force at the current risk level against the writes they count."""
+        now = self.clock.now()
+        async with self.pool.acquire() as conn:
+            history = [WriteRecord(lane=r["lane"], at=r["at"])
+                       for r in await conn.fetch("SELECT lane, at FROM history WHERE at > $1", now - timedelta(days=1))]
+        metrics.show_pacing(self.pacing.under(self.risk.level(now)), history, now)
+
     async def decide(self):
+        # A cycle may write several items (and the gateway spaces writes by minutes): read the kill switch
+        # again before each decision so a pause stops the next write, not only the next cycle's.
+        self.control = await self.read_control()
+        metrics.writes_paused.set(1 if self.control.paused else 0)
         now = self.clock.now()
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
@@ -193,14 +209,22 @@ class PostingCycle:
             item = Item.of(await conn.fetchrow("SELECT * FROM queue WHERE content_id = $1", content_id))
             # Numbers every try; queue.attempts counts only those that may count against the item (a refusal
             # for the account's sake does not).
-            attempt_no = await conn.fetchval(
-                "SELECT COALESCE(max(attempt_no), 0) + 1 FROM attempts WHERE content_id = $1", content_id)
+            last = await conn.fetch(
+                "SELECT attempt_no, outcome FROM attempts WHERE content_id = $1 AND attempt_no ="
+                " (SELECT max(attempt_no) FROM attempts WHERE content_id = $1)", content_id)
         first = len(item.tweet_ids)
+        # A thread whose last attempt posted every part it tried stopped between parts without failing (a
+        # pause, or a crash before the next intent): completing it continues that attempt rather than
+        # counting a new one against the item.
+        resuming = first > 0 and bool(last) and all(r["outcome"] == "posted" for r in last)
+        attempt_no = (last[0]["attempt_no"] if last else 0) + (0 if resuming else 1)
         for index in range(first, len(item.parts)):
+            if index > first and await self._writes_stopped(item, index):
+                return
             now = self.clock.now()
             failpoints.hit("poster.before_intent")
             async with self.pool.acquire() as conn, conn.transaction():
-                if index == first:
+                if index == first and not resuming:
                     await conn.execute(
                         "UPDATE queue SET attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $2)"
                         " WHERE content_id = $1", content_id, now)
@@ -232,6 +256,28 @@ class PostingCycle:
                 self.breaker.record_success()
                 await self.save_state(conn)
         failpoints.hit("poster.before_publish")
+
+    async def _writes_stopped(self, item: Item, index: int) -> bool:
+        """Before the next part of a thread: has the operator paused (or a halt stopped) writes meanwhile?
+
+        Nothing of the next part is recorded yet, so stopping here leaves no open attempt: the thread waits,
+        partly posted (never expired), and is completed from this part after the resume.
+        """
+        try:
+            self.control = await self.read_control()
+        except Exception:  # noqa: BLE001 - unsure whether writes are allowed: stop, the next cycle reads again
+            logger.exception("reading the kill switch before part %d of %s failed; stopping the thread here",
+                             index + 1, item.content_id)
+            self.last_decision = f"kill switch unreadable before part {index + 1} of {item.content_id}"
+            return True
+        metrics.writes_paused.set(1 if self.control.paused else 0)
+        if not self.control.paused and not self.risk.halted:
+            return False
+        why = "paused by operator" if self.control.paused else f"halted after {self.risk.halted_reason}"
+        logger.warning("%s: stopping thread %s after part %d of %d; it is completed from part %d after the resume",
+                       why, item.content_id, index, len(item.parts), index + 1)
+        self.last_decision = f"thread {item.content_id} stopped after part {index} of {len(item.parts)} ({why})"
+        return True
 
     async def write_part(self, item: Item, index: int) -> PostResult:
         text = item.parts[index]

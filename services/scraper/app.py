@@ -23,6 +23,7 @@ def build(settings: ScraperSettings) -> Service:
     projections.register(svc, checkpoints_from(settings), missed_fraction=settings.scrape_missed_fraction)
     svc.keep_on_replay("outbox")  # reads not yet on the stream live only here
     svc.keep_on_replay("engagement_reads", merge=True)  # the follower snapshot's reads of active items are no event
+    svc.keep_on_replay("gone_tweets")  # what the scrape job saw missing on X
     gateway = GatewayClient(svc.broker, settings.namespace)
     jobs: list[ScraperJobs] = []  # made at start, once the pool exists
 
@@ -33,6 +34,8 @@ def build(settings: ScraperSettings) -> Service:
                                 outbox=Outbox(svc.pool, svc.publisher, svc.clock), clock=svc.clock))
         # Events a crash left between commit and publish go out before anything new is read.
         await jobs[0].outbox.flush()
+        # Followers and engagement from the tables, before /metrics answers (no false 0 after a restart).
+        await jobs[0].show_metrics()
 
     @svc.job("scrape", settings.scrape_interval)
     async def scrape() -> None:

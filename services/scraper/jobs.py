@@ -14,28 +14,24 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import asyncpg
-from prometheus_client import Counter, Gauge
 
 from libs.bus.publish import EventPublisher
 from libs.contracts.base import Envelope, Event
 from libs.contracts.gateway import GatewayClient, GatewayError, TweetMetrics
 from libs.contracts.registry import decode
 from libs.runtime.clock import Clock
+from services.scraper import metrics
 from services.scraper.attribution import followers_snapshot
 from services.scraper.checkpoints import due_reads, metrics_events, plan_batches
+from services.scraper.metrics import due_backlog, gateway_failures, missed_reads, reads_taken, tweets_gone
 from services.scraper.projections import (
-    active_items, items_since, last_followers, mark_read, pending_due, record_engagement, record_followers,
+    active_items, engagement_totals, items_since, last_followers, mark_read, note_gone, pending_due,
+    record_engagement, record_followers,
 )
 from services.scraper.settings import ScraperSettings
 
 log = logging.getLogger("xbot.scraper")
 
-missed_reads = Counter("xbot_scraper_missed_reads_total",
-                       "Checkpoint reads taken later than the missed fraction of their interval (alert input)",
-                       ["checkpoint"])
-reads_taken = Counter("xbot_scraper_reads_total", "Checkpoint reads taken and recorded", ["checkpoint"])
-due_backlog = Gauge("xbot_scraper_due_reads", "Due checkpoint reads not taken yet, at the last scrape run")
-gateway_failures = Counter("xbot_scraper_gateway_failures_total", "Gateway calls that failed", ["op", "code"])
 # Keep published outbox rows a while for inspection, then drop them: reads_done is the lasting record.
 OUTBOX_KEEP = timedelta(days=1)
 
@@ -95,17 +91,34 @@ class ScraperJobs:
                 gateway_failures.labels("tweet_metrics", err.code).inc()
                 log.warning("metrics batch of %d failed: %s", len(batch.tweet_ids), err)
                 break
-            events = metrics_events(batch, result.items, observed_at=self.clock.now())
+            observed = self.clock.now()
+            events = metrics_events(batch, result.items, observed_at=observed)
+            found = {m.tweet_id for m in result.items}
             async with self.pool.acquire() as conn, conn.transaction():
                 fresh = await mark_read(conn, events)
                 await self.outbox.record(conn, fresh)
+                # The gateway leaves a deleted tweet out of its answer.
+                gone = await note_gone(conn, sorted(set(batch.tweet_ids) - found), sorted(found), observed)
+            for tweet_id in gone:
+                log.warning("tweet %s is gone from X: its remaining metric reads are dropped", tweet_id)
+                tweets_gone.inc()
             for e in fresh:
                 reads_taken.labels(e.checkpoint).inc()
                 if e.missed:
                     missed_reads.labels(e.checkpoint).inc()
             taken += len(fresh)
             await self.outbox.flush()
+        await self.show_metrics()
         return taken
+
+    async def show_metrics(self) -> None:
+        """Export the follower count and the engagement totals from the tables (at start and after each job)."""
+        async with self.pool.acquire() as conn:
+            totals, tweets = await engagement_totals(conn)
+            last = await last_followers(conn, self.settings.x_handle)
+        metrics.show_engagement(totals, tweets)
+        if last is not None:
+            metrics.show_followers(self.settings.x_handle, last.followers)
 
     async def snapshot_followers(self) -> None:
         """Our follower count, and its change since the last snapshot attributed to the items active meanwhile.
@@ -143,5 +156,6 @@ class ScraperJobs:
             await record_followers(conn, [event])
             await self.outbox.record(conn, [event])
         await self.outbox.flush()
+        await self.show_metrics()
         self.last_snapshot = {"followers": event.followers, "delta": event.delta,
                               "observed_at": event.observed_at.isoformat(), "attributed": len(event.attribution)}

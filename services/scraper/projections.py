@@ -94,11 +94,27 @@ def _scheduled(row: asyncpg.Record) -> ScheduledRead:
         due_at=row["due_at"], late_at=row["late_at"])
 
 
+# A status page can fail to show a tweet for a moment; three runs in a row that find it gone are taken as a deletion.
+GONE_AFTER_MISSES = 3
+
+
 async def pending_due(conn: asyncpg.Connection, now: datetime) -> list[ScheduledRead]:
     rows = await conn.fetch(
         "SELECT s.* FROM scrape_reads s WHERE s.due_at <= $1 AND NOT EXISTS "
-        "(SELECT 1 FROM reads_done d WHERE d.tweet_id = s.tweet_id AND d.checkpoint = s.checkpoint)", now)
+        "(SELECT 1 FROM reads_done d WHERE d.tweet_id = s.tweet_id AND d.checkpoint = s.checkpoint) AND NOT EXISTS "
+        "(SELECT 1 FROM gone_tweets g WHERE g.tweet_id = s.tweet_id AND g.misses >= $2)", now, GONE_AFTER_MISSES)
     return [_scheduled(r) for r in rows]
+
+
+async def note_gone(conn: asyncpg.Connection, missing: Sequence[str], found: Sequence[str], at: datetime) -> list[str]:
+    """Count one more miss for each tweet a read did not find, forget those it found; returns the tweets that
+    have just reached GONE_AFTER_MISSES (their reads are no longer due)."""
+    await conn.execute("DELETE FROM gone_tweets WHERE tweet_id = ANY($1::text[])", list(found))
+    rows = await conn.fetch(
+        "INSERT INTO gone_tweets (tweet_id, misses, noticed_at) SELECT unnest($1::text[]), 1, $2 "
+        "ON CONFLICT (tweet_id) DO UPDATE SET misses = gone_tweets.misses + 1 RETURNING tweet_id, misses",
+        list(missing), at)
+    return [r["tweet_id"] for r in rows if r["misses"] == GONE_AFTER_MISSES]
 
 
 async def last_followers(conn: asyncpg.Connection, handle: str) -> FollowerCount | None:
@@ -106,6 +122,16 @@ async def last_followers(conn: asyncpg.Connection, handle: str) -> FollowerCount
         "SELECT followers, observed_at FROM follower_series WHERE handle = $1 ORDER BY observed_at DESC LIMIT 1",
         handle.lower())
     return FollowerCount(row["followers"], row["observed_at"]) if row else None
+
+
+async def engagement_totals(conn: asyncpg.Connection) -> tuple[dict[str, int], int]:
+    """Likes, retweets, replies and views summed over our tweets, each at its latest read; and how many tweets."""
+    row = await conn.fetchrow(
+        "SELECT count(*) AS tweets, COALESCE(sum(likes), 0) AS likes, COALESCE(sum(retweets), 0) AS retweets, "
+        "COALESCE(sum(replies), 0) AS replies, COALESCE(sum(views), 0) AS views FROM "
+        "(SELECT DISTINCT ON (tweet_id) likes, retweets, replies, views FROM engagement_reads "
+        "ORDER BY tweet_id, observed_at DESC) latest")
+    return {k: int(row[k]) for k in ("likes", "retweets", "replies", "views")}, int(row["tweets"])
 
 
 async def items_since(conn: asyncpg.Connection, since: datetime) -> list[asyncpg.Record]:

@@ -1,4 +1,5 @@
-"""What breaks: Chromium killed mid-op, an expired session, X's DOM drifting (in this order, one gateway)."""
+"""What breaks: Chromium killed mid-op, a bug inside an op, a hung Chromium, an expired session, X's DOM drifting
+(in this order, one gateway)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import asyncio
 import json
 import os
 import signal
+import time
 
 import pytest
 import pytest_asyncio
 
 from libs.contracts.base import Envelope
 from libs.contracts.events import SessionExpired
-from libs.contracts.gateway import GatewayError
+from libs.contracts.gateway import GatewayError, LoginCheckRequest, OwnTimelineRequest, PostTweetRequest
 from libs.bus.streams import stream_name
 from services.browser_gateway.login import login
 from tests.e2e.browser_gateway.conftest import HANDLE, PASSWORD, gateway_settings, run_gateway
@@ -43,6 +45,76 @@ async def test_chromium_killed_mid_op_fails_retryable_then_relaunches(gw, sandbo
     await sandbox.admin("/admin/latency", {"ms": 0})
     assert (await gw.client.own_timeline(limit=5)).tweets is not None
     assert pool.restarts == 1 and pool.browser_pid not in (None, first_pid)
+
+
+# A caller that got no answer would see "timeout" after this many seconds: far less than its usual 420 s, far
+# more than any answer below needs.
+NO_ANSWER_S = 30.0
+
+
+async def test_an_unexpected_error_in_an_op_is_answered_at_once_and_its_context_recycled(gw, monkeypatch) -> None:
+    site = gw.app.gateway.site
+    real = site.own_timeline
+    pages = []
+
+    async def buggy(page, request):
+        pages.append(page)
+        await real(page, request)  # real work in Chromium, then a bug of our own
+        raise KeyError("a field the parser did not expect")
+
+    monkeypatch.setattr(site, "own_timeline", buggy)
+    started = time.monotonic()
+    with pytest.raises(GatewayError) as err:
+        await gw.client.call(OwnTimelineRequest(limit=5), timeout=NO_ANSWER_S)
+    assert err.value.code == "browser_crashed" and err.value.retryable, err.value
+    assert "KeyError" in err.value.message
+    assert time.monotonic() - started < NO_ANSWER_S / 2
+    assert pages and pages[0].is_closed(), "the context of the failed op is closed, not reused"
+    monkeypatch.undo()
+    assert (await gw.client.own_timeline(limit=5)).tweets is not None
+
+
+async def test_an_unexpected_error_outside_the_browser_is_answered_too(gw, monkeypatch) -> None:
+    async def broken() -> None:
+        raise RuntimeError("pacer state corrupted")
+
+    monkeypatch.setattr(gw.app.gateway.pacer, "before_write", broken)
+    with pytest.raises(GatewayError) as err:
+        await gw.client.call(PostTweetRequest(text=f"Never sent #{time.time_ns()}"), timeout=NO_ANSWER_S)
+    assert err.value.code == "browser_crashed" and err.value.retryable and "RuntimeError" in err.value.message
+
+
+@pytest.mark.parametrize("hung", ["new_context", "new_page"])
+async def test_a_hung_chromium_is_browser_crashed_and_relaunched(gw, monkeypatch, hung) -> None:
+    pool = gw.app.gateway.pool
+    assert (await gw.client.login_check()).logged_in
+    await pool.replace_session(pool.storage_state)  # no warm context left: the next op opens one
+    browser, pid, restarts = pool._browser, pool.browser_pid, pool.restarts
+
+    async def forever(*args, **kwargs):
+        await asyncio.Event().wait()
+
+    if hung == "new_context":
+        monkeypatch.setattr(browser, "new_context", forever)
+    else:
+        real = browser.new_context
+
+        async def context_without_pages(**kwargs):
+            context = await real(**kwargs)
+            monkeypatch.setattr(context, "new_page", forever)
+            return context
+
+        monkeypatch.setattr(browser, "new_context", context_without_pages)
+    started = time.monotonic()
+    with pytest.raises(GatewayError) as err:
+        await gw.client.call(LoginCheckRequest(), timeout=NO_ANSWER_S)
+    assert err.value.code == "browser_crashed" and err.value.retryable, err.value
+    assert "did not open" in err.value.message
+    # Within the call timeout (3 s here), not the caller's request timeout.
+    assert time.monotonic() - started < NO_ANSWER_S / 2
+    monkeypatch.undo()
+    assert (await gw.client.login_check()).logged_in  # on a fresh Chromium: the hung one was killed
+    assert pool.restarts == restarts + 1 and pool.browser_pid not in (None, pid)
 
 
 async def test_expired_session_publishes_event_and_turns_unready(gw, sandbox, session_file, servers) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -108,6 +109,62 @@ async def test_pause_stops_writes_and_resume_restarts_them(harness) -> None:
     finally:
         await harness.set_paused(False)
         await poster.stop()
+
+
+async def wait_value(harness, query: str, *args, until, what: str):
+    """Poll a query of the poster's database until ``until(value)`` holds; the value."""
+    for _ in range(1500):
+        value = await harness.pool.fetchval(query, *args)
+        if until(value):
+            return value
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{what} never happened; poster log:\n{harness.posters[-1].log.read_text()[-3000:]}")
+
+
+async def test_pause_mid_thread_stops_after_the_part_in_hand_and_resume_completes_it(harness) -> None:
+    parts = [unique("1/ Morning light sets the body clock."), unique("2/ Ten minutes outside beat any lamp."),
+             unique("3/ Cloudy days still count.")]
+    last_start = (await risk_state(harness)).get("starts", [])[-1:]
+    poster = await harness.start_poster()
+    try:
+        await wait_risk(harness, lambda s: s.get("starts", [])[-1:] != last_start)  # the poster is up
+        # Every page of X answers late, so the first part stays in flight long enough to pause meanwhile.
+        await harness.sandbox.admin("/admin/latency", {"ms": 500})
+        # Due to expire well inside the pause: a started thread must be finished, not expired.
+        item = await harness.queue(*parts, kind="thread", expires_in=timedelta(minutes=8))
+        await wait_value(harness, "SELECT count(*) FROM attempts WHERE content_id = $1", item.content_id,
+                         until=lambda n: n >= 1, what="the first part's intent")
+        await harness.set_paused(True)  # `xbot pause` while part 1 is being written
+        ids = await wait_value(harness, "SELECT tweet_ids FROM queue WHERE content_id = $1", item.content_id,
+                               until=lambda v: v is not None and len(json.loads(v)) >= 1, what="part 1 posted")
+        assert len(json.loads(ids)) == 1, "the part in hand is finished, and no other"
+        await harness.sandbox.admin("/admin/latency", {"ms": 0})
+        while harness.clock.now() < item.expires_at + timedelta(seconds=4 * 30):  # past expiry, 4 more cycles
+            await asyncio.sleep(0.2)
+        assert [len(await harness.copies(p)) for p in parts] == [1, 0, 0]
+        assert await harness.outcomes(item.content_id) == []
+        row = await harness.pool.fetchrow("SELECT status, attempts FROM queue WHERE content_id = $1",
+                                          item.content_id)
+        assert (row["status"], row["attempts"]) == ("queued", 1)  # neither expired nor failed
+        attempts = await harness.pool.fetch(
+            "SELECT attempt_no, part_index, outcome FROM attempts WHERE content_id = $1", item.content_id)
+        assert [tuple(a) for a in attempts] == [(1, 0, "posted")]  # no intent for part 2 while paused
+
+        await harness.set_paused(False)  # `xbot resume`
+        posted = await assert_posted_once(harness, item.content_id, parts, reconciled=False)
+    finally:
+        await harness.sandbox.admin("/admin/latency", {"ms": 0})
+        await harness.set_paused(False)
+        await poster.stop()
+    tweets = {t["id"]: t for t in await harness.own_tweets()}
+    first, second, third = posted["tweet_ids"]
+    assert tweets[second]["in_reply_to"] == first and tweets[third]["in_reply_to"] == second
+    attempts = await harness.pool.fetch(
+        "SELECT attempt_no, part_index, outcome FROM attempts WHERE content_id = $1 ORDER BY part_index",
+        item.content_id)
+    # Completed within the attempt the pause interrupted: the pause counted as no try of the item.
+    assert [tuple(a) for a in attempts] == [(1, 0, "posted"), (1, 1, "posted"), (1, 2, "posted")]
+    assert await harness.pool.fetchval("SELECT attempts FROM queue WHERE content_id = $1", item.content_id) == 1
 
 
 async def test_each_x_warning_raises_the_risk_level_and_a_lock_waits_for_resume(harness) -> None:

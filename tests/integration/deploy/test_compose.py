@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from urllib.parse import urlsplit
 
 import pytest
 
+from libs.runtime.settings import load_settings
+from services.poster.live_guard import LiveGuardRefusal, check_target
+from services.poster.settings import PosterSettings
 from tests.integration.deploy.tools import DEPLOY, ROOT, tool
 
 XBOT_SERVICES = {"planner", "poster", "harvester", "scraper", "learner", "browser-gateway"}
@@ -21,21 +26,31 @@ def compose(*args: str, env_file: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def config() -> dict:
-    done = compose("--profile", "sandbox", "config", "--format", "json", env_file=str(DEPLOY / "env.example"))
+def rendered(*args: str, env_file: str = str(DEPLOY / "env.example")) -> dict:
+    done = compose(*args, "config", "--format", "json", env_file=env_file)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
-def test_every_part_of_the_stack_is_there(config: dict) -> None:
-    assert set(config["services"]) == XBOT_SERVICES | {
-        "nats", "postgres", "provision", "sandbox", "otel-collector", "jaeger", "prometheus", "grafana"}
+@pytest.fixture(scope="module")
+def config() -> dict:
+    return rendered("--profile", "sandbox")
+
+
+@pytest.fixture(scope="module")
+def config_without_sandbox() -> dict:
+    return rendered()
+
+
+def test_every_part_of_the_stack_is_there(config: dict, config_without_sandbox: dict) -> None:
+    always = XBOT_SERVICES | {"nats", "postgres", "provision", "otel-collector", "jaeger", "prometheus", "grafana"}
+    assert set(config["services"]) == always | {"sandbox", "login"}
+    assert set(config_without_sandbox["services"]) == always
 
 
 def test_services_run_their_module_from_one_image_after_provisioning(config: dict) -> None:
     services = config["services"]
-    images = {services[s]["image"] for s in XBOT_SERVICES | {"provision", "sandbox"}}
+    images = {services[s]["image"] for s in XBOT_SERVICES | {"provision", "sandbox", "login"}}
     assert len(images) == 1
     assert services["provision"]["command"] == ["xbot", "provision"]
     for name in XBOT_SERVICES:
@@ -75,3 +90,88 @@ def test_nats_runs_with_the_mounted_config(config: dict) -> None:
     assert nats["command"] == ["-c", "/etc/nats/nats.conf"]
     mounts = {v["target"]: v["source"] for v in nats["volumes"]}
     assert mounts["/etc/nats/nats.conf"] == str(DEPLOY / "nats" / "nats.conf")
+
+
+def guard(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """The poster's live guard on a rendered environment, read through the poster's own settings."""
+    for name in list(os.environ):
+        if name.startswith("XBOT_"):
+            monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(PosterSettings)
+    return check_target(settings.x_base_url, live=settings.live, sandbox_hosts=settings.x_sandbox_hosts)
+
+
+def test_the_poster_passes_the_live_guard_against_the_compose_sandbox(config: dict, config_without_sandbox: dict,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    env = config["services"]["poster"]["environment"]
+    assert env["XBOT_LIVE"] == "false"
+    assert urlsplit(env["XBOT_X_BASE_URL"]).hostname == "sandbox" and "sandbox" in config["services"]
+    assert guard(env, monkeypatch) == "sandbox"
+    # The same default environment without the profile (the operator points it elsewhere in .env).
+    assert guard(config_without_sandbox["services"]["poster"]["environment"], monkeypatch) == "sandbox"
+
+
+def test_the_poster_still_refuses_x_in_compose_until_live(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_file = tmp_path / "x.env"
+    base = (DEPLOY / "env.example").read_text()
+    env_file.write_text(base + "XBOT_X_BASE_URL=https://x.com\n")
+    env = rendered(env_file=str(env_file))["services"]["poster"]["environment"]
+    assert env["XBOT_X_SANDBOX_HOSTS"] == "sandbox"  # still listed: x.com is refused anyway
+    with pytest.raises(LiveGuardRefusal) as err:
+        guard(env, monkeypatch)
+    assert "XBOT_LIVE" in str(err.value) and "XBOT_X_BASE_URL=https://x.com" in str(err.value)
+    env_file.write_text(base + "XBOT_X_BASE_URL=https://x.com\nXBOT_LIVE=true\n")
+    assert guard(rendered(env_file=str(env_file))["services"]["poster"]["environment"], monkeypatch) == "live"
+
+
+def session_mount(service: dict) -> tuple[str, str]:
+    """(volume, path in the container) of the session file a service reads or writes."""
+    session_file = service["environment"]["XBOT_SESSION_FILE"]
+    for volume in service.get("volumes", []):
+        if volume["type"] == "volume" and session_file.startswith(volume["target"].rstrip("/") + "/"):
+            return volume["source"], session_file
+    raise AssertionError(f"{session_file} is not on a named volume: {service.get('volumes')}")
+
+
+def test_login_writes_the_gateways_session_before_the_gateway_starts(config: dict) -> None:
+    services = config["services"]
+    login, gateway, sandbox = services["login"], services["browser-gateway"], services["sandbox"]
+    assert login["profiles"] == ["sandbox"]
+    assert login["command"] == ["python", "-m", "services.browser_gateway", "login"]
+    assert login["restart"] == "no"
+    assert login["image"] == gateway["image"]
+    # The gateway waits for login to finish; login waits for the sandbox to serve its login page.
+    assert gateway["depends_on"]["login"]["condition"] == "service_completed_successfully"
+    assert gateway["depends_on"]["provision"]["condition"] == "service_completed_successfully"
+    assert login["depends_on"]["sandbox"]["condition"] == "service_healthy"
+    assert "/i/flow/login" in " ".join(sandbox["healthcheck"]["test"])
+    # The same volume, and the same file in it.
+    assert session_mount(login) == session_mount(gateway) == ("gateway-session", "/app/var/x_session.json")
+    # The session is for the gateway's target, signed in as the sandbox's account.
+    login_env, sandbox_env = login["environment"], sandbox["environment"]
+    assert login_env["XBOT_X_BASE_URL"] == gateway["environment"]["XBOT_X_BASE_URL"] == "http://sandbox:8400"
+    assert login_env["XBOT_X_USERNAME"] == sandbox_env["XBOT_SANDBOX_HANDLE"]
+    assert login_env["XBOT_X_PASSWORD"] == sandbox_env["XBOT_SANDBOX_PASSWORD"]
+    assert gateway["environment"]["XBOT_X_SESSION"] == ""  # a set XBOT_X_SESSION would win over the file
+
+
+def test_login_never_takes_the_real_x_credentials_from_env(tmp_path) -> None:
+    env_file = tmp_path / "x.env"
+    env_file.write_text((DEPLOY / "env.example").read_text() + "XBOT_X_BASE_URL=https://x.com\n"
+                        "XBOT_X_USERNAME=real_handle\nXBOT_X_PASSWORD=real-password-7f3a\n")
+    login = rendered("--profile", "sandbox", env_file=str(env_file))["services"]["login"]
+    assert login["environment"]["XBOT_X_BASE_URL"] == "http://sandbox:8400"
+    rendered_login = json.dumps(login)
+    assert "real_handle" not in rendered_login and "real-password-7f3a" not in rendered_login
+
+
+def test_without_the_sandbox_profile_the_gateway_runs_on_the_operators_session(
+        config_without_sandbox: dict) -> None:
+    gateway = config_without_sandbox["services"]["browser-gateway"]
+    # login is not in the project; the dependency on it is optional, so `up` starts the gateway anyway.
+    assert gateway["depends_on"]["login"]["required"] is False
+    assert gateway["depends_on"]["provision"]["required"] is True
+    assert session_mount(gateway) == ("gateway-session", "/app/var/x_session.json")
+    assert "XBOT_X_SESSION" in gateway["environment"]

@@ -109,6 +109,11 @@ def posted(q: ContentQueued) -> TweetPosted:
                        reply_to_author=q.reply_to_author)
 
 
+def failed(q: ContentQueued) -> PostFailed:
+    """Frees the item's place in the queue without using up the day's cap (a post would)."""
+    return PostFailed(content_id=q.content_id, kind=q.kind, reason="expired", retryable=False, attempts=1)
+
+
 def expected_propensity(model: ModelUpdated, choice) -> float:
     """The learner's probability of the choice's action (content type, topic, format, hour): with probability
     ``floor`` all uniform, else each dimension from its Thompson share."""
@@ -128,13 +133,18 @@ def expected_propensity(model: ModelUpdated, choice) -> float:
 
 async def test_queued_items_carry_the_policy_in_force_and_replay_rebuilds_the_tables(
         settings, js, start_planner, publish) -> None:
-    svc, planner = await start_planner(posts_per_hour=1)
+    svc, planner = await start_planner(posts_per_hour=1, posts_per_day=3)
     first = await planner.run()
     assert first.policy_version == "uniform" and first.planned_posts == 3
     queued = await planner_events(js, settings, ContentQueued)
     assert queued, first
-    uniform = 1 / (len(CONFIG.content_types) * len(CONFIG.topics) * len(CONFIG.formats) * len(CONFIG.hours))
-    assert all(q.policy_version == "uniform" and q.propensity == pytest.approx(uniform) for q in queued)
+    hours = len(CONFIG.hours)
+    uniform = 1 / (len(CONFIG.content_types) * len(CONFIG.topics) * len(CONFIG.formats) * hours)
+    # Each queued post takes its hour's only slot: the next one is drawn among the other hours.
+    assert [q.propensity for q in queued] == pytest.approx(
+        [uniform * hours / (hours - i) for i in range(len(queued))])
+    assert all(q.policy_version == "uniform" for q in queued)
+    assert len({q.choice.hour for q in queued}) == len(queued)
 
     # A model that strongly prefers stories in single posts, with a 20% uniform floor.
     f, k = 0.2, len(CONFIG.content_types)
@@ -143,15 +153,17 @@ async def test_queued_items_carry_the_policy_in_force_and_replay_rebuilds_the_ta
                          propensities={"content_type": types,
                                        "format": {"single": (1 - f) * 0.9 + f / 2, "thread": (1 - f) * 0.1 + f / 2}},
                          insights={"best": ["content_type=story (+0.40)"]})
-    await publish(model, *[posted(q) for q in queued])  # posted: room in the queue for the next run
+    # Failed (not posted, which would use up the day's cap of 3): room in the queue for the next run.
+    await publish(model, *[failed(q) for q in queued])
     second = await planner.run()
     assert second.policy_version == "m-1"
     later = [q for q in await planner_events(js, settings, ContentQueued) if q.content_id not in
              {p.content_id for p in queued}]
     assert later, second
-    for q in later:
+    for i, q in enumerate(later):
         assert q.policy_version == "m-1"
-        assert q.propensity == pytest.approx(expected_propensity(model, q.choice), rel=1e-9)
+        # The model leaves the hour uniform: the open hours' mass is their share of the day.
+        assert q.propensity == pytest.approx(expected_propensity(model, q.choice) * hours / (hours - i), rel=1e-9)
 
     async def status_after_the_run():
         status = await svc.health.status_providers["planning"]()
@@ -171,7 +183,7 @@ async def test_queued_items_carry_the_policy_in_force_and_replay_rebuilds_the_ta
 
 
 async def test_a_full_queue_plans_nothing_and_a_freed_slot_plans_one(settings, js, start_planner, publish) -> None:
-    svc, planner = await start_planner(posts_per_hour=1)  # 3 posts keep the poster busy for the 3 h horizon
+    svc, planner = await start_planner(posts_per_hour=1, posts_per_day=3)  # a day's worth: 3 posts
     for _ in range(4):
         await planner.run()
         assert await planner.caught_up()
@@ -187,7 +199,7 @@ async def test_a_full_queue_plans_nothing_and_a_freed_slot_plans_one(settings, j
 
     assert await planner.caught_up()
     one = (await planner_events(js, settings, ContentQueued))[0]
-    await publish(PostFailed(content_id=one.content_id, kind=one.kind, reason="expired", retryable=False, attempts=1))
+    await publish(failed(one))
     freed = await planner.run()
     assert freed.planned_posts == 1
 
@@ -255,12 +267,12 @@ async def test_opportunities_get_one_reply_each_and_never_a_second(settings, js,
 
 async def test_llm_faults_are_retried_or_wait_for_the_next_run(settings, js, start_planner, text_endpoint,
                                                                publish) -> None:
-    svc, planner = await start_planner(posts_per_hour=1)
+    svc, planner = await start_planner(posts_per_hour=1, posts_per_day=3)
     await text_endpoint.fault("429", 2)
     retried = await planner.run()
     assert retried.stopped is None and retried.queued.get("post", 0) + retried.queued.get("thread", 0) >= 1
     assert planner.model.retries >= 2
-    await publish(*[posted(q) for q in await planner_events(js, settings, ContentQueued)])  # room for more
+    await publish(*[failed(q) for q in await planner_events(js, settings, ContentQueued)])  # room for more
 
     await text_endpoint.fault("500", 50)
     unavailable = await planner.run()

@@ -13,7 +13,7 @@ from libs.bus.streams import stream_name
 from libs.contracts.events import MetricsScraped, TweetPosted
 from services.scraper.app import build
 from services.scraper.jobs import Outbox
-from services.scraper.projections import mark_read
+from services.scraper.projections import mark_read, note_gone, pending_due
 from services.scraper.settings import ScraperSettings
 from tests.helpers import eventually
 from tests.helpers import publish
@@ -129,3 +129,38 @@ async def test_an_event_left_in_the_outbox_by_a_crash_is_published_once_at_start
         assert (await rows(settings, "SELECT count(*) FROM outbox WHERE published_at IS NULL"))[0][0] == 0
     finally:
         await restarted.stop()
+
+
+async def test_a_tweet_missing_three_runs_in_a_row_is_gone_and_its_reads_stop(
+        settings, js, fresh_schema, scraper_settings):
+    svc = build(scraper_settings)
+    await svc.provision()
+    await svc.start()
+    try:
+        deleted, flaky = posted(), posted()
+        await publish(settings, [deleted, flaky])
+
+        async def scheduled():
+            return (await rows(settings, "SELECT count(*) AS n FROM scrape_reads"))[0]["n"] == 22 or None
+
+        await eventually(scheduled)
+        later = POSTED_AT + timedelta(days=30)  # every read is due
+        conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "scraper"})
+        try:
+            def due_tweets(reads):
+                return {r.tweet_id for r in reads}
+
+            assert due_tweets(await pending_due(conn, later)) == {deleted.tweet_ids[0], flaky.tweet_ids[0]}
+            gone = []
+            for run in range(3):
+                # The flaky tweet is missing twice, then found: its count starts over.
+                found = [flaky.tweet_ids[0]] if run == 2 else []
+                missing = [deleted.tweet_ids[0]] + ([] if run == 2 else [flaky.tweet_ids[0]])
+                gone += await note_gone(conn, missing, found, later)
+            assert gone == [deleted.tweet_ids[0]]
+            assert due_tweets(await pending_due(conn, later)) == {flaky.tweet_ids[0]}
+            assert await note_gone(conn, [deleted.tweet_ids[0]], [], later) == []  # announced once
+        finally:
+            await conn.close()
+    finally:
+        await svc.stop()

@@ -111,3 +111,11 @@ def test_required_alerts_are_defined() -> None:
     assert {"XbotJobLate", "XbotJobNeverSucceeded", "XbotConsumerLagHigh", "XbotConsumerStalled",
             "XbotDeadLettersGrowing", "XbotBreakerOpen", "XbotSessionExpired", "XbotAccountLocked",
             "XbotBudgetExhausted", "XbotMetricCheckpointsMissed"} <= set(alert_queries())
+
+
+def test_growth_and_posting_show_what_the_operations_issue_asks_for() -> None:
+    # growth: followers, engagement, reward by choice; posting: caps (cap vs used) and risk level.
+    named = {name: set().union(*(metric_names(e) for e in exprs)) for name, exprs in dashboard_queries().items()}
+    assert {"xbot_scraper_followers", "xbot_scraper_engagement", "xbot_scraper_tweets_read",
+            "xbot_learner_reward"} <= named["growth.json"]
+    assert {"xbot_poster_cap", "xbot_poster_writes_in_window", "xbot_poster_risk_level"} <= named["posting.json"]

@@ -22,3 +22,16 @@ def test_every_service_is_a_runnable_package():
     # Every service that keeps tables has numbered migrations (the gateway keeps none: only the session file).
     for name in ("planner", "poster", "harvester", "scraper", "learner"):
         assert sorted((ROOT / "services" / name / "migrations").glob("0001_*.sql")), name
+
+
+def test_services_never_call_the_ground_truth_or_admin_routes():
+    """import-linter keeps the sandbox's modules out of services/; this keeps its HTTP ground truth (/sim/...)
+    and its admin routes (/admin/...) out too: a service that peeked at them would learn from the answer key."""
+    offenders = [
+        f"{path.relative_to(ROOT)}: {route}"
+        for path in sorted((ROOT / "services").rglob("*"))
+        if path.suffix in (".py", ".yaml", ".yml", ".json", ".sql")
+        for route in ("/sim/", "/admin/")
+        if route in path.read_text()
+    ]
+    assert offenders == []

@@ -11,11 +11,16 @@ def test_status_shows_each_services_blocks_and_failing_checks():
             "learner": {"state": "never started"},
         },
         "streams": {"XBOT_POSTER": 7}, "consumers": {"xbot_poster_queue_planner": {"pending": 3, "ack_pending": 1}},
-        "dlq": 2, "writes": {"paused": True, "reason": "operator"},
+        "dlq": 3, "dlq_by_service": {"poster": 2, "planner": 0, "learner": 0, "ledger": 1},
+        "writes": {"paused": True, "reason": "operator"},
     }
     text = render_status(report)
     assert "database FAIL: OSError" in text and "broker ok" not in text
     assert "risk_level HIGH" in text and "last_post_at 2026-11-23T10:00" in text and "queue queued 2" in text
     assert "policy_version v3" in text and "spend_today_usd 0.42" in text
     assert "learner            never started" in text
-    assert "dead letters: 2" in text and "writes: paused True, reason operator" in text
+    # Each service's line carries its dead letters; the total line splits them, other consumers included.
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.split()}
+    assert rows["poster"][:3] == ["poster", "running", "2"] and rows["planner"][:3] == ["planner", "ready", "0"]
+    assert rows["learner"][:4] == ["learner", "never", "started", "0"]
+    assert "dead letters: 3 (poster 2, ledger 1)" in text and "writes: paused True, reason operator" in text

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from services.learner.features import feature_names, feature_vector, hook_style
+from services.learner.features import feature_names, feature_vector, hook_style, hook_styles_of
 from services.learner.predictors import (
     engagement_predictor,
     fit_logistic,
@@ -52,6 +52,18 @@ def test_features_and_holdout():
     assert x[names.index("length_k")] == pytest.approx(len("Why do you wake at 3am?\nHere is why.") / 1000)
     assert hook_style("5 habits that fix sleep") == "number"
     assert holdout_mask(10, every=5).tolist() == [False] * 4 + [True] + [False] * 4 + [True]
+
+
+def test_the_planners_own_hook_styles_get_features():
+    """The planner's configured hook names (bold_claim, contrast, ...) are not the text classifier's; each one
+    the decisions carry gets its own one-hot, in a deterministic order."""
+    choices = [{"hook_style": "contrast"}, {"hook_style": "bold_claim"}, {"hook_style": "question"}, {}]
+    hooks = hook_styles_of(choices)
+    assert hooks[-2:] == ["bold_claim", "contrast"] and hooks.count("question") == 1
+    names = feature_names(["tip"], ["sleep"], ["single"], hooks)
+    x = feature_vector({"content_type": "tip", "topic": "sleep", "format": "single", "hour": 9,
+                        "hook_style": "bold_claim"}, "Sleep is a skill.", names)
+    assert x[names.index("hook=bold_claim")] == 1.0 and x[names.index("hook=statement")] == 0.0
 
 
 def test_predictors_report_heldout_error():

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.planner.choices import (
-    POST_ACTION_DIMENSIONS, Policy, PosterCaps, QueueDepth, arms, marginal, next_slot, plan_quota, sample_post_choice,
-    sample_reply_choice,
+    POST_ACTION_DIMENSIONS, Policy, PosterCaps, QueueDepth, arms, marginal, next_slot, open_hours, plan_quota,
+    sample_post_choice, sample_reply_choice,
 )
 from services.planner.config import NicheConfig, load_niche
 
@@ -157,10 +157,14 @@ def test_next_slot_is_in_the_hour_and_not_in_the_past(hour: int, naive: datetime
 CAPS = PosterCaps(posts_per_hour=2, posts_per_day=12, replies_per_hour=4, replies_per_day=30)
 
 
-def test_quota_fills_the_horizon() -> None:
-    assert plan_quota(CAPS, QueueDepth(), horizon_hours=3).posts == 6
-    assert plan_quota(CAPS, QueueDepth(pending_posts=4), horizon_hours=3).posts == 2
+def test_quota_keeps_a_days_posts_and_the_horizons_replies() -> None:
+    # Posts: a day's worth (2/h x 24 = 48, capped at 12 a day); replies: 3 h at 4/h.
+    assert plan_quota(CAPS, QueueDepth(), horizon_hours=3).posts == 12
+    assert plan_quota(CAPS, QueueDepth(pending_posts=4), horizon_hours=3).posts == 8
+    assert plan_quota(CAPS, QueueDepth(), horizon_hours=3).replies == 12
     assert plan_quota(CAPS, QueueDepth(pending_replies=12), horizon_hours=3).replies == 0
+    few = PosterCaps(posts_per_hour=0, posts_per_day=12, replies_per_hour=4, replies_per_day=30)
+    assert plan_quota(few, QueueDepth(), horizon_hours=3).posts == 0
 
 
 def test_quota_respects_the_daily_cap() -> None:
@@ -178,10 +182,45 @@ def test_quota_never_overfills(caps: PosterCaps, depth: QueueDepth, horizon: flo
     q = plan_quota(caps, depth, horizon_hours=horizon)
     assert q.posts >= 0 and q.replies >= 0
     if q.posts:
-        assert depth.pending_posts + q.posts <= math.ceil(caps.posts_per_hour * horizon)
+        assert depth.pending_posts + q.posts <= caps.posts_per_hour * 24
         assert depth.posted_posts_today + depth.pending_posts + q.posts <= caps.posts_per_day
     if q.replies:
+        assert depth.pending_replies + q.replies <= math.ceil(caps.replies_per_hour * horizon)
         assert depth.posted_replies_today + depth.pending_replies + q.replies <= caps.replies_per_day
+
+
+def test_open_hours_are_those_below_the_hourly_cap() -> None:
+    assert open_hours(range(24), {9: 2, 10: 1}, posts_per_hour=2) == [h for h in range(24) if h != 9]
+    assert open_hours(range(24), {h: 1 for h in range(24)}, posts_per_hour=1) == []
+
+
+def test_the_hour_is_drawn_among_open_hours_with_the_conditional_propensity() -> None:
+    """Conditioned on the open hours, an hour's frequency is its policy probability over the open hours' mass,
+    and the logged propensity is the policy's probability of the action divided by that mass."""
+    floor = 0.1
+    k = len(CONFIG.hours)
+    share = {str(h): (0.5 if h == 14 else 0.5 / (k - 1)) for h in CONFIG.hours}
+    marg = {h: (1 - floor) * p + floor / k for h, p in share.items()}
+    policy = Policy("v5", {"hour": marg}, floor=floor)
+    taken = {14, 15, 16}
+    allowed = [h for h in CONFIG.hours if h not in taken]
+    mass = sum(marg[str(h)] for h in allowed)
+    rng = random.Random(5)
+    n = 12000
+    seen: Counter[int] = Counter()
+    rest = 1 / (len(CONFIG.content_types) * len(CONFIG.topics) * len(CONFIG.formats))
+    for _ in range(n):
+        c, p = sample_post_choice(policy, CONFIG, rng, open_hours=allowed)
+        assert c.hour not in taken
+        seen[c.hour] += 1
+        assert math.isclose(p, marg[str(c.hour)] * rest / mass, rel_tol=1e-9)
+    for h in (0, 9, 17):
+        prob = marg[str(h)] / mass
+        assert abs(seen[h] / n - prob) < 5 * math.sqrt(prob * (1 - prob) / n)
+    # Every hour open: exactly the unconditioned draw.
+    _, p = sample_post_choice(policy, CONFIG, random.Random(1), open_hours=CONFIG.hours)
+    _, q = sample_post_choice(policy, CONFIG, random.Random(1))
+    assert p == q
 
 
 def test_config_rejects_an_unpriced_model() -> None:
