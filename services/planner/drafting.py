@@ -16,7 +16,7 @@ from libs.contracts.events import BudgetExhausted, Choice, ContentQueued, Conten
 from libs.text import Embedder, content_hash, cosine
 from services.planner.budget import BudgetLedger, BudgetTier, model_for, prompt_token_bound
 from services.planner.config import NicheConfig
-from services.planner.gates import OwnPost, Rejection, RecentPosts, gate_post
+from services.planner.gates import OwnPost, Rejection, RecentPosts, check_repeated_tweets, gate_post
 from services.planner.llm import Completion, LlmMalformedOutput, LlmUnavailable, TextModel
 from services.planner.prompts import post_messages, reply_messages, split_parts
 from services.planner.replies import Opportunity, OurReply, ReplyHistory, content_words, gate_reply
@@ -114,6 +114,7 @@ class Drafter:
                                 vector=vector, embedder_kind=self.embedder.kind, now=now)
             if verdict is None:
                 self.recent.add(OwnPost(text, content_hash(text), choice.topic, now, vector))
+                self.recent.add_tweets(parts)
                 out.queued = ContentQueued(
                     content_id=out.content_id, kind=kind, parts=parts, choice=choice, policy_version=policy_version,
                     propensity=propensity, scheduled_for=scheduled_for, expires_at=scheduled_for + POST_LIFETIME,
@@ -160,9 +161,11 @@ class Drafter:
                     tweet_vector = self.embedder.embed_one(opportunity.text)
                 similarity = cosine(self.embedder.embed_one(text), tweet_vector)
             verdict = gate_reply(text, opportunity.text, config=self.config, similarity=similarity,
-                                 embedder_kind=self.embedder.kind)
+                                 embedder_kind=self.embedder.kind) \
+                or check_repeated_tweets([text], self.recent.tweet_hashes)
             if verdict is None:
                 self.replies.add(OurReply(opportunity.tweet_id, opportunity.author, opportunity.conversation, now))
+                self.recent.add_tweets([text])
                 expires = min(now + REPLY_LIFETIME, opportunity.created_at + timedelta(hours=24))
                 out.queued = ContentQueued(
                     content_id=out.content_id, kind="reply", parts=[text], reply_to_tweet_id=opportunity.tweet_id,

@@ -144,9 +144,14 @@ class RecentPosts:
     """Own posts (and queued items) with the embeddings the duplicate gates compare against."""
 
     posts: list[OwnPost] = field(default_factory=list)
+    # Hashes of every tweet of ours in the window (each thread part, each reply): X refuses a repeat of any.
+    tweet_hashes: set[str] = field(default_factory=set)
 
     def add(self, post: OwnPost) -> None:
         self.posts.append(post)
+
+    def add_tweets(self, texts: Sequence[str]) -> None:
+        self.tweet_hashes.update(content_hash(t) for t in texts)
 
     def within(self, now: datetime, days: int) -> list[OwnPost]:
         since = now - timedelta(days=days)
@@ -166,6 +171,20 @@ class RecentPosts:
 def check_exact_duplicate(text: str, recent_hashes: set[str] | Sequence[str]) -> Verdict:
     if content_hash(text) in set(recent_hashes):
         return Rejection("duplicate", "same text as a post of the last 30 days")
+    return None
+
+
+def check_repeated_tweets(parts: Sequence[str], tweet_hashes: set[str]) -> Verdict:
+    """Each part is its own tweet, and X refuses a tweet that repeats one of ours: a thread refused at a later
+    part would stay half-posted. So every part must be new, to our recent tweets and within the item."""
+    seen: dict[str, int] = {}
+    for i, part in enumerate(parts, start=1):
+        h = content_hash(part)
+        if h in tweet_hashes:
+            return Rejection("duplicate", f"part {i} repeats a tweet of ours of the last 30 days")
+        if h in seen:
+            return Rejection("duplicate", f"part {i} repeats part {seen[h]}")
+        seen[h] = i
     return None
 
 
@@ -257,6 +276,7 @@ def gate_post(
         or check_medical_safety(text)
         or check_readability(text, config)
         or check_exact_duplicate(text, {p.hash for p in window})
+        or check_repeated_tweets(parts, recent.tweet_hashes)
         or (
             check_near_duplicate(vector, recent.matrix(now, g.duplicate_window_days),
                                  g.near_duplicate_threshold.get(embedder_kind, 0.9))

@@ -122,7 +122,9 @@ class Planner:
             spent = await db.spent_on(conn, day)
             if await db.exhausted_on(conn, day):
                 self._exhausted_days.add(day)
-            posts = await db.own_posts_since(conn, now - timedelta(days=self.config.gates.duplicate_window_days))
+            since = now - timedelta(days=self.config.gates.duplicate_window_days)
+            posts = await db.own_posts_since(conn, since)
+            tweets = await db.own_tweet_texts_since(conn, since)
             history = await db.reply_history(conn, now - REPLY_MEMORY)
             pool = await db.open_opportunities(conn, now, timedelta(hours=self.config.replies.max_age_hours))
         policy = in_force.policy
@@ -143,7 +145,7 @@ class Planner:
         if n_posts + n_replies == 0:
             return report
         drafter = Drafter(config=self.config, model=self.model, ledger=ledger, embedder=self.embedder,
-                          recent=await self._recent_posts(posts), replies=history, rng=self.rng)
+                          recent=await self._recent_posts(posts, tweets), replies=history, rng=self.rng)
         try:
             queued_by_hour = dict(depth.queued_by_hour)
             for _ in range(n_posts):
@@ -207,14 +209,17 @@ class Planner:
                 return False
             await asyncio.sleep(0.1)
 
-    async def _recent_posts(self, rows: list[db.OwnPostRow]) -> RecentPosts:
-        """Own posts of the duplicate window with their embeddings (computed once per text, off the event loop)."""
+    async def _recent_posts(self, rows: list[db.OwnPostRow], tweets: list[str]) -> RecentPosts:
+        """Own posts of the duplicate window with their embeddings (computed once per text, off the event loop),
+        and the hashes of every tweet of ours in it."""
         hashes = [content_hash(r.text) for r in rows]
         missing = sorted({(h, r.text) for h, r in zip(hashes, rows) if h not in self._vectors})
         if missing:
             vectors = await asyncio.to_thread(self.embedder.embed, [t for _, t in missing])
             self._vectors.update({h: v for (h, _), v in zip(missing, vectors)})
-        return RecentPosts([OwnPost(r.text, h, r.topic, r.at, self._vectors[h]) for r, h in zip(rows, hashes)])
+        recent = RecentPosts([OwnPost(r.text, h, r.topic, r.at, self._vectors[h]) for r, h in zip(rows, hashes)])
+        recent.add_tweets(tweets)
+        return recent
 
     async def _publish(self, out: DraftOutcome, report: RunReport, *, causation_id: str | None) -> None:
         for event in out.events:

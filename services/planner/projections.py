@@ -79,13 +79,13 @@ def register(svc: Service) -> None:
     async def on_queued(conn: asyncpg.Connection, items: list[Applied]) -> None:
         await conn.executemany(
             "INSERT INTO content (content_id, kind, topic, text, reply_to_tweet_id, reply_to_author, policy_version, "
-            "queued_at, scheduled_for, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
+            "queued_at, scheduled_for, expires_at, parts) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
             "ON CONFLICT (content_id) DO UPDATE SET kind = EXCLUDED.kind, topic = EXCLUDED.topic, "
-            "text = EXCLUDED.text, reply_to_tweet_id = EXCLUDED.reply_to_tweet_id, "
+            "text = EXCLUDED.text, parts = EXCLUDED.parts, reply_to_tweet_id = EXCLUDED.reply_to_tweet_id, "
             "reply_to_author = EXCLUDED.reply_to_author, policy_version = EXCLUDED.policy_version, "
             "queued_at = EXCLUDED.queued_at, scheduled_for = EXCLUDED.scheduled_for, expires_at = EXCLUDED.expires_at",
             [(e.content_id, e.kind, e.choice.topic, "\n".join(e.parts), e.reply_to_tweet_id, e.reply_to_author,
-              e.policy_version, i.envelope.occurred_at, e.scheduled_for, e.expires_at)
+              e.policy_version, i.envelope.occurred_at, e.scheduled_for, e.expires_at, list(e.parts))
              for i in items for e in [i.event]])  # type: ignore[attr-defined]
 
     @proj.on_batch(TweetPosted)
@@ -178,6 +178,15 @@ async def own_posts_since(conn: asyncpg.Connection, since: datetime) -> list[Own
         "WHERE kind <> 'reply' AND text <> '' AND COALESCE(queued_at, posted_at) >= $1 ORDER BY at, content_id",
         since)
     return [OwnPostRow(r["content_id"], r["text"], r["topic"], r["at"]) for r in rows]
+
+
+async def own_tweet_texts_since(conn: asyncpg.Connection, since: datetime) -> list[str]:
+    """The text of every tweet of ours queued or posted since ``since``: each part of posts and threads, and
+    replies (what X compares a new tweet against)."""
+    rows = await conn.fetch(
+        "SELECT unnest(COALESCE(parts, ARRAY[text])) AS tweet FROM content "
+        "WHERE text <> '' AND COALESCE(queued_at, posted_at) >= $1", since)
+    return [r["tweet"] for r in rows]
 
 
 async def reply_history(conn: asyncpg.Connection, since: datetime) -> ReplyHistory:

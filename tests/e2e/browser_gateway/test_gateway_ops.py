@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 
 from libs.contracts.gateway import GatewayError
+from libs.runtime.metrics import registry
 from tests.e2e.browser_gateway.conftest import HANDLE, gateway_settings, run_gateway
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
@@ -130,11 +131,22 @@ async def test_p0_post_starts_ahead_of_fifty_queued_background_ops(gw, sandbox) 
     while arbiter.depth(2) < 45:
         await asyncio.sleep(0.005)
     granted_before = len(arbiter.grants)
+    waited_before = _sample("xbot_gateway_queue_wait_seconds_sum", priority="P0")
     post = await gw.client.post_tweet(unique("Morning light sets your clock."))
+    p0_wait = _sample("xbot_gateway_queue_wait_seconds_sum", priority="P0") - waited_before
     await asyncio.gather(*background)
     assert post.tweet_ids
+    # It started within one operation's duration: its wait for a context against the background ops' mean
+    # duration, both measured in this run.
+    op_mean = (_sample("xbot_gateway_op_duration_seconds_sum", op="tweet_metrics")
+               / _sample("xbot_gateway_op_duration_seconds_count", op="tweet_metrics"))
+    assert p0_wait <= op_mean, (p0_wait, op_mean)
     p0_at = next(i for i, (p, _) in enumerate(arbiter.grants) if p == 0 and i >= granted_before)
     # Background ops granted between sending the post and its start: at most the ones that were already
     # finishing on the two unreserved contexts, never the queue ahead of it.
     assert p0_at - granted_before <= 2
     assert len(arbiter.grants) - p0_at - 1 >= 40  # the bulk of the background queue ran after it
+
+
+def _sample(name: str, **labels: str) -> float:
+    return registry.get_sample_value(name, labels) or 0.0

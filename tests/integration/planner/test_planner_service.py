@@ -29,7 +29,7 @@ from libs.runtime.settings import CommonSettings
 from libs.store.replay import replay_service
 from services.planner.app import compose
 from services.planner.config import PlannerSettings, load_niche
-from services.planner.projections import reply_content_id
+from services.planner.projections import own_tweet_texts_since, reply_content_id
 from tests.helpers import eventually
 
 CONFIG = load_niche()
@@ -145,6 +145,14 @@ async def test_queued_items_carry_the_policy_in_force_and_replay_rebuilds_the_ta
         [uniform * hours / (hours - i) for i in range(len(queued))])
     assert all(q.policy_version == "uniform" for q in queued)
     assert len({q.choice.hour for q in queued}) == len(queued)
+    # The duplicate gate's memory: every tweet of every queued item, thread parts one by one.
+    assert await planner.caught_up()
+    conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "planner"})
+    try:
+        remembered = await own_tweet_texts_since(conn, datetime.now(UTC) - timedelta(days=1))
+    finally:
+        await conn.close()
+    assert sorted(remembered) == sorted(part for q in queued for part in q.parts)
 
     # A model that strongly prefers stories in single posts, with a 20% uniform floor.
     f, k = 0.2, len(CONFIG.content_types)

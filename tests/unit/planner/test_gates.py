@@ -7,7 +7,8 @@ from libs.text import Embedder, content_hash
 from services.planner.config import load_niche
 from services.planner.gates import (
     OwnPost, RecentPosts, check_banned, check_exact_duplicate, check_length, check_medical_safety,
-    check_near_duplicate, check_readability, check_topic_freshness, flesch_reading_ease, gate_post,
+    check_near_duplicate, check_readability, check_repeated_tweets, check_topic_freshness, flesch_reading_ease,
+    gate_post,
 )
 
 CONFIG = load_niche()
@@ -192,3 +193,17 @@ def test_gate_post_uses_only_the_last_30_days(embedder: Embedder) -> None:
     assert gate_post([GOOD], **kwargs) is None
     recent.add(OwnPost(GOOD, content_hash(GOOD), "stress", NOW - timedelta(days=2), embedder.embed_one(GOOD)))
     assert gate_post([GOOD], **kwargs).gate == "duplicate"
+
+
+def test_every_part_of_a_thread_must_be_a_new_tweet() -> None:
+    """X refuses a tweet that repeats one of ours; refused at part 3, a thread would stay half-posted."""
+    recent = RecentPosts()
+    recent.add_tweets(["Sleep is a skill.", "Caffeine has a half-life of about five hours."])
+    fresh = ["Light at night delays melatonin.", "Dim the lights two hours before bed.", "Keep the room cool."]
+    assert check_repeated_tweets(fresh, recent.tweet_hashes) is None
+    # A part that repeats an earlier tweet of ours, up to case, spacing and punctuation.
+    r = check_repeated_tweets(fresh[:2] + ["caffeine has a half-life of about  five hours"], recent.tweet_hashes)
+    assert r is not None and r.gate == "duplicate" and "part 3" in r.reason
+    # Two equal parts in one thread.
+    r = check_repeated_tweets([fresh[0], fresh[1], fresh[0] + "!"], recent.tweet_hashes)
+    assert r is not None and "part 3 repeats part 1" in r.reason
