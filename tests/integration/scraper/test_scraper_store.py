@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from libs.bus.streams import stream_name
 from libs.contracts.events import MetricsScraped, TweetPosted
 from services.scraper.app import build
-from services.scraper.jobs import Outbox
+from services.scraper.jobs import Outbox, ScraperJobs
 from services.scraper.projections import mark_read, note_gone, pending_due
 from services.scraper.settings import ScraperSettings
 from tests.helpers import eventually
@@ -89,6 +90,16 @@ async def test_posted_items_get_the_checkpoint_schedule_and_own_reads_mark_them_
             {(thread.tweet_ids[0], "1h"), (thread.tweet_ids[0], "2h")}
         assert len(await rows(settings, "SELECT * FROM engagement_reads")) == 2
         assert len(await rows(settings, "SELECT * FROM own_items")) == 2
+
+        # /metrics: each tweet at its latest read (two reads of one tweet are not added up); no follower
+        # sample before the first snapshot.
+        jobs = ScraperJobs(scraper_settings, pool=svc.pool, gateway=None,  # type: ignore[arg-type]
+                           outbox=None, clock=None)  # type: ignore[arg-type]
+        await jobs.show_metrics()
+        assert REGISTRY.get_sample_value("xbot_scraper_engagement", {"kind": "likes"}) == 5
+        assert REGISTRY.get_sample_value("xbot_scraper_engagement", {"kind": "views"}) == 100
+        assert REGISTRY.get_sample_value("xbot_scraper_tweets_read") == 1
+        assert REGISTRY.get_sample_value("xbot_scraper_followers", {"handle": scraper_settings.x_handle}) is None
     finally:
         await svc.stop()
 
