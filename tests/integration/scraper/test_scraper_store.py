@@ -92,14 +92,15 @@ async def test_posted_items_get_the_checkpoint_schedule_and_own_reads_mark_them_
         assert len(await rows(settings, "SELECT * FROM own_items")) == 2
 
         # /metrics: each tweet at its latest read (two reads of one tweet are not added up); no follower
-        # sample before the first snapshot.
-        jobs = ScraperJobs(scraper_settings, pool=svc.pool, gateway=None,  # type: ignore[arg-type]
-                           outbox=None, clock=None)  # type: ignore[arg-type]
+        # sample before the first snapshot (a handle of its own: the registry is the process's).
+        handle = f"h{uuid.uuid4().hex[:12]}"
+        jobs = ScraperJobs(scraper_settings.model_copy(update={"x_handle": handle}), pool=svc.pool,
+                           gateway=None, outbox=None, clock=None)  # type: ignore[arg-type]
         await jobs.show_metrics()
         assert REGISTRY.get_sample_value("xbot_scraper_engagement", {"kind": "likes"}) == 5
         assert REGISTRY.get_sample_value("xbot_scraper_engagement", {"kind": "views"}) == 100
         assert REGISTRY.get_sample_value("xbot_scraper_tweets_read") == 1
-        assert REGISTRY.get_sample_value("xbot_scraper_followers", {"handle": scraper_settings.x_handle}) is None
+        assert REGISTRY.get_sample_value("xbot_scraper_followers", {"handle": handle}) is None
     finally:
         await svc.stop()
 
