@@ -133,7 +133,13 @@ class PostingCycle:
             logger.error("ALERT crash loop: %d starts within %s; writes held until %s",
                          len(self.risk.starts), self.risk.policy.crash_loop_window, change.hold_until)
 
-    async def read_control(self) -> Control:
+    async def refresh_control(self) -> Control:
+        """Read the kill switch (KV) into ``self.control`` and the paused gauge."""
+        self.control = await self._read_control()
+        metrics.writes_paused.set(1 if self.control.paused else 0)
+        return self.control
+
+    async def _read_control(self) -> Control:
         try:
             entry = await self.control_kv.get(PAUSE_KEY)
         except KeyNotFoundError:
@@ -146,7 +152,7 @@ class PostingCycle:
 
     async def run(self) -> None:
         await self.publish_outbox()
-        self.control = await self.read_control()
+        await self.refresh_control()
         async with self.pool.acquire() as conn, conn.transaction():
             await self.load_state(conn)
             # A halt (locked, session expired) ends with the operator's `xbot resume`: a later KV write.
@@ -155,7 +161,6 @@ class PostingCycle:
                 self.risk.resume()
                 await self.save_state(conn)
         self._export_state()
-        await self._export_pacing()
         for _ in range(MAX_STEPS):
             if not await self.reconcile_open():
                 self.last_decision = "waiting for open attempts to settle"
@@ -171,24 +176,15 @@ class PostingCycle:
             await self.publish_outbox()
 
     def _export_state(self) -> None:
+        # The paused gauge follows every read of the switch (refresh_control); the caps gauges each decision.
         metrics.risk_level.set(int(self.risk.level(self.clock.now())))
         metrics.writes_halted.set(1 if self.risk.halted else 0)
-        metrics.writes_paused.set(1 if self.control.paused else 0)
         metrics.breaker_state.set(STATE_CODE[self.breaker.current()])
-
-    async def _export_pacing(self) -> None:
-        """Once per cycle: the caps in force at the current risk level against the writes they count."""
-        now = self.clock.now()
-        async with self.pool.acquire() as conn:
-            history = [WriteRecord(lane=r["lane"], at=r["at"])
-                       for r in await conn.fetch("SELECT lane, at FROM history WHERE at > $1", now - timedelta(days=1))]
-        metrics.show_pacing(self.pacing.under(self.risk.level(now)), history, now)
 
     async def decide(self):
         # A cycle may write several items (and the gateway spaces writes by minutes): read the kill switch
         # again before each decision so a pause stops the next write, not only the next cycle's.
-        self.control = await self.read_control()
-        metrics.writes_paused.set(1 if self.control.paused else 0)
+        await self.refresh_control()
         now = self.clock.now()
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
@@ -199,8 +195,9 @@ class PostingCycle:
                                                  now - timedelta(days=2))]
             await self.load_state(conn)
         block = write_block(now, operator_paused=self.control.paused, risk=self.risk, breaker=self.breaker)
-        return next_due([Item.of(r).queued_item() for r in rows], history, now,
-                        pacing=self.pacing.under(self.risk.level(now)), block=block)
+        pacing = self.pacing.under(self.risk.level(now))
+        metrics.show_pacing(pacing, history, now)  # the caps in force against the writes they count
+        return next_due([Item.of(r).queued_item() for r in rows], history, now, pacing=pacing, block=block)
 
     # ------------------------------------------------------------------ writing
 
@@ -264,13 +261,12 @@ class PostingCycle:
         partly posted (never expired), and is completed from this part after the resume.
         """
         try:
-            self.control = await self.read_control()
+            await self.refresh_control()
         except Exception:  # noqa: BLE001 - unsure whether writes are allowed: stop, the next cycle reads again
             logger.exception("reading the kill switch before part %d of %s failed; stopping the thread here",
                              index + 1, item.content_id)
             self.last_decision = f"kill switch unreadable before part {index + 1} of {item.content_id}"
             return True
-        metrics.writes_paused.set(1 if self.control.paused else 0)
         if not self.control.paused and not self.risk.halted:
             return False
         why = "paused by operator" if self.control.paused else f"halted after {self.risk.halted_reason}"

@@ -36,6 +36,14 @@ async def fresh_schema(settings):
     await conn.close()
 
 
+@pytest.fixture
+async def scraper(js, fresh_schema, scraper_settings):
+    """The scraper started on a fresh schema (its jobs far apart: the tests drive the tables themselves)."""
+    svc = build(scraper_settings)
+    await svc.provision()
+    await svc.start()
+    yield svc
+    await svc.stop()
 
 
 async def rows(settings, sql: str, *args):
@@ -59,50 +67,44 @@ def scraped(p: TweetPosted, checkpoint: str, hours: float) -> MetricsScraped:
 
 
 async def test_posted_items_get_the_checkpoint_schedule_and_own_reads_mark_them_done(
-        settings, js, fresh_schema, scraper_settings):
-    svc = build(scraper_settings)
-    await svc.provision()
-    await svc.start()
-    try:
-        thread, reply = posted("thread", parts=3), posted("reply")
-        await publish(settings, [thread, reply, thread])  # the repeat is a JetStream duplicate
+        settings, scraper, scraper_settings):
+    thread, reply = posted("thread", parts=3), posted("reply")
+    await publish(settings, [thread, reply, thread])  # the repeat is a JetStream duplicate
 
-        async def scheduled():
-            got = await rows(settings, "SELECT * FROM scrape_reads ORDER BY tweet_id, due_at")
-            return got if len(got) == 2 * 11 else None
+    async def scheduled():
+        got = await rows(settings, "SELECT * FROM scrape_reads ORDER BY tweet_id, due_at")
+        return got if len(got) == 2 * 11 else None
 
-        reads = await eventually(scheduled)
-        # The thread is read through its head only; 1, 2, 6, 12, 24, 48 h then daily up to 7 days.
-        assert {r["tweet_id"] for r in reads} == {thread.tweet_ids[0], reply.tweet_ids[0]}
-        head = [r for r in reads if r["tweet_id"] == thread.tweet_ids[0]]
-        assert [r["checkpoint"] for r in head] == ["1h", "2h", "6h", "12h", "24h", "48h", "72h", "96h", "120h",
-                                                   "144h", "168h"]
-        assert [r["due_at"] - POSTED_AT for r in head][:3] == [timedelta(hours=h) for h in (1, 2, 6)]
-        assert head[2]["late_at"] - head[2]["due_at"] == timedelta(hours=2)  # half of the 4 h interval
+    reads = await eventually(scheduled)
+    # The thread is read through its head only; 1, 2, 6, 12, 24, 48 h then daily up to 7 days.
+    assert {r["tweet_id"] for r in reads} == {thread.tweet_ids[0], reply.tweet_ids[0]}
+    head = [r for r in reads if r["tweet_id"] == thread.tweet_ids[0]]
+    assert [r["checkpoint"] for r in head] == ["1h", "2h", "6h", "12h", "24h", "48h", "72h", "96h", "120h",
+                                               "144h", "168h"]
+    assert [r["due_at"] - POSTED_AT for r in head][:3] == [timedelta(hours=h) for h in (1, 2, 6)]
+    assert head[2]["late_at"] - head[2]["due_at"] == timedelta(hours=2)  # half of the 4 h interval
 
-        await publish(settings, [scraped(thread, "1h", 1), scraped(thread, "2h", 2)])
+    await publish(settings, [scraped(thread, "1h", 1), scraped(thread, "2h", 2)])
 
-        async def done():
-            got = await rows(settings, "SELECT tweet_id, checkpoint FROM reads_done")
-            return got if len(got) == 2 else None
+    async def done():
+        got = await rows(settings, "SELECT tweet_id, checkpoint FROM reads_done")
+        return got if len(got) == 2 else None
 
-        assert {(r["tweet_id"], r["checkpoint"]) for r in await eventually(done)} == \
-            {(thread.tweet_ids[0], "1h"), (thread.tweet_ids[0], "2h")}
-        assert len(await rows(settings, "SELECT * FROM engagement_reads")) == 2
-        assert len(await rows(settings, "SELECT * FROM own_items")) == 2
+    assert {(r["tweet_id"], r["checkpoint"]) for r in await eventually(done)} == \
+        {(thread.tweet_ids[0], "1h"), (thread.tweet_ids[0], "2h")}
+    assert len(await rows(settings, "SELECT * FROM engagement_reads")) == 2
+    assert len(await rows(settings, "SELECT * FROM own_items")) == 2
 
-        # /metrics: each tweet at its latest read (two reads of one tweet are not added up); no follower
-        # sample before the first snapshot (a handle of its own: the registry is the process's).
-        handle = f"h{uuid.uuid4().hex[:12]}"
-        jobs = ScraperJobs(scraper_settings.model_copy(update={"x_handle": handle}), pool=svc.pool,
-                           gateway=None, outbox=None, clock=None)  # type: ignore[arg-type]
-        await jobs.show_metrics()
-        assert REGISTRY.get_sample_value("xbot_scraper_engagement", {"kind": "likes"}) == 5
-        assert REGISTRY.get_sample_value("xbot_scraper_engagement", {"kind": "views"}) == 100
-        assert REGISTRY.get_sample_value("xbot_scraper_tweets_read") == 1
-        assert REGISTRY.get_sample_value("xbot_scraper_followers", {"handle": handle}) is None
-    finally:
-        await svc.stop()
+    # /metrics: each tweet at its latest read (two reads of one tweet are not added up); no follower
+    # sample before the first snapshot (a handle of its own: the registry is the process's).
+    handle = f"h{uuid.uuid4().hex[:12]}"
+    jobs = ScraperJobs(scraper_settings.model_copy(update={"x_handle": handle}), pool=scraper.pool,
+                       gateway=None, outbox=None, clock=None)  # type: ignore[arg-type]
+    await jobs.show_metrics()
+    assert REGISTRY.get_sample_value("xbot_scraper_engagement", {"kind": "likes"}) == 5
+    assert REGISTRY.get_sample_value("xbot_scraper_engagement", {"kind": "views"}) == 100
+    assert REGISTRY.get_sample_value("xbot_scraper_tweets_read") == 1
+    assert REGISTRY.get_sample_value("xbot_scraper_followers", {"handle": handle}) is None
 
 
 async def test_an_event_left_in_the_outbox_by_a_crash_is_published_once_at_start(
@@ -143,36 +145,29 @@ async def test_an_event_left_in_the_outbox_by_a_crash_is_published_once_at_start
         await restarted.stop()
 
 
-async def test_a_tweet_missing_three_runs_in_a_row_is_gone_and_its_reads_stop(
-        settings, js, fresh_schema, scraper_settings):
-    svc = build(scraper_settings)
-    await svc.provision()
-    await svc.start()
+async def test_a_tweet_missing_three_runs_in_a_row_is_gone_and_its_reads_stop(settings, scraper):
+    deleted, flaky = posted(), posted()
+    await publish(settings, [deleted, flaky])
+
+    async def scheduled():
+        return (await rows(settings, "SELECT count(*) AS n FROM scrape_reads"))[0]["n"] == 22 or None
+
+    await eventually(scheduled)
+    later = POSTED_AT + timedelta(days=30)  # every read is due
+    conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "scraper"})
     try:
-        deleted, flaky = posted(), posted()
-        await publish(settings, [deleted, flaky])
+        def due_tweets(reads):
+            return {r.tweet_id for r in reads}
 
-        async def scheduled():
-            return (await rows(settings, "SELECT count(*) AS n FROM scrape_reads"))[0]["n"] == 22 or None
-
-        await eventually(scheduled)
-        later = POSTED_AT + timedelta(days=30)  # every read is due
-        conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "scraper"})
-        try:
-            def due_tweets(reads):
-                return {r.tweet_id for r in reads}
-
-            assert due_tweets(await pending_due(conn, later)) == {deleted.tweet_ids[0], flaky.tweet_ids[0]}
-            gone = []
-            for run in range(3):
-                # The flaky tweet is missing twice, then found: its count starts over.
-                found = [flaky.tweet_ids[0]] if run == 2 else []
-                missing = [deleted.tweet_ids[0]] + ([] if run == 2 else [flaky.tweet_ids[0]])
-                gone += await note_gone(conn, missing, found, later)
-            assert gone == [deleted.tweet_ids[0]]
-            assert due_tweets(await pending_due(conn, later)) == {flaky.tweet_ids[0]}
-            assert await note_gone(conn, [deleted.tweet_ids[0]], [], later) == []  # announced once
-        finally:
-            await conn.close()
+        assert due_tweets(await pending_due(conn, later)) == {deleted.tweet_ids[0], flaky.tweet_ids[0]}
+        gone = []
+        for run in range(3):
+            # The flaky tweet is missing twice, then found: its count starts over.
+            found = [flaky.tweet_ids[0]] if run == 2 else []
+            missing = [deleted.tweet_ids[0]] + ([] if run == 2 else [flaky.tweet_ids[0]])
+            gone += await note_gone(conn, missing, found, later)
+        assert gone == [deleted.tweet_ids[0]]
+        assert due_tweets(await pending_due(conn, later)) == {flaky.tweet_ids[0]}
+        assert await note_gone(conn, [deleted.tweet_ids[0]], [], later) == []  # announced once
     finally:
-        await svc.stop()
+        await conn.close()
