@@ -5,7 +5,8 @@
 (b) restarts: NATS SIGKILLed and restarted, then PostgreSQL stopped (immediate) and restarted, under the
     poster, several rounds, on servers of its own.
 (c) crashes: a simulated day of the whole system (the demo) with at least 50 SIGKILLs of random services, the
-    gateway and its Chromium included, then the invariants of tests/chaos/crashes.py.
+    gateway and its Chromium included, then the invariants of tests/chaos/crashes.py. With ``--driver api`` this
+    part alone, the gateway reading and writing through the sandbox's X API (bench/results/chaos_api.json).
 Results in bench/results/chaos.json.
 """
 
@@ -25,12 +26,13 @@ import asyncpg
 
 from libs.bus.provision import provision_streams
 from libs.bus.streams import KV_BUCKETS, kv_bucket, stream_configs
-from libs.runtime.infra import ensure_servers
-from libs.runtime.nats import connect
-from libs.runtime.settings import CommonSettings
+from ops.infra import ensure_servers
+from libs.bus.nats import connect
+from libs.core.settings import CommonSettings
 from tests.chaos import crashes, poison, restarts
 
 RESULTS = Path(__file__).parent / "results" / "chaos.json"
+RESULTS_API = Path(__file__).parent / "results" / "chaos_api.json"
 # Real minutes for the simulated day of crashes: the supervisor's restart back-off (1 s doubling to 60 s for a
 # child that dies again within 5 minutes) keeps a victim down for minutes after ~8 kills, and a kill waits for
 # its victim to be up again, so the period must be long enough for every planned kill to land.
@@ -64,11 +66,11 @@ async def poison_run(n_poison: int, n_valid: int) -> dict:
         await conn.close()
 
 
-async def crash_run(kills: int, hours: float, minutes: float, seed: int) -> dict:
+async def crash_run(kills: int, hours: float, minutes: float, seed: int, driver: str = "browser") -> dict:
     servers = ensure_servers()
     with tempfile.TemporaryDirectory(prefix="chaos-crashes-") as reports:
         run_dir = await asyncio.to_thread(crashes.run_demo, Path(reports), hours=hours, minutes=minutes,
-                                          kills=kills, seed=seed, timeout=minutes * 60 + 300)
+                                          kills=kills, seed=seed, timeout=minutes * 60 + 300, driver=driver)
         summary = json.loads((run_dir / "summary.json").read_text())
         try:
             findings = await crashes.check_run(run_dir, servers)
@@ -78,9 +80,9 @@ async def crash_run(kills: int, hours: float, minutes: float, seed: int) -> dict
             "restarts": summary["restarts"], "figures": findings.figures, "violations": findings.violations}
 
 
-async def crashes_only(kills: int) -> dict:
+async def crashes_only(kills: int, driver: str = "browser") -> dict:
     """The crash figures alone, to merge into results whose other parts were measured by an earlier run."""
-    crashed = await crash_run(kills, hours=24.0, minutes=CRASH_MINUTES, seed=int(time.time()))
+    crashed = await crash_run(kills, hours=24.0, minutes=CRASH_MINUTES, seed=int(time.time()), driver=driver)
     dupes = sum("times" in v or "claimed by" in v for v in crashed["violations"])
     return {"kills": len(crashed["kills"]), "kills_by_service": dict(Counter(k["service"] for k in crashed["kills"])),
             "kills_note": "crash figures from a separate `--crashes-only` run, merged into the earlier results",
@@ -130,8 +132,15 @@ if __name__ == "__main__":
     parser.add_argument("--kills", type=int, default=52, help="SIGKILLs during the simulated day (0: skip)")
     parser.add_argument("--crashes-only", action="store_true",
                         help="run only the crashes and update their figures in the existing results")
+    parser.add_argument("--driver", choices=["browser", "api"], default="browser",
+                        help="api: the crashes only, with the gateway on the X API (results in chaos_api.json); "
+                             "the poison and restart parts do not involve the gateway's driver")
     args = parser.parse_args()
-    if args.crashes_only:
+    if args.driver == "api":
+        RESULTS = RESULTS_API
+        result = asyncio.run(crashes_only(args.kills, "api"))
+        result["kills_note"] = "the crash run alone, the gateway reading and writing through the X API"
+    elif args.crashes_only:
         result = json.loads(RESULTS.read_text())
         crash = asyncio.run(crashes_only(args.kills))
         result.update(crash)

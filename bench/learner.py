@@ -28,7 +28,7 @@ import numpy as np
 
 from bench.legacy_policy import LegacyPolicy
 from sandbox.audience import FORMATS, HOURS, AudienceModel, Engagement, PostChoice
-from services.learner.policy import thompson_draw
+from libs.policy import thompson_draw
 from services.learner.posterior import AdditiveRewardModel
 from services.learner.rewards import (
     HEAVY_RANKER_WEIGHTS,
@@ -80,7 +80,8 @@ class XbotAgent:
     def __init__(self, arm_counts, rng: np.random.Generator, config: XbotConfig = XbotConfig()) -> None:
         self.config = config
         self.rng = rng
-        self.model = AdditiveRewardModel(arm_counts, discount=config.discount, cyclic=(False, False, False, config.smooth_hours),
+        self.model = AdditiveRewardModel(arm_counts, discount=config.discount,
+                                          cyclic=(False, False, False, config.smooth_hours),
                                           empirical_bayes=config.empirical_bayes)
         self.calibrations = default_calibrations()
         self.account = AccountRate()

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -59,7 +59,8 @@ def _norm_cdf(x: np.ndarray) -> np.ndarray:
     t = 1.0 / (1.0 + 0.3275911 * z)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
     erf = 1.0 - poly * np.exp(-z * z)
-    return 0.5 * (1.0 + np.sign(x) * erf)
+    out: np.ndarray = 0.5 * (1.0 + np.sign(x) * erf)
+    return out
 
 
 def arm_order(dimension: str, arms: Iterable[object]) -> list[str]:
@@ -71,7 +72,7 @@ def arm_order(dimension: str, arms: Iterable[object]) -> list[str]:
     return sorted(names)
 
 
-def argmax_probabilities(means: Sequence[float], variances: Sequence[float]) -> np.ndarray:
+def argmax_probabilities(means: Sequence[float] | np.ndarray, variances: Sequence[float] | np.ndarray) -> np.ndarray:
     """P(arm i has the highest draw) for independent draws X_j ~ N(means_j, variances_j).
 
     P_i = ∫ φ(z) Π_{j≠i} Φ((m_i + s_i z - m_j) / s_j) dz, integrated on a fixed grid and renormalised.
@@ -85,7 +86,8 @@ def argmax_probabilities(means: Sequence[float], variances: Sequence[float]) -> 
     cdf = _norm_cdf((x[:, None, :] - m[None, :, None]) / s[None, :, None])  # (i, j, grid)
     cdf[np.arange(k), np.arange(k), :] = 1.0
     probs = (np.prod(cdf, axis=1) * _GRID_PDF[None, :]).sum(axis=1) * _GRID_STEP
-    return probs / probs.sum()
+    out: np.ndarray = probs / probs.sum()
+    return out
 
 
 def thompson_draw(
@@ -104,7 +106,8 @@ def thompson_draw(
     return tuple(picks)
 
 
-def _moments(posteriors: Mapping[str, Mapping[str, Mapping[str, float]]], dimension: str, arms: Sequence[str]):
+def _moments(posteriors: Mapping[str, Mapping[str, Mapping[str, float]]], dimension: str,
+             arms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     means = np.array([float(posteriors[dimension][a]["mean"]) for a in arms])
     variances = np.array([max(float(posteriors[dimension][a]["var"]), _MIN_VAR) for a in arms])
     return means, variances
@@ -127,21 +130,23 @@ def marginal_propensities(
     return out
 
 
-def _floor(model: Mapping | None) -> float:
+def _floor(model: Mapping[str, Any] | None) -> float:
     floor = float((model or {}).get("floor", 0.0) or 0.0)
     return floor if 0.0 <= floor < 1.0 else 0.0
 
 
-def _marginals(model: Mapping) -> Mapping[str, Mapping[str, float]]:
+def _marginals(model: Mapping[str, Any]) -> Mapping[str, Mapping[str, float]]:
     if model.get("propensities"):
-        return model["propensities"]
+        marginals: Mapping[str, Mapping[str, float]] = model["propensities"]
+        return marginals
     if model.get("posteriors"):
         return marginal_propensities(model["posteriors"], temperature=float(model.get("temperature", 1.0)),
                                      floor=_floor(model))
     return {}
 
 
-def thompson_shares(model: Mapping, dimension: str, arms: Sequence[str] | None = None) -> dict[str, float] | None:
+def thompson_shares(model: Mapping[str, Any], dimension: str,
+                    arms: Sequence[str] | None = None) -> dict[str, float] | None:
     """p_d over ``arms`` (default: the model's arms): the Thompson-only distribution, without the floor.
 
     Recovered from the published floor-included marginals; restricted to ``arms`` and renormalised when they
@@ -159,7 +164,7 @@ def thompson_shares(model: Mapping, dimension: str, arms: Sequence[str] | None =
     return {a: p / total for a, p in kept.items()}
 
 
-def _propensity(model: Mapping | None, picked: Mapping[str, str], arms: Mapping[str, Sequence[str]]) -> float:
+def _propensity(model: Mapping[str, Any] | None, picked: Mapping[str, str], arms: Mapping[str, Sequence[str]]) -> float:
     floor = _floor(model)
     thompson, uniform, outside = 1.0, 1.0, 1.0
     for dimension, options in arms.items():
@@ -172,7 +177,7 @@ def _propensity(model: Mapping | None, picked: Mapping[str, str], arms: Mapping[
     return ((1.0 - floor) * thompson + floor * uniform) * outside
 
 
-def choice_propensity(model: Mapping, choice: Mapping[str, object]) -> float:
+def choice_propensity(model: Mapping[str, Any], choice: Mapping[str, object]) -> float:
     """Probability that the policy of ``model`` draws exactly ``choice`` (the four dimensions) over its own arms."""
     marginals = _marginals(model)
     arms = {d: arm_order(d, marginals.get(d) or ()) for d in DIMENSIONS}
@@ -182,7 +187,8 @@ def choice_propensity(model: Mapping, choice: Mapping[str, object]) -> float:
     return _propensity(model, picked, arms)
 
 
-def arm_mass(model: Mapping | None, dimension: str, arms: Sequence[object], subset: Iterable[object]) -> float:
+def arm_mass(model: Mapping[str, Any] | None, dimension: str, arms: Sequence[object],
+             subset: Iterable[object]) -> float:
     """Probability that ``sample_choice`` (over ``arms`` of ``dimension``) draws an arm of ``subset``.
 
     The planner draws a posting hour among the hours that still have room and divides the propensity by this
@@ -204,7 +210,7 @@ def _pick(weights: Sequence[float], u: float) -> int:
 
 
 def sample_choice(
-    model_payload: Mapping | None,
+    model_payload: Mapping[str, Any] | None,
     rng: UniformSource,
     *,
     dimensions: Mapping[str, Iterable[object]] | None = None,

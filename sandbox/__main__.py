@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from libs.runtime.settings import load_settings
+from libs.core.settings import load_settings
 from sandbox.app import start_sandbox
 from sandbox.settings import SandboxSettings
 

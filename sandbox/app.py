@@ -13,14 +13,17 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 
-from libs.runtime.clock import Clock
-from libs.runtime.settings import CommonSettings, load_settings
+from libs.core.clock import Clock
+from libs.core.settings import CommonSettings, load_settings
 from sandbox import xformat
+from sandbox.activity import Activity
 from sandbox.audience import AudienceModel
 from sandbox.faults import Faults
 from sandbox.settings import SandboxSettings
-from sandbox.store import OwnTweet, Store
-from sandbox.world import REFUSALS, TweetView, World, WriteRefused
+from sandbox.store import OwnTweet, Served, Store
+from sandbox.world import REFUSALS, TweetView, World, WriteRefused, normalise
+from sandbox.feeds import add_feed_routes
+from sandbox.xapi import add_xapi_routes
 
 HERE = Path(__file__).parent
 # X's web client posts through this persisted GraphQL query; the id is opaque, any value routes the same here.
@@ -37,11 +40,22 @@ API_MESSAGES = {
     "error": "Internal error",
 }
 HTTP_STATUS = {"rate_limit": 429, "error": 500}
-# Paths that are not X's pages: no session, no latency injection, no DOM variant.
-SERVICE_PREFIXES = ("/admin", "/sim", "/v1", "/static")
+# What X answered in July 2023 once an account had read its limit (docs/sandbox.md, "The reading limit"): the web
+# client's GraphQL reads get 429 with this body; the page keeps its frame, shows no posts and toasts the notice.
+READ_LIMIT_BODY = {"errors": [{"code": 88, "message": "Rate limit exceeded."}]}
+READ_LIMIT_TOAST = "Sorry, you are rate limited. Please wait a few moments then try again."
+READ_LIMIT_TIMELINE = "Cannot retrieve posts at this time."
+# The GraphQL reads of X's web client, by what they show (the same kinds as the pages).
+GRAPHQL_READS = {"HomeTimeline": "home", "SearchTimeline": "search", "TweetDetail": "status",
+                 "UserTweets": "profile"}
+# Paths that are not X's pages: no session, no DOM variant, no latency but the X API's. /2/ and /i/oauth2/ are the X
+# API (sandbox/xapi.py), which authenticates with its own tokens.
+API_PREFIXES = ("/2/", "/i/oauth2/")
+SERVICE_PREFIXES = ("/admin", "/sim", "/v1", "/static", "/feeds/", *API_PREFIXES)
 PUBLIC_PAGES = (LOGIN_PATH, "/login", LOCKED_PATH, "/logout")
 
 WORLD = web.AppKey("world", World)
+ACTIVITY = web.AppKey("activity", Activity)
 FAULTS = web.AppKey("faults", Faults)
 SETTINGS = web.AppKey("settings", SandboxSettings)
 STORE = web.AppKey("store", Store)
@@ -57,10 +71,17 @@ def _session_ok(request: web.Request) -> bool:
     return bool(token) and request.app[STORE].session_ct0(token) is not None
 
 
+def _locked(app: web.Application) -> bool:
+    """Locked by the admin (until reset) or by the suspicion model (until the lock expires)."""
+    return app[FAULTS].locked or app[ACTIVITY].lock_until(app[WORLD].now()) is not None
+
+
 @web.middleware
 async def latency_middleware(request: web.Request, handler):
     ms = request.app[FAULTS].latency_ms
-    if ms and not _is_service(request.path):
+    # The X API is reached over the same network as the pages: it answers late too (an API write still in flight
+    # when its caller dies is the exactly-once case of the API driver).
+    if ms and (not _is_service(request.path) or request.path.startswith(API_PREFIXES)):
         await asyncio.sleep(ms / 1000)  # real milliseconds: it models the network, not the world
     return await handler(request)
 
@@ -85,7 +106,7 @@ async def session_middleware(request: web.Request, handler):
         if api:
             return _api_error(401, 32, "Could not authenticate you.")
         raise web.HTTPFound(f"{LOGIN_PATH}?redirect_after_login={quote(path, safe='')}")
-    if request.app[FAULTS].locked:
+    if _locked(request.app):
         if api:
             return _api_error(403, 326, "To protect our users from spam and other malicious activity, this account "
                                         "is temporarily locked.")
@@ -105,14 +126,31 @@ def render(request: web.Request, template: str, *, status: int = 200, **context)
     html = app[TEMPLATES].get_template(template).render(
         tid=lambda name: xformat.testid(name, variant), variant=variant, fmt=xformat,
         handle=settings.handle, display_name=settings.display_name, query_id=CREATE_TWEET_QUERY_ID,
-        refusals_json=json.dumps(refusals), logged_in=_session_ok(request) and not app[FAULTS].locked,
-        now=app[WORLD].now(), **context)
+        refusals_json=json.dumps(refusals), logged_in=_session_ok(request) and not _locked(app),
+        now=app[WORLD].now(), read_limit_toast=READ_LIMIT_TOAST, read_limit_timeline=READ_LIMIT_TIMELINE,
+        **context)
     return web.Response(text=html, status=status, content_type="text/html")
 
 
 def not_found(request: web.Request) -> web.Response:
     return render(request, "message.html", status=404, title="Page not found",
                   heading="Hmm...this page doesn't exist. Try searching for something else.", detail="")
+
+
+def served(request: web.Request, kind: str, key: str, *, posts: int = 0, outcome: str = "ok",
+           channel: str = "page") -> None:
+    """Record what the account was served (sandbox/activity.py): the reading limit and the suspicion score
+    are computed from these records."""
+    request.app[ACTIVITY].record(Served(at=request.app[WORLD].now(), kind=kind, channel=channel, key=key,
+                                        posts=posts, outcome=outcome))
+
+
+def over_reading_limit(request: web.Request, kind: str, key: str, *, channel: str = "page") -> bool:
+    """True (and recorded) when the account has read its limit: the caller then shows X's rate-limit notice."""
+    if not request.app[ACTIVITY].reading_limited(request.app[WORLD].now()):
+        return False
+    served(request, kind, key, outcome="rate_limited", channel=channel)
+    return True
 
 
 # ---------------------------------------------------------------------------- pages
@@ -144,6 +182,7 @@ async def login_submit(request: web.Request) -> web.Response:
                       error="Wrong password!")
     auth_token, ct0 = secrets.token_hex(20), secrets.token_hex(32)
     request.app[STORE].add_session(auth_token, ct0, request.app[WORLD].now())
+    served(request, "login", "", channel="login")
     target = request.query.get("redirect_after_login", "/home")
     response = web.HTTPFound(target if target.startswith("/") and not target.startswith("//") else "/home")
     response.set_cookie("auth_token", auth_token, httponly=True, samesite="Lax", path="/")
@@ -163,16 +202,27 @@ async def locked_page(request: web.Request) -> web.Response:
                   detail="To unlock your account, you must complete a challenge.")
 
 
+# Reading pages: past the reading limit they keep their frame (navigation, composer, a profile's header) but show
+# X's notice where the posts would be, and count as a page load that viewed no post.
+
 async def home(request: web.Request) -> web.Response:
-    return render(request, "home.html", title="Home", tweets=request.app[WORLD].home_timeline(),
-                  modal=request.path == "/compose/post")
+    modal = request.path == "/compose/post"
+    if over_reading_limit(request, "home", ""):
+        return render(request, "home.html", title="Home", tweets=[], modal=modal, rate_limited=True)
+    tweets = request.app[WORLD].home_timeline()
+    served(request, "home", "", posts=len(tweets))
+    return render(request, "home.html", title="Home", tweets=tweets, modal=modal)
 
 
 async def search_page(request: web.Request) -> web.Response:
     q = request.query.get("q", "")
     latest = request.query.get("f") == "live"
+    context = {"title": f"{q} - Search", "q": q, "latest": latest}
+    if over_reading_limit(request, "search", q):
+        return render(request, "search.html", tweets=[], rate_limited=True, **context)
     tweets = request.app[WORLD].search(q, latest=latest) if q.strip() else []
-    return render(request, "search.html", title=f"{q} - Search", q=q, latest=latest, tweets=tweets)
+    served(request, "search", q, posts=len(tweets))
+    return render(request, "search.html", tweets=tweets, **context)
 
 
 async def profile_page(request: web.Request) -> web.Response:
@@ -180,24 +230,34 @@ async def profile_page(request: web.Request) -> web.Response:
     account = world.account(request.match_info["handle"])
     if account is None:
         return not_found(request)
-    return render(request, "profile.html", title=f"{account['name']} (@{account['handle']})", account=account,
-                  tweets=world.profile_timeline(account["handle"]))
-
-
-def _focal(request: web.Request) -> TweetView | None:
-    return request.app[WORLD].tweet(request.match_info["tweet_id"])
+    context = {"title": f"{account['name']} (@{account['handle']})", "account": account}
+    if over_reading_limit(request, "profile", account["handle"].lower()):
+        return render(request, "profile.html", tweets=[], rate_limited=True, **context)
+    tweets = world.profile_timeline(account["handle"])
+    served(request, "profile", account["handle"].lower(), posts=len(tweets))
+    return render(request, "profile.html", tweets=tweets, **context)
 
 
 async def status_page(request: web.Request) -> web.Response:
-    focal = _focal(request)
+    tweet_id = request.match_info["tweet_id"]
+    if over_reading_limit(request, "status", tweet_id):  # X cannot even say whether the post exists
+        return render(request, "status.html", title="Post / X", focal=None, replies=[], rate_limited=True)
+    world = request.app[WORLD]
+    focal = world.tweet(tweet_id)
     if focal is None:
+        served(request, "status", tweet_id)
         return not_found(request)
-    return render(request, "status.html", title=f"{focal.name} on X", focal=focal,
-                  replies=request.app[WORLD].replies(focal.id))
+    replies = world.replies(focal.id)
+    served(request, "status", tweet_id, posts=1 + len(replies))
+    return render(request, "status.html", title=f"{focal.name} on X", focal=focal, replies=replies)
 
 
 async def analytics_page(request: web.Request) -> web.Response:
-    focal = _focal(request)
+    tweet_id = request.match_info["tweet_id"]
+    if over_reading_limit(request, "analytics", tweet_id):
+        return render(request, "analytics.html", title="Post Analytics", t=None, rate_limited=True)
+    focal = request.app[WORLD].tweet(tweet_id)
+    served(request, "analytics", tweet_id)
     if focal is None:
         return not_found(request)
     return render(request, "analytics.html", title="Post Analytics", t=focal)
@@ -220,6 +280,10 @@ def _tweet_result(t: OwnTweet, handle: str) -> dict:
     }
 
 
+def _refused(mode: str) -> web.Response:
+    return _api_error(HTTP_STATUS.get(mode, 200), ERROR_CODES[mode], API_MESSAGES[mode])
+
+
 async def create_tweet(request: web.Request) -> web.Response:
     app = request.app
     ct0 = app[STORE].session_ct0(request.cookies.get("auth_token", ""))
@@ -231,15 +295,100 @@ async def create_tweet(request: web.Request) -> web.Response:
         reply_to = (variables.get("reply") or {}).get("in_reply_to_tweet_id")
     except (ValueError, KeyError, TypeError):
         return _api_error(400, 214, "Bad request")
+    world = app[WORLD]
+    in_reply_to = str(reply_to) if reply_to else None
+    kind, key = world.write_kind(in_reply_to), normalise(text)
+    # Every attempt counts towards the suspicion score, refused ones too: a program that keeps trying after X's
+    # notice is what gets an account locked.
+    forced = app[FAULTS].take_write_fault()
+    refusal = forced or app[ACTIVITY].write_refusal(world.now(), kind, key)
+    if refusal:
+        served(request, kind, key, channel="write", outcome=f"forced:{forced}" if forced else refusal)
+        return _refused(refusal)
     try:
-        forced = app[FAULTS].take_write_fault()
-        if forced:
-            raise WriteRefused(forced)
-        tweet = app[WORLD].create_tweet(text, in_reply_to=str(reply_to) if reply_to else None)
-    except WriteRefused as refusal:
-        return _api_error(HTTP_STATUS.get(refusal.mode, 200), ERROR_CODES[refusal.mode], API_MESSAGES[refusal.mode])
+        tweet = world.create_tweet(text, in_reply_to=in_reply_to)
+    except WriteRefused as err:
+        served(request, kind, key, channel="write", outcome=err.mode)
+        return _refused(err.mode)
+    served(request, kind, key, channel="write", outcome="created")
     return web.json_response(
         {"data": {"create_tweet": {"tweet_results": {"result": _tweet_result(tweet, app[SETTINGS].handle)}}}})
+
+
+# ---------------------------------------------------------------------------- the GraphQL reads
+
+
+def _view_result(v: TweetView) -> dict:
+    return {
+        "__typename": "Tweet",
+        "rest_id": v.id,
+        "core": {"user_results": {"result": {"legacy": {"screen_name": v.handle, "name": v.name}}}},
+        "views": {"count": str(v.counts.views)},
+        "legacy": {
+            "full_text": v.text, "lang": v.lang,
+            "created_at": datetime.fromtimestamp(v.created_at, UTC).strftime("%a %b %d %H:%M:%S +0000 %Y"),
+            "in_reply_to_status_id_str": v.in_reply_to, "in_reply_to_screen_name": v.reply_to_handle,
+            "favorite_count": v.counts.likes, "retweet_count": v.counts.retweets,
+            "reply_count": v.counts.replies, "bookmark_count": v.counts.bookmarks,
+        },
+    }
+
+
+# Where each read's timeline instructions sit in X's answer.
+TIMELINE_PATHS = {
+    "HomeTimeline": ("home", "home_timeline_urt"),
+    "SearchTimeline": ("search_by_raw_query", "search_timeline", "timeline"),
+    "TweetDetail": ("threaded_conversation_with_injections_v2",),
+    "UserTweets": ("user", "result", "timeline_v2", "timeline"),
+}
+
+
+def _timeline(operation: str, views: list[TweetView]) -> dict:
+    entries = [{"entryId": f"tweet-{v.id}", "sortIndex": v.id,
+                "content": {"entryType": "TimelineTimelineItem",
+                            "itemContent": {"itemType": "TimelineTweet",
+                                            "tweet_results": {"result": _view_result(v)}}}} for v in views]
+    node: dict = {"instructions": [{"type": "TimelineAddEntries", "entries": entries}]}
+    for key in reversed(TIMELINE_PATHS[operation]):
+        node = {key: node}
+    return {"data": node}
+
+
+async def graphql_read(request: web.Request) -> web.Response:
+    """The reads of X's web client (``variables`` as JSON in the query string, or in a POST body). Over the
+    reading limit they answer 429 with X's error body, as x.com did from July 2023."""
+    app, operation = request.app, request.match_info["operation"]
+    kind = GRAPHQL_READS.get(operation)
+    if kind is None:
+        return _api_error(404, 34, "Sorry, that page does not exist.")
+    try:
+        variables = (await request.json()).get("variables", {}) if request.method == "POST" \
+            else json.loads(request.query.get("variables", "{}"))
+        if not isinstance(variables, dict):
+            raise ValueError("variables must be a JSON object")
+    except (ValueError, AttributeError):
+        return _api_error(400, 214, "Bad request")
+    world = app[WORLD]
+    key = {"search": str(variables.get("rawQuery", "")), "status": str(variables.get("focalTweetId", "")),
+           "profile": str(variables.get("screen_name", "")).lower()}.get(kind, "")
+    if over_reading_limit(request, kind, key, channel="api"):
+        activity, now = app[ACTIVITY], world.now()
+        headers = {"x-rate-limit-limit": str(activity.per_day), "x-rate-limit-remaining": "0",
+                   "x-rate-limit-reset": str(int(activity.reading_retry_at(now)))}
+        return web.json_response(READ_LIMIT_BODY, status=429, headers=headers)
+    if kind == "home":
+        views = world.home_timeline()
+    elif kind == "search":
+        views = world.search(key, latest=variables.get("product") == "Latest") if key.strip() else []
+    elif kind == "status":
+        focal = world.tweet(key)
+        views = [focal, *world.replies(focal.id)] if focal else []
+    else:
+        views = world.profile_timeline(key) if world.account(key) else []
+    served(request, kind, key, posts=len(views), channel="api")
+    if kind == "status" and not views:
+        return _api_error(200, 144, "_Missing: No status found with that ID.")
+    return web.json_response(_timeline(operation, views))
 
 
 # ---------------------------------------------------------------------------- admin API
@@ -287,6 +436,20 @@ async def admin_dom_variant(request: web.Request) -> web.Response:
         return web.json_response({"error": "variant must be 1 or 2"}, status=400)
     request.app[FAULTS].dom_variant = variant
     return web.json_response(request.app[FAULTS].describe())
+
+
+async def admin_suspicion_reset(request: web.Request) -> web.Response:
+    """Start the automation-suspicion score afresh and lift a lock it set (the score itself is on /sim/ only)."""
+    now = request.app[WORLD].now()
+    request.app[ACTIVITY].reset_suspicion(now)
+    return web.json_response({"reset": "suspicion", "at": xformat.iso_time(now)})
+
+
+async def admin_reading_reset(request: web.Request) -> web.Response:
+    """Start the reading limit's windows afresh (the ledger's counts stay)."""
+    now = request.app[WORLD].now()
+    request.app[ACTIVITY].reset_reading(now)
+    return web.json_response({"reset": "reading", "at": xformat.iso_time(now)})
 
 
 async def admin_reset_faults(request: web.Request) -> web.Response:
@@ -358,7 +521,8 @@ async def admin_followers_series(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------------------- composition
 
 
-def _mount_partner_routes(app: web.Application, settings: SandboxSettings, audience: AudienceModel) -> None:
+def _mount_partner_routes(app: web.Application, settings: SandboxSettings, audience: AudienceModel,
+                          world: World, activity: Activity) -> None:
     """The text endpoint and the ground-truth API live in their own modules (sandbox/llm.py,
     sandbox/ground_truth.py)."""
     try:
@@ -366,8 +530,11 @@ def _mount_partner_routes(app: web.Application, settings: SandboxSettings, audie
         from sandbox.llm import add_llm_routes
     except ImportError as err:
         raise RuntimeError(f"the sandbox needs sandbox/llm.py and sandbox/ground_truth.py: {err}") from err
-    add_llm_routes(app, admin_token=settings.admin_token.get_secret_value(), seed=settings.seed)
-    add_ground_truth_routes(app, audience=audience, token=settings.ground_truth_token)
+    add_llm_routes(app, admin_token=settings.admin_token.get_secret_value(), seed=settings.seed,
+                   mode=settings.llm_mode, sim_token=settings.ground_truth_token, habits=settings.llm_habits,
+                   api=settings.llm_api, quota_exhausted=settings.llm_quota_exhausted)
+    add_ground_truth_routes(app, audience=audience, token=settings.ground_truth_token, activity=activity,
+                            now=world.now)
 
 
 def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool = True) -> web.Application:
@@ -376,7 +543,8 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     audience = AudienceModel(settings.seed)
     app[SETTINGS] = settings
     app[STORE] = store
-    app[WORLD] = World(settings, clock, store, audience)
+    world = app[WORLD] = World(settings, clock, store, audience)
+    activity = app[ACTIVITY] = Activity(settings, store, now=world.now())
     app[FAULTS] = Faults()
     app[TEMPLATES] = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
 
@@ -385,7 +553,9 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
 
     app.on_cleanup.append(close_store)
     if mount_partners:
-        _mount_partner_routes(app, settings, audience)
+        _mount_partner_routes(app, settings, audience, world, activity)
+    add_xapi_routes(app, world=app[WORLD], faults=app[FAULTS], account=settings)  # before /{handle} below
+    add_feed_routes(app, seed=settings.seed, now=world.now)
     r = app.router
     r.add_static("/static", HERE / "static")
     r.add_post("/admin/faults", admin_faults)
@@ -393,12 +563,16 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_post("/admin/latency", admin_latency)
     r.add_post("/admin/dom_variant", admin_dom_variant)
     r.add_post("/admin/reset-faults", admin_reset_faults)
+    r.add_post("/admin/suspicion/reset", admin_suspicion_reset)
+    r.add_post("/admin/reading/reset", admin_reading_reset)
     r.add_get("/admin/tweets", admin_tweets)
     r.add_get("/admin/tweets/{tweet_id}", admin_tweet)
     r.add_get("/admin/account", admin_account)
     r.add_get("/admin/snapshot", admin_snapshot)
     r.add_get("/admin/followers_series", admin_followers_series)
     r.add_post("/i/api/graphql/{query_id}/CreateTweet", create_tweet)
+    r.add_get("/i/api/graphql/{query_id}/{operation}", graphql_read)
+    r.add_post("/i/api/graphql/{query_id}/{operation}", graphql_read)
     r.add_get("/", root)
     r.add_get("/login", login_redirect)
     r.add_get(LOGIN_PATH, login_page)

@@ -34,6 +34,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from libs.formats import BASELINE_HOURS, FEATURES as FORMAT_FEATURES, HOUR_BUCKETS
+
 HEAVY_RANKER_WEIGHTS: dict[str, float] = {
     "like": 0.5,
     "retweet": 1.0,
@@ -70,6 +72,9 @@ SIGMA = 0.65  # sd of the lognormal reach noise of our own posts
 REPLY_SIGMA = 0.75  # replies ride on someone else's tweet: noisier
 QUALITY_SLOPE = 1.2  # log-reach per unit of text quality
 REFERENCE_QUALITY = 0.6
+# Format effects on the population's posts are drawn in [-range, range] (log engagement): a list or a question
+# can lift a post by half again or cost it a third, as the creator playbooks claim, not tenfold.
+FORMAT_EFFECT_RANGE = 0.45
 
 # Per-view rates of our own posts. Negative feedback grows as quality drops (see _rates).
 _POST_RATES = {
@@ -201,8 +206,9 @@ def poisson(lam: float, rng: random.Random) -> int:
 # Keyword lexicons of the classifier; lowercase stems matched as word prefixes.
 _TOPIC_KEYWORDS: dict[str, tuple[str, ...]] = {
     "sleep": ("sleep", "insomnia", "melatonin", "circadian", "nap", "bedtime", "bedroom", "rem ", "drowsy", "slept"),
-    "nutrition": ("nutrition", "protein", "fiber", "fibre", "vegetable", "fruit", "diet", "nutrient", "calori", "whole grain",
-                  "ultra-processed", "ultraprocessed", "sugar", "legume", "vitamin", "meal", "salt", "sodium"),
+    "nutrition": ("nutrition", "protein", "fiber", "fibre", "vegetable", "fruit", "diet", "nutrient", "calori",
+                  "whole grain", "ultra-processed", "ultraprocessed",
+                  "sugar", "legume", "vitamin", "meal", "salt", "sodium"),
     "exercise": ("exercise", "workout", "strength", "muscle", "cardio", "walking", "walk", "steps", "aerobic",
                  "resistance training", "physical activity", "vo2", "squat", "lift", "gym", "run"),
     "stress": ("stress", "cortisol", "breath", "breathing", "relax", "burnout", "calm", "tension", "overwhelm"),
@@ -224,14 +230,14 @@ _TYPE_KEYWORDS: dict[str, tuple[str, ...]] = {
                   "checklist", "blueprint"),
     "research_breakdown": ("study", "studies", "researchers", "meta-analysis", "trial", "published", "cohort",
                            "systematic review", "participants", "journal"),
-    "practical_tip": ("tip", "try this", "simple", "today:", "quick win", "why it works", "easy way", "start by", "do this",
-                      "small change", "habit"),
+    "practical_tip": ("tip", "try this", "simple", "today:", "quick win", "why it works", "easy way", "start by",
+                      "do this", "small change", "habit"),
     "story": ("i used to", "years ago", "my dad", "my mom", "a friend", "i remember", "last year", "when i was",
               "my client", "true story", "the hard way", "what i changed"),
     "contrarian_take": ("unpopular opinion", "overrated", "hot take", "everyone says", "stop obsessing",
                         "nobody wants to hear", "controversial", "underrated"),
-    "data_insight": ("by the numbers", "%", "percent", " in ", "x more", "times more", "per day", "data", "number", "statistic",
-                     "out of"),
+    "data_insight": ("by the numbers", "%", "percent", " in ", "x more", "times more", "per day", "data", "number",
+                     "statistic", "out of"),
     "question": ("?", "what's your", "what is your", "would you", "do you", "how do you", "curious"),
 }
 TOPIC_KEYWORDS = _TOPIC_KEYWORDS  # the composer reuses the classifier's lexicon to stay on-topic
@@ -289,6 +295,25 @@ class AudienceModel:
         self._topic_lexicon = {t: _TOPIC_KEYWORDS.get(t, _split_name(t)) for t in self.topics}
 
     # ---- ground truth -------------------------------------------------------------------------------------------
+
+    def format_effects(self) -> dict[str, float]:
+        """format feature (libs.formats) -> hidden effect on the log engagement of the population's posts.
+
+        The hour features are the audience's own daily curve averaged over each bucket (against the baseline
+        bucket), so peers and the account share one audience clock; the others are drawn from the seed, on
+        their own random stream so the affinities above do not move."""
+        rng = random.Random(f"formats:{self.seed}")
+        effects = {name: round(rng.uniform(-FORMAT_EFFECT_RANGE, FORMAT_EFFECT_RANGE), 3)
+                   for name in FORMAT_FEATURES if not name.startswith("hours=")}
+
+        def bucket_mean(start: int, end: int) -> float:
+            return sum(self._hour_effect[start:end]) / (end - start)
+
+        base = bucket_mean(*BASELINE_HOURS)
+        for start, end in HOUR_BUCKETS:
+            if (start, end) != BASELINE_HOURS:
+                effects[f"hours={start}-{end}"] = round(bucket_mean(start, end) - base, 3)
+        return effects
 
     def true_affinities(self) -> dict[str, dict[str, float]]:
         """dimension -> arm -> hidden additive effect on log reach (hours keyed as strings "0".."23")."""

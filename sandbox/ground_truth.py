@@ -1,8 +1,14 @@
-"""Token-protected ground truth of the simulated audience, for evaluation only (never for xbot's services).
+"""Token-protected ground truth of the simulated world, for evaluation only (never for xbot's services).
 
     GET  /sim/affinities                 dimension -> arm -> hidden effect on log reach
+    GET  /sim/format_effects             format feature (libs.formats) -> hidden effect on the log engagement
+                                         of the population's posts
     GET  /sim/best_choice?followers=N    the choice with the highest expected reward, and that reward
     POST /sim/expected_reward            {"choice": {content_type, topic, format, hour}, "followers"?, "quality"?}
+    GET  /sim/activity                   what the account was served: rolling 15 min and 24 h, per day; the
+                                         reading limit's state
+    GET  /sim/suspicion                  the automation-suspicion score, its components, thresholds, state
+                                         (ok / notice / locked), highest score, notices and locks
 
 Every route answers 401 unless the request carries ``Authorization: Bearer <token>``.
 """
@@ -14,12 +20,14 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
+from sandbox.activity import Activity
 from sandbox.audience import AudienceModel, PostChoice
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
-def add_ground_truth_routes(app: web.Application, *, audience: AudienceModel, token: str) -> None:
+def add_ground_truth_routes(app: web.Application, *, audience: AudienceModel, token: str,
+                            activity: Activity | None = None, now: Callable[[], float] | None = None) -> None:
     def guarded(handler: Handler) -> Handler:
         async def wrapper(request: web.Request) -> web.Response:
             if request.headers.get("Authorization", "") != f"Bearer {token}":
@@ -60,6 +68,19 @@ def add_ground_truth_routes(app: web.Application, *, audience: AudienceModel, to
         return web.json_response({"choice": asdict(choice), "followers": followers, "quality": quality,
                                   "expected_reward": value})
 
+    async def format_effects(request: web.Request) -> web.Response:
+        return web.json_response(audience.format_effects())
+
     app.router.add_get("/sim/affinities", guarded(affinities))
+    app.router.add_get("/sim/format_effects", guarded(format_effects))
+    if activity is not None and now is not None:
+        async def activity_state(request: web.Request) -> web.Response:
+            return web.json_response(activity.describe_activity(now()))
+
+        async def suspicion_state(request: web.Request) -> web.Response:
+            return web.json_response(activity.describe_suspicion(now()))
+
+        app.router.add_get("/sim/activity", guarded(activity_state))
+        app.router.add_get("/sim/suspicion", guarded(suspicion_state))
     app.router.add_get("/sim/best_choice", guarded(best_choice))
     app.router.add_post("/sim/expected_reward", guarded(expected_reward))

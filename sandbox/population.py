@@ -12,7 +12,8 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sandbox.audience import Engagement
+from libs.formats import format_effect
+from sandbox.audience import AudienceModel, Engagement
 
 BUCKET_SECONDS = 600  # ten simulated minutes of population activity per bucket
 TWEPOCH_MS = 1288834974657  # X's snowflake epoch: ids look and sort like X's
@@ -67,6 +68,25 @@ FIRST_NAMES = ("Ava", "Ben", "Chloe", "Dan", "Elena", "Finn", "Grace", "Hugo", "
                "Maya", "Nico", "Olga", "Paul", "Rosa", "Sam", "Tara", "Uma", "Vik", "Wes", "Yara", "Zoe")
 NICHE_SHARE = 0.8
 
+# Format variety of the population's posts, drawn on a stream of its own (per tweet) so the accounts, subjects
+# and templates above stay what they were for a seed. Half the posts open with one of these hooks instead of
+# their template, so every hook style of libs.formats is common enough to learn from.
+FORMAT_HOOKS: tuple[str, ...] = (
+    "How to make {s} stick:",
+    "I switched to {s} and here is what happened.",
+    "Is {s} worth the hype?",
+    "5 reasons {s} beats everything else you tried.",
+    "The biggest myth about {s} is that it is hard.",
+)
+CLOSING_QUESTIONS = ("Would you try it?", "What would you add?", "Agree?")
+CLOSING_LINES = ("Small steps add up.", "Start this week.", "Consistency beats intensity.")
+# Most posts land near what their author's audience gives their format (lognormal spread around it); a few
+# break out with the heavy tail, which is what makes some tweets viral without being forced.
+POPULATION_SIGMA = 0.25
+BREAKOUT_SHARE = 0.05
+# The forced viral tweets stay big targets whatever their format.
+FORCED_MIN_LIFT = -0.8
+
 
 @dataclass(frozen=True)
 class Account:
@@ -92,6 +112,23 @@ class PopulationTweet:
     in_reply_to: str | None = None
 
 
+def _with_format(text: str, phrase: str, phrases: tuple[str, ...], rng: random.Random) -> str:
+    """The post in a format of its own: another hook, a list, a closing question or line, a thread mark."""
+    if rng.random() < 0.5:
+        text = rng.choice(FORMAT_HOOKS).format(s=phrase)
+    others = [p for p in phrases if p != phrase]
+    if others and rng.random() < 0.3:
+        items = rng.sample(others, min(len(others), rng.choice((2, 3))))
+        text += "\n\n" + "\n".join(f"- {item}" for item in items)
+    elif rng.random() < 0.3:
+        text += "\n\n" + rng.choice(CLOSING_LINES)
+    if rng.random() < 0.3:
+        text += " " + rng.choice(CLOSING_QUESTIONS)
+    if rng.random() < 0.25:
+        text += f" (1/{rng.randint(3, 8)})" if rng.random() < 0.5 else " 🧵"
+    return text
+
+
 def snowflake(ms: int, worker: int, seq: int) -> str:
     return str(((ms - TWEPOCH_MS) << 22) | (worker << 12) | (seq & 0xFFF))
 
@@ -112,8 +149,11 @@ def _heavy_tail(rng: random.Random, alpha: float) -> float:
 class Population:
     """Accounts and tweets of everyone but us, for one seed."""
 
-    def __init__(self, seed: int, *, size: int = 240, tweets_per_hour: int = 36) -> None:
+    def __init__(self, seed: int, *, size: int = 240, tweets_per_hour: int = 36,
+                 format_effects: dict[str, float] | None = None) -> None:
         self.seed = seed
+        # The audience's hidden format effects (ground truth: GET /sim/format_effects).
+        self.format_effects = format_effects if format_effects is not None else AudienceModel(seed).format_effects()
         self.tweets_per_bucket = max(2, round(tweets_per_hour * BUCKET_SECONDS / 3600))
         self.accounts = self._accounts(size)
         self.by_handle = {a.handle.lower(): a for a in self.accounts}
@@ -131,9 +171,14 @@ class Population:
             subject = rng.choice(list(NICHE_SUBJECTS if niche else OFF_TOPIC_SUBJECTS))
             handle = f"{first.lower()}_{subject.split()[0]}{i}"
             followers = int(200 * _heavy_tail(rng, 1.1))
+            name = f"{first} {subject.title()}"
+            if i % 20 == 3:
+                # Display names are free text on X: some carry another account's handle, as spam and
+                # impersonators do. Readers of a tweet card must take the author from the status link.
+                name = f"{first} | DM @{first.lower()}_official"
             accounts.append(Account(
                 handle=handle[:15],
-                name=f"{first} {subject.title()}",
+                name=name,
                 bio=f"Talking about {subject} every day.",
                 followers=min(followers, 5_000_000),
                 following=rng.randint(50, 2000),
@@ -158,25 +203,35 @@ class Population:
             phrase = rng.choice(subjects[subject])
             template = rng.choice(SPANISH_TEMPLATES if author.lang == "es" else TEMPLATES)
             text = template.format(s=phrase, S=phrase[0].upper() + phrase[1:])
+            fmt_rng = random.Random(f"{self.seed}:format:{index}:{seq}")
             reply_to = None
             if not forced and tweets and rng.random() < 0.15:
                 reply_to = rng.choice(tweets).id
                 text = f"{rng.choice(('Agree', 'Interesting', 'Not sure', 'This'))}: {text}"
+            elif author.lang == "en":
+                text = _with_format(text, phrase, subjects[subject], fmt_rng)
             ms = int((start + offset) * 1000)
+            hour = int((ms // 1000) % 86400 // 3600)
+            lift = format_effect(self.format_effects, text, hour=hour)
             tweets.append(PopulationTweet(
                 id=snowflake(ms, POPULATION_WORKER, seq),
                 author=author, text=text, created_at=ms / 1000, lang=author.lang, niche=niche,
                 subject=subject, in_reply_to=reply_to,
-                final=self._final_counts(rng, author, forced=forced),
+                final=self._final_counts(rng, fmt_rng, author, forced=forced, lift=lift),
             ))
         return tuple(tweets)
 
     @staticmethod
-    def _final_counts(rng: random.Random, author: Account, *, forced: bool) -> Engagement:
+    def _final_counts(rng: random.Random, fmt_rng: random.Random, author: Account, *, forced: bool,
+                      lift: float) -> Engagement:
         if forced:
-            likes = int(6000 * _heavy_tail(rng, 1.5))
+            likes = int(6000 * _heavy_tail(rng, 1.5) * math.exp(max(lift, FORCED_MIN_LIFT)))
         else:
-            likes = int(author.followers * 0.02 * _heavy_tail(rng, 1.3))
+            tail = _heavy_tail(rng, 1.3)
+            spread = math.exp(fmt_rng.gauss(0.0, POPULATION_SIGMA))
+            if fmt_rng.random() < BREAKOUT_SHARE:
+                spread *= tail
+            likes = int(author.followers * 0.02 * math.exp(lift) * spread)
         replies = int(likes * rng.uniform(0.06, 0.2))
         retweets = int(likes * rng.uniform(0.05, 0.25))
         views = int(likes * rng.uniform(40, 120)) + rng.randint(20, 400)

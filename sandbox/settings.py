@@ -1,15 +1,22 @@
 """Sandbox settings from ``XBOT_SANDBOX_*`` environment variables.
 
 The clock is not configured here: the sandbox reads the shared ``XBOT_TIME_SCALE``/``XBOT_SIM_EPOCH``/
-``XBOT_SIM_ANCHOR`` through :class:`libs.runtime.settings.CommonSettings`, so it agrees with xbot on "now".
+``XBOT_SIM_ANCHOR`` through :class:`libs.core.settings.CommonSettings`, so it agrees with xbot on "now".
 """
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# X's reading limit in posts viewed a day, by account tier (Elon Musk's announcements of 1 July 2023, final
+# figures; docs/sandbox.md gives the sources).
+TIER_POSTS_VIEWED_PER_DAY = {"new": 500, "unverified": 1_000, "verified": 10_000}
 
 
 class SandboxSettings(BaseSettings):
@@ -37,6 +44,61 @@ class SandboxSettings(BaseSettings):
     # Size of the simulated population and how many tweets it writes per simulated hour.
     population: int = Field(default=240, ge=10)
     tweets_per_hour: int = Field(default=36, ge=4)
+    # The text endpoint: "realistic" answers like a real chat model (habits and API failures at documented rates,
+    # sandbox/habits.py); "template" is the template composer. Rates override the defaults as JSON objects,
+    # e.g. XBOT_SANDBOX_LLM_HABITS='{"preamble": 0.3}', XBOT_SANDBOX_LLM_API='{"rate_limited": 0}'.
+    llm_mode: Literal["realistic", "template"] = "realistic"
+    llm_habits: dict[str, float] = Field(default_factory=dict)
+    llm_api: dict[str, float] = Field(default_factory=dict)
+    # Every completion answers 429 insufficient_quota (an account without credit) until cleared by the admin API.
+    llm_quota_exhausted: bool = False
+
+    # X's reading limit on posts viewed (articles rendered), rolling 24 h and rolling 15 min. Unset figures
+    # follow the tier: its published daily figure, and a quarter of it per 15 minutes.
+    enforce_reading_limit: bool = True
+    account_tier: Literal["new", "unverified", "verified"] = "unverified"
+    posts_viewed_per_day: int | None = Field(default=None, ge=1)
+    posts_viewed_per_15m: int | None = Field(default=None, ge=1)
+    # The automation-suspicion model (sandbox/suspicion.py): off, the score is still kept but never acted on.
+    suspicion: bool = True
+    # Score (0-100) from which writes get X's automation notice (error 226), and from which the account is locked.
+    suspicion_notice: float = Field(default=50.0, gt=0, le=100)
+    suspicion_lock: float = Field(default=70.0, gt=0, le=100)
+    lock_duration: timedelta = Field(default=timedelta(hours=12), gt=timedelta(0))
+    # The account's night, [start, end) in its time zone (an IANA name); it may wrap midnight.
+    timezone: str = "UTC"
+    night_start: time = time(0, 0)
+    night_end: time = time(6, 0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as UTC or Europe/Madrid") from None
+        return value
+
+    @field_validator("suspicion_lock")
+    @classmethod
+    def _lock_above_notice(cls, value: float, info: ValidationInfo) -> float:
+        notice = info.data.get("suspicion_notice")
+        if notice is not None and value <= notice:
+            raise ValueError(f"must be above XBOT_SANDBOX_SUSPICION_NOTICE ({notice}): the notice comes first")
+        return value
+
+    @field_validator("night_end")
+    @classmethod
+    def _night_not_empty(cls, value: time, info: ValidationInfo) -> time:
+        if value == info.data.get("night_start"):
+            raise ValueError("must differ from XBOT_SANDBOX_NIGHT_START")
+        return value
+
+    @property
+    def reading_limits(self) -> tuple[int, int]:
+        """(posts viewed per rolling 24 h, per rolling 15 min)."""
+        daily = self.posts_viewed_per_day or TIER_POSTS_VIEWED_PER_DAY[self.account_tier]
+        return daily, self.posts_viewed_per_15m or max(1, daily // 4)
 
     @property
     def ground_truth_token(self) -> str:

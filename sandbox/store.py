@@ -1,5 +1,6 @@
-"""The sandbox's durable state in one SQLite file: our tweets (with the reactions already decided for them) and
-login sessions. The population is not stored: it is regenerated from the seed (sandbox/population.py).
+"""The sandbox's durable state in one SQLite file: our tweets (with the reactions already decided for them), login
+sessions, and what the account did (the activity ledger, its locks and the marks of admin resets). The population
+is not stored: it is regenerated from the seed (sandbox/population.py).
 
 Every write commits at once, so a sandbox killed mid-run and restarted loses no post, follower or metric:
 followers and metrics are functions of these rows and the clock.
@@ -36,6 +37,24 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at REAL NOT NULL,
     expired INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS activity (
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('page', 'api', 'write', 'login')),
+    key TEXT NOT NULL,
+    posts INTEGER NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activity_at ON activity (at);
+CREATE TABLE IF NOT EXISTS locks (
+    started_at REAL NOT NULL,
+    until REAL NOT NULL,
+    score REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS marks (
+    name TEXT PRIMARY KEY,
+    value REAL NOT NULL
+);
 """
 
 
@@ -52,6 +71,25 @@ class OwnTweet:
     final: Engagement
     followers_at_post: int
     reach_penalty: float
+
+
+@dataclass(frozen=True)
+class Served:
+    """One thing the sandbox served to our logged-in account: a page, a GraphQL read, a write, a login."""
+
+    at: float
+    kind: str  # home | search | status | profile | analytics | post | reply | login
+    channel: str  # page | api | write | login
+    key: str  # the query, tweet id or handle read; a write's normalised text
+    posts: int  # posts viewed: the articles it rendered
+    outcome: str  # ok | rate_limited | created | automation | a world refusal | forced:<mode>
+
+
+@dataclass(frozen=True)
+class Lock:
+    started_at: float
+    until: float
+    score: float
 
 
 class Store:
@@ -95,3 +133,28 @@ class Store:
 
     def expire_sessions(self) -> None:
         self._db.execute("UPDATE sessions SET expired = 1")
+
+    def add_served(self, s: Served) -> None:
+        self._db.execute("INSERT INTO activity VALUES (?,?,?,?,?,?)",
+                         (s.at, s.kind, s.channel, s.key, s.posts, s.outcome))
+
+    def load_served(self, since: float | None = None) -> list[Served]:
+        rows = self._db.execute("SELECT * FROM activity WHERE at >= ? ORDER BY at, rowid",
+                                (float("-inf") if since is None else since,)).fetchall()
+        return [Served(*r) for r in rows]
+
+    def add_lock(self, lock: Lock) -> None:
+        self._db.execute("INSERT INTO locks VALUES (?,?,?)", (lock.started_at, lock.until, lock.score))
+
+    def end_locks(self, at: float) -> None:
+        """Lift every lock still running at ``at`` (an admin reset)."""
+        self._db.execute("UPDATE locks SET until = ? WHERE until > ?", (at, at))
+
+    def load_locks(self) -> list[Lock]:
+        return [Lock(*r) for r in self._db.execute("SELECT * FROM locks ORDER BY started_at").fetchall()]
+
+    def set_mark(self, name: str, value: float) -> None:
+        self._db.execute("INSERT OR REPLACE INTO marks VALUES (?,?)", (name, value))
+
+    def marks(self) -> dict[str, float]:
+        return dict(self._db.execute("SELECT name, value FROM marks").fetchall())

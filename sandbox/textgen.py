@@ -6,6 +6,8 @@ findings, each with its source). Every template carries the cues that the audien
 
 Limits honoured: every post and thread part fits ``max_chars`` (at most 280); replies fit ``max_chars`` (at most
 220) and carry no links, hashtags, emoji or generic openers, and they take up a concept from the tweet replied to.
+The templates' own words state no figures and name no studies: every number in a text is a fact's (a drafter told
+to state only the facts it was given would not add "two weeks" or "a 3-step framework" of its own).
 """
 
 from __future__ import annotations
@@ -107,8 +109,8 @@ def _myth_busting(f: Fact, t: str) -> list[str]:
 def _framework(f: Fact, t: str) -> list[str]:
     tip = f.tip or "Change one thing, not five."
     return [
-        f"A 3-step framework for {t}:\n\n1) Know it: {f.fact}\n2) Do it: {tip}\n3) Review after 2 weeks.",
-        f"A framework for {t}:\n1) {f.fact}\n2) {tip}",
+        f"A simple framework for {t}:\n\nKnow it: {f.fact}\nDo it: {tip}\nThen look back at how it went.",
+        f"A framework for {t}:\nKnow it: {f.fact}\nDo it: {tip}",
         f"A framework for {t}: {f.fact}",
     ]
 
@@ -122,7 +124,7 @@ def _research_breakdown(f: Fact, t: str) -> list[str]:
 
 
 def _practical_tip(f: Fact, t: str) -> list[str]:
-    tip = f.tip or f"Pick one {t} habit and keep it for two weeks."
+    tip = f.tip or f"Pick one {t} habit and keep it up."
     return [
         f"Quick win for your {t}: {tip}\n\nWhy it works: {f.fact} ({f.source})",
         f"Quick win for your {t}: {tip}\n\nWhy it works: {f.fact}",
@@ -179,7 +181,7 @@ POST_TEMPLATES: dict[str, PostTemplate] = {
 THREAD_HOOKS: dict[str, str] = {
     "myth_busting": "Myth: {myth}\n\nThe evidence says otherwise. A thread on {t}:",
     "framework": "A simple framework for better {t}, built on evidence. Step by step:",
-    "research_breakdown": "What the research actually says about {t}: studies and reviews, in plain words.",
+    "research_breakdown": "What the research actually says about {t}, in plain words:",
     "practical_tip": "Quick wins for your {t}: simple habits, and why each one works.",
     "story": "Last year I realised I had {t} all wrong. What I learned from the evidence:",
     "contrarian_take": "Unpopular opinion: most {t} advice online is overrated. What actually matters:",
@@ -188,7 +190,7 @@ THREAD_HOOKS: dict[str, str] = {
 }
 THREAD_CLOSERS: dict[str, str] = {
     "question": "Which of these will you try first? What's your experience with {t}?",
-    "framework": "The framework: know the facts, start with one step, review in 2 weeks.",
+    "framework": "The framework: know the facts, start with one step, then look back at how it went.",
 }
 DEFAULT_CLOSER = "Takeaway: {tip}"
 
@@ -281,7 +283,7 @@ class TextComposer:
             room = limit - len(suffix(i))
             body = _first_fitting([f"{fact.fact} ({fact.source})", fact.fact], room) or _clip(fact.fact, room)
             texts.append(body + suffix(i))
-        tip = next((f.tip for f in facts if f.tip), f"pick one {label} habit and keep it for two weeks.")
+        tip = next((f.tip for f in facts if f.tip), f"pick one {label} habit and keep it up.")
         closer = THREAD_CLOSERS.get(content_type, DEFAULT_CLOSER).format(t=label, tip=tip)
         texts.append(_clip(closer, limit - len(suffix(n))) + suffix(n))
         return texts

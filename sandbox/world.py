@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
 from sandbox.audience import AudienceModel, Engagement, PostChoice
-from sandbox.population import OWN_WORKER, Population, PopulationTweet, snowflake, snowflake_parts
+from sandbox.population import OWN_WORKER, Population, PopulationTweet, snowflake
 from sandbox.search import Candidate, parse_query
 from sandbox.settings import SandboxSettings
 from sandbox.store import OwnTweet, Store
@@ -128,7 +128,8 @@ class World:
         self.store = store
         self.audience = audience or AudienceModel(settings.seed)
         self.population = Population(settings.seed, size=settings.population,
-                                     tweets_per_hour=settings.tweets_per_hour)
+                                     tweets_per_hour=settings.tweets_per_hour,
+                                     format_effects=self.audience.format_effects())
         self.limits = Limits(settings.daily_posts, settings.daily_replies,
                              settings.half_hour_posts, settings.half_hour_replies)
         self.handle = settings.handle
@@ -179,8 +180,7 @@ class World:
         parent_pop = self.population.tweet(in_reply_to) if in_reply_to and not parent_own else None
         if in_reply_to and not parent_own and (parent_pop is None or parent_pop.created_at > now):
             raise WriteRefused("error")  # replying to a tweet that does not exist
-        # A self-reply continues our own thread and counts as a post; a reply to anyone else is a reply.
-        kind = parent_own.kind if parent_own else ("reply" if parent_pop else "post")
+        kind = self.write_kind(in_reply_to)
         if any(normalise(t.text) == normalise(text) for t in self._own.values()):
             raise WriteRefused("duplicate")
         refusal = limit_refusal(kind, [t.created_at for t in self._own.values() if t.kind == kind], now,
@@ -216,6 +216,14 @@ class World:
         self.store.save_tweet(tweet)
         self._own[tweet_id] = tweet
         return tweet
+
+    def write_kind(self, in_reply_to: str | None) -> str:
+        """What X counts a write as: a self-reply continues our own thread and counts as a post (a thread part);
+        a reply to anyone else is a reply."""
+        parent_own = self._own.get(in_reply_to) if in_reply_to else None
+        if parent_own:
+            return parent_own.kind
+        return "reply" if in_reply_to else "post"
 
     def _sample_post(self, choice: PostChoice | None, text: str, followers: int, rng: random.Random,
                      penalty: float) -> Engagement:
@@ -339,10 +347,3 @@ class World:
             out[f"{plural}_24h"] = sum(1 for t in times if now - t < DAY)
             out[f"{plural}_30m"] = sum(1 for t in times if now - t < HALF_HOUR)
         return out
-
-
-def is_own_id(tweet_id: str) -> bool:
-    try:
-        return snowflake_parts(tweet_id)[1] == OWN_WORKER
-    except ValueError:
-        return False

@@ -11,8 +11,18 @@ from urllib.parse import urlparse, urlunparse
 import asyncpg
 import pytest
 
-from libs.runtime.infra import ensure_servers
-from libs.runtime.settings import CommonSettings
+from ops.infra import ensure_servers
+from libs.core.settings import CommonSettings
+
+# Every owner's console a test starts (the chaos suite's services, `xbot up` in the security tests, the demo's)
+# listens on a port of its own: two at once on the default 8470 would collide (two xdist workers; other suites
+# share the machine). Subprocesses inherit it.
+os.environ.setdefault("XBOT_CONSOLE_PORT", "0")
+# The services' clock follows the wall clock in most tests, and tests run at any hour: the account's quiet hours
+# (outside 07-23 UTC by default, libs.core.account) would hold a poster test's writes at night and pass it by
+# day. So the suite opens the whole day, in this process and the services it starts; tests of the hours set them.
+os.environ.setdefault("XBOT_ACTIVE_HOURS_START", "0")
+os.environ.setdefault("XBOT_ACTIVE_HOURS_END", "0")
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +84,7 @@ def service_env(settings: CommonSettings) -> dict[str, str]:
 async def js(settings: CommonSettings):
     """A JetStream context with this test's streams and KV provisioned; removed afterwards."""
     from libs.bus.provision import provision_streams, remove_namespace
-    from libs.runtime.nats import connect
+    from libs.bus.nats import connect
 
     nc = await connect(settings, name="xbot-test")
     ctx = nc.jetstream()
@@ -82,3 +92,58 @@ async def js(settings: CommonSettings):
     yield ctx
     await remove_namespace(ctx, settings.namespace)
     await nc.close()
+
+
+# ---------------------------------------------------------------- test tiers
+# `pytest -m fast` is the quick tier: unit tests of pure logic, no subprocess, no server. A unit test is in it
+# unless it is marked `slow` or needs a server fixture; a fast test that starts a process or connects to a
+# server anyway fails (below), so the tier cannot silently grow slow.
+
+SERVER_FIXTURES = {"servers", "database_url", "settings", "js", "service_env"}
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # With xdist (`./xbot test` runs two workers), a file's tests stay on one worker so its module fixtures (a
+    # gateway with its Chromium, a sandbox) start once; the demo package shares one demo run. Marked as each
+    # item is collected, so the mark is there whenever xdist's own collection hook reads it.
+    root = item.config.rootpath
+    group = "e2e/demo" if item.path.is_relative_to(root / "tests" / "e2e" / "demo") \
+        else str(item.path.relative_to(root))
+    item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        unit = item.path.is_relative_to(config.rootpath / "tests" / "unit")
+        needs_server = bool(SERVER_FIXTURES & set(getattr(item, "fixturenames", ())))
+        if unit and not needs_server and item.get_closest_marker("slow") is None \
+                and item.get_closest_marker("chromium") is None:
+            item.add_marker(pytest.mark.fast)
+
+
+class SlowInFastTier(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_stay_fast(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("fast") is None:
+        return
+    import socket
+    import subprocess
+
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise SlowInFastTier("a fast test started a process: mark it @pytest.mark.slow")
+
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def guarded(real):  # type: ignore[no-untyped-def]
+        def connect(sock: socket.socket, address: object) -> object:
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                raise SlowInFastTier(f"a fast test connected to {address}: mark it @pytest.mark.slow")
+            return real(sock, address)
+        return connect
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", no_process)
+    monkeypatch.setattr(socket.socket, "connect", guarded(real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded(real_connect_ex))

@@ -17,11 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
+from faststream.nats import NatsBroker  # noqa: E402
 from faststream.specification import AsyncAPI  # noqa: E402
 
+from libs.contracts.registry import PRODUCERS  # noqa: E402
 from libs.runtime.service import document_publishers  # noqa: E402
 
-SERVICES = ("planner", "poster", "harvester", "scraper", "learner")
+from ops.registry import CONSUMERS as SERVICES  # noqa: E402
 DEFAULT_OUT = Path(__file__).parent / "xbot.asyncapi.yaml"
 
 
@@ -39,6 +41,11 @@ def document() -> str:
     gateway_broker = gateway.GatewayApp(settings_mod.GatewaySettings(**DOCUMENTED)).broker
     document_publishers(gateway_broker, gateway.SERVICE, DOCUMENTED["namespace"])
     brokers.append(gateway_broker)
+    # Producers declared in the contracts ahead of their service (the console's ApprovalRequested, issue 22).
+    for producer in sorted(set(PRODUCERS) - {*SERVICES, gateway.SERVICE}):
+        ahead = NatsBroker(DOCUMENTED["nats_url"])
+        document_publishers(ahead, producer, DOCUMENTED["namespace"])
+        brokers.append(ahead)
     spec = AsyncAPI(*brokers, title="xbot events", version="1",
                     description="Events between xbot's services (JetStream streams per producer; payloads travel "
                                 "in the envelope of libs/contracts/base.py) and the browser gateway's "

@@ -7,13 +7,23 @@ import logging
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.nats.prometheus import NatsPrometheusMiddleware
-from faststream.nats.security import NatsUserPassword
+from faststream.nats.security import NatsSecurity, NatsUserPassword
+from nats.js import JetStreamContext
 
-from libs.runtime import metrics
-from libs.runtime.settings import CommonSettings
-from libs.runtime.tracing import tracer_provider
+from libs.bus.nats import tls_context
+
+from libs.core import metrics
+from libs.core.settings import CommonSettings
+from libs.core.tracing import tracer_provider
 
 logger = logging.getLogger("xbot.bus")
+
+
+def _security(settings: CommonSettings, password: str | None) -> NatsSecurity | None:
+    tls = tls_context(settings)
+    if settings.nats_user:
+        return NatsUserPassword(settings.nats_user, password or "", ssl_context=tls)
+    return NatsSecurity(ssl_context=tls) if tls else None
 
 
 def make_broker(settings: CommonSettings, *, service: str) -> NatsBroker:
@@ -27,8 +37,11 @@ def make_broker(settings: CommonSettings, *, service: str) -> NatsBroker:
 
     return NatsBroker(
         settings.nats_url,
-        security=NatsUserPassword(settings.nats_user, password or "") if settings.nats_user else None,
+        security=_security(settings, password),
         name=f"xbot-{service}",
+        # Its own inbox prefix: the NATS users of ops/access.py may subscribe to their own inbox only, so no
+        # service reads the answers meant for another.
+        inbox_prefix=f"_INBOX_{service}",
         # Reconnect forever: a NATS restart must not take the service down (it turns /ready false instead).
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -44,6 +57,7 @@ def make_broker(settings: CommonSettings, *, service: str) -> NatsBroker:
     )
 
 
-def jetstream(broker: NatsBroker):
+def jetstream(broker: NatsBroker) -> JetStreamContext:
     """The JetStream context of a connected broker (for provisioning, KV, stream reads)."""
-    return broker.config.connection_state.stream
+    stream: JetStreamContext = broker.config.connection_state.stream
+    return stream

@@ -68,7 +68,7 @@ class DeadLetters:
                 continue  # dropped
             if subject and raw.subject != subject:
                 continue
-            letter = DeadLetter.model_validate_json(raw.data)
+            letter = DeadLetter.model_validate_json(raw.data or b"")
             letter.dlq_seq = seq
             out.append(letter)
         return out
@@ -81,7 +81,7 @@ class DeadLetters:
 
     async def get(self, dlq_seq: int) -> DeadLetter:
         raw = await self.js.get_msg(self.stream, dlq_seq)
-        letter = DeadLetter.model_validate_json(raw.data)
+        letter = DeadLetter.model_validate_json(raw.data or b"")
         letter.dlq_seq = dlq_seq
         return letter
 

@@ -16,10 +16,10 @@ from nats.js.api import PubAck
 from libs.bus.streams import stream_name
 from libs.contracts.base import Envelope, Event
 from libs.contracts.registry import TYPE_HEADER, VERSION_HEADER
-from libs.runtime import metrics
-from libs.runtime.clock import Clock
-from libs.runtime.logging import log
-from libs.runtime.settings import CommonSettings
+from libs.core import metrics
+from libs.core.clock import Clock
+from libs.core.logging import log
+from libs.core.settings import CommonSettings
 
 
 _log = logging.getLogger("xbot.publish")

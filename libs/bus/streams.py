@@ -7,6 +7,7 @@ dead-letter stream. Names derive from the namespace so tests can run side by sid
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from nats.js.api import (
 )
 
 from libs.contracts.registry import PRODUCERS
+from libs.core.settings import CommonSettings, SettingsError
 
 # Long enough to cover a crash between publishing and recording that we did, plus a slow restart.
 DUPLICATE_WINDOW = timedelta(hours=2)
@@ -40,31 +42,81 @@ def dlq_subject(namespace: str, service: str) -> str:
     return f"{namespace}.{DLQ}.{service}"
 
 
-def stream_configs(namespace: str, replicas: int = 1) -> list[StreamConfig]:
-    return [
-        StreamConfig(
+@dataclass(frozen=True)
+class Retention:
+    """How much of a stream the server keeps: the oldest events go first (discard old) once one limit is hit.
+    Zero age, -1 bytes or messages: no limit of that kind."""
+
+    max_age: timedelta = timedelta(0)
+    max_bytes: int = -1
+    max_msgs: int = -1
+
+
+UNBOUNDED = Retention()
+HARVESTER = "harvester"  # its stream carries strangers' tweets and profiles: kept as long as personal data
+
+
+def retention_from(settings: CommonSettings) -> dict[str, Retention]:
+    """Each stream's limits from the settings: the common ones, the harvester's age bounded by the personal data
+    retention, then XBOT_STREAM_LIMITS's overrides by producer."""
+    streams = (*PRODUCERS, DLQ)
+    unknown = sorted(set(settings.stream_limits) - set(streams))
+    if unknown:
+        raise SettingsError(f"invalid setting XBOT_STREAM_LIMITS: unknown stream {', '.join(unknown)}; "
+                            f"one of {', '.join(streams)}")
+    out = {}
+    for producer in streams:
+        age = settings.stream_max_age_real
+        if producer == HARVESTER:
+            age = min(age, settings.personal_data_retention) if age else settings.personal_data_retention
+        base = Retention(max_age=age, max_bytes=settings.stream_max_bytes)
+        over = settings.stream_limits.get(producer)
+        if over is not None:
+            base = Retention(
+                max_age=base.max_age if over.max_age_real is None else over.max_age_real,
+                max_bytes=base.max_bytes if over.max_bytes is None else over.max_bytes,
+                max_msgs=base.max_msgs if over.max_msgs is None else over.max_msgs)
+        out[producer] = base
+    return out
+
+
+def stream_configs(namespace: str, replicas: int = 1,
+                   retention: Mapping[str, Retention] | None = None) -> list[StreamConfig]:
+    """Every stream's config; without ``retention`` (tests, benchmarks) the streams keep everything."""
+    configs = []
+    for producer in (*PRODUCERS, DLQ):
+        limits = (retention or {}).get(producer, UNBOUNDED)
+        configs.append(StreamConfig(
             name=stream_name(namespace, producer),
             subjects=[producer_subjects(namespace, producer)],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             discard=DiscardPolicy.OLD,
-            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
-            max_age=0,
+            # The server refuses a duplicate window longer than the stream keeps its messages.
+            duplicate_window=(min(DUPLICATE_WINDOW, limits.max_age) if limits.max_age else DUPLICATE_WINDOW)
+            .total_seconds(),
+            max_age=limits.max_age.total_seconds(),
+            max_bytes=limits.max_bytes,
+            max_msgs=limits.max_msgs,
             num_replicas=replicas,
             description=f"xbot events produced by {producer}",
-        )
-        for producer in (*PRODUCERS, DLQ)
-    ]
+        ))
+    return configs
 
 
 def kv_bucket(namespace: str, name: str) -> str:
     return f"{namespace}_{name}"
 
 
-# control: the kill switch and operator flags; leases: job leases (entries expire with the TTL).
+# control: the kill switch (the operator's alone); services: where each running service announces its side
+# port (for `xbot status`); leases: job leases (entries expire with the TTL).
 KV_BUCKETS = {
     "control": KeyValueConfig(bucket="control", history=5, storage=StorageType.FILE),
+    "services": KeyValueConfig(bucket="services", history=1, storage=StorageType.FILE),
     "leases": KeyValueConfig(bucket="leases", history=1, storage=StorageType.FILE, ttl=3600),
+    # account: the browser gateway's guardian state per account (write caps, activity budget, risk level), so a
+    # restart or a second replica of the gateway sees the same counters.
+    "account": KeyValueConfig(bucket="account", history=1, storage=StorageType.FILE),
 }
 
 

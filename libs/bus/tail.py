@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Callable
 
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -46,7 +47,7 @@ async def tail_events(js: JetStreamContext, namespace: str, output: Callable[[st
     Returns how many streams were followed (0: nothing matches the filter, returns at once)."""
     filt = subject or f"{namespace}.>"
 
-    async def show(msg) -> None:
+    async def show(msg: Msg) -> None:
         output(format_event(msg.subject, msg.data))
 
     subs = []

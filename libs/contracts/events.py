@@ -1,9 +1,9 @@
-"""Event contracts of xbot (DESIGN.md §2-3). Additive only: see libs/contracts/base.py."""
+"""Event contracts of xbot. Additive only: see libs/contracts/base.py."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -28,6 +28,16 @@ class Choice(Contract):
 # ---------------------------------------------------------------- planner
 
 
+class NewsAngle(Contract):
+    """The news item a post was written from (NewsItemFound): its angle, and the source its fact cites."""
+
+    item_id: str
+    title: str
+    source: str
+    url: str
+    published_at: AwareDatetime
+
+
 class ContentQueued(Event):
     TYPE = "ContentQueued"
     PRODUCER = "planner"
@@ -44,6 +54,8 @@ class ContentQueued(Event):
     scheduled_for: AwareDatetime
     expires_at: AwareDatetime
     model: str | None = None
+    # Added for news (optional): the fresh news item the post takes as its angle; its fact was among the prompt's.
+    angle: NewsAngle | None = None
 
     def dedup_key(self) -> str:
         return self.content_id
@@ -92,6 +104,22 @@ class BudgetExhausted(Event):
         return self.day
 
 
+class LlmHalted(Event):
+    """The planner stopped calling the LLM after a permanent error (a bad key, a model not there, no quota):
+    nothing is drafted until the operator fixes ``cause`` and restarts it."""
+
+    TYPE = "LlmHalted"
+    PRODUCER = "planner"
+
+    cause: str
+    message: str = ""
+    status: int | None = None
+    halted_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"llm_halted:{self.halted_at.isoformat()}"
+
+
 # ---------------------------------------------------------------- poster
 
 
@@ -128,6 +156,21 @@ class PostFailed(Event):
 
     def dedup_key(self) -> str:
         return f"failed:{self.content_id}"
+
+
+class WritesHalted(Event):
+    """The poster stopped every write until an operator's ``xbot resume``: X answered ``locked`` or
+    ``session_expired`` to a write. Published once per halt (the notifier tells the owner)."""
+
+    TYPE = "WritesHalted"
+    PRODUCER = "poster"
+
+    reason: str  # the gateway's error code that halted writes: "locked", "session_expired"
+    halted_at: AwareDatetime
+    message: str = ""
+
+    def dedup_key(self) -> str:
+        return f"halted:{self.reason}:{self.halted_at.isoformat()}"
 
 
 # ---------------------------------------------------------------- harvester
@@ -167,6 +210,20 @@ class OpportunityExpired(Event):
         return f"expired:{self.tweet_id}"
 
 
+class PersonalDataPurged(Event):
+    """Harvested strangers' tweets and profiles found before ``before`` have served their purpose (the personal
+    data retention, README "Retention of personal data"): every reader forgets what it keeps of them. An event,
+    not a job's delete, so a replay forgets the same rows at the same point of the history."""
+
+    TYPE = "PersonalDataPurged"
+    PRODUCER = "harvester"
+
+    before: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"purged:{self.before.isoformat()}"
+
+
 class AccountDiscovered(Event):
     TYPE = "AccountDiscovered"
     PRODUCER = "harvester"
@@ -180,6 +237,69 @@ class AccountDiscovered(Event):
 
     def dedup_key(self) -> str:
         return f"account:{self.handle.lower()}"
+
+
+class AccountRefreshed(Event):
+    """A discovered account read again (its profile and recent posts): followers and engagement rate as now."""
+
+    TYPE = "AccountRefreshed"
+    PRODUCER = "harvester"
+
+    handle: str
+    followers: int = Field(ge=0)
+    engagement_rate: float = Field(ge=0)
+    recent_posts: int = Field(ge=0)
+    refreshed_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"refresh:{self.handle.lower()}:{self.refreshed_at.isoformat()}"
+
+
+class FormatLift(Contract):
+    """One format feature's log-lift on peers' engagement (against its baseline), with its 95% interval."""
+
+    feature: str
+    lift: float
+    low: float
+    high: float
+    support: int = Field(ge=0)  # peer posts that showed the feature
+
+
+class FormatInsights(Event):
+    """What peers' posts teach about formats (libs.formats features), from the viral tweets the harvester found
+    and the recent posts of discovered accounts; published once a day. Patterns only: no peer's text."""
+
+    TYPE = "FormatInsights"
+    PRODUCER = "harvester"
+
+    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    posts: int = Field(ge=0)
+    lifts: list[FormatLift]
+    computed_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"formats:{self.day}"
+
+
+class NewsItemFound(Event):
+    """A fresh item of one of the niche's news feeds (RSS/Atom), on one of its topics: an angle the planner may
+    take for a post, its summary a fact it may state with the source named. Untrusted text from outside."""
+
+    TYPE = "NewsItemFound"
+    PRODUCER = "harvester"
+
+    item_id: str  # stable per item: a hash of the feed's guid, or of its link
+    title: str = Field(min_length=1, max_length=300)
+    summary: str = Field(default="", max_length=1000)
+    source: str  # the feed's name ("WHO", "NIH")
+    feed_url: str
+    url: str
+    published_at: AwareDatetime
+    topic: str | None = None
+    relevance: float = 0.0
+
+    def dedup_key(self) -> str:
+        return f"news:{self.item_id}"
 
 
 # ---------------------------------------------------------------- scraper
@@ -235,6 +355,15 @@ class FollowersSnapshotted(Event):
 # ---------------------------------------------------------------- learner
 
 
+class BestPost(Contract):
+    """One of the account's own posts that earned the most reward: the planner shows it to the model as an
+    example of what works in the account's voice."""
+
+    content_id: str
+    text: str = Field(min_length=1, max_length=4000)
+    reward: float | None = None
+
+
 class ModelUpdated(Event):
     TYPE = "ModelUpdated"
     PRODUCER = "learner"
@@ -248,11 +377,13 @@ class ModelUpdated(Event):
     posteriors: dict[str, dict[str, dict[str, float]]] = Field(default_factory=dict)
     temperature: float = 0.5  # multiplies the posterior variances in the draw (libs.policy)
     floor: float = 0.05
-    predictors: dict[str, dict] = Field(default_factory=dict)
+    predictors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     training_size: int = Field(default=0, ge=0)
     evaluation: dict[str, float | None] = Field(default_factory=dict)
     insights: dict[str, list[str]] = Field(default_factory=dict)
     rollback_of: str | None = None
+    # The account's best-rewarded own posts, best first (additive, optional: older learners send none).
+    best_posts: list[BestPost] = Field(default_factory=list, max_length=20)
 
     def dedup_key(self) -> str:
         return f"model:{self.version}"
@@ -271,20 +402,176 @@ class SessionExpired(Event):
     reason: str = "redirected to login"
 
 
+RiskLevelName = Literal["NORMAL", "ELEVATED", "HIGH", "SEVERE", "LOCKED"]
+
+
+class AccountRiskChanged(Event):
+    """The account's one risk level moved (raised by a warning from X on any traffic, lowered as it decays;
+    ``locked`` when X locked the account). The browser gateway's guardian holds the level and produces this on
+    every change; the poster follows it (its pacing), the notifier tells the owner."""
+
+    TYPE = "AccountRiskChanged"
+    PRODUCER = "browser_gateway"
+
+    handle: str
+    level: int = Field(ge=0)
+    previous_level: int = Field(ge=0)
+    # The warning that moved it ("rate_limited", "automation_block", "locked", …) or "decay".
+    signal: str
+    locked: bool = False
+    changed_at: AwareDatetime
+    # Added by the gateway's guardian (optional, so the first declaration's readers and writers stay valid): the
+    # level's name (NORMAL, ELEVATED, HIGH, SEVERE, LOCKED), the op whose answer carried the warning, and the
+    # share of every activity budget left at this level (1.0 at NORMAL, 0 when locked).
+    level_name: RiskLevelName | None = None
+    operation: str | None = None
+    budget_share: float | None = Field(default=None, ge=0, le=1)
+
+    def dedup_key(self) -> str:
+        return f"risk:{self.handle.lower()}:{self.changed_at.isoformat()}"
+
+
+# ---------------------------------------------------------------- console
+
+
+class ApprovalRequested(Event):
+    """A draft waits for the owner's approval before the poster may post it. Declared here for the
+    notifier (drafts waiting are batched into one notification); the console (issue 22) produces it."""
+
+    TYPE = "ApprovalRequested"
+    PRODUCER = "console"
+
+    content_id: str
+    kind: ContentKind
+    # The draft's first part, for the notification's preview (the owner reads the rest in the console).
+    preview: str = Field(default="", max_length=280)
+    scheduled_for: AwareDatetime | None = None
+    requested_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"approval:{self.content_id}"
+
+
+class ContentApproved(Event):
+    """The owner approved a draft: with approval on (XBOT_APPROVAL), the poster posts only approved items, and
+    posts ``parts`` (the text as approved, edits included) instead of the planner's."""
+
+    TYPE = "ContentApproved"
+    PRODUCER = "console"
+
+    content_id: str
+    kind: ContentKind
+    parts: list[str] = Field(min_length=1, max_length=25)
+    # True when the owner changed the planner's text before approving (a ContentEdited precedes it).
+    edited: bool = False
+    approved_by: str
+    approved_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"approved:{self.content_id}"
+
+
+class ContentEdited(Event):
+    """The owner changed a draft's text in the console; the new text passed the planner's gates. Editing is
+    possible until the item is approved (the approval hands the final text to the poster)."""
+
+    TYPE = "ContentEdited"
+    PRODUCER = "console"
+
+    content_id: str
+    kind: ContentKind
+    parts: list[str] = Field(min_length=1, max_length=25)
+    previous_parts: list[str] = Field(default_factory=list, max_length=25)
+    edited_by: str
+    edited_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"edited:{self.content_id}:{self.edited_at.isoformat()}"
+
+
+class ContentRejectedByOwner(Event):
+    """The owner refused a draft, with the reason: the poster never posts it (it fails as ``rejected``)."""
+
+    TYPE = "ContentRejectedByOwner"
+    PRODUCER = "console"
+
+    content_id: str
+    kind: ContentKind
+    reason: str = Field(min_length=1, max_length=500)
+    rejected_by: str
+    rejected_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"owner_rejected:{self.content_id}"
+
+
+class OwnerPostQueued(Event):
+    """The owner's own post or thread, written in the console: the poster queues it like a planner's draft (its
+    pacing, caps, risk level and kill switch apply) without waiting for approval; it is not a decision of the
+    policy, so the learner (which does not read the console's stream) never counts it. Its own event rather than a
+    ContentQueued: each stream has one producer, and the planner's choice, policy version and propensity do not
+    exist for it."""
+
+    TYPE = "OwnerPostQueued"
+    PRODUCER = "console"
+
+    content_id: str
+    kind: Literal["post", "thread"]
+    parts: list[str] = Field(min_length=1, max_length=25)
+    scheduled_for: AwareDatetime
+    expires_at: AwareDatetime
+    queued_by: str
+    # The owner overrode the non-safety gates (readability, hashtags count): the safety gates always apply.
+    overridden: list[str] = Field(default_factory=list)
+
+    def dedup_key(self) -> str:
+        return f"owner_post:{self.content_id}"
+
+
+class ModelRollbackRequested(Event):
+    """The owner asked the learner (from the console) to undo the model version in force: a command event the
+    learner consumes; it rolls back only while ``version`` is still the one in force (a second click, or a request
+    overtaken by a newer model, does nothing)."""
+
+    TYPE = "ModelRollbackRequested"
+    PRODUCER = "console"
+
+    version: str
+    requested_by: str
+    requested_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"rollback:{self.version}"
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     ContentQueued,
     ContentRejected,
     LlmUsageRecorded,
     BudgetExhausted,
+    LlmHalted,
     TweetPosted,
     PostFailed,
+    WritesHalted,
     OpportunityFound,
     OpportunityExpired,
+    PersonalDataPurged,
     AccountDiscovered,
+    AccountRefreshed,
+    FormatInsights,
+    NewsItemFound,
     MetricsScraped,
     FollowersSnapshotted,
     ModelUpdated,
     SessionExpired,
+    AccountRiskChanged,
+    ApprovalRequested,
+    ContentApproved,
+    ContentEdited,
+    ContentRejectedByOwner,
+    OwnerPostQueued,
+    ModelRollbackRequested,
 )
 
-__all__ = [c.__name__ for c in ALL_EVENTS] + ["ALL_EVENTS", "Choice", "FollowerAttribution", "datetime"]
+__all__ = [c.__name__ for c in ALL_EVENTS] + ["ALL_EVENTS", "Choice", "FollowerAttribution", "FormatLift", "NewsAngle",
+                                              "datetime"]

@@ -1,4 +1,4 @@
-"""Messages of the browser gateway (DESIGN.md §5) and the client the other services use.
+"""Messages of the browser gateway (its client, a bus concern, is libs/bus/gateway.py).
 
 Operations are core NATS request/reply on ``<namespace>.browser.<op>``: a request answers once, nothing is
 stored, and no JetStream stream may capture these subjects (streams are per producer, ``<ns>.<producer>.>``,
@@ -8,11 +8,11 @@ a typed :class:`GatewayFault` that the client raises as :class:`GatewayError`.
 
 from __future__ import annotations
 
-import json
-from typing import Any, ClassVar, Literal
+import re
+from datetime import datetime
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
-from nats.errors import NoRespondersError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from libs.contracts.base import Contract
 
@@ -26,6 +26,11 @@ ErrorCode = Literal[
     "dom_changed",
     "timeout",
     "browser_crashed",
+    # The account's guardian in the gateway refused before anything reached X (issue 18).
+    "writes_paused",
+    "not_live",
+    "invalid_content",
+    "budget_exhausted",
 ]
 
 # Whether retrying the same request later can succeed without a person stepping in. daily_limit waits a day,
@@ -40,92 +45,34 @@ RETRYABLE: dict[str, bool] = {
     "dom_changed": False,
     "timeout": True,
     "browser_crashed": True,
+    # The kill switch: writes resume when the operator says so (`xbot resume`).
+    "writes_paused": True,
+    # The live guard: the gateway's target is not a sandbox and XBOT_LIVE is not true; a setting must change.
+    "not_live": False,
+    # A hard content limit (parts, length, links in a reply): the same text is refused again.
+    "invalid_content": False,
+    # The activity budget or a hard write cap has no room now; retry_after_s says when it will.
+    "budget_exhausted": True,
 }
+# Codes the gateway answers without having touched X: nothing was posted, nothing needs reading back.
+GUARD_CODES: frozenset[str] = frozenset({"writes_paused", "not_live", "invalid_content", "budget_exhausted"})
 
 Priority = Literal[0, 1, 2]
+# An X handle (screen name): letters, digits and underscores, at most 15. It builds URLs the gateway opens, so
+# anything else (a display name, "@someone else", a path) is refused at the contract.
+HANDLE_PATTERN = r"^[A-Za-z0-9_]{1,15}$"
+_STATUS_HANDLE = re.compile(r"/([A-Za-z0-9_]{1,15})/status/\d+")
+
+
+def status_handle(url: str | None) -> str | None:
+    """The author's handle from a status link (``/ava_sleep/status/123``): the one the display name cannot spoof."""
+    m = _STATUS_HANDLE.search(url or "")
+    return m.group(1) if m else None
 SearchTab = Literal["top", "latest"]
 
 
 def subject(namespace: str, op: str) -> str:
     return f"{namespace}.browser.{op}"
-
-
-# ---------------------------------------------------------------- requests
-
-
-class GatewayRequest(Contract):
-    OP: ClassVar[str]
-    DEFAULT_PRIORITY: ClassVar[int]
-    WRITES: ClassVar[bool] = False
-
-    # Overrides the op's class, e.g. a background refresh of metrics runs at P2.
-    priority: Priority | None = None
-
-    def effective_priority(self) -> int:
-        return self.DEFAULT_PRIORITY if self.priority is None else self.priority
-
-
-class LoginCheckRequest(GatewayRequest):
-    OP = "login_check"
-    DEFAULT_PRIORITY = 1
-
-
-class PostTweetRequest(GatewayRequest):
-    OP = "post_tweet"
-    DEFAULT_PRIORITY = 0
-    WRITES = True
-
-    text: str = Field(min_length=1, max_length=4000)
-
-
-class PostThreadRequest(GatewayRequest):
-    OP = "post_thread"
-    DEFAULT_PRIORITY = 0
-    WRITES = True
-
-    parts: list[str] = Field(min_length=2, max_length=25)
-
-
-class ReplyRequest(GatewayRequest):
-    OP = "reply"
-    DEFAULT_PRIORITY = 0
-    WRITES = True
-
-    tweet_id: str = Field(pattern=r"^\d+$")
-    # The author's handle builds the status URL; any handle works on X, but the real one avoids a redirect.
-    author: str = "i"
-    text: str = Field(min_length=1, max_length=4000)
-
-
-class TweetMetricsRequest(GatewayRequest):
-    OP = "tweet_metrics"
-    DEFAULT_PRIORITY = 1
-
-    ids: list[str] = Field(min_length=1, max_length=50)
-    author: str = "i"
-
-
-class ProfileSnapshotRequest(GatewayRequest):
-    OP = "profile_snapshot"
-    DEFAULT_PRIORITY = 1
-
-    handle: str = Field(pattern=r"^[A-Za-z0-9_]{1,30}$")
-
-
-class SearchRequest(GatewayRequest):
-    OP = "search"
-    DEFAULT_PRIORITY = 1
-
-    query: str = Field(min_length=1)
-    tab: SearchTab = "latest"
-    limit: int = Field(default=20, ge=1, le=100)
-
-
-class OwnTimelineRequest(GatewayRequest):
-    OP = "own_timeline"
-    DEFAULT_PRIORITY = 2
-
-    limit: int = Field(default=20, ge=1, le=100)
 
 
 # ---------------------------------------------------------------- results
@@ -151,6 +98,10 @@ class TweetMetrics(Contract):
     retweets: int = Field(ge=0)
     replies: int = Field(ge=0)
     views: int = Field(ge=0)
+    # What X tells only the author, for posts of the last 30 days (the X API's non_public_metrics); None when
+    # the driver cannot see them (the browser does not read the analytics page).
+    profile_clicks: int | None = Field(default=None, ge=0)
+    link_clicks: int | None = Field(default=None, ge=0)
 
 
 class TweetMetricsResult(Contract):
@@ -161,9 +112,12 @@ class TweetCard(Contract):
     """A tweet as a timeline or search page shows it."""
 
     tweet_id: str
+    # The handle from the status link (``url``), never from the display name, which may contain "@someone".
     author: str
     text: str
     created_at: str | None = None
+    # The tweet's status link as the page shows it; the author's handle is read from it.
+    url: str | None = None
     likes: int = Field(default=0, ge=0)
     retweets: int = Field(default=0, ge=0)
     replies: int = Field(default=0, ge=0)
@@ -172,6 +126,10 @@ class TweetCard(Contract):
 
 class TweetList(Contract):
     tweets: list[TweetCard]
+    # When the gateway that read this list started (its clock). A write request sent before then died with the
+    # previous gateway and its Chromium (requests are core NATS: never redelivered to a new gateway), so a
+    # read-back that does not find the write may conclude at once instead of waiting out the in-flight grace.
+    gateway_started_at: datetime | None = None
 
 
 class ProfileSnapshot(Contract):
@@ -182,17 +140,108 @@ class ProfileSnapshot(Contract):
     following: int = Field(ge=0)
 
 
+# ---------------------------------------------------------------- requests
+
+
+R = TypeVar("R", bound=Contract)
+
+
+class GatewayRequest(Contract, Generic[R]):
+    """A request that names its result: ``GatewayRequest[PostResult]`` is answered with a PostResult, so
+    ``GatewayClient.request`` returns the type its request names."""
+
+    OP: ClassVar[str]
+    RESULT: ClassVar[type[Contract]]
+    DEFAULT_PRIORITY: ClassVar[int]
+    WRITES: ClassVar[bool] = False
+
+    # Overrides the op's class, e.g. a background refresh of metrics runs at P2.
+    priority: Priority | None = None
+
+    def effective_priority(self) -> int:
+        return self.DEFAULT_PRIORITY if self.priority is None else self.priority
+
+    def result(self, data: object) -> R:
+        """The op's answer read as its result model."""
+        return cast(R, self.RESULT.model_validate(data))
+
+
+class LoginCheckRequest(GatewayRequest[LoginCheckResult]):
+    OP = "login_check"
+    RESULT = LoginCheckResult
+    DEFAULT_PRIORITY = 1
+
+
+class PostTweetRequest(GatewayRequest[PostResult]):
+    OP = "post_tweet"
+    RESULT = PostResult
+    DEFAULT_PRIORITY = 0
+    WRITES = True
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class PostThreadRequest(GatewayRequest[PostResult]):
+    OP = "post_thread"
+    RESULT = PostResult
+    DEFAULT_PRIORITY = 0
+    WRITES = True
+
+    parts: list[str] = Field(min_length=2, max_length=25)
+
+
+class ReplyRequest(GatewayRequest[PostResult]):
+    OP = "reply"
+    RESULT = PostResult
+    DEFAULT_PRIORITY = 0
+    WRITES = True
+
+    tweet_id: str = Field(pattern=r"^\d+$")
+    # The author's handle builds the status URL; any handle works on X, but the real one avoids a redirect.
+    author: str = Field(default="i", pattern=HANDLE_PATTERN)
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class TweetMetricsRequest(GatewayRequest[TweetMetricsResult]):
+    OP = "tweet_metrics"
+    RESULT = TweetMetricsResult
+    DEFAULT_PRIORITY = 1
+
+    ids: list[str] = Field(min_length=1, max_length=50)
+    author: str = "i"
+
+
+class ProfileSnapshotRequest(GatewayRequest[ProfileSnapshot]):
+    OP = "profile_snapshot"
+    RESULT = ProfileSnapshot
+    DEFAULT_PRIORITY = 1
+
+    handle: str = Field(pattern=r"^[A-Za-z0-9_]{1,30}$")
+
+
+class SearchRequest(GatewayRequest[TweetList]):
+    OP = "search"
+    RESULT = TweetList
+    DEFAULT_PRIORITY = 1
+
+    query: str = Field(min_length=1)
+    tab: SearchTab = "latest"
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+class OwnTimelineRequest(GatewayRequest[TweetList]):
+    OP = "own_timeline"
+    RESULT = TweetList
+    DEFAULT_PRIORITY = 2
+
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+_REQUESTS: tuple[type[GatewayRequest[Any]], ...] = (
+    LoginCheckRequest, PostTweetRequest, PostThreadRequest, ReplyRequest, TweetMetricsRequest,
+    ProfileSnapshotRequest, SearchRequest, OwnTimelineRequest)
 # op name -> (request model, result model)
-OPERATIONS: dict[str, tuple[type[GatewayRequest], type[Contract]]] = {
-    LoginCheckRequest.OP: (LoginCheckRequest, LoginCheckResult),
-    PostTweetRequest.OP: (PostTweetRequest, PostResult),
-    PostThreadRequest.OP: (PostThreadRequest, PostResult),
-    ReplyRequest.OP: (ReplyRequest, PostResult),
-    TweetMetricsRequest.OP: (TweetMetricsRequest, TweetMetricsResult),
-    ProfileSnapshotRequest.OP: (ProfileSnapshotRequest, ProfileSnapshot),
-    SearchRequest.OP: (SearchRequest, TweetList),
-    OwnTimelineRequest.OP: (OwnTimelineRequest, TweetList),
-}
+OPERATIONS: dict[str, tuple[type[GatewayRequest[Any]], type[Contract]]] = {r.OP: (r, r.RESULT) for r in _REQUESTS}
 
 
 # ---------------------------------------------------------------- replies and the typed error
@@ -232,61 +281,3 @@ class GatewayError(Exception):
     @classmethod
     def from_fault(cls, fault: GatewayFault) -> "GatewayError":
         return cls(fault.code, fault.message, retryable=fault.retryable, retry_after_s=fault.retry_after_s)
-
-
-# ---------------------------------------------------------------- client
-
-
-class GatewayClient:
-    """What poster, harvester and scraper call: one method per op, the result model or a GatewayError.
-
-    ``timeout`` is the real-time limit of the NATS request; it must exceed the gateway's queue timeout of the
-    op's class plus one op, else a late answer is lost (the gateway answers ``timeout`` itself first).
-    A request nobody answers (gateway down) raises ``GatewayError("timeout", retryable=True)``.
-    """
-
-    def __init__(self, broker: Any, namespace: str = "xbot", *, timeout: float = 420.0) -> None:
-        self.broker = broker
-        self.namespace = namespace
-        self.timeout = timeout
-
-    async def call(self, request: GatewayRequest, *, timeout: float | None = None) -> BaseModel:
-        _, result_model = OPERATIONS[request.OP]
-        try:
-            msg = await self.broker.request(
-                request.model_dump(mode="json"), subject(self.namespace, request.OP),
-                timeout=timeout or self.timeout,
-            )
-        except (TimeoutError, NoRespondersError) as err:
-            raise GatewayError("timeout", f"no answer from the browser gateway for {request.OP}") from err
-        reply = GatewayReply.model_validate(json.loads(msg.body))
-        if reply.rejected is not None:
-            raise ValueError(f"browser gateway rejected {request.OP}: {reply.rejected}")
-        if not reply.ok:
-            assert reply.error is not None
-            raise GatewayError.from_fault(reply.error)
-        return result_model.model_validate(reply.result or {})
-
-    async def login_check(self, **kw: Any) -> LoginCheckResult:
-        return await self.call(LoginCheckRequest(**kw))  # type: ignore[return-value]
-
-    async def post_tweet(self, text: str, **kw: Any) -> PostResult:
-        return await self.call(PostTweetRequest(text=text, **kw))  # type: ignore[return-value]
-
-    async def post_thread(self, parts: list[str], **kw: Any) -> PostResult:
-        return await self.call(PostThreadRequest(parts=parts, **kw))  # type: ignore[return-value]
-
-    async def reply(self, tweet_id: str, text: str, **kw: Any) -> PostResult:
-        return await self.call(ReplyRequest(tweet_id=tweet_id, text=text, **kw))  # type: ignore[return-value]
-
-    async def tweet_metrics(self, ids: list[str], **kw: Any) -> TweetMetricsResult:
-        return await self.call(TweetMetricsRequest(ids=ids, **kw))  # type: ignore[return-value]
-
-    async def profile_snapshot(self, handle: str, **kw: Any) -> ProfileSnapshot:
-        return await self.call(ProfileSnapshotRequest(handle=handle, **kw))  # type: ignore[return-value]
-
-    async def search(self, query: str, tab: SearchTab = "latest", limit: int = 20, **kw: Any) -> TweetList:
-        return await self.call(SearchRequest(query=query, tab=tab, limit=limit, **kw))  # type: ignore[return-value]
-
-    async def own_timeline(self, limit: int = 20, **kw: Any) -> TweetList:
-        return await self.call(OwnTimelineRequest(limit=limit, **kw))  # type: ignore[return-value]

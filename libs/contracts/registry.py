@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from functools import cache
+from typing import Any
 
 from pydantic import BaseModel, ValidationError, create_model
 
@@ -55,8 +56,10 @@ def decode(data: bytes, headers: dict[str, str] | None = None) -> tuple[Envelope
             except ValidationError:
                 pass  # fall through to the two-step path for a precise reason
             else:
-                if env.type == cls.TYPE and env.schema_version == cls.VERSION:
-                    return env, env.payload  # type: ignore[return-value]
+                if isinstance(env, Envelope) and env.type == cls.TYPE and env.schema_version == cls.VERSION:
+                    payload = env.payload
+                    assert isinstance(payload, cls)  # the typed envelope parsed it as the event model
+                    return env, payload
     try:
         env = Envelope.model_validate_json(data)
     except ValidationError as err:
@@ -79,7 +82,7 @@ def schema_filename(cls: type[Event]) -> str:
     return f"{cls.TYPE}.v{cls.VERSION}.json"
 
 
-def json_schema(cls: type[Event]) -> dict:
+def json_schema(cls: type[Event]) -> dict[str, Any]:
     schema = cls.model_json_schema(mode="serialization")
     schema["x-subject"] = cls.subject()
     schema["x-producer"] = cls.PRODUCER

@@ -8,17 +8,19 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
+from nats.js import JetStreamContext
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from libs.bus.streams import kv_bucket
-from libs.runtime import metrics
+from libs.core import metrics
 
 logger = logging.getLogger("xbot.health")
 
 ReadyCheck = Callable[[], Awaitable[tuple[bool, str]]]
-StatusProvider = Callable[[], Awaitable[dict]]
+StatusProvider = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class HealthServer:
@@ -28,6 +30,8 @@ class HealthServer:
         self.port = port
         self.checks: dict[str, ReadyCheck] = {}
         self.status_providers: dict[str, StatusProvider] = {}
+        # Routes a service adds to its side port (the notifier's Alertmanager webhook): (method, path, handler).
+        self.routes: list[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -56,7 +60,7 @@ class HealthServer:
 
     async def _status(self, _: web.Request) -> web.Response:
         ok, checks = await self.readiness()
-        body: dict = {"service": self.service, "ready": ok, "checks": checks}
+        body: dict[str, Any] = {"service": self.service, "ready": ok, "checks": checks}
         for name, provider in self.status_providers.items():
             try:
                 body[name] = await provider()
@@ -70,11 +74,13 @@ class HealthServer:
         app.router.add_get("/ready", self._ready)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/status", self._status)
+        for method, path, handler in self.routes:
+            app.router.add_route(method, path, handler)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = int(self._runner.addresses[0][1])  # the port chosen for port 0
         self.url = f"http://{self.host}:{port}"
         return self.url
 
@@ -83,10 +89,10 @@ class HealthServer:
             await self._runner.cleanup()
 
 
-async def register_service(js, namespace: str, service: str, url: str) -> None:
+async def register_service(js: JetStreamContext, namespace: str, service: str, url: str) -> None:
     """Announce a service's side port in KV so `xbot status` finds every running service."""
     try:
-        kv = await js.key_value(kv_bucket(namespace, "control"))
+        kv = await js.key_value(kv_bucket(namespace, "services"))
     except Exception as err:  # noqa: BLE001 - the service works without it; only `xbot status` won't see it
         logger.warning("cannot announce %s in KV (%s); run `xbot provision`", service, err)
         return

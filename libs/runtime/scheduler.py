@@ -1,4 +1,4 @@
-"""Periodic jobs on the Clock (DESIGN.md §6).
+"""Periodic jobs on the Clock.
 
 Each job has an interval, an initial offset and jitter (simulated time), never overlaps itself (the loop
 awaits a run before sleeping), exports its duration and last success, and runs only while it holds a lease in
@@ -22,8 +22,8 @@ from datetime import timedelta
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from libs.runtime import metrics
-from libs.runtime.clock import Clock
+from libs.core import metrics
+from libs.core.clock import Clock
 
 logger = logging.getLogger("xbot.scheduler")
 
@@ -88,7 +88,7 @@ class Scheduler:
         self.lease = lease
         self.jobs: list[Job] = []
         self.rng = rng or random.Random()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._running: set[str] = set()
 

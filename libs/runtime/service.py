@@ -1,9 +1,11 @@
 """What every xbot service is made of, composed in one place: settings, clock, the one broker, the one pool,
-projections and their consumers, periodic jobs, the side HTTP port, and a graceful shutdown.
+projections and their consumers, the job context and the service's worker (its periodic jobs), the outbox, the
+side HTTP port, and a graceful shutdown.
 
-A service's ``app.py`` builds a :class:`Service` and registers its projections and jobs; its ``__main__``
-calls :func:`service_main`, which also gives every service the operator subcommands ``migrate``,
-``provision`` (its durable consumers), ``replay`` and ``dlq-retry``.
+A service's ``app.py`` builds a :class:`Service`, registers its projections, names its job-owned tables and
+hands ``runs`` the factory of its worker; its ``__main__`` calls :func:`service_main`, which also gives every
+service the operator subcommands ``migrate``, ``provision`` (its durable consumers), ``replay`` and
+``dlq-retry``, plus any the service adds with ``command``.
 """
 
 from __future__ import annotations
@@ -15,65 +17,85 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from typing import Union
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, Generic, TypeVar, Union
 
 import asyncpg
+from aiohttp import web
 from faststream.nats import JStream, NatsBroker, PullSub
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Link
 
 from libs.bus.broker import jetstream, make_broker
+from libs.bus.control import KillSwitch
 from libs.bus.dlq import DeadLetters
+from libs.bus.gateway import GatewayClient
 from libs.bus.provision import provision_consumer
 from libs.bus.publish import EventPublisher
 from libs.bus.streams import ConsumerSpec, kv_bucket, stream_name
 from libs.contracts.events import ALL_EVENTS
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
+from libs.core.logging import redact, setup_logging
+from libs.core.settings import CommonSettings, SettingsError, load_settings
+from libs.runtime.context import JobContext, Worker
 from libs.runtime.health import HealthServer, ReadyCheck, StatusProvider, register_service
-from libs.runtime.logging import redact, setup_logging
 from libs.runtime.scheduler import Job, Lease, Scheduler
-from libs.runtime.settings import CommonSettings, SettingsError, load_settings
 from libs.store.migrations import migrate
+from libs.store.outbox import Outbox
 from libs.store.pool import create_pool
 from libs.store.projection import Projection, ProjectionRunner
 from libs.store.replay import replay_service
+from libs.store.snapshot import ensure_snapshot_schema, take_snapshot
+from libs.store.tracking import Tracking
 
 logger = logging.getLogger("xbot.service")
 
 # A consumer with pending messages and no applied batch for this long is reported as stalled by /ready.
 STALL_AFTER_S = 60.0
 TRACE_LINKS = 16
+# The first snapshot soon after start (simulated time), so a service restarted more often than the interval still
+# takes them.
+SNAPSHOT_FIRST = timedelta(hours=1)
 
 
-class Service:
-    def __init__(self, name: str, settings: CommonSettings, *, migrations: Path | None = None,
-                 batch_size: int = 256) -> None:
+S = TypeVar("S", bound=CommonSettings)
+WorkerFactory = Callable[[JobContext[S]], Worker]
+# A command runs in the service's own process with a context but no consumers or jobs; it returns what to print.
+Command = Callable[[JobContext[S], list[str]], Awaitable[str]]
+
+
+class Service(Generic[S]):
+    def __init__(self, name: str, settings: S, *, migrations: Path | None = None,
+                 job_tables: Sequence[str] = (), batch_size: int = 256) -> None:
         self.name = name
         self.settings = settings
         self.clock = Clock.from_settings(settings)
         self.migrations = migrations
+        # Tables written by jobs, not projections (no event carries what they hold): replay moves them whole.
+        self.job_tables = tuple(job_tables)
         self.batch_size = batch_size
         self.broker: NatsBroker = make_broker(settings, service=name)
         self.publisher = EventPublisher(self.broker, settings, self.clock, name)
         self.pool: asyncpg.Pool | None = None
         self.projections: list[Projection] = []
-        # Tables a replay must not rebuild from events (see keep_on_replay); table -> "move" | "merge".
-        self.replay_kept: dict[str, str] = {}
         self.runners: list[ProjectionRunner] = []
         self.scheduler: Scheduler | None = None
-        self._jobs: list[Job] = []
+        self.commands: dict[str, Command[S]] = {}
+        self._worker_factory: WorkerFactory[S] | None = None
+        self._context: JobContext[S] | None = None
+        self._worker: Worker | None = None
         self.health = HealthServer(name, settings.http_host, settings.http_port)
-        self._on_start: list[Callable[[], Awaitable[None]]] = []
-        self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self.stopping = asyncio.Event()
         self._draining = asyncio.Event()
-        self._consumers: list[asyncio.Task] = []
+        self._consumers: list[asyncio.Task[None]] = []
         self._fetching: set[str] = set()
-        redact(settings.dsn.split("@")[0] if "@" in settings.dsn else None,
-               settings.nats_password.get_secret_value() if settings.nats_password else None)
+        self._pull_subs: list[Any] = []
+        redact(*settings.secret_values())
 
     # ------------------------------------------------------------------ composition
 
@@ -86,23 +108,25 @@ class Service:
         self.projections.append(p)
         return p
 
-    def keep_on_replay(self, *tables: str, merge: bool = False) -> None:
-        """Declare tables that hold state no event carries, so that ``replay`` keeps them instead of dropping them
-        with the old projection schema.
+    def runs(self, factory: WorkerFactory[S]) -> None:
+        """The service's worker, made from the job context once the service has started."""
+        self._worker_factory = factory
 
-        By default a table is written by jobs only (an outbox, attempts, a cursor) and moves over whole, with its
-        sequences and indexes. ``merge=True`` is for a table whose rows a projection inserts and jobs then change
-        (the poster's queue): the rebuilt rows are kept only where the live table has no row with the same
-        primary key, so the jobs' changes survive and rows the live table lacks are restored."""
-        for table in tables:
-            self.replay_kept[table] = "merge" if merge else "move"
+    def command(self, name: str, fn: Command[S]) -> None:
+        """An operator subcommand (``python -m services.<name> <command> [args]``)."""
+        self.commands[name] = fn
 
-    def job(self, name: str, interval: timedelta, *, offset: timedelta = timedelta(0), jitter: float = 0.1):
-        def register(fn: Callable[[], Awaitable[object]]):
-            self._jobs.append(Job(name=name, interval=interval, run=fn, offset=offset, jitter=jitter))
-            return fn
+    @property
+    def context(self) -> JobContext[S]:
+        if self._context is None:
+            raise RuntimeError(f"{self.name} has not started: its job context does not exist yet")
+        return self._context
 
-        return register
+    @property
+    def worker(self) -> Worker:
+        if self._worker is None:
+            raise RuntimeError(f"{self.name} has not started: its worker does not exist yet")
+        return self._worker
 
     def asyncapi_broker(self) -> NatsBroker:
         """A broker that is never started, describing what this service publishes and consumes, for the
@@ -115,29 +139,26 @@ class Service:
             for spec in runner_projection.consumers():
                 handled = tuple(t for t in runner_projection.handlers if t.PRODUCER == spec.producer)
 
-                async def consume(event) -> None:  # never called: a declaration for the document
+                async def consume(event: Any) -> None:  # never called: a declaration for the document
                     raise NotImplementedError
 
                 consume.__annotations__ = {"event": Union[handled] if len(handled) > 1 else handled[0],  # noqa: UP007
                                            "return": None}
                 doc.subscriber(spec.filter_subject(ns), stream=JStream(spec.stream(ns), declare=False),
-                               durable=spec.durable(ns), pull_sub=PullSub(batch_size=self.batch_size), title=f"{spec.service}.{spec.name} <- {spec.producer}",
+                               durable=spec.durable(ns), pull_sub=PullSub(batch_size=self.batch_size),
+                               title=f"{spec.service}.{spec.name} <- {spec.producer}",
                                description=", ".join(f"{t.TYPE}.v{t.VERSION}" for t in handled))(consume)
         return doc
 
     def ready_check(self, name: str, check: ReadyCheck) -> None:
         self.health.checks[name] = check
 
+    def route(self, method: str, path: str, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> None:
+        """An HTTP route on the side port, beside /health, /ready, /metrics and /status."""
+        self.health.routes.append((method, path, handler))
+
     def status(self, name: str, provider: StatusProvider) -> None:
         self.health.status_providers[name] = provider
-
-    def on_start(self, fn: Callable[[], Awaitable[None]]):
-        self._on_start.append(fn)
-        return fn
-
-    def on_stop(self, fn: Callable[[], Awaitable[None]]):
-        self._on_stop.append(fn)
-        return fn
 
     def consumer_specs(self) -> list[ConsumerSpec]:
         return [spec for p in self.projections for spec in p.consumers()]
@@ -152,7 +173,19 @@ class Service:
     async def migrate(self) -> list[str]:
         pool = await self.open_pool()
         async with pool.acquire() as conn:
-            return await migrate(conn, self.name, self.migrations)
+            applied = await migrate(conn, self.name, self.migrations)
+            if self.projections:
+                # Where the scheduled snapshots go: created here when this role may (the operator's `xbot migrate`
+                # on a deployment with per-service roles, or a service owning its database), then kept up to date
+                # by the snapshots themselves.
+                await ensure_snapshot_schema(conn, self.name, self.migrations, create_only=True)
+            return applied
+
+    async def snapshot(self) -> dict[str, Any]:
+        """Copy the projections and their positions into ``<name>__snapshot`` (libs.store.snapshot), where a
+        replay starts when the streams' retention has dropped their first events."""
+        return await take_snapshot(await self.open_pool(), self.name, self.migrations,
+                                   ("event_outbox", *self.job_tables))
 
     async def provision(self) -> list[str]:
         await self.broker.connect()
@@ -173,52 +206,106 @@ class Service:
         waits out the ack wait (seen as 30 s stalls).
         """
         ns = self.namespace
-        sub = await jetstream(self.broker).pull_subscribe_bind(durable=spec.durable(ns), stream=spec.stream(ns))
+        durable = spec.durable(ns)
+        sub = await jetstream(self.broker).pull_subscribe_bind(durable=durable, stream=spec.stream(ns))
+        self._pull_subs.append(sub)
         tracer = trace.get_tracer("xbot.projection")
-        while not self._draining.is_set():
+        # The next batch is fetched while this one is applied: nats-py parses the incoming messages on the event
+        # loop while the transaction waits on PostgreSQL. Batches are still applied one at a time, in order.
+        prefetch: asyncio.Future[list[Msg]] | None = None
+        try:
+            while not self._draining.is_set():
+                if prefetch is None:
+                    prefetch = asyncio.ensure_future(sub.fetch(self.batch_size, timeout=5.0))
+                try:
+                    self._fetching.add(durable)
+                    msgs = await prefetch
+                except TimeoutError:
+                    continue
+                except asyncio.CancelledError:
+                    raise
+                except Exception as err:  # noqa: BLE001 - NATS reconnecting: report, wait, go on
+                    logger.warning("fetch on %s failed: %s", durable, err)
+                    await asyncio.sleep(1.0)
+                    continue
+                finally:
+                    self._fetching.discard(durable)
+                    if prefetch.done():
+                        prefetch = None
+                if not self._draining.is_set():
+                    prefetch = asyncio.ensure_future(sub.fetch(self.batch_size, timeout=5.0))
+                # One span per batch, linked to the producers' spans carried in the headers (the first few:
+                # enough to follow a trace across the hop without paying per message on a large batch).
+                links = [Link(ctx) for ctx in (trace.get_current_span(propagate.extract(m.headers or {}))
+                                               .get_span_context() for m in msgs[:TRACE_LINKS]) if ctx.is_valid]
+                with tracer.start_as_current_span(f"apply {spec.service}.{spec.name} <- {spec.producer}",
+                                                  links=links,
+                                                  attributes={"messaging.batch.message_count": len(msgs)}):
+                    await runner.handle(spec, msgs)
+        finally:
+            if prefetch is not None:
+                await self._return_prefetched(prefetch)
+
+    @staticmethod
+    async def _return_prefetched(prefetch: asyncio.Future[list[Msg]]) -> None:
+        """Hand a batch fetched ahead but never applied back to the server at once (nak), rather than leave it to
+        wait out the ack wait; a fetch still idle after a moment holds nothing and is cancelled."""
+        done, _ = await asyncio.wait({prefetch}, timeout=0.5)
+        if not done:
+            prefetch.cancel()
+            return
+        try:
+            msgs = prefetch.result()
+        except Exception:  # noqa: BLE001 - a timed-out or failed fetch holds nothing
+            return
+        for m in msgs:
             try:
-                self._fetching.add(spec.durable(ns))
-                msgs = await sub.fetch(self.batch_size, timeout=5.0)
-            except TimeoutError:
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as err:  # noqa: BLE001 - NATS reconnecting: report, wait, go on
-                logger.warning("fetch on %s failed: %s", spec.durable(ns), err)
-                await asyncio.sleep(1.0)
-                continue
-            finally:
-                self._fetching.discard(spec.durable(ns))
-            # One span per batch, linked to the producers' spans carried in the headers (the first few: enough
-            # to follow a trace across the hop without paying per message on a large batch).
-            links = [Link(ctx) for ctx in (trace.get_current_span(propagate.extract(m.headers or {}))
-                                           .get_span_context() for m in msgs[:TRACE_LINKS]) if ctx.is_valid]
-            with tracer.start_as_current_span(f"apply {spec.service}.{spec.name} <- {spec.producer}", links=links,
-                                              attributes={"messaging.batch.message_count": len(msgs)}):
-                await runner.handle(spec, msgs)
+                await m.nak()
+            except Exception:  # noqa: BLE001 - the connection is going: the ack wait redelivers them
+                pass
+
+    async def open_context(self) -> JobContext[S]:
+        """Migrate, open the pool, connect the broker and build the job context (no consumers, no jobs)."""
+        await self.migrate()
+        assert self.pool is not None
+        await self.broker.connect()
+        js = jetstream(self.broker)
+        self._context = JobContext(
+            service=self.name, settings=self.settings, clock=self.clock, pool=self.pool,
+            outbox=Outbox(self.pool, self.publisher, self.clock),
+            gateway=GatewayClient(self.broker, self.namespace,
+                                  timeout=self.settings.gateway_timeout_real.total_seconds()),
+            kill_switch=await KillSwitch.open(js, self.namespace),
+            tracking=Tracking(self.pool, self.consumer_specs(), self.namespace, js))
+        return self._context
 
     async def start(self) -> None:
         setup_logging(self.name, self.settings.log_level)
-        await self.migrate()
-        dead_letters: DeadLetters | None = None
-        for p in self.projections:
-            self.runners.append(ProjectionRunner(p, pool=self.pool, dead_letters=None, namespace=self.namespace))  # type: ignore[arg-type]
-        await self.broker.connect()
+        ctx = await self.open_context()
         js = jetstream(self.broker)
         await self._check_provisioned(js)
         dead_letters = DeadLetters(js, self.namespace)
-        for r in self.runners:
-            r.dead_letters = dead_letters
-        for fn in self._on_start:
-            await fn()
+        self.runners = [ProjectionRunner(p, pool=ctx.pool, dead_letters=dead_letters, namespace=self.namespace,
+                                         on_commit=ctx.tracking.committed) for p in self.projections]
+        # Events a crash left between a job's commit and their publication go out before anything new happens.
+        await ctx.outbox.flush()
+        if self._worker_factory is not None:
+            self._worker = self._worker_factory(ctx)
+            await self._worker.start()
+            self.status(self._worker.status_block or self.name, self._worker.status)
         await self.broker.start()
         for runner in self.runners:
             for spec in runner.projection.consumers():
-                self._consumers.append(asyncio.create_task(self._consume(runner, spec), name=spec.durable(self.namespace)))
+                self._consumers.append(
+                    asyncio.create_task(self._consume(runner, spec), name=spec.durable(self.namespace)))
         kv = await js.key_value(kv_bucket(self.namespace, "leases"))
         self.scheduler = Scheduler(service=self.name, clock=self.clock, lease=Lease(kv))
-        for job in self._jobs:
-            self.scheduler.add(job)
+        for job in self._worker.jobs() if self._worker else ():
+            self.scheduler.add(dataclasses.replace(job, run=self._then_publish(job.run)))
+        if self.projections:
+            # The streams drop their oldest events (retention): a replay then starts from the latest snapshot.
+            every = self.settings.snapshot_interval
+            self.scheduler.add(Job("snapshot", every, self.snapshot, offset=min(every, SNAPSHOT_FIRST)))
         self.scheduler.start()
         self.ready_check("broker", self._broker_ready)
         self.ready_check("database", self._database_ready)
@@ -228,7 +315,24 @@ class Service:
         await register_service(js, self.namespace, self.name, url)
         logger.info("%s started; side port %s", self.name, url)
 
-    async def _check_provisioned(self, js) -> None:
+    def _then_publish(self, run: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+        """A job run followed by the publication of what it recorded in the outbox (also when it failed half-way:
+        what it committed stands)."""
+        outbox = self.context.outbox
+
+        async def run_and_publish() -> object:
+            try:
+                return await run()
+            finally:
+                try:
+                    await outbox.flush()
+                except Exception as err:  # noqa: BLE001 - NATS away: the rows wait for the next flush
+                    logger.warning("publishing the outbox after a job failed (%s); it is retried after the next "
+                                   "job run", err)
+
+        return run_and_publish
+
+    async def _check_provisioned(self, js: JetStreamContext) -> None:
         missing = []
         for spec in self.consumer_specs():
             try:
@@ -241,11 +345,11 @@ class Service:
     async def stop(self) -> None:
         if self.scheduler:
             await self.scheduler.stop()
-        for fn in reversed(self._on_stop):
+        if self._worker is not None:
             try:
-                await fn()
-            except Exception:  # noqa: BLE001
-                logger.exception("shutdown hook failed")
+                await self._worker.stop()
+            except Exception:  # noqa: BLE001 - the rest of the shutdown must still happen
+                logger.exception("stopping the %s worker failed", self.name)
         # Finish the batch in hand, then stop; a consumer idle in a fetch has nothing in hand and is cancelled.
         self._draining.set()
         for task in self._consumers:
@@ -253,11 +357,22 @@ class Service:
                 task.cancel()
         if self._consumers:
             await asyncio.wait(self._consumers, timeout=30)
+        # Unsubscribe the pull subscriptions before the broker drains the connection: nats-py's fetch takes
+        # buffered messages with get_nowait() and never marks them done, so a drain (which joins each
+        # subscription's queue) then waits out its whole 30 s timeout. Nothing is lost: unacked messages are
+        # redelivered to the durable.
+        for sub in self._pull_subs:
+            try:
+                await sub.unsubscribe()
+            except Exception:  # noqa: BLE001 - already gone with the connection
+                pass
+        self._pull_subs.clear()
         await self.broker.stop()
         await self.health.stop()
         if self.pool:
             await self.pool.close()
             self.pool = None  # a later open_pool (a replay after the stop) gets a fresh one
+        self._context = None
 
     async def run_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -275,7 +390,8 @@ class Service:
         return (conn is not None and conn.is_connected), ""
 
     async def _database_ready(self) -> tuple[bool, str]:
-        assert self.pool is not None
+        if self.pool is None:
+            return False, "no pool"
         try:
             await asyncio.wait_for(self.pool.fetchval("SELECT 1"), timeout=2)
             return True, ""
@@ -299,26 +415,26 @@ def document_publishers(broker: NatsBroker, producer: str, namespace: str) -> No
 
 # ---------------------------------------------------------------------- entry point
 
-def service_main(build: Callable[[CommonSettings], Service], settings_cls: type[CommonSettings],
+def service_main(build: Callable[[Any], Service[Any]], settings_cls: type[CommonSettings],
                  argv: list[str] | None = None) -> None:
-    """``python -m services.<name> [run|migrate|provision|replay [--verify]|dlq-retry SEQ]``."""
-    parser = argparse.ArgumentParser(prog=f"python -m {build.__module__.rsplit('.', 1)[0]}")
-    parser.add_argument("command", nargs="?", default="run",
-                        choices=["run", "migrate", "provision", "replay", "dlq-retry"])
-    parser.add_argument("arg", nargs="?")
-    parser.add_argument("--verify", action="store_true",
-                        help="replay: rebuild up to the live positions and compare, changing nothing live")
-    args = parser.parse_args(argv)
+    """``python -m services.<name> [run|migrate|provision|replay [--verify]|snapshot|dlq-retry SEQ|<command> ...]``."""
     try:
         settings = load_settings(settings_cls)
         service = build(settings)
     except SettingsError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
-    asyncio.run(_command(service, args.command, args.arg, verify=args.verify))
+    builtin = ["run", "migrate", "provision", "replay", "snapshot", "dlq-retry"]
+    parser = argparse.ArgumentParser(prog=f"python -m {build.__module__.rsplit('.', 1)[0]}")
+    parser.add_argument("command", nargs="?", default="run", choices=[*builtin, *service.commands])
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    parser.add_argument("--verify", action="store_true",
+                        help="replay: rebuild up to the live positions and compare, changing nothing live")
+    args = parser.parse_args(argv)
+    asyncio.run(_command(service, args.command, args.args, verify=args.verify))
 
 
-async def _command(service: Service, command: str, arg: str | None, *, verify: bool = False) -> None:
+async def _command(service: Service[Any], command: str, args: list[str], *, verify: bool = False) -> None:
     if command == "run":
         await service.run_forever()
         return
@@ -331,31 +447,37 @@ async def _command(service: Service, command: str, arg: str | None, *, verify: b
                 print(line)
         elif command == "replay":
             await service.broker.connect()
-            stats = await replay_service(service, progress=_print_progress, verify=verify)
+            stats = await replay_service(service, progress=_print_progress, verify=verify or "--verify" in args)
             print(json.dumps(stats, default=str))
             if stats.get("differences"):
                 raise SystemExit(1)
+        elif command == "snapshot":
+            print(json.dumps(await service.snapshot(), default=str))
         elif command == "dlq-retry":
-            if arg is None:
+            if not args:
                 raise SystemExit("dlq-retry needs the dead letter's sequence number")
-            await service.broker.connect()
-            await service.open_pool()
-            await service.migrate()
-            letters = DeadLetters(jetstream(service.broker), service.namespace)
-            letter = await letters.get(int(arg))
-            if letter.service != service.name:
-                raise SystemExit(f"dead letter {arg} belongs to {letter.service}, not {service.name}")
-            runner = next(r for r in (ProjectionRunner(p, pool=service.pool, dead_letters=letters,  # type: ignore[arg-type]
-                                                           namespace=service.namespace)
-                                      for p in service.projections)
-                          if letter.consumer in {s.durable(service.namespace) for s in r.projection.consumers()})
-            await runner.reapply(letter)
-            await letters.drop(int(arg))
-            print(f"re-applied dead letter {arg} ({letter.subject} seq {letter.stream_seq}) and dropped it")
+            await _dlq_retry(service, int(args[0]))
+        else:
+            ctx = await service.open_context()
+            print(await service.commands[command](ctx, args))
     finally:
         await service.broker.stop()
         if service.pool:
             await service.pool.close()
+
+
+async def _dlq_retry(service: Service[Any], seq: int) -> None:
+    ctx = await service.open_context()
+    letters = DeadLetters(jetstream(service.broker), service.namespace)
+    letter = await letters.get(seq)
+    if letter.service != service.name:
+        raise SystemExit(f"dead letter {seq} belongs to {letter.service}, not {service.name}")
+    runner = next(r for r in (ProjectionRunner(p, pool=ctx.pool, dead_letters=letters, namespace=service.namespace)
+                              for p in service.projections)
+                  if letter.consumer in {s.durable(service.namespace) for s in r.projection.consumers()})
+    await runner.reapply(letter)
+    await letters.drop(seq)
+    print(f"re-applied dead letter {seq} ({letter.subject} seq {letter.stream_seq}) and dropped it")
 
 
 def _print_progress(done: int, total: int) -> None:

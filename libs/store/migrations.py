@@ -29,12 +29,31 @@ def migration_files(directory: Path) -> list[tuple[int, Path]]:
     return files
 
 
-async def migrate(conn: asyncpg.Connection, schema: str, service_dir: Path | None) -> list[str]:
-    """Create ``schema`` if needed and apply pending migrations; returns the names applied."""
+async def schema_owner(conn: asyncpg.Connection, schema: str) -> str | None:
+    owner = await conn.fetchval("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = $1", schema)
+    return str(owner) if owner is not None else None
+
+
+async def migrate(conn: asyncpg.Connection, schema: str, service_dir: Path | None, *,
+                  owner: str | None = None) -> list[str]:
+    """Create ``schema`` if needed and apply pending migrations; returns the names applied.
+
+    Everything runs as the schema's owner (``owner`` for a schema created here, e.g. a replay's rebuild), so the
+    tables belong to the service's role whoever migrates: the service itself at start (it owns its schema and
+    may create nothing outside it, so an existing schema is never "created" again) or the operator's migration
+    role (a member of every service role)."""
     applied: list[str] = []
     await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"migrate:{schema}")
+    switched = False
     try:
-        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        existing = await schema_owner(conn, schema)
+        if existing is None:
+            authorization = f' AUTHORIZATION "{owner}"' if owner else ""
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"{authorization}')
+        run_as = existing or owner
+        if run_as and run_as != await conn.fetchval("SELECT current_user"):
+            await conn.execute(f'SET ROLE "{run_as}"')
+            switched = True
         await conn.execute(
             f'CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations ('
             " scope text NOT NULL, version int NOT NULL, name text NOT NULL,"
@@ -56,5 +75,7 @@ async def migrate(conn: asyncpg.Connection, schema: str, service_dir: Path | Non
                         scope, version, path.name)
                 applied.append(f"{schema}:{path.name}")
     finally:
+        if switched:
+            await conn.execute("RESET ROLE")
         await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", f"migrate:{schema}")
     return applied

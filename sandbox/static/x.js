@@ -154,6 +154,7 @@
       target.closest("[role=dialog]").remove();
       if (window.location.pathname === "/compose/post") history.replaceState(null, "", "/home");
     } else if (testid === tid("reply") && target.closest("article")) openReplyModal(target.closest("article"));
+    else if (target.hasAttribute("data-retry")) window.location.reload();
     else if (target.id === "login-next") {
       document.getElementById("password-step").classList.remove("hidden");
       target.classList.add("hidden");

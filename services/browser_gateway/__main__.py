@@ -1,7 +1,8 @@
 """``python -m services.browser_gateway [run|login|migrate|provision]``.
 
 run (default): serve X operations over NATS until SIGTERM. login: create the session file (mode 0600) against
-XBOT_X_BASE_URL with XBOT_X_USERNAME / XBOT_X_PASSWORD (asked for when unset). The gateway keeps no tables
+XBOT_X_BASE_URL with XBOT_X_USERNAME / XBOT_X_PASSWORD (asked for when unset). login --api: sign in to the X API
+(OAuth 2.0 with PKCE; XBOT_X_API_CLIENT_ID, ...) and store its tokens (mode 0600). The gateway keeps no tables
 and reads no stream, so migrate and provision have nothing to do (they exist so `xbot` can treat every
 service alike).
 """
@@ -12,16 +13,21 @@ import getpass
 import os
 import sys
 
-from libs.runtime.settings import SettingsError, load_settings
+from libs.contracts.gateway import GatewayError
+from libs.core.clock import Clock
+from libs.core.settings import SettingsError, load_settings
 from services.browser_gateway.app import run
 from services.browser_gateway.login import login
 from services.browser_gateway.settings import GatewaySettings
+from services.browser_gateway.xapi.login import sign_in
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m services.browser_gateway")
     parser.add_argument("command", nargs="?", default="run", choices=["run", "login", "migrate", "provision"])
-    command = parser.parse_args().command
+    parser.add_argument("--api", action="store_true", help="login: sign in to the X API instead of the web")
+    args = parser.parse_args()
+    command = args.command
     try:
         settings = load_settings(GatewaySettings)
     except SettingsError as err:
@@ -29,6 +35,13 @@ def main() -> None:
         raise SystemExit(2) from None
     if command in ("migrate", "provision"):
         print(f"browser_gateway: nothing to {command} (no tables, no durable consumers)")
+    elif command == "login" and args.api:
+        try:
+            path = asyncio.run(sign_in(settings, Clock.from_settings(settings)))
+        except (ValueError, GatewayError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            raise SystemExit(1) from None
+        print(f"X API tokens saved to {path} (mode 0600)")
     elif command == "login":
         username = os.environ.get("XBOT_X_USERNAME") or input("X username: ")
         password = os.environ.get("XBOT_X_PASSWORD") or getpass.getpass("X password: ")

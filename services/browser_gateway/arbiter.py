@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
 from services.browser_gateway.errors import op_error
 
 PRIORITIES = (0, 1, 2)

@@ -16,11 +16,16 @@ FAMILY_OF_CODE: dict[str, str] = {
     "dom_changed": "dom",
     "timeout": "browser",
     "browser_crashed": "browser",
+    # The gateway's own refusals (guardian.py): X never saw the op, so they say nothing about X's health.
+    "writes_paused": "guard",
+    "not_live": "guard",
+    "invalid_content": "guard",
+    "budget_exhausted": "guard",
 }
 # Families whose open breaker only stops write ops.
 WRITE_ONLY_FAMILIES = frozenset({"write_limits", "account"})
 # duplicate is a property of one text, not of the account: it never opens a breaker.
-UNTRIPPED_FAMILIES = frozenset({"content"})
+UNTRIPPED_FAMILIES = frozenset({"content", "guard"})
 FAMILIES = sorted(set(FAMILY_OF_CODE.values()) - UNTRIPPED_FAMILIES)
 # When a family's breaker is open the op is refused with this code (retryable: the breaker will half-open).
 CODE_WHEN_OPEN = {"write_limits": "rate_limited", "account": "automation_block", "session": "session_expired",
@@ -38,3 +43,9 @@ def op_error(code: str, message: str) -> GatewayError:
 class DomChanged(GatewayError):
     def __init__(self, what: str, selector: str) -> None:
         super().__init__("dom_changed", f"selector {what!r} ({selector}) matched nothing", retryable=False)
+
+
+def unexpected(op: str, err: Exception) -> GatewayError:
+    """The typed answer to a failure nobody foresaw: retryable, as a crashed browser's."""
+    first_line = (str(err).splitlines() or [""])[0][:300]
+    return op_error("browser_crashed", f"{op}: unexpected {type(err).__name__}: {first_line}")

@@ -12,6 +12,7 @@ from playwright.async_api import async_playwright
 from libs.contracts.gateway import GatewayError
 from services.browser_gateway.errors import op_error
 from services.browser_gateway.pool import CHROMIUM_ARGS, chromium_executable
+from services.browser_gateway.sandbox import SandboxState, launch_chromium
 from services.browser_gateway.selectors import SelectorPack, load_pack
 from services.browser_gateway.settings import GatewaySettings
 
@@ -22,10 +23,11 @@ async def login(settings: GatewaySettings, *, username: str, password: str, sess
     ``settings.session_file``). Raises GatewayError (``session_expired`` for refused credentials)."""
     pack = pack or load_pack()
     target = Path(session_file or settings.session_file)
-    timeout = settings.call_timeout_ms_real
+    timeout = settings.call_timeout_real.total_seconds() * 1000
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium_executable(settings.chromium_path, pw),
-                                           headless=settings.headless, args=CHROMIUM_ARGS)
+        browser = await launch_chromium(pw, chromium_executable(settings.chromium_path, pw),
+                                        mode=settings.chromium_sandbox, headless=settings.headless,
+                                        args=CHROMIUM_ARGS, state=SandboxState())
         try:
             context = await browser.new_context()
             context.set_default_timeout(timeout)

@@ -1,10 +1,10 @@
-"""Prometheus metrics of the gateway (on the shared registry of libs.runtime.metrics)."""
+"""Prometheus metrics of the gateway (on the shared registry of libs.core.metrics)."""
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from libs.runtime.metrics import registry
+from libs.core.metrics import registry
 
 queue_depth = Gauge("xbot_gateway_queue_depth", "Operations waiting for a context", ["priority"], registry=registry)
 queue_wait = Histogram(
@@ -15,12 +15,34 @@ op_duration = Histogram(
     "xbot_gateway_op_duration_seconds", "Real seconds an operation held a context", ["op"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60), registry=registry,
 )
-op_outcomes = Counter("xbot_gateway_ops_total", "Operations by outcome (ok or error code)", ["op", "outcome"],
-                      registry=registry)
+op_outcomes = Counter("xbot_gateway_ops_total", "Operations by outcome (ok or error code) and driver",
+                      ["op", "outcome", "driver"], registry=registry)
 contexts_in_use = Gauge("xbot_gateway_contexts_in_use", "Browser contexts leased to an operation",
                         registry=registry)
 contexts_open = Gauge("xbot_gateway_contexts_open", "Browser contexts open", registry=registry)
 browser_restarts = Counter("xbot_gateway_browser_restarts_total", "Chromium relaunches after a crash",
                            registry=registry)
-breaker_state = Gauge("xbot_gateway_breaker_state", "Breaker state per error family (0 closed, 1 half-open, 2 open)",
-                      ["family"], registry=registry)
+breaker_state = Gauge("xbot_gateway_breaker_state",
+                      "Breaker state per driver and error family (0 closed, 1 half-open, 2 open)",
+                      ["family", "driver"], registry=registry)
+
+# The X API driver (xapi/): what X's rate-limit headers said, and what the API cost today.
+api_rate_remaining = Gauge("xbot_gateway_api_rate_limit_remaining",
+                           "Requests left in the current X API rate-limit window, per endpoint", ["endpoint"],
+                           registry=registry)
+api_spend_usd = Gauge("xbot_gateway_api_spend_usd", "X API spend today (UTC) in USD", registry=registry)
+api_spend_total = Counter("xbot_gateway_api_spent_usd_total",
+                          "X API spend in USD since the gateway started (across UTC days)", registry=registry)
+api_charged = Counter("xbot_gateway_api_resources_charged_total",
+                      "X API resources charged (each once per UTC day), by kind", ["kind"], registry=registry)
+
+# The account's guardian (guardian.py, risk.py).
+risk_level = Gauge("xbot_gateway_risk_level",
+                   "The account's risk level held by the gateway (0 normal, 1 elevated, 2 high, 3 severe, 4 locked)",
+                   registry=registry)
+page_loads = Counter("xbot_gateway_page_loads_total", "Pages loaded on X (API reads count one), by op and class",
+                     ["op", "budget_class"], registry=registry)
+posts_viewed = Counter("xbot_gateway_posts_viewed_total", "Posts X rendered for the account (its reading limit "
+                       "counts these), by op and class", ["op", "budget_class"], registry=registry)
+budget_left = Gauge("xbot_gateway_budget_left_posts", "Posts each read class may still view (the tighter of the "
+                    "15-minute and daily windows, at the current risk level)", ["budget_class"], registry=registry)

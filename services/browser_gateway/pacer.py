@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
 
 
 class Pacer:

@@ -14,9 +14,10 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from libs.contracts.gateway import (
     LoginCheckResult, OwnTimelineRequest, PostResult, PostThreadRequest, PostTweetRequest, ProfileSnapshot,
-    GatewayError, ProfileSnapshotRequest, ReplyRequest, SearchRequest, TweetCard, TweetList, TweetMetrics, TweetMetricsRequest,
-    TweetMetricsResult,
+    GatewayError, ProfileSnapshotRequest, ReplyRequest, SearchRequest, TweetCard, TweetList, TweetMetrics,
+    TweetMetricsRequest, TweetMetricsResult,
 )
+from services.browser_gateway.budget import current_usage
 from services.browser_gateway.errors import DomChanged, op_error
 from services.browser_gateway.pacer import Pacer
 from services.browser_gateway.parse import dig, handle_in, parse_count, same_text, status_ref
@@ -53,9 +54,17 @@ class XSite:
 
     # ------------------------------------------------------------ navigation and required elements
 
-    async def open(self, page: Page, path: str) -> None:
+    async def open(self, page: Page, path: str, *, heed_notices: bool = True) -> None:
+        """Navigate; X's redirects (login, lock) and the notices it shows on arrival become typed errors. Past
+        the reading limit X keeps the page's frame but shows no posts and toasts "you are rate limited": without
+        this check a read would come back empty, and a write would take that toast for the answer to its post."""
         await page.goto(self.base_url + path, wait_until="domcontentloaded")
         self.check_redirect(page)
+        # The activity budget counts what X served: this page, and the posts it rendered (X renders its pages
+        # whole; past the reading limit a page renders none).
+        current_usage().page(await page.locator(self.pack.css("tweet")).count())
+        if heed_notices:
+            await self.raise_if_x_said(page)
 
     def check_redirect(self, page: Page) -> None:
         code = self.pack.blocked_path(urlparse(page.url).path)
@@ -116,7 +125,9 @@ class XSite:
             if ref is None or item["user"] is None or not item["has_actions"]:
                 raise DomChanged("tweet parts", f"{s('tweet_status_link')} / {s('tweet_user_name')} / actions")
             cards.append(TweetCard(
-                tweet_id=ref[1], author=handle_in(item["user"]) or ref[0], text=item["text"] or "",
+                # The status link names the author; the User-Name block starts with a display name, which
+                # anyone can set to "@someone" (handle_in would read that one).
+                tweet_id=ref[1], author=ref[0], url=item["href"], text=item["text"] or "",
                 created_at=item["time"], likes=parse_count(item["like"]), retweets=parse_count(item["retweet"]),
                 replies=parse_count(item["reply"]), views=parse_count(item["views"]),
             ))
@@ -126,7 +137,7 @@ class XSite:
 
     async def login_check(self, page: Page) -> LoginCheckResult:
         try:
-            await self.open(page, self.pack.url("home"))
+            await self.open(page, self.pack.url("home"), heed_notices=False)  # rate limited is still logged in
         except GatewayError as err:
             if err.code == "session_expired":
                 return LoginCheckResult(logged_in=False)
@@ -270,8 +281,9 @@ class XSite:
             return await toast.inner_text()
         if sent_away in done:
             sent_away.exception()  # retrieved: a timeout here just means nothing happened
-        if shown in done and not isinstance(shown.exception(), PlaywrightTimeout):
-            raise shown.exception()  # type: ignore[misc]
+        failure = shown.exception() if shown in done else None
+        if failure is not None and not isinstance(failure, PlaywrightTimeout):
+            raise failure
         return None
 
     @staticmethod

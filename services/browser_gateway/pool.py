@@ -15,23 +15,27 @@ import base64
 import json
 import logging
 import os
+import tempfile
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psutil
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, StorageState, async_playwright
 
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
+from libs.core.logging import redact
+from services.browser_gateway.sandbox import SandboxMode, SandboxState, launch_chromium, renderers_sandboxed
 from services.browser_gateway import metrics
 
 log = logging.getLogger("xbot.browser_gateway.pool")
 
+# No --no-sandbox: the sandbox is on unless sandbox.py falls back (and says so).
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
@@ -51,11 +55,15 @@ def chromium_executable(configured: Path | None, playwright: Playwright) -> str:
 
 
 def load_storage_state(*, session_b64: str | None, session_file: Path | None) -> dict[str, Any] | None:
+    state = None
     if session_b64:
-        return json.loads(base64.b64decode(session_b64))
-    if session_file and session_file.exists():
-        return json.loads(session_file.read_text())
-    return None
+        state = json.loads(base64.b64decode(session_b64))
+    elif session_file and session_file.exists():
+        state = json.loads(session_file.read_text())
+    if state:
+        # The session's cookies are the account: mask them in every log line, from wherever they came.
+        redact(*(str(c.get("value") or "") for c in state.get("cookies", [])))
+    return state
 
 
 class ContextOpenTimeout(Exception):
@@ -82,8 +90,12 @@ class BrowserPool:
         max_ops: int = 50,
         idle_s: float = 300.0,
         call_timeout_ms: float = 15_000,
+        sandbox_mode: SandboxMode = "auto",
     ) -> None:
         self.clock = clock
+        self.sandbox_mode: SandboxMode = sandbox_mode
+        self.sandbox = SandboxState(mode=sandbox_mode)
+        self._wrapper_dir: Path | None = None
         self.storage_state = storage_state
         self.executable = executable
         self.headless = headless
@@ -131,6 +143,13 @@ class BrowserPool:
     def browser_pid(self) -> int | None:
         return self._browser_pid
 
+    def sandbox_status(self) -> dict[str, Any]:
+        """How Chromium runs (``xbot status``'s ``chromium`` block): sandbox on or the fallback and why, the user,
+        and whether its renderers are seen confined (seccomp-bpf, their own user namespace)."""
+        if self.sandbox.sandbox and self.browser_alive():
+            self.sandbox.verified = renderers_sandboxed(self._browser_pid)
+        return {**self.sandbox.as_dict(), "running": self.browser_alive()}
+
     def browser_alive(self) -> bool:
         if self._browser is None or not self._browser.is_connected() or self._browser_pid is None:
             return False
@@ -156,9 +175,12 @@ class BrowserPool:
                     pass
             assert self._pw is not None, "pool not started"
             before = {p.pid for p in psutil.Process().children(recursive=True)}
-            self._browser = await self._pw.chromium.launch(
-                executable_path=chromium_executable(self.executable, self._pw),
-                headless=self.headless, args=CHROMIUM_ARGS, timeout=60_000,
+            if self._wrapper_dir is None and os.geteuid() == 0:
+                self._wrapper_dir = Path(tempfile.mkdtemp(prefix="xbot-chromium-"))
+            self._browser = await launch_chromium(
+                self._pw, chromium_executable(self.executable, self._pw), mode=self.sandbox_mode,
+                headless=self.headless, args=CHROMIUM_ARGS, state=self.sandbox, timeout=60_000,
+                wrapper_dir=self._wrapper_dir,
             )
             self._browser_pid = self._find_browser_pid(before)
             self._hung_browser = None
@@ -203,7 +225,8 @@ class BrowserPool:
         generation = self.generation
         try:
             context = await asyncio.wait_for(
-                browser.new_context(storage_state=self.storage_state, viewport={"width": 1280, "height": 900}),
+                browser.new_context(storage_state=cast("StorageState | None", self.storage_state),
+                                    viewport={"width": 1280, "height": 900}),
                 self.call_timeout_s)
         except TimeoutError:
             raise self._hung(browser, "a context") from None

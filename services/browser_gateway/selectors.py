@@ -54,7 +54,8 @@ class SelectorPack:
         """The error code of X's API answer ``{"errors": [{"code": N}]}``, if it names a known one."""
         errors = body.get("errors") if isinstance(body, dict) else None
         for err in errors or []:
-            code = self.api_errors.get(err.get("code")) if isinstance(err, dict) else None
+            number = err.get("code") if isinstance(err, dict) else None
+            code = self.api_errors.get(number) if isinstance(number, int) else None
             if code:
                 return code
         return None

@@ -2,29 +2,34 @@
 discovery (profiles -> AccountDiscovered, their recent tweets -> the pool). All gateway calls run at P1.
 
 Idempotency: a tweet id already in the ``opportunities`` table (every id ever found, expired or not) is never
-selected again; ids published by this process but not projected yet are remembered in memory; and the event's
-natural key (``opp:<tweet_id>``) makes a re-publication after a crash a JetStream duplicate.
+selected again. The jobs record their events in the outbox, publish them and wait until the pool projection has
+applied them (read your own writes) before they count or select again, and the event's natural key
+(``opp:<tweet_id>``) makes a re-publication after a crash a JetStream duplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-import asyncpg
+import aiohttp
 from prometheus_client import Counter, Gauge
 
-from libs.bus.publish import EventPublisher
-from libs.contracts.events import OpportunityFound
-from libs.contracts.gateway import GatewayClient, GatewayError
-from libs.runtime.clock import Clock
+from libs.contracts.base import Event
+from libs.contracts.events import AccountRefreshed, NewsItemFound, OpportunityFound, PersonalDataPurged
+from libs.contracts.gateway import GatewayError
+from libs.runtime.context import JobContext, Worker
+from libs.runtime.scheduler import Job
 from libs.text import Embedder
 from services.harvester import projections as db
 from services.harvester.discovery import (
-    AuthorProfile, DiscoveryCriteria, candidate_authors, discover_accounts,
+    AuthorProfile, DiscoveryCriteria, candidate_authors, discover_accounts, engagement_rate,
 )
+from services.harvester.formats import format_insights
+from services.harvester.news import FeedError, fresh_news, parse_feed
 from services.harvester.queries import author_recent_query, harvest_queries
 from services.harvester.selection import (
     SearchedTweet, Thresholds, TopicRelevance, expire_opportunities, searched_tweet, select_opportunities,
@@ -41,26 +46,55 @@ discovered_total = Counter("xbot_harvester_accounts_discovered_total", "AccountD
 pool_size_gauge = Gauge("xbot_harvester_pool_size", "Opportunities in the pool at the last harvest")
 gateway_failures = Counter("xbot_harvester_gateway_failures_total", "Gateway calls that failed", ["op", "code"])
 
+refreshed_total = Counter("xbot_harvester_accounts_refreshed_total", "AccountRefreshed published")
+news_found = Counter("xbot_harvester_news_found_total", "NewsItemFound published")
+news_failures = Counter("xbot_harvester_news_failures_total", "News feeds that could not be read", ["feed"])
+NEWS_USER_AGENT = "xbot-harvester/1 (news reader)"
+MAX_FEED_BYTES = 5_000_000
+
 METRICS_BATCH = 50  # TweetMetricsRequest takes at most 50 ids
 
 
-class HarvesterJobs:
-    def __init__(self, settings: HarvesterSettings, *, pool: asyncpg.Pool, gateway: GatewayClient,
-                 publisher: EventPublisher, clock: Clock) -> None:
-        self.settings = settings
-        self.pool = pool
-        self.gateway = gateway
-        self.publisher = publisher
-        self.clock = clock
+class HarvesterJobs(Worker):
+    def __init__(self, ctx: JobContext[HarvesterSettings]) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.pool = ctx.pool
+        self.gateway = ctx.gateway
+        self.clock = ctx.clock
         self._relevance: TopicRelevance | None = None
         self.embedder_kind = "lexical"
-        # Published by this process, possibly not projected yet: never selected or expired twice meanwhile, and
-        # discovery sees what the harvest just before it found.
-        self._found: dict[str, OpportunityFound] = {}
-        self._expired: set[str] = set()
         # Harvest and discovery both add to the pool: one at a time, so the pool cap holds.
         self._lock = asyncio.Lock()
-        self.last: dict[str, dict] = {}
+        self.last: dict[str, dict[str, object]] = {}
+
+    def jobs(self) -> Sequence[Job]:
+        s = self.settings
+        # Offsets: let the consumers catch up on the pool before the first harvest, and let discovery start from
+        # what that harvest found.
+        return (Job("harvest", s.harvest_interval, self.harvest, offset=min(timedelta(minutes=1), s.harvest_interval)),
+                Job("discovery", s.discovery_interval, self.discover,
+                    offset=min(timedelta(minutes=10), s.discovery_interval)),
+                Job("format_insights", s.format_insights_interval, self.publish_format_insights,
+                    offset=min(timedelta(hours=1), s.format_insights_interval)),
+                Job("refresh_accounts", s.account_refresh_interval, self.refresh_accounts,
+                    offset=min(timedelta(minutes=30), s.account_refresh_interval)),
+                Job("news", s.news_interval, self.read_news, offset=min(timedelta(minutes=2), s.news_interval)),
+                Job("purge", s.personal_data_purge_interval, self.purge_personal_data,
+                    offset=min(timedelta(minutes=20), s.personal_data_purge_interval)))
+
+    async def status(self) -> dict[str, object]:
+        row = await self.pool.fetchrow(
+            "SELECT (SELECT count(*) FROM opportunities WHERE expired_at IS NULL) AS pool, "
+            "(SELECT count(*) FROM opportunities) AS found, (SELECT count(*) FROM accounts) AS accounts")
+        return {**dict(row), "embedder": self.embedder_kind, "last": self.last}
+
+    async def _emit(self, events: Sequence[Event]) -> None:
+        """Record the events in the outbox, publish them, and wait until the pool projection has applied them."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            for e in events:
+                await self.ctx.outbox.record(conn, e)
+        await self.ctx.publish()
 
     async def relevance(self) -> TopicRelevance:
         if self._relevance is None:
@@ -70,10 +104,29 @@ class HarvesterJobs:
             self._relevance = await asyncio.to_thread(TopicRelevance, self.settings.niche_topics, embedder.embed)
         return self._relevance
 
-    async def _pool_size(self, conn: asyncpg.Connection) -> int:
-        """The pool as projected, with what this process published and the projection has not applied yet."""
-        pooled = {o.tweet_id for o in await db.pool(conn)}
-        return len((pooled | (set(self._found) - await db.known_ids(conn))) - self._expired)
+    # ------------------------------------------------------------------ personal data retention
+
+    async def purge_personal_data(self, now: datetime | None = None) -> dict[str, object]:
+        """Forget strangers' tweets and profiles found more than XBOT_PERSONAL_DATA_RETENTION ago: the projected
+        ones through PersonalDataPurged (so every reader, and a replay, forgets the same rows), the job's own
+        caches directly. The retention exceeds the harvest's max tweet age, so a forgotten tweet is too old to be
+        selected again."""
+        now = now or self.clock.now()
+        before = now - self.settings.personal_data_retention
+        async with self._lock:
+            stale = await self.pool.fetchval(
+                "SELECT (SELECT count(*) FROM opportunities WHERE found_at < $1) "
+                "+ (SELECT count(*) FROM accounts WHERE discovered_at < $1)", before)
+            if stale:
+                await self._emit([PersonalDataPurged(before=before)])
+            async with self.pool.acquire() as conn, conn.transaction():
+                profiles = await conn.execute("DELETE FROM author_profiles WHERE read_at < $1", before)
+                await conn.execute("DELETE FROM peer_posts WHERE read_at < $1", before)
+                await conn.execute("DELETE FROM deletion_checks d WHERE NOT EXISTS "
+                                   "(SELECT 1 FROM opportunities o WHERE o.tweet_id = d.tweet_id)")
+        self.last["purge"] = {"at": now.isoformat(), "before": before.isoformat(), "projected_rows": stale,
+                              "profiles": int(profiles.split()[-1])}
+        return self.last["purge"]
 
     # ------------------------------------------------------------------ harvest
 
@@ -82,7 +135,7 @@ class HarvesterJobs:
             now = self.clock.now()
             expired = await self._expire(now)
             async with self.pool.acquire() as conn:
-                size = await self._pool_size(conn)
+                size = len(await db.pool(conn))
                 was = bool(await db.get_state(conn, "harvesting", True))
                 go = should_harvest(size, pool_min=self.settings.pool_min, pool_max=self.settings.pool_max,
                                     was_harvesting=was)
@@ -112,7 +165,9 @@ class HarvesterJobs:
                                       results=len(cards), error=str(failure) if failure else None)
             if failure is not None:
                 log.warning("search %r failed: %s", q.text, failure)
-                if not failure.retryable:  # session, lock, DOM: every other query would fail the same way
+                # Session, lock, DOM, or the gateway's activity budget for harvesting is spent: every other query
+                # would fail the same way now; the next run searches again (fewer queries a day, not a failure).
+                if not failure.retryable or failure.code == "budget_exhausted":
                     break
                 continue
             tweets += [t for c in cards if (t := searched_tweet(c)) is not None]
@@ -120,17 +175,15 @@ class HarvesterJobs:
 
     async def _expire(self, now: datetime) -> dict[str, int]:
         async with self.pool.acquire() as conn:
-            pooled = [o for o in await db.pool(conn) if o.tweet_id not in self._expired]
+            pooled = await db.pool(conn)
             replied = await db.replied_ids(conn)
-            to_check = [i for i in await db.due_deletion_checks(conn, self.settings.harvest_deletion_checks)
-                        if i not in self._expired]
+            to_check = await db.due_deletion_checks(conn, self.settings.harvest_deletion_checks)
         deleted = await self._deleted(to_check)
         events = expire_opportunities(pooled, now=now, max_age=self.settings.harvest_max_age,
                                       deleted_ids=deleted, replied_ids=replied)
+        await self._emit(events)
         counts: dict[str, int] = {}
         for e in events:
-            await self.publisher.publish(e)
-            self._expired.add(e.tweet_id)
             expired_total.labels(e.reason).inc()
             counts[e.reason] = counts.get(e.reason, 0) + 1
         return counts
@@ -152,10 +205,11 @@ class HarvesterJobs:
         return deleted
 
     async def _select(self, tweets: Iterable[SearchedTweet], *, pool_size: int, source: str) -> list[OpportunityFound]:
+        tweets = list(tweets)
         relevance = await self.relevance()
         now = self.clock.now()
         async with self.pool.acquire() as conn:
-            known = await db.known_ids(conn) | set(self._found)
+            known = await db.known_ids(conn)
         outcome = await asyncio.to_thread(
             select_opportunities, list(tweets), now=now,
             thresholds=Thresholds.from_settings(self.settings, embedder_kind=self.embedder_kind),
@@ -166,10 +220,16 @@ class HarvesterJobs:
         followers = await self._author_followers({e.author for e in outcome.found})
         found = [e.model_copy(update={"author_followers": followers.get(e.author.lower(), e.author_followers)})
                  for e in outcome.found]
-        for e in found:
-            await self.publisher.publish(e)
-            self._found[e.tweet_id] = e
-            found_total.labels(source).inc()
+        await self._emit(found)
+        if source == "search":
+            # The viral tweets found are peers' posts for format learning (a discovered account's recent posts
+            # are saved by discovery, all of them, not only the viral ones).
+            ids = {e.tweet_id for e in found}
+            viral = [dataclasses.replace(t, author_followers=followers.get(t.author.lower().lstrip("@")))
+                     for t in tweets if t.tweet_id in ids]
+            async with self.pool.acquire() as conn:
+                await db.save_peer_posts(conn, viral, source="viral", at=now)
+        found_total.labels(source).inc(len(found))
         return found
 
     async def _author_followers(self, authors: set[str]) -> dict[str, int]:
@@ -195,6 +255,86 @@ class HarvesterJobs:
             await db.save_profile(conn, profile, self.clock.now())
         return profile
 
+    # ------------------------------------------------------------------ accounts kept fresh
+
+    async def refresh_accounts(self) -> dict[str, object]:
+        """Read the discovered accounts due again through the gateway (its activity budget counts every read):
+        their followers and engagement rate as now (AccountRefreshed), their recent posts for format learning.
+        The first failed read ends the run (a spent budget or a session problem fails the rest the same way)."""
+        async with self._lock:
+            now = self.clock.now()
+            async with self.pool.acquire() as conn:
+                due = await db.accounts_due(conn, read_before=now - self.settings.account_refresh_age,
+                                            limit=self.settings.account_refresh_batch)
+            events: list[AccountRefreshed] = []
+            posts: list[SearchedTweet] = []
+            for handle in due:
+                profile = await self._profile_with_tweets(handle)
+                if profile is None:
+                    break
+                events.append(AccountRefreshed(handle=handle, followers=profile.followers,
+                                               engagement_rate=engagement_rate(profile),
+                                               recent_posts=len(profile.recent_tweets),
+                                               refreshed_at=self.clock.now()))
+                posts += profile.recent_tweets
+            await self._emit(events)
+            async with self.pool.acquire() as conn:
+                await db.save_peer_posts(conn, posts, source="account", at=self.clock.now())
+            refreshed_total.inc(len(events))
+            self.last["refresh_accounts"] = {"at": now.isoformat(), "due": len(due), "refreshed": len(events)}
+            return self.last["refresh_accounts"]
+
+    # ------------------------------------------------------------------ news
+
+    async def read_news(self) -> dict[str, object]:
+        """Read every configured feed; publish its fresh, on-topic items not published before. A feed that fails
+        is logged and counted; the others are read all the same."""
+        relevance = await self.relevance()
+        min_relevance = self.settings.min_relevance_for(self.embedder_kind)
+        async with self.pool.acquire() as conn:
+            known = await db.known_news(conn)
+        found: list[NewsItemFound] = []
+        failed: list[str] = []
+        timeout = aiohttp.ClientTimeout(total=self.settings.news_timeout.total_seconds())
+        async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": NEWS_USER_AGENT}) as http:
+            for feed in self.settings.news_feeds:
+                try:
+                    async with http.get(feed.url) as resp:
+                        resp.raise_for_status()
+                        data = await resp.content.read(MAX_FEED_BYTES + 1)
+                    if len(data) > MAX_FEED_BYTES:  # a feed is kilobytes: anything this big is not one
+                        raise FeedError(f"larger than {MAX_FEED_BYTES} bytes")
+                    items = parse_feed(data)
+                except (aiohttp.ClientError, asyncio.TimeoutError, FeedError) as err:
+                    news_failures.labels(feed.name).inc()
+                    log.warning("news feed %s (%s) unreadable: %s", feed.name, feed.url, err)
+                    failed.append(feed.name)
+                    continue
+                fresh = await asyncio.to_thread(
+                    fresh_news, items, source=feed.name, feed_url=feed.url, now=self.clock.now(),
+                    max_age=self.settings.news_max_age, known_ids=known, relevance=relevance,
+                    min_relevance=min_relevance)
+                known |= {e.item_id for e in fresh}
+                found += fresh
+        await self._emit(found)
+        news_found.inc(len(found))
+        self.last["news"] = {"at": self.clock.now().isoformat(), "found": len(found), "failed": failed}
+        return self.last["news"]
+
+    # ------------------------------------------------------------------ format learning
+
+    async def publish_format_insights(self) -> dict[str, object]:
+        """FormatInsights from the peers' posts read within XBOT_FORMAT_WINDOW (none when they are too few)."""
+        now = self.clock.now()
+        async with self.pool.acquire() as conn:
+            posts = await db.peer_posts(conn, now - self.settings.format_window)
+        event = await asyncio.to_thread(format_insights, posts, day=now.date().isoformat(), now=now)
+        if event is not None:
+            await self._emit([event])
+        self.last["format_insights"] = {"at": now.isoformat(), "posts": len(posts),
+                                        "features": len(event.lifts) if event else 0}
+        return self.last["format_insights"]
+
     # ------------------------------------------------------------------ discovery
 
     async def discover(self) -> dict:
@@ -203,20 +343,19 @@ class HarvesterJobs:
             relevance = await self.relevance()
             criteria = DiscoveryCriteria.from_settings(self.settings, embedder_kind=self.embedder_kind)
             async with self.pool.acquire() as conn:
-                harvested = {t.tweet_id: t for t in await db.recent_found(conn, now - self.settings.harvest_max_age)}
+                harvested = await db.recent_found(conn, now - self.settings.harvest_max_age)
                 known = await db.known_handles(conn)
-                size = await self._pool_size(conn)
-            harvested |= {i: as_searched(e) for i, e in self._found.items()
-                          if now - e.tweet_created_at < self.settings.harvest_max_age and i not in harvested}
-            handles = candidate_authors(harvested.values(), criteria=criteria,
+                size = len(await db.pool(conn))
+            handles = candidate_authors(harvested, criteria=criteria,
                                         known_handles=known | {self.settings.x_handle},
                                         limit=self.settings.discovery_max_profiles)
             profiles = [p for h in handles if (p := await self._profile_with_tweets(h)) is not None]
             outcome = discover_accounts(profiles, now=self.clock.now(), criteria=criteria, relevance=relevance,
                                         known_handles=known)
-            for account in outcome.accounts:
-                await self.publisher.publish(account)
-                discovered_total.inc()
+            await self._emit(outcome.accounts)
+            async with self.pool.acquire() as conn:
+                await db.save_peer_posts(conn, outcome.tweets, source="account", at=now)
+            discovered_total.inc(len(outcome.accounts))
             for reason, n in outcome.rejected.items():
                 rejected_total.labels(f"account_{reason}").inc(n)
             found = await self._select(outcome.tweets, pool_size=size, source="account")
@@ -241,8 +380,3 @@ class HarvesterJobs:
         return AuthorProfile(handle=profile.handle, followers=profile.followers, bio=profile.bio,
                              recent_tweets=recent)
 
-
-def as_searched(e: OpportunityFound) -> SearchedTweet:
-    return SearchedTweet(tweet_id=e.tweet_id, author=e.author, text=e.text, likes=e.likes, retweets=e.retweets,
-                         replies=e.replies, views=e.views, created_at=e.tweet_created_at,
-                         author_followers=e.author_followers or None)

@@ -1,58 +1,93 @@
 """The harvester's tables (schema ``harvester``) and the projections that fill them from events.
 
 The opportunity pool is rebuilt from the harvester's own stream (OpportunityFound / OpportunityExpired) and the
-poster's TweetPosted (our replies); discovered accounts from our own AccountDiscovered. The jobs only publish:
-what they found becomes a row when its event comes back, so a replay rebuilds exactly the same pool.
+poster's TweetPosted (our replies); discovered accounts from our own AccountDiscovered. The jobs record events in
+the outbox and wait until these projections applied them (read your own writes): what they found becomes a row
+when its event comes back, so a replay rebuilds exactly the same pool. The jobs' own cursors and caches live in
+the job-owned tables (JOB_TABLES).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
-from libs.contracts.events import AccountDiscovered, OpportunityExpired, OpportunityFound, TweetPosted
+from libs.contracts.events import (
+    NewsItemFound,
+    AccountDiscovered,
+    AccountRefreshed, OpportunityExpired, OpportunityFound, PersonalDataPurged, TweetPosted,
+)
 from libs.runtime.service import Service
 from libs.store.projection import Applied
 from services.harvester.discovery import AuthorProfile
+from services.harvester.formats import PeerPost
 from services.harvester.selection import PooledOpportunity, SearchedTweet, replied_tweet_id
 
 
-def register(svc: Service) -> None:
+# The harvest job's cursors and caches: no event carries them.
+JOB_TABLES = ("query_state", "harvest_state", "author_profiles", "deletion_checks", "peer_posts")
+
+
+def register(svc: Service[Any]) -> None:
     proj = svc.projection("pool")
 
     @proj.on_batch(OpportunityFound)
-    async def on_found(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_found(conn: asyncpg.Connection, items: list[Applied[OpportunityFound]]) -> None:
         await conn.executemany(
             "INSERT INTO opportunities (tweet_id, author, author_followers, text, likes, retweets, replies, views, "
             "tweet_created_at, relevance, topic, source, found_at) "
             "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT DO NOTHING",
             [(e.tweet_id, e.author, e.author_followers, e.text, e.likes, e.retweets, e.replies, e.views,
               e.tweet_created_at, e.relevance, e.topic, e.source, i.envelope.occurred_at)
-             for i in items for e in [i.event]])  # type: ignore[attr-defined]
+             for i in items for e in [i.event]])
 
     @proj.on_batch(OpportunityExpired)
-    async def on_expired(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_expired(conn: asyncpg.Connection, items: list[Applied[OpportunityExpired]]) -> None:
         # Same stream as OpportunityFound, so the row is there; the first expiry wins.
         await conn.executemany(
             "UPDATE opportunities SET expired_at = $2, expiry_reason = $3 WHERE tweet_id = $1 AND expired_at IS NULL",
-            [(i.event.tweet_id, i.envelope.occurred_at, i.event.reason) for i in items])  # type: ignore[attr-defined]
+            [(i.event.tweet_id, i.envelope.occurred_at, i.event.reason) for i in items])
+
+    @proj.on(PersonalDataPurged)
+    async def on_purged(conn: asyncpg.Connection, applied: Applied[PersonalDataPurged]) -> None:
+        # Strangers' tweets and profiles past the retention; the ids of tweets we replied to are ours and stay.
+        before = applied.event.before
+        await conn.execute("DELETE FROM opportunities WHERE found_at < $1", before)
+        await conn.execute("DELETE FROM accounts WHERE discovered_at < $1", before)
 
     @proj.on(TweetPosted)
-    async def on_posted(conn: asyncpg.Connection, event: TweetPosted, applied: Applied) -> None:
-        target = replied_tweet_id(event)
+    async def on_posted(conn: asyncpg.Connection, applied: Applied[TweetPosted]) -> None:
+        target = replied_tweet_id(applied.event)
         if target:
             await conn.execute("INSERT INTO replied (tweet_id, replied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                               target, event.posted_at)
+                               target, applied.event.posted_at)
+
+    @proj.on_batch(AccountRefreshed)
+    async def on_refreshed(conn: asyncpg.Connection, items: list[Applied[AccountRefreshed]]) -> None:
+        # The same stream as AccountDiscovered, so the row is there (unless purged: then nothing to refresh).
+        await conn.executemany(
+            "UPDATE accounts SET followers = $2, engagement_rate = $3, refreshed_at = $4 "
+            "WHERE handle = $1 AND (refreshed_at IS NULL OR refreshed_at < $4)",
+            [(e.handle.lower(), e.followers, e.engagement_rate, e.refreshed_at) for i in items for e in [i.event]])
+
+    @proj.on_batch(NewsItemFound)
+    async def on_news(conn: asyncpg.Connection, items: list[Applied[NewsItemFound]]) -> None:
+        await conn.executemany(
+            "INSERT INTO news_items (item_id, source, title, url, published_at, found_at) "
+            "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
+            [(e.item_id, e.source, e.title, e.url, e.published_at, i.envelope.occurred_at)
+             for i in items for e in [i.event]])
 
     @proj.on_batch(AccountDiscovered)
-    async def on_account(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_account(conn: asyncpg.Connection, items: list[Applied[AccountDiscovered]]) -> None:
         await conn.executemany(
             "INSERT INTO accounts (handle, followers, engagement_rate, relevance, bio, discovered_at) "
             "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
             [(e.handle.lower(), e.followers, e.engagement_rate, e.relevance, e.bio, e.discovered_at)
-             for i in items for e in [i.event]])  # type: ignore[attr-defined]
+             for i in items for e in [i.event]])
 
 
 # ---------------------------------------------------------------------- reads for the jobs
@@ -131,3 +166,35 @@ async def get_state(conn: asyncpg.Connection, key: str, default: object) -> obje
 async def set_state(conn: asyncpg.Connection, key: str, value: object) -> None:
     await conn.execute("INSERT INTO harvest_state (key, value) VALUES ($1, $2) "
                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", key, json.dumps(value))
+
+
+async def save_peer_posts(conn: asyncpg.Connection, tweets: list[SearchedTweet], *, source: str,
+                          at: datetime) -> None:
+    """Peers' posts as read now (the latest reading of a post wins: older, so closer to its final counts)."""
+    await conn.executemany(
+        "INSERT INTO peer_posts (tweet_id, text, posted_at, author_followers, engagement, age_hours, source, "
+        "read_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (tweet_id) DO UPDATE SET "
+        "author_followers = EXCLUDED.author_followers, engagement = EXCLUDED.engagement, "
+        "age_hours = EXCLUDED.age_hours, read_at = EXCLUDED.read_at",
+        [(t.tweet_id, t.text, t.created_at, t.author_followers, t.engagement,
+          max((at - t.created_at).total_seconds() / 3600, 0.0), source, at)
+         for t in tweets if t.author_followers and not t.is_reply])
+
+
+async def peer_posts(conn: asyncpg.Connection, since: datetime) -> list[PeerPost]:
+    rows = await conn.fetch("SELECT * FROM peer_posts WHERE read_at >= $1 ORDER BY tweet_id", since)
+    return [PeerPost(tweet_id=r["tweet_id"], text=r["text"], hour=r["posted_at"].astimezone(UTC).hour,
+                     author_followers=r["author_followers"], engagement=r["engagement"], age_hours=r["age_hours"])
+            for r in rows]
+
+
+async def known_news(conn: asyncpg.Connection) -> set[str]:
+    return {r["item_id"] for r in await conn.fetch("SELECT item_id FROM news_items")}
+
+
+async def accounts_due(conn: asyncpg.Connection, *, read_before: datetime, limit: int) -> list[str]:
+    """Discovered accounts not read since ``read_before`` (never refreshed first, then the longest ago)."""
+    rows = await conn.fetch(
+        "SELECT handle FROM accounts WHERE coalesce(refreshed_at, discovered_at) < $1 "
+        "ORDER BY refreshed_at NULLS FIRST, discovered_at, handle LIMIT $2", read_before, limit)
+    return [r["handle"] for r in rows]

@@ -8,6 +8,7 @@ one batch, and ``OpportunityFound.dedup_key`` (``opp:<tweet_id>``) makes a re-pu
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from libs.contracts.events import OpportunityExpired, OpportunityFound, TweetPosted
-from libs.contracts.gateway import TweetCard
+from libs.contracts.gateway import HANDLE_PATTERN, TweetCard, status_handle
 from services.harvester.settings import HarvesterSettings, NicheTopic
 
 # texts -> array (len(texts), dim) of L2-normalised rows; ``libs.text.Embedder.embed`` is one.
@@ -60,13 +61,18 @@ def parse_card_time(value: str | None) -> datetime | None:
 
 
 def searched_tweet(card: TweetCard, *, author_followers: int | None = None) -> SearchedTweet | None:
-    """A gateway search/timeline card as a candidate; None without a creation time, since age cannot be checked."""
+    """A gateway search/timeline card as a candidate; None without a creation time (age cannot be checked) or
+    without a valid author handle. The handle comes from the card's status link when it has one: a display name
+    containing "@someone" must not make us reply to, or credit, someone else."""
     created = parse_card_time(card.created_at)
     if created is None:
         return None
+    author = status_handle(card.url) or card.author.lstrip("@")
+    if not re.fullmatch(HANDLE_PATTERN, author):
+        return None
     return SearchedTweet(
         tweet_id=card.tweet_id,
-        author=card.author.lstrip("@"),
+        author=author,
         text=card.text,
         likes=card.likes,
         retweets=card.retweets,

@@ -4,36 +4,21 @@ length. The planner ranks drafts with the published coefficients, so the feature
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-HOUR_BUCKETS: tuple[tuple[int, int], ...] = ((0, 6), (6, 10), (10, 14), (14, 18), (18, 22), (22, 24))
-HOOK_STYLES: tuple[str, ...] = ("question", "number", "myth", "how_to", "story", "statement")
+# The text classifier and the hour buckets are shared with the harvester's format learning (libs.formats).
+from libs.formats import HOOK_STYLES, HOUR_BUCKETS, hook_style
+from libs.formats import hour_bucket as format_hour_bucket
 
-
-def hook_style(text: str) -> str:
-    """The style of a post's first line, when the planner did not say which hook it asked for."""
-    first = text.strip().split("\n", 1)[0].strip().lower()
-    if first.endswith("?"):
-        return "question"
-    if re.match(r"^\d", first):
-        return "number"
-    if "myth" in first or "wrong" in first or "not true" in first:
-        return "myth"
-    if first.startswith(("how to", "how i", "here's how", "the way to")):
-        return "how_to"
-    if first.startswith(("i ", "when i", "years ago", "my ")):
-        return "story"
-    return "statement"
+__all__ = ["HOOK_STYLES", "HOUR_BUCKETS", "feature_names", "feature_vector", "hook_style", "hook_styles_of",
+           "hour_bucket"]
 
 
 def hour_bucket(hour: int) -> int:
-    for i, (start, end) in enumerate(HOUR_BUCKETS):
-        if start <= hour % 24 < end:
-            return i
-    raise ValueError(hour)
+    """Index of the hour's bucket in HOUR_BUCKETS."""
+    return HOUR_BUCKETS.index(format_hour_bucket(hour))
 
 
 def hook_styles_of(choices: Iterable[Mapping[str, object]]) -> list[str]:
@@ -60,7 +45,7 @@ def feature_vector(choice: Mapping[str, object], text: str, names: Sequence[str]
     index = {n: i for i, n in enumerate(names)}
     x = np.zeros(len(names))
     hook = choice.get("hook_style") or hook_style(text)
-    a, b = HOUR_BUCKETS[hour_bucket(int(choice["hour"]))]
+    a, b = HOUR_BUCKETS[hour_bucket(int(str(choice["hour"])))]
     for key in (f"type={choice['content_type']}", f"topic={choice['topic']}", f"format={choice['format']}",
                 f"hours={a}-{b}", f"hook={hook}"):
         if key in index:

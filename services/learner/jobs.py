@@ -20,34 +20,31 @@ planner's projection takes the last ModelUpdated as the policy in force.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-import asyncpg
-
-from libs.bus.broker import jetstream
-from libs.bus.publish import EventPublisher
 from libs.contracts.events import ModelUpdated
-from libs.runtime.clock import Clock
-from libs.store.projection import Projection
+from libs.runtime.context import JobContext, Worker
+from libs.runtime.scheduler import Job
 from services.learner import metrics
 from services.learner.learning import Learner, LearnerConfig, ModelSnapshot
 from services.learner.projections import (
     PublishedModel,
     TrainingData,
-    own_stream_lag,
     published_models,
     training_data,
 )
+from services.learner.settings import LearnerSettings
 
 log = logging.getLogger("xbot.learner")
 _VERSION = re.compile(r"^v(\d+)-([0-9a-f]+)$")
-# How long (real seconds) to wait for our own ModelUpdated to come back through the projection.
-CATCH_UP_S = 15.0
+# How long (real time) to wait for our own ModelUpdated to come back through the projection.
+CATCH_UP = timedelta(seconds=15)
 
 
 # ---------------------------------------------------------------------- pure parts
@@ -82,6 +79,7 @@ def learner_from(data: TrainingData, base: LearnerConfig) -> Learner:
     for m in data.metrics:
         learner.observe_metrics(m.content_id, m.checkpoint_hours, m.counts)
     learner.observe_followers(data.followers)
+    learner.observe_format_insights(dict(data.format_lifts))
     return learner
 
 
@@ -153,42 +151,44 @@ class Evaluation:
                                          "heldout_rmse")}}
 
 
-class ModelJob:
-    def __init__(self, *, pool: asyncpg.Pool, publisher: EventPublisher, clock: Clock, projection: Projection,
-                 namespace: str, config: LearnerConfig, interval: timedelta, min_new_rewards: int) -> None:
-        self.pool = pool
-        self.publisher = publisher
-        self.clock = clock
-        self.projection = projection
-        self.namespace = namespace
-        self.config = config
-        self.interval = interval
-        self.min_new_rewards = min_new_rewards
+class ModelJob(Worker):
+    status_block = "learning"
+
+    def __init__(self, ctx: JobContext[LearnerSettings]) -> None:
+        self.ctx = ctx
+        self.pool = ctx.pool
+        self.clock = ctx.clock
+        s = ctx.settings
+        self.config = s.learner_config()
+        self.interval = s.learner_model_interval
+        self.min_new_rewards = s.learner_min_new_rewards
         self.last: Evaluation | None = None
         self._rejected: set[str] = set()  # data digests whose candidate the gate rejected (deterministic: skip)
+        self._unrollable: set[str] = set()  # versions the owner asked to undo that have nothing before them
 
-    async def _current(self, conn: asyncpg.Connection) -> bool:
-        js = jetstream(self.publisher.broker)
-        return await own_stream_lag(conn, js, self.projection, self.namespace) == 0
+    def jobs(self) -> Sequence[Job]:
+        s = self.ctx.settings
+        return (Job("learn", s.learner_check_interval, self.run, offset=s.learner_first_check),)
 
-    async def wait_current(self, timeout_s: float = CATCH_UP_S) -> None:
+    async def start(self) -> None:
+        # The policy in force on /metrics from the first scrape on.
+        async with self.pool.acquire() as conn:
+            self.refresh_metrics(await published_models(conn))
+
+    async def wait_current(self) -> None:
         """Until the models table holds every ModelUpdated of our stream (a version count must not be stale)."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            async with self.pool.acquire() as conn:
-                if await self._current(conn):
-                    return
-            if time.monotonic() > deadline:
-                raise TimeoutError("the learner's projection has not applied its own ModelUpdated stream yet; "
-                                   "is the learner service running?")
-            await asyncio.sleep(0.1)
+        try:
+            await self.ctx.publish(timeout=CATCH_UP)
+        except TimeoutError as err:
+            raise TimeoutError("the learner's projection has not applied its own ModelUpdated stream yet; "
+                               f"is the learner service running? ({err})") from None
 
     async def run(self) -> Evaluation | None:
         """One tick: evaluate and maybe publish a candidate. Returns the evaluation, None when nothing was due."""
+        await self.wait_current()
+        if await self.rollback_if_asked():
+            return None
         async with self.pool.acquire() as conn:
-            if not await self._current(conn):
-                log.info("model job: waiting for our own ModelUpdated to be projected")
-                return None
             models = await published_models(conn)
             data = await training_data(conn)
         self.refresh_metrics(models)
@@ -214,10 +214,9 @@ class ModelJob:
             metrics.evaluations.labels("rejected").inc()
             log.info("candidate %s rejected by the off-policy gate (%s)", snapshot.version, evaluation.as_dict())
             return evaluation
-        await self.publisher.publish(ModelUpdated(created_at=now, **snapshot.payload()))
+        await self._emit(ModelUpdated(created_at=now, **snapshot.payload()))
         metrics.evaluations.labels("published").inc()
         log.info("published %s (%s, %d matured posts)", snapshot.version, reason, snapshot.training_size)
-        await self.wait_current()
         async with self.pool.acquire() as conn:
             self.refresh_metrics(await published_models(conn))
         return evaluation
@@ -233,21 +232,60 @@ class ModelJob:
         async with self.pool.acquire() as conn:
             models = await published_models(conn)
         event = rollback_event(models, self.clock.now())
-        await self.publisher.publish(event)
+        # Published, not waited for: the running learner's projection applies it (a command process has none).
+        async with self.pool.acquire() as conn:
+            await self.ctx.outbox.record(conn, event)
+        await self.ctx.outbox.flush()
         log.info("rolled back %s: %s restores %s", event.rollback_of, event.version, event.parent_version)
         return event
+
+    async def rollback_if_asked(self) -> bool:
+        """The owner's rollback from the console (ModelRollbackRequested), done while the version it undoes is in
+        force; waited for, so the next tick sees the restored version and does not roll back twice."""
+        async with self.pool.acquire() as conn:
+            models = await published_models(conn)
+            if not models or await conn.fetchval("SELECT 1 FROM rollback_requests WHERE version = $1",
+                                                 models[-1].version) is None:
+                return False
+        try:
+            event = rollback_event(models, self.clock.now())
+        except NothingToRollBack as err:
+            if models[-1].version not in self._unrollable:
+                self._unrollable.add(models[-1].version)
+                log.warning("the owner's rollback of %s cannot be done: %s", models[-1].version, err)
+            return False
+        await self._emit(event)
+        log.info("rolled back %s at the owner's request: %s restores %s", event.rollback_of, event.version,
+                 event.parent_version)
+        return True
+
+    async def _emit(self, event: ModelUpdated) -> None:
+        """Record, publish, and wait until the models table holds it (the next version number counts it)."""
+        async with self.pool.acquire() as conn:
+            await self.ctx.outbox.record(conn, event)
+        await self.wait_current()
 
     @staticmethod
     def refresh_metrics(models: Sequence[PublishedModel]) -> None:
         latest = models[-1] if models else None
         metrics.show_policy(version_number(latest.version) if latest else 0, latest.payload if latest else None)
 
-    async def status(self) -> dict:
+    async def status(self) -> dict[str, Any]:
         async with self.pool.acquire() as conn:
             models = await published_models(conn)
             data = await training_data(conn)
+            # The owner's rejections, a signal about the choices that made the drafts (not yet in the reward).
+            rejected = await conn.fetch(
+                "SELECT d.choice FROM owner_rejections r JOIN decisions d USING (content_id)")
+        by_arm: dict[str, int] = {}
+        for r in rejected:
+            choice = json.loads(r["choice"])
+            for dim in ("content_type", "topic"):
+                arm = f"{dim}={choice.get(dim)}"
+                by_arm[arm] = by_arm.get(arm, 0) + 1
         latest = models[-1] if models else None
         return {
+            "owner_rejections": by_arm,
             "policy_version": latest.version if latest else None,
             "rollback_of": latest.rollback_of if latest else None,
             "versions_published": len(models),
@@ -256,3 +294,12 @@ class ModelJob:
             "matured_rewards": matured_rewards(data, self.config.matured_hours),
             "last_evaluation": self.last.as_dict() if self.last else None,
         }
+
+
+async def rollback_command(ctx: JobContext[LearnerSettings], args: list[str]) -> str:
+    """``python -m services.learner rollback`` (``xbot model rollback``)."""
+    try:
+        event = await ModelJob(ctx).rollback()
+    except (NothingToRollBack, TimeoutError) as err:
+        raise SystemExit(f"rollback: {err}") from None
+    return f"rolled back {event.rollback_of}: {event.version} restores {event.parent_version}"

@@ -12,14 +12,16 @@ Only posts (kind post/thread) feed the bandit; replies are decided by the opport
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from services.learner import ope
+from libs.formats import hour_bucket as format_hour_bucket
 from services.learner.features import feature_names, feature_vector, hook_styles_of
-from services.learner.policy import DIMENSIONS, choice_propensity, marginal_propensities
+from libs.policy import DIMENSIONS, choice_propensity, marginal_propensities
 from services.learner.posterior import AdditiveRewardModel
 from services.learner.predictors import engagement_predictor, follower_predictor
 from services.learner.rewards import (
@@ -54,6 +56,10 @@ class LearnerConfig:
         return (self.content_types, self.topics, self.formats, tuple(str(h) for h in range(self.hours)))
 
 
+# How many of the account's best posts a model names (the planner uses a few as examples of its voice).
+BEST_POSTS = 5
+
+
 @dataclass
 class _Decision:
     content_id: str
@@ -76,18 +82,21 @@ class ModelSnapshot:
     posteriors: dict[str, dict[str, dict[str, float]]]
     temperature: float
     floor: float
-    predictors: dict[str, dict]
+    predictors: dict[str, dict[str, Any]]
     training_size: int
     evaluation: dict[str, float | None]
     insights: dict[str, list[str]]
     publish: bool
+    # The account's own posts with the highest matured reward, best first (the planner shows them as examples of
+    # the owner's voice that worked).
+    best_posts: tuple[dict[str, object], ...] = ()
 
-    def payload(self) -> dict:
+    def payload(self) -> dict[str, Any]:
         return {
             "version": self.version, "parent_version": self.parent_version, "propensities": self.propensities,
             "posteriors": self.posteriors, "temperature": self.temperature, "floor": self.floor,
             "predictors": self.predictors, "training_size": self.training_size, "evaluation": self.evaluation,
-            "insights": self.insights,
+            "insights": self.insights, "best_posts": list(self.best_posts),
         }
 
 
@@ -99,10 +108,35 @@ def _prior_ratio(hours: float, matured_hours: float) -> float:
     return min(1.0, max(0.1, ratio))
 
 
+def format_prior_means(lifts: Mapping[str, float], config: LearnerConfig) -> list[np.ndarray | None]:
+    """Prior means of the bandit's effects from peers' format lifts (FormatInsights), for the dimensions they
+    cover: format (the "thread" lift splits between single and thread) and hour (each hour takes its bucket's
+    lift). Centred like the posterior's effects. Peers' engagement is not the account's reward, but both are on a
+    log scale and the prior only sets where the account's own posts start from."""
+    out: list[np.ndarray | None] = [None] * len(DIMENSIONS)
+    if not lifts:
+        return out
+    arms = config.arms()
+    if "format" in DIMENSIONS and "thread" in lifts:
+        formats = arms[DIMENSIONS.index("format")]
+        m = np.array([lifts["thread"] if f == "thread" else 0.0 for f in formats])
+        out[DIMENSIONS.index("format")] = m - m.mean()
+    if "hour" in DIMENSIONS and any(k.startswith("hours=") for k in lifts):
+        hours = [int(h) for h in arms[DIMENSIONS.index("hour")]]
+        m = np.array([lifts.get("hours={}-{}".format(*format_hour_bucket(h)), 0.0) for h in hours])
+        out[DIMENSIONS.index("hour")] = m - m.mean()
+    return out
+
+
 class Learner:
     def __init__(self, config: LearnerConfig) -> None:
         self.config = config
         self._decisions: dict[str, _Decision] = {}  # insertion order = decision order
+        self._format_lifts: dict[str, float] = {}
+
+    def observe_format_insights(self, lifts: Mapping[str, float]) -> None:
+        """Peers' format lifts (the latest FormatInsights): priors for the arms they cover."""
+        self._format_lifts = dict(lifts)
 
     # ---- observations -------------------------------------------------------------------------------------------
 
@@ -127,17 +161,6 @@ class Learner:
                 decision.followers += float(followers)
                 decision.follower_seen = True
 
-    def apply(self, event: object) -> None:
-        """Dispatch one of the contract events (ContentQueued, MetricsScraped, FollowersSnapshotted)."""
-        kind = type(event).__name__
-        if kind == "ContentQueued":
-            self.observe_decision(event.content_id, event.choice.model_dump(), event.propensity,
-                                  event.policy_version, text="\n".join(event.parts), kind=event.kind)
-        elif kind == "MetricsScraped":
-            self.observe_metrics(event.content_id, event.checkpoint_hours, event.model_dump())
-        elif kind == "FollowersSnapshotted":
-            self.observe_followers((a.content_id, a.followers) for a in event.attribution)
-
     # ---- model --------------------------------------------------------------------------------------------------
 
     def _arm_index(self, choice: Mapping[str, object]) -> tuple[int, ...] | None:
@@ -146,7 +169,7 @@ class Learner:
         except ValueError:
             return None  # an arm the configuration no longer has
 
-    def build_model(self, version: str, *, incumbent: Mapping | None = None) -> ModelSnapshot:
+    def build_model(self, version: str, *, incumbent: Mapping[str, Any] | None = None) -> ModelSnapshot:
         cfg = self.config
         decisions = [d for d in self._decisions.values() if self._arm_index(d.choice) is not None]
         matured_at = cfg.matured_hours
@@ -176,7 +199,8 @@ class Learner:
                         calibration.observe(weighted(early), weighted(counts))
 
         model = AdditiveRewardModel([len(a) for a in cfg.arms()], discount=cfg.discount,
-                                    cyclic=(False, False, False, cfg.smooth_hours))
+                                    cyclic=(False, False, False, cfg.smooth_hours),
+                                    prior_means=format_prior_means(self._format_lifts, cfg))
         prior_noise = model.noise_prior_var
         n = len(decisions)
         matured_rewards: list[float] = []
@@ -184,6 +208,7 @@ class Learner:
         provisional = 0
         for i, d in enumerate(decisions):
             arms = self._arm_index(d.choice)
+            assert arms is not None  # decisions on arms the configuration no longer has were left out above
             counts = matured_counts(d)
             if counts is not None:
                 raw = log_reward(weighted(counts))
@@ -225,9 +250,20 @@ class Learner:
             version=version, parent_version=(incumbent or {}).get("version"), propensities=propensities,
             posteriors=posteriors, temperature=cfg.temperature, floor=cfg.floor, predictors=predictors,
             training_size=len(logged), evaluation=evaluation, insights=self._insights(posteriors), publish=publish,
+            best_posts=self._best_posts(logged),
         )
 
-    def _evaluate(self, logged, candidate: Mapping, incumbent: Mapping | None, post) -> dict[str, float | None]:
+    @staticmethod
+    def _best_posts(logged: Sequence[tuple[_Decision, tuple[int, ...], float]]) -> tuple[dict[str, object], ...]:
+        """The matured posts with the highest reward above their trailing baseline, best first (ties by id, so a
+        replay gives the same list)."""
+        ranked = sorted(((r, d.content_id, d.text) for d, _, r in logged if d.text.strip()),
+                        key=lambda x: (-x[0], x[1]))
+        return tuple({"content_id": cid, "text": text, "reward": round(float(r), 4)}
+                     for r, cid, text in ranked[:BEST_POSTS])
+
+    def _evaluate(self, logged: Sequence[tuple[_Decision, tuple[int, ...], float]], candidate: Mapping[str, Any],
+                  incumbent: Mapping[str, Any] | None, post: Any) -> dict[str, float | None]:
         if not logged:
             return {"gate_passed": 1.0}
         rewards = np.array([r for _, _, r in logged])
@@ -237,9 +273,9 @@ class Learner:
         inc_p = logging_p if incumbent is None else np.array([choice_propensity(incumbent, c) for c in choices])
         q_logged = np.array([post.intercept + sum(m[a] for m, a in zip(post.means, arms)) for _, arms, _ in logged])
 
-        def value(policy: Mapping) -> float:
+        def value(policy: Mapping[str, Any]) -> float:
             # Under independent per-dimension draws, E[q] is the sum of each dimension's expected effect.
-            total = post.intercept
+            total = float(post.intercept)
             for j, dim in enumerate(DIMENSIONS):
                 marg = policy["propensities"][dim]
                 arms = self.config.arms()[j]
@@ -257,7 +293,10 @@ class Learner:
             "gate_passed": 1.0 if decision.publish else 0.0,
         }
 
-    def _predictors(self, decisions: Sequence[_Decision], matured_counts, weighted) -> tuple[dict, dict]:
+    def _predictors(self, decisions: Sequence[_Decision],
+                    matured_counts: Callable[[_Decision], dict[str, float] | None],
+                    weighted: Callable[[Mapping[str, float]], float]
+                    ) -> tuple[dict[str, Any], dict[str, float | None]]:
         cfg = self.config
         names = feature_names(cfg.content_types, cfg.topics, cfg.formats, hook_styles_of(d.choice for d in decisions))
         rows, rewards, gained = [], [], []
@@ -280,7 +319,7 @@ class Learner:
         return predictors, out
 
     @staticmethod
-    def _insights(posteriors: Mapping) -> dict[str, list[str]]:
+    def _insights(posteriors: Mapping[str, Any]) -> dict[str, list[str]]:
         best, worst = [], []
         for dim, arms in posteriors.items():
             ranked = sorted(arms, key=lambda a: (-arms[a]["mean"], a))

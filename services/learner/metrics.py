@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from prometheus_client import Counter, Gauge
 
@@ -17,7 +18,7 @@ gate_difference = Gauge("xbot_learner_gate_difference",
                         "Doubly robust value of the last candidate minus the incumbent's (reward units)")
 
 
-def show_policy(number: int, payload: Mapping | None) -> None:
+def show_policy(number: int, payload: Mapping[str, Any] | None) -> None:
     """Export the policy in force (a rollback included)."""
     policy_version.set(number)
     training_size.set(float((payload or {}).get("training_size", 0)))

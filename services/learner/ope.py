@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 Z_95 = 1.959963984540054
 
@@ -35,7 +36,8 @@ def _ess(weights: np.ndarray) -> float:
     return float(np.sum(weights) ** 2 / total_sq) if total_sq > 0 else 0.0
 
 
-def snips(rewards, logging_propensity, target_propensity, *, z: float = Z_95) -> Estimate:
+def snips(rewards: ArrayLike, logging_propensity: ArrayLike, target_propensity: ArrayLike, *,
+          z: float = Z_95) -> Estimate:
     """Self-normalised inverse propensity scoring, with a delta-method interval:
     Var ≈ Σ wᵢ² (rᵢ - v)² / (Σ wᵢ)²."""
     r = np.asarray(rewards, dtype=float)
@@ -47,11 +49,13 @@ def snips(rewards, logging_propensity, target_propensity, *, z: float = Z_95) ->
     return Estimate(value, value - z * se, value + z * se, _ess(w), len(r))
 
 
-def dr_terms(rewards, logging_propensity, target_propensity, predicted_logged, target_value) -> np.ndarray:
+def dr_terms(rewards: ArrayLike, logging_propensity: ArrayLike, target_propensity: ArrayLike,
+             predicted_logged: ArrayLike, target_value: ArrayLike) -> np.ndarray:
     """Per-post doubly robust terms v̂(π) + wᵢ (rᵢ - q̂(aᵢ)); their mean is the estimate."""
     r = np.asarray(rewards, dtype=float)
     w = np.asarray(target_propensity, dtype=float) / np.asarray(logging_propensity, dtype=float)
-    return np.asarray(target_value, dtype=float) + w * (r - np.asarray(predicted_logged, dtype=float))
+    terms: np.ndarray = np.asarray(target_value, dtype=float) + w * (r - np.asarray(predicted_logged, dtype=float))
+    return terms
 
 
 def _mean_interval(terms: np.ndarray, z: float) -> tuple[float, float, float]:
@@ -64,7 +68,8 @@ def _mean_interval(terms: np.ndarray, z: float) -> tuple[float, float, float]:
 
 
 def doubly_robust(
-    rewards, logging_propensity, target_propensity, predicted_logged, target_value, *, z: float = Z_95
+    rewards: ArrayLike, logging_propensity: ArrayLike, target_propensity: ArrayLike, predicted_logged: ArrayLike,
+    target_value: ArrayLike, *, z: float = Z_95
 ) -> Estimate:
     """``predicted_logged``: q̂(aᵢ) of the logged choice; ``target_value``: Σ_a π_new(a) q̂(a) (a scalar or one per
     post)."""
@@ -86,13 +91,13 @@ class GateDecision:
 
 
 def gate(
-    rewards,
-    logging_propensity,
-    candidate_propensity,
-    incumbent_propensity,
-    predicted_logged,
-    candidate_value,
-    incumbent_value,
+    rewards: ArrayLike,
+    logging_propensity: ArrayLike,
+    candidate_propensity: ArrayLike,
+    incumbent_propensity: ArrayLike,
+    predicted_logged: ArrayLike,
+    candidate_value: ArrayLike,
+    incumbent_value: ArrayLike,
     *,
     z: float = Z_95,
 ) -> GateDecision:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,8 @@ class LinearModel:
     coef: np.ndarray
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return self.intercept + np.asarray(x, dtype=float) @ self.coef
+        out: np.ndarray = self.intercept + np.asarray(x, dtype=float) @ self.coef
+        return out
 
 
 def fit_ridge(x: np.ndarray, y: np.ndarray, *, penalty: float = 1.0, weights: np.ndarray | None = None) -> LinearModel:
@@ -31,7 +33,8 @@ def fit_ridge(x: np.ndarray, y: np.ndarray, *, penalty: float = 1.0, weights: np
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -35, 35)))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -35, 35)))
+    return out
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, *, penalty: float = 1.0, iterations: int = 50) -> LinearModel:
@@ -65,7 +68,7 @@ def holdout_mask(n: int, every: int = 5) -> np.ndarray:
     return mask
 
 
-def engagement_predictor(x: np.ndarray, y: np.ndarray, names: list[str], *, penalty: float = 1.0) -> dict:
+def engagement_predictor(x: np.ndarray, y: np.ndarray, names: list[str], *, penalty: float = 1.0) -> dict[str, Any]:
     """Ridge on the training rows, RMSE on the held-out rows, then refit on everything for publication."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     held = holdout_mask(len(y))
@@ -78,7 +81,7 @@ def engagement_predictor(x: np.ndarray, y: np.ndarray, names: list[str], *, pena
             "coef": [float(c) for c in model.coef], "penalty": penalty, "n": int(len(y)), "heldout_rmse": rmse}
 
 
-def follower_predictor(x: np.ndarray, gained: np.ndarray, names: list[str], *, penalty: float = 1.0) -> dict:
+def follower_predictor(x: np.ndarray, gained: np.ndarray, names: list[str], *, penalty: float = 1.0) -> dict[str, Any]:
     """Logistic regression of P(gained ≥ 1 follower); held-out log loss and Brier score."""
     x, g = np.asarray(x, dtype=float), np.asarray(gained, dtype=float)
     held = holdout_mask(len(g))

@@ -12,12 +12,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 from libs.contracts.events import (
     ContentQueued,
+    ContentRejectedByOwner,
+    ModelRollbackRequested,
     FollowersSnapshotted,
+    FormatInsights,
     MetricsScraped,
     ModelUpdated,
     TweetPosted,
@@ -28,44 +32,68 @@ from libs.store.projection import Applied, Projection
 PROJECTION = "learning"
 
 
-def register(svc: Service) -> Projection:
+def register(svc: Service[Any]) -> Projection:
+    owner = svc.projection("owner")
+
+    @owner.on(ModelRollbackRequested)
+    async def on_rollback_requested(conn: asyncpg.Connection, applied: Applied[ModelRollbackRequested]) -> None:
+        e = applied.event
+        await conn.execute("INSERT INTO rollback_requests (version, requested_by, requested_at) VALUES ($1, $2, $3)"
+                           " ON CONFLICT DO NOTHING", e.version, e.requested_by, e.requested_at)
+
+    @owner.on(ContentRejectedByOwner)
+    async def on_owner_rejected(conn: asyncpg.Connection, applied: Applied[ContentRejectedByOwner]) -> None:
+        e = applied.event
+        await conn.execute("INSERT INTO owner_rejections (content_id, reason, rejected_at) VALUES ($1, $2, $3)"
+                           " ON CONFLICT DO NOTHING", e.content_id, e.reason, e.rejected_at)
+
     proj = svc.projection(PROJECTION)
 
     @proj.on_batch(ContentQueued)
-    async def on_queued(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_queued(conn: asyncpg.Connection, items: list[Applied[ContentQueued]]) -> None:
         # The first decision for a content id is the one taken; a re-queued id changes nothing.
         await conn.executemany(
             "INSERT INTO decisions (content_id, seq, kind, choice, policy_version, propensity, text, queued_at) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (content_id) DO NOTHING",
             [(e.content_id, i.seq, e.kind, e.choice.model_dump_json(), e.policy_version, e.propensity,
-              "\n".join(e.parts), i.envelope.occurred_at) for i in items for e in [i.event]])  # type: ignore[attr-defined]
+              "\n".join(e.parts), i.envelope.occurred_at) for i in items for e in [i.event]])
 
     @proj.on_batch(TweetPosted)
-    async def on_posted(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_posted(conn: asyncpg.Connection, items: list[Applied[TweetPosted]]) -> None:
         await conn.executemany(
             "INSERT INTO posts (content_id, tweet_ids, kind, posted_at) VALUES ($1, $2, $3, $4) "
             "ON CONFLICT (content_id) DO NOTHING",
-            [(e.content_id, e.tweet_ids, e.kind, e.posted_at) for i in items for e in [i.event]])  # type: ignore[attr-defined]
+            [(e.content_id, e.tweet_ids, e.kind, e.posted_at) for i in items for e in [i.event]])
 
     @proj.on_batch(MetricsScraped)
-    async def on_metrics(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_metrics(conn: asyncpg.Connection, items: list[Applied[MetricsScraped]]) -> None:
         await conn.executemany(
             "INSERT INTO metric_reads (tweet_id, checkpoint, content_id, seq, checkpoint_hours, likes, retweets, "
             "replies, views, bookmarks, observed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
             "ON CONFLICT (tweet_id, checkpoint) DO NOTHING",
             [(e.tweet_id, e.checkpoint, e.content_id, i.seq, e.checkpoint_hours, e.likes, e.retweets, e.replies,
-              e.views, e.bookmarks, e.observed_at) for i in items for e in [i.event]])  # type: ignore[attr-defined]
+              e.views, e.bookmarks, e.observed_at) for i in items for e in [i.event]])
 
     @proj.on_batch(FollowersSnapshotted)
-    async def on_followers(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_followers(conn: asyncpg.Connection, items: list[Applied[FollowersSnapshotted]]) -> None:
         await conn.executemany(
             "INSERT INTO follower_attribution (snapshot, content_id, tweet_id, seq, followers, observed_at) "
             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             [(e.dedup_key(), a.content_id, a.tweet_id, i.seq, a.followers, e.observed_at)
-             for i in items for e in [i.event] for a in e.attribution])  # type: ignore[attr-defined]
+             for i in items for e in [i.event] for a in e.attribution])
+
+    @proj.on(FormatInsights)
+    async def on_format_insights(conn: asyncpg.Connection, applied: Applied[FormatInsights]) -> None:
+        # Only the latest day's insights are priors; a redelivered older day never replaces a newer one.
+        e = applied.event
+        await conn.execute(
+            "INSERT INTO format_insights (id, seq, day, lifts) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE "
+            "SET seq = EXCLUDED.seq, day = EXCLUDED.day, lifts = EXCLUDED.lifts WHERE format_insights.day <= "
+            "EXCLUDED.day", applied.seq, e.day, json.dumps({f.feature: f.lift for f in e.lifts}))
 
     @proj.on(ModelUpdated)
-    async def on_model(conn: asyncpg.Connection, e: ModelUpdated, applied: Applied) -> None:
+    async def on_model(conn: asyncpg.Connection, applied: Applied[ModelUpdated]) -> None:
+        e = applied.event
         await conn.execute(
             "INSERT INTO models (seq, version, parent_version, rollback_of, training_size, created_at, payload) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
@@ -102,11 +130,16 @@ class TrainingData:
     decisions: tuple[Decision, ...]
     metrics: tuple[MetricRead, ...]
     followers: tuple[tuple[str, float], ...]  # (content_id, followers) per attribution row
+    # Peers' format lifts of the latest FormatInsights (feature, log-lift): priors of the arms they cover.
+    format_lifts: tuple[tuple[str, float], ...] = ()
 
     def digest(self) -> str:
         """A short fingerprint of the data: part of the version id, and how the job knows nothing changed."""
-        blob = json.dumps([[d.__dict__ for d in self.decisions], [m.__dict__ for m in self.metrics],
-                           self.followers], sort_keys=True, separators=(",", ":"))
+        parts: list[object] = [[d.__dict__ for d in self.decisions], [m.__dict__ for m in self.metrics],
+                               self.followers]
+        if self.format_lifts:  # absent before the first insights: earlier versions keep their fingerprints
+            parts.append(self.format_lifts)
+        blob = json.dumps(parts, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:8]
 
 
@@ -121,6 +154,7 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         "ORDER BY m.content_id, m.checkpoint_hours, (m.tweet_id = p.tweet_ids[1]) DESC NULLS LAST, m.tweet_id")
     followers = await conn.fetch(
         "SELECT content_id, followers FROM follower_attribution ORDER BY seq, content_id, tweet_id")
+    lifts = await conn.fetchval("SELECT lifts FROM format_insights WHERE id = 1")
     return TrainingData(
         decisions=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],
                                  r["policy_version"], r["text"]) for r in decisions),
@@ -128,6 +162,7 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
                                  {k: r[k] for k in ("likes", "retweets", "replies", "views", "bookmarks")})
                       for r in metrics),
         followers=tuple((r["content_id"], r["followers"]) for r in followers),
+        format_lifts=tuple(sorted(json.loads(lifts).items())) if lifts else (),
     )
 
 
@@ -149,13 +184,3 @@ async def published_models(conn: asyncpg.Connection) -> list[PublishedModel]:
         "ORDER BY seq")
     return [PublishedModel(r["seq"], r["version"], r["parent_version"], r["rollback_of"], r["training_size"],
                            r["created_at"], json.loads(r["payload"])) for r in rows]
-
-
-async def own_stream_lag(conn: asyncpg.Connection, js, projection: Projection, namespace: str) -> int:
-    """How many of our own ModelUpdated the projection has not applied yet (0 = the models table is current)."""
-    spec = next(s for s in projection.consumers() if s.producer == ModelUpdated.PRODUCER)
-    stream = spec.stream(namespace)
-    last = (await js.stream_info(stream)).state.last_seq
-    pos = await conn.fetchval(
-        "SELECT stream_seq FROM tracking WHERE consumer = $1 AND stream = $2", spec.durable(namespace), stream) or 0
-    return max(0, last - pos)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from libs.contracts.events import BudgetExhausted, LlmUsageRecorded
-from services.planner.config import NicheConfig, Price
+from libs.niche import NicheConfig, Price
 
 # Chat formatting adds a few tokens per message and per request beyond the text itself.
 TOKENS_PER_MESSAGE = 4
@@ -55,6 +55,9 @@ class Reservation:
     id: int
     model: str
     amount: float
+    # The bounds the amount was computed from: what a call without usage is taken to have used.
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 @dataclass
@@ -68,7 +71,7 @@ class BudgetLedger:
     cheap_above: float = 0.2
     spent_usd: float = 0.0
     _reserved: dict[int, Reservation] = field(default_factory=dict)
-    _ids: itertools.count = field(default_factory=itertools.count)
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     @classmethod
     def for_day(cls, day: str, config: NicheConfig, *, spent_usd: float = 0.0) -> "BudgetLedger":
@@ -107,7 +110,7 @@ class BudgetLedger:
         amount = self.worst_case(model, prompt_tokens_bound, max_tokens)
         if amount > self.remaining_usd:
             return None
-        res = Reservation(next(self._ids), model, amount)
+        res = Reservation(next(self._ids), model, amount, prompt_tokens_bound, max_tokens)
         self._reserved[res.id] = res
         return res
 
@@ -138,6 +141,24 @@ class BudgetLedger:
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost_usd=cost,
+            day=self.day,
+            content_id=content_id,
+        )
+
+    def settle_reserved(
+        self, reservation: Reservation, *, request_id: str, purpose: str, content_id: str | None = None,
+    ) -> LlmUsageRecorded:
+        """Charge the whole reservation: the call timed out (the server may have done the work) or its answer
+        carried no usage. Charging less would let such a server spend past the cap unseen."""
+        self._reserved.pop(reservation.id, None)
+        self.spent_usd += reservation.amount
+        return LlmUsageRecorded(
+            request_id=request_id,
+            model=reservation.model,
+            purpose=purpose,
+            prompt_tokens=reservation.prompt_tokens,
+            completion_tokens=reservation.completion_tokens,
+            cost_usd=reservation.amount,
             day=self.day,
             content_id=content_id,
         )

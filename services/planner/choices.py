@@ -18,10 +18,12 @@ import random
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from libs.core.account import ActiveHours
 from libs.policy import arm_mass, sample_choice
 from libs.contracts.events import Choice
-from services.planner.config import NicheConfig
+from libs.niche import NicheConfig
 
 UNIFORM_VERSION = "uniform"
 POST_DIMENSIONS = ("content_type", "topic", "format", "hour", "voice", "hook_style")
@@ -39,16 +41,19 @@ class Policy:
     insights: Mapping[str, Sequence[str]] = field(default_factory=dict)
     # Probability of the learner's uniform draw over all action dimensions at once (included in propensities).
     floor: float = 0.0
+    # The account's best-rewarded own posts (texts, best first): examples of the voice for the prompt.
+    best_posts: tuple[str, ...] = ()
 
     @classmethod
-    def from_model(cls, model: object) -> "Policy":
+    def from_model(cls, model: Any) -> "Policy":
         """From a ModelUpdated (or anything with version, propensities, insights and floor)."""
         floor = float(getattr(model, "floor", 0.0) or 0.0)
         return cls(
-            version=getattr(model, "version"),
+            version=model.version,
             propensities=dict(getattr(model, "propensities", {}) or {}),
             insights=dict(getattr(model, "insights", {}) or {}),
             floor=floor if 0.0 <= floor < 1.0 else 0.0,
+            best_posts=tuple(getattr(p, "text", p) for p in getattr(model, "best_posts", None) or ()),
         )
 
 
@@ -113,7 +118,7 @@ def sample_choices(
     return picked, propensity
 
 
-def _payload(policy: Policy) -> dict | None:
+def _payload(policy: Policy) -> dict[str, Any] | None:
     """The policy as libs.policy reads a ModelUpdated; None (uniform) before any model."""
     return {"propensities": policy.propensities, "floor": policy.floor} if policy.propensities else None
 
@@ -219,11 +224,13 @@ class PlanQuota:
         return self.posts + self.replies
 
 
-def plan_quota(caps: PosterCaps, depth: QueueDepth, *, horizon_hours: float) -> PlanQuota:
+def plan_quota(caps: PosterCaps, depth: QueueDepth, *, horizon_hours: float,
+               hours_a_day: int = HOURS_A_DAY) -> PlanQuota:
     """Items to plan now so the poster always has work, without exceeding its daily caps.
 
     Posts: a day's worth, since each post's hour is drawn over the whole day (queueing only ``horizon_hours`` of
-    posts left the poster idle: the few queued items sat hours ahead). Replies are written for now, so
+    posts left the poster idle: the few queued items sat hours ahead); a day has ``hours_a_day`` posting hours
+    (the account's active hours among the hour arms). Replies are written for now, so
     ``horizon_hours`` of them. Never negative; a full queue or a spent day plans nothing.
     """
 
@@ -232,11 +239,23 @@ def plan_quota(caps: PosterCaps, depth: QueueDepth, *, horizon_hours: float) -> 
         return max(0, min(wanted - pending, room_today))
 
     return PlanQuota(
-        posts=one(min(caps.posts_per_hour * HOURS_A_DAY, caps.posts_per_day), caps.posts_per_day,
+        posts=one(min(caps.posts_per_hour * hours_a_day, caps.posts_per_day), caps.posts_per_day,
                   depth.pending_posts, depth.posted_posts_today),
         replies=one(math.ceil(caps.replies_per_hour * horizon_hours), caps.replies_per_day,
                     depth.pending_replies, depth.posted_replies_today),
     )
+
+
+def hour_arms(config: NicheConfig, active: ActiveHours | None, now: datetime) -> NicheConfig:
+    """The niche with its hour arms limited to the account's active hours (as UTC hours of ``now``'s day).
+
+    The learner's policy is then drawn over these arms only, its shares renormalised (libs.policy), so the
+    propensity stays the exact probability of the draw and no post is ever planned for a closed hour: the poster
+    would hold it to the morning, past the hour the learner is learning about."""
+    if active is None:
+        return config
+    open_now = set(active.utc_hours(now.date()))
+    return config.model_copy(update={"hours": tuple(h for h in config.hours if h in open_now)})
 
 
 def open_hours(hours: Sequence[int], queued_by_hour: Mapping[int, int], posts_per_hour: int) -> list[int]:

@@ -1,30 +1,83 @@
-"""Writing one item: prompt → LLM → gates → (rewrite at most twice) → ContentQueued or a final ContentRejected.
+"""Writing one item: facts for the topic or the tweet → prompt → LLM → normalised answer → gates (the claims gate
+holds the draft to the facts it was given) → model review → (rewrite at most twice) →
+ContentQueued or a final ContentRejected.
 
-Every answered call is charged to the day's budget before its text is looked at, every rejection becomes a
-ContentRejected, and the outcome carries the events for the service to publish; nothing here does I/O besides
-the LLM call, so the service decides when and how the events go out.
+Every answered call (the review included) is charged to the day's budget before its text is looked at (a call
+without usage, or one that timed out, is charged its whole reservation), every rejection becomes a
+ContentRejected, and the outcome carries the events for the service to publish; nothing here does I/O besides the
+LLM calls, so the service decides when and how the events go out. A request the server refuses (a content filter,
+a 400 no adaptation fixes) drops that item with a final rejection naming the server's reason; drafting carries on
+with the next one. A rewrite prompt names what to fix in fixed words (``Rejection.advice``), never the gate's
+reason, which may quote the tweet.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from libs.contracts.base import uuid7
 from libs.contracts.events import BudgetExhausted, Choice, ContentQueued, ContentRejected, LlmUsageRecorded
-from libs.text import Embedder, content_hash, cosine
-from services.planner.budget import BudgetLedger, BudgetTier, model_for, prompt_token_bound
-from services.planner.config import NicheConfig
-from services.planner.gates import OwnPost, Rejection, RecentPosts, check_repeated_tweets, gate_post
-from services.planner.llm import Completion, LlmMalformedOutput, LlmUnavailable, TextModel
-from services.planner.prompts import post_messages, reply_messages, split_parts
-from services.planner.replies import Opportunity, OurReply, ReplyHistory, content_words, gate_reply
+from libs.gates import (
+    OwnPost,
+    RecentPosts,
+    Rejection,
+    check_repeated_tweets,
+    check_medical_safety,
+    check_topic_freshness,
+    gate_post,
+    gate_reply,
+    grounding_similarity,
+    grounding_threshold,
+    parse_review,
+    review_messages,
+    review_rejection,
+)
+from libs.facts import Fact, FactBook, FactIndex, check_claims, load_niche_facts
+from libs.gates.refusal import check_refusal
+from libs.niche import NicheConfig
+from services.planner.news import NewsItem, angle_lines, news_angle, news_fact
+from libs.text import Embedder, content_hash, max_similarity, normalise, x_length
+from services.planner.budget import BudgetLedger, BudgetTier, Reservation, model_for, prompt_token_bound
+from services.planner.llm import (
+    Completion,
+    LlmMalformedOutput,
+    LlmRequestRejected,
+    LlmTimedOut,
+    LlmUnavailable,
+    TextModel,
+)
+from services.planner.normalise import fit_to_limit, malformed_reason, read_answer
+from services.planner.prompts import answer_schema, post_messages, reply_messages
+from services.planner.replies import Opportunity, OurReply, ReplyHistory
 
 POST_LIFETIME = timedelta(hours=6)
 REPLY_LIFETIME = timedelta(hours=3)
-# A reply call with the cheap model and a typical prompt: when even that does not fit, the day is over.
-MIN_CALL_PROMPT_BYTES = 1500
+# A reply call with the cheap model and a typical prompt (its facts included): when even that does not fit, the
+# day is over.
+MIN_CALL_PROMPT_BYTES = 3000
+
+
+# One index per facts file and embedder: embedding the facts takes seconds, and drafters are made per run.
+_FACT_INDEXES: dict[tuple[str, bool, int], tuple[Embedder, FactIndex]] = {}
+
+
+def fact_index(config: NicheConfig, embedder: Embedder) -> FactIndex:
+    """The niche's usable facts (verified ones unless the niche says otherwise), embedded once per embedder."""
+    key = (str(config.facts.path), config.facts.use_unverified, id(embedder))
+    cached = _FACT_INDEXES.get(key)
+    if cached is None or cached[0] is not embedder:
+        book = load_niche_facts(config)
+        # A fact worded like a dose ("adds about 300 mL of water") would be refused by the medical gate in any
+        # draft that states it: it is never offered, rather than costing a rewrite each time.
+        postable = FactBook(book.path, tuple(f for f in book.facts if check_medical_safety(f.claim) is None))
+        cached = (embedder, FactIndex(postable, embedder, config.facts))
+        _FACT_INDEXES[key] = cached
+    return cached[1]
 
 
 @dataclass
@@ -37,6 +90,8 @@ class DraftOutcome:
     malformed: int = 0
     # Why no item came out although no gate dropped it: "budget", "tier", "llm_unavailable".
     stopped: str | None = None
+    # The server refused this item's request (its gate: "content_filter", "llm_request"): dropped, drafting goes on.
+    dropped: str | None = None
     budget_exhausted: BudgetExhausted | None = None
 
     @property
@@ -68,6 +123,7 @@ class Drafter:
         recent: RecentPosts | None = None,
         replies: ReplyHistory | None = None,
         rng: random.Random | None = None,
+        facts: FactIndex | None = None,
     ) -> None:
         self.config = config
         self.model = model
@@ -76,6 +132,10 @@ class Drafter:
         self.recent = recent if recent is not None else RecentPosts()
         self.replies = replies if replies is not None else ReplyHistory()
         self.rng = rng or random.Random()
+        self._example_vectors: np.ndarray | None = None  # the owner's example posts, embedded when first needed
+        self.facts = facts if facts is not None else fact_index(config, embedder)
+        # Fails at start, naming the setting, when the niche has no grounding threshold for this embedder.
+        grounding_threshold(config, embedder.kind)
 
     # ------------------------------------------------------------ posts and threads
 
@@ -89,40 +149,70 @@ class Drafter:
         scheduled_for: datetime,
         insights: dict[str, list[str]] | None = None,
         content_id: str | None = None,
+        best_posts: Sequence[str] = (),
+        news: NewsItem | None = None,
     ) -> DraftOutcome:
         kind = "thread" if choice.format == "thread" else "post"
         out = DraftOutcome(content_id or uuid7(), kind)
         if self.ledger.tier() in (BudgetTier.REPLIES_ONLY, BudgetTier.EXHAUSTED):
             out.stopped = "tier"
             return self._maybe_exhausted(out)
+        g = self.config.gates
+        # A rewrite cannot change the topic: when the topic is not fresh, no call is made at all.
+        if stale := check_topic_freshness(choice.topic, self.recent.topics_latest_last(), window=g.topic_window_posts,
+                                          max_in_window=g.topic_max_in_window):
+            self._reject(out, stale, 0, "", kind, final=True)
+            return out
         parts_wanted = self.rng.randint(self.config.gates.thread_min_parts, self.config.gates.thread_max_parts)
+        # The same facts for every attempt (a rewrite fixes the draft), unless the draft repeated a post.
+        stated = self.recent.matrix(now, self.config.gates.duplicate_window_days)
+        facts = self.facts.for_topic(choice.topic, rng=self.rng, stated=stated)
+        # A fresh news item on the topic is the post's angle; its fact, with the source, is the prompt's to state,
+        # and the claims gate counts it among the facts given.
+        news_given = [] if news is None else [news_fact(news, choice.topic)]
+        angle = None if news is None else angle_lines(news, news_given[0])
         previous: str | None = None
         reason: str | None = None
         for attempt in range(self.config.gates.max_rewrites + 1):
             messages = post_messages(choice, self.config, insights=insights, parts=parts_wanted,
-                                     previous=previous, rejection_reason=reason)
+                                     previous=previous, rejection_reason=reason, best_posts=best_posts,
+                                     facts=facts, angle=angle)
             completion = await self._call(out, messages, kind)
-            if completion is None:
-                if out.stopped:
+            parts = None if completion is None else self._answer(out, completion, kind, wanted=parts_wanted)
+            if completion is None or parts is None:
+                if out.stopped or out.dropped:
                     return out
-                previous, reason = None, "the answer was not usable text"
+                previous, reason = None, self._unusable_reason(out)
                 continue
-            parts = split_parts(completion.text) if kind == "thread" else [completion.text.strip()]
+            if kind == "thread":
+                parts = self._without_repeated_parts(parts)
             text = "\n".join(parts)
             vector = self.embedder.embed_one(text) if parts else None
             verdict = gate_post(parts, kind=kind, topic=choice.topic, config=self.config, recent=self.recent,
-                                vector=vector, embedder_kind=self.embedder.kind, now=now)
+                                vector=vector, embedder_kind=self.embedder.kind, now=now) \
+                or self._copies_an_example(text, vector) \
+                or self._unsupported_claims(parts, [*facts, *news_given])
+            if verdict is None and self.config.sensitive:
+                verdict = await self.review(out, text, kind=kind, tweet=None)
+                if out.stopped:
+                    return out
             if verdict is None:
                 self.recent.add(OwnPost(text, content_hash(text), choice.topic, now, vector))
                 self.recent.add_tweets(parts)
                 out.queued = ContentQueued(
                     content_id=out.content_id, kind=kind, parts=parts, choice=choice, policy_version=policy_version,
                     propensity=propensity, scheduled_for=scheduled_for, expires_at=scheduled_for + POST_LIFETIME,
-                    model=completion.model,
+                    model=completion.model, angle=None if news is None else news_angle(news),
                 )
                 return out
             self._reject(out, verdict, attempt, text, kind)
-            previous, reason = text, f"{verdict.gate}: {verdict.reason}"
+            previous, reason = text, verdict.advice
+            if verdict.gate in ("duplicate", "near_duplicate"):
+                # Told it repeated a post, the model gets other facts of the topic to write from: with the same
+                # ones it could only restate them.
+                others = [f for f in self.facts.for_topic(choice.topic, k=len(self.facts.facts), rng=self.rng,
+                                                          stated=stated) if f not in facts]
+                facts = others[: self.config.facts.per_prompt] or facts
         return out
 
     # ------------------------------------------------------------ replies
@@ -136,33 +226,36 @@ class Drafter:
         policy_version: str,
         now: datetime,
         content_id: str | None = None,
+        best_posts: Sequence[str] = (),
     ) -> DraftOutcome:
         out = DraftOutcome(content_id or uuid7(), "reply")
         if self.ledger.tier() is BudgetTier.EXHAUSTED:
             out.stopped = "tier"
             return self._maybe_exhausted(out)
-        tweet_vector = None
-        previous: str | None = None
+        # A reply may state what the facts closest in meaning to the tweet say, nothing else.
+        facts = [s.fact for s in self.facts.for_text(opportunity.text, topic=opportunity.topic)]
         reason: str | None = None
         for attempt in range(self.config.gates.max_rewrites + 1):
+            # A rejected reply is never shown back to the model: it may carry what a hostile tweet put in it.
             messages = reply_messages(opportunity.text, opportunity.author, choice, self.config,
-                                      previous=previous, rejection_reason=reason)
+                                      previous=None, rejection_reason=reason, best_posts=best_posts,
+                                      facts=facts)
             completion = await self._call(out, messages, "reply")
-            if completion is None:
-                if out.stopped:
+            parts = None if completion is None else self._answer(out, completion, "reply")
+            if completion is None or parts is None:
+                if out.stopped or out.dropped:
                     return out
-                previous, reason = None, "the answer was not usable text"
+                reason = self._unusable_reason(out)
                 continue
-            text = completion.text.strip()
-            similarity = None
-            # Embeddings cost CPU; grounding needs them only when the reply shares no word with the tweet.
-            if not content_words(text) & content_words(opportunity.text):
-                if tweet_vector is None:
-                    tweet_vector = self.embedder.embed_one(opportunity.text)
-                similarity = cosine(self.embedder.embed_one(text), tweet_vector)
+            text = parts[0]
+            similarity = grounding_similarity(self.embedder, text, opportunity.text)
             verdict = gate_reply(text, opportunity.text, config=self.config, similarity=similarity,
                                  embedder_kind=self.embedder.kind) \
-                or check_repeated_tweets([text], self.recent.tweet_hashes)
+                or check_repeated_tweets([text], self.recent.tweet_hashes) or self._unsupported_claims([text], facts)
+            if verdict is None:
+                verdict = await self.review(out, text, kind="reply", tweet=opportunity.text)
+                if out.stopped:
+                    return out
             if verdict is None:
                 self.replies.add(OurReply(opportunity.tweet_id, opportunity.author, opportunity.conversation, now))
                 self.recent.add_tweets([text])
@@ -175,59 +268,195 @@ class Drafter:
                 )
                 return out
             self._reject(out, verdict, attempt, text, "reply")
-            # The rewrite prompt names the gate but never echoes a draft that obeyed an injection.
-            previous = None if verdict.gate == "injection" else text
-            reason = f"{verdict.gate}: {verdict.reason}"
+            reason = verdict.advice
         return out
 
-    # ------------------------------------------------------------ shared
+    # ------------------------------------------------------------ the model review
 
-    async def _call(self, out: DraftOutcome, messages: list[dict[str, str]], kind: str) -> Completion | None:
-        """One budgeted call. None with ``out.stopped`` set when planning must stop, else None = malformed."""
-        tier = self.ledger.tier()
-        model = model_for(tier, self.config)
-        max_tokens = self.config.budget.max_tokens.get(kind, 300)
-        reservation = None if model is None else self.ledger.reserve(model, prompt_token_bound(messages), max_tokens)
+    async def review(self, out: DraftOutcome, draft: str, *, kind: str, tweet: str | None) -> Rejection | None:
+        """The rubric review of a draft that passed the rule gates (libs/gates/review.py), charged to the budget.
+
+        None when it passes. When the review cannot be paid for or the model is unavailable, ``out.stopped`` is
+        set and nothing is queued: a draft is never published unreviewed. An answer the client calls malformed
+        (fenced, cut off) is still read, and one that cannot be read fails the draft.
+        """
+        model = self.config.review.model
+        max_tokens = self.config.review.max_tokens
+        messages = review_messages(draft, kind=kind, tweet=tweet, niche=self.config.niche)
+        reservation = self.ledger.reserve(model, prompt_token_bound(messages),
+                                          self.model.completion_cap(model, max_tokens))
         if reservation is None:
             out.stopped = "budget"
             self._maybe_exhausted(out)
             return None
         try:
-            completion = await self.model.complete(messages, model=model, max_tokens=max_tokens)
+            completion = await self.model.complete(messages, model=model, max_tokens=max_tokens, temperature=0.0)
         except LlmMalformedOutput as err:
-            if err.completion is not None:
-                self._charge(out, reservation, err.completion, kind)
-            else:
+            if err.completion is None:
                 self.ledger.release(reservation)
-            out.malformed += 1
-            attempt = len(out.rejections)
-            final = attempt >= self.config.gates.max_rewrites
-            out.rejections.append(ContentRejected(content_id=out.content_id, gate="malformed", reason=str(err),
-                                                  attempt=attempt, final=final, kind=out.kind))
+                return review_rejection(parse_review(""))
+            completion = err.completion
+        except LlmTimedOut:
+            out.usage.append(self.ledger.settle_reserved(reservation, request_id=f"timeout-{uuid7()}",
+                                                         purpose="review", content_id=out.content_id))
+            out.stopped = "llm_unavailable"
             return None
+        except LlmRequestRejected as err:
+            # The server refused to review it (a content filter): not published unreviewed.
+            self._charge_or_release(out, reservation, err.completion, "review")
+            return Rejection("review", f"the review request was refused: {err}")
         except LlmUnavailable:
             self.ledger.release(reservation)
             out.stopped = "llm_unavailable"
             return None
         except BaseException:
-            # Permanent errors propagate: the plan job stops and alerts.
             self.ledger.release(reservation)
             raise
-        self._charge(out, reservation, completion, kind)
-        return completion
+        self._charge(out, reservation, completion, "review")
+        return review_rejection(parse_review(completion.text))
 
-    def _charge(self, out: DraftOutcome, reservation, completion: Completion, kind: str) -> None:
+    # ------------------------------------------------------------ shared
+
+    async def _call(self, out: DraftOutcome, messages: list[dict[str, str]], kind: str) -> Completion | None:
+        """One budgeted call, charged. None when there is no usable answer: ``out.stopped`` set when planning must
+        stop, ``out.dropped`` when the server refused this item, else a malformed answer (recorded) to rewrite."""
+        model = model_for(self.ledger.tier(), self.config)
+        max_tokens = self.config.budget.max_tokens.get(kind, 300)
+        cap = self.model.completion_cap(model, max_tokens) if model else 0  # what the server may bill
+        # A timed-out call may have been done and billed: it is charged, and tried once more with a new reservation.
+        for timeouts in range(2):
+            reservation = None if model is None else self.ledger.reserve(model, prompt_token_bound(messages), cap)
+            if model is None or reservation is None:
+                out.stopped = "budget"
+                self._maybe_exhausted(out)
+                return None
+            try:
+                completion = await self.model.complete(messages, model=model, max_tokens=max_tokens,
+                                                       schema=answer_schema(kind))
+            except LlmTimedOut:
+                out.usage.append(self.ledger.settle_reserved(reservation, request_id=f"timeout-{uuid7()}",
+                                                             purpose=kind, content_id=out.content_id))
+                if timeouts == 0:
+                    continue
+                out.stopped = "llm_unavailable"
+                return None
+            except LlmMalformedOutput as err:
+                self._charge_or_release(out, reservation, err.completion, kind)
+                self._unusable(out, err.gate, str(err))
+                return None
+            except LlmRequestRejected as err:
+                self._charge_or_release(out, reservation, err.completion, kind)
+                out.dropped = err.gate
+                out.rejections.append(ContentRejected(content_id=out.content_id, gate=err.gate, reason=str(err),
+                                                      attempt=len(out.rejections), final=True, kind=out.kind))
+                return None
+            except LlmUnavailable:
+                self.ledger.release(reservation)
+                out.stopped = "llm_unavailable"
+                return None
+            except BaseException:
+                # Permanent errors propagate: the plan job stops and alerts.
+                self.ledger.release(reservation)
+                raise
+            self._charge(out, reservation, completion, kind)
+            return completion
+        return None  # pragma: no cover - the loop returns
+
+    def _answer(self, out: DraftOutcome, completion: Completion, kind: str, *,
+                wanted: int | None = None) -> list[str] | None:
+        """The parts to gate, from the answer (JSON or text) cleaned by the normaliser and shortened by whole
+        sentences when a little too long; None (recorded) when it is malformed or a refusal."""
+        g = self.config.gates
+        limit = g.reply_max_chars if kind == "reply" else g.part_max_chars
+        answer = read_answer(completion.text, thread=kind == "thread", max_parts=g.thread_max_parts, limit=limit,
+                             length=x_length, wanted=wanted)
+        parts = [fit_to_limit(p, limit, length=x_length) for p in answer.parts if p.strip()]
+        for part in parts or [""]:
+            if problem := malformed_reason(part):
+                self._unusable(out, "malformed", problem, completion.text)
+                return None
+            if refused := check_refusal(part):
+                self._unusable(out, refused.gate, refused.reason, completion.text)
+                return None
+        return parts
+
+    def _without_repeated_parts(self, parts: list[str]) -> list[str]:
+        """A middle part of a thread that repeats one of our recent tweets (or an earlier part) would be refused by
+        X; it is left out when the thread keeps its minimum length, instead of rewriting the whole thread. The hook
+        and the closing part stay: without them it is another thread, which the duplicate gate sends back."""
+        seen = set(self.recent.tweet_hashes) | {content_hash(parts[0])} if parts else set()
+        middle = []
+        for part in parts[1:-1]:
+            h = content_hash(part)
+            if h not in seen:
+                middle.append(part)
+                seen.add(h)
+        kept = parts[:1] + middle + parts[-1:]
+        return kept if len(kept) >= self.config.gates.thread_min_parts else parts
+
+    def _unusable(self, out: DraftOutcome, gate: str, reason: str, text: str = "") -> None:
+        if gate == "malformed":
+            out.malformed += 1
+        attempt = len(out.rejections)
+        out.rejections.append(ContentRejected(content_id=out.content_id, gate=gate, reason=reason, attempt=attempt,
+                                              final=attempt >= self.config.gates.max_rewrites, text=text[:1000],
+                                              kind=out.kind))
+
+    @staticmethod
+    def _unusable_reason(out: DraftOutcome) -> str:
+        last = out.rejections[-1] if out.rejections else None
+        if last is not None and last.gate == "refusal":
+            return "refusal: the answer refused the task or spoke as an AI; write the post itself"
+        return "the answer was not usable text" + (f" ({last.reason})" if last is not None else "")
+
+    def _unsupported_claims(self, parts: Sequence[str], facts: Sequence[Fact]) -> Rejection | None:
+        """The claims gate: a number, study or named institution that none of the facts the prompt gave supports
+        (libs/facts/claims.py); the rejection names the claim."""
+        found = check_claims(parts, facts, self.embedder, min_similarity=self.config.facts.support_min_similarity)
+        return None if found is None else Rejection(found.gate, found.reason)
+
+    def _copies_an_example(self, text: str, vector) -> Rejection | None:
+        """The owner's example posts are shown to the model as a voice, not to be posted again."""
+        if not self.config.example_posts:
+            return None
+        draft = normalise(text)
+        if any(normalise(p) in draft for p in self.config.example_posts):
+            return Rejection("duplicate", "copies one of the owner's example posts")
+        if vector is None:
+            return None
+        if self._example_vectors is None:
+            self._example_vectors = self.embedder.embed(list(self.config.example_posts))
+        threshold = self.config.gates.near_duplicate_threshold.get(self.embedder.kind, 0.9)
+        if self._example_vectors.shape[1] == vector.shape[0] \
+                and max_similarity(vector, self._example_vectors) >= threshold:
+            return Rejection("near_duplicate", "too close to one of the owner's example posts")
+        return None
+
+    def _charge_or_release(self, out: DraftOutcome, reservation: Reservation, completion: Completion | None,
+                           kind: str) -> None:
+        if completion is not None:
+            self._charge(out, reservation, completion, kind)
+        else:
+            self.ledger.release(reservation)
+
+    def _charge(self, out: DraftOutcome, reservation: Reservation, completion: Completion, kind: str) -> None:
+        if not completion.usage_reported:
+            # No usage in the answer: charge the worst case so such a server cannot spend past the cap unseen.
+            out.usage.append(self.ledger.settle_reserved(reservation, request_id=completion.request_id or uuid7(),
+                                                         purpose=kind, content_id=out.content_id))
+            return
         out.usage.append(self.ledger.settle(
             reservation, request_id=completion.request_id or uuid7(), prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens, purpose=kind, content_id=out.content_id,
             model=completion.model if completion.model in self.ledger.prices.prices else reservation.model,
         ))
 
-    def _reject(self, out: DraftOutcome, verdict: Rejection, attempt: int, text: str, kind: str) -> None:
+    def _reject(self, out: DraftOutcome, verdict: Rejection, attempt: int, text: str, kind: str, *,
+                final: bool = False) -> None:
         attempt = len(out.rejections)
         out.rejections.append(ContentRejected(
             content_id=out.content_id, gate=verdict.gate, reason=verdict.reason, attempt=attempt,
-            final=attempt >= self.config.gates.max_rewrites, text=text[:1000], kind=kind,
+            final=final or attempt >= self.config.gates.max_rewrites, text=text[:1000], kind=kind,
         ))
 
     def _maybe_exhausted(self, out: DraftOutcome) -> DraftOutcome:

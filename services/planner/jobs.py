@@ -2,8 +2,11 @@
 
 One run: wait until the projections have applied everything already published (the previous run's own events
 included, so queue depth and spend are current), then plan posts and replies within the poster's caps and the
-budget tier, and publish every LlmUsageRecorded, ContentRejected and ContentQueued the Drafter produced, in that
-order. A permanent LLM error (a bad key) raises an alert and stops all calls until the service restarts.
+budget tier, and record every LlmUsageRecorded, ContentRejected and ContentQueued the Drafter produced in the
+outbox, in that order, one item's events per transaction (the runtime publishes them; each item's are published
+before the next is written). A permanent LLM error (a bad key) raises an alert and stops all calls until the
+service restarts. While the model cannot be used (unreachable, halted, the budget spent) the queue's empty post
+slots are filled from the evergreen pool, which runs with budget to spare fill (services/planner/evergreen.py).
 """
 
 from __future__ import annotations
@@ -14,36 +17,43 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-import asyncpg
 import numpy as np
 
-from libs.bus.streams import ConsumerSpec
-from libs.bus.publish import EventPublisher
-from libs.contracts.events import BudgetExhausted, ContentQueued, ContentRejected, LlmUsageRecorded
-from libs.runtime.clock import Clock
+from libs.contracts.events import BudgetExhausted, ContentQueued, ContentRejected, LlmHalted, LlmUsageRecorded
+from libs.core.logging import mask, redact
+from libs.runtime.context import JobContext, Worker
+from libs.runtime.scheduler import Job
+from libs.store.tracking import ProjectionsBehind
+from libs.contracts.base import uuid7
 from libs.text import Embedder, content_hash
-from services.planner import metrics
+from services.planner import evergreen, metrics
 from services.planner import projections as db
 from services.planner.budget import BudgetLedger, BudgetTier, limit_quota_for_tier
 from services.planner.choices import (
     PosterCaps,
+    Policy,
     next_slot,
+    hour_arms,
     open_hours,
     plan_quota,
     sample_post_choice,
     sample_reply_choice,
 )
-from services.planner.config import NicheConfig, PlannerSettings
-from services.planner.drafting import DraftOutcome, Drafter
-from services.planner.gates import OwnPost, RecentPosts
-from services.planner.llm import LlmPermanentError, TextModel
+from libs.niche import NicheConfig
+from services.planner.config import PlannerSettings
+from libs.facts import FactIndex
+from services.planner.news import pick_news
+from services.planner.drafting import POST_LIFETIME, DraftOutcome, Drafter, fact_index
+from libs.gates import OwnPost, RecentPosts
+from services.planner.llm import LlmPermanentError, RetryPolicy, TextModel
 from services.planner.replies import pick_targets
 
 logger = logging.getLogger("xbot.planner")
 
-# How long (real seconds) a run waits for the projections to catch up before it gives up for this interval.
-CATCH_UP_TIMEOUT_S = 60.0
+# How long (real time) a run waits for the projections to catch up before it gives up for this interval.
+CATCH_UP_TIMEOUT = timedelta(seconds=60)
 # Replies further back than this do not matter to any cooldown or daily cap.
 REPLY_MEMORY = timedelta(days=2)
 
@@ -62,35 +72,30 @@ class RunReport:
     llm_calls: int = 0
     spent_usd: float = 0.0
     stopped: str | None = None
+    evergreen: int = 0  # queued from the evergreen pool
+    evergreen_drafted: int = 0  # drafted into the pool
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
 
 
-class Planner:
-    def __init__(
-        self,
-        settings: PlannerSettings,
-        *,
-        config: NicheConfig,
-        pool: asyncpg.Pool,
-        js,
-        consumers: Sequence[ConsumerSpec],
-        publisher: EventPublisher,
-        clock: Clock,
-        model: TextModel,
-        embedder: Embedder,
-        rng: random.Random | None = None,
-    ) -> None:
+class Planner(Worker):
+    status_block = "planning"
+
+    def __init__(self, ctx: JobContext[PlannerSettings], *, rng: random.Random | None = None) -> None:
+        settings = ctx.settings
+        self.ctx = ctx
         self.settings = settings
-        self.config = config
-        self.pool = pool
-        self.js = js
-        self.consumers = list(consumers)
-        self.publisher = publisher
-        self.clock = clock
-        self.model = model
-        self.embedder = embedder
+        self.config: NicheConfig = settings.niche()
+        self.pool = ctx.pool
+        self.clock = ctx.clock
+        # The key never reaches a log line or an event (LlmHalted carries the server's words, masked).
+        redact(settings.llm_api_key.get_secret_value())
+        self.model = TextModel(base_url=settings.llm_base_url, api_key=settings.llm_api_key,
+                               timeout=settings.llm_timeout.total_seconds(),
+                               retry=RetryPolicy(max_attempts=settings.llm_max_attempts))
+        self.embedder: Embedder | None = None  # loaded at start, off the event loop
+        self.facts: FactIndex | None = None  # the facts prompts may carry, embedded at start
         self.rng = rng or random.Random()
         self.caps = PosterCaps(settings.posts_per_hour, settings.posts_per_day, settings.replies_per_hour,
                                settings.replies_per_day)
@@ -99,6 +104,20 @@ class Planner:
         self._vectors: dict[str, np.ndarray] = {}  # content hash -> embedding, recomputed from texts after start
         self._exhausted_days: set[str] = set()
         self._retries_seen = 0
+
+    def jobs(self) -> Sequence[Job]:
+        interval = self.settings.plan_interval
+        return (Job("plan", interval, self.run,
+                    offset=min(self.settings.plan_first_run, interval)),)
+
+    async def start(self) -> None:
+        # Loading the embedding model and embedding the facts file take seconds of CPU: keep the event loop free
+        # meanwhile (a bad facts file stops the start here, naming the entry).
+        self.embedder = await asyncio.to_thread(Embedder)
+        self.facts = await asyncio.to_thread(fact_index, self.config, self.embedder)
+
+    async def stop(self) -> None:
+        await self.model.close()
 
     # ------------------------------------------------------------------ one run
 
@@ -110,10 +129,13 @@ class Planner:
             report.stopped = "halted"
             logger.error("ALERT planner halted (%s): no LLM calls until the key is fixed and it restarts",
                          self.halted)
+            await self._keep_alive(report, now)
             return report
-        if not await self.caught_up():
+        try:
+            await self.ctx.wait_caught_up(timeout=CATCH_UP_TIMEOUT)
+        except ProjectionsBehind as err:
             report.stopped = "projections_behind"
-            logger.warning("plan run skipped: projections did not catch up within %.0f s", CATCH_UP_TIMEOUT_S)
+            logger.warning("plan run skipped: %s", err)
             return report
         day = now.date().isoformat()
         async with self.pool.acquire() as conn:
@@ -127,33 +149,53 @@ class Planner:
             tweets = await db.own_tweet_texts_since(conn, since)
             history = await db.reply_history(conn, now - REPLY_MEMORY)
             pool = await db.open_opportunities(conn, now, timedelta(hours=self.config.replies.max_age_hours))
+            patterns = await db.format_patterns(conn)
+            news = await db.unused_news(conn, now - self.settings.news_max_age)
+            avoid = await db.owner_reasons(conn, now)
         policy = in_force.policy
         ledger = BudgetLedger.for_day(day, self.config, spent_usd=spent)
         report.policy_version, report.tier = policy.version, ledger.tier().value
         self._show_budget(ledger, depth)
         if day in self._exhausted_days:
             report.stopped = "budget_exhausted"
+            await self._keep_alive(report, now)
             return report
         if ledger.tier() is BudgetTier.EXHAUSTED:
             await self._exhausted(ledger.exhausted_event())
             report.stopped = "budget_exhausted"
+            await self._keep_alive(report, now)
             return report
 
-        quota = plan_quota(self.caps, depth, horizon_hours=self.settings.plan_horizon_hours)
+        active = self.settings.active_hours()
+        config = hour_arms(self.config, active, now)
+        quota = plan_quota(self.caps, depth, horizon_hours=self.settings.plan_horizon / timedelta(hours=1),
+                           hours_a_day=len(config.hours))
         n_posts, n_replies = limit_quota_for_tier(quota.posts, quota.replies, ledger.tier())
+        if active is not None and not active.contains(now):
+            n_replies = 0  # replies are written for now, and the poster writes nothing in the quiet hours
         report.planned_posts, report.planned_replies = n_posts, n_replies
-        if n_posts + n_replies == 0:
+        if n_posts + n_replies == 0 and not self._pool_wanted(ledger, await self._pool_reserve()):
+            if quota.posts:  # the tier allows no posts: the pool fills the slots
+                await self._keep_alive(report, now)
             return report
+        assert self.embedder is not None, "start() loads the embedder before the first run"
         drafter = Drafter(config=self.config, model=self.model, ledger=ledger, embedder=self.embedder,
-                          recent=await self._recent_posts(posts, tweets), replies=history, rng=self.rng)
+                          recent=await self._recent_posts(posts, tweets), replies=history, rng=self.rng,
+                          facts=self.facts)
         try:
             queued_by_hour = dict(depth.queued_by_hour)
             for _ in range(n_posts):
-                hours = open_hours(self.config.hours, queued_by_hour, self.caps.posts_per_hour)
-                choice, propensity = sample_post_choice(policy, self.config, self.rng, open_hours=hours)
+                hours = open_hours(config.hours, queued_by_hour, self.caps.posts_per_hour)
+                choice, propensity = sample_post_choice(policy, config, self.rng, open_hours=hours)
+                item = pick_news(news, topic=choice.topic, now=now, max_age=self.settings.news_max_age)
                 out = await drafter.write_post(
                     choice, propensity=propensity, policy_version=policy.version, now=now,
-                    scheduled_for=next_slot(choice.hour, now, self.rng), insights=dict(policy.insights))
+                    scheduled_for=next_slot(choice.hour, now, self.rng),
+                    insights={**{k: list(v) for k, v in policy.insights.items()}, "formats": patterns,
+                              "avoid": avoid},
+                    best_posts=policy.best_posts, news=item)
+                if out.queued is not None and item is not None:
+                    news = [n for n in news if n.item_id != item.item_id]
                 await self._publish(out, report, causation_id=in_force.event_id)
                 if out.queued is not None:
                     queued_by_hour[choice.hour] = queued_by_hour.get(choice.hour, 0) + 1
@@ -169,10 +211,12 @@ class Planner:
                                                              hour=now.hour)
                     out = await drafter.write_reply(opp, choice, propensity=propensity,
                                                     policy_version=policy.version, now=now,
-                                                    content_id=pooled.content_id)
+                                                    content_id=pooled.content_id, best_posts=policy.best_posts)
                     await self._publish(out, report, causation_id=pooled.event_id)
                     if out.stopped:
                         break
+            if not report.stopped and self._pool_wanted(ledger, await self._pool_reserve()):
+                await self._fill_pool(drafter, policy, report, now)
         except LlmPermanentError as err:
             self.halted = str(err)
             report.stopped = "halted"
@@ -180,38 +224,97 @@ class Planner:
             metrics.llm_halted.set(1)
             logger.error("ALERT LLM refused the planner permanently (%s): check XBOT_LLM_API_KEY and the model "
                          "names; no more LLM calls until the service restarts", err)
+            await self._announce_halt(err, now)
         finally:
             self._count_retries()
             report.spent_usd = ledger.spent_usd
             report.tier = ledger.tier().value
             self._show_budget(ledger, None)
+        if report.stopped in ("llm_unavailable", "budget", "halted"):
+            await self._keep_alive(report, now)
         logger.info("plan run: %s", report.as_dict())
         return report
 
+    # ------------------------------------------------------------------ the evergreen pool
+
+    async def _pool_reserve(self) -> int:
+        async with self.pool.acquire() as conn:
+            return await db.evergreen_unused(conn)
+
+    def _pool_wanted(self, ledger: BudgetLedger, reserve: int) -> bool:
+        """Drafting for the pool only when the budget is in its normal tier and the pool is short."""
+        return (self.settings.evergreen_per_run > 0 and reserve < self.settings.evergreen_target
+                and ledger.tier() is BudgetTier.NORMAL)
+
+    async def _fill_pool(self, drafter: Drafter, policy: Policy, report: RunReport, now: datetime) -> None:
+        """Draft posts for the pool (every gate and the review, as any post) after the queue's own items; their
+        calls are charged like any other, their ContentQueued is kept instead of published."""
+        reserve = await self._pool_reserve()
+        for _ in range(min(self.settings.evergreen_per_run, self.settings.evergreen_target - reserve)):
+            choice, propensity = sample_post_choice(policy, self.config, self.rng)
+            out = await drafter.write_post(choice, propensity=propensity, policy_version=policy.version, now=now,
+                                           scheduled_for=now, best_posts=policy.best_posts)
+            await self._publish(out, report, causation_id=None, evergreen=True)
+            if out.stopped:
+                break
+
+    async def _keep_alive(self, report: RunReport, now: datetime) -> None:
+        """While the model cannot be used, the queue's empty post slots are filled from the evergreen pool, best
+        predicted reward first, never a tweet of ours of the duplicate window again."""
+        if self.settings.evergreen_target == 0:
+            return
+        try:
+            await self.ctx.wait_caught_up(timeout=CATCH_UP_TIMEOUT)
+        except ProjectionsBehind as err:
+            logger.warning("evergreen fill skipped: %s", err)
+            return
+        since = now - timedelta(days=self.config.gates.duplicate_window_days)
+        async with self.pool.acquire() as conn:
+            in_force = await db.policy_in_force(conn)
+            depth = await db.queue_depth(conn, now)
+            tweets = await db.own_tweet_texts_since(conn, since)
+            pooled = await db.evergreen_posts(conn)
+        quota = plan_quota(self.caps, depth, horizon_hours=self.settings.plan_horizon / timedelta(hours=1))
+        chosen = evergreen.usable(pooled, policy=in_force.policy, config=self.config, now=now,
+                                  recent_tweet_hashes={content_hash(t) for t in tweets}, n=quota.posts)
+        queued_by_hour = dict(depth.queued_by_hour)
+        for entry in chosen:
+            hours = open_hours(self.config.hours, queued_by_hour, self.caps.posts_per_hour)
+            hour = entry.choice.hour if entry.choice.hour in hours or not hours else hours[0]
+            scheduled = next_slot(hour, now, self.rng)
+            item = ContentQueued(content_id=uuid7(), kind=entry.kind, parts=list(entry.parts),
+                                 choice=entry.choice.model_copy(update={"hour": hour}),
+                                 policy_version=in_force.policy.version, propensity=entry.propensity,
+                                 scheduled_for=scheduled, expires_at=scheduled + POST_LIFETIME, model=entry.model)
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self.ctx.outbox.record(conn, item, correlation_id=item.content_id,
+                                             causation_id=in_force.event_id)
+                await db.mark_evergreen_used(conn, entry.content_hash, now)
+            await self.ctx.outbox.flush()
+            queued_by_hour[hour] = queued_by_hour.get(hour, 0) + 1
+            metrics.items_queued.labels(entry.kind).inc()
+            report.queued[entry.kind] = report.queued.get(entry.kind, 0) + 1
+            report.evergreen += 1
+        if chosen:
+            logger.warning("model unavailable (%s): %d evergreen post(s) queued from the pool", report.stopped,
+                           len(chosen))
+        elif quota.posts:
+            logger.error("ALERT model unavailable (%s) and the evergreen pool has nothing usable: the post queue "
+                         "runs dry", report.stopped)
+
     # ------------------------------------------------------------------ pieces
 
-    async def caught_up(self) -> bool:
-        """Wait until every consumer's tracking position reached its stream's last message as of now; False when
-        that takes longer than CATCH_UP_TIMEOUT_S."""
-        targets = {}
-        for spec in self.consumers:
-            stream = spec.stream(self.settings.namespace)
-            targets[(spec.durable(self.settings.namespace), stream)] = (await self.js.stream_info(stream)).state.last_seq
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + CATCH_UP_TIMEOUT_S
-        while True:
-            rows = await self.pool.fetch("SELECT consumer, stream, stream_seq FROM tracking")
-            at = {(r["consumer"], r["stream"]): r["stream_seq"] for r in rows}
-            if all(at.get(key, 0) >= seq for key, seq in targets.items()):
-                return True
-            if loop.time() > deadline:
-                logger.warning("projections behind: %s", {k: (at.get(k, 0), v) for k, v in targets.items()})
-                return False
-            await asyncio.sleep(0.1)
+    async def _announce_halt(self, err: LlmPermanentError, now: datetime) -> None:
+        """Tell the owner (through the notifier) once per halt; the halt itself lasts until a restart."""
+        async with self.pool.acquire() as conn:
+            await self.ctx.outbox.record(conn, LlmHalted(cause=err.cause, message=mask(str(err))[:500],
+                                                         status=err.status, halted_at=now))
+        await self.ctx.outbox.flush()
 
     async def _recent_posts(self, rows: list[db.OwnPostRow], tweets: list[str]) -> RecentPosts:
         """Own posts of the duplicate window with their embeddings (computed once per text, off the event loop),
         and the hashes of every tweet of ours in it."""
+        assert self.embedder is not None
         hashes = [content_hash(r.text) for r in rows]
         missing = sorted({(h, r.text) for h, r in zip(hashes, rows) if h not in self._vectors})
         if missing:
@@ -221,19 +324,31 @@ class Planner:
         recent.add_tweets(tweets)
         return recent
 
-    async def _publish(self, out: DraftOutcome, report: RunReport, *, causation_id: str | None) -> None:
+    async def _publish(self, out: DraftOutcome, report: RunReport, *, causation_id: str | None,
+                       evergreen: bool = False) -> None:
+        """Record one item's events in the outbox (one transaction) and publish them; an evergreen draft goes
+        into the pool instead of the queue (its calls and rejections are published all the same)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            for event in out.events:
+                if evergreen and isinstance(event, ContentQueued):
+                    await db.add_evergreen(conn, event, self.clock.now())
+                    continue
+                if not isinstance(event, BudgetExhausted):
+                    await self.ctx.outbox.record(
+                        conn, event, correlation_id=out.content_id,
+                        causation_id=causation_id if isinstance(event, ContentQueued) else None)
+        await self.ctx.outbox.flush()
         for event in out.events:
             if isinstance(event, BudgetExhausted):
                 await self._exhausted(event)
-                continue
-            await self.publisher.publish(event, correlation_id=out.content_id,
-                                         causation_id=causation_id if isinstance(event, ContentQueued) else None)
-            if isinstance(event, LlmUsageRecorded):
+            elif isinstance(event, LlmUsageRecorded):
                 metrics.llm_spend.labels(event.model).inc(event.cost_usd)
                 report.llm_calls += 1
             elif isinstance(event, ContentRejected):
                 metrics.gate_rejections.labels(event.gate).inc()
                 report.rejected += 1
+            elif isinstance(event, ContentQueued) and evergreen:
+                report.evergreen_drafted += 1
             elif isinstance(event, ContentQueued):
                 metrics.items_queued.labels(event.kind).inc()
                 report.queued[event.kind] = report.queued.get(event.kind, 0) + 1
@@ -249,7 +364,9 @@ class Planner:
         """Once per day: the event (its Nats-Msg-Id is the day, so a second replica's is dropped) and the alert."""
         if event.day in self._exhausted_days:
             return
-        await self.publisher.publish(event)
+        async with self.pool.acquire() as conn:
+            await self.ctx.outbox.record(conn, event)
+        await self.ctx.outbox.flush()
         self._exhausted_days.add(event.day)
         logger.error("ALERT LLM budget exhausted for %s: spent $%.4f of $%.2f; no more LLM calls today",
                      event.day, event.spent_usd, event.budget_usd)
@@ -269,7 +386,8 @@ class Planner:
 
     # ------------------------------------------------------------------ xbot status
 
-    async def status(self, now: datetime) -> dict:
+    async def status(self) -> dict[str, Any]:
+        now = self.clock.now()
         day = now.date().isoformat()
         async with self.pool.acquire() as conn:
             in_force = await db.policy_in_force(conn)
@@ -287,6 +405,6 @@ class Planner:
             "budget_usd": ledger.budget_usd,
             "tier": BudgetTier.EXHAUSTED.value if exhausted else ledger.tier().value,
             "halted": self.halted,
-            "embedder": self.embedder.kind,
+            "embedder": self.embedder.kind if self.embedder else None,
             "last": self.last.as_dict() if self.last else None,
         }

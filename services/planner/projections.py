@@ -14,22 +14,33 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from typing import Any
+
 import asyncpg
 
 from libs.contracts.events import (
+    FormatInsights,
+    NewsItemFound,
     BudgetExhausted,
+    Choice,
     ContentQueued,
     ContentRejected,
+    ContentRejectedByOwner,
     LlmUsageRecorded,
     ModelUpdated,
     OpportunityExpired,
     OpportunityFound,
+    PersonalDataPurged,
     PostFailed,
     TweetPosted,
 )
+from libs.formats import describe_patterns
+from services.planner.news import NewsItem
 from libs.runtime.service import Service
 from libs.store.projection import Applied
+from libs.text import content_hash
 from services.planner.choices import Policy, QueueDepth
+from services.planner.evergreen import EvergreenPost
 from services.planner.replies import Opportunity, OurReply, ReplyHistory
 
 PROJECTION = "plan"
@@ -42,22 +53,40 @@ def reply_content_id(tweet_id: str) -> str:
     return str(uuid.uuid5(_REPLY_IDS, f"reply:{tweet_id}"))
 
 
-def register(svc: Service) -> None:
+def register(svc: Service[Any]) -> None:
+    owner = svc.projection("owner")
+
+    @owner.on(ContentRejectedByOwner)
+    async def on_owner_rejected(conn: asyncpg.Connection, applied: Applied[ContentRejectedByOwner]) -> None:
+        e = applied.event
+        await conn.execute("INSERT INTO owner_rejections (content_id, reason, rejected_at) VALUES ($1, $2, $3)"
+                           " ON CONFLICT DO NOTHING", e.content_id, e.reason, e.rejected_at)
+
     proj = svc.projection(PROJECTION)
 
     @proj.on(ModelUpdated)
-    async def on_model(conn: asyncpg.Connection, e: ModelUpdated, applied: Applied) -> None:
+    async def on_model(conn: asyncpg.Connection, applied: Applied[ModelUpdated]) -> None:
+        e = applied.event
         # The learner's stream is ordered: the last model published (a rollback included) is the one in force.
         await conn.execute(
-            "INSERT INTO policy (id, version, event_id, created_at, propensities, insights, floor) "
-            "VALUES (1, $1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, "
+            "INSERT INTO policy (id, version, event_id, created_at, propensities, insights, floor, best_posts) "
+            "VALUES (1, $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, "
             "event_id = EXCLUDED.event_id, created_at = EXCLUDED.created_at, propensities = EXCLUDED.propensities, "
-            "insights = EXCLUDED.insights, floor = EXCLUDED.floor",
+            "insights = EXCLUDED.insights, floor = EXCLUDED.floor, best_posts = EXCLUDED.best_posts",
             e.version, applied.envelope.event_id, e.created_at, json.dumps(e.propensities), json.dumps(e.insights),
-            e.floor)
+            e.floor, json.dumps([p.text for p in e.best_posts]))
+
+    @proj.on(FormatInsights)
+    async def on_format_insights(conn: asyncpg.Connection, applied: Applied[FormatInsights]) -> None:
+        e = applied.event
+        patterns = describe_patterns([(f.feature, f.lift, f.low, f.high) for f in e.lifts])
+        await conn.execute(
+            "INSERT INTO format_patterns (id, day, patterns) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET "
+            "day = EXCLUDED.day, patterns = EXCLUDED.patterns WHERE format_patterns.day <= EXCLUDED.day",
+            e.day, json.dumps(patterns))
 
     @proj.on_batch(OpportunityFound)
-    async def on_found(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_found(conn: asyncpg.Connection, items: list[Applied[OpportunityFound]]) -> None:
         # A tweet found again brings fresher counts; its identity (first event, author, text) stays.
         await conn.executemany(
             "INSERT INTO opportunities (tweet_id, event_id, reply_content_id, author, author_followers, text, likes, "
@@ -67,16 +96,21 @@ def register(svc: Service) -> None:
             "replies = EXCLUDED.replies, relevance = EXCLUDED.relevance",
             [(e.tweet_id, i.envelope.event_id, reply_content_id(e.tweet_id), e.author, e.author_followers, e.text,
               e.likes, e.retweets, e.replies, e.tweet_created_at, e.relevance, e.topic, e.is_reply,
-              i.envelope.occurred_at) for i in items for e in [i.event]])  # type: ignore[attr-defined]
+              i.envelope.occurred_at) for i in items for e in [i.event]])
 
     @proj.on_batch(OpportunityExpired)
-    async def on_expired(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_expired(conn: asyncpg.Connection, items: list[Applied[OpportunityExpired]]) -> None:
         await conn.executemany(
             "UPDATE opportunities SET expired_at = $2, expiry_reason = $3 WHERE tweet_id = $1 AND expired_at IS NULL",
-            [(i.event.tweet_id, i.envelope.occurred_at, i.event.reason) for i in items])  # type: ignore[attr-defined]
+            [(i.event.tweet_id, i.envelope.occurred_at, i.event.reason) for i in items])
+
+    @proj.on(PersonalDataPurged)
+    async def on_purged(conn: asyncpg.Connection, applied: Applied[PersonalDataPurged]) -> None:
+        # The harvester's retention of strangers' tweets holds for our copy too (long past replying to them).
+        await conn.execute("DELETE FROM opportunities WHERE found_at < $1", applied.event.before)
 
     @proj.on_batch(ContentQueued)
-    async def on_queued(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_queued(conn: asyncpg.Connection, items: list[Applied[ContentQueued]]) -> None:
         await conn.executemany(
             "INSERT INTO content (content_id, kind, topic, text, reply_to_tweet_id, reply_to_author, policy_version, "
             "queued_at, scheduled_for, expires_at, parts) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
@@ -86,10 +120,26 @@ def register(svc: Service) -> None:
             "queued_at = EXCLUDED.queued_at, scheduled_for = EXCLUDED.scheduled_for, expires_at = EXCLUDED.expires_at",
             [(e.content_id, e.kind, e.choice.topic, "\n".join(e.parts), e.reply_to_tweet_id, e.reply_to_author,
               e.policy_version, i.envelope.occurred_at, e.scheduled_for, e.expires_at, list(e.parts))
-             for i in items for e in [i.event]])  # type: ignore[attr-defined]
+             for i in items for e in [i.event]])
+        # The news item a post took as its angle is used (one post per item).
+        await conn.executemany(
+            "INSERT INTO news (item_id, title, summary, source, url, published_at, used_by) "
+            "VALUES ($1,$2,'',$3,$4,$5,$6) ON CONFLICT (item_id) DO UPDATE SET used_by = EXCLUDED.used_by",
+            [(e.angle.item_id, e.angle.title, e.angle.source, e.angle.url, e.angle.published_at, e.content_id)
+             for i in items for e in [i.event] if e.angle is not None])
+
+    @proj.on_batch(NewsItemFound)
+    async def on_news(conn: asyncpg.Connection, items: list[Applied[NewsItemFound]]) -> None:
+        # The item's text wins over the stub a ContentQueued may have made first (streams apply independently).
+        await conn.executemany(
+            "INSERT INTO news (item_id, title, summary, source, url, published_at, topic) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (item_id) DO UPDATE SET title = EXCLUDED.title, "
+            "summary = EXCLUDED.summary, topic = EXCLUDED.topic",
+            [(e.item_id, e.title, e.summary, e.source, e.url, e.published_at, e.topic)
+             for i in items for e in [i.event]])
 
     @proj.on_batch(TweetPosted)
-    async def on_posted(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_posted(conn: asyncpg.Connection, items: list[Applied[TweetPosted]]) -> None:
         # The queued text wins over the posted one whichever arrives first (equal tables on replay).
         await conn.executemany(
             "INSERT INTO content (content_id, kind, text, reply_to_tweet_id, reply_to_author, posted_at) "
@@ -98,33 +148,34 @@ def register(svc: Service) -> None:
             "reply_to_tweet_id = COALESCE(content.reply_to_tweet_id, EXCLUDED.reply_to_tweet_id), "
             "reply_to_author = COALESCE(content.reply_to_author, EXCLUDED.reply_to_author)",
             [(e.content_id, e.kind, e.text, e.reply_to_tweet_id, e.reply_to_author, e.posted_at)
-             for i in items for e in [i.event]])  # type: ignore[attr-defined]
+             for i in items for e in [i.event]])
 
     @proj.on_batch(PostFailed)
-    async def on_failed(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_failed(conn: asyncpg.Connection, items: list[Applied[PostFailed]]) -> None:
         await conn.executemany(
             "INSERT INTO content (content_id, kind, text, failed_at, fail_reason) VALUES ($1,$2,'',$3,$4) "
             "ON CONFLICT (content_id) DO UPDATE SET failed_at = EXCLUDED.failed_at, fail_reason = EXCLUDED.fail_reason",
             [(e.content_id, e.kind, e.failed_at or i.envelope.occurred_at, e.reason)
-             for i in items for e in [i.event]])  # type: ignore[attr-defined]
+             for i in items for e in [i.event]])
 
     @proj.on_batch(ContentRejected)
-    async def on_rejected(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_rejected(conn: asyncpg.Connection, items: list[Applied[ContentRejected]]) -> None:
         await conn.executemany(
             "INSERT INTO dropped (content_id, kind, gate, dropped_at) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING",
             [(e.content_id, e.kind, e.gate, i.envelope.occurred_at)
-             for i in items for e in [i.event] if e.final])  # type: ignore[attr-defined]
+             for i in items for e in [i.event] if e.final])
 
     @proj.on_batch(LlmUsageRecorded)
-    async def on_usage(conn: asyncpg.Connection, items: list[Applied]) -> None:
+    async def on_usage(conn: asyncpg.Connection, items: list[Applied[LlmUsageRecorded]]) -> None:
         await conn.executemany(
             "INSERT INTO llm_usage (request_id, day, model, purpose, prompt_tokens, completion_tokens, cost_usd, "
             "content_id, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
             [(e.request_id, e.day, e.model, e.purpose, e.prompt_tokens, e.completion_tokens, e.cost_usd,
-              e.content_id, i.envelope.occurred_at) for i in items for e in [i.event]])  # type: ignore[attr-defined]
+              e.content_id, i.envelope.occurred_at) for i in items for e in [i.event]])
 
     @proj.on(BudgetExhausted)
-    async def on_exhausted(conn: asyncpg.Connection, e: BudgetExhausted, applied: Applied) -> None:
+    async def on_exhausted(conn: asyncpg.Connection, applied: Applied[BudgetExhausted]) -> None:
+        e = applied.event
         await conn.execute(
             "INSERT INTO budget_exhausted (day, budget_usd, spent_usd, at) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING",
             e.day, e.budget_usd, e.spent_usd, applied.envelope.occurred_at)
@@ -140,11 +191,27 @@ class PolicyInForce:
 
 
 async def policy_in_force(conn: asyncpg.Connection) -> PolicyInForce:
-    row = await conn.fetchrow("SELECT version, event_id, propensities, insights, floor FROM policy WHERE id = 1")
+    row = await conn.fetchrow(
+        "SELECT version, event_id, propensities, insights, floor, best_posts FROM policy WHERE id = 1")
     if row is None:
         return PolicyInForce(Policy())
     return PolicyInForce(Policy(version=row["version"], propensities=json.loads(row["propensities"]),
-                                insights=json.loads(row["insights"]), floor=row["floor"]), row["event_id"])
+                                insights=json.loads(row["insights"]), floor=row["floor"],
+                                best_posts=tuple(json.loads(row["best_posts"]))), row["event_id"])
+
+
+async def unused_news(conn: asyncpg.Connection, since: datetime) -> list[NewsItem]:
+    """News items no post has taken yet, published since ``since`` (older ones are stale: never offered)."""
+    rows = await conn.fetch("SELECT * FROM news WHERE used_by IS NULL AND published_at >= $1 AND topic IS NOT NULL "
+                            "ORDER BY published_at DESC, item_id", since)
+    return [NewsItem(item_id=r["item_id"], title=r["title"], summary=r["summary"], source=r["source"], url=r["url"],
+                     published_at=r["published_at"], topic=r["topic"]) for r in rows]
+
+
+async def format_patterns(conn: asyncpg.Connection) -> list[str]:
+    """The strongest format patterns peers' posts show (latest FormatInsights), for the post prompt."""
+    value = await conn.fetchval("SELECT patterns FROM format_patterns WHERE id = 1")
+    return list(json.loads(value)) if value else []
 
 
 async def queue_depth(conn: asyncpg.Connection, now: datetime) -> QueueDepth:
@@ -232,3 +299,44 @@ async def exhausted_on(conn: asyncpg.Connection, day: str) -> bool:
 
 async def pool_size(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM opportunities WHERE expired_at IS NULL"))
+
+
+# The owner's reasons the model sees as things to avoid: the latest few within this long.
+OWNER_REASONS = 3
+OWNER_REASONS_FOR = timedelta(days=14)
+
+
+async def owner_reasons(conn: asyncpg.Connection, now: datetime) -> list[str]:
+    """The owner's latest distinct rejection reasons (ContentRejectedByOwner), newest first."""
+    rows = await conn.fetch(
+        "SELECT reason FROM owner_rejections WHERE rejected_at > $1 GROUP BY reason ORDER BY max(rejected_at) DESC"
+        " LIMIT $2", now - OWNER_REASONS_FOR, OWNER_REASONS)
+    return [r["reason"] for r in rows]
+
+
+# ---------------------------------------------------------------- the evergreen pool (job-owned, not a projection)
+
+
+async def evergreen_posts(conn: asyncpg.Connection) -> list[EvergreenPost]:
+    rows = await conn.fetch("SELECT content_hash, kind, parts, choice, propensity, model, drafted_at, used_at "
+                            "FROM evergreen")
+    return [EvergreenPost(r["content_hash"], r["kind"], tuple(r["parts"]), Choice.model_validate_json(r["choice"]),
+                          r["propensity"], r["model"], r["drafted_at"], r["used_at"]) for r in rows]
+
+
+async def evergreen_unused(conn: asyncpg.Connection) -> int:
+    """Entries never queued yet: what the pool still holds in reserve."""
+    return int(await conn.fetchval("SELECT count(*) FROM evergreen WHERE used_at IS NULL"))
+
+
+async def add_evergreen(conn: asyncpg.Connection, item: ContentQueued, at: datetime) -> None:
+    """Keep a draft that passed every gate for a day the model cannot be used (a repeat of one kept is ignored)."""
+    await conn.execute(
+        "INSERT INTO evergreen (content_hash, kind, parts, choice, propensity, model, drafted_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (content_hash) DO NOTHING",
+        content_hash("\n".join(item.parts)), item.kind, list(item.parts), item.choice.model_dump_json(),
+        item.propensity, item.model or "", at)
+
+
+async def mark_evergreen_used(conn: asyncpg.Connection, key: str, at: datetime) -> None:
+    await conn.execute("UPDATE evergreen SET used_at = $2 WHERE content_hash = $1", key, at)

@@ -1,4 +1,5 @@
-"""How fast the poster may write: caps per rolling hour and day, minimum spacing with jitter, quiet hours.
+"""How fast the poster may write: caps per rolling hour and day, minimum spacing with jitter, the account's quiet
+hours (outside its active hours, libs.core.account).
 
 Pure: every question takes the posting history and ``now`` explicitly. Content (posts and threads) and replies
 have their own caps; spacing applies between any two writes, because a human does not post a reply seconds
@@ -12,9 +13,10 @@ import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Literal
 
+from libs.core.account import ActiveHours
 from services.poster.risk import RiskLevel
 
 Lane = Literal["content", "reply"]
@@ -54,46 +56,13 @@ class Caps:
 
 
 @dataclass(frozen=True)
-class QuietHours:
-    """A local-time window [start_hour, end_hour) without writes; wraps midnight when start > end."""
-
-    start_hour: int
-    end_hour: int
-    utc_offset: timedelta = timedelta(0)
-
-    def __post_init__(self) -> None:
-        if not (0 <= self.start_hour <= 23 and 0 <= self.end_hour <= 23):
-            raise ValueError("quiet hours must be between 0 and 23")
-        if self.start_hour == self.end_hour:
-            raise ValueError("quiet hours start and end must differ")
-
-    def _local(self, now: datetime) -> datetime:
-        return now.astimezone(timezone(self.utc_offset))
-
-    def contains(self, now: datetime) -> bool:
-        hour = self._local(now).hour
-        if self.start_hour < self.end_hour:
-            return self.start_hour <= hour < self.end_hour
-        return hour >= self.start_hour or hour < self.end_hour
-
-    def end_after(self, now: datetime) -> datetime:
-        """The first instant after ``now`` at which the quiet window is over (``now`` itself when not quiet)."""
-        if not self.contains(now):
-            return now
-        local = self._local(now)
-        end = local.replace(hour=self.end_hour, minute=0, second=0, microsecond=0)
-        if end <= local:
-            end += DAY
-        return end.astimezone(now.tzinfo)
-
-
-@dataclass(frozen=True)
 class PacingPolicy:
     content: Caps
     replies: Caps
     min_spacing: timedelta
     max_jitter: timedelta = timedelta(0)
-    quiet_hours: QuietHours | None = None
+    # The account's active hours (libs.core.account): no writes outside them. None: writes all day.
+    active_hours: ActiveHours | None = None
     # How risk slows writing: spacing is multiplied by spacing_factor ** level, caps by cap_factor ** level.
     risk_spacing_factor: float = 2.0
     risk_cap_factor: float = 0.5
@@ -133,8 +102,8 @@ class PacingPolicy:
             _window_slot(lane_times, now, DAY, caps.per_day),
             self._spacing_slot(history, now),
         )
-        if self.quiet_hours is not None:
-            slot = self.quiet_hours.end_after(slot)
+        if self.active_hours is not None:
+            slot = self.active_hours.open_at(slot)
         return slot
 
     def _spacing_slot(self, history: Iterable[WriteRecord], now: datetime) -> datetime:

@@ -49,7 +49,7 @@ class TimelineTweet:
         return cls(tweet_id=card.tweet_id, text=card.text, created_at=created)
 
 
-def _sort_key(tweet: TimelineTweet) -> tuple:
+def _sort_key(tweet: TimelineTweet) -> tuple[bool, datetime, int, str]:
     # Oldest first; snowflake ids grow with time, which orders tweets whose timestamp the page did not show.
     numeric = int(tweet.tweet_id) if tweet.tweet_id.isdigit() else 0
     return (tweet.created_at is None, tweet.created_at or datetime.min, numeric, tweet.tweet_id)

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 # X refused in words or by redirect before anything was created: no read-back needed.
-REFUSED = frozenset({"rate_limited", "daily_limit", "automation_block", "locked", "session_expired"})
+# The gateway's own refusals (kill switch, live guard, content limits, budget) never reached X either.
+REFUSED = frozenset({"rate_limited", "daily_limit", "automation_block", "locked", "session_expired",
+                     "writes_paused", "not_live", "invalid_content", "budget_exhausted"})
 
 
 def needs_readback(error_code: str) -> bool:

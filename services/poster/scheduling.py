@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from libs.contracts.events import ContentQueued
-from libs.runtime.breaker import CircuitBreaker
+from libs.core.breaker import CircuitBreaker
 from services.poster.pacing import LANES, PacingPolicy, WriteRecord, lane_of
 from services.poster.risk import AccountRisk
 
@@ -30,6 +30,10 @@ class QueuedItem:
     # Set by the retry backoff.
     not_before: datetime | None = None
     partially_posted: bool = False
+    # Waiting for the owner's approval (XBOT_APPROVAL): never posted, still expired as it would be.
+    held: bool = False
+    # The owner refused it in the console: it fails at once (reason "rejected"), never posted.
+    rejected: bool = False
 
     @classmethod
     def from_queued(cls, event: ContentQueued) -> QueuedItem:
@@ -92,7 +96,7 @@ def write_block(
     return None
 
 
-def _order(item: QueuedItem) -> tuple:
+def _order(item: QueuedItem) -> tuple[datetime, datetime, str]:
     return (item.ready_at, item.scheduled_for, item.content_id)
 
 
@@ -106,11 +110,17 @@ def next_due(
 ) -> Decision:
     """The single next thing to do. ``pacing`` is the policy in force (already ``.under(risk level)``)."""
     # Expiring is not a write, so it happens even while writes are blocked.
+    # An owner's rejection ends an item like an expiry (neither is a write), and goes first.
+    rejected = [i for i in queue if i.rejected and not i.partially_posted]
+    if rejected:
+        return Expire(min(rejected, key=lambda i: i.content_id))
     expired = [i for i in queue if i.expired(now)]
     if expired:
         return Expire(min(expired, key=lambda i: (i.expires_at, i.content_id)))
     if not queue:
         return Wait(None, "queue empty")
+    if all(i.held for i in queue):
+        return Wait(min(i.expires_at for i in queue), "waiting for the owner's approval")
     if block is not None:
         # Still wake for the next expiry: expiring is allowed while writes are blocked.
         expiries = [i.expires_at for i in queue if not i.partially_posted]
@@ -128,7 +138,7 @@ def next_due(
             wake.append((item.ready_at, "thread to complete"))
 
     for lane in LANES:  # content before replies
-        items = [i for i in queue if lane_of(i.kind) == lane and not i.partially_posted]
+        items = [i for i in queue if lane_of(i.kind) == lane and not i.partially_posted and not i.held]
         if not items:
             continue
         first = min(items, key=_order)

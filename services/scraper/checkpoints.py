@@ -17,6 +17,13 @@ then recent (the fixed checkpoints: young posts, where the learner's early signa
 (the daily refreshes). Within a group, earliest ``late_at`` first, so the read closest to being missed goes
 first. Ties break on tweet id and checkpoint: the order is deterministic.
 
+**A short read budget** (the gateway answered ``budget_exhausted``, issue 18): the newest posts' reads go first
+(newest post first, then its reads in the usual order) and older posts' checkpoints are thinned: they wait, and
+when they come due again (their next checkpoint, or budget left over) one reading serves every checkpoint of the
+tweet that is due by then (below), the older ones flagged missed. So the budget goes where the learner's signal
+is (young posts: the early checkpoints it calibrates on, and the posts it has not learned from yet) and an old
+post costs one read per shortage instead of one per checkpoint; none of its checkpoints is lost, only late.
+
 **Batches.** One gateway call reads a batch of tweet ids. A tweet with several due checkpoints (after an outage)
 is read once and that one reading serves all of them; the tweet takes the position of its most urgent read.
 
@@ -121,13 +128,17 @@ def read_group(read: ScheduledRead, now: datetime) -> ReadGroup:
     return "historical" if read.checkpoint.historical else "recent"
 
 
-def due_reads(pending: Iterable[ScheduledRead], *, now: datetime) -> list[ScheduledRead]:
-    """Pending reads whose time has come, in serving order (missed, recent, historical)."""
+def due_reads(pending: Iterable[ScheduledRead], *, now: datetime, budget_short: bool = False) -> list[ScheduledRead]:
+    """Pending reads whose time has come, in serving order (missed, recent, historical); with ``budget_short``,
+    newest post first (see the module doc: older posts' checkpoints are thinned)."""
     due = [r for r in pending if r.due_at <= now]
-    return sorted(
-        due,
-        key=lambda r: (_GROUP_RANK[read_group(r, now)], r.late_at, r.tweet_id, r.checkpoint.hours),
-    )
+
+    def usual(r: ScheduledRead) -> tuple[int, datetime, str, float]:
+        return (_GROUP_RANK[read_group(r, now)], r.late_at, r.tweet_id, r.checkpoint.hours)
+
+    if budget_short:
+        return sorted(due, key=lambda r: (-r.posted_at.timestamp(), *usual(r)))
+    return sorted(due, key=usual)
 
 
 @dataclass(frozen=True)

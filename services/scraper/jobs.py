@@ -1,102 +1,92 @@
 """The scraper's periodic jobs: metric reads at their checkpoints, and follower snapshots with attribution.
 
-Exactly one MetricsScraped per tweet and checkpoint: after a gateway read, the read is marked done and the event
-is written to the outbox in ONE transaction; the outbox is published after the commit, and again at start and
-before every run for rows a crash left unpublished. A read already marked done records nothing, and the event's
-natural ``Nats-Msg-Id`` (``metrics:<tweet>:<checkpoint>``) turns a re-publication into a JetStream duplicate.
+Exactly one MetricsScraped per tweet and checkpoint: after a gateway read, the events of the reads not done yet
+are recorded in the outbox in one transaction, published, and waited for until the projection of our own
+stream has marked the reads done (read your own writes) before the next batch is planned. A read whose event
+was published but not applied yet when a job starts is waited for the same way (``ctx.publish()`` first), and
+the event's natural ``Nats-Msg-Id`` (``metrics:<tweet>:<checkpoint>``) turns a re-publication into a JetStream
+duplicate.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import asyncpg
-
-from libs.bus.publish import EventPublisher
-from libs.contracts.base import Envelope, Event
-from libs.contracts.gateway import GatewayClient, GatewayError, TweetMetrics
-from libs.contracts.registry import decode
-from libs.runtime.clock import Clock
+from libs.contracts.gateway import GatewayError, TweetMetrics
+from libs.runtime.context import JobContext, Worker
+from libs.runtime.scheduler import Job
 from services.scraper import metrics
 from services.scraper.attribution import followers_snapshot
 from services.scraper.checkpoints import due_reads, metrics_events, plan_batches
-from services.scraper.metrics import due_backlog, gateway_failures, missed_reads, reads_taken, tweets_gone
+from services.scraper.metrics import budget_short, due_backlog, gateway_failures, missed_reads, reads_taken, tweets_gone
 from services.scraper.projections import (
-    active_items, engagement_totals, items_since, last_followers, mark_read, note_gone, pending_due,
-    record_engagement, record_followers,
+    active_items, engagement_totals, items_since, last_followers, note_gone, pending_due, record_active_reads,
 )
 from services.scraper.settings import ScraperSettings
 
 log = logging.getLogger("xbot.scraper")
 
-# Keep published outbox rows a while for inspection, then drop them: reads_done is the lasting record.
-OUTBOX_KEEP = timedelta(days=1)
 
+class ScraperJobs(Worker):
+    def __init__(self, ctx: JobContext[ScraperSettings]) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.pool = ctx.pool
+        self.gateway = ctx.gateway
+        self.clock = ctx.clock
+        self.last_snapshot: dict[str, object] | None = None
+        # The gateway's activity budget refused a metrics read: until a run takes every due read again, the
+        # newest posts' reads go first and older posts' checkpoints are thinned (checkpoints.py).
+        self.budget_short = False
 
-class Outbox:
-    """Events recorded inside a transaction of the scraper's own tables, published after its commit."""
+    def jobs(self) -> Sequence[Job]:
+        return (Job("scrape", self.settings.scrape_interval, self.scrape),
+                Job("followers", self.settings.followers_interval, self.snapshot_followers))
 
-    def __init__(self, pool: asyncpg.Pool, publisher: EventPublisher, clock: Clock) -> None:
-        self.pool = pool
-        self.publisher = publisher
-        self.clock = clock
-        self._lock = asyncio.Lock()
+    async def start(self) -> None:
+        # Followers and engagement from the tables, before /metrics answers (no false 0 after a restart).
+        await self.show_metrics()
 
-    async def record(self, conn: asyncpg.Connection, events: Sequence[Event]) -> None:
-        for event in events:
-            env = Envelope.wrap(event, occurred_at=self.clock.now())
-            await conn.execute(
-                "INSERT INTO outbox (msg_id, event_type, envelope) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                env.msg_id(event), event.TYPE, env.model_dump_json())
-
-    async def flush(self) -> int:
-        """Publish every unpublished row in recording order; returns how many were sent."""
-        async with self._lock:
-            rows = await self.pool.fetch(
-                "SELECT msg_id, envelope FROM outbox WHERE published_at IS NULL ORDER BY seq")
-            for row in rows:
-                envelope, event = decode(row["envelope"].encode())
-                await self.publisher.publish_envelope(envelope, event)
-                await self.pool.execute("UPDATE outbox SET published_at = now() WHERE msg_id = $1", row["msg_id"])
-            await self.pool.execute("DELETE FROM outbox WHERE published_at < now() - $1::interval", OUTBOX_KEEP)
-            return len(rows)
-
-
-class ScraperJobs:
-    def __init__(self, settings: ScraperSettings, *, pool: asyncpg.Pool, gateway: GatewayClient,
-                 outbox: Outbox, clock: Clock) -> None:
-        self.settings = settings
-        self.pool = pool
-        self.gateway = gateway
-        self.outbox = outbox
-        self.clock = clock
-        self.last_snapshot: dict | None = None
+    async def status(self) -> dict[str, object]:
+        row = await self.pool.fetchrow(
+            "SELECT (SELECT count(*) FROM scrape_reads s WHERE s.due_at <= $1 AND NOT EXISTS (SELECT 1 FROM "
+            "reads_done d WHERE d.tweet_id = s.tweet_id AND d.checkpoint = s.checkpoint)) AS due, "
+            "(SELECT count(*) FROM reads_done) AS reads_done", self.clock.now())
+        return {**dict(row), "unpublished": await self.ctx.outbox.pending(), "last_snapshot": self.last_snapshot,
+                "budget_short": self.budget_short}
 
     async def scrape(self) -> int:
-        """Take every due read (missed first, then recent, then historical) in gateway batches at P1."""
-        await self.outbox.flush()
+        """Take every due read (missed first, then recent, then historical; newest post first while the read
+        budget is short) in gateway batches at P1."""
+        await self.ctx.publish()  # what an earlier run or process recorded is applied before planning reads
         now = self.clock.now()
         async with self.pool.acquire() as conn:
-            ordered = due_reads(await pending_due(conn, now), now=now)
+            ordered = due_reads(await pending_due(conn, now), now=now, budget_short=self.budget_short)
         due_backlog.set(len(ordered))
-        taken = 0
+        budget_short.set(int(self.budget_short))
+        taken, refused = 0, False
         for batch in plan_batches(ordered, batch_size=self.settings.scrape_batch_size):
             try:
                 result = await self.gateway.tweet_metrics(list(batch.tweet_ids), author=self.settings.x_handle)
             except GatewayError as err:
-                # The gateway is in trouble (breaker, session, DOM): stop here, the next run picks the rest up.
+                # The gateway is in trouble (breaker, session, DOM) or out of read budget: stop here, the next run
+                # picks the rest up (after a budget refusal, newest posts first).
                 gateway_failures.labels("tweet_metrics", err.code).inc()
                 log.warning("metrics batch of %d failed: %s", len(batch.tweet_ids), err)
+                refused = err.code == "budget_exhausted"
+                if refused and not self.budget_short:
+                    log.warning("read budget short: newest posts' metric reads first, older checkpoints thinned")
                 break
             observed = self.clock.now()
             events = metrics_events(batch, result.items, observed_at=observed)
             found = {m.tweet_id for m in result.items}
+            fresh = []
             async with self.pool.acquire() as conn, conn.transaction():
-                fresh = await mark_read(conn, events)
-                await self.outbox.record(conn, fresh)
+                for e in events:
+                    if await self.ctx.outbox.record(conn, e):
+                        fresh.append(e)
                 # The gateway leaves a deleted tweet out of its answer.
                 gone = await note_gone(conn, sorted(set(batch.tweet_ids) - found), sorted(found), observed)
             for tweet_id in gone:
@@ -107,7 +97,11 @@ class ScraperJobs:
                 if e.missed:
                     missed_reads.labels(e.checkpoint).inc()
             taken += len(fresh)
-            await self.outbox.flush()
+            await self.ctx.publish()  # the reads are done in the tables before the next batch is planned
+        else:
+            self.budget_short = False  # every due read was taken: the budget is enough again
+        self.budget_short = self.budget_short or refused
+        budget_short.set(int(self.budget_short))
         await self.show_metrics()
         return taken
 
@@ -126,7 +120,7 @@ class ScraperJobs:
         The active items' counts are read first (so each read is stamped no later than the snapshot): an item
         posted inside the window has no checkpoint read yet, and without this read it would get no credit.
         """
-        await self.outbox.flush()
+        await self.ctx.publish()  # the previous snapshot is in follower_series before this one is taken
         handle = self.settings.x_handle
         since = self.clock.now() - self.settings.attribution_lookback
         async with self.pool.acquire() as conn:
@@ -147,15 +141,14 @@ class ScraperJobs:
         profile = await self.gateway.profile_snapshot(handle)
         observed = self.clock.now()
         async with self.pool.acquire() as conn, conn.transaction():
-            await record_engagement(conn, reads)
+            await record_active_reads(conn, reads)
             previous = await last_followers(conn, handle)
             window_start = previous.observed_at if previous else observed
             active = await active_items(conn, window_start - self.settings.attribution_lookback)
             event = followers_snapshot(handle=handle, followers=profile.followers, following=profile.following,
                                        observed_at=observed, previous=previous, items=active)
-            await record_followers(conn, [event])
-            await self.outbox.record(conn, [event])
-        await self.outbox.flush()
+            await self.ctx.outbox.record(conn, event)
+        await self.ctx.publish()
         await self.show_metrics()
         self.last_snapshot = {"followers": event.followers, "delta": event.delta,
                               "observed_at": event.observed_at.isoformat(), "attributed": len(event.attribution)}

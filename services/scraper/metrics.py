@@ -17,6 +17,9 @@ missed_reads = Counter("xbot_scraper_missed_reads_total",
                        ["checkpoint"])
 reads_taken = Counter("xbot_scraper_reads_total", "Checkpoint reads taken and recorded", ["checkpoint"])
 due_backlog = Gauge("xbot_scraper_due_reads", "Due checkpoint reads not taken yet, at the last scrape run")
+budget_short = Gauge("xbot_scraper_budget_short",
+                     "1 while the gateway's read budget refuses metric reads: newest posts first, older checkpoints "
+                     "thinned")
 tweets_gone = Counter("xbot_scraper_tweets_gone_total",
                       "Own tweets found deleted on X (their remaining checkpoint reads are dropped)")
 gateway_failures = Counter("xbot_scraper_gateway_failures_total", "Gateway calls that failed", ["op", "code"])

@@ -4,16 +4,17 @@
 - our own MetricsScraped -> ``reads_done`` and ``engagement_reads``;
 - our own FollowersSnapshotted -> ``follower_series``.
 
-The jobs write the same ``reads_done``/``engagement_reads``/``follower_series`` rows in the transaction that
-records an event in the outbox; the projections of our own events make those rows a function of the event
-history too, so ``xbot replay`` rebuilds them (an outbox row lost in a replay was never published, so its
-read is simply taken again).
+Only these projections write those tables: the jobs record their events in the outbox and wait until the
+projections applied them (read your own writes) before they rely on the tables again. What the jobs write
+themselves lives in job-owned tables: ``active_reads`` (the follower snapshot's reads of active items, which no
+event carries) and ``gone_tweets`` (what a read found missing on X).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -25,12 +26,15 @@ from services.scraper.attribution import ActiveItem, EngagementPoint, FollowerCo
 from services.scraper.checkpoints import Checkpoint, ScheduledRead, schedule_reads
 
 
-def register(svc: Service, plan: Sequence[Checkpoint], *, missed_fraction: float) -> None:
+JOB_TABLES = ("active_reads", "gone_tweets")
+
+
+def register(svc: Service[Any], plan: Sequence[Checkpoint], *, missed_fraction: float) -> None:
     proj = svc.projection("schedule")
 
     @proj.on_batch(TweetPosted)
-    async def on_posted(conn: asyncpg.Connection, items: list[Applied]) -> None:
-        posted: list[TweetPosted] = [i.event for i in items]  # type: ignore[misc]
+    async def on_posted(conn: asyncpg.Connection, items: list[Applied[TweetPosted]]) -> None:
+        posted = [i.event for i in items]
         reads = [r for p in posted for r in schedule_reads(p, plan, missed_fraction=missed_fraction)]
         await conn.executemany(
             "INSERT INTO scrape_reads (tweet_id, checkpoint, content_id, kind, posted_at, checkpoint_hours, "
@@ -44,43 +48,33 @@ def register(svc: Service, plan: Sequence[Checkpoint], *, missed_fraction: float
             [(p.tweet_ids[0], p.content_id, p.kind, p.posted_at) for p in posted])
 
     @proj.on_batch(MetricsScraped)
-    async def on_scraped(conn: asyncpg.Connection, items: list[Applied]) -> None:
-        await mark_read(conn, [i.event for i in items])  # type: ignore[misc]
+    async def on_scraped(conn: asyncpg.Connection, items: list[Applied[MetricsScraped]]) -> None:
+        events = [i.event for i in items]
+        await conn.executemany(
+            "INSERT INTO reads_done (tweet_id, checkpoint, observed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            [(e.tweet_id, e.checkpoint, e.observed_at) for e in events])
+        await conn.executemany(
+            "INSERT INTO engagement_reads (tweet_id, observed_at, likes, retweets, replies, views) "
+            "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
+            [(e.tweet_id, e.observed_at, e.likes, e.retweets, e.replies, e.views) for e in events])
 
     @proj.on_batch(FollowersSnapshotted)
-    async def on_snapshot(conn: asyncpg.Connection, items: list[Applied]) -> None:
-        await record_followers(conn, [i.event for i in items])  # type: ignore[misc]
+    async def on_snapshot(conn: asyncpg.Connection, items: list[Applied[FollowersSnapshotted]]) -> None:
+        await conn.executemany(
+            "INSERT INTO follower_series (handle, observed_at, followers, following) VALUES ($1,$2,$3,$4) "
+            "ON CONFLICT DO NOTHING",
+            [(e.handle.lower(), e.observed_at, e.followers, e.following) for e in (i.event for i in items)])
 
 
-# ---------------------------------------------------------------------- writes shared by projections and jobs
+# ---------------------------------------------------------------------- job-owned writes
 
 
-async def mark_read(conn: asyncpg.Connection, events: Sequence[MetricsScraped]) -> list[MetricsScraped]:
-    """Record reads as done; returns the events whose read was not done before (the ones to publish)."""
-    fresh = []
-    for e in events:
-        inserted = await conn.fetchval(
-            "INSERT INTO reads_done (tweet_id, checkpoint, observed_at) VALUES ($1, $2, $3) "
-            "ON CONFLICT DO NOTHING RETURNING 1", e.tweet_id, e.checkpoint, e.observed_at)
-        if inserted:
-            fresh.append(e)
-    await record_engagement(conn, [(e.tweet_id, e.observed_at, e) for e in events])
-    return fresh
-
-
-async def record_engagement(conn: asyncpg.Connection,
-                            reads: Sequence[tuple[str, datetime, MetricsScraped | TweetMetrics]]) -> None:
+async def record_active_reads(conn: asyncpg.Connection, reads: Sequence[tuple[str, datetime, TweetMetrics]]) -> None:
+    """The follower snapshot's reads of active items (attribution needs them; no event carries them)."""
     await conn.executemany(
-        "INSERT INTO engagement_reads (tweet_id, observed_at, likes, retweets, replies, views) "
+        "INSERT INTO active_reads (tweet_id, observed_at, likes, retweets, replies, views) "
         "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
         [(tid, at, m.likes, m.retweets, m.replies, m.views) for tid, at, m in reads])
-
-
-async def record_followers(conn: asyncpg.Connection, events: Sequence[FollowersSnapshotted]) -> None:
-    await conn.executemany(
-        "INSERT INTO follower_series (handle, observed_at, followers, following) VALUES ($1,$2,$3,$4) "
-        "ON CONFLICT DO NOTHING",
-        [(e.handle.lower(), e.observed_at, e.followers, e.following) for e in events])
 
 
 # ---------------------------------------------------------------------- reads for the jobs
@@ -129,7 +123,8 @@ async def engagement_totals(conn: asyncpg.Connection) -> tuple[dict[str, int], i
     row = await conn.fetchrow(
         "SELECT count(*) AS tweets, COALESCE(sum(likes), 0) AS likes, COALESCE(sum(retweets), 0) AS retweets, "
         "COALESCE(sum(replies), 0) AS replies, COALESCE(sum(views), 0) AS views FROM "
-        "(SELECT DISTINCT ON (tweet_id) likes, retweets, replies, views FROM engagement_reads "
+        "(SELECT DISTINCT ON (tweet_id) likes, retweets, replies, views FROM "
+        "(SELECT * FROM engagement_reads UNION ALL SELECT * FROM active_reads) r "
         "ORDER BY tweet_id, observed_at DESC) latest")
     return {k: int(row[k]) for k in ("likes", "retweets", "replies", "views")}, int(row["tweets"])
 
@@ -144,7 +139,8 @@ async def active_items(conn: asyncpg.Connection, since: datetime) -> list[Active
     """Our items posted since ``since`` with every engagement observation we hold of them."""
     items = await items_since(conn, since)
     reads = await conn.fetch(
-        "SELECT r.tweet_id, r.observed_at, r.likes, r.retweets, r.replies FROM engagement_reads r "
+        "SELECT r.tweet_id, r.observed_at, r.likes, r.retweets, r.replies FROM "
+        "(SELECT * FROM engagement_reads UNION SELECT * FROM active_reads) r "
         "JOIN own_items i USING (tweet_id) WHERE i.posted_at >= $1", since)
     points: dict[str, list[EngagementPoint]] = {}
     for r in reads:

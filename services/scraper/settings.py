@@ -8,43 +8,56 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from typing import ClassVar
+
 from pydantic import Field, field_validator, model_validator
 
-from libs.runtime.settings import CommonSettings
+from libs.core.account import AccountSettings
+from libs.core.settings import Duration, Unit
 
 
-class ScraperSettings(CommonSettings):
+class ScraperSettings(AccountSettings):
+    RENAMED: ClassVar[dict[str, tuple[str, Unit | None]]] = {
+        "scrape_checkpoints": ("XBOT_SCRAPE_CHECKPOINT_HOURS", "hours"),
+    }
+
     # How often the job looks for due metric reads; small next to the shortest checkpoint interval so a read is
     # never late just because the job slept through its due time.
-    scrape_interval: timedelta = Field(default=timedelta(minutes=5), gt=timedelta(0))
-    # Fixed checkpoint ages in hours, strictly increasing (XBOT_SCRAPE_CHECKPOINT_HOURS='[1,2,6,12,24,48]').
-    scrape_checkpoint_hours: tuple[float, ...] = Field(default=(1, 2, 6, 12, 24, 48), min_length=1)
+    scrape_interval: Duration = Field(default=timedelta(minutes=5), gt=timedelta(0))
+    # Fixed checkpoint ages, strictly increasing (XBOT_SCRAPE_CHECKPOINTS='["PT1H","PT2H","PT6H"]', or in hours
+    # under the old name XBOT_SCRAPE_CHECKPOINT_HOURS='[1,2,6]').
+    scrape_checkpoints: tuple[Duration, ...] = Field(
+        default=tuple(timedelta(hours=h) for h in (1, 2, 6, 12, 24, 48)), min_length=1)
     # After the last fixed checkpoint, one read a day until this age.
-    scrape_daily_until: timedelta = Field(default=timedelta(days=7), ge=timedelta(0))
+    scrape_daily_until: Duration = Field(default=timedelta(days=7), ge=timedelta(0))
     # A read later than this fraction of the checkpoint's interval after its due time counts as missed.
     scrape_missed_fraction: float = Field(default=0.5, gt=0)
     # Tweet ids per gateway ``tweet_metrics`` call (TweetMetricsRequest takes at most 50).
     scrape_batch_size: int = Field(default=20, ge=1, le=50)
 
-    # Our own handle (the same XBOT_X_HANDLE the gateway reads): whose followers are counted.
-    x_handle: str = Field(default="xbot_demo", pattern=r"^[A-Za-z0-9_]{1,30}$")
-    followers_interval: timedelta = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    # How often the account's followers (AccountSettings.x_handle) are counted.
+    followers_interval: Duration = Field(default=timedelta(minutes=30), gt=timedelta(0))
     # Our most recent items whose counts are read at each snapshot for attribution (one status page each).
     followers_read_items_max: int = Field(default=100, ge=0)
     # Own items older than this are not loaded for attribution (their reads have stopped anyway).
-    attribution_lookback: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
+    attribution_lookback: Duration = Field(default=timedelta(days=7), gt=timedelta(0))
 
-    @field_validator("scrape_checkpoint_hours")
+    @field_validator("scrape_checkpoints")
     @classmethod
-    def _increasing(cls, hours: tuple[float, ...]) -> tuple[float, ...]:
-        if any(h <= 0 for h in hours):
+    def _increasing(cls, ages: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        if any(a <= timedelta(0) for a in ages):
             raise ValueError("checkpoint ages must be positive")
-        if any(b <= a for a, b in zip(hours, hours[1:])):
+        if any(b <= a for a, b in zip(ages, ages[1:])):
             raise ValueError("checkpoint ages must be strictly increasing")
-        return hours
+        return ages
+
+    @property
+    def scrape_checkpoint_hours(self) -> tuple[float, ...]:
+        """The checkpoint ages in hours: what names a checkpoint (``MetricsScraped.checkpoint_hours``)."""
+        return tuple(a / timedelta(hours=1) for a in self.scrape_checkpoints)
 
     @model_validator(mode="after")
     def _scrape_faster_than_checkpoints(self) -> ScraperSettings:
-        if self.scrape_interval > timedelta(hours=self.scrape_checkpoint_hours[0]):
+        if self.scrape_interval > self.scrape_checkpoints[0]:
             raise ValueError("scrape_interval must not exceed the first checkpoint age")
         return self

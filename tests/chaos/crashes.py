@@ -1,4 +1,4 @@
-"""Crashes (issue 10 item 1): a demo run with services SIGKILLed at random moments (``libs.demo --kills N``),
+"""Crashes (issue 10 item 1): a demo run with services SIGKILLed at random moments (``ops.demo --kills N``),
 then the invariants read from what the run left: the sandbox's tweets (``data/tweets.json``), the run's streams
 and its database (kept: the run is started without ``--cleanup``).
 
@@ -25,9 +25,9 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from libs.bus.provision import remove_namespace
 from libs.bus.streams import stream_name
 from libs.contracts.registry import PRODUCERS, decode
-from libs.runtime.infra import ROOT
-from libs.runtime.nats import connect
-from libs.runtime.settings import CommonSettings
+from ops.infra import ROOT
+from libs.bus.nats import connect
+from libs.core.settings import CommonSettings
 from libs.store.replay import schema_rows
 
 # Every service with a database: a replay must rebuild its projections exactly and keep what its jobs wrote.
@@ -49,10 +49,12 @@ class Findings:
     figures: dict = field(default_factory=dict)
 
 
-def run_demo(reports: Path, *, hours: float, minutes: float, kills: int, seed: int, timeout: float) -> Path:
+def run_demo(reports: Path, *, hours: float, minutes: float, kills: int, seed: int, timeout: float,
+             driver: str = "browser") -> Path:
     """One demo run with ``kills`` SIGKILLs; its report directory (namespace and database kept)."""
-    proc = subprocess.run([sys.executable, "-m", "libs.demo", "--hours", str(hours), "--minutes", str(minutes),
-                           "--seed", str(seed), "--kills", str(kills), "--reports", str(reports)],
+    proc = subprocess.run([sys.executable, "-m", "ops.demo", "--hours", str(hours), "--minutes", str(minutes),
+                           "--seed", str(seed), "--kills", str(kills), "--driver", driver,
+                           "--reports", str(reports)],
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     runs = [p for p in reports.iterdir() if p.is_dir()]
     if proc.returncode != 0 or len(runs) != 1:
@@ -86,7 +88,7 @@ async def stream_messages(js: JetStreamContext, namespace: str, producer: str) -
     return out
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
@@ -94,7 +96,7 @@ def check_sandbox_once(tweets: list[dict], posted: list[Message]) -> Findings:
     """(a) every content item at most once on the sandbox: no text twice among our tweets, no tweet claimed by two
     contents, no content posted twice."""
     f = Findings()
-    texts = Counter(_norm(t.get("text", "")) for t in tweets)
+    texts = Counter(norm(t.get("text", "")) for t in tweets)
     f.violations += [f"text on the sandbox {n} times: {t[:80]!r}" for t, n in texts.items() if n > 1]
     by_content = Counter(m.payload["content_id"] for m in posted if m.type == "TweetPosted")
     f.violations += [f"{c} has {n} TweetPosted" for c, n in by_content.items() if n > 1]
@@ -104,20 +106,35 @@ def check_sandbox_once(tweets: list[dict], posted: list[Message]) -> Findings:
     return f
 
 
-async def check_resolution(conn: asyncpg.Connection, queued: list[Message], outcomes: list[Message]) -> Findings:
-    """(b) each ContentQueued is resolved on the poster's stream, or still pending in the poster's queue."""
+async def poster_ack_floor(js: JetStreamContext, namespace: str) -> int:
+    """The last planner-stream position every consumer of the poster has acknowledged: a ContentQueued past it was
+    still on its way to the poster when the run stopped (the planner may queue while the poster shuts down)."""
+    stream = stream_name(namespace, "planner")
+    floors = [c.ack_floor.stream_seq for c in await js.consumers_info(stream)
+              if c.name.startswith(f"{namespace}_poster_") and c.ack_floor is not None]
+    assert floors, f"the poster has no consumer on {stream}"
+    return min(floors)
+
+
+async def check_resolution(conn: asyncpg.Connection, queued: list[Message], outcomes: list[Message],
+                           ack_floor: int) -> Findings:
+    """(b) each ContentQueued is resolved on the poster's stream, or still pending: in the poster's queue, or not
+    yet delivered to the poster (past its consumers' acknowledged position)."""
     f = Findings()
     resolved = {m.payload["content_id"] for m in outcomes if m.type in ("TweetPosted", "PostFailed")}
-    rows = {r["content_id"]: r["status"] for r in await conn.fetch("SELECT content_id, status FROM poster.queue")}
+    rows = {r["content_id"]: r["status"] for r in await conn.fetch(
+        "SELECT q.content_id, COALESCE(p.status, 'queued') AS status FROM poster.queue q "
+        "LEFT JOIN poster.item_progress p USING (content_id)")}
     unpublished = {r["content_id"] for r in await conn.fetch(
-        "SELECT content_id FROM poster.outbox WHERE published_at IS NULL")}
+        "SELECT envelope::json->'payload'->>'content_id' AS content_id FROM poster.event_outbox "
+        "WHERE published_at IS NULL")}
     pending, lost = [], []
     for m in queued:
         cid = m.payload["content_id"]
         if cid in resolved:
             continue
-        if rows.get(cid) == "queued" or cid in unpublished:
-            pending.append(cid)  # still to post, or posted and its outcome waiting in the outbox
+        if rows.get(cid) == "queued" or cid in unpublished or m.seq > ack_floor:
+            pending.append(cid)  # still to post, posted with its outcome waiting in the outbox, or not yet delivered
         else:
             lost.append(cid)
     f.violations += [f"ContentQueued {c} neither resolved nor pending (queue status {rows.get(c)})" for c in lost]
@@ -130,13 +147,15 @@ async def check_outboxes(conn: asyncpg.Connection, poster: list[Message], scrape
     """(c) no event lost or doubled between a producer's outbox and its stream: the poster's outcome rows marked
     published against TweetPosted/PostFailed, the scraper's rows against its stream's Nats-Msg-Ids."""
     f = Findings()
-    rows = await conn.fetch("SELECT content_id, event_type FROM poster.outbox WHERE published_at IS NOT NULL")
+    rows = await conn.fetch("SELECT envelope::json->'payload'->>'content_id' AS content_id, event_type "
+                            "FROM poster.event_outbox WHERE published_at IS NOT NULL")
     on_stream = Counter((m.payload["content_id"], m.type) for m in poster if m.type in ("TweetPosted", "PostFailed"))
     recorded = {(r["content_id"], r["event_type"]) for r in rows}
     f.violations += [f"poster outbox says published, stream lacks {k}" for k in recorded - set(on_stream)]
     f.violations += [f"poster stream has {k} without a published outbox row" for k in set(on_stream) - recorded]
     f.violations += [f"poster stream has {k} {n} times" for k, n in on_stream.items() if n > 1]
-    ids = {r["msg_id"] for r in await conn.fetch("SELECT msg_id FROM scraper.outbox WHERE published_at IS NOT NULL")}
+    ids = {r["msg_id"] for r in await conn.fetch(
+        "SELECT msg_id FROM scraper.event_outbox WHERE published_at IS NOT NULL")}
     seen = Counter(m.msg_id for m in scraper)
     f.violations += [f"scraper outbox says published, stream lacks {i}" for i in ids - set(seen)]
     f.violations += [f"scraper stream has Nats-Msg-Id {i} {n} times" for i, n in seen.items() if i and n > 1]
@@ -185,7 +204,7 @@ def check_event_ids(streams: dict[str, list[Message]]) -> Findings:
 async def check_replay(conn: asyncpg.Connection, env: dict[str, str], service: str) -> Findings:
     """(d) the projections a replay rebuilds equal the live ones: ``replay --verify`` rebuilds up to where the live
     consumers had got when the run stopped and compares every table; then a real ``replay`` swaps in a full rebuild
-    and must leave what the service's jobs wrote (its kept tables) as it was."""
+    and must leave what the service's jobs wrote (its job-owned tables, moved whole) as it was."""
     f = Findings()
     before = await schema_rows(conn, service)
     kept: set[str] = set()
@@ -199,7 +218,7 @@ async def check_replay(conn: asyncpg.Connection, env: dict[str, str], service: s
             f.violations.append(f"{service} {' '.join(args)} failed ({proc.returncode}): {err.decode()[-600:]}")
             return f
         stats = json.loads(lines[-1])
-        kept = {name for name, how in stats["kept"].items() if how == "move"}
+        kept = set(stats.get("moved", []))
         for d in stats.get("differences", []):
             f.violations.append(f"{service}.{d['table']} rebuilt: {d['only_rebuilt']} rows not live, {d['only_live']} "
                                 f"live rows not rebuilt (of {d['live_rows']}), e.g. {d['example']}")
@@ -228,7 +247,7 @@ async def check_run(run_dir: Path, servers: dict[str, str]) -> Findings:
             env = dict(os.environ, XBOT_NAMESPACE=ns, XBOT_DATABASE_URL=dsn, XBOT_NATS_URL=servers["XBOT_NATS_URL"],
                        PYTHONPATH=str(ROOT))
             parts = [check_sandbox_once(tweets, streams["poster"]),
-                     await check_resolution(conn, queued, streams["poster"]),
+                     await check_resolution(conn, queued, streams["poster"], await poster_ack_floor(js, ns)),
                      await check_outboxes(conn, streams["poster"], streams["scraper"]),
                      check_producer_logs(run_dir / "logs", ns, streams),
                      check_event_ids(streams)]

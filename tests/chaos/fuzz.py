@@ -53,6 +53,8 @@ def _schema_strategy(schema: dict, defs: dict) -> st.SearchStrategy[Any]:
     if kind == "string":
         if schema.get("format") == "date-time":
             return MOMENT.map(lambda d: d.isoformat())
+        if "pattern" in schema:
+            return st.from_regex(schema["pattern"], fullmatch=True)
         return TEXT if "minLength" not in schema else TEXT.filter(lambda s: len(s) >= schema["minLength"])
     if kind == "array":
         items = _schema_strategy(schema.get("items", {"type": "string"}), defs)

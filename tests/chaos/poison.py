@@ -26,9 +26,9 @@ from nats.js import JetStreamContext
 
 from libs.bus.broker import make_broker
 from libs.bus.publish import EventPublisher
-from libs.contracts.events import Choice, ContentQueued
-from libs.runtime.clock import Clock
-from libs.runtime.settings import CommonSettings
+from libs.contracts.events import Choice, ContentQueued, OwnerPostQueued
+from libs.core.clock import Clock
+from libs.core.settings import CommonSettings
 from tests.chaos import fuzz, system
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +87,7 @@ async def run(settings: CommonSettings, js: JetStreamContext, *, poison: int, va
     rng = random.Random(seed)
     batch: list[tuple[str, object]] = []
     for i, cls in enumerate(classes):
-        share = lambda n: n // len(classes) + (1 if i < n % len(classes) else 0)  # noqa: E731
+        share = lambda n, i=i: n // len(classes) + (1 if i < n % len(classes) else 0)  # noqa: E731
         batch += [("poison", p) for p in fuzz.draw(fuzz.poison(cls, ns), share(poison))]
         batch += [("valid", e) for e in fuzz.draw(fuzz.events(cls), share(valid))]
     rng.shuffle(batch)
@@ -114,7 +114,8 @@ async def run(settings: CommonSettings, js: JetStreamContext, *, poison: int, va
                     report.duplicates_dropped_by_stream += 1
                     continue
                 report.valid_published += 1
-                if isinstance(item, ContentQueued):
+                # The owner's own posts (the console's stream) enter the poster's queue too.
+                if isinstance(item, ContentQueued | OwnerPostQueued):
                     queued_ids.add(item.content_id)
                     if item.content_id == BLOCKED_ID:
                         blocked_seq = (ack.stream, ack.seq)
@@ -144,10 +145,12 @@ async def run(settings: CommonSettings, js: JetStreamContext, *, poison: int, va
                     expected.add(blocked_seq[1])
                 got = {letter.stream_seq for letter in mine}
                 if got - expected:
-                    report.violations.append(f"{durable}: valid events dead-lettered at seqs {sorted(got - expected)[:10]}"
+                    report.violations.append(f"{durable}: valid events dead-lettered at seqs "
+                                             f"{sorted(got - expected)[:10]}"
                                              f": {[m.error for m in mine if m.stream_seq in got - expected][:3]}")
                 if expected - got:
-                    report.violations.append(f"{durable}: poison without a dead letter at {sorted(expected - got)[:10]}")
+                    report.violations.append(
+                        f"{durable}: poison without a dead letter at {sorted(expected - got)[:10]}")
                 if any(not letter.error for letter in mine):
                     report.violations.append(f"{durable}: a dead letter without a reason")
                 retried = [m for m in mine if m.stream_seq not in poison_seqs.get(stream, set())]

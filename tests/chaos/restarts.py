@@ -20,9 +20,9 @@ from libs.bus.broker import make_broker
 from libs.bus.provision import provision_streams
 from libs.bus.publish import EventPublisher
 from libs.bus.streams import stream_name
-from libs.runtime.clock import Clock
-from libs.runtime.nats import connect
-from libs.runtime.settings import CommonSettings
+from libs.core.clock import Clock
+from libs.bus.nats import connect
+from libs.core.settings import CommonSettings
 from tests.chaos import system
 from tests.chaos.poison import blocked_item
 from tests.chaos.servers import OwnNats, OwnPostgres

@@ -7,18 +7,12 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
-from libs.runtime.infra import _wait, nats_server_binary, start_postgres
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ops.infra import _wait, nats_server_binary, start_postgres
+from tests.helpers import free_port
 
 
 class OwnNats:

@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import json
 import time
 from typing import Any
 
 import asyncpg
 from nats.js import JetStreamContext
 
+from libs.bus.control import KillSwitch
 from libs.bus.dlq import DeadLetter, DeadLetters
-from libs.bus.streams import kv_bucket
 from libs.contracts.base import Event
 from libs.runtime.service import Service
-from libs.runtime.settings import CommonSettings
+from libs.core.settings import CommonSettings
 
-SERVICES = ("planner", "poster", "harvester", "scraper", "learner")
+from ops.registry import CONSUMERS as SERVICES
 
 
 def build(name: str, common: CommonSettings, **overrides: Any) -> Service:
@@ -50,8 +49,7 @@ async def fresh_schema(dsn: str, name: str) -> None:
 
 
 async def pause_writes(js: JetStreamContext, namespace: str, reason: str) -> None:
-    kv = await js.key_value(kv_bucket(namespace, "control"))
-    await kv.put("writes.paused", json.dumps({"paused": True, "reason": reason, "at": time.time()}).encode())
+    await (await KillSwitch.open(js, namespace)).pause(reason, by="chaos suite")
 
 
 async def positions(dsn: str, svc: Service) -> dict[tuple[str, str], int]:

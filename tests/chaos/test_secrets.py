@@ -1,7 +1,12 @@
-"""Canary secrets (the X session, the LLM API key, the database and NATS passwords) run through every service
-as real subprocesses and must never show up in anything the suite can capture: stdout/stderr of every process
-(including `provision`, `status --json` and a start-up refused for a bad setting), the side ports' /health,
-/ready, /status and /metrics, and every message of every stream and KV bucket of the namespace.
+"""Canary secrets (the X session, the LLM API key, the X API client secret, the notifier's channel password and
+webhook token, and each component's own NATS and database passwords, as ops/access.py hands them out: files in
+the component's own XBOT_SECRETS_DIR, the database password apart from the URL) run through every service as real
+subprocesses and must never show up in anything the suite can capture: stdout/stderr of every process (including
+`provision`, `status --json` and a start-up refused for a bad setting), the side ports' /health, /ready, /status
+and /metrics, every message of every stream and KV bucket of the namespace, and every notification the notifier
+sends (to a local webhook receiver and a local e-mail catcher): the planner is made to halt by an LLM endpoint that
+answers 401 echoing the key back (as real providers do), and Alertmanager's webhook is called with the token. No
+service's environment holds another's secret.
 
 Covered elsewhere, not repeated here: the sandbox's admin/ground-truth/LLM-fault routes refuse a missing or
 wrong token (tests/integration/sandbox/test_ground_truth_routes.py, tests/e2e/sandbox/test_sandbox_server.py),
@@ -23,8 +28,11 @@ import aiohttp
 import pytest
 
 from libs.bus.streams import KV_BUCKETS, kv_bucket, stream_configs
+from aiohttp import web
+
 from tests.chaos import system
 from tests.chaos.servers import free_port
+from tests.integration.notifier.catchers import catchers
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -33,8 +41,41 @@ SERVICES_UNDER_TEST = (*system.SERVICES, "browser_gateway")
 
 def _canaries() -> dict[str, str]:
     tag = uuid.uuid4().hex[:12]
-    return {"session": f"CANARYSESSION{tag}", "api_key": f"sk-CANARYKEY{tag}", "db": f"CANARYDBPW{tag}",
-            "nats": f"CANARYNATS{tag}"}
+    out = {"session": f"CANARYSESSION{tag}", "api_key": f"sk-CANARYKEY{tag}", "db": f"CANARYDBPW{tag}",
+           "nats": f"CANARYNATS{tag}", "notify_pw": f"CANARYNOTIFYPW{tag}", "webhook_token": f"CANARYHOOK{tag}",
+           "x_api_client_secret": f"CANARYXAPI{tag}"}
+    for component in (*SERVICES_UNDER_TEST, "operator"):
+        out[f"nats {component}"] = f"CANARYNATS{component.upper()}{tag}"
+        out[f"db {component}"] = f"CANARYDB{component.upper()}{tag}"
+    return out
+
+
+def _secrets_dir(root, component: str, canaries: dict[str, str], extra: dict[str, str] | None = None) -> str:
+    """The component's own secret files, as compose, k8s and `xbot up` give them (ops/access.py)."""
+    from ops.credentials import write_private
+
+    folder = root / "secrets" / component
+    write_private(folder / "xbot_nats_password", canaries[f"nats {component}"])
+    write_private(folder / "xbot_database_password", canaries[f"db {component}"])
+    for name, value in (extra or {}).items():
+        write_private(folder / name, value)
+    return str(folder)
+
+
+async def _echoing_llm():
+    """An OpenAI-compatible endpoint that refuses every key and quotes it back, as providers do with a bad one."""
+    async def refuse(request: web.Request) -> web.Response:
+        key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return web.json_response({"error": {"message": f"Incorrect API key provided: {key}.", "type":
+                                            "invalid_request_error", "code": "invalid_api_key"}}, status=401)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", refuse)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1"  # type: ignore[union-attr]
 
 
 def _leaks(text: str | bytes, canaries: dict[str, str]) -> list[str]:
@@ -62,7 +103,28 @@ async def _side_port_pages(port: int) -> dict[str, str]:
     return pages
 
 
+async def _alert_the_notifier(port: int, token: str) -> None:
+    body = {"version": "4", "groupKey": "{}:{alertname=\"XbotJobLate\"}", "status": "firing",
+            "groupLabels": {"alertname": "XbotJobLate"}, "commonLabels": {"severity": "critical"},
+            "alerts": [{"status": "firing", "labels": {"alertname": "XbotJobLate", "severity": "critical"},
+                        "annotations": {"summary": "planner job plan has not succeeded for 1.5x its interval"},
+                        "startsAt": "2026-01-01T00:00:00Z", "fingerprint": "f"}]}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"http://127.0.0.1:{port}/alertmanager", json=body,
+                                headers={"Authorization": f"Bearer {token}"}) as resp:
+            assert resp.status == 200, await resp.text()
+
+
 async def test_canary_secrets_never_leave_the_process(settings, js, service_env, tmp_path):
+    llm, llm_url = await _echoing_llm()
+    try:
+        async with catchers() as channels:
+            await _canary_run(settings, js, service_env, tmp_path, channels, llm_url)
+    finally:
+        await llm.cleanup()
+
+
+async def _canary_run(settings, js, service_env, tmp_path, channels, llm_url):
     canaries = _canaries()
     dsn = urlparse(settings.dsn)
     # Trust authentication ignores the password, so the services run normally while carrying it everywhere.
@@ -74,7 +136,30 @@ async def test_canary_secrets_never_leave_the_process(settings, js, service_env,
     canaries["session_b64"] = session_b64
     env = dict(service_env, XBOT_DATABASE_URL=dsn_with_password, XBOT_X_SESSION=session_b64,
                XBOT_LLM_API_KEY=canaries["api_key"], XBOT_NATS_USER="xbot", XBOT_NATS_PASSWORD=canaries["nats"],
-               XBOT_TIME_SCALE="600", XBOT_X_BASE_URL="http://127.0.0.1:9")
+               XBOT_TIME_SCALE="600", XBOT_X_BASE_URL="http://127.0.0.1:9", XBOT_LLM_BASE_URL=llm_url,
+               XBOT_NOTIFY_URLS=channels.webhook_url.replace("json://", f"json://owner:{canaries['notify_pw']}@")
+               + " " + channels.mail_url,
+               XBOT_NOTIFY_WEBHOOK_TOKEN=canaries["webhook_token"], XBOT_NOTIFY_SPACING_S_REAL="0",
+               XBOT_X_API_CLIENT_SECRET=canaries["x_api_client_secret"])
+    # Each service as it runs under per-component credentials: its own secret files, a URL naming only the role,
+    # none of the others' secret variables (ops/access.component_env); the shared server ignores the passwords.
+    from ops.access import component_env
+
+    own_env: dict[str, dict[str, str]] = {}
+    for name in SERVICES_UNDER_TEST:
+        own_env[name] = dict(component_env(env, name), XBOT_DATABASE_URL=settings.dsn, XBOT_NATS_USER=name,
+                             XBOT_SECRETS_DIR=_secrets_dir(tmp_path, name, canaries))
+        for other in SERVICES_UNDER_TEST:
+            if other != name:
+                assert canaries[f"nats {other}"] not in json.dumps(own_env[name])
+        assert ("XBOT_LLM_API_KEY" in own_env[name]) == (name == "planner")
+        assert ("XBOT_X_SESSION" in own_env[name]) == ("XBOT_X_API_CLIENT_SECRET" in own_env[name]) \
+            == (name == "browser_gateway")
+        assert ("XBOT_NOTIFY_URLS" in own_env[name]) == ("XBOT_NOTIFY_WEBHOOK_TOKEN" in own_env[name]) \
+            == (name == "notifier")
+    operator_env = dict(env, XBOT_SECRETS_DIR=_secrets_dir(tmp_path, "operator", canaries),
+                        XBOT_DATABASE_URL=settings.dsn)
+    operator_env.pop("XBOT_NATS_PASSWORD")
     captured: dict[str, str | bytes] = {}
     for name in SERVICES_UNDER_TEST:
         await system.fresh_schema(settings.dsn, name)
@@ -90,17 +175,28 @@ async def test_canary_secrets_never_leave_the_process(settings, js, service_env,
         ports[name] = free_port()
         # Output to a file, not a pipe: a full pipe would block a chatty service and hide its side port.
         procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}", "run"],
-                                       env=dict(env, XBOT_HTTP_PORT=str(ports[name])),
+                                       env=dict(own_env[name], XBOT_HTTP_PORT=str(ports[name])),
                                        stdout=open(logs / f"{name}.log", "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
     try:
         for name in SERVICES_UNDER_TEST:
             for page, body in (await _side_port_pages(ports[name])).items():
                 captured[f"{name} /{page}"] = body
-        status = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "libs.cli", "status", "--json"],
-                                         env=env, capture_output=True, text=True, timeout=60)
+        await _alert_the_notifier(ports["notifier"], canaries["webhook_token"])
+        # The planner's halt (its first plan run meets the echoing endpoint) and the alert, on both channels.
+        for _ in range(600):
+            if len(channels.hooks) >= 2 and len(channels.mails) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        titles = channels.titles()
+        for got in titles.values():
+            assert {"[xbot] The planner stopped calling the LLM", "[xbot] Alert: XbotJobLate"} <= set(got), titles
+        for i, note in enumerate(channels.hooks + channels.mails):
+            captured[f"notification {i}"] = note.raw + note.title + note.body
+        status = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "ops.cli", "status", "--json"],
+                                         env=operator_env, capture_output=True, text=True, timeout=60)
         captured["xbot status"] = status.stdout + status.stderr
     finally:
-        for name, proc in procs.items():
+        for proc in procs.values():
             proc.send_signal(signal.SIGTERM)
         for name, proc in procs.items():
             try:
@@ -110,7 +206,8 @@ async def test_canary_secrets_never_leave_the_process(settings, js, service_env,
                 proc.wait()
             captured[f"{name} output"] = (logs / f"{name}.log").read_text(errors="replace")
     bad = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.poster", "run"],
-                                  env=dict(env, XBOT_TIME_SCALE="fast"), capture_output=True, text=True, timeout=60)
+                                  env=dict(own_env["poster"], XBOT_TIME_SCALE="fast"), capture_output=True,
+                                  text=True, timeout=60)
     assert bad.returncode == 2 and "XBOT_TIME_SCALE" in bad.stderr
     captured["refused start"] = bad.stdout + bad.stderr
 

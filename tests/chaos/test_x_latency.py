@@ -57,6 +57,7 @@ async def test_latency_beyond_the_call_timeout_is_a_retryable_timeout_counted_on
     after = await _metrics(gw.side_url)
     assert _metric(after, "xbot_gateway_ops_total", op="profile_snapshot", outcome="timeout") == \
         _metric(before, "xbot_gateway_ops_total", op="profile_snapshot", outcome="timeout") + 1
-    assert _metric(after, "xbot_gateway_browser_restarts_total") == _metric(before, "xbot_gateway_browser_restarts_total")
+    assert _metric(after, "xbot_gateway_browser_restarts_total") == \
+        _metric(before, "xbot_gateway_browser_restarts_total")
     snapshot = await gw.client.profile_snapshot(HANDLE)  # X is fast again: no crash loop, no stuck context
     assert re.fullmatch(r"\w+", snapshot.handle)

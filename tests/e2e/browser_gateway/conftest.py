@@ -12,9 +12,9 @@ import pytest
 import pytest_asyncio
 
 from libs.bus.broker import jetstream, make_broker
-from libs.bus.streams import stream_configs, stream_name
-from libs.contracts.gateway import GatewayClient
-from libs.runtime.clock import Clock
+from libs.bus.provision import provision_streams, remove_namespace
+from libs.bus.gateway import GatewayClient
+from libs.core.clock import Clock
 from sandbox.app import start_sandbox
 from sandbox.settings import SandboxSettings
 from services.browser_gateway.app import GatewayApp
@@ -57,6 +57,9 @@ async def sandbox(tmp_path_factory, clock: Clock) -> AsyncIterator[Sandbox]:
     settings = SandboxSettings(
         port=0, db_path=db, handle=HANDLE, password=PASSWORD, admin_token=ADMIN, population=60,
         daily_posts=10_000, daily_replies=10_000, half_hour_posts=10_000, half_hour_replies=10_000,
+        # These tests read far more than X's reading limit allows in a few simulated hours, and do not concern
+        # it (nor the automation-suspicion model): test_gateway_reading_limit.py does.
+        enforce_reading_limit=False, suspicion=False,
     )
     runner, base_url = await start_sandbox(settings, clock, mount_partners=False)
     async with aiohttp.ClientSession() as http:
@@ -71,6 +74,12 @@ def gateway_settings(servers: dict[str, str], base_url: str, session_file: Path,
         write_jitter_s=0.0, call_timeout_ms_real=5_000, op_timeout_s_real=60.0,
         # At 60x the default P2 timeout (300 s) is 5 real seconds: too short for 50 queued ops on a busy CI box.
         queue_timeout_p0_s=3_600.0, queue_timeout_p1_s=3_600.0, queue_timeout_p2_s=3_600.0,
+        # These tests read far more than the account's activity budget allows (and at any simulated hour); the
+        # budget has its own tests (test_gateway_budget.py and the unit tests).
+        activity_budget=False,
+        # The gateway's tests render with Chromium's sandbox on (as an unprivileged user under root): a machine
+        # that cannot sandbox fails them rather than falling back unseen.
+        chromium_sandbox="required",
     )
     values.update(overrides)
     return GatewaySettings(**values)
@@ -94,19 +103,18 @@ async def session_file(servers, sandbox: Sandbox, tmp_path_factory) -> Path:
 
 
 async def run_gateway(settings: GatewaySettings, clock: Clock) -> AsyncIterator[Running]:
-    app = GatewayApp(settings, clock=clock)
-    side_url = await app.start()
-    js = jetstream(app.broker)
-    # The gateway's event stream, as `xbot provision` declares it, for this test namespace only.
-    cfg = next(c for c in stream_configs(settings.namespace) if c.name == stream_name(settings.namespace,
-                                                                                     "browser_gateway"))
-    await js.add_stream(cfg)
     client_broker = make_broker(settings, service="e2e_client")
     await client_broker.connect()
+    js = jetstream(client_broker)
+    # Streams, KV buckets and the kill switch ("resumed"), as `xbot provision` makes them, for this namespace only.
+    await provision_streams(js, settings.namespace)
+    app = GatewayApp(settings, clock=clock)
+    side_url = await app.start()
+    running = Running(app, GatewayClient(client_broker, settings.namespace, timeout=120), settings, side_url, js)
     try:
-        yield Running(app, GatewayClient(client_broker, settings.namespace, timeout=120), settings, side_url, js)
+        yield running
     finally:
+        await running.app.stop()  # a test may have restarted it
+        await remove_namespace(js, settings.namespace)
         await client_broker.stop()
-        await js.delete_stream(cfg.name)
-        await app.stop()
 

@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 
 from libs.contracts.gateway import GatewayError
-from libs.runtime.metrics import registry
+from libs.core.metrics import registry
 from tests.e2e.browser_gateway.conftest import HANDLE, gateway_settings, run_gateway
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
@@ -25,9 +25,12 @@ async def gw(servers, sandbox, session_file, clock):
 
 
 @pytest_asyncio.fixture(autouse=True, loop_scope="module")
-async def clean_faults(sandbox):
+async def clean_faults(sandbox, gw):
     yield
     await sandbox.admin("/admin/reset-faults")
+    # The faults were X's warnings, which raise the account's risk level (and so shrink the caps) or lock it:
+    # each test starts from a calm account, as it starts from a sandbox without faults.
+    gw.app.gateway.guardian.restore({})
 
 
 def unique(text: str) -> str:
@@ -89,6 +92,24 @@ async def test_reply_metrics_profile_timeline_and_search(gw, sandbox) -> None:
     assert none.tweets == []
 
 
+async def test_a_card_author_is_the_status_link_handle_whatever_the_display_name(gw, sandbox) -> None:
+    # Some of the sandbox's accounts put "DM @someone_official" in their display name, as spammers do on X.
+    from sandbox.population import Population
+    from sandbox.settings import SandboxSettings
+
+    spoofers = [a.handle for a in Population(SandboxSettings.model_fields["seed"].default, size=60).accounts
+                if "@" in a.name]
+    assert spoofers
+    cards = []
+    for handle in spoofers:
+        cards += (await gw.client.search(f"from:{handle}", tab="latest", limit=5)).tweets
+    assert cards, "no tweet of an account with an @ in its display name"
+    for card in cards:
+        truth = await sandbox.tweet(card.tweet_id)
+        assert card.author == truth["handle"], (card.author, truth["handle"])
+        assert card.url and f"/{card.author}/status/{card.tweet_id}" in card.url
+
+
 @pytest.mark.parametrize("mode,code,retryable", [
     ("rate_limit", "rate_limited", True),
     ("daily_limit", "daily_limit", False),
@@ -124,7 +145,7 @@ async def test_locked_account_is_locked(gw, sandbox) -> None:
 
 
 async def test_p0_post_starts_ahead_of_fifty_queued_background_ops(gw, sandbox) -> None:
-    arbiter = gw.app.gateway.arbiter
+    arbiter = gw.app.gateway.browser.arbiter
     target = (await gw.client.post_tweet(unique("Magnesium before bed?"))).tweet_ids[0]
     background = [asyncio.create_task(gw.client.tweet_metrics([target], author=HANDLE, priority=2))
                   for _ in range(50)]

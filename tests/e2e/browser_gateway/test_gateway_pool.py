@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
 from services.browser_gateway.pool import BrowserPool
 
 CHROMIUM = Path(os.environ.get("XBOT_CHROMIUM_PATH", "/usr/bin/chromium"))

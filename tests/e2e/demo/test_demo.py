@@ -3,76 +3,43 @@ is checked file by file and figure by figure against the sandbox's admin API and
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
-import subprocess
-import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 import pytest
 from nats.js.api import DeliverPolicy
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
-from libs.bus.provision import remove_namespace
 from libs.bus.streams import stream_name
 from libs.contracts.registry import PRODUCERS
-from libs.runtime.clock import Clock
-from libs.runtime.infra import ROOT
-from libs.runtime.nats import connect
-from libs.runtime.settings import CommonSettings
+from libs.core.clock import Clock
+from libs.bus.nats import connect
+from libs.core.settings import CommonSettings
+from ops.registry import SERVICES
 from sandbox.app import start_sandbox
 from sandbox.settings import SandboxSettings
 from tests.unit.deploy.test_dashboards_and_rules import (PROMETHEUS_SYNTHETIC, alert_queries, dashboard_queries,
                                                          metric_names)
 
-HOURS, MINUTES, SEED = 4.0, 1.5, 7
+from tests.e2e.demo.conftest import HOURS, SEED
+
 WEIGHTS = {"likes": 0.5, "retweets": 1.0, "replies": 13.5, "profile_clicks": 12.0, "negative": -74.0}
 SUMMARY_KEYS = {"run", "outcome", "time_scale", "period_start", "period_end", "simulated_hours", "as_of", "posts",
                 "threads", "thread_parts", "replies", "followers_start", "followers_end", "followers_gained",
                 "reward_mean", "reward_by", "llm_spend_usd", "policy_version", "events", "choice_source",
                 "decisions", "best_choice", "share_of_best", "charts", "html"}
 TOKEN = "e2e-demo-token"
-SERVICES = ("browser_gateway", "planner", "poster", "harvester", "scraper", "learner")
 # The series names PromQL selects a family by (a counter "x" is queried as x_total): a labelled family nobody has
 # observed yet is declared in /metrics (HELP and TYPE) without any sample line.
 QUERIED_AS = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "summary": ("_count", "_sum"),
               "info": ("_info",)}
 
-pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, servers: dict[str, str]):
-    root = tmp_path_factory.mktemp("reports")
-    proc = subprocess.run([sys.executable, "-m", "libs.demo", "--hours", str(HOURS), "--minutes", str(MINUTES),
-                           "--seed", str(SEED), "--reports", str(root)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=200)
-    runs = list(root.iterdir())
-    yield_dir = runs[0] if len(runs) == 1 else None
-    try:
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        assert yield_dir is not None, f"expected one run directory, found {runs}"
-        yield yield_dir
-    finally:
-        if yield_dir is not None:
-            asyncio.run(_remove(servers, yield_dir.name))
-
-
-async def _remove(servers: dict[str, str], ns: str) -> None:
-    nc = await connect(CommonSettings(nats_url=servers["XBOT_NATS_URL"], namespace=ns))
-    await remove_namespace(nc.jetstream(), ns)
-    await nc.close()
-    conn = await asyncpg.connect(servers["XBOT_DATABASE_URL"])
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "xbot_{ns}" WITH (FORCE)')
-    finally:
-        await conn.close()
+pytestmark = pytest.mark.timeout(300)
 
 
 def _summary(run_dir: Path) -> dict:
@@ -94,6 +61,21 @@ def test_report_files_exist_and_are_well_formed(run_dir: Path) -> None:
         assert f'src="{chart}"' in html
     for log in ("browser_gateway", "planner", "poster", "harvester", "scraper", "learner", "login"):
         assert (run_dir / "logs" / f"{log}.log").exists()
+
+
+def test_memory_of_every_service_is_sampled_and_reported(run_dir: Path) -> None:
+    summary = _summary(run_dir)
+    memory = summary["memory"]
+    for name in SERVICES:
+        assert memory[name]["samples"] > 0 and 0 < memory[name]["mean_mb"] <= memory[name]["peak_mb"], name
+    stack = memory["stack_without_chromium"]
+    assert stack["peak_mb"] >= max(memory[name]["peak_mb"] for name in SERVICES)
+    assert memory["chromium"]["peak_mb"] > 0  # the gateway's browser, counted apart
+    assert set(memory["targets_met"]) == {"planner", "harvester", "stack_without_chromium"}
+    rows = (run_dir / "report.html").read_text()
+    assert "memory of the stack without Chromium" in rows and "first post" in rows
+    if summary["first_post"] is not None:
+        assert 0 < summary["first_post"]["real_s_after_demo_start"] <= summary["real_seconds"]
 
 
 async def test_figures_are_what_the_sandbox_reports(run_dir: Path) -> None:

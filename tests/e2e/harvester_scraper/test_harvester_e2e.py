@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import asyncpg
 import pytest
 
-from libs.bus.streams import kv_bucket
+from libs.bus.streams import kv_bucket, stream_name
 from libs.contracts.events import AccountDiscovered, OpportunityExpired, OpportunityFound
 from sandbox.search import parse_query
 from services.harvester.app import build
-from services.harvester.jobs import rejected_total
+from services.harvester.jobs import HarvesterJobs, rejected_total
 from services.harvester.queries import keyword_group
 from services.harvester.settings import DEFAULT_TOPICS, HarvesterSettings
 from tests.e2e.harvester_scraper.conftest import Harness, drop_schema, started
-from tests.helpers import eventually
+from tests.helpers import eventually, publish
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
@@ -33,7 +34,9 @@ PROFILE_READS = 10
 
 def harvester_settings(h: Harness) -> HarvesterSettings:
     # One harvest (at the 1 min offset) and one discovery (at 10 min) per process start.
-    return HarvesterSettings(**h.common, niche_topics=TOPICS, harvest_tabs=("top",), harvest_deletion_checks=3,
+    # No news feeds: the e2e tests read nothing outside the sandbox.
+    return HarvesterSettings(**h.common, niche_topics=TOPICS, news_feeds=(), harvest_tabs=("top",),
+                             harvest_deletion_checks=3,
                              harvest_profile_reads=PROFILE_READS, harvest_interval=timedelta(days=1),
                              discovery_interval=timedelta(days=1), discovery_min_followers=0,
                              discovery_max_profiles=4, discovery_recent_tweets=10)
@@ -60,7 +63,10 @@ async def test_harvest_finds_the_viral_niche_tweets_and_discovery_their_authors(
 
         last = await eventually(both_ran, timeout=120)
         ended = h.clock.timestamp()
-        events = [e for _, _, e in await h.events("harvester")]
+        stream = await h.events("harvester")
+        events = [e for _, _, e in stream]
+        # When each event was recorded (simulated): its tweet's age was judged moments before.
+        recorded = {id(e): env.occurred_at.timestamp() for _, env, e in stream}
     finally:
         await svc.stop()
 
@@ -71,7 +77,10 @@ async def test_harvest_finds_the_viral_niche_tweets_and_discovery_their_authors(
     for e in found.values():
         tweet = population.tweet(e.tweet_id)
         assert tweet is not None and tweet.niche and tweet.lang == "en" and tweet.in_reply_to is None, e
-        assert viral(tweet, ended) and ended - tweet.created_at < MAX_AGE.total_seconds() + h.slack_s
+        # Young enough when the harvester judged it (its run's start, before the event was recorded).
+        judged_at = tweet.created_at + e.age_minutes * 60
+        assert viral(tweet, ended) and e.age_minutes * 60 < MAX_AGE.total_seconds()
+        assert abs(e.tweet_created_at.timestamp() - tweet.created_at) < 1 and judged_at <= recorded[id(e)] + 1
         assert e.likes <= tweet.final.at_age((ended - tweet.created_at) / 3600).likes
         assert e.author == tweet.author.handle
         # 0 = not read: profile reads are bounded per run (harvest_profile_reads); a read count is the page's.
@@ -106,6 +115,22 @@ async def test_harvest_finds_the_viral_niche_tweets_and_discovery_their_authors(
     by_account = [e for e in events if isinstance(e, OpportunityFound) and e.source == "account"]
     assert all(population.tweet(e.tweet_id).author.handle in {a.handle for a in accounts} for e in by_account)
 
+    # Peers' posts kept for format learning: the viral tweets found (their author's followers read) and the
+    # qualifying authors' recent posts, each with the counts and age it was read at.
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "harvester"})
+    try:
+        peers = await conn.fetch("SELECT tweet_id, source, author_followers, engagement FROM peer_posts")
+    finally:
+        await conn.close()
+    viral_kept = {r["tweet_id"] for r in peers if r["source"] == "viral"}
+    assert viral_kept == {e.tweet_id for e in found.values() if e.author_followers}
+    account_kept = [r for r in peers if r["source"] == "account"]
+    assert account_kept and all(population.tweet(r["tweet_id"]).author.handle.lower() in
+                                {a.handle.lower() for a in accounts} | read for r in account_kept)
+    for r in peers:
+        tweet = population.tweet(r["tweet_id"])
+        assert r["author_followers"] == pytest.approx(tweet.author.followers, rel=0.01)
+
     # A restart: the pool comes back from the events, and the same tweets are not found again.
     known_before = rejected_total.labels("known")._value.get()
     # The stopped process's job lease lapses 1.5 intervals after its last renewal (a day here): let it go now.
@@ -124,3 +149,65 @@ async def test_harvest_finds_the_viral_niche_tweets_and_discovery_their_authors(
 
 async def _ran_harvest(svc) -> bool:
     return "harvest" in await last_runs(svc)
+
+
+async def test_every_read_of_the_account_refresh_is_counted_in_the_activity_budget(harness, database_url):
+    """Discovered accounts are read again (profile and recent posts) and their engagement refreshed; the gateway's
+    activity budget counts every page, post and search the sandbox served while the harvester's jobs ran."""
+    h = harness
+    # A fresh harvester: its tables and its durable consumers (a projection with no tracking row refuses to start
+    # at a consumer's later position: it waits for the history it missed).
+    await drop_schema(database_url, "harvester")
+    for stream in ("harvester", "poster"):
+        for info in await h.js.consumers_info(stream_name(h.namespace, stream)):
+            if info.name.startswith(f"{h.namespace}_harvester_"):
+                await h.js.delete_consumer(stream_name(h.namespace, stream), info.name)
+    # Accounts the module's earlier discovery did not find (those were discovered just now: not due yet).
+    known = {e.handle.lower() for _, _, e in await h.events("harvester") if isinstance(e, AccountDiscovered)}
+    authors = sorted((a for a in h.world.population.accounts if a.niche and a.lang == "en"
+                      and a.handle.lower() not in known), key=lambda a: -a.followers)[:3]
+    long_ago = h.clock.now() - timedelta(days=2)
+    settings = harvester_settings(h).model_copy(update={"account_refresh_age": timedelta(days=1),
+                                                        "account_refresh_batch": len(authors)})
+    await publish(settings, [AccountDiscovered(handle=a.handle, followers=1, engagement_rate=0.0,
+                                               discovered_at=long_ago) for a in authors])
+    budget = h.gateway_app.gateway.guardian.budget
+
+    def counted() -> dict:
+        return budget.used(h.clock.now(), "day")
+
+    def served() -> dict:
+        return h.activity.describe_activity(h.world.now())["last_24h"]
+
+    counted_before, served_before = counted(), served()
+    svc = await started(build(settings))
+    try:
+        jobs = svc.worker
+        assert isinstance(jobs, HarvesterJobs)
+
+        async def accounts_applied():
+            handles = {r["handle"] for r in await jobs.pool.fetch("SELECT handle FROM accounts")}
+            return {a.handle.lower() for a in authors} <= handles
+
+        await eventually(accounts_applied, timeout=60)
+        report = await jobs.refresh_accounts()
+        rows = {r["handle"]: r for r in await jobs.pool.fetch("SELECT * FROM accounts")}
+    finally:
+        await svc.stop()
+    assert report["refreshed"] == len(authors), report
+    for a in authors:  # followers and engagement rate as the pages show them now
+        row = rows[a.handle.lower()]
+        assert row["followers"] == pytest.approx(a.followers, rel=0.01) and row["engagement_rate"] > 0
+        assert row["refreshed_at"] is not None
+
+    def delta(now: dict, before: dict) -> dict:
+        return {k: now[k] - before[k] for k in ("page_loads", "posts_viewed", "searches")}
+
+    async def all_counted():
+        # Reads still in flight when the service stopped finish in the gateway: wait for its records.
+        got, truth = delta(counted(), counted_before), delta(served(), served_before)
+        return (got, truth) if got == truth else None
+
+    got, truth = await eventually(all_counted, timeout=60)
+    # Two reads per account at least (recent posts by search, then the profile), every one of them counted.
+    assert truth["searches"] >= len(authors) and truth["page_loads"] >= 2 * len(authors), truth

@@ -34,7 +34,7 @@ async def post_items(h: Harness, publisher: EventPublisher) -> list[TweetPosted]
     """What the poster does: post through the gateway, then record TweetPosted at X's creation time."""
     tag = uuid.uuid4().hex[:6]
     out = []
-    for i, text in enumerate([f"Morning light sets your sleep clock. #{tag}",
+    for _i, text in enumerate([f"Morning light sets your sleep clock. #{tag}",
                               f"Protein at breakfast keeps you full until lunch. #{tag}"]):
         result = await h.gateway.post_tweet(text)
         out.append(("post", result.tweet_ids, text, None))

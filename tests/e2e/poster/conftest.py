@@ -1,5 +1,6 @@
 """The poster end to end: one sandbox, one gateway (real Chromium) and one namespace per module; the poster
-itself runs as a subprocess so a test can SIGKILL it. A module sets ``SCALE`` for its clock (default 60)."""
+itself runs as a subprocess so a test can SIGKILL it. A module sets ``SCALE`` for its clock (default 60), and
+``DRIVER = "api"`` for a gateway that reads and writes through the sandbox's X API instead (no Chromium)."""
 
 from __future__ import annotations
 
@@ -18,19 +19,23 @@ import aiohttp
 import asyncpg
 import pytest_asyncio
 
+from libs.bus.control import KillSwitch
 from libs.bus.broker import jetstream, make_broker
 from libs.bus.provision import provision_streams, remove_namespace
 from libs.bus.publish import EventPublisher
-from libs.bus.streams import kv_bucket, stream_name
+from libs.bus.streams import stream_name
 from libs.contracts.events import Choice, ContentQueued, PostFailed, TweetPosted
-from libs.runtime.clock import Clock
-from libs.runtime.settings import CommonSettings
+from libs.core.clock import Clock
+from libs.core.settings import CommonSettings
 from sandbox.app import start_sandbox
 from sandbox.settings import SandboxSettings
+from sandbox.xapi import consent
 from services.browser_gateway.login import login
+from services.browser_gateway.xapi.login import ApiSignIn
 from services.poster.app import build
 from services.poster.settings import PosterSettings
 from tests.e2e.browser_gateway.conftest import ADMIN, HANDLE, PASSWORD, Sandbox, gateway_settings, run_gateway
+from tests.integration.xapi.conftest import CLIENT_ID, CLIENT_SECRET
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -61,7 +66,8 @@ class Poster:
 
     async def killed_by_failpoint(self, timeout: float = 90.0) -> None:
         code = await asyncio.wait_for(self.proc.wait(), timeout)
-        assert code == -signal.SIGKILL, f"poster exited {code}, not by its failpoint; log:\n{self.log.read_text()[-3000:]}"
+        assert code == -signal.SIGKILL, \
+            f"poster exited {code}, not by its failpoint; log:\n{self.log.read_text()[-3000:]}"
 
 
 @dataclass
@@ -142,9 +148,10 @@ class Harness:
         """Wait until the item is finished, with no open attempt and nothing left to publish."""
         for _ in range(600):
             row = await self.pool.fetchrow(
-                "SELECT status, (SELECT count(*) FROM attempts a WHERE a.content_id = q.content_id"
-                " AND a.outcome IS NULL) AS open, (SELECT count(*) FROM outbox o WHERE o.content_id ="
-                " q.content_id AND o.published_at IS NULL) AS unpublished FROM queue q WHERE content_id = $1",
+                "SELECT status, (SELECT count(*) FROM attempts a WHERE a.content_id = p.content_id"
+                " AND a.outcome IS NULL) AS open, (SELECT count(*) FROM event_outbox o WHERE"
+                " o.envelope::json->'payload'->>'content_id' = p.content_id AND o.published_at IS NULL) AS unpublished"
+                " FROM item_progress p WHERE content_id = $1",
                 content_id)
             if row and row["status"] != "queued" and row["open"] == 0 and row["unpublished"] == 0:
                 return
@@ -152,8 +159,45 @@ class Harness:
         raise AssertionError(f"{content_id} did not settle")
 
     async def set_paused(self, paused: bool) -> None:
-        kv = await self.js.key_value(kv_bucket(self.namespace, "control"))
-        await kv.put("writes.paused", json.dumps({"paused": paused, "reason": "test"}).encode())
+        switch = await KillSwitch.open(self.js, self.namespace)
+        await (switch.pause("test", by="test") if paused else switch.resume(by="test"))
+
+
+def unique(text: str) -> str:
+    return f"{text} #{uuid.uuid4().hex[:8]}"
+
+
+async def assert_posted_once(harness: Harness, content_id: str, texts: list[str], *, reconciled: bool | None) -> dict:
+    await harness.wait_outcome(content_id)
+    await harness.settled(content_id)
+    outcomes = await harness.outcomes(content_id)
+    assert [o["type"] for o in outcomes] == ["TweetPosted"], outcomes
+    posted = outcomes[0]
+    for text, tweet_id in zip(texts, posted["tweet_ids"], strict=True):
+        copies = await harness.copies(text)
+        assert [c["id"] for c in copies] == [tweet_id], (text, copies)
+    if reconciled is not None:
+        assert posted["reconciled"] is reconciled
+    return posted
+
+
+async def thread_killed_after_second_part_is_completed(harness: Harness) -> None:
+    """A thread whose poster died with two parts of three on X is completed by a restarted one, not restarted."""
+    parts = [unique("1/ Caffeine has a half-life of about five hours."), unique("2/ A 3 pm coffee is half"
+             " there at 8 pm."), unique("3/ Move the last cup before noon.")]
+    poster = await harness.start_poster("poster.after_part2")
+    item = await harness.queue(*parts, kind="thread")
+    await poster.killed_by_failpoint()
+    on_x = [await harness.copies(p) for p in parts]
+    assert [len(c) for c in on_x] == [1, 1, 0]  # died with two parts out
+    restarted = await harness.start_poster()
+    try:
+        posted = await assert_posted_once(harness, item.content_id, parts, reconciled=True)
+    finally:
+        await restarted.stop()
+    tweets = {t["id"]: t for t in await harness.own_tweets()}
+    first, second, third = posted["tweet_ids"]
+    assert tweets[second]["in_reply_to"] == first and tweets[third]["in_reply_to"] == second
 
 
 def is_outcome(payload: dict, event: type[TweetPosted] | type[PostFailed]) -> bool:
@@ -163,13 +207,14 @@ def is_outcome(payload: dict, event: type[TweetPosted] | type[PostFailed]) -> bo
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def harness(request, servers, database_url, tmp_path_factory) -> AsyncIterator[Harness]:
     scale = float(getattr(request.module, "SCALE", 60.0))
+    driver = getattr(request.module, "DRIVER", "browser")
     clock = Clock(scale=scale)
     namespace = "t" + uuid.uuid4().hex[:10]
     tmp = tmp_path_factory.mktemp("poster")
     sandbox_settings = SandboxSettings(
         port=0, db_path=tmp / "world.sqlite3", handle=HANDLE, password=PASSWORD, admin_token=ADMIN,
         population=60, daily_posts=10_000, daily_replies=10_000, half_hour_posts=10_000,
-        half_hour_replies=10_000)
+        half_hour_replies=10_000, enforce_reading_limit=False, suspicion=False)
     runner, base_url = await start_sandbox(sandbox_settings, clock, mount_partners=False)
     common = CommonSettings(nats_url=servers["XBOT_NATS_URL"], database_url=database_url, namespace=namespace)
     broker = make_broker(common, service="e2e_planner")
@@ -196,9 +241,21 @@ async def harness(request, servers, database_url, tmp_path_factory) -> AsyncIter
     queue_timeout = 60.0 * scale
     gw_settings = gateway_settings(servers, base_url, session, namespace=namespace, time_scale=scale,
                                    queue_timeout_p0_s=queue_timeout, queue_timeout_p1_s=queue_timeout,
-                                   queue_timeout_p2_s=queue_timeout)
-    await login(gw_settings, username=HANDLE, password=PASSWORD)
+                                   queue_timeout_p2_s=queue_timeout,
+                                   # The module posts more than an unverified account's daily caps allow once
+                                   # its warnings have raised the risk level (the caps shrink with it): these are
+                                   # crash and pacing tests; the gateway's caps have their own
+                                   # (tests/e2e/browser_gateway/test_gateway_guardian.py).
+                                   x_account_tier="verified", hard_posts_per_day=1200,
+                                   hard_replies_per_day=1200, x_write_driver=driver, x_read_driver=driver,
+                                   x_api_client_id=CLIENT_ID, x_api_client_secret=CLIENT_SECRET,
+                                   x_api_token_file=tmp / "x_api_token.json")
     async with aiohttp.ClientSession() as http:
+        if driver == "api":  # the PKCE sign-in of `xbot login --api`, the person's consent given over HTTP
+            flow = ApiSignIn(gw_settings, clock)
+            await flow.complete(await consent(http, flow.authorization_url(), username=HANDLE, password=PASSWORD))
+        else:
+            await login(gw_settings, username=HANDLE, password=PASSWORD)
         async for _gateway in run_gateway(gw_settings, clock):
             h = Harness(Sandbox(base_url, http), clock, namespace, env, pool, js,
                         EventPublisher(broker, common, clock, "planner"), tmp)

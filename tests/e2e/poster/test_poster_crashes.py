@@ -5,32 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from datetime import timedelta
 
 import pytest
 
+from tests.e2e.poster.conftest import assert_posted_once, thread_killed_after_second_part_is_completed, unique
+
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
 SCALE = 60.0
-
-
-def unique(text: str) -> str:
-    return f"{text} #{uuid.uuid4().hex[:8]}"
-
-
-async def assert_posted_once(harness, content_id: str, texts: list[str], *, reconciled: bool | None) -> dict:
-    await harness.wait_outcome(content_id)
-    await harness.settled(content_id)
-    outcomes = await harness.outcomes(content_id)
-    assert [o["type"] for o in outcomes] == ["TweetPosted"], outcomes
-    posted = outcomes[0]
-    for text, tweet_id in zip(texts, posted["tweet_ids"], strict=True):
-        copies = await harness.copies(text)
-        assert [c["id"] for c in copies] == [tweet_id], (text, copies)
-    if reconciled is not None:
-        assert posted["reconciled"] is reconciled
-    return posted
 
 
 @pytest.mark.parametrize("failpoint,reconciled", [
@@ -53,21 +36,7 @@ async def test_killed_at_each_step_posts_exactly_once(harness, failpoint, reconc
 
 
 async def test_thread_killed_after_second_part_is_completed_not_restarted(harness) -> None:
-    parts = [unique("1/ Caffeine has a half-life of about five hours."), unique("2/ A 3 pm coffee is half"
-             " there at 8 pm."), unique("3/ Move the last cup before noon.")]
-    poster = await harness.start_poster("poster.after_part2")
-    item = await harness.queue(*parts, kind="thread")
-    await poster.killed_by_failpoint()
-    on_x = [await harness.copies(p) for p in parts]
-    assert [len(c) for c in on_x] == [1, 1, 0]  # died with two parts out
-    restarted = await harness.start_poster()
-    try:
-        posted = await assert_posted_once(harness, item.content_id, parts, reconciled=True)
-    finally:
-        await restarted.stop()
-    tweets = {t["id"]: t for t in await harness.own_tweets()}
-    first, second, third = posted["tweet_ids"]
-    assert tweets[second]["in_reply_to"] == first and tweets[third]["in_reply_to"] == second
+    await thread_killed_after_second_part_is_completed(harness)
 
 
 # ---------------------------------------------------------------- kill switch and account risk (same sandbox)
@@ -135,7 +104,7 @@ async def test_pause_mid_thread_stops_after_the_part_in_hand_and_resume_complete
         await wait_value(harness, "SELECT count(*) FROM attempts WHERE content_id = $1", item.content_id,
                          until=lambda n: n >= 1, what="the first part's intent")
         await harness.set_paused(True)  # `xbot pause` while part 1 is being written
-        ids = await wait_value(harness, "SELECT tweet_ids FROM queue WHERE content_id = $1", item.content_id,
+        ids = await wait_value(harness, "SELECT tweet_ids FROM item_progress WHERE content_id = $1", item.content_id,
                                until=lambda v: v is not None and len(json.loads(v)) >= 1, what="part 1 posted")
         assert len(json.loads(ids)) == 1, "the part in hand is finished, and no other"
         await harness.sandbox.admin("/admin/latency", {"ms": 0})
@@ -143,7 +112,7 @@ async def test_pause_mid_thread_stops_after_the_part_in_hand_and_resume_complete
             await asyncio.sleep(0.2)
         assert [len(await harness.copies(p)) for p in parts] == [1, 0, 0]
         assert await harness.outcomes(item.content_id) == []
-        row = await harness.pool.fetchrow("SELECT status, attempts FROM queue WHERE content_id = $1",
+        row = await harness.pool.fetchrow("SELECT status, attempts FROM item_progress WHERE content_id = $1",
                                           item.content_id)
         assert (row["status"], row["attempts"]) == ("queued", 1)  # neither expired nor failed
         attempts = await harness.pool.fetch(
@@ -164,7 +133,7 @@ async def test_pause_mid_thread_stops_after_the_part_in_hand_and_resume_complete
         item.content_id)
     # Completed within the attempt the pause interrupted: the pause counted as no try of the item.
     assert [tuple(a) for a in attempts] == [(1, 0, "posted"), (1, 1, "posted"), (1, 2, "posted")]
-    assert await harness.pool.fetchval("SELECT attempts FROM queue WHERE content_id = $1", item.content_id) == 1
+    assert await harness.pool.fetchval("SELECT attempts FROM item_progress WHERE content_id = $1", item.content_id) == 1
 
 
 async def test_each_x_warning_raises_the_risk_level_and_a_lock_waits_for_resume(harness) -> None:

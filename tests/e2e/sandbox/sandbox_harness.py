@@ -15,7 +15,7 @@ import aiohttp
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
 from sandbox.app import start_sandbox
 from sandbox.settings import SandboxSettings
 

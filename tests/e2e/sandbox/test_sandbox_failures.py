@@ -14,9 +14,11 @@ pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def sandbox(tmp_path_factory) -> Sandbox:
-    # Tight limits so that the world's own rules trip after a few posts.
+    # Tight limits so that the world's own rules trip after a few posts. The clock stands still here, so the
+    # reading limit (tests/integration/sandbox/test_reading_limit.py) would never roll over: these tests are
+    # about writes, and switch it off.
     sb = await launch_sandbox(tmp_path_factory.mktemp("failures") / "sandbox.sqlite3",
-                              daily_posts=3, half_hour_posts=2)
+                              daily_posts=3, half_hour_posts=2, enforce_reading_limit=False)
     yield sb
     await sb.stop()
 

@@ -1,5 +1,7 @@
-"""The NATS configs of deploy/ start a real server: the compose one refuses clients without the password and
-serves JetStream to those with it; the cluster one of deploy/k8s passes the server's own config test."""
+"""The NATS configs of deploy/ start a real server: the compose one (with the generated users of
+deploy/nats/auth.conf) refuses clients without a component's password and serves JetStream to the operator; the
+cluster one of deploy/k8s, with its routes' Secret as `xbot credentials k8s` writes it, passes the server's own
+config test; the committed auth.conf files are what ops/nats_auth.py generates."""
 
 from __future__ import annotations
 
@@ -15,13 +17,13 @@ from nats.errors import NoServersError
 
 from tests.integration.deploy.tools import DEPLOY, tool
 
-USER, PASSWORD = "xbot", "canary-nats-5e1d"
+from ops.access import components
+from ops.nats_auth import main as nats_auth_main
+from ops.nats_auth import password_variable, routes_config
+from tests.helpers import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+USER, PASSWORD = "operator", "canary-nats-5e1d"
+PASSWORDS = {password_variable(c): f"canary-{c}-5e1d" for c in components()} | {password_variable(USER): PASSWORD}
 
 
 @pytest.fixture
@@ -33,9 +35,10 @@ def server(tmp_path: Path):
     assert text.count("/data/jetstream") == 1
     conf = tmp_path / "nats.conf"
     conf.write_text(text.replace("/data/jetstream", str(tmp_path / "js")))
+    (tmp_path / "auth.conf").write_text((DEPLOY / "nats" / "auth.conf").read_text())
     proc = subprocess.Popen(
         [tool("nats-server"), "-c", str(conf), "-a", "127.0.0.1", "-p", str(port), "-m", str(free_port())],
-        env={**os.environ, "XBOT_NATS_USER": USER, "XBOT_NATS_PASSWORD": PASSWORD},
+        env={**os.environ, **PASSWORDS},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -65,11 +68,24 @@ async def test_compose_nats_requires_the_password(server: str) -> None:
         await nc.close()
 
 
-def test_cluster_config_is_valid() -> None:
+def test_cluster_config_is_valid(tmp_path: Path) -> None:
+    # The pod's layout: the ConfigMap in config/, the routes' Secret in routes/ (included as ../routes/routes.conf).
+    (tmp_path / "config").mkdir()
+    (tmp_path / "routes").mkdir()
+    for name in ("nats.conf", "auth.conf"):
+        (tmp_path / "config" / name).write_text((DEPLOY / "k8s" / "nats" / name).read_text())
+    (tmp_path / "routes" / "routes.conf").write_text(routes_config("canary-route-5e1d"))
     done = subprocess.run(
-        [tool("nats-server"), "-t", "-c", str(DEPLOY / "k8s" / "nats" / "nats.conf")],
-        env={**os.environ, "POD_NAME": "nats-0", "XBOT_NATS_USER": USER, "XBOT_NATS_PASSWORD": PASSWORD},
+        [tool("nats-server"), "-t", "-c", str(tmp_path / "config" / "nats.conf")],
+        env={**os.environ, "POD_NAME": "nats-0", **PASSWORDS},
         capture_output=True, text=True, timeout=30,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "is valid" in done.stdout + done.stderr
+    text = (DEPLOY / "k8s" / "nats" / "nats.conf").read_text()
+    assert "http: 127.0.0.1:8222" in text and 'include "../routes/routes.conf"' in text
+    assert "http: 127.0.0.1:8222" in (DEPLOY / "nats" / "nats.conf").read_text()
+
+
+def test_the_committed_users_are_the_generated_ones() -> None:
+    assert nats_auth_main(["--check"]) == 0

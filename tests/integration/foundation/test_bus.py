@@ -12,7 +12,7 @@ from libs.bus.provision import provision_consumer, provision_streams
 from libs.bus.publish import EventPublisher
 from libs.bus.streams import ConsumerSpec, stream_name
 from libs.contracts.events import TweetPosted
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
 
 from .helpers import queued
 

@@ -11,7 +11,7 @@ from libs.bus.streams import stream_name
 from libs.bus.tail import tail_events
 from libs.contracts.events import TweetPosted
 from libs.contracts.registry import PRODUCERS
-from libs.runtime.status import collect_status, render_status
+from ops.status import collect_status, render_status
 from tests.helpers import eventually, publish
 
 from .helpers import queued

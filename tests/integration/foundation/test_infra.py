@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -14,13 +13,8 @@ from pathlib import Path
 import asyncpg
 import nats
 
-from libs.runtime import infra
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ops import infra
+from tests.helpers import free_port
 
 
 async def test_servers_start_from_the_wheels_when_the_machine_has_none(monkeypatch):

@@ -124,7 +124,7 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_dlq_retry_reapp
                            "sys.path.insert(0, '.'); from tests.integration.foundation import ledger;"
                            "ledger.FAILING_TOPIC = 'fixed';"
                            "from libs.runtime.service import service_main;"
-                           "from libs.runtime.settings import CommonSettings;"
+                           "from libs.core.settings import CommonSettings;"
                            "service_main(ledger.build, CommonSettings)", str(letters[0].dlq_seq)],
                           env=service_env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -171,13 +171,13 @@ async def test_replay_keeps_what_jobs_wrote(settings, js, ledger_service):
         return len(await rows(settings, "SELECT * FROM queued")) == 20
 
     await eventually(done)
-    # What "jobs" did: flags on projected rows, rows of their own, and a projected row gone missing.
-    await rows(settings, "UPDATE queued SET reviewed = true WHERE content_id IN ('c1', 'c2')")
+    # What "jobs" did: rows of their own tables, and a projected row gone missing (no job may write one).
+    await rows(settings, "INSERT INTO reviews (content_id) VALUES ('c1'), ('c2')")
     await rows(settings, "INSERT INTO notes (text) VALUES ('first'), ('second')")
     await rows(settings, "DELETE FROM queued WHERE content_id = 'c3'")
 
     await replay_service(ledger_service)
-    assert sorted(r[0] for r in await rows(settings, "SELECT content_id FROM queued WHERE reviewed")) == ["c1", "c2"]
+    assert sorted(r[0] for r in await rows(settings, "SELECT content_id FROM reviews")) == ["c1", "c2"]
     assert len(await rows(settings, "SELECT * FROM queued")) == 20  # c3 rebuilt from its event
     # Moved, not copied: the id sequence goes on where it was.
     await rows(settings, "INSERT INTO notes (text) VALUES ('third')")

@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from libs.bus.streams import kv_bucket
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
 from libs.runtime.scheduler import Job, Lease, Scheduler
 
 

@@ -83,3 +83,49 @@ async def test_pool_holds_each_tweet_once_and_loses_replied_and_expired_ones(set
     stats = await replay_service(harvester)
     assert stats["applied"] == 6
     assert {t: await table(settings, t) for t in TABLES} == before
+
+
+async def test_personal_data_past_the_retention_is_forgotten_by_every_reader_and_by_a_replay(settings, js,
+                                                                                              harvester):
+    await harvester.start()
+    a, b = (str(uuid.uuid4().int)[:19] for _ in range(2))
+    await publish(settings, [found(a), found(b),
+                             AccountDiscovered(handle="ava_sleep1", followers=12_000, engagement_rate=0.01,
+                                               discovered_at=datetime.now(UTC))])
+
+    async def settled():
+        return len(await table(settings, "opportunities")) == 2 and len(await table(settings, "accounts")) == 1
+
+    await eventually(settled)
+    conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "harvester"})
+    try:
+        found_at = await conn.fetchval("SELECT max(found_at) FROM opportunities")
+        await conn.execute("INSERT INTO author_profiles VALUES ('ava_sleep1', 12000, 'Sleep coach.', $1)", found_at)
+        await conn.execute("INSERT INTO deletion_checks VALUES ($1, $2)", a, found_at)
+    finally:
+        await conn.close()
+    jobs = harvester._worker
+    retention = harvester.settings.personal_data_retention
+    stream = stream_name(settings.namespace, "harvester")
+    held = (await js.stream_info(stream)).state.messages
+
+    # Within the retention: nothing is forgotten and no event is published.
+    kept = await jobs.purge_personal_data(now=found_at + retention - timedelta(minutes=1))
+    assert kept["projected_rows"] == 0 and kept["profiles"] == 0
+    assert (await js.stream_info(stream)).state.messages == held
+    assert len(await table(settings, "opportunities")) == 2
+
+    # Past it: the projected rows go through PersonalDataPurged (applied before the job returns), the caches
+    # directly.
+    gone = await jobs.purge_personal_data(now=found_at + retention + timedelta(minutes=1))
+    assert gone["projected_rows"] == 3 and gone["profiles"] == 1
+    assert (await js.stream_info(stream)).state.messages == held + 1
+    assert await table(settings, "opportunities") == [] and await table(settings, "accounts") == []
+    assert await table(settings, "author_profiles") == [] and await table(settings, "deletion_checks") == []
+    # A rebuild from the stream forgets the same rows at the same point of the history.
+    assert (await replay_service(harvester, verify=True))["differences"] == []
+
+
+def test_the_retention_must_outlast_the_harvests_max_tweet_age(settings):
+    with pytest.raises(ValueError, match="personal_data_retention .* must exceed harvest_max_age"):
+        HarvesterSettings(personal_data_retention=timedelta(hours=12), snapshot_interval=timedelta(hours=1))

@@ -22,14 +22,16 @@ from libs.contracts.events import (
     FollowerAttribution,
     FollowersSnapshotted,
     MetricsScraped,
+    ModelRollbackRequested,
     ModelUpdated,
     TweetPosted,
 )
 from libs.policy import sample_choice
-from libs.runtime.settings import CommonSettings
+from libs.core.settings import CommonSettings
 from libs.store.replay import replay_service
 from sandbox.audience import AudienceModel, PostChoice
 from services.learner.app import build
+from services.learner.jobs import ModelJob
 from services.learner.jobs import NothingToRollBack
 from services.learner.projections import published_models, training_data
 from services.learner.settings import LearnerSettings
@@ -44,6 +46,12 @@ TABLES = {"decisions": "content_id", "posts": "content_id", "metric_reads": "twe
           "follower_attribution": "snapshot, content_id, tweet_id", "models": "seq"}
 START = datetime(2025, 3, 1, tzinfo=UTC)
 NEVER = timedelta(days=3650)
+
+
+def model_job(svc) -> ModelJob:
+    """The started learner's worker."""
+    assert isinstance(svc.worker, ModelJob)
+    return svc.worker
 
 
 @pytest.fixture
@@ -147,7 +155,7 @@ async def test_learns_the_better_arms_and_replay_rebuilds_the_same_version_bit_f
     svc = await start_learner()
     await applied(svc, events)
 
-    evaluation = await svc.model_job.run()
+    evaluation = await model_job(svc).run()
     assert evaluation is not None and evaluation.published, evaluation
     async with svc.pool.acquire() as conn:
         models = await published_models(conn)
@@ -171,7 +179,7 @@ async def test_learns_the_better_arms_and_replay_rebuilds_the_same_version_bit_f
     assert model["propensities"]["format"][best_format] > 0.8
 
     # What the operator sees.
-    status = await svc.model_job.status()
+    status = await model_job(svc).status()
     assert status["policy_version"] == model["version"] and status["training_size"] == 145
     assert status["last_evaluation"]["published"] is True
     assert REGISTRY.get_sample_value("xbot_learner_policy_version") == 1
@@ -179,7 +187,7 @@ async def test_learns_the_better_arms_and_replay_rebuilds_the_same_version_bit_f
     assert REGISTRY.get_sample_value("xbot_learner_reward", {"dimension": "format", "choice": best_format}) == \
         model["posteriors"]["format"][best_format]["mean"]
     # Nothing new: no candidate.
-    assert await svc.model_job.run() is None
+    assert await model_job(svc).run() is None
 
     # Replay every stream into fresh tables: the same rows, and the same model version bit for bit.
     before = await dump(svc)
@@ -188,7 +196,7 @@ async def test_learns_the_better_arms_and_replay_rebuilds_the_same_version_bit_f
     assert await dump(svc) == before
     async with svc.pool.acquire() as conn:
         data, models = await training_data(conn), await published_models(conn)
-    rebuilt = await asyncio.to_thread(svc.model_job.build, data, models[:0])
+    rebuilt = await asyncio.to_thread(model_job(svc).build, data, models[:0])
     assert rebuilt.version == model["version"]
     assert json.dumps(rebuilt.payload(), sort_keys=True) == _event_fields(model)
 
@@ -213,7 +221,7 @@ async def test_rollback_restores_the_previous_version_as_a_new_one(settings, sta
     await eventually(lambda: count(2))
     done = subprocess.run([sys.executable, "-m", "services.learner", "rollback"], env=service_env,
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     assert "v3-aaaaaaaa restores v1-aaaaaaaa" in done.stdout
     await eventually(lambda: count(3))
     async with svc.pool.acquire() as conn:
@@ -225,7 +233,30 @@ async def test_rollback_restores_the_previous_version_as_a_new_one(settings, sta
 
     # The rolled-back chain is [v3]: nothing earlier is left to restore.
     with pytest.raises(NothingToRollBack):
-        await svc.model_job.rollback()
+        await model_job(svc).rollback()
+
+
+async def test_the_owners_rollback_from_the_console_is_done_once_while_its_version_is_in_force(
+        settings, start_learner) -> None:
+    svc = await start_learner()
+    first = await _publish_model(settings, "v1-aaaaaaaa", None, best_hour=9)
+    await _publish_model(settings, "v2-bbbbbbbb", "v1-aaaaaaaa", best_hour=18)
+    # A request for a version no longer in force (overtaken) does nothing; the one for v2 rolls it back.
+    await publish(settings, [ModelRollbackRequested(version="v1-aaaaaaaa", requested_by="owner", requested_at=START),
+                             ModelRollbackRequested(version="v2-bbbbbbbb", requested_by="owner", requested_at=START)])
+
+    async def seen() -> bool:
+        return await svc.pool.fetchval("SELECT count(*) FROM rollback_requests") == 2 and \
+            await svc.pool.fetchval("SELECT count(*) FROM models") == 2
+    await eventually(seen)
+    job = model_job(svc)
+    assert await job.rollback_if_asked()
+    async with svc.pool.acquire() as conn:
+        models = await published_models(conn)
+    assert (models[-1].parent_version, models[-1].rollback_of) == (first.version, "v2-bbbbbbbb")
+    # Done once: the version in force is the restored one, which nobody asked to undo.
+    assert not await job.rollback_if_asked()
+    assert len(await svc.pool.fetch("SELECT 1 FROM models")) == 3
 
 
 async def test_the_schedule_evaluates_a_candidate_once_enough_rewards_matured(settings, start_learner):
@@ -236,7 +267,7 @@ async def test_the_schedule_evaluates_a_candidate_once_enough_rewards_matured(se
     await publish(settings, events)
 
     async def evaluated_all():
-        last = (await svc.model_job.status())["last_evaluation"]
+        last = (await model_job(svc).status())["last_evaluation"]
         return last if last and last["training_size"] == 8 else None
 
     last = await eventually(evaluated_all, timeout=60)

@@ -1,4 +1,5 @@
-"""The sandbox's text endpoint, served from a background thread for the whole session."""
+"""The sandbox's text endpoint, served from a background thread for the whole session: in template mode (the
+composer's exact answers the older tests rely on) and in realistic mode (real models' habits and API behaviour)."""
 
 from __future__ import annotations
 
@@ -28,11 +29,30 @@ class TextEndpoint:
                              headers={"Authorization": f"Bearer {ADMIN}"})
             assert r.status == 200, await r.text()
 
+    async def configure(self, **config: object) -> dict:
+        async with aiohttp.ClientSession() as s:
+            r = await s.post(f"{self.root}/admin/llm/config", json=config,
+                             headers={"Authorization": f"Bearer {ADMIN}"})
+            assert r.status == 200, await r.text()
+            return await r.json()
 
-def _serve(ready: threading.Event, box: dict) -> None:
+    async def log(self) -> list[dict]:
+        async with aiohttp.ClientSession() as s:
+            r = await s.get(f"{self.root}/sim/llm/log", headers={"Authorization": f"Bearer {ADMIN}"})
+            assert r.status == 200, await r.text()
+            return (await r.json())["entries"]
+
+
+# The realistic endpoint's random API failures are off unless a test turns them on, so each test sees exactly
+# the failure it forces.
+QUIET_API = {"rate_limited": 0, "server_error": 0, "content_filter": 0, "no_usage": 0, "slow": 0}
+
+
+def _serve(ready: threading.Event, box: dict, mode: str) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    runner = web.AppRunner(make_llm_app(admin_token=ADMIN, seed=6))
+    runner = web.AppRunner(make_llm_app(admin_token=ADMIN, seed=6, mode=mode,
+                                        api=QUIET_API if mode == "realistic" else None))
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
     loop.run_until_complete(site.start())
@@ -43,10 +63,9 @@ def _serve(ready: threading.Event, box: dict) -> None:
     loop.run_until_complete(runner.cleanup())
 
 
-@pytest.fixture(scope="session")
-def text_endpoint() -> Iterator[TextEndpoint]:
+def _endpoint(mode: str) -> Iterator[TextEndpoint]:
     ready, box = threading.Event(), {}
-    t = threading.Thread(target=_serve, args=(ready, box), daemon=True)
+    t = threading.Thread(target=_serve, args=(ready, box, mode), daemon=True)
     t.start()
     assert ready.wait(10)
     root = f"http://127.0.0.1:{box['port']}"
@@ -55,10 +74,25 @@ def text_endpoint() -> Iterator[TextEndpoint]:
     t.join(5)
 
 
+@pytest.fixture(scope="session")
+def text_endpoint() -> Iterator[TextEndpoint]:
+    yield from _endpoint("template")
+
+
+@pytest.fixture(scope="session")
+def realistic_endpoint() -> Iterator[TextEndpoint]:
+    yield from _endpoint("realistic")
+
+
 @pytest.fixture(autouse=True)
-async def _no_leftover_faults(text_endpoint: TextEndpoint):
+async def _no_leftover_faults(request: pytest.FixtureRequest):
     yield
-    await text_endpoint.fault("none", 0)
+    for name in ("text_endpoint", "realistic_endpoint"):
+        if name in request.fixturenames:
+            endpoint: TextEndpoint = request.getfixturevalue(name)
+            await endpoint.fault("none", 0)
+            if name == "realistic_endpoint":
+                await endpoint.configure(api=QUIET_API, quota_exhausted=False, rpm_limit=None, rate_window_seconds=60)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from pydantic import SecretStr
 
 from libs.text import Embedder
 from services.planner.budget import BudgetLedger
-from services.planner.config import NicheConfig
+from libs.niche import NicheConfig
 from services.planner.drafting import Drafter
 from services.planner.llm import RetryPolicy, TextModel
 
@@ -20,6 +20,7 @@ def drafter(endpoint, config: NicheConfig, embedder: Embedder, *, budget: float 
     ledger = BudgetLedger.for_day("2025-03-01", config)
     if budget is not None:
         ledger.budget_usd = budget
-    model = TextModel(base_url=endpoint.base_url, api_key=SecretStr(key), timeout=5,
+    # A generous timeout: these tests are about drafting, and a loaded machine may answer slowly.
+    model = TextModel(base_url=endpoint.base_url, api_key=SecretStr(key), timeout=30,
                       retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02), sleep=no_sleep)
     return Drafter(config=config, model=model, ledger=ledger, embedder=embedder, rng=random.Random(seed))

@@ -8,7 +8,7 @@ import pytest
 from libs.contracts.events import Choice
 from libs.text import x_length
 from services.planner.choices import Policy, sample_post_choice
-from services.planner.config import load_niche
+from libs.niche import load_niche
 from services.planner.llm import LlmPermanentError
 
 from .helpers import drafter
@@ -55,7 +55,8 @@ async def test_malformed_answer_is_rejected_counted_and_rewritten(text_endpoint,
     assert out.malformed == 1
     assert out.rejections[0].gate == "malformed" and not out.rejections[0].final
     assert out.queued is not None
-    assert len(out.usage) == 2  # the malformed answer was paid for too
+    # The malformed answer was paid for too, and the health niche is sensitive: the post was also reviewed.
+    assert [u.purpose for u in out.usage] == ["post", "post", "review"]
     await d.model.close()
 
 
@@ -71,7 +72,8 @@ async def test_rewrites_are_bounded_and_the_last_rejection_is_final(text_endpoin
 
 
 async def test_duplicates_of_own_recent_posts_are_rejected(text_endpoint, embedder) -> None:
-    d = drafter(text_endpoint, CONFIG, embedder, seed=2)
+    # Without the review (not a sensitive niche) so that every post reaches the duplicate and freshness gates.
+    d = drafter(text_endpoint, CONFIG.model_copy(update={"sensitive": False}), embedder, seed=2)
     gates: list[str] = []
     queued = 0
     for i in range(12):
@@ -107,4 +109,27 @@ async def test_bad_key_stops_planning(text_endpoint, embedder) -> None:
     with pytest.raises(LlmPermanentError):
         await d.write_post(post_choice(), propensity=0.1, policy_version="u", now=NOW, scheduled_for=NOW)
     assert d.ledger.reserved_usd == 0 and d.ledger.spent_usd == 0
+    await d.model.close()
+
+
+async def test_a_repeated_middle_part_is_left_out_not_rewritten(text_endpoint, embedder) -> None:
+    from libs.text import content_hash
+
+    d = drafter(text_endpoint, CONFIG, embedder)
+    d.recent.tweet_hashes.add(content_hash("Old fact."))
+    assert d._without_repeated_parts(["Hook.", "Old fact.", "New fact.", "Another.", "Close."]) == [
+        "Hook.", "New fact.", "Another.", "Close."]
+    # Never below the thread's minimum, and never the hook or the closing part.
+    assert d._without_repeated_parts(["Hook.", "Old fact.", "Close."]) == ["Hook.", "Old fact.", "Close."]
+    assert d._without_repeated_parts(["Old fact.", "A.", "B.", "C."]) == ["Old fact.", "A.", "B.", "C."]
+    await d.model.close()
+
+
+async def test_a_draft_that_copies_an_example_post_is_rejected(text_endpoint, embedder) -> None:
+    d = drafter(text_endpoint, CONFIG, embedder)
+    example = CONFIG.example_posts[0]
+    padded = "Sleep, what to know.\n\n" + example + " Try it tonight."
+    assert d._copies_an_example(padded, embedder.embed_one(padded)).gate == "duplicate"
+    fresh = "Morning light helps set your body clock for the day."
+    assert d._copies_an_example(fresh, embedder.embed_one(fresh)) is None
     await d.model.close()

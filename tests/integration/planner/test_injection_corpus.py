@@ -13,7 +13,7 @@ import yaml
 
 from libs.text import find_urls, normalise
 from services.planner.choices import Policy, sample_reply_choice
-from services.planner.config import load_niche
+from libs.niche import load_niche
 from services.planner.replies import Opportunity
 
 from .helpers import drafter

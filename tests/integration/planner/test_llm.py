@@ -3,7 +3,14 @@
 import pytest
 from pydantic import SecretStr
 
-from services.planner.llm import LlmMalformedOutput, LlmPermanentError, LlmUnavailable, RetryPolicy, TextModel
+from services.planner.llm import (
+    LlmMalformedOutput,
+    LlmPermanentError,
+    LlmTimedOut,
+    LlmUnavailable,
+    RetryPolicy,
+    TextModel,
+)
 
 MESSAGES = [{"role": "user", "content": "kind: post\ncontent_type: practical_tip\ntopic: sleep\nmax_chars: 260"}]
 
@@ -35,11 +42,13 @@ async def test_transient_errors_are_retried(text_endpoint, mode: str) -> None:
     await m.close()
 
 
-async def test_timeout_is_retried(text_endpoint) -> None:
+async def test_timeout_is_reported_to_the_caller_which_holds_the_budget(text_endpoint) -> None:
+    # A timed-out call may have been billed: the Drafter charges it and tries again (test_llm_realistic.py).
     m = model(text_endpoint, timeout=0.5)
     await text_endpoint.fault("timeout", 1, seconds=3)
-    c = await m.complete(MESSAGES, model="gpt-4o", max_tokens=300)
-    assert c.attempts == 2
+    with pytest.raises(LlmTimedOut, match="XBOT_LLM_TIMEOUT_SECONDS"):
+        await m.complete(MESSAGES, model="gpt-4o", max_tokens=300)
+    assert (await m.complete(MESSAGES, model="gpt-4o", max_tokens=300)).attempts == 1
     await m.close()
 
 

@@ -17,18 +17,22 @@ from libs.bus.streams import stream_name
 from libs.contracts.events import (
     BudgetExhausted,
     ContentQueued,
+    LlmHalted,
     LlmUsageRecorded,
     ModelUpdated,
     OpportunityFound,
+    PersonalDataPurged,
     PostFailed,
     TweetPosted,
 )
 from libs.contracts.registry import decode
-from libs.runtime.clock import Clock
-from libs.runtime.settings import CommonSettings
+from libs.core.clock import Clock
+from libs.core.settings import CommonSettings
 from libs.store.replay import replay_service
-from services.planner.app import compose
-from services.planner.config import PlannerSettings, load_niche
+from services.planner.app import build
+from libs.niche import load_niche
+from services.planner.config import PlannerSettings
+from services.planner.jobs import Planner
 from services.planner.projections import own_tweet_texts_since, reply_content_id
 from tests.helpers import eventually
 
@@ -49,9 +53,10 @@ async def start_planner(settings, js, text_endpoint):
         await conn.close()
         values = {k: getattr(settings, k) for k in CommonSettings.model_fields}
         values.update(llm_base_url=text_endpoint.base_url, llm_max_attempts=3, llm_timeout_seconds=10,
-                      plan_interval_minutes=NEVER, plan_first_run_minutes=NEVER, replies_per_hour=0)
+                      plan_interval_minutes=NEVER, plan_first_run_minutes=NEVER, replies_per_hour=0,
+                      evergreen_target=0)  # the evergreen pool is off unless a test is about it
         values.update(overrides)
-        svc, handle = compose(PlannerSettings(**values), rng=random.Random(5))
+        svc = build(PlannerSettings(**values), rng=random.Random(5))
         for p in svc.projections:
             # A message delivered to a pull request the client already gave up on comes back after ack_wait:
             # keep that short so such a stall costs the test seconds, not half a minute.
@@ -59,7 +64,8 @@ async def start_planner(settings, js, text_endpoint):
         await svc.provision()
         await svc.start()
         started.append(svc)
-        return svc, handle()
+        assert isinstance(svc.worker, Planner)
+        return svc, svc.worker
 
     yield start
     for svc in started:
@@ -146,7 +152,7 @@ async def test_queued_items_carry_the_policy_in_force_and_replay_rebuilds_the_ta
     assert all(q.policy_version == "uniform" for q in queued)
     assert len({q.choice.hour for q in queued}) == len(queued)
     # The duplicate gate's memory: every tweet of every queued item, thread parts one by one.
-    assert await planner.caught_up()
+    await planner.ctx.wait_caught_up()
     conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "planner"})
     try:
         remembered = await own_tweet_texts_since(conn, datetime.now(UTC) - timedelta(days=1))
@@ -194,8 +200,8 @@ async def test_a_full_queue_plans_nothing_and_a_freed_slot_plans_one(settings, j
     svc, planner = await start_planner(posts_per_hour=1, posts_per_day=3)  # a day's worth: 3 posts
     for _ in range(4):
         await planner.run()
-        assert await planner.caught_up()
-        depth = (await planner.status(datetime.now(UTC)))["queue"]["posts"]
+        await planner.ctx.wait_caught_up()
+        depth = (await planner.status())["queue"]["posts"]
         assert depth <= 3
         if depth == 3:
             break
@@ -205,7 +211,7 @@ async def test_a_full_queue_plans_nothing_and_a_freed_slot_plans_one(settings, j
     assert full.planned_posts == 0 and full.llm_calls == 0
     assert len(await planner_events(js, settings, LlmUsageRecorded)) == calls
 
-    assert await planner.caught_up()
+    await planner.ctx.wait_caught_up()
     one = (await planner_events(js, settings, ContentQueued))[0]
     await publish(failed(one))
     freed = await planner.run()
@@ -232,8 +238,8 @@ async def test_budget_exhaustion_stops_calls_and_is_announced_once(settings, js,
     assert again.stopped == "budget_exhausted" and again.llm_calls == 0
     assert len(await planner_events(js, settings, LlmUsageRecorded)) == len(usage)
     assert len(await planner_events(js, settings, BudgetExhausted)) == 1
-    assert await planner.caught_up()
-    assert (await planner.status(datetime.now(UTC)))["tier"] == "exhausted"
+    await planner.ctx.wait_caught_up()
+    assert (await planner.status())["tier"] == "exhausted"
 
 
 def opportunity(tweet_id: str, author: str, text: str, *, age: timedelta = timedelta(minutes=20),
@@ -242,6 +248,29 @@ def opportunity(tweet_id: str, author: str, text: str, *, age: timedelta = timed
     return OpportunityFound(tweet_id=tweet_id, author=author, author_followers=25_000, text=text, likes=300,
                             retweets=40, replies=25, tweet_created_at=created,
                             age_minutes=age.total_seconds() / 60, relevance=0.8, topic="sleep", is_reply=is_reply)
+
+
+async def test_a_purge_of_personal_data_forgets_the_strangers_tweets_here_too(settings, start_planner,
+                                                                             publish) -> None:
+    svc, _ = await start_planner()
+    await publish(opportunity("2001", "ana", "Morning light sets the body clock."),
+                  opportunity("2002", "ben", "Thirst lags behind need."))
+
+    async def count():
+        conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "planner"})
+        try:
+            return await conn.fetchval("SELECT count(*) FROM opportunities")
+        finally:
+            await conn.close()
+
+    await eventually(lambda: _equals(count, 2))
+    await publish(PersonalDataPurged(before=datetime.now(UTC) + timedelta(seconds=1)))
+    await eventually(lambda: _equals(count, 0))
+    assert (await replay_service(svc, verify=True))["differences"] == []
+
+
+async def _equals(fn, value) -> bool:
+    return await fn() == value
 
 
 async def test_opportunities_get_one_reply_each_and_never_a_second(settings, js, start_planner, publish) -> None:
@@ -271,6 +300,21 @@ async def test_opportunities_get_one_reply_each_and_never_a_second(settings, js,
     second = await planner.run()
     again = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
     assert len(again) == len(replies), second
+
+
+async def test_in_the_quiet_hours_no_reply_is_planned(settings, js, start_planner, publish) -> None:
+    """The account's active hours (libs.core.account) shared with the planner: two hours from now, for two hours
+    (the test runs far quicker), so now is quiet: the reply target waits while the day's posts are planned (their
+    hours are drawn among the open arms: tests/unit/planner/test_choices.py)."""
+    hour = datetime.now(UTC).hour
+    start, end = (hour + 2) % 24, (hour + 4) % 24
+    svc, planner = await start_planner(posts_per_hour=1, posts_per_day=2, replies_per_hour=4,
+                                       active_hours_start=start, active_hours_end=end)
+    await publish(opportunity("2001", "ana", "A fixed wake-up time does more for sleep quality than a fixed "
+                                             "bedtime. Morning light sets the body clock, and the evening follows."))
+    report = await planner.run()
+    assert report.planned_replies == 0 and report.planned_posts == 2, report
+    assert not [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
 
 
 async def test_llm_faults_are_retried_or_wait_for_the_next_run(settings, js, start_planner, text_endpoint,
@@ -306,6 +350,60 @@ async def test_a_bad_key_raises_an_alert_and_stops_calling(settings, js, start_p
         assert REGISTRY.get_sample_value("xbot_planner_llm_errors_total", {"kind": "permanent"}) >= 1
         assert (await planner.run()).stopped == "halted"
         assert await planner_events(js, settings, LlmUsageRecorded) == []
-        assert (await planner.status(datetime.now(UTC)))["halted"]  # halted comes from memory, not the tables
+        # Announced once (the notifier tells the owner), not at every run while halted.
+        halts = await planner_events(js, settings, LlmHalted)
+        assert len(halts) == 1 and halts[0].status == 401, halts
+        assert (await planner.status())["halted"]  # halted comes from memory, not the tables
     finally:
         logging.getLogger("xbot.planner").removeHandler(handler)
+
+
+async def evergreen_rows(settings) -> list[tuple[list[str], datetime | None]]:
+    conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "planner"})
+    try:
+        return [(list(r["parts"]), r["used_at"]) for r in await conn.fetch("SELECT parts, used_at FROM evergreen")]
+    finally:
+        await conn.close()
+
+
+async def test_evergreen_posts_keep_the_queue_alive_while_the_model_is_down(settings, js, start_planner,
+                                                                            text_endpoint, publish) -> None:
+    # A generous timeout: a loaded machine may answer slowly, and this test is about outages it forces itself.
+    svc, planner = await start_planner(posts_per_hour=1, posts_per_day=2, evergreen_target=4, evergreen_per_run=4,
+                                       llm_timeout_seconds=60)
+    # The model answers: the queue fills, then the budget left over drafts posts for the pool (not queued).
+    for _ in range(3):
+        up = await planner.run()
+        assert up.stopped is None
+        if len(await evergreen_rows(settings)) >= 4:
+            break
+    pool = await evergreen_rows(settings)
+    assert len(pool) >= 2 and all(used is None for _, used in pool)
+    pool_texts = {"\n".join(parts) for parts, _ in pool}
+    queued_while_up = await planner_events(js, settings, ContentQueued)
+    assert queued_while_up and not pool_texts & {"\n".join(q.parts) for q in queued_while_up}
+
+    # The model goes down: first unreachable (500s past every retry), then halted (a revoked key).
+    seen = {q.content_id for q in queued_while_up}
+    from_pool: list[ContentQueued] = []
+    for outage in ("500", "401"):
+        await text_endpoint.fault(outage, 1000)
+        # The poster took everything queued (failed here, so the day's cap of 2 is not used up).
+        await publish(*[failed(q) for q in await planner_events(js, settings, ContentQueued)
+                        if q.content_id in seen])
+        down = await planner.run()
+        assert down.stopped == ("llm_unavailable" if outage == "500" else "halted") and down.evergreen >= 1
+        new = [q for q in await planner_events(js, settings, ContentQueued) if q.content_id not in seen]
+        seen |= {q.content_id for q in new}
+        from_pool += new
+
+        async def queue_depth(expected: int = len(new)):
+            status = await planner.status()
+            return status if status["queue"]["posts"] == expected else None
+
+        assert (await eventually(queue_depth))["queue"]["posts"] >= 1  # the queue never empties
+        if len(from_pool) >= len(pool):
+            break
+    texts = ["\n".join(q.parts) for q in from_pool]
+    assert set(texts) <= pool_texts and len(set(texts)) == len(texts)  # pool posts only, none twice
+    assert sum(1 for _, used in await evergreen_rows(settings) if used is not None) == len(from_pool)

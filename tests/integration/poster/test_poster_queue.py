@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from libs.bus.publish import EventPublisher
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
 from services.poster.app import build
 from services.poster.settings import PosterSettings
 from tests.helpers import eventually
@@ -28,9 +28,11 @@ async def test_content_queued_twice_is_one_queue_item(settings, js) -> None:
         await publisher.publish(again)  # another envelope (event id) for the same content id
         await publisher.publish(queued("protein").model_copy(update={"scheduled_for": first.scheduled_for}))
         await eventually(lambda: _count(pool, 2), timeout=20)
-        rows = await pool.fetch("SELECT content_id, parts, status FROM poster.queue WHERE content_id = $1",
-                                first.content_id)
-        assert len(rows) == 1 and first.parts[0] in rows[0]["parts"] and rows[0]["status"] == "queued"
+        rows = await pool.fetch("SELECT content_id, parts FROM poster.queue WHERE content_id = $1", first.content_id)
+        assert len(rows) == 1 and first.parts[0] in rows[0]["parts"]
+        # Untouched by the posting cycle: no progress recorded for it.
+        assert await pool.fetchval("SELECT count(*) FROM poster.item_progress WHERE content_id = $1",
+                                   first.content_id) == 0
     finally:
         await svc.stop()
         await pool.close()
@@ -38,3 +40,36 @@ async def test_content_queued_twice_is_one_queue_item(settings, js) -> None:
 
 async def _count(pool: asyncpg.Pool, n: int) -> bool:
     return await pool.fetchval("SELECT count(*) FROM poster.queue") == n
+
+
+async def test_the_poster_follows_the_gateways_risk_level(settings, js) -> None:
+    """AccountRiskChanged from the gateway's stream becomes the level the posting cycle paces by; a late change
+    (an older changed_at, from another replica) does not undo a newer one."""
+    from datetime import timedelta
+
+    from libs.contracts.events import AccountRiskChanged
+
+    svc = build(PosterSettings(**settings.model_dump()))
+    pool = await asyncpg.create_pool(settings.dsn)
+    await pool.execute("DROP SCHEMA IF EXISTS poster CASCADE")
+    await svc.provision()
+    await svc.start()
+    try:
+        gateway = EventPublisher(svc.broker, settings, Clock(), "browser_gateway")
+        now = Clock().now()
+        high = AccountRiskChanged(handle="xbot_demo", level=2, level_name="HIGH", previous_level=1,
+                                  signal="automation_block", operation="search", budget_share=0.25, changed_at=now)
+        stale = high.model_copy(update={"level": 0, "level_name": "NORMAL", "signal": "decay",
+                                        "changed_at": now - timedelta(minutes=5)})
+        await gateway.publish(high)
+        await gateway.publish(stale)
+        await eventually(lambda: _status_level(svc, "HIGH"), timeout=20)
+        await svc.context.wait_caught_up()
+        assert await pool.fetchval("SELECT level FROM poster.account_risk") == 2
+    finally:
+        await svc.stop()
+        await pool.close()
+
+
+async def _status_level(svc, name: str) -> bool:
+    return (await svc.worker.status())["risk_level"] == name

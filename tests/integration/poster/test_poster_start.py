@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from libs.runtime.settings import SettingsError
+from libs.core.settings import SettingsError
 from services.poster.app import build
 from services.poster.settings import PosterSettings
 
@@ -63,3 +63,15 @@ def test_a_misspelt_failpoint_stops_start_up(monkeypatch) -> None:
     monkeypatch.setenv("XBOT_FAILPOINT", "poster.after_intnet")
     with pytest.raises(ValueError, match="not a failpoint"):
         build(PosterSettings())
+
+
+@pytest.mark.parametrize("variable,value,message", [
+    ("XBOT_CYCLE_S", "soon", "XBOT_CYCLE_S (got 'soon')"),  # the name before durations were timedelta
+    ("XBOT_POSTING_CYCLE", "0", "XBOT_POSTING_CYCLE (got '0'): Input should be greater than 0"),
+])
+def test_an_invalid_duration_stops_start_up_naming_the_variable_as_set(variable, value, message) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **{variable: value})
+    done = subprocess.run([sys.executable, "-m", "services.poster", "run"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"invalid setting {message}" in done.stderr, done.stderr

@@ -7,6 +7,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from libs.formats import FEATURES
 from sandbox.audience import AudienceModel, PostChoice
 from sandbox.ground_truth import add_ground_truth_routes
 
@@ -30,6 +31,7 @@ CHOICE = {"content_type": "story", "topic": "sleep", "format": "thread", "hour":
 async def test_every_route_refuses_without_the_token(server, headers):
     async with aiohttp.ClientSession(headers=headers) as http:
         for method, path, body in [("GET", "/sim/affinities", None), ("GET", "/sim/best_choice", None),
+                                   ("GET", "/sim/format_effects", None),
                                    ("POST", "/sim/expected_reward", {"choice": CHOICE})]:
             async with http.request(method, server.make_url(path), json=body) as resp:
                 assert resp.status == 401, path
@@ -46,6 +48,10 @@ async def test_routes_serve_the_models_truth_with_the_token():
             async with http.get(srv.make_url("/sim/affinities")) as resp:
                 assert resp.status == 200
                 assert await resp.json() == model.true_affinities()
+            async with http.get(srv.make_url("/sim/format_effects")) as resp:
+                assert resp.status == 200
+                effects = await resp.json()
+            assert effects == model.format_effects() and set(effects) == set(FEATURES)
             async with http.get(srv.make_url("/sim/best_choice"), params={"followers": "5000"}) as resp:
                 best = await resp.json()
             assert best["choice"] == vars(model.best_choice(followers=5000))

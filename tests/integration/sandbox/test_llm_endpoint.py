@@ -16,7 +16,7 @@ ADMIN = "admin-secret"
 
 @pytest.fixture
 async def server():
-    srv = TestServer(make_llm_app(admin_token=ADMIN, seed=3), host="127.0.0.1")
+    srv = TestServer(make_llm_app(admin_token=ADMIN, seed=3, mode="template"), host="127.0.0.1")
     await srv.start_server()
     yield srv
     await srv.close()
@@ -166,3 +166,83 @@ async def test_fault_admin_needs_the_token(server):
     ok = await client_for(server).chat.completions.create(model="m", messages=prompt("kind: post"))
     assert ok.choices[0].message.content
     assert await inject(server, {"mode": "teapot", "count": 1}) == 400
+
+
+# ---------------------------------------------------------------- realistic mode
+
+QUIET = {"rate_limited": 0, "server_error": 0, "content_filter": 0, "no_usage": 0, "slow": 0}
+
+
+@pytest.fixture
+async def realistic():
+    srv = TestServer(make_llm_app(admin_token=ADMIN, seed=3, api=QUIET), host="127.0.0.1")
+    await srv.start_server()
+    yield srv
+    await srv.close()
+
+
+async def ground_truth(server: TestServer, token: str = ADMIN) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.make_url("/sim/llm/log"), headers={"Authorization": f"Bearer {token}"}) as r:
+            return r.status, await r.json()
+
+
+async def test_realistic_answers_are_logged_with_their_planted_defects(realistic):
+    client = client_for(realistic)
+    for _ in range(30):
+        await client.chat.completions.create(model="gpt-4o-mini", messages=prompt(
+            "Write one post of at most 260 characters.", "Topic: gut health. Give one specific, safe habit."))
+    status, body = await ground_truth(realistic)
+    answers = [e for e in body["entries"] if "defects" in e]
+    assert status == 200 and len(answers) == 30
+    assert all(e["topic"] == "gut_health" and e["kind"] == "post" for e in answers)
+    for e in answers:  # every planted marker is in the answer it was planted in
+        for d in e["defects"]:
+            if d["check"] == "contains":
+                assert d["value"] in e["content"], d
+    assert sum(1 for e in answers if e["defects"]) >= 5
+    assert (await ground_truth(realistic, token="wrong"))[0] == 401
+
+
+@pytest.mark.parametrize("model, extra, param", [
+    ("o3-mini", {"max_tokens": 100}, "max_tokens"),
+    ("gpt-5-mini", {"max_completion_tokens": 400, "temperature": 0.7}, "temperature"),
+    ("gpt-3.5-turbo", {"response_format": {"type": "json_schema", "json_schema": {"name": "post", "schema": {}}}},
+     "response_format"),
+])
+async def test_parameters_a_model_refuses_answer_400_as_openai_does(realistic, model, extra, param):
+    with pytest.raises(openai.BadRequestError) as info:
+        await client_for(realistic).chat.completions.create(model=model, messages=prompt("Write a post."), **extra)
+    assert info.value.param == param
+
+
+async def test_quota_and_missing_models_answer_like_real_servers(realistic):
+    async with aiohttp.ClientSession() as http:
+        r = await http.post(realistic.make_url("/admin/llm/config"), json={"quota_exhausted": True},
+                            headers={"Authorization": f"Bearer {ADMIN}"})
+        assert r.status == 200
+    with pytest.raises(openai.RateLimitError) as info:
+        await client_for(realistic).chat.completions.create(model="gpt-4o", messages=prompt("Write a post."))
+    assert info.value.code == "insufficient_quota"
+    async with aiohttp.ClientSession() as http:
+        await http.post(realistic.make_url("/admin/llm/config"), json={"quota_exhausted": False},
+                        headers={"Authorization": f"Bearer {ADMIN}"})
+        bad = await http.post(realistic.make_url("/admin/llm/config"), json={"habits": {"preamble": 2}},
+                              headers={"Authorization": f"Bearer {ADMIN}"})
+        assert bad.status == 400
+    with pytest.raises(openai.NotFoundError):
+        await client_for(realistic).chat.completions.create(model="llama3-not-pulled", messages=prompt("Hi"))
+
+
+async def test_a_structured_answer_follows_the_schema(realistic):
+    schema = {"name": "thread", "strict": True, "schema": {"type": "object", "properties": {
+        "parts": {"type": "array", "items": {"type": "string"}}}, "required": ["parts"],
+        "additionalProperties": False}}
+    result = await client_for(realistic).chat.completions.create(
+        model="gpt-4o-mini", seed=5, response_format={"type": "json_schema", "json_schema": schema},
+        messages=prompt("Write a thread of exactly 4 parts, each at most 272 characters.", "Topic: sleep."))
+    message = result.choices[0].message
+    if message.refusal is None:
+        body = message.content.strip().removeprefix("```json").removesuffix("```")
+        import json
+        assert len(json.loads(body[body.index("{"):])["parts"]) == 4

@@ -3,6 +3,7 @@ tested end to end in tests/e2e/harvester_scraper/)."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,8 +14,8 @@ from prometheus_client import REGISTRY
 from libs.bus.streams import stream_name
 from libs.contracts.events import MetricsScraped, TweetPosted
 from services.scraper.app import build
-from services.scraper.jobs import Outbox, ScraperJobs
-from services.scraper.projections import mark_read, note_gone, pending_due
+from services.scraper.jobs import ScraperJobs
+from services.scraper.projections import note_gone, pending_due
 from services.scraper.settings import ScraperSettings
 from tests.helpers import eventually
 from tests.helpers import publish
@@ -98,8 +99,8 @@ async def test_posted_items_get_the_checkpoint_schedule_and_own_reads_mark_them_
     # /metrics: each tweet at its latest read (two reads of one tweet are not added up); no follower
     # sample before the first snapshot (a handle of its own: the registry is the process's).
     handle = f"h{uuid.uuid4().hex[:12]}"
-    jobs = ScraperJobs(scraper_settings.model_copy(update={"x_handle": handle}), pool=scraper.pool,
-                       gateway=None, outbox=None, clock=None)  # type: ignore[arg-type]
+    jobs = ScraperJobs(dataclasses.replace(scraper.context,
+                                           settings=scraper_settings.model_copy(update={"x_handle": handle})))
     await jobs.show_metrics()
     assert REGISTRY.get_sample_value("xbot_scraper_engagement", {"kind": "likes"}) == 5
     assert REGISTRY.get_sample_value("xbot_scraper_engagement", {"kind": "views"}) == 100
@@ -111,19 +112,15 @@ async def test_an_event_left_in_the_outbox_by_a_crash_is_published_once_at_start
         settings, js, fresh_schema, scraper_settings):
     svc = build(scraper_settings)
     await svc.provision()
-    await svc.migrate()
+    ctx = await svc.open_context()
     p = posted()
     event = scraped(p, "1h", 1.0)
-    # The scrape job's transaction: the read marked done and the event recorded; then the process "dies"
-    # before publishing (nothing is flushed).
-    outbox = Outbox(svc.pool, svc.publisher, svc.clock)
-    async with svc.pool.acquire() as conn, conn.transaction():
-        fresh = await mark_read(conn, [event])
-        await outbox.record(conn, fresh)
-    assert fresh == [event]
-    async with svc.pool.acquire() as conn, conn.transaction():
-        assert await mark_read(conn, [event]) == []  # a second read of the same checkpoint records nothing
-    await svc.pool.close()
+    # The scrape job's transaction records the event; then the process "dies" before publishing.
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        assert await ctx.outbox.record(conn, event)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        assert not await ctx.outbox.record(conn, event)  # a second read of the same checkpoint records nothing
+    await ctx.pool.close()
     await svc.broker.stop()
 
     restarted = build(scraper_settings)
@@ -140,7 +137,12 @@ async def test_an_event_left_in_the_outbox_by_a_crash_is_published_once_at_start
         assert (await js.stream_info(stream)).state.messages == 1
         msg = await js.get_msg(stream, seq=1)
         assert msg.headers["Nats-Msg-Id"] == f"MetricsScraped:metrics:{p.tweet_ids[0]}:1h"
-        assert (await rows(settings, "SELECT count(*) FROM outbox WHERE published_at IS NULL"))[0][0] == 0
+        assert (await rows(settings, "SELECT count(*) FROM event_outbox WHERE published_at IS NULL"))[0][0] == 0
+
+        async def marked_done():
+            return (await rows(settings, "SELECT count(*) FROM reads_done"))[0][0] == 1 or None
+
+        await eventually(marked_done)  # by the projection of our own stream, the only writer of reads_done
     finally:
         await restarted.stop()
 

@@ -3,7 +3,7 @@ import asyncio
 import pytest
 
 from libs.contracts.gateway import GatewayError
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
 from services.browser_gateway.arbiter import Arbiter
 
 FAST = Clock(scale=1000.0)  # 60 simulated seconds of queue timeout pass in 60 ms

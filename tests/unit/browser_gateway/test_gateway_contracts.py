@@ -47,7 +47,7 @@ def test_write_limit_breakers_do_not_stop_reads() -> None:
 def test_a_malformed_session_stops_start_up_naming_the_variable_not_the_secret(monkeypatch) -> None:
     import pytest
 
-    from libs.runtime.settings import SettingsError, load_settings
+    from libs.core.settings import SettingsError, load_settings
     from services.browser_gateway.settings import GatewaySettings
 
     monkeypatch.setenv("XBOT_X_SESSION", "canary-not-base64-4711")

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
 from services.browser_gateway.pacer import Pacer
 from services.browser_gateway.parse import dig, handle_in, parse_count, same_text, status_ref
 

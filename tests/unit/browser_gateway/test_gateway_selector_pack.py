@@ -1,7 +1,8 @@
 import pytest
+from typing import get_args
 import yaml
 
-from libs.contracts.gateway import RETRYABLE
+from libs.contracts.gateway import RETRYABLE, ErrorCode
 from services.browser_gateway.selectors import PACK_DIR, SelectorPackError, load_pack, parse_pack
 
 X_SAYS = {
@@ -67,4 +68,6 @@ def test_version_mismatch_is_refused(tmp_path) -> None:
 
 def test_every_error_code_is_marked_retryable_or_not() -> None:
     assert set(RETRYABLE) == {"rate_limited", "daily_limit", "duplicate", "automation_block", "session_expired",
-                              "locked", "dom_changed", "timeout", "browser_crashed"}
+                              "locked", "dom_changed", "timeout", "browser_crashed",
+                              "writes_paused", "not_live", "invalid_content", "budget_exhausted"}
+    assert set(RETRYABLE) == set(get_args(ErrorCode))

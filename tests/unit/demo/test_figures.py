@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from libs.demo.figures import (
+from ops.demo.figures import (
     Decision, EventLog, choice_shares, decisions_from, items_from, reward, reward_by, share_of_best, summarise,
 )
 

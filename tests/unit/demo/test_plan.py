@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic_settings import BaseSettings
 
-from libs.demo.plan import SHUTDOWN_RESERVE_S, STARTUP_RESERVE_S, DemoPlan
+from ops.demo.plan import SHUTDOWN_RESERVE_S, STARTUP_RESERVE_S, DemoPlan
 from services.browser_gateway.settings import GatewaySettings
 from services.harvester.settings import HarvesterSettings
 from services.planner.config import PlannerSettings
@@ -15,7 +15,7 @@ from services.scraper.settings import ScraperSettings
 SETTINGS = (GatewaySettings, HarvesterSettings, PlannerSettings, PosterSettings, ScraperSettings)
 
 
-@pytest.mark.parametrize("hours,minutes", [(72, 10), (4, 1.5), (24, 3)])
+@pytest.mark.parametrize("hours,minutes", [(72, 10), (4, 2.5), (24, 3)])
 def test_period_fits_the_budget_with_start_and_stop(hours: float, minutes: float) -> None:
     plan = DemoPlan(hours=hours, minutes=minutes)
     assert plan.run_real_s * plan.time_scale == pytest.approx(hours * 3600)
@@ -29,7 +29,7 @@ def test_too_short_a_budget_is_refused_with_the_minimum() -> None:
         DemoPlan(hours=0)
 
 
-@pytest.mark.parametrize("hours,minutes", [(72, 10), (4, 1.5), (1, 30)])
+@pytest.mark.parametrize("hours,minutes", [(72, 10), (4, 2.5), (1, 30)])
 def test_every_tuning_variable_is_a_valid_setting_of_some_service(hours: float, minutes: float,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     env = DemoPlan(hours=hours, minutes=minutes).tuning_env()
@@ -52,7 +52,15 @@ def test_waits_are_raised_to_real_time_floors_at_high_scale() -> None:
     plan = DemoPlan(hours=72, minutes=10)
     env = plan.tuning_env()
     # At this scale the gateway's default P0 queue timeout (60 simulated s) would be a tenth of a real second.
-    assert float(env["XBOT_QUEUE_TIMEOUT_P0_S"]) / plan.time_scale == pytest.approx(120, rel=0.01)
-    assert float(env["XBOT_CYCLE_S"]) / plan.time_scale == pytest.approx(2, rel=0.01)
+    assert float(env["XBOT_QUEUE_TIMEOUT_P0"].removeprefix("PT").removesuffix("S")) / plan.time_scale == (
+        pytest.approx(120, rel=0.01))
+    assert float(env["XBOT_POSTING_CYCLE"].removeprefix("PT").removesuffix("S")) / plan.time_scale == (
+        pytest.approx(2, rel=0.01))
     # The scraper must still look at least once per first checkpoint (1 h).
     assert int(env["XBOT_SCRAPE_INTERVAL"].removeprefix("PT").removesuffix("S")) <= 3600
+
+
+def test_the_driver_is_browser_or_api() -> None:
+    assert DemoPlan().driver == "browser" and DemoPlan(driver="api").driver == "api"
+    with pytest.raises(ValueError, match="--driver"):
+        DemoPlan(driver="graphql")

@@ -6,12 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 COMMITTED = ROOT / "deploy" / "asyncapi" / "xbot.asyncapi.yaml"
 
 
+@pytest.mark.slow  # starts a process: not in the fast tier
 def test_committed_asyncapi_document_is_current(tmp_path):
     fresh = tmp_path / "asyncapi.yaml"
     proc = subprocess.run([sys.executable, str(ROOT / "deploy" / "asyncapi" / "generate.py"), str(fresh)],

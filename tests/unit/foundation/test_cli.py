@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-import libs.cli as cli
+import ops.cli as cli
 from libs.bus.tail import subjects_overlap
 
 

@@ -13,7 +13,8 @@ from libs.contracts.registry import REGISTRY, SCHEMA_DIR, PoisonEvent, decode, j
 
 REQUIRED_TYPES = {"ContentQueued", "ContentRejected", "TweetPosted", "PostFailed", "OpportunityFound",
                   "OpportunityExpired", "AccountDiscovered", "MetricsScraped", "FollowersSnapshotted",
-                  "ModelUpdated", "LlmUsageRecorded", "BudgetExhausted", "SessionExpired"}
+                  "ModelUpdated", "LlmUsageRecorded", "BudgetExhausted", "SessionExpired", "WritesHalted", "LlmHalted",
+                  "AccountRiskChanged", "ApprovalRequested", "PersonalDataPurged"}
 
 
 def test_every_required_event_is_registered_with_a_versioned_subject():
@@ -107,3 +108,17 @@ def test_the_compatibility_check_catches_removal_retyping_and_new_required_field
     optional = json.loads(json.dumps(old))
     optional["properties"]["new"] = {"type": "string"}
     assert incompatibilities(old, optional) == []
+
+
+def test_reply_request_author_is_a_handle() -> None:
+    import pydantic
+    import pytest
+
+    from libs.contracts.gateway import ReplyRequest, status_handle
+
+    assert ReplyRequest(tweet_id="1", author="ava_sleep", text="hi").author == "ava_sleep"
+    for bad in ("@ava", "Ava Sleep", "ava/status/1", "a" * 16, "", "ava@x.com", "＠ava"):
+        with pytest.raises(pydantic.ValidationError):
+            ReplyRequest(tweet_id="1", author=bad, text="hi")
+    assert status_handle("https://x.com/ava_sleep/status/123/photo/1") == "ava_sleep"
+    assert status_handle("/Ava | DM @spam/status/1") is None and status_handle(None) is None

@@ -6,21 +6,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from ops.registry import CONSUMERS, SERVICES
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
+@pytest.mark.slow  # starts a process: not in the fast tier
 def test_import_contracts_hold():
     lint = Path(sys.executable).parent / "lint-imports"
     result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 3 kept, 0 broken" in result.stdout
+    assert "0 broken" in result.stdout
+    assert " broken" not in result.stdout.replace("0 broken", "")
 
 
 def test_every_service_is_a_runnable_package():
-    for name in ("planner", "poster", "harvester", "scraper", "learner", "browser_gateway"):
+    assert sorted(SERVICES) == sorted(p.name for p in (ROOT / "services").iterdir() if (p / "__init__.py").exists())
+    for name in SERVICES:
         assert (ROOT / "services" / name / "__main__.py").exists(), name
     # Every service that keeps tables has numbered migrations (the gateway keeps none: only the session file).
-    for name in ("planner", "poster", "harvester", "scraper", "learner"):
+    for name in CONSUMERS:
         assert sorted((ROOT / "services" / name / "migrations").glob("0001_*.sql")), name
 
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from libs.runtime.breaker import CircuitBreaker
-from libs.runtime.clock import Clock
-from libs.runtime.settings import CommonSettings, SettingsError, load_settings
+from libs.core.breaker import CircuitBreaker
+from libs.core.clock import Clock
+from libs.core.settings import CommonSettings, SettingsError, load_settings
 
 
 def test_invalid_setting_names_the_variable(monkeypatch):
@@ -31,6 +31,7 @@ def test_secret_values_are_not_echoed_in_errors(monkeypatch):
     assert "hunter2secret" not in repr(s) and s.dsn.endswith("@h/db")
 
 
+@pytest.mark.slow  # starts a process: not in the fast tier
 def test_a_service_with_a_bad_setting_stops_at_start_with_the_variable_named():
     env = {"XBOT_LOG_LEVEL": "LOUD", "PATH": "/usr/bin:/bin"}
     proc = subprocess.run([sys.executable, "-m", "services.planner"], env=env, capture_output=True, text=True,
@@ -46,7 +47,8 @@ def test_clock_scales_time_from_a_shared_epoch_and_anchor():
     clock = Clock(scale=360, epoch=epoch, anchor=anchor)
     elapsed = (clock.now() - epoch).total_seconds()
     assert 3590 <= elapsed <= 3700  # one simulated hour
-    twin = Clock(scale=float(clock.env()["XBOT_TIME_SCALE"]), epoch=datetime.fromisoformat(clock.env()["XBOT_SIM_EPOCH"]),
+    twin = Clock(scale=float(clock.env()["XBOT_TIME_SCALE"]),
+                 epoch=datetime.fromisoformat(clock.env()["XBOT_SIM_EPOCH"]),
                  anchor=float(clock.env()["XBOT_SIM_ANCHOR"]))
     assert abs((twin.now() - clock.now()).total_seconds()) < 5
     assert clock.real_seconds(3600) == 10

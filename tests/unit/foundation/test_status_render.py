@@ -1,4 +1,4 @@
-from libs.runtime.status import render_status
+from ops.status import render_status
 
 
 def test_status_shows_each_services_blocks_and_failing_checks():
@@ -24,3 +24,17 @@ def test_status_shows_each_services_blocks_and_failing_checks():
     assert rows["poster"][:3] == ["poster", "running", "2"] and rows["planner"][:3] == ["planner", "ready", "0"]
     assert rows["learner"][:4] == ["learner", "never", "started", "0"]
     assert "dead letters: 3 (poster 2, ledger 1)" in text and "writes: paused True, reason operator" in text
+
+
+def _gateway_report(chromium: dict) -> dict:
+    return {"namespace": "xbot", "services": {"browser_gateway": {"state": "ready", "chromium": chromium}},
+            "streams": {}, "consumers": {}, "dlq": 0, "dlq_by_service": {}, "writes": {"paused": False}}
+
+
+def test_status_warns_when_chromium_runs_without_its_sandbox():
+    text = render_status(_gateway_report({"sandbox": False, "user": "root", "mode": "auto",
+                                          "reason": "No usable sandbox!", "verified": False}))
+    assert "WARNING: browser_gateway's Chromium runs with --no-sandbox (No usable sandbox!)" in text
+    text = render_status(_gateway_report({"sandbox": True, "user": "nobody", "mode": "auto", "reason": "",
+                                          "verified": True}))
+    assert "WARNING" not in text and "sandbox True, user nobody" in text

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from libs.text import EMBEDDER_KINDS
 from libs.contracts.events import TweetPosted
 from libs.contracts.gateway import TweetCard
 from services.harvester.selection import (
@@ -100,8 +101,12 @@ def test_full_pool_keeps_the_fastest_growing(relevance):
 
 def test_thresholds_follow_the_embedder_in_use():
     s = HarvesterSettings(harvest_min_relevance=0.3, harvest_min_relevance_lexical=0.1)
-    assert Thresholds.from_settings(s, embedder_kind="minilm").min_relevance == 0.3
+    assert Thresholds.from_settings(s, embedder_kind="minilm_int8").min_relevance == 0.3
     assert Thresholds.from_settings(s, embedder_kind="lexical").min_relevance == 0.1
+    # Every kind the embedder can report has its threshold; the PyTorch model's old kind has none.
+    assert all(s.min_relevance_for(kind) in (0.3, 0.1) for kind in EMBEDDER_KINDS)
+    with pytest.raises(ValueError, match="minilm"):
+        s.min_relevance_for("minilm")
 
 
 @given(st.lists(st.tuples(st.sampled_from("abcdef"), st.integers(0, 5000), st.integers(0, 400),
@@ -182,3 +187,14 @@ def test_unknown_author_followers_are_published_as_zero(relevance):
                       created_at=NOW - timedelta(hours=1))
     [opp] = select([t], relevance).found
     assert opp.author_followers == 0
+
+
+def test_the_author_comes_from_the_status_link_not_the_display_name() -> None:
+    # The gateway reads a card whose display name says "@someone": the status link names the real author.
+    card = TweetCard(tweet_id="5", author="ava", text="sleep", created_at="2024-05-02T10:00:00.000Z",
+                     url="/real_ava/status/5")
+    assert searched_tweet(card).author == "real_ava"
+    assert searched_tweet(card.model_copy(update={"url": None})).author == "ava"
+    # A card whose author is not a handle is dropped, not answered under a made-up URL.
+    assert searched_tweet(card.model_copy(update={"url": None, "author": "Ava | DM me"})) is None
+

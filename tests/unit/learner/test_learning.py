@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from services.learner.learning import Learner, LearnerConfig
-from services.learner.policy import sample_choice
+from libs.policy import sample_choice
 
 TYPES, TOPICS = ("tip", "story", "myth"), ("sleep", "stress")
 

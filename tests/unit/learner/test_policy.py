@@ -4,7 +4,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from services.learner.policy import (
+from libs.policy import (
     DIMENSIONS,
     argmax_probabilities,
     choice_propensity,
@@ -44,7 +44,7 @@ def _model(temperature=0.5, floor=0.05):
 
 def test_floor_keeps_every_arm_above_floor_share():
     model = _model(floor=0.05)
-    for dim, arms in model["propensities"].items():
+    for arms in model["propensities"].values():
         assert sum(arms.values()) == pytest.approx(1.0)
         assert min(arms.values()) >= 0.05 / len(arms) - 1e-12
     without = _model(floor=0.0)["propensities"]

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from services.planner.budget import (
     BudgetLedger, BudgetTier, PriceTable, limit_quota_for_tier, model_for, prompt_token_bound,
 )
-from services.planner.config import load_niche
+from libs.niche import load_niche
 
 CONFIG = load_niche()
 
@@ -94,6 +94,6 @@ def test_the_days_spend_never_exceeds_the_budget(budget: float, calls, concurren
             else:
                 led.release(r)
         assert led.spent_usd + led.reserved_usd <= budget + 1e-12
-    for r, p, c, ok in in_flight:
+    for r, p, c, _ok in in_flight:
         led.settle(r, request_id="x", prompt_tokens=p, completion_tokens=c, purpose="post")
     assert led.spent_usd <= budget + 1e-12

@@ -7,10 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.planner.choices import (
-    POST_ACTION_DIMENSIONS, Policy, PosterCaps, QueueDepth, arms, marginal, next_slot, open_hours, plan_quota,
-    sample_post_choice, sample_reply_choice,
+    POST_ACTION_DIMENSIONS, Policy, PosterCaps, QueueDepth, arms, hour_arms, marginal, next_slot, open_hours,
+    plan_quota, sample_post_choice, sample_reply_choice,
 )
-from services.planner.config import NicheConfig, load_niche
+from services.planner.config import PlannerSettings
+from libs.core.settings import SettingsError, load_settings
+from libs.niche import DEFAULT_NICHE_PATH as CONFIG_PATH, NicheConfig, load_niche
 
 CONFIG = load_niche()
 
@@ -24,7 +26,8 @@ def test_default_arms_are_the_sandbox_audience_arms() -> None:
         "sleep", "nutrition", "exercise", "stress", "gut_health",
         "longevity", "mental_health", "hydration", "metabolic_health", "heart_health",
     )
-    assert set(arms(CONFIG, "voice")) == {"data_nerd", "coach", "storyteller", "historian"}
+    # One voice per account (the owner's), not a persona drawn per item.
+    assert arms(CONFIG, "voice") == ("owner",)
     assert set(arms(CONFIG, "reply_style")) == {
         "add_insight", "reframe", "practical_implication", "one_sharp_line", "mini_framework"}
 
@@ -221,6 +224,47 @@ def test_the_hour_is_drawn_among_open_hours_with_the_conditional_propensity() ->
     _, p = sample_post_choice(policy, CONFIG, random.Random(1), open_hours=CONFIG.hours)
     _, q = sample_post_choice(policy, CONFIG, random.Random(1))
     assert p == q
+
+
+def test_the_hour_arms_are_the_accounts_active_hours_and_the_propensity_stays_exact() -> None:
+    """Active 07-23 in Berlin (UTC+1 in January) are the UTC hours 6-21: a policy that favours 3 o'clock UTC (the
+    Berlin night) never gets a post planned there; the draw is the policy renormalised over the open arms, and
+    the logged propensity is exactly its probability (floor included, over the open arms)."""
+    active = PlannerSettings(active_hours_start=7, active_hours_end=23, account_timezone="Europe/Berlin").active_hours()
+    now = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    config = hour_arms(CONFIG, active, now)
+    assert config.hours == tuple(range(6, 22))
+    # In July (summer time, UTC+2) the same local hours are 5-20 UTC.
+    assert hour_arms(CONFIG, active, now.replace(month=7)).hours == tuple(range(5, 21))
+    floor = 0.2
+    marg = {str(h): (1 - floor) * (0.6 if h == 3 else 0.4 / 23) + floor / 24 for h in range(24)}
+    policy = Policy("v7", {"hour": marg}, floor=floor)
+    share = {h: (marg[str(h)] - floor / 24) / (1 - floor) for h in config.hours}
+    total = sum(share.values())
+    expected = {h: (1 - floor) * share[h] / total + floor / len(config.hours) for h in config.hours}
+    rest = 1 / (len(CONFIG.content_types) * len(CONFIG.topics) * len(CONFIG.formats))
+    rng, n, seen = random.Random(11), 8000, Counter[int]()
+    for _ in range(n):
+        c, p = sample_post_choice(policy, config, rng)
+        assert c.hour in config.hours
+        assert math.isclose(p, expected[c.hour] * rest, rel_tol=1e-9)
+        seen[c.hour] += 1
+    for h in (6, 12, 21):
+        assert abs(seen[h] / n - expected[h]) < 5 * math.sqrt(expected[h] * (1 - expected[h]) / n)
+    # No active hours (start == end): every arm stays.
+    assert hour_arms(CONFIG, None, now) is CONFIG
+
+
+def test_a_niche_whose_hours_are_all_quiet_stops_the_planner(tmp_path) -> None:
+    niche = tmp_path / "night.yaml"
+    niche.write_text(CONFIG_PATH.read_text().replace(f"hours: {list(range(24))}", "hours: [1, 2, 3]"))
+    try:
+        load_settings(PlannerSettings, niche_path=niche, active_hours_start=7, active_hours_end=23).niche()
+    except SettingsError as err:
+        assert "XBOT_ACTIVE_HOURS_START" in str(err) and "[1, 2, 3]" in str(err)
+    else:
+        raise AssertionError("a niche posting only at night must stop the planner")
+    assert load_settings(PlannerSettings, niche_path=niche, active_hours_start=0, active_hours_end=0).niche()
 
 
 def test_config_rejects_an_unpriced_model() -> None:

@@ -1,9 +1,10 @@
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-import pytest
-
-from services.poster.pacing import Caps, PacingPolicy, QuietHours, WriteRecord, lane_of
+from libs.core.account import ActiveHours
+from services.poster.pacing import Caps, PacingPolicy, WriteRecord, lane_of
+from services.poster.settings import PosterSettings
 from services.poster.risk import RiskLevel
 
 T0 = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
@@ -77,34 +78,39 @@ def test_risk_levels_lengthen_spacing_and_lower_caps():
     assert p.under(RiskLevel.SEVERE).content == Caps(1, 1)
 
 
+def active(start: int, end: int, zone: str = "UTC") -> ActiveHours:
+    return ActiveHours(time(start), time(end), ZoneInfo(zone))
+
+
 class TestQuietHours:
+    """The poster's quiet hours are the account's (libs.core.account): the day outside its active hours."""
+
     def test_window_within_a_day(self):
-        q = QuietHours(1, 6)
-        assert q.contains(T0.replace(hour=1))
-        assert q.contains(T0.replace(hour=5, minute=59))
-        assert not q.contains(T0.replace(hour=6))
-        assert q.end_after(T0.replace(hour=3, minute=17)) == T0.replace(hour=6, minute=0)
+        a = active(6, 1)  # quiet 01:00-06:00
+        assert not a.contains(T0.replace(hour=1))
+        assert not a.contains(T0.replace(hour=5, minute=59))
+        assert a.contains(T0.replace(hour=6))
+        assert a.open_at(T0.replace(hour=3, minute=17)) == T0.replace(hour=6, minute=0)
 
-    def test_window_wrapping_midnight_in_a_local_offset(self):
-        # 23:00-07:00 local at UTC+2 is 21:00-05:00 UTC
-        q = QuietHours(23, 7, utc_offset=timedelta(hours=2))
-        assert q.contains(T0.replace(hour=21, minute=30))
-        assert q.contains(T0.replace(hour=2))
-        assert not q.contains(T0.replace(hour=5))
-        assert not q.contains(T0.replace(hour=20, minute=59))
-        assert q.end_after(T0.replace(hour=22)) == (T0 + timedelta(days=1)).replace(hour=5)
-        assert q.end_after(T0.replace(hour=1)) == T0.replace(hour=5)
+    def test_window_wrapping_midnight_in_a_time_zone(self):
+        # active 07:00-23:00 in Africa/Cairo (UTC+2 in March, no DST): quiet 21:00-05:00 UTC
+        a = active(7, 23, "Africa/Cairo")
+        assert not a.contains(T0.replace(hour=21, minute=30))
+        assert not a.contains(T0.replace(hour=2))
+        assert a.contains(T0.replace(hour=5))
+        assert a.contains(T0.replace(hour=20, minute=59))
+        assert a.open_at(T0.replace(hour=22)) == (T0 + timedelta(days=1)).replace(hour=5)
+        assert a.open_at(T0.replace(hour=1)) == T0.replace(hour=5)
 
-    def test_not_quiet_returns_now(self):
-        q = QuietHours(1, 6)
-        assert q.end_after(T0) == T0
+    def test_open_returns_now(self):
+        assert active(6, 1).open_at(T0) == T0
 
-    def test_rejects_an_empty_window(self):
-        with pytest.raises(ValueError):
-            QuietHours(4, 4)
+    def test_equal_start_and_end_is_no_quiet_hours(self):
+        assert PosterSettings(active_hours_start=4, active_hours_end=4).pacing().active_hours is None
+        assert PosterSettings(active_hours_start=0, active_hours_end=24).pacing().active_hours is None
 
     def test_pacing_defers_a_slot_in_quiet_hours_to_their_end(self):
-        p = policy(quiet_hours=QuietHours(13, 15))
+        p = policy(active_hours=active(15, 13))
         history = [WriteRecord("content", T0 - 10 * MIN)]  # hourly cap opens at 12:50, spacing fine
         assert p.earliest("content", history, T0) == T0 + 50 * MIN
         history = [WriteRecord("content", T0 + 10 * MIN)]  # opens at 13:10, inside quiet hours

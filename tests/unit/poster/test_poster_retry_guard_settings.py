@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from libs.runtime.settings import SettingsError, load_settings
-from services.poster.live_guard import LiveGuardRefusal, check_target, is_loopback
+from libs.core.settings import SettingsError, load_settings
+from libs.core.live_guard import LiveGuardRefusal, check_target, is_loopback
 from services.poster.pacing import Caps
 from services.poster.retry import GiveUp, RetryLater, RetryPolicy, needs_readback
 from services.poster.settings import PosterSettings
@@ -65,12 +65,15 @@ class TestLiveGuard:
 
 
 class TestSettings:
-    def test_defaults_follow_the_issue(self):
+    def test_defaults_follow_the_issue(self, monkeypatch):
+        monkeypatch.delenv("XBOT_ACTIVE_HOURS_START", raising=False)  # tests/conftest.py opens the whole day
+        monkeypatch.delenv("XBOT_ACTIVE_HOURS_END", raising=False)
         s = PosterSettings()
         pacing = s.pacing()
         assert pacing.content == Caps(per_hour=1, per_day=12)
         assert pacing.replies == Caps(per_hour=4, per_day=40)
-        assert pacing.quiet_hours is None
+        active = pacing.active_hours  # quiet 23:00-07:00 UTC, the account's (libs.core.account)
+        assert active is not None and (active.start.hour, active.end.hour, str(active.zone)) == (7, 23, "UTC")
         assert s.retry_policy().max_attempts == 3
         risk = s.risk_policy()
         assert risk.automation_holds == (timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
@@ -79,7 +82,7 @@ class TestSettings:
         assert check_target(s.x_base_url, live=s.live) == "sandbox"
 
     def test_breaker_settings(self):
-        from libs.runtime.clock import Clock
+        from libs.core.clock import Clock
 
         b = PosterSettings().breaker(Clock())
         assert (b.failure_threshold, b.base_reset, b.max_reset, b.half_open_successes) == (
@@ -88,17 +91,22 @@ class TestSettings:
     def test_from_environment(self, monkeypatch):
         monkeypatch.setenv("XBOT_LIVE", "true")
         monkeypatch.setenv("XBOT_X_BASE_URL", "https://x.com")
-        monkeypatch.setenv("XBOT_QUIET_HOURS_START", "23")
-        monkeypatch.setenv("XBOT_QUIET_HOURS_END", "7")
-        monkeypatch.setenv("XBOT_UTC_OFFSET_MINUTES", "-300")
+        monkeypatch.setenv("XBOT_ACTIVE_HOURS_START", "7")
+        monkeypatch.setenv("XBOT_ACTIVE_HOURS_END", "23")
+        monkeypatch.setenv("XBOT_ACCOUNT_TIMEZONE", "America/New_York")
         monkeypatch.setenv("XBOT_MIN_SPACING_S", "600")
         s = load_settings(PosterSettings)
         assert check_target(s.x_base_url, live=s.live) == "live"
-        q = s.pacing().quiet_hours
-        assert (q.start_hour, q.end_hour, q.utc_offset) == (23, 7, timedelta(hours=-5))
+        a = s.pacing().active_hours
+        assert a is not None and (a.start.hour, a.end.hour, str(a.zone)) == (7, 23, "America/New_York")
         assert s.pacing().min_spacing == timedelta(minutes=10)
 
-    def test_half_configured_quiet_hours_stop_start_up(self, monkeypatch):
+    def test_the_posters_old_quiet_hours_stop_start_up_naming_their_replacement(self, monkeypatch):
         monkeypatch.setenv("XBOT_QUIET_HOURS_START", "23")
-        with pytest.raises(SettingsError, match="QUIET_HOURS"):
+        with pytest.raises(SettingsError, match="XBOT_QUIET_HOURS_START is no longer read.*XBOT_ACTIVE_HOURS_START"):
+            load_settings(PosterSettings)
+
+    def test_an_unknown_time_zone_stops_start_up(self, monkeypatch):
+        monkeypatch.setenv("XBOT_ACCOUNT_TIMEZONE", "Mars/Olympus")
+        with pytest.raises(SettingsError, match="XBOT_ACCOUNT_TIMEZONE"):
             load_settings(PosterSettings)

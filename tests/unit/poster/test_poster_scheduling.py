@@ -1,7 +1,9 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from libs.runtime.clock import Clock
-from services.poster.pacing import Caps, PacingPolicy, QuietHours, WriteRecord
+from libs.core.clock import Clock
+from libs.core.account import ActiveHours
+from services.poster.pacing import Caps, PacingPolicy, WriteRecord
 from services.poster.risk import AccountRisk
 from services.poster.scheduling import Expire, PostNow, QueuedItem, Wait, WriteBlock, next_due, write_block
 from services.poster.settings import PosterSettings
@@ -105,7 +107,7 @@ def test_a_half_posted_thread_still_respects_a_block():
 
 def test_wait_reaches_quiet_hours_end():
     pacing = PacingPolicy(content=Caps(1, 12), replies=Caps(4, 40), min_spacing=8 * MIN,
-                          quiet_hours=QuietHours(12, 14))
+                          active_hours=ActiveHours(time(14), time(12), ZoneInfo("UTC")))
     assert next_due([item("a", expires=5 * H)], [], T0, pacing=pacing).until == T0 + 2 * H
 
 
@@ -158,3 +160,43 @@ class TestWriteBlock:
         assert breaker.current() == "half_open"
         breaker.record_success()
         assert breaker.current() == "closed"
+
+
+# ---------------------------------------------------------------- the owner's approval (issue 22)
+
+
+def test_an_item_waiting_for_approval_is_not_posted_but_a_reply_beside_it_is():
+    held = item("a", held=True)
+    assert next_due([held], [], T0, pacing=PACING) == Wait(held.expires_at, "waiting for the owner's approval")
+    assert next_due([held, item("r", "reply")], [], T0, pacing=PACING) == PostNow(item("r", "reply"))
+
+
+def test_an_item_waiting_for_approval_still_expires():
+    held = item("a", held=True, expires=H)
+    assert next_due([held], [], T0 + 2 * H, pacing=PACING) == Expire(held)
+
+
+def test_a_rejected_item_ends_at_once_even_while_writes_are_blocked():
+    rejected = item("a", held=True, rejected=True)
+    block = WriteBlock("paused by operator", None)
+    assert next_due([item("b"), rejected], [], T0, pacing=PACING, block=block) == Expire(rejected)
+
+
+def test_approval_kinds_default_to_all_when_live_and_none_against_the_sandbox():
+    assert PosterSettings(live=False).approval_kinds() == frozenset()
+    assert PosterSettings(live=True).approval_kinds() == {"post", "thread", "reply"}
+    assert PosterSettings(live=True, approval="posts").approval_kinds() == {"post", "thread"}
+    assert PosterSettings(approval="all").approval_kinds() == {"post", "thread", "reply"}
+
+
+def test_an_item_is_held_until_approved_when_its_kind_waits_for_approval():
+    from services.poster.progress import Item
+
+    def progress(kind: str, decision: str | None) -> QueuedItem:
+        return Item(content_id="c", kind=kind, parts=["x"], reply_to_tweet_id=None, reply_to_author=None,
+                    scheduled_for=T0, expires_at=T0 + H, correlation_id=None, queued_event_id="e",
+                    decision=decision).queued_item(frozenset({"post", "thread"}))
+
+    assert progress("post", None).held and not progress("post", "approved").held
+    assert not progress("reply", None).held  # XBOT_APPROVAL=posts: replies do not wait
+    assert progress("post", "rejected").rejected

@@ -5,12 +5,14 @@ The loop is what the service does, minus I/O: ask next_due, post / expire / slee
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.poster.pacing import Caps, PacingPolicy, QuietHours, WriteRecord, lane_of
+from libs.core.account import ActiveHours
+from services.poster.pacing import Caps, PacingPolicy, WriteRecord, lane_of
 from services.poster.risk import AccountRisk
 from services.poster.scheduling import Expire, PostNow, QueuedItem, Wait, next_due, write_block
 from services.poster.settings import PosterSettings
@@ -79,8 +81,8 @@ def assert_paced(day: Day, pacing: PacingPolicy) -> None:
             assert sum(1 for u in times if t - 24 * H < u <= t) <= caps.per_day, f"{lane} daily cap at {t}"
     for before, after in zip(records, records[1:]):
         assert after.at - before.at >= pacing.min_spacing + before.jitter
-    if pacing.quiet_hours is not None:
-        assert not any(pacing.quiet_hours.contains(r.at) for r in records)
+    if pacing.active_hours is not None:
+        assert all(pacing.active_hours.contains(r.at) for r in records)
 
 
 def planner_day(n_posts: int, n_replies: int, *, seed: int) -> list[QueuedItem]:
@@ -97,7 +99,7 @@ def planner_day(n_posts: int, n_replies: int, *, seed: int) -> list[QueuedItem]:
 
 
 def test_a_simulated_day_with_the_default_settings_keeps_caps_spacing_and_quiet_hours():
-    pacing = PosterSettings(quiet_hours_start=1, quiet_hours_end=6).pacing()
+    pacing = PosterSettings(active_hours_start=7, active_hours_end=23).pacing()  # the defaults (tests unset them)
     queue = planner_day(40, 150, seed=3)
     day = run(queue, pacing, until=T0 + 24 * H, seed=3)
     assert_paced(day, pacing)
@@ -115,7 +117,7 @@ def test_a_simulated_day_with_the_default_settings_keeps_caps_spacing_and_quiet_
 
 
 def test_a_rate_limit_warning_slows_the_rest_of_the_cooling_period():
-    pacing = PosterSettings(spacing_jitter_s=0).pacing()
+    pacing = PosterSettings(spacing_jitter=timedelta(0)).pacing()
     queue = [QueuedItem(f"r{i}", "reply", T0, T0 + 24 * H) for i in range(200)]
     warn_at = T0 + 4 * H
     day = run(queue, pacing, until=T0 + 24 * H, warnings={warn_at: "rate_limited"})
@@ -160,13 +162,14 @@ items_strategy = st.lists(
 def test_for_any_queue_posts_per_rolling_hour_and_day_never_exceed_the_caps(
     raw, caps, spacing_min, jitter_min, quiet, seed
 ):
-    quiet_hours = None if quiet is None else QuietHours(quiet[0], (quiet[0] + quiet[1]) % 24)
+    # quiet = (start, length): the active hours are the rest of the day
+    hours = None if quiet is None else ActiveHours(time((quiet[0] + quiet[1]) % 24), time(quiet[0]), ZoneInfo("UTC"))
     pacing = PacingPolicy(
         content=Caps(caps[0], max(caps[0], caps[1])),
         replies=Caps(caps[2], max(caps[2], caps[3])),
         min_spacing=spacing_min * MIN,
         max_jitter=jitter_min * MIN,
-        quiet_hours=quiet_hours,
+        active_hours=hours,
     )
     queue = [
         QueuedItem(f"c{i}", kind, T0 + minute * MIN, T0 + (minute + ttl) * MIN)

@@ -39,3 +39,20 @@ def test_most_accounts_are_in_the_niche_and_reach_is_heavy_tailed():
     likes = sorted(t.final.likes for t in p.tweets_between(NOW - 48 * 3600, NOW))
     median, top = likes[len(likes) // 2], likes[-1]
     assert top > 20 * max(1, median)
+
+
+def test_population_engagement_follows_the_audiences_format_effects():
+    """The same author's posts: those whose format the audience likes more get more engagement per post."""
+    from libs.formats import format_effect
+
+    p = Population(5)
+    effects = p.format_effects
+    assert effects == __import__("sandbox.audience", fromlist=["AudienceModel"]).AudienceModel(5).format_effects()
+    tweets = [t for t in p.tweets_between(NOW - 200 * 3600, NOW) if not t.in_reply_to and t.lang == "en"
+              and t.author.followers >= 1000]
+    lifts = [format_effect(effects, t.text, hour=int(t.created_at % 86400 // 3600)) for t in tweets]
+    ratio = [t.final.likes / t.author.followers for t in tweets]
+    ranked = sorted(zip(lifts, ratio))
+    low, high = ranked[: len(ranked) // 3], ranked[-len(ranked) // 3:]
+    median = lambda xs: sorted(r for _, r in xs)[len(xs) // 2]  # noqa: E731
+    assert median(high) > 1.5 * median(low)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from libs.runtime.clock import Clock
+from libs.core.clock import Clock
 from sandbox.settings import SandboxSettings
 from sandbox.store import Store
 from sandbox.world import World, WriteRefused

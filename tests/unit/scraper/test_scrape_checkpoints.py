@@ -69,6 +69,26 @@ def test_only_due_reads_in_order_missed_then_recent_then_historical():
     assert [read_group(r, now) for r in ordered] == ["missed", "recent", "historical"]
 
 
+def test_a_short_budget_serves_the_newest_posts_first_and_thins_the_older_ones():
+    now = T0 + timedelta(days=4)
+    old = schedule_reads(posted("old", ("1",), at=now - timedelta(hours=96, minutes=10)), PLAN)  # 96h due
+    young = schedule_reads(posted("young", ("2",), at=now - timedelta(hours=1, minutes=20)), PLAN)  # 1h due
+    late = schedule_reads(posted("late", ("3",), at=now - timedelta(hours=9)), PLAN)  # 6h due, missed
+    pending = [r for r in old if r.checkpoint.name == "96h"] + young + [r for r in late if r.checkpoint.hours >= 6]
+    ordered = due_reads(pending, now=now, budget_short=True)
+    assert [(r.content_id, r.checkpoint.name) for r in ordered] == [("young", "1h"), ("late", "6h"),
+                                                                    ("old", "96h")]
+    # Thinned: the old post's 96h read, refused today, is still pending when its 120h read comes due; then one
+    # reading (one status page) serves both, the 96h one flagged missed.
+    later = now + timedelta(days=1)
+    [batch] = plan_batches(due_reads([r for r in old if r.checkpoint.name in ("96h", "120h")], now=later,
+                                     budget_short=True), batch_size=5)
+    assert batch.tweet_ids == ("1",)
+    events = metrics_events(batch, [TweetMetrics(tweet_id="1", likes=1, retweets=0, replies=0, views=9)],
+                            observed_at=later)
+    assert [(e.checkpoint, e.missed) for e in events] == [("96h", True), ("120h", False)]
+
+
 def test_batches_hold_each_tweet_once_in_priority_order():
     now = T0 + timedelta(hours=7)
     outage = schedule_reads(posted("a", ("1",)), PLAN)  # 1h, 2h and 6h all due, 1h and 2h missed
@@ -85,7 +105,8 @@ def test_one_event_per_read_of_a_read_tweet():
     reads = [r for r in schedule_reads(posted(), PLAN) if r.checkpoint.hours <= 2]
     reads += schedule_reads(posted("c2", ("200",), at=now - timedelta(hours=1)), PLAN)[:1]
     [batch] = plan_batches(due_reads(reads, now=now), batch_size=10)
-    events = metrics_events(batch, [TweetMetrics(tweet_id="100", likes=5, retweets=1, replies=2, views=300)], observed_at=now)
+    events = metrics_events(batch, [TweetMetrics(tweet_id="100", likes=5, retweets=1, replies=2, views=300)],
+                            observed_at=now)
     assert [(e.tweet_id, e.content_id, e.checkpoint, e.missed) for e in events] == [
         ("100", "c1", "1h", True), ("100", "c1", "2h", True)]   # 200 was not read: stays pending
     assert {(e.likes, e.retweets, e.replies, e.views) for e in events} == {(5, 1, 2, 300)}
@@ -94,16 +115,20 @@ def test_one_event_per_read_of_a_read_tweet():
 
 
 @given(st.lists(st.tuples(st.integers(0, 7 * 24 * 60), st.integers(0, 5)), min_size=1, max_size=12),
-       st.integers(0, 8 * 24 * 60), st.integers(1, 5))
-def test_every_due_read_lands_in_exactly_one_batch(posts, now_minutes, batch_size):
+       st.integers(0, 8 * 24 * 60), st.integers(1, 5), st.booleans())
+def test_every_due_read_lands_in_exactly_one_batch(posts, now_minutes, batch_size, short):
     now = T0 + timedelta(minutes=now_minutes)
     pending = [r for i, (minute, _) in enumerate(posts)
                for r in schedule_reads(posted(f"c{i}", (str(i),), at=T0 + timedelta(minutes=minute)), PLAN)]
-    ordered = due_reads(pending, now=now)
+    ordered = due_reads(pending, now=now, budget_short=short)
     assert all(r.due_at <= now for r in ordered)
     assert len(ordered) == sum(r.due_at <= now for r in pending)
-    groups = [read_group(r, now) for r in ordered]
-    assert groups == sorted(groups, key=["missed", "recent", "historical"].index)
+    if short:  # newest post first
+        posted_at = [r.posted_at for r in ordered]
+        assert posted_at == sorted(posted_at, reverse=True)
+    else:
+        groups = [read_group(r, now) for r in ordered]
+        assert groups == sorted(groups, key=["missed", "recent", "historical"].index)
     batches = plan_batches(ordered, batch_size=batch_size)
     assert sorted(r.key for b in batches for r in b.reads) == sorted(r.key for r in ordered)
     ids = [t for b in batches for t in b.tweet_ids]

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from libs.runtime.settings import SettingsError, load_settings
+from libs.core.settings import SettingsError, load_settings
 from services.scraper.settings import ScraperSettings
 
 

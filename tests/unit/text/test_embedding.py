@@ -1,7 +1,9 @@
+import sys
+
 import numpy as np
 import pytest
 
-from libs.text import Embedder, cosine, max_similarity
+from libs.text import EMBEDDER_KINDS, Embedder, cosine, max_similarity
 
 PARAPHRASES = (
     "Getting morning sunlight helps you fall asleep faster at night.",
@@ -18,9 +20,12 @@ def test_vectors_are_unit_length(which: str, request: pytest.FixtureRequest) -> 
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
 
 
-def test_model_is_the_packaged_minilm(model_embedder: Embedder) -> None:
-    assert model_embedder.kind == "minilm"
+def test_model_is_the_packaged_minilm_without_torch(model_embedder: Embedder) -> None:
+    assert model_embedder.kind == "minilm_int8"
     assert model_embedder.dim == 384
+    assert model_embedder.kind in EMBEDDER_KINDS and "lexical" in EMBEDDER_KINDS
+    # The point of the int8 ONNX model: no PyTorch (nor sentence-transformers) in the process.
+    assert "torch" not in sys.modules and "sentence_transformers" not in sys.modules
 
 
 def test_lexical_kind(lexical_embedder: Embedder) -> None:
@@ -46,3 +51,25 @@ def test_empty_inputs() -> None:
     assert emb.embed([]).shape == (0, emb.dim)
     assert max_similarity(emb.embed_one("x"), np.zeros((0, emb.dim))) == 0.0
     assert cosine(np.zeros(3), np.ones(3)) == 0.0
+
+
+def test_an_unknown_preference_is_refused() -> None:
+    with pytest.raises(ValueError, match="prefer"):
+        Embedder(prefer="minilm")  # type: ignore[arg-type]
+
+
+def test_batches_give_the_same_vectors_as_single_texts(model_embedder: Embedder) -> None:
+    # Padding to the longest text of a batch must not change a shorter text's vector (the mask excludes it).
+    texts = [*PARAPHRASES, UNRELATED, "Sleep."]
+    batch = model_embedder.embed(texts)
+    for text, row in zip(texts, batch):
+        assert np.allclose(model_embedder.embed_one(text), row, atol=1e-5)
+
+
+def test_a_bad_thread_setting_stops_instead_of_falling_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import libs.text.embedding as embedding
+
+    monkeypatch.setattr(embedding, "_model", None)  # as in a fresh process
+    monkeypatch.setenv("XBOT_EMBED_THREADS", "many")
+    with pytest.raises(ValueError, match="XBOT_EMBED_THREADS"):
+        Embedder()

@@ -1,13 +1,15 @@
 CREATE TABLE queued (
     content_id text PRIMARY KEY,
     topic      text NOT NULL,
-    seq        bigint NOT NULL,
-    reviewed   boolean NOT NULL DEFAULT false  -- set by a "job", not by an event: survives a replay by merging
+    seq        bigint NOT NULL
 );
--- Written by a "job" only: a replay moves it over whole.
+-- Written by "jobs" only: a replay moves them over whole.
 CREATE TABLE notes (
     id   bigserial PRIMARY KEY,
     text text NOT NULL
+);
+CREATE TABLE reviews (
+    content_id text PRIMARY KEY
 );
 CREATE TABLE topic_counts (
     topic text PRIMARY KEY,

@@ -1,0 +1,265 @@
+"""The claims gate: a draft may state a number, a study or a named institution only when a fact it was given
+supports it.
+
+Support is two checks on the sentence that makes the claim: the number is one the fact states (numbers compared
+as a reader would, see libs.facts.numbers), and the sentence says what the fact says (embedding similarity to the
+fact's claim or quote at least the threshold for the embedder's kind). A named institution must also be named by
+the fact (its source, quote or address), and a study's year must be the fact's.
+
+Pure: the planner calls ``check_claims(parts, provided_facts, embedder)`` and maps the result onto its own
+Rejection (same two fields).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from libs.facts.model import Fact
+from libs.facts.numbers import Quantity, is_year, quantities, supported_by, years
+from libs.niche import FactsConfig
+from libs.text import Embedder, normalise
+
+GATE = "claims"
+
+
+@dataclass(frozen=True)
+class ClaimRejection:
+    """Same shape as the planner's Rejection: the gate's name and a reason naming the unsupported claim."""
+
+    gate: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable statement in a draft: what kind, the words that make it, and the sentence it is in."""
+
+    kind: str  # "number", "study" or "institution"
+    text: str
+    sentence: str
+    start: int = 0  # where in the sentence it begins
+    quantity: Quantity | None = None
+    context: str = ""  # the whole part (tweet) the sentence is in
+
+
+# ---------------------------------------------------------------- finding claims
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\s])|\n+")
+
+# "A 2023 Harvard study", "researchers found", "a new meta-analysis", "according to a survey", "studies show".
+_STUDY = re.compile(
+    r"\b(?:(?:a|an|one|new|recent|landmark|major|large|huge|small|\d{4}|published)\s+)?"
+    r"(?:[\w.&'-]+\s+){0,3}?"
+    r"(?:study|studies|trial|trials|meta-analysis|meta-analyses|systematic\s+review|survey|surveys)\b"
+    r"|\b(?:researchers|scientists|investigators|experts|epidemiologists)\s+(?:at\s+[\w\s]{1,40}?\s+)?"
+    r"(?:found|find|show|showed|shown|discovered|report|reported|say|said|concluded|observed|noted|estimate)"
+    r"|\bresearch\s+(?:shows|showed|suggests|suggested|found|finds|says|proves|proved)"
+    r"|\bdata\s+(?:show|shows|showed|suggest|suggests)\b"
+    r"|\b(?:science|evidence)\s+(?:shows|says|proves)\b"
+    r"|\bpublished\s+in\b",
+    re.IGNORECASE,
+)
+_ACCORDING_TO = re.compile(r"\b[Aa]ccording to (?:(?:a|an|the|new|recent)\s+)?(?:[A-Z][\w&'-]*\s?)+")
+# Words that look like study talk and claim nothing.
+_NOT_A_STUDY = re.compile(
+    r"\b(?:case\s+study|study\s+(?:your|the\s+way|it|them|hard|for|up)|to\s+study|trial\s+and\s+error|"
+    r"free\s+trial)\b",
+    re.IGNORECASE,
+)
+
+# Named institutions, journals and public bodies. Each name maps to the spellings a fact may use for it.
+INSTITUTIONS: dict[str, tuple[str, ...]] = {
+    "WHO": ("world health organization", "world health organisation", "who int", "who"),
+    "World Health Organization": ("world health organization", "world health organisation", "who int"),
+    "CDC": ("cdc", "centers for disease control"),
+    "Centers for Disease Control": ("cdc", "centers for disease control"),
+    "NIH": ("nih", "national institutes of health", "nih gov"),
+    "National Institutes of Health": ("nih", "national institutes of health"),
+    "NHS": ("nhs",),
+    "FDA": ("fda", "food and drug administration"),
+    "USDA": ("usda", "department of agriculture"),
+    "EFSA": ("efsa", "european food safety authority"),
+    "AHA": ("aha", "american heart association", "ahajournals"),
+    "American Heart Association": ("american heart association", "ahajournals"),
+    "AASM": ("aasm", "american academy of sleep medicine"),
+    "American Academy of Sleep Medicine": ("american academy of sleep medicine", "aasm"),
+    "NHLBI": ("nhlbi", "national heart lung and blood institute"),
+    "NIMH": ("nimh", "national institute of mental health"),
+    "Institute of Medicine": ("institute of medicine", "national academies"),
+    "National Academies": ("national academies", "institute of medicine"),
+    "Harvard": ("harvard",),
+    "Stanford": ("stanford",),
+    "Yale": ("yale",),
+    "Oxford": ("oxford",),
+    "Cambridge": ("cambridge",),
+    "Johns Hopkins": ("johns hopkins",),
+    "Mayo Clinic": ("mayo clinic",),
+    "Cleveland Clinic": ("cleveland clinic",),
+    "MIT": ("mit", "massachusetts institute of technology"),
+    "UCLA": ("ucla",),
+    "Lancet": ("lancet",),
+    "NEJM": ("nejm", "new england journal of medicine", "n engl j med"),
+    "New England Journal of Medicine": ("nejm", "new england journal of medicine", "n engl j med"),
+    "JAMA": ("jama",),
+    "BMJ": ("bmj",),
+    "PLOS": ("plos",),
+    "Nature": ("nature",),
+    "Circulation": ("circulation",),
+    "Cell Metabolism": ("cell metabolism", "cell metab"),
+}
+_KNOWN = re.compile(
+    r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in sorted(INSTITUTIONS, key=len, reverse=True)) + r")(?![\w-])"
+)
+# Names built like institutions: "University of Otago", "Karolinska Institute", "Brigham Young University".
+_NAMED = re.compile(
+    r"\b(?:University|College|Institute|School)\s+of\s+(?:[A-Z][\w'-]+\s?){1,4}"
+    r"|\b(?:[A-Z][\w'-]+\s+){1,4}(?:University|Institute|Institutes|Clinic|Hospital|Foundation|"
+    r"Academy|Association|Society|Council|Agency|Department|Ministry|Centre|Center|School|College)\b"
+)
+# Matched case-sensitively: "WHO" is the body, "who" a pronoun.
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _institutions(sentence: str) -> list[tuple[str, int]]:
+    names: list[tuple[str, int]] = []
+    for m in _KNOWN.finditer(sentence):
+        if m.group(0) == "Nature" and m.start() == 0:
+            continue  # "Nature heals" opens a sentence; the journal is named mid-sentence
+        names.append((m.group(0), m.start()))
+    for m in _NAMED.finditer(sentence):
+        name = m.group(0).strip()
+        if not any(name in n or n in name for n, _ in names):
+            names.append((name, m.start()))
+    return names
+
+
+def _study(sentence: str) -> re.Match[str] | None:
+    if _NOT_A_STUDY.search(sentence):
+        return None
+    return _STUDY.search(sentence) or _ACCORDING_TO.search(sentence)
+
+
+def find_claims(text: str) -> list[Claim]:
+    """Every number, study and named institution a reader would take as a factual claim, in reading order.
+    A year inside a study phrase ("a 2023 study") is part of that study claim, not a number of its own."""
+    claims: list[Claim] = []
+    for sentence in _sentences(text):
+        found: list[Claim] = []
+        study = _study(sentence)
+        if study:
+            found.append(Claim("study", study.group(0).strip(), sentence, study.start(), context=text))
+        for q in quantities(sentence):
+            if study and is_year(q) and study.start() <= q.start < study.end():
+                continue
+            found.append(Claim("number", q.text, sentence, q.start, q, context=text))
+        for name, start in _institutions(sentence):
+            found.append(Claim("institution", name, sentence, start, context=text))
+        claims.extend(sorted(found, key=lambda c: c.start))
+    return claims
+
+
+# ---------------------------------------------------------------- support
+
+
+def _fact_text(fact: Fact) -> str:
+    return normalise(f"{fact.source} {fact.url} {fact.quote} {fact.claim}")
+
+
+def _names_institution(fact: Fact, name: str) -> bool:
+    spellings = INSTITUTIONS.get(name) or (normalise(name),)
+    haystack = f" {_fact_text(fact)} "
+    return any(f" {normalise(s)} " in haystack for s in spellings)
+
+
+def _threshold(embedder: Embedder, thresholds: Mapping[str, float] | None) -> float:
+    table = thresholds if thresholds is not None else FactsConfig().support_min_similarity
+    try:
+        return table[embedder.kind]
+    except KeyError:
+        raise ValueError(
+            f"no claims support threshold for embedder kind {embedder.kind!r}: add it to "
+            f"facts.support_min_similarity in the niche file (known: {', '.join(sorted(table))})"
+        ) from None
+
+
+def _similarities(texts: list[str], facts: Sequence[Fact], embedder: Embedder) -> np.ndarray:
+    """(texts × facts): each text's cosine to the closer of a fact's claim and quote."""
+    if not texts or not facts:
+        return np.zeros((len(texts), len(facts)), dtype=np.float32)
+    vectors = embedder.embed([*texts, *(f.claim for f in facts), *(f.quote for f in facts)])
+    t = vectors[: len(texts)]
+    claims = vectors[len(texts) : len(texts) + len(facts)]
+    quotes = vectors[len(texts) + len(facts) :]
+    best: np.ndarray = np.maximum(t @ claims.T, t @ quotes.T)
+    return best
+
+
+def _supports(fact: Fact, claim: Claim) -> bool:
+    if claim.kind == "number":
+        assert claim.quantity is not None
+        # The source's own name and date travel with the fact in the prompt ("WHO fact sheet N°394, May 2017"): a
+        # draft that cites them states nothing the fact does not.
+        source_numbers = quantities(fact.quote, derive_ratio_complements=True) + quantities(fact.source)
+        if is_year(claim.quantity):
+            year = int(claim.quantity.value)
+            return fact.year == year or year in years(fact.quote) or supported_by(claim.quantity, source_numbers)
+        return supported_by(claim.quantity, source_numbers)
+    if claim.kind == "institution":
+        return _names_institution(fact, claim.text)
+    # A study claim rests on any fact the sentence matches; a year in it must be that fact's.
+    named_years = years(claim.text)
+    return not named_years or fact.year in named_years
+
+
+def unsupported_claims(
+    parts: Sequence[str],
+    provided_facts: Sequence[Fact],
+    embedder: Embedder,
+    *,
+    min_similarity: Mapping[str, float] | None = None,
+) -> list[Claim]:
+    """The draft's claims that no provided fact supports, in reading order."""
+    claims = [c for part in parts for c in find_claims(part)]
+    if not claims:
+        return []
+    threshold = _threshold(embedder, min_similarity)
+    # A sentence is read in its tweet: "The target is at least 30g." means little alone, much after the
+    # sentence before it. The closer of the two decides.
+    texts = list(dict.fromkeys([*(c.sentence for c in claims), *(c.context for c in claims)]))
+    sims = _similarities(texts, provided_facts, embedder)
+    row = {t: i for i, t in enumerate(texts)}
+    unsupported = []
+    for claim in claims:
+        best = np.maximum(sims[row[claim.sentence]], sims[row[claim.context]])
+        close = [f for j, f in enumerate(provided_facts) if best[j] >= threshold]
+        if not any(_supports(f, claim) for f in close):
+            unsupported.append(claim)
+    return unsupported
+
+
+def check_claims(
+    parts: Sequence[str],
+    provided_facts: Sequence[Fact],
+    embedder: Embedder,
+    *,
+    min_similarity: Mapping[str, float] | None = None,
+) -> ClaimRejection | None:
+    """None when every number, study and named institution in the draft is supported by a provided fact;
+    otherwise a rejection naming the first unsupported claim (and how many there are)."""
+    unsupported = unsupported_claims(parts, provided_facts, embedder, min_similarity=min_similarity)
+    if not unsupported:
+        return None
+    first = unsupported[0]
+    label = "study claim" if first.kind == "study" else first.kind
+    sentence = first.sentence if len(first.sentence) <= 90 else first.sentence[:87] + "…"
+    more = f" (and {len(unsupported) - 1} more)" if len(unsupported) > 1 else ""
+    return ClaimRejection(
+        GATE, f"unsupported {label} {first.text!r} in {sentence!r}: no provided fact states it{more}"
+    )

@@ -1,0 +1,81 @@
+"""Choosing the facts a prompt carries: the ones on the chosen topic, or, for a reply, the ones closest in
+meaning to the target tweet. Fact vectors are computed once per embedder and kept."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from libs.facts.model import Fact, FactBook
+from libs.niche import FactsConfig
+from libs.text import Embedder
+
+
+@dataclass(frozen=True)
+class ScoredFact:
+    fact: Fact
+    similarity: float
+
+
+class FactIndex:
+    """The usable facts of a facts file with their embeddings, for retrieval."""
+
+    def __init__(self, book: FactBook, embedder: Embedder, config: FactsConfig | None = None) -> None:
+        self.config = config or FactsConfig()
+        self.embedder = embedder
+        self.facts: tuple[Fact, ...] = book.usable(include_unverified=self.config.use_unverified)
+        # A fact is found by what it says in either wording; each row is the mean of its two unit vectors.
+        if self.facts:
+            claims = embedder.embed([f.claim for f in self.facts])
+            quotes = embedder.embed([f.quote for f in self.facts])
+            both = claims + quotes
+            norms = np.linalg.norm(both, axis=1, keepdims=True)
+            self._vectors = both / np.where(norms == 0, 1, norms)
+        else:
+            self._vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+
+    def _threshold(self, table: Mapping[str, float]) -> float:
+        try:
+            return table[self.embedder.kind]
+        except KeyError:
+            raise ValueError(
+                f"no fact relevance threshold for embedder kind {self.embedder.kind!r}: add it to "
+                f"facts.relevance_min_similarity in the niche file (known: {', '.join(sorted(table))})"
+            ) from None
+
+    def for_topic(self, topic: str, *, k: int | None = None, rng: random.Random | None = None,
+                  stated: np.ndarray | None = None) -> list[Fact]:
+        """Up to ``k`` facts on ``topic``; with ``rng``, a fresh sample each time so prompts vary. ``stated``: the
+        embeddings of the account's recent posts; the facts they are least close to come first, so a topic's
+        facts take turns instead of the same few being restated until the duplicate gates refuse them."""
+        k = k or self.config.per_prompt
+        on_topic = [i for i, f in enumerate(self.facts) if f.topic == topic]
+        if rng is not None:
+            on_topic = rng.sample(on_topic, len(on_topic))
+        if stated is not None and len(stated) and on_topic:
+            closeness = (stated @ self._vectors[on_topic].T).max(axis=0)
+            # Stable sort: among facts equally (un)stated, the random order above stands.
+            on_topic = [on_topic[j] for j in sorted(range(len(on_topic)), key=lambda j: round(float(closeness[j]), 1))]
+        return [self.facts[i] for i in on_topic[:k]]
+
+    def for_text(self, text: str, *, k: int | None = None, topic: str | None = None) -> list[ScoredFact]:
+        """The facts closest in meaning to ``text`` (a target tweet), best first, above the relevance threshold
+        for this embedder; those on ``topic`` first among equals."""
+        k = k or self.config.per_prompt
+        if not self.facts or not text.strip():
+            return []
+        threshold = self._threshold(self.config.relevance_min_similarity)
+        sims = self._vectors @ self.embedder.embed_one(text)
+        order = sorted(
+            range(len(self.facts)),
+            key=lambda i: (-float(sims[i]), self.facts[i].topic != topic, self.facts[i].id),
+        )
+        return [ScoredFact(self.facts[i], float(sims[i])) for i in order[:k] if sims[i] >= threshold]
+
+
+def prompt_lines(facts: Sequence[Fact]) -> list[str]:
+    """The facts as numbered lines for a prompt, each with its source."""
+    return [f"[{i}] {fact.citation()}" for i, fact in enumerate(facts, start=1)]

@@ -1,0 +1,47 @@
+"""Quality and safety gates, pure functions shared by the planner and the owner's console.
+
+They see text as X does (libs/gates/entities.py) and read strangers' tweets as data (injection.py); the model
+review (review.py) builds its prompt and reads its answer here, the caller makes the call. This package imports
+only libs.text, libs.niche and libs.core (import-linter checks it).
+"""
+
+from libs.gates.conduct import check_defamation, check_solicitation
+from libs.gates.entities import Entities, deobfuscate, extract, find_links, fold, lookalike_words
+from libs.gates.grounding import Calibration, calibrate, grounding_similarity, tweet_point
+from libs.gates.injection import TweetInstructions, check_injection, instruction_spans
+from libs.gates.medical import check_medical_safety
+from libs.gates.posts import (
+    OwnPost,
+    RecentPosts,
+    check_banned,
+    check_exact_duplicate,
+    check_length,
+    check_near_duplicate,
+    check_readability,
+    check_repeated_tweets,
+    check_topic_freshness,
+    flesch_reading_ease,
+    gate_post,
+    syllables,
+)
+from libs.gates.replies import (
+    check_entities,
+    check_grounded,
+    check_lookalikes,
+    check_reply_form,
+    gate_reply,
+    grounding_threshold,
+)
+from libs.gates.review import RUBRIC, ReviewVerdict, parse_review, quote_untrusted, review_messages, review_rejection
+from libs.gates.verdict import ADVICE, Rejection, Verdict
+
+__all__ = [
+    "ADVICE", "Calibration", "Entities", "OwnPost", "RUBRIC", "RecentPosts", "Rejection", "ReviewVerdict",
+    "TweetInstructions", "Verdict", "calibrate", "check_banned", "check_defamation", "check_entities",
+    "check_exact_duplicate", "check_grounded", "check_injection", "check_length", "check_lookalikes",
+    "check_medical_safety", "check_near_duplicate", "check_readability", "check_repeated_tweets",
+    "check_reply_form", "check_solicitation", "check_topic_freshness", "deobfuscate", "extract", "find_links",
+    "flesch_reading_ease", "fold", "gate_post", "gate_reply", "grounding_similarity", "grounding_threshold",
+    "instruction_spans", "lookalike_words", "parse_review", "quote_untrusted", "review_messages",
+    "review_rejection", "syllables", "tweet_point",
+]

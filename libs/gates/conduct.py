@@ -1,0 +1,65 @@
+"""What the account never does in a reply: sell, solicit, or accuse a named person.
+
+Rules catch the plain forms (a discount code, "DM me", "Dr. Jane Doe is a fraud"); the model review
+(libs/gates/review.py) is there for the rest.
+"""
+
+from __future__ import annotations
+
+import re
+
+from libs.gates.entities import fold
+from libs.gates.verdict import Rejection, Verdict
+
+_SOLICITATION = re.compile(
+    r"(?i:\bi recommend\b|\bgo (?:buy|get|order)\b)"
+    r"|\b(?:use|enter|apply|with) (?:my |the |our )?(?:code|coupon|promo)\b"
+    r"|\b(?:code|coupon|promo code)\s*:?\s*[A-Z][A-Z0-9]{3,}\b"
+    r"|\b[A-Z]{3,}\d{2,}\b"  # SLEEP20, GUT50: promo codes
+    r"|\b\d{1,2}\s*% off\b|\bhalf price\b|\bdiscount\b"
+    r"|\b(?:buy|order|grab|purchase|shop|get yours|pre-?order)\b[^.!?]{0,40}\b(?:now|today|here|before|from|at|"
+    r"while|one|it|them|this)\b"
+    r"|\b(?:dm|pm|message|text|whatsapp|call|email|e-mail|write to|contact|reach out to|reach me)\b"
+    r"(?: (?:me|us|them|her|him))?\b[^.!?]{0,30}\b(?:for|to get|to join|at|on|today|now)\b"
+    r"|^\s*dm\b|\bdm (?:me|us)\b"
+    r"|\bfree (?:bottle|trial|sample|consult(?:ation)?|gift|shipping)\b|\bfirst \d+ (?:buyers|customers|people)\b"
+    r"|\blimited (?:drop|offer|time|stock|edition)\b|\b(?:link|code) in (?:my )?bio\b"
+    r"|\b(?:the )?best [\w ]{1,20} (?:product|brand|supplement)s? (?:i know|out there|ever)\b"
+    r"|\b(?:shout ?out|credit|thanks) to [A-Z]\w*[A-Z]\w*"
+    r"|\b(?:follow|subscribe to|join|sign up (?:for|at)|check out)\s+(?:my |our |the )?[A-Z]\w*(?:[A-Z]\w*|\d+)"
+    r"|\b(?:follow|subscribe to|join)\s+(?:me|us|my|our)\b"
+    r"|\bmention (?:the )?name at checkout\b|\bat checkout\b",
+)
+# A named person: a title and a capitalised name, or two capitalised words that do not open the sentence.
+_PERSON = re.compile(
+    r"\b(?:Dr|Doctor|Prof|Professor|Coach|Mr|Mrs|Ms|Nurse|Nutritionist|Dietitian|Influencer|Chef|Trainer)\.?\s+"
+    r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?"
+    r"|(?<=[a-z,;:] )[A-Z][a-z]+\s+[A-Z][a-z]+\b"
+    r"|^[A-Z][a-z]+\s+[A-Z][a-z]+\s+(?:is|was|has|sells|steals|lies|killed|fakes|takes)\b",
+)
+_ACCUSATION = re.compile(
+    r"\b(?:fraud|frauds|fraudster|quack|charlatan|liar|lies|lying|lied|scam|scammer|scams|con artist|crook|"
+    r"criminal|corrupt|shill|paid (?:by|off)|on the payroll|fake[sd]?|fabricat\w+|invent(?:s|ed)? (?:her|his|their) "
+    r"data|steals?|stole|stealing|killed|murder\w*|covered (?:it )?up|cover-up|on steroids|sells fake|"
+    r"should lose (?:her|his|their) licen[cs]e|should be (?:jailed|arrested|banned)|abuser|predator|poison\w*|"
+    r"got people sick|made people sick|sick and dependent)\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def check_solicitation(text: str) -> Verdict:
+    folded = fold(text)
+    if m := _SOLICITATION.search(folded):
+        return Rejection("solicitation", f"promotes or solicits: {m.group(0)!r}")
+    return None
+
+
+def check_defamation(text: str) -> Verdict:
+    """An accusation against a named person in one sentence: a reply never accuses anyone."""
+    for sentence in _SENTENCE.split(fold(text)):
+        person = _PERSON.search(sentence)
+        accusation = _ACCUSATION.search(sentence)
+        if person and accusation:
+            return Rejection("defamation", f"accuses a named person ({person.group(0)!r}: {accusation.group(0)!r})")
+    return None

@@ -1,0 +1,148 @@
+"""Medical safety: no dose schedules, no advice to stop or swap medication, no cure claims.
+
+The account gives general information, never treatment. Three things make a text medical advice:
+
+- a **dose**: an amount of a drug or supplement with a schedule ("10 mg melatonin nightly", "50,000 IU weekly",
+  "3 g of ashwagandha every morning", "half a Xanax nightly") or an order to take it;
+- a **change of medication**: stopping, skipping, tapering or swapping a medicine ("ditch your metformin",
+  "stop your BP pills", "swap your statin for red yeast rice", "take them off Ritalin");
+- a **cure claim**: something cures, reverses, heals or dissolves a disease.
+
+A negation only clears a claim when it governs the claim in the same clause ("no supplement cures anxiety"),
+not when it is a figure of speech before it ("Not kidding, turmeric cures arthritis", "no joke, fasting cured
+my cancer").
+"""
+
+from __future__ import annotations
+
+import re
+
+from libs.gates.verdict import Rejection, Verdict
+
+_NUMBER = r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|half|a couple of|a few)"
+_DRUG_UNIT = (r"(?:mg|mcg|µg|μg|ug|iu|i\.u\.|ml|cc|milligrams?|micrograms?|units?|drops?|capsules?|caps|pills?|"
+              r"tablets?|tabs|softgels?|gummies|shots?|injections?|sprays?|puffs?)")
+_DOSE = re.compile(rf"\b{_NUMBER}\s*(?:-|to|–|or)?\s*(?:{_NUMBER})?\s*{_DRUG_UNIT}\b", re.IGNORECASE)
+_GRAMS = re.compile(rf"\b{_NUMBER}\s*(?:-|to|–)?\s*(?:{_NUMBER})?\s*(?:g|grams?|gr)\b", re.IGNORECASE)
+_SCHEDULE = re.compile(
+    r"\b(?:nightly|daily|weekly|monthly|hourly|twice|thrice|once a|per day|a day|each day|every day|a week|"
+    r"per week|every (?:morning|night|evening|day|week|other day|\d+ (?:hours?|days?))|each (?:morning|night|"
+    r"evening)|before (?:bed|bedtime|sleep|meals)|at bedtime|at night|in the morning|with (?:meals|food)|"
+    r"on an empty stomach|x ?/ ?day|for (?:a|one|two|\d+) (?:weeks?|months?))\b",
+    re.IGNORECASE,
+)
+_TAKE = re.compile(
+    r"\b(?:take|taking|takes|dose|dosing|give (?:them|him|her|your (?:kids?|child|son|daughter))|give|"
+    r"supplement(?:ing)? with|start (?:on|with)|pop|swallow|inject|microdose|load(?:ing)? with|up your)\b",
+    re.IGNORECASE,
+)
+# Medicines and supplements by name and by the stems their classes share (-statin, -pril, -olol, -oxetine …).
+_MEDICINES = (
+    r"(?:meds|medications?|medicines?|prescriptions?|pills|drugs|insulin|metformin|statins?|\w+statin|"
+    r"\w+pril|\w+sartan|\w+olol|\w+dipine|\w+oxetine|\w+azepam|\w+azolam|\w+prazole|\w+tidine|"
+    r"antidepressants?|ssris?|snris?|benzos?|xanax|valium|ambien|zolpidem|sertraline|zoloft|prozac|lexapro|"
+    r"levothyroxine|synthroid|thyroid (?:meds|pills|medication)|warfarin|blood thinners?|eliquis|"
+    r"ritalin|adderall|methylphenidate|lithium|antipsychotics?|inhalers?|epipen|steroids?|prednisone|"
+    r"antibiotics?|chemo(?:therapy)?|radiation|laxatives?|diuretics?|benadryl|diphenhydramine|nyquil|"
+    r"sleeping pills?|bp (?:pills|meds)|blood pressure (?:pills|meds|medication)|"
+    r"birth control|the pill|painkillers?|opioids?|aspirin|ibuprofen|tylenol|paracetamol|acetaminophen|"
+    r"insulin shots|injections|jabs?|treatment|therapy)"
+)
+_SUPPLEMENTS = (
+    r"(?:melatonin|magnesium|ashwagandha|turmeric|curcumin|vitamin [a-k]\d*|zinc|iron|omega-?3|fish oil|"
+    r"creatine|berberine|valerian|cbd|thc|kratom|nmn|resveratrol|quercetin|ivermectin|hydroxychloroquine|"
+    r"colloidal silver|mms|chlorine dioxide|iodine|potassium|selenium|b12|biotin|collagen|kava|5-htp|"
+    r"st\.? john'?s wort|ginkgo|apple cider vinegar|acv|castor oil|hydrogen peroxide|borax|methylene blue)"
+)
+_MED_OR_SUPP = re.compile(rf"\b(?:{_MEDICINES}|{_SUPPLEMENTS})\b", re.IGNORECASE)
+_CHANGE = re.compile(
+    rf"\b(?:stop(?:ping)?|quit(?:ting)?|skip(?:ping)?|ditch(?:ing)?|drop(?:ping)?|dump(?:ing)?|halve|double|"
+    rf"taper(?:ing)? off|come off|coming off|get off|getting off|wean(?:ing)? off|cut out|throw (?:out|away)|"
+    rf"swap(?:ping)?|replace|replacing|switch(?:ing)?|trade|stop needing|no longer need|don'?t need)\s+"
+    rf"(?:taking\s+|using\s+)?(?:all\s+)?(?:your|the|their|his|her|my|those|these|that)?\s*(?:\w+\s+){{0,2}}?"
+    rf"{_MEDICINES}\b"
+    rf"|\b(?:take|get|keep|wean) (?:them|him|her|your (?:kids?|child|son|daughter)|yourself) off (?:of )?"
+    rf"(?:their |his |her |your )?(?:\w+\s+)?{_MEDICINES}\b"
+    rf"|\b{_MEDICINES} (?:are|is) (?:optional|a crutch|a scam|poison|unnecessary|useless)\b"
+    rf"|\bdoesn'?t matter on {_MEDICINES}\b|\bon {_MEDICINES},? (?:\w+ ){{0,3}}doesn'?t matter\b"
+    # An order to take a medicine ("chew an aspirin", "take laxatives", "mix two Benadryl with wine").
+    rf"|(?:^|[,:;.]\s*|\b(?:and|said|says|just|then|simply)\s+)"
+    rf"(?:take|chew|pop|mix|double up on|load up on)\s+(?:an?\s+|some\s+|your\s+|"
+    rf"{_NUMBER}\s+)?{_MEDICINES}\b"
+    # Keeping someone from care: "skip the ER", "no need for a doctor".
+    rf"|\b(?:skip|avoid|stay away from|don'?t (?:go to|call)|no need for) (?:the |a |your )?"
+    rf"(?:er|a&e|emergency room|hospital|doctor|gp|ambulance|911)\b",
+    re.IGNORECASE,
+)
+# "Choose juicing instead" is medication advice when the text is about a medicine, not when it is about soda.
+_INSTEAD = re.compile(r"\b(?:choose|try|use|pick|go with|stick to) [\w\s-]{1,30} instead\b", re.IGNORECASE)
+_MEDICINE = re.compile(rf"\b{_MEDICINES}\b", re.IGNORECASE)
+_DISEASE = (
+    r"(?:cancers?|tumou?rs?|diabetes|type [12](?: diabetes)?|arthritis|alzheimer'?s|dementia|autism|adhd|"
+    r"depression|anxiety|leaky gut|lyme(?: disease)?|sepsis|acid reflux|reflux|heart disease|hypertension|"
+    r"high blood pressure|asthma|eczema|psoriasis|multiple sclerosis|parkinson'?s|covid|flu|infections?|"
+    r"insomnia|ibs|crohn'?s|colitis|obesity|belly fat|fatty liver|kidney disease|thyroid disease|"
+    r"hashimoto'?s|lupus|fibromyalgia|migraines?|acne|hair loss|aging|ageing|disease|illness|[a-z]+itis)"
+)
+_CLAIM = re.compile(
+    rf"\b(?:cur(?:e|es|ed|ing)|heal(?:s|ed|ing)?|revers(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
+    rf"dissolv(?:e|es|ed|ing)|shrink(?:s|ing)?|eradicat(?:e|es|ed|ing)|wipes? out|melts?|kills?|"
+    rf"gets? rid of|fix(?:es|ed)?|treats?|prevents? all)\b(?:\s+\w+){{0,3}}?\s+{_DISEASE}\b"
+    rf"|\bcur(?:e|es|ed|ing)\b"
+    rf"|\b{_DISEASE} (?:is|are) (?:curable|reversible) (?:with|by)\b"
+    rf"|\b(?:guarantee[sd]?|100% (?:effective|safe|proven)|miracle|never get sick|proven to (?:cure|heal))\b"
+    rf"|\b(?:clean(?:s|se|ses)?|detox(?:es)?|flush(?:es)?|purif(?:y|ies)) (?:out )?(?:your |the )?"
+    rf"(?:liver|kidneys|colon|body|blood|toxins|fígado)\b",
+    re.IGNORECASE,
+)
+_CLICKBAIT = re.compile(
+    r"\b(?:doctors? (?:hate|don'?t want you to know|won'?t tell you)|"
+    r"(?:big pharma|they) (?:doesn'?t|don'?t) want you to know)\b",
+    re.IGNORECASE,
+)
+# Figures of speech that carry a "no"/"not" without negating anything after them.
+_IDIOMS = re.compile(
+    r"\b(?:not (?:kidding|joking|gonna lie|going to lie|even kidding|exaggerating)|no (?:joke|lie|kidding|cap|"
+    r"doubt|wonder|question|exaggeration)|not only|no matter)\b",
+    re.IGNORECASE,
+)
+_NEGATOR = re.compile(
+    r"\b(?:no|not|never|nothing|none|neither|nor|cannot|can'?t|won'?t|doesn'?t|don'?t|didn'?t|isn'?t|aren'?t|"
+    r"wasn'?t|weren'?t|unlikely to|fails? to|myth that|false that|without)\b",
+    re.IGNORECASE,
+)
+_CLAUSE = re.compile(r"[,;:.!?()\n—–]|\bbut\b|\bhowever\b|\bthough\b", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _negated(sentence: str, claim_start: int) -> bool:
+    """A negator in the same clause, shortly before the claim: "no food cures", "doesn't reverse"."""
+    before = _IDIOMS.sub(" ", sentence[:claim_start])
+    clause = _CLAUSE.split(before)[-1]
+    words = clause.split()
+    return bool(_NEGATOR.search(" ".join(words[-6:])))
+
+
+def check_medical_safety(text: str) -> Verdict:
+    for sentence in (s for s in _SENTENCE.split(text) if s.strip()):
+        shown = sentence.strip()[:80]
+        dose = _DOSE.search(sentence)
+        grams = _GRAMS.search(sentence)
+        named = _MED_OR_SUPP.search(sentence)
+        if (dose and (_SCHEDULE.search(sentence) or _TAKE.search(sentence))) or (
+            grams and named and (_SCHEDULE.search(sentence) or _TAKE.search(sentence))
+        ) or (grams and _TAKE.search(sentence)):
+            return Rejection("medical_safety", f"dosing instruction: {shown!r}")
+        counted = re.search(rf"\b{_NUMBER}\s+(?:an?\s+)?(?:\w+\s+)?(?:{_MEDICINES}|{_SUPPLEMENTS})\b", sentence,
+                            re.IGNORECASE)
+        if counted and _SCHEDULE.search(sentence) and not _negated(sentence, counted.start()):
+            return Rejection("medical_safety", f"dosing instruction: {shown!r}")
+        if ((m := _CHANGE.search(sentence)) or ((m := _INSTEAD.search(sentence)) and _MEDICINE.search(text))) \
+                and not _negated(sentence, m.start()):
+            return Rejection("medical_safety", f"medication advice: {shown!r}")
+        if m := _CLICKBAIT.search(sentence):
+            return Rejection("medical_safety", f"clickbait claim {m.group(0)!r}")
+        for m in _CLAIM.finditer(sentence):
+            if not _negated(sentence, m.start()):
+                return Rejection("medical_safety", f"cure or guarantee claim {m.group(0)!r}")
+    return None

@@ -1,0 +1,96 @@
+"""A small local supervisor for `xbot up` and the demo: starts processes, restarts one that dies (with a
+growing delay, so a crash loop does not spin), and stops them all on Ctrl-C or SIGTERM (SIGTERM first, so each
+finishes the message in hand; SIGKILL after a grace period)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Child:
+    name: str
+    cmd: list[str]
+    # Its own environment (its credentials, none of the others' secrets); the supervisor's when None.
+    env: dict[str, str] | None = None
+    proc: subprocess.Popen | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    started_at: float = 0.0
+
+
+@dataclass
+class Supervisor:
+    env: dict[str, str]
+    cwd: Path
+    grace_s: float = 20.0
+    children: dict[str, Child] = field(default_factory=dict)
+    log_dir: Path | None = None
+    _stop: bool = False
+
+    def add(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> None:
+        self.children[name] = Child(name, cmd, env)
+
+    def _start(self, child: Child) -> None:
+        out = None
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{child.name}.log", "ab")  # noqa: SIM115 - owned by the child
+        child.proc = subprocess.Popen(child.cmd, env=child.env or self.env, cwd=self.cwd, stdout=out, stderr=out)
+        child.started_at = time.time()
+
+    def start_all(self) -> None:
+        for child in self.children.values():
+            self._start(child)
+
+    def tick(self) -> None:
+        """Restart children that died; call periodically."""
+        now = time.time()
+        for child in self.children.values():
+            if child.proc is None or child.proc.poll() is None:
+                continue
+            if child.next_start == 0.0:
+                # Back off: 1 s, 2 s, 4 s … up to 60 s; a child that ran for 5 minutes starts over at 1 s.
+                if now - child.started_at > 300:
+                    child.restarts = 0
+                child.next_start = now + min(60.0, 2.0 ** child.restarts)
+                print(f"[supervisor] {child.name} exited with {child.proc.returncode}; restarting",
+                      file=sys.stderr, flush=True)
+            elif now >= child.next_start:
+                child.restarts += 1
+                child.next_start = 0.0
+                self._start(child)
+
+    def stop_all(self) -> None:
+        for child in self.children.values():
+            if child.proc and child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)
+        deadline = time.time() + self.grace_s
+        for child in self.children.values():
+            if child.proc is None:
+                continue
+            try:
+                child.proc.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+                child.proc.wait()
+
+    def run_until_interrupted(self) -> int:
+        def stop(*_: object) -> None:
+            self._stop = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        self.start_all()
+        try:
+            while not self._stop:
+                self.tick()
+                time.sleep(0.5)
+        finally:
+            self.stop_all()
+        return 0

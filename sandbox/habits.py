@@ -1,0 +1,587 @@
+"""The realistic mode of the sandbox's text endpoint: it reads the brief from the prompt's prose, writes the text
+from sourced facts (the template composer's facts, or the facts the prompt itself gives), then adds the habits
+real chat models have, each at a documented rate, and reports every defect it planted (the ground truth the
+planner benchmark checks queued texts against).
+
+The prose is read the way a model reads it, without the ``key: value`` header lines the template mode uses
+(they are removed before reading): "Write a thread of exactly 5 parts", "at most 260 characters", the topic's
+name or its words, the content type's wording, a ``<tweet>`` block, a rejection to fix, facts given as a list.
+
+Habits (``HabitRates``; per answer, independently; rates are documented in docs/sandbox.md):
+
+| habit | what the answer gets |
+|---|---|
+| reasoning | a ``<think>…</think>`` block first (a fifth of them without the opening tag, as some servers strip it) |
+| preamble | "Here's a tweet about gut_health:", "Sure! Here is a thread on sleep:", "**Tweet:**" … |
+| closing | "Let me know if you'd like any changes!", "(Character count: 212)" … |
+| quotes | the text (each thread part) wrapped in quotation marks |
+| markdown | a bold phrase, a heading line, or bullets |
+| hashtags | a run of 2-4 hashtags at the end |
+| emoji | 1-3 emoji (🧵 💡 ✅ ✨ 👇 …) |
+| refusal | the whole answer is a refusal ("I'm sorry, but I can't …") |
+| as_an_ai | "As an AI, I don't have personal experiences, but …" around the text |
+| invented_stat | an invented statistic or study ("A 2023 Harvard study found that 73% of adults …") |
+| ignores_facts | written from its own knowledge (the sandbox's fact bank) instead of the facts the prompt gave |
+| numbered | thread parts numbered "1/5", "(2/5)" or "3." |
+| blank_lines | thread parts separated by blank lines instead of ``---`` |
+| over_long | two or three filler sentences past the asked length |
+| copies_example | a post that repeats one of the prompt's example posts |
+| json_fence | a structured answer wrapped in a ```json fence |
+
+A structured answer (a ``json_schema`` response format) carries the same habits inside its strings, except that
+preambles and closing remarks are rarer there (``STRUCTURED_CHATTER``) and blank-line separators do not apply.
+A rewrite prompt that names a gate ("rejected: refusal: …") suppresses the matching habit with probability
+``FIX_ON_REWRITE``: models fix what they are told about, not always.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from sandbox.audience import DEFAULT_CONTENT_TYPES, DEFAULT_TOPICS, TOPIC_KEYWORDS
+from sandbox.textgen import POST_LIMIT, REPLY_LIMIT, CompositionRequest, Fact, TextComposer, topic_label
+
+STRUCTURED_CHATTER = 0.3  # preambles and closing remarks inside a JSON answer, relative to plain text
+FIX_ON_REWRITE = 0.7
+
+
+@dataclass
+class HabitRates:
+    """Probability of each habit per answer (per thread for thread-only habits)."""
+
+    reasoning: float = 0.08
+    preamble: float = 0.18
+    closing: float = 0.08
+    quotes: float = 0.12
+    markdown: float = 0.12
+    hashtags: float = 0.18
+    emoji: float = 0.18
+    refusal: float = 0.04
+    as_an_ai: float = 0.03
+    invented_stat: float = 0.12
+    ignores_facts: float = 0.05  # of answers to a prompt that lists facts
+    numbered: float = 0.5
+    blank_lines: float = 0.4
+    over_long: float = 0.08
+    copies_example: float = 0.02
+    json_fence: float = 0.05
+
+    def update(self, values: dict[str, Any]) -> None:
+        known = {f.name for f in fields(self)}
+        for name, value in values.items():
+            if name not in known:
+                raise ValueError(f"unknown habit {name!r}; one of {', '.join(sorted(known))}")
+            rate = float(value)
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"rate of {name} must be within 0..1, got {rate}")
+            setattr(self, name, rate)
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- reading the brief from prose
+
+
+@dataclass(frozen=True)
+class Brief:
+    kind: str
+    topic: str
+    content_type: str
+    parts: int
+    max_chars: int
+    tweet: str | None = None
+    # The gate a rewrite prompt names ("length", "refusal", …), if this is a rewrite.
+    fix: str | None = None
+    facts: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    schema_keys: tuple[str, ...] = ()  # properties of the JSON schema asked for; empty = plain text
+    rejected_draft: str = ""  # a rewrite's rejected draft, when the prompt shows it
+
+
+_HEADER_LINE = re.compile(
+    r"(?im)^\s*(?:kind|content_type|topic|parts|max_chars|voice|hook_style|reply_style)\s*:\s*\S+\s*$")
+_TWEET = re.compile(r"<tweet>(.*?)</tweet>", re.DOTALL | re.IGNORECASE)
+_EXAMPLE = re.compile(r"<example>(.*?)</example>", re.DOTALL | re.IGNORECASE)
+_NUMBER_WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "3": 3, "4": 4, "5": 5, "6": 6}
+_THREAD = re.compile(r"\bthread\b(?:[^.\n]{0,30}?\b(three|four|five|six|[3-6])\s+(?:parts|tweets|posts))?", re.I)
+_PARTS = re.compile(r"\b(three|four|five|six|[3-6])\s+(?:parts|tweets|posts)\b", re.I)
+_MAX_CHARS = re.compile(r"(?:at most|under|no more than|maximum of|up to|within)\s+(\d{2,3})\s+characters", re.I)
+_REJECTED = re.compile(r"rejected:\s*([a-z_]+)\s*:", re.I)
+# A rejection told in words rather than by the gate's name: what a model takes it to be about.
+_FIX_CUES: tuple[tuple[str, str], ...] = (("not among the facts", "claims"), ("repeated an earlier post", "duplicate"),
+                                         ("too close to an earlier post", "near_duplicate"))
+_TYPE_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("framework", ("framework",)),
+    ("research_breakdown", ("study's finding", "one study", "research finding", "a study")),
+    ("myth_busting", ("myth", "misconception")),
+    ("story", ("story",)),
+    ("contrarian_take", ("push back", "contrarian", "popular advice", "unpopular")),
+    ("data_insight", ("striking number", "statistic", "one number", "data point")),
+    ("question", ("ask the audience", "invites replies", "question that invites")),
+    ("practical_tip", ("habit", "tip", "try today")),
+)
+
+
+def read_brief(messages: list[dict[str, Any]], response_format: Any = None) -> Brief:
+    """What a model would take the prompt to ask for, from its prose alone."""
+    system = "\n".join(_text(m) for m in messages if m.get("role") in ("system", "developer"))
+    user = "\n".join(_text(m) for m in messages if m.get("role") == "user")
+    everything = _HEADER_LINE.sub("", system + "\n" + user)
+    user_prose = _HEADER_LINE.sub("", user)
+    tweets = _TWEET.findall(everything)
+    tweet = tweets[-1].strip() if tweets else None
+    ask = _TWEET.sub(" ", user_prose)  # the tweet's own words are not the brief
+    thread = _THREAD.search(ask)
+    if tweet is not None or re.search(r"\bwrite (?:one |a )?repl(?:y|ies)\b", ask, re.I):
+        kind = "reply"
+    elif thread:
+        kind = "thread"
+    else:
+        kind = "post"
+    parts_m = _PARTS.search(ask)
+    parts = _NUMBER_WORDS.get(parts_m.group(1).lower(), 4) if parts_m else 4
+    limit = REPLY_LIMIT if kind == "reply" else POST_LIMIT
+    chars_m = _MAX_CHARS.search(ask)
+    max_chars = max(40, min(limit, int(chars_m.group(1)))) if chars_m else limit
+    rejected = _REJECTED.search(ask)
+    return Brief(
+        kind=kind,
+        topic=_topic(ask if tweet is None else tweet + " " + ask),
+        content_type=next((t for t, cues in _TYPE_CUES if any(c in ask.lower() for c in cues)), "practical_tip"),
+        parts=parts,
+        max_chars=max_chars,
+        tweet=tweet,
+        fix=rejected.group(1).lower() if rejected else next((g for cue, g in _FIX_CUES if cue in ask.lower()), None),
+        facts=given_facts(everything),
+        examples=tuple(e.strip() for e in _EXAMPLE.findall(system)),
+        schema_keys=_schema_keys(response_format),
+        rejected_draft=m.group(1) if (m := re.search(r"Rejected draft:\s*\n(.*)", ask, re.DOTALL)) else "",
+    )
+
+
+def _text(message: dict[str, Any]) -> str:
+    content = message.get("content") or ""
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content)
+
+
+def _topic(text: str) -> str:
+    low = " " + text.lower() + " "
+    for topic in DEFAULT_TOPICS:  # the topic's own name first ("gut health", "gut_health")
+        if topic in low or topic_label(topic) in low:
+            return topic
+    best: tuple[int, str] | None = None
+    for topic in DEFAULT_TOPICS:
+        for cue in TOPIC_KEYWORDS[topic]:
+            pos = low.find(cue)
+            if pos >= 0 and (best is None or pos < best[0]):
+                best = (pos, topic)
+    return best[1] if best else "sleep"
+
+
+_FACT_HEADING = re.compile(r"(?im)^[^\n]*\b(?:facts?|sources?|evidence)\b[^\n]*:\s*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)]|\[[^\]]{1,12}\])\s+(.+?)\s*$")
+
+
+def given_facts(text: str) -> tuple[str, ...]:
+    """Facts the prompt lists under a heading that names them ("Facts you may state:")."""
+    found: list[str] = []
+    for heading in _FACT_HEADING.finditer(text):
+        for line in text[heading.end():].lstrip("\n").splitlines():
+            m = _LIST_ITEM.match(line)
+            if not m:
+                break
+            found.append(m.group(1).strip())
+    return tuple(dict.fromkeys(found))
+
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def _split_source(line: str) -> tuple[str, str]:
+    """"claim (source, 2019)" -> ("claim", "source, 2019"): the last bracket that closes the line, nested ones
+    inside it included; the whole line and no source when it has none."""
+    text = line.rstrip()
+    if not text.endswith(")"):
+        return text, ""
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[i], 0)
+        if depth == 0:
+            claim = text[:i].rstrip()
+            return (claim, text[i + 1:-1].strip()) if len(claim) >= 10 else (text, "")
+    return text, ""
+
+
+def composer_from(facts: tuple[str, ...], topic: str) -> TextComposer:
+    """A composer that writes from the facts a prompt gave, each as the prompt worded it with its source."""
+    return TextComposer([Fact(id=f"given-{i}", topics=(topic,), fact=claim, source=source, url="")
+                         for i, (claim, source) in enumerate(map(_split_source, facts))])
+
+
+def _schema_keys(response_format: Any) -> tuple[str, ...]:
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return ()
+    schema = (response_format.get("json_schema") or {}).get("schema") or {}
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    return tuple(props) if isinstance(props, dict) else ()
+
+
+# ---------------------------------------------------------------- the answer
+
+
+@dataclass
+class Defect:
+    habit: str
+    # How to see it in a queued text: "contains" (the planted words), "prefix" / "suffix" (a part starts / ends
+    # with them), "wrapped" (quotes around a part), "longer_than" (a part over that many characters), ""
+    # (formatting only: nothing to see once the answer is parsed).
+    check: str
+    value: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    content: str | None  # None with a refusal: the structured-output refusal field carries it
+    refusal: str | None = None
+    defects: list[Defect] = field(default_factory=list)
+    brief: Brief | None = None
+
+
+class RealisticWriter:
+    """Writes like a chat model: on-brief text with habits. Deterministic for a given ``random.Random``."""
+
+    def __init__(self, composer: TextComposer | None = None, rates: HabitRates | None = None) -> None:
+        self.composer = composer or TextComposer()
+        self.rates = rates or HabitRates()
+
+    def answer(self, messages: list[dict[str, Any]], rng: random.Random, *, response_format: Any = None) -> Answer:
+        brief = read_brief(messages, response_format)
+        structured = bool(brief.schema_keys)
+        habits = _Planter(self.rates, brief, rng, structured)
+        if habits.fires("refusal"):
+            refusal = rng.choice(REFUSALS).format(t=topic_label(brief.topic))
+            habits.record("refusal", "contains", refusal)
+            if structured and rng.random() < 0.5:
+                return Answer(content=None, refusal=refusal, defects=habits.defects, brief=brief)
+            return Answer(content=habits.wrap_json([refusal]) if structured else refusal, defects=habits.defects,
+                          brief=brief)
+        own_knowledge = bool(brief.facts) and habits.fires("ignores_facts")
+        parts = self._base(brief, rng, own_knowledge=own_knowledge)
+        if own_knowledge:
+            used = next((f.fact for f in self.composer.facts if any(f.fact in p for p in parts)), None)
+            if used is not None:
+                habits.record("ignores_facts", "contains", used)
+        if brief.kind == "post" and brief.examples and habits.fires("copies_example"):
+            parts = [rng.choice(brief.examples)]
+            habits.record("copies_example", "contains", parts[0])
+        parts = habits.inside(parts)
+        if structured:
+            content = habits.wrap_json(parts)
+        else:
+            content = habits.join(parts)
+        return Answer(content=habits.outside(content), defects=habits.defects, brief=brief)
+
+    def _base(self, brief: Brief, rng: random.Random, *, own_knowledge: bool = False) -> list[str]:
+        composer = self.composer
+        if brief.facts and not own_knowledge:
+            composer = composer_from(brief.facts, brief.topic)
+        elif own_knowledge:
+            # What it "remembers" states figures the prompt did not give (else it restated a given fact).
+            given = set(_DIGITS.findall(" ".join(brief.facts)))
+            own = [f for f in composer.facts if set(_DIGITS.findall(f.fact)) - given]
+            composer = TextComposer(own) if own else composer
+        if brief.fix in ("duplicate", "near_duplicate") and brief.rejected_draft:
+            # Told its draft repeats a post, a model writes about something else.
+            fresh = [f for f in composer.facts if f.fact not in brief.rejected_draft]
+            if fresh:
+                composer = TextComposer(fresh)
+        request = CompositionRequest(kind=brief.kind, content_type=brief.content_type, topic=brief.topic,
+                                     parts=brief.parts, max_chars=brief.max_chars, tweet=brief.tweet)
+        parts = composer.compose(request, rng)
+        # The composer numbers thread parts ("…\n\n2/4"); numbering is a habit here, at its own rate.
+        parts = [re.sub(r"\s*\d{1,2}/\d{1,2}\s*$", "", p).replace(" ()", "").strip() for p in parts]
+        return [_reword(p, rng, limit=brief.max_chars) for p in parts] if brief.kind != "reply" else parts
+
+
+class _Planter:
+    def __init__(self, rates: HabitRates, brief: Brief, rng: random.Random, structured: bool) -> None:
+        self.rates, self.brief, self.rng, self.structured = rates, brief, rng, structured
+        self.defects: list[Defect] = []
+
+    def fires(self, habit: str) -> bool:
+        rate = getattr(self.rates, habit)
+        if self.structured and habit in ("preamble", "closing"):
+            rate *= STRUCTURED_CHATTER
+        if self.brief.fix and habit in _FIXED_BY.get(self.brief.fix, ()) and self.rng.random() < FIX_ON_REWRITE:
+            return False
+        return self.rng.random() < rate
+
+    def record(self, habit: str, check: str, value: str = "") -> None:
+        self.defects.append(Defect(habit, check, value))
+
+    # -- inside the text (each part)
+
+    def inside(self, parts: list[str]) -> list[str]:
+        rng, b = self.rng, self.brief
+        parts = list(parts)
+        # Markdown first: the habits below only add whole words around it, so every planted marker stays intact.
+        if self.fires("markdown"):
+            parts = self._markdown(parts)
+        if self.fires("invented_stat"):
+            claim = invented_claim(b.topic, rng)
+            i = rng.randrange(1, len(parts) - 1) if len(parts) > 2 else 0  # a thread's middle, else the text
+            text = parts[i].rstrip()
+            text = text if text.endswith((".", "!", "?")) else text + "."
+            parts[i] = f"{text} {claim}" if rng.random() < 0.6 else _before(parts[i], claim)
+            self.record("invented_stat", "contains", claim)
+        if self.fires("as_an_ai"):
+            line = rng.choice(AS_AN_AI)
+            parts[0] = _before(parts[0], line)
+            self.record("as_an_ai", "contains", line)
+        if self.fires("over_long"):
+            limit = REPLY_LIMIT if b.kind == "reply" else POST_LIMIT  # past what X takes, not only the asked length
+            i = rng.randrange(len(parts))
+            extra: list[str] = []
+            while len(parts[i]) + sum(len(e) + 1 for e in extra) <= limit + 20:
+                extra.append(rng.choice([f for f in FILLERS if f not in extra] or FILLERS))
+            parts[i] = parts[i] + " " + " ".join(extra)
+            self.record("over_long", "longer_than", str(limit))
+        if self.fires("emoji"):
+            marks = rng.sample(EMOJI, rng.randint(1, 3))
+            i = rng.randrange(len(parts))
+            spot = rng.random()
+            if spot < 0.4:
+                parts[i], placed = f"{marks[0]} {parts[i]}", marks[:1]
+            elif spot < 0.8 or ". " not in parts[i]:
+                parts[i], placed = f"{parts[i]} {' '.join(marks)}", marks
+            else:
+                parts[i], placed = parts[i].replace(". ", f". {marks[0]} ", 1), marks[:1]
+            for mark in placed:
+                self.record("emoji", "contains", mark)
+        if self.fires("hashtags"):
+            tags = rng.sample(_hashtags(b.topic), rng.randint(2, 4))
+            run = " ".join(tags)
+            parts[-1] = f"{parts[-1]}\n\n{run}" if rng.random() < 0.6 else f"{parts[-1]} {run}"
+            self.record("hashtags", "contains", run)
+        if b.kind == "thread" and self.fires("numbered"):
+            n = len(parts)
+            style = rng.choice(("{i}/{n} ", "{i}/ ", "({i}/{n}) ", "{i}. ", "suffix"))
+            numbered = []
+            for i, p in enumerate(parts, 1):
+                if style == "suffix":
+                    mark = f" {i}/{n}"
+                    numbered.append(p + mark)
+                    self.record("numbered", "suffix", mark.strip())
+                else:
+                    mark = style.format(i=i, n=n)
+                    numbered.append(mark + p)
+                    self.record("numbered", "prefix", mark.strip())
+            parts = numbered
+        if self.fires("quotes"):
+            q = rng.choice(('"', "“"))
+            close = '"' if q == '"' else "”"
+            parts = [f"{q}{p}{close}" for p in parts]
+            self.record("quotes", "wrapped")
+        return parts
+
+    def _markdown(self, parts: list[str]) -> list[str]:
+        rng = self.rng
+        style = rng.choice(("bold", "bold", "heading", "bullets"))
+        i = rng.randrange(len(parts))
+        p = parts[i]
+        if style == "bold":
+            words = p.split("\n")[0].split(" ")
+            j = rng.randrange(max(1, min(len(words), 6)))
+            k = min(len(words), j + rng.randint(1, 3))
+            phrase = " ".join(words[j:k]).strip(" .,:;!?()")
+            if phrase and phrase in p:
+                parts[i] = p.replace(phrase, f"**{phrase}**", 1)
+                self.record("markdown", "contains", f"**{phrase}**")
+        elif style == "heading":
+            title = f"{'#' * rng.randint(1, 3)} {topic_label(self.brief.topic).title()}: what to know"
+            parts[i] = f"{title}\n\n{p}"
+            self.record("markdown", "contains", title)
+        else:
+            sentences = [s for s in re.split(r"(?<=[.!?])\s+", p) if s]
+            if len(sentences) >= 2:
+                parts[i] = "\n".join(f"- {s}" for s in sentences)
+                self.record("markdown", "contains", f"- {sentences[1]}")
+        return parts
+
+    # -- around the text
+
+    def join(self, parts: list[str]) -> str:
+        if self.brief.kind != "thread":
+            return parts[0]
+        if self.fires("blank_lines"):
+            self.record("blank_lines", "")
+            return "\n\n".join(parts)
+        return "\n---\n".join(parts)
+
+    def wrap_json(self, parts: list[str]) -> str:
+        keys = self.brief.schema_keys
+        if "parts" in keys:
+            body: dict[str, Any] = {"parts": parts}
+        else:
+            body = {keys[0] if keys else "text": "\n\n".join(parts)}
+        text = json.dumps(body, ensure_ascii=False)
+        if self.fires("json_fence"):
+            self.record("json_fence", "")
+            text = f"```json\n{text}\n```"
+        return text
+
+    def outside(self, content: str) -> str:
+        rng, b = self.rng, self.brief
+        if self.fires("preamble"):
+            line = rng.choice(PREAMBLES).format(t=b.topic if rng.random() < 0.3 else topic_label(b.topic),
+                                                kind={"post": "tweet", "thread": "thread", "reply": "reply"}[b.kind])
+            content = f"{line}\n\n{content}" if rng.random() < 0.8 else f"{line} {content}"
+            shown = line.replace("**", "").strip()
+            self.record("preamble", "contains", shown.rstrip(":") if len(shown.split()) > 2 else shown)
+        if self.fires("closing"):
+            line = rng.choice(CLOSINGS).format(n=len(content))
+            content = f"{content}\n\n{line}"
+            self.record("closing", "contains", line)
+        if self.fires("reasoning"):
+            thought = rng.choice(THOUGHTS).format(t=topic_label(b.topic), kind=b.kind)
+            opening = "<think>\n" if rng.random() < 0.8 else ""
+            content = f"{opening}{thought}\n</think>\n\n{content}"
+            self.record("reasoning", "contains", thought.split(".")[0])
+        return content
+
+
+def _before(part: str, words: str) -> str:
+    """``words`` put in front of a part's text (after a Markdown heading line, where a model would put them)."""
+    if part.startswith("#") and "\n\n" in part:
+        heading, rest = part.split("\n\n", 1)
+        return f"{heading}\n\n{words} {rest}"
+    return f"{words} {part}"
+
+
+_LEAD_INS = (
+    "Worth knowing:", "Here's the thing:", "One finding stands out.", "Quick reminder:", "The data is clear.",
+    "Something most people miss:", "Plain version:", "Evidence first:", "Small thing, big effect.",
+    "Keep this in mind:",
+    "Not a trend, a finding:", "Simple, and well studied:", "This surprised me:", "Easy to overlook:",
+    "Read that again:", "The short answer:",
+)
+_SOURCE = re.compile(r"\s*\(([^()]{3,120})\)\s*$")
+_TAKEAWAY = re.compile(r"^(Takeaway|Quick win for your [a-z ]+|Unpopular opinion)(:)", re.IGNORECASE)
+_TAKEAWAYS = ("Takeaway:", "Bottom line:", "Try this:", "Start here:", "One step:", "Your move:", "In practice:")
+
+
+def _reword(part: str, rng: random.Random, *, limit: int) -> str:
+    """A model never writes the same sentence twice the same way: vary lead-ins, labels and source mentions
+    (the sourced fact itself is kept)."""
+    text = part
+    if (m := _TAKEAWAY.match(text)) and m.group(1).lower() == "takeaway":
+        text = rng.choice(_TAKEAWAYS) + text[m.end():]
+    if (m := _SOURCE.search(text)) and rng.random() < 0.4:
+        text = text[: m.start()] + rng.choice((f" ({m.group(1)})", f" Source: {m.group(1)}.", f" — {m.group(1)}"))
+    if rng.random() < 0.6:
+        candidate = f"{rng.choice(_LEAD_INS)} {text}"
+        if len(candidate) <= limit:
+            text = candidate
+    return text
+
+
+# The gate named in a rewrite prompt → the habits a model then leaves out (when it listens).
+_FIXED_BY: dict[str, tuple[str, ...]] = {
+    "refusal": ("refusal", "as_an_ai"),
+    "length": ("over_long",),
+    "hashtags": ("hashtags",),
+    "malformed": ("json_fence", "reasoning"),
+    "reply_form": ("emoji", "hashtags"),
+    "injection": ("as_an_ai",),
+    "duplicate": ("copies_example",),
+    "near_duplicate": ("copies_example",),
+    "claims": ("invented_stat", "ignores_facts"),
+}
+
+PREAMBLES = (
+    "Here's a {kind} about {t}:",
+    "Sure! Here's a {kind} on {t}:",
+    "Certainly! Here is a {kind} about {t}:",
+    "Here's a concise, engaging {kind} about {t}:",
+    "Here is your {kind}:",
+    "**{kind}:**",
+    "Absolutely! Here's a {kind} that fits your voice:",
+    "Here's a draft {kind} for you:",
+)
+CLOSINGS = (
+    "Let me know if you'd like me to adjust the tone!",
+    "Feel free to tweak it to match your voice.",
+    "(Character count: {n})",
+    "Would you like a version with hashtags?",
+    "I hope this helps!",
+)
+THOUGHTS = (
+    "Okay, the user wants a {kind} about {t}. I should keep it short and evidence-based. Let me pick one fact "
+    "and make it punchy.",
+    "The user asks for a {kind} on {t}. Constraints: character limit, no medical advice. I'll lead with a hook.",
+    "Let me think about what makes a good {kind} about {t}. It needs a hook, one idea, and a takeaway.",
+)
+REFUSALS = (
+    "I'm sorry, but I can't help with creating content that could be taken as medical advice about {t}.",
+    "I'm sorry, but I can't help with that request.",
+    "I can't provide health advice. Please consult a qualified healthcare professional about {t}.",
+    "Unfortunately, I cannot create content about {t} that might be mistaken for medical guidance.",
+)
+AS_AN_AI = (
+    "As an AI, I don't have personal experiences, but here's what the research says:",
+    "As an AI language model, I can share that",
+    "I'm just an AI, but",
+)
+FILLERS = (
+    "This matters because small, consistent changes compound over months and years.",
+    "Remember that everyone's body is different, so what works for one person may not work for another.",
+    "It is always a good idea to listen to your body and to talk to a professional before big changes.",
+    "Consistency beats intensity, and the best plan is the one you can actually keep.",
+    "Over time these habits add up to real, measurable differences in how you feel every single day.",
+)
+EMOJI = ("🧵", "💡", "✅", "✨", "👇", "🌱", "💪", "🧠", "😴", "🔥", "🚀", "❤️")
+_INSTITUTIONS = ("Harvard", "Stanford", "Oxford", "Johns Hopkins", "Mayo Clinic", "MIT", "Cambridge", "Yale")
+_SUBJECTS = {
+    "sleep": "adults who kept a fixed bedtime slept deeper",
+    "nutrition": "people who ate breakfast made healthier choices all day",
+    "exercise": "people who walked after meals lowered their risk of heart disease",
+    "stress": "employees who took short breaks reported less burnout",
+    "gut_health": "people who ate fermented foods had a more diverse microbiome",
+    "longevity": "people with strong friendships lived longer",
+    "mental_health": "people who journaled daily felt less anxious",
+    "hydration": "office workers were mildly dehydrated by mid-afternoon",
+    "metabolic_health": "adults who ate dinner early had steadier blood sugar",
+    "heart_health": "people who climbed stairs daily lowered their heart disease risk",
+}
+
+
+def invented_claim(topic: str, rng: random.Random) -> str:
+    """An invented statistic or study, in the shapes models produce them."""
+    subject = _SUBJECTS.get(topic, _SUBJECTS["sleep"])
+    year, inst, pct = rng.randint(2015, 2024), rng.choice(_INSTITUTIONS), rng.randint(17, 89)
+    return rng.choice((
+        f"A {year} {inst} study found that {pct}% of {subject}.",
+        f"Research from {inst} shows {pct}% of {subject}.",
+        f"Studies show that {pct}% of {subject}.",
+        f"In a {year} study of {rng.randint(2, 40)},000 people, {pct}% of {subject}.",
+    ))
+
+
+def _hashtags(topic: str) -> list[str]:
+    label = "".join(w.capitalize() for w in topic.split("_"))
+    return [f"#{label}", "#HealthTips", "#Wellness", "#HealthyLiving", "#SelfCare", f"#{label}Tips", "#Health"]
+
+
+__all__ = ["Answer", "Brief", "Defect", "HabitRates", "RealisticWriter", "composer_from", "given_facts",
+           "invented_claim", "read_brief",
+           "DEFAULT_CONTENT_TYPES"]

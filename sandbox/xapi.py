@@ -1,0 +1,756 @@
+"""The sandbox speaks the X API v2: the subset xbot uses, served from the same world as the web pages.
+
+Shapes are X's (``data``, ``includes``, ``meta``; errors in X's problem format ``type``/``title``/``detail``/
+``status``), taken from X's own SDK (``xdk`` 0.10.3 on PyPI, generated from X's OpenAPI specification) and
+tweepy's models; the subset the contract tests check is committed in tests/data/xapi/ with where it came from.
+
+* OAuth 2.0 with PKCE: ``GET/POST /i/oauth2/authorize`` (the consent page: sign in and allow) redirects to the
+  app's redirect URI with a code; ``POST /2/oauth2/token`` exchanges it (S256 checked) and refreshes (refresh
+  tokens rotate, as on X). Access tokens live ``access_token_ttl_s`` simulated seconds (X: 2 hours). OAuth 1.0a
+  user tokens are accepted when their consumer key and token match the settings (the signature is not checked).
+* Endpoints: ``POST /2/tweets``, ``GET /2/tweets``, ``GET /2/tweets/search/recent``, ``GET /2/users/me``,
+  ``GET /2/users/by/username/{username}``, ``GET /2/users/{id}/tweets``. Unknown query parameters, operators the
+  API does not have (``min_faves:``, ``since:``, ``filter:``...) and out-of-range ``max_results`` are 400s, as on X.
+* Rate limits: fixed 15-minute windows per user and endpoint, with ``x-rate-limit-limit/-remaining/-reset`` on
+  every answer and 429 past them; X's 24-hour posting limit (the world's) as 429 with ``x-user-limit-24hour-*``.
+* Writes go through the world's rules (``World.create_tweet``: limits, duplicates) and the forced write faults,
+  so they count as web writes do. Reads are counted here per UTC day (posts and users served, and the unique
+  ones X would bill) at ``/admin/xapi/usage``; they do not feed the web client's suspicion model.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import secrets
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import aiohttp
+from aiohttp import web
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from libs.text import find_urls
+from sandbox.faults import Faults
+from sandbox.settings import SandboxSettings
+from sandbox.world import MAX_TWEET_CHARS, TweetView, World, WriteRefused
+
+PROBLEMS = "https://api.x.com/2/problems/"
+WINDOW_S = 15 * 60.0
+USAGE_DAYS = 7
+OWN_METRICS_DAYS = 30
+# An authorisation code lives a minute of real time: the consent round trip is a person's (or a pasted URL), and
+# the simulated clock may run hundreds of times faster.
+CODE_TTL_REAL_S = 60.0
+DEFAULT_TWEET_FIELDS = ("id", "text", "edit_history_tweet_ids")
+DEFAULT_USER_FIELDS = ("id", "name", "username")
+# Operators of the web's search that the API does not have: X answers 400 naming the operator.
+WEB_ONLY_OPERATORS = ("min_faves", "min_retweets", "min_replies", "filter", "since", "until", "near", "within")
+
+
+class XApiSettings(BaseSettings):
+    """``XBOT_SANDBOX_API_*``: the one app registered with the sandbox and the API's limits."""
+
+    model_config = SettingsConfigDict(env_prefix="XBOT_SANDBOX_API_", extra="ignore", validate_default=True)
+
+    client_id: str = "sandbox-client-id"
+    client_secret: SecretStr = SecretStr("sandbox-client-secret")
+    # Registered redirect URIs (comma-separated); empty accepts any loopback URI, as a local test app would be.
+    redirect_uris: str = ""
+    access_token_ttl_s: float = Field(default=7200.0, gt=0)
+    consumer_key: str = "sandbox-consumer-key"
+    consumer_secret: SecretStr = SecretStr("sandbox-consumer-secret")
+    access_token: str = "sandbox-oauth1-token"
+    access_token_secret: SecretStr = SecretStr("sandbox-oauth1-token-secret")
+    # Requests per user per 15-minute window, near X's published per-user limits.
+    limit_create_tweet: int = Field(default=100, ge=1)
+    limit_tweet_lookup: int = Field(default=900, ge=1)
+    limit_search_recent: int = Field(default=300, ge=1)
+    limit_users_me: int = Field(default=75, ge=1)
+    limit_user_by_username: int = Field(default=900, ge=1)
+    limit_user_tweets: int = Field(default=900, ge=1)
+
+
+@dataclass
+class Grant:
+    client_id: str
+    scope: str
+    expires_at: float
+    redirect_uri: str = ""
+    challenge: str = ""
+    method: str = "S256"
+
+
+# What X bills per resource (pay-per-use from February 2026, X's developer documentation), each resource once per
+# UTC day: the sandbox's bill is X's view of the spend, against which the gateway's own ledger can be checked.
+PRICE_POST_READ, PRICE_USER_READ, PRICE_POST_CREATE, PRICE_POST_CREATE_URL = 0.005, 0.010, 0.015, 0.20
+
+
+@dataclass
+class DayUsage:
+    day: str
+    posts_read: int = 0
+    users_read: int = 0
+    posts_created: int = 0
+    posts_created_url: int = 0  # of posts_created, those with a URL (priced apart)
+    posts_seen: set[str] = field(default_factory=set)
+    users_seen: set[str] = field(default_factory=set)
+    requests: Counter[str] = field(default_factory=Counter)
+
+    def billed_usd(self) -> float:
+        return (len(self.posts_seen) * PRICE_POST_READ + len(self.users_seen) * PRICE_USER_READ
+                + (self.posts_created - self.posts_created_url) * PRICE_POST_CREATE
+                + self.posts_created_url * PRICE_POST_CREATE_URL)
+
+    def describe(self) -> dict:
+        return {"day": self.day, "posts_read": self.posts_read, "posts_read_unique": len(self.posts_seen),
+                "users_read": self.users_read, "users_read_unique": len(self.users_seen),
+                "posts_created": self.posts_created, "posts_created_url": self.posts_created_url,
+                "billed_usd": round(self.billed_usd(), 4), "requests": dict(self.requests)}
+
+
+@dataclass
+class XApiState:
+    settings: XApiSettings
+    world: World
+    faults: Faults
+    account: SandboxSettings  # our account's handle and password (the consent page signs in with them)
+    codes: dict[str, Grant] = field(default_factory=dict)
+    access: dict[str, Grant] = field(default_factory=dict)
+    refresh: dict[str, Grant] = field(default_factory=dict)
+    # (user, endpoint) -> (window start, requests in it)
+    windows: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
+    limits: dict[str, int] = field(default_factory=dict)
+    usage: dict[str, DayUsage] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.limits = {"POST /2/tweets": s.limit_create_tweet, "GET /2/tweets": s.limit_tweet_lookup,
+                       "GET /2/tweets/search/recent": s.limit_search_recent, "GET /2/users/me": s.limit_users_me,
+                       "GET /2/users/by/username/:username": s.limit_user_by_username,
+                       "GET /2/users/:id/tweets": s.limit_user_tweets}
+
+    def today(self, now: float) -> DayUsage:
+        day = datetime.fromtimestamp(now, UTC).date().isoformat()
+        if day not in self.usage:
+            # A demo's days are kept for its bill; a week is more than any run simulates.
+            self.usage = {d: u for d, u in self.usage.items() if d >= (datetime.fromtimestamp(now, UTC).date()
+                                                                         - timedelta(days=USAGE_DAYS)).isoformat()}
+            self.usage[day] = DayUsage(day)
+        return self.usage[day]
+
+
+XAPI = web.AppKey("xapi", XApiState)
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+# ---------------------------------------------------------------------------- shapes
+
+
+def user_id(handle: str) -> str:
+    """A stable numeric id per handle (the sandbox's accounts have handles only)."""
+    return str(int(hashlib.sha256(handle.lower().encode()).hexdigest()[:15], 16))
+
+
+def iso_ms(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
+
+
+def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
+            headers: dict[str, str] | None = None, **extra: object) -> web.Response:
+    return web.json_response({"title": title, "detail": detail, "type": type_, "status": status, **extra},
+                             status=status, headers=headers)
+
+
+def invalid_request(message: str, parameter: str, value: str) -> web.Response:
+    """X's 400: the request's parameters did not validate."""
+    return web.json_response({
+        "errors": [{"parameters": {parameter: [value]}, "message": message}],
+        "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+        "type": PROBLEMS + "invalid-request"}, status=400)
+
+
+def not_found_error(kind: str, parameter: str, value: str, detail: str) -> dict:
+    return {"value": value, "detail": detail, "title": "Not Found Error", "resource_type": kind,
+            "parameter": parameter, "resource_id": value, "type": PROBLEMS + "resource-not-found"}
+
+
+def tweet_json(world: World, view: TweetView, fields: set[str], *, owner: str) -> tuple[dict, dict | None]:
+    """A post with the asked fields, and the field-authorization problem when it asked for the author's
+    metrics of someone else's post (or of one older than 30 days)."""
+    c = view.counts
+    out: dict = {"id": view.id, "text": view.text, "edit_history_tweet_ids": [view.id]}
+    values = {
+        "author_id": user_id(view.handle), "created_at": iso_ms(view.created_at), "lang": view.lang,
+        "conversation_id": _conversation(world, view),
+        "public_metrics": {"retweet_count": c.retweets, "reply_count": c.replies, "like_count": c.likes,
+                           "quote_count": 0, "bookmark_count": c.bookmarks, "impression_count": c.views},
+    }
+    if view.in_reply_to:
+        values["in_reply_to_user_id"] = user_id(view.reply_to_handle or view.handle)
+        values["referenced_tweets"] = [{"type": "replied_to", "id": view.in_reply_to}]
+    for name, value in values.items():
+        if name in fields:
+            out[name] = value
+    private = {"non_public_metrics", "organic_metrics"} & fields
+    if not private:
+        return out, None
+    recent = world.now() - view.created_at < OWN_METRICS_DAYS * 86400
+    if view.handle.lower() != owner.lower() or not recent:
+        name = sorted(private)[0]
+        return out, {"value": view.id, "detail": f"Sorry, you are not authorized to access '{name}' on the Tweet "
+                     f"with ids: [{view.id}].", "field": name, "resource_type": "tweet",
+                     "title": "Field Authorization Error", "section": "data", "parameter": "tweet.fields",
+                     "resource_id": view.id, "type": PROBLEMS + "not-authorized-for-field"}
+    if "non_public_metrics" in fields:
+        out["non_public_metrics"] = {"impression_count": c.views, "url_link_clicks": 0,
+                                     "user_profile_clicks": c.profile_clicks}
+    if "organic_metrics" in fields:
+        out["organic_metrics"] = {"impression_count": c.views, "like_count": c.likes, "reply_count": c.replies,
+                                  "retweet_count": c.retweets, "url_link_clicks": 0,
+                                  "user_profile_clicks": c.profile_clicks}
+    return out, None
+
+
+def _conversation(world: World, view: TweetView) -> str:
+    root, seen = view, 0
+    while root.in_reply_to and seen < 50:
+        parent = world.tweet(root.in_reply_to)
+        if parent is None:
+            return root.in_reply_to
+        root, seen = parent, seen + 1
+    return root.id
+
+
+def user_json(world: World, account: dict, fields: set[str]) -> dict:
+    out = {"id": user_id(account["handle"]), "name": account["name"], "username": account["handle"]}
+    tweets = len(world.own_tweets()) if account["handle"].lower() == world.handle.lower() else 0
+    values = {"description": account["bio"],
+              "public_metrics": {"followers_count": account["followers"], "following_count": account["following"],
+                                 "tweet_count": tweets, "listed_count": 0, "like_count": 0}}
+    return out | {k: v for k, v in values.items() if k in fields}
+
+
+# ---------------------------------------------------------------------------- request plumbing
+
+
+def _fields(request: web.Request, name: str, defaults: tuple[str, ...]) -> set[str]:
+    # X's SDK calls the post fields post.fields from its 2026 specification on; both are read.
+    given = request.query.get(f"{name}.fields") or (request.query.get("post.fields") if name == "tweet" else None)
+    return set(defaults) | {f for f in (given or "").split(",") if f}
+
+
+def _unknown_params(request: web.Request, allowed: set[str]) -> web.Response | None:
+    unknown = sorted(set(request.query) - allowed)
+    if unknown:
+        return invalid_request(f"The query parameters [{','.join(unknown)}] is not one of "
+                               f"[{','.join(sorted(allowed))}]", unknown[0], request.query[unknown[0]])
+    return None
+
+
+def _caller(request: web.Request) -> Grant | None:
+    state, now = request.app[XAPI], _world(request).now()
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        grant = state.access.get(auth[7:])
+        return grant if grant is not None and grant.expires_at > now else None
+    if auth.startswith("OAuth "):
+        params = dict(parse_qsl(auth[6:].replace(", ", "&").replace(",", "&").replace('"', "")))
+        s = state.settings
+        if params.get("oauth_consumer_key") == s.consumer_key and params.get("oauth_token") == s.access_token \
+                and params.get("oauth_signature"):
+            return Grant(client_id="oauth1", scope="tweet.read tweet.write users.read", expires_at=float("inf"))
+    return None
+
+
+def _world(request: web.Request) -> World:
+    return request.app[XAPI].world
+
+
+def _rate(state: XApiState, user: str, endpoint: str, now: float) -> tuple[bool, dict[str, str]]:
+    """Count one request in the user's window of the endpoint; (allowed, the headers X sends)."""
+    limit = state.limits[endpoint]
+    start, used = state.windows.get((user, endpoint), (now, 0))
+    if now - start >= WINDOW_S:
+        start, used = now, 0
+    allowed = used < limit
+    used += 1 if allowed else 0
+    state.windows[(user, endpoint)] = (start, used)
+    return allowed, {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(limit - used),
+                     "x-rate-limit-reset": str(int(start + WINDOW_S))}
+
+
+def endpoint(name: str, *, scope: str = "tweet.read", params: set[str] | frozenset[str] = frozenset()):
+    """Authenticate, check the scope and the account, count the request in its window; the handler's answer
+    carries the rate-limit headers."""
+
+    def wrap(handler: Callable[[web.Request, dict[str, str]], Awaitable[web.Response]]) -> Handler:
+        async def run(request: web.Request) -> web.Response:
+            state, world = request.app[XAPI], _world(request)
+            grant = _caller(request)
+            if grant is None:
+                return problem(401, "Unauthorized", "Unauthorized")
+            if scope not in grant.scope.split():
+                return problem(403, "Forbidden", f"The token lacks the {scope} scope needed for {name}.",
+                               type_=PROBLEMS + "client-forbidden", reason="insufficient-scope")
+            if state.faults.locked:
+                return problem(403, "Forbidden", "To protect our users from spam and other malicious activity, "
+                               "this account is temporarily locked. Please log in to https://x.com to unlock "
+                               "your account.")
+            bad = _unknown_params(request, set(params))
+            if bad is not None:
+                return bad
+            allowed, headers = _rate(state, world.handle, name, world.now())
+            state.today(world.now()).requests[name] += 1
+            if not allowed:
+                return problem(429, "Too Many Requests", "Too Many Requests", headers=headers)
+            response = await handler(request, headers)
+            for header, value in headers.items():  # a refusal may have said more (no room left)
+                response.headers.setdefault(header, value)
+            return response
+
+        return run
+
+    return wrap
+
+
+def _count_reads(request: web.Request, posts: list[dict], users: list[dict]) -> None:
+    usage = request.app[XAPI].today(_world(request).now())
+    usage.posts_read += len(posts)
+    usage.users_read += len(users)
+    usage.posts_seen.update(p["id"] for p in posts)
+    usage.users_seen.update(u["id"] for u in users)
+
+
+def _answer(request: web.Request, data: list[dict] | dict | None, *, includes_users: list[dict] | None = None,
+            meta: dict | None = None, errors: list[dict] | None = None, users_in_data: bool = False) -> web.Response:
+    body: dict = {}
+    if data is not None and data != []:
+        body["data"] = data
+    items = data if isinstance(data, list) else [data] if data else []
+    _count_reads(request, [] if users_in_data else items, (items if users_in_data else []) + (includes_users or []))
+    if includes_users:
+        body["includes"] = {"users": includes_users}
+    if errors:
+        body["errors"] = errors
+    if meta is not None:
+        body["meta"] = meta
+    return web.json_response(body)
+
+
+# ---------------------------------------------------------------------------- OAuth 2.0 with PKCE
+
+
+def _redirect_ok(state: XApiState, uri: str) -> bool:
+    registered = [u.strip() for u in state.settings.redirect_uris.split(",") if u.strip()]
+    if registered:
+        return uri in registered
+    parts = urlsplit(uri)
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def _authorize_problem(request: web.Request, params: dict[str, str]) -> str | None:
+    state = request.app[XAPI]
+    if params.get("client_id") != state.settings.client_id:
+        return "Something went wrong: unknown client_id."
+    if not _redirect_ok(state, params.get("redirect_uri", "")):
+        return "Something went wrong: the redirect_uri is not registered for this app."
+    if params.get("response_type") != "code" or not params.get("code_challenge") \
+            or params.get("code_challenge_method", "plain") not in ("S256", "plain") or not params.get("state"):
+        return "Something went wrong: response_type=code, state and a code_challenge are required."
+    return None
+
+
+_AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
+                     "code_challenge_method")
+
+
+def _consent_page(params: dict[str, str], error: str = "") -> web.Response:
+    hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(params.get(k, ""))}">'
+                     for k in _AUTHORIZE_PARAMS)
+    scopes = "".join(f"<li>{html.escape(s)}</li>" for s in params.get("scope", "").split())
+    note = f'<p role="alert">{html.escape(error)}</p>' if error else ""
+    page = (f"<!doctype html><title>Authorize app</title><h1>Authorize {html.escape(params['client_id'])} to "
+            f"access your account?</h1><ul>{scopes}</ul>{note}<form method=post>{hidden}"
+            '<input name="username" placeholder="Username"><input name="password" type="password" '
+            'placeholder="Password"><button name="decision" value="allow">Authorize app</button>'
+            '<button name="decision" value="deny">Cancel</button></form>')
+    return web.Response(text=page, content_type="text/html")
+
+
+async def authorize_page(request: web.Request) -> web.Response:
+    params = dict(request.query)
+    bad = _authorize_problem(request, params)
+    if bad:  # never redirect to an unverified URI (RFC 6749 4.1.2.1)
+        return web.Response(text=bad, status=400)
+    return _consent_page(params)
+
+
+async def authorize_submit(request: web.Request) -> web.Response:
+    form = {k: str(v) for k, v in (await request.post()).items()}
+    params = {k: form.get(k, "") for k in _AUTHORIZE_PARAMS}
+    bad = _authorize_problem(request, params)
+    if bad:
+        return web.Response(text=bad, status=400)
+    target = params["redirect_uri"]
+    sep = "&" if "?" in target else "?"
+    if form.get("decision") != "allow":
+        raise web.HTTPFound(f"{target}{sep}{urlencode({'error': 'access_denied', 'state': params['state']})}")
+    account = request.app[XAPI].account
+    if form.get("username", "").lstrip("@").lower() != account.handle.lower() or \
+            not secrets.compare_digest(form.get("password", ""), account.password.get_secret_value()):
+        return _consent_page(params, "Wrong username or password.")
+    code = secrets.token_urlsafe(32)
+    request.app[XAPI].codes[code] = Grant(
+        client_id=params["client_id"], scope=params["scope"], expires_at=time.monotonic() + CODE_TTL_REAL_S,
+        redirect_uri=target, challenge=params["code_challenge"],
+        method=params["code_challenge_method"] or "plain")
+    raise web.HTTPFound(f"{target}{sep}{urlencode({'state': params['state'], 'code': code})}")
+
+
+async def consent(http: aiohttp.ClientSession, authorization_url: str, *, username: str, password: str,
+                  decision: str = "allow") -> str:
+    """What a person does on this consent page: open it, sign in and allow (or deny). X's redirect, its
+    Location, is returned, not followed: the caller delivers it (to `xbot login --api`'s listener, or pastes it).
+    For the tests and `xbot demo --driver api`, where nobody sits at a browser."""
+    async with http.get(authorization_url) as resp:
+        if resp.status != 200:
+            raise RuntimeError(f"the consent page answered {resp.status}: {await resp.text()}")
+    form = dict(parse_qsl(authorization_url.split("?", 1)[1]))
+    form |= {"username": username, "password": password, "decision": decision}
+    async with http.post(authorization_url.split("?", 1)[0], data=form, allow_redirects=False) as resp:
+        if resp.status != 302:
+            raise RuntimeError(f"the consent form answered {resp.status}, not X's redirect: {await resp.text()}")
+        return resp.headers["Location"]
+
+
+def _token_error(description: str, error: str = "invalid_request", status: int = 400) -> web.Response:
+    return web.json_response({"error": error, "error_description": description}, status=status)
+
+
+def _client_of(request: web.Request, form: dict[str, str]) -> str | None:
+    """The authenticated client: HTTP Basic for a confidential client, client_id in the body for a public one."""
+    s = request.app[XAPI].settings
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Basic "):
+        try:
+            cid, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        except ValueError:
+            return None
+        ok = cid == s.client_id and secrets.compare_digest(secret, s.client_secret.get_secret_value())
+        return cid if ok else None
+    return form.get("client_id") if form.get("client_id") == s.client_id else None
+
+
+def _issue(state: XApiState, client_id: str, scope: str, now: float) -> web.Response:
+    ttl = state.settings.access_token_ttl_s
+    access = secrets.token_urlsafe(32)
+    state.access[access] = Grant(client_id=client_id, scope=scope, expires_at=now + ttl)
+    body = {"token_type": "bearer", "expires_in": int(ttl), "access_token": access, "scope": scope}
+    if "offline.access" in scope.split():
+        refresh = secrets.token_urlsafe(32)
+        state.refresh[refresh] = Grant(client_id=client_id, scope=scope, expires_at=float("inf"))
+        body["refresh_token"] = refresh
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+
+async def token(request: web.Request) -> web.Response:
+    state, now = request.app[XAPI], _world(request).now()
+    form = {k: str(v) for k, v in (await request.post()).items()}
+    client = _client_of(request, form)
+    if client is None:
+        return _token_error("Missing valid authorization header", "unauthorized_client", 401)
+    grant_type = form.get("grant_type")
+    if grant_type == "authorization_code":
+        grant = state.codes.pop(form.get("code", ""), None)
+        if grant is None or grant.expires_at < time.monotonic() or grant.client_id != client:
+            return _token_error("Value passed for the authorization code was invalid.")
+        if form.get("redirect_uri") != grant.redirect_uri:
+            return _token_error("Value passed for the redirect uri did not match the uri of the authorization code.")
+        verifier = form.get("code_verifier", "")
+        expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=") \
+            if grant.method == "S256" else verifier
+        if not verifier or not secrets.compare_digest(expected, grant.challenge):
+            return _token_error("Value passed for the code verifier did not match the code challenge.")
+        return _issue(state, client, grant.scope, now)
+    if grant_type == "refresh_token":
+        grant = state.refresh.pop(form.get("refresh_token", ""), None)  # rotated: the old one stops working
+        if grant is None or grant.client_id != client:
+            return _token_error("Value passed for the token was invalid.")
+        return _issue(state, client, grant.scope, now)
+    return _token_error("Value passed for the grant type was invalid.", "unsupported_grant_type")
+
+
+# ---------------------------------------------------------------------------- the v2 endpoints
+
+
+@endpoint("GET /2/users/me", scope="users.read", params={"user.fields", "expansions", "tweet.fields"})
+async def users_me(request: web.Request, _: dict[str, str]) -> web.Response:
+    world = _world(request)
+    account = world.account(world.handle)
+    assert account is not None
+    return _answer(request, user_json(world, account, _fields(request, "user", DEFAULT_USER_FIELDS)),
+                   users_in_data=True)
+
+
+@endpoint("GET /2/users/by/username/:username", scope="users.read",
+          params={"user.fields", "expansions", "tweet.fields"})
+async def user_by_username(request: web.Request, _: dict[str, str]) -> web.Response:
+    world, username = _world(request), request.match_info["username"]
+    account = world.account(username)
+    if account is None:
+        return _answer(request, None, errors=[not_found_error(
+            "user", "username", username, f"Could not find user with username: [{username}].")])
+    return _answer(request, user_json(world, account, _fields(request, "user", DEFAULT_USER_FIELDS)),
+                   users_in_data=True)
+
+
+def _posts(request: web.Request, views: list[TweetView]) -> tuple[list[dict], list[dict], list[dict]]:
+    """(posts, their authors if asked for, field-authorization problems)."""
+    world = _world(request)
+    fields = _fields(request, "tweet", DEFAULT_TWEET_FIELDS)
+    data, problems = [], []
+    for view in views:
+        post, refused = tweet_json(world, view, fields, owner=world.handle)
+        if refused:
+            problems.append(refused)
+        else:
+            data.append(post)
+    users: list[dict] = []
+    if "author_id" in request.query.get("expansions", "").split(","):
+        user_fields = _fields(request, "user", DEFAULT_USER_FIELDS)
+        seen = set()
+        for view in views:
+            account = world.account(view.handle)
+            if account and view.handle.lower() not in seen:
+                seen.add(view.handle.lower())
+                users.append(user_json(world, account, user_fields))
+    return data, users, problems
+
+
+LOOKUP_PARAMS = {"ids", "tweet.fields", "post.fields", "expansions", "user.fields", "media.fields",
+                 "place.fields", "poll.fields"}
+
+
+@endpoint("GET /2/tweets", params=LOOKUP_PARAMS)
+async def tweets_lookup(request: web.Request, _: dict[str, str]) -> web.Response:
+    ids = [i for i in request.query.get("ids", "").split(",") if i]
+    if not 1 <= len(ids) <= 100 or not all(i.isdigit() for i in ids):
+        return invalid_request("The `ids` query parameter value must be 1 to 100 comma-separated numeric ids",
+                               "ids", request.query.get("ids", ""))
+    world = _world(request)
+    views = [v for v in (world.tweet(i) for i in ids) if v is not None]
+    missing = [not_found_error("tweet", "ids", i, f"Could not find tweet with ids: [{i}].")
+               for i in ids if world.tweet(i) is None]
+    data, users, problems = _posts(request, views)
+    return _answer(request, data, includes_users=users, errors=missing + problems)
+
+
+SEARCH_PARAMS = {"query", "max_results", "sort_order", "start_time", "end_time", "since_id", "until_id",
+                 "next_token", "pagination_token", "tweet.fields", "post.fields", "expansions", "user.fields",
+                 "media.fields", "place.fields", "poll.fields"}
+
+
+def _api_query_to_world(query: str, start: float | None, end: float | None) -> tuple[str | None, str | None]:
+    """The API query in the world's (web) syntax, or (None, the invalid operator)."""
+    tokens = []
+    for token in query.split():
+        key, sep, value = token.lstrip("-").partition(":")
+        if sep and value and key.lower() in WEB_ONLY_OPERATORS:
+            return None, key
+        if key.lower() == "is" and value.lower() == "reply":
+            tokens.append(("-" if token.startswith("-") else "") + "filter:replies")
+        elif key.lower() == "is" and value.lower() == "retweet":
+            if not token.startswith("-"):
+                return "", None  # the population never reposts: nothing matches
+        else:
+            tokens.append(token)
+    for op, ts in (("since", start), ("until", end)):
+        if ts is not None:
+            tokens.append(f"{op}:{datetime.fromtimestamp(ts, UTC):%Y-%m-%d_%H:%M:%S}_UTC")
+    return " ".join(tokens), None
+
+
+def _time_param(request: web.Request, name: str) -> float | None:
+    value = request.query.get(name)
+    if value is None:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+@endpoint("GET /2/tweets/search/recent", params=SEARCH_PARAMS)
+async def search_recent(request: web.Request, _: dict[str, str]) -> web.Response:
+    world, q = _world(request), request.query.get("query", "")
+    try:
+        max_results = int(request.query.get("max_results", "10"))
+        start, end = _time_param(request, "start_time"), _time_param(request, "end_time")
+    except ValueError as err:
+        return invalid_request(f"Invalid parameter: {err}", "max_results", request.query.get("max_results", ""))
+    if not 10 <= max_results <= 100:
+        return invalid_request(f"The `max_results` query parameter value [{max_results}] is not between 10 and 100",
+                               "max_results", str(max_results))
+    if start is not None and start < world.now() - 7 * 86400:
+        return invalid_request("Invalid 'start_time':'" + request.query["start_time"] + "'. 'start_time' must be "
+                               "on or after the last 7 days", "start_time", request.query["start_time"])
+    if end is not None and end > world.now() - 10:
+        return invalid_request("Invalid 'end_time':'" + request.query["end_time"] + "'. 'end_time' must be a "
+                               "minimum of 10 seconds prior to the request time.", "end_time",
+                               request.query["end_time"])
+    if not q.strip() or len(q) > 512:
+        return invalid_request("The `query` query parameter value must be 1 to 512 characters", "query", q)
+    world_query, bad_operator = _api_query_to_world(q, start, end)
+    if world_query is None:
+        return invalid_request(f"There were errors processing your request: Reference to invalid operator "
+                               f"'{bad_operator}'. Operator is not available in current product or product "
+                               f"packaging. Please refer to complete available operator list at "
+                               f"https://developer.x.com/en/docs/twitter-api/tweets/search/integrate/build-a-query."
+                               f" (at position 1)", "query", q)
+    latest = request.query.get("sort_order", "recency") == "recency"
+    views = world.search(world_query, latest=latest)[:max_results] if world_query else []
+    data, users, problems = _posts(request, views)
+    meta = {"result_count": len(data)}
+    if data:
+        ids = sorted((int(d["id"]) for d in data))
+        meta |= {"newest_id": str(ids[-1]), "oldest_id": str(ids[0])}
+    return _answer(request, data, includes_users=users, errors=problems, meta=meta)
+
+
+USER_TWEETS_PARAMS = {"max_results", "exclude", "start_time", "end_time", "since_id", "until_id",
+                      "pagination_token", "tweet.fields", "post.fields", "expansions", "user.fields",
+                      "media.fields", "place.fields", "poll.fields"}
+
+
+@endpoint("GET /2/users/:id/tweets", params=USER_TWEETS_PARAMS)
+async def user_tweets(request: web.Request, _: dict[str, str]) -> web.Response:
+    world, uid = _world(request), request.match_info["id"]
+    try:
+        max_results = int(request.query.get("max_results", "10"))
+    except ValueError:
+        max_results = 0
+    if not 5 <= max_results <= 100:
+        return invalid_request(f"The `max_results` query parameter value [{request.query.get('max_results')}] is "
+                               "not between 5 and 100", "max_results", request.query.get("max_results", ""))
+    exclude = set(request.query.get("exclude", "").split(","))
+    if uid == user_id(world.handle):
+        views = [v for v in (world.tweet(t.id) for t in world.own_tweets()) if v is not None]
+    else:
+        handle = next((a.handle for a in world.population.by_handle.values() if user_id(a.handle) == uid), None)
+        if handle is None:
+            return _answer(request, None, errors=[not_found_error(
+                "user", "id", uid, f"Could not find user with id: [{uid}].")], meta={"result_count": 0})
+        views = world.profile_timeline(handle, limit=100)
+    if "replies" in exclude:
+        views = [v for v in views if v.in_reply_to is None]
+    views = sorted(views, key=lambda v: v.created_at, reverse=True)[:max_results]
+    data, users, problems = _posts(request, views)
+    meta = {"result_count": len(data)}
+    if data:
+        meta |= {"newest_id": data[0]["id"], "oldest_id": data[-1]["id"]}
+    return _answer(request, data, includes_users=users, errors=problems, meta=meta)
+
+
+def _day_limit_headers(world: World) -> dict[str, str]:
+    now = world.now()
+    recent = [t.created_at for t in world.own_tweets() if t.kind == "post" and now - t.created_at < 86400]
+    reset = (min(recent) + 86400) if recent else now + 86400
+    return {"x-user-limit-24hour-limit": str(world.limits.daily_posts), "x-user-limit-24hour-remaining": "0",
+            "x-user-limit-24hour-reset": str(int(reset))}
+
+
+@endpoint("POST /2/tweets", scope="tweet.write")
+async def create_tweet(request: web.Request, headers: dict[str, str]) -> web.Response:
+    world = _world(request)
+    try:
+        body = await request.json()
+        text = str(body.get("text", ""))
+        reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+    except (ValueError, AttributeError, TypeError):
+        return invalid_request("The request body is not valid JSON", "body", "")
+    if not text.strip() or len(text) > MAX_TWEET_CHARS:
+        return invalid_request("text: the Tweet text must be 1 to 280 characters", "text", text[:50])
+    if reply_to is not None and world.tweet(str(reply_to)) is None:
+        return problem(403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you.")
+    try:
+        forced = request.app[XAPI].faults.take_write_fault()
+        if forced:
+            raise WriteRefused(forced)
+        tweet = world.create_tweet(text, in_reply_to=str(reply_to) if reply_to else None)
+    except WriteRefused as refusal:
+        return _refusal(world, refusal.mode, headers)
+    usage = request.app[XAPI].today(world.now())
+    usage.posts_created += 1
+    usage.posts_created_url += bool(find_urls(text))
+    return web.json_response({"data": {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}},
+                             status=201)
+
+
+def _refusal(world: World, mode: str, headers: dict[str, str]) -> web.Response:
+    if mode == "duplicate":
+        return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
+    if mode == "automation":
+        return problem(403, "Forbidden", "This request looks like it might be automated. To protect our users from "
+                       "spam and other malicious activity, we can't complete this action right now.")
+    if mode == "daily_limit":
+        return problem(429, "Too Many Requests", "Too Many Requests", headers=headers | _day_limit_headers(world))
+    if mode == "rate_limit":  # the half-hourly share of the posting limit: no room left in this window
+        return problem(429, "Too Many Requests", "Too Many Requests",
+                       headers=headers | {"x-rate-limit-remaining": "0"})
+    return problem(503, "Service Unavailable", "Service Unavailable")
+
+
+# ---------------------------------------------------------------------------- admin and composition
+
+
+async def admin_usage(request: web.Request) -> web.Response:
+    state = request.app[XAPI]
+    today = state.today(_world(request).now()).describe()
+    days = [u.describe() for _, u in sorted(state.usage.items())]
+    return web.json_response(today | {"limits": state.limits, "days": days,
+                                      "billed_usd_total": round(sum(d["billed_usd"] for d in days), 4)})
+
+
+async def admin_limits(request: web.Request) -> web.Response:
+    body = await request.json()
+    state = request.app[XAPI]
+    name, limit = str(body.get("endpoint")), body.get("limit")
+    if name not in state.limits or not isinstance(limit, int) or limit < 1:
+        return web.json_response({"error": f"endpoint one of {sorted(state.limits)}, limit >= 1"}, status=400)
+    state.limits[name] = limit
+    state.windows = {k: v for k, v in state.windows.items() if k[1] != name}
+    return web.json_response({"limits": state.limits})
+
+
+async def admin_expire_tokens(request: web.Request) -> web.Response:
+    """Access tokens expire now (refresh tokens keep working); with ``{"revoke": true}`` refresh tokens go too."""
+    state, now = request.app[XAPI], _world(request).now()
+    for grant in state.access.values():
+        grant.expires_at = min(grant.expires_at, now)
+    revoke = bool((await request.json()).get("revoke")) if request.can_read_body else False
+    if revoke:
+        state.refresh.clear()
+    return web.json_response({"expired": len(state.access), "refresh_revoked": revoke})
+
+
+def add_xapi_routes(app: web.Application, *, world: World, faults: Faults, account: SandboxSettings) -> None:
+    """Mount the API on the sandbox app (sandbox/app.py), over the same world and forced faults."""
+    app[XAPI] = XApiState(XApiSettings(), world, faults, account)
+    r = app.router
+    r.add_get("/i/oauth2/authorize", authorize_page)
+    r.add_post("/i/oauth2/authorize", authorize_submit)
+    r.add_post("/2/oauth2/token", token)
+    r.add_get("/2/users/me", users_me)
+    r.add_get("/2/users/by/username/{username}", user_by_username)
+    r.add_get("/2/users/{id:[0-9]+}/tweets", user_tweets)
+    r.add_get("/2/tweets/search/recent", search_recent)
+    r.add_get("/2/tweets", tweets_lookup)
+    r.add_post("/2/tweets", create_tweet)
+    r.add_get("/admin/xapi/usage", admin_usage)
+    r.add_post("/admin/xapi/limits", admin_limits)
+    r.add_post("/admin/xapi/expire-tokens", admin_expire_tokens)
+

@@ -1,0 +1,438 @@
+"""The API driver: the gateway's operations through the X API v2, with tweepy's asyncio client.
+
+Each op is one or a few API calls. Before a call: the daily spend cap (spend.py) and the endpoint's rate-limit
+window (ratelimits.py, from X's headers on earlier answers). After it: the headers update the window, the
+resources served are charged. Every failure becomes one of the gateway's typed errors; the table is in the
+README ("The X API driver") and in :func:`api_error`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import tweepy
+from pydantic import BaseModel
+from tweepy.asynchronous import AsyncClient
+from yarl import URL
+
+from libs.contracts.gateway import (
+    GatewayError, GatewayRequest, LoginCheckRequest, LoginCheckResult, OwnTimelineRequest, PostResult,
+    PostThreadRequest, PostTweetRequest, ProfileSnapshot, ProfileSnapshotRequest, ReplyRequest, SearchRequest,
+    TweetCard, TweetList, TweetMetrics, TweetMetricsRequest, TweetMetricsResult,
+)
+from libs.core.clock import Clock
+from libs.core.logging import redact
+from services.browser_gateway import metrics
+from services.browser_gateway.drivers import DriverName
+from services.browser_gateway.errors import op_error, unexpected
+from services.browser_gateway.settings import GatewaySettings
+from services.browser_gateway.xapi.query import to_api_search
+from services.browser_gateway.xapi.ratelimits import RateLimits
+from services.browser_gateway.xapi.spend import Prices, ResourceKind, SpendCap
+from services.browser_gateway.xapi.tokens import LOGIN_HINT, OAuth2Tokens
+
+log = logging.getLogger("xbot.browser_gateway.xapi")
+
+# tweepy's v2 client sends every request to this host; _Rebased points it at the configured base URL instead.
+TWEEPY_HOST = "https://api.twitter.com"
+TWEET_FIELDS = ["created_at", "public_metrics", "author_id", "conversation_id", "in_reply_to_user_id", "lang"]
+# Only the author of a post may read these, and only for posts of the last 30 days.
+OWN_METRIC_FIELDS = ["non_public_metrics", "organic_metrics"]
+USER_FIELDS = ["username", "name", "description", "public_metrics"]
+
+# 403s that are not about the credentials, by X's words in the problem's detail; any other 403 means the token
+# (or the app behind it) may not do this, which a person fixes by signing in again with the right access.
+_FORBIDDEN_WORDS = (
+    ("duplicate content", "duplicate"),
+    ("locked", "locked"),
+    ("suspended", "locked"),
+    ("automated", "automation_block"),
+    ("deleted or not visible", "dom_changed"),
+)
+
+
+class _Rebased:
+    """Stands for tweepy's aiohttp session (it only calls ``request``) and sends each request to ``base_url``
+    instead of tweepy's fixed host: the sandbox, or X at the host the settings name."""
+
+    def __init__(self, http: aiohttp.ClientSession, base_url: str) -> None:
+        self.http = http
+        self.base_url = base_url
+
+    def request(self, method: str, url: str | URL, **kwargs: Any) -> Any:
+        text = str(url)
+        if text.startswith(TWEEPY_HOST):
+            rebased = self.base_url + text[len(TWEEPY_HOST):]
+            url = URL(rebased, encoded=True) if isinstance(url, URL) else rebased
+        return self.http.request(method, url, **kwargs)
+
+
+def _detail(err: tweepy.HTTPException) -> str:
+    return "; ".join(str(m) for m in err.api_messages) or str(err).splitlines()[0]
+
+
+def api_error(op: str, status: int, detail: str, headers: Mapping[str, str], *,
+              retry_after_s: float | None = None) -> GatewayError:
+    """The typed error of an X API answer that is not a success (the README's table)."""
+    said = f"{op}: X API {status}: {detail}"
+    if status == 401:
+        return GatewayError("session_expired", f"{said} ({LOGIN_HINT})", retryable=False)
+    if status == 403:
+        lowered = detail.lower()
+        code = next((c for words, c in _FORBIDDEN_WORDS if words in lowered), "session_expired")
+        if code == "session_expired":
+            return GatewayError(code, f"{said} (the token may not do this: {LOGIN_HINT})", retryable=False)
+        return op_error(code, said)
+    if status == 429:
+        if headers.get("x-user-limit-24hour-remaining") == "0":
+            return GatewayError("daily_limit", said, retryable=False, retry_after_s=retry_after_s)
+        return GatewayError("rate_limited", said, retryable=True, retry_after_s=retry_after_s)
+    if status >= 500:
+        return op_error("timeout", said)
+    # 400 and 404: the request does not fit the API as it is (a changed API, an operator it does not know, a
+    # post that is gone): like a changed DOM, a person or a new release has to act.
+    return op_error("dom_changed", said)
+
+
+class ApiDriver:
+    name: DriverName = "api"
+
+    def __init__(self, settings: GatewaySettings, clock: Clock, *,
+                 spend: SpendCap | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.rate_limits = RateLimits()
+        self.spend = spend or SpendCap(
+            clock, prices=Prices(post_read=settings.x_api_price_post_read,
+                                 user_read=settings.x_api_price_user_read,
+                                 post_create=settings.x_api_price_post_create,
+                                 post_create_url=settings.x_api_price_post_create_url),
+            daily_cap_usd=settings.x_api_daily_cap_usd, read_share=settings.x_api_read_share)
+        self.oauth2: OAuth2Tokens | None = None if settings.uses_oauth1 else OAuth2Tokens(settings, clock)
+        secrets = [settings.x_api_client_secret, settings.x_api_consumer_key, settings.x_api_consumer_secret,
+                   settings.x_api_access_token, settings.x_api_access_token_secret]
+        redact(*(s.get_secret_value() for s in secrets if s is not None))
+        self.http: aiohttp.ClientSession | None = None
+        self.client: AsyncClient | None = None
+        self._me: tuple[str, str] | None = None  # (user id, username), read once
+        # Set by the gateway: raises (writes_paused) when the kill switch stops a thread between two parts.
+        self.before_thread_part: Callable[[str, int], Awaitable[None]] | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        s = self.settings
+        timeout = aiohttp.ClientTimeout(total=s.call_timeout_real.total_seconds())
+        self.http = aiohttp.ClientSession(timeout=timeout)
+        if s.uses_oauth1:
+            assert s.x_api_consumer_key and s.x_api_consumer_secret and s.x_api_access_token \
+                and s.x_api_access_token_secret
+            self.client = AsyncClient(
+                consumer_key=s.x_api_consumer_key.get_secret_value(),
+                consumer_secret=s.x_api_consumer_secret.get_secret_value(),
+                access_token=s.x_api_access_token.get_secret_value(),
+                access_token_secret=s.x_api_access_token_secret.get_secret_value(),
+                return_type=aiohttp.ClientResponse)
+        else:
+            self.client = AsyncClient(return_type=aiohttp.ClientResponse)
+        self.client.session = _Rebased(self.http, s.api_base_url)
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+
+    async def reload_session(self) -> None:
+        if self.oauth2 is not None:
+            self.oauth2.reload()
+        self._me = None
+
+    def session_hint(self) -> str:
+        return LOGIN_HINT
+
+    def status(self) -> dict[str, Any]:
+        """Today's spend against the cap and what X's rate-limit headers last said (`xbot status`)."""
+        spend, now = self.spend, self.clock.timestamp()
+        return {
+            "spend_usd_today": round(spend.spent_today(), 4), "daily_cap_usd": spend.daily_cap_usd,
+            "reads_stop_at_usd": round(spend.daily_cap_usd * spend.read_share, 4),
+            "charged_today": spend.ledger.counts(spend.today()),
+            "rate_limits": {endpoint: f"{w.remaining}/{w.limit} (reset in {max(0, w.reset_at - now):.0f}s)"
+                            for endpoint, w in sorted(self.rate_limits.windows.items())},
+        }
+
+    # ------------------------------------------------------------ the op run
+
+    async def perform(self, request: GatewayRequest) -> BaseModel:
+        deadline = asyncio.get_running_loop().time() + self.settings.op_timeout_real.total_seconds()
+        op: Callable[[Any, float], Awaitable[BaseModel]] = getattr(self, f"_{request.OP}")
+        try:
+            return await asyncio.wait_for(op(request, deadline), self.settings.op_timeout_real.total_seconds())
+        except GatewayError:
+            raise
+        except TimeoutError:
+            limit = self.settings.op_timeout_real.total_seconds()
+            raise op_error("timeout", f"{request.OP} exceeded {limit:.0f}s") from None
+        except Exception as err:  # noqa: BLE001 - a bug or a surprise (a field X left out): answer it
+            log.exception("%s failed unexpectedly", request.OP)
+            raise unexpected(request.OP, err) from None
+
+    @property
+    def _user_auth(self) -> bool:
+        return self.settings.uses_oauth1
+
+    async def _call(self, op: str, endpoint: str, call: Callable[[], Awaitable[aiohttp.ClientResponse]],
+                    deadline: float, *, needed: int = 1) -> dict[str, Any]:
+        """One API call: waits for the endpoint's window (or refuses when the wait outlasts ``deadline``),
+        authorises, sends, reads X's headers; the JSON answer or a typed GatewayError."""
+        assert self.client is not None and self.http is not None, "driver not started"
+        refreshed = False
+        for _ in range(4):  # a window's wait, a refresh after a 401 and a 429's wait, at most
+            await self._wait_for_window(op, endpoint, deadline, needed)
+            stale = None
+            if self.oauth2 is not None:
+                self.client.bearer_token = await self.oauth2.bearer(self.http)
+                stale = self.oauth2.tokens
+            try:
+                resp = await call()
+            except tweepy.HTTPException as err:
+                headers = err.response.headers
+                self._note(endpoint, headers)
+                status = err.response.status
+                if status == 401 and self.oauth2 is not None and not refreshed:
+                    # Revoked or expired early: one refresh, then the same call once more.
+                    refreshed = True
+                    await self.oauth2.refresh(self.http, stale=stale)
+                    continue
+                if status == 429 and headers.get("x-user-limit-24hour-remaining") != "0" \
+                        and self.rate_limits.wait_s(endpoint, self.clock.timestamp(), needed) > 0:
+                    continue  # _wait_for_window waits for the reset X just gave, or refuses
+                raise api_error(op, status, _detail(err), headers,
+                                retry_after_s=self._retry_after(headers)) from None
+            except aiohttp.ContentTypeError as err:  # an error answer that is not JSON (a proxy's page)
+                raise api_error(op, err.status, "an answer that is not JSON", {}) from None
+            except (aiohttp.ClientError, TimeoutError, OSError) as err:
+                raise op_error("timeout", f"{op}: X API unreachable: {type(err).__name__}: {err}") from None
+            self._note(endpoint, resp.headers)
+            body = await resp.json(content_type=None)
+            if not isinstance(body, dict):
+                raise op_error("dom_changed", f"{op}: X API answered {type(body).__name__}, not an object")
+            return body
+        raise op_error("rate_limited", f"{op}: X API kept answering 429 for {endpoint}")
+
+    def _note(self, endpoint: str, headers: Mapping[str, str]) -> None:
+        window = self.rate_limits.update(endpoint, headers)
+        if window is not None:
+            metrics.api_rate_remaining.labels(endpoint=endpoint).set(window.remaining)
+
+    def _retry_after(self, headers: Mapping[str, str]) -> float | None:
+        for name in ("x-user-limit-24hour-reset", "x-rate-limit-reset"):
+            try:
+                return max(0.0, float(headers[name]) - self.clock.timestamp())
+            except (KeyError, ValueError):
+                continue
+        return None
+
+    async def _wait_for_window(self, op: str, endpoint: str, deadline: float, needed: int) -> None:
+        wait = self.rate_limits.wait_s(endpoint, self.clock.timestamp(), needed)
+        if wait <= 0:
+            return
+        real = self.clock.real_seconds(wait) + 0.05
+        if asyncio.get_running_loop().time() + real > deadline:
+            raise GatewayError("rate_limited", f"{op}: X API window of {endpoint} is used up for "
+                                               f"{wait:.0f}s more", retryable=True, retry_after_s=wait)
+        await asyncio.sleep(real)
+
+    def _charge(self, kind: ResourceKind, ids: list[str]) -> None:
+        if ids:
+            metrics.api_spend_total.inc(self.spend.charge(kind, ids))
+            metrics.api_charged.labels(kind=kind).inc(len(ids))
+            metrics.api_spend_usd.set(self.spend.spent_today())
+
+    def _charge_answer(self, body: dict[str, Any], *, users_in_data: bool = False) -> None:
+        data = body.get("data")
+        items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
+        includes = body.get("includes") or {}
+        posts = [] if users_in_data else [str(d["id"]) for d in items if "id" in d]
+        users = [str(d["id"]) for d in items if "id" in d] if users_in_data else []
+        posts += [str(t["id"]) for t in includes.get("tweets", []) if "id" in t]
+        users += [str(u["id"]) for u in includes.get("users", []) if "id" in u]
+        self._charge("post_read", posts)
+        self._charge("user_read", users)
+
+    # ------------------------------------------------------------ reads
+
+    def _client(self) -> AsyncClient:
+        assert self.client is not None, "driver not started"
+        return self.client
+
+    async def _me_ids(self, op: str, deadline: float) -> tuple[str, str]:
+        if self._me is None:
+            client = self._client()
+            self.spend.hold_read(users=1)
+            body = await self._call(op, "GET /2/users/me", lambda: client.get_me(
+                user_fields=["username"], user_auth=self._user_auth), deadline)
+            self._charge_answer(body, users_in_data=True)
+            data = body.get("data") or {}
+            self._me = (str(data["id"]), str(data["username"]))
+        return self._me
+
+    async def _login_check(self, request: LoginCheckRequest, deadline: float) -> LoginCheckResult:
+        self._me = None  # a login check asks X again
+        try:
+            _, username = await self._me_ids(request.OP, deadline)
+        except GatewayError as err:
+            if err.code == "session_expired":
+                return LoginCheckResult(logged_in=False)
+            raise
+        return LoginCheckResult(logged_in=True, handle=username)
+
+    async def _tweet_metrics(self, request: TweetMetricsRequest, deadline: float) -> TweetMetricsResult:
+        found, field_refused = await self._lookup(request.OP, request.ids, TWEET_FIELDS + OWN_METRIC_FIELDS,
+                                                  deadline)
+        # X refuses the author's metrics of someone else's post (or of one older than 30 days) and leaves the
+        # post out: those are asked again for their public metrics (same posts, same day: not charged twice).
+        refused = [i for i in request.ids if i not in found and i in field_refused]
+        if refused:
+            found |= (await self._lookup(request.OP, refused, TWEET_FIELDS, deadline))[0]
+        # Ids X could not find (deleted) are left out, as the browser leaves out a missing status page.
+        return TweetMetricsResult(items=[_metrics(found[i]) for i in request.ids if i in found])
+
+    async def _lookup(self, op: str, ids: list[str], fields: list[str],
+                      deadline: float) -> tuple[dict[str, dict[str, Any]], set[str]]:
+        """The posts X found by id, and the ids whose fields X refused to show."""
+        client = self._client()
+        self.spend.hold_read(posts=len(ids))
+        body = await self._call(op, "GET /2/tweets", lambda: client.get_tweets(
+            ids, tweet_fields=fields, user_auth=self._user_auth), deadline)
+        self._charge_answer(body)
+        refused = {str(e.get("resource_id") or e.get("value")) for e in body.get("errors") or []
+                   if str(e.get("type", "")).endswith("/not-authorized-for-field")}
+        return {str(t["id"]): t for t in body.get("data") or []}, refused
+
+    async def _profile_snapshot(self, request: ProfileSnapshotRequest, deadline: float) -> ProfileSnapshot:
+        client = self._client()
+        self.spend.hold_read(users=1)
+        body = await self._call(request.OP, "GET /2/users/by/username/:username", lambda: client.get_user(
+            username=request.handle, user_fields=USER_FIELDS, user_auth=self._user_auth), deadline)
+        self._charge_answer(body, users_in_data=True)
+        user = body.get("data")
+        if not user:
+            raise api_error(request.OP, 404, _problems(body) or f"no user @{request.handle}", {})
+        counts = user.get("public_metrics") or {}
+        return ProfileSnapshot(handle=str(user["username"]), display_name=str(user.get("name") or user["username"]),
+                               bio=str(user.get("description") or ""),
+                               followers=int(counts.get("followers_count", 0)),
+                               following=int(counts.get("following_count", 0)))
+
+    async def _search(self, request: SearchRequest, deadline: float) -> TweetList:
+        client = self._client()
+        search = to_api_search(request.query)
+        start, end = search.window(self.clock.now())
+        # Recent search returns 10 to 100 posts a page. Thresholds it cannot apply are applied to a full page.
+        page = 100 if search.filters_locally else min(100, max(10, request.limit))
+        # Each post may bring a new author. A page the reads' room cannot pay for in the worst case is made
+        # smaller (down to X's minimum of 10) rather than refused: at the default cap a full page ($1.50) would
+        # stop searching (harvesting) for the day once writes had spent a few dimes (seen in the demo).
+        prices = self.spend.prices
+        page = max(10, min(page, int(self.spend.read_room() / (prices.post_read + prices.user_read) + 1e-9)))
+        self.spend.hold_read(posts=page, users=page)
+        body = await self._call(request.OP, "GET /2/tweets/search/recent", lambda: client.search_recent_tweets(
+            search.query, max_results=page, sort_order="recency" if request.tab == "latest" else "relevancy",
+            start_time=start, end_time=end, tweet_fields=TWEET_FIELDS, expansions=["author_id"],
+            user_fields=["username"], user_auth=self._user_auth), deadline)
+        self._charge_answer(body)
+        handles = {str(u["id"]): str(u["username"]) for u in (body.get("includes") or {}).get("users", [])}
+        cards = [_card(t, handles.get(str(t.get("author_id")), "")) for t in body.get("data") or []]
+        kept = [c for c in cards if search.keeps(c.likes, c.retweets, c.replies)]
+        return TweetList(tweets=kept[:request.limit])
+
+    async def _own_timeline(self, request: OwnTimelineRequest, deadline: float) -> TweetList:
+        client = self._client()
+        user_id, username = await self._me_ids(request.OP, deadline)
+        page = min(100, max(5, request.limit))
+        self.spend.hold_read(posts=page)
+        body = await self._call(request.OP, "GET /2/users/:id/tweets", lambda: client.get_users_tweets(
+            user_id, max_results=page, exclude=["retweets"],
+            tweet_fields=TWEET_FIELDS, user_auth=self._user_auth), deadline)
+        self._charge_answer(body)
+        # The profile's Posts tab: own posts and own thread parts, not replies to others.
+        mine = [t for t in body.get("data") or [] if t.get("in_reply_to_user_id") in (None, user_id)]
+        return TweetList(tweets=[_card(t, username) for t in mine][:request.limit])
+
+    # ------------------------------------------------------------ writes
+
+    async def _create(self, op: str, text: str, deadline: float, *, in_reply_to: str | None = None) -> str:
+        client = self._client()
+        kind = self.spend.prices.post_create_kind(text)
+        self.spend.hold(writes=True, cost=self.spend.prices.of(kind))
+        body = await self._call(op, "POST /2/tweets", lambda: client.create_tweet(
+            text=text, in_reply_to_tweet_id=in_reply_to, user_auth=self._user_auth), deadline)
+        data = body.get("data") or {}
+        if "id" not in data:
+            # Posted or not, nobody can tell from this answer: the caller reconciles by reading back.
+            raise op_error("timeout", f"{op}: X API answered without the new post's id: {_problems(body)}")
+        tweet_id = str(data["id"])
+        self._charge(kind, [tweet_id])
+        return tweet_id
+
+    async def _post_tweet(self, request: PostTweetRequest, deadline: float) -> PostResult:
+        return PostResult(tweet_ids=[await self._create(request.OP, request.text, deadline)],
+                          id_source="create_tweet_response")
+
+    async def _reply(self, request: ReplyRequest, deadline: float) -> PostResult:
+        tweet_id = await self._create(request.OP, request.text, deadline, in_reply_to=request.tweet_id)
+        return PostResult(tweet_ids=[tweet_id], id_source="create_tweet_response")
+
+    async def _post_thread(self, request: PostThreadRequest, deadline: float) -> PostResult:
+        """A reply chain. Room for every part (spend and window) is checked first, so neither splits a thread;
+        a part refused midway is an error that names the parts already posted (they stay on X)."""
+        prices = self.spend.prices
+        self.spend.hold(writes=True, cost=sum(prices.of(prices.post_create_kind(p)) for p in request.parts))
+        await self._wait_for_window(request.OP, "POST /2/tweets", deadline, len(request.parts))
+        ids: list[str] = []
+        for index, part in enumerate(request.parts):
+            try:
+                if index and self.before_thread_part is not None:
+                    await self.before_thread_part(request.OP, index)  # the gateway's kill switch, per part
+                ids.append(await self._create(request.OP, part, deadline, in_reply_to=ids[-1] if ids else None))
+            except GatewayError as err:
+                if ids:
+                    err.message = f"{err.message} (thread broken after part {len(ids)} of {len(request.parts)}: " \
+                                  f"posted {', '.join(ids)})"
+                    err.args = (f"{err.code}: {err.message}",)
+                raise
+        return PostResult(tweet_ids=ids, id_source="create_tweet_response")
+
+
+def _problems(body: dict[str, Any]) -> str:
+    return "; ".join(str(e.get("detail") or e.get("message") or e) for e in body.get("errors") or [])
+
+
+def _counts(tweet: dict[str, Any]) -> tuple[int, int, int, int]:
+    m = tweet.get("public_metrics") or {}
+    # X's SDK names it repost_count from its 2026 specification on; retweet_count before.
+    retweets = m.get("retweet_count", m.get("repost_count", 0))
+    return int(m.get("like_count", 0)), int(retweets), int(m.get("reply_count", 0)), \
+        int(m.get("impression_count", 0))
+
+
+def _metrics(tweet: dict[str, Any]) -> TweetMetrics:
+    likes, retweets, replies, views = _counts(tweet)
+    own = tweet.get("non_public_metrics") or {}
+    return TweetMetrics(tweet_id=str(tweet["id"]), likes=likes, retweets=retweets, replies=replies, views=views,
+                        profile_clicks=own.get("user_profile_clicks"), link_clicks=own.get("url_link_clicks"))
+
+
+def _card(tweet: dict[str, Any], author: str) -> TweetCard:
+    likes, retweets, replies, views = _counts(tweet)
+    created = tweet.get("created_at")
+    if created:  # the web's <time datetime> form, as the browser reports it
+        created = datetime.fromisoformat(str(created).replace("Z", "+00:00")).astimezone(UTC) \
+            .strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return TweetCard(tweet_id=str(tweet["id"]), author=author, text=str(tweet.get("text", "")), created_at=created,
+                     likes=likes, retweets=retweets, replies=replies, views=views)

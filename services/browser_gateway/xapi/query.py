@@ -1,0 +1,85 @@
+"""X's web search syntax, as the harvester writes it, turned into a recent-search request of the X API v2.
+
+The API's query language shares words, "phrases", ``-``exclusions, ``OR``, parentheses, ``from:`` and ``lang:``
+with the web's, but not the rest: the web's ``filter:replies`` is the API's ``is:reply``; ``since:``/``until:``
+are the request's ``start_time``/``end_time``; and the engagement thresholds ``min_faves:``, ``min_retweets:``
+and ``min_replies:`` do not exist in the API (an API query naming them is refused with 400), so they are
+applied to the answer's public metrics instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+# web operator value -> API operator (negation carries over).
+_FILTERS = {"replies": "is:reply", "retweets": "is:retweet", "links": "has:links", "media": "has:media",
+            "images": "has:images", "videos": "has:videos", "verified": "is:verified", "hashtags": "has:hashtags"}
+_THRESHOLDS = {"min_faves": "min_likes", "min_retweets": "min_retweets", "min_replies": "min_replies"}
+_TOKEN = re.compile(r'-?"[^"]*"|\S+')
+# Recent search covers the last 7 days, and end_time must be at least 10 seconds before the request.
+RECENT_WINDOW = timedelta(days=7)
+END_TIME_LAG = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class ApiSearch:
+    query: str
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    min_likes: int = 0
+    min_retweets: int = 0
+    min_replies: int = 0
+
+    @property
+    def filters_locally(self) -> bool:
+        return bool(self.min_likes or self.min_retweets or self.min_replies)
+
+    def keeps(self, likes: int, retweets: int, replies: int) -> bool:
+        return likes >= self.min_likes and retweets >= self.min_retweets and replies >= self.min_replies
+
+    def window(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """start_time and end_time clamped to what recent search accepts at ``now`` (else X answers 400)."""
+        start = self.start_time
+        if start is not None:
+            start = max(start, now - RECENT_WINDOW + timedelta(minutes=1))
+        end = self.end_time
+        if end is not None:
+            end = min(end, now - END_TIME_LAG)
+        return start, end
+
+
+def _web_time(value: str) -> datetime:
+    # The web accepts since:2024-05-01 and since:2024-05-01_12:00:00_UTC.
+    for fmt in ("%Y-%m-%d_%H:%M:%S_UTC", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise ValueError(f"bad date {value!r}")
+
+
+def to_api_search(web_query: str) -> ApiSearch:
+    kept: list[str] = []
+    times: dict[str, datetime] = {}
+    thresholds: dict[str, int] = {}
+    for token in _TOKEN.findall(web_query):
+        negated = token.startswith("-") and not token.startswith('-"')
+        key, sep, value = token.lstrip("-").partition(":")
+        key = key.lower()
+        if sep and value and key in ("since", "until") and not negated:
+            try:
+                times[key] = _web_time(value)
+                continue
+            except ValueError:
+                pass  # not a date: searched as a word, as the web does
+        if sep and value.isdigit() and key in _THRESHOLDS and not negated:
+            thresholds[_THRESHOLDS[key]] = int(value)
+            continue
+        if sep and key == "filter" and value.lower() in _FILTERS:
+            kept.append(("-" if negated else "") + _FILTERS[value.lower()])
+            continue
+        kept.append(token)
+    return ApiSearch(query=" ".join(kept), start_time=times.get("since"), end_time=times.get("until"),
+                     **thresholds)

@@ -1,0 +1,170 @@
+"""What the owner does in the console, as events in the console's outbox: approve, edit, reject a draft.
+
+Each action is one transaction that reads the item (the console's projection of the planner's and the poster's
+streams) and records the event; the outbox publishes it after the commit. A draft may be edited and decided only
+while it waits for approval: with approval on, the poster records no intent to post it before it is approved, so an
+edit can never race a write, and after the approval its text is the poster's (the console says it is too late).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from libs.contracts.base import uuid7
+from libs.contracts.events import (
+    ContentApproved,
+    ContentEdited,
+    ContentRejectedByOwner,
+    ModelRollbackRequested,
+    OwnerPostQueued,
+)
+from libs.gates.posts import RecentPosts, check_banned, check_length, gate_post
+from libs.gates.medical import check_medical_safety
+from libs.gates.verdict import Rejection
+from libs.niche import NicheConfig
+from libs.store.outbox import Outbox
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An action the console did not take, with the reason shown to the owner."""
+
+    reason: str
+
+
+async def _waiting(conn: asyncpg.Connection, content_id: str, approval_kinds: frozenset[str]
+                   ) -> asyncpg.Record | Refused:
+    row = await conn.fetchrow("SELECT * FROM items WHERE content_id = $1", content_id)
+    if row is None:
+        return Refused(f"no item {content_id}")
+    if row["status"] != "queued":
+        return Refused(f"too late: the item is already {row['status']}")
+    if row["decision"] is not None:
+        return Refused(f"too late: the item was already {row['decision']} — the poster has its text")
+    if row["kind"] not in approval_kinds:
+        return Refused(f"too late: {row['kind']}s do not wait for approval (XBOT_APPROVAL), the poster may be "
+                       "posting it")
+    return row
+
+
+def gate_edit(parts: list[str], *, kind: str, topic: str, config: NicheConfig, now: datetime) -> Rejection | None:
+    """The planner's gates on the owner's text. The history gates (duplicates, topic freshness) and the model
+    review need the planner's memory and budget, so the console runs the rule gates: length, banned phrases and
+    subjects, hashtags, medical safety, readability (posts and threads; a reply gets length, banned, medical)."""
+    if kind == "reply":
+        text = "\n".join(parts)
+        return (check_length(parts, kind, config) or check_banned(text, config, kind=kind)
+                or check_medical_safety(text))
+    return gate_post(parts, kind=kind, topic=topic, config=config, recent=RecentPosts(), vector=None,
+                     embedder_kind="hash", now=now)
+
+
+def split_parts(text: str, kind: str) -> list[str]:
+    """The edit box's text as parts: a thread's parts are separated by a line holding only ``---``."""
+    if kind != "thread":
+        return [text.strip()]
+    return [p.strip() for p in text.replace("\r\n", "\n").split("\n---\n")]
+
+
+async def edit(pool: asyncpg.Pool, outbox: Outbox, content_id: str, text: str, *, by: str, now: datetime,
+               config: NicheConfig, approval_kinds: frozenset[str]) -> Refused | ContentEdited:
+    async with pool.acquire() as conn, conn.transaction():
+        row = await _waiting(conn, content_id, approval_kinds)
+        if isinstance(row, Refused):
+            return row
+        parts = split_parts(text, row["kind"])
+        topic = json.loads(row["choice"])["topic"]
+        verdict = gate_edit(parts, kind=row["kind"], topic=topic, config=config, now=now)
+        if verdict is not None:
+            return Refused(f"refused by the {verdict.gate} gate: {verdict.reason}")
+        previous = json.loads(row["edited_parts"] or row["parts"])
+        event = ContentEdited(content_id=content_id, kind=row["kind"], parts=parts, previous_parts=previous,
+                              edited_by=by, edited_at=now)
+        await outbox.record(conn, event)
+    await outbox.flush()
+    return event
+
+
+async def approve(pool: asyncpg.Pool, outbox: Outbox, content_id: str, *, by: str, now: datetime,
+                  approval_kinds: frozenset[str]) -> Refused | ContentApproved:
+    async with pool.acquire() as conn, conn.transaction():
+        row = await _waiting(conn, content_id, approval_kinds)
+        if isinstance(row, Refused):
+            return row
+        edited = row["edited_parts"] is not None
+        event = ContentApproved(content_id=content_id, kind=row["kind"],
+                                parts=json.loads(row["edited_parts"] if edited else row["parts"]), edited=edited,
+                                approved_by=by, approved_at=now)
+        await outbox.record(conn, event)
+    await outbox.flush()
+    return event
+
+
+async def reject(pool: asyncpg.Pool, outbox: Outbox, content_id: str, reason: str, *, by: str, now: datetime,
+                 approval_kinds: frozenset[str]) -> Refused | ContentRejectedByOwner:
+    reason = reason.strip()
+    if not reason:
+        return Refused("a rejection needs a reason (the planner learns from it)")
+    async with pool.acquire() as conn, conn.transaction():
+        row = await _waiting(conn, content_id, approval_kinds)
+        if isinstance(row, Refused):
+            return row
+        event = ContentRejectedByOwner(content_id=content_id, kind=row["kind"], reason=reason[:500], rejected_by=by,
+                                       rejected_at=now)
+        await outbox.record(conn, event)
+    await outbox.flush()
+    return event
+
+
+# The gates the owner may override on their own post (a warning about style); the others (length: X refuses it;
+# banned phrases, subjects and hashtags; medical safety) always apply.
+OVERRIDABLE = frozenset({"readability", "hashtags"})
+# An owner's post not posted within this long after its time is dropped like a planner's (pacing, a pause).
+OWN_POST_LIFETIME = timedelta(hours=12)
+
+
+async def write(pool: asyncpg.Pool, outbox: Outbox, text: str, *, kind: str, scheduled_for: datetime,
+                override: bool, by: str, now: datetime, config: NicheConfig) -> Refused | OwnerPostQueued:
+    """The owner's own post or thread, queued for the poster (OwnerPostQueued) once it passes the gates."""
+    if kind not in ("post", "thread"):
+        return Refused("write a post or a thread")
+    parts = split_parts(text, kind)
+    overridden: list[str] = []
+    verdict = gate_edit(parts, kind=kind, topic="", config=config, now=now)
+    if verdict is not None and override and verdict.gate in OVERRIDABLE:
+        overridden.append(verdict.gate)
+        verdict = _safety_gates(parts, kind=kind, config=config)
+    if verdict is not None:
+        hint = " (tick “override” to post it anyway)" if verdict.gate in OVERRIDABLE else ""
+        return Refused(f"refused by the {verdict.gate} gate: {verdict.reason}{hint}")
+    when = max(scheduled_for, now)
+    event = OwnerPostQueued(content_id=uuid7(), kind=kind, parts=parts, scheduled_for=when,
+                            expires_at=when + OWN_POST_LIFETIME, queued_by=by, overridden=overridden)
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.record(conn, event)
+    await outbox.flush()
+    return event
+
+
+def _safety_gates(parts: list[str], *, kind: str, config: NicheConfig) -> Rejection | None:
+    """The gates an owner's override leaves: length, banned phrases, subjects and hashtags (without the count of
+    hashtags), medical safety."""
+    text = "\n".join(parts)
+    any_count = config.hashtags.model_copy(update={"max_per_post": 25, "max_per_reply": 25})
+    return (check_length(parts, kind, config) or check_banned(text, config.model_copy(update={"hashtags": any_count}),
+                                                              kind=kind)
+            or check_medical_safety(text))
+
+
+async def request_rollback(pool: asyncpg.Pool, outbox: Outbox, version: str, *, by: str,
+                           now: datetime) -> ModelRollbackRequested:
+    """The learner's rollback, as the command event it consumes (it acts while ``version`` is still in force)."""
+    event = ModelRollbackRequested(version=version, requested_by=by, requested_at=now)
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.record(conn, event)
+    await outbox.flush()
+    return event

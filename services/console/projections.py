@@ -1,0 +1,144 @@
+"""The console's tables (schema ``console``) and the projections that fill them, from every stream it shows:
+
+- ContentQueued (planner) -> ``items``; TweetPosted / PostFailed (poster) -> their outcome (kept in
+  ``outcomes_early`` when the outcome is read before the item: each stream is read on its own);
+- ContentEdited / ContentApproved / ContentRejectedByOwner (its own stream) -> the owner's edits and decision;
+  OwnerPostQueued -> the owner's own post, an item of source ``owner``;
+- MetricsScraped, FollowersSnapshotted (scraper) -> ``metrics``, ``followers``, ``attributed``;
+- ModelUpdated (learner) -> ``models``; AccountRiskChanged (gateway) -> ``risk``.
+
+No producer changed to add it: this is a consumer of the streams as they are. The web app's and the approval
+job's own tables (``owner``, ``sessions``, ``switch_log``, ``asked``) are job-owned.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from libs.contracts.base import Event
+from libs.contracts.events import (
+    AccountRiskChanged,
+    ContentApproved,
+    ContentEdited,
+    ContentQueued,
+    ContentRejectedByOwner,
+    FollowersSnapshotted,
+    OwnerPostQueued,
+    MetricsScraped,
+    ModelUpdated,
+    PostFailed,
+    TweetPosted,
+)
+from libs.runtime.service import Service
+from libs.store.projection import Applied
+
+JOB_TABLES = ("owner", "sessions", "switch_log", "asked")
+LEVEL_NAMES = ("NORMAL", "ELEVATED", "HIGH", "SEVERE", "LOCKED")
+
+
+def register(svc: Service[Any]) -> None:
+    items = svc.projection("items")
+
+    @items.on(ContentQueued)
+    async def on_queued(conn: asyncpg.Connection, item: Applied[ContentQueued]) -> None:
+        e = item.event
+        await conn.execute(
+            "INSERT INTO items (content_id, kind, parts, choice, propensity, policy_version, reply_to_tweet_id,"
+            " reply_to_author, scheduled_for, expires_at, queued_at) VALUES ($1,$2,$3::jsonb,$4::jsonb,$5,$6,$7,$8,"
+            "$9,$10,$11) ON CONFLICT (content_id) DO NOTHING",
+            e.content_id, e.kind, json.dumps(e.parts), e.choice.model_dump_json(), e.propensity, e.policy_version,
+            e.reply_to_tweet_id, e.reply_to_author, e.scheduled_for, e.expires_at, item.envelope.occurred_at)
+        await conn.execute(
+            "UPDATE items i SET status = o.status, failed_reason = o.failed_reason, tweet_id = o.tweet_id,"
+            " url = o.url, posted_at = o.posted_at FROM outcomes_early o WHERE o.content_id = i.content_id"
+            " AND i.content_id = $1", e.content_id)
+        await conn.execute("DELETE FROM outcomes_early WHERE content_id = $1", e.content_id)
+
+    @items.on(OwnerPostQueued)
+    async def on_owner_post(conn: asyncpg.Connection, item: Applied[OwnerPostQueued]) -> None:
+        e = item.event
+        # No choice of the policy: the owner wrote it, and it is approved as written.
+        await conn.execute(
+            "INSERT INTO items (content_id, kind, parts, choice, propensity, policy_version, scheduled_for,"
+            " expires_at, queued_at, source, decision, decided_by, decided_at) VALUES ($1,$2,$3::jsonb,'{}'::jsonb,"
+            " 1, 'owner', $4, $5, $6, 'owner', 'approved', $7, $6) ON CONFLICT (content_id) DO NOTHING",
+            e.content_id, e.kind, json.dumps(e.parts), e.scheduled_for, e.expires_at, item.envelope.occurred_at,
+            e.queued_by)
+
+    @items.on(TweetPosted, PostFailed)
+    async def on_outcome(conn: asyncpg.Connection, item: Applied[Event]) -> None:
+        e = item.event
+        row: tuple[str, str | None, str | None, str | None, datetime | None]
+        if isinstance(e, TweetPosted):
+            row = ("posted", None, e.tweet_ids[0], e.url, e.posted_at)
+        else:
+            assert isinstance(e, PostFailed)
+            row = ("failed", e.reason, None, None, None)
+        done = await conn.execute(
+            "UPDATE items SET status = $2, failed_reason = $3, tweet_id = $4, url = $5, posted_at = $6"
+            " WHERE content_id = $1", e.content_id, *row)
+        if done == "UPDATE 0":
+            await conn.execute(
+                "INSERT INTO outcomes_early (content_id, status, failed_reason, tweet_id, url, posted_at)"
+                " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (content_id) DO NOTHING", e.content_id, *row)
+
+    @items.on(ContentEdited)
+    async def on_edited(conn: asyncpg.Connection, item: Applied[ContentEdited]) -> None:
+        e = item.event
+        await conn.execute("UPDATE items SET edited_parts = $2::jsonb WHERE content_id = $1 AND decision IS NULL",
+                           e.content_id, json.dumps(e.parts))
+
+    @items.on(ContentApproved, ContentRejectedByOwner)
+    async def on_decision(conn: asyncpg.Connection, item: Applied[Event]) -> None:
+        e = item.event
+        row: tuple[str, str | None, str, datetime]
+        if isinstance(e, ContentApproved):
+            row = ("approved", None, e.approved_by, e.approved_at)
+        else:
+            assert isinstance(e, ContentRejectedByOwner)
+            row = ("rejected", e.reason, e.rejected_by, e.rejected_at)
+        # The first decision stands (the poster keeps the first one too).
+        await conn.execute(
+            "UPDATE items SET decision = $2, decision_reason = $3, decided_by = $4, decided_at = $5"
+            " WHERE content_id = $1 AND decision IS NULL", e.content_id, *row)
+
+    growth = svc.projection("growth")
+
+    @growth.on_batch(MetricsScraped)
+    async def on_metrics(conn: asyncpg.Connection, batch: list[Applied[MetricsScraped]]) -> None:
+        await conn.executemany(
+            "INSERT INTO metrics (tweet_id, checkpoint, content_id, hours, likes, retweets, replies, views,"
+            " observed_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
+            [(e.tweet_id, e.checkpoint, e.content_id, e.checkpoint_hours, e.likes, e.retweets, e.replies, e.views,
+              e.observed_at) for e in (i.event for i in batch)])
+
+    @growth.on(FollowersSnapshotted)
+    async def on_followers(conn: asyncpg.Connection, item: Applied[FollowersSnapshotted]) -> None:
+        e = item.event
+        await conn.execute("INSERT INTO followers (observed_at, followers, delta) VALUES ($1, $2, $3)"
+                           " ON CONFLICT DO NOTHING", e.observed_at, e.followers, e.delta)
+        await conn.executemany(
+            "INSERT INTO attributed (content_id, observed_at, followers) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            [(a.content_id, e.observed_at, a.followers) for a in e.attribution])
+
+    @growth.on(ModelUpdated)
+    async def on_model(conn: asyncpg.Connection, item: Applied[ModelUpdated]) -> None:
+        e = item.event
+        await conn.execute(
+            "INSERT INTO models (version, parent, created_at, posteriors, evaluation, training_size, rollback_of)"
+            " VALUES ($1,$2,$3,$4::jsonb,$5::jsonb,$6,$7) ON CONFLICT DO NOTHING", e.version, e.parent_version,
+            e.created_at, json.dumps(e.posteriors), json.dumps(e.evaluation), e.training_size, e.rollback_of)
+
+    @growth.on(AccountRiskChanged)
+    async def on_risk(conn: asyncpg.Connection, item: Applied[AccountRiskChanged]) -> None:
+        e = item.event
+        await conn.execute(
+            "INSERT INTO risk AS r (handle, level, level_name, signal, budget_share, changed_at)"
+            " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (handle) DO UPDATE SET level = $2, level_name = $3,"
+            " signal = $4, budget_share = $5, changed_at = $6 WHERE r.changed_at <= $6",
+            e.handle.lower(), e.level, e.level_name or LEVEL_NAMES[min(e.level, 4)], e.signal, e.budget_share,
+            e.changed_at)

@@ -1,0 +1,417 @@
+"""The console's web app (aiohttp, Jinja2 templates, htmx from a vendored file; no JavaScript build).
+
+Every page but the sign-in needs a session (an HttpOnly, SameSite=Strict cookie holding a random token; the
+database keeps its SHA-256); every form carries the session's CSRF token and a POST without it is refused, so
+neither another site nor a request without the owner's session can act. Failed sign-ins are throttled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+from typing import Any
+
+import aiohttp
+import asyncpg
+import jinja2
+from aiohttp import web
+
+from libs.bus.dlq import DeadLetters
+from libs.bus.streams import kv_bucket
+from libs.runtime.context import JobContext
+from services.console import owner
+from services.console.auth import Throttle, csrf_ok, new_token, token_digest, verify_password
+from services.console.charts import bar_chart, line_chart
+from services.console.settings import ConsoleSettings
+from services.console.slots import next_good_slot
+
+logger = logging.getLogger("xbot.console")
+HERE = Path(__file__).parent
+COOKIE = "xbot_console"
+OWNER = "owner"
+PAGES = (("queue", "Queue"), ("review", "Review"), ("write", "Write"), ("posted", "Posted"), ("growth", "Growth"),
+         ("learner", "Learner"), ("account", "Account"), ("operations", "Operations"))
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CSRF = web.RequestKey("csrf", str)  # the signed-in session's CSRF token, for the forms of the page
+
+
+class Console:
+    """The web app over the console's job context (its pool, outbox, kill switch and clock)."""
+
+    def __init__(self, ctx: JobContext[ConsoleSettings], js: Any) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.pool: asyncpg.Pool = ctx.pool
+        self.js = js
+        self.niche = ctx.settings.niche()
+        self.kinds = ctx.settings.approval_kinds()
+        self.throttle = Throttle(ctx.settings.console_login_failures,
+                                 ctx.settings.console_login_window_real.total_seconds())
+        self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
+                                            autoescape=True, undefined=jinja2.StrictUndefined)
+        self.templates.filters["parts"] = lambda raw: json.loads(raw) if isinstance(raw, str) else raw
+        self.templates.filters["when"] = lambda t: t.strftime("%Y-%m-%d %H:%M") if t else "—"
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    # ------------------------------------------------------------------ server
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._guard], client_max_size=64 * 1024)
+        app.router.add_get("/", self.home)
+        app.router.add_get("/login", self.login_page)
+        app.router.add_post("/login", self.login)
+        app.router.add_post("/logout", self.logout)
+        app.router.add_static("/static", HERE / "static")
+        for name, _title in PAGES:
+            app.router.add_get(f"/{name}", getattr(self, f"page_{name}"))
+        app.router.add_get("/switch", self.switch_fragment)
+        app.router.add_post("/switch", self.switch)
+        app.router.add_post("/items/{content_id}/approve", self.approve)
+        app.router.add_post("/items/{content_id}/edit", self.edit)
+        app.router.add_post("/items/{content_id}/reject", self.reject)
+        app.router.add_post("/dead-letters/{seq}/drop", self.drop_letter)
+        app.router.add_post("/write", self.write)
+        app.router.add_post("/learner/rollback", self.rollback)
+        return app
+
+    async def start(self) -> str:
+        self.runner = web.AppRunner(self.app(), access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.settings.console_host, self.settings.console_port)
+        await site.start()
+        port = self.runner.addresses[0][1]
+        self.url = f"http://{self.settings.console_host}:{port}"
+        logger.info("console on %s", self.url)
+        return self.url
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+    # ------------------------------------------------------------------ sessions and CSRF
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in ("/login",) or request.path.startswith("/static/"):
+            return await handler(request)
+        session = await self._session(request)
+        if session is None:
+            if request.method != "GET":
+                return web.Response(status=401, text="sign in first")
+            return self._redirect("/login")
+        request[CSRF] = session["csrf"]
+        if request.method == "POST":
+            form = await request.post()
+            if not csrf_ok(session["csrf"], str(form.get("csrf") or request.headers.get("X-CSRF-Token") or "")):
+                return web.Response(status=403, text="missing or wrong CSRF token")
+        response = await handler(request)
+        return response
+
+    async def _session(self, request: web.Request) -> asyncpg.Record | None:
+        token = request.cookies.get(COOKIE)
+        if not token:
+            return None
+        return await self.pool.fetchrow("SELECT csrf FROM sessions WHERE digest = $1 AND expires_at > now()",
+                                        token_digest(token))
+
+    async def home(self, _request: web.Request) -> web.Response:
+        return self._redirect("/queue")
+
+    async def login_page(self, request: web.Request, *, error: str = "", status: int = 200) -> web.Response:
+        has_password = await self.pool.fetchval("SELECT count(*) FROM owner") > 0
+        return self._html("login.html", {"error": error, "has_password": has_password}, status=status)
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        client = request.remote or "?"
+        wait = self.throttle.blocked(client, time.monotonic())
+        if wait is not None:
+            return await self.login_page(request, error=f"too many failed sign-ins: try again in {wait:.0f} s",
+                                         status=429)
+        form = await request.post()
+        stored = await self.pool.fetchval("SELECT password_hash FROM owner WHERE id = 1")
+        if stored is None or not verify_password(str(form.get("password") or ""), stored):
+            self.throttle.failed(client, time.monotonic())
+            return await self.login_page(request, error="wrong password" if stored else
+                                         "no password set: run `xbot console set-password`", status=401)
+        self.throttle.succeeded(client)
+        token = new_token()
+        await self.pool.execute("DELETE FROM sessions WHERE expires_at <= now()")
+        await self.pool.execute("INSERT INTO sessions (digest, csrf, expires_at) VALUES ($1, $2, $3)",
+                                token_digest(token), new_token(),
+                                datetime.now(UTC) + self.settings.console_session_real)
+        response = self._redirect("/queue")
+        response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=self.settings.console_secure_cookie,
+                            max_age=int(self.settings.console_session_real.total_seconds()), path="/")
+        return response
+
+    async def logout(self, request: web.Request) -> web.StreamResponse:
+        await self.pool.execute("DELETE FROM sessions WHERE digest = $1", token_digest(request.cookies[COOKIE]))
+        response = self._redirect("/login")
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+    # ------------------------------------------------------------------ rendering
+
+    def _redirect(self, to: str) -> web.Response:
+        return web.Response(status=303, headers={"Location": to})
+
+    def _html(self, template: str, values: dict[str, Any], *, status: int = 200) -> web.Response:
+        body = self.templates.get_template(template).render(pages=PAGES, **values)
+        return web.Response(text=body, content_type="text/html", status=status,
+                            headers={"Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'",
+                                     "X-Frame-Options": "DENY", "Cache-Control": "no-store"})
+
+    async def _page(self, request: web.Request, name: str, values: dict[str, Any], *,
+                    status: int = 200) -> web.Response:
+        switch = await self.ctx.kill_switch.read()
+        return self._html(f"{name}.html", {"page": name, "csrf": request[CSRF], "switch": switch,
+                                           "notice": request.query.get("notice", ""),
+                                           "error": values.pop("error", request.query.get("error", "")),
+                                           "now": self.ctx.clock.now(), "approval": sorted(self.kinds), **values},
+                          status=status)
+
+    # ------------------------------------------------------------------ pages
+
+    async def page_queue(self, request: web.Request) -> web.Response:
+        rows = await self.pool.fetch("SELECT * FROM items WHERE status = 'queued' ORDER BY scheduled_for, content_id")
+        now = self.ctx.clock.now()
+        items = [dict(r, choice=json.loads(r["choice"]), why=self._why(r, now)) for r in rows]
+        return await self._page(request, "queue", {"items": items})
+
+    def _why(self, row: asyncpg.Record, now: datetime) -> str:
+        if row["source"] == "owner":
+            return f"your own {row['kind']}: the poster posts it at its slot from {row['scheduled_for']:%H:%M}"
+        if row["decision"] == "rejected":
+            return "rejected by the owner: the poster drops it"
+        if row["kind"] in self.kinds and row["decision"] is None:
+            return "waits for your approval (Review)"
+        if row["scheduled_for"] > now:
+            return f"scheduled for {row['scheduled_for']:%H:%M}, the hour the policy chose"
+        return "due: the poster posts it at its next pacing slot"
+
+    async def page_review(self, request: web.Request, *, error: str = "", status: int = 200) -> web.Response:
+        rows = await self.pool.fetch(
+            "SELECT * FROM items WHERE status = 'queued' AND decision IS NULL AND kind = ANY($1::text[])"
+            " ORDER BY scheduled_for, content_id", sorted(self.kinds))
+        items = [dict(r, choice=json.loads(r["choice"]),
+                      text="\n---\n".join(json.loads(r["edited_parts"] or r["parts"]))) for r in rows]
+        decided = await self.pool.fetch(
+            "SELECT * FROM items WHERE decision IS NOT NULL ORDER BY decided_at DESC LIMIT 20")
+        return await self._page(request, "review", {"items": items, "decided": decided, "error": error},
+                                status=status)
+
+    async def page_write(self, request: web.Request, *, error: str = "", status: int = 200,
+                         text: str = "") -> web.Response:
+        mine = await self.pool.fetch("SELECT * FROM items WHERE source = 'owner' ORDER BY queued_at DESC LIMIT 30")
+        return await self._page(request, "write", {"mine": mine, "error": error, "text": text,
+                                                   "slot": await self._next_slot()}, status=status)
+
+    async def _next_slot(self) -> datetime:
+        model = await self.pool.fetchrow("SELECT posteriors FROM models ORDER BY created_at DESC LIMIT 1")
+        hours = json.loads(model["posteriors"]).get("hour", {}) if model else {}
+        return next_good_slot(self.ctx.clock.now(), hours)
+
+    async def write(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        text = str(form.get("text") or "")
+        if form.get("when") == "at":
+            try:
+                at = datetime.fromisoformat(str(form.get("at") or "")).replace(tzinfo=UTC)
+            except ValueError:
+                return await self.page_write(request, error="give the time as YYYY-MM-DDTHH:MM (UTC, simulated)",
+                                             status=422, text=text)
+        else:
+            at = await self._next_slot()
+        done = await owner.write(self.pool, self.ctx.outbox, text, kind=str(form.get("kind") or "post"),
+                                 scheduled_for=at, override=form.get("override") == "on", by=OWNER,
+                                 now=self.ctx.clock.now(), config=self.niche)
+        if isinstance(done, owner.Refused):
+            return await self.page_write(request, error=done.reason, status=422, text=text)
+        return self._redirect("/write?notice=" + quote(f"queued for {done.scheduled_for:%Y-%m-%d %H:%M} UTC"))
+
+    async def page_posted(self, request: web.Request) -> web.Response:
+        rows = await self.pool.fetch(
+            "SELECT i.*, coalesce((SELECT sum(a.followers) FROM attributed a WHERE a.content_id = i.content_id), 0)"
+            " AS attributed FROM items i WHERE status = 'posted' ORDER BY posted_at DESC LIMIT 200")
+        checkpoints: dict[str, list[asyncpg.Record]] = {}
+        for m in await self.pool.fetch("SELECT * FROM metrics ORDER BY hours"):
+            checkpoints.setdefault(m["content_id"], []).append(m)
+        return await self._page(request, "posted", {"items": rows, "checkpoints": checkpoints})
+
+    async def page_growth(self, request: web.Request) -> web.Response:
+        followers = [(r["observed_at"], float(r["followers"])) for r in
+                     await self.pool.fetch("SELECT observed_at, followers FROM followers ORDER BY observed_at")]
+        engagement = [(r["posted_at"], float(r["engagement"])) for r in await self.pool.fetch(
+            "SELECT i.posted_at, max(m.likes + m.retweets + m.replies) AS engagement FROM items i"
+            " JOIN metrics m ON m.content_id = i.content_id GROUP BY i.content_id, i.posted_at ORDER BY i.posted_at")]
+        model = await self.pool.fetchrow("SELECT posteriors FROM models ORDER BY created_at DESC LIMIT 1")
+        arms = json.loads(model["posteriors"]).get("content_type", {}) if model else {}
+        bars = sorted(((arm, float(p.get("mean", 0.0))) for arm, p in arms.items()), key=lambda b: -b[1])
+        return await self._page(request, "growth", {
+            "followers_svg": line_chart(followers, title="followers over time"),
+            "engagement_svg": line_chart(engagement, title="engagement per post (likes + retweets + replies)"),
+            "reward_svg": bar_chart(bars, title="reward by content type (the learner's posterior mean)")})
+
+    async def page_learner(self, request: web.Request) -> web.Response:
+        models = await self.pool.fetch("SELECT * FROM models ORDER BY created_at DESC LIMIT 30")
+        latest = dict(models[0]) if models else None
+        if latest is not None:
+            latest["posteriors"] = json.loads(latest["posteriors"])
+        return await self._page(request, "learner", {
+            "models": [dict(m, evaluation=json.loads(m["evaluation"])) for m in models], "latest": latest})
+
+    async def page_account(self, request: web.Request) -> web.Response:
+        risk = await self.pool.fetch("SELECT * FROM risk ORDER BY handle")
+        statuses = await self._statuses()
+        account = await self._kv_documents("account")
+        return await self._page(request, "account", {
+            "risk": risk, "account": account,
+            "posting": json.dumps(statuses.get("poster", {}).get("posting", {}), indent=2, default=str),
+            "gateway": json.dumps({k: v for k, v in statuses.get("browser_gateway", {}).items()
+                                   if k not in ("service", "ready", "checks")}, indent=2, default=str)})
+
+    async def page_operations(self, request: web.Request) -> web.Response:
+        statuses = await self._statuses()
+        lags = await self._lags()
+        try:
+            letters = await DeadLetters(self.js, self.settings.namespace).list()
+            letters_error = ""
+        except Exception as err:  # noqa: BLE001 - shown on the page: e.g. a NATS user without the DLQ's rights
+            letters, letters_error = [], f"cannot read the dead letters ({type(err).__name__})"
+        log = await self.pool.fetch("SELECT * FROM switch_log ORDER BY id DESC LIMIT 20")
+        return await self._page(request, "operations", {"statuses": statuses, "lags": lags, "letters": letters,
+                                                        "letters_error": letters_error, "log": log})
+
+    # ------------------------------------------------------------------ other services, read on their side port
+
+    async def _service_urls(self) -> dict[str, str]:
+        try:
+            kv = await self.js.key_value(kv_bucket(self.settings.namespace, "services"))
+            keys = await kv.keys()
+        except Exception:  # noqa: BLE001 - nats-py raises on an empty bucket: nothing registered
+            return {}
+        out = {}
+        for key in keys:
+            entry = await kv.get(key)
+            out[key.removeprefix("svc.")] = json.loads(entry.value or b"{}").get("url", "")
+        return out
+
+    async def _fetch_each(self, path: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as http:
+            for service, url in sorted((await self._service_urls()).items()):
+                try:
+                    async with http.get(f"{url}{path}") as resp:
+                        out[service] = await (resp.text() if path == "/metrics" else resp.json(content_type=None))
+                except (aiohttp.ClientError, TimeoutError, ValueError) as err:
+                    out[service] = {"ready": False, "checks": {"side port": f"unreachable ({type(err).__name__})"}}
+        return out
+
+    async def _statuses(self) -> dict[str, Any]:
+        return await self._fetch_each("/status")
+
+    async def _lags(self) -> list[tuple[str, str, float]]:
+        """Each durable consumer's pending messages, from each service's own xbot_consumer_lag gauge."""
+        out = []
+        for service, text in (await self._fetch_each("/metrics")).items():
+            if not isinstance(text, str):
+                continue
+            for line in text.splitlines():
+                if line.startswith("xbot_consumer_lag{"):
+                    labels, value = line.rsplit(" ", 1)
+                    consumer = labels.split('consumer="', 1)[1].split('"', 1)[0]
+                    out.append((service, consumer, float(value)))
+        return out
+
+    async def _kv_documents(self, bucket: str) -> dict[str, Any]:
+        try:
+            kv = await self.js.key_value(kv_bucket(self.settings.namespace, bucket))
+            keys = await kv.keys()
+        except Exception:  # noqa: BLE001 - an empty or absent bucket: nothing to show
+            return {}
+        out = {}
+        for key in keys:
+            entry = await kv.get(key)
+            try:
+                out[key] = json.loads(entry.value or b"null")
+            except ValueError:
+                out[key] = (entry.value or b"").decode(errors="replace")
+        return out
+
+    # ------------------------------------------------------------------ actions
+
+    async def switch_fragment(self, request: web.Request) -> web.Response:
+        switch = await self.ctx.kill_switch.read()
+        return self._html("switch.html", {"switch": switch, "csrf": request[CSRF]})
+
+    async def switch(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        action = str(form.get("action"))
+        reason = str(form.get("reason") or "").strip() or f"{action}d in the console"
+        by = f"console:{OWNER}"
+        if action == "pause":
+            await self.ctx.kill_switch.pause(reason, by=by)
+        elif action == "resume":
+            await self.ctx.kill_switch.resume(by=by, reason=reason)
+        else:
+            return web.Response(status=400, text="action is pause or resume")
+        await self.pool.execute("INSERT INTO switch_log (action, by, reason, at) VALUES ($1, $2, $3, $4)",
+                                action, by, reason, datetime.now(UTC))
+        logger.warning("writes %sd by %s in the console: %s", action, by, reason)
+        return self._back(request, f"writes {action}d")
+
+    def _back(self, request: web.Request, notice: str = "", *, error: str = "") -> web.Response:
+        page = str(request.query.get("back") or "/queue")
+        if not page.startswith("/") or page.startswith("//"):
+            page = "/queue"  # never an open redirect
+        query = f"error={quote(error)}" if error else f"notice={quote(notice)}"
+        return self._redirect(f"{page}?{query}")
+
+    async def approve(self, request: web.Request) -> web.StreamResponse:
+        done = await owner.approve(self.pool, self.ctx.outbox, request.match_info["content_id"], by=OWNER,
+                                   now=self.ctx.clock.now(), approval_kinds=self.kinds)
+        if isinstance(done, owner.Refused):
+            return await self.page_review(request, error=done.reason, status=409)
+        return self._redirect("/review?notice=" + quote("approved: the poster posts it at its slot"))
+
+    async def edit(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        done = await owner.edit(self.pool, self.ctx.outbox, request.match_info["content_id"],
+                                str(form.get("text") or ""), by=OWNER, now=self.ctx.clock.now(), config=self.niche,
+                                approval_kinds=self.kinds)
+        if isinstance(done, owner.Refused):
+            return await self.page_review(request, error=done.reason, status=422)
+        return self._redirect("/review?notice=" + quote("edited: approve it to post the new text"))
+
+    async def reject(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        done = await owner.reject(self.pool, self.ctx.outbox, request.match_info["content_id"],
+                                  str(form.get("reason") or ""), by=OWNER, now=self.ctx.clock.now(),
+                                  approval_kinds=self.kinds)
+        if isinstance(done, owner.Refused):
+            return await self.page_review(request, error=done.reason, status=422)
+        return self._redirect("/review?notice=rejected")
+
+    async def rollback(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        version = str(form.get("version") or "")
+        latest = await self.pool.fetchval("SELECT version FROM models ORDER BY created_at DESC LIMIT 1")
+        if not version or version != latest:
+            return self._redirect("/learner?error=" + quote(f"{version or 'no version'} is not the model in force "
+                                                            f"({latest or 'none yet'}): nothing rolled back"))
+        await owner.request_rollback(self.pool, self.ctx.outbox, version, by=OWNER, now=self.ctx.clock.now())
+        return self._redirect("/learner?notice=" + quote(f"rollback of {version} asked: the learner restores the "
+                                                         "version before it at its next check"))
+
+    async def drop_letter(self, request: web.Request) -> web.StreamResponse:
+        seq = int(request.match_info["seq"])
+        await DeadLetters(self.js, self.settings.namespace).drop(seq)
+        logger.warning("dead letter %s dropped in the console by %s", seq, OWNER)
+        return self._redirect("/operations?notice=" + quote(f"dead letter {seq} dropped"))

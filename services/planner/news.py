@@ -1,0 +1,57 @@
+"""A fresh news item as a post's angle: which item a post takes, and the fact it may state with its source.
+
+Pure (no I/O). The harvester publishes the niche's news (NewsItemFound); the planner keeps the ones not used yet
+and, for a post on a topic, takes the freshest item on that topic younger than ``max_age`` (stale news is no
+angle: older items are never offered again). The item's text is the source's own, so the fact built from it is
+quoted from the feed, not checked against the page, and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from libs.contracts.events import NewsAngle
+from libs.facts import Fact
+
+MAX_CLAIM = 240
+
+
+@dataclass(frozen=True)
+class NewsItem:
+    item_id: str
+    title: str
+    summary: str
+    source: str
+    url: str
+    published_at: datetime
+    topic: str | None
+
+
+def pick_news(items: Sequence[NewsItem], *, topic: str, now: datetime, max_age: timedelta) -> NewsItem | None:
+    """The freshest item on ``topic`` still younger than ``max_age`` (the caller passes unused items only)."""
+    fresh = [i for i in items if i.topic == topic and timedelta(0) <= now - i.published_at < max_age]
+    return max(fresh, key=lambda i: (i.published_at, i.item_id), default=None)
+
+
+def news_fact(item: NewsItem, topic: str) -> Fact:
+    """The item as a fact the draft may state, citing the item's source, address and date."""
+    title = item.title if len(item.title) >= 10 else f"{item.source}: {item.title}"  # a fact's claim has 10+ chars
+    claim = title if len(title) <= MAX_CLAIM else title[: MAX_CLAIM - 1].rsplit(" ", 1)[0] + "…"
+    quote = f"{title}. {item.summary}" if item.summary else title
+    return Fact(id=f"news-{item.item_id}", topic=topic, claim=claim, quote=quote,
+                source=item.source, url=item.url, date=item.published_at.date().isoformat(), verified=False,
+                note="quoted from the source's own news feed as published; not checked against the page")
+
+
+def news_angle(item: NewsItem) -> NewsAngle:
+    return NewsAngle(item_id=item.item_id, title=item.title, source=item.source, url=item.url,
+                     published_at=item.published_at)
+
+
+def angle_lines(item: NewsItem, fact: Fact) -> str:
+    """The prompt's brief for a post written from the item: the angle, and its fact with the source named."""
+    return (f"\nAngle: recent news from {item.source} ({item.published_at.date().isoformat()}). Write the post "
+            f"about this news and name {item.source} as the source.\n"
+            f"News fact (state it only as the source says it): {fact.citation()}")

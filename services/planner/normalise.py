@@ -1,0 +1,332 @@
+"""What a chat model's answer becomes before the gates see it: the post, thread parts or reply the prompt asked
+for, without the habits real models add around and inside it.
+
+Removed: reasoning blocks (``<think>…</think>``, also a block whose opening tag the server stripped), code fences,
+preambles ("Sure! Here's a tweet about gut health:", "Tweet:", "Option 1:") and closing remarks ("Let me know if
+…", "(Character count: 212)"), wrapping quotes, Markdown (bold, italics, headings, bullets, links, inline code,
+block quotes), thread numbering ("1/5", "(2/5)", "3.", "Tweet 4:"), emoji and trailing hashtag runs (two or more;
+one hashtag is the niche's allowance). A structured answer (JSON with ``text`` or ``parts``) is read first.
+Threads are split on ``---`` lines, on numbered parts, or on blank lines (merging paragraphs when there are
+more than a thread may have). What cannot be repaired (a refusal, a placeholder, an over-long answer that no
+whole sentences can shorten) is left for the gates to reject.
+
+Pure functions only: no I/O, no model, so every rule is tested on a corpus of real models' habits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Length = Callable[[str], int]
+
+# ---------------------------------------------------------------- reasoning blocks and fences
+
+_REASONING_BLOCK = re.compile(r"<(think|thinking|reasoning|reflection|analysis)>.*?</\1>", re.IGNORECASE | re.DOTALL)
+_REASONING_CLOSE = re.compile(r"^.*?</(?:think|thinking|reasoning|reflection|analysis)>", re.IGNORECASE | re.DOTALL)
+_REASONING_OPEN = re.compile(r"<(?:think|thinking|reasoning|reflection|analysis)>.*$", re.IGNORECASE | re.DOTALL)
+_FENCE = re.compile(r"```[a-zA-Z0-9_-]*[ \t]*\n?(.*?)\n?```", re.DOTALL)
+
+
+def strip_reasoning(text: str) -> str:
+    """Drop reasoning blocks; a lone closing tag means everything before it was reasoning, a lone opening tag
+    (the answer was cut off while reasoning) means everything after it is."""
+    text = _REASONING_BLOCK.sub("", text)
+    text = _REASONING_CLOSE.sub("", text, count=1)
+    return _REASONING_OPEN.sub("", text)
+
+
+def strip_fences(text: str) -> str:
+    return _FENCE.sub(lambda m: m.group(1), text)
+
+
+# ---------------------------------------------------------------- preambles and closing remarks
+
+_CONTENT_NOUN = (r"(?:tweets?|posts?|threads?|repl(?:y|ies)|drafts?|versions?|options?|captions?|takes?|x posts?|"
+                 r"twitter (?:posts?|threads?)|response|rewrite|revised|updated|shorter)")
+_INTERJECTION = (r"(?:sure|certainly|of course|absolutely|okay|ok|alright|great(?: question)?|got it|no problem|"
+                 r"happy to help|i'?d be (?:happy|glad) to help|here you go)")
+# A whole line that only announces the content ("Here's a tweet about gut health:", "Sure! Here is a thread:").
+_PREAMBLE_LINE = re.compile(
+    rf"^\s*(?:{_INTERJECTION}[!.,]*\s*)?"
+    rf"(?:(?:here(?:'s| is| are)|below is|this is|i'?ve written|i wrote)\b"
+    rf"[^\n]{{0,140}}?\b{_CONTENT_NOUN}\b[^\n]{{0,140}}?:"
+    rf"|(?:here(?:'s| is| are)|below is|i'?ve written|i wrote)\b"
+    rf"[^\n:]{{0,80}}?\b{_CONTENT_NOUN}\b[^\n:.!?]{{0,60}}[.!]?"
+    rf"|{_INTERJECTION}[!.]*)\s*$",
+    re.IGNORECASE,
+)
+# The same announcement with the content on the same line after its colon.
+_PREAMBLE_INLINE = re.compile(
+    rf"^\s*(?:{_INTERJECTION}[!.,]*\s*)?(?:here(?:'s| is| are)|below is)\b"
+    rf"[^\n:]{{0,140}}?\b{_CONTENT_NOUN}\b[^\n:]{{0,140}}?:\s+",
+    re.IGNORECASE,
+)
+# A bare label in front of the content: "Tweet:", "Post 1:", "Option 2 -", "Final draft:", "Reply:".
+_LABEL = re.compile(
+    r"^\s*(?:\*\*)?(?:final |revised |rewritten |new )?(?:tweet|post|thread|reply|draft|caption|option|version|answer)"
+    r"(?:\s*#?\d{1,2})?(?:\s*\([^)\n]{0,40}\))?\s*(?:\*\*)?\s*[:\-–—]\s*(?:\*\*)?\s*",
+    re.IGNORECASE,
+)
+_CLOSING_LINE = re.compile(
+    r"^\s*(?:\(?\s*(?:character|char|word)s?\s*count\s*:?\s*~?\d+[^\n]*\)?|\(\s*~?\d+\s*(?:characters|chars|words)\s*\)|"
+    r"(?:let me know|feel free|i hope (?:this|that)|hope (?:this|that) helps|would you like|do you want me|"
+    r"if you'?d like|want me to|i can (?:also|adjust|make|tweak|shorten)|happy to (?:adjust|tweak|help)|"
+    r"this (?:tweet|post|thread|reply) (?:is|uses|keeps|stays|fits|has)|note:|notes:|\(note)[^\n]*)\s*$",
+    re.IGNORECASE,
+)
+
+
+def strip_preamble(text: str) -> str:
+    lines = text.strip().splitlines()
+    while lines and (not lines[0].strip() or _PREAMBLE_LINE.match(lines[0])):
+        lines.pop(0)
+    while lines and (not lines[-1].strip() or _CLOSING_LINE.match(lines[-1]) or _HRULE.match(lines[-1])):
+        lines.pop()
+    out = "\n".join(lines)
+    # A label ("Tweet:", "Post 1:") is removed per part (clean_part): in a thread it marks where parts start.
+    return _PREAMBLE_INLINE.sub("", out, count=1)
+
+
+# ---------------------------------------------------------------- Markdown
+
+_HRULE = re.compile(r"^\s*(?:\*{3,}|_{3,}|={3,})\s*$")
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
+_ITALIC_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])")
+_ITALIC_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])")
+_HEADING = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+")
+_BULLET = re.compile(r"(?m)^[ \t]*[-*+][ \t]+(?=\S)")
+_QUOTE_BLOCK = re.compile(r"(?m)^[ \t]*>[ \t]?")
+_LINK = re.compile(r"\[([^\]\n]+)\]\((?:https?://|www\.)[^)\s]+\)")
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def strip_markdown(text: str) -> str:
+    text = _LINK.sub(r"\1", text)
+    text = _BOLD.sub(r"\2", text)
+    text = _ITALIC_STAR.sub(r"\1", text)
+    text = _ITALIC_UNDERSCORE.sub(r"\1", text)
+    text = _HEADING.sub("", text)
+    text = _BULLET.sub("", text)
+    text = _QUOTE_BLOCK.sub("", text)
+    text = _CODE.sub(r"\1", text)
+    return "\n".join(line for line in text.splitlines() if not _HRULE.match(line))
+
+
+# ---------------------------------------------------------------- numbering, quotes, emoji, hashtags
+
+_NUMBER_PREFIX_THREAD = re.compile(
+    r"^\s*(?:\(?\d{1,2}\s*/\s*\d{0,2}\)?[:.)]?|\d{1,2}[.)](?=\s)|(?:tweet|part|post)\s*\d{1,2}(?:\s*/\s*\d{1,2})?\s*[:.)\-–—]?)\s*",
+    re.IGNORECASE,
+)
+_NUMBER_PREFIX_SINGLE = re.compile(r"^\s*\(?\d{1,2}\s*/\s*\d{1,2}\)?[:.)]?\s+")
+_NUMBER_SUFFIX = re.compile(r"\s*[(\[]?\d{1,2}\s*/\s*\d{1,2}[)\]]?\s*$")
+_OPEN_QUOTES = "\"“”'‘«„"
+_CLOSE_QUOTES = "\"”“'’»"
+_EMOJI = re.compile(
+    "[\U0001F000-\U0001FAFF\U0001F1E6-\U0001F1FF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D\u20E3]"
+)
+_HASHTAG_RUN = re.compile(r"(?:[ \t]*\n)*(?:[ \t]*#\w+){2,}[ \t.!]*$")
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
+def strip_wrapping_quotes(text: str) -> str:
+    """Quotes around the whole text (a model presenting its answer as a quotation), not quotes inside it."""
+    t = text.strip()
+    while len(t) >= 2 and t[0] in _OPEN_QUOTES and t[-1] in _CLOSE_QUOTES and _balanced(t[1:-1], t[0], t[-1]):
+        t = t[1:-1].strip()
+    return t
+
+
+def _balanced(inner: str, opener: str, closer: str) -> bool:
+    """The inner text never closes a quote it did not open, so the outer pair wraps all of it."""
+    depth = 0
+    for i, ch in enumerate(inner):
+        if ch not in (opener, closer):
+            continue
+        if opener == closer == "'" and 0 < i < len(inner) - 1 and inner[i - 1].isalpha() and inner[i + 1].isalpha():
+            continue  # an apostrophe: don't, it's
+        before = inner[i - 1] if i else " "
+        opening = before.isspace() or before in "([{—–-" if opener == closer else ch == opener
+        depth += 1 if opening else -1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def strip_emoji(text: str) -> str:
+    return _EMOJI.sub("", text)
+
+
+def strip_hashtag_run(text: str) -> str:
+    return _HASHTAG_RUN.sub("", text)
+
+
+def _tidy(text: str) -> str:
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    out = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", out).strip()
+
+
+def clean_part(text: str, *, in_thread: bool = False) -> str:
+    """One tweet's text: everything above but splitting. Habits nest in any order ("5/ - point", "**1/5**",
+    quotes around a hashtag run or inside it), so the steps run twice; each is idempotent."""
+    numbering = _NUMBER_PREFIX_THREAD if in_thread else _NUMBER_PREFIX_SINGLE
+    t = text
+    for _ in range(2):
+        t = _tidy(strip_emoji(strip_markdown(t)))
+        t = numbering.sub("", _LABEL.sub("", t, count=1), count=1)
+        t = _NUMBER_SUFFIX.sub("", strip_wrapping_quotes(t))
+        t = strip_hashtag_run(t).strip()
+    return _tidy(t)
+
+
+# ---------------------------------------------------------------- whole answers
+
+
+def clean_text(text: str) -> str:
+    """A post's or a reply's answer as the text to post."""
+    return clean_part(strip_preamble(strip_fences(strip_reasoning(text))))
+
+
+_SEPARATOR = re.compile(r"(?m)^\s*(?:-{3,}|—{1,}|\*{3,}|_{3,}|={3,})\s*$")
+_MARKER = re.compile(
+    r"(?im)^\s*(?:\*\*|#{1,6}\s*)?(?:\(?(\d{1,2})\s*/\s*\d{0,2}\)?[:.)]?|(\d{1,2})[.)](?=\s)|(?:tweet|part|post)\s*(\d{1,2})\b)"
+)
+
+
+def split_thread(text: str, *, max_parts: int = 6, limit: int = 280, length: Length = len,
+                 wanted: int | None = None) -> list[str]:
+    """A thread's parts from an answer: ``---``-style separator lines, else parts numbered 1, 2, 3 … at line
+    starts, else paragraphs (blank lines). Paragraphs beyond the parts asked for (``wanted``, else ``max_parts``)
+    are folded into the one before them, shortest first, while that fits ``limit``: a part may hold a blank
+    line of its own."""
+    body = strip_preamble(strip_fences(strip_reasoning(text)))
+    if _SEPARATOR.search(body):
+        chunks = _SEPARATOR.split(body)
+    elif (numbered := _numbered_chunks(body)) is not None:
+        chunks = numbered
+    else:
+        chunks = [c.strip() for c in re.split(r"\n[ \t]*\n", body) if c.strip()]
+        chunks = _merge(chunks, target=min(wanted or max_parts, max_parts), limit=limit, length=length)
+    parts = [clean_part(c, in_thread=True) for c in chunks]
+    return [p for p in parts if p]
+
+
+def _numbered_chunks(body: str) -> list[str] | None:
+    starts = []
+    expected = 1
+    for m in _MARKER.finditer(body):
+        number = int(next(g for g in m.groups() if g))
+        if number == expected:
+            starts.append(m.start())
+            expected += 1
+    if len(starts) < 2 or body[: starts[0]].strip():
+        return None
+    return [body[a:b] for a, b in zip(starts, starts[1:] + [len(body)])]
+
+
+def _merge(chunks: list[str], *, target: int, limit: int, length: Length) -> list[str]:
+    """Fold the shortest paragraph into the one before it (the first into the next) while there are more than
+    ``target`` and the result fits: a short line is most often the rest of the part above it."""
+    chunks = list(chunks)
+    while len(chunks) > target:
+        order = sorted(range(len(chunks)), key=lambda i: length(chunks[i]))
+        for i in order:
+            j = i - 1 if i > 0 else 1
+            a, b = min(i, j), max(i, j)
+            joined = chunks[a] + "\n\n" + chunks[b]
+            if length(joined) <= limit:
+                chunks[a : b + 1] = [joined]
+                break
+        else:
+            break
+    return chunks
+
+
+# ---------------------------------------------------------------- structured answers
+
+
+@dataclass(frozen=True)
+class Answer:
+    parts: list[str]
+    structured: bool  # read from JSON
+
+
+def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280, length: Length = len,
+                wanted: int | None = None) -> Answer:
+    """The parts of an answer: from JSON (``{"parts": [...]}`` or ``{"text": "..."}``) when it is JSON, else
+    from the text; every part cleaned."""
+    data = _json_object(text)
+    if data is not None:
+        raw_parts = data.get("parts")
+        if thread and isinstance(raw_parts, list) and all(isinstance(p, str) for p in raw_parts):
+            parts = [clean_part(strip_preamble(p), in_thread=True) for p in raw_parts]
+            if len(parts) == 1:  # a thread returned as one string: split it like text
+                return Answer(split_thread(raw_parts[0], max_parts=max_parts, limit=limit, length=length,
+                                           wanted=wanted), True)
+            return Answer([p for p in parts if p], True)
+        single = data.get("text")
+        if isinstance(single, str):
+            if thread:
+                return Answer(split_thread(single, max_parts=max_parts, limit=limit, length=length, wanted=wanted),
+                              True)
+            return Answer([clean_text(single)], True)
+    if thread:
+        return Answer(split_thread(text, max_parts=max_parts, limit=limit, length=length, wanted=wanted), False)
+    return Answer([clean_text(text)], False)
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    body = strip_fences(strip_reasoning(text)).strip()
+    start, end = body.find("{"), body.rfind("}")
+    if start < 0 or end <= start or body[:start].strip() and not _PREAMBLE_LINE.match(body[:start].strip()):
+        return None
+    try:
+        data = json.loads(body[start : end + 1])
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# ---------------------------------------------------------------- what no cleaning repairs
+
+_PLACEHOLDER = re.compile(
+    r"\{[A-Za-z_][A-Za-z0-9_ ]*\}"
+    r"|\[(?:insert|your|add|link|source|citation|name|topic|url|statistic|number|x)\b[^\]\n]*\]",
+    re.IGNORECASE,
+)
+
+
+def malformed_reason(text: str) -> str | None:
+    """Why a cleaned text is still not the plain text that was asked for, or None."""
+    stripped = text.strip()
+    if not stripped:
+        return "answer without text"
+    if stripped.startswith(("{", "[")) and stripped.endswith(("}", "]")):
+        return "answer is structured data, not plain text"
+    if stripped.startswith('{"') or stripped.startswith("```"):
+        return "answer is broken structured data"
+    if m := _PLACEHOLDER.search(stripped):
+        return f"answer has an unfilled placeholder {m.group(0)!r}"
+    return None
+
+
+_SENTENCE_END = re.compile(r"[.!?][)\"'”’]*(?=\s)")
+
+
+def fit_to_limit(text: str, limit: int, *, length: Length = len, keep_at_least: float = 0.5) -> str:
+    """Shorten an over-long text by dropping whole trailing sentences, when at least ``keep_at_least`` of it (and
+    two sentences) remains; otherwise return it unchanged for the length gate to reject. A model asked for 260
+    characters often adds a closing sentence or two; a text that needs more than that is rewritten instead."""
+    if length(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    for cut in reversed(ends[1:]):  # keep at least two sentences
+        shorter = text[:cut].rstrip()
+        if length(shorter) <= limit:
+            return shorter if length(shorter) >= keep_at_least * length(text) else text
+    return text

@@ -1,0 +1,252 @@
+"""The owner's console in a real browser against the sandbox, the gateway and the poster (approval ``all``):
+sign in; approve a draft and see it posted once; an edit with a banned phrase refused with the reason, then a clean
+edit posted once with the edited text; a rejection with a reason (never posted); the pause switch logged with who
+and when; requests without a session or a CSRF token refused; every page renders with data."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from playwright.async_api import Page
+
+from libs.bus.publish import EventPublisher
+from libs.contracts.events import (
+    AccountRiskChanged,
+    FollowerAttribution,
+    FollowersSnapshotted,
+    MetricsScraped,
+    ModelUpdated,
+)
+from libs.core.settings import CommonSettings
+from tests.e2e.browser_gateway.conftest import HANDLE
+from tests.e2e.console.conftest import PASSWORD, Stack
+from tests.helpers import eventually
+
+pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
+
+# A posting cycle (30 simulated seconds) takes 1.5 real seconds.
+SCALE = 20.0
+
+
+def unique(text: str) -> str:
+    return f"{text} #{uuid.uuid4().hex[:6]}"
+
+
+async def in_review(page: Page, content_id: str) -> None:
+    """Until the draft shows in the Review inbox (the console's projection applies the planner's event)."""
+    async def shown() -> bool:
+        await page.goto("/review")
+        return await page.locator(f"section.review[data-id='{content_id}']").count() == 1
+    await eventually(shown, timeout=60, interval=0.5)
+
+
+async def test_requests_without_a_session_or_a_csrf_token_are_refused(stack: Stack) -> None:
+    url = stack.url
+    # unsafe: keep the cookies of an IP address (the console's 127.0.0.1), as a browser does.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(f"{url}/queue", allow_redirects=False) as resp:
+            assert resp.status == 303 and resp.headers["Location"] == "/login"
+        async with http.post(f"{url}/switch", data={"action": "pause"}, allow_redirects=False) as resp:
+            assert resp.status == 401
+        async with http.post(f"{url}/login", data={"password": "not the password"}) as resp:
+            assert resp.status == 401
+        async with http.post(f"{url}/login", data={"password": PASSWORD}, allow_redirects=False) as resp:
+            assert resp.status == 303
+            cookie = resp.headers["Set-Cookie"]
+            assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        # Signed in, but a form without the session's CSRF token (or with another) changes nothing.
+        for data in ({"action": "pause"}, {"action": "pause", "csrf": "forged"}):
+            async with http.post(f"{url}/switch", data=data, allow_redirects=False) as resp:
+                assert resp.status == 403
+    assert not (await stack.worker.ctx.kill_switch.read()).paused
+    # Guessing is throttled: past the limit the password is not even checked (the right one is refused too).
+    throttle = stack.worker.console.throttle
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(throttle.limit):
+                async with http.post(f"{url}/login", data={"password": "guess"}) as resp:
+                    assert resp.status == 401
+            async with http.post(f"{url}/login", data={"password": PASSWORD}, allow_redirects=False) as resp:
+                assert resp.status == 429
+    finally:
+        throttle.by_client.clear()
+        throttle.everyone.clear()
+
+
+async def test_an_approved_draft_is_posted_once(stack: Stack) -> None:
+    h = stack.harness
+    text = unique("A ten-minute walk after dinner flattens the blood sugar curve.")
+    queued = await h.queue(text)
+    page = await stack.page()
+    await in_review(page, queued.content_id)
+    # Waiting for the owner, it is not posted (the poster has no record of trying it).
+    assert await h.copies(text) == []
+    assert await h.pool.fetchval("SELECT count(*) FROM attempts WHERE content_id = $1", queued.content_id) == 0
+    await page.locator(f"section.review[data-id='{queued.content_id}'] button.approve").click()
+    await page.wait_for_selector("p.notice")
+    outcome = await h.wait_outcome(queued.content_id)
+    assert outcome["type"] == "TweetPosted"
+    await h.settled(queued.content_id)
+    assert len(await h.copies(text)) == 1
+
+
+async def test_an_edit_passes_the_gates_and_the_edited_text_is_posted_once(stack: Stack) -> None:
+    h = stack.harness
+    original = unique("Morning light helps you fall asleep earlier at night.")
+    queued = await h.queue(original)
+    page = await stack.page()
+    await in_review(page, queued.content_id)
+    box = page.locator(f"section.review[data-id='{queued.content_id}'] textarea")
+    await box.fill("Doctors hate this: one weird trick to sleep better.")
+    await page.locator(f"section.review[data-id='{queued.content_id}'] button.edit").click()
+    error = await page.wait_for_selector("p.error")
+    assert "refused by the banned gate" in (await error.inner_text())
+    edited = unique("Get outside within an hour of waking: morning light moves your sleep earlier.")
+    await page.goto("/review")
+    await page.locator(f"section.review[data-id='{queued.content_id}'] textarea").fill(edited)
+    await page.locator(f"section.review[data-id='{queued.content_id}'] button.edit").click()
+    await page.wait_for_selector("p.notice")
+
+    async def edit_shown() -> bool:
+        await page.goto("/review")
+        return await page.locator(f"section.review[data-id='{queued.content_id}'] textarea").input_value() == edited
+    await eventually(edit_shown, timeout=30, interval=0.5)
+    await page.locator(f"section.review[data-id='{queued.content_id}'] button.approve").click()
+    await page.wait_for_selector("p.notice")
+    outcome = await h.wait_outcome(queued.content_id)
+    assert outcome["type"] == "TweetPosted" and outcome["text"] == edited
+    await h.settled(queued.content_id)
+    assert len(await h.copies(edited)) == 1
+    assert await h.copies(original) == []
+    # Approved, it is the poster's: a later edit is refused as too late.
+    await page.goto("/review")
+    async with aiohttp.ClientSession() as http:
+        cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+        csrf = await page.locator("input[name=csrf]").first.input_value()
+        async with http.post(f"{stack.url}/items/{queued.content_id}/edit", cookies=cookies,
+                             data={"csrf": csrf, "text": unique("Too late.")}) as resp:
+            assert resp.status == 422
+            assert "too late" in await resp.text()
+
+
+async def test_a_rejected_draft_is_never_posted_and_keeps_its_reason(stack: Stack) -> None:
+    h = stack.harness
+    text = unique("Cold showers burn fat all day long.")
+    queued = await h.queue(text)
+    page = await stack.page()
+    await in_review(page, queued.content_id)
+    section = page.locator(f"section.review[data-id='{queued.content_id}']")
+    await section.locator("input[name=reason]").fill("overclaims: not in my voice")
+    await section.locator("button.reject").click()
+    await page.wait_for_selector("p.notice")
+    outcome = await h.wait_outcome(queued.content_id)
+    assert outcome["type"] == "PostFailed" and outcome["reason"] == "rejected"
+    assert await h.copies(text) == []
+
+    async def reason_shown() -> bool:
+        await page.goto("/review")
+        row = page.locator(f"tr.decided[data-id='{queued.content_id}']")
+        return await row.count() == 1 and "overclaims: not in my voice" in await row.inner_text()
+    await eventually(reason_shown, timeout=30, interval=0.5)
+
+
+async def test_an_own_thread_passes_the_gates_and_is_posted_once(stack: Stack) -> None:
+    h = stack.harness
+    page = await stack.page()
+    await page.goto("/write")
+    await page.check("input[name=kind][value=thread]")
+    await page.fill("textarea[name=text]", "Vaccines cause autism.\n---\nTwo.\n---\nThree.")
+    await page.click("button.queue")
+    error = await page.wait_for_selector("p.error")
+    assert "refused by the banned gate" in await error.inner_text()
+    # One hashtag in all (the niche allows one per post); the other parts are told apart by a reference.
+    ref = uuid.uuid4().hex[:6]
+    parts = [unique("Three habits that help you sleep, one per tweet."),
+             f"First: the same wake-up time every day, weekends too. (ref {ref}a)",
+             f"Second: daylight within an hour of waking. Third: no caffeine after noon. (ref {ref}b)"]
+    await page.goto("/write")
+    await page.check("input[name=kind][value=thread]")
+    await page.fill("textarea[name=text]", "\n---\n".join(parts))
+    await page.click("button.queue")  # at the next good slot: now, with no hour posterior yet
+    await page.wait_for_selector("p.notice")
+    content_id = await eventually(lambda: h.pool.fetchval(
+        "SELECT content_id FROM queue WHERE parts->>0 = $1", parts[0]), timeout=30)
+    outcome = await h.wait_outcome(content_id)
+    assert outcome["type"] == "TweetPosted" and len(outcome["tweet_ids"]) == 3
+    await h.settled(content_id)
+    for part in parts:
+        assert len(await h.copies(part)) == 1
+
+    async def shown_posted() -> bool:
+        await page.goto("/write")
+        row = page.locator(f"tr.mine[data-id='{content_id}']")
+        return await row.count() == 1 and "posted" in await row.inner_text()
+    await eventually(shown_posted, timeout=30, interval=0.5)
+
+
+async def test_the_pause_switch_is_logged_with_who_and_when(stack: Stack) -> None:
+    page = await stack.page()
+    await page.click("button[name=action][value=pause]")
+    await page.wait_for_selector("span.paused")
+    switch = await stack.worker.ctx.kill_switch.read()
+    assert switch.paused and switch.by == "console:owner"
+    await page.click("button[name=action][value=resume]")
+    await page.wait_for_selector("span.running")
+    assert not (await stack.worker.ctx.kill_switch.read()).paused
+    await page.goto("/operations")
+    rows = page.locator("tr.switch-log")
+    assert await rows.count() == 2
+    assert [await rows.nth(i).locator("td").nth(1).inner_text() for i in range(2)] == ["resume", "pause"]
+    assert "console:owner" in await rows.nth(0).inner_text()
+
+
+async def test_every_page_renders_with_data(stack: Stack) -> None:
+    h = stack.harness
+    await _publish_growth(stack)
+    waiting = await h.queue(unique("Protein at breakfast keeps you full until lunch."))
+    page = await stack.page()
+    await in_review(page, waiting.content_id)
+
+    async def page_with(path: str, selector: str) -> bool:
+        await page.goto(path)
+        return await page.locator(selector).count() > 0
+    expected = {"/queue": "tr.item", "/review": "section.review", "/write": "tr.mine",
+                "/posted": "tr.post td >> text=1h:", "/growth": "svg.chart polyline", "/learner": "table.posteriors",
+                "/account": "tr.risk", "/operations": "tr.service"}
+    for path, selector in expected.items():
+        await eventually(lambda p=path, s=selector: page_with(p, s), timeout=60, interval=0.5)
+        await page.screenshot(path=str(stack.shots / f"{path.strip('/')}.png"), full_page=True)
+    await page.goto("/login")
+    await page.screenshot(path=str(stack.shots / "login.png"))
+
+
+async def _publish_growth(stack: Stack) -> None:
+    """What the scraper, the learner and the gateway would have said about the posts of this module."""
+    h = stack.harness
+    common = CommonSettings(nats_url=h.env["XBOT_NATS_URL"], database_url=h.env["XBOT_DATABASE_URL"],
+                            namespace=h.namespace)
+    posted = await h.pool.fetch("SELECT content_id, tweet_ids->>0 AS tweet_id FROM item_progress"
+                                " WHERE status = 'posted'")
+    assert posted, "the module's earlier tests posted nothing"
+    now = h.clock.now()
+    scraper = EventPublisher(h.publisher.broker, common, h.clock, "scraper")
+    for n, row in enumerate(posted):
+        await scraper.publish(MetricsScraped(
+            tweet_id=row["tweet_id"], content_id=row["content_id"], checkpoint="1h", checkpoint_hours=1,
+            age_hours=1, likes=3 + n, retweets=1, replies=n, views=120, observed_at=now))
+    for hours, followers in ((-3, 100), (-2, 104), (-1, 111)):
+        await scraper.publish(FollowersSnapshotted(
+            handle=HANDLE, followers=followers, observed_at=now + timedelta(hours=hours), delta=4,
+            attribution=[FollowerAttribution(content_id=posted[0]["content_id"], tweet_id=posted[0]["tweet_id"],
+                                             share=1.0, followers=4.0)]))
+    await EventPublisher(h.publisher.broker, common, h.clock, "learner").publish(ModelUpdated(
+        version="v-test", created_at=now, propensities={"content_type": {"practical_tip": 0.6, "myth_busting": 0.4}},
+        posteriors={"content_type": {"practical_tip": {"mean": 0.4, "var": 0.1, "n": 3},
+                                     "myth_busting": {"mean": 0.2, "var": 0.2, "n": 1}}},
+        evaluation={"ips": 0.31}, training_size=4))
+    await EventPublisher(h.publisher.broker, common, h.clock, "browser_gateway").publish(AccountRiskChanged(
+        handle=HANDLE, level=1, previous_level=0, signal="rate_limited", changed_at=now, level_name="ELEVATED",
+        budget_share=0.7))

@@ -1,0 +1,48 @@
+"""The whole system through the official X API (issue 23): one CI-size demo run with `--driver api`, every service
+running, the gateway reading and writing through the sandbox's X API v2 (no web client at all). Posts, threads and
+metric reads happen through the API, and the X API bill the sandbox computes at X's prices equals the gateway's
+own ledger. Replies through the API are covered by tests/e2e/poster/test_poster_crashes_api.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ops.infra import ROOT
+from tests.chaos.crashes import remove_run
+
+HOURS, MINUTES, SEED = 4.0, 3.0, 9
+
+pytestmark = pytest.mark.timeout(MINUTES * 60 + 120)
+
+
+def test_the_whole_system_posts_threads_and_reads_metrics_through_the_x_api(tmp_path: Path,
+                                                                          servers: dict[str, str]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "ops.demo", "--driver", "api", "--hours", str(HOURS),
+                           "--minutes", str(MINUTES), "--seed", str(SEED), "--reports", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=MINUTES * 60 + 60)
+    runs = list(tmp_path.iterdir())
+    try:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        (run_dir,) = runs
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["outcome"] == "complete", summary["errors"]
+        assert summary["driver"] == "api"
+        events = summary["events"]
+        assert summary["posts"] + summary["threads"] > 0 and events.get("TweetPosted", 0) > 0, events
+        assert events.get("MetricsScraped", 0) > 0, events
+        # Every tweet of the account was created through the API: the sandbox bills each one.
+        bill = summary["x_api"]
+        assert sum(d["posts_created"] + d["posts_created_url"] for d in bill["days"]) == summary["tweets"] > 0
+        assert sum(d["posts_read_unique"] for d in bill["days"]) > 0  # the scraper's and harvester's reads
+        assert bill["billed_usd"] == pytest.approx(bill["gateway_charged_usd"], abs=1e-9) and bill["billed_usd"] > 0
+        # No Chromium was started for an API-only run.
+        assert summary["memory"]["chromium"]["peak_mb"] == 0
+    finally:
+        for run in runs:
+            asyncio.run(remove_run(servers, run.name))

@@ -1,0 +1,84 @@
+"""The planner states only the facts it was given: the facts go into the prompt, and the claims gate rejects a
+draft of the sandbox's realistic model that invents a statistic or writes from its own memory, naming the claim."""
+
+from __future__ import annotations
+
+import re
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from libs.contracts.events import Choice
+from libs.facts import unsupported_claims
+from libs.niche import load_niche
+from sandbox.habits import HabitRates
+from services.planner.drafting import fact_index
+from services.planner.replies import Opportunity
+from tests.integration.planner.helpers import drafter
+
+CONFIG = load_niche()
+NOW = datetime(2025, 3, 1, 9, tzinfo=UTC)
+NO_HABITS = {h: 0.0 for h in HabitRates().as_dict()}
+
+
+@pytest.fixture(autouse=True)
+async def _default_habits(realistic_endpoint):
+    yield
+    await realistic_endpoint.configure(habits=HabitRates().as_dict())
+
+
+def post_choice(topic: str) -> Choice:
+    return Choice(content_type="data_insight", topic=topic, format="single", hour=10, voice="owner",
+                  hook_style="number")
+
+
+async def test_invented_statistics_and_remembered_figures_are_rejected_naming_the_claim(
+        realistic_endpoint, embedder) -> None:
+    # Seeded: the endpoint is shared by the session, and its answers must not depend on the tests run before.
+    await realistic_endpoint.configure(habits={**NO_HABITS, "invented_stat": 1.0, "ignores_facts": 0.5}, seed=4)
+    start = len(await realistic_endpoint.log())
+    d = drafter(realistic_endpoint, CONFIG, embedder, seed=4)
+    outs = []
+    for i, topic in enumerate(("sleep", "heart_health", "exercise", "nutrition")):
+        outs.append(await d.write_post(post_choice(topic), propensity=0.1, policy_version="u",
+                                       now=NOW + timedelta(days=i), scheduled_for=NOW))
+    answers = [e for e in (await realistic_endpoint.log())[start:] if "defects" in e]
+    planted = [(e, d) for e in answers for d in e["defects"] if d["habit"] in ("invented_stat", "ignores_facts")]
+    assert len(planted) >= 4  # every first answer invents: the test means something only if the model does
+    every = [r for o in outs for r in o.rejections]
+    claims = [r for r in every if r.gate == "claims"]
+    # Most invented claims reach the claims gate (a few go with a sentence cut for length, or another gate first).
+    assert len(claims) >= len(planted) // 2
+    for r in claims:
+        # The rejection names the claim: the words it quotes are in the draft.
+        named = re.match(r"unsupported (?:number|study claim|institution) '([^']+)'", r.reason)
+        assert named and named.group(1) in r.text and "no provided fact states it" in r.reason, r.reason
+    index = fact_index(CONFIG, embedder)
+    for o in outs:
+        if o.queued is not None:
+            text = "\n".join(o.queued.parts)
+            assert not any(d["value"] in text for _, d in planted)
+            assert unsupported_claims(o.queued.parts, index.facts, embedder,
+                                      min_similarity=CONFIG.facts.support_min_similarity) == []
+
+
+async def test_a_draft_stating_the_given_facts_is_queued_and_a_reply_gets_the_facts_near_its_tweet(
+        realistic_endpoint, embedder) -> None:
+    await realistic_endpoint.configure(habits=NO_HABITS)
+    d = drafter(realistic_endpoint, CONFIG, embedder, seed=5)
+    out = await d.write_post(post_choice("sleep"), propensity=0.1, policy_version="u", now=NOW, scheduled_for=NOW)
+    assert out.queued is not None, [r.reason for r in out.rejections]
+    index = fact_index(CONFIG, embedder)
+    # The sandbox writes from the prompt's facts only: what was queued restates one of the niche's sleep facts.
+    assert any(f.claim in "\n".join(out.queued.parts) for f in index.facts if f.topic == "sleep")
+    tweet = "Coffee after lunch wrecks my sleep every single time. Anyone else?"
+    opp = Opportunity(tweet_id="t1", author="someone", author_followers=5000, text=tweet, likes=50, retweets=2,
+                      replies=3, created_at=NOW - timedelta(hours=1), relevance=0.9, topic="sleep")
+    reply_choice = Choice(content_type="reply", topic="sleep", format="single", hour=9, voice="owner",
+                          reply_style="add_insight")
+    reply = await d.write_reply(opp, reply_choice, propensity=0.2, policy_version="u", now=NOW)
+    assert reply.queued is not None, [r.reason for r in reply.rejections]
+    near = [s.fact for s in index.for_text(tweet, topic="sleep")]
+    assert near and unsupported_claims(reply.queued.parts, near, embedder,
+                                       min_similarity=CONFIG.facts.support_min_similarity) == []

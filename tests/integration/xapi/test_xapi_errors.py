@@ -1,0 +1,133 @@
+"""Every way the sandbox's X API refuses, and the typed error the driver answers with (the README's table):
+400, 401 (test_xapi_auth.py), 403 (duplicate, automation, lock, reply target gone), 429 (waited out, refused
+past the op's time limit, the 24-hour posting limit), 5xx. Simulated time runs 120x so that a 15-minute
+rate-limit window resets within 7.5 real seconds."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import pytest_asyncio
+
+from libs.contracts.gateway import (
+    LoginCheckRequest,
+    GatewayError, PostThreadRequest, PostTweetRequest, ProfileSnapshotRequest, ReplyRequest, SearchRequest,
+)
+from libs.core.clock import Clock
+from services.browser_gateway.gateway import BrowserGateway
+from tests.integration.xapi.conftest import HANDLE, api_driver, api_settings, sign_in
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+PROFILE = "GET /2/users/by/username/:username"
+
+
+@pytest.fixture(scope="module")
+def clock() -> Clock:
+    return Clock(scale=120)
+
+
+def unique(text: str) -> str:
+    return f"{text} #{time.time_ns()}"
+
+
+async def refused(gateway, request) -> GatewayError:
+    with pytest.raises(GatewayError) as err:
+        await gateway.run(request)
+    return err.value
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def faults(sandbox):
+    yield sandbox
+    await sandbox.admin("/admin/reset-faults")
+
+
+async def test_403s(gateway, faults) -> None:
+    text = unique("Once only")
+    await gateway.run(PostTweetRequest(text=text))
+    err = await refused(gateway, PostTweetRequest(text=text))
+    assert (err.code, err.retryable) == ("duplicate", False)
+
+    await faults.admin("/admin/faults", {"mode": "automation", "count": 1})
+    err = await refused(gateway, PostTweetRequest(text=unique("Looks automated")))
+    assert (err.code, err.retryable) == ("automation_block", False)
+
+    await faults.admin("/admin/faults", {"mode": "locked", "count": 1})
+    err = await refused(gateway, ProfileSnapshotRequest(handle=HANDLE))
+    assert (err.code, err.retryable) == ("locked", False)
+    await faults.admin("/admin/reset-faults")
+    # The lock held the account's every op since (only a login check runs); the sandbox let it go: so does the
+    # login check that looks for the lock's end.
+    assert (await refused(gateway, ProfileSnapshotRequest(handle=HANDLE))).code == "locked"
+    await gateway.run(LoginCheckRequest())
+    assert not gateway.guardian.risk.locked
+
+    # A reply to a post that does not exist: X's 403, the browser's missing status page (dom_changed).
+    err = await refused(gateway, ReplyRequest(tweet_id="12345", text=unique("To nobody")))
+    assert (err.code, err.retryable) == ("dom_changed", False)
+
+
+async def test_5xx_is_a_retryable_timeout(gateway, faults) -> None:
+    await faults.admin("/admin/faults", {"mode": "error", "count": 1})
+    err = await refused(gateway, PostTweetRequest(text=unique("Server trouble")))
+    assert (err.code, err.retryable) == ("timeout", True) and "503" in err.message
+
+
+async def test_400_is_dom_changed(gateway) -> None:
+    # Longer than the 512 characters recent search takes: the request does not fit the API.
+    err = await refused(gateway, SearchRequest(query=" ".join(["sleep"] * 120)))
+    assert (err.code, err.retryable) == ("dom_changed", False) and "400" in err.message
+
+
+async def test_a_429_waits_for_the_reset_when_it_fits(gateway, sandbox) -> None:
+    driver = api_driver(gateway)
+    await sandbox.admin("/admin/xapi/limits", {"endpoint": PROFILE, "limit": 1})
+    try:
+        await gateway.run(ProfileSnapshotRequest(handle=HANDLE))
+        driver.rate_limits.windows.clear()  # the driver forgets: X's 429 itself must make it wait
+        profile = await gateway.run(ProfileSnapshotRequest(handle=HANDLE))
+        assert profile.handle == HANDLE
+        usage = await sandbox.admin_get("/admin/xapi/usage")
+        assert usage["requests"][PROFILE] >= 3  # the first, the refused one, the one after the reset
+    finally:
+        await sandbox.admin("/admin/xapi/limits", {"endpoint": PROFILE, "limit": 900})
+
+
+async def test_a_429_past_the_time_limit_is_rate_limited_with_retry_after(sandbox, clock, tmp_path, switch) -> None:
+    settings = api_settings(sandbox.base_url, tmp_path / "t.json", op_timeout_s_real=0.5)
+    await sign_in(sandbox, settings, clock)
+    gw = BrowserGateway(settings, clock, kill_switch=switch)
+    await gw.start()
+    await sandbox.admin("/admin/xapi/limits", {"endpoint": PROFILE, "limit": 1})
+    try:
+        await gw.run(ProfileSnapshotRequest(handle=HANDLE))
+        err = await refused(gw, ProfileSnapshotRequest(handle=HANDLE))
+        assert (err.code, err.retryable) == ("rate_limited", True)
+        assert err.retry_after_s is not None and 0 < err.retry_after_s <= 15 * 60
+    finally:
+        await sandbox.admin("/admin/xapi/limits", {"endpoint": PROFILE, "limit": 900})
+        await gw.stop()
+
+
+async def test_the_24_hour_posting_limit_is_daily_limit(gateway, faults) -> None:
+    await faults.admin("/admin/faults", {"mode": "daily_limit", "count": 1})
+    err = await refused(gateway, PostTweetRequest(text=unique("One too many")))
+    assert (err.code, err.retryable) == ("daily_limit", False)
+    assert err.retry_after_s is not None and err.retry_after_s > 0
+    assert api_driver(gateway).rate_limits.daily_posts is not None
+
+
+async def test_a_forced_rate_limit_on_a_write_is_waited_out(gateway, faults) -> None:
+    await faults.admin("/admin/faults", {"mode": "rate_limit", "count": 1})
+    posted = await gateway.run(PostTweetRequest(text=unique("Patience")))
+    assert posted.tweet_ids
+
+
+async def test_a_thread_broken_midway_names_the_parts_posted(gateway, sandbox) -> None:
+    said = unique("Already said")
+    await gateway.run(PostTweetRequest(text=said))
+    err = await refused(gateway, PostThreadRequest(parts=[unique("Part one"), said, unique("Part three")]))
+    assert err.code == "duplicate" and "thread broken after part 1 of 3" in err.message
+    first_id = err.message.rsplit("posted ", 1)[1].rstrip(")")
+    assert (await sandbox.admin_get(f"/admin/tweets/{first_id}"))["own"]

@@ -1,0 +1,88 @@
+"""Choosing the facts a prompt carries."""
+
+import random
+
+import numpy as np
+import pytest
+
+from libs.facts import FactIndex, prompt_lines
+from libs.niche import FactsConfig
+
+
+def test_topic_facts_are_verified_and_on_topic(book, lexical_embedder):
+    index = FactIndex(book, lexical_embedder)
+    facts = index.for_topic("sleep", k=50)
+    assert facts and all(f.topic == "sleep" and f.verified for f in facts)
+    assert len(index.for_topic("sleep")) == FactsConfig().per_prompt
+    unverified_sleep = {f.id for f in book.facts if f.topic == "sleep" and not f.verified}
+    assert unverified_sleep and not unverified_sleep & {f.id for f in facts}
+    everything = FactIndex(book, lexical_embedder, FactsConfig(use_unverified=True)).for_topic("sleep", k=50)
+    assert unverified_sleep <= {f.id for f in everything}
+
+
+def test_topic_sampling_varies_with_the_rng(book, lexical_embedder):
+    index = FactIndex(book, lexical_embedder)
+    draws = {tuple(f.id for f in index.for_topic("heart_health", k=3, rng=random.Random(seed))) for seed in range(8)}
+    assert len(draws) > 1
+
+
+@pytest.fixture(scope="module")
+def model_index(book, model_embedder) -> FactIndex:
+    return FactIndex(book, model_embedder)
+
+
+@pytest.mark.parametrize(
+    ("tweet", "expected"),
+    [
+        ("I can't sleep if I have coffee after lunch. Anyone else?", "sleep-caffeine-six-hours"),
+        ("How much water do you actually need per day? 8 glasses seems like a myth", "hydration-no-glass-rule"),
+        ("My blood pressure is high, doctor says cut salt", "heart-who-salt-hypertension"),
+        ("Started walking 10k steps a day and I feel amazing", "exercise-10000-steps-evidence"),
+    ],
+)
+def test_reply_facts_are_the_ones_closest_to_the_tweet(model_index, tweet, expected):
+    found = model_index.for_text(tweet, k=3)
+    assert expected in [s.fact.id for s in found]
+    assert [s.similarity for s in found] == sorted((s.similarity for s in found), reverse=True)
+
+
+def test_an_off_niche_tweet_gets_no_facts(model_index):
+    assert model_index.for_text("The new iPhone camera is incredible") == []
+
+
+def test_lexical_fallback_finds_the_obvious_match(book, lexical_embedder):
+    found = FactIndex(book, lexical_embedder).for_text("My blood pressure is high, doctor says cut salt", k=3)
+    assert found and found[0].fact.id == "heart-who-salt-hypertension"
+
+
+def test_unknown_embedder_kind_is_a_clear_error(book):
+    class Tiny:
+        kind = "tiny"
+        dim = 2
+
+        def embed(self, texts):
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+        def embed_one(self, text):
+            return np.ones(2, dtype=np.float32)
+
+    with pytest.raises(ValueError, match="no fact relevance threshold for embedder kind 'tiny'"):
+        FactIndex(book, Tiny()).for_text("coffee and sleep")
+
+
+def test_prompt_lines_carry_the_source(book):
+    lines = prompt_lines([book.get("sleep-aasm-seven-hours"), book.get("sleep-nhlbi-cycles")])
+    assert lines[0].startswith("[1] Adults should sleep 7 or more hours") and "2015" in lines[0]
+    assert lines[1].startswith("[2] ") and "National Heart, Lung, and Blood Institute" in lines[1]
+
+
+def test_facts_the_account_stated_lately_come_last(book, lexical_embedder):
+    index = FactIndex(book, lexical_embedder)
+    on_topic = index.for_topic("sleep", k=50)
+    stated = on_topic[:3]
+    # Recent posts that restate three of the topic's facts: a fresh draw offers the others first.
+    recent = lexical_embedder.embed([f"{f.claim} {f.quote}" for f in stated])
+    for seed in range(5):
+        offered = index.for_topic("sleep", k=len(on_topic) - 3, rng=random.Random(seed), stated=recent)
+        assert not {f.id for f in stated} & {f.id for f in offered}
+    assert {f.id for f in index.for_topic("sleep", k=50, stated=recent)[-3:]} == {f.id for f in stated}

@@ -1,0 +1,35 @@
+import pytest
+
+from libs.gates import check_medical_safety
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "For kids, 10 mg melatonin nightly does it.", "Take 50,000 IU weekly.", "5000 IU of vitamin D daily.",
+        "3 g of ashwagandha every morning works.", "Half a Xanax nightly helps.", "Ditch your metformin.",
+        "Stop your BP pills and drink beet juice.", "Swap your statin for red yeast rice.",
+        "Take them off Ritalin for a month.", "You can stop your levothyroxine.", "Quit the SSRIs.",
+        "Not kidding, turmeric cures arthritis.", "No joke, fasting cured my cancer.",
+        "Keto reverses type 1 diabetes.", "Bone broth heals leaky gut.", "Castor oil packs dissolve tumours.",
+        "Chemo is harsh. Choose juicing instead.", "Chew an aspirin and skip the ER.",
+        "Keto doesn't cure anything but it reverses type 2 diabetes.",
+    ],
+)
+def test_medical_advice_is_refused(text: str) -> None:
+    assert check_medical_safety(text) is not None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No supplement cures anxiety.", "Nothing in a bottle cures anxiety; sleep and therapy do more.",
+        "There is no diet that reverses type 1 diabetes.", "Adults need about 25 g of fibre a day.",
+        "Adults should eat less than 5 g of salt a day, about one teaspoon.",
+        "Evening light suppresses melatonin, so dim the lamps before bed.",
+        "Talk to your doctor before changing any medication.", "Choose water instead of sugary drinks.",
+        "Oat beta-glucan, about 3 g a day, lowers LDL.", "Quitting smoking at 70 still pays off.",
+    ],
+)
+def test_general_information_passes(text: str) -> None:
+    assert check_medical_safety(text) is None, text

@@ -1,0 +1,122 @@
+"""The notifier's rules, without servers: what each event tells, Alertmanager's groups, whether a notice goes out,
+batches, the digest's day, secrets scrubbed, and settings refused at start naming the variable."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from libs.contracts.events import AccountRiskChanged, BudgetExhausted, LlmHalted, SessionExpired, WritesHalted
+from libs.core.settings import SettingsError, load_settings
+from services.notifier.channels import secret_parts
+from services.notifier.notices import (
+    DayFigures,
+    PostFigures,
+    Waiting,
+    alert_notice,
+    approval_batch,
+    decide,
+    digest_due,
+    digest_notice,
+    notice_for,
+    scrub,
+    with_repeats,
+)
+from services.notifier.settings import NotifierSettings
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def made(event):
+    return notice_for(event, event_key="k", occurred_at=NOW)
+
+
+def test_a_lock_is_one_piece_of_news_whoever_reports_it() -> None:
+    by_poster = made(WritesHalted(reason="locked", halted_at=NOW))
+    by_gateway = made(AccountRiskChanged(handle="a", level=3, previous_level=0, signal="locked", locked=True,
+                                         changed_at=NOW))
+    assert by_poster.key == by_gateway.key == "account:locked" and by_poster.kind == "account"
+    assert made(WritesHalted(reason="session_expired", halted_at=NOW)).key == \
+        made(SessionExpired(handle="a", operation="post_tweet", detected_at=NOW)).key == "session:expired"
+    # Risk going down tells nothing; going up does.
+    assert made(AccountRiskChanged(handle="a", level=1, previous_level=2, signal="decay", changed_at=NOW)) is None
+    assert made(AccountRiskChanged(handle="a", level=2, previous_level=1, signal="automation_block",
+                                   changed_at=NOW)).severity == "critical"
+    assert made(BudgetExhausted(day="2026-03-02", budget_usd=5, spent_usd=5)).kind == "budget"
+    assert made(LlmHalted(cause="auth", halted_at=NOW)).kind == "llm"
+
+
+def test_decide_off_stale_repeat_send() -> None:
+    n = made(WritesHalted(reason="locked", halted_at=NOW))
+    rules = dict(max_age=timedelta(hours=6), repeat_after=timedelta(hours=1))
+    assert decide(n, now=NOW, off={"account"}, last_sent=None, **rules).outcome == "off"
+    assert decide(n, now=NOW + timedelta(hours=7), off=(), last_sent=None, **rules).outcome == "stale"
+    assert decide(n, now=NOW, off=(), last_sent=NOW - timedelta(minutes=59), **rules).outcome == "repeat"
+    assert decide(n, now=NOW, off=(), last_sent=NOW - timedelta(minutes=61), **rules).send
+    assert with_repeats("b", 2, NOW).endswith("(2 repeats held back since 2026-03-02 12:00 UTC)")
+    assert with_repeats("b", 0, None) == "b"
+
+
+def test_an_alertmanager_group_is_one_notice_and_a_resend_the_same() -> None:
+    body = {"groupKey": "g", "status": "firing", "groupLabels": {"alertname": "XbotServiceNotReady"},
+            "commonLabels": {"severity": "critical"},
+            "alerts": [{"status": "firing", "labels": {"alertname": "XbotServiceNotReady", "service": s},
+                        "annotations": {"summary": f"{s} not ready"}, "startsAt": "t0", "fingerprint": s}
+                       for s in ("planner", "poster")]}
+    a = alert_notice(body, received_at=NOW)
+    again = alert_notice(body, received_at=NOW + timedelta(minutes=5))
+    assert a.id == again.id and a.kind == "service" and a.title == "Alert: XbotServiceNotReady (2)"
+    assert "planner not ready" in a.body and "poster not ready" in a.body
+    resolved = alert_notice({**body, "status": "resolved"}, received_at=NOW)
+    assert resolved.id != a.id and resolved.severity == "info" and resolved.title.startswith("Resolved")
+    assert resolved.key != a.key  # its resolution is news
+    # A group that gained an alert is news; the same alerts again are a repeat.
+    third = {**body, "alerts": [*body["alerts"], {**body["alerts"][0], "fingerprint": "scraper"}]}
+    assert alert_notice(third, received_at=NOW).key != a.key == again.key
+    # An alert that tells what an event told shares the event's key while it fires.
+    locked = alert_notice({**body, "groupLabels": {"alertname": "XbotAccountLocked"}}, received_at=NOW)
+    assert locked.key == made(WritesHalted(reason="locked", halted_at=NOW)).key == "account:locked"
+    assert alert_notice({**body, "groupLabels": {"alertname": "XbotBudgetExhausted"}}, received_at=NOW).key == \
+        made(BudgetExhausted(day="2026-03-02", budget_usd=5, spent_usd=5)).key
+    with pytest.raises(ValueError):
+        alert_notice({"alerts": []}, received_at=NOW)
+
+
+def test_approvals_wait_for_the_window_then_go_together() -> None:
+    waiting = [Waiting(f"c{i}", "post", "p", NOW + timedelta(minutes=i)) for i in range(3)]
+    window = timedelta(minutes=15)
+    assert approval_batch(waiting, now=NOW + timedelta(minutes=14), window=window) == []
+    assert [w.content_id for w in approval_batch(waiting, now=NOW + window, window=window)] == ["c0", "c1", "c2"]
+
+
+def test_the_digest_is_yesterdays_after_the_hour() -> None:
+    assert digest_due(datetime(2026, 3, 2, 7, 59, tzinfo=UTC), hour=8) is None
+    assert digest_due(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), hour=8) == date(2026, 3, 1)
+    n = digest_notice(DayFigures(date(2026, 3, 1), [PostFigures("a", "reply", "u", "t", likes=2),
+                                                    PostFigures("b", "reply", "u2", "best one", likes=9)],
+                                 None, None, 0.0), at=NOW)
+    assert n.body.startswith("Posted: 2 replies")
+    assert "Followers: not measured" in n.body and "best one" in n.body and n.id == "digest:2026-03-01"
+
+
+def test_secrets_are_scrubbed_by_value_and_by_shape() -> None:
+    text = ("key sk-live0123456789abcdef, Authorization: Bearer abc123def456, json://me:hunter2pw@host/x, "
+            f"cookie {'Zm9v' * 15}, the value KNOWNSECRET1")
+    out = scrub(text, lambda t: t.replace("KNOWNSECRET1", "***"))
+    for secret in ("sk-live0123456789abcdef", "abc123def456", "hunter2pw", "Zm9v" * 15, "KNOWNSECRET1"):
+        assert secret not in out
+    assert "the value" in out and "json://" in out
+    assert "tgramtoken123456" in secret_parts("tgram://tgramtoken123456/12345678/")
+    assert "127.0.0.1" not in secret_parts("json://127.0.0.1:8080/hook")
+
+
+def test_bad_settings_stop_the_start_naming_the_variable(monkeypatch) -> None:
+    monkeypatch.setenv("XBOT_NOTIFY_OFF", '["digest", "gossip"]')
+    with pytest.raises(SettingsError, match="XBOT_NOTIFY_OFF"):
+        load_settings(NotifierSettings)
+    monkeypatch.delenv("XBOT_NOTIFY_OFF")
+    monkeypatch.setenv("XBOT_NOTIFY_URLS", "json://ok.test/hook nosuchscheme://token-SECRET99@x")
+    with pytest.raises(SettingsError, match="XBOT_NOTIFY_URLS") as err:
+        load_settings(NotifierSettings)
+    assert "SECRET99" not in str(err.value) and "channel 2" in str(err.value)

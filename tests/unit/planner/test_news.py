@@ -1,0 +1,42 @@
+"""A news item as a post's angle: the freshest on the topic, never a stale one; its fact cites the source."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from libs.contracts.events import Choice
+from libs.niche import load_niche
+from services.planner.news import NewsItem, angle_lines, news_angle, news_fact, pick_news
+from services.planner.prompts import post_messages
+
+NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
+CONFIG = load_niche()
+
+
+def item(n: int, topic: str, hours_old: float, title: str = "Adults who sleep 7 hours live longer, study finds") \
+        -> NewsItem:
+    return NewsItem(item_id=f"i{n}", title=title, summary="A cohort of 40,000 adults followed for 10 years.",
+                    source="NIH", url=f"https://nih.example/news/{n}", published_at=NOW - timedelta(hours=hours_old),
+                    topic=topic)
+
+
+def test_the_freshest_item_on_the_topic_and_never_a_stale_one():
+    items = [item(1, "sleep", 30), item(2, "sleep", 5), item(3, "stress", 1), item(4, "sleep", 80)]
+    assert pick_news(items, topic="sleep", now=NOW, max_age=timedelta(days=3)).item_id == "i2"
+    assert pick_news(items, topic="stress", now=NOW, max_age=timedelta(hours=1)) is None  # exactly 1 h: stale
+    assert pick_news([item(4, "sleep", 80)], topic="sleep", now=NOW, max_age=timedelta(days=3)) is None
+    assert pick_news(items, topic="hydration", now=NOW, max_age=timedelta(days=3)) is None
+
+
+def test_the_prompt_gets_the_angle_and_the_fact_with_its_source():
+    news = item(2, "sleep", 5)
+    fact = news_fact(news, "sleep")
+    assert (fact.source, fact.url, fact.date, fact.verified) == ("NIH", news.url, "2026-03-02", False)
+    assert fact.citation() == "Adults who sleep 7 hours live longer, study finds (NIH, 2026)"
+    choice = Choice(content_type="research_breakdown", topic="sleep", format="single", hour=9)
+    body = post_messages(choice, CONFIG, angle=angle_lines(news, fact))[1]["content"]
+    assert "Angle: recent news from NIH (2026-03-02)" in body
+    assert "News fact (state it only as the source says it): " + fact.citation() in body
+    assert news_angle(news).source == "NIH"
+    # A title too short to be a fact's claim gets its source in front.
+    assert news_fact(item(5, "sleep", 1, title="Sleep"), "sleep").claim == "NIH: Sleep"

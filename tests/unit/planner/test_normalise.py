@@ -1,0 +1,122 @@
+"""The normaliser on a corpus of real models' habits (tests/unit/planner/corpus/model_habits.yaml): every tuning
+case exactly; the held-out part is measured and reported, and must clear a floor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from libs.text import x_length
+from services.planner.normalise import (
+    clean_text,
+    fit_to_limit,
+    malformed_reason,
+    read_answer,
+    split_thread,
+    strip_wrapping_quotes,
+)
+from libs.gates.refusal import check_refusal
+
+CORPUS = yaml.safe_load((Path(__file__).parent / "corpus" / "model_habits.yaml").read_text(encoding="utf-8"))
+# Held-out cases the normaliser must get right; the measured figure is printed (pytest -s) and in the report.
+HELD_OUT_FLOOR = 0.85
+
+
+def normalised(case: dict) -> list[str]:
+    answer = read_answer(case["raw"], thread=case["kind"] == "thread", length=x_length, wanted=case.get("wanted"))
+    return answer.parts
+
+
+def expected(case: dict) -> list[str]:
+    return [p.strip() for p in case["parts"]] if case["kind"] == "thread" else [case["clean"].strip()]
+
+
+@pytest.mark.parametrize("case", CORPUS["tuning"], ids=[c["habit"] for c in CORPUS["tuning"]])
+def test_tuning_corpus(case: dict) -> None:
+    assert normalised(case) == expected(case)
+
+
+def test_held_out_corpus() -> None:
+    cases = CORPUS["held_out"]
+    misses = [(c["habit"], normalised(c)) for c in cases if normalised(c) != expected(c)]
+    rate = 1 - len(misses) / len(cases)
+    print(f"held-out: {len(cases) - len(misses)}/{len(cases)} cleaned exactly; misses: {misses}")
+    assert rate >= HELD_OUT_FLOOR, misses
+
+
+def test_every_corpus_answer_is_changed_except_the_clean_ones() -> None:
+    # The corpus is made of defects: the untouched answer would fail the comparison (today's code path kept
+    # the raw text, stripped of surrounding blanks).
+    defective = [c for c in CORPUS["tuning"] + CORPUS["held_out"] if not c["family"].startswith("none")]
+    raw_would_pass = [c["habit"] for c in defective if c["kind"] != "thread" and c["raw"].strip() == expected(c)[0]]
+    assert raw_would_pass == []
+
+
+def test_clean_text_is_idempotent() -> None:
+    for case in CORPUS["tuning"] + CORPUS["held_out"]:
+        for part in normalised(case):
+            assert clean_text(part) == part or case["kind"] == "thread"
+
+
+def test_wrapping_quotes_only_when_they_wrap_everything() -> None:
+    assert strip_wrapping_quotes('"Sleep is free."') == "Sleep is free."
+    assert strip_wrapping_quotes('"Sleep" is free, says "Bob"') == '"Sleep" is free, says "Bob"'
+    assert strip_wrapping_quotes("'Don't skip it.'") == "Don't skip it."
+
+
+def test_thread_split_merges_paragraphs_beyond_the_parts_asked_for() -> None:
+    text = "Myth: more water is always better.\n\nNot quite.\n\nThirst works for most adults.\n\nFood counts too."
+    assert split_thread(text, wanted=3) == ["Myth: more water is always better.\n\nNot quite.",
+                                            "Thirst works for most adults.", "Food counts too."]
+    assert len(split_thread(text)) == 4  # within what a thread may have: kept
+
+
+def test_a_list_inside_a_part_is_not_taken_for_numbered_parts() -> None:
+    text = "Three habits:\n1) Walk.\n2) Sleep.\n3) Eat plants.\n---\nStart with one.\n---\nKeep it two weeks."
+    assert split_thread(text)[0].startswith("Three habits:")
+    assert len(split_thread(text)) == 3
+
+
+def test_over_long_text_loses_whole_trailing_sentences_only() -> None:
+    core = "Morning light sets your body clock. " * 5
+    padded = core + "This matters because small changes compound. Remember that consistency is key."
+    shortened = fit_to_limit(padded, 200)
+    assert len(shortened) <= 200 and shortened.endswith(".") and padded.startswith(shortened)
+    single = "word " * 80
+    assert fit_to_limit(single, 200) == single  # no sentence to drop: the length gate decides
+
+
+@pytest.mark.parametrize("text, reason", [
+    ('{"text": "hi"}', "structured data"),
+    ("Try [insert statistic] today.", "placeholder"),
+    ("Drink {amount} of water.", "placeholder"),
+    ("", "without text"),
+])
+def test_what_no_cleaning_repairs_is_malformed(text: str, reason: str) -> None:
+    assert reason in (malformed_reason(text) or "")
+
+
+@pytest.mark.parametrize("text", [
+    "I'm sorry, but I can't help with that request.",
+    "As an AI language model, I don't have personal experiences with sleep.",
+    "I can't provide medical advice. Please consult a professional.",
+    "Unfortunately, I cannot create content about that topic.",
+    "I'm just an AI, but here is a tip: walk more.",
+    "I must respectfully decline to write this.",
+    "That would go against my guidelines.",
+])
+def test_refusals_and_ai_talk_are_rejected(text: str) -> None:
+    assert (r := check_refusal(text)) is not None and r.gate == "refusal"
+
+
+@pytest.mark.parametrize("text", [
+    "Sorry, but you can't out-exercise a bad diet.",
+    "I can't help but notice how much better I sleep after a walk.",
+    "I'm not able to run anymore, so I walk every day.",
+    "Ask your doctor before changing medication.",
+    "AI can't replace a good night's sleep.",
+])
+def test_ordinary_posts_are_not_refusals(text: str) -> None:
+    assert check_refusal(text) is None

@@ -1,0 +1,104 @@
+"""The realistic text endpoint's writer: the brief read from prose alone, and real models' habits at the
+documented rates, each planted defect reported."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+
+import pytest
+
+from sandbox.habits import HabitRates, RealisticWriter, read_brief
+
+
+def msgs(user: str, system: str = "You write posts for a health account.") -> list[dict]:
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def test_the_brief_comes_from_the_prose_not_the_header_lines() -> None:
+    # The header lines say sleep and post; the prose says a 5-part thread on gut health: the prose wins,
+    # because a real model reads prose (the template mode reads the headers).
+    brief = read_brief(msgs("kind: post\ntopic: sleep\nmax_chars: 100\n\nWrite a thread of exactly five parts, each "
+                            "at most 250 characters.\nTopic: gut health. Correct a common myth."))
+    assert (brief.kind, brief.topic, brief.parts, brief.max_chars, brief.content_type) == (
+        "thread", "gut_health", 5, 250, "myth_busting")
+
+
+def test_a_reply_brief_takes_the_tweet_and_a_rewrite_names_what_to_fix() -> None:
+    brief = read_brief(msgs("<tweet>Cold showers fixed my stress.</tweet>\nWrite one reply of at most 200 "
+                            "characters.\nYour previous draft was rejected: refusal: the model refused. Write a new "
+                            "one.\nRejected draft:\nI'm sorry, but I can't."))
+    assert (brief.kind, brief.topic, brief.max_chars, brief.fix) == ("reply", "stress", 200, "refusal")
+    assert brief.tweet == "Cold showers fixed my stress."
+
+
+def test_facts_listed_in_the_prompt_are_what_the_text_is_written_from() -> None:
+    writer = RealisticWriter(rates=HabitRates(**{f: 0.0 for f in HabitRates().as_dict()}))
+    answer = writer.answer(msgs("Write one post of at most 260 characters about sleep.\nFacts you may state:\n"
+                                "- Teenagers need 8 to 10 hours of sleep a night.\n"), random.Random(1))
+    assert "Teenagers need 8 to 10 hours of sleep a night." in answer.content and not answer.defects
+
+
+FACTS_PROMPT = ("Write one post of at most 260 characters about sleep.\nFacts you may state (state only these):\n"
+                "[1] Adults should sleep 7 or more hours a night. (American Academy of Sleep Medicine (AASM), "
+                "consensus statement, 2015)\n")
+
+
+def test_a_given_fact_keeps_its_source_apart_from_the_claim() -> None:
+    writer = RealisticWriter(rates=HabitRates(**{f: 0.0 for f in HabitRates().as_dict()}))
+    for seed in range(20):
+        text = writer.answer(msgs(FACTS_PROMPT), random.Random(seed)).content
+        assert "Adults should sleep 7 or more hours a night." in text
+        # The source is cited as a source (or left out), never as an empty "The study: ." or a doubled bracket.
+        assert "()" not in text and ": ." not in text and "2015))" not in text
+
+
+def test_answering_from_its_own_knowledge_states_figures_the_prompt_did_not_give() -> None:
+    rates = HabitRates(**{f: 0.0 for f in HabitRates().as_dict()})
+    rates.update({"ignores_facts": 1.0})
+    writer = RealisticWriter(rates=rates)
+    for seed in range(20):
+        answer = writer.answer(msgs(FACTS_PROMPT), random.Random(seed))
+        assert [d.habit for d in answer.defects] == ["ignores_facts"]
+        assert answer.defects[0].value in answer.content
+        assert "Adults should sleep 7 or more hours" not in answer.content
+        assert re.search(r"\d", answer.defects[0].value) and "7 or more" not in answer.defects[0].value
+    # Told that its draft stated what the facts do not, it mostly keeps to them.
+    fixed = [writer.answer(msgs(FACTS_PROMPT + "\nYour previous draft was rejected: It stated a number, study or "
+                                "institution that is not among the facts given."), random.Random(s)).defects
+             for s in range(40)]
+    assert 0 < sum(1 for d in fixed if d) < 25
+
+
+def test_default_rates_are_met_and_every_defect_is_reported() -> None:
+    writer = RealisticWriter()
+    rng = random.Random(7)
+    n = 1500
+    seen: Counter[str] = Counter()
+    for i in range(n):
+        user = ("Write a thread of exactly 4 parts, each at most 272 characters." if i % 3 == 0
+                else "Write one post of at most 260 characters.") + "\nTopic: sleep. Give one specific, safe habit."
+        answer = writer.answer(msgs(user), rng)
+        seen.update({d.habit for d in answer.defects})
+        for d in answer.defects:
+            if d.check == "contains":
+                assert d.value in answer.content, (d, answer.content)
+    rates = {h: seen[h] / n for h in seen}
+    # The issue's floors: preambles and invented statistics in at least 10% of answers, refusals in 3%.
+    assert rates["preamble"] >= 0.10 and rates["invented_stat"] >= 0.10 and rates["refusal"] >= 0.03
+    defaults = HabitRates()
+    for habit in ("preamble", "invented_stat", "refusal", "emoji", "hashtags", "reasoning", "quotes"):
+        # Habits are drawn only when the answer is not a refusal.
+        expected = getattr(defaults, habit) * (1 if habit == "refusal" else 1 - defaults.refusal)
+        assert rates[habit] == pytest.approx(expected, abs=0.03), habit
+
+
+def test_rates_can_be_changed_and_are_checked() -> None:
+    rates = HabitRates()
+    rates.update({"preamble": 1.0})
+    assert rates.preamble == 1.0
+    with pytest.raises(ValueError, match="unknown habit"):
+        rates.update({"typos": 0.1})
+    with pytest.raises(ValueError, match="within 0..1"):
+        rates.update({"emoji": 1.5})

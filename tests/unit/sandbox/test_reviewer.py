@@ -1,0 +1,51 @@
+"""The sandbox's reviewer learns from its own labelled drafts, shares none with the test corpora, and answers in
+the review format (not always cleanly)."""
+
+import random
+import re
+from pathlib import Path
+
+import yaml
+
+from libs.gates import parse_review, review_messages
+from sandbox.review import EXAMPLES_PATH, answer_review, default_reviewer, is_review
+
+DATA = Path(__file__).parents[2] / "data"
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def test_its_labelled_set_shares_no_text_with_the_test_corpora() -> None:
+    own = yaml.safe_load(EXAMPLES_PATH.read_text(encoding="utf-8"))["examples"]
+    own_texts = {_norm(e["draft"]) for e in own} | {_norm(e["tweet"]) for e in own if e.get("tweet")}
+    corpus = []
+    for name, key in (("hostile_replies.yaml", "items"), ("ordinary_replies.yaml", "items")):
+        corpus += yaml.safe_load((DATA / name).read_text(encoding="utf-8"))[key]
+    corpus_texts = {_norm(i["reply"]) for i in corpus} | {_norm(i["tweet"]) for i in corpus}
+    assert not own_texts & corpus_texts
+    # Nor near copies: no corpus text shares a run of 8 words with an example.
+    def runs(t: str) -> set[str]:
+        w = t.split()
+        return {" ".join(w[i:i + 8]) for i in range(len(w) - 7)}
+    own_runs = set().union(*(runs(t) for t in own_texts))
+    assert not any(runs(t) & own_runs for t in corpus_texts)
+
+
+def test_it_judges_unseen_drafts_by_their_content() -> None:
+    reviewer = default_reviewer()
+    assert "medical_misinformation" in reviewer.judge("Quit your insulin, cinnamon heals diabetes.", None)
+    assert "promotion" in reviewer.judge("Get 25% off with code RESTFUL25 today only.", None)
+    assert reviewer.judge("A regular wake time helps the body clock settle.", None) == []
+
+
+def test_answers_parse_as_reviews_whatever_the_style() -> None:
+    prompt = "\n".join(m["content"] for m in review_messages(
+        "Use code NAPTIME40 for 40% off my sleep course.", kind="reply", tweet="Naps help.", niche="health"))
+    assert is_review(prompt)
+    rng = random.Random(0)
+    answers = [answer_review(prompt, rng) for _ in range(20)]
+    assert len(set(answers)) > 1  # not always the clean two lines
+    verdicts = [parse_review(a) for a in answers]
+    assert all(v.readable for v in verdicts) and len({(v.passed, v.categories) for v in verdicts}) == 1
