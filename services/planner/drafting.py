@@ -14,7 +14,7 @@ reason, which may quote the tweet.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -124,8 +124,12 @@ class Drafter:
         replies: ReplyHistory | None = None,
         rng: random.Random | None = None,
         facts: FactIndex | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
+        # What time it is when a draft passes its gates: drafting takes model calls (seconds to minutes; hours of
+        # simulated time at a fast clock), and a reply lives from when it is queued, not from when the run began.
+        self.clock = clock
         self.model = model
         self.ledger = ledger
         self.embedder = embedder
@@ -257,13 +261,16 @@ class Drafter:
                 if out.stopped:
                     return out
             if verdict is None:
-                self.replies.add(OurReply(opportunity.tweet_id, opportunity.author, opportunity.conversation, now))
+                queued_at = max(now, self.clock()) if self.clock is not None else now
+                self.replies.add(OurReply(opportunity.tweet_id, opportunity.author, opportunity.conversation,
+                                          queued_at))
                 self.recent.add_tweets([text])
-                expires = min(now + REPLY_LIFETIME, opportunity.created_at + timedelta(hours=24))
+                expires = min(queued_at + REPLY_LIFETIME, opportunity.created_at + timedelta(hours=24))
                 out.queued = ContentQueued(
                     content_id=out.content_id, kind="reply", parts=[text], reply_to_tweet_id=opportunity.tweet_id,
                     reply_to_author=opportunity.author, choice=choice, policy_version=policy_version,
-                    propensity=propensity, scheduled_for=now, expires_at=max(expires, now + timedelta(minutes=5)),
+                    propensity=propensity, scheduled_for=queued_at,
+                    expires_at=max(expires, queued_at + timedelta(minutes=5)),
                     model=completion.model,
                 )
                 return out

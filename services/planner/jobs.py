@@ -181,7 +181,7 @@ class Planner(Worker):
         assert self.embedder is not None, "start() loads the embedder before the first run"
         drafter = Drafter(config=self.config, model=self.model, ledger=ledger, embedder=self.embedder,
                           recent=await self._recent_posts(posts, tweets), replies=history, rng=self.rng,
-                          facts=self.facts)
+                          facts=self.facts, clock=self.clock.now)
         try:
             queued_by_hour = dict(depth.queued_by_hour)
             for _ in range(n_posts):
@@ -190,7 +190,8 @@ class Planner(Worker):
                 item = pick_news(news, topic=choice.topic, now=now, max_age=self.settings.news_max_age)
                 out = await drafter.write_post(
                     choice, propensity=propensity, policy_version=policy.version, now=now,
-                    scheduled_for=next_slot(choice.hour, now, self.rng),
+                    # The slot from the time this draft starts: the drafts before it took model calls.
+                    scheduled_for=next_slot(choice.hour, max(now, self.clock.now()), self.rng),
                     insights={**{k: list(v) for k, v in policy.insights.items()}, "formats": patterns,
                               "avoid": avoid},
                     best_posts=policy.best_posts, news=item)
@@ -207,10 +208,12 @@ class Planner(Worker):
                 by_id = {p.opportunity.tweet_id: p for p in pool}
                 for opp in targets:
                     pooled = by_id[opp.tweet_id]
+                    # A reply is written for now: the posts drafted before it took model calls.
+                    reply_now = max(now, self.clock.now())
                     choice, propensity = sample_reply_choice(policy, self.config, self.rng, topic=opp.topic,
-                                                             hour=now.hour)
+                                                             hour=reply_now.hour)
                     out = await drafter.write_reply(opp, choice, propensity=propensity,
-                                                    policy_version=policy.version, now=now,
+                                                    policy_version=policy.version, now=reply_now,
                                                     content_id=pooled.content_id, best_posts=policy.best_posts)
                     await self._publish(out, report, causation_id=pooled.event_id)
                     if out.stopped:

@@ -105,3 +105,23 @@ async def test_rewrite_prompts_never_carry_the_tweet_outside_its_block(text_endp
     # The rewrite names what to fix in fixed words.
     assert "did not take up the tweet's point" in writes[-1][-1]["content"]
     await d.model.close()
+
+
+async def test_a_reply_lives_from_when_it_is_queued_not_from_when_the_run_began(text_endpoint, embedder) -> None:
+    """Drafting takes model calls: at a fast clock (the benchmarks' x600) the draft and its review take simulated
+    hours, and a reply stamped with the run's start was queued dead (bench safety: 34 replies queued, all
+    expired)."""
+    d = drafter(text_endpoint, CONFIG, embedder, seed=3)
+    now = [NOW]
+    d.clock = lambda: now[0]
+
+    async def hours_pass() -> None:
+        now[0] = NOW + timedelta(hours=5)
+
+    Recorder(d, before_review=hours_pass)
+    out = await d.write_reply(opportunity("Morning light sets your body clock for the whole day."), REPLY,
+                              propensity=0.1, policy_version="u", now=NOW)
+    assert out.queued is not None, [r.reason for r in out.rejections]
+    assert out.queued.scheduled_for == NOW + timedelta(hours=5)
+    assert out.queued.expires_at == NOW + timedelta(hours=8)  # 3 h from then, inside the tweet's 24 h
+    await d.model.close()
