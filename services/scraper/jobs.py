@@ -138,7 +138,15 @@ class ScraperJobs(Worker):
                 break
             at = self.clock.now()
             reads += [(m.tweet_id, at, m) for m in result.items]
-        profile = await self.gateway.profile_snapshot(handle)
+        try:
+            profile = await self.gateway.profile_snapshot(handle)
+        except GatewayError as err:
+            gateway_failures.labels("profile_snapshot", err.code).inc()
+            if err.code != "budget_exhausted":
+                raise
+            # Out of read budget: the next run takes the snapshot (the series gets a longer window, not a gap).
+            log.warning("follower snapshot deferred: %s", err)
+            return
         observed = self.clock.now()
         async with self.pool.acquire() as conn, conn.transaction():
             await record_active_reads(conn, reads)

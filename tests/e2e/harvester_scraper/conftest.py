@@ -57,7 +57,7 @@ class Harness:
 
     @property
     def slack_s(self) -> float:
-        return READ_SLACK_REAL_S * SCALE
+        return READ_SLACK_REAL_S * self.clock.scale
 
     async def sandbox_tweet(self, tweet_id: str) -> dict:
         async with self.http.get(f"{self.base_url}/admin/tweets/{tweet_id}",
@@ -83,8 +83,15 @@ def clock() -> Clock:
     return Clock(scale=SCALE)
 
 
+@pytest.fixture(scope="module")
+def gateway_overrides() -> dict:
+    """Gateway settings a test module changes (test_budget_adaptation.py switches the activity budget on)."""
+    return {}
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def harness(servers, database_url, tmp_path_factory, clock: Clock) -> AsyncIterator[Harness]:
+async def harness(servers, database_url, tmp_path_factory, clock: Clock,
+                  gateway_overrides: dict) -> AsyncIterator[Harness]:
     db = tmp_path_factory.mktemp("sandbox") / "world.sqlite3"
     sandbox_settings = SandboxSettings(
         port=0, db_path=db, handle=HANDLE, password=PASSWORD, admin_token=ADMIN, population=60,
@@ -97,17 +104,17 @@ async def harness(servers, database_url, tmp_path_factory, clock: Clock) -> Asyn
     session = tmp_path_factory.mktemp("session") / "x_session.json"
     # Queue timeouts are simulated seconds: at 120x the defaults would be a second or two of real time.
     gw_settings = GatewaySettings(
-        nats_url=servers["XBOT_NATS_URL"], namespace=namespace, time_scale=SCALE, sim_epoch=clock.epoch,
+        nats_url=servers["XBOT_NATS_URL"], namespace=namespace, time_scale=clock.scale, sim_epoch=clock.epoch,
         sim_anchor=clock.anchor, x_base_url=base_url, x_handle=HANDLE, session_file=session,
         write_min_spacing_s=0.0, write_jitter_s=0.0, call_timeout_ms_real=5_000, op_timeout_s_real=60.0,
         queue_timeout_p0_s=1e6, queue_timeout_p1_s=1e6, queue_timeout_p2_s=1e6, context_idle_s=1e6,
         breaker_reset_s=1e4, breaker_max_reset_s=1e5,
         # Likewise the gateway's activity budget (and its active hours): these tests are about what the services
         # find; the budget's own tests are the gateway's.
-        activity_budget=False)
+        **{"activity_budget": False, **gateway_overrides})
     await login(gw_settings, username=HANDLE, password=PASSWORD)
     common = dict(nats_url=servers["XBOT_NATS_URL"], database_url=database_url, namespace=namespace,
-                  time_scale=SCALE, sim_epoch=clock.epoch, sim_anchor=clock.anchor, x_handle=HANDLE)
+                  time_scale=clock.scale, sim_epoch=clock.epoch, sim_anchor=clock.anchor, x_handle=HANDLE)
     nc = await connect(gw_settings, name="e2e-harvester-scraper")
     js = nc.jetstream()
     await provision_streams(js, namespace)  # what `xbot provision` does before `xbot up`
