@@ -108,6 +108,10 @@ class ReplyConfig(_Section):
     author_cooldown_hours: float = Field(default=12, ge=0)
     conversation_cooldown_hours: float = Field(default=24, ge=0)
     max_age_hours: float = Field(default=24, gt=0)
+    # A tweet with less of its max age left is not answered: the reply must still be queued, wait its turn behind
+    # posts (the poster's pacing) and be read while the conversation is alive. Without it the planner drafted
+    # replies to 23-hour-old tweets that expired five minutes after they were queued (bench safety, guarded).
+    min_hours_left: float = Field(default=2, ge=0)
     min_relevance: float = 0.2
     # Cosine of the reply to the tweet's point (libs/gates/grounding.py) below which a reply is off the point, per
     # embedder kind: each embedder has its own scale. Recalibrate with `python -m libs.gates.calibrate`.

@@ -84,6 +84,8 @@ def ineligibility(
         return "not a root tweet"
     if opp.age_hours(now) >= rc.max_age_hours:
         return "older than 24 h"
+    if opp.age_hours(now) > rc.max_age_hours - rc.min_hours_left:
+        return "too little of its 24 h left"
     if history.answered(opp.tweet_id):
         return "already answered"
     if opp.relevance < rc.min_relevance:

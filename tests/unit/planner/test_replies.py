@@ -28,6 +28,7 @@ def opp(tweet_id="t1", author="alice", followers=10_000, age_h=1.0, likes=100, r
         (opp(author="xbot"), [], "own tweet"),
         (opp(is_reply=True), [], "not a root tweet"),
         (opp(age_h=25), [], "older than 24 h"),
+        (opp(age_h=22.5), [], "too little of its 24 h left"),
         (opp(), [OurReply("t1", "bob", "t1", NOW - timedelta(days=3))], "already answered"),
         (opp(relevance=0.05), [], "not relevant enough"),
         (opp(), [OurReply("t9", "alice", "t9", NOW - timedelta(hours=2))], "author cooldown"),
