@@ -20,7 +20,8 @@ Both system runs go at the same clock speed (``--scale``, simulated seconds per 
 ``--days`` is the same run cut short (for development); the full 7 days x 2 takes about 40 real minutes at the
 default 600x, the speed the 72-hour demo runs at (faster, the one browser and the LLM calls fall behind the clock
 and the run measures the machine instead of the schedule).
-Results: bench/results/safety.json.
+``--only guarded`` (or ``reference``) re-runs one arm and keeps the other from the results file, each arm
+naming the commit it ran. Results: bench/results/safety.json.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -56,13 +58,22 @@ def minutes_for(days: float, scale: float) -> float:
     return (days * 86400 / scale / HEADROOM + STARTUP_RESERVE_S + SHUTDOWN_RESERVE_S + EXTRA_START_S) / 60
 
 
+def commit() -> str:
+    """The code an arm ran (``--only`` re-runs one arm: the results file then says which code each arm ran)."""
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent, text=True,
+                              capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def system_arm(name: str, *, budget: bool, days: float, scale: float, seed: int, reports: Path) -> dict[str, Any]:
     plan = DemoPlan(hours=days * 24, minutes=minutes_for(days, scale), seed=seed, scale=scale)
     demo = DemoRun(plan, reports_root=reports, cleanup=True,
                    env_overrides={"XBOT_ACTIVITY_BUDGET": "true" if budget else "false"})
     run_dir = asyncio.run(demo.run())
     summary = json.loads((run_dir / "summary.json").read_text())
-    return {"name": name, "activity_budget": budget, **arm_figures(summary)}
+    return {"name": name, "activity_budget": budget, "commit": commit(), **arm_figures(summary)}
 
 
 def arm_figures(summary: dict[str, Any]) -> dict[str, Any]:
@@ -131,14 +142,23 @@ def main(argv: list[str] | None = None) -> int:
                              "17 real minutes)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the sandbox's world (both runs)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
+    parser.add_argument("--only", choices=("guarded", "reference"),
+                        help="run this arm alone and take the other from --out (same days, scale and seed)")
     args = parser.parse_args(argv)
     legacy = legacy_arm()
+    arms: dict[str, dict[str, Any]] = {}
+    if args.only:
+        before = json.loads(args.out.read_text())
+        if (before["days"], before["scale"], before["seed"]) != (args.days, args.scale, args.seed):
+            parser.error(f"--only needs the days, scale and seed of {args.out}")
+        arms = {name: before[name] for name in ("guarded", "reference") if name != args.only}
     with tempfile.TemporaryDirectory(prefix="xbot-safety-") as tmp:
         reports = Path(tmp)
-        guarded = system_arm("guarded", budget=True, days=args.days, scale=args.scale, seed=args.seed,
-                             reports=reports)
-        reference = system_arm("reference", budget=False, days=args.days, scale=args.scale, seed=args.seed,
-                               reports=reports)
+        for name, budget in (("guarded", True), ("reference", False)):
+            if name not in arms:
+                arms[name] = system_arm(name, budget=budget, days=args.days, scale=args.scale, seed=args.seed,
+                                        reports=reports)
+    guarded, reference = arms["guarded"], arms["reference"]
     result = {"days": args.days, "scale": args.scale, "seed": args.seed,
               "targets": {"warnings": 0, "locks": 0, "max_posts_viewed_a_day": MAX_POSTS_VIEWED_A_DAY,
                           "max_suspicion_share_of_lock": MAX_SCORE_SHARE_OF_LOCK},
