@@ -17,6 +17,7 @@ from libs.bus.streams import stream_name
 from libs.contracts.events import (
     BudgetExhausted,
     ContentQueued,
+    ContentRejectedByOwner,
     LlmHalted,
     LlmUsageRecorded,
     ModelUpdated,
@@ -407,3 +408,31 @@ async def test_evergreen_posts_keep_the_queue_alive_while_the_model_is_down(sett
     texts = ["\n".join(q.parts) for q in from_pool]
     assert set(texts) <= pool_texts and len(set(texts)) == len(texts)  # pool posts only, none twice
     assert sum(1 for _, used in await evergreen_rows(settings) if used is not None) == len(from_pool)
+
+
+async def test_the_owners_recent_rejection_reasons_reach_the_post_prompts(settings, start_planner, publish) -> None:
+    """ContentRejectedByOwner (the console's stream) -> the planner's owner_rejections -> "avoid" in the prompt of
+    every post the next run drafts, sent to the real text endpoint (recorded on the way, not replaced)."""
+    svc, planner = await start_planner(posts_per_hour=1, posts_per_day=2)
+    now = datetime.now(UTC)
+    await publish(*[ContentRejectedByOwner(content_id=f"r{n}", kind="post", reason=reason, rejected_by="owner",
+                                           rejected_at=now - timedelta(hours=n))
+                    for n, reason in enumerate(["overclaims", "not in my voice", "overclaims"])],
+                  ContentRejectedByOwner(content_id="old", kind="post", reason="too old to matter",
+                                         rejected_by="owner", rejected_at=now - timedelta(days=30)))
+    assert svc.pool is not None
+    await eventually(lambda: svc.pool.fetchval("SELECT count(*) = 4 FROM owner_rejections"), timeout=30)
+    prompts: list[str] = []
+    complete = planner.model.complete
+
+    async def recording(messages, **kwargs):
+        prompts.append("\n".join(m["content"] for m in messages))
+        return await complete(messages, **kwargs)
+    planner.model.complete = recording  # type: ignore[method-assign]
+    report = await planner.run()
+    assert report.planned_posts == 2
+    drafts = [p for p in prompts if "Avoid what the owner" in p]
+    assert drafts, prompts
+    for prompt in drafts:
+        assert "Avoid what the owner rejected recent drafts for: overclaims; not in my voice." in prompt
+        assert "too old to matter" not in prompt
