@@ -118,5 +118,29 @@ def test_without_priced_followers_the_composite_reward_is_the_engagement_reward(
         else:
             engagement.observe_metrics(e[1], e[2], e[3])
     a, b = learner.build_model("v1"), engagement.build_model("v1")
-    assert a.evaluation.pop("follower_exchange_rate") is None
+    assert "follower_exchange_rate" not in a.evaluation
     assert json.dumps(a.payload(), sort_keys=True) == json.dumps(b.payload(), sort_keys=True)
+
+
+def test_the_owners_rejections_lower_the_choice_that_made_the_drafts():
+    def with_drafts(rejected: bool) -> Learner:
+        learner = _replay(_history())
+        # Three drafts of the best content type: never posted (no metrics), rejected in the console or not.
+        for n in range(3):
+            choice = {"content_type": "tip", "topic": "stress", "format": "single", "hour": 18}
+            learner.observe_decision(f"draft{n}", choice, 0.2, "v0")
+            if rejected:
+                learner.observe_owner_rejection(f"draft{n}")
+        return learner
+
+    without = with_drafts(rejected=False).build_model("v1")
+    learner = with_drafts(rejected=True)
+    learner.observe_owner_rejection("never-decided")  # a rejected reply or an unknown draft: ignored
+    snap = learner.build_model("v1")
+    tip, before = snap.posteriors["content_type"]["tip"], without.posteriors["content_type"]["tip"]
+    assert tip["mean"] < before["mean"] and tip["n"] > before["n"]
+    assert snap.posteriors["topic"]["stress"]["mean"] < without.posteriors["topic"]["stress"]["mean"]
+    assert snap.propensities["content_type"]["tip"] < without.propensities["content_type"]["tip"]
+    assert snap.evaluation["owner_rejections"] == 3.0
+    assert snap.training_size == without.training_size  # not matured posts: the off-policy gate never sees them
+    assert "owner_rejections" not in without.evaluation
