@@ -118,3 +118,36 @@ async def run_gateway(settings: GatewaySettings, clock: Clock) -> AsyncIterator[
         await remove_namespace(js, settings.namespace)
         await client_broker.stop()
 
+
+
+async def check_delete_tweet(gw: Running, sandbox: Sandbox, *, driver: str) -> None:
+    """``delete_tweet`` on one driver: refused while writes are paused (the post stays), deleted once resumed
+    (gone from the sandbox's ground truth), a second try answered as already gone, someone else's post refused."""
+    from libs.bus.control import KillSwitch
+    from libs.contracts.gateway import GatewayError
+
+    posted = await gw.client.post_tweet(f"A post the owner will delete ({driver}) #{uuid.uuid4().hex[:8]}")
+    [tweet_id] = posted.tweet_ids
+    switch = await KillSwitch.open(gw.js, gw.settings.namespace)
+    await switch.pause("owner is away", by="test")
+    try:
+        with pytest.raises(GatewayError) as refused:
+            await gw.client.delete_tweet(tweet_id)
+        assert (refused.value.code, refused.value.retryable) == ("writes_paused", True)
+        assert (await sandbox.tweet(tweet_id))["id"] == tweet_id
+    finally:
+        await switch.resume(by="test")
+    deleted = await gw.client.delete_tweet(tweet_id)
+    assert deleted.tweet_id == tweet_id and not deleted.already_gone
+    headers = {"Authorization": f"Bearer {ADMIN}"}
+    async with sandbox.http.get(f"{sandbox.base_url}/admin/tweets/{tweet_id}", headers=headers) as resp:
+        assert resp.status == 404 and (await resp.json())["error"] == "deleted"
+    assert (await gw.client.delete_tweet(tweet_id)).already_gone
+    stranger = next(t for t in (await gw.client.search("sleep", limit=10)).tweets if t.author != HANDLE)
+    with pytest.raises(GatewayError) as not_ours:
+        await gw.client.delete_tweet(stranger.tweet_id)
+    assert not_ours.value.code == "invalid_content"
+    assert (await sandbox.tweet(stranger.tweet_id))["id"] == stranger.tweet_id
+    status = gw.app.gateway.guardian_status()
+    # Each try counts against the deletions' own hard cap (the paused one never reached the caps).
+    assert status["writes_24h"]["deletes"].startswith("3/")

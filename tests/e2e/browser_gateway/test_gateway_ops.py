@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from libs.contracts.gateway import GatewayError
 from libs.core.metrics import registry
-from tests.e2e.browser_gateway.conftest import HANDLE, gateway_settings, run_gateway
+from tests.e2e.browser_gateway.conftest import check_delete_tweet, HANDLE, gateway_settings, run_gateway
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
@@ -171,3 +171,8 @@ async def test_p0_post_starts_ahead_of_fifty_queued_background_ops(gw, sandbox) 
 
 def _sample(name: str, **labels: str) -> float:
     return registry.get_sample_value(name, labels) or 0.0
+
+
+async def test_delete_tweet_through_the_browser(gw, sandbox) -> None:
+    """X's Delete menu on the status page (caret, Delete, the confirmation sheet); the guards of a write apply."""
+    await check_delete_tweet(gw, sandbox, driver="browser")
