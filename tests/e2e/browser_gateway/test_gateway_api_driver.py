@@ -13,7 +13,7 @@ from libs.core.metrics import registry
 from ops.status import collect_status, render_status
 from sandbox.xapi import consent
 from services.browser_gateway.xapi.login import ApiSignIn
-from tests.e2e.browser_gateway.conftest import check_delete_tweet, HANDLE, PASSWORD, gateway_settings, run_gateway
+from tests.e2e.browser_gateway.conftest import HANDLE, PASSWORD, check_delete_tweet, gateway_settings, run_gateway
 from tests.integration.xapi.conftest import CLIENT_ID, CLIENT_SECRET
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
