@@ -317,7 +317,8 @@ async def test_a_posted_tweet_is_deleted_from_x_and_the_scraper_stops_reading_it
         await page.click("button:has-text('Delete from X')")
         notice = await page.wait_for_selector("p.notice")
         assert tweet_id in await notice.inner_text()
-        assert "deleted by owner" in await page.locator(f"tr.post[data-id='{queued.content_id}']").inner_text()
+        row = await page.locator(f"tr.post[data-id='{queued.content_id}'] span.deleted").inner_text()
+        assert row.startswith("deleted ") and row.endswith(" by owner")
         # Gone from X (the sandbox's ground truth), and the scraper reads it no more.
         assert await h.copies(text) == []
         async with h.sandbox.http.get(f"{h.sandbox.base_url}/admin/tweets/{tweet_id}",
