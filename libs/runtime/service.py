@@ -103,8 +103,9 @@ class Service(Generic[S]):
     def namespace(self) -> str:
         return self.settings.namespace
 
-    def projection(self, name: str, *, max_deliver: int = 5) -> Projection:
-        p = Projection(service=self.name, name=name, max_deliver=max_deliver)
+    def projection(self, name: str, *, max_deliver: int | None = None) -> Projection:
+        p = Projection(service=self.name, name=name,
+                       max_deliver=max_deliver or self.settings.projection_max_tries)
         self.projections.append(p)
         return p
 

@@ -59,6 +59,8 @@ async def stack(harness: Harness, tmp_path_factory) -> AsyncIterator[Stack]:  # 
                             namespace=harness.namespace)
     values = {k: getattr(common, k) for k in CommonSettings.model_fields}
     values.update(time_scale=harness.clock.scale, sim_epoch=harness.clock.epoch, sim_anchor=harness.clock.anchor)
+    # Two tries before an event that keeps failing is dead-lettered (5 would take 30 s of the dead letters' test).
+    values["projection_max_tries"] = 2
     settings = ConsoleSettings(**values, console_port=0, approval="all", x_handle=HANDLE,
                                x_base_url=harness.sandbox.base_url)
     console = build(settings)

@@ -340,7 +340,7 @@ async def _neither(check: Awaitable[tuple[bool, bool]]) -> bool:
 async def test_dead_letters_are_retried_in_their_service_and_dropped(stack: Stack) -> None:
     """A real invalid event on the console's stream is dead-lettered at once: Retry cannot apply it (kept, logged),
     Drop removes it. An event that failed transiently (a trigger refuses it, as a broken constraint would) is
-    dead-lettered after its tries; once the cause is gone, Retry re-applies it in the console and drops it."""
+    dead-lettered after its tries (two here); once the cause is gone, Retry re-applies it in the console and drops it."""
     h = stack.harness
     ns = h.namespace
     pool = stack.worker.ctx.pool
@@ -374,9 +374,9 @@ async def test_dead_letters_are_retried_in_their_service_and_dropped(stack: Stac
         await page.wait_for_selector("p.notice")
         assert await page.locator(poison).count() == 0
 
-        # Five tries with growing pauses (about 30 s) before the transient failure is dead-lettered.
+        # Its tries (XBOT_PROJECTION_MAX_TRIES, 2 here: 2 s apart) before the transient failure is dead-lettered.
         transient = f"tr.letter:has(td:text-is('console')):has-text('{tweet_id}')"
-        await eventually(lambda: shown(transient), timeout=90, interval=1.0)
+        await eventually(lambda: shown(transient), timeout=60, interval=0.5)
     finally:
         await pool.execute("DROP TRIGGER refuse_metric ON metrics; DROP FUNCTION refuse_metric()")
     await page.screenshot(path=str(stack.shots / "dead_letters.png"), full_page=True)
