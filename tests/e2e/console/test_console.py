@@ -390,7 +390,8 @@ async def _neither(check: Awaitable[tuple[bool, bool]]) -> bool:
 async def test_dead_letters_are_retried_in_their_service_and_dropped(stack: Stack) -> None:
     """A real invalid event on the console's stream is dead-lettered at once: Retry cannot apply it (kept, logged),
     Drop removes it. An event that failed transiently (a trigger refuses it, as a broken constraint would) is
-    dead-lettered after its tries (two here); once the cause is gone, Retry re-applies it in the console and drops it."""
+    dead-lettered after its tries (two here); once the cause is gone, Retry re-applies it in the console and drops
+    it."""
     h = stack.harness
     ns = h.namespace
     pool = stack.worker.ctx.pool
