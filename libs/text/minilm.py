@@ -245,9 +245,11 @@ class MiniLM:
 # A call's memory grows with texts x tokens^2: on top of the model, one text costs about 11 MB at 20 tokens,
 # 25 MB at 120 and 70 MB at 250 (measured; the exported graph keeps several texts x 12 heads x tokens x tokens
 # tensors per layer). The demo saw the planner at 615 MB when it embedded 32 of its posts at once, threads of 256
-# tokens among them. Capping texts x longest^2 keeps a call within ~30 MB: tweets of 25 tokens go 32 at a time,
-# of 64 tokens 6 at a time, a 128-token thread alone.
-BATCH_BUDGET = 6 * 64 * 64
+# tokens among them. Capping texts x longest^2 bounds a call: tweets of 25 tokens go 19 at a time, of 64 tokens 3
+# at a time, a 128-token thread alone. Embedding 64 tweets and 4 threads took +51 MB at the call's peak with a
+# budget of 6 x 64^2 and +37 MB with 3 x 64^2 (1 x 64^2: +35), for the same CPU time (2.6-2.8 s; one thread does
+# not gain from bigger batches), so the budget is the smaller one.
+BATCH_BUDGET = 3 * 64 * 64
 MAX_BATCH = 32
 
 
