@@ -158,6 +158,25 @@ class PostFailed(Event):
         return f"failed:{self.content_id}"
 
 
+class OwnerEditSettled(Event):
+    """The poster's answer to an owner's edit in the console (ContentEdited, named by its ``edited_at``): applied
+    (the item is posted with the edited text) or too late (the poster had already recorded its intent to post the
+    item, or finished it: the text it had stands). Edits are settled by the posting cycle, the only writer of
+    intents, before each of its decisions, so an edit and a write can never race."""
+
+    TYPE = "OwnerEditSettled"
+    PRODUCER = "poster"
+
+    content_id: str
+    edited_at: AwareDatetime
+    applied: bool
+    reason: str = ""
+    settled_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"edit_settled:{self.content_id}:{self.edited_at.isoformat()}"
+
+
 class WritesHalted(Event):
     """The poster stopped every write until an operator's ``xbot resume``: X answered ``locked`` or
     ``session_expired`` to a write. Published once per halt (the notifier tells the owner)."""
@@ -473,7 +492,9 @@ class ContentApproved(Event):
 
 class ContentEdited(Event):
     """The owner changed a draft's text in the console; the new text passed the planner's gates. Editing is
-    possible until the item is approved (the approval hands the final text to the poster)."""
+    possible until the item is approved (the approval hands the final text to the poster) or, for a kind that
+    does not wait for approval, until the poster records its intent to post it: the poster answers each edit
+    with OwnerEditSettled."""
 
     TYPE = "ContentEdited"
     PRODUCER = "console"
@@ -544,6 +565,23 @@ class ModelRollbackRequested(Event):
         return f"rollback:{self.version}"
 
 
+class TweetDeleted(Event):
+    """The owner deleted a posted item from X in the console (the gateway's ``delete_tweet``, every part of a
+    thread, last part first): the scraper stops reading its metrics. Recorded by the console once the gateway
+    answered for every part, so it states a fact (a part already gone counts as deleted)."""
+
+    TYPE = "TweetDeleted"
+    PRODUCER = "console"
+
+    content_id: str
+    tweet_ids: list[str] = Field(min_length=1)
+    deleted_by: str
+    deleted_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"deleted:{self.content_id}"
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     ContentQueued,
     ContentRejected,
@@ -552,6 +590,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     LlmHalted,
     TweetPosted,
     PostFailed,
+    OwnerEditSettled,
     WritesHalted,
     OpportunityFound,
     OpportunityExpired,
@@ -571,6 +610,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ContentRejectedByOwner,
     OwnerPostQueued,
     ModelRollbackRequested,
+    TweetDeleted,
 )
 
 __all__ = [c.__name__ for c in ALL_EVENTS] + ["ALL_EVENTS", "Choice", "FollowerAttribution", "FormatLift", "NewsAngle",

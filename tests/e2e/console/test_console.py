@@ -1,16 +1,22 @@
 """The owner's console in a real browser against the sandbox, the gateway and the poster (approval ``all``):
 sign in; approve a draft and see it posted once; an edit with a banned phrase refused with the reason, then a clean
 edit posted once with the edited text; a rejection with a reason (never posted); the pause switch logged with who
-and when; requests without a session or a CSRF token refused; every page renders with data."""
+and when; requests without a session or a CSRF token refused; every page renders with data; a posted tweet deleted
+from X (refused while paused) and no longer read by the scraper; dead letters retried in their service and dropped."""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 import aiohttp
+import asyncpg
 import pytest
 from playwright.async_api import Page
+from prometheus_client import REGISTRY
 
 from libs.bus.publish import EventPublisher
 from libs.contracts.events import (
@@ -21,9 +27,16 @@ from libs.contracts.events import (
     ModelUpdated,
 )
 from libs.core.settings import CommonSettings
-from tests.e2e.browser_gateway.conftest import HANDLE
-from tests.e2e.console.conftest import PASSWORD, Stack
-from tests.helpers import eventually
+from libs.runtime.service import Service
+from services.console import owner
+from services.learner.app import build as build_learner
+from services.learner.settings import LearnerSettings
+from services.scraper.app import build as build_scraper
+from services.scraper.projections import pending_due, readable_since
+from services.scraper.settings import ScraperSettings
+from tests.e2e.browser_gateway.conftest import ADMIN, HANDLE
+from tests.e2e.console.conftest import PASSWORD, Stack, service_values
+from tests.helpers import drop_schemas, eventually
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
@@ -197,10 +210,58 @@ async def test_the_pause_switch_is_logged_with_who_and_when(stack: Stack) -> Non
     await page.wait_for_selector("span.running")
     assert not (await stack.worker.ctx.kill_switch.read()).paused
     await page.goto("/operations")
-    rows = page.locator("tr.switch-log")
-    assert await rows.count() == 2
+    rows = page.locator("tr.switch-log")  # newest first (earlier tests of the module paused too)
     assert [await rows.nth(i).locator("td").nth(1).inner_text() for i in range(2)] == ["resume", "pause"]
     assert "console:owner" in await rows.nth(0).inner_text()
+
+
+async def a_run_begun_after(last_success: Callable[[], Awaitable[float]], since: float) -> float:
+    """The end (Unix time) of a run of a periodic job that began after ``since``: two successes after it (the
+    first may have begun before), read from the job's last-success gauge."""
+    async def after(t: float) -> float | None:
+        value = await last_success()
+        return value if value > t else None
+    first = await eventually(lambda: after(since), timeout=30, interval=0.2)
+    return await eventually(lambda: after(first), timeout=30, interval=0.2)
+
+
+def poster_cycle(stack: Stack) -> Callable[[], Awaitable[float]]:
+    """The poster's ``post_cycle`` last success, from its /metrics (it runs in a process of its own)."""
+    async def read() -> float:
+        url = (await stack.worker.console._service_urls())["poster"]
+        async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as resp:
+            for line in (await resp.text()).splitlines():
+                if line.startswith("xbot_job_last_success_timestamp{") and 'job="post_cycle"' in line:
+                    return float(line.rsplit(" ", 1)[1])
+        return 0.0
+    return read
+
+
+async def test_the_pause_switch_stops_writes_within_a_posting_cycle(stack: Stack) -> None:
+    h = stack.harness
+    page = await stack.page()
+    await page.click("button[name=action][value=pause]")
+    await page.wait_for_selector("span.paused")
+    text = unique("Two minutes of slow breathing before bed calms a racing mind.")
+    queued = await h.queue(text)
+    await in_review(page, queued.content_id)
+    await page.locator(f"section.review[data-id='{queued.content_id}'] button.approve").click()
+    await page.wait_for_selector("p.notice")
+    # Approved and due: only the pause holds it. Once the poster holds the approval, let a whole cycle run.
+    await eventually(lambda: h.pool.fetchval("SELECT 1 FROM owner_decisions WHERE content_id = $1 AND"
+                                             " decision = 'approved'", queued.content_id), timeout=30)
+    await a_run_begun_after(poster_cycle(stack), time.time())
+    status = (await stack.worker.console._statuses())["poster"]["posting"]
+    assert status["paused"] and "paused" in status["last_decision"], status
+    assert await h.pool.fetchval("SELECT count(*) FROM attempts WHERE content_id = $1", queued.content_id) == 0
+    assert await h.copies(text) == []
+    await page.goto("/queue")
+    await page.click("button[name=action][value=resume]")
+    await page.wait_for_selector("span.running")
+    outcome = await h.wait_outcome(queued.content_id)
+    assert outcome["type"] == "TweetPosted"
+    await h.settled(queued.content_id)
+    assert len(await h.copies(text)) == 1
 
 
 async def test_every_page_renders_with_data(stack: Stack) -> None:
@@ -250,3 +311,262 @@ async def _publish_growth(stack: Stack) -> None:
     await EventPublisher(h.publisher.broker, common, h.clock, "browser_gateway").publish(AccountRiskChanged(
         handle=HANDLE, level=1, previous_level=0, signal="rate_limited", changed_at=now, level_name="ELEVATED",
         budget_share=0.7))
+
+
+async def _start_scraper(stack: Stack) -> Service[ScraperSettings]:
+    """The scraper in this process, on the module's namespace: it schedules the posted items' reads from the
+    poster's stream and reads the console's for deletions."""
+    h = stack.harness
+    await drop_schemas(h.env["XBOT_DATABASE_URL"], "scraper")
+    scraper = build_scraper(ScraperSettings(**service_values(h), x_handle=HANDLE))
+    await scraper.provision()
+    await scraper.start()
+    return scraper
+
+
+async def _scheduled(scraper: Service[ScraperSettings], tweet_id: str, at: datetime) -> tuple[bool, bool]:
+    """Whether the scraper would read ``tweet_id`` at ``at``: a checkpoint read due, a follower snapshot's read."""
+    assert scraper.pool is not None
+    async with scraper.pool.acquire() as conn:
+        due = {r.tweet_id for r in await pending_due(conn, at)}
+        active = set(await readable_since(conn, at - timedelta(days=7)))
+    return tweet_id in due, tweet_id in active
+
+
+async def test_a_posted_tweet_is_deleted_from_x_and_the_scraper_stops_reading_it(stack: Stack) -> None:
+    h = stack.harness
+    scraper = await _start_scraper(stack)
+    try:
+        text = unique("Two minutes of stretching before bed beats none at all.")
+        queued = await h.queue(text)
+        page = await stack.page()
+        await in_review(page, queued.content_id)
+        await page.locator(f"section.review[data-id='{queued.content_id}'] button.approve").click()
+        outcome = await h.wait_outcome(queued.content_id)
+        [tweet_id] = outcome["tweet_ids"]
+        await h.settled(queued.content_id)
+        later = h.clock.now() + timedelta(days=3)  # past the 1 h, 2 h, 6 h, 12 h and 24 h checkpoints
+        await eventually(lambda: _both(_scheduled(scraper, tweet_id, later)), timeout=30, interval=0.2)
+
+        async def delete_offered() -> bool:
+            await page.goto("/posted")
+            return await page.locator(f"tr.post[data-id='{queued.content_id}'] a.delete").count() == 1
+        await eventually(delete_offered, timeout=30, interval=0.5)
+        # While writes are paused the gateway refuses the deletion: the post stays.
+        await stack.worker.ctx.kill_switch.pause("owner is away", by="test")
+        try:
+            await page.click(f"tr.post[data-id='{queued.content_id}'] a.delete")
+            await page.click("button:has-text('Delete from X')")
+            error = await page.wait_for_selector("p.error")
+            assert "writes_paused" in await error.inner_text()
+            assert len(await h.copies(text)) == 1
+        finally:
+            await stack.worker.ctx.kill_switch.resume(by="test")
+        await page.click(f"tr.post[data-id='{queued.content_id}'] a.delete")
+        await page.screenshot(path=str(stack.shots / "delete.png"), full_page=True)
+        await page.click("button:has-text('Delete from X')")
+        notice = await page.wait_for_selector("p.notice")
+        assert tweet_id in await notice.inner_text()
+        row = await page.locator(f"tr.post[data-id='{queued.content_id}'] span.deleted").inner_text()
+        assert row.startswith("deleted ") and row.endswith(" by owner")
+        # Gone from X (the sandbox's ground truth), and the scraper reads it no more.
+        assert await h.copies(text) == []
+        async with h.sandbox.http.get(f"{h.sandbox.base_url}/admin/tweets/{tweet_id}",
+                                      headers={"Authorization": f"Bearer {ADMIN}"}) as resp:
+            assert resp.status == 404 and (await resp.json())["error"] == "deleted"
+        await eventually(lambda: _neither(_scheduled(scraper, tweet_id, later)), timeout=30, interval=0.2)
+    finally:
+        await scraper.stop()
+
+
+async def _both(check: Awaitable[tuple[bool, bool]]) -> bool:
+    return all(await check)
+
+
+async def _neither(check: Awaitable[tuple[bool, bool]]) -> bool:
+    return not any(await check)
+
+
+async def test_dead_letters_are_retried_in_their_service_and_dropped(stack: Stack) -> None:
+    """A real invalid event on the console's stream is dead-lettered at once: Retry cannot apply it (kept, logged),
+    Drop removes it. An event that failed transiently (a trigger refuses it, as a broken constraint would) is
+    dead-lettered after its tries (two here); once the cause is gone, Retry re-applies it in the console and drops
+    it."""
+    h = stack.harness
+    ns = h.namespace
+    pool = stack.worker.ctx.pool
+    tweet_id = str(uuid.uuid4().int)[:18]
+    await pool.execute(f"""
+        CREATE FUNCTION refuse_metric() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.tweet_id = '{tweet_id}' THEN RAISE EXCEPTION 'metrics of {tweet_id} refused for now'; END IF;
+        RETURN NEW; END $$;
+        CREATE TRIGGER refuse_metric BEFORE INSERT ON metrics FOR EACH ROW EXECUTE FUNCTION refuse_metric();""")
+    try:
+        common = CommonSettings(nats_url=h.env["XBOT_NATS_URL"], database_url=h.env["XBOT_DATABASE_URL"],
+                                namespace=ns)
+        await EventPublisher(h.publisher.broker, common, h.clock, "scraper").publish(MetricsScraped(
+            tweet_id=tweet_id, content_id="transient", checkpoint="1h", checkpoint_hours=1, age_hours=1, likes=1,
+            retweets=0, replies=0, views=10, observed_at=h.clock.now()))
+        bad = {"event_id": str(uuid.uuid4()), "type": "TweetDeleted", "schema_version": 1, "producer": "console",
+               "occurred_at": h.clock.now().isoformat(), "payload": {"content_id": "no tweet ids"}}
+        await h.js.publish(f"{ns}.console.tweet_deleted.v1", json.dumps(bad).encode(),
+                           headers={"Nats-Msg-Id": bad["event_id"]})
+        page = await stack.page()
+        poison = "tr.letter:has(td:text-is('console')):has-text('tweet_deleted')"
+
+        async def shown(selector: str) -> bool:
+            await page.goto("/operations")
+            return await page.locator(selector).count() == 1
+        await eventually(lambda: shown(poison), timeout=30, interval=0.5)
+        await page.locator(poison).locator("button:has-text('Retry')").click()
+        error = await page.wait_for_selector("p.error")
+        assert "kept" in await error.inner_text() and "PoisonEvent" in await error.inner_text()
+        await page.locator(poison).locator("button:has-text('Drop')").click()
+        await page.wait_for_selector("p.notice")
+        assert await page.locator(poison).count() == 0
+
+        # Its tries (XBOT_PROJECTION_MAX_TRIES, 2 here: 2 s apart) before the transient failure is dead-lettered.
+        transient = f"tr.letter:has(td:text-is('console')):has-text('{tweet_id}')"
+        await eventually(lambda: shown(transient), timeout=60, interval=0.5)
+    finally:
+        await pool.execute("DROP TRIGGER refuse_metric ON metrics; DROP FUNCTION refuse_metric()")
+    await page.screenshot(path=str(stack.shots / "dead_letters.png"), full_page=True)
+    await page.locator(transient).locator("button:has-text('Retry')").click()
+    notice = await page.wait_for_selector("p.notice")
+    assert "re-applied in console" in await notice.inner_text()
+    assert await page.locator(transient).count() == 0
+    assert await pool.fetchval("SELECT likes FROM metrics WHERE tweet_id = $1", tweet_id) == 1
+    log = [await r.inner_text() for r in await page.locator("tr.letter-log").all()]
+    assert len(log) == 3 and all("console:owner" in row for row in log)
+    assert [row.split("\t")[1] for row in log] == ["retry", "drop", "retry"]
+    assert "failed" in log[2] and "re-applied" in log[0]
+
+
+async def test_the_rollback_button_is_done_by_the_learner(stack: Stack) -> None:
+    """Learner page -> ModelRollbackRequested -> the learner (a service of its own, started here) restores the
+    version before the one in force as a new ModelUpdated -> the Learner page shows it in force."""
+    h = stack.harness
+    await drop_schemas(h.env["XBOT_DATABASE_URL"], "learner")
+    # Its job looks every simulated 20 s (1 real second): no candidate is due (nothing matured), so a tick does
+    # nothing but the owner's rollback.
+    learner = build_learner(LearnerSettings(**service_values(h), learner_check_interval=timedelta(seconds=20),
+                                            learner_first_check=timedelta(0)))
+    await learner.provision()
+    await learner.start()
+    try:
+        # Two versions the learner published before (as its stream would hold them): the second is in force.
+        now = h.clock.now()
+        published = EventPublisher(h.publisher.broker, CommonSettings(**service_values(h)), h.clock, "learner")
+        old, current = f"v1-{uuid.uuid4().hex[:8]}", f"v2-{uuid.uuid4().hex[:8]}"
+        # (The console orders versions by their time: a minute apart.)
+        for version, parent, mean, at in ((old, None, 0.1, now - timedelta(minutes=1)), (current, old, 0.5, now)):
+            await published.publish(ModelUpdated(
+                version=version, parent_version=parent, created_at=at, training_size=3,
+                propensities={"content_type": {"practical_tip": 0.5, "myth_busting": 0.5}},
+                posteriors={"content_type": {"practical_tip": {"mean": mean, "var": 0.1, "n": 3},
+                                             "myth_busting": {"mean": -mean, "var": 0.1, "n": 3}}},
+                evaluation={"gate_passed": 1.0}))
+        page = await stack.page()
+
+        async def in_force(version: str) -> bool:
+            await page.goto("/learner")
+            return await page.locator(f"input[name=version][value='{version}']").count() == 1
+        await eventually(lambda: in_force(current), timeout=30, interval=0.5)
+        await page.click("button.rollback")
+        await page.wait_for_selector("p.notice")
+
+        async def restored() -> asyncpg.Record | None:
+            assert learner.pool is not None
+            return await learner.pool.fetchrow("SELECT version, parent_version FROM models WHERE rollback_of = $1",
+                                               current)
+        done = await eventually(restored, timeout=60, interval=0.3)
+        assert done["parent_version"] == old
+        # The page shows the restored version in force, marked as the rollback of the one undone.
+        await eventually(lambda: in_force(done["version"]), timeout=30, interval=0.5)
+        assert f"rollback of {current}" in await page.locator("tr.model").first.inner_text()
+        # Asked once, done once: later ticks leave the restored version in force.
+        async def learner_tick() -> float:  # the learner runs in this process: its gauge is in this registry
+            return REGISTRY.get_sample_value("xbot_job_last_success_timestamp",
+                                             {"service": "learner", "job": "learn"}) or 0.0
+        await a_run_begun_after(learner_tick, time.time())
+        assert learner.pool is not None
+        assert await learner.pool.fetchval("SELECT count(*) FROM models WHERE rollback_of IS NOT NULL") == 1
+    finally:
+        await learner.stop()
+
+
+async def queue_row_has(page: Page, content_id: str, selector: str) -> bool:
+    await page.goto("/queue")
+    return await page.locator(f"tr.item[data-id='{content_id}'] {selector}").count() > 0
+
+
+async def edit_in_queue(page: Page, content_id: str, text: str) -> None:
+    await eventually(lambda: queue_row_has(page, content_id, "details.edit"), timeout=60, interval=0.5)
+    row = page.locator(f"tr.item[data-id='{content_id}']")
+    await row.locator("summary").click()
+    await row.locator("textarea").fill(text)
+    await row.locator("button.edit").click()
+
+
+async def test_with_approval_off_an_edit_is_posted_once_until_the_poster_has_started(stack: Stack) -> None:
+    """XBOT_APPROVAL=none: an item is edited from the Queue page. The poster settles each edit before its
+    decisions: one edited before the poster recorded its intent is posted once with the edited text; one edited
+    after it is answered too late, and the text the poster had is posted once."""
+    h, console = stack.harness, stack.worker.console
+    # What earlier tests left waiting for approval is rejected first: without approval, the poster would post it.
+    waiting = await console.pool.fetch("SELECT content_id FROM items WHERE status = 'queued' AND decision IS NULL")
+    for row in waiting:
+        done = await owner.reject(console.pool, console.ctx.outbox, row["content_id"], "not for this test",
+                                  by="owner", now=h.clock.now(), approval_kinds=console.kinds)
+        assert not isinstance(done, owner.Refused), done
+        assert (await h.wait_outcome(row["content_id"]))["reason"] == "rejected"
+    # The module's stack as an owner who set XBOT_APPROVAL=none runs it: the poster restarted with it, and the
+    # console's reading of it (done once, at its start) switched for this test.
+    await stack.poster.stop()
+    kinds, console.kinds = console.kinds, frozenset()
+    started = []
+    try:
+        # A poster that dies right after recording its intent to post the first item: that item is started.
+        started.append(await h.start_poster("poster.after_intent", XBOT_APPROVAL="none"))
+        late_text = unique("Hydration tip: a glass of water before each meal.")
+        late = await h.queue(late_text)
+        await started[-1].killed_by_failpoint()
+        page = await stack.page()
+        await edit_in_queue(page, late.content_id, unique("Too late for this one."))
+        await page.wait_for_selector("p.notice")
+        # Paused, so that the next item is edited before the poster may post it (a pause holds writes, not edits).
+        await page.click("button[name=action][value=pause]")
+        await page.wait_for_selector("span.paused")
+        original = unique("Ten minutes of sunlight before noon helps you sleep.")
+        edited = unique("Get ten minutes of daylight before noon: your body clock sets itself by it.")
+        early = await h.queue(original)
+        await edit_in_queue(page, early.content_id, "Doctors hate this: one weird trick to sleep better.")
+        error = await page.wait_for_selector("p.error")
+        assert "refused by the banned gate" in await error.inner_text()
+        await edit_in_queue(page, early.content_id, edited)
+        await page.wait_for_selector("p.notice")
+        # Nothing in flight when it died (its failpoint is before the call): the read-back need not wait long.
+        started.append(await h.start_poster(XBOT_APPROVAL="none", XBOT_READBACK_GRACE_S_REAL="1"))
+        await eventually(lambda: queue_row_has(page, early.content_id, "p.edit-applied"), timeout=60, interval=0.5)
+        await eventually(lambda: queue_row_has(page, late.content_id, "p.edit-late"), timeout=60, interval=0.5)
+        late_row = page.locator(f"tr.item[data-id='{late.content_id}']")
+        assert "recorded its intent" in await late_row.inner_text()
+        assert await late_row.locator("details.edit").count() == 0  # no edit offered any more
+        await page.click("button[name=action][value=resume]")
+        await page.wait_for_selector("span.running")
+        for item, text in ((early, edited), (late, late_text)):
+            outcome = await h.wait_outcome(item.content_id)
+            assert outcome["type"] == "TweetPosted" and outcome["text"] == text
+            await h.settled(item.content_id)
+            assert len(await h.copies(text)) == 1
+        assert await h.copies(original) == []
+        # Posted: the console refuses any edit as too late.
+        async with aiohttp.ClientSession() as http:
+            cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+            csrf = await page.locator("input[name=csrf]").first.input_value()
+            async with http.post(f"{stack.url}/items/{early.content_id}/edit", cookies=cookies,
+                                 data={"csrf": csrf, "text": unique("Later."), "page": "queue"}) as resp:
+                assert resp.status == 422 and "too late" in await resp.text()
+    finally:
+        # The module's last test (the harness stops its posters): the poster with approval all is not restarted.
+        console.kinds = kinds
