@@ -3,37 +3,64 @@
 They see text as X does (libs/gates/entities.py) and read strangers' tweets as data (injection.py); the model
 review (review.py) builds its prompt and reads its answer here, the caller makes the call. This package imports
 only libs.text, libs.niche and libs.core (import-linter checks it).
+
+A name is imported from its module on first use: the poster, the gateway and the console import one or two of
+these modules, and loading them all (numpy, tldextract with requests) cost each of them ~15 MB resident.
 """
 
-from libs.gates.conduct import check_defamation, check_solicitation
-from libs.gates.entities import Entities, deobfuscate, extract, find_links, fold, lookalike_words
-from libs.gates.grounding import Calibration, calibrate, grounding_similarity, tweet_point
-from libs.gates.injection import TweetInstructions, check_injection, instruction_spans
-from libs.gates.medical import check_medical_safety
-from libs.gates.posts import (
-    OwnPost,
-    RecentPosts,
-    check_banned,
-    check_exact_duplicate,
-    check_length,
-    check_near_duplicate,
-    check_readability,
-    check_repeated_tweets,
-    check_topic_freshness,
-    flesch_reading_ease,
-    gate_post,
-    syllables,
-)
-from libs.gates.replies import (
-    check_entities,
-    check_grounded,
-    check_lookalikes,
-    check_reply_form,
-    gate_reply,
-    grounding_threshold,
-)
-from libs.gates.review import RUBRIC, ReviewVerdict, parse_review, quote_untrusted, review_messages, review_rejection
-from libs.gates.verdict import ADVICE, Rejection, Verdict
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from libs.core.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from libs.gates.conduct import check_defamation, check_solicitation
+    from libs.gates.entities import Entities, deobfuscate, extract, find_links, fold, lookalike_words
+    from libs.gates.grounding import Calibration, calibrate, grounding_similarity, tweet_point
+    from libs.gates.injection import TweetInstructions, check_injection, instruction_spans
+    from libs.gates.medical import check_medical_safety
+    from libs.gates.posts import (
+        OwnPost,
+        RecentPosts,
+        check_banned,
+        check_exact_duplicate,
+        check_length,
+        check_near_duplicate,
+        check_readability,
+        check_repeated_tweets,
+        check_topic_freshness,
+        flesch_reading_ease,
+        gate_post,
+        syllables,
+    )
+    from libs.gates.replies import (
+        check_entities,
+        check_grounded,
+        check_lookalikes,
+        check_reply_form,
+        gate_reply,
+        grounding_threshold,
+    )
+    from libs.gates.review import (
+        RUBRIC, ReviewVerdict, parse_review, quote_untrusted, review_messages, review_rejection,
+    )
+    from libs.gates.verdict import ADVICE, Rejection, Verdict
+
+__getattr__ = lazy_names(__name__, {
+    "conduct": ("check_defamation", "check_solicitation"),
+    "entities": ("Entities", "deobfuscate", "extract", "find_links", "fold", "lookalike_words"),
+    "grounding": ("Calibration", "calibrate", "grounding_similarity", "tweet_point"),
+    "injection": ("TweetInstructions", "check_injection", "instruction_spans"),
+    "medical": ("check_medical_safety",),
+    "posts": ("OwnPost", "RecentPosts", "check_banned", "check_exact_duplicate", "check_length",
+              "check_near_duplicate", "check_readability", "check_repeated_tweets", "check_topic_freshness",
+              "flesch_reading_ease", "gate_post", "syllables"),
+    "replies": ("check_entities", "check_grounded", "check_lookalikes", "check_reply_form", "gate_reply",
+                "grounding_threshold"),
+    "review": ("RUBRIC", "ReviewVerdict", "parse_review", "quote_untrusted", "review_messages", "review_rejection"),
+    "verdict": ("ADVICE", "Rejection", "Verdict"),
+})
 
 __all__ = [
     "ADVICE", "Calibration", "Entities", "OwnPost", "RUBRIC", "RecentPosts", "Rejection", "ReviewVerdict",

@@ -17,8 +17,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import tldextract
+if TYPE_CHECKING:
+    import tldextract
 
 _FORMAT_CHARS = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 # Dots that NFKC leaves alone but readers (and some clients) take for a full stop in a domain.
@@ -32,6 +34,10 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _psl() -> tldextract.TLDExtract:
+    # Imported on first use: tldextract brings requests and urllib3 (~7 MB resident), which the services that
+    # import this module for fold() alone (the poster, the gateway, the console until it checks a draft) never use.
+    import tldextract
+
     # The snapshot shipped in the wheel; suffix_list_urls=() means it never tries the network.
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
 

@@ -10,14 +10,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from libs.gates.entities import fold
 from libs.gates.medical import check_medical_safety
 from libs.gates.verdict import Rejection, Verdict
 from libs.niche import NicheConfig
-from libs.text import content_hash, max_similarity, normalise, x_length
+from libs.text import content_hash, normalise, x_length
+
+if TYPE_CHECKING:
+    # numpy is imported where vectors are compared: the console gates its owner's posts without vectors and
+    # needs no numpy (~10 MB resident).
+    import numpy as np
 
 HASHTAG_RE = re.compile(r"(?<![\w&])#\w+", re.UNICODE)
 
@@ -106,6 +110,8 @@ class RecentPosts:
         return [p for p in self.posts if p.at >= since]
 
     def matrix(self, now: datetime, days: int) -> np.ndarray:
+        import numpy as np
+
         vecs = [p.vector for p in self.within(now, days) if p.vector is not None]
         return np.stack(vecs) if vecs else np.zeros((0, 1), dtype=np.float32)
 
@@ -134,6 +140,8 @@ def check_repeated_tweets(parts: Sequence[str], tweet_hashes: set[str]) -> Verdi
 
 
 def check_near_duplicate(vector: np.ndarray, recent: np.ndarray, threshold: float) -> Verdict:
+    from libs.text import max_similarity  # numpy's, loaded by whoever has vectors (see the imports above)
+
     sim = max_similarity(vector, recent) if recent.shape[0] and recent.shape[1] == vector.shape[0] else 0.0
     if sim >= threshold:
         return Rejection("near_duplicate", f"similarity {sim:.2f} to a recent post (threshold {threshold:.2f})")

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from libs.text.embedding import EMBEDDER_KINDS
+from libs.text.kinds import EMBEDDER_KINDS
 
 DEFAULT_NICHE_PATH = Path(__file__).with_name("health.yaml")
 DEFAULT_FACTS_PATH = Path(__file__).with_name("health_facts.yaml")

@@ -13,17 +13,16 @@ import logging
 import threading
 import zlib
 from collections.abc import Sequence
-from typing import Literal, get_args
+from typing import Literal
 
 import numpy as np
 
 from libs.text import minilm
+from libs.text.kinds import EmbedderKind
 from libs.text.normalise import normalise
 
 log = logging.getLogger(__name__)
 
-EmbedderKind = Literal["minilm_int8", "lexical"]
-EMBEDDER_KINDS: tuple[str, ...] = get_args(EmbedderKind)
 MODEL_KIND: EmbedderKind = "minilm_int8"
 LEXICAL_DIM = 4096
 

@@ -19,7 +19,9 @@ import psutil
 MB = 2**20
 CHROMIUM = "chromium"
 STACK = "stack_without_chromium"
-# The targets (README "Memory"): the planner and the harvester each, and the six services together.
+# The targets (README "Memory"): the planner and the harvester each, and every service together. The
+# stack's figure is the sum of one sample's resident sizes (concurrent, not a sum of peaks reached at different
+# moments); shared library pages count once per process in it, so it is the stricter measure.
 TARGETS_MB = {"planner": 250, "harvester": 250, STACK: 1024}
 
 

@@ -19,7 +19,6 @@ from libs.core.settings import SettingsError, load_settings
 from services.browser_gateway.app import run
 from services.browser_gateway.login import login
 from services.browser_gateway.settings import GatewaySettings
-from services.browser_gateway.xapi.login import sign_in
 
 
 def main() -> None:
@@ -36,6 +35,8 @@ def main() -> None:
     if command in ("migrate", "provision"):
         print(f"browser_gateway: nothing to {command} (no tables, no durable consumers)")
     elif command == "login" and args.api:
+        from services.browser_gateway.xapi.login import sign_in  # oauthlib: only for this command
+
         try:
             path = asyncio.run(sign_in(settings, Clock.from_settings(settings)))
         except (ValueError, GatewayError) as err:

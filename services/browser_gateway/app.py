@@ -21,10 +21,9 @@ from libs.contracts.gateway import OPERATIONS, subject
 from libs.core.clock import Clock
 from libs.runtime.health import HealthServer, register_service
 from libs.core.logging import redact, setup_logging
-from services.browser_gateway.gateway import BrowserGateway
+from services.browser_gateway.gateway import BrowserGateway, api_driver_of
 from services.browser_gateway.guardian_store import KvGuardianStore
 from services.browser_gateway.settings import GatewaySettings
-from services.browser_gateway.xapi.driver import ApiDriver
 
 SERVICE = "browser_gateway"
 log = logging.getLogger("xbot.browser_gateway")
@@ -68,8 +67,8 @@ class GatewayApp:
     async def _drivers_status(self) -> dict[str, Any]:
         """Which driver serves writes and reads, and the X API's spend and rate limits when it is used."""
         out: dict[str, Any] = {"writes": self.settings.x_write_driver, "reads": self.settings.x_read_driver}
-        api = self.gateway.drivers.get("api")
-        if isinstance(api, ApiDriver):
+        api = api_driver_of(self.gateway.drivers)
+        if api is not None:
             out["x_api"] = api.status()
         return out
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from nats.js.errors import KeyWrongLastSequenceError
 from pydantic import BaseModel, ValidationError
@@ -37,7 +38,22 @@ from services.browser_gateway.errors import (
 )
 from services.browser_gateway.selectors import SelectorPack, load_pack
 from services.browser_gateway.settings import GatewaySettings
-from services.browser_gateway.xapi.driver import ApiDriver
+
+if TYPE_CHECKING:
+    from services.browser_gateway.xapi.driver import ApiDriver
+
+# The X API driver's module, imported only when the settings ask for that driver: it brings tweepy, oauthlib and
+# requests (~6 MB resident), which a gateway on the browser alone never uses.
+API_DRIVER_MODULE = "services.browser_gateway.xapi.driver"
+
+
+def api_driver_of(drivers: dict[str, XDriver]) -> ApiDriver | None:
+    """The X API driver among ``drivers``, if one runs (none can while its module was never imported)."""
+    module = sys.modules.get(API_DRIVER_MODULE)
+    api = drivers.get("api")
+    if module is None or not isinstance(api, module.ApiDriver):
+        return None
+    return cast("ApiDriver", api)
 
 # Compare-and-set rounds for a write's admission against other replicas' concurrent saves.
 ADMIT_ATTEMPTS = 5
@@ -71,6 +87,8 @@ def build_drivers(settings: GatewaySettings, clock: Clock, pack: SelectorPack) -
         if name == "browser":
             drivers[name] = BrowserDriver(settings, clock, pack)
         else:
+            from services.browser_gateway.xapi.driver import ApiDriver
+
             drivers[name] = ApiDriver(settings, clock)
     return drivers
 
@@ -102,10 +120,10 @@ class BrowserGateway:
         }
         # Whether each driver's session (browser cookies, API tokens) was valid when last used.
         self.session_ok = {name: True for name in self.drivers}
-        for driver in self.drivers.values():
-            if isinstance(driver, ApiDriver):
-                # The API posts a thread part by part: the kill switch is read again before each later part.
-                driver.before_thread_part = self._before_thread_part
+        api = api_driver_of(self.drivers)
+        if api is not None:
+            # The API posts a thread part by part: the kill switch is read again before each later part.
+            api.before_thread_part = self._before_thread_part
 
     def driver_for(self, request: GatewayRequest) -> XDriver:
         return self.drivers[self.settings.x_write_driver if request.WRITES else self.settings.x_read_driver]
@@ -340,14 +358,14 @@ class BrowserGateway:
     def _document(self) -> dict[str, Any]:
         """The guardian's state, and today's X API spend with it: a restart must not reset the daily cap."""
         document = self.guardian.to_dict()
-        api = self.drivers.get("api")
-        if isinstance(api, ApiDriver):
+        api = api_driver_of(self.drivers)
+        if api is not None:
             document["x_api_spend"] = api.spend.ledger.to_dict(api.spend.today())
         return document
 
     def _merge_spend(self, document: dict[str, Any]) -> None:
-        api = self.drivers.get("api")
-        if isinstance(api, ApiDriver) and "x_api_spend" in document:
+        api = api_driver_of(self.drivers)
+        if api is not None and "x_api_spend" in document:
             api.spend.ledger.merge(document["x_api_spend"])
             metrics.api_spend_usd.set(api.spend.spent_today())
 
