@@ -158,6 +158,25 @@ class PostFailed(Event):
         return f"failed:{self.content_id}"
 
 
+class OwnerEditSettled(Event):
+    """The poster's answer to an owner's edit in the console (ContentEdited, named by its ``edited_at``): applied
+    (the item is posted with the edited text) or too late (the poster had already recorded its intent to post the
+    item, or finished it: the text it had stands). Edits are settled by the posting cycle, the only writer of
+    intents, before each of its decisions, so an edit and a write can never race."""
+
+    TYPE = "OwnerEditSettled"
+    PRODUCER = "poster"
+
+    content_id: str
+    edited_at: AwareDatetime
+    applied: bool
+    reason: str = ""
+    settled_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"edit_settled:{self.content_id}:{self.edited_at.isoformat()}"
+
+
 class WritesHalted(Event):
     """The poster stopped every write until an operator's ``xbot resume``: X answered ``locked`` or
     ``session_expired`` to a write. Published once per halt (the notifier tells the owner)."""
@@ -473,7 +492,9 @@ class ContentApproved(Event):
 
 class ContentEdited(Event):
     """The owner changed a draft's text in the console; the new text passed the planner's gates. Editing is
-    possible until the item is approved (the approval hands the final text to the poster)."""
+    possible until the item is approved (the approval hands the final text to the poster) or, for a kind that
+    does not wait for approval, until the poster records its intent to post it: the poster answers each edit
+    with OwnerEditSettled."""
 
     TYPE = "ContentEdited"
     PRODUCER = "console"
@@ -552,6 +573,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     LlmHalted,
     TweetPosted,
     PostFailed,
+    OwnerEditSettled,
     WritesHalted,
     OpportunityFound,
     OpportunityExpired,

@@ -1,9 +1,12 @@
 """What the owner does in the console, as events in the console's outbox: approve, edit, reject a draft.
 
 Each action is one transaction that reads the item (the console's projection of the planner's and the poster's
-streams) and records the event; the outbox publishes it after the commit. A draft may be edited and decided only
-while it waits for approval: with approval on, the poster records no intent to post it before it is approved, so an
-edit can never race a write, and after the approval its text is the poster's (the console says it is too late).
+streams) and records the event; the outbox publishes it after the commit. A draft that waits for approval may be
+edited and decided until it is: the poster records no intent to post it before its approval, and after the
+approval its text is the poster's (the console says it is too late). An item of a kind that does not wait
+(XBOT_APPROVAL) may be edited until the poster records its intent to post it: the poster settles each edit before
+each of its decisions (applied, or too late: OwnerEditSettled), so an edit and a write never race, and the console
+shows the answer and refuses further edits once one came too late.
 """
 
 from __future__ import annotations
@@ -51,6 +54,26 @@ async def _waiting(conn: asyncpg.Connection, content_id: str, approval_kinds: fr
     return row
 
 
+async def _editable(conn: asyncpg.Connection, content_id: str, approval_kinds: frozenset[str]
+                    ) -> asyncpg.Record | Refused:
+    """An item the owner may still edit: one that waits for approval, or (a kind that does not wait) one the poster
+    has not refused an edit of as too late. Whether the poster had started posting it by the time the edit
+    reaches it, only the poster knows: it answers the edit (OwnerEditSettled), shown on the Queue page."""
+    row = await conn.fetchrow("SELECT * FROM items WHERE content_id = $1", content_id)
+    if row is None:
+        return Refused(f"no item {content_id}")
+    if row["status"] != "queued":
+        return Refused(f"too late: the item is already {row['status']}")
+    if row["decision"] is not None:
+        return Refused(f"too late: the item was already {row['decision']} — the poster has its text")
+    if row["kind"] not in approval_kinds:
+        late = await conn.fetchval("SELECT reason FROM edit_verdicts WHERE content_id = $1 AND NOT applied"
+                                   " ORDER BY edited_at LIMIT 1", content_id)
+        if late is not None:
+            return Refused(late)
+    return row
+
+
 def gate_edit(parts: list[str], *, kind: str, topic: str, config: NicheConfig, now: datetime) -> Rejection | None:
     """The planner's gates on the owner's text. The history gates (duplicates, topic freshness) and the model
     review need the planner's memory and budget, so the console runs the rule gates: length, banned phrases and
@@ -73,7 +96,7 @@ def split_parts(text: str, kind: str) -> list[str]:
 async def edit(pool: asyncpg.Pool, outbox: Outbox, content_id: str, text: str, *, by: str, now: datetime,
                config: NicheConfig, approval_kinds: frozenset[str]) -> Refused | ContentEdited:
     async with pool.acquire() as conn, conn.transaction():
-        row = await _waiting(conn, content_id, approval_kinds)
+        row = await _editable(conn, content_id, approval_kinds)
         if isinstance(row, Refused):
             return row
         parts = split_parts(text, row["kind"])

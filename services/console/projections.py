@@ -2,8 +2,9 @@
 
 - ContentQueued (planner) -> ``items``; TweetPosted / PostFailed (poster) -> their outcome (kept in
   ``outcomes_early`` when the outcome is read before the item: each stream is read on its own);
-- ContentEdited / ContentApproved / ContentRejectedByOwner (its own stream) -> the owner's edits and decision;
-  OwnerPostQueued -> the owner's own post, an item of source ``owner``;
+- ContentEdited / ContentApproved / ContentRejectedByOwner (its own stream) -> the owner's edits (``edits`` too)
+  and decision; OwnerPostQueued -> the owner's own post, an item of source ``owner``; OwnerEditSettled (poster)
+  -> ``edit_verdicts``, the poster's answer to each edit (applied, or too late);
 - MetricsScraped, FollowersSnapshotted (scraper) -> ``metrics``, ``followers``, ``attributed``;
 - ModelUpdated (learner) -> ``models``; AccountRiskChanged (gateway) -> ``risk``.
 
@@ -27,6 +28,7 @@ from libs.contracts.events import (
     ContentQueued,
     ContentRejectedByOwner,
     FollowersSnapshotted,
+    OwnerEditSettled,
     OwnerPostQueued,
     MetricsScraped,
     ModelUpdated,
@@ -91,6 +93,15 @@ def register(svc: Service[Any]) -> None:
         e = item.event
         await conn.execute("UPDATE items SET edited_parts = $2::jsonb WHERE content_id = $1 AND decision IS NULL",
                            e.content_id, json.dumps(e.parts))
+        await conn.execute("INSERT INTO edits (content_id, edited_at, parts) VALUES ($1, $2, $3::jsonb)"
+                           " ON CONFLICT DO NOTHING", e.content_id, e.edited_at, json.dumps(e.parts))
+
+    @items.on(OwnerEditSettled)
+    async def on_edit_settled(conn: asyncpg.Connection, item: Applied[OwnerEditSettled]) -> None:
+        e = item.event
+        await conn.execute(
+            "INSERT INTO edit_verdicts (content_id, edited_at, applied, reason, settled_at) VALUES ($1,$2,$3,$4,$5)"
+            " ON CONFLICT DO NOTHING", e.content_id, e.edited_at, e.applied, e.reason, e.settled_at)
 
     @items.on(ContentApproved, ContentRejectedByOwner)
     async def on_decision(conn: asyncpg.Connection, item: Applied[Event]) -> None:

@@ -179,11 +179,28 @@ class Console:
 
     # ------------------------------------------------------------------ pages
 
-    async def page_queue(self, request: web.Request) -> web.Response:
-        rows = await self.pool.fetch("SELECT * FROM items WHERE status = 'queued' ORDER BY scheduled_for, content_id")
+    async def page_queue(self, request: web.Request, *, error: str = "", status: int = 200) -> web.Response:
+        # With each item, the owner's latest edit and the poster's answer to it (none yet: pending), and the
+        # latest edit the poster applied (the text it will post).
+        rows = await self.pool.fetch(
+            "SELECT i.*, last.parts AS last_edit, v.applied AS last_applied, v.reason AS last_reason,"
+            " (SELECT e.parts FROM edits e JOIN edit_verdicts a USING (content_id, edited_at) WHERE"
+            "  e.content_id = i.content_id AND a.applied ORDER BY e.edited_at DESC LIMIT 1) AS applied_parts"
+            " FROM items i LEFT JOIN LATERAL (SELECT * FROM edits e WHERE e.content_id = i.content_id"
+            " ORDER BY e.edited_at DESC LIMIT 1) last ON true"
+            " LEFT JOIN edit_verdicts v ON v.content_id = last.content_id AND v.edited_at = last.edited_at"
+            " WHERE i.status = 'queued' ORDER BY i.scheduled_for, i.content_id")
         now = self.ctx.clock.now()
-        items = [dict(r, choice=json.loads(r["choice"]), why=self._why(r, now)) for r in rows]
-        return await self._page(request, "queue", {"items": items})
+        items = []
+        for r in rows:
+            waits = r["kind"] in self.kinds
+            # What goes out: an item that waits for approval, the text as edited (the approval carries it);
+            # another, the latest edit the poster applied.
+            text = (r["edited_parts"] if waits else r["applied_parts"]) or r["parts"]
+            editable = not waits and r["decision"] is None and r["last_applied"] is not False
+            items.append(dict(r, choice=json.loads(r["choice"]), why=self._why(r, now), text=text,
+                              editable=editable, edit_box="\n---\n".join(json.loads(r["last_edit"] or text))))
+        return await self._page(request, "queue", {"items": items, "error": error}, status=status)
 
     def _why(self, row: asyncpg.Record, now: datetime) -> str:
         if row["source"] == "owner":
@@ -387,7 +404,13 @@ class Console:
                                 str(form.get("text") or ""), by=OWNER, now=self.ctx.clock.now(), config=self.niche,
                                 approval_kinds=self.kinds)
         if isinstance(done, owner.Refused):
+            if form.get("page") == "queue":
+                return await self.page_queue(request, error=done.reason, status=422)
             return await self.page_review(request, error=done.reason, status=422)
+        if done.kind not in self.kinds:
+            return self._redirect("/queue?notice=" + quote(
+                "edit sent: the poster posts the new text unless it had already started posting this item "
+                "(its row shows the poster's answer)"))
         return self._redirect("/review?notice=" + quote("edited: approve it to post the new text"))
 
     async def reject(self, request: web.Request) -> web.StreamResponse:

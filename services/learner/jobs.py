@@ -79,6 +79,8 @@ def learner_from(data: TrainingData, base: LearnerConfig) -> Learner:
     for m in data.metrics:
         learner.observe_metrics(m.content_id, m.checkpoint_hours, m.counts)
     learner.observe_followers(data.followers)
+    for content_id in data.rejections:
+        learner.observe_owner_rejection(content_id)
     learner.observe_format_insights(dict(data.format_lifts))
     return learner
 
@@ -274,7 +276,7 @@ class ModelJob(Worker):
         async with self.pool.acquire() as conn:
             models = await published_models(conn)
             data = await training_data(conn)
-            # The owner's rejections, a signal about the choices that made the drafts (not yet in the reward).
+            # The owner's rejections per arm (each is a penalty for its choice in the next model).
             rejected = await conn.fetch(
                 "SELECT d.choice FROM owner_rejections r JOIN decisions d USING (content_id)")
         by_arm: dict[str, int] = {}

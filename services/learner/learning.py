@@ -1,9 +1,10 @@
 """The learner's facade: a pure, deterministic function from the event history to a model version.
 
-The service feeds it decisions (ContentQueued), metrics (MetricsScraped) and follower attributions
-(FollowersSnapshotted) and asks for a candidate with :meth:`Learner.build_model`; the same history gives the same
-snapshot bit for bit (no RNG, no clock: propensities by quadrature, intervals by normal approximation, a fixed
-order of summation = decision order). The caller adds ``created_at`` and decides to publish from
+The service feeds it decisions (ContentQueued), metrics (MetricsScraped), follower attributions
+(FollowersSnapshotted) and the owner's rejections of drafts (ContentRejectedByOwner, a penalty for their choice)
+and asks for a candidate with :meth:`Learner.build_model`; the same history gives the same snapshot bit for bit
+(no RNG, no clock: propensities by quadrature, intervals by normal approximation, a fixed order of summation =
+decision order). The caller adds ``created_at`` and decides to publish from
 ``snapshot.publish`` (the off-policy gate).
 
 Only posts (kind post/thread) feed the bandit; replies are decided by the opportunity pool, not by this policy.
@@ -58,6 +59,14 @@ class LearnerConfig:
 
 # How many of the account's best posts a model names (the planner uses a few as examples of its voice).
 BEST_POSTS = 5
+# A draft the owner rejected is never posted, so it earns no engagement; it is still the owner's verdict on the
+# choice that made it. It enters the model as one observation of this reward relative to the account's trailing
+# baseline (the log scale of the rewards: about e^-1 = 37% of the engagement the account's posts draw lately, a
+# clearly poor post rather than the worst possible one), with the weight of a post seen by enough people
+# (exposure_weight's ceiling): a rejection teaches as much as one well-seen poor post, and many rejections of
+# the same content type or topic lower it the way many poor posts would.
+REJECTED_REWARD = -1.0
+REJECTED_WEIGHT = 1.0
 
 
 @dataclass
@@ -70,6 +79,8 @@ class _Decision:
     metrics: dict[float, dict[str, float]] = field(default_factory=dict)  # checkpoint hours -> counts
     followers: float = 0.0
     follower_seen: bool = False
+    # The owner rejected the draft in the console (ContentRejectedByOwner): it was never posted.
+    rejected: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +164,12 @@ class Learner:
         if decision is not None:  # metrics of replies or of unknown posts do not teach the policy
             decision.metrics[float(checkpoint_hours)] = dict(counts)
 
+    def observe_owner_rejection(self, content_id: str) -> None:
+        """The owner rejected this draft in the console: a penalty for its choice (REJECTED_REWARD)."""
+        decision = self._decisions.get(content_id)
+        if decision is not None:  # a rejected reply, or a draft of a decision not logged: not this policy's
+            decision.rejected = True
+
     def observe_followers(self, attribution: Iterable[tuple[str, float]]) -> None:
         """(content_id, followers attributed to it) pairs of one FollowersSnapshotted; attributions add up."""
         for content_id, followers in attribution:
@@ -205,7 +222,7 @@ class Learner:
         n = len(decisions)
         matured_rewards: list[float] = []
         logged: list[tuple[_Decision, tuple[int, ...], float]] = []  # matured posts for off-policy evaluation
-        provisional = 0
+        provisional = rejected = 0
         for i, d in enumerate(decisions):
             arms = self._arm_index(d.choice)
             assert arms is not None  # decisions on arms the configuration no longer has were left out above
@@ -226,6 +243,10 @@ class Learner:
                     prior_noise, calibration.extra_var)
                 model.add(arms, reward - baseline, weight, age=n - 1 - i)
                 provisional += 1
+            elif d.rejected:
+                # Rewards are read relative to the trailing baseline, so the penalty is one already.
+                model.add(arms, REJECTED_REWARD, REJECTED_WEIGHT, age=n - 1 - i)
+                rejected += 1
             # a post with no metrics yet teaches nothing (it is not a zero)
         post = model.posterior()
 
@@ -241,6 +262,8 @@ class Learner:
         evaluation = self._evaluate(logged, candidate, incumbent, post)
         predictors, predictor_eval = self._predictors(decisions, matured_counts, weighted)
         evaluation.update(predictor_eval)
+        if rejected:  # absent without rejections: earlier versions keep their payloads bit for bit
+            evaluation["owner_rejections"] = float(rejected)
         evaluation.update({"matured_posts": float(len(logged)), "provisional_posts": float(provisional),
                            "noise_sd": math.sqrt(post.noise_var)})
         for hours, calibration in sorted(calibrations.items()):

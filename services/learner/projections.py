@@ -132,6 +132,9 @@ class TrainingData:
     followers: tuple[tuple[str, float], ...]  # (content_id, followers) per attribution row
     # Peers' format lifts of the latest FormatInsights (feature, log-lift): priors of the arms they cover.
     format_lifts: tuple[tuple[str, float], ...] = ()
+    # Content ids of the drafts the owner rejected in the console, sorted (only the set matters: each enters the
+    # model at its decision's place).
+    rejections: tuple[str, ...] = ()
 
     def digest(self) -> str:
         """A short fingerprint of the data: part of the version id, and how the job knows nothing changed."""
@@ -139,6 +142,8 @@ class TrainingData:
                                self.followers]
         if self.format_lifts:  # absent before the first insights: earlier versions keep their fingerprints
             parts.append(self.format_lifts)
+        if self.rejections:  # the same: absent before the owner's first rejection
+            parts.append({"owner_rejections": list(self.rejections)})
         blob = json.dumps(parts, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:8]
 
@@ -155,6 +160,7 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
     followers = await conn.fetch(
         "SELECT content_id, followers FROM follower_attribution ORDER BY seq, content_id, tweet_id")
     lifts = await conn.fetchval("SELECT lifts FROM format_insights WHERE id = 1")
+    rejections = await conn.fetch("SELECT content_id FROM owner_rejections ORDER BY content_id")
     return TrainingData(
         decisions=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],
                                  r["policy_version"], r["text"]) for r in decisions),
@@ -163,6 +169,7 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
                       for r in metrics),
         followers=tuple((r["content_id"], r["followers"]) for r in followers),
         format_lifts=tuple(sorted(json.loads(lifts).items())) if lifts else (),
+        rejections=tuple(r["content_id"] for r in rejections),
     )
 
 

@@ -14,8 +14,9 @@ NAME = "poster"
 MIGRATIONS = Path(__file__).parent / "migrations"
 Settings = PosterSettings
 # The posting cycle's own records: each item's progress, its durable intents, the write history pacing counts,
-# the account's risk and breaker. (The queue itself is the projection of ContentQueued.)
-JOB_TABLES = ("item_progress", "attempts", "history", "poster_state")
+# the account's risk and breaker, its verdicts on the owner's edits. (The queue itself is the projection of
+# ContentQueued.)
+JOB_TABLES = ("item_progress", "attempts", "history", "poster_state", "edit_verdicts")
 
 
 def build(settings: PosterSettings) -> Service[PosterSettings]:

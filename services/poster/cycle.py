@@ -5,7 +5,8 @@ One run of :meth:`PostingCycle.run` (a periodic job, so the kill switch acts wit
 1. publish outcome events left in the outbox (a crash between commit and publish loses none);
 2. read the kill switch; an operator's resume also lifts a halt;
 3. reconcile every attempt whose outcome is unknown (own-timeline read-back) before anything else is posted;
-4. ask :func:`scheduling.next_due` and act: expire, or post (intent committed first), until it says wait.
+4. settle the owner's edits (applied while the item has no intent, else too late), ask
+   :func:`scheduling.next_due` and act: expire, or post (intent committed first), until it says wait.
 
 Threads are written part by part (first part a post, each next part a reply to the previous one), each part
 with its own intent, so a thread cut short by a crash is completed from its first missing part. The kill switch
@@ -99,6 +100,10 @@ class PostingStore(Protocol):
         neither against the item nor against pacing (but for the parts of a thread already on X)."""
 
     async def retry_later(self, settlement: Settlement, not_before: datetime) -> None: ...
+
+    async def settle_edits(self, now: datetime) -> int:
+        """Apply each of the owner's edits not settled yet, or refuse it as too late once the item has an
+        intent (or an outcome); each verdict's OwnerEditSettled goes into the outbox. Returns how many."""
 
     async def fail(self, item: Item, outcome: PostFailed, *, settlement: Settlement | None = None) -> None: ...
 
@@ -225,6 +230,10 @@ class PostingCycle:
                 logger.warning("operator resumed writes after %s", halted_by)
             await self.store.save_account(self.account)
         self._export_state()
+        # Also here: a cycle that waits for an open attempt's read-back takes no decision, and an edit of another
+        # item should not wait for that.
+        if await self.store.settle_edits(self.clock.now()):
+            await self.outbox.flush()
         for _ in range(MAX_STEPS):
             if not await self.reconcile_open():
                 self.last_decision = "waiting for open attempts to settle"
@@ -250,6 +259,10 @@ class PostingCycle:
         # again before each decision so a pause stops the next write, not only the next cycle's.
         await self.refresh_control()
         now = self.clock.now()
+        # The owner's edits first: the cycle is the only writer of intents, so an edit settled here is either
+        # before every intent of its item (applied: the item below carries its text) or after one (too late).
+        if await self.store.settle_edits(now):
+            await self.outbox.flush()
         items = await self.store.queued_items()
         history = await self.store.history(now - HISTORY)
         self._account = await self.store.account()

@@ -111,3 +111,19 @@ class QueueFigures:
     by_status: dict[str, int]
     open_attempts: int
     last_post_at: datetime | None
+
+
+def edit_verdict(*, started: bool, status: ItemStatus, decision: Decision | None,
+                 decided_parts: list[str] | None, parts: list[str]) -> tuple[bool, str]:
+    """Whether an owner's edit (its ``parts``) comes in time: (applied, why not). In time while the poster has
+    recorded no intent to post the item; an approval hands the approved text to the poster, so an edit is applied
+    after it only when it is that text (the approval of an edited draft)."""
+    if status != "queued":
+        return False, f"too late: the item is already {status}"
+    if started:
+        return False, "too late: the poster had already recorded its intent to post it; its text stands"
+    if decision == "rejected":
+        return False, "too late: the owner rejected it"
+    if decision == "approved" and decided_parts != parts:
+        return False, "too late: the approved text stands"
+    return True, ""

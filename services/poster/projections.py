@@ -1,7 +1,8 @@
 """The poster's read models: the planner's stream (ContentQueued -> one row of the posting queue), the
 gateway's (AccountRiskChanged -> the account's risk level, which the poster follows instead of keeping its own)
-and the console's (ContentApproved, ContentRejectedByOwner -> the owner's decision on an item; OwnerPostQueued ->
-the owner's own post, queued as approved).
+and the console's (ContentApproved, ContentRejectedByOwner -> the owner's decision on an item; ContentEdited -> the
+owner's edits, which the posting cycle applies or answers too late; OwnerPostQueued -> the owner's own post, queued
+as approved).
 
 Idempotent on content_id (a re-queued id is the same item), deterministic, no clock reads: the posting cycle
 owns every later change of the row (status, attempts, posted parts).
@@ -19,6 +20,7 @@ from libs.contracts.base import Event
 from libs.contracts.events import (
     AccountRiskChanged,
     ContentApproved,
+    ContentEdited,
     ContentQueued,
     ContentRejectedByOwner,
     OwnerPostQueued,
@@ -77,6 +79,13 @@ def register(service: Service[Any]) -> None:
             await conn.execute(
                 "INSERT INTO owner_decisions (content_id, decision, parts, reason, decided_at)"
                 " VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT (content_id) DO NOTHING", *row)
+
+    @decisions.on(ContentEdited)
+    async def on_edited(conn: asyncpg.Connection, item: Applied[ContentEdited]) -> None:
+        # Every edit is kept; the posting cycle decides whether it came in time (store.settle_edits).
+        e = item.event
+        await conn.execute("INSERT INTO owner_edits (content_id, edited_at, parts) VALUES ($1, $2, $3::jsonb)"
+                           " ON CONFLICT DO NOTHING", e.content_id, e.edited_at, json.dumps(e.parts))
 
     @decisions.on(OwnerPostQueued)
     async def on_owner_post(conn: asyncpg.Connection, item: Applied[OwnerPostQueued]) -> None:

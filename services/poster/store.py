@@ -1,9 +1,10 @@
 """Every SQL statement of the posting cycle, behind the :class:`~services.poster.cycle.PostingStore` interface.
 
-Tables: ``queue`` (the projection of ContentQueued, read only here) and the job-owned ``item_progress``,
-``attempts`` (durable intents), ``history`` (the writes pacing counts) and ``poster_state`` (the account's risk,
-breaker and halt revision as JSON documents). Each write is one transaction; an outcome's event goes into the
-outbox (libs/store/outbox.py) in the transaction that records the outcome, so both commit or neither does.
+Tables: ``queue``, ``owner_decisions`` and ``owner_edits`` (projections, read only here) and the job-owned
+``item_progress``, ``attempts`` (durable intents), ``history`` (the writes pacing counts), ``poster_state`` (the
+account's risk, breaker and halt revision as JSON documents) and ``edit_verdicts`` (the owner's edits settled).
+Each write is one transaction; an outcome's event goes into the outbox (libs/store/outbox.py) in the transaction
+that records the outcome, so both commit or neither does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from libs.contracts.events import PostFailed, TweetPosted
+from libs.contracts.events import OwnerEditSettled, PostFailed, TweetPosted
 from libs.store.outbox import Outbox
 from services.poster.account import AccountState
 from services.poster.pacing import WriteRecord
@@ -26,21 +27,25 @@ from services.poster.progress import (
     OpenAttempt,
     QueueFigures,
     Settlement,
+    edit_verdict,
 )
 
 # A queued item as the cycle sees it: what ContentQueued carried (the projection's queue) with what the cycle did
 # to it so far (its own item_progress; no row yet = queued and untouched).
 ITEMS = ("SELECT q.*, COALESCE(p.status, 'queued') AS status, COALESCE(p.attempts, 0) AS attempts, p.not_before,"
          " COALESCE(p.tweet_ids, '[]'::jsonb) AS tweet_ids, p.first_attempt_at,"
-         " COALESCE(p.reconciled, false) AS reconciled, p.finished_at, d.decision, d.parts AS decided_parts"
+         " COALESCE(p.reconciled, false) AS reconciled, p.finished_at, d.decision, d.parts AS decided_parts,"
+         " (SELECT e.parts FROM owner_edits e JOIN edit_verdicts v USING (content_id, edited_at)"
+         "  WHERE e.content_id = q.content_id AND v.applied ORDER BY e.edited_at DESC LIMIT 1) AS edited_parts"
          " FROM queue q LEFT JOIN item_progress p USING (content_id) LEFT JOIN owner_decisions d USING (content_id)")
 
 
 def _item(row: asyncpg.Record) -> Item:
     return Item(
-        # An approved item is posted with the text the owner approved (edits included).
+        # An approved item is posted with the text the owner approved (edits included); else with the owner's
+        # latest edit the cycle applied (settle_edits), else as queued.
         content_id=row["content_id"], kind=row["kind"],
-        parts=json.loads(row["decided_parts"] if row["decided_parts"] is not None else row["parts"]),
+        parts=json.loads(next(p for p in (row["decided_parts"], row["edited_parts"], row["parts"]) if p is not None)),
         reply_to_tweet_id=row["reply_to_tweet_id"], reply_to_author=row["reply_to_author"],
         scheduled_for=row["scheduled_for"], expires_at=row["expires_at"], correlation_id=row["correlation_id"],
         queued_event_id=row["queued_event_id"], status=row["status"], attempts=row["attempts"],
@@ -187,6 +192,28 @@ class PgPostingStore:
                 " ON CONFLICT (content_id) DO UPDATE SET status = 'failed', finished_at = $2",
                 item.content_id, outcome.failed_at)
             await self._to_outbox(conn, item, outcome)
+
+    async def settle_edits(self, now: datetime) -> int:
+        """Apply or refuse (too late) each of the owner's edits not settled yet, oldest first, recording the
+        verdict and its OwnerEditSettled; an edit of an item the queue does not hold yet waits."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT e.content_id, e.edited_at, e.parts, COALESCE(p.status, 'queued') AS status, d.decision,"
+                " d.parts AS decided_parts, EXISTS (SELECT 1 FROM attempts a WHERE a.content_id = e.content_id)"
+                " AS started FROM owner_edits e JOIN queue q USING (content_id)"
+                " LEFT JOIN item_progress p USING (content_id) LEFT JOIN owner_decisions d USING (content_id)"
+                " WHERE NOT EXISTS (SELECT 1 FROM edit_verdicts v WHERE v.content_id = e.content_id"
+                " AND v.edited_at = e.edited_at) ORDER BY e.edited_at, e.content_id")
+            for r in rows:
+                applied, why = edit_verdict(
+                    started=r["started"], status=r["status"], decision=r["decision"], parts=json.loads(r["parts"]),
+                    decided_parts=json.loads(r["decided_parts"]) if r["decided_parts"] is not None else None)
+                await conn.execute("INSERT INTO edit_verdicts (content_id, edited_at, applied, settled_at)"
+                                   " VALUES ($1, $2, $3, $4)", r["content_id"], r["edited_at"], applied, now)
+                await self.outbox.record(conn, OwnerEditSettled(
+                    content_id=r["content_id"], edited_at=r["edited_at"], applied=applied, reason=why,
+                    settled_at=now))
+        return len(rows)
 
     # ------------------------------------------------------------------ within a transaction
 

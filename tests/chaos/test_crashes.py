@@ -22,7 +22,8 @@ pytestmark = pytest.mark.timeout(420)
 
 
 async def test_random_sigkills_lose_and_double_nothing(tmp_path, servers: dict[str, str]):
-    run_dir = crashes.run_demo(tmp_path, hours=HOURS, minutes=MINUTES, kills=KILLS, seed=SEED, timeout=MINUTES * 60 + 90)
+    run_dir = crashes.run_demo(tmp_path, hours=HOURS, minutes=MINUTES, kills=KILLS, seed=SEED,
+                               timeout=MINUTES * 60 + 90)
     summary = json.loads((run_dir / "summary.json").read_text())
     try:
         kills = summary["kills"]

@@ -51,15 +51,21 @@ class Stack:
         return page
 
 
+def service_values(harness: Harness) -> dict[str, object]:  # noqa: F811 - the type, not the fixture
+    """The settings every in-process service of the module shares: the harness's servers, namespace and clock."""
+    env = harness.env
+    common = CommonSettings(nats_url=env["XBOT_NATS_URL"], database_url=env["XBOT_DATABASE_URL"],
+                            namespace=harness.namespace)
+    values: dict[str, object] = {k: getattr(common, k) for k in CommonSettings.model_fields}
+    values.update(time_scale=harness.clock.scale, sim_epoch=harness.clock.epoch, sim_anchor=harness.clock.anchor)
+    return values
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack(harness: Harness, tmp_path_factory) -> AsyncIterator[Stack]:  # noqa: F811
     env = harness.env
     await drop_schemas(env["XBOT_DATABASE_URL"], "console")
-    common = CommonSettings(nats_url=env["XBOT_NATS_URL"], database_url=env["XBOT_DATABASE_URL"],
-                            namespace=harness.namespace)
-    values = {k: getattr(common, k) for k in CommonSettings.model_fields}
-    values.update(time_scale=harness.clock.scale, sim_epoch=harness.clock.epoch, sim_anchor=harness.clock.anchor)
-    settings = ConsoleSettings(**values, console_port=0, approval="all", x_handle=HANDLE,
+    settings = ConsoleSettings(**service_values(harness), console_port=0, approval="all", x_handle=HANDLE,
                                x_base_url=harness.sandbox.base_url)
     console = build(settings)
     await console.provision()

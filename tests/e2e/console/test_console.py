@@ -5,12 +5,16 @@ and when; requests without a session or a CSRF token refused; every page renders
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import aiohttp
+import asyncpg
 import pytest
 from playwright.async_api import Page
+from prometheus_client import REGISTRY
 
 from libs.bus.publish import EventPublisher
 from libs.contracts.events import (
@@ -22,8 +26,11 @@ from libs.contracts.events import (
 )
 from libs.core.settings import CommonSettings
 from tests.e2e.browser_gateway.conftest import HANDLE
-from tests.e2e.console.conftest import PASSWORD, Stack
-from tests.helpers import eventually
+from services.console import owner
+from services.learner.app import build as build_learner
+from services.learner.settings import LearnerSettings
+from tests.e2e.console.conftest import PASSWORD, Stack, service_values
+from tests.helpers import drop_schemas, eventually
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
@@ -197,10 +204,58 @@ async def test_the_pause_switch_is_logged_with_who_and_when(stack: Stack) -> Non
     await page.wait_for_selector("span.running")
     assert not (await stack.worker.ctx.kill_switch.read()).paused
     await page.goto("/operations")
-    rows = page.locator("tr.switch-log")
-    assert await rows.count() == 2
+    rows = page.locator("tr.switch-log")  # newest first (earlier tests of the module paused too)
     assert [await rows.nth(i).locator("td").nth(1).inner_text() for i in range(2)] == ["resume", "pause"]
     assert "console:owner" in await rows.nth(0).inner_text()
+
+
+async def a_run_begun_after(last_success: Callable[[], Awaitable[float]], since: float) -> float:
+    """The end (Unix time) of a run of a periodic job that began after ``since``: two successes after it (the
+    first may have begun before), read from the job's last-success gauge."""
+    async def after(t: float) -> float | None:
+        value = await last_success()
+        return value if value > t else None
+    first = await eventually(lambda: after(since), timeout=30, interval=0.2)
+    return await eventually(lambda: after(first), timeout=30, interval=0.2)
+
+
+def poster_cycle(stack: Stack) -> Callable[[], Awaitable[float]]:
+    """The poster's ``post_cycle`` last success, from its /metrics (it runs in a process of its own)."""
+    async def read() -> float:
+        url = (await stack.worker.console._service_urls())["poster"]
+        async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as resp:
+            for line in (await resp.text()).splitlines():
+                if line.startswith("xbot_job_last_success_timestamp{") and 'job="post_cycle"' in line:
+                    return float(line.rsplit(" ", 1)[1])
+        return 0.0
+    return read
+
+
+async def test_the_pause_switch_stops_writes_within_a_posting_cycle(stack: Stack) -> None:
+    h = stack.harness
+    page = await stack.page()
+    await page.click("button[name=action][value=pause]")
+    await page.wait_for_selector("span.paused")
+    text = unique("Two minutes of slow breathing before bed calms a racing mind.")
+    queued = await h.queue(text)
+    await in_review(page, queued.content_id)
+    await page.locator(f"section.review[data-id='{queued.content_id}'] button.approve").click()
+    await page.wait_for_selector("p.notice")
+    # Approved and due: only the pause holds it. Once the poster holds the approval, let a whole cycle run.
+    await eventually(lambda: h.pool.fetchval("SELECT 1 FROM owner_decisions WHERE content_id = $1 AND"
+                                             " decision = 'approved'", queued.content_id), timeout=30)
+    await a_run_begun_after(poster_cycle(stack), time.time())
+    status = (await stack.worker.console._statuses())["poster"]["posting"]
+    assert status["paused"] and "paused" in status["last_decision"], status
+    assert await h.pool.fetchval("SELECT count(*) FROM attempts WHERE content_id = $1", queued.content_id) == 0
+    assert await h.copies(text) == []
+    await page.goto("/queue")
+    await page.click("button[name=action][value=resume]")
+    await page.wait_for_selector("span.running")
+    outcome = await h.wait_outcome(queued.content_id)
+    assert outcome["type"] == "TweetPosted"
+    await h.settled(queued.content_id)
+    assert len(await h.copies(text)) == 1
 
 
 async def test_every_page_renders_with_data(stack: Stack) -> None:
@@ -250,3 +305,133 @@ async def _publish_growth(stack: Stack) -> None:
     await EventPublisher(h.publisher.broker, common, h.clock, "browser_gateway").publish(AccountRiskChanged(
         handle=HANDLE, level=1, previous_level=0, signal="rate_limited", changed_at=now, level_name="ELEVATED",
         budget_share=0.7))
+
+
+async def test_the_rollback_button_is_done_by_the_learner(stack: Stack) -> None:
+    """Learner page -> ModelRollbackRequested -> the learner (a service of its own, started here) restores the
+    version before the one in force as a new ModelUpdated -> the Learner page shows it in force."""
+    h = stack.harness
+    await drop_schemas(h.env["XBOT_DATABASE_URL"], "learner")
+    # Its job looks every simulated 20 s (1 real second): no candidate is due (nothing matured), so a tick does
+    # nothing but the owner's rollback.
+    learner = build_learner(LearnerSettings(**service_values(h), learner_check_interval=timedelta(seconds=20),
+                                            learner_first_check=timedelta(0)))
+    await learner.provision()
+    await learner.start()
+    try:
+        # Two versions the learner published before (as its stream would hold them): the second is in force.
+        now = h.clock.now()
+        published = EventPublisher(h.publisher.broker, CommonSettings(**service_values(h)), h.clock, "learner")
+        old, current = f"v1-{uuid.uuid4().hex[:8]}", f"v2-{uuid.uuid4().hex[:8]}"
+        # (The console orders versions by their time: a minute apart.)
+        for version, parent, mean, at in ((old, None, 0.1, now - timedelta(minutes=1)), (current, old, 0.5, now)):
+            await published.publish(ModelUpdated(
+                version=version, parent_version=parent, created_at=at, training_size=3,
+                propensities={"content_type": {"practical_tip": 0.5, "myth_busting": 0.5}},
+                posteriors={"content_type": {"practical_tip": {"mean": mean, "var": 0.1, "n": 3},
+                                             "myth_busting": {"mean": -mean, "var": 0.1, "n": 3}}},
+                evaluation={"gate_passed": 1.0}))
+        page = await stack.page()
+
+        async def in_force(version: str) -> bool:
+            await page.goto("/learner")
+            return await page.locator(f"input[name=version][value='{version}']").count() == 1
+        await eventually(lambda: in_force(current), timeout=30, interval=0.5)
+        await page.click("button.rollback")
+        await page.wait_for_selector("p.notice")
+
+        async def restored() -> asyncpg.Record | None:
+            assert learner.pool is not None
+            return await learner.pool.fetchrow("SELECT version, parent_version FROM models WHERE rollback_of = $1",
+                                               current)
+        done = await eventually(restored, timeout=60, interval=0.3)
+        assert done["parent_version"] == old
+        # The page shows the restored version in force, marked as the rollback of the one undone.
+        await eventually(lambda: in_force(done["version"]), timeout=30, interval=0.5)
+        assert f"rollback of {current}" in await page.locator("tr.model").first.inner_text()
+        # Asked once, done once: later ticks leave the restored version in force.
+        async def learner_tick() -> float:  # the learner runs in this process: its gauge is in this registry
+            return REGISTRY.get_sample_value("xbot_job_last_success_timestamp",
+                                             {"service": "learner", "job": "learn"}) or 0.0
+        await a_run_begun_after(learner_tick, time.time())
+        assert learner.pool is not None
+        assert await learner.pool.fetchval("SELECT count(*) FROM models WHERE rollback_of IS NOT NULL") == 1
+    finally:
+        await learner.stop()
+
+
+async def queue_row_has(page: Page, content_id: str, selector: str) -> bool:
+    await page.goto("/queue")
+    return await page.locator(f"tr.item[data-id='{content_id}'] {selector}").count() > 0
+
+
+async def edit_in_queue(page: Page, content_id: str, text: str) -> None:
+    await eventually(lambda: queue_row_has(page, content_id, "details.edit"), timeout=60, interval=0.5)
+    row = page.locator(f"tr.item[data-id='{content_id}']")
+    await row.locator("summary").click()
+    await row.locator("textarea").fill(text)
+    await row.locator("button.edit").click()
+
+
+async def test_with_approval_off_an_edit_is_posted_once_until_the_poster_has_started(stack: Stack) -> None:
+    """XBOT_APPROVAL=none: an item is edited from the Queue page. The poster settles each edit before its
+    decisions: one edited before the poster recorded its intent is posted once with the edited text; one edited
+    after it is answered too late, and the text the poster had is posted once."""
+    h, console = stack.harness, stack.worker.console
+    # What earlier tests left waiting for approval is rejected first: without approval, the poster would post it.
+    waiting = await console.pool.fetch("SELECT content_id FROM items WHERE status = 'queued' AND decision IS NULL")
+    for row in waiting:
+        done = await owner.reject(console.pool, console.ctx.outbox, row["content_id"], "not for this test",
+                                  by="owner", now=h.clock.now(), approval_kinds=console.kinds)
+        assert not isinstance(done, owner.Refused), done
+        assert (await h.wait_outcome(row["content_id"]))["reason"] == "rejected"
+    # The module's stack as an owner who set XBOT_APPROVAL=none runs it: the poster restarted with it, and the
+    # console's reading of it (done once, at its start) switched for this test.
+    await stack.poster.stop()
+    kinds, console.kinds = console.kinds, frozenset()
+    started = []
+    try:
+        # A poster that dies right after recording its intent to post the first item: that item is started.
+        started.append(await h.start_poster("poster.after_intent", XBOT_APPROVAL="none"))
+        late_text = unique("Hydration tip: a glass of water before each meal.")
+        late = await h.queue(late_text)
+        await started[-1].killed_by_failpoint()
+        page = await stack.page()
+        await edit_in_queue(page, late.content_id, unique("Too late for this one."))
+        await page.wait_for_selector("p.notice")
+        # Paused, so that the next item is edited before the poster may post it (a pause holds writes, not edits).
+        await page.click("button[name=action][value=pause]")
+        await page.wait_for_selector("span.paused")
+        original = unique("Ten minutes of sunlight before noon helps you sleep.")
+        edited = unique("Get ten minutes of daylight before noon: your body clock sets itself by it.")
+        early = await h.queue(original)
+        await edit_in_queue(page, early.content_id, "Doctors hate this: one weird trick to sleep better.")
+        error = await page.wait_for_selector("p.error")
+        assert "refused by the banned gate" in await error.inner_text()
+        await edit_in_queue(page, early.content_id, edited)
+        await page.wait_for_selector("p.notice")
+        # Nothing in flight when it died (its failpoint is before the call): the read-back need not wait long.
+        started.append(await h.start_poster(XBOT_APPROVAL="none", XBOT_READBACK_GRACE_S_REAL="1"))
+        await eventually(lambda: queue_row_has(page, early.content_id, "p.edit-applied"), timeout=60, interval=0.5)
+        await eventually(lambda: queue_row_has(page, late.content_id, "p.edit-late"), timeout=60, interval=0.5)
+        late_row = page.locator(f"tr.item[data-id='{late.content_id}']")
+        assert "recorded its intent" in await late_row.inner_text()
+        assert await late_row.locator("details.edit").count() == 0  # no edit offered any more
+        await page.click("button[name=action][value=resume]")
+        await page.wait_for_selector("span.running")
+        for item, text in ((early, edited), (late, late_text)):
+            outcome = await h.wait_outcome(item.content_id)
+            assert outcome["type"] == "TweetPosted" and outcome["text"] == text
+            await h.settled(item.content_id)
+            assert len(await h.copies(text)) == 1
+        assert await h.copies(original) == []
+        # Posted: the console refuses any edit as too late.
+        async with aiohttp.ClientSession() as http:
+            cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+            csrf = await page.locator("input[name=csrf]").first.input_value()
+            async with http.post(f"{stack.url}/items/{early.content_id}/edit", cookies=cookies,
+                                 data={"csrf": csrf, "text": unique("Later."), "page": "queue"}) as resp:
+                assert resp.status == 422 and "too late" in await resp.text()
+    finally:
+        # The module's last test (the harness stops its posters): the poster with approval all is not restarted.
+        console.kinds = kinds

@@ -50,6 +50,9 @@ BASE_ENV = {
 }
 
 
+OUTCOMES = (TweetPosted.TYPE, PostFailed.TYPE)
+
+
 @dataclass
 class Poster:
     proc: asyncio.subprocess.Process
@@ -120,7 +123,8 @@ class Harness:
             except Exception:  # noqa: BLE001 - a deleted sequence
                 continue
             envelope = json.loads(msg.data)
-            if envelope["payload"].get("content_id") == content_id:
+            # Outcomes only: the poster's answers to the owner's edits (OwnerEditSettled) name the item too.
+            if envelope["type"] in OUTCOMES and envelope["payload"].get("content_id") == content_id:
                 found.append({"type": envelope["type"], **envelope["payload"]})
         return found
 

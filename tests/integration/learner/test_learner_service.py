@@ -10,6 +10,7 @@ import json
 import random
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -19,6 +20,7 @@ from prometheus_client import REGISTRY
 from libs.contracts.events import (
     Choice,
     ContentQueued,
+    ContentRejectedByOwner,
     FollowerAttribution,
     FollowersSnapshotted,
     MetricsScraped,
@@ -272,3 +274,36 @@ async def test_the_schedule_evaluates_a_candidate_once_enough_rewards_matured(se
 
     last = await eventually(evaluated_all, timeout=60)
     assert last["reason"] in ("scheduled", "8 new matured rewards")
+
+
+async def test_the_owners_rejections_enter_the_next_model_as_a_penalty_for_their_choice(settings, start_learner):
+    """ContentRejectedByOwner (the console's stream) -> the learner's owner_rejections -> the job's next
+    candidate, where each rejected draft is a poor observation of the choice that made it."""
+    events = history(40, first=2000)
+    kind, topic = AUDIENCE.content_types[0], AUDIENCE.topics[0]
+    drafts = [ContentQueued(
+        content_id=f"draft{n}", kind="post", parts=[f"Draft {n} the owner does not want."],
+        choice=Choice(content_type=kind, topic=topic, format="single", hour=9), policy_version="uniform",
+        propensity=0.01, scheduled_for=START, expires_at=START + timedelta(hours=6)) for n in range(4)]
+    rejections = [ContentRejectedByOwner(content_id=d.content_id, kind="post", reason="not in my voice",
+                                         rejected_by="owner", rejected_at=START) for d in drafts]
+    await publish(settings, events + drafts + rejections)
+    svc = await start_learner()
+    await applied(svc, events + drafts)
+    await eventually(lambda: svc.pool.fetchval("SELECT count(*) = 4 FROM owner_rejections"), timeout=60)
+
+    evaluation = await model_job(svc).run()
+    assert evaluation is not None and evaluation.evaluation["owner_rejections"] == 4.0
+    status = await model_job(svc).status()
+    assert status["owner_rejections"] == {f"content_type={kind}": 4, f"topic={topic}": 4}
+    # The same tables without the rejections: the drafts' choice fares better there.
+    async with svc.pool.acquire() as conn:
+        data, models = await training_data(conn), await published_models(conn)
+    assert data.rejections == tuple(d.content_id for d in drafts)
+    job = model_job(svc)
+    penalised = await asyncio.to_thread(job.build, data, models[:0])
+    ignored = await asyncio.to_thread(job.build, replace(data, rejections=()), models[:0])
+    for dim, arm in (("content_type", kind), ("topic", topic)):
+        assert penalised.posteriors[dim][arm]["mean"] < ignored.posteriors[dim][arm]["mean"] - 0.05, dim
+        assert penalised.propensities[dim][arm] < ignored.propensities[dim][arm], dim
+    assert penalised.version != ignored.version  # a rejection alone is new data for the job

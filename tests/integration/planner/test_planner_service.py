@@ -17,6 +17,7 @@ from libs.bus.streams import stream_name
 from libs.contracts.events import (
     BudgetExhausted,
     ContentQueued,
+    ContentRejectedByOwner,
     LlmHalted,
     LlmUsageRecorded,
     ModelUpdated,
@@ -196,8 +197,31 @@ async def test_queued_items_carry_the_policy_in_force_and_replay_rebuilds_the_ta
     assert await tables(settings) == before
 
 
+def record_prompts(planner: Planner) -> list[str]:
+    """Every prompt the planner sends from now on, recorded on its way to the real text endpoint."""
+    prompts: list[str] = []
+    complete = planner.model.complete
+
+    async def recording(messages, **kwargs):
+        prompts.append("\n".join(m["content"] for m in messages))
+        return await complete(messages, **kwargs)
+    planner.model.complete = recording  # type: ignore[method-assign]
+    return prompts
+
+
 async def test_a_full_queue_plans_nothing_and_a_freed_slot_plans_one(settings, js, start_planner, publish) -> None:
+    """Also: the owner's recent rejection reasons (ContentRejectedByOwner, the console's stream) reach every post
+    prompt as things to avoid (the planner is started once for both: its start is the test's dearest part)."""
     svc, planner = await start_planner(posts_per_hour=1, posts_per_day=3)  # a day's worth: 3 posts
+    now = datetime.now(UTC)
+    await publish(*[ContentRejectedByOwner(content_id=f"r{n}", kind="post", reason=reason, rejected_by="owner",
+                                           rejected_at=now - timedelta(hours=n))
+                    for n, reason in enumerate(["overclaims", "not in my voice", "overclaims"])],
+                  ContentRejectedByOwner(content_id="old", kind="post", reason="too old to matter",
+                                         rejected_by="owner", rejected_at=now - timedelta(days=30)))
+    assert svc.pool is not None
+    await eventually(lambda: svc.pool.fetchval("SELECT count(*) = 4 FROM owner_rejections"), timeout=30)
+    prompts = record_prompts(planner)
     for _ in range(4):
         await planner.run()
         await planner.ctx.wait_caught_up()
@@ -206,6 +230,11 @@ async def test_a_full_queue_plans_nothing_and_a_freed_slot_plans_one(settings, j
         if depth == 3:
             break
     assert depth == 3
+    drafts = [p for p in prompts if "Avoid what the owner" in p]
+    assert drafts, prompts
+    for prompt in drafts:  # newest first, each reason once, none older than 14 days
+        assert "Avoid what the owner rejected recent drafts for: overclaims; not in my voice." in prompt
+        assert "too old to matter" not in prompt
     calls = len(await planner_events(js, settings, LlmUsageRecorded))
     full = await planner.run()
     assert full.planned_posts == 0 and full.llm_calls == 0
@@ -407,3 +436,4 @@ async def test_evergreen_posts_keep_the_queue_alive_while_the_model_is_down(sett
     texts = ["\n".join(q.parts) for q in from_pool]
     assert set(texts) <= pool_texts and len(set(texts)) == len(texts)  # pool posts only, none twice
     assert sum(1 for _, used in await evergreen_rows(settings) if used is not None) == len(from_pool)
+

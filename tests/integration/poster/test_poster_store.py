@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 import pytest
@@ -38,6 +38,8 @@ class Backend:
     store: PostingStore
     clock: SteppedClock
     enqueue: Callable[[Item], Awaitable[None]]
+    # What the owner_edits projection writes for ContentEdited: (content_id, edited_at, parts)
+    edit: Callable[[str, datetime, list[str]], Awaitable[None]]
     # (msg_id, event type, content id, correlation id, causation id) of each outbox row, in order
     outbox: Callable[[], Awaitable[list[tuple[str, str, str, str | None, str]]]]
 
@@ -60,7 +62,10 @@ async def backend(request: pytest.FixtureRequest, settings: CommonSettings) -> A
             return [(r.msg_id, r.event.TYPE, getattr(r.event, "content_id", ""), r.correlation_id, r.causation_id)
                     for r in fake.outbox]
 
-        yield Backend(fake, clock, enqueue_fake, outbox_fake)
+        async def edit_fake(content_id: str, at: datetime, parts: list[str]) -> None:
+            fake.edit(content_id, at, parts)
+
+        yield Backend(fake, clock, enqueue_fake, edit_fake, outbox_fake)
         return
 
     schema = "poster_store_" + uuid.uuid4().hex[:8]
@@ -80,6 +85,10 @@ async def backend(request: pytest.FixtureRequest, settings: CommonSettings) -> A
             item.content_id, item.kind, json.dumps(item.parts), item.reply_to_tweet_id, item.reply_to_author,
             item.scheduled_for, item.expires_at, item.queued_event_id, item.correlation_id)
 
+    async def edit_pg(content_id: str, at: datetime, parts: list[str]) -> None:
+        await pool.execute("INSERT INTO owner_edits (content_id, edited_at, parts) VALUES ($1, $2, $3::jsonb)",
+                           content_id, at, json.dumps(parts))
+
     async def outbox_pg() -> list[tuple[str, str, str, str | None, str]]:
         rows = await pool.fetch("SELECT msg_id, event_type, envelope FROM event_outbox ORDER BY seq")
         out = []
@@ -92,7 +101,8 @@ async def backend(request: pytest.FixtureRequest, settings: CommonSettings) -> A
         return out
 
     try:
-        yield Backend(PgPostingStore(pool, outbox, new_account=fresh_account(clock)), clock, enqueue_pg, outbox_pg)
+        yield Backend(PgPostingStore(pool, outbox, new_account=fresh_account(clock)), clock, enqueue_pg, edit_pg,
+                      outbox_pg)
     finally:
         await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await pool.close()
@@ -251,3 +261,25 @@ async def test_a_halt_is_announced_once_with_the_state_that_records_it(backend: 
     halted_at = clock.now().isoformat()
     assert await backend.outbox() == [(f"WritesHalted:halted:locked:{halted_at}", "WritesHalted", "", None, "")]
     assert (await s.account()).halted
+
+
+async def test_an_edit_is_applied_before_the_first_intent_and_too_late_after_it(backend: Backend) -> None:
+    s, clock = backend.store, backend.clock
+    for cid in ("early", "late", "unknown-yet"):
+        if cid != "unknown-yet":
+            await backend.enqueue(item(cid, clock, "As the planner wrote it."))
+    await s.record_intent(Intent(AttemptKey("late", 1, 0), clock.now(), new_attempt=True, write=None))
+    t1 = clock.now()
+    for cid in ("early", "late", "unknown-yet"):
+        await backend.edit(cid, t1, ["As the owner wrote it."])
+    assert await s.settle_edits(clock.now()) == 2  # the item the queue does not hold yet waits
+    assert (await s.item("early")).parts == ["As the owner wrote it."]
+    assert (await s.item("late")).parts == ["As the planner wrote it."]
+    verdicts = {r[2]: r for r in await backend.outbox() if r[1] == "OwnerEditSettled"}
+    assert set(verdicts) == {"early", "late"}
+    assert await s.settle_edits(clock.now()) == 0  # each edit is settled once
+    # A second edit of the applied one is applied in turn; the latest applied text is the one posted.
+    clock.advance(MIN)
+    await backend.edit("early", clock.now(), ["The owner's second thought."])
+    assert await s.settle_edits(clock.now()) == 1
+    assert (await s.item("early")).parts == ["The owner's second thought."]

@@ -81,3 +81,27 @@ def test_a_post_with_only_early_metrics_is_not_a_zero():
     snap = learner.build_model("v1")
     assert snap.posteriors["content_type"]["story"]["n"] > 0
     assert snap.training_size == 0
+
+
+def test_the_owners_rejections_lower_the_choice_that_made_the_drafts():
+    def with_drafts(rejected: bool) -> Learner:
+        learner = _replay(_history())
+        # Three drafts of the best content type: never posted (no metrics), rejected in the console or not.
+        for n in range(3):
+            choice = {"content_type": "tip", "topic": "stress", "format": "single", "hour": 18}
+            learner.observe_decision(f"draft{n}", choice, 0.2, "v0")
+            if rejected:
+                learner.observe_owner_rejection(f"draft{n}")
+        return learner
+
+    without = with_drafts(rejected=False).build_model("v1")
+    learner = with_drafts(rejected=True)
+    learner.observe_owner_rejection("never-decided")  # a rejected reply or an unknown draft: ignored
+    snap = learner.build_model("v1")
+    tip, before = snap.posteriors["content_type"]["tip"], without.posteriors["content_type"]["tip"]
+    assert tip["mean"] < before["mean"] and tip["n"] > before["n"]
+    assert snap.posteriors["topic"]["stress"]["mean"] < without.posteriors["topic"]["stress"]["mean"]
+    assert snap.propensities["content_type"]["tip"] < without.propensities["content_type"]["tip"]
+    assert snap.evaluation["owner_rejections"] == 3.0
+    assert snap.training_size == without.training_size  # not matured posts: the off-policy gate never sees them
+    assert "owner_rejections" not in without.evaluation

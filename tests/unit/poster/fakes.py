@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from libs.contracts.events import ContentKind, PostFailed, TweetPosted, WritesHalted
+from libs.contracts.events import ContentKind, OwnerEditSettled, PostFailed, TweetPosted, WritesHalted
 from libs.contracts.gateway import GatewayError, PostResult, SearchTab, TweetCard, TweetList
 from libs.core.clock import Clock
 from services.poster.account import AccountState
@@ -36,6 +36,7 @@ from services.poster.progress import (
     OpenAttempt,
     QueueFigures,
     Settlement,
+    edit_verdict,
 )
 from services.poster.risk import AccountRisk
 from services.poster.settings import PosterSettings
@@ -43,8 +44,9 @@ from services.poster.settings import PosterSettings
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 HANDLE = "xbot_demo"
 Outcome = TweetPosted | PostFailed
-# What the account state announces (WritesHalted) travels through the same outbox.
-Announcement = WritesHalted
+# What the account state announces (WritesHalted) and the verdicts on the owner's edits travel through the same
+# outbox.
+Announcement = WritesHalted | OwnerEditSettled
 
 
 class Crash(BaseException):
@@ -110,10 +112,17 @@ class FakeStore:
         self.writes: list[tuple[str, int, WriteRecord]] = []  # the history table
         self.state: dict[str, str] = {}  # JSON, as poster_state holds it
         self.outbox: list[OutboxRow] = []
+        # The owner_edits projection ((content_id, edited_at) -> parts) and the cycle's verdicts on them.
+        self.edits: dict[tuple[str, datetime], list[str]] = {}
+        self.verdicts: dict[tuple[str, datetime], bool] = {}
 
     def enqueue(self, item: Item) -> None:
         """What the queue projection does with ContentQueued: the first one of a content id wins."""
         self.queue.setdefault(item.content_id, copy.deepcopy(item))
+
+    def edit(self, content_id: str, edited_at: datetime, parts: list[str]) -> None:
+        """What the owner_edits projection does with ContentEdited."""
+        self.edits.setdefault((content_id, edited_at), list(parts))
 
     # ------------------------------------------------------------------ reads
 
@@ -126,7 +135,11 @@ class FakeStore:
         if content_id not in self.queue:
             raise LookupError(f"{content_id} is not in the posting queue")
         p = self.progress.get(content_id, Progress())
-        return replace(copy.deepcopy(self.queue[content_id]), status=p.status, attempts=p.attempts,
+        applied = sorted((at, parts) for (cid, at), parts in self.edits.items()
+                         if cid == content_id and self.verdicts.get((cid, at)))
+        item = copy.deepcopy(self.queue[content_id])
+        return replace(item, parts=list(applied[-1][1]) if applied else item.parts, status=p.status,
+                       attempts=p.attempts,
                        not_before=p.not_before, tweet_ids=list(p.tweet_ids), first_attempt_at=p.first_attempt_at,
                        reconciled=p.reconciled, finished_at=p.finished_at)
 
@@ -213,6 +226,19 @@ class FakeStore:
         p = self.progress.setdefault(item.content_id, Progress())
         p.status, p.finished_at = "failed", outcome.failed_at
         self._to_outbox(item, outcome)
+
+    async def settle_edits(self, now: datetime) -> int:
+        pending = sorted(k for k in self.edits if k not in self.verdicts and k[0] in self.queue)
+        for content_id, edited_at in pending:
+            applied, why = edit_verdict(
+                started=any(k.content_id == content_id for k in self.attempts),
+                status=self.progress.get(content_id, Progress()).status, decision=None, decided_parts=None,
+                parts=self.edits[(content_id, edited_at)])
+            self.verdicts[(content_id, edited_at)] = applied
+            event = OwnerEditSettled(content_id=content_id, edited_at=edited_at, applied=applied, reason=why,
+                                     settled_at=now)
+            self.outbox.append(OutboxRow(f"{event.TYPE}:{event.dedup_key()}", event, None, ""))
+        return len(pending)
 
     def _settle(self, settlement: Settlement) -> None:
         row = self.attempts[settlement.key]

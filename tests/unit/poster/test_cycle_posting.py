@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from libs.contracts.events import PostFailed, TweetPosted
+from libs.contracts.events import OwnerEditSettled, PostFailed, TweetPosted
 from services.poster.risk import RiskLevel
 from tests.unit.poster.fakes import CYCLE, HANDLE, Crash, Fault, World
 
@@ -374,3 +374,33 @@ async def test_writes_follow_the_gateways_risk_level_raised_by_a_read() -> None:
     (_, _, a), (_, _, b) = w.store.writes
     assert b.at - a.at >= 4 * w.settings.min_spacing
     assert (await w.cycle.describe())["risk_level"] == "HIGH"
+
+
+# ---------------------------------------------------------------- the owner's edits (approval off)
+
+
+async def test_an_edit_before_the_intent_is_posted_and_one_after_it_is_too_late() -> None:
+    w = World()
+    await w.start()
+    w.switch.pause()  # the owner edits while nothing may be written
+    post = w.queue("As the planner wrote it.")
+    thread = w.queue(*THREAD, kind="thread")
+    w.store.edit(post, w.clock.now(), ["As the owner wrote it."])
+    await w.run()
+    verdicts = [r.event for r in w.outbox.stream if isinstance(r.event, OwnerEditSettled)]
+    assert [(v.content_id, v.applied) for v in verdicts] == [(post, True)]  # settled while paused
+    # The thread's first part is on X when the owner's edit of it arrives: too late, the thread is completed as
+    # it began.
+    w.switch.resume()
+    w.gateway.while_writing = lambda: w.switch.pause() if len(w.gateway.writes) == 2 else None
+    await w.run()
+    w.gateway.while_writing = None
+    assert [len(w.x.copies(p)) for p in THREAD] == [1, 0, 0]
+    w.store.edit(thread, w.clock.now(), ["An edited thread.", "Two.", "Three."])
+    w.switch.resume()
+    await posted_once(w, post, "As the owner wrote it.")
+    await posted_once(w, thread, *THREAD)
+    verdicts = [r.event for r in w.outbox.stream if isinstance(r.event, OwnerEditSettled)]
+    assert [(v.content_id, v.applied) for v in verdicts] == [(post, True), (thread, False)]
+    assert "recorded its intent" in verdicts[1].reason
+    assert w.x.copies("As the planner wrote it.") == [] and w.x.copies("An edited thread.") == []
