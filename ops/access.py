@@ -7,11 +7,13 @@ the per-service credentials and which secret files each workload gets (``ops/cre
 or a new secret is one more row or one more name here, and nothing else grants it anything.
 
 The rules the table encodes (issue 19): each service publishes only its own stream's subjects and reads only the
-streams it consumes, through its own durables; only the poster may request the gateway's write operations, and
-only the gateway answers ``<ns>.browser.>``; only the operator (the ``xbot`` CLI, the demo runner, provisioning)
-creates streams and consumers; the operator and the owner's console (issue 22: its pause/resume switch, its dead
-letters page) alone write the control bucket and read the dead letters; the X session and the X API tokens reach
-the gateway alone, the LLM key the planner alone.
+streams it consumes, through its own durables; only the poster may request the gateway's posting operations and
+only the console its ``delete_tweet`` (the owner's Delete button), and only the gateway answers
+``<ns>.browser.>``; only the operator (the ``xbot`` CLI, the demo runner, provisioning) creates streams and
+consumers; the operator and the owner's console (issue 22: its pause/resume switch, its dead letters page) alone
+write the control bucket and read and drop the dead letters; a consuming service reads a dead letter only to
+re-apply it when the console asks it to (``<ns>.ops.dlq_retry.<service>``, answered by it alone); the X session
+and the X API tokens reach the gateway alone, the LLM key the planner alone.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from functools import cache
 from libs.contracts.gateway import OPERATIONS
 from ops.registry import CONSUMERS, SERVICES
 
-# The gateway operations that change the account; everything else reads.
+# The gateway operations that post to the account (the poster's alone); the owner's deletion (the console's
+# alone) also changes it; everything else reads.
 GATEWAY_WRITES: tuple[str, ...] = ("post_tweet", "post_thread", "reply")
-GATEWAY_READS: tuple[str, ...] = tuple(op for op in OPERATIONS if op not in GATEWAY_WRITES)
+GATEWAY_DELETE = "delete_tweet"
+GATEWAY_READS: tuple[str, ...] = tuple(op for op in OPERATIONS if op not in (*GATEWAY_WRITES, GATEWAY_DELETE))
 OPERATOR = "operator"
 
 # Secrets a component may hold, besides its own NATS password and database password (every service has those).
@@ -64,7 +68,8 @@ class Access:
     kv_lists: tuple[str, ...] = ()
     # It counts the dead letters (the DLQ stream's info; never its messages).
     counts_dead_letters: bool = False
-    # It reads and drops dead letters (the owner's console; re-applying one stays its own service's).
+    # It reads and drops dead letters, and asks their services to re-apply them (the owner's console; re-applying
+    # one stays its own service's).
     manages_dead_letters: bool = False
     secrets: tuple[str, ...] = ()
     database: bool = True
@@ -91,9 +96,10 @@ ACCESS: tuple[Access, ...] = (
            requests=("search", "tweet_metrics", "profile_snapshot"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),
            why="reads X (through the gateway), never writes; reads the niche's news feeds"),
-    Access("scraper", publishes=("scraper",), consumes=("poster", "scraper"),
+    Access("scraper", publishes=("scraper",), consumes=("console", "poster", "scraper"),
            requests=("tweet_metrics", "profile_snapshot"),
-           kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV), why="reads X, never writes"),
+           kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),
+           why="reads X, never writes; stops reading a tweet the owner deleted (the console's TweetDeleted)"),
     Access("learner", publishes=("learner",),
            consumes=("console", "harvester", "learner", "planner", "poster", "scraper"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV), why="never talks to X"),
@@ -105,9 +111,11 @@ ACCESS: tuple[Access, ...] = (
            consumes=("browser_gateway", "console", "learner", "planner", "poster", "scraper"),
            kv_writes=("control", *_RUNTIME_KV), kv_reads=("control", "account", *_RUNTIME_KV),
            kv_lists=("services", "account"), counts_dead_letters=True, manages_dead_letters=True,
+           requests=(GATEWAY_DELETE,),
            why="the owner's web console (127.0.0.1): shows every stream but the harvester's (strangers' tweets), "
-               "publishes the owner's approvals, edits and rejections; holds the operator's right to the kill "
-               "switch (pause/resume) and to read and drop dead letters; never talks to X"),
+               "publishes the owner's approvals, edits, rejections and deletions; holds the operator's right to "
+               "the kill switch (pause/resume) and to read, retry (in their services) and drop dead letters; asks "
+               "the gateway for one thing, the owner's deletion of a posted tweet"),
     Access(OPERATOR, admin=True, kv_writes=("control", "services", "leases", "account"),
            kv_reads=("control", "services", "leases", "account"),
            why="the xbot CLI (provision, migrate, replay, pause/resume, status, dlq), the demo runner"),

@@ -16,6 +16,8 @@ Each component gets one user (its name) with deny-by-default publish and subscri
   may purge or delete in any bucket's stream;
 - the gateway operations it requests (``<ns>.browser.<op>``); only the gateway subscribes to ``<ns>.browser.>``
   and may answer (``allow_responses``);
+- dead letters: a consuming service answers ``<ns>.ops.dlq_retry.<service>`` (the console's Retry) and reads the
+  DLQ stream's message it is asked to re-apply; the console alone may ask, and read and drop letters;
 - replies come to ``_INBOX_<component>.>``, its own inbox prefix (set by libs/bus/broker.py and libs/bus/nats.py),
   so no component can read the answers meant for another (the gateway's answers to the poster, say).
 
@@ -30,6 +32,7 @@ import json
 import sys
 from pathlib import Path
 
+from libs.bus.dlq import retry_subject
 from libs.bus.streams import DLQ, dlq_subject, kv_bucket, producer_subjects, stream_name
 from libs.contracts.gateway import subject as gateway_subject
 from ops.access import ACCESS, Access, check_against_registry, durables
@@ -89,14 +92,19 @@ def permissions(a: Access, namespace: str = DEFAULT_NAMESPACE) -> dict[str, obje
                     f"$JS.API.CONSUMER.DELETE.{stream}.>", f"$JS.API.CONSUMER.INFO.{stream}.>", f"$JS.FC.{stream}.>"]
     if a.counts_dead_letters:
         publish.append(f"$JS.API.STREAM.INFO.{stream_name(namespace, DLQ)}")
+    if a.manages_dead_letters or a.consumes:
+        # A consuming service reads the letter the console asks it to re-apply (it checks the letter is its own).
+        publish.append(f"$JS.API.STREAM.MSG.GET.{stream_name(namespace, DLQ)}")
     if a.manages_dead_letters:
-        publish += [f"$JS.API.STREAM.MSG.GET.{stream_name(namespace, DLQ)}",
-                    f"$JS.API.STREAM.MSG.DELETE.{stream_name(namespace, DLQ)}"]
+        publish += [f"$JS.API.STREAM.MSG.DELETE.{stream_name(namespace, DLQ)}", retry_subject(namespace, "*")]
     publish += [gateway_subject(namespace, op) for op in a.requests]
     subscribe = [f"{inbox_prefix(a.component)}.>"]
     perms: dict[str, object] = {"publish": {"allow": publish}, "subscribe": {"allow": subscribe}}
+    if a.consumes:
+        subscribe.append(retry_subject(namespace, a.component))
     if a.answers_gateway:
         subscribe.append(gateway_subject(namespace, ">"))
+    if a.answers_gateway or a.consumes:
         perms["allow_responses"] = True
     return perms
 

@@ -315,6 +315,26 @@ async def create_tweet(request: web.Request) -> web.Response:
         {"data": {"create_tweet": {"tweet_results": {"result": _tweet_result(tweet, app[SETTINGS].handle)}}}})
 
 
+async def delete_tweet(request: web.Request) -> web.Response:
+    """X's DeleteTweet mutation (the Delete menu's confirmation): ``{"data": {"delete_tweet": {...}}}``, or X's
+    v1.1-style errors: 144 for a post that is not there (any more), 183 for someone else's post."""
+    app = request.app
+    ct0 = app[STORE].session_ct0(request.cookies.get("auth_token", ""))
+    if not ct0 or not secrets.compare_digest(request.headers.get("x-csrf-token", ""), ct0):
+        return _api_error(403, 353, "This request requires a matching csrf cookie and header.")
+    try:
+        tweet_id = str((await request.json())["variables"]["tweet_id"])
+    except (ValueError, KeyError, TypeError):
+        return _api_error(400, 214, "Bad request")
+    outcome = app[WORLD].delete_tweet(tweet_id)
+    served(request, "delete", tweet_id, channel="write", outcome=outcome)
+    if outcome == "gone":
+        return _api_error(200, 144, "No status found with that ID.")
+    if outcome == "not_own":
+        return _api_error(200, 183, "You may not delete another user's status.")
+    return web.json_response({"data": {"delete_tweet": {"tweet_results": {}}}})
+
+
 # ---------------------------------------------------------------------------- the GraphQL reads
 
 
@@ -475,7 +495,9 @@ async def admin_tweet(request: web.Request) -> web.Response:
     world = request.app[WORLD]
     view = world.tweet(request.match_info["tweet_id"])
     if view is None:
-        return web.json_response({"error": "no such tweet"}, status=404)
+        deleted = world.deleted_at(request.match_info["tweet_id"])
+        return web.json_response({"error": "no such tweet"} if deleted is None else
+                                 {"error": "deleted", "deleted_at": xformat.iso_time(deleted)}, status=404)
     return web.json_response(_tweet_json(world, view))
 
 
@@ -571,6 +593,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_get("/admin/snapshot", admin_snapshot)
     r.add_get("/admin/followers_series", admin_followers_series)
     r.add_post("/i/api/graphql/{query_id}/CreateTweet", create_tweet)
+    r.add_post("/i/api/graphql/{query_id}/DeleteTweet", delete_tweet)
     r.add_get("/i/api/graphql/{query_id}/{operation}", graphql_read)
     r.add_post("/i/api/graphql/{query_id}/{operation}", graphql_read)
     r.add_get("/", root)

@@ -13,7 +13,12 @@ Model (all effects additive on the log scale of reach):
               + SIGMA * z,  z ~ N(0, 1)                  lognormal noise: learning needs dozens to hundreds of posts
 
 Each count is Poisson(views * rate) with fixed per-view rates (likes > bookmarks > retweets, views >> likes);
-negative feedback is rare but weighs -74 and grows as text quality drops. The reward of a post is
+negative feedback is rare but weighs -74 and grows as text quality drops. Follows have effects of their own
+(issue 24): a viewer's chance to follow is 0.04 % × (0.5 + quality) × exp(follow effect of the choice), the follow
+effects being additive over content type, topic, format and hour like the reach effects but drawn independently
+(``random.Random("follows:<seed>")``) and normalised so that uniform choices follow at 0.04 % on average. A story
+on sleep may draw less engagement than a myth on nutrition yet bring more followers: followers and engagement rank
+the choices differently, so which of the two the learner optimises matters. The reward of a post is
 ``log(1 + max(0, weighted))`` with X's heavy-ranker weights.
 
 ``reward_sample`` and ``expected_reward`` use the expected counts given the latent reach
@@ -86,6 +91,12 @@ _POST_RATES = {
     "follow": 0.0004,
 }
 _NEGATIVE_BASE_RATE = 0.00008
+# Spreads of the follow effects (log of the per-view follow rate): content type and topic matter most (an account
+# is followed for what it is about and how it speaks), format and hour less.
+FOLLOW_TYPE_SD = 0.45
+FOLLOW_TOPIC_SD = 0.40
+FOLLOW_FORMAT_GAP = (0.1, 0.4)
+FOLLOW_HOUR_AMPLITUDE = (0.1, 0.3)
 
 # Maturity anchors (age in hours, share of final counts visible); linear up to 1 h, linear in log-age beyond.
 _MATURITY_POINTS = (
@@ -256,7 +267,12 @@ class AudienceModel:
         *,
         content_types: tuple[str, ...] = DEFAULT_CONTENT_TYPES,
         topics: tuple[str, ...] = DEFAULT_TOPICS,
+        follow_spread: float = 1.0,
+        follow_seed: int | None = None,
     ) -> None:
+        """``follow_spread`` scales every follow effect (0: follows track reach only, as before issue 24);
+        ``follow_seed`` draws the follow effects from another seed than the reach effects (benchmarks use it to
+        change what brings followers while what brings reach stays)."""
         self.seed = seed
         self.content_types = tuple(content_types)
         self.topics = tuple(topics)
@@ -287,12 +303,33 @@ class AudienceModel:
             + np.asarray(self._format_effect)[None, None, :, None]
             + np.asarray(self._hour_effect)[None, None, None, :]
         )
+        self.follow_spread = follow_spread
+        self._follow_effect_table = self._draw_follow_effects(seed if follow_seed is None else follow_seed,
+                                                              follow_spread)
+        self._follow_log_mult: dict[PostChoice, float] = {}
         self._effect_by_choice: dict[PostChoice, float] = {}
         self._expected_cache: dict[tuple[PostChoice, int, float], float] = {}
         self._type_lexicon = {
             t: _TYPE_KEYWORDS.get(t, _split_name(t)) for t in self.content_types
         }
         self._topic_lexicon = {t: _TOPIC_KEYWORDS.get(t, _split_name(t)) for t in self.topics}
+
+    def _draw_follow_effects(self, seed: int, spread: float) -> np.ndarray:
+        """log multiplier of the per-view follow rate for every choice, shape (types, topics, formats, 24), centred
+        so that the mean multiplier over all choices is 1 (uniform choices follow at the base rate)."""
+        rng = random.Random(f"follows:{seed}")
+        types = _spread_effects(rng, len(self.content_types), sd=FOLLOW_TYPE_SD)
+        topics = _spread_effects(rng, len(self.topics), sd=FOLLOW_TOPIC_SD)
+        gap = rng.uniform(*FOLLOW_FORMAT_GAP) * rng.choice((-1.0, 1.0))
+        peak, amplitude = rng.uniform(0.0, 24.0), rng.uniform(*FOLLOW_HOUR_AMPLITUDE)
+        hours = [amplitude * math.cos(2 * math.pi * (h - peak) / 24.0) for h in HOURS]
+        table = spread * (
+            np.asarray(types)[:, None, None, None]
+            + np.asarray(topics)[None, :, None, None]
+            + np.asarray((-gap / 2.0, gap / 2.0))[None, None, :, None]
+            + (np.asarray(hours) - np.mean(hours))[None, None, None, :]
+        )
+        return table - math.log(float(np.mean(np.exp(table))))
 
     # ---- ground truth -------------------------------------------------------------------------------------------
 
@@ -323,6 +360,43 @@ class AudienceModel:
             "format": dict(zip(FORMATS, self._format_effect)),
             "hour": {str(h): v for h, v in zip(HOURS, self._hour_effect)},
         }
+
+    def true_follow_affinities(self) -> dict[str, dict[str, float]]:
+        """dimension -> arm -> hidden additive effect on the log per-view follow rate (centred per dimension; the
+        table's normalising constant is left out)."""
+        t = self._follow_effect_table
+        centred = t - t.mean()
+        means = [centred.mean(axis=tuple(a for a in range(4) if a != d)) for d in range(4)]
+        return {
+            "content_type": dict(zip(self.content_types, map(float, means[0]))),
+            "topic": dict(zip(self.topics, map(float, means[1]))),
+            "format": dict(zip(FORMATS, map(float, means[2]))),
+            "hour": {str(h): float(v) for h, v in zip(HOURS, means[3])},
+        }
+
+    def follow_multiplier(self, choice: PostChoice) -> float:
+        """How much more (or less) likely than the base rate a viewer of this choice is to follow."""
+        value = self._follow_log_mult.get(choice)
+        if value is None:
+            value = float(self._follow_effect_table[self.index_of(choice)])
+            self._follow_log_mult[choice] = value
+        return math.exp(value)
+
+    def mean_follows_table(self, *, followers: int = 1000, quality: float = REFERENCE_QUALITY) -> np.ndarray:
+        """Expected follows at maturity for every choice, shape (types, topics, formats, 24): E[views] × rate."""
+        log_views = (self._effect_table + _reach_log(followers) + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)
+                     + SIGMA ** 2 / 2.0)
+        return np.exp(log_views + self._follow_effect_table) * _POST_RATES["follow"] * (0.5 + quality)
+
+    def expected_follows(self, choice: PostChoice, *, followers: int = 1000, quality: float = 0.6) -> float:
+        """E[follows at maturity] of one choice (lognormal mean of views × the choice's follow rate)."""
+        log_views = (self.effect(choice) + _reach_log(followers) + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)
+                     + SIGMA ** 2 / 2.0)
+        return math.exp(log_views) * self.follow_multiplier(choice) * _POST_RATES["follow"] * (0.5 + quality)
+
+    def best_follower_choice(self, *, followers: int = 1000) -> PostChoice:
+        table = self.mean_follows_table(followers=followers)
+        return self.choice_at(np.unravel_index(int(np.argmax(table)), table.shape))
 
     def effect(self, choice: PostChoice) -> float:
         """Sum of the hidden effects of one choice (log-reach units)."""
@@ -442,9 +516,23 @@ class AudienceModel:
             views=views,
             profile_clicks=poisson(views * _POST_RATES["profile_click"], rng),
             negative=poisson(views * _negative_rate(quality), rng),
-            follows=poisson(views * _POST_RATES["follow"] * (0.5 + quality), rng),
+            follows=self._follows(choice, views * _POST_RATES["follow"] * (0.5 + quality), rng),
             bookmarks=poisson(views * _POST_RATES["bookmark"], rng),
         )
+
+    def _follows(self, choice: PostChoice, base_mean: float, rng: random.Random) -> int:
+        """Poisson(base_mean × the choice's follow multiplier), drawn so that ``rng`` advances exactly as it did
+        before follows had effects of their own: the base draw is made from ``rng`` as it always was, then
+        thinned (multiplier < 1) or topped up (> 1) from a stream seeded by ``rng``'s state, which it does not
+        advance. A seed's views, likes and every later post therefore stay what they were (benchmarks reproduce)."""
+        base = poisson(base_mean, rng)
+        multiplier = self.follow_multiplier(choice)
+        if multiplier == 1.0:
+            return base
+        extra = random.Random(hash(rng.getstate()[1]))  # a tuple of ints: its hash is stable across runs
+        if multiplier < 1.0:
+            return sum(1 for _ in range(base) if extra.random() < multiplier)
+        return base + poisson(base_mean * (multiplier - 1.0), extra)
 
     def sample_reply_engagement(
         self,

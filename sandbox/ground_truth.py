@@ -1,10 +1,13 @@
 """Token-protected ground truth of the simulated world, for evaluation only (never for xbot's services).
 
     GET  /sim/affinities                 dimension -> arm -> hidden effect on log reach
+    GET  /sim/follow_affinities          dimension -> arm -> hidden effect on the log per-view follow rate
     GET  /sim/format_effects             format feature (libs.formats) -> hidden effect on the log engagement
                                          of the population's posts
     GET  /sim/best_choice?followers=N    the choice with the highest expected reward, and that reward
+         [&objective=followers]          (objective=followers: the most expected follows, and those)
     POST /sim/expected_reward            {"choice": {content_type, topic, format, hour}, "followers"?, "quality"?}
+                                         -> its expected reward and expected follows
     GET  /sim/activity                   what the account was served: rolling 15 min and 24 h, per day; the
                                          reading limit's state
     GET  /sim/suspicion                  the automation-suspicion score, its components, thresholds, state
@@ -44,6 +47,10 @@ def add_ground_truth_routes(app: web.Application, *, audience: AudienceModel, to
             followers = int(request.query.get("followers", "1000"))
         except ValueError:
             return web.json_response({"error": "followers must be an integer"}, status=400)
+        if request.query.get("objective") == "followers":
+            choice = audience.best_follower_choice(followers=followers)
+            return web.json_response({"choice": asdict(choice),
+                                      "expected_follows": audience.expected_follows(choice, followers=followers)})
         choice = audience.best_choice(followers=followers)
         return web.json_response({
             "choice": asdict(choice),
@@ -63,15 +70,20 @@ def add_ground_truth_routes(app: web.Application, *, audience: AudienceModel, to
             followers = int(body.get("followers", 1000))
             quality = float(body.get("quality", 0.6))
             value = audience.expected_reward(choice, followers=followers, quality=quality)
+            follows = audience.expected_follows(choice, followers=followers, quality=quality)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             return web.json_response({"error": f"bad choice: {exc}"}, status=400)
         return web.json_response({"choice": asdict(choice), "followers": followers, "quality": quality,
-                                  "expected_reward": value})
+                                  "expected_reward": value, "expected_follows": follows})
+
+    async def follow_affinities(request: web.Request) -> web.Response:
+        return web.json_response(audience.true_follow_affinities())
 
     async def format_effects(request: web.Request) -> web.Response:
         return web.json_response(audience.format_effects())
 
     app.router.add_get("/sim/affinities", guarded(affinities))
+    app.router.add_get("/sim/follow_affinities", guarded(follow_affinities))
     app.router.add_get("/sim/format_effects", guarded(format_effects))
     if activity is not None and now is not None:
         async def activity_state(request: web.Request) -> web.Response:

@@ -31,6 +31,12 @@ CREATE TABLE IF NOT EXISTS own_tweets (
     reach_penalty REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS own_tweets_created ON own_tweets (created_at);
+-- Our tweets deleted on X (the Delete menu or DELETE /2/tweets/:id): they stay in own_tweets (the followers
+-- they brought stay) but no page or API shows them any more.
+CREATE TABLE IF NOT EXISTS deleted_tweets (
+    id TEXT PRIMARY KEY,
+    deleted_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sessions (
     auth_token TEXT PRIMARY KEY,
     ct0 TEXT NOT NULL,
@@ -121,6 +127,12 @@ class Store:
                      final=Engagement(**json.loads(r[8])), followers_at_post=r[9], reach_penalty=r[10])
             for r in rows
         ]
+
+    def delete_tweet(self, tweet_id: str, at: float) -> None:
+        self._db.execute("INSERT OR IGNORE INTO deleted_tweets VALUES (?, ?)", (tweet_id, at))
+
+    def deleted_tweets(self) -> dict[str, float]:
+        return dict(self._db.execute("SELECT id, deleted_at FROM deleted_tweets").fetchall())
 
     def add_session(self, auth_token: str, ct0: str, created_at: float) -> None:
         self._db.execute("INSERT INTO sessions (auth_token, ct0, created_at) VALUES (?,?,?)",

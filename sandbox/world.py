@@ -133,7 +133,12 @@ class World:
         self.limits = Limits(settings.daily_posts, settings.daily_replies,
                              settings.half_hour_posts, settings.half_hour_replies)
         self.handle = settings.handle
-        self._own: dict[str, OwnTweet] = {t.id: t for t in store.load_tweets()}
+        deleted = store.deleted_tweets()
+        tweets = store.load_tweets()
+        self._own: dict[str, OwnTweet] = {t.id: t for t in tweets if t.id not in deleted}
+        # Deleted on X: out of every page and answer, but the followers they brought stay (X does not take a
+        # follow back because a post went), and they still count against the day's posting limits.
+        self._gone: dict[str, tuple[OwnTweet, float]] = {t.id: (t, deleted[t.id]) for t in tweets if t.id in deleted}
         self._pinned: float | None = None
 
     def now(self) -> float:
@@ -156,6 +161,9 @@ class World:
     def followers_at(self, when: float) -> int:
         gained = sum(t.final.at_age((when - t.created_at) / HOUR).follows
                      for t in self._own.values() if t.created_at <= when)
+        # A deleted tweet brings no follower after its deletion.
+        gained += sum(t.final.at_age((min(when, gone_at) - t.created_at) / HOUR).follows
+                      for t, gone_at in self._gone.values() if t.created_at <= when)
         return self.settings.start_followers + gained
 
     def followers(self) -> int:
@@ -183,7 +191,7 @@ class World:
         kind = self.write_kind(in_reply_to)
         if any(normalise(t.text) == normalise(text) for t in self._own.values()):
             raise WriteRefused("duplicate")
-        refusal = limit_refusal(kind, [t.created_at for t in self._own.values() if t.kind == kind], now,
+        refusal = limit_refusal(kind, [t.created_at for t in self._written() if t.kind == kind], now,
                                 self.limits)
         if refusal:
             raise WriteRefused(refusal)
@@ -216,6 +224,25 @@ class World:
         self.store.save_tweet(tweet)
         self._own[tweet_id] = tweet
         return tweet
+
+    def delete_tweet(self, tweet_id: str) -> str:
+        """Delete one of our tweets: ``deleted``, ``gone`` (already deleted, or no such tweet) or ``not_own``."""
+        if tweet_id in self._gone or (tweet_id not in self._own and self.tweet(tweet_id) is None):
+            return "gone"
+        if tweet_id not in self._own:
+            return "not_own"
+        now = self.now()
+        self.store.delete_tweet(tweet_id, now)
+        self._gone[tweet_id] = (self._own.pop(tweet_id), now)
+        return "deleted"
+
+    def _written(self) -> list[OwnTweet]:
+        """Every tweet we wrote, deleted ones too: X's posting limits count what was posted."""
+        return [*self._own.values(), *(t for t, _ in self._gone.values())]
+
+    def deleted_at(self, tweet_id: str) -> float | None:
+        gone = self._gone.get(tweet_id)
+        return gone[1] if gone else None
 
     def write_kind(self, in_reply_to: str | None) -> str:
         """What X counts a write as: a self-reply continues our own thread and counts as a post (a thread part);
@@ -257,7 +284,7 @@ class World:
         ms = int(now * 1000)
         for seq in range(4096):
             candidate = snowflake(ms, OWN_WORKER, seq)
-            if candidate not in self._own:
+            if candidate not in self._own and candidate not in self._gone:
                 return candidate
         raise RuntimeError("more than 4096 tweets in one simulated millisecond")
 
@@ -343,7 +370,7 @@ class World:
         now = self.now()
         out = {}
         for kind, plural in (("post", "posts"), ("reply", "replies")):
-            times = [t.created_at for t in self._own.values() if t.kind == kind]
+            times = [t.created_at for t in self._written() if t.kind == kind]
             out[f"{plural}_24h"] = sum(1 for t in times if now - t < DAY)
             out[f"{plural}_30m"] = sum(1 for t in times if now - t < HALF_HOUR)
         return out

@@ -70,6 +70,7 @@ class XApiSettings(BaseSettings):
     access_token_secret: SecretStr = SecretStr("sandbox-oauth1-token-secret")
     # Requests per user per 15-minute window, near X's published per-user limits.
     limit_create_tweet: int = Field(default=100, ge=1)
+    limit_delete_tweet: int = Field(default=50, ge=1)
     limit_tweet_lookup: int = Field(default=900, ge=1)
     limit_search_recent: int = Field(default=300, ge=1)
     limit_users_me: int = Field(default=75, ge=1)
@@ -131,7 +132,8 @@ class XApiState:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.limits = {"POST /2/tweets": s.limit_create_tweet, "GET /2/tweets": s.limit_tweet_lookup,
+        self.limits = {"POST /2/tweets": s.limit_create_tweet, "DELETE /2/tweets/:id": s.limit_delete_tweet,
+                       "GET /2/tweets": s.limit_tweet_lookup,
                        "GET /2/tweets/search/recent": s.limit_search_recent, "GET /2/users/me": s.limit_users_me,
                        "GET /2/users/by/username/:username": s.limit_user_by_username,
                        "GET /2/users/:id/tweets": s.limit_user_tweets}
@@ -690,6 +692,18 @@ async def create_tweet(request: web.Request, headers: dict[str, str]) -> web.Res
                              status=201)
 
 
+@endpoint("DELETE /2/tweets/:id", scope="tweet.write")
+async def delete_tweet(request: web.Request, _: dict[str, str]) -> web.Response:
+    """``{"data": {"deleted": true}}``; someone else's post 403, a post that is not there (any more) 404."""
+    outcome = _world(request).delete_tweet(request.match_info["id"])
+    if outcome == "not_own":
+        return problem(403, "Forbidden", "You are not allowed to delete this Tweet.")
+    if outcome == "gone":
+        return problem(404, "Not Found Error", f"Could not find tweet with id: [{request.match_info['id']}].",
+                       type_="https://api.twitter.com/2/problems/resource-not-found")
+    return web.json_response({"data": {"deleted": True}})
+
+
 def _refusal(world: World, mode: str, headers: dict[str, str]) -> web.Response:
     if mode == "duplicate":
         return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
@@ -750,6 +764,7 @@ def add_xapi_routes(app: web.Application, *, world: World, faults: Faults, accou
     r.add_get("/2/tweets/search/recent", search_recent)
     r.add_get("/2/tweets", tweets_lookup)
     r.add_post("/2/tweets", create_tweet)
+    r.add_delete("/2/tweets/{id:[0-9]+}", delete_tweet)
     r.add_get("/admin/xapi/usage", admin_usage)
     r.add_post("/admin/xapi/limits", admin_limits)
     r.add_post("/admin/xapi/expire-tokens", admin_expire_tokens)

@@ -13,6 +13,12 @@ from pydantic import BaseModel
 from libs.bus.streams import DLQ, dlq_subject, stream_name
 
 
+def retry_subject(namespace: str, service: str) -> str:
+    """Where a service answers "re-apply dead letter N" (core request/reply, the owner's console asks): no stream
+    captures it (streams hold ``<ns>.<producer>.>`` and ``<ns>.dlq.>``; ``ops`` is no producer)."""
+    return f"{namespace}.ops.dlq_retry.{service}"
+
+
 class DeadLetter(BaseModel):
     service: str
     consumer: str

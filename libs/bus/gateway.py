@@ -8,6 +8,8 @@ from typing import Any
 from nats.errors import NoRespondersError
 from libs.contracts.gateway import (
     R,
+    DeleteResult,
+    DeleteTweetRequest,
     GatewayError,
     GatewayReply,
     GatewayRequest,
@@ -70,6 +72,9 @@ class GatewayClient:
 
     async def reply(self, tweet_id: str, text: str, **kw: Any) -> PostResult:
         return await self.request(ReplyRequest(tweet_id=tweet_id, text=text, **kw))
+
+    async def delete_tweet(self, tweet_id: str, **kw: Any) -> DeleteResult:
+        return await self.request(DeleteTweetRequest(tweet_id=tweet_id, **kw))
 
     async def tweet_metrics(self, ids: list[str], **kw: Any) -> TweetMetricsResult:
         return await self.request(TweetMetricsRequest(ids=ids, **kw))

@@ -565,6 +565,23 @@ class ModelRollbackRequested(Event):
         return f"rollback:{self.version}"
 
 
+class TweetDeleted(Event):
+    """The owner deleted a posted item from X in the console (the gateway's ``delete_tweet``, every part of a
+    thread, last part first): the scraper stops reading its metrics. Recorded by the console once the gateway
+    answered for every part, so it states a fact (a part already gone counts as deleted)."""
+
+    TYPE = "TweetDeleted"
+    PRODUCER = "console"
+
+    content_id: str
+    tweet_ids: list[str] = Field(min_length=1)
+    deleted_by: str
+    deleted_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"deleted:{self.content_id}"
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     ContentQueued,
     ContentRejected,
@@ -593,6 +610,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ContentRejectedByOwner,
     OwnerPostQueued,
     ModelRollbackRequested,
+    TweetDeleted,
 )
 
 __all__ = [c.__name__ for c in ALL_EVENTS] + ["ALL_EVENTS", "Choice", "FollowerAttribution", "FormatLift", "NewsAngle",

@@ -92,6 +92,13 @@ class PostResult(Contract):
     id_source: IdSource
 
 
+class DeleteResult(Contract):
+    tweet_id: str
+    # The post was not there any more (deleted earlier, e.g. by a first try whose answer was lost): deleting is
+    # idempotent, so a retry after a lost answer is answered as a success.
+    already_gone: bool = False
+
+
 class TweetMetrics(Contract):
     tweet_id: str
     likes: int = Field(ge=0)
@@ -202,6 +209,18 @@ class ReplyRequest(GatewayRequest[PostResult]):
     text: str = Field(min_length=1, max_length=4000)
 
 
+class DeleteTweetRequest(GatewayRequest[DeleteResult]):
+    """Delete one of the account's own posts (the owner's console): X's "Delete" menu on the status page, or the
+    API's ``DELETE /2/tweets/:id``. A write: every guard of a write applies (live guard, kill switch, hard cap)."""
+
+    OP = "delete_tweet"
+    RESULT = DeleteResult
+    DEFAULT_PRIORITY = 0
+    WRITES = True
+
+    tweet_id: str = Field(pattern=r"^\d+$")
+
+
 class TweetMetricsRequest(GatewayRequest[TweetMetricsResult]):
     OP = "tweet_metrics"
     RESULT = TweetMetricsResult
@@ -239,7 +258,7 @@ class OwnTimelineRequest(GatewayRequest[TweetList]):
 
 _REQUESTS: tuple[type[GatewayRequest[Any]], ...] = (
     LoginCheckRequest, PostTweetRequest, PostThreadRequest, ReplyRequest, TweetMetricsRequest,
-    ProfileSnapshotRequest, SearchRequest, OwnTimelineRequest)
+    ProfileSnapshotRequest, SearchRequest, OwnTimelineRequest, DeleteTweetRequest)
 # op name -> (request model, result model)
 OPERATIONS: dict[str, tuple[type[GatewayRequest[Any]], type[Contract]]] = {r.OP: (r, r.RESULT) for r in _REQUESTS}
 

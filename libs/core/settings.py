@@ -104,6 +104,8 @@ class CommonSettings(BaseSettings):
     database_password: SecretStr | None = None
     # Prefix of every subject, stream, KV bucket and durable; tests use a fresh one each for isolation.
     namespace: str = Field(default="xbot", pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    # Tries of an event whose handler keeps failing (in place, 2, 4, 8, 16 s apart) before it is dead-lettered.
+    projection_max_tries: int = Field(default=5, ge=1, le=20)
     # Copies of every stream and KV bucket: 3 on a 3-node NATS cluster (deploy/k8s), 1 on a single server.
     stream_replicas: int = Field(default=1, ge=1, le=5)
 

@@ -33,7 +33,7 @@ from opentelemetry.trace import Link
 
 from libs.bus.broker import jetstream, make_broker
 from libs.bus.control import KillSwitch
-from libs.bus.dlq import DeadLetters
+from libs.bus.dlq import DeadLetters, retry_subject
 from libs.bus.gateway import GatewayClient
 from libs.bus.provision import provision_consumer
 from libs.bus.publish import EventPublisher
@@ -103,8 +103,9 @@ class Service(Generic[S]):
     def namespace(self) -> str:
         return self.settings.namespace
 
-    def projection(self, name: str, *, max_deliver: int = 5) -> Projection:
-        p = Projection(service=self.name, name=name, max_deliver=max_deliver)
+    def projection(self, name: str, *, max_deliver: int | None = None) -> Projection:
+        p = Projection(service=self.name, name=name,
+                       max_deliver=max_deliver or self.settings.projection_max_tries)
         self.projections.append(p)
         return p
 
@@ -293,6 +294,8 @@ class Service(Generic[S]):
             self._worker = self._worker_factory(ctx)
             await self._worker.start()
             self.status(self._worker.status_block or self.name, self._worker.status)
+        if self.runners:
+            self._answer_retries()
         await self.broker.start()
         for runner in self.runners:
             for spec in runner.projection.consumers():
@@ -314,6 +317,37 @@ class Service(Generic[S]):
         url = await self.health.start()
         await register_service(js, self.namespace, self.name, url)
         logger.info("%s started; side port %s", self.name, url)
+
+    def _answer_retries(self) -> None:
+        """Answer the owner's console's "retry dead letter N" (its Operations page): re-applied here, in the
+        service whose projection failed, exactly as ``xbot dlq retry`` does; the console drops the letter once
+        this answers ok."""
+        async def on_retry(body: dict[str, Any]) -> dict[str, Any]:
+            try:
+                return {"ok": True, "message": await self.retry_dead_letter(int(body["seq"]))}
+            except Exception as err:  # noqa: BLE001 - answered: the owner sees why (still poison, not ours, ...)
+                logger.warning("retrying dead letter %s failed: %s", body.get("seq"), err)
+                return {"ok": False, "message": f"{type(err).__name__}: {err}"}
+
+        on_retry.__name__ = f"{self.name}_dlq_retry"
+        self.broker.subscriber(retry_subject(self.namespace, self.name),
+                               queue=f"{self.namespace}_{self.name}_dlq_retry")(on_retry)
+
+    async def retry_dead_letter(self, seq: int) -> str:
+        """Re-apply dead letter ``seq`` through the projection whose consumer failed it (it must be this
+        service's); raises while it is still poison. The caller drops the letter."""
+        letters = DeadLetters(jetstream(self.broker), self.namespace)
+        letter = await letters.get(seq)
+        if letter.service != self.name:
+            raise ValueError(f"dead letter {seq} belongs to {letter.service}, not {self.name}")
+        runners = self.runners or [ProjectionRunner(p, pool=self.context.pool, dead_letters=letters,
+                                                    namespace=self.namespace) for p in self.projections]
+        runner = next((r for r in runners
+                       if letter.consumer in {s.durable(self.namespace) for s in r.projection.consumers()}), None)
+        if runner is None:
+            raise ValueError(f"dead letter {seq}: {self.name} has no consumer {letter.consumer} any more")
+        await runner.reapply(letter)
+        return f"re-applied dead letter {seq} ({letter.subject} seq {letter.stream_seq})"
 
     def _then_publish(self, run: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
         """A job run followed by the publication of what it recorded in the outbox (also when it failed half-way:
@@ -467,17 +501,13 @@ async def _command(service: Service[Any], command: str, args: list[str], *, veri
 
 
 async def _dlq_retry(service: Service[Any], seq: int) -> None:
-    ctx = await service.open_context()
-    letters = DeadLetters(jetstream(service.broker), service.namespace)
-    letter = await letters.get(seq)
-    if letter.service != service.name:
-        raise SystemExit(f"dead letter {seq} belongs to {letter.service}, not {service.name}")
-    runner = next(r for r in (ProjectionRunner(p, pool=ctx.pool, dead_letters=letters, namespace=service.namespace)
-                              for p in service.projections)
-                  if letter.consumer in {s.durable(service.namespace) for s in r.projection.consumers()})
-    await runner.reapply(letter)
-    await letters.drop(seq)
-    print(f"re-applied dead letter {seq} ({letter.subject} seq {letter.stream_seq}) and dropped it")
+    await service.open_context()
+    try:
+        done = await service.retry_dead_letter(seq)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+    await DeadLetters(jetstream(service.broker), service.namespace).drop(seq)
+    print(f"{done} and dropped it")
 
 
 def _print_progress(done: int, total: int) -> None:

@@ -108,6 +108,58 @@
     toast(texts.length > 1 ? "Your posts were sent." : "Your post was sent.", `/${handle}/status/${first}`);
   }
 
+  // The "More" menu of a post: X offers Delete on our own posts only. Delete asks for confirmation in a sheet,
+  // then sends X's DeleteTweet mutation.
+  function openMenu(article, caret) {
+    document.querySelectorAll("[role=menu]").forEach((m) => m.remove());
+    const menu = document.createElement("div");
+    menu.setAttribute("role", "menu");
+    menu.className = "menu";
+    const own = article.dataset.handle.toLowerCase() === (handle || "").toLowerCase();
+    const items = own ? ["Delete", "Pin to your profile", "Change who can reply"]
+      : [`Follow @${article.dataset.handle}`, "Not interested in this post", "Mute", "Report post"];
+    for (const label of items) {
+      const item = document.createElement("div");
+      item.setAttribute("role", "menuitem");
+      item.tabIndex = 0;
+      item.textContent = label;
+      if (label === "Delete") item.addEventListener("click", () => { menu.remove(); confirmDelete(article); });
+      else item.addEventListener("click", () => menu.remove());
+      menu.appendChild(item);
+    }
+    document.getElementById("layers").appendChild(menu);
+  }
+
+  function confirmDelete(article) {
+    const sheet = document.createElement("div");
+    sheet.className = "modal";
+    sheet.setAttribute("role", "alertdialog");
+    sheet.dataset.testid = tid("confirmationSheetDialog");
+    sheet.innerHTML = `<h1>Delete post?</h1><p>This can’t be undone and it will be removed from your profile, the
+      timeline of any accounts that follow you, and from search results.</p>
+      <button type="button" class="danger"><span>Delete</span></button> <button type="button"><span>Cancel</span></button>`;
+    const [yes, no] = sheet.querySelectorAll("button");
+    yes.dataset.testid = tid("confirmationSheetConfirm");
+    no.dataset.testid = tid("confirmationSheetCancel");
+    no.addEventListener("click", () => sheet.remove());
+    yes.addEventListener("click", async () => {
+      sheet.remove();
+      const response = await fetch(`/i/api/graphql/${queryId}/DeleteTweet`, {
+        method: "POST", credentials: "include",
+        headers: { "content-type": "application/json", "x-csrf-token": cookie("ct0"), "x-twitter-auth-type": "OAuth2Session" },
+        body: JSON.stringify({ variables: { tweet_id: article.dataset.tweetId, dark_request: false }, queryId }),
+      });
+      if (response.status === 401) { window.location.assign("/i/flow/login"); return; }
+      let json = {};
+      try { json = await response.json(); } catch (e) { /* an HTML error page */ }
+      if (json.data && json.data.delete_tweet) {
+        article.remove();
+        toast("Your post was deleted");
+      } else toast(refusals.default);
+    });
+    document.getElementById("layers").appendChild(sheet);
+  }
+
   function openReplyModal(article) {
     document.querySelectorAll("[role=dialog]").forEach((d) => d.remove());
     const dialog = document.createElement("div");
@@ -154,6 +206,7 @@
       target.closest("[role=dialog]").remove();
       if (window.location.pathname === "/compose/post") history.replaceState(null, "", "/home");
     } else if (testid === tid("reply") && target.closest("article")) openReplyModal(target.closest("article"));
+    else if (testid === tid("caret") && target.closest("article")) openMenu(target.closest("article"), target);
     else if (target.hasAttribute("data-retry")) window.location.reload();
     else if (target.id === "login-next") {
       document.getElementById("password-step").classList.remove("hidden");

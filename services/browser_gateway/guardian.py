@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from libs.contracts.gateway import (
-    GatewayError, GatewayRequest, PostThreadRequest, PostTweetRequest, ReplyRequest,
+    DeleteTweetRequest, GatewayError, GatewayRequest, PostThreadRequest, PostTweetRequest, ReplyRequest,
 )
 from libs.core.live_guard import LiveGuardRefusal
 from libs.gates.limits import ContentLimits, WriteKind, check_write
@@ -31,7 +31,7 @@ from services.browser_gateway.budget import ActivityBudget, new_uid, uid_of
 from services.browser_gateway.risk import AccountRisk, RiskChange, RiskLevel, warning_of
 from services.browser_gateway.settings import GatewaySettings
 
-CapClass = Literal["posts", "replies"]
+CapClass = Literal["posts", "replies", "deletes"]
 DAY = timedelta(days=1)
 
 
@@ -58,7 +58,8 @@ class WriteRecord:
 class WriteShape:
     """What a write request is, as the limits and caps see it."""
 
-    kind: WriteKind
+    kind: WriteKind | Literal["delete"]
+    # The texts a write posts; a deletion's one "part" is the post it deletes (one unit of its cap).
     parts: list[str]
     cap: CapClass
 
@@ -68,6 +69,8 @@ def shape_of(request: GatewayRequest[Any], own_handle: str) -> WriteShape:
         return WriteShape("post", [request.text], "posts")
     if isinstance(request, PostThreadRequest):
         return WriteShape("thread", list(request.parts), "posts")
+    if isinstance(request, DeleteTweetRequest):
+        return WriteShape("delete", [request.tweet_id], "deletes")
     if isinstance(request, ReplyRequest):
         # A reply to the account's own post is the next part of its thread: a post as X counts it.
         if request.author.lower() == own_handle.lower():
@@ -82,7 +85,8 @@ class AccountGuardian:
         self.handle = settings.x_handle
         self.limits = ContentLimits(thread_max_parts=settings.thread_max_parts)
         self.caps: dict[CapClass, int] = {"posts": settings.hard_posts_per_day,
-                                          "replies": settings.hard_replies_per_day}
+                                          "replies": settings.hard_replies_per_day,
+                                          "deletes": settings.hard_deletes_per_day}
         try:
             self.target = settings.write_target(refusing="writes refused")
             self.not_live: str | None = None
@@ -129,6 +133,8 @@ class AccountGuardian:
         if self.not_live is not None:
             raise GatewayError("not_live", self.not_live)
         shape = shape_of(request, self.handle)
+        if shape.kind == "delete":
+            return shape  # no text: no content limit applies
         broken = check_write(shape.kind, shape.parts, self.limits)
         if broken is not None:
             raise GatewayError("invalid_content", str(broken))

@@ -13,7 +13,8 @@ from playwright.async_api import Locator, Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from libs.contracts.gateway import (
-    LoginCheckResult, OwnTimelineRequest, PostResult, PostThreadRequest, PostTweetRequest, ProfileSnapshot,
+    DeleteResult, DeleteTweetRequest, LoginCheckResult, OwnTimelineRequest, PostResult, PostThreadRequest,
+    PostTweetRequest, ProfileSnapshot,
     GatewayError, ProfileSnapshotRequest, ReplyRequest, SearchRequest, TweetCard, TweetList, TweetMetrics,
     TweetMetricsRequest, TweetMetricsResult,
 )
@@ -204,6 +205,49 @@ class XSite:
         await self.open(page, self.pack.url("status", handle=req.author, tweet_id=req.tweet_id))
         await self.need(page, "tweet")
         return await self._compose_and_send(page, [req.text], "post_button_inline", reply_to=req)
+
+    async def delete_tweet(self, page: Page, req: DeleteTweetRequest) -> DeleteResult:
+        """X's own way: the post's status page, its "More" caret, "Delete", and the confirmation sheet's Delete.
+        A post already gone is a success (a retry after a lost answer); X's DeleteTweet answer says whether it
+        worked, the toast confirms it."""
+        await self.open(page, self.pack.url("status", handle=self.handle, tweet_id=req.tweet_id))
+        if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
+            return DeleteResult(tweet_id=req.tweet_id, already_gone=True)
+        article = page.locator(f'{self.pack.css("tweet")}:has(a[href$="/status/{req.tweet_id}"])').first
+        if not await article.count():
+            raise DomChanged(f"tweet {req.tweet_id} on its status page", self.pack.css("tweet"))
+        await (await self.need(page, "tweet_caret", within=article)).click()
+        await self.need(page, "menu")
+        item = page.locator(self.pack.css("menu_delete")).first
+        if not await item.count():
+            # X offers "Delete" on the account's own posts only.
+            raise op_error("invalid_content", f"delete_tweet: {req.tweet_id} is not a post of @{self.handle} "
+                                              "(its menu has no Delete)")
+        await asyncio.sleep(self.pacer.think_pause_s())
+        await item.click()
+        confirm = await self.need(page, "delete_confirm")
+        marker = self.pack.url("delete_tweet")
+        async with page.expect_response(lambda r: marker in r.url and r.request.method == "POST",
+                                        timeout=self.call_timeout_ms) as answer:
+            await confirm.click()
+        resp = await answer.value
+        self.check_redirect(page)
+        body = await resp.text()
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        errors = (data or {}).get("errors") if isinstance(data, dict) else None
+        if errors:
+            number = errors[0].get("code") if isinstance(errors[0], dict) else None
+            if number == 144:  # "No status found with that ID": deleted meanwhile
+                return DeleteResult(tweet_id=req.tweet_id, already_gone=True)
+            code = self.pack.api_failure(data) or self.pack.failure_in(body) or "dom_changed"
+            raise op_error(code, f"delete_tweet: X answered {self._x_message(body)}")
+        if resp.status >= 400 or dig(data, ["data", "delete_tweet"]) is None:
+            raise op_error("timeout" if resp.status >= 500 else "dom_changed",
+                           f"delete_tweet: DeleteTweet answered {resp.status}: {body[:200]}")
+        return DeleteResult(tweet_id=req.tweet_id)
 
     async def type_like_a_person(self, box: Locator, text: str) -> None:
         words = text.split(" ")

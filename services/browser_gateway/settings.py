@@ -55,6 +55,9 @@ class GatewaySettings(WriteTargetSettings):
     # post, as X counts it. Far above the poster's pacing (12 items, 40 replies a day), far below X's limits.
     hard_posts_per_day: int = Field(default=40, ge=0)
     hard_replies_per_day: int = Field(default=100, ge=0)
+    # Deletions (the owner's, from the console) are writes too: a burst of them is what cleaning up after a ban
+    # looks like, so they have a cap of their own, far below anything a person does in a day.
+    hard_deletes_per_day: int = Field(default=20, ge=0)
     # The activity budget (budget.py): every page load, post viewed, search and profile view, per 15 minutes and
     # per day, shared by priority. Unset figures follow the tier: half of X's reading limit in posts viewed a day
     # (unverified 1,000 -> 500), page loads 2/5 of it, searches and profile views 1/12, a quarter of each per 15

@@ -25,7 +25,7 @@ class ConsoleWorker(Worker):
     def __init__(self, ctx: JobContext[ConsoleSettings], *, broker: Any) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
-        self.console = Console(ctx, jetstream(broker))
+        self.console = Console(ctx, jetstream(broker), broker)
 
     def jobs(self) -> Sequence[Job]:
         return (Job("ask_approval", self.settings.console_interval, self.ask_approval, jitter=0.05),)

@@ -24,6 +24,7 @@ from libs.contracts.events import (
     ContentRejectedByOwner,
     ModelRollbackRequested,
     OwnerPostQueued,
+    TweetDeleted,
 )
 from libs.gates.posts import RecentPosts, check_banned, check_length, gate_post
 from libs.gates.medical import check_medical_safety
@@ -187,6 +188,17 @@ async def request_rollback(pool: asyncpg.Pool, outbox: Outbox, version: str, *, 
                            now: datetime) -> ModelRollbackRequested:
     """The learner's rollback, as the command event it consumes (it acts while ``version`` is still in force)."""
     event = ModelRollbackRequested(version=version, requested_by=by, requested_at=now)
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.record(conn, event)
+    await outbox.flush()
+    return event
+
+
+async def record_deleted(pool: asyncpg.Pool, outbox: Outbox, content_id: str, tweet_ids: list[str], *, by: str,
+                         now: datetime) -> TweetDeleted:
+    """Once the gateway has deleted every part: the fact, for the scraper (it stops reading the item) and the
+    Posted page. Its natural key makes a second click's event a duplicate."""
+    event = TweetDeleted(content_id=content_id, tweet_ids=tweet_ids, deleted_by=by, deleted_at=now)
     async with pool.acquire() as conn, conn.transaction():
         await outbox.record(conn, event)
     await outbox.flush()

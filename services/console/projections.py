@@ -4,7 +4,7 @@
   ``outcomes_early`` when the outcome is read before the item: each stream is read on its own);
 - ContentEdited / ContentApproved / ContentRejectedByOwner (its own stream) -> the owner's edits (``edits`` too)
   and decision; OwnerPostQueued -> the owner's own post, an item of source ``owner``; OwnerEditSettled (poster)
-  -> ``edit_verdicts``, the poster's answer to each edit (applied, or too late);
+  -> ``edit_verdicts``, the poster's answer to each edit (applied, or too late); TweetDeleted -> ``deletions``;
 - MetricsScraped, FollowersSnapshotted (scraper) -> ``metrics``, ``followers``, ``attributed``;
 - ModelUpdated (learner) -> ``models``; AccountRiskChanged (gateway) -> ``risk``.
 
@@ -31,6 +31,7 @@ from libs.contracts.events import (
     OwnerEditSettled,
     OwnerPostQueued,
     MetricsScraped,
+    TweetDeleted,
     ModelUpdated,
     PostFailed,
     TweetPosted,
@@ -38,7 +39,7 @@ from libs.contracts.events import (
 from libs.runtime.service import Service
 from libs.store.projection import Applied
 
-JOB_TABLES = ("owner", "sessions", "switch_log", "asked")
+JOB_TABLES = ("owner", "sessions", "switch_log", "asked", "dead_letter_log")
 LEVEL_NAMES = ("NORMAL", "ELEVATED", "HIGH", "SEVERE", "LOCKED")
 
 
@@ -56,8 +57,8 @@ def register(svc: Service[Any]) -> None:
             e.reply_to_tweet_id, e.reply_to_author, e.scheduled_for, e.expires_at, item.envelope.occurred_at)
         await conn.execute(
             "UPDATE items i SET status = o.status, failed_reason = o.failed_reason, tweet_id = o.tweet_id,"
-            " url = o.url, posted_at = o.posted_at FROM outcomes_early o WHERE o.content_id = i.content_id"
-            " AND i.content_id = $1", e.content_id)
+            " url = o.url, posted_at = o.posted_at, tweet_ids = o.tweet_ids FROM outcomes_early o"
+            " WHERE o.content_id = i.content_id AND i.content_id = $1", e.content_id)
         await conn.execute("DELETE FROM outcomes_early WHERE content_id = $1", e.content_id)
 
     @items.on(OwnerPostQueued)
@@ -75,18 +76,27 @@ def register(svc: Service[Any]) -> None:
     async def on_outcome(conn: asyncpg.Connection, item: Applied[Event]) -> None:
         e = item.event
         row: tuple[str, str | None, str | None, str | None, datetime | None]
+        ids: str | None = None
         if isinstance(e, TweetPosted):
             row = ("posted", None, e.tweet_ids[0], e.url, e.posted_at)
+            ids = json.dumps(e.tweet_ids)
         else:
             assert isinstance(e, PostFailed)
             row = ("failed", e.reason, None, None, None)
         done = await conn.execute(
-            "UPDATE items SET status = $2, failed_reason = $3, tweet_id = $4, url = $5, posted_at = $6"
-            " WHERE content_id = $1", e.content_id, *row)
+            "UPDATE items SET status = $2, failed_reason = $3, tweet_id = $4, url = $5, posted_at = $6,"
+            " tweet_ids = $7::jsonb WHERE content_id = $1", e.content_id, *row, ids)
         if done == "UPDATE 0":
             await conn.execute(
-                "INSERT INTO outcomes_early (content_id, status, failed_reason, tweet_id, url, posted_at)"
-                " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (content_id) DO NOTHING", e.content_id, *row)
+                "INSERT INTO outcomes_early (content_id, status, failed_reason, tweet_id, url, posted_at, tweet_ids)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb) ON CONFLICT (content_id) DO NOTHING", e.content_id, *row, ids)
+
+    @items.on(TweetDeleted)
+    async def on_deleted(conn: asyncpg.Connection, item: Applied[TweetDeleted]) -> None:
+        e = item.event
+        await conn.execute("INSERT INTO deletions (content_id, tweet_ids, deleted_by, deleted_at) VALUES"
+                           " ($1, $2::jsonb, $3, $4) ON CONFLICT (content_id) DO NOTHING",
+                           e.content_id, json.dumps(e.tweet_ids), e.deleted_by, e.deleted_at)
 
     @items.on(ContentEdited)
     async def on_edited(conn: asyncpg.Connection, item: Applied[ContentEdited]) -> None:

@@ -23,6 +23,9 @@ class ConsoleSettings(WriteTargetSettings):
     console_login_window_real: timedelta = Field(default=timedelta(minutes=15), gt=timedelta(0))
     # Mark the session cookie Secure (behind TLS); off on the loopback, where the browser would drop it.
     console_secure_cookie: bool = False
+    # How long the Delete button waits for the gateway's answer per part (real time): a deletion is a P0 write,
+    # it waits only for a write in progress and the gateway's human pace.
+    console_delete_timeout_real: timedelta = Field(default=timedelta(minutes=3), gt=timedelta(0))
     # How often the approval job asks the owner about new drafts (simulated time).
     console_interval: timedelta = Field(default=timedelta(seconds=30), gt=timedelta(0))
 

@@ -16,13 +16,16 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Any
 
+import asyncio
+
 import aiohttp
 import asyncpg
 import jinja2
 from aiohttp import web
 
-from libs.bus.dlq import DeadLetters
+from libs.bus.dlq import DeadLetters, retry_subject
 from libs.bus.streams import kv_bucket
+from libs.contracts.gateway import GatewayError
 from libs.runtime.context import JobContext
 from services.console import owner
 from services.console.auth import Throttle, csrf_ok, new_token, token_digest, verify_password
@@ -43,8 +46,10 @@ CSRF = web.RequestKey("csrf", str)  # the signed-in session's CSRF token, for th
 class Console:
     """The web app over the console's job context (its pool, outbox, kill switch and clock)."""
 
-    def __init__(self, ctx: JobContext[ConsoleSettings], js: Any) -> None:
+    def __init__(self, ctx: JobContext[ConsoleSettings], js: Any, broker: Any = None) -> None:
         self.ctx = ctx
+        # The broker's request/reply asks a service to re-apply a dead letter (the gateway client has its own).
+        self.broker = broker
         self.settings = ctx.settings
         self.pool: asyncpg.Pool = ctx.pool
         self.js = js
@@ -58,6 +63,8 @@ class Console:
         self.templates.filters["when"] = lambda t: t.strftime("%Y-%m-%d %H:%M") if t else "—"
         self.runner: web.AppRunner | None = None
         self.url = ""
+        # One dead-letter action at a time: a double click must not re-apply a letter twice before it is dropped.
+        self.letters_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ server
 
@@ -76,6 +83,9 @@ class Console:
         app.router.add_post("/items/{content_id}/edit", self.edit)
         app.router.add_post("/items/{content_id}/reject", self.reject)
         app.router.add_post("/dead-letters/{seq}/drop", self.drop_letter)
+        app.router.add_post("/dead-letters/{seq}/retry", self.retry_letter)
+        app.router.add_get("/posted/{content_id}/delete", self.confirm_delete)
+        app.router.add_post("/posted/{content_id}/delete", self.delete_posted)
         app.router.add_post("/write", self.write)
         app.router.add_post("/learner/rollback", self.rollback)
         return app
@@ -256,7 +266,8 @@ class Console:
     async def page_posted(self, request: web.Request) -> web.Response:
         rows = await self.pool.fetch(
             "SELECT i.*, coalesce((SELECT sum(a.followers) FROM attributed a WHERE a.content_id = i.content_id), 0)"
-            " AS attributed FROM items i WHERE status = 'posted' ORDER BY posted_at DESC LIMIT 200")
+            " AS attributed, d.deleted_at, d.deleted_by FROM items i LEFT JOIN deletions d USING (content_id)"
+            " WHERE status = 'posted' ORDER BY posted_at DESC LIMIT 200")
         checkpoints: dict[str, list[asyncpg.Record]] = {}
         for m in await self.pool.fetch("SELECT * FROM metrics ORDER BY hours"):
             checkpoints.setdefault(m["content_id"], []).append(m)
@@ -303,8 +314,10 @@ class Console:
         except Exception as err:  # noqa: BLE001 - shown on the page: e.g. a NATS user without the DLQ's rights
             letters, letters_error = [], f"cannot read the dead letters ({type(err).__name__})"
         log = await self.pool.fetch("SELECT * FROM switch_log ORDER BY id DESC LIMIT 20")
+        letter_log = await self.pool.fetch("SELECT * FROM dead_letter_log ORDER BY id DESC LIMIT 20")
         return await self._page(request, "operations", {"statuses": statuses, "lags": lags, "letters": letters,
-                                                        "letters_error": letters_error, "log": log})
+                                                        "letters_error": letters_error, "log": log,
+                                                        "letter_log": letter_log})
 
     # ------------------------------------------------------------------ other services, read on their side port
 
@@ -433,8 +446,90 @@ class Console:
         return self._redirect("/learner?notice=" + quote(f"rollback of {version} asked: the learner restores the "
                                                          "version before it at its next check"))
 
+    # ------------------------------------------------------------------ dead letters
+
     async def drop_letter(self, request: web.Request) -> web.StreamResponse:
         seq = int(request.match_info["seq"])
-        await DeadLetters(self.js, self.settings.namespace).drop(seq)
-        logger.warning("dead letter %s dropped in the console by %s", seq, OWNER)
+        letters = DeadLetters(self.js, self.settings.namespace)
+        async with self.letters_lock:
+            try:
+                letter = await letters.get(seq)
+            except Exception:  # noqa: BLE001 - nats-py's NotFoundError and friends: already dropped or retried
+                return self._redirect("/operations?error=" + quote(f"no dead letter {seq} (dropped or retried)"))
+            await letters.drop(seq)
+            await self._log_letter("drop", letter.service, letter.subject, seq, "dropped")
         return self._redirect("/operations?notice=" + quote(f"dead letter {seq} dropped"))
+
+    async def retry_letter(self, request: web.Request) -> web.StreamResponse:
+        """Ask the service whose projection failed the letter to re-apply it (as ``xbot dlq retry`` does), then
+        drop it. Not a republication to the original subject: that would reach every consumer of the stream
+        (the others applied it already, under its first sequence) and need the producer's right to publish; and
+        under its original Nats-Msg-Id the stream would drop it as a duplicate within its window."""
+        seq = int(request.match_info["seq"])
+        letters = DeadLetters(self.js, self.settings.namespace)
+        async with self.letters_lock:
+            try:
+                letter = await letters.get(seq)
+            except Exception:  # noqa: BLE001 - already dropped or retried
+                return self._redirect("/operations?error=" + quote(f"no dead letter {seq} (dropped or retried)"))
+            try:
+                msg = await self.broker.request({"seq": seq}, retry_subject(self.settings.namespace, letter.service),
+                                                timeout=30)
+                answer = json.loads(msg.body)
+            except Exception as err:  # noqa: BLE001 - no responder (service down), timeout: shown, letter kept
+                answer = {"ok": False, "message": f"{letter.service} did not answer ({type(err).__name__})"}
+            if answer.get("ok"):
+                await letters.drop(seq)
+            outcome = str(answer.get("message") or "")[:500]
+            await self._log_letter("retry", letter.service, letter.subject, seq,
+                                   outcome if answer.get("ok") else f"failed: {outcome}")
+        if not answer.get("ok"):
+            return self._redirect("/operations?error=" + quote(f"dead letter {seq} kept: {outcome}"))
+        return self._redirect("/operations?notice=" + quote(f"dead letter {seq} re-applied in {letter.service} "
+                                                            "and dropped"))
+
+    async def _log_letter(self, action: str, service: str, subject: str, seq: int, outcome: str) -> None:
+        await self.pool.execute(
+            "INSERT INTO dead_letter_log (action, dlq_seq, service, subject, by, outcome, at)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7)", action, seq, service, subject, f"console:{OWNER}", outcome,
+            datetime.now(UTC))
+        logger.warning("dead letter %s (%s, %s): %s in the console by %s: %s", seq, service, subject, action, OWNER,
+                       outcome)
+
+    # ------------------------------------------------------------------ deleting a posted tweet
+
+    async def _posted(self, content_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(
+            "SELECT i.*, d.deleted_at FROM items i LEFT JOIN deletions d USING (content_id)"
+            " WHERE content_id = $1 AND status = 'posted'", content_id)
+
+    async def confirm_delete(self, request: web.Request) -> web.Response:
+        row = await self._posted(request.match_info["content_id"])
+        if row is None:
+            return await self._page(request, "posted_delete", {"item": None, "error": "no posted item by that id"},
+                                    status=404)
+        return await self._page(request, "posted_delete", {"item": row})
+
+    async def delete_posted(self, request: web.Request) -> web.StreamResponse:
+        """Delete every part on X through the gateway (its guards apply: kill switch, live guard, caps), last part
+        first as a person would, then record TweetDeleted. A part already gone counts as deleted, so a second try
+        after a failure or a lost answer finishes the job."""
+        content_id = request.match_info["content_id"]
+        row = await self._posted(content_id)
+        if row is None:
+            return self._redirect("/posted?error=" + quote(f"no posted item {content_id}"))
+        if row["deleted_at"] is not None:
+            return self._redirect("/posted?notice=" + quote("already deleted"))
+        ids = json.loads(row["tweet_ids"]) if row["tweet_ids"] else [row["tweet_id"]]
+        for tweet_id in reversed(ids):
+            try:
+                await self.ctx.gateway.delete_tweet(tweet_id, timeout=self.settings.console_delete_timeout_real
+                                                    .total_seconds())
+            except GatewayError as err:
+                logger.warning("deleting %s (%s) refused: %s", content_id, tweet_id, err)
+                return self._redirect("/posted?error=" + quote(f"not deleted: {err.code}: {err.message}"))
+        event = await owner.record_deleted(self.pool, self.ctx.outbox, content_id, ids, by=OWNER,
+                                           now=self.ctx.clock.now())
+        logger.warning("posted item %s (%s) deleted from X in the console by %s", content_id, ", ".join(ids), OWNER)
+        await self.ctx.wait_applied(await self.ctx.outbox.flush())
+        return self._redirect("/posted?notice=" + quote(f"deleted from X: {', '.join(event.tweet_ids)}"))

@@ -8,6 +8,8 @@ decision order). The caller adds ``created_at`` and decides to publish from
 ``snapshot.publish`` (the off-policy gate).
 
 Only posts (kind post/thread) feed the bandit; replies are decided by the opportunity pool, not by this policy.
+The reward is engagement, or with ``objective="composite"`` engagement plus the followers credited to the post
+within 48 h priced at the account's own exchange rate (rewards.FollowerExchangeRate; README, learner).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from services.learner.rewards import (
     HEAVY_RANKER_WEIGHTS,
     AccountRate,
     CheckpointCalibration,
+    FollowerExchangeRate,
+    composite_weights,
     default_calibrations,
     exposure_weight,
     log_reward,
@@ -52,6 +56,8 @@ class LearnerConfig:
     baseline_window: int = 50
     prior_views: float = 300.0
     smooth_hours: bool = True
+    # "composite": engagement plus attributed followers at the account's exchange rate; "engagement": engagement only.
+    objective: str = "composite"
 
     def arms(self) -> tuple[tuple[str, ...], ...]:
         return (self.content_types, self.topics, self.formats, tuple(str(h) for h in range(self.hours)))
@@ -195,15 +201,36 @@ class Learner:
             ages = [h for h in d.metrics if h >= matured_at]
             return d.metrics[min(ages)] if ages else None
 
-        account = AccountRate()
+        def engagement_weighted(counts: Mapping[str, float]) -> float:
+            return shrunk_weighted_engagement(counts, cfg.weights, account_rate=engagement_account.rate,
+                                              prior_views=cfg.prior_views)
+
+        engagement_account, exchange = AccountRate(), FollowerExchangeRate()
+        matured: list[tuple[_Decision, dict[str, float]]] = []
         for d in decisions:
             counts = matured_counts(d)
             if counts is not None:
-                account.observe(counts, cfg.weights)
+                matured.append((d, counts))
+        for _, counts in matured:
+            engagement_account.observe(counts, cfg.weights)
+        for d, counts in matured:
+            # Every matured post counts: one no snapshot credited gained no followers (that is information).
+            exchange.observe(engagement_weighted(counts), d.followers)
+        # The reward's weights: engagement, plus followers once the account's history prices them.
+        rate = exchange.rate if cfg.objective == "composite" else None
+        reward_weights = composite_weights(cfg.weights, rate)
+        account = engagement_account
+        if rate is not None:
+            account = AccountRate()
+            for d, counts in matured:
+                account.observe({**counts, "followers": d.followers}, reward_weights)
 
-        def weighted(counts: Mapping[str, float]) -> float:
-            return shrunk_weighted_engagement(counts, cfg.weights, account_rate=account.rate,
-                                              prior_views=cfg.prior_views)
+        def weighted(counts: Mapping[str, float], followers: float = 0.0) -> float:
+            """The reward's weighted sum of a post's counts and the followers credited to it so far."""
+            if rate is None:
+                return engagement_weighted(counts)
+            return shrunk_weighted_engagement({**counts, "followers": followers}, reward_weights,
+                                              account_rate=account.rate, prior_views=cfg.prior_views)
 
         calibrations: dict[float, CheckpointCalibration] = default_calibrations()
         for d in decisions:
@@ -212,8 +239,8 @@ class Learner:
                 if hours < matured_at:
                     calibration = calibrations.setdefault(
                         hours, CheckpointCalibration(_prior_ratio(hours, matured_at), 0.25))
-                    if counts is not None:
-                        calibration.observe(weighted(early), weighted(counts))
+                    if counts is not None:  # the share of engagement visible at a checkpoint
+                        calibration.observe(engagement_weighted(early), engagement_weighted(counts))
 
         model = AdditiveRewardModel([len(a) for a in cfg.arms()], discount=cfg.discount,
                                     cyclic=(False, False, False, cfg.smooth_hours),
@@ -228,7 +255,7 @@ class Learner:
             assert arms is not None  # decisions on arms the configuration no longer has were left out above
             counts = matured_counts(d)
             if counts is not None:
-                raw = log_reward(weighted(counts))
+                raw = log_reward(weighted(counts, d.followers))
                 baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=raw)
                 matured_rewards.append(raw)
                 model.add(arms, raw - baseline, exposure_weight(counts.get("views", 0)), age=n - 1 - i)
@@ -237,7 +264,9 @@ class Learner:
                 hours = max(d.metrics)
                 calibration = calibrations[hours]
                 early = d.metrics[hours]
-                reward = calibration.provisional_reward(weighted(early))
+                # Followers credited so far are extrapolated with the engagement's maturity: follows come from
+                # the same views.
+                reward = calibration.provisional_reward(weighted(early, d.followers))
                 baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=reward)
                 weight = exposure_weight(early.get("views", 0) / calibration.ratio) * provisional_weight(
                     prior_noise, calibration.extra_var)
@@ -260,8 +289,10 @@ class Learner:
                      "temperature": cfg.temperature, "floor": cfg.floor}
 
         evaluation = self._evaluate(logged, candidate, incumbent, post)
-        predictors, predictor_eval = self._predictors(decisions, matured_counts, weighted)
+        predictors, predictor_eval = self._predictors(decisions, matured_counts, engagement_weighted)
         evaluation.update(predictor_eval)
+        if rate is not None:  # what one follower is worth in the reward; absent until priced (payloads unchanged)
+            evaluation["follower_exchange_rate"] = rate
         if rejected:  # absent without rejections: earlier versions keep their payloads bit for bit
             evaluation["owner_rejections"] = float(rejected)
         evaluation.update({"matured_posts": float(len(logged)), "provisional_posts": float(provisional),

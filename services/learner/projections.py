@@ -28,6 +28,7 @@ from libs.contracts.events import (
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied, Projection
+from services.learner.rewards import FOLLOWER_CREDIT_HOURS
 
 PROJECTION = "learning"
 
@@ -157,8 +158,12 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         "SELECT DISTINCT ON (m.content_id, m.checkpoint_hours) m.content_id, m.checkpoint_hours, m.likes, "
         "m.retweets, m.replies, m.views, m.bookmarks FROM metric_reads m LEFT JOIN posts p USING (content_id) "
         "ORDER BY m.content_id, m.checkpoint_hours, (m.tweet_id = p.tweet_ids[1]) DESC NULLS LAST, m.tweet_id")
+    # Delayed credit: followers attributed within FOLLOWER_CREDIT_HOURS of the post count towards its reward; later
+    # ones are another post's or nobody's doing. An item the poster has not reported yet keeps its rows.
     followers = await conn.fetch(
-        "SELECT content_id, followers FROM follower_attribution ORDER BY seq, content_id, tweet_id")
+        "SELECT a.content_id, a.followers FROM follower_attribution a LEFT JOIN posts p USING (content_id) "
+        "WHERE p.posted_at IS NULL OR a.observed_at <= p.posted_at + make_interval(secs => $1) "
+        "ORDER BY a.seq, a.content_id, a.tweet_id", FOLLOWER_CREDIT_HOURS * 3600.0)
     lifts = await conn.fetchval("SELECT lifts FROM format_insights WHERE id = 1")
     rejections = await conn.fetch("SELECT content_id FROM owner_rejections ORDER BY content_id")
     return TrainingData(

@@ -33,7 +33,11 @@ COUNT_FIELDS: dict[str, str] = {
     "profile_click": "profile_clicks",
     "negative": "negative",
     "bookmark": "bookmarks",
+    "follower": "followers",  # followers attributed to the post (the composite objective's weight is learned)
 }
+OBJECTIVES = ("composite", "engagement")
+# Followers attributed to a post within this long after it was posted count towards its reward (delayed credit).
+FOLLOWER_CREDIT_HOURS = 48.0
 
 
 def weighted_engagement(counts: Mapping[str, float], weights: Mapping[str, float] = HEAVY_RANKER_WEIGHTS) -> float:
@@ -171,3 +175,34 @@ def default_calibrations() -> dict[float, CheckpointCalibration]:
 def provisional_weight(noise_var: float, extra_var: float) -> float:
     """Weight of a provisional observation relative to a matured one: its variance is noise_var + extra_var."""
     return noise_var / (noise_var + max(0.0, extra_var)) if noise_var > 0 else 0.0
+
+
+@dataclass
+class FollowerExchangeRate:
+    """How much weighted engagement one follower is worth, learned from the account's own matured posts.
+
+    rate = Σ weighted engagement / Σ attributed followers over the same posts (a ratio of sums, like AccountRate):
+    the engagement the account earns per follower it gains. Priced so, followers and engagement weigh the same in
+    the account's total reward, and a choice is rewarded for followers beyond what its engagement usually brings.
+    Until ``min_followers`` followers in total have been attributed (or when the net is not positive) there is no
+    price: the reward stays engagement only rather than guess one."""
+
+    min_followers: float = 5.0
+    engagement: float = 0.0
+    followers: float = 0.0
+
+    def observe(self, weighted: float, followers: float) -> None:
+        self.engagement += max(0.0, weighted)
+        self.followers += followers
+
+    @property
+    def rate(self) -> float | None:
+        if self.followers < self.min_followers or self.engagement <= 0:
+            return None
+        return self.engagement / self.followers
+
+
+def composite_weights(weights: Mapping[str, float], rate: float | None) -> dict[str, float]:
+    """The reward's weights with followers priced at ``rate`` (engagement units per follower); without a rate,
+    the engagement weights unchanged."""
+    return {**weights, "follower": rate} if rate is not None else dict(weights)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -44,6 +44,9 @@ class LearnerSettings(AccountSettings):
     learner_temperature: float = Field(default=0.5, gt=0, le=4)  # multiplies posterior variances (libs.policy)
     learner_discount: float = Field(default=0.99, gt=0, le=1)
     learner_floor: float = Field(default=0.05, gt=0, lt=1)
+    # What the bandit maximises (README, learner): "composite" = engagement plus the followers attributed to a post
+    # within 48 h, priced at the exchange rate learned from the account's history; "engagement" = engagement only.
+    learner_objective: Literal["composite", "engagement"] = "composite"
 
     def learner_config(self) -> LearnerConfig:
         niche = load_niche(self.niche_path) if None in (self.learner_content_types, self.learner_topics) else None
@@ -51,4 +54,5 @@ class LearnerSettings(AccountSettings):
             content_types=self.learner_content_types or (niche.content_types if niche else ()),
             topics=self.learner_topics or (niche.topics if niche else ()),
             weights=dict(self.learner_reward_weights), matured_hours=self.learner_matured / timedelta(hours=1),
-            temperature=self.learner_temperature, discount=self.learner_discount, floor=self.learner_floor)
+            temperature=self.learner_temperature, discount=self.learner_discount, floor=self.learner_floor,
+            objective=self.learner_objective)

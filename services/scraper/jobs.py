@@ -22,7 +22,7 @@ from services.scraper.attribution import followers_snapshot
 from services.scraper.checkpoints import due_reads, metrics_events, plan_batches
 from services.scraper.metrics import budget_short, due_backlog, gateway_failures, missed_reads, reads_taken, tweets_gone
 from services.scraper.projections import (
-    active_items, engagement_totals, items_since, last_followers, note_gone, pending_due, record_active_reads,
+    active_items, engagement_totals, last_followers, note_gone, pending_due, readable_since, record_active_reads,
 )
 from services.scraper.settings import ScraperSettings
 
@@ -124,8 +124,7 @@ class ScraperJobs(Worker):
         handle = self.settings.x_handle
         since = self.clock.now() - self.settings.attribution_lookback
         async with self.pool.acquire() as conn:
-            items = await items_since(conn, since)
-        ids = [i["tweet_id"] for i in items][: self.settings.followers_read_items_max]
+            ids = (await readable_since(conn, since))[: self.settings.followers_read_items_max]
         reads: list[tuple[str, datetime, TweetMetrics]] = []
         for start in range(0, len(ids), self.settings.scrape_batch_size):
             chunk = ids[start:start + self.settings.scrape_batch_size]

@@ -2,12 +2,15 @@
 
 - poster's TweetPosted -> the read schedule (``scrape_reads``) and our items (``own_items``);
 - our own MetricsScraped -> ``reads_done`` and ``engagement_reads``;
-- our own FollowersSnapshotted -> ``follower_series``.
+- our own FollowersSnapshotted -> ``follower_series``;
+- the console's TweetDeleted (the owner deleted a post) -> ``deleted_tweets``: no more reads of it.
 
 Only these projections write those tables: the jobs record their events in the outbox and wait until the
 projections applied them (read your own writes) before they rely on the tables again. What the jobs write
 themselves lives in job-owned tables: ``active_reads`` (the follower snapshot's reads of active items, which no
-event carries) and ``gone_tweets`` (what a read found missing on X).
+event carries) and ``gone_tweets`` (what a read found missing on X). A deletion the owner made is a fact with an
+event, so it lands in the projection table ``deleted_tweets`` rather than in the job-owned ``gone_tweets``: both
+stop a tweet's reads (``pending_due``, ``readable_since``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from libs.contracts.events import FollowersSnapshotted, MetricsScraped, TweetPosted
+from libs.contracts.events import FollowersSnapshotted, MetricsScraped, TweetDeleted, TweetPosted
 from libs.contracts.gateway import TweetMetrics
 from libs.runtime.service import Service
 from libs.store.projection import Applied
@@ -65,6 +68,12 @@ def register(svc: Service[Any], plan: Sequence[Checkpoint], *, missed_fraction: 
             "ON CONFLICT DO NOTHING",
             [(e.handle.lower(), e.observed_at, e.followers, e.following) for e in (i.event for i in items)])
 
+    @proj.on_batch(TweetDeleted)
+    async def on_deleted(conn: asyncpg.Connection, items: list[Applied[TweetDeleted]]) -> None:
+        await conn.executemany(
+            "INSERT INTO deleted_tweets (tweet_id, content_id, deleted_at) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING",
+            [(tweet_id, e.content_id, e.deleted_at) for e in (i.event for i in items) for tweet_id in e.tweet_ids])
+
 
 # ---------------------------------------------------------------------- job-owned writes
 
@@ -96,7 +105,8 @@ async def pending_due(conn: asyncpg.Connection, now: datetime) -> list[Scheduled
     rows = await conn.fetch(
         "SELECT s.* FROM scrape_reads s WHERE s.due_at <= $1 AND NOT EXISTS "
         "(SELECT 1 FROM reads_done d WHERE d.tweet_id = s.tweet_id AND d.checkpoint = s.checkpoint) AND NOT EXISTS "
-        "(SELECT 1 FROM gone_tweets g WHERE g.tweet_id = s.tweet_id AND g.misses >= $2)", now, GONE_AFTER_MISSES)
+        "(SELECT 1 FROM gone_tweets g WHERE g.tweet_id = s.tweet_id AND g.misses >= $2) AND NOT EXISTS "
+        "(SELECT 1 FROM deleted_tweets x WHERE x.tweet_id = s.tweet_id)", now, GONE_AFTER_MISSES)
     return [_scheduled(r) for r in rows]
 
 
@@ -133,6 +143,14 @@ async def items_since(conn: asyncpg.Connection, since: datetime) -> list[asyncpg
     return await conn.fetch(
         "SELECT tweet_id, content_id, kind, posted_at FROM own_items WHERE posted_at >= $1 "
         "ORDER BY posted_at DESC, tweet_id", since)
+
+
+async def readable_since(conn: asyncpg.Connection, since: datetime) -> list[str]:
+    """Our tweets posted since ``since`` that are still on X as far as we know (the owner deleted none of them)."""
+    rows = await conn.fetch(
+        "SELECT tweet_id FROM own_items i WHERE posted_at >= $1 AND NOT EXISTS "
+        "(SELECT 1 FROM deleted_tweets x WHERE x.tweet_id = i.tweet_id) ORDER BY posted_at DESC, tweet_id", since)
+    return [r["tweet_id"] for r in rows]
 
 
 async def active_items(conn: asyncpg.Connection, since: datetime) -> list[ActiveItem]:

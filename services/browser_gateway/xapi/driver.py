@@ -21,7 +21,8 @@ from tweepy.asynchronous import AsyncClient
 from yarl import URL
 
 from libs.contracts.gateway import (
-    GatewayError, GatewayRequest, LoginCheckRequest, LoginCheckResult, OwnTimelineRequest, PostResult,
+    DeleteResult, DeleteTweetRequest, GatewayError, GatewayRequest, LoginCheckRequest, LoginCheckResult,
+    OwnTimelineRequest, PostResult,
     PostThreadRequest, PostTweetRequest, ProfileSnapshot, ProfileSnapshotRequest, ReplyRequest, SearchRequest,
     TweetCard, TweetList, TweetMetrics, TweetMetricsRequest, TweetMetricsResult,
 )
@@ -53,6 +54,8 @@ _FORBIDDEN_WORDS = (
     ("suspended", "locked"),
     ("automated", "automation_block"),
     ("deleted or not visible", "dom_changed"),
+    # Someone else's post: nothing was deleted, and asking again changes nothing.
+    ("not allowed to delete", "invalid_content"),
 )
 
 
@@ -186,9 +189,10 @@ class ApiDriver:
         return self.settings.uses_oauth1
 
     async def _call(self, op: str, endpoint: str, call: Callable[[], Awaitable[aiohttp.ClientResponse]],
-                    deadline: float, *, needed: int = 1) -> dict[str, Any]:
+                    deadline: float, *, needed: int = 1, gone_ok: bool = False) -> dict[str, Any]:
         """One API call: waits for the endpoint's window (or refuses when the wait outlasts ``deadline``),
-        authorises, sends, reads X's headers; the JSON answer or a typed GatewayError."""
+        authorises, sends, reads X's headers; the JSON answer or a typed GatewayError. With ``gone_ok`` a 404
+        (the resource is not there) is the answer ``{}``, not an error."""
         assert self.client is not None and self.http is not None, "driver not started"
         refreshed = False
         for _ in range(4):  # a window's wait, a refresh after a 401 and a 429's wait, at most
@@ -203,6 +207,8 @@ class ApiDriver:
                 headers = err.response.headers
                 self._note(endpoint, headers)
                 status = err.response.status
+                if status == 404 and gone_ok:
+                    return {}
                 if status == 401 and self.oauth2 is not None and not refreshed:
                     # Revoked or expired early: one refresh, then the same call once more.
                     refreshed = True
@@ -387,6 +393,17 @@ class ApiDriver:
     async def _reply(self, request: ReplyRequest, deadline: float) -> PostResult:
         tweet_id = await self._create(request.OP, request.text, deadline, in_reply_to=request.tweet_id)
         return PostResult(tweet_ids=[tweet_id], id_source="create_tweet_response")
+
+    async def _delete_tweet(self, request: DeleteTweetRequest, deadline: float) -> DeleteResult:
+        """``DELETE /2/tweets/:id``: ``{"data": {"deleted": true}}``; a post already gone (404, or ``deleted``
+        false) is a success, as the browser's missing status page is. X charges nothing for a deletion, but it
+        stops with the writes at the spend cap like every write."""
+        client = self._client()
+        self.spend.hold(writes=True)
+        body = await self._call(request.OP, "DELETE /2/tweets/:id", lambda: client.delete_tweet(
+            request.tweet_id, user_auth=self._user_auth), deadline, gone_ok=True)
+        deleted = (body.get("data") or {}).get("deleted")
+        return DeleteResult(tweet_id=request.tweet_id, already_gone=deleted is not True)
 
     async def _post_thread(self, request: PostThreadRequest, deadline: float) -> PostResult:
         """A reply chain. Room for every part (spend and window) is checked first, so neither splits a thread;

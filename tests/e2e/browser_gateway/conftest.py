@@ -24,6 +24,7 @@ from services.browser_gateway.settings import GatewaySettings
 HANDLE = "xbot_demo"
 PASSWORD = "e2e-password"
 ADMIN = "e2e-admin-token"
+POPULATION = 60
 # Simulated time runs 60x: typing delays and pacing shrink with it; queue timeouts stay generous in real time.
 SCALE = 60.0
 
@@ -55,7 +56,7 @@ def clock() -> Clock:
 async def sandbox(tmp_path_factory, clock: Clock) -> AsyncIterator[Sandbox]:
     db = tmp_path_factory.mktemp("sandbox") / "world.sqlite3"
     settings = SandboxSettings(
-        port=0, db_path=db, handle=HANDLE, password=PASSWORD, admin_token=ADMIN, population=60,
+        port=0, db_path=db, handle=HANDLE, password=PASSWORD, admin_token=ADMIN, population=POPULATION,
         daily_posts=10_000, daily_replies=10_000, half_hour_posts=10_000, half_hour_replies=10_000,
         # These tests read far more than X's reading limit allows in a few simulated hours, and do not concern
         # it (nor the automation-suspicion model): test_gateway_reading_limit.py does.
@@ -118,3 +119,31 @@ async def run_gateway(settings: GatewaySettings, clock: Clock) -> AsyncIterator[
         await remove_namespace(js, settings.namespace)
         await client_broker.stop()
 
+
+
+async def check_delete_tweet(gw: Running, sandbox: Sandbox, *, driver: str) -> None:
+    """``delete_tweet`` on one driver: refused while writes are paused (the post stays), deleted once resumed
+    (gone from the sandbox's ground truth), a second try answered as already gone. (Someone else's post: the
+    browser's test, where the menu decides; the API's 403 is in tests/unit/browser_gateway.)"""
+    from libs.bus.control import KillSwitch
+    from libs.contracts.gateway import GatewayError
+
+    posted = await gw.client.post_tweet(f"A post the owner will delete ({driver}) #{uuid.uuid4().hex[:8]}")
+    [tweet_id] = posted.tweet_ids
+    switch = await KillSwitch.open(gw.js, gw.settings.namespace)
+    await switch.pause("owner is away", by="test")
+    try:
+        with pytest.raises(GatewayError) as refused:
+            await gw.client.delete_tweet(tweet_id)
+        assert (refused.value.code, refused.value.retryable) == ("writes_paused", True)
+        assert (await sandbox.tweet(tweet_id))["id"] == tweet_id
+    finally:
+        await switch.resume(by="test")
+    deleted = await gw.client.delete_tweet(tweet_id)
+    assert deleted.tweet_id == tweet_id and not deleted.already_gone
+    headers = {"Authorization": f"Bearer {ADMIN}"}
+    async with sandbox.http.get(f"{sandbox.base_url}/admin/tweets/{tweet_id}", headers=headers) as resp:
+        assert resp.status == 404 and (await resp.json())["error"] == "deleted"
+    assert (await gw.client.delete_tweet(tweet_id)).already_gone
+    # Each try counts against the deletions' own hard cap (the paused one never reached the caps).
+    assert gw.app.gateway.guardian_status()["writes_24h"]["deletes"] == "2/20"

@@ -13,7 +13,7 @@ from libs.core.metrics import registry
 from ops.status import collect_status, render_status
 from sandbox.xapi import consent
 from services.browser_gateway.xapi.login import ApiSignIn
-from tests.e2e.browser_gateway.conftest import HANDLE, PASSWORD, gateway_settings, run_gateway
+from tests.e2e.browser_gateway.conftest import HANDLE, PASSWORD, check_delete_tweet, gateway_settings, run_gateway
 from tests.integration.xapi.conftest import CLIENT_ID, CLIENT_SECRET
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
@@ -60,3 +60,8 @@ async def test_status_shows_the_drivers_and_the_spend(gw) -> None:
     [line] = [x for x in shown.splitlines() if x.strip().startswith("drivers:")]
     assert "writes api, reads browser" in line
     assert f"spend_usd_today {drivers['x_api']['spend_usd_today']}" in line and "daily_cap_usd 2.0" in line
+
+
+async def test_delete_tweet_through_the_api(gw, sandbox) -> None:
+    """DELETE /2/tweets/:id; the guards of a write apply."""
+    await check_delete_tweet(gw, sandbox, driver="api")

@@ -13,7 +13,9 @@ import pytest_asyncio
 
 from libs.contracts.gateway import GatewayError
 from libs.core.metrics import registry
-from tests.e2e.browser_gateway.conftest import HANDLE, gateway_settings, run_gateway
+from sandbox.population import Population
+from sandbox.settings import SandboxSettings
+from tests.e2e.browser_gateway.conftest import HANDLE, POPULATION, check_delete_tweet, gateway_settings, run_gateway
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
@@ -171,3 +173,19 @@ async def test_p0_post_starts_ahead_of_fifty_queued_background_ops(gw, sandbox) 
 
 def _sample(name: str, **labels: str) -> float:
     return registry.get_sample_value(name, labels) or 0.0
+
+
+async def test_delete_tweet_through_the_browser(gw, sandbox, clock) -> None:
+    """X's Delete menu on the status page (caret, Delete, the confirmation sheet); the guards of a write apply."""
+    await check_delete_tweet(gw, sandbox, driver="browser")
+    # X's menu on someone else's post has no Delete: refused, nothing deleted. (The population is a function of
+    # the sandbox's seed and size: its tweets of the last hour, known without a search through the browser.)
+    world = SandboxSettings(population=POPULATION)
+    now = clock.timestamp()
+    stranger = Population(world.seed, size=POPULATION, tweets_per_hour=world.tweets_per_hour).tweets_between(
+        now - 3600, now)[-1].id
+    assert (await sandbox.tweet(stranger))["handle"] != HANDLE
+    with pytest.raises(GatewayError) as not_ours:
+        await gw.client.delete_tweet(stranger)
+    assert not_ours.value.code == "invalid_content"
+    assert (await sandbox.tweet(stranger))["id"] == stranger

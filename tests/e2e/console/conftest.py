@@ -65,7 +65,9 @@ def service_values(harness: Harness) -> dict[str, object]:  # noqa: F811 - the t
 async def stack(harness: Harness, tmp_path_factory) -> AsyncIterator[Stack]:  # noqa: F811
     env = harness.env
     await drop_schemas(env["XBOT_DATABASE_URL"], "console")
-    settings = ConsoleSettings(**service_values(harness), console_port=0, approval="all", x_handle=HANDLE,
+    # Two tries before an event that keeps failing is dead-lettered (5 would take 30 s of the dead letters' test).
+    settings = ConsoleSettings(**{**service_values(harness), "projection_max_tries": 2}, console_port=0,
+                               approval="all", x_handle=HANDLE,
                                x_base_url=harness.sandbox.base_url)
     console = build(settings)
     await console.provision()

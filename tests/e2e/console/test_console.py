@@ -1,14 +1,16 @@
 """The owner's console in a real browser against the sandbox, the gateway and the poster (approval ``all``):
 sign in; approve a draft and see it posted once; an edit with a banned phrase refused with the reason, then a clean
 edit posted once with the edited text; a rejection with a reason (never posted); the pause switch logged with who
-and when; requests without a session or a CSRF token refused; every page renders with data."""
+and when; requests without a session or a CSRF token refused; every page renders with data; a posted tweet deleted
+from X (refused while paused) and no longer read by the scraper; dead letters retried in their service and dropped."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 import asyncpg
@@ -25,10 +27,14 @@ from libs.contracts.events import (
     ModelUpdated,
 )
 from libs.core.settings import CommonSettings
-from tests.e2e.browser_gateway.conftest import HANDLE
+from libs.runtime.service import Service
 from services.console import owner
 from services.learner.app import build as build_learner
 from services.learner.settings import LearnerSettings
+from services.scraper.app import build as build_scraper
+from services.scraper.projections import pending_due, readable_since
+from services.scraper.settings import ScraperSettings
+from tests.e2e.browser_gateway.conftest import ADMIN, HANDLE
 from tests.e2e.console.conftest import PASSWORD, Stack, service_values
 from tests.helpers import drop_schemas, eventually
 
@@ -305,6 +311,135 @@ async def _publish_growth(stack: Stack) -> None:
     await EventPublisher(h.publisher.broker, common, h.clock, "browser_gateway").publish(AccountRiskChanged(
         handle=HANDLE, level=1, previous_level=0, signal="rate_limited", changed_at=now, level_name="ELEVATED",
         budget_share=0.7))
+
+
+async def _start_scraper(stack: Stack) -> Service[ScraperSettings]:
+    """The scraper in this process, on the module's namespace: it schedules the posted items' reads from the
+    poster's stream and reads the console's for deletions."""
+    h = stack.harness
+    await drop_schemas(h.env["XBOT_DATABASE_URL"], "scraper")
+    scraper = build_scraper(ScraperSettings(**service_values(h), x_handle=HANDLE))
+    await scraper.provision()
+    await scraper.start()
+    return scraper
+
+
+async def _scheduled(scraper: Service[ScraperSettings], tweet_id: str, at: datetime) -> tuple[bool, bool]:
+    """Whether the scraper would read ``tweet_id`` at ``at``: a checkpoint read due, a follower snapshot's read."""
+    assert scraper.pool is not None
+    async with scraper.pool.acquire() as conn:
+        due = {r.tweet_id for r in await pending_due(conn, at)}
+        active = set(await readable_since(conn, at - timedelta(days=7)))
+    return tweet_id in due, tweet_id in active
+
+
+async def test_a_posted_tweet_is_deleted_from_x_and_the_scraper_stops_reading_it(stack: Stack) -> None:
+    h = stack.harness
+    scraper = await _start_scraper(stack)
+    try:
+        text = unique("Two minutes of stretching before bed beats none at all.")
+        queued = await h.queue(text)
+        page = await stack.page()
+        await in_review(page, queued.content_id)
+        await page.locator(f"section.review[data-id='{queued.content_id}'] button.approve").click()
+        outcome = await h.wait_outcome(queued.content_id)
+        [tweet_id] = outcome["tweet_ids"]
+        await h.settled(queued.content_id)
+        later = h.clock.now() + timedelta(days=3)  # past the 1 h, 2 h, 6 h, 12 h and 24 h checkpoints
+        await eventually(lambda: _both(_scheduled(scraper, tweet_id, later)), timeout=30, interval=0.2)
+
+        async def delete_offered() -> bool:
+            await page.goto("/posted")
+            return await page.locator(f"tr.post[data-id='{queued.content_id}'] a.delete").count() == 1
+        await eventually(delete_offered, timeout=30, interval=0.5)
+        # While writes are paused the gateway refuses the deletion: the post stays.
+        await stack.worker.ctx.kill_switch.pause("owner is away", by="test")
+        try:
+            await page.click(f"tr.post[data-id='{queued.content_id}'] a.delete")
+            await page.click("button:has-text('Delete from X')")
+            error = await page.wait_for_selector("p.error")
+            assert "writes_paused" in await error.inner_text()
+            assert len(await h.copies(text)) == 1
+        finally:
+            await stack.worker.ctx.kill_switch.resume(by="test")
+        await page.click(f"tr.post[data-id='{queued.content_id}'] a.delete")
+        await page.screenshot(path=str(stack.shots / "delete.png"), full_page=True)
+        await page.click("button:has-text('Delete from X')")
+        notice = await page.wait_for_selector("p.notice")
+        assert tweet_id in await notice.inner_text()
+        row = await page.locator(f"tr.post[data-id='{queued.content_id}'] span.deleted").inner_text()
+        assert row.startswith("deleted ") and row.endswith(" by owner")
+        # Gone from X (the sandbox's ground truth), and the scraper reads it no more.
+        assert await h.copies(text) == []
+        async with h.sandbox.http.get(f"{h.sandbox.base_url}/admin/tweets/{tweet_id}",
+                                      headers={"Authorization": f"Bearer {ADMIN}"}) as resp:
+            assert resp.status == 404 and (await resp.json())["error"] == "deleted"
+        await eventually(lambda: _neither(_scheduled(scraper, tweet_id, later)), timeout=30, interval=0.2)
+    finally:
+        await scraper.stop()
+
+
+async def _both(check: Awaitable[tuple[bool, bool]]) -> bool:
+    return all(await check)
+
+
+async def _neither(check: Awaitable[tuple[bool, bool]]) -> bool:
+    return not any(await check)
+
+
+async def test_dead_letters_are_retried_in_their_service_and_dropped(stack: Stack) -> None:
+    """A real invalid event on the console's stream is dead-lettered at once: Retry cannot apply it (kept, logged),
+    Drop removes it. An event that failed transiently (a trigger refuses it, as a broken constraint would) is
+    dead-lettered after its tries (two here); once the cause is gone, Retry re-applies it in the console and drops
+    it."""
+    h = stack.harness
+    ns = h.namespace
+    pool = stack.worker.ctx.pool
+    tweet_id = str(uuid.uuid4().int)[:18]
+    await pool.execute(f"""
+        CREATE FUNCTION refuse_metric() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.tweet_id = '{tweet_id}' THEN RAISE EXCEPTION 'metrics of {tweet_id} refused for now'; END IF;
+        RETURN NEW; END $$;
+        CREATE TRIGGER refuse_metric BEFORE INSERT ON metrics FOR EACH ROW EXECUTE FUNCTION refuse_metric();""")
+    try:
+        common = CommonSettings(nats_url=h.env["XBOT_NATS_URL"], database_url=h.env["XBOT_DATABASE_URL"],
+                                namespace=ns)
+        await EventPublisher(h.publisher.broker, common, h.clock, "scraper").publish(MetricsScraped(
+            tweet_id=tweet_id, content_id="transient", checkpoint="1h", checkpoint_hours=1, age_hours=1, likes=1,
+            retweets=0, replies=0, views=10, observed_at=h.clock.now()))
+        bad = {"event_id": str(uuid.uuid4()), "type": "TweetDeleted", "schema_version": 1, "producer": "console",
+               "occurred_at": h.clock.now().isoformat(), "payload": {"content_id": "no tweet ids"}}
+        await h.js.publish(f"{ns}.console.tweet_deleted.v1", json.dumps(bad).encode(),
+                           headers={"Nats-Msg-Id": bad["event_id"]})
+        page = await stack.page()
+        poison = "tr.letter:has(td:text-is('console')):has-text('tweet_deleted')"
+
+        async def shown(selector: str) -> bool:
+            await page.goto("/operations")
+            return await page.locator(selector).count() == 1
+        await eventually(lambda: shown(poison), timeout=30, interval=0.5)
+        await page.locator(poison).locator("button:has-text('Retry')").click()
+        error = await page.wait_for_selector("p.error")
+        assert "kept" in await error.inner_text() and "PoisonEvent" in await error.inner_text()
+        await page.locator(poison).locator("button:has-text('Drop')").click()
+        await page.wait_for_selector("p.notice")
+        assert await page.locator(poison).count() == 0
+
+        # Its tries (XBOT_PROJECTION_MAX_TRIES, 2 here: 2 s apart) before the transient failure is dead-lettered.
+        transient = f"tr.letter:has(td:text-is('console')):has-text('{tweet_id}')"
+        await eventually(lambda: shown(transient), timeout=60, interval=0.5)
+    finally:
+        await pool.execute("DROP TRIGGER refuse_metric ON metrics; DROP FUNCTION refuse_metric()")
+    await page.screenshot(path=str(stack.shots / "dead_letters.png"), full_page=True)
+    await page.locator(transient).locator("button:has-text('Retry')").click()
+    notice = await page.wait_for_selector("p.notice")
+    assert "re-applied in console" in await notice.inner_text()
+    assert await page.locator(transient).count() == 0
+    assert await pool.fetchval("SELECT likes FROM metrics WHERE tweet_id = $1", tweet_id) == 1
+    log = [await r.inner_text() for r in await page.locator("tr.letter-log").all()]
+    assert len(log) == 3 and all("console:owner" in row for row in log)
+    assert [row.split("\t")[1] for row in log] == ["retry", "drop", "retry"]
+    assert "failed" in log[2] and "re-applied" in log[0]
 
 
 async def test_the_rollback_button_is_done_by_the_learner(stack: Stack) -> None:

@@ -34,7 +34,7 @@ from libs.store.replay import replay_service
 from sandbox.audience import AudienceModel, PostChoice
 from services.learner.app import build
 from services.learner.jobs import ModelJob
-from services.learner.jobs import NothingToRollBack
+from services.learner.jobs import NothingToRollBack, learner_from
 from services.learner.projections import published_models, training_data
 from services.learner.settings import LearnerSettings
 from tests.helpers import eventually
@@ -154,7 +154,9 @@ async def test_learns_the_better_arms_and_replay_rebuilds_the_same_version_bit_f
     # The history is on the streams before the learner starts: it catches up on a backlog.
     events = history(150, immature=5)
     await publish(settings, events)
-    svc = await start_learner()
+    # Judged against the audience's reach effects, so engagement is the objective (followers have effects of
+    # their own since issue 24; the composite objective has its own test below).
+    svc = await start_learner(learner_objective="engagement")
     await applied(svc, events)
 
     evaluation = await model_job(svc).run()
@@ -274,6 +276,45 @@ async def test_the_schedule_evaluates_a_candidate_once_enough_rewards_matured(se
 
     last = await eventually(evaluated_all, timeout=60)
     assert last["reason"] in ("scheduled", "8 new matured rewards")
+
+
+async def test_the_composite_reward_counts_followers_credited_within_48_hours(settings, start_learner):
+    # Followers come with the audience's worst content type for engagement: three for each such post, attributed
+    # two hours after it; 500 attributed to another post 60 h after it are outside the credit and change nothing.
+    rich = min(AUDIENCE.true_affinities()["content_type"], key=AUDIENCE.true_affinities()["content_type"].get)
+    events = [e for e in history(80, first=2000) if not isinstance(e, FollowersSnapshotted)]
+    queued = {e.content_id: e for e in events if isinstance(e, ContentQueued) and e.kind != "reply"}
+    for cid, e in queued.items():
+        if e.choice.content_type == rich:
+            events.append(FollowersSnapshotted(
+                handle="xbot_demo", followers=2000, observed_at=e.scheduled_for + timedelta(hours=2),
+                attribution=[FollowerAttribution(content_id=cid, tweet_id=f"t{cid[1:]}", share=1.0,
+                                                  followers=3.0)]))
+    late = next(cid for cid, e in queued.items() if e.choice.content_type != rich)
+    events.append(FollowersSnapshotted(
+        handle="xbot_demo", followers=2500, observed_at=queued[late].scheduled_for + timedelta(hours=60),
+        attribution=[FollowerAttribution(content_id=late, tweet_id=f"t{late[1:]}", share=1.0, followers=500.0)]))
+    await publish(settings, events)
+    svc = await start_learner()  # the default objective: composite
+    await applied(svc, events)
+
+    evaluation = await model_job(svc).run()
+    assert evaluation is not None and evaluation.published, evaluation
+    async with svc.pool.acquire() as conn:
+        model = (await published_models(conn))[-1].payload
+        data = await training_data(conn)
+    assert late not in {cid for cid, _ in data.followers}
+    rate = model["evaluation"]["follower_exchange_rate"]
+    assert rate is not None and rate > 0
+    composite = model["posteriors"]["content_type"]
+    assert max(composite, key=lambda a: composite[a]["mean"]) == rich
+
+    # The same tables under XBOT_LEARNER_OBJECTIVE=engagement: followers do not count, the rich type is not first.
+    engagement = learner_from(data, replace(model_job(svc).config, objective="engagement")).build_model("v0")
+    means = engagement.posteriors["content_type"]
+    assert "follower_exchange_rate" not in engagement.evaluation
+    assert max(means, key=lambda a: means[a]["mean"]) != rich
+    assert means[rich]["mean"] < composite[rich]["mean"]
 
 
 async def test_the_owners_rejections_enter_the_next_model_as_a_penalty_for_their_choice(settings, start_learner):

@@ -57,9 +57,20 @@ async def test_routes_serve_the_models_truth_with_the_token():
             assert best["choice"] == vars(model.best_choice(followers=5000))
             async with http.post(srv.make_url("/sim/expected_reward"),
                                  json={"choice": CHOICE, "followers": 5000}) as resp:
-                value = (await resp.json())["expected_reward"]
+                answer = await resp.json()
+                value = answer["expected_reward"]
             assert best["expected_reward"] >= value
             assert value == pytest.approx(model.expected_reward(PostChoice(**CHOICE), followers=5000))
+            assert answer["expected_follows"] == pytest.approx(
+                model.expected_follows(PostChoice(**CHOICE), followers=5000))
+            # Followers have a truth of their own (issue 24): their own effects and their own best choice.
+            async with http.get(srv.make_url("/sim/follow_affinities")) as resp:
+                assert await resp.json() == model.true_follow_affinities()
+            async with http.get(srv.make_url("/sim/best_choice"),
+                                params={"followers": "5000", "objective": "followers"}) as resp:
+                best_follows = await resp.json()
+            assert best_follows["choice"] == vars(model.best_follower_choice(followers=5000))
+            assert best_follows["expected_follows"] >= answer["expected_follows"]
             async with http.post(srv.make_url("/sim/expected_reward"),
                                  json={"choice": dict(CHOICE, topic="astrology")}) as resp:
                 assert resp.status == 400

@@ -3,6 +3,7 @@ schema, and a real service (the poster) does its whole job with nothing but its 
 
 from __future__ import annotations
 
+import json
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -10,7 +11,7 @@ import asyncpg
 import pytest
 
 from libs.bus.broker import jetstream, make_broker
-from libs.bus.dlq import DeadLetter, DeadLetters
+from libs.bus.dlq import DeadLetter, DeadLetters, retry_subject
 from libs.bus.provision import provision_consumer, provision_streams
 from libs.bus.publish import EventPublisher
 from libs.core.clock import Clock
@@ -228,6 +229,16 @@ async def test_every_service_starts_with_its_own_credentials_only(name, roles, s
             assert letter.dlq_seq is not None
             await letters.drop(letter.dlq_seq)
             assert await letters.list() == []
+            # Retry: the console asks the letter's service (here itself) to re-apply it; still poison, it says so.
+            consumer = next(c.durable(namespace) for c in svc.consumer_specs() if c.producer == "console")
+            await DeadLetters(js, namespace).add(DeadLetter.of(
+                service="console", consumer=consumer, subject="s", stream="S", seq=2, deliveries=1, error="bad",
+                data=b"not an envelope"))
+            [letter] = await letters.list()
+            answer = await svc.broker.request({"seq": letter.dlq_seq}, retry_subject(namespace, "console"),
+                                              timeout=10)
+            assert json.loads(answer.body)["ok"] is False and "PoisonEvent" in json.loads(answer.body)["message"]
+            await letters.drop(letter.dlq_seq)
         for check in ("broker", "database", "consumers"):
             ok, detail = await svc.health.checks[check]()
             assert ok, (check, detail)

@@ -3,20 +3,21 @@ limits, the kill switch and the hard caps before any driver is asked, whoever se
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from libs.bus.control import WriteSwitch
 from libs.contracts.gateway import (
-    GatewayError, GatewayRequest, LoginCheckRequest, LoginCheckResult, OwnTimelineRequest, PostResult,
-    PostThreadRequest, PostTweetRequest, ReplyRequest, TweetList, TweetMetricsRequest,
+    DeleteTweetRequest, GatewayError, GatewayRequest, LoginCheckRequest, LoginCheckResult, OwnTimelineRequest,
+    PostResult, PostThreadRequest, PostTweetRequest, ReplyRequest, TweetList, TweetMetricsRequest,
 )
 from libs.core.clock import Clock
 from libs.core.settings import SettingsError, load_settings
 from libs.gates.limits import ContentLimits, check_write
 from services.browser_gateway.budget import current_usage
 from services.browser_gateway.gateway import BrowserGateway
+from services.browser_gateway.guardian import AccountGuardian
 from services.browser_gateway.guardian_store import InMemoryGuardianStore
 from services.browser_gateway.settings import GatewaySettings
 
@@ -175,3 +176,16 @@ def test_caps_above_x_published_limits_stop_the_gateway_naming_the_variable() ->
     load_settings(GatewaySettings, hard_posts_per_day=1000, x_account_tier="verified")
     with pytest.raises(SettingsError, match="XBOT_THREAD_MAX_PARTS"):
         load_settings(GatewaySettings, thread_max_parts=26)
+
+
+def test_a_deletion_is_a_write_with_its_own_cap_and_no_content_limit() -> None:
+    guardian = AccountGuardian(GatewaySettings(x_base_url="http://127.0.0.1:8400", hard_deletes_per_day=1))
+    shape = guardian.check_static(DeleteTweetRequest(tweet_id="123"))
+    assert (shape.kind, shape.cap, shape.parts) == ("delete", "deletes", ["123"])
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    guardian.check_caps(shape, now)
+    guardian.record_write(shape, now)
+    with pytest.raises(GatewayError) as err:
+        guardian.check_caps(shape, now)
+    assert err.value.code == "budget_exhausted" and "XBOT_HARD_DELETES_PER_DAY" in err.value.message
+    assert guardian.used(now) == {"posts": 0, "replies": 0, "deletes": 1}

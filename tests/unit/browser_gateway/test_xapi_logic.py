@@ -121,6 +121,8 @@ def test_rate_limit_windows_from_headers() -> None:
     (403, "This request looks like it might be automated.", {}, "automation_block", False),
     (403, "You attempted to reply to a Tweet that is deleted or not visible to you.", {}, "dom_changed", False),
     (403, "You are not permitted to perform this action.", {}, "session_expired", False),
+    # DELETE /2/tweets/:id on someone else's post: nothing deleted, and asking again changes nothing.
+    (403, "You are not allowed to delete this Tweet.", {}, "invalid_content", False),
     (404, "Not Found", {}, "dom_changed", False),
     (429, "Too Many Requests", {}, "rate_limited", True),
     (429, "Too Many Requests", {"x-user-limit-24hour-remaining": "0"}, "daily_limit", False),

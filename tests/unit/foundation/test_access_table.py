@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from ops.access import ACCESS, GATEWAY_WRITES, check_against_registry, markdown_table
+from ops.access import access as access_of
 from ops.registry import SERVICES
 
 README = Path(__file__).resolve().parents[3] / "README.md"
@@ -24,6 +25,9 @@ def test_every_service_has_a_row_and_only_the_poster_writes_to_x() -> None:
     assert set(SERVICES) <= {a.component for a in ACCESS}
     writers = {a.component for a in ACCESS if set(a.requests) & set(GATEWAY_WRITES)}
     assert writers == {"poster"}
+    # The owner's Delete button (issue 22): the console may delete, and nothing else.
+    assert {a.component for a in ACCESS if "delete_tweet" in a.requests} == {"console"}
+    assert access_of("console").requests == ("delete_tweet",)
     assert [a.component for a in ACCESS if a.answers_gateway] == ["browser_gateway"]
     # The kill switch: the operator's, and the owner's console (its pause/resume switch, issue 22).
     assert [a.component for a in ACCESS if "control" in a.kv_writes] == ["console", "operator"]

@@ -83,6 +83,45 @@ def test_a_post_with_only_early_metrics_is_not_a_zero():
     assert snap.training_size == 0
 
 
+def _follower_history(objective: str, posts: int = 120):
+    """Engagement favours 'tip'; followers come only from 'story' posts (two each, attributed within 48 h)."""
+    rng = np.random.default_rng(5)
+    learner = Learner(LearnerConfig(TYPES, TOPICS, objective=objective))
+    for t in range(posts):
+        choice = {"content_type": TYPES[t % 3], "topic": TOPICS[t % 2], "format": "single", "hour": t % 24}
+        learner.observe_decision(f"c{t}", choice, 1 / 96, "v0", text="Why is sleep hard?")
+        views = int(300 * np.exp(0.3 * (choice["content_type"] == "tip") + rng.normal(0, 0.2)))
+        learner.observe_metrics(f"c{t}", 24.0, {"views": views, "likes": views // 40, "retweets": views // 200,
+                                                "replies": views // 700})
+        learner.observe_followers([(f"c{t}", 2.0 if choice["content_type"] == "story" else 0.0)])
+    return learner.build_model("v1")
+
+
+def test_the_composite_objective_rewards_followers_and_engagement_only_ignores_them():
+    composite, engagement = _follower_history("composite"), _follower_history("engagement")
+    types_c = composite.posteriors["content_type"]
+    types_e = engagement.posteriors["content_type"]
+    assert max(types_e, key=lambda a: types_e[a]["mean"]) == "tip"
+    assert max(types_c, key=lambda a: types_c[a]["mean"]) == "story"
+    rate = composite.evaluation["follower_exchange_rate"]
+    assert rate is not None and rate > 0
+    assert "follower_exchange_rate" not in engagement.evaluation
+
+
+def test_without_priced_followers_the_composite_reward_is_the_engagement_reward():
+    events = [e for e in _history() if e[0] != "followers"]
+    learner = _replay(events)
+    engagement = Learner(LearnerConfig(TYPES, TOPICS, objective="engagement"))
+    for e in events:
+        if e[0] == "decision":
+            engagement.observe_decision(e[1], e[2], e[3], "v0", text="Why is sleep hard?")
+        else:
+            engagement.observe_metrics(e[1], e[2], e[3])
+    a, b = learner.build_model("v1"), engagement.build_model("v1")
+    assert "follower_exchange_rate" not in a.evaluation
+    assert json.dumps(a.payload(), sort_keys=True) == json.dumps(b.payload(), sort_keys=True)
+
+
 def test_the_owners_rejections_lower_the_choice_that_made_the_drafts():
     def with_drafts(rejected: bool) -> Learner:
         learner = _replay(_history())

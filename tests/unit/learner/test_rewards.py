@@ -5,6 +5,8 @@ import pytest
 from services.learner.rewards import (
     AccountRate,
     CheckpointCalibration,
+    FollowerExchangeRate,
+    composite_weights,
     exposure_weight,
     log_reward,
     provisional_weight,
@@ -68,3 +70,18 @@ def test_rate_shrinkage_toward_account_rate():
     assert shrunk_weighted_engagement(counts, account_rate=0.05, prior_views=300) == pytest.approx(
         100 * (17.5 + 15) / 400)
     assert shrunk_weighted_engagement(counts, account_rate=None) == pytest.approx(17.5)
+
+
+def test_the_exchange_rate_prices_a_follower_at_the_engagement_the_account_earns_per_follower():
+    rate = FollowerExchangeRate(min_followers=5.0)
+    rate.observe(100.0, 2.0)
+    assert rate.rate is None  # 2 followers are too few to price them: the reward stays engagement
+    rate.observe(300.0, 3.0)
+    rate.observe(50.0, -1.0)  # a net loss attributed to a post counts against the total
+    assert rate.rate is None  # net 4 < 5
+    rate.observe(50.0, 1.0)
+    assert rate.rate == pytest.approx(500.0 / 5.0)  # a ratio of sums: followers and engagement weigh the same
+    assert composite_weights({"like": 0.5}, None) == {"like": 0.5}
+    weights = composite_weights({"like": 0.5}, rate.rate)
+    assert weights == {"like": 0.5, "follower": 100.0}
+    assert weighted_engagement({"likes": 10, "followers": 2}, weights) == pytest.approx(205.0)

@@ -236,3 +236,41 @@ def test_text_quality_prefers_a_hook_a_fair_length_and_plain_words():
     spammy = "BUY NOW #health #fitness #sleep #gains https://x.example/a https://x.example/b"
     assert model.text_quality(spammy) < 0.3
     assert not math.isnan(model.text_quality(""))
+
+
+def test_followers_have_effects_of_their_own_that_rank_choices_unlike_engagement():
+    # Issue 24: if follows tracked reach alone, optimising followers or engagement would be the same problem.
+    differ = 0
+    for seed in range(10):
+        model = AudienceModel(seed)
+        follows = model.mean_follows_table()
+        assert follows.mean() == pytest.approx(  # uniform choices follow at the base rate (0.04 % × 1.1)
+            float(np.mean(np.exp(model._effect_table + math.log(30 + 250) + 0.65 ** 2 / 2))) * 0.0004 * 1.1,
+            rel=0.2)
+        differ += model.best_follower_choice() != model.best_choice()
+        choice = model.best_follower_choice()
+        assert follows[model.index_of(choice)] == pytest.approx(model.expected_follows(choice))
+    assert differ >= 8
+    flat = AudienceModel(3, follow_spread=0.0)
+    assert flat.best_follower_choice() == flat.best_choice()  # no follow effects: followers follow reach
+
+
+def test_sampled_follows_match_the_expected_follows():
+    model = AudienceModel(4)
+    choice = model.best_follower_choice()
+    rng = random.Random(1)
+    mean = statistics.fmean(model.sample_engagement(choice, text=GOOD_TEXT, followers=1000, rng=rng).follows
+                            for _ in range(4000))
+    assert mean == pytest.approx(model.expected_follows(choice, quality=model.text_quality(GOOD_TEXT)), rel=0.1)
+
+
+def test_follow_effects_leave_every_other_draw_of_the_engagement_stream_as_it_was():
+    # Benchmarks share one noise stream across posts: drawing follows must not shift the posts that come after.
+    with_effects, without = AudienceModel(6), AudienceModel(6, follow_spread=0.0)
+    a, b = random.Random(2), random.Random(2)
+    choices = [with_effects.choice_at((t % 8, t % 10, t % 2, t % 24)) for t in range(50)]
+    for choice in choices:
+        ea = with_effects.sample_engagement(choice, text=GOOD_TEXT, followers=3000, rng=a)
+        eb = without.sample_engagement(choice, text=GOOD_TEXT, followers=3000, rng=b)
+        assert (ea.views, ea.likes, ea.negative, ea.bookmarks) == (eb.views, eb.likes, eb.negative, eb.bookmarks)
+    assert a.random() == b.random()

@@ -1,0 +1,16 @@
+import pytest
+
+from libs.core.settings import SettingsError, load_settings
+from services.learner.settings import LearnerSettings
+
+
+def test_the_objective_is_composite_by_default_and_engagement_on_request(monkeypatch):
+    assert load_settings(LearnerSettings).learner_config().objective == "composite"
+    monkeypatch.setenv("XBOT_LEARNER_OBJECTIVE", "engagement")
+    assert load_settings(LearnerSettings).learner_config().objective == "engagement"
+
+
+def test_an_unknown_objective_stops_start_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("XBOT_LEARNER_OBJECTIVE", "followers")
+    with pytest.raises(SettingsError, match="XBOT_LEARNER_OBJECTIVE"):
+        load_settings(LearnerSettings)
