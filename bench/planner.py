@@ -119,6 +119,7 @@ async def run_current(url: str, key: SecretStr, model_name: str, items: int, see
             "prompt_tokens": sum(u.prompt_tokens for u in out.usage),
             "completion_tokens": sum(u.completion_tokens for u in out.usage),
             "rejections": [r.gate for r in out.rejections],
+            "repairs": list(out.repairs),
             "stopped": out.stopped,
         })
     stats = {"retries": model.retries, "adaptations": model.adaptations}
@@ -182,6 +183,8 @@ def summarise(run: dict, log: list[dict] | None) -> dict:
         "cost_usd_at_gpt_4o_mini": round(cost, 6),
         "cost_per_queued_item_usd_at_gpt_4o_mini": round(cost / len(queued), 7) if queued else None,
         "rejections_per_gate": dict(rejections.most_common()),
+        # Drafts a gate refused that were repaired without a new call (unsupported sentences left out).
+        "repairs_per_gate": dict(Counter(g for r in items for g in r.get("repairs", ())).most_common()),
         "queued_items_with_defects_per_log": sum(1 for t in texts if t["defects_planted_and_left"])
         if log is not None else None,
         "queued_defects_per_log": dict(by_log.most_common()) if log is not None else None,

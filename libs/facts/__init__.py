@@ -5,13 +5,22 @@
 - ``FactIndex``: the usable facts (verified, unless the niche says otherwise) for a topic, or closest in meaning
   to a target tweet, for a prompt.
 - ``check_claims(parts, provided_facts, embedder)``: None, or a ``ClaimRejection`` naming the first number,
-  study or institution in the draft that no provided fact supports.
+  study or institution in the draft that no provided fact supports; ``drop_unsupported`` the draft without the
+  sentences that carry such claims (the repair the planner tries before asking again).
 - ``quantities``: numbers as a reader understands them ("seven hours" = "7 hours", "30%" = "30 percent").
 
 Pure: imports libs.text, libs.niche and libs.core only.
 """
 
-from libs.facts.claims import GATE, Claim, ClaimRejection, check_claims, find_claims, unsupported_claims
+from libs.facts.claims import (
+    GATE,
+    Claim,
+    ClaimRejection,
+    check_claims,
+    drop_unsupported,
+    find_claims,
+    unsupported_claims,
+)
 from libs.facts.model import UNDATED, Fact, FactBook, FactsFileError, load_facts, load_niche_facts, parse_facts
 from libs.facts.numbers import Quantity, quantities, supported_by
 from libs.facts.retrieval import FactIndex, ScoredFact, prompt_lines
@@ -28,6 +37,7 @@ __all__ = [
     "Quantity",
     "ScoredFact",
     "check_claims",
+    "drop_unsupported",
     "find_claims",
     "load_facts",
     "load_niche_facts",

@@ -7,12 +7,15 @@ fact's claim or quote at least the threshold for the embedder's kind). A named i
 the fact (its source, quote or address), and a study's year must be the fact's.
 
 Pure: the planner calls ``check_claims(parts, provided_facts, embedder)`` and maps the result onto its own
-Rejection (same two fields).
+Rejection (same two fields). ``drop_unsupported`` is the repair: the same draft without the sentences that carry
+an unsupported claim (a model's invented statistic is most often one sentence added to an otherwise good draft);
+the planner decides whether what is left is still the post it asked for, and gates it again.
 """
 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -189,14 +192,25 @@ def _threshold(embedder: Embedder, thresholds: Mapping[str, float] | None) -> fl
         ) from None
 
 
+# The facts' own sentences, embedded once per embedder: every draft is checked against the same few hundred.
+_FACT_VECTORS: weakref.WeakKeyDictionary[Embedder, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
+
+
+def _fact_vectors(embedder: Embedder, sentences: Sequence[str]) -> np.ndarray:
+    known = _FACT_VECTORS.setdefault(embedder, {})
+    missing = [s for s in dict.fromkeys(sentences) if s not in known]
+    if missing:
+        known.update(zip(missing, embedder.embed(missing), strict=True))
+    return np.stack([known[s] for s in sentences])
+
+
 def _similarities(texts: list[str], facts: Sequence[Fact], embedder: Embedder) -> np.ndarray:
     """(texts × facts): each text's cosine to the closer of a fact's claim and quote."""
     if not texts or not facts:
         return np.zeros((len(texts), len(facts)), dtype=np.float32)
-    vectors = embedder.embed([*texts, *(f.claim for f in facts), *(f.quote for f in facts)])
-    t = vectors[: len(texts)]
-    claims = vectors[len(texts) : len(texts) + len(facts)]
-    quotes = vectors[len(texts) + len(facts) :]
+    t = embedder.embed(texts)
+    claims = _fact_vectors(embedder, [f.claim for f in facts])
+    quotes = _fact_vectors(embedder, [f.quote for f in facts])
     best: np.ndarray = np.maximum(t @ claims.T, t @ quotes.T)
     return best
 
@@ -263,3 +277,26 @@ def check_claims(
     return ClaimRejection(
         GATE, f"unsupported {label} {first.text!r} in {sentence!r}: no provided fact states it{more}"
     )
+
+
+_BLANKS = re.compile(r"[ \t]{2,}")
+
+
+def drop_unsupported(
+    parts: Sequence[str],
+    provided_facts: Sequence[Fact],
+    embedder: Embedder,
+    *,
+    min_similarity: Mapping[str, float] | None = None,
+) -> list[str]:
+    """``parts`` without every sentence that carries a claim no provided fact supports (a part may come out
+    empty); the parts unchanged when there is none."""
+    unsupported = unsupported_claims(parts, provided_facts, embedder, min_similarity=min_similarity)
+    out = []
+    for part in parts:
+        text = part
+        for sentence in dict.fromkeys(c.sentence for c in unsupported if c.context == part):
+            text = text.replace(sentence, " ", 1)
+        lines = [_BLANKS.sub(" ", line).strip() for line in text.splitlines()]
+        out.append(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip())
+    return out

@@ -11,7 +11,7 @@ import numpy as np
 
 from libs.facts.model import Fact, FactBook
 from libs.niche import FactsConfig
-from libs.text import Embedder
+from libs.text import Embedder, normalise
 
 
 @dataclass(frozen=True)
@@ -47,19 +47,32 @@ class FactIndex:
             ) from None
 
     def for_topic(self, topic: str, *, k: int | None = None, rng: random.Random | None = None,
-                  stated: np.ndarray | None = None) -> list[Fact]:
+                  stated: np.ndarray | None = None, stated_texts: Sequence[str] = (),
+                  fresh_only: bool = False) -> list[Fact]:
         """Up to ``k`` facts on ``topic``; with ``rng``, a fresh sample each time so prompts vary. ``stated``: the
-        embeddings of the account's recent posts; the facts they are least close to come first, so a topic's
-        facts take turns instead of the same few being restated until the duplicate gates refuse them."""
+        embeddings of the account's recent posts; the facts they are least close to come first, and among those
+        the ones the fewest of ``stated_texts`` (recent posts' texts) carry word for word, so a topic's facts take
+        turns instead of the same few being restated until the duplicate gates refuse them. ``fresh_only``: none
+        that a recent post states already (as close to it as ``stated_min_similarity``: a post about that fact).
+        A fact a thread stated among others stays, last: excluding those too leaves a topic without facts within
+        two weeks (~100 facts, ~250 posts and threads in a 30-day window), and a new thread may state it again in
+        other words; the thread's repeated parts go (Drafter._without_repeated_parts)."""
         k = k or self.config.per_prompt
         on_topic = [i for i, f in enumerate(self.facts) if f.topic == topic]
         if rng is not None:
             on_topic = rng.sample(on_topic, len(on_topic))
-        if stated is not None and len(stated) and on_topic:
+        closeness = np.zeros(len(on_topic), dtype=np.float32)
+        if stated is not None and len(stated) and on_topic and stated.shape[1] == self._vectors.shape[1]:
             closeness = (stated @ self._vectors[on_topic].T).max(axis=0)
-            # Stable sort: among facts equally (un)stated, the random order above stands.
-            on_topic = [on_topic[j] for j in sorted(range(len(on_topic)), key=lambda j: round(float(closeness[j]), 1))]
-        return [self.facts[i] for i in on_topic[:k]]
+        said = [normalise(t) for t in stated_texts]
+        uses = [sum(normalise(self.facts[i].claim) in t for t in said) for i in on_topic]
+        keep: list[int] = list(range(len(on_topic)))
+        if fresh_only:
+            limit = self._threshold(self.config.stated_min_similarity)
+            keep = [j for j in keep if closeness[j] < limit]
+        # Stable sort: among facts equally (un)stated, the random order above stands.
+        order = sorted(keep, key=lambda j: (round(float(closeness[j]), 1), uses[j]))
+        return [self.facts[on_topic[j]] for j in order[:k]]
 
     def for_text(self, text: str, *, k: int | None = None, topic: str | None = None) -> list[ScoredFact]:
         """The facts closest in meaning to ``text`` (a target tweet), best first, above the relevance threshold

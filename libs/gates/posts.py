@@ -98,12 +98,27 @@ class RecentPosts:
     posts: list[OwnPost] = field(default_factory=list)
     # Hashes of every tweet of ours in the window (each thread part, each reply): X refuses a repeat of any.
     tweet_hashes: set[str] = field(default_factory=set)
+    # When each tweet added with a time was written: a drafter kept across days (the planner benchmark, a long
+    # run) forgets them as they leave the window. Hashes loaded without a time come from a windowed query.
+    tweet_times: dict[str, datetime] = field(default_factory=dict)
 
     def add(self, post: OwnPost) -> None:
         self.posts.append(post)
 
-    def add_tweets(self, texts: Sequence[str]) -> None:
-        self.tweet_hashes.update(content_hash(t) for t in texts)
+    def add_tweets(self, texts: Sequence[str], at: datetime | None = None) -> None:
+        for t in texts:
+            h = content_hash(t)
+            self.tweet_hashes.add(h)
+            if at is not None:
+                self.tweet_times[h] = max(at, self.tweet_times.get(h, at))
+
+    def forget_before(self, since: datetime) -> None:
+        """Forget timed tweets older than ``since``: out of the duplicate window, X takes them again. (Posts keep
+        their times and are windowed where they are read.)"""
+        old = [h for h, at in self.tweet_times.items() if at < since]
+        for h in old:
+            del self.tweet_times[h]
+            self.tweet_hashes.discard(h)
 
     def within(self, now: datetime, days: int) -> list[OwnPost]:
         since = now - timedelta(days=days)

@@ -148,6 +148,12 @@ class FactsConfig(_Section):
     support_min_similarity: dict[str, float] = Field(
         default_factory=lambda: {"minilm_int8": 0.67, "lexical": 0.40}
     )
+    # Cosine of one of the account's posts of the duplicate window to a fact for the fact to count as stated
+    # (a post that states one fact is ~0.9 from it, other facts of its topic ~0.4-0.8, minilm): a post prompt
+    # offers only facts not stated yet, since a restated one can only come back as a (near-)duplicate.
+    stated_min_similarity: dict[str, float] = Field(
+        default_factory=lambda: {"minilm_int8": 0.85, "lexical": 0.80}
+    )
 
 
 class NicheConfig(_Section):

@@ -2,6 +2,11 @@
 holds the draft to the facts it was given) → model review → (rewrite at most twice) →
 ContentQueued or a final ContentRejected.
 
+Calls are spent only where a new answer can help: a post is drafted only from facts no post of the duplicate
+window states yet (none left on the topic: no call, a final ``facts_exhausted`` rejection); a thread repeating one
+of our tweets in a middle or closing part loses that part; a draft refused only for an unsupported claim loses the
+sentences that carry it and is gated again, before any rewrite is asked for.
+
 Every answered call (the review included) is charged to the day's budget before its text is looked at (a call
 without usage, or one that timed out, is charged its whole reservation), every rejection becomes a
 ContentRejected, and the outcome carries the events for the service to publish; nothing here does I/O besides the
@@ -37,7 +42,7 @@ from libs.gates import (
     review_messages,
     review_rejection,
 )
-from libs.facts import Fact, FactBook, FactIndex, check_claims, load_niche_facts
+from libs.facts import Fact, FactBook, FactIndex, check_claims, drop_unsupported, load_niche_facts
 from libs.gates.refusal import check_refusal
 from libs.niche import NicheConfig
 from services.planner.news import NewsItem, angle_lines, news_angle, news_fact
@@ -60,6 +65,9 @@ REPLY_LIFETIME = timedelta(hours=3)
 # A reply call with the cheap model and a typical prompt (its facts included): when even that does not fit, the
 # day is over.
 MIN_CALL_PROMPT_BYTES = 3000
+# A draft repaired by leaving out the sentences with unsupported claims keeps at least this share of each tweet it
+# changes; less, and what is left is not the post that was asked for (a new call writes one).
+REPAIR_KEEPS = 0.5
 
 
 # One index per facts file and embedder: embedding the facts takes seconds, and drafters are made per run.
@@ -92,6 +100,8 @@ class DraftOutcome:
     stopped: str | None = None
     # The server refused this item's request (its gate: "content_filter", "llm_request"): dropped, drafting goes on.
     dropped: str | None = None
+    # Gates whose rejection was repaired without a new call (e.g. "claims": unsupported sentences left out).
+    repairs: list[str] = field(default_factory=list)
     budget_exhausted: BudgetExhausted | None = None
 
     @property
@@ -158,6 +168,7 @@ class Drafter:
     ) -> DraftOutcome:
         kind = "thread" if choice.format == "thread" else "post"
         out = DraftOutcome(content_id or uuid7(), kind)
+        self._forget_old_tweets(now)
         if self.ledger.tier() in (BudgetTier.REPLIES_ONLY, BudgetTier.EXHAUSTED):
             out.stopped = "tier"
             return self._maybe_exhausted(out)
@@ -168,9 +179,21 @@ class Drafter:
             self._reject(out, stale, 0, "", kind, final=True)
             return out
         parts_wanted = self.rng.randint(self.config.gates.thread_min_parts, self.config.gates.thread_max_parts)
-        # The same facts for every attempt (a rewrite fixes the draft), unless the draft repeated a post.
-        stated = self.recent.matrix(now, self.config.gates.duplicate_window_days)
-        facts = self.facts.for_topic(choice.topic, rng=self.rng, stated=stated)
+        # The same facts for every attempt (a rewrite fixes the draft), unless the draft repeated a post. Only facts
+        # no post of the window states yet: a restated fact comes back as a (near-)duplicate, whatever the model.
+        stated = self.recent.matrix(now, g.duplicate_window_days)
+        stated_texts = [p.text for p in self.recent.within(now, g.duplicate_window_days)]
+        facts = self.facts.for_topic(choice.topic, rng=self.rng, stated=stated, stated_texts=stated_texts,
+                                     fresh_only=True)
+        if not facts and news is None and self.facts.for_topic(choice.topic, k=1):
+            # Every fact on the topic was posted within the window: a call could only repeat one, and rewrites
+            # would only repeat others. No call; the slot stays for another item (or the evergreen pool).
+            self._reject(out, Rejection("facts_exhausted", f"every fact on {choice.topic!r} was stated in the "
+                                        f"last {g.duplicate_window_days} days"), 0, "", kind, final=True)
+            return out
+        if kind == "thread" and facts:
+            # A hook, a part per fact, a takeaway: more parts than that would have to repeat something.
+            parts_wanted = max(g.thread_min_parts, min(parts_wanted, len(facts) + 2))
         # A fresh news item on the topic is the post's angle; its fact, with the source, is the prompt's to state,
         # and the claims gate counts it among the facts given.
         news_given = [] if news is None else [news_fact(news, choice.topic)]
@@ -190,19 +213,15 @@ class Drafter:
                 continue
             if kind == "thread":
                 parts = self._without_repeated_parts(parts)
-            text = "\n".join(parts)
-            vector = self.embedder.embed_one(text) if parts else None
-            verdict = gate_post(parts, kind=kind, topic=choice.topic, config=self.config, recent=self.recent,
-                                vector=vector, embedder_kind=self.embedder.kind, now=now) \
-                or self._copies_an_example(text, vector) \
-                or self._unsupported_claims(parts, [*facts, *news_given])
+            verdict, parts, text, vector = self._gate_post(out, parts, kind=kind, topic=choice.topic,
+                                                           facts=[*facts, *news_given], now=now)
             if verdict is None and self.config.sensitive:
                 verdict = await self.review(out, text, kind=kind, tweet=None)
                 if out.stopped:
                     return out
             if verdict is None:
                 self.recent.add(OwnPost(text, content_hash(text), choice.topic, now, vector))
-                self.recent.add_tweets(parts)
+                self.recent.add_tweets(parts, at=now)
                 out.queued = ContentQueued(
                     content_id=out.content_id, kind=kind, parts=parts, choice=choice, policy_version=policy_version,
                     propensity=propensity, scheduled_for=scheduled_for, expires_at=scheduled_for + POST_LIFETIME,
@@ -215,7 +234,8 @@ class Drafter:
                 # Told it repeated a post, the model gets other facts of the topic to write from: with the same
                 # ones it could only restate them.
                 others = [f for f in self.facts.for_topic(choice.topic, k=len(self.facts.facts), rng=self.rng,
-                                                          stated=stated) if f not in facts]
+                                                          stated=stated, stated_texts=stated_texts,
+                                                          fresh_only=True) if f not in facts]
                 facts = others[: self.config.facts.per_prompt] or facts
         return out
 
@@ -233,6 +253,7 @@ class Drafter:
         best_posts: Sequence[str] = (),
     ) -> DraftOutcome:
         out = DraftOutcome(content_id or uuid7(), "reply")
+        self._forget_old_tweets(now)
         if self.ledger.tier() is BudgetTier.EXHAUSTED:
             out.stopped = "tier"
             return self._maybe_exhausted(out)
@@ -252,10 +273,12 @@ class Drafter:
                 reason = self._unusable_reason(out)
                 continue
             text = parts[0]
-            similarity = grounding_similarity(self.embedder, text, opportunity.text)
-            verdict = gate_reply(text, opportunity.text, config=self.config, similarity=similarity,
-                                 embedder_kind=self.embedder.kind) \
-                or check_repeated_tweets([text], self.recent.tweet_hashes) or self._unsupported_claims([text], facts)
+            verdict = self._reply_verdict(text, opportunity, facts)
+            if verdict is not None and verdict.gate == "claims" \
+                    and (repaired := self._repair_claims([text], facts, "reply")) is not None \
+                    and self._reply_verdict(repaired[0], opportunity, facts) is None:
+                text, verdict = repaired[0], None
+                out.repairs.append("claims")
             if verdict is None:
                 verdict = await self.review(out, text, kind="reply", tweet=opportunity.text)
                 if out.stopped:
@@ -264,7 +287,7 @@ class Drafter:
                 queued_at = max(now, self.clock()) if self.clock is not None else now
                 self.replies.add(OurReply(opportunity.tweet_id, opportunity.author, opportunity.conversation,
                                           queued_at))
-                self.recent.add_tweets([text])
+                self.recent.add_tweets([text], at=queued_at)
                 expires = min(queued_at + REPLY_LIFETIME, opportunity.created_at + timedelta(hours=24))
                 out.queued = ContentQueued(
                     content_id=out.content_id, kind="reply", parts=[text], reply_to_tweet_id=opportunity.tweet_id,
@@ -277,6 +300,53 @@ class Drafter:
             self._reject(out, verdict, attempt, text, "reply")
             reason = verdict.advice
         return out
+
+    # ------------------------------------------------------------ the gates, and the repair before a rewrite
+
+    def _post_verdict(self, parts: list[str], *, kind: str, topic: str, facts: Sequence[Fact],
+                      now: datetime) -> tuple[Rejection | None, str, np.ndarray | None]:
+        text = "\n".join(parts)
+        vector = self.embedder.embed_one(text) if parts else None
+        verdict = gate_post(parts, kind=kind, topic=topic, config=self.config, recent=self.recent,
+                            vector=vector, embedder_kind=self.embedder.kind, now=now) \
+            or self._copies_an_example(text, vector) \
+            or self._unsupported_claims(parts, facts)
+        return verdict, text, vector
+
+    def _gate_post(self, out: DraftOutcome, parts: list[str], *, kind: str, topic: str, facts: Sequence[Fact],
+                   now: datetime) -> tuple[Rejection | None, list[str], str, np.ndarray | None]:
+        """Every post gate; a draft refused only for an unsupported claim is first repaired by leaving out the
+        sentences that carry it (``_repair_claims``) and gated again from the start, instead of a new call."""
+        verdict, text, vector = self._post_verdict(parts, kind=kind, topic=topic, facts=facts, now=now)
+        if verdict is not None and verdict.gate == "claims" \
+                and (repaired := self._repair_claims(parts, facts, kind)) is not None:
+            again, fixed_text, fixed_vector = self._post_verdict(repaired, kind=kind, topic=topic, facts=facts,
+                                                                 now=now)
+            if again is None:
+                out.repairs.append("claims")
+                return None, repaired, fixed_text, fixed_vector
+        return verdict, parts, text, vector
+
+    def _reply_verdict(self, text: str, opportunity: Opportunity, facts: Sequence[Fact]) -> Rejection | None:
+        similarity = grounding_similarity(self.embedder, text, opportunity.text)
+        return gate_reply(text, opportunity.text, config=self.config, similarity=similarity,
+                          embedder_kind=self.embedder.kind) \
+            or check_repeated_tweets([text], self.recent.tweet_hashes) or self._unsupported_claims([text], facts)
+
+    def _repair_claims(self, parts: list[str], facts: Sequence[Fact], kind: str) -> list[str] | None:
+        """The draft without the sentences that state what no given fact supports, when it is still the item
+        asked for: each changed tweet keeps at least ``REPAIR_KEEPS`` of its text (a thread's middle part may go
+        instead, while the thread keeps its minimum length); None when it is not."""
+        fixed = drop_unsupported(parts, facts, self.embedder, min_similarity=self.config.facts.support_min_similarity)
+        kept: list[str] = []
+        for i, (before, after) in enumerate(zip(parts, fixed, strict=True)):
+            if after == before or len(after) >= REPAIR_KEEPS * len(before):
+                kept.append(after)
+            elif not (kind == "thread" and 0 < i < len(parts) - 1):
+                return None
+        if kept == parts or (kind == "thread" and len(kept) < self.config.gates.thread_min_parts):
+            return None
+        return kept
 
     # ------------------------------------------------------------ the model review
 
@@ -323,6 +393,11 @@ class Drafter:
         return review_rejection(parse_review(completion.text))
 
     # ------------------------------------------------------------ shared
+
+    def _forget_old_tweets(self, now: datetime) -> None:
+        """A drafter kept across days forgets the tweets it queued that have left the duplicate window, as the
+        service's per-run query does (X takes a tweet again once the window is past)."""
+        self.recent.forget_before(now - timedelta(days=self.config.gates.duplicate_window_days))
 
     async def _call(self, out: DraftOutcome, messages: list[dict[str, str]], kind: str) -> Completion | None:
         """One budgeted call, charged. None when there is no usable answer: ``out.stopped`` set when planning must
@@ -389,9 +464,13 @@ class Drafter:
 
     def _without_repeated_parts(self, parts: list[str]) -> list[str]:
         """A middle part of a thread that repeats one of our recent tweets (or an earlier part) would be refused by
-        X; it is left out when the thread keeps its minimum length, instead of rewriting the whole thread. The hook
-        and the closing part stay: without them it is another thread, which the duplicate gate sends back."""
-        seen = set(self.recent.tweet_hashes) | {content_hash(parts[0])} if parts else set()
+        X; it is left out when the thread keeps its minimum length, instead of rewriting the whole thread. So is a
+        closing takeaway that repeats one of ours (models reuse a handful of sign-offs): the last fact then ends
+        the thread. The hook stays: without it it is another thread, which the duplicate gate sends back."""
+        if not parts:
+            return parts
+        recent = set(self.recent.tweet_hashes)
+        seen = recent | {content_hash(parts[0])}
         middle = []
         for part in parts[1:-1]:
             h = content_hash(part)
@@ -399,6 +478,8 @@ class Drafter:
                 middle.append(part)
                 seen.add(h)
         kept = parts[:1] + middle + parts[-1:]
+        if len(parts) > 1 and content_hash(parts[-1]) in seen and len(kept) - 1 >= self.config.gates.thread_min_parts:
+            kept = kept[:-1]
         return kept if len(kept) >= self.config.gates.thread_min_parts else parts
 
     def _unusable(self, out: DraftOutcome, gate: str, reason: str, text: str = "") -> None:

@@ -4,11 +4,11 @@ for, without the habits real models add around and inside it.
 Removed: reasoning blocks (``<think>…</think>``, also a block whose opening tag the server stripped), code fences,
 preambles ("Sure! Here's a tweet about gut health:", "Tweet:", "Option 1:") and closing remarks ("Let me know if
 …", "(Character count: 212)"), wrapping quotes, Markdown (bold, italics, headings, bullets, links, inline code,
-block quotes), thread numbering ("1/5", "(2/5)", "3.", "Tweet 4:"), emoji and trailing hashtag runs (two or more;
-one hashtag is the niche's allowance). A structured answer (JSON with ``text`` or ``parts``) is read first.
-Threads are split on ``---`` lines, on numbered parts, or on blank lines (merging paragraphs when there are
-more than a thread may have). What cannot be repaired (a refusal, a placeholder, an over-long answer that no
-whole sentences can shorten) is left for the gates to reject.
+block quotes), an "As an AI, …, but" clause in front of the text, thread numbering ("1/5", "(2/5)", "3.",
+"Tweet 4:"), emoji and trailing hashtag runs (two or more; one hashtag is the niche's allowance). A structured
+answer (JSON with ``text`` or ``parts``) is read first. Threads are split on ``---`` lines, on numbered parts,
+or on blank lines (merging paragraphs when there are more than a thread may have). What cannot be repaired (a
+refusal, a placeholder, an over-long answer that no whole sentences can shorten) is left for the gates to reject.
 
 Pure functions only: no I/O, no model, so every rule is tested on a corpus of real models' habits.
 """
@@ -171,13 +171,33 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", out).strip()
 
 
+# "As an AI, I don't have personal experiences, but here's what the research says: <the text>", "I'm just an AI,
+# but <the text>": a disclaimer clause in front of the text asked for, ended by "but", "that" or a colon. Only the
+# clause goes; a disclaimer that is the whole sentence ("As an AI, I don't have personal experiences with sleep.")
+# stays for the refusal gate, which also reads whatever is left.
+_AI_LEAD = re.compile(
+    r"(?im)^[ \t]*(?:as an? (?:ai|a\.i\.|artificial intelligence|(?:large )?language model|ai (?:language )?model|"
+    r"ai assistant)|i'?m (?:just |only |merely )?an? (?:ai|a\.i\.|(?:large )?language model|ai (?:language )?model|"
+    r"ai assistant))\b[^\n.!?:]{0,100}?"
+    r"(?:,?[ \t]*\bbut\b(?:[ \t]*here(?:'s| is| are)\b[^\n:]{0,60}:)?|\bthat\b|:)[ \t]*"
+)
+
+
+def strip_ai_disclaimer(text: str) -> str:
+    m = _AI_LEAD.search(text)
+    if m is None or not text[m.end():].strip():
+        return text
+    rest = text[m.end():]
+    return text[: m.start()] + rest[:1].upper() + rest[1:]
+
+
 def clean_part(text: str, *, in_thread: bool = False) -> str:
     """One tweet's text: everything above but splitting. Habits nest in any order ("5/ - point", "**1/5**",
     quotes around a hashtag run or inside it), so the steps run twice; each is idempotent."""
     numbering = _NUMBER_PREFIX_THREAD if in_thread else _NUMBER_PREFIX_SINGLE
     t = text
     for _ in range(2):
-        t = _tidy(strip_emoji(strip_markdown(t)))
+        t = _tidy(strip_emoji(strip_markdown(strip_ai_disclaimer(t))))
         t = numbering.sub("", _LABEL.sub("", t, count=1), count=1)
         t = _NUMBER_SUFFIX.sub("", strip_wrapping_quotes(t))
         t = strip_hashtag_run(t).strip()

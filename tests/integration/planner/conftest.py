@@ -67,7 +67,7 @@ def _endpoint(mode: str) -> Iterator[TextEndpoint]:
     ready, box = threading.Event(), {}
     t = threading.Thread(target=_serve, args=(ready, box, mode), daemon=True)
     t.start()
-    assert ready.wait(10)
+    assert ready.wait(60)  # a condition, not a sleep: building the app takes seconds on a loaded machine
     root = f"http://127.0.0.1:{box['port']}"
     yield TextEndpoint(base_url=f"{root}/v1", root=root)
     box["loop"].call_soon_threadsafe(box["loop"].stop)

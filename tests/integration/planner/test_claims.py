@@ -1,5 +1,6 @@
 """The planner states only the facts it was given: the facts go into the prompt, and the claims gate rejects a
-draft of the sandbox's realistic model that invents a statistic or writes from its own memory, naming the claim."""
+draft of the sandbox's realistic model that invents a statistic or writes from its own memory, naming the claim,
+or repairs it by leaving out the sentence that carries the claim."""
 
 from __future__ import annotations
 
@@ -48,8 +49,11 @@ async def test_invented_statistics_and_remembered_figures_are_rejected_naming_th
     assert len(planted) >= 4  # every first answer invents: the test means something only if the model does
     every = [r for o in outs for r in o.rejections]
     claims = [r for r in every if r.gate == "claims"]
-    # Most invented claims reach the claims gate (a few go with a sentence cut for length, or another gate first).
-    assert len(claims) >= len(planted) // 2
+    repaired = sum(o.repairs.count("claims") for o in outs)
+    # Most invented claims reach the claims gate (a few go with a sentence cut for length, or another gate first):
+    # refused, or repaired by leaving their sentence out when the rest is still the post (no new call then).
+    assert len(claims) + repaired >= len(planted) // 2
+    assert repaired >= 1, [r.reason for r in every]
     for r in claims:
         # The rejection names the claim: the words it quotes are in the draft.
         named = re.match(r"unsupported (?:number|study claim|institution) '([^']+)'", r.reason)

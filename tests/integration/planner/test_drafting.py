@@ -112,16 +112,20 @@ async def test_bad_key_stops_planning(text_endpoint, embedder) -> None:
     await d.model.close()
 
 
-async def test_a_repeated_middle_part_is_left_out_not_rewritten(text_endpoint, embedder) -> None:
+async def test_a_repeated_middle_or_closing_part_is_left_out_not_rewritten(text_endpoint, embedder) -> None:
     from libs.text import content_hash
 
     d = drafter(text_endpoint, CONFIG, embedder)
     d.recent.tweet_hashes.add(content_hash("Old fact."))
     assert d._without_repeated_parts(["Hook.", "Old fact.", "New fact.", "Another.", "Close."]) == [
         "Hook.", "New fact.", "Another.", "Close."]
-    # Never below the thread's minimum, and never the hook or the closing part.
+    # Never below the thread's minimum, and never the hook.
     assert d._without_repeated_parts(["Hook.", "Old fact.", "Close."]) == ["Hook.", "Old fact.", "Close."]
     assert d._without_repeated_parts(["Old fact.", "A.", "B.", "C."]) == ["Old fact.", "A.", "B.", "C."]
+    # A closing takeaway we posted before goes while the thread keeps its minimum: the last fact ends it.
+    d.recent.tweet_hashes.add(content_hash("Pick one habit."))
+    assert d._without_repeated_parts(["Hook.", "A.", "B.", "Pick one habit."]) == ["Hook.", "A.", "B."]
+    assert d._without_repeated_parts(["Hook.", "A.", "Pick one habit."]) == ["Hook.", "A.", "Pick one habit."]
     await d.model.close()
 
 

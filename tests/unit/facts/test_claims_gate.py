@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from libs.facts import GATE, ClaimRejection, check_claims, find_claims
+from libs.facts import GATE, ClaimRejection, check_claims, drop_unsupported, find_claims
 from libs.niche import FactsConfig
 
 CORPUS = yaml.safe_load((Path(__file__).with_name("claims_corpus.yaml")).read_text(encoding="utf-8"))["drafts"]
@@ -74,6 +74,18 @@ def test_the_issues_example_is_rejected_naming_the_invented_study(book, embedder
                            facts, embedder)
     assert verdict is not None and verdict.gate == GATE
     assert "'A 2023 Harvard study'" in verdict.reason and "and 2 more" in verdict.reason
+
+
+def test_the_repair_leaves_out_only_the_sentences_with_unsupported_claims(book, embedder):
+    facts = [book.get("sleep-aasm-seven-hours")]
+    invented = "A 2023 Harvard study found that 73% of adults who kept a fixed bedtime slept deeper."
+    parts = [f"Sleep is maintenance. {invented}", f"{invented}\n\nAdults should sleep 7 or more hours a night.",
+             "Keep one wake-up time."]
+    fixed = drop_unsupported(parts, facts, embedder)
+    assert fixed == ["Sleep is maintenance.", "Adults should sleep 7 or more hours a night.", "Keep one wake-up time."]
+    assert check_claims(fixed, facts, embedder) is None
+    # Nothing unsupported: nothing changes.
+    assert drop_unsupported(fixed, facts, embedder) == fixed
 
 
 def test_an_invented_number_is_named(book, embedder):

@@ -86,3 +86,25 @@ def test_facts_the_account_stated_lately_come_last(book, lexical_embedder):
         offered = index.for_topic("sleep", k=len(on_topic) - 3, rng=random.Random(seed), stated=recent)
         assert not {f.id for f in stated} & {f.id for f in offered}
     assert {f.id for f in index.for_topic("sleep", k=50, stated=recent)[-3:]} == {f.id for f in stated}
+
+
+def test_fresh_only_leaves_out_facts_a_recent_post_states(book, model_embedder):
+    index = FactIndex(book, model_embedder)
+    on_topic = index.for_topic("sleep", k=50)
+    # One fact stated in a post (a lead-in and the source around it): not offered again within the window.
+    post = model_embedder.embed([f"Worth knowing: {on_topic[0].claim} ({on_topic[0].source})"])
+    fresh = index.for_topic("sleep", k=50, stated=post, fresh_only=True)
+    assert {f.id for f in fresh} == {f.id for f in on_topic[1:]}
+    # Without fresh_only it is still offered, last.
+    assert index.for_topic("sleep", k=50, stated=post)[-1].id == on_topic[0].id
+
+
+def test_facts_recent_threads_carry_word_for_word_come_last(book, lexical_embedder):
+    index = FactIndex(book, lexical_embedder)
+    on_topic = index.for_topic("sleep", k=50)
+    thread = f"Sleep, in three parts.\nEvidence first: {on_topic[1].claim}\nPick one habit."
+    for seed in range(3):
+        for fresh_only in (False, True):
+            offered = index.for_topic("sleep", k=50, rng=random.Random(seed), stated_texts=[thread],
+                                      fresh_only=fresh_only)
+            assert len(offered) == len(on_topic) and offered[-1].id == on_topic[1].id

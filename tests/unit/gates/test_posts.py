@@ -224,3 +224,15 @@ def test_similarity_thresholds_cover_exactly_the_embedder_kinds(section: str, va
     # A niche file written for the PyTorch model ("minilm") must stop the service, not fall back to a default.
     with pytest.raises(ValidationError, match=re.escape(named)):
         NicheConfig.model_validate({section: value})
+
+
+def test_timed_tweets_are_forgotten_when_they_leave_the_window():
+    recent = RecentPosts()
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    recent.add_tweets(["Sleep is a skill."], at=t0)
+    recent.add_tweets(["Walk after dinner."], at=t0 + timedelta(days=20))
+    recent.add_tweets(["Loaded from the windowed query."])  # no time: kept
+    recent.forget_before(t0 + timedelta(days=10))
+    assert check_repeated_tweets(["Sleep is a skill."], recent.tweet_hashes) is None
+    assert check_repeated_tweets(["Walk after dinner."], recent.tweet_hashes) is not None
+    assert check_repeated_tweets(["Loaded from the windowed query."], recent.tweet_hashes) is not None

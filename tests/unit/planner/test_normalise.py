@@ -98,6 +98,20 @@ def test_what_no_cleaning_repairs_is_malformed(text: str, reason: str) -> None:
     assert reason in (malformed_reason(text) or "")
 
 
+@pytest.mark.parametrize("raw, clean", [
+    ("As an AI, I don't have personal experiences, but here's what the research says: Sleep is a skill.",
+     "Sleep is a skill."),
+    ("As an AI language model, I can share that a walk after dinner helps.", "A walk after dinner helps."),
+    ("I'm just an AI, but consistency beats intensity.", "Consistency beats intensity."),
+    # A disclaimer that is all there is stays, for the refusal gate.
+    ("As an AI language model, I don't have personal experiences with sleep.",
+     "As an AI language model, I don't have personal experiences with sleep."),
+])
+def test_an_ai_disclaimer_in_front_of_the_text_is_removed(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+    assert (check_refusal(clean_text(raw)) is None) == (raw != clean)
+
+
 @pytest.mark.parametrize("text", [
     "I'm sorry, but I can't help with that request.",
     "As an AI language model, I don't have personal experiences with sleep.",
