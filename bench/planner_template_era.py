@@ -16,7 +16,9 @@ import random
 import sys
 from datetime import UTC, datetime, timedelta
 
-TEMPLATE_ERA_COMMIT = "e7575172c5a667f3385dd6d139953b275698af1a"
+# v0.1, the last release before issue 21: a commit every clone of the project has (an unreleased commit named here
+# before was lost with its branch, and the comparison could not run).
+TEMPLATE_ERA_COMMIT = "0cbbb0c4fe9c024d913573eabb913d0d4d957c68"
 REPLY_SHARE = 0.3
 TWEETS = (
     "Walking 10 minutes after dinner does more for blood sugar than most supplements.",
@@ -44,7 +46,10 @@ def schedule(items: int, seed: int):
 async def run(url: str, items: int, seed: int) -> dict:
     from pydantic import SecretStr
 
-    from libs.niche import load_niche
+    try:
+        from libs.niche import load_niche
+    except ImportError:  # v0.1 kept the niche with the planner
+        from services.planner.config import load_niche  # type: ignore[no-redef]
     from libs.text import Embedder
     from services.planner.budget import BudgetLedger
     from services.planner.choices import Policy, sample_post_choice, sample_reply_choice
