@@ -1,5 +1,6 @@
-"""The reply gates as they stood before issue 20 (services/planner/gates.py and replies.py at e757517), kept only
-so the corpus tests can show that they leak; nothing else imports this."""
+"""The reply gates as they stood before issue 20 (a frozen copy of services/planner/gates.py and replies.py of
+that time; the unreleased commit it was taken from did not land, v0.1 0cbbb0c has their ancestors), kept only so
+the corpus tests can show that they leak; nothing else imports this."""
 from __future__ import annotations
 
 import re
