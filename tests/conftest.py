@@ -112,7 +112,16 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     item.add_marker(pytest.mark.xdist_group(group))
 
 
+def _long_minutes(item: pytest.Item) -> float:
+    mark = item.get_closest_marker("long")
+    return float(mark.kwargs.get("minutes", 1)) if mark else 0.0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Longest first: xdist hands out whole groups in this order (`./xbot test` turns off its reordering by test
+    # count), so the runs that take minutes start at once instead of keeping one worker busy after the other has
+    # finished. The sort is stable: everything else keeps its collection order.
+    items.sort(key=lambda item: -_long_minutes(item))
     for item in items:
         unit = item.path.is_relative_to(config.rootpath / "tests" / "unit")
         needs_server = bool(SERVER_FIXTURES & set(getattr(item, "fixturenames", ())))

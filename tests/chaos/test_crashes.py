@@ -18,7 +18,7 @@ from tests.chaos import crashes
 # before the restarted poster reached one, leaving the invariants nothing to hold over.
 HOURS, MINUTES, KILLS, SEED = 12.0, 3.5, len(SERVICES), 11
 
-pytestmark = pytest.mark.timeout(420)
+pytestmark = [pytest.mark.timeout(420), pytest.mark.long(minutes=4)]
 
 
 async def test_random_sigkills_lose_and_double_nothing(tmp_path, servers: dict[str, str]):

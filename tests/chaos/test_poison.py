@@ -6,7 +6,7 @@ import pytest
 
 from tests.chaos import poison
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.long(minutes=1.1)]
 
 
 async def test_poison_is_dead_lettered_valid_events_flow_and_dlq_retry_reapplies(settings, js):

@@ -34,7 +34,7 @@ from tests.chaos import system
 from tests.chaos.servers import free_port
 from tests.integration.notifier.catchers import catchers
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.long(minutes=1.6)]
 
 SERVICES_UNDER_TEST = (*system.SERVICES, "browser_gateway")
 

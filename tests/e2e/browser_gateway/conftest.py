@@ -72,7 +72,9 @@ def gateway_settings(servers: dict[str, str], base_url: str, session_file: Path,
     values = dict(
         nats_url=servers["XBOT_NATS_URL"], namespace="t" + uuid.uuid4().hex[:10], time_scale=SCALE,
         x_base_url=base_url, x_handle=HANDLE, session_file=session_file, write_min_spacing_s=0.0,
-        write_jitter_s=0.0, call_timeout_ms_real=5_000, op_timeout_s_real=60.0,
+        # A page's call timeout in real milliseconds: 5 s timed out a search's render on a loaded CI box (three
+        # workers, other suites); the tests of X's slowness set their own short ones.
+        write_jitter_s=0.0, call_timeout_ms_real=20_000, op_timeout_s_real=60.0,
         # At 60x the default P2 timeout (300 s) is 5 real seconds: too short for 50 queued ops on a busy CI box.
         queue_timeout_p0_s=3_600.0, queue_timeout_p1_s=3_600.0, queue_timeout_p2_s=3_600.0,
         # These tests read far more than the account's activity budget allows (and at any simulated hour); the

@@ -38,7 +38,7 @@ from tests.e2e.browser_gateway.conftest import ADMIN, HANDLE
 from tests.e2e.console.conftest import PASSWORD, Stack, service_values
 from tests.helpers import drop_schemas, eventually
 
-pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module"), pytest.mark.long(minutes=1.6)]
 
 # A posting cycle (30 simulated seconds) takes 1.5 real seconds.
 SCALE = 20.0

@@ -31,7 +31,7 @@ from tests.chaos.servers import OwnNats, OwnPostgres
 from tests.helpers import eventually, publish
 from tests.integration.foundation.helpers import queued
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.long(minutes=6)]
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

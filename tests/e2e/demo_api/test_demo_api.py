@@ -20,7 +20,7 @@ from tests.chaos.crashes import remove_run
 # the four hours (260 times real speed), too short for a post to be made, read back and measured.
 HOURS, MINUTES, SEED = 4.0, 4.0, 9
 
-pytestmark = pytest.mark.timeout(MINUTES * 60 + 120)
+pytestmark = [pytest.mark.timeout(MINUTES * 60 + 120), pytest.mark.long(minutes=3)]
 
 
 def test_the_whole_system_posts_threads_and_reads_metrics_through_the_x_api(tmp_path: Path,

@@ -106,7 +106,7 @@ async def harness(servers, database_url, tmp_path_factory, clock: Clock,
     gw_settings = GatewaySettings(
         nats_url=servers["XBOT_NATS_URL"], namespace=namespace, time_scale=clock.scale, sim_epoch=clock.epoch,
         sim_anchor=clock.anchor, x_base_url=base_url, x_handle=HANDLE, session_file=session,
-        write_min_spacing_s=0.0, write_jitter_s=0.0, call_timeout_ms_real=5_000, op_timeout_s_real=60.0,
+        write_min_spacing_s=0.0, write_jitter_s=0.0, call_timeout_ms_real=20_000, op_timeout_s_real=60.0,
         queue_timeout_p0_s=1e6, queue_timeout_p1_s=1e6, queue_timeout_p2_s=1e6, context_idle_s=1e6,
         breaker_reset_s=1e4, breaker_max_reset_s=1e5,
         # Likewise the gateway's activity budget (and its active hours): these tests are about what the services

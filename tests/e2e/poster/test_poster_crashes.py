@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.poster.conftest import assert_posted_once, thread_killed_after_second_part_is_completed, unique
 
-pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module"), pytest.mark.long(minutes=1.5)]
 
 SCALE = 60.0
 

@@ -19,7 +19,7 @@ import pytest
 from ops import infra
 from tests.helpers import free_port
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.long(minutes=1.1)]
 UP = ("poster", "learner")
 
 
