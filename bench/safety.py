@@ -5,8 +5,13 @@ its automation-suspicion score; the sandbox counts, not the gateway):
 
 * **guarded**: the whole system (every service, the demo's set-up: ops/demo) for ``--days`` simulated days at
   default settings, the activity budget on;
-* **reference**: the same run with ``XBOT_ACTIVITY_BUDGET=false`` (the gateway counts but never refuses: the
-  reads as they were before the budget);
+* **reference**: the same system with ``XBOT_ACTIVITY_BUDGET=false`` (the gateway counts but never refuses nor
+  paces: the reads as they were before the budget), for ``--reference-days`` (default 0.25: six simulated hours)
+  at ``--reference-scale`` (default 30). Why shorter and slower: at 600x one page load of the one browser takes
+  simulated minutes, so the unguarded system reads far slower than it would on x.com and, on a loaded machine,
+  never reaches X's 15-minute reading limit; at 30x a page load takes simulated seconds, as on x.com, and the
+  reference reads at its real throughput. The ``throughput`` block of each arm (page loads and posts viewed per
+  simulated minute) shows how hot each arm ran;
 * **legacy**: the legacy project's schedule (17 posts every 25 minutes and 200 replies around the clock, the day
   its account was locked) through the same suspicion model and thresholds (sandbox/calibration.py: pure, the
   live sandbox gives the same result, tests/integration/sandbox/test_automation_suspicion.py).
@@ -16,12 +21,10 @@ viewed on any day, the highest suspicion score at most half the lock threshold. 
 seen able to in the same run: the reference must draw warnings or a lock and the legacy schedule must reach the
 lock, else the sandbox is too lenient to prove anything. Exit status 1 when any check fails.
 
-Both system runs go at the same clock speed (``--scale``, simulated seconds per real second), so a shorter
-``--days`` is the same run cut short (for development); the full 7 days x 2 takes about 40 real minutes at the
-default 600x, the speed the 72-hour demo runs at (faster, the one browser and the LLM calls fall behind the clock
-and the run measures the machine instead of the schedule).
+The guarded run goes at ``--scale`` (600x, the speed the 72-hour demo runs at), so a shorter ``--days`` is the
+same run cut short (for development); 7 days take about 20 real minutes, the reference about 15.
 ``--only guarded`` (or ``reference``) re-runs one arm and keeps the other from the results file, each arm
-naming the commit it ran. Results: bench/results/safety.json.
+naming the commit it ran and its days and scale. Results: bench/results/safety.json.
 """
 
 from __future__ import annotations
@@ -73,7 +76,18 @@ def system_arm(name: str, *, budget: bool, days: float, scale: float, seed: int,
                    env_overrides={"XBOT_ACTIVITY_BUDGET": "true" if budget else "false"})
     run_dir = asyncio.run(demo.run())
     summary = json.loads((run_dir / "summary.json").read_text())
-    return {"name": name, "activity_budget": budget, "commit": commit(), **arm_figures(summary)}
+    return {"name": name, "activity_budget": budget, "commit": commit(), "days": days, "scale": scale,
+            **arm_figures(summary)}
+
+
+def throughput(days: list[dict[str, Any]], simulated_hours: float | None) -> dict[str, Any]:
+    """How hot an arm ran: what the sandbox served per simulated minute over the whole run."""
+    minutes = (simulated_hours or 0) * 60
+    loads = sum(d.get("page_loads", 0) for d in days)
+    viewed = sum(d.get("posts_viewed", 0) for d in days)
+    return {"simulated_minutes": round(minutes, 1), "page_loads": loads, "posts_viewed": viewed,
+            "page_loads_per_simulated_minute": round(loads / minutes, 3) if minutes else None,
+            "posts_viewed_per_simulated_minute": round(viewed / minutes, 2) if minutes else None}
 
 
 def arm_figures(summary: dict[str, Any]) -> dict[str, Any]:
@@ -95,6 +109,7 @@ def arm_figures(summary: dict[str, Any]) -> dict[str, Any]:
                                               "profile_views", "writes", "rate_limited", "notices")}
                     for d in days],
         "max_posts_viewed_a_day": max((d.get("posts_viewed", 0) for d in days), default=0),
+        "throughput": throughput(days, summary.get("simulated_hours")),
         "rate_limited_pages": rate_limited,
         "automation_notices": notices,
         "warnings": rate_limited + notices,
@@ -140,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=600.0,
                         help="simulated seconds per real second (default 600, the demo's speed: 7 days in "
                              "17 real minutes)")
+    parser.add_argument("--reference-days", type=float, default=0.25,
+                        help="simulated days of the reference run (default 0.25: six hours)")
+    parser.add_argument("--reference-scale", type=float, default=30.0,
+                        help="the reference run's clock speed (default 30: a page load takes simulated seconds, as "
+                             "on x.com, so the unguarded system reads at its real throughput)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the sandbox's world (both runs)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     parser.add_argument("--only", choices=("guarded", "reference"),
@@ -147,19 +167,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     legacy = legacy_arm()
     arms: dict[str, dict[str, Any]] = {}
+    runs = {"guarded": (True, args.days, args.scale), "reference": (False, args.reference_days, args.reference_scale)}
     if args.only:
         before = json.loads(args.out.read_text())
-        if (before["days"], before["scale"], before["seed"]) != (args.days, args.scale, args.seed):
-            parser.error(f"--only needs the days, scale and seed of {args.out}")
-        arms = {name: before[name] for name in ("guarded", "reference") if name != args.only}
+        kept = "reference" if args.only == "guarded" else "guarded"
+        _, days, scale = runs[kept]
+        if (before[kept].get("days"), before[kept].get("scale"), before["seed"]) != (days, scale, args.seed):
+            parser.error(f"--only {args.only} keeps the {kept} arm of {args.out}: it needs that arm's days, scale "
+                         "and seed")
+        arms = {kept: before[kept]}
     with tempfile.TemporaryDirectory(prefix="xbot-safety-") as tmp:
         reports = Path(tmp)
-        for name, budget in (("guarded", True), ("reference", False)):
+        for name, (budget, days, scale) in runs.items():
             if name not in arms:
-                arms[name] = system_arm(name, budget=budget, days=args.days, scale=args.scale, seed=args.seed,
+                arms[name] = system_arm(name, budget=budget, days=days, scale=scale, seed=args.seed,
                                         reports=reports)
     guarded, reference = arms["guarded"], arms["reference"]
-    result = {"days": args.days, "scale": args.scale, "seed": args.seed,
+    result = {"days": args.days, "scale": args.scale, "reference_days": args.reference_days,
+              "reference_scale": args.reference_scale, "seed": args.seed,
               "targets": {"warnings": 0, "locks": 0, "max_posts_viewed_a_day": MAX_POSTS_VIEWED_A_DAY,
                           "max_suspicion_share_of_lock": MAX_SCORE_SHARE_OF_LOCK},
               "guarded": guarded, "reference": reference, "legacy": legacy,
@@ -170,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{arm['name']:9s} {arm['outcome']}: max {arm['max_posts_viewed_a_day']} posts viewed a day, "
               f"{arm['rate_limited_pages']} rate-limit pages, {arm['automation_notices']} notices, {arm['locks']} "
               f"locks, highest suspicion {arm['max_suspicion']} of lock {arm['lock_threshold']:g}; posts "
-              f"{arm['posts']}, replies {arm['replies']}")
+              f"{arm['posts']}, replies {arm['replies']}; "
+              f"{arm['throughput']['page_loads_per_simulated_minute']} page loads a simulated minute")
     print(f"legacy    highest suspicion {legacy['max_suspicion']}, notice {legacy['notice']}, lock {legacy['lock']}")
     failed = [name for name, ok in result["checks"].items() if not ok]
     print("all checks pass" if not failed else f"FAILED: {', '.join(failed)}", f"({args.out})")

@@ -19,6 +19,7 @@ from libs.contracts.gateway import GatewayError, GatewayRequest
 from libs.core.clock import Clock
 from services.browser_gateway import metrics
 from services.browser_gateway.arbiter import Arbiter
+from services.browser_gateway.budget import current_usage
 from services.browser_gateway.drivers import DriverName
 from services.browser_gateway.errors import op_error, unexpected
 from services.browser_gateway.pacer import Pacer
@@ -90,6 +91,9 @@ class BrowserDriver:
     async def perform(self, request: GatewayRequest) -> BaseModel:
         if request.WRITES:
             await self.pacer.before_write()
+        turn = current_usage().turn
+        if turn is not None:
+            await turn.take_first()  # the budget's pace, before a context is held
         async with self.arbiter.lease(request.effective_priority(), tag=request):
             started = time.monotonic()
             try:
@@ -99,19 +103,24 @@ class BrowserDriver:
                 metrics.op_duration.labels(op=request.OP).observe(elapsed)
                 self.op_seconds.append(elapsed)
 
+    def op_limit_s(self) -> float:
+        """The op's real-time limit: XBOT_OP_TIMEOUT_REAL plus what the budget's pace may make it wait."""
+        turn = current_usage().turn
+        paced = turn.longest_wait_s(self.settings.page_wait_max.total_seconds()) if turn is not None else 0.0
+        return self.settings.op_timeout_real.total_seconds() + self.clock.real_seconds(paced)
+
     async def _run_on_page(self, request: GatewayRequest) -> BaseModel:
         generation = self.pool.generation
+        limit = self.op_limit_s()
         try:
             async with self.pool.page() as page:
-                return await asyncio.wait_for(getattr(self.site, request.OP)(page, *self._args(request)),
-                                              self.settings.op_timeout_real.total_seconds())
+                return await asyncio.wait_for(getattr(self.site, request.OP)(page, *self._args(request)), limit)
         except GatewayError:
             raise
         except ContextOpenTimeout as err:
             # Nothing reached X (no page was open): retryable, and the hung Chromium is being relaunched.
             raise op_error("browser_crashed", f"{request.OP}: {err}") from None
         except TimeoutError:
-            limit = self.settings.op_timeout_real.total_seconds()
             raise op_error("timeout", f"{request.OP} exceeded {limit:.0f}s") from None
         except PlaywrightError as err:
             if not self.pool.browser_alive() or self.pool.generation != generation:

@@ -11,37 +11,48 @@ What is counted, over a rolling 15 minutes and a rolling 24 hours:
 
 The budget is half of X's published reading limit for the account's tier (unverified 1,000 posts a day → 500;
 new 500 → 250; verified 10,000 → 5,000), a quarter of it per 15 minutes, and it shrinks with the account's risk
-level (risk.py). It is shared by priority as ceilings on the account's total: a class may start an op while the
-total of every class (writes included) plus what the op is expected to cost stays under its ceiling. Own writes
-(and the poster's P0 read-backs) go on past the budget (the hard caps and the poster's pacing bound them) but
-what they view counts, so when they view more the reads give way, lowest class first:
+level (risk.py). It caps the account's **total**: what every class views together, writes included, never
+passes it. It is shared by priority as ceilings on that total: a class may start an op while the total of every
+class plus what the op is expected to cost (and what the ops already admitted and still running are expected to
+cost: their reservations, so two reads in flight cannot both take the last share) stays under its ceiling:
 
 =============  ===========  ==============================================================
 class          ceiling      ops
 =============  ===========  ==============================================================
-writes         180 %        post_tweet, post_thread, reply, and any op at P0 (90 % of X's limit)
-metrics        100 %        tweet_metrics of own posts, own_timeline, the own profile, login_check
-harvesting     80 %         search at P1, tweet_metrics of others' posts (deletion checks)
-background     50 %         anything at P2, profiles of others (discovery)
+writes         100 %        post_tweet, post_thread, reply, and any op at P0
+metrics        80 %         tweet_metrics of own posts, own_timeline, the own profile, login_check
+harvesting     65 %         search at P1, tweet_metrics of others' posts (deletion checks)
+background     40 %         anything at P2, profiles of others (discovery)
 =============  ===========  ==============================================================
 
+So the last fifth of the budget is the writes' alone: reads stop at 80 % of the total whoever took the rest, and a
+busy reading day still leaves room for a day's posts (each post opens the home timeline: 30 posts viewed).
 Below its floor (:data:`FLOORS`: 20 %, 20 %, 5 % of the budget, counted on the class's own use) a read class
-may go on past its ceiling, as long as the total stays under the writes' ceiling: the priority decides who gives
-way first, not whether the scraper and the harvester get anything on a busy posting day.
+may go on past its ceiling, as long as the total stays under the reads' most (80 %): the priority decides who
+gives way first, not whether the scraper and the harvester get anything on a busy posting day.
 
 An op that would pass its ceiling is answered ``budget_exhausted`` (retryable) with when enough of the window
 will have left it. Outside the active hours (``XBOT_ACTIVE_HOURS_START``–``_END`` in the account's time zone)
 only writes run: the account sleeps like its owner.
+
+By day the budget also has a pace (:class:`PagePace`): page loads at least ``XBOT_PAGE_GAP_MIN``–``_MAX`` (10–16
+simulated seconds, drawn anew each time) apart, now and then a longer pause as a person reading, so never more
+than 6 a minute and never a metronome; a burst of reads is spread out instead of reaching X's automation notice
+(bursts and regular intervals are what it watches, docs/sandbox.md). A read that would wait for its first page
+longer than ``XBOT_PAGE_WAIT_MAX`` (150 s; background ``XBOT_PAGE_WAIT_MAX_BACKGROUND``, 60 s) is answered
+``budget_exhausted`` with when to retry instead; writes never wait for it (the pacer spaces them) but their pages
+count in it.
 """
 
 from __future__ import annotations
 
 import contextvars
 import math
+import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from libs.core.account import ActiveHours
 from libs.contracts.gateway import GatewayError, GatewayRequest
@@ -51,13 +62,15 @@ CLASSES: tuple[BudgetClass, ...] = ("writes", "metrics", "harvesting", "backgrou
 Resource = Literal["page_loads", "posts_viewed", "searches", "profile_views"]
 RESOURCES: tuple[Resource, ...] = ("page_loads", "posts_viewed", "searches", "profile_views")
 
-# The share of the budget the account's total may reach while each class still starts ops. Writes go on past the
-# budget (it is the reads that give way) up to 90 % of X's own reading limit (1.8 x its half): past X's limit the
-# home page shows X's rate-limit notice and nothing can be posted anyway, so the last tenth is never spent.
-CEILINGS: dict[BudgetClass, float] = {"writes": 1.8, "metrics": 1.0, "harvesting": 0.8, "background": 0.5}
+# The share of the budget the account's total (every class's use, writes included) may reach while each class
+# still starts ops. The budget is half of X's limit and the total never passes it, writes included: a day of
+# posts, each opening the home timeline, must not take the account past the budget it promises.
+CEILINGS: dict[BudgetClass, float] = {"writes": 1.0, "metrics": 0.8, "harvesting": 0.65, "background": 0.4}
+# The most reads take of the total, floors included: the last fifth is kept for the writes.
+READS_MOST = CEILINGS["metrics"]
 # What each read class may always use of the budget, counted on its own use, even when the writes took the total
-# past its ceiling (never past the writes' ceiling, X's own limit's 90 %): without it a busy posting day leaves
-# the scraper and the harvester nothing at all.
+# past its ceiling (never past the reads' most): without it a busy posting day leaves the scraper and the
+# harvester nothing at all.
 FLOORS: dict[BudgetClass, float] = {"writes": 0.0, "metrics": 0.2, "harvesting": 0.2, "background": 0.05}
 # X's published reading limit in posts viewed a day, per tier (July 2023).
 X_POSTS_VIEWED_PER_DAY = {"new": 500, "unverified": 1000, "verified": 10_000}
@@ -69,14 +82,21 @@ POSTS_PER_PAGE = {"search": 40, "profile_snapshot": 40, "own_timeline": 40, "log
 
 @dataclass
 class Usage:
-    """What one op was served; the page objects add to the op's own (a context variable)."""
+    """What one op was served; the page objects add to the op's own (a context variable). ``turn`` is the op's
+    place in the budget's pace (None: unpaced, the budget off or outside an op)."""
 
     page_loads: int = 0
     posts_viewed: int = 0
+    turn: PageTurn | None = None
 
     def page(self, posts: int) -> None:
         self.page_loads += 1
         self.posts_viewed += posts
+
+    async def before_page(self) -> None:
+        """Wait for this page's slot in the pace (a page object calls it before every navigation)."""
+        if self.turn is not None:
+            await self.turn.before_page()
 
 
 _current: contextvars.ContextVar[Usage | None] = contextvars.ContextVar("xbot_gateway_usage", default=None)
@@ -87,8 +107,8 @@ def current_usage() -> Usage:
     return _current.get() or Usage()
 
 
-def start_usage() -> Usage:
-    usage = Usage()
+def start_usage(turn: PageTurn | None = None) -> Usage:
+    usage = Usage(turn=turn)
     _current.set(usage)
     return usage
 
@@ -158,11 +178,21 @@ def class_of(request: GatewayRequest[Any], own_handle: str) -> BudgetClass:
     return "harvesting"  # search
 
 
-def expected_cost(request: GatewayRequest[Any], per_page: dict[str, float]) -> dict[Resource, int]:
-    """What an op will probably cost: pages it opens, times the posts a page of that op was last seen to show."""
+def pages_of(request: GatewayRequest[Any]) -> int:
+    """Pages an op opens: a status page per tweet for metrics, one otherwise."""
+    return len(getattr(request, "ids", ())) if request.OP == "tweet_metrics" else 1
+
+
+def expected_cost(request: GatewayRequest[Any], per_page: dict[str, float], *, cautious: bool = False
+                  ) -> dict[Resource, int]:
+    """What an op will probably cost: pages it opens, times the posts a page of that op was last seen to show
+    (``cautious``: at least the most such a page renders, for the writes, whose ceiling is the budget itself)."""
     op = request.OP
-    pages = len(getattr(request, "ids", ())) if op == "tweet_metrics" else 1
-    posts = math.ceil(pages * per_page.get(op, POSTS_PER_PAGE.get(op, 20)))
+    pages = pages_of(request)
+    seen = per_page.get(op, POSTS_PER_PAGE.get(op, 20))
+    if cautious:
+        seen = max(seen, POSTS_PER_PAGE.get(op, 20))
+    posts = math.ceil(pages * seen)
     return {"page_loads": pages, "posts_viewed": posts, "searches": 1 if op == "search" else 0,
             "profile_views": 1 if op == "profile_snapshot" else 0}
 
@@ -175,34 +205,42 @@ class ActivityBudget:
     records: list[ActivityRecord] = field(default_factory=list)
     # Posts viewed per page, by op, as last seen (an exponential average): the next op's expected cost.
     per_page: dict[str, float] = field(default_factory=dict)
+    # Ops admitted and still running, as their expected cost (uid -> record): counted as used until the op's
+    # own record replaces them. This process's only: another replica's ops count once they are recorded.
+    in_flight: dict[str, ActivityRecord] = field(default_factory=dict)
 
     # ------------------------------------------------------------ questions
 
-    def used(self, now: datetime, window: str, cls: BudgetClass | None = None) -> dict[Resource, int]:
+    def used(self, now: datetime, window: str, cls: BudgetClass | None = None, *,
+             reserved: bool = False) -> dict[Resource, int]:
+        """What was used in the window (``reserved``: and what the ops in flight are expected to use)."""
         since = now - WINDOWS[window]
         rows = [r for r in self.records if r.at > since and (cls is None or r.cls == cls)]
+        if reserved:
+            rows += [r for r in self.in_flight.values() if cls is None or r.cls == cls]
         return {res: sum(r.amount(res) for r in rows) for res in RESOURCES}
 
-    def admit(self, request: GatewayRequest[Any], cls: BudgetClass, now: datetime, share: float) -> None:
+    def admit(self, request: GatewayRequest[Any], cls: BudgetClass, now: datetime, share: float) -> str | None:
         """Raise ``budget_exhausted`` (with when to retry) unless ``cls`` may start ``request`` now; ``share`` is
-        what the risk level leaves of the budget."""
+        what the risk level leaves of the budget. Admitted, the op's expected cost is reserved until
+        :meth:`record` (or :meth:`release`) with the uid returned."""
         if not self.enabled:
-            return
+            return None
         if share == 0 and request.OP == "login_check":
-            return  # locked: the periodic login check that looks for the lock's end is all that runs
+            return None  # locked: the periodic login check that looks for the lock's end is all that runs
         if cls != "writes" and self.active_hours is not None and not self.active_hours.contains(now):
             opens = self.active_hours.next_open(now)
             raise GatewayError("budget_exhausted", f"{request.OP} ({cls}): outside the account's active hours "
                                f"(XBOT_ACTIVE_HOURS_START/_END); they open at {opens.isoformat()}",
                                retry_after_s=max(1.0, (opens - now).total_seconds()))
         if cls == "writes":
-            # The writes' ceiling stands for X's own reading limit, which does not move with the account's risk;
-            # the risk slows writes through the hard caps and the poster's pacing instead.
+            # The risk slows writes through the hard caps and the poster's pacing; what their pages show counts
+            # against the whole budget, which the reads' shrinking shares leave them.
             share = 1.0
-        cost = expected_cost(request, self.per_page)
+        cost = expected_cost(request, self.per_page, cautious=cls == "writes")
         for window in WINDOWS:
-            used = self.used(now, window)
-            own = self.used(now, window, cls)
+            used = self.used(now, window, reserved=True)
+            own = self.used(now, window, cls, reserved=True)
             for res in RESOURCES:
                 if not cost[res]:
                     continue
@@ -210,7 +248,7 @@ class ActivityBudget:
                 ceiling = round(limit * share * CEILINGS[cls])
                 floor = round(limit * share * FLOORS[cls])
                 within_floor = own[res] + cost[res] <= floor and \
-                    used[res] + cost[res] <= round(limit * CEILINGS["writes"])
+                    used[res] + cost[res] <= round(limit * share * READS_MOST)
                 if used[res] + cost[res] > ceiling and not within_floor:
                     retry = self._retry_at(now, window, res, used[res] + cost[res] - ceiling)
                     raise GatewayError(
@@ -219,6 +257,14 @@ class ActivityBudget:
                         f"this class's ceiling of {ceiling} ({CEILINGS[cls]:.0%} of {self.limits.of(window)[res]}"
                         f" x {share:g} for the risk level)",
                         retry_after_s=max(1.0, (retry - now).total_seconds()))
+        reservation = ActivityRecord(now, cls, request.OP, cost["page_loads"], cost["posts_viewed"])
+        self.in_flight[reservation.uid] = reservation
+        return reservation.uid
+
+    def release(self, reservation: str | None) -> None:
+        """The op is over (recorded, or refused before it reached X): its reservation no longer counts."""
+        if reservation is not None:
+            self.in_flight.pop(reservation, None)
 
     def _retry_at(self, now: datetime, window: str, res: Resource, excess: int) -> datetime:
         """When enough of the window's records have left it to free ``excess`` of ``res``."""
@@ -232,7 +278,9 @@ class ActivityBudget:
 
     # ------------------------------------------------------------ what happened
 
-    def record(self, request: GatewayRequest[Any], cls: BudgetClass, usage: Usage, now: datetime) -> ActivityRecord:
+    def record(self, request: GatewayRequest[Any], cls: BudgetClass, usage: Usage, now: datetime,
+               reservation: str | None = None) -> ActivityRecord:
+        self.release(reservation)
         record = ActivityRecord(now, cls, request.OP, usage.page_loads, usage.posts_viewed)
         self.records = [r for r in self.records if r.at > now - WINDOWS["day"]] + [record]
         if usage.page_loads:
@@ -260,7 +308,7 @@ class ActivityBudget:
         for cls in CLASSES:
             scale = 1.0 if cls == "writes" else share
             room = min(math.floor(self.limits.of(w)["posts_viewed"] * scale * CEILINGS[cls])
-                       - self.used(now, w)["posts_viewed"] for w in WINDOWS)
+                       - self.used(now, w, reserved=True)["posts_viewed"] for w in WINDOWS)
             out[cls] = max(0, room)
         return out
 
@@ -274,3 +322,114 @@ class ActivityBudget:
     def merge(self, data: dict[str, Any]) -> None:
         theirs = {ActivityRecord.from_list(r) for r in data.get("records", [])}
         self.records = sorted(set(self.records) | theirs, key=lambda r: r.at)
+
+
+class Sleeper(Protocol):
+    def now(self) -> datetime: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+@dataclass
+class PagePace:
+    """The budget's pace by day: page loads ``min_gap_s``-``max_gap_s`` simulated seconds apart (drawn anew each
+    time) and, with ``pause_chance``, a longer pause as a person reading a page (``pause_s`` more), so a burst of
+    reads becomes a few pages a minute with irregular gaps. Each page takes the next free slot in call order
+    (:meth:`before_page`); a write's page takes its slot at once and pushes the reads' next one back. Per process:
+    replicas of the account each keep their own pace (the budget's counts are the shared part)."""
+
+    clock: Sleeper
+    min_gap_s: float = 10.0
+    max_gap_s: float = 16.0
+    pause_chance: float = 0.25
+    pause_s: tuple[float, float] = (10.0, 40.0)
+    rng: random.Random = field(default_factory=random.Random)
+    next_at: datetime | None = None
+    # Pages of admitted ops that have not loaded yet: they take their slots before a newer op's first page.
+    pending: int = 0
+
+    def gap(self) -> float:
+        gap = self.rng.uniform(self.min_gap_s, self.max_gap_s)
+        if self.rng.random() < self.pause_chance:
+            gap += self.rng.uniform(*self.pause_s)
+        return gap
+
+    @property
+    def longest_gap(self) -> float:
+        return self.max_gap_s + (self.pause_s[1] if self.pause_chance > 0 else 0.0)
+
+    @property
+    def mean_gap(self) -> float:
+        return (self.min_gap_s + self.max_gap_s) / 2 + self.pause_chance * sum(self.pause_s) / 2
+
+    def expected_wait(self, now: datetime) -> float:
+        """Simulated seconds a new op would wait for its first page."""
+        free = max(0.0, (self.next_at - now).total_seconds()) if self.next_at is not None else 0.0
+        return free + self.pending * self.mean_gap
+
+    def admit(self, pages: int) -> None:
+        self.pending += pages
+
+    def done(self, pages_left: int) -> None:
+        """The op ended with ``pages_left`` of its admitted pages never loaded (an error, a short cut)."""
+        self.pending = max(0, self.pending - pages_left)
+
+    def turn(self, request: GatewayRequest[Any], cls: BudgetClass, now: datetime, max_wait_s: float) -> PageTurn:
+        """The op's place in the pace; a read that would wait longer than ``max_wait_s`` for its first page is
+        answered ``budget_exhausted`` with when its turn would have come."""
+        pages = pages_of(request)
+        if cls == "writes":
+            return PageTurn(self, pages, wait=False)
+        wait = self.expected_wait(now)
+        if wait > max_wait_s:
+            raise GatewayError("budget_exhausted", f"{request.OP} ({cls}): the budget's pace (a page every "
+                               f"{self.min_gap_s:g}-{self.max_gap_s:g} s) would make it wait {wait:.0f} s for its "
+                               f"first page, more than {max_wait_s:g} s (XBOT_PAGE_WAIT_MAX"
+                               f"{'_BACKGROUND' if cls == 'background' else ''})",
+                               retry_after_s=max(1.0, wait - max_wait_s))  # when the queue ahead is short enough
+        self.admit(pages)
+        return PageTurn(self, pages, wait=True)
+
+    def take_slot(self, now: datetime, *, wait: bool) -> float:
+        """Take the next page slot: the seconds to wait for it (0 for a page that does not ``wait``)."""
+        slot = now if not wait or self.next_at is None else max(now, self.next_at)
+        self.next_at = slot + timedelta(seconds=self.gap())
+        return (slot - now).total_seconds()
+
+
+@dataclass
+class PageTurn:
+    """One op's pages under the pace: the page objects call :meth:`before_page` before each navigation."""
+
+    pace: PagePace
+    pages: int  # pages admitted for the op
+    wait: bool  # reads wait for their slot; writes take theirs at once
+    loaded: int = 0
+
+    ahead: bool = False  # the next page's slot was taken already (:meth:`take_first`)
+
+    async def before_page(self) -> None:
+        if self.ahead:
+            self.ahead = False
+            return
+        if self.loaded < self.pages:
+            self.pace.pending = max(0, self.pace.pending - 1)
+        self.loaded += 1
+        delay = self.pace.take_slot(self.pace.clock.now(), wait=self.wait)
+        if delay > 0:
+            await self.pace.clock.sleep(delay)
+
+    async def take_first(self) -> None:
+        """Wait for the first page's slot before the op takes a browser context (the browser driver calls it), so
+        a read waiting for its turn holds no context another op could use meanwhile."""
+        if self.loaded == 0 and not self.ahead:
+            await self.before_page()
+            self.ahead = True
+
+    def longest_wait_s(self, first_page_s: float) -> float:
+        """The most the op can wait for its pages (simulated seconds): its op timeout is that much longer."""
+        return first_page_s + self.pages * self.pace.longest_gap if self.wait else 0.0
+
+    def finish(self) -> None:
+        self.pace.done(max(0, self.pages - self.loaded))
+        self.loaded = self.pages

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from nats.js.errors import KeyWrongLastSequenceError
@@ -30,7 +31,7 @@ from services.browser_gateway import metrics
 from services.browser_gateway.browser_driver import BrowserDriver
 from services.browser_gateway.drivers import XDriver
 from services.browser_gateway.guardian import AccountGuardian, WriteRecord, WriteShape
-from services.browser_gateway.budget import BudgetClass, Usage, class_of, start_usage
+from services.browser_gateway.budget import BudgetClass, PagePace, PageTurn, Usage, class_of, start_usage
 from services.browser_gateway.risk import BUDGET_SHARE, RiskLevel
 from services.browser_gateway.guardian_store import GuardianStore, InMemoryGuardianStore
 from services.browser_gateway.errors import (
@@ -103,6 +104,8 @@ class BrowserGateway:
         self.kill_switch: SwitchReader = kill_switch or _NoSwitch()
         self.store: GuardianStore = store or InMemoryGuardianStore()
         self.guardian = AccountGuardian(settings)
+        self.pace = PagePace(clock, min_gap_s=settings.page_gap_min.total_seconds(),
+                             max_gap_s=settings.page_gap_max.total_seconds())
         self._watch: asyncio.Task[None] | None = None
         self._persisting = asyncio.Lock()
         self._session_seen = self._session_files()
@@ -211,14 +214,23 @@ class BrowserGateway:
                                    retry_after_s=breaker.retry_after())
         cls = class_of(request, self.settings.x_handle)
         now = self.clock.now()
-        self.guardian.budget.admit(request, cls, now, self.guardian.risk.budget_share(now))
-        record = await self._guard_write(request) if request.WRITES else None
-        usage = start_usage()
+        budget = self.guardian.budget
+        reservation = budget.admit(request, cls, now, self.guardian.risk.budget_share(now))
+        turn: PageTurn | None = None
+        try:
+            turn = self._page_turn(request, cls, now)
+            record = await self._guard_write(request) if request.WRITES else None
+        except BaseException:
+            budget.release(reservation)
+            if turn is not None:
+                turn.finish()
+            raise
+        usage = start_usage(turn)
         result: BaseModel | None = None
         try:
             result = await driver.perform(request)
         except GatewayError as err:
-            self._record_activity(request, cls, usage, None, driver)
+            self._record_activity(request, cls, usage, None, driver, reservation)
             if record is not None and err.code in NOTHING_POSTED:
                 self.guardian.forget_write(record)
             change = self.guardian.warned(err.code, err.message, self.clock.now())
@@ -228,7 +240,13 @@ class BrowserGateway:
             await self._publish_risk(request.OP)
             await self._record_failure(driver, request, err)
             raise
-        self._record_activity(request, cls, usage, result, driver)
+        except BaseException:
+            budget.release(reservation)  # cancelled, or a bug: execute() answers it
+            raise
+        finally:
+            if turn is not None:
+                turn.finish()
+        self._record_activity(request, cls, usage, result, driver, reservation)
         await self._persist()
         if self.session_ok[driver.name]:
             # Any op X answered proves the session as well as a login check would (an expired one redirects to
@@ -250,6 +268,17 @@ class BrowserGateway:
         return result
 
     # ------------------------------------------------------------ the account's guards
+
+    def _page_turn(self, request: GatewayRequest, cls: BudgetClass, now: datetime) -> PageTurn | None:
+        """The op's place in the budget's pace (budget.PagePace), else ``budget_exhausted`` for a read that would
+        wait too long; none with the budget off. The login check takes its slot without waiting: it is the one op
+        that runs while locked, and an idle account's only page in hours."""
+        if not self.guardian.budget.enabled:
+            return None
+        if request.OP == "login_check":
+            return PageTurn(self.pace, 1, wait=False)
+        longest = (self.settings.page_wait_max_background if cls == "background" else self.settings.page_wait_max)
+        return self.pace.turn(request, cls, now, longest.total_seconds())
 
     async def _guard_write(self, request: GatewayRequest) -> WriteRecord:
         """Every check of a write before it may reach X (guardian.py), in an order that never navigates; the write
@@ -288,14 +317,14 @@ class BrowserGateway:
                 self.guardian.merge(theirs, self.clock.now())
 
     def _record_activity(self, request: GatewayRequest, cls: BudgetClass, usage: Usage, result: BaseModel | None,
-                         driver: XDriver) -> None:
+                         driver: XDriver, reservation: str | None = None) -> None:
         """Count what X served this op against the budget (the browser's pages counted themselves as they
         loaded; an API read is one request, viewing the posts in its answer)."""
         if driver.name == "api" and not usage.page_loads:
             items = getattr(result, "tweets", None) or getattr(result, "items", None) or []
             usage.page(len(items))
         now = self.clock.now()
-        self.guardian.budget.record(request, cls, usage, now)
+        self.guardian.budget.record(request, cls, usage, now, reservation)
         metrics.page_loads.labels(op=request.OP, budget_class=cls).inc(usage.page_loads)
         metrics.posts_viewed.labels(op=request.OP, budget_class=cls).inc(usage.posts_viewed)
         for name, left in self.guardian.budget.left(now, self.guardian.risk.budget_share(now)).items():

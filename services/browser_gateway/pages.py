@@ -59,6 +59,7 @@ class XSite:
         """Navigate; X's redirects (login, lock) and the notices it shows on arrival become typed errors. Past
         the reading limit X keeps the page's frame but shows no posts and toasts "you are rate limited": without
         this check a read would come back empty, and a write would take that toast for the answer to its post."""
+        await current_usage().before_page()  # the budget's pace: a read waits for its page's slot
         await page.goto(self.base_url + path, wait_until="domcontentloaded")
         self.check_redirect(page)
         # The activity budget counts what X served: this page, and the posts it rendered (X renders its pages

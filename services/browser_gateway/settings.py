@@ -69,6 +69,14 @@ class GatewaySettings(WriteTargetSettings):
     page_loads_per_day: int | None = Field(default=None, ge=1)
     searches_per_day: int | None = Field(default=None, ge=0)
     profile_views_per_day: int | None = Field(default=None, ge=0)
+    # The budget's pace by day (budget.PagePace): page loads page_gap_min-page_gap_max apart (drawn anew each
+    # time, now and then a longer pause as a person reading), so never more than 6 a minute; a read that would
+    # wait longer than page_wait_max for its first page (background: page_wait_max_background) is answered
+    # budget_exhausted with when to retry. Off with the budget.
+    page_gap_min: Duration = Field(default=timedelta(seconds=10), ge=ZERO)
+    page_gap_max: Duration = Field(default=timedelta(seconds=16), ge=ZERO)
+    page_wait_max: Duration = Field(default=timedelta(seconds=150), ge=ZERO)
+    page_wait_max_background: Duration = Field(default=timedelta(seconds=60), ge=ZERO)
     # A human day: reads only within the account's active hours (libs.core.account, XBOT_ACTIVE_HOURS_START/_END
     # in XBOT_ACCOUNT_TIMEZONE; the poster writes only then too, so writes need no gate of their own here).
 
@@ -178,6 +186,12 @@ class GatewaySettings(WriteTargetSettings):
         if self.posts_viewed_per_15m:
             quarter["posts_viewed"] = self.posts_viewed_per_15m
         return Limits(day=day, quarter=quarter)
+
+    @model_validator(mode="after")
+    def _page_gaps(self) -> "GatewaySettings":
+        if self.page_gap_min > self.page_gap_max:
+            raise ValueError("XBOT_PAGE_GAP_MIN must not be above XBOT_PAGE_GAP_MAX")
+        return self
 
     @model_validator(mode="after")
     def _within_x_limits(self) -> "GatewaySettings":

@@ -1,6 +1,6 @@
 """The activity budget in the running gateway (real Chromium, NATS and sandbox): what the gateway counts is what
 the sandbox served, a read class out of budget gets the typed, retryable budget_exhausted, and own writes still
-go out."""
+go out in the last fifth of the budget, kept for them."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ async def test_harvesting_runs_out_while_writes_go_on_and_the_counts_match_the_s
     before = await served(sandbox)  # the login that made the session file opened the home timeline
     searches = 0
     with pytest.raises(GatewayError) as err:
-        while True:  # harvesting may take the account to 80 % of 200 posts viewed
+        while True:  # harvesting may take the account to 65 % of 200 posts viewed
             await gw.client.search("sleep", tab="latest", limit=20)
             searches += 1
             assert searches < 20
@@ -61,12 +61,12 @@ async def test_harvesting_runs_out_while_writes_go_on_and_the_counts_match_the_s
     assert searches >= 2
     budget = gw.app.gateway.guardian_status()["budget"]
     viewed = budget["day_by_class"]["harvesting"]
-    assert 0 < viewed <= 160
+    assert 0 < viewed <= 130
     # The gateway counted what the sandbox (X's stand-in, the ground truth) served.
     truth = await served(sandbox)
     assert (truth["posts_viewed"] - before["posts_viewed"], truth["searches"]) == (viewed, searches)
 
-    # Own writes are never refused by the budget: they are counted, and the reads give way further.
+    # Own writes still go out: the reads stop at 80 % of the budget, the last fifth is the writes'.
     posted = await gw.client.post_tweet(f"Budget spent, still posting {uuid.uuid4().hex[:6]}")
     assert posted.tweet_ids
     # Own metrics (the highest read class) still fit under their ceiling.

@@ -1,9 +1,12 @@
-"""The activity budget in BrowserGateway.run, on a fake driver that reports what each page rendered as the
-browser's page objects do: shared by priority as ceilings on the account's total, writes never refused but
-counted, a typed retryable budget_exhausted saying when to retry, active hours, and a restart keeps the counts."""
+"""The activity budget in BrowserGateway.run, on a fake driver that reports what each page rendered (and waits
+for the budget's pace) as the browser's page objects do: shared by priority as ceilings on the account's total,
+writes included, the last fifth kept for writes, reservations for ops in flight, a typed retryable
+budget_exhausted saying when to retry, the pace of page loads by day, active hours, and a restart keeps the
+counts."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -23,15 +26,21 @@ RENDERS = {"search": 40, "profile_snapshot": 40, "own_timeline": 40, "post_tweet
 
 
 class Clock:
-    """Noon UTC on a fixed day, moved by hand."""
+    """Noon UTC on a fixed day, moved by hand and by sleeping (a sleeper wakes at its time: the clock moves there
+    unless another sleeper took it further)."""
 
     def __init__(self) -> None:
         self.at = datetime(2026, 5, 4, 12, 0, tzinfo=timezone.utc)
+        self.slept = 0.0
 
     def now(self) -> datetime:
         return self.at
 
-    async def sleep(self, seconds: float) -> None: ...
+    async def sleep(self, seconds: float) -> None:
+        wake = self.at + timedelta(seconds=seconds)
+        self.slept += seconds
+        await asyncio.sleep(0)  # other ops run meanwhile
+        self.at = max(self.at, wake)
 
 
 def gateway(store=None, clock=None, **settings) -> BrowserGateway:
@@ -45,40 +54,103 @@ async def refusal(gw: BrowserGateway, request: GatewayRequest) -> GatewayError:
     return err.value
 
 
-async def test_classes_give_way_lowest_first_and_writes_go_on() -> None:
-    # 100 posts viewed a day (and per 15 min): writes may take the account to 180, own metrics to 100,
-    # harvesting to 80, background to 50.
+async def test_classes_give_way_lowest_first_and_the_total_never_passes_the_budget() -> None:
+    # 100 posts viewed a day (and per 15 min): writes may take the account's total to 100, own metrics to 80,
+    # harvesting to 65, background to 40; reads never past 80, floors included.
     gw = gateway(posts_viewed_per_day=100, posts_viewed_per_15m=100, page_loads_per_day=1000)
-    await gw.run(SearchRequest(query="sleep"))  # harvesting: 40
-    err = await refusal(gw, ProfileSnapshotRequest(handle="someone"))  # background: 40 + 40 > 50
-    assert (err.code, err.retryable) == ("budget_exhausted", True) and "background" in err.message
-    assert err.retry_after_s == pytest.approx(timedelta(minutes=15).total_seconds())  # the 15-minute window
-    await gw.run(SearchRequest(query="sleep"))  # harvesting: 80 <= 80
-    err = await refusal(gw, SearchRequest(query="sleep"))  # 120 > 80
-    assert err.code == "budget_exhausted" and "harvesting" in err.message
-    await gw.run(TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # own metrics: 83 <= 100
-    for _ in range(3):  # own writes go on past the budget: 173 <= 180
-        await gw.run(PostTweetRequest(text="a post"))
-    status = gw.guardian_status()["budget"]
-    assert status["day"]["posts_viewed"] == "173/100"
-    assert status["day_by_class"] == {"writes": 90, "metrics": 3, "harvesting": 80, "background": 0}
-    assert status["left_by_class"] == {"writes": 7, "metrics": 0, "harvesting": 0, "background": 0}
+    for _ in range(2):
+        await gw.run(PostTweetRequest(text="a post"))  # writes: 60
+    err = await refusal(gw, SearchRequest(query="sleep"))  # harvesting: 60 + 40 > 65, and past its floor
+    assert (err.code, err.retryable) == ("budget_exhausted", True) and "harvesting" in err.message
+    # When the 15-minute window has let go of the first post (the pace moved the clock by its pages' gaps).
+    first = gw.guardian.budget.records[0].at
+    assert err.retry_after_s == pytest.approx((first + timedelta(minutes=15) - gw.clock.now()).total_seconds())
     # Past its ceiling, a read class still uses its floor (20 % of the budget, counted on its own use) while the
-    # total stays under the writes' ceiling: own metrics 3 + 3 <= 20, total 176 <= 180.
-    await gw.run(TweetMetricsRequest(ids=["1"], author="xbot_demo"))
-    err = await refusal(gw, TweetMetricsRequest(ids=["1", "2", "3", "4", "5"], author="xbot_demo"))  # 6 + 15 > 20
-    assert err.code == "budget_exhausted" and "metrics" in err.message
-    # Near X's own limit even a write stops: X would show its rate-limit notice on the home page.
-    err = await refusal(gw, PostTweetRequest(text="one too many"))
+    # total stays under the reads' most, 80: two deletion checks (harvesting, 5 a page at first guess) 70 <= 80.
+    await gw.run(TweetMetricsRequest(ids=["1", "2"], author="someone"))  # 3 a page: total 66
+    err = await refusal(gw, ProfileSnapshotRequest(handle="someone"))  # background: 66 + 40 > 40
+    assert err.code == "budget_exhausted" and "background" in err.message
+    await gw.run(TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # own metrics: 69 <= 80
+    await gw.run(PostTweetRequest(text="a post"))  # writes: 99 <= 100
+    # The budget holds the writes too: the total never passes it, whoever asks.
+    err = await refusal(gw, PostTweetRequest(text="one too many"))  # 99 + 30 > 100
     assert err.code == "budget_exhausted" and "writes" in err.message
+    err = await refusal(gw, TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # 99 + 3 > 80
+    assert err.code == "budget_exhausted" and "metrics" in err.message
+    status = gw.guardian_status()["budget"]
+    assert status["day"]["posts_viewed"] == "99/100"
+    assert status["day_by_class"] == {"writes": 90, "metrics": 3, "harvesting": 6, "background": 0}
+    assert status["left_by_class"] == {"writes": 1, "metrics": 0, "harvesting": 0, "background": 0}
+
+
+async def test_the_last_fifth_is_kept_for_writes() -> None:
+    gw = gateway(posts_viewed_per_day=200, posts_viewed_per_15m=200, page_loads_per_day=1000)
+    ten = [str(i) for i in range(10)]
+    for _ in range(5):  # own metrics up to their ceiling, 80 % of the budget: 5 x 10 pages x 3 + 3 x 3 = 159
+        await gw.run(TweetMetricsRequest(ids=ten, author="xbot_demo"))
+    await gw.run(TweetMetricsRequest(ids=ten[:3], author="xbot_demo"))
+    err = await refusal(gw, TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # 159 + 3 > 160
+    assert err.code == "budget_exhausted" and "metrics" in err.message
+    await gw.run(PostTweetRequest(text="the reads left room for this"))  # 159 + 30 <= 200
+    assert gw.guardian.budget.used(gw.clock.now(), "day")["posts_viewed"] == 189
+
+
+async def test_ops_in_flight_reserve_their_cost() -> None:
+    # Two searches at once, each expected to view 40: the first reserves its 40 while its page waits for the pace,
+    # so the second sees 80 > 65 (harvesting's ceiling) although nothing has been recorded yet.
+    gw = gateway(posts_viewed_per_day=100, posts_viewed_per_15m=100, page_loads_per_day=1000)
+    await gw.run(TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # a page first: the next one waits its turn
+    outcomes = await asyncio.gather(gw.run(SearchRequest(query="sleep")), gw.run(SearchRequest(query="sleep")),
+                                    return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, GatewayError)]
+    assert len(refused) == 1 and refused[0].code == "budget_exhausted" and "harvesting" in refused[0].message
+    assert gw.guardian.budget.in_flight == {}  # recorded or refused: nothing stays reserved
+    assert gw.guardian.budget.used(gw.clock.now(), "day")["posts_viewed"] == 43
+
+
+async def test_pages_are_paced_by_day_and_a_read_that_would_wait_too_long_is_told_when_to_retry() -> None:
+    clock = Clock()
+    gw = gateway(clock=clock)  # the defaults: a page every 10-16 s and now and then a reader's pause
+    for _ in range(12):  # one after another: each waits for its page's slot
+        await gw.run(TweetMetricsRequest(ids=["1"], author="xbot_demo"))
+    times = [r.at for r in gw.guardian.budget.records]
+    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 10 and max(gaps) <= 16 + 40, gaps
+    assert all(sum(1 for t in times if s <= t < s + timedelta(minutes=1)) <= 6 for s in times)
+    # A burst sent at once: reads queue for their slots while the wait for the first page stays within 150 s; the
+    # rest are refused at once with when the queue ahead of them will be short enough, background reads past 60 s.
+    burst = await asyncio.gather(*(gw.run(TweetMetricsRequest(ids=["1"], author="xbot_demo")) for _ in range(20)),
+                                 return_exceptions=True)
+    refused = [o for o in burst if isinstance(o, GatewayError)]
+    served = len(burst) - len(refused)
+    mean, longest = gw.pace.mean_gap, gw.pace.longest_gap
+    # (the next free slot is up to one gap away, each page queued counts at the mean gap, the first in line
+    # may have taken its slot already)
+    assert (150 - longest) / mean <= served <= 150 / gw.pace.min_gap_s + 1 and refused, (served, mean)
+    assert {e.code for e in refused} == {"budget_exhausted"} and all("pace" in e.message for e in refused)
+    assert all(1 <= (e.retry_after_s or 0) <= mean + longest for e in refused), [e.retry_after_s for e in refused]
+    fresh = gateway(clock=Clock())  # a budget the reads above did not use (background may take 40 % of it)
+    background = await asyncio.gather(*(fresh.run(TweetMetricsRequest(ids=["1"], author="someone", priority=2))
+                                        for i in range(10)), return_exceptions=True)
+    paced = [o for o in background if isinstance(o, GatewayError)]
+    assert all("PAGE_WAIT_MAX_BACKGROUND" in e.message for e in paced), paced
+    assert 1 <= len(background) - len(paced) <= 60 / gw.pace.min_gap_s + 1 and paced
+    # Writes never wait for the pace (the pacer spaces them); with the budget off nothing is paced.
+    before = clock.slept
+    await gw.run(PostTweetRequest(text="now"))
+    assert clock.slept == before
+    off = gateway(clock=Clock(), activity_budget=False)
+    for _ in range(5):
+        await off.run(TweetMetricsRequest(ids=["1"], author="xbot_demo"))
+    assert off.clock.slept == 0
 
 
 async def test_the_expected_cost_follows_what_pages_rendered() -> None:
     gw = gateway(posts_viewed_per_day=100, posts_viewed_per_15m=100, page_loads_per_day=1000)
-    # A status page rendered 3 posts: 25 reads of 1 fit in 80 where the first guess (5 a page) would allow 16.
-    for _ in range(25):
+    # A status page rendered 3 posts: 21 reads of 1 fit in 65 where the first guess (5 a page) would allow 13.
+    for _ in range(21):
         await gw.run(TweetMetricsRequest(ids=["1"], author="someone"))  # harvesting (deletion checks)
-    assert gw.guardian.budget.used(gw.clock.now(), "day")["posts_viewed"] == 75
+    assert gw.guardian.budget.used(gw.clock.now(), "day")["posts_viewed"] == 63
 
 
 async def test_searches_have_their_own_limit() -> None:
@@ -102,14 +174,14 @@ async def test_outside_active_hours_only_writes_run() -> None:
 
 async def test_the_counts_survive_a_restart_and_an_off_budget_counts_without_refusing() -> None:
     store, clock = InMemoryGuardianStore(), Clock()
-    gw = gateway(store, clock, posts_viewed_per_day=60, posts_viewed_per_15m=60, searches_per_day=40)
+    gw = gateway(store, clock, posts_viewed_per_day=70, posts_viewed_per_15m=70, searches_per_day=40)
     await gw.run(SearchRequest(query="sleep"))
-    again = gateway(store, clock, posts_viewed_per_day=60, posts_viewed_per_15m=60, searches_per_day=40)
+    again = gateway(store, clock, posts_viewed_per_day=70, posts_viewed_per_15m=70, searches_per_day=40)
     await again.start()
     assert again._watch is not None
     again._watch.cancel()
     assert (await refusal(again, SearchRequest(query="sleep"))).code == "budget_exhausted"
-    off = gateway(store, clock, posts_viewed_per_day=60, posts_viewed_per_15m=60, searches_per_day=40,
+    off = gateway(store, clock, posts_viewed_per_day=70, posts_viewed_per_15m=70, searches_per_day=40,
                   activity_budget=False)
     await off.start()
     assert off._watch is not None

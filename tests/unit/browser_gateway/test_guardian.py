@@ -52,6 +52,7 @@ class Driver:
             raise GatewayError(*self.fail[request.OP])
         if self.renders is not None:
             for _ in range(len(request.ids) if isinstance(request, TweetMetricsRequest) else 1):
+                await current_usage().before_page()  # the budget's pace, as XSite.open waits for it
                 current_usage().page(self.renders[request.OP])
         if isinstance(request, LoginCheckRequest):
             return LoginCheckResult(logged_in=True)
