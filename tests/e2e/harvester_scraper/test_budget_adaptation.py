@@ -32,9 +32,10 @@ from tests.helpers import eventually
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
-# Posts viewed per 15 minutes: two posts' home pages (60) fit the writes' ceiling (180 %: 61) and leave the metrics
-# class (ceiling 100 %: 34) only its floor (20 %: 7), less than a batch of two reads is expected to cost (5 a page).
-QUARTER = 34
+# Posts viewed per 15 minutes: two posts' home pages (30 each at most) fit the writes' ceiling (the whole budget:
+# 60) and leave the read classes nothing (the reads stop at 80 %: 48, floors included); a search (40) is past the
+# harvesting class's ceiling (65 %: 39) even in an empty window.
+QUARTER = 60
 CHECKPOINTS = (0.05, 0.1)  # 3 and 6 simulated minutes
 
 
@@ -115,7 +116,7 @@ async def test_a_refused_batch_switches_the_scraper_to_newest_first_with_older_c
 
 
 async def test_a_harvest_run_stops_at_its_first_refused_query(harness, database_url):
-    """A search costs about 40 posts viewed, past the harvesting class's ceiling (80 %: 20) and floor: the run
+    """A search costs about 40 posts viewed, past the harvesting class's ceiling (65 %: 39) and floor: the run
     records the refused query and asks no more (fewer queries, not a failure); the next run searches again."""
     h = harness
     await drop_schema(database_url, "harvester")
