@@ -71,12 +71,13 @@ def commit() -> str:
 
 
 def system_arm(name: str, *, budget: bool, days: float, scale: float, seed: int, reports: Path) -> dict[str, Any]:
+    ran = commit()  # before the run: the code it starts is the code checked out now
     plan = DemoPlan(hours=days * 24, minutes=minutes_for(days, scale), seed=seed, scale=scale)
     demo = DemoRun(plan, reports_root=reports, cleanup=True,
                    env_overrides={"XBOT_ACTIVITY_BUDGET": "true" if budget else "false"})
     run_dir = asyncio.run(demo.run())
     summary = json.loads((run_dir / "summary.json").read_text())
-    return {"name": name, "activity_budget": budget, "commit": commit(), "days": days, "scale": scale,
+    return {"name": name, "activity_budget": budget, "commit": ran, "days": days, "scale": scale,
             **arm_figures(summary)}
 
 
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{arm['rate_limited_pages']} rate-limit pages, {arm['automation_notices']} notices, {arm['locks']} "
               f"locks, highest suspicion {arm['max_suspicion']} of lock {arm['lock_threshold']:g}; posts "
               f"{arm['posts']}, replies {arm['replies']}; "
-              f"{arm['throughput']['page_loads_per_simulated_minute']} page loads a simulated minute")
+              f"{(arm.get('throughput') or {}).get('page_loads_per_simulated_minute')} page loads a simulated minute")
     print(f"legacy    highest suspicion {legacy['max_suspicion']}, notice {legacy['notice']}, lock {legacy['lock']}")
     failed = [name for name, ok in result["checks"].items() if not ok]
     print("all checks pass" if not failed else f"FAILED: {', '.join(failed)}", f"({args.out})")

@@ -107,7 +107,11 @@ class DemoPlan:
             # and kept small; posting (P0) must not starve behind them.
             "XBOT_SCRAPE_INTERVAL": scrape, "XBOT_FOLLOWERS_INTERVAL": f(1800, 20),
             "XBOT_FOLLOWERS_READ_ITEMS_MAX": 10,
-            "XBOT_HARVEST_INTERVAL": f(1800, 60), "XBOT_DISCOVERY_INTERVAL": f(5400, 120),
+            # A harvest round at least 15 real seconds apart: at 600x every 2.5 simulated hours. Spaced by a
+            # minute (10 simulated hours) the rounds found their targets in lumps the poster could not reply to
+            # within a reply's 3 hours (16 of 17 expired in an earlier 7-day run); the budget, not the interval,
+            # bounds how much they search.
+            "XBOT_HARVEST_INTERVAL": f(1800, 15), "XBOT_DISCOVERY_INTERVAL": f(5400, 120),
             "XBOT_HARVEST_PROFILE_READS": 5, "XBOT_HARVEST_DELETION_CHECKS": 5, "XBOT_DISCOVERY_MAX_PROFILES": 5,
         }
         # Durations (every one a timedelta setting) in ISO 8601, counts as integers.

@@ -153,3 +153,77 @@ async def test_the_notice_and_the_lock_come_with_the_budget_off_and_not_with_it_
         assert points["regularity"] == 25, points
         # The gateway took the warning and the lock into the account's one risk level.
         assert off.gw.app.gateway.guardian_status()["risk_level"] == "LOCKED"
+
+
+# ---------------------------------------------------------------- a burst by day: the budget's pace
+
+DAY = NIGHT + 3 * 86400 + 12 * 3600  # 14:00 three days later: far past the first test's lock and 24-hour window
+
+
+class Jumping:
+    """The pace's clock in this module: the frozen clock, which a sleep moves forward at once (the page's slot
+    comes without waiting in real time), so the sandbox sees each page at its paced simulated instant."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        set_time(self.clock, self.clock.timestamp() + seconds)
+
+
+async def day_burst(a: Arm, start: float) -> dict:
+    """The scraper catching up by day at the browser's speed: a metric read of our two posts every 2.5 simulated
+    seconds (or as soon as the gateway answered the last, when its pace took longer), then a post. The gateway's
+    answers (``reads``: code -> count, ``write``: the post's) and the sandbox's truth just before the post."""
+    own = []
+    for i in range(2):
+        set_time(a.clock, start - 3 * 3600 + 600 * i)
+        own.append((await a.gw.client.post_tweet(f"Afternoon notes {i} {uuid.uuid4().hex[:6]}")).tweet_ids[0])
+    reads: dict[str, int] = {}
+    for i in range(READS):
+        set_time(a.clock, max(a.clock.timestamp(), start + i * STEP_S))
+        try:
+            await a.gw.client.tweet_metrics([own[i % 2]], author=HANDLE)
+            reads["ok"] = reads.get("ok", 0) + 1
+        except GatewayError as err:
+            reads[err.code] = reads.get(err.code, 0) + 1
+    truth = await a.truth()
+    write = await a.write(a.clock.timestamp() + 1, f"Back to work {uuid.uuid4().hex[:6]}")
+    return {"reads": reads, "truth": truth, "write": write}
+
+
+async def test_a_burst_of_reads_by_day_is_paced_with_the_budget_on_and_draws_the_notice_with_it_off(
+        servers, sandbox, session_file, clock) -> None:
+    # Inside the active hours (07-23), where the night gives no protection: the pace alone keeps the burst
+    # from looking like a program.
+    async for on in gateway(servers, sandbox, session_file, clock, budget=True):
+        pace = on.gw.app.gateway.pace
+        pace.clock = jumping = Jumping(clock)  # type: ignore[assignment]
+        seen = await day_burst(on, DAY)
+        truth = seen["truth"]
+        burst = truth["components"]["burst"]
+        # Every page waited for its slot: never more than 6 within a minute (the burst signal starts above 6) ...
+        assert burst["value"] <= 6 and burst["points"] == 0, truth
+        assert len(jumping.slept) >= 10 and min(jumping.slept) > 0, jumping.slept
+        # ... and the reads the budget's 15-minute share (page loads) did not hold were answered budget_exhausted
+        # at once, without reaching X.
+        assert seen["reads"]["ok"] >= 20 and set(seen["reads"]) <= {"ok", "budget_exhausted"}, seen
+        assert seen["write"] == "ok", seen
+        assert truth["notices"] == 0 and truth["locks"] == [] and truth["max_score"] < 0.5 * truth["thresholds"][
+            "notice"], truth
+
+    async for off in gateway(servers, sandbox, session_file, clock, budget=False):
+        seen = await day_burst(off, DAY + 2 * 86400)
+        truth = seen["truth"]
+        points = {name: c["points"] for name, c in truth["components"].items()}
+        # At the browser's speed the same burst is a burst (24 pages a minute), a metronome and a repetition: past
+        # the notice by day, without any night activity.
+        assert points["night"] == 0 and points["burst"] == points["repetition"] == 15, points
+        assert seen["reads"] == {"ok": READS}, seen
+        assert truth["thresholds"]["notice"] <= truth["score"] < truth["thresholds"]["lock"], truth
+        assert seen["write"] == "automation_block", seen
