@@ -228,6 +228,8 @@ class BrowserGateway:
         usage = start_usage(turn)
         result: BaseModel | None = None
         try:
+            if turn is not None and driver.name == "api":
+                await turn.take_first()  # an API read is one request: it takes one slot of the pace
             result = await driver.perform(request)
         except GatewayError as err:
             self._record_activity(request, cls, usage, None, driver, reservation)
