@@ -2,10 +2,10 @@
 (issue 18's test), with real Chromium, NATS and sandboxes at the sandbox's default calibration (notice 50, lock
 70, the reading limit on: docs/sandbox.md).
 
-Why a workload driven straight at the gateway and not the whole system: at the benchmark's x600 one page load
-takes simulated minutes, so the reference run (budget off, bench/safety.py) has no bursts and no sub-minute
-rhythm, and its ~130 page loads a day stay far under the read-rate ramp (400 to 2,000 actions); it draws X's
-reading limit but scores 25 at most. With the calibration, reads alone reach the lock only in the account's night
+Why a workload driven straight at the gateway and not the whole system: the benchmark's reference run (budget
+off, bench/safety.py) reads in the whole system's rhythm, about one page a simulated minute even at x30, so it
+has no bursts and no sub-minute rhythm and stays under the read-rate ramp (400 to 2,000 actions a day); it draws
+X's reading limit but scores 30 at most. With the calibration, reads alone reach the lock only in the account's night
 or at 2,000 a day: regularity, night, burst and repetition add up to exactly 70. So the workload here is what the
 gateway serves without the budget when the scraper catches up at night at the browser's own speed: one status
 page after another (every 2.5 simulated seconds, the pace of Chromium on loopback) re-reading our two posts, as
