@@ -300,3 +300,40 @@ def drop_unsupported(
         lines = [_BLANKS.sub(" ", line).strip() for line in text.splitlines()]
         out.append(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip())
     return out
+
+
+# ---------------------------------------------------------------- assertions the facts do not ground
+
+# What a health assertion says (something causes, prevents, treats, raises or lowers something, or is good or bad
+# for you), in the words drafts use. A sentence without any of these frames a post ("Myth: …", "Which will you try
+# first?") or gives a habit; one with them claims an effect, which only a provided fact may ground.
+_ASSERTION = re.compile(
+    r"\b(?:cur(?:e|es|ed|ing)|heal(?:s|ed|ing)?|treat(?:s|ed|ing|ment)?|prevent(?:s|ed|ing)?|revers(?:e|es|ed)|"
+    r"caus(?:e|es|ed|ing)|lead(?:s)? to|led to|linked|associated|tied to|risk|protect(?:s|ed|ive)?|"
+    r"boost(?:s|ed)?|improv(?:e|es|ed)|rais(?:e|es|ed)|increas(?:e|es|ed)|lower(?:s|ed)?|reduc(?:e|es|ed)|"
+    r"cut(?:s)?|decreas(?:e|es|ed)|burn(?:s)?|detox\w*|flush(?:es)?|toxins?|immun\w*|inflammat\w*|"
+    r"disease|diabetes|cancer|heart attack|stroke|depress\w*|anxiety|dementia|mortality|deaths?|die|"
+    r"weight loss|lose weight|fat loss|blood (?:sugar|pressure)|cholesterol|hormones?|metabolism|"
+    r"works? better|as well as|proven|science says|research shows|evidence shows|safe|dangerous|harmful|"
+    r"need(?:s)?|should|must|recommend\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def ungrounded_assertions(
+    parts: Sequence[str],
+    provided_facts: Sequence[Fact],
+    embedder: Embedder,
+    *,
+    min_similarity: Mapping[str, float] | None = None,
+) -> list[str]:
+    """The draft's sentences that assert a health effect (``_ASSERTION``) and say nothing a provided fact says
+    (embedding similarity of the sentence itself under the claims threshold: read in its tweet, an unfounded
+    sentence beside a fact would borrow the fact's closeness), in reading order. Empty: every effect the draft
+    asserts restates a provided fact, so what it claims is what the fact's source says."""
+    sentences = list(dict.fromkeys(s for part in parts for s in _sentences(part) if _ASSERTION.search(s)))
+    if not sentences or not provided_facts:
+        return sentences
+    threshold = _threshold(embedder, min_similarity)
+    sims = _similarities(sentences, provided_facts, embedder)
+    return [s for i, s in enumerate(sentences) if float(sims[i].max()) < threshold]
