@@ -45,10 +45,11 @@ class ConsoleWorker(Worker):
         now = self.ctx.clock.now()
         async with self.ctx.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                "SELECT content_id, kind, parts, edited_parts, scheduled_for, v.decision AS evergreen_decision,"
-                " v.decided_by AS evergreen_decided_by FROM items i LEFT JOIN evergreen v USING (evergreen_id)"
-                " WHERE status = 'queued' AND i.decision IS NULL AND i.kind = ANY($1::text[]) AND NOT EXISTS"
-                " (SELECT 1 FROM asked a WHERE a.content_id = i.content_id) ORDER BY scheduled_for LIMIT 100",
+                "SELECT i.content_id, i.kind, i.parts, i.edited_parts, i.scheduled_for,"
+                " v.decision AS evergreen_decision, v.decided_by AS evergreen_decided_by"
+                " FROM items i LEFT JOIN evergreen v ON v.evergreen_id = i.evergreen_id"
+                " WHERE i.status = 'queued' AND i.decision IS NULL AND i.kind = ANY($1::text[]) AND NOT EXISTS"
+                " (SELECT 1 FROM asked a WHERE a.content_id = i.content_id) ORDER BY i.scheduled_for LIMIT 100",
                 sorted(kinds))
             for r in rows:
                 if r["evergreen_decision"] == "approved" and r["edited_parts"] is None:

@@ -199,7 +199,9 @@ class Drafter:
         # The same facts for every attempt (a rewrite fixes the draft), unless the draft repeated a post. Only facts
         # no post of the window states yet: a restated fact comes back as a (near-)duplicate, whatever the model.
         stated = self.recent.matrix(now, g.duplicate_window_days)
-        stated_texts = [p.text for p in self.recent.within(now, g.duplicate_window_days)]
+        # Posts' texts and every tweet of ours of the window (thread parts, replies): what they carry word for word.
+        stated_texts = [p.text for p in self.recent.within(now, g.duplicate_window_days)] \
+            + list(self.recent.tweet_texts.values())
         facts = self.facts.for_topic(choice.topic, rng=self.rng, stated=stated, stated_texts=stated_texts,
                                      fresh_only=True)
         if not facts and news is None and self.facts.for_topic(choice.topic, k=1):
