@@ -566,6 +566,45 @@ THREAD_SIGN_OFFS: dict[str, tuple[str, ...]] = {
                   "Know it, do it, look back at it. That is the whole framework.",
                   "The framework in short: learn it, try it, check how it went."),
 }
+# The composer's stock sentences (its defaults when a fact has no tip or myth of its own, as the prompt's facts have
+# not): a model words the tip, the change and the myth afresh each time; left fixed, every framework post ended on
+# the same two sentences and landed at cosine 0.9+ of the last one whatever fact it stated.
+STOCK_SENTENCES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"Change one thing, not five\."),
+     ("Change one thing, not five.", "Start small and keep it.", "Pick the easiest change first.",
+      "Begin with the change you can keep.")),
+    (re.compile(r"Then look back at how it went\."),
+     ("Then look back at how it went.", "Check in with yourself after a while.", "Notice what changes.",
+      "Review it when the month is out.")),
+    (re.compile(r"I stopped guessing and looked at the evidence on (?P<t>[a-z ]+)\."),
+     ("I stopped guessing and looked at the evidence on {t}.", "I read what the sources actually say about {t}.",
+      "I swapped hunches about {t} for sources.", "I started checking {t} claims before trying them.")),
+    (re.compile(r"(?P<T>[A-Z][a-z ]+) advice has to be complicated(?: to work)?\."),
+     ("{T} advice has to be complicated to work.", "You need a complicated plan for {t}.",
+      "Good {t} takes an expensive routine.", "{T} is all about willpower.")),
+    (re.compile(r"[Pp]ick one (?P<t>[a-z ]+) habit and keep it up\."),
+     ("Pick one {t} habit and keep it up.", "Choose a single {t} habit and stick with it.",
+      "Keep the {t} habit small enough to repeat.", "Make the {t} change boring enough to keep.")),
+    (re.compile(r"The boring basics win\."),
+     ("The boring basics win.", "Basics beat hacks.", "Dull habits do the heavy lifting.",
+      "The unglamorous stuff works.")),
+    (re.compile(r"Does this match what you've seen\?"),
+     ("Does this match what you've seen?", "Is that your experience too?", "Seen the same?",
+      "How does that compare with yours?")),
+)
+
+
+def _vary_stock(part: str, rng: random.Random) -> str:
+    for pattern, variants in STOCK_SENTENCES:
+        m = pattern.search(part)
+        if m is None:
+            continue
+        t = (m.groupdict().get("t") or m.groupdict().get("T") or "").strip().lower()
+        choice = rng.choice(variants).format(t=t, T=t[:1].upper() + t[1:])
+        part = part[: m.start()] + choice + part[m.end():]
+    return part
+
+
 # A post's frame as the template composer writes it: a short opening without figures, up to a colon, question mark
 # or full stop and the line or sentence break after it.
 _FRAME = re.compile(r"^(?P<frame>[^\n\d]{3,90}?[:?.])(?:\s*\n+|\s+)(?=\S)")
@@ -600,7 +639,8 @@ def _vary_frame(parts: list[str], brief: Brief, rng: random.Random) -> list[str]
         closers = THREAD_SIGN_OFFS.get(brief.content_type)
         if closers and len(parts) > 2:
             parts[-1] = _pick(closers, (), rng, **values)
-        return parts
+        varied = [_vary_stock(p, rng) for p in parts]
+        return [v if len(v) <= brief.max_chars else p for v, p in zip(varied, parts)]
     if brief.kind == "post" and parts and (m := _FRAME.match(parts[0])):
         frame = _pick(POST_OPENING_FRAMES.get(brief.content_type, POST_OPENING_FRAMES["practical_tip"]),
                       brief.avoid, rng, **values)
@@ -608,7 +648,8 @@ def _vary_frame(parts: list[str], brief: Brief, rng: random.Random) -> list[str]
         joined = f"{frame}\n\n{rest}" if "\n" in parts[0][: m.end()] else f"{frame} {rest}"
         if len(joined) <= brief.max_chars:
             parts[0] = joined
-    return parts
+    varied = [_vary_stock(p, rng) for p in parts]
+    return [v if len(v) <= brief.max_chars else p for v, p in zip(varied, parts)]
 
 
 # The gate named in a rewrite prompt → the habits a model then leaves out (when it listens).

@@ -255,10 +255,14 @@ class Drafter:
             previous, reason = text, verdict.advice
             if verdict.gate in ("duplicate", "near_duplicate"):
                 # Told it repeated a post, the model gets other facts of the topic to write from: with the same
-                # ones it could only restate them.
+                # ones it could only restate them, so with none left the item ends here rather than paying for
+                # rewrites that repeat the same post in other frames.
                 others = [f for f in self.facts.for_topic(choice.topic, k=len(self.facts.facts), rng=self.rng,
                                                           stated=stated, stated_texts=stated_texts,
                                                           fresh_only=True) if f not in facts]
+                if facts and not others and not out.rejections[-1].final:
+                    out.rejections[-1] = out.rejections[-1].model_copy(update={"final": True})
+                    return out
                 facts = others[: self.config.facts.per_prompt] or facts
         return out
 
