@@ -206,7 +206,8 @@ def given_facts(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+# Figures ("type 2 diabetes" names a disease: a remembered fact that only adds it states nothing the prompt's did not).
+_DIGITS = re.compile(r"(?<![Tt]ype )\d+(?:[.,]\d+)?")
 
 
 def _split_source(line: str) -> tuple[str, str]:

@@ -292,11 +292,12 @@ class Drafter:
             self._reject(out, Rejection("injection", "the tweet is instructions to repliers with no point of its "
                                         "own: nothing to reply to"), 0, "", "reply", final=True)
             return out
-        # A reply may state what the facts closest in meaning to the tweet say, nothing else; facts a tweet of ours
-        # of the window states word for word go last (a reply restating one repeats that tweet).
-        facts = [s.fact for s in self.facts.for_text(point or opportunity.text, topic=opportunity.topic)]
+        # A reply may state what the facts closest in meaning to the tweet say, nothing else; while some are in no
+        # tweet of ours of the window word for word, only those (a reply restating one comes close to repeating
+        # that tweet, and X refuses a repeat).
+        relevant = [s.fact for s in self.facts.for_text(point or opportunity.text, topic=opportunity.topic)]
         said = [normalise(t) for t in self.recent.tweet_texts.values()]
-        facts.sort(key=lambda f: any(normalise(f.claim) in t for t in said))
+        facts = [f for f in relevant if not any(normalise(f.claim) in t for t in said)] or relevant
         reason: str | None = None
         for attempt in range(self.config.gates.max_rewrites + 1):
             # A rejected reply is never shown back to the model: it may carry what a hostile tweet put in it.
