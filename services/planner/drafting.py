@@ -1,11 +1,14 @@
 """Writing one item: facts for the topic or the tweet → prompt → LLM → normalised answer → gates (the claims gate
-holds the draft to the facts it was given) → model review → (rewrite at most twice) →
-ContentQueued or a final ContentRejected.
+holds the draft to the facts it was given) → model review (every reply; a post or thread only when the rule gates
+cannot vouch for it, ``needs_review``) → (rewrite at most twice) → ContentQueued or a final ContentRejected.
 
 Calls are spent only where a new answer can help: a post is drafted only from facts no post of the duplicate
-window states yet (none left on the topic: no call, a final ``facts_exhausted`` rejection); a thread repeating one
-of our tweets in a middle or closing part loses that part; a draft refused only for an unsupported claim loses the
-sentences that carry it and is gated again, before any rewrite is asked for.
+window states yet (none left on the topic: no call, a final ``facts_exhausted`` rejection), with the openings of
+the window's posts listed as not to be reused; a repeat with no other fresh fact to offer ends the item; a thread
+repeating one of our tweets in a middle or closing part loses that part; a draft refused only for an unsupported
+claim loses the sentences that carry it and is gated again, before any rewrite is asked for; a reply is offered
+facts no tweet of ours states word for word while there are some, and sees the tweet without the instructions it
+carries (a tweet that is only instructions gets no call).
 
 Every answered call (the review included) is charged to the day's budget before its text is looked at (a call
 without usage, or one that timed out, is charged its whole reservation), every rejection becomes a
