@@ -170,3 +170,15 @@ def test_asserted_effects_no_provided_fact_says_are_named(book, model_embedder):
         "Magnesium cures insomnia."]
     # Without facts every assertion is ungrounded.
     assert ungrounded_assertions(grounded, [], model_embedder) == [grounded[1]]
+
+
+def test_an_invented_sentence_beside_a_fact_does_not_borrow_its_closeness(book, model_embedder):
+    """The planner benchmark queued this thread part: the 78 read off the fact's confidence interval (0.22), the
+    sentence close to the fact only as part of its tweet. A citation split at its abbreviations still reads in its
+    tweet."""
+    fact = book.get("longevity-five-factors-mortality")
+    part = (f"Here's the thing: {fact.claim} ({fact.source}, 2018).")
+    assert check_claims([part], [fact], model_embedder) is None
+    invented = check_claims([part + " Studies show that 78% of people with strong friendships lived longer."],
+                            [fact], model_embedder)
+    assert invented is not None and "Studies show that 78%" in invented.reason
