@@ -38,7 +38,9 @@ _CLAIM = re.compile(r"\d+(?:\.\d+)?\s*%|\b(?:19|20)\d\d\b[^.]{0,60}\bstud(?:y|ie
 # Clauses: a lead-in ("Last year I learned this the hard way:") or a citation in brackets closes one, so the words
 # around a claim do not dilute the words it shares with its fact.
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[:)])\s+(?=[A-Z])|\n+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# A figure; "type 2 diabetes" names a disease and states none (a sentence adding "type 2" to a fact's "diabetes"
+# is not a new statistic).
+_NUMBER = re.compile(r"(?<![Tt]ype )\d+(?:[.,]\d+)?")
 
 
 @lru_cache(maxsize=1)

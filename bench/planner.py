@@ -120,6 +120,7 @@ async def run_current(url: str, key: SecretStr, model_name: str, items: int, see
             "completion_tokens": sum(u.completion_tokens for u in out.usage),
             "rejections": [r.gate for r in out.rejections],
             "repairs": list(out.repairs),
+            "review_skipped": out.review_skipped,
             "stopped": out.stopped,
         })
     stats = {"retries": model.retries, "adaptations": model.adaptations}
@@ -166,6 +167,22 @@ def summarise(run: dict, log: list[dict] | None) -> dict:
         texts.append({"content_id": r["content_id"], "kind": r["kind"], "parts": r["parts"],
                       "defects_planted_and_left": survivors, "defects_detected": found})
     rejections = Counter(g for r in items for g in r["rejections"])
+    # Where the calls went: per kind, the items, what was queued, the draft and review calls, and the calls spent on
+    # items that were not queued in the end, by the gate of their last rejection.
+    by_kind: dict[str, dict] = {}
+    for r in items:
+        k = by_kind.setdefault(r["kind"], {"items": 0, "queued": 0, "draft_calls": 0, "review_calls": 0,
+                                           "calls_on_unqueued_items_by_last_gate": Counter()})
+        reviews_here = sum(1 for p in r.get("purposes", ()) if p == "review")
+        k["items"] += 1
+        k["queued"] += bool(r["parts"])
+        k["review_calls"] += reviews_here
+        k["draft_calls"] += len(r["request_ids"]) - reviews_here
+        if not r["parts"] and r["request_ids"]:
+            last = r["rejections"][-1] if r["rejections"] else (r["stopped"] or "none")
+            k["calls_on_unqueued_items_by_last_gate"][last] += len(r["request_ids"])
+    for k in by_kind.values():
+        k["calls_on_unqueued_items_by_last_gate"] = dict(k["calls_on_unqueued_items_by_last_gate"].most_common())
     out = {
         "items": len(items),
         "queued": len(queued),
@@ -178,11 +195,15 @@ def summarise(run: dict, log: list[dict] | None) -> dict:
         "llm_draft_calls": calls - reviews,
         "llm_review_calls": reviews,
         "llm_draft_calls_per_queued_item": round((calls - reviews) / len(queued), 3) if queued else None,
+        "llm_review_calls_per_queued_item": round(reviews / len(queued), 3) if queued else None,
+        # Posts and threads the rule gates vouched for (review.posts "ungrounded"): queued without the review call.
+        "queued_without_review": sum(1 for r in queued if r.get("review_skipped")),
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "cost_usd_at_gpt_4o_mini": round(cost, 6),
         "cost_per_queued_item_usd_at_gpt_4o_mini": round(cost / len(queued), 7) if queued else None,
         "rejections_per_gate": dict(rejections.most_common()),
+        "calls_by_kind": by_kind,
         # Drafts a gate refused that were repaired without a new call (unsupported sentences left out).
         "repairs_per_gate": dict(Counter(g for r in items for g in r.get("repairs", ())).most_common()),
         "queued_items_with_defects_per_log": sum(1 for t in texts if t["defects_planted_and_left"])

@@ -101,12 +101,15 @@ class Brief:
     examples: tuple[str, ...] = ()
     schema_keys: tuple[str, ...] = ()  # properties of the JSON schema asked for; empty = plain text
     rejected_draft: str = ""  # a rewrite's rejected draft, when the prompt shows it
+    # Openings the prompt lists as the account's recent ones, not to be reused (``<recent>`` blocks).
+    avoid: tuple[str, ...] = ()
 
 
 _HEADER_LINE = re.compile(
     r"(?im)^\s*(?:kind|content_type|topic|parts|max_chars|voice|hook_style|reply_style)\s*:\s*\S+\s*$")
 _TWEET = re.compile(r"<tweet>(.*?)</tweet>", re.DOTALL | re.IGNORECASE)
 _EXAMPLE = re.compile(r"<example>(.*?)</example>", re.DOTALL | re.IGNORECASE)
+_RECENT = re.compile(r"<recent>(.*?)</recent>", re.DOTALL | re.IGNORECASE)
 _NUMBER_WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "3": 3, "4": 4, "5": 5, "6": 6}
 _THREAD = re.compile(r"\bthread\b(?:[^.\n]{0,30}?\b(three|four|five|six|[3-6])\s+(?:parts|tweets|posts))?", re.I)
 _PARTS = re.compile(r"\b(three|four|five|six|[3-6])\s+(?:parts|tweets|posts)\b", re.I)
@@ -135,7 +138,8 @@ def read_brief(messages: list[dict[str, Any]], response_format: Any = None) -> B
     user_prose = _HEADER_LINE.sub("", user)
     tweets = _TWEET.findall(everything)
     tweet = tweets[-1].strip() if tweets else None
-    ask = _TWEET.sub(" ", user_prose)  # the tweet's own words are not the brief
+    # The tweet's own words are not the brief, nor are the recent posts listed as not to be repeated.
+    ask = _RECENT.sub(" ", _TWEET.sub(" ", user_prose))
     thread = _THREAD.search(ask)
     if tweet is not None or re.search(r"\bwrite (?:one |a )?repl(?:y|ies)\b", ask, re.I):
         kind = "reply"
@@ -161,6 +165,7 @@ def read_brief(messages: list[dict[str, Any]], response_format: Any = None) -> B
         examples=tuple(e.strip() for e in _EXAMPLE.findall(system)),
         schema_keys=_schema_keys(response_format),
         rejected_draft=m.group(1) if (m := re.search(r"Rejected draft:\s*\n(.*)", ask, re.DOTALL)) else "",
+        avoid=tuple(r.strip() for r in _RECENT.findall(user_prose)),
     )
 
 
@@ -201,7 +206,8 @@ def given_facts(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+# Figures ("type 2 diabetes" names a disease: a remembered fact that only adds it states nothing the prompt's did not).
+_DIGITS = re.compile(r"(?<![Tt]ype )\d+(?:[.,]\d+)?")
 
 
 def _split_source(line: str) -> tuple[str, str]:
@@ -310,7 +316,10 @@ class RealisticWriter:
         parts = composer.compose(request, rng)
         # The composer numbers thread parts ("…\n\n2/4"); numbering is a habit here, at its own rate.
         parts = [re.sub(r"\s*\d{1,2}/\d{1,2}\s*$", "", p).replace(" ()", "").strip() for p in parts]
-        return [_reword(p, rng, limit=brief.max_chars) for p in parts] if brief.kind != "reply" else parts
+        if brief.kind == "reply":
+            return parts
+        parts = _vary_frame(parts, brief, rng)
+        return [_reword(p, rng, limit=brief.max_chars) for p in parts]
 
 
 class _Planter:
@@ -493,6 +502,155 @@ def _reword(part: str, rng: random.Random, *, limit: int) -> str:
         if len(candidate) <= limit:
             text = candidate
     return text
+
+
+# A model words a post's frame (a thread's hook and sign-off, a post's opening) afresh each time: several frames
+# per content type, each keeping the words the audience model reads the content type from, none stating a number,
+# a study or an institution (the facts carry those). Openings the prompt lists as recent (``<recent>``) are avoided
+# AVOID_RECENT of the time: models follow a "do not repeat these" list, not always.
+AVOID_RECENT = 0.85
+THREAD_HOOK_FRAMES: dict[str, tuple[str, ...]] = {
+    "myth_busting": ("Myth: {myth}\n\nHere is what holds up instead. A thread on {t}:",
+                     "A {t} myth that will not die: {myth} Here is what holds up:",
+                     "You have heard this {t} myth: {myth} Let's look closer:",
+                     "{T} myth, checked against the evidence: {myth}"),
+    "framework": ("A simple framework for better {t}, built on evidence. Step by step:",
+                  "A framework for {t} you can actually keep, step by step:",
+                  "My {t} framework, built on evidence:",
+                  "The {t} framework I keep coming back to:"),
+    "research_breakdown": ("What the research on {t} means, in plain words:",
+                           "The research on {t}, minus the jargon:",
+                           "The research on {t}, explained simply:",
+                           "Reading the {t} research so you do not have to:"),
+    "practical_tip": ("Quick wins for your {t}: simple habits, and why each one works.",
+                      "Small {t} habits that hold up, and the reason for each:",
+                      "{T} tips backed by evidence:",
+                      "Easy {t} habits worth a try this week:"),
+    "story": ("Last year I realised I had {t} all wrong. What I learned from the evidence:",
+              "I used to get {t} wrong. Here is what the evidence taught me:",
+              "A short story about {t}, and what changed my mind:",
+              "How I stopped guessing about {t}:"),
+    "contrarian_take": ("Unpopular opinion: most {t} advice online is overrated. What actually matters:",
+                        "Unpopular opinion: the basics of {t} beat the hacks.",
+                        "Most {t} hacks are overrated. Here is what holds up:",
+                        "Hot take on {t}: skip the hacks, keep the basics."),
+    "data_insight": ("{T} by the numbers: the data points worth knowing.",
+                     "A few {t} numbers worth knowing:",
+                     "{T} in numbers, each with its source:",
+                     "The {t} numbers that changed how I see it:"),
+    "question": ("What do you get wrong about {t}? Most people miss at least one of these:",
+                 "How well do you know {t}? Most people miss one of these:",
+                 "Which of these {t} facts surprises you?",
+                 "Do these match your experience with {t}?"),
+}
+POST_OPENING_FRAMES: dict[str, tuple[str, ...]] = {
+    "myth_busting": ("{T} myth:", "A {t} myth worth dropping:", "Common {t} myth:", "Myth versus evidence on {t}:"),
+    "framework": ("A simple framework for {t}:", "A framework for {t} that sticks:", "My {t} framework:",
+                  "A plain framework for {t}:"),
+    "research_breakdown": ("The research on {t}, in plain words:", "Research worth knowing on {t}:",
+                           "The research on {t}, briefly:", "A research note on {t}:"),
+    "practical_tip": ("Quick win for your {t}:", "An easy {t} habit:", "A {t} tip that holds up:",
+                      "Try this for your {t}:"),
+    "story": ("Last year I learned this about {t} the hard way:", "I got {t} wrong for years. Then I read this:",
+              "What changed my mind on {t}:", "I used to ignore this about {t}:"),
+    "contrarian_take": ("Unpopular opinion: most {t} hacks are overrated.", "Unpopular opinion on {t}:",
+                        "Hot take: {t} hacks are overrated.", "Skip the {t} hacks. Keep this:"),
+    "data_insight": ("{T} by the numbers:", "A {t} number worth knowing:", "A {t} number to remember:",
+                     "The {t} data point I keep quoting:"),
+    "question": ("What's your experience with {t}?", "Does this match your {t} experience?",
+                 "What's your take on {t}?", "Did you know this about {t}?"),
+}
+THREAD_SIGN_OFFS: dict[str, tuple[str, ...]] = {
+    "question": ("Which of these will you try first? What's your experience with {t}?",
+                 "Which of these surprised you most?", "Which would you start with, and why?"),
+    "framework": ("The framework: know the facts, start with one step, then look back at how it went.",
+                  "Know it, do it, look back at it. That is the whole framework.",
+                  "The framework in short: learn it, try it, check how it went."),
+}
+# The composer's stock sentences (its defaults when a fact has no tip or myth of its own, as the prompt's facts have
+# not): a model words the tip, the change and the myth afresh each time; left fixed, every framework post ended on
+# the same two sentences and landed at cosine 0.9+ of the last one whatever fact it stated.
+STOCK_SENTENCES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"Change one thing, not five\."),
+     ("Change one thing, not five.", "Start small and keep it.", "Pick the easiest change first.",
+      "Begin with the change you can keep.")),
+    (re.compile(r"Then look back at how it went\."),
+     ("Then look back at how it went.", "Check in with yourself after a while.", "Notice what changes.",
+      "Review it when the month is out.")),
+    (re.compile(r"I stopped guessing and looked at the evidence on (?P<t>[a-z ]+)\."),
+     ("I stopped guessing and looked at the evidence on {t}.", "I read what the sources actually say about {t}.",
+      "I swapped hunches about {t} for sources.", "I started checking {t} claims before trying them.")),
+    (re.compile(r"(?P<T>[A-Z][a-z ]+) advice has to be complicated(?: to work)?\."),
+     ("{T} advice has to be complicated to work.", "You need a complicated plan for {t}.",
+      "Good {t} takes an expensive routine.", "{T} is all about willpower.")),
+    (re.compile(r"[Pp]ick one (?P<t>[a-z ]+) habit and keep it up\."),
+     ("Pick one {t} habit and keep it up.", "Choose a single {t} habit and stick with it.",
+      "Keep the {t} habit small enough to repeat.", "Make the {t} change boring enough to keep.")),
+    (re.compile(r"The boring basics win\."),
+     ("The boring basics win.", "Basics beat hacks.", "Dull habits do the heavy lifting.",
+      "The unglamorous stuff works.")),
+    (re.compile(r"Does this match what you've seen\?"),
+     ("Does this match what you've seen?", "Is that your experience too?", "Seen the same?",
+      "How does that compare with yours?")),
+)
+
+
+def _vary_stock(part: str, rng: random.Random) -> str:
+    for pattern, variants in STOCK_SENTENCES:
+        m = pattern.search(part)
+        if m is None:
+            continue
+        t = (m.groupdict().get("t") or m.groupdict().get("T") or "").strip().lower()
+        choice = rng.choice(variants).format(t=t, T=t[:1].upper() + t[1:])
+        part = part[: m.start()] + choice + part[m.end():]
+    return part
+
+
+# A post's frame as the template composer writes it: a short opening without figures, up to a colon, question mark
+# or full stop and the line or sentence break after it.
+_FRAME = re.compile(r"^(?P<frame>[^\n\d]{3,90}?[:?.])(?:\s*\n+|\s+)(?=\S)")
+_THREAD_MYTH = re.compile(r"^Myth: (?P<myth>.+?)\n\nThe evidence says otherwise", re.DOTALL)
+
+
+def _avoided(text: str, avoid: tuple[str, ...]) -> bool:
+    key = text.lower().strip()
+    return any(key and key[:40] in a.lower() for a in avoid)
+
+
+def _pick(frames: tuple[str, ...], avoid: tuple[str, ...], rng: random.Random, **values: str) -> str:
+    options = [f.format(**values) for f in frames]
+    if avoid and rng.random() < AVOID_RECENT:
+        fresh = [o for o in options if not _avoided(o, avoid)]
+        options = fresh or options
+    return rng.choice(options)
+
+
+def _vary_frame(parts: list[str], brief: Brief, rng: random.Random) -> list[str]:
+    """The composer's parts with the frame worded afresh (the facts untouched)."""
+    t = topic_label(brief.topic)
+    values = {"t": t, "T": t[:1].upper() + t[1:]}
+    parts = list(parts)
+    if brief.kind == "thread" and parts:
+        m = _THREAD_MYTH.match(parts[0])
+        myth = m.group("myth") if m else f"{values['T']} advice has to be complicated."
+        hook = _pick(THREAD_HOOK_FRAMES.get(brief.content_type, THREAD_HOOK_FRAMES["practical_tip"]), brief.avoid,
+                     rng, myth=myth, **values)
+        if len(hook) <= brief.max_chars:
+            parts[0] = hook
+        closers = THREAD_SIGN_OFFS.get(brief.content_type)
+        if closers and len(parts) > 2:
+            parts[-1] = _pick(closers, (), rng, **values)
+        varied = [_vary_stock(p, rng) for p in parts]
+        return [v if len(v) <= brief.max_chars else p for v, p in zip(varied, parts)]
+    if brief.kind == "post" and parts and (m := _FRAME.match(parts[0])):
+        frame = _pick(POST_OPENING_FRAMES.get(brief.content_type, POST_OPENING_FRAMES["practical_tip"]),
+                      brief.avoid, rng, **values)
+        rest = parts[0][m.end():]
+        joined = f"{frame}\n\n{rest}" if "\n" in parts[0][: m.end()] else f"{frame} {rest}"
+        if len(joined) <= brief.max_chars:
+            parts[0] = joined
+    varied = [_vary_stock(p, rng) for p in parts]
+    return [v if len(v) <= brief.max_chars else p for v, p in zip(varied, parts)]
 
 
 # The gate named in a rewrite prompt → the habits a model then leaves out (when it listens).

@@ -56,9 +56,32 @@ class ContentQueued(Event):
     model: str | None = None
     # Added for news (optional): the fresh news item the post takes as its angle; its fact was among the prompt's.
     angle: NewsAngle | None = None
+    # Added for the evergreen pool (optional): the pool entry (EvergreenDrafted.evergreen_id) this item was queued
+    # from while the model could not be used. The console approves it at once when the owner approved the entry.
+    evergreen_id: str | None = None
 
     def dedup_key(self) -> str:
         return self.content_id
+
+
+class EvergreenDrafted(Event):
+    """A post drafted ahead into the evergreen pool (through every gate and the review): it is queued only while
+    the model cannot be used. With approval on (XBOT_APPROVAL) the owner approves or rejects it in the console
+    (EvergreenDecided) and only approved entries are queued; ``evergreen_id`` is the entry's key (the hash of its
+    text), the same each time the entry is queued (``ContentQueued.evergreen_id``)."""
+
+    TYPE = "EvergreenDrafted"
+    PRODUCER = "planner"
+
+    evergreen_id: str = Field(min_length=1, max_length=128)
+    kind: Literal["post", "thread"]
+    parts: list[str] = Field(min_length=1, max_length=25)
+    choice: Choice
+    model: str | None = None
+    drafted_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"evergreen:{self.evergreen_id}"
 
 
 class ContentRejected(Event):
@@ -526,6 +549,24 @@ class ContentRejectedByOwner(Event):
         return f"owner_rejected:{self.content_id}"
 
 
+class EvergreenDecided(Event):
+    """The owner approved or rejected an evergreen post (EvergreenDrafted) in the console. The planner never
+    queues a rejected entry, and with approval on (XBOT_APPROVAL) queues only approved ones; the console approves
+    at once an item queued from an approved entry (the owner read that exact text)."""
+
+    TYPE = "EvergreenDecided"
+    PRODUCER = "console"
+
+    evergreen_id: str = Field(min_length=1, max_length=128)
+    decision: Literal["approved", "rejected"]
+    reason: str | None = Field(default=None, max_length=500)
+    decided_by: str
+    decided_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"evergreen_decided:{self.evergreen_id}"
+
+
 class OwnerPostQueued(Event):
     """The owner's own post or thread, written in the console: the poster queues it like a planner's draft (its
     pacing, caps, risk level and kill switch apply) without waiting for approval; it is not a decision of the
@@ -584,6 +625,7 @@ class TweetDeleted(Event):
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ContentQueued,
+    EvergreenDrafted,
     ContentRejected,
     LlmUsageRecorded,
     BudgetExhausted,
@@ -611,6 +653,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     OwnerPostQueued,
     ModelRollbackRequested,
     TweetDeleted,
+    EvergreenDecided,
 )
 
 __all__ = [c.__name__ for c in ALL_EVENTS] + ["ALL_EVENTS", "Choice", "FollowerAttribution", "FormatLift", "NewsAngle",

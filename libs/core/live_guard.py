@@ -159,18 +159,14 @@ APPROVAL_KINDS: dict[str, frozenset[str]] = {
     "all": frozenset({"post", "thread", "reply"}), "posts": frozenset({"post", "thread"}), "none": frozenset()}
 
 
-class WriteTargetSettings(AccountSettings):
-    """Where writes go and the hard limits of what is written: the same variables in the poster and the gateway,
-    which must agree (the gateway enforces them whatever the poster asks)."""
+class ApprovalSettings(AccountSettings):
+    """Which items wait for the owner's approval (``XBOT_APPROVAL``), read the same way by every component that
+    acts on it: the poster (holds them), the console (asks the owner) and the planner (queues only approved
+    evergreen posts)."""
 
     # Writing anywhere but a sandbox needs XBOT_LIVE=true. A sandbox is a loopback address or a host named in
     # XBOT_X_SANDBOX_HOSTS (comma-separated, e.g. "sandbox" in compose).
     live: bool = False
-    x_base_url: str = "http://127.0.0.1:8400"  # `xbot sandbox` listens there by default
-    x_sandbox_hosts: str = ""
-    # The most parts a thread may have (the niche file's gates.thread_max_parts should not exceed it); X's
-    # composer takes 25.
-    thread_max_parts: int = Field(default=6, ge=2, le=25)
     # Which items wait for the owner's approval in the console before the poster may post them (issue 22): all,
     # posts (posts and threads; replies do not wait) or none. Unset: all when live, none against a sandbox.
     approval: Literal["all", "posts", "none"] | None = None
@@ -179,6 +175,17 @@ class WriteTargetSettings(AccountSettings):
         """The kinds of items that wait for the owner's approval (the poster and the console read the same)."""
         mode = self.approval or ("all" if self.live else "none")
         return APPROVAL_KINDS[mode]
+
+
+class WriteTargetSettings(ApprovalSettings):
+    """Where writes go and the hard limits of what is written: the same variables in the poster and the gateway,
+    which must agree (the gateway enforces them whatever the poster asks)."""
+
+    x_base_url: str = "http://127.0.0.1:8400"  # `xbot sandbox` listens there by default
+    x_sandbox_hosts: str = ""
+    # The most parts a thread may have (the niche file's gates.thread_max_parts should not exceed it); X's
+    # composer takes 25.
+    thread_max_parts: int = Field(default=6, ge=2, le=25)
 
     @field_validator("x_sandbox_hosts")
     @classmethod

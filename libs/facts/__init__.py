@@ -18,6 +18,7 @@ from libs.facts.claims import (
     ClaimRejection,
     check_claims,
     drop_unsupported,
+    ungrounded_assertions,
     find_claims,
     unsupported_claims,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "ScoredFact",
     "check_claims",
     "drop_unsupported",
+    "ungrounded_assertions",
     "find_claims",
     "load_facts",
     "load_niche_facts",

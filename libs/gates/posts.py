@@ -101,6 +101,8 @@ class RecentPosts:
     # When each tweet added with a time was written: a drafter kept across days (the planner benchmark, a long
     # run) forgets them as they leave the window. Hashes loaded without a time come from a windowed query.
     tweet_times: dict[str, datetime] = field(default_factory=dict)
+    # The tweets' texts by hash (replies included), for the facts a reply offers: those our tweets stated go last.
+    tweet_texts: dict[str, str] = field(default_factory=dict)
 
     def add(self, post: OwnPost) -> None:
         self.posts.append(post)
@@ -109,6 +111,7 @@ class RecentPosts:
         for t in texts:
             h = content_hash(t)
             self.tweet_hashes.add(h)
+            self.tweet_texts[h] = t
             if at is not None:
                 self.tweet_times[h] = max(at, self.tweet_times.get(h, at))
 
@@ -119,6 +122,7 @@ class RecentPosts:
         for h in old:
             del self.tweet_times[h]
             self.tweet_hashes.discard(h)
+            self.tweet_texts.pop(h, None)
 
     def within(self, now: datetime, days: int) -> list[OwnPost]:
         since = now - timedelta(days=days)

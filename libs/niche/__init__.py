@@ -9,6 +9,7 @@ The defaults live here too, so a partial file only overrides what it names.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -101,6 +102,13 @@ class ReviewConfig(_Section):
 
     model: str = "gpt-4o-mini"
     max_tokens: int = Field(default=150, gt=0)
+    # Which posts and threads of a sensitive niche the model reads (replies are always read: a stranger's tweet is
+    # in their prompt). "ungrounded": only those the rule gates cannot vouch for — a health effect asserted in a
+    # sentence no provided (verified) fact says, no facts given at all, or anything the reply-side conduct gates
+    # flag (promotion, defamation, contact details, look-alike letters); a post whose every asserted effect
+    # restates a provided fact, with every number, study and institution held to those facts by the claims gate,
+    # is not sent to the review. "all": every post and thread, as before.
+    posts: Literal["all", "ungrounded"] = "ungrounded"
 
 
 class ReplyConfig(_Section):

@@ -1,4 +1,5 @@
-"""What the owner does in the console, as events in the console's outbox: approve, edit, reject a draft.
+"""What the owner does in the console, as events in the console's outbox: approve, edit, reject a draft; approve or
+reject an evergreen post.
 
 Each action is one transaction that reads the item (the console's projection of the planner's and the poster's
 streams) and records the event; the outbox publishes it after the commit. A draft that waits for approval may be
@@ -22,6 +23,7 @@ from libs.contracts.events import (
     ContentApproved,
     ContentEdited,
     ContentRejectedByOwner,
+    EvergreenDecided,
     ModelRollbackRequested,
     OwnerPostQueued,
     TweetDeleted,
@@ -139,6 +141,29 @@ async def reject(pool: asyncpg.Pool, outbox: Outbox, content_id: str, reason: st
             return row
         event = ContentRejectedByOwner(content_id=content_id, kind=row["kind"], reason=reason[:500], rejected_by=by,
                                        rejected_at=now)
+        await outbox.record(conn, event)
+    await outbox.flush()
+    return event
+
+
+async def decide_evergreen(pool: asyncpg.Pool, outbox: Outbox, evergreen_id: str, decision: str, reason: str = "",
+                           *, by: str, now: datetime) -> Refused | EvergreenDecided:
+    """The owner's word on an evergreen post (EvergreenDrafted): approved (the planner may queue it while the model
+    cannot be used; the console approves the queued item at once) or rejected (never queued). The first decision
+    stands, as for any draft."""
+    reason = reason.strip()
+    if decision not in ("approved", "rejected"):
+        return Refused(f"unknown decision {decision!r}")
+    if decision == "rejected" and not reason:
+        return Refused("a rejection needs a reason (the planner learns from it)")
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow("SELECT decision FROM evergreen WHERE evergreen_id = $1 FOR UPDATE", evergreen_id)
+        if row is None:
+            return Refused(f"no evergreen post {evergreen_id}")
+        if row["decision"] is not None:
+            return Refused(f"already {row['decision']}")
+        event = EvergreenDecided(evergreen_id=evergreen_id, decision=decision, reason=reason[:500] or None,
+                                 decided_by=by, decided_at=now)
         await outbox.record(conn, event)
     await outbox.flush()
     return event

@@ -3,8 +3,10 @@
 - ContentQueued (planner) -> ``items``; TweetPosted / PostFailed (poster) -> their outcome (kept in
   ``outcomes_early`` when the outcome is read before the item: each stream is read on its own);
 - ContentEdited / ContentApproved / ContentRejectedByOwner (its own stream) -> the owner's edits (``edits`` too)
-  and decision; OwnerPostQueued -> the owner's own post, an item of source ``owner``; OwnerEditSettled (poster)
-  -> ``edit_verdicts``, the poster's answer to each edit (applied, or too late); TweetDeleted -> ``deletions``;
+  and decision; EvergreenDrafted (planner) and EvergreenDecided (its own stream) -> ``evergreen``, the evergreen
+  posts the owner approves or rejects; OwnerPostQueued -> the owner's own post, an item of source ``owner``;
+  OwnerEditSettled (poster) -> ``edit_verdicts``, the poster's answer to each edit (applied, or too late);
+  TweetDeleted -> ``deletions``;
 - MetricsScraped, FollowersSnapshotted (scraper) -> ``metrics``, ``followers``, ``attributed``;
 - ModelUpdated (learner) -> ``models``; AccountRiskChanged (gateway) -> ``risk``.
 
@@ -27,6 +29,8 @@ from libs.contracts.events import (
     ContentEdited,
     ContentQueued,
     ContentRejectedByOwner,
+    EvergreenDecided,
+    EvergreenDrafted,
     FollowersSnapshotted,
     OwnerEditSettled,
     OwnerPostQueued,
@@ -51,10 +55,11 @@ def register(svc: Service[Any]) -> None:
         e = item.event
         await conn.execute(
             "INSERT INTO items (content_id, kind, parts, choice, propensity, policy_version, reply_to_tweet_id,"
-            " reply_to_author, scheduled_for, expires_at, queued_at) VALUES ($1,$2,$3::jsonb,$4::jsonb,$5,$6,$7,$8,"
-            "$9,$10,$11) ON CONFLICT (content_id) DO NOTHING",
+            " reply_to_author, scheduled_for, expires_at, queued_at, evergreen_id) VALUES ($1,$2,$3::jsonb,$4::jsonb,"
+            "$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (content_id) DO NOTHING",
             e.content_id, e.kind, json.dumps(e.parts), e.choice.model_dump_json(), e.propensity, e.policy_version,
-            e.reply_to_tweet_id, e.reply_to_author, e.scheduled_for, e.expires_at, item.envelope.occurred_at)
+            e.reply_to_tweet_id, e.reply_to_author, e.scheduled_for, e.expires_at, item.envelope.occurred_at,
+            e.evergreen_id)
         await conn.execute(
             "UPDATE items i SET status = o.status, failed_reason = o.failed_reason, tweet_id = o.tweet_id,"
             " url = o.url, posted_at = o.posted_at, tweet_ids = o.tweet_ids FROM outcomes_early o"
@@ -126,6 +131,32 @@ def register(svc: Service[Any]) -> None:
         await conn.execute(
             "UPDATE items SET decision = $2, decision_reason = $3, decided_by = $4, decided_at = $5"
             " WHERE content_id = $1 AND decision IS NULL", e.content_id, *row)
+
+    @items.on(EvergreenDrafted)
+    async def on_evergreen(conn: asyncpg.Connection, item: Applied[EvergreenDrafted]) -> None:
+        e = item.event
+        await conn.execute(
+            "INSERT INTO evergreen (evergreen_id, kind, parts, choice, drafted_at) VALUES ($1,$2,$3::jsonb,$4::jsonb,"
+            "$5) ON CONFLICT (evergreen_id) DO NOTHING",
+            e.evergreen_id, e.kind, json.dumps(e.parts), e.choice.model_dump_json(), e.drafted_at)
+        await conn.execute(
+            "UPDATE evergreen v SET decision = d.decision, reason = d.reason, decided_by = d.decided_by,"
+            " decided_at = d.decided_at FROM evergreen_decided_early d WHERE d.evergreen_id = v.evergreen_id"
+            " AND v.evergreen_id = $1", e.evergreen_id)
+        await conn.execute("DELETE FROM evergreen_decided_early WHERE evergreen_id = $1", e.evergreen_id)
+
+    @items.on(EvergreenDecided)
+    async def on_evergreen_decided(conn: asyncpg.Connection, item: Applied[EvergreenDecided]) -> None:
+        e = item.event
+        row = (e.evergreen_id, e.decision, e.reason, e.decided_by, e.decided_at)
+        done = await conn.execute("UPDATE evergreen SET decision = $2, reason = $3, decided_by = $4,"
+                                  " decided_at = $5 WHERE evergreen_id = $1", *row)
+        if done == "UPDATE 0":
+            await conn.execute(
+                "INSERT INTO evergreen_decided_early (evergreen_id, decision, reason, decided_by, decided_at)"
+                " VALUES ($1,$2,$3,$4,$5) ON CONFLICT (evergreen_id) DO UPDATE SET decision = EXCLUDED.decision,"
+                " reason = EXCLUDED.reason, decided_by = EXCLUDED.decided_by, decided_at = EXCLUDED.decided_at",
+                *row)
 
     growth = svc.projection("growth")
 

@@ -82,6 +82,8 @@ class Console:
         app.router.add_post("/items/{content_id}/approve", self.approve)
         app.router.add_post("/items/{content_id}/edit", self.edit)
         app.router.add_post("/items/{content_id}/reject", self.reject)
+        app.router.add_post("/evergreen/{evergreen_id}/approve", self.evergreen_approve)
+        app.router.add_post("/evergreen/{evergreen_id}/reject", self.evergreen_reject)
         app.router.add_post("/dead-letters/{seq}/drop", self.drop_letter)
         app.router.add_post("/dead-letters/{seq}/retry", self.retry_letter)
         app.router.add_get("/posted/{content_id}/delete", self.confirm_delete)
@@ -231,8 +233,12 @@ class Console:
                       text="\n---\n".join(json.loads(r["edited_parts"] or r["parts"]))) for r in rows]
         decided = await self.pool.fetch(
             "SELECT * FROM items WHERE decision IS NOT NULL ORDER BY decided_at DESC LIMIT 20")
-        return await self._page(request, "review", {"items": items, "decided": decided, "error": error},
-                                status=status)
+        # The planner's evergreen posts the owner has not decided on (EvergreenDrafted), oldest first.
+        rows = await self.pool.fetch(
+            "SELECT * FROM evergreen WHERE decision IS NULL ORDER BY drafted_at, evergreen_id LIMIT 50")
+        evergreen = [dict(r, choice=json.loads(r["choice"]), parts=json.loads(r["parts"])) for r in rows]
+        return await self._page(request, "review", {"items": items, "decided": decided, "evergreen": evergreen,
+                                                    "error": error}, status=status)
 
     async def page_write(self, request: web.Request, *, error: str = "", status: int = 200,
                          text: str = "") -> web.Response:
@@ -434,6 +440,22 @@ class Console:
         if isinstance(done, owner.Refused):
             return await self.page_review(request, error=done.reason, status=422)
         return self._redirect("/review?notice=rejected")
+
+    async def evergreen_approve(self, request: web.Request) -> web.StreamResponse:
+        return await self._evergreen(request, "approved")
+
+    async def evergreen_reject(self, request: web.Request) -> web.StreamResponse:
+        return await self._evergreen(request, "rejected")
+
+    async def _evergreen(self, request: web.Request, decision: str) -> web.StreamResponse:
+        form = await request.post()
+        done = await owner.decide_evergreen(self.pool, self.ctx.outbox, request.match_info["evergreen_id"], decision,
+                                            str(form.get("reason") or ""), by=OWNER, now=self.ctx.clock.now())
+        if isinstance(done, owner.Refused):
+            return await self.page_review(request, error=done.reason, status=422)
+        notice = ("evergreen post approved: the planner may queue it while the model is down" if decision == "approved"
+                  else "evergreen post rejected: never queued")
+        return self._redirect("/review?notice=" + quote(notice))
 
     async def rollback(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()

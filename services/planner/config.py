@@ -8,14 +8,14 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr
 
-from libs.core.account import AccountSettings
+from libs.core.live_guard import ApprovalSettings
 from libs.core.settings import Duration, SettingsError, Unit
 from libs.niche import DEFAULT_NICHE_PATH, NicheConfig, Price, load_niche
 
 ZERO = timedelta(0)
 
 
-class PlannerSettings(AccountSettings):
+class PlannerSettings(ApprovalSettings):
     """``XBOT_*`` settings of the planner service. Durations are ``timedelta`` (``XBOT_PLAN_INTERVAL=PT30M`` or
     seconds); the names they had as numbers (``XBOT_PLAN_INTERVAL_MINUTES`` ...) are still read."""
 
@@ -53,7 +53,9 @@ class PlannerSettings(AccountSettings):
     # A news item (the harvester's NewsItemFound) older than this is stale: never a post's angle.
     news_max_age: Duration = Field(default=timedelta(days=3), gt=ZERO)
     # The account's handle (never replied to) and the caps (never queue more than the poster may post) are the
-    # account's settings (libs.core.account), the same variables the poster reads.
+    # account's settings (libs.core.account), the same variables the poster reads; XBOT_APPROVAL (and XBOT_LIVE,
+    # its default) are libs.core.live_guard's: evergreen posts of a kind that waits for approval are queued only
+    # once the owner approved them.
 
     def niche(self) -> NicheConfig:
         """The niche file with the settings' overrides; a configured model without a price stops start-up with

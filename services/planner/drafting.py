@@ -1,11 +1,14 @@
 """Writing one item: facts for the topic or the tweet → prompt → LLM → normalised answer → gates (the claims gate
-holds the draft to the facts it was given) → model review → (rewrite at most twice) →
-ContentQueued or a final ContentRejected.
+holds the draft to the facts it was given) → model review (every reply; a post or thread only when the rule gates
+cannot vouch for it, ``needs_review``) → (rewrite at most twice) → ContentQueued or a final ContentRejected.
 
 Calls are spent only where a new answer can help: a post is drafted only from facts no post of the duplicate
-window states yet (none left on the topic: no call, a final ``facts_exhausted`` rejection); a thread repeating one
-of our tweets in a middle or closing part loses that part; a draft refused only for an unsupported claim loses the
-sentences that carry it and is gated again, before any rewrite is asked for.
+window states yet (none left on the topic: no call, a final ``facts_exhausted`` rejection), with the openings of
+the window's posts listed as not to be reused; a repeat with no other fresh fact to offer ends the item; a thread
+repeating one of our tweets in a middle or closing part loses that part; a draft refused only for an unsupported
+claim loses the sentences that carry it and is gated again, before any rewrite is asked for; a reply is offered
+facts no tweet of ours states word for word while there are some, and sees the tweet without the instructions it
+carries (a tweet that is only instructions gets no call).
 
 Every answered call (the review included) is charged to the day's budget before its text is looked at (a call
 without usage, or one that timed out, is charged its whole reservation), every rejection becomes a
@@ -31,18 +34,32 @@ from libs.gates import (
     OwnPost,
     RecentPosts,
     Rejection,
+    check_defamation,
+    check_entities,
+    check_lookalikes,
     check_repeated_tweets,
+    check_solicitation,
     check_medical_safety,
     check_topic_freshness,
     gate_post,
     gate_reply,
     grounding_similarity,
     grounding_threshold,
+    instruction_spans,
     parse_review,
     review_messages,
     review_rejection,
+    tweet_point,
 )
-from libs.facts import Fact, FactBook, FactIndex, check_claims, drop_unsupported, load_niche_facts
+from libs.facts import (
+    Fact,
+    FactBook,
+    FactIndex,
+    check_claims,
+    drop_unsupported,
+    load_niche_facts,
+    ungrounded_assertions,
+)
 from libs.gates.refusal import check_refusal
 from libs.niche import NicheConfig
 from services.planner.news import NewsItem, angle_lines, news_angle, news_fact
@@ -57,7 +74,7 @@ from services.planner.llm import (
     TextModel,
 )
 from services.planner.normalise import fit_to_limit, malformed_reason, read_answer
-from services.planner.prompts import answer_schema, post_messages, reply_messages
+from services.planner.prompts import MAX_RECENT_OPENINGS, answer_schema, opening, post_messages, reply_messages
 from services.planner.replies import Opportunity, OurReply, ReplyHistory
 
 POST_LIFETIME = timedelta(hours=6)
@@ -102,6 +119,9 @@ class DraftOutcome:
     dropped: str | None = None
     # Gates whose rejection was repaired without a new call (e.g. "claims": unsupported sentences left out).
     repairs: list[str] = field(default_factory=list)
+    # A post or thread of a sensitive niche queued without the model review: the rule gates vouched for it
+    # (review.posts "ungrounded", see Drafter.needs_review).
+    review_skipped: bool = False
     budget_exhausted: BudgetExhausted | None = None
 
     @property
@@ -182,7 +202,9 @@ class Drafter:
         # The same facts for every attempt (a rewrite fixes the draft), unless the draft repeated a post. Only facts
         # no post of the window states yet: a restated fact comes back as a (near-)duplicate, whatever the model.
         stated = self.recent.matrix(now, g.duplicate_window_days)
-        stated_texts = [p.text for p in self.recent.within(now, g.duplicate_window_days)]
+        # Posts' texts and every tweet of ours of the window (thread parts, replies): what they carry word for word.
+        stated_texts = [p.text for p in self.recent.within(now, g.duplicate_window_days)] \
+            + list(self.recent.tweet_texts.values())
         facts = self.facts.for_topic(choice.topic, rng=self.rng, stated=stated, stated_texts=stated_texts,
                                      fresh_only=True)
         if not facts and news is None and self.facts.for_topic(choice.topic, k=1):
@@ -198,12 +220,13 @@ class Drafter:
         # and the claims gate counts it among the facts given.
         news_given = [] if news is None else [news_fact(news, choice.topic)]
         angle = None if news is None else angle_lines(news, news_given[0])
+        openings = self._recent_openings(choice.topic, now)
         previous: str | None = None
         reason: str | None = None
         for attempt in range(self.config.gates.max_rewrites + 1):
             messages = post_messages(choice, self.config, insights=insights, parts=parts_wanted,
                                      previous=previous, rejection_reason=reason, best_posts=best_posts,
-                                     facts=facts, angle=angle)
+                                     facts=facts, angle=angle, recent_openings=openings)
             completion = await self._call(out, messages, kind)
             parts = None if completion is None else self._answer(out, completion, kind, wanted=parts_wanted)
             if completion is None or parts is None:
@@ -216,9 +239,12 @@ class Drafter:
             verdict, parts, text, vector = self._gate_post(out, parts, kind=kind, topic=choice.topic,
                                                            facts=[*facts, *news_given], now=now)
             if verdict is None and self.config.sensitive:
-                verdict = await self.review(out, text, kind=kind, tweet=None)
-                if out.stopped:
-                    return out
+                if self.needs_review(parts, [*facts, *news_given]):
+                    verdict = await self.review(out, text, kind=kind, tweet=None)
+                    if out.stopped:
+                        return out
+                else:
+                    out.review_skipped = True
             if verdict is None:
                 self.recent.add(OwnPost(text, content_hash(text), choice.topic, now, vector))
                 self.recent.add_tweets(parts, at=now)
@@ -232,10 +258,14 @@ class Drafter:
             previous, reason = text, verdict.advice
             if verdict.gate in ("duplicate", "near_duplicate"):
                 # Told it repeated a post, the model gets other facts of the topic to write from: with the same
-                # ones it could only restate them.
+                # ones it could only restate them, so with none left the item ends here rather than paying for
+                # rewrites that repeat the same post in other frames.
                 others = [f for f in self.facts.for_topic(choice.topic, k=len(self.facts.facts), rng=self.rng,
                                                           stated=stated, stated_texts=stated_texts,
                                                           fresh_only=True) if f not in facts]
+                if facts and not others and not out.rejections[-1].final:
+                    out.rejections[-1] = out.rejections[-1].model_copy(update={"final": True})
+                    return out
                 facts = others[: self.config.facts.per_prompt] or facts
         return out
 
@@ -257,14 +287,26 @@ class Drafter:
         if self.ledger.tier() is BudgetTier.EXHAUSTED:
             out.stopped = "tier"
             return self._maybe_exhausted(out)
-        # A reply may state what the facts closest in meaning to the tweet say, nothing else.
-        facts = [s.fact for s in self.facts.for_text(opportunity.text, topic=opportunity.topic)]
+        # What the author says, without the instructions the tweet carries to repliers (if any): the model is shown
+        # it beside the tweet, and a tweet that is nothing but instructions gets no reply (a call could only obey it
+        # or miss its point, and the gates refuse both).
+        point = tweet_point(opportunity.text)[0] if instruction_spans(opportunity.text) else None
+        if point is not None and (point == " ".join(opportunity.text.split()) or len(point.split()) < 3):
+            self._reject(out, Rejection("injection", "the tweet is instructions to repliers with no point of its "
+                                        "own: nothing to reply to"), 0, "", "reply", final=True)
+            return out
+        # A reply may state what the facts closest in meaning to the tweet say, nothing else; while some are in no
+        # tweet of ours of the window word for word, only those (a reply restating one comes close to repeating
+        # that tweet, and X refuses a repeat).
+        relevant = [s.fact for s in self.facts.for_text(point or opportunity.text, topic=opportunity.topic)]
+        said = [normalise(t) for t in self.recent.tweet_texts.values()]
+        facts = [f for f in relevant if not any(normalise(f.claim) in t for t in said)] or relevant
         reason: str | None = None
         for attempt in range(self.config.gates.max_rewrites + 1):
             # A rejected reply is never shown back to the model: it may carry what a hostile tweet put in it.
             messages = reply_messages(opportunity.text, opportunity.author, choice, self.config,
                                       previous=None, rejection_reason=reason, best_posts=best_posts,
-                                      facts=facts)
+                                      facts=facts, point=point)
             completion = await self._call(out, messages, "reply")
             parts = None if completion is None else self._answer(out, completion, "reply")
             if completion is None or parts is None:
@@ -302,6 +344,30 @@ class Drafter:
         return out
 
     # ------------------------------------------------------------ the gates, and the repair before a rewrite
+
+    def needs_review(self, parts: Sequence[str], facts: Sequence[Fact]) -> bool:
+        """Whether a post or thread that passed every rule gate goes to the model review too (always with
+        ``review.posts: all``). With "ungrounded", the review reads it when the rule gates cannot vouch for what
+        the rubric covers: no facts were given (it speaks from the model's own knowledge); a sentence asserts a
+        health effect that no provided fact says (libs.facts.ungrounded_assertions: medical misinformation is an
+        asserted effect); or a conduct gate of replies flags it (promotion, defamation, contact details, look-alike
+        letters: a post may carry a link, which the review judges). Party politics and banned subjects are the
+        banned gate's, doses, cures and medication changes the medical gate's, figures, studies and institutions
+        the claims gate's. A post has no stranger's tweet to obey."""
+        if self.config.review.posts == "all" or not facts:
+            return True
+        text = "\n".join(parts)
+        if check_solicitation(text) or check_defamation(text) or check_entities(text) or check_lookalikes(text):
+            return True
+        return bool(ungrounded_assertions(parts, facts, self.embedder,
+                                          min_similarity=self.config.facts.support_min_similarity))
+
+    def _recent_openings(self, topic: str, now: datetime) -> list[str]:
+        """The openings of the account's posts of the duplicate window, the topic's first, newest first: the
+        prompt asks for a different one (a repeated hook or frame is what the duplicate gates refuse most)."""
+        window = sorted(self.recent.within(now, self.config.gates.duplicate_window_days),
+                        key=lambda p: (p.topic != topic, -p.at.timestamp()))
+        return list(dict.fromkeys(o for p in window if (o := opening(p.text))))[:MAX_RECENT_OPENINGS]
 
     def _post_verdict(self, parts: list[str], *, kind: str, topic: str, facts: Sequence[Fact],
                       now: datetime) -> tuple[Rejection | None, str, np.ndarray | None]:

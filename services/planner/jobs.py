@@ -277,9 +277,11 @@ class Planner(Worker):
             depth = await db.queue_depth(conn, now)
             tweets = await db.own_tweet_texts_since(conn, since)
             pooled = await db.evergreen_posts(conn)
+            decisions = await db.evergreen_decisions(conn)
         quota = plan_quota(self.caps, depth, horizon_hours=self.settings.plan_horizon / timedelta(hours=1))
         chosen = evergreen.usable(pooled, policy=in_force.policy, config=self.config, now=now,
-                                  recent_tweet_hashes={content_hash(t) for t in tweets}, n=quota.posts)
+                                  recent_tweet_hashes={content_hash(t) for t in tweets}, n=quota.posts,
+                                  decisions=decisions, approval_kinds=self.settings.approval_kinds())
         queued_by_hour = dict(depth.queued_by_hour)
         for entry in chosen:
             hours = open_hours(self.config.hours, queued_by_hour, self.caps.posts_per_hour)
@@ -288,7 +290,8 @@ class Planner(Worker):
             item = ContentQueued(content_id=uuid7(), kind=entry.kind, parts=list(entry.parts),
                                  choice=entry.choice.model_copy(update={"hour": hour}),
                                  policy_version=in_force.policy.version, propensity=entry.propensity,
-                                 scheduled_for=scheduled, expires_at=scheduled + POST_LIFETIME, model=entry.model)
+                                 scheduled_for=scheduled, expires_at=scheduled + POST_LIFETIME, model=entry.model,
+                                 evergreen_id=entry.content_hash)
             async with self.pool.acquire() as conn, conn.transaction():
                 await self.ctx.outbox.record(conn, item, correlation_id=item.content_id,
                                              causation_id=in_force.event_id)
@@ -302,8 +305,12 @@ class Planner(Worker):
             logger.warning("model unavailable (%s): %d evergreen post(s) queued from the pool", report.stopped,
                            len(chosen))
         elif quota.posts:
+            waiting = sum(1 for p in pooled if p.content_hash not in decisions) \
+                if self.settings.approval_kinds() & {"post", "thread"} else 0
             logger.error("ALERT model unavailable (%s) and the evergreen pool has nothing usable: the post queue "
-                         "runs dry", report.stopped)
+                         "runs dry%s", report.stopped,
+                         f" ({waiting} evergreen post(s) wait for the owner's approval in the console)"
+                         if waiting else "")
 
     # ------------------------------------------------------------------ pieces
 
@@ -334,7 +341,9 @@ class Planner(Worker):
         async with self.pool.acquire() as conn, conn.transaction():
             for event in out.events:
                 if evergreen and isinstance(event, ContentQueued):
-                    await db.add_evergreen(conn, event, self.clock.now())
+                    drafted = await db.add_evergreen(conn, event, self.clock.now())
+                    if drafted is not None:  # for the owner's console (approval of evergreen posts)
+                        await self.ctx.outbox.record(conn, drafted, correlation_id=out.content_id)
                     continue
                 if not isinstance(event, BudgetExhausted):
                     await self.ctx.outbox.record(

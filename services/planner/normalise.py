@@ -193,14 +193,18 @@ def strip_ai_disclaimer(text: str) -> str:
 
 def clean_part(text: str, *, in_thread: bool = False) -> str:
     """One tweet's text: everything above but splitting. Habits nest in any order ("5/ - point", "**1/5**",
-    quotes around a hashtag run or inside it), so the steps run twice; each is idempotent."""
+    quotes around a hashtag run or inside it, '"(3/3) - point"': the quotes hide the numbering, which hides the
+    bullet), so the steps run until nothing changes (each is idempotent; a few rounds at most)."""
     numbering = _NUMBER_PREFIX_THREAD if in_thread else _NUMBER_PREFIX_SINGLE
     t = text
-    for _ in range(2):
+    for _ in range(5):
+        before = t
         t = _tidy(strip_emoji(strip_markdown(strip_ai_disclaimer(t))))
         t = numbering.sub("", _LABEL.sub("", t, count=1), count=1)
         t = _NUMBER_SUFFIX.sub("", strip_wrapping_quotes(t))
         t = strip_hashtag_run(t).strip()
+        if t == before:
+            break
     return _tidy(t)
 
 

@@ -26,6 +26,8 @@ from libs.contracts.events import (
     ContentQueued,
     ContentRejected,
     ContentRejectedByOwner,
+    EvergreenDecided,
+    EvergreenDrafted,
     LlmUsageRecorded,
     ModelUpdated,
     OpportunityExpired,
@@ -61,6 +63,16 @@ def register(svc: Service[Any]) -> None:
         e = applied.event
         await conn.execute("INSERT INTO owner_rejections (content_id, reason, rejected_at) VALUES ($1, $2, $3)"
                            " ON CONFLICT DO NOTHING", e.content_id, e.reason, e.rejected_at)
+
+    @owner.on(EvergreenDecided)
+    async def on_evergreen_decided(conn: asyncpg.Connection, applied: Applied[EvergreenDecided]) -> None:
+        e = applied.event
+        # The owner's latest word on an entry stands (a second decision replaces the first).
+        await conn.execute(
+            "INSERT INTO evergreen_decisions (evergreen_id, decision, reason, decided_by, decided_at)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (evergreen_id) DO UPDATE SET decision = EXCLUDED.decision,"
+            " reason = EXCLUDED.reason, decided_by = EXCLUDED.decided_by, decided_at = EXCLUDED.decided_at",
+            e.evergreen_id, e.decision, e.reason, e.decided_by, e.decided_at)
 
     proj = svc.projection(PROJECTION)
 
@@ -325,17 +337,35 @@ async def evergreen_posts(conn: asyncpg.Connection) -> list[EvergreenPost]:
 
 
 async def evergreen_unused(conn: asyncpg.Connection) -> int:
-    """Entries never queued yet: what the pool still holds in reserve."""
-    return int(await conn.fetchval("SELECT count(*) FROM evergreen WHERE used_at IS NULL"))
+    """Entries never queued yet and not rejected by the owner: what the pool still holds in reserve."""
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM evergreen e WHERE used_at IS NULL AND NOT EXISTS (SELECT 1 FROM evergreen_decisions d"
+        " WHERE d.evergreen_id = e.content_hash AND d.decision = 'rejected')"))
 
 
-async def add_evergreen(conn: asyncpg.Connection, item: ContentQueued, at: datetime) -> None:
-    """Keep a draft that passed every gate for a day the model cannot be used (a repeat of one kept is ignored)."""
-    await conn.execute(
+async def evergreen_decisions(conn: asyncpg.Connection) -> dict[str, str]:
+    """The owner's decision per pool entry (EvergreenDecided): "approved" or "rejected"."""
+    rows = await conn.fetch("SELECT evergreen_id, decision FROM evergreen_decisions")
+    return {r["evergreen_id"]: r["decision"] for r in rows}
+
+
+def evergreen_id(parts: list[str] | tuple[str, ...]) -> str:
+    """A pool entry's key: the hash of its text (the same draft kept twice is one entry)."""
+    return content_hash("\n".join(parts))
+
+
+async def add_evergreen(conn: asyncpg.Connection, item: ContentQueued, at: datetime) -> EvergreenDrafted | None:
+    """Keep a draft that passed every gate for a day the model cannot be used; the EvergreenDrafted to record (the
+    owner approves it in the console), or None when the same draft is kept already."""
+    key = evergreen_id(item.parts)
+    added = await conn.fetchval(
         "INSERT INTO evergreen (content_hash, kind, parts, choice, propensity, model, drafted_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (content_hash) DO NOTHING",
-        content_hash("\n".join(item.parts)), item.kind, list(item.parts), item.choice.model_dump_json(),
-        item.propensity, item.model or "", at)
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (content_hash) DO NOTHING RETURNING content_hash",
+        key, item.kind, list(item.parts), item.choice.model_dump_json(), item.propensity, item.model or "", at)
+    if added is None or item.kind == "reply":
+        return None
+    return EvergreenDrafted(evergreen_id=key, kind=item.kind, parts=list(item.parts), choice=item.choice,
+                            model=item.model, drafted_at=at)
 
 
 async def mark_evergreen_used(conn: asyncpg.Connection, key: str, at: datetime) -> None:

@@ -2,7 +2,8 @@
 sign in; approve a draft and see it posted once; an edit with a banned phrase refused with the reason, then a clean
 edit posted once with the edited text; a rejection with a reason (never posted); the pause switch logged with who
 and when; requests without a session or a CSRF token refused; every page renders with data; a posted tweet deleted
-from X (refused while paused) and no longer read by the scraper; dead letters retried in their service and dropped."""
+from X (refused while paused) and no longer read by the scraper; dead letters retried in their service and dropped;
+evergreen posts approved or rejected on the Review page, an approved one posted without asking again."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from prometheus_client import REGISTRY
 from libs.bus.publish import EventPublisher
 from libs.contracts.events import (
     AccountRiskChanged,
+    Choice,
+    ContentQueued,
+    EvergreenDrafted,
     FollowerAttribution,
     FollowersSnapshotted,
     MetricsScraped,
@@ -582,3 +586,56 @@ async def test_with_approval_off_an_edit_is_posted_once_until_the_poster_has_sta
     finally:
         # The module's last test (the harness stops its posters): the poster with approval all is not restarted.
         console.kinds = kinds
+
+
+async def test_an_approved_evergreen_post_is_posted_without_asking_again(stack: Stack) -> None:
+    """The Review page's evergreen section: the owner rejects one evergreen post (with a reason) and approves
+    another; the item the planner later queues from the approved one (while its model is down) is approved by the
+    console at once and posted once."""
+    h = stack.harness
+    now = h.clock.now()
+    choice = Choice(content_type="practical_tip", topic="sleep", format="single", hour=now.hour)
+    keep, drop = (EvergreenDrafted(evergreen_id=uuid.uuid4().hex, kind="post", parts=[unique(text)], choice=choice,
+                                   drafted_at=now)
+                  for text in ("A fixed wake time steadies your sleep more than a fixed bedtime.",
+                               "Sleep trackers make everyone sleep better."))
+    for drafted in (keep, drop):
+        await h.publisher.publish(drafted)
+    page = await stack.page()
+
+    async def listed() -> bool:
+        await page.goto("/review")
+        return all([await page.locator(f"section.evergreen[data-id='{d.evergreen_id}']").count() == 1
+                    for d in (keep, drop)])
+    await eventually(listed, timeout=60, interval=0.5)
+    # Signed in, but without the form's CSRF token: refused, nothing decided.
+    forged = await page.request.post(f"{stack.url}/evergreen/{keep.evergreen_id}/approve", form={"csrf": "forged"},
+                                     max_redirects=0)
+    assert forged.status == 403
+    rejected = page.locator(f"section.evergreen[data-id='{drop.evergreen_id}']")
+    await rejected.locator("input[name=reason]").fill("overclaims")
+    await rejected.locator("button.reject").click()
+    await page.wait_for_selector("p.notice")
+    await page.locator(f"section.evergreen[data-id='{keep.evergreen_id}'] button.approve").click()
+    await page.wait_for_selector("p.notice")
+
+    async def decided() -> list[tuple[str, str, str | None]]:
+        rows = await stack.worker.ctx.pool.fetch(
+            "SELECT evergreen_id, decision, reason FROM evergreen WHERE evergreen_id = ANY($1::text[])"
+            " AND decision IS NOT NULL ORDER BY decision", [keep.evergreen_id, drop.evergreen_id])
+        return [tuple(r) for r in rows] if len(rows) == 2 else []
+    assert await eventually(decided, timeout=30, interval=0.5) == [
+        (keep.evergreen_id, "approved", None), (drop.evergreen_id, "rejected", "overclaims")]
+    await page.goto("/review")
+    for d in (keep, drop):
+        assert await page.locator(f"section.evergreen[data-id='{d.evergreen_id}']").count() == 0
+
+    # The planner queues the approved post (its model is down): nobody clicks, and it is posted once.
+    queued = ContentQueued(content_id=uuid.uuid4().hex, kind="post", parts=keep.parts, choice=choice,
+                           policy_version="test", propensity=0.5, scheduled_for=now,
+                           expires_at=now + timedelta(days=2), evergreen_id=keep.evergreen_id)
+    await h.publisher.publish(queued)
+    outcome = await h.wait_outcome(queued.content_id)
+    assert outcome["type"] == "TweetPosted"
+    await h.settled(queued.content_id)
+    assert len(await h.copies(keep.parts[0])) == 1

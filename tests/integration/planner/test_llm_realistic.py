@@ -23,6 +23,7 @@ from services.planner.llm import (
     RetryPolicy,
     TextModel,
 )
+from sandbox.habits import HabitRates
 from services.planner.prompts import answer_schema, post_messages
 
 CONFIG = load_niche()
@@ -133,15 +134,20 @@ async def test_reasoning_model_400_is_adapted_and_remembered_per_model(realistic
 
 
 async def test_response_format_400_falls_back_to_text_and_is_remembered(realistic_endpoint) -> None:
+    # About the response format, not the habits: no refusal (a structured refusal has no JSON text to look at).
+    await realistic_endpoint.configure(habits={"refusal": 0})
     m = model(realistic_endpoint)
-    first = await m.complete(MESSAGES, model="gpt-3.5-turbo", max_tokens=300, schema=answer_schema("post"))
-    assert not first.structured and m.adaptations == 1 and not m.profile("gpt-3.5-turbo").structured_output
-    second = await m.complete(MESSAGES, model="gpt-3.5-turbo", max_tokens=300, schema=answer_schema("post"))
-    assert not second.structured and m.adaptations == 1
-    structured = await m.complete(MESSAGES, model="gpt-4o-mini", max_tokens=300, schema=answer_schema("post"))
-    # The JSON asked for (a realistic model may still fence it or put a preamble before it, at its rates).
-    assert structured.structured and '{"text": ' in structured.text
-    await m.close()
+    try:
+        first = await m.complete(MESSAGES, model="gpt-3.5-turbo", max_tokens=300, schema=answer_schema("post"))
+        assert not first.structured and m.adaptations == 1 and not m.profile("gpt-3.5-turbo").structured_output
+        second = await m.complete(MESSAGES, model="gpt-3.5-turbo", max_tokens=300, schema=answer_schema("post"))
+        assert not second.structured and m.adaptations == 1
+        structured = await m.complete(MESSAGES, model="gpt-4o-mini", max_tokens=300, schema=answer_schema("post"))
+        # The JSON asked for (a realistic model may still fence it or put a preamble before it, at its rates).
+        assert structured.structured and '{"text": ' in structured.text
+    finally:
+        await realistic_endpoint.configure(habits={"refusal": HabitRates().refusal})
+        await m.close()
 
 
 async def test_insufficient_quota_halts_without_retrying(realistic_endpoint) -> None:

@@ -18,6 +18,8 @@ from libs.contracts.events import (
     BudgetExhausted,
     ContentQueued,
     ContentRejectedByOwner,
+    EvergreenDecided,
+    EvergreenDrafted,
     LlmHalted,
     LlmUsageRecorded,
     ModelUpdated,
@@ -437,3 +439,45 @@ async def test_evergreen_posts_keep_the_queue_alive_while_the_model_is_down(sett
     assert set(texts) <= pool_texts and len(set(texts)) == len(texts)  # pool posts only, none twice
     assert sum(1 for _, used in await evergreen_rows(settings) if used is not None) == len(from_pool)
 
+
+
+async def test_with_approval_on_only_evergreen_posts_the_owner_approved_are_queued(settings, js, start_planner,
+                                                                                   text_endpoint, publish) -> None:
+    """XBOT_APPROVAL=posts: every post drafted into the pool is announced (EvergreenDrafted, for the console);
+    while the model is down none is queued until the owner approves it (EvergreenDecided), a rejected one never,
+    and the item queued from an approved one names its entry (the console approves it at once)."""
+    svc, planner = await start_planner(posts_per_hour=1, posts_per_day=2, evergreen_target=3, evergreen_per_run=3,
+                                       llm_timeout_seconds=60, approval="posts")
+    for _ in range(3):
+        assert (await planner.run()).stopped is None
+        if len(await evergreen_rows(settings)) >= 2:
+            break
+    drafted = await planner_events(js, settings, EvergreenDrafted)
+    pool = {"\n".join(parts) for parts, _ in await evergreen_rows(settings)}
+    assert len(drafted) >= 2 and {"\n".join(d.parts) for d in drafted} == pool
+    queued_while_up = await planner_events(js, settings, ContentQueued)
+    assert all(q.evergreen_id is None for q in queued_while_up)
+
+    await text_endpoint.fault("500", 1000)
+    await publish(*[failed(q) for q in queued_while_up])
+    waiting = await planner.run()
+    assert waiting.stopped == "llm_unavailable" and waiting.evergreen == 0  # nothing approved yet
+
+    rejected, approved = drafted[0], drafted[1]
+    now = datetime.now(UTC)
+    await publish(EvergreenDecided(evergreen_id=rejected.evergreen_id, decision="rejected", reason="not my voice",
+                                   decided_by="owner", decided_at=now),
+                  EvergreenDecided(evergreen_id=approved.evergreen_id, decision="approved", decided_by="owner",
+                                   decided_at=now))
+
+    async def decisions_applied() -> bool:
+        conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "planner"})
+        try:
+            return await conn.fetchval("SELECT count(*) FROM evergreen_decisions") == 2
+        finally:
+            await conn.close()
+    await eventually(decisions_applied)
+    down = await planner.run()
+    assert down.stopped == "llm_unavailable" and down.evergreen == 1
+    from_pool = [q for q in await planner_events(js, settings, ContentQueued) if q.evergreen_id is not None]
+    assert [(q.evergreen_id, q.parts) for q in from_pool] == [(approved.evergreen_id, approved.parts)]

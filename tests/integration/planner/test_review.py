@@ -1,7 +1,7 @@
 """The model review in the Drafter, through the official openai client against the sandbox's text endpoint:
-every reply and every post of a sensitive niche is reviewed, the review is charged to the budget, an unreadable
-review refuses the draft, an unavailable reviewer stops planning, and no rewrite prompt carries a stranger's
-words in its trusted part."""
+every reply, and every post of a sensitive niche the rule gates cannot vouch for, is reviewed; the review is
+charged to the budget, an unreadable review refuses the draft, an unavailable reviewer stops planning, and no
+rewrite prompt carries a stranger's words in its trusted part."""
 
 from __future__ import annotations
 
@@ -54,12 +54,36 @@ async def test_every_reply_is_reviewed_and_the_review_is_charged(text_endpoint, 
 
 
 async def test_posts_are_reviewed_only_in_a_sensitive_niche(text_endpoint, embedder) -> None:
+    every_post = CONFIG.review.model_copy(update={"posts": "all"})
     for sensitive, purposes in ((True, ["post", "review"]), (False, ["post"])):
-        d = drafter(text_endpoint, CONFIG.model_copy(update={"sensitive": sensitive}), embedder, seed=5)
+        config = CONFIG.model_copy(update={"sensitive": sensitive, "review": every_post})
+        d = drafter(text_endpoint, config, embedder, seed=5)
         out = await d.write_post(POST, propensity=0.1, policy_version="u", now=NOW, scheduled_for=NOW)
         assert out.queued is not None, [r.reason for r in out.rejections]
         assert [u.purpose for u in out.usage] == purposes
         await d.model.close()
+
+
+async def test_a_post_the_rule_gates_vouch_for_skips_the_review(text_endpoint, embedder) -> None:
+    """review.posts "ungrounded" (the health niche's): a post whose every asserted effect restates a provided fact
+    is queued without the review call; one asserting what no fact says, one without facts, one with a link or a
+    plug goes to the review."""
+    d = drafter(text_endpoint, CONFIG, embedder, seed=5)
+    fact = d.facts.for_topic("sleep", k=1)[0]
+    assert not d.needs_review([f"Worth knowing: {fact.claim}"], [fact])
+    assert d.needs_review(["Cold showers boost your immune system and burn fat."], [fact])
+    assert d.needs_review([f"Worth knowing: {fact.claim} Cold showers also cure colds."], [fact])
+    assert d.needs_review([f"Worth knowing: {fact.claim}"], [])
+    assert d.needs_review([f"{fact.claim} More at sleepbetter.io"], [fact])
+    assert d.needs_review([f"{fact.claim} Use code SLEEP20 for 20% off."], [fact])
+    out = None
+    for _ in range(5):  # the sandbox's answers vary: until one restates only the facts it was given
+        out = await d.write_post(POST, propensity=0.1, policy_version="u", now=NOW, scheduled_for=NOW)
+        if out.review_skipped:
+            break
+    assert out is not None and out.queued is not None and out.review_skipped
+    assert "review" not in [u.purpose for u in out.usage]
+    await d.model.close()
 
 
 async def test_an_unreadable_review_refuses_the_draft_and_is_paid_for(text_endpoint, embedder) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from libs.facts import GATE, ClaimRejection, check_claims, drop_unsupported, find_claims
+from libs.facts import GATE, ClaimRejection, check_claims, drop_unsupported, find_claims, ungrounded_assertions
 from libs.niche import FactsConfig
 
 CORPUS = yaml.safe_load((Path(__file__).with_name("claims_corpus.yaml")).read_text(encoding="utf-8"))["drafts"]
@@ -154,3 +154,31 @@ def test_an_embedder_kind_without_a_threshold_is_a_clear_error(book):
     # ... and works once the niche names one.
     assert check_claims(["Adults need 7 hours."], [book.get("sleep-aasm-seven-hours")], TinyEmbedder(),
                         min_similarity={**FactsConfig().support_min_similarity, "tiny": 0.5}) is None
+
+
+def test_asserted_effects_no_provided_fact_says_are_named(book, model_embedder):
+    """What decides whether a post needs the model review: a sentence asserting a health effect is grounded only
+    when a provided fact says it; framing sentences assert nothing."""
+    facts = [book.get("sleep-aasm-seven-hours"), book.get("metabolic-dpp-lifestyle-58")]
+    grounded = ["Sleep is maintenance, not a luxury.", "Adults should sleep seven or more hours a night, regularly.",
+                "Which of these will you try first?"]
+    assert ungrounded_assertions(grounded, facts, model_embedder) == []
+    assert ungrounded_assertions(["Cold showers boost your immune system.", grounded[1]], facts,
+                                 model_embedder) == ["Cold showers boost your immune system."]
+    # Beside a fact in the same tweet, an unfounded sentence is still named (it is read alone).
+    assert ungrounded_assertions([f"{grounded[1]} Magnesium cures insomnia."], facts, model_embedder) == [
+        "Magnesium cures insomnia."]
+    # Without facts every assertion is ungrounded.
+    assert ungrounded_assertions(grounded, [], model_embedder) == [grounded[1]]
+
+
+def test_an_invented_sentence_beside_a_fact_does_not_borrow_its_closeness(book, model_embedder):
+    """The planner benchmark queued this thread part: the 78 read off the fact's confidence interval (0.22), the
+    sentence close to the fact only as part of its tweet. A citation split at its abbreviations still reads in its
+    tweet."""
+    fact = book.get("longevity-five-factors-mortality")
+    part = (f"Here's the thing: {fact.claim} ({fact.source}, 2018).")
+    assert check_claims([part], [fact], model_embedder) is None
+    invented = check_claims([part + " Studies show that 78% of people with strong friendships lived longer."],
+                            [fact], model_embedder)
+    assert invented is not None and "Studies show that 78%" in invented.reason

@@ -56,3 +56,17 @@ def test_never_a_tweet_of_ours_of_the_duplicate_window_again() -> None:
     # The same text twice in the pool is queued once.
     twins = [post("same words", "story"), post("same words", "myth_busting")]
     assert pick(twins) == ["same words"]
+
+
+def test_the_owners_decisions_filter_the_pool() -> None:
+    story, myth, tip = post("story", "story"), post("myth", "myth_busting"), post("tip", "practical_tip")
+    decisions = {story.content_hash: "rejected", myth.content_hash: "approved"}
+
+    def chosen(kinds):
+        return [p.parts[0] for p in usable([story, myth, tip], policy=POLICY, config=CONFIG, now=NOW,
+                                           recent_tweet_hashes=set(), n=10, decisions=decisions,
+                                           approval_kinds=kinds)]
+    # Approval off (XBOT_APPROVAL=none): a rejected post is never queued, an undecided one may be.
+    assert chosen(frozenset()) == ["myth", "tip"]
+    # Approval on for posts: only what the owner approved.
+    assert chosen(frozenset({"post", "thread"})) == ["myth"]

@@ -134,3 +134,13 @@ def test_refusals_and_ai_talk_are_rejected(text: str) -> None:
 ])
 def test_ordinary_posts_are_not_refusals(text: str) -> None:
     assert check_refusal(text) is None
+
+
+def test_habits_nested_three_deep_are_all_removed() -> None:
+    """Quotes hide the numbering, which hides a bullet or a heading (the planner benchmark queued two such parts
+    when the steps ran a fixed two rounds)."""
+    answer = ('{"parts": ["“(1/3) How well do you know hydration?”", "“(2/3) - Thirst works for most adults.”", '
+              '"“(3/3) # Hydration: what to know\\n\\nFood counts too.”"]}')
+    parts = read_answer(answer, thread=True, length=x_length, wanted=3).parts
+    assert parts == ["How well do you know hydration?", "Thirst works for most adults.",
+                     "Hydration: what to know\n\nFood counts too."]

@@ -102,3 +102,21 @@ def test_rates_can_be_changed_and_are_checked() -> None:
         rates.update({"typos": 0.1})
     with pytest.raises(ValueError, match="within 0..1"):
         rates.update({"emoji": 1.5})
+
+
+def test_frames_vary_and_the_openings_listed_as_recent_are_mostly_avoided() -> None:
+    """A model words a post's frame afresh, and a "do not reuse these openings" list is followed most of the time;
+    the listed posts' words are not read as the brief (a listed post on sleep does not make this one about sleep)."""
+    quiet = RealisticWriter(rates=HabitRates(**{f: 0.0 for f in HabitRates().as_dict()}))
+    ask = ("Write one post of at most 260 characters.\nTopic: stress. Share one striking number from the facts "
+           "given and what it implies.\nFacts you may state (state only these):\n[1] Physical activity for stress "
+           "can be broken into 20 to 30 minutes a day. (CDC, Coping with Stress)\n")
+    rng = random.Random(7)
+    free = Counter(quiet.answer(msgs(ask), rng).content.split("\n")[0] for _ in range(200))
+    assert len(free) >= 4  # several frames, not one per content type
+    listed = msgs(ask + "Openings of the account's recent posts (do not reuse them):\n"
+                  + "\n".join(f"<recent>{o} Sleep framework myth.</recent>" for o, _ in free.most_common(2)))
+    assert read_brief(listed).topic == "stress" and read_brief(listed).content_type == "data_insight"
+    avoided = [quiet.answer(listed, rng).content.split("\n")[0] for _ in range(200)]
+    reused = sum(1 for o in avoided if o in dict(free.most_common(2)))
+    assert reused / len(avoided) < 0.2, reused  # 85% follow the list (AVOID_RECENT), 2 of 4 frames remain
