@@ -38,6 +38,20 @@ class NewsAngle(Contract):
     published_at: AwareDatetime
 
 
+class ReplyContext(Contract):
+    """The target of a reply as the reply policy saw it (libs.policy): its features, their band arms, and the band
+    arms of every candidate of the draw (in draw order; the target is ``candidates[index]``), so that the learner's
+    off-policy gate can compute any policy's probability of the same draw."""
+
+    author_followers: int = Field(ge=0)
+    age_hours: float = Field(ge=0)
+    velocity: float = Field(ge=0)
+    relevance: float
+    bands: dict[str, str]
+    candidates: list[dict[str, str]] = Field(min_length=1, max_length=200)
+    index: int = Field(ge=0)
+
+
 class ContentQueued(Event):
     TYPE = "ContentQueued"
     PRODUCER = "planner"
@@ -56,6 +70,9 @@ class ContentQueued(Event):
     model: str | None = None
     # Added for news (optional): the fresh news item the post takes as its angle; its fact was among the prompt's.
     angle: NewsAngle | None = None
+    # Added for learned replies (issue 24, optional): the target's features and the draw's candidates. Older
+    # planners send none; the reply model learns from the replies that carry it.
+    reply_context: ReplyContext | None = None
 
     def dedup_key(self) -> str:
         return self.content_id
@@ -403,6 +420,11 @@ class ModelUpdated(Event):
     rollback_of: str | None = None
     # The account's best-rewarded own posts, best first (additive, optional: older learners send none).
     best_posts: list[BestPost] = Field(default_factory=list, max_length=20)
+    # The reply policy (issue 24, additive, optional: empty before the first reply model): "posteriors" over reply
+    # style, voice and the target bands, "propensities" of style and voice, "temperature", "floor",
+    # "training_size" and "evaluation" (libs.policy's reply section reads it). Versioned and rolled back with the
+    # posts' model: it is part of the same event.
+    replies: dict[str, Any] = Field(default_factory=dict)
 
     def dedup_key(self) -> str:
         return f"model:{self.version}"
