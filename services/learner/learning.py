@@ -145,6 +145,114 @@ def format_prior_means(lifts: Mapping[str, float], config: LearnerConfig) -> lis
     return out
 
 
+class _RewardFit:
+    """What turns one kind's decisions (posts, or replies) into observations of an additive reward model: matured
+    and provisional rewards relative to the kind's trailing baseline, exposure weights, the owner's rejections.
+    Posts and replies share it (issue 24): each kind has its own account rate, checkpoint calibrations and
+    baseline (a reply's reach is someone else's tweet's), the followers' price is the one learned from posts."""
+
+    def __init__(self, cfg: LearnerConfig, decisions: Sequence[_Decision]) -> None:
+        self.cfg = cfg
+        self.decisions = decisions
+        self.engagement_account = AccountRate()
+        self.matured: list[tuple[_Decision, dict[str, float]]] = []
+        for d in decisions:
+            counts = self.matured_counts(d)
+            if counts is not None:
+                self.matured.append((d, counts))
+        for _, counts in self.matured:
+            self.engagement_account.observe(counts, cfg.weights)
+        self.rate: float | None = None
+        self.account = self.engagement_account
+        self.reward_weights = dict(cfg.weights)
+
+    def matured_counts(self, d: _Decision) -> dict[str, float] | None:
+        ages = [h for h in d.metrics if h >= self.cfg.matured_hours]
+        return d.metrics[min(ages)] if ages else None
+
+    def engagement_weighted(self, counts: Mapping[str, float]) -> float:
+        return shrunk_weighted_engagement(counts, self.cfg.weights, account_rate=self.engagement_account.rate,
+                                          prior_views=self.cfg.prior_views)
+
+    def price_followers(self) -> float | None:
+        """The account's exchange rate from these decisions (every matured one counts: one no snapshot credited
+        gained no followers, and that is information)."""
+        exchange = FollowerExchangeRate()
+        for d, counts in self.matured:
+            exchange.observe(self.engagement_weighted(counts), d.followers)
+        return exchange.rate
+
+    def set_rate(self, rate: float | None) -> None:
+        """The reward's weights: engagement, plus followers at ``rate`` once the account's history prices them."""
+        self.rate = rate
+        self.reward_weights = composite_weights(self.cfg.weights, rate)
+        self.account = self.engagement_account
+        if rate is not None:
+            self.account = AccountRate()
+            for d, counts in self.matured:
+                self.account.observe({**counts, "followers": d.followers}, self.reward_weights)
+
+    def weighted(self, counts: Mapping[str, float], followers: float = 0.0) -> float:
+        """The reward's weighted sum of an item's counts and the followers credited to it so far."""
+        if self.rate is None:
+            return self.engagement_weighted(counts)
+        return shrunk_weighted_engagement({**counts, "followers": followers}, self.reward_weights,
+                                          account_rate=self.account.rate, prior_views=self.cfg.prior_views)
+
+    def calibrations(self) -> dict[float, CheckpointCalibration]:
+        matured_at = self.cfg.matured_hours
+        calibrations: dict[float, CheckpointCalibration] = default_calibrations()
+        for d in self.decisions:
+            counts = self.matured_counts(d)
+            for hours, early in sorted(d.metrics.items()):
+                if hours < matured_at:
+                    calibration = calibrations.setdefault(
+                        hours, CheckpointCalibration(_prior_ratio(hours, matured_at), 0.25))
+                    if counts is not None:  # the share of engagement visible at a checkpoint
+                        calibration.observe(self.engagement_weighted(early), self.engagement_weighted(counts))
+        return calibrations
+
+    def fill(self, model: AdditiveRewardModel, arm_index: Callable[[Mapping[str, object]], tuple[int, ...] | None]
+             ) -> tuple[list[tuple[_Decision, tuple[int, ...], float]], int, int]:
+        """Add every decision's observation to ``model`` in decision order; returns the matured ones (decision,
+        arms, reward relative to the baseline) for off-policy evaluation, and the provisional and rejected counts."""
+        cfg = self.cfg
+        self.calibration_by_hours = calibrations = self.calibrations()
+        prior_noise = model.noise_prior_var
+        n = len(self.decisions)
+        matured_rewards: list[float] = []
+        logged: list[tuple[_Decision, tuple[int, ...], float]] = []
+        provisional = rejected = 0
+        for i, d in enumerate(self.decisions):
+            arms = arm_index(d.choice)
+            assert arms is not None  # decisions on arms the configuration no longer has were left out
+            counts = self.matured_counts(d)
+            if counts is not None:
+                raw = log_reward(self.weighted(counts, d.followers))
+                baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=raw)
+                matured_rewards.append(raw)
+                model.add(arms, raw - baseline, exposure_weight(counts.get("views", 0)), age=n - 1 - i)
+                logged.append((d, arms, raw - baseline))
+            elif d.metrics:
+                hours = max(d.metrics)
+                calibration = calibrations[hours]
+                early = d.metrics[hours]
+                # Followers credited so far are extrapolated with the engagement's maturity: follows come from
+                # the same views.
+                reward = calibration.provisional_reward(self.weighted(early, d.followers))
+                baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=reward)
+                weight = exposure_weight(early.get("views", 0) / calibration.ratio) * provisional_weight(
+                    prior_noise, calibration.extra_var)
+                model.add(arms, reward - baseline, weight, age=n - 1 - i)
+                provisional += 1
+            elif d.rejected:
+                # Rewards are read relative to the trailing baseline, so the penalty is one already.
+                model.add(arms, REJECTED_REWARD, REJECTED_WEIGHT, age=n - 1 - i)
+                rejected += 1
+            # an item with no metrics yet teaches nothing (it is not a zero)
+        return logged, provisional, rejected
+
+
 class Learner:
     def __init__(self, config: LearnerConfig) -> None:
         self.config = config
@@ -195,88 +303,14 @@ class Learner:
     def build_model(self, version: str, *, incumbent: Mapping[str, Any] | None = None) -> ModelSnapshot:
         cfg = self.config
         decisions = [d for d in self._decisions.values() if self._arm_index(d.choice) is not None]
-        matured_at = cfg.matured_hours
-
-        def matured_counts(d: _Decision) -> dict[str, float] | None:
-            ages = [h for h in d.metrics if h >= matured_at]
-            return d.metrics[min(ages)] if ages else None
-
-        def engagement_weighted(counts: Mapping[str, float]) -> float:
-            return shrunk_weighted_engagement(counts, cfg.weights, account_rate=engagement_account.rate,
-                                              prior_views=cfg.prior_views)
-
-        engagement_account, exchange = AccountRate(), FollowerExchangeRate()
-        matured: list[tuple[_Decision, dict[str, float]]] = []
-        for d in decisions:
-            counts = matured_counts(d)
-            if counts is not None:
-                matured.append((d, counts))
-        for _, counts in matured:
-            engagement_account.observe(counts, cfg.weights)
-        for d, counts in matured:
-            # Every matured post counts: one no snapshot credited gained no followers (that is information).
-            exchange.observe(engagement_weighted(counts), d.followers)
-        # The reward's weights: engagement, plus followers once the account's history prices them.
-        rate = exchange.rate if cfg.objective == "composite" else None
-        reward_weights = composite_weights(cfg.weights, rate)
-        account = engagement_account
-        if rate is not None:
-            account = AccountRate()
-            for d, counts in matured:
-                account.observe({**counts, "followers": d.followers}, reward_weights)
-
-        def weighted(counts: Mapping[str, float], followers: float = 0.0) -> float:
-            """The reward's weighted sum of a post's counts and the followers credited to it so far."""
-            if rate is None:
-                return engagement_weighted(counts)
-            return shrunk_weighted_engagement({**counts, "followers": followers}, reward_weights,
-                                              account_rate=account.rate, prior_views=cfg.prior_views)
-
-        calibrations: dict[float, CheckpointCalibration] = default_calibrations()
-        for d in decisions:
-            counts = matured_counts(d)
-            for hours, early in sorted(d.metrics.items()):
-                if hours < matured_at:
-                    calibration = calibrations.setdefault(
-                        hours, CheckpointCalibration(_prior_ratio(hours, matured_at), 0.25))
-                    if counts is not None:  # the share of engagement visible at a checkpoint
-                        calibration.observe(engagement_weighted(early), engagement_weighted(counts))
-
+        fit = _RewardFit(cfg, decisions)
+        rate = fit.price_followers() if cfg.objective == "composite" else None
+        fit.set_rate(rate)
+        engagement_weighted, matured_counts = fit.engagement_weighted, fit.matured_counts
         model = AdditiveRewardModel([len(a) for a in cfg.arms()], discount=cfg.discount,
                                     cyclic=(False, False, False, cfg.smooth_hours),
                                     prior_means=format_prior_means(self._format_lifts, cfg))
-        prior_noise = model.noise_prior_var
-        n = len(decisions)
-        matured_rewards: list[float] = []
-        logged: list[tuple[_Decision, tuple[int, ...], float]] = []  # matured posts for off-policy evaluation
-        provisional = rejected = 0
-        for i, d in enumerate(decisions):
-            arms = self._arm_index(d.choice)
-            assert arms is not None  # decisions on arms the configuration no longer has were left out above
-            counts = matured_counts(d)
-            if counts is not None:
-                raw = log_reward(weighted(counts, d.followers))
-                baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=raw)
-                matured_rewards.append(raw)
-                model.add(arms, raw - baseline, exposure_weight(counts.get("views", 0)), age=n - 1 - i)
-                logged.append((d, arms, raw - baseline))
-            elif d.metrics:
-                hours = max(d.metrics)
-                calibration = calibrations[hours]
-                early = d.metrics[hours]
-                # Followers credited so far are extrapolated with the engagement's maturity: follows come from
-                # the same views.
-                reward = calibration.provisional_reward(weighted(early, d.followers))
-                baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=reward)
-                weight = exposure_weight(early.get("views", 0) / calibration.ratio) * provisional_weight(
-                    prior_noise, calibration.extra_var)
-                model.add(arms, reward - baseline, weight, age=n - 1 - i)
-                provisional += 1
-            elif d.rejected:
-                # Rewards are read relative to the trailing baseline, so the penalty is one already.
-                model.add(arms, REJECTED_REWARD, REJECTED_WEIGHT, age=n - 1 - i)
-                rejected += 1
-            # a post with no metrics yet teaches nothing (it is not a zero)
+        logged, provisional, rejected = fit.fill(model, self._arm_index)
         post = model.posterior()
 
         posteriors = {
@@ -297,7 +331,7 @@ class Learner:
             evaluation["owner_rejections"] = float(rejected)
         evaluation.update({"matured_posts": float(len(logged)), "provisional_posts": float(provisional),
                            "noise_sd": math.sqrt(post.noise_var)})
-        for hours, calibration in sorted(calibrations.items()):
+        for hours, calibration in sorted(fit.calibration_by_hours.items()):
             evaluation[f"maturity_ratio_{hours:g}h"] = calibration.ratio
         publish = bool(evaluation.get("gate_passed", 1.0))
         return ModelSnapshot(
