@@ -7,7 +7,10 @@ and asks for a candidate with :meth:`Learner.build_model`; the same history give
 decision order). The caller adds ``created_at`` and decides to publish from
 ``snapshot.publish`` (the off-policy gate).
 
-Only posts (kind post/thread) feed the bandit; replies are decided by the opportunity pool, not by this policy.
+Posts (kind post/thread) feed the posts' bandit. Replies that carry their draw (ContentQueued.reply_context) feed
+the reply policy (issue 24): an additive model of the same kind over reply style, voice and the target's bands,
+fitted by the same code (_RewardFit), gated by its own off-policy evaluation and published in the same ModelUpdated
+(``replies``), so versions and rollbacks cover both.
 The reward is engagement, or with ``objective="composite"`` engagement plus the followers credited to the post
 within 48 h priced at the account's own exchange rate (rewards.FollowerExchangeRate; README, learner).
 """
@@ -17,14 +20,26 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from services.learner import ope
 from libs.formats import hour_bucket as format_hour_bucket
 from services.learner.features import feature_names, feature_vector, hook_styles_of
-from libs.policy import DIMENSIONS, choice_propensity, marginal_propensities
+from libs.policy import (
+    DIMENSIONS,
+    REPLY_ACTION,
+    REPLY_DIMENSIONS,
+    TARGET_BANDS,
+    band_arms,
+    choice_propensity,
+    marginal_propensities,
+    reply_floor,
+    reply_marginals,
+    reply_propensity,
+    target_shares,
+)
 from services.learner.posterior import AdditiveRewardModel
 from services.learner.predictors import engagement_predictor, follower_predictor
 from services.learner.rewards import (
@@ -87,6 +102,8 @@ class _Decision:
     follower_seen: bool = False
     # The owner rejected the draft in the console (ContentRejectedByOwner): it was never posted.
     rejected: bool = False
+    # A reply's draw (ContentQueued.reply_context): the candidates' band arms and the target's index among them.
+    context: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,9 +124,12 @@ class ModelSnapshot:
     # The account's own posts with the highest matured reward, best first (the planner shows them as examples of
     # the owner's voice that worked).
     best_posts: tuple[dict[str, object], ...] = ()
+    # The reply policy (ModelUpdated.replies): empty until replies with a reply context have metrics.
+    replies: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
-        return {
+        extra: dict[str, Any] = {"replies": self.replies} if self.replies else {}
+        return {**extra,
             "version": self.version, "parent_version": self.parent_version, "propensities": self.propensities,
             "posteriors": self.posteriors, "temperature": self.temperature, "floor": self.floor,
             "predictors": self.predictors, "training_size": self.training_size, "evaluation": self.evaluation,
@@ -257,6 +277,7 @@ class Learner:
     def __init__(self, config: LearnerConfig) -> None:
         self.config = config
         self._decisions: dict[str, _Decision] = {}  # insertion order = decision order
+        self._replies: dict[str, _Decision] = {}  # replies that carry their draw (reply_context), in order
         self._format_lifts: dict[str, float] = {}
 
     def observe_format_insights(self, lifts: Mapping[str, float]) -> None:
@@ -266,28 +287,37 @@ class Learner:
     # ---- observations -------------------------------------------------------------------------------------------
 
     def observe_decision(self, content_id: str, choice: Mapping[str, object], propensity: float,
-                         policy_version: str, *, text: str = "", kind: str = "post") -> None:
-        if kind == "reply" or content_id in self._decisions:
-            return  # replies are not this policy's decisions; a redelivered decision changes nothing
+                         policy_version: str, *, text: str = "", kind: str = "post",
+                         reply_context: Mapping[str, Any] | None = None) -> None:
+        if kind == "reply":
+            # A reply teaches the reply policy when it carries its draw (planners before issue 24 logged none).
+            if reply_context and content_id not in self._replies:
+                picked = {d: choice.get(d) for d in REPLY_ACTION}
+                picked.update({d: reply_context["bands"].get(d) for d in TARGET_BANDS})
+                self._replies[content_id] = _Decision(content_id, picked, float(propensity), policy_version, text,
+                                                      context=reply_context)
+            return
+        if content_id in self._decisions:
+            return  # a redelivered decision changes nothing
         picked = {d: choice[d] for d in DIMENSIONS}
         picked["hook_style"] = choice.get("hook_style")
         self._decisions[content_id] = _Decision(content_id, picked, float(propensity), policy_version, text)
 
     def observe_metrics(self, content_id: str, checkpoint_hours: float, counts: Mapping[str, float]) -> None:
-        decision = self._decisions.get(content_id)
-        if decision is not None:  # metrics of replies or of unknown posts do not teach the policy
+        decision = self._decisions.get(content_id) or self._replies.get(content_id)
+        if decision is not None:  # metrics of unknown items do not teach the policy
             decision.metrics[float(checkpoint_hours)] = dict(counts)
 
     def observe_owner_rejection(self, content_id: str) -> None:
         """The owner rejected this draft in the console: a penalty for its choice (REJECTED_REWARD)."""
-        decision = self._decisions.get(content_id)
-        if decision is not None:  # a rejected reply, or a draft of a decision not logged: not this policy's
+        decision = self._decisions.get(content_id) or self._replies.get(content_id)
+        if decision is not None:  # a draft of a decision not logged: not this policy's
             decision.rejected = True
 
     def observe_followers(self, attribution: Iterable[tuple[str, float]]) -> None:
         """(content_id, followers attributed to it) pairs of one FollowersSnapshotted; attributions add up."""
         for content_id, followers in attribution:
-            decision = self._decisions.get(content_id)
+            decision = self._decisions.get(content_id) or self._replies.get(content_id)
             if decision is not None:
                 decision.followers += float(followers)
                 decision.follower_seen = True
@@ -333,13 +363,130 @@ class Learner:
                            "noise_sd": math.sqrt(post.noise_var)})
         for hours, calibration in sorted(fit.calibration_by_hours.items()):
             evaluation[f"maturity_ratio_{hours:g}h"] = calibration.ratio
-        publish = bool(evaluation.get("gate_passed", 1.0))
-        return ModelSnapshot(
+        snapshot = ModelSnapshot(
             version=version, parent_version=(incumbent or {}).get("version"), propensities=propensities,
             posteriors=posteriors, temperature=cfg.temperature, floor=cfg.floor, predictors=predictors,
-            training_size=len(logged), evaluation=evaluation, insights=self._insights(posteriors), publish=publish,
-            best_posts=self._best_posts(logged),
+            training_size=len(logged), evaluation=evaluation, insights=self._insights(posteriors),
+            publish=bool(evaluation.get("gate_passed", 1.0)), best_posts=self._best_posts(logged),
         )
+        return self._with_replies(snapshot, fit.rate, incumbent)
+
+    # ---- replies (issue 24, item 1) -------------------------------------------------------------------------------
+
+    def reply_arms(self) -> tuple[tuple[str, ...], ...]:
+        """Style and voice arms: those the planner chose (sorted; a configured arm it never chose has share 0 in
+        the planner's draw and is reached by the floor until it is), then the fixed band arms."""
+        seen = [tuple(sorted({str(d.choice[k]) for d in self._replies.values() if d.choice.get(k)}))
+                for k in REPLY_ACTION]
+        return (*seen, *(band_arms(b) for b in TARGET_BANDS))
+
+    def _with_replies(self, snapshot: ModelSnapshot, rate: float | None,
+                      incumbent: Mapping[str, Any] | None) -> ModelSnapshot:
+        """The snapshot with the reply policy: the candidate's when the reply gate passes, else the incumbent's.
+        The two parts are gated apart and published together (one version, one rollback): a version is published
+        when either part improves, the other part carrying the incumbent's."""
+        replies = [d for d in self._replies.values() if all(d.choice.get(k) for k in REPLY_DIMENSIONS)]
+        if not replies or not any(d.metrics for d in replies):
+            return snapshot
+        cfg = self.config
+        dims = self.reply_arms()
+
+        def arm_index(choice: Mapping[str, object]) -> tuple[int, ...] | None:
+            try:
+                return tuple(arms.index(str(choice[d])) for d, arms in zip(REPLY_DIMENSIONS, dims))
+            except ValueError:
+                return None
+
+        fit = _RewardFit(cfg, replies)
+        fit.set_rate(rate)  # the posts' price of a follower: one currency for the whole account
+        model = AdditiveRewardModel([len(a) for a in dims], discount=cfg.discount)
+        logged, provisional, rejected = fit.fill(model, arm_index)
+        post = model.posterior()
+        posteriors = {
+            dim: {arm: {"mean": float(m), "var": float(v), "n": float(c)}
+                  for arm, m, v, c in zip(arms, post.means[j], post.variances[j], post.counts[j])}
+            for j, (dim, arms) in enumerate(zip(REPLY_DIMENSIONS, dims))
+        }
+        candidate = self._reply_candidate(posteriors)
+        inc = dict((incumbent or {}).get("replies") or {}) or None
+        evaluation = self._evaluate_replies(logged, candidate, inc, post, dims)
+        evaluation.update({"matured_replies": float(len(logged)), "provisional_replies": float(provisional),
+                           "noise_sd": math.sqrt(post.noise_var)})
+        if rejected:
+            evaluation["owner_rejections"] = float(rejected)
+        passed = bool(evaluation.get("gate_passed", 1.0))
+        block = {**candidate, "training_size": len(logged), "evaluation": evaluation} if passed else inc
+        if not passed and block is not None:  # the incumbent's policy, with the verdict on the candidate
+            block = {**block, "evaluation": {**dict(block.get("evaluation") or {}), "rejected_candidate": evaluation}}
+        scores = {**snapshot.evaluation, "reply_gate_passed": 1.0 if passed else 0.0,
+                  "reply_gate_difference": evaluation.get("gate_difference")}
+        if snapshot.publish or not passed or incumbent is None:
+            return replace(snapshot, replies=block or {}, evaluation=scores,
+                           publish=snapshot.publish or passed)
+        # The posts' candidate failed its gate but the replies' passed: the posts' part stays the incumbent's.
+        keep = {k: incumbent[k] for k in ("propensities", "posteriors", "temperature", "floor", "predictors",
+                                          "training_size", "insights") if k in incumbent}
+        best = tuple(dict(p) for p in incumbent.get("best_posts") or ())
+        return replace(snapshot, **keep, best_posts=best, replies=block or {}, evaluation=scores, publish=True)
+
+    def _reply_candidate(self, posteriors: Mapping[str, Any]) -> dict[str, Any]:
+        """The reply policy of these posteriors (what the gate judges against the incumbent's)."""
+        cfg = self.config
+        return {"posteriors": posteriors, "temperature": cfg.temperature, "floor": cfg.floor,
+                "propensities": reply_marginals(posteriors, temperature=cfg.temperature, floor=cfg.floor)}
+
+    def _evaluate_replies(self, logged: Sequence[tuple[_Decision, tuple[int, ...], float]],
+                          candidate: Mapping[str, Any], incumbent: Mapping[str, Any] | None, post: Any,
+                          dims: Sequence[Sequence[str]]) -> dict[str, float | None]:
+        """The off-policy gate of the reply policy, on the matured replies that carry their draw: each policy's
+        probability of the logged style, voice and target among the same candidates (libs.policy)."""
+        if not logged:
+            return {"gate_passed": 1.0}
+        action = {d: dims[j] for j, d in enumerate(REPLY_ACTION)}
+        effects = {d: {a: float(post.means[j][k]) for k, a in enumerate(dims[j])}
+                   for j, d in enumerate(REPLY_DIMENSIONS)}
+
+        def probability(policy: Mapping[str, Any] | None, d: _Decision) -> float:
+            ctx = d.context or {}
+            return reply_propensity(policy, d.choice, ctx["candidates"], int(ctx["index"]), dimensions=action)
+
+        def value(policy: Mapping[str, Any] | None, d: _Decision) -> float:
+            # E[q] under the policy on this reply's candidates: style and voice by their marginals (floor
+            # included), the target by its share mixed with the floor's uniform draw.
+            candidates = (d.context or {})["candidates"]
+            total = float(post.intercept)
+            marginals = (policy or {}).get("propensities") or {}
+            for dim in REPLY_ACTION:
+                marg = marginals.get(dim) or {}
+                arms = dims[REPLY_DIMENSIONS.index(dim)]
+                given = {a: float(marg.get(a, 0.0)) for a in arms}
+                mass = sum(given.values())
+                p = {a: v / mass for a, v in given.items()} if mass > 0 else {a: 1 / len(arms) for a in arms}
+                total += sum(p[a] * effects[dim][a] for a in arms)
+            floor = reply_floor(policy)
+            shares = target_shares(policy, candidates)
+            k = len(candidates)
+            for i, c in enumerate(candidates):
+                q = sum(effects[b].get(str(c.get(b)), 0.0) for b in TARGET_BANDS)
+                total += ((1 - floor) * float(shares[i]) + floor / k) * q
+            return total
+
+        decisions = [d for d, _, _ in logged]
+        rewards = np.array([r for _, _, r in logged])
+        logging_p = np.array([d.propensity for d in decisions])
+        cand_p = np.array([probability(candidate, d) for d in decisions])
+        inc_p = logging_p if incumbent is None else np.array([probability(incumbent, d) for d in decisions])
+        q_logged = np.array([post.intercept + sum(m[a] for m, a in zip(post.means, arms)) for _, arms, _ in logged])
+        cand_v = np.array([value(candidate, d) for d in decisions])
+        inc_v = np.array([value(incumbent, d) for d in decisions]) if incumbent is not None else q_logged
+        sn = ope.snips(rewards, logging_p, cand_p)
+        decision = ope.gate(rewards, logging_p, cand_p, inc_p, q_logged, cand_v, inc_v)
+        return {
+            "snips": sn.value, "snips_ess": sn.ess, "dr": decision.candidate.value,
+            "dr_ess": decision.candidate.ess, "incumbent_dr": decision.incumbent.value,
+            "gate_difference": decision.difference, "gate_low": decision.low, "gate_high": decision.high,
+            "gate_passed": 1.0 if decision.publish else 0.0,
+        }
 
     @staticmethod
     def _best_posts(logged: Sequence[tuple[_Decision, tuple[int, ...], float]]) -> tuple[dict[str, object], ...]:
