@@ -26,7 +26,14 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from libs.contracts.base import uuid7
-from libs.contracts.events import BudgetExhausted, Choice, ContentQueued, ContentRejected, LlmUsageRecorded
+from libs.contracts.events import (
+    BudgetExhausted,
+    Choice,
+    ContentQueued,
+    ContentRejected,
+    LlmUsageRecorded,
+    ReplyContext,
+)
 from libs.gates import (
     OwnPost,
     RecentPosts,
@@ -251,6 +258,7 @@ class Drafter:
         now: datetime,
         content_id: str | None = None,
         best_posts: Sequence[str] = (),
+        reply_context: ReplyContext | None = None,
     ) -> DraftOutcome:
         out = DraftOutcome(content_id or uuid7(), "reply")
         self._forget_old_tweets(now)
@@ -294,7 +302,7 @@ class Drafter:
                     reply_to_author=opportunity.author, choice=choice, policy_version=policy_version,
                     propensity=propensity, scheduled_for=queued_at,
                     expires_at=max(expires, queued_at + timedelta(minutes=5)),
-                    model=completion.model,
+                    model=completion.model, reply_context=reply_context,
                 )
                 return out
             self._reject(out, verdict, attempt, text, "reply")

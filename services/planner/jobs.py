@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from libs.contracts.events import BudgetExhausted, ContentQueued, ContentRejected, LlmHalted, LlmUsageRecorded
+from libs.contracts.events import BudgetExhausted, Choice, ContentQueued, ContentRejected, LlmHalted, LlmUsageRecorded
 from libs.core.logging import mask, redact
 from libs.runtime.context import JobContext, Worker
 from libs.runtime.scheduler import Job
@@ -38,8 +38,9 @@ from services.planner.choices import (
     hour_arms,
     open_hours,
     plan_quota,
+    REPLY_DIMENSIONS,
+    arms,
     sample_post_choice,
-    sample_reply_choice,
 )
 from libs.niche import NicheConfig
 from services.planner.config import PlannerSettings
@@ -48,7 +49,7 @@ from services.planner.news import pick_news
 from services.planner.drafting import POST_LIFETIME, DraftOutcome, Drafter, fact_index
 from libs.gates import OwnPost, RecentPosts
 from services.planner.llm import LlmPermanentError, RetryPolicy, TextModel
-from services.planner.replies import pick_targets
+from services.planner.replies import plan_replies
 
 logger = logging.getLogger("xbot.planner")
 
@@ -203,18 +204,22 @@ class Planner(Worker):
                 if out.stopped:
                     break
             if report.stopped not in ("llm_unavailable", "budget"):
-                targets = pick_targets([p.opportunity for p in pool], history, now=now, config=self.config,
-                                       own_handle=self.settings.x_handle, n=n_replies)
+                planned = plan_replies([p.opportunity for p in pool], history, now=now, config=self.config,
+                                       own_handle=self.settings.x_handle, n=n_replies, model=policy.replies,
+                                       dimensions={d: arms(self.config, d) for d in REPLY_DIMENSIONS},
+                                       rng=self.rng)
                 by_id = {p.opportunity.tweet_id: p for p in pool}
-                for opp in targets:
+                for reply in planned:
+                    opp = reply.opportunity
                     pooled = by_id[opp.tweet_id]
                     # A reply is written for now: the posts drafted before it took model calls.
                     reply_now = max(now, self.clock.now())
-                    choice, propensity = sample_reply_choice(policy, self.config, self.rng, topic=opp.topic,
-                                                             hour=reply_now.hour)
-                    out = await drafter.write_reply(opp, choice, propensity=propensity,
+                    choice = Choice(content_type="reply", topic=opp.topic or "general", format="single",
+                                    hour=reply_now.hour, voice=reply.voice, reply_style=reply.reply_style)
+                    out = await drafter.write_reply(opp, choice, propensity=reply.propensity,
                                                     policy_version=policy.version, now=reply_now,
-                                                    content_id=pooled.content_id, best_posts=policy.best_posts)
+                                                    content_id=pooled.content_id, best_posts=policy.best_posts,
+                                                    reply_context=reply.context)
                     await self._publish(out, report, causation_id=pooled.event_id)
                     if out.stopped:
                         break
