@@ -128,8 +128,7 @@ class ModelSnapshot:
     replies: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {"replies": self.replies} if self.replies else {}
-        return {**extra,
+        return {"replies": self.replies,
             "version": self.version, "parent_version": self.parent_version, "propensities": self.propensities,
             "posteriors": self.posteriors, "temperature": self.temperature, "floor": self.floor,
             "predictors": self.predictors, "training_size": self.training_size, "evaluation": self.evaluation,
