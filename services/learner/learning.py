@@ -68,7 +68,7 @@ class LearnerConfig:
     temperature: float = 0.5  # multiplies posterior variances (Chapelle & Li's α)
     discount: float = 0.99
     # Per reply: the same forgetting per day as the posts' 0.99 per post at the default caps (6 posts, 40 replies
-    # a day: 0.99^(6/40)); bench/learner.py, replies: 0.267 vs 0.312× uniform with 0.99 on the sandbox setting.
+    # a day: 0.99^(6/40)); bench/learner.py, replies, 4 seeds: 0.267 vs 0.312× uniform with 0.99 (sandbox setting).
     reply_discount: float = 0.9985
     floor: float = 0.05
     baseline_window: int = 50
