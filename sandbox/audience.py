@@ -39,7 +39,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from libs.formats import BASELINE_HOURS, FEATURES as FORMAT_FEATURES, HOUR_BUCKETS
+from libs.formats import BASELINE_HOURS, FEATURES as FORMAT_FEATURES, HOUR_BUCKETS, format_features
 
 HEAVY_RANKER_WEIGHTS: dict[str, float] = {
     "like": 0.5,
@@ -317,6 +317,7 @@ class AudienceModel:
         self._follow_log_mult: dict[PostChoice, float] = {}
         self._effect_by_choice: dict[PostChoice, float] = {}
         self._expected_cache: dict[tuple[PostChoice, int, float], float] = {}
+        self._format_effects_cache: dict[str, float] | None = None
         self._type_lexicon = {
             t: _TYPE_KEYWORDS.get(t, _split_name(t)) for t in self.content_types
         }
@@ -359,6 +360,19 @@ class AudienceModel:
             if (start, end) != BASELINE_HOURS:
                 effects[f"hours={start}-{end}"] = round(bucket_mean(start, end) - base, 3)
         return effects
+
+    def own_format_lift(self, text: str) -> float:
+        """What the hidden format effects (format_effects: they move the population's posts) would add to the
+        log reach of one of *our* posts: its hook, length, lines, numbers, question and list features. The hour and
+        thread features are left out (the choice's own hour and format effects already carry them). Opt-in
+        (sample_engagement's ``format_lift``): the sandbox's audience does not apply it to our posts by default;
+        the drafts benchmark uses it to ask whether choosing among drafts can pay when formats matter."""
+        effects = self._format_effects_cache
+        if effects is None:
+            effects = self._format_effects_cache = self.format_effects()
+        values = format_features(text, hour=BASELINE_HOURS[0])
+        return float(sum(effects.get(k, 0.0) * v for k, v in values.items()
+                         if not k.startswith("hours=") and k != "thread"))
 
     def true_affinities(self) -> dict[str, dict[str, float]]:
         """dimension -> arm -> hidden additive effect on log reach (hours keyed as strings "0".."23")."""
@@ -505,11 +519,14 @@ class AudienceModel:
         followers: int,
         rng: random.Random,
         reach_penalty: float = 0.0,
+        format_lift: float = 0.0,
     ) -> Engagement:
         """Final (matured) counts of one of our posts. ``reach_penalty`` in [0, 1) is the share of reach lost
-        (near-duplicates, spam)."""
+        (near-duplicates, spam). ``format_lift``: extra log reach of the text's format (own_format_lift); 0 = the
+        audience rewards our own posts' formats only through text quality, as it always did."""
         quality = self.text_quality(text)
         latent_views = (
+            format_lift +
             _reach_log(followers)
             + self.effect(choice)
             + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)

@@ -52,6 +52,18 @@ class ReplyContext(Contract):
     index: int = Field(ge=0)
 
 
+class DraftSelection(Contract):
+    """How a post was chosen among drafts of one slot (issue 24, item 3): the learner's engagement predictor's score
+    of each draft that passed the gates (in drafting order), the chosen one's index, and how many were drafted.
+    The choice (type, topic, format, hour) was drawn once for the slot with its logged propensity; the drafts differ
+    in their text (and hook style) only, which the choice's propensity does not cover."""
+
+    drafted: int = Field(ge=1)
+    scores: list[float | None] = Field(min_length=1, max_length=10)
+    chosen: int = Field(ge=0)
+    predictor_version: str | None = None
+
+
 class ContentQueued(Event):
     TYPE = "ContentQueued"
     PRODUCER = "planner"
@@ -73,6 +85,8 @@ class ContentQueued(Event):
     # Added for learned replies (issue 24, optional): the target's features and the draw's candidates. Older
     # planners send none; the reply model learns from the replies that carry it.
     reply_context: ReplyContext | None = None
+    # Added for choosing among drafts (issue 24, optional): absent when one draft was written for the slot.
+    drafts: DraftSelection | None = None
 
     def dedup_key(self) -> str:
         return self.content_id

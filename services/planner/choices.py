@@ -46,6 +46,8 @@ class Policy:
     best_posts: tuple[str, ...] = ()
     # The reply policy (ModelUpdated.replies; empty before the first reply model): libs.policy's reply section.
     replies: Mapping[str, Any] = field(default_factory=dict)
+    # The learner's engagement predictor (ModelUpdated.predictors["engagement"]): scores drafts of one slot.
+    predictor: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_model(cls, model: Any) -> "Policy":
@@ -58,6 +60,7 @@ class Policy:
             floor=floor if 0.0 <= floor < 1.0 else 0.0,
             best_posts=tuple(getattr(p, "text", p) for p in getattr(model, "best_posts", None) or ()),
             replies=dict(getattr(model, "replies", None) or {}),
+            predictor=dict((getattr(model, "predictors", None) or {}).get("engagement") or {}),
         )
 
 

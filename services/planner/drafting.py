@@ -110,6 +110,8 @@ class DraftOutcome:
     # Gates whose rejection was repaired without a new call (e.g. "claims": unsupported sentences left out).
     repairs: list[str] = field(default_factory=list)
     budget_exhausted: BudgetExhausted | None = None
+    # A passed post not yet added to the recent posts (write_post(remember=False)): (post, parts, at).
+    memory: tuple[OwnPost, list[str], datetime] | None = None
 
     @property
     def events(self) -> list:
@@ -172,7 +174,11 @@ class Drafter:
         content_id: str | None = None,
         best_posts: Sequence[str] = (),
         news: NewsItem | None = None,
+        remember: bool = True,
     ) -> DraftOutcome:
+        """One post for a slot. ``remember=False`` (a draft among several of one slot): a draft that passes is not
+        added to the recent posts the duplicate gates compare with until the caller keeps it (:meth:`remember`),
+        so the other drafts of the slot are not judged duplicates of a draft that may never be posted."""
         kind = "thread" if choice.format == "thread" else "post"
         out = DraftOutcome(content_id or uuid7(), kind)
         self._forget_old_tweets(now)
@@ -227,8 +233,9 @@ class Drafter:
                 if out.stopped:
                     return out
             if verdict is None:
-                self.recent.add(OwnPost(text, content_hash(text), choice.topic, now, vector))
-                self.recent.add_tweets(parts, at=now)
+                out.memory = (OwnPost(text, content_hash(text), choice.topic, now, vector), list(parts), now)
+                if remember:
+                    self.remember(out)
                 out.queued = ContentQueued(
                     content_id=out.content_id, kind=kind, parts=parts, choice=choice, policy_version=policy_version,
                     propensity=propensity, scheduled_for=scheduled_for, expires_at=scheduled_for + POST_LIFETIME,
@@ -245,6 +252,14 @@ class Drafter:
                                                           fresh_only=True) if f not in facts]
                 facts = others[: self.config.facts.per_prompt] or facts
         return out
+
+    def remember(self, out: DraftOutcome) -> None:
+        """The post of ``out`` is kept: the duplicate gates compare later drafts with it."""
+        if out.memory is not None:
+            post, parts, at = out.memory
+            self.recent.add(post)
+            self.recent.add_tweets(parts, at=at)
+            out.memory = None
 
     # ------------------------------------------------------------ replies
 
