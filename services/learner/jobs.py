@@ -301,6 +301,7 @@ class ModelJob(Worker):
             "versions_published": len(models),
             "training_size": latest.training_size if latest else 0,
             "post_decisions": len(data.decisions),
+            "reply_decisions": len(data.replies),  # replies with their draw: the reply policy's decisions
             "matured_rewards": matured_rewards(data, self.config.matured_hours),
             "last_evaluation": self.last.as_dict() if self.last else None,
         }

@@ -85,3 +85,18 @@ def test_logged_propensity_is_what_the_learner_recomputes_for_the_incumbent():
                   for f in (300, 30_000, 3_000_000)]
     choice, index, p = sample_reply(model, rng, dimensions=DIMS, candidates=candidates)
     assert reply_propensity(model, choice, candidates, index, dimensions=DIMS) == pytest.approx(p, rel=1e-12)
+
+
+def test_a_rollback_restores_the_reply_policy_with_the_posts_model():
+    from datetime import UTC, datetime
+
+    from services.learner.jobs import PublishedModel, rollback_event
+
+    first = _learner().build_model("v1-aaaa").payload()
+    second = _learner(seed=4).build_model("v2-bbbb", incumbent=first).payload()
+    assert second["replies"]["posteriors"] != first["replies"]["posteriors"]
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    models = [PublishedModel(i + 1, p["version"], p["parent_version"], None, p["training_size"], at,
+                             {**p, "created_at": at.isoformat()}) for i, p in enumerate((first, second))]
+    event = rollback_event(models, at)
+    assert event.rollback_of == "v2-bbbb" and event.replies["posteriors"] == first["replies"]["posteriors"]
