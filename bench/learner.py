@@ -477,7 +477,12 @@ class ReplyAgent(XbotAgent):
         self.decisions += 1
         return (picks[0], picks[1], *idx[target]), target
 
-    def observe_reply(self, post: int, arms, counts: Mapping[str, float]) -> None:
+    def observe_reply(self, post: int, arms, counts: Mapping[str, float],
+                      early: Mapping[float, Mapping[str, float]]) -> None:
+        """The reply matured: its reward replaces the provisional ones, and calibrates the early checkpoints."""
+        matured_weighted = self._weighted(counts)
+        for hours, early_counts in early.items():
+            self.calibrations[hours].observe(self._weighted(early_counts), matured_weighted)
         self.account.observe(counts, self.weights)
         reward = log_reward(self._weighted(counts))
         baseline = trailing_baseline(self.matured, window=self.config.baseline_window, fallback=reward)
@@ -519,8 +524,14 @@ def _simulate_replies(policy: str, setting: FollowerSetting, seed: int, n: int, 
     due: dict[int, list[tuple]] = {}
     regret = np.empty(n)
     for t in range(n):
-        for post, arms, counts in due.pop(t, ()):
-            agent.observe_reply(post, arms, counts)  # type: ignore[union-attr]
+        for kind, post, arms, e in due.pop(t, ()):
+            seen = {h: {**_counts(e.at_age(h)), "followers": float(e.at_age(h).follows)}
+                    for h in (*EARLY_CHECKPOINTS, MATURED_HOURS)}
+            if kind == MATURED_HOURS:
+                agent.observe_reply(post, arms, seen[MATURED_HOURS],  # type: ignore[union-attr]
+                                    {h: seen[h] for h in EARLY_CHECKPOINTS})
+            else:  # a provisional reward from an early read, as the learner makes one
+                agent.observe_early(post, arms, kind, seen[kind])  # type: ignore[union-attr]
         styles, voices = phases[1 if setting.shift_half_way and t >= n // 2 else 0]
         pool = _reply_pool(pools)
         values = _reply_values(audience, pool, styles, voices, setting.followers)
@@ -540,9 +551,9 @@ def _simulate_replies(policy: str, setting: FollowerSetting, seed: int, n: int, 
                 effects=(styles[style][0] + voices[voice][0], styles[style][1] + voices[voice][1]),
                 **{k: target[k] for k in ("target_followers", "target_likes", "target_age_hours")},
                 relevance=target["relevance"])
-            seen = e.at_age(MATURED_HOURS)
-            counts = {**_counts(seen), "followers": float(seen.follows)}
-            due.setdefault(t + REPLIES_PER_DAY, []).append((t, arms, counts))
+            for hours in (*EARLY_CHECKPOINTS, MATURED_HOURS):
+                due.setdefault(t + max(1, math.ceil(hours * REPLIES_PER_DAY / 24.0)), []).append(
+                    (hours, t, arms, e))
     return regret
 
 
