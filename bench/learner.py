@@ -22,6 +22,11 @@ follower count is read every hour and its change attributed to the active posts 
 it within 48 h. Follower regret of a post = E[follows | the best choice for follows] − E[follows | chosen] from
 the ground truth's table, normalised by uniform choices like the regret above. The follow draws come from their own
 stream (sandbox.audience), so the figures above are unchanged by them.
+
+Replies target (issue 24 item 1, ``run_replies``; ``--replies-only`` runs it alone): xbot's reply policy (style,
+voice and target among a pool of eligible tweets, libs.policy's reply draw over the learner's additive model of the
+target's bands) against uniform choices, on the same three audience settings; regret from the sandbox's expected
+reply reward (``AudienceModel.expected_reply_reward``), normalised by uniform's on the same pools.
 """
 
 from __future__ import annotations
@@ -510,8 +515,8 @@ def _reply_values(audience: AudienceModel, pool: list[dict], styles: Mapping, vo
 def _simulate_replies(policy: str, setting: FollowerSetting, seed: int, n: int, config: XbotConfig
                       ) -> np.ndarray:
     """Per-reply regret of one policy on one seed: E[reward | the best style, voice and target of the pool] −
-    E[reward | chosen], from the sandbox's ground truth. A reply's reward is read at maturity (24 h: REPLIES_PER_DAY
-    decisions later), follows credited to it directly."""
+    E[reward | chosen], from the sandbox's ground truth. A reply is read at 2 h and 12 h (provisional rewards) and
+    at maturity (24 h: REPLIES_PER_DAY decisions later), its follows credited to it directly."""
     audience = AudienceModel(seed, follow_spread=setting.follow_spread)
     phases = [(audience.reply_style_effects(REPLY_STYLES), audience.reply_style_effects(REPLY_VOICES, kind="voice"))]
     if setting.shift_half_way:
