@@ -22,6 +22,11 @@ follower count is read every hour and its change attributed to the active posts 
 it within 48 h. Follower regret of a post = E[follows | the best choice for follows] − E[follows | chosen] from
 the ground truth's table, normalised by uniform choices like the regret above. The follow draws come from their own
 stream (sandbox.audience), so the figures above are unchanged by them.
+
+Replies target (issue 24 item 1, ``run_replies``; ``--replies-only`` runs it alone): xbot's reply policy (style,
+voice and target among a pool of eligible tweets, libs.policy's reply draw over the learner's additive model of the
+target's bands) against uniform choices, on the same three audience settings; regret from the sandbox's expected
+reply reward (``AudienceModel.expected_reply_reward``), normalised by uniform's on the same pools.
 """
 
 from __future__ import annotations
@@ -32,16 +37,17 @@ import math
 import random
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
 from bench.legacy_policy import LegacyPolicy
-from sandbox.audience import FORMATS, HOURS, AudienceModel, Engagement, PostChoice
+from sandbox.audience import FORMATS, HOURS, REFERENCE_QUALITY, AudienceModel, Engagement, PostChoice
 from services.scraper.attribution import ActiveItem, EngagementPoint, attribute_followers
-from libs.policy import thompson_draw
+from libs.policy import REPLY_DIMENSIONS, TARGET_BANDS, band_arms, target_bands, thompson_draw
+from services.learner.learning import LearnerConfig
 from services.learner.posterior import AdditiveRewardModel
 from services.learner.rewards import (
     FOLLOWER_CREDIT_HOURS,
@@ -394,6 +400,207 @@ def run_followers(seeds: int, n: int, config: XbotConfig = XbotConfig(), setting
     return out
 
 
+# ---------------------------------------------------------------------- replies (issue 24, item 1)
+
+REPLY_STYLES = ("add_insight", "reframe", "practical_implication", "one_sharp_line", "mini_framework")
+REPLY_VOICES = ("owner", "coach")
+REPLIES_PER_DAY = 40  # the default caps' replies a day
+REPLY_POOL = 20  # eligible tweets a reply is chosen among
+REPLY_TEXT = "Worth adding: light at night delays melatonin by about an hour, so dim the lamps after 9 pm."
+REPLY_HORIZONS = (200, 500, 1000)
+REPLY_POLICIES = ("xbot", "uniform")
+
+
+def _follower_price() -> float:
+    """What one follower is worth in weighted engagement: the sandbox's posts' visible weighted engagement per
+    follow at the reference quality (what FollowerExchangeRate learns from an account's posts), fixed here so that
+    the yardstick and the agent price followers alike (the followers target measures learning the price)."""
+    from sandbox.audience import _POST_RATES  # the ground truth's rates: only the benchmark reads them
+    w = HEAVY_RANKER_WEIGHTS
+    visible = sum(w[k] * _POST_RATES[k] for k in ("like", "retweet", "reply"))
+    return visible / (_POST_RATES["follow"] * (0.5 + REFERENCE_QUALITY))  # follows per view at that quality
+
+
+FOLLOWER_PRICE = _follower_price()
+
+
+def _reply_pool(rng: random.Random) -> list[dict]:
+    """Eligible tweets of one reply decision: authors from a hundred to five million followers, up to 20 h old,
+    their likes growing with the author's size and the tweet's age, relevance 0.2..1."""
+    pool = []
+    for _ in range(REPLY_POOL):
+        followers = int(10 ** rng.uniform(2.0, 6.7))
+        age = rng.uniform(0.1, 20.0)
+        velocity = 10 ** rng.uniform(-0.5, 1.5) * (followers / 10_000) ** 0.35
+        pool.append({"target_followers": followers, "target_age_hours": age,
+                     "target_likes": int(velocity * max(age, 1 / 6)), "relevance": rng.uniform(0.2, 1.0)})
+    return pool
+
+
+def _reply_bands(t: Mapping) -> dict[str, str]:
+    return target_bands(author_followers=t["target_followers"], age_hours=t["target_age_hours"],
+                        velocity=t["target_likes"] / max(t["target_age_hours"], 1 / 6), relevance=t["relevance"])
+
+
+class ReplyAgent(XbotAgent):
+    """xbot's reply policy driven reply by reply: the learner's additive model over style, voice and the target's
+    bands (services/learner, libs.policy), the composite reward (visible engagement plus the reply's follows at
+    FOLLOWER_PRICE), the trailing baseline and the exposure weights of posts. The target is the argmax of
+    independent draws N(m_c, T·v_c) over the candidates, exactly the distribution libs.policy.sample_reply draws
+    from by quadrature (that computes it; this samples it, which is faster)."""
+
+    dims = tuple(REPLY_DIMENSIONS)
+
+    def __init__(self, rng: np.random.Generator, config: XbotConfig = XbotConfig()) -> None:
+        self.arms = (REPLY_STYLES, REPLY_VOICES, *(band_arms(b) for b in TARGET_BANDS))
+        super().__init__([len(a) for a in self.arms], rng, config)
+        self.model = AdditiveRewardModel([len(a) for a in self.arms], discount=config.discount,
+                                         empirical_bayes=config.empirical_bayes)
+        self.weights = composite_weights(HEAVY_RANKER_WEIGHTS, FOLLOWER_PRICE)
+
+    def _weighted(self, counts: Mapping[str, float]) -> float:
+        return shrunk_weighted_engagement(counts, self.weights, account_rate=self.account.rate,
+                                          prior_views=self.config.prior_views)
+
+    def choose_reply(self, candidates: list[dict[str, str]]) -> tuple[tuple[int, ...], int]:
+        post = self.model.posterior()
+        self.noise_var = post.noise_var
+        t = self.config.temperature
+        uniform = self.rng.random() < self.config.floor
+        picks = []
+        for j in range(2):
+            draw = post.means[j] + np.sqrt(post.variances[j] * t) * self.rng.standard_normal(len(post.means[j]))
+            u = int(self.rng.integers(len(post.means[j])))
+            picks.append(u if uniform else int(np.argmax(draw)))
+        idx = [[self.arms[2 + b].index(c[d]) for b, d in enumerate(TARGET_BANDS)] for c in candidates]
+        m = np.array([sum(post.means[2 + b][i] for b, i in enumerate(row)) for row in idx])
+        v = np.array([sum(post.variances[2 + b][i] for b, i in enumerate(row)) for row in idx])
+        draw = m + np.sqrt(v * t) * self.rng.standard_normal(len(m))
+        u = int(self.rng.integers(len(m)))
+        target = u if uniform else int(np.argmax(draw))
+        self.model.decay()
+        self.decisions += 1
+        return (picks[0], picks[1], *idx[target]), target
+
+    def observe_reply(self, post: int, arms, counts: Mapping[str, float],
+                      early: Mapping[float, Mapping[str, float]]) -> None:
+        """The reply matured: its reward replaces the provisional ones, and calibrates the early checkpoints."""
+        matured_weighted = self._weighted(counts)
+        for hours, early_counts in early.items():
+            self.calibrations[hours].observe(self._weighted(early_counts), matured_weighted)
+        self.account.observe(counts, self.weights)
+        reward = log_reward(self._weighted(counts))
+        baseline = trailing_baseline(self.matured, window=self.config.baseline_window, fallback=reward)
+        self.matured.append(reward)
+        self._replace(post, arms, reward - baseline, exposure_weight(counts["views"]))
+
+
+def _reply_values(audience: AudienceModel, pool: list[dict], styles: Mapping, voices: Mapping,
+                  followers: int) -> np.ndarray:
+    """E[reward] of every (style, voice, target) of one decision, shape (styles, voices, pool): the sandbox's
+    expected_reply_reward, vectorised over the combinations (the same formula: reply_latent plus the quadrature)."""
+    from sandbox.audience import _GH_NODES, _GH_WEIGHTS, REPLY_SIGMA, HEAVY_RANKER_WEIGHTS as W
+    base = np.array([audience.reply_latent(text=REPLY_TEXT, followers=followers, **t) for t in pool])  # (K, 3)
+    e = np.array([[(styles[s][0] + voices[v][0], styles[s][1] + voices[v][1]) for v in REPLY_VOICES]
+                  for s in REPLY_STYLES])  # (S, V, 2)
+    mean = base[None, None, :, 0] + e[..., 0][..., None]
+    follow = np.minimum(1.0, base[None, None, :, 2] * np.exp(e[..., 1])[..., None])
+    per_view = (W["like"] * 0.02 + W["retweet"] * 0.0015 + W["reply"] * 0.002
+                + FOLLOWER_PRICE * base[None, None, :, 1] * follow)
+    latent = (mean + np.log(per_view))[..., None] + REPLY_SIGMA * _GH_NODES
+    out: np.ndarray = np.logaddexp(0.0, latent) @ _GH_WEIGHTS
+    return out
+
+
+def _simulate_replies(policy: str, setting: FollowerSetting, seed: int, n: int, config: XbotConfig
+                      ) -> np.ndarray:
+    """Per-reply regret of one policy on one seed: E[reward | the best style, voice and target of the pool] −
+    E[reward | chosen], from the sandbox's ground truth. A reply is read at 2 h and 12 h (provisional rewards) and
+    at maturity (24 h: REPLIES_PER_DAY decisions later), its follows credited to it directly."""
+    audience = AudienceModel(seed, follow_spread=setting.follow_spread)
+    phases = [(audience.reply_style_effects(REPLY_STYLES), audience.reply_style_effects(REPLY_VOICES, kind="voice"))]
+    if setting.shift_half_way:
+        phases.append((audience.reply_style_effects(REPLY_STYLES, seed=seed + 50_000),
+                       audience.reply_style_effects(REPLY_VOICES, kind="voice", seed=seed + 50_000)))
+    pools = random.Random(f"bench-replies-pool:{seed}")  # the same pools for every policy
+    noise = random.Random(f"bench-replies:{seed}")
+    rng = np.random.default_rng([seed, 13])
+    agent = ReplyAgent(rng, config) if policy == "xbot" else None
+    due: dict[int, list[tuple]] = {}
+    regret = np.empty(n)
+    for t in range(n):
+        for kind, post, arms, e in due.pop(t, ()):
+            seen = {h: {**_counts(e.at_age(h)), "followers": float(e.at_age(h).follows)}
+                    for h in (*EARLY_CHECKPOINTS, MATURED_HOURS)}
+            if kind == MATURED_HOURS:
+                agent.observe_reply(post, arms, seen[MATURED_HOURS],  # type: ignore[union-attr]
+                                    {h: seen[h] for h in EARLY_CHECKPOINTS})
+            else:  # a provisional reward from an early read, as the learner makes one
+                agent.observe_early(post, arms, kind, seen[kind])  # type: ignore[union-attr]
+        styles, voices = phases[1 if setting.shift_half_way and t >= n // 2 else 0]
+        pool = _reply_pool(pools)
+        values = _reply_values(audience, pool, styles, voices, setting.followers)
+        if policy == "xbot":
+            arms, index = agent.choose_reply([_reply_bands(x) for x in pool])  # type: ignore[union-attr]
+            s, v = arms[0], arms[1]
+        else:
+            s, v, index = int(rng.integers(len(REPLY_STYLES))), int(rng.integers(len(REPLY_VOICES))), int(
+                rng.integers(len(pool)))
+            arms = ()
+        regret[t] = values.max() - values[s, v, index]
+        if policy == "xbot":
+            style, voice = REPLY_STYLES[s], REPLY_VOICES[v]
+            target = pool[index]
+            e = audience.sample_reply_engagement(
+                text=REPLY_TEXT, followers=setting.followers, rng=noise,
+                effects=(styles[style][0] + voices[voice][0], styles[style][1] + voices[voice][1]),
+                **{k: target[k] for k in ("target_followers", "target_likes", "target_age_hours")},
+                relevance=target["relevance"])
+            for hours in (*EARLY_CHECKPOINTS, MATURED_HOURS):
+                due.setdefault(t + max(1, math.ceil(hours * REPLIES_PER_DAY / 24.0)), []).append(
+                    (hours, t, arms, e))
+    return regret
+
+
+def run_replies(seeds: int, n: int, config: XbotConfig = XbotConfig(), settings=FOLLOWER_SETTINGS,
+                log=print) -> dict:
+    """Normalised reply regret of xbot's reply policy against uniform choices of style, voice and target, per
+    audience setting (paired seeds, the same pools). The reply model forgets per reply at the learner's
+    reply_discount (``config.discount`` is the posts' per post)."""
+    config = replace(config, discount=LearnerConfig.reply_discount)
+    started = time.perf_counter()
+    horizons = [h for h in REPLY_HORIZONS if h <= n]
+    out: dict = {"config": {"seeds": seeds, "replies": n, "pool": REPLY_POOL, "styles": list(REPLY_STYLES),
+                            "voices": list(REPLY_VOICES), "follower_price": round(FOLLOWER_PRICE, 2),
+                            "replies_per_day": REPLIES_PER_DAY, "delay_hours": MATURED_HOURS,
+                            "temperature": config.temperature, "floor": config.floor}, "settings": {}}
+    for setting in settings:
+        ratios = np.empty((seeds, len(horizons)))
+        uniform_per = np.empty(seeds)
+        for s in range(seeds):
+            seed = setting.first_seed + s
+            ours = np.cumsum(_simulate_replies("xbot", setting, seed, n, config))
+            uniform = np.cumsum(_simulate_replies("uniform", setting, seed, n, config))
+            ratios[s] = [ours[h - 1] / uniform[h - 1] for h in horizons]
+            uniform_per[s] = uniform[-1] / n
+        out["settings"][setting.name] = {
+            "follow_spread": setting.follow_spread, "followers": setting.followers,
+            "first_seed": setting.first_seed, "shift_half_way": setting.shift_half_way,
+            "regret_ratio_to_uniform": {str(h): {"median": float(np.median(ratios[:, i])),
+                                                 "p90": float(np.percentile(ratios[:, i], 90))}
+                                        for i, h in enumerate(horizons)},
+            "uniform_regret_per_reply": float(np.median(uniform_per)),
+        }
+        if log:
+            log(f"  replies {setting.name}: {np.median(ratios[:, -1]):.3f}x uniform at N={horizons[-1]}, "
+                f"{time.perf_counter() - started:.0f}s")
+    last = str(horizons[-1])
+    worst = max(v["regret_ratio_to_uniform"][last]["median"] for v in out["settings"].values())
+    out["targets"] = {f"reply_regret_ratio_max_at_{last}": worst, "reply_regret_ratio_le_0_5_met": worst <= 0.5}
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
 POLICIES = ("xbot", "legacy", "uniform", "oracle")
 
 
@@ -482,9 +689,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--followers-only", action="store_true",
                         help="run only the followers target and update its part of --out (the regret figures of "
                              "posts stay as they were)")
+    parser.add_argument("--reply-seeds", type=int, default=10,
+                        help="seeds per audience setting of the replies target (0: skip it)")
+    parser.add_argument("--replies-only", action="store_true",
+                        help="run only the replies target and update its part of --out")
     args = parser.parse_args(argv)
     seeds, posts = (20, 500) if args.quick else (args.seeds, args.posts)
     config = XbotConfig(temperature=args.temperature, discount=args.discount, floor=args.floor)
+    if args.replies_only:
+        results = json.loads(args.out.read_text()) if args.out.exists() else {}
+        results["replies"] = run_replies(args.reply_seeds, max(REPLY_HORIZONS), config)
+        print(json.dumps(results["replies"]["targets"], indent=2))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {args.out}")
+        return
     if args.followers_only:
         results = json.loads(args.out.read_text()) if args.out.exists() else {}
     else:
@@ -492,6 +711,9 @@ def main(argv: list[str] | None = None) -> None:
         print(table(results))
         if "targets" in results:
             print(json.dumps(results["targets"], indent=2))
+    if args.reply_seeds > 0 and not args.followers_only:
+        results["replies"] = run_replies(args.reply_seeds, max(REPLY_HORIZONS), config)
+        print(json.dumps(results["replies"]["targets"], indent=2))
     if args.follower_seeds > 0:
         results["followers"] = run_followers(args.follower_seeds, 500, config)
         print(json.dumps({k: v["follower_regret_ratio"] for k, v in results["followers"]["settings"].items()},

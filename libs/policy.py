@@ -240,3 +240,209 @@ def sample_choice(
     if "hour" in choice:
         choice["hour"] = int(picked["hour"])
     return choice, propensity
+
+
+# ====================================================================== replies (issue 24, item 1)
+#
+# A reply's action is its style, its voice (when the owner gives several) and its target among the eligible
+# tweets of the opportunity pool. The model is additive, like the posts' one, over the style, the voice and four
+# bands of the target (author follower band, tweet age band, velocity band, relevance band): ModelUpdated.replies
+# carries its posteriors, the floor-included marginals of style and voice, the temperature and the floor.
+#
+# How a reply is drawn (the same floor mixture as posts). With probability ``floor`` style, voice and target are
+# all drawn uniformly (the target among the candidates). Otherwise style and voice are drawn from their Thompson
+# shares and the target from the candidates' Thompson shares: P(candidate c has the highest draw) for independent
+# draws N(m_c, temperature · v_c), m_c and v_c the sums over the target's bands of the band effects' posterior
+# means and variances, computed by quadrature (argmax_probabilities). Treating the candidates' draws as
+# independent (two candidates in the same author band share that effect in the posterior) is what the policy
+# *is*, not an approximation of the logged number: the draw is made from these shares, so the propensity
+# ``(1 - floor) · p_style · p_voice · p_target + floor / (K_style · K_voice · K_targets)`` is the exact probability
+# of what was drawn. A dimension the model does not cover is drawn uniformly outside the mixture (× 1/K).
+# Before any reply model the target's Thompson part is the fixed-weight ranking's best (services/planner/replies.py)
+# and the floor is REPLY_BOOTSTRAP_FLOOR, so exploration starts on the first day.
+
+REPLY_ACTION = ("reply_style", "voice")
+# Band edges (lower bounds of every band but the first): an arm per band, named by its range.
+TARGET_BAND_EDGES: dict[str, tuple[float, ...]] = {
+    "author_band": (1_000.0, 10_000.0, 100_000.0, 1_000_000.0),  # the author's followers
+    "age_band": (1.0, 3.0, 8.0),  # hours since the tweet was posted
+    "velocity_band": (1.0, 10.0, 100.0),  # engagement per hour (replies.Opportunity.velocity)
+    "relevance_band": (0.4, 0.6, 0.8),  # the harvester's relevance, 0..1
+}
+TARGET_BANDS: tuple[str, ...] = tuple(TARGET_BAND_EDGES)
+REPLY_DIMENSIONS: tuple[str, ...] = (*REPLY_ACTION, *TARGET_BANDS)
+# Share of uniform draws of the target before the learner has a reply model (the rest goes to the fixed ranking's
+# best): replies are most of the account's writes, so what pays is worth finding from the first day on.
+REPLY_BOOTSTRAP_FLOOR = 0.3
+# At most this many candidates enter one draw (the best by posterior mean, ties by the planner's order): the
+# quadrature is O(K²) and a pool of hundreds holds no more than a few dozen distinct band combinations anyway.
+MAX_TARGETS = 40
+
+
+def _band_label(edges: Sequence[float], i: int) -> str:
+    def fmt(x: float) -> str:
+        if x >= 1_000_000 and x % 1_000_000 == 0:
+            return f"{int(x // 1_000_000)}M"
+        if x >= 1_000 and x % 1_000 == 0:
+            return f"{int(x // 1_000)}k"
+        return f"{x:g}"
+
+    if i == 0:
+        return f"<{fmt(edges[0])}"
+    if i == len(edges):
+        return f">={fmt(edges[-1])}"
+    return f"{fmt(edges[i - 1])}-{fmt(edges[i])}"
+
+
+def band_arms(dimension: str) -> tuple[str, ...]:
+    """The arms of a target band, lowest first."""
+    edges = TARGET_BAND_EDGES[dimension]
+    return tuple(_band_label(edges, i) for i in range(len(edges) + 1))
+
+
+def band_of(dimension: str, value: float) -> str:
+    edges = TARGET_BAND_EDGES[dimension]
+    i = sum(1 for e in edges if float(value) >= e)
+    return _band_label(edges, i)
+
+
+def target_bands(*, author_followers: float, age_hours: float, velocity: float, relevance: float) -> dict[str, str]:
+    """The band arms of one target tweet (what the reply model learns about targets)."""
+    values = {"author_band": author_followers, "age_band": age_hours, "velocity_band": velocity,
+              "relevance_band": relevance}
+    return {d: band_of(d, values[d]) for d in TARGET_BANDS}
+
+
+def reply_marginals(posteriors: Mapping[str, Mapping[str, Mapping[str, float]]], *, temperature: float,
+                    floor: float) -> dict[str, dict[str, float]]:
+    """Floor-included marginals of the reply dimensions chosen per reply (style, voice), as for posts."""
+    out: dict[str, dict[str, float]] = {}
+    for dimension in REPLY_ACTION:
+        if not posteriors.get(dimension):
+            continue
+        arms = arm_order(dimension, posteriors[dimension])
+        means, variances = _moments(posteriors, dimension, arms)
+        p = argmax_probabilities(means, variances * temperature)
+        out[dimension] = {a: float((1 - floor) * pi + floor / len(arms)) for a, pi in zip(arms, p)}
+    return out
+
+
+def target_moments(model: Mapping[str, Any] | None,
+                   candidates: Sequence[Mapping[str, str]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Posterior mean and variance of each candidate's value (sums over its bands); None without a reply model.
+
+    A band arm the model has not seen counts as the dimension's average (mean 0: effects are centred) with the
+    dimension's largest variance."""
+    posteriors = (model or {}).get("posteriors") or {}
+    if not any(posteriors.get(d) for d in TARGET_BANDS):
+        return None
+    means, variances = np.zeros(len(candidates)), np.zeros(len(candidates))
+    for d in TARGET_BANDS:
+        arms = posteriors.get(d) or {}
+        if not arms:
+            continue
+        widest = max(float(a["var"]) for a in arms.values())
+        for i, c in enumerate(candidates):
+            arm = arms.get(str(c.get(d)))
+            means[i] += float(arm["mean"]) if arm else 0.0
+            variances[i] += float(arm["var"]) if arm else widest
+    return means, variances
+
+
+def target_shares(model: Mapping[str, Any] | None, candidates: Sequence[Mapping[str, str]],
+                  fallback_best: int = 0) -> np.ndarray:
+    """p_target over the candidates (without the floor): the Thompson shares of the reply model, or all on
+    ``fallback_best`` (the fixed ranking's best) before any."""
+    k = len(candidates)
+    moments = target_moments(model, candidates)
+    if moments is None:
+        shares = np.zeros(k)
+        shares[min(max(fallback_best, 0), k - 1)] = 1.0
+        return shares
+    means, variances = moments
+    return argmax_probabilities(means, variances * float((model or {}).get("temperature", 1.0)))
+
+
+def reply_floor(model: Mapping[str, Any] | None) -> float:
+    """The reply policy's floor: the model's, or REPLY_BOOTSTRAP_FLOOR before any reply model."""
+    return _floor(model) if model else REPLY_BOOTSTRAP_FLOOR
+
+
+def _reply_propensity(model: Mapping[str, Any] | None, picked: Mapping[str, str],
+                      arms: Mapping[str, Sequence[str]], target_share: float, n_targets: int) -> float:
+    floor = reply_floor(model)
+    thompson, uniform, outside = target_share, 1.0 / n_targets, 1.0
+    for dimension, options in arms.items():
+        shares = thompson_shares(model, dimension, options) if model else None
+        if shares is None:
+            outside /= len(options)
+            continue
+        thompson *= shares.get(picked[dimension], 0.0)
+        uniform /= len(options)
+    return ((1.0 - floor) * thompson + floor * uniform) * outside
+
+
+def sample_reply(
+    model: Mapping[str, Any] | None,
+    rng: UniformSource,
+    *,
+    dimensions: Mapping[str, Iterable[object]],
+    candidates: Sequence[Mapping[str, str]],
+    fallback_best: int = 0,
+) -> tuple[dict[str, str], int, float]:
+    """Draw a reply's style and voice (``dimensions``: each to its configured arms) and its target among
+    ``candidates`` (their band arms, in the planner's order); returns (choice, target index, propensity).
+
+    ``model`` is ModelUpdated.replies (None before any reply model). Exactly ``2 + len(dimensions)`` calls to
+    ``rng.random()``, whatever the floor coin says."""
+    if not candidates:
+        raise ValueError("sample_reply needs at least one candidate")
+    arms = {d: arm_order(d, options) for d, options in dimensions.items()}
+    if any(not options for options in arms.values()):
+        raise ValueError("every dimension needs at least one arm")
+    uniform = rng.random() < reply_floor(model)
+    picked: dict[str, str] = {}
+    for dimension, options in arms.items():
+        shares = thompson_shares(model, dimension, options) if model else None
+        u = rng.random()
+        if shares is None or uniform:
+            picked[dimension] = options[min(int(u * len(options)), len(options) - 1)]
+        else:
+            picked[dimension] = options[_pick([shares[a] for a in options], u)]
+    target_p = target_shares(model, candidates, fallback_best)
+    u = rng.random()
+    k = len(candidates)
+    index = min(int(u * k), k - 1) if uniform else _pick(list(target_p), u)
+    return picked, index, _reply_propensity(model, picked, arms, float(target_p[index]), k)
+
+
+def reply_propensity(model: Mapping[str, Any] | None, choice: Mapping[str, object],
+                     candidates: Sequence[Mapping[str, str]], index: int, *,
+                     dimensions: Mapping[str, Iterable[object]] | None = None, fallback_best: int = 0) -> float:
+    """Probability that the reply policy of ``model`` draws ``choice``'s style and voice and candidate ``index``
+    (what the learner's gate needs for a candidate and the incumbent). ``dimensions`` default: the model's own arms
+    of the reply action."""
+    if dimensions is None:
+        marginals = (model or {}).get("propensities") or {}
+        dimensions = {d: marginals[d] for d in REPLY_ACTION if marginals.get(d)}
+    arms = {d: arm_order(d, options) for d, options in dimensions.items()}
+    picked = {d: str(choice.get(d)) for d in arms}
+    if any(picked[d] not in arms[d] for d in arms):
+        return 0.0
+    shares = target_shares(model, candidates, fallback_best)
+    return _reply_propensity(model, picked, arms, float(shares[index]), len(candidates))
+
+
+def shortlist(model: Mapping[str, Any] | None, candidates: Sequence[Mapping[str, str]],
+              limit: int = MAX_TARGETS) -> list[int]:
+    """Indices of the candidates that enter a draw, in the planner's order: all when they fit, otherwise the
+    ``limit`` best by posterior mean (ties by position) — a deterministic function of the model and the pool, so
+    the propensity over the shortlist stays exact."""
+    if len(candidates) <= limit:
+        return list(range(len(candidates)))
+    moments = target_moments(model, candidates)
+    if moments is None:
+        return list(range(limit))
+    means = moments[0]
+    best = sorted(range(len(candidates)), key=lambda i: (-means[i], i))[:limit]
+    return sorted(best)

@@ -39,7 +39,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from libs.formats import BASELINE_HOURS, FEATURES as FORMAT_FEATURES, HOUR_BUCKETS
+from libs.formats import BASELINE_HOURS, FEATURES as FORMAT_FEATURES, HOUR_BUCKETS, format_features
 
 HEAVY_RANKER_WEIGHTS: dict[str, float] = {
     "like": 0.5,
@@ -97,6 +97,14 @@ FOLLOW_TYPE_SD = 0.45
 FOLLOW_TOPIC_SD = 0.40
 FOLLOW_FORMAT_GAP = (0.1, 0.4)
 FOLLOW_HOUR_AMPLITUDE = (0.1, 0.3)
+
+# Replies (issue 24): spreads of the hidden effects of a reply's style and voice on its reach (log views) and on
+# the follow conversion of its profile visits, and how much the target's relevance moves that conversion.
+REPLY_STYLE_SD = 0.35
+REPLY_STYLE_FOLLOW_SD = 0.30
+REPLY_VOICE_SD = 0.15
+REPLY_VOICE_FOLLOW_SD = 0.15
+REPLY_RELEVANCE_SLOPE = 1.0
 
 # Maturity anchors (age in hours, share of final counts visible); linear up to 1 h, linear in log-age beyond.
 _MATURITY_POINTS = (
@@ -309,6 +317,7 @@ class AudienceModel:
         self._follow_log_mult: dict[PostChoice, float] = {}
         self._effect_by_choice: dict[PostChoice, float] = {}
         self._expected_cache: dict[tuple[PostChoice, int, float], float] = {}
+        self._format_effects_cache: dict[str, float] | None = None
         self._type_lexicon = {
             t: _TYPE_KEYWORDS.get(t, _split_name(t)) for t in self.content_types
         }
@@ -351,6 +360,19 @@ class AudienceModel:
             if (start, end) != BASELINE_HOURS:
                 effects[f"hours={start}-{end}"] = round(bucket_mean(start, end) - base, 3)
         return effects
+
+    def own_format_lift(self, text: str) -> float:
+        """What the hidden format effects (format_effects: they move the population's posts) would add to the
+        log reach of one of *our* posts: its hook, length, lines, numbers, question and list features. The hour and
+        thread features are left out (the choice's own hour and format effects already carry them). Opt-in
+        (sample_engagement's ``format_lift``): the sandbox's audience does not apply it to our posts by default;
+        the drafts benchmark uses it to ask whether choosing among drafts can pay when formats matter."""
+        effects = self._format_effects_cache
+        if effects is None:
+            effects = self._format_effects_cache = self.format_effects()
+        values = format_features(text, hour=BASELINE_HOURS[0])
+        return float(sum(effects.get(k, 0.0) * v for k, v in values.items()
+                         if not k.startswith("hours=") and k != "thread"))
 
     def true_affinities(self) -> dict[str, dict[str, float]]:
         """dimension -> arm -> hidden additive effect on log reach (hours keyed as strings "0".."23")."""
@@ -497,11 +519,14 @@ class AudienceModel:
         followers: int,
         rng: random.Random,
         reach_penalty: float = 0.0,
+        format_lift: float = 0.0,
     ) -> Engagement:
         """Final (matured) counts of one of our posts. ``reach_penalty`` in [0, 1) is the share of reach lost
-        (near-duplicates, spam)."""
+        (near-duplicates, spam). ``format_lift``: extra log reach of the text's format (own_format_lift); 0 = the
+        audience rewards our own posts' formats only through text quality, as it always did."""
         quality = self.text_quality(text)
         latent_views = (
+            format_lift +
             _reach_log(followers)
             + self.effect(choice)
             + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)
@@ -534,6 +559,50 @@ class AudienceModel:
             return sum(1 for _ in range(base) if extra.random() < multiplier)
         return base + poisson(base_mean * (multiplier - 1.0), extra)
 
+    # ---- replies (issue 24: the reply's style, voice and the target's relevance have effects of their own) -------
+
+    def reply_style_effects(self, names: tuple[str, ...] | list[str], *, kind: str = "style",
+                            seed: int | None = None) -> dict[str, tuple[float, float]]:
+        """name -> (effect on log views, effect on the log follow conversion) of each reply style (``kind`` "style")
+        or voice ("voice"), drawn per name from the seed (``seed`` another one: what pays changes), so any names a
+        niche configures have effects. Styles matter more than voices; the follow effects scale with
+        ``follow_spread``."""
+        sd_views, sd_follows = (REPLY_STYLE_SD, REPLY_STYLE_FOLLOW_SD) if kind == "style" else (
+            REPLY_VOICE_SD, REPLY_VOICE_FOLLOW_SD)
+        out = {}
+        for name in names:
+            rng = random.Random(f"reply-{kind}:{self.seed if seed is None else seed}:{name}")
+            out[name] = (rng.gauss(0.0, sd_views), self.follow_spread * rng.gauss(0.0, sd_follows))
+        return out
+
+    def reply_latent(self, *, text: str, followers: int, target_followers: int, target_likes: int,
+                     target_age_hours: float, effects: tuple[float, float] = (0.0, 0.0),
+                     relevance: float | None = None) -> tuple[float, float, float]:
+        """(mean log views, per-view profile-click rate, clicks' follow rate) of one reply; ``effects`` the summed
+        (views, follows) effects of its style and voice. The target's relevance to what the account is about moves
+        the follow conversion (a reader of an on-topic thread is the account's audience); None: no effect."""
+        quality = self.text_quality(text)
+        target_views = max(60.0 * max(0, target_likes), 0.05 * max(0, target_followers))
+        freshness = math.exp(-max(0.0, target_age_hours) / 4.0)  # the top of a thread is seen while it is hot
+        exposure = 1.0 + 0.015 * target_views * freshness + 0.03 * max(0, followers)
+        mean_log_views = math.log(exposure) + QUALITY_SLOPE * (quality - REFERENCE_QUALITY) + effects[0]
+        click_rate = 0.012 * (0.5 + quality)
+        follow_rate = (0.08 + 0.12 * quality) * math.exp(effects[1])
+        if relevance is not None:
+            follow_rate *= math.exp(REPLY_RELEVANCE_SLOPE * (relevance - 0.6))
+        return mean_log_views, click_rate, min(1.0, follow_rate)
+
+    def expected_reply_reward(self, *, follower_price: float, **target: object) -> float:
+        """E[log(1 + weighted)] of one reply at maturity, ``weighted`` = the visible counts (likes, retweets,
+        replies) at X's heavy-ranker weights plus ``follower_price`` per follow, at their expected per-view rates
+        (no count noise: the yardstick of the replies benchmark), by Gauss-Hermite quadrature over the reach."""
+        mean_log_views, click_rate, follow_rate = self.reply_latent(**target)  # type: ignore[arg-type]
+        w = HEAVY_RANKER_WEIGHTS
+        per_view = (w["like"] * 0.02 + w["retweet"] * 0.0015 + w["reply"] * 0.002
+                    + follower_price * click_rate * follow_rate)
+        latent = mean_log_views + math.log(per_view) + REPLY_SIGMA * _GH_NODES
+        return float(np.logaddexp(0.0, latent) @ _GH_WEIGHTS)
+
     def sample_reply_engagement(
         self,
         *,
@@ -543,17 +612,20 @@ class AudienceModel:
         target_likes: int,
         target_age_hours: float,
         rng: random.Random,
+        effects: tuple[float, float] = (0.0, 0.0),
+        relevance: float | None = None,
     ) -> Engagement:
         """Final counts of one of our replies. A reply borrows the target tweet's audience: big and fresh targets
-        bring many views, and replies convert views into profile visits (and follows) far better than posts."""
+        bring many views, and replies convert views into profile visits (and follows) far better than posts.
+        ``effects`` and ``relevance``: see reply_latent (the defaults leave the draws as they were before)."""
         quality = self.text_quality(text)
-        target_views = max(60.0 * max(0, target_likes), 0.05 * max(0, target_followers))
-        freshness = math.exp(-max(0.0, target_age_hours) / 4.0)  # the top of a thread is seen while it is hot
-        exposure = 1.0 + 0.015 * target_views * freshness + 0.03 * max(0, followers)
-        latent_views = math.log(exposure) + QUALITY_SLOPE * (quality - REFERENCE_QUALITY) + rng.gauss(0.0, REPLY_SIGMA)
+        mean_log_views, click_rate, follow_rate = self.reply_latent(
+            text=text, followers=followers, target_followers=target_followers, target_likes=target_likes,
+            target_age_hours=target_age_hours, effects=effects, relevance=relevance)
+        latent_views = mean_log_views + rng.gauss(0.0, REPLY_SIGMA)
         views = max(1, round(math.exp(min(latent_views, 30.0))))
-        profile_clicks = poisson(views * 0.012 * (0.5 + quality), rng)
-        follows = min(profile_clicks, poisson(profile_clicks * (0.08 + 0.12 * quality), rng))
+        profile_clicks = poisson(views * click_rate, rng)
+        follows = min(profile_clicks, poisson(profile_clicks * follow_rate, rng))
         return Engagement(
             likes=poisson(views * 0.02, rng),
             retweets=poisson(views * 0.0015, rng),

@@ -38,6 +38,32 @@ class NewsAngle(Contract):
     published_at: AwareDatetime
 
 
+class ReplyContext(Contract):
+    """The target of a reply as the reply policy saw it (libs.policy): its features, their band arms, and the band
+    arms of every candidate of the draw (in draw order; the target is ``candidates[index]``), so that the learner's
+    off-policy gate can compute any policy's probability of the same draw."""
+
+    author_followers: int = Field(ge=0)
+    age_hours: float = Field(ge=0)
+    velocity: float = Field(ge=0)
+    relevance: float
+    bands: dict[str, str]
+    candidates: list[dict[str, str]] = Field(min_length=1, max_length=200)
+    index: int = Field(ge=0)
+
+
+class DraftSelection(Contract):
+    """How a post was chosen among drafts of one slot (issue 24, item 3): the learner's engagement predictor's score
+    of each draft that passed the gates (in drafting order), the chosen one's index, and how many were drafted.
+    The choice (type, topic, format, hour) was drawn once for the slot with its logged propensity; the drafts differ
+    in their text (and hook style) only, which the choice's propensity does not cover."""
+
+    drafted: int = Field(ge=1)
+    scores: list[float | None] = Field(min_length=1, max_length=10)
+    chosen: int = Field(ge=0)
+    predictor_version: str | None = None
+
+
 class ContentQueued(Event):
     TYPE = "ContentQueued"
     PRODUCER = "planner"
@@ -59,6 +85,11 @@ class ContentQueued(Event):
     # Added for the evergreen pool (optional): the pool entry (EvergreenDrafted.evergreen_id) this item was queued
     # from while the model could not be used. The console approves it at once when the owner approved the entry.
     evergreen_id: str | None = None
+    # Added for learned replies (issue 24, optional): the target's features and the draw's candidates. Older
+    # planners send none; the reply model learns from the replies that carry it.
+    reply_context: ReplyContext | None = None
+    # Added for choosing among drafts (issue 24, optional): absent when one draft was written for the slot.
+    drafts: DraftSelection | None = None
 
     def dedup_key(self) -> str:
         return self.content_id
@@ -426,6 +457,11 @@ class ModelUpdated(Event):
     rollback_of: str | None = None
     # The account's best-rewarded own posts, best first (additive, optional: older learners send none).
     best_posts: list[BestPost] = Field(default_factory=list, max_length=20)
+    # The reply policy (issue 24, additive, optional: empty before the first reply model): "posteriors" over reply
+    # style, voice and the target bands, "propensities" of style and voice, "temperature", "floor",
+    # "training_size" and "evaluation" (libs.policy's reply section reads it). Versioned and rolled back with the
+    # posts' model: it is part of the same event.
+    replies: dict[str, Any] = Field(default_factory=dict)
 
     def dedup_key(self) -> str:
         return f"model:{self.version}"

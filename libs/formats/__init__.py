@@ -177,3 +177,59 @@ __all__ = [
     "thread_length",
     "visible_share",
 ]
+
+
+# ---------------------------------------------------------------------- the learner's predictor features
+
+# The format indicators the learner's predictors carry beside the choice and the hook (issue 24, item 3): the
+# planner scores its drafts with them, and a draft differs from another of the same slot by its text only. Without
+# them the predictor saw the hook and the length and nothing else of the text (bench/drafts.py).
+PREDICTOR_FORMAT_FEATURES: tuple[str, ...] = ("length=short", "length=long", "multiline", "numbers", "question",
+                                              "list")
+
+
+def predictor_feature_names(content_types: Sequence[str], topics: Sequence[str], formats: Sequence[str],
+                            hook_styles: Sequence[str] = HOOK_STYLES) -> list[str]:
+    """Feature names of the learner's predictors (ModelUpdated.predictors[...]["features"])."""
+    return (
+        [f"type={t}" for t in content_types]
+        + [f"topic={t}" for t in topics]
+        + [f"format={f}" for f in formats]
+        + [f"hours={a}-{b}" for a, b in HOUR_BUCKETS]
+        + [f"hook={h}" for h in hook_styles]
+        + ["length_k"]  # characters / 1000: threads are long
+        + [f"fmt={f}" for f in PREDICTOR_FORMAT_FEATURES]
+    )
+
+
+def predictor_features(choice: Mapping[str, object], text: str, names: Sequence[str]) -> list[float]:
+    """Feature row of one post in the order of ``names`` (unknown arms and names simply stay 0), a pure function
+    of (choice, text): the learner fits with it and the planner scores drafts with it."""
+    index = {n: i for i, n in enumerate(names)}
+    x = [0.0] * len(names)
+    hook = choice.get("hook_style") or hook_style(text)
+    a, b = hour_bucket(int(str(choice["hour"])))
+    for key in (f"type={choice['content_type']}", f"topic={choice['topic']}", f"format={choice['format']}",
+                f"hours={a}-{b}", f"hook={hook}"):
+        if key in index:
+            x[index[key]] = 1.0
+    if "length_k" in index:
+        x[index["length_k"]] = len(text) / 1000.0
+    if any(n.startswith("fmt=") for n in names):
+        values = format_features(text, hour=BASELINE_HOURS[0])
+        for f in PREDICTOR_FORMAT_FEATURES:
+            if f"fmt={f}" in index:
+                x[index[f"fmt={f}"]] = values[f]
+    return x
+
+
+def predicted_reward(predictor: Mapping[str, object], choice: Mapping[str, object], text: str) -> float | None:
+    """A published linear predictor's prediction for one draft (intercept + coef · features); None when the
+    predictor has nothing to predict with (no features, or fitted on no post)."""
+    names = [str(n) for n in predictor.get("features") or []]  # type: ignore[attr-defined]
+    coef = [float(c) for c in predictor.get("coef") or []]  # type: ignore[attr-defined]
+    if not names or len(names) != len(coef) or not predictor.get("n"):
+        return None
+    x = predictor_features(choice, text, names)
+    intercept = float(predictor.get("intercept") or 0.0)  # type: ignore[arg-type]
+    return intercept + sum(c * v for c, v in zip(coef, x))

@@ -76,6 +76,9 @@ def learner_from(data: TrainingData, base: LearnerConfig) -> Learner:
     learner = Learner(config_for(base, data))
     for d in data.decisions:
         learner.observe_decision(d.content_id, d.choice, d.propensity, d.policy_version, text=d.text, kind=d.kind)
+    for d in data.replies:
+        learner.observe_decision(d.content_id, d.choice, d.propensity, d.policy_version, text=d.text, kind=d.kind,
+                                 reply_context=d.reply_context)
     for m in data.metrics:
         learner.observe_metrics(m.content_id, m.checkpoint_hours, m.counts)
     learner.observe_followers(data.followers)
@@ -86,8 +89,8 @@ def learner_from(data: TrainingData, base: LearnerConfig) -> Learner:
 
 
 def matured_rewards(data: TrainingData, matured_hours: float) -> int:
-    """Posts of the decision log with a read at or after the matured checkpoint."""
-    posts = {d.content_id for d in data.decisions}
+    """Posts and learned replies of the decision log with a read at or after the matured checkpoint."""
+    posts = {d.content_id for d in data.decisions} | {d.content_id for d in data.replies}
     return len({m.content_id for m in data.metrics if m.checkpoint_hours >= matured_hours and m.content_id in posts})
 
 
@@ -102,6 +105,11 @@ def effective_versions(models: Sequence[PublishedModel]) -> list[PublishedModel]
                 chain.pop()
         chain.append(m)
     return chain
+
+
+def trained_on(payload: dict) -> int:
+    """Matured items a published model learned from: its posts and its replies."""
+    return int(payload.get("training_size") or 0) + int((payload.get("replies") or {}).get("training_size") or 0)
 
 
 class NothingToRollBack(RuntimeError):
@@ -202,7 +210,7 @@ class ModelJob(Worker):
         last = max([t for t in (latest.created_at if latest else None, self.last.at if self.last else None) if t],
                    default=None)
         reason = due(matured=matured_rewards(data, self.config.matured_hours),
-                     reference=latest.training_size if latest else 0, min_new=self.min_new_rewards,
+                     reference=trained_on(latest.payload) if latest else 0, min_new=self.min_new_rewards,
                      last=last, now=now, interval=self.interval)
         if reason is None:
             return None
@@ -293,6 +301,7 @@ class ModelJob(Worker):
             "versions_published": len(models),
             "training_size": latest.training_size if latest else 0,
             "post_decisions": len(data.decisions),
+            "reply_decisions": len(data.replies),  # replies with their draw: the reply policy's decisions
             "matured_rewards": matured_rewards(data, self.config.matured_hours),
             "last_evaluation": self.last.as_dict() if self.last else None,
         }

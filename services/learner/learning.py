@@ -7,7 +7,10 @@ and asks for a candidate with :meth:`Learner.build_model`; the same history give
 decision order). The caller adds ``created_at`` and decides to publish from
 ``snapshot.publish`` (the off-policy gate).
 
-Only posts (kind post/thread) feed the bandit; replies are decided by the opportunity pool, not by this policy.
+Posts (kind post/thread) feed the posts' bandit. Replies that carry their draw (ContentQueued.reply_context) feed
+the reply policy (issue 24): an additive model of the same kind over reply style, voice and the target's bands,
+fitted by the same code (_RewardFit), gated by its own off-policy evaluation and published in the same ModelUpdated
+(``replies``), so versions and rollbacks cover both.
 The reward is engagement, or with ``objective="composite"`` engagement plus the followers credited to the post
 within 48 h priced at the account's own exchange rate (rewards.FollowerExchangeRate; README, learner).
 """
@@ -17,14 +20,26 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from services.learner import ope
 from libs.formats import hour_bucket as format_hour_bucket
 from services.learner.features import feature_names, feature_vector, hook_styles_of
-from libs.policy import DIMENSIONS, choice_propensity, marginal_propensities
+from libs.policy import (
+    DIMENSIONS,
+    REPLY_ACTION,
+    REPLY_DIMENSIONS,
+    TARGET_BANDS,
+    band_arms,
+    choice_propensity,
+    marginal_propensities,
+    reply_floor,
+    reply_marginals,
+    reply_propensity,
+    target_shares,
+)
 from services.learner.posterior import AdditiveRewardModel
 from services.learner.predictors import engagement_predictor, follower_predictor
 from services.learner.rewards import (
@@ -52,6 +67,9 @@ class LearnerConfig:
     matured_hours: float = 24.0
     temperature: float = 0.5  # multiplies posterior variances (Chapelle & Li's α)
     discount: float = 0.99
+    # Per reply: the same forgetting per day as the posts' 0.99 per post at the default caps (6 posts, 40 replies
+    # a day: 0.99^(6/40)); bench/learner.py, replies, 4 seeds: 0.267 vs 0.312× uniform with 0.99 (sandbox setting).
+    reply_discount: float = 0.9985
     floor: float = 0.05
     baseline_window: int = 50
     prior_views: float = 300.0
@@ -87,6 +105,8 @@ class _Decision:
     follower_seen: bool = False
     # The owner rejected the draft in the console (ContentRejectedByOwner): it was never posted.
     rejected: bool = False
+    # A reply's draw (ContentQueued.reply_context): the candidates' band arms and the target's index among them.
+    context: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,9 +127,11 @@ class ModelSnapshot:
     # The account's own posts with the highest matured reward, best first (the planner shows them as examples of
     # the owner's voice that worked).
     best_posts: tuple[dict[str, object], ...] = ()
+    # The reply policy (ModelUpdated.replies): empty until replies with a reply context have metrics.
+    replies: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
-        return {
+        return {"replies": self.replies,
             "version": self.version, "parent_version": self.parent_version, "propensities": self.propensities,
             "posteriors": self.posteriors, "temperature": self.temperature, "floor": self.floor,
             "predictors": self.predictors, "training_size": self.training_size, "evaluation": self.evaluation,
@@ -145,10 +167,119 @@ def format_prior_means(lifts: Mapping[str, float], config: LearnerConfig) -> lis
     return out
 
 
+class _RewardFit:
+    """What turns one kind's decisions (posts, or replies) into observations of an additive reward model: matured
+    and provisional rewards relative to the kind's trailing baseline, exposure weights, the owner's rejections.
+    Posts and replies share it (issue 24): each kind has its own account rate, checkpoint calibrations and
+    baseline (a reply's reach is someone else's tweet's), the followers' price is the one learned from posts."""
+
+    def __init__(self, cfg: LearnerConfig, decisions: Sequence[_Decision]) -> None:
+        self.cfg = cfg
+        self.decisions = decisions
+        self.engagement_account = AccountRate()
+        self.matured: list[tuple[_Decision, dict[str, float]]] = []
+        for d in decisions:
+            counts = self.matured_counts(d)
+            if counts is not None:
+                self.matured.append((d, counts))
+        for _, counts in self.matured:
+            self.engagement_account.observe(counts, cfg.weights)
+        self.rate: float | None = None
+        self.account = self.engagement_account
+        self.reward_weights = dict(cfg.weights)
+
+    def matured_counts(self, d: _Decision) -> dict[str, float] | None:
+        ages = [h for h in d.metrics if h >= self.cfg.matured_hours]
+        return d.metrics[min(ages)] if ages else None
+
+    def engagement_weighted(self, counts: Mapping[str, float]) -> float:
+        return shrunk_weighted_engagement(counts, self.cfg.weights, account_rate=self.engagement_account.rate,
+                                          prior_views=self.cfg.prior_views)
+
+    def price_followers(self) -> float | None:
+        """The account's exchange rate from these decisions (every matured one counts: one no snapshot credited
+        gained no followers, and that is information)."""
+        exchange = FollowerExchangeRate()
+        for d, counts in self.matured:
+            exchange.observe(self.engagement_weighted(counts), d.followers)
+        return exchange.rate
+
+    def set_rate(self, rate: float | None) -> None:
+        """The reward's weights: engagement, plus followers at ``rate`` once the account's history prices them."""
+        self.rate = rate
+        self.reward_weights = composite_weights(self.cfg.weights, rate)
+        self.account = self.engagement_account
+        if rate is not None:
+            self.account = AccountRate()
+            for d, counts in self.matured:
+                self.account.observe({**counts, "followers": d.followers}, self.reward_weights)
+
+    def weighted(self, counts: Mapping[str, float], followers: float = 0.0) -> float:
+        """The reward's weighted sum of an item's counts and the followers credited to it so far."""
+        if self.rate is None:
+            return self.engagement_weighted(counts)
+        return shrunk_weighted_engagement({**counts, "followers": followers}, self.reward_weights,
+                                          account_rate=self.account.rate, prior_views=self.cfg.prior_views)
+
+    def calibrations(self) -> dict[float, CheckpointCalibration]:
+        matured_at = self.cfg.matured_hours
+        calibrations: dict[float, CheckpointCalibration] = default_calibrations()
+        for d in self.decisions:
+            counts = self.matured_counts(d)
+            for hours, early in sorted(d.metrics.items()):
+                if hours < matured_at:
+                    calibration = calibrations.setdefault(
+                        hours, CheckpointCalibration(_prior_ratio(hours, matured_at), 0.25))
+                    if counts is not None:  # the share of engagement visible at a checkpoint
+                        calibration.observe(self.engagement_weighted(early), self.engagement_weighted(counts))
+        return calibrations
+
+    def fill(self, model: AdditiveRewardModel, arm_index: Callable[[Mapping[str, object]], tuple[int, ...] | None]
+             ) -> tuple[list[tuple[_Decision, tuple[int, ...], float]], int, int]:
+        """Add every decision's observation to ``model`` in decision order; returns the matured ones (decision,
+        arms, reward relative to the baseline) for off-policy evaluation, and the provisional and rejected counts."""
+        cfg = self.cfg
+        self.calibration_by_hours = calibrations = self.calibrations()
+        prior_noise = model.noise_prior_var
+        n = len(self.decisions)
+        matured_rewards: list[float] = []
+        logged: list[tuple[_Decision, tuple[int, ...], float]] = []
+        provisional = rejected = 0
+        for i, d in enumerate(self.decisions):
+            arms = arm_index(d.choice)
+            assert arms is not None  # decisions on arms the configuration no longer has were left out
+            counts = self.matured_counts(d)
+            if counts is not None:
+                raw = log_reward(self.weighted(counts, d.followers))
+                baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=raw)
+                matured_rewards.append(raw)
+                model.add(arms, raw - baseline, exposure_weight(counts.get("views", 0)), age=n - 1 - i)
+                logged.append((d, arms, raw - baseline))
+            elif d.metrics:
+                hours = max(d.metrics)
+                calibration = calibrations[hours]
+                early = d.metrics[hours]
+                # Followers credited so far are extrapolated with the engagement's maturity: follows come from
+                # the same views.
+                reward = calibration.provisional_reward(self.weighted(early, d.followers))
+                baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=reward)
+                weight = exposure_weight(early.get("views", 0) / calibration.ratio) * provisional_weight(
+                    prior_noise, calibration.extra_var)
+                model.add(arms, reward - baseline, weight, age=n - 1 - i)
+                provisional += 1
+            elif d.rejected:
+                # Rewards are read relative to the trailing baseline, so the penalty is one already.
+                model.add(arms, REJECTED_REWARD, REJECTED_WEIGHT, age=n - 1 - i)
+                rejected += 1
+            # an item with no metrics yet teaches nothing (it is not a zero)
+        return logged, provisional, rejected
+
+
 class Learner:
     def __init__(self, config: LearnerConfig) -> None:
         self.config = config
         self._decisions: dict[str, _Decision] = {}  # insertion order = decision order
+        self._replies: dict[str, _Decision] = {}  # replies that carry their draw (reply_context), in order
         self._format_lifts: dict[str, float] = {}
 
     def observe_format_insights(self, lifts: Mapping[str, float]) -> None:
@@ -158,28 +289,37 @@ class Learner:
     # ---- observations -------------------------------------------------------------------------------------------
 
     def observe_decision(self, content_id: str, choice: Mapping[str, object], propensity: float,
-                         policy_version: str, *, text: str = "", kind: str = "post") -> None:
-        if kind == "reply" or content_id in self._decisions:
-            return  # replies are not this policy's decisions; a redelivered decision changes nothing
+                         policy_version: str, *, text: str = "", kind: str = "post",
+                         reply_context: Mapping[str, Any] | None = None) -> None:
+        if kind == "reply":
+            # A reply teaches the reply policy when it carries its draw (planners before issue 24 logged none).
+            if reply_context and content_id not in self._replies:
+                picked = {d: choice.get(d) for d in REPLY_ACTION}
+                picked.update({d: reply_context["bands"].get(d) for d in TARGET_BANDS})
+                self._replies[content_id] = _Decision(content_id, picked, float(propensity), policy_version, text,
+                                                      context=reply_context)
+            return
+        if content_id in self._decisions:
+            return  # a redelivered decision changes nothing
         picked = {d: choice[d] for d in DIMENSIONS}
         picked["hook_style"] = choice.get("hook_style")
         self._decisions[content_id] = _Decision(content_id, picked, float(propensity), policy_version, text)
 
     def observe_metrics(self, content_id: str, checkpoint_hours: float, counts: Mapping[str, float]) -> None:
-        decision = self._decisions.get(content_id)
-        if decision is not None:  # metrics of replies or of unknown posts do not teach the policy
+        decision = self._decisions.get(content_id) or self._replies.get(content_id)
+        if decision is not None:  # metrics of unknown items do not teach the policy
             decision.metrics[float(checkpoint_hours)] = dict(counts)
 
     def observe_owner_rejection(self, content_id: str) -> None:
         """The owner rejected this draft in the console: a penalty for its choice (REJECTED_REWARD)."""
-        decision = self._decisions.get(content_id)
-        if decision is not None:  # a rejected reply, or a draft of a decision not logged: not this policy's
+        decision = self._decisions.get(content_id) or self._replies.get(content_id)
+        if decision is not None:  # a draft of a decision not logged: not this policy's
             decision.rejected = True
 
     def observe_followers(self, attribution: Iterable[tuple[str, float]]) -> None:
         """(content_id, followers attributed to it) pairs of one FollowersSnapshotted; attributions add up."""
         for content_id, followers in attribution:
-            decision = self._decisions.get(content_id)
+            decision = self._decisions.get(content_id) or self._replies.get(content_id)
             if decision is not None:
                 decision.followers += float(followers)
                 decision.follower_seen = True
@@ -195,88 +335,14 @@ class Learner:
     def build_model(self, version: str, *, incumbent: Mapping[str, Any] | None = None) -> ModelSnapshot:
         cfg = self.config
         decisions = [d for d in self._decisions.values() if self._arm_index(d.choice) is not None]
-        matured_at = cfg.matured_hours
-
-        def matured_counts(d: _Decision) -> dict[str, float] | None:
-            ages = [h for h in d.metrics if h >= matured_at]
-            return d.metrics[min(ages)] if ages else None
-
-        def engagement_weighted(counts: Mapping[str, float]) -> float:
-            return shrunk_weighted_engagement(counts, cfg.weights, account_rate=engagement_account.rate,
-                                              prior_views=cfg.prior_views)
-
-        engagement_account, exchange = AccountRate(), FollowerExchangeRate()
-        matured: list[tuple[_Decision, dict[str, float]]] = []
-        for d in decisions:
-            counts = matured_counts(d)
-            if counts is not None:
-                matured.append((d, counts))
-        for _, counts in matured:
-            engagement_account.observe(counts, cfg.weights)
-        for d, counts in matured:
-            # Every matured post counts: one no snapshot credited gained no followers (that is information).
-            exchange.observe(engagement_weighted(counts), d.followers)
-        # The reward's weights: engagement, plus followers once the account's history prices them.
-        rate = exchange.rate if cfg.objective == "composite" else None
-        reward_weights = composite_weights(cfg.weights, rate)
-        account = engagement_account
-        if rate is not None:
-            account = AccountRate()
-            for d, counts in matured:
-                account.observe({**counts, "followers": d.followers}, reward_weights)
-
-        def weighted(counts: Mapping[str, float], followers: float = 0.0) -> float:
-            """The reward's weighted sum of a post's counts and the followers credited to it so far."""
-            if rate is None:
-                return engagement_weighted(counts)
-            return shrunk_weighted_engagement({**counts, "followers": followers}, reward_weights,
-                                              account_rate=account.rate, prior_views=cfg.prior_views)
-
-        calibrations: dict[float, CheckpointCalibration] = default_calibrations()
-        for d in decisions:
-            counts = matured_counts(d)
-            for hours, early in sorted(d.metrics.items()):
-                if hours < matured_at:
-                    calibration = calibrations.setdefault(
-                        hours, CheckpointCalibration(_prior_ratio(hours, matured_at), 0.25))
-                    if counts is not None:  # the share of engagement visible at a checkpoint
-                        calibration.observe(engagement_weighted(early), engagement_weighted(counts))
-
+        fit = _RewardFit(cfg, decisions)
+        rate = fit.price_followers() if cfg.objective == "composite" else None
+        fit.set_rate(rate)
+        engagement_weighted, matured_counts = fit.engagement_weighted, fit.matured_counts
         model = AdditiveRewardModel([len(a) for a in cfg.arms()], discount=cfg.discount,
                                     cyclic=(False, False, False, cfg.smooth_hours),
                                     prior_means=format_prior_means(self._format_lifts, cfg))
-        prior_noise = model.noise_prior_var
-        n = len(decisions)
-        matured_rewards: list[float] = []
-        logged: list[tuple[_Decision, tuple[int, ...], float]] = []  # matured posts for off-policy evaluation
-        provisional = rejected = 0
-        for i, d in enumerate(decisions):
-            arms = self._arm_index(d.choice)
-            assert arms is not None  # decisions on arms the configuration no longer has were left out above
-            counts = matured_counts(d)
-            if counts is not None:
-                raw = log_reward(weighted(counts, d.followers))
-                baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=raw)
-                matured_rewards.append(raw)
-                model.add(arms, raw - baseline, exposure_weight(counts.get("views", 0)), age=n - 1 - i)
-                logged.append((d, arms, raw - baseline))
-            elif d.metrics:
-                hours = max(d.metrics)
-                calibration = calibrations[hours]
-                early = d.metrics[hours]
-                # Followers credited so far are extrapolated with the engagement's maturity: follows come from
-                # the same views.
-                reward = calibration.provisional_reward(weighted(early, d.followers))
-                baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=reward)
-                weight = exposure_weight(early.get("views", 0) / calibration.ratio) * provisional_weight(
-                    prior_noise, calibration.extra_var)
-                model.add(arms, reward - baseline, weight, age=n - 1 - i)
-                provisional += 1
-            elif d.rejected:
-                # Rewards are read relative to the trailing baseline, so the penalty is one already.
-                model.add(arms, REJECTED_REWARD, REJECTED_WEIGHT, age=n - 1 - i)
-                rejected += 1
-            # a post with no metrics yet teaches nothing (it is not a zero)
+        logged, provisional, rejected = fit.fill(model, self._arm_index)
         post = model.posterior()
 
         posteriors = {
@@ -297,15 +363,132 @@ class Learner:
             evaluation["owner_rejections"] = float(rejected)
         evaluation.update({"matured_posts": float(len(logged)), "provisional_posts": float(provisional),
                            "noise_sd": math.sqrt(post.noise_var)})
-        for hours, calibration in sorted(calibrations.items()):
+        for hours, calibration in sorted(fit.calibration_by_hours.items()):
             evaluation[f"maturity_ratio_{hours:g}h"] = calibration.ratio
-        publish = bool(evaluation.get("gate_passed", 1.0))
-        return ModelSnapshot(
+        snapshot = ModelSnapshot(
             version=version, parent_version=(incumbent or {}).get("version"), propensities=propensities,
             posteriors=posteriors, temperature=cfg.temperature, floor=cfg.floor, predictors=predictors,
-            training_size=len(logged), evaluation=evaluation, insights=self._insights(posteriors), publish=publish,
-            best_posts=self._best_posts(logged),
+            training_size=len(logged), evaluation=evaluation, insights=self._insights(posteriors),
+            publish=bool(evaluation.get("gate_passed", 1.0)), best_posts=self._best_posts(logged),
         )
+        return self._with_replies(snapshot, fit.rate, incumbent)
+
+    # ---- replies (issue 24, item 1) -------------------------------------------------------------------------------
+
+    def reply_arms(self) -> tuple[tuple[str, ...], ...]:
+        """Style and voice arms: those the planner chose (sorted; a configured arm it never chose has share 0 in
+        the planner's draw and is reached by the floor until it is), then the fixed band arms."""
+        seen = [tuple(sorted({str(d.choice[k]) for d in self._replies.values() if d.choice.get(k)}))
+                for k in REPLY_ACTION]
+        return (*seen, *(band_arms(b) for b in TARGET_BANDS))
+
+    def _with_replies(self, snapshot: ModelSnapshot, rate: float | None,
+                      incumbent: Mapping[str, Any] | None) -> ModelSnapshot:
+        """The snapshot with the reply policy: the candidate's when the reply gate passes, else the incumbent's.
+        The two parts are gated apart and published together (one version, one rollback): a version is published
+        when either part improves, the other part carrying the incumbent's."""
+        replies = [d for d in self._replies.values() if all(d.choice.get(k) for k in REPLY_DIMENSIONS)]
+        if not replies or not any(d.metrics for d in replies):
+            return snapshot
+        cfg = self.config
+        dims = self.reply_arms()
+
+        def arm_index(choice: Mapping[str, object]) -> tuple[int, ...] | None:
+            try:
+                return tuple(arms.index(str(choice[d])) for d, arms in zip(REPLY_DIMENSIONS, dims))
+            except ValueError:
+                return None
+
+        fit = _RewardFit(cfg, replies)
+        fit.set_rate(rate)  # the posts' price of a follower: one currency for the whole account
+        model = AdditiveRewardModel([len(a) for a in dims], discount=cfg.reply_discount)
+        logged, provisional, rejected = fit.fill(model, arm_index)
+        post = model.posterior()
+        posteriors = {
+            dim: {arm: {"mean": float(m), "var": float(v), "n": float(c)}
+                  for arm, m, v, c in zip(arms, post.means[j], post.variances[j], post.counts[j])}
+            for j, (dim, arms) in enumerate(zip(REPLY_DIMENSIONS, dims))
+        }
+        candidate = self._reply_candidate(posteriors)
+        inc = dict((incumbent or {}).get("replies") or {}) or None
+        evaluation = self._evaluate_replies(logged, candidate, inc, post, dims)
+        evaluation.update({"matured_replies": float(len(logged)), "provisional_replies": float(provisional),
+                           "noise_sd": math.sqrt(post.noise_var)})
+        if rejected:
+            evaluation["owner_rejections"] = float(rejected)
+        passed = bool(evaluation.get("gate_passed", 1.0))
+        block = {**candidate, "training_size": len(logged), "evaluation": evaluation} if passed else inc
+        if not passed and block is not None:  # the incumbent's policy, with the verdict on the candidate
+            block = {**block, "evaluation": {**dict(block.get("evaluation") or {}), "rejected_candidate": evaluation}}
+        scores = {**snapshot.evaluation, "reply_gate_passed": 1.0 if passed else 0.0,
+                  "reply_gate_difference": evaluation.get("gate_difference")}
+        if snapshot.publish or not passed or incumbent is None:
+            return replace(snapshot, replies=block or {}, evaluation=scores,
+                           publish=snapshot.publish or passed)
+        # The posts' candidate failed its gate but the replies' passed: the posts' part stays the incumbent's.
+        keep = {k: incumbent[k] for k in ("propensities", "posteriors", "temperature", "floor", "predictors",
+                                          "training_size", "insights") if k in incumbent}
+        best = tuple(dict(p) for p in incumbent.get("best_posts") or ())
+        return replace(snapshot, **keep, best_posts=best, replies=block or {}, evaluation=scores, publish=True)
+
+    def _reply_candidate(self, posteriors: Mapping[str, Any]) -> dict[str, Any]:
+        """The reply policy of these posteriors (what the gate judges against the incumbent's)."""
+        cfg = self.config
+        return {"posteriors": posteriors, "temperature": cfg.temperature, "floor": cfg.floor,
+                "propensities": reply_marginals(posteriors, temperature=cfg.temperature, floor=cfg.floor)}
+
+    def _evaluate_replies(self, logged: Sequence[tuple[_Decision, tuple[int, ...], float]],
+                          candidate: Mapping[str, Any], incumbent: Mapping[str, Any] | None, post: Any,
+                          dims: Sequence[Sequence[str]]) -> dict[str, float | None]:
+        """The off-policy gate of the reply policy, on the matured replies that carry their draw: each policy's
+        probability of the logged style, voice and target among the same candidates (libs.policy)."""
+        if not logged:
+            return {"gate_passed": 1.0}
+        action = {d: dims[j] for j, d in enumerate(REPLY_ACTION)}
+        effects = {d: {a: float(post.means[j][k]) for k, a in enumerate(dims[j])}
+                   for j, d in enumerate(REPLY_DIMENSIONS)}
+
+        def probability(policy: Mapping[str, Any] | None, d: _Decision) -> float:
+            ctx = d.context or {}
+            return reply_propensity(policy, d.choice, ctx["candidates"], int(ctx["index"]), dimensions=action)
+
+        def value(policy: Mapping[str, Any] | None, d: _Decision) -> float:
+            # E[q] under the policy on this reply's candidates: style and voice by their marginals (floor
+            # included), the target by its share mixed with the floor's uniform draw.
+            candidates = (d.context or {})["candidates"]
+            total = float(post.intercept)
+            marginals = (policy or {}).get("propensities") or {}
+            for dim in REPLY_ACTION:
+                marg = marginals.get(dim) or {}
+                arms = dims[REPLY_DIMENSIONS.index(dim)]
+                given = {a: float(marg.get(a, 0.0)) for a in arms}
+                mass = sum(given.values())
+                p = {a: v / mass for a, v in given.items()} if mass > 0 else {a: 1 / len(arms) for a in arms}
+                total += sum(p[a] * effects[dim][a] for a in arms)
+            floor = reply_floor(policy)
+            shares = target_shares(policy, candidates)
+            k = len(candidates)
+            for i, c in enumerate(candidates):
+                q = sum(effects[b].get(str(c.get(b)), 0.0) for b in TARGET_BANDS)
+                total += ((1 - floor) * float(shares[i]) + floor / k) * q
+            return total
+
+        decisions = [d for d, _, _ in logged]
+        rewards = np.array([r for _, _, r in logged])
+        logging_p = np.array([d.propensity for d in decisions])
+        cand_p = np.array([probability(candidate, d) for d in decisions])
+        inc_p = logging_p if incumbent is None else np.array([probability(incumbent, d) for d in decisions])
+        q_logged = np.array([post.intercept + sum(m[a] for m, a in zip(post.means, arms)) for _, arms, _ in logged])
+        cand_v = np.array([value(candidate, d) for d in decisions])
+        inc_v = np.array([value(incumbent, d) for d in decisions]) if incumbent is not None else q_logged
+        sn = ope.snips(rewards, logging_p, cand_p)
+        decision = ope.gate(rewards, logging_p, cand_p, inc_p, q_logged, cand_v, inc_v)
+        return {
+            "snips": sn.value, "snips_ess": sn.ess, "dr": decision.candidate.value,
+            "dr_ess": decision.candidate.ess, "incumbent_dr": decision.incumbent.value,
+            "gate_difference": decision.difference, "gate_low": decision.low, "gate_high": decision.high,
+            "gate_passed": 1.0 if decision.publish else 0.0,
+        }
 
     @staticmethod
     def _best_posts(logged: Sequence[tuple[_Decision, tuple[int, ...], float]]) -> tuple[dict[str, object], ...]:

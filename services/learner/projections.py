@@ -54,10 +54,12 @@ def register(svc: Service[Any]) -> Projection:
     async def on_queued(conn: asyncpg.Connection, items: list[Applied[ContentQueued]]) -> None:
         # The first decision for a content id is the one taken; a re-queued id changes nothing.
         await conn.executemany(
-            "INSERT INTO decisions (content_id, seq, kind, choice, policy_version, propensity, text, queued_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (content_id) DO NOTHING",
+            "INSERT INTO decisions (content_id, seq, kind, choice, policy_version, propensity, text, queued_at, "
+            "reply_context) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (content_id) DO NOTHING",
             [(e.content_id, i.seq, e.kind, e.choice.model_dump_json(), e.policy_version, e.propensity,
-              "\n".join(e.parts), i.envelope.occurred_at) for i in items for e in [i.event]])
+              "\n".join(e.parts), i.envelope.occurred_at,
+              e.reply_context.model_dump_json() if e.reply_context is not None else None)
+             for i in items for e in [i.event]])
 
     @proj.on_batch(TweetPosted)
     async def on_posted(conn: asyncpg.Connection, items: list[Applied[TweetPosted]]) -> None:
@@ -115,6 +117,8 @@ class Decision:
     propensity: float
     policy_version: str
     text: str
+    # A reply's draw (ContentQueued.reply_context); None for posts.
+    reply_context: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -136,15 +140,21 @@ class TrainingData:
     # Content ids of the drafts the owner rejected in the console, sorted (only the set matters: each enters the
     # model at its decision's place).
     rejections: tuple[str, ...] = ()
+    # Replies that carry their draw, in stream order: the reply policy's decisions (issue 24).
+    replies: tuple[Decision, ...] = ()
 
     def digest(self) -> str:
         """A short fingerprint of the data: part of the version id, and how the job knows nothing changed."""
-        parts: list[object] = [[d.__dict__ for d in self.decisions], [m.__dict__ for m in self.metrics],
+        # A post's reply_context (always None) stays out: earlier versions keep their fingerprints.
+        parts: list[object] = [[{k: v for k, v in d.__dict__.items() if k != "reply_context"}
+                                for d in self.decisions], [m.__dict__ for m in self.metrics],
                                self.followers]
         if self.format_lifts:  # absent before the first insights: earlier versions keep their fingerprints
             parts.append(self.format_lifts)
         if self.rejections:  # the same: absent before the owner's first rejection
             parts.append({"owner_rejections": list(self.rejections)})
+        if self.replies:  # the same: absent before the first reply with its draw
+            parts.append({"replies": [d.__dict__ for d in self.replies]})
         blob = json.dumps(parts, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:8]
 
@@ -164,6 +174,9 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         "SELECT a.content_id, a.followers FROM follower_attribution a LEFT JOIN posts p USING (content_id) "
         "WHERE p.posted_at IS NULL OR a.observed_at <= p.posted_at + make_interval(secs => $1) "
         "ORDER BY a.seq, a.content_id, a.tweet_id", FOLLOWER_CREDIT_HOURS * 3600.0)
+    replies = await conn.fetch(
+        "SELECT content_id, kind, choice, propensity, policy_version, text, reply_context FROM decisions "
+        "WHERE kind = 'reply' AND reply_context IS NOT NULL ORDER BY seq")
     lifts = await conn.fetchval("SELECT lifts FROM format_insights WHERE id = 1")
     rejections = await conn.fetch("SELECT content_id FROM owner_rejections ORDER BY content_id")
     return TrainingData(
@@ -175,6 +188,8 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         followers=tuple((r["content_id"], r["followers"]) for r in followers),
         format_lifts=tuple(sorted(json.loads(lifts).items())) if lifts else (),
         rejections=tuple(r["content_id"] for r in rejections),
+        replies=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],
+                               r["policy_version"], r["text"], json.loads(r["reply_context"])) for r in replies),
     )
 
 

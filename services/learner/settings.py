@@ -43,6 +43,8 @@ class LearnerSettings(AccountSettings):
     learner_matured: Duration = Field(default=timedelta(hours=24), gt=timedelta(0))
     learner_temperature: float = Field(default=0.5, gt=0, le=4)  # multiplies posterior variances (libs.policy)
     learner_discount: float = Field(default=0.99, gt=0, le=1)
+    # The reply policy's discount per reply (replies are ~7× as many as posts: the same forgetting per day).
+    learner_reply_discount: float = Field(default=0.9985, gt=0, le=1)
     learner_floor: float = Field(default=0.05, gt=0, lt=1)
     # What the bandit maximises (README, learner): "composite" = engagement plus the followers attributed to a post
     # within 48 h, priced at the exchange rate learned from the account's history; "engagement" = engagement only.
@@ -54,5 +56,6 @@ class LearnerSettings(AccountSettings):
             content_types=self.learner_content_types or (niche.content_types if niche else ()),
             topics=self.learner_topics or (niche.topics if niche else ()),
             weights=dict(self.learner_reward_weights), matured_hours=self.learner_matured / timedelta(hours=1),
-            temperature=self.learner_temperature, discount=self.learner_discount, floor=self.learner_floor,
+            temperature=self.learner_temperature, discount=self.learner_discount,
+            reply_discount=self.learner_reply_discount, floor=self.learner_floor,
             objective=self.learner_objective)

@@ -28,8 +28,9 @@ from libs.niche import NicheConfig
 UNIFORM_VERSION = "uniform"
 POST_DIMENSIONS = ("content_type", "topic", "format", "hour", "voice", "hook_style")
 REPLY_DIMENSIONS = ("reply_style", "voice")
-# The learner's action for a post; a reply's action is its style and voice (the learner does not learn replies
-# yet, so their propensity is that of the planner's own uniform draw).
+# The learner's action for a post. A reply's action is its style, voice and target: the planner's run draws them
+# from the reply policy (services/planner/replies.plan_replies); sample_reply_choice draws style and voice alone,
+# uniformly, for tools that write a reply to a given tweet (xbot draft, the benchmarks).
 POST_ACTION_DIMENSIONS = ("content_type", "topic", "format", "hour")
 REPLY_ACTION_DIMENSIONS = REPLY_DIMENSIONS
 
@@ -43,6 +44,10 @@ class Policy:
     floor: float = 0.0
     # The account's best-rewarded own posts (texts, best first): examples of the voice for the prompt.
     best_posts: tuple[str, ...] = ()
+    # The reply policy (ModelUpdated.replies; empty before the first reply model): libs.policy's reply section.
+    replies: Mapping[str, Any] = field(default_factory=dict)
+    # The learner's engagement predictor (ModelUpdated.predictors["engagement"]): scores drafts of one slot.
+    predictor: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_model(cls, model: Any) -> "Policy":
@@ -54,6 +59,8 @@ class Policy:
             insights=dict(getattr(model, "insights", {}) or {}),
             floor=floor if 0.0 <= floor < 1.0 else 0.0,
             best_posts=tuple(getattr(p, "text", p) for p in getattr(model, "best_posts", None) or ()),
+            replies=dict(getattr(model, "replies", None) or {}),
+            predictor=dict((getattr(model, "predictors", None) or {}).get("engagement") or {}),
         )
 
 

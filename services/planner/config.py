@@ -50,6 +50,10 @@ class PlannerSettings(ApprovalSettings):
     # may draft for it once the queue is full and the budget is in its normal tier. 0 turns it off.
     evergreen_target: int = Field(default=12, ge=0, le=500)
     evergreen_per_run: int = Field(default=2, ge=0, le=20)
+    # Choosing among drafts (issue 24, item 3): in the budget's normal tier the planner writes this many drafts per
+    # post slot and queues the one the learner's engagement predictor scores best (every draft's calls are paid).
+    # 1 (default) writes one: see README "Choosing among drafts" for what more bought in the benchmark.
+    plan_drafts_per_slot: int = Field(default=1, ge=1, le=5)
     # A news item (the harvester's NewsItemFound) older than this is stale: never a post's angle.
     news_max_age: Duration = Field(default=timedelta(days=3), gt=ZERO)
     # The account's handle (never replied to) and the caps (never queue more than the poster may post) are the

@@ -29,7 +29,14 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from libs.contracts.base import uuid7
-from libs.contracts.events import BudgetExhausted, Choice, ContentQueued, ContentRejected, LlmUsageRecorded
+from libs.contracts.events import (
+    BudgetExhausted,
+    Choice,
+    ContentQueued,
+    ContentRejected,
+    LlmUsageRecorded,
+    ReplyContext,
+)
 from libs.gates import (
     OwnPost,
     RecentPosts,
@@ -123,6 +130,8 @@ class DraftOutcome:
     # (review.posts "ungrounded", see Drafter.needs_review).
     review_skipped: bool = False
     budget_exhausted: BudgetExhausted | None = None
+    # A passed post not yet added to the recent posts (write_post(remember=False)): (post, parts, at).
+    memory: tuple[OwnPost, list[str], datetime] | None = None
 
     @property
     def events(self) -> list:
@@ -185,7 +194,11 @@ class Drafter:
         content_id: str | None = None,
         best_posts: Sequence[str] = (),
         news: NewsItem | None = None,
+        remember: bool = True,
     ) -> DraftOutcome:
+        """One post for a slot. ``remember=False`` (a draft among several of one slot): a draft that passes is not
+        added to the recent posts the duplicate gates compare with until the caller keeps it (:meth:`remember`),
+        so the other drafts of the slot are not judged duplicates of a draft that may never be posted."""
         kind = "thread" if choice.format == "thread" else "post"
         out = DraftOutcome(content_id or uuid7(), kind)
         self._forget_old_tweets(now)
@@ -246,8 +259,9 @@ class Drafter:
                 else:
                     out.review_skipped = True
             if verdict is None:
-                self.recent.add(OwnPost(text, content_hash(text), choice.topic, now, vector))
-                self.recent.add_tweets(parts, at=now)
+                out.memory = (OwnPost(text, content_hash(text), choice.topic, now, vector), list(parts), now)
+                if remember:
+                    self.remember(out)
                 out.queued = ContentQueued(
                     content_id=out.content_id, kind=kind, parts=parts, choice=choice, policy_version=policy_version,
                     propensity=propensity, scheduled_for=scheduled_for, expires_at=scheduled_for + POST_LIFETIME,
@@ -269,6 +283,14 @@ class Drafter:
                 facts = others[: self.config.facts.per_prompt] or facts
         return out
 
+    def remember(self, out: DraftOutcome) -> None:
+        """The post of ``out`` is kept: the duplicate gates compare later drafts with it."""
+        if out.memory is not None:
+            post, parts, at = out.memory
+            self.recent.add(post)
+            self.recent.add_tweets(parts, at=at)
+            out.memory = None
+
     # ------------------------------------------------------------ replies
 
     async def write_reply(
@@ -281,6 +303,7 @@ class Drafter:
         now: datetime,
         content_id: str | None = None,
         best_posts: Sequence[str] = (),
+        reply_context: ReplyContext | None = None,
     ) -> DraftOutcome:
         out = DraftOutcome(content_id or uuid7(), "reply")
         self._forget_old_tweets(now)
@@ -336,7 +359,7 @@ class Drafter:
                     reply_to_author=opportunity.author, choice=choice, policy_version=policy_version,
                     propensity=propensity, scheduled_for=queued_at,
                     expires_at=max(expires, queued_at + timedelta(minutes=5)),
-                    model=completion.model,
+                    model=completion.model, reply_context=reply_context,
                 )
                 return out
             self._reject(out, verdict, attempt, text, "reply")

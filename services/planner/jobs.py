@@ -21,7 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from libs.contracts.events import BudgetExhausted, ContentQueued, ContentRejected, LlmHalted, LlmUsageRecorded
+from libs.contracts.events import (
+    BudgetExhausted,
+    Choice,
+    ContentQueued,
+    ContentRejected,
+    DraftSelection,
+    LlmHalted,
+    LlmUsageRecorded,
+)
 from libs.core.logging import mask, redact
 from libs.runtime.context import JobContext, Worker
 from libs.runtime.scheduler import Job
@@ -38,9 +46,11 @@ from services.planner.choices import (
     hour_arms,
     open_hours,
     plan_quota,
+    REPLY_DIMENSIONS,
+    arms,
     sample_post_choice,
-    sample_reply_choice,
 )
+from libs.formats import predicted_reward
 from libs.niche import NicheConfig
 from services.planner.config import PlannerSettings
 from libs.facts import FactIndex
@@ -48,7 +58,7 @@ from services.planner.news import pick_news
 from services.planner.drafting import POST_LIFETIME, DraftOutcome, Drafter, fact_index
 from libs.gates import OwnPost, RecentPosts
 from services.planner.llm import LlmPermanentError, RetryPolicy, TextModel
-from services.planner.replies import pick_targets
+from services.planner.replies import plan_replies
 
 logger = logging.getLogger("xbot.planner")
 
@@ -188,33 +198,47 @@ class Planner(Worker):
                 hours = open_hours(config.hours, queued_by_hour, self.caps.posts_per_hour)
                 choice, propensity = sample_post_choice(policy, config, self.rng, open_hours=hours)
                 item = pick_news(news, topic=choice.topic, now=now, max_age=self.settings.news_max_age)
-                out = await drafter.write_post(
-                    choice, propensity=propensity, policy_version=policy.version, now=now,
-                    # The slot from the time this draft starts: the drafts before it took model calls.
-                    scheduled_for=next_slot(choice.hour, max(now, self.clock.now()), self.rng),
-                    insights={**{k: list(v) for k, v in policy.insights.items()}, "formats": patterns,
-                              "avoid": avoid},
-                    best_posts=policy.best_posts, news=item)
+                # The slot from the time this draft starts: the drafts before it took model calls.
+                slot = next_slot(choice.hour, max(now, self.clock.now()), self.rng)
+
+                def write(c: Choice, remember: bool = True, item: Any = item, slot: datetime = slot,
+                          propensity: float = propensity) -> Any:
+                    return drafter.write_post(
+                        c, propensity=propensity, policy_version=policy.version, now=now, scheduled_for=slot,
+                        insights={**{k: list(v) for k, v in policy.insights.items()}, "formats": patterns,
+                                  "avoid": avoid},
+                        best_posts=policy.best_posts, news=item, remember=remember)
+
+                k = self.settings.plan_drafts_per_slot if ledger.tier() is BudgetTier.NORMAL else 1
+                if k > 1:
+                    out = await self._best_of_drafts(drafter, write, choice, k, policy, report,
+                                                     causation_id=in_force.event_id)
+                else:
+                    out = await write(choice)
+                    await self._publish(out, report, causation_id=in_force.event_id)
                 if out.queued is not None and item is not None:
                     news = [n for n in news if n.item_id != item.item_id]
-                await self._publish(out, report, causation_id=in_force.event_id)
                 if out.queued is not None:
                     queued_by_hour[choice.hour] = queued_by_hour.get(choice.hour, 0) + 1
                 if out.stopped:
                     break
             if report.stopped not in ("llm_unavailable", "budget"):
-                targets = pick_targets([p.opportunity for p in pool], history, now=now, config=self.config,
-                                       own_handle=self.settings.x_handle, n=n_replies)
+                planned = plan_replies([p.opportunity for p in pool], history, now=now, config=self.config,
+                                       own_handle=self.settings.x_handle, n=n_replies, model=policy.replies,
+                                       dimensions={d: arms(self.config, d) for d in REPLY_DIMENSIONS},
+                                       rng=self.rng)
                 by_id = {p.opportunity.tweet_id: p for p in pool}
-                for opp in targets:
+                for reply in planned:
+                    opp = reply.opportunity
                     pooled = by_id[opp.tweet_id]
                     # A reply is written for now: the posts drafted before it took model calls.
                     reply_now = max(now, self.clock.now())
-                    choice, propensity = sample_reply_choice(policy, self.config, self.rng, topic=opp.topic,
-                                                             hour=reply_now.hour)
-                    out = await drafter.write_reply(opp, choice, propensity=propensity,
+                    choice = Choice(content_type="reply", topic=opp.topic or "general", format="single",
+                                    hour=reply_now.hour, voice=reply.voice, reply_style=reply.reply_style)
+                    out = await drafter.write_reply(opp, choice, propensity=reply.propensity,
                                                     policy_version=policy.version, now=reply_now,
-                                                    content_id=pooled.content_id, best_posts=policy.best_posts)
+                                                    content_id=pooled.content_id, best_posts=policy.best_posts,
+                                                    reply_context=reply.context)
                     await self._publish(out, report, causation_id=pooled.event_id)
                     if out.stopped:
                         break
@@ -237,6 +261,45 @@ class Planner(Worker):
             await self._keep_alive(report, now)
         logger.info("plan run: %s", report.as_dict())
         return report
+
+    # ------------------------------------------------------------------ choosing among drafts (issue 24, item 3)
+
+    async def _best_of_drafts(self, drafter: Drafter, write: Any, choice: Choice, k: int, policy: Policy,
+                              report: RunReport, *, causation_id: str | None) -> DraftOutcome:
+        """Up to ``k`` drafts for one slot (the same choice; the first with the slot's hook style, the others with
+        one drawn uniformly), each through every gate; the one the learner's engagement predictor scores best is
+        queued with how it was chosen (ContentQueued.drafts), the others' calls and rejections are published as
+        any. The choice's propensity stays exact: the drafts differ in their text only. Returns the kept outcome
+        (or the last one when none passed)."""
+        outcomes: list[DraftOutcome] = []
+        for i in range(k):
+            c = choice if i == 0 else choice.model_copy(update={"hook_style": self.rng.choice(
+                list(self.config.hook_styles))})
+            out = await write(c, remember=False)
+            outcomes.append(out)
+            if out.stopped:
+                break
+        passed = [o for o in outcomes if o.queued is not None]
+        scores = [predicted_reward(policy.predictor, o.queued.choice.model_dump(), "\n".join(o.queued.parts))
+                  if o.queued is not None and policy.predictor else None for o in passed]
+        best = max(range(len(passed)), key=lambda i: (scores[i] is not None, scores[i] or 0.0, -i)) if passed \
+            else None
+        for o in outcomes:
+            if best is not None and o is passed[best]:
+                continue
+            o.queued = None  # a draft not kept: its calls and rejections are published, it is not queued
+            await self._publish(o, report, causation_id=causation_id)
+        if best is None:
+            return outcomes[-1]
+        kept = passed[best]
+        assert kept.queued is not None
+        kept.queued = kept.queued.model_copy(update={"drafts": DraftSelection(
+            drafted=len(outcomes), scores=scores, chosen=best, predictor_version=policy.version)})
+        drafter.remember(kept)
+        if any(o.stopped for o in outcomes):
+            kept.stopped = next(o.stopped for o in outcomes if o.stopped)
+        await self._publish(kept, report, causation_id=causation_id)
+        return kept
 
     # ------------------------------------------------------------------ the evergreen pool
 

@@ -81,12 +81,14 @@ def register(svc: Service[Any]) -> None:
         e = applied.event
         # The learner's stream is ordered: the last model published (a rollback included) is the one in force.
         await conn.execute(
-            "INSERT INTO policy (id, version, event_id, created_at, propensities, insights, floor, best_posts) "
-            "VALUES (1, $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, "
-            "event_id = EXCLUDED.event_id, created_at = EXCLUDED.created_at, propensities = EXCLUDED.propensities, "
-            "insights = EXCLUDED.insights, floor = EXCLUDED.floor, best_posts = EXCLUDED.best_posts",
+            "INSERT INTO policy (id, version, event_id, created_at, propensities, insights, floor, best_posts, "
+            "replies, predictor) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET "
+            "version = EXCLUDED.version, event_id = EXCLUDED.event_id, created_at = EXCLUDED.created_at, "
+            "propensities = EXCLUDED.propensities, insights = EXCLUDED.insights, floor = EXCLUDED.floor, "
+            "best_posts = EXCLUDED.best_posts, replies = EXCLUDED.replies, predictor = EXCLUDED.predictor",
             e.version, applied.envelope.event_id, e.created_at, json.dumps(e.propensities), json.dumps(e.insights),
-            e.floor, json.dumps([p.text for p in e.best_posts]))
+            e.floor, json.dumps([p.text for p in e.best_posts]), json.dumps(e.replies),
+            json.dumps(e.predictors.get("engagement") or {}))
 
     @proj.on(FormatInsights)
     async def on_format_insights(conn: asyncpg.Connection, applied: Applied[FormatInsights]) -> None:
@@ -204,12 +206,15 @@ class PolicyInForce:
 
 async def policy_in_force(conn: asyncpg.Connection) -> PolicyInForce:
     row = await conn.fetchrow(
-        "SELECT version, event_id, propensities, insights, floor, best_posts FROM policy WHERE id = 1")
+        "SELECT version, event_id, propensities, insights, floor, best_posts, replies, predictor FROM policy "
+        "WHERE id = 1")
     if row is None:
         return PolicyInForce(Policy())
     return PolicyInForce(Policy(version=row["version"], propensities=json.loads(row["propensities"]),
                                 insights=json.loads(row["insights"]), floor=row["floor"],
-                                best_posts=tuple(json.loads(row["best_posts"]))), row["event_id"])
+                                best_posts=tuple(json.loads(row["best_posts"])),
+                                replies=json.loads(row["replies"]), predictor=json.loads(row["predictor"])),
+                            row["event_id"])
 
 
 async def unused_news(conn: asyncpg.Connection, since: datetime) -> list[NewsItem]:

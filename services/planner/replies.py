@@ -1,7 +1,12 @@
-"""Replies: which harvested tweets to answer.
+"""Replies: which harvested tweets to answer, in which style and voice.
 
 A harvested tweet is untrusted input written by a stranger; the gates a reply to it must pass are in
 libs/gates (replies.py and the model review).
+
+``plan_replies`` draws each reply's style, voice and target from the learner's reply policy (libs.policy, issue
+24): targets are ranked by the learned values of their bands (author followers, age, velocity, relevance), with
+the exploration and exact propensities the learner's off-policy gate needs. Before the first reply model the fixed
+weights of ``score`` rank them and the floor explores.
 """
 
 from __future__ import annotations
@@ -11,7 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from libs.contracts.events import ReplyContext
 from libs.niche import NicheConfig
+from libs.policy import UniformSource, sample_reply, shortlist, target_bands
 
 # ---------------------------------------------------------------- the opportunity pool
 
@@ -138,3 +148,57 @@ def pick_targets(
             chosen.append(opp)
             trial.add(OurReply(opp.tweet_id, opp.author, opp.conversation, now))
     return chosen
+
+
+# ---------------------------------------------------------------- learned replies (issue 24)
+
+
+@dataclass(frozen=True)
+class PlannedReply:
+    """One reply the run will write: its target, style and voice, the exact probability of that draw, and the
+    context the learner needs to evaluate other policies on it (ContentQueued.reply_context)."""
+
+    opportunity: Opportunity
+    reply_style: str
+    voice: str
+    propensity: float
+    context: ReplyContext
+
+
+def bands_of(opp: Opportunity, now: datetime) -> dict[str, str]:
+    return target_bands(author_followers=opp.author_followers, age_hours=opp.age_hours(now),
+                        velocity=opp.velocity(now), relevance=opp.relevance)
+
+
+def plan_replies(
+    opps: Iterable[Opportunity], history: ReplyHistory, *, now: datetime, config: NicheConfig, own_handle: str,
+    n: int, model: Mapping[str, Any] | None, dimensions: Mapping[str, Sequence[str]], rng: UniformSource,
+) -> list[PlannedReply]:
+    """Up to ``n`` replies for this run, each author and conversation at most once in the run.
+
+    Each is one draw of the reply policy of ``model`` (ModelUpdated.replies; None or empty: the bootstrap, the
+    fixed ranking's best with REPLY_BOOTSTRAP_FLOOR exploration) among the tweets still eligible after the draws
+    before it, in the fixed ranking's order (shortlisted by learned value when there are too many). ``dimensions``
+    maps reply_style and voice to their configured arms."""
+    policy = dict(model) if model else None
+    ranked = [o for o, _ in rank_opportunities(opps, history, now=now, config=config, own_handle=own_handle)]
+    trial = ReplyHistory(list(history.replies))
+    planned: list[PlannedReply] = []
+    while len(planned) < n:
+        eligible = [o for o in ranked
+                    if ineligibility(o, trial, now=now, config=config, own_handle=own_handle) is None]
+        if not eligible:
+            break
+        bands = [bands_of(o, now) for o in eligible]
+        keep = shortlist(policy, bands)
+        candidates = [bands[i] for i in keep]
+        # The fixed ranking's best is the first eligible tweet, and shortlisting keeps the planner's order.
+        choice, index, propensity = sample_reply(policy, rng, dimensions=dimensions, candidates=candidates)
+        target = eligible[keep[index]]
+        planned.append(PlannedReply(
+            target, choice.get("reply_style") or "", choice.get("voice") or "", propensity,
+            ReplyContext(author_followers=max(0, target.author_followers), age_hours=target.age_hours(now),
+                         velocity=target.velocity(now), relevance=target.relevance, bands=candidates[index],
+                         candidates=candidates, index=index)))
+        trial.add(OurReply(target.tweet_id, target.author, target.conversation, now))
+    return planned

@@ -26,9 +26,11 @@ from libs.contracts.events import (
     MetricsScraped,
     ModelRollbackRequested,
     ModelUpdated,
+    ReplyContext,
     TweetPosted,
 )
-from libs.policy import sample_choice
+from libs.niche import load_niche
+from libs.policy import sample_choice, sample_reply, target_bands
 from libs.core.settings import CommonSettings
 from libs.store.replay import replay_service
 from sandbox.audience import AudienceModel, PostChoice
@@ -37,6 +39,8 @@ from services.learner.jobs import ModelJob
 from services.learner.jobs import NothingToRollBack, learner_from
 from services.learner.projections import published_models, training_data
 from services.learner.settings import LearnerSettings
+from services.planner.choices import Policy
+from services.planner.replies import Opportunity, ReplyHistory, plan_replies
 from tests.helpers import eventually
 from tests.helpers import publish
 
@@ -348,3 +352,79 @@ async def test_the_owners_rejections_enter_the_next_model_as_a_penalty_for_their
         assert penalised.posteriors[dim][arm]["mean"] < ignored.posteriors[dim][arm]["mean"] - 0.05, dim
         assert penalised.propensities[dim][arm] < ignored.propensities[dim][arm], dim
     assert penalised.version != ignored.version  # a rejection alone is new data for the job
+
+
+# ---------------------------------------------------------------- learned replies (issue 24)
+# Replies with their draw, their engagement and their attributed followers are published on the producers' streams;
+# the model job's ModelUpdated ranks targets the way the sandbox's ground truth pays, and the planner's plan_replies,
+# given that event, prefers the targets that pay.
+
+REPLY_AUDIENCE = AudienceModel(5)
+REPLY_DIMS = {"reply_style": ("add_insight", "one_sharp_line"), "voice": ("owner",)}
+REPLY_TEXT = {"add_insight": "Worth adding: light at night delays melatonin by about an hour, so dim lamps after 9 pm.",
+        "one_sharp_line": "Sleep."}  # the sandbox's text quality is what separates the styles here
+
+
+def reply_history(n: int) -> list:
+    rng = random.Random("replies")
+    events: list = []
+    for i in range(n):
+        pool = [dict(author_followers=rng.choice((200, 2_000_000)), age_hours=rng.uniform(0.5, 6),
+                     velocity=rng.uniform(1, 50), relevance=rng.uniform(0.5, 1.0)) for _ in range(3)]
+        candidates = [target_bands(**t) for t in pool]
+        choice, index, propensity = sample_reply(None, rng, dimensions=REPLY_DIMS, candidates=candidates)
+        target, text = pool[index], REPLY_TEXT[choice["reply_style"]]
+        cid, tid, at = f"r{i}", f"rt{i}", START + timedelta(hours=i)
+        events.append(ContentQueued(
+            content_id=cid, kind="reply", parts=[text], reply_to_tweet_id=f"x{i}", reply_to_author=f"a{i}",
+            choice=Choice(content_type="reply", topic="sleep", hour=at.hour, **choice), policy_version="uniform",
+            propensity=propensity, scheduled_for=at, expires_at=at + timedelta(hours=1),
+            reply_context=ReplyContext(bands=candidates[index], candidates=candidates, index=index, **target)))
+        events.append(TweetPosted(content_id=cid, kind="reply", tweet_ids=[tid], url=f"https://x.test/{tid}",
+                                  posted_at=at, text=text))
+        final = REPLY_AUDIENCE.sample_reply_engagement(
+            text=text, followers=1000, target_followers=target["author_followers"],
+            target_likes=int(target["velocity"] * target["age_hours"]), target_age_hours=target["age_hours"],
+            rng=rng)
+        seen = final.at_age(24.0)
+        events.append(MetricsScraped(
+            tweet_id=tid, content_id=cid, checkpoint="24h", checkpoint_hours=24.0, age_hours=24.0,
+            likes=seen.likes, retweets=seen.retweets, replies=seen.replies, views=seen.views,
+            bookmarks=seen.bookmarks, observed_at=at + timedelta(hours=24)))
+        if final.follows:
+            events.append(FollowersSnapshotted(
+                handle="xbot_demo", followers=1000 + i, observed_at=at + timedelta(hours=2),
+                attribution=[FollowerAttribution(content_id=cid, tweet_id=tid, share=1.0,
+                                                  followers=float(final.follows))]))
+    return events
+
+
+async def test_reply_observations_teach_the_policy_the_planner_ranks_targets_with(settings, start_learner):
+    events = reply_history(120)
+    await publish(settings, events)
+    svc = await start_learner()
+    await applied(svc, events)
+
+    evaluation = await model_job(svc).run()
+    assert evaluation is not None and evaluation.published, evaluation
+    async with svc.pool.acquire() as conn:
+        models = await published_models(conn)
+    event = ModelUpdated.model_validate(models[-1].payload)
+    replies = event.replies
+    assert replies["training_size"] == 120 and event.evaluation["reply_gate_passed"] == 1.0
+    styles = {a: v["mean"] for a, v in replies["posteriors"]["reply_style"].items()}
+    assert styles["add_insight"] > styles["one_sharp_line"]
+    authors = replies["posteriors"]["author_band"]
+    assert authors[">=1M"]["mean"] > authors["<1k"]["mean"]  # a big author's tweet lends its audience
+
+    # The planner, given this event, answers the big author's tweet and in the style that paid, most of the time.
+    now = START + timedelta(days=10)
+    small = Opportunity(tweet_id="s", author="small", author_followers=200, text="Sleep matters.", likes=5,
+                        retweets=0, replies=0, created_at=now - timedelta(hours=1), relevance=0.9)
+    big = Opportunity(tweet_id="b", author="big", author_followers=2_000_000, text="Sleep matters.", likes=5,
+                      retweets=0, replies=0, created_at=now - timedelta(hours=1), relevance=0.9)
+    policy = Policy.from_model(event)
+    picks = [plan_replies([small, big], ReplyHistory(), now=now, config=load_niche(), own_handle="xbot", n=1,
+                          model=policy.replies, dimensions=REPLY_DIMS, rng=random.Random(i))[0] for i in range(100)]
+    assert sum(p.opportunity.tweet_id == "b" for p in picks) > 80
+    assert sum(p.reply_style == "add_insight" for p in picks) > 80

@@ -481,3 +481,33 @@ async def test_with_approval_on_only_evergreen_posts_the_owner_approved_are_queu
     assert down.stopped == "llm_unavailable" and down.evergreen == 1
     from_pool = [q for q in await planner_events(js, settings, ContentQueued) if q.evergreen_id is not None]
     assert [(q.evergreen_id, q.parts) for q in from_pool] == [(approved.evergreen_id, approved.parts)]
+
+
+async def test_several_drafts_per_slot_queue_the_one_the_predictor_scores_best(settings, js, start_planner,
+                                                                               publish) -> None:
+    """Issue 24, item 3: with XBOT_PLAN_DRAFTS_PER_SLOT=3 every post slot gets three drafts through the gates; the
+    one the model's engagement predictor scores best is queued, with the scores, and the others only cost."""
+    svc, planner = await start_planner(posts_per_hour=1, posts_per_day=2, plan_drafts_per_slot=3)
+    # A predictor that pays for length: the longest draft of a slot must win.
+    model = ModelUpdated(version="m-drafts", created_at=datetime.now(UTC), floor=0.05,
+                         propensities={"format": {"single": 0.975, "thread": 0.025}},
+                         predictors={"engagement": {"kind": "ridge", "features": ["length_k", "fmt=question"],
+                                                    "coef": [10.0, 0.0], "intercept": 1.0, "n": 40}})
+    await publish(model)
+
+    async def model_in_force():
+        return await svc.pool.fetchval("SELECT version FROM policy") == "m-drafts" or None
+
+    await eventually(model_in_force)
+    report = await planner.run()
+    queued = [q for q in await planner_events(js, settings, ContentQueued) if q.kind != "reply"]
+    assert len(queued) == report.planned_posts == 2, report
+    for q in queued:
+        assert q.drafts is not None and q.drafts.drafted == 3 and q.drafts.predictor_version == "m-drafts"
+        scores = q.drafts.scores
+        assert q.drafts.chosen == max(range(len(scores)), key=lambda i: scores[i])
+        assert scores[q.drafts.chosen] == pytest.approx(1.0 + 10.0 * len("\n".join(q.parts)) / 1000)
+    # Every draft's calls were paid: at least three drafting calls per queued post.
+    usage = await planner_events(js, settings, LlmUsageRecorded)
+    drafting = [u for u in usage if u.purpose in ("post", "thread")]
+    assert len(drafting) >= 3 * len(queued)

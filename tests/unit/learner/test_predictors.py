@@ -48,7 +48,8 @@ def test_features_and_holdout():
     x = feature_vector({"content_type": "story", "topic": "sleep", "format": "thread", "hour": 7},
                        "Why do you wake at 3am?\nHere is why.", names)
     on = {n for n, v in zip(names, x) if v == 1.0}
-    assert on == {"type=story", "topic=sleep", "format=thread", "hours=6-10", "hook=question"}
+    assert on == {"type=story", "topic=sleep", "format=thread", "hours=6-10", "hook=question", "fmt=length=short",
+                  "fmt=multiline", "fmt=numbers", "fmt=question"}
     assert x[names.index("length_k")] == pytest.approx(len("Why do you wake at 3am?\nHere is why.") / 1000)
     assert hook_style("5 habits that fix sleep") == "number"
     assert holdout_mask(10, every=5).tolist() == [False] * 4 + [True] + [False] * 4 + [True]

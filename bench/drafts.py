@@ -1,0 +1,183 @@
+"""Choosing among drafts (issue 24, item 3): K candidate drafts per post slot, scored by the learner's engagement
+predictor, the best queued; against one draft per slot (``python -m bench.drafts``).
+
+Ground truth: ``sandbox.audience.AudienceModel`` in-process, as in bench/learner.py: the post's choice (content
+type, topic, format, hour) is xbot's bandit's, its text one of K drafts. A draft's text moves its reward through
+the sandbox's text quality (hook, length, readability), and, in the settings marked ``own_formats``, through the
+audience's hidden format effects (``AudienceModel.own_format_lift``: the effects ``/sim/format_effects`` reports
+for the population's posts, applied to ours; the sandbox does not apply them to our posts by default). Drafts are
+composed with a random format each (hook style, length, a list, numbers), as a drafting model asked for a hook
+style would vary them. The scorer is a ridge regression of the log reward on the learner's predictor features
+(libs.formats.predictor_features: type, topic, format, hour bucket, hook style, length, and since issue 24 the
+text's format indicators short/long, lines, numbers, question, list) — "learner" — or, "hook_and_length", on the
+features the predictor had before (without the format indicators), refitted every 20 posts on the account's own
+matured posts (as the learner refits and publishes it).
+
+Reported: the expected reward per post (ground truth, no sampling noise) with K drafts over K=1, median over
+paired seeds; the ceiling (the truly best of the K drafts); how well the scorer's format coefficients match the
+hidden format effects (correlation); the LLM spend ratio (drafting calls per queued post: K).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.learner import FOLLOWERS, RESULTS, XbotAgent, XbotConfig, _counts
+from libs.formats import PREDICTOR_FORMAT_FEATURES
+from sandbox.audience import _GH_NODES, _GH_WEIGHTS, FORMATS, HEAVY_RANKER_WEIGHTS, HOURS, SIGMA, AudienceModel, \
+    PostChoice
+from services.learner.features import feature_names, feature_vector
+from services.learner.predictors import fit_ridge
+from services.learner.rewards import log_reward
+
+HOOKS = {
+    "question": "Why do most people get {t} wrong?",
+    "number": "3 things about {t} nobody tells you:",
+    "myth": "The biggest myth about {t}: more is always better.",
+    "how_to": "How to fix your {t} in one week:",
+    "story": "I ignored my {t} for years.",
+    "statement": "Your {t} shapes more of your day than you think.",
+}
+BODY = {
+    "short": "Start small.",
+    "medium": "Small daily habits beat big plans: pick one change, keep it for a week, then add the next.",
+    "long": ("Small daily habits beat big plans. Pick one change you can keep on a bad day, do it for a week, "
+             "and only then add the next. Most plans fail in week two because they ask for too much at once."),
+}
+LIST = "\n- pick one habit\n- keep it a week\n- then add one"
+NUMBERS = " It takes about 2 weeks to stick."
+REFIT_EVERY = 20
+SCORERS = ("hook_and_length", "learner")
+
+
+@dataclass(frozen=True)
+class DraftSetting:
+    name: str
+    first_seed: int
+    own_formats: bool
+
+
+SETTINGS = (
+    DraftSetting("sandbox_as_is", 0, own_formats=False),
+    DraftSetting("own_format_effects", 0, own_formats=True),
+    DraftSetting("own_format_effects_other_seeds", 3000, own_formats=True),
+)
+
+
+def draft(topic: str, rng: random.Random) -> str:
+    """One draft with a random format: hook style, body length, maybe a list, maybe a number."""
+    t = topic.replace("_", " ")
+    text = HOOKS[rng.choice(list(HOOKS))].format(t=t) + "\n" + BODY[rng.choice(list(BODY))]
+    if rng.random() < 0.4:
+        text += LIST
+    if rng.random() < 0.4:
+        text += NUMBERS
+    return text
+
+
+def expected_reward(audience: AudienceModel, choice: PostChoice, text: str, own_formats: bool) -> float:
+    lift = audience.own_format_lift(text) if own_formats else 0.0
+    mu = (audience.effect(choice) + audience.log_reach_offset(followers=FOLLOWERS, quality=audience.text_quality(text))
+          + lift)
+    return float(np.logaddexp(0.0, mu + SIGMA * _GH_NODES) @ _GH_WEIGHTS)
+
+
+def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str) -> tuple[float, float, float]:
+    """Mean expected reward per post, mean of the truly best of the K drafts, and the correlation of the scorer's
+    format coefficients with the hidden effects at the end (nan for K=1)."""
+    audience = AudienceModel(seed)
+    rng = np.random.default_rng([seed, 7])  # the bandit's draws: the same for every K and scorer
+    drafts_rng = random.Random(f"drafts:{seed}")
+    noise = random.Random(f"bench-drafts:{seed}")
+    agent = XbotAgent((len(audience.content_types), len(audience.topics), len(FORMATS), len(HOURS)), rng,
+                      XbotConfig())
+    names = feature_names(audience.content_types, audience.topics, FORMATS)
+    if scorer == "hook_and_length":
+        names = [n for n in names if not n.startswith("fmt=")]
+    rows, ys = [], []
+    model = None
+    got, best = np.empty(n), np.empty(n)
+    for t in range(n):
+        arms = agent.choose()
+        choice = PostChoice(audience.content_types[arms[0]], audience.topics[arms[1]], FORMATS[arms[2]],
+                            HOURS[arms[3]])
+        as_dict = {"content_type": choice.content_type, "topic": choice.topic, "format": choice.format,
+                   "hour": choice.hour}
+        texts = [draft(choice.topic, drafts_rng) for _ in range(max(k, 3))][:k]  # the same first draft for all K
+        truth = [expected_reward(audience, choice, x, setting.own_formats) for x in texts]
+        pick = 0
+        if k > 1 and model is not None:
+            scores = [model.predict(feature_vector(as_dict, x, names)[None, :])[0] for x in texts]
+            pick = int(np.argmax(scores))
+        got[t], best[t] = truth[pick], max(truth)
+        text = texts[pick]
+        lift = audience.own_format_lift(text) if setting.own_formats else 0.0
+        e = audience.sample_engagement(choice, text=text, followers=FOLLOWERS, rng=noise, format_lift=lift)
+        agent.observe_matured(t, arms, _counts(e), {})
+        rows.append(feature_vector(as_dict, text, names))
+        ys.append(log_reward(e.weighted(HEAVY_RANKER_WEIGHTS)))
+        if (t + 1) % REFIT_EVERY == 0:
+            model = fit_ridge(np.array(rows), np.array(ys))
+    corr = float("nan")
+    if model is not None and setting.own_formats:
+        # The scorer's coefficients of the text's format against the hidden effects (the hook's against the
+        # statement baseline, as the effects are).
+        effects = audience.format_effects()
+        coef = dict(zip(names, model.coef))
+        keys = [(f"fmt={f}", f) for f in PREDICTOR_FORMAT_FEATURES if f"fmt={f}" in coef and f in effects]
+        keys += [(f"hook={h}", f"hook={h}") for h in HOOKS if f"hook={h}" in effects]
+        base = coef.get("hook=statement", 0.0)
+        ours = [coef.get(c, 0.0) - (base if c.startswith("hook=") else 0.0) for c, _ in keys]
+        corr = float(np.corrcoef(ours, [effects[e] for _, e in keys])[0, 1])
+    return float(got.mean()), float(best.mean()), corr
+
+
+def run(seeds: int, n: int, k: int = 3, log=print) -> dict:
+    started = time.perf_counter()
+    out: dict = {"config": {"seeds": seeds, "posts": n, "k": k, "refit_every": REFIT_EVERY,
+                            "llm_spend_ratio": float(k)}, "settings": {}}
+    for setting in SETTINGS:
+        block: dict = {"own_formats": setting.own_formats, "first_seed": setting.first_seed}
+        for scorer in SCORERS:
+            gains, ceilings, corrs = [], [], []
+            for s in range(seeds):
+                seed = setting.first_seed + s
+                one, _, _ = simulate(setting, seed, n, 1, scorer)
+                many, ceiling, corr = simulate(setting, seed, n, k, scorer)
+                gains.append(many / one - 1.0)
+                ceilings.append(ceiling / one - 1.0)
+                corrs.append(corr)
+            block[scorer] = {"gain_median": float(np.median(gains)), "gain_p10": float(np.percentile(gains, 10)),
+                             "ceiling_gain_median": float(np.median(ceilings)),
+                             "coef_effect_correlation_median": float(np.nanmedian(corrs)) if any(
+                                 np.isfinite(corrs)) else None}
+            if log:
+                log(f"  {setting.name} {scorer}: K={k} {100 * np.median(gains):+.2f}% per post (ceiling "
+                    f"{100 * np.median(ceilings):+.2f}%), {time.perf_counter() - started:.0f}s")
+        out["settings"][setting.name] = block
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--posts", type=int, default=500)
+    parser.add_argument("-k", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    results["drafts"] = run(args.seeds, args.posts, args.k)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
