@@ -209,6 +209,26 @@ def _pick(weights: Sequence[float], u: float) -> int:
     return len(weights) - 1
 
 
+def _draw_arms(model: Mapping[str, Any] | None, dimensions: Mapping[str, Iterable[object]], floor: float,
+               rng: UniformSource) -> tuple[dict[str, list[str]], dict[str, str], bool]:
+    """The floor coin, then one draw per dimension: uniform under the floor (or before any model), else from the
+    dimension's Thompson shares. Exactly ``1 + len(dimensions)`` calls to ``rng.random()``, whatever the coin says
+    (the RNG contract posts and replies both keep). Returns the ordered arms, the picks and the coin."""
+    arms = {d: arm_order(d, options) for d, options in dimensions.items()}
+    if any(not options for options in arms.values()):
+        raise ValueError("every dimension needs at least one arm")
+    uniform = rng.random() < floor
+    picked: dict[str, str] = {}
+    for dimension, options in arms.items():
+        shares = thompson_shares(model, dimension, options) if model else None
+        u = rng.random()
+        if shares is None or uniform:
+            picked[dimension] = options[min(int(u * len(options)), len(options) - 1)]
+        else:
+            picked[dimension] = options[_pick([shares[a] for a in options], u)]
+    return arms, picked, uniform
+
+
 def sample_choice(
     model_payload: Mapping[str, Any] | None,
     rng: UniformSource,
@@ -223,18 +243,7 @@ def sample_choice(
             raise ValueError("sample_choice needs the configured dimensions when there is no model")
         marginals = _marginals(model_payload)
         dimensions = {d: marginals[d] for d in DIMENSIONS}
-    arms = {d: arm_order(d, options) for d, options in dimensions.items()}
-    if any(not options for options in arms.values()):
-        raise ValueError("every dimension needs at least one arm")
-    uniform = rng.random() < _floor(model_payload)
-    picked: dict[str, str] = {}
-    for dimension, options in arms.items():
-        shares = thompson_shares(model_payload, dimension, options) if model_payload else None
-        u = rng.random()
-        if shares is None or uniform:
-            picked[dimension] = options[min(int(u * len(options)), len(options) - 1)]
-        else:
-            picked[dimension] = options[_pick([shares[a] for a in options], u)]
+    arms, picked, _ = _draw_arms(model_payload, dimensions, _floor(model_payload), rng)
     propensity = _propensity(model_payload, picked, arms)
     choice: dict[str, object] = dict(picked)
     if "hour" in choice:
@@ -397,18 +406,7 @@ def sample_reply(
     ``rng.random()``, whatever the floor coin says."""
     if not candidates:
         raise ValueError("sample_reply needs at least one candidate")
-    arms = {d: arm_order(d, options) for d, options in dimensions.items()}
-    if any(not options for options in arms.values()):
-        raise ValueError("every dimension needs at least one arm")
-    uniform = rng.random() < reply_floor(model)
-    picked: dict[str, str] = {}
-    for dimension, options in arms.items():
-        shares = thompson_shares(model, dimension, options) if model else None
-        u = rng.random()
-        if shares is None or uniform:
-            picked[dimension] = options[min(int(u * len(options)), len(options) - 1)]
-        else:
-            picked[dimension] = options[_pick([shares[a] for a in options], u)]
+    arms, picked, uniform = _draw_arms(model, dimensions, reply_floor(model), rng)
     target_p = target_shares(model, candidates, fallback_best)
     u = rng.random()
     k = len(candidates)
