@@ -383,7 +383,13 @@ async def test_a_posted_tweet_is_deleted_from_x_and_the_scraper_stops_reading_it
         await page.click("button:has-text('Delete from X')")
         notice = await page.wait_for_selector("p.notice")
         assert tweet_id in await notice.inner_text()
-        row = await page.locator(f"tr.post[data-id='{queued.content_id}'] span.deleted").inner_text()
+        # The console waits for its projection before the redirect, but only for a bounded time: under load the
+        # first /posted can come before the deletion is applied, so look again as the owner would (a reload).
+        async def deletion_shown() -> str | None:
+            await page.goto("/posted")
+            mark = page.locator(f"tr.post[data-id='{queued.content_id}'] span.deleted")
+            return await mark.inner_text() if await mark.count() == 1 else None
+        row = await eventually(deletion_shown, timeout=30, interval=0.5)
         assert row.startswith("deleted ") and row.endswith(" by owner")
         # Gone from X (the sandbox's ground truth), and the scraper reads it no more.
         assert await h.copies(text) == []
