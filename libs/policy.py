@@ -164,9 +164,12 @@ def thompson_shares(model: Mapping[str, Any], dimension: str,
     return {a: p / total for a, p in kept.items()}
 
 
-def _propensity(model: Mapping[str, Any] | None, picked: Mapping[str, str], arms: Mapping[str, Sequence[str]]) -> float:
-    floor = _floor(model)
-    thompson, uniform, outside = 1.0, 1.0, 1.0
+def _propensity(model: Mapping[str, Any] | None, picked: Mapping[str, str], arms: Mapping[str, Sequence[str]],
+                floor: float | None = None, thompson: float = 1.0, uniform: float = 1.0) -> float:
+    """P(picked) under the floor mixture. Replies pass their own floor and start both branches at the target's
+    probability (its Thompson share, 1/n under the floor); posts start at 1."""
+    floor = _floor(model) if floor is None else floor
+    outside = 1.0
     for dimension, options in arms.items():
         shares = thompson_shares(model, dimension, options) if model else None
         if shares is None:
@@ -379,16 +382,7 @@ def reply_floor(model: Mapping[str, Any] | None) -> float:
 
 def _reply_propensity(model: Mapping[str, Any] | None, picked: Mapping[str, str],
                       arms: Mapping[str, Sequence[str]], target_share: float, n_targets: int) -> float:
-    floor = reply_floor(model)
-    thompson, uniform, outside = target_share, 1.0 / n_targets, 1.0
-    for dimension, options in arms.items():
-        shares = thompson_shares(model, dimension, options) if model else None
-        if shares is None:
-            outside /= len(options)
-            continue
-        thompson *= shares.get(picked[dimension], 0.0)
-        uniform /= len(options)
-    return ((1.0 - floor) * thompson + floor * uniform) * outside
+    return _propensity(model, picked, arms, reply_floor(model), target_share, 1.0 / n_targets)
 
 
 def sample_reply(
