@@ -83,7 +83,8 @@ class Endpoint:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-async def run_current(url: str, key: SecretStr, model_name: str, items: int, seed: int) -> dict:
+async def run_current(url: str, key: SecretStr, model_name: str, items: int, seed: int,
+                      run_hours: float = 24) -> dict:
     """Today's planner: every item of the schedule through the Drafter."""
     config = load_niche()
     config = config.model_copy(update={
@@ -98,31 +99,45 @@ async def run_current(url: str, key: SecretStr, model_name: str, items: int, see
     choices_rng = random.Random(seed + 1)
     policy = Policy()
     results, halts = [], []
+
+    def write(i: int, now, tweet: str | None):
+        if tweet is not None:
+            opp = Opportunity(tweet_id=f"b{i}", author=f"a{i}", author_followers=10_000, text=tweet, likes=500,
+                              retweets=5, replies=5, created_at=now - timedelta(hours=1), relevance=0.8)
+            choice, p = sample_reply_choice(policy, config, choices_rng, topic=None, hour=now.hour)
+            return lambda: drafter.write_reply(opp, choice, propensity=p, policy_version="u", now=now)
+        choice, p = sample_post_choice(policy, config, choices_rng)
+        return lambda: drafter.write_post(choice, propensity=p, policy_version="u", now=now, scheduled_for=now)
+
+    # The items of each planning run (``run_hours`` of the schedule) are drafted together, as the plan job does:
+    # in turn, with their model reviews asked in one call per round.
+    runs: list[list] = []
     for i, now, tweet in schedule(items, seed):
+        if not runs or now - runs[-1][0][1] >= timedelta(hours=run_hours):
+            runs.append([])
+        runs[-1].append((i, now, tweet))
+    for run_items in runs:
         try:
-            if tweet is not None:
-                opp = Opportunity(tweet_id=f"b{i}", author=f"a{i}", author_followers=10_000, text=tweet, likes=500,
-                                  retweets=5, replies=5, created_at=now - timedelta(hours=1), relevance=0.8)
-                choice, p = sample_reply_choice(policy, config, choices_rng, topic=None, hour=now.hour)
-                out = await drafter.write_reply(opp, choice, propensity=p, policy_version="u", now=now)
-            else:
-                choice, p = sample_post_choice(policy, config, choices_rng)
-                out = await drafter.write_post(choice, propensity=p, policy_version="u", now=now, scheduled_for=now)
+            outs = await drafter.draft_together([write(*item) for item in run_items])
         except LlmPermanentError as err:
             halts.append(str(err))
             break  # a halt is a halt: the planner stops until the operator fixes the cause
-        results.append({
-            "content_id": out.content_id, "kind": out.kind,
-            "parts": list(out.queued.parts) if out.queued else None,
-            "request_ids": [u.request_id for u in out.usage],
-            "purposes": [u.purpose for u in out.usage],
-            "prompt_tokens": sum(u.prompt_tokens for u in out.usage),
-            "completion_tokens": sum(u.completion_tokens for u in out.usage),
-            "rejections": [r.gate for r in out.rejections],
-            "repairs": list(out.repairs),
-            "review_skipped": out.review_skipped,
-            "stopped": out.stopped,
-        })
+        for out in outs:
+            results.append({
+                "content_id": out.content_id, "kind": out.kind,
+                "parts": list(out.queued.parts) if out.queued else None,
+                "request_ids": [u.request_id for u in out.usage],
+                "purposes": [u.purpose for u in out.usage],
+                "causes": list(out.causes),
+                "reviewed_by": list(out.reviewed_by),
+                "prompt_tokens": sum(u.prompt_tokens for u in out.usage),
+                "completion_tokens": sum(u.completion_tokens for u in out.usage),
+                "rejections": [r.gate for r in out.rejections],
+                "rejection_reasons": [r.reason[:300] for r in out.rejections],
+                "repairs": list(out.repairs),
+                "review_skipped": out.review_skipped,
+                "stopped": out.stopped,
+            })
     stats = {"retries": model.retries, "adaptations": model.adaptations}
     await model.close()
     return {"items": results, "halts": halts, "client": stats}
@@ -170,18 +185,30 @@ def summarise(run: dict, log: list[dict] | None) -> dict:
     # Where the calls went: per kind, the items, what was queued, the draft and review calls, and the calls spent on
     # items that were not queued in the end, by the gate of their last rejection.
     by_kind: dict[str, dict] = {}
+    # A review call shared by the items of a run counts for each of them as its share (1 / items it judged).
+    judged = Counter(rid for r in items for rid in r.get("reviewed_by", ()))
     for r in items:
         k = by_kind.setdefault(r["kind"], {"items": 0, "queued": 0, "draft_calls": 0, "review_calls": 0,
+                                           "calls_by_cause": Counter(),
                                            "calls_on_unqueued_items_by_last_gate": Counter()})
+        # Why each call was made: the first draft, a rewrite after a rejection by <gate>, a retry after a time-out,
+        # the model review (the template-era planner records no causes).
+        k["calls_by_cause"].update(c for c in r.get("causes", ()) if c != "review")
         reviews_here = sum(1 for p in r.get("purposes", ()) if p == "review")
+        share = sum(1 / judged[rid] for rid in r["reviewed_by"]) if "reviewed_by" in r else reviews_here
         k["items"] += 1
         k["queued"] += bool(r["parts"])
-        k["review_calls"] += reviews_here
+        k["review_calls"] += share
         k["draft_calls"] += len(r["request_ids"]) - reviews_here
+        k["calls_by_cause"].update({"review": share} if share else {})
         if not r["parts"] and r["request_ids"]:
             last = r["rejections"][-1] if r["rejections"] else (r["stopped"] or "none")
             k["calls_on_unqueued_items_by_last_gate"][last] += len(r["request_ids"])
     for k in by_kind.values():
+        k["calls_by_cause"] = {c: round(n, 1) for c, n in k["calls_by_cause"].most_common()}
+        k["review_calls"] = round(k["review_calls"], 1)
+        k["calls_per_queued_item"] = round((k["draft_calls"] + k["review_calls"]) / k["queued"], 3) \
+            if k["queued"] else None
         k["calls_on_unqueued_items_by_last_gate"] = dict(k["calls_on_unqueued_items_by_last_gate"].most_common())
     out = {
         "items": len(items),
@@ -231,15 +258,16 @@ def planted_rates(log: list[dict]) -> dict:
 
 async def run(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
-    result: dict = {"items": args.items, "seed": args.seed, "price_model": PRICE_MODEL,
+    result: dict = {"items": args.items, "seed": args.seed, "run_hours": args.run_hours, "price_model": PRICE_MODEL,
                     "template_era_commit": TEMPLATE_ERA_COMMIT}
     if args.llm_url:
         key = SecretStr(os.environ.get(args.key_env, ""))
-        current = await run_current(args.llm_url, key, args.model, args.items, args.seed)
+        current = await run_current(args.llm_url, key, args.model, args.items, args.seed, args.run_hours)
         result.update(endpoint=args.llm_url, model=args.model, current=summarise(current, None))
     else:
         endpoint = Endpoint(args.mode, args.seed)
-        current = await run_current(endpoint.url, SecretStr("bench"), args.model, args.items, args.seed)
+        current = await run_current(endpoint.url, SecretStr("bench"), args.model, args.items, args.seed,
+                                    args.run_hours)
         log = await endpoint.log()
         endpoint.stop()
         result.update(endpoint=f"sandbox text endpoint ({args.mode} mode), in-process", model=args.model,
@@ -265,6 +293,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--key-env", default="XBOT_LLM_API_KEY", help="environment variable holding the API key")
     parser.add_argument("--no-template-era", dest="template_era", action="store_false",
                         help="skip the template-era planner's run")
+    parser.add_argument("--run-hours", type=float, default=24,
+                        help="hours of the schedule drafted together as one planning run (reviews in one call)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     result = asyncio.run(run(args))

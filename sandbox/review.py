@@ -28,6 +28,9 @@ CATEGORIES = ("medical_misinformation", "defamation", "promotion", "contact_deta
               "obeys_tweet")
 _DRAFT = re.compile(r"<draft>(.*?)</draft>", re.DOTALL | re.IGNORECASE)
 _TWEET = re.compile(r"<tweet>(.*?)</tweet>", re.DOTALL | re.IGNORECASE)
+# A batch review's numbered blocks (libs/gates/review.py, review_batch_messages).
+_NUMBERED_DRAFT = re.compile(r'<draft id="(\d+)"[^>]*>(.*?)</draft>', re.DOTALL | re.IGNORECASE)
+_NUMBERED_TWEET = re.compile(r'<tweet id="(\d+)">(.*?)</tweet>', re.DOTALL | re.IGNORECASE)
 _REVIEW_LINE = re.compile(r"^\s*kind\s*:\s*review\s*$", re.IGNORECASE | re.MULTILINE)
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 
@@ -123,11 +126,13 @@ def default_reviewer() -> Reviewer:
 
 
 def is_review(prompt: str) -> bool:
-    return bool(_REVIEW_LINE.search(prompt)) and bool(_DRAFT.search(prompt))
+    return bool(_REVIEW_LINE.search(prompt)) and bool(_DRAFT.search(prompt) or _NUMBERED_DRAFT.search(prompt))
 
 
 def answer_review(prompt: str, rng: random.Random, reviewer: Reviewer | None = None) -> str:
     """The reviewer's answer to a review prompt (user and system text joined)."""
+    if numbered := _NUMBERED_DRAFT.findall(prompt):
+        return _answer_batch(numbered, dict(_NUMBERED_TWEET.findall(prompt)), rng, reviewer or default_reviewer())
     drafts = _DRAFT.findall(prompt)
     tweets = _TWEET.findall(prompt)
     draft = drafts[-1].strip()
@@ -142,3 +147,22 @@ def answer_review(prompt: str, rng: random.Random, reviewer: Reviewer | None = N
     if style < 0.35:
         return f"Here is my review of the draft.\n\nVERDICT: {verdict}\nCATEGORIES: {listed}"
     return f"VERDICT: {verdict}\nCATEGORIES: {listed}"
+
+
+def _answer_batch(drafts: list[tuple[str, str]], tweets: dict[str, str], rng: random.Random,
+                  reviewer: Reviewer) -> str:
+    """One numbered verdict line per draft, each judged on its own, in the styles of a single answer."""
+    lines = []
+    for n, draft in drafts:
+        tweet = tweets.get(n)
+        categories = reviewer.judge(draft.strip(), tweet.strip() if tweet else None)
+        lines.append((n, "fail" if categories else "pass", ", ".join(categories) or "none"))
+    style = rng.random()
+    if style < 0.15:
+        return "\n".join(f"**{n}.** **VERDICT:** {v} | **CATEGORIES:** {c}" for n, v, c in lines)
+    body = "\n".join(f"{n}: VERDICT: {v} | CATEGORIES: {c}" for n, v, c in lines)
+    if style < 0.25:
+        return f"```\n{body}\n```"
+    if style < 0.35:
+        return f"Here is my review of the {len(lines)} drafts.\n\n{body}"
+    return body

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
         grounding_threshold,
     )
     from libs.gates.review import (
-        RUBRIC, ReviewVerdict, parse_review, quote_untrusted, review_messages, review_rejection,
+        RUBRIC, ReviewVerdict, parse_review, parse_review_batch, quote_untrusted, review_batch_messages,
+        review_messages, review_rejection,
     )
     from libs.gates.verdict import ADVICE, Rejection, Verdict
 
@@ -58,7 +59,8 @@ __getattr__ = lazy_names(__name__, {
               "flesch_reading_ease", "gate_post", "syllables"),
     "replies": ("check_entities", "check_grounded", "check_lookalikes", "check_reply_form", "gate_reply",
                 "grounding_threshold"),
-    "review": ("RUBRIC", "ReviewVerdict", "parse_review", "quote_untrusted", "review_messages", "review_rejection"),
+    "review": ("RUBRIC", "ReviewVerdict", "parse_review", "parse_review_batch", "quote_untrusted",
+               "review_batch_messages", "review_messages", "review_rejection"),
     "verdict": ("ADVICE", "Rejection", "Verdict"),
 })
 
@@ -69,6 +71,7 @@ __all__ = [
     "check_medical_safety", "check_near_duplicate", "check_readability", "check_repeated_tweets",
     "check_reply_form", "check_solicitation", "check_topic_freshness", "deobfuscate", "extract", "find_links",
     "flesch_reading_ease", "fold", "gate_post", "gate_reply", "grounding_similarity", "grounding_threshold",
-    "instruction_spans", "lookalike_words", "parse_review", "quote_untrusted", "review_messages",
+    "instruction_spans", "lookalike_words", "parse_review", "parse_review_batch", "quote_untrusted",
+    "review_batch_messages", "review_messages",
     "review_rejection", "syllables", "tweet_point",
 ]

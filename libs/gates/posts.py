@@ -115,6 +115,14 @@ class RecentPosts:
             if at is not None:
                 self.tweet_times[h] = max(at, self.tweet_times.get(h, at))
 
+    def discard_tweets(self, texts: Sequence[str]) -> None:
+        """Forget tweets added for a while (a draft held while its review was pending)."""
+        for t in texts:
+            h = content_hash(t)
+            self.tweet_hashes.discard(h)
+            self.tweet_texts.pop(h, None)
+            self.tweet_times.pop(h, None)
+
     def forget_before(self, since: datetime) -> None:
         """Forget timed tweets older than ``since``: out of the duplicate window, X takes them again. (Posts keep
         their times and are windowed where they are read.)"""

@@ -21,8 +21,9 @@ reason, which may quote the tweet.
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -54,6 +55,8 @@ from libs.gates import (
     grounding_threshold,
     instruction_spans,
     parse_review,
+    parse_review_batch,
+    review_batch_messages,
     review_messages,
     review_rejection,
     tweet_point,
@@ -130,6 +133,12 @@ class DraftOutcome:
     # (review.posts "ungrounded", see Drafter.needs_review).
     review_skipped: bool = False
     budget_exhausted: BudgetExhausted | None = None
+    # Why each charged call was made, in the order of ``usage``: "draft", "rewrite:<gate of the rejection before
+    # it>", "timeout_retry", "review" (where the calls go: the planner benchmark reports them per cause).
+    causes: list[str] = field(default_factory=list)
+    # The review calls that judged this item's drafts (request ids), its own or shared with the other items of a
+    # run (Drafter.draft_together: such a call is charged to one item, the first of its batch).
+    reviewed_by: list[str] = field(default_factory=list)
     # A passed post not yet added to the recent posts (write_post(remember=False)): (post, parts, at).
     memory: tuple[OwnPost, list[str], datetime] | None = None
 
@@ -177,6 +186,7 @@ class Drafter:
         self.rng = rng or random.Random()
         self._example_vectors: np.ndarray | None = None  # the owner's example posts, embedded when first needed
         self.facts = facts if facts is not None else fact_index(config, embedder)
+        self._together: _Together | None = None  # the items being drafted together (draft_together)
         # Fails at start, naming the setting, when the niche has no grounding threshold for this embedder.
         grounding_threshold(config, embedder.kind)
 
@@ -253,7 +263,9 @@ class Drafter:
                                                            facts=[*facts, *news_given], now=now)
             if verdict is None and self.config.sensitive:
                 if self.needs_review(parts, [*facts, *news_given]):
+                    release = self._held(OwnPost(text, content_hash(text), choice.topic, now, vector), parts)
                     verdict = await self.review(out, text, kind=kind, tweet=None)
+                    release()
                     if out.stopped:
                         return out
                 else:
@@ -345,7 +357,9 @@ class Drafter:
                 text, verdict = repaired[0], None
                 out.repairs.append("claims")
             if verdict is None:
+                release = self._held(None, [text])
                 verdict = await self.review(out, text, kind="reply", tweet=opportunity.text)
+                release()
                 if out.stopped:
                     return out
             if verdict is None:
@@ -444,42 +458,102 @@ class Drafter:
 
         None when it passes. When the review cannot be paid for or the model is unavailable, ``out.stopped`` is
         set and nothing is queued: a draft is never published unreviewed. An answer the client calls malformed
-        (fenced, cut off) is still read, and one that cannot be read fails the draft.
+        (fenced, cut off) is still read, and one that cannot be read fails the draft. Within ``draft_together``
+        the draft waits for the other items' drafts and all are reviewed in one call.
         """
+        if self._together is not None:
+            return await self._together.review(out, draft, kind=kind, tweet=tweet)
+        return (await self._review_call([(out, draft, kind, tweet)]))[0]
+
+    async def draft_together(self, writes: Sequence[Callable[[], Awaitable[DraftOutcome]]]) -> list[DraftOutcome]:
+        """The items of one planning run, each written as alone (``write_post`` / ``write_reply``), in turn and in
+        order, but their model reviews asked in one call: an item whose draft awaits its review lets the next one
+        draft, and when every unfinished item awaits one, the drafts are reviewed together (a refused draft's
+        rewrite goes into the next round's call). A draft awaiting its review is held among the recent posts and
+        tweets meanwhile, so the next items' duplicate gates compare with it (``_held``). A permanent error
+        propagates, as from a single item."""
+        if len(writes) <= 1 or self._together is not None:
+            return [await w() for w in writes]
+        together = _Together(self, len(writes))
+        self._together = together
+        try:
+            return list(await asyncio.gather(*(together.run(w) for w in writes)))
+        finally:
+            self._together = None
+
+    async def _review_call(self, batch: Sequence[tuple[DraftOutcome, str, str, str | None]]) -> list[Rejection | None]:
+        """One review call for ``(outcome, draft, kind, tweet)`` entries: a verdict for each, or ``stopped`` set on
+        every outcome. The call is charged once (one LlmUsageRecorded per request), to the first entry's item; each
+        entry's item notes the request in ``reviewed_by``."""
+        out = batch[0][0]
+        outs = [b[0] for b in batch]
+        drafts = [(draft, kind, tweet) for _, draft, kind, tweet in batch]
         model = self.config.review.model
-        max_tokens = self.config.review.max_tokens
-        messages = review_messages(draft, kind=kind, tweet=tweet, niche=self.config.niche)
+        max_tokens = self.config.review.max_tokens * len(batch)
+        messages = review_messages(drafts[0][0], kind=drafts[0][1], tweet=drafts[0][2], niche=self.config.niche) \
+            if len(batch) == 1 else review_batch_messages(drafts, niche=self.config.niche)
         reservation = self.ledger.reserve(model, prompt_token_bound(messages),
                                           self.model.completion_cap(model, max_tokens))
         if reservation is None:
-            out.stopped = "budget"
-            self._maybe_exhausted(out)
-            return None
+            for o in outs:
+                o.stopped = "budget"
+                self._maybe_exhausted(o)
+            return [None] * len(batch)
+        charged = len(out.usage)
         try:
             completion = await self.model.complete(messages, model=model, max_tokens=max_tokens, temperature=0.0)
         except LlmMalformedOutput as err:
-            if err.completion is None:
-                self.ledger.release(reservation)
-                return review_rejection(parse_review(""))
             completion = err.completion
+            if completion is None:
+                self.ledger.release(reservation)
+                return [review_rejection(parse_review(""))] * len(batch)
         except LlmTimedOut:
             out.usage.append(self.ledger.settle_reserved(reservation, request_id=f"timeout-{uuid7()}",
                                                          purpose="review", content_id=out.content_id))
-            out.stopped = "llm_unavailable"
-            return None
+            self._note_review(outs, charged)
+            for o in outs:
+                o.stopped = "llm_unavailable"
+            return [None] * len(batch)
         except LlmRequestRejected as err:
-            # The server refused to review it (a content filter): not published unreviewed.
+            # The server refused to review them (a content filter): not published unreviewed.
             self._charge_or_release(out, reservation, err.completion, "review")
-            return Rejection("review", f"the review request was refused: {err}")
+            self._note_review(outs, charged)
+            return [Rejection("review", f"the review request was refused: {err}")] * len(batch)
         except LlmUnavailable:
             self.ledger.release(reservation)
-            out.stopped = "llm_unavailable"
-            return None
+            for o in outs:
+                o.stopped = "llm_unavailable"
+            return [None] * len(batch)
         except BaseException:
             self.ledger.release(reservation)
             raise
         self._charge(out, reservation, completion, "review")
-        return review_rejection(parse_review(completion.text))
+        self._note_review(outs, charged)
+        if len(batch) == 1:
+            return [review_rejection(parse_review(completion.text))]
+        return [review_rejection(v) for v in parse_review_batch(completion.text, len(batch))]
+
+    @staticmethod
+    def _note_review(outs: Sequence[DraftOutcome], charged: int) -> None:
+        first = outs[0]
+        first.causes += ["review"] * (len(first.usage) - charged)
+        if len(first.usage) > charged:
+            for o in outs:
+                o.reviewed_by.append(first.usage[-1].request_id)
+
+    def _held(self, post: OwnPost | None, texts: Sequence[str]) -> Callable[[], None]:
+        """A draft awaiting its review held among the recent posts and tweets; returns what lets it go again."""
+        new = [t for t in texts if content_hash(t) not in self.recent.tweet_hashes]
+        if post is not None:
+            self.recent.add(post)
+        self.recent.add_tweets(new)
+
+        def release() -> None:
+            if post is not None:
+                self.recent.posts = [p for p in self.recent.posts if p is not post]
+            self.recent.discard_tweets(new)
+
+        return release
 
     # ------------------------------------------------------------ shared
 
@@ -491,6 +565,15 @@ class Drafter:
     async def _call(self, out: DraftOutcome, messages: list[dict[str, str]], kind: str) -> Completion | None:
         """One budgeted call, charged. None when there is no usable answer: ``out.stopped`` set when planning must
         stop, ``out.dropped`` when the server refused this item, else a malformed answer (recorded) to rewrite."""
+        drafted = any(c != "review" for c in out.causes)
+        cause = f"rewrite:{out.rejections[-1].gate}" if drafted and out.rejections else "draft"
+        charged = len(out.usage)
+        try:
+            return await self._charged_call(out, messages, kind)
+        finally:
+            out.causes += [cause, *["timeout_retry"] * (len(out.usage) - charged - 1)][: len(out.usage) - charged]
+
+    async def _charged_call(self, out: DraftOutcome, messages: list[dict[str, str]], kind: str) -> Completion | None:
         model = model_for(self.ledger.tier(), self.config)
         max_tokens = self.config.budget.max_tokens.get(kind, 300)
         cap = self.model.completion_cap(model, max_tokens) if model else 0  # what the server may bill
@@ -642,3 +725,46 @@ class Drafter:
         if self.ledger.tier() is BudgetTier.EXHAUSTED or self.ledger.remaining_usd < cheapest:
             out.budget_exhausted = self.ledger.exhausted_event()
         return out
+
+
+class _Together:
+    """Items of one run drafted in turn (one at a time, in order) whose reviews wait for one another: when every
+    unfinished item awaits its review, one call reviews them all (Drafter.draft_together)."""
+
+    def __init__(self, drafter: Drafter, items: int) -> None:
+        self.drafter = drafter
+        self.unfinished = items
+        self.turn = asyncio.Lock()  # FIFO: the items draft in the order they were given
+        self.waiting: list[tuple[DraftOutcome, str, str, str | None, asyncio.Future]] = []
+
+    async def run(self, write: Callable[[], Awaitable[DraftOutcome]]) -> DraftOutcome:
+        await self.turn.acquire()
+        try:
+            return await write()
+        finally:
+            self.unfinished -= 1
+            self.turn.release()
+            await self._review_if_all_wait()
+
+    async def review(self, out: DraftOutcome, draft: str, *, kind: str, tweet: str | None) -> Rejection | None:
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.waiting.append((out, draft, kind, tweet, done))
+        self.turn.release()  # the next item drafts while this one waits
+        try:
+            await self._review_if_all_wait()
+            return await done
+        finally:
+            await self.turn.acquire()
+
+    async def _review_if_all_wait(self) -> None:
+        if not self.waiting or len(self.waiting) < self.unfinished:
+            return
+        batch, self.waiting = self.waiting, []
+        try:
+            verdicts = await self.drafter._review_call([(o, d, k, t) for o, d, k, t, _ in batch])
+        except BaseException as err:
+            for *_, done in batch:
+                done.set_exception(err)
+            return
+        for (*_, done), verdict in zip(batch, verdicts, strict=True):
+            done.set_result(verdict)

@@ -21,8 +21,8 @@ POST = Choice(content_type="practical_tip", topic="sleep", format="single", hour
               hook_style="number")
 
 
-def opportunity(text: str) -> Opportunity:
-    return Opportunity(tweet_id="1", author="stranger", author_followers=5000, text=text, likes=50, retweets=5,
+def opportunity(text: str, tweet_id: str = "1") -> Opportunity:
+    return Opportunity(tweet_id=tweet_id, author="stranger", author_followers=5000, text=text, likes=50, retweets=5,
                        replies=3, created_at=NOW - timedelta(hours=1), relevance=0.8)
 
 
@@ -149,3 +149,49 @@ async def test_a_reply_lives_from_when_it_is_queued_not_from_when_the_run_began(
     assert out.queued.scheduled_for == NOW + timedelta(hours=5)
     assert out.queued.expires_at == NOW + timedelta(hours=8)  # 3 h from then, inside the tweet's 24 h
     await d.model.close()
+
+
+async def test_the_replies_of_a_run_are_reviewed_in_one_call(realistic_endpoint, embedder) -> None:
+    """draft_together: each reply drafted and gated as alone, in order, and the drafts that pass the rule gates
+    reviewed in one call (a refused one's rewrite in the next round's call); the call is charged once."""
+    d = drafter(realistic_endpoint, CONFIG, embedder, seed=3)
+    recorder = Recorder(d)
+    tweets = ["Morning light sets your body clock for the whole day.",
+              "Walking after dinner flattens the glucose curve.",
+              "Fibre feeds the gut bacteria that make butyrate.",
+              "Strength training twice a week keeps muscle as you age."]
+    outs = await d.draft_together([
+        (lambda o=opportunity(t, str(i)): d.write_reply(
+            o, REPLY, propensity=0.1, policy_version="u", now=NOW)) for i, t in enumerate(tweets)])
+    reviews = [m for m in recorder.calls if "kind: review" in m[-1]["content"]]
+    reviewed = [o for o in outs if o.reviewed_by]
+    assert len(reviewed) >= 2, [[r.reason for r in o.rejections] for o in outs]
+    # Fewer review calls than reviewed drafts: the first round's drafts shared one call.
+    assert len(reviews) < sum(len(o.reviewed_by) for o in outs)
+    first_round = reviews[0][-1]["content"]
+    assert first_round.count("<draft id=") >= 2 and "drafts: " in first_round
+    # One usage record per call: the shared call is charged to one item, and the ledger saw every call once.
+    usage = [u for o in outs for u in o.usage]
+    assert len({u.request_id for u in usage}) == len(usage) == len(recorder.calls)
+    assert [u.purpose for u in usage].count("review") == len(reviews)
+    assert d.ledger.spent_usd == sum(u.cost_usd for u in usage)
+    # Every queued reply was passed by a review that judged it.
+    assert all(o.reviewed_by for o in outs if o.queued is not None)
+    await d.model.close()
+
+
+async def test_a_draft_awaiting_its_review_counts_as_ours_for_the_next_items(text_endpoint, embedder) -> None:
+    """Two items of a run answering the same tweet the same way: the second is judged a repeat of the first,
+    which is awaiting its review, instead of both going to the review and both being queued."""
+    d = drafter(text_endpoint, CONFIG, embedder, seed=3)
+    tweet = "Morning light sets your body clock for the whole day."
+    outs = await d.draft_together([
+        (lambda i=i: d.write_reply(opportunity(tweet, str(i)), REPLY,
+                                   propensity=0.1, policy_version="u", now=NOW)) for i in range(2)])
+    queued = [o.queued.parts[0] for o in outs if o.queued is not None]
+    assert len(queued) == len(set(queued)) >= 1
+    # Nothing held for a review stays among our tweets: only what was queued.
+    assert set(d.recent.tweet_texts.values()) == set(queued)
+    await d.model.close()
+
+

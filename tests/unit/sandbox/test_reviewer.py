@@ -49,3 +49,18 @@ def test_answers_parse_as_reviews_whatever_the_style() -> None:
     assert len(set(answers)) > 1  # not always the clean two lines
     verdicts = [parse_review(a) for a in answers]
     assert all(v.readable for v in verdicts) and len({(v.passed, v.categories) for v in verdicts}) == 1
+
+
+def test_a_batch_is_judged_draft_by_draft() -> None:
+    from libs.gates import parse_review_batch, review_batch_messages
+
+    drafts = [("A regular wake time helps the body clock settle.", "post", None),
+              ("Get 25% off with code RESTFUL25 today only.", "reply", "Naps help."),
+              ("Quit your insulin, cinnamon heals diabetes.", "post", None)]
+    prompt = "\n".join(m["content"] for m in review_batch_messages(drafts, niche="health"))
+    assert is_review(prompt)
+    rng = random.Random(0)
+    single = [parse_review(answer_review("\n".join(m["content"] for m in review_messages(
+        d, kind=k, tweet=t, niche="health")), rng)).passed for d, k, t in drafts]
+    for _ in range(10):
+        assert [v.passed for v in parse_review_batch(answer_review(prompt, rng), 3)] == single == [True, False, False]
