@@ -211,6 +211,9 @@ class Drafter:
         so the other drafts of the slot are not judged duplicates of a draft that may never be posted."""
         kind = "thread" if choice.format == "thread" else "post"
         out = DraftOutcome(content_id or uuid7(), kind)
+        if self._together is not None and self._together.stopped:
+            out.stopped = self._together.stopped  # an item before this one of the run stopped planning
+            return out
         self._forget_old_tweets(now)
         if self.ledger.tier() in (BudgetTier.REPLIES_ONLY, BudgetTier.EXHAUSTED):
             out.stopped = "tier"
@@ -318,6 +321,9 @@ class Drafter:
         reply_context: ReplyContext | None = None,
     ) -> DraftOutcome:
         out = DraftOutcome(content_id or uuid7(), "reply")
+        if self._together is not None and self._together.stopped:
+            out.stopped = self._together.stopped
+            return out
         self._forget_old_tweets(now)
         if self.ledger.tier() is BudgetTier.EXHAUSTED:
             out.stopped = "tier"
@@ -330,12 +336,20 @@ class Drafter:
             self._reject(out, Rejection("injection", "the tweet is instructions to repliers with no point of its "
                                         "own: nothing to reply to"), 0, "", "reply", final=True)
             return out
-        # A reply may state what the facts closest in meaning to the tweet say, nothing else; while some are in no
-        # tweet of ours of the window word for word, only those (a reply restating one comes close to repeating
-        # that tweet, and X refuses a repeat).
-        relevant = [s.fact for s in self.facts.for_text(point or opportunity.text, topic=opportunity.topic)]
+        # A reply may state what the facts relevant to the tweet say, nothing else, and only facts no tweet of ours
+        # of the window states word for word, the closest in meaning first (a reply restating one comes back as a
+        # repeat of that tweet, which X refuses: measured, such replies cost two rewrites each and most ended as
+        # repeats). When every relevant fact was stated, there is nothing new to add: no call. A tweet no fact is
+        # relevant to still gets a reply without facts (the claims gate then refuses any figure or study).
+        relevant = [s.fact for s in self.facts.for_text(point or opportunity.text, k=len(self.facts.facts),
+                                                        topic=opportunity.topic)]
         said = [normalise(t) for t in self.recent.tweet_texts.values()]
-        facts = [f for f in relevant if not any(normalise(f.claim) in t for t in said)] or relevant
+        facts = [f for f in relevant if not any(normalise(f.claim) in t for t in said)][: self.config.facts.per_prompt]
+        if relevant and not facts:
+            self._reject(out, Rejection("facts_exhausted", "every fact relevant to the tweet was stated in a tweet "
+                                        f"of ours of the last {self.config.gates.duplicate_window_days} days"),
+                         0, "", "reply", final=True)
+            return out
         reason: str | None = None
         for attempt in range(self.config.gates.max_rewrites + 1):
             # A rejected reply is never shown back to the model: it may carry what a hostile tweet put in it.
@@ -736,11 +750,18 @@ class _Together:
         self.unfinished = items
         self.turn = asyncio.Lock()  # FIFO: the items draft in the order they were given
         self.waiting: list[tuple[DraftOutcome, str, str, str | None, asyncio.Future]] = []
+        # Why planning stopped ("budget", "llm_unavailable"), once an item stopped it: the later items of the run
+        # make no call (as a run drafting one item at a time breaks off). A tier that allows no posts stops posts
+        # only, as alone.
+        self.stopped: str | None = None
 
     async def run(self, write: Callable[[], Awaitable[DraftOutcome]]) -> DraftOutcome:
         await self.turn.acquire()
         try:
-            return await write()
+            out = await write()
+            if out.stopped in ("budget", "llm_unavailable"):
+                self.stopped = self.stopped or out.stopped
+            return out
         finally:
             self.unfinished -= 1
             self.turn.release()

@@ -194,34 +194,38 @@ class Planner(Worker):
                           facts=self.facts, clock=self.clock.now)
         try:
             queued_by_hour = dict(depth.queued_by_hour)
+            # One draft per slot: the run's items are drafted together (Drafter.draft_together), in turn, and the
+            # model reviews of their drafts asked in one call per round. Several drafts per slot (growth) are
+            # written slot by slot, the others' items still together.
+            k = self.settings.plan_drafts_per_slot if ledger.tier() is BudgetTier.NORMAL else 1
+            together: list[tuple[Any, str | None]] = []  # (write, causation id)
             for _ in range(n_posts):
                 hours = open_hours(config.hours, queued_by_hour, self.caps.posts_per_hour)
                 choice, propensity = sample_post_choice(policy, config, self.rng, open_hours=hours)
                 item = pick_news(news, topic=choice.topic, now=now, max_age=self.settings.news_max_age)
-                # The slot from the time this draft starts: the drafts before it took model calls.
-                slot = next_slot(choice.hour, max(now, self.clock.now()), self.rng)
 
-                def write(c: Choice, remember: bool = True, item: Any = item, slot: datetime = slot,
-                          propensity: float = propensity) -> Any:
+                def write(c: Choice, remember: bool = True, item: Any = item, propensity: float = propensity) -> Any:
+                    # The slot from the time this draft starts: the drafts before it took model calls.
+                    slot = next_slot(c.hour, max(now, self.clock.now()), self.rng)
                     return drafter.write_post(
                         c, propensity=propensity, policy_version=policy.version, now=now, scheduled_for=slot,
                         insights={**{k: list(v) for k, v in policy.insights.items()}, "formats": patterns,
                                   "avoid": avoid},
                         best_posts=policy.best_posts, news=item, remember=remember)
 
-                k = self.settings.plan_drafts_per_slot if ledger.tier() is BudgetTier.NORMAL else 1
+                if item is not None:  # one post per news item (an item not used stays for the next run)
+                    news = [n for n in news if n.item_id != item.item_id]
                 if k > 1:
                     out = await self._best_of_drafts(drafter, write, choice, k, policy, report,
                                                      causation_id=in_force.event_id)
+                    if out.queued is not None:
+                        queued_by_hour[choice.hour] = queued_by_hour.get(choice.hour, 0) + 1
+                    if out.stopped:
+                        break
                 else:
-                    out = await write(choice)
-                    await self._publish(out, report, causation_id=in_force.event_id)
-                if out.queued is not None and item is not None:
-                    news = [n for n in news if n.item_id != item.item_id]
-                if out.queued is not None:
+                    # Planned: the next slots are drawn among the hours still open after this one.
                     queued_by_hour[choice.hour] = queued_by_hour.get(choice.hour, 0) + 1
-                if out.stopped:
-                    break
+                    together.append((lambda c=choice, w=write: w(c), in_force.event_id))
             if report.stopped not in ("llm_unavailable", "budget"):
                 planned = plan_replies([p.opportunity for p in pool], history, now=now, config=self.config,
                                        own_handle=self.settings.x_handle, n=n_replies, model=policy.replies,
@@ -231,17 +235,21 @@ class Planner(Worker):
                 for reply in planned:
                     opp = reply.opportunity
                     pooled = by_id[opp.tweet_id]
-                    # A reply is written for now: the posts drafted before it took model calls.
-                    reply_now = max(now, self.clock.now())
-                    choice = Choice(content_type="reply", topic=opp.topic or "general", format="single",
-                                    hour=reply_now.hour, voice=reply.voice, reply_style=reply.reply_style)
-                    out = await drafter.write_reply(opp, choice, propensity=reply.propensity,
-                                                    policy_version=policy.version, now=reply_now,
-                                                    content_id=pooled.content_id, best_posts=policy.best_posts,
-                                                    reply_context=reply.context)
-                    await self._publish(out, report, causation_id=pooled.event_id)
-                    if out.stopped:
-                        break
+
+                    def write_reply(opp: Any = opp, pooled: Any = pooled, reply: Any = reply) -> Any:
+                        # A reply is written for now: the items drafted before it took model calls.
+                        reply_now = max(now, self.clock.now())
+                        choice = Choice(content_type="reply", topic=opp.topic or "general", format="single",
+                                        hour=reply_now.hour, voice=reply.voice, reply_style=reply.reply_style)
+                        return drafter.write_reply(opp, choice, propensity=reply.propensity,
+                                                   policy_version=policy.version, now=reply_now,
+                                                   content_id=pooled.content_id, best_posts=policy.best_posts,
+                                                   reply_context=reply.context)
+
+                    together.append((write_reply, pooled.event_id))
+            outs = await drafter.draft_together([w for w, _ in together])
+            for (_, causation_id), out in zip(together, outs, strict=True):
+                await self._publish(out, report, causation_id=causation_id)
             if not report.stopped and self._pool_wanted(ledger, await self._pool_reserve()):
                 await self._fill_pool(drafter, policy, report, now)
         except LlmPermanentError as err:
