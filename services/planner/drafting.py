@@ -240,8 +240,10 @@ class Drafter:
                                         f"last {g.duplicate_window_days} days"), 0, "", kind, final=True)
             return out
         if kind == "thread" and facts:
-            # A hook, a part per fact, a takeaway: more parts than that would have to repeat something.
-            parts_wanted = max(g.thread_min_parts, min(parts_wanted, len(facts) + 2))
+            # A hook, a part per fact offered, a takeaway: more parts would have to repeat something, and fewer
+            # leave the stock hook and takeaway most of the thread (measured: a three-part thread came back a
+            # near-duplicate of an earlier one twice as often as a longer one).
+            parts_wanted = max(g.thread_min_parts, min(g.thread_max_parts, len(facts) + 2))
         # A fresh news item on the topic is the post's angle; its fact, with the source, is the prompt's to state,
         # and the claims gate counts it among the facts given.
         news_given = [] if news is None else [news_fact(news, choice.topic)]

@@ -83,6 +83,45 @@ async def test_a_draft_stating_the_given_facts_is_queued_and_a_reply_gets_the_fa
                           reply_style="add_insight")
     reply = await d.write_reply(opp, reply_choice, propensity=0.2, policy_version="u", now=NOW)
     assert reply.queued is not None, [r.reason for r in reply.rejections]
-    near = [s.fact for s in index.for_text(tweet, topic="sleep")]
+    # Relevant to the tweet (above the relevance threshold); those a tweet of ours states are not offered again.
+    near = [s.fact for s in index.for_text(tweet, k=len(index.facts), topic="sleep")]
     assert near and unsupported_claims(reply.queued.parts, near, embedder,
                                        min_similarity=CONFIG.facts.support_min_similarity) == []
+
+
+async def test_a_reply_gets_the_relevant_facts_we_have_not_stated_and_no_call_when_none_is_left(
+        realistic_endpoint, embedder) -> None:
+    """Facts a tweet of ours states word for word are not offered again (a reply restating one comes back as a
+    repeat of that tweet); the next relevant ones are; with every relevant fact stated there is nothing new to
+    add: no call, a final facts_exhausted rejection."""
+    await realistic_endpoint.configure(habits=NO_HABITS)
+    d = drafter(realistic_endpoint, CONFIG, embedder, seed=5)
+    tweet = "Coffee after lunch wrecks my sleep every single time. Anyone else?"
+    opp = Opportunity(tweet_id="t1", author="someone", author_followers=5000, text=tweet, likes=50, retweets=2,
+                      replies=3, created_at=NOW - timedelta(hours=1), relevance=0.9, topic="sleep")
+    choice = Choice(content_type="reply", topic="sleep", format="single", hour=9, voice="owner",
+                    reply_style="add_insight")
+    relevant = [s.fact for s in d.facts.for_text(tweet, k=len(d.facts.facts), topic="sleep")]
+    assert len(relevant) > CONFIG.facts.per_prompt
+    closest = relevant[: CONFIG.facts.per_prompt]
+    d.recent.add_tweets([f"Worth knowing: {f.claim}" for f in closest], at=NOW - timedelta(days=1))
+    calls: list[str] = []
+    complete = d.model.complete
+
+    async def recording(messages, **kw):
+        calls.append(messages[-1]["content"])
+        return await complete(messages, **kw)
+
+    d.model.complete = recording
+    out = await d.write_reply(opp, choice, propensity=0.2, policy_version="u", now=NOW)
+    draft_prompt = calls[0]
+    assert not any(f.claim in draft_prompt for f in closest)
+    assert relevant[CONFIG.facts.per_prompt].claim in draft_prompt
+    assert out.queued is not None, [r.reason for r in out.rejections]
+
+    d.recent.add_tweets([f"Worth knowing: {f.claim}" for f in relevant], at=NOW - timedelta(days=1))
+    calls.clear()
+    again = await d.write_reply(opp, choice, propensity=0.2, policy_version="u", now=NOW)
+    assert calls == [] and again.queued is None
+    assert [(r.gate, r.final) for r in again.rejections] == [("facts_exhausted", True)]
+    await d.model.close()
