@@ -89,11 +89,10 @@ async def test_a_draft_stating_the_given_facts_is_queued_and_a_reply_gets_the_fa
                                        min_similarity=CONFIG.facts.support_min_similarity) == []
 
 
-async def test_a_reply_gets_the_relevant_facts_we_have_not_stated_and_no_call_when_none_is_left(
-        realistic_endpoint, embedder) -> None:
-    """Facts a tweet of ours states word for word are not offered again (a reply restating one comes back as a
-    repeat of that tweet); the next relevant ones are; with every relevant fact stated there is nothing new to
-    add: no call, a final facts_exhausted rejection."""
+async def test_a_reply_gets_the_relevant_facts_we_have_not_stated(realistic_endpoint, embedder) -> None:
+    """Facts a tweet of ours states word for word are not offered again while other relevant ones are left (a
+    reply restating one comes back as a repeat of that tweet), even beyond the closest few; with every relevant
+    fact stated, the closest are."""
     await realistic_endpoint.configure(habits=NO_HABITS)
     d = drafter(realistic_endpoint, CONFIG, embedder, seed=5)
     tweet = "Coffee after lunch wrecks my sleep every single time. Anyone else?"
@@ -102,26 +101,35 @@ async def test_a_reply_gets_the_relevant_facts_we_have_not_stated_and_no_call_wh
     choice = Choice(content_type="reply", topic="sleep", format="single", hour=9, voice="owner",
                     reply_style="add_insight")
     relevant = [s.fact for s in d.facts.for_text(tweet, k=len(d.facts.facts), topic="sleep")]
-    assert len(relevant) > CONFIG.facts.per_prompt
-    closest = relevant[: CONFIG.facts.per_prompt]
-    d.recent.add_tweets([f"Worth knowing: {f.claim}" for f in closest], at=NOW - timedelta(days=1))
-    calls: list[str] = []
+    per_prompt = CONFIG.facts.per_prompt
+    assert len(relevant) > per_prompt
+    d.recent.add_tweets([f"Worth knowing: {f.claim}" for f in relevant[:per_prompt]], at=NOW - timedelta(days=1))
+    prompts: list[str] = []
     complete = d.model.complete
 
     async def recording(messages, **kw):
-        calls.append(messages[-1]["content"])
+        prompts.append(messages[-1]["content"])
         return await complete(messages, **kw)
 
     d.model.complete = recording
     out = await d.write_reply(opp, choice, propensity=0.2, policy_version="u", now=NOW)
-    draft_prompt = calls[0]
-    assert not any(f.claim in draft_prompt for f in closest)
-    assert relevant[CONFIG.facts.per_prompt].claim in draft_prompt
+    assert not any(f.claim in prompts[0] for f in relevant[:per_prompt])
+    assert all(f.claim in prompts[0] for f in relevant[per_prompt:2 * per_prompt])
     assert out.queued is not None, [r.reason for r in out.rejections]
 
     d.recent.add_tweets([f"Worth knowing: {f.claim}" for f in relevant], at=NOW - timedelta(days=1))
-    calls.clear()
-    again = await d.write_reply(opp, choice, propensity=0.2, policy_version="u", now=NOW)
-    assert calls == [] and again.queued is None
-    assert [(r.gate, r.final) for r in again.rejections] == [("facts_exhausted", True)]
+    prompts.clear()
+    await d.write_reply(opp, choice, propensity=0.2, policy_version="u", now=NOW)
+    assert all(f.claim in prompts[0] for f in relevant[:per_prompt])
+    await d.model.close()
+
+
+async def test_a_repaired_draft_is_cleaned_again(realistic_endpoint, embedder) -> None:
+    """Leaving out a sentence can leave what the normaliser had read as inside it (a bullet after it on the same
+    line) at the start of the tweet: the repair cleans the changed tweet again."""
+    d = drafter(realistic_endpoint, CONFIG, embedder, seed=5)
+    fact = d.facts.for_topic("sleep", k=1)[0]
+    draft = f"A 2023 study found 70% slept deeper. - {fact.claim}"
+    repaired = d._repair_claims([draft], [fact], "reply")
+    assert repaired == [fact.claim]
     await d.model.close()
