@@ -160,9 +160,9 @@ async def test_the_replies_of_a_run_are_reviewed_in_one_call(realistic_endpoint,
               "Walking after dinner flattens the glucose curve.",
               "Fibre feeds the gut bacteria that make butyrate.",
               "Strength training twice a week keeps muscle as you age."]
+    opps = [opportunity(t, str(i)) for i, t in enumerate(tweets)]
     outs = await d.draft_together([
-        (lambda o=opportunity(t, str(i)): d.write_reply(
-            o, REPLY, propensity=0.1, policy_version="u", now=NOW)) for i, t in enumerate(tweets)])
+        (lambda o=o: d.write_reply(o, REPLY, propensity=0.1, policy_version="u", now=NOW)) for o in opps])
     reviews = [m for m in recorder.calls if "kind: review" in m[-1]["content"]]
     reviewed = [o for o in outs if o.reviewed_by]
     assert len(reviewed) >= 2, [[r.reason for r in o.rejections] for o in outs]
