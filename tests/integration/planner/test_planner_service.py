@@ -317,8 +317,14 @@ async def test_opportunities_get_one_reply_each_and_never_a_second(settings, js,
         opportunity("1004", "dan", text, is_reply=True),  # not a root tweet
         opportunity("1005", "eve", text, age=timedelta(hours=30)),  # too old
     )
+    prompts = record_prompts(planner)
     first = await planner.run()
     assert first.planned_replies > 0
+    # The run's replies are drafted together: both drafts in one review call, charged once.
+    reviews = [p for p in prompts if "kind: review" in p]
+    assert any("drafts: 2" in p and p.count("<draft id=") == 2 for p in reviews), reviews
+    usage = await planner_events(js, settings, LlmUsageRecorded)
+    assert [u.purpose for u in usage].count("review") == len(reviews)
     replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
     assert replies, first
     for q in replies:
