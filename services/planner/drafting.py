@@ -484,19 +484,27 @@ class Drafter:
             return await self._together.review(out, draft, kind=kind, tweet=tweet)
         return (await self._review_call([(out, draft, kind, tweet)]))[0]
 
-    async def draft_together(self, writes: Sequence[Callable[[], Awaitable[DraftOutcome]]]) -> list[DraftOutcome]:
+    async def draft_together(self, writes: Sequence[Callable[[], Awaitable[DraftOutcome]]], *,
+                             on_done: Callable[[int, DraftOutcome], Awaitable[None]] | None = None,
+                             ) -> list[DraftOutcome]:
         """The items of one planning run, each written as alone (``write_post`` / ``write_reply``), in turn and in
         order, but their model reviews asked in one call: an item whose draft awaits its review lets the next one
         draft, and when every unfinished item awaits one, the drafts are reviewed together (a refused draft's
         rewrite goes into the next round's call). A draft awaiting its review is held among the recent posts and
-        tweets meanwhile, so the next items' duplicate gates compare with it (``_held``). A permanent error
-        propagates, as from a single item."""
+        tweets meanwhile, so the next items' duplicate gates compare with it (``_held``). ``on_done(i, outcome)``
+        is awaited as soon as item ``i`` is finished, in its turn (the service publishes its events then, so a crash
+        later in the run loses none of them). A permanent error propagates, as from a single item."""
         if len(writes) <= 1 or self._together is not None:
-            return [await w() for w in writes]
-        together = _Together(self, len(writes))
+            outs = []
+            for i, w in enumerate(writes):
+                outs.append(await w())
+                if on_done is not None:
+                    await on_done(i, outs[-1])
+            return outs
+        together = _Together(self, len(writes), on_done)
         self._together = together
         try:
-            return list(await asyncio.gather(*(together.run(w) for w in writes)))
+            return list(await asyncio.gather(*(together.run(i, w) for i, w in enumerate(writes))))
         finally:
             self._together = None
 
@@ -750,8 +758,10 @@ class _Together:
     """Items of one run drafted in turn (one at a time, in order) whose reviews wait for one another: when every
     unfinished item awaits its review, one call reviews them all (Drafter.draft_together)."""
 
-    def __init__(self, drafter: Drafter, items: int) -> None:
+    def __init__(self, drafter: Drafter, items: int,
+                 on_done: Callable[[int, DraftOutcome], Awaitable[None]] | None = None) -> None:
         self.drafter = drafter
+        self.on_done = on_done
         self.unfinished = items
         self.turn = asyncio.Lock()  # FIFO: the items draft in the order they were given
         self.waiting: list[tuple[DraftOutcome, str, str, str | None, asyncio.Future]] = []
@@ -760,12 +770,14 @@ class _Together:
         # only, as alone.
         self.stopped: str | None = None
 
-    async def run(self, write: Callable[[], Awaitable[DraftOutcome]]) -> DraftOutcome:
+    async def run(self, i: int, write: Callable[[], Awaitable[DraftOutcome]]) -> DraftOutcome:
         await self.turn.acquire()
         try:
             out = await write()
             if out.stopped in ("budget", "llm_unavailable"):
                 self.stopped = self.stopped or out.stopped
+            if self.on_done is not None:
+                await self.on_done(i, out)
             return out
         finally:
             self.unfinished -= 1

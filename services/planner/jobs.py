@@ -247,9 +247,19 @@ class Planner(Worker):
                                                    reply_context=reply.context)
 
                     together.append((write_reply, pooled.event_id))
-            outs = await drafter.draft_together([w for w, _ in together])
-            for (_, causation_id), out in zip(together, outs, strict=True):
-                await self._publish(out, report, causation_id=causation_id)
+            finished: dict[int, DraftOutcome] = {}
+            published = 0
+
+            async def publish(i: int, out: DraftOutcome) -> None:
+                """Each item's events as soon as it and the items planned before it are finished: in plan order
+                (the propensities of one run's posts follow it), and none lost to a crash later in the run."""
+                nonlocal published
+                finished[i] = out
+                while published in finished:
+                    await self._publish(finished.pop(published), report, causation_id=together[published][1])
+                    published += 1
+
+            await drafter.draft_together([w for w, _ in together], on_done=publish)
             if not report.stopped and self._pool_wanted(ledger, await self._pool_reserve()):
                 await self._fill_pool(drafter, policy, report, now)
         except LlmPermanentError as err:

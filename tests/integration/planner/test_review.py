@@ -161,8 +161,16 @@ async def test_the_replies_of_a_run_are_reviewed_in_one_call(realistic_endpoint,
               "Fibre feeds the gut bacteria that make butyrate.",
               "Strength training twice a week keeps muscle as you age."]
     opps = [opportunity(t, str(i)) for i, t in enumerate(tweets)]
+    done: list[tuple[int, object, int]] = []
+
+    async def on_done(i, out) -> None:  # each item as soon as it is finished (the service publishes it then)
+        done.append((i, out, len(recorder.calls)))
+
     outs = await d.draft_together([
-        (lambda o=o: d.write_reply(o, REPLY, propensity=0.1, policy_version="u", now=NOW)) for o in opps])
+        (lambda o=o: d.write_reply(o, REPLY, propensity=0.1, policy_version="u", now=NOW)) for o in opps],
+        on_done=on_done)
+    assert sorted(i for i, _, _ in done) == list(range(len(tweets)))
+    assert all(outs[i] is out for i, out, _ in done)
     reviews = [m for m in recorder.calls if "kind: review" in m[-1]["content"]]
     reviewed = [o for o in outs if o.reviewed_by]
     assert len(reviewed) >= 2, [[r.reason for r in o.rejections] for o in outs]
