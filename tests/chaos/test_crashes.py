@@ -1,4 +1,4 @@
-"""Crashes, CI form: half a simulated day squeezed into a few real minutes with every service SIGKILLed once at a
+"""Crashes, CI form: eight simulated hours squeezed into about a real minute with every service SIGKILLed once at a
 random moment (the gateway with its Chromium and the poster among them), restarted by the demo's supervisors; then the
 invariants of tests/chaos/crashes.py over what the run left."""
 
@@ -13,16 +13,18 @@ from tests.chaos import crashes
 
 # Every service killed once (the victims are drawn in shuffled rounds: one round is every service), so the
 # gateway and the poster are always among them whatever services are added.
-# Half a day, not a whole one: at a whole day in these minutes the clock ran 1,700 times real speed, one gateway
-# request (0.6 s real under CI load) took 17 simulated minutes, and a run could expire every post it queued
-# before the restarted poster reached one, leaving the invariants nothing to hold over.
-HOURS, MINUTES, KILLS, SEED = 12.0, 3.5, len(SERVICES), 11
+# 535 times real speed: at 1,700 one gateway request (0.6 s real under CI load) took 17 simulated minutes, and a
+# run could expire every post it queued before the restarted poster reached one, leaving the invariants nothing to
+# hold over. Eight simulated hours at that speed (~55 real s; the kills fall in its first 80 %, one every ~5 s);
+# the speed is fixed rather than fitted to MINUTES, so a start-up slowed by CI load leaves the period as it is:
+# MINUTES is only the real-time limit. `xbot bench chaos` runs the long form (a simulated day, 52 kills).
+HOURS, SCALE, MINUTES, KILLS, SEED = 8.0, 535.0, 3.5, len(SERVICES), 11
 
-pytestmark = [pytest.mark.timeout(420), pytest.mark.long(minutes=4)]
+pytestmark = [pytest.mark.timeout(420), pytest.mark.long(minutes=2)]
 
 
 async def test_random_sigkills_lose_and_double_nothing(tmp_path, servers: dict[str, str]):
-    run_dir = crashes.run_demo(tmp_path, hours=HOURS, minutes=MINUTES, kills=KILLS, seed=SEED,
+    run_dir = crashes.run_demo(tmp_path, hours=HOURS, scale=SCALE, minutes=MINUTES, kills=KILLS, seed=SEED,
                                timeout=MINUTES * 60 + 90)
     summary = json.loads((run_dir / "summary.json").read_text())
     try:
