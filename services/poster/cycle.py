@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from libs.contracts.events import PostFailed, TweetPosted
-from libs.contracts.gateway import RETRYABLE, GatewayError, PostResult, SearchTab, TweetList
+from libs.contracts.gateway import GUARD_CODES, RETRYABLE, GatewayError, PostResult, SearchTab, TweetList
 from libs.core.breaker import STATE_CODE
 from libs.gates.limits import ContentLimits, check_write
 from services.poster import failpoints as process_failpoints
@@ -95,9 +95,10 @@ class PostingStore(Protocol):
         """The write failed in a way that may still have posted it: the attempt stays open for the read-back."""
 
     async def record_refusal(self, key: AttemptKey, code: str, message: str, *, at: datetime,
-                             account: AccountState) -> None:
+                             account: AccountState, not_before: datetime | None = None) -> None:
         """X refused before creating anything, for the account's sake: the attempt ends refused and counts
-        neither against the item nor against pacing (but for the parts of a thread already on X)."""
+        neither against the item nor against pacing (but for the parts of a thread already on X); with
+        ``not_before`` (the refusal said when to retry) the item waits till then."""
 
     async def retry_later(self, settlement: Settlement, not_before: datetime) -> None: ...
 
@@ -352,7 +353,10 @@ class PostingCycle:
     async def on_write_error(self, key: AttemptKey, err: GatewayError) -> None:
         now = self.clock.now()
         self._signal(err.code, now)
-        self.account.write_failed()
+        if err.code not in GUARD_CODES:
+            # The gateway's own refusals (budget, caps, pause, live guard) say nothing of X's health: only X's
+            # failures count towards the write breaker.
+            self.account.write_failed()
         if needs_readback(err.code):
             # The write may be on X anyway: the attempt stays open for the read-back, which concludes at once
             # unless the request may still be running (a timeout: then after the grace period).
@@ -361,7 +365,11 @@ class PostingCycle:
         else:
             # X refused before anything was created, for reasons of the account, not of this item: the item
             # waits (unchanged attempts) behind the hold or halt the signal set.
-            await self.store.record_refusal(key, err.code, err.message, at=now, account=self.account)
+            # A refusal that says when to retry (the gateway's budget or hard caps) holds the item till then,
+            # instead of asking again at every cycle.
+            retry_at = now + timedelta(seconds=err.retry_after_s) if err.retry_after_s else None
+            await self.store.record_refusal(key, err.code, err.message, at=now, account=self.account,
+                                            not_before=retry_at)
 
     def _signal(self, code: str, now: datetime) -> RiskChange | None:
         """Feed an X warning or halting error into the account risk; the change when it was one."""

@@ -161,7 +161,8 @@ class PgPostingStore:
             await self._save_account(conn, account)
 
     async def record_refusal(self, key: AttemptKey, code: str, message: str, *, at: datetime,
-                             account: AccountState) -> None:
+                             account: AccountState, not_before: datetime | None = None) -> None:
+        """``not_before``: when the refusal said to retry (the gateway's budget or caps): the item waits till then."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "UPDATE attempts SET outcome = 'refused', answered = true, error_code = $4, error = $5,"
@@ -174,6 +175,9 @@ class PgPostingStore:
                                    key.content_id, key.attempt_no)
             await conn.execute("UPDATE item_progress SET attempts = attempts - 1 WHERE content_id = $1",
                                key.content_id)
+            if not_before is not None:
+                await conn.execute("UPDATE item_progress SET not_before = $2 WHERE content_id = $1",
+                                   key.content_id, not_before)
             await self._save_account(conn, account)
 
     async def retry_later(self, settlement: Settlement, not_before: datetime) -> None:

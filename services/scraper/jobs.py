@@ -19,7 +19,7 @@ from libs.runtime.context import JobContext, Worker
 from libs.runtime.scheduler import Job
 from services.scraper import metrics
 from services.scraper.attribution import followers_snapshot
-from services.scraper.checkpoints import due_reads, metrics_events, plan_batches
+from services.scraper.checkpoints import batch_size, due_reads, metrics_events, plan_batches
 from services.scraper.metrics import budget_short, due_backlog, gateway_failures, missed_reads, reads_taken, tweets_gone
 from services.scraper.projections import (
     active_items, engagement_totals, last_followers, note_gone, pending_due, readable_since, record_active_reads,
@@ -67,7 +67,8 @@ class ScraperJobs(Worker):
         due_backlog.set(len(ordered))
         budget_short.set(int(self.budget_short))
         taken, refused = 0, False
-        for batch in plan_batches(ordered, batch_size=self.settings.scrape_batch_size):
+        size = batch_size(self.settings.scrape_batch_size, budget_short=self.budget_short)
+        for batch in plan_batches(ordered, batch_size=size):
             try:
                 result = await self.gateway.tweet_metrics(list(batch.tweet_ids), author=self.settings.x_handle)
             except GatewayError as err:

@@ -3,11 +3,11 @@
 newest-first with older posts' checkpoints thinned (one later reading serves them, the older flagged missed),
 and makes a harvest run stop at its first refused query instead of trying every one.
 
-The budget is small so that two posts' home pages (about 30 posts viewed each, own writes) fill the 15-minute
-window past the metrics class's ceiling, as a busy posting hour does at the defaults: metric reads are refused
-until those pages have left the window, 15 simulated minutes later. The module's clock runs at 60x (the other
-modules' 120x), so that window is 15 real seconds: room for a loaded machine to post, hear of the posts and be
-refused before it ends.
+The budget is small so that two posts' home pages (about 30 posts viewed each, own writes) and the own metrics'
+floor (a fifth of the budget, which the writes may not take) fill the 15-minute window, as a busy posting hour
+does at the defaults: metric reads past their floor are refused until those pages have left the window, 15
+simulated minutes later. The module's clock runs at 30x (the other modules' 120x), so that window is 30 real
+seconds: room for a loaded machine to post, use the floor, hear of the posts and be refused before it ends.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from libs.bus.publish import EventPublisher
+from libs.contracts.gateway import GatewayError
 from libs.contracts.events import MetricsScraped, TweetPosted
 from libs.core.clock import Clock
 from services.harvester.app import build as build_harvester
@@ -32,21 +33,25 @@ from tests.helpers import eventually
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
-# Posts viewed per 15 minutes: two posts' home pages (30 each at most) fit the writes' ceiling (the whole budget:
-# 60) and leave the read classes nothing (the reads stop at 80 %: 48, floors included); a search (40) is past the
-# harvesting class's ceiling (65 %: 39) even in an empty window.
-QUARTER = 60
+# Posts viewed per 15 minutes: two posts' home pages (30 each at most) fit the writes' ceiling (the whole budget
+# less what the own metrics have not used of their floor, a fifth: 80 - 16), and once the metrics have had their
+# floor the reads have nothing left (they stop at 80 %: 64); a post's page and a search (40) are past the
+# harvesting class's ceiling (65 %: 52) and floor (16).
+QUARTER = 80
 CHECKPOINTS = (0.05, 0.1)  # 3 and 6 simulated minutes
 
 
 @pytest.fixture(scope="module")
 def clock() -> Clock:
-    return Clock(scale=60.0)
+    return Clock(scale=30.0)
 
 
 @pytest.fixture(scope="module")
 def gateway_overrides() -> dict:
-    return dict(activity_budget=True, posts_viewed_per_15m=QUARTER, active_hours_start=0, active_hours_end=0)
+    # Pages 1-2 simulated seconds apart (the pace by day is tested in tests/e2e/browser_gateway): the floor's
+    # reads below must all fit in the window with the posts.
+    return dict(activity_budget=True, posts_viewed_per_15m=QUARTER, active_hours_start=0, active_hours_end=0,
+                page_gap_min=timedelta(seconds=1), page_gap_max=timedelta(seconds=2))
 
 
 async def post(h: Harness, text: str) -> TweetPosted:
@@ -73,8 +78,19 @@ async def test_a_refused_batch_switches_the_scraper_to_newest_first_with_older_c
         older = await post(h, f"Morning light sets your sleep clock. #{tag}")
         newer = await post(h, f"Protein at breakfast keeps you full until lunch. #{tag}")
 
+        # The own metrics' floor is used (the owner looking at the older post's numbers, say): only the writes'
+        # last fifth is left of the window.
+        for _ in range(20):  # a status page of a post without replies renders 1 post: 2 a call
+            try:
+                await h.gateway.tweet_metrics([older.tweet_ids[0], newer.tweet_ids[0]], author=h.common["x_handle"])
+            except GatewayError as err:
+                assert err.code == "budget_exhausted" and "metrics" in err.message, err
+                break
+        else:
+            raise AssertionError("the own metrics were never refused past their floor")
+
         # The scraper hears of both once a read of each is due (as after a gap in its schedule), while the two
-        # home pages still fill the window: its batch of both is refused.
+        # home pages and the floor's reads still fill the window: its batch of both is refused.
         async def first_reads_due() -> bool:
             return h.clock.now() >= newer.posted_at + timedelta(hours=CHECKPOINTS[0])
 
@@ -94,7 +110,7 @@ async def test_a_refused_batch_switches_the_scraper_to_newest_first_with_older_c
             got = [e for _, _, e in await h.events("scraper") if isinstance(e, MetricsScraped)]
             return got if len(got) == 2 * len(CHECKPOINTS) else None
 
-        reads = await eventually(all_read, timeout=90)
+        reads = await eventually(all_read, timeout=150)
         async def enough_again() -> bool:  # a run that took every due read ends the shortage
             return not jobs.budget_short
 
@@ -116,10 +132,12 @@ async def test_a_refused_batch_switches_the_scraper_to_newest_first_with_older_c
 
 
 async def test_a_harvest_run_stops_at_its_first_refused_query(harness, database_url):
-    """A search costs about 40 posts viewed, past the harvesting class's ceiling (65 %: 39) and floor: the run
-    records the refused query and asks no more (fewer queries, not a failure); the next run searches again."""
+    """With a post's home page in the window, a search (about 40 posts viewed) is past the harvesting class's
+    ceiling (65 %: 52) and floor (16): the run records the refused query and asks no more (fewer queries, not a
+    failure)."""
     h = harness
     await drop_schema(database_url, "harvester")
+    await post(h, f"Light in the morning, dark at night. #{uuid.uuid4().hex[:6]}")
     settings = HarvesterSettings(**h.common, news_feeds=(), harvest_tabs=("top",), harvest_deletion_checks=0,
                                  harvest_profile_reads=0, harvest_interval=timedelta(days=1),
                                  discovery_interval=timedelta(days=30))

@@ -222,6 +222,13 @@ async def test_a_refusal_uncounts_the_try_and_the_write_of_a_part_that_reached_n
     await s.record_refusal(AttemptKey("t", 2, 1), "locked", "locked", at=t0, account=account)
     assert await s.history(t0 - MIN) == [write]
     assert await s.last_attempt("t") == LastAttempt(2, False)
+    assert (await s.item("t")).not_before is None
+
+    # The gateway's budget said when to retry: the item waits till then.
+    await s.record_intent(Intent(AttemptKey("t", 3, 1), t0, new_attempt=False, write=None))
+    await s.record_refusal(AttemptKey("t", 3, 1), "budget_exhausted", "no room", at=t0, account=account,
+                           not_before=t0 + 40 * MIN)
+    assert (await s.item("t")).not_before == t0 + 40 * MIN
 
 
 async def test_a_failure_settles_its_attempt_and_records_its_event(backend: Backend) -> None:

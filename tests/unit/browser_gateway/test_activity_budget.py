@@ -71,16 +71,29 @@ async def test_classes_give_way_lowest_first_and_the_total_never_passes_the_budg
     err = await refusal(gw, ProfileSnapshotRequest(handle="someone"))  # background: 66 + 40 > 40
     assert err.code == "budget_exhausted" and "background" in err.message
     await gw.run(TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # own metrics: 69 <= 80
-    await gw.run(PostTweetRequest(text="a post"))  # writes: 99 <= 100
-    # The budget holds the writes too: the total never passes it, whoever asks.
-    err = await refusal(gw, PostTweetRequest(text="one too many"))  # 99 + 30 > 100
-    assert err.code == "budget_exhausted" and "writes" in err.message
-    err = await refusal(gw, TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # 99 + 3 > 80
+    # What the own metrics have not used of their floor (20 - 3) is kept from the writes too: the total never
+    # passes the budget, and a posting day cannot leave the learner without its reads.
+    err = await refusal(gw, PostTweetRequest(text="a post"))  # 69 + 30 > 100 - 17
+    assert err.code == "budget_exhausted" and "writes" in err.message and "17 kept for own metrics" in err.message
+    # Within their floor the own metrics go past the reads' most (80), up to the budget itself.
+    await gw.run(TweetMetricsRequest(ids=[str(i) for i in range(5)], author="xbot_demo"))  # own 18 <= 20: 84
+    err = await refusal(gw, TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # own 21 > 20, and 87 > 80
     assert err.code == "budget_exhausted" and "metrics" in err.message
     status = gw.guardian_status()["budget"]
-    assert status["day"]["posts_viewed"] == "99/100"
-    assert status["day_by_class"] == {"writes": 90, "metrics": 3, "harvesting": 6, "background": 0}
-    assert status["left_by_class"] == {"writes": 1, "metrics": 0, "harvesting": 0, "background": 0}
+    assert status["day"]["posts_viewed"] == "84/100"
+    assert status["day_by_class"] == {"writes": 60, "metrics": 18, "harvesting": 6, "background": 0}
+    assert status["left_by_class"] == {"writes": 14, "metrics": 0, "harvesting": 0, "background": 0}
+
+
+async def test_writes_take_the_whole_budget_once_the_own_metrics_had_their_floor() -> None:
+    gw = gateway(posts_viewed_per_day=100, posts_viewed_per_15m=100, page_loads_per_day=1000)
+    await gw.run(TweetMetricsRequest(ids=[str(i) for i in range(4)], author="xbot_demo"))  # 4 x 5 expected: 12 seen
+    await gw.run(TweetMetricsRequest(ids=[str(i) for i in range(3)], author="xbot_demo"))  # metrics 21: floor used
+    for _ in range(2):
+        await gw.run(PostTweetRequest(text="a post"))  # 81: past the reads' most, the writes' last fifth
+    err = await refusal(gw, PostTweetRequest(text="one too many"))  # 81 + 30 > 100: the budget holds the writes too
+    assert err.code == "budget_exhausted" and "writes" in err.message and "kept" not in err.message
+    assert gw.guardian.budget.used(gw.clock.now(), "day")["posts_viewed"] == 81
 
 
 async def test_the_last_fifth_is_kept_for_writes() -> None:

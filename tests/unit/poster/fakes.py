@@ -207,13 +207,15 @@ class FakeStore:
         self._save_account(account)
 
     async def record_refusal(self, key: AttemptKey, code: str, message: str, *, at: datetime,
-                             account: AccountState) -> None:
+                             account: AccountState, not_before: datetime | None = None) -> None:
         row = self.attempts[key]
         row.outcome, row.answered, row.error_code, row.error, row.finished_at = "refused", True, code, message, at
         if key.part_index == 0:
             self.writes = [w for w in self.writes if (w[0], w[1]) != (key.content_id, key.attempt_no)]
         if key.content_id in self.progress:
             self.progress[key.content_id].attempts -= 1
+            if not_before is not None:
+                self.progress[key.content_id].not_before = not_before
         self._save_account(account)
 
     async def retry_later(self, settlement: Settlement, not_before: datetime) -> None:
@@ -328,6 +330,7 @@ class Fault:
     code: str
     lands: bool = False
     lands_later: bool = False
+    retry_after_s: float | None = None  # the gateway's budget and caps say when to retry
 
 
 class FakeGateway:
@@ -357,7 +360,7 @@ class FakeGateway:
         if fault is not None and fault.lands_later:
             self.in_flight.append((text, in_reply_to))
         if fault is not None and not fault.lands:
-            raise GatewayError(fault.code, f"X answered {fault.code}")
+            raise GatewayError(fault.code, f"X answered {fault.code}", retry_after_s=fault.retry_after_s)
         tweet = self.x.create(text, in_reply_to=in_reply_to)
         if self.crash_in_flight:
             raise Crash("poster.during_call")

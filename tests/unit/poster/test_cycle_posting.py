@@ -325,6 +325,27 @@ async def test_consecutive_write_failures_open_the_breaker() -> None:
     assert (await w.store.account()).breaker.consecutive_failures == 0
 
 
+async def test_a_write_the_budget_has_no_room_for_waits_until_it_has_and_is_no_breaker_failure() -> None:
+    # The gateway's own refusal says when to retry: the item waits till then (asked again at every cycle, the
+    # refusals opened the breaker and the item went out only after its reset delay), and the breaker counts X's
+    # failures only.
+    w = World(breaker_failures=3)
+    await w.start()
+    w.gateway.faults = [Fault("budget_exhausted", retry_after_s=2400)]
+    refused_at = w.clock.now()
+    cid = w.queue("Walk after dinner.")
+    await w.run()
+    assert w.attempts(cid) == [(1, 0, "refused")] and w.progress(cid).attempts == 0
+    assert w.progress(cid).not_before == refused_at + timedelta(seconds=2400)
+    await w.cycles(5)
+    assert len(w.gateway.writes) == 1  # not asked again before then
+    account = await w.store.account()
+    assert (account.breaker.consecutive_failures, account.breaker.current()) == (0, "closed")
+    assert (await w.risk()).hold_reason is None  # no warning from X either
+    posted = await posted_once(w, cid, "Walk after dinner.", every=10 * MIN)
+    assert w.x.by_id(posted.tweet_ids[0]).created_at >= refused_at + timedelta(seconds=2400)
+
+
 async def test_status_shows_the_queue_and_the_account() -> None:
     w = World()
     await w.start()

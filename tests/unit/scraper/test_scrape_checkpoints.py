@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from libs.contracts.events import TweetPosted
 from libs.contracts.gateway import TweetMetrics
 from services.scraper.checkpoints import (
+    batch_size,
     checkpoints,
     checkpoints_from,
     due_reads,
@@ -133,3 +134,10 @@ def test_every_due_read_lands_in_exactly_one_batch(posts, now_minutes, batch_siz
     assert sorted(r.key for b in batches for r in b.reads) == sorted(r.key for r in ordered)
     ids = [t for b in batches for t in b.tweet_ids]
     assert len(ids) == len(set(ids)) and all(1 <= len(b.tweet_ids) <= batch_size for b in batches)
+
+
+def test_batches_shrink_while_the_read_budget_is_short() -> None:
+    # A refused batch reads nothing: while short, batches small enough for the own metrics' floor.
+    assert batch_size(20, budget_short=False) == 20
+    assert batch_size(20, budget_short=True) == 5
+    assert batch_size(3, budget_short=True) == 3
