@@ -81,20 +81,24 @@ def _run_module(module: str, *args: str, env: dict[str, str] | None = None) -> i
     return subprocess.call(_module_cmd(module, *args), env=env or _env(), cwd=ROOT)
 
 
-def _provision_services(names: list[str] | tuple[str, ...], env: dict[str, str]) -> list[str]:
-    """Each service's ``provision`` (its migrations and durable consumers), side by side: each touches its own
-    schema and consumers only (the demo provisions the same way), and one after another they took a process
-    start each. Their output is printed service by service, in order; the names of those that failed."""
-    procs = {s: subprocess.Popen(_module_cmd(f"services.{s}", "provision"), env=env, cwd=ROOT,
+def _each_service(command: str, names: list[str] | tuple[str, ...], env: dict[str, str]) -> dict[str, int]:
+    """``python -m services.<name> <command>`` (``provision``, ``migrate``) for each service, side by side: each
+    touches its own schema and consumers only (the demo provisions the same way), and one after another they took
+    a process start each. Their output is printed service by service, in order; each one's exit code."""
+    procs = {s: subprocess.Popen(_module_cmd(f"services.{s}", command), env=env, cwd=ROOT,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for s in names}
-    failed = []
+    codes = {}
     for name, proc in procs.items():
         out, err = proc.communicate()
         typer.echo(out, nl=False)
         typer.echo(err, nl=False, err=True)
-        if proc.returncode != 0:
-            failed.append(name)
-    return failed
+        codes[name] = proc.returncode
+    return codes
+
+
+def _provision_services(names: list[str] | tuple[str, ...], env: dict[str, str]) -> list[str]:
+    """Each service's durable consumers (and migrations); the names of those that failed."""
+    return [name for name, code in _each_service("provision", names, env).items() if code != 0]
 
 
 @app.command()
@@ -134,8 +138,7 @@ def migrate(service: str = typer.Argument(None, help="one service; all when omit
     """Apply pending SQL migrations (services also migrate at start)."""
     env = _env()
     names = [_check_service(service)] if service else list(SERVICES)
-    codes = [_run_module(f"services.{s}", "migrate", env=env) for s in names]
-    raise typer.Exit(max(codes))
+    raise typer.Exit(max(_each_service("migrate", names, env).values()))
 
 
 @app.command()
