@@ -21,7 +21,7 @@ from tests.chaos import crashes
 # to MINUTES, so a start-up slowed by CI load leaves the period as it is: MINUTES is only the real-time limit.
 HOURS, SCALE, MINUTES, KILLS, SEED = 12.0, 535.0, 4.0, len(SERVICES), 11
 
-pytestmark = [pytest.mark.timeout(420), pytest.mark.long(minutes=2.5)]
+pytestmark = [pytest.mark.timeout(480), pytest.mark.long(minutes=2.5)]
 
 
 async def test_random_sigkills_lose_and_double_nothing(tmp_path, servers: dict[str, str]):
