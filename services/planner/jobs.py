@@ -233,6 +233,11 @@ class Planner(Worker):
                     pooled = by_id[opp.tweet_id]
                     # A reply is written for now: the posts drafted before it took model calls.
                     reply_now = max(now, self.clock.now())
+                    if active is not None and not active.contains(reply_now):
+                        # Those calls took the run into the quiet hours: a reply drafted now would wait for the
+                        # morning and expire first (the demo lost most of its replies so); the next run in the
+                        # active hours answers the pool.
+                        break
                     choice = Choice(content_type="reply", topic=opp.topic or "general", format="single",
                                     hour=reply_now.hour, voice=reply.voice, reply_style=reply.reply_style)
                     out = await drafter.write_reply(opp, choice, propensity=reply.propensity,
