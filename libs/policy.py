@@ -130,6 +130,16 @@ def marginal_propensities(
     return out
 
 
+def scheduled_floor(matured_posts: float, *, start: float, end: float, posts: float) -> float:
+    """The floor after ``matured_posts``: ``start`` at first, halfway to ``end`` after ``posts`` matured posts
+    (``end + (start - end) · posts / (posts + n)``). Exploration by the floor pays while the model knows little;
+    later it mostly costs regret, the Thompson draws exploring where the posterior is still wide. ``posts`` 0
+    keeps ``start``. Each model carries the floor it was drawn with, so propensities stay exact."""
+    if posts <= 0 or matured_posts <= 0:
+        return start
+    return end + (start - end) * posts / (posts + matured_posts)
+
+
 def _floor(model: Mapping[str, Any] | None) -> float:
     floor = float((model or {}).get("floor", 0.0) or 0.0)
     return floor if 0.0 <= floor < 1.0 else 0.0
