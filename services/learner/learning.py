@@ -66,8 +66,10 @@ class LearnerConfig:
     hours: int = 24
     weights: Mapping[str, float] = field(default_factory=lambda: dict(HEAVY_RANKER_WEIGHTS))
     matured_hours: float = 24.0
-    temperature: float = 0.5  # multiplies posterior variances (Chapelle & Li's α)
-    discount: float = 0.99
+    # Multiplies posterior variances (Chapelle & Li's α) and γ per post: chosen on the tuned seeds of
+    # bench/learner.py's posts settings (README, Learner: 0.5 and 0.99 before issue 24's posts target).
+    temperature: float = 0.15
+    discount: float = 0.993
     # Per reply: the same forgetting per day as the posts' 0.99 per post at the default caps (6 posts, 40 replies
     # a day: 0.99^(6/40)); bench/learner.py, replies, 4 seeds: 0.267 vs 0.312× uniform with 0.99 (sandbox setting).
     reply_discount: float = 0.9985

@@ -41,8 +41,9 @@ class LearnerSettings(AccountSettings):
     learner_reward_weights: dict[str, float] = Field(default_factory=lambda: dict(HEAVY_RANKER_WEIGHTS))
     # A post's reward is final at this age (before it, the learner shrinks the partial reward towards the prior).
     learner_matured: Duration = Field(default=timedelta(hours=24), gt=timedelta(0))
-    learner_temperature: float = Field(default=0.5, gt=0, le=4)  # multiplies posterior variances (libs.policy)
-    learner_discount: float = Field(default=0.99, gt=0, le=1)
+    # Multiplies posterior variances (libs.policy).
+    learner_temperature: float = Field(default=LearnerConfig.temperature, gt=0, le=4)
+    learner_discount: float = Field(default=LearnerConfig.discount, gt=0, le=1)
     # The reply policy's discount per reply (replies are ~7× as many as posts: the same forgetting per day).
     learner_reply_discount: float = Field(default=0.9985, gt=0, le=1)
     learner_floor: float = Field(default=0.05, gt=0, lt=1)
