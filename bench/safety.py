@@ -30,6 +30,7 @@ naming the commit it ran and its days and scale. Results: bench/results/safety.j
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import json
 import subprocess
@@ -165,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     parser.add_argument("--only", choices=("guarded", "reference"),
                         help="run this arm alone and take the other from --out (same days, scale and seed)")
+    parser.add_argument("--keep", type=Path,
+                        help="keep the runs' folder (reports, every service's log) here instead of a temporary one")
     args = parser.parse_args(argv)
     legacy = legacy_arm()
     arms: dict[str, dict[str, Any]] = {}
@@ -177,8 +180,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--only {args.only} keeps the {kept} arm of {args.out}: it needs that arm's days, scale "
                          "and seed")
         arms = {kept: before[kept]}
-    with tempfile.TemporaryDirectory(prefix="xbot-safety-") as tmp:
-        reports = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            reports = args.keep
+        else:
+            reports = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="xbot-safety-")))
         for name, (budget, days, scale) in runs.items():
             if name not in arms:
                 arms[name] = system_arm(name, budget=budget, days=days, scale=scale, seed=args.seed,
