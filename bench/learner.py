@@ -868,7 +868,7 @@ def table(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=100, help="seeds per audience setting of the posts target")
+    parser.add_argument("--seeds", type=int, default=60, help="seeds per audience setting of the posts target")
     parser.add_argument("--posts", type=int, default=500)
     parser.add_argument("--quick", action="store_true", help="10 seeds per setting, 500 posts: a smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS)
