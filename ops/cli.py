@@ -81,6 +81,26 @@ def _run_module(module: str, *args: str, env: dict[str, str] | None = None) -> i
     return subprocess.call(_module_cmd(module, *args), env=env or _env(), cwd=ROOT)
 
 
+def _each_service(command: str, names: list[str] | tuple[str, ...], env: dict[str, str]) -> dict[str, int]:
+    """``python -m services.<name> <command>`` (``provision``, ``migrate``) for each service, side by side: each
+    touches its own schema and consumers only (the demo provisions the same way), and one after another they took
+    a process start each. Their output is printed service by service, in order; each one's exit code."""
+    procs = {s: subprocess.Popen(_module_cmd(f"services.{s}", command), env=env, cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for s in names}
+    codes = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate()
+        typer.echo(out, nl=False)
+        typer.echo(err, nl=False, err=True)
+        codes[name] = proc.returncode
+    return codes
+
+
+def _provision_services(names: list[str] | tuple[str, ...], env: dict[str, str]) -> list[str]:
+    """Each service's durable consumers (and migrations); the names of those that failed."""
+    return [name for name, code in _each_service("provision", names, env).items() if code != 0]
+
+
 @app.command()
 def run(service: str) -> None:
     """Run one service in the foreground."""
@@ -107,7 +127,7 @@ def provision() -> None:
     settings = _settings(env)
     for line in asyncio.run(_provision_streams(settings)) or ["streams up to date"]:
         typer.echo(line)
-    failed = [s for s in SERVICES if _run_module(f"services.{s}", "provision", env=env) != 0]
+    failed = _provision_services(SERVICES, env)
     if failed:
         typer.echo(f"provisioning failed for: {', '.join(failed)}", err=True)
         raise typer.Exit(1)
@@ -118,8 +138,7 @@ def migrate(service: str = typer.Argument(None, help="one service; all when omit
     """Apply pending SQL migrations (services also migrate at start)."""
     env = _env()
     names = [_check_service(service)] if service else list(SERVICES)
-    codes = [_run_module(f"services.{s}", "migrate", env=env) for s in names]
-    raise typer.Exit(max(codes))
+    raise typer.Exit(max(_each_service("migrate", names, env).values()))
 
 
 @app.command()
@@ -173,7 +192,7 @@ def restore(archive: str) -> None:
         raise typer.Exit(1) from None
     typer.echo(f"restored schemas {', '.join(done['schemas']) or '-'}; messages "
                + ", ".join(f"{k} {v}" for k, v in done["streams"].items()))
-    failed = [s for s in SERVICES if _run_module(f"services.{s}", "provision", env=env) != 0]
+    failed = _provision_services(SERVICES, env)
     if failed:
         typer.echo(f"provisioning failed for: {', '.join(failed)}", err=True)
         raise typer.Exit(1)
@@ -199,9 +218,9 @@ def up(services: list[str] = typer.Argument(None, help="services to run; all whe
     settings = _settings(env)
     for line in asyncio.run(_provision_streams(settings)):
         typer.echo(line)
-    for s in names:
-        if _run_module(f"services.{s}", "provision", env=env) != 0:
-            raise typer.Exit(1)
+    if failed := _provision_services(names, env):
+        typer.echo(f"provisioning failed for: {', '.join(failed)}", err=True)
+        raise typer.Exit(1)
     sup = Supervisor(env=env, cwd=ROOT)
     for s in names:
         sup.add(s, _module_cmd(f"services.{s}", "run"), env=envs[s])

@@ -187,6 +187,42 @@ class Engagement:
         return math.log1p(max(0.0, self.weighted(weights)))
 
 
+@dataclass(frozen=True)
+class ReachShape:
+    """How the hidden reach of our posts is drawn. The world uses the defaults; the learner benchmark varies them
+    to ask whether what it learned holds on audiences it was not tuned on (docs/sandbox.md, "Audience settings")."""
+
+    effect_scale: float = 1.0  # multiplies every reach effect (content type, topic, format, hour)
+    sigma: float = SIGMA  # sd of the lognormal reach noise
+    interaction_sd: float = 0.0  # content type × topic effects beyond the additive ones (rows and columns centred)
+    second_peak: tuple[float, float] = (0.05, 0.15)  # amplitude range of the hour curve's second daily harmonic
+    breakout_share: float = 0.0  # share of posts that break out (a heavy right tail of reach)...
+    breakout_lift: float = 0.0  # ...and their extra log reach
+
+    def noise_nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Quadrature nodes and weights of the reach noise (normal, or normal mixed with the breakout)."""
+        nodes = self.sigma * _GH_NODES
+        if self.breakout_share <= 0:
+            return nodes, _GH_WEIGHTS
+        return (np.concatenate([nodes, nodes + self.breakout_lift]),
+                np.concatenate([(1 - self.breakout_share) * _GH_WEIGHTS, self.breakout_share * _GH_WEIGHTS]))
+
+    def log_mean_exp_noise(self) -> float:
+        """log E[exp(noise)]: the noise's share of log E[views]."""
+        return self.sigma ** 2 / 2.0 + math.log1p(self.breakout_share * math.expm1(self.breakout_lift))
+
+    def draw_noise(self, rng: random.Random) -> float:
+        """One draw of the reach noise; the breakout coin is drawn only when there is one, so the default
+        audience's streams stay what they were."""
+        z = rng.gauss(0.0, self.sigma)
+        if self.breakout_share > 0 and rng.random() < self.breakout_share:
+            z += self.breakout_lift
+        return z
+
+
+DEFAULT_SHAPE = ReachShape()
+
+
 def _negative_rate(quality: float) -> float:
     return _NEGATIVE_BASE_RATE * (1.0 + 2.0 * (1.0 - min(1.0, max(0.0, quality))))
 
@@ -277,23 +313,28 @@ class AudienceModel:
         topics: tuple[str, ...] = DEFAULT_TOPICS,
         follow_spread: float = 1.0,
         follow_seed: int | None = None,
+        reach_seed: int | None = None,
+        shape: ReachShape = DEFAULT_SHAPE,
     ) -> None:
         """``follow_spread`` scales every follow effect (0: follows track reach only, as before issue 24);
         ``follow_seed`` draws the follow effects from another seed than the reach effects (benchmarks use it to
-        change what brings followers while what brings reach stays)."""
+        change what brings followers while what brings reach stays); ``reach_seed`` draws the reach effects from
+        another seed (what brings engagement changes); ``shape`` how they are drawn (ReachShape)."""
         self.seed = seed
+        self.shape = shape
         self.content_types = tuple(content_types)
         self.topics = tuple(topics)
         self.formats = FORMATS
         self.hours = HOURS
-        rng = random.Random(f"audience:{seed}")
-        self._type_effect = _spread_effects(rng, len(self.content_types), sd=0.35)
-        self._topic_effect = _spread_effects(rng, len(self.topics), sd=0.30)
-        gap = rng.uniform(0.2, 0.5) * rng.choice((-1.0, 1.0))  # thread minus single
+        rng = random.Random(f"audience:{seed if reach_seed is None else reach_seed}")
+        scale = shape.effect_scale
+        self._type_effect = tuple(scale * e for e in _spread_effects(rng, len(self.content_types), sd=0.35))
+        self._topic_effect = tuple(scale * e for e in _spread_effects(rng, len(self.topics), sd=0.30))
+        gap = scale * rng.uniform(0.2, 0.5) * rng.choice((-1.0, 1.0))  # thread minus single
         self._format_effect = (-gap / 2.0, gap / 2.0)
         self.peak_hour = rng.uniform(7.0, 21.0)
-        amplitude = rng.uniform(0.4, 0.65)
-        second_phase, second_amp = rng.uniform(0.0, 24.0), rng.uniform(0.05, 0.15)
+        amplitude = scale * rng.uniform(0.4, 0.65)
+        second_phase, second_amp = rng.uniform(0.0, 24.0), scale * rng.uniform(*shape.second_peak)
         hour_curve = [
             amplitude * math.cos(2 * math.pi * (h - self.peak_hour) / 24.0)
             + second_amp * math.cos(4 * math.pi * (h - second_phase) / 24.0)
@@ -311,6 +352,11 @@ class AudienceModel:
             + np.asarray(self._format_effect)[None, None, :, None]
             + np.asarray(self._hour_effect)[None, None, None, :]
         )
+        if shape.interaction_sd > 0:  # its own stream: the main effects above stay what they were
+            pair = np.random.default_rng([seed if reach_seed is None else reach_seed, 77]).normal(
+                0.0, shape.interaction_sd, (len(self.content_types), len(self.topics)))
+            pair = pair - pair.mean(axis=0) - pair.mean(axis=1, keepdims=True) + pair.mean()
+            self._effect_table = self._effect_table + pair[:, :, None, None]
         self.follow_spread = follow_spread
         self._follow_effect_table = self._draw_follow_effects(seed if follow_seed is None else follow_seed,
                                                               follow_spread)
@@ -407,13 +453,13 @@ class AudienceModel:
     def mean_follows_table(self, *, followers: int = 1000, quality: float = REFERENCE_QUALITY) -> np.ndarray:
         """Expected follows at maturity for every choice, shape (types, topics, formats, 24): E[views] × rate."""
         log_views = (self._effect_table + _reach_log(followers) + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)
-                     + SIGMA ** 2 / 2.0)
+                     + self.shape.log_mean_exp_noise())
         return np.exp(log_views + self._follow_effect_table) * _POST_RATES["follow"] * (0.5 + quality)
 
     def expected_follows(self, choice: PostChoice, *, followers: int = 1000, quality: float = 0.6) -> float:
         """E[follows at maturity] of one choice (lognormal mean of views × the choice's follow rate)."""
         log_views = (self.effect(choice) + _reach_log(followers) + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)
-                     + SIGMA ** 2 / 2.0)
+                     + self.shape.log_mean_exp_noise())
         return math.exp(log_views) * self.follow_multiplier(choice) * _POST_RATES["follow"] * (0.5 + quality)
 
     def best_follower_choice(self, *, followers: int = 1000) -> PostChoice:
@@ -454,8 +500,9 @@ class AudienceModel:
     def mean_log_reward_table(self, *, followers: int = 1000, quality: float = REFERENCE_QUALITY) -> np.ndarray:
         """E[log(1 + weighted)] for every choice, shape (types, topics, formats, 24), by Gauss-Hermite quadrature."""
         mu = self._effect_table + self.log_reach_offset(followers=followers, quality=quality)
-        latent = mu[..., None] + SIGMA * _GH_NODES
-        return np.log1p(np.exp(latent)) @ _GH_WEIGHTS
+        nodes, weights = self.shape.noise_nodes()
+        latent = mu[..., None] + nodes
+        return np.log1p(np.exp(latent)) @ weights
 
     def expected_reward(self, choice: PostChoice, *, followers: int = 1000, quality: float = 0.6) -> float:
         """E[log(1 + weighted engagement at maturity)] of one choice, exact up to quadrature error, cached."""
@@ -463,8 +510,8 @@ class AudienceModel:
         cached = self._expected_cache.get(key)
         if cached is None:
             mu = self.effect(choice) + self.log_reach_offset(followers=followers, quality=quality)
-            latent = mu + SIGMA * _GH_NODES
-            cached = float(np.log1p(np.exp(latent)) @ _GH_WEIGHTS)
+            nodes, weights = self.shape.noise_nodes()
+            cached = float(np.log1p(np.exp(mu + nodes)) @ weights)
             self._expected_cache[key] = cached
         return cached
 
@@ -477,7 +524,7 @@ class AudienceModel:
         self, choice: PostChoice, rng: random.Random, *, followers: int = 1000, quality: float = 0.6
     ) -> float:
         """One sampled log(1 + weighted) at maturity: the benchmarks' fast path (a few microseconds)."""
-        latent = self.effect(choice) + _offset(followers, quality) + rng.gauss(0.0, SIGMA)
+        latent = self.effect(choice) + _offset(followers, quality) + self.shape.draw_noise(rng)
         return math.log1p(math.exp(latent)) if latent < 700 else latent
 
     def sample_log_rewards(
@@ -491,7 +538,10 @@ class AudienceModel:
         """Vectorised reward_sample: ``indices`` is an int array of shape (n, 4) of [type, topic, format, hour]."""
         idx = np.asarray(indices)
         mu = self._effect_table[idx[:, 0], idx[:, 1], idx[:, 2], idx[:, 3]]
-        latent = mu + self.log_reach_offset(followers=followers, quality=quality) + rng.normal(0.0, SIGMA, len(idx))
+        noise = rng.normal(0.0, self.shape.sigma, len(idx))
+        if self.shape.breakout_share > 0:
+            noise += self.shape.breakout_lift * (rng.random(len(idx)) < self.shape.breakout_share)
+        latent = mu + self.log_reach_offset(followers=followers, quality=quality) + noise
         return np.logaddexp(0.0, latent)
 
     # ---- what the world sees: text ------------------------------------------------------------------------------
@@ -531,7 +581,7 @@ class AudienceModel:
             + self.effect(choice)
             + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)
             + math.log(max(1e-3, 1.0 - reach_penalty))
-            + rng.gauss(0.0, SIGMA)
+            + self.shape.draw_noise(rng)
         )
         views = max(1, round(math.exp(min(latent_views, 30.0))))
         return Engagement(

@@ -1,4 +1,4 @@
-"""``python -m ops.demo [--hours 72] [--minutes 10] [--seed 42] [--kills 0] [--driver browser|api]
+"""``python -m ops.demo [--hours 72] [--minutes 10] [--seed 42] [--scale X] [--kills 0] [--driver browser|api]
 [--approval none|posts|all] [--reports DIR] [--cleanup] [--resume RUN_DIR]``."""
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=72.0, help="simulated hours (default 72)")
     parser.add_argument("--minutes", type=float, default=10.0, help="real minutes at most (default 10)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the sandbox's world")
+    parser.add_argument("--scale", type=float, default=None,
+                        help="a fixed clock speed (simulated seconds per real second) instead of the one that fits "
+                             "the period into --minutes, which is then only the real-time limit")
     parser.add_argument("--kills", type=int, default=0,
                         help="SIGKILL this many services at random moments of the period (chaos)")
     parser.add_argument("--driver", choices=["browser", "api"], default="browser",
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         seed = int(json.loads(summary.read_text())["seed"])  # the world is regenerated from it
     try:
         plan = DemoPlan(hours=args.hours, minutes=args.minutes, seed=seed, kills=args.kills,
-                        driver=args.driver, approval=args.approval)
+                        scale=args.scale, driver=args.driver, approval=args.approval)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -38,6 +38,7 @@ from libs.policy import (
     reply_floor,
     reply_marginals,
     reply_propensity,
+    scheduled_floor,
     target_shares,
 )
 from services.learner.posterior import AdditiveRewardModel
@@ -65,17 +66,27 @@ class LearnerConfig:
     hours: int = 24
     weights: Mapping[str, float] = field(default_factory=lambda: dict(HEAVY_RANKER_WEIGHTS))
     matured_hours: float = 24.0
-    temperature: float = 0.5  # multiplies posterior variances (Chapelle & Li's α)
-    discount: float = 0.99
+    # Multiplies posterior variances (Chapelle & Li's α) and γ per post: chosen on the tuned seeds of
+    # bench/learner.py's posts settings (README, Learner: 0.5 and 0.99 before issue 24's posts target).
+    temperature: float = 0.15
+    discount: float = 0.993
     # Per reply: the same forgetting per day as the posts' 0.99 per post at the default caps (6 posts, 40 replies
     # a day: 0.99^(6/40)); bench/learner.py, replies, 4 seeds: 0.267 vs 0.312× uniform with 0.99 (sandbox setting).
     reply_discount: float = 0.9985
+    # The posts' floor starts at ``floor`` and falls towards ``floor_min``, halfway after ``floor_posts`` matured
+    # posts (libs.policy.scheduled_floor); replies keep ``floor``. bench/learner.py, issue 24: see README, Learner.
     floor: float = 0.05
+    floor_min: float = 0.01
+    floor_posts: float = 50.0
     baseline_window: int = 50
     prior_views: float = 300.0
     smooth_hours: bool = True
     # "composite": engagement plus attributed followers at the account's exchange rate; "engagement": engagement only.
     objective: str = "composite"
+
+    def post_floor(self, matured_posts: int) -> float:
+        """The floor of a posts model trained on ``matured_posts`` matured posts."""
+        return scheduled_floor(matured_posts, start=self.floor, end=self.floor_min, posts=self.floor_posts)
 
     def arms(self) -> tuple[tuple[str, ...], ...]:
         return (self.content_types, self.topics, self.formats, tuple(str(h) for h in range(self.hours)))
@@ -350,9 +361,10 @@ class Learner:
                   for arm, m, v, c in zip(arms, post.means[j], post.variances[j], post.counts[j])}
             for j, (dim, arms) in enumerate(zip(DIMENSIONS, cfg.arms()))
         }
-        propensities = marginal_propensities(posteriors, temperature=cfg.temperature, floor=cfg.floor)
+        floor = cfg.post_floor(len(logged))
+        propensities = marginal_propensities(posteriors, temperature=cfg.temperature, floor=floor)
         candidate = {"posteriors": posteriors, "propensities": propensities,
-                     "temperature": cfg.temperature, "floor": cfg.floor}
+                     "temperature": cfg.temperature, "floor": floor}
 
         evaluation = self._evaluate(logged, candidate, incumbent, post)
         predictors, predictor_eval = self._predictors(decisions, matured_counts, engagement_weighted)
@@ -367,7 +379,7 @@ class Learner:
             evaluation[f"maturity_ratio_{hours:g}h"] = calibration.ratio
         snapshot = ModelSnapshot(
             version=version, parent_version=(incumbent or {}).get("version"), propensities=propensities,
-            posteriors=posteriors, temperature=cfg.temperature, floor=cfg.floor, predictors=predictors,
+            posteriors=posteriors, temperature=cfg.temperature, floor=floor, predictors=predictors,
             training_size=len(logged), evaluation=evaluation, insights=self._insights(posteriors),
             publish=bool(evaluation.get("gate_passed", 1.0)), best_posts=self._best_posts(logged),
         )

@@ -41,11 +41,16 @@ class LearnerSettings(AccountSettings):
     learner_reward_weights: dict[str, float] = Field(default_factory=lambda: dict(HEAVY_RANKER_WEIGHTS))
     # A post's reward is final at this age (before it, the learner shrinks the partial reward towards the prior).
     learner_matured: Duration = Field(default=timedelta(hours=24), gt=timedelta(0))
-    learner_temperature: float = Field(default=0.5, gt=0, le=4)  # multiplies posterior variances (libs.policy)
-    learner_discount: float = Field(default=0.99, gt=0, le=1)
+    # Multiplies posterior variances (libs.policy).
+    learner_temperature: float = Field(default=LearnerConfig.temperature, gt=0, le=4)
+    learner_discount: float = Field(default=LearnerConfig.discount, gt=0, le=1)
     # The reply policy's discount per reply (replies are ~7× as many as posts: the same forgetting per day).
     learner_reply_discount: float = Field(default=0.9985, gt=0, le=1)
     learner_floor: float = Field(default=0.05, gt=0, lt=1)
+    # The posts' floor falls from learner_floor towards this, halfway after learner_floor_posts matured posts
+    # (0: the floor stays learner_floor); replies keep learner_floor.
+    learner_floor_min: float = Field(default=LearnerConfig.floor_min, gt=0, lt=1)
+    learner_floor_posts: float = Field(default=LearnerConfig.floor_posts, ge=0)
     # What the bandit maximises (README, learner): "composite" = engagement plus the followers attributed to a post
     # within 48 h, priced at the exchange rate learned from the account's history; "engagement" = engagement only.
     learner_objective: Literal["composite", "engagement"] = "composite"
@@ -58,4 +63,5 @@ class LearnerSettings(AccountSettings):
             weights=dict(self.learner_reward_weights), matured_hours=self.learner_matured / timedelta(hours=1),
             temperature=self.learner_temperature, discount=self.learner_discount,
             reply_discount=self.learner_reply_discount, floor=self.learner_floor,
+            floor_min=self.learner_floor_min, floor_posts=self.learner_floor_posts,
             objective=self.learner_objective)

@@ -236,15 +236,20 @@ class Planner(Worker):
                     opp = reply.opportunity
                     pooled = by_id[opp.tweet_id]
 
-                    def write_reply(opp: Any = opp, pooled: Any = pooled, reply: Any = reply) -> Any:
+                    async def write_reply(opp: Any = opp, pooled: Any = pooled, reply: Any = reply) -> DraftOutcome:
                         # A reply is written for now: the items drafted before it took model calls.
                         reply_now = max(now, self.clock.now())
+                        if active is not None and not active.contains(reply_now):
+                            # Those calls took the run into the quiet hours: a reply drafted now would wait for the
+                            # morning and expire first (the demo lost most of its replies so); the next run in the
+                            # active hours answers the pool. Nothing is drafted, nothing published.
+                            return DraftOutcome(pooled.content_id, "reply")
                         choice = Choice(content_type="reply", topic=opp.topic or "general", format="single",
                                         hour=reply_now.hour, voice=reply.voice, reply_style=reply.reply_style)
-                        return drafter.write_reply(opp, choice, propensity=reply.propensity,
-                                                   policy_version=policy.version, now=reply_now,
-                                                   content_id=pooled.content_id, best_posts=policy.best_posts,
-                                                   reply_context=reply.context)
+                        return await drafter.write_reply(opp, choice, propensity=reply.propensity,
+                                                         policy_version=policy.version, now=reply_now,
+                                                         content_id=pooled.content_id, best_posts=policy.best_posts,
+                                                         reply_context=reply.context)
 
                     together.append((write_reply, pooled.event_id))
             finished: dict[int, DraftOutcome] = {}

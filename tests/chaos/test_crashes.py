@@ -1,6 +1,6 @@
-"""Crashes, CI form: half a simulated day squeezed into a few real minutes with every service SIGKILLed once at a
-random moment (the gateway with its Chromium and the poster among them), restarted by the demo's supervisors; then the
-invariants of tests/chaos/crashes.py over what the run left."""
+"""Crashes, CI form: half a simulated day squeezed into 81 real seconds with every service SIGKILLed once at a
+random moment (the gateway with its Chromium and the poster among them), restarted by the demo's supervisors; then
+the invariants of tests/chaos/crashes.py over what the run left."""
 
 from __future__ import annotations
 
@@ -13,16 +13,19 @@ from tests.chaos import crashes
 
 # Every service killed once (the victims are drawn in shuffled rounds: one round is every service), so the
 # gateway and the poster are always among them whatever services are added.
-# Half a day, not a whole one: at a whole day in these minutes the clock ran 1,700 times real speed, one gateway
-# request (0.6 s real under CI load) took 17 simulated minutes, and a run could expire every post it queued
-# before the restarted poster reached one, leaving the invariants nothing to hold over.
-HOURS, MINUTES, KILLS, SEED = 12.0, 3.5, len(SERVICES), 11
+# Half a day at 535 times real speed (~80 real s). At a whole day in these minutes the clock ran 1,700 times real
+# speed, one gateway request (0.6 s real under CI load) took 17 simulated minutes, and a run could expire every
+# post it queued before the restarted poster reached one. Eight hours at this speed (~54 s, the kills ~5 s apart)
+# were tried for the suite's time and left the poster with no outcome under load: its one write was in flight
+# when the gateway was killed, and the read-back waits before it concludes. The speed is fixed rather than fitted
+# to MINUTES, so a start-up slowed by CI load leaves the period as it is: MINUTES is only the real-time limit.
+HOURS, SCALE, MINUTES, KILLS, SEED = 12.0, 535.0, 4.0, len(SERVICES), 11
 
-pytestmark = [pytest.mark.timeout(420), pytest.mark.long(minutes=4)]
+pytestmark = [pytest.mark.timeout(480), pytest.mark.long(minutes=2.5)]
 
 
 async def test_random_sigkills_lose_and_double_nothing(tmp_path, servers: dict[str, str]):
-    run_dir = crashes.run_demo(tmp_path, hours=HOURS, minutes=MINUTES, kills=KILLS, seed=SEED,
+    run_dir = crashes.run_demo(tmp_path, hours=HOURS, scale=SCALE, minutes=MINUTES, kills=KILLS, seed=SEED,
                                timeout=MINUTES * 60 + 90)
     summary = json.loads((run_dir / "summary.json").read_text())
     try:

@@ -18,6 +18,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# mypy from a cold cache (every fresh clone) takes about half a minute alone and minutes under load. Collected
+# near the end of the suite, the file would keep one xdist worker busy after the other had run out of work; as a
+# `long` file it starts with the first ones, and the unit tests after it even the two workers out.
+pytestmark = pytest.mark.long(minutes=1)
 # Libraries that reach a server, a browser, a process or the network, and the layers of libs built on them.
 IO_LIBRARIES = ("asyncpg", "nats", "faststream", "aiohttp", "playwright", "openai", "tweepy", "httpx", "socket",
                 "subprocess", "sqlite3", "oauthlib", "psutil", "libs.bus", "libs.store", "libs.runtime")

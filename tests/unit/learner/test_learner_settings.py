@@ -14,3 +14,11 @@ def test_an_unknown_objective_stops_start_naming_the_variable(monkeypatch):
     monkeypatch.setenv("XBOT_LEARNER_OBJECTIVE", "followers")
     with pytest.raises(SettingsError, match="XBOT_LEARNER_OBJECTIVE"):
         load_settings(LearnerSettings)
+
+
+def test_the_posts_floor_schedule_is_set_from_the_environment(monkeypatch):
+    monkeypatch.setenv("XBOT_LEARNER_FLOOR_MIN", "0.02")
+    monkeypatch.setenv("XBOT_LEARNER_FLOOR_POSTS", "0")
+    config = load_settings(LearnerSettings).learner_config()
+    assert (config.floor_min, config.floor_posts) == (0.02, 0.0)
+    assert config.post_floor(500) == config.floor  # no schedule: the floor stays

@@ -105,3 +105,31 @@ def test_sampling_ignores_key_order_in_the_payload():
     first = [sample_choice(model, np.random.default_rng(7)) for _ in range(1)]
     second = [sample_choice(shuffled, np.random.default_rng(7)) for _ in range(1)]
     assert first == second
+
+
+def test_the_floor_falls_from_its_start_towards_its_end_halfway_after_the_given_posts():
+    from libs.policy import scheduled_floor
+
+    assert scheduled_floor(0, start=0.05, end=0.01, posts=50) == pytest.approx(0.05)
+    assert scheduled_floor(50, start=0.05, end=0.01, posts=50) == pytest.approx(0.03)
+    assert scheduled_floor(450, start=0.05, end=0.01, posts=50) == pytest.approx(0.014)
+    assert scheduled_floor(10_000, start=0.05, end=0.01, posts=50) > 0.01  # never below its end
+    assert scheduled_floor(300, start=0.05, end=0.01, posts=0) == 0.05  # no schedule: the start stays
+
+
+def test_a_model_carries_its_scheduled_floor_and_its_propensities_stay_exact():
+    from libs.policy import scheduled_floor
+
+    posteriors = {d: {str(a): {"mean": 0.1 * i, "var": 0.04} for i, a in enumerate(arms)}
+                  for d, arms in {"content_type": ["a", "b"], "topic": ["x", "y", "z"], "format": ["single", "thread"],
+                                  "hour": range(24)}.items()}
+    floor = scheduled_floor(200, start=0.05, end=0.01, posts=50)
+    model = {"propensities": marginal_propensities(posteriors, temperature=0.15, floor=floor), "floor": floor}
+    rng = np.random.default_rng(3)
+    draws = Counter()
+    for _ in range(20_000):
+        choice, p = sample_choice(model, rng)
+        assert p == pytest.approx(choice_propensity(model, choice))
+        draws[(choice["content_type"], choice["topic"])] += 1
+    # the least likely pair is still reached at least as often as the floor's uniform share promises
+    assert min(draws.values()) / 20_000 >= 0.8 * floor / 6

@@ -274,3 +274,27 @@ def test_follow_effects_leave_every_other_draw_of_the_engagement_stream_as_it_wa
         eb = without.sample_engagement(choice, text=GOOD_TEXT, followers=3000, rng=b)
         assert (ea.views, ea.likes, ea.negative, ea.bookmarks) == (eb.views, eb.likes, eb.negative, eb.bookmarks)
     assert a.random() == b.random()
+
+
+def test_the_default_reach_shape_leaves_the_audience_as_it_was_and_others_change_it():
+    from sandbox.audience import ReachShape
+
+    plain, shaped = AudienceModel(9), AudienceModel(9, shape=ReachShape())
+    assert np.array_equal(plain.mean_log_reward_table(), shaped.mean_log_reward_table())
+    choice = PostChoice("story", "sleep", "single", 9)
+    a, b = random.Random(1), random.Random(1)
+    assert plain.sample_engagement(choice, text="x" * 80, followers=1000, rng=a) == shaped.sample_engagement(
+        choice, text="x" * 80, followers=1000, rng=b)
+    weaker = AudienceModel(9, shape=ReachShape(effect_scale=0.5)).true_affinities()["topic"]
+    assert weaker == pytest.approx({k: 0.5 * v for k, v in plain.true_affinities()["topic"].items()})
+    # breakouts raise every choice's expected reward; an interaction moves the table beyond the main effects
+    breakouts = AudienceModel(9, shape=ReachShape(breakout_share=0.1, breakout_lift=1.5))
+    assert np.all(breakouts.mean_log_reward_table() > plain.mean_log_reward_table())
+    mixed = AudienceModel(9, shape=ReachShape(interaction_sd=0.2)).mean_log_reward_table()
+    assert not np.allclose(mixed, plain.mean_log_reward_table(), atol=0.05)
+
+
+def test_another_reach_seed_changes_what_earns_reach_but_not_what_brings_followers():
+    before, after = AudienceModel(4), AudienceModel(4, reach_seed=50_004)
+    assert before.best_choice() != after.best_choice()
+    assert before.true_follow_affinities() == after.true_follow_affinities()
