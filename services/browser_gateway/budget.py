@@ -77,7 +77,7 @@ READS_MOST = CEILINGS["metrics"]
 # past its ceiling (never past the reads' most): without it a busy posting day leaves the scraper and the
 # harvester nothing at all.
 FLOORS: dict[BudgetClass, float] = {"writes": 0.0, "metrics": 0.2, "harvesting": 0.2, "background": 0.05}
-# The resources the own metrics' floor is kept in from the other classes: the ones a metric read spends.
+# The resources the own metrics' floor is kept in from the writes: the ones a metric read spends.
 KEPT_FOR_METRICS: tuple[Resource, ...] = ("page_loads", "posts_viewed")
 # X's published reading limit in posts viewed a day, per tier (July 2023).
 X_POSTS_VIEWED_PER_DAY = {"new": 500, "unverified": 1000, "verified": 10_000}
@@ -262,7 +262,7 @@ class ActivityBudget:
                     reads_most = round(limit * share)  # within their floor, up to the budget itself
                 elif cls == "writes" and res in KEPT_FOR_METRICS:
                     kept = self._kept_for_metrics(limit * risk_share, metrics[res])
-                    ceiling, reads_most = ceiling - kept, reads_most - kept
+                    ceiling -= kept
                 within_floor = own[res] + cost[res] <= floor and used[res] + cost[res] <= reads_most
                 if used[res] + cost[res] > ceiling and not within_floor:
                     retry = self._retry_at(now, window, res, used[res] + cost[res] - ceiling)
@@ -283,7 +283,7 @@ class ActivityBudget:
 
     @staticmethod
     def _kept_for_metrics(budget: float, metrics_used: int) -> int:
-        """What the own metrics have not used of their floor: no other class may take it."""
+        """What the own metrics have not used of their floor: the writes may not take it."""
         return max(0, round(budget * FLOORS["metrics"]) - metrics_used)
 
     def _retry_at(self, now: datetime, window: str, res: Resource, excess: int) -> datetime:
