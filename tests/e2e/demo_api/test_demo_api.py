@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,10 +29,16 @@ pytestmark = [pytest.mark.timeout(MINUTES * 60 + 120), pytest.mark.long(minutes=
 
 def test_the_whole_system_posts_threads_and_reads_metrics_through_the_x_api(tmp_path: Path,
                                                                           servers: dict[str, str]) -> None:
+    # The account's active hours are the run's (from this hour, with room for a slow start): the planner draws a
+    # post's hour among the active ones, and with the default 07-23 most slots fell after the run's 4 hours
+    # (a clean CI run at 07:33 posted 3 replies and no post or thread).
+    hour = datetime.now(UTC).hour
+    env = dict(os.environ, XBOT_ACTIVE_HOURS_START=str(hour), XBOT_ACTIVE_HOURS_END=str((hour + 6) % 24),
+               XBOT_ACCOUNT_TIMEZONE="UTC")
     proc = subprocess.run([sys.executable, "-m", "ops.demo", "--driver", "api", "--hours", str(HOURS),
                            "--scale", str(SCALE), "--minutes", str(MINUTES), "--seed", str(SEED),
                            "--reports", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=MINUTES * 60 + 60)
+                          cwd=ROOT, capture_output=True, text=True, timeout=MINUTES * 60 + 60, env=env)
     runs = list(tmp_path.iterdir())
     try:
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
