@@ -173,11 +173,8 @@ class PgPostingStore:
                 # of its first part, which is on X, in place.)
                 await conn.execute("DELETE FROM history WHERE content_id = $1 AND attempt_no = $2",
                                    key.content_id, key.attempt_no)
-            await conn.execute("UPDATE item_progress SET attempts = attempts - 1 WHERE content_id = $1",
-                               key.content_id)
-            if not_before is not None:
-                await conn.execute("UPDATE item_progress SET not_before = $2 WHERE content_id = $1",
-                                   key.content_id, not_before)
+            await conn.execute("UPDATE item_progress SET attempts = attempts - 1, not_before = COALESCE($2, not_before)"
+                               " WHERE content_id = $1", key.content_id, not_before)
             await self._save_account(conn, account)
 
     async def retry_later(self, settlement: Settlement, not_before: datetime) -> None:
