@@ -45,6 +45,8 @@ async def test_a_lock_reaches_each_channel_once_within_a_posting_cycle(harness) 
             assert channels.titles() == {"webhook": want, "mail": want}
             assert "xbot resume" in channels.mails[0].body
             halted_at = await notifier.pool.fetchval("SELECT occurred_at FROM notices WHERE key = 'account:locked'")
+            # A channel's delivery row is written after its send returns: the catcher can hold the mail first.
+            await eventually(lambda: _delivered(notifier, 2), timeout=30)
             delivered = await notifier.pool.fetch("SELECT channel, delivered_at FROM deliveries")
             assert len(delivered) == 2
             assert all(r["delivered_at"] - halted_at <= CYCLE for r in delivered), (halted_at, delivered)
@@ -63,3 +65,7 @@ async def test_a_lock_reaches_each_channel_once_within_a_posting_cycle(harness) 
 
 async def _both(channels) -> bool:
     return bool(channels.hooks) and bool(channels.mails)
+
+
+async def _delivered(notifier, count: int) -> bool:
+    return await notifier.pool.fetchval("SELECT count(*) FROM deliveries WHERE delivered_at IS NOT NULL") >= count
