@@ -3,7 +3,8 @@
 1. ``planted_survivors``: the sandbox's ground-truth log says which defects it planted in each answer; a planted
    defect survives when its marker is still in the text queued from that answer.
 2. ``detect``: this module's own detector, written apart from the planner's normaliser (other patterns, no shared
-   code), so a blind spot of the normaliser is not also a blind spot of the measurement. It also flags claims
+   code), so a blind spot of the normaliser is not also a blind spot of the measurement. It flags padding (stock
+   advice sentences filling an over-long answer out, cut back to the limit) and claims
    (a percentage, a year with a study, a named institution) that no usable fact of the niche's facts file supports.
 """
 
@@ -38,6 +39,16 @@ _CLAIM = re.compile(r"\d+(?:\.\d+)?\s*%|\b(?:19|20)\d\d\b[^.]{0,60}\bstud(?:y|ie
 # Clauses: a lead-in ("Last year I learned this the hard way:") or a citation in brackets closes one, so the words
 # around a claim do not dilute the words it shares with its fact.
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[:)])\s+(?=[A-Z])|\n+")
+# Padding: generic sentences that fill an answer out without saying anything of its subject (a model asked for a
+# length it overshot); a sentence is padding when it is made of such stock advice.
+_PADDING = re.compile(
+    r"(?:every(?:one|body)(?:'s body)? (?:is|are) (?:different|unique)|may not work for (?:another|everyone|you)|"
+    r"your body(?:'s)? (?:signals|cues)|listen(?:ing)? to your body|before (?:any |making )?(?:big|major) changes|"
+    r"(?:plan|routine) (?:is|that) (?:the one )?you can (?:actually )?(?:keep|stick)|"
+    r"compound(?:s)? over (?:months|time|years)|add(?:s)? up to real|every single day|"
+    r"(?:always|generally) (?:a good|wise|best)|professional (?:advice|guidance|before))",
+    re.IGNORECASE,
+)
 # A figure; "type 2 diabetes" names a disease and states none (a sentence adding "type 2" to a fact's "diabetes"
 # is not a new statistic).
 _NUMBER = re.compile(r"(?<![Tt]ype )\d+(?:[.,]\d+)?")
@@ -99,6 +110,8 @@ def detect(parts: Sequence[str], kind: str) -> list[str]:
         found.append("numbered")
     if any(x_length(p) > (220 if kind == "reply" else 280) for p in parts):
         found.append("over_long")
+    if any(_PADDING.search(s) for p in parts for s in _SENTENCE.split(p)):
+        found.append("padding")
     if unsupported_claims(text):
         found.append("unsupported_claim")
     return found

@@ -24,7 +24,7 @@ Habits (``HabitRates``; per answer, independently; rates are documented in docs/
 | ignores_facts | written from its own knowledge (the sandbox's fact bank) instead of the facts the prompt gave |
 | numbered | thread parts numbered "1/5", "(2/5)" or "3." |
 | blank_lines | thread parts separated by blank lines instead of ``---`` |
-| over_long | two or three filler sentences past the asked length |
+| over_long | two or three filler sentences past the asked length (logged as the length and each filler) |
 | copies_example | a post that repeats one of the prompt's example posts |
 | json_fence | a structured answer wrapped in a ```json fence |
 
@@ -365,6 +365,9 @@ class _Planter:
                 extra.append(rng.choice([f for f in FILLERS if f not in extra] or FILLERS))
             parts[i] = parts[i] + " " + " ".join(extra)
             self.record("over_long", "longer_than", str(limit))
+            # Cut back to the limit by whole sentences, the first filler sentences still fit: padding a reader sees.
+            for filler in extra:
+                self.record("over_long", "contains", filler)
         if self.fires("emoji"):
             marks = rng.sample(EMOJI, rng.randint(1, 3))
             i = rng.randrange(len(parts))

@@ -7,7 +7,9 @@ preambles ("Sure! Here's a tweet about gut health:", "Tweet:", "Option 1:") and 
 block quotes), an "As an AI, …, but" clause in front of the text, thread numbering ("1/5", "(2/5)", "3.",
 "Tweet 4:"), emoji and trailing hashtag runs (two or more; one hashtag is the niche's allowance). A structured
 answer (JSON with ``text`` or ``parts``) is read first. Threads are split on ``---`` lines, on numbered parts,
-or on blank lines (merging paragraphs when there are more than a thread may have). What cannot be repaired (a
+or on blank lines (merging paragraphs when there are more than a thread may have). An over-long text loses the
+generic padding sentences at its end ("Remember that everyone's body is different …"), then whole trailing
+sentences down to the limit. What cannot be repaired (a
 refusal, a placeholder, an over-long answer that no whole sentences can shorten) is left for the gates to reject.
 
 Pure functions only: no I/O, no model, so every rule is tested on a corpus of real models' habits.
@@ -340,14 +342,43 @@ def malformed_reason(text: str) -> str | None:
 
 
 _SENTENCE_END = re.compile(r"[.!?][)\"'”’]*(?=\s)")
+# Padding: the generic sentences a model adds to an answer that runs past the length asked for ("Remember that
+# everyone's body is different …", "Consistency beats intensity …"). They say nothing of the post's own point, so
+# an over-long answer loses its trailing ones before anything else: cut only to the limit, the first of them stayed
+# (a queued post carried "It is always a good idea to listen to your body and to talk to a professional …").
+_PADDING = re.compile(
+    r"\b(?:this|that|it) (?:all )?matters because\b|\beveryone(?:'s| is)\b[^.!?]{0,20}\bdifferent\b|"
+    r"\bwhat works for one (?:person|of us)\b|\blisten(?:ing)? to your body\b|"
+    r"\b(?:talk|speak|check) (?:to|with) (?:a|your) (?:health ?care |medical )?(?:professional|doctor|provider)\b|"
+    r"\bconsult (?:a|your) (?:health ?care |medical )?(?:professional|doctor|provider)\b|"
+    r"\bconsistency (?:beats|is (?:the )?key|over|wins|matters)\b|\bthe best (?:plan|routine|habit) is the one\b|"
+    r"\b(?:small|tiny|little)(?:,? consistent)? (?:changes|steps|habits|wins) (?:compound|add up)\b|"
+    r"\bhabits add up\b|\bover time,? (?:these|small|tiny|little) (?:habits|changes|steps)\b|"
+    r"\bat the end of the day\b|\bprogress,? not perfection\b|\b(?:your|you) future self will thank\b|"
+    r"\bit(?:'s| is) (?:always )?(?:a good idea|important to remember|worth remembering)\b",
+    re.IGNORECASE,
+)
+
+
+def strip_padding(text: str) -> str:
+    """``text`` without the generic padding sentences at its end (``_PADDING``), at least one sentence kept."""
+    ends = [0, *(m.end() for m in _SENTENCE_END.finditer(text + " "))]
+    while len(ends) > 2 and ends[-1] >= len(text.rstrip()) - 1 and _PADDING.search(text[ends[-2]:]):
+        text = text[: ends[-2]].rstrip()
+        ends.pop()
+    return text
 
 
 def fit_to_limit(text: str, limit: int, *, length: Length = len, keep_at_least: float = 0.5) -> str:
-    """Shorten an over-long text by dropping whole trailing sentences, when at least ``keep_at_least`` of it (and
-    two sentences) remains; otherwise return it unchanged for the length gate to reject. A model asked for 260
-    characters often adds a closing sentence or two; a text that needs more than that is rewritten instead."""
+    """Shorten an over-long text: first without the padding sentences at its end (``strip_padding``), then by
+    dropping whole trailing sentences, when at least ``keep_at_least`` of it (and two sentences) remains;
+    otherwise return it unchanged for the length gate to reject. A model asked for 260 characters often adds a
+    closing sentence or two; a text that needs more than that is rewritten instead."""
     if length(text) <= limit:
         return text
+    unpadded = strip_padding(text)
+    if length(unpadded) <= limit:
+        return unpadded
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     for cut in reversed(ends[1:]):  # keep at least two sentences
         shorter = text[:cut].rstrip()

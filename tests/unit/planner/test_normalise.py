@@ -144,3 +144,16 @@ def test_habits_nested_three_deep_are_all_removed() -> None:
     parts = read_answer(answer, thread=True, length=x_length, wanted=3).parts
     assert parts == ["How well do you know hydration?", "Thirst works for most adults.",
                      "Hydration: what to know\n\nFood counts too."]
+
+
+def test_an_over_long_answer_loses_its_padding_not_only_what_passes_the_limit() -> None:
+    # The sandbox's over-long habit: filler sentences past the limit; cut to the limit alone, the first stayed and a
+    # padded post was queued.
+    point = "Here's the thing: Know it, do it, look back at it. That is the whole framework."
+    padded = (point + " It is always a good idea to listen to your body and to talk to a professional before big"
+              " changes. Over time these habits add up to real, measurable differences in how you feel every single"
+              " day. Remember that everyone's body is different, so what works for one person may not work for"
+              " another.")
+    assert fit_to_limit(padded, 280) == point
+    # A text within the limit is the model's as asked: left alone, whatever its last sentence.
+    assert fit_to_limit(point + " Consistency beats intensity.", 280) == point + " Consistency beats intensity."

@@ -120,3 +120,12 @@ def test_frames_vary_and_the_openings_listed_as_recent_are_mostly_avoided() -> N
     avoided = [quiet.answer(listed, rng).content.split("\n")[0] for _ in range(200)]
     reused = sum(1 for o in avoided if o in dict(free.most_common(2)))
     assert reused / len(avoided) < 0.2, reused  # 85% follow the list (AVOID_RECENT), 2 of 4 frames remain
+
+
+def test_an_over_long_answer_logs_each_filler_it_added() -> None:
+    rates = HabitRates()
+    rates.update({name: 0.0 for name in rates.as_dict()} | {"over_long": 1.0})
+    answer = RealisticWriter(rates=rates).answer(msgs("Write one post of at most 260 characters.\nTopic: sleep."),
+                                                 random.Random(3))
+    fillers = [d.value for d in answer.defects if d.habit == "over_long" and d.check == "contains"]
+    assert len(fillers) >= 2 and all(f in answer.content for f in fillers)
