@@ -360,9 +360,13 @@ _PADDING = re.compile(
 )
 
 
+# Where padding may start: after a sentence, a lead-in's colon or a closing bracket (a citation).
+_PADDING_START = re.compile(r"(?:[.!?:][)\"'”’]*|\))(?=\s)")
+
+
 def strip_padding(text: str) -> str:
     """``text`` without the generic padding sentences at its end (``_PADDING``), at least one sentence kept."""
-    ends = [0, *(m.end() for m in _SENTENCE_END.finditer(text + " "))]
+    ends = [0, *(m.end() for m in _PADDING_START.finditer(text + " "))]
     while len(ends) > 2 and ends[-1] >= len(text.rstrip()) - 1 and _PADDING.search(text[ends[-2]:]):
         text = text[: ends[-2]].rstrip()
         ends.pop()
