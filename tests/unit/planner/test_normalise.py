@@ -157,3 +157,11 @@ def test_an_over_long_answer_loses_its_padding_not_only_what_passes_the_limit() 
     assert fit_to_limit(padded, 280) == point
     # A text within the limit is the model's as asked: left alone, whatever its last sentence.
     assert fit_to_limit(point + " Consistency beats intensity.", 280) == point + " Consistency beats intensity."
+
+
+def test_padding_after_a_lead_in_or_a_citation_goes_too() -> None:
+    hook = "A framework for stress you can actually keep, step by step:"
+    filler = " Consistency beats intensity, and the best plan is the one you can actually keep."
+    assert fit_to_limit(hook + filler + filler.replace("Consistency", "Honestly, consistency") * 3, 280) == hook
+    cited = "Staying healthy helps your mood. (CDC, Coping with Stress)"
+    assert fit_to_limit(cited + " It is always a good idea to listen to your body." * 5, 280) == cited
