@@ -24,7 +24,7 @@ from libs.facts.claims import (
 )
 from libs.facts.model import UNDATED, Fact, FactBook, FactsFileError, load_facts, load_niche_facts, parse_facts
 from libs.facts.numbers import Quantity, quantities, supported_by
-from libs.facts.retrieval import FactIndex, ScoredFact, prompt_lines
+from libs.facts.retrieval import FactIndex, ScoredFact, least_stated, prompt_lines
 
 __all__ = [
     "GATE",
@@ -41,6 +41,7 @@ __all__ = [
     "drop_unsupported",
     "ungrounded_assertions",
     "find_claims",
+    "least_stated",
     "load_facts",
     "load_niche_facts",
     "parse_facts",

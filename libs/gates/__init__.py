@@ -43,8 +43,8 @@ if TYPE_CHECKING:
         grounding_threshold,
     )
     from libs.gates.review import (
-        RUBRIC, ReviewVerdict, parse_review, parse_review_batch, quote_untrusted, review_batch_messages,
-        review_messages, review_rejection,
+        REVIEW_REFUSED, RUBRIC, ReviewVerdict, parse_review, parse_review_batch, quote_untrusted,
+        review_batch_messages, review_messages, review_rejection,
     )
     from libs.gates.verdict import ADVICE, Rejection, Verdict
 
@@ -59,13 +59,14 @@ __getattr__ = lazy_names(__name__, {
               "flesch_reading_ease", "gate_post", "syllables"),
     "replies": ("check_entities", "check_grounded", "check_lookalikes", "check_reply_form", "gate_reply",
                 "grounding_threshold"),
-    "review": ("RUBRIC", "ReviewVerdict", "parse_review", "parse_review_batch", "quote_untrusted",
+    "review": ("REVIEW_REFUSED", "RUBRIC", "ReviewVerdict", "parse_review", "parse_review_batch", "quote_untrusted",
                "review_batch_messages", "review_messages", "review_rejection"),
     "verdict": ("ADVICE", "Rejection", "Verdict"),
 })
 
 __all__ = [
-    "ADVICE", "Calibration", "Entities", "OwnPost", "RUBRIC", "RecentPosts", "Rejection", "ReviewVerdict",
+    "ADVICE", "Calibration", "Entities", "OwnPost", "REVIEW_REFUSED", "RUBRIC", "RecentPosts", "Rejection",
+    "ReviewVerdict",
     "TweetInstructions", "Verdict", "calibrate", "check_banned", "check_defamation", "check_entities",
     "check_exact_duplicate", "check_grounded", "check_injection", "check_length", "check_lookalikes",
     "check_medical_safety", "check_near_duplicate", "check_readability", "check_repeated_tweets",

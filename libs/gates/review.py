@@ -153,9 +153,13 @@ def parse_review_batch(answer: str, n: int) -> list[ReviewVerdict]:
     return out
 
 
+# How a rejection by the review's judgement begins (an unreadable answer is no judgement).
+REVIEW_REFUSED = "refused by the model review"
+
+
 def review_rejection(verdict: ReviewVerdict) -> Rejection | None:
     if verdict.passed:
         return None
     if not verdict.readable:
         return Rejection("review", "the review's answer could not be read")
-    return Rejection("review", f"refused by the model review: {', '.join(verdict.categories) or 'unspecified'}")
+    return Rejection("review", f"{REVIEW_REFUSED}: {', '.join(verdict.categories) or 'unspecified'}")

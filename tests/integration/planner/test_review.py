@@ -205,3 +205,26 @@ async def test_a_draft_awaiting_its_review_counts_as_ours_for_the_next_items(tex
     await d.model.close()
 
 
+
+
+async def test_a_reply_the_review_refuses_is_not_rewritten(text_endpoint, embedder) -> None:
+    """A refused reply ends the item: in a 1,000-item benchmark run the rewrite of one was queued in 3 of 21 items,
+    at 12 calls each. (An unreadable review is no judgement: that one is rewritten, above.)"""
+    d = drafter(text_endpoint, CONFIG, embedder, seed=3)
+    complete = d.model.complete
+
+    async def refused_draft(messages, **kw):  # the real reviewer, shown a draft its rubric refuses
+        if "kind: review" in messages[-1]["content"]:
+            content = re.sub(r"<draft>.*?</draft>", "<draft>Garlic cures high cholesterol, skip the pills.</draft>",
+                             messages[-1]["content"], flags=re.S)
+            messages = [*messages[:-1], {**messages[-1], "content": content}]
+        return await complete(messages, **kw)
+
+    d.model.complete = refused_draft
+    out = await d.write_reply(opportunity("Morning light sets your body clock for the whole day."), REPLY,
+                              propensity=0.1, policy_version="u", now=NOW)
+    assert out.queued is None
+    assert [(r.gate, r.final) for r in out.rejections] == [("review", True)], [r.reason for r in out.rejections]
+    assert "medical_misinformation" in out.rejections[0].reason
+    assert [u.purpose for u in out.usage] == ["reply", "review"]
+    await d.model.close()

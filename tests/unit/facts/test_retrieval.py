@@ -108,3 +108,16 @@ def test_facts_recent_threads_carry_word_for_word_come_last(book, lexical_embedd
             offered = index.for_topic("sleep", k=50, rng=random.Random(seed), stated_texts=[thread],
                                       fresh_only=fresh_only)
             assert len(offered) == len(on_topic) and offered[-1].id == on_topic[1].id
+
+
+def test_a_prompt_gets_the_facts_our_tweets_stated_least(book):
+    from libs.facts import least_stated
+
+    a, b, c, d = [f for f in book.facts if f.topic == "sleep" and f.verified][:4]
+    tweets = [f"On sleep: {a.claim}", f"Worth adding: {a.claim}", f"Sleep matters. {b.claim}", f"On it: {c.claim}",
+              f"{c.claim} ({c.source})"]
+    # Unstated facts first, and only those while there are some.
+    assert least_stated([a, b, c, d], tweets, 3) == [d]
+    # Every one stated: the fewest times first, the given (closest first) order among equals.
+    assert least_stated([a, b, c], tweets, 2) == [b, a]
+    assert least_stated([c, b, a], tweets, 3) == [b, c, a]
