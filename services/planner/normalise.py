@@ -8,8 +8,8 @@ block quotes), an "As an AI, …, but" clause in front of the text, thread numbe
 "Tweet 4:"), emoji and trailing hashtag runs (two or more; one hashtag is the niche's allowance). A structured
 answer (JSON with ``text`` or ``parts``) is read first. Threads are split on ``---`` lines, on numbered parts,
 or on blank lines (merging paragraphs when there are more than a thread may have). An over-long text loses the
-generic padding sentences at its end ("Remember that everyone's body is different …"), then whole trailing
-sentences down to the limit. What cannot be repaired (a
+generic padding sentences at its end ("Remember that everyone's body is different …"; any part, as other habits
+the normaliser removes may be what made it over-long), then whole trailing sentences down to the limit. What cannot be repaired (a
 refusal, a placeholder, an over-long answer that no whole sentences can shorten) is left for the gates to reject.
 
 Pure functions only: no I/O, no model, so every rule is tested on a corpus of real models' habits.
@@ -374,15 +374,14 @@ def strip_padding(text: str) -> str:
 
 
 def fit_to_limit(text: str, limit: int, *, length: Length = len, keep_at_least: float = 0.5) -> str:
-    """Shorten an over-long text: first without the padding sentences at its end (``strip_padding``), then by
+    """The text without the padding sentences at its end (``strip_padding``; also within the limit: the habits the
+    normaliser removed may have been what made the answer over-long), then, when still over-long, shortened by
     dropping whole trailing sentences, when at least ``keep_at_least`` of it (and two sentences) remains;
-    otherwise return it unchanged for the length gate to reject. A model asked for 260 characters often adds a
+    otherwise returned for the length gate to reject. A model asked for 260 characters often adds a
     closing sentence or two; a text that needs more than that is rewritten instead."""
+    text = strip_padding(text)
     if length(text) <= limit:
         return text
-    unpadded = strip_padding(text)
-    if length(unpadded) <= limit:
-        return unpadded
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     for cut in reversed(ends[1:]):  # keep at least two sentences
         shorter = text[:cut].rstrip()

@@ -155,8 +155,15 @@ def test_an_over_long_answer_loses_its_padding_not_only_what_passes_the_limit() 
               " day. Remember that everyone's body is different, so what works for one person may not work for"
               " another.")
     assert fit_to_limit(padded, 280) == point
-    # A text within the limit is the model's as asked: left alone, whatever its last sentence.
-    assert fit_to_limit(point + " Consistency beats intensity.", 280) == point + " Consistency beats intensity."
+    # Within the limit too: an "As an AI, …" lead-in and an emoji made this answer over-long, and the normaliser
+    # removed them first (a padded reply was queued so).
+    reply = "The National Academies panel gave no rule of thumb for how many glasses of water to drink a day."
+    assert fit_to_limit(reply + " This matters because small, consistent changes compound over months and years.",
+                        220) == reply
+    # Half of it is padding: cut to the limit, what is kept is the point (at least half of it), none of the padding.
+    long_point = "Sleep sets the tone for the day, and light sets sleep. " * 4
+    cut = fit_to_limit(long_point + "Remember that everyone's body is different. " * 4, 200)
+    assert len(cut) <= 200 and long_point.startswith(cut) and len(cut) >= len(long_point) / 2
 
 
 def test_padding_after_a_lead_in_or_a_citation_goes_too() -> None:
