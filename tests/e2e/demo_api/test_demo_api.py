@@ -32,12 +32,12 @@ def test_the_whole_system_posts_threads_and_reads_metrics_through_the_x_api(tmp_
     # The account's active hours are the run's (from this hour, with room for a slow start): the planner draws a
     # post's hour among the active ones, and with the default 07-23 most slots fell after the run's 4 hours
     # (a clean CI run at 07:33 posted 3 replies and no post or thread).
-    # The first metric read comes 30 simulated minutes after a post (default: 1 hour; not below the demo's scrape
-    # interval at this speed, 22 minutes): a post drawn late in the run still gets one (a CI run posted late in its
-    # 4 hours and read no metrics before the end).
+    # The first metric read comes 15 simulated minutes after a post (default: 1 hour; the demo keeps its scrape
+    # interval within it): a post drawn late in the run still gets one (a CI run posted late in its 4 hours and
+    # read no metrics before the end).
     hour = datetime.now(UTC).hour
     env = dict(os.environ, XBOT_ACTIVE_HOURS_START=str(hour), XBOT_ACTIVE_HOURS_END=str((hour + 6) % 24),
-               XBOT_ACCOUNT_TIMEZONE="UTC", XBOT_SCRAPE_CHECKPOINTS='["PT30M","PT1H","PT2H"]')
+               XBOT_ACCOUNT_TIMEZONE="UTC", XBOT_SCRAPE_CHECKPOINTS='["PT15M","PT1H","PT2H"]')
     proc = subprocess.run([sys.executable, "-m", "ops.demo", "--driver", "api", "--hours", str(HOURS),
                            "--scale", str(SCALE), "--minutes", str(MINUTES), "--seed", str(SEED),
                            "--reports", str(tmp_path)],
