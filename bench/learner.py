@@ -617,8 +617,10 @@ class ReplyAgent(XbotAgent):
             u = int(self.rng.integers(len(post.means[j])))
             picks.append(u if uniform else int(np.argmax(draw)))
         idx = [[self.arms[2 + b].index(c[d]) for b, d in enumerate(TARGET_BANDS)] for c in candidates]
-        m = np.array([sum(post.means[2 + b][i] for b, i in enumerate(row)) for row in idx])
-        v = np.array([sum(post.variances[2 + b][i] for b, i in enumerate(row)) for row in idx])
+        # A band all candidates share is left out of the draw, as libs.policy.target_moments does.
+        varied = [b for b in range(len(TARGET_BANDS)) if len({row[b] for row in idx}) > 1]
+        m = np.array([sum(post.means[2 + b][row[b]] for b in varied) for row in idx])
+        v = np.array([sum(post.variances[2 + b][row[b]] for b in varied) for row in idx])
         draw = m + np.sqrt(v * t) * self.rng.standard_normal(len(m))
         u = int(self.rng.integers(len(m)))
         target = u if uniform else int(np.argmax(draw))

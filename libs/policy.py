@@ -372,14 +372,16 @@ def target_moments(model: Mapping[str, Any] | None,
     """Posterior mean and variance of each candidate's value (sums over its bands); None without a reply model.
 
     A band arm the model has not seen counts as the dimension's average (mean 0: effects are centred) with the
-    dimension's largest variance."""
+    dimension's largest variance. A band every candidate shares is left out: its effect is the same for all of
+    them (in a joint draw it cancels), so its variance would only blur the choice (a pool of strangers' tweets
+    alone, all of target_kind "tweet", draws as before the kind existed)."""
     posteriors = (model or {}).get("posteriors") or {}
     if not any(posteriors.get(d) for d in TARGET_BANDS):
         return None
     means, variances = np.zeros(len(candidates)), np.zeros(len(candidates))
     for d in TARGET_BANDS:
         arms = posteriors.get(d) or {}
-        if not arms:
+        if not arms or len({band_value(c, d) for c in candidates}) == 1:
             continue
         widest = max(float(a["var"]) for a in arms.values())
         for i, c in enumerate(candidates):
