@@ -153,9 +153,9 @@ class Conversations:
         return self._by_id.get(tweet_id)
 
 
-def answer_engagement(base: Engagement, reply: AudienceReply, *, root_views: int, rng: random.Random) -> Engagement:
-    """Our answer's final counts: ``base`` (what any reply of ours draws) plus what answering this reply brings."""
-    kind = reply.kind
+def answer_engagement(base: Engagement, kind: str, *, root_views: int, rng: random.Random) -> Engagement:
+    """Our answer's final counts: ``base`` (what any reply of ours draws) plus what answering a reply of ``kind``
+    brings."""
     shown = int(ANSWER_VIEW_SHARE * max(0, root_views))
     follows = base.follows + (1 if rng.random() < ANSWER_FOLLOW[kind] else 0)
     likes = base.likes + (1 if rng.random() < ANSWER_LIKE[kind] else 0) + poisson(shown * 0.02, rng)

@@ -282,7 +282,7 @@ class World:
         base = self._sample_reply(text, followers, reply.tweet, now, rng, penalty)
         root = self._own.get(reply.root)
         root_views = root.final.at_age((now - root.created_at) / HOUR).views if root else 0
-        return answer_engagement(base, reply, root_views=root_views, rng=rng)
+        return answer_engagement(base, reply.kind, root_views=root_views, rng=rng)
 
     # ------------------------------------------------------------------ the audience's replies to our posts
 

@@ -3,10 +3,7 @@
 import random
 
 from sandbox.audience import Engagement
-from sandbox.conversations import (
-    ANSWER_FOLLOW, HOSTILE_SHARE, MAX_VISIBLE_REPLIES, AudienceReply, answer_engagement,
-)
-from sandbox.population import PopulationTweet
+from sandbox.conversations import ANSWER_FOLLOW, HOSTILE_SHARE, MAX_VISIBLE_REPLIES, answer_engagement
 from tests.unit.sandbox.test_sandbox_world_rules import advance, make_world
 
 POST = "Morning light sets the body clock: ten minutes outside before 9am and most people fall asleep sooner."
@@ -44,18 +41,11 @@ def test_a_reply_shows_on_our_posts_page_and_our_answer_goes_to_the_replier():
     assert (answer.kind, answer.reply_to_handle) == ("reply", "ana_test")
 
 
-def _reply(kind: str) -> AudienceReply:
-    from sandbox.population import Account
-    author = Account("ana", "Ana", "", 150, 100, True, "en")
-    base = Engagement(0, 0, 0, 0, 0, 0, 0)
-    return AudienceReply(PopulationTweet("1", author, "?", 0.0, "en", True, "conversation", base, "9"), kind, "9")
-
-
 def test_answering_pays_as_the_ground_truth_says():
     base = Engagement(likes=2, retweets=0, replies=0, views=100, profile_clicks=1, negative=0, follows=0)
     rng = random.Random(5)
     for kind in ("question", "comment", "hostile"):
-        follows = [answer_engagement(base, _reply(kind), root_views=1000, rng=rng).follows for _ in range(4000)]
+        follows = [answer_engagement(base, kind, root_views=1000, rng=rng).follows for _ in range(4000)]
         assert abs(sum(follows) / len(follows) - ANSWER_FOLLOW[kind]) < 0.03
-    hostile = answer_engagement(base, _reply("hostile"), root_views=1000, rng=rng)
+    hostile = answer_engagement(base, "hostile", root_views=1000, rng=rng)
     assert hostile.negative == 1 and hostile.views == 200
