@@ -76,10 +76,12 @@ async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_per
             assert e.conversation_id == post.id and e.is_reply
             assert h.world.conversations.get(e.tweet_id).kind != "hostile"  # drawn replies too: never hostile
 
-        # Our answer to Ana, as the poster reports it: her second reply is offered now, nothing twice.
-        answer = h.world.create_tweet("About a week for most people: the light moves the clock a little each day.",
-                                      in_reply_to=ana.id)
-        await publish(settings, [TweetPosted(content_id="c-answer", kind="reply", tweet_ids=[answer.id],
+        # Our answer to Ana, posted through the gateway as the poster does (a reply on her reply's status page),
+        # and reported: her second reply is offered now, nothing twice.
+        answer_id = (await h.gateway.reply(ana.id, "About a week for most people: the light moves the clock a "
+                                           "little each day.", author="ana_e2e")).tweet_ids[0]
+        assert h.world.tweet(answer_id).reply_to_handle == "ana_e2e"
+        await publish(settings, [TweetPosted(content_id="c-answer", kind="reply", tweet_ids=[answer_id],
                                              url="http://x/a", posted_at=h.clock.now(), text="About a week",
                                              reply_to_tweet_id=ana.id, reply_to_author="ana_e2e")])
 
