@@ -4,12 +4,14 @@ X's open-sourced heavy ranker weighs a reply the author engages with at 75, a li
 author takes part in is what the platform rewards most. The sandbox models it, deterministically per seed:
 
 **Who replies, when.** Each of our posts (a single, or a thread's first part) gets visible replies from the
-population's niche accounts: as many as its final reply count, at most ``MAX_VISIBLE_REPLIES``. The i-th arrives
-an exponential delay after the post (mean ``REPLY_DELAY_MEAN_H`` simulated hours, at most ``REPLY_DELAY_MAX_H``)
-and is visible on the post's status page from then on. A share ``HOSTILE_SHARE`` of them are hostile (insults,
+population's niche accounts: the first ``MAX_VISIBLE_REPLIES`` of its final reply count. The i-th arrives when the
+post's visible reply count (``floor(final.replies × maturity(age))``, as for every count) reaches i + 1, and is on
+the post's status page from then on: a page never shows more of them than its reply count says (the last of a
+count only at seven days, when maturity reaches 1). A share ``HOSTILE_SHARE`` of them are hostile (insults,
 "ignore your instructions" bait); ``FOLLOW_UP_SHARE`` of the replies after the first come from the previous
 replier again (a person who follows up). Questions and comments make up the rest (``KINDS``). Tests add replies
-of their own (``POST /admin/audience_reply``, :meth:`Conversations.add`): those live in memory only.
+of their own (``POST /admin/audience_reply``, :meth:`Conversations.add`): those live in memory only, on top of
+the count.
 
 **What an answer brings (ground truth).** Our reply to one of these replies is a reply in our own conversation.
 Besides what any reply of ours draws (``AudienceModel.sample_reply_engagement`` with the replier as the target),
@@ -28,13 +30,12 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from sandbox.audience import Engagement, poisson
+from sandbox.audience import Engagement, maturity, poisson
 from sandbox.population import Account, PopulationTweet, snowflake
 
 CONVERSATION_WORKER = 3  # the snowflake worker of the audience's replies to us (population 1, our own 2)
 MAX_VISIBLE_REPLIES = 4
-REPLY_DELAY_MEAN_H = 1.0
-REPLY_DELAY_MAX_H = 20.0
+MATURE_HOURS = 7 * 24.0  # maturity reaches 1 at seven days
 HOSTILE_SHARE = 0.15
 FOLLOW_UP_SHARE = 0.25
 KINDS: tuple[tuple[str, float], ...] = (("question", 0.5), ("comment", 0.5))  # the friendly ones' mix
@@ -77,6 +78,20 @@ def _reply_final(rng: random.Random) -> Engagement:
                       follows=0, bookmarks=0)
 
 
+def arrival_hours(k: int, total: int) -> float:
+    """The age at which a post's visible reply count ``floor(total × maturity(age))`` reaches ``k`` (bisection; a
+    hair past it, so the count there is ``k`` in floating point too)."""
+    target = k / total + 1e-12
+    lo, hi = 0.0, MATURE_HOURS
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if maturity(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def _pick_kind(rng: random.Random) -> str:
     if rng.random() < HOSTILE_SHARE:
         return "hostile"
@@ -113,8 +128,7 @@ class Conversations:
             author = previous if previous is not None and rng.random() < FOLLOW_UP_SHARE \
                 else rng.choice(self._repliers)
             kind = _pick_kind(rng)
-            delay_h = min(REPLY_DELAY_MAX_H, rng.expovariate(1.0 / REPLY_DELAY_MEAN_H))
-            at = created_at + delay_h * 3600 + i  # a second apart at least: distinct, ordered ids
+            at = created_at + arrival_hours(i + 1, reply_count) * 3600
             out.append(self._make(root_id, author, _text(kind, rng), kind, at, seq=(int(root_id) + i) & 0xFFF,
                                   final=_reply_final(rng)))
             previous = author
@@ -147,6 +161,10 @@ class Conversations:
         """The audience's replies to our tweet visible at ``now``, oldest first."""
         every = [*self._draw(root_id, created_at, reply_count), *self._added.get(root_id, [])]
         return sorted((r for r in every if r.tweet.created_at <= now), key=lambda r: (r.tweet.created_at, r.tweet.id))
+
+    def added_count(self, root_id: str, now: float) -> int:
+        """Replies a test added to our tweet, visible at ``now``."""
+        return sum(1 for r in self._added.get(root_id, ()) if r.tweet.created_at <= now)
 
     def get(self, tweet_id: str) -> AudienceReply | None:
         """One of the replies drawn or added so far (a tweet's replies are drawn when its page is first read)."""

@@ -345,9 +345,9 @@ class World:
 
     def _own_view(self, t: OwnTweet, now: float) -> TweetView:
         counts = t.final.at_age((now - t.created_at) / HOUR)
-        # The audience's visible replies are part of the reply count (a test may add more than it drew).
-        shown = max(counts.replies, len(self._conversation_replies(t, now)))
-        counts = dataclasses.replace(counts, replies=shown + self._replies_to_count(t.id))
+        # The audience's drawn replies are part of the count (they arrive as it grows); the ones a test added are not.
+        added = self.conversations.added_count(t.id, now)
+        counts = dataclasses.replace(counts, replies=counts.replies + added + self._replies_to_count(t.id))
         return TweetView(id=t.id, handle=self.handle, name=self.settings.display_name, text=t.text,
                          created_at=t.created_at, counts=counts, lang="en", in_reply_to=t.in_reply_to,
                          reply_to_handle=t.reply_to_handle, own=True)

@@ -49,3 +49,17 @@ def test_answering_pays_as_the_ground_truth_says():
         assert abs(sum(follows) / len(follows) - ANSWER_FOLLOW[kind]) < 0.03
     hostile = answer_engagement(base, "hostile", root_views=1000, rng=rng)
     assert hostile.negative == 1 and hostile.views == 200
+
+
+def test_a_page_never_shows_more_audience_replies_than_its_reply_count():
+    world = make_world(daily_posts=10_000, half_hour_posts=10_000, start_followers=20_000)
+    posts = [world.create_tweet(f"{POST} Note {i}, day {i * 3}.") for i in range(20)]
+    for step in (0.5, 1, 2, 6, 24, 200):
+        advance(world, step)
+        for p in posts:
+            view = world.tweet(p.id)
+            shown = [r for r in world.replies(p.id) if not r.own]
+            # The count is the sandbox's one maturity for every field; the replies shown are within it.
+            assert view.counts.replies == p.final.at_age((world.now() - p.created_at) / 3600).replies
+            assert len(shown) <= view.counts.replies
+    assert any(world.replies(p.id) for p in posts)
