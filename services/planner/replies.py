@@ -127,7 +127,9 @@ def ineligibility(
 
 
 def score(opp: Opportunity, *, now: datetime, config: NicheConfig) -> float:
-    """0..1-ish: reach (log followers), velocity (log engagement/hour), freshness, relevance, weighted."""
+    """0..1-ish: reach (log followers), velocity (log engagement/hour), freshness, relevance, weighted; plus the
+    ``conversation`` weight for a reply our own post got (X's ranker weighs an author's answer most: the prior
+    until the reply policy has learned the kind's value)."""
     w = config.replies.weights
     reach = min(1.0, math.log10(opp.author_followers + 1) / 7)  # 10M followers → 1
     velocity = min(1.0, math.log1p(opp.velocity(now)) / math.log1p(1000))  # 1000 engagements/h → 1
@@ -136,6 +138,7 @@ def score(opp: Opportunity, *, now: datetime, config: NicheConfig) -> float:
     return (
         w.get("reach", 0) * reach + w.get("velocity", 0) * velocity
         + w.get("freshness", 0) * freshness + w.get("relevance", 0) * relevance
+        + w.get("conversation", 0) * (opp.kind == "conversation")
     )
 
 

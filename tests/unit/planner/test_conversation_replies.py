@@ -62,3 +62,12 @@ def test_a_run_answers_a_person_once_and_logs_the_conversation_kind() -> None:
     authors = [p.opportunity.author for p in planned]
     assert sorted(authors) == ["ana", "ben"]
     assert all(p.context.bands["target_kind"] == "conversation" for p in planned)
+
+
+def test_before_any_reply_model_a_reply_to_our_post_ranks_above_a_viral_strangers_tweet() -> None:
+    from services.planner.replies import rank_opportunities
+    viral = Opportunity(tweet_id="5", author="big", author_followers=25_000, text="Sleep matters.", likes=300,
+                        retweets=40, replies=25, created_at=NOW - timedelta(minutes=20), relevance=0.8)
+    ranked = rank_opportunities([viral, reply("1", "ana")], ReplyHistory(), now=NOW, config=CONFIG,
+                                own_handle="xbot")
+    assert [o.tweet_id for o, _ in ranked] == ["1", "5"]
