@@ -162,6 +162,11 @@ class Conversations:
         every = [*self._draw(root_id, created_at, reply_count), *self._added.get(root_id, [])]
         return sorted((r for r in every if r.tweet.created_at <= now), key=lambda r: (r.tweet.created_at, r.tweet.id))
 
+    def forget(self, root_id: str) -> None:
+        """Draw this post's replies again on the next look (its final counts were drawn again: a thread)."""
+        for r in self._drawn.pop(root_id, ()):
+            self._by_id.pop(r.tweet.id, None)
+
     def added_count(self, root_id: str, now: float) -> int:
         """Replies a test added to our tweet, visible at ``now``."""
         return sum(1 for r in self._added.get(root_id, ()) if r.tweet.created_at <= now)

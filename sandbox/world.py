@@ -329,6 +329,7 @@ class World:
         updated = dataclasses.replace(root, choice=choice, final=final)
         self.store.save_tweet(updated)
         self._own[root.id] = updated
+        self.conversations.forget(root.id)  # its replies follow its new reply count
 
     def _new_id(self, now: float) -> str:
         ms = int(now * 1000)
