@@ -581,9 +581,34 @@ def _reply_pool(rng: random.Random) -> list[dict]:
     return pool
 
 
-def _reply_bands(t: Mapping) -> dict[str, str]:
+# Issue 24, item 5: replies our own posts got among a decision's candidates (the rest strangers' tweets). Each is
+# a question or a comment (the harvester leaves hostile ones out), from a small account, fresh; answering it brings
+# what sandbox/conversations.py's ground truth says, on a post of ROOT_VIEWS views.
+CONVERSATIONS_IN_POOL = 4
+ROOT_VIEWS = 1000
+REPLY_POLICIES_CONVERSATIONS = ("xbot", "xbot_kind_blind", "uniform")
+_LATENT_KEYS = ("target_followers", "target_age_hours", "target_likes", "relevance")
+
+
+def _conversation_candidates(rng: random.Random, n: int) -> list[dict]:
+    return [{"target_followers": int(10 ** rng.uniform(1.5, 3.5)), "target_age_hours": rng.uniform(0.1, 6.0),
+             "target_likes": rng.randint(0, 3), "relevance": 1.0, "kind": "conversation",
+             "answer": "question" if rng.random() < 0.5 else "comment"} for _ in range(n)]
+
+
+def _answer_gain(t: Mapping) -> float:
+    """Expected extra weighted engagement (followers at FOLLOWER_PRICE) of answering ``t``: 0 for a stranger's tweet."""
+    if t.get("kind") != "conversation":
+        return 0.0
+    from sandbox.conversations import expected_answer_gain
+    gain = expected_answer_gain(t["answer"], root_views=ROOT_VIEWS)
+    return FOLLOWER_PRICE * gain["follows"] + HEAVY_RANKER_WEIGHTS["like"] * gain["likes"]
+
+
+def _reply_bands(t: Mapping, *, kind_blind: bool = False) -> dict[str, str]:
     return target_bands(author_followers=t["target_followers"], age_hours=t["target_age_hours"],
-                        velocity=t["target_likes"] / max(t["target_age_hours"], 1 / 6), relevance=t["relevance"])
+                        velocity=t["target_likes"] / max(t["target_age_hours"], 1 / 6), relevance=t["relevance"],
+                        kind="tweet" if kind_blind else t.get("kind", "tweet"))
 
 
 class ReplyAgent(XbotAgent):
@@ -617,8 +642,10 @@ class ReplyAgent(XbotAgent):
             u = int(self.rng.integers(len(post.means[j])))
             picks.append(u if uniform else int(np.argmax(draw)))
         idx = [[self.arms[2 + b].index(c[d]) for b, d in enumerate(TARGET_BANDS)] for c in candidates]
-        m = np.array([sum(post.means[2 + b][i] for b, i in enumerate(row)) for row in idx])
-        v = np.array([sum(post.variances[2 + b][i] for b, i in enumerate(row)) for row in idx])
+        # A band all candidates share is left out of the draw, as libs.policy.target_moments does.
+        varied = [b for b in range(len(TARGET_BANDS)) if len({row[b] for row in idx}) > 1]
+        m = np.array([sum(post.means[2 + b][row[b]] for b in varied) for row in idx])
+        v = np.array([sum(post.variances[2 + b][row[b]] for b in varied) for row in idx])
         draw = m + np.sqrt(v * t) * self.rng.standard_normal(len(m))
         u = int(self.rng.integers(len(m)))
         target = u if uniform else int(np.argmax(draw))
@@ -644,7 +671,8 @@ def _reply_values(audience: AudienceModel, pool: list[dict], styles: Mapping, vo
     """E[reward] of every (style, voice, target) of one decision, shape (styles, voices, pool): the sandbox's
     expected_reply_reward, vectorised over the combinations (the same formula: reply_latent plus the quadrature)."""
     from sandbox.audience import _GH_NODES, _GH_WEIGHTS, REPLY_SIGMA, HEAVY_RANKER_WEIGHTS as W
-    base = np.array([audience.reply_latent(text=REPLY_TEXT, followers=followers, **t) for t in pool])  # (K, 3)
+    base = np.array([audience.reply_latent(text=REPLY_TEXT, followers=followers, **{k: t[k] for k in _LATENT_KEYS})
+                     for t in pool])  # (K, 3)
     e = np.array([[(styles[s][0] + voices[v][0], styles[s][1] + voices[v][1]) for v in REPLY_VOICES]
                   for s in REPLY_STYLES])  # (S, V, 2)
     mean = base[None, None, :, 0] + e[..., 0][..., None]
@@ -652,15 +680,21 @@ def _reply_values(audience: AudienceModel, pool: list[dict], styles: Mapping, vo
     per_view = (W["like"] * 0.02 + W["retweet"] * 0.0015 + W["reply"] * 0.002
                 + FOLLOWER_PRICE * base[None, None, :, 1] * follow)
     latent = (mean + np.log(per_view))[..., None] + REPLY_SIGMA * _GH_NODES
-    out: np.ndarray = np.logaddexp(0.0, latent) @ _GH_WEIGHTS
+    # An answer in our own conversation adds its gain to the weighted engagement: E[log(1 + gain + W)].
+    gain = np.log1p(np.array([_answer_gain(t) for t in pool]))[None, None, :, None]
+    out: np.ndarray = np.logaddexp(gain, latent) @ _GH_WEIGHTS
     return out
 
 
-def _simulate_replies(policy: str, setting: FollowerSetting, seed: int, n: int, config: XbotConfig
-                      ) -> np.ndarray:
+def _simulate_replies(policy: str, setting: FollowerSetting, seed: int, n: int, config: XbotConfig, *,
+                      conversations: int = 0, kinds: list[tuple[bool, bool]] | None = None) -> np.ndarray:
     """Per-reply regret of one policy on one seed: E[reward | the best style, voice and target of the pool] −
     E[reward | chosen], from the sandbox's ground truth. A reply is read at 2 h and 12 h (provisional rewards) and
-    at maturity (24 h: REPLIES_PER_DAY decisions later), its follows credited to it directly."""
+    at maturity (24 h: REPLIES_PER_DAY decisions later), its follows credited to it directly.
+
+    ``conversations``: that many of each pool's candidates are replies our posts got (issue 24, item 5);
+    ``kinds`` collects (chosen is one, the best is one) per decision. Policy "xbot_kind_blind" is xbot without the
+    target's kind (every candidate a "tweet" to it)."""
     audience = AudienceModel(seed, follow_spread=setting.follow_spread)
     phases = [(audience.reply_style_effects(REPLY_STYLES), audience.reply_style_effects(REPLY_VOICES, kind="voice"))]
     if setting.shift_half_way:
@@ -669,7 +703,8 @@ def _simulate_replies(policy: str, setting: FollowerSetting, seed: int, n: int, 
     pools = random.Random(f"bench-replies-pool:{seed}")  # the same pools for every policy
     noise = random.Random(f"bench-replies:{seed}")
     rng = np.random.default_rng([seed, 13])
-    agent = ReplyAgent(rng, config) if policy == "xbot" else None
+    learns = policy in ("xbot", "xbot_kind_blind")
+    agent = ReplyAgent(rng, config) if learns else None
     due: dict[int, list[tuple]] = {}
     regret = np.empty(n)
     for t in range(n):
@@ -683,16 +718,23 @@ def _simulate_replies(policy: str, setting: FollowerSetting, seed: int, n: int, 
                 agent.observe_early(post, arms, kind, seen[kind])  # type: ignore[union-attr]
         styles, voices = phases[1 if setting.shift_half_way and t >= n // 2 else 0]
         pool = _reply_pool(pools)
+        if conversations:
+            pool = pool[:REPLY_POOL - conversations] + _conversation_candidates(pools, conversations)
         values = _reply_values(audience, pool, styles, voices, setting.followers)
-        if policy == "xbot":
-            arms, index = agent.choose_reply([_reply_bands(x) for x in pool])  # type: ignore[union-attr]
+        if learns:
+            blind = policy == "xbot_kind_blind"
+            arms, index = agent.choose_reply(  # type: ignore[union-attr]
+                [_reply_bands(x, kind_blind=blind) for x in pool])
             s, v = arms[0], arms[1]
         else:
             s, v, index = int(rng.integers(len(REPLY_STYLES))), int(rng.integers(len(REPLY_VOICES))), int(
                 rng.integers(len(pool)))
             arms = ()
         regret[t] = values.max() - values[s, v, index]
-        if policy == "xbot":
+        if kinds is not None:
+            best = int(np.unravel_index(int(np.argmax(values)), values.shape)[2])
+            kinds.append((pool[index].get("kind") == "conversation", pool[best].get("kind") == "conversation"))
+        if learns:
             style, voice = REPLY_STYLES[s], REPLY_VOICES[v]
             target = pool[index]
             e = audience.sample_reply_engagement(
@@ -700,6 +742,9 @@ def _simulate_replies(policy: str, setting: FollowerSetting, seed: int, n: int, 
                 effects=(styles[style][0] + voices[voice][0], styles[style][1] + voices[voice][1]),
                 **{k: target[k] for k in ("target_followers", "target_likes", "target_age_hours")},
                 relevance=target["relevance"])
+            if target.get("kind") == "conversation":
+                from sandbox.conversations import answer_engagement
+                e = answer_engagement(e, target["answer"], root_views=ROOT_VIEWS, rng=noise)
             for hours in (*EARLY_CHECKPOINTS, MATURED_HOURS):
                 due.setdefault(t + max(1, math.ceil(hours * REPLIES_PER_DAY / 24.0)), []).append(
                     (hours, t, arms, e))
@@ -742,6 +787,45 @@ def run_replies(seeds: int, n: int, config: XbotConfig = XbotConfig(), settings=
     worst = max(v["regret_ratio_to_uniform"][last]["median"] for v in out["settings"].values())
     out["targets"] = {f"reply_regret_ratio_max_at_{last}": worst, "reply_regret_ratio_le_0_5_met": worst <= 0.5}
     out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def run_conversations(seeds: int, n: int, config: XbotConfig = XbotConfig(), setting=FOLLOWER_SETTINGS[0],
+                      log=print) -> dict:
+    """Issue 24, item 5: answering our own conversations, measured on the replies benchmark. Each decision's pool
+    holds CONVERSATIONS_IN_POOL replies our posts got among REPLY_POOL candidates; their ground truth is the
+    sandbox's (a reply's draw plus what answering brings, sandbox/conversations.py). Reported per policy: regret
+    relative to uniform at N (paired seeds, the same pools), and the share of replies that answer a conversation
+    over the last half against the share of decisions whose best candidate is one (what the oracle answers)."""
+    config = replace(config, discount=LearnerConfig.reply_discount)
+    started = time.perf_counter()
+    out: dict = {"config": {"seeds": seeds, "replies": n, "pool": REPLY_POOL, "conversations_in_pool":
+                            CONVERSATIONS_IN_POOL, "root_views": ROOT_VIEWS, "setting": setting.name},
+                 "policies": {}}
+    totals: dict[str, np.ndarray] = {}
+    shares: dict[str, list[float]] = {}
+    best_share: list[float] = []
+    for policy in REPLY_POLICIES_CONVERSATIONS:
+        totals[policy] = np.empty(seeds)
+        shares[policy] = []
+        for s in range(seeds):
+            kinds: list[tuple[bool, bool]] = []
+            regret = _simulate_replies(policy, setting, setting.first_seed + s, n, config,
+                                       conversations=CONVERSATIONS_IN_POOL, kinds=kinds)
+            totals[policy][s] = regret.sum()
+            late = kinds[n // 2:]
+            shares[policy].append(sum(c for c, _ in late) / len(late))
+            if policy == "uniform":
+                best_share.append(sum(b for _, b in late) / len(late))
+    for policy in REPLY_POLICIES_CONVERSATIONS:
+        out["policies"][policy] = {
+            "regret_ratio_to_uniform": float(np.median(totals[policy] / totals["uniform"])),
+            "conversation_share_last_half": float(np.median(shares[policy]))}
+    out["best_is_conversation_share"] = float(np.median(best_share))
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    if log:
+        log(f"  conversations: {json.dumps(out['policies'])}, best is one {out['best_is_conversation_share']:.2f}, "
+            f"{out['seconds']:.0f}s")
     return out
 
 
@@ -886,6 +970,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="seeds per audience setting of the replies target (0: skip it)")
     parser.add_argument("--replies-only", action="store_true",
                         help="run only the replies target and update its part of --out")
+    parser.add_argument("--conversation-seeds", type=int, default=4,
+                        help="seeds of the answered-conversations measure (issue 24, item 5; 0: skip it)")
     args = parser.parse_args(argv)
     seeds, posts = (10, 500) if args.quick else (args.seeds, args.posts)
     config = XbotConfig(temperature=args.temperature, discount=args.discount, floor=args.floor,
@@ -894,6 +980,8 @@ def main(argv: list[str] | None = None) -> None:
         results = json.loads(args.out.read_text()) if args.out.exists() else {}
         results["replies"] = run_replies(args.reply_seeds, max(REPLY_HORIZONS), config)
         print(json.dumps(results["replies"]["targets"], indent=2))
+        if args.conversation_seeds > 0:
+            results["conversations"] = run_conversations(args.conversation_seeds, max(REPLY_HORIZONS), config)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2) + "\n")
         print(f"wrote {args.out}")
@@ -908,6 +996,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.reply_seeds > 0 and not args.followers_only:
         results["replies"] = run_replies(args.reply_seeds, max(REPLY_HORIZONS), config)
         print(json.dumps(results["replies"]["targets"], indent=2))
+    if args.conversation_seeds > 0 and not args.followers_only:
+        results["conversations"] = run_conversations(args.conversation_seeds, max(REPLY_HORIZONS), config)
     if args.follower_seeds > 0:
         results["followers"] = run_followers(args.follower_seeds, 500, config)
         print(json.dumps({k: v["follower_regret_ratio"] for k, v in results["followers"]["settings"].items()},

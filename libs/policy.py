@@ -292,7 +292,13 @@ TARGET_BAND_EDGES: dict[str, tuple[float, ...]] = {
     "velocity_band": (1.0, 10.0, 100.0),  # engagement per hour (replies.Opportunity.velocity)
     "relevance_band": (0.4, 0.6, 0.8),  # the harvester's relevance, 0..1
 }
-TARGET_BANDS: tuple[str, ...] = tuple(TARGET_BAND_EDGES)
+# What the target is (issue 24, item 5): a stranger's tweet found by the harvest, or a reply our own tweet got (an
+# answer in our own conversation, which X's heavy ranker weighs 75 against a like's 0.5 when the author engages).
+# A categorical band: the reply policy learns its value as it learns the numeric bands'. Decisions logged before it
+# carry no such band and count as "tweet" (BAND_DEFAULTS).
+TARGET_KINDS: tuple[str, ...] = ("tweet", "conversation")
+TARGET_BANDS: tuple[str, ...] = (*TARGET_BAND_EDGES, "target_kind")
+BAND_DEFAULTS: dict[str, str] = {"target_kind": "tweet"}
 REPLY_DIMENSIONS: tuple[str, ...] = (*REPLY_ACTION, *TARGET_BANDS)
 # Share of uniform draws of the target before the learner has a reply model (the rest goes to the fixed ranking's
 # best): replies are most of the account's writes, so what pays is worth finding from the first day on.
@@ -319,6 +325,8 @@ def _band_label(edges: Sequence[float], i: int) -> str:
 
 def band_arms(dimension: str) -> tuple[str, ...]:
     """The arms of a target band, lowest first."""
+    if dimension == "target_kind":
+        return TARGET_KINDS
     edges = TARGET_BAND_EDGES[dimension]
     return tuple(_band_label(edges, i) for i in range(len(edges) + 1))
 
@@ -329,11 +337,20 @@ def band_of(dimension: str, value: float) -> str:
     return _band_label(edges, i)
 
 
-def target_bands(*, author_followers: float, age_hours: float, velocity: float, relevance: float) -> dict[str, str]:
+def target_bands(*, author_followers: float, age_hours: float, velocity: float, relevance: float,
+                 kind: str = "tweet") -> dict[str, str]:
     """The band arms of one target tweet (what the reply model learns about targets)."""
+    if kind not in TARGET_KINDS:
+        raise ValueError(f"unknown target kind {kind!r}")
     values = {"author_band": author_followers, "age_band": age_hours, "velocity_band": velocity,
               "relevance_band": relevance}
-    return {d: band_of(d, values[d]) for d in TARGET_BANDS}
+    return {**{d: band_of(d, values[d]) for d in TARGET_BAND_EDGES}, "target_kind": kind}
+
+
+def band_value(bands: Mapping[str, object], dimension: str) -> str:
+    """A target's arm of ``dimension``; a band logged before it existed counts as its default."""
+    value = bands.get(dimension)
+    return str(value) if value is not None else BAND_DEFAULTS.get(dimension, "None")
 
 
 def reply_marginals(posteriors: Mapping[str, Mapping[str, Mapping[str, float]]], *, temperature: float,
@@ -355,18 +372,20 @@ def target_moments(model: Mapping[str, Any] | None,
     """Posterior mean and variance of each candidate's value (sums over its bands); None without a reply model.
 
     A band arm the model has not seen counts as the dimension's average (mean 0: effects are centred) with the
-    dimension's largest variance."""
+    dimension's largest variance. A band every candidate shares is left out: its effect is the same for all of
+    them (in a joint draw it cancels), so its variance would only blur the choice (a pool of strangers' tweets
+    alone, all of target_kind "tweet", draws as before the kind existed)."""
     posteriors = (model or {}).get("posteriors") or {}
     if not any(posteriors.get(d) for d in TARGET_BANDS):
         return None
     means, variances = np.zeros(len(candidates)), np.zeros(len(candidates))
     for d in TARGET_BANDS:
         arms = posteriors.get(d) or {}
-        if not arms:
+        if not arms or len({band_value(c, d) for c in candidates}) == 1:
             continue
         widest = max(float(a["var"]) for a in arms.values())
         for i, c in enumerate(candidates):
-            arm = arms.get(str(c.get(d)))
+            arm = arms.get(band_value(c, d))
             means[i] += float(arm["mean"]) if arm else 0.0
             variances[i] += float(arm["var"]) if arm else widest
     return means, variances

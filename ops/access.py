@@ -93,7 +93,7 @@ ACCESS: tuple[Access, ...] = (
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),
            why="the only writer to X (read-back through search and the own timeline)"),
     Access("harvester", publishes=("harvester",), consumes=("harvester", "poster"),
-           requests=("search", "tweet_metrics", "profile_snapshot"),
+           requests=("search", "tweet_metrics", "profile_snapshot", "tweet_replies"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),
            why="reads X (through the gateway), never writes; reads the niche's news feeds"),
     Access("scraper", publishes=("scraper",), consumes=("console", "poster", "scraper"),

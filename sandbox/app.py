@@ -501,6 +501,21 @@ async def admin_tweet(request: web.Request) -> web.Response:
     return web.json_response(_tweet_json(world, view))
 
 
+async def admin_audience_reply(request: web.Request) -> web.Response:
+    """A reply to one of our posts from someone in the audience, now (tests script conversations with it):
+    ``{"to": <our tweet id>, "handle": ..., "text": ..., "kind": "question"|"comment"|"hostile"}``."""
+    body = await request.json()
+    kind = str(body.get("kind", "comment"))
+    if kind not in ("question", "comment", "hostile"):
+        return web.json_response({"error": f"unknown kind {kind!r}"}, status=400)
+    try:
+        reply = request.app[WORLD].add_audience_reply(str(body["to"]), str(body["handle"]), str(body["text"]),
+                                                      kind=kind)
+    except KeyError:
+        return web.json_response({"error": "not one of our tweets"}, status=404)
+    return web.json_response({"id": reply.tweet.id, "author": reply.tweet.author.handle, "kind": reply.kind})
+
+
 async def admin_tweets(request: web.Request) -> web.Response:
     world = request.app[WORLD]
     views = [world.tweet(t.id) for t in world.own_tweets()]
@@ -587,6 +602,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_post("/admin/reset-faults", admin_reset_faults)
     r.add_post("/admin/suspicion/reset", admin_suspicion_reset)
     r.add_post("/admin/reading/reset", admin_reading_reset)
+    r.add_post("/admin/audience_reply", admin_audience_reply)
     r.add_get("/admin/tweets", admin_tweets)
     r.add_get("/admin/tweets/{tweet_id}", admin_tweet)
     r.add_get("/admin/account", admin_account)

@@ -134,7 +134,8 @@ def maturity(age_hours: float) -> float:
     if age_hours >= _MATURITY_POINTS[-1][0]:
         return 1.0
     log_age = math.log(age_hours)
-    i = bisect_right(_MATURITY_LOG_AGES, log_age)
+    # An age a hair under the last point may round to its log: stay within the last segment.
+    i = min(bisect_right(_MATURITY_LOG_AGES, log_age), len(_MATURITY_POINTS) - 1)
     (_, m0), (_, m1) = _MATURITY_POINTS[i - 1], _MATURITY_POINTS[i]
     la0, la1 = _MATURITY_LOG_AGES[i - 1], _MATURITY_LOG_AGES[i]
     return m0 + (m1 - m0) * (log_age - la0) / (la1 - la0)

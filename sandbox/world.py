@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 
 from libs.core.clock import Clock
 from sandbox.audience import AudienceModel, Engagement, PostChoice
-from sandbox.population import OWN_WORKER, Population, PopulationTweet, snowflake
+from sandbox.conversations import AudienceReply, Conversations, answer_engagement
+from sandbox.population import OWN_WORKER, Account, Population, PopulationTweet, snowflake
 from sandbox.search import Candidate, parse_query
 from sandbox.settings import SandboxSettings
 from sandbox.store import OwnTweet, Store
@@ -140,6 +141,8 @@ class World:
         # follow back because a post went), and they still count against the day's posting limits.
         self._gone: dict[str, tuple[OwnTweet, float]] = {t.id: (t, deleted[t.id]) for t in tweets if t.id in deleted}
         self._pinned: float | None = None
+        # The audience's replies to our posts (issue 24, item 5; sandbox/conversations.py).
+        self.conversations = Conversations(settings.seed, self.population.accounts)
 
     def now(self) -> float:
         return self._pinned if self._pinned is not None else self.clock.timestamp()
@@ -186,6 +189,9 @@ class World:
         now = self.now()
         parent_own = self._own.get(in_reply_to) if in_reply_to else None
         parent_pop = self.population.tweet(in_reply_to) if in_reply_to and not parent_own else None
+        answered = self.audience_reply(in_reply_to) if in_reply_to and not parent_own and not parent_pop else None
+        if answered is not None:
+            parent_pop = answered.tweet  # an answer in our own conversation: the replier is the target
         if in_reply_to and not parent_own and (parent_pop is None or parent_pop.created_at > now):
             raise WriteRefused("error")  # replying to a tweet that does not exist
         kind = self.write_kind(in_reply_to)
@@ -211,6 +217,8 @@ class World:
                 if kind == "post" else self._sample_reply(text, followers, None, now, rng, penalty)
             final = scaled(base, THREAD_PART_SHARE)
             choice = self._own[thread_root].choice
+        elif answered is not None:
+            final = self._sample_answer(text, followers, answered, now, rng, penalty)
         elif parent_pop:
             final = self._sample_reply(text, followers, parent_pop, now, rng, penalty)
         else:
@@ -268,6 +276,48 @@ class World:
             target_age_hours=age, rng=rng)
         return scaled(final, 1.0 - penalty)
 
+    def _sample_answer(self, text: str, followers: int, reply: AudienceReply, now: float, rng: random.Random,
+                       penalty: float) -> Engagement:
+        """Our answer to a reply our post got: a reply's draw, plus what answering brings (conversations.py)."""
+        base = self._sample_reply(text, followers, reply.tweet, now, rng, penalty)
+        root = self._own.get(reply.root)
+        root_views = root.final.at_age((now - root.created_at) / HOUR).views if root else 0
+        return answer_engagement(base, reply.kind, root_views=root_views, rng=rng)
+
+    # ------------------------------------------------------------------ the audience's replies to our posts
+
+    def _conversation_replies(self, t: OwnTweet, now: float) -> list[AudienceReply]:
+        if t.kind != "post" or t.in_reply_to is not None:
+            return []  # only our posts (a single, a thread's first part) draw the audience's replies
+        return self.conversations.replies(t.id, t.created_at, t.final.replies, now)
+
+    def audience_reply(self, tweet_id: str) -> AudienceReply | None:
+        """A reply our posts got, visible now, by id (drawn for every post first when not seen yet: after a
+        restart the page that showed it may not have been read again)."""
+        found = self.conversations.get(tweet_id)
+        if found is None:
+            now = self.now()
+            for t in self._own.values():
+                self._conversation_replies(t, now)
+            found = self.conversations.get(tweet_id)
+        return found if found is not None and found.tweet.created_at <= self.now() else None
+
+    def add_audience_reply(self, to: str, handle: str, text: str, *, kind: str = "comment",
+                           followers: int = 150) -> AudienceReply:
+        """A reply to one of our posts from ``handle`` (a population account, or a new one), now: for tests."""
+        if to not in self._own:
+            raise KeyError(to)
+        author = self.population.by_handle.get(handle.lower()) or Account(
+            handle=handle, name=handle, bio="", followers=followers, following=100, niche=True, lang="en")
+        return self.conversations.add(to, author, text, at=self.now(), kind=kind)
+
+    def _reply_view(self, r: AudienceReply, now: float) -> TweetView:
+        t = r.tweet
+        return TweetView(id=t.id, handle=t.author.handle, name=t.author.name, text=t.text, created_at=t.created_at,
+                         counts=dataclasses.replace(t.final.at_age((now - t.created_at) / HOUR),
+                                                    replies=self._replies_to_count(t.id)),
+                         lang=t.lang, in_reply_to=r.root, reply_to_handle=self.handle, own=False)
+
     def _make_thread(self, root: OwnTweet) -> None:
         """The second part arriving turns a single into a thread: its reactions are decided again as one, from
         the same per-tweet seed, so the outcome does not depend on when anyone looked in between."""
@@ -279,6 +329,7 @@ class World:
         updated = dataclasses.replace(root, choice=choice, final=final)
         self.store.save_tweet(updated)
         self._own[root.id] = updated
+        self.conversations.forget(root.id)  # its replies follow its new reply count
 
     def _new_id(self, now: float) -> str:
         ms = int(now * 1000)
@@ -295,7 +346,9 @@ class World:
 
     def _own_view(self, t: OwnTweet, now: float) -> TweetView:
         counts = t.final.at_age((now - t.created_at) / HOUR)
-        counts = dataclasses.replace(counts, replies=counts.replies + self._replies_to_count(t.id))
+        # The audience's drawn replies are part of the count (they arrive as it grows); the ones a test added are not.
+        added = self.conversations.added_count(t.id, now)
+        counts = dataclasses.replace(counts, replies=counts.replies + added + self._replies_to_count(t.id))
         return TweetView(id=t.id, handle=self.handle, name=self.settings.display_name, text=t.text,
                          created_at=t.created_at, counts=counts, lang="en", in_reply_to=t.in_reply_to,
                          reply_to_handle=t.reply_to_handle, own=True)
@@ -313,12 +366,18 @@ class World:
         if tweet_id in self._own:
             return self._own_view(self._own[tweet_id], now)
         t = self.population.tweet(tweet_id)
-        return self._pop_view(t, now) if t and t.created_at <= now else None
+        if t is None:
+            reply = self.audience_reply(tweet_id)
+            return self._reply_view(reply, now) if reply is not None else None
+        return self._pop_view(t, now) if t.created_at <= now else None
 
     def replies(self, tweet_id: str) -> list[TweetView]:
         """Replies under a tweet, oldest first: our own and the population's."""
         now = self.now()
         views = [self._own_view(t, now) for t in self._own.values() if t.in_reply_to == tweet_id]
+        own = self._own.get(tweet_id)
+        if own is not None:
+            views += [self._reply_view(r, now) for r in self._conversation_replies(own, now)]
         parent = self.population.tweet(tweet_id)
         if parent:
             views += [self._pop_view(t, now) for t in self.population.replies_to(parent) if t.created_at <= now]

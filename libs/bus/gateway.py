@@ -16,6 +16,7 @@ from libs.contracts.gateway import (
     LoginCheckRequest,
     LoginCheckResult,
     OwnTimelineRequest,
+    TweetRepliesRequest,
     PostResult,
     PostThreadRequest,
     PostTweetRequest,
@@ -87,3 +88,6 @@ class GatewayClient:
 
     async def own_timeline(self, limit: int = 20, **kw: Any) -> TweetList:
         return await self.request(OwnTimelineRequest(limit=limit, **kw))
+
+    async def tweet_replies(self, tweet_id: str, limit: int = 20, **kw: Any) -> TweetList:
+        return await self.request(TweetRepliesRequest(tweet_id=tweet_id, limit=limit, **kw))

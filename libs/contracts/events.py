@@ -267,6 +267,9 @@ class OpportunityFound(Event):
     topic: str | None = None
     is_reply: bool = False
     source: str = "search"
+    # source "conversation" (issue 24, item 5): a reply our own tweet got, and the id of that tweet of ours (the
+    # conversation an answer continues). None for a stranger's tweet found by search or discovery.
+    conversation_id: str | None = None
 
     def dedup_key(self) -> str:
         return f"opp:{self.tweet_id}"

@@ -256,9 +256,21 @@ class OwnTimelineRequest(GatewayRequest[TweetList]):
     limit: int = Field(default=20, ge=1, le=100)
 
 
+class TweetRepliesRequest(GatewayRequest[TweetList]):
+    """The replies one of the account's own tweets got, oldest first, as its status page shows them (issue 24,
+    item 5: answering our own conversations). The tweet itself is left out."""
+
+    OP = "tweet_replies"
+    RESULT = TweetList
+    DEFAULT_PRIORITY = 1
+
+    tweet_id: str = Field(pattern=r"^\d+$")
+    limit: int = Field(default=20, ge=1, le=100)
+
+
 _REQUESTS: tuple[type[GatewayRequest[Any]], ...] = (
     LoginCheckRequest, PostTweetRequest, PostThreadRequest, ReplyRequest, TweetMetricsRequest,
-    ProfileSnapshotRequest, SearchRequest, OwnTimelineRequest, DeleteTweetRequest)
+    ProfileSnapshotRequest, SearchRequest, OwnTimelineRequest, DeleteTweetRequest, TweetRepliesRequest)
 # op name -> (request model, result model)
 OPERATIONS: dict[str, tuple[type[GatewayRequest[Any]], type[Contract]]] = {r.OP: (r, r.RESULT) for r in _REQUESTS}
 

@@ -9,8 +9,13 @@ wakes up and how long it waits for the one browser.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
+
+from pydantic import TypeAdapter
+
+from libs.core.settings import Duration
 
 # Real seconds spent outside the simulated period: sandbox, Chromium login, provisioning and every service's
 # start-up until it answers /ready before it (the period starts then); SIGTERM grace, last reads and the report
@@ -89,11 +94,13 @@ class DemoPlan:
         """A simulated duration that is at least ``real_s`` real seconds at this scale."""
         return max(default_sim_s, real_s * self.time_scale)
 
-    def tuning_env(self) -> dict[str, str]:
-        """Settings (``XBOT_*``) that keep the services' waits and wake-ups sane in real time at this scale."""
+    def tuning_env(self, first_checkpoint_s: float = 3600.0) -> dict[str, str]:
+        """Settings (``XBOT_*``) that keep the services' waits and wake-ups sane in real time at this scale.
+        ``first_checkpoint_s``: the scraper's first metric read (simulated seconds after a post)."""
         f = self.real_floor
-        # The scraper's interval may not exceed its first checkpoint (1 h): it must look often enough.
-        scrape = min(3600.0, f(300, 5))
+        # The scraper's interval may not exceed its first checkpoint: it must look often enough (and a larger one
+        # stops the scraper at start).
+        scrape = min(first_checkpoint_s, f(300, 5))
         values = {
             # browser_gateway: a request may wait minutes of real time for the one browser, and an idle context
             # should not be closed between two operations a real second apart.
@@ -118,3 +125,16 @@ class DemoPlan:
         counts = {"XBOT_FOLLOWERS_READ_ITEMS_MAX", "XBOT_HARVEST_PROFILE_READS", "XBOT_HARVEST_DELETION_CHECKS",
                   "XBOT_DISCOVERY_MAX_PROFILES"}
         return {k: str(int(v)) if k in counts else f"PT{round(v)}S" for k, v in values.items()}
+
+
+def first_checkpoint_s(env: dict[str, str]) -> float:
+    """The scraper's first checkpoint age (simulated seconds) as the operator set it, else its default (1 h). A value
+    the scraper would refuse is left to the scraper, which stops at start naming the variable."""
+    try:
+        if raw := env.get("XBOT_SCRAPE_CHECKPOINTS"):
+            return TypeAdapter(tuple[Duration, ...]).validate_json(raw)[0].total_seconds()
+        if raw := env.get("XBOT_SCRAPE_CHECKPOINT_HOURS"):
+            return float(json.loads(raw)[0]) * 3600
+    except (ValueError, TypeError, IndexError):
+        pass
+    return 3600.0

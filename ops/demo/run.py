@@ -35,7 +35,7 @@ from libs.bus.streams import retention_from
 from ops.demo.figures import EventLog, decisions_from, items_from, parse_time, summarise
 from ops.demo.live import live_table
 from ops.demo.memory import MemorySampler
-from ops.demo.plan import HANDLE, SANDBOX_PASSWORD, SHUTDOWN_RESERVE_S, DemoPlan
+from ops.demo.plan import HANDLE, SANDBOX_PASSWORD, SHUTDOWN_RESERVE_S, DemoPlan, first_checkpoint_s
 from sandbox.xapi import consent
 from ops.demo.report import summary_table, write_report
 from ops.demo.sources import EventWatcher, SandboxAdmin, scrape_metrics, service_urls
@@ -149,7 +149,7 @@ class DemoRun:
         env = dict(os.environ)
         env.update(servers)
         env.update(clock.env())
-        env.update(self.plan.tuning_env())
+        env.update(self.plan.tuning_env(first_checkpoint_s(env)))
         self.admin_token = secrets.token_urlsafe(16)
         env.update({
             "PYTHONPATH": str(ROOT), "XBOT_NAMESPACE": self.run_id, "XBOT_DATABASE_URL": db_url,

@@ -21,6 +21,7 @@ class          ceiling      ops
 =============  ===========  ==============================================================
 writes         100 %        post_tweet, post_thread, reply, and any op at P0
 metrics        80 %         tweet_metrics of own posts, own_timeline, the own profile, login_check
+conversations  70 %         tweet_replies: the replies our own tweets got (issue 24, item 5)
 harvesting     65 %         search at P1, tweet_metrics of others' posts (deletion checks)
 background     40 %         anything at P2, profiles of others (discovery)
 =============  ===========  ==============================================================
@@ -62,21 +63,25 @@ from typing import Any, Literal, Protocol
 from libs.core.account import ActiveHours
 from libs.contracts.gateway import GatewayError, GatewayRequest
 
-BudgetClass = Literal["writes", "metrics", "harvesting", "background"]
-CLASSES: tuple[BudgetClass, ...] = ("writes", "metrics", "harvesting", "background")
+BudgetClass = Literal["writes", "metrics", "conversations", "harvesting", "background"]
+CLASSES: tuple[BudgetClass, ...] = ("writes", "metrics", "conversations", "harvesting", "background")
 Resource = Literal["page_loads", "posts_viewed", "searches", "profile_views"]
 RESOURCES: tuple[Resource, ...] = ("page_loads", "posts_viewed", "searches", "profile_views")
 
 # The share of the budget the account's total (every class's use, writes included) may reach while each class
 # still starts ops. The budget is half of X's limit and the total never passes it, writes included: a day of
 # posts, each opening the home timeline, must not take the account past the budget it promises.
-CEILINGS: dict[BudgetClass, float] = {"writes": 1.0, "metrics": 0.8, "harvesting": 0.65, "background": 0.4}
+# Our own conversations rank above strangers' tweets: an answered reply to our tweet is what X's ranker weighs most
+# (issue 24, item 5), and one status page reads a whole conversation.
+CEILINGS: dict[BudgetClass, float] = {"writes": 1.0, "metrics": 0.8, "conversations": 0.7, "harvesting": 0.65,
+                                      "background": 0.4}
 # The most reads take of the total, floors included: the last fifth is kept for the writes.
 READS_MOST = CEILINGS["metrics"]
 # What each read class may always use of the budget, counted on its own use, even when the writes took the total
 # past its ceiling (never past the reads' most): without it a busy posting day leaves the scraper and the
 # harvester nothing at all.
-FLOORS: dict[BudgetClass, float] = {"writes": 0.0, "metrics": 0.2, "harvesting": 0.2, "background": 0.05}
+FLOORS: dict[BudgetClass, float] = {"writes": 0.0, "metrics": 0.2, "conversations": 0.05, "harvesting": 0.2,
+                                    "background": 0.05}
 # The resources the own metrics' floor is kept in from the writes: the ones a metric read spends.
 KEPT_FOR_METRICS: tuple[Resource, ...] = ("page_loads", "posts_viewed")
 # X's published reading limit in posts viewed a day, per tier (July 2023).
@@ -84,7 +89,7 @@ X_POSTS_VIEWED_PER_DAY = {"new": 500, "unverified": 1000, "verified": 10_000}
 WINDOWS: dict[str, timedelta] = {"15m": timedelta(minutes=15), "day": timedelta(days=1)}
 # What an op is expected to cost before it has been seen (posts viewed per page): the page's most, as X renders.
 POSTS_PER_PAGE = {"search": 40, "profile_snapshot": 40, "own_timeline": 40, "login_check": 30, "post_tweet": 30,
-                  "post_thread": 30, "reply": 10, "tweet_metrics": 5, "delete_tweet": 10}
+                  "post_thread": 30, "reply": 10, "tweet_metrics": 5, "delete_tweet": 10, "tweet_replies": 20}
 
 
 @dataclass
@@ -178,6 +183,8 @@ def class_of(request: GatewayRequest[Any], own_handle: str) -> BudgetClass:
     own = own_handle.lower()
     if op in ("own_timeline", "login_check"):
         return "metrics"
+    if op == "tweet_replies":
+        return "conversations"
     if op == "tweet_metrics":
         return "metrics" if getattr(request, "author", "").lower() == own else "harvesting"
     if op == "profile_snapshot":

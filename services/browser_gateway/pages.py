@@ -16,7 +16,7 @@ from libs.contracts.gateway import (
     DeleteResult, DeleteTweetRequest, LoginCheckResult, OwnTimelineRequest, PostResult, PostThreadRequest,
     PostTweetRequest, ProfileSnapshot,
     GatewayError, ProfileSnapshotRequest, ReplyRequest, SearchRequest, TweetCard, TweetList, TweetMetrics,
-    TweetMetricsRequest, TweetMetricsResult,
+    TweetMetricsRequest, TweetMetricsResult, TweetRepliesRequest,
 )
 from services.browser_gateway.budget import current_usage
 from services.browser_gateway.errors import DomChanged, op_error
@@ -185,6 +185,17 @@ class XSite:
 
     async def own_timeline(self, page: Page, req: OwnTimelineRequest) -> TweetList:
         return TweetList(tweets=await self._profile_tweets(page, self.handle, req.limit))
+
+    async def tweet_replies(self, page: Page, req: TweetRepliesRequest) -> TweetList:
+        """The replies under one of our tweets, from its status page (the tweet itself left out; a deleted tweet
+        has none)."""
+        await self.open(page, self.pack.url("status", handle=self.handle, tweet_id=req.tweet_id))
+        if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
+            return TweetList(tweets=[])
+        cards = await self.read_articles(page, req.limit + 1)
+        if not any(c.tweet_id == req.tweet_id for c in cards):
+            raise DomChanged(f"tweet {req.tweet_id} on its status page", self.pack.css("tweet"))
+        return TweetList(tweets=[c for c in cards if c.tweet_id != req.tweet_id][:req.limit])
 
     async def _profile_tweets(self, page: Page, handle: str, limit: int) -> list[TweetCard]:
         await self.open(page, self.pack.url("profile", handle=handle))

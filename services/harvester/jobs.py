@@ -28,6 +28,7 @@ from services.harvester import projections as db
 from services.harvester.discovery import (
     AuthorProfile, DiscoveryCriteria, candidate_authors, discover_accounts, engagement_rate,
 )
+from services.harvester.conversations import conversation_opportunities
 from services.harvester.formats import format_insights
 from services.harvester.news import FeedError, fresh_news, parse_feed
 from services.harvester.queries import author_recent_query, harvest_queries
@@ -80,6 +81,8 @@ class HarvesterJobs(Worker):
                 Job("refresh_accounts", s.account_refresh_interval, self.refresh_accounts,
                     offset=min(timedelta(minutes=30), s.account_refresh_interval)),
                 Job("news", s.news_interval, self.read_news, offset=min(timedelta(minutes=2), s.news_interval)),
+                Job("conversations", s.conversations_interval, self.read_conversations,
+                    offset=min(timedelta(minutes=5), s.conversations_interval)),
                 Job("purge", s.personal_data_purge_interval, self.purge_personal_data,
                     offset=min(timedelta(minutes=20), s.personal_data_purge_interval)))
 
@@ -254,6 +257,49 @@ class HarvesterJobs(Worker):
         async with self.pool.acquire() as conn:
             await db.save_profile(conn, profile, self.clock.now())
         return profile
+
+    # ------------------------------------------------------------------ our own conversations (issue 24, item 5)
+
+    async def read_conversations(self) -> dict[str, object]:
+        """Read the replies our recent posts got (through the gateway, at P1 in its "conversations" budget class)
+        and offer the worthwhile ones as opportunities of source "conversation" (conversations.py). The first
+        failed read ends the run: a spent budget or a session problem fails the rest the same way."""
+        async with self._lock:
+            now = self.clock.now()
+            async with self.pool.acquire() as conn:
+                posts = await db.posts_to_read(conn, since=now - self.settings.conversations_window,
+                                               limit=self.settings.conversations_reads)
+            read, found_n = 0, 0
+            rejected: dict[str, int] = {}
+            for tweet_id in posts:
+                try:
+                    cards = (await self.gateway.tweet_replies(
+                        tweet_id, limit=self.settings.conversations_replies_per_post)).tweets
+                except GatewayError as err:
+                    gateway_failures.labels("tweet_replies", err.code).inc()
+                    log.warning("replies of our post %s unreadable: %s", tweet_id, err)
+                    break
+                read += 1
+                async with self.pool.acquire() as conn:
+                    known = await db.known_among(conn, [c.tweet_id for c in cards])
+                    waiting = await db.open_conversation_authors(conn, tweet_id)
+                outcome = conversation_opportunities(
+                    cards, root_id=tweet_id, own_handle=self.settings.x_handle, known_ids=known,
+                    open_authors=waiting, now=self.clock.now(), max_age=self.settings.harvest_max_age)
+                for reason, n in outcome.rejected.items():
+                    rejected_total.labels(f"conversation_{reason}").inc(n)
+                    rejected[reason] = rejected.get(reason, 0) + n
+                followers = await self._author_followers({e.author for e in outcome.found})
+                found = [e.model_copy(update={"author_followers": followers.get(e.author.lower(), 0)})
+                         for e in outcome.found]
+                await self._emit(found)
+                async with self.pool.acquire() as conn:
+                    await db.mark_read(conn, tweet_id, self.clock.now())
+                found_total.labels("conversation").inc(len(found))
+                found_n += len(found)
+            self.last["conversations"] = {"at": now.isoformat(), "posts": len(posts), "read": read,
+                                          "found": found_n, "rejected": rejected}
+            return self.last["conversations"]
 
     # ------------------------------------------------------------------ accounts kept fresh
 

@@ -28,7 +28,7 @@ from services.harvester.selection import PooledOpportunity, SearchedTweet, repli
 
 
 # The harvest job's cursors and caches: no event carries them.
-JOB_TABLES = ("query_state", "harvest_state", "author_profiles", "deletion_checks", "peer_posts")
+JOB_TABLES = ("query_state", "harvest_state", "author_profiles", "deletion_checks", "peer_posts", "conversation_reads")
 
 
 def register(svc: Service[Any]) -> None:
@@ -38,10 +38,10 @@ def register(svc: Service[Any]) -> None:
     async def on_found(conn: asyncpg.Connection, items: list[Applied[OpportunityFound]]) -> None:
         await conn.executemany(
             "INSERT INTO opportunities (tweet_id, author, author_followers, text, likes, retweets, replies, views, "
-            "tweet_created_at, relevance, topic, source, found_at) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT DO NOTHING",
+            "tweet_created_at, relevance, topic, source, found_at, conversation_id) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT DO NOTHING",
             [(e.tweet_id, e.author, e.author_followers, e.text, e.likes, e.retweets, e.replies, e.views,
-              e.tweet_created_at, e.relevance, e.topic, e.source, i.envelope.occurred_at)
+              e.tweet_created_at, e.relevance, e.topic, e.source, i.envelope.occurred_at, e.conversation_id)
              for i in items for e in [i.event]])
 
     @proj.on_batch(OpportunityExpired)
@@ -60,7 +60,12 @@ def register(svc: Service[Any]) -> None:
 
     @proj.on(TweetPosted)
     async def on_posted(conn: asyncpg.Connection, applied: Applied[TweetPosted]) -> None:
-        target = replied_tweet_id(applied.event)
+        posted = applied.event
+        if posted.kind in ("post", "thread"):
+            # Our post: its replies are read for conversations to answer (jobs.conversations).
+            await conn.execute("INSERT INTO own_posts (tweet_id, posted_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                               posted.tweet_ids[0], posted.posted_at)
+        target = replied_tweet_id(posted)
         if target:
             await conn.execute("INSERT INTO replied (tweet_id, replied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                                target, applied.event.posted_at)
@@ -100,6 +105,12 @@ async def pool(conn: asyncpg.Connection) -> list[PooledOpportunity]:
 
 async def known_ids(conn: asyncpg.Connection) -> set[str]:
     return {r["tweet_id"] for r in await conn.fetch("SELECT tweet_id FROM opportunities")}
+
+
+async def known_among(conn: asyncpg.Connection, ids: list[str]) -> set[str]:
+    """Which of ``ids`` were ever found."""
+    return {r["tweet_id"] for r in await conn.fetch(
+        "SELECT tweet_id FROM opportunities WHERE tweet_id = ANY($1::text[])", ids)}
 
 
 async def replied_ids(conn: asyncpg.Connection) -> set[str]:
@@ -198,3 +209,25 @@ async def accounts_due(conn: asyncpg.Connection, *, read_before: datetime, limit
         "SELECT handle FROM accounts WHERE coalesce(refreshed_at, discovered_at) < $1 "
         "ORDER BY refreshed_at NULLS FIRST, discovered_at, handle LIMIT $2", read_before, limit)
     return [r["handle"] for r in rows]
+
+
+async def posts_to_read(conn: asyncpg.Connection, *, since: datetime, limit: int) -> list[str]:
+    """Our posts since ``since`` whose replies were read longest ago (never read first, then newest first)."""
+    rows = await conn.fetch(
+        "SELECT p.tweet_id FROM own_posts p LEFT JOIN conversation_reads r USING (tweet_id) "
+        "WHERE p.posted_at >= $1 ORDER BY r.read_at NULLS FIRST, p.posted_at DESC, p.tweet_id LIMIT $2",
+        since, limit)
+    return [r["tweet_id"] for r in rows]
+
+
+async def mark_read(conn: asyncpg.Connection, tweet_id: str, at: datetime) -> None:
+    await conn.execute("INSERT INTO conversation_reads (tweet_id, read_at) VALUES ($1, $2) "
+                       "ON CONFLICT (tweet_id) DO UPDATE SET read_at = EXCLUDED.read_at", tweet_id, at)
+
+
+async def open_conversation_authors(conn: asyncpg.Connection, conversation_id: str) -> set[str]:
+    """Authors (lower case) of this conversation's replies still offered and not answered."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT lower(o.author) AS author FROM opportunities o LEFT JOIN replied r USING (tweet_id) "
+        "WHERE o.conversation_id = $1 AND o.expired_at IS NULL AND r.tweet_id IS NULL", conversation_id)
+    return {r["author"] for r in rows}

@@ -133,6 +133,14 @@ class HarvesterSettings(AccountSettings):
     harvest_deletion_checks: int = Field(default=20, ge=0)
     # Our own handle (AccountSettings.x_handle) is never an opportunity or a discovery.
 
+    # ---------------------------------------------------------------- our own conversations (issue 24, item 5)
+    # Replies our posts got are read (one status page per post, the gateway's "conversations" budget class) for
+    # posts younger than conversations_window, at most conversations_reads per run, least recently read first.
+    conversations_interval: Duration = Field(default=timedelta(minutes=20), gt=timedelta(0))
+    conversations_window: Duration = Field(default=timedelta(hours=24), gt=timedelta(0))
+    conversations_reads: int = Field(default=3, ge=0)
+    conversations_replies_per_post: int = Field(default=20, ge=1, le=100)
+
     # ---------------------------------------------------------------- opportunity pool
     # Target band: harvesting stops once the pool holds pool_max and resumes when it falls below pool_min.
     pool_min: int = Field(default=200, ge=0)

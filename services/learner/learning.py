@@ -33,6 +33,7 @@ from libs.policy import (
     REPLY_DIMENSIONS,
     TARGET_BANDS,
     band_arms,
+    band_value,
     choice_propensity,
     marginal_propensities,
     reply_floor,
@@ -306,7 +307,7 @@ class Learner:
             # A reply teaches the reply policy when it carries its draw (planners before issue 24 logged none).
             if reply_context and content_id not in self._replies:
                 picked = {d: choice.get(d) for d in REPLY_ACTION}
-                picked.update({d: reply_context["bands"].get(d) for d in TARGET_BANDS})
+                picked.update({d: band_value(reply_context["bands"], d) for d in TARGET_BANDS})
                 self._replies[content_id] = _Decision(content_id, picked, float(propensity), policy_version, text,
                                                       context=reply_context)
             return
@@ -481,7 +482,7 @@ class Learner:
             shares = target_shares(policy, candidates)
             k = len(candidates)
             for i, c in enumerate(candidates):
-                q = sum(effects[b].get(str(c.get(b)), 0.0) for b in TARGET_BANDS)
+                q = sum(effects[b].get(band_value(c, b), 0.0) for b in TARGET_BANDS)
                 total += ((1 - floor) * float(shares[i]) + floor / k) * q
             return total
 

@@ -104,13 +104,13 @@ def register(svc: Service[Any]) -> None:
         # A tweet found again brings fresher counts; its identity (first event, author, text) stays.
         await conn.executemany(
             "INSERT INTO opportunities (tweet_id, event_id, reply_content_id, author, author_followers, text, likes, "
-            "retweets, replies, tweet_created_at, relevance, topic, is_reply, found_at) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (tweet_id) DO UPDATE SET "
+            "retweets, replies, tweet_created_at, relevance, topic, is_reply, found_at, conversation_id) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (tweet_id) DO UPDATE SET "
             "author_followers = EXCLUDED.author_followers, likes = EXCLUDED.likes, retweets = EXCLUDED.retweets, "
             "replies = EXCLUDED.replies, relevance = EXCLUDED.relevance",
             [(e.tweet_id, i.envelope.event_id, reply_content_id(e.tweet_id), e.author, e.author_followers, e.text,
               e.likes, e.retweets, e.replies, e.tweet_created_at, e.relevance, e.topic, e.is_reply,
-              i.envelope.occurred_at) for i in items for e in [i.event]])
+              i.envelope.occurred_at, e.conversation_id) for i in items for e in [i.event]])
 
     @proj.on_batch(OpportunityExpired)
     async def on_expired(conn: asyncpg.Connection, items: list[Applied[OpportunityExpired]]) -> None:
@@ -275,11 +275,14 @@ async def own_tweet_texts_since(conn: asyncpg.Connection, since: datetime) -> li
 
 async def reply_history(conn: asyncpg.Connection, since: datetime) -> ReplyHistory:
     """Our replies since ``since`` (cooldowns and daily caps look back at most a day)."""
+    # An answer in our own conversation belongs to our post's conversation; any other reply to its target's.
     rows = await conn.fetch(
-        "SELECT reply_to_tweet_id, reply_to_author, COALESCE(queued_at, posted_at) AS at FROM content "
-        "WHERE kind = 'reply' AND reply_to_tweet_id IS NOT NULL AND COALESCE(queued_at, posted_at) >= $1 "
-        "ORDER BY at", since)
-    return ReplyHistory([OurReply(r["reply_to_tweet_id"], r["reply_to_author"] or "", r["reply_to_tweet_id"],
+        "SELECT c.reply_to_tweet_id, c.reply_to_author, COALESCE(c.queued_at, c.posted_at) AS at, "
+        "COALESCE(o.conversation_id, c.reply_to_tweet_id) AS conversation FROM content c "
+        "LEFT JOIN opportunities o ON o.tweet_id = c.reply_to_tweet_id "
+        "WHERE c.kind = 'reply' AND c.reply_to_tweet_id IS NOT NULL AND COALESCE(c.queued_at, c.posted_at) >= $1 "
+        "ORDER BY at, c.reply_to_tweet_id", since)
+    return ReplyHistory([OurReply(r["reply_to_tweet_id"], r["reply_to_author"] or "", r["conversation"],
                                   r["at"]) for r in rows])
 
 
@@ -302,7 +305,8 @@ async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: t
         Opportunity(tweet_id=r["tweet_id"], author=r["author"], author_followers=r["author_followers"],
                     text=r["text"], likes=r["likes"], retweets=r["retweets"], replies=r["replies"],
                     created_at=r["tweet_created_at"], relevance=r["relevance"], topic=r["topic"],
-                    is_reply=r["is_reply"]),
+                    is_reply=r["is_reply"], conversation_id=r["conversation_id"],
+                    kind="conversation" if r["conversation_id"] else "tweet"),
         r["event_id"], r["reply_content_id"]) for r in rows]
 
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from libs.contracts.events import ReplyContext
+from libs.gates.hostility import hostility
 from libs.niche import NicheConfig
 from libs.policy import UniformSource, sample_reply, shortlist, target_bands
 
@@ -40,10 +41,14 @@ class Opportunity:
     topic: str | None = None
     is_reply: bool = False
     conversation_id: str | None = None
+    # "tweet": a stranger's root tweet the harvest found; "conversation": a reply one of our posts got, whose
+    # conversation_id is that post (issue 24, item 5).
+    kind: str = "tweet"
 
     @property
     def conversation(self) -> str:
-        # Only root tweets are answered, so a root's id is its conversation's id.
+        # A stranger's tweet is answered only at its root, so its id is its conversation's; a reply our post got
+        # is in our post's conversation.
         return self.conversation_id or self.tweet_id
 
     def age_hours(self, now: datetime) -> float:
@@ -82,6 +87,10 @@ class ReplyHistory:
     def in_conversation_since(self, conversation: str, since: datetime) -> list[OurReply]:
         return [r for r in self.replies if r.conversation == conversation and r.at >= since]
 
+    def last_in_conversation(self, conversation: str) -> OurReply | None:
+        """Our latest answer in this conversation (the history is in time order)."""
+        return next((r for r in reversed(self.replies) if r.conversation == conversation), None)
+
 
 def ineligibility(
     opp: Opportunity, history: ReplyHistory, *, now: datetime, config: NicheConfig, own_handle: str
@@ -90,8 +99,11 @@ def ineligibility(
     rc = config.replies
     if opp.author.lower().lstrip("@") == own_handle.lower().lstrip("@"):
         return "own tweet"
-    if opp.is_reply:
+    conversation = opp.kind == "conversation"
+    if opp.is_reply and not conversation:
         return "not a root tweet"
+    if conversation and (reason := hostility(opp.text)) is not None:
+        return f"hostile ({reason})"  # the harvester leaves these out; a copy that got here is not answered
     if opp.age_hours(now) >= rc.max_age_hours:
         return "older than 24 h"
     if opp.age_hours(now) > rc.max_age_hours - rc.min_hours_left:
@@ -104,13 +116,20 @@ def ineligibility(
         return "daily replies to this author used"
     if history.to_author_since(opp.author, now - timedelta(hours=rc.author_cooldown_hours)):
         return "author cooldown"
-    if history.in_conversation_since(opp.conversation, now - timedelta(hours=rc.conversation_cooldown_hours)):
+    if conversation:
+        # Our own conversation is answered person by person, but never the same person twice in a row.
+        last = history.last_in_conversation(opp.conversation)
+        if last is not None and last.author.lower().lstrip("@") == opp.author.lower().lstrip("@"):
+            return "same person twice in a row"
+    elif history.in_conversation_since(opp.conversation, now - timedelta(hours=rc.conversation_cooldown_hours)):
         return "conversation cooldown"
     return None
 
 
 def score(opp: Opportunity, *, now: datetime, config: NicheConfig) -> float:
-    """0..1-ish: reach (log followers), velocity (log engagement/hour), freshness, relevance, weighted."""
+    """0..1-ish: reach (log followers), velocity (log engagement/hour), freshness, relevance, weighted; plus the
+    ``conversation`` weight for a reply our own post got (X's ranker weighs an author's answer most: the prior
+    until the reply policy has learned the kind's value)."""
     w = config.replies.weights
     reach = min(1.0, math.log10(opp.author_followers + 1) / 7)  # 10M followers → 1
     velocity = min(1.0, math.log1p(opp.velocity(now)) / math.log1p(1000))  # 1000 engagements/h → 1
@@ -119,6 +138,7 @@ def score(opp: Opportunity, *, now: datetime, config: NicheConfig) -> float:
     return (
         w.get("reach", 0) * reach + w.get("velocity", 0) * velocity
         + w.get("freshness", 0) * freshness + w.get("relevance", 0) * relevance
+        + w.get("conversation", 0) * (opp.kind == "conversation")
     )
 
 
@@ -167,7 +187,7 @@ class PlannedReply:
 
 def bands_of(opp: Opportunity, now: datetime) -> dict[str, str]:
     return target_bands(author_followers=opp.author_followers, age_hours=opp.age_hours(now),
-                        velocity=opp.velocity(now), relevance=opp.relevance)
+                        velocity=opp.velocity(now), relevance=opp.relevance, kind=opp.kind)
 
 
 def plan_replies(

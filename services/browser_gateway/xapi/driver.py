@@ -24,7 +24,7 @@ from libs.contracts.gateway import (
     DeleteResult, DeleteTweetRequest, GatewayError, GatewayRequest, LoginCheckRequest, LoginCheckResult,
     OwnTimelineRequest, PostResult,
     PostThreadRequest, PostTweetRequest, ProfileSnapshot, ProfileSnapshotRequest, ReplyRequest, SearchRequest,
-    TweetCard, TweetList, TweetMetrics, TweetMetricsRequest, TweetMetricsResult,
+    TweetCard, TweetList, TweetMetrics, TweetMetricsRequest, TweetMetricsResult, TweetRepliesRequest,
 )
 from libs.core.clock import Clock
 from libs.core.logging import redact
@@ -369,6 +369,25 @@ class ApiDriver:
         # The profile's Posts tab: own posts and own thread parts, not replies to others.
         mine = [t for t in body.get("data") or [] if t.get("in_reply_to_user_id") in (None, user_id)]
         return TweetList(tweets=[_card(t, username) for t in mine][:request.limit])
+
+    async def _tweet_replies(self, request: TweetRepliesRequest, deadline: float) -> TweetList:
+        """Direct replies to one of our tweets: recent search on its conversation (the API's
+        ``conversation_id:`` operator; 7 days back, as the harvest), keeping those that answer the tweet itself.
+        Not exercised against the sandbox, whose API search does not know the operator (issue 24, item 5)."""
+        client = self._client()
+        page = min(100, max(10, request.limit))
+        self.spend.hold_read(posts=page, users=page)
+        body = await self._call(request.OP, "GET /2/tweets/search/recent", lambda: client.search_recent_tweets(
+            f"conversation_id:{request.tweet_id}", max_results=page, sort_order="recency",
+            tweet_fields=[*TWEET_FIELDS, "referenced_tweets"], expansions=["author_id"], user_fields=["username"],
+            user_auth=self._user_auth), deadline)
+        self._charge_answer(body)
+        handles = {str(u["id"]): str(u["username"]) for u in (body.get("includes") or {}).get("users", [])}
+        direct = [t for t in body.get("data") or []
+                  if any(r.get("type") == "replied_to" and str(r.get("id")) == request.tweet_id
+                         for r in t.get("referenced_tweets") or [])]
+        cards = [_card(t, handles.get(str(t.get("author_id")), "")) for t in reversed(direct)]  # oldest first
+        return TweetList(tweets=cards[:request.limit])
 
     # ------------------------------------------------------------ writes
 

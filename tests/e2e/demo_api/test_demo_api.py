@@ -32,9 +32,12 @@ def test_the_whole_system_posts_threads_and_reads_metrics_through_the_x_api(tmp_
     # The account's active hours are the run's (from this hour, with room for a slow start): the planner draws a
     # post's hour among the active ones, and with the default 07-23 most slots fell after the run's 4 hours
     # (a clean CI run at 07:33 posted 3 replies and no post or thread).
+    # The first metric read comes 15 simulated minutes after a post (default: 1 hour; the demo keeps its scrape
+    # interval within it): a post drawn late in the run still gets one (a CI run posted late in its 4 hours and
+    # read no metrics before the end).
     hour = datetime.now(UTC).hour
     env = dict(os.environ, XBOT_ACTIVE_HOURS_START=str(hour), XBOT_ACTIVE_HOURS_END=str((hour + 6) % 24),
-               XBOT_ACCOUNT_TIMEZONE="UTC")
+               XBOT_ACCOUNT_TIMEZONE="UTC", XBOT_SCRAPE_CHECKPOINTS='["PT15M","PT1H","PT2H"]')
     proc = subprocess.run([sys.executable, "-m", "ops.demo", "--driver", "api", "--hours", str(HOURS),
                            "--scale", str(SCALE), "--minutes", str(MINUTES), "--seed", str(SEED),
                            "--reports", str(tmp_path)],
@@ -44,7 +47,7 @@ def test_the_whole_system_posts_threads_and_reads_metrics_through_the_x_api(tmp_
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         (run_dir,) = runs
         summary = json.loads((run_dir / "summary.json").read_text())
-        assert summary["outcome"] == "complete", summary["errors"]
+        assert summary["outcome"] == "complete" and summary["errors"] == [], summary["errors"]
         assert summary["driver"] == "api"
         events = summary["events"]
         assert summary["posts"] + summary["threads"] > 0 and events.get("TweetPosted", 0) > 0, events

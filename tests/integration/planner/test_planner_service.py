@@ -539,3 +539,44 @@ async def test_several_drafts_per_slot_queue_the_one_the_predictor_scores_best(s
     usage = await planner_events(js, settings, LlmUsageRecorded)
     drafting = [u for u in usage if u.purpose in ("post", "thread")]
     assert len(drafting) >= 3 * len(queued)
+
+
+def conversation(tweet_id: str, author: str, text: str, post: str, *,
+                 age: timedelta = timedelta(minutes=20)) -> OpportunityFound:
+    """A reply our post ``post`` got, as the harvester offers it (issue 24, item 5)."""
+    created = datetime.now(UTC) - age
+    return OpportunityFound(tweet_id=tweet_id, author=author, author_followers=150, text=text, likes=1, retweets=0,
+                            replies=0, tweet_created_at=created, age_minutes=age.total_seconds() / 60,
+                            relevance=1.0, is_reply=True, source="conversation", conversation_id=post)
+
+
+async def test_replies_our_post_got_are_answered_once_hostile_never_and_a_person_never_twice_in_a_row(
+        settings, js, start_planner, publish) -> None:
+    svc, planner = await start_planner(posts_per_hour=0, replies_per_hour=4)
+    post = "8000"
+    # We answered Ana in this conversation 25 hours ago (past her cooldown and daily cap): she is not answered
+    # again before someone else is.
+    earlier = conversation("8100", "ana", "Does morning light help on cloudy days too?", post,
+                           age=timedelta(hours=26))
+    answered = TweetPosted(content_id="c-8100", kind="reply", tweet_ids=["8190"], url="http://x/a",
+                           posted_at=datetime.now(UTC) - timedelta(hours=25), text="Yes, even cloudy light helps.",
+                           reply_to_tweet_id="8100", reply_to_author="ana")
+    await publish(
+        earlier, answered,
+        conversation("8101", "ana", "Does morning light still help if I wake up at 5 for shift work?", post),
+        conversation("8103", "ben", "Morning sunlight helped my sleep more than cutting caffeine at night did.",
+                     post),
+        conversation("8104", "troll", "Shut up, bot. Nobody asked for your snake oil about sleep and light.", post),
+    )
+    first = await planner.run()
+    replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
+    assert [q.reply_to_tweet_id for q in replies] == ["8103"], first  # not Ana twice in a row, not the troll
+    assert replies[0].reply_context is not None and replies[0].reply_context.bands["target_kind"] == "conversation"
+    await publish(*[posted(q) for q in replies])
+    second = await planner.run()
+    replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
+    # Ben was answered since: Ana's turn has come; the troll still never, and nothing twice.
+    assert [q.reply_to_tweet_id for q in replies] == ["8103", "8101"], second
+    await publish(*[posted(q) for q in replies[1:]])
+    third = await planner.run()
+    assert len([q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]) == 2, third

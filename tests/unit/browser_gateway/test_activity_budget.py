@@ -13,7 +13,7 @@ import pytest
 
 from libs.contracts.gateway import (
     GatewayError, GatewayRequest, PostTweetRequest, ProfileSnapshotRequest,
-    SearchRequest, TweetMetricsRequest,
+    SearchRequest, TweetMetricsRequest, TweetRepliesRequest,
 )
 from libs.core.settings import SettingsError, load_settings
 from services.browser_gateway.gateway import BrowserGateway
@@ -22,7 +22,8 @@ from services.browser_gateway.settings import GatewaySettings
 from tests.unit.browser_gateway.test_guardian import Driver, Switch
 
 # What a page of each op renders, as the sandbox renders it.
-RENDERS = {"search": 40, "profile_snapshot": 40, "own_timeline": 40, "post_tweet": 30, "tweet_metrics": 3}
+RENDERS = {"search": 40, "profile_snapshot": 40, "own_timeline": 40, "post_tweet": 30, "tweet_metrics": 3,
+           "tweet_replies": 6}
 
 
 class Clock:
@@ -81,8 +82,25 @@ async def test_classes_give_way_lowest_first_and_the_total_never_passes_the_budg
     assert err.code == "budget_exhausted" and "metrics" in err.message
     status = gw.guardian_status()["budget"]
     assert status["day"]["posts_viewed"] == "84/100"
-    assert status["day_by_class"] == {"writes": 60, "metrics": 18, "harvesting": 6, "background": 0}
-    assert status["left_by_class"] == {"writes": 14, "metrics": 0, "harvesting": 0, "background": 0}
+    assert status["day_by_class"] == {"writes": 60, "metrics": 18, "conversations": 0, "harvesting": 6,
+                                      "background": 0}
+    assert status["left_by_class"] == {"writes": 14, "metrics": 0, "conversations": 0, "harvesting": 0,
+                                       "background": 0}
+
+
+async def test_reading_our_conversations_is_a_read_class_between_own_metrics_and_harvesting() -> None:
+    # Issue 24, item 5: the replies our posts got (one status page each, 20 posts at first guess) may take the
+    # total to 70, above harvesting's 65 and below the own metrics' 80.
+    gw = gateway(posts_viewed_per_day=100, posts_viewed_per_15m=100, page_loads_per_day=1000)
+    await gw.run(PostTweetRequest(text="a post"))  # writes: 30
+    await gw.run(TweetRepliesRequest(tweet_id="1"))  # conversations: 30 + 20 <= 70; the page showed 6: total 36
+    err = await refusal(gw, SearchRequest(query="sleep"))  # harvesting: 36 + 40 > 65
+    assert "harvesting" in err.message
+    await gw.run(TweetMetricsRequest(ids=["1"], author="someone"))  # harvesting's floor: 39
+    await gw.run(PostTweetRequest(text="another post"))  # writes: 69
+    err = await refusal(gw, TweetRepliesRequest(tweet_id="1"))  # 69 + 6 > 70, past its floor of 5 (6 used)
+    assert err.code == "budget_exhausted" and "conversations" in err.message
+    assert gw.guardian_status()["budget"]["day_by_class"]["conversations"] == 6
 
 
 async def test_writes_take_the_whole_budget_once_the_own_metrics_had_their_floor() -> None:

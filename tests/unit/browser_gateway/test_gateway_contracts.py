@@ -12,7 +12,7 @@ def test_subjects_are_outside_every_producer_stream() -> None:
     # Streams capture "<ns>.<producer>.>"; "browser" is no producer, so requests are never stored.
     assert subject("t1", "post_tweet") == "t1.browser.post_tweet"
     assert set(OPERATIONS) == {"login_check", "post_tweet", "post_thread", "reply", "tweet_metrics",
-                               "profile_snapshot", "search", "own_timeline", "delete_tweet"}
+                               "profile_snapshot", "search", "own_timeline", "delete_tweet", "tweet_replies"}
 
 
 def test_priorities_default_per_op_and_can_be_lowered() -> None:

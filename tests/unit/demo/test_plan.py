@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic_settings import BaseSettings
 
-from ops.demo.plan import SHUTDOWN_RESERVE_S, STARTUP_RESERVE_S, DemoPlan
+from ops.demo.plan import SHUTDOWN_RESERVE_S, STARTUP_RESERVE_S, DemoPlan, first_checkpoint_s
 from services.browser_gateway.settings import GatewaySettings
 from services.harvester.settings import HarvesterSettings
 from services.planner.config import PlannerSettings
@@ -58,6 +58,21 @@ def test_waits_are_raised_to_real_time_floors_at_high_scale() -> None:
         pytest.approx(2, rel=0.01))
     # The scraper must still look at least once per first checkpoint (1 h).
     assert int(env["XBOT_SCRAPE_INTERVAL"].removeprefix("PT").removesuffix("S")) <= 3600
+
+
+@pytest.mark.parametrize("env,first_s", [
+    ({}, 3600.0), ({"XBOT_SCRAPE_CHECKPOINTS": '["PT15M","PT1H"]'}, 900.0),
+    ({"XBOT_SCRAPE_CHECKPOINT_HOURS": "[0.5, 2]"}, 1800.0), ({"XBOT_SCRAPE_CHECKPOINTS": "not json"}, 3600.0)])
+def test_the_scrape_interval_stays_within_the_operators_first_checkpoint(env: dict[str, str], first_s: float,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # At this speed the interval's real-time floor (5 real s) is 22 simulated minutes: past a 15-minute checkpoint,
+    # which the scraper refuses at start (a demo run with it had no scraper at all).
+    tuned = DemoPlan(hours=4, minutes=4, scale=260.0).tuning_env(first_checkpoint_s(env))
+    assert float(tuned["XBOT_SCRAPE_INTERVAL"].removeprefix("PT").removesuffix("S")) == min(first_s, 1300.0)
+    for key, value in {**env, **tuned}.items():
+        monkeypatch.setenv(key, value)
+    if "not json" not in env.values():
+        ScraperSettings()  # the scraper starts with both
 
 
 def test_the_driver_is_browser_or_api() -> None:

@@ -100,3 +100,32 @@ def test_a_rollback_restores_the_reply_policy_with_the_posts_model():
                              {**p, "created_at": at.isoformat()}) for i, p in enumerate((first, second))]
     event = rollback_event(models, at)
     assert event.rollback_of == "v2-bbbb" and event.replies["posteriors"] == first["replies"]["posteriors"]
+
+
+def test_answers_in_our_own_conversations_are_a_reply_kind_of_their_own():
+    """Issue 24, item 5: the target's kind is a band of the reply policy. In a world where answering a reply our
+    post got pays more than replying to a stranger's tweet of the same size, the learned kind says so, and a
+    decision logged before the kind existed counts as a reply to a tweet."""
+    rng = random.Random(11)
+    learner = Learner(LearnerConfig(content_types=("tip",), topics=("sleep",)))
+    for i in range(200):
+        pool = [dict(author_followers=rng.choice((300, 30_000)), age_hours=rng.uniform(0, 12),
+                     velocity=rng.uniform(0, 50), relevance=rng.uniform(0.3, 1.0),
+                     kind=rng.choice(("tweet", "conversation"))) for _ in range(3)]
+        candidates = [target_bands(**t) for t in pool]
+        choice, index, p = sample_reply(None, rng, dimensions=DIMS, candidates=candidates)
+        lift = 1.2 if pool[index]["kind"] == "conversation" else 0.0
+        views = math.exp(3 + lift + rng.gauss(0, 0.5))
+        learner.observe_decision(f"r{i}", {**choice, "content_type": "reply", "topic": "sleep", "format": "single",
+                                           "hour": 9}, p, "v0", kind="reply",
+                                 reply_context={"bands": candidates[index], "candidates": candidates,
+                                                "index": index})
+        learner.observe_metrics(f"r{i}", 24.0, {"views": round(views), "likes": round(views * 0.05), "retweets": 0,
+                                                 "replies": round(views * 0.004), "bookmarks": 0})
+    old = {k: v for k, v in target_bands(author_followers=300, age_hours=1, velocity=1, relevance=0.5).items()
+           if k != "target_kind"}
+    learner.observe_decision("old", {"reply_style": "reframe", "voice": "owner"}, 0.2, "v0", kind="reply",
+                             reply_context={"bands": old, "candidates": [old], "index": 0})
+    assert learner._replies["old"].choice["target_kind"] == "tweet"
+    kinds = learner.build_model("v1-kind").replies["posteriors"]["target_kind"]
+    assert kinds["conversation"]["mean"] > kinds["tweet"]["mean"] + 0.5

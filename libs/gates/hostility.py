@@ -1,0 +1,33 @@
+"""Hostile replies to our own tweets: the ones xbot leaves unanswered (issue 24, item 5).
+
+Answering a troll feeds it, and a reply that tries to steer a reply-writer ("ignore your instructions and …") is
+bait, not a question. :func:`hostility` says why a reply is hostile, or None: instructions aimed at whoever
+answers (libs.gates.injection, the same detector the reply gates use), or abuse (insults, "shut up", "delete your
+account"): a short lexicon, matched on whole words of the folded text. It errs towards leaving a reply alone: a
+conversation not answered costs one missed reply; an answered troll costs the account's standing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from libs.gates.entities import fold
+from libs.gates.injection import instruction_spans
+
+# Insults and dismissals aimed at the author; whole words, lower case, accents folded.
+_ABUSE = re.compile(
+    r"\b(?:idiot\w*|moron\w*|stupid|dumb(?:ass)?|clown\w*|grifter\w*|scammers?|snake ?oil|charlatan\w*|"
+    r"liars?|fraud\w*|garbage|trash|pathetic|loser\w*|imbecile\w*|shut up|stfu|kys|kill yourself|"
+    r"delete (?:your|this) (?:account|tweet|post)|nobody asked|f+u+c*k+\w*|sh[i1]t\w*|bullsh[i1]t|"
+    r"cr[a4]p advice|quack\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def hostility(text: str) -> str | None:
+    """Why this reply to our tweet is hostile ("injection" or "abuse"), or None when it may be answered."""
+    if instruction_spans(text):
+        return "injection"
+    if _ABUSE.search(fold(text).casefold()):
+        return "abuse"
+    return None

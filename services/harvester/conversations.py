@@ -1,0 +1,76 @@
+"""Replies our own posts got, as reply opportunities of their own (issue 24, item 5). Pure: no I/O.
+
+Why the harvester reads them (not the scraper): they become reply opportunities, and the opportunity pool, its
+expiry and OpportunityFound are the harvester's; the scraper reads numbers for the learner. The harvester also
+already follows our posts (TweetPosted) for its pool.
+
+A reply is taken when it is someone else's, not seen before, not too old, and not hostile (libs.gates.hostility:
+answering a troll feeds it). "Never the same person twice in a row" is the planner's rule at the moment it
+answers (services/planner/replies.py, which knows every answer queued); here a person's second reply in one read
+is left for a later read once the first is answered or gone, so one read never offers the same person twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from libs.contracts.events import OpportunityFound
+from libs.contracts.gateway import TweetCard
+from libs.gates.hostility import hostility
+from services.harvester.selection import parse_card_time
+
+# A reply in our own conversation is on the account's subject by construction: it answers our post.
+CONVERSATION_RELEVANCE = 1.0
+
+
+@dataclass
+class ConversationOutcome:
+    found: list[OpportunityFound] = field(default_factory=list)
+    rejected: dict[str, int] = field(default_factory=dict)
+
+    def reject(self, reason: str) -> None:
+        self.rejected[reason] = self.rejected.get(reason, 0) + 1
+
+
+def conversation_opportunities(
+    cards: Iterable[TweetCard], *, root_id: str, own_handle: str, known_ids: Collection[str],
+    open_authors: Collection[str] = (), now: datetime, max_age: timedelta,
+) -> ConversationOutcome:
+    """Reply opportunities of source "conversation" among the replies ``cards`` (oldest first) our post
+    ``root_id`` got. ``known_ids``: every tweet id ever found (never offered twice); ``open_authors``: authors
+    whose earlier reply in this conversation is still offered and unanswered (lower case)."""
+    out = ConversationOutcome()
+    own = own_handle.lower().lstrip("@")
+    offered = {a.lower() for a in open_authors}
+    for card in cards:
+        author = card.author.lower().lstrip("@")
+        if card.tweet_id == root_id or author == own:
+            out.reject("own")
+            continue
+        if card.tweet_id in known_ids:
+            out.reject("known")
+            continue
+        created = parse_card_time(card.created_at)
+        if created is None:
+            out.reject("no_time")
+            continue
+        if now - created >= max_age:
+            out.reject("too_old")
+            continue
+        reason = hostility(card.text)
+        if reason is not None:
+            out.reject(f"hostile_{reason}")
+            continue
+        if author in offered:
+            out.reject("same_person_waiting")
+            continue
+        offered.add(author)
+        out.found.append(OpportunityFound(
+            tweet_id=card.tweet_id, author=card.author.lstrip("@"), author_followers=0, text=card.text,
+            likes=card.likes, retweets=card.retweets, replies=card.replies, views=card.views,
+            tweet_created_at=created, age_minutes=max(0.0, (now - created).total_seconds() / 60),
+            relevance=CONVERSATION_RELEVANCE, topic=None, is_reply=True, source="conversation",
+            conversation_id=root_id))
+    return out

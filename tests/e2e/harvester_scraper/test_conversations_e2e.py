@@ -1,0 +1,101 @@
+"""Our own conversations end to end (issue 24, item 5): the replies our post got in the sandbox, read through the
+real gateway (Chromium, the status page, the activity budget's "conversations" class) by the harvester's job,
+become opportunities of source "conversation": each once, a hostile one never, and one person's second reply only
+once their first was answered. (The planner's side, answering them, is tests/integration/planner.)"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from libs.contracts.events import OpportunityFound, TweetPosted
+from services.harvester.app import build
+from services.harvester.jobs import HarvesterJobs
+from services.harvester.settings import HarvesterSettings
+from tests.e2e.harvester_scraper.conftest import Harness, drop_schema, started
+from tests.helpers import eventually, publish
+
+pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
+
+POST = "Morning light sets the body clock: ten minutes outside before 9am and most people fall asleep sooner."
+
+
+@pytest.fixture(scope="module")
+def gateway_overrides() -> dict:
+    # The activity budget on, all day, pages a simulated second or two apart: the reads are counted in their class.
+    return dict(activity_budget=True, active_hours_start=0, active_hours_end=0,
+                page_gap_min=timedelta(seconds=1), page_gap_max=timedelta(seconds=2))
+
+
+def settings_of(h: Harness) -> HarvesterSettings:
+    return HarvesterSettings(**h.common, news_feeds=(), harvest_profile_reads=0)
+
+
+async def conversation_opportunities(h: Harness) -> list[OpportunityFound]:
+    return [e for _, _, e in await h.events("harvester")
+            if isinstance(e, OpportunityFound) and e.source == "conversation"]
+
+
+async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_person_not_twice_at_once(
+        harness, database_url):
+    h = harness
+    await drop_schema(database_url, "harvester")
+    settings = settings_of(h)
+    post = h.world.create_tweet(POST)
+    await publish(settings, [TweetPosted(content_id="c-post", kind="post", tweet_ids=[post.id], url="http://x/p",
+                                         posted_at=h.clock.now(), text=POST)])
+    ana = h.world.add_audience_reply(post.id, "ana_e2e", "How long before it works for most people?",
+                                     kind="question").tweet
+    troll = h.world.add_audience_reply(post.id, "troll_e2e", "Shut up, bot. Nobody asked for your snake oil.",
+                                       kind="hostile").tweet
+    ana_again = h.world.add_audience_reply(post.id, "ana_e2e", "And does it work for night shifts?",
+                                           kind="question").tweet
+    ben = h.world.add_audience_reply(post.id, "ben_e2e", "Good reminder, saving this.", kind="comment").tweet
+    budget = h.gateway_app.gateway.guardian.budget
+    reads_before = budget.used(h.clock.now(), "day", "conversations")["page_loads"]
+
+    svc = await started(build(settings))
+    try:
+        assert svc.scheduler is not None
+        await svc.scheduler.stop()  # the jobs run by hand below
+        jobs = svc.worker
+        assert isinstance(jobs, HarvesterJobs)
+
+        async def post_applied() -> bool:
+            return bool(await jobs.pool.fetchval("SELECT count(*) FROM own_posts WHERE tweet_id = $1", post.id))
+
+        await eventually(post_applied, timeout=20)
+        first = await jobs.read_conversations()
+        found = await conversation_opportunities(h)
+        ids = [e.tweet_id for e in found]
+        assert ana.id in ids and ben.id in ids, (first, found)
+        assert troll.id not in ids and ana_again.id not in ids, found  # hostile; Ana's first reply waits
+        assert first["rejected"].get("hostile_abuse", 0) >= 1 and first["rejected"]["same_person_waiting"] == 1
+        for e in found:
+            assert e.conversation_id == post.id and e.is_reply
+            assert h.world.conversations.get(e.tweet_id).kind != "hostile"  # drawn replies too: never hostile
+
+        # Our answer to Ana, posted through the gateway as the poster does (a reply on her reply's status page),
+        # and reported: her second reply is offered now, nothing twice.
+        answer_id = (await h.gateway.reply(ana.id, "About a week for most people: the light moves the clock a "
+                                           "little each day.", author="ana_e2e")).tweet_ids[0]
+        assert h.world.tweet(answer_id).reply_to_handle == "ana_e2e"
+        await publish(settings, [TweetPosted(content_id="c-answer", kind="reply", tweet_ids=[answer_id],
+                                             url="http://x/a", posted_at=h.clock.now(), text="About a week",
+                                             reply_to_tweet_id=ana.id, reply_to_author="ana_e2e")])
+
+        async def answer_applied() -> bool:
+            return bool(await jobs.pool.fetchval("SELECT count(*) FROM replied WHERE tweet_id = $1", ana.id))
+
+        await eventually(answer_applied, timeout=20)
+        second = await jobs.read_conversations()
+        again = await conversation_opportunities(h)
+        ids = [e.tweet_id for e in again]
+        assert ana_again.id in ids and troll.id not in ids, (second, again)
+        assert len(ids) == len(set(ids))  # each reply offered once
+        assert second["read"] == first["read"] == 1
+    finally:
+        await svc.stop()
+    # Both reads went through the activity budget, in their own class.
+    assert budget.used(h.clock.now(), "day", "conversations")["page_loads"] - reads_before == 2

@@ -1,0 +1,65 @@
+"""The audience's replies to our posts and what answering them brings (issue 24, item 5; sandbox/conversations.py)."""
+
+import random
+
+from sandbox.audience import Engagement
+from sandbox.conversations import ANSWER_FOLLOW, HOSTILE_SHARE, MAX_VISIBLE_REPLIES, answer_engagement
+from tests.unit.sandbox.test_sandbox_world_rules import advance, make_world
+
+POST = "Morning light sets the body clock: ten minutes outside before 9am and most people fall asleep sooner."
+
+
+def test_our_posts_draw_visible_replies_reproducibly_and_a_share_is_hostile():
+    world = make_world(daily_posts=10_000, half_hour_posts=10_000, start_followers=20_000)  # replies aplenty
+    kinds: dict[str, int] = {}
+    for i in range(150):
+        tweet = world.create_tweet(f"{POST} Day {i} of the experiment, note {i * 7}.")
+        drawn = world.conversations.replies(tweet.id, tweet.created_at, tweet.final.replies, tweet.created_at + 1e6)
+        assert len(drawn) == min(MAX_VISIBLE_REPLIES, tweet.final.replies)
+        for r in drawn:
+            kinds[r.kind] = kinds.get(r.kind, 0) + 1
+        advance(world, 0.1)
+    total = sum(kinds.values())
+    assert total > 100 and abs(kinds.get("hostile", 0) / total - HOSTILE_SHARE) < 0.08
+    # The same seed draws the same replies.
+    again = make_world(start_followers=20_000)
+    first = again.create_tweet(f"{POST} Day 0 of the experiment, note 0.")
+    assert [r.tweet.id for r in again.conversations.replies(first.id, first.created_at, first.final.replies, 1e12)] \
+        == [r.tweet.id for r in make_world(start_followers=20_000).conversations.replies(first.id, first.created_at,
+                                                                    first.final.replies, 1e12)]
+
+
+def test_a_reply_shows_on_our_posts_page_and_our_answer_goes_to_the_replier():
+    world = make_world()
+    post = world.create_tweet(POST)
+    ana = world.add_audience_reply(post.id, "ana_test", "How long before it works?", kind="question")
+    shown = world.replies(post.id)
+    assert ana.tweet.id in [v.id for v in shown] and world.tweet(ana.tweet.id).reply_to_handle == world.handle
+    assert world.tweet(post.id).counts.replies >= 1
+    answer = world.create_tweet("About a week: the light moves the clock a little each day.",
+                                in_reply_to=ana.tweet.id)
+    assert (answer.kind, answer.reply_to_handle) == ("reply", "ana_test")
+
+
+def test_answering_pays_as_the_ground_truth_says():
+    base = Engagement(likes=2, retweets=0, replies=0, views=100, profile_clicks=1, negative=0, follows=0)
+    rng = random.Random(5)
+    for kind in ("question", "comment", "hostile"):
+        follows = [answer_engagement(base, kind, root_views=1000, rng=rng).follows for _ in range(4000)]
+        assert abs(sum(follows) / len(follows) - ANSWER_FOLLOW[kind]) < 0.03
+    hostile = answer_engagement(base, "hostile", root_views=1000, rng=rng)
+    assert hostile.negative == 1 and hostile.views == 200
+
+
+def test_a_page_never_shows_more_audience_replies_than_its_reply_count():
+    world = make_world(daily_posts=10_000, half_hour_posts=10_000, start_followers=20_000)
+    posts = [world.create_tweet(f"{POST} Note {i}, day {i * 3}.") for i in range(20)]
+    for step in (0.5, 1, 2, 6, 24, 200):
+        advance(world, step)
+        for p in posts:
+            view = world.tweet(p.id)
+            shown = [r for r in world.replies(p.id) if not r.own]
+            # The count is the sandbox's one maturity for every field; the replies shown are within it.
+            assert view.counts.replies == p.final.at_age((world.now() - p.created_at) / 3600).replies
+            assert len(shown) <= view.counts.replies
+    assert any(world.replies(p.id) for p in posts)
