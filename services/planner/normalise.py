@@ -7,10 +7,11 @@ preambles ("Sure! Here's a tweet about gut health:", "Tweet:", "Option 1:") and 
 block quotes), an "As an AI, …, but" clause in front of the text, thread numbering ("1/5", "(2/5)", "3.",
 "Tweet 4:"), emoji and trailing hashtag runs (two or more; one hashtag is the niche's allowance). A structured
 answer (JSON with ``text`` or ``parts``) is read first. Threads are split on ``---`` lines, on numbered parts,
-or on blank lines (merging paragraphs when there are more than a thread may have). An over-long text loses the
-generic padding sentences at its end ("Remember that everyone's body is different …"; any part, as other habits
-the normaliser removes may be what made it over-long), then whole trailing sentences down to the limit. What cannot be repaired (a
-refusal, a placeholder, an over-long answer that no whole sentences can shorten) is left for the gates to reject.
+or on blank lines (merging paragraphs when there are more than a thread may have). A part loses the generic padding
+sentences at its end ("Remember that everyone's body is different …"; within the limit too, as other habits the
+normaliser removes may be what made it over-long), an over-long one then whole trailing sentences down to the
+limit. What cannot be repaired (a refusal, a placeholder, an over-long answer that no whole sentences can shorten)
+is left for the gates to reject.
 
 Pure functions only: no I/O, no model, so every rule is tested on a corpus of real models' habits.
 """
