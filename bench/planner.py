@@ -108,7 +108,7 @@ async def run_current(url: str, key: SecretStr, model_name: str, items: int, see
             return lambda: drafter.write_reply(opp, choice, propensity=p, policy_version="u", now=now)
         # As the plan job draws: among the pairs the duplicate window leaves room for, the run's earlier posts
         # counted (services/planner/choices.allowed_pairs).
-        pairs = allowed_pairs(config, drafter.recent, now, planned, fresh_facts=drafter.fresh_facts(now))
+        pairs = allowed_pairs(config, drafter.recent, now, planned)
         choice, p = sample_post_choice(policy, config, choices_rng, allowed_pairs=pairs)
         planned.append(choice)
         return lambda: drafter.write_post(choice, propensity=p, policy_version="u", now=now, scheduled_for=now)

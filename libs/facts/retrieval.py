@@ -75,18 +75,6 @@ class FactIndex:
         order = sorted(keep, key=lambda j: (round(float(closeness[j]), 1), uses[j]))
         return [self.facts[on_topic[j]] for j in order[:k]]
 
-    def fresh_counts(self, stated: np.ndarray | None) -> dict[str, int]:
-        """Per topic, how many of its facts no post of ``stated`` (the window's embeddings) states already: what
-        ``for_topic(fresh_only=True)`` could offer (its word-for-word count is not needed for that)."""
-        closeness = np.zeros(len(self.facts), dtype=np.float32)
-        if stated is not None and len(stated) and len(self.facts) and stated.shape[1] == self._vectors.shape[1]:
-            closeness = (stated @ self._vectors.T).max(axis=0)
-        limit = self._threshold(self.config.stated_min_similarity)
-        counts: dict[str, int] = {}
-        for fact, close in zip(self.facts, closeness, strict=True):
-            counts[fact.topic] = counts.get(fact.topic, 0) + int(close < limit)
-        return counts
-
     def for_text(self, text: str, *, k: int | None = None, topic: str | None = None) -> list[ScoredFact]:
         """The facts closest in meaning to ``text`` (a target tweet), best first, above the relevance threshold
         for this embedder; those on ``topic`` first among equals."""
@@ -102,8 +90,7 @@ class FactIndex:
         return [ScoredFact(self.facts[i], float(sims[i])) for i in order[:k] if sims[i] >= threshold]
 
 
-def least_stated(facts: Sequence[Fact], stated_texts: Sequence[str], k: int, *,
-                 fewest_only: bool = False) -> list[Fact]:
+def least_stated(facts: Sequence[Fact], stated_texts: Sequence[str], k: int) -> list[Fact]:
     """Up to ``k`` of ``facts`` (best first) for a prompt, before the call: those none of ``stated_texts`` (our
     tweets of the duplicate window) carries word for word; when every one was stated, the ones stated the fewest
     times, best first among equals. A reply restating a fact comes back as a repeat of one of our tweets often
@@ -116,8 +103,6 @@ def least_stated(facts: Sequence[Fact], stated_texts: Sequence[str], k: int, *,
     if unstated:
         return unstated[:k]
     order = sorted(range(len(facts)), key=lambda i: uses[i])  # stable: the given order among equals
-    if fewest_only and order:
-        order = [i for i in order if uses[i] == uses[order[0]]]
     return [facts[i] for i in order[:k]]
 
 

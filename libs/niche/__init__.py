@@ -91,9 +91,6 @@ class GateConfig(_Section):
     # (services/planner/choices.allowed_pairs; the choice is drawn again, its propensity conditioned): such a
     # draft comes back a near-duplicate of one of them far more often. 0: no limit.
     pair_max_in_window: int = Field(default=3, ge=0)
-    # Nor for a topic with fewer facts than this that no post of the window states (each costs calls, and comes
-    # back a near-duplicate of the topic's posts far more often). 0: no limit.
-    topic_min_fresh_facts: int = Field(default=4, ge=0)
     flesch_min: float = 30.0
     max_avg_sentence_words: float = Field(default=24, gt=0)
     max_sentence_words: int = Field(default=40, gt=0)

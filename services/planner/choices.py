@@ -192,8 +192,7 @@ def sample_post_choice(
 
 
 def allowed_pairs(config: NicheConfig, recent: RecentPosts, now: datetime,
-                  planned: Sequence[Choice] = (), *, fresh_facts: Mapping[str, int] | None = None,
-                  ) -> set[tuple[str, str]]:
+                  planned: Sequence[Choice] = ()) -> set[tuple[str, str]]:
     """The (content type, topic) pairs a post can be drawn for, before any call (``sample_post_choice``'s
     ``allowed_pairs``), from the posts of the duplicate window and the posts ``planned`` earlier in the same run:
 
@@ -217,11 +216,6 @@ def allowed_pairs(config: NicheConfig, recent: RecentPosts, now: datetime,
              if check_topic_freshness(t, topics, window=g.topic_window_posts, max_in_window=g.topic_max_in_window)
              is None}
     allowed = {p for p in every if p[1] in fresh} or every
-    if fresh_facts is not None and g.topic_min_fresh_facts:
-        # The run's planned posts use facts of their topics too (one each at least).
-        left = Counter({t: fresh_facts.get(t, 0) for t in arms(config, "topic")})
-        left.subtract(c.topic for c in planned)
-        allowed = {p for p in allowed if left[p[1]] >= g.topic_min_fresh_facts} or allowed
     if g.pair_max_in_window:
         allowed = {p for p in allowed if counts[p] < g.pair_max_in_window} or allowed
     return allowed

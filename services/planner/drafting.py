@@ -271,8 +271,7 @@ class Drafter:
                                                            facts=[*facts, *news_given], now=now)
             if verdict is None and self.config.sensitive:
                 if self.needs_review(parts, [*facts, *news_given]):
-                    post = OwnPost(text, content_hash(text), choice.topic, now, vector, choice.content_type)
-                    release = self._held(post, parts)
+                    release = self._held(OwnPost(text, content_hash(text), choice.topic, now, vector, choice.content_type), parts)
                     verdict = await self.review(out, text, kind=kind, tweet=None)
                     release()
                     if out.stopped:
@@ -280,8 +279,7 @@ class Drafter:
                 else:
                     out.review_skipped = True
             if verdict is None:
-                post = OwnPost(text, content_hash(text), choice.topic, now, vector, choice.content_type)
-                out.memory = (post, list(parts), now)
+                out.memory = (OwnPost(text, content_hash(text), choice.topic, now, vector, choice.content_type), list(parts), now)
                 if remember:
                     self.remember(out)
                 out.queued = ContentQueued(
@@ -304,10 +302,6 @@ class Drafter:
                     return out
                 facts = others[: self.config.facts.per_prompt] or facts
         return out
-
-    def fresh_facts(self, now: datetime) -> dict[str, int]:
-        """Per topic, the facts no post of the duplicate window states yet (what a post's prompt can offer)."""
-        return self.facts.fresh_counts(self.recent.matrix(now, self.config.gates.duplicate_window_days))
 
     def remember(self, out: DraftOutcome) -> None:
         """The post of ``out`` is kept: the duplicate gates compare later drafts with it."""

@@ -205,7 +205,7 @@ class Planner(Worker):
                 hours = open_hours(config.hours, queued_by_hour, self.caps.posts_per_hour)
                 # Drawn among the (content type, topic) pairs the duplicate window (and this run's earlier posts)
                 # leaves room for, the propensity conditioned on them as on the open hours.
-                pairs = allowed_pairs(config, drafter.recent, now, planned, fresh_facts=drafter.fresh_facts(now))
+                pairs = allowed_pairs(config, drafter.recent, now, planned)
                 choice, propensity = sample_post_choice(policy, config, self.rng, open_hours=hours,
                                                         allowed_pairs=pairs)
                 planned.append(choice)

@@ -127,8 +127,7 @@ def register(svc: Service[Any]) -> None:
     async def on_queued(conn: asyncpg.Connection, items: list[Applied[ContentQueued]]) -> None:
         await conn.executemany(
             "INSERT INTO content (content_id, kind, topic, text, reply_to_tweet_id, reply_to_author, policy_version, "
-            "queued_at, scheduled_for, expires_at, parts, content_type) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) "
+            "queued_at, scheduled_for, expires_at, parts, content_type) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) "
             "ON CONFLICT (content_id) DO UPDATE SET kind = EXCLUDED.kind, topic = EXCLUDED.topic, "
             "content_type = EXCLUDED.content_type, "
             "text = EXCLUDED.text, parts = EXCLUDED.parts, reply_to_tweet_id = EXCLUDED.reply_to_tweet_id, "

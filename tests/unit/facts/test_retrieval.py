@@ -121,18 +121,3 @@ def test_a_prompt_gets_the_facts_our_tweets_stated_least(book):
     # Every one stated: the fewest times first, the given (closest first) order among equals.
     assert least_stated([a, b, c], tweets, 2) == [b, a]
     assert least_stated([c, b, a], tweets, 3) == [b, c, a]
-    # Only the fewest: those stated once, not the ones stated twice after them.
-    assert least_stated([c, b, a], tweets, 3, fewest_only=True) == [b]
-    assert least_stated([a, c], tweets, 3, fewest_only=True) == [a, c]
-    assert least_stated([a, b, c, d], tweets, 3, fewest_only=True) == [d]
-
-
-def test_fresh_counts_are_what_fresh_only_would_offer(book, model_embedder):
-    index = FactIndex(book, model_embedder)
-    topics = {f.topic for f in index.facts}
-    sleep = index.for_topic("sleep", k=50)
-    assert index.fresh_counts(None) == {t: len(index.for_topic(t, k=50)) for t in topics}
-    posts = model_embedder.embed([f"Worth knowing: {sleep[0].claim}", f"{sleep[1].claim} ({sleep[1].source})"])
-    counts = index.fresh_counts(posts)
-    assert counts == {t: len(index.for_topic(t, k=50, stated=posts, fresh_only=True)) for t in topics}
-    assert counts["sleep"] == len(sleep) - 2

@@ -94,21 +94,6 @@ def test_no_pair_left_drops_the_pair_limit_first() -> None:
     assert ("story", "sleep") in allowed_pairs(off, _recent(*posts), NOW)
 
 
-def test_a_topic_with_too_few_fresh_facts_is_not_drawn() -> None:
-    least = CONFIG.gates.topic_min_fresh_facts
-    assert least >= 1
-    fresh = {t: 20 for t in TOPICS} | {"sleep": least - 1, "stress": least}
-    recent = _recent(*_spread_topics(20))
-    pairs = allowed_pairs(CONFIG, recent, NOW, fresh_facts=fresh)
-    assert {t for _, t in pairs} == set(TOPICS) - {"sleep"}
-    # A post planned on a topic in this run uses one of its fresh facts.
-    pairs = allowed_pairs(CONFIG, recent, NOW, [_choice("story", "stress")], fresh_facts=fresh)
-    assert {t for _, t in pairs} == set(TOPICS) - {"sleep", "stress"}
-    # None left anywhere: the limit is dropped.
-    pairs = allowed_pairs(CONFIG, recent, NOW, fresh_facts={t: 0 for t in TOPICS})
-    assert {t for _, t in pairs} == set(TOPICS)
-
-
 # ---------------------------------------------------------------- the mass of a region, and the conditioned draw
 
 DIMS = {d: arms(CONFIG, d) for d in ("content_type", "topic", "format", "hour")}
