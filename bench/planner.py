@@ -38,7 +38,7 @@ from bench.planner_template_era import TEMPLATE_ERA_COMMIT, schedule
 from libs.niche import Price, load_niche
 from libs.text import Embedder
 from services.planner.budget import BudgetLedger
-from services.planner.choices import Policy, allowed_pairs, sample_post_choice, sample_reply_choice
+from services.planner.choices import Policy, sample_post_choice, sample_reply_choice
 from services.planner.drafting import Drafter
 from services.planner.llm import LlmPermanentError, RetryPolicy, TextModel
 from services.planner.replies import Opportunity
@@ -100,17 +100,13 @@ async def run_current(url: str, key: SecretStr, model_name: str, items: int, see
     policy = Policy()
     results, halts = [], []
 
-    def write(i: int, now, tweet: str | None, planned: list):
+    def write(i: int, now, tweet: str | None):
         if tweet is not None:
             opp = Opportunity(tweet_id=f"b{i}", author=f"a{i}", author_followers=10_000, text=tweet, likes=500,
                               retweets=5, replies=5, created_at=now - timedelta(hours=1), relevance=0.8)
             choice, p = sample_reply_choice(policy, config, choices_rng, topic=None, hour=now.hour)
             return lambda: drafter.write_reply(opp, choice, propensity=p, policy_version="u", now=now)
-        # As the plan job draws: among the pairs the duplicate window leaves room for, the run's earlier posts
-        # counted (services/planner/choices.allowed_pairs).
-        pairs = allowed_pairs(config, drafter.recent, now, planned)
-        choice, p = sample_post_choice(policy, config, choices_rng, allowed_pairs=pairs)
-        planned.append(choice)
+        choice, p = sample_post_choice(policy, config, choices_rng)
         return lambda: drafter.write_post(choice, propensity=p, policy_version="u", now=now, scheduled_for=now)
 
     # The items of each planning run (``run_hours`` of the schedule) are drafted together, as the plan job does:
@@ -122,8 +118,7 @@ async def run_current(url: str, key: SecretStr, model_name: str, items: int, see
         runs[-1].append((i, now, tweet))
     for run_items in runs:
         try:
-            planned: list = []
-            outs = await drafter.draft_together([write(*item, planned) for item in run_items])
+            outs = await drafter.draft_together([write(*item) for item in run_items])
         except LlmPermanentError as err:
             halts.append(str(err))
             break  # a halt is a halt: the planner stops until the operator fixes the cause

@@ -212,39 +212,6 @@ def arm_mass(model: Mapping[str, Any] | None, dimension: str, arms: Sequence[obj
     return sum(_propensity(model, {dimension: a}, {dimension: options}) for a in wanted)
 
 
-def region_mass(model: Mapping[str, Any] | None, dimensions: Mapping[str, Iterable[object]],
-                allowed: Mapping[tuple[str, ...], Iterable[tuple[object, ...]]]) -> float:
-    """Probability that ``sample_choice`` (over ``dimensions``) draws a choice inside a region: for each group of
-    dimensions of ``allowed`` (disjoint groups, e.g. ``("content_type", "topic")`` and ``("hour",)``), the arms
-    drawn for the group are one of its allowed tuples.
-
-    The planner redraws until its choice is inside the region (the hours with room, the content type and topic
-    pairs the duplicate window leaves room for) and divides the propensity by this mass: the logged propensity is
-    then the exact probability of what was drawn. Under the floor mixture the groups are independent within each
-    branch, not across them, so the mass is ``(1 - floor) · Π_g T_g + floor · Π_g U_g`` (T: the Thompson shares'
-    mass of the group's allowed tuples, U: the uniform one); a dimension the model does not cover is uniform in
-    both branches."""
-    arms = {d: arm_order(d, options) for d, options in dimensions.items()}
-    floor = _floor(model)
-    probs: dict[bool, dict[str, dict[str, float]]] = {True: {}, False: {}}
-    for dimension in {d for group in allowed for d in group}:
-        options = arms[dimension]
-        uniform = {a: 1.0 / len(options) for a in options}
-        shares = thompson_shares(model, dimension, options) if model else None
-        probs[True][dimension] = uniform
-        probs[False][dimension] = uniform if shares is None else shares
-
-    def branch(uniform: bool) -> float:
-        total = 1.0
-        for group, tuples in allowed.items():
-            p = probs[uniform]
-            total *= sum(math.prod(p[d].get(str(v), 0.0) for d, v in zip(group, t, strict=True))
-                         for t in {tuple(str(v) for v in t) for t in tuples})
-        return total
-
-    return (1.0 - floor) * branch(False) + floor * branch(True)
-
-
 def _pick(weights: Sequence[float], u: float) -> int:
     """Inverse-CDF draw with one uniform number (the last arm absorbs rounding)."""
     total = sum(weights)

@@ -89,8 +89,6 @@ class OwnPost:
     topic: str | None
     at: datetime
     vector: np.ndarray | None = field(default=None, compare=False)
-    # The content type it was written as (None when unknown: posted outside the planner, an older row).
-    content_type: str | None = None
 
 
 @dataclass

@@ -87,10 +87,6 @@ class GateConfig(_Section):
         default_factory=lambda: {"minilm_int8": 0.84, "lexical": 0.80})
     topic_window_posts: int = Field(default=10, ge=1)
     topic_max_in_window: int = Field(default=3, ge=1)
-    # A post is not drawn for a (content type, topic) pair the duplicate window already holds this many posts of
-    # (services/planner/choices.allowed_pairs; the choice is drawn again, its propensity conditioned): such a
-    # draft comes back a near-duplicate of one of them far more often. 0: no limit.
-    pair_max_in_window: int = Field(default=3, ge=0)
     flesch_min: float = 30.0
     max_avg_sentence_words: float = Field(default=24, gt=0)
     max_sentence_words: int = Field(default=40, gt=0)

@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import math
 import random
-from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from libs.core.account import ActiveHours
-from libs.policy import region_mass, sample_choice
+from libs.policy import arm_mass, sample_choice
 from libs.contracts.events import Choice
-from libs.gates import RecentPosts, check_topic_freshness
 from libs.niche import NicheConfig
 
 UNIFORM_VERSION = "uniform"
@@ -139,45 +137,24 @@ MIN_OPEN_MASS = 1e-4
 
 def sample_post_choice(
     policy: Policy, config: NicheConfig, rng: random.Random, *, open_hours: Collection[int] | None = None,
-    allowed_pairs: Collection[tuple[str, str]] | None = None,
 ) -> tuple[Choice, float]:
     """A post's choice and propensity.
 
     ``open_hours`` are the hours the queue still has room in (the poster posts at most its hourly cap in an
-    hour; items piled into one hour would wait past their chosen hour or expire). ``allowed_pairs`` are the
-    (content type, topic) pairs a draft can still be written for (:func:`allowed_pairs`: the duplicate window's
-    posts leave no room for the others). The choice is drawn from the policy conditioned on both, by redrawing,
-    and the propensity is divided by the policy's probability of the allowed region (libs.policy.region_mass): it
-    stays the exact probability of what was drawn, which the learner's off-policy evaluation needs. None: every
-    hour, every pair is allowed. A region the policy almost never draws (below ``MIN_OPEN_MASS``) is given up,
-    the pairs first: redrawing would take too long.
+    hour; items piled into one hour would wait past their chosen hour or expire). The hour is drawn from the
+    policy conditioned on them, by redrawing, and the propensity is divided by the policy's probability of an
+    open hour: it stays the exact probability of what was drawn, which the learner's off-policy evaluation needs.
+    None: every hour is open.
     """
     action = action_dimensions(policy, POST_DIMENSIONS, POST_ACTION_DIMENSIONS)
     hours = arms(config, "hour")
-    dims = {d: arms(config, d) for d in action}
-    hours_ok = set(hours) if open_hours is None else {str(h) for h in open_hours} & set(hours)
-    every_pair = {(c, t) for c in arms(config, "content_type") for t in arms(config, "topic")}
-    pairs_ok = every_pair if allowed_pairs is None else {(str(c), str(t)) for c, t in allowed_pairs} & every_pair
-
-    def region(pairs: set[tuple[str, str]], hours_in: set[str]) -> dict[tuple[str, ...], set]:
-        out: dict[tuple[str, ...], set] = {}
-        if pairs != every_pair:
-            out[("content_type", "topic")] = pairs
-        if hours_in != set(hours):
-            out[("hour",)] = {(h,) for h in hours_in}
-        return out
-
-    mass = 1.0
-    for pairs, hours_in in ((pairs_ok, hours_ok), (every_pair, hours_ok), (pairs_ok, set(hours)),
-                            (every_pair, set(hours))):
-        allowed = region(pairs, hours_in)
-        mass = region_mass(_payload(policy), dims, allowed) if allowed else 1.0
-        if mass >= MIN_OPEN_MASS:
-            break
-    pairs_ok, hours_ok = pairs, hours_in
+    allowed = set(hours) if open_hours is None else {str(h) for h in open_hours} & set(hours)
+    mass = arm_mass(_payload(policy), "hour", hours, allowed) if allowed != set(hours) else 1.0
+    if mass < MIN_OPEN_MASS:
+        allowed, mass = set(hours), 1.0
     while True:
         picked, propensity = sample_choices(policy, config, rng, POST_DIMENSIONS, action)
-        if picked["hour"] in hours_ok and (picked["content_type"], picked["topic"]) in pairs_ok:
+        if picked["hour"] in allowed:
             break
     propensity /= mass
     choice = Choice(
@@ -189,36 +166,6 @@ def sample_post_choice(
         hook_style=picked["hook_style"],
     )
     return choice, propensity
-
-
-def allowed_pairs(config: NicheConfig, recent: RecentPosts, now: datetime,
-                  planned: Sequence[Choice] = ()) -> set[tuple[str, str]]:
-    """The (content type, topic) pairs a post can be drawn for, before any call (``sample_post_choice``'s
-    ``allowed_pairs``), from the posts of the duplicate window and the posts ``planned`` earlier in the same run:
-
-    - its topic is fresh (``check_topic_freshness``, the run's planned posts counted as the latest): the topic
-      freshness gate would refuse the item without a call, and its slot would stay empty;
-    - the window holds fewer than ``gates.pair_max_in_window`` posts of the pair: a draft of a pair the window
-      holds several posts of comes back a near-duplicate of one far more often (the same content type's frame
-      on the same topic; in a 400-item benchmark run, with 120-200 posts in the window: a near-duplicate first
-      draft for 38-43% of the items of a pair with three or four posts, 14-19% with none or one, and 3.5-5
-      calls per queued item instead of 2.3-2.4).
-
-    A restriction that would leave no pair is dropped (the freshness one last): the gates still judge the draft.
-    Posts whose content type is unknown (an older row) count for their topic only."""
-    g = config.gates
-    window = recent.within(now, g.duplicate_window_days)
-    counts = Counter((p.content_type, p.topic) for p in window)
-    counts.update((c.content_type, c.topic) for c in planned)
-    topics = [*recent.topics_latest_last(), *(c.topic for c in planned)]
-    every = {(c, t) for c in arms(config, "content_type") for t in arms(config, "topic")}
-    fresh = {t for t in arms(config, "topic")
-             if check_topic_freshness(t, topics, window=g.topic_window_posts, max_in_window=g.topic_max_in_window)
-             is None}
-    allowed = {p for p in every if p[1] in fresh} or every
-    if g.pair_max_in_window:
-        allowed = {p for p in allowed if counts[p] < g.pair_max_in_window} or allowed
-    return allowed
 
 
 def sample_reply_choice(

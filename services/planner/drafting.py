@@ -271,7 +271,7 @@ class Drafter:
                                                            facts=[*facts, *news_given], now=now)
             if verdict is None and self.config.sensitive:
                 if self.needs_review(parts, [*facts, *news_given]):
-                    release = self._held(OwnPost(text, content_hash(text), choice.topic, now, vector, choice.content_type), parts)
+                    release = self._held(OwnPost(text, content_hash(text), choice.topic, now, vector), parts)
                     verdict = await self.review(out, text, kind=kind, tweet=None)
                     release()
                     if out.stopped:
@@ -279,7 +279,7 @@ class Drafter:
                 else:
                     out.review_skipped = True
             if verdict is None:
-                out.memory = (OwnPost(text, content_hash(text), choice.topic, now, vector, choice.content_type), list(parts), now)
+                out.memory = (OwnPost(text, content_hash(text), choice.topic, now, vector), list(parts), now)
                 if remember:
                     self.remember(out)
                 out.queued = ContentQueued(

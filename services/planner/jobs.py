@@ -44,7 +44,6 @@ from services.planner.choices import (
     Policy,
     next_slot,
     hour_arms,
-    allowed_pairs,
     open_hours,
     plan_quota,
     REPLY_DIMENSIONS,
@@ -200,15 +199,9 @@ class Planner(Worker):
             # written slot by slot, the others' items still together.
             k = self.settings.plan_drafts_per_slot if ledger.tier() is BudgetTier.NORMAL else 1
             together: list[tuple[Any, str | None]] = []  # (write, causation id)
-            planned: list[Choice] = []
             for _ in range(n_posts):
                 hours = open_hours(config.hours, queued_by_hour, self.caps.posts_per_hour)
-                # Drawn among the (content type, topic) pairs the duplicate window (and this run's earlier posts)
-                # leaves room for, the propensity conditioned on them as on the open hours.
-                pairs = allowed_pairs(config, drafter.recent, now, planned)
-                choice, propensity = sample_post_choice(policy, config, self.rng, open_hours=hours,
-                                                        allowed_pairs=pairs)
-                planned.append(choice)
+                choice, propensity = sample_post_choice(policy, config, self.rng, open_hours=hours)
                 item = pick_news(news, topic=choice.topic, now=now, max_age=self.settings.news_max_age)
 
                 def write(c: Choice, remember: bool = True, item: Any = item, propensity: float = propensity) -> Any:
@@ -423,8 +416,7 @@ class Planner(Worker):
         if missing:
             vectors = await asyncio.to_thread(self.embedder.embed, [t for _, t in missing])
             self._vectors.update({h: v for (h, _), v in zip(missing, vectors)})
-        recent = RecentPosts([OwnPost(r.text, h, r.topic, r.at, self._vectors[h], r.content_type)
-                              for r, h in zip(rows, hashes)])
+        recent = RecentPosts([OwnPost(r.text, h, r.topic, r.at, self._vectors[h]) for r, h in zip(rows, hashes)])
         recent.add_tweets(tweets)
         return recent
 

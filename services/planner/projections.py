@@ -127,15 +127,13 @@ def register(svc: Service[Any]) -> None:
     async def on_queued(conn: asyncpg.Connection, items: list[Applied[ContentQueued]]) -> None:
         await conn.executemany(
             "INSERT INTO content (content_id, kind, topic, text, reply_to_tweet_id, reply_to_author, policy_version, "
-            "queued_at, scheduled_for, expires_at, parts, content_type) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) "
+            "queued_at, scheduled_for, expires_at, parts) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
             "ON CONFLICT (content_id) DO UPDATE SET kind = EXCLUDED.kind, topic = EXCLUDED.topic, "
-            "content_type = EXCLUDED.content_type, "
             "text = EXCLUDED.text, parts = EXCLUDED.parts, reply_to_tweet_id = EXCLUDED.reply_to_tweet_id, "
             "reply_to_author = EXCLUDED.reply_to_author, policy_version = EXCLUDED.policy_version, "
             "queued_at = EXCLUDED.queued_at, scheduled_for = EXCLUDED.scheduled_for, expires_at = EXCLUDED.expires_at",
             [(e.content_id, e.kind, e.choice.topic, "\n".join(e.parts), e.reply_to_tweet_id, e.reply_to_author,
-              e.policy_version, i.envelope.occurred_at, e.scheduled_for, e.expires_at, list(e.parts),
-              e.choice.content_type)
+              e.policy_version, i.envelope.occurred_at, e.scheduled_for, e.expires_at, list(e.parts))
              for i in items for e in [i.event]])
         # The news item a post took as its angle is used (one post per item).
         await conn.executemany(
@@ -256,15 +254,14 @@ class OwnPostRow:
     text: str
     topic: str | None
     at: datetime
-    content_type: str | None = None
 
 
 async def own_posts_since(conn: asyncpg.Connection, since: datetime) -> list[OwnPostRow]:
     rows = await conn.fetch(
-        "SELECT content_id, text, topic, COALESCE(queued_at, posted_at) AS at, content_type FROM content "
+        "SELECT content_id, text, topic, COALESCE(queued_at, posted_at) AS at FROM content "
         "WHERE kind <> 'reply' AND text <> '' AND COALESCE(queued_at, posted_at) >= $1 ORDER BY at, content_id",
         since)
-    return [OwnPostRow(r["content_id"], r["text"], r["topic"], r["at"], r["content_type"]) for r in rows]
+    return [OwnPostRow(r["content_id"], r["text"], r["topic"], r["at"]) for r in rows]
 
 
 async def own_tweet_texts_since(conn: asyncpg.Connection, since: datetime) -> list[str]:
