@@ -48,6 +48,7 @@ from sandbox.audience import (DEFAULT_SHAPE, FORMATS, HOURS, REFERENCE_QUALITY, 
                               ReachShape)
 from services.scraper.attribution import ActiveItem, EngagementPoint, attribute_followers
 from libs.policy import REPLY_DIMENSIONS, TARGET_BANDS, band_arms, scheduled_floor, target_bands, thompson_draw
+from services.learner.drift import ChangeWatch, FallDetector
 from services.learner.learning import LearnerConfig
 from services.learner.posterior import AdditiveRewardModel
 from services.learner.rewards import (
@@ -99,6 +100,17 @@ class XbotConfig:
     smooth_hours: bool = True
     prior_views: float = 300.0
     empirical_bayes: bool = True
+    change_drift: float = LearnerConfig.change_drift
+    change_threshold: float = LearnerConfig.change_threshold
+    change_shrink: float = LearnerConfig.change_shrink
+
+    def detects_change(self) -> bool:
+        return self.change_threshold > 0 and self.change_shrink < 1
+
+
+def _fresh_model(arm_counts, config: XbotConfig) -> AdditiveRewardModel:
+    return AdditiveRewardModel(arm_counts, discount=config.discount, cyclic=(False, False, False, config.smooth_hours),
+                               empirical_bayes=config.empirical_bayes)
 
 
 class XbotAgent:
@@ -107,9 +119,12 @@ class XbotAgent:
     def __init__(self, arm_counts, rng: np.random.Generator, config: XbotConfig = XbotConfig()) -> None:
         self.config = config
         self.rng = rng
-        self.model = AdditiveRewardModel(arm_counts, discount=config.discount,
-                                          cyclic=(False, False, False, config.smooth_hours),
-                                          empirical_bayes=config.empirical_bayes)
+        self.model = _fresh_model(arm_counts, config)
+        # Change detection (services/learner/drift.py): the same prequential watch over matured posts as the
+        # service's batch build; an observation's weight is w · γ^age · shrink^(alarms after its decision).
+        self.watch = (ChangeWatch(_fresh_model(arm_counts, config),
+                                  FallDetector(drift=config.change_drift, threshold=config.change_threshold),
+                                  shrink=config.change_shrink) if config.detects_change() else None)
         self.calibrations = default_calibrations()
         self.account = AccountRate()
         self.matured: list[float] = []  # raw matured rewards in decision order (posts mature in order here)
@@ -128,13 +143,30 @@ class XbotAgent:
         self.decisions += 1
         return arms
 
+    def _multiplier(self, post: int) -> float:
+        if self.watch is None:
+            return 1.0
+        return self.config.change_shrink ** sum(1 for j in self.watch.alarms if j > post)
+
     def _replace(self, post: int, arms, reward: float, weight: float) -> None:
         age = self.decisions - 1 - post
+        scale = self._multiplier(post)
         old = self.current.get(post)
         if old is not None:
-            self.model.add(old[0], old[1], -old[2], age=age)
-        self.model.add(arms, reward, weight, age=age)
+            self.model.add(old[0], old[1], -old[2] * scale, age=age)
+        self.model.add(arms, reward, weight * scale, age=age)
         self.current[post] = (arms, reward, weight)
+
+    def _watch(self, post: int, arms, reward: float, weight: float) -> None:
+        """Feed a matured post to the change watch; on an alarm, shrink every post decided before it."""
+        if self.watch is None or not self.watch.observe(post, arms, reward, weight):
+            return
+        shrink = self.config.change_shrink
+        self.model.scale(shrink)
+        for p, (p_arms, p_reward, p_weight) in self.current.items():
+            if p >= post:  # decided at or after the alarm's post: their weight stays (provisional ones)
+                self.model.add(p_arms, p_reward, p_weight * self._multiplier(p) * (1 - shrink),
+                               age=self.decisions - 1 - p)
 
     def _weighted(self, counts: Mapping[str, float]) -> float:
         return shrunk_weighted_engagement(counts, HEAVY_RANKER_WEIGHTS, account_rate=self.account.rate,
@@ -158,6 +190,7 @@ class XbotAgent:
         reward = log_reward(matured_weighted)
         baseline = trailing_baseline(self.matured, window=self.config.baseline_window, fallback=reward)
         self.matured.append(reward)
+        self._watch(post, arms, reward - baseline, exposure_weight(counts["views"]))
         self._replace(post, arms, reward - baseline, exposure_weight(counts["views"]))
 
 
@@ -292,6 +325,7 @@ class CompositeAgent(XbotAgent):
         reward = log_reward(self._reward_weighted(counts))
         baseline = trailing_baseline(self.matured, window=self.config.baseline_window, fallback=reward)
         self.matured.append(reward)
+        self._watch(post, arms, reward - baseline, exposure_weight(counts["views"]))
         self._replace(post, arms, reward - baseline, exposure_weight(counts["views"]))
 
     def observe_credit(self, post: int, arms, counts: Mapping[str, float]) -> None:
