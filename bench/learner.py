@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import random
 import time
 from collections.abc import Mapping
@@ -863,7 +864,9 @@ def run_conversations(seeds: int, n: int, config: XbotConfig = XbotConfig(), set
     return out
 
 
-POLICIES = ("xbot", "xbot_previous", "legacy", "uniform", "oracle")
+POLICIES = ("xbot", "xbot_before", "xbot_previous", "legacy", "uniform", "oracle")
+# Policies run without the 24 h delay only (their delayed figures are those of an earlier run: README, Learner).
+UNDELAYED_ONLY: frozenset[str] = frozenset()
 # The learner's defaults before issue 24's posts target (α 0.5, floor 5%, γ 0.99): run beside today's in the
 # same run, so the before/after comparison shares seeds and noise.
 PREVIOUS_CONFIG = XbotConfig(temperature=0.5, discount=0.99, floor=0.05, floor_min=0.05, floor_posts=0.0)
@@ -886,11 +889,44 @@ def _targets(reg: Mapping[str, Mapping[str, Mapping[str, float]]]) -> dict:
     }
     if "xbot_previous/no_delay" in reg:
         out["previous_ratio_to_legacy_at_500"] = reg["xbot_previous/no_delay"]["500"]["median"] / legacy
+    if "xbot_before/no_delay" in reg:
+        out["before_ratio_to_legacy_at_500"] = reg["xbot_before/no_delay"]["500"]["median"] / legacy
+    return out
+
+
+def _policy_config(policy: str, config: XbotConfig) -> tuple[str, XbotConfig]:
+    """The agent a policy name runs and its settings: ``xbot_previous`` and ``xbot_before`` are xbot's agent with
+    PREVIOUS_CONFIG, and with today's settings without change detection."""
+    if policy == "xbot_previous":
+        return "xbot", PREVIOUS_CONFIG
+    if policy == "xbot_before":
+        return "xbot", replace(config, change_threshold=0.0)
+    return policy, config
+
+
+def _one_seed(task) -> dict:
+    """(policy, delayed) -> (normalised regret at each horizon, best-choice share of the last 100) on one seed."""
+    setting, seed, n, horizons, config, policies = task
+    phases = _phases(setting, seed)
+    out: dict = {}
+    for p in policies:
+        for delayed in (False, True):
+            if p in ("uniform", "oracle") and delayed:
+                out[(p, True)] = out[(p, False)]
+                continue
+            if delayed and p in UNDELAYED_ONLY:
+                out[(p, True)] = ([float("nan")] * len(horizons), float("nan"))
+                continue
+            agent, cfg = _policy_config(p, config)
+            regret, uniform, hit = _simulate(agent, phases, seed, n, delayed, cfg)
+            cumulative, uniform_cumulative = np.cumsum(regret), np.cumsum(uniform)
+            out[(p, delayed)] = ([cumulative[h - 1] / uniform_cumulative[h - 1] for h in horizons],
+                                 float(hit[-100:].mean()))
     return out
 
 
 def run(seeds: int, n: int, config: XbotConfig = XbotConfig(), policies=POLICIES, settings=POST_SETTINGS,
-        log=print) -> dict:
+        log=print, jobs: int = 1) -> dict:
     """Normalised regret per audience setting, ``seeds`` seeds each, split into the seeds the defaults were tuned
     on and the held-out ones; the sandbox setting's figures over all its seeds are also kept at the top level."""
     horizons = [h for h in HORIZONS if h <= n]
@@ -900,33 +936,31 @@ def run(seeds: int, n: int, config: XbotConfig = XbotConfig(), policies=POLICIES
             "seeds_per_setting": seeds, "tuned_seeds": TUNED_SEEDS, "posts": n, "posts_per_day": POSTS_PER_DAY,
             "followers": FOLLOWERS, "temperature": config.temperature, "discount": config.discount,
             "floor": config.floor, "floor_min": config.floor_min, "floor_posts": config.floor_posts,
-            "baseline_window": config.baseline_window, "delay_hours": MATURED_HOURS,
+            "baseline_window": config.baseline_window, "change_drift": config.change_drift,
+            "change_threshold": config.change_threshold, "change_shrink": config.change_shrink,
+            "delay_hours": MATURED_HOURS,
             "early_checkpoints_hours": list(EARLY_CHECKPOINTS),
             "previous": {"temperature": PREVIOUS_CONFIG.temperature, "discount": PREVIOUS_CONFIG.discount,
                          "floor": PREVIOUS_CONFIG.floor, "floor_posts": PREVIOUS_CONFIG.floor_posts},
         },
         "settings": {},
     }
-    for setting in settings:
+    tasks = [(setting, setting.first_seed + s, n, horizons, config, policies) for setting in settings
+             for s in range(seeds)]
+    if jobs > 1:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            done = pool.map(_one_seed, tasks, chunksize=1)
+    else:
+        done = [_one_seed(task) for task in tasks]
+    for k, setting in enumerate(settings):
         normalised = {(p, d): np.empty((seeds, len(horizons))) for p in policies for d in (False, True)}
         best_share = {(p, d): np.empty(seeds) for p in policies for d in (False, True)}
         for s in range(seeds):
-            seed = setting.first_seed + s
-            phases = _phases(setting, seed)
-            for p in policies:
-                for delayed in (False, True):
-                    if p in ("uniform", "oracle") and delayed:
-                        normalised[(p, True)][s] = normalised[(p, False)][s]
-                        best_share[(p, True)][s] = best_share[(p, False)][s]
-                        continue
-                    cfg = PREVIOUS_CONFIG if p == "xbot_previous" else config
-                    regret, uniform, hit = _simulate(p.split("_")[0] if p == "xbot_previous" else p, phases,
-                                                     seed, n, delayed, cfg)
-                    cumulative, uniform_cumulative = np.cumsum(regret), np.cumsum(uniform)
-                    normalised[(p, delayed)][s] = [cumulative[h - 1] / uniform_cumulative[h - 1] for h in horizons]
-                    best_share[(p, delayed)][s] = hit[-100:].mean()
-            if log and (s + 1) % max(1, seeds // 5) == 0:
-                log(f"  {setting.name}: {s + 1}/{seeds} seeds, {time.perf_counter() - started:.0f}s")
+            for key, (values, share) in done[k * seeds + s].items():
+                normalised[key][s] = values
+                best_share[key][s] = share
+        if log:
+            log(f"  {setting.name}: {seeds} seeds, {time.perf_counter() - started:.0f}s")
         tuned = TUNED_SEEDS if setting.tuned else 0
         groups = {"tuned": slice(0, tuned), "held_out": slice(tuned, seeds), "all": slice(0, seeds)}
         entry: dict = {"first_seed": setting.first_seed, "shift_half_way": setting.shift_half_way,
@@ -980,6 +1014,7 @@ def table(results: dict) -> str:
                              f"{t['ratio_to_legacy_at_500']:.3f}x legacy at N=500 (delayed "
                              f"{t['ratio_to_legacy_at_500_with_delay']:.3f}x, delay/no delay "
                              f"{t['delay_over_no_delay_at_500']:.3f}; before "
+                             f"{t.get('before_ratio_to_legacy_at_500', float('nan')):.3f}x, previous "
                              f"{t.get('previous_ratio_to_legacy_at_500', float('nan')):.3f}x)")
     return "\n".join(lines)
 
@@ -995,6 +1030,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--floor", type=float, default=XbotConfig.floor)
     parser.add_argument("--floor-min", type=float, default=XbotConfig.floor_min)
     parser.add_argument("--floor-posts", type=float, default=XbotConfig.floor_posts)
+    parser.add_argument("--change-drift", type=float, default=XbotConfig.change_drift)
+    parser.add_argument("--change-threshold", type=float, default=XbotConfig.change_threshold,
+                        help="change detection's CUSUM threshold (0: off)")
+    parser.add_argument("--change-shrink", type=float, default=XbotConfig.change_shrink)
+    parser.add_argument("--jobs", type=int, default=1, help="processes for the posts target (seeds in parallel)")
+    parser.add_argument("--policies", default=",".join(POLICIES),
+                        help="policies of the posts target, comma-separated (xbot and legacy give the targets)")
+    parser.add_argument("--undelayed-only", default="",
+                        help="policies of the posts target run without the 24 h delay only, comma-separated")
+    parser.add_argument("--setting", action="append", default=None,
+                        help="only this audience setting of the posts target (repeatable)")
     parser.add_argument("--follower-seeds", type=int, default=6,
                         help="seeds per audience setting of the followers target (0: skip it)")
     parser.add_argument("--followers-only", action="store_true",
@@ -1009,7 +1055,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     seeds, posts = (10, 500) if args.quick else (args.seeds, args.posts)
     config = XbotConfig(temperature=args.temperature, discount=args.discount, floor=args.floor,
-                        floor_min=args.floor_min, floor_posts=args.floor_posts)
+                        floor_min=args.floor_min, floor_posts=args.floor_posts, change_drift=args.change_drift,
+                        change_threshold=args.change_threshold, change_shrink=args.change_shrink)
+    global UNDELAYED_ONLY
+    UNDELAYED_ONLY = frozenset(p for p in args.undelayed_only.split(",") if p)
+    settings = tuple(s for s in POST_SETTINGS if args.setting is None or s.name in args.setting)
     if args.replies_only:
         results = json.loads(args.out.read_text()) if args.out.exists() else {}
         results["replies"] = run_replies(args.reply_seeds, max(REPLY_HORIZONS), config)
@@ -1023,7 +1073,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.followers_only:
         results = json.loads(args.out.read_text()) if args.out.exists() else {}
     else:
-        results = run(seeds, posts, config)
+        results = run(seeds, posts, config, policies=tuple(args.policies.split(",")), settings=settings,
+                      jobs=args.jobs)
         print(table(results))
         if "targets" in results:
             print(json.dumps(results["targets"], indent=2))

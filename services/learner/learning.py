@@ -88,6 +88,7 @@ class LearnerConfig:
     change_drift: float = 0.5
     change_threshold: float = 0.0
     change_shrink: float = 0.2
+    change_window: int = 1000
     smooth_hours: bool = True
     # "composite": engagement plus attributed followers at the account's exchange rate; "engagement": engagement only.
     objective: str = "composite"
@@ -304,9 +305,10 @@ class _RewardFit:
         multipliers = np.ones(n)
         if watch is not None:
             monitor = watch()
-            for i, arms, reward, weight, matured in rows:
-                if matured:
-                    monitor.observe(i, arms, reward, weight)
+            # The last ``change_window`` matured posts: a build costs one posterior per post watched, and a post
+            # older than that weighs γ^window (0.993^1000 < 0.001) whatever its multiplier.
+            for i, arms, reward, weight, _ in [r for r in rows if r[4]][-cfg.change_window:]:
+                monitor.observe(i, arms, reward, weight)
             self.alarms = monitor.alarms
             multipliers = shrink_multipliers(n, self.alarms, monitor.shrink)
         for i, arms, reward, weight, _ in rows:
