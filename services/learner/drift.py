@@ -76,11 +76,13 @@ class ChangeWatch:
         self.alarms: list[int] = []
         self._last: int | None = None
 
-    def observe(self, index: int, arms: Sequence[int], reward: float, weight: float) -> bool:
+    def observe(self, index: int, arms: Sequence[int], reward: float, weight: float, *, test: bool = True) -> bool:
+        """``test`` False: the post only joins the watch's model (the first matured posts of an account, whose
+        residuals are those of a model still finding its level, not of a change)."""
         if self._last is not None and index > self._last:
             self.model.decay(index - self._last)
         alarm = False
-        if self.model.wsum > 0:
+        if test and self.model.wsum > 0:
             z = standardised_residual(self.model.posterior(), arms, reward, weight)
             alarm = self.detector.observe(z)
         if alarm:
@@ -92,13 +94,13 @@ class ChangeWatch:
 
 
 def change_points(model: AdditiveRewardModel, detector: FallDetector, observations: Iterable[
-        tuple[int, Sequence[int], float, float]], *, shrink: float) -> list[int]:
+        tuple[int, Sequence[int], float, float]], *, shrink: float, warmup: int = 0) -> list[int]:
     """Decision indices whose matured post raised an alarm; ``observations`` = (decision index, arms, reward
     relative to the baseline, weight) of the matured posts in decision order, ``model`` an empty model of the
-    main one's arms, discount and prior."""
+    main one's arms, discount and prior; the first ``warmup`` of them are not tested."""
     watch = ChangeWatch(model, detector, shrink=shrink)
-    for index, arms, reward, weight in observations:
-        watch.observe(index, arms, reward, weight)
+    for k, (index, arms, reward, weight) in enumerate(observations):
+        watch.observe(index, arms, reward, weight, test=k >= warmup)
     return watch.alarms
 
 

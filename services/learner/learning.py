@@ -89,6 +89,8 @@ class LearnerConfig:
     change_threshold: float = 0.0
     change_shrink: float = 0.2
     change_window: int = 1000
+    # Residuals of the account's first matured posts are not tested (its model is still finding its level).
+    change_warmup: int = 0
     smooth_hours: bool = True
     # "composite": engagement plus attributed followers at the account's exchange rate; "engagement": engagement only.
     objective: str = "composite"
@@ -307,8 +309,10 @@ class _RewardFit:
             monitor = watch()
             # The last ``change_window`` matured posts: a build costs one posterior per post watched, and a post
             # older than that weighs γ^window (0.993^1000 < 0.001) whatever its multiplier.
-            for i, arms, reward, weight, _ in [r for r in rows if r[4]][-cfg.change_window:]:
-                monitor.observe(i, arms, reward, weight)
+            matured = [r for r in rows if r[4]]
+            start = max(0, len(matured) - cfg.change_window)
+            for k, (i, arms, reward, weight, _) in enumerate(matured[start:], start):
+                monitor.observe(i, arms, reward, weight, test=k >= cfg.change_warmup)
             self.alarms = monitor.alarms
             multipliers = shrink_multipliers(n, self.alarms, monitor.shrink)
         for i, arms, reward, weight, _ in rows:
