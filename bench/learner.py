@@ -105,7 +105,6 @@ class XbotConfig:
     change_threshold: float = LearnerConfig.change_threshold
     change_shrink: float = LearnerConfig.change_shrink
     change_warmup: int = LearnerConfig.change_warmup
-    change_floor: bool = LearnerConfig.change_floor
 
     def detects_change(self) -> bool:
         return self.change_threshold > 0 and self.change_shrink < 1
@@ -139,19 +138,12 @@ class XbotAgent:
         post = self.model.posterior()
         self.noise_var = post.noise_var
         sds = [np.sqrt(v * self.config.temperature) for v in post.variances]
-        floor = scheduled_floor(self._floor_posts(), start=self.config.floor, end=self.config.floor_min,
+        floor = scheduled_floor(len(self.matured), start=self.config.floor, end=self.config.floor_min,
                                 posts=self.config.floor_posts)
         arms = thompson_draw(post.means, sds, floor, self.rng)
         self.model.decay()
         self.decisions += 1
         return arms
-
-    def _floor_posts(self) -> float:
-        """Matured posts for the floor's schedule: each counts its shrink multiplier when the floor restarts at a
-        change (``change_floor``), so after an alarm the floor rises towards its start again."""
-        if self.watch is None or not self.watch.alarms or not self.config.change_floor:
-            return float(len(self.matured))
-        return float(sum(self._multiplier(p) for p in range(len(self.matured))))
 
     def _multiplier(self, post: int) -> float:
         if self.watch is None:
@@ -947,7 +939,7 @@ def run(seeds: int, n: int, config: XbotConfig = XbotConfig(), policies=POLICIES
             "floor": config.floor, "floor_min": config.floor_min, "floor_posts": config.floor_posts,
             "baseline_window": config.baseline_window, "change_drift": config.change_drift,
             "change_threshold": config.change_threshold, "change_shrink": config.change_shrink,
-            "change_warmup": config.change_warmup, "change_floor": config.change_floor,
+            "change_warmup": config.change_warmup,
             "delay_hours": MATURED_HOURS,
             "early_checkpoints_hours": list(EARLY_CHECKPOINTS),
             "previous": {"temperature": PREVIOUS_CONFIG.temperature, "discount": PREVIOUS_CONFIG.discount,
@@ -1051,8 +1043,6 @@ def main(argv: list[str] | None = None) -> None:
                         help="change detection's CUSUM threshold (0: off)")
     parser.add_argument("--change-shrink", type=float, default=XbotConfig.change_shrink)
     parser.add_argument("--change-warmup", type=int, default=XbotConfig.change_warmup)
-    parser.add_argument("--change-floor", type=int, default=int(XbotConfig.change_floor),
-                        help="1: the floor's schedule restarts at a detected change")
     parser.add_argument("--jobs", type=int, default=1, help="processes for the posts target (seeds in parallel)")
     parser.add_argument("--policies", default=",".join(POLICIES),
                         help="policies of the posts target, comma-separated (xbot and legacy give the targets)")
@@ -1079,7 +1069,7 @@ def main(argv: list[str] | None = None) -> None:
     config = XbotConfig(temperature=args.temperature, discount=args.discount, floor=args.floor,
                         floor_min=args.floor_min, floor_posts=args.floor_posts, change_drift=args.change_drift,
                         change_threshold=args.change_threshold, change_shrink=args.change_shrink,
-                        change_warmup=args.change_warmup, change_floor=bool(args.change_floor))
+                        change_warmup=args.change_warmup)
     global UNDELAYED_ONLY
     UNDELAYED_ONLY = frozenset(p for p in args.undelayed_only.split(",") if p)
     settings = tuple(s for s in POST_SETTINGS if args.setting is None or s.name in args.setting)

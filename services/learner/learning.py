@@ -84,15 +84,15 @@ class LearnerConfig:
     prior_views: float = 300.0
     # Change detection on the posts' matured residuals (services/learner/drift.py): a one-sided CUSUM with this
     # drift and threshold (in predictive sds); at an alarm every earlier post's weight is multiplied by
-    # ``change_shrink``. A threshold of 0 switches it off.
-    change_drift: float = 0.5
-    change_threshold: float = 0.0
-    change_shrink: float = 0.2
+    # ``change_shrink``. A threshold of 0 switches it off. Chosen on the tuned seeds of bench/learner.py's posts
+    # settings (README, Learner).
+    change_drift: float = 0.75
+    change_threshold: float = 6.0
+    change_shrink: float = 0.1
     change_window: int = 1000
-    # Residuals of the account's first matured posts are not tested (its model is still finding its level).
-    change_warmup: int = 0
-    # After a change the floor's schedule counts each matured post at its shrunk weight (the floor rises again).
-    change_floor: bool = False
+    # Residuals of the account's first matured posts are not tested (its model is still finding its level: with
+    # them tested the stationary settings raised ~1 alarm a seed, around post 50-100).
+    change_warmup: int = 100
     smooth_hours: bool = True
     # "composite": engagement plus attributed followers at the account's exchange rate; "engagement": engagement only.
     objective: str = "composite"
@@ -100,7 +100,7 @@ class LearnerConfig:
     def detects_change(self) -> bool:
         return self.change_threshold > 0 and self.change_shrink < 1
 
-    def post_floor(self, matured_posts: float) -> float:
+    def post_floor(self, matured_posts: int) -> float:
         """The floor of a posts model trained on ``matured_posts`` matured posts."""
         return scheduled_floor(matured_posts, start=self.floor, end=self.floor_min, posts=self.floor_posts)
 
@@ -319,16 +319,7 @@ class _RewardFit:
             multipliers = shrink_multipliers(n, self.alarms, monitor.shrink)
         for i, arms, reward, weight, _ in rows:
             model.add(arms, reward, weight * float(multipliers[i]), age=n - 1 - i)
-        self.multipliers = multipliers
         return logged, provisional, rejected
-
-    def floor_posts(self, logged: Sequence[tuple[_Decision, tuple[int, ...], float]]) -> float:
-        """The matured posts the floor's schedule counts: each at its shrink multiplier (all of them without an
-        alarm, so the floor is the one without change detection)."""
-        if not self.alarms:
-            return float(len(logged))
-        index = {id(d): i for i, d in enumerate(self.decisions)}
-        return float(sum(float(self.multipliers[index[id(d)]]) for d, _, _ in logged))
 
 
 class Learner:
@@ -416,7 +407,7 @@ class Learner:
                   for arm, m, v, c in zip(arms, post.means[j], post.variances[j], post.counts[j])}
             for j, (dim, arms) in enumerate(zip(DIMENSIONS, cfg.arms()))
         }
-        floor = cfg.post_floor(fit.floor_posts(logged) if cfg.change_floor else len(logged))
+        floor = cfg.post_floor(len(logged))
         propensities = marginal_propensities(posteriors, temperature=cfg.temperature, floor=floor)
         candidate = {"posteriors": posteriors, "propensities": propensities,
                      "temperature": cfg.temperature, "floor": floor}

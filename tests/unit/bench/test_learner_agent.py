@@ -10,7 +10,7 @@ def test_the_agents_model_after_alarms_is_the_batch_model_with_the_shrink_multip
     # Posts mature 3 decisions later with a provisional reward in between, and the effects change half-way:
     # whatever the order of provisional, matured and alarm, every post weighs w · γ^age · shrink^(later alarms).
     rng = np.random.default_rng(1)
-    config = XbotConfig(change_threshold=4.0, change_drift=0.5, change_shrink=0.3)
+    config = XbotConfig(change_threshold=4.0, change_drift=0.5, change_shrink=0.3, change_warmup=20)
     agent = XbotAgent((3, 2, 2, 24), rng, config)
     lift = np.array([1.5, 0.0, -1.0])
     pending = []

@@ -148,3 +148,10 @@ def test_without_an_alarm_the_model_is_the_one_without_detection_bit_for_bit():
     off = _replay(events, _config(change_threshold=0.0)).build_model("v1").payload()
     assert "changes_detected" not in on["evaluation"]
     assert json.dumps(on, sort_keys=True) == json.dumps(off, sort_keys=True)
+
+
+def test_posts_of_the_warm_up_join_the_model_but_are_not_tested():
+    rows = _stream(2, 300, change_at=60)
+    assert change_points(AdditiveRewardModel((4, 3), discount=0.993), _detector(), rows, shrink=0.2)
+    late = change_points(AdditiveRewardModel((4, 3), discount=0.993), _detector(), rows, shrink=0.2, warmup=150)
+    assert all(j >= 150 for j in late)
