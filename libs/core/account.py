@@ -26,6 +26,11 @@ from libs.core.settings import CommonSettings, Unit
 REMOVED_VARIABLES = ("XBOT_QUIET_HOURS_START", "XBOT_QUIET_HOURS_END", "XBOT_UTC_OFFSET_MINUTES")
 
 
+def handle_key(handle: str) -> str:
+    """An X handle as X compares them: without its "@" and case-insensitive ("@Alice" and "alice" are one account)."""
+    return handle.lstrip("@").lower()
+
+
 @dataclass(frozen=True)
 class ActiveHours:
     """The account's waking day, [start, end) local time in ``zone``; wraps midnight when start > end."""

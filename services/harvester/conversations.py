@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from libs.contracts.events import OpportunityFound
 from libs.contracts.gateway import TweetCard
+from libs.core.account import handle_key
 from libs.gates.hostility import hostility
 from services.harvester.selection import parse_card_time
 
@@ -42,10 +43,10 @@ def conversation_opportunities(
     ``root_id`` got. ``known_ids``: every tweet id ever found (never offered twice); ``open_authors``: authors
     whose earlier reply in this conversation is still offered and unanswered (lower case)."""
     out = ConversationOutcome()
-    own = own_handle.lower().lstrip("@")
+    own = handle_key(own_handle)
     offered = {a.lower() for a in open_authors}
     for card in cards:
-        author = card.author.lower().lstrip("@")
+        author = handle_key(card.author)
         if card.tweet_id == root_id or author == own:
             out.reject("own")
             continue

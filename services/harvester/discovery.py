@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from libs.contracts.events import AccountDiscovered
+from libs.core.account import handle_key
 from services.harvester.selection import SearchedTweet, TopicRelevance
 from services.harvester.settings import HarvesterSettings
 
@@ -51,10 +52,6 @@ class DiscoveryCriteria:
         return self.min_followers <= followers <= self.max_followers
 
 
-def _handle(handle: str) -> str:
-    return handle.lstrip("@").lower()
-
-
 def engagement_rate(profile: AuthorProfile) -> float:
     if profile.followers <= 0 or not profile.recent_tweets:
         return 0.0
@@ -74,10 +71,10 @@ def candidate_authors(
     Authors whose follower count is already known to be out of range are skipped; an unknown count (search cards
     do not show it) is what the profile read will tell.
     """
-    known = {_handle(h) for h in known_handles}
+    known = {handle_key(h) for h in known_handles}
     best: dict[str, int] = {}
     for t in tweets:
-        h = _handle(t.author)
+        h = handle_key(t.author)
         if h in known or (t.author_followers is not None and not criteria.in_follower_range(t.author_followers)):
             continue
         best[h] = max(best.get(h, 0), t.engagement)
@@ -102,13 +99,13 @@ def discover_accounts(
     relevance: TopicRelevance,
     known_handles: Collection[str] = (),
 ) -> DiscoveryOutcome:
-    known = {_handle(h) for h in known_handles}
+    known = {handle_key(h) for h in known_handles}
     rejected: Counter[str] = Counter()
     accounts: list[AccountDiscovered] = []
     tweets: list[SearchedTweet] = []
     seen: set[str] = set()
-    for p in sorted(profiles, key=lambda p: _handle(p.handle)):
-        handle = _handle(p.handle)
+    for p in sorted(profiles, key=lambda p: handle_key(p.handle)):
+        handle = handle_key(p.handle)
         if handle in seen:
             continue
         seen.add(handle)

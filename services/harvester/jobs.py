@@ -21,6 +21,7 @@ from prometheus_client import Counter, Gauge
 from libs.contracts.base import Event
 from libs.contracts.events import AccountRefreshed, NewsItemFound, OpportunityFound, PersonalDataPurged
 from libs.contracts.gateway import GatewayError
+from libs.core.account import handle_key
 from libs.runtime.context import JobContext, Worker
 from libs.runtime.scheduler import Job
 from libs.text import Embedder
@@ -228,7 +229,7 @@ class HarvesterJobs(Worker):
             # The viral tweets found are peers' posts for format learning (a discovered account's recent posts
             # are saved by discovery, all of them, not only the viral ones).
             ids = {e.tweet_id for e in found}
-            viral = [dataclasses.replace(t, author_followers=followers.get(t.author.lower().lstrip("@")))
+            viral = [dataclasses.replace(t, author_followers=followers.get(handle_key(t.author)))
                      for t in tweets if t.tweet_id in ids]
             async with self.pool.acquire() as conn:
                 await db.save_peer_posts(conn, viral, source="viral", at=now)

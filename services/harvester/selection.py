@@ -19,6 +19,7 @@ import numpy as np
 
 from libs.contracts.events import OpportunityExpired, OpportunityFound, TweetPosted
 from libs.contracts.gateway import HANDLE_PATTERN, TweetCard, status_handle
+from libs.core.account import handle_key
 from services.harvester.settings import HarvesterSettings, NicheTopic
 
 # texts -> array (len(texts), dim) of L2-normalised rows; ``libs.text.Embedder.embed`` is one.
@@ -165,7 +166,7 @@ def select_opportunities(
     still climbing is seen by more people.
     """
     rejected: Counter[str] = Counter()
-    excluded = {a.lower().lstrip("@") for a in exclude_authors}
+    excluded = {handle_key(a) for a in exclude_authors}
 
     # The same tweet from Latest and Top (or two queries): keep the reading with the most engagement.
     unique: dict[str, SearchedTweet] = {}
@@ -181,7 +182,7 @@ def select_opportunities(
             reason = "known"
         elif t.is_reply:
             reason = "reply"
-        elif t.author.lower().lstrip("@") in excluded:
+        elif handle_key(t.author) in excluded:
             reason = "excluded_author"
         elif not is_viral(t, thresholds):
             reason = "not_viral"

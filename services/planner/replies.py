@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from libs.contracts.events import ReplyContext
+from libs.core.account import handle_key
 from libs.gates.hostility import hostility
 from libs.niche import NicheConfig
 from libs.policy import UniformSource, sample_reply, shortlist, target_bands
@@ -97,7 +98,7 @@ def ineligibility(
 ) -> str | None:
     """Why this tweet must not be answered now, or None when it may."""
     rc = config.replies
-    if opp.author.lower().lstrip("@") == own_handle.lower().lstrip("@"):
+    if handle_key(opp.author) == handle_key(own_handle):
         return "own tweet"
     conversation = opp.kind == "conversation"
     if opp.is_reply and not conversation:
@@ -119,7 +120,7 @@ def ineligibility(
     if conversation:
         # Our own conversation is answered person by person, but never the same person twice in a row.
         last = history.last_in_conversation(opp.conversation)
-        if last is not None and last.author.lower().lstrip("@") == opp.author.lower().lstrip("@"):
+        if last is not None and handle_key(last.author) == handle_key(opp.author):
             return "same person twice in a row"
     elif history.in_conversation_since(opp.conversation, now - timedelta(hours=rc.conversation_cooldown_hours)):
         return "conversation cooldown"
