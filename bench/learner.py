@@ -1021,9 +1021,10 @@ def table(results: dict) -> str:
                 lines.append(f"{name} ({group}, seeds {entry[group]['seeds'][0]}-{entry[group]['seeds'][1]}): "
                              f"{t['ratio_to_legacy_at_500']:.3f}x legacy at N=500 (delayed "
                              f"{t['ratio_to_legacy_at_500_with_delay']:.3f}x, delay/no delay "
-                             f"{t['delay_over_no_delay_at_500']:.3f}; before "
-                             f"{t.get('before_ratio_to_legacy_at_500', float('nan')):.3f}x, previous "
-                             f"{t.get('previous_ratio_to_legacy_at_500', float('nan')):.3f}x)")
+                             f"{t['delay_over_no_delay_at_500']:.3f}"
+                             + "".join(f"; {label} {t[key]:.3f}x" for label, key in (
+                                 ("before", "before_ratio_to_legacy_at_500"),
+                                 ("previous", "previous_ratio_to_legacy_at_500")) if key in t) + ")")
     return "\n".join(lines)
 
 
