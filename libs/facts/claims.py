@@ -15,7 +15,6 @@ the planner decides whether what is left is still the post it asked for, and gat
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -200,25 +199,14 @@ def _threshold(embedder: Embedder, thresholds: Mapping[str, float] | None) -> fl
         ) from None
 
 
-# The facts' own sentences, embedded once per embedder: every draft is checked against the same few hundred.
-_FACT_VECTORS: weakref.WeakKeyDictionary[Embedder, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
-
-
-def _fact_vectors(embedder: Embedder, sentences: Sequence[str]) -> np.ndarray:
-    known = _FACT_VECTORS.setdefault(embedder, {})
-    missing = [s for s in dict.fromkeys(sentences) if s not in known]
-    if missing:
-        known.update(zip(missing, embedder.embed(missing), strict=True))
-    return np.stack([known[s] for s in sentences])
-
-
 def _similarities(texts: list[str], facts: Sequence[Fact], embedder: Embedder) -> np.ndarray:
     """(texts × facts): each text's cosine to the closer of a fact's claim and quote."""
     if not texts or not facts:
         return np.zeros((len(texts), len(facts)), dtype=np.float32)
     t = embedder.embed(texts)
-    claims = _fact_vectors(embedder, [f.claim for f in facts])
-    quotes = _fact_vectors(embedder, [f.quote for f in facts])
+    # The facts' sentences are the same few hundred for every draft: the embedder's cache answers them.
+    claims = embedder.embed([f.claim for f in facts])
+    quotes = embedder.embed([f.quote for f in facts])
     best: np.ndarray = np.maximum(t @ claims.T, t @ quotes.T)
     return best
 

@@ -568,8 +568,12 @@ class DemoRun:
         service scraped once stays marked scraped when a later scrape of it fails."""
         try:
             urls = await asyncio.wait_for(service_urls(self.settings, services), 5)
-            scraped = await scrape_metrics(http, urls, services, self.run_dir / "data" / "metrics")
-            self.metrics_scraped |= {name: True for name, ok in scraped.items() if ok}
+            why_not = await scrape_metrics(http, urls, services, self.run_dir / "data" / "metrics")
+            for name, why in why_not.items():
+                if why is None:
+                    self.metrics_scraped[name] = True
+                elif not self.metrics_scraped[name]:
+                    self.errors.append(f"{name} metrics not scraped: {why}"[:200])
         except Exception as err:  # noqa: BLE001 - the stop must go on; the summary says nothing was scraped
             self.errors.append(f"metrics not scraped: {err!r}")
 

@@ -18,6 +18,7 @@ from libs.core.settings import CommonSettings
 from ops.status import announced_services
 
 METRICS_TIMEOUT_S = 3.0
+METRICS_DEADLINE_S = 20.0
 
 
 class SandboxAdmin:
@@ -107,23 +108,31 @@ async def service_urls(settings: CommonSettings, services: tuple[str, ...]) -> d
 
 
 async def scrape_metrics(http: aiohttp.ClientSession, urls: dict[str, str], services: tuple[str, ...],
-                         out_dir: Path) -> dict[str, bool]:
-    """Each service's /metrics as it answers now, into ``<out_dir>/<service>.prom``; False for one that did not
-    announce itself or did not answer (no file then)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+                         out_dir: Path) -> dict[str, str | None]:
+    """Each service's /metrics as it answers now, into ``<out_dir>/<service>.prom``; for each service None when
+    scraped, else why not (it did not announce itself, or did not answer within ``METRICS_DEADLINE_S``).
 
-    async def scrape(name: str) -> bool:
+    A busy service is asked again until the deadline, as Prometheus would at its next scrape: one GET timing out
+    while the service's loop was held by a draft on a loaded machine said nothing about its metrics."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    loop = asyncio.get_running_loop()
+
+    async def scrape(name: str) -> str | None:
         if name not in urls:
-            return False
-        try:
-            async with http.get(urls[name] + "/metrics",
-                                timeout=aiohttp.ClientTimeout(total=METRICS_TIMEOUT_S)) as resp:
-                if resp.status != 200:
-                    return False
-                text = await resp.text()
-        except Exception:  # noqa: BLE001 - a service that does not answer is recorded as such
-            return False
-        (out_dir / f"{name}.prom").write_text(text)
-        return True
+            return "not announced"
+        deadline = loop.time() + METRICS_DEADLINE_S
+        while True:
+            try:
+                async with http.get(urls[name] + "/metrics",
+                                    timeout=aiohttp.ClientTimeout(total=METRICS_TIMEOUT_S)) as resp:
+                    if resp.status == 200:
+                        (out_dir / f"{name}.prom").write_text(await resp.text())
+                        return None
+                    reason = f"HTTP {resp.status}"
+            except Exception as err:  # noqa: BLE001 - a service that does not answer is recorded as such
+                reason = repr(err)
+            if loop.time() >= deadline:
+                return reason
+            await asyncio.sleep(0.5)
 
     return dict(zip(services, await asyncio.gather(*(scrape(n) for n in services)), strict=True))

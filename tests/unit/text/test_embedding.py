@@ -63,7 +63,31 @@ def test_batches_give_the_same_vectors_as_single_texts(model_embedder: Embedder)
     texts = [*PARAPHRASES, UNRELATED, "Sleep."]
     batch = model_embedder.embed(texts)
     for text, row in zip(texts, batch):
-        assert np.allclose(model_embedder.embed_one(text), row, atol=1e-5)
+        # A fresh embedder each time: the shared one would answer from its cache.
+        assert np.allclose(Embedder(prefer="minilm_int8").embed_one(text), row, atol=1e-5)
+
+
+def test_a_text_embedded_again_is_answered_from_the_cache_which_stays_bounded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import libs.text.embedding as embedding
+
+    computed: list[str] = []
+    real = embedding.lexical_vector
+
+    def counted(text: str) -> np.ndarray:
+        computed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(embedding, "lexical_vector", counted)
+    monkeypatch.setattr(embedding, "CACHE_BYTES", 3 * embedding.LEXICAL_DIM * 4)  # three lexical vectors
+    emb = Embedder(prefer="lexical")
+    first = emb.embed(["a b", "c d", "a b"])
+    assert computed == ["a b", "c d"]  # a text repeated within a call is computed once
+    again = emb.embed(["c d", "a b"])
+    assert computed == ["a b", "c d"] and np.array_equal(again, first[[1, 0]])
+    emb.embed(["e f", "g h"])  # four texts for three places: "c d", used least recently, goes
+    emb.embed(["a b", "c d"])
+    assert computed == ["a b", "c d", "e f", "g h", "c d"]
 
 
 def test_a_bad_thread_setting_stops_instead_of_falling_back(monkeypatch: pytest.MonkeyPatch) -> None:
