@@ -120,7 +120,8 @@ def marginal_propensities(
 
     ``temperature`` multiplies the posterior variances, as Chapelle & Li's α (2011): below 1 the draws exploit
     more. The learner's default is 0.15 (bench/learner.py, issue 24: 0.31-0.45x the legacy policy's regret at 500
-    posts on four audience settings, 0.46-0.62x at Chapelle & Li's 0.5; the floor keeps every arm reachable
+    posts on four audience settings, 0.31-0.44x with the learner's change detection, 0.46-0.62x at Chapelle & Li's
+    0.5; the floor keeps every arm reachable
     whatever the temperature)."""
     out: dict[str, dict[str, float]] = {}
     for dimension in DIMENSIONS:

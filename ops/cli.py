@@ -37,19 +37,19 @@ def _env() -> dict[str, str]:
     migration role), else the servers ops/infra.py finds or starts (the shared ones, or XBOT_* as set)."""
     env = dict(os.environ)
     if "XBOT_NATS_URL" not in env and secure_stack_running():
-        env.update(_secure_envs(env)[OPERATOR])
+        env.update(_secure_envs(env, reconfigure=False)[OPERATOR])
     else:
         env.update(ensure_servers(env))
     env.setdefault("PYTHONPATH", str(ROOT))
     return env
 
 
-def _secure_envs(env: dict[str, str]) -> dict[str, dict[str, str]]:
+def _secure_envs(env: dict[str, str], *, reconfigure: bool = True) -> dict[str, dict[str, str]]:
     """Each component's environment on the local authenticated stack (ops/infra.ensure_secure_servers): its own
     NATS user and database role, its own secret files, none of the others' secrets."""
     namespace = env.get("XBOT_NAMESPACE", "xbot")
     return {c: {**component_env(env, c), **own, "PYTHONPATH": env.get("PYTHONPATH", str(ROOT))}
-            for c, own in ensure_secure_servers(namespace).items()}
+            for c, own in ensure_secure_servers(namespace, reconfigure=reconfigure).items()}
 
 
 def _settings(env: dict[str, str] | None = None) -> CommonSettings:

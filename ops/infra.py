@@ -170,12 +170,18 @@ def secure_pg_data() -> Path:
 
 
 def start_secure_nats(passwords: dict[str, str], namespace: str, *, port: int = SECURE_NATS_PORT,
-                      data: Path = STATE / "nats-secure", conf_dir: Path = CREDENTIALS) -> str:
-    """A nats-server running the users and permissions of ``namespace``; a running one reloads a changed config."""
+                      data: Path = STATE / "nats-secure", conf_dir: Path = CREDENTIALS,
+                      reconfigure: bool = True) -> str:
+    """A nats-server running the users and permissions of ``namespace``; a running one reloads a changed config
+    (unless ``reconfigure`` is off: an operator command finds the running server as `xbot up` configured it)."""
     from ops.credentials import write_private
     from ops.nats_auth import server_config
 
     url = f"nats://127.0.0.1:{port}"
+    if not reconfigure and answers(url):
+        # The config names every service's durables, read from each service's composition: building it imports
+        # and builds every service (~5 s of CPU), which `xbot status` has no need of.
+        return url
     conf = conf_dir / "nats.conf"
     text = server_config(passwords, namespace=namespace, port=port, store_dir=data / "jetstream")
     changed = not conf.exists() or conf.read_text() != text
@@ -233,10 +239,12 @@ def start_secure_postgres(admin_password: str, *, port: int = SECURE_PG_PORT, da
 
 def ensure_secure_servers(namespace: str = "xbot", *, credentials_dir: Path | None = None,
                           nats_port: int | None = None, pg_port: int | None = None,
-                          nats_data: Path | None = None, pg_data: Path | None = None) -> dict[str, dict[str, str]]:
+                          nats_data: Path | None = None, pg_data: Path | None = None,
+                          reconfigure: bool = True) -> dict[str, dict[str, str]]:
     """Start (or find) the authenticated servers, apply the roles, write each component's secret files, and
     return each component's environment (services, and ``operator`` for the CLI: NATS operator, the migration
-    role for the database)."""
+    role for the database). ``reconfigure``: bring a running nats-server's users and permissions up to date
+    (`xbot up`, which starts the services), else leave it as it is (the operator's commands)."""
     where = local_stack()
     credentials_dir = credentials_dir or where["credentials_dir"]  # type: ignore[assignment]
     nats_port = nats_port or where["nats_port"]  # type: ignore[assignment]
@@ -252,11 +260,13 @@ def ensure_secure_servers(namespace: str = "xbot", *, credentials_dir: Path | No
     write_private(lock_path, "")  # private like everything in the folder
     with open(lock_path) as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _ensure_secure_servers(namespace, credentials_dir, nats_port, pg_port, nats_data, pg_data)
+        return _ensure_secure_servers(namespace, credentials_dir, nats_port, pg_port, nats_data, pg_data,
+                                      reconfigure)
 
 
 def _ensure_secure_servers(namespace: str, credentials_dir: Path, nats_port: int, pg_port: int,
-                           nats_data: Path | None, pg_data: Path | None) -> dict[str, dict[str, str]]:
+                           nats_data: Path | None, pg_data: Path | None,
+                           reconfigure: bool) -> dict[str, dict[str, str]]:
     import asyncio
 
     import asyncpg
@@ -267,7 +277,7 @@ def _ensure_secure_servers(namespace: str, credentials_dir: Path, nats_port: int
 
     creds = load(credentials_dir)
     nats_url = start_secure_nats(creds.nats, namespace, port=nats_port, data=nats_data or STATE / "nats-secure",
-                                 conf_dir=credentials_dir)
+                                 conf_dir=credentials_dir, reconfigure=reconfigure)
     admin = start_secure_postgres(creds.database[PG_ADMIN], port=pg_port, data=pg_data)
 
     async def prepare() -> None:

@@ -38,14 +38,20 @@ class SearchQuery:
     replies: bool | None = None  # None: both; False: -filter:replies; True: filter:replies
 
     def matches(self, c: Candidate) -> bool:
-        text = c.text.lower()
         return (
             c.likes >= self.min_faves and c.retweets >= self.min_retweets and c.replies >= self.min_replies
-            and (self.lang is None or c.lang == self.lang)
-            and (self.from_handle is None or c.handle.lower() == self.from_handle)
-            and (self.since is None or c.created_at >= self.since)
-            and (self.until is None or c.created_at < self.until)
-            and (self.replies is None or c.is_reply == self.replies)
+            and self.matches_content(c.text, c.handle, c.lang, c.is_reply, c.created_at)
+        )
+
+    def matches_content(self, text: str, handle: str, lang: str, is_reply: bool, created_at: float) -> bool:
+        """Everything but the counts, which change as the tweet ages."""
+        text = text.lower()
+        return (
+            (self.lang is None or lang == self.lang)
+            and (self.from_handle is None or handle.lower() == self.from_handle)
+            and (self.since is None or created_at >= self.since)
+            and (self.until is None or created_at < self.until)
+            and (self.replies is None or is_reply == self.replies)
             and all(any(_contains(text, term) for term in group) for group in self.groups)
             and not any(_contains(text, term) for term in self.excluded)
         )

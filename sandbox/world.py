@@ -12,6 +12,7 @@ import dataclasses
 import math
 import random
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from libs.core.clock import Clock
 from sandbox.audience import AudienceModel, Engagement, PostChoice
 from sandbox.conversations import AudienceReply, Conversations, answer_engagement
 from sandbox.population import OWN_WORKER, Account, Population, PopulationTweet, snowflake
-from sandbox.search import Candidate, parse_query
+from sandbox.search import Candidate, SearchQuery, parse_query
 from sandbox.settings import SandboxSettings
 from sandbox.store import OwnTweet, Store
 
@@ -137,6 +138,9 @@ class World:
         deleted = store.deleted_tweets()
         tweets = store.load_tweets()
         self._own: dict[str, OwnTweet] = {t.id: t for t in tweets if t.id not in deleted}
+        # How many of our tweets reply to each tweet: every view of a tweet counts them, and a search views
+        # thousands (counting by scanning our tweets made each search grow with our history).
+        self._own_replies: Counter[str] = Counter(t.in_reply_to for t in self._own.values() if t.in_reply_to)
         # Deleted on X: out of every page and answer, but the followers they brought stay (X does not take a
         # follow back because a post went), and they still count against the day's posting limits.
         self._gone: dict[str, tuple[OwnTweet, float]] = {t.id: (t, deleted[t.id]) for t in tweets if t.id in deleted}
@@ -231,6 +235,8 @@ class World:
                          reach_penalty=penalty)
         self.store.save_tweet(tweet)
         self._own[tweet_id] = tweet
+        if in_reply_to:
+            self._own_replies[in_reply_to] += 1
         return tweet
 
     def delete_tweet(self, tweet_id: str) -> str:
@@ -241,7 +247,10 @@ class World:
             return "not_own"
         now = self.now()
         self.store.delete_tweet(tweet_id, now)
-        self._gone[tweet_id] = (self._own.pop(tweet_id), now)
+        gone = self._own.pop(tweet_id)
+        self._gone[tweet_id] = (gone, now)
+        if gone.in_reply_to:
+            self._own_replies[gone.in_reply_to] -= 1
         return "deleted"
 
     def _written(self) -> list[OwnTweet]:
@@ -342,7 +351,7 @@ class World:
     # ------------------------------------------------------------------ what pages show
 
     def _replies_to_count(self, tweet_id: str) -> int:
-        return sum(1 for t in self._own.values() if t.in_reply_to == tweet_id)
+        return self._own_replies[tweet_id]
 
     def _own_view(self, t: OwnTweet, now: float) -> TweetView:
         counts = t.final.at_age((now - t.created_at) / HOUR)
@@ -383,8 +392,13 @@ class World:
             views += [self._pop_view(t, now) for t in self.population.replies_to(parent) if t.created_at <= now]
         return sorted(views, key=lambda v: v.created_at)
 
-    def _population_views(self, start: float, end: float) -> list[TweetView]:
-        return [self._pop_view(t, end) for t in self.population.tweets_between(start, end)]
+    def _population_views(self, start: float, end: float, query: SearchQuery | None = None) -> list[TweetView]:
+        """The population's tweets of [start, end] as pages show them at ``end``; with ``query``, only those
+        whose words, author, language and kind it matches (their counts are for the caller to check): a view
+        costs far more than that check, and a search looks through a week of tweets."""
+        return [self._pop_view(t, end) for t in self.population.tweets_between(start, end)
+                if query is None or query.matches_content(t.text, t.author.handle, t.lang, t.in_reply_to is not None,
+                                                          t.created_at)]
 
     def home_timeline(self, limit: int = 30) -> list[TweetView]:
         now = self.now()
@@ -417,7 +431,7 @@ class World:
         now = self.now()
         start = max(now - SEARCH_WINDOW, query.since or -math.inf)
         end = min(now, query.until or math.inf)
-        views = self._population_views(start, end) + [self._own_view(t, now) for t in self._own.values()]
+        views = self._population_views(start, end, query) + [self._own_view(t, now) for t in self._own.values()]
         hits = [v for v in views if query.matches(v.candidate())]
         if latest:
             hits.sort(key=lambda v: v.created_at, reverse=True)

@@ -26,6 +26,7 @@ import numpy as np
 
 from services.learner import ope
 from libs.formats import hour_bucket as format_hour_bucket
+from services.learner.drift import ChangeWatch, FallDetector, shrink_multipliers
 from services.learner.features import feature_names, feature_vector, hook_styles_of
 from libs.policy import (
     DIMENSIONS,
@@ -81,9 +82,23 @@ class LearnerConfig:
     floor_posts: float = 50.0
     baseline_window: int = 50
     prior_views: float = 300.0
+    # Change detection on the posts' matured residuals (services/learner/drift.py): a one-sided CUSUM with this
+    # drift and threshold (in predictive sds); at an alarm every earlier post's weight is multiplied by
+    # ``change_shrink``. A threshold of 0 switches it off. Chosen on the tuned seeds of bench/learner.py's posts
+    # settings (README, Learner).
+    change_drift: float = 0.75
+    change_threshold: float = 6.0
+    change_shrink: float = 0.1
+    change_window: int = 1000
+    # Residuals of the account's first matured posts are not tested (its model is still finding its level: with
+    # them tested the stationary settings raised ~1 alarm a seed, around post 50-100).
+    change_warmup: int = 100
     smooth_hours: bool = True
     # "composite": engagement plus attributed followers at the account's exchange rate; "engagement": engagement only.
     objective: str = "composite"
+
+    def detects_change(self) -> bool:
+        return self.change_threshold > 0 and self.change_shrink < 1
 
     def post_floor(self, matured_posts: int) -> float:
         """The floor of a posts model trained on ``matured_posts`` matured posts."""
@@ -246,16 +261,22 @@ class _RewardFit:
                         calibration.observe(self.engagement_weighted(early), self.engagement_weighted(counts))
         return calibrations
 
-    def fill(self, model: AdditiveRewardModel, arm_index: Callable[[Mapping[str, object]], tuple[int, ...] | None]
+    def fill(self, model: AdditiveRewardModel, arm_index: Callable[[Mapping[str, object]], tuple[int, ...] | None],
+             watch: Callable[[], ChangeWatch] | None = None,
              ) -> tuple[list[tuple[_Decision, tuple[int, ...], float]], int, int]:
         """Add every decision's observation to ``model`` in decision order; returns the matured ones (decision,
-        arms, reward relative to the baseline) for off-policy evaluation, and the provisional and rejected counts."""
+        arms, reward relative to the baseline) for off-policy evaluation, and the provisional and rejected counts.
+
+        With ``watch`` (a fresh change watch, services/learner/drift.py) the matured posts are first run through
+        it in decision order, and each observation's weight is multiplied by the shrink of every alarm a later
+        decision raised (``self.alarms``)."""
         cfg = self.cfg
         self.calibration_by_hours = calibrations = self.calibrations()
         prior_noise = model.noise_prior_var
         n = len(self.decisions)
         matured_rewards: list[float] = []
         logged: list[tuple[_Decision, tuple[int, ...], float]] = []
+        rows: list[tuple[int, tuple[int, ...], float, float, bool]] = []  # index, arms, reward, weight, matured
         provisional = rejected = 0
         for i, d in enumerate(self.decisions):
             arms = arm_index(d.choice)
@@ -265,7 +286,7 @@ class _RewardFit:
                 raw = log_reward(self.weighted(counts, d.followers))
                 baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=raw)
                 matured_rewards.append(raw)
-                model.add(arms, raw - baseline, exposure_weight(counts.get("views", 0)), age=n - 1 - i)
+                rows.append((i, arms, raw - baseline, exposure_weight(counts.get("views", 0)), True))
                 logged.append((d, arms, raw - baseline))
             elif d.metrics:
                 hours = max(d.metrics)
@@ -277,13 +298,27 @@ class _RewardFit:
                 baseline = trailing_baseline(matured_rewards, window=cfg.baseline_window, fallback=reward)
                 weight = exposure_weight(early.get("views", 0) / calibration.ratio) * provisional_weight(
                     prior_noise, calibration.extra_var)
-                model.add(arms, reward - baseline, weight, age=n - 1 - i)
+                rows.append((i, arms, reward - baseline, weight, False))
                 provisional += 1
             elif d.rejected:
                 # Rewards are read relative to the trailing baseline, so the penalty is one already.
-                model.add(arms, REJECTED_REWARD, REJECTED_WEIGHT, age=n - 1 - i)
+                rows.append((i, arms, REJECTED_REWARD, REJECTED_WEIGHT, False))
                 rejected += 1
             # an item with no metrics yet teaches nothing (it is not a zero)
+        self.alarms: list[int] = []
+        multipliers = np.ones(n)
+        if watch is not None:
+            monitor = watch()
+            # The last ``change_window`` matured posts: a build costs one posterior per post watched, and a post
+            # older than that weighs γ^window (0.993^1000 < 0.001) whatever its multiplier.
+            matured = [r for r in rows if r[4]]
+            start = max(0, len(matured) - cfg.change_window)
+            for k, (i, arms, reward, weight, _) in enumerate(matured[start:], start):
+                monitor.observe(i, arms, reward, weight, test=k >= cfg.change_warmup)
+            self.alarms = monitor.alarms
+            multipliers = shrink_multipliers(n, self.alarms, monitor.shrink)
+        for i, arms, reward, weight, _ in rows:
+            model.add(arms, reward, weight * float(multipliers[i]), age=n - 1 - i)
         return logged, provisional, rejected
 
 
@@ -344,6 +379,12 @@ class Learner:
         except ValueError:
             return None  # an arm the configuration no longer has
 
+    def _posts_model(self) -> AdditiveRewardModel:
+        cfg = self.config
+        return AdditiveRewardModel([len(a) for a in cfg.arms()], discount=cfg.discount,
+                                   cyclic=(False, False, False, cfg.smooth_hours),
+                                   prior_means=format_prior_means(self._format_lifts, cfg))
+
     def build_model(self, version: str, *, incumbent: Mapping[str, Any] | None = None) -> ModelSnapshot:
         cfg = self.config
         decisions = [d for d in self._decisions.values() if self._arm_index(d.choice) is not None]
@@ -351,10 +392,14 @@ class Learner:
         rate = fit.price_followers() if cfg.objective == "composite" else None
         fit.set_rate(rate)
         engagement_weighted, matured_counts = fit.engagement_weighted, fit.matured_counts
-        model = AdditiveRewardModel([len(a) for a in cfg.arms()], discount=cfg.discount,
-                                    cyclic=(False, False, False, cfg.smooth_hours),
-                                    prior_means=format_prior_means(self._format_lifts, cfg))
-        logged, provisional, rejected = fit.fill(model, self._arm_index)
+        model = self._posts_model()
+        watch = None
+        if cfg.detects_change():
+            def watch() -> ChangeWatch:
+                return ChangeWatch(self._posts_model(), FallDetector(drift=cfg.change_drift,
+                                                                     threshold=cfg.change_threshold),
+                                   shrink=cfg.change_shrink)
+        logged, provisional, rejected = fit.fill(model, self._arm_index, watch)
         post = model.posterior()
 
         posteriors = {
@@ -374,6 +419,9 @@ class Learner:
             evaluation["follower_exchange_rate"] = rate
         if rejected:  # absent without rejections: earlier versions keep their payloads bit for bit
             evaluation["owner_rejections"] = float(rejected)
+        if fit.alarms:  # changes detected in the matured posts' residuals, and the last one's decision index
+            evaluation["changes_detected"] = float(len(fit.alarms))
+            evaluation["last_change_post"] = float(fit.alarms[-1])
         evaluation.update({"matured_posts": float(len(logged)), "provisional_posts": float(provisional),
                            "noise_sd": math.sqrt(post.noise_var)})
         for hours, calibration in sorted(fit.calibration_by_hours.items()):

@@ -91,11 +91,14 @@ class AdditiveRewardModel:
 
     def decay(self, steps: int = 1) -> None:
         """One more post was decided: every earlier observation counts γ times less."""
-        g = self.discount**steps
-        self.xtwx *= g
-        self.xtwy *= g
-        self.ytwy *= g
-        self.wsum *= g
+        self.scale(self.discount**steps)
+
+    def scale(self, factor: float) -> None:
+        """Every observation so far counts ``factor`` times less (a detected change: services/learner/drift.py)."""
+        self.xtwx *= factor
+        self.xtwy *= factor
+        self.ytwy *= factor
+        self.wsum *= factor
 
     def add(self, arms: Sequence[int], reward: float, weight: float = 1.0, *, age: int = 0) -> None:
         """Add one observation of ``reward`` for the joint choice ``arms`` (arm index per dimension).

@@ -51,6 +51,12 @@ class LearnerSettings(AccountSettings):
     # (0: the floor stays learner_floor); replies keep learner_floor.
     learner_floor_min: float = Field(default=LearnerConfig.floor_min, gt=0, lt=1)
     learner_floor_posts: float = Field(default=LearnerConfig.floor_posts, ge=0)
+    # Change detection on the posts' matured residuals (services/learner/drift.py; README, Learner): a one-sided
+    # CUSUM with this drift and threshold in predictive sds, and at an alarm every earlier post's weight is
+    # multiplied by learner_change_shrink. A threshold of 0 switches it off.
+    learner_change_drift: float = Field(default=LearnerConfig.change_drift, ge=0)
+    learner_change_threshold: float = Field(default=LearnerConfig.change_threshold, ge=0)
+    learner_change_shrink: float = Field(default=LearnerConfig.change_shrink, gt=0, le=1)
     # What the bandit maximises (README, learner): "composite" = engagement plus the followers attributed to a post
     # within 48 h, priced at the exchange rate learned from the account's history; "engagement" = engagement only.
     learner_objective: Literal["composite", "engagement"] = "composite"
@@ -64,4 +70,6 @@ class LearnerSettings(AccountSettings):
             temperature=self.learner_temperature, discount=self.learner_discount,
             reply_discount=self.learner_reply_discount, floor=self.learner_floor,
             floor_min=self.learner_floor_min, floor_posts=self.learner_floor_posts,
+            change_drift=self.learner_change_drift, change_threshold=self.learner_change_threshold,
+            change_shrink=self.learner_change_shrink,
             objective=self.learner_objective)

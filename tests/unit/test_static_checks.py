@@ -51,7 +51,8 @@ def _module(path: Path) -> str:
 MODULES = {_module(p): p for top in ("libs", "services") for p in (ROOT / top).rglob("*.py")}
 
 
-def _imports(module: str) -> set[str]:
+@functools.cache  # _does_io asks again for each path that reaches the module
+def _imports(module: str) -> frozenset[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(MODULES[module].read_text())):
         if isinstance(node, ast.Import):
@@ -59,7 +60,7 @@ def _imports(module: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             names.update(f"{node.module}.{a.name}" for a in node.names)
-    return names
+    return frozenset(names)
 
 
 @functools.cache
