@@ -5,6 +5,7 @@ once their first was answered. (The planner's side, answering them, is tests/int
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -62,10 +63,13 @@ async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_per
         jobs = svc.worker
         assert isinstance(jobs, HarvesterJobs)
 
-        async def post_applied() -> bool:
-            return bool(await jobs.pool.fetchval("SELECT count(*) FROM own_posts WHERE tweet_id = $1", post.id))
+        def applied(table: str, tweet_id: str) -> Callable[[], Awaitable[bool]]:
+            """Whether the harvester's projection has the tweet in ``table`` yet."""
+            async def check() -> bool:
+                return bool(await jobs.pool.fetchval(f"SELECT count(*) FROM {table} WHERE tweet_id = $1", tweet_id))
+            return check
 
-        await eventually(post_applied, timeout=20)
+        await eventually(applied("own_posts", post.id), timeout=20)
         first = await jobs.read_conversations()
         found = await conversation_opportunities(h)
         ids = [e.tweet_id for e in found]
@@ -85,10 +89,7 @@ async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_per
                                              url="http://x/a", posted_at=h.clock.now(), text="About a week",
                                              reply_to_tweet_id=ana.id, reply_to_author="ana_e2e")])
 
-        async def answer_applied() -> bool:
-            return bool(await jobs.pool.fetchval("SELECT count(*) FROM replied WHERE tweet_id = $1", ana.id))
-
-        await eventually(answer_applied, timeout=20)
+        await eventually(applied("replied", ana.id), timeout=20)
         second = await jobs.read_conversations()
         again = await conversation_opportunities(h)
         ids = [e.tweet_id for e in again]
