@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -49,14 +51,35 @@ class Findings:
     figures: dict = field(default_factory=dict)
 
 
+# Real seconds from a demo's start to its simulated period's (sandbox, login, every service up): ~25 s alone,
+# 45-65 s with the suite's other worker busy. The demo's clock starts at real now and runs through them.
+STARTUP_REAL_S = (20.0, 90.0)
+
+
+def active_hours_env(scale: float, hours: float) -> dict[str, str]:
+    """The account's waking day (UTC) for a CI-size run at a fixed ``scale``: from the earliest start of its
+    ``hours``-long simulated period to the latest end, at most 23 hours. With the default 07-23 the period's place in
+    the day followed the suite's time of day: a crash run started at 14:40 UTC covered 22:48-10:48 and posted
+    nothing (its posts' hours were drawn in the day it did not reach)."""
+    now = datetime.now(UTC)
+    now_h = now.hour + now.minute / 60
+    first = math.floor(now_h + STARTUP_REAL_S[0] * scale / 3600)
+    last = math.ceil(now_h + STARTUP_REAL_S[1] * scale / 3600 + hours)
+    span = min(23, last - first)
+    return {"XBOT_ACTIVE_HOURS_START": str(first % 24), "XBOT_ACTIVE_HOURS_END": str((first + span) % 24),
+            "XBOT_ACCOUNT_TIMEZONE": "UTC"}
+
+
 def run_demo(reports: Path, *, hours: float, minutes: float, kills: int, seed: int, timeout: float,
-             driver: str = "browser", scale: float | None = None) -> Path:
+             driver: str = "browser", scale: float | None = None, env: dict[str, str] | None = None) -> Path:
     """One demo run with ``kills`` SIGKILLs; its report directory (namespace and database kept). ``scale``: a
-    fixed clock speed (``--scale``), else the one that fits the period into ``minutes``."""
+    fixed clock speed (``--scale``), else the one that fits the period into ``minutes``; ``env``: settings added
+    to this process's environment."""
     proc = subprocess.run([sys.executable, "-m", "ops.demo", "--hours", str(hours), "--minutes", str(minutes),
                            "--seed", str(seed), "--kills", str(kills), "--driver", driver,
                            "--reports", str(reports), *(("--scale", str(scale)) if scale else ())],
-                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
     runs = [p for p in reports.iterdir() if p.is_dir()]
     if proc.returncode != 0 or len(runs) != 1:
         raise RuntimeError(f"demo failed ({proc.returncode}, runs {runs}):\n{proc.stdout[-3000:]}\n"

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.timeout(480), pytest.mark.long(minutes=2.5)]
 
 async def test_random_sigkills_lose_and_double_nothing(tmp_path, servers: dict[str, str]):
     run_dir = crashes.run_demo(tmp_path, hours=HOURS, scale=SCALE, minutes=MINUTES, kills=KILLS, seed=SEED,
-                               timeout=MINUTES * 60 + 90)
+                               timeout=MINUTES * 60 + 90, env=crashes.active_hours_env(SCALE, HOURS))
     summary = json.loads((run_dir / "summary.json").read_text())
     try:
         kills = summary["kills"]

@@ -4,6 +4,7 @@ report checks and the services' contract suite; its namespace and database are r
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ops.infra import ROOT
-from tests.chaos.crashes import remove_run
+from tests.chaos.crashes import active_hours_env, remove_run
 
 # 4 simulated hours at a fixed x260 (~55 real s), MINUTES only the real-time limit: a cold start of every service
 # slowed by CI load (over a minute under heavy load) leaves the simulated period as it is.
@@ -24,7 +25,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory, servers: dict[str, str]) -
     root = tmp_path_factory.mktemp("reports")
     proc = subprocess.run([sys.executable, "-m", "ops.demo", "--hours", str(HOURS), "--scale", str(SCALE),
                            "--minutes", str(MINUTES), "--seed", str(SEED), "--reports", str(root)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=MINUTES * 60 + 60)
+                          capture_output=True, text=True, timeout=MINUTES * 60 + 60,
+                          env={**os.environ, **active_hours_env(SCALE, HOURS)})
     runs = list(root.iterdir())
     yield_dir = runs[0] if len(runs) == 1 else None
     try:
