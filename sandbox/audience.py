@@ -643,6 +643,13 @@ class AudienceModel:
             follow_rate *= math.exp(REPLY_RELEVANCE_SLOPE * (relevance - 0.6))
         return mean_log_views, click_rate, min(1.0, follow_rate)
 
+    def expected_reply_follows(self, **target: object) -> float:
+        """E[follows at maturity] of one reply (reply_latent's arguments): the lognormal mean of its views × the
+        profile-click rate × the clicks' follow rate. sample_reply_engagement caps follows at the clicks; the cap
+        is left out (a follow rate above 1 would be needed for it to bind on average)."""
+        mean_log_views, click_rate, follow_rate = self.reply_latent(**target)  # type: ignore[arg-type]
+        return math.exp(mean_log_views + REPLY_SIGMA ** 2 / 2.0) * click_rate * follow_rate
+
     def expected_reply_reward(self, *, follower_price: float, **target: object) -> float:
         """E[log(1 + weighted)] of one reply at maturity, ``weighted`` = the visible counts (likes, retweets,
         replies) at X's heavy-ranker weights plus ``follower_price`` per follow, at their expected per-view rates
