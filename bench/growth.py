@@ -175,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{row['oracle']:>8.2f} {percent(row['share']):>7} {row['follows_drawn']:>6} "
               f"{row['followers_gained']:>6}")
     for kind, part in total.get("by_kind", {}).items():
-        print(f"{'posts' if kind == 'post' else 'replies'}: policy {part['policy']:.2f}, uniform {part['uniform']:.2f}, oracle {part['oracle']:.2f}, "
-              f"share {percent(part['share'])} over {part['choices_per_slot']:g} choices a slot")
+        print(f"{'posts' if kind == 'post' else 'replies'}: policy {part['policy']:.2f}, "
+              f"uniform {part['uniform']:.2f}, oracle {part['oracle']:.2f}, share {percent(part['share'])} "
+              f"over {part['choices_per_slot']:g} choices a slot")
     print(f"share of the oracle's advantage over uniform choices: {percent(total['share'])}; target "
           f">= {percent(TARGET_SHARE)}: {'MET' if met else 'NOT MET'} ({result['outcome']}, "
           f"{result['simulated_hours']} simulated hours in {result['real_seconds']:.0f} real s; {args.out})")
