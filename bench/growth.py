@@ -96,6 +96,13 @@ def planner_hours(day: datetime) -> list[int]:
     return hours if active is None else [h for h in hours if h in set(active.utc_hours(day.date()))]
 
 
+def planner_pools(events: Iterable[tuple[str, datetime, dict]]) -> tuple[dict[str, list[str]], list[tuple[int, int]]]:
+    """reply_pools by the niche's own reply rules."""
+    replies = load_niche(AccountSettings().niche_path).replies
+    return reply_pools(events, max_age_hours=replies.max_age_hours, min_hours_left=replies.min_hours_left,
+                       min_relevance=replies.min_relevance)
+
+
 class GrowthRun(DemoRun):
     """The demo's run; before the sandbox stops, its ground truth values what the account did."""
 
@@ -108,15 +115,35 @@ class GrowthRun(DemoRun):
         summary = await super()._report(clock, outcome)
         assert self.admin is not None and self.start_sim is not None
         until = self.end_sim or clock.now()
-        replies = load_niche(AccountSettings().niche_path).replies
-        pools, self.pool_sizes = reply_pools(self.watcher.log.events if self.watcher else EventLog().events,
-                                             max_age_hours=replies.max_age_hours,
-                                             min_hours_left=replies.min_hours_left,
-                                             min_relevance=replies.min_relevance)
+        pools, self.pool_sizes = planner_pools(self.watcher.log.events if self.watcher else EventLog().events)
         self.growth = await self.admin.growth({"since": self.start_sim.isoformat(), "until": until.isoformat(),
                                                "hours": planner_hours(self.start_sim), "reply_pools": pools})
         (self.run_dir / "data" / "growth.json").write_text(json.dumps(self.growth, indent=1))
         return summary
+
+
+def evaluate(run_dir: Path) -> tuple[dict[str, Any], list[tuple[int, int]]]:
+    """A kept run (``--keep``) valued again by this code's ground truth, in-process: its world rebuilt from its
+    sandbox file and seed (the population is a function of the seed), its pools from its events. For a change of
+    the valuation, not of the system: the week is not run again."""
+    from libs.core.clock import Clock
+    from ops.demo.plan import HANDLE
+    from sandbox.growth import growth
+    from sandbox.settings import SandboxSettings
+    from sandbox.store import Store
+    from sandbox.world import World
+
+    summary = json.loads((run_dir / "summary.json").read_text())
+    account = json.loads((run_dir / "data" / "account.json").read_text())
+    events = [(e["type"], parse_time(e["occurred_at"]), e["payload"])
+              for e in json.loads((run_dir / "data" / "events.json").read_text())]
+    clock = Clock(scale=1e-9, epoch=parse_time(account["now"]))
+    settings = SandboxSettings(seed=int(summary["seed"]), handle=HANDLE, db_path=run_dir / "sandbox.sqlite3")
+    world = World(settings, clock, Store(settings.db_path))
+    pools, sizes = planner_pools(events)
+    since, until = parse_time(summary["period_start"]), parse_time(summary["period_end"])
+    return growth(world, since=since.timestamp(), until=until.timestamp(), hours=planner_hours(since),
+                  reply_pools=pools), sizes
 
 
 def pool_check(sizes: list[tuple[int, int]]) -> dict[str, Any]:
@@ -140,37 +167,49 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     parser.add_argument("--keep", type=Path,
                         help="keep the run's folder (report, every service's log) here instead of a temporary one")
+    parser.add_argument("--evaluate", type=Path, metavar="RUN_DIR",
+                        help="value a run kept with --keep (its reports/<run>/ folder) again with this code's ground "
+                             "truth instead of running the system; the results keep that run's figures of time")
     args = parser.parse_args(argv)
     ran, started = commit(), time.time()
-    with contextlib.ExitStack() as stack:
-        if args.keep:
-            args.keep.mkdir(parents=True, exist_ok=True)
-            reports = args.keep
-        else:
-            reports = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="xbot-growth-")))
-        run = GrowthRun(DemoPlan(hours=args.hours, minutes=args.minutes, seed=args.seed), reports_root=reports,
-                        cleanup=True)
-        run_dir = asyncio.run(run.run())
-        summary = json.loads((run_dir / "summary.json").read_text())
-    if run.growth is None:
-        print("the sandbox's ground truth was not read (the run failed before its report)", file=sys.stderr)
-        return 1
-    total = run.growth["total"]
+    if args.evaluate:
+        answer, sizes = evaluate(args.evaluate)
+        summary = json.loads((args.evaluate / "summary.json").read_text())
+        real_seconds = summary.get("real_seconds")
+        args.hours, args.minutes, args.seed = (summary.get("planned_hours"), summary.get("budget_minutes"),
+                                               summary.get("seed"))
+    else:
+        with contextlib.ExitStack() as stack:
+            if args.keep:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                reports = args.keep
+            else:
+                reports = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="xbot-growth-")))
+            run = GrowthRun(DemoPlan(hours=args.hours, minutes=args.minutes, seed=args.seed),
+                            reports_root=reports, cleanup=True)
+            run_dir = asyncio.run(run.run())
+            summary = json.loads((run_dir / "summary.json").read_text())
+        if run.growth is None:
+            print("the sandbox's ground truth was not read (the run failed before its report)", file=sys.stderr)
+            return 1
+        answer, sizes, real_seconds = run.growth, run.pool_sizes, round(time.time() - started, 1)
+    total = answer["total"]
     met = total["share"] is not None and total["share"] >= TARGET_SHARE
     result = {
-        "commit": ran, "hours": args.hours, "minutes": args.minutes, "seed": args.seed,
+        "commit": ran, "evaluated_again": str(args.evaluate) if args.evaluate else None,
+        "hours": args.hours, "minutes": args.minutes, "seed": args.seed,
         "outcome": summary.get("outcome"), "simulated_hours": summary.get("simulated_hours"),
-        "time_scale": summary.get("time_scale"), "real_seconds": round(time.time() - started, 1),
+        "time_scale": summary.get("time_scale"), "real_seconds": real_seconds,
         "errors": summary.get("errors"), "target_share": TARGET_SHARE, "target_met": met,
-        "total": total, "days": run.growth["days"], "posting_hours_utc": run.growth["hours"],
-        "replies_with_pool": run.growth["replies_with_pool"], "replies_unvalued": run.growth["replies_unvalued"],
-        "pool_check": pool_check(run.pool_sizes),
+        "total": total, "days": answer["days"], "posting_hours_utc": answer["hours"],
+        "replies_with_pool": answer["replies_with_pool"], "replies_unvalued": answer["replies_unvalued"],
+        "pool_check": pool_check(sizes),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"{'day':>4} {'posts':>5} {'replies':>7} {'policy':>8} {'uniform':>8} {'oracle':>8} {'share':>7} "
           f"{'drawn':>6} {'gained':>6}")
-    for row in [*run.growth["days"], {**total, "day": "all"}]:
+    for row in [*answer["days"], {**total, "day": "all"}]:
         print(f"{row['day']:>4} {row['posts']:>5} {row['replies']:>7} {row['policy']:>8.2f} {row['uniform']:>8.2f} "
               f"{row['oracle']:>8.2f} {percent(row['share']):>7} {row['follows_drawn']:>6} "
               f"{row['followers_gained']:>6}")

@@ -11,9 +11,10 @@ The choices of a slot:
   hour the planner could have chosen (``hours``: its active hours; the hour the tweet went out is always one).
   The arm of the post is the one the world inferred from its text (what the audience reacted to), not the one
   the planner meant: a draft that misses its arm is part of the system's choice.
-* **a thread's later part**: the world draws it as the root's choice at 0.3 of the root's audience
-  (world.THREAD_PART_SHARE), so it is a slot of its own over the same choices, scaled the same way. (A single's
-  thread alternative is thus valued as its first part only: the parts it did not write are not imagined.)
+* **a thread's later part**: the world draws it as the root's choice and keeps 0.3 of each count, floored
+  (world.THREAD_PART_SHARE, world.scaled), so it is a slot of its own over the same choices, each valued at
+  E[floor(0.3 × follows)] (AudienceModel.floored_follows_table: a part rarely keeps a follow). (A single's thread
+  alternative is thus valued as its first part only: the parts it did not write are not imagined.)
 * **a reply**: the targets the planner's pool held when it queued the reply (``reply_pools``: the evaluator
   reconstructs them from the event streams), each valued as if our reply had gone to it at the moment ours went
   out; our target is always one of them. Reply style and voice are not choices here: the world draws our replies
@@ -69,11 +70,13 @@ def post_slot(world: World, tweet: OwnTweet, hours: Iterable[int]) -> Slot:
     """A post's slot: content type × topic × format × ``hours`` (and the hour it went out)."""
     assert tweet.choice is not None
     audience = world.audience
-    scale = max(1e-3, 1.0 - tweet.reach_penalty)  # as sample_engagement applies the penalty to the reach
+    quality = audience.text_quality(tweet.text)
     if tweet.thread_root is not None:
-        scale *= THREAD_PART_SHARE
-    table = audience.mean_follows_table(followers=tweet.followers_at_post,
-                                        quality=audience.text_quality(tweet.text)) * scale
+        table = audience.floored_follows_table(followers=tweet.followers_at_post, quality=quality,
+                                               reach_penalty=tweet.reach_penalty, share=THREAD_PART_SHARE)
+    else:  # the penalty scales the reach, as sample_engagement applies it
+        table = audience.mean_follows_table(followers=tweet.followers_at_post, quality=quality) * max(
+            1e-3, 1.0 - tweet.reach_penalty)
     chosen = table[audience.index_of(tweet.choice)]
     columns = sorted({int(h) % 24 for h in hours} | {tweet.choice.hour})
     return of_choices(tweet.id, "post", tweet.created_at, table[..., columns], chosen, tweet.final.follows)

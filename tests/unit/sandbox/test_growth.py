@@ -1,5 +1,7 @@
 """The ground truth's growth figures (sandbox/growth.py): the choices of a slot, the share, the per-day sums."""
 
+import math
+import random
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -52,15 +54,37 @@ def test_a_posts_slot_is_every_type_topic_and_format_at_the_planners_hours():
     assert post_slot(world, tweet, (3, 4)).choices == len(audience.content_types) * len(audience.topics) * 2 * 3
 
 
-def test_a_threads_later_part_is_valued_at_the_parts_share_of_the_roots_choice():
+def test_a_threads_later_part_is_valued_as_the_world_keeps_its_share_of_the_roots_follows():
     world = make_world()
     root = world.create_tweet("How I fixed my sleep in 3 steps:")
     part = world.create_tweet("1. Same wake time every day, weekends too.", in_reply_to=root.id)
     slot = post_slot(world, part, HOURS)
     assert part.choice.format == "thread"
-    expected = world.audience.expected_follows(part.choice, followers=part.followers_at_post,
-                                               quality=world.audience.text_quality(part.text))
-    assert slot.policy == pytest.approx(expected * (1 - part.reach_penalty) * THREAD_PART_SHARE)
+    audience, quality = world.audience, world.audience.text_quality(part.text)
+    table = audience.floored_follows_table(followers=part.followers_at_post, quality=quality,
+                                           reach_penalty=part.reach_penalty, share=THREAD_PART_SHARE)
+    assert slot.policy == pytest.approx(table[audience.index_of(part.choice)])
+    assert slot.oracle == pytest.approx(table[..., list(HOURS)].max())
+    # The floor takes most of a part's follows: far below the share of the mean.
+    mean = audience.expected_follows(part.choice, followers=part.followers_at_post, quality=quality)
+    assert slot.policy < 0.5 * THREAD_PART_SHARE * mean
+
+
+def test_the_floored_table_is_the_mean_of_the_worlds_draws():
+    audience = make_world().audience
+    text = "How I fixed my sleep in 3 steps: same wake time, no screens in bed, a cool dark room."
+    choice = audience.choice_at((2, 3, 1, 18))
+    quality = audience.text_quality(text)
+    # Share 1: no floor, the plain expectation.
+    whole = audience.floored_follows_table(followers=20_000, quality=quality, reach_penalty=0.0, share=1.0)
+    assert whole[audience.index_of(choice)] == pytest.approx(
+        audience.expected_follows(choice, followers=20_000, quality=quality), rel=1e-3)
+    # Share 0.3: the mean of floor(0.3 × follows) over the world's own draws.
+    part = audience.floored_follows_table(followers=20_000, quality=quality, reach_penalty=0.0, share=0.3)
+    rng = random.Random(1)
+    draws = [math.floor(0.3 * audience.sample_engagement(choice, text=text, followers=20_000, rng=rng).follows)
+             for _ in range(4_000)]
+    assert part[audience.index_of(choice)] == pytest.approx(np.mean(draws), rel=0.1)
 
 
 def test_a_replys_slot_is_the_pools_targets_valued_at_our_replys_moment():
