@@ -21,12 +21,16 @@ from tests.e2e.browser_gateway.conftest import (  # noqa: F401 - fixtures
     session_file,
 )
 
+CALL_TIMEOUT_MS = 5_000
+
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(240)]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def gw(servers, sandbox, session_file, clock):  # noqa: F811
-    settings = gateway_settings(servers, sandbox.base_url, session_file, call_timeout_ms_real=1_000)
+    # 5 s, not less: the warm-up's first page of a fresh context took 2.8 s on a loaded 2-core machine, and at a
+    # 1 s limit it timed out before the latency was injected (a suite run under load, 2026-12-03).
+    settings = gateway_settings(servers, sandbox.base_url, session_file, call_timeout_ms_real=CALL_TIMEOUT_MS)
     async for running in run_gateway(settings, clock):
         yield running
 
@@ -47,7 +51,7 @@ async def _metrics(url: str) -> str:
 async def test_latency_beyond_the_call_timeout_is_a_retryable_timeout_counted_on_metrics(gw, sandbox) -> None:  # noqa: F811
     await gw.client.profile_snapshot(HANDLE)  # warm: a context is open and the session works
     before = await _metrics(gw.side_url)
-    await sandbox.admin("/admin/latency", {"ms": 4_000})
+    await sandbox.admin("/admin/latency", {"ms": CALL_TIMEOUT_MS + 2_000})
     try:
         with pytest.raises(GatewayError) as err:
             await gw.client.profile_snapshot(HANDLE)
