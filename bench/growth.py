@@ -15,8 +15,9 @@ and cooldowns are left out, so the pool is a little wider than the planner's dra
 two sizes where the planner logged its draw). The post's alternatives are every content type × topic × format at
 the planner's posting hours (the account's active hours in UTC).
 
-``--hours 24 --minutes 5`` is a development run; the full week takes about 20 real minutes. Results:
-bench/results/growth.json.
+``--hours 24 --minutes 5`` is a development run; the full week takes about 17 real minutes. ``--keep DIR`` keeps
+the run's folder; ``--evaluate DIR/<run>`` values such a run again with this code's ground truth (a change of the
+valuation, not of the system) in seconds. Results: bench/results/growth.json.
 """
 
 from __future__ import annotations
