@@ -571,7 +571,7 @@ def _mount_partner_routes(app: web.Application, settings: SandboxSettings, audie
                    mode=settings.llm_mode, sim_token=settings.ground_truth_token, habits=settings.llm_habits,
                    api=settings.llm_api, quota_exhausted=settings.llm_quota_exhausted)
     add_ground_truth_routes(app, audience=audience, token=settings.ground_truth_token, activity=activity,
-                            now=world.now)
+                            now=world.now, world=world)
 
 
 def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool = True) -> web.Application:

@@ -35,6 +35,7 @@ import re
 import zlib
 from bisect import bisect_right
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -122,6 +123,7 @@ _MATURITY_LOG_AGES = tuple(math.log(a) for a, _ in _MATURITY_POINTS)
 # Gauss-Hermite (probabilists') nodes for E[f(Z)], Z ~ N(0,1): exact enough for a smooth f, no sampling noise.
 _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(48)
 _GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()
+_FLOOR_SUM_UP_TO = 50.0  # floored_follows_table sums the Poisson count up to this mean
 
 
 def maturity(age_hours: float) -> float:
@@ -457,6 +459,31 @@ class AudienceModel:
                      + self.shape.log_mean_exp_noise())
         return np.exp(log_views + self._follow_effect_table) * _POST_RATES["follow"] * (0.5 + quality)
 
+    def floored_follows_table(self, *, followers: int, quality: float, reach_penalty: float,
+                              share: float) -> np.ndarray:
+        """E[floor(share × follows)] for every choice, shape (types, topics, formats, 24): what a world that keeps
+        ``share`` of a post's counts, floored (a thread's later part, world.scaled), gets in follows. The follows
+        are Poisson given the lognormal reach, so the expectation is summed over the count and integrated over the
+        reach noise by quadrature (for the small counts of a part the floor takes most of them: share × the mean
+        would overstate it many times)."""
+        log_views = (self._effect_table + _reach_log(followers) + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)
+                     + math.log(max(1e-3, 1.0 - reach_penalty)))
+        nodes, weights = self.shape.noise_nodes()
+        lam = (np.exp(log_views + self._follow_effect_table)[..., None] * np.exp(nodes)
+               * _POST_RATES["follow"] * (0.5 + quality))
+        # Past a mean of 50 the count spreads over many residues: floor(share × k) is share × k less its mean
+        # fractional part, (1 - 1/q) / 2 for share = p/q (0.45 for 0.3); below, the sum over the count.
+        small = np.minimum(lam, _FLOOR_SUM_UP_TO)
+        pmf = np.exp(-small)  # P(follows = k), from k = 0 on
+        total = np.zeros_like(lam)
+        top = float(small.max())
+        for k in range(1, int(top + 12 * math.sqrt(top) + 30)):
+            pmf = pmf * small / k
+            total += pmf * math.floor(share * k + 1e-9)
+        denominator = Fraction(share).limit_denominator(1000).denominator
+        large = share * lam - (1.0 - 1.0 / denominator) / 2.0
+        return np.where(lam > _FLOOR_SUM_UP_TO, large, total) @ weights
+
     def expected_follows(self, choice: PostChoice, *, followers: int = 1000, quality: float = 0.6) -> float:
         """E[follows at maturity] of one choice (lognormal mean of views × the choice's follow rate)."""
         log_views = (self.effect(choice) + _reach_log(followers) + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)
@@ -642,6 +669,13 @@ class AudienceModel:
         if relevance is not None:
             follow_rate *= math.exp(REPLY_RELEVANCE_SLOPE * (relevance - 0.6))
         return mean_log_views, click_rate, min(1.0, follow_rate)
+
+    def expected_reply_follows(self, **target: object) -> float:
+        """E[follows at maturity] of one reply (reply_latent's arguments): the lognormal mean of its views × the
+        profile-click rate × the clicks' follow rate. sample_reply_engagement caps follows at the clicks; the cap
+        is left out (a follow rate above 1 would be needed for it to bind on average)."""
+        mean_log_views, click_rate, follow_rate = self.reply_latent(**target)  # type: ignore[arg-type]
+        return math.exp(mean_log_views + REPLY_SIGMA ** 2 / 2.0) * click_rate * follow_rate
 
     def expected_reply_reward(self, *, follower_price: float, **target: object) -> float:
         """E[log(1 + weighted)] of one reply at maturity, ``weighted`` = the visible counts (likes, retweets,

@@ -12,6 +12,12 @@
                                          reading limit's state
     GET  /sim/suspicion                  the automation-suspicion score, its components, thresholds, state
                                          (ok / notice / locked), highest score, notices and locks
+    POST /sim/growth                     {"since", "until" (ISO or Unix seconds), "hours"?, "reply_pools"?:
+                                         {our reply's id: [target ids the planner could have answered]}}
+                                         -> per 24-hour day and in all: the expected follows of the choices the
+                                         account made (policy), of uniform and of the best choices of the same
+                                         slots, the share (policy - uniform) / (oracle - uniform), the follows
+                                         drawn and the followers gained (sandbox/growth.py)
 
 Every route answers 401 unless the request carries ``Authorization: Bearer <token>``.
 """
@@ -19,18 +25,22 @@ Every route answers 401 unless the request carries ``Authorization: Bearer <toke
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
 from sandbox.activity import Activity
 from sandbox.audience import AudienceModel, PostChoice
+from sandbox.growth import growth
+from sandbox.world import World
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 def add_ground_truth_routes(app: web.Application, *, audience: AudienceModel, token: str,
-                            activity: Activity | None = None, now: Callable[[], float] | None = None) -> None:
+                            activity: Activity | None = None, now: Callable[[], float] | None = None,
+                            world: World | None = None) -> None:
     def guarded(handler: Handler) -> Handler:
         async def wrapper(request: web.Request) -> web.Response:
             if request.headers.get("Authorization", "") != f"Bearer {token}":
@@ -94,5 +104,29 @@ def add_ground_truth_routes(app: web.Application, *, audience: AudienceModel, to
 
         app.router.add_get("/sim/activity", guarded(activity_state))
         app.router.add_get("/sim/suspicion", guarded(suspicion_state))
+    if world is not None:
+        async def growth_route(request: web.Request) -> web.Response:
+            try:
+                body: dict[str, Any] = await request.json()
+                since, until = _instant(body["since"]), _instant(body["until"])
+                hours = [int(h) for h in body.get("hours", range(24))]
+                pools = {str(k): [str(t) for t in v] for k, v in (body.get("reply_pools") or {}).items()}
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                return web.json_response({"error": f"bad request: {exc!r}"}, status=400)
+            if until <= since:
+                return web.json_response({"error": "until must be after since"}, status=400)
+            return web.json_response(growth(world, since=since, until=until, hours=hours, reply_pools=pools))
+
+        app.router.add_post("/sim/growth", guarded(growth_route))
     app.router.add_get("/sim/best_choice", guarded(best_choice))
     app.router.add_post("/sim/expected_reward", guarded(expected_reward))
+
+
+def _instant(value: Any) -> float:
+    """Unix seconds from a number or an ISO 8601 time with its offset."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return parsed.timestamp()

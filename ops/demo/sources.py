@@ -37,6 +37,14 @@ class SandboxAdmin:
     async def account(self) -> dict:
         return await self._get("/admin/account")
 
+    async def growth(self, body: dict[str, Any]) -> dict:
+        """/sim/growth (sandbox/growth.py): expected follows of the choices made against uniform and best ones."""
+        async with self._http.post(self.base_url + "/sim/growth", json=body, headers=self._headers,
+                                   timeout=aiohttp.ClientTimeout(total=300)) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"sandbox /sim/growth answered {resp.status}: {(await resp.text())[:200]}")
+            return await resp.json()
+
     async def snapshot(self) -> tuple[dict, list[dict]]:
         """The account and our tweets at one simulated instant (the account's ``now``)."""
         answer = await self._get("/admin/snapshot")
