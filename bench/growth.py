@@ -1,4 +1,5 @@
-"""Growth over a simulated week (`xbot bench growth [--hours 168] [--minutes 20] [--seed 42]`; issue 24, item 6).
+"""Growth over a simulated week (`xbot bench growth [--hours 168] [--minutes 20] [--seed 42] [--driver api]`;
+issue 24, item 6).
 
 A benchmark, not a test: the whole system (every service, the demo's set-up: ops/demo) runs against a fresh
 sandbox for ``--hours`` simulated hours; then, while the sandbox still runs, its ground truth values every post and
@@ -165,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=168.0, help="simulated hours (default 168: a week)")
     parser.add_argument("--minutes", type=float, default=20.0, help="real minutes at most (default 20)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the sandbox's world")
+    parser.add_argument("--driver", choices=["browser", "api"], default="browser",
+                        help="how the gateway reaches X: its web client in the one Chromium (writes take real "
+                             "seconds, many simulated minutes at a week's speed) or its API")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     parser.add_argument("--keep", type=Path,
                         help="keep the run's folder (report, every service's log) here instead of a temporary one")
@@ -186,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                 reports = args.keep
             else:
                 reports = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="xbot-growth-")))
-            run = GrowthRun(DemoPlan(hours=args.hours, minutes=args.minutes, seed=args.seed),
+            run = GrowthRun(DemoPlan(hours=args.hours, minutes=args.minutes, seed=args.seed, driver=args.driver),
                             reports_root=reports, cleanup=True)
             run_dir = asyncio.run(run.run())
             summary = json.loads((run_dir / "summary.json").read_text())
@@ -198,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     met = total["share"] is not None and total["share"] >= TARGET_SHARE
     result = {
         "commit": ran, "evaluated_again": str(args.evaluate) if args.evaluate else None,
-        "hours": args.hours, "minutes": args.minutes, "seed": args.seed,
+        "hours": args.hours, "minutes": args.minutes, "seed": args.seed, "driver": summary.get("driver"),
         "outcome": summary.get("outcome"), "simulated_hours": summary.get("simulated_hours"),
         "time_scale": summary.get("time_scale"), "real_seconds": real_seconds,
         "errors": summary.get("errors"), "target_share": TARGET_SHARE, "target_met": met,
