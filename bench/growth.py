@@ -28,14 +28,13 @@ import asyncio
 import contextlib
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.safety import commit
+from bench.safety import commit, reports_root
 from libs.core.account import AccountSettings
 from libs.niche import load_niche
 from ops.demo.figures import EventLog, parse_time
@@ -185,11 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                                                summary.get("seed"))
     else:
         with contextlib.ExitStack() as stack:
-            if args.keep:
-                args.keep.mkdir(parents=True, exist_ok=True)
-                reports = args.keep
-            else:
-                reports = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="xbot-growth-")))
+            reports = reports_root(stack, args.keep, "xbot-growth-")
             run = GrowthRun(DemoPlan(hours=args.hours, minutes=args.minutes, seed=args.seed, driver=args.driver),
                             reports_root=reports, cleanup=True)
             run_dir = asyncio.run(run.run())

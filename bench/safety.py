@@ -71,6 +71,15 @@ def commit() -> str:
         return "unknown"
 
 
+def reports_root(stack: contextlib.ExitStack, keep: Path | None, prefix: str) -> Path:
+    """Where a benchmark's runs write their folders: ``keep`` (``--keep``) if given, else a temporary directory
+    removed when ``stack`` closes."""
+    if keep is None:
+        return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+    keep.mkdir(parents=True, exist_ok=True)
+    return keep
+
+
 def system_arm(name: str, *, budget: bool, days: float, scale: float, seed: int, reports: Path) -> dict[str, Any]:
     ran = commit()  # before the run: the code it starts is the code checked out now
     plan = DemoPlan(hours=days * 24, minutes=minutes_for(days, scale), seed=seed, scale=scale)
@@ -181,11 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                          "and seed")
         arms = {kept: before[kept]}
     with contextlib.ExitStack() as stack:
-        if args.keep:
-            args.keep.mkdir(parents=True, exist_ok=True)
-            reports = args.keep
-        else:
-            reports = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="xbot-safety-")))
+        reports = reports_root(stack, args.keep, "xbot-safety-")
         for name, (budget, days, scale) in runs.items():
             if name not in arms:
                 arms[name] = system_arm(name, budget=budget, days=days, scale=scale, seed=args.seed,
