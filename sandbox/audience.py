@@ -453,10 +453,13 @@ class AudienceModel:
             self._follow_log_mult[choice] = value
         return math.exp(value)
 
+    def _log_views_table(self, followers: int, quality: float) -> np.ndarray:
+        """log views at maturity for every choice with the reach noise at 0 (before its mean or its nodes)."""
+        return self._effect_table + _reach_log(followers) + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)
+
     def mean_follows_table(self, *, followers: int = 1000, quality: float = REFERENCE_QUALITY) -> np.ndarray:
         """Expected follows at maturity for every choice, shape (types, topics, formats, 24): E[views] × rate."""
-        log_views = (self._effect_table + _reach_log(followers) + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)
-                     + self.shape.log_mean_exp_noise())
+        log_views = self._log_views_table(followers, quality) + self.shape.log_mean_exp_noise()
         return np.exp(log_views + self._follow_effect_table) * _POST_RATES["follow"] * (0.5 + quality)
 
     def floored_follows_table(self, *, followers: int, quality: float, reach_penalty: float,
@@ -466,8 +469,7 @@ class AudienceModel:
         are Poisson given the lognormal reach, so the expectation is summed over the count and integrated over the
         reach noise by quadrature (for the small counts of a part the floor takes most of them: share × the mean
         would overstate it many times)."""
-        log_views = (self._effect_table + _reach_log(followers) + QUALITY_SLOPE * (quality - REFERENCE_QUALITY)
-                     + math.log(max(1e-3, 1.0 - reach_penalty)))
+        log_views = self._log_views_table(followers, quality) + math.log(max(1e-3, 1.0 - reach_penalty))
         nodes, weights = self.shape.noise_nodes()
         lam = (np.exp(log_views + self._follow_effect_table)[..., None] * np.exp(nodes)
                * _POST_RATES["follow"] * (0.5 + quality))

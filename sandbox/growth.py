@@ -190,11 +190,10 @@ def growth(world: World, *, since: float, until: float, hours: Iterable[int] = r
         start, end = since + i * DAY, min(until, since + (i + 1) * DAY)
         rows.append({"day": i + 1, "start": start, "end": end, **day.as_dict(),
                      "followers_gained": world.followers_at(end) - world.followers_at(start)})
-    replies = [s for s in slots if s.kind == "reply" and s.choices > 0]
     return {
         "days": rows,
         "total": {**total.as_dict(), "followers_gained": world.followers_at(until) - world.followers_at(since)},
         "hours": sorted({h % 24 for h in hours}),
-        "replies_with_pool": sum(1 for s in replies if s.tweet_id in pools),
+        "replies_with_pool": sum(1 for s in slots if s.kind == "reply" and s.tweet_id in pools),
         "replies_unvalued": unvalued,
     }
