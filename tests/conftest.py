@@ -102,13 +102,24 @@ async def js(settings: CommonSettings):
 SERVER_FIXTURES = {"servers", "database_url", "settings", "js", "service_env"}
 
 
+# The runs of the whole system (every service a subprocess, the gateway with its Chromium), in two lines that each
+# run one after the other: with three workers no more than two systems start at once, as with two workers. Three
+# at once on two cores left a planner past the demo's readiness window.
+WHOLE_SYSTEM_LINES = {
+    "tests/e2e/demo": "whole-system-1", "tests/e2e/demo_api/test_demo_api.py": "whole-system-1",
+    "tests/chaos/test_crashes.py": "whole-system-2", "tests/chaos/test_secrets.py": "whole-system-2",
+    "tests/integration/security/test_xbot_up.py": "whole-system-2",
+}
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
-    # With xdist (`./xbot test` runs two workers), a file's tests stay on one worker so its module fixtures (a
-    # gateway with its Chromium, a sandbox) start once; the demo package shares one demo run. Marked as each
-    # item is collected, so the mark is there whenever xdist's own collection hook reads it.
+    # With xdist (`./xbot test` runs three workers), a file's tests stay on one worker so its module fixtures (a
+    # gateway with its Chromium, a sandbox) start once; the demo package shares one demo run; the whole-system
+    # runs keep to their lines. Marked as each item is collected, so the mark is there whenever xdist's own
+    # collection hook reads it.
     root = item.config.rootpath
-    group = "e2e/demo" if item.path.is_relative_to(root / "tests" / "e2e" / "demo") \
-        else str(item.path.relative_to(root))
+    path = item.path.relative_to(root)
+    group = next((line for prefix, line in WHOLE_SYSTEM_LINES.items() if path.is_relative_to(prefix)), str(path))
     item.add_marker(pytest.mark.xdist_group(group))
 
 
