@@ -29,8 +29,8 @@ class FactIndex:
         self.facts: tuple[Fact, ...] = book.usable(include_unverified=self.config.use_unverified)
         # A fact is found by what it says in either wording; each row is the mean of its two unit vectors.
         if self.facts:
-            claims = embedder.embed([f.claim for f in self.facts])
-            quotes = embedder.embed([f.quote for f in self.facts])
+            claims = embedder.embed_stored([f.claim for f in self.facts])
+            quotes = embedder.embed_stored([f.quote for f in self.facts])
             both = claims + quotes
             norms = np.linalg.norm(both, axis=1, keepdims=True)
             self._vectors = both / np.where(norms == 0, 1, norms)

@@ -9,11 +9,14 @@ Every vector is L2-normalised, so a dot product is a cosine.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -30,8 +33,9 @@ LEXICAL_DIM = 4096
 # same texts again and again: the facts and the window's posts for every draft, a reply's target tweet for each
 # gate and each rewrite, a draft for the near-duplicate and the claims gates (of 2,795 texts the reply corpora
 # embed, 1,661 are distinct); and each planner started in a process embeds the facts file (~40% of the CPU of the
-# planner's service tests). Bounded in bytes per kind: 4,096 of the model's vectors (1.5 KB each), 384 lexical
-# ones (16 KB each; enough for the facts).
+# planner's service tests; Embedder.embed_stored keeps those on disk). Bounded in bytes per kind: 4,096 of the
+# model's vectors (1.5 KB each), 384 lexical ones (16 KB each: fewer than the facts' two wordings, 510, which the
+# lexical fallback then embeds again as drafts need them).
 CACHE_BYTES = 6 * 1024 * 1024
 _caches: dict[str, OrderedDict[str, np.ndarray]] = {}
 _cache_lock = threading.Lock()  # the planner embeds from worker threads too
@@ -119,9 +123,51 @@ class Embedder:
                     cache.popitem(last=False)
         return np.stack([known[t] for t in texts])
 
+    def embed_stored(self, texts: Sequence[str]) -> np.ndarray:
+        """``embed``, kept on disk between processes: the facts file's ~500 sentences take 3-7 CPU-s to embed, and
+        every planner process (each service start, each restart after a crash) embeds the same ones. The file is
+        named by the model (the pinned file's digest, or the lexical embedding's size) and every text, so a changed
+        facts file or model is embedded afresh. A store that cannot be read or written is only a slower start."""
+        directory = _store_dir()
+        identity = minilm.MODEL_SHA256 if self._model is not None else f"lexical-{LEXICAL_DIM}"
+        key = hashlib.sha256("\0".join([identity, *texts]).encode("utf-8")).hexdigest()[:32]
+        path = directory / f"{self.kind}-{key}.npy" if directory is not None else None
+        if path is not None:
+            try:
+                stored: np.ndarray = np.load(path, allow_pickle=False)
+                if stored.shape == (len(texts), self.dim):
+                    with _cache_lock:
+                        _caches.setdefault(self.kind, OrderedDict()).update(zip(texts, stored, strict=True))
+                    return stored
+            except (OSError, ValueError) as err:
+                if not isinstance(err, FileNotFoundError):
+                    log.info("stored embeddings %s unreadable, embedding again: %s", path, err)
+        vectors = self.embed(texts)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_suffix(f".{os.getpid()}.part")
+                with partial.open("wb") as out:
+                    np.save(out, vectors, allow_pickle=False)
+                os.replace(partial, path)  # whole or absent: processes starting together may race here
+            except OSError as err:
+                log.info("embeddings not stored in %s: %s", directory, err)
+        return vectors
+
     def embed_one(self, text: str) -> np.ndarray:
         one: np.ndarray = self.embed([text])[0]
         return one
+
+
+def _store_dir() -> Path | None:
+    """The user's cache directory (XDG_CACHE_HOME, else ~/.cache), as pip and Playwright keep theirs."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory (a bare container user): nothing is stored
+            return None
+    return Path(base) / "xbot" / "embeddings"
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:

@@ -69,6 +69,8 @@ def test_unknown_embedder_kind_is_a_clear_error(book):
         def embed_one(self, text):
             return np.ones(2, dtype=np.float32)
 
+        embed_stored = embed
+
     with pytest.raises(ValueError, match="no fact relevance threshold for embedder kind 'tiny'"):
         FactIndex(book, Tiny()).for_text("coffee and sleep")
 

@@ -101,3 +101,37 @@ def test_a_bad_thread_setting_stops_instead_of_falling_back(monkeypatch: pytest.
     monkeypatch.setenv("XBOT_EMBED_THREADS", "many")
     with pytest.raises(ValueError, match="XBOT_EMBED_THREADS"):
         Embedder()
+
+
+def test_stored_embeddings_are_read_back_in_a_later_process_and_a_bad_store_only_costs_time(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    import libs.text.embedding as embedding
+
+    computed: list[str] = []
+    real = embedding.lexical_vector
+    monkeypatch.setattr(embedding, "lexical_vector", lambda text: computed.append(text) or real(text))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(embedding, "_caches", {})
+    texts = ["Adults need 7 or more hours of sleep.", "Fibre feeds the gut's bacteria."]
+    first = Embedder(prefer="lexical").embed_stored(texts)
+    assert computed == texts
+    [stored] = (tmp_path / "cache" / "xbot" / "embeddings").glob("lexical-*.npy")
+    monkeypatch.setattr(embedding, "_caches", {})  # a new process: nothing in memory
+    again = Embedder(prefer="lexical").embed_stored(texts)
+    assert computed == texts and np.array_equal(again, first)
+    # Read back into memory too: the gates embed the same texts again without computing them.
+    Embedder(prefer="lexical").embed(texts[:1])
+    assert computed == texts
+    # Other texts are another file: a changed facts file is embedded afresh.
+    Embedder(prefer="lexical").embed_stored(texts[:1])
+    assert computed == texts  # its text is in memory already, so not computed again
+    assert len(list(stored.parent.glob("lexical-*.npy"))) == 2
+    # A damaged file is embedded again and replaced.
+    stored.write_bytes(b"not an array")
+    monkeypatch.setattr(embedding, "_caches", {})
+    assert np.array_equal(Embedder(prefer="lexical").embed_stored(texts), first)
+    assert computed[-2:] == texts and np.array_equal(np.load(stored), first)
+    # A store that cannot be written (a read-only home in a container) still gives the vectors.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(stored))  # a file where a directory should be
+    monkeypatch.setattr(embedding, "_caches", {})
+    assert np.array_equal(Embedder(prefer="lexical").embed_stored(texts), first)
