@@ -117,11 +117,16 @@ class Embedder:
             vectors = self._model.encode(missing) if self._model is not None else map(lexical_vector, missing)
             fresh = dict(zip(missing, vectors, strict=True))
             known |= fresh
-            with _cache_lock:
-                cache.update(fresh)
-                while len(cache) > CACHE_BYTES // (self.dim * 4):
-                    cache.popitem(last=False)
+            self._remember(fresh)
         return np.stack([known[t] for t in texts])
+
+    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
+        """Into the process's cache, the least recently used going first past its bound."""
+        with _cache_lock:
+            cache = _caches.setdefault(self.kind, OrderedDict())
+            cache.update(vectors)
+            while len(cache) > CACHE_BYTES // (self.dim * 4):
+                cache.popitem(last=False)
 
     def embed_stored(self, texts: Sequence[str]) -> np.ndarray:
         """``embed``, kept on disk between processes: the facts file's ~500 sentences take 3-7 CPU-s to embed, and
@@ -136,8 +141,7 @@ class Embedder:
             try:
                 stored: np.ndarray = np.load(path, allow_pickle=False)
                 if stored.shape == (len(texts), self.dim):
-                    with _cache_lock:
-                        _caches.setdefault(self.kind, OrderedDict()).update(zip(texts, stored, strict=True))
+                    self._remember(dict(zip(texts, stored, strict=True)))
                     return stored
             except (OSError, ValueError) as err:
                 if not isinstance(err, FileNotFoundError):
