@@ -37,7 +37,9 @@ class GatewayClient:
 
     ``timeout`` is the real-time limit of the NATS request; it must exceed the gateway's queue timeout of the
     op's class plus one op, else a late answer is lost (the gateway answers ``timeout`` itself first).
-    A request nobody answers (gateway down) raises ``GatewayError("timeout", retryable=True)``.
+    A request no gateway took (none subscribed: down, or still starting) raises ``GatewayError("unreachable")``;
+    one taken but not answered in time raises ``GatewayError("timeout")``: it may still be running. Both are
+    retryable.
     """
 
     def __init__(self, broker: Any, namespace: str = "xbot", *, timeout: float = 420.0) -> None:
@@ -52,7 +54,10 @@ class GatewayClient:
                 request.model_dump(mode="json"), subject(self.namespace, request.OP),
                 timeout=timeout or self.timeout,
             )
-        except (TimeoutError, NoRespondersError) as err:
+        except NoRespondersError as err:
+            # The server's "no responders" status: the request was delivered to nobody.
+            raise GatewayError("unreachable", f"no browser gateway is subscribed to {request.OP}") from err
+        except TimeoutError as err:
             raise GatewayError("timeout", f"no answer from the browser gateway for {request.OP}") from err
         reply = GatewayReply.model_validate(json.loads(msg.body))
         if reply.rejected is not None:

@@ -31,6 +31,9 @@ ErrorCode = Literal[
     "not_live",
     "invalid_content",
     "budget_exhausted",
+    # The client's own: NATS had no subscriber for the op (no gateway running, or one still starting), so the
+    # request reached nobody and nothing can be on X. Unlike ``timeout`` it needs no read-back.
+    "unreachable",
 ]
 
 # Whether retrying the same request later can succeed without a person stepping in. daily_limit waits a day,
@@ -53,9 +56,13 @@ RETRYABLE: dict[str, bool] = {
     "invalid_content": False,
     # The activity budget or a hard write cap has no room now; retry_after_s says when it will.
     "budget_exhausted": True,
+    # A gateway starting or restarting subscribes within seconds.
+    "unreachable": True,
 }
-# Codes the gateway answers without having touched X: nothing was posted, nothing needs reading back.
-GUARD_CODES: frozenset[str] = frozenset({"writes_paused", "not_live", "invalid_content", "budget_exhausted"})
+# Codes after which nothing was sent to X (the gateway's own refusals, and a request no gateway took): nothing
+# was posted, nothing needs reading back, and X's health is not in question (no write breaker counts them).
+UNSENT_CODES: frozenset[str] = frozenset({"writes_paused", "not_live", "invalid_content", "budget_exhausted",
+                                          "unreachable"})
 
 Priority = Literal[0, 1, 2]
 # An X handle (screen name): letters, digits and underscores, at most 15. It builds URLs the gateway opens, so

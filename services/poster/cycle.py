@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from libs.contracts.events import PostFailed, TweetPosted
-from libs.contracts.gateway import GUARD_CODES, RETRYABLE, GatewayError, PostResult, SearchTab, TweetList
+from libs.contracts.gateway import RETRYABLE, UNSENT_CODES, GatewayError, PostResult, SearchTab, TweetList
 from libs.core.breaker import STATE_CODE
 from libs.gates.limits import ContentLimits, check_write
 from services.poster import failpoints as process_failpoints
@@ -353,9 +353,9 @@ class PostingCycle:
     async def on_write_error(self, key: AttemptKey, err: GatewayError) -> None:
         now = self.clock.now()
         self._signal(err.code, now)
-        if err.code not in GUARD_CODES:
-            # The gateway's own refusals (budget, caps, pause, live guard) say nothing of X's health: only X's
-            # failures count towards the write breaker.
+        if err.code not in UNSENT_CODES:
+            # The gateway's own refusals (budget, caps, pause, live guard) and a request no gateway took say
+            # nothing of X's health: only X's failures count towards the write breaker.
             self.account.write_failed()
         if needs_readback(err.code):
             # The write may be on X anyway: the attempt stays open for the read-back, which concludes at once

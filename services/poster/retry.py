@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-# X refused in words or by redirect before anything was created: no read-back needed.
-# The gateway's own refusals (kill switch, live guard, content limits, budget) never reached X either.
-REFUSED = frozenset({"rate_limited", "daily_limit", "automation_block", "locked", "session_expired",
-                     "writes_paused", "not_live", "invalid_content", "budget_exhausted"})
+from libs.contracts.gateway import UNSENT_CODES
+
+# X refused in words or by redirect before anything was created: no read-back needed. The gateway's own
+# refusals (kill switch, live guard, content limits, budget) and a request no gateway took never reached X.
+REFUSED = frozenset({"rate_limited", "daily_limit", "automation_block", "locked", "session_expired"}) | UNSENT_CODES
 
 
 def needs_readback(error_code: str) -> bool:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import nats
 import pytest
 from nats.js.api import ConsumerConfig
 
 from libs.bus.broker import make_broker
+from libs.bus.gateway import GatewayClient
 from libs.bus.provision import provision_consumer, provision_streams
 from libs.bus.publish import EventPublisher
 from libs.bus.streams import ConsumerSpec, stream_name
 from libs.contracts.events import TweetPosted
+from libs.contracts.gateway import GatewayError, subject
 from libs.core.clock import Clock
 
 from .helpers import queued
@@ -50,6 +53,27 @@ async def test_publish_without_a_stream_raises(settings):
         with pytest.raises(Exception):  # noqa: B017 - nats-py raises NoRespondersError or a JetStream error
             await pub.publish(posted("c1"))
     finally:
+        await broker.stop()
+
+
+async def test_a_gateway_request_nobody_takes_is_unreachable_and_one_taken_but_unanswered_a_timeout(settings):
+    # The poster reads these apart: after "timeout" the write may still be running at the gateway (read back,
+    # wait out the grace); after "unreachable" it reached nobody (send it again).
+    broker = make_broker(settings, service="test")
+    await broker.connect()
+    silent = await nats.connect(settings.nats_url)
+    try:
+        client = GatewayClient(broker, settings.namespace, timeout=1.0)
+        with pytest.raises(GatewayError) as err:
+            await client.login_check()
+        assert err.value.code == "unreachable" and err.value.retryable, err.value
+        await silent.subscribe(subject(settings.namespace, "login_check"))  # takes requests, answers none
+        await silent.flush()
+        with pytest.raises(GatewayError) as err:
+            await client.login_check()
+        assert err.value.code == "timeout" and err.value.retryable, err.value
+    finally:
+        await silent.close()
         await broker.stop()
 
 

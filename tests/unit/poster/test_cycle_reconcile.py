@@ -81,6 +81,25 @@ async def test_a_gateway_started_before_the_intent_still_waits_out_the_grace() -
     assert isinstance(posted, TweetPosted) and posted.reconciled and len(w.x.copies("Walk after meals.")) == 1
 
 
+async def test_a_write_no_gateway_took_is_sent_again_next_cycle_without_a_read_back_or_the_grace() -> None:
+    # NATS had no subscriber (the gateway restarting): the request reached nobody. Taken for a timeout, it held
+    # every write for the grace (7 real minutes) and read back at each cycle, which a chaos run's activity budget
+    # ran out of: that run posted nothing.
+    w = World(breaker_failures=3)
+    await w.start()
+    w.gateway.faults = [Fault("unreachable")] * 3
+    cid = w.queue("Dim the lights an hour before bed.")
+    t0 = w.clock.now()
+    posted = await w.until_outcome(cid)
+    assert isinstance(posted, TweetPosted) and not posted.reconciled and w.clock.now() < t0 + GRACE
+    assert [outcome for _, _, outcome in w.attempts(cid)] == ["refused"] * 3 + ["posted"]
+    assert len(w.gateway.writes) == 4 and len(w.x.copies("Dim the lights an hour before bed.")) == 1
+    assert w.gateway.readbacks == [] and w.progress(cid).attempts == 1
+    assert [n for _, n, _ in w.store.writes] == [4]  # pacing counts the one write that reached X
+    account = await w.store.account()
+    assert (account.breaker.consecutive_failures, account.breaker.current()) == (0, "closed")
+
+
 async def test_a_post_that_lands_after_its_timeout_within_the_grace_is_found_not_written_again() -> None:
     w = await started()
     w.gateway.faults = [Fault("timeout", lands_later=True)]  # the gateway's request outlives the client's wait

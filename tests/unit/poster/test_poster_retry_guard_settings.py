@@ -36,7 +36,7 @@ class TestRetry:
         assert needs_readback(code)
 
     @pytest.mark.parametrize("code", ["rate_limited", "daily_limit", "automation_block", "locked",
-                                      "session_expired"])
+                                      "session_expired", "budget_exhausted", "unreachable"])
     def test_refusals_posted_nothing(self, code):
         assert not needs_readback(code)
 
