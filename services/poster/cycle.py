@@ -57,6 +57,12 @@ logger = logging.getLogger("xbot.poster")
 MAX_STEPS = 20
 # How far back the write history matters: the longest pacing window (a day) and then some.
 HISTORY = timedelta(days=2)
+# A write that may still be running (timed out, within XBOT_READBACK_GRACE_S_REAL) is read back about this many
+# times over the grace, not at every cycle. At every cycle (7 minutes, 30-second cycles) one timed-out reply cost
+# 14 searches, its read-back being the account's search, of the ~40 a day the activity budget gives writes: two in a
+# day left none, and then no read-back could settle anything. A gateway restart, which a read-back's answer shows,
+# is still seen within a quarter of the grace.
+READBACKS_PER_GRACE = 4
 
 
 # ---------------------------------------------------------------- what the cycle depends on
@@ -198,6 +204,8 @@ class PostingCycle:
         self.last_decision = "not run yet"
         # Loaded from the store at each decision; changed and saved by what the gateway answers.
         self._account: AccountState | None = None
+        # When each attempt still within its grace was last read back and not found (see reconcile).
+        self._read_back_at: dict[AttemptKey, datetime] = {}
 
     async def start(self) -> None:
         """Count this start for the crash-loop rule (N starts within the window hold writes)."""
@@ -388,13 +396,20 @@ class PostingCycle:
     async def reconcile_open(self) -> bool:
         """Settle every attempt whose outcome is unknown; False while one must still wait (may be in flight)."""
         settled = True
-        for attempt in await self.store.open_attempts():
+        attempts = await self.store.open_attempts()
+        self._read_back_at = {a.key: at for a in attempts if (at := self._read_back_at.get(a.key)) is not None}
+        for attempt in attempts:
             settled = await self.reconcile(attempt) and settled
         return settled
 
     async def reconcile(self, attempt: OpenAttempt) -> bool:
-        item = await self.store.item(attempt.key.content_id)
         now = self.clock.now()
+        grace = timedelta(seconds=self.clock.sim_seconds(self.settings.readback_grace_real.total_seconds()))
+        within_grace = not attempt.answered and attempt.started_at > now - grace
+        last = self._read_back_at.get(attempt.key)
+        if within_grace and last is not None and now < last + grace / READBACKS_PER_GRACE:
+            return False  # read back too recently to learn anything new (READBACKS_PER_GRACE)
+        item = await self.store.item(attempt.key.content_id)
         try:
             timeline, gateway_started_at = await self.read_back(item)
         except GatewayError as err:
@@ -422,13 +437,13 @@ class PostingCycle:
             self.account.write_succeeded()
             await self._part_posted(item, key, tweet_id, reconciled=True)
             return True
-        grace = timedelta(seconds=self.clock.sim_seconds(self.settings.readback_grace_real.total_seconds()))
         # A gateway started after the intent cannot be writing it (TweetList.gateway_started_at says why); the
         # request was sent just after the intent, so one that reached the new gateway is ahead of this read-back
         # in its P0 queue and already on X.
         writer_gone = gateway_started_at is not None and gateway_started_at > attempt.started_at
-        if not attempt.answered and not writer_gone and attempt.started_at > now - grace:
+        if within_grace and not writer_gone:
             # The gateway may still be writing it: read again later, never post twice.
+            self._read_back_at[attempt.key] = now
             logger.info("read-back of %s part %d found nothing yet; no conclusion before %s (gateway up since %s)",
                         item.content_id, index, attempt.started_at + grace, gateway_started_at)
             return False

@@ -276,7 +276,8 @@ async def test_a_halt_seen_while_the_switch_was_unreadable_still_needs_a_later_r
     await w.start()
     w.gateway.faults = [Fault("timeout")]
     cid = w.queue("Sleep in the dark.")
-    await w.run()  # an open attempt: the read-back comes next
+    await w.run()  # an open attempt, read back once and not found
+    w.clock.advance(timedelta(minutes=2))  # the next read-back is due (a quarter of the 7-minute grace)
     w.switch.unreadable = True  # fails closed: revision unknown
     w.gateway.readback_faults = ["locked"]
     await w.run()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from libs.contracts.events import PostFailed, TweetPosted
+from services.poster.cycle import READBACKS_PER_GRACE
 from tests.unit.poster.fakes import Crash, Fault, World
 
 MIN = timedelta(minutes=1)
@@ -39,6 +40,9 @@ async def test_a_timeout_that_posted_nothing_waits_out_the_grace_then_retries_af
         w.clock.advance(timedelta(seconds=30))
     await w.run()
     assert w.attempts(cid) == [(1, 0, "not_posted")]
+    # Read back 5 times over the 7 minutes (at every 30-second cycle it was 15, each a page or a search of the
+    # activity budget's few): at once, a quarter of the grace apart, and once the grace is over.
+    assert len(w.gateway.readbacks) == READBACKS_PER_GRACE + 1
     not_before = w.progress(cid).not_before
     assert not_before == w.clock.now() + 5 * MIN  # the first backoff
     posted = await w.until_outcome(cid)
@@ -61,9 +65,13 @@ async def test_a_gateway_restarted_since_the_intent_settles_the_attempt_without_
     await w.run()
     assert w.attempts(cid) == [(1, 0, None)]  # same gateway: its request may still land, so no conclusion
     w.gateway.restart(w.clock.now())  # the old gateway and its in-flight write are gone
-    w.clock.advance(timedelta(seconds=30))
-    await w.run()
-    assert w.clock.now() < t0 + GRACE and w.attempts(cid) == [(1, 0, "not_posted")]
+    restarted = w.clock.now()
+    while w.attempts(cid) == [(1, 0, None)]:
+        w.clock.advance(timedelta(seconds=30))
+        await w.run()
+    # Seen at the next read-back, which comes a quarter of the grace after the last (not at every cycle).
+    assert w.clock.now() <= restarted + GRACE / 4 + timedelta(seconds=30) < t0 + GRACE
+    assert w.attempts(cid) == [(1, 0, "not_posted")]
     posted = await w.until_outcome(cid)
     assert isinstance(posted, TweetPosted) and len(w.x.copies("Sleep debt is real.")) == 1
 
@@ -105,7 +113,8 @@ async def test_a_post_that_lands_after_its_timeout_within_the_grace_is_found_not
     w.gateway.faults = [Fault("timeout", lands_later=True)]  # the gateway's request outlives the client's wait
     cid = w.queue("Protein keeps muscle as you age.")
     await w.cycles(6)  # read-backs find nothing yet, and conclude nothing
-    assert w.x.tweets == [] and w.attempts(cid) == [(1, 0, None)] and len(w.gateway.readbacks) >= 6
+    # Three minutes: read back at once, then a quarter of the grace later (105 s), not at each of 6 cycles.
+    assert w.x.tweets == [] and w.attempts(cid) == [(1, 0, None)] and len(w.gateway.readbacks) == 2
     w.gateway.land_late()  # three minutes after the intent, well within the grace
     posted = await w.until_outcome(cid)
     assert isinstance(posted, TweetPosted) and posted.reconciled
