@@ -59,7 +59,7 @@ MAX_STEPS = 20
 HISTORY = timedelta(days=2)
 # A write that may still be running (timed out, within XBOT_READBACK_GRACE_S_REAL) is read back about this many
 # times over the grace, not at every cycle. At every cycle (7 minutes, 30-second cycles) one timed-out reply cost
-# 14 searches, its read-back being the account's search, of the ~40 a day the activity budget gives writes: two in a
+# 15 searches, its read-back being the account's search, of the ~40 a day the activity budget gives writes: two in a
 # day left none, and then no read-back could settle anything. A gateway restart, which a read-back's answer shows,
 # is still seen within a quarter of the grace.
 READBACKS_PER_GRACE = 4
