@@ -6,8 +6,8 @@ type, topic, format, hour) is xbot's bandit's, its text one of K drafts. A draft
 the sandbox's text quality (hook, length, readability), and, in the settings marked ``own_formats``, through the
 audience's hidden format effects (``AudienceModel.own_format_lift``: the effects ``/sim/format_effects`` reports
 for the population's posts, applied to ours; the sandbox does not apply them to our posts by default). Drafts are
-composed with a random format each (hook style, length, a list, numbers), as a drafting model asked for a hook
-style would vary them. The scorer is a ridge regression of the log reward on the learner's predictor features
+composed with a random format each (length, a list, numbers) and distinct hook styles, as the planner asks the
+drafting model for them. The scorer is a ridge regression of the log reward on the learner's predictor features
 (libs.formats.predictor_features: type, topic, format, hour bucket, hook style, length, and since issue 24 the
 text's format indicators short/long, lines, numbers, question, list) — "learner" — or, "hook_and_length", on the
 features the predictor had before (without the format indicators), refitted every 20 posts on the account's own
@@ -29,10 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.learner import FOLLOWERS, RESULTS, XbotAgent, XbotConfig, _counts
+from bench.learner import FOLLOWERS, POST_SETTINGS, RESULTS, XbotAgent, XbotConfig, _counts, _phases
 from libs.formats import PREDICTOR_FORMAT_FEATURES
-from sandbox.audience import _GH_NODES, _GH_WEIGHTS, FORMATS, HEAVY_RANKER_WEIGHTS, HOURS, SIGMA, AudienceModel, \
-    PostChoice
+from sandbox.audience import HEAVY_RANKER_WEIGHTS, HOURS, FORMATS, AudienceModel, PostChoice, ReachShape
 from services.learner.features import feature_names, feature_vector
 from services.learner.predictors import fit_ridge
 from services.learner.rewards import log_reward
@@ -62,19 +61,27 @@ class DraftSetting:
     name: str
     first_seed: int
     own_formats: bool
+    shape: ReachShape = ReachShape()
+    shift_half_way: bool = False  # every reach and format effect drawn afresh at post n // 2
 
 
+_LEARNER = {s.name: s for s in POST_SETTINGS}
 SETTINGS = (
-    DraftSetting("sandbox_as_is", 0, own_formats=False),
+    DraftSetting("sandbox_without_own_format_effects", 0, own_formats=False),
     DraftSetting("own_format_effects", 0, own_formats=True),
-    DraftSetting("own_format_effects_other_seeds", 3000, own_formats=True),
+    DraftSetting("own_format_effects_weaker_noisier", 1000, own_formats=True,
+                 shape=_LEARNER["weaker_effects_noisier_reach"].shape),
+    DraftSetting("own_format_effects_change_half_way", 2000, own_formats=True, shift_half_way=True),
+    DraftSetting("own_format_effects_other_seeds", 3000, own_formats=True,
+                 shape=_LEARNER["interaction_breakouts_two_peaks"].shape),
 )
 
 
-def draft(topic: str, rng: random.Random) -> str:
-    """One draft with a random format: hook style, body length, maybe a list, maybe a number."""
+def draft(topic: str, rng: random.Random, hook: str | None = None) -> str:
+    """One draft with a random format: hook style (``hook`` when given), body length, maybe a list, maybe a
+    number."""
     t = topic.replace("_", " ")
-    text = HOOKS[rng.choice(list(HOOKS))].format(t=t) + "\n" + BODY[rng.choice(list(BODY))]
+    text = HOOKS[hook or rng.choice(list(HOOKS))].format(t=t) + "\n" + BODY[rng.choice(list(BODY))]
     if rng.random() < 0.4:
         text += LIST
     if rng.random() < 0.4:
@@ -86,13 +93,17 @@ def expected_reward(audience: AudienceModel, choice: PostChoice, text: str, own_
     lift = audience.own_format_lift(text) if own_formats else 0.0
     mu = (audience.effect(choice) + audience.log_reach_offset(followers=FOLLOWERS, quality=audience.text_quality(text))
           + lift)
-    return float(np.logaddexp(0.0, mu + SIGMA * _GH_NODES) @ _GH_WEIGHTS)
+    nodes, weights = audience.shape.noise_nodes()
+    return float(np.logaddexp(0.0, mu + nodes) @ weights)
 
 
-def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str) -> tuple[float, float, float]:
+def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str,
+             discount: float = 1.0) -> tuple[float, float, float]:
     """Mean expected reward per post, mean of the truly best of the K drafts, and the correlation of the scorer's
-    format coefficients with the hidden effects at the end (nan for K=1)."""
-    audience = AudienceModel(seed)
+    format coefficients with the hidden effects at the end (nan for K=1). ``discount``: each refit weighs a post
+    discount^(posts since), as the bandit's model forgets (1: every post alike)."""
+    phases = _phases(setting, seed)  # type: ignore[arg-type]  # DraftSetting has the fields _phases reads
+    audience = phases[0]
     rng = np.random.default_rng([seed, 7])  # the bandit's draws: the same for every K and scorer
     drafts_rng = random.Random(f"drafts:{seed}")
     noise = random.Random(f"bench-drafts:{seed}")
@@ -105,12 +116,17 @@ def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str) -> t
     model = None
     got, best = np.empty(n), np.empty(n)
     for t in range(n):
+        if t == n // 2:
+            audience = phases[-1]
         arms = agent.choose()
         choice = PostChoice(audience.content_types[arms[0]], audience.topics[arms[1]], FORMATS[arms[2]],
                             HOURS[arms[3]])
         as_dict = {"content_type": choice.content_type, "topic": choice.topic, "format": choice.format,
                    "hour": choice.hour}
-        texts = [draft(choice.topic, drafts_rng) for _ in range(max(k, 3))][:k]  # the same first draft for all K
+        # Distinct hook styles, as the planner asks for them (PlanJob._best_of_drafts); the same first draft for
+        # every K.
+        hooks = drafts_rng.sample(list(HOOKS), max(k, 3))
+        texts = [draft(choice.topic, drafts_rng, h) for h in hooks][:k]
         truth = [expected_reward(audience, choice, x, setting.own_formats) for x in texts]
         pick = 0
         if k > 1 and model is not None:
@@ -124,7 +140,7 @@ def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str) -> t
         rows.append(feature_vector(as_dict, text, names))
         ys.append(log_reward(e.weighted(HEAVY_RANKER_WEIGHTS)))
         if (t + 1) % REFIT_EVERY == 0:
-            model = fit_ridge(np.array(rows), np.array(ys))
+            model = fit_ridge(np.array(rows), np.array(ys), weights=discount ** np.arange(len(ys))[::-1])
     corr = float("nan")
     if model is not None and setting.own_formats:
         # The scorer's coefficients of the text's format against the hidden effects (the hook's against the
@@ -139,18 +155,19 @@ def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str) -> t
     return float(got.mean()), float(best.mean()), corr
 
 
-def run(seeds: int, n: int, k: int = 3, log=print) -> dict:
+def run(seeds: int, n: int, k: int = 3, log=print, discount: float = 1.0) -> dict:
     started = time.perf_counter()
     out: dict = {"config": {"seeds": seeds, "posts": n, "k": k, "refit_every": REFIT_EVERY,
-                            "llm_spend_ratio": float(k)}, "settings": {}}
+                            "predictor_discount": discount, "llm_spend_ratio": float(k)}, "settings": {}}
     for setting in SETTINGS:
-        block: dict = {"own_formats": setting.own_formats, "first_seed": setting.first_seed}
+        block: dict = {"own_formats": setting.own_formats, "first_seed": setting.first_seed,
+                       "shift_half_way": setting.shift_half_way}
         for scorer in SCORERS:
             gains, ceilings, corrs = [], [], []
             for s in range(seeds):
                 seed = setting.first_seed + s
-                one, _, _ = simulate(setting, seed, n, 1, scorer)
-                many, ceiling, corr = simulate(setting, seed, n, k, scorer)
+                one, _, _ = simulate(setting, seed, n, 1, scorer, discount)
+                many, ceiling, corr = simulate(setting, seed, n, k, scorer, discount)
                 gains.append(many / one - 1.0)
                 ceilings.append(ceiling / one - 1.0)
                 corrs.append(corr)
@@ -171,10 +188,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--posts", type=int, default=500)
     parser.add_argument("-k", type=int, default=3)
+    parser.add_argument("--discount", type=float, default=1.0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results["drafts"] = run(args.seeds, args.posts, args.k)
+    results["drafts"] = run(args.seeds, args.posts, args.k, discount=args.discount)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")
 

@@ -324,12 +324,13 @@ class AudienceModel:
         change what brings followers while what brings reach stays); ``reach_seed`` draws the reach effects from
         another seed (what brings engagement changes); ``shape`` how they are drawn (ReachShape)."""
         self.seed = seed
+        self.reach_seed = seed if reach_seed is None else reach_seed
         self.shape = shape
         self.content_types = tuple(content_types)
         self.topics = tuple(topics)
         self.formats = FORMATS
         self.hours = HOURS
-        rng = random.Random(f"audience:{seed if reach_seed is None else reach_seed}")
+        rng = random.Random(f"audience:{self.reach_seed}")
         scale = shape.effect_scale
         self._type_effect = tuple(scale * e for e in _spread_effects(rng, len(self.content_types), sd=0.35))
         self._topic_effect = tuple(scale * e for e in _spread_effects(rng, len(self.topics), sd=0.30))
@@ -356,7 +357,7 @@ class AudienceModel:
             + np.asarray(self._hour_effect)[None, None, None, :]
         )
         if shape.interaction_sd > 0:  # its own stream: the main effects above stay what they were
-            pair = np.random.default_rng([seed if reach_seed is None else reach_seed, 77]).normal(
+            pair = np.random.default_rng([self.reach_seed, 77]).normal(
                 0.0, shape.interaction_sd, (len(self.content_types), len(self.topics)))
             pair = pair - pair.mean(axis=0) - pair.mean(axis=1, keepdims=True) + pair.mean()
             self._effect_table = self._effect_table + pair[:, :, None, None]
@@ -395,9 +396,10 @@ class AudienceModel:
         """format feature (libs.formats) -> hidden effect on the log engagement of the population's posts.
 
         The hour features are the audience's own daily curve averaged over each bucket (against the baseline
-        bucket), so peers and the account share one audience clock; the others are drawn from the seed, on
-        their own random stream so the affinities above do not move."""
-        rng = random.Random(f"formats:{self.seed}")
+        bucket), so peers and the account share one audience clock; the others are drawn from the reach seed (a
+        change of what brings reach changes them too), on their own random stream so the affinities above do not
+        move."""
+        rng = random.Random(f"formats:{self.reach_seed}")
         effects = {name: round(rng.uniform(-FORMAT_EFFECT_RANGE, FORMAT_EFFECT_RANGE), 3)
                    for name in FORMAT_FEATURES if not name.startswith("hours=")}
 
