@@ -168,6 +168,16 @@ def sample_post_choice(
     return choice, propensity
 
 
+def draft_hooks(first: str | None, styles: Sequence[str], k: int, rng: random.Random) -> list[str | None]:
+    """The hook style of each of a slot's ``k`` drafts: the slot's own first, then styles not yet used, drawn
+    without replacement (drafts that differ more leave the predictor more to choose between: bench/drafts.py
+    measured +6.4% per post against +5.3% with repeats allowed); past the styles there are, drawn uniformly."""
+    others = [h for h in styles if h != first]
+    hooks: list[str | None] = [first, *rng.sample(others, min(k - 1, len(others)))]
+    hooks += [rng.choice(list(styles)) for _ in range(k - len(hooks))]
+    return hooks[:k]
+
+
 def sample_reply_choice(
     policy: Policy, config: NicheConfig, rng: random.Random, *, topic: str | None, hour: int
 ) -> tuple[Choice, float]:

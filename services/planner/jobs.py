@@ -48,6 +48,7 @@ from services.planner.choices import (
     plan_quota,
     REPLY_DIMENSIONS,
     arms,
+    draft_hooks,
     sample_post_choice,
 )
 from libs.formats import predicted_reward
@@ -289,18 +290,13 @@ class Planner(Worker):
 
     async def _best_of_drafts(self, drafter: Drafter, write: Any, choice: Choice, k: int, policy: Policy,
                               report: RunReport, *, causation_id: str | None) -> DraftOutcome:
-        """Up to ``k`` drafts for one slot (the same choice; the first with the slot's hook style, the others with
-        hook styles drawn uniformly among those not yet used: drafts that differ more leave the predictor more to
-        choose between; bench/drafts.py measured +6.4% against +5.3% with repeats allowed), each through every
-        gate; the one the learner's engagement predictor scores best is queued with how it was chosen
-        (ContentQueued.drafts), the others' calls and rejections are published as any. The choice's propensity
-        stays exact: the drafts differ in their text only. Returns the kept outcome (or the last one when none
-        passed)."""
+        """Up to ``k`` drafts for one slot (the same choice, hook styles by draft_hooks), each through every gate;
+        the one the learner's engagement predictor scores best is queued with how it was chosen (ContentQueued.drafts),
+        the others' calls and rejections are published as any. The choice's propensity stays exact: the drafts
+        differ in their text only. Returns the kept outcome (or the last one when none passed)."""
         outcomes: list[DraftOutcome] = []
-        others = [h for h in self.config.hook_styles if h != choice.hook_style]
-        others = self.rng.sample(others, min(k - 1, len(others))) if others else []
-        for i in range(k):
-            hook = others[i - 1] if 0 < i <= len(others) else self.rng.choice(list(self.config.hook_styles))
+        hooks = draft_hooks(choice.hook_style, self.config.hook_styles, k, self.rng)
+        for i, hook in enumerate(hooks):
             c = choice if i == 0 else choice.model_copy(update={"hook_style": hook})
             out = await write(c, remember=False)
             outcomes.append(out)

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.planner.choices import (
-    POST_ACTION_DIMENSIONS, Policy, PosterCaps, QueueDepth, arms, hour_arms, marginal, next_slot, open_hours,
-    plan_quota, sample_post_choice, sample_reply_choice,
+    POST_ACTION_DIMENSIONS, Policy, PosterCaps, QueueDepth, arms, draft_hooks, hour_arms, marginal, next_slot,
+    open_hours, plan_quota, sample_post_choice, sample_reply_choice,
 )
 from services.planner.config import PlannerSettings
 from libs.core.settings import SettingsError, load_settings
@@ -273,3 +273,21 @@ def test_config_rejects_an_unpriced_model() -> None:
 
     with pytest.raises(ValidationError):
         NicheConfig.model_validate({"budget": {"normal_model": "nope"}})
+
+
+@given(k=st.integers(min_value=1, max_value=9), seed=st.integers(min_value=0, max_value=10_000))
+def test_a_slots_drafts_take_the_slot_hook_first_and_repeat_none_while_styles_remain(k: int, seed: int) -> None:
+    styles = ("question", "number", "myth", "how_to", "story", "statement")
+    hooks = draft_hooks("myth", styles, k, random.Random(seed))
+    assert len(hooks) == k and hooks[0] == "myth"
+    head = hooks[:len(styles)]
+    assert len(set(head)) == len(head)  # distinct until every style is used
+    assert set(hooks) <= set(styles)
+
+
+def test_a_slots_drafts_draw_the_other_hooks_evenly() -> None:
+    styles = ("question", "number", "myth", "how_to")
+    rng = random.Random(3)
+    seconds = Counter(draft_hooks("myth", styles, 2, rng)[1] for _ in range(3000))
+    assert set(seconds) == {"question", "number", "how_to"}
+    assert all(900 < n < 1100 for n in seconds.values())
