@@ -3,19 +3,21 @@ predictor, the best queued; against one draft per slot (``python -m bench.drafts
 
 Ground truth: ``sandbox.audience.AudienceModel`` in-process, as in bench/learner.py: the post's choice (content
 type, topic, format, hour) is xbot's bandit's, its text one of K drafts. A draft's text moves its reward through
-the sandbox's text quality (hook, length, readability), and, in the settings marked ``own_formats``, through the
-audience's hidden format effects (``AudienceModel.own_format_lift``: the effects ``/sim/format_effects`` reports
-for the population's posts, applied to ours; the sandbox does not apply them to our posts by default). Drafts are
+the sandbox's text quality (hook, length, readability) and through the audience's hidden format effects
+(``AudienceModel.own_format_lift``: the effects ``/sim/format_effects`` reports, which the world applies to the
+population's posts and to ours; the setting without ``own_formats`` is the sandbox before it did). Drafts are
 composed with a random format each (length, a list, numbers) and distinct hook styles, as the planner asks the
 drafting model for them. The scorer is a ridge regression of the log reward on the learner's predictor features
 (libs.formats.predictor_features: type, topic, format, hour bucket, hook style, length, and since issue 24 the
 text's format indicators short/long, lines, numbers, question, list) — "learner" — or, "hook_and_length", on the
 features the predictor had before (without the format indicators), refitted every 20 posts on the account's own
-matured posts (as the learner refits and publishes it).
+matured posts, the posts before a change the bandit's model detected shrunk as the learner weighs them (as it
+refits and publishes it; "learner_never_forgets": every post alike, the predictor before 2026-12-04).
 
 Reported: the expected reward per post (ground truth, no sampling noise) with K drafts over K=1, median over
-paired seeds; the ceiling (the truly best of the K drafts); how well the scorer's format coefficients match the
-hidden format effects (correlation); the LLM spend ratio (drafting calls per queued post: K).
+paired seeds, against a K=1 run of its own (the target's figure) and against the first drafts of the K run's own
+slots; the ceiling (the truly best of the K drafts); how well the scorer's format coefficients match the hidden
+format effects (correlation); the LLM spend ratio (drafting calls per queued post: K).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bench.learner import FOLLOWERS, POST_SETTINGS, RESULTS, XbotAgent, XbotConf
 from libs.formats import PREDICTOR_FORMAT_FEATURES
 from sandbox.audience import HEAVY_RANKER_WEIGHTS, HOURS, FORMATS, AudienceModel, PostChoice, ReachShape
 from services.learner.features import feature_names, feature_vector
+from services.learner.drift import shrink_multipliers
 from services.learner.predictors import fit_ridge
 from services.learner.rewards import log_reward
 
@@ -53,7 +56,9 @@ BODY = {
 LIST = "\n- pick one habit\n- keep it a week\n- then add one"
 NUMBERS = " It takes about 2 weeks to stick."
 REFIT_EVERY = 20
-SCORERS = ("hook_and_length", "learner")
+# "learner" forgets at the changes the posts' model detects, as the service's predictor does; "learner_never_forgets"
+# is the predictor before it did (every matured post alike), run beside it.
+SCORERS = ("hook_and_length", "learner", "learner_never_forgets")
 
 
 @dataclass(frozen=True)
@@ -67,13 +72,14 @@ class DraftSetting:
 
 _LEARNER = {s.name: s for s in POST_SETTINGS}
 SETTINGS = (
-    DraftSetting("sandbox_without_own_format_effects", 0, own_formats=False),
-    DraftSetting("own_format_effects", 0, own_formats=True),
-    DraftSetting("own_format_effects_weaker_noisier", 1000, own_formats=True,
+    DraftSetting("sandbox", 0, own_formats=True),
+    DraftSetting("weaker_effects_noisier_reach", 1000, own_formats=True,
                  shape=_LEARNER["weaker_effects_noisier_reach"].shape),
-    DraftSetting("own_format_effects_change_half_way", 2000, own_formats=True, shift_half_way=True),
-    DraftSetting("own_format_effects_other_seeds", 3000, own_formats=True,
+    DraftSetting("every_effect_changes_half_way", 2000, own_formats=True, shift_half_way=True),
+    DraftSetting("interaction_breakouts_two_peaks_held_out", 3000, own_formats=True,
                  shape=_LEARNER["interaction_breakouts_two_peaks"].shape),
+    # The sandbox before 2026-12-04: our posts' format moved their reach through text quality only.
+    DraftSetting("formats_move_only_text_quality", 0, own_formats=False),
 )
 
 
@@ -97,11 +103,10 @@ def expected_reward(audience: AudienceModel, choice: PostChoice, text: str, own_
     return float(np.logaddexp(0.0, mu + nodes) @ weights)
 
 
-def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str,
-             discount: float = 1.0) -> tuple[float, float, float]:
-    """Mean expected reward per post, mean of the truly best of the K drafts, and the correlation of the scorer's
-    format coefficients with the hidden effects at the end (nan for K=1). ``discount``: each refit weighs a post
-    discount^(posts since), as the bandit's model forgets (1: every post alike)."""
+def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str) -> tuple[float, float, float, float]:
+    """Mean expected reward per post, mean of the truly best of the K drafts, mean of the first draft (the one
+    K=1 would have posted in the same slot), and the correlation of the scorer's format coefficients with the
+    hidden effects at the end (nan for K=1)."""
     phases = _phases(setting, seed)  # type: ignore[arg-type]  # DraftSetting has the fields _phases reads
     audience = phases[0]
     rng = np.random.default_rng([seed, 7])  # the bandit's draws: the same for every K and scorer
@@ -114,7 +119,7 @@ def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str,
         names = [n for n in names if not n.startswith("fmt=")]
     rows, ys = [], []
     model = None
-    got, best = np.empty(n), np.empty(n)
+    got, best, first = np.empty(n), np.empty(n), np.empty(n)
     for t in range(n):
         if t == n // 2:
             audience = phases[-1]
@@ -132,7 +137,7 @@ def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str,
         if k > 1 and model is not None:
             scores = [model.predict(feature_vector(as_dict, x, names)[None, :])[0] for x in texts]
             pick = int(np.argmax(scores))
-        got[t], best[t] = truth[pick], max(truth)
+        got[t], best[t], first[t] = truth[pick], max(truth), truth[0]
         text = texts[pick]
         lift = audience.own_format_lift(text) if setting.own_formats else 0.0
         e = audience.sample_engagement(choice, text=text, followers=FOLLOWERS, rng=noise, format_lift=lift)
@@ -140,7 +145,10 @@ def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str,
         rows.append(feature_vector(as_dict, text, names))
         ys.append(log_reward(e.weighted(HEAVY_RANKER_WEIGHTS)))
         if (t + 1) % REFIT_EVERY == 0:
-            model = fit_ridge(np.array(rows), np.array(ys), weights=discount ** np.arange(len(ys))[::-1])
+            # The service's weights (services/learner/learning.py): shrunk by every change detected after a post.
+            weights = shrink_multipliers(len(ys), agent.watch.alarms, agent.config.change_shrink) \
+                if agent.watch is not None and scorer != "learner_never_forgets" else None
+            model = fit_ridge(np.array(rows), np.array(ys), weights=weights)
     corr = float("nan")
     if model is not None and setting.own_formats:
         # The scorer's coefficients of the text's format against the hidden effects (the hook's against the
@@ -152,32 +160,38 @@ def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str,
         base = coef.get("hook=statement", 0.0)
         ours = [coef.get(c, 0.0) - (base if c.startswith("hook=") else 0.0) for c, _ in keys]
         corr = float(np.corrcoef(ours, [effects[e] for _, e in keys])[0, 1])
-    return float(got.mean()), float(best.mean()), corr
+    return float(got.mean()), float(best.mean()), float(first.mean()), corr
 
 
-def run(seeds: int, n: int, k: int = 3, log=print, discount: float = 1.0) -> dict:
+def run(seeds: int, n: int, k: int = 3, log=print) -> dict:
+    """Per setting and scorer, medians over paired seeds of the K-draft run's expected reward per post over a K=1
+    run of its own ("gain", the target's figure: the whole system with K drafts against it with one; the bandit's
+    paths part as the posted rewards differ) and over the first drafts of its own slots ("gain_over_first_drafts":
+    the choice among drafts alone, on the same path; it leaves out what the bandit gains from the better posts)."""
     started = time.perf_counter()
     out: dict = {"config": {"seeds": seeds, "posts": n, "k": k, "refit_every": REFIT_EVERY,
-                            "predictor_discount": discount, "llm_spend_ratio": float(k)}, "settings": {}}
+                            "llm_spend_ratio": float(k)}, "settings": {}}
     for setting in SETTINGS:
         block: dict = {"own_formats": setting.own_formats, "first_seed": setting.first_seed,
                        "shift_half_way": setting.shift_half_way}
+        single = [simulate(setting, setting.first_seed + s, n, 1, "learner")[0] for s in range(seeds)]
         for scorer in SCORERS:
-            gains, ceilings, corrs = [], [], []
+            gains, over_first, ceilings, corrs = [], [], [], []
             for s in range(seeds):
-                seed = setting.first_seed + s
-                one, _, _ = simulate(setting, seed, n, 1, scorer, discount)
-                many, ceiling, corr = simulate(setting, seed, n, k, scorer, discount)
-                gains.append(many / one - 1.0)
-                ceilings.append(ceiling / one - 1.0)
+                many, ceiling, first, corr = simulate(setting, setting.first_seed + s, n, k, scorer)
+                gains.append(many / single[s] - 1.0)
+                over_first.append(many / first - 1.0)
+                ceilings.append(ceiling / single[s] - 1.0)
                 corrs.append(corr)
             block[scorer] = {"gain_median": float(np.median(gains)), "gain_p10": float(np.percentile(gains, 10)),
+                             "gain_over_first_drafts_median": float(np.median(over_first)),
                              "ceiling_gain_median": float(np.median(ceilings)),
                              "coef_effect_correlation_median": float(np.nanmedian(corrs)) if any(
                                  np.isfinite(corrs)) else None}
             if log:
-                log(f"  {setting.name} {scorer}: K={k} {100 * np.median(gains):+.2f}% per post (ceiling "
-                    f"{100 * np.median(ceilings):+.2f}%), {time.perf_counter() - started:.0f}s")
+                log(f"  {setting.name} {scorer}: K={k} {100 * np.median(gains):+.2f}% per post (over the first "
+                    f"drafts {100 * np.median(over_first):+.2f}%, ceiling {100 * np.median(ceilings):+.2f}%), "
+                    f"{time.perf_counter() - started:.0f}s")
         out["settings"][setting.name] = block
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
@@ -188,11 +202,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--posts", type=int, default=500)
     parser.add_argument("-k", type=int, default=3)
-    parser.add_argument("--discount", type=float, default=1.0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results["drafts"] = run(args.seeds, args.posts, args.k, discount=args.discount)
+    results["drafts"] = run(args.seeds, args.posts, args.k)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")
 

@@ -413,11 +413,11 @@ class AudienceModel:
         return effects
 
     def own_format_lift(self, text: str) -> float:
-        """What the hidden format effects (format_effects: they move the population's posts) would add to the
+        """What the hidden format effects (format_effects: they move the population's posts as well) add to the
         log reach of one of *our* posts: its hook, length, lines, numbers, question and list features. The hour and
-        thread features are left out (the choice's own hour and format effects already carry them). Opt-in
-        (sample_engagement's ``format_lift``): the sandbox's audience does not apply it to our posts by default;
-        the drafts benchmark uses it to ask whether choosing among drafts can pay when formats matter."""
+        thread features are left out (the choice's own hour and format effects already carry them). The world
+        applies it to every post of ours (World._sample_post; sample_engagement's ``format_lift``), so how a post
+        is written moves its reach as it moves the peers' and choosing among drafts can pay (issue 24, item 3)."""
         effects = self._format_effects_cache
         if effects is None:
             effects = self._format_effects_cache = self.format_effects()
@@ -465,13 +465,14 @@ class AudienceModel:
         return np.exp(log_views + self._follow_effect_table) * _POST_RATES["follow"] * (0.5 + quality)
 
     def floored_follows_table(self, *, followers: int, quality: float, reach_penalty: float,
-                              share: float) -> np.ndarray:
+                              share: float, format_lift: float = 0.0) -> np.ndarray:
         """E[floor(share × follows)] for every choice, shape (types, topics, formats, 24): what a world that keeps
         ``share`` of a post's counts, floored (a thread's later part, world.scaled), gets in follows. The follows
         are Poisson given the lognormal reach, so the expectation is summed over the count and integrated over the
         reach noise by quadrature (for the small counts of a part the floor takes most of them: share × the mean
         would overstate it many times)."""
-        log_views = self._log_views_table(followers, quality) + math.log(max(1e-3, 1.0 - reach_penalty))
+        log_views = (self._log_views_table(followers, quality) + math.log(max(1e-3, 1.0 - reach_penalty))
+                     + format_lift)
         nodes, weights = self.shape.noise_nodes()
         lam = (np.exp(log_views + self._follow_effect_table)[..., None] * np.exp(nodes)
                * _POST_RATES["follow"] * (0.5 + quality))
@@ -604,8 +605,8 @@ class AudienceModel:
         format_lift: float = 0.0,
     ) -> Engagement:
         """Final (matured) counts of one of our posts. ``reach_penalty`` in [0, 1) is the share of reach lost
-        (near-duplicates, spam). ``format_lift``: extra log reach of the text's format (own_format_lift); 0 = the
-        audience rewards our own posts' formats only through text quality, as it always did."""
+        (near-duplicates, spam). ``format_lift``: extra log reach of the text's format (own_format_lift, which the
+        world passes); 0 = formats move the post only through its text quality (the benchmarks' fixed text)."""
         quality = self.text_quality(text)
         latent_views = (
             format_lift +

@@ -3,11 +3,12 @@
     GET  /sim/affinities                 dimension -> arm -> hidden effect on log reach
     GET  /sim/follow_affinities          dimension -> arm -> hidden effect on the log per-view follow rate
     GET  /sim/format_effects             format feature (libs.formats) -> hidden effect on the log engagement
-                                         of the population's posts
+                                         of every post, the population's and ours
     GET  /sim/best_choice?followers=N    the choice with the highest expected reward, and that reward
          [&objective=followers]          (objective=followers: the most expected follows, and those)
     POST /sim/expected_reward            {"choice": {content_type, topic, format, hour}, "followers"?, "quality"?}
-                                         -> its expected reward and expected follows
+                                         -> its expected reward and expected follows (for a text the format
+                                         effects lift by nothing: AudienceModel.own_format_lift adds to both)
     GET  /sim/activity                   what the account was served: rolling 15 min and 24 h, per day; the
                                          reading limit's state
     GET  /sim/suspicion                  the automation-suspicion score, its components, thresholds, state

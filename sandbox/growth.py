@@ -3,7 +3,8 @@ the followers its choice was expected to bring, against a uniform choice and the
 
 Evaluation only: the services never see this. Every figure is an expectation at maturity from the audience's
 hidden model (sandbox/audience.py), at what the world knew when the tweet went out: the account's follower count
-then (``followers_at_post``), the tweet's own text quality and reach penalty. Only the choice varies.
+then (``followers_at_post``), the tweet's own text quality, format lift (AudienceModel.own_format_lift) and reach
+penalty. Only the choice varies.
 
 The choices of a slot:
 
@@ -70,13 +71,14 @@ def post_slot(world: World, tweet: OwnTweet, hours: Iterable[int]) -> Slot:
     """A post's slot: content type × topic × format × ``hours`` (and the hour it went out)."""
     assert tweet.choice is not None
     audience = world.audience
-    quality = audience.text_quality(tweet.text)
+    quality, lift = audience.text_quality(tweet.text), audience.own_format_lift(tweet.text)
     if tweet.thread_root is not None:
         table = audience.floored_follows_table(followers=tweet.followers_at_post, quality=quality,
-                                               reach_penalty=tweet.reach_penalty, share=THREAD_PART_SHARE)
-    else:  # the penalty scales the reach, as sample_engagement applies it
+                                               reach_penalty=tweet.reach_penalty, share=THREAD_PART_SHARE,
+                                               format_lift=lift)
+    else:  # the penalty and the text's format lift scale the reach, as sample_engagement applies them
         table = audience.mean_follows_table(followers=tweet.followers_at_post, quality=quality) * max(
-            1e-3, 1.0 - tweet.reach_penalty)
+            1e-3, 1.0 - tweet.reach_penalty) * math.exp(lift)
     chosen = table[audience.index_of(tweet.choice)]
     columns = sorted({int(h) % 24 for h in hours} | {tweet.choice.hour})
     return of_choices(tweet.id, "post", tweet.created_at, table[..., columns], chosen, tweet.final.follows)

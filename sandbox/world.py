@@ -273,7 +273,7 @@ class World:
                      penalty: float) -> Engagement:
         assert choice is not None
         return self.audience.sample_engagement(choice, text=text, followers=followers, rng=rng,
-                                               reach_penalty=penalty)
+                                               reach_penalty=penalty, format_lift=self.audience.own_format_lift(text))
 
     def _sample_reply(self, text: str, followers: int, target: PopulationTweet | None, now: float,
                       rng: random.Random, penalty: float) -> Engagement:

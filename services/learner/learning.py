@@ -413,7 +413,9 @@ class Learner:
                      "temperature": cfg.temperature, "floor": floor}
 
         evaluation = self._evaluate(logged, candidate, incumbent, post)
-        predictors, predictor_eval = self._predictors(decisions, matured_counts, engagement_weighted)
+        predictors, predictor_eval = self._predictors(
+            decisions, matured_counts, engagement_weighted,
+            shrink_multipliers(len(decisions), fit.alarms, cfg.change_shrink))
         evaluation.update(predictor_eval)
         if rate is not None:  # what one follower is worth in the reward; absent until priced (payloads unchanged)
             evaluation["follower_exchange_rate"] = rate
@@ -593,20 +595,24 @@ class Learner:
 
     def _predictors(self, decisions: Sequence[_Decision],
                     matured_counts: Callable[[_Decision], dict[str, float] | None],
-                    weighted: Callable[[Mapping[str, float]], float]
+                    weighted: Callable[[Mapping[str, float]], float], since_change: np.ndarray,
                     ) -> tuple[dict[str, Any], dict[str, float | None]]:
+        """The published predictors. ``since_change``: per decision, the posts' model's shrink for the changes
+        detected after it; the engagement predictor forgets with it, as the policy does (the drafts it ranks are
+        for the audience as it is now: bench/drafts.py, a change half-way)."""
         cfg = self.config
         names = feature_names(cfg.content_types, cfg.topics, cfg.formats, hook_styles_of(d.choice for d in decisions))
-        rows, rewards, gained = [], [], []
-        for d in decisions:
+        rows, rewards, gained, weights = [], [], [], []
+        for d, multiplier in zip(decisions, since_change):
             counts = matured_counts(d)
             if counts is None:
                 continue
             rows.append(feature_vector(d.choice, d.text, names))
             rewards.append(log_reward(weighted(counts)))
             gained.append(1.0 if d.followers >= 1.0 else 0.0)
+            weights.append(float(multiplier))
         x = np.array(rows) if rows else np.zeros((0, len(names)))
-        engagement = engagement_predictor(x, np.array(rewards), names)
+        engagement = engagement_predictor(x, np.array(rewards), names, weights=np.array(weights))
         predictors = {"engagement": engagement}
         out: dict[str, float | None] = {"heldout_rmse": engagement["heldout_rmse"]}
         if any(d.follower_seen for d in decisions) and len(set(gained)) == 2:

@@ -68,15 +68,19 @@ def holdout_mask(n: int, every: int = 5) -> np.ndarray:
     return mask
 
 
-def engagement_predictor(x: np.ndarray, y: np.ndarray, names: list[str], *, penalty: float = 1.0) -> dict[str, Any]:
-    """Ridge on the training rows, RMSE on the held-out rows, then refit on everything for publication."""
+def engagement_predictor(x: np.ndarray, y: np.ndarray, names: list[str], *, penalty: float = 1.0,
+                         weights: np.ndarray | None = None) -> dict[str, Any]:
+    """Ridge on the training rows, RMSE on the held-out rows, then refit on everything for publication.
+    ``weights``: per row (the posts' model's shrink at the changes it detected; None: every row alike)."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     held = holdout_mask(len(y))
     rmse = None
     if held.any() and (~held).sum() >= 2:
-        trial = fit_ridge(x[~held], y[~held], penalty=penalty)
-        rmse = float(np.sqrt(np.mean((trial.predict(x[held]) - y[held]) ** 2)))
-    model = fit_ridge(x, y, penalty=penalty) if len(y) else LinearModel(0.0, np.zeros(len(names)))
+        trial = fit_ridge(x[~held], y[~held], penalty=penalty, weights=w[~held])
+        # Weighted as the fit: the error on the audience as it is now, not on posts a change made stale.
+        rmse = float(np.sqrt(np.average((trial.predict(x[held]) - y[held]) ** 2, weights=w[held])))
+    model = fit_ridge(x, y, penalty=penalty, weights=w) if len(y) else LinearModel(0.0, np.zeros(len(names)))
     return {"kind": "ridge", "target": "log_reward", "features": list(names), "intercept": model.intercept,
             "coef": [float(c) for c in model.coef], "penalty": penalty, "n": int(len(y)), "heldout_rmse": rmse}
 

@@ -155,3 +155,25 @@ def test_posts_of_the_warm_up_join_the_model_but_are_not_tested():
     assert change_points(AdditiveRewardModel((4, 3), discount=0.993), _detector(), rows, shrink=0.2)
     late = change_points(AdditiveRewardModel((4, 3), discount=0.993), _detector(), rows, shrink=0.2, warmup=150)
     assert all(j >= 150 for j in late)
+
+
+def test_the_engagement_predictor_forgets_at_a_detected_change_as_the_policy_does():
+    """The predictor ranks drafts for the audience as it is now: at a detected change the posts before it weigh
+    the posts' model's shrink in its fit too."""
+    events = _history()
+    on = _replay(events, _config(change_threshold=8.0)).build_model("v1").predictors["engagement"]
+    off = _replay(events, _config(change_threshold=0.0)).build_model("v1").predictors["engagement"]
+
+    def lead(p):  # story over tip, in the predictor's log reward
+        coef = dict(zip(p["features"], p["coef"]))
+        return coef["type=story"] - coef["type=tip"]
+
+    assert lead(on) > 0
+    assert lead(on) > lead(off) + 0.2
+
+
+def test_without_an_alarm_the_predictor_is_the_one_without_detection():
+    events = _history(posts=240, change_at=1000)
+    on = _replay(events, _config(change_threshold=8.0)).build_model("v1").predictors["engagement"]
+    off = _replay(events, _config(change_threshold=0.0)).build_model("v1").predictors["engagement"]
+    assert on == off

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from libs.core.clock import Clock
+from sandbox.audience import QUALITY_SLOPE
 from sandbox.growth import Slot, by_day, growth, post_slot, reply_slot, reply_value, share
 from sandbox.settings import SandboxSettings
 from sandbox.store import Store
@@ -43,10 +44,12 @@ def test_a_posts_slot_is_every_type_topic_and_format_at_the_planners_hours():
     slot = post_slot(world, tweet, HOURS)
     audience = world.audience
     table = audience.mean_follows_table(followers=tweet.followers_at_post, quality=audience.text_quality(tweet.text))
-    table = table * (1 - tweet.reach_penalty)
+    lift = audience.own_format_lift(tweet.text)  # the world lifts our post's reach by its format, as the peers'
+    assert lift != 0.0
+    table = table * (1 - tweet.reach_penalty) * math.exp(lift)
     assert slot.choices == len(audience.content_types) * len(audience.topics) * 2 * len(HOURS)
-    assert slot.policy == pytest.approx(audience.expected_follows(tweet.choice, followers=tweet.followers_at_post,
-                                                                  quality=audience.text_quality(tweet.text)))
+    assert slot.policy == pytest.approx(math.exp(lift) * audience.expected_follows(
+        tweet.choice, followers=tweet.followers_at_post, quality=audience.text_quality(tweet.text)))
     assert slot.uniform == pytest.approx(table[..., list(HOURS)].mean())
     assert slot.oracle == pytest.approx(table[..., list(HOURS)].max())
     assert slot.uniform < slot.oracle and slot.policy <= slot.oracle
@@ -62,7 +65,8 @@ def test_a_threads_later_part_is_valued_as_the_world_keeps_its_share_of_the_root
     assert part.choice.format == "thread"
     audience, quality = world.audience, world.audience.text_quality(part.text)
     table = audience.floored_follows_table(followers=part.followers_at_post, quality=quality,
-                                           reach_penalty=part.reach_penalty, share=THREAD_PART_SHARE)
+                                           reach_penalty=part.reach_penalty, share=THREAD_PART_SHARE,
+                                           format_lift=audience.own_format_lift(part.text))
     assert slot.policy == pytest.approx(table[audience.index_of(part.choice)])
     assert slot.oracle == pytest.approx(table[..., list(HOURS)].max())
     # The floor takes most of a part's follows: far below the share of the mean.
@@ -147,3 +151,22 @@ def test_growth_counts_every_tweet_once_and_the_followers_the_day_brought():
         answer["total"]["followers_gained"] == world.followers() - world.settings.start_followers
     assert answer["total"]["follows_drawn"] == sum(t.final.follows for t in world.own_tweets())
     assert answer["replies_with_pool"] == 1 and answer["replies_unvalued"] == []
+
+
+def test_the_world_lifts_our_posts_by_their_format_as_it_lifts_the_peers():
+    """How a post is written moves its reach (the hidden format effects, /sim/format_effects): two texts of one
+    choice and the same quality, one asking a question with a number, differ in the world's draws by their lifts."""
+    audience = make_world().audience
+    choice = audience.choice_at((1, 2, 0, 9))
+    plain, shaped = "Sleep matters more than you think.", "Why does sleep matter more than 8 hours?"
+    lifts = audience.own_format_lift(plain), audience.own_format_lift(shaped)
+    assert abs(lifts[1] - lifts[0]) > 0.05
+    world = make_world()
+
+    def mean_log_views(text: str) -> float:
+        return float(np.mean([math.log(world._sample_post(choice, text, 5_000, random.Random(i), 0.0).views)
+                              for i in range(3_000)]))
+
+    quality_gap = audience.text_quality(shaped) - audience.text_quality(plain)
+    expected = lifts[1] - lifts[0] + QUALITY_SLOPE * quality_gap
+    assert mean_log_views(shaped) - mean_log_views(plain) == pytest.approx(expected, abs=0.05)
