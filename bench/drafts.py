@@ -31,12 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.learner import FOLLOWERS, POST_SETTINGS, RESULTS, XbotAgent, XbotConfig, _counts, _phases
-from libs.formats import PREDICTOR_FORMAT_FEATURES
+from bench.learner import FOLLOWERS, POST_SETTINGS, POSTS_PER_DAY, RESULTS, XbotAgent, XbotConfig, _counts, _phases
+from libs.formats import PREDICTOR_FORMAT_FEATURES, predicted_reward
 from sandbox.audience import HEAVY_RANKER_WEIGHTS, HOURS, FORMATS, AudienceModel, PostChoice, ReachShape
-from services.learner.features import feature_names, feature_vector
+from sandbox.population import Population
+from services.harvester.formats import PeerPost, estimate_lifts
+from services.learner.features import feature_names, feature_vector, peer_prior
 from services.learner.drift import shrink_multipliers
-from services.learner.predictors import fit_ridge
+from services.learner.predictors import engagement_predictor
 from services.learner.rewards import log_reward
 
 HOOKS = {
@@ -56,9 +58,16 @@ BODY = {
 LIST = "\n- pick one habit\n- keep it a week\n- then add one"
 NUMBERS = " It takes about 2 weeks to stick."
 REFIT_EVERY = 20
-# "learner" forgets at the changes the posts' model detects, as the service's predictor does; "learner_never_forgets"
-# is the predictor before it did (every matured post alike), run beside it.
-SCORERS = ("hook_and_length", "learner", "learner_never_forgets")
+# "learner" is the service's engagement predictor: the format indicators, the peers' lifts as its text features'
+# prior, forgetting at the changes the posts' model detects. Beside it, what it was before each: without the peers'
+# lifts; and neither forgetting nor peers (before 2026-12-04); "hook_and_length" has no format indicators either.
+SCORERS = ("hook_and_length", "learner", "learner_without_peers", "learner_never_forgets")
+# The peers' format lifts: the harvester's estimate (services/harvester/formats.py) from this many of the
+# population's posts as it reads them (its default window is 4 days, published daily); after a change half-way the
+# estimate from the new population's posts arrives once the window has turned over.
+PEER_POSTS = 300
+PEERS_CATCH_UP_POSTS = 5 * POSTS_PER_DAY
+NOW = 1_741_000_000.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,9 @@ class DraftSetting:
     own_formats: bool
     shape: ReachShape = ReachShape()
     shift_half_way: bool = False  # every reach and format effect drawn afresh at post n // 2
+    # How alike the peers' format effects are to ours: the peers' = alike × ours + √(1 - alike²) × effects drawn
+    # independently (1: the sandbox's world, one audience for both; 0: the peers teach nothing about us).
+    peers_alike: float = 1.0
 
 
 _LEARNER = {s.name: s for s in POST_SETTINGS}
@@ -78,6 +90,9 @@ SETTINGS = (
     DraftSetting("every_effect_changes_half_way", 2000, own_formats=True, shift_half_way=True),
     DraftSetting("interaction_breakouts_two_peaks_held_out", 3000, own_formats=True,
                  shape=_LEARNER["interaction_breakouts_two_peaks"].shape),
+    # The peers' lifts a poor guide to ours (half alike; unrelated): what the prior costs when it is wrong.
+    DraftSetting("peers_half_alike", 4000, own_formats=True, peers_alike=0.5),
+    DraftSetting("peers_unlike", 5000, own_formats=True, peers_alike=0.0),
     # The sandbox before 2026-12-04: our posts' format moved their reach through text quality only.
     DraftSetting("formats_move_only_text_quality", 0, own_formats=False),
 )
@@ -103,6 +118,35 @@ def expected_reward(audience: AudienceModel, choice: PostChoice, text: str, own_
     return float(np.logaddexp(0.0, mu + nodes) @ weights)
 
 
+def peer_posts(population: Population, now: float, n: int) -> list[PeerPost]:
+    """The ``n`` most recent posts the harvester would learn formats from (niche, original, in English, by authors
+    big enough to be discovered) at least 3 h old, read day by day backwards (generating a day is the cost)."""
+    posts: list[PeerPost] = []
+    end = now - 3 * 3600
+    while len(posts) < n and end > now - 400 * 3600:
+        day = []
+        for t in population.tweets_between(end - 86400, end):
+            if not t.niche or t.lang != "en" or t.in_reply_to or t.author.followers < 1500 or t.created_at == end:
+                continue
+            age = (now - t.created_at) / 3600
+            seen = t.final.at_age(age)
+            day.append(PeerPost(t.id, t.text, int(t.created_at % 86400 // 3600), t.author.followers,
+                                seen.likes + seen.retweets + seen.replies, age))
+        posts = day + posts
+        end -= 86400
+    return posts[-n:]
+
+
+def peer_lifts(audience: AudienceModel, seed: int, alike: float = 1.0) -> dict[str, float]:
+    """The format lifts the harvester would publish for peers whose format effects are ``alike`` ours."""
+    ours = audience.format_effects()
+    other = AudienceModel(seed, reach_seed=seed + 70_000).format_effects()
+    effects = {k: alike * v + (1.0 - alike**2) ** 0.5 * other[k] if not k.startswith("hours=") else v
+               for k, v in ours.items()}
+    population = Population(seed, format_effects=effects)
+    return {lift.feature: lift.lift for lift in estimate_lifts(peer_posts(population, NOW, PEER_POSTS))}
+
+
 def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str) -> tuple[float, float, float, float]:
     """Mean expected reward per post, mean of the truly best of the K drafts, mean of the first draft (the one
     K=1 would have posted in the same slot), and the correlation of the scorer's format coefficients with the
@@ -117,8 +161,10 @@ def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str) -> t
     names = feature_names(audience.content_types, audience.topics, FORMATS)
     if scorer == "hook_and_length":
         names = [n for n in names if not n.startswith("fmt=")]
+    peers = [peer_lifts(a, seed, setting.peers_alike) for a in phases] if scorer == "learner" and k > 1 \
+        else [{}] * len(phases)
     rows, ys = [], []
-    model = None
+    predictor: dict | None = None
     got, best, first = np.empty(n), np.empty(n), np.empty(n)
     for t in range(n):
         if t == n // 2:
@@ -134,8 +180,8 @@ def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str) -> t
         texts = [draft(choice.topic, drafts_rng, h) for h in hooks][:k]
         truth = [expected_reward(audience, choice, x, setting.own_formats) for x in texts]
         pick = 0
-        if k > 1 and model is not None:
-            scores = [model.predict(feature_vector(as_dict, x, names)[None, :])[0] for x in texts]
+        if k > 1 and predictor is not None:  # as the planner scores its drafts (PlanJob._best_of_drafts)
+            scores = [predicted_reward(predictor, as_dict, x) or 0.0 for x in texts]
             pick = int(np.argmax(scores))
         got[t], best[t], first[t] = truth[pick], max(truth), truth[0]
         text = texts[pick]
@@ -145,16 +191,19 @@ def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str) -> t
         rows.append(feature_vector(as_dict, text, names))
         ys.append(log_reward(e.weighted(HEAVY_RANKER_WEIGHTS)))
         if (t + 1) % REFIT_EVERY == 0:
-            # The service's weights (services/learner/learning.py): shrunk by every change detected after a post.
+            # As the learner publishes it (Learner._predictors): shrunk by every change detected after a post,
+            # the text features starting from the peers' latest lifts.
             weights = shrink_multipliers(len(ys), agent.watch.alarms, agent.config.change_shrink) \
                 if agent.watch is not None and scorer != "learner_never_forgets" else None
-            model = fit_ridge(np.array(rows), np.array(ys), weights=weights)
+            lifts = peers[-1] if t >= n // 2 + PEERS_CATCH_UP_POSTS else peers[0]
+            predictor = engagement_predictor(np.array(rows), np.array(ys), names, weights=weights,
+                                             prior=peer_prior(names, lifts))
     corr = float("nan")
-    if model is not None and setting.own_formats:
+    if predictor is not None and setting.own_formats:
         # The scorer's coefficients of the text's format against the hidden effects (the hook's against the
         # statement baseline, as the effects are).
         effects = audience.format_effects()
-        coef = dict(zip(names, model.coef))
+        coef = dict(zip(names, predictor["coef"]))
         keys = [(f"fmt={f}", f) for f in PREDICTOR_FORMAT_FEATURES if f"fmt={f}" in coef and f in effects]
         keys += [(f"hook={h}", f"hook={h}") for h in HOOKS if f"hook={h}" in effects]
         base = coef.get("hook=statement", 0.0)

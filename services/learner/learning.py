@@ -27,7 +27,7 @@ import numpy as np
 from services.learner import ope
 from libs.formats import hour_bucket as format_hour_bucket
 from services.learner.drift import ChangeWatch, FallDetector, shrink_multipliers
-from services.learner.features import feature_names, feature_vector, hook_styles_of
+from services.learner.features import feature_names, feature_vector, hook_styles_of, peer_prior
 from libs.policy import (
     DIMENSIONS,
     REPLY_ACTION,
@@ -599,7 +599,8 @@ class Learner:
                     ) -> tuple[dict[str, Any], dict[str, float | None]]:
         """The published predictors. ``since_change``: per decision, the posts' model's shrink for the changes
         detected after it; the engagement predictor forgets with it, as the policy does (the drafts it ranks are
-        for the audience as it is now: bench/drafts.py, a change half-way)."""
+        for the audience as it is now: bench/drafts.py, a change half-way). Its text features start from the
+        peers' format lifts (the latest FormatInsights; features.peer_prior), as the bandit's arms do."""
         cfg = self.config
         names = feature_names(cfg.content_types, cfg.topics, cfg.formats, hook_styles_of(d.choice for d in decisions))
         rows, rewards, gained, weights = [], [], [], []
@@ -612,7 +613,8 @@ class Learner:
             gained.append(1.0 if d.followers >= 1.0 else 0.0)
             weights.append(float(multiplier))
         x = np.array(rows) if rows else np.zeros((0, len(names)))
-        engagement = engagement_predictor(x, np.array(rewards), names, weights=np.array(weights))
+        engagement = engagement_predictor(x, np.array(rewards), names, weights=np.array(weights),
+                                          prior=peer_prior(names, self._format_lifts))
         predictors = {"engagement": engagement}
         out: dict[str, float | None] = {"heldout_rmse": engagement["heldout_rmse"]}
         if any(d.follower_seen for d in decisions) and len(set(gained)) == 2:

@@ -6,31 +6,14 @@ normalised by followers and age. The truth is the audience model's (GET /sim/for
 
 from __future__ import annotations
 
+from bench.drafts import peer_posts
 from sandbox.audience import AudienceModel
 from sandbox.population import Population
-from services.harvester.formats import PeerPost, estimate_lifts
+from services.harvester.formats import estimate_lifts
 
 NOW = 1_741_000_000.0
 POSTS = 600  # 300 posts give half-widths up to ~0.23 on the rarest features (README "Format learning")
 SEEDS = range(1, 7)
-
-
-def peer_posts(population: Population, now: float, n: int) -> list[PeerPost]:
-    """The ``n`` most recent such posts at least 3 h old, read day by day backwards (generating a day is the cost)."""
-    posts: list[PeerPost] = []
-    end = now - 3 * 3600
-    while len(posts) < n and end > now - 400 * 3600:
-        day = []
-        for t in population.tweets_between(end - 86400, end):
-            if not t.niche or t.lang != "en" or t.in_reply_to or t.author.followers < 1500 or t.created_at == end:
-                continue
-            age = (now - t.created_at) / 3600
-            seen = t.final.at_age(age)
-            day.append(PeerPost(t.id, t.text, int(t.created_at % 86400 // 3600), t.author.followers,
-                                seen.likes + seen.retweets + seen.replies, age))
-        posts = day + posts
-        end -= 86400
-    return posts[-n:]
 
 
 def test_insights_recover_the_true_format_effects_within_0_15():

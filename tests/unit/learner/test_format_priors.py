@@ -46,3 +46,27 @@ def test_the_accounts_own_rewards_override_a_wrong_prior():
                                                 "replies": views // 700})
     post = learner.build_model("v1").posteriors["format"]
     assert post["thread"]["mean"] > post["single"]["mean"]
+
+
+def test_the_drafts_predictor_starts_from_the_peers_format_lifts():
+    """Twenty posts say little about a question's worth; the peers' lift of questions (FormatInsights) is where
+    the predictor that ranks drafts starts, and it is published with it."""
+    rng = np.random.default_rng(2)
+
+    def built(lifts):
+        learner = Learner(LearnerConfig(TYPES, TOPICS, objective="engagement"))
+        learner.observe_format_insights(lifts)
+        for t in range(20):
+            choice = {"content_type": "tip", "topic": "sleep", "format": "single", "hour": 9}
+            learner.observe_decision(f"c{t}", choice, 0.25, "v0",
+                                     text="Why sleep?" if t % 2 else "Sleep is a skill you can learn.")
+            views = int(300 * np.exp(rng.normal(0, 0.5)))
+            learner.observe_metrics(f"c{t}", 48.0, {"views": views, "likes": views // 30, "retweets": 1,
+                                                    "replies": 1})
+        p = learner.build_model("v1").predictors["engagement"]
+        return dict(zip(p["features"], p["coef"])), p
+
+    with_peers, published = built({"question": 0.6, "hook=question": 0.3})
+    without, plain = built({})
+    assert with_peers["fmt=question"] > without["fmt=question"] + 0.2
+    assert published["prior"]["fmt=question"] == 0.6 and "prior" not in plain

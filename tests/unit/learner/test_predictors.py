@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from services.learner.features import feature_names, feature_vector, hook_style, hook_styles_of
+from services.learner.features import feature_names, feature_vector, hook_style, hook_styles_of, peer_prior
 from services.learner.predictors import (
     engagement_predictor,
     fit_logistic,
@@ -76,3 +76,34 @@ def test_predictors_report_heldout_error():
     gained = (x[:, 0] > 0).astype(float)
     f = follower_predictor(x, gained, ["a", "b"])
     assert f["heldout_log_loss"] < math.log(2)  # better than a coin
+
+
+def test_ridge_starts_from_its_prior_and_the_data_take_over():
+    x = np.array([[1.0], [0.0]] * 2)
+    y = np.array([1.0, 0.0] * 2)  # the feature is worth +1
+    # Worth 4 posts against 2 showing the feature: the coefficient sits between the prior (-1) and the data (+1).
+    leaned = fit_ridge(x, y, penalty=np.array([4.0]), prior_mean=np.array([-1.0]))
+    assert -1.0 < leaned.coef[0] < 0.0
+    many = fit_ridge(np.tile(x, (200, 1)), np.tile(y, 200), penalty=np.array([4.0]), prior_mean=np.array([-1.0]))
+    assert many.coef[0] == pytest.approx(1.0, abs=0.05)
+    # Penalties per coefficient: the one without a prior shrinks to 0 as before.
+    both = fit_ridge(np.hstack([x, x]), y, penalty=np.array([1e6, 1.0]), prior_mean=np.array([0.5, 0.0]))
+    assert both.coef[0] == pytest.approx(0.5, abs=1e-4)
+
+
+def test_the_peers_lifts_speak_for_the_text_features_only():
+    names = feature_names(["tip"], ["sleep"], ["single", "thread"], ["question", "statement", "bold_claim"])
+    lifts = {"question": 0.3, "list": -0.2, "hook=question": 0.4, "thread": -0.5, "hours=18-22": 0.6}
+    assert peer_prior(names, lifts) == {"fmt=question": 0.3, "fmt=list": -0.2, "hook=question": 0.4,
+                                        "hook=statement": 0.0}
+    assert peer_prior(names, {}) == {}
+
+
+def test_the_engagement_predictor_publishes_the_prior_it_started_from():
+    names = ["fmt=question", "type=tip"]
+    x = np.array([[1.0, 1.0], [0.0, 1.0]])
+    out = engagement_predictor(x, np.array([2.0, 1.0]), names, prior={"fmt=question": -0.5})
+    assert out["prior"] == {"fmt=question": -0.5} and out["prior_weight"] == 10.0
+    assert out["coef"][0] < 0.0  # one post showing +1 against ten posts' worth of -0.5
+    plain = engagement_predictor(x, np.array([2.0, 1.0]), names)
+    assert "prior" not in plain and plain["coef"][0] > 0.0
