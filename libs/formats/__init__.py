@@ -188,15 +188,14 @@ PREDICTOR_FORMAT_FEATURES: tuple[str, ...] = ("length=short", "length=long", "mu
                                               "list")
 
 
-def predictor_feature_names(content_types: Sequence[str], topics: Sequence[str], formats: Sequence[str],
-                            hook_styles: Sequence[str] = HOOK_STYLES) -> list[str]:
+def predictor_feature_names(content_types: Sequence[str], topics: Sequence[str], formats: Sequence[str]) -> list[str]:
     """Feature names of the learner's predictors (ModelUpdated.predictors[...]["features"])."""
     return (
         [f"type={t}" for t in content_types]
         + [f"topic={t}" for t in topics]
         + [f"format={f}" for f in formats]
         + [f"hours={a}-{b}" for a, b in HOUR_BUCKETS]
-        + [f"hook={h}" for h in hook_styles]
+        + [f"hook={h}" for h in HOOK_STYLES]  # the text's (hook_style), which the peers' lifts share
         + ["length_k"]  # characters / 1000: threads are long
         + [f"fmt={f}" for f in PREDICTOR_FORMAT_FEATURES]
     )
@@ -204,10 +203,12 @@ def predictor_feature_names(content_types: Sequence[str], topics: Sequence[str],
 
 def predictor_features(choice: Mapping[str, object], text: str, names: Sequence[str]) -> list[float]:
     """Feature row of one post in the order of ``names`` (unknown arms and names simply stay 0), a pure function
-    of (choice, text): the learner fits with it and the planner scores drafts with it."""
+    of (choice, text): the learner fits with it and the planner scores drafts with it. The hook is the text's
+    own (hook_style), not the one the planner asked for: the audience reads the text, a model does not always
+    open as asked, and the peers' hook lifts (FormatInsights) are keyed by the same classifier."""
     index = {n: i for i, n in enumerate(names)}
     x = [0.0] * len(names)
-    hook = choice.get("hook_style") or hook_style(text)
+    hook = hook_style(text)
     a, b = hour_bucket(int(str(choice["hour"])))
     for key in (f"type={choice['content_type']}", f"topic={choice['topic']}", f"format={choice['format']}",
                 f"hours={a}-{b}", f"hook={hook}"):

@@ -5,7 +5,7 @@ coefficients, so the feature names travel with them and :func:`feature_vector` m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -15,8 +15,8 @@ from libs.formats import (
 )
 from libs.formats import hour_bucket as format_hour_bucket
 
-__all__ = ["HOOK_STYLES", "HOUR_BUCKETS", "feature_names", "feature_vector", "hook_style", "hook_styles_of",
-           "hour_bucket", "peer_prior"]
+__all__ = ["HOOK_STYLES", "HOUR_BUCKETS", "feature_names", "feature_vector", "hook_style", "hour_bucket",
+           "peer_prior"]
 
 
 def hour_bucket(hour: int) -> int:
@@ -24,16 +24,8 @@ def hour_bucket(hour: int) -> int:
     return HOUR_BUCKETS.index(format_hour_bucket(hour))
 
 
-def hook_styles_of(choices: Iterable[Mapping[str, object]]) -> list[str]:
-    """The text classifier's hook styles, then those the planner asked for (its own configured names, which the
-    learner does not know in advance), sorted so the feature order, and so a replayed model, is deterministic."""
-    asked = {str(c["hook_style"]) for c in choices if c.get("hook_style")}
-    return [*HOOK_STYLES, *sorted(asked - set(HOOK_STYLES))]
-
-
-def feature_names(content_types: Sequence[str], topics: Sequence[str], formats: Sequence[str],
-                  hook_styles: Sequence[str] = HOOK_STYLES) -> list[str]:
-    return predictor_feature_names(content_types, topics, formats, hook_styles)
+def feature_names(content_types: Sequence[str], topics: Sequence[str], formats: Sequence[str]) -> list[str]:
+    return predictor_feature_names(content_types, topics, formats)
 
 
 def feature_vector(choice: Mapping[str, object], text: str, names: Sequence[str]) -> np.ndarray:

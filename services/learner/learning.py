@@ -27,7 +27,7 @@ import numpy as np
 from services.learner import ope
 from libs.formats import hour_bucket as format_hour_bucket
 from services.learner.drift import ChangeWatch, FallDetector, shrink_multipliers
-from services.learner.features import feature_names, feature_vector, hook_styles_of, peer_prior
+from services.learner.features import feature_names, feature_vector, peer_prior
 from libs.policy import (
     DIMENSIONS,
     REPLY_ACTION,
@@ -602,7 +602,7 @@ class Learner:
         for the audience as it is now: bench/drafts.py, a change half-way). Its text features start from the
         peers' format lifts (the latest FormatInsights; features.peer_prior), as the bandit's arms do."""
         cfg = self.config
-        names = feature_names(cfg.content_types, cfg.topics, cfg.formats, hook_styles_of(d.choice for d in decisions))
+        names = feature_names(cfg.content_types, cfg.topics, cfg.formats)
         rows, rewards, gained, weights = [], [], [], []
         for d, multiplier in zip(decisions, since_change):
             counts = matured_counts(d)
