@@ -318,12 +318,21 @@ class AudienceModel:
         follow_seed: int | None = None,
         reach_seed: int | None = None,
         shape: ReachShape = DEFAULT_SHAPE,
+        follows_through_visits: bool = False,
     ) -> None:
         """``follow_spread`` scales every follow effect (0: follows track reach only, as before issue 24);
         ``follow_seed`` draws the follow effects from another seed than the reach effects (benchmarks use it to
         change what brings followers while what brings reach stays); ``reach_seed`` draws the reach effects from
-        another seed (what brings engagement changes); ``shape`` how they are drawn (ReachShape)."""
+        another seed (what brings engagement changes); ``shape`` how they are drawn (ReachShape).
+
+        ``follows_through_visits``: a choice's follow effect moves how often its viewers visit the profile (the
+        analytics' "Profile visits"), and a visitor follows at a rate set by the text's quality, as most follows on
+        X start from a visit. The expected follows of every choice are the same as without it; the visits, which
+        the heavy ranker weighs, now carry the effect, five times as many events as the follows. Off (the
+        default, the world's): the effect moves the follow rate itself and visits are a fixed share of views.
+        Only the followers benchmark turns it on so far (bench/learner.py, VISITS_MODEL)."""
         self.seed = seed
+        self.follows_through_visits = follows_through_visits
         self.reach_seed = seed if reach_seed is None else reach_seed
         self.shape = shape
         self.content_types = tuple(content_types)
@@ -533,6 +542,8 @@ class AudienceModel:
     def mean_log_reward_table(self, *, followers: int = 1000, quality: float = REFERENCE_QUALITY) -> np.ndarray:
         """E[log(1 + weighted)] for every choice, shape (types, topics, formats, 24), by Gauss-Hermite quadrature."""
         mu = self._effect_table + self.log_reach_offset(followers=followers, quality=quality)
+        if self.follows_through_visits:
+            mu = mu + self._visits_lift_table(quality)
         nodes, weights = self.shape.noise_nodes()
         latent = mu[..., None] + nodes
         return np.log1p(np.exp(latent)) @ weights
@@ -543,10 +554,19 @@ class AudienceModel:
         cached = self._expected_cache.get(key)
         if cached is None:
             mu = self.effect(choice) + self.log_reach_offset(followers=followers, quality=quality)
+            if self.follows_through_visits:
+                mu += float(self._visits_lift_table(quality)[self.index_of(choice)])
             nodes, weights = self.shape.noise_nodes()
             cached = float(np.log1p(np.exp(mu + nodes)) @ weights)
             self._expected_cache[key] = cached
         return cached
+
+    def _visits_lift_table(self, quality: float) -> np.ndarray:
+        """What the profile visits' follow effect adds to the log of the weighted engagement per view of every
+        choice when follows go through visits (the heavy ranker weighs a visit 12)."""
+        visits = HEAVY_RANKER_WEIGHTS["profile_click"] * _POST_RATES["profile_click"]
+        per_view = weight_per_view(quality)
+        return np.log((per_view + visits * (np.exp(self._follow_effect_table) - 1.0)) / per_view)
 
     def best_choice(self, *, followers: int = 1000) -> PostChoice:
         # The expected reward is increasing in the summed effect, so the argmax does not depend on followers.
@@ -617,23 +637,28 @@ class AudienceModel:
             + self.shape.draw_noise(rng)
         )
         views = max(1, round(math.exp(min(latent_views, 30.0))))
-        return Engagement(
-            likes=poisson(views * _POST_RATES["like"], rng),
-            retweets=poisson(views * _POST_RATES["retweet"], rng),
-            replies=poisson(views * _POST_RATES["reply"], rng),
-            views=views,
-            profile_clicks=poisson(views * _POST_RATES["profile_click"], rng),
-            negative=poisson(views * _negative_rate(quality), rng),
-            follows=self._follows(choice, views * _POST_RATES["follow"] * (0.5 + quality), rng),
-            bookmarks=poisson(views * _POST_RATES["bookmark"], rng),
-        )
+        likes = poisson(views * _POST_RATES["like"], rng)
+        retweets = poisson(views * _POST_RATES["retweet"], rng)
+        replies = poisson(views * _POST_RATES["reply"], rng)
+        visits_mean = views * _POST_RATES["profile_click"]
+        follows_mean = views * _POST_RATES["follow"] * (0.5 + quality)
+        visits = poisson(visits_mean, rng)
+        negative = poisson(views * _negative_rate(quality), rng)
+        if self.follows_through_visits:
+            visits = self._with_follow_effect(choice, visits, visits_mean, rng)
+            converts = random.Random(hash(rng.getstate()[1]) + 1)
+            follows = sum(1 for _ in range(visits) if converts.random() < follows_mean / visits_mean)
+        else:
+            follows = self._with_follow_effect(choice, poisson(follows_mean, rng), follows_mean, rng)
+        return Engagement(likes=likes, retweets=retweets, replies=replies, views=views, profile_clicks=visits,
+                          negative=negative, follows=follows, bookmarks=poisson(views * _POST_RATES["bookmark"], rng))
 
-    def _follows(self, choice: PostChoice, base_mean: float, rng: random.Random) -> int:
-        """Poisson(base_mean × the choice's follow multiplier), drawn so that ``rng`` advances exactly as it did
-        before follows had effects of their own: the base draw is made from ``rng`` as it always was, then
-        thinned (multiplier < 1) or topped up (> 1) from a stream seeded by ``rng``'s state, which it does not
-        advance. A seed's views, likes and every later post therefore stay what they were (benchmarks reproduce)."""
-        base = poisson(base_mean, rng)
+    def _with_follow_effect(self, choice: PostChoice, base: int, base_mean: float, rng: random.Random) -> int:
+        """A Poisson(base_mean) draw ``base`` made Poisson(base_mean × the choice's follow multiplier), so that
+        ``rng`` advances exactly as it did before follows had effects of their own: the base draw is made from
+        ``rng`` as it always was, then thinned (multiplier < 1) or topped up (> 1) from a stream seeded by
+        ``rng``'s state, which it does not advance. A seed's views, likes and every later post therefore stay what
+        they were (benchmarks reproduce)."""
         multiplier = self.follow_multiplier(choice)
         if multiplier == 1.0:
             return base

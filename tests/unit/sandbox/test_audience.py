@@ -16,6 +16,7 @@ from sandbox.audience import (
     HEAVY_RANKER_WEIGHTS,
     AudienceModel,
     Engagement,
+    REFERENCE_QUALITY as REF,
     PostChoice,
     maturity,
 )
@@ -262,6 +263,33 @@ def test_sampled_follows_match_the_expected_follows():
     mean = statistics.fmean(model.sample_engagement(choice, text=GOOD_TEXT, followers=1000, rng=rng).follows
                             for _ in range(4000))
     assert mean == pytest.approx(model.expected_follows(choice, quality=model.text_quality(GOOD_TEXT)), rel=0.1)
+
+
+def test_follows_through_visits_keep_the_expected_follows_and_put_the_effect_in_the_visits():
+    """The followers benchmark's variant world: a choice's follow effect moves its profile visits, a visitor
+    follows at the text's rate; each choice's follows stay what they were in expectation, its visits scale with
+    its follow multiplier, and the ground truth's engagement (which weighs a visit 12) scales with them."""
+    plain, visits = AudienceModel(4), AudienceModel(4, follows_through_visits=True)
+    quality = visits.text_quality(GOOD_TEXT)
+    for choice in (visits.best_follower_choice(), visits.choice_at(np.unravel_index(
+            int(np.argmin(visits.mean_follows_table())), (8, 10, 2, 24)))):
+        rng = random.Random(1)
+        drawn = [visits.sample_engagement(choice, text=GOOD_TEXT, followers=1000, rng=rng) for _ in range(3000)]
+        expected = visits.expected_follows(choice, quality=quality)
+        assert statistics.fmean(e.follows for e in drawn) == pytest.approx(
+            expected, abs=4 * math.sqrt(expected / len(drawn)))  # four standard errors of a Poisson mean
+        per_view = sum(e.profile_clicks for e in drawn) / sum(e.views for e in drawn)
+        assert per_view == pytest.approx(0.002 * visits.follow_multiplier(choice), rel=0.1)
+    assert np.array_equal(plain.mean_follows_table(), visits.mean_follows_table())
+    lift = visits.mean_log_reward_table() - plain.mean_log_reward_table()
+    effect = np.log(plain.mean_follows_table()) - plain._effect_table  # the follow effect, up to a constant
+    effect -= np.log(np.mean(np.exp(effect)))
+    strong = np.abs(effect) > 0.1
+    assert np.all(np.sign(lift[strong]) == np.sign(effect[strong]))  # the engagement moves with the follow effect
+    assert np.corrcoef(lift.ravel(), effect.ravel())[0, 1] > 0.95
+    choice = visits.best_choice()
+    assert visits.expected_reward(choice, quality=REF) == pytest.approx(
+        float(visits.mean_log_reward_table(quality=REF)[visits.index_of(choice)]))
 
 
 def test_follow_effects_leave_every_other_draw_of_the_engagement_stream_as_it_was():
