@@ -110,8 +110,9 @@ def draft(topic: str, rng: random.Random, hook: str | None = None) -> str:
     return text
 
 
-def expected_reward(audience: AudienceModel, choice: PostChoice, text: str, own_formats: bool) -> float:
-    lift = audience.own_format_lift(text) if own_formats else 0.0
+def expected_reward(audience: AudienceModel, choice: PostChoice, text: str, lift: float) -> float:
+    """E[log(1 + weighted)] of one draft, ``lift`` its format's extra log reach (0 where formats move text
+    quality only)."""
     mu = (audience.effect(choice) + audience.log_reach_offset(followers=FOLLOWERS, quality=audience.text_quality(text))
           + lift)
     nodes, weights = audience.shape.noise_nodes()
@@ -178,15 +179,15 @@ def simulate(setting: DraftSetting, seed: int, n: int, k: int, scorer: str) -> t
         # every K.
         hooks = drafts_rng.sample(list(HOOKS), max(k, 3))
         texts = [draft(choice.topic, drafts_rng, h) for h in hooks][:k]
-        truth = [expected_reward(audience, choice, x, setting.own_formats) for x in texts]
+        lifts = [audience.own_format_lift(x) if setting.own_formats else 0.0 for x in texts]
+        truth = [expected_reward(audience, choice, x, lift) for x, lift in zip(texts, lifts)]
         pick = 0
         if k > 1 and predictor is not None:  # as the planner scores its drafts (PlanJob._best_of_drafts)
             scores = [predicted_reward(predictor, as_dict, x) or 0.0 for x in texts]
             pick = int(np.argmax(scores))
         got[t], best[t], first[t] = truth[pick], max(truth), truth[0]
         text = texts[pick]
-        lift = audience.own_format_lift(text) if setting.own_formats else 0.0
-        e = audience.sample_engagement(choice, text=text, followers=FOLLOWERS, rng=noise, format_lift=lift)
+        e = audience.sample_engagement(choice, text=text, followers=FOLLOWERS, rng=noise, format_lift=lifts[pick])
         agent.observe_matured(t, arms, _counts(e), {})
         rows.append(feature_vector(as_dict, text, names))
         ys.append(log_reward(e.weighted(HEAVY_RANKER_WEIGHTS)))
