@@ -1,5 +1,5 @@
-"""Pacing and caps over a simulated day (time scale 3600: a day is 24 real seconds), read from the recorded
-write history and checked against what the sandbox shows."""
+"""Pacing and caps over a simulated day (time scale 3600: a day is 24 real seconds; slower on a slow machine, see
+tests/helpers.py: slowness), read from the recorded write history and checked against what the sandbox shows."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from datetime import timedelta
 
 import pytest
 
+from tests.helpers import slowness
+
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
-SCALE = 3600.0
+SCALE = 3600.0 / slowness()
 PER_HOUR, PER_DAY, SPACING_S = 2, 5, 600
 
 

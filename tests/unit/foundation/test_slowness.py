@@ -1,0 +1,42 @@
+"""The machine-speed probe that slows the whole-system runs on a slow machine (tests/helpers.py: slowness)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tests import helpers
+
+
+@pytest.fixture(autouse=True)
+def _fresh_probe(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("XBOT_TEST_SLOWNESS", raising=False)
+    helpers.slowness.cache_clear()
+    yield
+    helpers.slowness.cache_clear()
+
+
+def _probe_takes(monkeypatch: pytest.MonkeyPatch, *seconds: float) -> None:
+    """CPU clocks that advance by each of ``seconds`` across one timing of the probe."""
+    ticks = itertools.accumulate(s for pair in ((0.0, s) for s in seconds) for s in pair)
+    monkeypatch.setattr(helpers.time, "process_time", lambda: next(ticks))
+
+
+def test_the_best_of_three_timings_against_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    _probe_takes(monkeypatch, 0.9, 0.56, 0.7)
+    assert helpers.slowness() == pytest.approx(0.56 / helpers._PROBE_REFERENCE_S)
+
+
+def test_a_fast_machine_is_one_and_a_crawling_one_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    _probe_takes(monkeypatch, 0.05, 0.06, 0.05)
+    assert helpers.slowness() == 1.0
+    helpers.slowness.cache_clear()
+    _probe_takes(monkeypatch, 5.0, 6.0, 5.0)
+    assert helpers.slowness() == helpers._MAX_SLOWNESS
+
+
+def test_the_setting_overrides_the_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XBOT_TEST_SLOWNESS", "2.5")
+    monkeypatch.setattr(helpers.time, "process_time", lambda: pytest.fail("probed despite the setting"))
+    assert helpers.slowness() == 2.5
