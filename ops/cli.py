@@ -21,7 +21,7 @@ from ops.infra import ROOT, ensure_secure_servers, ensure_servers, secure_stack_
 from ops.registry import SERVICES
 from libs.core.settings import CommonSettings, SettingsError, load_settings
 
-BENCHES = ("events", "gateway", "planner", "learner", "chaos", "embedders", "safety", "upgrade", "growth")
+BENCHES = ("events", "gateway", "planner", "learner", "chaos", "embedders", "safety", "upgrade", "growth", "policy")
 
 app = typer.Typer(help="xbot: an autonomous growth engine for one X account", no_args_is_help=True)
 dlq_app = typer.Typer(help="the dead-letter stream", no_args_is_help=True)

@@ -133,3 +133,22 @@ def test_a_model_carries_its_scheduled_floor_and_its_propensities_stay_exact():
         draws[(choice["content_type"], choice["topic"])] += 1
     # the least likely pair is still reached at least as often as the floor's uniform share promises
     assert min(draws.values()) / 20_000 >= 0.8 * floor / 6
+
+
+def test_the_row_by_row_quadrature_is_the_cubes_bit_for_bit_in_a_fraction_of_its_memory():
+    import tracemalloc
+
+    from bench.policy import cube_argmax_probabilities
+
+    rng = np.random.default_rng(5)
+    for k in (2, 3, 7, 24, 40):
+        means, variances = rng.normal(0.0, 0.5, k), rng.uniform(1e-4, 1.0, k)
+        assert np.array_equal(argmax_probabilities(means, variances), cube_argmax_probabilities(means, variances))
+    means, variances = rng.normal(0.0, 0.5, 40), rng.uniform(0.01, 0.5, 40)  # a reply draw's MAX_TARGETS
+    peaks = []
+    for form in (argmax_probabilities, cube_argmax_probabilities):
+        tracemalloc.start()
+        form(means, variances)
+        peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+        tracemalloc.stop()
+    assert peaks[0] < 16 < 200 < peaks[1], peaks  # MB: ~7 against ~250
