@@ -33,6 +33,20 @@
     return [...composer.querySelectorAll("[role=textbox]")];
   }
 
+  // The text as X's composer holds it: one line per block, joined by "\n". Chromium's contenteditable puts each
+  // line typed after an Enter in a <div> (an empty line is a <div><br></div>), and innerText adds a newline
+  // around every block: "a\n\nb" typed was sent as "a\n\n\nb", one character more per paragraph break, and a
+  // 279-character post with two breaks was refused as too long ("Something went wrong").
+  function boxText(box) {
+    const lines = [""];
+    for (const node of box.childNodes) {
+      if (node.nodeName === "BR") lines.push("");
+      else if (node.nodeName === "DIV" || node.nodeName === "P") lines.push(node.innerText.replace(/\n$/, ""));
+      else lines[lines.length - 1] += node.textContent;
+    }
+    return lines.join("\n").trim();
+  }
+
   function refresh(composer) {
     const boxes = textboxes(composer);
     const button = composer.querySelector(".post-button");
@@ -80,7 +94,7 @@
     const button = composer.querySelector(".post-button");
     if (button.disabled) return;
     button.disabled = true;
-    const texts = textboxes(composer).map((b) => b.innerText.trim());
+    const texts = textboxes(composer).map(boxText);
     let replyTo = composer.dataset.replyTo || null;
     let first = null;
     for (const text of texts) {

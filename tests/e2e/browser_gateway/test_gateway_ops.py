@@ -58,6 +58,18 @@ async def test_post_tweet_returns_the_id_x_assigned(gw, sandbox) -> None:
     assert stored["text"] == text
 
 
+async def test_paragraph_breaks_reach_x_as_typed_at_the_length_limit(gw, sandbox) -> None:
+    # Typed with Enter into a contenteditable box, each break became a <div>, and the composer's innerText sent
+    # one newline more per break: this 280-character post was refused as too long (a growth-week run lost three
+    # simulated days waiting out such a "Something went wrong").
+    head, tail = unique("Nutrition: what to know"), "What I changed: I read what the sources say."
+    middle = ("Last year I learned this the hard way. " * 8)[:280 - len(head) - len(tail) - 4]
+    text = f"{head}\n\n{middle[:-1]}.\n\n{tail}"
+    assert len(text) == 280 and text.count("\n\n") == 2
+    result = await gw.client.post_tweet(text)
+    assert (await sandbox.tweet(result.tweet_ids[0]))["text"] == text
+
+
 async def test_post_thread_returns_every_part_in_order(gw, sandbox) -> None:
     parts = [unique("1/ Walking after meals"), unique("2/ lowers glucose spikes"), unique("3/ ten minutes do")]
     result = await gw.client.post_thread(parts)
