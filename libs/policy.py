@@ -77,9 +77,9 @@ def argmax_probabilities(means: Sequence[float] | np.ndarray, variances: Sequenc
 
     P_i = ∫ φ(z) Π_{j≠i} Φ((m_i + s_i z - m_j) / s_j) dz, integrated on a fixed grid and renormalised.
 
-    One arm at a time: the whole (i, j, grid) cube, with the normal CDF's temporaries, held ~8 arrays of
-    K² × 3,401 floats at once, ~350 MB for a reply draw's 40 candidates (MAX_TARGETS): the learner's resident
-    memory peaked at 181-191 MB over a simulated week against ~80 MB in a day, and 150 candidates took 3.5 GB.
+    One arm at a time: the whole (i, j, grid) cube, with the normal CDF's temporaries, held several arrays of
+    K² × 3,401 floats at once: 90 MB for the 24 hours, 250 MB for a reply draw's 40 candidates (MAX_TARGETS),
+    3.5 GB for 150; the learner's resident memory peaked at 181-191 MB over a simulated week (90 MB since).
     Row by row it is K × 3,401 floats, the same operations in the same order (bit for bit the same results;
     tests/unit/learner/test_policy.py), and faster (bench/policy.py).
     """

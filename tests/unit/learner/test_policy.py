@@ -1,4 +1,5 @@
 import math
+import tracemalloc
 from collections import Counter
 
 import numpy as np
@@ -136,8 +137,6 @@ def test_a_model_carries_its_scheduled_floor_and_its_propensities_stay_exact():
 
 
 def test_the_row_by_row_quadrature_is_the_cubes_bit_for_bit_in_a_fraction_of_its_memory():
-    import tracemalloc
-
     from bench.policy import cube_argmax_probabilities
 
     rng = np.random.default_rng(5)
