@@ -396,6 +396,10 @@ class MetricsScraped(Event):
     replies: int = Field(ge=0)
     views: int = Field(ge=0)
     bookmarks: int = Field(default=0, ge=0)
+    # Profile visits from the post, which X shows only its author (the web's analytics page, the API's
+    # non_public_metrics); None when the read could not see them (a post older than X's 30 days, an analytics page
+    # whose markup the selector pack does not know, events from before they were read).
+    profile_clicks: int | None = Field(default=None, ge=0)
     observed_at: AwareDatetime
     # Read later than 50% of the checkpoint's interval.
     missed: bool = False

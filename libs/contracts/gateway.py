@@ -112,8 +112,9 @@ class TweetMetrics(Contract):
     retweets: int = Field(ge=0)
     replies: int = Field(ge=0)
     views: int = Field(ge=0)
-    # What X tells only the author, for posts of the last 30 days (the X API's non_public_metrics); None when
-    # the driver cannot see them (the browser does not read the analytics page).
+    # What X tells only the author, for posts of the last 30 days (the X API's non_public_metrics, the web's
+    # analytics page); None when the driver did not see them (the browser reads profile visits only when asked,
+    # and neither reads link clicks on the web).
     profile_clicks: int | None = Field(default=None, ge=0)
     link_clicks: int | None = Field(default=None, ge=0)
 
@@ -235,6 +236,10 @@ class TweetMetricsRequest(GatewayRequest[TweetMetricsResult]):
 
     ids: list[str] = Field(min_length=1, max_length=50)
     author: str = "i"
+    # Also read the profile visits of the account's own posts. The browser loads each post's analytics page for
+    # them (one more page per post against the reading budget), so only reads that feed the learner ask; the X API
+    # returns them with the public counts whatever this says.
+    with_profile_visits: bool = False
 
 
 class ProfileSnapshotRequest(GatewayRequest[ProfileSnapshot]):

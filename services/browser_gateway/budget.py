@@ -193,8 +193,11 @@ def class_of(request: GatewayRequest[Any], own_handle: str) -> BudgetClass:
 
 
 def pages_of(request: GatewayRequest[Any]) -> int:
-    """Pages an op opens: a status page per tweet for metrics, one otherwise."""
-    return len(getattr(request, "ids", ())) if request.OP == "tweet_metrics" else 1
+    """Pages an op opens: a status page per tweet for metrics (and its analytics page when the profile visits are
+    asked for), one otherwise."""
+    if request.OP == "tweet_metrics":
+        return len(getattr(request, "ids", ())) * (2 if getattr(request, "with_profile_visits", False) else 1)
+    return 1
 
 
 def expected_cost(request: GatewayRequest[Any], per_page: dict[str, float], *, cautious: bool = False

@@ -40,6 +40,9 @@ api_charged = Counter("xbot_gateway_api_resources_charged_total",
 risk_level = Gauge("xbot_gateway_risk_level",
                    "The account's risk level held by the gateway (0 normal, 1 elevated, 2 high, 3 severe, 4 locked)",
                    registry=registry)
+analytics_unread = Counter("xbot_gateway_analytics_unread_total",
+                           "Analytics pages of own posts without a readable \"Profile visits\" count (selector "
+                           "analytics_profile_visits): the metrics went out without the visits", registry=registry)
 page_loads = Counter("xbot_gateway_page_loads_total", "Pages loaded on X (API reads count one), by op and class",
                      ["op", "budget_class"], registry=registry)
 posts_viewed = Counter("xbot_gateway_posts_viewed_total", "Posts X rendered for the account (its reading limit "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 from urllib.parse import quote, urlparse
 
@@ -18,11 +19,14 @@ from libs.contracts.gateway import (
     GatewayError, ProfileSnapshotRequest, ReplyRequest, SearchRequest, TweetCard, TweetList, TweetMetrics,
     TweetMetricsRequest, TweetMetricsResult, TweetRepliesRequest,
 )
+from services.browser_gateway import metrics
 from services.browser_gateway.budget import current_usage
 from services.browser_gateway.errors import DomChanged, op_error
 from services.browser_gateway.pacer import Pacer
 from services.browser_gateway.parse import dig, handle_in, parse_count, same_text, status_ref
 from services.browser_gateway.selectors import SelectorPack
+
+log = logging.getLogger(__name__)
 
 # Reads every article in one round trip: a page object per field would cost one Playwright call each.
 _READ_ARTICLES = """
@@ -149,6 +153,7 @@ class XSite:
 
     async def tweet_metrics(self, page: Page, req: TweetMetricsRequest) -> TweetMetricsResult:
         items = []
+        visits_readable = req.with_profile_visits
         for tweet_id in req.ids:
             await self.open(page, self.pack.url("status", handle=req.author, tweet_id=tweet_id))
             if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
@@ -157,9 +162,34 @@ class XSite:
             focal = next((c for c in cards if c.tweet_id == tweet_id), None)
             if focal is None:
                 raise DomChanged(f"tweet {tweet_id} on its status page", self.pack.css("tweet"))
+            visits = None
+            if visits_readable:
+                visits = await self.profile_visits(page, req.author, tweet_id)
+                visits_readable = visits is not None
             items.append(TweetMetrics(tweet_id=tweet_id, likes=focal.likes, retweets=focal.retweets,
-                                      replies=focal.replies, views=focal.views))
+                                      replies=focal.replies, views=focal.views, profile_clicks=visits))
         return TweetMetricsResult(items=items)
+
+    async def profile_visits(self, page: Page, author: str, tweet_id: str) -> int | None:
+        """The post's "Profile visits" from its analytics page; None when the page shows no such count.
+
+        A missing count does not fail the read as ``dom_changed`` would: the public counts are what the learner
+        cannot do without, and a dom breaker would stop every read for a figure X shows only on a secondary page.
+        It is counted (xbot_gateway_analytics_unread_total) and logged, and the op reads no more analytics pages.
+        A rate limit or a lock on the way is still the op's typed error (``open``)."""
+        await self.open(page, self.pack.url("analytics", handle=author, tweet_id=tweet_id))
+        selector = self.pack.css("analytics_profile_visits")
+        count = page.locator(selector).first
+        try:
+            await count.wait_for(state="attached", timeout=self.call_timeout_ms)
+            visits = parse_count(await count.inner_text())
+        except PlaywrightTimeout:
+            visits = None
+        if visits is None:
+            metrics.analytics_unread.inc()
+            log.warning("post %s: its analytics page shows no readable profile visits (%s); the metrics go out "
+                        "without them", tweet_id, selector)
+        return visits
 
     async def profile_snapshot(self, page: Page, req: ProfileSnapshotRequest) -> ProfileSnapshot:
         await self.open(page, self.pack.url("profile", handle=req.handle))

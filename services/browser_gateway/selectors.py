@@ -16,9 +16,9 @@ REQUIRED_SELECTORS = frozenset({
     "composer_add", "post_button_inline", "post_button_modal", "toast", "toast_view_link", "tweet",
     "tweet_text", "tweet_user_name", "tweet_time", "tweet_status_link", "tweet_reply_button",
     "tweet_like_button", "tweet_retweet_button", "tweet_views_link", "profile_user_name",
-    "profile_description", "profile_following_link", "profile_followers_link",
+    "profile_description", "profile_following_link", "profile_followers_link", "analytics_profile_visits",
 })
-REQUIRED_URLS = frozenset({"home", "status", "profile", "search_top", "search_latest", "create_tweet",
+REQUIRED_URLS = frozenset({"home", "status", "analytics", "profile", "search_top", "search_latest", "create_tweet",
                            "create_tweet_id_path", "login_paths", "locked_paths"})
 FAILURE_CODES = ("duplicate", "daily_limit", "rate_limited", "automation_block", "locked", "timeout")
 

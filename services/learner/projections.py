@@ -72,10 +72,10 @@ def register(svc: Service[Any]) -> Projection:
     async def on_metrics(conn: asyncpg.Connection, items: list[Applied[MetricsScraped]]) -> None:
         await conn.executemany(
             "INSERT INTO metric_reads (tweet_id, checkpoint, content_id, seq, checkpoint_hours, likes, retweets, "
-            "replies, views, bookmarks, observed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-            "ON CONFLICT (tweet_id, checkpoint) DO NOTHING",
+            "replies, views, bookmarks, profile_clicks, observed_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (tweet_id, checkpoint) DO NOTHING",
             [(e.tweet_id, e.checkpoint, e.content_id, i.seq, e.checkpoint_hours, e.likes, e.retweets, e.replies,
-              e.views, e.bookmarks, e.observed_at) for i in items for e in [i.event]])
+              e.views, e.bookmarks, e.profile_clicks, e.observed_at) for i in items for e in [i.event]])
 
     @proj.on_batch(FollowersSnapshotted)
     async def on_followers(conn: asyncpg.Connection, items: list[Applied[FollowersSnapshotted]]) -> None:
@@ -166,7 +166,8 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
     # One read per item and checkpoint: the head tweet's when the post is known, else the first by tweet id.
     metrics = await conn.fetch(
         "SELECT DISTINCT ON (m.content_id, m.checkpoint_hours) m.content_id, m.checkpoint_hours, m.likes, "
-        "m.retweets, m.replies, m.views, m.bookmarks FROM metric_reads m LEFT JOIN posts p USING (content_id) "
+        "m.retweets, m.replies, m.views, m.bookmarks, m.profile_clicks "
+        "FROM metric_reads m LEFT JOIN posts p USING (content_id) "
         "ORDER BY m.content_id, m.checkpoint_hours, (m.tweet_id = p.tweet_ids[1]) DESC NULLS LAST, m.tweet_id")
     # Delayed credit: followers attributed within FOLLOWER_CREDIT_HOURS of the post count towards its reward; later
     # ones are another post's or nobody's doing. An item the poster has not reported yet keeps its rows.
@@ -182,8 +183,10 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
     return TrainingData(
         decisions=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],
                                  r["policy_version"], r["text"]) for r in decisions),
+        # A count the read could not see (NULL) is left out: the reward counts it as none.
         metrics=tuple(MetricRead(r["content_id"], r["checkpoint_hours"],
-                                 {k: r[k] for k in ("likes", "retweets", "replies", "views", "bookmarks")})
+                                 {k: r[k] for k in ("likes", "retweets", "replies", "views", "bookmarks",
+                                                    "profile_clicks") if r[k] is not None})
                       for r in metrics),
         followers=tuple((r["content_id"], r["followers"]) for r in followers),
         format_lifts=tuple(sorted(json.loads(lifts).items())) if lifts else (),

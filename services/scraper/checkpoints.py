@@ -203,6 +203,7 @@ def metrics_events(
                 retweets=reading.retweets,
                 replies=reading.replies,
                 views=reading.views,
+                profile_clicks=reading.profile_clicks,
                 observed_at=observed_at,
                 missed=read.is_missed(observed_at),
             )

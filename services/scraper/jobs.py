@@ -70,7 +70,8 @@ class ScraperJobs(Worker):
         size = batch_size(self.settings.scrape_batch_size, budget_short=self.budget_short)
         for batch in plan_batches(ordered, batch_size=size):
             try:
-                result = await self.gateway.tweet_metrics(list(batch.tweet_ids), author=self.settings.x_handle)
+                result = await self.gateway.tweet_metrics(list(batch.tweet_ids), author=self.settings.x_handle,
+                                                          with_profile_visits=True)
             except GatewayError as err:
                 # The gateway is in trouble (breaker, session, DOM) or out of read budget: stop here, the next run
                 # picks the rest up (after a budget refusal, newest posts first).

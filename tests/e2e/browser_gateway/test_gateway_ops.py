@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import uuid
+from dataclasses import replace
 
 import pytest
 import pytest_asyncio
@@ -104,6 +105,47 @@ async def test_reply_metrics_profile_timeline_and_search(gw, sandbox) -> None:
 
     none = await gw.client.search(f"zzqx{uuid.uuid4().hex}", tab="top")
     assert none.tweets == []
+
+
+async def _popular(gw, sandbox) -> tuple[str, str]:
+    """A post with profile visits already (the sandbox's population draws 2 per 100 likes)."""
+    found = await gw.client.search("sleep", tab="top", limit=20)
+    for card in sorted(found.tweets, key=lambda t: -t.likes):
+        if (await sandbox.tweet(card.tweet_id))["counts"]["profile_clicks"] > 0:
+            return card.tweet_id, card.author
+    raise AssertionError("no post with profile visits among the top results")
+
+
+async def test_metrics_read_profile_visits_from_the_analytics_page_when_asked(gw, sandbox) -> None:
+    tweet_id, author = await _popular(gw, sandbox)
+    plain = await gw.client.tweet_metrics([tweet_id], author=author)
+    assert plain.items[0].profile_clicks is None  # not asked: no analytics page loaded
+
+    before = (await sandbox.tweet(tweet_id))["counts"]
+    read = await gw.client.tweet_metrics([tweet_id], author=author, with_profile_visits=True)
+    after = (await sandbox.tweet(tweet_id))["counts"]
+    item = read.items[0]
+    assert 0 < before["profile_clicks"] <= (item.profile_clicks or 0) <= after["profile_clicks"]
+    assert before["views"] <= item.views <= after["views"]
+
+
+async def test_an_analytics_page_without_profile_visits_leaves_them_out_not_the_read(gw, sandbox,
+                                                                                      monkeypatch) -> None:
+    # X renames the label: the public counts still go out, the visits as unknown (None, not 0), and one page
+    # tells the op to stop loading analytics pages it cannot read.
+    site = gw.app.gateway.browser.site
+    monkeypatch.setattr(site, "pack", replace(site.pack, selectors={
+        **site.pack.selectors, "analytics_profile_visits": 'dt:text-is("Profile visitors") + dd'}))
+    monkeypatch.setattr(site, "call_timeout_ms", 2_000)
+    found = await gw.client.search("sleep", tab="latest", limit=5)
+    ids = [t.tweet_id for t in found.tweets if t.author != HANDLE][:2]
+    authors = {t.tweet_id: t.author for t in found.tweets}
+    unread = _sample("xbot_gateway_analytics_unread_total")
+    read = await gw.client.tweet_metrics(ids[:1], author=authors[ids[0]], with_profile_visits=True)
+    read2 = await gw.client.tweet_metrics(ids, author=authors[ids[0]], with_profile_visits=True)
+    assert [m.tweet_id for m in read.items] == ids[:1] and read.items[0].profile_clicks is None
+    assert [m.tweet_id for m in read2.items] == ids and all(m.profile_clicks is None for m in read2.items)
+    assert _sample("xbot_gateway_analytics_unread_total") - unread == 2  # one per op, not one per post
 
 
 async def test_a_card_author_is_the_status_link_handle_whatever_the_display_name(gw, sandbox) -> None:

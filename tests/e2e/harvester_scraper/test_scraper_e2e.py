@@ -108,6 +108,10 @@ async def test_checkpoint_reads_and_follower_series_match_the_sandbox_across_a_r
                 continue
             lo, hi = max(lo, seen / total), min(hi, (seen + 1) / total)
         assert lo <= hi, (e, tweet.final)
+        # The profile visits come from the post's analytics page, read just after its status page.
+        visits = tweet.final.profile_clicks
+        assert e.profile_clicks is not None, e
+        assert int(visits * maturity(age - h.slack_s / 3600)) <= e.profile_clicks <= int(visits * maturity(age))
         interval = e.checkpoint_hours - (0 if e.checkpoint_hours == CHECKPOINTS[0] else CHECKPOINTS[0])
         late_at = posted[e.tweet_id].posted_at + timedelta(hours=e.checkpoint_hours + 0.5 * interval)
         assert e.missed == (e.observed_at > late_at)

@@ -38,6 +38,7 @@ from services.learner.app import build
 from services.learner.jobs import ModelJob
 from services.learner.jobs import NothingToRollBack, learner_from
 from services.learner.projections import published_models, training_data
+from services.learner.rewards import weighted_engagement
 from services.learner.settings import LearnerSettings
 from services.planner.choices import Policy
 from services.planner.replies import Opportunity, ReplyHistory, plan_replies
@@ -319,6 +320,23 @@ async def test_the_composite_reward_counts_followers_credited_within_48_hours(se
     assert "follower_exchange_rate" not in engagement.evaluation
     assert max(means, key=lambda a: means[a]["mean"]) != rich
     assert means[rich]["mean"] < composite[rich]["mean"]
+
+
+async def test_profile_visits_enter_the_reward_where_the_read_saw_them(settings, start_learner):
+    """MetricsScraped.profile_clicks (the analytics page's "Profile visits") -> metric_reads -> the counts the
+    reward weighs (12 a visit); a read that could not see them (None) counts none, not a zero it did not see."""
+    events = history(2, first=3000)
+    seen, unseen = (e for e in events if isinstance(e, MetricsScraped) and e.checkpoint == "2h")
+    events = [e.model_copy(update={"profile_clicks": 7}) if e is seen else e for e in events]
+    await publish(settings, events)
+    svc = await start_learner()
+    await applied(svc, events)
+    async with svc.pool.acquire() as conn:
+        counts = {(m.content_id, m.checkpoint_hours): m.counts for m in (await training_data(conn)).metrics}
+    assert counts[(seen.content_id, 2.0)]["profile_clicks"] == 7
+    assert "profile_clicks" not in counts[(unseen.content_id, 2.0)]
+    without = {k: v for k, v in counts[(seen.content_id, 2.0)].items() if k != "profile_clicks"}
+    assert weighted_engagement(counts[(seen.content_id, 2.0)]) == weighted_engagement(without) + 12 * 7
 
 
 async def test_the_owners_rejections_enter_the_next_model_as_a_penalty_for_their_choice(settings, start_learner):
