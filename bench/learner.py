@@ -79,11 +79,11 @@ RESULTS = Path(__file__).parent / "results" / "learner.json"
 
 
 def _counts(e: Engagement) -> dict[str, float]:
-    """What the learner sees: the counts MetricsScraped carries (X shows them on a tweet). Profile clicks and
-    negative feedback are in the ground truth's reward but nobody outside X's analytics sees them, so the agent
-    learns without them, as the service does."""
+    """What the learner sees: the counts MetricsScraped carries (X shows them on a tweet, and the profile visits on
+    its analytics page). Negative feedback is in the ground truth's reward but X shows it nobody, so the agent
+    learns without it, as the service does."""
     return {"likes": e.likes, "retweets": e.retweets, "replies": e.replies, "views": e.views,
-            "bookmarks": e.bookmarks}
+            "bookmarks": e.bookmarks, "profile_clicks": e.profile_clicks}
 
 
 def _lag(hours: float) -> int:
@@ -441,7 +441,7 @@ class VisitsModelAgent(FollowModelAgent):
     def observe_matured(self, post: int, arms, counts: Mapping[str, float],
                         early: Mapping[float, Mapping[str, float]]) -> None:
         super().observe_matured(post, arms, counts, early)
-        self.follow_model.add(arms, counts["profile_visits"], counts["views"], post)
+        self.follow_model.add(arms, counts["profile_clicks"], counts["views"], post)
 
     def observe_credit(self, post: int, arms, counts: Mapping[str, float]) -> None:
         pass  # the visits speak for the follows
@@ -522,7 +522,7 @@ def _simulate_followers(objective: str, setting: FollowerSetting, seed: int, n: 
 
     def counts(post: int, age: float) -> dict[str, float]:
         e = posts[post][2].at_age(age)
-        return {**_counts(e), "followers": 0.0, "profile_visits": e.profile_clicks}  # visits: VisitsModelAgent's
+        return {**_counts(e), "followers": 0.0}
 
     last_snapshot = 0.0
     for t in range(n):
