@@ -20,7 +20,8 @@ cost: their reservations, so two reads in flight cannot both take the last share
 class          ceiling      ops
 =============  ===========  ==============================================================
 writes         100 %        post_tweet, post_thread, reply, and any op at P0
-metrics        80 %         tweet_metrics of own posts, own_timeline, the own profile, login_check
+metrics        80 %         tweet_metrics of own posts, own_timeline, login_check
+followers      80 %         the own profile: the follower count the composite objective learns from
 conversations  70 %         tweet_replies: the replies our own tweets got (issue 24, item 5)
 harvesting     65 %         search at P1, tweet_metrics of others' posts (deletion checks)
 background     40 %         anything at P2, profiles of others (discovery)
@@ -28,14 +29,18 @@ background     40 %         anything at P2, profiles of others (discovery)
 
 So the last fifth of the budget is the writes' alone: reads stop at 80 % of the total whoever took the rest, and a
 busy reading day still leaves room for a day's posts (each post opens the home timeline: 30 posts viewed).
-Below its floor (:data:`FLOORS`: 20 %, 20 %, 5 % of the budget, counted on the class's own use) a read class
-may go on past its ceiling, as long as the total stays under the reads' most (80 %): the priority decides who
-gives way first, not whether the scraper and the harvester get anything on a busy posting day. The own metrics'
-floor is more than that: what they have not used of it is kept from the writes too, and within it they may take
-the total up to the budget itself (the reads' most does not hold them). The learner's rewards come from those
+Below its floor (:data:`FLOORS`: 14 %, 6 %, 5 %, 20 %, 5 % of the budget, counted on the class's own use) a read
+class may go on past its ceiling, as long as the total stays under the reads' most (80 %): the priority decides
+who gives way first, not whether the scraper and the harvester get anything on a busy posting day. The floors of
+the own metrics and of the follower count (:data:`KEPT_FROM_WRITES`, a fifth of the budget together) are more than
+that: what they have not used of them is kept from the writes too, and within them they may take the total up to
+the budget itself (the reads' most does not hold them). The learner's rewards come from those
 reads: a week whose posts' home pages filled the reads' 80 % left the scraper 11 reads in 7 days (``xbot bench
-safety``, run 5), so the posts went on and nothing was learned from them. The writes give way by at most the
-floor (a fifth of the budget), which a day at the poster's defaults does not reach.
+safety``, run 5), so the posts went on and nothing was learned from them. The follower count has a floor of its
+own because the checkpoint reads used to spend the whole of a shared one: a growth week through the browser
+counted the followers 3 times in 7 days (the own profile refused 27 times past the ceiling), so the composite
+objective learned from almost no follower credit. The writes give way by at most the two floors (a fifth of the
+budget), which a day at the poster's defaults does not reach.
 
 An op that would pass its ceiling is answered ``budget_exhausted`` (retryable) with when enough of the window
 will have left it. Outside the active hours (``XBOT_ACTIVE_HOURS_START``–``_END`` in the account's time zone)
@@ -63,8 +68,8 @@ from typing import Any, Literal, Protocol
 from libs.core.account import ActiveHours
 from libs.contracts.gateway import GatewayError, GatewayRequest
 
-BudgetClass = Literal["writes", "metrics", "conversations", "harvesting", "background"]
-CLASSES: tuple[BudgetClass, ...] = ("writes", "metrics", "conversations", "harvesting", "background")
+BudgetClass = Literal["writes", "metrics", "followers", "conversations", "harvesting", "background"]
+CLASSES: tuple[BudgetClass, ...] = ("writes", "metrics", "followers", "conversations", "harvesting", "background")
 Resource = Literal["page_loads", "posts_viewed", "searches", "profile_views"]
 RESOURCES: tuple[Resource, ...] = ("page_loads", "posts_viewed", "searches", "profile_views")
 
@@ -73,17 +78,22 @@ RESOURCES: tuple[Resource, ...] = ("page_loads", "posts_viewed", "searches", "pr
 # posts, each opening the home timeline, must not take the account past the budget it promises.
 # Our own conversations rank above strangers' tweets: an answered reply to our tweet is what X's ranker weighs most
 # (issue 24, item 5), and one status page reads a whole conversation.
-CEILINGS: dict[BudgetClass, float] = {"writes": 1.0, "metrics": 0.8, "conversations": 0.7, "harvesting": 0.65,
-                                      "background": 0.4}
+CEILINGS: dict[BudgetClass, float] = {"writes": 1.0, "metrics": 0.8, "followers": 0.8, "conversations": 0.7,
+                                      "harvesting": 0.65, "background": 0.4}
 # The most reads take of the total, floors included: the last fifth is kept for the writes.
 READS_MOST = CEILINGS["metrics"]
 # What each read class may always use of the budget, counted on its own use, even when the writes took the total
 # past its ceiling (never past the reads' most): without it a busy posting day leaves the scraper and the
 # harvester nothing at all.
-FLOORS: dict[BudgetClass, float] = {"writes": 0.0, "metrics": 0.2, "conversations": 0.05, "harvesting": 0.2,
-                                    "background": 0.05}
-# The resources the own metrics' floor is kept in from the writes: the ones a metric read spends.
-KEPT_FOR_METRICS: tuple[Resource, ...] = ("page_loads", "posts_viewed")
+# The own profile's 6 % is two or three follower counts a day (a profile page renders up to 40 posts, the sandbox's
+# about 15); the checkpoint reads keep 14 % (some 30 status pages).
+FLOORS: dict[BudgetClass, float] = {"writes": 0.0, "metrics": 0.14, "followers": 0.06, "conversations": 0.05,
+                                    "harvesting": 0.2, "background": 0.05}
+# The classes the learner's rewards come from: what they have not used of their floors is kept from the writes,
+# and within their floors they may take the total up to the budget itself.
+KEPT_FROM_WRITES: tuple[BudgetClass, ...] = ("metrics", "followers")
+# The resources those floors are kept in: the ones their reads spend.
+KEPT_RESOURCES: tuple[Resource, ...] = ("page_loads", "posts_viewed")
 # X's published reading limit in posts viewed a day, per tier (July 2023).
 X_POSTS_VIEWED_PER_DAY = {"new": 500, "unverified": 1000, "verified": 10_000}
 WINDOWS: dict[str, timedelta] = {"15m": timedelta(minutes=15), "day": timedelta(days=1)}
@@ -188,7 +198,7 @@ def class_of(request: GatewayRequest[Any], own_handle: str) -> BudgetClass:
     if op == "tweet_metrics":
         return "metrics" if getattr(request, "author", "").lower() == own else "harvesting"
     if op == "profile_snapshot":
-        return "metrics" if getattr(request, "handle", "").lower() == own else "background"
+        return "followers" if getattr(request, "handle", "").lower() == own else "background"
     return "harvesting"  # search
 
 
@@ -259,7 +269,7 @@ class ActivityBudget:
         for window in WINDOWS:
             used = self.used(now, window, reserved=True)
             own = self.used(now, window, cls, reserved=True)
-            metrics = self.used(now, window, "metrics", reserved=True)
+            rewards_used = {c: self.used(now, window, c, reserved=True) for c in KEPT_FROM_WRITES}
             for res in RESOURCES:
                 if not cost[res]:
                     continue
@@ -268,10 +278,10 @@ class ActivityBudget:
                 floor = round(limit * share * FLOORS[cls])
                 reads_most = round(limit * share * READS_MOST)
                 kept = 0
-                if cls == "metrics":
+                if cls in KEPT_FROM_WRITES:
                     reads_most = round(limit * share)  # within their floor, up to the budget itself
-                elif cls == "writes" and res in KEPT_FOR_METRICS:
-                    kept = self._kept_for_metrics(limit * risk_share, metrics[res])
+                elif cls == "writes" and res in KEPT_RESOURCES:
+                    kept = self._kept_from_writes(limit * risk_share, {c: u[res] for c, u in rewards_used.items()})
                     ceiling -= kept
                 within_floor = own[res] + cost[res] <= floor and used[res] + cost[res] <= reads_most
                 if used[res] + cost[res] > ceiling and not within_floor:
@@ -280,7 +290,8 @@ class ActivityBudget:
                         "budget_exhausted",
                         f"{request.OP} ({cls}): {res} {used[res]} in the last {window} + about {cost[res]} would pass "
                         f"this class's ceiling of {ceiling} ({CEILINGS[cls]:.0%} of {self.limits.of(window)[res]}"
-                        f" x {share:g} for the risk level" + (f", less {kept} kept for own metrics)" if kept else ")"),
+                        f" x {share:g} for the risk level" + (f", less {kept} kept for own metrics and followers)"
+                                                            if kept else ")"),
                         retry_after_s=max(1.0, (retry - now).total_seconds()))
         reservation = ActivityRecord(now, cls, request.OP, cost["page_loads"], cost["posts_viewed"])
         self.in_flight[reservation.uid] = reservation
@@ -292,9 +303,9 @@ class ActivityBudget:
             self.in_flight.pop(reservation, None)
 
     @staticmethod
-    def _kept_for_metrics(budget: float, metrics_used: int) -> int:
-        """What the own metrics have not used of their floor: the writes may not take it."""
-        return max(0, round(budget * FLOORS["metrics"]) - metrics_used)
+    def _kept_from_writes(budget: float, used: dict[BudgetClass, int]) -> int:
+        """What the own metrics and the follower count have not used of their floors: the writes may not take it."""
+        return sum(max(0, round(budget * FLOORS[c]) - used[c]) for c in KEPT_FROM_WRITES)
 
     def _retry_at(self, now: datetime, window: str, res: Resource, excess: int) -> datetime:
         """When enough of the window's records have left it to free ``excess`` of ``res``."""
@@ -340,8 +351,8 @@ class ActivityBudget:
             rooms = []
             for w in WINDOWS:
                 limit = self.limits.of(w)["posts_viewed"]
-                kept = 0 if cls != "writes" else \
-                    self._kept_for_metrics(limit * share, self.used(now, w, "metrics", reserved=True)["posts_viewed"])
+                kept = 0 if cls != "writes" else self._kept_from_writes(limit * share, {
+                    c: self.used(now, w, c, reserved=True)["posts_viewed"] for c in KEPT_FROM_WRITES})
                 rooms.append(math.floor(limit * scale * CEILINGS[cls]) - kept
                              - self.used(now, w, reserved=True)["posts_viewed"])
             out[cls] = max(0, min(rooms))

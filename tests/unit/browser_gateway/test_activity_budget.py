@@ -44,8 +44,8 @@ class Clock:
         self.at = max(self.at, wake)
 
 
-def gateway(store=None, clock=None, **settings) -> BrowserGateway:
-    return BrowserGateway(GatewaySettings(**settings), clock or Clock(), drivers={"browser": Driver(renders=RENDERS)},  # type: ignore[arg-type]
+def gateway(store=None, clock=None, renders=RENDERS, **settings) -> BrowserGateway:
+    return BrowserGateway(GatewaySettings(**settings), clock or Clock(), drivers={"browser": Driver(renders=renders)},  # type: ignore[arg-type]
                           kill_switch=Switch(), store=store or InMemoryGuardianStore())
 
 
@@ -72,20 +72,22 @@ async def test_classes_give_way_lowest_first_and_the_total_never_passes_the_budg
     err = await refusal(gw, ProfileSnapshotRequest(handle="someone"))  # background: 66 + 40 > 40
     assert err.code == "budget_exhausted" and "background" in err.message
     await gw.run(TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # own metrics: 69 <= 80
-    # What the own metrics have not used of their floor (20 - 3) is kept from the writes too: the total never
-    # passes the budget, and a posting day cannot leave the learner without its reads.
+    # What the own metrics and the follower count have not used of their floors (14 - 3, and 6) is kept from the
+    # writes too: the total never passes the budget, and a posting day cannot leave the learner without its reads.
     err = await refusal(gw, PostTweetRequest(text="a post"))  # 69 + 30 > 100 - 17
-    assert err.code == "budget_exhausted" and "writes" in err.message and "17 kept for own metrics" in err.message
+    assert err.code == "budget_exhausted" and "writes" in err.message
+    assert "17 kept for own metrics and followers" in err.message
+    await gw.run(TweetMetricsRequest(ids=["1", "2"], author="someone"))  # harvesting's floor: own 12 <= 20: 75
     # Within their floor the own metrics go past the reads' most (80), up to the budget itself.
-    await gw.run(TweetMetricsRequest(ids=[str(i) for i in range(5)], author="xbot_demo"))  # own 18 <= 20: 84
-    err = await refusal(gw, TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # own 21 > 20, and 87 > 80
+    await gw.run(TweetMetricsRequest(ids=[str(i) for i in range(3)], author="xbot_demo"))  # own 12 <= 14: 84
+    err = await refusal(gw, TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # own 15 > 14, and 87 > 80
     assert err.code == "budget_exhausted" and "metrics" in err.message
     status = gw.guardian_status()["budget"]
     assert status["day"]["posts_viewed"] == "84/100"
-    assert status["day_by_class"] == {"writes": 60, "metrics": 18, "conversations": 0, "harvesting": 6,
-                                      "background": 0}
-    assert status["left_by_class"] == {"writes": 14, "metrics": 0, "conversations": 0, "harvesting": 0,
-                                       "background": 0}
+    assert status["day_by_class"] == {"writes": 60, "metrics": 12, "followers": 0, "conversations": 0,
+                                      "harvesting": 12, "background": 0}
+    assert status["left_by_class"] == {"writes": 8, "metrics": 0, "followers": 0, "conversations": 0,
+                                       "harvesting": 0, "background": 0}
 
 
 async def test_reading_our_conversations_is_a_read_class_between_own_metrics_and_harvesting() -> None:
@@ -103,27 +105,49 @@ async def test_reading_our_conversations_is_a_read_class_between_own_metrics_and
     assert gw.guardian_status()["budget"]["day_by_class"]["conversations"] == 6
 
 
-async def test_writes_take_the_whole_budget_once_the_own_metrics_had_their_floor() -> None:
-    gw = gateway(posts_viewed_per_day=100, posts_viewed_per_15m=100, page_loads_per_day=1000)
+async def test_writes_take_the_whole_budget_once_the_own_metrics_and_followers_had_their_floors() -> None:
+    gw = gateway(posts_viewed_per_day=100, posts_viewed_per_15m=100, page_loads_per_day=1000,
+                 renders={**RENDERS, "profile_snapshot": 8})
     await gw.run(TweetMetricsRequest(ids=[str(i) for i in range(4)], author="xbot_demo"))  # 4 x 5 expected: 12 seen
     await gw.run(TweetMetricsRequest(ids=[str(i) for i in range(3)], author="xbot_demo"))  # metrics 21: floor used
+    await gw.run(ProfileSnapshotRequest(handle="xbot_demo"))  # the follower count: 8, its floor of 6 used: 29
     for _ in range(2):
-        await gw.run(PostTweetRequest(text="a post"))  # 81: past the reads' most, the writes' last fifth
-    err = await refusal(gw, PostTweetRequest(text="one too many"))  # 81 + 30 > 100: the budget holds the writes too
+        await gw.run(PostTweetRequest(text="a post"))  # 89: past the reads' most, the writes' last fifth
+    err = await refusal(gw, PostTweetRequest(text="one too many"))  # 89 + 30 > 100: the budget holds the writes too
     assert err.code == "budget_exhausted" and "writes" in err.message and "kept" not in err.message
-    assert gw.guardian.budget.used(gw.clock.now(), "day")["posts_viewed"] == 81
+    assert gw.guardian.budget.used(gw.clock.now(), "day")["posts_viewed"] == 89
 
 
 async def test_the_last_fifth_is_kept_for_writes() -> None:
     gw = gateway(posts_viewed_per_day=200, posts_viewed_per_15m=200, page_loads_per_day=1000)
     ten = [str(i) for i in range(10)]
-    for _ in range(5):  # own metrics up to their ceiling, 80 % of the budget: 5 x 10 pages x 3 + 3 x 3 = 159
+    for _ in range(5):  # own metrics up to their ceiling, 80 % of the budget: 5 x 10 pages x 3 + 2 x 3 = 156
         await gw.run(TweetMetricsRequest(ids=ten, author="xbot_demo"))
-    await gw.run(TweetMetricsRequest(ids=ten[:3], author="xbot_demo"))
-    err = await refusal(gw, TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # 159 + 3 > 160
+    await gw.run(TweetMetricsRequest(ids=ten[:2], author="xbot_demo"))
+    err = await refusal(gw, TweetMetricsRequest(ids=["1", "2"], author="xbot_demo"))  # 156 + 6 > 160
     assert err.code == "budget_exhausted" and "metrics" in err.message
-    await gw.run(PostTweetRequest(text="the reads left room for this"))  # 159 + 30 <= 200
-    assert gw.guardian.budget.used(gw.clock.now(), "day")["posts_viewed"] == 189
+    # 200 less the follower count's unused floor (12) is the writes' ceiling: 156 + 30 <= 188.
+    await gw.run(PostTweetRequest(text="the reads left room for this"))
+    assert gw.guardian.budget.used(gw.clock.now(), "day")["posts_viewed"] == 186
+
+
+async def test_the_follower_count_keeps_a_floor_the_checkpoint_reads_cannot_spend() -> None:
+    # A growth week through the browser counted the followers 3 times in 7 days: the checkpoint reads had spent the
+    # own metrics' floor, which the own profile shared, and the total was past the reads' most. Budget 500: the
+    # own metrics' floor is 70, the follower count's 30 (a profile page renders 15 here, as the sandbox's).
+    gw = gateway(posts_viewed_per_day=500, posts_viewed_per_15m=500, page_loads_per_day=10_000,
+                 renders={**RENDERS, "profile_snapshot": 15})
+    await gw.run(ProfileSnapshotRequest(handle="xbot_demo"))  # followers 15
+    for _ in range(2):
+        await gw.run(TweetMetricsRequest(ids=[str(i) for i in range(50)], author="someone"))  # harvesting: 315
+    await gw.run(TweetMetricsRequest(ids=[str(i) for i in range(28)], author="xbot_demo"))  # metrics 84: 399
+    err = await refusal(gw, TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # own 87 > 70, and 402 > 400
+    assert err.code == "budget_exhausted" and "(metrics)" in err.message
+    # The checkpoint reads are out, the follower count is not: within its own floor, past the reads' most.
+    await gw.run(ProfileSnapshotRequest(handle="xbot_demo"))  # followers 30 <= 30: 414
+    err = await refusal(gw, ProfileSnapshotRequest(handle="xbot_demo"))  # 45 > 30, and 429 > 400
+    assert err.code == "budget_exhausted" and "(followers)" in err.message
+    assert gw.guardian_status()["budget"]["day_by_class"]["followers"] == 30
 
 
 async def test_ops_in_flight_reserve_their_cost() -> None:
