@@ -36,6 +36,7 @@ ALERT_KINDS: Mapping[str, str] = {
     "XbotServiceDown": "service", "XbotServiceNotReady": "service", "XbotConsumerStalled": "service",
     "XbotConsumerLagHigh": "service", "XbotJobLate": "service", "XbotJobNeverSucceeded": "service",
     "XbotDeadLettersGrowing": "dead_letters", "XbotMetricCheckpointsMissed": "service",
+    "XbotAnalyticsUnread": "service",
 }
 
 # Alerts that tell what an event already told (or will): while firing they share the event's key, so a lock
