@@ -178,18 +178,14 @@ class XSite:
         It is counted (xbot_gateway_analytics_unread_total) and logged, and the op reads no more analytics pages.
         A rate limit or a lock on the way is still the op's typed error (``open``)."""
         await self.open(page, self.pack.url("analytics", handle=author, tweet_id=tweet_id))
-        selector = self.pack.css("analytics_profile_visits")
-        count = page.locator(selector).first
         try:
-            await count.wait_for(state="attached", timeout=self.call_timeout_ms)
-            visits = parse_count(await count.inner_text())
-        except PlaywrightTimeout:
-            visits = None
-        if visits is None:
+            count = await self.need(page, "analytics_profile_visits")
+        except DomChanged as missing:
             metrics.analytics_unread.inc()
             log.warning("post %s: its analytics page shows no readable profile visits (%s); the metrics go out "
-                        "without them", tweet_id, selector)
-        return visits
+                        "without them", tweet_id, missing.message)
+            return None
+        return parse_count(await count.inner_text())
 
     async def profile_snapshot(self, page: Page, req: ProfileSnapshotRequest) -> ProfileSnapshot:
         await self.open(page, self.pack.url("profile", handle=req.handle))
