@@ -307,15 +307,21 @@ class GatewayReply(Contract):
 
 
 class GatewayError(Exception):
-    """A typed failure of a gateway operation, raised by the client."""
+    """A typed failure of a gateway operation, raised by the client.
+
+    ``answered``: a gateway answered with it, so it runs the op no more (it cancels an op over its time limit
+    before answering ``timeout``). False for the client's own ``timeout`` (no answer in time: the op may still be
+    running) and ``unreachable``. The poster waits longer for a write that may still be running.
+    """
 
     def __init__(self, code: str, message: str, *, retryable: bool | None = None,
-                 retry_after_s: float | None = None) -> None:
+                 retry_after_s: float | None = None, answered: bool = True) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.retryable = RETRYABLE.get(code, False) if retryable is None else retryable
         self.retry_after_s = retry_after_s
+        self.answered = answered
 
     def fault(self) -> GatewayFault:
         return GatewayFault(code=self.code, retryable=self.retryable, message=self.message,

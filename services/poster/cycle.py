@@ -57,11 +57,12 @@ logger = logging.getLogger("xbot.poster")
 MAX_STEPS = 20
 # How far back the write history matters: the longest pacing window (a day) and then some.
 HISTORY = timedelta(days=2)
-# A write that may still be running (timed out, within XBOT_READBACK_GRACE_S_REAL) is read back about this many
-# times over the grace, not at every cycle. At every cycle (7 minutes, 30-second cycles) one timed-out reply cost
-# 15 searches, its read-back being the account's search, of the ~40 a day the activity budget gives writes: two in a
-# day left none, and then no read-back could settle anything. A gateway restart, which a read-back's answer shows,
-# is still seen within a quarter of the grace.
+# A write that may still be running or landing (timed out, within XBOT_READBACK_GRACE_REAL or
+# XBOT_READBACK_SETTLE_REAL: see settling) is read back about this many times over that wait, not at every cycle.
+# At every cycle (7 minutes, 30-second cycles) one timed-out reply cost 15 searches, its read-back being the
+# account's search, of the ~40 a day the activity budget gives writes: two in a day left none, and then no
+# read-back could settle anything. A gateway restart, which a read-back's answer shows, is still seen within a
+# quarter of the grace.
 READBACKS_PER_GRACE = 4
 
 
@@ -96,9 +97,10 @@ class PostingStore(Protocol):
         """Part ``key.part_index`` is on X as ``tweet_ids[-1]`` (``tweet_ids``: every part so far); ``outcome``
         when that was the last part (the item is posted)."""
 
-    async def record_error(self, key: AttemptKey, code: str, message: str, *, answered: bool,
+    async def record_error(self, key: AttemptKey, code: str, message: str, *, answered: bool, at: datetime,
                            account: AccountState) -> None:
-        """The write failed in a way that may still have posted it: the attempt stays open for the read-back."""
+        """The write failed in a way that may still have posted it: the attempt stays open for the read-back.
+        ``answered``: the gateway answered the error (it runs the request no more), at ``at``."""
 
     async def record_refusal(self, key: AttemptKey, code: str, message: str, *, at: datetime,
                              account: AccountState, not_before: datetime | None = None) -> None:
@@ -367,8 +369,8 @@ class PostingCycle:
             self.account.write_failed()
         if needs_readback(err.code):
             # The write may be on X anyway: the attempt stays open for the read-back, which concludes at once
-            # unless the request may still be running (a timeout: then after the grace period).
-            await self.store.record_error(key, err.code, err.message, answered=err.code != "timeout",
+            # unless the request may still be running or landing (a timeout: see settling).
+            await self.store.record_error(key, err.code, err.message, answered=err.answered, at=now,
                                           account=self.account)
         else:
             # X refused before anything was created, for reasons of the account, not of this item: the item
@@ -404,10 +406,10 @@ class PostingCycle:
 
     async def reconcile(self, attempt: OpenAttempt) -> bool:
         now = self.clock.now()
-        grace = timedelta(seconds=self.clock.sim_seconds(self.settings.readback_grace_real.total_seconds()))
-        within_grace = not attempt.answered and attempt.started_at > now - grace
+        settles_at, wait = self.settling(attempt, now)
+        within_grace = now < settles_at
         last = self._read_back_at.get(attempt.key)
-        if within_grace and last is not None and now < last + grace / READBACKS_PER_GRACE:
+        if within_grace and last is not None and now < last + wait / READBACKS_PER_GRACE:
             return False  # read back too recently to learn anything new (READBACKS_PER_GRACE)
         item = await self.store.item(attempt.key.content_id)
         try:
@@ -445,7 +447,7 @@ class PostingCycle:
             # The gateway may still be writing it: read again later, never post twice.
             self._read_back_at[attempt.key] = now
             logger.info("read-back of %s part %d found nothing yet; no conclusion before %s (gateway up since %s)",
-                        item.content_id, index, attempt.started_at + grace, gateway_started_at)
+                        item.content_id, index, settles_at, gateway_started_at)
             return False
         not_posted = Settlement(key, "not_posted", None, now)
         code = attempt.error_code
@@ -464,6 +466,23 @@ class PostingCycle:
             await self.store.retry_later(not_posted, decision.not_before)
         logger.info("read-back: %s part %d is not on X; %s", item.content_id, index, decision)
         return True
+
+    def settling(self, attempt: OpenAttempt, now: datetime) -> tuple[datetime, timedelta]:
+        """Until when a read-back that finds nothing proves nothing, and how long that wait is.
+
+        A request no one answered may still be running at the gateway: the grace from the intent. A `timeout`
+        the gateway answered (X's "Something went wrong", an op it cancelled over its time limit) runs there no
+        more, yet a request already sent may still land on X: X's own delay from the answer, not the grace (7 real
+        minutes that the growth week's x656 turns into 76 simulated hours of no writes). Any other answer: no wait.
+        """
+        if not attempt.answered:
+            since, real = attempt.started_at, self.settings.readback_grace_real
+        elif attempt.error_code == "timeout":
+            since, real = attempt.answered_at or attempt.started_at, self.settings.readback_settle_real
+        else:
+            return now, timedelta(0)
+        wait = timedelta(seconds=self.clock.sim_seconds(real.total_seconds()))
+        return since + wait, wait
 
     async def read_back(self, item: Item) -> tuple[list[TimelineTweet], datetime | None]:
         """The account's latest tweets, and when the gateway that read them started."""

@@ -81,9 +81,11 @@ class OpenAttempt:
 
     key: AttemptKey
     started_at: datetime
-    # The gateway answered with an error, so no request is still in flight: a read-back may conclude at once.
+    # The gateway answered with an error, so it runs the request no more: a read-back may conclude at once, or,
+    # after a `timeout` it answered, once X's own delay is over (from answered_at).
     answered: bool
     error_code: str | None
+    answered_at: datetime | None = None
 
 
 @dataclass(frozen=True)

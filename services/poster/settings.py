@@ -84,6 +84,10 @@ class PosterSettings(WriteTargetSettings):
     # Real time after an intent before a read-back that finds nothing may conclude "not posted": until the
     # gateway's request could still be in flight (queue + op timeouts), its post may appear later.
     readback_grace_real: Duration = Field(default=timedelta(minutes=7), ge=ZERO)
+    # Real time after the gateway answered `timeout` (X's "Something went wrong", an op it cancelled over its time
+    # limit) before a read-back that finds nothing may conclude: nothing runs at the gateway any more, but a
+    # request already sent may still be landing on X.
+    readback_settle_real: Duration = Field(default=timedelta(seconds=30), ge=ZERO)
     # Tweets read back per reconciliation (own timeline, or the reply search).
     readback_limit: int = Field(default=50, ge=1, le=100)
 

@@ -88,10 +88,10 @@ class PgPostingStore:
 
     async def open_attempts(self) -> list[OpenAttempt]:
         rows = await self.pool.fetch(
-            "SELECT content_id, attempt_no, part_index, started_at, answered, error_code"
+            "SELECT content_id, attempt_no, part_index, started_at, answered, error_code, answered_at"
             " FROM attempts WHERE outcome IS NULL ORDER BY started_at")
         return [OpenAttempt(AttemptKey(r["content_id"], r["attempt_no"], r["part_index"]), r["started_at"],
-                            r["answered"], r["error_code"]) for r in rows]
+                            r["answered"], r["error_code"], r["answered_at"]) for r in rows]
 
     async def history(self, since: datetime) -> list[WriteRecord]:
         rows = await self.pool.fetch("SELECT lane, at, jitter_s FROM history WHERE at > $1", since)
@@ -151,13 +151,14 @@ class PgPostingStore:
                 await self._to_outbox(conn, item, outcome)
             await self._save_account(conn, account)
 
-    async def record_error(self, key: AttemptKey, code: str, message: str, *, answered: bool,
+    async def record_error(self, key: AttemptKey, code: str, message: str, *, answered: bool, at: datetime,
                            account: AccountState) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                "UPDATE attempts SET answered = $4, error_code = $5, error = $6"
+                "UPDATE attempts SET answered = $4, error_code = $5, error = $6,"
+                " answered_at = CASE WHEN $4 THEN $7::timestamptz END"
                 " WHERE content_id = $1 AND attempt_no = $2 AND part_index = $3",
-                key.content_id, key.attempt_no, key.part_index, answered, code, message)
+                key.content_id, key.attempt_no, key.part_index, answered, code, message, at)
             await self._save_account(conn, account)
 
     async def record_refusal(self, key: AttemptKey, code: str, message: str, *, at: datetime,

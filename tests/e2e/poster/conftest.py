@@ -185,6 +185,28 @@ async def assert_posted_once(harness: Harness, content_id: str, texts: list[str]
     return posted
 
 
+async def something_went_wrong_is_settled_without_the_grace(harness: Harness) -> None:
+    """X's "Something went wrong" (the browser's toast, the API's 503) is settled by a read-back once X's own
+    delay is over, then retried: not after the grace."""
+    # X's "Something went wrong" reaches the poster as a `timeout` the gateway answered: the gateway runs the write
+    # no more, so the read-back concludes once X's own delay (the settle) is over. With an hour's grace, as for a
+    # request no one answered, the item would not go out within this test.
+    poster = await harness.start_poster(XBOT_READBACK_GRACE_S_REAL="3600", XBOT_READBACK_SETTLE_REAL="2")
+    try:
+        await harness.sandbox.admin("/admin/faults", {"mode": "error", "count": 1})
+        text = unique("Ten minutes of walking after a meal flattens the glucose curve.")
+        item = await harness.queue(text)
+        await assert_posted_once(harness, item.content_id, [text], reconciled=False)
+        rows = await harness.pool.fetch(
+            "SELECT attempt_no, answered, error_code, outcome, answered_at IS NOT NULL AS dated FROM attempts"
+            " WHERE content_id = $1 ORDER BY attempt_no", item.content_id)
+        assert [tuple(r) for r in rows] == [(1, True, "timeout", "not_posted", True),
+                                            (2, False, None, "posted", False)]
+    finally:
+        await harness.sandbox.admin("/admin/reset-faults")
+        await poster.stop()
+
+
 async def thread_killed_after_second_part_is_completed(harness: Harness) -> None:
     """A thread whose poster died with two parts of three on X is completed by a restarted one, not restarted."""
     parts = [unique("1/ Caffeine has a half-life of about five hours."), unique("2/ A 3 pm coffee is half"

@@ -13,7 +13,12 @@ from nats.js.errors import KeyNotFoundError
 from libs.bus.streams import kv_bucket
 from tests.e2e.browser_gateway.conftest import HANDLE
 
-from tests.e2e.poster.conftest import assert_posted_once, thread_killed_after_second_part_is_completed, unique
+from tests.e2e.poster.conftest import (
+    assert_posted_once,
+    something_went_wrong_is_settled_without_the_grace,
+    thread_killed_after_second_part_is_completed,
+    unique,
+)
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module"), pytest.mark.long(minutes=1.5)]
 
@@ -190,3 +195,8 @@ async def test_each_x_warning_raises_the_risk_level_and_a_lock_waits_for_resume(
     finally:
         await harness.sandbox.admin("/admin/reset-faults")
         await poster.stop()
+
+
+
+async def test_x_saying_something_went_wrong_is_read_back_and_retried_without_the_grace(harness) -> None:
+    await something_went_wrong_is_settled_without_the_grace(harness)

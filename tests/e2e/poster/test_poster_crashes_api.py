@@ -9,7 +9,12 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.browser_gateway.conftest import HANDLE
-from tests.e2e.poster.conftest import assert_posted_once, thread_killed_after_second_part_is_completed, unique
+from tests.e2e.poster.conftest import (
+    assert_posted_once,
+    something_went_wrong_is_settled_without_the_grace,
+    thread_killed_after_second_part_is_completed,
+    unique,
+)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module")]
 
@@ -39,6 +44,10 @@ async def test_killed_between_request_and_record_posts_once(harness, failpoint) 
 
 async def test_thread_killed_after_second_part_is_completed_not_restarted(harness) -> None:
     await thread_killed_after_second_part_is_completed(harness)
+
+
+async def test_x_answering_503_is_read_back_and_retried_without_the_grace(harness) -> None:
+    await something_went_wrong_is_settled_without_the_grace(harness)
 
 
 async def test_a_reply_goes_out_once_through_the_api(harness) -> None:

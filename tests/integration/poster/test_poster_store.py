@@ -138,16 +138,22 @@ async def test_an_intent_opens_an_attempt_counts_the_try_and_the_write(backend: 
     got = await s.item("a")
     assert (got.status, got.attempts, got.first_attempt_at) == ("queued", 1, t0)
     assert await s.queued_items() == []  # an open attempt keeps it out of the scheduler's choice
-    assert await s.open_attempts() == [OpenAttempt(AttemptKey("a", 1, 0), t0, False, None)]
+    assert await s.open_attempts() == [OpenAttempt(AttemptKey("a", 1, 0), t0, False, None, None)]
     assert await s.history(t0 - MIN) == [write] and await s.history(t0) == []
     assert await s.last_attempt("a") == LastAttempt(1, False)
     assert (await s.figures()).open_attempts == 1
 
     account = await s.account()
     account.signal("locked", t0, switch_revision=7)
-    await s.record_error(AttemptKey("a", 1, 0), "timeout", "no answer", answered=False, account=account)
-    assert await s.open_attempts() == [OpenAttempt(AttemptKey("a", 1, 0), t0, False, "timeout")]
+    await s.record_error(AttemptKey("a", 1, 0), "timeout", "no answer", answered=False, at=t0 + MIN,
+                         account=account)
+    # No answer: nothing says when the request stopped running.
+    assert await s.open_attempts() == [OpenAttempt(AttemptKey("a", 1, 0), t0, False, "timeout", None)]
     assert (await s.account()).documents() == account.documents()
+    # The same error answered by the gateway (its "Something went wrong") dates the answer.
+    await s.record_error(AttemptKey("a", 1, 0), "timeout", "X: something went wrong", answered=True,
+                         at=t0 + MIN, account=account)
+    assert await s.open_attempts() == [OpenAttempt(AttemptKey("a", 1, 0), t0, True, "timeout", t0 + MIN)]
 
     clock.advance(10 * MIN)
     await s.retry_later(Settlement(AttemptKey("a", 1, 0), "not_posted", None, clock.now()), clock.now() + 5 * MIN)

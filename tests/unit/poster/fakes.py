@@ -88,6 +88,7 @@ class AttemptRow:
     answered: bool = False
     error_code: str | None = None
     error: str | None = None
+    answered_at: datetime | None = None
     tweet_ids: list[str] | None = None
     finished_at: datetime | None = None
 
@@ -152,7 +153,7 @@ class FakeStore:
 
     async def open_attempts(self) -> list[OpenAttempt]:
         rows = sorted(((k, a) for k, a in self.attempts.items() if a.outcome is None), key=lambda r: r[1].started_at)
-        return [OpenAttempt(k, a.started_at, a.answered, a.error_code) for k, a in rows]
+        return [OpenAttempt(k, a.started_at, a.answered, a.error_code, a.answered_at) for k, a in rows]
 
     async def history(self, since: datetime) -> list[WriteRecord]:
         return [w for _, _, w in self.writes if w.at > since]
@@ -200,10 +201,11 @@ class FakeStore:
             self._to_outbox(item, outcome)
         self._save_account(account)
 
-    async def record_error(self, key: AttemptKey, code: str, message: str, *, answered: bool,
+    async def record_error(self, key: AttemptKey, code: str, message: str, *, answered: bool, at: datetime,
                            account: AccountState) -> None:
         row = self.attempts[key]
         row.answered, row.error_code, row.error = answered, code, message
+        row.answered_at = at if answered else None
         self._save_account(account)
 
     async def record_refusal(self, key: AttemptKey, code: str, message: str, *, at: datetime,
@@ -331,6 +333,12 @@ class Fault:
     lands: bool = False
     lands_later: bool = False
     retry_after_s: float | None = None  # the gateway's budget and caps say when to retry
+    # Whether the gateway answered the error; by default a `timeout` is the client's own (no answer in time).
+    answered: bool | None = None
+
+    def error(self, message: str, **kw: Any) -> GatewayError:
+        answered = self.code != "timeout" if self.answered is None else self.answered
+        return GatewayError(self.code, message, answered=answered, **kw)
 
 
 class FakeGateway:
@@ -360,12 +368,12 @@ class FakeGateway:
         if fault is not None and fault.lands_later:
             self.in_flight.append((text, in_reply_to))
         if fault is not None and not fault.lands:
-            raise GatewayError(fault.code, f"X answered {fault.code}", retry_after_s=fault.retry_after_s)
+            raise fault.error(f"X answered {fault.code}", retry_after_s=fault.retry_after_s)
         tweet = self.x.create(text, in_reply_to=in_reply_to)
         if self.crash_in_flight:
             raise Crash("poster.during_call")
         if fault is not None:
-            raise GatewayError(fault.code, f"X answered {fault.code} (yet the post is there)")
+            raise fault.error(f"X answered {fault.code} (yet the post is there)")
         return PostResult(tweet_ids=[tweet.tweet_id], id_source="create_tweet_response")
 
     def restart(self, at: datetime) -> None:

@@ -132,6 +132,42 @@ async def test_a_timeout_whose_post_landed_is_found_by_the_read_back_and_never_w
     assert w.attempts(cid) == [(1, 0, "posted")]
 
 
+SETTLE = timedelta(seconds=30)  # XBOT_READBACK_SETTLE_REAL's default
+
+
+async def test_a_timeout_the_gateway_answered_waits_for_x_not_for_the_grace() -> None:
+    # X's "Something went wrong" (or an op the gateway cancelled over its time limit): the gateway runs the write
+    # no more, so only X's own delay is waited for. Waiting out the grace as for a request no one answered held
+    # every write for 7 real minutes: 76 simulated hours of a growth week at x656.
+    w = await started()
+    w.gateway.faults = [Fault("timeout", answered=True)]
+    cid = w.queue("Sunlight in the morning sets the clock.")
+    t0 = w.clock.now()
+    await w.run()
+    assert w.attempts(cid) == [(1, 0, None)] and len(w.gateway.readbacks) == 1  # nothing yet, no conclusion
+    w.clock.advance(SETTLE)
+    await w.run()
+    assert w.attempts(cid) == [(1, 0, "not_posted")] and w.clock.now() < t0 + GRACE
+    # Read back at once and once the settle is over; at a quarter of the settle apart there is no cycle between.
+    assert len(w.gateway.readbacks) == 2
+    posted = await w.until_outcome(cid)
+    assert isinstance(posted, TweetPosted) and not posted.reconciled and w.progress(cid).attempts == 2
+    assert len(w.x.copies("Sunlight in the morning sets the clock.")) == 1
+
+
+async def test_a_post_that_lands_within_the_settle_after_an_answered_timeout_is_found_not_written_again() -> None:
+    w = await started()
+    w.gateway.faults = [Fault("timeout", answered=True, lands_later=True)]  # sent before the gateway gave up
+    cid = w.queue("Caffeine after noon costs sleep.")
+    await w.run()
+    assert w.x.tweets == [] and w.attempts(cid) == [(1, 0, None)]
+    w.gateway.land_late()  # X shows it a moment later
+    w.clock.advance(SETTLE)
+    posted = await w.until_outcome(cid)
+    assert isinstance(posted, TweetPosted) and posted.reconciled
+    assert len(w.x.copies("Caffeine after noon costs sleep.")) == 1 and len(w.gateway.writes) == 1
+
+
 @pytest.mark.parametrize("code", ["browser_crashed", "a_code_nobody_knows"])
 async def test_an_answered_error_is_read_back_at_once_without_waiting_for_the_grace(code) -> None:
     w = await started()
