@@ -17,12 +17,14 @@ Followers target (issue 24, ``run_followers``; ``--followers-only`` runs it alon
 the results): the same agent with the engagement objective and with the composite one (engagement plus followers
 at the learned exchange rate, services/learner) on three audience settings (the sandbox's; stronger follow effects
 and a 5,000-follower account; follow effects that change half-way). Follows arrive as the posts mature, the
-follower count is read every hour and its change attributed to the active posts by the scraper's own rule
+follower count is read every 30 minutes and its change attributed to the active posts by the scraper's own rule
 (services/scraper/attribution.py, by engagement gained in the window); a post is credited what was attributed to
 it within 48 h. Follower regret of a post = E[follows | the best choice for follows] − E[follows | chosen] from
 the ground truth's table, normalised by uniform choices like the regret above. The follow draws come from their own
-stream (sandbox.audience), so the figures above are unchanged by them. Beside the service's two objectives, routes
-not in the service: a follow-rate model of the attributed follows (FOLLOW_MODEL) and, on the same settings in a
+stream (sandbox.audience), so the figures above are unchanged by them. The composite objective is measured on both
+of the service's paths: credited by that attribution (the X API's, "composite") and with each post's own follows
+within 48 h, as X's analytics page counts them (the browser's, POST_FOLLOWS). Beside them, routes not in the
+service: a follow-rate model of the attributed follows (FOLLOW_MODEL) and, on the same settings in a
 world where follows start from profile visits (VISIT_SETTINGS), the same model fed each post's visits
 (VISITS_MODEL).
 
@@ -471,9 +473,10 @@ VISIT_SETTINGS = tuple(replace(s, name=f"{s.name}_follows_through_visits", first
 SNAPSHOT_HOURS = 0.5  # the scraper's default: followers counted every 30 min
 ATTRIBUTION_LOOKBACK_HOURS = 7 * 24.0
 OBJECTIVES = ("engagement", "composite")
-# A diagnostic beside the two objectives: the composite agent credited with each post's own follows, as a perfect
-# attribution would; the gap to "composite" is what the scraper's engagement-share attribution loses.
-PERFECT_ATTRIBUTION = "composite_perfect_attribution"
+# The composite agent credited with each post's own follows within 48 h, as X's analytics page counts them ("New
+# followers"): the service's path where the browser reads them (since 2026-12-04). "composite", credited by the
+# scraper's engagement-share attribution, is its path through the X API, which has no such count.
+POST_FOLLOWS = "composite_post_follows"
 # A route beside them, not the service's yet: the composite objective with a model of the follow rate of its own
 # (FollowModelAgent), fed the scraper's attribution like "composite".
 FOLLOW_MODEL = "composite_follow_model"
@@ -551,7 +554,7 @@ def _simulate_followers(objective: str, setting: FollowerSetting, seed: int, n: 
         for kind, post in due.pop(t, ()):
             arms = posts[post][1]
             seen = {**counts(post, kind if kind != "credit" else MATURED_HOURS), "followers": credit[post]}
-            if not attributed:  # the post's own follows (what a perfect attribution would credit)
+            if not attributed:  # the post's own follows (X's "New followers" on its analytics page)
                 seen["followers"] = float(posts[post][2].at_age(min(now - posts[post][0], 48.0)).follows)
             if kind == "credit":
                 if isinstance(agent, (CompositeAgent, FollowModelAgent)):
@@ -579,14 +582,14 @@ def _simulate_followers(objective: str, setting: FollowerSetting, seed: int, n: 
 def _follower_arms(setting: FollowerSetting) -> tuple[str, ...]:
     """The objectives and routes run on one setting: the service's two everywhere, then the routes beside them."""
     return (*OBJECTIVES, VISITS_MODEL) if setting.follows_through_visits else (
-        *OBJECTIVES, PERFECT_ATTRIBUTION, FOLLOW_MODEL)
+        *OBJECTIVES, POST_FOLLOWS, FOLLOW_MODEL)
 
 
 def _one_follower_run(task: tuple) -> tuple[float, float]:
     """(normalised follower regret, normalised engagement regret) of one arm on one seed."""
     name, setting, seed, n, config = task
-    objective = "composite" if name == PERFECT_ATTRIBUTION else name
-    f, f_u, r, r_u = _simulate_followers(objective, setting, seed, n, config, attributed=name != PERFECT_ATTRIBUTION)
+    objective = "composite" if name == POST_FOLLOWS else name
+    f, f_u, r, r_u = _simulate_followers(objective, setting, seed, n, config, attributed=name != POST_FOLLOWS)
     return float(f.sum() / f_u.sum()), float(r.sum() / r_u.sum())
 
 
@@ -628,9 +631,14 @@ def run_followers(seeds: int, n: int, config: XbotConfig = XbotConfig(),
         if log:
             log(f"  {setting.name}: follower regret " + ", ".join(
                 f"{o} {med[(o, 'followers')]:.3f}" for o in arms) + f", {time.perf_counter() - started:.0f}s")
-    ratios = [v["follower_regret_ratio"] for v in out["settings"].values() if not v["follows_through_visits"]]
+    default_world = [v for v in out["settings"].values() if not v["follows_through_visits"]]
+    ratios = [v["follower_regret_ratio"] for v in default_world]
     out["targets"] = {"follower_regret_ratio_max": max(ratios), "follower_regret_ratio_le_0_6_met": max(ratios) <= 0.6
                       } if ratios else {}
+    counted = [v["follower_regret_ratio_post_follows"] for v in default_world]
+    if counted:  # the service's other path (the browser's per-post counts): its own verdict
+        out["targets"].update({"post_follows_ratio_max": max(counted),
+                               "post_follows_ratio_le_0_6_met": max(counted) <= 0.6})
     visits = [v["follower_regret_ratio_visits_model"] for v in out["settings"].values()
               if v["follows_through_visits"]]
     if visits:  # a route, not the service: reported beside the target, never as meeting it

@@ -400,6 +400,11 @@ class MetricsScraped(Event):
     # non_public_metrics); None when the read could not see them (a post older than X's 30 days, an analytics page
     # whose markup the selector pack does not know, events from before they were read).
     profile_clicks: int | None = Field(default=None, ge=0)
+    # The accounts that followed from the post, as X counts them for its author (the web's analytics page: "New
+    # followers"); None when the read could not see them (the X API has no such count, a page without the label,
+    # events from before they were read). The learner credits a post with them instead of its share of the
+    # follower count's changes.
+    follows: int | None = Field(default=None, ge=0)
     observed_at: AwareDatetime
     # Read later than 50% of the checkpoint's interval.
     missed: bool = False

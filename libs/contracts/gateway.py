@@ -117,6 +117,9 @@ class TweetMetrics(Contract):
     # and neither reads link clicks on the web).
     profile_clicks: int | None = Field(default=None, ge=0)
     link_clicks: int | None = Field(default=None, ge=0)
+    # The accounts that followed from this post ("New followers" on the web's analytics page, read with the
+    # visits); None when not seen (the X API's metrics have no such count).
+    follows: int | None = Field(default=None, ge=0)
 
 
 class TweetMetricsResult(Contract):
@@ -236,9 +239,9 @@ class TweetMetricsRequest(GatewayRequest[TweetMetricsResult]):
 
     ids: list[str] = Field(min_length=1, max_length=50)
     author: str = "i"
-    # Also read the profile visits of the account's own posts. The browser loads each post's analytics page for
-    # them (one more page per post against the reading budget), so only reads that feed the learner ask; the X API
-    # returns them with the public counts whatever this says.
+    # Also read the profile visits (and, on the web, the new followers) of the account's own posts. The browser
+    # loads each post's analytics page for them (one more page per post against the reading budget), so only reads
+    # that feed the learner ask; the X API returns the visits with the public counts whatever this says.
     with_profile_visits: bool = False
 
 

@@ -43,6 +43,10 @@ risk_level = Gauge("xbot_gateway_risk_level",
 analytics_unread = Counter("xbot_gateway_analytics_unread_total",
                            "Analytics pages of own posts without a readable \"Profile visits\" count (selector "
                            "analytics_profile_visits): the metrics went out without the visits", registry=registry)
+analytics_follows_unread = Counter(
+    "xbot_gateway_analytics_follows_unread_total", "Analytics pages of own posts with profile visits but no readable "
+    "\"New followers\" count (selector analytics_new_followers): the learner credits those posts with their share of "
+    "the follower count's changes instead", registry=registry)
 page_loads = Counter("xbot_gateway_page_loads_total", "Pages loaded on X (API reads count one), by op and class",
                      ["op", "budget_class"], registry=registry)
 posts_viewed = Counter("xbot_gateway_posts_viewed_total", "Posts X rendered for the account (its reading limit "

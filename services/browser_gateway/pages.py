@@ -162,30 +162,40 @@ class XSite:
             focal = next((c for c in cards if c.tweet_id == tweet_id), None)
             if focal is None:
                 raise DomChanged(f"tweet {tweet_id} on its status page", self.pack.css("tweet"))
-            visits = None
+            visits = follows = None
             if visits_readable:
-                visits = await self.profile_visits(page, req.author, tweet_id)
+                visits, follows = await self.analytics(page, req.author, tweet_id)
                 visits_readable = visits is not None
             items.append(TweetMetrics(tweet_id=tweet_id, likes=focal.likes, retweets=focal.retweets,
-                                      replies=focal.replies, views=focal.views, profile_clicks=visits))
+                                      replies=focal.replies, views=focal.views, profile_clicks=visits,
+                                      follows=follows))
         return TweetMetricsResult(items=items)
 
-    async def profile_visits(self, page: Page, author: str, tweet_id: str) -> int | None:
-        """The post's "Profile visits" from its analytics page; None when the page shows no such count.
+    async def analytics(self, page: Page, author: str, tweet_id: str) -> tuple[int | None, int | None]:
+        """The post's "Profile visits" and "New followers" from its analytics page; None for a count the page
+        does not show.
 
         A missing count does not fail the read as ``dom_changed`` would: the public counts are what the learner
-        cannot do without, and a dom breaker would stop every read for a figure X shows only on a secondary page.
-        It is counted (xbot_gateway_analytics_unread_total) and logged, and the op reads no more analytics pages.
-        A rate limit or a lock on the way is still the op's typed error (``open``)."""
+        cannot do without, and a dom breaker would stop every read for figures X shows only on a secondary page.
+        Missing visits are counted (xbot_gateway_analytics_unread_total) and logged, and the op reads no more
+        analytics pages. Missing new followers on a page that shows the visits are only counted
+        (xbot_gateway_analytics_follows_unread_total): the learner then credits the post with its share of the
+        follower count's changes, as with the X API. A rate limit or a lock on the way is still the op's typed
+        error (``open``)."""
         await self.open(page, self.pack.url("analytics", handle=author, tweet_id=tweet_id))
         try:
-            count = await self.need(page, "analytics_profile_visits")
+            visits = await self.need(page, "analytics_profile_visits")
         except DomChanged as missing:
             metrics.analytics_unread.inc()
             log.warning("post %s: its analytics page shows no readable profile visits (%s); the metrics go out "
                         "without them", tweet_id, missing.message)
-            return None
-        return parse_count(await count.inner_text())
+            return None, None
+        # The page has rendered its counts (the visits are there): no wait for the other one.
+        follows = page.locator(self.pack.css("analytics_new_followers")).first
+        if not await follows.count():
+            metrics.analytics_follows_unread.inc()
+            return parse_count(await visits.inner_text()), None
+        return parse_count(await visits.inner_text()), parse_count(await follows.inner_text())
 
     async def profile_snapshot(self, page: Page, req: ProfileSnapshotRequest) -> ProfileSnapshot:
         await self.open(page, self.pack.url("profile", handle=req.handle))

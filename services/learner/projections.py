@@ -72,10 +72,11 @@ def register(svc: Service[Any]) -> Projection:
     async def on_metrics(conn: asyncpg.Connection, items: list[Applied[MetricsScraped]]) -> None:
         await conn.executemany(
             "INSERT INTO metric_reads (tweet_id, checkpoint, content_id, seq, checkpoint_hours, likes, retweets, "
-            "replies, views, bookmarks, profile_clicks, observed_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (tweet_id, checkpoint) DO NOTHING",
+            "replies, views, bookmarks, profile_clicks, follows, observed_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+            "ON CONFLICT (tweet_id, checkpoint) DO NOTHING",
             [(e.tweet_id, e.checkpoint, e.content_id, i.seq, e.checkpoint_hours, e.likes, e.retweets, e.replies,
-              e.views, e.bookmarks, e.profile_clicks, e.observed_at) for i in items for e in [i.event]])
+              e.views, e.bookmarks, e.profile_clicks, e.follows, e.observed_at) for i in items for e in [i.event]])
 
     @proj.on_batch(FollowersSnapshotted)
     async def on_followers(conn: asyncpg.Connection, items: list[Applied[FollowersSnapshotted]]) -> None:
@@ -134,7 +135,7 @@ class TrainingData:
 
     decisions: tuple[Decision, ...]
     metrics: tuple[MetricRead, ...]
-    followers: tuple[tuple[str, float], ...]  # (content_id, followers) per attribution row
+    followers: tuple[tuple[str, float], ...]  # (content_id, followers): attribution rows, then X's own counts
     # Peers' format lifts of the latest FormatInsights (feature, log-lift): priors of the arms they cover.
     format_lifts: tuple[tuple[str, float], ...] = ()
     # Content ids of the drafts the owner rejected in the console, sorted (only the set matters: each enters the
@@ -171,10 +172,21 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         "ORDER BY m.content_id, m.checkpoint_hours, (m.tweet_id = p.tweet_ids[1]) DESC NULLS LAST, m.tweet_id")
     # Delayed credit: followers attributed within FOLLOWER_CREDIT_HOURS of the post count towards its reward; later
     # ones are another post's or nobody's doing. An item the poster has not reported yet keeps its rows.
+    # An item whose reads carry X's own count of the accounts that followed from it is credited with that instead
+    # (each tweet's latest read within the credit window, summed over its tweets): the post's own follows, where
+    # the attribution can only share the count's changes among the posts active at the time.
     followers = await conn.fetch(
         "SELECT a.content_id, a.followers FROM follower_attribution a LEFT JOIN posts p USING (content_id) "
-        "WHERE p.posted_at IS NULL OR a.observed_at <= p.posted_at + make_interval(secs => $1) "
-        "ORDER BY a.seq, a.content_id, a.tweet_id", FOLLOWER_CREDIT_HOURS * 3600.0)
+        "WHERE (p.posted_at IS NULL OR a.observed_at <= p.posted_at + make_interval(secs => $1)) "
+        "AND NOT EXISTS (SELECT 1 FROM metric_reads m WHERE m.content_id = a.content_id AND m.follows IS NOT NULL "
+        "AND m.checkpoint_hours <= $2) "
+        "ORDER BY a.seq, a.content_id, a.tweet_id", FOLLOWER_CREDIT_HOURS * 3600.0, FOLLOWER_CREDIT_HOURS)
+    counted = await conn.fetch(
+        "SELECT content_id, sum(follows)::float8 AS followers FROM ("
+        " SELECT DISTINCT ON (content_id, tweet_id) content_id, follows FROM metric_reads"
+        " WHERE follows IS NOT NULL AND checkpoint_hours <= $1"
+        " ORDER BY content_id, tweet_id, checkpoint_hours DESC) latest "
+        "GROUP BY content_id ORDER BY content_id", FOLLOWER_CREDIT_HOURS)
     replies = await conn.fetch(
         "SELECT content_id, kind, choice, propensity, policy_version, text, reply_context FROM decisions "
         "WHERE kind = 'reply' AND reply_context IS NOT NULL ORDER BY seq")
@@ -188,7 +200,7 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
                                  {k: r[k] for k in ("likes", "retweets", "replies", "views", "bookmarks",
                                                     "profile_clicks") if r[k] is not None})
                       for r in metrics),
-        followers=tuple((r["content_id"], r["followers"]) for r in followers),
+        followers=tuple((r["content_id"], r["followers"]) for r in [*followers, *counted]),
         format_lifts=tuple(sorted(json.loads(lifts).items())) if lifts else (),
         rejections=tuple(r["content_id"] for r in rejections),
         replies=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],

@@ -205,6 +205,7 @@ def metrics_events(
                 replies=reading.replies,
                 views=reading.views,
                 profile_clicks=reading.profile_clicks,
+                follows=reading.follows,
                 observed_at=observed_at,
                 missed=read.is_missed(observed_at),
             )

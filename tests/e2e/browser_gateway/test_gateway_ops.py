@@ -119,7 +119,7 @@ async def _popular(gw, sandbox) -> tuple[str, str]:
 async def test_metrics_read_profile_visits_from_the_analytics_page_when_asked(gw, sandbox) -> None:
     tweet_id, author = await _popular(gw, sandbox)
     plain = await gw.client.tweet_metrics([tweet_id], author=author)
-    assert plain.items[0].profile_clicks is None  # not asked: no analytics page loaded
+    assert plain.items[0].profile_clicks is None and plain.items[0].follows is None  # not asked: no analytics page
 
     before = (await sandbox.tweet(tweet_id))["counts"]
     read = await gw.client.tweet_metrics([tweet_id], author=author, with_profile_visits=True)
@@ -127,6 +127,8 @@ async def test_metrics_read_profile_visits_from_the_analytics_page_when_asked(gw
     item = read.items[0]
     assert 0 < before["profile_clicks"] <= (item.profile_clicks or 0) <= after["profile_clicks"]
     assert before["views"] <= item.views <= after["views"]
+    # The same page's "New followers": the accounts that followed from the post.
+    assert item.follows is not None and before["follows"] <= item.follows <= after["follows"]
 
 
 async def test_an_analytics_page_without_profile_visits_leaves_them_out_not_the_read(gw, sandbox,
@@ -144,8 +146,27 @@ async def test_an_analytics_page_without_profile_visits_leaves_them_out_not_the_
     read = await gw.client.tweet_metrics(ids[:1], author=authors[ids[0]], with_profile_visits=True)
     read2 = await gw.client.tweet_metrics(ids, author=authors[ids[0]], with_profile_visits=True)
     assert [m.tweet_id for m in read.items] == ids[:1] and read.items[0].profile_clicks is None
+    assert read.items[0].follows is None
     assert [m.tweet_id for m in read2.items] == ids and all(m.profile_clicks is None for m in read2.items)
     assert _sample("xbot_gateway_analytics_unread_total") - unread == 2  # one per op, not one per post
+
+
+async def test_an_analytics_page_without_new_followers_still_gives_the_visits(gw, sandbox, monkeypatch) -> None:
+    # A page that shows the visits but not the follows (X renamed or dropped the label): the visits go out, the
+    # follows as unknown, counted per post, and the op goes on reading analytics pages.
+    site = gw.app.gateway.browser.site
+    monkeypatch.setattr(site, "pack", replace(site.pack, selectors={
+        **site.pack.selectors, "analytics_new_followers": 'dt:text-is("Followers gained") + dd'}))
+    found = await gw.client.search("sleep", tab="latest", limit=5)
+    ids = [t.tweet_id for t in found.tweets if t.author != HANDLE][:2]
+    authors = {t.tweet_id: t.author for t in found.tweets}
+    unread, follows_unread = (_sample("xbot_gateway_analytics_unread_total"),
+                              _sample("xbot_gateway_analytics_follows_unread_total"))
+    read = await gw.client.tweet_metrics(ids, author=authors[ids[0]], with_profile_visits=True)
+    assert [m.tweet_id for m in read.items] == ids
+    assert all(m.profile_clicks is not None and m.follows is None for m in read.items)
+    assert _sample("xbot_gateway_analytics_follows_unread_total") - follows_unread == 2  # one per page
+    assert _sample("xbot_gateway_analytics_unread_total") == unread
 
 
 async def test_a_card_author_is_the_status_link_handle_whatever_the_display_name(gw, sandbox) -> None:

@@ -112,6 +112,10 @@ async def test_checkpoint_reads_and_follower_series_match_the_sandbox_across_a_r
         visits = tweet.final.profile_clicks
         assert e.profile_clicks is not None, e
         assert int(visits * maturity(age - h.slack_s / 3600)) <= e.profile_clicks <= int(visits * maturity(age))
+        # So do the accounts that followed from it ("New followers").
+        follows = tweet.final.follows
+        assert e.follows is not None, e
+        assert int(follows * maturity(age - h.slack_s / 3600)) <= e.follows <= int(follows * maturity(age))
         interval = e.checkpoint_hours - (0 if e.checkpoint_hours == CHECKPOINTS[0] else CHECKPOINTS[0])
         late_at = posted[e.tweet_id].posted_at + timedelta(hours=e.checkpoint_hours + 0.5 * interval)
         assert e.missed == (e.observed_at > late_at)

@@ -339,6 +339,35 @@ async def test_profile_visits_enter_the_reward_where_the_read_saw_them(settings,
     assert weighted_engagement(counts[(seen.content_id, 2.0)]) == weighted_engagement(without) + 12 * 7
 
 
+async def test_xs_own_follows_of_a_post_replace_its_share_of_the_follower_counts_changes(settings, start_learner):
+    """MetricsScraped.follows (the analytics page's "New followers") -> metric_reads -> the post's follower credit:
+    its latest read within 48 h, instead of what the snapshots attributed to it; a post without them keeps its
+    attribution, and a read after the credit window does not count."""
+    events = [e for e in history(3, first=4000) if not isinstance(e, FollowersSnapshotted)]
+    queued = [e for e in events if isinstance(e, ContentQueued) and e.kind != "reply"]
+    counted, attributed = queued[0], queued[1]
+    reads = [e for e in events if isinstance(e, MetricsScraped) and e.content_id == counted.content_id]
+    assert {e.checkpoint_hours for e in reads} >= {2.0, 24.0}
+    events = [e.model_copy(update={"follows": {2.0: 1, 24.0: 4}.get(e.checkpoint_hours)})
+              if e in reads else e for e in events]
+    late = reads[0].model_copy(update={"checkpoint": "72h", "checkpoint_hours": 72.0, "follows": 40})
+    for item in (counted, attributed):
+        events.append(FollowersSnapshotted(
+            handle="xbot_demo", followers=2000, observed_at=item.scheduled_for + timedelta(hours=3),
+            attribution=[FollowerAttribution(content_id=item.content_id, tweet_id=f"t{item.content_id[1:]}",
+                                              share=1.0, followers=9.0)]))
+    await publish(settings, [*events, late])
+    svc = await start_learner()
+    await applied(svc, [*events, late])
+    async with svc.pool.acquire() as conn:
+        data = await training_data(conn)
+    credit: dict[str, float] = {}
+    for cid, followers in data.followers:
+        credit[cid] = credit.get(cid, 0.0) + followers
+    assert credit[counted.content_id] == 4.0  # X's count at 24 h; not the 9 attributed, not the 72-h read's 40
+    assert credit[attributed.content_id] == 9.0
+
+
 async def test_the_owners_rejections_enter_the_next_model_as_a_penalty_for_their_choice(settings, start_learner):
     """ContentRejectedByOwner (the console's stream) -> the learner's owner_rejections -> the job's next
     candidate, where each rejected draft is a poor observation of the choice that made it."""

@@ -107,10 +107,11 @@ def test_one_event_per_read_of_a_read_tweet():
     reads += schedule_reads(posted("c2", ("200",), at=now - timedelta(hours=1)), PLAN)[:1]
     [batch] = plan_batches(due_reads(reads, now=now), batch_size=10)
     events = metrics_events(batch, [TweetMetrics(tweet_id="100", likes=5, retweets=1, replies=2, views=300,
-                                                 profile_clicks=4)], observed_at=now)
+                                                 profile_clicks=4, follows=1)], observed_at=now)
     assert [(e.tweet_id, e.content_id, e.checkpoint, e.missed) for e in events] == [
         ("100", "c1", "1h", True), ("100", "c1", "2h", True)]   # 200 was not read: stays pending
-    assert {(e.likes, e.retweets, e.replies, e.views, e.profile_clicks) for e in events} == {(5, 1, 2, 300, 4)}
+    assert {(e.likes, e.retweets, e.replies, e.views, e.profile_clicks, e.follows) for e in events} == {
+        (5, 1, 2, 300, 4, 1)}
     assert events[1].age_hours == pytest.approx(2 + 40 / 60) and events[1].checkpoint_hours == 2
     assert len({e.dedup_key() for e in events}) == 2
 
