@@ -480,6 +480,8 @@ POST_FOLLOWS = "composite_post_follows"
 # A route beside them, not the service's yet: the composite objective with a model of the follow rate of its own
 # (FollowModelAgent), fed the scraper's attribution like "composite".
 FOLLOW_MODEL = "composite_follow_model"
+# The same route fed each post's own follows (X's "New followers"), as the browser now reads them.
+FOLLOW_MODEL_POST_FOLLOWS = "composite_follow_model_post_follows"
 # Another, measured only where follows start from visits (VISIT_SETTINGS): the follow-rate model fed each post's
 # profile visits (VisitsModelAgent).
 VISITS_MODEL = "composite_visits_model"
@@ -582,14 +584,18 @@ def _simulate_followers(objective: str, setting: FollowerSetting, seed: int, n: 
 def _follower_arms(setting: FollowerSetting) -> tuple[str, ...]:
     """The objectives and routes run on one setting: the service's two everywhere, then the routes beside them."""
     return (*OBJECTIVES, VISITS_MODEL) if setting.follows_through_visits else (
-        *OBJECTIVES, POST_FOLLOWS, FOLLOW_MODEL)
+        *OBJECTIVES, POST_FOLLOWS, FOLLOW_MODEL, FOLLOW_MODEL_POST_FOLLOWS)
+
+
+# Arms credited with each post's own follows instead of the scraper's attribution, and the agent each runs.
+_POST_FOLLOWS_ARMS = {POST_FOLLOWS: "composite", FOLLOW_MODEL_POST_FOLLOWS: FOLLOW_MODEL}
 
 
 def _one_follower_run(task: tuple) -> tuple[float, float]:
     """(normalised follower regret, normalised engagement regret) of one arm on one seed."""
     name, setting, seed, n, config = task
-    objective = "composite" if name == POST_FOLLOWS else name
-    f, f_u, r, r_u = _simulate_followers(objective, setting, seed, n, config, attributed=name != POST_FOLLOWS)
+    objective = _POST_FOLLOWS_ARMS.get(name, name)
+    f, f_u, r, r_u = _simulate_followers(objective, setting, seed, n, config, attributed=name not in _POST_FOLLOWS_ARMS)
     return float(f.sum() / f_u.sum()), float(r.sum() / r_u.sum())
 
 
