@@ -56,11 +56,9 @@ class GatewayClient:
             )
         except NoRespondersError as err:
             # The server's "no responders" status: the request was delivered to nobody.
-            raise GatewayError("unreachable", f"no browser gateway is subscribed to {request.OP}",
-                               answered=False) from err
+            raise GatewayError("unreachable", f"no browser gateway is subscribed to {request.OP}") from err
         except TimeoutError as err:
-            raise GatewayError("timeout", f"no answer from the browser gateway for {request.OP}",
-                               answered=False) from err
+            raise GatewayError("timeout", f"no answer from the browser gateway for {request.OP}") from err
         reply = GatewayReply.model_validate(json.loads(msg.body))
         if reply.rejected is not None:
             raise ValueError(f"browser gateway rejected {request.OP}: {reply.rejected}")

@@ -297,6 +297,10 @@ class GatewayFault(Contract):
     code: ErrorCode
     retryable: bool
     message: str
+    # X itself answered the op with this failure (its "Something went wrong", a 5xx of its API): no request of the
+    # op is still on its way to X. False when the gateway gave up waiting (an op or a call over its time limit, no
+    # answer at all), where a request already sent may still land.
+    x_answered: bool = False
     # Simulated seconds after which a retry may succeed (an open breaker), when known.
     retry_after_s: float | None = None
 
@@ -310,26 +314,22 @@ class GatewayReply(Contract):
 
 
 class GatewayError(Exception):
-    """A typed failure of a gateway operation, raised by the client.
-
-    ``answered``: a gateway answered with it, so it runs the op no more (it cancels an op over its time limit
-    before answering ``timeout``). False for the client's own ``timeout`` (no answer in time: the op may still be
-    running) and ``unreachable``. The poster waits longer for a write that may still be running.
-    """
+    """A typed failure of a gateway operation, raised by the client. ``x_answered``: GatewayFault's."""
 
     def __init__(self, code: str, message: str, *, retryable: bool | None = None,
-                 retry_after_s: float | None = None, answered: bool = True) -> None:
+                 retry_after_s: float | None = None, x_answered: bool = False) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.retryable = RETRYABLE.get(code, False) if retryable is None else retryable
         self.retry_after_s = retry_after_s
-        self.answered = answered
+        self.x_answered = x_answered
 
     def fault(self) -> GatewayFault:
         return GatewayFault(code=self.code, retryable=self.retryable, message=self.message,
-                            retry_after_s=self.retry_after_s)
+                            retry_after_s=self.retry_after_s, x_answered=self.x_answered)
 
     @classmethod
     def from_fault(cls, fault: GatewayFault) -> "GatewayError":
-        return cls(fault.code, fault.message, retryable=fault.retryable, retry_after_s=fault.retry_after_s)
+        return cls(fault.code, fault.message, retryable=fault.retryable, retry_after_s=fault.retry_after_s,
+                   x_answered=fault.x_answered)

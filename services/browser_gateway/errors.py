@@ -40,6 +40,12 @@ def op_error(code: str, message: str) -> GatewayError:
     return GatewayError(code, message, retryable=RETRYABLE[code])
 
 
+def x_said(code: str, message: str) -> GatewayError:
+    """A failure X itself answered (its words in a toast, an API error status): nothing of the op is still on its
+    way to X, so the poster's read-back waits only for X's own delay after a ``timeout`` of this kind."""
+    return GatewayError(code, message, retryable=RETRYABLE[code], x_answered=True)
+
+
 class DomChanged(GatewayError):
     def __init__(self, what: str, selector: str) -> None:
         super().__init__("dom_changed", f"selector {what!r} ({selector}) matched nothing", retryable=False)

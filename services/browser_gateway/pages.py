@@ -21,7 +21,7 @@ from libs.contracts.gateway import (
 )
 from services.browser_gateway import metrics
 from services.browser_gateway.budget import current_usage
-from services.browser_gateway.errors import DomChanged, op_error
+from services.browser_gateway.errors import DomChanged, op_error, x_said
 from services.browser_gateway.pacer import Pacer
 from services.browser_gateway.parse import dig, handle_in, parse_count, same_text, status_ref
 from services.browser_gateway.selectors import SelectorPack
@@ -111,7 +111,7 @@ class XSite:
         for text in await toasts.all_inner_texts():
             code = self.pack.failure_in(text)
             if code:
-                raise op_error(code, text.strip())
+                raise x_said(code, text.strip())
 
     # ------------------------------------------------------------ reading tweets
 
@@ -291,10 +291,10 @@ class XSite:
             if number == 144:  # "No status found with that ID": deleted meanwhile
                 return DeleteResult(tweet_id=req.tweet_id, already_gone=True)
             code = self.pack.api_failure(data) or self.pack.failure_in(body) or "dom_changed"
-            raise op_error(code, f"delete_tweet: X answered {self._x_message(body)}")
+            raise x_said(code, f"delete_tweet: X answered {self._x_message(body)}")
         if resp.status >= 400 or dig(data, ["data", "delete_tweet"]) is None:
-            raise op_error("timeout" if resp.status >= 500 else "dom_changed",
-                           f"delete_tweet: DeleteTweet answered {resp.status}: {body[:200]}")
+            raise x_said("timeout" if resp.status >= 500 else "dom_changed",
+                         f"delete_tweet: DeleteTweet answered {resp.status}: {body[:200]}")
         return DeleteResult(tweet_id=req.tweet_id)
 
     async def type_like_a_person(self, box: Locator, text: str) -> None:
@@ -336,14 +336,14 @@ class XSite:
                 data = None
             code = self.pack.api_failure(data) or self.pack.failure_in(body)
             if code:
-                raise op_error(code, toast.strip() if toast else self._x_message(body))
+                raise x_said(code, toast.strip() if toast else self._x_message(body))
             rest_id = dig(data, self.pack.urls["create_tweet_id_path"])
             if rest_id:
                 ids.append(str(rest_id))
         if toast is not None:
             code = self.pack.failure_in(toast)
             if code:
-                raise op_error(code, toast.strip())
+                raise x_said(code, toast.strip())
         if len(ids) == len(parts):
             return PostResult(tweet_ids=ids, id_source="create_tweet_response")
         if len(parts) == 1 and toast is not None:

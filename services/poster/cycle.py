@@ -100,7 +100,7 @@ class PostingStore(Protocol):
     async def record_error(self, key: AttemptKey, code: str, message: str, *, answered: bool, at: datetime,
                            account: AccountState) -> None:
         """The write failed in a way that may still have posted it: the attempt stays open for the read-back.
-        ``answered``: the gateway answered the error (it runs the request no more), at ``at``."""
+        ``answered``: no request of the write is still on its way to X (X answered it), at ``at``."""
 
     async def record_refusal(self, key: AttemptKey, code: str, message: str, *, at: datetime,
                              account: AccountState, not_before: datetime | None = None) -> None:
@@ -369,9 +369,10 @@ class PostingCycle:
             self.account.write_failed()
         if needs_readback(err.code):
             # The write may be on X anyway: the attempt stays open for the read-back, which concludes at once
-            # unless the request may still be running or landing (a timeout: see settling).
-            await self.store.record_error(key, err.code, err.message, answered=err.answered, at=now,
-                                          account=self.account)
+            # unless the request may still be running or landing (a timeout: see settling). A timeout is answered
+            # only when X itself answered it; one where the gateway or the client gave up waiting is not.
+            await self.store.record_error(key, err.code, err.message, at=now, account=self.account,
+                                          answered=err.code != "timeout" or err.x_answered)
         else:
             # X refused before anything was created, for reasons of the account, not of this item: the item
             # waits (unchanged attempts) behind the hold or halt the signal set.
@@ -470,10 +471,11 @@ class PostingCycle:
     def settling(self, attempt: OpenAttempt, now: datetime) -> tuple[datetime, timedelta]:
         """Until when a read-back that finds nothing proves nothing, and how long that wait is.
 
-        A request no one answered may still be running at the gateway: the grace from the intent. A `timeout`
-        the gateway answered (X's "Something went wrong", an op it cancelled over its time limit) runs there no
-        more, yet a request already sent may still land on X: X's own delay from the answer, not the grace (7 real
-        minutes that the growth week's x656 turns into 76 simulated hours of no writes). Any other answer: no wait.
+        A `timeout` nobody answered (the gateway or the client gave up waiting) may still be on its way to X: the
+        grace from the intent. A `timeout` X itself answered (its "Something went wrong", its API's 5xx) has
+        nothing on its way, yet X may still show the post a moment later: X's own delay from the answer, not the
+        grace (7 real minutes that the growth week's x656 turned into 76 simulated hours of no writes). Any other
+        answer: no wait.
         """
         if not attempt.answered:
             since, real = attempt.started_at, self.settings.readback_grace_real

@@ -81,8 +81,9 @@ class OpenAttempt:
 
     key: AttemptKey
     started_at: datetime
-    # The gateway answered with an error, so it runs the request no more: a read-back may conclude at once, or,
-    # after a `timeout` it answered, once X's own delay is over (from answered_at).
+    # No request of the write is still on its way to X (an error X answered, or one that is not a timeout): a
+    # read-back may conclude at once, or, after a `timeout` X answered, once X's own delay is over (from
+    # answered_at).
     answered: bool
     error_code: str | None
     answered_at: datetime | None = None

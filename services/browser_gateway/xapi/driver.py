@@ -30,7 +30,7 @@ from libs.core.clock import Clock
 from libs.core.logging import redact
 from services.browser_gateway import metrics
 from services.browser_gateway.drivers import DriverName
-from services.browser_gateway.errors import op_error, unexpected
+from services.browser_gateway.errors import op_error, unexpected, x_said
 from services.browser_gateway.settings import GatewaySettings
 from services.browser_gateway.xapi.query import to_api_search
 from services.browser_gateway.xapi.ratelimits import RateLimits
@@ -96,7 +96,7 @@ def api_error(op: str, status: int, detail: str, headers: Mapping[str, str], *,
             return GatewayError("daily_limit", said, retryable=False, retry_after_s=retry_after_s)
         return GatewayError("rate_limited", said, retryable=True, retry_after_s=retry_after_s)
     if status >= 500:
-        return op_error("timeout", said)
+        return x_said("timeout", said)
     # 400 and 404: the request does not fit the API as it is (a changed API, an operator it does not know, a
     # post that is gone): like a changed DOM, a person or a new release has to act.
     return op_error("dom_changed", said)
@@ -400,7 +400,7 @@ class ApiDriver:
         data = body.get("data") or {}
         if "id" not in data:
             # Posted or not, nobody can tell from this answer: the caller reconciles by reading back.
-            raise op_error("timeout", f"{op}: X API answered without the new post's id: {_problems(body)}")
+            raise x_said("timeout", f"{op}: X API answered without the new post's id: {_problems(body)}")
         tweet_id = str(data["id"])
         self._charge(kind, [tweet_id])
         return tweet_id

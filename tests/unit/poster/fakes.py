@@ -333,12 +333,11 @@ class Fault:
     lands: bool = False
     lands_later: bool = False
     retry_after_s: float | None = None  # the gateway's budget and caps say when to retry
-    # Whether the gateway answered the error; by default a `timeout` is the client's own (no answer in time).
-    answered: bool | None = None
+    # X itself answered the error (its "Something went wrong"); by default nobody did (a request timed out).
+    x_answered: bool = False
 
     def error(self, message: str, **kw: Any) -> GatewayError:
-        answered = self.code != "timeout" if self.answered is None else self.answered
-        return GatewayError(self.code, message, answered=answered, **kw)
+        return GatewayError(self.code, message, x_answered=self.x_answered, **kw)
 
 
 class FakeGateway:

@@ -135,12 +135,12 @@ async def test_a_timeout_whose_post_landed_is_found_by_the_read_back_and_never_w
 SETTLE = timedelta(seconds=30)  # XBOT_READBACK_SETTLE_REAL's default
 
 
-async def test_a_timeout_the_gateway_answered_waits_for_x_not_for_the_grace() -> None:
-    # X's "Something went wrong" (or an op the gateway cancelled over its time limit): the gateway runs the write
-    # no more, so only X's own delay is waited for. Waiting out the grace as for a request no one answered held
+async def test_a_timeout_x_answered_waits_for_x_not_for_the_grace() -> None:
+    # X's "Something went wrong": nothing of the write is still on its way to X, so only X's own delay is waited
+    # for. Waiting out the grace as for a request no one answered held
     # every write for 7 real minutes: 76 simulated hours of a growth week at x656.
     w = await started()
-    w.gateway.faults = [Fault("timeout", answered=True)]
+    w.gateway.faults = [Fault("timeout", x_answered=True)]
     cid = w.queue("Sunlight in the morning sets the clock.")
     t0 = w.clock.now()
     await w.run()
@@ -155,13 +155,13 @@ async def test_a_timeout_the_gateway_answered_waits_for_x_not_for_the_grace() ->
     assert len(w.x.copies("Sunlight in the morning sets the clock.")) == 1
 
 
-async def test_a_post_that_lands_within_the_settle_after_an_answered_timeout_is_found_not_written_again() -> None:
+async def test_a_post_that_lands_within_the_settle_after_a_timeout_x_answered_is_found_not_written_again() -> None:
     w = await started()
-    w.gateway.faults = [Fault("timeout", answered=True, lands_later=True)]  # sent before the gateway gave up
+    w.gateway.faults = [Fault("timeout", x_answered=True, lands_later=True)]  # X answered, yet shows it later
     cid = w.queue("Caffeine after noon costs sleep.")
     await w.run()
     assert w.x.tweets == [] and w.attempts(cid) == [(1, 0, None)]
-    w.gateway.land_late()  # X shows it a moment later
+    w.gateway.land_late()  # within the settle
     w.clock.advance(SETTLE)
     posted = await w.until_outcome(cid)
     assert isinstance(posted, TweetPosted) and posted.reconciled
