@@ -22,9 +22,9 @@ from sandbox.suspicion import Action, Model, Night, Suspicion, score
 DAY = 24 * 3600.0
 QUARTER = 15 * 60.0
 COUNTS = ("page_loads", "api_reads", "posts_viewed", "home_views", "searches", "status_views", "profile_views",
-          "analytics_views", "writes", "writes_created", "rate_limited", "notices", "logins")
+          "analytics_views", "settings_views", "writes", "writes_created", "rate_limited", "notices", "logins")
 VIEW_COUNT = {"home": "home_views", "search": "searches", "status": "status_views", "profile": "profile_views",
-              "analytics": "analytics_views"}
+              "analytics": "analytics_views", "settings": "settings_views"}
 
 
 def tally(rows: list[Served]) -> dict[str, int]:

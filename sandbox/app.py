@@ -214,6 +214,12 @@ async def home(request: web.Request) -> web.Response:
     return render(request, "home.html", title="Home", tweets=tweets, modal=modal)
 
 
+async def settings_page(request: web.Request) -> web.Response:
+    """X's settings: the frame (its side navigation, whose "Post" opens the composer over this page) and no posts."""
+    served(request, "settings", "")
+    return render(request, "settings.html", title="Settings")
+
+
 async def search_page(request: web.Request) -> web.Response:
     q = request.query.get("q", "")
     latest = request.query.get("f") == "live"
@@ -620,6 +626,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_get(LOCKED_PATH, locked_page)
     r.add_get("/home", home)
     r.add_get("/compose/post", home)
+    r.add_get("/settings", settings_page)  # before /{handle}: "settings" is a path X reserves, not a handle
     r.add_get("/search", search_page)
     r.add_get("/{handle}", profile_page)
     r.add_get("/{handle}/following", profile_page)

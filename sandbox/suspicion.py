@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 WRITE_KINDS = frozenset({"post", "reply"})
 # Reads are named by what they showed (a page of the web client and the GraphQL call behind it count the same).
-READ_KINDS = frozenset({"home", "search", "status", "profile", "analytics", "login"})
+READ_KINDS = frozenset({"home", "search", "status", "profile", "analytics", "settings", "login"})
 # Pages a person lands on again and again: loading them repeatedly is not "the same action repeated".
 LANDING_KINDS = frozenset({"home", "login"})
 # The weight of each signal in points (they add up to more than 100: two strong signals are enough to lock).

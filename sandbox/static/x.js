@@ -118,7 +118,7 @@
       textboxes(composer)[0].textContent = "";
       refresh(composer);
     }
-    if (modal && window.location.pathname === "/compose/post") history.replaceState(null, "", "/home");
+    if (modal) closedModal(modal);
     toast(texts.length > 1 ? "Your posts were sent." : "Your post was sent.", `/${handle}/status/${first}`);
   }
 
@@ -174,6 +174,22 @@
     document.getElementById("layers").appendChild(sheet);
   }
 
+  // X's side navigation "Post": the composer opens over the page at hand (its URL /compose/post meanwhile), which
+  // stays as it is: a settings page behind it renders no posts, the home timeline a page of them.
+  function openPostModal() {
+    document.querySelectorAll("[role=dialog]").forEach((d) => d.remove());
+    const dialog = document.getElementById("post-modal").content.firstElementChild.cloneNode(true);
+    dialog.dataset.background = window.location.pathname + window.location.search;
+    document.getElementById("layers").appendChild(dialog);
+    history.pushState(null, "", "/compose/post");
+    dialog.querySelector("[role=textbox]").focus();
+  }
+
+  // Back to the page the composer opened over (the home timeline for a /compose/post loaded as such).
+  function closedModal(dialog) {
+    if (window.location.pathname === "/compose/post") history.replaceState(null, "", dialog.dataset.background || "/home");
+  }
+
   function openReplyModal(article) {
     document.querySelectorAll("[role=dialog]").forEach((d) => d.remove());
     const dialog = document.createElement("div");
@@ -214,11 +230,13 @@
     if (!target) return;
     const composer = target.closest(".composer");
     const testid = target.dataset.testid;
-    if (composer && testid === tid("addButton")) addPart(composer);
+    if (testid === tid("SideNav_NewTweet_Button")) { e.preventDefault(); openPostModal(); }
+    else if (composer && testid === tid("addButton")) addPart(composer);
     else if (composer && target.classList.contains("post-button")) submit(composer);
     else if (target.classList.contains("modal-close")) {
-      target.closest("[role=dialog]").remove();
-      if (window.location.pathname === "/compose/post") history.replaceState(null, "", "/home");
+      const dialog = target.closest("[role=dialog]");
+      dialog.remove();
+      closedModal(dialog);
     } else if (testid === tid("reply") && target.closest("article")) openReplyModal(target.closest("article"));
     else if (testid === tid("caret") && target.closest("article")) openMenu(target.closest("article"), target);
     else if (target.hasAttribute("data-retry")) window.location.reload();

@@ -43,6 +43,10 @@ risk_level = Gauge("xbot_gateway_risk_level",
 analytics_unread = Counter("xbot_gateway_analytics_unread_total",
                            "Analytics pages of own posts without a readable \"Profile visits\" count (selector "
                            "analytics_profile_visits): the metrics went out without the visits", registry=registry)
+compose_fallbacks = Counter(
+    "xbot_gateway_compose_fallbacks_total", "Times the side navigation's composer dialog over the compose_from page "
+    "did not open (selectors compose_open, compose_dialog): posts are composed from the home timeline since, which "
+    "costs a page of posts viewed each", registry=registry)
 analytics_follows_unread = Counter(
     "xbot_gateway_analytics_follows_unread_total", "Analytics pages of own posts with profile visits but no readable "
     "\"New followers\" count (selector analytics_new_followers): the learner credits those posts with their share of "

@@ -71,6 +71,44 @@ async def test_paragraph_breaks_reach_x_as_typed_at_the_length_limit(gw, sandbox
     assert (await sandbox.tweet(result.tweet_ids[0]))["text"] == text
 
 
+def _written(op: str) -> tuple[float, float]:
+    """(pages loaded, posts viewed) by a write op so far, as the gateway counted what the pages rendered."""
+    return (_sample("xbot_gateway_page_loads_total", op=op, budget_class="writes"),
+            _sample("xbot_gateway_posts_viewed_total", op=op, budget_class="writes"))
+
+
+async def test_posts_are_composed_in_the_side_navigations_dialog_over_a_page_without_posts(gw, sandbox) -> None:
+    # The home timeline's inline composer cost 30 posts viewed a post, three quarters of a day's reading budget.
+    single_before, thread_before = _written("post_tweet"), _written("post_thread")
+    single = await gw.client.post_tweet(unique("Morning light sets the body clock."))
+    thread = await gw.client.post_thread([unique("1/ Caffeine lingers."), unique("2/ Its half-life is ~5 h.")])
+    assert [(await sandbox.tweet(i))["text"][:2] for i in thread.tweet_ids] == ["1/", "2/"]
+    assert len(single.tweet_ids) == 1 and (await sandbox.tweet(single.tweet_ids[0]))["in_reply_to"] is None
+    # One page each (the settings page, under the dialog), and not a post viewed.
+    for op, before in (("post_tweet", single_before), ("post_thread", thread_before)):
+        pages, posts = _written(op)
+        assert (pages - before[0], posts - before[1]) == (1, 0), op
+    assert gw.app.gateway.browser.site.compose_in_dialog
+
+
+async def test_an_x_without_the_dialog_gets_its_posts_from_the_home_timeline(gw, sandbox, monkeypatch) -> None:
+    # A changed side navigation (or a stand-in of X without that page): the post still goes out, from the home
+    # timeline, and the gateway composes there from then on, counted once.
+    site = gw.app.gateway.browser.site
+    monkeypatch.setattr(site, "pack", replace(site.pack, selectors={
+        **site.pack.selectors, "compose_open": '[data-testid="SideNav_NewTweet_Button_renamed"]'}))
+    monkeypatch.setattr(site, "call_timeout_ms", 2_000)
+    monkeypatch.setattr(site, "compose_in_dialog", True)
+    fallbacks, before = _sample("xbot_gateway_compose_fallbacks_total"), _written("post_tweet")
+    for text in (unique("Protein at breakfast keeps you full."), unique("Fibre feeds the gut.")):
+        posted = await gw.client.post_tweet(text)
+        assert (await sandbox.tweet(posted.tweet_ids[0]))["text"] == text
+    pages, posts = _written("post_tweet")
+    # The settings page once (no dialog there), then the home timeline for each post, with its page of posts.
+    assert pages - before[0] == 3 and posts - before[1] > 0
+    assert _sample("xbot_gateway_compose_fallbacks_total") - fallbacks == 1 and not site.compose_in_dialog
+
+
 async def test_post_thread_returns_every_part_in_order(gw, sandbox) -> None:
     parts = [unique("1/ Walking after meals"), unique("2/ lowers glucose spikes"), unique("3/ ten minutes do")]
     result = await gw.client.post_thread(parts)
