@@ -91,6 +91,17 @@ async def test_posts_are_composed_in_the_side_navigations_dialog_over_a_page_wit
     assert gw.app.gateway.browser.site.compose_in_dialog
 
 
+async def test_the_posts_behind_the_dialog_are_counted_once(gw, sandbox, monkeypatch) -> None:
+    # Composed over a page that does render posts (here the home timeline as compose_from): they count once, as
+    # the page's, not again when the dialog opens over them.
+    site = gw.app.gateway.browser.site
+    monkeypatch.setattr(site, "pack", replace(site.pack, urls={**site.pack.urls, "compose_from": "/home"}))
+    before = _written("post_tweet")
+    assert (await gw.client.post_tweet(unique("Walk after dinner."))).tweet_ids and site.compose_in_dialog
+    pages, posts = _written("post_tweet")
+    assert pages - before[0] == 1 and 0 < posts - before[1] <= 30
+
+
 async def test_an_x_without_the_dialog_gets_its_posts_from_the_home_timeline(gw, sandbox, monkeypatch) -> None:
     # A changed side navigation (or a stand-in of X without that page): the post still goes out, from the home
     # timeline, and the gateway composes there from then on, counted once.

@@ -69,17 +69,22 @@ async def test_a_gateway_request_nobody_takes_is_unreachable_and_one_taken_but_u
         with pytest.raises(GatewayError) as err:
             await client.login_check()
         assert err.value.code == "unreachable" and err.value.retryable, err.value
+
+        async def failure_once_taken(call) -> GatewayError:
+            # The server had the subscription (flush) yet once, on a loaded CI machine, still answered "no
+            # responders" to the next request from the other connection: allow it a few tries to see the interest.
+            await silent.flush()
+            for _ in range(5):
+                with pytest.raises(GatewayError) as err:
+                    await call()
+                if err.value.code != "unreachable":
+                    break
+                await asyncio.sleep(0.2)
+            return err.value
+
         await silent.subscribe(subject(settings.namespace, "login_check"))  # takes requests, answers none
-        await silent.flush()
-        # The server had the subscription (flush) yet once, on a loaded CI machine, still answered "no responders"
-        # to the next request from the other connection: allow it a few tries to see the interest.
-        for _ in range(5):
-            with pytest.raises(GatewayError) as err:
-                await client.login_check()
-            if err.value.code != "unreachable":
-                break
-            await asyncio.sleep(0.2)
-        assert err.value.code == "timeout" and err.value.retryable and not err.value.x_answered, err.value
+        failure = await failure_once_taken(client.login_check)
+        assert failure.code == "timeout" and failure.retryable and not failure.x_answered, failure
 
         async def went_wrong(msg) -> None:  # what the gateway answers after X's own "Something went wrong"
             fault = GatewayFault(code="timeout", retryable=True, message="Something went wrong. Try reloading.",
@@ -87,14 +92,8 @@ async def test_a_gateway_request_nobody_takes_is_unreachable_and_one_taken_but_u
             await msg.respond(GatewayReply(ok=False, error=fault).model_dump_json().encode())
 
         await silent.subscribe(subject(settings.namespace, "own_timeline"), cb=went_wrong)
-        await silent.flush()
-        for _ in range(5):
-            with pytest.raises(GatewayError) as err:
-                await client.own_timeline()
-            if err.value.code != "unreachable":
-                break
-            await asyncio.sleep(0.2)
-        assert err.value.code == "timeout" and err.value.x_answered, err.value
+        failure = await failure_once_taken(client.own_timeline)
+        assert failure.code == "timeout" and failure.x_answered, failure
     finally:
         await silent.close()
         await broker.stop()
