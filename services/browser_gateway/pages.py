@@ -192,12 +192,13 @@ class XSite:
             log.warning("post %s: its analytics page shows no readable profile visits (%s); the metrics go out "
                         "without them", tweet_id, missing.message)
             return None, None
+        seen = parse_count(await visits.inner_text())
         # The page has rendered its counts (the visits are there): no wait for the other one.
         follows = page.locator(self.pack.css("analytics_new_followers")).first
         if not await follows.count():
             metrics.analytics_follows_unread.inc()
-            return parse_count(await visits.inner_text()), None
-        return parse_count(await visits.inner_text()), parse_count(await follows.inner_text())
+            return seen, None
+        return seen, parse_count(await follows.inner_text())
 
     async def profile_snapshot(self, page: Page, req: ProfileSnapshotRequest) -> ProfileSnapshot:
         await self.open(page, self.pack.url("profile", handle=req.handle))
@@ -244,14 +245,15 @@ class XSite:
     # ------------------------------------------------------------ write ops
 
     async def post_tweet(self, page: Page, req: PostTweetRequest) -> PostResult:
-        dialog = await self.open_composer(page)
-        return await self._compose_and_send(page, [req.text], "post_button_modal" if dialog else "post_button_inline",
-                                            within=dialog)
+        return await self._post_new(page, [req.text])
 
     async def post_thread(self, page: Page, req: PostThreadRequest) -> PostResult:
+        return await self._post_new(page, list(req.parts))
+
+    async def _post_new(self, page: Page, parts: list[str]) -> PostResult:
         dialog = await self.open_composer(page)
-        return await self._compose_and_send(page, list(req.parts),
-                                            "post_button_modal" if dialog else "post_button_inline", within=dialog)
+        return await self._compose_and_send(page, parts, "post_button_modal" if dialog else "post_button_inline",
+                                            within=dialog)
 
     async def open_composer(self, page: Page) -> Locator | None:
         """The composer of a new post: the side navigation's dialog over a page that renders no posts
