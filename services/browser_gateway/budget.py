@@ -210,15 +210,19 @@ def pages_of(request: GatewayRequest[Any]) -> int:
     return 1
 
 
-def expected_cost(request: GatewayRequest[Any], per_page: dict[str, float], *, cautious: bool = False
-                  ) -> dict[Resource, int]:
+def expected_cost(request: GatewayRequest[Any], per_page: dict[str, float], *, cautious: bool = False,
+                  most_today: float | None = None) -> dict[Resource, int]:
     """What an op will probably cost: pages it opens, times the posts a page of that op was last seen to show
-    (``cautious``: at least the most such a page renders, for the writes, whose ceiling is the budget itself)."""
+    (``cautious``, for the writes, whose ceiling is the budget itself: at least the most such a page renders, or
+    ``most_today``, the most one rendered today, when that is less: a post composed in the dialog over a page that
+    renders none costs none, and one composed from the home timeline after a fallback costs the home page again).
+    """
     op = request.OP
     pages = pages_of(request)
     seen = per_page.get(op, POSTS_PER_PAGE.get(op, 20))
     if cautious:
-        seen = max(seen, POSTS_PER_PAGE.get(op, 20))
+        most = POSTS_PER_PAGE.get(op, 20)
+        seen = max(seen, most if most_today is None else min(most, most_today))
     posts = math.ceil(pages * seen)
     return {"page_loads": pages, "posts_viewed": posts, "searches": 1 if op == "search" else 0,
             "profile_views": 1 if op == "profile_snapshot" else 0}
@@ -247,6 +251,12 @@ class ActivityBudget:
             rows += [r for r in self.in_flight.values() if cls is None or r.cls == cls]
         return {res: sum(r.amount(res) for r in rows) for res in RESOURCES}
 
+    def most_per_page(self, op: str, now: datetime) -> float | None:
+        """The most posts a page of ``op`` rendered in the last day (None before one was seen)."""
+        since = now - WINDOWS["day"]
+        seen = [r.posts_viewed / r.page_loads for r in self.records if r.op == op and r.at > since and r.page_loads]
+        return max(seen, default=None)
+
     def admit(self, request: GatewayRequest[Any], cls: BudgetClass, now: datetime, share: float) -> str | None:
         """Raise ``budget_exhausted`` (with when to retry) unless ``cls`` may start ``request`` now; ``share`` is
         what the risk level leaves of the budget. Admitted, the op's expected cost is reserved until
@@ -265,7 +275,8 @@ class ActivityBudget:
             # The risk slows writes through the hard caps and the poster's pacing; what their pages show counts
             # against the whole budget, which the reads' shrinking shares leave them.
             share = 1.0
-        cost = expected_cost(request, self.per_page, cautious=cls == "writes")
+        cost = expected_cost(request, self.per_page, cautious=cls == "writes",
+                             most_today=self.most_per_page(request.OP, now) if cls == "writes" else None)
         for window in WINDOWS:
             used = self.used(now, window, reserved=True)
             own = self.used(now, window, cls, reserved=True)

@@ -16,6 +16,7 @@ from libs.contracts.gateway import (
     SearchRequest, TweetMetricsRequest, TweetRepliesRequest,
 )
 from libs.core.settings import SettingsError, load_settings
+from services.browser_gateway.budget import Usage
 from services.browser_gateway.gateway import BrowserGateway
 from services.browser_gateway.guardian_store import InMemoryGuardianStore
 from services.browser_gateway.settings import GatewaySettings
@@ -206,6 +207,29 @@ async def test_the_expected_cost_follows_what_pages_rendered() -> None:
     for _ in range(21):
         await gw.run(TweetMetricsRequest(ids=["1"], author="someone"))  # harvesting (deletion checks)
     assert gw.guardian.budget.used(gw.clock.now(), "day")["posts_viewed"] == 63
+
+
+async def test_a_post_composed_over_a_page_without_posts_is_expected_to_cost_none_until_one_costs_more() -> None:
+    # The posts are composed in the dialog over a page that renders none; the first post, before any was seen,
+    # is expected to cost the home page (30), as is one after a day's post rendered it (the dialog's fallback).
+    gw = gateway(posts_viewed_per_day=100, posts_viewed_per_15m=100, page_loads_per_day=1000,
+                 renders={**RENDERS, "post_tweet": 0})
+    for _ in range(2):
+        await gw.run(ProfileSnapshotRequest(handle="xbot_demo"))  # the reads' 80: 20 left of the budget
+    err = await refusal(gw, PostTweetRequest(text="the first post"))  # 30 expected: none seen yet
+    assert err.code == "budget_exhausted" and "writes" in err.message
+    gw.clock.at += timedelta(days=1, minutes=1)
+    await gw.run(PostTweetRequest(text="seen to cost none"))
+    for _ in range(2):
+        await gw.run(ProfileSnapshotRequest(handle="xbot_demo"))
+    await gw.run(PostTweetRequest(text="composed over the page without posts"))  # 80 + 0: admitted
+    gw.clock.at += timedelta(days=1, minutes=1)
+    gw.guardian.budget.record(PostTweetRequest(text="composed from home"), "writes",
+                              Usage(page_loads=1, posts_viewed=30), gw.clock.now())  # the dialog did not open
+    await gw.run(ProfileSnapshotRequest(handle="xbot_demo"))  # 70
+    # The average of what the posts' pages rendered is 9 now (70 + 9 would fit in 86); today's most is 30.
+    err = await refusal(gw, PostTweetRequest(text="after the fallback"))
+    assert err.code == "budget_exhausted" and "about 30" in err.message, err
 
 
 async def test_searches_have_their_own_limit() -> None:
