@@ -35,7 +35,9 @@ from libs.bus.streams import retention_from
 from ops.demo.figures import EventLog, decisions_from, items_from, parse_time, summarise
 from ops.demo.live import live_table
 from ops.demo.memory import MemorySampler
-from ops.demo.plan import HANDLE, SANDBOX_PASSWORD, SHUTDOWN_RESERVE_S, DemoPlan, first_checkpoint_s
+from ops.demo.plan import (
+    HANDLE, SANDBOX_PASSWORD, SHUTDOWN_RESERVE_S, STARTUP_RESERVE_S, DemoPlan, first_checkpoint_s,
+)
 from sandbox.xapi import consent
 from ops.demo.report import summary_table, write_report
 from ops.demo.sources import EventWatcher, SandboxAdmin, scrape_metrics, service_urls
@@ -421,7 +423,10 @@ class DemoRun:
             end_sim = self.start_sim + timedelta(hours=plan.hours)
             self._mark("services_started")
             self.phase = "running"
-            real_deadline = self.t0 + plan.minutes * 60 - SHUTDOWN_RESERVE_S
+            real_deadline = plan.period_deadline(self.t0, time.time())
+            if real_deadline > self.t0 + plan.minutes * 60 - SHUTDOWN_RESERVE_S:
+                self._say(f"the start took {time.time() - self.t0:.0f} real s (reserved: {STARTUP_RESERVE_S:.0f}): "
+                          f"the run ends past --minutes, so that the period is simulated whole")
             outcome = await self._watch(clock, end_sim, real_deadline)
             self.end_sim = min(clock.now(), end_sim)
         except DemoStopped:

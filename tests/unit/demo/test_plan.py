@@ -22,6 +22,14 @@ def test_period_fits_the_budget_with_start_and_stop(hours: float, minutes: float
     assert STARTUP_RESERVE_S + plan.run_real_s + SHUTDOWN_RESERVE_S < minutes * 60
 
 
+def test_a_start_past_its_reserve_moves_the_deadline_so_that_the_period_is_simulated_whole() -> None:
+    plan = DemoPlan(hours=4, minutes=4)
+    budget_end = 1000 + 4 * 60 - SHUTDOWN_RESERVE_S
+    assert plan.period_deadline(1000, 1000 + STARTUP_RESERVE_S) == budget_end  # in time: --minutes holds
+    late = plan.period_deadline(1000, 1000 + 170)  # a loaded machine's start
+    assert late > budget_end and late - (1000 + 170) >= plan.run_real_s
+
+
 def test_too_short_a_budget_is_refused_with_the_minimum() -> None:
     with pytest.raises(ValueError, match="--minutes must be at least"):
         DemoPlan(hours=4, minutes=0.5)
