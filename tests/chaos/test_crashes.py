@@ -24,12 +24,12 @@ from tests.helpers import slowness
 HOURS, KILLS, SEED = 12.0, len(SERVICES), 11
 SCALE, MINUTES = 535.0 / slowness(), 4.0 * slowness()
 
-pytestmark = [pytest.mark.timeout(MINUTES * 60 + 240), pytest.mark.long(minutes=2.5)]
+pytestmark = [pytest.mark.timeout(MINUTES * 60 + 330), pytest.mark.long(minutes=2.5)]
 
 
 async def test_random_sigkills_lose_and_double_nothing(tmp_path, servers: dict[str, str]):
     run_dir = crashes.run_demo(tmp_path, hours=HOURS, scale=SCALE, minutes=MINUTES, kills=KILLS, seed=SEED,
-                               timeout=MINUTES * 60 + 90, env=crashes.active_hours_env(SCALE, HOURS))
+                               timeout=MINUTES * 60 + 180, env=crashes.active_hours_env(SCALE, HOURS))
     summary = json.loads((run_dir / "summary.json").read_text())
     try:
         kills = summary["kills"]

@@ -28,7 +28,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory, servers: dict[str, str]) -
     root = tmp_path_factory.mktemp("reports")
     proc = subprocess.run([sys.executable, "-m", "ops.demo", "--hours", str(HOURS), "--scale", str(SCALE),
                            "--minutes", str(MINUTES), "--seed", str(SEED), "--reports", str(root)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=MINUTES * 60 + 60,
+                          capture_output=True, text=True, timeout=MINUTES * 60 + 150,
                           env={**os.environ, **active_hours_env(SCALE, HOURS)})
     runs = list(root.iterdir())
     yield_dir = runs[0] if len(runs) == 1 else None

@@ -39,7 +39,7 @@ TOKEN = "e2e-demo-token"
 QUERIED_AS = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "summary": ("_count", "_sum"),
               "info": ("_info",)}
 
-pytestmark = [pytest.mark.timeout(300), pytest.mark.long(minutes=6)]
+pytestmark = [pytest.mark.timeout(420), pytest.mark.long(minutes=6)]
 
 
 def _summary(run_dir: Path) -> dict:

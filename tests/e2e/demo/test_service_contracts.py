@@ -30,7 +30,7 @@ from libs.store.replay import schema_rows
 from ops.infra import ROOT
 from ops.registry import CONSUMERS, app_module
 
-pytestmark = [pytest.mark.timeout(300), pytest.mark.long(minutes=6)]
+pytestmark = [pytest.mark.timeout(420), pytest.mark.long(minutes=6)]
 
 
 def _env(servers: dict[str, str], run_dir: Path) -> dict[str, str]:
