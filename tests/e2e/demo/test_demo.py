@@ -26,7 +26,7 @@ from sandbox.settings import SandboxSettings
 from tests.unit.deploy.test_dashboards_and_rules import (PROMETHEUS_SYNTHETIC, alert_queries, dashboard_queries,
                                                          metric_names)
 
-from tests.e2e.demo.conftest import HOURS, SEED
+from tests.e2e.demo.conftest import HOURS, MINUTES, SEED
 
 WEIGHTS = {"likes": 0.5, "retweets": 1.0, "replies": 13.5, "profile_clicks": 12.0, "negative": -74.0}
 SUMMARY_KEYS = {"run", "outcome", "time_scale", "period_start", "period_end", "simulated_hours", "as_of", "posts",
@@ -39,7 +39,7 @@ TOKEN = "e2e-demo-token"
 QUERIED_AS = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "summary": ("_count", "_sum"),
               "info": ("_info",)}
 
-pytestmark = [pytest.mark.timeout(420), pytest.mark.long(minutes=6)]
+pytestmark = [pytest.mark.timeout(MINUTES * 60 + 180), pytest.mark.long(minutes=6)]
 
 
 def _summary(run_dir: Path) -> dict:

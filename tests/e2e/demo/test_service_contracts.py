@@ -29,8 +29,9 @@ from libs.store.projection import ProjectionRunner
 from libs.store.replay import schema_rows
 from ops.infra import ROOT
 from ops.registry import CONSUMERS, app_module
+from tests.e2e.demo.conftest import MINUTES
 
-pytestmark = [pytest.mark.timeout(420), pytest.mark.long(minutes=6)]
+pytestmark = [pytest.mark.timeout(MINUTES * 60 + 180), pytest.mark.long(minutes=6)]
 
 
 def _env(servers: dict[str, str], run_dir: Path) -> dict[str, str]:

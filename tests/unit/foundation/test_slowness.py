@@ -18,21 +18,29 @@ def _fresh_probe(monkeypatch: pytest.MonkeyPatch):
 
 
 def _probe_takes(monkeypatch: pytest.MonkeyPatch, *seconds: float) -> None:
-    """CPU clocks that advance by each of ``seconds`` across one timing of the probe."""
+    """CPU clocks that advance by each of ``seconds`` across one timing of a probe (the loop's three, then the
+    compiler's three); the probes themselves are not run."""
     ticks = itertools.accumulate(s for pair in ((0.0, s) for s in seconds) for s in pair)
     monkeypatch.setattr(helpers.time, "process_time", lambda: next(ticks))
+    monkeypatch.setattr(helpers, "_loop", lambda: None)
+    monkeypatch.setattr(helpers, "_compile", lambda: None)
 
 
 def test_the_best_of_three_timings_against_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
-    _probe_takes(monkeypatch, 0.9, 0.56, 0.7)
+    _probe_takes(monkeypatch, 0.9, 0.56, 0.7, 0.1, 0.1, 0.1)
     assert helpers.slowness() == pytest.approx(0.56 / helpers._PROBE_REFERENCE_S)
 
 
+def test_a_machine_slow_at_compiling_is_slow_though_the_loop_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    _probe_takes(monkeypatch, 0.1, 0.1, 0.1, 0.45, 0.39, 0.41)
+    assert helpers.slowness() == pytest.approx(0.39 / helpers._COMPILE_REFERENCE_S)
+
+
 def test_a_fast_machine_is_one_and_a_crawling_one_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
-    _probe_takes(monkeypatch, 0.05, 0.06, 0.05)
+    _probe_takes(monkeypatch, 0.05, 0.06, 0.05, 0.1, 0.1, 0.1)
     assert helpers.slowness() == 1.0
     helpers.slowness.cache_clear()
-    _probe_takes(monkeypatch, 5.0, 6.0, 5.0)
+    _probe_takes(monkeypatch, 5.0, 6.0, 5.0, 0.1, 0.1, 0.1)
     assert helpers.slowness() == helpers._MAX_SLOWNESS
 
 
