@@ -30,7 +30,11 @@ async def test_caps_and_spacing_hold_over_a_simulated_day(harness) -> None:
             await asyncio.sleep(0.5)
     finally:
         await poster.stop()
-    rows = await harness.pool.fetch("SELECT at, jitter_s FROM history ORDER BY at")
+    # The history counts a write from its intent (the caps must count one in flight); "the write may or may not
+    # be on X" (outcome NULL) is what the poster's stop can leave of one in flight at the end of the day.
+    rows = await harness.pool.fetch(
+        "SELECT h.at, h.jitter_s, EXISTS (SELECT 1 FROM attempts a WHERE a.content_id = h.content_id AND"
+        " a.attempt_no = h.attempt_no AND a.outcome IS NULL) AS open FROM history h ORDER BY h.at")
     times = [r["at"] for r in rows]
     assert len(times) >= PER_DAY  # the day's cap was reached, so the caps were what held it back
     for i, t in enumerate(times):
@@ -45,4 +49,5 @@ async def test_caps_and_spacing_hold_over_a_simulated_day(harness) -> None:
         assert len(copies) <= 1 and len(outcomes) <= 1
         assert len(copies) == len([o for o in outcomes if o["type"] == "TweetPosted"])
         posted += len(copies)
-    assert posted == len(times)
+    open_writes = sum(1 for r in rows if r["open"])
+    assert open_writes <= 1 and len(times) - open_writes <= posted <= len(times), (posted, len(times), open_writes)
