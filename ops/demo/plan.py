@@ -76,7 +76,11 @@ class DemoPlan:
         the start took more than its reserve (a slow or loaded machine: 160-175 s against 90 on one, and the period
         then ran out of real time a third unsimulated); the period keeps its planned real time then, and the run
         ends late rather than leave it unfinished."""
-        return max(t0 + self.minutes * 60 - SHUTDOWN_RESERVE_S, period_start + self.run_real_s / HEADROOM)
+        return max(self.budget_deadline(t0), period_start + self.run_real_s / HEADROOM)
+
+    def budget_deadline(self, t0: float) -> float:
+        """When the period must have ended for the run to stop within ``minutes``."""
+        return t0 + self.minutes * 60 - SHUTDOWN_RESERVE_S
 
     @property
     def time_scale(self) -> float:

@@ -36,7 +36,7 @@ from ops.demo.figures import EventLog, decisions_from, items_from, parse_time, s
 from ops.demo.live import live_table
 from ops.demo.memory import MemorySampler
 from ops.demo.plan import (
-    HANDLE, SANDBOX_PASSWORD, SHUTDOWN_RESERVE_S, STARTUP_RESERVE_S, DemoPlan, first_checkpoint_s,
+    HANDLE, SANDBOX_PASSWORD, STARTUP_RESERVE_S, DemoPlan, first_checkpoint_s,
 )
 from sandbox.xapi import consent
 from ops.demo.report import summary_table, write_report
@@ -424,7 +424,7 @@ class DemoRun:
             self._mark("services_started")
             self.phase = "running"
             real_deadline = plan.period_deadline(self.t0, time.time())
-            if real_deadline > self.t0 + plan.minutes * 60 - SHUTDOWN_RESERVE_S:
+            if real_deadline > plan.budget_deadline(self.t0):
                 self._say(f"the start took {time.time() - self.t0:.0f} real s (reserved: {STARTUP_RESERVE_S:.0f}): "
                           f"the run ends past --minutes, so that the period is simulated whole")
             outcome = await self._watch(clock, end_sim, real_deadline)

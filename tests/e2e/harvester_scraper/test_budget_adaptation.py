@@ -14,12 +14,14 @@ a gateway the other one has used or not).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import pytest
 
 from libs.bus.publish import EventPublisher
-from libs.contracts.gateway import GatewayError, TweetList
+from libs.contracts.gateway import GatewayError
 from libs.contracts.events import MetricsScraped, TweetPosted
 from libs.core.clock import Clock
 from services.harvester.app import build as build_harvester
@@ -37,6 +39,7 @@ pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 # Posts viewed per 15 minutes (page loads and searches scale with it: 47 and 9): a search's 40 posts are past the
 # harvesting class's floor (16), and a second one past its ceiling (65 %: 52).
 QUARTER = 80
+T = TypeVar("T")
 CHECKPOINTS = (0.05, 0.1)  # 3 and 6 simulated minutes
 
 
@@ -53,17 +56,23 @@ def gateway_overrides() -> dict:
                 page_gap_min=timedelta(seconds=1), page_gap_max=timedelta(seconds=2))
 
 
-async def post(h: Harness, text: str) -> TweetPosted:
-    """What the poster does: post through the gateway (again while the budget says to retry: the other test's
-    reads may still be in the window); TweetPosted at X's creation time."""
-    async def posted() -> list[str] | None:
+async def admitted(call: Callable[[], Awaitable[T]]) -> T:
+    """``call`` (a gateway op), again while the budget says to retry: the module's other test's reads may still
+    be in the window."""
+    async def once() -> T | None:
         try:
-            return (await h.gateway.post_tweet(text)).tweet_ids
+            return await call()
         except GatewayError as err:
             assert err.code == "budget_exhausted", err
             return None
 
-    ids = await eventually(posted, timeout=60, interval=1)
+    return await eventually(once, timeout=60, interval=1)
+
+
+async def post(h: Harness, text: str) -> TweetPosted:
+    """What the poster does: post through the gateway (once the budget admits it); TweetPosted at X's creation
+    time."""
+    ids = (await admitted(lambda: h.gateway.post_tweet(text))).tweet_ids
     created = datetime.fromisoformat((await h.sandbox_tweet(ids[0]))["created_at"].replace("Z", "+00:00"))
     return TweetPosted(content_id=f"c{uuid.uuid4().hex[:8]}", kind="post", tweet_ids=ids,
                        url=f"{h.base_url}/i/status/{ids[0]}", posted_at=created, text=text)
@@ -144,15 +153,7 @@ async def test_a_harvest_run_stops_at_its_first_refused_query(harness, database_
     asks no more (fewer queries, not a failure)."""
     h = harness
     await drop_schema(database_url, "harvester")
-
-    async def searched() -> TweetList | None:  # once the other test's reads, if any, have left the window
-        try:
-            return await h.gateway.search("sleep OR protein lang:en", tab="top", limit=40)
-        except GatewayError as err:
-            assert err.code == "budget_exhausted", err
-            return None
-
-    found = await eventually(searched, timeout=60, interval=1)
+    found = await admitted(lambda: h.gateway.search("sleep OR protein lang:en", tab="top", limit=40))
     assert len(found.tweets) >= 13, found  # enough of the window's posts viewed for the next search to be refused
     settings = HarvesterSettings(**h.common, news_feeds=(), harvest_tabs=("top",), harvest_deletion_checks=0,
                                  harvest_profile_reads=0, harvest_interval=timedelta(days=1),
