@@ -192,6 +192,8 @@ def metrics_events(
         reading = by_id.get(read.tweet_id)
         if reading is None:
             continue
+        # A reading is as old as its own page (a batch's first post was read pages before the answer came).
+        at = reading.read_at or observed_at
         out.append(
             MetricsScraped(
                 tweet_id=read.tweet_id,
@@ -199,15 +201,15 @@ def metrics_events(
                 kind=read.kind,
                 checkpoint=read.checkpoint.name,
                 checkpoint_hours=read.checkpoint.hours,
-                age_hours=max((observed_at - read.posted_at).total_seconds() / 3600, 0.0),
+                age_hours=max((at - read.posted_at).total_seconds() / 3600, 0.0),
                 likes=reading.likes,
                 retweets=reading.retweets,
                 replies=reading.replies,
                 views=reading.views,
                 profile_clicks=reading.profile_clicks,
                 follows=reading.follows,
-                observed_at=observed_at,
-                missed=read.is_missed(observed_at),
+                observed_at=at,
+                missed=read.is_missed(at),
             )
         )
     return out

@@ -306,7 +306,8 @@ class ApiDriver:
         if refused:
             found |= (await self._lookup(request.OP, refused, TWEET_FIELDS, deadline))[0]
         # Ids X could not find (deleted) are left out, as the browser leaves out a missing status page.
-        return TweetMetricsResult(items=[_metrics(found[i]) for i in request.ids if i in found])
+        read_at = self.clock.now()  # one lookup answers for every post (two when some were refused: moments apart)
+        return TweetMetricsResult(items=[_metrics(found[i], read_at) for i in request.ids if i in found])
 
     async def _lookup(self, op: str, ids: list[str], fields: list[str],
                       deadline: float) -> tuple[dict[str, dict[str, Any]], set[str]]:
@@ -457,11 +458,12 @@ def _counts(tweet: dict[str, Any]) -> tuple[int, int, int, int]:
         int(m.get("impression_count", 0))
 
 
-def _metrics(tweet: dict[str, Any]) -> TweetMetrics:
+def _metrics(tweet: dict[str, Any], read_at: datetime) -> TweetMetrics:
     likes, retweets, replies, views = _counts(tweet)
     own = tweet.get("non_public_metrics") or {}
     return TweetMetrics(tweet_id=str(tweet["id"]), likes=likes, retweets=retweets, replies=replies, views=views,
-                        profile_clicks=own.get("user_profile_clicks"), link_clicks=own.get("url_link_clicks"))
+                        profile_clicks=own.get("user_profile_clicks"), link_clicks=own.get("url_link_clicks"),
+                        read_at=read_at)
 
 
 def _card(tweet: dict[str, Any], author: str) -> TweetCard:

@@ -38,7 +38,8 @@ ADMIN = "e2e-admin-token"
 # 120x: a simulated hour is 30 real seconds, so checkpoints of a few simulated minutes come within seconds
 # while a status-page read (under a real second) spans only a simulated minute or two.
 SCALE = 120.0
-# Real seconds one gateway read may take on a busy 2-core box: the lower bound of "when was this read".
+# Real seconds one post's reading (its status page, then its analytics page) may take on a busy 2-core box: the
+# lower bound of "when was this read" (each reading is dated by the gateway once its pages are read).
 READ_SLACK_REAL_S = 5.0
 
 

@@ -116,6 +116,24 @@ def test_one_event_per_read_of_a_read_tweet():
     assert len({e.dedup_key() for e in events}) == 2
 
 
+
+def test_a_reading_is_dated_by_its_own_page_not_by_the_batch_answer():
+    # Two posts of one batch: the first one's page was read 7 minutes before the answer came (paced pages), the
+    # second's in the same moment; a gateway that does not date its readings leaves them dated by the answer.
+    answer = T0 + timedelta(hours=1, minutes=32)
+    reads = schedule_reads(posted(), PLAN)[:1] + schedule_reads(posted("c2", ("200",)), PLAN)[:1]
+    [batch] = plan_batches(due_reads(reads, now=answer), batch_size=10)
+    early = answer - timedelta(minutes=7)
+    events = metrics_events(batch, [TweetMetrics(tweet_id="100", likes=1, retweets=0, replies=0, views=9,
+                                                 read_at=early),
+                                    TweetMetrics(tweet_id="200", likes=1, retweets=0, replies=0, views=9)],
+                            observed_at=answer)
+    by_id = {e.tweet_id: e for e in events}
+    assert by_id["100"].observed_at == early and by_id["100"].age_hours == pytest.approx(1 + 25 / 60)
+    assert by_id["200"].observed_at == answer and by_id["200"].age_hours == pytest.approx(1 + 32 / 60)
+    # "Missed" is judged at the reading too: 1h25 is within the 1h read's half interval, 1h32 past it.
+    assert (by_id["100"].missed, by_id["200"].missed) == (False, True)
+
 @given(st.lists(st.tuples(st.integers(0, 7 * 24 * 60), st.integers(0, 5)), min_size=1, max_size=12),
        st.integers(0, 8 * 24 * 60), st.integers(1, 5), st.booleans())
 def test_every_due_read_lands_in_exactly_one_batch(posts, now_minutes, batch_size, short):
