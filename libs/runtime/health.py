@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import socket
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -89,12 +88,14 @@ class HealthServer:
             await self._runner.cleanup()
 
 
-async def register_service(js: JetStreamContext, namespace: str, service: str, url: str) -> None:
-    """Announce a service's side port in KV so `xbot status` finds every running service."""
+async def register_service(js: JetStreamContext, namespace: str, service: str, url: str, *, started: float) -> None:
+    """Announce a service's side port in KV so `xbot status` finds every running service. ``started``: when this
+    process began to start (real epoch seconds), before it took any request: gateway clients read it to learn that
+    the gateway which took their request has been replaced (libs/bus/gateway.py)."""
     try:
         kv = await js.key_value(kv_bucket(namespace, "services"))
     except Exception as err:  # noqa: BLE001 - the service works without it; only `xbot status` won't see it
         logger.warning("cannot announce %s in KV (%s); run `xbot provision`", service, err)
         return
     await kv.put(f"svc.{service}", json.dumps(
-        {"url": url, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}).encode())
+        {"url": url, "pid": os.getpid(), "host": socket.gethostname(), "started": started}).encode())

@@ -281,6 +281,7 @@ class Service(Generic[S]):
         return self._context
 
     async def start(self) -> None:
+        started = time.time()
         setup_logging(self.name, self.settings.log_level)
         ctx = await self.open_context()
         js = jetstream(self.broker)
@@ -315,7 +316,7 @@ class Service(Generic[S]):
         if self.runners:
             self.ready_check("consumers", self._consumers_ready)
         url = await self.health.start()
-        await register_service(js, self.namespace, self.name, url)
+        await register_service(js, self.namespace, self.name, url, started=started)
         logger.info("%s started; side port %s", self.name, url)
 
     def _answer_retries(self) -> None:

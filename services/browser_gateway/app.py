@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from typing import Any
 
 from faststream.nats import NatsBroker
@@ -86,6 +87,7 @@ class GatewayApp:
         return (conn is not None and conn.is_connected), ""
 
     async def start(self) -> str:
+        started = time.time()  # before the subscriptions: a request sent after this may be ours, never one before
         await self.broker.connect()
         js = jetstream(self.broker)
         # Read before every write and every thread part; until then (and whenever unreadable) writes are refused.
@@ -95,7 +97,7 @@ class GatewayApp:
         await self.gateway.start()
         await self.broker.start()
         url = await self.health.start()
-        await register_service(jetstream(self.broker), self.settings.namespace, SERVICE, url)
+        await register_service(jetstream(self.broker), self.settings.namespace, SERVICE, url, started=started)
         log.info("browser gateway started on %s (writes: %s driver, reads: %s driver); side port %s",
                  self.settings.x_base_url, self.settings.x_write_driver, self.settings.x_read_driver, url)
         return url

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import nats
 import pytest
 from nats.js.api import ConsumerConfig
 
+from libs.bus import gateway as gateway_module
 from libs.bus.broker import make_broker
 from libs.bus.gateway import GatewayClient
 from libs.bus.provision import provision_consumer, provision_streams
 from libs.bus.publish import EventPublisher
-from libs.bus.streams import ConsumerSpec, stream_name
+from libs.bus.streams import ConsumerSpec, kv_bucket, stream_name
 from libs.contracts.events import TweetPosted
 from libs.contracts.gateway import GatewayError, GatewayFault, GatewayReply, subject
 from libs.core.clock import Clock
+from libs.runtime.health import register_service
 
 from .helpers import queued
 
@@ -96,6 +99,39 @@ async def test_a_gateway_request_nobody_takes_is_unreachable_and_one_taken_but_u
         assert failure.code == "timeout" and failure.x_answered, failure
     finally:
         await silent.close()
+        await broker.stop()
+
+
+async def test_a_request_whose_gateway_was_replaced_ends_as_a_timeout_without_waiting_it_out(settings, js,
+                                                                                               monkeypatch):
+    # A gateway killed mid-write answers nothing, ever: the request ends once a gateway registers that began to
+    # start after it was sent (the one that took it is gone), not at the client's timeout (minutes).
+    monkeypatch.setattr(gateway_module, "REPLACED_POLL_S", 0.2)
+    registry = await js.key_value(kv_bucket(settings.namespace, "services"))
+    broker = make_broker(settings, service="test")
+    await broker.connect()
+    taker = await nats.connect(settings.nats_url)
+    try:
+        await register_service(js, settings.namespace, "browser_gateway", "http://old", started=time.time() - 60)
+        await taker.subscribe(subject(settings.namespace, "post_tweet"))  # takes the write, then "dies"
+        await taker.flush()
+        client = GatewayClient(broker, settings.namespace, timeout=60.0)
+        pending = asyncio.ensure_future(client.post_tweet("hello"))
+        await asyncio.sleep(1.0)
+        # The same gateway announcing itself again (or one started before the request) is not a replacement.
+        await register_service(js, settings.namespace, "browser_gateway", "http://old", started=time.time() - 60)
+        await asyncio.sleep(1.0)
+        assert not pending.done()
+        began = time.monotonic()
+        await register_service(js, settings.namespace, "browser_gateway", "http://new", started=time.time())
+        with pytest.raises(GatewayError) as err:
+            await pending
+        assert time.monotonic() - began < 10, "ended long after the replacement registered"
+        assert err.value.code == "timeout" and err.value.retryable and not err.value.x_answered, err.value
+        assert "replaced" in err.value.message
+    finally:
+        await registry.delete("svc.browser_gateway")
+        await taker.close()
         await broker.stop()
 
 
