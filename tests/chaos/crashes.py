@@ -87,6 +87,16 @@ def run_demo(reports: Path, *, hours: float, minutes: float, kills: int, seed: i
     return runs[0]
 
 
+def run_timeline(run_dir: Path) -> str:
+    """A run's timeline from its summary, for a failure's message: when each step of the start ended, the first
+    post, the kills, the events and the errors (what a CI failure leaves to tell why a run posted nothing)."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    kills = [(k["service"], k["real_s"]) for k in summary.get("kills") or []]
+    return json.dumps({"scale": summary.get("time_scale"), "timings": summary.get("timings"),
+                       "first_post": summary.get("first_post"), "kills": kills, "events": summary.get("events"),
+                       "restarts": summary.get("restarts"), "errors": summary.get("errors")})
+
+
 def database_url(admin_url: str, run: str) -> str:
     return urlunparse(urlparse(admin_url)._replace(path=f"/xbot_{run}"))
 

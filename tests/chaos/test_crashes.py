@@ -43,6 +43,6 @@ async def test_random_sigkills_lose_and_double_nothing(tmp_path, servers: dict[s
         assert not findings.violations, "\n".join(findings.violations)
         # The invariants must have had something to hold over.
         assert findings.figures["content_queued"] > 0
-        assert findings.figures["messages"]["poster"] > 0, findings.figures
+        assert findings.figures["messages"]["poster"] > 0, (findings.figures, crashes.run_timeline(run_dir))
     finally:
         await crashes.remove_run(servers, summary["namespace"])

@@ -28,6 +28,7 @@ from ops.infra import ROOT
 from ops.registry import CONSUMERS
 from ops.status import collect_status
 from ops.supervisor import Supervisor
+from tests.chaos.crashes import run_timeline
 from tests.chaos.servers import OwnNats, OwnPostgres
 from tests.helpers import eventually, publish
 from tests.integration.foundation.helpers import queued
@@ -87,7 +88,7 @@ async def test_a_backup_of_the_run_restores_into_fresh_servers_equal_to_a_replay
             assert '"differences": []' in done.stdout, name
 
         posted = await _posted_events(nats.url, ns)
-        assert posted, "the run posted nothing: nothing to compare"
+        assert posted, f"the run posted nothing: nothing to compare; {run_timeline(run_dir)}"
         assert [c for c, n in Counter(posted).items() if n > 1] == []  # no TweetPosted twice
         conn = await asyncpg.connect(pg.url)
         try:

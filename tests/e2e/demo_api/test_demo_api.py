@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ops.infra import ROOT
-from tests.chaos.crashes import remove_run
+from tests.chaos.crashes import remove_run, run_timeline
 from tests.helpers import slowness
 
 # Four simulated hours at a fixed speed, as fast as the browser demo's (tests/e2e/demo/conftest.py): a post, its
@@ -53,8 +53,8 @@ def test_the_whole_system_posts_threads_and_reads_metrics_through_the_x_api(tmp_
         assert summary["outcome"] == "complete" and summary["errors"] == [], summary["errors"]
         assert summary["driver"] == "api"
         events = summary["events"]
-        assert summary["posts"] + summary["threads"] > 0 and events.get("TweetPosted", 0) > 0, events
-        assert events.get("MetricsScraped", 0) > 0, events
+        assert summary["posts"] + summary["threads"] > 0 and events.get("TweetPosted", 0) > 0, run_timeline(run_dir)
+        assert events.get("MetricsScraped", 0) > 0, run_timeline(run_dir)
         # Every tweet of the account was created through the API: the sandbox bills each one.
         bill = summary["x_api"]
         assert sum(d["posts_created"] + d["posts_created_url"] for d in bill["days"]) == summary["tweets"] > 0
