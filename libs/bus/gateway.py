@@ -77,6 +77,9 @@ class GatewayClient:
         replaced = asyncio.ensure_future(self._replaced_after(sent))
         try:
             await asyncio.wait((answer, replaced), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # the caller cancelled: its request goes with it (asyncio.wait cancels neither)
+            answer.cancel()
+            raise
         finally:
             replaced.cancel()
         if not answer.done():

@@ -6,9 +6,9 @@ and makes a harvest run stop at its first refused query instead of trying every 
 The budget is small so that the own metrics' reads fill the 15-minute window's page loads (the reads stop at
 80 % of them), and one search (about 40 posts viewed) fills the harvesting class's share of the posts viewed: the
 refused reads stay refused until those pages have left the window, 15 simulated minutes later. The module's clock
-runs at 30x (the other modules' 120x), so that window is 30 real seconds: room for a loaded machine to read, hear
-of the posts and be refused before it ends. Each test fills the window itself (the tests may run in any order, on
-a gateway the other one has used or not).
+runs at 30x (the other modules' 120x), so that window is 30 real seconds (longer on a slow machine): room for a
+loaded machine to read, hear of the posts and be refused before it ends. Each test fills the window itself (the
+tests may run in any order, on a gateway the other one has used or not).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from services.scraper.jobs import ScraperJobs
 from services.scraper.metrics import gateway_failures
 from services.scraper.settings import ScraperSettings
 from tests.e2e.harvester_scraper.conftest import Harness, drop_schema, started
-from tests.helpers import eventually
+from tests.helpers import eventually, slowness
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
@@ -45,7 +45,9 @@ CHECKPOINTS = (0.05, 0.1)  # 3 and 6 simulated minutes
 
 @pytest.fixture(scope="module")
 def clock() -> Clock:
-    return Clock(scale=30.0)
+    # Slower on a slow machine (tests/helpers.py: slowness): there the floor's 20 metric calls took longer than the
+    # window's 30 real seconds, and their first reads left it before the last came (never refused).
+    return Clock(scale=30.0 / slowness())
 
 
 @pytest.fixture(scope="module")
