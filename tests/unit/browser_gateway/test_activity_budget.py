@@ -180,9 +180,9 @@ async def test_pages_are_paced_by_day_and_a_read_that_would_wait_too_long_is_tol
     refused = [o for o in burst if isinstance(o, GatewayError)]
     served = len(burst) - len(refused)
     mean, longest = gw.pace.mean_gap, gw.pace.longest_gap
-    # (the next free slot is up to one gap away, each page queued counts at the mean gap, the first in line
-    # may have taken its slot already)
-    assert (150 - longest) / mean <= served <= 150 / gw.pace.min_gap_s + 1 and refused, (served, mean)
+    # (each page queued counts at the mean gap; the next free slot is up to one gap away, two once the first in
+    # line has taken its slot: a CI run served 4 of a mean 19.25 s after two long gaps, under one-gap's 4.9)
+    assert (150 - 2 * longest) / mean <= served <= 150 / gw.pace.min_gap_s + 1 and refused, (served, mean)
     assert {e.code for e in refused} == {"budget_exhausted"} and all("pace" in e.message for e in refused)
     assert all(1 <= (e.retry_after_s or 0) <= mean + longest for e in refused), [e.retry_after_s for e in refused]
     fresh = gateway(clock=Clock())  # a budget the reads above did not use (background may take 40 % of it)
