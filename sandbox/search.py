@@ -1,5 +1,6 @@
 """X's search query language, as far as xbot uses it: words, "phrases", -exclusions, OR, and the operators
-min_faves:, min_retweets:, min_replies:, lang:, from:, since:, until:, filter:replies / -filter:replies."""
+min_faves:, min_retweets:, min_replies:, lang:, from:, since:, until:, filter:replies / -filter:replies, and
+conversation_id: (the tweets of one conversation: its root and every reply under it, as on X's web and API)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class SearchQuery:
     since: float | None = None  # inclusive
     until: float | None = None  # exclusive, as on X
     replies: bool | None = None  # None: both; False: -filter:replies; True: filter:replies
+    conversation_id: str | None = None  # the search looks only in this conversation (World.search)
 
     def matches(self, c: Candidate) -> bool:
         return (
@@ -93,6 +95,8 @@ def parse_query(q: str) -> SearchQuery:
                 query.lang = value.lower()
             elif key_l == "from" and value:
                 query.from_handle = value.lstrip("@").lower()
+            elif key_l == "conversation_id" and value:
+                query.conversation_id = value
             elif key_l == "since" and value:
                 query.since = _parse_time(value)
             elif key_l == "until" and value:

@@ -147,6 +147,9 @@ class World:
         self._pinned: float | None = None
         # The audience's replies to our posts (issue 24, item 5; sandbox/conversations.py).
         self.conversations = Conversations(settings.seed, self.population.accounts)
+        # Accounts a test made up to reply to us (add_audience_reply): users like the population's, so that the
+        # API's author expansion and profile lookups know them as X knows every author.
+        self._scripted_accounts: dict[str, Account] = {}
 
     def now(self) -> float:
         return self._pinned if self._pinned is not None else self.clock.timestamp()
@@ -316,8 +319,9 @@ class World:
         """A reply to one of our posts from ``handle`` (a population account, or a new one), now: for tests."""
         if to not in self._own:
             raise KeyError(to)
-        author = self.population.by_handle.get(handle.lower()) or Account(
-            handle=handle, name=handle, bio="", followers=followers, following=100, niche=True, lang="en")
+        author = self.population.by_handle.get(handle.lower()) or self._scripted_accounts.setdefault(
+            handle.lower(), Account(handle=handle, name=handle, bio="", followers=followers, following=100,
+                                    niche=True, lang="en"))
         return self.conversations.add(to, author, text, at=self.now(), kind=kind)
 
     def _reply_view(self, r: AudienceReply, now: float) -> TweetView:
@@ -380,6 +384,17 @@ class World:
             return self._reply_view(reply, now) if reply is not None else None
         return self._pop_view(t, now) if t.created_at <= now else None
 
+    def _conversation_views(self, root_id: str) -> list[TweetView]:
+        """A conversation: its root and every reply under it, level by level (the ``conversation_id:`` search)."""
+        root = self.tweet(root_id)
+        if root is None or root.in_reply_to:
+            return []  # X matches the tweets whose conversation_id is the id: a reply starts none
+        out, level = [root], [root]
+        while level and len(out) < 1000:  # a bound, not a limit a conversation of the sandbox reaches
+            level = [child for parent in level for child in self.replies(parent.id)]
+            out += level
+        return out
+
     def replies(self, tweet_id: str) -> list[TweetView]:
         """Replies under a tweet, oldest first: our own and the population's."""
         now = self.now()
@@ -410,7 +425,7 @@ class World:
         if handle.lower() == self.handle.lower():
             return {"handle": self.handle, "name": self.settings.display_name, "bio": self.settings.bio,
                     "followers": self.followers(), "following": self.settings.start_following}
-        a = self.population.by_handle.get(handle.lower())
+        a = self.population.by_handle.get(handle.lower()) or self._scripted_accounts.get(handle.lower())
         if a is None:
             return None
         return {"handle": a.handle, "name": a.name, "bio": a.bio, "followers": a.followers, "following": a.following}
@@ -431,7 +446,10 @@ class World:
         now = self.now()
         start = max(now - SEARCH_WINDOW, query.since or -math.inf)
         end = min(now, query.until or math.inf)
-        views = self._population_views(start, end, query) + [self._own_view(t, now) for t in self._own.values()]
+        if query.conversation_id:
+            views = [v for v in self._conversation_views(query.conversation_id) if start <= v.created_at <= end]
+        else:
+            views = self._population_views(start, end, query) + [self._own_view(t, now) for t in self._own.values()]
         hits = [v for v in views if query.matches(v.candidate())]
         if latest:
             hits.sort(key=lambda v: v.created_at, reverse=True)

@@ -29,6 +29,13 @@ _PROBE_REFERENCE_S = 0.28
 # Compiling a large module (the parser and compiler: allocation and dict work, as imports and pydantic are) took
 # 0.39 CPU-s there: 0.25 is that at the slow nights' import speed (0.39 x 2.0 / 3.1).
 _COMPILE_REFERENCE_S = 0.25
+# Both missed a third kind of slow machine (2026-12-05, 04:00 UTC): the loop in a function took 0.14 CPU-s and the
+# compiler 0.24 (both normal), while the same loop at a module's top level, where every name is a dict entry as in
+# the services' objects and modules, took 0.40-0.46 (0.11 on the fast machine, about 0.16 on the machine whose
+# unthrottled CI took 7:15). The suite's whole-system runs fell behind their clocks there: the demo's first thread
+# was still being posted at the period's end (each reply part 15 real s), nothing published as posted. 0.2 makes
+# that machine about 2 times slow and the other two normal.
+_NAMES_REFERENCE_S = 0.2
 _MAX_SLOWNESS = 4.0
 
 
@@ -47,6 +54,14 @@ def _loop() -> None:
         total += i
 
 
+# The same loop at a module's top level: each name it reads or writes is an entry of the globals dict.
+_NAMES_LOOP = compile("total = 0\nfor i in range(2_000_000):\n    total += i\n", "<probe>", "exec")
+
+
+def _names() -> None:
+    exec(_NAMES_LOOP, {})
+
+
 def _compile() -> None:
     import argparse  # a large, stable module of the standard library
 
@@ -58,13 +73,14 @@ def _compile() -> None:
 @functools.cache
 def slowness() -> float:
     """How many times slower than the usual machines this one runs Python now (1.0 at most as fast; at most 4):
-    the slower of two probes against their references, each the best of three timings in CPU seconds of this
+    the slowest of three probes against their references, each the best of three timings in CPU seconds of this
     process, so that the other processes of a busy suite do not count (the speeds already allow for them): two
-    million additions, and compiling a large module. ``XBOT_TEST_SLOWNESS`` sets it instead (to try the slow form
-    on a fast machine, or where CPU time misleads)."""
+    million additions in a function, compiling a large module, and the additions at a module's top level.
+    ``XBOT_TEST_SLOWNESS`` sets it instead (to try the slow form on a fast machine, or where CPU time misleads)."""
     if given := os.environ.get("XBOT_TEST_SLOWNESS"):
         return max(1.0, float(given))
-    ratio = max(_best_of_three(_loop) / _PROBE_REFERENCE_S, _best_of_three(_compile) / _COMPILE_REFERENCE_S)
+    ratio = max(_best_of_three(_loop) / _PROBE_REFERENCE_S, _best_of_three(_compile) / _COMPILE_REFERENCE_S,
+                _best_of_three(_names) / _NAMES_REFERENCE_S)
     return min(_MAX_SLOWNESS, max(1.0, ratio))
 
 

@@ -156,12 +156,13 @@ def register(svc: Service[Any]) -> None:
     async def on_posted(conn: asyncpg.Connection, items: list[Applied[TweetPosted]]) -> None:
         # The queued text wins over the posted one whichever arrives first (equal tables on replay).
         await conn.executemany(
-            "INSERT INTO content (content_id, kind, text, reply_to_tweet_id, reply_to_author, posted_at) "
-            "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (content_id) DO UPDATE SET posted_at = EXCLUDED.posted_at, "
+            "INSERT INTO content (content_id, kind, text, reply_to_tweet_id, reply_to_author, posted_at, tweet_ids) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (content_id) DO UPDATE SET posted_at = EXCLUDED.posted_at, "
+            "tweet_ids = EXCLUDED.tweet_ids, "
             "text = CASE WHEN content.queued_at IS NULL THEN EXCLUDED.text ELSE content.text END, "
             "reply_to_tweet_id = COALESCE(content.reply_to_tweet_id, EXCLUDED.reply_to_tweet_id), "
             "reply_to_author = COALESCE(content.reply_to_author, EXCLUDED.reply_to_author)",
-            [(e.content_id, e.kind, e.text, e.reply_to_tweet_id, e.reply_to_author, e.posted_at)
+            [(e.content_id, e.kind, e.text, e.reply_to_tweet_id, e.reply_to_author, e.posted_at, list(e.tweet_ids))
              for i in items for e in [i.event]])
 
     @proj.on_batch(PostFailed)
@@ -295,8 +296,12 @@ class PooledOpportunity:
 
 async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: timedelta) -> list[PooledOpportunity]:
     """The pool: not expired, fresh enough, never answered (queued, posted or dropped reply) — ever."""
+    # A reply our post got comes with that post's text (ours, as queued), so that the answer is written in view
+    # of what the person replied to.
     rows = await conn.fetch(
-        "SELECT o.* FROM opportunities o WHERE o.expired_at IS NULL AND o.tweet_created_at > $1 "
+        "SELECT o.*, (SELECT p.text FROM content p WHERE p.tweet_ids[1] = o.conversation_id AND p.kind <> 'reply' "
+        "             LIMIT 1) AS our_post "
+        "FROM opportunities o WHERE o.expired_at IS NULL AND o.tweet_created_at > $1 "
         "AND NOT EXISTS (SELECT 1 FROM content c WHERE c.reply_to_tweet_id = o.tweet_id "
         "                OR c.content_id = o.reply_content_id) "
         "AND NOT EXISTS (SELECT 1 FROM dropped d WHERE d.content_id = o.reply_content_id) "
@@ -306,7 +311,7 @@ async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: t
                     text=r["text"], likes=r["likes"], retweets=r["retweets"], replies=r["replies"],
                     created_at=r["tweet_created_at"], relevance=r["relevance"], topic=r["topic"],
                     is_reply=r["is_reply"], conversation_id=r["conversation_id"],
-                    kind="conversation" if r["conversation_id"] else "tweet"),
+                    kind="conversation" if r["conversation_id"] else "tweet", our_post=r["our_post"]),
         r["event_id"], r["reply_content_id"]) for r in rows]
 
 

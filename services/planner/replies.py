@@ -45,6 +45,8 @@ class Opportunity:
     # "tweet": a stranger's root tweet the harvest found; "conversation": a reply one of our posts got, whose
     # conversation_id is that post (issue 24, item 5).
     kind: str = "tweet"
+    # For a reply our post got: that post's text (None when the planner never saw it posted).
+    our_post: str | None = None
 
     @property
     def conversation(self) -> str:

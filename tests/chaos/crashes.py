@@ -31,6 +31,7 @@ from ops.infra import ROOT
 from libs.bus.nats import connect
 from libs.core.settings import CommonSettings
 from libs.store.replay import schema_rows
+from tests.helpers import slowness
 
 # Every service with a database: a replay must rebuild its projections exactly and keep what its jobs wrote.
 REPLAYED = ("planner", "poster", "harvester", "scraper", "learner")
@@ -63,8 +64,10 @@ def active_hours_env(scale: float, hours: float) -> dict[str, str]:
     nothing (its posts' hours were drawn in the day it did not reach)."""
     now = datetime.now(UTC)
     now_h = now.hour + now.minute / 60
-    first = math.floor(now_h + STARTUP_REAL_S[0] * scale / 3600)
-    last = math.ceil(now_h + STARTUP_REAL_S[1] * scale / 3600 + hours)
+    # A slow machine starts slower in real time and runs the clock slower (scale / slowness): the start-up's
+    # simulated length is the usual machines'.
+    first = math.floor(now_h + STARTUP_REAL_S[0] * slowness() * scale / 3600)
+    last = math.ceil(now_h + STARTUP_REAL_S[1] * slowness() * scale / 3600 + hours)
     span = min(23, last - first)
     return {"XBOT_ACTIVE_HOURS_START": str(first % 24), "XBOT_ACTIVE_HOURS_END": str((first + span) % 24),
             "XBOT_ACCOUNT_TIMEZONE": "UTC"}

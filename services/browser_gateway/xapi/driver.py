@@ -373,8 +373,7 @@ class ApiDriver:
 
     async def _tweet_replies(self, request: TweetRepliesRequest, deadline: float) -> TweetList:
         """Direct replies to one of our tweets: recent search on its conversation (the API's
-        ``conversation_id:`` operator; 7 days back, as the harvest), keeping those that answer the tweet itself.
-        Not exercised against the sandbox, whose API search does not know the operator (issue 24, item 5)."""
+        ``conversation_id:`` operator; 7 days back, as the harvest), keeping those that answer the tweet itself."""
         client = self._client()
         page = min(100, max(10, request.limit))
         self.spend.hold_read(posts=page, users=page)

@@ -554,6 +554,10 @@ async def test_replies_our_post_got_are_answered_once_hostile_never_and_a_person
         settings, js, start_planner, publish) -> None:
     svc, planner = await start_planner(posts_per_hour=0, replies_per_hour=4)
     post = "8000"
+    ours = "Ten minutes of morning light within an hour of waking sets the body clock for the night's sleep."
+    our_post = TweetPosted(content_id="c-8000", kind="post", tweet_ids=[post], url="http://x/p",
+                           posted_at=datetime.now(UTC) - timedelta(hours=30), text=ours)
+    prompts = record_prompts(planner)
     # We answered Ana in this conversation 25 hours ago (past her cooldown and daily cap): she is not answered
     # again before someone else is.
     earlier = conversation("8100", "ana", "Does morning light help on cloudy days too?", post,
@@ -562,7 +566,7 @@ async def test_replies_our_post_got_are_answered_once_hostile_never_and_a_person
                            posted_at=datetime.now(UTC) - timedelta(hours=25), text="Yes, even cloudy light helps.",
                            reply_to_tweet_id="8100", reply_to_author="ana")
     await publish(
-        earlier, answered,
+        our_post, earlier, answered,
         conversation("8101", "ana", "Does morning light still help if I wake up at 5 for shift work?", post),
         conversation("8103", "ben", "Morning sunlight helped my sleep more than cutting caffeine at night did.",
                      post),
@@ -572,6 +576,9 @@ async def test_replies_our_post_got_are_answered_once_hostile_never_and_a_person
     replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
     assert [q.reply_to_tweet_id for q in replies] == ["8103"], first  # not Ana twice in a row, not the troll
     assert replies[0].reply_context is not None and replies[0].reply_context.bands["target_kind"] == "conversation"
+    # Ben's reply was answered with our post in view (what his reply is about).
+    answering = [p for p in prompts if "Morning sunlight helped my sleep" in p and "<our_post>" in p]
+    assert answering and all(ours in p for p in answering), prompts
     await publish(*[posted(q) for q in replies])
     second = await planner.run()
     replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]

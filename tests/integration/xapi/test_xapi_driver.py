@@ -10,7 +10,7 @@ import pytest
 from libs.contracts.gateway import (
     GatewayError, LoginCheckRequest, OwnTimelineRequest, PostResult, PostThreadRequest, PostTweetRequest,
     ProfileSnapshot, ProfileSnapshotRequest, ReplyRequest, SearchRequest, TweetList, TweetMetricsRequest,
-    TweetMetricsResult,
+    TweetMetricsResult, TweetRepliesRequest,
 )
 from tests.integration.xapi.conftest import HANDLE, api_driver
 
@@ -71,6 +71,25 @@ async def test_search_translates_web_operators_and_applies_thresholds(gateway) -
     assert isinstance(result, TweetList) and result.tweets
     assert all(t.likes >= 3 for t in result.tweets)
     assert all(t.author and t.created_at for t in result.tweets)
+
+
+async def test_the_replies_our_post_got_are_read_by_searching_its_conversation(gateway, sandbox) -> None:
+    """Issue 24, item 5 through the API: recent search on ``conversation_id:``, the post's direct replies only."""
+    [post] = (await gateway.run(PostTweetRequest(text=unique("Ten minutes of morning light")))).tweet_ids
+    ana = await sandbox.admin("/admin/audience_reply", {"to": post, "handle": "ana_api", "kind": "question",
+                                                         "text": "Does this still work for shift workers?"})
+    ben = await sandbox.admin("/admin/audience_reply", {"to": post, "handle": "ben_api", "kind": "comment",
+                                                         "text": "Good reminder, saving this."})
+    # Our answer to Ana and a reply to that answer are in the conversation, but answer other tweets than the post.
+    [answer] = (await gateway.run(ReplyRequest(tweet_id=ana["id"], text=unique("It does, at your own dawn")))).tweet_ids
+    await sandbox.admin("/admin/audience_reply", {"to": answer, "handle": "ana_api", "kind": "comment",
+                                                  "text": "Thanks, will try it."})
+    replies = await gateway.run(TweetRepliesRequest(tweet_id=post))
+    assert isinstance(replies, TweetList)
+    assert [(t.tweet_id, t.author) for t in replies.tweets] == [(ana["id"], "ana_api"), (ben["id"], "ben_api")]
+    assert replies.tweets[0].text == "Does this still work for shift workers?" and replies.tweets[0].created_at
+    # A reply starts no conversation of its own: searching one finds nothing, as on X.
+    assert (await gateway.run(TweetRepliesRequest(tweet_id=ana["id"]))).tweets == []
 
 
 async def test_own_timeline_shows_own_posts_newest_first(gateway) -> None:
