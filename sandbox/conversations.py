@@ -3,7 +3,8 @@
 X's open-sourced heavy ranker weighs a reply the author engages with at 75, a like at 0.5: a conversation the
 author takes part in is what the platform rewards most. The sandbox models it, deterministically per seed:
 
-**Who replies, when.** Each of our posts (a single, or a thread's first part) gets visible replies from the
+**Who replies, when.** Each of our posts (a single, or a thread's first part) and each of our replies (since
+2026-12-05: people answer a reply of ours under someone else's tweet too) gets visible replies from the
 population's niche accounts: the first ``MAX_VISIBLE_REPLIES`` of its final reply count. The i-th arrives when the
 post's visible reply count (``floor(final.replies × maturity(age))``, as for every count) reaches i + 1, and is on
 the post's status page from then on: a page never shows more of them than its reply count says (the last of a

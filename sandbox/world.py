@@ -299,8 +299,9 @@ class World:
     # ------------------------------------------------------------------ the audience's replies to our posts
 
     def _conversation_replies(self, t: OwnTweet, now: float) -> list[AudienceReply]:
-        if t.kind != "post" or t.in_reply_to is not None:
-            return []  # only our posts (a single, a thread's first part) draw the audience's replies
+        if t.kind == "post" and t.in_reply_to is not None:
+            return []  # a thread's later part: its replies go to the thread's first part
+        # Our posts (a single, a thread's first part) and our replies draw the audience's replies.
         return self.conversations.replies(t.id, t.created_at, t.final.replies, now)
 
     def audience_reply(self, tweet_id: str) -> AudienceReply | None:

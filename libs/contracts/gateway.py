@@ -276,8 +276,8 @@ class OwnTimelineRequest(GatewayRequest[TweetList]):
 
 
 class TweetRepliesRequest(GatewayRequest[TweetList]):
-    """The replies one of the account's own tweets got, oldest first, as its status page shows them (issue 24,
-    item 5: answering our own conversations). The tweet itself is left out."""
+    """The replies one of the account's own tweets (a post, or a reply of ours) got, oldest first, as its status
+    page shows them (issue 24, item 5: answering our own conversations). The tweet itself is left out."""
 
     OP = "tweet_replies"
     RESULT = TweetList
@@ -285,6 +285,9 @@ class TweetRepliesRequest(GatewayRequest[TweetList]):
 
     tweet_id: str = Field(pattern=r"^\d+$")
     limit: int = Field(default=20, ge=1, le=100)
+    # When the tweet is a reply of ours: the root of its conversation. The X API finds replies by searching a
+    # conversation (``conversation_id:`` takes a root only); the browser reads the tweet's own page and needs none.
+    conversation_id: str | None = Field(default=None, pattern=r"^\d+$")
 
 
 _REQUESTS: tuple[type[GatewayRequest[Any]], ...] = (

@@ -23,7 +23,7 @@ from services.browser_gateway import metrics
 from services.browser_gateway.budget import current_usage
 from services.browser_gateway.errors import DomChanged, op_error, x_said
 from services.browser_gateway.pacer import Pacer
-from services.browser_gateway.parse import dig, handle_in, parse_count, same_text, status_ref
+from services.browser_gateway.parse import dig, handle_in, parse_count, replies_below, same_text, status_ref
 from services.browser_gateway.selectors import SelectorPack
 
 log = logging.getLogger(__name__)
@@ -226,15 +226,16 @@ class XSite:
         return TweetList(tweets=await self._profile_tweets(page, self.handle, req.limit))
 
     async def tweet_replies(self, page: Page, req: TweetRepliesRequest) -> TweetList:
-        """The replies under one of our tweets, from its status page (the tweet itself left out; a deleted tweet
-        has none)."""
+        """The replies under one of our tweets, from its status page (a deleted tweet has none)."""
         await self.open(page, self.pack.url("status", handle=self.handle, tweet_id=req.tweet_id))
         if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
             return TweetList(tweets=[])
-        cards = await self.read_articles(page, req.limit + 1)
-        if not any(c.tweet_id == req.tweet_id for c in cards):
+        # X shows a reply's ancestors above it (the tweet a reply of ours answered): up to ten, then the replies.
+        cards = await self.read_articles(page, req.limit + 11)
+        replies = replies_below(cards, req.tweet_id)
+        if replies is None:
             raise DomChanged(f"tweet {req.tweet_id} on its status page", self.pack.css("tweet"))
-        return TweetList(tweets=[c for c in cards if c.tweet_id != req.tweet_id][:req.limit])
+        return TweetList(tweets=replies[:req.limit])
 
     async def _profile_tweets(self, page: Page, handle: str, limit: int) -> list[TweetCard]:
         await self.open(page, self.pack.url("profile", handle=handle))

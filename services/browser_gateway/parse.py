@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
+
+from libs.contracts.gateway import TweetCard
 
 _COUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*([KMB])?", re.IGNORECASE)
 _SCALE = {"k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
@@ -51,3 +54,12 @@ def dig(data: Any, path: list[str]) -> Any:
 def same_text(a: str, b: str) -> bool:
     """Texts equal up to whitespace: a page renders newlines and runs of spaces its own way."""
     return " ".join(a.split()) == " ".join(b.split())
+
+
+def replies_below(cards: Sequence[TweetCard], tweet_id: str) -> list[TweetCard] | None:
+    """The cards below the tweet ``tweet_id`` on its status page (its replies; X shows a reply's ancestors above
+    it), or None when the page does not show the tweet."""
+    ids = [c.tweet_id for c in cards]
+    if tweet_id not in ids:
+        return None
+    return list(cards[ids.index(tweet_id) + 1:])

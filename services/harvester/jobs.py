@@ -262,23 +262,26 @@ class HarvesterJobs(Worker):
     # ------------------------------------------------------------------ our own conversations (issue 24, item 5)
 
     async def read_conversations(self) -> dict[str, object]:
-        """Read the replies our recent posts got (through the gateway, at P1 in its "conversations" budget class)
-        and offer the worthwhile ones as opportunities of source "conversation" (conversations.py). The first
-        failed read ends the run: a spent budget or a session problem fails the rest the same way."""
+        """Read the replies our recent posts and replies got (through the gateway, at P1 in its "conversations"
+        budget class) and offer the worthwhile ones as opportunities of source "conversation" (conversations.py),
+        each in the conversation of the tweet of ours it answers. The first failed read ends the run: a spent
+        budget or a session problem fails the rest the same way."""
         async with self._lock:
             now = self.clock.now()
             async with self.pool.acquire() as conn:
-                posts = await db.posts_to_read(conn, since=now - self.settings.conversations_window,
-                                               limit=self.settings.conversations_reads)
+                tweets = await db.tweets_to_read(conn, since=now - self.settings.conversations_window,
+                                                 limit=self.settings.conversations_reads)
             read, found_n = 0, 0
             rejected: dict[str, int] = {}
-            for tweet_id in posts:
+            for own in tweets:
+                tweet_id = own.tweet_id
                 try:
                     cards = (await self.gateway.tweet_replies(
-                        tweet_id, limit=self.settings.conversations_replies_per_post)).tweets
+                        tweet_id, limit=self.settings.conversations_replies_per_post,
+                        conversation_id=own.conversation_root)).tweets
                 except GatewayError as err:
                     gateway_failures.labels("tweet_replies", err.code).inc()
-                    log.warning("replies of our post %s unreadable: %s", tweet_id, err)
+                    log.warning("replies of our tweet %s unreadable: %s", tweet_id, err)
                     break
                 read += 1
                 async with self.pool.acquire() as conn:
@@ -298,7 +301,7 @@ class HarvesterJobs(Worker):
                     await db.mark_read(conn, tweet_id, self.clock.now())
                 found_total.labels("conversation").inc(len(found))
                 found_n += len(found)
-            self.last["conversations"] = {"at": now.isoformat(), "posts": len(posts), "read": read,
+            self.last["conversations"] = {"at": now.isoformat(), "tweets": len(tweets), "read": read,
                                           "found": found_n, "rejected": rejected}
             return self.last["conversations"]
 

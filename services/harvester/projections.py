@@ -10,6 +10,7 @@ the job-owned tables (JOB_TABLES).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,11 +62,12 @@ def register(svc: Service[Any]) -> None:
     @proj.on(TweetPosted)
     async def on_posted(conn: asyncpg.Connection, applied: Applied[TweetPosted]) -> None:
         posted = applied.event
-        if posted.kind in ("post", "thread"):
-            # Our post: its replies are read for conversations to answer (jobs.conversations).
-            await conn.execute("INSERT INTO own_posts (tweet_id, posted_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                               posted.tweet_ids[0], posted.posted_at)
         target = replied_tweet_id(posted)
+        if posted.kind in ("post", "thread") or (posted.kind == "reply" and target):
+            # Our post or reply: its replies are read for conversations to answer (jobs.conversations).
+            await conn.execute("INSERT INTO own_posts (tweet_id, posted_at, reply_to) VALUES ($1, $2, $3) "
+                               "ON CONFLICT DO NOTHING", posted.tweet_ids[0], posted.posted_at,
+                               target if posted.kind == "reply" else None)
         if target:
             await conn.execute("INSERT INTO replied (tweet_id, replied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                                target, applied.event.posted_at)
@@ -211,13 +213,25 @@ async def accounts_due(conn: asyncpg.Connection, *, read_before: datetime, limit
     return [r["handle"] for r in rows]
 
 
-async def posts_to_read(conn: asyncpg.Connection, *, since: datetime, limit: int) -> list[str]:
-    """Our posts since ``since`` whose replies were read longest ago (never read first, then newest first)."""
+@dataclass(frozen=True)
+class OwnTweet:
+    tweet_id: str
+    # For a reply of ours: the tweet it answered, the root of its conversation (we answer strangers' tweets at
+    # their root only), which the X API searches by. None for a post, the root of its own.
+    conversation_root: str | None
+
+
+async def tweets_to_read(conn: asyncpg.Connection, *, since: datetime, limit: int) -> list[OwnTweet]:
+    """Our posts and replies since ``since`` whose replies were read longest ago (never read first, then newest
+    first). Our answers in our own conversations are left out: a reply to one is the same person again, whom
+    the planner does not answer twice in a row."""
     rows = await conn.fetch(
-        "SELECT p.tweet_id FROM own_posts p LEFT JOIN conversation_reads r USING (tweet_id) "
-        "WHERE p.posted_at >= $1 ORDER BY r.read_at NULLS FIRST, p.posted_at DESC, p.tweet_id LIMIT $2",
+        "SELECT p.tweet_id, p.reply_to FROM own_posts p LEFT JOIN conversation_reads r USING (tweet_id) "
+        "WHERE p.posted_at >= $1 AND NOT EXISTS (SELECT 1 FROM opportunities o "
+        "    WHERE o.tweet_id = p.reply_to AND o.conversation_id IS NOT NULL) "
+        "ORDER BY r.read_at NULLS FIRST, p.posted_at DESC, p.tweet_id LIMIT $2",
         since, limit)
-    return [r["tweet_id"] for r in rows]
+    return [OwnTweet(r["tweet_id"], r["reply_to"]) for r in rows]
 
 
 async def mark_read(conn: asyncpg.Connection, tweet_id: str, at: datetime) -> None:

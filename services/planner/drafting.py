@@ -356,7 +356,7 @@ class Drafter:
             # A rejected reply is never shown back to the model: it may carry what a hostile tweet put in it.
             messages = reply_messages(opportunity.text, opportunity.author, choice, self.config,
                                       previous=None, rejection_reason=reason, best_posts=best_posts,
-                                      facts=facts, point=point, our_post=opportunity.our_post)
+                                      facts=facts, point=point, our_tweet=opportunity.our_tweet)
             completion = await self._call(out, messages, "reply")
             parts = None if completion is None else self._answer(out, completion, "reply")
             if completion is None or parts is None:

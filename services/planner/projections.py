@@ -296,11 +296,10 @@ class PooledOpportunity:
 
 async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: timedelta) -> list[PooledOpportunity]:
     """The pool: not expired, fresh enough, never answered (queued, posted or dropped reply) — ever."""
-    # A reply our post got comes with that post's text (ours, as queued), so that the answer is written in view
-    # of what the person replied to.
+    # A reply our post (or reply) got comes with that tweet's text (ours, as queued), so that the answer is
+    # written in view of what the person replied to.
     rows = await conn.fetch(
-        "SELECT o.*, (SELECT p.text FROM content p WHERE p.tweet_ids[1] = o.conversation_id AND p.kind <> 'reply' "
-        "             LIMIT 1) AS our_post "
+        "SELECT o.*, (SELECT p.text FROM content p WHERE p.tweet_ids[1] = o.conversation_id LIMIT 1) AS our_tweet "
         "FROM opportunities o WHERE o.expired_at IS NULL AND o.tweet_created_at > $1 "
         "AND NOT EXISTS (SELECT 1 FROM content c WHERE c.reply_to_tweet_id = o.tweet_id "
         "                OR c.content_id = o.reply_content_id) "
@@ -311,7 +310,7 @@ async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: t
                     text=r["text"], likes=r["likes"], retweets=r["retweets"], replies=r["replies"],
                     created_at=r["tweet_created_at"], relevance=r["relevance"], topic=r["topic"],
                     is_reply=r["is_reply"], conversation_id=r["conversation_id"],
-                    kind="conversation" if r["conversation_id"] else "tweet", our_post=r["our_post"]),
+                    kind="conversation" if r["conversation_id"] else "tweet", our_tweet=r["our_tweet"]),
         r["event_id"], r["reply_content_id"]) for r in rows]
 
 

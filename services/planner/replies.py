@@ -45,8 +45,9 @@ class Opportunity:
     # "tweet": a stranger's root tweet the harvest found; "conversation": a reply one of our posts got, whose
     # conversation_id is that post (issue 24, item 5).
     kind: str = "tweet"
-    # For a reply our post got: that post's text (None when the planner never saw it posted).
-    our_post: str | None = None
+    # For a reply our tweet got (a post of ours, or a reply of ours under someone else's tweet): that tweet's text
+    # (None when the planner never saw it posted).
+    our_tweet: str | None = None
 
     @property
     def conversation(self) -> str:

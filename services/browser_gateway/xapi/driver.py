@@ -373,12 +373,14 @@ class ApiDriver:
 
     async def _tweet_replies(self, request: TweetRepliesRequest, deadline: float) -> TweetList:
         """Direct replies to one of our tweets: recent search on its conversation (the API's
-        ``conversation_id:`` operator; 7 days back, as the harvest), keeping those that answer the tweet itself."""
+        ``conversation_id:`` operator, which takes a conversation's root: the request's ``conversation_id`` for a
+        reply of ours; 7 days back, as the harvest), keeping those that answer the tweet itself. Under a busy
+        stranger's tweet the newest 100 of its conversation may not reach back to the replies ours got."""
         client = self._client()
         page = min(100, max(10, request.limit))
         self.spend.hold_read(posts=page, users=page)
         body = await self._call(request.OP, "GET /2/tweets/search/recent", lambda: client.search_recent_tweets(
-            f"conversation_id:{request.tweet_id}", max_results=page, sort_order="recency",
+            f"conversation_id:{request.conversation_id or request.tweet_id}", max_results=page, sort_order="recency",
             tweet_fields=[*TWEET_FIELDS, "referenced_tweets"], expansions=["author_id"], user_fields=["username"],
             user_auth=self._user_auth), deadline)
         self._charge_answer(body)

@@ -1,7 +1,8 @@
-"""Our own conversations end to end (issue 24, item 5): the replies our post got in the sandbox, read through the
-real gateway (Chromium, the status page, the activity budget's "conversations" class) by the harvester's job,
-become opportunities of source "conversation": each once, a hostile one never, and one person's second reply only
-once their first was answered. (The planner's side, answering them, is tests/integration/planner.)"""
+"""Our own conversations end to end (issue 24, item 5): the replies our post (and a reply of ours) got in the
+sandbox, read through the real gateway (Chromium, the status page, the activity budget's "conversations" class) by
+the harvester's job, become opportunities of source "conversation": each once, a hostile one never, and one
+person's second reply only once their first was answered. (The planner's side, answering them, is
+tests/integration/planner.)"""
 
 from __future__ import annotations
 
@@ -95,8 +96,25 @@ async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_per
         ids = [e.tweet_id for e in again]
         assert ana_again.id in ids and troll.id not in ids, (second, again)
         assert len(ids) == len(set(ids))  # each reply offered once
+        # Our answer is not read for replies: a reply to it is Ana again, whom the planner would not answer next.
         assert second["read"] == first["read"] == 1
+
+        # A reply of ours under a stranger's tweet, and someone's reply to it: read too (X shows the stranger's
+        # tweet above ours on our reply's page; only what is below ours is offered), in our reply's conversation.
+        stranger = next(v for v in h.world.search("sleep", latest=True) if not v.own and v.in_reply_to is None)
+        ours = h.world.create_tweet("Daylight before noon did more for my sleep than any supplement I tried.",
+                                    in_reply_to=stranger.id)
+        await publish(settings, [TweetPosted(content_id="c-ours", kind="reply", tweet_ids=[ours.id],
+                                             url="http://x/r", posted_at=h.clock.now(), text=ours.text,
+                                             reply_to_tweet_id=stranger.id, reply_to_author=stranger.handle)])
+        cat = h.world.add_audience_reply(ours.id, "cat_e2e", "Which supplements did you try first?",
+                                         kind="question").tweet
+        await eventually(applied("own_posts", ours.id), timeout=20)
+        third = await jobs.read_conversations()
+        offered = {e.tweet_id: e for e in await conversation_opportunities(h)}
+        assert cat.id in offered and offered[cat.id].conversation_id == ours.id, (third, list(offered))
+        assert stranger.id not in offered and third["read"] == 2  # our reply (never read), then our post
     finally:
         await svc.stop()
-    # Both reads went through the activity budget, in their own class.
-    assert budget.used(h.clock.now(), "day", "conversations")["page_loads"] - reads_before == 2
+    # Every read went through the activity budget, in its own class.
+    assert budget.used(h.clock.now(), "day", "conversations")["page_loads"] - reads_before == 4

@@ -577,7 +577,7 @@ async def test_replies_our_post_got_are_answered_once_hostile_never_and_a_person
     assert [q.reply_to_tweet_id for q in replies] == ["8103"], first  # not Ana twice in a row, not the troll
     assert replies[0].reply_context is not None and replies[0].reply_context.bands["target_kind"] == "conversation"
     # Ben's reply was answered with our post in view (what his reply is about).
-    answering = [p for p in prompts if "Morning sunlight helped my sleep" in p and "<our_post>" in p]
+    answering = [p for p in prompts if "Morning sunlight helped my sleep" in p and "<our_tweet>" in p]
     assert answering and all(ours in p for p in answering), prompts
     await publish(*[posted(q) for q in replies])
     second = await planner.run()
@@ -587,3 +587,20 @@ async def test_replies_our_post_got_are_answered_once_hostile_never_and_a_person
     await publish(*[posted(q) for q in replies[1:]])
     third = await planner.run()
     assert len([q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]) == 2, third
+
+
+async def test_a_reply_our_reply_got_is_answered_with_our_reply_in_view(settings, js, start_planner,
+                                                                         publish) -> None:
+    """A reply of ours under a stranger's tweet got a reply (the harvester offers it in the conversation of our
+    reply): it is drafted with our reply shown to the model, as an answer on our own post is."""
+    svc, planner = await start_planner(posts_per_hour=0, replies_per_hour=4)
+    ours = "Ten minutes of daylight before noon did more for my sleep than any supplement I have tried."
+    our_reply = TweetPosted(content_id="c-7001", kind="reply", tweet_ids=["7001"], url="http://x/r",
+                            posted_at=datetime.now(UTC) - timedelta(hours=2), text=ours,
+                            reply_to_tweet_id="7000", reply_to_author="big_account")
+    prompts = record_prompts(planner)
+    await publish(our_reply, conversation("7002", "cat", "Which supplements did you try before the daylight?",
+                                          "7001"))
+    report = await planner.run()
+    answering = [p for p in prompts if "Which supplements did you try" in p and "<our_tweet>" in p]
+    assert answering and all(ours in p for p in answering), (report, prompts)

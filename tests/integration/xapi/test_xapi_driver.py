@@ -73,6 +73,15 @@ async def test_search_translates_web_operators_and_applies_thresholds(gateway) -
     assert all(t.author and t.created_at for t in result.tweets)
 
 
+async def assert_direct_replies(sandbox, replies: TweetList, tweet_id: str, scripted: list[tuple[str, str]]) -> None:
+    """Every tweet read answers ``tweet_id`` itself, and the test's own replies are among them, oldest first. The
+    world may add replies of its own (the audience's, as many as the tweet's drawn reply count lets appear)."""
+    for t in replies.tweets:
+        assert (await sandbox.admin_get(f"/admin/tweets/{t.tweet_id}"))["in_reply_to"] == tweet_id, t
+    ids = {i for i, _ in scripted}
+    assert [(t.tweet_id, t.author) for t in replies.tweets if t.tweet_id in ids] == scripted
+
+
 async def test_the_replies_our_post_got_are_read_by_searching_its_conversation(gateway, sandbox) -> None:
     """Issue 24, item 5 through the API: recent search on ``conversation_id:``, the post's direct replies only."""
     [post] = (await gateway.run(PostTweetRequest(text=unique("Ten minutes of morning light")))).tweet_ids
@@ -86,10 +95,27 @@ async def test_the_replies_our_post_got_are_read_by_searching_its_conversation(g
                                                   "text": "Thanks, will try it."})
     replies = await gateway.run(TweetRepliesRequest(tweet_id=post))
     assert isinstance(replies, TweetList)
-    assert [(t.tweet_id, t.author) for t in replies.tweets] == [(ana["id"], "ana_api"), (ben["id"], "ben_api")]
-    assert replies.tweets[0].text == "Does this still work for shift workers?" and replies.tweets[0].created_at
+    await assert_direct_replies(sandbox, replies, post, [(ana["id"], "ana_api"), (ben["id"], "ben_api")])
+    assert answer not in {t.tweet_id for t in replies.tweets}
+    [shown] = [t for t in replies.tweets if t.tweet_id == ana["id"]]
+    assert shown.text == "Does this still work for shift workers?" and shown.created_at
     # A reply starts no conversation of its own: searching one finds nothing, as on X.
     assert (await gateway.run(TweetRepliesRequest(tweet_id=ana["id"]))).tweets == []
+
+
+async def test_the_replies_a_reply_of_ours_got_are_found_in_the_conversation_of_the_tweet_it_answered(
+        gateway, sandbox) -> None:
+    # A stranger's root tweet, as the planner answers only (the harvest searches without replies).
+    found = (await gateway.run(SearchRequest(query="sleep -filter:replies", tab="latest", limit=20))).tweets
+    stranger = next(t for t in found if t.author != HANDLE)
+    [ours] = (await gateway.run(ReplyRequest(tweet_id=stranger.tweet_id,
+                                             text=unique("Daylight before noon helped me more")))).tweet_ids
+    cat = await sandbox.admin("/admin/audience_reply", {"to": ours, "handle": "cat_api", "kind": "question",
+                                                         "text": "Which supplements did you try first?"})
+    replies = await gateway.run(TweetRepliesRequest(tweet_id=ours, conversation_id=stranger.tweet_id))
+    await assert_direct_replies(sandbox, replies, ours, [(cat["id"], "cat_api")])
+    # Without the conversation's root the API has nothing to search: our reply starts no conversation.
+    assert (await gateway.run(TweetRepliesRequest(tweet_id=ours))).tweets == []
 
 
 async def test_own_timeline_shows_own_posts_newest_first(gateway) -> None:

@@ -4,7 +4,8 @@ import pytest
 
 from libs.core.clock import Clock
 from services.browser_gateway.pacer import Pacer
-from services.browser_gateway.parse import dig, handle_in, parse_count, same_text, status_ref
+from libs.contracts.gateway import TweetCard
+from services.browser_gateway.parse import dig, handle_in, parse_count, replies_below, same_text, status_ref
 
 
 @pytest.mark.parametrize("label,count", [
@@ -13,6 +14,16 @@ from services.browser_gateway.parse import dig, handle_in, parse_count, same_tex
 ])
 def test_counts_as_x_writes_them(label: str | None, count: int) -> None:
     assert parse_count(label) == count
+
+
+def test_a_status_page_s_replies_are_the_cards_below_its_tweet_not_the_ancestors_above() -> None:
+    def card(tweet_id: str, author: str) -> TweetCard:
+        return TweetCard(tweet_id=tweet_id, author=author, text="...")
+    # A reply of ours (2) under a stranger's tweet (1): X shows the tweet it answered above it.
+    page = [card("1", "stranger"), card("2", "xbot"), card("3", "ana"), card("4", "ben")]
+    assert [c.tweet_id for c in replies_below(page, "2") or []] == ["3", "4"]
+    assert replies_below(page[1:], "2") == page[2:] and replies_below(page[:2], "2") == []
+    assert replies_below(page, "9") is None  # the page does not show the tweet
 
 
 def test_links_and_handles() -> None:
