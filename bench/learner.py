@@ -23,9 +23,9 @@ it within 48 h. Follower regret of a post = E[follows | the best choice for foll
 the ground truth's table, normalised by uniform choices like the regret above. The follow draws come from their own
 stream (sandbox.audience), so the figures above are unchanged by them. The composite objective is measured on both
 of the service's paths: credited by that attribution (the X API's, "composite") and with each post's own follows
-within 48 h, as X's analytics page counts them (the browser's, POST_FOLLOWS). Beside them, routes not in the
-service: a follow-rate model of the attributed follows (FOLLOW_MODEL) and, on the same settings in a
-world where follows start from profile visits (VISIT_SETTINGS), the same model fed each post's visits
+within 48 h, as X's analytics page counts them (the browser's, POST_FOLLOWS), each also as it was before its
+follow-rate model (BEFORE, BEFORE_POST_FOLLOWS). Beside them a route not in the service: on the same settings in a
+world where follows start from profile visits (VISIT_SETTINGS), the follow-rate model fed each post's visits
 (VISITS_MODEL).
 
 Replies target (issue 24 item 1, ``run_replies``; ``--replies-only`` runs it alone): xbot's reply policy (style,
@@ -55,6 +55,7 @@ from sandbox.audience import (DEFAULT_SHAPE, FORMATS, HOURS, REFERENCE_QUALITY, 
 from services.scraper.attribution import ActiveItem, EngagementPoint, attribute_followers
 from libs.policy import REPLY_DIMENSIONS, TARGET_BANDS, band_arms, scheduled_floor, target_bands, thompson_draw
 from services.learner.drift import ChangeWatch, FallDetector
+from services.learner.follows import FollowRateModel, tilted
 from services.learner.learning import LearnerConfig
 from services.learner.posterior import AdditiveRewardModel
 from services.learner.rewards import (
@@ -300,12 +301,30 @@ class CompositeAgent(XbotAgent):
     """xbot's learner with the composite objective (services/learner): engagement plus the followers attributed to
     a post within 48 h, priced at the exchange rate learned from the account's own posts (FollowerExchangeRate).
     The checkpoint calibrations stay on engagement (what share of it a checkpoint shows); a post's reward is
-    revised when its follower credit closes at 48 h."""
+    revised when its follower credit closes at 48 h. Since 2026-12-05 the draw is over the reward model's effects
+    plus FOLLOW_SHARE × a follow-rate model's (services/learner/follows.py), fitted on the closed credits, as the
+    service's model job publishes them once followers are priced; ``follow_model=False`` is the service before."""
 
-    def __init__(self, arm_counts, rng: np.random.Generator, config: XbotConfig = XbotConfig()) -> None:
+    def __init__(self, arm_counts, rng: np.random.Generator, config: XbotConfig = XbotConfig(), *,
+                 follow_model: bool = True) -> None:
         super().__init__(arm_counts, rng, config)
         self.exchange = FollowerExchangeRate()
         self.follows_per_view = AccountRate()  # followers per view over matured posts (a ratio of sums)
+        self.follow_model = FollowRateModel(arm_counts, discount=config.discount) if follow_model else None
+
+    def choose(self) -> tuple[int, ...]:
+        post = self.model.posterior()
+        self.noise_var = post.noise_var
+        follows = None
+        if self.follow_model is not None and self.exchange.rate is not None:
+            follows = self.follow_model.posterior(self.decisions)
+        means, variances = tilted(post.means, post.variances, follows)
+        floor = scheduled_floor(len(self.matured), start=self.config.floor, end=self.config.floor_min,
+                                posts=self.config.floor_posts)
+        arms = thompson_draw(means, [np.sqrt(v * self.config.temperature) for v in variances], floor, self.rng)
+        self.model.decay()
+        self.decisions += 1
+        return arms
 
     def _reward_weighted(self, counts: Mapping[str, float]) -> float:
         rate = self.exchange.rate
@@ -343,109 +362,26 @@ class CompositeAgent(XbotAgent):
         reward = log_reward(self._reward_weighted(counts))
         baseline = trailing_baseline(self.matured, window=self.config.baseline_window, fallback=reward)
         self._replace(post, arms, reward - baseline, exposure_weight(counts["views"]))
+        self._observe_follows(post, arms, counts)
+
+    def _observe_follows(self, post: int, arms, counts: Mapping[str, float]) -> None:
+        if self.follow_model is not None:
+            self.follow_model.add(arms, counts["followers"], counts["views"], post)
 
 
-class FollowRateModel:
-    """A Poisson model of a post's credited follows with its views as exposure: log follows per view = b0 + one
-    effect per arm of each dimension (Gaussian prior sd 0.5, the intercept near the account's pooled rate),
-    fitted by Newton steps, its posterior by the Laplace approximation. A follow is a rare count (~0.15 a post at
-    1,000 followers): read as counts per view it teaches far more than as a spike of the priced reward. A post
-    counts ``discount`` times less with every later decision, as in the posts' model: what brings followers can
-    change while what brings reach does not, and the posts' change detection watches the reach only."""
-
-    def __init__(self, arm_counts, effect_sd: float = 0.5, discount: float = 1.0) -> None:
-        self.arm_counts = [int(k) for k in arm_counts]
-        self.offsets = np.concatenate([[1], 1 + np.cumsum(self.arm_counts)])[:-1]
-        self.size = 1 + sum(self.arm_counts)
-        self.effect_sd = effect_sd
-        self.rows: list[np.ndarray] = []
-        self.follows: list[float] = []
-        self.views: list[float] = []
-        self.decided: list[int] = []
-        self.discount = discount
-        self.beta: np.ndarray | None = None
-
-    def add(self, arms, follows: float, views: float, decided: int) -> None:
-        x = np.zeros(self.size)
-        x[0] = 1.0
-        x[self.offsets + np.asarray(arms)] = 1.0
-        self.rows.append(x)
-        self.follows.append(max(0.0, follows))
-        self.views.append(max(1.0, views))
-        self.decided.append(decided)
-
-    def posterior(self, decisions: int) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
-        """Centred effects per dimension and their variances (as AdditivePosterior reports them) after
-        ``decisions`` decisions, None before data."""
-        if not self.rows:
-            return None
-        x, y, exposure = np.array(self.rows), np.array(self.follows), np.log(np.array(self.views))
-        w = self.discount ** (decisions - np.array(self.decided, dtype=float))
-        precision = np.eye(self.size) / self.effect_sd**2
-        precision[0, 0] = 0.25
-        prior = np.zeros(self.size)
-        prior[0] = math.log((y.sum() + 1.0) / np.exp(exposure).sum())
-        b = prior.copy() if self.beta is None else self.beta
-        for _ in range(8):
-            mu = np.exp(np.clip(x @ b + exposure, -30, 30))
-            step = np.linalg.solve((x.T * (w * mu)) @ x + precision, x.T @ (w * (y - mu)) - precision @ (b - prior))
-            b = b + step
-            if np.abs(step).max() < 1e-6:
-                break
-        self.beta = b
-        cov = np.linalg.inv((x.T * (w * np.exp(np.clip(x @ b + exposure, -30, 30)))) @ x + precision)
-        means, variances = [], []
-        for o, k in zip(self.offsets, self.arm_counts):
-            block, centre = slice(int(o), int(o) + k), np.eye(k) - 1.0 / k
-            means.append(centre @ b[block])
-            variances.append(np.einsum("ij,jk,ik->i", centre, cov[block, block], centre))
-        return means, variances
-
-
-class FollowModelAgent(XbotAgent):
-    """A route to the followers target not in the service yet (README, "Followers as the objective"): the
-    engagement model as XbotAgent's, beside it a FollowRateModel of the credited follows, and a choice's value
-    log(engagement + price × follows) read to first order as the engagement effect plus ``share`` × the follow
-    rate's effect, ``share`` = the followers' part of the composite value at the account's exchange rate (1/2 by
-    its definition: Σ engagement = price × Σ followers). The Thompson draw is over the summed posteriors."""
-
-    share = 0.5
-
-    def __init__(self, arm_counts, rng: np.random.Generator, config: XbotConfig = XbotConfig()) -> None:
-        super().__init__(arm_counts, rng, config)
-        self.follow_model = FollowRateModel(arm_counts, discount=config.discount)
-
-    def choose(self) -> tuple[int, ...]:
-        post = self.model.posterior()
-        self.noise_var = post.noise_var
-        means, variances = list(post.means), list(post.variances)
-        follows = self.follow_model.posterior(self.decisions)
-        if follows is not None:
-            means = [m + self.share * f for m, f in zip(means, follows[0])]
-            variances = [v + self.share**2 * f for v, f in zip(variances, follows[1])]
-        floor = scheduled_floor(len(self.matured), start=self.config.floor, end=self.config.floor_min,
-                                posts=self.config.floor_posts)
-        arms = thompson_draw(means, [np.sqrt(v * self.config.temperature) for v in variances], floor, self.rng)
-        self.model.decay()
-        self.decisions += 1
-        return arms
-
-    def observe_credit(self, post: int, arms, counts: Mapping[str, float]) -> None:
-        self.follow_model.add(arms, counts["followers"], counts["views"], post)
-
-
-class VisitsModelAgent(FollowModelAgent):
-    """FollowModelAgent's follow-rate model fed each matured post's own profile visits (the analytics' "Profile
-    visits"; the X API's user_profile_clicks) instead of the followers attributed to it: in a world where follows
+class VisitsModelAgent(CompositeAgent):
+    """The composite agent whose follow-rate model is fed each matured post's own profile visits (the analytics'
+    "Profile visits"; the X API's user_profile_clicks) instead of its credited followers: in a world where follows
     start from visits (AudienceModel's ``follows_through_visits``) a visit is a follow's leading signal, five times
-    as frequent and counted per post, with no attribution between posts. Not the service's yet."""
+    as frequent and counted per post, with no attribution between posts. A route, not the service's."""
 
     def observe_matured(self, post: int, arms, counts: Mapping[str, float],
                         early: Mapping[float, Mapping[str, float]]) -> None:
         super().observe_matured(post, arms, counts, early)
-        self.follow_model.add(arms, counts["profile_clicks"], counts["views"], post)
+        if self.follow_model is not None:
+            self.follow_model.add(arms, counts["profile_clicks"], counts["views"], post)
 
-    def observe_credit(self, post: int, arms, counts: Mapping[str, float]) -> None:
+    def _observe_follows(self, post: int, arms, counts: Mapping[str, float]) -> None:
         pass  # the visits speak for the follows
 
 
@@ -477,11 +413,10 @@ OBJECTIVES = ("engagement", "composite")
 # followers"): the service's path where the browser reads them (since 2026-12-04). "composite", credited by the
 # scraper's engagement-share attribution, is its path through the X API, which has no such count.
 POST_FOLLOWS = "composite_post_follows"
-# A route beside them, not the service's yet: the composite objective with a model of the follow rate of its own
-# (FollowModelAgent), fed the scraper's attribution like "composite".
-FOLLOW_MODEL = "composite_follow_model"
-# The same route fed each post's own follows (X's "New followers"), as the browser now reads them.
-FOLLOW_MODEL_POST_FOLLOWS = "composite_follow_model_post_follows"
+# The service's composite objective before its follow-rate model (until 2026-12-05), on both paths: what the
+# model adds, measured in the same run.
+BEFORE = "composite_before"
+BEFORE_POST_FOLLOWS = "composite_before_post_follows"
 # Another, measured only where follows start from visits (VISIT_SETTINGS): the follow-rate model fed each post's
 # profile visits (VisitsModelAgent).
 VISITS_MODEL = "composite_visits_model"
@@ -512,9 +447,11 @@ def _simulate_followers(objective: str, setting: FollowerSetting, seed: int, n: 
     arm_counts = tables[0][0].shape
     rng = np.random.default_rng([seed, 11])
     noise = random.Random(f"bench-followers:{seed}")
-    agent = {"composite": CompositeAgent, FOLLOW_MODEL: FollowModelAgent, VISITS_MODEL: VisitsModelAgent}.get(
-        objective, XbotAgent)(
-        arm_counts, rng, config)
+    if objective == "engagement":
+        agent: XbotAgent = XbotAgent(arm_counts, rng, config)
+    else:
+        agent = (VisitsModelAgent if objective == VISITS_MODEL else CompositeAgent)(
+            arm_counts, rng, config, follow_model=objective != BEFORE)
     step = 24.0 / POSTS_PER_DAY
     posts: list[tuple[float, tuple[int, ...], Engagement]] = []  # (posted at, arms, final counts)
     credit: list[float] = []
@@ -559,7 +496,7 @@ def _simulate_followers(objective: str, setting: FollowerSetting, seed: int, n: 
             if not attributed:  # the post's own follows (X's "New followers" on its analytics page)
                 seen["followers"] = float(posts[post][2].at_age(min(now - posts[post][0], 48.0)).follows)
             if kind == "credit":
-                if isinstance(agent, (CompositeAgent, FollowModelAgent)):
+                if isinstance(agent, CompositeAgent):
                     agent.observe_credit(post, arms, seen)
             elif kind == MATURED_HOURS:
                 agent.observe_matured(post, arms, seen, {h: counts(post, h) for h in EARLY_CHECKPOINTS})
@@ -584,11 +521,11 @@ def _simulate_followers(objective: str, setting: FollowerSetting, seed: int, n: 
 def _follower_arms(setting: FollowerSetting) -> tuple[str, ...]:
     """The objectives and routes run on one setting: the service's two everywhere, then the routes beside them."""
     return (*OBJECTIVES, VISITS_MODEL) if setting.follows_through_visits else (
-        *OBJECTIVES, POST_FOLLOWS, FOLLOW_MODEL, FOLLOW_MODEL_POST_FOLLOWS)
+        *OBJECTIVES, POST_FOLLOWS, BEFORE, BEFORE_POST_FOLLOWS)
 
 
 # Arms credited with each post's own follows instead of the scraper's attribution, and the agent each runs.
-_POST_FOLLOWS_ARMS = {POST_FOLLOWS: "composite", FOLLOW_MODEL_POST_FOLLOWS: FOLLOW_MODEL}
+_POST_FOLLOWS_ARMS = {POST_FOLLOWS: "composite", BEFORE_POST_FOLLOWS: BEFORE}
 
 
 def _one_follower_run(task: tuple) -> tuple[float, float]:
@@ -1124,7 +1061,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="policies of the posts target run without the 24 h delay only, comma-separated")
     parser.add_argument("--setting", action="append", default=None,
                         help="only this audience setting of the posts target (repeatable)")
-    parser.add_argument("--follower-seeds", type=int, default=6,
+    parser.add_argument("--follower-seeds", type=int, default=20,
                         help="seeds per audience setting of the followers target (0: skip it)")
     parser.add_argument("--followers-only", action="store_true",
                         help="run only the followers target and update its part of --out (the regret figures of "

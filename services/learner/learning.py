@@ -12,7 +12,8 @@ the reply policy (issue 24): an additive model of the same kind over reply style
 fitted by the same code (_RewardFit), gated by its own off-policy evaluation and published in the same ModelUpdated
 (``replies``), so versions and rollbacks cover both.
 The reward is engagement, or with ``objective="composite"`` engagement plus the followers credited to the post
-within 48 h priced at the account's own exchange rate (rewards.FollowerExchangeRate; README, learner).
+within 48 h priced at the account's own exchange rate (rewards.FollowerExchangeRate; README, learner); once they
+are priced, the posts' policy adds a follow-rate model's effects to the reward model's (follows.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from services.learner import ope
 from libs.formats import hour_bucket as format_hour_bucket
 from services.learner.drift import ChangeWatch, FallDetector, shrink_multipliers
 from services.learner.features import feature_names, feature_vector, peer_prior
+from services.learner.follows import FollowRateModel, tilted
 from libs.policy import (
     DIMENSIONS,
     REPLY_ACTION,
@@ -401,10 +403,15 @@ class Learner:
                                    shrink=cfg.change_shrink)
         logged, provisional, rejected = fit.fill(model, self._arm_index, watch)
         post = model.posterior()
+        follows = self._follow_model(fit, decisions) if rate is not None else None
+        # The policy's posterior: the reward model's effects, tilted by what brings followers once they are priced
+        # (services/learner/follows.py). The off-policy gate below keeps the reward model's own predictions.
+        means, variances = tilted(post.means, post.variances, None if follows is None else follows.posterior(
+            len(decisions)))
 
         posteriors = {
             dim: {arm: {"mean": float(m), "var": float(v), "n": float(c)}
-                  for arm, m, v, c in zip(arms, post.means[j], post.variances[j], post.counts[j])}
+                  for arm, m, v, c in zip(arms, means[j], variances[j], post.counts[j])}
             for j, (dim, arms) in enumerate(zip(DIMENSIONS, cfg.arms()))
         }
         floor = cfg.post_floor(len(logged))
@@ -419,6 +426,8 @@ class Learner:
         evaluation.update(predictor_eval)
         if rate is not None:  # what one follower is worth in the reward; absent until priced (payloads unchanged)
             evaluation["follower_exchange_rate"] = rate
+        if follows is not None:
+            evaluation["follow_model_posts"] = float(len(follows))
         if rejected:  # absent without rejections: earlier versions keep their payloads bit for bit
             evaluation["owner_rejections"] = float(rejected)
         if fit.alarms:  # changes detected in the matured posts' residuals, and the last one's decision index
@@ -435,6 +444,19 @@ class Learner:
             publish=bool(evaluation.get("gate_passed", 1.0)), best_posts=self._best_posts(logged),
         )
         return self._with_replies(snapshot, fit.rate, incumbent)
+
+    def _follow_model(self, fit: _RewardFit, decisions: Sequence[_Decision]) -> FollowRateModel:
+        """The follow-rate model of the matured posts: the followers credited to each so far (its own follows where
+        the browser read them, else the scraper's attribution) against its views at maturity, forgotten at the
+        posts' discount per later decision."""
+        cfg = self.config
+        model = FollowRateModel([len(a) for a in cfg.arms()], discount=cfg.discount)
+        index = {d.content_id: i for i, d in enumerate(decisions)}
+        for d, counts in fit.matured:
+            arms = self._arm_index(d.choice)
+            assert arms is not None  # decisions on arms the configuration no longer has were left out
+            model.add(arms, d.followers, counts.get("views", 0.0), index[d.content_id])
+        return model
 
     # ---- replies (issue 24, item 1) -------------------------------------------------------------------------------
 

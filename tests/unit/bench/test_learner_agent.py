@@ -33,27 +33,3 @@ def test_the_agents_model_after_alarms_is_the_batch_model_with_the_shrink_multip
     assert agent.model.xtwx == pytest.approx(batch.xtwx, abs=1e-9)
     assert agent.model.xtwy == pytest.approx(batch.xtwy, abs=1e-9)
     assert agent.model.wsum == pytest.approx(batch.wsum, abs=1e-9)
-
-
-def test_the_follow_rate_model_forgets_a_changed_follow_effect_with_its_discount():
-    """bench.learner.FollowRateModel (the followers routes' model): a Poisson fit of counts per view; with a
-    discount the posts after a change outweigh the ones before it, without one the two halves cancel out."""
-    from bench.learner import FollowRateModel
-
-    rng = np.random.default_rng(4)
-    forgets, remembers = FollowRateModel((2, 3), discount=0.98), FollowRateModel((2, 3))
-    effect = np.array([0.4, -0.4])
-    for t in range(600):
-        if t == 300:
-            effect = -effect
-        arms = (int(rng.integers(2)), int(rng.integers(3)))
-        views = 2000.0
-        count = float(rng.poisson(views * 0.002 * np.exp(effect[arms[0]])))
-        forgets.add(arms, count, views, t)
-        remembers.add(arms, count, views, t)
-    means, variances = forgets.posterior(600)
-    assert means[0][1] - means[0][0] == pytest.approx(0.8, abs=0.2)  # the effect as it is now
-    assert abs(means[1]).max() < 0.15  # the dimension without effects stays near 0
-    old_and_new = remembers.posterior(600)[0][0]
-    assert abs(old_and_new[1] - old_and_new[0]) < 0.2
-    assert variances[0][0] > remembers.posterior(600)[1][0][0]  # fewer posts' worth of evidence

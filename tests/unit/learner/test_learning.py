@@ -108,6 +108,28 @@ def test_the_composite_objective_rewards_followers_and_engagement_only_ignores_t
     assert "follower_exchange_rate" not in engagement.evaluation
 
 
+def test_priced_followers_tilt_the_posts_policy_by_the_follow_rate_model(monkeypatch):
+    """Once followers are priced, the published posterior is the reward model's plus half the follow-rate model's
+    effects (services/learner/follows.py): 'story', the only type that brings followers, gains on 'tip' beyond
+    what the priced reward alone gives it."""
+    import services.learner.learning as learning
+    from services.learner.follows import tilted
+
+    tilted_snapshot = _follower_history("composite")
+    monkeypatch.setattr(learning, "tilted", lambda m, v, f: tilted(m, v, f, share=0.0))
+    reward_only = _follower_history("composite")
+    assert tilted_snapshot.evaluation["follow_model_posts"] == 120.0
+
+    def gap(snapshot):
+        types = snapshot.posteriors["content_type"]
+        return types["story"]["mean"] - types["tip"]["mean"]
+
+    assert gap(tilted_snapshot) > gap(reward_only) + 0.5  # follows only from 'story': a large follow effect
+    # The follow effects' uncertainty widens the draw.
+    assert (tilted_snapshot.posteriors["content_type"]["story"]["var"]
+            > reward_only.posteriors["content_type"]["story"]["var"])
+
+
 def test_without_priced_followers_the_composite_reward_is_the_engagement_reward():
     events = [e for e in _history() if e[0] != "followers"]
     learner = _replay(events)
