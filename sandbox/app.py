@@ -254,8 +254,10 @@ async def status_page(request: web.Request) -> web.Response:
         served(request, "status", tweet_id)
         return not_found(request)
     replies = world.replies(focal.id)
-    served(request, "status", tweet_id, posts=1 + len(replies))
-    return render(request, "status.html", title=f"{focal.name} on X", focal=focal, replies=replies)
+    ancestors = world.ancestors(focal)
+    served(request, "status", tweet_id, posts=len(ancestors) + 1 + len(replies))
+    return render(request, "status.html", title=f"{focal.name} on X", ancestors=ancestors, focal=focal,
+                  replies=replies)
 
 
 async def analytics_page(request: web.Request) -> web.Response:

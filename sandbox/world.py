@@ -385,6 +385,19 @@ class World:
             return self._reply_view(reply, now) if reply is not None else None
         return self._pop_view(t, now) if t.created_at <= now else None
 
+    def ancestors(self, tweet: TweetView, limit: int = 10) -> list[TweetView]:
+        """What a reply answers, root first: X shows these above a reply on its status page (a parent gone or not
+        yet visible ends the chain, as X's "This post is unavailable" does)."""
+        chain: list[TweetView] = []
+        parent = tweet.in_reply_to
+        while parent and len(chain) < limit:
+            view = self.tweet(parent)
+            if view is None:
+                break
+            chain.append(view)
+            parent = view.in_reply_to
+        return chain[::-1]
+
     def _conversation_views(self, root_id: str) -> list[TweetView]:
         """A conversation: its root and every reply under it, level by level (the ``conversation_id:`` search)."""
         root = self.tweet(root_id)

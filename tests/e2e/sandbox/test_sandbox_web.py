@@ -98,6 +98,10 @@ async def test_inline_composer_posts_a_three_part_thread(page: Page, sandbox: Sa
     assert [t["text"] for t in chain] == parts
     assert [t["in_reply_to"] for t in chain] == [None, chain[0]["id"], chain[1]["id"]]
     assert all(t["choice"]["format"] == "thread" for t in chain)
+    # X shows a reply's ancestors above it, root first: the last part's status page shows the whole thread.
+    await page.goto(f"/{sandbox.settings.handle}/status/{chain[2]['id']}")
+    shown = await page.locator("article[data-testid=tweet] [data-testid=tweetText]").all_inner_texts()
+    assert shown[:3] == parts
 
 
 async def test_modal_composer_posts(page: Page, sandbox: Sandbox):
@@ -137,6 +141,11 @@ async def test_reply_through_status_page_box_and_reply_modal(page: Page, sandbox
     await page.goto(f"/{handle}/status/{target}")
     shown = await page.locator("article[data-testid=tweet] [data-testid=tweetText]").all_inner_texts()
     assert "Morning light made the biggest difference for me too." in shown
+    # Our reply's own page: the tweet it answers above it.
+    await page.goto(f"/{sandbox.settings.handle}/status/{inline_id}")
+    links = page.locator("article[data-testid=tweet] a[href*='/status/']:has(time)")
+    ids = [href.split("/")[-1] for href in await links.evaluate_all("els => els.map(e => e.getAttribute('href'))")]
+    assert ids[:2] == [target, inline_id]
 
 
 async def test_metrics_on_status_page_grow_with_age_and_follow_the_world(page: Page, sandbox: Sandbox):
@@ -159,6 +168,13 @@ async def test_metrics_on_status_page_grow_with_age_and_follow_the_world(page: P
 
 async def test_profile_shows_followers_and_newest_first_timeline(page: Page, sandbox: Sandbox):
     handle = sandbox.settings.handle
+    # Posts of its own: under xdist this test may share its sandbox with none of the posting tests.
+    for text in ("Morning light sets the body clock.", "Caffeine after 2 pm costs deep sleep.",
+                 "A cool bedroom helps you fall asleep."):
+        await page.goto("/home")
+        await page.fill("[data-testid=tweetTextarea_0]", text)
+        await page.click("[data-testid=tweetButtonInline]")
+        await toast_status_id(page, "Your post was sent.", handle)
     await page.goto(f"/{handle}")
     assert handle in await page.locator("[data-testid=UserName]").inner_text()
     assert await page.locator("[data-testid=UserDescription]").inner_text() == sandbox.settings.bio
