@@ -57,7 +57,7 @@ from libs.policy import REPLY_DIMENSIONS, TARGET_BANDS, band_arms, scheduled_flo
 from services.learner.drift import ChangeWatch, FallDetector
 from services.learner.follows import FollowRateModel, tilted
 from services.learner.learning import LearnerConfig
-from services.learner.posterior import AdditiveRewardModel
+from services.learner.posterior import AdditivePosterior, AdditiveRewardModel
 from services.learner.rewards import (
     FOLLOWER_CREDIT_HOURS,
     HEAVY_RANKER_WEIGHTS,
@@ -143,13 +143,18 @@ class XbotAgent:
     def choose(self) -> tuple[int, ...]:
         post = self.model.posterior()
         self.noise_var = post.noise_var
-        sds = [np.sqrt(v * self.config.temperature) for v in post.variances]
+        means, variances = self._moments(post)
+        sds = [np.sqrt(v * self.config.temperature) for v in variances]
         floor = scheduled_floor(len(self.matured), start=self.config.floor, end=self.config.floor_min,
                                 posts=self.config.floor_posts)
-        arms = thompson_draw(post.means, sds, floor, self.rng)
+        arms = thompson_draw(means, sds, floor, self.rng)
         self.model.decay()
         self.decisions += 1
         return arms
+
+    def _moments(self, post: AdditivePosterior) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The per-dimension means and variances the draw is made from: the reward model's."""
+        return list(post.means), list(post.variances)
 
     def _multiplier(self, post: int) -> float:
         if self.watch is None:
@@ -312,19 +317,11 @@ class CompositeAgent(XbotAgent):
         self.follows_per_view = AccountRate()  # followers per view over matured posts (a ratio of sums)
         self.follow_model = FollowRateModel(arm_counts, discount=config.discount) if follow_model else None
 
-    def choose(self) -> tuple[int, ...]:
-        post = self.model.posterior()
-        self.noise_var = post.noise_var
+    def _moments(self, post: AdditivePosterior) -> tuple[list[np.ndarray], list[np.ndarray]]:
         follows = None
         if self.follow_model is not None and self.exchange.rate is not None:
             follows = self.follow_model.posterior(self.decisions)
-        means, variances = tilted(post.means, post.variances, follows)
-        floor = scheduled_floor(len(self.matured), start=self.config.floor, end=self.config.floor_min,
-                                posts=self.config.floor_posts)
-        arms = thompson_draw(means, [np.sqrt(v * self.config.temperature) for v in variances], floor, self.rng)
-        self.model.decay()
-        self.decisions += 1
-        return arms
+        return tilted(post.means, post.variances, follows)
 
     def _reward_weighted(self, counts: Mapping[str, float]) -> float:
         rate = self.exchange.rate

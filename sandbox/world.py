@@ -122,6 +122,12 @@ def scaled(e: Engagement, factor: float) -> Engagement:
     return Engagement(**{f.name: math.floor(getattr(e, f.name) * factor) for f in dataclasses.fields(e)})
 
 
+
+def _newest_order(v: TweetView) -> tuple[float, int]:
+    """Time order as X keeps it: by time, then by id (snowflake ids grow with time, so two tweets of the same
+    second are still in the order they were made)."""
+    return v.created_at, int(v.id)
+
 class World:
     def __init__(self, settings: SandboxSettings, clock: Clock, store: Store,
                  audience: AudienceModel | None = None) -> None:
@@ -419,7 +425,7 @@ class World:
         parent = self.population.tweet(tweet_id)
         if parent:
             views += [self._pop_view(t, now) for t in self.population.replies_to(parent) if t.created_at <= now]
-        return sorted(views, key=lambda v: v.created_at)
+        return sorted(views, key=_newest_order)
 
     def _population_views(self, start: float, end: float, query: SearchQuery | None = None) -> list[TweetView]:
         """The population's tweets of [start, end] as pages show them at ``end``; with ``query``, only those
@@ -466,7 +472,7 @@ class World:
             views = self._population_views(start, end, query) + [self._own_view(t, now) for t in self._own.values()]
         hits = [v for v in views if query.matches(v.candidate())]
         if latest:
-            hits.sort(key=lambda v: v.created_at, reverse=True)
+            hits.sort(key=_newest_order, reverse=True)
         else:
             hits.sort(key=lambda v: (v.counts.likes + 2 * v.counts.retweets + 3 * v.counts.replies), reverse=True)
         return hits[:SEARCH_RESULTS]

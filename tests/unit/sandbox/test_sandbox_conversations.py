@@ -63,3 +63,17 @@ def test_a_page_never_shows_more_audience_replies_than_its_reply_count():
             assert view.counts.replies == p.final.at_age((world.now() - p.created_at) / 3600).replies
             assert len(shown) <= view.counts.replies
     assert any(world.replies(p.id) for p in posts)
+
+
+def test_replies_of_the_same_second_keep_the_order_they_were_made_in():
+    """X orders by time, then by id (ids grow with time): the newest-first search and the oldest-first page agree
+    on two replies that arrived within one second (the frozen clock makes them equal in time)."""
+    world = make_world()
+    post = world.create_tweet(POST)
+    ana = world.add_audience_reply(post.id, "ana_test", "Does this still work for shift workers?", kind="question")
+    ben = world.add_audience_reply(post.id, "ben_test", "Good reminder, saving this.")
+    assert ana.tweet.created_at == ben.tweet.created_at
+    found = [v.id for v in world.search(f"conversation_id:{post.id}", latest=True)]
+    assert found.index(ben.tweet.id) < found.index(ana.tweet.id)
+    shown = [v.id for v in world.replies(post.id)]
+    assert shown.index(ana.tweet.id) < shown.index(ben.tweet.id)
