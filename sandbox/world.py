@@ -122,11 +122,11 @@ def scaled(e: Engagement, factor: float) -> Engagement:
     return Engagement(**{f.name: math.floor(getattr(e, f.name) * factor) for f in dataclasses.fields(e)})
 
 
-
 def _newest_order(v: TweetView) -> tuple[float, int]:
     """Time order as X keeps it: by time, then by id (snowflake ids grow with time, so two tweets of the same
     second are still in the order they were made)."""
     return v.created_at, int(v.id)
+
 
 class World:
     def __init__(self, settings: SandboxSettings, clock: Clock, store: Store,

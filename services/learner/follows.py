@@ -14,11 +14,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from services.learner.posterior import centred
+
 # d log(W + λF) / d log F at the account's exchange rate: λ = ΣW / ΣF makes the followers' part of the composite
 # value one half on average, so a choice that doubles the follow rate adds log 2 / 2 to the value.
 FOLLOW_SHARE = 0.5
 # Prior sd of an arm's effect on the log follow rate: the sandbox's world draws content type and topic effects at
-# sd 0.45 and 0.40 (sandbox/audience.py), hour and format less; a prior of this size lets ~100 follows move it.
+# sd 0.45 and 0.40 (sandbox/audience.py), hour and format less; the prior is a little wider than those.
 FOLLOW_EFFECT_SD = 0.5
 _NEWTON_STEPS = 8
 
@@ -77,9 +79,10 @@ class FollowRateModel:
         cov = np.linalg.inv((x.T * (w * np.exp(np.clip(x @ b + exposure, -30, 30)))) @ x + precision)
         means, variances = [], []
         for o, k in zip(self.offsets, self.arm_counts):
-            block, centre = slice(int(o), int(o) + k), np.eye(k) - 1.0 / k
-            means.append(centre @ b[block])
-            variances.append(np.einsum("ij,jk,ik->i", centre, cov[block, block], centre))
+            block = slice(int(o), int(o) + k)
+            m, v = centred(b[block], cov[block, block])
+            means.append(m)
+            variances.append(v)
         return means, variances
 
 

@@ -40,6 +40,12 @@ _SCALE_PSEUDO_ARMS = 4.0
 _MIN_SCALE, _MAX_SCALE = 0.05, 2.0
 
 
+def centred(mean: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One dimension's effects centred on their mean, and the variances of the centred effects."""
+    centre = np.eye(len(mean)) - 1.0 / len(mean)
+    return centre @ mean, np.einsum("ij,jk,ik->i", centre, cov, centre)
+
+
 @dataclass(frozen=True)
 class AdditivePosterior:
     intercept: float
@@ -158,11 +164,10 @@ class AdditiveRewardModel:
         means, variances, arm_counts = [], [], []
         for o, k in zip(self.offsets, self.arm_counts):
             block = slice(int(o), int(o) + k)
-            centre = np.eye(k) - 1.0 / k
-            m = centre @ mean[block]
+            m, v = centred(mean[block], cov[block, block])
             intercept += float(mean[block].mean())
             means.append(m)
-            variances.append(np.einsum("ij,jk,ik->i", centre, cov[block, block], centre))
+            variances.append(v)
             arm_counts.append(np.maximum(counts[block], 0.0))
         return AdditivePosterior(
             intercept=intercept,
