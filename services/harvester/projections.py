@@ -62,12 +62,11 @@ def register(svc: Service[Any]) -> None:
     @proj.on(TweetPosted)
     async def on_posted(conn: asyncpg.Connection, applied: Applied[TweetPosted]) -> None:
         posted = applied.event
-        target = replied_tweet_id(posted)
-        if posted.kind in ("post", "thread") or (posted.kind == "reply" and target):
+        target = replied_tweet_id(posted)  # None unless a reply
+        if posted.kind in ("post", "thread") or target:
             # Our post or reply: its replies are read for conversations to answer (jobs.conversations).
             await conn.execute("INSERT INTO own_posts (tweet_id, posted_at, reply_to) VALUES ($1, $2, $3) "
-                               "ON CONFLICT DO NOTHING", posted.tweet_ids[0], posted.posted_at,
-                               target if posted.kind == "reply" else None)
+                               "ON CONFLICT DO NOTHING", posted.tweet_ids[0], posted.posted_at, target)
         if target:
             await conn.execute("INSERT INTO replied (tweet_id, replied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                                target, applied.event.posted_at)
