@@ -70,7 +70,10 @@ def test_latin_text_without_links_counts_code_points(text: str) -> None:
         return  # links and keycaps are weighted differently
     if any(ord(c) in (0xA9, 0xAE) for c in text):
         return
-    assert x_length(text) == len(unicodedata.normalize("NFC", text))
+    normalised = unicodedata.normalize("NFC", text)
+    if any(ord(c) > 0x10FF for c in normalised):
+        return  # composition can leave the range ("<" + U+0338 is "≮", U+226E, which X weighs 2)
+    assert x_length(text) == len(normalised)
 
 
 @given(st.text(max_size=80), st.text(max_size=80))
