@@ -16,6 +16,9 @@ and cooldowns are left out, so the pool is a little wider than the planner's dra
 two sizes where the planner logged its draw). The post's alternatives are every content type × topic × format at
 the planner's posting hours (the account's active hours in UTC).
 
+``--history-posts N`` starts the account with N past posts of its own (the sandbox's XBOT_SANDBOX_HISTORY_POSTS,
+docs/sandbox.md "The account's history"), for the system to learn from; they are not valued here.
+
 ``--hours 24 --minutes 5`` is a development run; the full week takes about 17 real minutes. ``--keep DIR`` keeps
 the run's folder; ``--evaluate DIR/<run>`` values such a run again with this code's ground truth (a change of the
 valuation, not of the system) in seconds. Results: bench/results/growth.json.
@@ -168,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--driver", choices=["browser", "api"], default="browser",
                         help="how the gateway reaches X: its web client in the one Chromium (writes take real "
                              "seconds, many simulated minutes at a week's speed) or its API")
+    parser.add_argument("--history-posts", type=int, default=0, metavar="N",
+                        help="past posts the account starts with (default 0: none), for the system to learn from")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     parser.add_argument("--keep", type=Path,
                         help="keep the run's folder (report, every service's log) here instead of a temporary one")
@@ -175,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="value a run kept with --keep (its reports/<run>/ folder) again with this code's ground "
                              "truth instead of running the system; the results keep that run's figures of time")
     args = parser.parse_args(argv)
+    if not 0 <= args.history_posts <= 500:
+        parser.error("--history-posts must be 0 to 500 (XBOT_SANDBOX_HISTORY_POSTS)")
     ran, started = commit(), time.time()
     if args.evaluate:
         answer, sizes = evaluate(args.evaluate)
@@ -182,11 +189,13 @@ def main(argv: list[str] | None = None) -> int:
         real_seconds = summary.get("real_seconds")
         args.hours, args.minutes, args.seed = (summary.get("planned_hours"), summary.get("budget_minutes"),
                                                summary.get("seed"))
+        args.history_posts = answer.get("history_posts", 0)  # what the kept sandbox holds (deleted ones aside)
     else:
         with contextlib.ExitStack() as stack:
             reports = reports_root(stack, args.keep, "xbot-growth-")
             run = GrowthRun(DemoPlan(hours=args.hours, minutes=args.minutes, seed=args.seed, driver=args.driver),
-                            reports_root=reports, cleanup=True)
+                            reports_root=reports, cleanup=True,
+                            env_overrides={"XBOT_SANDBOX_HISTORY_POSTS": str(args.history_posts)})
             run_dir = asyncio.run(run.run())
             summary = json.loads((run_dir / "summary.json").read_text())
         if run.growth is None:
@@ -198,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "commit": ran, "evaluated_again": str(args.evaluate) if args.evaluate else None,
         "hours": args.hours, "minutes": args.minutes, "seed": args.seed, "driver": summary.get("driver"),
+        "history_posts": args.history_posts,
         "outcome": summary.get("outcome"), "simulated_hours": summary.get("simulated_hours"),
         "time_scale": summary.get("time_scale"), "real_seconds": real_seconds,
         "errors": summary.get("errors"), "target_share": TARGET_SHARE, "target_met": met,

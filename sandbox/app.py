@@ -495,7 +495,7 @@ def _tweet_json(world: World, view: TweetView) -> dict:
     if own:
         out |= {"kind": own.kind, "thread_root": own.thread_root, "final": own.final.__dict__,
                 "choice": own.choice.__dict__ if own.choice else None, "reach_penalty": own.reach_penalty,
-                "followers_at_post": own.followers_at_post}
+                "followers_at_post": own.followers_at_post, "history": world.is_history(own.id)}
     return out
 
 
@@ -525,16 +525,26 @@ async def admin_audience_reply(request: web.Request) -> web.Response:
 
 
 async def admin_tweets(request: web.Request) -> web.Response:
+    """Our tweets of the run (the account's past is on /admin/history)."""
     world = request.app[WORLD]
-    views = [world.tweet(t.id) for t in world.own_tweets()]
+    views = [world.tweet(t.id) for t in world.run_tweets()]
     return web.json_response({"tweets": [_tweet_json(world, v) for v in views if v]})
+
+
+async def admin_history(request: web.Request) -> web.Response:
+    """The account's past posts (sandbox/history.py) as now shown, with the owner's habits they were drawn from."""
+    world = request.app[WORLD]
+    views = [world.tweet(t.id) for t in world.history()]
+    habits = world.history_habits
+    return web.json_response({"habits": {"hours": list(habits.hours), "content_types": list(habits.content_types)},
+                              "tweets": [_tweet_json(world, v) for v in views if v]})
 
 
 def _account_json(request: web.Request) -> dict:
     world = request.app[WORLD]
     account = world.account(world.handle)
     return account | {"now": xformat.iso_time(world.now()), "usage": world.usage(),
-                      "tweets": len(world.own_tweets()), "faults": request.app[FAULTS].describe()}
+                      "tweets": len(world.run_tweets()), "faults": request.app[FAULTS].describe()}
 
 
 async def admin_account(request: web.Request) -> web.Response:
@@ -542,10 +552,10 @@ async def admin_account(request: web.Request) -> web.Response:
 
 
 async def admin_snapshot(request: web.Request) -> web.Response:
-    """The account and all our tweets read at one simulated instant (a report's figures must agree)."""
+    """The account and our tweets of the run read at one simulated instant (a report's figures must agree)."""
     world = request.app[WORLD]
     with world.frozen():
-        views = [world.tweet(t.id) for t in world.own_tweets()]
+        views = [world.tweet(t.id) for t in world.run_tweets()]
         return web.json_response({"account": _account_json(request),
                                   "tweets": [_tweet_json(world, v) for v in views if v]})
 
@@ -612,6 +622,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_post("/admin/reading/reset", admin_reading_reset)
     r.add_post("/admin/audience_reply", admin_audience_reply)
     r.add_get("/admin/tweets", admin_tweets)
+    r.add_get("/admin/history", admin_history)
     r.add_get("/admin/tweets/{tweet_id}", admin_tweet)
     r.add_get("/admin/account", admin_account)
     r.add_get("/admin/snapshot", admin_snapshot)

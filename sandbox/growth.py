@@ -1,5 +1,6 @@
-"""Growth against the ground truth (issue 24, item 6; bench/growth.py): for every post and reply the account made,
-the followers its choice was expected to bring, against a uniform choice and the best choice of the same slot.
+"""Growth against the ground truth (issue 24, item 6; bench/growth.py): for every post and reply the account made in
+the run, the followers its choice was expected to bring, against a uniform choice and the best choice of the same
+slot. The account's past posts (sandbox/history.py) are not the run's choices: they are left out.
 
 Evaluation only: the services never see this. Every figure is an expectation at maturity from the audience's
 hidden model (sandbox/audience.py), at what the world knew when the tweet went out: the account's follower count
@@ -177,7 +178,7 @@ def growth(world: World, *, since: float, until: float, hours: Iterable[int] = r
     pools = reply_pools or {}
     slots: list[Slot] = []
     unvalued: list[str] = []
-    for tweet in world.own_tweets():
+    for tweet in world.run_tweets():  # the account's past is not a choice of the run
         if tweet.kind == "post":
             slots.append(post_slot(world, tweet, hours))
             continue
@@ -198,4 +199,5 @@ def growth(world: World, *, since: float, until: float, hours: Iterable[int] = r
         "hours": sorted({h % 24 for h in hours}),
         "replies_with_pool": sum(1 for s in slots if s.kind == "reply" and s.tweet_id in pools),
         "replies_unvalued": unvalued,
+        "history_posts": len(world.history()),  # the account's past on X: not the run's, not in these figures
     }

@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # X's reading limit in posts viewed a day, by account tier (Elon Musk's announcements of 1 July 2023, final
 # figures; docs/sandbox.md gives the sources).
 TIER_POSTS_VIEWED_PER_DAY = {"new": 500, "unverified": 1_000, "verified": 10_000}
+# The account's newest past post is this old when the world starts: its counts have matured (97 % at 48 h).
+HISTORY_MIN_AGE_DAYS = 2.0
 
 
 class SandboxSettings(BaseSettings):
@@ -69,6 +71,11 @@ class SandboxSettings(BaseSettings):
     timezone: str = "UTC"
     night_start: time = time(0, 0)
     night_end: time = time(6, 0)
+    # The account's own past posts when the world starts (sandbox/history.py): a real account comes to xbot with
+    # a history. Spread over history_days before the start, the newest at least HISTORY_MIN_AGE_DAYS old.
+    # At most 500: the templates' distinct texts for two content types run out at about 700.
+    history_posts: int = Field(default=0, ge=0, le=500)
+    history_days: float = Field(default=60.0, ge=0)
 
     @field_validator("timezone")
     @classmethod
@@ -92,6 +99,17 @@ class SandboxSettings(BaseSettings):
     def _night_not_empty(cls, value: time, info: ValidationInfo) -> time:
         if value == info.data.get("night_start"):
             raise ValueError("must differ from XBOT_SANDBOX_NIGHT_START")
+        return value
+
+    @field_validator("history_days")
+    @classmethod
+    def _history_has_room(cls, value: float, info: ValidationInfo) -> float:
+        # The newest past post is HISTORY_MIN_AGE_DAYS old (mature); a day more holds each habitual hour once.
+        least = HISTORY_MIN_AGE_DAYS + 1
+        if info.data.get("history_posts") and value < least:
+            raise ValueError(f"XBOT_SANDBOX_HISTORY_DAYS must be at least {least:g} when XBOT_SANDBOX_HISTORY_POSTS "
+                             f"is set: the newest past post is {HISTORY_MIN_AGE_DAYS:g} days old, and the posts need a "
+                             "day of habitual hours before that")
         return value
 
     @property

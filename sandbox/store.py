@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +112,18 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction for several writes: all of them land, or none (a sandbox killed while it writes the
+        account's history must not restart with half of it)."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def save_tweet(self, t: OwnTweet) -> None:
         self._db.execute(

@@ -4,6 +4,9 @@ Deterministic for a seed on the shared simulated clock. Our tweets are stored (s
 the final reactions the hidden audience decided for them at posting time, seeded per tweet; what a page shows at
 age a is ``final.at_age(a)``, and our follower count is the start count plus the follows those reactions have
 brought so far. Everything else is computed on request from the seed and the time, so an idle world costs nothing.
+
+A fresh world may start with the account's past posts (``history_posts``; sandbox/history.py): what a real account
+brings to xbot. Pages and the API show them as any of our tweets; what the run is measured by leaves them out.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import UTC, datetime
 from libs.core.clock import Clock
 from sandbox.audience import AudienceModel, Engagement, PostChoice
 from sandbox.conversations import AudienceReply, Conversations, answer_engagement
+from sandbox.history import Habits, habits, plan
 from sandbox.population import OWN_WORKER, Account, Population, PopulationTweet, snowflake
 from sandbox.search import Candidate, SearchQuery, parse_query
 from sandbox.settings import SandboxSettings
@@ -32,6 +36,7 @@ HALF_HOUR = 1800.0
 MAX_TWEET_CHARS = 280
 SEARCH_WINDOW = 7 * DAY  # how far back search and profiles look into the population
 SEARCH_RESULTS = 40
+HISTORY_MARK = "history_before"  # the store's mark of the world's start when it made the account's past
 THREAD_PART_SHARE = 0.3  # later parts of a thread are seen by a fraction of the first part's audience
 
 # X's own words for each refusal; the web client shows them in a toast.
@@ -156,6 +161,16 @@ class World:
         # Accounts a test made up to reply to us (add_audience_reply): users like the population's, so that the
         # API's author expansion and profile lookups know them as X knows every author.
         self._scripted_accounts: dict[str, Account] = {}
+        # The account's past: made once, in a fresh store; a restarted sandbox finds it there. It is what the account
+        # brings, not what the run does: the run's followers (the start count already holds what the past brought),
+        # posting limits, duplicate checks and ground-truth accounting leave it out.
+        self.history_habits: Habits = habits(settings.seed, self.audience)
+        if settings.history_posts and not tweets:
+            self._make_history(self.now())
+        before = store.marks().get(HISTORY_MARK)
+        self._history: frozenset[str] = frozenset(
+            t.id for t in (*self._own.values(), *(t for t, _ in self._gone.values()))
+            if before is not None and t.created_at < before)
 
     def now(self) -> float:
         return self._pinned if self._pinned is not None else self.clock.timestamp()
@@ -176,10 +191,10 @@ class World:
 
     def followers_at(self, when: float) -> int:
         gained = sum(t.final.at_age((when - t.created_at) / HOUR).follows
-                     for t in self._own.values() if t.created_at <= when)
+                     for t in self._own.values() if t.created_at <= when and t.id not in self._history)
         # A deleted tweet brings no follower after its deletion.
         gained += sum(t.final.at_age((min(when, gone_at) - t.created_at) / HOUR).follows
-                      for t, gone_at in self._gone.values() if t.created_at <= when)
+                      for t, gone_at in self._gone.values() if t.created_at <= when and t.id not in self._history)
         return self.settings.start_followers + gained
 
     def followers(self) -> int:
@@ -192,7 +207,43 @@ class World:
                                                      for i in range(steps + 1))]
 
     def own_tweets(self) -> list[OwnTweet]:
+        """Every tweet of ours on X, the account's past too, oldest first."""
         return sorted(self._own.values(), key=lambda t: (t.created_at, t.id))
+
+    def run_tweets(self) -> list[OwnTweet]:
+        """Our tweets but the account's past: what the run did, and what its accounting values."""
+        return [t for t in self.own_tweets() if t.id not in self._history]
+
+    def history(self) -> list[OwnTweet]:
+        """The account's past posts still on X, oldest first; each one's ``choice`` is the world's reading of its
+        text (the owner's intended choice but where no unused text read back as it, sandbox/history.py)."""
+        return [t for t in self.own_tweets() if t.id in self._history]
+
+    def is_history(self, tweet_id: str) -> bool:
+        return tweet_id in self._history
+
+    def _make_history(self, start: float) -> None:
+        """The account's past posts, each drawn as create_tweet draws a single (its near-duplicates among the past
+        cost reach) at the follower count the world starts with, and written in one transaction."""
+        made: list[OwnTweet] = []
+        for post in plan(self.settings.seed, self.audience, posts=self.settings.history_posts, start=start,
+                         days=self.settings.history_days):
+            tweet_id = self._new_id(post.created_at)
+            rng = random.Random(f"{self.settings.seed}:own:{tweet_id}")
+            penalty = reach_penalty(post.text, [t.text for t in made if post.created_at - t.created_at < SEARCH_WINDOW])
+            choice = self.audience.infer_choice(post.text, hour=datetime.fromtimestamp(post.created_at, UTC).hour,
+                                                format="single")
+            followers = self.settings.start_followers
+            tweet = OwnTweet(id=tweet_id, kind="post", text=post.text, created_at=post.created_at, in_reply_to=None,
+                             reply_to_handle=None, thread_root=None, choice=choice,
+                             final=self._sample_post(choice, post.text, followers, rng, penalty),
+                             followers_at_post=followers, reach_penalty=penalty)
+            self._own[tweet_id] = tweet
+            made.append(tweet)
+        with self.store.atomic():
+            self.store.set_mark(HISTORY_MARK, start)
+            for tweet in made:
+                self.store.save_tweet(tweet)
 
     def create_tweet(self, text: str, *, in_reply_to: str | None = None) -> OwnTweet:
         """Post one tweet (a single, a thread part, or a reply) under X's rules, or raise WriteRefused."""
@@ -263,8 +314,8 @@ class World:
         return "deleted"
 
     def _written(self) -> list[OwnTweet]:
-        """Every tweet we wrote, deleted ones too: X's posting limits count what was posted."""
-        return [*self._own.values(), *(t for t, _ in self._gone.values())]
+        """Every tweet we wrote in the run, deleted ones too: X's posting limits count what was posted."""
+        return [t for t in (*self._own.values(), *(t for t, _ in self._gone.values())) if t.id not in self._history]
 
     def deleted_at(self, tweet_id: str) -> float | None:
         gone = self._gone.get(tweet_id)
@@ -343,6 +394,8 @@ class World:
         the same per-tweet seed, so the outcome does not depend on when anyone looked in between."""
         if root.kind != "post" or root.choice is None or root.choice.format == "thread":
             return
+        if root.id in self._history:
+            return  # the account's past is settled: a part added days later rides on it as on a single
         choice = dataclasses.replace(root.choice, format="thread")
         rng = random.Random(f"{self.settings.seed}:own:{root.id}:thread")
         final = self._sample_post(choice, root.text, root.followers_at_post, rng, root.reach_penalty)

@@ -659,7 +659,7 @@ async def user_tweets(request: web.Request, _: dict[str, str]) -> web.Response:
 
 def _day_limit_headers(world: World) -> dict[str, str]:
     now = world.now()
-    recent = [t.created_at for t in world.own_tweets() if t.kind == "post" and now - t.created_at < 86400]
+    recent = [t.created_at for t in world.run_tweets() if t.kind == "post" and now - t.created_at < 86400]
     reset = (min(recent) + 86400) if recent else now + 86400
     return {"x-user-limit-24hour-limit": str(world.limits.daily_posts), "x-user-limit-24hour-remaining": "0",
             "x-user-limit-24hour-reset": str(int(reset))}

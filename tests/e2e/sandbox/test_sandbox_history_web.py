@@ -1,0 +1,60 @@
+"""The account's past posts (XBOT_SANDBOX_HISTORY_POSTS) on its profile page, through real Chromium: newest first,
+with the matured counts the world drew for them, and the follower count the world started with."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser
+
+from tests.e2e.sandbox.sandbox_harness import Sandbox, launch_sandbox, logged_in_page
+from tests.e2e.sandbox.test_sandbox_web import count_of
+
+pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
+
+PAST_POSTS = 30
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def sandbox(tmp_path_factory) -> Sandbox:
+    sb = await launch_sandbox(tmp_path_factory.mktemp("history") / "sandbox.sqlite3", history_posts=PAST_POSTS,
+                              history_days=30, enforce_reading_limit=False, suspicion=False)
+    yield sb
+    await sb.stop()
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def test_profile_shows_the_accounts_past_posts_with_their_counts(browser: Browser, sandbox: Sandbox):
+    past = (await sandbox.admin("GET", "/admin/history"))["tweets"]
+    assert len(past) == PAST_POSTS and all(t["history"] and t["age_hours"] >= 48 for t in past)
+    assert (await sandbox.admin("GET", "/admin/tweets"))["tweets"] == []  # the run has written nothing
+    page = await logged_in_page(browser, sandbox)
+    handle = sandbox.settings.handle
+    await page.goto(f"/{handle}")
+    followers = await page.locator(f"a[href='/{handle}/verified_followers'] span").first.inner_text()
+    assert int(followers.replace(",", "")) == sandbox.settings.start_followers
+
+    articles = page.locator("article[data-testid=tweet]")
+    assert await articles.count() == PAST_POSTS
+    shown = []
+    for i in range(PAST_POSTS):
+        article = articles.nth(i)
+        views = await article.locator("a[href$='/analytics']").get_attribute("aria-label")
+        shown.append({
+            "id": await article.get_attribute("data-tweet-id"),
+            "text": words(await article.locator("[data-testid=tweetText]").inner_text()),
+            "time": await article.locator("time").get_attribute("datetime"),
+            "counts": {action: count_of(await article.locator(f"[data-testid={action}]").get_attribute("aria-label"))
+                       for action in ("reply", "retweet", "like")} | {"views": count_of(views)},
+        })
+    newest_first = sorted(past, key=lambda t: t["created_at"], reverse=True)
+    assert shown == [{"id": t["id"], "text": words(t["text"]), "time": t["created_at"],
+                      "counts": {"reply": t["counts"]["replies"], "retweet": t["counts"]["retweets"],
+                                 "like": t["counts"]["likes"], "views": t["counts"]["views"]}}
+                     for t in newest_first]
+    assert all(s["counts"]["views"] > 0 for s in shown)
+    assert sum(s["counts"]["like"] for s in shown) > 0 and sum(s["counts"]["retweet"] for s in shown) > 0
+    await page.context.close()
