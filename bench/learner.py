@@ -50,12 +50,14 @@ from pathlib import Path
 import numpy as np
 
 from bench.legacy_policy import LegacyPolicy
+from sandbox import history as sandbox_history
 from sandbox.audience import (DEFAULT_SHAPE, FORMATS, HOURS, REFERENCE_QUALITY, AudienceModel, Engagement, PostChoice,
                               ReachShape)
 from services.scraper.attribution import ActiveItem, EngagementPoint, attribute_followers
 from libs.policy import REPLY_DIMENSIONS, TARGET_BANDS, band_arms, scheduled_floor, target_bands, thompson_draw
 from services.learner.drift import ChangeWatch, FallDetector
 from services.learner.follows import FollowRateModel, tilted
+from services.learner.history import PastPost, add_past_posts
 from services.learner.learning import LearnerConfig
 from services.learner.posterior import AdditivePosterior, AdditiveRewardModel
 from services.learner.rewards import (
@@ -423,12 +425,32 @@ def _engagement(e: Engagement) -> int:
     return e.likes + e.retweets + e.replies  # the scraper's attribution weight (services/scraper/attribution.py)
 
 
+def _past_posts(audience: AudienceModel, seed: int, posts: int, followers: int) -> list[PastPost]:
+    """The account's posts from before xbot as the sandbox makes them (sandbox/history.py: the owner's habitual
+    hours and content types, texts of the sandbox's templates) with the audience's engagement for each text, as
+    PastPostsRead carries them. Their engagement has a stream of its own: the run after them draws the same noise
+    as a run without them (paired)."""
+    rng = random.Random(f"bench-past:{seed}")
+    epoch = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    out = []
+    for k, p in enumerate(sandbox_history.plan(seed, audience, posts=posts, start=epoch.timestamp(),
+                                               days=PAST_POST_DAYS)):
+        created = datetime.fromtimestamp(p.created_at, timezone.utc)
+        choice = audience.infer_choice(p.text, hour=created.hour, format="single")
+        e = audience.sample_engagement(choice, text=p.text, followers=followers, rng=rng)
+        out.append(PastPost(str(k), p.text, created, {"likes": e.likes, "retweets": e.retweets,
+                                                      "replies": e.replies, "views": e.views}))
+    return out
+
+
 def _simulate_followers(objective: str, setting: FollowerSetting, seed: int, n: int, config: XbotConfig, *,
-                        attributed: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                        attributed: bool = True, past: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                         np.ndarray]:
     """Per-post follower regret, uniform follower regret, engagement regret and uniform engagement regret of one
     objective on one seed. Delayed as in production: engagement read at 2, 12 and 24 h; followers counted every
     SNAPSHOT_HOURS and the change attributed to our active posts by the scraper's rule; a post's credit is what
-    was attributed to it within 48 h."""
+    was attributed to it within 48 h. With ``past``, the account starts with that many posts from before xbot,
+    added to the posts' model as the service's model job adds them (services/learner/history.py)."""
     visits = setting.follows_through_visits
     phases = [AudienceModel(seed, follow_spread=setting.follow_spread, follows_through_visits=visits)]
     if setting.shift_half_way:
@@ -449,6 +471,12 @@ def _simulate_followers(objective: str, setting: FollowerSetting, seed: int, n: 
     else:
         agent = (VisitsModelAgent if objective == VISITS_MODEL else CompositeAgent)(
             arm_counts, rng, config, follow_model=objective != BEFORE)
+    if past:
+        first = phases[0]
+        add_past_posts(agent.model, _past_posts(first, seed, past, setting.followers),
+                       arms=(first.content_types, first.topics, FORMATS, tuple(str(h) for h in HOURS)),
+                       weights=HEAVY_RANKER_WEIGHTS, prior_views=config.prior_views,
+                       baseline_window=config.baseline_window)
     step = 24.0 / POSTS_PER_DAY
     posts: list[tuple[float, tuple[int, ...], Engagement]] = []  # (posted at, arms, final counts)
     credit: list[float] = []
@@ -583,6 +611,53 @@ def run_followers(seeds: int, n: int, config: XbotConfig = XbotConfig(),
               if v["follows_through_visits"]]
     if visits:  # a route, not the service: reported beside the target, never as meeting it
         out["targets"]["visits_model_ratio_max_where_follows_start_from_visits"] = max(visits)
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+# ---------------------------------------------------------------------- the account's past posts
+
+PAST_POSTS = 100  # the scraper reads the account's newest 100 profile posts (XBOT_SCRAPE_PAST_POSTS)
+PAST_POST_DAYS = 60.0
+WEEK_POSTS = 7 * POSTS_PER_DAY
+
+
+def _one_past_run(task: tuple) -> tuple[float, ...]:
+    """(follower share, engagement share) of the oracle's advantage over uniform choices in the first week and
+    over the first ``n`` posts, of the service's composite objective (per-post follows) on one seed."""
+    setting, seed, n, config, past = task
+    f, f_u, r, r_u = _simulate_followers("composite", setting, seed, n, config, attributed=False, past=past)
+    return tuple(float(1 - gap[:k].sum() / uniform[:k].sum()) for k in (WEEK_POSTS, n) for gap, uniform in
+                 ((f, f_u), (r, r_u)))
+
+
+def run_past_posts(seeds: int, n: int = 200, config: XbotConfig = XbotConfig(), settings=FOLLOWER_SETTINGS,
+                   log=print, jobs: int = 1) -> dict:
+    """What starting from the account's past posts is worth: the share of the oracle's advantage over uniform
+    choices, (uniform regret - regret) / uniform regret, in the first week (42 posts) and the first ``n`` posts,
+    starting cold (today's learner without them) and from PAST_POSTS past posts, on paired seeds."""
+    started = time.perf_counter()
+    tasks = [(setting, setting.first_seed + s, n, config, past) for setting in settings for past in (0, PAST_POSTS)
+             for s in range(seeds)]
+    if jobs > 1:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            done = iter(pool.map(_one_past_run, tasks, chunksize=1))
+    else:
+        done = iter(map(_one_past_run, tasks))
+    out: dict = {"config": {"seeds": seeds, "posts": n, "past_posts": PAST_POSTS, "past_days": PAST_POST_DAYS,
+                            "week_posts": WEEK_POSTS}, "settings": {}}
+    measures = ("followers_week", "engagement_week", f"followers_{n}", f"engagement_{n}")
+    for setting in settings:
+        entry: dict = {}
+        for start in ("cold", "past_posts"):
+            values = np.array([next(done) for _ in range(seeds)])
+            entry[start] = {m: {"median": float(np.median(values[:, j])), "mean": float(values[:, j].mean())}
+                            for j, m in enumerate(measures)}
+        out["settings"][setting.name] = entry
+        if log:
+            log(f"  {setting.name}: first week's follower share {entry['cold']['followers_week']['median']:.3f} cold, "
+                f"{entry['past_posts']['followers_week']['median']:.3f} from {PAST_POSTS} past posts, "
+                f"{time.perf_counter() - started:.0f}s")
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
 
@@ -1070,6 +1145,10 @@ def main(argv: list[str] | None = None) -> None:
                              "are kept under posts_before)")
     parser.add_argument("--replies-only", action="store_true",
                         help="run only the replies target and update its part of --out")
+    parser.add_argument("--past-seeds", type=int, default=20,
+                        help="seeds per followers setting of the past posts' measure (0: skip it)")
+    parser.add_argument("--past-only", action="store_true",
+                        help="run only the past posts' measure and update its part of --out")
     parser.add_argument("--conversation-seeds", type=int, default=4,
                         help="seeds of the answered-conversations measure (issue 24, item 5; 0: skip it)")
     args = parser.parse_args(argv)
@@ -1104,6 +1183,12 @@ def main(argv: list[str] | None = None) -> None:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
         print(f"wrote {args.out}")
         return
+    if args.past_only:
+        results = json.loads(args.out.read_text()) if args.out.exists() else {}
+        results["past_posts"] = run_past_posts(args.past_seeds, config=config, jobs=args.jobs)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {args.out}")
+        return
     if args.followers_only:
         results = json.loads(args.out.read_text()) if args.out.exists() else {}
     else:
@@ -1117,6 +1202,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(results["replies"]["targets"], indent=2))
     if args.conversation_seeds > 0 and not args.followers_only:
         results["conversations"] = run_conversations(args.conversation_seeds, max(REPLY_HORIZONS), config)
+    if args.past_seeds > 0 and not args.followers_only:
+        results["past_posts"] = run_past_posts(args.past_seeds, config=config, jobs=args.jobs)
     if args.follower_seeds > 0:
         results["followers"] = run_followers(args.follower_seeds, 500, config, jobs=args.jobs)
         print(json.dumps({k: v["follower_regret_ratio"] for k, v in results["followers"]["settings"].items()},

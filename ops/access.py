@@ -85,7 +85,8 @@ ACCESS: tuple[Access, ...] = (
            kv_reads=("control", "services", "account"), secrets=(SESSION, X_API_TOKENS), database=False,
            why="the only Chromium and the only holder of the X session; the account's guardian (reads the kill "
                "switch, keeps its caps, budget and risk level in the account bucket)"),
-    Access("planner", publishes=("planner",), consumes=("console", "harvester", "learner", "planner", "poster"),
+    Access("planner", publishes=("planner",),
+           consumes=("console", "harvester", "learner", "planner", "poster", "scraper"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV), secrets=(LLM_KEY,),
            why="writes with the LLM; never talks to X"),
     Access("poster", publishes=("poster",), consumes=("browser_gateway", "console", "planner"),
@@ -97,9 +98,10 @@ ACCESS: tuple[Access, ...] = (
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),
            why="reads X (through the gateway), never writes; reads the niche's news feeds"),
     Access("scraper", publishes=("scraper",), consumes=("console", "poster", "scraper"),
-           requests=("tweet_metrics", "profile_snapshot"),
+           requests=("tweet_metrics", "profile_snapshot", "own_timeline"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),
-           why="reads X, never writes; stops reading a tweet the owner deleted (the console's TweetDeleted)"),
+           why="reads X, never writes; stops reading a tweet the owner deleted (the console's TweetDeleted); reads "
+               "the account's own timeline once for its posts from before xbot"),
     Access("learner", publishes=("learner",),
            consumes=("console", "harvester", "learner", "planner", "poster", "scraper"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV), why="never talks to X"),

@@ -437,6 +437,33 @@ class FollowersSnapshotted(Event):
         return f"followers:{self.handle.lower()}:{self.observed_at.isoformat()}"
 
 
+class PastPost(Contract):
+    """One of the account's own posts from before xbot, as its profile shows it (counts at the time of reading)."""
+
+    tweet_id: str = Field(pattern=r"^\d+$")
+    text: str
+    created_at: AwareDatetime
+    likes: int = Field(ge=0)
+    retweets: int = Field(ge=0)
+    replies: int = Field(ge=0)
+    views: int = Field(ge=0)
+
+
+class PastPostsRead(Event):
+    """The account's own posts from before xbot, read once from its profile: what the learner starts from instead
+    of knowing nothing (issue 24). Only matured posts that xbot did not write; empty for a new account."""
+
+    TYPE = "PastPostsRead"
+    PRODUCER = "scraper"
+
+    handle: str
+    observed_at: AwareDatetime
+    posts: list[PastPost] = Field(default_factory=list)
+
+    def dedup_key(self) -> str:
+        return f"past_posts:{self.handle.lower()}"
+
+
 # ---------------------------------------------------------------- learner
 
 
@@ -691,6 +718,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     NewsItemFound,
     MetricsScraped,
     FollowersSnapshotted,
+    PastPostsRead,
     ModelUpdated,
     SessionExpired,
     AccountRiskChanged,

@@ -85,13 +85,16 @@ def learner_from(data: TrainingData, base: LearnerConfig) -> Learner:
     for content_id in data.rejections:
         learner.observe_owner_rejection(content_id)
     learner.observe_format_insights(dict(data.format_lifts))
+    learner.observe_past_posts(data.past_posts)
     return learner
 
 
 def matured_rewards(data: TrainingData, matured_hours: float) -> int:
-    """Posts and learned replies of the decision log with a read at or after the matured checkpoint."""
+    """Posts and learned replies of the decision log with a read at or after the matured checkpoint, and the
+    account's posts from before xbot (matured when read): a first model is due as soon as they are read."""
     posts = {d.content_id for d in data.decisions} | {d.content_id for d in data.replies}
-    return len({m.content_id for m in data.metrics if m.checkpoint_hours >= matured_hours and m.content_id in posts})
+    return len({m.content_id for m in data.metrics if m.checkpoint_hours >= matured_hours
+                and m.content_id in posts}) + len(data.past_posts)
 
 
 def effective_versions(models: Sequence[PublishedModel]) -> list[PublishedModel]:
@@ -108,8 +111,9 @@ def effective_versions(models: Sequence[PublishedModel]) -> list[PublishedModel]
 
 
 def trained_on(payload: dict) -> int:
-    """Matured items a published model learned from: its posts and its replies."""
-    return int(payload.get("training_size") or 0) + int((payload.get("replies") or {}).get("training_size") or 0)
+    """Matured items a published model learned from: its posts, its replies and the account's past posts."""
+    return (int(payload.get("training_size") or 0) + int((payload.get("replies") or {}).get("training_size") or 0)
+            + int((payload.get("evaluation") or {}).get("past_posts") or 0))
 
 
 class NothingToRollBack(RuntimeError):

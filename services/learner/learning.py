@@ -30,6 +30,7 @@ from libs.formats import hour_bucket as format_hour_bucket
 from services.learner.drift import ChangeWatch, FallDetector, shrink_multipliers
 from services.learner.features import feature_names, feature_vector, peer_prior
 from services.learner.follows import FollowRateModel, tilted
+from services.learner.history import PastPost, add_past_posts
 from libs.policy import (
     DIMENSIONS,
     REPLY_ACTION,
@@ -330,6 +331,12 @@ class Learner:
         self._decisions: dict[str, _Decision] = {}  # insertion order = decision order
         self._replies: dict[str, _Decision] = {}  # replies that carry their draw (reply_context), in order
         self._format_lifts: dict[str, float] = {}
+        self._past: dict[str, PastPost] = {}  # the account's posts from before xbot, by tweet id
+
+    def observe_past_posts(self, posts: Iterable[PastPost]) -> None:
+        """The account's own posts from before xbot (PastPostsRead): the posts' model starts from them."""
+        for p in posts:
+            self._past.setdefault(p.tweet_id, p)
 
     def observe_format_insights(self, lifts: Mapping[str, float]) -> None:
         """Peers' format lifts (the latest FormatInsights): priors for the arms they cover."""
@@ -402,6 +409,7 @@ class Learner:
                                                                      threshold=cfg.change_threshold),
                                    shrink=cfg.change_shrink)
         logged, provisional, rejected = fit.fill(model, self._arm_index, watch)
+        past = self._add_past_posts(model, len(decisions), fit.alarms)
         post = model.posterior()
         follows = self._follow_model(fit, decisions) if rate is not None else None
         # The policy's posterior: the reward model's effects, tilted by what brings followers once they are priced
@@ -428,6 +436,8 @@ class Learner:
             evaluation["follower_exchange_rate"] = rate
         if follows is not None:
             evaluation["follow_model_posts"] = float(len(follows))
+        if past:  # absent without past posts: earlier versions keep their payloads bit for bit
+            evaluation["past_posts"] = float(past)
         if rejected:  # absent without rejections: earlier versions keep their payloads bit for bit
             evaluation["owner_rejections"] = float(rejected)
         if fit.alarms:  # changes detected in the matured posts' residuals, and the last one's decision index
@@ -444,6 +454,14 @@ class Learner:
             publish=bool(evaluation.get("gate_passed", 1.0)), best_posts=self._best_posts(logged),
         )
         return self._with_replies(snapshot, fit.rate, incumbent)
+
+    def _add_past_posts(self, model: AdditiveRewardModel, decided: int, alarms: Sequence[int]) -> int:
+        """The account's posts from before xbot (history.py) as matured observations older than every decision;
+        every change detected since weighs them down as it does the decisions before it."""
+        cfg = self.config
+        return add_past_posts(model, list(self._past.values()), arms=cfg.arms(), weights=cfg.weights,
+                              prior_views=cfg.prior_views, baseline_window=cfg.baseline_window, age=decided,
+                              weight=cfg.change_shrink ** len(alarms))
 
     def _follow_model(self, fit: _RewardFit, decisions: Sequence[_Decision]) -> FollowRateModel:
         """The follow-rate model of the matured posts: the followers credited to each so far (its own follows where

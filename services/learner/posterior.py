@@ -106,13 +106,28 @@ class AdditiveRewardModel:
         self.ytwy *= factor
         self.wsum *= factor
 
-    def add(self, arms: Sequence[int], reward: float, weight: float = 1.0, *, age: int = 0) -> None:
+    def add(self, arms: Sequence[int | None], reward: float, weight: float = 1.0, *, age: int = 0) -> None:
         """Add one observation of ``reward`` for the joint choice ``arms`` (arm index per dimension).
 
         ``age`` = posts decided since this one (its discount exponent); a negative ``weight`` removes an
-        observation added earlier with the same weight (its age now is what counts)."""
+        observation added earlier with the same weight (its age now is what counts). An arm of None is a dimension
+        not known for this observation (a past post whose content type could not be told): it observes the mean
+        of that dimension's effects, as a post of a type drawn uniformly would on average."""
         w = weight * self.discount**age
-        cols = self.columns(arms)
+        if any(a is None for a in arms):
+            x = np.zeros(self.size)
+            x[0] = 1.0
+            for o, k, a in zip(self.offsets, self.arm_counts, arms):
+                if a is None:
+                    x[int(o):int(o) + k] = 1.0 / k
+                else:
+                    x[int(o) + a] = 1.0
+            self.xtwx += w * np.outer(x, x)
+            self.xtwy += w * reward * x
+            self.ytwy += w * reward * reward
+            self.wsum += w
+            return
+        cols = self.columns([int(a) for a in arms if a is not None])
         self.xtwx[np.ix_(cols, cols)] += w
         self.xtwy[cols] += w * reward
         self.ytwy += w * reward * reward

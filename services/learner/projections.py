@@ -1,9 +1,10 @@
 """The learner's tables (schema ``learner``) and the projection that fills them; reads for the model job.
 
-Consumed: the planner's ContentQueued (decision log), the poster's TweetPosted, the scraper's MetricsScraped and
-FollowersSnapshotted, and the learner's own ModelUpdated (policy in force, version history). Handlers are pure
-SQL of the event (no clock): a replay rebuilds the same rows. Every row keeps its event's stream sequence, and the
-model is built in that order, so live (streams interleaved) and replay (stream after stream) give the same model.
+Consumed: the planner's ContentQueued (decision log), the poster's TweetPosted, the scraper's MetricsScraped,
+FollowersSnapshotted and PastPostsRead (the account's posts from before xbot), and the learner's own ModelUpdated
+(policy in force, version history). Handlers are pure SQL of the event (no clock): a replay rebuilds the same
+rows. Every row keeps its event's stream sequence, and the model is built in that order, so live (streams
+interleaved) and replay (stream after stream) give the same model.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from libs.contracts.events import (
     FormatInsights,
     MetricsScraped,
     ModelUpdated,
+    PastPostsRead,
     TweetPosted,
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied, Projection
+from services.learner.history import PastPost
 from services.learner.rewards import FOLLOWER_CREDIT_HOURS
 
 PROJECTION = "learning"
@@ -86,6 +89,14 @@ def register(svc: Service[Any]) -> Projection:
             [(e.dedup_key(), a.content_id, a.tweet_id, i.seq, a.followers, e.observed_at)
              for i in items for e in [i.event] for a in e.attribution])
 
+    @proj.on_batch(PastPostsRead)
+    async def on_past_posts(conn: asyncpg.Connection, items: list[Applied[PastPostsRead]]) -> None:
+        await conn.executemany(
+            "INSERT INTO past_posts (tweet_id, seq, text, created_at, likes, retweets, replies, views) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tweet_id) DO NOTHING",
+            [(p.tweet_id, i.seq, p.text, p.created_at, p.likes, p.retweets, p.replies, p.views)
+             for i in items for p in i.event.posts])
+
     @proj.on(FormatInsights)
     async def on_format_insights(conn: asyncpg.Connection, applied: Applied[FormatInsights]) -> None:
         # Only the latest day's insights are priors; a redelivered older day never replaces a newer one.
@@ -143,6 +154,8 @@ class TrainingData:
     rejections: tuple[str, ...] = ()
     # Replies that carry their draw, in stream order: the reply policy's decisions (issue 24).
     replies: tuple[Decision, ...] = ()
+    # The account's posts from before xbot, oldest first (the posts' model starts from them).
+    past_posts: tuple[PastPost, ...] = ()
 
     def digest(self) -> str:
         """A short fingerprint of the data: part of the version id, and how the job knows nothing changed."""
@@ -156,6 +169,8 @@ class TrainingData:
             parts.append({"owner_rejections": list(self.rejections)})
         if self.replies:  # the same: absent before the first reply with its draw
             parts.append({"replies": [d.__dict__ for d in self.replies]})
+        if self.past_posts:  # the same: absent before the past posts are read
+            parts.append({"past_posts": [[p.tweet_id, p.created_at.isoformat(), p.counts] for p in self.past_posts]})
         blob = json.dumps(parts, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:8]
 
@@ -192,6 +207,8 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         "WHERE kind = 'reply' AND reply_context IS NOT NULL ORDER BY seq")
     lifts = await conn.fetchval("SELECT lifts FROM format_insights WHERE id = 1")
     rejections = await conn.fetch("SELECT content_id FROM owner_rejections ORDER BY content_id")
+    past = await conn.fetch("SELECT tweet_id, text, created_at, likes, retweets, replies, views FROM past_posts "
+                            "ORDER BY created_at, tweet_id")
     return TrainingData(
         decisions=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],
                                  r["policy_version"], r["text"]) for r in decisions),
@@ -205,6 +222,8 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         rejections=tuple(r["content_id"] for r in rejections),
         replies=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],
                                r["policy_version"], r["text"], json.loads(r["reply_context"])) for r in replies),
+        past_posts=tuple(PastPost(r["tweet_id"], r["text"], r["created_at"],
+                                  {k: float(r[k]) for k in ("likes", "retweets", "replies", "views")}) for r in past),
     )
 
 

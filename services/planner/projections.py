@@ -1,7 +1,8 @@
 """The planner's tables (schema ``planner``) and the projections that fill them from events.
 
 Consumed: the learner's ModelUpdated (policy in force), the harvester's OpportunityFound/Expired (opportunity
-pool), the poster's TweetPosted/PostFailed and the planner's own ContentQueued/ContentRejected/LlmUsageRecorded/
+pool), the poster's TweetPosted/PostFailed, the scraper's PastPostsRead (the account's posts from before xbot: X
+refuses a duplicate of them too) and the planner's own ContentQueued/ContentRejected/LlmUsageRecorded/
 BudgetExhausted (queue depth, own recent posts, reply history, budget ledger). The plan job only publishes: what it
 decided becomes a row when its event comes back, so a replay rebuilds the same tables. Handlers read no clock:
 every time they store comes from an event.
@@ -32,6 +33,7 @@ from libs.contracts.events import (
     ModelUpdated,
     OpportunityExpired,
     OpportunityFound,
+    PastPostsRead,
     PersonalDataPurged,
     PostFailed,
     TweetPosted,
@@ -164,6 +166,15 @@ def register(svc: Service[Any]) -> None:
             "reply_to_author = COALESCE(content.reply_to_author, EXCLUDED.reply_to_author)",
             [(e.content_id, e.kind, e.text, e.reply_to_tweet_id, e.reply_to_author, e.posted_at, list(e.tweet_ids))
              for i in items for e in [i.event]])
+
+    @proj.on_batch(PastPostsRead)
+    async def on_past_posts(conn: asyncpg.Connection, items: list[Applied[PastPostsRead]]) -> None:
+        # The account's own posts from before xbot are its posts as far as the duplicate gates go (X compares a
+        # new post with every post of the account's): rows of their own, never queued.
+        await conn.executemany(
+            "INSERT INTO content (content_id, kind, text, posted_at, tweet_ids) VALUES ($1, 'post', $2, $3, $4) "
+            "ON CONFLICT (content_id) DO NOTHING",
+            [(f"past:{p.tweet_id}", p.text, p.created_at, [p.tweet_id]) for i in items for p in i.event.posts])
 
     @proj.on_batch(PostFailed)
     async def on_failed(conn: asyncpg.Connection, items: list[Applied[PostFailed]]) -> None:

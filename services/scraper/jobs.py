@@ -1,4 +1,5 @@
-"""The scraper's periodic jobs: metric reads at their checkpoints, and follower snapshots with attribution.
+"""The scraper's periodic jobs: metric reads at their checkpoints, follower snapshots with attribution, and the
+account's posts from before xbot, read once (PastPostsRead, history.py).
 
 Exactly one MetricsScraped per tweet and checkpoint: after a gateway read, the events of the reads not done yet
 are recorded in the outbox in one transaction, published, and waited for until the projection of our own
@@ -12,21 +13,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from libs.contracts.events import PastPostsRead
 from libs.contracts.gateway import GatewayError, TweetMetrics
 from libs.runtime.context import JobContext, Worker
 from libs.runtime.scheduler import Job
 from services.scraper import metrics
 from services.scraper.attribution import followers_snapshot
 from services.scraper.checkpoints import batch_size, due_reads, metrics_events, plan_batches
+from services.scraper.history import past_posts
 from services.scraper.metrics import budget_short, due_backlog, gateway_failures, missed_reads, reads_taken, tweets_gone
 from services.scraper.projections import (
-    active_items, engagement_totals, last_followers, note_gone, pending_due, readable_since, record_active_reads,
+    active_items, engagement_totals, first_post, last_followers, note_gone, past_posts_read, pending_due,
+    readable_since, record_active_reads,
 )
 from services.scraper.settings import ScraperSettings
 
 log = logging.getLogger("xbot.scraper")
+# The past posts are read once; until a read succeeds (the gateway down, out of read budget) it is tried again
+# this often, and after it the job only finds the read in its table.
+PAST_POSTS_RETRY = timedelta(hours=1)
 
 
 class ScraperJobs(Worker):
@@ -43,7 +50,8 @@ class ScraperJobs(Worker):
 
     def jobs(self) -> Sequence[Job]:
         return (Job("scrape", self.settings.scrape_interval, self.scrape),
-                Job("followers", self.settings.followers_interval, self.snapshot_followers))
+                Job("followers", self.settings.followers_interval, self.snapshot_followers),
+                Job("past_posts", PAST_POSTS_RETRY, self.read_past_posts))
 
     async def start(self) -> None:
         # Followers and engagement from the tables, before /metrics answers (no false 0 after a restart).
@@ -161,3 +169,31 @@ class ScraperJobs(Worker):
         await self.show_metrics()
         self.last_snapshot = {"followers": event.followers, "delta": event.delta,
                               "observed_at": event.observed_at.isoformat(), "attributed": len(event.attribution)}
+
+    async def read_past_posts(self) -> int | None:
+        """Once per handle: the account's newest profile posts, those from before xbot kept (history.py), as one
+        PastPostsRead. Returns how many were kept; None when they were read before, are not wanted, or the read
+        failed (the next run tries again)."""
+        handle, limit = self.settings.x_handle, self.settings.scrape_past_posts
+        if limit == 0:
+            return None
+        await self.ctx.publish()  # an earlier run's event is in past_posts_read before we look
+        async with self.pool.acquire() as conn:
+            if await past_posts_read(conn, handle):
+                return None
+            before = await first_post(conn)
+        try:
+            found = await self.gateway.own_timeline(limit=limit)
+        except GatewayError as err:
+            gateway_failures.labels("own_timeline", err.code).inc()
+            log.warning("the account's past posts were not read (tried again in %s): %s", PAST_POSTS_RETRY, err)
+            return None
+        now = self.clock.now()
+        event = PastPostsRead(handle=handle, observed_at=now,
+                              posts=past_posts(found.tweets, handle=handle, now=now, first_post=before))
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self.ctx.outbox.record(conn, event)
+        await self.ctx.publish()
+        log.info("read %d of the account's posts from before xbot (of %d on its profile)", len(event.posts),
+                 len(found.tweets))
+        return len(event.posts)

@@ -3,7 +3,8 @@
 - poster's TweetPosted -> the read schedule (``scrape_reads``) and our items (``own_items``);
 - our own MetricsScraped -> ``reads_done`` and ``engagement_reads``;
 - our own FollowersSnapshotted -> ``follower_series``;
-- the console's TweetDeleted (the owner deleted a post) -> ``deleted_tweets``: no more reads of it.
+- the console's TweetDeleted (the owner deleted a post) -> ``deleted_tweets``: no more reads of it;
+- our own PastPostsRead -> ``past_posts_read``: the account's posts from before xbot are read once.
 
 Only these projections write those tables: the jobs record their events in the outbox and wait until the
 projections applied them (read your own writes) before they rely on the tables again. What the jobs write
@@ -21,7 +22,7 @@ from typing import Any
 
 import asyncpg
 
-from libs.contracts.events import FollowersSnapshotted, MetricsScraped, TweetDeleted, TweetPosted
+from libs.contracts.events import FollowersSnapshotted, MetricsScraped, PastPostsRead, TweetDeleted, TweetPosted
 from libs.contracts.gateway import TweetMetrics
 from libs.runtime.service import Service
 from libs.store.projection import Applied
@@ -74,6 +75,12 @@ def register(svc: Service[Any], plan: Sequence[Checkpoint], *, missed_fraction: 
             "INSERT INTO deleted_tweets (tweet_id, content_id, deleted_at) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING",
             [(tweet_id, e.content_id, e.deleted_at) for e in (i.event for i in items) for tweet_id in e.tweet_ids])
 
+    @proj.on_batch(PastPostsRead)
+    async def on_past_posts(conn: asyncpg.Connection, items: list[Applied[PastPostsRead]]) -> None:
+        await conn.executemany(
+            "INSERT INTO past_posts_read (handle, observed_at, posts) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING",
+            [(e.handle.lower(), e.observed_at, len(e.posts)) for e in (i.event for i in items)])
+
 
 # ---------------------------------------------------------------------- job-owned writes
 
@@ -119,6 +126,15 @@ async def note_gone(conn: asyncpg.Connection, missing: Sequence[str], found: Seq
         "ON CONFLICT (tweet_id) DO UPDATE SET misses = gone_tweets.misses + 1 RETURNING tweet_id, misses",
         list(missing), at)
     return [r["tweet_id"] for r in rows if r["misses"] == GONE_AFTER_MISSES]
+
+
+async def past_posts_read(conn: asyncpg.Connection, handle: str) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM past_posts_read WHERE handle = $1)", handle.lower()))
+
+
+async def first_post(conn: asyncpg.Connection) -> datetime | None:
+    """When xbot posted its first item (TweetPosted), or None before any."""
+    return await conn.fetchval("SELECT min(posted_at) FROM own_items")
 
 
 async def last_followers(conn: asyncpg.Connection, handle: str) -> FollowerCount | None:

@@ -35,6 +35,10 @@ class ScraperSettings(AccountSettings):
     # Tweet ids per gateway ``tweet_metrics`` call (TweetMetricsRequest takes at most 50).
     scrape_batch_size: int = Field(default=20, ge=1, le=50)
 
+    # How many of the account's newest profile posts are read once, at the first start, for the posts it wrote
+    # before xbot (PastPostsRead: the learner starts from them); 0 reads none. One own_timeline read (at most 100).
+    scrape_past_posts: int = Field(default=100, ge=0, le=100)
+
     # How often the account's followers (AccountSettings.x_handle) are counted.
     followers_interval: Duration = Field(default=timedelta(minutes=30), gt=timedelta(0))
     # Our most recent items whose counts are read at each snapshot for attribution (one status page each).

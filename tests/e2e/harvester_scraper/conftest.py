@@ -90,16 +90,22 @@ def gateway_overrides() -> dict:
     return {}
 
 
+@pytest.fixture(scope="module")
+def sandbox_overrides() -> dict:
+    """Sandbox settings a test module changes (test_past_posts_e2e.py gives the account a past)."""
+    return {}
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def harness(servers, database_url, tmp_path_factory, clock: Clock,
-                  gateway_overrides: dict) -> AsyncIterator[Harness]:
+                  gateway_overrides: dict, sandbox_overrides: dict) -> AsyncIterator[Harness]:
     db = tmp_path_factory.mktemp("sandbox") / "world.sqlite3"
     sandbox_settings = SandboxSettings(
         port=0, db_path=db, handle=HANDLE, password=PASSWORD, admin_token=ADMIN, population=60,
         daily_posts=10_000, daily_replies=10_000, half_hour_posts=10_000, half_hour_replies=10_000,
         # The harvest reads more than X's reading limit allows (today's unbudgeted reads, issue 18); these tests
         # are about what it finds, not about X's limits.
-        enforce_reading_limit=False, suspicion=False)
+        enforce_reading_limit=False, suspicion=False, **sandbox_overrides)
     runner, base_url = await start_sandbox(sandbox_settings, clock, mount_partners=False)
     namespace = "t" + uuid.uuid4().hex[:10]
     session = tmp_path_factory.mktemp("session") / "x_session.json"

@@ -26,6 +26,8 @@ from libs.contracts.events import (
     MetricsScraped,
     ModelRollbackRequested,
     ModelUpdated,
+    PastPost,
+    PastPostsRead,
     ReplyContext,
     TweetPosted,
 )
@@ -281,6 +283,42 @@ async def test_the_schedule_evaluates_a_candidate_once_enough_rewards_matured(se
 
     last = await eventually(evaluated_all, timeout=60)
     assert last["reason"] in ("scheduled", "8 new matured rewards")
+
+
+async def test_a_first_model_is_learned_from_the_accounts_posts_before_xbot(settings, start_learner):
+    """The scraper's PastPostsRead alone (no decision yet) makes a first model due; it is published, learned from
+    the past posts' topics and hours, and a replay rebuilds their rows."""
+    svc = await start_learner(learner_check_interval=timedelta(minutes=10), learner_first_check=timedelta(0),
+                              learner_min_new_rewards=5, learner_objective="engagement")
+    rng = random.Random("past")
+    posts = []
+    for i in range(150):
+        topic, hour = rng.choice(AUDIENCE.topics), (9, 19)[i % 2]
+        text = f"{topic.replace('_', ' ').capitalize()}: one practical thing to try this week, and why it works."
+        created = START - timedelta(days=80) + timedelta(days=i // 2, hours=hour)
+        final = AUDIENCE.sample_engagement(PostChoice(rng.choice(AUDIENCE.content_types), topic, "single", hour),
+                                           text=text, followers=1000, rng=rng)
+        posts.append(PastPost(tweet_id=str(500 + i), text=text, created_at=created, likes=final.likes,
+                              retweets=final.retweets, replies=final.replies, views=final.views))
+    await publish(settings, [PastPostsRead(handle="xbot_demo", observed_at=START, posts=posts)])
+
+    async def published():
+        async with svc.pool.acquire() as conn:
+            return (await published_models(conn)) or None
+
+    model = (await eventually(published, timeout=60))[0].payload
+    assert model["training_size"] == 0 and model["evaluation"]["past_posts"] == 150.0
+    truth = AUDIENCE.true_affinities()["topic"]
+    marginals = model["propensities"]["topic"]
+    uniform = sum(truth.values()) / len(truth)
+    assert sum(marginals[t] * truth[t] for t in truth) - uniform > 0.05, (marginals, truth)
+    # Nothing new: no second candidate from the same past posts.
+    assert await model_job(svc).run() is None
+
+    before = await svc.pool.fetch("SELECT * FROM past_posts ORDER BY tweet_id")
+    await replay_service(svc)
+    assert await svc.pool.fetch("SELECT * FROM past_posts ORDER BY tweet_id") == before
+    assert len(before) == 150
 
 
 async def test_the_composite_reward_counts_followers_credited_within_48_hours(settings, start_learner):

@@ -25,6 +25,8 @@ from libs.contracts.events import (
     LlmUsageRecorded,
     ModelUpdated,
     OpportunityFound,
+    PastPost,
+    PastPostsRead,
     PersonalDataPurged,
     PostFailed,
     TweetPosted,
@@ -298,6 +300,35 @@ async def test_a_purge_of_personal_data_forgets_the_strangers_tweets_here_too(se
     await eventually(lambda: _equals(count, 2))
     await publish(PersonalDataPurged(before=datetime.now(UTC) + timedelta(seconds=1)))
     await eventually(lambda: _equals(count, 0))
+    assert (await replay_service(svc, verify=True))["differences"] == []
+
+
+async def test_the_accounts_posts_from_before_xbot_are_in_the_duplicate_gates_memory(settings, start_planner,
+                                                                                   publish) -> None:
+    """X refuses a post that repeats one of the account's, whoever wrote it: the past posts the scraper read are
+    remembered like our own, within the same window."""
+    svc, planner = await start_planner()
+    now = datetime.now(UTC)
+    recent, old = "Light in the morning sets the body clock.", "Caffeine after 2 pm costs deep sleep."
+    await publish(PastPostsRead(handle="xbot_demo", observed_at=now, posts=[
+        PastPost(tweet_id="71", text=recent, created_at=now - timedelta(days=3), likes=4, retweets=1, replies=0,
+                 views=300),
+        PastPost(tweet_id="72", text=old, created_at=now - timedelta(days=40), likes=9, retweets=2, replies=1,
+                 views=800)]))
+
+    async def remembered():
+        conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "planner"})
+        try:
+            since = now - timedelta(days=CONFIG.gates.duplicate_window_days)
+            return await own_tweet_texts_since(conn, since), await conn.fetchval("SELECT count(*) FROM content")
+        finally:
+            await conn.close()
+
+    async def both_rows():
+        texts, rows = await remembered()
+        return texts if rows == 2 else None
+
+    assert await eventually(both_rows) == [recent]  # the 40-day-old post is past the window, as our own would be
     assert (await replay_service(svc, verify=True))["differences"] == []
 
 
