@@ -68,16 +68,17 @@ def past_post_arms(post: PastPost, arms: Sequence[Sequence[str]]) -> tuple[int |
 
 def add_past_posts(model: AdditiveRewardModel, past: Sequence[PastPost], *, arms: Sequence[Sequence[str]],
                    weights: Mapping[str, float], prior_views: float, baseline_window: int, age: int = 0,
-                   weight: float = 1.0) -> int:
+                   weight: float = 1.0) -> list[tuple[PastPost, float]]:
     """Add the past posts to ``model`` as matured observations, the newest ``age`` decisions old and each older
     one a decision older still, each weighing ``weight`` × its exposure. A past post's reward is read like a
     decision's: its weighted engagement shrunk toward the past posts' own pooled rate, relative to the trailing
-    baseline of the past posts before it. Returns how many were added."""
+    baseline of the past posts before it. Returns each post with that reward, oldest first."""
     ordered = sorted(past, key=lambda p: (p.created_at, p.tweet_id))
     account = AccountRate()
     for p in ordered:
         account.observe(p.counts, weights)
     rewards: list[float] = []
+    added: list[tuple[PastPost, float]] = []
     for k, p in enumerate(ordered):
         raw = log_reward(shrunk_weighted_engagement(p.counts, weights, account_rate=account.rate,
                                                     prior_views=prior_views))
@@ -85,4 +86,5 @@ def add_past_posts(model: AdditiveRewardModel, past: Sequence[PastPost], *, arms
         rewards.append(raw)
         model.add(past_post_arms(p, arms), raw - baseline, weight * exposure_weight(p.counts.get("views", 0)),
                   age=age + len(ordered) - 1 - k)
-    return len(ordered)
+        added.append((p, raw - baseline))
+    return added

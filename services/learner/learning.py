@@ -437,7 +437,7 @@ class Learner:
         if follows is not None:
             evaluation["follow_model_posts"] = float(len(follows))
         if past:  # absent without past posts: earlier versions keep their payloads bit for bit
-            evaluation["past_posts"] = float(past)
+            evaluation["past_posts"] = float(len(past))
         if rejected:  # absent without rejections: earlier versions keep their payloads bit for bit
             evaluation["owner_rejections"] = float(rejected)
         if fit.alarms:  # changes detected in the matured posts' residuals, and the last one's decision index
@@ -451,11 +451,12 @@ class Learner:
             version=version, parent_version=(incumbent or {}).get("version"), propensities=propensities,
             posteriors=posteriors, temperature=cfg.temperature, floor=floor, predictors=predictors,
             training_size=len(logged), evaluation=evaluation, insights=self._insights(posteriors),
-            publish=bool(evaluation.get("gate_passed", 1.0)), best_posts=self._best_posts(logged),
+            publish=bool(evaluation.get("gate_passed", 1.0)), best_posts=self._best_posts(logged, past),
         )
         return self._with_replies(snapshot, fit.rate, incumbent)
 
-    def _add_past_posts(self, model: AdditiveRewardModel, decided: int, alarms: Sequence[int]) -> int:
+    def _add_past_posts(self, model: AdditiveRewardModel, decided: int, alarms: Sequence[int]
+                        ) -> list[tuple[PastPost, float]]:
         """The account's posts from before xbot (history.py) as matured observations older than every decision;
         every change detected since weighs them down as it does the decisions before it."""
         cfg = self.config
@@ -594,10 +595,13 @@ class Learner:
         }
 
     @staticmethod
-    def _best_posts(logged: Sequence[tuple[_Decision, tuple[int, ...], float]]) -> tuple[dict[str, object], ...]:
+    def _best_posts(logged: Sequence[tuple[_Decision, tuple[int, ...], float]],
+                    past: Sequence[tuple[PastPost, float]] = ()) -> tuple[dict[str, object], ...]:
         """The matured posts with the highest reward above their trailing baseline, best first (ties by id, so a
-        replay gives the same list)."""
-        ranked = sorted(((r, d.content_id, d.text) for d, _, r in logged if d.text.strip()),
+        replay gives the same list): xbot's, and the account's own from before it (``past:<tweet id>``), which are
+        the owner's voice itself."""
+        ranked = sorted([*((r, d.content_id, d.text) for d, _, r in logged if d.text.strip()),
+                         *((r, f"past:{p.tweet_id}", p.text) for p, r in past if p.text.strip())],
                         key=lambda x: (-x[0], x[1]))
         return tuple({"content_id": cid, "text": text, "reward": round(float(r), 4)}
                      for r, cid, text in ranked[:BEST_POSTS])

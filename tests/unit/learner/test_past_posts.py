@@ -81,6 +81,10 @@ def test_the_posts_model_starts_from_the_past_posts():
     # The hours posted at are known better than the others.
     hours = warm.posteriors["hour"]
     assert hours["8"]["var"] < hours["14"]["var"]
+    # The owner's best past posts are the planner's examples of the account's voice until xbot's own do better.
+    assert cold.best_posts == ()
+    assert [b["content_id"].split(":")[0] for b in warm.best_posts] == ["past"] * 5
+    assert all(b["text"].startswith("Sleep") for b in warm.best_posts)
 
 
 def test_past_posts_fade_as_decisions_follow_them_and_a_redelivery_changes_nothing():
