@@ -89,6 +89,10 @@ def _database_url(admin_url: str, name: str) -> str:
     return urlunparse(urlparse(admin_url)._replace(path=f"/{name}"))
 
 
+# Past posts of the demo's sandbox account (60 days of them; the browser's profile page shows the newest 40).
+DEMO_PAST_POSTS = 60
+
+
 @dataclass
 class DemoRun:
     plan: DemoPlan
@@ -161,6 +165,9 @@ class DemoRun:
             "XBOT_SANDBOX_DB_PATH": str(self.run_dir / "sandbox.sqlite3"), "XBOT_SANDBOX_PORT": "0",
             "XBOT_SANDBOX_SEED": str(self.plan.seed), "XBOT_SANDBOX_HANDLE": HANDLE,
             "XBOT_SANDBOX_PASSWORD": SANDBOX_PASSWORD, "XBOT_SANDBOX_ADMIN_TOKEN": self.admin_token,
+            # The demo's account comes with a past, as an owner's does: the scraper reads it once and the learner's
+            # first model starts from it (README, Starting from the account's past posts).
+            "XBOT_SANDBOX_HISTORY_POSTS": str(DEMO_PAST_POSTS),
             "XBOT_X_HANDLE": HANDLE, "XBOT_OWN_HANDLE": HANDLE, "XBOT_X_USERNAME": HANDLE,
             "XBOT_X_PASSWORD": SANDBOX_PASSWORD, "XBOT_SESSION_FILE": str(self.run_dir / "x_session.json"),
             "XBOT_LIVE": "false",  # the demo writes to its own sandbox only
