@@ -61,7 +61,10 @@ class ScraperJobs(Worker):
         row = await self.pool.fetchrow(
             "SELECT (SELECT count(*) FROM scrape_reads s WHERE s.due_at <= $1 AND NOT EXISTS (SELECT 1 FROM "
             "reads_done d WHERE d.tweet_id = s.tweet_id AND d.checkpoint = s.checkpoint)) AS due, "
-            "(SELECT count(*) FROM reads_done) AS reads_done", self.clock.now())
+            "(SELECT count(*) FROM reads_done) AS reads_done, "
+            "(SELECT posts FROM past_posts_read WHERE handle = $2) AS past_posts",
+            self.clock.now(), self.settings.x_handle.lower())
+        # past_posts: how many of the account's posts from before xbot were read; None until they are.
         return {**dict(row), "unpublished": await self.ctx.outbox.pending(), "last_snapshot": self.last_snapshot,
                 "budget_short": self.budget_short}
 

@@ -46,6 +46,7 @@ async def test_the_accounts_past_posts_are_read_once_with_the_sandboxs_counts(ha
         await svc.stop()
         svc = await started(build(scraper_settings(h)))
         assert await svc.worker.read_past_posts() is None
+        assert (await svc.worker.status())["past_posts"] == PAST  # what `xbot status` shows
     finally:
         await svc.stop()
     assert len([e for _, _, e in await h.events("scraper") if isinstance(e, PastPostsRead)]) == 1
