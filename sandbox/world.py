@@ -163,7 +163,8 @@ class World:
         self._scripted_accounts: dict[str, Account] = {}
         # The account's past: made once, in a fresh store; a restarted sandbox finds it there. It is what the account
         # brings, not what the run does: the run's followers (the start count already holds what the past brought),
-        # posting limits, duplicate checks and ground-truth accounting leave it out.
+        # posting limits and ground-truth accounting leave it out. X's duplicate rule does not: a repeat of a past
+        # post is refused, and a near-duplicate of a recent one costs reach, as for the run's own.
         self.history_habits: Habits = habits(settings.seed, self.audience)
         if settings.history_posts and not tweets:
             self._make_history(self.now())
