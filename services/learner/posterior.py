@@ -92,9 +92,6 @@ class AdditiveRewardModel:
         self.ytwy = 0.0
         self.wsum = 0.0
 
-    def columns(self, arms: Sequence[int]) -> np.ndarray:
-        return np.concatenate([[0], self.offsets + np.asarray(arms, dtype=int)])
-
     def decay(self, steps: int = 1) -> None:
         """One more post was decided: every earlier observation counts γ times less."""
         self.scale(self.discount**steps)
@@ -114,22 +111,17 @@ class AdditiveRewardModel:
         not known for this observation (a past post whose content type could not be told): it observes the mean
         of that dimension's effects, as a post of a type drawn uniformly would on average."""
         w = weight * self.discount**age
-        if any(a is None for a in arms):
-            x = np.zeros(self.size)
-            x[0] = 1.0
-            for o, k, a in zip(self.offsets, self.arm_counts, arms):
-                if a is None:
-                    x[int(o):int(o) + k] = 1.0 / k
-                else:
-                    x[int(o) + a] = 1.0
-            self.xtwx += w * np.outer(x, x)
-            self.xtwy += w * reward * x
-            self.ytwy += w * reward * reward
-            self.wsum += w
-            return
-        cols = self.columns([int(a) for a in arms if a is not None])
-        self.xtwx[np.ix_(cols, cols)] += w
-        self.xtwy[cols] += w * reward
+        cols, values = [0], [1.0]
+        for o, n, a in zip(self.offsets, self.arm_counts, arms):
+            if a is None:
+                cols += range(int(o), int(o) + n)
+                values += [1.0 / n] * n
+            else:
+                cols.append(int(o) + a)
+                values.append(1.0)
+        x = np.asarray(values)
+        self.xtwx[np.ix_(cols, cols)] += w * np.outer(x, x)
+        self.xtwy[cols] += w * reward * x
         self.ytwy += w * reward * reward
         self.wsum += w
 
