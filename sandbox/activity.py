@@ -35,6 +35,8 @@ def tally(rows: list[Served]) -> dict[str, int]:
         if s.channel in ("page", "api"):
             counts["page_loads" if s.channel == "page" else "api_reads"] += 1
             counts[VIEW_COUNT[s.kind]] += 1
+        elif s.channel == "scroll":
+            pass  # a timeline's next batch: posts viewed, not a page load
         elif s.channel == "write":
             counts["writes"] += 1
             counts["writes_created"] += s.outcome == "created"
@@ -111,7 +113,8 @@ class Activity:
 
     def suspicion(self, now: float, attempt: Action | None = None) -> Suspicion:
         self._trim(now)
-        actions = [Action(s.at, s.kind, s.key) for s in self._recent]
+        # A timeline's next batches are part of reading its page, not actions of their own.
+        actions = [Action(s.at, s.kind, s.key) for s in self._recent if s.channel != "scroll"]
         if attempt is not None:
             actions.append(attempt)
         return score(actions, now, self.model, since=self._since(now))

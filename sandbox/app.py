@@ -220,15 +220,38 @@ async def settings_page(request: web.Request) -> web.Response:
     return render(request, "settings.html", title="Settings")
 
 
+# X's web client asks a timeline for 20 posts at a time: the first batch comes with the page, the next one when the
+# reader scrolls to the end (static/x.js; a spinner cell, role=progressbar, stands at the end while there are
+# more), and the list keeps only the cells near the viewport. A reader that wants more than a screenful has to
+# scroll and collect as it goes. Each batch counts as posts viewed; it is not a page load (channel "scroll").
+TIMELINE_BATCH = 20
+PROFILE_POSTS = 800  # how far back a Posts tab goes here (X's own stops near 3,200)
+
+
+def _batch(tweets: list[TweetView], cursor: int, more_url: str) -> tuple[list[TweetView], str | None]:
+    """One batch of a timeline from ``cursor`` on, and the address of the next (None at the end)."""
+    end = cursor + TIMELINE_BATCH
+    return tweets[cursor:end], f"{more_url}&cursor={end}" if len(tweets) > end else None
+
+
+def _search_url(q: str, latest: bool) -> str:
+    return f"/i/timeline/search?q={quote(q, safe='')}" + ("&f=live" if latest else "")
+
+
+def _profile_url(handle: str) -> str:
+    return f"/i/timeline/profile?handle={quote(handle, safe='')}"
+
+
 async def search_page(request: web.Request) -> web.Response:
     q = request.query.get("q", "")
     latest = request.query.get("f") == "live"
     context = {"title": f"{q} - Search", "q": q, "latest": latest}
     if over_reading_limit(request, "search", q):
         return render(request, "search.html", tweets=[], rate_limited=True, **context)
-    tweets = request.app[WORLD].search(q, latest=latest) if q.strip() else []
+    tweets, more = _batch(request.app[WORLD].search(q, latest=latest) if q.strip() else [], 0,
+                          _search_url(q, latest))
     served(request, "search", q, posts=len(tweets))
-    return render(request, "search.html", tweets=tweets, **context)
+    return render(request, "search.html", tweets=tweets, more=more, **context)
 
 
 async def profile_page(request: web.Request) -> web.Response:
@@ -239,9 +262,38 @@ async def profile_page(request: web.Request) -> web.Response:
     context = {"title": f"{account['name']} (@{account['handle']})", "account": account}
     if over_reading_limit(request, "profile", account["handle"].lower()):
         return render(request, "profile.html", tweets=[], rate_limited=True, **context)
-    tweets = world.profile_timeline(account["handle"])
+    tweets, more = _batch(world.profile_timeline(account["handle"], limit=PROFILE_POSTS), 0,
+                          _profile_url(account["handle"]))
     served(request, "profile", account["handle"].lower(), posts=len(tweets))
-    return render(request, "profile.html", tweets=tweets, **context)
+    return render(request, "profile.html", tweets=tweets, more=more, **context)
+
+
+async def timeline_batch(request: web.Request) -> web.Response:
+    """The next batch of a search or profile timeline, as the page's script asks for it on scrolling: its cells
+    (the header ``x-next`` names the batch after it); past the reading limit 429 with X's toast text."""
+    kind, world = request.match_info["kind"], request.app[WORLD]
+    try:
+        cursor = max(0, int(request.query.get("cursor", "0")))
+    except ValueError:
+        return web.Response(status=400, text="bad cursor")
+    if kind == "search":
+        q, latest = request.query.get("q", ""), request.query.get("f") == "live"
+        key, url = q, _search_url(q, latest)
+        tweets = world.search(q, latest=latest) if q.strip() else []
+    else:
+        account = world.account(request.query.get("handle", ""))
+        if account is None:
+            return not_found(request)
+        key, url = account["handle"].lower(), _profile_url(account["handle"])
+        tweets = world.profile_timeline(account["handle"], limit=PROFILE_POSTS)
+    if over_reading_limit(request, kind, key, channel="scroll"):
+        return web.Response(status=429, text=READ_LIMIT_TOAST)
+    batch, more = _batch(tweets, cursor, url)
+    served(request, kind, key, posts=len(batch), channel="scroll")
+    response = render(request, "cells.html", tweets=batch)
+    if more:
+        response.headers["x-next"] = more
+    return response
 
 
 async def status_page(request: web.Request) -> web.Response:
@@ -641,6 +693,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_get("/compose/post", home)
     r.add_get("/settings", settings_page)  # before /{handle}: "settings" is a path X reserves, not a handle
     r.add_get("/search", search_page)
+    r.add_get("/i/timeline/{kind:search|profile}", timeline_batch)
     r.add_get("/{handle}", profile_page)
     r.add_get("/{handle}/following", profile_page)
     r.add_get("/{handle}/verified_followers", profile_page)

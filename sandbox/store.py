@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE TABLE IF NOT EXISTS activity (
     at REAL NOT NULL,
     kind TEXT NOT NULL,
-    channel TEXT NOT NULL CHECK (channel IN ('page', 'api', 'write', 'login')),
+    channel TEXT NOT NULL CHECK (channel IN ('page', 'scroll', 'api', 'write', 'login')),
     key TEXT NOT NULL,
     posts INTEGER NOT NULL,
     outcome TEXT NOT NULL
@@ -87,7 +87,7 @@ class Served:
 
     at: float
     kind: str  # home | search | status | profile | analytics | post | reply | login
-    channel: str  # page | api | write | login
+    channel: str  # page | scroll (a timeline's next batch) | api | write | login
     key: str  # the query, tweet id or handle read; a write's normalised text
     posts: int  # posts viewed: the articles it rendered
     outcome: str  # ok | rate_limited | created | automation | a world refusal | forced:<mode>
@@ -109,6 +109,17 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        self._allow_scroll_rows()
+
+    def _allow_scroll_rows(self) -> None:
+        """A ledger written before timelines loaded on scroll has a CHECK without 'scroll': copy it into the
+        current table (SQLite cannot change a constraint in place)."""
+        (sql,) = self._db.execute("SELECT sql FROM sqlite_master WHERE name = 'activity'").fetchone()
+        if "'scroll'" in sql:
+            return
+        self._db.executescript("BEGIN; ALTER TABLE activity RENAME TO activity_before_scroll; DROP INDEX activity_at;"
+                               + SCHEMA + "INSERT INTO activity SELECT * FROM activity_before_scroll;"
+                               " DROP TABLE activity_before_scroll; COMMIT;")
 
     def close(self) -> None:
         self._db.close()

@@ -221,6 +221,39 @@
     dialog.querySelector("[role=textbox]").focus();
   }
 
+  // Timelines load as X's do: the next batch when the reader scrolls near the end (the section's data-more names
+  // it; the spinner cell stands at the end while there is more), and the cells far above the viewport leave the
+  // DOM, their height kept as padding, as X's virtualised list does: a reader collects while it scrolls.
+  const timeline = document.querySelector("section[data-more]");
+  const KEEP_CELLS = 30;
+  let loadingMore = false;
+  async function loadMore() {
+    const next = timeline.dataset.more;
+    const spinner = timeline.querySelector("[role=progressbar]");
+    if (loadingMore || !next || !spinner || spinner.getBoundingClientRect().top > window.innerHeight) return;
+    loadingMore = true;
+    try {
+      const resp = await fetch(next, { credentials: "same-origin" });
+      if (resp.status === 429) toast(await resp.text());
+      if (!resp.ok || resp.redirected) { endOfTimeline(); return; }
+      timeline.dataset.more = resp.headers.get("x-next") || "";
+      spinner.insertAdjacentHTML("beforebegin", await resp.text());
+      if (!timeline.dataset.more) endOfTimeline();
+      const cells = timeline.querySelectorAll(`[data-testid="${tid("cellInnerDiv")}"]`);
+      let dropped = 0;
+      for (let i = 0; i < cells.length - KEEP_CELLS; i++) { dropped += cells[i].offsetHeight; cells[i].remove(); }
+      timeline.style.paddingTop = `${(parseFloat(timeline.style.paddingTop) || 0) + dropped}px`;
+    } finally {
+      loadingMore = false;
+    }
+  }
+  function endOfTimeline() {
+    timeline.dataset.more = "";
+    const spinner = timeline.querySelector("[role=progressbar]");
+    if (spinner) spinner.remove();
+  }
+  if (timeline) window.addEventListener("scroll", loadMore, { passive: true });
+
   document.addEventListener("input", (e) => {
     const composer = e.target.closest && e.target.closest(".composer");
     if (composer) refresh(composer);

@@ -115,6 +115,10 @@ class Usage:
         self.page_loads += 1
         self.posts_viewed += posts
 
+    def scrolled(self, posts: int) -> None:
+        """A timeline's next batch, loaded by scrolling: posts viewed on the page already loaded."""
+        self.posts_viewed += posts
+
     async def before_page(self) -> None:
         """Wait for this page's slot in the pace (a page object calls it before every navigation)."""
         if self.turn is not None:

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 # Reads every article in one round trip: a page object per field would cost one Playwright call each.
 _READ_ARTICLES = """
-(a) => Array.from(document.querySelectorAll(a.tweet)).slice(0, a.limit).map((el) => {
+(a) => Array.from(document.querySelectorAll(a.tweet)).map((el) => {
   const q = (s) => el.querySelector(s);
   const attr = (s, name) => { const n = q(s); return n ? n.getAttribute(name) : null; };
   const time = q(a.time);
@@ -46,6 +46,18 @@ _READ_ARTICLES = """
   };
 })
 """
+# Whether the timeline's next batch has come: a new last post, no spinner any more (the end), or a toast (X
+# refused it, e.g. past the reading limit).
+_BATCH_CAME = """
+(a) => {
+  const posts = document.querySelectorAll(a.tweet);
+  const link = posts.length ? posts[posts.length - 1].querySelector(a.status) : null;
+  return (link ? link.getAttribute('href') : null) !== a.last || !document.querySelector(a.loading)
+    || !!document.querySelector(a.toast);
+}
+"""
+# A bound on one read's batches (X loads 20 posts a batch: 600 posts, more than any op asks for).
+MAX_BATCHES = 30
 
 
 class XSite:
@@ -68,8 +80,8 @@ class XSite:
         await current_usage().before_page()  # the budget's pace: a read waits for its page's slot
         await page.goto(self.base_url + path, wait_until="domcontentloaded")
         self.check_redirect(page)
-        # The activity budget counts what X served: this page, and the posts it rendered (X renders its pages
-        # whole; past the reading limit a page renders none).
+        # The activity budget counts what X served: this page, and the posts it rendered with it (a timeline's
+        # first batch; read_articles counts the batches it scrolls to; past the reading limit a page renders none).
         current_usage().page(await page.locator(self.pack.css("tweet")).count())
         if heed_notices:
             await self.raise_if_x_said(page)
@@ -117,10 +129,49 @@ class XSite:
 
     # ------------------------------------------------------------ reading tweets
 
-    async def read_articles(self, page: Page, limit: int) -> list[TweetCard]:
+    async def read_articles(self, page: Page, limit: int, *, scroll: bool = True) -> list[TweetCard]:
+        """Up to ``limit`` posts of the page's timeline, in its order. X renders a timeline's first batch with the
+        page, loads the next when the reader scrolls to its end (a spinner cell stands there while there are
+        more) and drops the cells far above the viewport from the DOM: the cards are collected by id while
+        scrolling. Each batch waits for its turn in the budget's pace, as a page does, and counts as posts
+        viewed. ``scroll`` False: the first batch only."""
+        cards: dict[str, TweetCard] = {}
+        for batch in range(MAX_BATCHES):
+            before = len(cards)
+            for card in await self._cards_in_dom(page):
+                cards.setdefault(card.tweet_id, card)
+            if batch:
+                current_usage().scrolled(len(cards) - before)
+                await self.raise_if_x_said(page)
+            if len(cards) >= limit or not scroll or not await self._next_batch(page):
+                break
+        return list(cards.values())[:limit]
+
+    async def _next_batch(self, page: Page) -> bool:
+        """Scroll to the timeline's end for its next batch; False at the end (no spinner) or when none came."""
+        s = self.pack.css
+        spinner = page.locator(s("timeline_loading"))
+        if not await spinner.count():
+            return False
+        posts = page.locator(s("tweet"))
+        last = await posts.last.locator(s("tweet_status_link")).first.get_attribute("href") \
+            if await posts.count() else None
+        await current_usage().before_page()
+        await spinner.last.scroll_into_view_if_needed(timeout=self.call_timeout_ms)
+        try:
+            await page.wait_for_function(_BATCH_CAME, arg={
+                "tweet": s("tweet"), "status": s("tweet_status_link"), "loading": s("timeline_loading"),
+                "toast": s("toast"), "last": last}, timeout=self.call_timeout_ms)
+        except PlaywrightTimeout:
+            log.warning("%s: the timeline's next batch did not come within %.0f ms; reading what it showed",
+                        page.url, self.call_timeout_ms)
+            return False
+        return True
+
+    async def _cards_in_dom(self, page: Page) -> list[TweetCard]:
         s = self.pack.css
         raw = await page.evaluate(_READ_ARTICLES, {
-            "tweet": s("tweet"), "limit": limit, "time": s("tweet_time"),
+            "tweet": s("tweet"), "time": s("tweet_time"),
             "status": s("tweet_status_link"), "user": s("tweet_user_name"), "text": s("tweet_text"),
             "reply": s("tweet_reply_button"), "like": s("tweet_like_button"),
             "retweet": s("tweet_retweet_button"), "views": s("tweet_views_link"),
@@ -237,11 +288,12 @@ class XSite:
             raise DomChanged(f"tweet {req.tweet_id} on its status page", self.pack.css("tweet"))
         return TweetList(tweets=replies[:req.limit])
 
-    async def _profile_tweets(self, page: Page, handle: str, limit: int) -> list[TweetCard]:
+    async def _profile_tweets(self, page: Page, handle: str, limit: int, *, scroll: bool = True
+                              ) -> list[TweetCard]:
         await self.open(page, self.pack.url("profile", handle=handle))
         # The profile header proves the page is X's; a new account may have no tweets at all.
         await self.need(page, "profile_user_name")
-        return await self.read_articles(page, limit)
+        return await self.read_articles(page, limit, scroll=scroll)
 
     # ------------------------------------------------------------ write ops
 
@@ -430,7 +482,8 @@ class XSite:
             await self.need(page, "tweet")
             cards = await self.read_articles(page, 100)
         else:
-            cards = await self._profile_tweets(page, self.handle, 50)
+            # The parts just sent are the newest posts: the timeline's first batch holds them, no need to scroll.
+            cards = await self._profile_tweets(page, self.handle, 100, scroll=False)
         mine = [c for c in cards if c.author.lower() == self.handle.lower()]
         ids = []
         for part in parts:

@@ -12,8 +12,8 @@ from libs.contracts.gateway import RETRYABLE
 
 PACK_DIR = Path(__file__).parent
 REQUIRED_SELECTORS = frozenset({
-    "account_switcher", "timeline_cell", "login_username", "login_password", "login_submit", "composer_textarea",
-    "composer_add", "post_button_inline", "post_button_modal", "toast", "toast_view_link", "tweet",
+    "account_switcher", "timeline_cell", "timeline_loading", "login_username", "login_password", "login_submit",
+    "composer_textarea", "composer_add", "post_button_inline", "post_button_modal", "toast", "toast_view_link", "tweet",
     "tweet_text", "tweet_user_name", "tweet_time", "tweet_status_link", "tweet_reply_button",
     "tweet_like_button", "tweet_retweet_button", "tweet_views_link", "profile_user_name",
     "profile_description", "profile_following_link", "profile_followers_link", "analytics_profile_visits",

@@ -16,7 +16,7 @@ from tests.helpers import eventually
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
-PAST = 24
+PAST = 45  # more than the first batch of 20: the profile is read by scrolling, as X loads it
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 """The account's past posts (XBOT_SANDBOX_HISTORY_POSTS) on its profile page, through real Chromium: newest first,
-with the matured counts the world drew for them, and the follower count the world started with."""
+with the matured counts the world drew for them, and the follower count the world started with. The page loads
+them as X's does: 20 with the page, 20 more each time the reader scrolls to the end, and the list keeps only the
+cells near the viewport."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from tests.e2e.sandbox.test_sandbox_web import count_of
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
-PAST_POSTS = 30
+PAST_POSTS = 50
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -37,19 +39,39 @@ async def test_profile_shows_the_accounts_past_posts_with_their_counts(browser: 
     followers = await page.locator(f"a[href='/{handle}/verified_followers'] span").first.inner_text()
     assert int(followers.replace(",", "")) == sandbox.settings.start_followers
 
+    before = (await sandbox.admin("GET", "/sim/activity"))["last_24h"]
+    await page.goto(f"/{handle}")
     articles = page.locator("article[data-testid=tweet]")
-    assert await articles.count() == PAST_POSTS
-    shown = []
-    for i in range(PAST_POSTS):
-        article = articles.nth(i)
-        views = await article.locator("a[href$='/analytics']").get_attribute("aria-label")
-        shown.append({
-            "id": await article.get_attribute("data-tweet-id"),
-            "text": words(await article.locator("[data-testid=tweetText]").inner_text()),
-            "time": await article.locator("time").get_attribute("datetime"),
-            "counts": {action: count_of(await article.locator(f"[data-testid={action}]").get_attribute("aria-label"))
-                       for action in ("reply", "retweet", "like")} | {"views": count_of(views)},
-        })
+    spinner = page.locator("[data-testid=primaryColumn] [role=progressbar]")
+    assert await articles.count() == 20 and await spinner.count() == 1  # the first batch, and more to come
+    shown: dict[str, dict] = {}
+    most_in_dom = 0
+    for _ in range(10):  # read, scroll to the end, wait for the batch: as a person reads a timeline
+        for i in range(await articles.count()):
+            article = articles.nth(i)
+            views = await article.locator("a[href$='/analytics']").get_attribute("aria-label")
+            shown.setdefault(await article.get_attribute("data-tweet-id"), {
+                "id": await article.get_attribute("data-tweet-id"),
+                "text": words(await article.locator("[data-testid=tweetText]").inner_text()),
+                "time": await article.locator("time").get_attribute("datetime"),
+                "counts": {a: count_of(await article.locator(f"[data-testid={a}]").get_attribute("aria-label"))
+                           for a in ("reply", "retweet", "like")} | {"views": count_of(views)},
+            })
+        most_in_dom = max(most_in_dom, await articles.count())
+        if not await spinner.count():
+            break
+        last = await articles.last.get_attribute("data-tweet-id")
+        await page.mouse.wheel(0, 20_000)
+        await page.wait_for_function("""(last) => {
+            const posts = document.querySelectorAll('article[data-testid=tweet]');
+            return !document.querySelector('[role=progressbar]') || posts[posts.length - 1].dataset.tweetId !== last;
+        }""", arg=last)
+    assert len(shown) == PAST_POSTS and await spinner.count() == 0
+    assert most_in_dom <= 30  # the cells far above the viewport left the DOM: a reader collects as it scrolls
+    after = (await sandbox.admin("GET", "/sim/activity"))["last_24h"]
+    assert (after["page_loads"] - before["page_loads"], after["posts_viewed"] - before["posts_viewed"]) == (
+        1, PAST_POSTS)  # the batches loaded on scroll are posts viewed, not page loads
+    shown = list(shown.values())
     newest_first = sorted(past, key=lambda t: t["created_at"], reverse=True)
     assert shown == [{"id": t["id"], "text": words(t["text"]), "time": t["created_at"],
                       "counts": {"reply": t["counts"]["replies"], "retweet": t["counts"]["retweets"],
