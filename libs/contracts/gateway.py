@@ -9,7 +9,7 @@ a typed :class:`GatewayFault` that the client raises as :class:`GatewayError`.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from pydantic import Field
@@ -144,6 +144,17 @@ class TweetCard(Contract):
     retweets: int = Field(default=0, ge=0)
     replies: int = Field(default=0, ge=0)
     views: int = Field(default=0, ge=0)
+
+    def created(self) -> datetime | None:
+        """``created_at`` as an aware time (``2024-05-01T12:00:00.000Z``; a time without a zone is UTC, as X's
+        ``<time datetime>`` and the API's ``created_at`` are); None when absent or unreadable."""
+        if not self.created_at:
+            return None
+        try:
+            parsed = datetime.fromisoformat(self.created_at.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class TweetList(Contract):

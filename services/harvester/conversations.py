@@ -20,7 +20,6 @@ from libs.contracts.events import OpportunityFound
 from libs.contracts.gateway import TweetCard
 from libs.core.account import handle_key
 from libs.gates.hostility import hostility
-from services.harvester.selection import parse_card_time
 
 # A reply in our own conversation is on the account's subject by construction: it answers our post.
 CONVERSATION_RELEVANCE = 1.0
@@ -53,7 +52,7 @@ def conversation_opportunities(
         if card.tweet_id in known_ids:
             out.reject("known")
             continue
-        created = parse_card_time(card.created_at)
+        created = card.created()
         if created is None:
             out.reject("no_time")
             continue

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import numpy as np
@@ -50,22 +50,11 @@ class SearchedTweet:
         return self.likes + self.retweets + self.replies
 
 
-def parse_card_time(value: str | None) -> datetime | None:
-    """The ISO 8601 time of a tweet card (``2024-05-01T12:00:00.000Z``); None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def searched_tweet(card: TweetCard, *, author_followers: int | None = None) -> SearchedTweet | None:
     """A gateway search/timeline card as a candidate; None without a creation time (age cannot be checked) or
     without a valid author handle. The handle comes from the card's status link when it has one: a display name
     containing "@someone" must not make us reply to, or credit, someone else."""
-    created = parse_card_time(card.created_at)
+    created = card.created()
     if created is None:
         return None
     author = status_handle(card.url) or card.author.lstrip("@")

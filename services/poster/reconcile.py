@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from libs.contracts.gateway import TweetCard
@@ -38,15 +38,7 @@ class TimelineTweet:
     @classmethod
     def from_card(cls, card: TweetCard) -> TimelineTweet:
         """From the gateway's own_timeline result; an unparsable timestamp is treated as unknown."""
-        created = None
-        if card.created_at:
-            try:
-                created = datetime.fromisoformat(card.created_at)
-            except ValueError:
-                created = None
-            if created is not None and created.tzinfo is None:
-                created = created.replace(tzinfo=UTC)  # X's <time datetime> is UTC
-        return cls(tweet_id=card.tweet_id, text=card.text, created_at=created)
+        return cls(tweet_id=card.tweet_id, text=card.text, created_at=card.created())
 
 
 def _sort_key(tweet: TimelineTweet) -> tuple[bool, datetime, int, str]:

@@ -21,14 +21,6 @@ from libs.contracts.gateway import TweetCard
 MIN_AGE = timedelta(hours=48)
 
 
-def _created(card: TweetCard) -> datetime | None:
-    try:
-        created = datetime.fromisoformat((card.created_at or "").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return created if created.tzinfo is not None else None
-
-
 def past_posts(cards: Sequence[TweetCard], *, handle: str, now: datetime, first_post: datetime | None
                ) -> list[PastPost]:
     """The cards of the account's profile that are its own matured posts from before ``first_post`` (xbot's first
@@ -36,7 +28,7 @@ def past_posts(cards: Sequence[TweetCard], *, handle: str, now: datetime, first_
     age, and so its hour and whether it is final, is unknown."""
     kept: dict[str, PastPost] = {}
     for card in cards:
-        created = _created(card)
+        created = card.created()
         if created is None or card.author.lower() != handle.lower() or card.text.lstrip().startswith("@"):
             continue
         if now - created < MIN_AGE or (first_post is not None and created >= first_post):

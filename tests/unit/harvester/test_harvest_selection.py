@@ -12,7 +12,6 @@ from services.harvester.selection import (
     SearchedTweet,
     Thresholds,
     expire_opportunities,
-    parse_card_time,
     replied_tweet_id,
     searched_tweet,
     select_opportunities,
@@ -179,7 +178,8 @@ def test_gateway_cards_become_candidates_only_with_a_creation_time():
     assert t.created_at == NOW - timedelta(hours=2)
     assert searched_tweet(card.model_copy(update={"created_at": None})) is None
     assert searched_tweet(card.model_copy(update={"created_at": "yesterday"})) is None
-    assert parse_card_time("2024-05-02T10:00:00") == NOW - timedelta(hours=2)  # naive: X's times are UTC
+    naive = card.model_copy(update={"created_at": "2024-05-02T10:00:00"})
+    assert searched_tweet(naive).created_at == NOW - timedelta(hours=2)  # naive: X's times are UTC
 
 
 def test_unknown_author_followers_are_published_as_zero(relevance):

@@ -20,14 +20,14 @@ def test_only_the_accounts_own_matured_posts_from_before_xbot_are_kept_oldest_fi
         card("7", days=6.0, author="someone"),  # a retweet of someone else's post
         card("6", days=7.0, text="@ben agreed"),  # a reply
         card("5", days=8.0, created_at="yesterday"),  # no readable date
-        card("4", days=9.0, created_at="2026-02-20T09:00:00"),  # no time zone: its hour is unknown
+        card("4", days=9.0, created_at="2026-02-20T12:00:00"),  # no time zone: UTC, as X's times are
         card("3", days=20.0),
         card("3", days=20.0),  # shown twice (a pinned post)
         card("2", days=3.0),  # after xbot's first post
     ]
     kept = past_posts(cards, handle="Ava", now=NOW, first_post=NOW - timedelta(days=4))
-    assert [p.tweet_id for p in kept] == ["3", "8"]
-    assert (kept[1].views, kept[1].likes) == (900, 30)
+    assert [p.tweet_id for p in kept] == ["3", "4", "8"]
+    assert (kept[2].views, kept[2].likes) == (900, 30)
     assert kept[0].created_at == NOW - timedelta(days=20)
 
 
