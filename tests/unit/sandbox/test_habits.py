@@ -129,3 +129,25 @@ def test_an_over_long_answer_logs_each_filler_it_added() -> None:
                                                  random.Random(3))
     fillers = [d.value for d in answer.defects if d.habit == "over_long" and d.check == "contains"]
     assert len(fillers) >= 2 and all(f in answer.content for f in fillers)
+
+
+def test_the_planners_prompt_is_read_as_its_topic_and_content_type_not_its_context() -> None:
+    """The planner's own post prompt names the topic and the content type, then gives context: the choices that
+    worked best so far (another topic and type) and a fact that mentions sleep. A model writes what it was asked
+    for. The brief reader before 2026-12-05 took the first of the topics' list found anywhere (sleep) and the first
+    of the types' list (myth_busting, from "content_type=myth_busting"): in a browser week 61 % of the posts the
+    world judged were on another topic than the planner chose, and so were the learner's rewards."""
+    from libs.contracts.events import Choice
+    from libs.facts.model import Fact
+    from libs.niche import load_niche
+    from services.planner.prompts import post_messages
+
+    fact = Fact(id="sleep-restriction-insulin", topic="metabolic_health", source="A journal", date="2010",
+                claim="Restricting sleep to 5 hours a night for 1 week reduced insulin sensitivity in healthy men.",
+                quote="Restricting sleep to 5 hours a night for 1 week reduced insulin sensitivity in healthy men.",
+                url="https://example.org/a", verified=True, check="source_page", checked_against="https://example.org/a")
+    insights = {"best": ["content_type=myth_busting (+0.10)", "topic=sleep (+0.12)", "hour=9 (+0.05)"]}
+    for content_type in ("question", "story", "data_insight", "framework"):
+        choice = Choice(content_type=content_type, topic="metabolic_health", format="single", hour=9)
+        brief = read_brief(post_messages(choice, load_niche(), insights=insights, facts=[fact]))
+        assert (brief.topic, brief.content_type) == ("metabolic_health", content_type)
