@@ -79,6 +79,8 @@ def learner_from(data: TrainingData, base: LearnerConfig) -> Learner:
     for d in data.replies:
         learner.observe_decision(d.content_id, d.choice, d.propensity, d.policy_version, text=d.text, kind=d.kind,
                                  reply_context=d.reply_context)
+    for content_id, hour in data.posted_hours:
+        learner.observe_posted(content_id, hour)
     for m in data.metrics:
         learner.observe_metrics(m.content_id, m.checkpoint_hours, m.counts)
     learner.observe_followers(data.followers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -156,6 +156,8 @@ class TrainingData:
     replies: tuple[Decision, ...] = ()
     # The account's posts from before xbot, oldest first (the posts' model starts from them).
     past_posts: tuple[PastPost, ...] = ()
+    # (content_id, UTC hour) of the posts that went out in another hour than the one chosen, in decision order.
+    posted_hours: tuple[tuple[str, int], ...] = ()
 
     def digest(self) -> str:
         """A short fingerprint of the data: part of the version id, and how the job knows nothing changed."""
@@ -169,6 +171,8 @@ class TrainingData:
             parts.append({"owner_rejections": list(self.rejections)})
         if self.replies:  # the same: absent before the first reply with its draw
             parts.append({"replies": [d.__dict__ for d in self.replies]})
+        if self.posted_hours:  # the same: absent while every post went out in its chosen hour
+            parts.append({"posted_hours": [list(p) for p in self.posted_hours]})
         if self.past_posts:  # the same: absent before the past posts are read
             parts.append({"past_posts": [[p.tweet_id, p.created_at.isoformat(), p.counts] for p in self.past_posts]})
         blob = json.dumps(parts, sort_keys=True, separators=(",", ":"))
@@ -209,9 +213,14 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
     rejections = await conn.fetch("SELECT content_id FROM owner_rejections ORDER BY content_id")
     past = await conn.fetch("SELECT tweet_id, text, created_at, likes, retweets, replies, views FROM past_posts "
                             "ORDER BY created_at, tweet_id")
+    posted = {r["content_id"]: r["posted_at"] for r in await conn.fetch(
+        "SELECT content_id, posted_at FROM posts WHERE kind <> 'reply' AND posted_at IS NOT NULL")}
+    posts = tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"], r["policy_version"],
+                           r["text"]) for r in decisions)
     return TrainingData(
-        decisions=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],
-                                 r["policy_version"], r["text"]) for r in decisions),
+        decisions=posts,
+        posted_hours=tuple((d.content_id, hour) for d in posts if d.content_id in posted
+                           and (hour := posted[d.content_id].astimezone(UTC).hour) != d.choice.get("hour")),
         # A count the read could not see (NULL) is left out: the reward counts it as none.
         metrics=tuple(MetricRead(r["content_id"], r["checkpoint_hours"],
                                  {k: r[k] for k in ("likes", "retweets", "replies", "views", "bookmarks",

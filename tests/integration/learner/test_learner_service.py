@@ -102,7 +102,8 @@ def history(n: int, *, first: int = 0, immature: int = 0) -> list:
     for i in range(first, first + n):
         choice, propensity = sample_choice(None, rng, dimensions=DIMENSIONS)
         text = f"Why does {choice['topic']} matter? One practical thing to try this week, and why it works."
-        cid, tid, posted = f"c{i}", f"t{i}", START + timedelta(hours=i)
+        # A post a day, at its chosen hour (the learner learns the hour a post went out: observe_posted).
+        cid, tid, posted = f"c{i}", f"t{i}", START + timedelta(days=i, hours=choice["hour"])
         events.append(ContentQueued(
             content_id=cid, kind="thread" if choice["format"] == "thread" else "post", parts=[text],
             choice=Choice(**choice), policy_version="uniform", propensity=propensity, scheduled_for=posted,
@@ -210,6 +211,30 @@ async def test_learns_the_better_arms_and_replay_rebuilds_the_same_version_bit_f
     rebuilt = await asyncio.to_thread(model_job(svc).build, data, models[:0])
     assert rebuilt.version == model["version"]
     assert json.dumps(rebuilt.payload(), sort_keys=True) == _event_fields(model)
+    assert data.posted_hours == ()  # every post went out in its chosen hour
+
+
+async def test_a_post_that_went_out_in_another_hour_is_learned_at_that_hour(settings, start_learner):
+    """TweetPosted's time, not the slot's: the training data names the posts that left their chosen hour (the
+    only ones: the data's fingerprint is unchanged while every post keeps its hour), and the model puts their
+    rewards on the hour they went out."""
+    chosen = {}
+    events, late = [], []
+    for e in history(40):
+        if isinstance(e, ContentQueued):
+            chosen[e.content_id] = e.choice.hour
+        elif isinstance(e, TweetPosted) and len(late) < 10:  # out in the next hour: it waited (pacing, approval)
+            e = e.model_copy(update={"posted_at": e.posted_at + timedelta(hours=1, minutes=5)})
+            late.append(e)
+        events.append(e)
+    await publish(settings, events)
+    svc = await start_learner(learner_objective="engagement")
+    await applied(svc, events)
+    async with svc.pool.acquire() as conn:
+        data = await training_data(conn)
+    assert data.posted_hours == tuple((e.content_id, (chosen[e.content_id] + 1) % 24) for e in late)
+    learner = learner_from(data, model_job(svc).config)
+    assert [d.content_id for d in learner._decisions.values() if d.delivered] == [e.content_id for e in late]
 
 
 async def _publish_model(settings, version: str, parent: str | None, best_hour: int) -> ModelUpdated:

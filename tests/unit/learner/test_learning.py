@@ -166,3 +166,31 @@ def test_the_owners_rejections_lower_the_choice_that_made_the_drafts():
     assert snap.evaluation["owner_rejections"] == 3.0
     assert snap.training_size == without.training_size  # not matured posts: the off-policy gate never sees them
     assert "owner_rejections" not in without.evaluation
+
+
+def test_the_reward_model_learns_the_hour_a_post_went_out_not_the_hour_chosen():
+    """Posts are chosen for 6, 9 or 14 UTC; the ones chosen for 9 wait and go out at 10. The audience rewards those.
+    Learned on the chosen hours, 9 takes the observations and the smooth hour curve peaks between 9 and 10; learned
+    on the hours the posts went out (observe_posted), 10 has them and the curve peaks there. An hour that is not an
+    arm leaves the choice as made."""
+    rng = np.random.default_rng(3)
+    events, posted = [], []
+    for t in range(90):
+        hour = (6, 9, 14)[t % 3]
+        events.append(("decision", f"c{t}", {"content_type": "tip", "topic": "sleep", "format": "single",
+                                              "hour": hour}, 0.5))
+        views = int(200 * np.exp((1.0 if hour == 9 else 0.0) + rng.normal(0, 0.2)))
+        events.append(("metrics", f"c{t}", 24.0, {"views": views, "likes": views // 20, "retweets": views // 100,
+                                                  "replies": views // 300}))
+        posted.append((f"c{t}", 10 if hour == 9 else hour))
+
+    chosen = _replay(events).build_model("v1").posteriors["hour"]
+    assert chosen["9"]["n"] > 20 and chosen["10"]["n"] == 0
+    assert chosen["9"]["mean"] > chosen["10"]["mean"] - 0.01
+    learner = _replay(events)
+    for content_id, hour in posted:
+        learner.observe_posted(content_id, hour)
+    learner.observe_posted("c1", 30)  # not an hour arm: ignored
+    shown = learner.build_model("v1").posteriors["hour"]
+    assert shown["10"]["n"] > 20 and shown["9"]["n"] == 0
+    assert shown["10"]["mean"] > max(shown["9"]["mean"], shown["11"]["mean"]) + 0.1
