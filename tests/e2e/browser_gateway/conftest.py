@@ -68,6 +68,18 @@ async def sandbox(tmp_path_factory, clock: Clock) -> AsyncIterator[Sandbox]:
     await runner.cleanup()
 
 
+async def own_sandbox(tmp_path_factory, clock: Clock, **overrides) -> AsyncIterator[Sandbox]:
+    """A module's own sandbox, for the tests of what the account may read (the reading limit, the activity budget,
+    timelines read by scrolling): 60 accounts, its ground-truth routes, no suspicion model unless asked."""
+    settings = SandboxSettings(**{
+        "port": 0, "db_path": tmp_path_factory.mktemp("sandbox") / "world.sqlite3", "handle": HANDLE,
+        "password": PASSWORD, "admin_token": ADMIN, "population": 60, "suspicion": False, **overrides})
+    runner, base_url = await start_sandbox(settings, clock)
+    async with aiohttp.ClientSession() as http:
+        yield Sandbox(base_url, http)
+    await runner.cleanup()
+
+
 def gateway_settings(servers: dict[str, str], base_url: str, session_file: Path, **overrides) -> GatewaySettings:
     values = dict(
         nats_url=servers["XBOT_NATS_URL"], namespace="t" + uuid.uuid4().hex[:10], time_scale=SCALE,

@@ -7,15 +7,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 import pytest_asyncio
 
 from libs.contracts.gateway import GatewayError
-from sandbox.app import start_sandbox
-from sandbox.settings import SandboxSettings
 from tests.e2e.browser_gateway.conftest import (
-    ADMIN, HANDLE, PASSWORD, Sandbox, gateway_settings, run_gateway,
+    ADMIN, HANDLE, Sandbox, gateway_settings, own_sandbox, run_gateway,
 )
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
@@ -24,13 +21,8 @@ pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def sandbox(tmp_path_factory, clock) -> AsyncIterator[Sandbox]:
     """With its ground-truth routes (what it served the account); its own reading limit is far above the budget."""
-    settings = SandboxSettings(
-        port=0, db_path=tmp_path_factory.mktemp("sandbox") / "world.sqlite3", handle=HANDLE, password=PASSWORD,
-        admin_token=ADMIN, population=60, suspicion=False)
-    runner, base_url = await start_sandbox(settings, clock)
-    async with aiohttp.ClientSession() as http:
-        yield Sandbox(base_url, http)
-    await runner.cleanup()
+    async for sb in own_sandbox(tmp_path_factory, clock):
+        yield sb
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

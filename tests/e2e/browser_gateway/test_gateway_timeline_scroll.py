@@ -7,14 +7,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 import pytest_asyncio
 
 from libs.contracts.gateway import GatewayError
-from sandbox.app import start_sandbox
-from sandbox.settings import SandboxSettings
-from tests.e2e.browser_gateway.conftest import ADMIN, HANDLE, PASSWORD, Sandbox, gateway_settings, run_gateway
+from tests.e2e.browser_gateway.conftest import ADMIN, Sandbox, gateway_settings, own_sandbox, run_gateway
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
@@ -24,14 +21,9 @@ LIMIT = 30  # posts viewed per window: the page's batch and one more fit under i
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def sandbox(tmp_path_factory, clock) -> AsyncIterator[Sandbox]:
-    settings = SandboxSettings(
-        port=0, db_path=tmp_path_factory.mktemp("sandbox") / "world.sqlite3", handle=HANDLE, password=PASSWORD,
-        admin_token=ADMIN, population=60, history_posts=PAST, history_days=30.0, posts_viewed_per_day=LIMIT,
-        posts_viewed_per_15m=LIMIT, suspicion=False)
-    runner, base_url = await start_sandbox(settings, clock)
-    async with aiohttp.ClientSession() as http:
-        yield Sandbox(base_url, http)
-    await runner.cleanup()
+    async for sb in own_sandbox(tmp_path_factory, clock, history_posts=PAST, history_days=30.0,
+                                posts_viewed_per_day=LIMIT, posts_viewed_per_15m=LIMIT):
+        yield sb
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
