@@ -110,6 +110,8 @@ class Usage:
     page_loads: int = 0
     posts_viewed: int = 0
     turn: PageTurn | None = None
+    # The posts the budget admitted the op for (its expected cost); None: unbounded (the budget off, outside an op).
+    allowance: int | None = None
 
     def page(self, posts: int) -> None:
         self.page_loads += 1
@@ -118,6 +120,13 @@ class Usage:
     def scrolled(self, posts: int) -> None:
         """A timeline's next batch, loaded by scrolling: posts viewed on the page already loaded."""
         self.posts_viewed += posts
+
+    def may_view(self, posts: int) -> bool:
+        """Whether ``posts`` more stay within the op's allowance. A read that scrolls decides how much it views:
+        it stops where its class's room ends, so that the budget's ceilings hold for what was served, not only for
+        what was expected (the past posts' read of 100 viewed 100 against its class's 47 in 15 minutes before
+        this check)."""
+        return self.allowance is None or self.posts_viewed + posts <= self.allowance
 
     async def before_page(self) -> None:
         """Wait for this page's slot in the pace (a page object calls it before every navigation)."""
@@ -133,8 +142,8 @@ def current_usage() -> Usage:
     return _current.get() or Usage()
 
 
-def start_usage(turn: PageTurn | None = None) -> Usage:
-    usage = Usage(turn=turn)
+def start_usage(turn: PageTurn | None = None, allowance: int | None = None) -> Usage:
+    usage = Usage(turn=turn, allowance=allowance)
     _current.set(usage)
     return usage
 
@@ -243,6 +252,8 @@ class ActivityBudget:
     # Ops admitted and still running, as their expected cost (uid -> record): counted as used until the op's
     # own record replaces them. This process's only: another replica's ops count once they are recorded.
     in_flight: dict[str, ActivityRecord] = field(default_factory=dict)
+    # Per admitted op: the posts it may view (reserved_posts).
+    allowances: dict[str, int] = field(default_factory=dict)
 
     # ------------------------------------------------------------ questions
 
@@ -281,6 +292,7 @@ class ActivityBudget:
             share = 1.0
         cost = expected_cost(request, self.per_page, cautious=cls == "writes",
                              most_today=self.most_per_page(request.OP, now) if cls == "writes" else None)
+        room = math.inf  # posts the op may view without passing its class's ceiling (or its floor) in any window
         for window in WINDOWS:
             used = self.used(now, window, reserved=True)
             own = self.used(now, window, cls, reserved=True)
@@ -299,6 +311,8 @@ class ActivityBudget:
                     kept = self._kept_from_writes(limit * risk_share, {c: u[res] for c, u in rewards_used.items()})
                     ceiling -= kept
                 within_floor = own[res] + cost[res] <= floor and used[res] + cost[res] <= reads_most
+                if res == "posts_viewed":
+                    room = min(room, max(ceiling - used[res], min(floor - own[res], reads_most - used[res])))
                 if used[res] + cost[res] > ceiling and not within_floor:
                     retry = self._retry_at(now, window, res, used[res] + cost[res] - ceiling)
                     raise GatewayError(
@@ -310,12 +324,20 @@ class ActivityBudget:
                         retry_after_s=max(1.0, (retry - now).total_seconds()))
         reservation = ActivityRecord(now, cls, request.OP, cost["page_loads"], cost["posts_viewed"])
         self.in_flight[reservation.uid] = reservation
+        if math.isfinite(room):  # an op expected to view no posts was not measured against the ceilings
+            self.allowances[reservation.uid] = int(max(cost["posts_viewed"], room))
         return reservation.uid
+
+    def reserved_posts(self, reservation: str | None) -> int | None:
+        """The posts an admitted op may view: what it is expected to, or more while its class's room allows (a read
+        that scrolls decides how much it views); None: not admitted by the budget."""
+        return self.allowances.get(reservation) if reservation is not None else None
 
     def release(self, reservation: str | None) -> None:
         """The op is over (recorded, or refused before it reached X): its reservation no longer counts."""
         if reservation is not None:
             self.in_flight.pop(reservation, None)
+            self.allowances.pop(reservation, None)
 
     @staticmethod
     def _kept_from_writes(budget: float, used: dict[BudgetClass, int]) -> int:

@@ -225,7 +225,7 @@ class BrowserGateway:
             if turn is not None:
                 turn.finish()
             raise
-        usage = start_usage(turn)
+        usage = start_usage(turn, budget.reserved_posts(reservation))
         result: BaseModel | None = None
         try:
             if turn is not None and driver.name == "api":

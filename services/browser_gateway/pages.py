@@ -134,16 +134,20 @@ class XSite:
         page, loads the next when the reader scrolls to its end (a spinner cell stands there while there are
         more) and drops the cells far above the viewport from the DOM: the cards are collected by id while
         scrolling. Each batch waits for its turn in the budget's pace, as a page does, and counts as posts
-        viewed. ``scroll`` False: the first batch only."""
+        viewed; the read stops before a batch (as large as the last) would take the op past what the budget
+        admitted it for. ``scroll`` False: the first batch only."""
         cards: dict[str, TweetCard] = {}
+        last_batch = 0
         for batch in range(MAX_BATCHES):
             before = len(cards)
             for card in await self._cards_in_dom(page):
                 cards.setdefault(card.tweet_id, card)
+            last_batch = len(cards) - before
             if batch:
-                current_usage().scrolled(len(cards) - before)
+                current_usage().scrolled(last_batch)
                 await self.raise_if_x_said(page)
-            if len(cards) >= limit or not scroll or not await self._next_batch(page):
+            if (len(cards) >= limit or not scroll or not current_usage().may_view(last_batch)
+                    or not await self._next_batch(page)):
                 break
         return list(cards.values())[:limit]
 

@@ -1,7 +1,8 @@
 """A timeline longer than its first batch, through the gateway (real Chromium, real NATS, the real sandbox): X
 loads 20 posts with the page and 20 more each time the reader scrolls to the end, and keeps only the cells near
 the viewport in the DOM. The gateway scrolls and collects by id: every post up to the limit, in the timeline's
-order, each batch counted as the sandbox served it; a batch past the reading limit is X's ``rate_limited``."""
+order, each batch counted as the sandbox served it (where the activity budget stops a read: the unit tests of
+Usage.may_view); a batch past X's reading limit is ``rate_limited``."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import pytest
 import pytest_asyncio
 
 from libs.contracts.gateway import GatewayError
-from tests.e2e.browser_gateway.conftest import ADMIN, Sandbox, gateway_settings, own_sandbox, run_gateway
+from tests.e2e.browser_gateway.conftest import (
+    ADMIN, HANDLE, Sandbox, gateway_settings, own_sandbox, run_gateway,
+)
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
 PAST = 45  # the account's posts before the run: three batches (20, 20, 5)
-LIMIT = 30  # posts viewed per window: the page's batch and one more fit under it, not a third
+LIMIT = 50  # X's reading limit here, per window: two batches of a read fit, and the admin resets it between tests
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -28,7 +31,11 @@ async def sandbox(tmp_path_factory, clock) -> AsyncIterator[Sandbox]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def gw(servers, sandbox, session_file, clock):
-    async for running in run_gateway(gateway_settings(servers, sandbox.base_url, session_file), clock):
+    # The activity budget on (it counts what was served), far above what these reads take.
+    settings = gateway_settings(servers, sandbox.base_url, session_file, activity_budget=True,
+                                posts_viewed_per_day=1_000, posts_viewed_per_15m=1_000, page_loads_per_day=1_000,
+                                searches_per_day=1_000, active_hours_start=0, active_hours_end=0)
+    async for running in run_gateway(settings, clock):
         yield running
 
 
@@ -38,25 +45,47 @@ async def admin(sandbox: Sandbox, method: str, path: str) -> dict:
         return await resp.json()
 
 
-async def test_the_gateway_scrolls_for_every_post_up_to_the_limit_and_counts_what_x_served(gw, sandbox) -> None:
-    past = sorted((await admin(sandbox, "GET", "/admin/history"))["tweets"], key=lambda t: t["created_at"],
-                  reverse=True)
-    await admin(sandbox, "POST", "/admin/reading/reset")
+async def counts(gw, sandbox) -> tuple[dict, dict]:
+    """What the sandbox served the account (the ground truth) and what the gateway counted, today."""
     served = (await admin(sandbox, "GET", "/sim/activity"))["last_24h"]
-    counted = gw.app.gateway.guardian.budget.used(gw.app.clock.now(), "day")
+    return served, gw.app.gateway.guardian.budget.used(gw.app.clock.now(), "day")
 
+
+def delta(after: dict, before: dict) -> tuple[int, int]:
+    return after["page_loads"] - before["page_loads"], after["posts_viewed"] - before["posts_viewed"]
+
+
+async def newest(sandbox: Sandbox) -> list[str]:
+    past = (await admin(sandbox, "GET", "/admin/history"))["tweets"]
+    return [t["id"] for t in sorted(past, key=lambda t: t["created_at"], reverse=True)]
+
+
+async def test_the_gateway_scrolls_for_every_post_up_to_the_limit_and_counts_what_x_served(gw, sandbox) -> None:
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    served, counted = await counts(gw, sandbox)
     found = await gw.client.own_timeline(limit=40)
     # Two batches, newest first; the first batch alone (the page as it loads, what the gateway read before it
     # scrolled) would be 20.
-    assert [t.tweet_id for t in found.tweets] == [t["id"] for t in past[:40]]
-    after = (await admin(sandbox, "GET", "/sim/activity"))["last_24h"]
-    assert (after["page_loads"] - served["page_loads"], after["posts_viewed"] - served["posts_viewed"]) == (1, 40)
-    now = gw.app.gateway.guardian.budget.used(gw.app.clock.now(), "day")
-    assert (now["page_loads"] - counted["page_loads"], now["posts_viewed"] - counted["posts_viewed"]) == (1, 40)
+    assert [t.tweet_id for t in found.tweets] == (await newest(sandbox))[:40]
+    served_after, counted_after = await counts(gw, sandbox)
+    assert delta(served_after, served) == delta(counted_after, counted) == (1, 40)
 
-    # The whole past needs a third batch, which X refuses past the reading limit: the typed, retryable error,
-    # not 40 posts passed off as the whole timeline.
+
+async def test_a_read_with_room_in_its_class_scrolls_to_the_timelines_end(gw, sandbox) -> None:
+    """The budget allows a read its class's room (far above here): asked for more than the account has, the
+    read scrolls to the end (no spinner after the third batch) and returns the whole past."""
     await admin(sandbox, "POST", "/admin/reading/reset")
+    served, counted = await counts(gw, sandbox)
+    found = await gw.client.own_timeline(limit=100)
+    assert [t.tweet_id for t in found.tweets] == await newest(sandbox)
+    served_after, counted_after = await counts(gw, sandbox)
+    assert delta(served_after, served) == delta(counted_after, counted) == (1, PAST)
+
+
+async def test_a_batch_past_xs_reading_limit_is_rate_limited_not_a_short_timeline(gw, sandbox) -> None:
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    for _ in range(2):  # 40 posts viewed: under X's 50, so the next page loads and its first batch is served
+        await gw.client.profile_snapshot(HANDLE)
     with pytest.raises(GatewayError) as err:
-        await gw.client.own_timeline(limit=100)
+        await gw.client.own_timeline(limit=40)  # its second batch comes past the limit: refused
     assert (err.value.code, err.value.retryable) == ("rate_limited", True), err.value

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from libs.contracts.gateway import (
-    GatewayError, GatewayRequest, PostTweetRequest, ProfileSnapshotRequest,
+    GatewayError, GatewayRequest, OwnTimelineRequest, PostTweetRequest, ProfileSnapshotRequest,
     SearchRequest, TweetMetricsRequest, TweetRepliesRequest,
 )
 from libs.core.settings import SettingsError, load_settings
@@ -277,3 +277,25 @@ def test_a_budget_above_x_reading_limit_stops_the_gateway_naming_the_variable() 
     assert load_settings(GatewaySettings, x_account_tier="verified").budget_limits().day["posts_viewed"] == 4970
     assert load_settings(GatewaySettings).budget_limits().day["posts_viewed"] == 470
     assert load_settings(GatewaySettings, x_account_tier="new").budget_limits().quarter["posts_viewed"] == 55
+
+
+async def test_a_read_may_view_what_its_class_has_room_for_and_no_more() -> None:
+    """A read that scrolls decides how much it views (the page objects stop scrolling at Usage.may_view): the
+    budget admits it for its expected cost and allows it the room its class has left under its ceiling in every
+    window, so what was served stays under the ceilings, not only what was expected."""
+    gw = gateway(posts_viewed_per_day=100, posts_viewed_per_15m=100, page_loads_per_day=1000)
+    budget, now = gw.guardian.budget, gw.clock.now()
+    background = budget.admit(OwnTimelineRequest(limit=100, priority=2), "background", now, 1.0)
+    assert budget.reserved_posts(background) == 40  # background's ceiling: 40 % of 100, nothing used yet
+    budget.release(background)
+    search = budget.admit(SearchRequest(query="sleep", limit=100), "harvesting", now, 1.0)
+    assert budget.reserved_posts(search) == 65  # more than the 40 a search is expected to view
+    usage = Usage(allowance=budget.reserved_posts(search))
+    usage.page(20)
+    assert usage.may_view(20) and usage.may_view(45) and not usage.may_view(46)
+    budget.record(SearchRequest(query="sleep", limit=100), "harvesting", Usage(page_loads=1, posts_viewed=30), now,
+                  search)
+    assert budget.reserved_posts(search) is None  # released with its record
+    own = budget.admit(OwnTimelineRequest(limit=100), "metrics", now, 1.0)
+    assert budget.reserved_posts(own) == 50  # the own metrics' ceiling, 80, less the search's 30
+    assert Usage().may_view(10_000)  # the budget off: no allowance
