@@ -161,8 +161,8 @@ class XSite:
         last = await posts.last.locator(s("tweet_status_link")).first.get_attribute("href") \
             if await posts.count() else None
         await current_usage().before_page()
-        await spinner.last.scroll_into_view_if_needed(timeout=self.call_timeout_ms)
-        try:
+        try:  # a spinner that never becomes scrollable, or a batch that never comes: the read ends here
+            await spinner.last.scroll_into_view_if_needed(timeout=self.call_timeout_ms)
             await page.wait_for_function(_BATCH_CAME, arg={
                 "tweet": s("tweet"), "status": s("tweet_status_link"), "loading": s("timeline_loading"),
                 "toast": s("toast"), "last": last}, timeout=self.call_timeout_ms)
