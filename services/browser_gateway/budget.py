@@ -110,7 +110,8 @@ class Usage:
     page_loads: int = 0
     posts_viewed: int = 0
     turn: PageTurn | None = None
-    # The posts the budget admitted the op for (its expected cost); None: unbounded (the budget off, outside an op).
+    # The posts the op may view (ActivityBudget.reserved_posts: its class's room, at least its expected cost);
+    # None: unbounded (the budget off, outside an op).
     allowance: int | None = None
 
     def page(self, posts: int) -> None:
