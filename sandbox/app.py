@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -234,12 +235,25 @@ def _batch(tweets: list[TweetView], cursor: int, more_url: str) -> tuple[list[Tw
     return tweets[cursor:end], f"{more_url}&cursor={end}" if len(tweets) > end else None
 
 
-def _search_url(q: str, latest: bool) -> str:
-    return f"/i/timeline/search?q={quote(q, safe='')}" + ("&f=live" if latest else "")
-
-
-def _profile_url(handle: str) -> str:
-    return f"/i/timeline/profile?handle={quote(handle, safe='')}"
+def _scrolled_timeline(world: World, kind: str, query: Mapping[str, str]) -> tuple[str, str, list[TweetView]] | None:
+    """A timeline that loads in batches, named as its page names it: its key in the ledger, the address of its
+    batches (without the cursor) and all its posts; None for an account or a post that does not exist.
+    ``search``: q and f=live; ``profile``: handle; ``replies``: tweet_id, the replies under that post."""
+    if kind == "search":
+        q, latest = query.get("q", ""), query.get("f") == "live"
+        url = f"/i/timeline/search?q={quote(q, safe='')}" + ("&f=live" if latest else "")
+        return q, url, world.search(q, latest=latest) if q.strip() else []
+    if kind == "profile":
+        account = world.account(query.get("handle", ""))
+        if account is None:
+            return None
+        handle = account["handle"]
+        return (handle.lower(), f"/i/timeline/profile?handle={quote(handle, safe='')}",
+                world.profile_timeline(handle, limit=PROFILE_POSTS))
+    tweet_id = query.get("tweet_id", "")
+    if world.tweet(tweet_id) is None:
+        return None
+    return tweet_id, f"/i/timeline/replies?tweet_id={quote(tweet_id, safe='')}", world.replies(tweet_id)
 
 
 async def search_page(request: web.Request) -> web.Response:
@@ -248,8 +262,10 @@ async def search_page(request: web.Request) -> web.Response:
     context = {"title": f"{q} - Search", "q": q, "latest": latest}
     if over_reading_limit(request, "search", q):
         return render(request, "search.html", tweets=[], rate_limited=True, **context)
-    tweets, more = _batch(request.app[WORLD].search(q, latest=latest) if q.strip() else [], 0,
-                          _search_url(q, latest))
+    timeline = _scrolled_timeline(request.app[WORLD], "search", request.query)
+    assert timeline is not None  # a search always has a timeline, if an empty one
+    _, url, tweets = timeline
+    tweets, more = _batch(tweets, 0, url)
     served(request, "search", q, posts=len(tweets))
     return render(request, "search.html", tweets=tweets, more=more, **context)
 
@@ -262,34 +278,35 @@ async def profile_page(request: web.Request) -> web.Response:
     context = {"title": f"{account['name']} (@{account['handle']})", "account": account}
     if over_reading_limit(request, "profile", account["handle"].lower()):
         return render(request, "profile.html", tweets=[], rate_limited=True, **context)
-    tweets, more = _batch(world.profile_timeline(account["handle"], limit=PROFILE_POSTS), 0,
-                          _profile_url(account["handle"]))
-    served(request, "profile", account["handle"].lower(), posts=len(tweets))
+    timeline = _scrolled_timeline(world, "profile", {"handle": account["handle"]})
+    assert timeline is not None
+    key, url, tweets = timeline
+    tweets, more = _batch(tweets, 0, url)
+    served(request, "profile", key, posts=len(tweets))
     return render(request, "profile.html", tweets=tweets, more=more, **context)
 
 
+# The page each batch's timeline belongs to, as the ledger names it.
+_TIMELINE_PAGES = {"search": "search", "profile": "profile", "replies": "status"}
+
+
 async def timeline_batch(request: web.Request) -> web.Response:
-    """The next batch of a search or profile timeline, as the page's script asks for it on scrolling: its cells
-    (the header ``x-next`` names the batch after it); past the reading limit 429 with X's toast text."""
-    kind, world = request.match_info["kind"], request.app[WORLD]
+    """The next batch of a search, profile or conversation timeline, as the page's script asks for it on
+    scrolling: its cells (the header ``x-next`` names the batch after it); past the reading limit 429 with X's
+    toast text."""
+    kind = request.match_info["kind"]
     try:
         cursor = max(0, int(request.query.get("cursor", "0")))
     except ValueError:
         return web.Response(status=400, text="bad cursor")
-    if kind == "search":
-        q, latest = request.query.get("q", ""), request.query.get("f") == "live"
-        key, url = q, _search_url(q, latest)
-        tweets = world.search(q, latest=latest) if q.strip() else []
-    else:
-        account = world.account(request.query.get("handle", ""))
-        if account is None:
-            return not_found(request)
-        key, url = account["handle"].lower(), _profile_url(account["handle"])
-        tweets = world.profile_timeline(account["handle"], limit=PROFILE_POSTS)
-    if over_reading_limit(request, kind, key, channel="scroll"):
+    timeline = _scrolled_timeline(request.app[WORLD], kind, request.query)
+    if timeline is None:
+        return not_found(request)
+    key, url, tweets = timeline
+    if over_reading_limit(request, _TIMELINE_PAGES[kind], key, channel="scroll"):
         return web.Response(status=429, text=READ_LIMIT_TOAST)
     batch, more = _batch(tweets, cursor, url)
-    served(request, kind, key, posts=len(batch), channel="scroll")
+    served(request, _TIMELINE_PAGES[kind], key, posts=len(batch), channel="scroll")
     response = render(request, "cells.html", tweets=batch)
     if more:
         response.headers["x-next"] = more
@@ -297,6 +314,8 @@ async def timeline_batch(request: web.Request) -> web.Response:
 
 
 async def status_page(request: web.Request) -> web.Response:
+    """A post with its ancestors above it and its replies below, the first batch of them with the page and the
+    rest on scrolling, as X's conversation loads."""
     tweet_id = request.match_info["tweet_id"]
     if over_reading_limit(request, "status", tweet_id):  # X cannot even say whether the post exists
         return render(request, "status.html", title="Post / X", focal=None, replies=[], rate_limited=True)
@@ -305,11 +324,14 @@ async def status_page(request: web.Request) -> web.Response:
     if focal is None:
         served(request, "status", tweet_id)
         return not_found(request)
-    replies = world.replies(focal.id)
+    timeline = _scrolled_timeline(world, "replies", {"tweet_id": tweet_id})
+    assert timeline is not None
+    _, url, replies = timeline
+    replies, more = _batch(replies, 0, url)
     ancestors = world.ancestors(focal)
     served(request, "status", tweet_id, posts=len(ancestors) + 1 + len(replies))
     return render(request, "status.html", title=f"{focal.name} on X", ancestors=ancestors, focal=focal,
-                  replies=replies)
+                  replies=replies, more=more)
 
 
 async def analytics_page(request: web.Request) -> web.Response:
@@ -693,7 +715,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_get("/compose/post", home)
     r.add_get("/settings", settings_page)  # before /{handle}: "settings" is a path X reserves, not a handle
     r.add_get("/search", search_page)
-    r.add_get("/i/timeline/{kind:search|profile}", timeline_batch)
+    r.add_get("/i/timeline/{kind:search|profile|replies}", timeline_batch)
     r.add_get("/{handle}", profile_page)
     r.add_get("/{handle}/following", profile_page)
     r.add_get("/{handle}/verified_followers", profile_page)

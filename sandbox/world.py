@@ -470,16 +470,19 @@ class World:
         return out
 
     def replies(self, tweet_id: str) -> list[TweetView]:
-        """Replies under a tweet, oldest first: our own and the population's."""
+        """Replies under a tweet as X shows a conversation to the account: its own first (a reply it just sent
+        stands at the top, whatever the conversation's length), then the others (the audience's and the
+        population's), each oldest first."""
         now = self.now()
-        views = [self._own_view(t, now) for t in self._own.values() if t.in_reply_to == tweet_id]
+        ours = [self._own_view(t, now) for t in self._own.values() if t.in_reply_to == tweet_id]
+        views: list[TweetView] = []
         own = self._own.get(tweet_id)
         if own is not None:
             views += [self._reply_view(r, now) for r in self._conversation_replies(own, now)]
         parent = self.population.tweet(tweet_id)
         if parent:
             views += [self._pop_view(t, now) for t in self.population.replies_to(parent) if t.created_at <= now]
-        return sorted(views, key=_newest_order)
+        return sorted(ours, key=_newest_order) + sorted(views, key=_newest_order)
 
     def _population_views(self, start: float, end: float, query: SearchQuery | None = None) -> list[TweetView]:
         """The population's tweets of [start, end] as pages show them at ``end``; with ``query``, only those

@@ -215,7 +215,9 @@ class XSite:
             await self.open(page, self.pack.url("status", handle=req.author, tweet_id=tweet_id))
             if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
                 continue  # deleted: left out of the result, which is how callers learn of it
-            cards = await self.read_articles(page, 50)
+            # The post stands above its replies, so the first batch holds it: scrolling on would read the
+            # conversation at the budget's cost.
+            cards = await self.read_articles(page, 50, scroll=False)
             focal = next((c for c in cards if c.tweet_id == tweet_id), None)
             if focal is None:
                 raise DomChanged(f"tweet {tweet_id} on its status page", self.pack.css("tweet"))

@@ -89,3 +89,38 @@ async def test_a_batch_past_xs_reading_limit_is_rate_limited_not_a_short_timelin
     with pytest.raises(GatewayError) as err:
         await gw.client.own_timeline(limit=40)  # its second batch comes past the limit: refused
     assert (err.value.code, err.value.retryable) == ("rate_limited", True), err.value
+
+
+async def test_a_conversation_loads_its_replies_on_scroll_and_a_metric_read_does_not_scroll(gw, sandbox) -> None:
+    """X's status page shows a post with the first batch of its replies and loads the rest on scrolling: the
+    replies' read collects every one of them; a metric read, which needs the post alone (above its replies),
+    reads the page as it loads."""
+    post = (await newest(sandbox))[0]
+    added = []
+    for i in range(2 * 20 + 5):
+        reply = await admin_post(sandbox, "/admin/audience_reply", {
+            "to": post, "handle": f"reader_{i}", "text": f"Question {i}: does this hold for shift workers too?",
+            "kind": "question"})
+        added.append(reply["id"])
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    served, counted = await counts(gw, sandbox)
+    found = [t.tweet_id for t in (await gw.client.tweet_replies(post, limit=100)).tweets]
+    assert found[-len(added):] == added, found  # oldest first, the scripted ones the newest
+    served_after, counted_after = await counts(gw, sandbox)
+    # One page load; the post and every reply viewed (the first batch of 20 with the page, the rest on scroll).
+    assert delta(served_after, served) == delta(counted_after, counted) == (1, 1 + len(found))
+
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    served, counted = await counts(gw, sandbox)
+    metrics = await gw.client.tweet_metrics([post], author=HANDLE)
+    assert [m.tweet_id for m in metrics.items] == [post]
+    served_after, counted_after = await counts(gw, sandbox)
+    # The post and the page's first batch of replies: no scrolling through the conversation.
+    assert delta(served_after, served) == delta(counted_after, counted) == (1, 1 + 20)
+
+
+async def admin_post(sandbox: Sandbox, path: str, body: dict) -> dict:
+    async with sandbox.http.post(sandbox.base_url + path, json=body,
+                                 headers={"Authorization": f"Bearer {ADMIN}"}) as resp:
+        assert resp.status == 200, await resp.text()
+        return await resp.json()

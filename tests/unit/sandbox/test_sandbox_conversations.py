@@ -41,6 +41,19 @@ def test_a_reply_shows_on_our_posts_page_and_our_answer_goes_to_the_replier():
     assert (answer.kind, answer.reply_to_handle) == ("reply", "ana_test")
 
 
+def test_a_conversation_shows_the_accounts_own_replies_first_as_x_does():
+    """A reply just sent stands at the top of the conversation however long it is (the gateway's read-back of a
+    reply reads the page as it loads); the others follow, oldest first."""
+    world = make_world()
+    post = world.create_tweet(POST)
+    others = [world.add_audience_reply(post.id, f"reader_{i}", f"Question {i}: and for shift workers?",
+                                       kind="question").tweet.id for i in range(25)]
+    advance(world, 0.1)
+    answer = world.create_tweet("About a week: the light moves the clock a little each day.", in_reply_to=post.id)
+    shown = [v.id for v in world.replies(post.id)]
+    assert shown[0] == answer.id and shown[-len(others):] == others
+
+
 def test_answering_pays_as_the_ground_truth_says():
     base = Engagement(likes=2, retweets=0, replies=0, views=100, profile_clicks=1, negative=0, follows=0)
     rng = random.Random(5)
