@@ -125,8 +125,8 @@ def render(request: web.Request, template: str, *, status: int = 200, **context)
     refusals = {str(code): REFUSALS[mode] for mode, code in ERROR_CODES.items()}
     refusals["default"] = REFUSALS["error"]
     html = app[TEMPLATES].get_template(template).render(
-        tid=lambda name: xformat.testid(name, variant), variant=variant, fmt=xformat,
-        handle=settings.handle, display_name=settings.display_name, query_id=CREATE_TWEET_QUERY_ID,
+        tid=lambda name: xformat.testid(name, variant), variant=variant, lazy_loader=app[FAULTS].lazy_loader,
+        fmt=xformat, handle=settings.handle, display_name=settings.display_name, query_id=CREATE_TWEET_QUERY_ID,
         refusals_json=json.dumps(refusals), logged_in=_session_ok(request) and not _locked(app),
         now=app[WORLD].now(), read_limit_toast=READ_LIMIT_TOAST, read_limit_timeline=READ_LIMIT_TIMELINE,
         **context)
@@ -537,6 +537,7 @@ async def admin_dom_variant(request: web.Request) -> web.Response:
     if variant not in (1, 2):
         return web.json_response({"error": "variant must be 1 or 2"}, status=400)
     request.app[FAULTS].dom_variant = variant
+    request.app[FAULTS].lazy_loader = bool(body.get("lazy_loader", False))
     return web.json_response(request.app[FAULTS].describe())
 
 

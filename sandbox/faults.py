@@ -15,6 +15,9 @@ class Faults:
     pending: dict[str, int] = field(default_factory=dict)
     latency_ms: int = 0
     dom_variant: int = 1
+    # A timeline whose spinner shows only while it loads the next batch (after the reader nears its end), as an
+    # x.com may render it; off, the spinner stands at the end while there are more (the sandbox's default).
+    lazy_loader: bool = False
     locked: bool = False
 
     def force(self, mode: str, count: int) -> None:
@@ -39,8 +42,9 @@ class Faults:
         self.pending.clear()
         self.latency_ms = 0
         self.dom_variant = 1
+        self.lazy_loader = False
         self.locked = False
 
     def describe(self) -> dict:
         return {"pending": {k: v for k, v in self.pending.items() if v}, "latency_ms": self.latency_ms,
-                "dom_variant": self.dom_variant, "locked": self.locked}
+                "dom_variant": self.dom_variant, "lazy_loader": self.lazy_loader, "locked": self.locked}

@@ -223,21 +223,29 @@
 
   // Timelines load as X's do: the next batch when the reader scrolls near the end (the section's data-more names
   // it; the spinner cell stands at the end while there is more), and the cells far above the viewport leave the
-  // DOM, their height kept as padding, as X's virtualised list does: a reader collects while it scrolls.
+  // DOM, their height kept as padding, as X's virtualised list does: a reader collects while it scrolls. With the
+  // lazy loader (/admin/dom_variant) the end cell is a spinner only while a batch loads, as an x.com may show it.
   const timeline = document.querySelector("section[data-more]");
   const KEEP_CELLS = 30;
+  const lazyLoader = body.dataset.lazyLoader === "1";
   let loadingMore = false;
+  function loaderSpins(on) {
+    const end = timeline.querySelector(".loading-more");
+    if (end && lazyLoader) on ? end.setAttribute("role", "progressbar") : end.removeAttribute("role");
+  }
+  if (timeline) loaderSpins(false);
   async function loadMore() {
     const next = timeline.dataset.more;
-    const spinner = timeline.querySelector("[role=progressbar]");
-    if (loadingMore || !next || !spinner || spinner.getBoundingClientRect().top > window.innerHeight) return;
+    const end = timeline.querySelector(".loading-more");
+    if (loadingMore || !next || !end || end.getBoundingClientRect().top > window.innerHeight) return;
     loadingMore = true;
+    loaderSpins(true);
     try {
       const resp = await fetch(next, { credentials: "same-origin" });
       if (resp.status === 429) toast(await resp.text());
       if (!resp.ok || resp.redirected) { endOfTimeline(); return; }
       timeline.dataset.more = resp.headers.get("x-next") || "";
-      spinner.insertAdjacentHTML("beforebegin", await resp.text());
+      end.insertAdjacentHTML("beforebegin", await resp.text());
       if (!timeline.dataset.more) endOfTimeline();
       const cells = timeline.querySelectorAll(`[data-testid="${tid("cellInnerDiv")}"]`);
       let dropped = 0;
@@ -245,12 +253,13 @@
       timeline.style.paddingTop = `${(parseFloat(timeline.style.paddingTop) || 0) + dropped}px`;
     } finally {
       loadingMore = false;
+      if (timeline.dataset.more) loaderSpins(false);
     }
   }
   function endOfTimeline() {
     timeline.dataset.more = "";
-    const spinner = timeline.querySelector("[role=progressbar]");
-    if (spinner) spinner.remove();
+    const end = timeline.querySelector(".loading-more");
+    if (end) end.remove();
   }
   if (timeline) window.addEventListener("scroll", loadMore, { passive: true });
 

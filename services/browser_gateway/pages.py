@@ -56,8 +56,23 @@ _BATCH_CAME = """
     || !!document.querySelector(a.toast);
 }
 """
-# A bound on one read's batches (X loads 20 posts a batch: 600 posts, more than any op asks for).
+# Whether a timeline without a spinner took the scroll to its end as the cue to load more: a new last post, a
+# spinner or a toast.
+_MORE_COMING = """
+(a) => {
+  const posts = document.querySelectorAll(a.tweet);
+  const link = posts.length ? posts[posts.length - 1].querySelector(a.status) : null;
+  return (link ? link.getAttribute('href') : null) !== a.last || !!document.querySelector(a.loading)
+    || !!document.querySelector(a.toast);
+}
+"""
+# X loads a timeline 20 posts a batch.
+X_BATCH = 20
+# A bound on one read's batches (600 posts, more than any op asks for).
 MAX_BATCHES = 30
+# How long a timeline that shows no spinner gets to start loading once scrolled to its end before it is taken as
+# ended: an x.com may show its spinner only while it loads, which it starts as the reader nears the end.
+END_GRACE_MS = 2_000
 
 
 class XSite:
@@ -147,25 +162,38 @@ class XSite:
                 current_usage().scrolled(last_batch)
                 await self.raise_if_x_said(page)
             if (len(cards) >= limit or not scroll or not current_usage().may_view(last_batch)
-                    or not await self._next_batch(page)):
+                    or not await self._next_batch(page, last_batch)):
                 break
         return list(cards.values())[:limit]
 
-    async def _next_batch(self, page: Page) -> bool:
-        """Scroll to the timeline's end for its next batch; False at the end (no spinner) or when none came."""
+    async def _next_batch(self, page: Page, last_batch: int) -> bool:
+        """Scroll to the timeline's end for its next batch; False at the end or when none came.
+
+        While there are more, the sandbox (and an X that renders it so) keeps a spinner at the timeline's end; an
+        X may instead show it only while the next batch loads, which starts as the reader nears the end. Without a
+        spinner, a batch shorter than X's is the end; after a full one the page is scrolled to its end and given
+        END_GRACE_MS to start loading before the timeline is taken as ended."""
         s = self.pack.css
         spinner = page.locator(s("timeline_loading"))
-        if not await spinner.count():
+        spinning = bool(await spinner.count())
+        if not spinning and last_batch < X_BATCH:
             return False
         posts = page.locator(s("tweet"))
         last = await posts.last.locator(s("tweet_status_link")).first.get_attribute("href") \
             if await posts.count() else None
+        arg = {"tweet": s("tweet"), "status": s("tweet_status_link"), "loading": s("timeline_loading"),
+               "toast": s("toast"), "last": last}
         await current_usage().before_page()
         try:  # a spinner that never becomes scrollable, or a batch that never comes: the read ends here
-            await spinner.last.scroll_into_view_if_needed(timeout=self.call_timeout_ms)
-            await page.wait_for_function(_BATCH_CAME, arg={
-                "tweet": s("tweet"), "status": s("tweet_status_link"), "loading": s("timeline_loading"),
-                "toast": s("toast"), "last": last}, timeout=self.call_timeout_ms)
+            if spinning:
+                await spinner.last.scroll_into_view_if_needed(timeout=self.call_timeout_ms)
+            else:
+                await page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
+                try:
+                    await page.wait_for_function(_MORE_COMING, arg=arg, timeout=END_GRACE_MS)
+                except PlaywrightTimeout:
+                    return False  # nothing started loading: the end
+            await page.wait_for_function(_BATCH_CAME, arg=arg, timeout=self.call_timeout_ms)
         except PlaywrightTimeout:
             log.warning("%s: the timeline's next batch did not come within %.0f ms; reading what it showed",
                         page.url, self.call_timeout_ms)

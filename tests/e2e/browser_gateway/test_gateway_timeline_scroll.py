@@ -82,6 +82,21 @@ async def test_a_read_with_room_in_its_class_scrolls_to_the_timelines_end(gw, sa
     assert delta(served_after, served) == delta(counted_after, counted) == (1, PAST)
 
 
+async def test_a_timeline_whose_spinner_shows_only_while_it_loads_is_read_alike(gw, sandbox) -> None:
+    """An X that shows its spinner only while the next batch loads (started as the reader nears the end): the
+    gateway scrolls to the end after a full batch and reads on; a short batch is the end."""
+    await admin_post(sandbox, "/admin/dom_variant", {"variant": 1, "lazy_loader": True})
+    try:
+        await admin(sandbox, "POST", "/admin/reading/reset")
+        served, counted = await counts(gw, sandbox)
+        found = await gw.client.own_timeline(limit=100)
+        assert [t.tweet_id for t in found.tweets] == await newest(sandbox)  # 20 + 20 + 5: every past post
+        served_after, counted_after = await counts(gw, sandbox)
+        assert delta(served_after, served) == delta(counted_after, counted) == (1, PAST)
+    finally:
+        await admin_post(sandbox, "/admin/dom_variant", {"variant": 1})
+
+
 async def test_a_batch_past_xs_reading_limit_is_rate_limited_not_a_short_timeline(gw, sandbox) -> None:
     await admin(sandbox, "POST", "/admin/reading/reset")
     for _ in range(2):  # 40 posts viewed: under X's 50, so the next page loads and its first batch is served
