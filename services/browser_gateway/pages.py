@@ -46,24 +46,15 @@ _READ_ARTICLES = """
   };
 })
 """
-# Whether the timeline's next batch has come: a new last post, no spinner any more (the end), or a toast (X
-# refused it, e.g. past the reading limit).
-_BATCH_CAME = """
+# Whether the timeline moved on from its last post ``last``: a new last post, a toast (X refused the batch, e.g.
+# past the reading limit), or its spinner shown when ``spinner`` (a load has started) or gone when not (the batch
+# is in, or the timeline ended).
+_TIMELINE_MOVED = """
 (a) => {
   const posts = document.querySelectorAll(a.tweet);
   const link = posts.length ? posts[posts.length - 1].querySelector(a.status) : null;
-  return (link ? link.getAttribute('href') : null) !== a.last || !document.querySelector(a.loading)
-    || !!document.querySelector(a.toast);
-}
-"""
-# Whether a timeline without a spinner took the scroll to its end as the cue to load more: a new last post, a
-# spinner or a toast.
-_MORE_COMING = """
-(a) => {
-  const posts = document.querySelectorAll(a.tweet);
-  const link = posts.length ? posts[posts.length - 1].querySelector(a.status) : null;
-  return (link ? link.getAttribute('href') : null) !== a.last || !!document.querySelector(a.loading)
-    || !!document.querySelector(a.toast);
+  return (link ? link.getAttribute('href') : null) !== a.last || !!document.querySelector(a.toast)
+    || !!document.querySelector(a.loading) === a.spinner;
 }
 """
 # X loads a timeline 20 posts a batch.
@@ -190,10 +181,12 @@ class XSite:
             else:
                 await page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
                 try:
-                    await page.wait_for_function(_MORE_COMING, arg=arg, timeout=END_GRACE_MS)
+                    await page.wait_for_function(_TIMELINE_MOVED, arg={**arg, "spinner": True},
+                                                 timeout=END_GRACE_MS)
                 except PlaywrightTimeout:
                     return False  # nothing started loading: the end
-            await page.wait_for_function(_BATCH_CAME, arg=arg, timeout=self.call_timeout_ms)
+            await page.wait_for_function(_TIMELINE_MOVED, arg={**arg, "spinner": False},
+                                         timeout=self.call_timeout_ms)
         except PlaywrightTimeout:
             log.warning("%s: the timeline's next batch did not come within %.0f ms; reading what it showed",
                         page.url, self.call_timeout_ms)
