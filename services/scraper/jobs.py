@@ -69,12 +69,13 @@ class ScraperJobs(Worker):
                 "budget_short": self.budget_short}
 
     async def scrape(self) -> int:
-        """Take every due read (missed first, then recent, then historical; newest post first while the read
-        budget is short) in gateway batches at P1."""
+        """Take every due read (missed first, then recent, then historical; while the read budget is short the
+        reward checkpoints first, then newest post first) in gateway batches at P1."""
         await self.ctx.publish()  # what an earlier run or process recorded is applied before planning reads
         now = self.clock.now()
         async with self.pool.acquire() as conn:
-            ordered = due_reads(await pending_due(conn, now), now=now, budget_short=self.budget_short)
+            ordered = due_reads(await pending_due(conn, now), now=now, budget_short=self.budget_short,
+                                reward_hours=self.settings.scrape_reward_checkpoint_hours)
         due_backlog.set(len(ordered))
         budget_short.set(int(self.budget_short))
         taken, refused = 0, False

@@ -28,6 +28,11 @@ class ScraperSettings(AccountSettings):
     # under the old name XBOT_SCRAPE_CHECKPOINT_HOURS='[1,2,6]').
     scrape_checkpoints: tuple[Duration, ...] = Field(
         default=tuple(timedelta(hours=h) for h in (1, 2, 6, 12, 24, 48)), min_length=1)
+    # The checkpoints read first while the read budget is short: the one the learner takes a post's reward at
+    # (XBOT_LEARNER_MATURED, 24 h) and the close of its follower credit (48 h). Set, each must be one of
+    # scrape_checkpoints; by default those of the two that are.
+    scrape_reward_checkpoints: tuple[Duration, ...] = Field(
+        default=(timedelta(hours=24), timedelta(hours=48)))
     # After the last fixed checkpoint, one read a day until this age.
     scrape_daily_until: Duration = Field(default=timedelta(days=7), ge=timedelta(0))
     # A read later than this fraction of the checkpoint's interval after its due time counts as missed.
@@ -60,8 +65,16 @@ class ScraperSettings(AccountSettings):
         """The checkpoint ages in hours: what names a checkpoint (``MetricsScraped.checkpoint_hours``)."""
         return tuple(a / timedelta(hours=1) for a in self.scrape_checkpoints)
 
+    @property
+    def scrape_reward_checkpoint_hours(self) -> frozenset[float]:
+        return frozenset(a / timedelta(hours=1) for a in self.scrape_reward_checkpoints) & set(
+            self.scrape_checkpoint_hours)
+
     @model_validator(mode="after")
     def _scrape_faster_than_checkpoints(self) -> ScraperSettings:
         if self.scrape_interval > self.scrape_checkpoints[0]:
             raise ValueError("scrape_interval must not exceed the first checkpoint age")
+        if "scrape_reward_checkpoints" in self.model_fields_set and not set(self.scrape_reward_checkpoints) <= set(
+                self.scrape_checkpoints):
+            raise ValueError("XBOT_SCRAPE_REWARD_CHECKPOINTS must be among XBOT_SCRAPE_CHECKPOINTS")
         return self

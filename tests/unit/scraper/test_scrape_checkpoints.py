@@ -90,6 +90,26 @@ def test_a_short_budget_serves_the_newest_posts_first_and_thins_the_older_ones()
     assert [(e.checkpoint, e.missed) for e in events] == [("96h", True), ("120h", False)]
 
 
+def test_a_short_budget_reads_every_posts_reward_checkpoints_before_the_newest_posts_early_ones():
+    """The learner takes a post's reward from its 24 h reading and closes its follower credit at 48 h: while the
+    budget is short those come first (earliest due first), so a day of young posts' early checkpoints cannot
+    starve every post's reward; the rest newest post first, as before."""
+    now = T0 + timedelta(days=4)
+    young = [schedule_reads(posted(f"young{i}", (str(10 + i),), at=now - timedelta(hours=h)), PLAN)
+             for i, h in enumerate((1.2, 2.1, 6.3))]
+    day_old = schedule_reads(posted("day", ("2",), at=now - timedelta(hours=24, minutes=30)), PLAN)
+    two_days = schedule_reads(posted("two", ("3",), at=now - timedelta(hours=49)), PLAN)
+    pending = [r for reads in young for r in reads] + [r for r in day_old if r.checkpoint.hours >= 24] + \
+        [r for r in two_days if r.checkpoint.hours >= 24]
+    ordered = due_reads(pending, now=now, budget_short=True, reward_hours={24.0, 48.0})
+    assert [(r.content_id, r.checkpoint.name) for r in ordered][:3] == [("two", "24h"), ("two", "48h"),
+                                                                        ("day", "24h")]
+    assert [r.content_id for r in ordered[3:]] == ["young0", "young1", "young1", "young2", "young2", "young2"]
+    # Without reward checkpoints (the order before): the young posts' early reads first, the rewards last.
+    before = due_reads(pending, now=now, budget_short=True)
+    assert [r.content_id for r in before][-3:] == ["day", "two", "two"]
+
+
 def test_batches_hold_each_tweet_once_in_priority_order():
     now = T0 + timedelta(hours=7)
     outage = schedule_reads(posted("a", ("1",)), PLAN)  # 1h, 2h and 6h all due, 1h and 2h missed
@@ -140,11 +160,13 @@ def test_every_due_read_lands_in_exactly_one_batch(posts, now_minutes, batch_siz
     now = T0 + timedelta(minutes=now_minutes)
     pending = [r for i, (minute, _) in enumerate(posts)
                for r in schedule_reads(posted(f"c{i}", (str(i),), at=T0 + timedelta(minutes=minute)), PLAN)]
-    ordered = due_reads(pending, now=now, budget_short=short)
+    ordered = due_reads(pending, now=now, budget_short=short, reward_hours={24.0, 48.0})
     assert all(r.due_at <= now for r in ordered)
     assert len(ordered) == sum(r.due_at <= now for r in pending)
-    if short:  # newest post first
-        posted_at = [r.posted_at for r in ordered]
+    if short:  # the reward checkpoints first, earliest due first; then newest post first
+        rewards = [r for r in ordered if r.checkpoint.hours in (24.0, 48.0)]
+        assert ordered[:len(rewards)] == rewards and [r.due_at for r in rewards] == sorted(r.due_at for r in rewards)
+        posted_at = [r.posted_at for r in ordered[len(rewards):]]
         assert posted_at == sorted(posted_at, reverse=True)
     else:
         groups = [read_group(r, now) for r in ordered]

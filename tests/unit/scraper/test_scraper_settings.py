@@ -17,6 +17,9 @@ def test_defaults_are_the_issues():
 def test_checkpoints_from_the_environment(monkeypatch):
     monkeypatch.setenv("XBOT_SCRAPE_CHECKPOINT_HOURS", "[1, 3, 9]")
     assert load_settings(ScraperSettings).scrape_checkpoint_hours == (1, 3, 9)
+    assert load_settings(ScraperSettings).scrape_reward_checkpoint_hours == set()  # the defaults' 24 h and 48 h
+    monkeypatch.setenv("XBOT_SCRAPE_REWARD_CHECKPOINTS", '["PT9H"]')
+    assert load_settings(ScraperSettings).scrape_reward_checkpoint_hours == {9.0}
 
 
 @pytest.mark.parametrize("env", [
@@ -24,6 +27,7 @@ def test_checkpoints_from_the_environment(monkeypatch):
     {"XBOT_SCRAPE_CHECKPOINT_HOURS": "[0, 6]"},
     {"XBOT_SCRAPE_CHECKPOINT_HOURS": "[]"},
     {"XBOT_SCRAPE_INTERVAL": "PT2H"},
+    {"XBOT_SCRAPE_REWARD_CHECKPOINTS": '["PT24H", "PT36H"]'},
 ])
 def test_bad_schedules_stop_startup(monkeypatch, env):
     for k, v in env.items():
