@@ -187,6 +187,14 @@ def plan_batches(ordered: Sequence[ScheduledRead], *, batch_size: int) -> list[R
     ]
 
 
+def reads_analytics(batch: ReadBatch, *, budget_short: bool, reward_hours: Collection[float]) -> bool:
+    """Whether the batch's reading loads each post's analytics page (profile visits, new followers), one more page
+    load a post: always while the budget is enough; while it is short only for a batch holding a reward
+    checkpoint's read. An early reading's visits only sharpen a provisional reward that the 24 h reading
+    replaces, and a post's follower credit is its latest reading's."""
+    return not budget_short or any(r.checkpoint.hours in reward_hours for r in batch.reads)
+
+
 def metrics_events(
     batch: ReadBatch, readings: Iterable[TweetMetrics], *, observed_at: datetime
 ) -> list[MetricsScraped]:

@@ -21,7 +21,7 @@ from libs.runtime.context import JobContext, Worker
 from libs.runtime.scheduler import Job
 from services.scraper import metrics
 from services.scraper.attribution import followers_snapshot
-from services.scraper.checkpoints import batch_size, due_reads, metrics_events, plan_batches
+from services.scraper.checkpoints import batch_size, due_reads, metrics_events, plan_batches, reads_analytics
 from services.scraper.history import past_posts
 from services.scraper.metrics import budget_short, due_backlog, gateway_failures, missed_reads, reads_taken, tweets_gone
 from services.scraper.projections import (
@@ -80,10 +80,12 @@ class ScraperJobs(Worker):
         budget_short.set(int(self.budget_short))
         taken, refused = 0, False
         size = batch_size(self.settings.scrape_batch_size, budget_short=self.budget_short)
+        reward_hours = self.settings.scrape_reward_checkpoint_hours
         for batch in plan_batches(ordered, batch_size=size):
+            visits = reads_analytics(batch, budget_short=self.budget_short, reward_hours=reward_hours)
             try:
                 result = await self.gateway.tweet_metrics(list(batch.tweet_ids), author=self.settings.x_handle,
-                                                          with_profile_visits=True)
+                                                          with_profile_visits=visits)
             except GatewayError as err:
                 # The gateway is in trouble (breaker, session, DOM) or out of read budget: stop here, the next run
                 # picks the rest up (after a budget refusal, newest posts first).

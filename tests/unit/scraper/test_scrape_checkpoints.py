@@ -13,6 +13,7 @@ from services.scraper.checkpoints import (
     due_reads,
     metrics_events,
     plan_batches,
+    reads_analytics,
     read_group,
     schedule_reads,
 )
@@ -108,6 +109,19 @@ def test_a_short_budget_reads_every_posts_reward_checkpoints_before_the_newest_p
     # Without reward checkpoints (the order before): the young posts' early reads first, the rewards last.
     before = due_reads(pending, now=now, budget_short=True)
     assert [r.content_id for r in before][-3:] == ["day", "two", "two"]
+
+
+def test_while_the_budget_is_short_only_a_reward_reads_batch_loads_the_analytics_pages():
+    now = T0 + timedelta(days=4)
+    young = schedule_reads(posted("young", ("2",), at=now - timedelta(hours=1, minutes=20)), PLAN)
+    day_old = schedule_reads(posted("day", ("3",), at=now - timedelta(hours=24, minutes=30)), PLAN)
+    reads = [r for r in young if r.checkpoint.hours == 1] + [r for r in day_old if r.checkpoint.hours == 24]
+    reward, early = plan_batches(due_reads(reads, now=now, budget_short=True, reward_hours={24.0, 48.0}),
+                                 batch_size=1)
+    assert (reward.tweet_ids, early.tweet_ids) == (("3",), ("2",))  # the reward read first
+    assert reads_analytics(reward, budget_short=True, reward_hours={24.0, 48.0})
+    assert not reads_analytics(early, budget_short=True, reward_hours={24.0, 48.0})
+    assert reads_analytics(early, budget_short=False, reward_hours={24.0, 48.0})  # the budget is enough
 
 
 def test_batches_hold_each_tweet_once_in_priority_order():
