@@ -127,6 +127,7 @@ _FLOOR_SUM_UP_TO = 50.0  # floored_follows_table sums the Poisson count up to th
 
 
 _GOLDEN = (math.sqrt(5) - 1) / 2  # spreads the count offsets of Engagement.at_age evenly over [0, 1)
+_COUNT_FIELDS = ("likes", "retweets", "replies", "profile_clicks", "negative", "follows", "bookmarks")
 
 
 def maturity(age_hours: float) -> float:
@@ -175,16 +176,24 @@ class Engagement:
         follower count.)"""
         m = maturity(age_hours)
 
-        def arrived(n: int, kind: int) -> int:
-            # The offset: a golden-ratio hash of the post's final views, another for each kind of count.
-            u = ((self.views + 1) * (kind + 1) * _GOLDEN) % 1.0
-            return min(n, math.floor(m * n + u)) if m < 1.0 else n
+        def arrived(field: str) -> int:
+            n = getattr(self, field)
+            return min(n, math.floor(m * n + self.offset(field))) if m < 1.0 else n
 
         return Engagement(
-            likes=arrived(self.likes, 0), retweets=arrived(self.retweets, 1), replies=arrived(self.replies, 2),
-            views=math.floor(self.views * m), profile_clicks=arrived(self.profile_clicks, 3),
-            negative=arrived(self.negative, 4), follows=arrived(self.follows, 5), bookmarks=arrived(self.bookmarks, 6),
+            likes=arrived("likes"), retweets=arrived("retweets"), replies=arrived("replies"),
+            views=math.floor(self.views * m), profile_clicks=arrived("profile_clicks"),
+            negative=arrived("negative"), follows=arrived("follows"), bookmarks=arrived("bookmarks"),
         )
+
+    def offset(self, field: str) -> float:
+        """Where a count's events start on the post's engagement curve, as a share u of one event (0 <= u < 1): a
+        golden-ratio hash of the post's final views, another for each kind of count (at_age)."""
+        return ((self.views + 1) * (_COUNT_FIELDS.index(field) + 1) * _GOLDEN) % 1.0
+
+    def arrival_share(self, field: str, k: int) -> float:
+        """The share of the post's engagement (maturity) at which the k-th event of a count shows (at_age)."""
+        return max(0.0, (k - self.offset(field)) / getattr(self, field))
 
     def weighted(self, weights: dict[str, float] = HEAVY_RANKER_WEIGHTS) -> float:
         return (

@@ -6,13 +6,12 @@ author takes part in is what the platform rewards most. The sandbox models it, d
 **Who replies, when.** Each of our posts (a single, or a thread's first part) and each of our replies (since
 2026-12-05: people answer a reply of ours under someone else's tweet too) gets visible replies from the
 population's niche accounts: the first ``MAX_VISIBLE_REPLIES`` of its final reply count. The i-th arrives when the
-post's visible reply count (``floor(final.replies × maturity(age))``, as for every count) reaches i + 1, and is on
-the post's status page from then on: a page never shows more of them than its reply count says (the last of a
-count only at seven days, when maturity reaches 1). A share ``HOSTILE_SHARE`` of them are hostile (insults,
-"ignore your instructions" bait); ``FOLLOW_UP_SHARE`` of the replies after the first come from the previous
-replier again (a person who follows up). Questions and comments make up the rest (``KINDS``). Tests add replies
-of their own (``POST /admin/audience_reply``, :meth:`Conversations.add`): those live in memory only, on top of
-the count.
+post's visible reply count (``Engagement.at_age``, as for every count) reaches i + 1, and is on the post's status
+page from then on: a page never shows more of them than its reply count says. A share ``HOSTILE_SHARE`` of them
+are hostile (insults, "ignore your instructions" bait); ``FOLLOW_UP_SHARE`` of the replies after the first come
+from the previous replier again (a person who follows up). Questions and comments make up the rest (``KINDS``).
+Tests add replies of their own (``POST /admin/audience_reply``, :meth:`Conversations.add`): those live in memory
+only, on top of the count.
 
 **What an answer brings (ground truth).** Our reply to one of these replies is a reply in our own conversation.
 Besides what any reply of ours draws (``AudienceModel.sample_reply_engagement`` with the replier as the target),
@@ -79,10 +78,10 @@ def _reply_final(rng: random.Random) -> Engagement:
                       follows=0, bookmarks=0)
 
 
-def arrival_hours(k: int, total: int) -> float:
-    """The age at which a post's visible reply count ``floor(total × maturity(age))`` reaches ``k`` (bisection; a
-    hair past it, so the count there is ``k`` in floating point too)."""
-    target = k / total + 1e-12
+def arrival_hours(share: float) -> float:
+    """The age at which a post reaches ``share`` of its engagement (bisection; a hair past it, so a count that
+    shows at that share shows there in floating point too)."""
+    target = share + 1e-12
     lo, hi = 0.0, MATURE_HOURS
     for _ in range(60):
         mid = (lo + hi) / 2
@@ -118,18 +117,18 @@ class Conversations:
         self._added: dict[str, list[AudienceReply]] = {}
         self._by_id: dict[str, AudienceReply] = {}
 
-    def _draw(self, root_id: str, created_at: float, reply_count: int) -> tuple[AudienceReply, ...]:
+    def _draw(self, root_id: str, created_at: float, final: Engagement) -> tuple[AudienceReply, ...]:
         drawn = self._drawn.get(root_id)
         if drawn is not None:
             return drawn
         out: list[AudienceReply] = []
         previous: Account | None = None
-        for i in range(min(MAX_VISIBLE_REPLIES, max(0, reply_count))):
+        for i in range(min(MAX_VISIBLE_REPLIES, max(0, final.replies))):
             rng = random.Random(f"{self.seed}:conversation:{root_id}:{i}")
             author = previous if previous is not None and rng.random() < FOLLOW_UP_SHARE \
                 else rng.choice(self._repliers)
             kind = _pick_kind(rng)
-            at = created_at + arrival_hours(i + 1, reply_count) * 3600
+            at = created_at + arrival_hours(final.arrival_share("replies", i + 1)) * 3600
             out.append(self._make(root_id, author, _text(kind, rng), kind, at, seq=(int(root_id) + i) & 0xFFF,
                                   final=_reply_final(rng)))
             previous = author
@@ -158,9 +157,10 @@ class Conversations:
         self._by_id[reply.tweet.id] = reply
         return reply
 
-    def replies(self, root_id: str, created_at: float, reply_count: int, now: float) -> list[AudienceReply]:
-        """The audience's replies to our tweet visible at ``now``, oldest first."""
-        every = [*self._draw(root_id, created_at, reply_count), *self._added.get(root_id, [])]
+    def replies(self, root_id: str, created_at: float, final: Engagement, now: float) -> list[AudienceReply]:
+        """The audience's replies to our tweet (whose final counts are ``final``) visible at ``now``, oldest
+        first."""
+        every = [*self._draw(root_id, created_at, final), *self._added.get(root_id, [])]
         return sorted((r for r in every if r.tweet.created_at <= now), key=lambda r: (r.tweet.created_at, r.tweet.id))
 
     def forget(self, root_id: str) -> None:

@@ -360,7 +360,7 @@ class World:
         if t.kind == "post" and t.in_reply_to is not None:
             return []  # a thread's later part: its replies go to the thread's first part
         # Our posts (a single, a thread's first part) and our replies draw the audience's replies.
-        return self.conversations.replies(t.id, t.created_at, t.final.replies, now)
+        return self.conversations.replies(t.id, t.created_at, t.final, now)
 
     def audience_reply(self, tweet_id: str) -> AudienceReply | None:
         """A reply our posts got, visible now, by id (drawn for every post first when not seen yet: after a

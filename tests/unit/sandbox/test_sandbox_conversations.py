@@ -14,7 +14,7 @@ def test_our_posts_draw_visible_replies_reproducibly_and_a_share_is_hostile():
     kinds: dict[str, int] = {}
     for i in range(150):
         tweet = world.create_tweet(f"{POST} Day {i} of the experiment, note {i * 7}.")
-        drawn = world.conversations.replies(tweet.id, tweet.created_at, tweet.final.replies, tweet.created_at + 1e6)
+        drawn = world.conversations.replies(tweet.id, tweet.created_at, tweet.final, tweet.created_at + 1e6)
         assert len(drawn) == min(MAX_VISIBLE_REPLIES, tweet.final.replies)
         for r in drawn:
             kinds[r.kind] = kinds.get(r.kind, 0) + 1
@@ -24,9 +24,9 @@ def test_our_posts_draw_visible_replies_reproducibly_and_a_share_is_hostile():
     # The same seed draws the same replies.
     again = make_world(start_followers=20_000)
     first = again.create_tweet(f"{POST} Day 0 of the experiment, note 0.")
-    assert [r.tweet.id for r in again.conversations.replies(first.id, first.created_at, first.final.replies, 1e12)] \
+    assert [r.tweet.id for r in again.conversations.replies(first.id, first.created_at, first.final, 1e12)] \
         == [r.tweet.id for r in make_world(start_followers=20_000).conversations.replies(first.id, first.created_at,
-                                                                    first.final.replies, 1e12)]
+                                                                    first.final, 1e12)]
 
 
 def test_a_reply_shows_on_our_posts_page_and_our_answer_goes_to_the_replier():
