@@ -73,14 +73,14 @@ class ScraperJobs(Worker):
         reward checkpoints first, then newest post first) in gateway batches at P1."""
         await self.ctx.publish()  # what an earlier run or process recorded is applied before planning reads
         now = self.clock.now()
+        reward_hours = self.settings.scrape_reward_checkpoint_hours
         async with self.pool.acquire() as conn:
             ordered = due_reads(await pending_due(conn, now), now=now, budget_short=self.budget_short,
-                                reward_hours=self.settings.scrape_reward_checkpoint_hours)
+                                reward_hours=reward_hours)
         due_backlog.set(len(ordered))
         budget_short.set(int(self.budget_short))
         taken, refused = 0, False
         size = batch_size(self.settings.scrape_batch_size, budget_short=self.budget_short)
-        reward_hours = self.settings.scrape_reward_checkpoint_hours
         for batch in plan_batches(ordered, batch_size=size):
             visits = reads_analytics(batch, budget_short=self.budget_short, reward_hours=reward_hours)
             try:
