@@ -137,13 +137,12 @@ class XSite:
 
     async def read_articles(self, page: Page, limit: int, *, scroll: bool = True) -> list[TweetCard]:
         """Up to ``limit`` posts of the page's timeline, in its order. X renders a timeline's first batch with the
-        page, loads the next when the reader scrolls to its end (a spinner cell stands there while there are
-        more) and drops the cells far above the viewport from the DOM: the cards are collected by id while
-        scrolling. Each batch waits for its turn in the budget's pace, as a page does, and counts as posts
-        viewed; the read stops before a batch (as large as the last) would take the op past what the budget
-        admitted it for. ``scroll`` False: the first batch only."""
+        page, loads the next when the reader scrolls to its end (a spinner stands there while there are more, or
+        while the batch loads: _next_batch) and drops the cells far above the viewport from the DOM: the cards are
+        collected by id while scrolling. Each batch waits for its turn in the budget's pace, as a page does, and
+        counts as posts viewed; the read stops before a batch (as large as the last) would take the op past what
+        the budget admitted it for. ``scroll`` False: the first batch only."""
         cards: dict[str, TweetCard] = {}
-        last_batch = 0
         for batch in range(MAX_BATCHES):
             before = len(cards)
             for card in await self._cards_in_dom(page):

@@ -39,9 +39,10 @@ async def gw(servers, sandbox, session_file, clock):
         yield running
 
 
-async def admin(sandbox: Sandbox, method: str, path: str) -> dict:
-    async with sandbox.http.request(method, sandbox.base_url + path,
+async def admin(sandbox: Sandbox, method: str, path: str, body: dict | None = None) -> dict:
+    async with sandbox.http.request(method, sandbox.base_url + path, json=body,
                                     headers={"Authorization": f"Bearer {ADMIN}"}) as resp:
+        assert resp.status == 200, await resp.text()
         return await resp.json()
 
 
@@ -85,7 +86,7 @@ async def test_a_read_with_room_in_its_class_scrolls_to_the_timelines_end(gw, sa
 async def test_a_timeline_whose_spinner_shows_only_while_it_loads_is_read_alike(gw, sandbox) -> None:
     """An X that shows its spinner only while the next batch loads (started as the reader nears the end): the
     gateway scrolls to the end after a full batch and reads on; a short batch is the end."""
-    await admin_post(sandbox, "/admin/dom_variant", {"variant": 1, "lazy_loader": True})
+    await admin(sandbox, "POST", "/admin/dom_variant", {"variant": 1, "lazy_loader": True})
     try:
         await admin(sandbox, "POST", "/admin/reading/reset")
         served, counted = await counts(gw, sandbox)
@@ -94,7 +95,7 @@ async def test_a_timeline_whose_spinner_shows_only_while_it_loads_is_read_alike(
         served_after, counted_after = await counts(gw, sandbox)
         assert delta(served_after, served) == delta(counted_after, counted) == (1, PAST)
     finally:
-        await admin_post(sandbox, "/admin/dom_variant", {"variant": 1})
+        await admin(sandbox, "POST", "/admin/dom_variant", {"variant": 1})
 
 
 async def test_a_batch_past_xs_reading_limit_is_rate_limited_not_a_short_timeline(gw, sandbox) -> None:
@@ -113,7 +114,7 @@ async def test_a_conversation_loads_its_replies_on_scroll_and_a_metric_read_does
     post = (await newest(sandbox))[0]
     added = []
     for i in range(2 * 20 + 5):
-        reply = await admin_post(sandbox, "/admin/audience_reply", {
+        reply = await admin(sandbox, "POST", "/admin/audience_reply", {
             "to": post, "handle": f"reader_{i}", "text": f"Question {i}: does this hold for shift workers too?",
             "kind": "question"})
         added.append(reply["id"])
@@ -133,9 +134,3 @@ async def test_a_conversation_loads_its_replies_on_scroll_and_a_metric_read_does
     # The post and the page's first batch of replies: no scrolling through the conversation.
     assert delta(served_after, served) == delta(counted_after, counted) == (1, 1 + 20)
 
-
-async def admin_post(sandbox: Sandbox, path: str, body: dict) -> dict:
-    async with sandbox.http.post(sandbox.base_url + path, json=body,
-                                 headers={"Authorization": f"Bearer {ADMIN}"}) as resp:
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
