@@ -317,7 +317,12 @@ class CompositeAgent(XbotAgent):
         super().__init__(arm_counts, rng, config)
         self.exchange = FollowerExchangeRate()
         self.follows_per_view = AccountRate()  # followers per view over matured posts (a ratio of sums)
-        self.follow_model = FollowRateModel(arm_counts, discount=config.discount) if follow_model else None
+        # As the service's (LearnerConfig.follow_model): hours on a daily curve, the change watch.
+        self.follow_model = FollowRateModel(
+            arm_counts, discount=config.discount, cyclic=(False, False, False, config.smooth_hours),
+            detector=FallDetector(drift=config.change_drift, threshold=config.change_threshold)
+            if config.detects_change() else None,
+            shrink=config.change_shrink) if follow_model else None
 
     def _moments(self, post: AdditivePosterior) -> tuple[list[np.ndarray], list[np.ndarray]]:
         follows = None
@@ -365,7 +370,8 @@ class CompositeAgent(XbotAgent):
 
     def _observe_follows(self, post: int, arms, counts: Mapping[str, float]) -> None:
         if self.follow_model is not None:
-            self.follow_model.add(arms, counts["followers"], counts["views"], post)
+            self.follow_model.add(arms, counts["followers"], counts["views"], post,
+                                  test=len(self.follow_model) >= self.config.change_warmup)
 
 
 class VisitsModelAgent(CompositeAgent):

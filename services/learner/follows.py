@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from services.learner.posterior import centred
+from services.learner.drift import FallDetector
+from services.learner.posterior import centred, daily_prior
 
 # d log(W + λF) / d log F at the account's exchange rate: λ = ΣW / ΣF makes the followers' part of the composite
 # value one half on average, so a choice that doubles the follow rate adds log 2 / 2 to the value.
@@ -26,17 +27,36 @@ _NEWTON_STEPS = 8
 
 
 class FollowRateModel:
-    """log follows per view = b0 + one effect per arm of each dimension (Gaussian prior sd ``effect_sd``, the
-    intercept near the account's pooled rate), fitted by Newton steps, its posterior by the Laplace approximation.
-    A post counts ``discount`` times less with every later decision, as in the posts' reward model."""
+    """log follows per view = b0 + one effect per arm of each dimension (Gaussian prior sd ``effect_sd``, a daily
+    curve for a cyclic dimension; the intercept near the account's pooled rate), fitted by Newton steps, its
+    posterior by the Laplace approximation. A post counts ``discount`` times less with every later decision, as in
+    the posts' reward model.
+
+    With a ``detector`` (drift.FallDetector) the model also watches for a change of what brings followers, as the
+    posts' model does for reach (services/learner/drift.py): each post added with ``test`` is first compared with
+    the model fitted on the posts before it (prequential), its follows standardised by the Poisson-lognormal
+    predictive sd; at an alarm every earlier post counts ``shrink`` times less. Follows are rare, so γ alone would
+    carry the old follow effects for ~1 / (1 - γ) posts where the reach effects' watch would never see them
+    change (bench/learner.py, followers: the setting whose follow effects change half-way)."""
 
     def __init__(self, arm_counts: Sequence[int], *, effect_sd: float = FOLLOW_EFFECT_SD,
-                 discount: float = 1.0) -> None:
+                 discount: float = 1.0, cyclic: Sequence[bool] = (), detector: FallDetector | None = None,
+                 shrink: float = 1.0) -> None:
         self.arm_counts = [int(k) for k in arm_counts]
         self.offsets = np.concatenate([[1], 1 + np.cumsum(self.arm_counts)])[:-1]
         self.size = 1 + sum(self.arm_counts)
-        self.effect_sd = effect_sd
         self.discount = discount
+        # Prior precision of the effects: independent arms, or a daily curve for a cyclic dimension (the hours:
+        # posterior.daily_prior, as in the posts' reward model); the intercept's is wide (sd 2).
+        self.prior_precision = np.zeros((self.size, self.size))
+        self.prior_precision[0, 0] = 0.25
+        for o, k, is_cyclic in zip(self.offsets, self.arm_counts, tuple(cyclic) + (False,) * len(self.arm_counts)):
+            block = slice(int(o), int(o) + k)
+            self.prior_precision[block, block] = (np.linalg.inv(daily_prior(k, effect_sd)) if is_cyclic
+                                                  else np.eye(k) / effect_sd**2)
+        self.detector = detector
+        self.shrink = float(shrink)
+        self.alarms: list[int] = []  # decision indices of the posts that raised one, in order
         self.rows: list[np.ndarray] = []
         self.follows: list[float] = []
         self.views: list[float] = []
@@ -46,26 +66,38 @@ class FollowRateModel:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def add(self, arms: Sequence[int], follows: float, views: float, decided: int) -> None:
-        """One post: its arm per dimension, the follows credited to it, its views, and its decision's index."""
+    def add(self, arms: Sequence[int], follows: float, views: float, decided: int, *, test: bool = False) -> bool:
+        """One post: its arm per dimension, the follows credited to it, its views, and its decision's index. Posts
+        are added in decision order; ``test`` (a post whose credit has closed) runs it through the change watch
+        first. Returns whether it raised an alarm."""
         x = np.zeros(self.size)
         x[0] = 1.0
         x[self.offsets + np.asarray(arms)] = 1.0
+        follows, views = max(0.0, float(follows)), max(1.0, float(views))
+        alarm = False
+        if test and self.detector is not None and self.rows:
+            b, cov = self._fit(decided)
+            eta, var = float(x @ b) + math.log(views), float(x @ cov @ x)
+            mean = math.exp(min(30.0, eta + var / 2.0))
+            z = (follows - mean) / math.sqrt(mean + mean**2 * math.expm1(min(var, 10.0)))
+            if self.detector.observe(z):
+                self.alarms.append(int(decided))
+                alarm = True
         self.rows.append(x)
-        self.follows.append(max(0.0, float(follows)))
-        self.views.append(max(1.0, float(views)))
+        self.follows.append(follows)
+        self.views.append(views)
         self.decided.append(int(decided))
+        return alarm
 
-    def posterior(self, decisions: int) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
-        """Centred effects per dimension and their variances (as AdditivePosterior reports them) as seen after
-        ``decisions`` decisions; None before any post."""
-        if not self.rows:
-            return None
+    def _fit(self, decisions: int) -> tuple[np.ndarray, np.ndarray]:
+        """MAP coefficients and their Laplace covariance as seen after ``decisions`` decisions."""
         x, y = np.array(self.rows), np.array(self.follows)
         exposure = np.log(np.array(self.views))
-        w = self.discount ** (decisions - np.array(self.decided, dtype=float))
-        precision = np.eye(self.size) / self.effect_sd**2
-        precision[0, 0] = 0.25
+        decided = np.array(self.decided, dtype=float)
+        w = self.discount ** (decisions - decided)
+        if self.alarms:  # each alarm weighs down the posts decided before the post that raised it
+            w = w * self.shrink ** (len(self.alarms) - np.searchsorted(self.alarms, decided, side="right"))
+        precision = self.prior_precision
         prior = np.zeros(self.size)
         prior[0] = math.log((y.sum() + 1.0) / np.exp(exposure).sum())
         b = prior.copy() if self._beta is None else self._beta
@@ -77,6 +109,14 @@ class FollowRateModel:
                 break
         self._beta = b
         cov = np.linalg.inv((x.T * (w * np.exp(np.clip(x @ b + exposure, -30, 30)))) @ x + precision)
+        return b, cov
+
+    def posterior(self, decisions: int) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+        """Centred effects per dimension and their variances (as AdditivePosterior reports them) as seen after
+        ``decisions`` decisions; None before any post."""
+        if not self.rows:
+            return None
+        b, cov = self._fit(decisions)
         means, variances = [], []
         for o, k in zip(self.offsets, self.arm_counts):
             block = slice(int(o), int(o) + k)

@@ -51,6 +51,7 @@ from services.learner.predictors import engagement_predictor, follower_predictor
 from services.learner.rewards import (
     HEAVY_RANKER_WEIGHTS,
     AccountRate,
+    FOLLOWER_CREDIT_HOURS,
     CheckpointCalibration,
     FollowerExchangeRate,
     composite_weights,
@@ -102,6 +103,15 @@ class LearnerConfig:
 
     def detects_change(self) -> bool:
         return self.change_threshold > 0 and self.change_shrink < 1
+
+    def follow_model(self) -> FollowRateModel:
+        """An empty follow-rate model of this configuration's arms, watched for a change as the posts' model is:
+        the same drift, threshold, shrink and warmup (follows.py; with the sandbox's counts a lower threshold
+        raised false alarms, README, Learner)."""
+        return FollowRateModel([len(a) for a in self.arms()], discount=self.discount,
+                               cyclic=(False, False, False, self.smooth_hours),
+                               detector=FallDetector(drift=self.change_drift, threshold=self.change_threshold)
+                               if self.detects_change() else None, shrink=self.change_shrink)
 
     def post_floor(self, matured_posts: int) -> float:
         """The floor of a posts model trained on ``matured_posts`` matured posts."""
@@ -455,6 +465,9 @@ class Learner:
             evaluation["follower_exchange_rate"] = rate
         if follows is not None:
             evaluation["follow_model_posts"] = float(len(follows))
+            if follows.alarms:  # changes of what brings followers, and the last one's decision index
+                evaluation["follow_changes_detected"] = float(len(follows.alarms))
+                evaluation["last_follow_change_post"] = float(follows.alarms[-1])
         if past:  # absent without past posts: earlier versions keep their payloads bit for bit
             evaluation["past_posts"] = float(len(past))
         if rejected:  # absent without rejections: earlier versions keep their payloads bit for bit
@@ -486,14 +499,19 @@ class Learner:
     def _follow_model(self, fit: _RewardFit, decisions: Sequence[_Decision]) -> FollowRateModel:
         """The follow-rate model of the matured posts: the followers credited to each so far (its own follows where
         the browser read them, else the scraper's attribution) against its views at maturity, forgotten at the
-        posts' discount per later decision."""
+        posts' discount per later decision. A post whose credit has closed (read at FOLLOWER_CREDIT_HOURS or
+        later) from the 101st on goes through the model's change watch first; newer ones only join it. The last
+        ``change_window`` matured posts only: each one watched costs a fit, and an older post weighs γ^window
+        (< 0.001) whatever happened since, as in the reward model's watch."""
         cfg = self.config
-        model = FollowRateModel([len(a) for a in cfg.arms()], discount=cfg.discount)
+        model = cfg.follow_model()
         index = {d.content_id: i for i, d in enumerate(decisions)}
-        for d, counts in fit.matured:
+        for d, counts in fit.matured[-cfg.change_window:]:
             arms = self._arm_index(d.shown)
             assert arms is not None  # decisions on arms the configuration no longer has were left out
-            model.add(arms, d.followers, counts.get("views", 0.0), index[d.content_id])
+            closed = max(d.metrics) >= FOLLOWER_CREDIT_HOURS
+            model.add(arms, d.followers, counts.get("views", 0.0), index[d.content_id],
+                      test=closed and len(model) >= cfg.change_warmup)
         return model
 
     # ---- replies (issue 24, item 1) -------------------------------------------------------------------------------

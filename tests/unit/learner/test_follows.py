@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
+from services.learner.drift import FallDetector
 from services.learner.follows import FollowRateModel, tilted
+from services.learner.learning import LearnerConfig
 
 
 def test_the_follow_rate_model_forgets_a_changed_follow_effect_with_its_discount():
@@ -32,3 +34,54 @@ def test_the_follow_effects_are_added_to_the_reward_posterior_at_their_share():
     (m,), (v,) = tilted(means, variances, ([np.array([0.4, -0.4])], [np.array([0.2, 0.2])]), share=0.5)
     assert m == pytest.approx([0.3, -0.3])
     assert v == pytest.approx([0.04 + 0.25 * 0.2] * 2)
+
+
+def _follows_stream(model: FollowRateModel, *, swap_at: int | None, posts: int = 600, seed: int = 7) -> None:
+    """Posts on arms of (2, 3), nine in ten on the first dimension's arm 0 (a policy exploiting it), which brings
+    e² times the follows of arm 1 until ``swap_at``, then the other way round. Tested from the 101st post on, as
+    the learner does. (The watch is one-sided: it sees a change where the exploited arms fall.)"""
+    rng = np.random.default_rng(seed)
+    effect = np.array([1.0, -1.0])
+    for t in range(posts):
+        if t == swap_at:
+            effect = -effect
+        arms = (int(rng.random() < 0.1), int(rng.integers(3)))
+        count = float(rng.poisson(500.0 * 0.002 * np.exp(effect[arms[0]])))
+        model.add(arms, count, 500.0, t, test=t >= 100)
+
+
+def _watched() -> FollowRateModel:
+    """Watched as the learner's defaults watch the posts' model (LearnerConfig.follow_model)."""
+    return FollowRateModel((2, 3), discount=LearnerConfig.discount, detector=FallDetector(
+        drift=LearnerConfig.change_drift, threshold=LearnerConfig.change_threshold), shrink=LearnerConfig.change_shrink)
+
+
+def test_the_follow_watch_sees_what_brings_followers_change_and_forgets_what_came_before():
+    watched, discounted = _watched(), FollowRateModel((2, 3), discount=0.993)
+    _follows_stream(watched, swap_at=300, posts=340)
+    _follows_stream(discounted, swap_at=300, posts=340)
+    assert watched.alarms and 300 <= watched.alarms[0] < 340  # within 40 posts of the change, none before it
+    now = watched.posterior(340)[0][0]
+    assert now[1] - now[0] > 0.8  # the new effect, 40 posts after the change
+    before = discounted.posterior(340)[0][0]
+    assert before[0] > before[1]  # γ alone still holds the old one
+
+
+def test_the_follow_watch_raises_no_alarm_while_nothing_changes():
+    for seed in (1, 2, 3):
+        model = _watched()
+        _follows_stream(model, swap_at=None, seed=seed)
+        assert model.alarms == []
+
+
+def test_a_follow_at_one_hour_teaches_about_the_next_on_a_daily_curve():
+    """Hours on a cycle share a curve (posterior.daily_prior): follows at 9 h lift 10 h too; as independent arms
+    they do not."""
+    curve, independent = FollowRateModel((24,), cyclic=(True,)), FollowRateModel((24,))
+    for t in range(200):
+        hour = t % 24
+        for model in (curve, independent):
+            model.add((hour,), 3.0 if hour == 9 else 1.0, 500.0, t)
+    on_curve, apart = curve.posterior(200)[0][0], independent.posterior(200)[0][0]
+    assert on_curve[10] > on_curve[20] + 0.2
+    assert abs(apart[10] - apart[20]) < 0.05

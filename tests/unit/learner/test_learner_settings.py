@@ -26,8 +26,10 @@ def test_the_posts_floor_schedule_is_set_from_the_environment(monkeypatch):
 
 def test_change_detection_is_set_from_the_environment_and_a_zero_threshold_switches_it_off(monkeypatch):
     assert load_settings(LearnerSettings).learner_config().detects_change()
+    assert load_settings(LearnerSettings).learner_config().follow_model().detector is not None
     monkeypatch.setenv("XBOT_LEARNER_CHANGE_SHRINK", "0.3")
     monkeypatch.setenv("XBOT_LEARNER_CHANGE_THRESHOLD", "0")
     config = load_settings(LearnerSettings).learner_config()
     assert (config.change_shrink, config.change_threshold) == (0.3, 0.0)
     assert not config.detects_change()
+    assert config.follow_model().detector is None  # the follow-rate model's watch goes with the posts'

@@ -130,6 +130,35 @@ def test_priced_followers_tilt_the_posts_policy_by_the_follow_rate_model(monkeyp
             > reward_only.posteriors["content_type"]["story"]["var"])
 
 
+def _follows_change_history(posts: int, *, closed: bool = True):
+    """Mostly 'story' posts (a policy exploiting it), which bring three followers each until post 150 and none
+    after; every post read at 24 h and, with ``closed``, at 48 h (its follower credit closed)."""
+    rng = np.random.default_rng(3)
+    learner = Learner(LearnerConfig(TYPES, TOPICS))
+    for t in range(posts):
+        kind = "story" if rng.random() < 0.9 else "tip"
+        choice = {"content_type": kind, "topic": TOPICS[t % 2], "format": "single", "hour": t % 24}
+        learner.observe_decision(f"c{t}", choice, 0.5, "v0", text="Why is sleep hard?")
+        views = int(300 * np.exp(rng.normal(0, 0.2)))
+        counts = {"views": views, "likes": views // 40, "retweets": views // 200, "replies": views // 700}
+        for hours in (24.0, 48.0) if closed else (24.0,):
+            learner.observe_metrics(f"c{t}", hours, counts)
+        follows = 3.0 if kind == "story" and t < 150 else 0.0
+        learner.observe_followers([(f"c{t}", float(rng.poisson(follows)))])
+    return learner.build_model("v1")
+
+
+def test_a_change_of_what_brings_followers_is_detected_on_closed_credits():
+    """The follow-rate model's change watch (follows.py) in the service's build: 'story' stops bringing followers
+    at post 150 and the build names the change; a post whose credit is still open (no 48 h reading) is never
+    tested, so the same history read at 24 h only raises none."""
+    snapshot = _follows_change_history(200)
+    assert snapshot.evaluation["follow_changes_detected"] >= 1
+    assert 150 <= snapshot.evaluation["last_follow_change_post"] < 200
+    assert "follow_changes_detected" not in _follows_change_history(200, closed=False).evaluation
+    assert "follow_changes_detected" not in _follows_change_history(150).evaluation  # nothing changed yet
+
+
 def test_without_priced_followers_the_composite_reward_is_the_engagement_reward():
     events = [e for e in _history() if e[0] != "followers"]
     learner = _replay(events)
