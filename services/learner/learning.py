@@ -506,12 +506,13 @@ class Learner:
         cfg = self.config
         model = cfg.follow_model()
         index = {d.content_id: i for i, d in enumerate(decisions)}
-        for d, counts in fit.matured[-cfg.change_window:]:
+        start = max(0, len(fit.matured) - cfg.change_window)
+        for k, (d, counts) in enumerate(fit.matured[start:], start):
             arms = self._arm_index(d.shown)
             assert arms is not None  # decisions on arms the configuration no longer has were left out
             closed = max(d.metrics) >= FOLLOWER_CREDIT_HOURS
             model.add(arms, d.followers, counts.get("views", 0.0), index[d.content_id],
-                      test=closed and len(model) >= cfg.change_warmup)
+                      test=closed and k >= cfg.change_warmup)
         return model
 
     # ---- replies (issue 24, item 1) -------------------------------------------------------------------------------
