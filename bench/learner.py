@@ -56,7 +56,7 @@ from sandbox.audience import (DEFAULT_SHAPE, FORMATS, HOURS, REFERENCE_QUALITY, 
 from services.scraper.attribution import ActiveItem, EngagementPoint, attribute_followers
 from libs.policy import REPLY_DIMENSIONS, TARGET_BANDS, band_arms, scheduled_floor, target_bands, thompson_draw
 from services.learner.drift import ChangeWatch, FallDetector
-from services.learner.follows import FollowRateModel, tilted
+from services.learner.follows import tilted, watched_follow_model
 from services.learner.history import PastPost, add_past_posts
 from services.learner.learning import LearnerConfig
 from services.learner.posterior import AdditivePosterior, AdditiveRewardModel
@@ -318,11 +318,7 @@ class CompositeAgent(XbotAgent):
         self.exchange = FollowerExchangeRate()
         self.follows_per_view = AccountRate()  # followers per view over matured posts (a ratio of sums)
         # As the service's (LearnerConfig.follow_model): hours on a daily curve, the change watch.
-        self.follow_model = FollowRateModel(
-            arm_counts, discount=config.discount, cyclic=(False, False, False, config.smooth_hours),
-            detector=FallDetector(drift=config.change_drift, threshold=config.change_threshold)
-            if config.detects_change() else None,
-            shrink=config.change_shrink) if follow_model else None
+        self.follow_model = watched_follow_model(arm_counts, config) if follow_model else None
 
     def _moments(self, post: AdditivePosterior) -> tuple[list[np.ndarray], list[np.ndarray]]:
         follows = None

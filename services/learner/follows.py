@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -124,6 +125,34 @@ class FollowRateModel:
             means.append(m)
             variances.append(v)
         return means, variances
+
+
+class WatchSettings(Protocol):
+    """What a follow-rate model takes from a learner's settings (LearnerConfig; the benchmark's XbotConfig)."""
+
+    @property
+    def discount(self) -> float: ...
+    @property
+    def smooth_hours(self) -> bool: ...
+    @property
+    def change_drift(self) -> float: ...
+    @property
+    def change_threshold(self) -> float: ...
+    @property
+    def change_shrink(self) -> float: ...
+
+    def detects_change(self) -> bool: ...
+
+
+def watched_follow_model(arm_counts: Sequence[int], settings: WatchSettings) -> FollowRateModel:
+    """An empty follow-rate model watched for a change as the posts' model is: the same γ, hours on the daily
+    curve, drift, threshold and shrink (with the sandbox's counts a lower threshold raised false alarms: README,
+    Learner); no watch where the posts' is off."""
+    detector = (FallDetector(drift=settings.change_drift, threshold=settings.change_threshold)
+                if settings.detects_change() else None)
+    return FollowRateModel(arm_counts, discount=settings.discount,
+                           cyclic=(False, False, False, settings.smooth_hours), detector=detector,
+                           shrink=settings.change_shrink)
 
 
 def tilted(means: Sequence[np.ndarray], variances: Sequence[np.ndarray],

@@ -29,7 +29,7 @@ from services.learner import ope
 from libs.formats import hour_bucket as format_hour_bucket
 from services.learner.drift import ChangeWatch, FallDetector, shrink_multipliers
 from services.learner.features import feature_names, feature_vector, peer_prior
-from services.learner.follows import FollowRateModel, tilted
+from services.learner.follows import FollowRateModel, tilted, watched_follow_model
 from services.learner.history import PastPost, add_past_posts
 from libs.policy import (
     DIMENSIONS,
@@ -105,13 +105,9 @@ class LearnerConfig:
         return self.change_threshold > 0 and self.change_shrink < 1
 
     def follow_model(self) -> FollowRateModel:
-        """An empty follow-rate model of this configuration's arms, watched for a change as the posts' model is:
-        the same drift, threshold, shrink and warmup (follows.py; with the sandbox's counts a lower threshold
-        raised false alarms, README, Learner)."""
-        return FollowRateModel([len(a) for a in self.arms()], discount=self.discount,
-                               cyclic=(False, False, False, self.smooth_hours),
-                               detector=FallDetector(drift=self.change_drift, threshold=self.change_threshold)
-                               if self.detects_change() else None, shrink=self.change_shrink)
+        """An empty follow-rate model of this configuration's arms, watched for a change as the posts' model is
+        (follows.watched_follow_model; the change watch's warmup is the posts' too)."""
+        return watched_follow_model([len(a) for a in self.arms()], self)
 
     def post_floor(self, matured_posts: int) -> float:
         """The floor of a posts model trained on ``matured_posts`` matured posts."""
