@@ -56,7 +56,7 @@ from sandbox.audience import (DEFAULT_SHAPE, FORMATS, HOURS, REFERENCE_QUALITY, 
 from services.scraper.attribution import ActiveItem, EngagementPoint, attribute_followers
 from libs.policy import REPLY_DIMENSIONS, TARGET_BANDS, band_arms, scheduled_floor, target_bands, thompson_draw
 from services.learner.drift import ChangeWatch, FallDetector
-from services.learner.follows import tilted, watched_follow_model
+from services.learner.follows import SnapshotCredits, tilted, watched_follow_model
 from services.learner.history import PastPost, add_past_posts
 from services.learner.learning import LearnerConfig
 from services.learner.posterior import AdditivePosterior, AdditiveRewardModel
@@ -319,11 +319,33 @@ class CompositeAgent(XbotAgent):
         self.follows_per_view = AccountRate()  # followers per view over matured posts (a ratio of sums)
         # As the service's (LearnerConfig.follow_model): hours on a daily curve, the change watch.
         self.follow_model = watched_follow_model(arm_counts, config) if follow_model else None
+        # The scraper's attribution rows within their credit window, by snapshot (the X API path): the follow-rate
+        # model shares them again by its rates, as the service's build does (Learner._reattributed).
+        self.snapshots = SnapshotCredits()
+        self.chosen: dict[str, tuple[int, ...]] = {}
+
+    def choose(self) -> tuple[int, ...]:
+        post = self.decisions
+        arms = super().choose()
+        self.chosen[str(post)] = arms
+        return arms
+
+    def observe_snapshot(self, snapshot: str, item: str, followers: float) -> None:
+        """One attribution row of a follower snapshot, within its credit window."""
+        self.snapshots.add(snapshot, item, followers)
 
     def _moments(self, post: AdditivePosterior) -> tuple[list[np.ndarray], list[np.ndarray]]:
         follows = None
-        if self.follow_model is not None and self.exchange.rate is not None:
-            follows = self.follow_model.posterior(self.decisions)
+        model = self.follow_model
+        if model is not None and self.exchange.rate is not None:
+            credited = None
+            if len(self.snapshots) and len(model):
+                rate = model.relative_rate(self.decisions)
+                credits = self.snapshots.credits(lambda item: rate(self.chosen[item]))
+                shared = self.snapshots.credits(lambda item: None)
+                credited = [max(0.0, f - shared.get(str(p), 0.0) + credits.get(str(p), 0.0))
+                            for f, p in zip(model.follows, model.decided)]
+            follows = model.posterior(self.decisions, credited)
         return tilted(post.means, post.variances, follows)
 
     def _reward_weighted(self, counts: Mapping[str, float]) -> float:
@@ -384,6 +406,9 @@ class VisitsModelAgent(CompositeAgent):
 
     def _observe_follows(self, post: int, arms, counts: Mapping[str, float]) -> None:
         pass  # the visits speak for the follows
+
+    def observe_snapshot(self, snapshot: str, item: str, followers: float) -> None:
+        pass  # its model's rows are visits: there is no credit to share again
 
 
 @dataclass(frozen=True)
@@ -516,6 +541,8 @@ def _simulate_followers(objective: str, setting: FollowerSetting, seed: int, n: 
                     i = int(a.content_id)
                     if end - posts[i][0] <= FOLLOWER_CREDIT_HOURS:
                         credit[i] += a.followers
+                        if isinstance(agent, CompositeAgent):
+                            agent.observe_snapshot(str(end), a.content_id, a.followers)
             last_snapshot = end
         for kind, post in due.pop(t, ()):
             arms = posts[post][1]

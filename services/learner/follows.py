@@ -10,7 +10,7 @@ followers: the follower regret of the composite objective with and without this 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -90,9 +90,10 @@ class FollowRateModel:
         self.decided.append(int(decided))
         return alarm
 
-    def _fit(self, decisions: int) -> tuple[np.ndarray, np.ndarray]:
-        """MAP coefficients and their Laplace covariance as seen after ``decisions`` decisions."""
-        x, y = np.array(self.rows), np.array(self.follows)
+    def _fit(self, decisions: int, follows: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """MAP coefficients and their Laplace covariance as seen after ``decisions`` decisions; ``follows``, one per
+        post in the order added, instead of the follows each was added with."""
+        x, y = np.array(self.rows), np.array(self.follows if follows is None else follows, dtype=float)
         exposure = np.log(np.array(self.views))
         decided = np.array(self.decided, dtype=float)
         w = self.discount ** (decisions - decided)
@@ -112,12 +113,19 @@ class FollowRateModel:
         cov = np.linalg.inv((x.T * (w * np.exp(np.clip(x @ b + exposure, -30, 30)))) @ x + precision)
         return b, cov
 
-    def posterior(self, decisions: int) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+    def relative_rate(self, decisions: int) -> Callable[[Sequence[int]], float]:
+        """The fitted follow rate of a choice (arm per dimension) relative to the account's: exp(sum of its
+        effects), as seen after ``decisions`` decisions."""
+        b, _ = self._fit(decisions) if self.rows else (np.zeros(self.size), None)
+        return lambda arms: math.exp(float(sum(b[int(o) + int(a)] for o, a in zip(self.offsets, arms))))
+
+    def posterior(self, decisions: int, follows: Sequence[float] | None = None,
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
         """Centred effects per dimension and their variances (as AdditivePosterior reports them) as seen after
-        ``decisions`` decisions; None before any post."""
+        ``decisions`` decisions (``follows``: as in _fit); None before any post."""
         if not self.rows:
             return None
-        b, cov = self._fit(decisions)
+        b, cov = self._fit(decisions, follows)
         means, variances = [], []
         for o, k in zip(self.offsets, self.arm_counts):
             block = slice(int(o), int(o) + k)
@@ -153,6 +161,53 @@ def watched_follow_model(arm_counts: Sequence[int], settings: WatchSettings) -> 
     return FollowRateModel(arm_counts, discount=settings.discount,
                            cyclic=(False, False, False, settings.smooth_hours), detector=detector,
                            shrink=settings.change_shrink)
+
+
+class SnapshotCredits:
+    """The follower snapshots' attribution rows (item, followers) within their credit window, and those credits
+    shared again by the posts' follow rates: one EM step of the attribution.
+
+    Why: the scraper shares a change of the follower count by the engagement each active item gained in the
+    window (services/scraper/attribution.py), which cannot know that one post converts its viewers into followers
+    better than another; so the credits of posts out at the same time are pulled towards each other and a model
+    fitted on them learns attenuated effects. Weighing each share by the rate the model learned is the E-step of
+    fitting the rates to the snapshots themselves (bench/learner.py, followers: the X API path)."""
+
+    def __init__(self) -> None:
+        self._snapshots: dict[str, int] = {}
+        self._rows: list[tuple[int, str, float]] = []  # (snapshot index, item, followers)
+        self._arrays: tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def add(self, snapshot: str, item: str, followers: float) -> None:
+        self._rows.append((self._snapshots.setdefault(snapshot, len(self._snapshots)), item, float(followers)))
+        self._arrays = None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def items(self) -> set[str]:
+        return {item for _, item, _ in self._rows}
+
+    def credits(self, relative_rate: Callable[[str], float | None]) -> dict[str, float]:
+        """Followers credited to each item when every snapshot's credit is shared again among its posts in
+        proportion to the scraper's share × ``relative_rate`` of the post; an item it does not rate (None: a
+        reply) keeps the scraper's share, and a snapshot's posts keep their sum."""
+        if self._arrays is None:
+            names = sorted(self.items())
+            index = {name: k for k, name in enumerate(names)}
+            self._arrays = (names, np.array([s for s, _, _ in self._rows], dtype=int),
+                            np.array([index[i] for _, i, _ in self._rows], dtype=int),
+                            np.array([f for _, _, f in self._rows]))
+        names, snapshot, item, followers = self._arrays
+        if not names:
+            return {}
+        rates = np.array([np.nan if (r := relative_rate(name)) is None else r for name in names])[item]
+        rated = ~np.isnan(rates)
+        weighed = np.where(rated, followers * np.nan_to_num(rates), 0.0)
+        total = np.bincount(snapshot, np.where(rated, followers, 0.0), len(self._snapshots))[snapshot]
+        weight = np.bincount(snapshot, weighed, len(self._snapshots))[snapshot]
+        shared = np.where(rated & (weight != 0), total * weighed / np.where(weight != 0, weight, 1.0), followers)
+        return dict(zip(names, np.bincount(item, shared, len(names)).tolist()))
 
 
 def tilted(means: Sequence[np.ndarray], variances: Sequence[np.ndarray],

@@ -83,7 +83,7 @@ def learner_from(data: TrainingData, base: LearnerConfig) -> Learner:
         learner.observe_posted(content_id, hour)
     for m in data.metrics:
         learner.observe_metrics(m.content_id, m.checkpoint_hours, m.counts)
-    learner.observe_followers(data.followers)
+    learner.observe_followers(data.followers, data.follower_snapshots)
     for content_id in data.rejections:
         learner.observe_owner_rejection(content_id)
     learner.observe_format_insights(dict(data.format_lifts))

@@ -29,7 +29,7 @@ from services.learner import ope
 from libs.formats import hour_bucket as format_hour_bucket
 from services.learner.drift import ChangeWatch, FallDetector, shrink_multipliers
 from services.learner.features import feature_names, feature_vector, peer_prior
-from services.learner.follows import FollowRateModel, tilted, watched_follow_model
+from services.learner.follows import FollowRateModel, SnapshotCredits, tilted, watched_follow_model
 from services.learner.history import PastPost, add_past_posts
 from libs.policy import (
     DIMENSIONS,
@@ -345,6 +345,7 @@ class Learner:
         self._replies: dict[str, _Decision] = {}  # replies that carry their draw (reply_context), in order
         self._format_lifts: dict[str, float] = {}
         self._past: dict[str, PastPost] = {}  # the account's posts from before xbot, by tweet id
+        self._snapshots = SnapshotCredits()  # the follower snapshots' attribution rows, by snapshot
 
     def observe_past_posts(self, posts: Iterable[PastPost]) -> None:
         """The account's own posts from before xbot (PastPostsRead): the posts' model starts from them."""
@@ -397,13 +398,17 @@ class Learner:
         if decision is not None:  # a draft of a decision not logged: not this policy's
             decision.rejected = True
 
-    def observe_followers(self, attribution: Iterable[tuple[str, float]]) -> None:
-        """(content_id, followers attributed to it) pairs of one FollowersSnapshotted; attributions add up."""
-        for content_id, followers in attribution:
+    def observe_followers(self, attribution: Iterable[tuple[str, float]], snapshots: Sequence[str] = ()) -> None:
+        """(content_id, followers attributed to it) pairs; attributions add up. ``snapshots``: the snapshot of
+        each of the first pairs (a FollowersSnapshotted's key), for the follow-rate model's re-attribution; pairs
+        beyond them (X's own per-post counts) belong to none."""
+        for k, (content_id, followers) in enumerate(attribution):
             decision = self._decisions.get(content_id) or self._replies.get(content_id)
             if decision is not None:
                 decision.followers += float(followers)
                 decision.follower_seen = True
+                if k < len(snapshots):
+                    self._snapshots.add(snapshots[k], content_id, followers)
 
     # ---- model --------------------------------------------------------------------------------------------------
 
@@ -436,11 +441,13 @@ class Learner:
         logged, provisional, rejected = fit.fill(model, self._arm_index, watch)
         past = self._add_past_posts(model, len(decisions), fit.alarms)
         post = model.posterior()
-        follows = self._follow_model(fit, decisions) if rate is not None else None
+        follows, follow_posterior = None, None
+        if rate is not None:
+            follows, rows = self._follow_model(fit, decisions)
+            follow_posterior = follows.posterior(len(decisions), self._reattributed(follows, rows, decisions))
         # The policy's posterior: the reward model's effects, tilted by what brings followers once they are priced
         # (services/learner/follows.py). The off-policy gate below keeps the reward model's own predictions.
-        means, variances = tilted(post.means, post.variances, None if follows is None else follows.posterior(
-            len(decisions)))
+        means, variances = tilted(post.means, post.variances, follow_posterior)
 
         posteriors = {
             dim: {arm: {"mean": float(m), "var": float(v), "n": float(c)}
@@ -492,7 +499,22 @@ class Learner:
                               prior_views=cfg.prior_views, baseline_window=cfg.baseline_window, age=decided,
                               weight=cfg.change_shrink ** len(alarms))
 
-    def _follow_model(self, fit: _RewardFit, decisions: Sequence[_Decision]) -> FollowRateModel:
+    def _reattributed(self, model: FollowRateModel, rows: Sequence[_Decision],
+                      decisions: Sequence[_Decision]) -> list[float] | None:
+        """The follows of ``model``'s posts (``rows``, in the order added) with every snapshot's credit shared
+        again by the rates ``model`` learned from the scraper's shares (follows.SnapshotCredits); None where no
+        snapshot credited a post (X's own per-post counts need no sharing)."""
+        arms = {d.content_id: a for d in decisions if (a := self._arm_index(d.shown)) is not None}
+        if not self._snapshots.items() & arms.keys():
+            return None
+        rate = model.relative_rate(len(decisions))
+        credits = self._snapshots.credits(lambda item: rate(arms[item]) if item in arms else None)
+        shared = self._snapshots.credits(lambda item: None)  # the scraper's own
+        # A post's credit beyond its snapshot rows (none unless X counted its follows) stays as it is.
+        return [max(0.0, d.followers - shared.get(d.content_id, 0.0) + credits.get(d.content_id, 0.0)) for d in rows]
+
+    def _follow_model(self, fit: _RewardFit, decisions: Sequence[_Decision],
+                      ) -> tuple[FollowRateModel, list[_Decision]]:
         """The follow-rate model of the matured posts: the followers credited to each so far (its own follows where
         the browser read them, else the scraper's attribution) against its views at maturity, forgotten at the
         posts' discount per later decision. A post whose credit has closed (read at FOLLOWER_CREDIT_HOURS or
@@ -503,13 +525,15 @@ class Learner:
         model = cfg.follow_model()
         index = {d.content_id: i for i, d in enumerate(decisions)}
         start = max(0, len(fit.matured) - cfg.change_window)
+        rows = []
         for k, (d, counts) in enumerate(fit.matured[start:], start):
             arms = self._arm_index(d.shown)
             assert arms is not None  # decisions on arms the configuration no longer has were left out
             closed = max(d.metrics) >= FOLLOWER_CREDIT_HOURS
             model.add(arms, d.followers, counts.get("views", 0.0), index[d.content_id],
                       test=closed and k >= cfg.change_warmup)
-        return model
+            rows.append(d)
+        return model, rows
 
     # ---- replies (issue 24, item 1) -------------------------------------------------------------------------------
 

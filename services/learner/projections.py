@@ -147,6 +147,10 @@ class TrainingData:
     decisions: tuple[Decision, ...]
     metrics: tuple[MetricRead, ...]
     followers: tuple[tuple[str, float], ...]  # (content_id, followers): attribution rows, then X's own counts
+    # The snapshot (FollowersSnapshotted.dedup_key) of each attribution row of ``followers``, in the same order:
+    # the follow-rate model shares each snapshot's credit again (Learner._reattributed). Derived from the rows'
+    # events, so it stays out of the digest.
+    follower_snapshots: tuple[str, ...] = ()
     # Peers' format lifts of the latest FormatInsights (feature, log-lift): priors of the arms they cover.
     format_lifts: tuple[tuple[str, float], ...] = ()
     # Content ids of the drafts the owner rejected in the console, sorted (only the set matters: each enters the
@@ -195,7 +199,7 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
     # (each tweet's latest read within the credit window, summed over its tweets): the post's own follows, where
     # the attribution can only share the count's changes among the posts active at the time.
     followers = await conn.fetch(
-        "SELECT a.content_id, a.followers FROM follower_attribution a LEFT JOIN posts p USING (content_id) "
+        "SELECT a.snapshot, a.content_id, a.followers FROM follower_attribution a LEFT JOIN posts p USING (content_id) "
         "WHERE (p.posted_at IS NULL OR a.observed_at <= p.posted_at + make_interval(secs => $1)) "
         "AND NOT EXISTS (SELECT 1 FROM metric_reads m WHERE m.content_id = a.content_id AND m.follows IS NOT NULL "
         "AND m.checkpoint_hours <= $2) "
@@ -227,6 +231,7 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
                                                     "profile_clicks") if r[k] is not None})
                       for r in metrics),
         followers=tuple((r["content_id"], r["followers"]) for r in [*followers, *counted]),
+        follower_snapshots=tuple(r["snapshot"] for r in followers),
         format_lifts=tuple(sorted(json.loads(lifts).items())) if lifts else (),
         rejections=tuple(r["content_id"] for r in rejections),
         replies=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],

@@ -429,6 +429,10 @@ async def test_xs_own_follows_of_a_post_replace_its_share_of_the_follower_counts
         credit[cid] = credit.get(cid, 0.0) + followers
     assert credit[counted.content_id] == 4.0  # X's count at 24 h; not the 9 attributed, not the 72-h read's 40
     assert credit[attributed.content_id] == 9.0
+    # Each attribution row keeps its snapshot (the follow-rate model shares a snapshot's credit again by its rates).
+    snapshot = next(e for e in events if isinstance(e, FollowersSnapshotted)
+                    and e.attribution[0].content_id == attributed.content_id)
+    assert list(zip(data.follower_snapshots, data.followers)) == [(snapshot.dedup_key(), (attributed.content_id, 9.0))]
 
 
 async def test_the_owners_rejections_enter_the_next_model_as_a_penalty_for_their_choice(settings, start_learner):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from services.learner.drift import FallDetector
-from services.learner.follows import FollowRateModel, tilted
+from services.learner.follows import FollowRateModel, SnapshotCredits, tilted
 from services.learner.learning import LearnerConfig
 
 
@@ -85,3 +85,21 @@ def test_a_follow_at_one_hour_teaches_about_the_next_on_a_daily_curve():
     on_curve, apart = curve.posterior(200)[0][0], independent.posterior(200)[0][0]
     assert on_curve[10] > on_curve[20] + 0.2
     assert abs(apart[10] - apart[20]) < 0.05
+
+
+def test_a_snapshots_credit_is_shared_again_by_the_posts_follow_rates():
+    """Each snapshot's posts keep their sum and share it by the scraper's share × rate; a reply (no rate) keeps
+    its own; without rates every credit is the scraper's."""
+    credits = SnapshotCredits()
+    for item, followers in (("a", 1.0), ("b", 1.0), ("reply", 2.0)):
+        credits.add("s1", item, followers)
+    credits.add("s2", "a", 3.0)  # alone in its snapshot: all of it stays a's
+    credits.add("s3", "a", -0.5)  # a lost follower is shared the same way
+    credits.add("s3", "b", -0.5)
+    rates = {"a": 3.0, "b": 1.0}
+    shared = credits.credits(rates.get)
+    assert shared["a"] == pytest.approx(2.0 * 0.75 + 3.0 - 1.0 * 0.75)
+    assert shared["b"] == pytest.approx(2.0 * 0.25 - 1.0 * 0.25)
+    assert shared["reply"] == pytest.approx(2.0)
+    assert credits.credits(lambda item: None) == pytest.approx({"a": 3.5, "b": 0.5, "reply": 2.0})
+    assert SnapshotCredits().credits(rates.get) == {}

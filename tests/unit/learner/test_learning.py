@@ -130,6 +130,43 @@ def test_priced_followers_tilt_the_posts_policy_by_the_follow_rate_model(monkeyp
             > reward_only.posteriors["content_type"]["story"]["var"])
 
 
+def _shared_snapshot_history(*, snapshots: bool):
+    """Posts go out in pairs and each pair's followers (two per 'story', none per 'tip') reach the account in one
+    follower snapshot, which the scraper shares half and half between the pair (the same engagement); with
+    ``snapshots`` the learner is told which snapshot each attribution row came from."""
+    rng = np.random.default_rng(8)
+    learner = Learner(LearnerConfig(TYPES, TOPICS))
+    for pair in range(80):
+        kinds = [("story", "tip")[int(rng.integers(2))] for _ in range(2)]
+        follows = float(rng.poisson(2.0 * kinds.count("story")))
+        for k, kind in enumerate(kinds):
+            t = 2 * pair + k
+            choice = {"content_type": kind, "topic": TOPICS[t % 2], "format": "single", "hour": t % 24}
+            learner.observe_decision(f"c{t}", choice, 0.5, "v0", text="Why is sleep hard?")
+            views = int(300 * np.exp(rng.normal(0, 0.2)))
+            for hours in (24.0, 48.0):
+                learner.observe_metrics(f"c{t}", hours, {"views": views, "likes": views // 40,
+                                                         "retweets": views // 200, "replies": views // 700})
+        rows = [(f"c{2 * pair}", follows / 2), (f"c{2 * pair + 1}", follows / 2)]
+        learner.observe_followers(rows, [f"s{pair}"] * 2 if snapshots else ())
+    return learner.build_model("v1")
+
+
+def test_the_follow_rate_model_shares_each_snapshot_again_by_what_it_learned():
+    """A pair of a 'story' and a 'tip' post gets its followers halved between them by the scraper: the plain
+    credits pull the two types together. Shared again by the rates the model learned (the pairs of two of a
+    kind tell them apart), 'story' stands further above 'tip'; the reward model and the price are the same."""
+    reshared, plain = _shared_snapshot_history(snapshots=True), _shared_snapshot_history(snapshots=False)
+
+    def gap(snapshot):
+        types = snapshot.posteriors["content_type"]
+        return types["story"]["mean"] - types["tip"]["mean"]
+
+    assert gap(plain) > 0
+    assert gap(reshared) > gap(plain) + 0.2
+    assert reshared.evaluation["follower_exchange_rate"] == plain.evaluation["follower_exchange_rate"]
+
+
 def _follows_change_history(posts: int, *, closed: bool = True):
     """Mostly 'story' posts (a policy exploiting it), which bring three followers each until post 150 and none
     after; every post read at 24 h and, with ``closed``, at 48 h (its follower credit closed)."""
