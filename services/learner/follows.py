@@ -175,39 +175,40 @@ class SnapshotCredits:
 
     def __init__(self) -> None:
         self._snapshots: dict[str, int] = {}
-        self._rows: list[tuple[int, str, float]] = []  # (snapshot index, item, followers)
-        self._arrays: tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._items: dict[str, int] = {}
+        self._rows: list[tuple[int, int, float]] = []  # (snapshot index, item index, followers)
+        # The rows as arrays, extended as rows arrive (the benchmark asks for credits at every decision).
+        self._arrays = (np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0))
 
     def add(self, snapshot: str, item: str, followers: float) -> None:
-        self._rows.append((self._snapshots.setdefault(snapshot, len(self._snapshots)), item, float(followers)))
-        self._arrays = None
+        self._rows.append((self._snapshots.setdefault(snapshot, len(self._snapshots)),
+                           self._items.setdefault(item, len(self._items)), float(followers)))
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def items(self) -> set[str]:
-        return {item for _, item, _ in self._rows}
+        return set(self._items)
 
     def credits(self, relative_rate: Callable[[str], float | None]) -> dict[str, float]:
         """Followers credited to each item when every snapshot's credit is shared again among its posts in
         proportion to the scraper's share × ``relative_rate`` of the post; an item it does not rate (None: a
         reply) keeps the scraper's share, and a snapshot's posts keep their sum."""
-        if self._arrays is None:
-            names = sorted(self.items())
-            index = {name: k for k, name in enumerate(names)}
-            self._arrays = (names, np.array([s for s, _, _ in self._rows], dtype=int),
-                            np.array([index[i] for _, i, _ in self._rows], dtype=int),
-                            np.array([f for _, _, f in self._rows]))
-        names, snapshot, item, followers = self._arrays
-        if not names:
+        snapshot, item, followers = self._arrays
+        if len(followers) < len(self._rows):
+            new = np.array(self._rows[len(followers):]).reshape(-1, 3)
+            self._arrays = snapshot, item, followers = (np.concatenate([snapshot, new[:, 0].astype(int)]),
+                                                        np.concatenate([item, new[:, 1].astype(int)]),
+                                                        np.concatenate([followers, new[:, 2]]))
+        if not self._items:
             return {}
-        rates = np.array([np.nan if (r := relative_rate(name)) is None else r for name in names])[item]
+        rates = np.array([np.nan if (r := relative_rate(name)) is None else r for name in self._items])[item]
         rated = ~np.isnan(rates)
         weighed = np.where(rated, followers * np.nan_to_num(rates), 0.0)
         total = np.bincount(snapshot, np.where(rated, followers, 0.0), len(self._snapshots))[snapshot]
         weight = np.bincount(snapshot, weighed, len(self._snapshots))[snapshot]
         shared = np.where(rated & (weight != 0), total * weighed / np.where(weight != 0, weight, 1.0), followers)
-        return dict(zip(names, np.bincount(item, shared, len(names)).tolist()))
+        return dict(zip(self._items, np.bincount(item, shared, len(self._items)).tolist()))
 
 
 def tilted(means: Sequence[np.ndarray], variances: Sequence[np.ndarray],
