@@ -338,14 +338,9 @@ class CompositeAgent(XbotAgent):
         follows = None
         model = self.follow_model
         if model is not None and self.exchange.rate is not None:
-            credited = None
-            if len(self.snapshots) and len(model):
-                rate = model.relative_rate(self.decisions)
-                credits = self.snapshots.credits(lambda item: rate(self.chosen[item]))
-                shared = self.snapshots.credits(lambda item: None)
-                credited = [max(0.0, f - shared.get(str(p), 0.0) + credits.get(str(p), 0.0))
-                            for f, p in zip(model.follows, model.decided)]
-            follows = model.posterior(self.decisions, credited)
+            rate = model.relative_rate(self.decisions)
+            follows = model.posterior(self.decisions, self.snapshots.reshared(
+                model.follows, [str(p) for p in model.decided], lambda item: rate(self.chosen[item])))
         return tilted(post.means, post.variances, follows)
 
     def _reward_weighted(self, counts: Mapping[str, float]) -> float:

@@ -116,8 +116,13 @@ class FollowRateModel:
     def relative_rate(self, decisions: int) -> Callable[[Sequence[int]], float]:
         """The fitted follow rate of a choice (arm per dimension) relative to the account's: exp(sum of its
         effects), as seen after ``decisions`` decisions."""
-        b, _ = self._fit(decisions) if self.rows else (np.zeros(self.size), None)
-        return lambda arms: math.exp(float(sum(b[int(o) + int(a)] for o, a in zip(self.offsets, arms))))
+        fitted: list[np.ndarray] = []  # fitted at the first call: a caller with nothing to rate costs no fit
+
+        def rate(arms: Sequence[int]) -> float:
+            if not fitted:
+                fitted.append(self._fit(decisions)[0] if self.rows else np.zeros(self.size))
+            return math.exp(float(sum(fitted[0][int(o) + int(a)] for o, a in zip(self.offsets, arms))))
+        return rate
 
     def posterior(self, decisions: int, follows: Sequence[float] | None = None,
                   ) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
@@ -209,6 +214,17 @@ class SnapshotCredits:
         weight = np.bincount(snapshot, weighed, len(self._snapshots))[snapshot]
         shared = np.where(rated & (weight != 0), total * weighed / np.where(weight != 0, weight, 1.0), followers)
         return dict(zip(self._items, np.bincount(item, shared, len(self._items)).tolist()))
+
+
+    def reshared(self, follows: Sequence[float], items: Sequence[str],
+                 relative_rate: Callable[[str], float | None]) -> list[float] | None:
+        """A follow-rate model's follows (one per post, ``items`` its ids, in the order added) with each post's
+        snapshot credit replaced by :meth:`credits`' (what it holds beyond them, X's own count, stays); None when
+        no snapshot credited any of them (nothing to share again)."""
+        if not self.items() & set(items):
+            return None
+        credits, shared = self.credits(relative_rate), self.credits(lambda item: None)
+        return [max(0.0, f - shared.get(i, 0.0) + credits.get(i, 0.0)) for f, i in zip(follows, items)]
 
 
 def tilted(means: Sequence[np.ndarray], variances: Sequence[np.ndarray],

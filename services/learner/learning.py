@@ -502,16 +502,11 @@ class Learner:
     def _reattributed(self, model: FollowRateModel, rows: Sequence[_Decision],
                       decisions: Sequence[_Decision]) -> list[float] | None:
         """The follows of ``model``'s posts (``rows``, in the order added) with every snapshot's credit shared
-        again by the rates ``model`` learned from the scraper's shares (follows.SnapshotCredits); None where no
-        snapshot credited a post (X's own per-post counts need no sharing)."""
+        again by the rates ``model`` learned from the scraper's shares (follows.SnapshotCredits)."""
         arms = {d.content_id: a for d in decisions if (a := self._arm_index(d.shown)) is not None}
-        if not self._snapshots.items() & arms.keys():
-            return None
         rate = model.relative_rate(len(decisions))
-        credits = self._snapshots.credits(lambda item: rate(arms[item]) if item in arms else None)
-        shared = self._snapshots.credits(lambda item: None)  # the scraper's own
-        # A post's credit beyond its snapshot rows (none unless X counted its follows) stays as it is.
-        return [max(0.0, d.followers - shared.get(d.content_id, 0.0) + credits.get(d.content_id, 0.0)) for d in rows]
+        return self._snapshots.reshared(model.follows, [d.content_id for d in rows],
+                                        lambda item: rate(arms[item]) if item in arms else None)
 
     def _follow_model(self, fit: _RewardFit, decisions: Sequence[_Decision],
                       ) -> tuple[FollowRateModel, list[_Decision]]:
