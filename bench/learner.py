@@ -102,6 +102,7 @@ class XbotConfig:
 
     temperature: float = LearnerConfig.temperature
     discount: float = LearnerConfig.discount
+    follow_discount: float = LearnerConfig.follow_discount
     floor: float = LearnerConfig.floor
     floor_min: float = LearnerConfig.floor_min
     floor_posts: float = LearnerConfig.floor_posts
@@ -338,9 +339,8 @@ class CompositeAgent(XbotAgent):
         follows = None
         model = self.follow_model
         if model is not None and self.exchange.rate is not None:
-            rate = model.relative_rate(self.decisions)
-            follows = model.posterior(self.decisions, self.snapshots.reshared(
-                model.follows, [str(p) for p in model.decided], lambda item: rate(self.chosen[item])))
+            follows = model.posterior(self.decisions, self.snapshots.refitted(
+                model, self.decisions, [str(p) for p in model.decided], self.chosen.get))
         return tilted(post.means, post.variances, follows)
 
     def _reward_weighted(self, counts: Mapping[str, float]) -> float:

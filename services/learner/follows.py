@@ -25,6 +25,10 @@ FOLLOW_SHARE = 0.5
 # sd 0.45 and 0.40 (sandbox/audience.py), hour and format less; the prior is a little wider than those.
 FOLLOW_EFFECT_SD = 0.5
 _NEWTON_STEPS = 8
+# EM steps of sharing the follower snapshots again (SnapshotCredits): each fits the rates on the credits the step
+# before shared. bench/learner.py, followers, X API path, tuned seeds (README, Learner): three steps brought the
+# follower regret 0.03-0.07 below one step's on the stationary settings.
+RESHARE_STEPS = 3
 
 
 class FollowRateModel:
@@ -113,14 +117,15 @@ class FollowRateModel:
         cov = np.linalg.inv((x.T * (w * np.exp(np.clip(x @ b + exposure, -30, 30)))) @ x + precision)
         return b, cov
 
-    def relative_rate(self, decisions: int) -> Callable[[Sequence[int]], float]:
+    def relative_rate(self, decisions: int, follows: Sequence[float] | None = None,
+                      ) -> Callable[[Sequence[int]], float]:
         """The fitted follow rate of a choice (arm per dimension) relative to the account's: exp(sum of its
-        effects), as seen after ``decisions`` decisions."""
+        effects), as seen after ``decisions`` decisions (``follows``: as in _fit)."""
         fitted: list[np.ndarray] = []  # fitted at the first call: a caller with nothing to rate costs no fit
 
         def rate(arms: Sequence[int]) -> float:
             if not fitted:
-                fitted.append(self._fit(decisions)[0] if self.rows else np.zeros(self.size))
+                fitted.append(self._fit(decisions, follows)[0] if self.rows else np.zeros(self.size))
             return math.exp(float(sum(fitted[0][int(o) + int(a)] for o, a in zip(self.offsets, arms))))
         return rate
 
@@ -144,7 +149,7 @@ class WatchSettings(Protocol):
     """What a follow-rate model takes from a learner's settings (LearnerConfig; the benchmark's XbotConfig)."""
 
     @property
-    def discount(self) -> float: ...
+    def follow_discount(self) -> float: ...
     @property
     def smooth_hours(self) -> bool: ...
     @property
@@ -158,12 +163,13 @@ class WatchSettings(Protocol):
 
 
 def watched_follow_model(arm_counts: Sequence[int], settings: WatchSettings) -> FollowRateModel:
-    """An empty follow-rate model watched for a change as the posts' model is: the same γ, hours on the daily
-    curve, drift, threshold and shrink (with the sandbox's counts a lower threshold raised false alarms: README,
-    Learner); no watch where the posts' is off."""
+    """An empty follow-rate model watched for a change as the posts' model is: hours on the daily curve, the same
+    drift, threshold and shrink (with the sandbox's counts a lower threshold raised false alarms: README, Learner);
+    no watch where the posts' is off. Its γ is its own (``follow_discount``): follows are rare, so it keeps more
+    posts' worth of them than the reward model keeps of engagement."""
     detector = (FallDetector(drift=settings.change_drift, threshold=settings.change_threshold)
                 if settings.detects_change() else None)
-    return FollowRateModel(arm_counts, discount=settings.discount,
+    return FollowRateModel(arm_counts, discount=settings.follow_discount,
                            cyclic=(False, False, False, settings.smooth_hours), detector=detector,
                            shrink=settings.change_shrink)
 
@@ -225,6 +231,21 @@ class SnapshotCredits:
             return None
         credits, shared = self.credits(relative_rate), self.credits(lambda item: None)
         return [max(0.0, f - shared.get(i, 0.0) + credits.get(i, 0.0)) for f, i in zip(follows, items)]
+
+    def refitted(self, model: FollowRateModel, decisions: int, items: Sequence[str],
+                 arms: Callable[[str], Sequence[int] | None], steps: int = RESHARE_STEPS) -> list[float] | None:
+        """``model``'s follows (``items`` its posts' ids, in the order added) after ``steps`` EM steps: share every
+        snapshot again by the rates fitted on the follows of the step before (the first on the scraper's);
+        ``arms`` gives a post's choice (None: not one of the model's, it keeps its share). None as reshared."""
+        follows = None
+        for _ in range(steps):
+            rate = model.relative_rate(decisions, follows)
+            step = self.reshared(model.follows, items,  # the lambda is used within the step: rate is this step's
+                                 lambda item: None if (a := arms(item)) is None else rate(a))  # noqa: B023
+            if step is None:
+                return None
+            follows = step
+        return follows
 
 
 def tilted(means: Sequence[np.ndarray], variances: Sequence[np.ndarray],

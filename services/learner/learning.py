@@ -79,6 +79,11 @@ class LearnerConfig:
     # Per reply: the same forgetting per day as the posts' 0.99 per post at the default caps (6 posts, 40 replies
     # a day: 0.99^(6/40)); bench/learner.py, replies, 4 seeds: 0.267 vs 0.312× uniform with 0.99 (sandbox setting).
     reply_discount: float = 0.9985
+    # The follow-rate model's γ per post (follows.watched_follow_model): about 0.5 follows a post at 1,000
+    # followers, so the reward model's 0.993 (~140 posts' memory) leaves it ~70 follows to learn from; with 0.998
+    # bench/learner.py's followers target fell 0.02-0.04 on the browser path's tuned seeds, the change setting's
+    # included (its change watch still shrinks the old posts). README, Learner.
+    follow_discount: float = 0.998
     # The posts' floor starts at ``floor`` and falls towards ``floor_min``, halfway after ``floor_posts`` matured
     # posts (libs.policy.scheduled_floor); replies keep ``floor``. bench/learner.py, issue 24: see README, Learner.
     floor: float = 0.05
@@ -502,31 +507,29 @@ class Learner:
     def _reattributed(self, model: FollowRateModel, rows: Sequence[_Decision],
                       decisions: Sequence[_Decision]) -> list[float] | None:
         """The follows of ``model``'s posts (``rows``, in the order added) with every snapshot's credit shared
-        again by the rates ``model`` learned from the scraper's shares (follows.SnapshotCredits)."""
+        again by the rates the model learns from them (follows.SnapshotCredits.refitted)."""
         arms = {d.content_id: a for d in decisions if (a := self._arm_index(d.shown)) is not None}
-        rate = model.relative_rate(len(decisions))
-        return self._snapshots.reshared(model.follows, [d.content_id for d in rows],
-                                        lambda item: rate(arms[item]) if item in arms else None)
+        return self._snapshots.refitted(model, len(decisions), [d.content_id for d in rows], arms.get)
 
     def _follow_model(self, fit: _RewardFit, decisions: Sequence[_Decision],
                       ) -> tuple[FollowRateModel, list[_Decision]]:
         """The follow-rate model of the matured posts: the followers credited to each so far (its own follows where
         the browser read them, else the scraper's attribution) against its views at maturity, forgotten at the
-        posts' discount per later decision. A post whose credit has closed (read at FOLLOWER_CREDIT_HOURS or
-        later) from the 101st on goes through the model's change watch first; newer ones only join it. The last
-        ``change_window`` matured posts only: each one watched costs a fit, and an older post weighs γ^window
-        (< 0.001) whatever happened since, as in the reward model's watch."""
+        model's own discount per later decision. A post whose credit has closed (read at FOLLOWER_CREDIT_HOURS or
+        later) from the 101st on goes through the model's change watch first; newer ones only join it. Of the
+        last ``change_window`` matured posts only: each one watched costs a fit (older ones still count: at the
+        follow model's γ a post 1,000 decisions old weighs 0.998^1000 = 0.14)."""
         cfg = self.config
         model = cfg.follow_model()
         index = {d.content_id: i for i, d in enumerate(decisions)}
-        start = max(0, len(fit.matured) - cfg.change_window)
+        watched = max(cfg.change_warmup, len(fit.matured) - cfg.change_window)
         rows = []
-        for k, (d, counts) in enumerate(fit.matured[start:], start):
+        for k, (d, counts) in enumerate(fit.matured):
             arms = self._arm_index(d.shown)
             assert arms is not None  # decisions on arms the configuration no longer has were left out
             closed = max(d.metrics) >= FOLLOWER_CREDIT_HOURS
             model.add(arms, d.followers, counts.get("views", 0.0), index[d.content_id],
-                      test=closed and k >= cfg.change_warmup)
+                      test=closed and k >= watched)
             rows.append(d)
         return model, rows
 

@@ -46,6 +46,8 @@ class LearnerSettings(AccountSettings):
     learner_discount: float = Field(default=LearnerConfig.discount, gt=0, le=1)
     # The reply policy's discount per reply (replies are ~7× as many as posts: the same forgetting per day).
     learner_reply_discount: float = Field(default=0.9985, gt=0, le=1)
+    # The follow-rate model's discount per post (follows are rare: it keeps more posts than the reward model).
+    learner_follow_discount: float = Field(default=LearnerConfig.follow_discount, gt=0, le=1)
     learner_floor: float = Field(default=0.05, gt=0, lt=1)
     # The posts' floor falls from learner_floor towards this, halfway after learner_floor_posts matured posts
     # (0: the floor stays learner_floor); replies keep learner_floor.
@@ -68,8 +70,8 @@ class LearnerSettings(AccountSettings):
             topics=self.learner_topics or (niche.topics if niche else ()),
             weights=dict(self.learner_reward_weights), matured_hours=self.learner_matured / timedelta(hours=1),
             temperature=self.learner_temperature, discount=self.learner_discount,
-            reply_discount=self.learner_reply_discount, floor=self.learner_floor,
-            floor_min=self.learner_floor_min, floor_posts=self.learner_floor_posts,
+            reply_discount=self.learner_reply_discount, follow_discount=self.learner_follow_discount,
+            floor=self.learner_floor, floor_min=self.learner_floor_min, floor_posts=self.learner_floor_posts,
             change_drift=self.learner_change_drift, change_threshold=self.learner_change_threshold,
             change_shrink=self.learner_change_shrink,
             objective=self.learner_objective)

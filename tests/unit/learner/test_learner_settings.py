@@ -33,3 +33,13 @@ def test_change_detection_is_set_from_the_environment_and_a_zero_threshold_switc
     assert (config.change_shrink, config.change_threshold) == (0.3, 0.0)
     assert not config.detects_change()
     assert config.follow_model().detector is None  # the follow-rate model's watch goes with the posts'
+
+
+def test_the_follow_rate_models_discount_is_its_own_and_set_from_the_environment(monkeypatch):
+    config = load_settings(LearnerSettings).learner_config()
+    assert config.follow_model().discount == config.follow_discount > config.discount
+    monkeypatch.setenv("XBOT_LEARNER_FOLLOW_DISCOUNT", "0.99")
+    assert load_settings(LearnerSettings).learner_config().follow_model().discount == 0.99
+    monkeypatch.setenv("XBOT_LEARNER_FOLLOW_DISCOUNT", "1.5")
+    with pytest.raises(SettingsError, match="XBOT_LEARNER_FOLLOW_DISCOUNT"):
+        load_settings(LearnerSettings)
