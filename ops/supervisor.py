@@ -17,7 +17,11 @@ from pathlib import Path
 # executor that embeds and reads files, ONNX Runtime's, OpenTelemetry's exporter) spread small allocations over
 # many of them. Two arenas is the setting glibc documents for this (mallopt M_ARENA_MAX), as container images of
 # Python services commonly set it: it changes where memory is allocated, never what a service decides.
-SERVICE_ENV_DEFAULTS = {"MALLOC_ARENA_MAX": "2"}
+# One OpenBLAS thread: the learner's and the planner's linear algebra is many small products and solves, where
+# OpenBLAS's worker threads (one per core) cost more than they save and, on a host shared with the other services,
+# spin for busy cores: a learner build of 2,000 posts took 42 CPU-s beside the test suite with the default threads,
+# 1.6 with one (3.3 and 1.4 on an idle machine). It must be in the environment before numpy's first import.
+SERVICE_ENV_DEFAULTS = {"MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1"}
 
 
 @dataclass

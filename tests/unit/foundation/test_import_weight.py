@@ -49,13 +49,14 @@ def test_the_names_of_the_lazy_packages_still_load() -> None:
 
 
 @pytest.mark.slow
-def test_supervised_services_get_two_malloc_arenas_unless_told_otherwise(tmp_path: Path) -> None:
-    show = [sys.executable, "-c", "import os; print(os.environ.get('MALLOC_ARENA_MAX'))"]
+def test_supervised_services_get_two_malloc_arenas_and_one_blas_thread_unless_told_otherwise(tmp_path: Path) -> None:
+    show = [sys.executable, "-c",
+            "import os; print(os.environ.get('MALLOC_ARENA_MAX'), os.environ.get('OPENBLAS_NUM_THREADS'))"]
     sup = Supervisor(env={"PATH": "/usr/bin:/bin"}, cwd=ROOT, log_dir=tmp_path)
     sup.add("default", show)
-    sup.add("operator", show, env={"PATH": "/usr/bin:/bin", "MALLOC_ARENA_MAX": "4"})
+    sup.add("operator", show, env={"PATH": "/usr/bin:/bin", "MALLOC_ARENA_MAX": "4", "OPENBLAS_NUM_THREADS": "2"})
     sup.start_all()
     for child in sup.children.values():
         assert child.proc is not None and child.proc.wait(timeout=60) == 0
-    assert (tmp_path / "default.log").read_text().strip() == "2"
-    assert (tmp_path / "operator.log").read_text().strip() == "4"
+    assert (tmp_path / "default.log").read_text().strip() == "2 1"
+    assert (tmp_path / "operator.log").read_text().strip() == "4 2"
