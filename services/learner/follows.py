@@ -26,8 +26,8 @@ FOLLOW_SHARE = 0.5
 FOLLOW_EFFECT_SD = 0.5
 _NEWTON_STEPS = 8
 # EM steps of sharing the follower snapshots again (SnapshotCredits): each fits the rates on the credits the step
-# before shared. bench/learner.py, followers, X API path, tuned seeds (README, Learner): three steps brought the
-# follower regret 0.03-0.07 below one step's on the stationary settings.
+# before shared. bench/learner.py, followers, X API path, tuned seeds (README, Learner): three steps (with the
+# follow model's own γ) brought the follower regret 0.03-0.07 below one step's on the stationary settings.
 RESHARE_STEPS = 3
 
 

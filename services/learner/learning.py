@@ -80,9 +80,10 @@ class LearnerConfig:
     # a day: 0.99^(6/40)); bench/learner.py, replies, 4 seeds: 0.267 vs 0.312× uniform with 0.99 (sandbox setting).
     reply_discount: float = 0.9985
     # The follow-rate model's γ per post (follows.watched_follow_model): about 0.5 follows a post at 1,000
-    # followers, so the reward model's 0.993 (~140 posts' memory) leaves it ~70 follows to learn from; with 0.998
-    # bench/learner.py's followers target fell 0.02-0.04 on the browser path's tuned seeds, the change setting's
-    # included (its change watch still shrinks the old posts). README, Learner.
+    # followers, so the reward model's 0.993 (~140 posts' memory) leaves it ~70 follows to learn from. With 0.998
+    # bench/learner.py's follower regret fell 0.02-0.04 on the browser path's tuned seeds, the change setting's
+    # included; on its held-out seeds the change setting rose 0.04 (a longer memory is what a change costs; the
+    # change watch still shrinks the old posts). README, Learner.
     follow_discount: float = 0.998
     # The posts' floor starts at ``floor`` and falls towards ``floor_min``, halfway after ``floor_posts`` matured
     # posts (libs.policy.scheduled_floor); replies keep ``floor``. bench/learner.py, issue 24: see README, Learner.
@@ -516,9 +517,9 @@ class Learner:
         """The follow-rate model of the matured posts: the followers credited to each so far (its own follows where
         the browser read them, else the scraper's attribution) against its views at maturity, forgotten at the
         model's own discount per later decision. A post whose credit has closed (read at FOLLOWER_CREDIT_HOURS or
-        later) from the 101st on goes through the model's change watch first; newer ones only join it. Of the
-        last ``change_window`` matured posts only: each one watched costs a fit (older ones still count: at the
-        follow model's γ a post 1,000 decisions old weighs 0.998^1000 = 0.14)."""
+        later) from the 101st on goes through the model's change watch first; newer ones only join it. The watch
+        tests the last ``change_window`` matured posts only (each one tested costs a fit); older ones still count:
+        at the follow model's γ a post 1,000 decisions old weighs 0.998^1000 = 0.14."""
         cfg = self.config
         model = cfg.follow_model()
         index = {d.content_id: i for i, d in enumerate(decisions)}
