@@ -176,7 +176,7 @@ def watched_follow_model(arm_counts: Sequence[int], settings: WatchSettings) -> 
 
 class SnapshotCredits:
     """The follower snapshots' attribution rows (item, followers) within their credit window, and those credits
-    shared again by the posts' follow rates: one EM step of the attribution.
+    shared again by the posts' follow rates: EM steps of the attribution.
 
     Why: the scraper shares a change of the follower count by the engagement each active item gained in the
     window (services/scraper/attribution.py), which cannot know that one post converts its viewers into followers
@@ -221,30 +221,23 @@ class SnapshotCredits:
         shared = np.where(rated & (weight != 0), total * weighed / np.where(weight != 0, weight, 1.0), followers)
         return dict(zip(self._items, np.bincount(item, shared, len(self._items)).tolist()))
 
-
-    def reshared(self, follows: Sequence[float], items: Sequence[str],
-                 relative_rate: Callable[[str], float | None]) -> list[float] | None:
-        """A follow-rate model's follows (one per post, ``items`` its ids, in the order added) with each post's
-        snapshot credit replaced by :meth:`credits`' (what it holds beyond them, X's own count, stays); None when
-        no snapshot credited any of them (nothing to share again)."""
-        if not self.items() & set(items):
-            return None
-        credits, shared = self.credits(relative_rate), self.credits(lambda item: None)
-        return [max(0.0, f - shared.get(i, 0.0) + credits.get(i, 0.0)) for f, i in zip(follows, items)]
-
     def refitted(self, model: FollowRateModel, decisions: int, items: Sequence[str],
                  arms: Callable[[str], Sequence[int] | None], steps: int = RESHARE_STEPS) -> list[float] | None:
-        """``model``'s follows (``items`` its posts' ids, in the order added) after ``steps`` EM steps: share every
-        snapshot again by the rates fitted on the follows of the step before (the first on the scraper's);
-        ``arms`` gives a post's choice (None: not one of the model's, it keeps its share). None as reshared."""
+        """``model``'s follows (``items`` its posts' ids, in the order added) after ``steps`` EM steps: each post's
+        snapshot credit replaced by :meth:`credits`' under the rates fitted on the follows of the step before (the
+        first on the scraper's); what a post holds beyond its snapshot credits (X's own count) stays. ``arms``
+        gives a post's choice (None: not one of the model's, it keeps its share). None when no snapshot credited
+        any of them (nothing to share again)."""
+        if not self.items() & set(items):
+            return None
+        scraper = self.credits(lambda item: None)  # the same at every step
+        beyond = [f - scraper.get(i, 0.0) for f, i in zip(model.follows, items)]
         follows = None
         for _ in range(steps):
             rate = model.relative_rate(decisions, follows)
-            step = self.reshared(model.follows, items,  # the lambda is used within the step: rate is this step's
-                                 lambda item: None if (a := arms(item)) is None else rate(a))  # noqa: B023
-            if step is None:
-                return None
-            follows = step
+            credits = self.credits(  # the lambda is used within the step: rate is this step's
+                lambda item: None if (a := arms(item)) is None else rate(a))  # noqa: B023
+            follows = [max(0.0, b + credits.get(i, 0.0)) for b, i in zip(beyond, items)]
         return follows
 
 
