@@ -28,6 +28,10 @@ follow-rate model (BEFORE, BEFORE_POST_FOLLOWS). Beside them a route not in the 
 world where follows start from profile visits (VISIT_SETTINGS), the follow-rate model fed each post's visits
 (VISITS_MODEL).
 
+Beside them an optimistic reference (``run_follow_bound``; ``--bound-only``): what a learner given everything but
+the follow effects (the reach exactly, each post's own follows at once, the change point) reaches over the same
+seeds, to tell what the follows themselves can teach in a week or in 500 posts from what the service misses.
+
 Replies target (issue 24 item 1, ``run_replies``; ``--replies-only`` runs it alone): xbot's reply policy (style,
 voice and target among a pool of eligible tweets, libs.policy's reply draw over the learner's additive model of the
 target's bands) against uniform choices, on the same three audience settings; regret from the sandbox's expected
@@ -56,7 +60,7 @@ from sandbox.audience import (DEFAULT_SHAPE, FORMATS, HOURS, REFERENCE_QUALITY, 
 from services.scraper.attribution import ActiveItem, EngagementPoint, attribute_followers
 from libs.policy import REPLY_DIMENSIONS, TARGET_BANDS, band_arms, scheduled_floor, target_bands, thompson_draw
 from services.learner.drift import ChangeWatch, FallDetector
-from services.learner.follows import SnapshotCredits, tilted, watched_follow_model
+from services.learner.follows import FOLLOW_EFFECT_SD, FollowRateModel, SnapshotCredits, tilted, watched_follow_model
 from services.learner.history import PastPost, add_past_posts
 from services.learner.learning import LearnerConfig
 from services.learner.posterior import AdditivePosterior, AdditiveRewardModel
@@ -686,6 +690,107 @@ def run_past_posts(seeds: int, n: int = 200, config: XbotConfig = XbotConfig(), 
     return out
 
 
+# ---------------------------------------------------------------------- what so few follows can teach
+
+# The posts at which the optimistic reference is read: a week at 6 a day, four weeks, the change, the run's end.
+BOUND_POSTS = (WEEK_POSTS, 4 * WEEK_POSTS, 250, 500)
+BOUND_DRAWS = ("joint", "per_dimension")
+
+
+def _optimistic_followers(setting: FollowerSetting, seed: int, n: int, draw: str, temperature: float,
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-post follower regret and uniform's of a learner given everything but the follow effects: the reach of
+    every choice exactly, each post's own follows and views the moment it is posted, the follow model's true form
+    (FollowRateModel, the service's prior scaled by the setting's spread) and, where what brings followers changes
+    half-way, the moment it changes (the model starts afresh there). It draws Thompson on E[follows] itself (the
+    whole weight on followers, none on engagement) at ``temperature``: ``joint`` over all 2,560 choices from the
+    model's joint posterior; ``per_dimension`` each dimension apart from its centred marginal posterior plus its
+    reach, as the planner draws. What it misses is only what the follows themselves cannot yet tell."""
+    phases = [AudienceModel(seed, follow_spread=setting.follow_spread)]
+    if setting.shift_half_way:
+        phases.append(AudienceModel(seed, follow_spread=setting.follow_spread, follow_seed=seed + 50_000))
+    quality = phases[0].text_quality(TEXT)
+    tables = []
+    for audience in phases:
+        follows = audience.mean_follows_table(followers=setting.followers, quality=quality)
+        effects = audience.true_follow_affinities()
+        follow_log = sum(np.asarray(list(effects[d].values())).reshape([-1 if i == j else 1 for i in range(4)])
+                         for j, d in enumerate(("content_type", "topic", "format", "hour")))
+        reach = np.log(follows) - follow_log  # log E[views] and the constant rates: known to this learner
+        reach_by_dimension = [reach.mean(axis=tuple(i for i in range(4) if i != j)) for j in range(4)]
+        tables.append((follows, reach, reach_by_dimension))
+    shape = tables[0][0].shape
+    arms_of = np.indices(shape).reshape(4, -1).T  # every joint choice's arm per dimension
+    rng = np.random.default_rng([seed, 13])
+    noise = random.Random(f"bench-bound:{seed}")
+
+    def fresh() -> FollowRateModel:
+        return FollowRateModel(shape, effect_sd=FOLLOW_EFFECT_SD * setting.follow_spread,
+                               cyclic=(False, False, False, True))
+
+    model = fresh()
+    gaps, uniform = np.empty(n), np.empty(n)
+    for t in range(n):
+        phase = 1 if setting.shift_half_way and t >= n // 2 else 0
+        if phase and t == n // 2:
+            model = fresh()
+        follows, reach, reach_by_dimension = tables[phase]
+        if draw == "joint":
+            beta = np.zeros(model.size)
+            if len(model):
+                mean, cov = model.fit(t)
+                beta = rng.multivariate_normal(mean, cov * temperature, method="cholesky")
+            value = reach + sum(beta[model.offsets[j] + arms_of[:, j]] for j in range(4)).reshape(shape)
+            arms = tuple(int(a) for a in np.unravel_index(int(np.argmax(value)), shape))
+        else:
+            posterior = model.posterior(t)
+            arms = tuple(int(np.argmax(r + (0.0 if posterior is None else
+                                            posterior[0][j] + np.sqrt(posterior[1][j] * temperature)
+                                            * rng.standard_normal(len(r)))))
+                         for j, r in enumerate(reach_by_dimension))
+        gaps[t], uniform[t] = follows.max() - follows[arms], follows.max() - follows.mean()
+        audience = phases[phase]
+        choice = PostChoice(audience.content_types[arms[0]], audience.topics[arms[1]], FORMATS[arms[2]],
+                            HOURS[arms[3]])
+        e = audience.sample_engagement(choice, text=TEXT, followers=setting.followers, rng=noise)
+        model.add(arms, e.follows, e.views, t)
+    return gaps, uniform
+
+
+def _one_bound_run(task: tuple) -> list[float]:
+    setting, seed, n, draw, temperature = task
+    gaps, uniform = _optimistic_followers(setting, seed, n, draw, temperature)
+    return [float(gaps[:k].sum() / uniform[:k].sum()) for k in BOUND_POSTS if k <= n]
+
+
+def run_follow_bound(seeds: int, n: int = 500, config: XbotConfig = XbotConfig(), settings=FOLLOWER_SETTINGS,
+                     log=print, jobs: int = 1) -> dict:
+    """An optimistic reference for the followers' targets (issue 24, items 2 and 6): the normalised follower regret
+    of _optimistic_followers after the first BOUND_POSTS posts (median over the same paired seeds as the followers
+    target), at the service's temperature. Its share of the oracle's advantage over uniform choices in a first
+    week is 1 − the regret at WEEK_POSTS: what posts could add to the growth week's share, learned at best."""
+    started = time.perf_counter()
+    tasks = [(setting, setting.first_seed + s, n, draw, config.temperature) for setting in settings
+             for draw in BOUND_DRAWS for s in range(seeds)]
+    if jobs > 1:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            done = iter(pool.map(_one_bound_run, tasks, chunksize=1))
+    else:
+        done = iter(map(_one_bound_run, tasks))
+    out: dict = {"config": {"seeds": seeds, "posts": n, "temperature": config.temperature,
+                            "read_at_posts": [k for k in BOUND_POSTS if k <= n]}, "settings": {}}
+    for setting in settings:
+        out["settings"][setting.name] = row = {}
+        for draw in BOUND_DRAWS:
+            regret = np.median(np.array([next(done) for _ in range(seeds)]), axis=0)
+            row[draw] = {str(k): round(float(r), 3) for k, r in zip(BOUND_POSTS, regret)}
+        if log:
+            log(f"  {setting.name}: optimistic follower regret at {out['config']['read_at_posts']} posts: "
+                + "; ".join(f"{d} {list(row[d].values())}" for d in BOUND_DRAWS))
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
 # ---------------------------------------------------------------------- replies (issue 24, item 1)
 
 REPLY_STYLES = ("add_insight", "reframe", "practical_implication", "one_sharp_line", "mini_framework")
@@ -1173,6 +1278,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="seeds per followers setting of the past posts' measure (0: skip it)")
     parser.add_argument("--past-only", action="store_true",
                         help="run only the past posts' measure and update its part of --out")
+    parser.add_argument("--bound-seeds", type=int, default=20,
+                        help="seeds per followers setting of the optimistic reference (0: skip it)")
+    parser.add_argument("--bound-only", action="store_true",
+                        help="run only the followers' optimistic reference and update its part of --out")
     parser.add_argument("--conversation-seeds", type=int, default=4,
                         help="seeds of the answered-conversations measure (issue 24, item 5; 0: skip it)")
     args = parser.parse_args(argv)
@@ -1213,6 +1322,12 @@ def main(argv: list[str] | None = None) -> None:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
         print(f"wrote {args.out}")
         return
+    if args.bound_only:
+        results = json.loads(args.out.read_text()) if args.out.exists() else {}
+        results["follow_bound"] = run_follow_bound(args.bound_seeds, config=config, jobs=args.jobs)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {args.out}")
+        return
     if args.followers_only:
         results = json.loads(args.out.read_text()) if args.out.exists() else {}
     else:
@@ -1228,6 +1343,8 @@ def main(argv: list[str] | None = None) -> None:
         results["conversations"] = run_conversations(args.conversation_seeds, max(REPLY_HORIZONS), config)
     if args.past_seeds > 0 and not args.followers_only:
         results["past_posts"] = run_past_posts(args.past_seeds, config=config, jobs=args.jobs)
+    if args.bound_seeds > 0 and not args.followers_only:
+        results["follow_bound"] = run_follow_bound(args.bound_seeds, config=config, jobs=args.jobs)
     if args.follower_seeds > 0:
         results["followers"] = run_followers(args.follower_seeds, 500, config, jobs=args.jobs)
         print(json.dumps({k: v["follower_regret_ratio"] for k, v in results["followers"]["settings"].items()},

@@ -81,7 +81,7 @@ class FollowRateModel:
         follows, views = max(0.0, float(follows)), max(1.0, float(views))
         alarm = False
         if test and self.detector is not None and self.rows:
-            b, cov = self._fit(decided)
+            b, cov = self.fit(decided)
             eta, var = float(x @ b) + math.log(views), float(x @ cov @ x)
             mean = math.exp(min(30.0, eta + var / 2.0))
             z = (follows - mean) / math.sqrt(mean + mean**2 * math.expm1(min(var, 10.0)))
@@ -94,7 +94,7 @@ class FollowRateModel:
         self.decided.append(int(decided))
         return alarm
 
-    def _fit(self, decisions: int, follows: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def fit(self, decisions: int, follows: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """MAP coefficients and their Laplace covariance as seen after ``decisions`` decisions; ``follows``, one per
         post in the order added, instead of the follows each was added with."""
         x, y = np.array(self.rows), np.array(self.follows if follows is None else follows, dtype=float)
@@ -120,22 +120,22 @@ class FollowRateModel:
     def relative_rate(self, decisions: int, follows: Sequence[float] | None = None,
                       ) -> Callable[[Sequence[int]], float]:
         """The fitted follow rate of a choice (arm per dimension) relative to the account's: exp(sum of its
-        effects), as seen after ``decisions`` decisions (``follows``: as in _fit)."""
+        effects), as seen after ``decisions`` decisions (``follows``: as in fit)."""
         fitted: list[np.ndarray] = []  # fitted at the first call: a caller with nothing to rate costs no fit
 
         def rate(arms: Sequence[int]) -> float:
             if not fitted:
-                fitted.append(self._fit(decisions, follows)[0] if self.rows else np.zeros(self.size))
+                fitted.append(self.fit(decisions, follows)[0] if self.rows else np.zeros(self.size))
             return math.exp(float(sum(fitted[0][int(o) + int(a)] for o, a in zip(self.offsets, arms))))
         return rate
 
     def posterior(self, decisions: int, follows: Sequence[float] | None = None,
                   ) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
         """Centred effects per dimension and their variances (as AdditivePosterior reports them) as seen after
-        ``decisions`` decisions (``follows``: as in _fit); None before any post."""
+        ``decisions`` decisions (``follows``: as in fit); None before any post."""
         if not self.rows:
             return None
-        b, cov = self._fit(decisions, follows)
+        b, cov = self.fit(decisions, follows)
         means, variances = [], []
         for o, k in zip(self.offsets, self.arm_counts):
             block = slice(int(o), int(o) + k)

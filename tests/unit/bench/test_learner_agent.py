@@ -33,3 +33,20 @@ def test_the_agents_model_after_alarms_is_the_batch_model_with_the_shrink_multip
     assert agent.model.xtwx == pytest.approx(batch.xtwx, abs=1e-9)
     assert agent.model.xtwy == pytest.approx(batch.xtwy, abs=1e-9)
     assert agent.model.wsum == pytest.approx(batch.wsum, abs=1e-9)
+
+
+@pytest.mark.parametrize("draw", ["joint", "per_dimension"])
+def test_the_optimistic_follow_learner_learns_what_brings_followers(draw):
+    # The followers' optimistic reference (bench.learner.run_follow_bound) knows the reach of every choice from the
+    # start, so its first posts are already the reach's best; learning the follow effects from each post's own
+    # follows must take its regret for followers well below that (three seeds of the strong-effects setting).
+    from bench.learner import FOLLOWER_SETTINGS, _optimistic_followers
+
+    setting = FOLLOWER_SETTINGS[1]
+    early, late = [], []
+    for seed in range(setting.first_seed, setting.first_seed + 3):
+        gaps, uniform = _optimistic_followers(setting, seed, 150, draw, 0.15)
+        assert gaps.shape == uniform.shape == (150,)
+        early.append(gaps[:10].sum() / uniform[:10].sum())
+        late.append(gaps[100:].sum() / uniform[100:].sum())
+    assert np.mean(late) < 0.5 * np.mean(early), (early, late)
