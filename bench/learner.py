@@ -46,10 +46,11 @@ import math
 import multiprocessing
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,6 +94,14 @@ def _counts(e: Engagement) -> dict[str, float]:
     learns without it, as the service does."""
     return {"likes": e.likes, "retweets": e.retweets, "replies": e.replies, "views": e.views,
             "bookmarks": e.bookmarks, "profile_clicks": e.profile_clicks}
+
+
+def _map_runs(run: Callable[[tuple], Any], tasks: list[tuple], jobs: int) -> list:
+    """``run`` over ``tasks`` in order, in ``jobs`` forked processes when more than one (each run is one seed's)."""
+    if jobs <= 1:
+        return [run(task) for task in tasks]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        return pool.map(run, tasks, chunksize=1)
 
 
 def _lag(hours: float) -> int:
@@ -598,11 +607,7 @@ def run_followers(seeds: int, n: int, config: XbotConfig = XbotConfig(),
                             "credit_hours": FOLLOWER_CREDIT_HOURS}, "settings": {}}
     tasks = [(name, setting, setting.first_seed + s, n, config) for setting in settings
              for name in _follower_arms(setting) for s in range(seeds)]
-    if jobs > 1:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            done = iter(pool.map(_one_follower_run, tasks, chunksize=1))
-    else:
-        done = iter(map(_one_follower_run, tasks))
+    done = iter(_map_runs(_one_follower_run, tasks, jobs))
     for setting in settings:
         arms = _follower_arms(setting)
         norm = {(name, kind): np.empty(seeds) for name in arms for kind in ("followers", "engagement")}
@@ -667,11 +672,7 @@ def run_past_posts(seeds: int, n: int = 200, config: XbotConfig = XbotConfig(), 
     started = time.perf_counter()
     tasks = [(setting, setting.first_seed + s, n, config, past) for setting in settings for past in (0, PAST_POSTS)
              for s in range(seeds)]
-    if jobs > 1:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            done = iter(pool.map(_one_past_run, tasks, chunksize=1))
-    else:
-        done = iter(map(_one_past_run, tasks))
+    done = iter(_map_runs(_one_past_run, tasks, jobs))
     out: dict = {"config": {"seeds": seeds, "posts": n, "past_posts": PAST_POSTS, "past_days": PAST_POST_DAYS,
                             "week_posts": WEEK_POSTS}, "settings": {}}
     measures = ("followers_week", "engagement_week", f"followers_{n}", f"engagement_{n}")
@@ -772,11 +773,7 @@ def run_follow_bound(seeds: int, n: int = 500, config: XbotConfig = XbotConfig()
     started = time.perf_counter()
     tasks = [(setting, setting.first_seed + s, n, draw, config.temperature) for setting in settings
              for draw in BOUND_DRAWS for s in range(seeds)]
-    if jobs > 1:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            done = iter(pool.map(_one_bound_run, tasks, chunksize=1))
-    else:
-        done = iter(map(_one_bound_run, tasks))
+    done = iter(_map_runs(_one_bound_run, tasks, jobs))
     out: dict = {"config": {"seeds": seeds, "posts": n, "temperature": config.temperature,
                             "read_at_posts": [k for k in BOUND_POSTS if k <= n]}, "settings": {}}
     for setting in settings:
@@ -1159,11 +1156,7 @@ def run(seeds: int, n: int, config: XbotConfig = XbotConfig(), policies=POLICIES
     }
     tasks = [(setting, setting.first_seed + s, n, horizons, config, policies) for setting in settings
              for s in range(seeds)]
-    if jobs > 1:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            done = pool.map(_one_seed, tasks, chunksize=1)
-    else:
-        done = [_one_seed(task) for task in tasks]
+    done = _map_runs(_one_seed, tasks, jobs)
     for k, setting in enumerate(settings):
         keys = list(done[k * seeds])  # (policy, delayed), in run order
         normalised = {key: np.empty((seeds, len(horizons))) for key in keys}
@@ -1316,15 +1309,12 @@ def main(argv: list[str] | None = None) -> None:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
         print(f"wrote {args.out}")
         return
-    if args.past_only:
+    if args.past_only or args.bound_only:  # these parts alone, the others' figures kept as they are
         results = json.loads(args.out.read_text()) if args.out.exists() else {}
-        results["past_posts"] = run_past_posts(args.past_seeds, config=config, jobs=args.jobs)
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
-        print(f"wrote {args.out}")
-        return
-    if args.bound_only:
-        results = json.loads(args.out.read_text()) if args.out.exists() else {}
-        results["follow_bound"] = run_follow_bound(args.bound_seeds, config=config, jobs=args.jobs)
+        if args.past_only:
+            results["past_posts"] = run_past_posts(args.past_seeds, config=config, jobs=args.jobs)
+        if args.bound_only:
+            results["follow_bound"] = run_follow_bound(args.bound_seeds, config=config, jobs=args.jobs)
         args.out.write_text(json.dumps(results, indent=2) + "\n")
         print(f"wrote {args.out}")
         return
