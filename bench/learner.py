@@ -40,6 +40,14 @@ reply reward (``AudienceModel.expected_reply_reward``), normalised by uniform's 
 
 from __future__ import annotations
 
+import os
+
+# One OpenBLAS thread per process, as the services run (ops/supervisor.py): the models' matrices are ~40 wide, where
+# BLAS's threads cost more than they give, and --jobs forks a process per core (``--bound-only``: 19.8 s → 14.7 s at
+# --jobs 2 and 14.8 → 13.4 s at --jobs 1 on 2 cores, the figures the same to the digit). Set before numpy loads; a
+# caller's own setting stays.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import json
 import math
