@@ -11,12 +11,14 @@ import re
 from libs.gates.entities import fold
 from libs.gates.verdict import Rejection, Verdict
 
+# Case-blind but where case is the signal (a promo code's capitals, a brand's or a person's name): a reply's
+# solicitation opens a sentence as often as not ("DM me for the plan", "Follow me for more").
 _SOLICITATION = re.compile(
     r"(?i:\bi recommend\b|\bgo (?:buy|get|order)\b)"
-    r"|\b(?:use|enter|apply|with) (?:my |the |our )?(?:code|coupon|promo)\b"
-    r"|\b(?:code|coupon|promo code)\s*:?\s*[A-Z][A-Z0-9]{3,}\b"
+    r"|(?i:\b(?:use|enter|apply|with) (?:my |the |our )?(?:code|coupon|promo)\b)"
+    r"|\b(?i:code|coupon|promo code)\s*:?\s*[A-Z][A-Z0-9]{3,}\b"
     r"|\b[A-Z]{3,}\d{2,}\b"  # SLEEP20, GUT50: promo codes
-    r"|\b\d{1,2}\s*% off\b|\bhalf price\b|\bdiscount\b"
+    r"|(?i:\b\d{1,2}\s*% off\b|\bhalf price\b|\bdiscount\b"
     r"|\b(?:buy|order|grab|purchase|shop|get yours|pre-?order)\b[^.!?]{0,40}\b(?:now|today|here|before|from|at|"
     r"while|one|it|them|this)\b"
     r"|\b(?:dm|pm|message|text|whatsapp|call|email|e-mail|write to|contact|reach out to|reach me)\b"
@@ -24,11 +26,11 @@ _SOLICITATION = re.compile(
     r"|^\s*dm\b|\bdm (?:me|us)\b"
     r"|\bfree (?:bottle|trial|sample|consult(?:ation)?|gift|shipping)\b|\bfirst \d+ (?:buyers|customers|people)\b"
     r"|\blimited (?:drop|offer|time|stock|edition)\b|\b(?:link|code) in (?:my )?bio\b"
-    r"|\b(?:the )?best [\w ]{1,20} (?:product|brand|supplement)s? (?:i know|out there|ever)\b"
-    r"|\b(?:shout ?out|credit|thanks) to [A-Z]\w*[A-Z]\w*"
-    r"|\b(?:follow|subscribe to|join|sign up (?:for|at)|check out)\s+(?:my |our |the )?[A-Z]\w*(?:[A-Z]\w*|\d+)"
-    r"|\b(?:follow|subscribe to|join)\s+(?:me|us|my|our)\b"
-    r"|\bmention (?:the )?name at checkout\b|\bat checkout\b",
+    r"|\b(?:the )?best [\w ]{1,20} (?:product|brand|supplement)s? (?:i know|out there|ever)\b)"
+    r"|\b(?i:shout ?out|credit|thanks) to [A-Z]\w*[A-Z]\w*"
+    r"|\b(?i:follow|subscribe to|join|sign up (?:for|at)|check out)\s+(?i:my |our |the )?[A-Z]\w*(?:[A-Z]\w*|\d+)"
+    r"|(?i:\b(?:follow|subscribe to|join)\s+(?:me|us|my|our)\b"
+    r"|\bmention (?:the )?name at checkout\b|\bat checkout\b)",
 )
 # A named person: a title and a capitalised name, or two capitalised words that do not open the sentence.
 _PERSON = re.compile(

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from libs.gates import (
-    check_entities, check_grounded, check_injection, check_lookalikes, check_reply_form, gate_reply,
-    grounding_threshold, instruction_spans,
+    check_entities, check_grounded, check_injection, check_lookalikes, check_reply_form, check_solicitation,
+    gate_reply, grounding_threshold, instruction_spans,
 )
 from libs.niche import load_niche
 
@@ -58,6 +58,37 @@ def test_entities_in_any_spelling_are_refused(text: str) -> None:
 )
 def test_ordinary_text_has_no_entities(text: str) -> None:
     assert check_entities(text) is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Each passed while the rules read lower case only (2026-12-06): a solicitation opens a sentence as often
+        # as not, and a model that capitalises "dm" writes "DM".
+        "DM me for the protocol.", "Dm me and I'll send it.", "Great question. DM us today.",
+        "Message me for the full plan.", "Email me at the address in my profile.", "Text me now.",
+        "Buy it now while it lasts.", "Grab one today.", "Follow me for more sleep tips.", "Join us on Discord.",
+        "Discount inside.", "Use my code.", "Free trial for new readers.", "Limited offer this week.",
+        "Link in my bio.", "Shout out to SleepLab for this.", "Follow SleepLab for more.",
+        # and the forms that were caught already stay caught
+        "dm me for the protocol", "use code SLEEP20", "thanks to SleepLab for this", "Use my code at checkout.",
+    ],
+)
+def test_solicitation_is_refused_in_any_case(text: str) -> None:
+    assert check_solicitation(text) is not None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call it what it is: a habit, not a cure, for most people.", "Message to night owls: your chronotype is real.",
+        "Order matters: protein first, then carbs.", "Join the dots: sleep, light and mood.",
+        "Follow the evidence, not the hype.", "Check out the 2019 meta-analysis on naps.",
+        "Contact with daylight in the morning sets the clock.", "Code review at 2 am is how bugs are born.",
+    ],
+)
+def test_ordinary_sentences_opening_with_those_verbs_pass(text: str) -> None:
+    assert check_solicitation(text) is None, text
 
 
 def test_lookalike_letters_are_refused() -> None:
