@@ -32,13 +32,24 @@ _SOLICITATION = re.compile(
     r"|(?i:\b(?:follow|subscribe to|join)\s+(?:me|us|my|our)\b"
     r"|\bmention (?:the )?name at checkout\b|\bat checkout\b)",
 )
-# A named person: a title and a capitalised name, or two capitalised words that do not open the sentence.
+# A named person: a title and a capitalised name (after an abbreviated title, a name in any case: "dr smith"), or
+# two capitalised words that do not open the sentence.
 _PERSON = re.compile(
     r"\b(?:Dr|Doctor|Prof|Professor|Coach|Mr|Mrs|Ms|Nurse|Nutritionist|Dietitian|Influencer|Chef|Trainer)\.?\s+"
     r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?"
+    r"|\b(?i:dr|prof)\.?\s+[a-z]{2,}\b"
     r"|(?<=[a-z,;:] )[A-Z][a-z]+\s+[A-Z][a-z]+\b"
     r"|^[A-Z][a-z]+\s+[A-Z][a-z]+\s+(?:is|was|has|sells|steals|lies|killed|fakes|takes)\b",
 )
+# The same in a shouted sentence, title-cased first: any two words there are capitalised, so only a title and a
+# name, or two words that open the sentence in front of the verb ("JOHN SMITH LIES ABOUT …").
+_SHOUTED_PERSON = re.compile(
+    r"\b(?:Dr|Doctor|Prof|Professor|Coach|Mr|Mrs|Ms|Nurse|Nutritionist|Dietitian|Influencer|Chef|Trainer)\.?\s+"
+    r"[A-Z][a-z]+"
+    r"|^[A-Z][a-z]+\s+[A-Z][a-z]+\s+(?i:is|was|has|sells|steals|lies|killed|fakes|takes)\b",
+)
+# "Dr. Smith": the abbreviation's dot does not end the sentence.
+_TITLE_DOT = re.compile(r"\b(dr|mr|mrs|ms|prof|st)\.(?=\s)", re.IGNORECASE)
 _ACCUSATION = re.compile(
     r"\b(?:fraud|frauds|fraudster|quack|charlatan|liar|lies|lying|lied|scam|scammer|scams|con artist|crook|"
     r"criminal|corrupt|shill|paid (?:by|off)|on the payroll|fake[sd]?|fabricat\w+|invent(?:s|ed)? (?:her|his|their) "
@@ -59,8 +70,9 @@ def check_solicitation(text: str) -> Verdict:
 
 def check_defamation(text: str) -> Verdict:
     """An accusation against a named person in one sentence: a reply never accuses anyone."""
-    for sentence in _SENTENCE.split(fold(text)):
-        person = _PERSON.search(sentence)
+    for sentence in _SENTENCE.split(_TITLE_DOT.sub(r"\1", fold(text))):
+        shouted = not any(c.islower() for c in sentence)
+        person = (_SHOUTED_PERSON.search(sentence.title()) if shouted else _PERSON.search(sentence))
         accusation = _ACCUSATION.search(sentence)
         if person and accusation:
             return Rejection("defamation", f"accuses a named person ({person.group(0)!r}: {accusation.group(0)!r})")

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from libs.gates import (
-    check_entities, check_grounded, check_injection, check_lookalikes, check_reply_form, check_solicitation,
-    gate_reply, grounding_threshold, instruction_spans,
+    check_defamation, check_entities, check_grounded, check_injection, check_lookalikes, check_reply_form,
+    check_solicitation, gate_reply, grounding_threshold, instruction_spans,
 )
 from libs.niche import load_niche
 
@@ -89,6 +89,30 @@ def test_solicitation_is_refused_in_any_case(text: str) -> None:
 )
 def test_ordinary_sentences_opening_with_those_verbs_pass(text: str) -> None:
     assert check_solicitation(text) is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Each passed until 2026-12-06: the title's dot ended the "sentence" before the name, and a name in lower
+        # case or a shouted sentence had no capitalised name to find.
+        "Dr. Smith is a fraud.", "Everyone says Dr. Smith is a fraud.", "Prof. Jane Doe fabricated her data.",
+        "dr smith is a fraud", "DR. SMITH IS A FRAUD.", "JOHN SMITH LIES ABOUT HIS DATA.",
+        # and what was caught stays caught
+        "Dr Smith is a fraud.", "Everyone knows Jane Doe lies about her data.",
+    ],
+)
+def test_an_accusation_against_a_named_person_is_refused(text: str) -> None:
+    assert check_defamation(text) is not None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["SLEEP IS NOT A SCAM.", "THIS IS A SCAM.", "Your doctor is not lying to you.", "St. John's wort is not a scam.",
+     "Dr. Walker's book got people talking about sleep."],
+)
+def test_an_accusation_without_a_named_person_passes(text: str) -> None:
+    assert check_defamation(text) is None, text
 
 
 def test_lookalike_letters_are_refused() -> None:
