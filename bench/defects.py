@@ -88,6 +88,8 @@ def unsupported_claims(text: str) -> list[str]:
 
 def detect(parts: Sequence[str], kind: str) -> list[str]:
     """Categories of defects a reader would see in a queued item (empty when clean)."""
+    # Read with one apostrophe: the patterns are written with ' and models type ’ ("I can’t help with that").
+    parts = [p.replace("’", "'").replace("ʼ", "'") for p in parts]
     text = "\n".join(parts)
     found = []
     if _PREAMBLE.search(parts[0]):

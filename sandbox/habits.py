@@ -27,6 +27,7 @@ Habits (``HabitRates``; per answer, independently; rates are documented in docs/
 | over_long | two or three filler sentences past the asked length (logged as the length and each filler) |
 | copies_example | a post that repeats one of the prompt's example posts |
 | json_fence | a structured answer wrapped in a ```json fence |
+| typographic | every apostrophe of the answer typed as ’ ("Here’s a tweet", "I can’t", "don’t"), as most models write |
 
 A structured answer (a ``json_schema`` response format) carries the same habits inside its strings, except that
 preambles and closing remarks are rarer there (``STRUCTURED_CHATTER``) and blank-line separators do not apply.
@@ -70,6 +71,7 @@ class HabitRates:
     over_long: float = 0.08
     copies_example: float = 0.02
     json_fence: float = 0.05
+    typographic: float = 0.3
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
@@ -282,6 +284,12 @@ class RealisticWriter:
         self.rates = rates or HabitRates()
 
     def answer(self, messages: list[dict[str, Any]], rng: random.Random, *, response_format: Any = None) -> Answer:
+        # Decided without a draw from ``rng``: every other habit of a seeded run stays as it was.
+        typographic = random.Random(hash(rng.getstate())).random() < self.rates.typographic
+        answer = self._answer(messages, rng, response_format=response_format)
+        return _typographic(answer) if typographic else answer
+
+    def _answer(self, messages: list[dict[str, Any]], rng: random.Random, *, response_format: Any) -> Answer:
         brief = read_brief(messages, response_format)
         structured = bool(brief.schema_keys)
         habits = _Planter(self.rates, brief, rng, structured)
@@ -481,6 +489,18 @@ class _Planter:
             content = f"{opening}{thought}\n</think>\n\n{content}"
             self.record("reasoning", "contains", thought.split(".")[0])
         return content
+
+
+_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+
+
+def _typographic(answer: Answer) -> Answer:
+    """The answer with its apostrophes typed as ’, the planted defects' words too (a leaked "Here’s a tweet" is
+    still seen)."""
+    def curl(text: str | None) -> str | None:
+        return None if text is None else _APOSTROPHE.sub("’", text)
+    defects = [Defect(d.habit, d.check, curl(d.value) or "") for d in answer.defects]
+    return Answer(curl(answer.content), curl(answer.refusal), defects, answer.brief)
 
 
 def _before(part: str, words: str) -> str:

@@ -19,17 +19,21 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from libs.text import APOSTROPHES
+
 if TYPE_CHECKING:
     import tldextract
 
 _FORMAT_CHARS = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-# Dots that NFKC leaves alone but readers (and some clients) take for a full stop in a domain.
-_ODD_DOTS = str.maketrans({"。": ".", "｡": ".", "∙": ".", "·": "."})
+# Dots that NFKC leaves alone but readers (and some clients) take for a full stop in a domain; and the typed
+# apostrophes, for the rules that read folded text ("don’t reply", "you’re now"), which are written with '.
+_ODD_CHARS = {**str.maketrans({"。": ".", "｡": ".", "∙": ".", "·": "."}), **APOSTROPHES}
 
 
 def fold(text: str) -> str:
-    """The text as X's entity rules see it: NFKC (fullwidth and styled letters to plain), no invisible chars."""
-    return _FORMAT_CHARS.sub("", unicodedata.normalize("NFKC", text)).translate(_ODD_DOTS)
+    """The text as X's entity rules see it: NFKC (fullwidth and styled letters to plain), no invisible chars,
+    one apostrophe."""
+    return _FORMAT_CHARS.sub("", unicodedata.normalize("NFKC", text)).translate(_ODD_CHARS)
 
 
 @lru_cache(maxsize=1)

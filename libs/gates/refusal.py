@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from libs.gates.verdict import Rejection, Verdict
+from libs.text import APOSTROPHES
 
 _AS_AN_AI = re.compile(
     r"\b(?:as an? (?:ai|a\.i\.|artificial intelligence|(?:large )?language model|llm|ai (?:language )?model|"
@@ -25,8 +26,8 @@ _REFUSAL = re.compile(
     # An apology followed by what *I* cannot do ("Sorry, but you can't out-run a bad diet" is a post, not this).
     r"(?:i'?m sorry|i am sorry|sorry|i apologi[sz]e|unfortunately)\b[^.!?\n]{0,40}?\bi\s*(?:can(?:not|'t)|won'?t|"
     r"am unable|'m unable|am not able|'m not able|must decline)\b"
-    r"|\bi (?:can(?:not|'t)|won'?t|am unable to|'m unable to|am not able to|'m not able to|must decline to|"
-    r"(?:do not|don'?t) feel comfortable) (?:help(?:ing)? (?:with|you)|assist(?:ing)?|provid(?:e|ing)|"
+    r"|\bi(?: can(?:not|'t)| won'?t| am unable to|'m unable to| am not able to|'m not able to| must decline to|"
+    r" (?:do not|don'?t) feel comfortable) (?:help(?:ing)? (?:with|you)|assist(?:ing)?|provid(?:e|ing)|"
     r"creat(?:e|ing)|writ(?:e|ing) (?:that|this|a|an|the|content|tweets?|posts?)|generat(?:e|ing)|comply|fulfil+|"
     r"do (?:that|this)|produce (?:that|this|content)|give (?:medical|health|personal(?:ized|ised)?) advice)\b"
     r"|\bi must (?:respectfully )?decline\b"
@@ -38,6 +39,7 @@ _REFUSAL = re.compile(
 
 def check_refusal(text: str) -> Verdict:
     """Reject a text in which the model refuses the task or speaks as an AI; the reason quotes the words."""
+    text = text.translate(APOSTROPHES)  # most models write "I can’t"
     if m := _AS_AN_AI.search(text):
         return Rejection("refusal", f"the model speaks as an AI ({m.group(0).strip()!r})")
     if m := _REFUSAL.search(text):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from libs.core.lazy import lazy_names
 from libs.text.kinds import EMBEDDER_KINDS, EmbedderKind
 from libs.text.length import MAX_TWEET_LENGTH, URL_LENGTH, find_urls, fits_tweet, x_length
-from libs.text.normalise import content_hash, normalise
+from libs.text.normalise import APOSTROPHES, content_hash, normalise
 
 if TYPE_CHECKING:
     from libs.text.embedding import Embedder, cosine, lexical_vector, max_similarity, model_available
@@ -19,6 +19,7 @@ __getattr__ = lazy_names(__name__, {"embedding": ("Embedder", "cosine", "lexical
                                                   "model_available")})
 
 __all__ = [
+    "APOSTROPHES",
     "EMBEDDER_KINDS",
     "Embedder",
     "EmbedderKind",

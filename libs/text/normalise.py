@@ -12,6 +12,10 @@ import unicodedata
 
 from libs.text.length import URL_RE
 
+# What is typed for an apostrophe: the typographic ’ that most chat models and phone keyboards write, ʼ, and a ‘
+# typed for it. Rules written with ' read a text translated by this first (one character for one: offsets hold).
+APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'"})
+
 _NON_WORD = re.compile(r"[^\w\s]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from libs.text import APOSTROPHES
+
 Length = Callable[[str], int]
 
 # ---------------------------------------------------------------- reasoning blocks and fences
@@ -52,14 +54,16 @@ _CONTENT_NOUN = (r"(?:tweets?|posts?|threads?|repl(?:y|ies)|drafts?|versions?|op
                  r"twitter (?:posts?|threads?)|response|rewrite|revised|updated|shorter)")
 _INTERJECTION = (r"(?:sure|certainly|of course|absolutely|okay|ok|alright|great(?: question)?|got it|no problem|"
                  r"happy to help|i'?d be (?:happy|glad) to help|here you go)")
-# A whole line that only announces the content ("Here's a tweet about gut health:", "Sure! Here is a thread:").
+# A whole line that only announces the content ("Here's a tweet about gut health:", "Sure! Here is a thread:",
+# "Absolutely — here's one:", "Here you go:").
 _PREAMBLE_LINE = re.compile(
-    rf"^\s*(?:{_INTERJECTION}[!.,]*\s*)?"
+    rf"^\s*(?:{_INTERJECTION}[!.,]*(?:\s*[—–-])?\s*)?"
     rf"(?:(?:here(?:'s| is| are)|below is|this is|i'?ve written|i wrote)\b"
     rf"[^\n]{{0,140}}?\b{_CONTENT_NOUN}\b[^\n]{{0,140}}?:"
     rf"|(?:here(?:'s| is| are)|below is|i'?ve written|i wrote)\b"
     rf"[^\n:]{{0,80}}?\b{_CONTENT_NOUN}\b[^\n:.!?]{{0,60}}[.!]?"
-    rf"|{_INTERJECTION}[!.]*)\s*$",
+    rf"|here(?:'s| is) (?:one|mine|it)[!.:]*"
+    rf"|{_INTERJECTION}[!.:]*)\s*$",
     re.IGNORECASE,
 )
 # The same announcement with the content on the same line after its colon.
@@ -84,14 +88,17 @@ _CLOSING_LINE = re.compile(
 
 
 def strip_preamble(text: str) -> str:
+    # The patterns are written with ' and read the text with its typed apostrophes as ' ("Here’s a tweet:").
     lines = text.strip().splitlines()
-    while lines and (not lines[0].strip() or _PREAMBLE_LINE.match(lines[0])):
+    while lines and (not lines[0].strip() or _PREAMBLE_LINE.match(lines[0].translate(APOSTROPHES))):
         lines.pop(0)
-    while lines and (not lines[-1].strip() or _CLOSING_LINE.match(lines[-1]) or _HRULE.match(lines[-1])):
+    while lines and (not lines[-1].strip() or _CLOSING_LINE.match(lines[-1].translate(APOSTROPHES))
+                     or _HRULE.match(lines[-1])):
         lines.pop()
     out = "\n".join(lines)
     # A label ("Tweet:", "Post 1:") is removed per part (clean_part): in a thread it marks where parts start.
-    return _PREAMBLE_INLINE.sub("", out, count=1)
+    inline = _PREAMBLE_INLINE.match(out.translate(APOSTROPHES))
+    return out[inline.end():] if inline else out
 
 
 # ---------------------------------------------------------------- Markdown
@@ -187,7 +194,7 @@ _AI_LEAD = re.compile(
 
 
 def strip_ai_disclaimer(text: str) -> str:
-    m = _AI_LEAD.search(text)
+    m = _AI_LEAD.search(text.translate(APOSTROPHES))
     if m is None or not text[m.end():].strip():
         return text
     rest = text[m.end():]
@@ -310,7 +317,8 @@ def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280
 def _json_object(text: str) -> dict[str, Any] | None:
     body = strip_fences(strip_reasoning(text)).strip()
     start, end = body.find("{"), body.rfind("}")
-    if start < 0 or end <= start or body[:start].strip() and not _PREAMBLE_LINE.match(body[:start].strip()):
+    lead = body[:start].strip().translate(APOSTROPHES) if start > 0 else ""
+    if start < 0 or end <= start or lead and not _PREAMBLE_LINE.match(lead):
         return None
     try:
         data = json.loads(body[start : end + 1])
@@ -368,7 +376,8 @@ _PADDING_START = re.compile(r"(?:[.!?:][)\"'”’]*|\))(?=\s)")
 def strip_padding(text: str) -> str:
     """``text`` without the generic padding sentences at its end (``_PADDING``), at least one sentence kept."""
     ends = [0, *(m.end() for m in _PADDING_START.finditer(text + " "))]
-    while len(ends) > 2 and ends[-1] >= len(text.rstrip()) - 1 and _PADDING.search(text[ends[-2]:]):
+    while (len(ends) > 2 and ends[-1] >= len(text.rstrip()) - 1
+           and _PADDING.search(text[ends[-2]:].translate(APOSTROPHES))):
         text = text[: ends[-2]].rstrip()
         ends.pop()
     return text

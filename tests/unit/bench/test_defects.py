@@ -21,3 +21,11 @@ def test_a_filler_the_sandbox_logged_is_a_survivor_while_it_is_in_the_text() -> 
               {"habit": "over_long", "check": "contains", "value": filler}]
     assert planted_survivors([PADDED], logged) == ["over_long"]
     assert planted_survivors([PADDED.replace(" " + filler, "")], logged) == []
+
+
+def test_a_refusal_typed_with_typographic_apostrophes_is_seen() -> None:
+    # Queued as a post in a 300-item run (2026-12-06) by the normaliser and gates of before, which read only ':
+    # the detector missed it too.
+    refusal = "I can’t provide health advice. Please consult a qualified healthcare professional about sleep."
+    assert detect([refusal], "post") == ["refusal_or_ai"]
+    assert detect(["I’m just an AI, but being well connected to other people helps."], "reply") == ["refusal_or_ai"]

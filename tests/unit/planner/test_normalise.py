@@ -120,6 +120,9 @@ def test_an_ai_disclaimer_in_front_of_the_text_is_removed(raw: str, clean: str) 
     "I'm just an AI, but here is a tip: walk more.",
     "I must respectfully decline to write this.",
     "That would go against my guidelines.",
+    # Typographic apostrophes, as most models write them, and "I'm unable to": each passed until 2026-12-06.
+    "I’m sorry, but I can’t write that.", "I can’t assist with that request.", "I’m unable to help with that.",
+    "I'm not able to provide medical advice.", "I don’t have personal experiences with sleep.",
 ])
 def test_refusals_and_ai_talk_are_rejected(text: str) -> None:
     assert (r := check_refusal(text)) is not None and r.gate == "refusal"
@@ -134,6 +137,29 @@ def test_refusals_and_ai_talk_are_rejected(text: str) -> None:
 ])
 def test_ordinary_posts_are_not_refusals(text: str) -> None:
     assert check_refusal(text) is None
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    # Each kept its preamble, closing remark or disclaimer until 2026-12-06: the rules were written with ' and
+    # most models write ’ (the corpus above has none).
+    ("Sure! Here’s a tweet about sleep:\n\nSleep debt is real.", "Sleep debt is real."),
+    ("Here’s a punchy tweet for you:\n\n\"Sleep debt is real.\"", "Sleep debt is real."),
+    ("Here’s a tweet: Sleep debt is real.", "Sleep debt is real."),
+    ("As an AI, I don’t have personal experiences, but here’s what research says: Sleep debt is real.",
+     "Sleep debt is real."),
+    ("I’m just an AI, but sleep debt is real.", "Sleep debt is real."),
+    ("Sleep debt is real.\n\nIf you’d like, I can make it shorter.", "Sleep debt is real."),
+    # and announcements without a content noun
+    ("Absolutely — here’s one:\n\nSleep debt is real.", "Sleep debt is real."),
+    ("Here you go:\n\nSleep debt is real.", "Sleep debt is real."),
+    # and what was cleaned already still is
+    ("Here is a tweet that’s under 280 characters:\n\nSleep debt is real.", "Sleep debt is real."),
+    # while a hook stays, in either spelling
+    ("Here’s the thing:\n\nSleep debt is real.", "Here’s the thing:\n\nSleep debt is real."),
+    ("It’s not the hours, it’s the timing.", "It’s not the hours, it’s the timing."),
+])
+def test_typed_apostrophes_read_as_apostrophes(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
 
 
 def test_habits_nested_three_deep_are_all_removed() -> None:

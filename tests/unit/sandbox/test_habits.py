@@ -94,6 +94,24 @@ def test_default_rates_are_met_and_every_defect_is_reported() -> None:
         assert rates[habit] == pytest.approx(expected, abs=0.03), habit
 
 
+def test_typographic_apostrophes_come_at_their_rate_and_leave_the_other_habits_alone() -> None:
+    user = "Write one post of at most 260 characters.\nTopic: sleep. Give one specific, safe habit."
+    apostrophe = re.compile(r"(?<=\w)['’](?=\w)")
+
+    def answers(rate: float) -> list[str]:
+        rates = HabitRates()
+        rates.update({"typographic": rate, "refusal": 0.5, "preamble": 0.5})  # more words with apostrophes
+        writer, rng = RealisticWriter(rates=rates), random.Random(11)
+        return [writer.answer(msgs(user), rng).content or "" for _ in range(600)]
+
+    default = [a for a in answers(HabitRates().typographic) if apostrophe.search(a)]
+    curled = sum("’" in a for a in default) / len(default)
+    assert len(default) > 200 and curled == pytest.approx(0.3, abs=0.06)
+    assert not any("’" in a and re.search(r"(?<=\w)'(?=\w)", a) for a in default)  # one kind per answer
+    straight, typed = answers(0.0), answers(1.0)
+    assert typed != straight and [a.replace("’", "'") for a in typed] == straight
+
+
 def test_rates_can_be_changed_and_are_checked() -> None:
     rates = HabitRates()
     rates.update({"preamble": 1.0})
