@@ -28,6 +28,8 @@ Habits (``HabitRates``; per answer, independently; rates are documented in docs/
 | copies_example | a post that repeats one of the prompt's example posts |
 | json_fence | a structured answer wrapped in a ```json fence |
 | typographic | every apostrophe of the answer typed as ’ ("Here’s a tweet", "I can’t", "don’t"), as most models write |
+| several_drafts | a post or reply offered as three drafts ("Here are 3 tweet options:" over "1. …", "Option 1: …") |
+| explains | a paragraph after the text on why it works ("Why it works: …", "**Explanation:** …") |
 
 A structured answer (a ``json_schema`` response format) carries the same habits inside its strings, except that
 preambles and closing remarks are rarer there (``STRUCTURED_CHATTER``) and blank-line separators do not apply.
@@ -72,6 +74,8 @@ class HabitRates:
     copies_example: float = 0.02
     json_fence: float = 0.05
     typographic: float = 0.3
+    several_drafts: float = 0.04  # of plain-text posts and replies
+    explains: float = 0.04  # of plain-text posts and replies
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
@@ -284,10 +288,38 @@ class RealisticWriter:
         self.rates = rates or HabitRates()
 
     def answer(self, messages: list[dict[str, Any]], rng: random.Random, *, response_format: Any = None) -> Answer:
-        # Decided without a draw from ``rng``: every other habit of a seeded run stays as it was.
-        typographic = random.Random(hash(rng.getstate())).random() < self.rates.typographic
-        answer = self._answer(messages, rng, response_format=response_format)
+        # The habits added since 2026-12-06 draw from a stream of their own, seeded by the answer's without a draw
+        # from it: every other habit of a seeded run stays as it was.
+        late = random.Random(hash(rng.getstate()))
+        typographic = late.random() < self.rates.typographic
+        answer = self._around(self._answer(messages, rng, response_format=response_format), late)
         return _typographic(answer) if typographic else answer
+
+    def _around(self, answer: Answer, late: random.Random) -> Answer:
+        """A plain-text post or reply offered as several drafts, or followed by why it works (``late``'s habits;
+        not around a refusal, a preamble, a closing remark or reasoning, which a model writing drafts leaves out)."""
+        brief = answer.brief
+        if (brief is None or answer.content is None or brief.kind == "thread" or brief.schema_keys
+                or {d.habit for d in answer.defects} & {"refusal", "preamble", "closing", "reasoning"}):
+            return answer
+        content, defects = answer.content, list(answer.defects)
+        if late.random() < self.rates.several_drafts:
+            # Drafts on other sentences: one that opens as the first does (its words, whatever the first's
+            # Markdown or emoji) would be seen in it once it is cleaned.
+            others = [p for p in (self._base(brief, late)[0] for _ in range(2))
+                      if _words(p.split(".")[0]) not in _words(content)]
+            if others:
+                noun = {"post": "tweet", "reply": "reply"}[brief.kind]
+                label = late.choice(("{n}. ", "Option {n}: ", "**Option {n}:** "))
+                drafts = [content, *others]
+                content = f"Here are {len(drafts)} {noun} options:\n\n" + "\n\n".join(
+                    label.format(n=n) + d for n, d in enumerate(drafts, 1))
+                defects += [Defect("several_drafts", "contains", d) for d in others]
+        if late.random() < self.rates.explains:
+            explanation = late.choice(EXPLANATIONS)
+            content = f"{content}\n\n{explanation}"
+            defects.append(Defect("explains", "contains", explanation.split(":", 1)[1].strip()))
+        return Answer(content, answer.refusal, defects, brief)
 
     def _answer(self, messages: list[dict[str, Any]], rng: random.Random, *, response_format: Any) -> Answer:
         brief = read_brief(messages, response_format)
@@ -492,6 +524,10 @@ class _Planter:
 
 
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def _typographic(answer: Answer) -> Answer:
@@ -728,6 +764,11 @@ REFUSALS = (
     "I'm sorry, but I can't help with that request.",
     "I can't provide health advice. Please consult a qualified healthcare professional about {t}.",
     "Unfortunately, I cannot create content about {t} that might be mistaken for medical guidance.",
+)
+EXPLANATIONS = (
+    "Why it works: it opens with a concrete claim and ends with one thing to try.",
+    "**Explanation:** A specific number hooks the reader, and the takeaway is easy to act on.",
+    "Why this works: short sentences, one idea, and a clear next step.",
 )
 AS_AN_AI = (
     "As an AI, I don't have personal experiences, but here's what the research says:",

@@ -52,8 +52,9 @@ def strip_fences(text: str) -> str:
 
 _CONTENT_NOUN = (r"(?:tweets?|posts?|threads?|repl(?:y|ies)|drafts?|versions?|options?|captions?|takes?|x posts?|"
                  r"twitter (?:posts?|threads?)|response|rewrite|revised|updated|shorter)")
-_INTERJECTION = (r"(?:sure|certainly|of course|absolutely|okay|ok|alright|great(?: question)?|got it|no problem|"
-                 r"happy to help|i'?d be (?:happy|glad) to help|here you go)")
+_INTERJECTION = (r"(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|great(?: question| idea)?|"
+                 r"good idea|got it|you got it|no problem|gladly|happy to help|i'?d be (?:happy|glad) to help|"
+                 r"here you go)")
 # A whole line that only announces the content ("Here's a tweet about gut health:", "Sure! Here is a thread:",
 # "Absolutely — here's one:", "Here you go:").
 _PREAMBLE_LINE = re.compile(
@@ -63,6 +64,8 @@ _PREAMBLE_LINE = re.compile(
     rf"|(?:here(?:'s| is| are)|below is|i'?ve written|i wrote)\b"
     rf"[^\n:]{{0,80}}?\b{_CONTENT_NOUN}\b[^\n:.!?]{{0,60}}[.!]?"
     rf"|here(?:'s| is) (?:one|mine|it)[!.:]*"
+    # a label on a line of its own: "[Tweet]", "Title: Sleep debt" (a post has no title)
+    rf"|\[(?:tweet|post|reply|thread|draft)\]|title\s*:[^\n]{{0,100}}"
     rf"|{_INTERJECTION}[!.:]*)\s*$",
     re.IGNORECASE,
 )
@@ -87,13 +90,25 @@ _CLOSING_LINE = re.compile(
 )
 
 
+# A paragraph after the content that explains it ("Why it works: …", "**Explanation:** …"): everything from it on.
+_EXPLANATION = re.compile(
+    r"\n[ \t]*\n[ \t]*(?:\*\*|__)?(?:why (?:it|this) works|explanation|rationale|breakdown|what i changed|"
+    r"key (?:points|elements|features))(?:\*\*|__)?\s*:",
+    re.IGNORECASE,
+)
+_TRAILING_SEPARATOR = re.compile(r"^\s*-{3,}\s*$")
+
+
 def strip_preamble(text: str) -> str:
-    # The patterns are written with ' and read the text with its typed apostrophes as ' ("Here’s a tweet:").
+    # The patterns are written with ' and read the text with its typed apostrophes as ' ("Here’s a tweet:"); a
+    # closing line may be set in emphasis ("*Note: …*").
+    if m := _EXPLANATION.search(text):
+        text = text[: m.start()]
     lines = text.strip().splitlines()
     while lines and (not lines[0].strip() or _PREAMBLE_LINE.match(lines[0].translate(APOSTROPHES))):
         lines.pop(0)
-    while lines and (not lines[-1].strip() or _CLOSING_LINE.match(lines[-1].translate(APOSTROPHES))
-                     or _HRULE.match(lines[-1])):
+    while lines and (not lines[-1].strip() or _HRULE.match(lines[-1]) or _TRAILING_SEPARATOR.match(lines[-1])
+                     or _CLOSING_LINE.match(lines[-1].translate(APOSTROPHES).strip().strip("*_"))):
         lines.pop()
     out = "\n".join(lines)
     # A label ("Tweet:", "Post 1:") is removed per part (clean_part): in a thread it marks where parts start.
@@ -134,6 +149,8 @@ _NUMBER_PREFIX_THREAD = re.compile(
 )
 _NUMBER_PREFIX_SINGLE = re.compile(r"^\s*\(?\d{1,2}\s*/\s*\d{1,2}\)?[:.)]?\s+")
 _NUMBER_SUFFIX = re.compile(r"\s*[(\[]?\d{1,2}\s*/\s*\d{1,2}[)\]]?\s*$")
+# A count after the text on its line: '"…" — 212 characters', "… (212 chars)".
+_COUNT_SUFFIX = re.compile(r"\s*(?:[—–-]|\()\s*~?\d{1,3}\s*(?:characters|chars|words)\s*\)?\s*$", re.IGNORECASE)
 _OPEN_QUOTES = "\"“”'‘«„"
 _CLOSE_QUOTES = "\"”“'’»"
 _EMOJI = re.compile(
@@ -211,7 +228,7 @@ def clean_part(text: str, *, in_thread: bool = False) -> str:
         before = t
         t = _tidy(strip_emoji(strip_markdown(strip_ai_disclaimer(t))))
         t = numbering.sub("", _LABEL.sub("", t, count=1), count=1)
-        t = _NUMBER_SUFFIX.sub("", strip_wrapping_quotes(t))
+        t = _NUMBER_SUFFIX.sub("", strip_wrapping_quotes(_COUNT_SUFFIX.sub("", t)))
         t = strip_hashtag_run(t).strip()
         if t == before:
             break
@@ -221,9 +238,35 @@ def clean_part(text: str, *, in_thread: bool = False) -> str:
 # ---------------------------------------------------------------- whole answers
 
 
+# Several drafts where one was asked for: "Here are three tweet options:" over a numbered list, or "Option 1: …
+# Option 2: …". The first is the answer (a list the model did not announce as drafts is a listicle: kept whole).
+_DRAFTS_ANNOUNCED = re.compile(
+    rf"^\s*(?:{_INTERJECTION}[!.,]*(?:\s*[—–-])?\s*)?(?:here(?:'s| is| are|'re)|below are|these are|"
+    r"i'?ve (?:written|drafted|come up with))\b[^\n]{0,100}\b(?:options|versions|variations|alternatives|drafts|"
+    r"tweets|posts|replies)\b[^\n]{0,60}:\s*$",
+    re.IGNORECASE,
+)
+_DRAFT_ITEM = re.compile(
+    r"(?im)^[ \t]*(?:\*\*|#{1,6}[ \t]*)?(?:(option|version|draft|tweet|reply)[ \t]*#?)?([1-9])(?:\*\*)?[ \t]*"
+    r"[.):\-–—](?:\*\*)?[ \t]*"
+)
+
+
+def first_draft(text: str) -> str:
+    """The first of several drafts in an answer that offers them (``_DRAFTS_ANNOUNCED`` over a list numbered from
+    1, or items labelled "Option 1", "Option 2"); any other answer unchanged."""
+    lines = text.strip().splitlines()
+    announced = bool(lines) and _DRAFTS_ANNOUNCED.match(lines[0].translate(APOSTROPHES)) is not None
+    items = [m for m in _DRAFT_ITEM.finditer(text) if announced or m.group(1)]
+    first = next((i for i, m in enumerate(items) if m.group(2) == "1"), None)
+    if first is None or first + 1 >= len(items) or items[first + 1].group(2) != "2":
+        return text
+    return text[items[first].end(): items[first + 1].start()].strip()
+
+
 def clean_text(text: str) -> str:
     """A post's or a reply's answer as the text to post."""
-    return clean_part(strip_preamble(strip_fences(strip_reasoning(text))))
+    return clean_part(strip_preamble(first_draft(strip_fences(strip_reasoning(text)))))
 
 
 _SEPARATOR = re.compile(r"(?m)^\s*(?:-{3,}|—{1,}|\*{3,}|_{3,}|={3,})\s*$")

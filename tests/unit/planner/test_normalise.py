@@ -3,6 +3,7 @@ case exactly; the held-out part is measured and reported, and must clear a floor
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -160,6 +161,50 @@ def test_ordinary_posts_are_not_refusals(text: str) -> None:
 ])
 def test_typed_apostrophes_read_as_apostrophes(raw: str, clean: str) -> None:
     assert clean_text(raw) == clean
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    # Each was queued as it stands until 2026-12-06 (what the model wraps around the post, not in the corpus).
+    ("Here are three tweet options:\n\n1. Sleep debt is real.\n2. Your bedroom should be cool.\n3. Light first.",
+     "Sleep debt is real."),
+    ("Option 1: Sleep debt is real.\n\nOption 2: Morning light sets your clock.", "Sleep debt is real."),
+    ("Sure! Here are 2 versions:\n\n**Version 1:** Sleep debt is real.\n\n**Version 2:** Light first.",
+     "Sleep debt is real."),
+    ("Sleep debt is real.\n\nWhy it works: it opens with a claim.", "Sleep debt is real."),
+    ("Sleep debt is real.\n\n**Explanation:** A strong claim hooks readers.\n- short\n- punchy", "Sleep debt is real."),
+    ("Title: Sleep debt\n\nSleep debt is real.", "Sleep debt is real."),
+    ("[Tweet]\nSleep debt is real.", "Sleep debt is real."),
+    ("Sleep debt is real.\n\n---\n\n*Note: This tweet is 30 characters long.*", "Sleep debt is real."),
+    ("\"Sleep debt is real.\" — 35 characters", "Sleep debt is real."),
+    ("Sure thing!\n\nSleep debt is real.", "Sleep debt is real."),
+    ("Great idea! Here is the tweet:\n> Sleep debt is real.", "Sleep debt is real."),
+    # while a list the model did not offer as drafts is the post
+    ("3 habits that fix sleep:\n1. Cool room\n2. Dark room\n3. Same wake time",
+     "3 habits that fix sleep:\n1. Cool room\n2. Dark room\n3. Same wake time"),
+    ("Here's a tweet about sleep:\n\n3 habits that fix sleep:\n1. Cool room\n2. Dark room",
+     "3 habits that fix sleep:\n1. Cool room\n2. Dark room"),
+])
+def test_drafts_offered_explanations_and_labels_around_the_post_are_removed(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+@pytest.mark.parametrize("habit", ["several_drafts", "explains"])
+def test_the_sandbox_models_drafts_and_explanations_never_survive(habit: str) -> None:
+    from sandbox.habits import HabitRates, RealisticWriter
+
+    rates = HabitRates()
+    rates.update({habit: 1.0})
+    writer, rng = RealisticWriter(rates=rates), random.Random(5)
+    fired = 0
+    for i in range(120):
+        user = ("Write one post of at most 260 characters.\nTopic: sleep. Give one specific, safe habit." if i % 2 else
+                "Write a reply of at most 200 characters to this tweet.\n<tweet>Is magnesium worth it?</tweet>")
+        answer = writer.answer([{"role": "user", "content": user}], rng)
+        planted = [d.value for d in answer.defects if d.habit == habit]
+        fired += bool(planted)
+        text = " ".join(read_answer(answer.content or "", thread=False, length=x_length).parts)
+        assert text and not any(value in text for value in planted), answer.content
+    assert fired > 50
 
 
 def test_habits_nested_three_deep_are_all_removed() -> None:
