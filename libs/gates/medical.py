@@ -56,8 +56,16 @@ _SUPPLEMENTS = (
     r"st\.? john'?s wort|ginkgo|apple cider vinegar|acv|castor oil|hydrogen peroxide|borax|methylene blue)"
 )
 _MED_OR_SUPP = re.compile(rf"\b(?:{_MEDICINES}|{_SUPPLEMENTS})\b", re.IGNORECASE)
+_DISEASE = (
+    r"(?:cancers?|tumou?rs?|diabetes|type [12](?: diabetes)?|arthritis|alzheimer'?s|dementia|autism|adhd|"
+    r"depression|anxiety|leaky gut|lyme(?: disease)?|sepsis|acid reflux|reflux|heart disease|hypertension|"
+    r"high blood pressure|asthma|eczema|psoriasis|multiple sclerosis|parkinson'?s|covid|flu|infections?|"
+    r"insomnia|ibs|crohn'?s|colitis|obesity|belly fat|fatty liver|kidney disease|thyroid disease|"
+    r"hashimoto'?s|lupus|fibromyalgia|migraines?|acne|hair loss|aging|ageing|disease|illness|[a-z]+itis)"
+)
 _CHANGE = re.compile(
     rf"\b(?:stop(?:ping)?|quit(?:ting)?|skip(?:ping)?|ditch(?:ing)?|drop(?:ping)?|dump(?:ing)?|halve|double|"
+    rf"cancel(?:l?ing)?|refuse|refusing|abandon(?:ing)?|give up|giving up|"
     rf"taper(?:ing)? off|come off|coming off|get off|getting off|wean(?:ing)? off|cut out|throw (?:out|away)|"
     rf"swap(?:ping)?|replace|replacing|switch(?:ing)?|trade|stop needing|no longer need|don'?t need)\s+"
     rf"(?:taking\s+|using\s+)?(?:all\s+)?(?:your|the|their|his|her|my|those|these|that)?\s*(?:\w+\s+){{0,2}}?"
@@ -70,6 +78,16 @@ _CHANGE = re.compile(
     rf"|(?:^|[,:;.]\s*|\b(?:and|said|says|just|then|simply)\s+)"
     rf"(?:take|chew|pop|mix|double up on|load up on)\s+(?:an?\s+|some\s+|your\s+|"
     rf"{_NUMBER}\s+)?{_MEDICINES}\b"
+    # Telling someone to treat a disease without its medicine: "beat depression without meds" (an order, or
+    # "you can …": "some people manage it without medication" reports, it does not advise).
+    rf"|(?:^\s*|[,:;]\s*|\byou can\s+|\bhow to\s+)(?:beat|treat|fix|manage|handle|cure|heal|overcome)\s+"
+    rf"(?:your\s+)?(?:\w+\s+){{0,2}}?{_DISEASE}\s+"
+    rf"without\s+(?:any\s+|your\s+|the\s+)?{_MEDICINES}\b"
+    # Swallowing what is not food: "drink a tablespoon of hydrogen peroxide".
+    rf"|\b(?:drink|drinking|swallow|ingest|gargle|sip|take)\s+(?:a |an |some |\w+ )?(?:(?:tea|table)spoons?|"
+    rf"drops?|capfuls?|shots?|cups?|glass(?:es)?|sips?)?\s*(?:of\s+)?(?:food[- ]grade\s+)?"
+    rf"(?:hydrogen peroxide|borax|bleach|mms|chlorine dioxide|turpentine|kerosene|colloidal silver|"
+    rf"methylene blue|iodine|essential oils?)\b"
     # Keeping someone from care: "skip the ER", "no need for a doctor".
     rf"|\b(?:skip|avoid|stay away from|don'?t (?:go to|call)|no need for) (?:the |a |your )?"
     rf"(?:er|a&e|emergency room|hospital|doctor|gp|ambulance|911)\b",
@@ -78,13 +96,6 @@ _CHANGE = re.compile(
 # "Choose juicing instead" is medication advice when the text is about a medicine, not when it is about soda.
 _INSTEAD = re.compile(r"\b(?:choose|try|use|pick|go with|stick to) [\w\s-]{1,30} instead\b", re.IGNORECASE)
 _MEDICINE = re.compile(rf"\b{_MEDICINES}\b", re.IGNORECASE)
-_DISEASE = (
-    r"(?:cancers?|tumou?rs?|diabetes|type [12](?: diabetes)?|arthritis|alzheimer'?s|dementia|autism|adhd|"
-    r"depression|anxiety|leaky gut|lyme(?: disease)?|sepsis|acid reflux|reflux|heart disease|hypertension|"
-    r"high blood pressure|asthma|eczema|psoriasis|multiple sclerosis|parkinson'?s|covid|flu|infections?|"
-    r"insomnia|ibs|crohn'?s|colitis|obesity|belly fat|fatty liver|kidney disease|thyroid disease|"
-    r"hashimoto'?s|lupus|fibromyalgia|migraines?|acne|hair loss|aging|ageing|disease|illness|[a-z]+itis)"
-)
 _CLAIM = re.compile(
     rf"\b(?:cur(?:e|es|ed|ing)|heal(?:s|ed|ing)?|revers(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
     rf"dissolv(?:e|es|ed|ing)|shrink(?:s|ing)?|eradicat(?:e|es|ed|ing)|wipes? out|melts?|kills?|"
