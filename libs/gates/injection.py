@@ -52,9 +52,11 @@ _OVERRIDE = re.compile(
     r"nouvelles instructions|neue anweisungen|novas instruções)\b",
     re.IGNORECASE,
 )
-# Chat-template and prompt markers smuggled into the text.
+# Chat-template and prompt markers smuggled into the text (template braces and an HTML comment since 2026-12-06:
+# "{{system: …}}", "<!-- reply with … -->").
 _ROLE_MARKER = re.compile(
-    r"<\|[^|>]{1,20}\|>|\[/?INST\]|</?\s*(?:tweet|system|s)\s*>|\"role\"\s*:|###\s*\w+\s*:?"
+    r"<\|[^|>]{1,20}\|>|\[/?INST\]|</?\s*(?:tweet|system|s)\s*>|\"role\"\s*:|###\s*\w+\s*:?|\{\{|\{%|<!--"
+    r"|\bsystem prompt\b"
     r"|(?:^|[\n.!?]\s*|\s)(?:system|assistant|user|ai|bot|developer|développeur|desarrollador|entwickler|"
     r"sistema|asistente|assistente|systeme|système)\s*:",
     re.IGNORECASE,
@@ -172,6 +174,31 @@ _META = re.compile(
 )
 
 
+# An instruction about the reply's form rather than its words ("write your reply as a haiku", "translate your
+# reply into Spanish", "respond in all caps"): obeyed without repeating a word of it.
+_FORM = re.compile(
+    r"\b(?:haiku|poem|rhym\w*|verse|limerick|song|lyrics|all caps|uppercase|capital letters|caps|translat\w*|"
+    r"spanish|french|german|portuguese|italian|dutch|russian|chinese|japanese|arabic|hindi|korean|"
+    r"espanol|frances|ingles|deutsch|francais|portugues|italiano)\b",
+    re.IGNORECASE,
+)
+# Words most English sentences hold: a reply with none of them in a dozen words is in another language.
+_ENGLISH = frozenset("the a an and is are to of in for your you it that this with on be can not or but".split())
+
+
+def _takes_a_form(reply: str) -> str | None:
+    """How the reply looks unlike the account's own replies: in verse (lines), in capitals, or not in English."""
+    letters = [c for c in reply if c.isalpha()]
+    words = _TOKEN.findall(reply.casefold())
+    if reply.strip().count("\n") >= 2:
+        return "is set in lines"
+    if len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+        return "is in capitals"
+    if len(words) >= 6 and not _ENGLISH & set(words):
+        return "is not in English"
+    return None
+
+
 def check_injection(reply: str, tweet: str) -> Verdict:
     """Reject a reply that does what the tweet told it to, or that talks about its own instructions."""
     if _META.search(fold(reply)):
@@ -190,4 +217,6 @@ def check_injection(reply: str, tweet: str) -> Verdict:
     echoed = sorted(reply_words & instructions.payload_words)
     if echoed:
         return Rejection("injection", f"reply repeats {echoed[0]!r} from an instruction in the tweet")
+    if any(_FORM.search(_plain(span)) for span in instructions.spans) and (form := _takes_a_form(reply)):
+        return Rejection("injection", f"reply {form}, as an instruction in the tweet asked")
     return None
