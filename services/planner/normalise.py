@@ -77,7 +77,8 @@ _PREAMBLE_INLINE = re.compile(
 )
 # A bare label in front of the content: "Tweet:", "Post 1:", "Option 2 -", "Final draft:", "Reply:".
 _LABEL = re.compile(
-    r"^\s*(?:\*\*)?(?:final |revised |rewritten |new )?(?:tweet|post|thread|reply|draft|caption|option|version|answer)"
+    r"^\s*(?:\*\*)?(?:final |revised |rewritten |new )?(?:tweet|post|thread|reply|draft|caption|option|version|answer|"
+    r"hook|body|cta|call to action)"
     r"(?:\s*#?\d{1,2})?(?:\s*\([^)\n]{0,40}\))?\s*(?:\*\*)?\s*[:\-–—]\s*(?:\*\*)?\s*",
     re.IGNORECASE,
 )
@@ -85,7 +86,8 @@ _CLOSING_LINE = re.compile(
     r"^\s*(?:\(?\s*(?:character|char|word)s?\s*count\s*:?\s*~?\d+[^\n]*\)?|\(\s*~?\d+\s*(?:characters|chars|words)\s*\)|"
     r"(?:let me know|feel free|i hope (?:this|that)|hope (?:this|that) helps|would you like|do you want me|"
     r"if you'?d like|want me to|i can (?:also|adjust|make|tweak|shorten)|happy to (?:adjust|tweak|help)|"
-    r"this (?:tweet|post|thread|reply) (?:is|uses|keeps|stays|fits|has)|note:|notes:|\(note)[^\n]*)\s*$",
+    r"this (?:tweet|post|thread|reply) (?:is|uses|keeps|stays|fits|has)|note:|notes:|\(note)[^\n]*"
+    r"|[\[(]?(?:end of thread|end)[\])]?|/end)\s*$",
     re.IGNORECASE,
 )
 
@@ -144,7 +146,8 @@ def strip_markdown(text: str) -> str:
 # ---------------------------------------------------------------- numbering, quotes, emoji, hashtags
 
 _NUMBER_PREFIX_THREAD = re.compile(
-    r"^\s*(?:\(?\d{1,2}\s*/\s*\d{0,2}\)?[:.)]?|\d{1,2}[.)](?=\s)|(?:tweet|part|post)\s*\d{1,2}(?:\s*/\s*\d{1,2})?\s*[:.)\-–—]?)\s*",
+    r"^\s*(?:\(?\d{1,2}\s*/\s*\d{0,2}\)?[:.)]?|\d{1,2}[.)](?=\s)|"
+    r"(?:tweet|part|post)\s*\d{1,2}(?:\s*(?:/|of)\s*\d{1,2})?\s*[:.)\-–—]?)\s*",
     re.IGNORECASE,
 )
 _NUMBER_PREFIX_SINGLE = re.compile(r"^\s*\(?\d{1,2}\s*/\s*\d{1,2}\)?[:.)]?\s+")

@@ -188,6 +188,18 @@ def test_drafts_offered_explanations_and_labels_around_the_post_are_removed(raw:
     assert clean_text(raw) == clean
 
 
+@pytest.mark.parametrize("raw", [
+    # Each kept "of 3:", "[End of thread]" or "Hook:" in its parts until 2026-12-06.
+    "Here's a 3-part thread on sleep:\n\nTweet 1 of 3: Sleep debt is real.\n\nTweet 2 of 3: Light sets your clock."
+    "\n\nTweet 3 of 3: Keep the room cool.",
+    "1/3 Sleep debt is real.\n2/3 Light sets your clock.\n3/3 Keep the room cool.\n\n[End of thread]",
+    "Hook: Sleep debt is real.\n\nBody: Light sets your clock.\n\nCTA: Keep the room cool.",
+])
+def test_thread_labels_of_every_kind_are_removed(raw: str) -> None:
+    parts = read_answer(raw, thread=True, length=x_length, wanted=3).parts
+    assert parts == ["Sleep debt is real.", "Light sets your clock.", "Keep the room cool."]
+
+
 @pytest.mark.parametrize("habit", ["several_drafts", "explains"])
 def test_the_sandbox_models_drafts_and_explanations_never_survive(habit: str) -> None:
     from sandbox.habits import HabitRates, RealisticWriter
