@@ -5,7 +5,9 @@ Removed: reasoning blocks (``<think>…</think>``, also a block whose opening ta
 preambles ("Sure! Here's a tweet about gut health:", "Tweet:", "Option 1:") and closing remarks ("Let me know if
 …", "(Character count: 212)"), wrapping quotes, Markdown (bold, italics, headings, bullets, links, inline code,
 block quotes), an "As an AI, …, but" clause in front of the text, thread numbering ("1/5", "(2/5)", "3.",
-"Tweet 4:"), emoji and trailing hashtag runs (two or more; one hashtag is the niche's allowance). A structured
+"Tweet 4:", "Tweet 1 of 3:", "Hook:"), emoji and trailing hashtag runs (two or more; one hashtag is the niche's
+allowance), an explanation after the text ("Why it works: …"); of several drafts offered where one was asked, the
+first. Apostrophes typed as ’ read as ' (the text keeps its own). A structured
 answer (JSON with ``text`` or ``parts``) is read first. Threads are split on ``---`` lines, on numbered parts,
 or on blank lines (merging paragraphs when there are more than a thread may have). A part loses the generic padding
 sentences at its end ("Remember that everyone's body is different …"; within the limit too, as other habits the
