@@ -94,10 +94,15 @@ _CLOSING_LINE = re.compile(
 )
 
 
-# A paragraph after the content that explains it ("Why it works: …", "**Explanation:** …"): everything from it on.
+# A paragraph after the content that explains the writing ("**Explanation:** …", "Why it works: it opens with a
+# hook …"): everything from it on. "Why it works:" is also a post's own section ("Why it works: sugary drinks are
+# the leading source of added sugars"), so under that label only talk of the writing marks the model's note.
 _EXPLANATION = re.compile(
-    r"\n[ \t]*\n[ \t]*(?:\*\*|__)?(?:why (?:it|this) works|explanation|rationale|breakdown|what i changed|"
-    r"key (?:points|elements|features))(?:\*\*|__)?\s*:",
+    r"\n[ \t]*\n[ \t]*(?:\*\*|__)?(?:explanation|rationale|breakdown|key (?:points|elements|features)"
+    r"|why (?:it|this) works(?=(?:\*\*|__)?\s*:[^\n]{0,160}\b(?:hook|tweet|post|reply|readers?|engag\w*|tone|"
+    r"format|characters?|cta|call to action|punchy|concise|scroll\w*|takeaway|opens? with|ends? with|sentences?|"
+    r"structure|wording|phrasing|emoji|hashtags?)\b))"
+    r"(?:\*\*|__)?\s*:",
     re.IGNORECASE,
 )
 _TRAILING_SEPARATOR = re.compile(r"^\s*-{3,}\s*$")
