@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
+from libs.gates.entities import fold
 from libs.gates.verdict import Rejection, Verdict
-from libs.text import APOSTROPHES
 
 _NUMBER = r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|half|a couple of|a few)"
 _DRUG_UNIT = (r"(?:mg|mcg|µg|μg|ug|iu|i\.u\.|ml|cc|milligrams?|micrograms?|units?|drops?|capsules?|caps|pills?|"
@@ -136,7 +136,7 @@ def _negated(sentence: str, claim_start: int) -> bool:
 
 
 def check_medical_safety(text: str) -> Verdict:
-    text = text.translate(APOSTROPHES)  # "don’t need insulin" is "don't need insulin"
+    text = fold(text)  # as the other rules read it: "don’t need insulin" is "don't need insulin"
     for sentence in (s for s in _SENTENCE.split(text) if s.strip()):
         shown = sentence.strip()[:80]
         dose = _DOSE.search(sentence)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
+from libs.gates.entities import fold
 from libs.gates.verdict import Rejection, Verdict
-from libs.text import APOSTROPHES
 
 _AS_AN_AI = re.compile(
     r"\b(?:as an? (?:ai|a\.i\.|artificial intelligence|(?:large )?language model|llm|ai (?:language )?model|"
@@ -39,7 +39,7 @@ _REFUSAL = re.compile(
 
 def check_refusal(text: str) -> Verdict:
     """Reject a text in which the model refuses the task or speaks as an AI; the reason quotes the words."""
-    text = text.translate(APOSTROPHES)  # most models write "I can’t"
+    text = fold(text)  # as the other rules read it: most models write "I can’t"
     if m := _AS_AN_AI.search(text):
         return Rejection("refusal", f"the model speaks as an AI ({m.group(0).strip()!r})")
     if m := _REFUSAL.search(text):
