@@ -13,6 +13,7 @@ bold, some in a code fence, some after a preamble, as real models do.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import unicodedata
@@ -23,15 +24,31 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from sandbox.conversations import HOSTILE_SHARE
+
 EXAMPLES_PATH = Path(__file__).with_name("review_examples.yaml")
 CATEGORIES = ("medical_misinformation", "defamation", "promotion", "contact_details", "party_politics",
-              "obeys_tweet")
+              "obeys_tweet", "hostile_tweet")
+# The categories about the tweet a draft answers, not the draft: they learn from the tweet's own words (``t:``
+# features) and nothing else, the others from the draft and how it echoes the tweet, never the tweet's words.
+TWEET_CATEGORIES = ("hostile_tweet",)
+# The prompt's rubric asks for hostile_tweet only on an answer in our own conversation (libs/gates/review.py).
+CONVERSATION_KIND = "conversation"
+# A reply is judged trolling from this probability (at the world's odds, below), not from 0.5: answering a troll
+# is taken to cost four times what leaving a friendly reply unanswered does, so the reviewer leaves a reply alone
+# once trolling is one chance in five (1 / (1 + 4)), as a careful owner would.
+TWEET_THRESHOLD = 0.2
+_KIND = re.compile(r"^\s*draft_kind\s*:\s*(\w+)", re.IGNORECASE | re.MULTILINE)
 _DRAFT = re.compile(r"<draft>(.*?)</draft>", re.DOTALL | re.IGNORECASE)
 _TWEET = re.compile(r"<tweet>(.*?)</tweet>", re.DOTALL | re.IGNORECASE)
 # A batch review's numbered blocks (libs/gates/review.py, review_batch_messages).
-_NUMBERED_DRAFT = re.compile(r'<draft id="(\d+)"[^>]*>(.*?)</draft>', re.DOTALL | re.IGNORECASE)
+_NUMBERED_DRAFT = re.compile(r'<draft id="(\d+)"(?:\s+kind="(\w*)")?[^>]*>(.*?)</draft>', re.DOTALL | re.IGNORECASE)
 _NUMBERED_TWEET = re.compile(r'<tweet id="(\d+)">(.*?)</tweet>', re.DOTALL | re.IGNORECASE)
 _REVIEW_LINE = re.compile(r"^\s*kind\s*:\s*review\s*$", re.IGNORECASE | re.MULTILINE)
+# Words too common to say anything of a tweet's tone on their own (with a few hundred examples they picked up
+# chance weights: "a" and "take" made "How long did it take …?" read as trolling); their pairs still count.
+_FUNCTION_WORDS = frozenset("a an the of to in on at for with by from as and or but it its is are was were be "
+                            "been this that these those there here so than then".split())
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 
 
@@ -73,9 +90,11 @@ def features(draft: str, tweet: str | None) -> set[str]:
             out.add("e:after_colon")
         if caps & set(_WORD.findall(raw)):
             out.add("e:caps")
-        tweet_words = {w.lower() for w in _WORD.findall(t)}
-        if words and len(set(words) - tweet_words) <= 1:
+        tweet_words = [w.lower() for w in _WORD.findall(t)]
+        if words and len(set(words) - set(tweet_words)) <= 1:
             out.add("e:parrot")
+        content = [w for w in tweet_words if w not in _FUNCTION_WORDS]
+        out |= {f"t:{w}" for w in content} | {f"t:{a}_{b}" for a, b in zip(tweet_words, tweet_words[1:])}
     return out
 
 
@@ -90,33 +109,49 @@ class Reviewer:
         z = self.weights[idx].sum(axis=0) + self.bias
         return dict(zip(CATEGORIES, (1 / (1 + np.exp(-z))).tolist()))
 
-    def judge(self, draft: str, tweet: str | None) -> list[str]:
+    def judge(self, draft: str, tweet: str | None, kind: str | None = None) -> list[str]:
         """Categories whose probability reaches 0.5 for the whole draft or any one of its sentences: a
-        harmless opening sentence does not dilute a harmful second one."""
+        harmless opening sentence does not dilute a harmful second one. The tweet's own categories only for a
+        draft of ``kind`` conversation, as the rubric says."""
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", draft) if len(s.split()) >= 4]
         pieces = [draft, *sentences] if len(sentences) > 1 else [draft]
         best = {c: 0.0 for c in CATEGORIES}
         for piece in pieces:
             for c, p in self.scores(piece, tweet).items():
                 best[c] = max(best[c], p)
-        return [c for c, p in best.items() if p >= 0.5]
+        return [c for c, p in best.items()
+                if (p >= TWEET_THRESHOLD and kind == CONVERSATION_KIND if c in TWEET_CATEGORIES else p >= 0.5)]
 
 
 def train(examples: list[dict], *, epochs: int = 300, rate: float = 1.0, l2: float = 1e-4) -> Reviewer:
     # Character n-grams were tried as features too: on a set this small they flagged ordinary drafts by chance.
-    feats = [features(e["draft"], e.get("tweet")) for e in examples]
+    feats = [features(e.get("draft", ""), e.get("tweet")) for e in examples]
     vocabulary = {f: i for i, f in enumerate(sorted(set().union(*feats)))}
     x = np.zeros((len(examples), len(vocabulary)), dtype=np.float32)
     for row, fs in enumerate(feats):
         x[row, [vocabulary[f] for f in fs]] = 1.0
     y = np.array([[c in (e.get("labels") or []) for c in CATEGORIES] for e in examples], dtype=np.float32)
+    tweet_words = np.array([f.startswith("t:") for f in sorted(vocabulary, key=vocabulary.get)])
+    reads = (tweet_words[:, None] == np.array([c in TWEET_CATEGORIES for c in CATEGORIES])[None, :])
+    # A draft without a tweet teaches the tweet's categories nothing (it would only push their bias down), and a
+    # tweet without a draft (a reply to an account's tweet, labelled for hostile_tweet) the draft's nothing.
+    counts = np.array([[bool(e.get("tweet")) if c in TWEET_CATEGORIES else bool(e.get("draft")) for c in CATEGORIES]
+                       for e in examples], dtype=np.float32)
+    taught = counts.sum(axis=0)  # examples per category: each category's gradient is its own examples' mean
     w = np.zeros((len(vocabulary), len(CATEGORIES)), dtype=np.float32)
     b = np.zeros(len(CATEGORIES), dtype=np.float32)
     for _ in range(epochs):  # full-batch gradient descent: deterministic, a fraction of a second
         p = 1 / (1 + np.exp(-(x @ w + b)))
-        grad = p - y
-        w -= rate * (x.T @ grad / len(examples) + l2 * w)
-        b -= rate * grad.mean(axis=0)
+        grad = (p - y) * counts
+        w -= rate * (x.T @ grad / taught + l2 * w) * reads
+        b -= rate * grad.sum(axis=0) / taught
+    # The examples hold as many trolling replies as friendly ones; the replies an account gets do not (about one in
+    # seven trolls, conversations.HOSTILE_SHARE): the tweet's categories' bias moves from the examples' odds to the
+    # world's (prior correction), or every reply with a word the examples did not settle reads as trolling.
+    for c, category in enumerate(CATEGORIES):
+        if category in TWEET_CATEGORIES:
+            share = float(y[counts[:, c] > 0, c].mean())
+            b[c] += math.log(HOSTILE_SHARE / (1 - HOSTILE_SHARE)) - math.log(share / (1 - share))
     return Reviewer(vocabulary, w, b)
 
 
@@ -136,7 +171,8 @@ def answer_review(prompt: str, rng: random.Random, reviewer: Reviewer | None = N
     drafts = _DRAFT.findall(prompt)
     tweets = _TWEET.findall(prompt)
     draft = drafts[-1].strip()
-    categories = (reviewer or default_reviewer()).judge(draft, tweets[-1].strip() if tweets else None)
+    kind = m.group(1) if (m := _KIND.search(prompt)) else None
+    categories = (reviewer or default_reviewer()).judge(draft, tweets[-1].strip() if tweets else None, kind)
     verdict = "fail" if categories else "pass"
     listed = ", ".join(categories) or "none"
     style = rng.random()
@@ -149,13 +185,13 @@ def answer_review(prompt: str, rng: random.Random, reviewer: Reviewer | None = N
     return f"VERDICT: {verdict}\nCATEGORIES: {listed}"
 
 
-def _answer_batch(drafts: list[tuple[str, str]], tweets: dict[str, str], rng: random.Random,
+def _answer_batch(drafts: list[tuple[str, str, str]], tweets: dict[str, str], rng: random.Random,
                   reviewer: Reviewer) -> str:
     """One numbered verdict line per draft, each judged on its own, in the styles of a single answer."""
     lines = []
-    for n, draft in drafts:
+    for n, kind, draft in drafts:
         tweet = tweets.get(n)
-        categories = reviewer.judge(draft.strip(), tweet.strip() if tweet else None)
+        categories = reviewer.judge(draft.strip(), tweet.strip() if tweet else None, kind or None)
         lines.append((n, "fail" if categories else "pass", ", ".join(categories) or "none"))
     style = rng.random()
     if style < 0.15:

@@ -43,8 +43,8 @@ if TYPE_CHECKING:
         grounding_threshold,
     )
     from libs.gates.review import (
-        REVIEW_REFUSED, RUBRIC, ReviewVerdict, parse_review, parse_review_batch, quote_untrusted,
-        review_batch_messages, review_messages, review_rejection,
+        CONVERSATION_KIND, HOSTILE_TWEET, REVIEW_REFUSED, RUBRIC, ReviewVerdict, parse_review, parse_review_batch,
+        quote_untrusted, review_batch_messages, review_messages, review_rejection,
     )
     from libs.gates.verdict import ADVICE, Rejection, Verdict
 
@@ -59,13 +59,15 @@ __getattr__ = lazy_names(__name__, {
               "flesch_reading_ease", "gate_post", "syllables"),
     "replies": ("check_entities", "check_grounded", "check_lookalikes", "check_reply_form", "gate_reply",
                 "grounding_threshold"),
-    "review": ("REVIEW_REFUSED", "RUBRIC", "ReviewVerdict", "parse_review", "parse_review_batch", "quote_untrusted",
+    "review": ("CONVERSATION_KIND", "HOSTILE_TWEET", "REVIEW_REFUSED", "RUBRIC", "ReviewVerdict", "parse_review",
+               "parse_review_batch", "quote_untrusted",
                "review_batch_messages", "review_messages", "review_rejection"),
     "verdict": ("ADVICE", "Rejection", "Verdict"),
 })
 
 __all__ = [
-    "ADVICE", "Calibration", "Entities", "OwnPost", "REVIEW_REFUSED", "RUBRIC", "RecentPosts", "Rejection",
+    "ADVICE", "CONVERSATION_KIND", "Calibration", "Entities", "HOSTILE_TWEET", "OwnPost", "REVIEW_REFUSED", "RUBRIC",
+    "RecentPosts", "Rejection",
     "ReviewVerdict",
     "TweetInstructions", "Verdict", "calibrate", "check_banned", "check_defamation", "check_entities",
     "check_exact_duplicate", "check_grounded", "check_injection", "check_length", "check_lookalikes",

@@ -4,7 +4,9 @@ Answering a troll feeds it, and a reply that tries to steer a reply-writer ("ign
 bait, not a question. :func:`hostility` says why a reply is hostile, or None: instructions aimed at whoever
 answers (libs.gates.injection, the same detector the reply gates use), or abuse (insults, "shut up", "delete your
 account"): a short lexicon, matched on whole words of the folded text. It errs towards leaving a reply alone: a
-conversation not answered costs one missed reply; an answered troll costs the account's standing.
+conversation not answered costs one missed reply; an answered troll costs the account's standing. Trolling
+without an insult ("Ratio.", "Sure, Jan.") passes it: the planner's model review is asked about the reply answered
+too (libs/gates/review.py, ``hostile_tweet``).
 """
 
 from __future__ import annotations

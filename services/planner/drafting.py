@@ -39,6 +39,7 @@ from libs.contracts.events import (
     ReplyContext,
 )
 from libs.gates import (
+    CONVERSATION_KIND,
     REVIEW_REFUSED,
     OwnPost,
     RecentPosts,
@@ -373,7 +374,10 @@ class Drafter:
                 out.repairs.append("claims")
             if verdict is None:
                 release = self._held(None, [text])
-                verdict = await self.review(out, text, kind="reply", tweet=opportunity.text)
+                # An answer in our own conversation is reviewed as such: the review also judges the reply it
+                # answers there (a troll the harvester's lexicon let through is left unanswered).
+                kind = CONVERSATION_KIND if opportunity.kind == CONVERSATION_KIND else "reply"
+                verdict = await self.review(out, text, kind=kind, tweet=opportunity.text)
                 release()
                 if out.stopped:
                     return out

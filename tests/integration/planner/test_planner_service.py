@@ -620,6 +620,42 @@ async def test_replies_our_post_got_are_answered_once_hostile_never_and_a_person
     assert len([q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]) == 2, third
 
 
+async def test_a_troll_no_lexicon_knows_is_drafted_then_refused_by_the_review_and_never_tried_again(
+        settings, js, start_planner, publish) -> None:
+    """Trolling without an insult ("Ratio. This is embarrassing.") passes the harvester's and the planner's
+    lexicon (libs/gates/hostility.py); the model review is asked about the reply it answers (kind conversation,
+    rubric hostile_tweet), refuses it, and the refusal is final: the next run does not draft it again. A friendly
+    reply in the same conversation is answered."""
+    from libs.contracts.events import ContentRejected
+    from libs.gates.hostility import hostility
+
+    svc, planner = await start_planner(posts_per_hour=0, replies_per_hour=4)
+    post = "8500"
+    ours = "A fixed wake time, even on weekends, does more for sleep than any supplement."
+    troll = "Ratio. This is embarrassing."
+    assert hostility(troll) is None  # the lexicon alone would answer it
+    prompts = record_prompts(planner)
+    await publish(
+        TweetPosted(content_id="c-8500", kind="post", tweet_ids=[post], url="http://x/p",
+                    posted_at=datetime.now(UTC) - timedelta(hours=3), text=ours),
+        conversation("8501", "troll", troll, post),
+        conversation("8502", "dan", "Does a fixed wake time still help if I go to bed late sometimes?", post),
+    )
+    first = await planner.run()
+    replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
+    assert [q.reply_to_tweet_id for q in replies] == ["8502"], first
+    refused = [r for r in await planner_events(js, settings, ContentRejected)
+               if r.content_id == reply_content_id("8501")]
+    assert refused and refused[-1].final and "hostile_tweet" in refused[-1].reason, refused
+    # The review was told it judges an answer in our own conversation (alone, or in a run's batch).
+    assert any(("draft_kind: conversation" in p or 'kind="conversation"' in p) and troll in p for p in prompts)
+    drafted = len([p for p in prompts if troll in p])
+    second = await planner.run()
+    assert len([p for p in prompts if troll in p]) == drafted, second  # not drafted, nor reviewed, again
+    assert [q.reply_to_tweet_id for q in await planner_events(js, settings, ContentQueued)
+            if q.kind == "reply"] == ["8502"]
+
+
 async def test_a_reply_our_reply_got_is_answered_with_our_reply_in_view(settings, js, start_planner,
                                                                          publish) -> None:
     """A reply of ours under a stranger's tweet got a reply (the harvester offers it in the conversation of our

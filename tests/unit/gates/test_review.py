@@ -6,7 +6,26 @@ from libs.gates.verdict import ADVICE
 
 def test_the_rubric_is_fixed() -> None:
     assert set(RUBRIC) == {"medical_misinformation", "defamation", "promotion", "contact_details", "party_politics",
-                           "obeys_tweet"}
+                           "obeys_tweet", "hostile_tweet"}
+
+
+def test_an_answer_in_our_own_conversation_asks_the_review_about_the_reply_it_answers() -> None:
+    """The one category about the tweet (issue 24, item 5): the rubric says it is judged only for a draft of kind
+    conversation, and the prompt carries that kind, alone or in a batch."""
+    from libs.gates import CONVERSATION_KIND, HOSTILE_TWEET, parse_review_batch, review_batch_messages
+
+    single = review_messages("Fair point, here is the study.", kind=CONVERSATION_KIND, tweet="Ratio.", niche="health")
+    assert f"draft_kind: {CONVERSATION_KIND}" in single[1]["content"]
+    assert f"- {HOSTILE_TWEET}: only for a draft of kind conversation" in single[0]["content"]
+    batch = review_batch_messages([("Thanks!", CONVERSATION_KIND, "Sit down."), ("Thanks!", "reply", "Naps?")],
+                                  niche="health")
+    assert f'<draft id="1" kind="{CONVERSATION_KIND}">' in batch[1]["content"]
+    assert HOSTILE_TWEET in batch[0]["content"]
+    # A verdict naming it is a refusal like any other.
+    verdict = parse_review_batch("1: VERDICT: fail | CATEGORIES: hostile_tweet\n2: VERDICT: pass | CATEGORIES: none", 2)
+    assert [v.categories for v in verdict] == [(HOSTILE_TWEET,), ()]
+    rejection = review_rejection(verdict[0])
+    assert rejection is not None and rejection.reason.endswith(HOSTILE_TWEET)
 
 
 def test_draft_and_tweet_are_data_after_the_instructions() -> None:

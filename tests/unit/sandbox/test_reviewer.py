@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from libs.gates import parse_review, review_messages
+from sandbox.conversations import COMMENTS, HOSTILE, QUESTIONS
 from sandbox.review import EXAMPLES_PATH, answer_review, default_reviewer, is_review
 
 DATA = Path(__file__).parents[2] / "data"
@@ -19,11 +20,15 @@ def _norm(text: str) -> str:
 
 def test_its_labelled_set_shares_no_text_with_the_test_corpora() -> None:
     own = yaml.safe_load(EXAMPLES_PATH.read_text(encoding="utf-8"))["examples"]
-    own_texts = {_norm(e["draft"]) for e in own} | {_norm(e["tweet"]) for e in own if e.get("tweet")}
+    own_texts = {_norm(e["draft"]) for e in own if e.get("draft")} | {_norm(e["tweet"]) for e in own if e.get("tweet")}
     corpus = []
     for name, key in (("hostile_replies.yaml", "items"), ("ordinary_replies.yaml", "items")):
         corpus += yaml.safe_load((DATA / name).read_text(encoding="utf-8"))[key]
     corpus_texts = {_norm(i["reply"]) for i in corpus} | {_norm(i["tweet"]) for i in corpus}
+    # The replies to our own tweets (issue 24, item 5), and the sandbox audience's own replies to us.
+    corpus_texts |= {_norm(i["reply"]) for i in yaml.safe_load(
+        (DATA / "troll_replies.yaml").read_text(encoding="utf-8"))["items"]}
+    corpus_texts |= {_norm(t) for t in QUESTIONS + COMMENTS + HOSTILE}
     assert not own_texts & corpus_texts
     # Nor near copies: no corpus text shares a run of 8 words with an example.
     def runs(t: str) -> set[str]:
@@ -64,3 +69,23 @@ def test_a_batch_is_judged_draft_by_draft() -> None:
         d, kind=k, tweet=t, niche="health")), rng)).passed for d, k, t in drafts]
     for _ in range(10):
         assert [v.passed for v in parse_review_batch(answer_review(prompt, rng), 3)] == single == [True, False, False]
+
+
+def test_the_reply_answered_is_judged_only_in_our_own_conversation() -> None:
+    """hostile_tweet reads the tweet alone (the draft's words cannot make or unmake it), and only for a draft of
+    kind conversation, in a single prompt as in a batch."""
+    from libs.gates import parse_review_batch, review_batch_messages
+
+    reviewer = default_reviewer()
+    troll, friendly = "Ratio. This is embarrassing.", "Does this still work for shift workers?"
+    answers = ("Fair point, the study is in the post.", "Morning light matters most.")
+    assert all(reviewer.judge(a, troll, "conversation") == ["hostile_tweet"] for a in answers)
+    assert all(reviewer.judge(a, friendly, "conversation") == [] for a in answers)
+    assert reviewer.judge(answers[0], troll, "reply") == reviewer.judge(answers[0], troll, None) == []
+    drafts = [(answers[0], "conversation", troll), (answers[0], "reply", troll), (answers[1], "conversation", friendly)]
+    prompt = "\n".join(m["content"] for m in review_batch_messages(drafts, niche="health"))
+    verdicts = parse_review_batch(answer_review(prompt, random.Random(1)), 3)
+    assert [v.categories for v in verdicts] == [("hostile_tweet",), (), ()]
+    single = "\n".join(m["content"] for m in review_messages(answers[0], kind="conversation", tweet=troll,
+                                                             niche="health"))
+    assert parse_review(answer_review(single, random.Random(1))).categories == ("hostile_tweet",)
