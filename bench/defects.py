@@ -19,12 +19,14 @@ from libs.text import x_length
 QUOTE_CHARS = "\"“”'‘’«»"
 
 _PREAMBLE = re.compile(
-    r"^\s*(?:(?:sure|certainly|of course|absolutely|okay|great)\b[!,.]|here(?:'s| is| are)\b[^\n]{0,80}"
-    r"\b(?:tweet|post|thread|reply|draft|version)\b|(?:tweet|post|thread|reply|draft)\s*\d*\s*:)",
+    r"^\s*(?:(?:sure|certainly|of course|absolutely|okay|great)\b[!,.]|here'?s?(?: is| are)?\b[^\n]{0,80}"
+    r"\b(?:tweet|post|thread|reply|draft|version|attempt)\b|here'?s?(?: is)?[^\n:]{0,40}\bone\s*:"
+    r"|(?:tweet|post|thread|reply|draft|response)\s*\d*\s*:"
+    r"|i'?d (?:suggest|reply|go with|say)\b|as requested\b|note\s*:)",
     re.IGNORECASE,
 )
-_CLOSING = re.compile(r"let me know|feel free to|hope this helps|character count|would you like|want me to",
-                      re.IGNORECASE)
+_CLOSING = re.compile(r"let me know|feel free to|hope (?:this|that) (?:helps|works)|character count|would you like|"
+                      r"want me to|\d+ characters|adjust the tone|another version|should i make", re.IGNORECASE)
 _MARKDOWN = re.compile(r"\*\*[^*]+\*\*|__[^_]+__|(?m:^\s{0,3}#{1,6}\s)|(?m:^\s*[-*+]\s+\S)|\[[^\]]+\]\([^)]+\)")
 _HASHTAG_RUN = re.compile(r"(?:#\w+\s*){2,}$")
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55\U0001F1E6-\U0001F1FF]")

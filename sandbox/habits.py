@@ -76,6 +76,7 @@ class HabitRates:
     typographic: float = 0.3
     several_drafts: float = 0.04  # of plain-text posts and replies
     explains: float = 0.04  # of plain-text posts and replies
+    chatty: float = 0.05  # of plain-text posts and replies
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
@@ -319,6 +320,17 @@ class RealisticWriter:
             explanation = late.choice(EXPLANATIONS)
             content = f"{content}\n\n{explanation}"
             defects.append(Defect("explains", "contains", explanation.split(":", 1)[1].strip()))
+        if late.random() < self.rates.chatty:
+            # Chat around the text in the forms a probe of 2026-12-06 found the normaliser missed: a lead line
+            # that announces without the usual words ("I'd suggest something like this:", "Heres a tweet:"), a
+            # note, a count or an offer in brackets, emphasis or with an emoji after it.
+            noun = {"post": "tweet", "reply": "reply"}[brief.kind]
+            lead = late.choice(CHATTY_LEADS).format(kind=noun, t=topic_label(brief.topic))
+            tail = late.choice(CHATTY_TAILS).format(n=len(content)) if late.random() < 0.5 else None
+            content = f"{lead}\n\n{content}" + (f"\n\n{tail}" if tail else "")
+            for line in (lead, tail) if tail else (lead,):
+                # What shows of it in the text, whatever emoji or emphasis marks the normaliser drops around it.
+                defects.append(Defect("chatty", "contains", max(_MARKS.split(line), key=len).strip()))
         return Answer(content, answer.refusal, defects, brief)
 
     def _answer(self, messages: list[dict[str, Any]], rng: random.Random, *, response_format: Any) -> Answer:
@@ -770,6 +782,24 @@ EXPLANATIONS = (
     "**Explanation:** A specific number hooks the reader, and the takeaway is easy to act on.",
     "Why this works: short sentences, one idea, and a clear next step.",
 )
+CHATTY_LEADS = (
+    "I'd suggest something like this:",
+    "Heres a {kind}:",
+    "As requested, a {kind} on {t}:",
+    "Okay, here's my attempt:",
+    "Note: I've kept this under 280 characters.",
+    "Certainly! 😊",
+    "Great topic! Getting {t} right matters. Here's a {kind}:",
+    "I can't verify specific statistics, but here's a general {kind}:",
+    "Here's one that should land well with your audience:",
+    "Response:",
+)
+CHATTY_TAILS = (
+    "(Under 280 characters ✅)",
+    "**Character count:** {n}",
+    "(Feel free to adjust the tone.)",
+)
+_MARKS = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]|\\*\\*")
 AS_AN_AI = (
     "As an AI, I don't have personal experiences, but here's what the research says:",
     "As an AI language model, I can share that",

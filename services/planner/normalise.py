@@ -59,34 +59,76 @@ _INTERJECTION = (r"(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alr
                  r"here you go)")
 # A whole line that only announces the content ("Here's a tweet about gut health:", "Sure! Here is a thread:",
 # "Absolutely — here's one:", "Here you go:").
+# "I'd suggest something like this:", "I'd reply with something like: '…'"
+_SUGGEST = (r"(?:(?:i'?d|i would)\s+(?:suggest|go with|reply with|respond with|post|write|say|recommend|try)|"
+            r"i (?:suggest|recommend))\s+(?:something like(?: this| that)?|this(?: one)?|the following)")
+_HERE = r"(?:here(?:'s|s| is| are)|below is|this is|i'?ve written|i wrote)"
 _PREAMBLE_LINE = re.compile(
     rf"^\s*(?:{_INTERJECTION}[!.,]*(?:\s*[—–-])?\s*)?"
-    rf"(?:(?:here(?:'s| is| are)|below is|this is|i'?ve written|i wrote)\b"
-    rf"[^\n]{{0,140}}?\b{_CONTENT_NOUN}\b[^\n]{{0,140}}?:"
-    rf"|(?:here(?:'s| is| are)|below is|i'?ve written|i wrote)\b"
+    rf"(?:{_HERE}\b"
+    rf"[^\n]{{0,140}}?\b(?:{_CONTENT_NOUN}|attempt|suggestion|example)\b[^\n]{{0,140}}?:"
+    rf"|(?:here(?:'s|s| is| are)|below is|i'?ve written|i wrote)\b"
     rf"[^\n:]{{0,80}}?\b{_CONTENT_NOUN}\b[^\n:.!?]{{0,60}}[.!]?"
+    # "Here's one that should land well:", "Here's a punchy one:", "Sure, here it is:", "Here's how I'd respond:",
+    # "Below you'll find the tweet:" ("Here's one thing nobody tells you:", "Here's the thing:" are hooks)
+    rf"|here(?:'s|s| is) (?:one|mine|it)\s+(?:that|which|for you|you could|i'?d)\b[^\n]{{0,120}}:"
+    rf"|here(?:'s|s| is)(?:\s+(?:a|an|my|the))?(?:\s+[\w-]+){{0,3}}\s+one\s*:"
+    rf"|here(?:'s|s| is) (?:how|what) i'?d (?:respond|reply|say|post|write|go with)\b[^\n:]{{0,40}}:"
+    rf"|below you'?ll find\b[^\n:]{{0,60}}:|here (?:it is|they are|you are)\s*[:!.]"
+    rf"|here(?:'s|s| is) what i came up with\s*:|(?:final|revised|new) version below\s*:"
+    rf"|as an? (?:tweet|post|reply|x post)\s*:|take (?:two|three|2|3)\s*:"
     rf"|here(?:'s| is) (?:one|mine|it)[!.:]*"
-    # a label on a line of its own: "[Tweet]", "Title: Sleep debt" (a post has no title)
+    # "I'd suggest something like this:", "I'd reply with something like:", "As requested, a tweet on fibre:"
+    rf"|{_SUGGEST}\s*:"
+    rf"|(?:as requested|as you asked)\b[^\n]{{0,140}}:"
+    # a label on a line of its own: "[Tweet]", "Title: Sleep debt" (a post has no title), "Thread:", "Tweet
+    # (friendly tone):" (a numbered "Tweet 1:" starts a thread's part: not here)
     rf"|\[(?:tweet|post|reply|thread|draft)\]|title\s*:[^\n]{{0,100}}"
+    rf"|(?:(?:suggested|possible|proposed|sample|alternative|draft)\s+)?(?:tweet|post|reply|thread|draft|response)"
+    rf"(?:\s+(?:draft|idea|option|version|text))?\s*(?:\([^)\n]{{0,40}}\))?\s*:?"
+    rf"|try this one\s*:|how about this(?: one)?\s*[:?]"
     rf"|{_INTERJECTION}[!.:]*)\s*$",
+    re.IGNORECASE,
+)
+# A lead line whose chat ends in the announcement: "Great topic! Sleep debt is real. Here's a tweet:", "I can't
+# verify specific statistics, but here's a general tweet:". The announcement closes the line, so the whole line goes.
+_ANNOUNCEMENT_END = re.compile(
+    rf"(?:^|[.!?,;]\s+|\bbut\s+|\bso\s+)(?:{_HERE}|below are)\b[^\n.!?:]{{0,100}}?\b{_CONTENT_NOUN}\b"
+    rf"[^\n.!?:]{{0,80}}:\s*$",
+    re.IGNORECASE,
+)
+# A note about the answer above it: "Note: I've kept this under 280 characters."
+_LEADING_NOTE = re.compile(
+    r"^\s*\(?\s*(?:note|n\.b\.)\s*:[^\n]*\b(?:characters?|chars|under \d+|limit|tone|hashtags?|emojis?|kept)\b"
+    r"[^\n]*$",
     re.IGNORECASE,
 )
 # The same announcement with the content on the same line after its colon.
 _PREAMBLE_INLINE = re.compile(
-    rf"^\s*(?:{_INTERJECTION}[!.,]*\s*)?(?:here(?:'s| is| are)|below is)\b"
-    rf"[^\n:]{{0,140}}?\b{_CONTENT_NOUN}\b[^\n:]{{0,140}}?:\s+",
+    rf"^\s*(?:{_INTERJECTION}[!.,]*\s*)?(?:(?:here(?:'s| is| are)|below is)\b"
+    rf"[^\n:]{{0,140}}?\b{_CONTENT_NOUN}\b[^\n:]{{0,140}}?|{_SUGGEST}|i'?d say|i would say"
+    rf"|i'?d go with|you (?:could|might|can) (?:reply|say|post|respond|write)(?: with)?|something like"
+    rf"|my (?:reply|tweet|post|answer|response) would be"
+    rf"|(?:draft|suggested) (?:reply|tweet|post))\s*(?::|→|->)\s+",
     re.IGNORECASE,
 )
 # A bare label in front of the content: "Tweet:", "Post 1:", "Option 2 -", "Final draft:", "Reply:".
 _LABEL = re.compile(
-    r"^\s*(?:\*\*)?(?:final |revised |rewritten |new )?(?:tweet|post|thread|reply|draft|caption|option|version|answer|"
-    r"hook|body|cta|call to action)"
+    r"^\s*(?:\*\*)?(?:(?:final|revised|rewritten|new|suggested|possible|proposed|sample|alternative|draft)\s+)?"
+    r"(?:tweet|post|thread|reply|draft|caption|option|version|answer|response|hook|body|cta|call to action)"
+    r"(?:\s+(?:draft|idea|option|version|text))?"
     r"(?:\s*#?\d{1,2})?(?:\s*\([^)\n]{0,40}\))?\s*(?:\*\*)?\s*[:\-–—]\s*(?:\*\*)?\s*",
     re.IGNORECASE,
 )
+# The sections of a copywriting formula, each at a line start of one post ("Hook: …\nBody: …\nCTA: …").
+_SECTION_LABEL = re.compile(r"(?im)^[ \t]*(?:\*\*)?(hook|body|cta|call to action)(?:\*\*)?[ \t]*:(?:\*\*)?[ \t]*")
 _CLOSING_LINE = re.compile(
     r"^\s*(?:\(?\s*(?:character|char|word)s?\s*count\s*:?\s*~?\d+[^\n]*\)?|\(\s*~?\d+\s*(?:characters|chars|words)\s*\)|"
-    r"(?:let me know|feel free|i hope (?:this|that)|hope (?:this|that) helps|would you like|do you want me|"
+    r"\(\s*(?:under|within|below|just under|about|around|~)?\s*\d+\s*(?:characters|chars|words)\b[^\n]*\)|"
+    r"\(?(?:let me know|feel free|i hope (?:this|that)|hope (?:this|that|it) (?:helps|works|fits|lands)|"
+    r"would you like|do you want me|want (?:another|a different|a shorter|a longer) (?:version|one|take)|"
+    r"(?:should|shall) i (?:make|add|change|adjust|shorten|try|write)\b[^\n]*\?|"
+    r"\((?:tone|style|voice|format)\s*:[^\n)]*\)|"
     r"if you'?d like|want me to|i can (?:also|adjust|make|tweak|shorten)|happy to (?:adjust|tweak|help)|"
     r"this (?:tweet|post|thread|reply) (?:is|uses|keeps|stays|fits|has)|note:|notes:|\(note)[^\n]*"
     r"|[\[(]?(?:end of thread|end)[\])]?|/end)\s*$",
@@ -106,6 +148,17 @@ _EXPLANATION = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_SEPARATOR = re.compile(r"^\s*-{3,}\s*$")
+_EMPHASIS = re.compile(r"[*_]{1,3}")
+
+
+def _as_read(line: str) -> str:
+    """A line as the preamble and closing rules read it: one apostrophe, no emoji ("Certainly! 😊", "(Under 280
+    characters ✅)"), no emphasis or heading marks ("**Character count:** 96", "### Reply")."""
+    return _HEADING.sub("", _EMPHASIS.sub("", _EMOJI.sub("", line.translate(APOSTROPHES)))).strip()
+
+
+def _is_lead(line: str) -> bool:
+    return bool(_PREAMBLE_LINE.match(line) or _ANNOUNCEMENT_END.search(line) or _LEADING_NOTE.match(line))
 
 
 def strip_preamble(text: str) -> str:
@@ -114,15 +167,19 @@ def strip_preamble(text: str) -> str:
     if m := _EXPLANATION.search(text):
         text = text[: m.start()]
     lines = text.strip().splitlines()
-    while lines and (not lines[0].strip() or _PREAMBLE_LINE.match(lines[0].translate(APOSTROPHES))):
+    while lines and (not lines[0].strip() or _is_lead(_as_read(lines[0]))):
         lines.pop(0)
     while lines and (not lines[-1].strip() or _HRULE.match(lines[-1]) or _TRAILING_SEPARATOR.match(lines[-1])
-                     or _CLOSING_LINE.match(lines[-1].translate(APOSTROPHES).strip().strip("*_"))):
+                     or _CLOSING_LINE.match(_as_read(lines[-1]))):
         lines.pop()
     out = "\n".join(lines)
     # A label ("Tweet:", "Post 1:") is removed per part (clean_part): in a thread it marks where parts start.
     inline = _PREAMBLE_INLINE.match(out.translate(APOSTROPHES))
-    return out[inline.end():] if inline else out
+    if inline is None:
+        return out
+    rest = out[inline.end():]
+    # "I'd say: most of it comes in two weeks" starts a sentence once its lead is gone ("iPhone" keeps its case).
+    return rest[:1].upper() + rest[1:] if rest[:2].islower() else rest
 
 
 # ---------------------------------------------------------------- Markdown
@@ -228,6 +285,15 @@ def strip_ai_disclaimer(text: str) -> str:
     return text[: m.start()] + rest[:1].upper() + rest[1:]
 
 
+def strip_formula_labels(text: str) -> str:
+    """"Hook:", "Body:", "CTA:" at line starts, when the text opens with the hook: "Mind: calm.\nBody: strong." is a
+    post's own list, a "Body:" after a "Hook:" is the formula's."""
+    labels = list(_SECTION_LABEL.finditer(text))
+    if not labels or labels[0].group(1).lower() != "hook" or text[: labels[0].start()].strip():
+        return text
+    return _SECTION_LABEL.sub("", text)
+
+
 def clean_part(text: str, *, in_thread: bool = False) -> str:
     """One tweet's text: everything above but splitting. Habits nest in any order ("5/ - point", "**1/5**",
     quotes around a hashtag run or inside it, '"(3/3) - point"': the quotes hide the numbering, which hides the
@@ -237,7 +303,7 @@ def clean_part(text: str, *, in_thread: bool = False) -> str:
     for _ in range(5):
         before = t
         t = _tidy(strip_emoji(strip_markdown(strip_ai_disclaimer(t))))
-        t = numbering.sub("", _LABEL.sub("", t, count=1), count=1)
+        t = numbering.sub("", _LABEL.sub("", strip_formula_labels(t), count=1), count=1)
         t = _NUMBER_SUFFIX.sub("", strip_wrapping_quotes(_COUNT_SUFFIX.sub("", t)))
         t = strip_hashtag_run(t).strip()
         if t == before:
@@ -266,7 +332,11 @@ def first_draft(text: str) -> str:
     """The first of several drafts in an answer that offers them (``_DRAFTS_ANNOUNCED`` over a list numbered from
     1, or items labelled "Option 1", "Option 2"); any other answer unchanged."""
     lines = text.strip().splitlines()
-    announced = bool(lines) and _DRAFTS_ANNOUNCED.match(lines[0].translate(APOSTROPHES)) is not None
+    # The announcement may come after chat of its own ("I'd suggest something like this:\n\nHere are 3 options:").
+    while lines and not _DRAFTS_ANNOUNCED.match(_as_read(lines[0])) and (not lines[0].strip()
+                                                                       or _is_lead(_as_read(lines[0]))):
+        lines.pop(0)
+    announced = bool(lines) and _DRAFTS_ANNOUNCED.match(_as_read(lines[0])) is not None
     items = [m for m in _DRAFT_ITEM.finditer(text) if announced or m.group(1)]
     first = next((i for i, m in enumerate(items) if m.group(2) == "1"), None)
     if first is None or first + 1 >= len(items) or items[first + 1].group(2) != "2":

@@ -39,6 +39,12 @@ def test_tuning_corpus(case: dict) -> None:
     assert normalised(case) == expected(case)
 
 
+@pytest.mark.parametrize("case", CORPUS["probed"], ids=[c["habit"][:50] for c in CORPUS["probed"]])
+def test_probed_corpus(case: dict) -> None:
+    """Chat around the text that blind probes found (tuned on, so exact, as the tuning part)."""
+    assert normalised(case) == expected(case)
+
+
 def test_held_out_corpus() -> None:
     cases = CORPUS["held_out"]
     misses = [(c["habit"], normalised(c)) for c in cases if normalised(c) != expected(c)]
@@ -50,13 +56,14 @@ def test_held_out_corpus() -> None:
 def test_every_corpus_answer_is_changed_except_the_clean_ones() -> None:
     # The corpus is made of defects: the untouched answer would fail the comparison (today's code path kept
     # the raw text, stripped of surrounding blanks).
-    defective = [c for c in CORPUS["tuning"] + CORPUS["held_out"] if not c["family"].startswith("none")]
+    defective = [c for c in CORPUS["tuning"] + CORPUS["held_out"] + CORPUS["probed"]
+                 if not c["family"].startswith("none")]
     raw_would_pass = [c["habit"] for c in defective if c["kind"] != "thread" and c["raw"].strip() == expected(c)[0]]
     assert raw_would_pass == []
 
 
 def test_clean_text_is_idempotent() -> None:
-    for case in CORPUS["tuning"] + CORPUS["held_out"]:
+    for case in CORPUS["tuning"] + CORPUS["held_out"] + CORPUS["probed"]:
         for part in normalised(case):
             assert clean_text(part) == part or case["kind"] == "thread"
 
@@ -210,7 +217,7 @@ def test_thread_labels_of_every_kind_are_removed(raw: str) -> None:
     assert parts == ["Sleep debt is real.", "Light sets your clock.", "Keep the room cool."]
 
 
-@pytest.mark.parametrize("habit", ["several_drafts", "explains"])
+@pytest.mark.parametrize("habit", ["several_drafts", "explains", "chatty"])
 def test_the_sandbox_models_drafts_and_explanations_never_survive(habit: str) -> None:
     from sandbox.habits import HabitRates, RealisticWriter
 
@@ -265,3 +272,21 @@ def test_padding_after_a_lead_in_or_a_citation_goes_too() -> None:
     assert fit_to_limit(hook + filler + filler.replace("Consistency", "Honestly, consistency") * 3, 280) == hook
     cited = "Staying healthy helps your mood. (CDC, Coping with Stress)"
     assert fit_to_limit(cited + " It is always a good idea to listen to your body." * 5, 280) == cited
+
+
+@pytest.mark.parametrize(("raw", "kept"), [
+    # Content that opens as the chat around it does: the rules of 2026-12-06 leave it.
+    ("Here's one thing nobody tells you:\n\nSleep is trainable.", "Here's one thing nobody tells you:"),
+    ("Here's one habit that changed my mornings:\nA glass of water before coffee.", "Here's one habit"),
+    ("Here's the thing: nobody sleeps enough.", "Here's the thing:"),
+    ("Three things that fixed my sleep:\n1. Light\n2. Dark\n3. Cool", "Three things that fixed my sleep:"),
+    ("Mind: calm.\nBody: strong.\nSoul: rested.", "Body: strong."),
+    ("Try this: dim the lights an hour before bed.", "Try this:"),
+    ("I'd suggest two things: morning light and a fixed wake time.", "I'd suggest two things:"),
+    ("Here's how to fix it:\n\nStop scrolling in bed.", "Here's how to fix it:"),
+    ("I post this every year:\n\nSleep is not optional.", "I post this every year:"),
+    ("I recommend this to every client:\nWalk after dinner.", "I recommend this to every client:"),
+    ("Try this:\n\nDim the lights an hour before bed.", "Try this:"),
+])
+def test_content_that_opens_like_chat_is_kept(raw: str, kept: str) -> None:
+    assert kept in clean_text(raw)
