@@ -274,6 +274,12 @@ _AI_LEAD = re.compile(
     r"ai assistant)|i'?m (?:just |only |merely )?an? (?:ai|a\.i\.|(?:large )?language model|ai (?:language )?model|"
     r"ai assistant))\b[^\n.!?:]{0,100}?"
     r"(?:,?[ \t]*\bbut\b(?:[ \t]*here(?:'s| is| are)\b[^\n:]{0,60}:)?|\bthat\b|:)[ \t]*"
+    # What only a model says of itself, then the text: "I'm not able to browse the internet, but here's a general
+    # tweet: …", "I can't verify specific statistics, but here's one: …" (the "but" form only).
+    r"|^[ \t]*i(?:'m| am)? (?:not able to|unable to|can(?:not|'t)) (?:(?:browse|access) (?:the internet|the web|"
+    r"real-time|current|live)|(?:verify|check|confirm) (?:specific |exact |the |these |any )?(?:statistics|stats|"
+    r"numbers|figures|data|sources|facts|studies|research|claims))\b"
+    r"[^\n.!?:]{0,80}?,?[ \t]*\bbut\b(?:[ \t]*here(?:'s| is| are)\b[^\n:]{0,60}:)?[ \t]*"
 )
 
 

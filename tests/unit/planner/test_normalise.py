@@ -114,6 +114,10 @@ def test_what_no_cleaning_repairs_is_malformed(text: str, reason: str) -> None:
     # A disclaimer that is all there is stays, for the refusal gate.
     ("As an AI language model, I don't have personal experiences with sleep.",
      "As an AI language model, I don't have personal experiences with sleep."),
+    # What only a model says of itself, in front of the text (a blind probe of 2026-12-06).
+    ("I'm not able to browse the internet, but here's a general tweet: Sleep matters.", "Sleep matters."),
+    ("I can't verify specific statistics, but here's a general tweet: Most adults need more sleep.",
+     "Most adults need more sleep."),
 ])
 def test_an_ai_disclaimer_in_front_of_the_text_is_removed(raw: str, clean: str) -> None:
     assert clean_text(raw) == clean
@@ -131,6 +135,13 @@ def test_an_ai_disclaimer_in_front_of_the_text_is_removed(raw: str, clean: str) 
     # Typographic apostrophes, as most models write them, and "I'm unable to": each passed until 2026-12-06.
     "I’m sorry, but I can’t write that.", "I can’t assist with that request.", "I’m unable to help with that.",
     "I'm not able to provide medical advice.", "I don’t have personal experiences with sleep.",
+    # A blind probe of 2026-12-06: 9 of 20 refusals written as models phrase them passed; these are the 9.
+    "I'd rather not write about that topic.", "I won't be able to help with this one.",
+    "That's not something I can help with.", "I'm not comfortable writing this tweet.",
+    "As a responsible assistant, I need to avoid giving medical advice.",
+    "Writing this could spread misinformation, so I'll pass.",
+    "Before I write this, I want to note that I'm not a doctor.", "Lo siento, no puedo ayudar con eso.",
+    "I'm not able to browse the internet, so this may be out of date.",
 ])
 def test_refusals_and_ai_talk_are_rejected(text: str) -> None:
     assert (r := check_refusal(text)) is not None and r.gate == "refusal"
@@ -142,6 +153,12 @@ def test_refusals_and_ai_talk_are_rejected(text: str) -> None:
     "I'm not able to run anymore, so I walk every day.",
     "Ask your doctor before changing medication.",
     "AI can't replace a good night's sleep.",
+    "I can't recommend morning light enough.", "I won't lie: sleep changed my life.",
+    "I must admit, I was skeptical about walking after meals.", "I'd rather walk than run, and that's fine.",
+    "I'm not a morning person, but light helped.", "I'll pass on the second coffee from now on.",
+    "I'd rather not count calories; I count plants.", "Not something I can recommend: skipping sleep.",
+    "Before I write my to-do list, I walk.", "I'm not comfortable with how much sugar hides in sauces.",
+    "I can't check my heart rate, but I feel better.",
 ])
 def test_ordinary_posts_are_not_refusals(text: str) -> None:
     assert check_refusal(text) is None
