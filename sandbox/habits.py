@@ -832,12 +832,19 @@ def invented_claim(topic: str, rng: random.Random) -> str:
     """An invented statistic or study, in the shapes models produce them."""
     subject = _SUBJECTS.get(topic, _SUBJECTS["sleep"])
     year, inst, pct = rng.randint(2015, 2024), rng.choice(_INSTITUTIONS), rng.randint(17, 89)
-    return rng.choice((
+    claim = rng.choice((
         f"A {year} {inst} study found that {pct}% of {subject}.",
         f"Research from {inst} shows {pct}% of {subject}.",
         f"Studies show that {pct}% of {subject}.",
         f"In a {year} study of {rng.randint(2, 40)},000 people, {pct}% of {subject}.",
     ))
+    # Shapes with no digit (an appeal to authority, an effect as a fraction; a probe of 2026-12-06 found the claims
+    # gate blind to them), drawn from a stream of the claim's own: a seeded run's other draws stay as they were.
+    own = random.Random(f"claim:{claim}")
+    if own.random() < 0.3:
+        claim = own.choice((f"Experts agree that {subject}.", f"It's been proven that {subject}.",
+                            "Doing this cuts the risk in half.", "The risk drops by a third within weeks."))
+    return claim
 
 
 def _hashtags(topic: str) -> list[str]:

@@ -73,6 +73,17 @@ _RATIO = re.compile(
 _FRACTION_OF = re.compile(
     rf"\b(?P<frac>{_FRACTION_WORD})(?:\s+of)?\s+{_POPULATION}\b", re.IGNORECASE,
 )
+# An effect stated as a fraction: "cuts blood sugar spikes in half", "risk drops by a third" (a change of 50%,
+# 33%). Said of what something does (a verb's third person or past), not told to the reader: "cut the recipe in
+# half" is an instruction; "in half an hour" a time.
+_CHANGE_VERB = (r"(?:cuts|halves|slashes|slashed|reduces|reduced|lowers|lowered|drops|dropped|falls|fell|rises|rose|"
+                r"increases|increased|boosts|boosted|raises|raised|decreases|decreased|improves|improved|shrinks|"
+                r"shrank|grows|grew|jumps|jumped|declines|declined|goes down|went down|goes up|went up)")
+_FRACTION_EFFECT = re.compile(
+    rf"\b{_CHANGE_VERB}\b[^.!?\n]{{0,40}}?\b(?P<effect>(?:in|by)\s+(?P<frac>{_FRACTION_WORD}))\b"
+    rf"(?!\s+(?:an?|the)\b|\s+of\b)",
+    re.IGNORECASE,
+)
 # A number word is a quantity before "percent" or a unit, allowing "or more" and ranges between them ("seven
 # hours", "seven or more hours", "seven to nine hours"); or with a scale ("ten thousand", below).
 _MEASURE = "|".join(re.escape(n) for n in MEASURE_NOUNS)
@@ -203,11 +214,12 @@ def quantities(text: str, *, derive_ratio_complements: bool = False) -> list[Qua
             continue
         # "1 in 3" is a rounded statement: it restates 33% or 33.3%, not 35%.
         add(Quantity(100 * a / b, True, 1.0, m.group(0), *m.span()))
-    for m in _FRACTION_OF.finditer(text):
-        if _overlaps(m.span(), taken):
-            continue
-        value = 100 * _FRACTIONS[m.group("frac").lower()]
-        add(Quantity(value, True, 1.0, m.group(0), *m.span()))
+    for pattern, group in ((_FRACTION_OF, 0), (_FRACTION_EFFECT, "effect")):
+        for m in pattern.finditer(text):
+            if _overlaps(m.span(group), taken):
+                continue
+            value = 100 * _FRACTIONS[m.group("frac").lower()]
+            add(Quantity(value, True, 1.0, m.group(group), *m.span(group)))
     for m in _DIGIT_QUANTITY.finditer(text):
         span = m.span("num")
         if _overlaps(span, taken) or _inside(span, exempt):

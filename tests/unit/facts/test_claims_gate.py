@@ -138,6 +138,26 @@ def test_finding_claims():
     assert find_claims("Who do you call when you're stressed? Trial and error works too.") == []
 
 
+@pytest.mark.parametrize(("text", "claim"), [
+    # A blind probe of 2026-12-06: 4 of 20 invented claims had no digit, study word or institution the gate knew.
+    ("Experts agree that magnesium improves sleep quality.", ("study", "Experts agree")),
+    ("Walking after meals cuts blood sugar spikes in half.", ("number", "in half")),
+    ("It's been proven that blue light ruins sleep.", ("study", "It's been proven")),
+    ("Your risk of burnout drops by a third with weekly exercise.", ("number", "by a third")),
+    ("Dietitians recommend eating fish twice a week.", ("study", "Dietitians recommend")),
+])
+def test_claims_without_a_digit_are_found(text: str, claim: tuple[str, str]) -> None:
+    assert claim in [(c.kind, c.text) for c in find_claims(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "I'll be back in half an hour.", "Cut your sugar intake in half this month.", "Splitting the walk in half works.",
+    "Eat half the rice and double the vegetables.",
+])
+def test_instructions_and_times_with_a_fraction_are_no_claims(text: str) -> None:
+    assert find_claims(text) == []
+
+
 class TinyEmbedder:
     """An embedder of a kind the thresholds do not know yet (say, a new light model)."""
 
