@@ -1,12 +1,13 @@
-"""Medical safety: no dose schedules, no advice to stop or swap medication, no cure claims.
+"""Medical safety: no dose schedules, no advice to stop or swap medication, no cure claims, no crash diets.
 
-The account gives general information, never treatment. Three things make a text medical advice:
+The account gives general information, never treatment. Four things make a text medical advice:
 
 - a **dose**: an amount of a drug or supplement with a schedule ("10 mg melatonin nightly", "50,000 IU weekly",
   "3 g of ashwagandha every morning", "half a Xanax nightly") or an order to take it;
 - a **change of medication**: stopping, skipping, tapering or swapping a medicine ("ditch your metformin",
   "stop your BP pills", "swap your statin for red yeast rice", "take them off Ritalin");
-- a **cure claim**: something cures, reverses, heals or dissolves a disease.
+- a **cure claim**: something cures, reverses, heals or dissolves a disease;
+- a **crash diet**: a daily intake under 1,000 calories told to the reader.
 
 A negation only clears a claim when it governs the claim in the same clause ("no supplement cures anxiety"),
 not when it is a figure of speech before it ("Not kidding, turmeric cures arthritis", "no joke, fasting cured
@@ -123,6 +124,17 @@ _NEGATOR = re.compile(
     r"wasn'?t|weren'?t|unlikely to|fails? to|myth that|false that|without)\b",
     re.IGNORECASE,
 )
+# A very low calorie intake told to the reader ("Eat under 700 calories for fast results", "stick to 600 calories a
+# day"): a crash diet, which the eating-disorder terms of the niche name only at 500 and 800. An amount a food or an
+# activity has ("a 300-calorie snack", "walking burns 300 calories a day") is no intake, nor is a difference a study
+# found ("people ate about 500 kcal a day more").
+_CRASH_DIET = re.compile(
+    r"\b(?:eat|eating|consume|consuming|stick(?:ing)? to|limit(?:ing)? (?:yourself|it) to|live on|survive on|"
+    r"diet of|cut (?:down )?to)\b[^.!?\n]{0,20}?"
+    r"(?:\b(?:under|below|less than|only|just|no more than|at most)\s+[1-9]\d{2}\s*(?:k?cals?|calories)\b"
+    r"|\b[1-9]\d{2}\s*(?:k?cals?|calories)\s+(?:a|per|each) day\b(?!\s+(?:more|less|extra|fewer)\b))",
+    re.IGNORECASE,
+)
 _CLAUSE = re.compile(r"[,;:.!?()\n—–]|\bbut\b|\bhowever\b|\bthough\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -153,6 +165,8 @@ def check_medical_safety(text: str) -> Verdict:
         if ((m := _CHANGE.search(sentence)) or ((m := _INSTEAD.search(sentence)) and _MEDICINE.search(text))) \
                 and not _negated(sentence, m.start()):
             return Rejection("medical_safety", f"medication advice: {shown!r}")
+        if (m := _CRASH_DIET.search(sentence)) and not _negated(sentence, m.start()):
+            return Rejection("medical_safety", f"crash diet: {shown!r}")
         if m := _CLICKBAIT.search(sentence):
             return Rejection("medical_safety", f"clickbait claim {m.group(0)!r}")
         for m in _CLAIM.finditer(sentence):

@@ -21,6 +21,9 @@ from libs.gates import check_medical_safety
         "Cancel your chemo and try the Gerson diet.", "Refuse the antibiotics, your immune system knows best.",
         "Beat depression without meds: just run.", "You can beat anxiety without medication.",
         "Drink a tablespoon of hydrogen peroxide daily to detox.", "Gargle with borax for a sore throat.",
+        # passed until 2026-12-06 (a blind probe): a crash diet between the niche's terms' 500 and 800 calories
+        "Eat under 700 calories for fast results.", "Stick to 600 calories a day for two weeks.",
+        "Eating just 400 calories a day resets your metabolism.", "Live on 500 kcal a day and watch the fat melt.",
     ],
 )
 def test_medical_advice_is_refused(text: str) -> None:
@@ -39,6 +42,10 @@ def test_medical_advice_is_refused(text: str) -> None:
         "Never drink hydrogen peroxide.", "Drink a glass of water first thing.", "Give up soda for a month.",
         "Some people manage mild hypertension without medication, under a doctor's care, through diet.",
         "Don't cancel your chemo appointments without talking to your oncologist.",
+        "Starving yourself on 600 calories a day isn't a diet.", "A 300-calorie snack keeps you going.",
+        "Walking burns 300 calories a day.", "Never eat under 800 calories a day.",
+        "Eat 300 calories of protein at breakfast.", "Most adults eat about 2,000 calories a day.",
+        "On an ultra-processed diet people ate about 500 kcal a day more than on an unprocessed one.",
     ],
 )
 def test_general_information_passes(text: str) -> None:

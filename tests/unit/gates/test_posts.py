@@ -64,11 +64,23 @@ def test_banned_passes() -> None:
         ("Thoughts on cryptocurrency and stress", "banned"),
         ("Sleep better #sleep #health", "hashtags"),
         ("Sleep better #fyp", "hashtags"),
+        # passed until 2026-12-06 (a blind probe: politics by its people and bodies, vaccines by another name)
+        ("RFK Jr. is right about seed oils.", "banned"), ("Trump's new health plan cuts sleep research.", "banned"),
+        ("Thanks to Obamacare, more people can see a doctor.", "banned"),
+        ("Parliament just voted on the soda tax.", "banned"),
+        ("The FDA under this administration has gutted nutrition labelling.", "banned"),
+        ("Covid jabs and sleep: what we know.", "banned"), ("I got my COVID-19 booster and slept 10 hours.", "banned"),
     ],
 )
 def test_banned_fails(text: str, gate: str) -> None:
     r = check_banned(text, CONFIG)
     assert r is not None and r.gate == gate
+
+
+@pytest.mark.parametrize("text", ["Labour pain is real; breathing helps.", "A mood booster: ten minutes outside.",
+                                  "The right amount of sleep varies.", "Labour's first stage can last hours."])
+def test_words_that_only_sound_political_pass(text: str) -> None:
+    assert check_banned(text, CONFIG) is None
 
 
 def test_replies_allow_no_hashtag() -> None:
