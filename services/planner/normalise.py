@@ -211,7 +211,9 @@ def strip_markdown(text: str) -> str:
 
 _NUMBER_PREFIX_THREAD = re.compile(
     r"^\s*(?:\(?\d{1,2}\s*/\s*\d{0,2}\)?[:.)]?|\d{1,2}[.)](?=\s)|"
-    r"(?:tweet|part|post)\s*\d{1,2}(?:\s*(?:/|of)\s*\d{1,2})?\s*[:.)\-–—]?)\s*",
+    r"(?:tweet|part|post)\s*\d{1,2}(?:\s*(?:/|of)\s*\d{1,2})?\s*[:.)\-–—]?|"
+    r"\(\d{1,2}\)(?=\s)|\[\d{1,2}\s*/\s*\d{1,2}\]|"
+    r"(?:first|second|third|fourth|fifth|sixth)\s+(?:tweet|part|post)\s*[:.\-–—]?)\s*",
     re.IGNORECASE,
 )
 _NUMBER_PREFIX_SINGLE = re.compile(r"^\s*\(?\d{1,2}\s*/\s*\d{1,2}\)?[:.)]?\s+")
@@ -356,9 +358,15 @@ def clean_text(text: str) -> str:
 
 
 _SEPARATOR = re.compile(r"(?m)^\s*(?:-{3,}|—{1,}|\*{3,}|_{3,}|={3,})\s*$")
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
 _MARKER = re.compile(
-    r"(?im)^\s*(?:\*\*|#{1,6}\s*)?(?:\(?(\d{1,2})\s*/\s*\d{0,2}\)?[:.)]?|(\d{1,2})[.)](?=\s)|(?:tweet|part|post)\s*(\d{1,2})\b)"
+    r"(?im)^\s*(?:\*\*|#{1,6}\s*)?(?:\(?(\d{1,2})\s*/\s*\d{0,2}\)?[:.)]?|(\d{1,2})[.)](?=\s)|(?:tweet|part|post)\s*(\d{1,2})\b"
+    # "(1) …", "[1/3] …", "#1 …", "First tweet: …" (since 2026-12-06)
+    r"|\((\d{1,2})\)(?=\s)|\[(\d{1,2})\s*/\s*\d{1,2}\]|#(\d{1,2})(?=\s)"
+    r"|(first|second|third|fourth|fifth|sixth)\s+(?:tweet|part|post)\b)"
 )
+# A keycap digit ("1️⃣ …"), read as the digit with a dot: the emoji rule would leave a bare "1".
+_KEYCAP = re.compile("([1-9])\ufe0f?\u20e3")
 
 
 def split_thread(text: str, *, max_parts: int = 6, limit: int = 280, length: Length = len,
@@ -367,7 +375,7 @@ def split_thread(text: str, *, max_parts: int = 6, limit: int = 280, length: Len
     starts, else paragraphs (blank lines). Paragraphs beyond the parts asked for (``wanted``, else ``max_parts``)
     are folded into the one before them, shortest first, while that fits ``limit``: a part may hold a blank
     line of its own."""
-    body = strip_preamble(strip_fences(strip_reasoning(text)))
+    body = _KEYCAP.sub(r"\1.", strip_preamble(strip_fences(strip_reasoning(text))))
     if _SEPARATOR.search(body):
         chunks = _SEPARATOR.split(body)
     elif (numbered := _numbered_chunks(body)) is not None:
@@ -380,16 +388,19 @@ def split_thread(text: str, *, max_parts: int = 6, limit: int = 280, length: Len
 
 
 def _numbered_chunks(body: str) -> list[str] | None:
-    starts = []
+    starts, cuts = [], []  # where each part's marker starts, and where its text does
     expected = 1
     for m in _MARKER.finditer(body):
-        number = int(next(g for g in m.groups() if g))
+        found = next(g for g in m.groups() if g)
+        number = int(found) if found.isdigit() else _ORDINALS[found.lower()]
         if number == expected:
             starts.append(m.start())
+            # A "#1" marker goes here: the parts' own numbering rule leaves "#1" alone ("#1 mistake: …" is a hook).
+            cuts.append(m.end() if m.group(6) else m.start())
             expected += 1
     if len(starts) < 2 or body[: starts[0]].strip():
         return None
-    return [body[a:b] for a, b in zip(starts, starts[1:] + [len(body)])]
+    return [body[a:b] for a, b in zip(cuts, starts[1:] + [len(body)])]
 
 
 def _merge(chunks: list[str], *, target: int, limit: int, length: Length) -> list[str]:

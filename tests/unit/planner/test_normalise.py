@@ -223,6 +223,24 @@ def test_drafts_offered_explanations_and_labels_around_the_post_are_removed(raw:
 
 
 @pytest.mark.parametrize("raw", [
+    # Each stayed one part, its markers in the text, until 2026-12-06 (a probe of thread numberings).
+    "(1) Sleep debt is real.\n(2) Light sets your clock.\n(3) Keep the room cool.",
+    "1️⃣ Sleep debt is real.\n2️⃣ Light sets your clock.\n3️⃣ Keep the room cool.",
+    "[1/3] Sleep debt is real.\n[2/3] Light sets your clock.\n[3/3] Keep the room cool.",
+    "First tweet: Sleep debt is real.\nSecond tweet: Light sets your clock.\nThird tweet: Keep the room cool.",
+    "#1 Sleep debt is real.\n#2 Light sets your clock.\n#3 Keep the room cool.",
+])
+def test_thread_numberings_of_every_kind_split_the_parts(raw: str) -> None:
+    parts = read_answer(raw, thread=True, length=x_length, wanted=3).parts
+    assert parts == ["Sleep debt is real.", "Light sets your clock.", "Keep the room cool."]
+
+
+def test_a_hook_that_is_a_rank_keeps_it() -> None:
+    raw = "#1 mistake: sleeping in on weekends.\n\nIt shifts your clock.\n\nKeep the wake time fixed."
+    assert read_answer(raw, thread=True, length=x_length, wanted=3).parts[0] == "#1 mistake: sleeping in on weekends."
+
+
+@pytest.mark.parametrize("raw", [
     # Each kept "of 3:", "[End of thread]" or "Hook:" in its parts until 2026-12-06.
     "Here's a 3-part thread on sleep:\n\nTweet 1 of 3: Sleep debt is real.\n\nTweet 2 of 3: Light sets your clock."
     "\n\nTweet 3 of 3: Keep the room cool.",
