@@ -5,7 +5,9 @@ per rubric category, numpy only) trained at start on its own labelled drafts, ``
 separately from the test corpora. It judges a draft by content features: its words and word pairs, shapes
 (long digit runs, ``@``, domain-like tokens, brand-like CamelCase, codes like ``SAVE20``, a titled name), and how
 it echoes the tweet it answers (quoted or capitalised words of the tweet, words from the part of the tweet after
-a colon). Like a real reviewer it is fallible: what it misses is what its examples did not teach it.
+a colon). The one category about the tweet, ``hostile_tweet`` (a reply to the account's own tweet that trolls it),
+reads the tweet's own words and nothing else, and only for a draft of kind conversation. Like a real reviewer it
+is fallible: what it misses is what its examples did not teach it.
 
 It answers in the two-line format the prompt asks for, but not always cleanly: some answers come in Markdown
 bold, some in a code fence, some after a preamble, as real models do.
