@@ -42,8 +42,11 @@ _COMMAND = (
 _OVERRIDE = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass|ignora|ignoren|ignorez|ignorer|ignoriere|ignoriert|"
     r"vergiss|esqueça|esquece|oublie|oubliez|negeer|olvida)\b[^.!?\n]{0,40}?\b(?:instructions?|rules?|"
-    r"guidelines?|prompt|told|instrucciones|reglas|consignes|règles|anweisungen|regeln|instruções|regras|"
-    r"istruzioni|instructies|everything|whatever|all)\b"
+    r"guidelines?|guidance|directives?|programming|training|prompt|told|instrucciones|reglas|"
+    r"consignes|règles|anweisungen|regeln|instruções|regras|istruzioni|instructies|everything|whatever|all)\b"
+    # a note addressed to whoever answers: "(Note to assistants: …)", "Memo to the bots:" (since 2026-12-06)
+    r"|\b(?:note|memo|message|reminder|p\.?s\.?)\s+(?:to|for)\s+(?:any |all |the )?(?:assistants?|bots?|ais?|llms?|"
+    r"agents?|models?|language models?|chatbots?)\b"
     r"|\bnew (?:instructions?|rules?|policy|task)\b\s*(?::|for|from)"
     r"|\b(?:system override|developer mode|jailbreak|"
     r"from now on,? you|you are now|you're now|pretend (?:you are|you're|to be)|act as|roleplay|role-play|"
