@@ -21,14 +21,15 @@ import re
 from libs.gates.entities import fold
 from libs.gates.verdict import Rejection, Verdict
 
-_NUMBER = r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|half|a couple of|a few)"
+_NUMBER = r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|half an?|half|a couple of|a few)"
 _DRUG_UNIT = (r"(?:mg|mcg|µg|μg|ug|iu|i\.u\.|ml|cc|milligrams?|micrograms?|units?|drops?|capsules?|caps|pills?|"
               r"tablets?|tabs|softgels?|gummies|shots?|injections?|sprays?|puffs?)")
 _DOSE = re.compile(rf"\b{_NUMBER}\s*(?:-|to|–|or)?\s*(?:{_NUMBER})?\s*{_DRUG_UNIT}\b", re.IGNORECASE)
-_GRAMS = re.compile(rf"\b{_NUMBER}\s*(?:-|to|–)?\s*(?:{_NUMBER})?\s*(?:g|grams?|gr)\b", re.IGNORECASE)
+# "a gram of vitamin C every hour": a single gram is a dose too (not "a shot", "a drop": espresso, lemon)
+_GRAMS = re.compile(rf"\b(?:{_NUMBER}|an?)\s*(?:-|to|–)?\s*(?:{_NUMBER})?\s*(?:g|grams?|gr)\b", re.IGNORECASE)
 _SCHEDULE = re.compile(
     r"\b(?:nightly|daily|weekly|monthly|hourly|twice|thrice|once a|per day|a day|each day|every day|a week|"
-    r"per week|every (?:morning|night|evening|day|week|other day|\d+ (?:hours?|days?))|each (?:morning|night|"
+    r"per week|every (?:morning|night|evening|day|week|hour|other day|\d+ (?:hours?|days?))|each (?:morning|night|"
     r"evening)|before (?:bed|bedtime|sleep|meals)|at bedtime|at night|in the morning|with (?:meals|food)|"
     r"on an empty stomach|x ?/ ?day|for (?:a|one|two|\d+) (?:weeks?|months?))\b",
     re.IGNORECASE,
@@ -48,7 +49,7 @@ _MEDICINES = (
     r"antibiotics?|chemo(?:therapy)?|radiation|laxatives?|diuretics?|benadryl|diphenhydramine|nyquil|"
     r"sleeping pills?|bp (?:pills|meds)|blood pressure (?:pills|meds|medication)|"
     r"birth control|the pill|painkillers?|opioids?|aspirin|ibuprofen|tylenol|paracetamol|acetaminophen|"
-    r"insulin shots|injections|jabs?|treatment|therapy)"
+    r"insulin shots|injections|jabs?|treatment|therapy|antibiotic cream|creams?)"
 )
 _SUPPLEMENTS = (
     r"(?:melatonin|magnesium|ashwagandha|turmeric|curcumin|vitamin [a-k]\d*|zinc|iron|omega-?3|fish oil|"
@@ -62,10 +63,12 @@ _DISEASE = (
     r"depression|anxiety|leaky gut|lyme(?: disease)?|sepsis|acid reflux|reflux|heart disease|hypertension|"
     r"high blood pressure|asthma|eczema|psoriasis|multiple sclerosis|parkinson'?s|covid|flu|infections?|"
     r"insomnia|ibs|crohn'?s|colitis|obesity|belly fat|fatty liver|kidney disease|thyroid disease|"
-    r"hashimoto'?s|lupus|fibromyalgia|migraines?|acne|hair loss|aging|ageing|disease|illness|[a-z]+itis)"
+    r"hashimoto'?s|lupus|fibromyalgia|migraines?|acne|hair loss|aging|ageing|disease|illness|[a-z]+itis|"
+    r"kidney stones?|gallstones?|(?:arterial )?plaque|cysts?|fibroids?|cataracts?|cancer cells|tumou?r cells)"
 )
 _CHANGE = re.compile(
-    rf"\b(?:stop(?:ping)?|quit(?:ting)?|skip(?:ping)?|ditch(?:ing)?|drop(?:ping)?|dump(?:ing)?|halve|double|"
+    rf"\b(?:stop(?:ping)?|quit(?:ting)?|skip(?:ping)?|ditch(?:ing)?|drop(?:ping)?|dump(?:ing)?|halve|"
+    rf"double(?: up on)?|forget(?:ting)?|"
     rf"cancel(?:l?ing)?|refuse|refusing|abandon(?:ing)?|give up|giving up|"
     rf"taper(?:ing)? off|come off|coming off|get off|getting off|wean(?:ing)? off|cut out|throw (?:out|away)|"
     rf"swap(?:ping)?|replace|replacing|switch(?:ing)?|trade|stop needing|no longer need|don'?t need)\s+"
@@ -99,11 +102,15 @@ _INSTEAD = re.compile(r"\b(?:choose|try|use|pick|go with|stick to) [\w\s-]{1,30}
 _MEDICINE = re.compile(rf"\b{_MEDICINES}\b", re.IGNORECASE)
 _CLAIM = re.compile(
     rf"\b(?:cur(?:e|es|ed|ing)|heal(?:s|ed|ing)?|revers(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
-    rf"dissolv(?:e|es|ed|ing)|shrink(?:s|ing)?|eradicat(?:e|es|ed|ing)|wipes? out|melts?|kills?|"
+    rf"dissolv(?:e|es|ed|ing)|shrink(?:s|ing)?|eradicat(?:e|es|ed|ing)|wipes? out|melts?|kills?|starv(?:e|es|ing)|"
     rf"gets? rid of|fix(?:es|ed)?|treats?|prevents? all)\b(?:\s+\w+){{0,3}}?\s+{_DISEASE}\b"
     rf"|\bcur(?:e|es|ed|ing)\b"
     rf"|\b{_DISEASE} (?:is|are) (?:curable|reversible) (?:with|by)\b"
     rf"|\b(?:guarantee[sd]?|100% (?:effective|safe|proven)|miracle|never get sick|proven to (?:cure|heal))\b"
+    rf"|\b(?:kills?|destroys?|wipes? out) (?:any|every|all) (?:virus(?:es)?|bacteria|infections?|germs|pathogens)\b"
+    # A remedy set against a medicine: "garlic beats antibiotic cream", "turmeric works better than chemo".
+    rf"|\b(?:beats?|works? better than|better than|outperforms?|as (?:good|effective|strong) as)\s+"
+    rf"(?:your |the |any |a |an )?{_MEDICINES}\b"
     rf"|\b(?:clean(?:s|se|ses)?|detox(?:es)?|flush(?:es)?|purif(?:y|ies)) (?:out )?(?:your |the )?"
     rf"(?:liver|kidneys|colon|body|blood|toxins|fígado)\b",
     re.IGNORECASE,
@@ -135,6 +142,15 @@ _CRASH_DIET = re.compile(
     r"|\b[1-9]\d{2}\s*(?:k?cals?|calories)\s+(?:a|per|each) day\b(?!\s+(?:more|less|extra|fewer)\b))",
     re.IGNORECASE,
 )
+# Unsafe for who they are: alcohol in pregnancy called fine, a child put on a fast or a restrictive diet. Read on the
+# whole text ("Pregnant? A glass of wine a day is fine." is two sentences).
+_AT_RISK = re.compile(
+    r"\b(?:pregnan\w*|breastfeeding|nursing)\b[^\n]{0,60}?\b(?:wine|alcohol|beer|drinks?|cocktails?)\b[^\n.]{0,40}?"
+    r"\b(?:is|are)\s+(?:fine|safe|ok|okay|harmless)\b"
+    r"|\bput (?:your |a |the )?(?:toddler|baby|infant|kid|child|children|teen|teenager|son|daughter)s? on "
+    r"(?:a |an )?[\w:/-]{0,12}\s?(?:fast|fasting|diet|keto|cleanse|detox|carnivore)\b",
+    re.IGNORECASE,
+)
 _CLAUSE = re.compile(r"[,;:.!?()\n—–]|\bbut\b|\bhowever\b|\bthough\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -149,6 +165,8 @@ def _negated(sentence: str, claim_start: int) -> bool:
 
 def check_medical_safety(text: str) -> Verdict:
     text = fold(text)  # as the other rules read it: "don’t need insulin" is "don't need insulin"
+    if m := _AT_RISK.search(text):
+        return Rejection("medical_safety", f"unsafe for who it is told to: {m.group(0)[:80]!r}")
     for sentence in (s for s in _SENTENCE.split(text) if s.strip()):
         shown = sentence.strip()[:80]
         dose = _DOSE.search(sentence)

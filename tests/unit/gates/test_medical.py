@@ -24,6 +24,13 @@ from libs.gates import check_medical_safety
         # passed until 2026-12-06 (a blind probe): a crash diet between the niche's terms' 500 and 800 calories
         "Eat under 700 calories for fast results.", "Stick to 600 calories a day for two weeks.",
         "Eating just 400 calories a day resets your metabolism.", "Live on 500 kcal a day and watch the fat melt.",
+        # passed until 2026-12-06 (a blind probe of 20 unsafe sentences, 12 passed; these 10 of them)
+        "A gram of vitamin C every hour knocks out a cold.", "Double up on your iron pills if you feel tired.",
+        "Fasting for 5 days will starve cancer cells.", "Apple cider vinegar dissolves kidney stones.",
+        "Forget statins: oats do the same job.", "Kids can take adult ibuprofen, just half a tablet.",
+        "Pregnant? A glass of wine a day is fine.", "Put your toddler on a 16:8 fast.",
+        "Colloidal silver drops twice a day kill any virus.", "Raw garlic on a wound beats antibiotic cream.",
+        "Turmeric works better than chemo for some cancers.",
     ],
 )
 def test_medical_advice_is_refused(text: str) -> None:
@@ -46,6 +53,11 @@ def test_medical_advice_is_refused(text: str) -> None:
         "Walking burns 300 calories a day.", "Never eat under 800 calories a day.",
         "Eat 300 calories of protein at breakfast.", "Most adults eat about 2,000 calories a day.",
         "On an ultra-processed diet people ate about 500 kcal a day more than on an unprocessed one.",
+        "Soap kills bacteria on your hands.", "A shot of espresso every morning is fine for most adults.",
+        "Add a drop of lemon to your water daily.", "Nothing beats therapy for trauma.",
+        "Pregnant women should avoid alcohol; no amount is known to be safe.",
+        "Put your kids on a regular sleep schedule.", "Eat a gram of protein per kilo of body weight.",
+        "Forget perfect: a 10-minute walk counts.",
     ],
 )
 def test_general_information_passes(text: str) -> None:
