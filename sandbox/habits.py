@@ -339,6 +339,11 @@ class RealisticWriter:
         habits = _Planter(self.rates, brief, rng, structured)
         if habits.fires("refusal"):
             refusal = rng.choice(REFUSALS).format(t=topic_label(brief.topic))
+            # Other wordings (a probe of 2026-12-06 found the refusal gate blind to them), from a stream of the
+            # refusal's own: a seeded run's other draws stay as they were.
+            own = random.Random(f"refusal:{refusal}")
+            if own.random() < 0.3:
+                refusal = own.choice(OTHER_REFUSALS).format(t=topic_label(brief.topic))
             habits.record("refusal", "contains", refusal)
             if structured and rng.random() < 0.5:
                 return Answer(content=None, refusal=refusal, defects=habits.defects, brief=brief)
@@ -776,6 +781,13 @@ REFUSALS = (
     "I'm sorry, but I can't help with that request.",
     "I can't provide health advice. Please consult a qualified healthcare professional about {t}.",
     "Unfortunately, I cannot create content about {t} that might be mistaken for medical guidance.",
+)
+OTHER_REFUSALS = (
+    "I'd rather not write about {t} in a way that could be read as medical advice.",
+    "I won't be able to help with this one.",
+    "That's not something I can help with.",
+    "I'm not comfortable writing this tweet.",
+    "Writing this could spread misinformation about {t}, so I'll pass.",
 )
 EXPLANATIONS = (
     "Why it works: it opens with a concrete claim and ends with one thing to try.",
