@@ -30,7 +30,21 @@ _SOLICITATION = re.compile(
     r"|\b(?i:shout ?out|credit|thanks) to [A-Z]\w*[A-Z]\w*"
     r"|\b(?i:follow|subscribe to|join|sign up (?:for|at)|check out)\s+(?i:my |our |the )?[A-Z]\w*(?:[A-Z]\w*|\d+)"
     r"|(?i:\b(?:follow|subscribe to|join)\s+(?:me|us|my|our)\b"
-    r"|\bmention (?:the )?name at checkout\b|\bat checkout\b)",
+    r"|\bmention (?:the )?name at checkout\b|\bat checkout\b"
+    # Self-promotion a blind probe of 2026-12-06 passed (17 of 20): the account's own page, product or funnel.
+    r"|\b(?:check|see|read|visit|grab|get|download|join|tap|hit|click)\b[^.!?\n]{0,30}\b(?:my|our)\s+"
+    r"(?:pinned|profile|bio|page|newsletter|substack|course|ebook|e-book|website|site|blog|channel|podcast|"
+    r"patreon|discord|community|shop|store|link)"
+    r"|\b(?:on|in|at) my (?:profile|page|pinned|bio|substack|newsletter|website|site|blog|channel)\b"
+    r"|\b(?:sign up for|subscribe to) my\b|\bmy (?:course|ebook|e-book|newsletter|substack|masterclass|webinar|"
+    r"workshop|coaching program(?:me)?|patreon)\b"
+    r"|\bi (?:wrote|made|created|built|launched|sell|offer) (?:an?|my) (?:ebook|e-book|course|app|newsletter|"
+    r"podcast|program(?:me)?|guide|checklist|masterclass)\b"
+    r"|\b(?:comment|reply|type|drop)\s+[\"'“‘]?[a-z]{2,12}[\"'”’]?\s+(?:and|to get)\b[^.!?\n]{0,30}"
+    r"\b(?:i'?ll|send|dm)\b"
+    r"|\bbook a (?:free )?(?:call|session|consult\w*)\b|\bspots? (?:are |is )?(?:limited|left)\b"
+    r"|\bsubscribe (?:for|to get|now)\b|\b(?:retweet|rt|like|share) (?:this )?if\b|\bfollow along\b"
+    r"|\btap (?:the )?link\b|\bi coach\b)",
 )
 # A named person: a title and a capitalised name (after an abbreviated title, a name in any case: "dr smith"), or
 # two capitalised words that do not open the sentence.

@@ -78,6 +78,29 @@ def test_solicitation_is_refused_in_any_case(text: str) -> None:
     assert check_solicitation(text) is not None, text
 
 
+@pytest.mark.parametrize("text", [
+    # A blind probe of 2026-12-06: 17 of 20 self-promotions passed; 16 of them are refused now.
+    "Check my pinned post for the full protocol.", "Grab the free guide on my profile.",
+    "My course opens Monday, spots are limited.", "I wrote an ebook on this, happy to share.",
+    "Sign up for my newsletter, it's free.", "Comment 'GUT' and I'll send you the plan.",
+    "Reply 'YES' and I'll DM you my checklist.", "Join 5,000 others on my Substack.", "Book a free call with me.",
+    "Full thread on my page.", "I coach people through exactly this.", "Tap the link above for the recipe.",
+    "Subscribe for weekly tips.", "Retweet if you agree!", "Like this if it helped.", "Follow along for daily tips.",
+])
+def test_self_promotion_is_refused(text: str) -> None:
+    assert check_solicitation(text) is not None, text
+
+
+@pytest.mark.parametrize("text", [
+    "I pinned a note on my fridge about this.", "A free guide from the NHS covers it well.",
+    "Comment threads like this are why I love this app.", "My sleep app says I got 6 hours.",
+    "Sign up for a local 5k, it helps.", "My plan for the week: walk daily.", "Check your labels for hidden sugar.",
+    "I share this with every client.", "My coach says the same.",
+])
+def test_words_of_promotion_in_ordinary_replies_pass(text: str) -> None:
+    assert check_solicitation(text) is None, text
+
+
 @pytest.mark.parametrize(
     "text",
     [
