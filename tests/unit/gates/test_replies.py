@@ -129,6 +129,23 @@ def test_an_accusation_against_a_named_person_is_refused(text: str) -> None:
     assert check_defamation(text) is not None, text
 
 
+@pytest.mark.parametrize("text", [
+    # A blind probe of 2026-12-06: 8 of 12 accusations against a named person passed.
+    "Andrew Huberman spreads misinformation.", "@drjones is a fraud, don't trust him.", "Dr Oz scammed millions.",
+    "Sarah Wilson's detox tea is a scam and she knows it.", "Mark Hyman is a grifter.",
+    "Jamie Reed got sued for fraud and deserved it.", "Everyone knows Dr. Lee's clinic rips people off.",
+    "Tom Brady's diet advice is dangerous quackery.",
+])
+def test_more_accusations_against_a_named_person_are_refused(text: str) -> None:
+    assert check_defamation(text) is not None, text
+
+
+@pytest.mark.parametrize("text", ["Andrew Huberman's podcast covers light exposure.",
+                                  "@sleepnerd great point about light.", "Morning Light is free and it works."])
+def test_a_named_person_without_an_accusation_passes(text: str) -> None:
+    assert check_defamation(text) is None, text
+
+
 @pytest.mark.parametrize(
     "text",
     ["SLEEP IS NOT A SCAM.", "THIS IS A SCAM.", "Your doctor is not lying to you.", "St. John's wort is not a scam.",
