@@ -430,6 +430,9 @@ class Answer:
     structured: bool  # read from JSON
 
 
+_TEXT_KEYS = ("text", "tweet", "post", "reply", "content", "response", "output", "message")
+
+
 def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280, length: Length = len,
                 wanted: int | None = None) -> Answer:
     """The parts of an answer: from JSON (``{"parts": [...]}`` or ``{"text": "..."}``) when it is JSON, else
@@ -437,13 +440,16 @@ def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280
     data = _json_object(text)
     if data is not None:
         raw_parts = data.get("parts")
+        if thread and isinstance(raw_parts, str):  # the thread as one string under "parts": split like text
+            raw_parts = [raw_parts]
         if thread and isinstance(raw_parts, list) and all(isinstance(p, str) for p in raw_parts):
             parts = [clean_part(strip_preamble(p), in_thread=True) for p in raw_parts]
             if len(parts) == 1:  # a thread returned as one string: split it like text
                 return Answer(split_thread(raw_parts[0], max_parts=max_parts, limit=limit, length=length,
                                            wanted=wanted), True)
             return Answer([p for p in parts if p], True)
-        single = data.get("text")
+        # The schema's key, else the one a model chose without the schema ({"tweet": …}, {"response": …}).
+        single = next((v for k in _TEXT_KEYS if isinstance(v := data.get(k), str)), None)
         if isinstance(single, str):
             if thread:
                 return Answer(split_thread(single, max_parts=max_parts, limit=limit, length=length, wanted=wanted),

@@ -325,3 +325,17 @@ def test_padding_after_a_lead_in_or_a_citation_goes_too() -> None:
 ])
 def test_content_that_opens_like_chat_is_kept(raw: str, kept: str) -> None:
     assert kept in clean_text(raw)
+
+
+@pytest.mark.parametrize(("raw", "thread", "parts"), [
+    # A model answering in JSON of its own choosing (no schema asked, or one it ignored): until 2026-12-06 the raw
+    # JSON was the text, refused as malformed and written again.
+    ('{"tweet": "Morning light sets your body clock."}', False, ["Morning light sets your body clock."]),
+    ('{"response": "Morning light sets your body clock."}', False, ["Morning light sets your body clock."]),
+    ('{"parts": "1/3 Sleep debt is real.\\n2/3 Light sets your clock.\\n3/3 Keep the room cool."}', True,
+     ["Sleep debt is real.", "Light sets your clock.", "Keep the room cool."]),
+])
+def test_json_under_another_key_is_read(raw: str, thread: bool, parts: list[str]) -> None:
+    answer = read_answer(raw, thread=thread, length=x_length, wanted=3)
+    assert answer.parts == parts and answer.structured
+    assert all(malformed_reason(p) is None for p in answer.parts)
