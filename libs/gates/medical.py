@@ -49,7 +49,7 @@ _MEDICINES = (
     r"antibiotics?|chemo(?:therapy)?|radiation|laxatives?|diuretics?|benadryl|diphenhydramine|nyquil|"
     r"sleeping pills?|bp (?:pills|meds)|blood pressure (?:pills|meds|medication)|"
     r"birth control|the pill|painkillers?|opioids?|aspirin|ibuprofen|tylenol|paracetamol|acetaminophen|"
-    r"insulin shots|injections|jabs?|treatment|therapy|antibiotic cream|creams?)"
+    r"insulin shots|injections|jabs?|treatment|therapy)"
 )
 _SUPPLEMENTS = (
     r"(?:melatonin|magnesium|ashwagandha|turmeric|curcumin|vitamin [a-k]\d*|zinc|iron|omega-?3|fish oil|"

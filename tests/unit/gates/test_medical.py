@@ -58,6 +58,9 @@ def test_medical_advice_is_refused(text: str) -> None:
         "Pregnant women should avoid alcohol; no amount is known to be safe.",
         "Put your kids on a regular sleep schedule.", "Eat a gram of protein per kilo of body weight.",
         "Forget perfect: a 10-minute walk counts.",
+        # "cream" is no medicine (it was, briefly, in the same session's first cut)
+        "Replace the cream in your coffee with oat milk.", "Swap heavy cream for yogurt in soups.",
+        "Olive oil works better than any cream for dry hands.",
     ],
 )
 def test_general_information_passes(text: str) -> None:
