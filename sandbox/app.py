@@ -32,13 +32,15 @@ CREATE_TWEET_QUERY_ID = "oB-5XsHNAbjvARJEc8CZFw"
 LOGIN_PATH = "/i/flow/login"
 LOCKED_PATH = "/account/access"
 # X's API error codes for each refusal; the client turns them back into X's words (REFUSALS).
-ERROR_CODES = {"duplicate": 187, "daily_limit": 185, "rate_limit": 88, "automation": 226, "error": 131}
+ERROR_CODES = {"duplicate": 187, "daily_limit": 185, "rate_limit": 88, "automation": 226, "error": 131,
+               "reply_restricted": 433}
 API_MESSAGES = {
     "duplicate": "Authorization: Status is a duplicate. (187)",
     "daily_limit": "Authorization: User is over daily status update limit. (185)",
     "rate_limit": "Rate limit exceeded",
     "automation": "Authorization: This request looks like it might be automated. (226)",
     "error": "Internal error",
+    "reply_restricted": "The original Tweet author restricted who can reply to this Tweet.",
 }
 HTTP_STATUS = {"rate_limit": 429, "error": 500}
 # What X answered in July 2023 once an account had read its limit (docs/sandbox.md, "The reading limit"): the web
@@ -565,7 +567,8 @@ def _tweet_json(world: World, view: TweetView) -> dict:
     out = {
         "id": view.id, "handle": view.handle, "text": view.text, "created_at": xformat.iso_time(view.created_at),
         "age_hours": (world.now() - view.created_at) / 3600, "in_reply_to": view.in_reply_to,
-        "counts": view.counts.__dict__, "own": view.own,
+        "counts": view.counts.__dict__, "own": view.own, "reply_settings": view.reply_settings,
+        "can_reply": view.can_reply,
     }
     if own:
         out |= {"kind": own.kind, "thread_root": own.thread_root, "final": own.final.__dict__,

@@ -99,6 +99,11 @@ class Account:
     lang: str
 
 
+# Share of tweets whose author limits who can reply, by the author's followers (< 10k, 10k-100k, >= 100k).
+REPLY_LIMITED_EDGES = (10_000, 100_000)
+REPLY_LIMITED_SHARE = (0.03, 0.06, 0.15)
+
+
 @dataclass(frozen=True)
 class PopulationTweet:
     id: str
@@ -110,6 +115,18 @@ class PopulationTweet:
     subject: str
     final: Engagement  # counts once the tweet has matured
     in_reply_to: str | None = None
+
+    @property
+    def reply_settings(self) -> str:
+        """Who may reply, as the X API's ``reply_settings`` says: "everyone", or the author limits it to accounts
+        they follow ("following") or mention ("mentionedUsers"). Larger accounts limit replies more often (a
+        sandbox choice, not a measured rate). Drawn from the tweet's id alone, so no other draw of the world
+        moves."""
+        rng = random.Random(f"reply_settings:{self.id}")
+        share = REPLY_LIMITED_SHARE[sum(self.author.followers >= edge for edge in REPLY_LIMITED_EDGES)]
+        if rng.random() >= share:
+            return "everyone"
+        return "following" if rng.random() < 2 / 3 else "mentionedUsers"
 
 
 def _with_format(text: str, phrase: str, phrases: tuple[str, ...], rng: random.Random) -> str:

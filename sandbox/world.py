@@ -47,6 +47,9 @@ REFUSALS: dict[str, str] = {
     "rate_limit": "Rate limit exceeded. Please wait a few moments then try again.",
     "automation": "This request looks like it might be automated. To protect our users from spam and other "
                   "malicious activity, we can't complete this action right now.",
+    # X's words (v1.1 code 433) for a reply its author does not allow; the web client greys the reply button out
+    # first, so only a client that ignores it reads them.
+    "reply_restricted": "The original Tweet author restricted who can reply to this Tweet.",
 }
 
 
@@ -71,6 +74,9 @@ class TweetView:
     in_reply_to: str | None
     reply_to_handle: str | None
     own: bool
+    # Who may reply (the X API's reply_settings) and whether the account may: X greys its reply button out when not.
+    reply_settings: str = "everyone"
+    can_reply: bool = True
 
     def candidate(self) -> Candidate:
         return Candidate(text=self.text, handle=self.handle, lang=self.lang, is_reply=self.in_reply_to is not None,
@@ -96,6 +102,11 @@ def limit_refusal(kind: str, history: list[float], now: float, limits: Limits) -
     if sum(1 for t in history if now - t < HALF_HOUR) >= half_hour:
         return "rate_limit"
     return None
+
+
+def mentions(text: str, handle: str) -> bool:
+    """Whether ``text`` mentions @``handle`` (X's mention: not inside a word or an e-mail address)."""
+    return re.search(rf"(?<![\w@])@{re.escape(handle)}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def normalise(text: str) -> str:
@@ -259,6 +270,8 @@ class World:
             parent_pop = answered.tweet  # an answer in our own conversation: the replier is the target
         if in_reply_to and not parent_own and (parent_pop is None or parent_pop.created_at > now):
             raise WriteRefused("error")  # replying to a tweet that does not exist
+        if parent_pop is not None and answered is None and not self.may_reply(parent_pop):
+            raise WriteRefused("reply_restricted")
         kind = self.write_kind(in_reply_to)
         if any(normalise(t.text) == normalise(text) for t in self._own.values()):
             raise WriteRefused("duplicate")
@@ -433,7 +446,14 @@ class World:
         parent = self.population.tweet(t.in_reply_to) if t.in_reply_to else None
         return TweetView(id=t.id, handle=t.author.handle, name=t.author.name, text=t.text,
                          created_at=t.created_at, counts=counts, lang=t.lang, in_reply_to=t.in_reply_to,
-                         reply_to_handle=parent.author.handle if parent else None, own=False)
+                         reply_to_handle=parent.author.handle if parent else None, own=False,
+                         reply_settings=t.reply_settings, can_reply=self.may_reply(t))
+
+    def may_reply(self, t: PopulationTweet) -> bool:
+        """Whether the account may reply to ``t``: its author lets everyone, or limits it to the accounts it
+        mentions and mentions ours (whom the author follows is not modelled: the account is not among them)."""
+        return t.reply_settings == "everyone" or (
+            t.reply_settings == "mentionedUsers" and mentions(t.text, self.handle))
 
     def tweet(self, tweet_id: str) -> TweetView | None:
         now = self.now()

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
@@ -39,7 +40,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from libs.text import find_urls
 from sandbox.faults import Faults
 from sandbox.settings import SandboxSettings
-from sandbox.world import MAX_TWEET_CHARS, TweetView, World, WriteRefused
+from sandbox.world import MAX_TWEET_CHARS, TweetView, World, WriteRefused, mentions
 
 PROBLEMS = "https://api.x.com/2/problems/"
 WINDOW_S = 15 * 60.0
@@ -76,6 +77,9 @@ class XApiSettings(BaseSettings):
     limit_users_me: int = Field(default=75, ge=1)
     limit_user_by_username: int = Field(default=900, ge=1)
     limit_user_tweets: int = Field(default=900, ge=1)
+    # X's rule for programmatic replies since 2026-02-23: only to a post that mentions the account (a reply to one
+    # of ours does) or is its own ("mentioned"); "any" answers every reply the author's reply settings allow.
+    reply_rule: Literal["mentioned", "any"] = "mentioned"
 
 
 @dataclass
@@ -190,7 +194,7 @@ def tweet_json(world: World, view: TweetView, fields: set[str], *, owner: str) -
     out: dict = {"id": view.id, "text": view.text, "edit_history_tweet_ids": [view.id]}
     values = {
         "author_id": user_id(view.handle), "created_at": iso_ms(view.created_at), "lang": view.lang,
-        "conversation_id": _conversation(world, view),
+        "conversation_id": _conversation(world, view), "reply_settings": view.reply_settings,
         "public_metrics": {"retweet_count": c.retweets, "reply_count": c.replies, "like_count": c.likes,
                            "quote_count": 0, "bookmark_count": c.bookmarks, "impression_count": c.views},
     }
@@ -676,8 +680,18 @@ async def create_tweet(request: web.Request, headers: dict[str, str]) -> web.Res
         return invalid_request("The request body is not valid JSON", "body", "")
     if not text.strip() or len(text) > MAX_TWEET_CHARS:
         return invalid_request("text: the Tweet text must be 1 to 280 characters", "text", text[:50])
-    if reply_to is not None and world.tweet(str(reply_to)) is None:
+    target = world.tweet(str(reply_to)) if reply_to is not None else None
+    if reply_to is not None and target is None:
         return problem(403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you.")
+    if target is not None and not target.own:
+        if not target.can_reply:
+            return problem(403, "Forbidden", "Reply to this conversation is not allowed because you have not been "
+                           "mentioned or otherwise engaged by the author of the post you are replying to.")
+        handle = request.app[XAPI].account.handle
+        if request.app[XAPI].settings.reply_rule == "mentioned" and not (
+                (target.reply_to_handle or "").lower() == handle.lower() or mentions(target.text, handle)):
+            return problem(403, "Forbidden", "You can only reply to or quote posts where you are mentioned or are "
+                           "the author.")
     try:
         forced = request.app[XAPI].faults.take_write_fault()
         if forced:
@@ -740,6 +754,16 @@ async def admin_limits(request: web.Request) -> web.Response:
     return web.json_response({"limits": state.limits})
 
 
+async def admin_reply_rule(request: web.Request) -> web.Response:
+    """``{"rule": "mentioned" | "any"}``: X's rule for programmatic replies (XApiSettings.reply_rule)."""
+    state = request.app[XAPI]
+    rule = str((await request.json()).get("rule"))
+    if rule not in ("mentioned", "any"):
+        return web.json_response({"error": "rule is 'mentioned' or 'any'"}, status=400)
+    state.settings = state.settings.model_copy(update={"reply_rule": rule})
+    return web.json_response({"reply_rule": rule})
+
+
 async def admin_expire_tokens(request: web.Request) -> web.Response:
     """Access tokens expire now (refresh tokens keep working); with ``{"revoke": true}`` refresh tokens go too."""
     state, now = request.app[XAPI], _world(request).now()
@@ -768,4 +792,5 @@ def add_xapi_routes(app: web.Application, *, world: World, faults: Faults, accou
     r.add_get("/admin/xapi/usage", admin_usage)
     r.add_post("/admin/xapi/limits", admin_limits)
     r.add_post("/admin/xapi/expire-tokens", admin_expire_tokens)
+    r.add_post("/admin/xapi/reply_rule", admin_reply_rule)
 

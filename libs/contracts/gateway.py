@@ -31,6 +31,10 @@ ErrorCode = Literal[
     "not_live",
     "invalid_content",
     "budget_exhausted",
+    # X will not take a reply to this tweet: it is gone, or its author limits who can reply (and, through the API
+    # since 2026-02-23, a reply to a post that neither mentions the account nor is its own). A property of the
+    # target, not of the account or the text: the same reply is refused again, and X's health is not in question.
+    "reply_not_allowed",
     # The client's own: NATS had no subscriber for the op (no gateway running, or one still starting), so the
     # request reached nobody and nothing can be on X. Unlike ``timeout`` it needs no read-back.
     "unreachable",
@@ -56,13 +60,15 @@ RETRYABLE: dict[str, bool] = {
     "invalid_content": False,
     # The activity budget or a hard write cap has no room now; retry_after_s says when it will.
     "budget_exhausted": True,
+    "reply_not_allowed": False,
     # A gateway starting or restarting subscribes within seconds.
     "unreachable": True,
 }
-# Codes after which nothing was sent to X (the gateway's own refusals, and a request no gateway took): nothing
-# was posted, nothing needs reading back, and X's health is not in question (no write breaker counts them).
+# Codes after which nothing can be on X (the gateway's own refusals, a request no gateway took, a reply X will not
+# take to that tweet): nothing was posted, nothing needs reading back, and X's health is not in question (no write
+# breaker counts them).
 UNSENT_CODES: frozenset[str] = frozenset({"writes_paused", "not_live", "invalid_content", "budget_exhausted",
-                                          "unreachable"})
+                                          "unreachable", "reply_not_allowed"})
 
 Priority = Literal[0, 1, 2]
 # An X handle (screen name): letters, digits and underscores, at most 15. It builds URLs the gateway opens, so
@@ -144,6 +150,10 @@ class TweetCard(Contract):
     retweets: int = Field(default=0, ge=0)
     replies: int = Field(default=0, ge=0)
     views: int = Field(default=0, ge=0)
+    # Whether X lets the account reply to it: False when its author limits who can reply (X greys the reply
+    # button out; the API's reply_settings) or, through the API, when X's rule for programmatic replies excludes
+    # it; None when the page or answer did not say.
+    can_reply: bool | None = None
 
     def created(self) -> datetime | None:
         """``created_at`` as an aware time (``2024-05-01T12:00:00.000Z``; a time without a zone is UTC, as X's

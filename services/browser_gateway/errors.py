@@ -10,6 +10,7 @@ FAMILY_OF_CODE: dict[str, str] = {
     "rate_limited": "write_limits",
     "daily_limit": "write_limits",
     "duplicate": "content",
+    "reply_not_allowed": "content",
     "automation_block": "account",
     "locked": "account",
     "session_expired": "session",
@@ -24,7 +25,7 @@ FAMILY_OF_CODE: dict[str, str] = {
 }
 # Families whose open breaker only stops write ops.
 WRITE_ONLY_FAMILIES = frozenset({"write_limits", "account"})
-# duplicate is a property of one text, not of the account: it never opens a breaker.
+# duplicate is a property of one text, reply_not_allowed of one target, not of the account: neither opens a breaker.
 UNTRIPPED_FAMILIES = frozenset({"content", "guard"})
 FAMILIES = sorted(set(FAMILY_OF_CODE.values()) - UNTRIPPED_FAMILIES)
 # When a family's breaker is open the op is refused with this code (retryable: the breaker will half-open).

@@ -43,6 +43,9 @@ _READ_ARTICLES = """
     reply: attr(a.reply, 'aria-label'), like: attr(a.like, 'aria-label'),
     retweet: attr(a.retweet, 'aria-label'), views: attr(a.views, 'aria-label'),
     has_actions: !!(q(a.reply) && q(a.like) && q(a.retweet)),
+    // X greys the reply button out when the author limits who can reply and the account is not among them.
+    reply_disabled: q(a.reply) ? (q(a.reply).hasAttribute('disabled')
+      || q(a.reply).getAttribute('aria-disabled') === 'true') : null,
   };
 })
 """
@@ -213,6 +216,7 @@ class XSite:
                 tweet_id=ref[1], author=ref[0], url=item["href"], text=item["text"] or "",
                 created_at=item["time"], likes=parse_count(item["like"]), retweets=parse_count(item["retweet"]),
                 replies=parse_count(item["reply"]), views=parse_count(item["views"]),
+                can_reply=None if item["reply_disabled"] is None else not item["reply_disabled"],
             ))
         return cards
 
@@ -363,8 +367,20 @@ class XSite:
         return None
 
     async def reply(self, page: Page, req: ReplyRequest) -> PostResult:
+        """Reply from the tweet's status page. A tweet that is gone, or whose author limits who can reply (X greys
+        its reply button out and shows no reply box), is refused as ``reply_not_allowed`` before anything is
+        typed: a missing reply box there is the tweet's doing, not a changed DOM."""
         await self.open(page, self.pack.url("status", handle=req.author, tweet_id=req.tweet_id))
-        await self.need(page, "tweet")
+        if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
+            raise x_said("reply_not_allowed", f"reply: {req.tweet_id} is gone (X shows its missing-post page)")
+        s = self.pack.css
+        focal = page.locator(f'{s("tweet")}:has(a[href$="/status/{req.tweet_id}"])').first
+        button = focal.locator(s("tweet_reply_button")).first
+        if await focal.count() and await button.count() and (
+                await button.get_attribute("disabled") is not None
+                or await button.get_attribute("aria-disabled") == "true"):
+            raise x_said("reply_not_allowed", f"reply: @{req.author} limits who can reply to {req.tweet_id} "
+                                              "(X greys its reply button out)")
         return await self._compose_and_send(page, [req.text], "post_button_inline", reply_to=req)
 
     async def delete_tweet(self, page: Page, req: DeleteTweetRequest) -> DeleteResult:

@@ -21,7 +21,8 @@ REQUIRED_SELECTORS = frozenset({
 })
 REQUIRED_URLS = frozenset({"home", "compose_from", "status", "analytics", "profile", "search_top", "search_latest",
                            "create_tweet", "create_tweet_id_path", "login_paths", "locked_paths"})
-FAILURE_CODES = ("duplicate", "daily_limit", "rate_limited", "automation_block", "locked", "timeout")
+FAILURE_CODES = ("duplicate", "daily_limit", "rate_limited", "automation_block", "locked", "reply_not_allowed",
+                 "timeout")
 
 
 class SelectorPackError(ValueError):

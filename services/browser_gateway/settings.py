@@ -167,6 +167,11 @@ class GatewaySettings(WriteTargetSettings):
     # Daily spend cap in USD. Reads stop at x_api_read_share of it, so the rest is kept for writes.
     x_api_daily_cap_usd: float = Field(default=2.0, gt=0)
     x_api_read_share: float = Field(default=0.8, gt=0, le=1)
+    # Which posts X lets the API reply to. "mentioned": X's rule since 2026-02-23, a programmatic reply only to a
+    # post that mentions the account (a reply to one of ours does) or is its own (403 "You can only reply to or
+    # quote posts where you are mentioned or are the author"); strangers' posts found by the harvest are then
+    # marked not repliable and never drafted for. "any": an access level X lets reply to any post.
+    x_api_reply_rule: Literal["mentioned", "any"] = "mentioned"
 
     @field_validator("x_api_base_url", "x_api_authorize_url", "x_api_redirect_uri")
     @classmethod

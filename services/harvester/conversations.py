@@ -52,6 +52,9 @@ def conversation_opportunities(
         if card.tweet_id in known_ids:
             out.reject("known")
             continue
+        if card.can_reply is False:
+            out.reject("replies_limited")
+            continue
         created = card.created()
         if created is None:
             out.reject("no_time")

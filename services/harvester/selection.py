@@ -25,7 +25,8 @@ from services.harvester.settings import HarvesterSettings, NicheTopic
 # texts -> array (len(texts), dim) of L2-normalised rows; ``libs.text.Embedder.embed`` is one.
 Embed = Callable[[Sequence[str]], np.ndarray]
 
-RejectReason = Literal["known", "reply", "excluded_author", "not_viral", "too_old", "off_topic", "pool_full"]
+RejectReason = Literal["known", "reply", "replies_limited", "excluded_author", "not_viral", "too_old", "off_topic",
+                       "pool_full"]
 ExpiryReason = Literal["too_old", "deleted", "replied"]
 
 
@@ -44,6 +45,8 @@ class SearchedTweet:
     is_reply: bool = False
     # Search cards do not show it; known once the author's profile has been read.
     author_followers: int | None = None
+    # False when X would not take our reply (TweetCard.can_reply): never an opportunity.
+    can_reply: bool | None = None
 
     @property
     def engagement(self) -> int:
@@ -70,6 +73,7 @@ def searched_tweet(card: TweetCard, *, author_followers: int | None = None) -> S
         views=card.views,
         created_at=created,
         author_followers=author_followers,
+        can_reply=card.can_reply,
     )
 
 
@@ -171,6 +175,8 @@ def select_opportunities(
             reason = "known"
         elif t.is_reply:
             reason = "reply"
+        elif t.can_reply is False:
+            reason = "replies_limited"
         elif handle_key(t.author) in excluded:
             reason = "excluded_author"
         elif not is_viral(t, thresholds):

@@ -318,10 +318,10 @@ class PostingCycle:
                 result = await self.write_part(item, index)
             except GatewayError as err:
                 await self.on_write_error(key, err)
-                if err.code == "invalid_content":
-                    # The gateway's limits differ from ours (its settings): the same text would be refused again.
-                    await self._fail(item, "invalid_content", retryable=False, error=err.message,
-                                     now=self.clock.now())
+                if err.code in ("invalid_content", "reply_not_allowed"):
+                    # The gateway's limits differ from ours (its settings), or X will not take a reply to that
+                    # tweet (gone, replies limited by its author): the same write would be refused again.
+                    await self._fail(item, err.code, retryable=False, error=err.message, now=self.clock.now())
                 return
             if timer is not None:
                 timer.cancel()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +42,8 @@ log = logging.getLogger("xbot.browser_gateway.xapi")
 
 # tweepy's v2 client sends every request to this host; _Rebased points it at the configured base URL instead.
 TWEEPY_HOST = "https://api.twitter.com"
-TWEET_FIELDS = ["created_at", "public_metrics", "author_id", "conversation_id", "in_reply_to_user_id", "lang"]
+TWEET_FIELDS = ["created_at", "public_metrics", "author_id", "conversation_id", "in_reply_to_user_id", "lang",
+                "reply_settings"]
 # Only the author of a post may read these, and only for posts of the last 30 days.
 OWN_METRIC_FIELDS = ["non_public_metrics", "organic_metrics"]
 USER_FIELDS = ["username", "name", "description", "public_metrics"]
@@ -53,7 +55,13 @@ _FORBIDDEN_WORDS = (
     ("locked", "locked"),
     ("suspended", "locked"),
     ("automated", "automation_block"),
-    ("deleted or not visible", "dom_changed"),
+    # A reply X will not take to that post: gone, its author limits who can reply, or (since 2026-02-23) a
+    # programmatic reply to a post that does not mention the account. The target's doing, not the token's.
+    ("deleted or not visible", "reply_not_allowed"),
+    ("where you are mentioned or are the author", "reply_not_allowed"),
+    ("reply to this conversation is not allowed", "reply_not_allowed"),
+    ("restricted who can reply", "reply_not_allowed"),
+    ("not allowed to reply", "reply_not_allowed"),
     # Someone else's post: nothing was deleted, and asking again changes nothing.
     ("not allowed to delete", "invalid_content"),
 )
@@ -354,7 +362,9 @@ class ApiDriver:
             user_fields=["username"], user_auth=self._user_auth), deadline)
         self._charge_answer(body)
         handles = {str(u["id"]): str(u["username"]) for u in (body.get("includes") or {}).get("users", [])}
-        cards = [_card(t, handles.get(str(t.get("author_id")), "")) for t in body.get("data") or []]
+        me = await self._me_ids(request.OP, deadline)
+        cards = [_card(t, handles.get(str(t.get("author_id")), ""), me=me, rule=self.settings.x_api_reply_rule)
+                 for t in body.get("data") or []]
         kept = [c for c in cards if search.keeps(c.likes, c.retweets, c.replies)]
         return TweetList(tweets=kept[:request.limit])
 
@@ -388,7 +398,9 @@ class ApiDriver:
         direct = [t for t in body.get("data") or []
                   if any(r.get("type") == "replied_to" and str(r.get("id")) == request.tweet_id
                          for r in t.get("referenced_tweets") or [])]
-        cards = [_card(t, handles.get(str(t.get("author_id")), "")) for t in reversed(direct)]  # oldest first
+        me = await self._me_ids(request.OP, deadline)
+        cards = [_card(t, handles.get(str(t.get("author_id")), ""), me=me, rule=self.settings.x_api_reply_rule)
+                 for t in reversed(direct)]  # oldest first
         return TweetList(tweets=cards[:request.limit])
 
     # ------------------------------------------------------------ writes
@@ -467,11 +479,32 @@ def _metrics(tweet: dict[str, Any], read_at: datetime) -> TweetMetrics:
                         read_at=read_at)
 
 
-def _card(tweet: dict[str, Any], author: str) -> TweetCard:
+def can_reply(tweet: dict[str, Any], *, me: tuple[str, str], rule: str) -> bool | None:
+    """Whether X lets the account (``me``: user id, username) reply to ``tweet`` through the API: its own post
+    always; a post whose author limits who can reply (``reply_settings`` other than "everyone") only when that
+    is "mentionedUsers" and it mentions the account ("following": whom the author follows cannot be told, so no);
+    under the "mentioned" rule (X's since 2026-02-23) only a post that mentions the account, which a reply to one
+    of its posts does. None when X did not say (no ``reply_settings``) and the rule is "any"."""
+    user_id, username = me
+    if str(tweet.get("author_id")) == user_id:
+        return True
+    mentioned = str(tweet.get("in_reply_to_user_id")) == user_id or re.search(
+        rf"(?<![\w@])@{re.escape(username)}(?!\w)", str(tweet.get("text", "")), re.IGNORECASE) is not None
+    settings = tweet.get("reply_settings")
+    if settings not in (None, "everyone") and not (settings == "mentionedUsers" and mentioned):
+        return False
+    if rule == "mentioned":
+        return mentioned
+    return None if settings is None else True
+
+
+def _card(tweet: dict[str, Any], author: str, *, me: tuple[str, str] | None = None,
+          rule: str = "mentioned") -> TweetCard:
     likes, retweets, replies, views = _counts(tweet)
     created = tweet.get("created_at")
     if created:  # the web's <time datetime> form, as the browser reports it
         created = datetime.fromisoformat(str(created).replace("Z", "+00:00")).astimezone(UTC) \
             .strftime("%Y-%m-%dT%H:%M:%S.000Z")
     return TweetCard(tweet_id=str(tweet["id"]), author=author, text=str(tweet.get("text", "")), created_at=created,
-                     likes=likes, retweets=retweets, replies=replies, views=views)
+                     likes=likes, retweets=retweets, replies=replies, views=views,
+                     can_reply=can_reply(tweet, me=me, rule=rule) if me is not None else None)

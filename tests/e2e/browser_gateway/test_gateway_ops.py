@@ -128,9 +128,9 @@ async def test_post_thread_returns_every_part_in_order(gw, sandbox) -> None:
 
 
 async def test_reply_metrics_profile_timeline_and_search(gw, sandbox) -> None:
-    found = await gw.client.search("sleep", tab="latest", limit=5)
-    assert 0 < len(found.tweets) <= 5
-    target = next(t for t in found.tweets if t.author != HANDLE)
+    found = await gw.client.search("sleep", tab="latest", limit=20)
+    assert 0 < len(found.tweets) <= 20
+    target = next(t for t in found.tweets if t.author != HANDLE and t.can_reply)
     reply_text = unique("Agreed: consistency beats duration.")
     reply = await gw.client.reply(target.tweet_id, reply_text, author=target.author)
     stored = await sandbox.tweet(reply.tweet_ids[0])
@@ -250,6 +250,29 @@ async def test_sandbox_refusal_becomes_typed_error(gw, sandbox, mode, code, retr
     assert (err.value.code, err.value.retryable) == (code, retryable)
     # The refusal was one-shot: the next post goes through, and the failure streak is reset.
     assert (await gw.client.post_tweet(unique("Hydrate before coffee."))).tweet_ids
+
+
+async def test_a_reply_x_will_not_take_is_refused_before_typing_and_opens_no_breaker(gw, sandbox) -> None:
+    """A post whose author limits who can reply: X greys its reply button out (the card says so) and its status
+    page has no reply box; a post that is gone shows X's missing-post page. Both were dom_changed (the reply box
+    "matched nothing"), which opened the DOM breaker and stopped every op for a changed DOM that was not."""
+    found = await gw.client.search("sleep", tab="top", limit=60)
+    limited = [t for t in found.tweets if t.can_reply is False]
+    assert limited and any(t.can_reply for t in found.tweets)
+    for card in limited:
+        assert not (await sandbox.tweet(card.tweet_id))["can_reply"]
+    replies_before = (await sandbox.tweet(limited[0].tweet_id))["counts"]["replies"]
+    for _ in range(4):  # more than the DOM breaker's threshold of failures
+        with pytest.raises(GatewayError) as err:
+            await gw.client.reply(limited[0].tweet_id, unique("Limited, so never typed"), author=limited[0].author)
+        assert (err.value.code, err.value.retryable) == ("reply_not_allowed", False)
+        assert "limits who can reply" in err.value.message
+        with pytest.raises(GatewayError) as err:
+            await gw.client.reply("1234567890123", unique("To a post that is gone"), author=limited[0].author)
+        assert (err.value.code, err.value.retryable) == ("reply_not_allowed", False)
+    assert (await sandbox.tweet(limited[0].tweet_id))["counts"]["replies"] == replies_before
+    open_target = next(t for t in found.tweets if t.can_reply and t.author != HANDLE)
+    assert (await gw.client.reply(open_target.tweet_id, unique("Still replying"), author=open_target.author)).tweet_ids
 
 
 async def test_repeating_a_text_is_duplicate(gw) -> None:

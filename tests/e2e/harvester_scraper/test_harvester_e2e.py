@@ -89,13 +89,16 @@ async def test_harvest_finds_the_viral_niche_tweets_and_discovery_their_authors(
     read = {e.author for e in found.values() if e.author_followers}
     assert len(read) == min(len(authors), PROFILE_READS)
 
-    # Every niche tweet a topic's own keywords match, viral when the search ran and still young at its end.
+    # Every niche tweet a topic's own keywords match, viral when the search ran and still young at its end, whose
+    # author lets us reply (X greys the reply button out on the others: never offered).
     specific = [parse_query(f"{keyword_group(t.keywords)} lang:en -filter:replies") for t in DEFAULT_TOPICS]
-    expected = {
+    matched = {
         t.id for t in population.tweets_between(ended - MAX_AGE.total_seconds() + h.slack_s, started_at)
         if t.niche and viral(t, started_at) and any(q.matches(h.world.tweet(t.id).candidate()) for q in specific)
     }
+    expected = {i for i in matched if h.world.tweet(i).can_reply}
     assert expected and expected <= set(found), expected - set(found)
+    assert matched - expected and not (matched - expected) & set(found)
 
     # The generic words brought back viral off-topic tweets; relevance rejected every one of them. Counted among
     # the tweets still young at the run's end, as above: one that turned 24 h old during the run may have been

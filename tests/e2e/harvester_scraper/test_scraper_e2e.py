@@ -38,8 +38,8 @@ async def post_items(h: Harness, publisher: EventPublisher) -> list[TweetPosted]
                               f"Protein at breakfast keeps you full until lunch. #{tag}"]):
         result = await h.gateway.post_tweet(text)
         out.append(("post", result.tweet_ids, text, None))
-    target = next(t for t in (await h.gateway.search("sleep", tab="latest", limit=5)).tweets
-                  if t.author != HANDLE)
+    target = next(t for t in (await h.gateway.search("sleep", tab="latest", limit=20)).tweets
+                  if t.author != HANDLE and t.can_reply)
     text = f"Consistency beats duration every time. #{tag}"
     result = await h.gateway.reply(target.tweet_id, text, author=target.author)
     out.append(("reply", result.tweet_ids, text, target.tweet_id))

@@ -9,6 +9,7 @@ from datetime import datetime
 import aiohttp
 import pytest
 
+from sandbox.app import WORLD
 from tests.e2e.sandbox.sandbox_harness import Sandbox, advance, create_tweet, frozen_clock, http_session, launch_sandbox
 
 ARTICLE = re.compile(r'data-tweet-id="(\d+)".*?aria-label="([^"]*)" role="button">\s*<span class="icon icon-like"',
@@ -41,7 +42,9 @@ async def test_restart_loses_no_post_follower_metric_or_session(tmp_path):
     clock = frozen_clock()
     sb = await launch_sandbox(db, clock)
     http = await http_session(sb)
-    target = (await search_page(sb, "min_faves:2000 -filter:replies"))[0][0]
+    # A post whose author lets anyone reply (X greys the others' reply button out).
+    world = sb.runner.app[WORLD]  # type: ignore[attr-defined]
+    target = next(i for i, _ in await search_page(sb, "min_faves:2000 -filter:replies") if world.tweet(i).can_reply)
     post = await create_tweet(http, "Protein at breakfast keeps you full until lunch. Try 30g.")
     reply = await create_tweet(http, "Consistent wake times helped me more than anything.", reply_to=target)
     ids = [r["data"]["create_tweet"]["tweet_results"]["result"]["rest_id"] for r in (post, reply)]

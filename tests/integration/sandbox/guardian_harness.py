@@ -56,11 +56,13 @@ class Player:
     limited_pages: int = 0
 
     def _reply_target(self, step: Step) -> str:
-        """Someone else's post to answer: the one open, else a fresh one of the population."""
-        if self.opened:
-            return self.opened[0]
+        """Someone else's post to answer: the one open, else a fresh one of the population; never one whose
+        author limits who can reply (X greys its reply button out)."""
         world = self.sandbox.runner.app[WORLD]  # type: ignore[attr-defined]
-        fresh = [t for t in world.population.tweets_between(step.at - 7200, step.at) if t.in_reply_to is None]
+        if self.opened and world.tweet(self.opened[0]).can_reply:
+            return self.opened[0]
+        fresh = [t for t in world.population.tweets_between(step.at - 7200, step.at)
+                 if t.in_reply_to is None and world.may_reply(t)]
         return fresh[-1].id
 
     async def play(self, step: Step) -> None:

@@ -31,7 +31,8 @@ async def test_growth_route_values_the_accounts_tweets_with_the_token(sandbox):
     world.create_tweet("Myth: you need 8 glasses of water a day. Thirst is a fine guide for most.")
     world.clock.epoch += timedelta(hours=3)
     now = world.now()
-    targets = [t.id for t in world.population.tweets_between(now - 3 * 3600, now) if t.in_reply_to is None][:8]
+    targets = [t.id for t in world.population.tweets_between(now - 3 * 3600, now)
+               if t.in_reply_to is None and world.may_reply(t)][:8]
     reply = world.create_tweet("Good point: a regular wake time helps more than most people think.",
                                in_reply_to=targets[-1])
     world.clock.epoch += timedelta(hours=22)

@@ -4,6 +4,8 @@ author sees, search with the web's operators translated, the own timeline; spend
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -19,6 +21,20 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 def unique(text: str) -> str:
     return f"{text} #{time.time_ns()}"
+
+
+@asynccontextmanager
+async def replies_to_any_post(gateway, sandbox) -> AsyncIterator[None]:
+    """An access level X lets reply to any post its author allows: the sandbox's API and the driver's setting."""
+    driver = api_driver(gateway)
+    settings = driver.settings
+    await sandbox.admin("/admin/xapi/reply_rule", {"rule": "any"})
+    driver.settings = settings.model_copy(update={"x_api_reply_rule": "any"})
+    try:
+        yield
+    finally:
+        driver.settings = settings
+        await sandbox.admin("/admin/xapi/reply_rule", {"rule": "mentioned"})
 
 
 async def test_login_check_and_profile(gateway) -> None:
@@ -105,17 +121,52 @@ async def test_the_replies_our_post_got_are_read_by_searching_its_conversation(g
 
 async def test_the_replies_a_reply_of_ours_got_are_found_in_the_conversation_of_the_tweet_it_answered(
         gateway, sandbox) -> None:
-    # A stranger's root tweet, as the planner answers only (the harvest searches without replies).
-    found = (await gateway.run(SearchRequest(query="sleep -filter:replies", tab="latest", limit=20))).tweets
-    stranger = next(t for t in found if t.author != HANDLE)
-    [ours] = (await gateway.run(ReplyRequest(tweet_id=stranger.tweet_id,
-                                             text=unique("Daylight before noon helped me more")))).tweet_ids
+    # A stranger's root tweet, as the planner answers only (the harvest searches without replies), through an
+    # access level X lets reply to any post (below: X's rule since 2026-02-23 refuses it).
+    async with replies_to_any_post(gateway, sandbox):
+        found = (await gateway.run(SearchRequest(query="sleep -filter:replies", tab="latest", limit=20))).tweets
+        stranger = next(t for t in found if t.author != HANDLE and t.can_reply)
+        [ours] = (await gateway.run(ReplyRequest(tweet_id=stranger.tweet_id,
+                                                 text=unique("Daylight before noon helped me more")))).tweet_ids
     cat = await sandbox.admin("/admin/audience_reply", {"to": ours, "handle": "cat_api", "kind": "question",
                                                          "text": "Which supplements did you try first?"})
     replies = await gateway.run(TweetRepliesRequest(tweet_id=ours, conversation_id=stranger.tweet_id))
     await assert_direct_replies(sandbox, replies, ours, [(cat["id"], "cat_api")])
     # Without the conversation's root the API has nothing to search: our reply starts no conversation.
     assert (await gateway.run(TweetRepliesRequest(tweet_id=ours))).tweets == []
+
+
+async def test_replies_x_will_not_take_are_typed_and_stop_nothing_else(gateway, sandbox) -> None:
+    """X's rule for programmatic replies since 2026-02-23 (only to a post that mentions the account or is its
+    own), a post whose author limits who can reply, and a post that is gone: each is ``reply_not_allowed``, known
+    from the cards before any try where X says so, and neither halts the writes nor asks for a new sign-in (the
+    403 was read as a token that may not write)."""
+    found = (await gateway.run(SearchRequest(query="sleep -filter:replies", tab="latest", limit=100))).tweets
+    strangers = [t for t in found if t.author != HANDLE]
+    assert strangers and all(t.can_reply is False for t in strangers)
+    with pytest.raises(GatewayError) as err:
+        await gateway.run(ReplyRequest(tweet_id=strangers[0].tweet_id, text=unique("A cold reply")))
+    assert err.value.code == "reply_not_allowed" and not err.value.retryable
+    assert "where you are mentioned" in err.value.message
+    # A reply to our post mentions us: X lets us answer it, and the card says so.
+    [post] = (await gateway.run(PostTweetRequest(text=unique("Morning light, evening dark")))).tweet_ids
+    asked = await sandbox.admin("/admin/audience_reply", {"to": post, "handle": "dee_api", "kind": "question",
+                                                          "text": "Even in winter?"})
+    [card] = (await gateway.run(TweetRepliesRequest(tweet_id=post))).tweets
+    assert card.tweet_id == asked["id"] and card.can_reply is True
+    await gateway.run(ReplyRequest(tweet_id=asked["id"], text=unique("Even more in winter")))
+
+    async with replies_to_any_post(gateway, sandbox):
+        found = (await gateway.run(SearchRequest(query="sleep -filter:replies", tab="latest", limit=100))).tweets
+        limited = [t for t in found if t.author != HANDLE and t.can_reply is False]
+        assert limited and any(t.can_reply for t in found)  # the author's own limit holds under either rule
+        with pytest.raises(GatewayError) as err:
+            await gateway.run(ReplyRequest(tweet_id=limited[0].tweet_id, text=unique("Limited replies")))
+        assert err.value.code == "reply_not_allowed" and "not allowed" in err.value.message
+        with pytest.raises(GatewayError) as err:
+            await gateway.run(ReplyRequest(tweet_id="1234567890123", text=unique("To a post that is gone")))
+        assert err.value.code == "reply_not_allowed" and "deleted" in err.value.message
+    await gateway.run(PostTweetRequest(text=unique("Still posting after refused replies")))
 
 
 async def test_own_timeline_shows_own_posts_newest_first(gateway) -> None:

@@ -63,9 +63,9 @@ async def test_403s(gateway, faults) -> None:
     await gateway.run(LoginCheckRequest())
     assert not gateway.guardian.risk.locked
 
-    # A reply to a post that does not exist: X's 403, the browser's missing status page (dom_changed).
+    # A reply to a post that does not exist: X's 403, the browser's missing status page: the target's doing.
     err = await refused(gateway, ReplyRequest(tweet_id="12345", text=unique("To nobody")))
-    assert (err.code, err.retryable) == ("dom_changed", False)
+    assert (err.code, err.retryable) == ("reply_not_allowed", False)
 
 
 async def test_5xx_is_a_retryable_timeout(gateway, faults) -> None:

@@ -11,7 +11,7 @@ from libs.contracts.gateway import GatewayError
 from libs.core.clock import Clock
 from libs.core.settings import SettingsError, load_settings
 from services.browser_gateway.settings import GatewaySettings
-from services.browser_gateway.xapi.driver import api_error
+from services.browser_gateway.xapi.driver import api_error, can_reply
 from services.browser_gateway.xapi.query import to_api_search
 from services.browser_gateway.xapi.ratelimits import RateLimits
 from services.browser_gateway.xapi.spend import Prices, SpendCap
@@ -119,7 +119,13 @@ def test_rate_limit_windows_from_headers() -> None:
     (403, "this account is temporarily locked.", {}, "locked", False),
     (403, "Your account is suspended", {}, "locked", False),
     (403, "This request looks like it might be automated.", {}, "automation_block", False),
-    (403, "You attempted to reply to a Tweet that is deleted or not visible to you.", {}, "dom_changed", False),
+    # Replies X will not take to that post: the target's doing, never the token's (it was session_expired, which
+    # halts every write and asks the owner to sign in again).
+    (403, "You attempted to reply to a Tweet that is deleted or not visible to you.", {}, "reply_not_allowed", False),
+    (403, "You can only reply to or quote posts where you are mentioned or are the author.", {}, "reply_not_allowed",
+     False),
+    (403, "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by "
+          "the author of the post you are replying to.", {}, "reply_not_allowed", False),
     (403, "You are not permitted to perform this action.", {}, "session_expired", False),
     # DELETE /2/tweets/:id on someone else's post: nothing deleted, and asking again changes nothing.
     (403, "You are not allowed to delete this Tweet.", {}, "invalid_content", False),
@@ -150,3 +156,29 @@ def test_driver_settings() -> None:
     oauth1 = GatewaySettings(x_write_driver="api", x_api_consumer_key="a", x_api_consumer_secret="b",
                              x_api_access_token="c", x_api_access_token_secret="d")
     assert oauth1.uses_oauth1
+
+
+ME = ("42", "our_account")
+
+
+@pytest.mark.parametrize(("tweet", "rule", "expected"), [
+    # X's rule since 2026-02-23: only a post that mentions us, a reply to one of ours, or our own.
+    ({"author_id": "7", "text": "Sleep is a skill", "reply_settings": "everyone"}, "mentioned", False),
+    ({"author_id": "7", "text": "@our_account what about naps?", "reply_settings": "everyone"}, "mentioned", True),
+    ({"author_id": "7", "text": "Does this work?", "in_reply_to_user_id": "42", "reply_settings": "everyone"},
+     "mentioned", True),
+    ({"author_id": "42", "text": "Our own post", "reply_settings": "following"}, "mentioned", True),
+    # A handle inside a longer one, or an e-mail address, is no mention.
+    ({"author_id": "7", "text": "ask @our_account_fan or me@our_account", "reply_settings": "everyone"},
+     "mentioned", False),
+    # The author's own limit holds under either rule.
+    ({"author_id": "7", "text": "Sleep is a skill", "reply_settings": "following"}, "any", False),
+    ({"author_id": "7", "text": "@our_account agreed?", "reply_settings": "following"}, "any", False),
+    ({"author_id": "7", "text": "@our_account agreed?", "reply_settings": "mentionedUsers"}, "any", True),
+    ({"author_id": "7", "text": "Sleep is a skill", "reply_settings": "mentionedUsers"}, "any", False),
+    ({"author_id": "7", "text": "Sleep is a skill", "reply_settings": "everyone"}, "any", True),
+    # X did not say: unknown, not assumed either way.
+    ({"author_id": "7", "text": "Sleep is a skill"}, "any", None),
+])
+def test_which_posts_the_api_lets_us_reply_to(tweet, rule, expected) -> None:
+    assert can_reply(tweet, me=ME, rule=rule) is expected

@@ -74,6 +74,16 @@ def test_replies_and_excluded_authors_are_not_opportunities(relevance):
     assert out.rejected == {"reply": 1, "excluded_author": 1}
 
 
+def test_tweets_x_would_not_let_us_answer_are_not_opportunities(relevance):
+    card = TweetCard(tweet_id="9", author="@ava", text="poor sleep ruins everything",
+                     created_at="2024-05-02T10:00:00.000Z", likes=2500, replies=10, views=90_000)
+    limited, open_, unknown = (searched_tweet(card.model_copy(update={"tweet_id": i, "can_reply": c}))
+                               for i, c in (("9", False), ("10", True), ("11", None)))
+    out = select([limited, open_, unknown], relevance)
+    assert sorted(e.tweet_id for e in out.found) == ["10", "11"]  # unknown is tried: X's refusal is typed
+    assert out.rejected == {"replies_limited": 1}
+
+
 def test_same_tweet_twice_is_one_opportunity(relevance):
     # Seen on Latest and on Top with different counts: one opportunity, the fresher (higher) reading.
     out = select([tweet("9", likes=2100), tweet("9", likes=2600)], relevance)

@@ -384,6 +384,21 @@ async def test_content_beyond_the_hard_limits_fails_as_invalid_content_naming_th
     assert w.gateway.writes == [] and w.attempts(cid) == []
 
 
+async def test_a_reply_x_will_not_take_fails_at_once_and_leaves_the_account_calm() -> None:
+    """X will not take a reply to that tweet (gone, or its author limits who can reply): the item fails for good
+    without a read-back, and the account's risk, holds and write breaker are as before (the target's doing)."""
+    w = World()
+    await w.start()
+    w.gateway.faults = [Fault("reply_not_allowed", x_answered=True)]
+    cid = w.queue("Morning light matters more than the lamp.", kind="reply", reply_to="42", reply_to_author="ava")
+    outcome = await w.until_outcome(cid)
+    assert isinstance(outcome, PostFailed) and outcome.reason == "reply_not_allowed" and not outcome.retryable
+    assert outcome.attempts == 1 and not [a for a in w.attempts(cid) if a[2] is None]
+    status = await w.cycle.describe()
+    assert status["risk_level"] == "NORMAL" and status["hold_until"] is None and status["breaker"] == "closed"
+    await posted_once(w, w.queue("Still posting."), "Still posting.")
+
+
 async def test_writes_follow_the_gateways_risk_level_raised_by_a_read() -> None:
     """The gateway raised the account's level after a warning on a read (the poster saw no error of its own):
     the poster's spacing doubles per level, as it did for its own warnings."""
