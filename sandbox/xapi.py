@@ -80,6 +80,9 @@ class XApiSettings(BaseSettings):
     # X's rule for programmatic replies since 2026-02-23: only to a post that mentions the account (a reply to one
     # of ours does) or is its own ("mentioned"); "any" answers every reply the author's reply settings allow.
     reply_rule: Literal["mentioned", "any"] = "mentioned"
+    # The app's prepaid credits in USD (X's pay-per-use API): once what X would bill reaches them every request is
+    # answered 402 CreditsDepleted until they are topped up (/admin/xapi/credits). Unset: never run out.
+    credits_usd: float | None = Field(default=None, ge=0)
 
 
 @dataclass
@@ -141,6 +144,13 @@ class XApiState:
                        "GET /2/tweets/search/recent": s.limit_search_recent, "GET /2/users/me": s.limit_users_me,
                        "GET /2/users/by/username/:username": s.limit_user_by_username,
                        "GET /2/users/:id/tweets": s.limit_user_tweets}
+
+    def billed_usd(self) -> float:
+        return sum(u.billed_usd() for u in self.usage.values())
+
+    def credits_spent(self) -> bool:
+        credits = self.settings.credits_usd
+        return credits is not None and self.billed_usd() >= credits
 
     def today(self, now: float) -> DayUsage:
         day = datetime.fromtimestamp(now, UTC).date().isoformat()
@@ -305,6 +315,9 @@ def endpoint(name: str, *, scope: str = "tweet.read", params: set[str] | frozens
             if scope not in grant.scope.split():
                 return problem(403, "Forbidden", f"The token lacks the {scope} scope needed for {name}.",
                                type_=PROBLEMS + "client-forbidden", reason="insufficient-scope")
+            if state.credits_spent():
+                return problem(402, "CreditsDepleted", "Your enrolled account [sandbox] does not have any credits "
+                               "to fulfill this request.", type_=PROBLEMS + "credits")
             if state.faults.locked:
                 return problem(403, "Forbidden", "To protect our users from spam and other malicious activity, "
                                "this account is temporarily locked. Please log in to https://x.com to unlock "
@@ -764,6 +777,17 @@ async def admin_reply_rule(request: web.Request) -> web.Response:
     return web.json_response({"reply_rule": rule})
 
 
+async def admin_credits(request: web.Request) -> web.Response:
+    """``{"usd": N}``: N dollars of credits left from now on (a top-up, or 0 to spend them); ``null``: unlimited."""
+    state = request.app[XAPI]
+    usd = (await request.json()).get("usd")
+    if usd is not None and (not isinstance(usd, int | float) or usd < 0):
+        return web.json_response({"error": "usd is a number >= 0, or null"}, status=400)
+    credits = None if usd is None else state.billed_usd() + float(usd)
+    state.settings = state.settings.model_copy(update={"credits_usd": credits})
+    return web.json_response({"credits_usd": credits, "billed_usd": state.billed_usd()})
+
+
 async def admin_expire_tokens(request: web.Request) -> web.Response:
     """Access tokens expire now (refresh tokens keep working); with ``{"revoke": true}`` refresh tokens go too."""
     state, now = request.app[XAPI], _world(request).now()
@@ -793,4 +817,5 @@ def add_xapi_routes(app: web.Application, *, world: World, faults: Faults, accou
     r.add_post("/admin/xapi/limits", admin_limits)
     r.add_post("/admin/xapi/expire-tokens", admin_expire_tokens)
     r.add_post("/admin/xapi/reply_rule", admin_reply_rule)
+    r.add_post("/admin/xapi/credits", admin_credits)
 

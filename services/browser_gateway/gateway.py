@@ -63,7 +63,8 @@ log = logging.getLogger("xbot.browser_gateway")
 
 Publish = Callable[..., Awaitable[Any]]
 # X refused these before creating anything: the write does not count against the caps.
-NOTHING_POSTED = frozenset({"rate_limited", "daily_limit", "automation_block", "locked", "session_expired"})
+NOTHING_POSTED = frozenset({"rate_limited", "daily_limit", "automation_block", "locked", "session_expired",
+                            "reply_not_allowed", "budget_exhausted"})
 
 
 class SwitchReader(Protocol):

@@ -31,7 +31,7 @@ ALERT_KINDS: Mapping[str, str] = {
     "XbotAccountLocked": "account", "XbotAccountRiskHigh": "account", "XbotAutomationBlock": "account",
     "XbotWriteLimitsHit": "account", "XbotBreakerOpen": "account",
     "XbotSessionExpired": "session",
-    "XbotBudgetExhausted": "budget",
+    "XbotBudgetExhausted": "budget", "XbotXApiCreditsDepleted": "budget",
     "XbotLlmHalted": "llm",
     "XbotServiceDown": "service", "XbotServiceNotReady": "service", "XbotConsumerStalled": "service",
     "XbotConsumerLagHigh": "service", "XbotJobLate": "service", "XbotJobNeverSucceeded": "service",

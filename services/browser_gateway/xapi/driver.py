@@ -67,6 +67,13 @@ _FORBIDDEN_WORDS = (
 )
 
 
+# After a 402 CreditsDepleted the driver asks X again only this much later (simulated seconds); the ops between
+# are refused without a call.
+CREDITS_RETRY_S = 3600.0
+CREDITS_HINT = ("the X API credits of this app are spent: top them up in X's developer console; the gateway asks "
+                "X again every hour")
+
+
 class _Rebased:
     """Stands for tweepy's aiohttp session (it only calls ``request``) and sends each request to ``base_url``
     instead of tweepy's fixed host: the sandbox, or X at the host the settings name."""
@@ -91,6 +98,12 @@ def api_error(op: str, status: int, detail: str, headers: Mapping[str, str], *,
               retry_after_s: float | None = None) -> GatewayError:
     """The typed error of an X API answer that is not a success (the README's table)."""
     said = f"{op}: X API {status}: {detail}"
+    if status == 402:
+        # X's pay-per-use credits are spent (402 CreditsDepleted): nothing goes through until the owner tops
+        # them up. Like the gateway's own spend cap, a refusal with a time to ask again, not the account's
+        # health (no risk, no breaker) and not the item's fault (it waits, it is not failed).
+        return GatewayError("budget_exhausted", f"{said} ({CREDITS_HINT})", retryable=True,
+                            retry_after_s=CREDITS_RETRY_S)
     if status == 401:
         return GatewayError("session_expired", f"{said} ({LOGIN_HINT})", retryable=False)
     if status == 403:
@@ -131,6 +144,7 @@ class ApiDriver:
         self.http: aiohttp.ClientSession | None = None
         self.client: AsyncClient | None = None
         self._me: tuple[str, str] | None = None  # (user id, username), read once
+        self.credits_out_until = 0.0  # after a 402 CreditsDepleted: no call before this (clock timestamp)
         # Set by the gateway: raises (writes_paused) when the kill switch stops a thread between two parts.
         self.before_thread_part: Callable[[str, int], Awaitable[None]] | None = None
 
@@ -202,6 +216,11 @@ class ApiDriver:
         authorises, sends, reads X's headers; the JSON answer or a typed GatewayError. With ``gone_ok`` a 404
         (the resource is not there) is the answer ``{}``, not an error."""
         assert self.client is not None and self.http is not None, "driver not started"
+        wait = self.credits_out_until - self.clock.timestamp()
+        if wait > 0:
+            raise GatewayError("budget_exhausted", f"{op}: not sent: X answered 402 CreditsDepleted "
+                               f"{CREDITS_RETRY_S - wait:.0f} s ago ({CREDITS_HINT})", retryable=True,
+                               retry_after_s=wait)
         refreshed = False
         for _ in range(4):  # a window's wait, a refresh after a 401 and a 429's wait, at most
             await self._wait_for_window(op, endpoint, deadline, needed)
@@ -225,6 +244,10 @@ class ApiDriver:
                 if status == 429 and headers.get("x-user-limit-24hour-remaining") != "0" \
                         and self.rate_limits.wait_s(endpoint, self.clock.timestamp(), needed) > 0:
                     continue  # _wait_for_window waits for the reset X just gave, or refuses
+                if status == 402:
+                    metrics.api_credits_depleted.inc()
+                    self.credits_out_until = self.clock.timestamp() + CREDITS_RETRY_S
+                    log.error("ALERT X API credits depleted (402 on %s): %s", endpoint, _detail(err))
                 raise api_error(op, status, _detail(err), headers,
                                 retry_after_s=self._retry_after(headers)) from None
             except aiohttp.ContentTypeError as err:  # an error answer that is not JSON (a proxy's page)

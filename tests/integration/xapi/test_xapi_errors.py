@@ -1,11 +1,12 @@
 """Every way the sandbox's X API refuses, and the typed error the driver answers with (the README's table):
-400, 401 (test_xapi_auth.py), 403 (duplicate, automation, lock, reply target gone), 429 (waited out, refused
-past the op's time limit, the 24-hour posting limit), 5xx. Simulated time runs 120x so that a 15-minute
-rate-limit window resets within 7.5 real seconds."""
+400, 401 (test_xapi_auth.py), 402 (credits spent), 403 (duplicate, automation, lock, reply target gone), 429
+(waited out, refused past the op's time limit, the 24-hour posting limit), 5xx. Simulated time runs 120x so
+that a 15-minute rate-limit window resets within 7.5 real seconds."""
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 import pytest_asyncio
@@ -15,7 +16,9 @@ from libs.contracts.gateway import (
     GatewayError, PostThreadRequest, PostTweetRequest, ProfileSnapshotRequest, ReplyRequest, SearchRequest,
 )
 from libs.core.clock import Clock
+from services.browser_gateway import metrics
 from services.browser_gateway.gateway import BrowserGateway
+from services.browser_gateway.xapi.driver import CREDITS_RETRY_S
 from tests.integration.xapi.conftest import HANDLE, api_driver, api_settings, sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -119,6 +122,31 @@ async def test_the_24_hour_posting_limit_is_daily_limit(gateway, faults) -> None
     assert (err.code, err.retryable) == ("daily_limit", False)
     assert err.retry_after_s is not None and err.retry_after_s > 0
     assert api_driver(gateway).rate_limits.daily_posts is not None
+
+
+async def test_spent_credits_hold_every_op_for_an_hour_without_asking_x(gateway, sandbox, clock) -> None:
+    """X's pay-per-use API answers 402 CreditsDepleted once the app's credits are spent. It was dom_changed: every
+    queued item failed for good and the DOM breaker opened, telling the owner X had changed. Now a refusal with a
+    time to ask again (the poster holds its items till then), counted for the owner's alert, the account's risk
+    unmoved, and no request to X within the hour."""
+    counted = metrics.api_credits_depleted._value.get()
+    await sandbox.admin("/admin/xapi/credits", {"usd": 0})
+    try:
+        err = await refused(gateway, PostTweetRequest(text=unique("No credits left")))
+        assert (err.code, err.retryable) == ("budget_exhausted", True)
+        assert "402" in err.message and "top them up" in err.message
+        assert err.retry_after_s == pytest.approx(CREDITS_RETRY_S)
+        assert metrics.api_credits_depleted._value.get() == counted + 1
+        sent = (await sandbox.admin_get("/admin/xapi/usage"))["requests"]
+        err = await refused(gateway, SearchRequest(query="sleep lang:en", limit=10))
+        assert err.code == "budget_exhausted" and 0 < err.retry_after_s <= CREDITS_RETRY_S
+        assert (await sandbox.admin_get("/admin/xapi/usage"))["requests"] == sent
+        await sandbox.admin("/admin/xapi/credits", {"usd": 5})  # the owner tops up
+        clock.epoch += timedelta(seconds=CREDITS_RETRY_S)
+        assert (await gateway.run(PostTweetRequest(text=unique("Credits again")))).tweet_ids
+        assert gateway.guardian_status()["risk_level"] == "NORMAL"
+    finally:
+        await sandbox.admin("/admin/xapi/credits", {"usd": None})
 
 
 async def test_a_forced_rate_limit_on_a_write_is_waited_out(gateway, faults) -> None:
