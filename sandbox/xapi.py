@@ -83,6 +83,9 @@ class XApiSettings(BaseSettings):
     # The app's prepaid credits in USD (X's pay-per-use API): once what X would bill reaches them every request is
     # answered 402 CreditsDepleted until they are topped up (/admin/xapi/credits). Unset: never run out.
     credits_usd: float | None = Field(default=None, ge=0)
+    # A plan's monthly cap on posts read (X's Basic and Pro plans): past it every read answers 429
+    # UsageCapExceeded until the next UTC month. Unset: no cap.
+    monthly_post_reads: int | None = Field(default=None, ge=0)
 
 
 @dataclass
@@ -136,6 +139,7 @@ class XApiState:
     windows: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
     limits: dict[str, int] = field(default_factory=dict)
     usage: dict[str, DayUsage] = field(default_factory=dict)
+    month_reads: dict[str, int] = field(default_factory=dict)  # UTC month ("2026-12") -> posts read
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -147,6 +151,10 @@ class XApiState:
 
     def billed_usd(self) -> float:
         return sum(u.billed_usd() for u in self.usage.values())
+
+    def reads_capped(self, now: float) -> bool:
+        cap = self.settings.monthly_post_reads
+        return cap is not None and self.month_reads.get(_month(now), 0) >= cap
 
     def credits_spent(self) -> bool:
         credits = self.settings.credits_usd
@@ -318,6 +326,9 @@ def endpoint(name: str, *, scope: str = "tweet.read", params: set[str] | frozens
             if state.credits_spent():
                 return problem(402, "CreditsDepleted", "Your enrolled account [sandbox] does not have any credits "
                                "to fulfill this request.", type_=PROBLEMS + "credits")
+            if name.startswith("GET ") and state.reads_capped(world.now()):
+                return problem(429, "UsageCapExceeded", "Usage cap exceeded: Monthly product cap",
+                               type_=PROBLEMS + "usage-capped", period="Monthly", scope="Product")
             if state.faults.locked:
                 return problem(403, "Forbidden", "To protect our users from spam and other malicious activity, "
                                "this account is temporarily locked. Please log in to https://x.com to unlock "
@@ -339,8 +350,14 @@ def endpoint(name: str, *, scope: str = "tweet.read", params: set[str] | frozens
     return wrap
 
 
+def _month(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m")
+
+
 def _count_reads(request: web.Request, posts: list[dict], users: list[dict]) -> None:
-    usage = request.app[XAPI].today(_world(request).now())
+    state, now = request.app[XAPI], _world(request).now()
+    state.month_reads[_month(now)] = state.month_reads.get(_month(now), 0) + len(posts)
+    usage = state.today(now)
     usage.posts_read += len(posts)
     usage.users_read += len(users)
     usage.posts_seen.update(p["id"] for p in posts)
@@ -777,6 +794,16 @@ async def admin_reply_rule(request: web.Request) -> web.Response:
     return web.json_response({"reply_rule": rule})
 
 
+async def admin_monthly_cap(request: web.Request) -> web.Response:
+    """``{"posts_read": N}``: a plan's cap on posts read this UTC month (``null``: none)."""
+    state = request.app[XAPI]
+    cap = (await request.json()).get("posts_read")
+    if cap is not None and (not isinstance(cap, int) or cap < 0):
+        return web.json_response({"error": "posts_read is an integer >= 0, or null"}, status=400)
+    state.settings = state.settings.model_copy(update={"monthly_post_reads": cap})
+    return web.json_response({"monthly_post_reads": cap, "read_this_month": state.month_reads})
+
+
 async def admin_credits(request: web.Request) -> web.Response:
     """``{"usd": N}``: N dollars of credits left from now on (a top-up, or 0 to spend them); ``null``: unlimited."""
     state = request.app[XAPI]
@@ -818,4 +845,5 @@ def add_xapi_routes(app: web.Application, *, world: World, faults: Faults, accou
     r.add_post("/admin/xapi/expire-tokens", admin_expire_tokens)
     r.add_post("/admin/xapi/reply_rule", admin_reply_rule)
     r.add_post("/admin/xapi/credits", admin_credits)
+    r.add_post("/admin/xapi/monthly_cap", admin_monthly_cap)
 

@@ -31,7 +31,8 @@ api_rate_remaining = Gauge("xbot_gateway_api_rate_limit_remaining",
                            "Requests left in the current X API rate-limit window, per endpoint", ["endpoint"],
                            registry=registry)
 api_credits_depleted = Counter("xbot_gateway_api_credits_depleted_total",
-                               "X API answers 402 CreditsDepleted: the app's prepaid credits are spent",
+                               "X API answers that the paid allowance is spent (402 CreditsDepleted, 429 "
+                               "UsageCapExceeded)",
                                registry=registry)
 api_spend_usd = Gauge("xbot_gateway_api_spend_usd", "X API spend today (UTC) in USD", registry=registry)
 api_spend_total = Counter("xbot_gateway_api_spent_usd_total",

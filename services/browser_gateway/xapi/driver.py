@@ -67,11 +67,17 @@ _FORBIDDEN_WORDS = (
 )
 
 
-# After a 402 CreditsDepleted the driver asks X again only this much later (simulated seconds); the ops between
-# are refused without a call.
+# After X said the API's paid allowance is spent the driver asks again only this much later (simulated seconds);
+# the ops between are refused without a call.
 CREDITS_RETRY_S = 3600.0
-CREDITS_HINT = ("the X API credits of this app are spent: top them up in X's developer console; the gateway asks "
-                "X again every hour")
+CREDITS_HINT = ("the X API app's credits or its plan's monthly cap are spent: top up or change the plan in X's "
+                "developer console; the gateway asks X again every hour")
+
+
+def allowance_spent(status: int, detail: str) -> bool:
+    """X's answer that the app may not spend more: 402 CreditsDepleted (pay-per-use), or a plan's monthly cap
+    (429, sometimes 403, "Usage cap exceeded: Monthly product cap")."""
+    return status == 402 or (status in (403, 429) and "usage cap exceeded" in detail.lower())
 
 
 class _Rebased:
@@ -98,10 +104,11 @@ def api_error(op: str, status: int, detail: str, headers: Mapping[str, str], *,
               retry_after_s: float | None = None) -> GatewayError:
     """The typed error of an X API answer that is not a success (the README's table)."""
     said = f"{op}: X API {status}: {detail}"
-    if status == 402:
-        # X's pay-per-use credits are spent (402 CreditsDepleted): nothing goes through until the owner tops
-        # them up. Like the gateway's own spend cap, a refusal with a time to ask again, not the account's
-        # health (no risk, no breaker) and not the item's fault (it waits, it is not failed).
+    if allowance_spent(status, detail):
+        # X's pay-per-use credits are spent (402 CreditsDepleted), or a plan's monthly usage cap is reached (429
+        # UsageCapExceeded): nothing of the kind goes through until the owner tops up or the month turns. Like the
+        # gateway's own spend cap, a refusal with a time to ask again, not the account's health (a 429 read as
+        # rate_limited would raise its risk level) and not the item's fault (it waits, it is not failed).
         return GatewayError("budget_exhausted", f"{said} ({CREDITS_HINT})", retryable=True,
                             retry_after_s=CREDITS_RETRY_S)
     if status == 401:
@@ -144,7 +151,8 @@ class ApiDriver:
         self.http: aiohttp.ClientSession | None = None
         self.client: AsyncClient | None = None
         self._me: tuple[str, str] | None = None  # (user id, username), read once
-        self.credits_out_until = 0.0  # after a 402 CreditsDepleted: no call before this (clock timestamp)
+        # After X said the paid allowance is spent: no call of the kind before this (clock timestamp).
+        self.spent_until = {"reads": 0.0, "writes": 0.0, "all": 0.0}
         # Set by the gateway: raises (writes_paused) when the kill switch stops a thread between two parts.
         self.before_thread_part: Callable[[str, int], Awaitable[None]] | None = None
 
@@ -216,10 +224,11 @@ class ApiDriver:
         authorises, sends, reads X's headers; the JSON answer or a typed GatewayError. With ``gone_ok`` a 404
         (the resource is not there) is the answer ``{}``, not an error."""
         assert self.client is not None and self.http is not None, "driver not started"
-        wait = self.credits_out_until - self.clock.timestamp()
+        kind = "reads" if endpoint.startswith("GET ") else "writes"
+        wait = max(self.spent_until[k] for k in (kind, "all")) - self.clock.timestamp()
         if wait > 0:
-            raise GatewayError("budget_exhausted", f"{op}: not sent: X answered 402 CreditsDepleted "
-                               f"{CREDITS_RETRY_S - wait:.0f} s ago ({CREDITS_HINT})", retryable=True,
+            raise GatewayError("budget_exhausted", f"{op}: not sent: X said the API's allowance for {kind} is "
+                               f"spent {CREDITS_RETRY_S - wait:.0f} s ago ({CREDITS_HINT})", retryable=True,
                                retry_after_s=wait)
         refreshed = False
         for _ in range(4):  # a window's wait, a refresh after a 401 and a 429's wait, at most
@@ -234,6 +243,12 @@ class ApiDriver:
                 headers = err.response.headers
                 self._note(endpoint, headers)
                 status = err.response.status
+                if allowance_spent(status, _detail(err)):
+                    # Credits stop every call; a monthly cap the kind of call it caps (a plan caps reads).
+                    metrics.api_credits_depleted.inc()
+                    self.spent_until["all" if status == 402 else kind] = self.clock.timestamp() + CREDITS_RETRY_S
+                    log.error("ALERT X API allowance spent (%d on %s): %s", status, endpoint, _detail(err))
+                    raise api_error(op, status, _detail(err), headers) from None
                 if status == 404 and gone_ok:
                     return {}
                 if status == 401 and self.oauth2 is not None and not refreshed:
@@ -244,10 +259,6 @@ class ApiDriver:
                 if status == 429 and headers.get("x-user-limit-24hour-remaining") != "0" \
                         and self.rate_limits.wait_s(endpoint, self.clock.timestamp(), needed) > 0:
                     continue  # _wait_for_window waits for the reset X just gave, or refuses
-                if status == 402:
-                    metrics.api_credits_depleted.inc()
-                    self.credits_out_until = self.clock.timestamp() + CREDITS_RETRY_S
-                    log.error("ALERT X API credits depleted (402 on %s): %s", endpoint, _detail(err))
                 raise api_error(op, status, _detail(err), headers,
                                 retry_after_s=self._retry_after(headers)) from None
             except aiohttp.ContentTypeError as err:  # an error answer that is not JSON (a proxy's page)

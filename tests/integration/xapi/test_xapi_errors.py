@@ -134,7 +134,7 @@ async def test_spent_credits_hold_every_op_for_an_hour_without_asking_x(gateway,
     try:
         err = await refused(gateway, PostTweetRequest(text=unique("No credits left")))
         assert (err.code, err.retryable) == ("budget_exhausted", True)
-        assert "402" in err.message and "top them up" in err.message
+        assert "402" in err.message and "top up" in err.message
         assert err.retry_after_s == pytest.approx(CREDITS_RETRY_S)
         assert metrics.api_credits_depleted._value.get() == counted + 1
         sent = (await sandbox.admin_get("/admin/xapi/usage"))["requests"]
@@ -147,6 +147,26 @@ async def test_spent_credits_hold_every_op_for_an_hour_without_asking_x(gateway,
         assert gateway.guardian_status()["risk_level"] == "NORMAL"
     finally:
         await sandbox.admin("/admin/xapi/credits", {"usd": None})
+
+
+async def test_a_plans_monthly_read_cap_holds_reads_not_writes_and_raises_no_risk(gateway, sandbox, clock) -> None:
+    """X's Basic and Pro plans cap posts read a month: 429 UsageCapExceeded. Read as an ordinary 429 it was
+    rate_limited, an X warning that raised the account's risk level and held its writes; now the reads wait an
+    hour without a call to X, and the writes go on."""
+    await sandbox.admin("/admin/xapi/monthly_cap", {"posts_read": 0})
+    try:
+        err = await refused(gateway, SearchRequest(query="sleep lang:en", limit=10))
+        assert (err.code, err.retryable) == ("budget_exhausted", True) and "Usage cap exceeded" in err.message
+        sent = (await sandbox.admin_get("/admin/xapi/usage"))["requests"]
+        assert (await refused(gateway, ProfileSnapshotRequest(handle=HANDLE))).code == "budget_exhausted"
+        assert (await sandbox.admin_get("/admin/xapi/usage"))["requests"] == sent
+        assert (await gateway.run(PostTweetRequest(text=unique("Writes are not capped")))).tweet_ids
+        assert gateway.guardian_status()["risk_level"] == "NORMAL"
+        await sandbox.admin("/admin/xapi/monthly_cap", {"posts_read": None})  # the month turned
+        clock.epoch += timedelta(seconds=CREDITS_RETRY_S)
+        await gateway.run(ProfileSnapshotRequest(handle=HANDLE))
+    finally:
+        await sandbox.admin("/admin/xapi/monthly_cap", {"posts_read": None})
 
 
 async def test_a_forced_rate_limit_on_a_write_is_waited_out(gateway, faults) -> None:
