@@ -274,9 +274,16 @@ async def search_page(request: web.Request) -> web.Response:
 
 async def profile_page(request: web.Request) -> web.Response:
     world = request.app[WORLD]
-    account = world.account(request.match_info["handle"])
+    handle = request.match_info["handle"]
+    account = world.account(handle)
     if account is None:
-        return not_found(request)
+        # X's profile of an account that is not there: the handle, and why, where the posts would be.
+        suspended = handle.lower() in world.suspended
+        served(request, "profile", handle.lower())
+        return render(request, "profile_gone.html", status=404, title="Profile / X", gone_handle=handle,
+                      heading="Account suspended" if suspended else "This account doesn't exist",
+                      detail="X suspends accounts which violate the X Rules" if suspended
+                      else "Try searching for another.")
     context = {"title": f"{account['name']} (@{account['handle']})", "account": account}
     if over_reading_limit(request, "profile", account["handle"].lower()):
         return render(request, "profile.html", tweets=[], rate_limited=True, **context)
@@ -587,6 +594,15 @@ async def admin_tweet(request: web.Request) -> web.Response:
     return web.json_response(_tweet_json(world, view))
 
 
+async def admin_suspend(request: web.Request) -> web.Response:
+    """``{"handle": ...}``: X suspends that account; its profile says so (page and API)."""
+    handle = str((await request.json()).get("handle", "")).lower()
+    if not handle or handle == request.app[SETTINGS].handle.lower():
+        return web.json_response({"error": "a handle other than the account's own"}, status=400)
+    request.app[WORLD].suspended.add(handle)
+    return web.json_response({"suspended": sorted(request.app[WORLD].suspended)})
+
+
 async def admin_audience_reply(request: web.Request) -> web.Response:
     """A reply to one of our posts from someone in the audience, now (tests script conversations with it):
     ``{"to": <our tweet id>, "handle": ..., "text": ..., "kind": "question"|"comment"|"hostile"}``."""
@@ -699,6 +715,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_post("/admin/suspicion/reset", admin_suspicion_reset)
     r.add_post("/admin/reading/reset", admin_reading_reset)
     r.add_post("/admin/audience_reply", admin_audience_reply)
+    r.add_post("/admin/suspend", admin_suspend)
     r.add_get("/admin/tweets", admin_tweets)
     r.add_get("/admin/history", admin_history)
     r.add_get("/admin/tweets/{tweet_id}", admin_tweet)
@@ -720,6 +737,8 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_get("/settings", settings_page)  # before /{handle}: "settings" is a path X reserves, not a handle
     r.add_get("/search", search_page)
     r.add_get("/i/timeline/{kind:search|profile|replies}", timeline_batch)
+    # The browser asks for an icon; it is no page X counts (without this route it would be a profile, "favicon.ico").
+    r.add_get("/favicon.ico", lambda _: web.Response(status=404))
     r.add_get("/{handle}", profile_page)
     r.add_get("/{handle}/following", profile_page)
     r.add_get("/{handle}/verified_followers", profile_page)

@@ -172,6 +172,7 @@ class World:
         # Accounts a test made up to reply to us (add_audience_reply): users like the population's, so that the
         # API's author expansion and profile lookups know them as X knows every author.
         self._scripted_accounts: dict[str, Account] = {}
+        self.suspended: set[str] = set()  # handles (lower case) X suspended (POST /admin/suspend)
         # The account's past: made once, in a fresh store; a restarted sandbox finds it there. It is what the account
         # brings, not what the run does: the run's followers (the start count already holds what the past brought),
         # posting limits and ground-truth accounting leave it out. X's duplicate rule does not: a repeat of a past
@@ -519,6 +520,10 @@ class World:
         return sorted(views, key=lambda v: v.created_at, reverse=True)[:limit]
 
     def account(self, handle: str) -> dict | None:
+        """The profile of ``handle``; None for a handle no account has (never had, or renamed or deactivated) or
+        one X suspended (``is_suspended`` tells which)."""
+        if handle.lower() in self.suspended:
+            return None
         if handle.lower() == self.handle.lower():
             return {"handle": self.handle, "name": self.settings.display_name, "bio": self.settings.bio,
                     "followers": self.followers(), "following": self.settings.start_following}

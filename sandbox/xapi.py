@@ -540,6 +540,9 @@ async def users_me(request: web.Request, _: dict[str, str]) -> web.Response:
 async def user_by_username(request: web.Request, _: dict[str, str]) -> web.Response:
     world, username = _world(request), request.match_info["username"]
     account = world.account(username)
+    if account is None and username.lower() in world.suspended:
+        return _answer(request, None, errors=[not_found_error(
+            "user", "username", username, f"User has been suspended: [{username}].") | {"title": "Forbidden"}])
     if account is None:
         return _answer(request, None, errors=[not_found_error(
             "user", "username", username, f"Could not find user with username: [{username}].")])

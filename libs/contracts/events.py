@@ -326,6 +326,8 @@ class AccountRefreshed(Event):
     engagement_rate: float = Field(ge=0)
     recent_posts: int = Field(ge=0)
     refreshed_at: AwareDatetime
+    # X shows no account there any more (suspended, deactivated, renamed): never read again.
+    gone: bool = False
 
     def dedup_key(self) -> str:
         return f"refresh:{self.handle.lower()}:{self.refreshed_at.isoformat()}"

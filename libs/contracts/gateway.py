@@ -35,6 +35,9 @@ ErrorCode = Literal[
     # since 2026-02-23, a reply to a post that neither mentions the account nor is its own). A property of the
     # target, not of the account or the text: the same reply is refused again, and X's health is not in question.
     "reply_not_allowed",
+    # The account asked for is not on X: suspended, deactivated or renamed (its profile says so). Its doing, not a
+    # changed DOM: asking again finds it gone again.
+    "account_gone",
     # The client's own: NATS had no subscriber for the op (no gateway running, or one still starting), so the
     # request reached nobody and nothing can be on X. Unlike ``timeout`` it needs no read-back.
     "unreachable",
@@ -61,6 +64,7 @@ RETRYABLE: dict[str, bool] = {
     # The activity budget or a hard write cap has no room now; retry_after_s says when it will.
     "budget_exhausted": True,
     "reply_not_allowed": False,
+    "account_gone": False,
     # A gateway starting or restarting subscribes within seconds.
     "unreachable": True,
 }

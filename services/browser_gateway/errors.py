@@ -11,6 +11,7 @@ FAMILY_OF_CODE: dict[str, str] = {
     "daily_limit": "write_limits",
     "duplicate": "content",
     "reply_not_allowed": "content",
+    "account_gone": "content",
     "automation_block": "account",
     "locked": "account",
     "session_expired": "session",
@@ -25,7 +26,8 @@ FAMILY_OF_CODE: dict[str, str] = {
 }
 # Families whose open breaker only stops write ops.
 WRITE_ONLY_FAMILIES = frozenset({"write_limits", "account"})
-# duplicate is a property of one text, reply_not_allowed of one target, not of the account: neither opens a breaker.
+# duplicate is a property of one text, reply_not_allowed and account_gone of one target, not of the account: none
+# opens a breaker.
 UNTRIPPED_FAMILIES = frozenset({"content", "guard"})
 FAMILIES = sorted(set(FAMILY_OF_CODE.values()) - UNTRIPPED_FAMILIES)
 # When a family's breaker is open the op is refused with this code (retryable: the breaker will half-open).

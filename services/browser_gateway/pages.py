@@ -283,6 +283,10 @@ class XSite:
 
     async def profile_snapshot(self, page: Page, req: ProfileSnapshotRequest) -> ProfileSnapshot:
         await self.open(page, self.pack.url("profile", handle=req.handle))
+        if await self.first_of(page, ["profile_user_name", "profile_gone", "page_missing"]) != "profile_user_name":
+            said = await page.locator(f'{self.pack.css("profile_gone")}, {self.pack.css("page_missing")}') \
+                .first.inner_text()
+            raise x_said("account_gone", f"profile_snapshot: @{req.handle} is not on X ({' '.join(said.split())})")
         name = await self.need(page, "profile_user_name")
         following = await self.need(page, "profile_following_link")
         followers = await self.need(page, "profile_followers_link")

@@ -13,6 +13,7 @@ description. A mean, not a max, so one lucky on-topic tweet does not make a cryp
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,15 @@ from libs.contracts.events import AccountDiscovered
 from libs.core.account import handle_key
 from services.harvester.selection import SearchedTweet, TopicRelevance
 from services.harvester.settings import HarvesterSettings
+
+
+class Gone(enum.Enum):
+    """X shows no account at a handle (suspended, deactivated, renamed): not a failed read."""
+
+    GONE = "gone"
+
+
+GONE = Gone.GONE
 
 
 @dataclass(frozen=True)

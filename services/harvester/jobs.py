@@ -27,7 +27,7 @@ from libs.runtime.scheduler import Job
 from libs.text import Embedder
 from services.harvester import projections as db
 from services.harvester.discovery import (
-    AuthorProfile, DiscoveryCriteria, candidate_authors, discover_accounts, engagement_rate,
+    GONE, AuthorProfile, DiscoveryCriteria, Gone, candidate_authors, discover_accounts, engagement_rate,
 )
 from services.harvester.conversations import conversation_opportunities
 from services.harvester.formats import format_insights
@@ -243,17 +243,19 @@ class HarvesterJobs(Worker):
             known = await db.cached_profiles(conn, sorted(authors), now - self.settings.harvest_profile_ttl)
         for handle in sorted(a for a in authors if a.lower() not in known)[: self.settings.harvest_profile_reads]:
             profile = await self._read_profile(handle)
-            if profile is not None:
+            if isinstance(profile, AuthorProfile):
                 known[handle.lower()] = profile.followers
         return known
 
-    async def _read_profile(self, handle: str) -> AuthorProfile | None:
+    async def _read_profile(self, handle: str) -> AuthorProfile | Gone | None:
+        """The author's profile; ``GONE`` when X shows no account there (suspended, deactivated, renamed);
+        None when it could not be read now."""
         try:
             snap = await self.gateway.profile_snapshot(handle)
         except GatewayError as err:
             gateway_failures.labels("profile_snapshot", err.code).inc()
             log.warning("profile of %s unreadable: %s", handle, err)
-            return None
+            return GONE if err.code == "account_gone" else None
         profile = AuthorProfile(handle=snap.handle, followers=snap.followers, bio=snap.bio)
         async with self.pool.acquire() as conn:
             await db.save_profile(conn, profile, self.clock.now())
@@ -320,7 +322,12 @@ class HarvesterJobs(Worker):
             posts: list[SearchedTweet] = []
             for handle in due:
                 profile = await self._profile_with_tweets(handle)
-                if profile is None:
+                if profile is GONE:
+                    # Not read again: it was not a failure of the read, so the run goes on to the next.
+                    events.append(AccountRefreshed(handle=handle, followers=0, engagement_rate=0.0, recent_posts=0,
+                                                   refreshed_at=self.clock.now(), gone=True))
+                    continue
+                if not isinstance(profile, AuthorProfile):
                     break
                 events.append(AccountRefreshed(handle=handle, followers=profile.followers,
                                                engagement_rate=engagement_rate(profile),
@@ -399,7 +406,7 @@ class HarvesterJobs(Worker):
             handles = candidate_authors(harvested, criteria=criteria,
                                         known_handles=known | {self.settings.x_handle},
                                         limit=self.settings.discovery_max_profiles)
-            profiles = [p for h in handles if (p := await self._profile_with_tweets(h)) is not None]
+            profiles = [p for h in handles if isinstance(p := await self._profile_with_tweets(h), AuthorProfile)]
             outcome = discover_accounts(profiles, now=self.clock.now(), criteria=criteria, relevance=relevance,
                                         known_handles=known)
             await self._emit(outcome.accounts)
@@ -413,7 +420,7 @@ class HarvesterJobs(Worker):
                                       "discovered": len(outcome.accounts), "found": len(found)}
             return self.last["discovery"]
 
-    async def _profile_with_tweets(self, handle: str) -> AuthorProfile | None:
+    async def _profile_with_tweets(self, handle: str) -> AuthorProfile | Gone | None:
         query = author_recent_query(handle, lang=self.settings.harvest_lang)
         try:
             cards = (await self.gateway.search(query.text, tab=query.tab,
@@ -423,8 +430,8 @@ class HarvesterJobs(Worker):
             log.warning("recent tweets of %s unreadable: %s", handle, err)
             return None
         profile = await self._read_profile(handle)
-        if profile is None:
-            return None
+        if not isinstance(profile, AuthorProfile):
+            return profile
         recent = tuple(t for c in cards if c.author.lower() == handle.lower()
                        and (t := searched_tweet(c, author_followers=profile.followers)) is not None)
         return AuthorProfile(handle=profile.handle, followers=profile.followers, bio=profile.bio,

@@ -75,9 +75,11 @@ def register(svc: Service[Any]) -> None:
     async def on_refreshed(conn: asyncpg.Connection, items: list[Applied[AccountRefreshed]]) -> None:
         # The same stream as AccountDiscovered, so the row is there (unless purged: then nothing to refresh).
         await conn.executemany(
-            "UPDATE accounts SET followers = $2, engagement_rate = $3, refreshed_at = $4 "
+            "UPDATE accounts SET followers = $2, engagement_rate = $3, refreshed_at = $4, "
+            "gone_at = CASE WHEN $5 THEN $4 END "
             "WHERE handle = $1 AND (refreshed_at IS NULL OR refreshed_at < $4)",
-            [(e.handle.lower(), e.followers, e.engagement_rate, e.refreshed_at) for i in items for e in [i.event]])
+            [(e.handle.lower(), e.followers, e.engagement_rate, e.refreshed_at, e.gone)
+             for i in items for e in [i.event]])
 
     @proj.on_batch(NewsItemFound)
     async def on_news(conn: asyncpg.Connection, items: list[Applied[NewsItemFound]]) -> None:
@@ -207,7 +209,7 @@ async def known_news(conn: asyncpg.Connection) -> set[str]:
 async def accounts_due(conn: asyncpg.Connection, *, read_before: datetime, limit: int) -> list[str]:
     """Discovered accounts not read since ``read_before`` (never refreshed first, then the longest ago)."""
     rows = await conn.fetch(
-        "SELECT handle FROM accounts WHERE coalesce(refreshed_at, discovered_at) < $1 "
+        "SELECT handle FROM accounts WHERE coalesce(refreshed_at, discovered_at) < $1 AND gone_at IS NULL "
         "ORDER BY refreshed_at NULLS FIRST, discovered_at, handle LIMIT $2", read_before, limit)
     return [r["handle"] for r in rows]
 

@@ -371,7 +371,9 @@ class ApiDriver:
         self._charge_answer(body, users_in_data=True)
         user = body.get("data")
         if not user:
-            raise api_error(request.OP, 404, _problems(body) or f"no user @{request.handle}", {})
+            # X's answer for a suspended, deactivated or renamed account: a problem about that user, no data.
+            raise x_said("account_gone", f"{request.OP}: @{request.handle} is not on X: "
+                                         f"{_problems(body) or 'no user in the answer'}")
         counts = user.get("public_metrics") or {}
         return ProfileSnapshot(handle=str(user["username"]), display_name=str(user.get("name") or user["username"]),
                                bio=str(user.get("description") or ""),

@@ -275,6 +275,20 @@ async def test_a_reply_x_will_not_take_is_refused_before_typing_and_opens_no_bre
     assert (await gw.client.reply(open_target.tweet_id, unique("Still replying"), author=open_target.author)).tweet_ids
 
 
+async def test_a_profile_x_shows_no_account_on_is_account_gone_and_opens_no_breaker(gw, sandbox) -> None:
+    """A renamed or deactivated account ("This account doesn't exist") and a suspended one: X shows no profile
+    header. Both were dom_changed after the call's whole timeout, and a few of them opened the DOM breaker."""
+    await sandbox.admin("/admin/suspend", {"handle": "gone_suspended"})
+    for _ in range(3):  # six in a row: more than the DOM breaker's threshold of failures
+        for handle, said in (("renamed_acct_x", "doesn't exist"), ("gone_suspended", "suspended")):
+            with pytest.raises(GatewayError) as err:
+                await gw.client.profile_snapshot(handle)
+            assert (err.value.code, err.value.retryable) == ("account_gone", False) and said in err.value.message
+    dom = gw.app.gateway.breakers["browser"]["dom"]
+    assert dom.current() == "closed" and dom.consecutive_failures == 0
+    assert (await gw.client.profile_snapshot(HANDLE)).followers > 0
+
+
 async def test_repeating_a_text_is_duplicate(gw) -> None:
     text = unique("Strength training twice a week is enough to start.")
     await gw.client.post_tweet(text)

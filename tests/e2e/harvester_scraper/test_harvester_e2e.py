@@ -10,10 +10,11 @@ import asyncpg
 import pytest
 
 from libs.bus.streams import kv_bucket, stream_name
-from libs.contracts.events import AccountDiscovered, OpportunityExpired, OpportunityFound
+from libs.contracts.events import AccountDiscovered, AccountRefreshed, OpportunityExpired, OpportunityFound
 from sandbox.search import parse_query
 from services.harvester.app import build
 from services.harvester.jobs import HarvesterJobs, rejected_total
+from services.harvester.projections import accounts_due
 from services.harvester.queries import keyword_group
 from services.harvester.settings import DEFAULT_TOPICS, HarvesterSettings
 from tests.e2e.harvester_scraper.conftest import Harness, drop_schema, started
@@ -170,10 +171,16 @@ async def test_every_read_of_the_account_refresh_is_counted_in_the_activity_budg
     authors = sorted((a for a in h.world.population.accounts if a.niche and a.lang == "en"
                       and a.handle.lower() not in known), key=lambda a: -a.followers)[:3]
     long_ago = h.clock.now() - timedelta(days=2)
+    # Two accounts X no longer shows, due first (by handle): one renamed (no account has the handle), one
+    # suspended. They were dom_changed (no profile header), which stopped the run at the first and left every
+    # account after it unread, run after run, while the DOM breaker counted X's "changes".
+    suspended = "aaa_suspended_acct"
+    gone = ["aaa_renamed_acct", suspended]
+    h.world.suspended.add(suspended)
     settings = harvester_settings(h).model_copy(update={"account_refresh_age": timedelta(days=1),
-                                                        "account_refresh_batch": len(authors)})
-    await publish(settings, [AccountDiscovered(handle=a.handle, followers=1, engagement_rate=0.0,
-                                               discovered_at=long_ago) for a in authors])
+                                                        "account_refresh_batch": len(authors) + len(gone)})
+    await publish(settings, [AccountDiscovered(handle=a, followers=1, engagement_rate=0.0, discovered_at=long_ago)
+                             for a in [*gone, *(a.handle for a in authors)]])
     budget = h.gateway_app.gateway.guardian.budget
 
     def counted() -> dict:
@@ -190,14 +197,24 @@ async def test_every_read_of_the_account_refresh_is_counted_in_the_activity_budg
 
         async def accounts_applied():
             handles = {r["handle"] for r in await jobs.pool.fetch("SELECT handle FROM accounts")}
-            return {a.handle.lower() for a in authors} <= handles
+            return {a.handle.lower() for a in authors} | set(gone) <= handles
 
         await eventually(accounts_applied, timeout=60)
         report = await jobs.refresh_accounts()
-        rows = {r["handle"]: r for r in await jobs.pool.fetch("SELECT * FROM accounts")}
+
+        async def gone_applied():
+            rows = {r["handle"]: r for r in await jobs.pool.fetch("SELECT * FROM accounts")}
+            return rows if all(rows[g]["gone_at"] for g in gone) else None
+
+        rows = await eventually(gone_applied, timeout=60)
+        async with jobs.pool.acquire() as conn:  # never due again
+            assert set(gone).isdisjoint(await accounts_due(conn, read_before=h.clock.now() + timedelta(days=30),
+                                                           limit=100))
     finally:
         await svc.stop()
-    assert report["refreshed"] == len(authors), report
+    assert report["refreshed"] == len(authors) + len(gone), report
+    refreshed = [e for _, _, e in await h.events("harvester") if isinstance(e, AccountRefreshed)]
+    assert {e.handle for e in refreshed if e.gone} == set(gone)
     for a in authors:  # followers and engagement rate as the pages show them now
         row = rows[a.handle.lower()]
         assert row["followers"] == pytest.approx(a.followers, rel=0.01) and row["engagement_rate"] > 0

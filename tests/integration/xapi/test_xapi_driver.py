@@ -169,6 +169,17 @@ async def test_replies_x_will_not_take_are_typed_and_stop_nothing_else(gateway, 
     await gateway.run(PostTweetRequest(text=unique("Still posting after refused replies")))
 
 
+async def test_an_account_x_shows_no_more_is_account_gone(gateway, sandbox) -> None:
+    """X's answer for a renamed, deactivated or suspended account: no data, a problem about the user (it was
+    dom_changed, which opened the DOM breaker)."""
+    await sandbox.admin("/admin/suspend", {"handle": "api_suspended"})
+    for handle, said in (("renamed_acct_api", "Could not find user"), ("api_suspended", "suspended")):
+        with pytest.raises(GatewayError) as err:
+            await gateway.run(ProfileSnapshotRequest(handle=handle))
+        assert (err.value.code, err.value.retryable) == ("account_gone", False) and said in err.value.message
+    await gateway.run(ProfileSnapshotRequest(handle=HANDLE))
+
+
 async def test_own_timeline_shows_own_posts_newest_first(gateway) -> None:
     text = unique("Timeline check")
     [posted] = (await gateway.run(PostTweetRequest(text=text))).tweet_ids

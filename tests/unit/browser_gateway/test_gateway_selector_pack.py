@@ -70,5 +70,5 @@ def test_every_error_code_is_marked_retryable_or_not() -> None:
     assert set(RETRYABLE) == {"rate_limited", "daily_limit", "duplicate", "automation_block", "session_expired",
                               "locked", "dom_changed", "timeout", "browser_crashed",
                               "writes_paused", "not_live", "invalid_content", "budget_exhausted", "unreachable",
-                              "reply_not_allowed"}
+                              "reply_not_allowed", "account_gone"}
     assert set(RETRYABLE) == set(get_args(ErrorCode))
