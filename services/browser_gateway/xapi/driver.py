@@ -151,6 +151,8 @@ class ApiDriver:
         self.http: aiohttp.ClientSession | None = None
         self.client: AsyncClient | None = None
         self._me: tuple[str, str] | None = None  # (user id, username), read once
+        # X's rule for programmatic replies as the driver applies it: the setting, until X enforces "mentioned".
+        self.reply_rule = settings.x_api_reply_rule
         # After X said the paid allowance is spent: no call of the kind before this (clock timestamp).
         self.spent_until = {"reads": 0.0, "writes": 0.0, "all": 0.0}
         # Set by the gateway: raises (writes_paused) when the kill switch stops a thread between two parts.
@@ -399,7 +401,7 @@ class ApiDriver:
         self._charge_answer(body)
         handles = {str(u["id"]): str(u["username"]) for u in (body.get("includes") or {}).get("users", [])}
         me = await self._me_ids(request.OP, deadline)
-        cards = [_card(t, handles.get(str(t.get("author_id")), ""), me=me, rule=self.settings.x_api_reply_rule)
+        cards = [_card(t, handles.get(str(t.get("author_id")), ""), me=me, rule=self.reply_rule)
                  for t in body.get("data") or []]
         kept = [c for c in cards if search.keeps(c.likes, c.retweets, c.replies)]
         return TweetList(tweets=kept[:request.limit])
@@ -435,7 +437,7 @@ class ApiDriver:
                   if any(r.get("type") == "replied_to" and str(r.get("id")) == request.tweet_id
                          for r in t.get("referenced_tweets") or [])]
         me = await self._me_ids(request.OP, deadline)
-        cards = [_card(t, handles.get(str(t.get("author_id")), ""), me=me, rule=self.settings.x_api_reply_rule)
+        cards = [_card(t, handles.get(str(t.get("author_id")), ""), me=me, rule=self.reply_rule)
                  for t in reversed(direct)]  # oldest first
         return TweetList(tweets=cards[:request.limit])
 
@@ -460,7 +462,17 @@ class ApiDriver:
                           id_source="create_tweet_response")
 
     async def _reply(self, request: ReplyRequest, deadline: float) -> PostResult:
-        tweet_id = await self._create(request.OP, request.text, deadline, in_reply_to=request.tweet_id)
+        try:
+            tweet_id = await self._create(request.OP, request.text, deadline, in_reply_to=request.tweet_id)
+        except GatewayError as err:
+            if err.code == "reply_not_allowed" and "where you are mentioned" in err.message \
+                    and self.reply_rule != "mentioned":
+                # The setting says this app may answer any post; X says it may not: believe X, so that the
+                # harvest stops offering posts every reply to which is refused (and drafted for nothing).
+                log.warning("X enforces its rule for programmatic replies (only to posts that mention the account) "
+                            "although XBOT_X_API_REPLY_RULE=%s: applying it from now on", self.reply_rule)
+                self.reply_rule = "mentioned"
+            raise
         return PostResult(tweet_ids=[tweet_id], id_source="create_tweet_response")
 
     async def _delete_tweet(self, request: DeleteTweetRequest, deadline: float) -> DeleteResult:

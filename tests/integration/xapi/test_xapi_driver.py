@@ -27,13 +27,12 @@ def unique(text: str) -> str:
 async def replies_to_any_post(gateway, sandbox) -> AsyncIterator[None]:
     """An access level X lets reply to any post its author allows: the sandbox's API and the driver's setting."""
     driver = api_driver(gateway)
-    settings = driver.settings
     await sandbox.admin("/admin/xapi/reply_rule", {"rule": "any"})
-    driver.settings = settings.model_copy(update={"x_api_reply_rule": "any"})
+    driver.reply_rule = "any"
     try:
         yield
     finally:
-        driver.settings = settings
+        driver.reply_rule = "mentioned"
         await sandbox.admin("/admin/xapi/reply_rule", {"rule": "mentioned"})
 
 
@@ -167,6 +166,23 @@ async def test_replies_x_will_not_take_are_typed_and_stop_nothing_else(gateway, 
             await gateway.run(ReplyRequest(tweet_id="1234567890123", text=unique("To a post that is gone")))
         assert err.value.code == "reply_not_allowed" and "deleted" in err.value.message
     await gateway.run(PostTweetRequest(text=unique("Still posting after refused replies")))
+
+
+async def test_a_driver_told_any_post_believes_x_when_it_enforces_its_reply_rule(gateway, sandbox) -> None:
+    """XBOT_X_API_REPLY_RULE=any on an app X holds to its rule: the first refused reply says so, and from then on
+    the cards say what X will take (else the harvest keeps offering posts each reply to which is refused)."""
+    driver = api_driver(gateway)
+    driver.reply_rule = "any"
+    try:
+        found = (await gateway.run(SearchRequest(query="sleep -filter:replies", tab="latest", limit=100))).tweets
+        stranger = next(t for t in found if t.author != HANDLE and t.can_reply)
+        with pytest.raises(GatewayError) as err:
+            await gateway.run(ReplyRequest(tweet_id=stranger.tweet_id, text=unique("Believed to be allowed")))
+        assert err.value.code == "reply_not_allowed" and driver.reply_rule == "mentioned"
+        found = (await gateway.run(SearchRequest(query="sleep -filter:replies", tab="latest", limit=100))).tweets
+        assert all(t.can_reply is False for t in found if t.author != HANDLE)
+    finally:
+        driver.reply_rule = "mentioned"
 
 
 async def test_an_account_x_shows_no_more_is_account_gone(gateway, sandbox) -> None:
