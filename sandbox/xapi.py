@@ -86,6 +86,9 @@ class XApiSettings(BaseSettings):
     # A plan's monthly cap on posts read (X's Basic and Pro plans): past it every read answers 429
     # UsageCapExceeded until the next UTC month. Unset: no cap.
     monthly_post_reads: int | None = Field(default=None, ge=0)
+    # The app's 24-hour post limit (X counts it over every account using the app; here, the account's tweets of
+    # the last 24 h): past it POST /2/tweets answers 429 with x-app-limit-24hour-remaining 0. Unset: none.
+    app_daily_posts: int | None = Field(default=None, ge=0)
 
 
 @dataclass
@@ -725,6 +728,15 @@ async def create_tweet(request: web.Request, headers: dict[str, str]) -> web.Res
                 (target.reply_to_handle or "").lower() == handle.lower() or mentions(target.text, handle)):
             return problem(403, "Forbidden", "You can only reply to or quote posts where you are mentioned or are "
                            "the author.")
+    app_day = request.app[XAPI].settings.app_daily_posts
+    if app_day is not None:
+        now = world.now()
+        recent = sorted(t.created_at for t in world.run_tweets() if now - t.created_at < 86400)
+        if len(recent) >= app_day:
+            reset = (recent[0] + 86400) if recent else now + 86400
+            return problem(429, "Too Many Requests", "Too Many Requests", headers=headers | {
+                "x-app-limit-24hour-limit": str(app_day), "x-app-limit-24hour-remaining": "0",
+                "x-app-limit-24hour-reset": str(int(reset))})
     try:
         forced = request.app[XAPI].faults.take_write_fault()
         if forced:
@@ -797,14 +809,19 @@ async def admin_reply_rule(request: web.Request) -> web.Response:
     return web.json_response({"reply_rule": rule})
 
 
-async def admin_monthly_cap(request: web.Request) -> web.Response:
-    """``{"posts_read": N}``: a plan's cap on posts read this UTC month (``null``: none)."""
+PLAN_CAPS = ("monthly_post_reads", "app_daily_posts")
+
+
+async def admin_plan(request: web.Request) -> web.Response:
+    """``{"monthly_post_reads": N, "app_daily_posts": M}``: a plan's caps (either key; ``null``: none)."""
     state = request.app[XAPI]
-    cap = (await request.json()).get("posts_read")
-    if cap is not None and (not isinstance(cap, int) or cap < 0):
-        return web.json_response({"error": "posts_read is an integer >= 0, or null"}, status=400)
-    state.settings = state.settings.model_copy(update={"monthly_post_reads": cap})
-    return web.json_response({"monthly_post_reads": cap, "read_this_month": state.month_reads})
+    body = await request.json()
+    caps = {k: body[k] for k in PLAN_CAPS if k in body}
+    if not caps or any(v is not None and (not isinstance(v, int) or v < 0) for v in caps.values()):
+        return web.json_response({"error": f"one of {PLAN_CAPS}: an integer >= 0, or null"}, status=400)
+    state.settings = state.settings.model_copy(update=caps)
+    caps = {k: getattr(state.settings, k) for k in PLAN_CAPS}
+    return web.json_response(caps | {"read_this_month": state.month_reads})
 
 
 async def admin_credits(request: web.Request) -> web.Response:
@@ -848,5 +865,5 @@ def add_xapi_routes(app: web.Application, *, world: World, faults: Faults, accou
     r.add_post("/admin/xapi/expire-tokens", admin_expire_tokens)
     r.add_post("/admin/xapi/reply_rule", admin_reply_rule)
     r.add_post("/admin/xapi/credits", admin_credits)
-    r.add_post("/admin/xapi/monthly_cap", admin_monthly_cap)
+    r.add_post("/admin/xapi/plan", admin_plan)
 

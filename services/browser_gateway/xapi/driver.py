@@ -74,10 +74,16 @@ CREDITS_HINT = ("the X API app's credits or its plan's monthly cap are spent: to
                 "developer console; the gateway asks X again every hour")
 
 
-def allowance_spent(status: int, detail: str) -> bool:
-    """X's answer that the app may not spend more: 402 CreditsDepleted (pay-per-use), or a plan's monthly cap
-    (429, sometimes 403, "Usage cap exceeded: Monthly product cap")."""
-    return status == 402 or (status in (403, 429) and "usage cap exceeded" in detail.lower())
+def allowance_spent(status: int, detail: str, headers: Mapping[str, str]) -> bool:
+    """X's answer that the app may not spend more: 402 CreditsDepleted (pay-per-use), a plan's monthly cap (429,
+    sometimes 403, "Usage cap exceeded: Monthly product cap"), or the app's 24-hour post limit, which X counts over
+    every account using the app (429 with ``x-app-limit-24hour-remaining: 0``; a small plan's is 17 posts)."""
+    return status == 402 or (status in (403, 429) and "usage cap exceeded" in detail.lower()) \
+        or app_day_spent(status, headers)
+
+
+def app_day_spent(status: int, headers: Mapping[str, str]) -> bool:
+    return status == 429 and headers.get("x-app-limit-24hour-remaining") == "0"
 
 
 class _Rebased:
@@ -104,13 +110,16 @@ def api_error(op: str, status: int, detail: str, headers: Mapping[str, str], *,
               retry_after_s: float | None = None) -> GatewayError:
     """The typed error of an X API answer that is not a success (the README's table)."""
     said = f"{op}: X API {status}: {detail}"
-    if allowance_spent(status, detail):
-        # X's pay-per-use credits are spent (402 CreditsDepleted), or a plan's monthly usage cap is reached (429
-        # UsageCapExceeded): nothing of the kind goes through until the owner tops up or the month turns. Like the
-        # gateway's own spend cap, a refusal with a time to ask again, not the account's health (a 429 read as
-        # rate_limited would raise its risk level) and not the item's fault (it waits, it is not failed).
-        return GatewayError("budget_exhausted", f"{said} ({CREDITS_HINT})", retryable=True,
-                            retry_after_s=CREDITS_RETRY_S)
+    if allowance_spent(status, detail, headers):
+        # X's pay-per-use credits are spent (402 CreditsDepleted), a plan's monthly usage cap is reached (429
+        # UsageCapExceeded), or the app's 24-hour post limit: nothing of the kind goes through until the owner tops
+        # up, the month turns or the app's day does. Like the gateway's own spend cap, a refusal with a time to ask
+        # again, not the account's health (a 429 read as rate_limited or daily_limit would raise its risk level)
+        # and not the item's fault (it waits, it is not failed).
+        hint = "the X API app's 24-hour post limit, counted over every account using the app" \
+            if app_day_spent(status, headers) else CREDITS_HINT
+        return GatewayError("budget_exhausted", f"{said} ({hint})", retryable=True,
+                            retry_after_s=retry_after_s or CREDITS_RETRY_S)
     if status == 401:
         return GatewayError("session_expired", f"{said} ({LOGIN_HINT})", retryable=False)
     if status == 403:
@@ -245,12 +254,16 @@ class ApiDriver:
                 headers = err.response.headers
                 self._note(endpoint, headers)
                 status = err.response.status
-                if allowance_spent(status, _detail(err)):
-                    # Credits stop every call; a monthly cap the kind of call it caps (a plan caps reads).
+                if allowance_spent(status, _detail(err), headers):
+                    # Credits stop every call; a monthly cap the kind of call it caps (a plan caps reads); the
+                    # app's day its posts, until the reset X gives.
+                    app_day = app_day_spent(status, headers)
+                    wait = (self._retry_after(headers, ("x-app-limit-24hour-reset",)) if app_day else None) \
+                        or CREDITS_RETRY_S
                     metrics.api_credits_depleted.inc()
-                    self.spent_until["all" if status == 402 else kind] = self.clock.timestamp() + CREDITS_RETRY_S
+                    self.spent_until["all" if status == 402 else kind] = self.clock.timestamp() + wait
                     log.error("ALERT X API allowance spent (%d on %s): %s", status, endpoint, _detail(err))
-                    raise api_error(op, status, _detail(err), headers) from None
+                    raise api_error(op, status, _detail(err), headers, retry_after_s=wait) from None
                 if status == 404 and gone_ok:
                     return {}
                 if status == 401 and self.oauth2 is not None and not refreshed:
@@ -279,8 +292,9 @@ class ApiDriver:
         if window is not None:
             metrics.api_rate_remaining.labels(endpoint=endpoint).set(window.remaining)
 
-    def _retry_after(self, headers: Mapping[str, str]) -> float | None:
-        for name in ("x-user-limit-24hour-reset", "x-rate-limit-reset"):
+    def _retry_after(self, headers: Mapping[str, str],
+                     names: tuple[str, ...] = ("x-user-limit-24hour-reset", "x-rate-limit-reset")) -> float | None:
+        for name in names:
             try:
                 return max(0.0, float(headers[name]) - self.clock.timestamp())
             except (KeyError, ValueError):

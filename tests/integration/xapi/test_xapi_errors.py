@@ -153,7 +153,7 @@ async def test_a_plans_monthly_read_cap_holds_reads_not_writes_and_raises_no_ris
     """X's Basic and Pro plans cap posts read a month: 429 UsageCapExceeded. Read as an ordinary 429 it was
     rate_limited, an X warning that raised the account's risk level and held its writes; now the reads wait an
     hour without a call to X, and the writes go on."""
-    await sandbox.admin("/admin/xapi/monthly_cap", {"posts_read": 0})
+    await sandbox.admin("/admin/xapi/plan", {"monthly_post_reads": 0})
     try:
         err = await refused(gateway, SearchRequest(query="sleep lang:en", limit=10))
         assert (err.code, err.retryable) == ("budget_exhausted", True) and "Usage cap exceeded" in err.message
@@ -162,11 +162,31 @@ async def test_a_plans_monthly_read_cap_holds_reads_not_writes_and_raises_no_ris
         assert (await sandbox.admin_get("/admin/xapi/usage"))["requests"] == sent
         assert (await gateway.run(PostTweetRequest(text=unique("Writes are not capped")))).tweet_ids
         assert gateway.guardian_status()["risk_level"] == "NORMAL"
-        await sandbox.admin("/admin/xapi/monthly_cap", {"posts_read": None})  # the month turned
+        await sandbox.admin("/admin/xapi/plan", {"monthly_post_reads": None})  # the month turned
         clock.epoch += timedelta(seconds=CREDITS_RETRY_S)
         await gateway.run(ProfileSnapshotRequest(handle=HANDLE))
     finally:
-        await sandbox.admin("/admin/xapi/monthly_cap", {"posts_read": None})
+        await sandbox.admin("/admin/xapi/plan", {"monthly_post_reads": None})
+
+
+async def test_the_apps_24_hour_post_limit_holds_writes_till_its_reset_not_the_reads(gateway, sandbox) -> None:
+    """X counts an app's posts over every account using it (a small plan's 17 a day): 429 with
+    x-app-limit-24hour-remaining 0. Read as an ordinary 429 it was rate_limited, an X warning that raised the
+    account's risk level although the account did nothing wrong; now the writes wait for the app's reset, without
+    a call to X, and the reads go on."""
+    await sandbox.admin("/admin/xapi/plan", {"app_daily_posts": 0})
+    try:
+        err = await refused(gateway, PostTweetRequest(text=unique("Past the app's day")))
+        assert (err.code, err.retryable) == ("budget_exhausted", True) and "24-hour post limit" in err.message
+        assert err.retry_after_s is not None and err.retry_after_s > CREDITS_RETRY_S  # the app's reset, hours away
+        sent = (await sandbox.admin_get("/admin/xapi/usage"))["requests"]
+        assert (await refused(gateway, PostTweetRequest(text=unique("Again")))).code == "budget_exhausted"
+        assert (await sandbox.admin_get("/admin/xapi/usage"))["requests"] == sent
+        await gateway.run(ProfileSnapshotRequest(handle=HANDLE))
+        assert gateway.guardian_status()["risk_level"] == "NORMAL"
+    finally:
+        await sandbox.admin("/admin/xapi/plan", {"app_daily_posts": None})
+        api_driver(gateway).spent_until["writes"] = 0.0  # the app's day is over, as if its reset had come
 
 
 async def test_a_forced_rate_limit_on_a_write_is_waited_out(gateway, faults) -> None:

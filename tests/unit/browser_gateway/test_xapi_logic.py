@@ -119,6 +119,7 @@ def test_rate_limit_windows_from_headers() -> None:
     (402, "Your enrolled account does not have any credits to fulfill this request.", {}, "budget_exhausted", True),
     # A plan's monthly cap is not the account's pacing: not rate_limited, which raises its risk level.
     (429, "Usage cap exceeded: Monthly product cap", {}, "budget_exhausted", True),
+    (429, "Too Many Requests", {"x-app-limit-24hour-remaining": "0"}, "budget_exhausted", True),
     (403, "You are not allowed to create a Tweet with duplicate content.", {}, "duplicate", False),
     (403, "this account is temporarily locked.", {}, "locked", False),
     (403, "Your account is suspended", {}, "locked", False),
