@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -128,6 +129,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context)
     refusals["default"] = REFUSALS["error"]
     html = app[TEMPLATES].get_template(template).render(
         tid=lambda name: xformat.testid(name, variant), variant=variant, lazy_loader=app[FAULTS].lazy_loader,
+        display_language=app[FAULTS].display_language,
         fmt=xformat, handle=settings.handle, display_name=settings.display_name, query_id=CREATE_TWEET_QUERY_ID,
         refusals_json=json.dumps(refusals), logged_in=_session_ok(request) and not _locked(app),
         now=app[WORLD].now(), read_limit_toast=READ_LIMIT_TOAST, read_limit_timeline=READ_LIMIT_TIMELINE,
@@ -550,6 +552,15 @@ async def admin_dom_variant(request: web.Request) -> web.Response:
     return web.json_response(request.app[FAULTS].describe())
 
 
+async def admin_display_language(request: web.Request) -> web.Response:
+    """``{"lang": "es"}``: the account's display language on X, as its pages' ``<html lang>`` say."""
+    lang = str((await _json_body(request)).get("lang", ""))
+    if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", lang):
+        return web.json_response({"error": "lang is a language tag such as en, es or pt-BR"}, status=400)
+    request.app[FAULTS].display_language = lang
+    return web.json_response(request.app[FAULTS].describe())
+
+
 async def admin_suspicion_reset(request: web.Request) -> web.Response:
     """Start the automation-suspicion score afresh and lift a lock it set (the score itself is on /sim/ only)."""
     now = request.app[WORLD].now()
@@ -711,6 +722,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_get("/admin/faults", admin_faults_state)
     r.add_post("/admin/latency", admin_latency)
     r.add_post("/admin/dom_variant", admin_dom_variant)
+    r.add_post("/admin/display_language", admin_display_language)
     r.add_post("/admin/reset-faults", admin_reset_faults)
     r.add_post("/admin/suspicion/reset", admin_suspicion_reset)
     r.add_post("/admin/reading/reset", admin_reading_reset)

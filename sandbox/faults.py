@@ -19,6 +19,9 @@ class Faults:
     # x.com may render it; off, the spinner stands at the end while there are more (the sandbox's default).
     lazy_loader: bool = False
     locked: bool = False
+    # The account's display language on X (its pages' <html lang>): an owner whose X speaks another language.
+    # Only the attribute changes; the pages' words stay English (xbot refuses such pages before reading words).
+    display_language: str = "en"
 
     def force(self, mode: str, count: int) -> None:
         if mode not in FAULT_MODES:
@@ -44,7 +47,9 @@ class Faults:
         self.dom_variant = 1
         self.lazy_loader = False
         self.locked = False
+        self.display_language = "en"
 
     def describe(self) -> dict:
         return {"pending": {k: v for k, v in self.pending.items() if v}, "latency_ms": self.latency_ms,
-                "dom_variant": self.dom_variant, "lazy_loader": self.lazy_loader, "locked": self.locked}
+                "dom_variant": self.dom_variant, "lazy_loader": self.lazy_loader, "locked": self.locked,
+                "display_language": self.display_language}

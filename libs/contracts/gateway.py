@@ -98,6 +98,8 @@ def subject(namespace: str, op: str) -> str:
 class LoginCheckResult(Contract):
     logged_in: bool
     handle: str | None = None
+    # Why the session cannot be used, when X said more than "log in" (an account shown in another language).
+    reason: str | None = None
 
 
 IdSource = Literal["create_tweet_response", "toast_link", "profile_readback"]

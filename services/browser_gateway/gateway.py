@@ -267,7 +267,7 @@ class BrowserGateway:
                     await self._persist()
                     await self._publish_risk(request.OP)
             else:
-                await self._session_expired(driver, request.OP, "login check found no session")
+                await self._session_expired(driver, request.OP, result.reason or "login check found no session")
         return result
 
     # ------------------------------------------------------------ the account's guards

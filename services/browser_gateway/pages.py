@@ -89,11 +89,22 @@ class XSite:
         await current_usage().before_page()  # the budget's pace: a read waits for its page's slot
         await page.goto(self.base_url + path, wait_until="domcontentloaded")
         self.check_redirect(page)
+        await self.check_language(page)
         # The activity budget counts what X served: this page, and the posts it rendered with it (a timeline's
         # first batch; read_articles counts the batches it scrolls to; past the reading limit a page renders none).
         current_usage().page(await page.locator(self.pack.css("tweet")).count())
         if heed_notices:
             await self.raise_if_x_said(page)
+
+    async def check_language(self, page: Page) -> None:
+        """X shows a signed-in account in its display language (``<html lang>``). The pack reads X's English words
+        (refusals, the analytics labels, counts in labels): in another language a refusal would read as silence
+        and a duplicate as a post to look for. Nothing is read or written until the owner switches it back."""
+        lang = str(await page.evaluate("document.documentElement.lang") or "")
+        if lang and not lang.lower().startswith("en"):
+            raise op_error("session_expired", f"X shows the account in {lang!r}: xbot reads X's English words; set "
+                                              "the account's display language to English (X: Settings, "
+                                              "Accessibility, display and languages, Languages), then `xbot resume`")
 
     def check_redirect(self, page: Page) -> None:
         code = self.pack.blocked_path(urlparse(page.url).path)
@@ -227,7 +238,7 @@ class XSite:
             await self.open(page, self.pack.url("home"), heed_notices=False)  # rate limited is still logged in
         except GatewayError as err:
             if err.code == "session_expired":
-                return LoginCheckResult(logged_in=False)
+                return LoginCheckResult(logged_in=False, reason=err.message)
             raise
         switcher = await self.need(page, "account_switcher")
         return LoginCheckResult(logged_in=True, handle=handle_in(await switcher.inner_text()) or self.handle)

@@ -92,6 +92,10 @@ def _writes_halted(e: WritesHalted) -> tuple[str, str, str, str, str]:
 
 
 def _session_expired(e: SessionExpired) -> tuple[str, str, str, str, str]:
+    if "display language" in (e.reason or ""):
+        # The session is fine; X speaks another language than the words the gateway reads (pages.check_language).
+        return ("session", "session:expired", "critical", "X shows the account in another language",
+                f"The gateway stopped during `{e.operation}`: {e.reason}.")
     return ("session", "session:expired", "critical", "The X session expired",
             f"The gateway was sent to the login page during `{e.operation}` ({e.reason}). Run `xbot login` (or "
             "update XBOT_X_SESSION).")

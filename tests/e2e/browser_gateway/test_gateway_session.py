@@ -48,3 +48,30 @@ async def test_a_new_session_file_is_picked_up_and_writes_wait_for_the_owner(gw,
 
     await (await KillSwitch.open(gw.js, gw.settings.namespace)).resume(by="test")
     assert (await gw.client.post_tweet(f"After the resume {uuid.uuid4().hex[:6]}")).tweet_ids
+
+
+async def test_an_account_shown_in_another_language_holds_everything_until_it_is_english_again(gw, sandbox) -> None:
+    """X shows a signed-in account in its display language, and xbot reads X's English words: a Spanish "you
+    already said that" would read as no answer and a duplicate as a post to look for. Nothing is read or written,
+    the owner is told what to change, and after the change writes wait for their resume, as after a new login."""
+    await (await KillSwitch.open(gw.js, gw.settings.namespace)).resume(by="test")  # the test before held writes
+    await sandbox.admin("/admin/display_language", {"lang": "es"})
+    try:
+        with pytest.raises(GatewayError) as err:
+            await gw.client.own_timeline(limit=5, priority=1)
+        assert err.value.code == "session_expired" and "display language to English" in err.value.message
+        assert not gw.app.gateway.ready()
+        text = f"Never typed in Spanish {uuid.uuid4().hex[:6]}"
+        with pytest.raises(GatewayError) as err:
+            await gw.client.post_tweet(text)
+        assert err.value.code == "session_expired"
+        assert not (await gw.client.login_check()).logged_in  # the periodic check says so too
+    finally:
+        await sandbox.admin("/admin/display_language", {"lang": "en"})
+    assert (await gw.client.login_check()).logged_in and gw.app.gateway.ready()
+    with pytest.raises(GatewayError) as err:  # English again, but writes wait for the owner
+        await gw.client.post_tweet(f"Before the resume {uuid.uuid4().hex[:6]}")
+    assert err.value.code == "session_expired" and "xbot resume" in err.value.message
+    await (await KillSwitch.open(gw.js, gw.settings.namespace)).resume(by="test")
+    assert (await gw.client.post_tweet(f"In English again {uuid.uuid4().hex[:6]}")).tweet_ids
+    assert all(t.text != text for t in (await gw.client.own_timeline(limit=20, priority=1)).tweets)

@@ -47,6 +47,15 @@ def test_a_lock_is_one_piece_of_news_whoever_reports_it() -> None:
     assert made(LlmHalted(cause="auth", halted_at=NOW)).kind == "llm"
 
 
+def test_an_account_shown_in_another_language_is_told_as_such_not_as_a_lost_session() -> None:
+    reason = ("session_expired: X shows the account in 'es': xbot reads X's English words; set the account's "
+              "display language to English (X: Settings, …), then `xbot resume`")
+    told = made(SessionExpired(handle="a", operation="own_timeline", detected_at=NOW, reason=reason))
+    assert told.title == "X shows the account in another language" and "display language to English" in told.body
+    assert "xbot login" not in told.body and told.key == "session:expired"
+    assert made(SessionExpired(handle="a", operation="post_tweet", detected_at=NOW)).title == "The X session expired"
+
+
 def test_decide_off_stale_repeat_send() -> None:
     n = made(WritesHalted(reason="locked", halted_at=NOW))
     rules = dict(max_age=timedelta(hours=6), repeat_after=timedelta(hours=1))
