@@ -221,14 +221,17 @@ class HarvesterJobs(Worker):
             exclude_authors=[self.settings.x_handle], source=source)
         for reason, n in outcome.rejected.items():
             rejected_total.labels(reason).inc(n)
-        followers = await self._author_followers({e.author for e in outcome.found})
+        # The opportunities' authors first: the peer posts of the others only while profile reads are left.
+        answerable = sorted({e.author for e in outcome.found})
+        followers = await self._author_followers(
+            answerable + sorted({t.author for t in outcome.unanswerable} - set(answerable)))
         found = [e.model_copy(update={"author_followers": followers.get(e.author.lower(), e.author_followers)})
                  for e in outcome.found]
         await self._emit(found)
         if source == "search":
             # The viral tweets found are peers' posts for format learning (a discovered account's recent posts
-            # are saved by discovery, all of them, not only the viral ones).
-            ids = {e.tweet_id for e in found}
+            # are saved by discovery, all of them, not only the viral ones), those X would not let us answer too.
+            ids = {e.tweet_id for e in found} | {t.tweet_id for t in outcome.unanswerable}
             viral = [dataclasses.replace(t, author_followers=followers.get(handle_key(t.author)))
                      for t in tweets if t.tweet_id in ids]
             async with self.pool.acquire() as conn:
@@ -236,12 +239,13 @@ class HarvesterJobs(Worker):
         found_total.labels(source).inc(len(found))
         return found
 
-    async def _author_followers(self, authors: set[str]) -> dict[str, int]:
-        """Follower counts of the authors (cached profiles; at most harvest_profile_reads new reads)."""
+    async def _author_followers(self, authors: Sequence[str]) -> dict[str, int]:
+        """Follower counts of the authors (cached profiles; at most harvest_profile_reads new reads, in the
+        authors' order)."""
         now = self.clock.now()
         async with self.pool.acquire() as conn:
             known = await db.cached_profiles(conn, sorted(authors), now - self.settings.harvest_profile_ttl)
-        for handle in sorted(a for a in authors if a.lower() not in known)[: self.settings.harvest_profile_reads]:
+        for handle in [a for a in authors if a.lower() not in known][: self.settings.harvest_profile_reads]:
             profile = await self._read_profile(handle)
             if isinstance(profile, AuthorProfile):
                 known[handle.lower()] = profile.followers
@@ -295,7 +299,7 @@ class HarvesterJobs(Worker):
                 for reason, n in outcome.rejected.items():
                     rejected_total.labels(f"conversation_{reason}").inc(n)
                     rejected[reason] = rejected.get(reason, 0) + n
-                followers = await self._author_followers({e.author for e in outcome.found})
+                followers = await self._author_followers(sorted({e.author for e in outcome.found}))
                 found = [e.model_copy(update={"author_followers": followers.get(e.author.lower(), 0)})
                          for e in outcome.found]
                 await self._emit(found)

@@ -138,6 +138,9 @@ class HarvestOutcome:
     found: list[OpportunityFound]
     # Why the other tweets were dropped: a metric, and the test's window into the decision.
     rejected: Counter[str] = field(default_factory=Counter)
+    # Viral, on-topic tweets X would not let us answer: no opportunity, but the niche's posts all the same (peer
+    # posts for format learning; the most viral authors limit replies most).
+    unanswerable: list[SearchedTweet] = field(default_factory=list)
 
 
 def select_opportunities(
@@ -175,8 +178,6 @@ def select_opportunities(
             reason = "known"
         elif t.is_reply:
             reason = "reply"
-        elif t.can_reply is False:
-            reason = "replies_limited"
         elif handle_key(t.author) in excluded:
             reason = "excluded_author"
         elif not is_viral(t, thresholds):
@@ -196,12 +197,16 @@ def select_opportunities(
         else:
             on_topic.append((t, m))
 
+    unanswerable = [t for t, _ in on_topic if t.can_reply is False]
+    if unanswerable:
+        rejected["replies_limited"] += len(unanswerable)
+        on_topic = [(t, m) for t, m in on_topic if t.can_reply is not False]
     on_topic.sort(key=lambda tm: (-velocity(tm[0], now), tm[0].tweet_id))
     room = max(pool_max - pool_size, 0)
     if len(on_topic) > room:
         rejected["pool_full"] += len(on_topic) - room
     found = [_opportunity(t, m, now=now, source=source) for t, m in on_topic[:room]]
-    return HarvestOutcome(found=found, rejected=rejected)
+    return HarvestOutcome(found=found, rejected=rejected, unanswerable=unanswerable)
 
 
 def _opportunity(t: SearchedTweet, m: TopicMatch, *, now: datetime, source: str) -> OpportunityFound:

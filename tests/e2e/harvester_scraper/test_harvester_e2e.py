@@ -127,7 +127,9 @@ async def test_harvest_finds_the_viral_niche_tweets_and_discovery_their_authors(
     finally:
         await conn.close()
     viral_kept = {r["tweet_id"] for r in peers if r["source"] == "viral"}
-    assert viral_kept == {e.tweet_id for e in found.values() if e.author_followers}
+    # Those X would not let us answer too, while the run's profile reads last (the opportunities' authors first).
+    assert {e.tweet_id for e in found.values() if e.author_followers} <= viral_kept
+    assert viral_kept - set(found) <= matched - expected
     account_kept = [r for r in peers if r["source"] == "account"]
     assert account_kept and all(population.tweet(r["tweet_id"]).author.handle.lower() in
                                 {a.handle.lower() for a in accounts} | read for r in account_kept)

@@ -82,6 +82,10 @@ def test_tweets_x_would_not_let_us_answer_are_not_opportunities(relevance):
     out = select([limited, open_, unknown], relevance)
     assert sorted(e.tweet_id for e in out.found) == ["10", "11"]  # unknown is tried: X's refusal is typed
     assert out.rejected == {"replies_limited": 1}
+    # Still one of the niche's viral posts (format learning reads them); an off-topic one is not.
+    assert [t.tweet_id for t in out.unanswerable] == ["9"]
+    off = searched_tweet(card.model_copy(update={"tweet_id": "12", "can_reply": False, "text": "crypto moon"}))
+    assert select([off], relevance).unanswerable == []
 
 
 def test_same_tweet_twice_is_one_opportunity(relevance):
