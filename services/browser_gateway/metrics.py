@@ -32,7 +32,7 @@ api_rate_remaining = Gauge("xbot_gateway_api_rate_limit_remaining",
                            registry=registry)
 api_credits_depleted = Counter("xbot_gateway_api_credits_depleted_total",
                                "X API answers that the paid allowance is spent (402 CreditsDepleted, 429 "
-                               "UsageCapExceeded)",
+                               "UsageCapExceeded, the app's 24-hour post limit)",
                                registry=registry)
 api_spend_usd = Gauge("xbot_gateway_api_spend_usd", "X API spend today (UTC) in USD", registry=registry)
 api_spend_total = Counter("xbot_gateway_api_spent_usd_total",

@@ -239,7 +239,7 @@ class ApiDriver:
         wait = max(self.spent_until[k] for k in (kind, "all")) - self.clock.timestamp()
         if wait > 0:
             raise GatewayError("budget_exhausted", f"{op}: not sent: X said the API's allowance for {kind} is "
-                               f"spent {CREDITS_RETRY_S - wait:.0f} s ago ({CREDITS_HINT})", retryable=True,
+                               f"spent; asking again in {wait:.0f} s ({CREDITS_HINT})", retryable=True,
                                retry_after_s=wait)
         refreshed = False
         for _ in range(4):  # a window's wait, a refresh after a 401 and a 429's wait, at most
