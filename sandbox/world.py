@@ -464,7 +464,9 @@ class World:
         if t is None:
             reply = self.audience_reply(tweet_id)
             return self._reply_view(reply, now) if reply is not None else None
-        return self._pop_view(t, now) if t.created_at <= now else None
+        # X shows no post of a suspended account (its status page is a missing one).
+        return self._pop_view(t, now) if t.created_at <= now and t.author.handle.lower() not in self.suspended \
+            else None
 
     def ancestors(self, tweet: TweetView, limit: int = 10) -> list[TweetView]:
         """What a reply answers, root first: X shows these above a reply on its status page (a parent gone or not
@@ -510,8 +512,9 @@ class World:
         whose words, author, language and kind it matches (their counts are for the caller to check): a view
         costs far more than that check, and a search looks through a week of tweets."""
         return [self._pop_view(t, end) for t in self.population.tweets_between(start, end)
-                if query is None or query.matches_content(t.text, t.author.handle, t.lang, t.in_reply_to is not None,
-                                                          t.created_at)]
+                if t.author.handle.lower() not in self.suspended
+                and (query is None or query.matches_content(t.text, t.author.handle, t.lang,
+                                                            t.in_reply_to is not None, t.created_at))]
 
     def home_timeline(self, limit: int = 30) -> list[TweetView]:
         now = self.now()

@@ -289,6 +289,17 @@ async def test_a_profile_x_shows_no_account_on_is_account_gone_and_opens_no_brea
     assert (await gw.client.profile_snapshot(HANDLE)).followers > 0
 
 
+async def test_a_suspended_authors_posts_are_gone_from_search_and_replies(gw, sandbox) -> None:
+    """X hides a suspended account's posts: search stops showing them and a reply to one meets a missing post."""
+    found = await gw.client.search("sleep", tab="latest", limit=20)
+    target = next(t for t in found.tweets if t.author != HANDLE and t.can_reply)
+    await sandbox.admin("/admin/suspend", {"handle": target.author})
+    assert all(t.author != target.author for t in (await gw.client.search("sleep", tab="latest", limit=20)).tweets)
+    with pytest.raises(GatewayError) as err:
+        await gw.client.reply(target.tweet_id, unique("Too late"), author=target.author)
+    assert (err.value.code, err.value.retryable) == ("reply_not_allowed", False) and "gone" in err.value.message
+
+
 async def test_repeating_a_text_is_duplicate(gw) -> None:
     text = unique("Strength training twice a week is enough to start.")
     await gw.client.post_tweet(text)
