@@ -606,11 +606,16 @@ async def admin_tweet(request: web.Request) -> web.Response:
 
 
 async def admin_suspend(request: web.Request) -> web.Response:
-    """``{"handle": ...}``: X suspends that account; its profile says so (page and API)."""
-    handle = str((await request.json()).get("handle", "")).lower()
+    """``{"handle": ..., "suspended": true}``: X suspends that account; its profile says so (page and API).
+    ``"suspended": false`` lifts it (X does on appeal), so a test leaves a shared sandbox as it found it."""
+    body = await request.json()
+    handle = str(body.get("handle", "")).lower()
     if not handle or handle == request.app[SETTINGS].handle.lower():
         return web.json_response({"error": "a handle other than the account's own"}, status=400)
-    request.app[WORLD].suspended.add(handle)
+    if body.get("suspended", True):
+        request.app[WORLD].suspended.add(handle)
+    else:
+        request.app[WORLD].suspended.discard(handle)
     return web.json_response({"suspended": sorted(request.app[WORLD].suspended)})
 
 
