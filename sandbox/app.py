@@ -19,6 +19,7 @@ from libs.core.clock import Clock
 from libs.core.settings import CommonSettings, load_settings
 from sandbox import xformat
 from sandbox.activity import Activity
+from sandbox.ads import Ad, with_ad
 from sandbox.audience import AudienceModel
 from sandbox.faults import Faults
 from sandbox.settings import SandboxSettings
@@ -214,9 +215,9 @@ async def home(request: web.Request) -> web.Response:
     modal = request.path == "/compose/post"
     if over_reading_limit(request, "home", ""):
         return render(request, "home.html", title="Home", tweets=[], modal=modal, rate_limited=True)
-    tweets = request.app[WORLD].home_timeline()
-    served(request, "home", "", posts=len(tweets))
-    return render(request, "home.html", title="Home", tweets=tweets, modal=modal)
+    cells = _cells(request, "home", request.app[WORLD].home_timeline(), 0)
+    served(request, "home", "", posts=len(cells))
+    return render(request, "home.html", title="Home", tweets=cells, modal=modal)
 
 
 async def settings_page(request: web.Request) -> web.Response:
@@ -237,6 +238,13 @@ def _batch(tweets: list[TweetView], cursor: int, more_url: str) -> tuple[list[Tw
     """One batch of a timeline from ``cursor`` on, and the address of the next (None at the end)."""
     end = cursor + TIMELINE_BATCH
     return tweets[cursor:end], f"{more_url}&cursor={end}" if len(tweets) > end else None
+
+
+def _cells(request: web.Request, page: str, posts: list[TweetView], cursor: int) -> list[TweetView | Ad]:
+    """A batch's posts with X's ad among them (sandbox/ads.py). The reading limit counts the ad as a post viewed:
+    X does not say whether it does, and counting it is the side that protects the account."""
+    settings = request.app[SETTINGS]
+    return with_ad(posts, seed=settings.seed, page=page, cursor=cursor, enabled=settings.ads)
 
 
 def _scrolled_timeline(world: World, kind: str, query: Mapping[str, str]) -> tuple[str, str, list[TweetView]] | None:
@@ -270,8 +278,9 @@ async def search_page(request: web.Request) -> web.Response:
     assert timeline is not None  # a search always has a timeline, if an empty one
     _, url, tweets = timeline
     tweets, more = _batch(tweets, 0, url)
-    served(request, "search", q, posts=len(tweets))
-    return render(request, "search.html", tweets=tweets, more=more, **context)
+    cells = _cells(request, url, tweets, 0)
+    served(request, "search", q, posts=len(cells))
+    return render(request, "search.html", tweets=cells, more=more, **context)
 
 
 async def profile_page(request: web.Request) -> web.Response:
@@ -317,8 +326,10 @@ async def timeline_batch(request: web.Request) -> web.Response:
     if over_reading_limit(request, _TIMELINE_PAGES[kind], key, channel="scroll"):
         return web.Response(status=429, text=READ_LIMIT_TOAST)
     batch, more = _batch(tweets, cursor, url)
-    served(request, _TIMELINE_PAGES[kind], key, posts=len(batch), channel="scroll")
-    response = render(request, "cells.html", tweets=batch)
+    # No ad among a profile's posts here (a sandbox choice: the public descriptions name home, search, replies).
+    cells = batch if kind == "profile" else _cells(request, url, batch, cursor)
+    served(request, _TIMELINE_PAGES[kind], key, posts=len(cells), channel="scroll")
+    response = render(request, "cells.html", tweets=cells)
     if more:
         response.headers["x-next"] = more
     return response
@@ -339,10 +350,11 @@ async def status_page(request: web.Request) -> web.Response:
     assert timeline is not None
     _, url, replies = timeline
     replies, more = _batch(replies, 0, url)
+    cells = _cells(request, url, replies, 0)
     ancestors = world.ancestors(focal)
-    served(request, "status", tweet_id, posts=len(ancestors) + 1 + len(replies))
+    served(request, "status", tweet_id, posts=len(ancestors) + 1 + len(cells))
     return render(request, "status.html", title=f"{focal.name} on X", ancestors=ancestors, focal=focal,
-                  replies=replies, more=more)
+                  replies=cells, more=more)
 
 
 async def analytics_page(request: web.Request) -> web.Response:

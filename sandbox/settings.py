@@ -61,6 +61,8 @@ class SandboxSettings(BaseSettings):
     account_tier: Literal["new", "unverified", "verified"] = "unverified"
     posts_viewed_per_day: int | None = Field(default=None, ge=1)
     posts_viewed_per_15m: int | None = Field(default=None, ge=1)
+    # X's promoted posts among a timeline's posts (sandbox/ads.py): one ad in each batch of home, search, replies.
+    ads: bool = True
     # The automation-suspicion model (sandbox/suspicion.py): off, the score is still kept but never acted on.
     suspicion: bool = True
     # Score (0-100) from which writes get X's automation notice (error 226), and from which the account is locked.

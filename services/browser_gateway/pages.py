@@ -43,22 +43,28 @@ _READ_ARTICLES = """
     reply: attr(a.reply, 'aria-label'), like: attr(a.like, 'aria-label'),
     retweet: attr(a.retweet, 'aria-label'), views: attr(a.views, 'aria-label'),
     has_actions: !!(q(a.reply) && q(a.like) && q(a.retweet)),
+    // X's ad: no time, and the label "Ad" where the time would be (or the ad wrapper around the article).
+    promoted: !time && (!!el.closest(a.promoted) || Array.from(el.querySelectorAll('span')).some((s) =>
+      !s.closest(a.user) && !s.closest(a.text) && a.labels.includes((s.textContent || '').trim()))),
     // X greys the reply button out when the author limits who can reply and the account is not among them.
     reply_disabled: q(a.reply) ? (q(a.reply).hasAttribute('disabled')
       || q(a.reply).getAttribute('aria-disabled') === 'true') : null,
   };
 })
 """
+# The status link of the timeline's last post that has one (an ad may have none).
+_LAST_LINK = """
+(a) => {
+  const links = Array.from(document.querySelectorAll(a.tweet)).map((p) => p.querySelector(a.status)).filter(Boolean);
+  return links.length ? links[links.length - 1].getAttribute('href') : null;
+}
+"""
 # Whether the timeline moved on from its last post ``last``: a new last post, a toast (X refused the batch, e.g.
 # past the reading limit), or its spinner shown when ``spinner`` (a load has started) or gone when not (the batch
 # is in, or the timeline ended).
-_TIMELINE_MOVED = """
-(a) => {
-  const posts = document.querySelectorAll(a.tweet);
-  const link = posts.length ? posts[posts.length - 1].querySelector(a.status) : null;
-  return (link ? link.getAttribute('href') : null) !== a.last || !!document.querySelector(a.toast)
-    || !!document.querySelector(a.loading) === a.spinner;
-}
+_TIMELINE_MOVED = f"""
+(a) => ({_LAST_LINK})(a) !== a.last || !!document.querySelector(a.toast)
+  || !!document.querySelector(a.loading) === a.spinner
 """
 # X loads a timeline 20 posts a batch.
 X_BATCH = 20
@@ -159,11 +165,16 @@ class XSite:
         cards: dict[str, TweetCard] = {}
         for batch in range(MAX_BATCHES):
             before = len(cards)
-            for card in await self._cards_in_dom(page):
-                cards.setdefault(card.tweet_id, card)
+            cells = await self._cards_in_dom(page)
+            # X's ads came with the batch too (they count as viewed): those after the last post read before.
+            known = [i for i, card in enumerate(cells) if card is not None and card.tweet_id in cards]
+            ads = sum(card is None for card in cells[known[-1] + 1 if known else 0:])
+            for card in cells:
+                if card is not None:
+                    cards.setdefault(card.tweet_id, card)
             last_batch = len(cards) - before
             if batch:
-                current_usage().scrolled(last_batch)
+                current_usage().scrolled(last_batch + ads)
                 await self.raise_if_x_said(page)
             if (len(cards) >= limit or not scroll or not current_usage().may_view(last_batch)
                     or not await self._next_batch(page, last_batch)):
@@ -182,11 +193,9 @@ class XSite:
         spinning = bool(await spinner.count())
         if not spinning and last_batch < X_BATCH:
             return False
-        posts = page.locator(s("tweet"))
-        last = await posts.last.locator(s("tweet_status_link")).first.get_attribute("href") \
-            if await posts.count() else None
         arg = {"tweet": s("tweet"), "status": s("tweet_status_link"), "loading": s("timeline_loading"),
-               "toast": s("toast"), "last": last}
+               "toast": s("toast")}
+        arg["last"] = await page.evaluate(_LAST_LINK, arg)
         await current_usage().before_page()
         try:  # a spinner that never becomes scrollable, or a batch that never comes: the read ends here
             if spinning:
@@ -206,18 +215,24 @@ class XSite:
             return False
         return True
 
-    async def _cards_in_dom(self, page: Page) -> list[TweetCard]:
+    async def _cards_in_dom(self, page: Page) -> list[TweetCard | None]:
+        """The page's posts in its order, X's ads among them as None: nobody's post to read, answer or count (some
+        have no status link at all, which read as a post's would be a changed DOM)."""
         s = self.pack.css
         raw = await page.evaluate(_READ_ARTICLES, {
             "tweet": s("tweet"), "time": s("tweet_time"),
             "status": s("tweet_status_link"), "user": s("tweet_user_name"), "text": s("tweet_text"),
             "reply": s("tweet_reply_button"), "like": s("tweet_like_button"),
             "retweet": s("tweet_retweet_button"), "views": s("tweet_views_link"),
+            "promoted": s("tweet_promoted"), "labels": self.pack.texts.get("promoted_label", []),
         })
-        if not raw and await page.locator(s("timeline_cell")).count():
+        if all(item["promoted"] for item in raw) and await page.locator(s("timeline_cell")).count():
             raise DomChanged("tweet", s("tweet"))
-        cards = []
+        cards: list[TweetCard | None] = []
         for item in raw:
+            if item["promoted"]:
+                cards.append(None)
+                continue
             ref = status_ref(item["href"])
             if ref is None or item["user"] is None or not item["has_actions"]:
                 raise DomChanged("tweet parts", f"{s('tweet_status_link')} / {s('tweet_user_name')} / actions")

@@ -189,8 +189,12 @@ async def test_profile_shows_followers_and_newest_first_timeline(page: Page, san
 
 async def test_search_operators(page: Page, sandbox: Sandbox):
     await page.goto("/search?q=sleep%20min_faves%3A2000&src=typed_query")
-    articles = page.locator("article[data-testid=tweet]")
+    # The search's posts; X's ad among them (sandbox/ads.py) sits in a wrapper of its own, with "Ad" for a time.
+    articles = page.locator("[data-testid=cellInnerDiv] > article[data-testid=tweet]")
     assert await articles.count() > 0
+    ad = page.locator("[data-testid=placementTracking] > article[data-testid=tweet]")
+    assert await ad.count() == 1 and await ad.locator("time").count() == 0
+    assert "Ad" in await ad.locator("span").all_inner_texts()
     for label in await articles.locator("[data-testid=like]").evaluate_all(
             "els => els.map(e => e.getAttribute('aria-label'))"):
         assert count_of(label) >= 2000

@@ -34,6 +34,11 @@ def articles(html: str) -> list[tuple[str, str]]:
     return ARTICLE.findall(html)
 
 
+def viewed(html: str) -> int:
+    """Posts viewed as the sandbox's reading limit counts them: every article, X's ads (sandbox/ads.py) too."""
+    return html.count("<article ")
+
+
 def rate_limited(html: str) -> bool:
     return READ_LIMIT_TOAST in html
 

@@ -13,7 +13,9 @@ import pytest
 from sandbox.app import READ_LIMIT_BODY, READ_LIMIT_TIMELINE
 from sandbox.settings import TIER_POSTS_VIEWED_PER_DAY
 from tests.e2e.sandbox.sandbox_harness import EPOCH, create_tweet, frozen_clock, http_session, launch_sandbox
-from tests.integration.sandbox.guardian_harness import articles, page, rate_limited, set_time, write_code
+from tests.integration.sandbox.guardian_harness import (
+    articles, page, rate_limited, set_time, viewed, write_code,
+)
 
 QUARTER = timedelta(minutes=15).total_seconds()
 
@@ -50,7 +52,7 @@ async def test_pages_are_served_whole_until_the_daily_limit_then_x_shows_its_rat
                 last = await search(http)
                 if rate_limited(last):
                     break
-                rendered.append(len(articles(last)))
+                rendered.append(viewed(last))
             else:
                 answer = await graphql_search(http)
                 if answer.status == 429:
@@ -58,14 +60,14 @@ async def test_pages_are_served_whole_until_the_daily_limit_then_x_shows_its_rat
                 rendered.append(len(timeline_entries(await answer.json())))
             assert rendered[-1] > 0
             at += 20 * 60
-        viewed = sum(rendered)
+        total = sum(rendered)
         # Served until the limit and not before: the last page served started below it.
-        assert viewed >= limit > viewed - rendered[-1]
+        assert total >= limit > total - rendered[-1]
         state = await sb.admin("GET", "/sim/activity")
         assert state["reading_limit"] | {"retry_at": None} == {
             "enforced": True, "tier": tier, "posts_viewed_per_day": limit, "posts_viewed_per_15m": limit // 4,
-            "viewed_24h": viewed, "viewed_15m": 0, "limited": True, "retry_at": None, "since": None}
-        assert state["last_24h"]["posts_viewed"] == viewed and state["last_24h"]["rate_limited"] == 1
+            "viewed_24h": total, "viewed_15m": 0, "limited": True, "retry_at": None, "since": None}
+        assert state["last_24h"]["posts_viewed"] == total and state["last_24h"]["rate_limited"] == 1
         assert state["last_24h"]["page_loads"] + state["last_24h"]["api_reads"] == len(rendered) + 1
 
         # Past the limit: the frame stays, the posts go, and nothing looks like an empty result.
@@ -98,11 +100,11 @@ async def test_a_quarter_of_the_days_limit_per_15_minutes(tmp_path):
     http = await http_session(sb)
     try:
         set_time(clock, EPOCH.timestamp())
-        viewed = 0
+        seen = 0
         while not rate_limited(html := await search(http)):
-            viewed += len(articles(html))
+            seen += viewed(html)
         state = (await sb.admin("GET", "/sim/activity"))["reading_limit"]
-        assert viewed >= 250 > viewed - 40 and state["viewed_15m"] == viewed and state["viewed_24h"] < 1000
+        assert seen >= 250 > seen - 40 and state["viewed_15m"] == seen and state["viewed_24h"] < 1000
         set_time(clock, EPOCH.timestamp() + QUARTER + 1)
         assert articles(await search(http))
     finally:
@@ -116,12 +118,12 @@ async def test_off_the_pages_are_never_limited_but_still_counted(tmp_path):
     http = await http_session(sb)
     try:
         set_time(clock, EPOCH.timestamp())
-        viewed = 0
-        while viewed <= 1000:  # past the day's limit, in one instant
+        seen = 0
+        while seen <= 1000:  # past the day's limit, in one instant
             html = await search(http)
             assert not rate_limited(html) and articles(html)
-            viewed += len(articles(html))
-        assert (await sb.admin("GET", "/sim/activity"))["last_15m"]["posts_viewed"] == viewed
+            seen += viewed(html)
+        assert (await sb.admin("GET", "/sim/activity"))["last_15m"]["posts_viewed"] == seen
     finally:
         await http.close()
         await sb.stop()
