@@ -17,6 +17,7 @@ from aiohttp import web
 
 from libs.core.clock import Clock
 from libs.core.settings import CommonSettings, load_settings
+from libs.core.totp import authenticator
 from sandbox import xformat
 from sandbox.activity import Activity
 from sandbox.ads import Ad, with_ad
@@ -171,21 +172,55 @@ async def login_redirect(request: web.Request) -> web.Response:
 
 
 async def login_page(request: web.Request) -> web.Response:
-    return render(request, "login.html", title="Log in", username="", password_step=False, error=None)
+    return render(request, "login.html", title="Log in", step="username", username="", error=None)
+
+
+# X's sign-in is a flow of steps: the username; maybe a check of who is signing in ("unusual login activity": the
+# phone, e-mail or username again); the password; maybe the code of the account's authenticator app. Each step
+# posts the form again with the flow's token (SandboxSettings.login_checks says which checks X makes).
+LOGIN_FLOWS = web.AppKey("login_flows", dict)
+WRONG_CHECK = {"identifier": "Please try again.", "code": "Your code is incorrect. Please try again."}
 
 
 async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
-    settings = request.app[SETTINGS]
-    username, password = str(form.get("text", "")).strip().lstrip("@"), str(form.get("password", ""))
-    if username.lower() != settings.handle.lower():
-        return render(request, "login.html", title="Log in", username=username, password_step=False,
-                      error="Sorry, we could not find your account.")
-    if not password:
-        return render(request, "login.html", title="Log in", username=username, password_step=True, error=None)
-    if not secrets.compare_digest(password, settings.password.get_secret_value()):
-        return render(request, "login.html", title="Log in", username=username, password_step=True,
-                      error="Wrong password!")
+    settings, flows = request.app[SETTINGS], request.app[LOGIN_FLOWS]
+    flow = flows.get(str(form.get("flow_token", "")))
+    if flow is None:
+        username = str(form.get("text", "")).strip().lstrip("@")
+        if username.lower() != settings.handle.lower():
+            return render(request, "login.html", title="Log in", step="username", username=username,
+                          error="Sorry, we could not find your account.")
+        flow = {"token": secrets.token_hex(16), "username": username, "password": False,
+                "identifier": "identifier" not in settings.login_checks}
+        flows[flow["token"]] = flow
+
+    def step(name: str, error: str | None = None) -> web.Response:
+        return render(request, "login.html", title="Log in", step=name, username=flow["username"],
+                      flow_token=flow["token"], error=error)
+
+    answer = str(form.get("challenge", "")).strip()
+    if not flow["identifier"]:
+        if "challenge" not in form:
+            return step("identifier")
+        if answer.lstrip("@").lower() not in (settings.handle.lower(), settings.email.lower()):
+            return step("identifier", WRONG_CHECK["identifier"])
+        flow["identifier"] = True
+        return step("password")
+    if not flow["password"]:
+        password = str(form.get("password", ""))
+        if not password:
+            return step("password")
+        if not secrets.compare_digest(password, settings.password.get_secret_value()):
+            return step("password", "Wrong password!")
+        flow["password"] = True
+        if "code" in settings.login_checks:
+            return step("code")
+    elif "code" in settings.login_checks:
+        # X checks the code against the wall clock, not the simulated one.
+        if not authenticator(settings.totp_secret.get_secret_value()).verify(answer, valid_window=1):
+            return step("code", WRONG_CHECK["code"])
+    del flows[flow["token"]]
     auth_token, ct0 = secrets.token_hex(20), secrets.token_hex(32)
     request.app[STORE].add_session(auth_token, ct0, request.app[WORLD].now())
     served(request, "login", "", channel="login")
@@ -245,6 +280,19 @@ def _cells(request: web.Request, page: str, posts: list[TweetView], cursor: int)
     X does not say whether it does, and counting it is the side that protects the account."""
     settings = request.app[SETTINGS]
     return with_ad(posts, seed=settings.seed, page=page, cursor=cursor, enabled=settings.ads)
+
+
+def _replies_batch(request: web.Request, tweet_id: str, replies: list[TweetView], cursor: int, url: str, *,
+                   discover: bool = False) -> tuple[list[TweetView | Ad], list[TweetView], str | None]:
+    """A batch of a post's replies (with its ad), the posts of X's "Discover more" and the next batch's address.
+    "Discover more" is a batch of its own after the replies' last (``discover``), loaded on scrolling like one: a
+    read of the post alone never loads it; a post without replies has it too."""
+    if discover:
+        return [], request.app[WORLD].discover_more(tweet_id), None
+    batch, more = _batch(replies, cursor, url)
+    if more is None and request.app[SETTINGS].discover_more:
+        more = f"{url}&discover=1"
+    return _cells(request, url, batch, cursor), [], more
 
 
 def _scrolled_timeline(world: World, kind: str, query: Mapping[str, str]) -> tuple[str, str, list[TweetView]] | None:
@@ -325,11 +373,15 @@ async def timeline_batch(request: web.Request) -> web.Response:
     key, url, tweets = timeline
     if over_reading_limit(request, _TIMELINE_PAGES[kind], key, channel="scroll"):
         return web.Response(status=429, text=READ_LIMIT_TOAST)
-    batch, more = _batch(tweets, cursor, url)
-    # No ad among a profile's posts here (a sandbox choice: the public descriptions name home, search, replies).
-    cells = batch if kind == "profile" else _cells(request, url, batch, cursor)
-    served(request, _TIMELINE_PAGES[kind], key, posts=len(cells), channel="scroll")
-    response = render(request, "cells.html", tweets=cells)
+    if kind == "replies":
+        cells, discover, more = _replies_batch(request, key, tweets, cursor, url,
+                                               discover=request.query.get("discover") == "1")
+    else:
+        batch, more = _batch(tweets, cursor, url)
+        # No ad among a profile's posts here (a sandbox choice: the public descriptions name home, search, replies).
+        cells, discover = batch if kind == "profile" else _cells(request, url, batch, cursor), []
+    served(request, _TIMELINE_PAGES[kind], key, posts=len(cells) + len(discover), channel="scroll")
+    response = render(request, "cells.html", tweets=cells, discover=discover)
     if more:
         response.headers["x-next"] = more
     return response
@@ -349,8 +401,7 @@ async def status_page(request: web.Request) -> web.Response:
     timeline = _scrolled_timeline(world, "replies", {"tweet_id": tweet_id})
     assert timeline is not None
     _, url, replies = timeline
-    replies, more = _batch(replies, 0, url)
-    cells = _cells(request, url, replies, 0)
+    cells, _, more = _replies_batch(request, tweet_id, replies, 0, url)
     ancestors = world.ancestors(focal)
     served(request, "status", tweet_id, posts=len(ancestors) + 1 + len(cells))
     return render(request, "status.html", title=f"{focal.name} on X", ancestors=ancestors, focal=focal,
@@ -723,6 +774,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     world = app[WORLD] = World(settings, clock, store, audience)
     activity = app[ACTIVITY] = Activity(settings, store, now=world.now())
     app[FAULTS] = Faults()
+    app[LOGIN_FLOWS] = {}
     app[TEMPLATES] = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
 
     async def close_store(_: web.Application) -> None:

@@ -33,6 +33,14 @@ class SandboxSettings(BaseSettings):
     display_name: str = "xbot demo"
     bio: str = "Evidence-based health and wellness, one habit at a time."
     password: SecretStr = SecretStr("sandbox-password")
+    # X's checks at sign-in (sandbox/app.py, login_submit): "identifier" asks again for the phone, e-mail or
+    # username after the username ("unusual login activity"); "code" asks for the code of the account's
+    # authenticator app (two-factor) after the password. As JSON: XBOT_SANDBOX_LOGIN_CHECKS='["code"]'.
+    login_checks: set[Literal["identifier", "code"]] = set()
+    email: str = "xbot_demo@example.com"
+    # The account's two-factor key (base32), which X shows once when two-factor authentication is set up; 16
+    # characters (80 bits) as services issue them, shorter than the 112 bits pyotp asks of keys it makes.
+    totp_secret: SecretStr = SecretStr("KRSXG5CTMVRXEZLU")
     admin_token: SecretStr = SecretStr("sandbox-admin-token")
     # Token of the /sim/... ground-truth API; unset means the admin token.
     sim_token: SecretStr | None = None
@@ -63,6 +71,8 @@ class SandboxSettings(BaseSettings):
     posts_viewed_per_15m: int | None = Field(default=None, ge=1)
     # X's promoted posts among a timeline's posts (sandbox/ads.py): one ad in each batch of home, search, replies.
     ads: bool = True
+    # X's "Discover more" under a conversation's last reply: posts from across X, no replies to it.
+    discover_more: bool = True
     # The automation-suspicion model (sandbox/suspicion.py): off, the score is still kept but never acted on.
     suspicion: bool = True
     # Score (0-100) from which writes get X's automation notice (error 226), and from which the account is locked.

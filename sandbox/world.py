@@ -522,6 +522,13 @@ class World:
             [self._own_view(t, now) for t in self._own.values() if t.kind == "post"]
         return sorted(views, key=lambda v: v.created_at, reverse=True)[:limit]
 
+    def discover_more(self, tweet_id: str, limit: int = 6) -> list[TweetView]:
+        """What X's "Discover more" shows under a conversation's last reply: popular posts of the last hours from
+        across X, none of them in this conversation (the most liked of the last 6 hours here)."""
+        now = self.now()
+        views = [v for v in self._population_views(now - 6 * HOUR, now) if v.in_reply_to is None and v.id != tweet_id]
+        return sorted(views, key=lambda v: (-v.counts.likes, v.id))[:limit]
+
     def account(self, handle: str) -> dict | None:
         """The profile of ``handle``; None for a handle no account has (never had, or renamed or deactivated) or
         one X suspended (``is_suspended`` tells which)."""

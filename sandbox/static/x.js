@@ -282,9 +282,7 @@
     } else if (testid === tid("reply") && target.closest("article")) openReplyModal(target.closest("article"));
     else if (testid === tid("caret") && target.closest("article")) openMenu(target.closest("article"), target);
     else if (target.hasAttribute("data-retry")) window.location.reload();
-    else if (target.id === "login-next") {
-      document.getElementById("password-step").classList.remove("hidden");
-      target.classList.add("hidden");
-    }
+    // X's Next sends the username: the server answers with the password step or a check of who is signing in.
+    else if (target.closest("#login-next")) document.getElementById("login-form").submit();
   });
 })();

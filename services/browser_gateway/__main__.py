@@ -1,7 +1,9 @@
 """``python -m services.browser_gateway [run|login|migrate|provision]``.
 
 run (default): serve X operations over NATS until SIGTERM. login: create the session file (mode 0600) against
-XBOT_X_BASE_URL with XBOT_X_USERNAME / XBOT_X_PASSWORD (asked for when unset). login --api: sign in to the X API
+XBOT_X_BASE_URL with XBOT_X_USERNAME / XBOT_X_PASSWORD (asked for when unset); when X checks who is signing in
+it is answered with XBOT_X_LOGIN_IDENTIFIER (the account's e-mail or phone; else the username), and its two-factor
+code comes from XBOT_X_TOTP_SECRET (else it is asked for at a terminal). login --api: sign in to the X API
 (OAuth 2.0 with PKCE; XBOT_X_API_CLIENT_ID, ...) and store its tokens (mode 0600). The gateway keeps no tables
 and reads no stream, so migrate and provision have nothing to do (they exist so `xbot` can treat every
 service alike).
@@ -17,7 +19,7 @@ from libs.contracts.gateway import GatewayError
 from libs.core.clock import Clock
 from libs.core.settings import SettingsError, load_settings
 from services.browser_gateway.app import run
-from services.browser_gateway.login import login
+from services.browser_gateway.login import login, totp_code
 from services.browser_gateway.settings import GatewaySettings
 
 
@@ -46,7 +48,18 @@ def main() -> None:
     elif command == "login":
         username = os.environ.get("XBOT_X_USERNAME") or input("X username: ")
         password = os.environ.get("XBOT_X_PASSWORD") or getpass.getpass("X password: ")
-        path = asyncio.run(login(settings, username=username, password=password))
+        totp_secret = os.environ.get("XBOT_X_TOTP_SECRET") or None
+        try:
+            if totp_secret:
+                totp_code(totp_secret)  # a key that is no key stops here, naming the variable
+            path = asyncio.run(login(
+                settings, username=username, password=password, totp_secret=totp_secret,
+                identifier=os.environ.get("XBOT_X_LOGIN_IDENTIFIER") or None,
+                # Without a key, the owner at a terminal types the code X asks for.
+                ask_code=(lambda said: input(f"{said}\nCode: ")) if sys.stdin.isatty() else None))
+        except (ValueError, GatewayError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            raise SystemExit(1) from None
         print(f"session saved to {path} (mode 0600)")
     else:
         asyncio.run(run(settings))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+
 from playwright.async_api import TimeoutError as PlaywrightTimeout
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 
 from libs.contracts.gateway import GatewayError
+from libs.core.totp import authenticator
 from services.browser_gateway.errors import op_error
 from services.browser_gateway.pool import CHROMIUM_ARGS, chromium_executable
 from services.browser_gateway.sandbox import SandboxState, launch_chromium
@@ -17,10 +21,24 @@ from services.browser_gateway.selectors import SelectorPack, load_pack
 from services.browser_gateway.settings import GatewaySettings
 
 
+# Asks the owner for the code X wants at sign-in, shown X's words (None: nobody to ask, e.g. no terminal).
+AskCode = Callable[[str], str]
+
+
+def totp_code(secret: str) -> str:
+    """The current code of the authenticator app set up with ``secret`` (libs.core.totp)."""
+    return authenticator(secret).now()
+
+
 async def login(settings: GatewaySettings, *, username: str, password: str, session_file: Path | None = None,
-                pack: SelectorPack | None = None) -> Path:
+                pack: SelectorPack | None = None, identifier: str | None = None, totp_secret: str | None = None,
+                ask_code: AskCode | None = None) -> Path:
     """Log in at ``settings.x_base_url`` and write the session to ``session_file`` (default
-    ``settings.session_file``). Raises GatewayError (``session_expired`` for refused credentials)."""
+    ``settings.session_file``). Raises GatewayError (``session_expired`` for refused credentials).
+
+    X may check who is signing in before the password ("unusual login activity": answered with ``identifier``,
+    the account's e-mail or phone, else the username) and ask after it for the code of the account's
+    authenticator app (from ``totp_secret``, else ``ask_code``); both checks are X's "enter text" step."""
     pack = pack or load_pack()
     target = Path(session_file or settings.session_file)
     timeout = settings.call_timeout_real.total_seconds() * 1000
@@ -35,19 +53,21 @@ async def login(settings: GatewaySettings, *, username: str, password: str, sess
             await page.goto(settings.x_base_url.rstrip("/") + pack.url("login"))
             await page.locator(pack.css("login_username")).first.fill(username)
             password_box = page.locator(pack.css("login_password")).first
+            check = page.locator(pack.css("login_check")).first
             if not await password_box.is_visible():
                 await page.locator(pack.css("login_next")).first.click()
+                if await _step(page, pack, password=pack.css("login_password"), check=pack.css("login_check")) \
+                        == "check":
+                    await check.fill(identifier or username)
+                    await page.locator(pack.css("login_check_next")).first.click()
+                    await _step(page, pack, password=pack.css("login_password"))
             await password_box.fill(password)
             await page.locator(pack.css("login_submit")).first.click()
-            try:
-                await page.locator(pack.css("account_switcher")).first.wait_for(state="attached")
-            except PlaywrightTimeout:
-                said = " ".join(await page.locator(f'{pack.css("toast")}, [role="alert"]').all_inner_texts())
-                code = pack.failure_in(said)
-                if code:
-                    raise op_error(code, said.strip()) from None
-                raise GatewayError("session_expired", f"login refused: {said.strip() or 'no signed-in shell'}",
-                                   retryable=False) from None
+            if await _step(page, pack, signed_in=pack.css("account_switcher"), check=pack.css("login_check")) \
+                    == "check":
+                await check.fill(await _login_code(page, pack, totp_secret, ask_code))
+                await page.locator(pack.css("login_check_next")).first.click()
+                await _step(page, pack, signed_in=pack.css("account_switcher"))
             state = await context.storage_state()
         finally:
             await browser.close()
@@ -58,3 +78,32 @@ async def login(settings: GatewaySettings, *, username: str, password: str, sess
         json.dump(state, fh)
     os.chmod(target, 0o600)  # an existing file keeps its old mode through O_CREAT
     return target
+
+
+async def _step(page: Page, pack: SelectorPack, **steps: str) -> str:
+    """The first of the sign-in flow's next steps (name: selector) to show; X's refusal, in its words, when none
+    does (a wrong password or answer keeps the step and toasts why)."""
+    try:
+        await page.locator(", ".join(steps.values())).first.wait_for(state="visible")
+    except PlaywrightTimeout:
+        said = " ".join(await page.locator(f'{pack.css("toast")}, [role="alert"]').all_inner_texts())
+        code = pack.failure_in(said)
+        if code:
+            raise op_error(code, said.strip()) from None
+        raise GatewayError("session_expired", f"login refused: {said.strip() or 'no signed-in shell'}",
+                           retryable=False) from None
+    for name, css in steps.items():
+        if await page.locator(css).first.is_visible():
+            return name
+    return next(iter(steps))
+
+
+async def _login_code(page: Page, pack: SelectorPack, totp_secret: str | None, ask_code: AskCode | None) -> str:
+    said = " ".join((await page.locator(pack.css("login_check_dialog")).first.inner_text()).split())
+    if totp_secret:
+        return totp_code(totp_secret)
+    if ask_code is not None:
+        return (await asyncio.to_thread(ask_code, said)).strip()
+    raise GatewayError("session_expired", f"X asks for a code to sign in ({said[:160]}): set XBOT_X_TOTP_SECRET to "
+                       "the account's two-factor key, or run `xbot login` in a terminal to type the code",
+                       retryable=False)

@@ -30,7 +30,11 @@ log = logging.getLogger(__name__)
 
 # Reads every article in one round trip: a page object per field would cost one Playwright call each.
 _READ_ARTICLES = """
-(a) => Array.from(document.querySelectorAll(a.tweet)).map((el) => {
+(a) => {
+ // X's "Discover more" heading under a conversation's last reply: what follows is from across X, not the timeline.
+ const ends = Array.from(document.querySelectorAll(a.heading)).filter((h) =>
+   a.endings.some((e) => (h.textContent || '').trim().toLowerCase().startsWith(e.toLowerCase())));
+ return Array.from(document.querySelectorAll(a.tweet)).map((el) => {
   const q = (s) => el.querySelector(s);
   const attr = (s, name) => { const n = q(s); return n ? n.getAttribute(name) : null; };
   const time = q(a.time);
@@ -49,8 +53,10 @@ _READ_ARTICLES = """
     // X greys the reply button out when the author limits who can reply and the account is not among them.
     reply_disabled: q(a.reply) ? (q(a.reply).hasAttribute('disabled')
       || q(a.reply).getAttribute('aria-disabled') === 'true') : null,
+    beyond: ends.some((h) => !!(h.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING)),
   };
-})
+ });
+}
 """
 # The status link of the timeline's last post that has one (an ad may have none).
 _LAST_LINK = """
@@ -165,18 +171,19 @@ class XSite:
         cards: dict[str, TweetCard] = {}
         for batch in range(MAX_BATCHES):
             before = len(cards)
-            cells = await self._cards_in_dom(page)
-            # X's ads came with the batch too (they count as viewed): those after the last post read before.
+            cells, ended = await self._cards_in_dom(page)
+            # X's ads and recommendations came with the batch too (they count as viewed): those after the last
+            # post read before.
             known = [i for i, card in enumerate(cells) if card is not None and card.tweet_id in cards]
-            ads = sum(card is None for card in cells[known[-1] + 1 if known else 0:])
+            others = sum(card is None for card in cells[known[-1] + 1 if known else 0:])
             for card in cells:
                 if card is not None:
                     cards.setdefault(card.tweet_id, card)
             last_batch = len(cards) - before
             if batch:
-                current_usage().scrolled(last_batch + ads)
+                current_usage().scrolled(last_batch + others)
                 await self.raise_if_x_said(page)
-            if (len(cards) >= limit or not scroll or not current_usage().may_view(last_batch)
+            if (ended or len(cards) >= limit or not scroll or not current_usage().may_view(last_batch)
                     or not await self._next_batch(page, last_batch)):
                 break
         return list(cards.values())[:limit]
@@ -215,9 +222,11 @@ class XSite:
             return False
         return True
 
-    async def _cards_in_dom(self, page: Page) -> list[TweetCard | None]:
-        """The page's posts in its order, X's ads among them as None: nobody's post to read, answer or count (some
-        have no status link at all, which read as a post's would be a changed DOM)."""
+    async def _cards_in_dom(self, page: Page) -> tuple[list[TweetCard | None], bool]:
+        """The page's posts in its order, and whether its timeline has ended. As None: X's ads, nobody's post to
+        read, answer or count (some have no status link at all, which read as a post's would be a changed DOM),
+        and the posts under X's "Discover more" heading, which ends a conversation's replies (what follows is from
+        across X: read as replies, strangers' posts were answered as if they had written to the account)."""
         s = self.pack.css
         raw = await page.evaluate(_READ_ARTICLES, {
             "tweet": s("tweet"), "time": s("tweet_time"),
@@ -225,12 +234,13 @@ class XSite:
             "reply": s("tweet_reply_button"), "like": s("tweet_like_button"),
             "retweet": s("tweet_retweet_button"), "views": s("tweet_views_link"),
             "promoted": s("tweet_promoted"), "labels": self.pack.texts.get("promoted_label", []),
+            "heading": s("timeline_heading"), "endings": self.pack.texts.get("timeline_ended", []),
         })
         if all(item["promoted"] for item in raw) and await page.locator(s("timeline_cell")).count():
             raise DomChanged("tweet", s("tweet"))
         cards: list[TweetCard | None] = []
         for item in raw:
-            if item["promoted"]:
+            if item["promoted"] or item["beyond"]:
                 cards.append(None)
                 continue
             ref = status_ref(item["href"])
@@ -244,7 +254,7 @@ class XSite:
                 replies=parse_count(item["reply"]), views=parse_count(item["views"]),
                 can_reply=None if item["reply_disabled"] is None else not item["reply_disabled"],
             ))
-        return cards
+        return cards, any(item["beyond"] for item in raw)
 
     # ------------------------------------------------------------ read ops
 

@@ -313,7 +313,7 @@ async def test_xs_ads_among_the_posts_are_nobodys_post_and_no_changed_dom(gw, sa
     """X puts an ad in each batch of a search and of a post's replies: "Ad" where the time would be, and as its
     only status link the views link, or none at all. Read as a post, one of the second kind was a changed DOM
     (five in a row open the DOM breaker, which stops every op); one of the first a post without a time by an
-    advertiser. Now ads are left out of what a read returns."""
+    advertiser. Now ads are left out of what a read returns (a post's replies: the next test)."""
     queries = ["sleep", "protein", "stress", "walk", "water", "sugar"]
     # The sandbox's ads on these searches' first two batches (drawn from the page): both shapes are among them.
     seed = SandboxSettings().seed
@@ -323,8 +323,13 @@ async def test_xs_ads_among_the_posts_are_nobodys_post_and_no_changed_dom(gw, sa
     for q in queries:
         found = await gw.client.search(q, tab="top", limit=40)
         assert found.tweets and all(t.created_at and t.author not in advertisers for t in found.tweets), q
-    # Below our post, its two replies and the batch's ad after them: the replies alone.
+
+
+async def test_a_conversations_replies_end_at_xs_discover_more(gw, sandbox) -> None:
+    """Under a conversation's last reply X shows "Discover more": posts from across X. Read as replies, they were
+    offered to the planner as people who had written to the account (and X's ad among the replies with them)."""
     post = (await gw.client.post_tweet(unique("Protein at breakfast keeps me full till lunch."))).tweet_ids[0]
+    assert (await gw.client.tweet_replies(post, limit=20)).tweets == []
     replies = [(await sandbox.admin("/admin/audience_reply", {
         "to": post, "handle": f"ad_reader_{i}", "text": f"Does this work with oats too? ({i})", "kind": "question",
     }))["id"] for i in range(2)]

@@ -155,14 +155,18 @@ async def test_a_harvest_run_stops_at_its_first_refused_query(harness, database_
     asks no more (fewer queries, not a failure)."""
     h = harness
     await drop_schema(database_url, "harvester")
-    found = await admitted(lambda: h.gateway.search("sleep OR protein lang:en", tab="top", limit=40))
-    assert len(found.tweets) >= 13, found  # enough of the window's posts viewed for the next search to be refused
     settings = HarvesterSettings(**h.common, news_feeds=(), harvest_tabs=("top",), harvest_deletion_checks=0,
                                  harvest_profile_reads=0, harvest_interval=timedelta(days=1),
                                  discovery_interval=timedelta(days=30))
     planned = len(harvest_queries(settings, now=h.clock.now()))
     assert planned > 1
-    svc = await started(build_harvester(settings))
+    # The service's migrations before the window is filled: at x120 a 15-minute window lasts 7.5 real seconds,
+    # which a loaded machine's provisioning took (the search left the window and the run's was admitted).
+    svc = build_harvester(settings)
+    await svc.provision()
+    found = await admitted(lambda: h.gateway.search("sleep OR protein lang:en", tab="top", limit=40))
+    assert len(found.tweets) >= 13, found  # enough of the window's posts viewed for the next search to be refused
+    await svc.start()
     try:
         async def harvested() -> dict | None:
             return (await svc.health.status_providers["harvester"]())["last"].get("harvest")
