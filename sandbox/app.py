@@ -402,9 +402,9 @@ async def status_page(request: web.Request) -> web.Response:
     assert timeline is not None
     _, url, replies = timeline
     cells, _, more = _replies_batch(request, tweet_id, replies, 0, url)
-    ancestors = world.ancestors(focal)
-    served(request, "status", tweet_id, posts=len(ancestors) + 1 + len(cells))
-    return render(request, "status.html", title=f"{focal.name} on X", ancestors=ancestors, focal=focal,
+    ancestors, gone = world.ancestors(focal)
+    served(request, "status", tweet_id, posts=len(ancestors) + bool(gone) + 1 + len(cells))
+    return render(request, "status.html", title=f"{focal.name} on X", ancestors=ancestors, gone=gone, focal=focal,
                   replies=cells, more=more)
 
 

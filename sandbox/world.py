@@ -468,18 +468,28 @@ class World:
         return self._pop_view(t, now) if t.created_at <= now and t.author.handle.lower() not in self.suspended \
             else None
 
-    def ancestors(self, tweet: TweetView, limit: int = 10) -> list[TweetView]:
-        """What a reply answers, root first: X shows these above a reply on its status page (a parent gone or not
-        yet visible ends the chain, as X's "This post is unavailable" does)."""
+    def ancestors(self, tweet: TweetView, limit: int = 10) -> tuple[list[TweetView], str | None]:
+        """What a reply answers, root first: X shows these above a reply on its status page. A parent gone ends
+        the chain, and X shows its notice in its place (the notice, else None): deleted by its author, from a
+        suspended account, or unavailable."""
         chain: list[TweetView] = []
-        parent = tweet.in_reply_to
+        parent, gone = tweet.in_reply_to, None
         while parent and len(chain) < limit:
             view = self.tweet(parent)
             if view is None:
+                gone = self._gone_notice(parent)
                 break
             chain.append(view)
             parent = view.in_reply_to
-        return chain[::-1]
+        return chain[::-1], gone
+
+    def _gone_notice(self, tweet_id: str) -> str:
+        if self.deleted_at(tweet_id) is not None:
+            return "This post was deleted by the post author."
+        t = self.population.tweet(tweet_id)
+        if t is not None and t.author.handle.lower() in self.suspended:
+            return "This post is from a suspended account."
+        return "This post is unavailable."
 
     def _conversation_views(self, root_id: str) -> list[TweetView]:
         """A conversation: its root and every reply under it, level by level (the ``conversation_id:`` search)."""

@@ -54,6 +54,9 @@ _READ_ARTICLES = """
     reply_disabled: q(a.reply) ? (q(a.reply).hasAttribute('disabled')
       || q(a.reply).getAttribute('aria-disabled') === 'true') : null,
     beyond: ends.some((h) => !!(h.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING)),
+    // X's notice in place of a post that is gone ("This post was deleted by the post author."): no author, no time.
+    gone: !time && !q(a.user) && !q(a.status) && a.notices.some((n) =>
+      (el.innerText || '').toLowerCase().includes(n.toLowerCase())),
   };
  });
 }
@@ -224,9 +227,10 @@ class XSite:
 
     async def _cards_in_dom(self, page: Page) -> tuple[list[TweetCard | None], bool]:
         """The page's posts in its order, and whether its timeline has ended. As None: X's ads, nobody's post to
-        read, answer or count (some have no status link at all, which read as a post's would be a changed DOM),
-        and the posts under X's "Discover more" heading, which ends a conversation's replies (what follows is from
-        across X: read as replies, strangers' posts were answered as if they had written to the account)."""
+        read, answer or count (some have no status link at all, which read as a post's would be a changed DOM);
+        X's notice where a post is gone (above a reply whose parent was deleted); and the posts under X's
+        "Discover more" heading, which ends a conversation's replies (what follows is from across X: read as
+        replies, strangers' posts were answered as if they had written to the account)."""
         s = self.pack.css
         raw = await page.evaluate(_READ_ARTICLES, {
             "tweet": s("tweet"), "time": s("tweet_time"),
@@ -235,12 +239,13 @@ class XSite:
             "retweet": s("tweet_retweet_button"), "views": s("tweet_views_link"),
             "promoted": s("tweet_promoted"), "labels": self.pack.texts.get("promoted_label", []),
             "heading": s("timeline_heading"), "endings": self.pack.texts.get("timeline_ended", []),
+            "notices": self.pack.texts.get("post_gone", []),
         })
         if all(item["promoted"] for item in raw) and await page.locator(s("timeline_cell")).count():
             raise DomChanged("tweet", s("tweet"))
         cards: list[TweetCard | None] = []
         for item in raw:
-            if item["promoted"] or item["beyond"]:
+            if item["promoted"] or item["beyond"] or item["gone"]:
                 cards.append(None)
                 continue
             ref = status_ref(item["href"])

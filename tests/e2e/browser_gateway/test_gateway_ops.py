@@ -336,6 +336,21 @@ async def test_a_conversations_replies_end_at_xs_discover_more(gw, sandbox) -> N
     assert [t.tweet_id for t in (await gw.client.tweet_replies(post, limit=20)).tweets] == replies
 
 
+async def test_a_reply_whose_parent_is_gone_is_read_below_xs_notice(gw, sandbox) -> None:
+    """Where the post a reply answers is gone, X shows its notice in the post's place ("This post is from a
+    suspended account."): an article without author or time, which read as a post was a changed DOM (five in a
+    row open the DOM breaker) on every metrics read of the reply."""
+    found = await gw.client.search("protein", tab="latest", limit=20)
+    target = next(t for t in found.tweets if t.author != HANDLE and t.can_reply)
+    reply = (await gw.client.reply(target.tweet_id, unique("Protein at every meal helps."),
+                                   author=target.author)).tweet_ids[0]
+    await sandbox.admin("/admin/suspend", {"handle": target.author})
+    try:
+        assert [m.tweet_id for m in (await gw.client.tweet_metrics([reply], author=HANDLE)).items] == [reply]
+    finally:
+        await sandbox.admin("/admin/suspend", {"handle": target.author, "suspended": False})
+
+
 async def test_repeating_a_text_is_duplicate(gw) -> None:
     text = unique("Strength training twice a week is enough to start.")
     await gw.client.post_tweet(text)
