@@ -24,6 +24,7 @@ from sandbox.ads import Ad, with_ad
 from sandbox.audience import AudienceModel
 from sandbox.faults import Faults
 from sandbox.settings import SandboxSettings
+from sandbox.sheets import SHEETS, Sheet, drawn_sheet
 from sandbox.store import OwnTweet, Served, Store
 from sandbox.world import REFUSALS, TweetView, World, WriteRefused, normalise
 from sandbox.feeds import add_feed_routes
@@ -129,14 +130,27 @@ def render(request: web.Request, template: str, *, status: int = 200, **context)
     settings, variant = app[SETTINGS], app[FAULTS].dom_variant
     refusals = {str(code): REFUSALS[mode] for mode, code in ERROR_CODES.items()}
     refusals["default"] = REFUSALS["error"]
+    logged_in = _session_ok(request) and not _locked(app)
     html = app[TEMPLATES].get_template(template).render(
+        sheet=_sheet(app, template) if logged_in else None,
         tid=lambda name: xformat.testid(name, variant), variant=variant, lazy_loader=app[FAULTS].lazy_loader,
         display_language=app[FAULTS].display_language,
         fmt=xformat, handle=settings.handle, display_name=settings.display_name, query_id=CREATE_TWEET_QUERY_ID,
-        refusals_json=json.dumps(refusals), logged_in=_session_ok(request) and not _locked(app),
+        refusals_json=json.dumps(refusals), logged_in=logged_in,
         now=app[WORLD].now(), read_limit_toast=READ_LIMIT_TOAST, read_limit_timeline=READ_LIMIT_TIMELINE,
         **context)
     return web.Response(text=html, status=status, content_type="text/html")
+
+
+def _sheet(app: web.Application, template: str) -> Sheet | None:
+    """X's interstitial sheet over this page load (sandbox/sheets.py): a forced one first, else the rate's draw."""
+    faults = app[FAULTS]
+    if template in ("login.html", "message.html", "cells.html"):
+        return None
+    faults.page_loads += 1
+    if faults.sheets:
+        return SHEETS[faults.sheets.pop(0)]
+    return drawn_sheet(app[SETTINGS].seed, faults.page_loads, app[SETTINGS].sheet_rate)
 
 
 def not_found(request: web.Request) -> web.Response:
@@ -615,6 +629,16 @@ async def admin_dom_variant(request: web.Request) -> web.Response:
     return web.json_response(request.app[FAULTS].describe())
 
 
+async def admin_sheet(request: web.Request) -> web.Response:
+    """``{"kind": "terms", "count": 1}``: the next ``count`` logged-in page loads show X's sheet of that kind."""
+    body = await _json_body(request)
+    kind, count = str(body.get("kind", "")), body.get("count", 1)
+    if kind not in SHEETS or not isinstance(count, int) or count < 1:
+        return web.json_response({"error": f"kind is one of {', '.join(SHEETS)}; count at least 1"}, status=400)
+    request.app[FAULTS].sheets.extend([kind] * count)
+    return web.json_response(request.app[FAULTS].describe())
+
+
 async def admin_display_language(request: web.Request) -> web.Response:
     """``{"lang": "es"}``: the account's display language on X, as its pages' ``<html lang>`` say."""
     lang = str((await _json_body(request)).get("lang", ""))
@@ -792,6 +816,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_post("/admin/latency", admin_latency)
     r.add_post("/admin/dom_variant", admin_dom_variant)
     r.add_post("/admin/display_language", admin_display_language)
+    r.add_post("/admin/sheet", admin_sheet)
     r.add_post("/admin/reset-faults", admin_reset_faults)
     r.add_post("/admin/suspicion/reset", admin_suspicion_reset)
     r.add_post("/admin/reading/reset", admin_reading_reset)

@@ -22,6 +22,10 @@ class Faults:
     # The account's display language on X (its pages' <html lang>): an owner whose X speaks another language.
     # Only the attribute changes; the pages' words stay English (xbot refuses such pages before reading words).
     display_language: str = "en"
+    # X's interstitial sheets (sandbox/sheets.py) the next logged-in page loads show, in order.
+    sheets: list[str] = field(default_factory=list)
+    # Logged-in page loads so far: the draw of the rate-driven sheets.
+    page_loads: int = 0
 
     def force(self, mode: str, count: int) -> None:
         if mode not in FAULT_MODES:
@@ -48,8 +52,9 @@ class Faults:
         self.lazy_loader = False
         self.locked = False
         self.display_language = "en"
+        self.sheets.clear()
 
     def describe(self) -> dict:
         return {"pending": {k: v for k, v in self.pending.items() if v}, "latency_ms": self.latency_ms,
                 "dom_variant": self.dom_variant, "lazy_loader": self.lazy_loader, "locked": self.locked,
-                "display_language": self.display_language}
+                "display_language": self.display_language, "sheets": list(self.sheets)}

@@ -73,6 +73,8 @@ class SandboxSettings(BaseSettings):
     ads: bool = True
     # X's "Discover more" under a conversation's last reply: posts from across X, no replies to it.
     discover_more: bool = True
+    # The share of logged-in page loads over which X shows an interstitial sheet (sandbox/sheets.py).
+    sheet_rate: float = Field(default=0.01, ge=0, le=1)
     # The automation-suspicion model (sandbox/suspicion.py): off, the score is still kept but never acted on.
     suspicion: bool = True
     # Score (0-100) from which writes get X's automation notice (error 226), and from which the account is locked.

@@ -263,6 +263,14 @@
   }
   if (timeline) window.addEventListener("scroll", loadMore, { passive: true });
 
+  // X's interstitial sheet (sandbox/sheets.py): closed by its buttons, and by Escape when it allows.
+  function closeSheet() {
+    document.querySelectorAll(".sheet, .mask").forEach((el) => el.remove());
+  }
+  document.addEventListener("keydown", (e) => {
+    const sheet = document.querySelector(".sheet");
+    if (e.key === "Escape" && sheet && sheet.dataset.escape === "1") closeSheet();
+  });
   document.addEventListener("input", (e) => {
     const composer = e.target.closest && e.target.closest(".composer");
     if (composer) refresh(composer);
@@ -282,6 +290,7 @@
     } else if (testid === tid("reply") && target.closest("article")) openReplyModal(target.closest("article"));
     else if (testid === tid("caret") && target.closest("article")) openMenu(target.closest("article"), target);
     else if (target.hasAttribute("data-retry")) window.location.reload();
+    else if (target.closest("[data-sheet-button]") && target.closest(".sheet").dataset.closable === "1") closeSheet();
     // X's Next sends the username: the server answers with the password step or a check of who is signing in.
     else if (target.closest("#login-next")) document.getElementById("login-form").submit();
   });

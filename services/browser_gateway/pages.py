@@ -75,6 +75,8 @@ _TIMELINE_MOVED = f"""
 (a) => ({_LAST_LINK})(a) !== a.last || !!document.querySelector(a.toast)
   || !!document.querySelector(a.loading) === a.spinner
 """
+# How long a sheet gets to close after Escape or a click.
+SHEET_CLOSE_MS = 2_000
 # X loads a timeline 20 posts a batch.
 X_BATCH = 20
 # A bound on one read's batches (600 posts, more than any op asks for).
@@ -108,8 +110,33 @@ class XSite:
         # The activity budget counts what X served: this page, and the posts it rendered with it (a timeline's
         # first batch; read_articles counts the batches it scrolls to; past the reading limit a page renders none).
         current_usage().page(await page.locator(self.pack.css("tweet")).count())
+        await self.close_sheet(page)
         if heed_notices:
             await self.raise_if_x_said(page)
+
+    async def close_sheet(self, page: Page) -> None:
+        """X's interstitial sheets over a page ("Turn on notifications", a Premium offer, updated terms) take every
+        click until closed: Escape, else the sheet's own way out (never its offer). One that will not close asks
+        the owner to act on x.com ("Verify your email"): the op fails as ``locked`` with X's words, as X's own
+        challenge page does (writes wait, the hourly login check sees when the owner has answered it)."""
+        sheet = page.locator(self.pack.css("interstitial"))
+        if not await sheet.count():
+            return
+        said = " ".join((await sheet.first.inner_text()).split())
+        await page.keyboard.press("Escape")
+        for label in [None, *self.pack.texts.get("interstitial_dismiss", [])]:
+            if label is not None:
+                button = sheet.first.get_by_role("button", name=label, exact=True)
+                if not await button.count():
+                    continue
+                await button.first.click()
+            try:
+                await sheet.first.wait_for(state="detached", timeout=SHEET_CLOSE_MS)
+            except PlaywrightTimeout:
+                continue
+            log.info("closed X's sheet over %s: %s", page.url, said[:120])
+            return
+        raise op_error("locked", f"X asks the owner to act on x.com before anything else: {said[:200]}")
 
     async def check_language(self, page: Page) -> None:
         """X shows a signed-in account in its display language (``<html lang>``). The pack reads X's English words

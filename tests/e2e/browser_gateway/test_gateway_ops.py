@@ -351,6 +351,19 @@ async def test_a_reply_whose_parent_is_gone_is_read_below_xs_notice(gw, sandbox)
         await sandbox.admin("/admin/suspend", {"handle": target.author, "suspended": False})
 
 
+async def test_xs_sheets_over_a_page_are_closed_and_one_for_the_owner_holds_the_op(gw, sandbox) -> None:
+    """X's interstitial sheets (notifications, a Premium offer, updated terms) sit behind a mask that takes every
+    click: a post composed under one timed out clicking. Each is closed (Escape, else its own "Got it"), never by
+    taking its offer; one that asks the owner to act ("Verify your email") fails the op as locked, in X's words."""
+    for kind in ("notifications", "premium", "terms"):
+        await sandbox.admin("/admin/sheet", {"kind": kind})
+        assert (await gw.client.post_tweet(unique(f"Sleep comes before training ({kind})."))).tweet_ids, kind
+    await sandbox.admin("/admin/sheet", {"kind": "verify_email"})
+    with pytest.raises(GatewayError) as err:
+        await gw.client.search("sleep", tab="latest", limit=5)
+    assert err.value.code == "locked" and "Verify your email" in err.value.message
+
+
 async def test_repeating_a_text_is_duplicate(gw) -> None:
     text = unique("Strength training twice a week is enough to start.")
     await gw.client.post_tweet(text)

@@ -53,8 +53,10 @@ class Sandbox:
 
 
 async def launch_sandbox(db_path: Path, clock: Clock | None = None, **overrides) -> Sandbox:
+    # These tests click through the sandbox's own pages: X's interstitial sheets (sandbox/sheets.py), which the
+    # gateway closes, only where a test asks for them.
     settings = SandboxSettings(port=0, db_path=db_path, seed=overrides.pop("seed", 7), admin_token=ADMIN_TOKEN,
-                               password=PASSWORD, **overrides)
+                               password=PASSWORD, sheet_rate=overrides.pop("sheet_rate", 0.0), **overrides)
     clock = clock or frozen_clock()
     runner, url = await start_sandbox(settings, clock)
     return Sandbox(url=url, clock=clock, settings=settings, runner=runner)
