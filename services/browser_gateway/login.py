@@ -8,7 +8,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import Page, async_playwright
 
