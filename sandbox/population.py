@@ -128,6 +128,30 @@ class PopulationTweet:
             return "everyone"
         return "following" if rng.random() < 2 / 3 else "mentionedUsers"
 
+    @property
+    def community_note(self) -> str | None:
+        return _community_note(self)
+
+
+# Share of niche tweets with a Community Note (readers' context under a misleading claim), by the author's
+# followers as above: notes go to posts that spread. A sandbox choice, not a measured rate.
+NOTED_SHARE = (0.01, 0.03, 0.06)
+COMMUNITY_NOTES = (
+    "The study this refers to was in mice; no trial in people has shown this effect.",
+    "Health authorities do not recommend this; the claim misstates the cited guideline.",
+    "This figure is out of context: the original paper reports a much smaller, non-significant change.",
+)
+
+
+def _community_note(tweet: PopulationTweet) -> str | None:
+    """The Community Note X shows under ``tweet``, if it has one; drawn from its id alone, so no other draw of the
+    world moves. Only niche posts (the claims a health account would answer) get one here."""
+    if not tweet.niche:
+        return None
+    rng = random.Random(f"community_note:{tweet.id}")
+    share = NOTED_SHARE[sum(tweet.author.followers >= edge for edge in REPLY_LIMITED_EDGES)]
+    return rng.choice(COMMUNITY_NOTES) if rng.random() < share else None
+
 
 def _with_format(text: str, phrase: str, phrases: tuple[str, ...], rng: random.Random) -> str:
     """The post in a format of its own: another hook, a list, a closing question or line, a thread mark."""

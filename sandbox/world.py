@@ -77,6 +77,8 @@ class TweetView:
     # Who may reply (the X API's reply_settings) and whether the account may: X greys its reply button out when not.
     reply_settings: str = "everyone"
     can_reply: bool = True
+    # The Community Note X shows under it ("Readers added context …"), if any.
+    community_note: str | None = None
 
     def candidate(self) -> Candidate:
         return Candidate(text=self.text, handle=self.handle, lang=self.lang, is_reply=self.in_reply_to is not None,
@@ -448,7 +450,8 @@ class World:
         return TweetView(id=t.id, handle=t.author.handle, name=t.author.name, text=t.text,
                          created_at=t.created_at, counts=counts, lang=t.lang, in_reply_to=t.in_reply_to,
                          reply_to_handle=parent.author.handle if parent else None, own=False,
-                         reply_settings=t.reply_settings, can_reply=self.may_reply(t))
+                         reply_settings=t.reply_settings, can_reply=self.may_reply(t),
+                         community_note=t.community_note)
 
     def may_reply(self, t: PopulationTweet) -> bool:
         """Whether the account may reply to ``t``: its author lets everyone, or limits it to the accounts it

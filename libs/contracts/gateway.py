@@ -160,6 +160,9 @@ class TweetCard(Contract):
     # button out; the API's reply_settings) or, through the API, when X's rule for programmatic replies excludes
     # it; None when the page or answer did not say.
     can_reply: bool | None = None
+    # Whether X shows a Community Note under it (readers' context under a misleading claim): None when the page or
+    # answer cannot say (the X API does not show notes).
+    noted: bool | None = None
 
     def created(self) -> datetime | None:
         """``created_at`` as an aware time (``2024-05-01T12:00:00.000Z``; a time without a zone is UTC, as X's

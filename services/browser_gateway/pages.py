@@ -54,6 +54,7 @@ _READ_ARTICLES = """
     reply_disabled: q(a.reply) ? (q(a.reply).hasAttribute('disabled')
       || q(a.reply).getAttribute('aria-disabled') === 'true') : null,
     beyond: ends.some((h) => !!(h.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING)),
+    noted: !!q(a.note),
     // X's notice in place of a post that is gone ("This post was deleted by the post author."): no author, no time.
     gone: !time && !q(a.user) && !q(a.status) && a.notices.some((n) =>
       (el.innerText || '').toLowerCase().includes(n.toLowerCase())),
@@ -266,7 +267,7 @@ class XSite:
             "retweet": s("tweet_retweet_button"), "views": s("tweet_views_link"),
             "promoted": s("tweet_promoted"), "labels": self.pack.texts.get("promoted_label", []),
             "heading": s("timeline_heading"), "endings": self.pack.texts.get("timeline_ended", []),
-            "notices": self.pack.texts.get("post_gone", []),
+            "notices": self.pack.texts.get("post_gone", []), "note": s("tweet_community_note"),
         })
         if all(item["promoted"] for item in raw) and await page.locator(s("timeline_cell")).count():
             raise DomChanged("tweet", s("tweet"))
@@ -285,6 +286,7 @@ class XSite:
                 created_at=item["time"], likes=parse_count(item["like"]), retweets=parse_count(item["retweet"]),
                 replies=parse_count(item["reply"]), views=parse_count(item["views"]),
                 can_reply=None if item["reply_disabled"] is None else not item["reply_disabled"],
+                noted=item["noted"],
             ))
         return cards, any(item["beyond"] for item in raw)
 

@@ -13,6 +13,7 @@ from libs.bus.broker import jetstream
 from libs.contracts.events import ApprovalRequested, ContentApproved
 from libs.runtime.context import JobContext, Worker
 from libs.runtime.scheduler import Job
+from services.console.projections import record_decision
 from services.console.settings import ConsoleSettings
 from services.console.web import Console
 
@@ -55,9 +56,11 @@ class ConsoleWorker(Worker):
                 if r["evergreen_decision"] == "approved" and r["edited_parts"] is None:
                     # Queued from an evergreen post the owner approved (the same text): approved at once, by the
                     # owner's decision on the entry, rather than asking again while the model is down.
-                    await self.ctx.outbox.record(conn, ContentApproved(
+                    approved = ContentApproved(
                         content_id=r["content_id"], kind=r["kind"], parts=json.loads(r["parts"]),
-                        approved_by=r["evergreen_decided_by"], approved_at=now))
+                        approved_by=r["evergreen_decided_by"], approved_at=now)
+                    await self.ctx.outbox.record(conn, approved)
+                    await record_decision(conn, approved)
                     await conn.execute("INSERT INTO asked (content_id, asked_at) VALUES ($1, $2)", r["content_id"],
                                        now)
                     continue

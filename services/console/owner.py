@@ -33,6 +33,7 @@ from libs.gates.medical import check_medical_safety
 from libs.gates.verdict import Rejection
 from libs.niche import NicheConfig
 from libs.store.outbox import Outbox
+from services.console.projections import record_decision, record_edit
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ async def edit(pool: asyncpg.Pool, outbox: Outbox, content_id: str, text: str, *
         event = ContentEdited(content_id=content_id, kind=row["kind"], parts=parts, previous_parts=previous,
                               edited_by=by, edited_at=now)
         await outbox.record(conn, event)
+        await record_edit(conn, event)
     await outbox.flush()
     return event
 
@@ -126,6 +128,7 @@ async def approve(pool: asyncpg.Pool, outbox: Outbox, content_id: str, *, by: st
                                 parts=json.loads(row["edited_parts"] if edited else row["parts"]), edited=edited,
                                 approved_by=by, approved_at=now)
         await outbox.record(conn, event)
+        await record_decision(conn, event)
     await outbox.flush()
     return event
 
@@ -142,6 +145,7 @@ async def reject(pool: asyncpg.Pool, outbox: Outbox, content_id: str, reason: st
         event = ContentRejectedByOwner(content_id=content_id, kind=row["kind"], reason=reason[:500], rejected_by=by,
                                        rejected_at=now)
         await outbox.record(conn, event)
+        await record_decision(conn, event)
     await outbox.flush()
     return event
 

@@ -105,11 +105,7 @@ def register(svc: Service[Any]) -> None:
 
     @items.on(ContentEdited)
     async def on_edited(conn: asyncpg.Connection, item: Applied[ContentEdited]) -> None:
-        e = item.event
-        await conn.execute("UPDATE items SET edited_parts = $2::jsonb WHERE content_id = $1 AND decision IS NULL",
-                           e.content_id, json.dumps(e.parts))
-        await conn.execute("INSERT INTO edits (content_id, edited_at, parts) VALUES ($1, $2, $3::jsonb)"
-                           " ON CONFLICT DO NOTHING", e.content_id, e.edited_at, json.dumps(e.parts))
+        await record_edit(conn, item.event)
 
     @items.on(OwnerEditSettled)
     async def on_edit_settled(conn: asyncpg.Connection, item: Applied[OwnerEditSettled]) -> None:
@@ -120,17 +116,8 @@ def register(svc: Service[Any]) -> None:
 
     @items.on(ContentApproved, ContentRejectedByOwner)
     async def on_decision(conn: asyncpg.Connection, item: Applied[Event]) -> None:
-        e = item.event
-        row: tuple[str, str | None, str, datetime]
-        if isinstance(e, ContentApproved):
-            row = ("approved", None, e.approved_by, e.approved_at)
-        else:
-            assert isinstance(e, ContentRejectedByOwner)
-            row = ("rejected", e.reason, e.rejected_by, e.rejected_at)
-        # The first decision stands (the poster keeps the first one too).
-        await conn.execute(
-            "UPDATE items SET decision = $2, decision_reason = $3, decided_by = $4, decided_at = $5"
-            " WHERE content_id = $1 AND decision IS NULL", e.content_id, *row)
+        assert isinstance(item.event, ContentApproved | ContentRejectedByOwner)
+        await record_decision(conn, item.event)
 
     @items.on(EvergreenDrafted)
     async def on_evergreen(conn: asyncpg.Connection, item: Applied[EvergreenDrafted]) -> None:
@@ -194,3 +181,26 @@ def register(svc: Service[Any]) -> None:
             " signal = $4, budget_share = $5, changed_at = $6 WHERE r.changed_at <= $6",
             e.handle.lower(), e.level, e.level_name or LEVEL_NAMES[min(e.level, 4)], e.signal, e.budget_share,
             e.changed_at)
+
+
+# The owner's own actions (owner.py) write these with their event, in one transaction: the next action sees them at
+# once, not when the projection reads the event back from the stream (an approval right after an edit approved the
+# text before it; an edit right after an approval was accepted). Applied again from the stream, nothing changes.
+
+async def record_edit(conn: asyncpg.Connection, e: ContentEdited) -> None:
+    await conn.execute("UPDATE items SET edited_parts = $2::jsonb WHERE content_id = $1 AND decision IS NULL",
+                       e.content_id, json.dumps(e.parts))
+    await conn.execute("INSERT INTO edits (content_id, edited_at, parts) VALUES ($1, $2, $3::jsonb)"
+                       " ON CONFLICT DO NOTHING", e.content_id, e.edited_at, json.dumps(e.parts))
+
+
+async def record_decision(conn: asyncpg.Connection, e: ContentApproved | ContentRejectedByOwner) -> None:
+    row: tuple[str, str | None, str, datetime]
+    if isinstance(e, ContentApproved):
+        row = ("approved", None, e.approved_by, e.approved_at)
+    else:
+        row = ("rejected", e.reason, e.rejected_by, e.rejected_at)
+    # The first decision stands (the poster keeps the first one too).
+    await conn.execute(
+        "UPDATE items SET decision = $2, decision_reason = $3, decided_by = $4, decided_at = $5"
+        " WHERE content_id = $1 AND decision IS NULL", e.content_id, *row)

@@ -55,6 +55,9 @@ def conversation_opportunities(
         if card.can_reply is False:
             out.reject("replies_limited")
             continue
+        if card.noted:
+            out.reject("community_note")
+            continue
         created = card.created()
         if created is None:
             out.reject("no_time")

@@ -25,8 +25,8 @@ from services.harvester.settings import HarvesterSettings, NicheTopic
 # texts -> array (len(texts), dim) of L2-normalised rows; ``libs.text.Embedder.embed`` is one.
 Embed = Callable[[Sequence[str]], np.ndarray]
 
-RejectReason = Literal["known", "reply", "replies_limited", "excluded_author", "not_viral", "too_old", "off_topic",
-                       "pool_full"]
+RejectReason = Literal["known", "reply", "replies_limited", "community_note", "excluded_author", "not_viral",
+                       "too_old", "off_topic", "pool_full"]
 ExpiryReason = Literal["too_old", "deleted", "replied"]
 
 
@@ -47,6 +47,8 @@ class SearchedTweet:
     author_followers: int | None = None
     # False when X would not take our reply (TweetCard.can_reply): never an opportunity.
     can_reply: bool | None = None
+    # X shows readers' context under it (TweetCard.noted): a claim the account must not be seen agreeing with.
+    noted: bool = False
 
     @property
     def engagement(self) -> int:
@@ -74,6 +76,7 @@ def searched_tweet(card: TweetCard, *, author_followers: int | None = None) -> S
         created_at=created,
         author_followers=author_followers,
         can_reply=card.can_reply,
+        noted=bool(card.noted),
     )
 
 
@@ -178,6 +181,8 @@ def select_opportunities(
             reason = "known"
         elif t.is_reply:
             reason = "reply"
+        elif t.noted:
+            reason = "community_note"
         elif handle_key(t.author) in excluded:
             reason = "excluded_author"
         elif not is_viral(t, thresholds):

@@ -364,6 +364,22 @@ async def test_xs_sheets_over_a_page_are_closed_and_one_for_the_owner_holds_the_
     assert err.value.code == "locked" and "Verify your email" in err.value.message
 
 
+async def test_a_post_under_a_community_note_is_read_as_noted(gw, clock) -> None:
+    """X shows readers' context under a misleading post ([data-testid=birdwatch-pivot]); the card says so, and the
+    harvester never offers it (tests/unit/harvester). Before 2026-12-06 nothing read it: a claim X had noted was
+    offered to the planner as any viral post."""
+    settings = SandboxSettings(population=POPULATION)
+    now = clock.timestamp()
+    population = Population(settings.seed, size=POPULATION, tweets_per_hour=settings.tweets_per_hour)
+    noted = next(t for t in reversed(population.tweets_between(now - 24 * 3600, now))
+                 if t.community_note and t.in_reply_to is None)
+    cards = (await gw.client.search(f"from:{noted.author.handle}", tab="latest", limit=40)).tweets
+    assert noted.id in {c.tweet_id for c in cards}
+    for card in cards:  # as the world has it: each post's note, or none
+        truth = population.tweet(card.tweet_id)
+        assert truth is not None and card.noted is (truth.community_note is not None), card
+
+
 async def test_repeating_a_text_is_duplicate(gw) -> None:
     text = unique("Strength training twice a week is enough to start.")
     await gw.client.post_tweet(text)

@@ -23,6 +23,7 @@ from libs.bus.publish import EventPublisher
 from libs.contracts.events import (
     AccountRiskChanged,
     Choice,
+    ContentApproved,
     ContentQueued,
     EvergreenDrafted,
     FollowerAttribution,
@@ -147,6 +148,27 @@ async def test_an_edit_passes_the_gates_and_the_edited_text_is_posted_once(stack
                              data={"csrf": csrf, "text": unique("Too late.")}) as resp:
             assert resp.status == 422
             assert "too late" in await resp.text()
+
+
+async def test_actions_back_to_back_see_each_other_before_the_stream_brings_them_back(stack: Stack) -> None:
+    """The owner edits and approves at once (or approves, then edits in another tab): the second action reads the
+    first, though the console's projection has not read it back from the stream yet. Until 2026-12-06 the approval
+    approved the text before the edit (posted without the owner's change), and a later edit was accepted."""
+    h, console = stack.harness, stack.worker.console
+    queued = await h.queue(unique("Morning light sets your body clock for the day."))
+    await in_review(await stack.page(), queued.content_id)
+    edited = unique("Ten minutes of morning light sets your body clock for the whole day.")
+    args = {"by": "owner", "approval_kinds": console.kinds}
+    done = await owner.edit(console.pool, console.ctx.outbox, queued.content_id, edited, now=h.clock.now(),
+                            config=console.niche, **args)
+    assert not isinstance(done, owner.Refused), done
+    approved = await owner.approve(console.pool, console.ctx.outbox, queued.content_id, now=h.clock.now(), **args)
+    assert isinstance(approved, ContentApproved) and approved.parts == [edited] and approved.edited
+    late = await owner.edit(console.pool, console.ctx.outbox, queued.content_id, unique("Too late."),
+                            now=h.clock.now(), config=console.niche, **args)
+    assert isinstance(late, owner.Refused) and "too late" in late.reason
+    outcome = await h.wait_outcome(queued.content_id)
+    assert outcome["type"] == "TweetPosted" and outcome["text"] == edited
 
 
 async def test_a_rejected_draft_is_never_posted_and_keeps_its_reason(stack: Stack) -> None:

@@ -41,6 +41,11 @@ def test_a_reply_x_would_not_let_us_answer_is_left_out() -> None:
     assert [e.tweet_id for e in out.found] == ["2"] and out.rejected == {"replies_limited": 1}
 
 
+def test_a_reply_under_a_community_note_is_left_out() -> None:
+    out = select([card("1", "ana").model_copy(update={"noted": True}), card("2", "ben")])
+    assert [e.tweet_id for e in out.found] == ["2"] and out.rejected == {"community_note": 1}
+
+
 def test_one_read_offers_a_person_once_and_not_while_their_earlier_reply_waits() -> None:
     out = select([card("1", "ana"), card("2", "ANA", "And for night shifts?"), card("3", "ben")])
     assert [e.tweet_id for e in out.found] == ["1", "3"]

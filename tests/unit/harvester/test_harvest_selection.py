@@ -88,6 +88,18 @@ def test_tweets_x_would_not_let_us_answer_are_not_opportunities(relevance):
     assert select([off], relevance).unanswerable == []
 
 
+def test_a_tweet_under_a_community_note_is_no_opportunity(relevance):
+    """Readers' context under a claim: the account must not be seen answering it as if it stood (nor learn from
+    its format as a peer's post)."""
+    card = TweetCard(tweet_id="9", author="@ava", text="poor sleep ruins everything",
+                     created_at="2024-05-02T10:00:00.000Z", likes=2500, replies=10, views=90_000)
+    noted, plain, unknown = (searched_tweet(card.model_copy(update={"tweet_id": i, "noted": n}))
+                             for i, n in (("9", True), ("10", False), ("11", None)))
+    out = select([noted, plain, unknown], relevance)
+    assert sorted(e.tweet_id for e in out.found) == ["10", "11"] and out.unanswerable == []
+    assert out.rejected == {"community_note": 1}
+
+
 def test_same_tweet_twice_is_one_opportunity(relevance):
     # Seen on Latest and on Top with different counts: one opportunity, the fresher (higher) reading.
     out = select([tweet("9", likes=2100), tweet("9", likes=2600)], relevance)
