@@ -22,6 +22,13 @@ contexts_in_use = Gauge("xbot_gateway_contexts_in_use", "Browser contexts leased
 contexts_open = Gauge("xbot_gateway_contexts_open", "Browser contexts open", registry=registry)
 browser_restarts = Counter("xbot_gateway_browser_restarts_total", "Chromium relaunches after a crash",
                            registry=registry)
+# What x.com shows among and over the posts (pages.py): how often a read met each, for the owner's dashboards.
+not_posts = Counter("xbot_gateway_not_posts_total",
+                    "Articles a read left out as no post of its timeline: X's ads, the posts under 'Discover more' "
+                    "and the notices where a post is gone", ["kind"], registry=registry)
+sheets = Counter("xbot_gateway_sheets_total",
+                 "X's interstitial sheets over a page as it opened: closed, or left for the owner (the op locked)",
+                 ["outcome"], registry=registry)
 breaker_state = Gauge("xbot_gateway_breaker_state",
                       "Breaker state per driver and error family (0 closed, 1 half-open, 2 open)",
                       ["family", "driver"], registry=registry)

@@ -136,7 +136,9 @@ class XSite:
             except PlaywrightTimeout:
                 continue
             log.info("closed X's sheet over %s: %s", page.url, said[:120])
+            metrics.sheets.labels("closed").inc()
             return
+        metrics.sheets.labels("owner").inc()
         raise op_error("locked", f"X asks the owner to act on x.com before anything else: {said[:200]}")
 
     async def check_language(self, page: Page) -> None:
@@ -205,14 +207,16 @@ class XSite:
             cells, ended = await self._cards_in_dom(page)
             # X's ads and recommendations came with the batch too (they count as viewed): those after the last
             # post read before.
-            known = [i for i, card in enumerate(cells) if card is not None and card.tweet_id in cards]
-            others = sum(card is None for card in cells[known[-1] + 1 if known else 0:])
-            for card in cells:
-                if card is not None:
-                    cards.setdefault(card.tweet_id, card)
+            known = [i for i, cell in enumerate(cells) if isinstance(cell, TweetCard) and cell.tweet_id in cards]
+            others = [cell for cell in cells[known[-1] + 1 if known else 0:] if isinstance(cell, str)]
+            for kind in others:
+                metrics.not_posts.labels(kind).inc()
+            for cell in cells:
+                if isinstance(cell, TweetCard):
+                    cards.setdefault(cell.tweet_id, cell)
             last_batch = len(cards) - before
             if batch:
-                current_usage().scrolled(last_batch + others)
+                current_usage().scrolled(last_batch + len(others))
                 await self.raise_if_x_said(page)
             if (ended or len(cards) >= limit or not scroll or not current_usage().may_view(last_batch)
                     or not await self._next_batch(page, last_batch)):
@@ -253,12 +257,12 @@ class XSite:
             return False
         return True
 
-    async def _cards_in_dom(self, page: Page) -> tuple[list[TweetCard | None], bool]:
-        """The page's posts in its order, and whether its timeline has ended. As None: X's ads, nobody's post to
-        read, answer or count (some have no status link at all, which read as a post's would be a changed DOM);
-        X's notice where a post is gone (above a reply whose parent was deleted); and the posts under X's
-        "Discover more" heading, which ends a conversation's replies (what follows is from across X: read as
-        replies, strangers' posts were answered as if they had written to the account)."""
+    async def _cards_in_dom(self, page: Page) -> tuple[list[TweetCard | str], bool]:
+        """The page's posts in its order, and whether its timeline has ended. In their place, their kind ("ad",
+        "gone", "discover"): X's ads, nobody's post to read, answer or count (some have no status link at all,
+        which read as a post's would be a changed DOM); X's notice where a post is gone (above a reply whose parent
+        was deleted); and the posts under X's "Discover more" heading, which ends a conversation's replies (what
+        follows is from across X: read as replies, strangers' posts were answered as if they had written to us)."""
         s = self.pack.css
         raw = await page.evaluate(_READ_ARTICLES, {
             "tweet": s("tweet"), "time": s("tweet_time"),
@@ -271,10 +275,11 @@ class XSite:
         })
         if all(item["promoted"] for item in raw) and await page.locator(s("timeline_cell")).count():
             raise DomChanged("tweet", s("tweet"))
-        cards: list[TweetCard | None] = []
+        cards: list[TweetCard | str] = []
         for item in raw:
-            if item["promoted"] or item["beyond"] or item["gone"]:
-                cards.append(None)
+            kind = "ad" if item["promoted"] else "discover" if item["beyond"] else "gone" if item["gone"] else None
+            if kind is not None:
+                cards.append(kind)
                 continue
             ref = status_ref(item["href"])
             if ref is None or item["user"] is None or not item["has_actions"]:

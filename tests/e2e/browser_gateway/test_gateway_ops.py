@@ -320,16 +320,21 @@ async def test_xs_ads_among_the_posts_are_nobodys_post_and_no_changed_dom(gw, sa
     shapes = {ad_for(seed, f"/i/timeline/search?q={q}", cursor).analytics_link for q in queries for cursor in (0, 20)}
     assert shapes == {True, False}
     advertisers = {handle for handle, _ in ADVERTISERS}
+    ads = _sample("xbot_gateway_not_posts_total", kind="ad")
     for q in queries:
         found = await gw.client.search(q, tab="top", limit=40)
         assert found.tweets and all(t.created_at and t.author not in advertisers for t in found.tweets), q
+    # One in each batch read (two a search of 40: a batch of 20 posts and its ad, then the next), each counted once.
+    assert _sample("xbot_gateway_not_posts_total", kind="ad") - ads == 2 * len(queries)
 
 
 async def test_a_conversations_replies_end_at_xs_discover_more(gw, sandbox) -> None:
     """Under a conversation's last reply X shows "Discover more": posts from across X. Read as replies, they were
     offered to the planner as people who had written to the account (and X's ad among the replies with them)."""
     post = (await gw.client.post_tweet(unique("Protein at breakfast keeps me full till lunch."))).tweet_ids[0]
+    discovered = _sample("xbot_gateway_not_posts_total", kind="discover")
     assert (await gw.client.tweet_replies(post, limit=20)).tweets == []
+    assert _sample("xbot_gateway_not_posts_total", kind="discover") - discovered == 6
     replies = [(await sandbox.admin("/admin/audience_reply", {
         "to": post, "handle": f"ad_reader_{i}", "text": f"Does this work with oats too? ({i})", "kind": "question",
     }))["id"] for i in range(2)]
@@ -345,8 +350,10 @@ async def test_a_reply_whose_parent_is_gone_is_read_below_xs_notice(gw, sandbox)
     reply = (await gw.client.reply(target.tweet_id, unique("Protein at every meal helps."),
                                    author=target.author)).tweet_ids[0]
     await sandbox.admin("/admin/suspend", {"handle": target.author})
+    gone = _sample("xbot_gateway_not_posts_total", kind="gone")
     try:
         assert [m.tweet_id for m in (await gw.client.tweet_metrics([reply], author=HANDLE)).items] == [reply]
+        assert _sample("xbot_gateway_not_posts_total", kind="gone") - gone == 1
     finally:
         await sandbox.admin("/admin/suspend", {"handle": target.author, "suspended": False})
 
@@ -355,6 +362,8 @@ async def test_xs_sheets_over_a_page_are_closed_and_one_for_the_owner_holds_the_
     """X's interstitial sheets (notifications, a Premium offer, updated terms) sit behind a mask that takes every
     click: a post composed under one timed out clicking. Each is closed (Escape, else its own "Got it"), never by
     taking its offer; one that asks the owner to act ("Verify your email") fails the op as locked, in X's words."""
+    closed, owners = _sample("xbot_gateway_sheets_total", outcome="closed"), _sample("xbot_gateway_sheets_total",
+                                                                                        outcome="owner")
     for kind in ("notifications", "premium", "terms"):
         await sandbox.admin("/admin/sheet", {"kind": kind})
         assert (await gw.client.post_tweet(unique(f"Sleep comes before training ({kind})."))).tweet_ids, kind
@@ -362,6 +371,9 @@ async def test_xs_sheets_over_a_page_are_closed_and_one_for_the_owner_holds_the_
     with pytest.raises(GatewayError) as err:
         await gw.client.search("sleep", tab="latest", limit=5)
     assert err.value.code == "locked" and "Verify your email" in err.value.message
+    # The module's sandbox shows a sheet on 1 % of page loads besides: at least the forced ones were counted.
+    assert _sample("xbot_gateway_sheets_total", outcome="closed") - closed >= 3
+    assert _sample("xbot_gateway_sheets_total", outcome="owner") - owners == 1
 
 
 async def test_a_post_under_a_community_note_is_read_as_noted(gw, clock) -> None:
