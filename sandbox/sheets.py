@@ -20,7 +20,6 @@ class SheetButton:
 
 @dataclass(frozen=True)
 class Sheet:
-    kind: str
     heading: str
     text: str
     buttons: tuple[SheetButton, ...]
@@ -31,14 +30,14 @@ class Sheet:
 
 
 SHEETS = {
-    "notifications": Sheet("notifications", "Turn on notifications",
+    "notifications": Sheet("Turn on notifications",
                            "Get the most out of X by staying up to date with what's happening.",
                            (SheetButton("Allow notifications"), SheetButton("Skip for now"))),
-    "premium": Sheet("premium", "Upgrade to Premium", "Get a checkmark, longer posts and fewer ads.",
+    "premium": Sheet("Upgrade to Premium", "Get a checkmark, longer posts and fewer ads.",
                      (SheetButton("Subscribe"), SheetButton("×", aria_label="Close"))),
-    "terms": Sheet("terms", "We've updated our Terms", "By continuing to use X you agree to the updated Terms of "
+    "terms": Sheet("We've updated our Terms", "By continuing to use X you agree to the updated Terms of "
                    "Service and Privacy Policy.", (SheetButton("Got it"),), escape=False),
-    "verify_email": Sheet("verify_email", "Verify your email",
+    "verify_email": Sheet("Verify your email",
                           "To keep using X, confirm the email address on your account.",
                           (SheetButton("Send email"),), escape=False, closable=False),
 }

@@ -18,8 +18,9 @@ import sys
 from libs.contracts.gateway import GatewayError
 from libs.core.clock import Clock
 from libs.core.settings import SettingsError, load_settings
+from libs.core.totp import authenticator
 from services.browser_gateway.app import run
-from services.browser_gateway.login import login, totp_code
+from services.browser_gateway.login import login
 from services.browser_gateway.settings import GatewaySettings
 
 
@@ -51,7 +52,7 @@ def main() -> None:
         totp_secret = os.environ.get("XBOT_X_TOTP_SECRET") or None
         try:
             if totp_secret:
-                totp_code(totp_secret)  # a key that is no key stops here, naming the variable
+                authenticator(totp_secret)  # a key that is no key stops here, naming the variable
             path = asyncio.run(login(
                 settings, username=username, password=password, totp_secret=totp_secret,
                 identifier=os.environ.get("XBOT_X_LOGIN_IDENTIFIER") or None,

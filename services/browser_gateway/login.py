@@ -24,11 +24,6 @@ from services.browser_gateway.settings import GatewaySettings
 AskCode = Callable[[str], str]
 
 
-def totp_code(secret: str) -> str:
-    """The current code of the authenticator app set up with ``secret`` (libs.core.totp)."""
-    return authenticator(secret).now()
-
-
 async def login(settings: GatewaySettings, *, username: str, password: str, session_file: Path | None = None,
                 pack: SelectorPack | None = None, identifier: str | None = None, totp_secret: str | None = None,
                 ask_code: AskCode | None = None) -> Path:
@@ -100,7 +95,7 @@ async def _step(page: Page, pack: SelectorPack, **steps: str) -> str:
 async def _login_code(page: Page, pack: SelectorPack, totp_secret: str | None, ask_code: AskCode | None) -> str:
     said = " ".join((await page.locator(pack.css("login_check_dialog")).first.inner_text()).split())
     if totp_secret:
-        return totp_code(totp_secret)
+        return authenticator(totp_secret).now()
     if ask_code is not None:
         return (await asyncio.to_thread(ask_code, said)).strip()
     raise GatewayError("session_expired", f"X asks for a code to sign in ({said[:160]}): set XBOT_X_TOTP_SECRET to "

@@ -13,8 +13,9 @@ import pytest
 import pytest_asyncio
 
 from libs.contracts.gateway import GatewayError
+from libs.core.totp import authenticator
 from sandbox.settings import SandboxSettings
-from services.browser_gateway.login import login, totp_code
+from services.browser_gateway.login import login
 from tests.e2e.browser_gateway.conftest import HANDLE, PASSWORD, Sandbox, gateway_settings, own_sandbox
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
@@ -48,7 +49,7 @@ async def test_who_is_signing_in_answered_with_the_email_and_the_code_typed_by_t
 
     def owner(said: str) -> str:
         asked.append(said)
-        return totp_code(SECRET)
+        return authenticator(SECRET).now()
 
     path = await login(settings, username=HANDLE, password=PASSWORD, identifier=EMAIL, ask_code=owner)
     assert signed_in(path) and len(asked) == 1 and "verification code" in asked[0]
