@@ -35,6 +35,7 @@ from bench.learner import FOLLOWERS, POST_SETTINGS, POSTS_PER_DAY, RESULTS, Xbot
 from libs.formats import PREDICTOR_FORMAT_FEATURES, predicted_reward
 from sandbox.audience import HEAVY_RANKER_WEIGHTS, HOURS, FORMATS, AudienceModel, PostChoice, ReachShape
 from sandbox.population import Population
+from sandbox.xformat import shown_text
 from services.harvester.formats import PeerPost, estimate_lifts
 from services.learner.features import feature_names, feature_vector, peer_prior
 from services.learner.drift import shrink_multipliers
@@ -128,6 +129,8 @@ def peer_posts(population: Population, now: float, n: int) -> list[PeerPost]:
         day = []
         for t in population.tweets_between(end - 86400, end):
             if not t.niche or t.lang != "en" or t.in_reply_to or t.author.followers < 1500 or t.created_at == end:
+                continue
+            if t.quoted_id or shown_text(t.text)[1]:  # the harvester keeps no quote post or cut long post
                 continue
             age = (now - t.created_at) / 3600
             seen = t.final.at_age(age)

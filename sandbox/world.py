@@ -61,6 +61,18 @@ class WriteRefused(Exception):
 
 
 @dataclass(frozen=True)
+class QuotedView:
+    """The card of the post a quote post quotes; ``handle`` None when that post is gone ("This post is
+    unavailable.")."""
+
+    id: str
+    handle: str | None
+    name: str
+    text: str
+    created_at: float
+
+
+@dataclass(frozen=True)
 class TweetView:
     """One tweet as a page shows it at a given moment."""
 
@@ -79,6 +91,8 @@ class TweetView:
     can_reply: bool = True
     # The Community Note X shows under it ("Readers added context …"), if any.
     community_note: str | None = None
+    # The post it quotes, shown in a card inside it.
+    quoted: QuotedView | None = None
 
     def candidate(self) -> Candidate:
         return Candidate(text=self.text, handle=self.handle, lang=self.lang, is_reply=self.in_reply_to is not None,
@@ -451,7 +465,15 @@ class World:
                          created_at=t.created_at, counts=counts, lang=t.lang, in_reply_to=t.in_reply_to,
                          reply_to_handle=parent.author.handle if parent else None, own=False,
                          reply_settings=t.reply_settings, can_reply=self.may_reply(t),
-                         community_note=t.community_note)
+                         community_note=t.community_note, quoted=self._quoted_view(t.quoted_id))
+
+    def _quoted_view(self, quoted_id: str | None) -> QuotedView | None:
+        q = self.population.quoted(quoted_id) if quoted_id else None
+        if q is None:
+            return None
+        if q.kind == "gone":
+            return QuotedView(id=q.id, handle=None, name="", text="", created_at=q.created_at)
+        return QuotedView(id=q.id, handle=q.author.handle, name=q.author.name, text=q.text, created_at=q.created_at)
 
     def may_reply(self, t: PopulationTweet) -> bool:
         """Whether the account may reply to ``t``: its author lets everyone, or limits it to the accounts it

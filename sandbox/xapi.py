@@ -11,6 +11,8 @@ tweepy's models; the subset the contract tests check is committed in tests/data/
 * Endpoints: ``POST /2/tweets``, ``GET /2/tweets``, ``GET /2/tweets/search/recent``, ``GET /2/users/me``,
   ``GET /2/users/by/username/{username}``, ``GET /2/users/{id}/tweets``. Unknown query parameters, operators the
   API does not have (``min_faves:``, ``since:``, ``filter:``...) and out-of-range ``max_results`` are 400s, as on X.
+* Posts: the fields and expansions asked for; a long post's ``text`` cut (whole in ``note_tweet``), a quote post's
+  quoted post in ``referenced_tweets`` and ``includes.tweets`` (one gone: in ``errors``, as X's partial errors).
 * Rate limits: fixed 15-minute windows per user and endpoint, with ``x-rate-limit-limit/-remaining/-reset`` on
   every answer and 429 past them; X's 24-hour posting limit (the world's) as 429 with ``x-user-limit-24hour-*``.
 * Writes go through the world's rules (``World.create_tweet``: limits, duplicates) and the forced write faults,
@@ -40,7 +42,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from libs.text import find_urls
 from sandbox.faults import Faults
 from sandbox.settings import SandboxSettings
-from sandbox.world import MAX_TWEET_CHARS, TweetView, World, WriteRefused, mentions
+from sandbox.world import MAX_TWEET_CHARS, QuotedView, TweetView, World, WriteRefused, mentions
 
 PROBLEMS = "https://api.x.com/2/problems/"
 WINDOW_S = 15 * 60.0
@@ -208,12 +210,33 @@ def not_found_error(kind: str, parameter: str, value: str, detail: str) -> dict:
             "parameter": parameter, "resource_id": value, "type": PROBLEMS + "resource-not-found"}
 
 
+def api_text(text: str) -> str:
+    """A post's ``text`` as the API gives it. A long post (X Premium's, over 280 characters: a "note tweet") is
+    cut after its last whole word within 280 characters with nothing added, as a real answer shows
+    (xdevplatform/samples#202: a 283-character post read as its first 270, up to "for this commendable"); its
+    whole text is ``note_tweet.text``, given only when tweet.fields asks for note_tweet. Not xformat.shown_text,
+    which ends the web timeline's cut with "…"."""
+    if len(text) <= MAX_TWEET_CHARS:
+        return text
+    cut = text[:MAX_TWEET_CHARS]
+    if not text[MAX_TWEET_CHARS].isspace():
+        cut = cut.rsplit(None, 1)[0]
+    return cut.rstrip()
+
+
+def _text_json(post_id: str, text: str, fields: set[str]) -> dict:
+    out: dict = {"id": post_id, "text": api_text(text), "edit_history_tweet_ids": [post_id]}
+    if "note_tweet" in fields and len(text) > MAX_TWEET_CHARS:
+        out["note_tweet"] = {"text": text}
+    return out
+
+
 def tweet_json(world: World, view: TweetView, fields: set[str], *, owner: str) -> tuple[dict, dict | None]:
     """A post with the asked fields, and the field-authorization problem when it asked for the author's
     metrics of someone else's post (or of one older than 30 days)."""
     c = view.counts
-    out: dict = {"id": view.id, "text": view.text, "edit_history_tweet_ids": [view.id]}
-    values = {
+    out = _text_json(view.id, view.text, fields)
+    values: dict[str, object] = {
         "author_id": user_id(view.handle), "created_at": iso_ms(view.created_at), "lang": view.lang,
         "conversation_id": _conversation(world, view), "reply_settings": view.reply_settings,
         "public_metrics": {"retweet_count": c.retweets, "reply_count": c.replies, "like_count": c.likes,
@@ -221,7 +244,8 @@ def tweet_json(world: World, view: TweetView, fields: set[str], *, owner: str) -
     }
     if view.in_reply_to:
         values["in_reply_to_user_id"] = user_id(view.reply_to_handle or view.handle)
-        values["referenced_tweets"] = [{"type": "replied_to", "id": view.in_reply_to}]
+    if _references(view):
+        values["referenced_tweets"] = [{"type": kind, "id": ref} for kind, ref in _references(view)]
     for name, value in values.items():
         if name in fields:
             out[name] = value
@@ -243,6 +267,20 @@ def tweet_json(world: World, view: TweetView, fields: set[str], *, owner: str) -
                                   "retweet_count": c.retweets, "url_link_clicks": 0,
                                   "user_profile_clicks": c.profile_clicks}
     return out, None
+
+
+def _references(view: TweetView) -> list[tuple[str, str]]:
+    """The posts a post refers to: the one it answers and the one it quotes (a reply may quote too)."""
+    refs = [("replied_to", view.in_reply_to)] if view.in_reply_to else []
+    return refs + ([("quoted", view.quoted.id)] if view.quoted else [])
+
+
+def quoted_json(quoted: QuotedView, fields: set[str]) -> dict:
+    """A quoted post as ``includes.tweets`` holds it: what its card knows (no counts, no language)."""
+    out = _text_json(quoted.id, quoted.text, fields)
+    values = {"author_id": user_id(quoted.handle or ""), "created_at": iso_ms(quoted.created_at),
+              "conversation_id": quoted.id}
+    return out | {k: v for k, v in values.items() if k in fields}
 
 
 def _conversation(world: World, view: TweetView) -> str:
@@ -368,14 +406,19 @@ def _count_reads(request: web.Request, posts: list[dict], users: list[dict]) -> 
 
 
 def _answer(request: web.Request, data: list[dict] | dict | None, *, includes_users: list[dict] | None = None,
-            meta: dict | None = None, errors: list[dict] | None = None, users_in_data: bool = False) -> web.Response:
+            includes_tweets: list[dict] | None = None, meta: dict | None = None, errors: list[dict] | None = None,
+            users_in_data: bool = False) -> web.Response:
     body: dict = {}
     if data is not None and data != []:
         body["data"] = data
     items = data if isinstance(data, list) else [data] if data else []
-    _count_reads(request, [] if users_in_data else items, (items if users_in_data else []) + (includes_users or []))
-    if includes_users:
-        body["includes"] = {"users": includes_users}
+    # X bills every resource an answer returns, the expanded ones too (its pricing: "charged per resource
+    # returned in the response"); the gateway's ledger charges includes the same way.
+    _count_reads(request, ([] if users_in_data else items) + (includes_tweets or []),
+                 (items if users_in_data else []) + (includes_users or []))
+    includes = {k: v for k, v in (("users", includes_users), ("tweets", includes_tweets)) if v}
+    if includes:
+        body["includes"] = includes
     if errors:
         body["errors"] = errors
     if meta is not None:
@@ -553,27 +596,69 @@ async def user_by_username(request: web.Request, _: dict[str, str]) -> web.Respo
                    users_in_data=True)
 
 
-def _posts(request: web.Request, views: list[TweetView]) -> tuple[list[dict], list[dict], list[dict]]:
-    """(posts, their authors if asked for, field-authorization problems)."""
+@dataclass
+class Posts:
+    """Posts as an answer holds them: ``data``, ``includes`` (the expansions asked for) and ``errors``."""
+
+    data: list[dict] = field(default_factory=list)
+    users: list[dict] = field(default_factory=list)
+    tweets: list[dict] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
+
+
+def _posts(request: web.Request, views: list[TweetView]) -> Posts:
+    """The posts with the asked fields; with ``expansions``, their authors (author_id), the posts they answer or
+    quote (referenced_tweets.id) and those posts' authors (referenced_tweets.id.author_id). A referenced post X
+    cannot show (deleted, or its author suspended) is left out of ``includes`` and named in ``errors``, and the
+    answer still succeeds, as X's partial errors do."""
     world = _world(request)
     fields = _fields(request, "tweet", DEFAULT_TWEET_FIELDS)
-    data, problems = [], []
+    expansions = set(request.query.get("expansions", "").split(","))
+    out = Posts()
     for view in views:
         post, refused = tweet_json(world, view, fields, owner=world.handle)
         if refused:
-            problems.append(refused)
+            out.problems.append(refused)
         else:
-            data.append(post)
-    users: list[dict] = []
-    if "author_id" in request.query.get("expansions", "").split(","):
-        user_fields = _fields(request, "user", DEFAULT_USER_FIELDS)
-        seen = set()
+            out.data.append(post)
+    authors = [v.handle for v in views] if "author_id" in expansions else []
+    if expansions & {"referenced_tweets.id", "referenced_tweets.id.author_id"}:
+        seen: set[str] = set()
         for view in views:
-            account = world.account(view.handle)
-            if account and view.handle.lower() not in seen:
-                seen.add(view.handle.lower())
-                users.append(user_json(world, account, user_fields))
-    return data, users, problems
+            for kind, ref in _references(view):
+                if ref in seen:
+                    continue
+                seen.add(ref)
+                included, handle = _referenced(world, view, kind, ref, fields)
+                if included is None:
+                    out.problems.append(not_found_error("tweet", "referenced_tweets.id", ref,
+                                                        f"Could not find tweet with referenced_tweets.id: [{ref}]."))
+                    continue
+                if "referenced_tweets.id" in expansions:
+                    out.tweets.append(included)
+                if "referenced_tweets.id.author_id" in expansions:
+                    authors.append(handle)
+    user_fields, known = _fields(request, "user", DEFAULT_USER_FIELDS), set()
+    for handle in authors:
+        account = world.account(handle)
+        if account and handle.lower() not in known:
+            known.add(handle.lower())
+            out.users.append(user_json(world, account, user_fields))
+    return out
+
+
+def _referenced(world: World, view: TweetView, kind: str, ref: str, fields: set[str]) -> tuple[dict | None, str]:
+    """A post ``view`` answers or quotes as includes.tweets holds it and its author's handle; None when gone."""
+    if kind == "quoted":
+        quoted = view.quoted
+        if quoted is None or quoted.handle is None:
+            return None, ""
+        return quoted_json(quoted, fields), quoted.handle
+    parent = world.tweet(ref)
+    if parent is None:
+        return None, ""
+    # The author's private metrics of someone else's post are left out here without a problem of their own.
+    return tweet_json(world, parent, fields, owner=world.handle)[0], parent.handle
 
 
 LOOKUP_PARAMS = {"ids", "tweet.fields", "post.fields", "expansions", "user.fields", "media.fields",
@@ -590,8 +675,9 @@ async def tweets_lookup(request: web.Request, _: dict[str, str]) -> web.Response
     views = [v for v in (world.tweet(i) for i in ids) if v is not None]
     missing = [not_found_error("tweet", "ids", i, f"Could not find tweet with ids: [{i}].")
                for i in ids if world.tweet(i) is None]
-    data, users, problems = _posts(request, views)
-    return _answer(request, data, includes_users=users, errors=missing + problems)
+    posts = _posts(request, views)
+    return _answer(request, posts.data, includes_users=posts.users, includes_tweets=posts.tweets,
+                   errors=missing + posts.problems)
 
 
 SEARCH_PARAMS = {"query", "max_results", "sort_order", "start_time", "end_time", "since_id", "until_id",
@@ -655,12 +741,13 @@ async def search_recent(request: web.Request, _: dict[str, str]) -> web.Response
                                f" (at position 1)", "query", q)
     latest = request.query.get("sort_order", "recency") == "recency"
     views = world.search(world_query, latest=latest)[:max_results] if world_query else []
-    data, users, problems = _posts(request, views)
-    meta = {"result_count": len(data)}
-    if data:
-        ids = sorted((int(d["id"]) for d in data))
+    posts = _posts(request, views)
+    meta: dict[str, object] = {"result_count": len(posts.data)}
+    if posts.data:
+        ids = sorted((int(d["id"]) for d in posts.data))
         meta |= {"newest_id": str(ids[-1]), "oldest_id": str(ids[0])}
-    return _answer(request, data, includes_users=users, errors=problems, meta=meta)
+    return _answer(request, posts.data, includes_users=posts.users, includes_tweets=posts.tweets,
+                   errors=posts.problems, meta=meta)
 
 
 USER_TWEETS_PARAMS = {"max_results", "exclude", "start_time", "end_time", "since_id", "until_id",
@@ -690,11 +777,12 @@ async def user_tweets(request: web.Request, _: dict[str, str]) -> web.Response:
     if "replies" in exclude:
         views = [v for v in views if v.in_reply_to is None]
     views = sorted(views, key=lambda v: v.created_at, reverse=True)[:max_results]
-    data, users, problems = _posts(request, views)
-    meta = {"result_count": len(data)}
-    if data:
-        meta |= {"newest_id": data[0]["id"], "oldest_id": data[-1]["id"]}
-    return _answer(request, data, includes_users=users, errors=problems, meta=meta)
+    posts = _posts(request, views)
+    meta = {"result_count": len(posts.data)}
+    if posts.data:
+        meta |= {"newest_id": posts.data[0]["id"], "oldest_id": posts.data[-1]["id"]}
+    return _answer(request, posts.data, includes_users=posts.users, includes_tweets=posts.tweets,
+                   errors=posts.problems, meta=meta)
 
 
 def _day_limit_headers(world: World) -> dict[str, str]:

@@ -72,3 +72,16 @@ def testid(name: str, variant: int) -> str:
     if variant == 2:
         return name.replace("tweet", "post").replace("Tweet", "Post").replace("Button", "Btn")
     return name
+
+
+# Where X's timelines cut a long post (X Premium's, up to 25,000 characters) and show "Show more".
+SHOWN_CHARS = 280
+
+
+def shown_text(text: str) -> tuple[str, bool]:
+    """A post's text as a timeline shows it, and whether it was cut: a long post ends at a word before
+    SHOWN_CHARS with "…" (its status page shows it whole)."""
+    if len(text) <= SHOWN_CHARS:
+        return text, False
+    cut = text[:SHOWN_CHARS].rsplit(None, 1)[0].rstrip()
+    return cut + "…", True

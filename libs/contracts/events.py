@@ -270,6 +270,9 @@ class OpportunityFound(Event):
     # source "conversation" (issue 24, item 5): a reply our own tweet got, and the id of that tweet of ours (the
     # conversation an answer continues). None for a stranger's tweet found by search or discovery.
     conversation_id: str | None = None
+    # A quote post's quoted post, as X showed it: a reply to "Exactly this." is read beside what it quotes.
+    quoted_author: str | None = None
+    quoted_text: str | None = None
 
     def dedup_key(self) -> str:
         return f"opp:{self.tweet_id}"

@@ -142,6 +142,14 @@ class TweetMetricsResult(Contract):
     items: list[TweetMetrics]
 
 
+class QuotedPost(Contract):
+    """The post a quote post quotes, as the card inside it shows it. ``author`` None and ``text`` empty when X shows
+    no post there ("This post is unavailable.": deleted, or its author's protected or suspended)."""
+
+    author: str | None = None
+    text: str = ""
+
+
 class TweetCard(Contract):
     """A tweet as a timeline or search page shows it."""
 
@@ -163,6 +171,11 @@ class TweetCard(Contract):
     # Whether X shows a Community Note under it (readers' context under a misleading claim): None when the page or
     # answer cannot say (the X API does not show notes).
     noted: bool | None = None
+    # A quote post's quoted post: what a reply to it is read beside (a short "Exactly this." endorses it).
+    quoted: QuotedPost | None = None
+    # X showed only the start of a long post ("Show more"; the rest is on its status page): gates reading ``text``
+    # would read part of it. The X API reads long posts whole (note_tweet).
+    truncated: bool = False
 
     def created(self) -> datetime | None:
         """``created_at`` as an aware time (``2024-05-01T12:00:00.000Z``; a time without a zone is UTC, as X's

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         check_topic_freshness,
         flesch_reading_ease,
         gate_post,
+        subject_banned,
         syllables,
     )
     from libs.gates.replies import (
@@ -56,7 +57,7 @@ __getattr__ = lazy_names(__name__, {
     "medical": ("check_medical_safety",),
     "posts": ("OwnPost", "RecentPosts", "check_banned", "check_exact_duplicate", "check_length",
               "check_near_duplicate", "check_readability", "check_repeated_tweets", "check_topic_freshness",
-              "flesch_reading_ease", "gate_post", "syllables"),
+              "flesch_reading_ease", "gate_post", "subject_banned", "syllables"),
     "replies": ("check_entities", "check_grounded", "check_lookalikes", "check_reply_form", "gate_reply",
                 "grounding_threshold"),
     "review": ("CONVERSATION_KIND", "HOSTILE_TWEET", "REVIEW_REFUSED", "RUBRIC", "ReviewVerdict", "parse_review",
@@ -76,5 +77,5 @@ __all__ = [
     "flesch_reading_ease", "fold", "gate_post", "gate_reply", "grounding_similarity", "grounding_threshold",
     "instruction_spans", "lookalike_words", "parse_review", "parse_review_batch", "quote_untrusted",
     "review_batch_messages", "review_messages",
-    "review_rejection", "syllables", "tweet_point",
+    "review_rejection", "subject_banned", "syllables", "tweet_point",
 ]

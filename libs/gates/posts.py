@@ -57,10 +57,10 @@ def _contains_phrase(text_norm: str, phrase: str) -> bool:
     return bool(p) and re.search(rf"(?<!\w){re.escape(p)}s?(?!\w)", text_norm) is not None
 
 
-def check_banned(text: str, config: NicheConfig, *, kind: str = "post") -> Verdict:
-    """Banned phrases, subjects (by name or by the terms that name them) and hashtags, in posts and replies."""
-    folded = fold(text)
-    norm = normalise(folded)
+def subject_banned(text: str, config: NicheConfig) -> Verdict:
+    """Banned phrases and subjects (by name or by the terms that name them): in our text, or in a tweet we would
+    answer."""
+    norm = normalise(fold(text))
     for phrase in config.banned_phrases:
         if _contains_phrase(norm, phrase):
             return Rejection("banned", f"banned phrase {phrase!r}")
@@ -68,6 +68,14 @@ def check_banned(text: str, config: NicheConfig, *, kind: str = "post") -> Verdi
         for term in (subject, *config.banned_subject_terms.get(subject, ())):
             if _contains_phrase(norm, term):
                 return Rejection("banned", f"banned subject {subject!r} ({term!r})")
+    return None
+
+
+def check_banned(text: str, config: NicheConfig, *, kind: str = "post") -> Verdict:
+    """Banned phrases, subjects and hashtags, in posts and replies."""
+    if verdict := subject_banned(text, config):
+        return verdict
+    folded = fold(text)
     tags = HASHTAG_RE.findall(folded)
     banned = {t.lower() for t in config.hashtags.banned}
     for tag in tags:

@@ -55,7 +55,7 @@ RUBRIC: dict[str, str] = {
 }
 REVIEW_KIND = "review"
 # Any tag named like our blocks, with or without attributes (the batch's blocks carry an id).
-_DELIMITERS = re.compile(r"<\s*/?\s*(?:tweet|draft|our_tweet)\b[^<>]*>", re.IGNORECASE)
+_DELIMITERS = re.compile(r"<\s*/?\s*(?:tweet|draft|our_tweet|quoted)\b[^<>]*>", re.IGNORECASE)
 
 
 def quote_untrusted(text: str) -> str:

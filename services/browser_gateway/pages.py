@@ -15,7 +15,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from libs.contracts.gateway import (
     DeleteResult, DeleteTweetRequest, LoginCheckResult, OwnTimelineRequest, PostResult, PostThreadRequest,
-    PostTweetRequest, ProfileSnapshot,
+    PostTweetRequest, ProfileSnapshot, QuotedPost,
     GatewayError, ProfileSnapshotRequest, ReplyRequest, SearchRequest, TweetCard, TweetList, TweetMetrics,
     TweetMetricsRequest, TweetMetricsResult, TweetRepliesRequest,
 )
@@ -23,7 +23,9 @@ from services.browser_gateway import metrics
 from services.browser_gateway.budget import current_usage
 from services.browser_gateway.errors import DomChanged, op_error, x_said
 from services.browser_gateway.pacer import Pacer
-from services.browser_gateway.parse import dig, handle_in, parse_count, replies_below, same_text, status_ref
+from services.browser_gateway.parse import (
+    dig, handle_in, last_handle, parse_count, replies_below, same_text, status_ref,
+)
 from services.browser_gateway.selectors import SelectorPack
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,14 @@ _READ_ARTICLES = """
  const ends = Array.from(document.querySelectorAll(a.heading)).filter((h) =>
    a.endings.some((e) => (h.textContent || '').trim().toLowerCase().startsWith(e.toLowerCase())));
  return Array.from(document.querySelectorAll(a.tweet)).map((el) => {
-  const q = (s) => el.querySelector(s);
+  // A quote post's card of the quoted post holds a name, a time and a text of its own: the post's own fields are
+  // the first ones outside it.
+  const note = el.querySelector(a.note);
+  const quoted = Array.from(el.querySelectorAll(a.quoted)).find((c) => !(note && note.contains(c))
+    && !c.contains(el.querySelector(a.user)) && (c.querySelector(a.user) || c.querySelector(a.text)
+      || a.notices.some((n) => (c.innerText || '').toLowerCase().includes(n.toLowerCase()))));
+  const q = (s) => Array.from(el.querySelectorAll(s)).find((n) => !(quoted && quoted.contains(n))) || null;
+  const inQuote = (s) => { const n = quoted && quoted.querySelector(s); return n ? n.innerText : null; };
   const attr = (s, name) => { const n = q(s); return n ? n.getAttribute(name) : null; };
   const time = q(a.time);
   const timeLink = time ? time.closest('a') : null;
@@ -54,7 +63,9 @@ _READ_ARTICLES = """
     reply_disabled: q(a.reply) ? (q(a.reply).hasAttribute('disabled')
       || q(a.reply).getAttribute('aria-disabled') === 'true') : null,
     beyond: ends.some((h) => !!(h.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING)),
-    noted: !!q(a.note),
+    noted: !!note,
+    quoted: quoted ? {user: inQuote(a.user), text: inQuote(a.text)} : null,
+    truncated: !!q(a.more),
     // X's notice in place of a post that is gone ("This post was deleted by the post author."): no author, no time.
     gone: !time && !q(a.user) && !q(a.status) && a.notices.some((n) =>
       (el.innerText || '').toLowerCase().includes(n.toLowerCase())),
@@ -272,6 +283,7 @@ class XSite:
             "promoted": s("tweet_promoted"), "labels": self.pack.texts.get("promoted_label", []),
             "heading": s("timeline_heading"), "endings": self.pack.texts.get("timeline_ended", []),
             "notices": self.pack.texts.get("post_gone", []), "note": s("tweet_community_note"),
+            "quoted": s("tweet_quoted"), "more": s("tweet_show_more"),
         })
         if all(item["promoted"] for item in raw) and await page.locator(s("timeline_cell")).count():
             raise DomChanged("tweet", s("tweet"))
@@ -291,7 +303,9 @@ class XSite:
                 created_at=item["time"], likes=parse_count(item["like"]), retweets=parse_count(item["retweet"]),
                 replies=parse_count(item["reply"]), views=parse_count(item["views"]),
                 can_reply=None if item["reply_disabled"] is None else not item["reply_disabled"],
-                noted=item["noted"],
+                noted=item["noted"], truncated=item["truncated"],
+                quoted=None if item["quoted"] is None else QuotedPost(
+                    author=last_handle(item["quoted"]["user"]), text=item["quoted"]["text"] or ""),
             ))
         return cards, any(item["beyond"] for item in raw)
 

@@ -43,6 +43,13 @@ def handle_in(text: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+def last_handle(text: str | None) -> str | None:
+    """The handle in a name block that has no link to read it from (a quoted post's card): its last "@handle",
+    because a display name before it may carry "@someone" of its own."""
+    found = _HANDLE.findall(text or "")
+    return found[-1] if found and len(found[-1]) <= 15 else None
+
+
 def dig(data: Any, path: list[str]) -> Any:
     for key in path:
         if not isinstance(data, dict) or key not in data:

@@ -20,6 +20,7 @@ from libs.contracts.events import OpportunityFound
 from libs.contracts.gateway import TweetCard
 from libs.core.account import handle_key
 from libs.gates.hostility import hostility
+from services.harvester.selection import partly_read
 
 # A reply in our own conversation is on the account's subject by construction: it answers our post.
 CONVERSATION_RELEVANCE = 1.0
@@ -58,6 +59,9 @@ def conversation_opportunities(
         if card.noted:
             out.reject("community_note")
             continue
+        if unread := partly_read(card):
+            out.reject(unread)
+            continue
         created = card.created()
         if created is None:
             out.reject("no_time")
@@ -65,7 +69,7 @@ def conversation_opportunities(
         if now - created >= max_age:
             out.reject("too_old")
             continue
-        reason = hostility(card.text)
+        reason = hostility(card.text) or (hostility(card.quoted.text) if card.quoted else None)
         if reason is not None:
             out.reject(f"hostile_{reason}")
             continue
@@ -78,5 +82,6 @@ def conversation_opportunities(
             likes=card.likes, retweets=card.retweets, replies=card.replies, views=card.views,
             tweet_created_at=created, age_minutes=max(0.0, (now - created).total_seconds() / 60),
             relevance=CONVERSATION_RELEVANCE, topic=None, is_reply=True, source="conversation",
-            conversation_id=root_id))
+            conversation_id=root_id, quoted_author=card.quoted.author if card.quoted else None,
+            quoted_text=card.quoted.text if card.quoted else None))
     return out

@@ -184,7 +184,9 @@ async def set_state(conn: asyncpg.Connection, key: str, value: object) -> None:
 
 async def save_peer_posts(conn: asyncpg.Connection, tweets: list[SearchedTweet], *, source: str,
                           at: datetime) -> None:
-    """Peers' posts as read now (the latest reading of a post wins: older, so closer to its final counts)."""
+    """Peers' posts as read now (the latest reading of a post wins: older, so closer to its final counts). Replies,
+    quote posts (their reach is partly what they quote) and long posts X showed the start of (their length and
+    hook would be the start's) teach nothing about the formats of a post."""
     await conn.executemany(
         "INSERT INTO peer_posts (tweet_id, text, posted_at, author_followers, engagement, age_hours, source, "
         "read_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (tweet_id) DO UPDATE SET "
@@ -192,7 +194,7 @@ async def save_peer_posts(conn: asyncpg.Connection, tweets: list[SearchedTweet],
         "age_hours = EXCLUDED.age_hours, read_at = EXCLUDED.read_at",
         [(t.tweet_id, t.text, t.created_at, t.author_followers, t.engagement,
           max((at - t.created_at).total_seconds() / 3600, 0.0), source, at)
-         for t in tweets if t.author_followers and not t.is_reply])
+         for t in tweets if t.author_followers and not t.is_reply and t.quoted is None and not t.truncated])
 
 
 async def peer_posts(conn: asyncpg.Connection, since: datetime) -> list[PeerPost]:

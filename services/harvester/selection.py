@@ -18,15 +18,15 @@ from typing import Literal
 import numpy as np
 
 from libs.contracts.events import OpportunityExpired, OpportunityFound, TweetPosted
-from libs.contracts.gateway import HANDLE_PATTERN, TweetCard, status_handle
+from libs.contracts.gateway import HANDLE_PATTERN, QuotedPost, TweetCard, status_handle
 from libs.core.account import handle_key
 from services.harvester.settings import HarvesterSettings, NicheTopic
 
 # texts -> array (len(texts), dim) of L2-normalised rows; ``libs.text.Embedder.embed`` is one.
 Embed = Callable[[Sequence[str]], np.ndarray]
 
-RejectReason = Literal["known", "reply", "replies_limited", "community_note", "excluded_author", "not_viral",
-                       "too_old", "off_topic", "pool_full"]
+RejectReason = Literal["known", "reply", "replies_limited", "community_note", "truncated", "quote_unread",
+                       "excluded_author", "not_viral", "too_old", "off_topic", "pool_full"]
 ExpiryReason = Literal["too_old", "deleted", "replied"]
 
 
@@ -49,6 +49,10 @@ class SearchedTweet:
     can_reply: bool | None = None
     # X shows readers' context under it (TweetCard.noted): a claim the account must not be seen agreeing with.
     noted: bool = False
+    # A quote post's quoted post (TweetCard.quoted): the planner reads a reply's target beside it.
+    quoted: QuotedPost | None = None
+    # X showed only the start of a long post (TweetCard.truncated).
+    truncated: bool = False
 
     @property
     def engagement(self) -> int:
@@ -77,7 +81,20 @@ def searched_tweet(card: TweetCard, *, author_followers: int | None = None) -> S
         author_followers=author_followers,
         can_reply=card.can_reply,
         noted=bool(card.noted),
+        quoted=card.quoted,
+        truncated=card.truncated,
     )
+
+
+def partly_read(post: SearchedTweet | TweetCard) -> Literal["truncated", "quote_unread"] | None:
+    """Why what X showed of a post is not all a reply would answer, or None when it is."""
+    if post.truncated:
+        # The gates would read the start of a long post, and its rest may be what the account must not answer.
+        return "truncated"
+    if post.quoted is not None and (post.quoted.author is None or not post.quoted.text.strip()):
+        # Nobody can tell what "Exactly this." endorses when X no longer shows what it quotes.
+        return "quote_unread"
+    return None
 
 
 @dataclass(frozen=True)
@@ -183,6 +200,8 @@ def select_opportunities(
             reason = "reply"
         elif t.noted:
             reason = "community_note"
+        elif unread := partly_read(t):
+            reason = unread
         elif handle_key(t.author) in excluded:
             reason = "excluded_author"
         elif not is_viral(t, thresholds):
@@ -230,6 +249,8 @@ def _opportunity(t: SearchedTweet, m: TopicMatch, *, now: datetime, source: str)
         topic=m.topic,
         is_reply=t.is_reply,
         source=source,
+        quoted_author=t.quoted.author if t.quoted else None,
+        quoted_text=t.quoted.text if t.quoted else None,
     )
 
 

@@ -87,7 +87,9 @@ from services.planner.llm import (
     TextModel,
 )
 from services.planner.normalise import clean_part, fit_to_limit, malformed_reason, read_answer
-from services.planner.prompts import MAX_RECENT_OPENINGS, answer_schema, opening, post_messages, reply_messages
+from services.planner.prompts import (
+    MAX_RECENT_OPENINGS, answer_schema, opening, post_messages, quoted_post, reply_messages,
+)
 from services.planner.replies import Opportunity, OurReply, ReplyHistory
 
 POST_LIFETIME = timedelta(hours=6)
@@ -353,11 +355,13 @@ class Drafter:
                                                         topic=opportunity.topic)]
         facts = least_stated(relevant, list(self.recent.tweet_texts.values()), self.config.facts.per_prompt)
         reason: str | None = None
+        quoted = quoted_post(opportunity.quoted_author, opportunity.quoted_text)
         for attempt in range(self.config.gates.max_rewrites + 1):
             # A rejected reply is never shown back to the model: it may carry what a hostile tweet put in it.
             messages = reply_messages(opportunity.text, opportunity.author, choice, self.config,
                                       previous=None, rejection_reason=reason, best_posts=best_posts,
-                                      facts=facts, point=point, our_tweet=opportunity.our_tweet)
+                                      facts=facts, point=point, our_tweet=opportunity.our_tweet,
+                                      quoted=quoted)
             completion = await self._call(out, messages, "reply")
             parts = None if completion is None else self._answer(out, completion, "reply")
             if completion is None or parts is None:
@@ -377,7 +381,8 @@ class Drafter:
                 # An answer in our own conversation is reviewed as such: the review also judges the reply it
                 # answers there (a troll the harvester's lexicon let through is left unanswered).
                 kind = CONVERSATION_KIND if opportunity.kind == CONVERSATION_KIND else "reply"
-                verdict = await self.review(out, text, kind=kind, tweet=opportunity.text)
+                verdict = await self.review(out, text, kind=kind, tweet=opportunity.text if quoted is None else
+                                            f"{opportunity.text}\n\n(It quotes {quoted})")
                 release()
                 if out.stopped:
                     return out

@@ -106,13 +106,15 @@ def register(svc: Service[Any]) -> None:
         # A tweet found again brings fresher counts; its identity (first event, author, text) stays.
         await conn.executemany(
             "INSERT INTO opportunities (tweet_id, event_id, reply_content_id, author, author_followers, text, likes, "
-            "retweets, replies, tweet_created_at, relevance, topic, is_reply, found_at, conversation_id) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (tweet_id) DO UPDATE SET "
+            "retweets, replies, tweet_created_at, relevance, topic, is_reply, found_at, conversation_id, "
+            "quoted_author, quoted_text) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) ON CONFLICT (tweet_id) DO UPDATE SET "
             "author_followers = EXCLUDED.author_followers, likes = EXCLUDED.likes, retweets = EXCLUDED.retweets, "
             "replies = EXCLUDED.replies, relevance = EXCLUDED.relevance",
             [(e.tweet_id, i.envelope.event_id, reply_content_id(e.tweet_id), e.author, e.author_followers, e.text,
               e.likes, e.retweets, e.replies, e.tweet_created_at, e.relevance, e.topic, e.is_reply,
-              i.envelope.occurred_at, e.conversation_id) for i in items for e in [i.event]])
+              i.envelope.occurred_at, e.conversation_id, e.quoted_author, e.quoted_text)
+             for i in items for e in [i.event]])
 
     @proj.on_batch(OpportunityExpired)
     async def on_expired(conn: asyncpg.Connection, items: list[Applied[OpportunityExpired]]) -> None:
@@ -321,7 +323,8 @@ async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: t
                     text=r["text"], likes=r["likes"], retweets=r["retweets"], replies=r["replies"],
                     created_at=r["tweet_created_at"], relevance=r["relevance"], topic=r["topic"],
                     is_reply=r["is_reply"], conversation_id=r["conversation_id"],
-                    kind="conversation" if r["conversation_id"] else "tweet", our_tweet=r["our_tweet"]),
+                    kind="conversation" if r["conversation_id"] else "tweet", our_tweet=r["our_tweet"],
+                    quoted_author=r["quoted_author"], quoted_text=r["quoted_text"]),
         r["event_id"], r["reply_content_id"]) for r in rows]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from libs.contracts.events import ReplyContext
 from libs.core.account import handle_key
 from libs.gates.hostility import hostility
+from libs.gates.posts import subject_banned
 from libs.niche import NicheConfig
 from libs.policy import UniformSource, sample_reply, shortlist, target_bands
 
@@ -48,6 +49,9 @@ class Opportunity:
     # For a reply our tweet got (a post of ours, or a reply of ours under someone else's tweet): that tweet's text
     # (None when the planner never saw it posted).
     our_tweet: str | None = None
+    # A quote post's quoted post (None: the tweet quotes nothing).
+    quoted_author: str | None = None
+    quoted_text: str | None = None
 
     @property
     def conversation(self) -> str:
@@ -108,6 +112,12 @@ def ineligibility(
         return "not a root tweet"
     if conversation and (reason := hostility(opp.text)) is not None:
         return f"hostile ({reason})"  # the harvester leaves these out; a copy that got here is not answered
+    if opp.quoted_text is not None and (reason := hostility(opp.quoted_text)) is not None:
+        # A reply to "Exactly this." answers what it quotes too: bait or abuse there is not answered.
+        return f"quotes a hostile post ({reason})"
+    if banned := subject_banned("\n".join(filter(None, (opp.text, opp.quoted_text))), config):
+        # Whatever the reply says, the account is seen in a conversation on a subject it keeps out of.
+        return f"on a banned subject ({banned.reason})"
     if opp.age_hours(now) >= rc.max_age_hours:
         return "older than 24 h"
     if opp.age_hours(now) > rc.max_age_hours - rc.min_hours_left:

@@ -24,8 +24,8 @@ from yarl import URL
 from libs.contracts.gateway import (
     DeleteResult, DeleteTweetRequest, GatewayError, GatewayRequest, LoginCheckRequest, LoginCheckResult,
     OwnTimelineRequest, PostResult,
-    PostThreadRequest, PostTweetRequest, ProfileSnapshot, ProfileSnapshotRequest, ReplyRequest, SearchRequest,
-    TweetCard, TweetList, TweetMetrics, TweetMetricsRequest, TweetMetricsResult, TweetRepliesRequest,
+    PostThreadRequest, PostTweetRequest, ProfileSnapshot, ProfileSnapshotRequest, QuotedPost, ReplyRequest,
+    SearchRequest, TweetCard, TweetList, TweetMetrics, TweetMetricsRequest, TweetMetricsResult, TweetRepliesRequest,
 )
 from libs.core.clock import Clock
 from libs.core.logging import redact
@@ -44,6 +44,11 @@ log = logging.getLogger("xbot.browser_gateway.xapi")
 TWEEPY_HOST = "https://api.twitter.com"
 TWEET_FIELDS = ["created_at", "public_metrics", "author_id", "conversation_id", "in_reply_to_user_id", "lang",
                 "reply_settings"]
+# Where cards are read: a long post's whole text (``text`` is cut near 280 characters; ``note_tweet`` holds it
+# whole, for the included posts too), and a quote post's quoted post with its author: the planner reads a reply's
+# target beside what it quotes, as the web's card shows it.
+CARD_FIELDS = [*TWEET_FIELDS, "note_tweet", "referenced_tweets"]
+CARD_EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 # Only the author of a post may read these, and only for posts of the last 30 days.
 OWN_METRIC_FIELDS = ["non_public_metrics", "organic_metrics"]
 USER_FIELDS = ["username", "name", "description", "public_metrics"]
@@ -402,21 +407,20 @@ class ApiDriver:
         start, end = search.window(self.clock.now())
         # Recent search returns 10 to 100 posts a page. Thresholds it cannot apply are applied to a full page.
         page = 100 if search.filters_locally else min(100, max(10, request.limit))
-        # Each post may bring a new author. A page the reads' room cannot pay for in the worst case is made
-        # smaller (down to X's minimum of 10) rather than refused: at the default cap a full page ($1.50) would
-        # stop searching (harvesting) for the day once writes had spent a few dimes (seen in the demo).
+        # Each post may bring a new author, and the post it quotes or answers with that post's author (X bills
+        # expanded resources too). A page the reads' room cannot pay for in the worst case is made smaller (down
+        # to X's minimum of 10) rather than refused: at the default cap a full page would stop searching
+        # (harvesting) for the day once writes had spent a few dimes (seen in the demo).
         prices = self.spend.prices
-        page = max(10, min(page, int(self.spend.read_room() / (prices.post_read + prices.user_read) + 1e-9)))
-        self.spend.hold_read(posts=page, users=page)
+        page = max(10, min(page, int(self.spend.read_room() / (2 * (prices.post_read + prices.user_read)) + 1e-9)))
+        self.spend.hold_read(posts=2 * page, users=2 * page)
         body = await self._call(request.OP, "GET /2/tweets/search/recent", lambda: client.search_recent_tweets(
             search.query, max_results=page, sort_order="recency" if request.tab == "latest" else "relevancy",
-            start_time=start, end_time=end, tweet_fields=TWEET_FIELDS, expansions=["author_id"],
+            start_time=start, end_time=end, tweet_fields=CARD_FIELDS, expansions=CARD_EXPANSIONS,
             user_fields=["username"], user_auth=self._user_auth), deadline)
         self._charge_answer(body)
-        handles = {str(u["id"]): str(u["username"]) for u in (body.get("includes") or {}).get("users", [])}
         me = await self._me_ids(request.OP, deadline)
-        cards = [_card(t, handles.get(str(t.get("author_id")), ""), me=me, rule=self.reply_rule)
-                 for t in body.get("data") or []]
+        cards = _cards(body, body.get("data") or [], me=me, rule=self.reply_rule)
         kept = [c for c in cards if search.keeps(c.likes, c.retweets, c.replies)]
         return TweetList(tweets=kept[:request.limit])
 
@@ -425,9 +429,11 @@ class ApiDriver:
         user_id, username = await self._me_ids(request.OP, deadline)
         page = min(100, max(5, request.limit))
         self.spend.hold_read(posts=page)
+        # A long post of its own (posted on X by hand) whole. No expansions: the account's replies to others,
+        # dropped below, would each bring the post they answer and its author, paid for.
         body = await self._call(request.OP, "GET /2/users/:id/tweets", lambda: client.get_users_tweets(
             user_id, max_results=page, exclude=["retweets"],
-            tweet_fields=TWEET_FIELDS, user_auth=self._user_auth), deadline)
+            tweet_fields=[*TWEET_FIELDS, "note_tweet"], user_auth=self._user_auth), deadline)
         self._charge_answer(body)
         # The profile's Posts tab: own posts and own thread parts, not replies to others.
         mine = [t for t in body.get("data") or [] if t.get("in_reply_to_user_id") in (None, user_id)]
@@ -440,19 +446,17 @@ class ApiDriver:
         stranger's tweet the newest 100 of its conversation may not reach back to the replies ours got."""
         client = self._client()
         page = min(100, max(10, request.limit))
-        self.spend.hold_read(posts=page, users=page)
+        self.spend.hold_read(posts=2 * page, users=2 * page)  # with the posts they answer or quote (_search)
         body = await self._call(request.OP, "GET /2/tweets/search/recent", lambda: client.search_recent_tweets(
             f"conversation_id:{request.conversation_id or request.tweet_id}", max_results=page, sort_order="recency",
-            tweet_fields=[*TWEET_FIELDS, "referenced_tweets"], expansions=["author_id"], user_fields=["username"],
+            tweet_fields=CARD_FIELDS, expansions=CARD_EXPANSIONS, user_fields=["username"],
             user_auth=self._user_auth), deadline)
         self._charge_answer(body)
-        handles = {str(u["id"]): str(u["username"]) for u in (body.get("includes") or {}).get("users", [])}
         direct = [t for t in body.get("data") or []
                   if any(r.get("type") == "replied_to" and str(r.get("id")) == request.tweet_id
                          for r in t.get("referenced_tweets") or [])]
         me = await self._me_ids(request.OP, deadline)
-        cards = [_card(t, handles.get(str(t.get("author_id")), ""), me=me, rule=self.reply_rule)
-                 for t in reversed(direct)]  # oldest first
+        cards = _cards(body, list(reversed(direct)), me=me, rule=self.reply_rule)  # oldest first
         return TweetList(tweets=cards[:request.limit])
 
     # ------------------------------------------------------------ writes
@@ -560,13 +564,42 @@ def can_reply(tweet: dict[str, Any], *, me: tuple[str, str], rule: str) -> bool 
     return None if settings is None else True
 
 
+def _text(tweet: dict[str, Any]) -> str:
+    """A post's whole text: a long post's ``text`` is cut near 280 characters, ``note_tweet`` holds all of it."""
+    return str((tweet.get("note_tweet") or {}).get("text") or tweet.get("text", ""))
+
+
+def _cards(body: dict[str, Any], tweets: list[dict[str, Any]], *, me: tuple[str, str],
+           rule: str) -> list[TweetCard]:
+    """Cards of ``tweets`` (of an answer asked with CARD_EXPANSIONS): authors and quoted posts from its includes."""
+    includes = body.get("includes") or {}
+    handles = {str(u["id"]): str(u["username"]) for u in includes.get("users", [])}
+    posts = {str(t["id"]): t for t in includes.get("tweets", [])}
+    return [_card(t, handles.get(str(t.get("author_id")), ""), me=me, rule=rule,
+                  quoted=_quoted(t, posts, handles)) for t in tweets]
+
+
+def _quoted(tweet: dict[str, Any], posts: dict[str, dict[str, Any]], handles: dict[str, str]) -> QuotedPost | None:
+    ref = next((str(r.get("id")) for r in tweet.get("referenced_tweets") or [] if r.get("type") == "quoted"), None)
+    if ref is None:
+        return None
+    quoted = posts.get(ref)
+    if quoted is None:
+        # X leaves out a quoted post it cannot show (deleted; its author protected or suspended) and names it in
+        # the answer's errors: the web's "This post is unavailable."
+        return QuotedPost(author=None, text="")
+    return QuotedPost(author=handles.get(str(quoted.get("author_id"))), text=_text(quoted))
+
+
 def _card(tweet: dict[str, Any], author: str, *, me: tuple[str, str] | None = None,
-          rule: str = "mentioned") -> TweetCard:
+          rule: str = "mentioned", quoted: QuotedPost | None = None) -> TweetCard:
     likes, retweets, replies, views = _counts(tweet)
     created = tweet.get("created_at")
     if created:  # the web's <time datetime> form, as the browser reports it
         created = datetime.fromisoformat(str(created).replace("Z", "+00:00")).astimezone(UTC) \
             .strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return TweetCard(tweet_id=str(tweet["id"]), author=author, text=str(tweet.get("text", "")), created_at=created,
+    # The text is whole (note_tweet), never the timeline's "Show more" cut: truncated stays False.
+    return TweetCard(tweet_id=str(tweet["id"]), author=author, text=_text(tweet), created_at=created,
                      likes=likes, retweets=retweets, replies=replies, views=views,
-                     can_reply=can_reply(tweet, me=me, rule=rule) if me is not None else None)
+                     can_reply=can_reply(tweet, me=me, rule=rule) if me is not None else None, quoted=quoted,
+                     truncated=False)

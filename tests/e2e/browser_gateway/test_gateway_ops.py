@@ -392,6 +392,36 @@ async def test_a_post_under_a_community_note_is_read_as_noted(gw, clock) -> None
         assert truth is not None and card.noted is (truth.community_note is not None), card
 
 
+async def test_a_quote_post_and_a_long_post_are_read_as_x_shows_them(gw, clock) -> None:
+    """A quote post's card holds the quoted post's name, time and text (a link as a whole, no status link in it):
+    the post's own text and time are the first outside it, the quoted post's author and text come with it, and a
+    card of a post since deleted says so (no author, no text). A long post shows its start and "Show more": the
+    card says it is cut. Before 2026-12-06 a quote post with no text of its own read as its quoted post's words,
+    and neither the quoted post nor the cut reached the harvester."""
+    settings = SandboxSettings(population=POPULATION)
+    now = clock.timestamp()
+    population = Population(settings.seed, size=POPULATION, tweets_per_hour=settings.tweets_per_hour)
+    posts = [t for t in reversed(population.tweets_between(now - 24 * 3600, now - 60)) if t.in_reply_to is None]
+    quotes = [t for t in posts if t.quoted_id]
+    wanted = [next(t for t in quotes if population.quoted(t.quoted_id).kind == "gone"),
+              next(t for t in quotes if population.quoted(t.quoted_id).kind != "gone"),
+              next(t for t in posts if len(t.text) > 280)]
+    for post in wanted:
+        cards = (await gw.client.search(f"from:{post.author.handle}", tab="latest", limit=40)).tweets
+        card = next(c for c in cards if c.tweet_id == post.id)
+        assert card.author == post.author.handle
+        assert card.created() is not None and abs(card.created().timestamp() - post.created_at) < 1
+        if post.quoted_id:
+            quoted = population.quoted(post.quoted_id)
+            assert card.text == post.text and not card.truncated
+            expected = (None, "") if quoted.kind == "gone" else (quoted.author.handle, quoted.text)
+            assert card.quoted is not None and (card.quoted.author, card.quoted.text) == expected
+        else:
+            assert card.truncated and card.quoted is None
+            # (the sandbox's cards run a post's lines together, as a span without line breaks would)
+            assert card.text.endswith("…") and " ".join(post.text.split()).startswith(card.text[:-1])
+
+
 async def test_repeating_a_text_is_duplicate(gw) -> None:
     text = unique("Strength training twice a week is enough to start.")
     await gw.client.post_tweet(text)

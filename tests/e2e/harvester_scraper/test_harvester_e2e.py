@@ -12,6 +12,7 @@ import pytest
 from libs.bus.streams import kv_bucket, stream_name
 from libs.contracts.events import AccountDiscovered, AccountRefreshed, OpportunityExpired, OpportunityFound
 from sandbox.search import parse_query
+from sandbox.xformat import shown_text
 from services.harvester.app import build
 from services.harvester.jobs import HarvesterJobs, rejected_total
 from services.harvester.projections import accounts_due
@@ -97,9 +98,17 @@ async def test_harvest_finds_the_viral_niche_tweets_and_discovery_their_authors(
         t.id for t in population.tweets_between(ended - MAX_AGE.total_seconds() + h.slack_s, started_at)
         if t.niche and viral(t, started_at) and any(q.matches(h.world.tweet(t.id).candidate()) for q in specific)
     }
-    expected = {i for i in matched if h.world.tweet(i).can_reply}
+    # Nor a long post X showed the start of, nor a quote of a post X no longer shows: what the gates would read is
+    # not what the author said.
+    read_in_part = {i for i in matched if shown_text(h.world.tweet(i).text)[1]
+                    or (q := h.world.tweet(i).quoted) is not None and q.handle is None}
+    expected = {i for i in matched if h.world.tweet(i).can_reply} - read_in_part
     assert expected and expected <= set(found), expected - set(found)
     assert matched - expected and not (matched - expected) & set(found)
+    # A quote post comes with what it quotes.
+    for e in found.values():
+        quoted = h.world.tweet(e.tweet_id).quoted
+        assert (e.quoted_author, e.quoted_text) == ((quoted.handle, quoted.text) if quoted else (None, None)), e
 
     # The generic words brought back viral off-topic tweets; relevance rejected every one of them. Counted among
     # the tweets still young at the run's end, as above: one that turned 24 h old during the run may have been
@@ -128,7 +137,8 @@ async def test_harvest_finds_the_viral_niche_tweets_and_discovery_their_authors(
         await conn.close()
     viral_kept = {r["tweet_id"] for r in peers if r["source"] == "viral"}
     # Those X would not let us answer too, while the run's profile reads last (the opportunities' authors first).
-    assert {e.tweet_id for e in found.values() if e.author_followers} <= viral_kept
+    # (not quote posts: their reach is partly what they quote)
+    assert {e.tweet_id for e in found.values() if e.author_followers and e.quoted_text is None} <= viral_kept
     assert viral_kept - set(found) <= matched - expected
     account_kept = [r for r in peers if r["source"] == "account"]
     assert account_kept and all(population.tweet(r["tweet_id"]).author.handle.lower() in

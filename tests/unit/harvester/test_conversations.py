@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from libs.contracts.gateway import TweetCard
+from libs.contracts.gateway import QuotedPost, TweetCard
 from libs.gates.hostility import hostility
 from services.harvester.conversations import conversation_opportunities
 
@@ -44,6 +44,18 @@ def test_a_reply_x_would_not_let_us_answer_is_left_out() -> None:
 def test_a_reply_under_a_community_note_is_left_out() -> None:
     out = select([card("1", "ana").model_copy(update={"noted": True}), card("2", "ben")])
     assert [e.tweet_id for e in out.found] == ["2"] and out.rejected == {"community_note": 1}
+
+
+def test_a_reply_read_in_part_or_quoting_a_hostile_post_is_left_out() -> None:
+    """A long reply X showed the start of, a reply quoting a post X no longer shows, and one quoting a troll's
+    post are left out; one quoting a plain post goes to the planner with it."""
+    plain = QuotedPost(author="dan", text="Walking after dinner flattened my glucose curve.")
+    out = select([card("1", "ana").model_copy(update={"truncated": True}),
+                  card("2", "ben").model_copy(update={"quoted": QuotedPost()}),
+                  card("3", "cy").model_copy(update={"quoted": QuotedPost(author="troll", text="Shut up, quack.")}),
+                  card("4", "dee").model_copy(update={"quoted": plain})])
+    assert out.rejected == {"truncated": 1, "quote_unread": 1, "hostile_abuse": 1}
+    assert [(e.tweet_id, e.quoted_author, e.quoted_text) for e in out.found] == [("4", "dan", plain.text)]
 
 
 def test_one_read_offers_a_person_once_and_not_while_their_earlier_reply_waits() -> None:

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from libs.text import EMBEDDER_KINDS
 from libs.contracts.events import TweetPosted
-from libs.contracts.gateway import TweetCard
+from libs.contracts.gateway import QuotedPost, TweetCard
 from services.harvester.selection import (
     PooledOpportunity,
     SearchedTweet,
@@ -98,6 +98,22 @@ def test_a_tweet_under_a_community_note_is_no_opportunity(relevance):
     out = select([noted, plain, unknown], relevance)
     assert sorted(e.tweet_id for e in out.found) == ["10", "11"] and out.unanswerable == []
     assert out.rejected == {"community_note": 1}
+
+
+def test_a_post_read_in_part_is_no_opportunity_and_a_quote_carries_what_it_quotes(relevance):
+    """A long post X showed the start of, and a quote of a post X no longer shows, cannot be answered on what was
+    read; a quote post goes to the planner with the post it quotes."""
+    card = TweetCard(tweet_id="9", author="@ava", text="poor sleep ruins everything",
+                     created_at="2024-05-02T10:00:00.000Z", likes=2500, replies=10, views=90_000)
+    cut, gone, quote, plain = (searched_tweet(card.model_copy(update={"tweet_id": i, **u})) for i, u in (
+        ("9", {"truncated": True}), ("10", {"quoted": QuotedPost()}),
+        ("11", {"quoted": QuotedPost(author="ben", text="Seven hours is the floor, not the goal.")}), ("12", {})))
+    out = select([cut, gone, quote, plain], relevance)
+    assert out.rejected == {"truncated": 1, "quote_unread": 1}
+    found = {e.tweet_id: e for e in out.found}
+    assert sorted(found) == ["11", "12"]
+    assert (found["11"].quoted_author, found["11"].quoted_text) == ("ben", "Seven hours is the floor, not the goal.")
+    assert (found["12"].quoted_author, found["12"].quoted_text) == (None, None)
 
 
 def test_same_tweet_twice_is_one_opportunity(relevance):
