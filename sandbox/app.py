@@ -845,12 +845,18 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_get("/i/timeline/{kind:search|profile|replies}", timeline_batch)
     # The browser asks for an icon; it is no page X counts (without this route it would be a profile, "favicon.ico").
     r.add_get("/favicon.ico", lambda _: web.Response(status=404))
+    # Emoji drawn as images in posts' texts, as x.com draws them (xformat.post_html): one plain disc for all.
+    r.add_get("/emoji/v2/svg/{name}", lambda _: web.Response(text=EMOJI_SVG, content_type="image/svg+xml"))
     r.add_get("/{handle}", profile_page)
     r.add_get("/{handle}/following", profile_page)
     r.add_get("/{handle}/verified_followers", profile_page)
     r.add_get("/{handle}/status/{tweet_id:[0-9]+}", status_page)
     r.add_get("/{handle}/status/{tweet_id:[0-9]+}/analytics", analytics_page)
     return app
+
+
+EMOJI_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 36 36">'
+             '<circle cx="18" cy="18" r="18" fill="#FFCC4D"/></svg>')
 
 
 async def start_sandbox(settings: SandboxSettings, clock: Clock | None = None, *,

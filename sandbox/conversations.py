@@ -73,6 +73,12 @@ HOSTILE = (
     "Sure, Jan.",
     "Bold claim from a guy selling nothing but vibes.",
     "Wake me up when you have a real argument.",
+    # Derision in emoji, as much of X's is: x.com draws each emoji as an image (sandbox.xformat.post_html), which
+    # a reader of the element's text (innerText) gets nothing of.
+    "🤡",
+    "🙄🙄🙄",
+    "😂😂😂 ok buddy",
+    "🤡🤡 sure",
 )
 
 

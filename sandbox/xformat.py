@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from markupsafe import Markup, escape
+
+from libs.text.length import emoji_spans
+
 
 def abbreviate(n: int) -> str:
     """X's short counts: 999, 1K, 1.2K, 12K, 123K, 1.2M. X truncates rather than rounds ("1,299" -> "1.2K")."""
@@ -85,3 +89,18 @@ def shown_text(text: str) -> tuple[str, bool]:
         return text, False
     cut = text[:SHOWN_CHARS].rsplit(None, 1)[0].rstrip()
     return cut + "…", True
+
+
+def post_html(text: str) -> Markup:
+    """A post's text as x.com writes it into [data-testid=tweetText]: text with every emoji drawn as an image whose
+    alt is the emoji (Twemoji's file, named by its code points without VS16), so a reader taking the element's text
+    gets no emoji."""
+    out, last = [], 0
+    for start, end in emoji_spans(text):
+        seq = text[start:end]
+        name = "-".join(f"{ord(c):x}" for c in seq if c != "\ufe0f")
+        out += [escape(text[last:start]), Markup('<img alt="{}" draggable="false" src="/emoji/v2/svg/{}.svg" '
+                                                 'class="emoji">').format(seq, name)]
+        last = end
+    out.append(escape(text[last:]))
+    return Markup("").join(out)

@@ -26,10 +26,14 @@ _ABUSE = re.compile(
 )
 
 
+# Derision in emoji (a clown, eyes rolled, vomit, a middle finger, a pile of poo): much of X's trolling is only this.
+_DERISION = re.compile("[\U0001F921\U0001F644\U0001F92E\U0001F595\U0001F4A9]")
+
+
 def hostility(text: str) -> str | None:
     """Why this reply to our tweet is hostile ("injection" or "abuse"), or None when it may be answered."""
     if instruction_spans(text):
         return "injection"
-    if _ABUSE.search(fold(text).casefold()):
+    if _ABUSE.search(fold(text).casefold()) or _DERISION.search(text):
         return "abuse"
     return None

@@ -81,6 +81,19 @@ def _emoji_end(cps: list[int], i: int) -> int:
     return j
 
 
+def emoji_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each emoji sequence in ``text``, as X draws each one as one image."""
+    cps = [ord(c) for c in text]
+    spans = []
+    i = 0
+    while i < len(cps):
+        end = _emoji_end(cps, i)
+        if end > i:
+            spans.append((i, end))
+        i = max(end, i + 1)
+    return spans
+
+
 def _text_weight(text: str) -> int:
     cps = [ord(c) for c in text]
     total = 0

@@ -30,9 +30,26 @@ from services.browser_gateway.selectors import SelectorPack
 
 log = logging.getLogger(__name__)
 
+# The text of a post (or a bio) as written: x.com draws each emoji as an image whose alt is the emoji, which
+# innerText leaves out ("🤡" read as nothing, "🧵" lost from a thread's opening); its line breaks are characters.
+_TEXT_OF = """
+(n) => {
+  if (!n) return null;
+  let s = '';
+  const walk = (m) => { for (const c of m.childNodes) {
+    if (c.nodeType === Node.TEXT_NODE) s += c.nodeValue;
+    else if (c.nodeName === 'IMG') s += c.getAttribute('alt') || '';
+    else if (c.nodeName === 'BR') s += '\\n';
+    else walk(c);
+  } };
+  walk(n);
+  return s;
+}
+"""
 # Reads every article in one round trip: a page object per field would cost one Playwright call each.
 _READ_ARTICLES = """
 (a) => {
+  const textOf = """ + _TEXT_OF + """;
  // X's "Discover more" heading under a conversation's last reply: what follows is from across X, not the timeline.
  const ends = Array.from(document.querySelectorAll(a.heading)).filter((h) =>
    a.endings.some((e) => (h.textContent || '').trim().toLowerCase().startsWith(e.toLowerCase())));
@@ -44,14 +61,14 @@ _READ_ARTICLES = """
     && !c.contains(el.querySelector(a.user)) && (c.querySelector(a.user) || c.querySelector(a.text)
       || a.notices.some((n) => (c.innerText || '').toLowerCase().includes(n.toLowerCase()))));
   const q = (s) => Array.from(el.querySelectorAll(s)).find((n) => !(quoted && quoted.contains(n))) || null;
-  const inQuote = (s) => { const n = quoted && quoted.querySelector(s); return n ? n.innerText : null; };
+  const inQuote = (s, read) => { const n = quoted && quoted.querySelector(s); return n ? read(n) : null; };
   const attr = (s, name) => { const n = q(s); return n ? n.getAttribute(name) : null; };
   const time = q(a.time);
   const timeLink = time ? time.closest('a') : null;
   return {
     href: timeLink ? timeLink.getAttribute('href') : attr(a.status, 'href'),
     user: q(a.user) ? q(a.user).innerText : null,
-    text: q(a.text) ? q(a.text).innerText : null,
+    text: textOf(q(a.text)),
     time: time ? time.getAttribute('datetime') : null,
     reply: attr(a.reply, 'aria-label'), like: attr(a.like, 'aria-label'),
     retweet: attr(a.retweet, 'aria-label'), views: attr(a.views, 'aria-label'),
@@ -64,7 +81,7 @@ _READ_ARTICLES = """
       || q(a.reply).getAttribute('aria-disabled') === 'true') : null,
     beyond: ends.some((h) => !!(h.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING)),
     noted: !!note,
-    quoted: quoted ? {user: inQuote(a.user), text: inQuote(a.text)} : null,
+    quoted: quoted ? {user: inQuote(a.user, (n) => n.innerText), text: inQuote(a.text, textOf)} : null,
     truncated: !!q(a.more),
     // X's notice in place of a post that is gone ("This post was deleted by the post author."): no author, no time.
     gone: !time && !q(a.user) && !q(a.status) && a.notices.some((n) =>
@@ -380,7 +397,7 @@ class XSite:
         following = await self.need(page, "profile_following_link")
         followers = await self.need(page, "profile_followers_link")
         bio_loc = page.locator(self.pack.css("profile_description")).first
-        bio = (await bio_loc.inner_text()).strip() if await bio_loc.count() else ""  # X omits an empty bio
+        bio = (await bio_loc.evaluate(_TEXT_OF)).strip() if await bio_loc.count() else ""  # X omits an empty bio
         name_lines = [ln.strip() for ln in (await name.inner_text()).splitlines() if ln.strip()]
         return ProfileSnapshot(
             handle=req.handle, display_name=name_lines[0] if name_lines else req.handle, bio=bio,

@@ -4,10 +4,11 @@ Why the harvester reads them (not the scraper): they become reply opportunities,
 expiry and OpportunityFound are the harvester's; the scraper reads numbers for the learner. The harvester also
 already follows our posts (TweetPosted) for its pool.
 
-A reply is taken when it is someone else's, not seen before, not too old, and not hostile (libs.gates.hostility:
-answering a troll feeds it). "Never the same person twice in a row" is the planner's rule at the moment it
-answers (services/planner/replies.py, which knows every answer queued); here a person's second reply in one read
-is left for a later read once the first is answered or gone, so one read never offers the same person twice.
+A reply is taken when it is someone else's, not seen before, not too old, read whole, has words to answer, and is
+not hostile (libs.gates.hostility: answering a troll feeds it). "Never the same person twice in a row" is the
+planner's rule at the moment it answers (services/planner/replies.py, which knows every answer queued); here a
+person's second reply in one read is left for a later read once the first is answered or gone, so one read never
+offers the same person twice.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ def conversation_opportunities(
             continue
         if now - created >= max_age:
             out.reject("too_old")
+            continue
+        if not any(ch.isalnum() for ch in card.text):
+            # "❤️🙌", "😂": nothing a written answer could take up.
+            out.reject("no_words")
             continue
         reason = hostility(card.text) or (hostility(card.quoted.text) if card.quoted else None)
         if reason is not None:

@@ -4,7 +4,10 @@ The API's query language shares words, "phrases", ``-``exclusions, ``OR``, paren
 with the web's, but not the rest: the web's ``filter:replies`` is the API's ``is:reply``; ``since:``/``until:``
 are the request's ``start_time``/``end_time``; and the engagement thresholds ``min_faves:``, ``min_retweets:``
 and ``min_replies:`` do not exist in the API (an API query naming them is refused with 400), so they are
-applied to the answer's public metrics instead.
+applied to the answer's public metrics instead. The web's search leaves native reposts out unless asked
+(``include:nativeretweets``); the API's includes them unless told ``-is:retweet`` (X's own examples add it): a
+repost would come back as the reposter's "RT @someone: …" with the original's repost count, so it is left out
+unless the web query names reposts.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ def to_api_search(web_query: str) -> ApiSearch:
     kept: list[str] = []
     times: dict[str, datetime] = {}
     thresholds: dict[str, int] = {}
+    reposts = False
     for token in _TOKEN.findall(web_query):
         negated = token.startswith("-") and not token.startswith('-"')
         key, sep, value = token.lstrip("-").partition(":")
@@ -80,6 +84,11 @@ def to_api_search(web_query: str) -> ApiSearch:
         if sep and key == "filter" and value.lower() in _FILTERS:
             kept.append(("-" if negated else "") + _FILTERS[value.lower()])
             continue
+        if sep and key == "include" and value.lower() == "nativeretweets" and not negated:
+            reposts = True
+            continue
         kept.append(token)
+    if not reposts and not any(t.lstrip("-").lower() == "is:retweet" for t in kept):
+        kept.append("-is:retweet")
     return ApiSearch(query=" ".join(kept), start_time=times.get("since"), end_time=times.get("until"),
                      **thresholds)

@@ -58,6 +58,13 @@ def test_a_reply_read_in_part_or_quoting_a_hostile_post_is_left_out() -> None:
     assert [(e.tweet_id, e.quoted_author, e.quoted_text) for e in out.found] == [("4", "dan", plain.text)]
 
 
+def test_a_reply_without_words_or_in_derisive_emoji_is_left_out() -> None:
+    out = select([card("1", "ana", "❤️🙌"), card("2", "troll", "🤡🤡 sure"), card("3", "cy", "Great post 🙏"),
+                  card("4", "dee", "🙄 whatever you say")])
+    assert out.rejected == {"no_words": 1, "hostile_abuse": 2}
+    assert [(e.tweet_id, e.text) for e in out.found] == [("3", "Great post 🙏")]
+
+
 def test_one_read_offers_a_person_once_and_not_while_their_earlier_reply_waits() -> None:
     out = select([card("1", "ana"), card("2", "ANA", "And for night shifts?"), card("3", "ben")])
     assert [e.tweet_id for e in out.found] == ["1", "3"]
