@@ -187,10 +187,16 @@ async def test_profile_shows_followers_and_newest_first_timeline(page: Page, san
     assert len(times) >= 3 and times == sorted(times, reverse=True)
 
 
+# A post's own time (a quote post's card holds its quoted post's time too), and how to read them.
+OWN_TIME = "> [data-testid=User-Name] time"
+DATETIMES = "els => els.map(e => e.getAttribute('datetime'))"
+
+
 async def test_search_operators(page: Page, sandbox: Sandbox):
     await page.goto("/search?q=sleep%20min_faves%3A2000&src=typed_query")
-    # The search's posts (their own parts are the article's children: a quote post's card holds the quoted
-    # post's name, time and text); X's ad among them (sandbox/ads.py) sits in a wrapper of its own, with "Ad" for a time.
+    # The search's posts (their own parts are the article's children: a quote post's card holds the
+    # quoted post's name, time and text); X's ad among them (sandbox/ads.py) sits in a wrapper of its own,
+    # with "Ad" for a time.
     articles = page.locator("[data-testid=cellInnerDiv] > article[data-testid=tweet]")
     assert await articles.count() > 0
     ad = page.locator("[data-testid=placementTracking] > article[data-testid=tweet]")
@@ -200,10 +206,11 @@ async def test_search_operators(page: Page, sandbox: Sandbox):
             "els => els.map(e => e.getAttribute('aria-label'))"):
         assert count_of(label) >= 2000
     # (each post's own text: a quote post's card holds its quoted post's text too)
-    assert all("sleep" in t.lower() for t in await articles.locator("> [data-testid=tweetText]").all_inner_texts())
+    own_texts = await articles.locator("> [data-testid=tweetText]").all_inner_texts()
+    assert all("sleep" in t.lower() for t in own_texts)
 
     await page.goto("/search?q=min_replies%3A200%20-filter%3Areplies&src=typed_query&f=live")
-    times = await articles.locator("> [data-testid=User-Name] time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    times = await articles.locator(OWN_TIME).evaluate_all(DATETIMES)
     assert len(times) > 0 and times == sorted(times, reverse=True)
     assert await page.locator("article .replying").count() == 0
 
@@ -219,8 +226,8 @@ async def test_search_operators(page: Page, sandbox: Sandbox):
     # Since yesterday: today may be minutes old on the simulated clock, with nothing posted yet.
     day = (sandbox.clock.now() - timedelta(days=1)).strftime("%Y-%m-%d")
     await page.goto(f"/search?q=sleep%20since%3A{day}&src=typed_query&f=live")
-    times = await articles.locator("> [data-testid=User-Name] time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    times = await articles.locator(OWN_TIME).evaluate_all(DATETIMES)
     assert times and all(t >= day for t in times)
     await page.goto(f"/search?q=sleep%20until%3A{day}&src=typed_query&f=live")
-    times = await articles.locator("> [data-testid=User-Name] time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    times = await articles.locator(OWN_TIME).evaluate_all(DATETIMES)
     assert times and all(t < day for t in times)
