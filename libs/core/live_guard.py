@@ -168,13 +168,24 @@ class ApprovalSettings(AccountSettings):
     # XBOT_X_SANDBOX_HOSTS (comma-separated, e.g. "sandbox" in compose).
     live: bool = False
     # Which items wait for the owner's approval in the console before the poster may post them (issue 22): all,
-    # posts (posts and threads; replies do not wait) or none. Unset: all when live, none against a sandbox.
+    # posts (posts and threads; replies do not wait) or none. Unset: all when live, none against a sandbox. On a
+    # live account replies wait whatever this says (approval_kinds).
     approval: Literal["all", "posts", "none"] | None = None
 
     def approval_kinds(self) -> frozenset[str]:
-        """The kinds of items that wait for the owner's approval (the poster and the console read the same)."""
+        """The kinds of items that wait for the owner's approval (the poster and the console read the same).
+
+        On a live account replies always wait. X's developer guidelines (docs.x.com/developer-guidelines, "Replies
+        & Mentions") do not allow an app that "auto-replies to anyone mentioning a keyword" (unsolicited), and an app
+        whose AI "generates and posts replies" needs X's prior approval; xbot's replies are a model's, to posts found
+        by keyword searches. With each one approved in the console, a person decides every reply the account
+        sends."""
         mode = self.approval or ("all" if self.live else "none")
-        return APPROVAL_KINDS[mode]
+        return APPROVAL_KINDS[mode] | ({"reply"} if self.live else frozenset())
+
+    def replies_wait_despite_setting(self) -> bool:
+        """Whether XBOT_APPROVAL says replies need no approval, which a live account overrules (approval_kinds)."""
+        return self.live and "reply" not in APPROVAL_KINDS[self.approval or "all"]
 
 
 class WriteTargetSettings(ApprovalSettings):

@@ -61,6 +61,10 @@ class Console:
                                             autoescape=True, undefined=jinja2.StrictUndefined)
         self.templates.filters["parts"] = lambda raw: json.loads(raw) if isinstance(raw, str) else raw
         self.templates.filters["when"] = lambda t: t.strftime("%Y-%m-%d %H:%M") if t else "—"
+        # A reply's target on X, for the owner to read what the draft answers (and what that tweet quotes) before
+        # approving it: the console keeps no stranger's text of its own.
+        base = ctx.settings.x_base_url.rstrip("/")
+        self.templates.filters["on_x"] = lambda author, tweet_id: f"{base}/{author}/status/{tweet_id}"
         self.runner: web.AppRunner | None = None
         self.url = ""
         # One dead-letter action at a time: a double click must not re-apply a letter twice before it is dropped.

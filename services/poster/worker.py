@@ -6,6 +6,7 @@ one; the cycle itself knows none of them.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,8 @@ from services.poster.cycle import PostingCycle, PostingStore
 from services.poster.risk import AccountRisk
 from services.poster.settings import PosterSettings
 from services.poster.store import PgPostingStore
+
+log = logging.getLogger(__name__)
 
 
 class PosterWorker(Worker):
@@ -40,6 +43,10 @@ class PosterWorker(Worker):
         return (Job("post_cycle", self.settings.posting_cycle, self.cycle.run, jitter=0.1),)
 
     async def start(self) -> None:
+        if self.settings.replies_wait_despite_setting():
+            log.warning("XBOT_APPROVAL=%s, but on a live account every reply waits for your approval in the console: "
+                        "X's developer guidelines do not allow an app to auto-reply to posts found by keyword "
+                        "searches, and want X's prior approval for AI-written replies", self.settings.approval)
         await self.cycle.start()
 
     async def status(self) -> dict[str, Any]:

@@ -192,6 +192,26 @@ async def test_a_rejected_draft_is_never_posted_and_keeps_its_reason(stack: Stac
     await eventually(reason_shown, timeout=30, interval=0.5)
 
 
+async def test_a_reply_in_review_links_to_the_tweet_it_answers_on_x(stack: Stack) -> None:
+    """The owner reads what a reply answers (and what that tweet quotes) on X before approving it: the console
+    keeps no stranger's text."""
+    h = stack.harness
+    queued = await h.queue(unique("A walk after dinner helps more than people think."), kind="reply",
+                           reply_to="1790000000000000001", reply_to_author="ava_sleep3")
+    page = await stack.page()
+    await in_review(page, queued.content_id)
+    section = page.locator(f"section.review[data-id='{queued.content_id}']")
+    href = await section.locator("a.target").get_attribute("href")
+    assert href == f"{h.env['XBOT_X_BASE_URL'].rstrip('/')}/ava_sleep3/status/1790000000000000001"
+    await page.goto("/queue")
+    assert await page.locator(f"a.target[href='{href}']").count() == 1
+    await in_review(page, queued.content_id)
+    await section.locator("input[name=reason]").fill("not needed")
+    await section.locator("button.reject").click()
+    await page.wait_for_selector("p.notice")
+    assert (await h.wait_outcome(queued.content_id))["reason"] == "rejected"
+
+
 async def test_an_own_thread_passes_the_gates_and_is_posted_once(stack: Stack) -> None:
     h = stack.harness
     page = await stack.page()
@@ -667,3 +687,4 @@ async def test_an_approved_evergreen_post_is_posted_without_asking_again(stack: 
     assert outcome["type"] == "TweetPosted"
     await h.settled(queued.content_id)
     assert len(await h.copies(keep.parts[0])) == 1
+

@@ -185,7 +185,13 @@ def test_a_rejected_item_ends_at_once_even_while_writes_are_blocked():
 def test_approval_kinds_default_to_all_when_live_and_none_against_the_sandbox():
     assert PosterSettings(live=False).approval_kinds() == frozenset()
     assert PosterSettings(live=True).approval_kinds() == {"post", "thread", "reply"}
-    assert PosterSettings(live=True, approval="posts").approval_kinds() == {"post", "thread"}
+    # On a live account replies wait whatever XBOT_APPROVAL says: X does not allow an app to auto-reply to posts
+    # found by keyword searches, and wants its prior approval for AI-written replies.
+    assert PosterSettings(live=True, approval="posts").approval_kinds() == {"post", "thread", "reply"}
+    assert PosterSettings(live=True, approval="none").approval_kinds() == {"reply"}
+    assert PosterSettings(live=True, approval="none").replies_wait_despite_setting()
+    assert not PosterSettings(live=True).replies_wait_despite_setting()
+    assert not PosterSettings(approval="none").replies_wait_despite_setting()
     assert PosterSettings(approval="all").approval_kinds() == {"post", "thread", "reply"}
 
 
