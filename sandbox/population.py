@@ -265,6 +265,15 @@ def snowflake_parts(tweet_id: str) -> tuple[int, int, int]:
     return (n >> 22) + TWEPOCH_MS, (n >> 12) & 0x3FF, n & 0xFFF
 
 
+def _made_by(tweet_id: str, worker: int) -> int | None:
+    """The creation time (ms) of a snowflake id made by ``worker``; None for another worker's or no id."""
+    try:
+        ms, made_by, _ = snowflake_parts(tweet_id)
+    except ValueError:
+        return None
+    return ms if made_by == worker else None
+
+
 def _heavy_tail(rng: random.Random, alpha: float) -> float:
     """Pareto multiplier >= 1: most tweets get little, a few get a lot."""
     return rng.paretovariate(alpha)
@@ -377,11 +386,8 @@ class Population:
         return [t for b in range(first, last + 1) for t in self.bucket(b) if start <= t.created_at <= end]
 
     def tweet(self, tweet_id: str) -> PopulationTweet | None:
-        try:
-            ms, worker, seq = snowflake_parts(tweet_id)
-        except ValueError:
-            return None
-        if worker != POPULATION_WORKER:
+        ms = _made_by(tweet_id, POPULATION_WORKER)
+        if ms is None:
             return None
         for t in self.bucket(math.floor(ms / 1000 / BUCKET_SECONDS)):
             if t.id == tweet_id:
@@ -390,11 +396,8 @@ class Population:
 
     def quoted(self, tweet_id: str) -> QuotedPost | None:
         """The post a quote post quotes, rebuilt from its id (QUOTED_WORKER); None for any other id."""
-        try:
-            ms, worker, _ = snowflake_parts(tweet_id)
-        except ValueError:
-            return None
-        if worker != QUOTED_WORKER:
+        ms = _made_by(tweet_id, QUOTED_WORKER)
+        if ms is None:
             return None
         rng = random.Random(f"{self.seed}:quoted:{tweet_id}")
         kind = rng.choices(list(QUOTED_KINDS), list(QUOTED_KINDS.values()))[0]
