@@ -8,6 +8,7 @@ import os
 import stat
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
@@ -416,13 +417,18 @@ async def test_a_quote_post_and_a_long_post_are_read_as_x_shows_them(gw, clock) 
     settings = SandboxSettings(population=POPULATION)
     now = clock.timestamp()
     population = Population(settings.seed, size=POPULATION, tweets_per_hour=settings.tweets_per_hour)
-    posts = [t for t in reversed(population.tweets_between(now - 24 * 3600, now - 60)) if t.in_reply_to is None]
+    # Within the search's week (long posts are rarer than quotes: a day may have none).
+    posts = [t for t in reversed(population.tweets_between(now - 6 * 86400, now - 60)) if t.in_reply_to is None]
     quotes = [t for t in posts if t.quoted_id]
     wanted = [next(t for t in quotes if population.quoted(t.quoted_id).kind == "gone"),
               next(t for t in quotes if population.quoted(t.quoted_id).kind != "gone"),
               next(t for t in posts if len(t.text) > 280)]
     for post in wanted:
-        cards = (await gw.client.search(f"from:{post.author.handle}", tab="latest", limit=40)).tweets
+        # The author's posts of the minutes around it: the one wanted among the first batch, however old.
+        around = [datetime.fromtimestamp(post.created_at + d, UTC).strftime("%Y-%m-%d_%H:%M:%S_UTC")
+                  for d in (-60, 60)]
+        query = f"from:{post.author.handle} since:{around[0]} until:{around[1]}"
+        cards = (await gw.client.search(query, tab="latest", limit=40)).tweets
         card = next(c for c in cards if c.tweet_id == post.id)
         assert card.author == post.author.handle
         assert card.created() is not None and abs(card.created().timestamp() - post.created_at) < 1

@@ -101,7 +101,9 @@ async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_per
 
         # A reply of ours under a stranger's tweet, and someone's reply to it: read too (X shows the stranger's
         # tweet above ours on our reply's page; only what is below ours is offered), in our reply's conversation.
-        stranger = next(v for v in h.world.search("sleep", latest=True) if not v.own and v.in_reply_to is None)
+        # (one whose author lets us reply: some limit who can, and X refuses the reply)
+        stranger = next(v for v in h.world.search("sleep", latest=True)
+                        if not v.own and v.in_reply_to is None and v.can_reply)
         ours = h.world.create_tweet("Daylight before noon did more for my sleep than any supplement I tried.",
                                     in_reply_to=stranger.id)
         await publish(settings, [TweetPosted(content_id="c-ours", kind="reply", tweet_ids=[ours.id],
