@@ -26,7 +26,14 @@ _PREAMBLE = re.compile(
     re.IGNORECASE,
 )
 _CLOSING = re.compile(r"let me know|feel free to|hope (?:this|that) (?:helps|works)|character count|would you like|"
-                      r"want me to|\d+ characters|adjust the tone|another version|should i make", re.IGNORECASE)
+                      r"want me to|\d+ characters|adjust the tone|another version|should i make|this works because|"
+                      r"i kept it|suggested hashtags|image suggestion|stronger hook|^\s*\(?(?:tone|length|style)\s*:",
+                      re.IGNORECASE | re.MULTILINE)
+# Markup or a chat template's tokens around the text, an instruction echoed back, a role named.
+_WRAPPING = re.compile(
+    r"</?[a-z]{2,12}>|<\|[a-z_]+\|>|^\s*(?:assistant|model)\s*:|^\s*write (?:one|a) (?:tweet|post|reply)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
 _MARKDOWN = re.compile(r"\*\*[^*]+\*\*|__[^_]+__|(?m:^\s{0,3}#{1,6}\s)|(?m:^\s*[-*+]\s+\S)|\[[^\]]+\]\([^)]+\)")
 _HASHTAG_RUN = re.compile(r"(?:#\w+\s*){2,}$")
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55\U0001F1E6-\U0001F1FF]")
@@ -110,6 +117,8 @@ def detect(parts: Sequence[str], kind: str) -> list[str]:
         found.append("refusal_or_ai")
     if _REASONING.search(text):
         found.append("reasoning")
+    if _WRAPPING.search(text):
+        found.append("wrapping")
     if kind == "thread" and any(_NUMBERING.search(p) for p in parts):
         found.append("numbered")
     if any(x_length(p) > (220 if kind == "reply" else 280) for p in parts):

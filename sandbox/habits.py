@@ -77,6 +77,7 @@ class HabitRates:
     several_drafts: float = 0.04  # of plain-text posts and replies
     explains: float = 0.04  # of plain-text posts and replies
     chatty: float = 0.05  # of plain-text posts and replies
+    wrapped: float = 0.05  # of plain-text posts and replies
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
@@ -333,6 +334,14 @@ class RealisticWriter:
             for line in (lead, tail) if tail else (lead,):
                 # What shows of it in the text, whatever emoji or emphasis marks the normaliser drops around it.
                 defects.append(Defect("chatty", "contains", max(_MARKS.split(line), key=len).strip()))
+        if late.random() < self.rates.wrapped:
+            # What surrounds the text in the forms blind sets of 2026-12-06 (evening) found: markup or a leaked
+            # template token around it, an echoed instruction or an announcement without a colon over it, a note
+            # on the writing, its tone or its hashtags under it.
+            noun = {"post": "tweet", "reply": "reply"}[brief.kind]
+            before, after, seen = (w.format(kind=noun, t=topic_label(brief.topic)) for w in late.choice(WRAPPERS))
+            content = before + content + after
+            defects.append(Defect("wrapped", "contains", seen))
         return Answer(content, answer.refusal, defects, brief)
 
     def _answer(self, messages: list[dict[str, Any]], rng: random.Random, *, response_format: Any) -> Answer:
@@ -812,6 +821,20 @@ CHATTY_TAILS = (
     "(Under 280 characters ✅)",
     "**Character count:** {n}",
     "(Feel free to adjust the tone.)",
+)
+# (before the text, after it, what of them a queued text would show)
+WRAPPERS = (
+    ("<{kind}>", "</{kind}>", "<{kind}>"),
+    ("Assistant: ", "<|eot_id|>", "Assistant:"),
+    ("Write one {kind} about {t} for X.\n\n", "", "Write one {kind}"),
+    ("Here's something short and punchy for your audience\n\n", "", "short and punchy"),
+    ("Got it. ", "", "Got it."),
+    ("", "\n\nThis works because it leads with one clear, practical point.", "This works because"),
+    ("", "\n\nI kept it short so it reads naturally.", "I kept it short"),
+    ("", "\n\n*(Friendly, practical, supportive)*", "Friendly, practical, supportive"),
+    ("", "\n\nSuggested hashtags: #wellness #habits", "Suggested hashtags"),
+    ("", " [Image suggestion: a calm morning scene]", "Image suggestion"),
+    ("", "\n\nWould you like a version with a stronger hook?", "stronger hook"),
 )
 _MARKS = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]|\\*\\*")
 AS_AN_AI = (

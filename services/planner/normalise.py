@@ -7,13 +7,15 @@ preambles ("Sure! Here's a tweet about gut health:", "Tweet:", "Option 1:") and 
 block quotes), an "As an AI, …, but" clause in front of the text, thread numbering ("1/5", "(2/5)", "3.",
 "Tweet 4:", "Tweet 1 of 3:", "Hook:"), emoji and trailing hashtag runs (two or more; one hashtag is the niche's
 allowance), an explanation after the text ("Why it works: …"); of several drafts offered where one was asked, the
-first. Apostrophes typed as ’ read as ' (the text keeps its own). A structured
-answer (JSON with ``text`` or ``parts``) is read first. Threads are split on ``---`` lines, on numbered parts,
-or on blank lines (merging paragraphs when there are more than a thread may have). A part loses the generic padding
-sentences at its end ("Remember that everyone's body is different …"; within the limit too, as other habits the
-normaliser removes may be what made it over-long), an over-long one then whole trailing sentences down to the
-limit. What cannot be repaired (a refusal, a placeholder, an over-long answer that no whole sentences can shorten)
-is left for the gates to reject.
+first. Besides those named phrasings, a paragraph at either end that talks about the request, the requester or
+the writing rather than the niche, metadata lines under the text ("Tone: …"), asides naming the writing ("(Word
+count: 14)"), markup or template tokens around the whole answer and a placeholder mention ("@username").
+Apostrophes typed as ’ read as ' (the text keeps its own). A structured answer (JSON with ``text`` or ``parts``) is
+read first. Threads are split on ``---`` lines, on numbered parts, or on blank lines (merging paragraphs when there
+are more than a thread may have). A part loses the generic padding sentences at its end ("Remember that everyone's
+body is different …"; within the limit too, as other habits the normaliser removes may be what made it over-long),
+an over-long one then whole trailing sentences down to the limit. What cannot be repaired (a refusal, a placeholder,
+an over-long answer that no whole sentences can shorten) is left for the gates to reject.
 
 Pure functions only: no I/O, no model, so every rule is tested on a corpus of real models' habits.
 """
@@ -38,10 +40,39 @@ _REASONING_OPEN = re.compile(r"<(?:think|thinking|reasoning|reflection|analysis)
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*[ \t]*\n?(.*?)\n?```", re.DOTALL)
 
 
+# A chat template's own tokens that a local server let through ("<|eot_id|>", "</s>", "<end_of_turn>", "[/INST]").
+# A token that opens a turn names its role: "<|im_start|>assistant", "<|start_header_id|>assistant<|end_header_id|>".
+_TEMPLATE_TOKEN = re.compile(
+    r"(?:<\|(?:im_start|start_header_id)\|>|<start_of_turn>)[ \t]*(?:assistant|model|system|user)?[ \t]*"
+    r"(?:<\|end_header_id\|>)?|<\|[a-z_]{2,30}\|>|</?s>|<end_of_turn>|\[/?INST\]|<</?SYS>>",
+    re.IGNORECASE,
+)
+
+
+# gpt-oss's channels as a server that does not parse them passes them on: the answer is the final channel's.
+_FINAL_CHANNEL = re.compile(r"<\|channel\|>\s*final\s*<\|message\|>", re.IGNORECASE)
+_OTHER_CHANNEL = re.compile(r"<\|channel\|>\s*(?:analysis|commentary)\b.*?(?:<\|end\|>|$)", re.IGNORECASE | re.DOTALL)
+# A small model that runs on past its turn writes the next one itself ("User: Thanks! Another one?"), in words or
+# in its template's tokens ("<|im_start|>user", "<start_of_turn>user", "<|start_header_id|>user"): from there on
+# nothing is the answer. "[INST] … [/INST]" is the instruction echoed back.
+_NEXT_TURN = re.compile(
+    r"(?im)(?:^[ \t]*(?:#{1,6}[ \t]*)?(?:user|human|instruction)[ \t]*:"
+    r"|(?:<\|im_start\|>|<start_of_turn>|<\|start_header_id\|>)[ \t]*user\b|<\|user\|>).*",
+    re.DOTALL,
+)
+_ECHOED_INSTRUCTION = re.compile(r"^\s*\[INST\].*?\[/INST\]", re.IGNORECASE | re.DOTALL)
+# The role a template names in words, in front of the whole answer ("Assistant: Here is a tweet …").
+_ROLE = re.compile(r"^\s*(?:assistant|model)\s*:[ \t]*", re.IGNORECASE)
+
+
 def strip_reasoning(text: str) -> str:
-    """Drop reasoning blocks; a lone closing tag means everything before it was reasoning, a lone opening tag
-    (the answer was cut off while reasoning) means everything after it is."""
-    text = _REASONING_BLOCK.sub("", text)
+    """Drop reasoning blocks (and the template tokens and invented turns around them); a lone closing tag means
+    everything before it was reasoning, a lone opening tag (the answer was cut off while reasoning) means everything
+    after it is."""
+    finals = list(_FINAL_CHANNEL.finditer(text))
+    text = text[finals[-1].end():] if finals else _OTHER_CHANNEL.sub("", text)
+    text = _ROLE.sub("", _ECHOED_INSTRUCTION.sub("", _NEXT_TURN.sub("", text)).lstrip())
+    text = _REASONING_BLOCK.sub("", _TEMPLATE_TOKEN.sub("", text))
     text = _REASONING_CLOSE.sub("", text, count=1)
     return _REASONING_OPEN.sub("", text)
 
@@ -77,6 +108,9 @@ _PREAMBLE_LINE = re.compile(
     rf"|below you'?ll find\b[^\n:]{{0,60}}:|here (?:it is|they are|you are)\s*[:!.]"
     rf"|here(?:'s|s| is) what i came up with\s*:|(?:final|revised|new) version below\s*:"
     rf"|as an? (?:tweet|post|reply|x post)\s*:|take (?:two|three|2|3)\s*:"
+    # "Sure — a tweet on magnesium and sleep:", "One post about fibre, coming up:" ("A post-workout rule:" is a hook)
+    rf"|(?:a|an|one|my|your)\s+(?:[\w-]+\s+){{0,3}}?(?:tweet|post|reply|thread|x post)(?![\w-])\s+"
+    rf"(?:on|about|for|re)\b[^\n]{{0,100}}:"
     rf"|here(?:'s| is) (?:one|mine|it)[!.:]*"
     # "I'd suggest something like this:", "I'd reply with something like:", "As requested, a tweet on fibre:"
     rf"|{_SUGGEST}\s*:"
@@ -84,7 +118,9 @@ _PREAMBLE_LINE = re.compile(
     # a label on a line of its own: "[Tweet]", "Title: Sleep debt" (a post has no title), "Thread:", "Tweet
     # (friendly tone):" (a numbered "Tweet 1:" starts a thread's part: not here)
     rf"|\[(?:tweet|post|reply|thread|draft)\]|title\s*:[^\n]{{0,100}}"
-    rf"|(?:(?:suggested|possible|proposed|sample|alternative|draft)\s+)?(?:tweet|post|reply|thread|draft|response)"
+    rf"|\(?(?:reply(?:ing)? to|in reply to|responding to|response to)\s+@\w+\)?\s*:?"
+    rf"|(?:(?:suggested|possible|proposed|sample|alternative|draft)\s+)?(?:(?:x|twitter)\s+)?"
+    rf"(?:tweet|post|reply|thread|draft|response)"
     rf"(?:\s+(?:draft|idea|option|version|text))?\s*(?:\([^)\n]{{0,40}}\))?\s*:?"
     rf"|try this one\s*:|how about this(?: one)?\s*[:?]"
     rf"|{_INTERJECTION}[!.:]*)\s*$",
@@ -115,9 +151,12 @@ _PREAMBLE_INLINE = re.compile(
 # A bare label in front of the content: "Tweet:", "Post 1:", "Option 2 -", "Final draft:", "Reply:".
 _LABEL = re.compile(
     r"^\s*(?:\*\*)?(?:(?:final|revised|rewritten|new|suggested|possible|proposed|sample|alternative|draft)\s+)?"
-    r"(?:tweet|post|thread|reply|draft|caption|option|version|answer|response|hook|body|cta|call to action)"
-    r"(?:\s+(?:draft|idea|option|version|text))?"
-    r"(?:\s*#?\d{1,2})?(?:\s*\([^)\n]{0,40}\))?\s*(?:\*\*)?\s*[:\-–—]\s*(?:\*\*)?\s*",
+    r"(?:tweet|post|reply|draft|caption|option|version|answer|response|hook|body|cta|call to action|"
+    # "Thread: how I fixed my sleep" is a thread's own hook, "**thread:** 1. …" a label over its numbered parts
+    r"output|thread(?=\s*(?:\*\*)?\s*:\s*(?:\*\*)?\s*\(?\d))"
+    r"(?:\s+(?:draft|idea|option|version|text|to (?:the |this |their )?(?:tweet|post)))?"
+    # a hyphen only as a dash with space before it: "Post-workout meals" and "Body-weight squats" are the text
+    r"(?:\s*#?\d{1,2})?(?:\s*\([^)\n]{0,40}\))?\s*(?:\*\*)?(?::|\s+-|\s*[–—])\s*(?:\*\*)?\s*",
     re.IGNORECASE,
 )
 # The sections of a copywriting formula, each at a line start of one post ("Hook: …\nBody: …\nCTA: …").
@@ -140,7 +179,11 @@ _CLOSING_LINE = re.compile(
 # hook …"): everything from it on. "Why it works:" is also a post's own section ("Why it works: sugary drinks are
 # the leading source of added sugars"), so under that label only talk of the writing marks the model's note.
 _EXPLANATION = re.compile(
-    r"\n[ \t]*\n[ \t]*(?:\*\*|__)?(?:explanation|rationale|breakdown|key (?:points|elements|features)"
+    r"\n[ \t]*(?:(?:-{3,}|\*{3,}|_{3,})[ \t]*)?\n[ \t]*(?:\*\*|__|\*|_)?(?:explanation|rationale|breakdown"
+    r"|key (?:points|elements|features)|alternative(?: version| option| take)?|alt(?: version)?"
+    r"|another (?:option|version|take)|or|(?:engagement|posting|publishing|formatting) (?:tips|notes|strategy)"
+    r"|disclaimer"
+    r"|why (?:it|this) works(?=(?:\*\*|__)?\s*:(?:\*\*|__)?[ \t]*\n)"
     r"|why (?:it|this) works(?=(?:\*\*|__)?\s*:[^\n]{0,160}\b(?:hook|tweet|post|reply|readers?|engag\w*|tone|"
     r"format|characters?|cta|call to action|punchy|concise|scroll\w*|takeaway|opens? with|ends? with|sentences?|"
     r"structure|wording|phrasing|emoji|hashtags?)\b))"
@@ -149,6 +192,182 @@ _EXPLANATION = re.compile(
 )
 _TRAILING_SEPARATOR = re.compile(r"^\s*-{3,}\s*$")
 _EMPHASIS = re.compile(r"[*_]{1,3}")
+
+
+# ---------------------------------------------------------------- talk about the writing, at the answer's edges
+#
+# The rules above name phrasings, and each blind probe found new ones (README, Planner, "Chat around the text"). What
+# every such phrasing shares is what it talks about: the request, the requester or the writing itself, not the
+# niche. A paragraph at either end of the answer (with another one left) is taken for chat when it says something
+# only a model says to the person who asked (``_TO_THE_REQUESTER``), or when it opens as chat does and names two
+# of the writing's own things (``_CRAFT``: tone, hook, audience, limit, tweet, …); a niche post that talks of those
+# (a growth niche's "Your hook matters more than your hashtags.") opens as content does and stays.
+_TO_THE_REQUESTER = re.compile(
+    r"\b(?:the user|let me think|let me know if you(?:'d| would)? (?:like|want|need|prefer)|"
+    r"let'?s (?:craft|draft|write|think)|(?:encourage|remind|tell|ask) (?:your |the )?(?:followers|readers|audience)|"
+    r"i need to (?:write|craft|draft|create|come up with|keep|make)|"
+    r"hope (?:this|that|it) (?:helps|works|fits|lands|resonates)|i hope (?:this|that|it)|feel free|"
+    r"would you like me|would you like (?:a|an|another)\b[^?\n]{0,40}\b(?:version|option|take|variation|draft)|"
+    r"(?:want|like) me to|do you want me|(?:should|shall) i (?:make|add|change|adjust|shorten|try|write|tweak)|"
+    r"i can (?:also|adjust|make|tweak|shorten|change|rework|try|give|punch)|happy to (?:adjust|tweak|revise)|"
+    r"(?:character|word|char) count|\d+\s*(?:characters|chars)\b|(?:suggested|recommended|optional) hashtags|"
+    r"image (?:suggestion|idea|prompt))\b",
+    re.IGNORECASE,
+)
+# What is said of the text after it ("This tweet works because …", "This keeps it under …"); at the start of an
+# answer it may be the content's own lead ("This thread gives you five tools …"), so only there.
+_ABOUT_THE_TEXT = re.compile(
+    r"\b(?:(?:this|the|my|that) (?:tweet|post|reply|draft|thread|response|caption|version|hook) (?:works|uses|keeps|"
+    r"stays|fits|avoids|agrees|balances|combines|highlights|targets|aims|opens with|ends with|leads with|"
+    r"is designed)|this (?:works|reads|lands) (?:because|well)|this adds value|this keeps (?:it|the (?:tone|reply|"
+    r"post|tweet)) (?:short|supportive|friendly|concise|personal|punchy|positive|light|warm|conversational|casual|"
+    r"under|within)|"
+    r"i kept (?:it|this|the (?:tweet|post|reply|tone))|(?:add|attach|include|pair (?:it|this) with) (?:a|an) "
+    r"(?:photo|image|picture|gif|video|visual|chart|graphic))\b",
+    re.IGNORECASE,
+)
+_CRAFT = re.compile(
+    r"\b(?:tone|punchy|engaging|concise|conversational|voice|audience|hooks?|hashtags?|emojis?|cta|call to action|"
+    r"limit|medical claims?|angle|versions?|alternatives?|options?|drafts?|tweets?|posts?(?!-)|repl(?:y|ies)|"
+    r"response|threads?|caption|playful|scroll[- ]?stopping|relatable|shareable|actionable|stats?|readers?|"
+    r"followers|topic)\b",
+    re.IGNORECASE,
+)
+_ECHOED_REQUEST = re.compile(
+    r"^\W*(?:write|create|draft|compose|generate)\s+(?:a|an|one|the|me|\d+)\b[^\n]{0,80}?\b(?:posts?|tweets?|"
+    r"repl(?:y|ies)|threads?)(?![\w-])",
+    re.IGNORECASE,
+)
+# A note in brackets under the text, not a sentence of it: "(Friendly, supportive, adds value)".
+_ANNOTATION = re.compile(r"^\W*\([^()\n.!?]{1,80}\)\W*$")
+_CHAT_OPENING = re.compile(
+    r"^\W*(?:sure|okay|ok|alright|of course|certainly|absolutely|great|perfect|got it|understood|here|below|"
+    r"i\b|i'|this\b|it\b|that\b|these\b|why\b|note|hmm|so\b|now\b|the above|my\b|feel|let)",
+    re.IGNORECASE,
+)
+# The same things said after the text on its own line or in a bracket: "(Word count: 14)", "[Add a photo of an
+# alarm clock]", "“…” — a tweet for gut health week". One word of the writing is enough there.
+_ARTIFACT = re.compile(
+    r"\b(?:tweet|post(?!-)|repl(?:y|ies)|thread|draft|caption|version|option|hashtags?|emojis?|photo|image|visual|"
+    r"gif|graphic|characters|chars|word count|tone)\b",
+    re.IGNORECASE,
+)
+_TRAILING_ASIDE = re.compile(r"\s*(?:[(\[]([^()\[\]\n]{1,160})[)\]]|(?<=[”’\"])\s*[—–-]\s*([^\n]{1,120}))\s*$")
+# A line of its own under the text that says what the text is: "Hashtags: …", "Tone: friendly", "Length: 72
+# characters", "Image suggestion: …" (a post's own "Source: …" stays: the claims gate reads it).
+_METADATA_LINE = re.compile(
+    r"^\s*(?:suggested |recommended |optional )?(?:hashtags?|tags|tone|length|format|style|word count|"
+    r"character count|char count|image(?: suggestion| idea)?|visual|media|alt text|target audience|audience|goal|"
+    r"posting time|best time to post)\s*(?:\([^)\n]*\))?\s*:",
+    re.IGNORECASE,
+)
+# What only the person who asked is told, as the answer's first sentence: "Got it.", "Happy to!", "Great topic!"
+# ("Absolutely." and "Great point!" are also a reply's own agreement with the tweet: not here).
+_ACKNOWLEDGEMENT = re.compile(
+    r"^\s*(?:understood|got it|happy to(?: help)?|will do|i can (?:write|do) (?:that|this)(?: for you)?|"
+    r"here we go|here goes|coming (?:right )?up|(?:great|good|fun|interesting|nice) (?:topic|prompt|request)|"
+    r"love (?:this|that) (?:topic|idea|prompt)|sure thing|no problem|gladly|with pleasure|you got it|on it)"
+    r"\s*[!.:]+\s+(?=\S)",
+    re.IGNORECASE,
+)
+# Markup a model puts around the whole answer: "<tweet>…</tweet>", "<post>…</post>".
+_WRAPPING_TAG = re.compile(r"^\s*<([a-z][\w-]{0,20})>\s*(.*?)\s*</\1>\s*$", re.IGNORECASE | re.DOTALL)
+
+
+# A reasoning model's plan as the first paragraph ("Plan: hook with a claim, …", "Approach: …").
+_PLAN = re.compile(r"^\W*(?:plan|approach|strategy|outline|structure|thinking|reasoning|analysis|"
+                   r"(?:original|their|the|quoted) (?:tweet|post)|replying to|in reply to)\s*:", re.IGNORECASE)
+# What a model writes between its thinking and its answer: everything above it was the thinking.
+_FINAL_LABEL = re.compile(
+    r"(?im)^[ \t]*(?:\*\*|#{1,6}[ \t]*)?(?:(?:final|finished) (?:post|tweet|reply|thread|answer|version|draft|output)"
+    r"(?:\*\*)?[ \t]*:?|(?:post|tweet|reply|answer|response|output)(?:\*\*)?[ \t]*:)(?:\*\*)?[ \t]*$"
+)
+
+
+# Function words of the languages multilingual models fall back to; the niche's language is English.
+_ENGLISH_WORDS = frozenset(
+    "the an to and of is are you your it in for on that this with be my me we was not but or at as".split())
+_OTHER_WORDS = frozenset(
+    "el la los las una un es que de del por para con aquí tienes quieres lo otro espero te "
+    "der die das ein eine ist ich hier auf den dem mit und nicht hoffe gerne möchtest "
+    "le les une est je voici pour avec vous et espère ça "
+    "o os um uma é aqui está você para com espero "
+    "il una è ecco per con spero".split())
+
+
+def _in_another_language(said: str) -> bool:
+    """Chat in another language than the text's: no Latin letters at all, or another language's function words
+    and no English ones."""
+    if not re.search("[A-Za-z]", said):
+        return sum(ch.isalpha() for ch in said) >= 2
+    words = [w.lower() for w in re.findall(r"[^\W\d_]+", said)]
+    return sum(w in _OTHER_WORDS for w in words) >= 2 and not any(w in _ENGLISH_WORDS for w in words)
+
+
+def _talks_about_the_writing(paragraph: str, *, lead: bool) -> bool:
+    return _wholly_chat(paragraph, lead=lead) or _announces(paragraph, lead=lead)
+
+
+def _wholly_chat(paragraph: str, *, lead: bool) -> bool:
+    """What only a model says: to the requester, of its plan, of the text after it, in another language."""
+    said = _as_read(strip_chat_inline(paragraph))  # a part's own aside ("… [84 chars]") is cut from it later
+    if _in_another_language(said):
+        return True  # the model's chat in another of its languages ("好的，以下是回复：", "Ich hoffe, das hilft!")
+    return bool(_TO_THE_REQUESTER.search(said) or (_ECHOED_REQUEST.match(said) or _PLAN.match(said) if lead else
+                                                   _ABOUT_THE_TEXT.search(said) or _ANNOTATION.match(said)))
+
+
+def _announces(paragraph: str, *, lead: bool) -> bool:
+    """Opens as chat does and names two of the writing's things ("Here's something punchy for your audience")."""
+    said = _as_read(strip_chat_inline(paragraph))
+    craft = {m.group(0).lower().rstrip("s") for m in _CRAFT.finditer(said)}
+    return len(craft) >= 2 and _CHAT_OPENING.match(said) is not None and (lead or not said.endswith("?"))
+
+
+def strip_chat_paragraphs(text: str) -> str:
+    """The answer without the paragraphs at either end that talk about the writing (``_talks_about_the_writing``)
+    and without the metadata lines under it (``_METADATA_LINE``); at least one paragraph stays."""
+    text = _unwrapped(text)
+    finals = [m for m in _FINAL_LABEL.finditer(text) if text[:m.start()].strip()]
+    if finals and text[finals[-1].end():].strip():
+        text = text[finals[-1].end():]
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", text.strip()) if p.strip()]
+    # a rule between the chat and the text ("Here's a post:\n\n---\n\n…") goes with the chat
+    # A numbered part ("Tweet 2/4 (65 chars)\n…") is a thread's, whatever its label says.
+    while len(paragraphs) > 1 and (_HRULE.match(paragraphs[0]) or _TRAILING_SEPARATOR.match(paragraphs[0])
+                                   or not _MARKER.match(paragraphs[0])
+                                   and _talks_about_the_writing(paragraphs[0], lead=True)):
+        # An announcement with the text after its colon ("Here's a draft tweet for you: Keep this in mind: …")
+        # is left to the line rules below, which cut the announcement alone.
+        if re.match(r"[^\n:]*:[ \t]*\S", paragraphs[0]) and not _wholly_chat(paragraphs[0], lead=True):
+            break
+        paragraphs.pop(0)
+    while len(paragraphs) > 1 and (_HRULE.match(paragraphs[-1]) or _TRAILING_SEPARATOR.match(paragraphs[-1])
+                                   or not _MARKER.match(paragraphs[-1])
+                                   and _talks_about_the_writing(paragraphs[-1], lead=False)):
+        paragraphs.pop()
+    lines = "\n\n".join(paragraphs).splitlines()
+    while len(lines) > 1 and _METADATA_LINE.match(_as_read(lines[-1])):
+        lines.pop()
+    return _unwrapped("\n".join(lines))
+
+
+def _unwrapped(text: str) -> str:
+    """The text inside one tag around all of it ("<post>…</post>"); parts each in a tag of their own stay."""
+    tag = _WRAPPING_TAG.match(text)
+    return tag.group(2) if tag is not None and f"<{tag.group(1).lower()}>" not in tag.group(2).lower() else text
+
+
+def strip_chat_inline(text: str) -> str:
+    """A first sentence only the requester is told ("Got it. …") and an aside after the text that names the
+    writing ("(Word count: 14)", "[Add a photo …]", "— a tweet for gut health week")."""
+    text = _ACKNOWLEDGEMENT.sub("", text, count=1)
+    aside = _TRAILING_ASIDE.search(text)
+    if aside is not None and aside.start() > 0:
+        said = _as_read(aside.group(1) or aside.group(2))
+        if _ARTIFACT.search(said) or _TO_THE_REQUESTER.search(said) or _ABOUT_THE_TEXT.search(said):
+            text = text[: aside.start()]
+    return text
 
 
 def _as_read(line: str) -> str:
@@ -166,13 +385,13 @@ def strip_preamble(text: str) -> str:
     # closing line may be set in emphasis ("*Note: …*").
     if m := _EXPLANATION.search(text):
         text = text[: m.start()]
-    lines = text.strip().splitlines()
+    lines = strip_chat_paragraphs(text).splitlines()
     while lines and (not lines[0].strip() or _is_lead(_as_read(lines[0]))):
         lines.pop(0)
-    while lines and (not lines[-1].strip() or _HRULE.match(lines[-1]) or _TRAILING_SEPARATOR.match(lines[-1])
-                     or _CLOSING_LINE.match(_as_read(lines[-1]))):
+    while len(lines) > 1 and (not lines[-1].strip() or _HRULE.match(lines[-1])
+                              or _TRAILING_SEPARATOR.match(lines[-1]) or _CLOSING_LINE.match(_as_read(lines[-1]))):
         lines.pop()
-    out = "\n".join(lines)
+    out = _unwrapped("\n".join(lines))
     # A label ("Tweet:", "Post 1:") is removed per part (clean_part): in a thread it marks where parts start.
     inline = _PREAMBLE_INLINE.match(out.translate(APOSTROPHES))
     if inline is None:
@@ -184,10 +403,11 @@ def strip_preamble(text: str) -> str:
 
 # ---------------------------------------------------------------- Markdown
 
-_HRULE = re.compile(r"^\s*(?:\*{3,}|_{3,}|={3,})\s*$")
+_HRULE = re.compile(r"^\s*(?:\*{3,}|_{3,}|={3,}|[—–]+)\s*$")
 _BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
 _ITALIC_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])")
 _ITALIC_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])")
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)[^*_\n]+\1\s*$")
 _HEADING = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+")
 _BULLET = re.compile(r"(?m)^[ \t]*[-*+][ \t]+(?=\S)")
 _QUOTE_BLOCK = re.compile(r"(?m)^[ \t]*>[ \t]?")
@@ -211,8 +431,8 @@ def strip_markdown(text: str) -> str:
 
 _NUMBER_PREFIX_THREAD = re.compile(
     r"^\s*(?:\(?\d{1,2}\s*/\s*\d{0,2}\)?[:.)]?|\d{1,2}[.)](?=\s)|"
-    r"(?:tweet|part|post)\s*\d{1,2}(?:\s*(?:/|of)\s*\d{1,2})?\s*[:.)\-–—]?|"
-    r"\(\d{1,2}\)(?=\s)|\[\d{1,2}\s*/\s*\d{1,2}\]|"
+    r"(?:tweet|part|post)\s*\d{1,2}(?:\s*(?:/|of)\s*\d{1,2})?(?:\s*\([^)\n]{0,20}\))?\s*[:.)\-–—]?|"
+    r"\(\d{1,2}\)(?=\s)|\[\d{1,2}(?:\s*/\s*\d{1,2})?\](?=\s)|"
     r"(?:first|second|third|fourth|fifth|sixth)\s+(?:tweet|part|post)\s*[:.\-–—]?)\s*",
     re.IGNORECASE,
 )
@@ -279,7 +499,8 @@ _AI_LEAD = re.compile(
     # What only a model says of itself, then the text: "I'm not able to browse the internet, but here's a general
     # tweet: …", "I can't verify specific statistics, but here's one: …" (the "but" form only).
     r"|^[ \t]*i(?:'m| am)? (?:not able to|unable to|can(?:not|'t)) (?:(?:browse|access) (?:the internet|the web|"
-    r"real-time|current|live)|(?:verify|check|confirm) (?:specific |exact |the |these |any )?(?:statistics|stats|"
+    r"real-time|current|live)|(?:verify|check|confirm) "
+    r"(?:specific |exact |the |these |any |current |recent |the latest )?(?:statistics|stats|"
     r"numbers|figures|data|sources|facts|studies|research|claims))\b"
     r"[^\n.!?:]{0,80}?,?[ \t]*\bbut\b(?:[ \t]*here(?:'s| is| are)\b[^\n:]{0,60}:)?[ \t]*"
 )
@@ -302,6 +523,13 @@ def strip_formula_labels(text: str) -> str:
     return _SECTION_LABEL.sub("", text)
 
 
+# A mention the model wrote as a placeholder in front of a reply ("@username Love this."): X addresses the reply.
+_PLACEHOLDER_MENTION = re.compile(
+    r"^\s*\[?@(?:username|user|handle|author|name|op|original_?poster|someone|them|poster)\]?\b[,:]?\s*",
+    re.IGNORECASE,
+)
+
+
 def clean_part(text: str, *, in_thread: bool = False) -> str:
     """One tweet's text: everything above but splitting. Habits nest in any order ("5/ - point", "**1/5**",
     quotes around a hashtag run or inside it, '"(3/3) - point"': the quotes hide the numbering, which hides the
@@ -310,7 +538,7 @@ def clean_part(text: str, *, in_thread: bool = False) -> str:
     t = text
     for _ in range(5):
         before = t
-        t = _tidy(strip_emoji(strip_markdown(strip_ai_disclaimer(t))))
+        t = _tidy(strip_emoji(strip_markdown(strip_chat_inline(strip_ai_disclaimer(_PLACEHOLDER_MENTION.sub("", t))))))
         t = numbering.sub("", _LABEL.sub("", strip_formula_labels(t), count=1), count=1)
         t = _NUMBER_SUFFIX.sub("", strip_wrapping_quotes(_COUNT_SUFFIX.sub("", t)))
         t = strip_hashtag_run(t).strip()
@@ -326,14 +554,26 @@ def clean_part(text: str, *, in_thread: bool = False) -> str:
 # Option 2: …". The first is the answer (a list the model did not announce as drafts is a listicle: kept whole).
 _DRAFTS_ANNOUNCED = re.compile(
     rf"^\s*(?:{_INTERJECTION}[!.,]*(?:\s*[—–-])?\s*)?(?:here(?:'s| is| are|'re)|below are|these are|"
-    r"i'?ve (?:written|drafted|come up with))\b[^\n]{0,100}\b(?:options|versions|variations|alternatives|drafts|"
-    r"tweets|posts|replies)\b[^\n]{0,60}:\s*$",
+    r"i'?ve (?:written|drafted|come up with)|(?:a few|some|several|two|three|four|\d)\b)[^\n]{0,100}?"
+    r"\b(?:options|versions|variations|alternatives|drafts|tweets|posts|replies|ideas|suggestions|takes|variants)\b"
+    r"[^\n]{0,60}:\s*$",
     re.IGNORECASE,
 )
 _DRAFT_ITEM = re.compile(
-    r"(?im)^[ \t]*(?:\*\*|#{1,6}[ \t]*)?(?:(option|version|draft|tweet|reply)[ \t]*#?)?([1-9])(?:\*\*)?[ \t]*"
-    r"[.):\-–—](?:\*\*)?[ \t]*"
+    r"(?im)^[ \t]*(?:\*\*|#{1,6}[ \t]*)?(?:(option|version|draft|tweet|reply|variant|take)[ \t]*#?)?"
+    r"([1-9]|(?:(?<=[ \t#])|^)[abc](?=[ \t]*[(:.)*\-–—\n]))(?:\*\*)?"
+    # "Option A (punchy):", "**Option 1**" on a line of its own
+    r"(?:[ \t]*\([^)\n]{0,40}\))?(?:\*\*)?[ \t]*(?:[.):\-–—](?:\*\*)?[ \t]*|(?<=\S)[ \t]*$\n?)"
 )
+
+
+_LETTER_RANK = str.maketrans("abc", "123")
+_DRAFT_NAME = re.compile(r"(?:\*\*)?[A-Z][\w’'-]*(?: [\w’'-]+)?:(?:\*\*)?[ \t]+(?=\S)")
+# Drafts as bullets, each perhaps under a short name: "- Supportive: You're not lazy, you're under-slept."
+_BULLET_DRAFT = re.compile(r"(?m)^[ \t]*[-*•][ \t]+(?:\*\*)?(?:[A-Za-z][\w’'&/-]*(?: [\w’'&/-]+){0,2}:(?:\*\*)?[ \t]+)?"
+                           r"(.+)$")
+# Drafts announced as such, each under a name of its own on a line of its own: "**Supportive:**", "Playful:".
+_NAMED_DRAFT = re.compile(r"(?m)^[ \t]*(?:\*\*|#{1,6}[ \t]*)?[A-Za-z][\w’'&/-]*(?: [\w’'&/-]+){0,2}:(?:\*\*)?[ \t]*\n")
 
 
 def first_draft(text: str) -> str:
@@ -341,15 +581,33 @@ def first_draft(text: str) -> str:
     1, or items labelled "Option 1", "Option 2"); any other answer unchanged."""
     lines = text.strip().splitlines()
     # The announcement may come after chat of its own ("I'd suggest something like this:\n\nHere are 3 options:").
-    while lines and not _DRAFTS_ANNOUNCED.match(_as_read(lines[0])) and (not lines[0].strip()
-                                                                       or _is_lead(_as_read(lines[0]))):
+    while lines and not _DRAFTS_ANNOUNCED.match(_as_read(lines[0])) and (
+            not lines[0].strip() or _is_lead(_as_read(lines[0])) or _talks_about_the_writing(lines[0], lead=True)):
         lines.pop(0)
     announced = bool(lines) and _DRAFTS_ANNOUNCED.match(_as_read(lines[0])) is not None
-    items = [m for m in _DRAFT_ITEM.finditer(text) if announced or m.group(1)]
-    first = next((i for i, m in enumerate(items) if m.group(2) == "1"), None)
-    if first is None or first + 1 >= len(items) or items[first + 1].group(2) != "2":
+    drafts = "\n".join(lines[1:]).strip() + "\n"
+    named = list(_NAMED_DRAFT.finditer(drafts)) if announced else []
+    if len(named) >= 2 and named[0].start() == 0:
+        return drafts[named[0].end(): named[1].start()].strip()
+    bullets: list[str] = _BULLET_DRAFT.findall(drafts) if announced else []
+    if len(bullets) >= 2 and drafts.lstrip().startswith(("-", "*", "•")):
+        return bullets[0].strip()
+    items = [m for m in _DRAFT_ITEM.finditer(text)
+             if announced or m.group(1) and (m.group(2).isdigit() or not text[m.end():].partition("\n")[0].strip())]
+    rank = [m.group(2).lower().translate(_LETTER_RANK) for m in items]
+    first = next((i for i, r in enumerate(rank) if r == "1"), None)
+    if first is None or first + 1 >= len(items) or rank[first + 1] != "2":
         return text
-    return text[items[first].end(): items[first + 1].start()].strip()
+    draft = text[items[first].end(): items[first + 1].start()].strip()
+    # The rest of the label's line, when it describes the draft: "**Version A – Short & punchy**" over the text.
+    label, _, body = draft.partition("\n")
+    if body.strip() and len(label.split()) <= 6 and not re.search(r"[.!?]\W*$", _as_read(label)):
+        return body.strip()
+    # Drafts each under a name of its own: "A) Supportive: …", "B) Informative: …".
+    second = text[items[first + 1].end():]
+    if (name := _DRAFT_NAME.match(draft)) and _DRAFT_NAME.match(second):
+        return draft[name.end():]
+    return draft
 
 
 def clean_text(text: str) -> str:
@@ -357,12 +615,15 @@ def clean_text(text: str) -> str:
     return clean_part(strip_preamble(first_draft(strip_fences(strip_reasoning(text)))))
 
 
+# Parts each in a tag of its own: "<thread><tweet>…</tweet><tweet>…</tweet></thread>".
+_TAGGED_PART = re.compile(r"<(tweet|post|part)>\s*(.*?)\s*</\1>", re.IGNORECASE | re.DOTALL)
 _SEPARATOR = re.compile(r"(?m)^\s*(?:-{3,}|—{1,}|\*{3,}|_{3,}|={3,})\s*$")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
 _MARKER = re.compile(
-    r"(?im)^\s*(?:\*\*|#{1,6}\s*)?(?:\(?(\d{1,2})\s*/\s*\d{0,2}\)?[:.)]?|(\d{1,2})[.)](?=\s)|(?:tweet|part|post)\s*(\d{1,2})\b"
+    r"(?im)^\s*(?:\*\*|#{1,6}\s*)?(?:\(?(\d{1,2})\s*/\s*\d{0,2}\)?[:.)]?|(\d{1,2})[.)](?:\*\*)?(?=\s)"
+    r"|(?:tweet|part|post)\s*(\d{1,2})\b"
     # "(1) …", "[1/3] …", "#1 …", "First tweet: …" (since 2026-12-06)
-    r"|\((\d{1,2})\)(?=\s)|\[(\d{1,2})\s*/\s*\d{1,2}\]|#(\d{1,2})(?=\s)"
+    r"|\((\d{1,2})\)(?=\s)|\[(\d{1,2})(?:\s*/\s*\d{1,2})?\](?=\s)|#(\d{1,2})(?=\s)"
     r"|(first|second|third|fourth|fifth|sixth)\s+(?:tweet|part|post)\b)"
 )
 # A keycap digit ("1️⃣ …"), read as the digit with a dot: the emoji rule would leave a bare "1".
@@ -376,7 +637,9 @@ def split_thread(text: str, *, max_parts: int = 6, limit: int = 280, length: Len
     are folded into the one before them, shortest first, while that fits ``limit``: a part may hold a blank
     line of its own."""
     body = _KEYCAP.sub(r"\1.", strip_preamble(strip_fences(strip_reasoning(text))))
-    if _SEPARATOR.search(body):
+    if len(tagged := _TAGGED_PART.findall(body)) >= 2:
+        chunks = [part for _, part in tagged]
+    elif _SEPARATOR.search(body):
         chunks = _SEPARATOR.split(body)
     elif (numbered := _numbered_chunks(body)) is not None:
         chunks = numbered
@@ -398,7 +661,9 @@ def _numbered_chunks(body: str) -> list[str] | None:
             # A "#1" marker goes here: the parts' own numbering rule leaves "#1" alone ("#1 mistake: …" is a hook).
             cuts.append(m.end() if m.group(6) else m.start())
             expected += 1
-    if len(starts) < 2 or body[: starts[0]].strip():
+    # A title over the numbered parts ("## Thread: Gut health basics") is no part of them.
+    title = body[: starts[0]].strip() if starts else ""
+    if len(starts) < 2 or (title and ("\n" in title or not (_HEADING.match(title) or _BOLD_LINE.match(title)))):
         return None
     return [body[a:b] for a, b in zip(cuts, starts[1:] + [len(body)])]
 
@@ -430,6 +695,7 @@ class Answer:
     structured: bool  # read from JSON
 
 
+_PARTS_KEYS = ("parts", "thread", "tweets", "posts")
 _TEXT_KEYS = ("text", "tweet", "post", "reply", "content", "response", "output", "message")
 
 
@@ -439,7 +705,7 @@ def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280
     from the text; every part cleaned."""
     data = _json_object(text)
     if data is not None:
-        raw_parts = data.get("parts")
+        raw_parts = next((data[k] for k in _PARTS_KEYS if k in data), None)
         if thread and isinstance(raw_parts, str):  # the thread as one string under "parts": split like text
             raw_parts = [raw_parts]
         if thread and isinstance(raw_parts, list) and all(isinstance(p, str) for p in raw_parts):
@@ -449,7 +715,8 @@ def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280
                                            wanted=wanted), True)
             return Answer([p for p in parts if p], True)
         # The schema's key, else the one a model chose without the schema ({"tweet": …}, {"response": …}).
-        single = next((v for k in _TEXT_KEYS if isinstance(v := data.get(k), str)), None)
+        single = next((v for k in _TEXT_KEYS if isinstance(v := data.get(k), str)), None) or next(
+            (v for k, v in data.items() if isinstance(v, str) and any(w in k.lower() for w in _TEXT_KEYS)), None)
         if isinstance(single, str):
             if thread:
                 return Answer(split_thread(single, max_parts=max_parts, limit=limit, length=length, wanted=wanted),
@@ -461,7 +728,14 @@ def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
+    """The answer's JSON object; a bare list of strings reads as {"parts": [...]}."""
     body = strip_fences(strip_reasoning(text)).strip()
+    if body.startswith("[") and body.endswith("]"):
+        try:
+            items = json.loads(body)
+        except ValueError:
+            return None
+        return {"parts": items} if isinstance(items, list) and all(isinstance(i, str) for i in items) else None
     start, end = body.find("{"), body.rfind("}")
     lead = body[:start].strip().translate(APOSTROPHES) if start > 0 else ""
     if start < 0 or end <= start or lead and not _PREAMBLE_LINE.match(lead):

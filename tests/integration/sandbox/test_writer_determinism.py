@@ -15,7 +15,7 @@ SCRIPT = """
 import random
 from sandbox.habits import HabitRates, RealisticWriter
 rates = HabitRates()
-rates.update({"typographic": 0.5, "several_drafts": 0.3, "explains": 0.3, "chatty": 0.3})
+rates.update({"typographic": 0.5, "several_drafts": 0.3, "explains": 0.3, "chatty": 0.3, "wrapped": 0.3})
 writer, rng = RealisticWriter(rates=rates), random.Random(7)
 user = "Write one post of at most 260 characters.\\nTopic: sleep. Give one specific, safe habit."
 for _ in range(80):

@@ -29,3 +29,12 @@ def test_a_refusal_typed_with_typographic_apostrophes_is_seen() -> None:
     refusal = "I can’t provide health advice. Please consult a qualified healthcare professional about sleep."
     assert detect([refusal], "post") == ["refusal_or_ai"]
     assert detect(["I’m just an AI, but being well connected to other people helps."], "reply") == ["refusal_or_ai"]
+
+
+def test_markup_and_notes_around_the_text_are_seen() -> None:
+    # The sandbox's `wrapped` habit queued two items in a 300-item run of the normaliser before 2026-12-06 (evening)
+    # that this detector did not see.
+    assert "wrapping" in detect(["<tweet>Sleep debt is real.</tweet>"], "post")
+    assert "wrapping" in detect(["Assistant: Sleep debt is real."], "post")
+    assert "closing" in detect(["Sleep debt is real.\n\nThis works because it leads with a claim."], "post")
+    assert detect(["Sleep debt is real. Post-workout meals matter too."], "post") == []

@@ -252,7 +252,7 @@ def test_thread_labels_of_every_kind_are_removed(raw: str) -> None:
     assert parts == ["Sleep debt is real.", "Light sets your clock.", "Keep the room cool."]
 
 
-@pytest.mark.parametrize("habit", ["several_drafts", "explains", "chatty"])
+@pytest.mark.parametrize("habit", ["several_drafts", "explains", "chatty", "wrapped"])
 def test_the_sandbox_models_drafts_and_explanations_never_survive(habit: str) -> None:
     from sandbox.habits import HabitRates, RealisticWriter
 
@@ -339,3 +339,41 @@ def test_json_under_another_key_is_read(raw: str, thread: bool, parts: list[str]
     answer = read_answer(raw, thread=thread, length=x_length, wanted=3)
     assert answer.parts == parts and answer.structured
     assert all(malformed_reason(p) is None for p in answer.parts)
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    # A label's dash is a dash with space before it: "Post-" and "Body-" were cut as labels until 2026-12-06.
+    ("Post-workout meals matter more than the pre-workout ones.",
+     "Post-workout meals matter more than the pre-workout ones."),
+    ("Body-weight squats are underrated.", "Body-weight squats are underrated."),
+    ("Option 2 - Sleep more.", "Sleep more."),
+    # A one-line answer that opens as a closing remark or a note is the text (both were emptied, then rewritten).
+    ("Let me know how it goes! Magnesium helped me too.", "Let me know how it goes! Magnesium helped me too."),
+    ("Note: hydration isn't only about water.", "Note: hydration isn't only about water."),
+    # Paragraphs that open as chat does and name the writing's things, but are the content's own.
+    ("This thread gives you five tools for sleep.\n\nTool one: light.",
+     "This thread gives you five tools for sleep.\n\nTool one: light."),
+    ("Do you want better sleep?\n\nStart with light.", "Do you want better sleep?\n\nStart with light."),
+    ("Your hook matters more than your hashtags.\n\nWrite for the reader.",
+     "Your hook matters more than your hashtags.\n\nWrite for the reader."),
+    ("Sleep one night short? Fine.\n\n(Yes, even on weekends.)",
+     "Sleep one night short? Fine.\n\n(Yes, even on weekends.)"),
+    ("Walk after dinner.\n\nSave this post for later.", "Walk after dinner.\n\nSave this post for later."),
+])
+def test_what_only_looks_like_chat_stays(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+@pytest.mark.parametrize("raw", [
+    # Talk about the writing at either end, in wordings no rule names (2026-12-06, evening): what they share is
+    # that they speak of the request, the requester or the writing, not of sleep.
+    "Here's a version that speaks to busy parents and keeps the tone warm\n\nSleep debt is real.",
+    "Sleep debt is real.\n\nThis post balances a clear claim with an easy action, which tends to do well.",
+    "Okay so the user wants something on sleep debt, short and practical.\n\nSleep debt is real.",
+    "Sleep debt is real.\n\nWould you like me to make it more playful?",
+    "<answer>Sleep debt is real.</answer><|im_end|>",
+    "Sleep debt is real. (42 characters)",
+    "Sleep debt is real.\n\n(Warm, direct, practical)",
+])
+def test_talk_about_the_writing_at_the_edges_goes(raw: str) -> None:
+    assert clean_text(raw) == "Sleep debt is real."
