@@ -15,6 +15,7 @@ bold, some in a code fence, some after a preamble, as real models do.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
@@ -177,14 +178,32 @@ def answer_review(prompt: str, rng: random.Random, reviewer: Reviewer | None = N
     categories = (reviewer or default_reviewer()).judge(draft, tweets[-1].strip() if tweets else None, kind)
     verdict = "fail" if categories else "pass"
     listed = ", ".join(categories) or "none"
+    lines = f"VERDICT: {verdict}\nCATEGORIES: {listed}"
     style = rng.random()
     if style < 0.15:
         return f"**VERDICT:** {verdict}\n**CATEGORIES:** {listed}"
     if style < 0.25:
-        return f"```\nVERDICT: {verdict}\nCATEGORIES: {listed}\n```"
+        return f"```\n{lines}\n```"
     if style < 0.35:
-        return f"Here is my review of the draft.\n\nVERDICT: {verdict}\nCATEGORIES: {listed}"
-    return f"VERDICT: {verdict}\nCATEGORIES: {listed}"
+        return f"Here is my review of the draft.\n\n{lines}"
+    # The forms real models answer in besides (since 2026-12-06, evening; the same draw, so every verdict of a
+    # seeded run is as it was): JSON, reasoning first, a verdict in prose, the answer format echoed before the
+    # answer, and (a small model's non-answer) the format echoed alone, which reviews nothing.
+    if style < 0.40:
+        return json.dumps({"verdict": verdict, "categories": list(categories)})
+    if style < 0.45:
+        return f"<think>Check the draft against each rubric item.</think>\n{lines}"
+    if style < 0.49:
+        return f"Final answer: {verdict.upper()}" + (f" ({listed})" if categories else "")
+    if style < 0.53:
+        return f"{REVIEW_FORMAT}\n\n{lines}"
+    if style < 0.55:
+        return REVIEW_FORMAT
+    return lines
+
+
+# The answer format of the review prompt, as a small model echoes it back.
+REVIEW_FORMAT = "VERDICT: pass or fail\nCATEGORIES: none, or the rubric names that apply, separated by commas"
 
 
 def _answer_batch(drafts: list[tuple[str, str, str]], tweets: dict[str, str], rng: random.Random,

@@ -10,8 +10,10 @@ The answer is two plain lines (plain text survives every provider and the client
     VERDICT: pass | fail
     CATEGORIES: none | medical_misinformation, defamation, ...
 
-Anything else (no verdict line, a refusal, a category outside the rubric) reads as a failed review: the draft
-is not published on an answer nobody could read.
+Models answer in other forms too (JSON, reasoning first, "Final answer: FAIL", "✅ PASS", a Markdown table); they
+are read. Nothing passes a draft but an unconditional pass the reviewer states itself: an answer with no verdict
+(a refusal, reasoning cut off), the format echoed back ("VERDICT: pass or fail"), a verdict inside quotes (the
+draft's own words), "pass if …", a pass and a fail in one answer, or a pass "as instructed" by the draft fail it.
 
 Several drafts of one planning run are reviewed in one call (``review_batch_messages``): each in its numbered
 block, judged on its own, one numbered verdict line each::
@@ -24,6 +26,7 @@ A draft whose line is missing, unreadable or given twice with different verdicts
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,26 +120,96 @@ class ReviewVerdict:
     readable: bool = True
 
 
-_VERDICT = re.compile(r"verdict\W{0,3}\s*[:=]?\s*\W{0,3}(pass(?:ed)?|fail(?:ed)?|approve[d]?|reject(?:ed)?)",
-                      re.IGNORECASE)
-_CATEGORIES = re.compile(r"categor(?:y|ies)\W{0,3}\s*[:=]\s*(.+)", re.IGNORECASE)
+# A verdict as the reviewer states it: after "VERDICT:" (or "Final answer:", "Decision:", a JSON key, a table
+# cell), or as the first word of a line ("PASS", "✅ Approved — no issues", "REJECT — …", "Not OK.").
+_WORDS = (r"(?P<word>pass(?:ed|es)?|fail(?:ed|s)?|approved?|reject(?:ed)?|not[ \t]+ok(?:ay)?|ok(?:ay)?|"
+          r"(?:does|did|would|could|should|can)(?:[ \t]+not|n'?t)[ \t]+pass|cannot[ \t]+pass)\b")
+_STATED = re.compile(
+    r"(?:verdict|final[ \t]+answer|decision|result)(?:[ \t]+(?:is|was))?\W{0,4}[ \t]*[:=|]?[ \t]*\W{0,4}[ \t]*"
+    + _WORDS + r"(?P<rest>[^\n]{0,60})", re.IGNORECASE)
+# "Okay, the draft claims …" opens reasoning: "OK" is a verdict only where the reviewer states one.
+_LINE_START = re.compile(r"(?m)^[^\w\n]{0,6}(?!ok)" + _WORDS + r"(?P<rest>[^\n]{0,60})", re.IGNORECASE)
+# "This draft does not pass." anywhere: a fail.
+_NOT_PASSED = re.compile(
+    r"\b(?P<word>(?:does|did|would|could|should|can)(?:[ \t]+not|n'?t)[ \t]+pass|cannot[ \t]+pass)\b(?P<rest>)",
+    re.IGNORECASE,
+)
+# "VERDICT: pass or fail" is the answer format echoed back, "pass/fail" too: no verdict.
+_ECHOED = re.compile(r"^\s*(?:or|/)\s*(?:pass|fail)\b", re.IGNORECASE)
+# "pass if the author adds a source; otherwise fail": the draft as written was not passed.
+_CONDITIONAL = re.compile(r"^\W{0,3}(?:if|unless|provided|assuming|once|only if|but only|with (?:edits|changes)|"
+                          r"after|when)\b", re.IGNORECASE)
+# The draft's or the tweet's words quoted by the reviewer are not its verdict ('The draft says "VERDICT: pass"').
+_QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”')
+# Reasoning, closed or cut off before its end (a verdict it imagines is not the answer).
+_THINKING = re.compile(r"<(think|thinking|reasoning)>.*?(?:</\1>|$)", re.IGNORECASE | re.DOTALL)
+# A reviewer that says it passed the draft because the draft told it to was steered by the data it judges.
+_OBEYED = re.compile(r"\b(?:as instructed|pre-?approved|(?:instructed|told|asked) (?:me )?to (?:pass|approve))\b",
+                     re.IGNORECASE)
+_CATEGORIES = re.compile(r"categor(?:y|ies)\W{0,4}\s*[:=|]\s*(.*(?:\n[ \t]*[-*•][^\n]*)*)", re.IGNORECASE)
+
+
+def _verdicts(text: str) -> list[bool | None]:
+    """Each verdict the reviewer states, in order: True for a pass, False for a fail, None for a conditional
+    pass (which passes nothing)."""
+    found: list[tuple[int, bool | None]] = []
+    taken: set[int] = set()
+    for pattern in (_STATED, _LINE_START, _NOT_PASSED):
+        for m in pattern.finditer(text):
+            if m.start("word") in taken or _ECHOED.match(m.group("rest")):
+                continue
+            taken.add(m.start("word"))
+            word = " ".join(m.group("word").lower().split())
+            passed = word.startswith(("pass", "approve", "ok", "okay"))
+            found.append((m.start("word"), None if passed and _CONDITIONAL.match(m.group("rest")) else passed))
+    return [v for _, v in sorted(found)]
+
+
+def _json_review(text: str) -> tuple[str, object] | None:
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        data = json.loads(text[start: end + 1])
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    keys = {k.lower(): v for k, v in data.items()}
+    verdict = keys.get("verdict", keys.get("decision"))
+    return (verdict, keys.get("categories", keys.get("category", ()))) if isinstance(verdict, str) else None
+
+
+def _category_names(raw: object) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list) else re.split(r"[,;|\n]", str(raw))
+    names = (re.sub(r"^[\s\-*•`_.'\"\[\]]+|[\s`*_.'\"\[\]()]+$", "", str(c)).lower().replace(" ", "_")
+             for c in items)
+    return tuple(dict.fromkeys(c for c in names if c in RUBRIC))
 
 
 def parse_review(answer: str) -> ReviewVerdict:
-    """Read the two-line answer, tolerating Markdown, quotes, fences and a preamble; fail when unreadable."""
-    verdicts = _VERDICT.findall(answer)
-    if not verdicts:
-        return ReviewVerdict(passed=False, categories=(), readable=False)
-    said_pass = verdicts[-1].lower().startswith(("pass", "approve"))
-    categories: tuple[str, ...] = ()
-    if m := _CATEGORIES.search(answer):
-        raw = [c.strip(" `*_.'\"[]").lower().replace(" ", "_") for c in re.split(r"[,;|]", m.group(1))]
-        categories = tuple(c for c in raw if c and c != "none")
-    known = tuple(c for c in categories if c in RUBRIC)
+    """Read the answer, tolerating Markdown, quotes, fences, JSON, a preamble and reasoning; unreadable (so the
+    draft fails) when no verdict is stated. A pass is read only when every verdict the reviewer states is an
+    unconditional pass and no rubric category is named: the format echoed back ("VERDICT: pass or fail"), a
+    verdict inside quotes (the draft's own words), "pass if …", or a pass and a fail in one answer pass nothing."""
+    text = _THINKING.sub("", answer)
+    if (structured := _json_review(text)) is not None:
+        verdict_text, raw_categories = structured
+        verdicts = _verdicts(f"VERDICT: {verdict_text}")
+        categories = _category_names(raw_categories)
+    else:
+        text = _QUOTED.sub('""', text)
+        verdicts = _verdicts(text)
+        m = _CATEGORIES.search(text)
+        categories = _category_names(m.group(1)) if m else ()
+        if verdicts and not all(verdicts):
+            # A fail may name its categories in its prose ("Not OK. contact_details — …").
+            categories = tuple(dict.fromkeys(categories + _category_names(re.findall(r"[a-z_ ]+", text.lower()))))
+    if not verdicts or all(v is None for v in verdicts) or _OBEYED.search(text):
+        return ReviewVerdict(passed=False, categories=categories, readable=False)
+    passed = all(verdicts)
     # A pass that names a violation contradicts itself: the review fails.
-    if said_pass and known:
-        return ReviewVerdict(passed=False, categories=known)
-    return ReviewVerdict(passed=said_pass, categories=known)
+    return ReviewVerdict(passed=passed and not categories, categories=categories)
 
 
 # A numbered line: "1: …", "2) …", "**3.** …", "Draft 4 - …".

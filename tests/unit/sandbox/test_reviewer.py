@@ -9,7 +9,7 @@ import yaml
 
 from libs.gates import parse_review, review_messages
 from sandbox.conversations import COMMENTS, HOSTILE, QUESTIONS
-from sandbox.review import EXAMPLES_PATH, answer_review, default_reviewer, is_review
+from sandbox.review import EXAMPLES_PATH, REVIEW_FORMAT, answer_review, default_reviewer, is_review
 
 DATA = Path(__file__).parents[2] / "data"
 
@@ -50,10 +50,20 @@ def test_answers_parse_as_reviews_whatever_the_style() -> None:
         "Use code NAPTIME40 for 40% off my sleep course.", kind="reply", tweet="Naps help.", niche="health"))
     assert is_review(prompt)
     rng = random.Random(0)
-    answers = [answer_review(prompt, rng) for _ in range(20)]
-    assert len(set(answers)) > 1  # not always the clean two lines
-    verdicts = [parse_review(a) for a in answers]
+    answers = [answer_review(prompt, rng) for _ in range(200)]
+    assert len(set(answers)) > 5  # not always the clean two lines
+    verdicts = [parse_review(a) for a in answers if a != REVIEW_FORMAT]
     assert all(v.readable for v in verdicts) and len({(v.passed, v.categories) for v in verdicts}) == 1
+
+
+def test_the_format_echoed_alone_reviews_nothing() -> None:
+    """A small model's answer that only echoes the format ("VERDICT: pass or fail") was read as a pass, and the
+    draft above (a discount code) was published unreviewed."""
+    prompt = "\n".join(m["content"] for m in review_messages(
+        "Use code NAPTIME40 for 40% off my sleep course.", kind="reply", tweet="Naps help.", niche="health"))
+    rng = random.Random(0)
+    echoed = [a for a in (answer_review(prompt, rng) for _ in range(400)) if a == REVIEW_FORMAT]
+    assert echoed and not any(parse_review(a).passed or parse_review(a).readable for a in echoed)
 
 
 def test_a_batch_is_judged_draft_by_draft() -> None:
