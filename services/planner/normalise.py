@@ -495,7 +495,8 @@ _AI_LEAD = re.compile(
     r"(?im)^[ \t]*(?:as an? (?:ai|a\.i\.|artificial intelligence|(?:large )?language model|ai (?:language )?model|"
     r"ai assistant)|i'?m (?:just |only |merely )?an? (?:ai|a\.i\.|(?:large )?language model|ai (?:language )?model|"
     r"ai assistant))\b[^\n.!?:]{0,100}?"
-    r"(?:,?[ \t]*\bbut\b(?:[ \t]*here(?:'s| is| are)\b[^\n:]{0,60}:)?|\bthat\b|:)[ \t]*"
+    # "… I can share that <the text>" (not "… policies that prevent me from …": the refusal gate's to read)
+    r"(?:,?[ \t]*\bbut\b(?:[ \t]*here(?:'s| is| are)\b[^\n:]{0,60}:)?|\b(?:share|say|note|add|tell you) that\b|:)[ \t]*"
     # What only a model says of itself, then the text: "I'm not able to browse the internet, but here's a general
     # tweet: …", "I can't verify specific statistics, but here's one: …" (the "but" form only).
     r"|^[ \t]*i(?:'m| am)? (?:not able to|unable to|can(?:not|'t)) (?:(?:browse|access) (?:the internet|the web|"
@@ -508,7 +509,7 @@ _AI_LEAD = re.compile(
 
 def strip_ai_disclaimer(text: str) -> str:
     m = _AI_LEAD.search(text.translate(APOSTROPHES))
-    if m is None or not text[m.end():].strip():
+    if m is None or len(re.findall(r"\w+", text[m.end():])) < 2:  # no post after it: the refusal gate reads it whole
         return text
     rest = text[m.end():]
     return text[: m.start()] + rest[:1].upper() + rest[1:]
