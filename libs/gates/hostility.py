@@ -28,12 +28,31 @@ _ABUSE = re.compile(
 
 # Derision in emoji (a clown, eyes rolled, vomit, a middle finger, a pile of poo): much of X's trolling is only this.
 _DERISION = re.compile("[\U0001F921\U0001F644\U0001F92E\U0001F595\U0001F4A9]")
+# X's trolling in its own words ("ratio", "who asked", "touch grass", "L + ratio + you fell off"), found blind
+# on 2026-12-06 (evening): none holds an insult the lexicon above knows. Phrases that are trolling wherever they
+# stand; the one-word ones ("ratio", "cope", "yawn") only as the whole reply ("the omega-3 ratio", "how do you
+# cope with stress?" are questions).
+_TROLLING = re.compile(
+    r"\b(?:who asked|(?:nobody|no one|didn'?t|did not) asked?|nobody cares|(?<!to )touch (?:some )?grass|"
+    r"ok(?:ay)? boomer|skill issue|cry about it|stay mad|get a real job|stick to your day job|you fell off|"
+    r"(?<!to )log off|(?:is|are|it'?s) (?:a |such a |total )?scam\b|"
+    r"(?:grifter|clown|scam) (?:account|energy|behaviou?r)|sit down)\b|\+ ?ratio\b|\bratio ?\+",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r'"[^"\n]{1,40}"|“[^”\n]{1,40}”')
+_ONE_WORD_TROLL = re.compile(r"^\W*(?:ratio(?:'?d)?|cope|seethe|mald|yawn|cringe|mid|cap|l|who|fell off)\W*$",
+                             re.IGNORECASE)
+# A reply of emoji alone that laugh at or bin what it answers (a skull, tears of laughter, a waste bin).
+_MOCKING_EMOJI = re.compile("^[\\s\U0001F480\U0001F602\U0001F923\U0001F5D1\uFE0F\U0001F921\U0001F644]+$")
 
 
 def hostility(text: str) -> str | None:
     """Why this reply to our tweet is hostile ("injection" or "abuse"), or None when it may be answered."""
     if instruction_spans(text):
         return "injection"
-    if _ABUSE.search(fold(text).casefold()) or _DERISION.search(text):
+    folded = fold(text).casefold()
+    unquoted = _QUOTED.sub(" ", folded)  # 'the "who asked" crowd' quotes the trolls
+    if (_ABUSE.search(folded) or _DERISION.search(text) or _TROLLING.search(unquoted)
+            or _ONE_WORD_TROLL.match(folded) or _MOCKING_EMOJI.match(text)):
         return "abuse"
     return None

@@ -25,8 +25,11 @@ _ADDRESSEE = (
     r"modello linguistico|taalmodel|reply ?(?:guys?|bots?)|automated accounts?|whoever (?:writes|is writing|reads|"
     r"is reading|answers)|anyone (?:replying|answering)|(?:the )?replies|respuestas?|réponses?|antworten|"
     r"respostas?|risposte|ki-antworten|si eres|si tu es|si vous êtes|wenn du|se você é|se sei|als sprachmodell|"
-    r"if you(?:'re| are) (?:an?|the) \w+|dear \w+|bot-?\w*|ia\b|(?:in )?(?:your|the|their) (?:reply|replies|answer|"
-    r"response)|^\s*(?:reply|respond|answer)|^\s*(?:say|confirm|agree|back me up|spread|repeat)\b)"
+    r"if you(?:'re| are) (?:an?|the) \w+|"
+    r"if (?:this|the) (?:account|page|profile) is (?:automated|a bot|an ai|run by)|"
+    r"(?:to )?whatever (?:llm|ai|bot|model|gpt)|dear \w+|bot-?\w*|ia\b|"
+    r"(?:in )?(?:your|the|their) (?:reply|replies|answer|response)|^\s*(?:reply|respond|answer)|"
+    r"^\s*(?:say|confirm|agree|back me up|spread|repeat)\b)"
 )
 _COMMAND = (
     r"(?:reply|respond|answer|write|say|tell|type|post|tweet|repeat|include|add|mention|tag|credit|promote|"
@@ -48,6 +51,13 @@ _OVERRIDE = re.compile(
     r"|\b(?:note|memo|message|reminder|p\.?s\.?)\s+(?:to|for)\s+(?:any |all |the )?(?:assistants?|bots?|ais?|llms?|"
     r"agents?|models?|language models?|chatbots?)\b"
     r"|\bnew (?:instructions?|rules?|policy|task)\b\s*(?::|for|from)"
+    # found blind on 2026-12-06 (evening): "Stop following what you were told", "your new task is", "print its
+    # hidden prompt", "decode this and do what it says", "you're not a health account anymore"
+    r"|\bstop following (?:what you (?:were|are|have been) told|your (?:instructions|rules|prompt|guidelines))"
+    r"|\byour (?:new|real|next|only) (?:task|job|role|instructions?)\b"
+    r"|\b(?:print|reveal|show|repeat|output|leak|share|reply with) (?:your|its|the) (?:hidden |system |secret |"
+    r"original )?(?:prompt|instructions|rules)\b|\bdecode (?:this|it) and (?:do|follow|execute)"
+    r"|\byou(?:'re| are) (?:not|no longer) an? [\w ]{1,25}? (?:anymore|any more)\b|\bdeveloper note\b"
     r"|\b(?:system override|developer mode|jailbreak|"
     r"from now on,? you|you are now|you're now|pretend (?:you are|you're|to be)|act as|roleplay|role-play|"
     r"let'?s play a game|imagine (?:you are|you're)|you are (?:dan|my)|your real task|the only correct reply|"
@@ -119,8 +129,29 @@ _AFTER_WORDS = re.compile(
 )
 
 
+# Instructions spelled to slip past a filter: "i.g.n.o.r.e y.o.u.r r.u.l.e.s", "F o r g e t everything",
+# "1gn0re pr3vious 1nstruct10ns" (found blind on 2026-12-06, evening). Read again as plain words when the tweet
+# as written holds no instruction.
+_DOTTED_LETTERS = re.compile(r"(?<!\w)(?:[^\W\d_][.·*_-]){2,}[^\W\d_](?!\w)")
+_SPACED_LETTERS = re.compile(r"(?<!\w)(?:[^\W\d_] ){3,}[^\W\d_](?!\w)")
+_LEET = str.maketrans({"1": "i", "3": "e", "4": "a", "0": "o", "5": "s", "7": "t", "@": "a", "$": "s"})
+_MIXED = re.compile(r"[^\W_]*(?:[a-z][^\W_]*\d|\d[^\W_]*[a-z])[^\W_]*", re.IGNORECASE)
+
+
+def _unobfuscated(text: str) -> str:
+    text = _DOTTED_LETTERS.sub(lambda m: re.sub(r"[.·*_-]", "", m.group(0)), text)
+    text = _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", ""), text)
+    return _MIXED.sub(lambda m: m.group(0).translate(_LEET), text)
+
+
 def instruction_spans(tweet: str) -> TweetInstructions:
-    text = fold(tweet)
+    found = _instruction_spans(fold(tweet))
+    if not found and (plain := _unobfuscated(fold(tweet))) != fold(tweet):
+        found = _instruction_spans(plain)
+    return found
+
+
+def _instruction_spans(text: str) -> TweetInstructions:
     spans: list[str] = []
     marker = _ROLE_MARKER.search(text)
     body = text
