@@ -32,14 +32,19 @@ ANSWER = "Thanks for reading. The study behind this is linked in the post, happy
 
 
 async def _refusals(endpoint, embedder: Embedder, replies: list[str], kind: str) -> list[bool]:
-    """For each reply: whether the model review refuses our harmless answer to it for the reply it answers."""
+    """For each reply: whether the model review refuses our harmless answer to it for the reply it answers. An
+    answer the review could not read (the sandbox's reviewer sometimes only echoes the format, as small models do)
+    judges nothing: the planner writes the reply again, and so is the review asked again here."""
     d = drafter(endpoint, CONFIG, embedder, seed=24)
     out = []
     try:
         for n, reply in enumerate(replies):
-            outcome = DraftOutcome(f"t{n}", "reply")
-            verdict = await d.review(outcome, ANSWER, kind=kind, tweet=reply)
-            assert outcome.stopped is None and len(outcome.usage) == 1
+            for attempt in range(3):
+                outcome = DraftOutcome(f"t{n}-{attempt}", "reply")
+                verdict = await d.review(outcome, ANSWER, kind=kind, tweet=reply)
+                assert outcome.stopped is None and len(outcome.usage) == 1
+                if verdict is None or verdict.reason != "the review's answer could not be read":
+                    break
             assert verdict is None or verdict.reason.endswith(HOSTILE_TWEET), verdict
             out.append(verdict is not None)
     finally:
