@@ -202,6 +202,22 @@ LONG_TURNS = (
     "That is the same reason I switched to Ozempic last year and never looked back.",
 )
 LONG_TURN_SHARE = 0.25
+# A person telling of a crisis on the niche's subjects (sleep, stress, mental health): searches for them find such
+# posts on X too, and an automated account must never answer one (libs/gates/crisis.py, the review's crisis_tweet).
+# Written for the sandbox, apart from the test corpora; the last four in words no rule names.
+CRISIS_SHARE = 0.01
+CRISIS_POSTS = (
+    "Haven't slept properly in weeks and honestly I don't want to wake up anymore.",
+    "Third night awake. Keep thinking everyone would be better off without me.",
+    "My husband passed away on Sunday and I can't sleep, can't eat, can't think.",
+    "Chest pain right now that won't stop and my left arm is numb. Is this stress??",
+    "Relapsed tonight. Cut again after eight months. Sleep is the least of my problems.",
+    "Purged twice today. Thought I was past this.",
+    "Wrote my family a letter tonight, just in case. Tired of pretending I'm fine.",
+    "Sleep hygiene tips are cute but nothing helps when your mind keeps telling you to stop.",
+    "Packed up my things and gave the cat to my sister. I won't need much where I'm headed.",
+    "Everyone keeps saying it gets better. I have been waiting four years. I'm done waiting.",
+)
 
 
 @dataclass(frozen=True)
@@ -223,6 +239,12 @@ def _quoting(seed: int, tweet_id: str, phrase: str, created_at: float) -> tuple[
     text = rng.choice(QUOTE_COMMENTS).format(s=phrase, S=phrase[0].upper() + phrase[1:])
     ms = int((created_at - rng.uniform(3_600, 30 * 3_600)) * 1000)
     return text, snowflake(ms, QUOTED_WORKER, int(tweet_id) % 4096)
+
+
+def _crisis(seed: int, tweet_id: str) -> str | None:
+    """The text of the post with this id when it is a person telling of a crisis."""
+    rng = random.Random(f"{seed}:crisis:{tweet_id}")
+    return rng.choice(CRISIS_POSTS) if rng.random() < CRISIS_SHARE else None
 
 
 def _long(seed: int, tweet_id: str, text: str, author: Account) -> str:
@@ -351,7 +373,7 @@ class Population:
                 if quote is not None:
                     text, quoted_id = quote
                 else:
-                    text = _long(self.seed, tweet_id, text, author)
+                    text = _crisis(self.seed, tweet_id) or _long(self.seed, tweet_id, text, author)
             hour = int((ms // 1000) % 86400 // 3600)
             lift = format_effect(self.format_effects, text, hour=hour)
             tweets.append(PopulationTweet(

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from libs.contracts.events import OpportunityFound
 from libs.contracts.gateway import TweetCard
 from libs.core.account import handle_key
+from libs.gates.crisis import crisis
 from libs.gates.hostility import hostility
 from services.harvester.selection import partly_read
 
@@ -73,6 +74,10 @@ def conversation_opportunities(
         if not any(ch.isalnum() for ch in card.text):
             # "❤️🙌", "😂": nothing a written answer could take up.
             out.reject("no_words")
+            continue
+        if crisis(card.text):
+            # A person in a crisis replied to us: not the bot's to answer (libs/gates/crisis.py).
+            out.reject("crisis")
             continue
         reason = hostility(card.text) or (hostility(card.quoted.text) if card.quoted else None)
         if reason is not None:

@@ -20,13 +20,14 @@ import numpy as np
 from libs.contracts.events import OpportunityExpired, OpportunityFound, TweetPosted
 from libs.contracts.gateway import HANDLE_PATTERN, QuotedPost, TweetCard, status_handle
 from libs.core.account import handle_key
+from libs.gates.crisis import crisis
 from services.harvester.settings import HarvesterSettings, NicheTopic
 
 # texts -> array (len(texts), dim) of L2-normalised rows; ``libs.text.Embedder.embed`` is one.
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 RejectReason = Literal["known", "reply", "replies_limited", "community_note", "truncated", "quote_unread",
-                       "excluded_author", "not_viral", "too_old", "off_topic", "pool_full"]
+                       "crisis", "excluded_author", "not_viral", "too_old", "off_topic", "pool_full"]
 ExpiryReason = Literal["too_old", "deleted", "replied"]
 
 
@@ -202,6 +203,8 @@ def select_opportunities(
             reason = "community_note"
         elif unread := partly_read(t):
             reason = unread
+        elif crisis(t.text) or (t.quoted is not None and crisis(t.quoted.text)):
+            reason = "crisis"  # a person in a crisis is not an opportunity (libs/gates/crisis.py)
         elif handle_key(t.author) in excluded:
             reason = "excluded_author"
         elif not is_viral(t, thresholds):

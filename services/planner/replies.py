@@ -21,6 +21,7 @@ from typing import Any
 
 from libs.contracts.events import ReplyContext
 from libs.core.account import handle_key
+from libs.gates.crisis import crisis
 from libs.gates.hostility import hostility
 from libs.gates.posts import subject_banned
 from libs.niche import NicheConfig
@@ -110,6 +111,8 @@ def ineligibility(
     conversation = opp.kind == "conversation"
     if opp.is_reply and not conversation:
         return "not a root tweet"
+    if kind := crisis(opp.text) or (crisis(opp.quoted_text) if opp.quoted_text else None):
+        return f"tells of a crisis ({kind})"  # the harvester leaves these out; an automated account never answers
     if conversation and (reason := hostility(opp.text)) is not None:
         return f"hostile ({reason})"  # the harvester leaves these out; a copy that got here is not answered
     if opp.quoted_text is not None and (reason := hostility(opp.quoted_text)) is not None:

@@ -9,7 +9,7 @@ from libs.gates.verdict import ADVICE
 
 def test_the_rubric_is_fixed() -> None:
     assert set(RUBRIC) == {"medical_misinformation", "defamation", "promotion", "contact_details", "party_politics",
-                           "obeys_tweet", "hostile_tweet"}
+                           "obeys_tweet", "hostile_tweet", "crisis_tweet"}
 
 
 def test_an_answer_in_our_own_conversation_asks_the_review_about_the_reply_it_answers() -> None:

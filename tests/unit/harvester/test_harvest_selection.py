@@ -240,3 +240,10 @@ def test_the_author_comes_from_the_status_link_not_the_display_name() -> None:
     # A card whose author is not a handle is dropped, not answered under a made-up URL.
     assert searched_tweet(card.model_copy(update={"url": None, "author": "Ava | DM me"})) is None
 
+
+
+def test_a_person_telling_of_a_crisis_is_no_opportunity(relevance):
+    """Searches for sleep and stress find people in a crisis too (libs/gates/crisis.py): never an opportunity."""
+    told = tweet("1", text="can't sleep again. honestly i don't want to wake up anymore")
+    out = select([told, tweet("2")], relevance)
+    assert [e.tweet_id for e in out.found] == ["2"] and out.rejected == {"crisis": 1}

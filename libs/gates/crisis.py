@@ -1,0 +1,100 @@
+"""Tweets in which a person tells of a crisis: an automated account never answers them.
+
+Someone who writes that they want to die, that they hurt themselves, that they cannot breathe right now, that
+their partner hits them or that their mother died this morning is not an opportunity for a wellness tip; a bot's
+cheerful answer there is the harm the account's owner fears most, and a health niche (sleep, stress, mental
+health) draws such tweets into its searches. :func:`crisis` says which kind of crisis a tweet tells of, or None.
+
+These are the plain and the common indirect forms ("been thinking about just not waking up", "wrote letters to
+everyone tonight, just in case", "purged twice today"); a rule cannot read every way a person says it, so the
+model review is asked too (libs/gates/review.py, ``crisis_tweet``). It errs towards leaving a tweet alone: a missed
+reply costs one opportunity. The same words are everyday hyperbole ("this workout killed me", "100 burpees and i
+want to die 😂", "kms this alarm") or a professional's information ("If you or someone you know is struggling …",
+"Stroke warning signs: …"): those are left to be answered.
+"""
+
+from __future__ import annotations
+
+import re
+
+from libs.gates.entities import fold
+
+_KINDS: dict[str, re.Pattern[str]] = {
+    # Thoughts of suicide or self-harm, in the words people use for them on X, in English and the languages the
+    # audience writes.
+    "suicide or self-harm": re.compile(
+        r"\b(?:kill(?:ing)? my ?self|end(?:ing)? (?:it all|my life|things)|take my (?:own )?life|"
+        r"suicid(?:e|al)(?! (?:squat|sprint|run|drill|set|burpee)s?\b)|unalive|sewerslide|"
+        r"(?:want|wanna|wanted) to (?:disappear|not exist|stop existing|not wake up)|wish i (?:was|were) dead|"
+        r"(?:thinking|thought) (?:a lot )?about (?:just )?not waking up|(?:sleep|dormir) (?:and|e|y) (?:never |not |"
+        r"n[aã]o )?(?:wake|acordar|despertar)|stop existing|wish i could just disappear|"
+        r"(?:do not|don'?t|dont) want to (?:be here|live|exist|wake up)(?: anymore| any more)?|"
+        r"no (?:reason|point) (?:to|in) (?:live|living|going on)|what'?s the point (?:of|in) (?:living|going on)|"
+        r"better off (?:without me|dead)|can'?t go on|tired of (?:fighting|living|being alive|existing)|"
+        r"hate being alive|"
+        r"(?:a )?burden to everyone|letters to everyone|won'?t need (?:it|them) where i'?m going|giving away my stuff|"
+        r"how many (?:pills|tablets) it takes|self[- ]?harm\w*|cut(?:ting)? (?:my ?self|again)|"
+        r"(?:burn(?:ed|t)|hurt(?:ing)?) my ?self|relapsed?\b[^.!?\n]{0,30}\b(?:cut|clean)|"
+        r"(?:me )?quiero morir|ganas de morir|quitarme la vida|no quiero (?:estar aqu[ií]|vivir)|"
+        r"envie de mourir|je veux mourir|me suicider|will (?:nicht mehr leben|sterben)|mich umbringen|"
+        r"quero morrer|me matar|n[aã]o aguento mais)\b",
+        re.IGNORECASE,
+    ),
+    # An eating disorder back (its subjects are banned as topics too; a relapse told is a crisis).
+    "eating disorder": re.compile(
+        r"\b(?:purg(?:ed|ing)(?! (?:my|the|our) (?:closet|pantry|wardrobe|fridge|stuff|inbox|phone|files|garage))|"
+        r"restricting again|ed is back|(?:eating disorder|ed) (?:relapse|is back)|"
+        r"weighed myself \w+ times|eating (?:basically )?nothing)\b",
+        re.IGNORECASE,
+    ),
+    # A medical emergency happening now (not a tweet about chest pain in general).
+    "medical emergency": re.compile(
+        r"\b(?:(?:i'?m|i am|i think i'?m|think i'?m|might be|is) having an? (?:heart attack|stroke|seizure)|"
+        r"having a seizure|chest (?:pain|tightness|is tight)[^.!?\n]{0,40}\b(?:right now|now|jaw|arm|cold sweat|"
+        r"sweating|won'?t stop)|(?:can'?t|cannot) (?:breathe|catch my breath)[^.!?\n]{0,30}\b(?:properly|right now|"
+        r"help|blue|inhaler|chest|scared|ambulance|911)|lips (?:are |going )?(?:\w+ )?blue|face (?:is )?drooping|"
+        r"(?:words|speech) (?:are |is )?(?:coming out )?slurred|"
+        r"took (?:too many|way more of|more of|a bunch of|all (?:my|the)) (?:my )?(?:pills|tablets|meds)|"
+        r"overdos(?:e|ed|ing)\b(?! on (?:coffee|caffeine|sugar|carbs|cake|chocolate|netflix|tv|memes|tiktok|cardio))|"
+        r"(?:won'?t|doesn'?t|isn'?t) (?:wake up|respond|breathing)|no reacciona|respira raro|"
+        r"(?:call(?:ed|ing)?|in) (?:an|the) ambulance|llam[eé] al 911|calling (?:911|999|112)|"
+        r"bleeding (?:a lot|heavily)[^.!?\n]{0,30}\bweeks)\b",
+        re.IGNORECASE,
+    ),
+    # Violence or abuse the person suffers.
+    "abuse or violence": re.compile(
+        r"\b(?:(?:he|she|they|my (?:husband|wife|partner|boyfriend|girlfriend|dad|father|mom|mum|mother|ex|stepdad|"
+        r"stepfather|uncle)) (?:hits|hit|beats|beat|chokes|choked|hurts|kicked|punched|slapped|threw) "
+        r"(?:me|my phone|things at me)|domestic (?:violence|abuse)|(?:i was|i'?ve been|got) (?:raped|sexually "
+        r"assaulted|assaulted)|afraid to go home|hiding in the (?:bathroom|closet)|comes into my room at night|"
+        r"(?:takes|took) my (?:whole )?paycheck|doesn'?t let me (?:go out|leave|see))\b",
+        re.IGNORECASE,
+    ),
+    # A death or loss being grieved now, a miscarriage, a terminal diagnosis.
+    "grief or terminal illness": re.compile(
+        r"\b(?:(?:my|our) (?:\w+ ){0,2}(?:mom|mum|mother|dad|father|husband|wife|partner|son|daughter|baby|dog|cat|"
+        r"brother|sister|best friend|grandma|grandmother|grandpa|grandfather|friend|boyfriend|girlfriend|child|kid)"
+        r" (?:just |suddenly |unexpectedly )?(?:died|passed away|is gone|was killed)|(?:mom|mum|dad|mother|father) "
+        r"passed away|lost (?:my|our) (?:\w+ )?(?:mom|mum|mother|dad|father|husband|wife|partner|son|daughter|baby|"
+        r"brother|sister|best friend|child)|lost the baby|(?:had|i had|we had) a miscarriage|fausse couche|"
+        r"stillb(?:orn|irth)|(?:the )?funeral (?:is|was) (?:today|tomorrow|yesterday)|hospice called|hours left|"
+        r"(?:diagnosed with|i have|said) (?:terminal|stage (?:4|iv|four))|terminal diagnosis|palliative|"
+        r"(?:weeks|months),? not (?:months|years)|(?:ist|sind) (?:gestern|heute) gestorben)",
+        re.IGNORECASE,
+    ),
+}
+# A professional's or an organisation's information about these subjects, a joke about a workout: not a crisis told.
+_NOT_TOLD = re.compile(
+    r"\b(?:if you or someone you know|call or text \d+|warning signs|here(?:'s| is) what to do|learn (?:the|be) fast|"
+    r"happens in roughly|resources below|awareness)\b|\b\w+ tip:|\bhere[.,:]|[😂🤣]|\blol\b|\blmao\b",
+    re.IGNORECASE,
+)
+
+
+def crisis(text: str) -> str | None:
+    """Which crisis the tweet tells of ("suicide or self-harm", "eating disorder", "medical emergency", "abuse or
+    violence", "grief or terminal illness"), or None."""
+    folded = fold(text).replace("’", "'")
+    if _NOT_TOLD.search(folded):
+        return None
+    return next((kind for kind, pattern in _KINDS.items() if pattern.search(folded)), None)
