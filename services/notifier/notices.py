@@ -24,7 +24,7 @@ from libs.contracts.events import (
 
 # Every kind of notice; each can be switched off (XBOT_NOTIFY_OFF).
 KINDS: tuple[str, ...] = ("account", "session", "budget", "llm", "service", "dead_letters", "approvals", "digest",
-                          "alert")
+                          "audience", "alert")
 
 # Prometheus alerts (deploy/prometheus/alerts.yml) by the kind of notice they are; any other alert is "alert".
 ALERT_KINDS: Mapping[str, str] = {
@@ -36,7 +36,7 @@ ALERT_KINDS: Mapping[str, str] = {
     "XbotServiceDown": "service", "XbotServiceNotReady": "service", "XbotConsumerStalled": "service",
     "XbotConsumerLagHigh": "service", "XbotJobLate": "service", "XbotJobNeverSucceeded": "service",
     "XbotDeadLettersGrowing": "dead_letters", "XbotMetricCheckpointsMissed": "service",
-    "XbotAnalyticsUnread": "service",
+    "XbotAnalyticsUnread": "service", "XbotCrisisReply": "audience",
 }
 
 # Alerts that tell what an event already told (or will): while firing they share the event's key, so a lock

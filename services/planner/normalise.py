@@ -324,6 +324,14 @@ def _announces(paragraph: str, *, lead: bool) -> bool:
     return len(craft) >= 2 and _CHAT_OPENING.match(said) is not None and (lead or not said.endswith("?"))
 
 
+def _edge_is_chat(paragraph: str, *, lead: bool) -> bool:
+    """A rule line between the chat and the text ("Here's a post:\n\n---\n\n…"), or talk about the writing; a
+    numbered part ("Tweet 2/4 (65 chars)\n…") is a thread's, whatever its label says."""
+    if _HRULE.match(paragraph) or _TRAILING_SEPARATOR.match(paragraph):
+        return True
+    return not _MARKER.match(paragraph) and _talks_about_the_writing(paragraph, lead=lead)
+
+
 def strip_chat_paragraphs(text: str) -> str:
     """The answer without the paragraphs at either end that talk about the writing (``_talks_about_the_writing``)
     and without the metadata lines under it (``_METADATA_LINE``); at least one paragraph stays."""
@@ -332,19 +340,13 @@ def strip_chat_paragraphs(text: str) -> str:
     if finals and text[finals[-1].end():].strip():
         text = text[finals[-1].end():]
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", text.strip()) if p.strip()]
-    # a rule between the chat and the text ("Here's a post:\n\n---\n\n…") goes with the chat
-    # A numbered part ("Tweet 2/4 (65 chars)\n…") is a thread's, whatever its label says.
-    while len(paragraphs) > 1 and (_HRULE.match(paragraphs[0]) or _TRAILING_SEPARATOR.match(paragraphs[0])
-                                   or not _MARKER.match(paragraphs[0])
-                                   and _talks_about_the_writing(paragraphs[0], lead=True)):
+    while len(paragraphs) > 1 and _edge_is_chat(paragraphs[0], lead=True):
         # An announcement with the text after its colon ("Here's a draft tweet for you: Keep this in mind: …")
         # is left to the line rules below, which cut the announcement alone.
         if re.match(r"[^\n:]*:[ \t]*\S", paragraphs[0]) and not _wholly_chat(paragraphs[0], lead=True):
             break
         paragraphs.pop(0)
-    while len(paragraphs) > 1 and (_HRULE.match(paragraphs[-1]) or _TRAILING_SEPARATOR.match(paragraphs[-1])
-                                   or not _MARKER.match(paragraphs[-1])
-                                   and _talks_about_the_writing(paragraphs[-1], lead=False)):
+    while len(paragraphs) > 1 and _edge_is_chat(paragraphs[-1], lead=False):
         paragraphs.pop()
     lines = "\n\n".join(paragraphs).splitlines()
     while len(lines) > 1 and _METADATA_LINE.match(_as_read(lines[-1])):

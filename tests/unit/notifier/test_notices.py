@@ -4,6 +4,7 @@ batches, the digest's day, secrets scrubbed, and settings refused at start namin
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from libs.contracts.events import AccountRiskChanged, BudgetExhausted, LlmHalted
 from libs.core.settings import SettingsError, load_settings
 from services.notifier.channels import secret_parts
 from services.notifier.notices import (
+    KINDS,
     DayFigures,
     PostFigures,
     Waiting,
@@ -90,6 +92,22 @@ def test_an_alertmanager_group_is_one_notice_and_a_resend_the_same() -> None:
         made(BudgetExhausted(day="2026-03-02", budget_usd=5, spent_usd=5)).key
     with pytest.raises(ValueError):
         alert_notice({"alerts": []}, received_at=NOW)
+
+
+def test_a_reply_read_as_a_crisis_tells_the_owner_without_the_strangers_words() -> None:
+    """The alert rule (deploy/prometheus/alerts.yml, XbotCrisisReply) crosses the count alone; its notice is of a
+    kind of its own, which the owner can switch off apart from the service alerts."""
+    import yaml
+
+    rules = yaml.safe_load((Path(__file__).parents[3] / "deploy" / "prometheus" / "alerts.yml").read_text())
+    rule = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "XbotCrisisReply")
+    assert 'reason="conversation_crisis"' in rule["expr"]
+    body = {"groupKey": "c", "status": "firing", "groupLabels": {"alertname": "XbotCrisisReply"},
+            "commonLabels": {"severity": "warning"},
+            "alerts": [{"status": "firing", "labels": {"alertname": "XbotCrisisReply", **rule["labels"]},
+                        "annotations": rule["annotations"], "startsAt": "t0", "fingerprint": "f"}]}
+    n = alert_notice(body, received_at=NOW)
+    assert n.kind == "audience" and "audience" in KINDS and "human answer" in n.body
 
 
 def test_approvals_wait_for_the_window_then_go_together() -> None:
