@@ -27,16 +27,20 @@ _DRUG_UNIT = (r"(?:mg|mcg|µg|μg|ug|iu|i\.u\.|ml|cc|milligrams?|micrograms?|uni
 _DOSE = re.compile(rf"\b{_NUMBER}\s*(?:-|to|–|or)?\s*(?:{_NUMBER})?\s*{_DRUG_UNIT}\b", re.IGNORECASE)
 # "a gram of vitamin C every hour": a single gram is a dose too (not "a shot", "a drop": espresso, lemon)
 _GRAMS = re.compile(rf"\b(?:{_NUMBER}|an?)\s*(?:-|to|–)?\s*(?:{_NUMBER})?\s*(?:g|grams?|gr)\b", re.IGNORECASE)
+# "A teaspoon twice a day" of colloidal silver (with a supplement or medicine named: not of chia seeds).
+_SPOONS = re.compile(r"\b(?:\d+|one|two|three|half|an?)\s*(?:tea|table|dessert)spoons?\b|\b(?:tsp|tbsp)\b",
+                     re.IGNORECASE)
 _SCHEDULE = re.compile(
     r"\b(?:nightly|daily|weekly|monthly|hourly|twice|thrice|once a|per day|a day|each day|every day|a week|"
     r"per week|every (?:morning|night|evening|day|week|hour|other day|\d+ (?:hours?|days?))|each (?:morning|night|"
     r"evening)|before (?:bed|bedtime|sleep|meals)|at bedtime|at night|in the morning|with (?:meals|food)|"
-    r"on an empty stomach|x ?/ ?day|for (?:a|one|two|\d+) (?:weeks?|months?))\b",
+    r"on an empty stomach|x ?/ ?day|for (?:a|one|two|\d+) (?:weeks?|months?)|(?:spread )?through(?:out)? the day|"
+    r"at once|at a time)\b",
     re.IGNORECASE,
 )
 _TAKE = re.compile(
     r"\b(?:take|taking|takes|dose|dosing|give (?:them|him|her|your (?:kids?|child|son|daughter))|give|"
-    r"supplement(?:ing)? with|start (?:on|with)|pop|swallow|inject|microdose|load(?:ing)? with|up your)\b",
+    r"supplement(?:ing)? with|start (?:on|with)|pop|swallow|inject|microdose|load(?:ing)? (?:up|with)|up your)\b",
     re.IGNORECASE,
 )
 # Medicines and supplements by name and by the stems their classes share (-statin, -pril, -olol, -oxetine …).
@@ -64,10 +68,12 @@ _DISEASE = (
     r"high blood pressure|asthma|eczema|psoriasis|multiple sclerosis|parkinson'?s|covid|flu|infections?|"
     r"insomnia|ibs|crohn'?s|colitis|obesity|belly fat|fatty liver|kidney disease|thyroid disease|"
     r"hashimoto'?s|lupus|fibromyalgia|migraines?|acne|hair loss|aging|ageing|disease|illness|[a-z]+itis|"
-    r"kidney stones?|gallstones?|(?:arterial )?plaque|cysts?|fibroids?|cataracts?|cancer cells|tumou?r cells)"
+    r"kidney stones?|gallstones?|(?:arterial )?plaque|cysts?|fibroids?|cataracts?|cancer cells|tumou?r cells|"
+    r"(?:joint|nerve|liver|kidney|cartilage|heart) damage|utis?|hypothyroidism|hyperthyroidism)"
 )
 _CHANGE = re.compile(
-    rf"\b(?:stop(?:ping)?|quit(?:ting)?|skip(?:ping)?|ditch(?:ing)?|drop(?:ping)?|dump(?:ing)?|halve|"
+    rf"\b(?:stop(?:ping|ped)?|quit(?:ting)?|skip(?:ping|ped)?|ditch(?:ing|ed)?|drop(?:ping|ped)?|dump(?:ing|ed)?|"
+    rf"toss(?:ing|ed)?|halve|"
     rf"double(?: up on)?|forget(?:ting)?|"
     rf"cancel(?:l?ing)?|refuse|refusing|abandon(?:ing)?|give up|giving up|"
     rf"taper(?:ing)? off|come off|coming off|get off|getting off|wean(?:ing)? off|cut out|throw (?:out|away)|"
@@ -92,7 +98,23 @@ _CHANGE = re.compile(
     rf"drops?|capfuls?|shots?|cups?|glass(?:es)?|sips?)?\s*(?:of\s+)?(?:food[- ]grade\s+)?"
     rf"(?:hydrogen peroxide|borax|bleach|mms|chlorine dioxide|turpentine|kerosene|colloidal silver|"
     rf"methylene blue|iodine|essential oils?)\b"
-    # Keeping someone from care: "skip the ER", "no need for a doctor".
+    # A dose changed by the reader ("Cut your dose in half"), a medicine swapped for a supplement ("swapping to St.
+    # John's Wort"), found blind on 2026-12-06 (evening).
+    rf"|\b(?:cut|halve|lower|reduce|double|raise|increase|skip) (?:your|the|their) (?:\w+ )?(?:dose|dosage)\b"
+    rf"|\b(?:swap|swapping|switch|switching) (?:over )?to\s+{_SUPPLEMENTS}\b"
+    rf"|\btake (?:\d+|two|three|four|five|six|a handful) (?:of them |of those )?(?:at once|at a time)\b"
+    rf"|\bdo(?:es)? what {_MEDICINES} does\b|\bworks? as well as {_MEDICINES}\b|\bbefore you refill\b"
+    # Keeping someone from care: "skip the ER", "no need for a doctor", "you don't need a doctor for a UTI", "no
+    # need to get it checked", "healed without going through chemo", "better than surgery".
+    rf"|\b(?:don'?t|do not|never) need (?:a |to see a |to go to (?:a |the )?)?(?:doctor|gp|urgent care|er|"
+    rf"surgery|chemo|antibiotics)\b|\bno need (?:to get (?:it |this )?checked|to see (?:a |your )?doctor|"
+    rf"for urgent care)\b|\b(?:without|instead of) (?:going through |having |needing )?(?:chemo|surgery)\b"
+    rf"|\b(?:way |much |far )?better than (?:surgery|chemo)\b"
+    # A diagnosis from a tweet ("That's textbook hypothyroidism"), a warning sign waved off ("blood in your stool
+    # after a run is just runner's gut, nothing to worry about").
+    rf"|\bthat'?s (?:textbook|classic|definitely|almost certainly|clearly|obviously) (?:\w+ )?{_DISEASE}\b"
+    rf"|\b(?:blood in (?:your|the|my) (?:stool|urine|pee|poop)|chest (?:pain|tightness)|a lump)\b[^.!?\n]{{0,80}}"
+    rf"\b(?:nothing to worry about|is (?:just|totally|perfectly) (?:normal|fine|nothing)|almost always just)\b"
     rf"|\b(?:skip|avoid|stay away from|don'?t (?:go to|call)|no need for) (?:the |a |your )?"
     rf"(?:er|a&e|emergency room|hospital|doctor|gp|ambulance|911)\b",
     re.IGNORECASE,
@@ -107,7 +129,8 @@ _CLAIM = re.compile(
     rf"|\bcur(?:e|es|ed|ing)\b"
     rf"|\b{_DISEASE} (?:is|are) (?:curable|reversible) (?:with|by)\b"
     rf"|\b(?:guarantee[sd]?|100% (?:effective|safe|proven)|miracle|never get sick|proven to (?:cure|heal))\b"
-    rf"|\b(?:kills?|destroys?|wipes? out) (?:any|every|all) (?:virus(?:es)?|bacteria|infections?|germs|pathogens)\b"
+    rf"|\b(?:kills?|destroys?|wipes? out) (?:basically |almost |pretty much )?(?:any|every|all) "
+    rf"(?:virus(?:es)?|bacteria|infections?|germs|pathogens)\b"
     # A remedy set against a medicine: "garlic beats antibiotic cream", "turmeric works better than chemo".
     rf"|\b(?:beats?|works? better than|better than|outperforms?|as (?:good|effective|strong) as)\s+"
     rf"(?:your |the |any |a |an )?{_MEDICINES}\b"
@@ -144,6 +167,15 @@ _CRASH_DIET = re.compile(
 )
 # Unsafe for who they are: alcohol in pregnancy called fine, a child put on a fast or a restrictive diet. Read on the
 # whole text ("Pregnant? A glass of wine a day is fine." is two sentences).
+# Practices dangerous whoever does them, told as safe or as a remedy: a dry fast, a multi-day water fast for a
+# diabetic, a gallbladder "flush" (found blind on 2026-12-06, evening).
+_DANGEROUS = re.compile(
+    r"\bdry fast(?:s|ing)?\b|\b(?:\d+|three|four|five|seven)[- ](?:day|hour) water fasts?\b[^\n]{0,80}?\bdiabet"
+    r"|\bdiabet\w*[^\n]{0,40}?\b(?:\d+|three|four|five|seven)[- ](?:day|hour) water fasts?\b"
+    r"|\b(?:liver|gallbladder|gallstone|olive oil) (?:flush|cleanse)\b|\bflush (?:it|them) out\b"
+    r"|\bhydrogen peroxide\b[^\n]{0,40}?\b(?:water|drink|cells)\b",
+    re.IGNORECASE,
+)
 _AT_RISK = re.compile(
     r"\b(?:pregnan\w*|breastfeeding|nursing)\b[^\n]{0,60}?\b(?:wine|alcohol|beer|drinks?|cocktails?)\b[^\n.]{0,40}?"
     r"\b(?:is|are)\s+(?:fine|safe|ok|okay|harmless)\b"
@@ -152,7 +184,8 @@ _AT_RISK = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE = re.compile(r"[,;:.!?()\n—–]|\bbut\b|\bhowever\b|\bthough\b", re.IGNORECASE)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# Not after "St." or "Dr.": "swapping to St. John's Wort" is one sentence.
+_SENTENCE = re.compile(r"(?<!\bSt\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<=[.!?])\s+|\n+")
 
 
 def _negated(sentence: str, claim_start: int) -> bool:
@@ -167,6 +200,8 @@ def check_medical_safety(text: str) -> Verdict:
     text = fold(text)  # as the other rules read it: "don’t need insulin" is "don't need insulin"
     if m := _AT_RISK.search(text):
         return Rejection("medical_safety", f"unsafe for who it is told to: {m.group(0)[:80]!r}")
+    if m := _DANGEROUS.search(text):
+        return Rejection("medical_safety", f"a dangerous practice: {m.group(0)[:80]!r}")
     for sentence in (s for s in _SENTENCE.split(text) if s.strip()):
         shown = sentence.strip()[:80]
         dose = _DOSE.search(sentence)
@@ -174,7 +209,9 @@ def check_medical_safety(text: str) -> Verdict:
         named = _MED_OR_SUPP.search(sentence)
         if (dose and (_SCHEDULE.search(sentence) or _TAKE.search(sentence))) or (
             grams and named and (_SCHEDULE.search(sentence) or _TAKE.search(sentence))
-        ) or (grams and _TAKE.search(sentence)):
+        ) or (grams and _TAKE.search(sentence)) or (
+            _SPOONS.search(sentence) and named and _SCHEDULE.search(sentence)
+        ):
             return Rejection("medical_safety", f"dosing instruction: {shown!r}")
         counted = re.search(rf"\b{_NUMBER}\s+(?:an?\s+)?(?:\w+\s+)?(?:{_MEDICINES}|{_SUPPLEMENTS})\b", sentence,
                             re.IGNORECASE)
