@@ -130,7 +130,9 @@ _PREAMBLE_LINE = re.compile(
 # verify specific statistics, but here's a general tweet:". The announcement closes the line, so the whole line goes.
 _ANNOUNCEMENT_END = re.compile(
     rf"(?:^|[.!?,;]\s+|\bbut\s+|\bso\s+)(?:{_HERE}|below are)\b[^\n.!?:]{{0,100}}?\b{_CONTENT_NOUN}\b"
-    rf"[^\n.!?:]{{0,80}}:\s*$",
+    rf"[^\n.!?:]{{0,80}}:\s*$"
+    # "… so a supportive reply would work well. Here's one:" (the sentences before it are the model's too)
+    rf"|[.!?]\s+(?:here(?:'s| is) (?:one|mine|it|my (?:attempt|take|version))|here you go)\s*:\s*$",
     re.IGNORECASE,
 )
 # A note about the answer above it: "Note: I've kept this under 280 characters."
@@ -187,7 +189,7 @@ _EXPLANATION = re.compile(
     r"|why (?:it|this) works(?=(?:\*\*|__)?\s*:[^\n]{0,160}\b(?:hook|tweet|post|reply|readers?|engag\w*|tone|"
     r"format|characters?|cta|call to action|punchy|concise|scroll\w*|takeaway|opens? with|ends? with|sentences?|"
     r"structure|wording|phrasing|emoji|hashtags?)\b))"
-    r"(?:\*\*|__)?\s*:",
+    r"(?:\s*\([^)\n]{0,30}\))?(?:\*\*|__)?\s*:",
     re.IGNORECASE,
 )
 _TRAILING_SEPARATOR = re.compile(r"^\s*-{3,}\s*$")
@@ -209,7 +211,8 @@ _TO_THE_REQUESTER = re.compile(
     r"hope (?:this|that|it) (?:helps|works|fits|lands|resonates)|i hope (?:this|that|it)|feel free|"
     r"would you like me|would you like (?:a|an|another)\b[^?\n]{0,40}\b(?:version|option|take|variation|draft)|"
     r"(?:want|like) me to|do you want me|(?:should|shall) i (?:make|add|change|adjust|shorten|try|write|tweak)|"
-    r"i can (?:also|adjust|make|tweak|shorten|change|rework|try|give|punch)|happy to (?:adjust|tweak|revise)|"
+    r"i can (?:also|adjust|make|tweak|shorten|change|rework|try|give|punch|write)|happy to (?:adjust|tweak|revise)|"
+    r"you (?:may|might|could) (?:also )?(?:want to )?(?:also )?add\b|"
     r"(?:character|word|char) count|\d+\s*(?:characters|chars)\b|(?:suggested|recommended|optional) hashtags|"
     r"image (?:suggestion|idea|prompt))\b",
     re.IGNORECASE,
@@ -219,9 +222,9 @@ _TO_THE_REQUESTER = re.compile(
 _ABOUT_THE_TEXT = re.compile(
     r"\b(?:(?:this|the|my|that) (?:tweet|post|reply|draft|thread|response|caption|version|hook) (?:works|uses|keeps|"
     r"stays|fits|avoids|agrees|balances|combines|highlights|targets|aims|opens with|ends with|leads with|"
-    r"is designed)|this (?:works|reads|lands) (?:because|well)|this adds value|this keeps (?:it|the (?:tone|reply|"
-    r"post|tweet)) (?:short|supportive|friendly|concise|personal|punchy|positive|light|warm|conversational|casual|"
-    r"under|within)|"
+    r"is designed)|this (?:one )?(?:works|reads|lands) (?:because|well)|this adds value|"
+    r"this keeps (?:it|the (?:tone|reply|post|tweet)) (?:short|supportive|friendly|concise|personal|punchy|"
+    r"positive|light|warm|conversational|casual|under|within)|"
     r"i kept (?:it|this|the (?:tweet|post|reply|tone))|(?:add|attach|include|pair (?:it|this) with) (?:a|an) "
     r"(?:photo|image|picture|gif|video|visual|chart|graphic))\b",
     re.IGNORECASE,
@@ -378,6 +381,12 @@ def _as_read(line: str) -> str:
     return _HEADING.sub("", _EMPHASIS.sub("", _EMOJI.sub("", line.translate(APOSTROPHES)))).strip()
 
 
+# A heading that names the text over it ("# Caffeine post", "### Hydration Thread 💧", "## Thread: Gut health"):
+# the heading marks are what tell it from a post's own first line ("Caffeine post-workout?" is a question).
+_TITLE = re.compile(r"^\s*#{1,6}\s*(?:[\w'-]+\s+){0,4}(?:post|tweet|thread|reply|draft)s?\b(?!-)[^\n]{0,60}$",
+                    re.IGNORECASE)
+
+
 def _is_lead(line: str) -> bool:
     return bool(_PREAMBLE_LINE.match(line) or _ANNOUNCEMENT_END.search(line) or _LEADING_NOTE.match(line))
 
@@ -388,7 +397,7 @@ def strip_preamble(text: str) -> str:
     if m := _EXPLANATION.search(text):
         text = text[: m.start()]
     lines = strip_chat_paragraphs(text).splitlines()
-    while lines and (not lines[0].strip() or _is_lead(_as_read(lines[0]))):
+    while lines and (not lines[0].strip() or _is_lead(_as_read(lines[0])) or _TITLE.match(lines[0])):
         lines.pop(0)
     while len(lines) > 1 and (not lines[-1].strip() or _HRULE.match(lines[-1])
                               or _TRAILING_SEPARATOR.match(lines[-1]) or _CLOSING_LINE.match(_as_read(lines[-1]))):
@@ -447,6 +456,7 @@ _CLOSE_QUOTES = "\"”“'’»"
 _EMOJI = re.compile(
     "[\U0001F000-\U0001FAFF\U0001F1E6-\U0001F1FF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D\u20E3]"
 )
+_EMOJI_BEFORE_MARK = re.compile(rf"[ \t]+(?:{_EMOJI.pattern})+(?=[.,!?;:])")
 _HASHTAG_RUN = re.compile(r"(?:[ \t]*\n)*(?:[ \t]*#\w+){2,}[ \t.!]*$")
 _SPACES = re.compile(r"[ \t]{2,}")
 
@@ -476,7 +486,8 @@ def _balanced(inner: str, opener: str, closer: str) -> bool:
 
 
 def strip_emoji(text: str) -> str:
-    return _EMOJI.sub("", text)
+    # "what you eat 🦠." becomes "what you eat.", not "what you eat ."
+    return _EMOJI.sub("", _EMOJI_BEFORE_MARK.sub("", text))
 
 
 def strip_hashtag_run(text: str) -> str:
