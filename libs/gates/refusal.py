@@ -24,6 +24,11 @@ _AS_AN_AI = re.compile(
     r"have access to) (?:the internet|the web|real-time|current|live)|"
     r"i(?:'m| am) (?:just |only |merely )?an? (?:ai|a\.i\.|(?:large )?language model|llm|ai (?:language )?model|"
     r"ai assistant|virtual assistant|chatbot)|i(?:'m| am) (?:claude|chatgpt|gemini|llama|an ai)\b|"
+    # "I'm a text-based AI and can't …" (not "I'm an AI researcher"), "beyond my current scope", "I can't open URLs"
+    r"i(?:'m| am) an? (?:[\w-]+ ){1,2}ai(?=\s*(?:[,.;:!]|and\b|so\b|that\b|$))|"
+    r"(?:beyond|outside (?:of )?) my (?:current )?(?:scope|capabilities|abilities)|"
+    r"i (?:can(?:not|'t)|am unable to|'m unable to) (?:open|access|visit|follow|click) (?:urls?|links?)|"
+    r"browse (?:x|twitter)\b|"
     r"i(?:'m| am) designed to|i was (?:designed|trained|programmed|built) to|"
     r"i can(?:not|'t) post to (?:x|twitter)|content polic(?:y|ies) that|"
     # "I don't have personal experiences" (not "…, but I've coached 200 clients": a person)
@@ -47,7 +52,8 @@ _REFUSAL = re.compile(
     r" must decline to|"
     r" (?:do not|don'?t) feel comfortable|'d prefer not to| would prefer not to|'d rather not| would rather not|"
     r" (?:do not|don'?t) think i should| shouldn'?t| can(?:not|'t) in good conscience)"
-    r"\s+(?:be\s+(?:able to\s+)?)?" + _TASK +
+    # (not a person's day: "I can't write a long thread today, so here's the short version")
+    r"\s+(?:be\s+(?:able to\s+)?)?" + _TASK + r"(?![^.!?\n]{0,30}\b(?:today|tonight|right now|this week)\b)" +
     r"|\bi must (?:respectfully )?decline\b|\bi need to decline (?:this|that|the|your|to)\b|\bi'?d rather not\s*[.!]"
     # "That's not something I can help with", "I'm going to pass on this one", "…, so I'll pass."
     r"|(?:\bnot|n't) something i (?:can|could|am able to|'m able to|will) (?:help|assist|write|create|do|provide)\b"
@@ -60,11 +66,14 @@ _REFUSAL = re.compile(
     r"|\byou(?:'d| would)? (?:like|want) (?:me to|an? (?:\w+ ){0,2}(?:tweet|post|reply|thread))|\byou asked me to\b"
     # a question back instead of the text: "Which voice should I use?", "Could you paste the tweet?"
     r"|\bshould i (?:use|keep|include|write|make|go with|aim)\b|\bdo you (?:mean|want (?:me|the|it))\b"
-    r"|\bcould you (?:paste|clarify|provide (?:the|more)|send (?:me )?the)\b|\blet me know and i'?ll\b"
+    r"|\bcould you (?:paste|clarify|provide (?:the|more)|send (?:me )?the|copy the)\b|\blet me know and i'?ll\b"
+    r"|\bquick question (?:first|before i)\b|\bthat'?ll help me (?:match|write|tailor|get)\b"
+    # a lecture in place of the text: "Rather than providing a post that …"
+    r"|\brather than (?:provid|writ|giv|post|draft|creat)\w* (?:a|an|this|that|the|such)\b"
     r"|\b(?:your|the|this|thoughtful) request\b|\bbefore (?:i )?(?:write|writing|draft|drafting|create|creating)"
     r" (?:this|that|the|a|your|anything)\b|\bshould be reviewed by\b|\bi want to be careful here\b"
     # the same in the languages a multilingual model falls back to (the niche's language is English)
-    r"|\b(?:lo siento,? (?:pero )?no puedo|no puedo (?:ayudar|crear|escribir)|"
+    r"|\b(?:no puedo (?:ayudar|crear|escribir|hacer eso|generar|proporcionar)|"
     r"je ne peux pas (?:[eé]crire|r[eé]diger|cr[eé]er|aider|fournir|r[eé]pondre|vous aider)|es tut mir leid|"
     r"(?:kann ich|ich kann) (?:dabei |das |dazu )?(?:leider )?(?:nicht|keinen?)\b|"
     r"desculpe,? (?:mas )?n[aã]o posso|n[aã]o posso|mi dispiace,? (?:ma )?non posso|je suis d[eé]sol[eé],? mais)"

@@ -17,7 +17,7 @@ from services.planner.normalise import clean_text
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "corpus" / "refusals.yaml").read_text(encoding="utf-8"))
 # part: (refusals caught at least, posts refused at most)
-FLOORS = {"probed": (38, 0), "seen": (33, 1), "held_out": (29, 2)}
+FLOORS = {"probed": (38, 0), "seen": (66, 0), "held_out": (28, 3)}
 
 
 @pytest.mark.parametrize("part", list(FLOORS))
