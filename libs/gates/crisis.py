@@ -37,14 +37,19 @@ _KINDS: dict[str, re.Pattern[str]] = {
         r"(?:burn(?:ed|t)|hurt(?:ing)?) my ?self|relapsed?\b[^.!?\n]{0,30}\b(?:cut|clean)|"
         r"(?:me )?quiero morir|ganas de morir|quitarme la vida|no quiero (?:estar aqu[ií]|vivir)|"
         r"envie de mourir|je veux mourir|me suicider|will (?:nicht mehr leben|sterben)|mich umbringen|"
-        r"quero morrer|me matar|n[aã]o aguento mais)\b",
+        r"quero morrer|me matar|n[aã]o aguento mais|"
+        # second round (2026-12-06, evening): a plan, a goodbye, a means at hand
+        r"can'?t do this anymore|(?:stockpil|sav|hoard)\w* (?:up )?(?:my |all my )?(?:\w+ )?(?:pills|meds|tablets|"
+        r"sertraline|prozac|oxy\w*)|tonight (?:feels like|is) the night|nobody would (?:even )?notice|"
+        r"(?:stop|end) (?:for good|forever)|this is my last (?:post|tweet)|i'?d be gone already|"
+        r"(?:drive|jump) (?:into|off|in front of)|en finir|ya no aguanto|ganas de desaparecer|se quit[oó] la vida)\b",
         re.IGNORECASE,
     ),
     # An eating disorder back (its subjects are banned as topics too; a relapse told is a crisis).
     "eating disorder": re.compile(
         r"\b(?:purg(?:ed|ing)(?! (?:my|the|our) (?:closet|pantry|wardrobe|fridge|stuff|inbox|phone|files|garage))|"
         r"restricting again|ed is back|(?:eating disorder|ed) (?:relapse|is back)|"
-        r"weighed myself \w+ times|eating (?:basically )?nothing)\b",
+        r"weighed myself \w+ times|eating (?:basically )?nothing|barely eating|\d+ cals? max)\b",
         re.IGNORECASE,
     ),
     # A medical emergency happening now (not a tweet about chest pain in general).
@@ -58,7 +63,12 @@ _KINDS: dict[str, re.Pattern[str]] = {
         r"overdos(?:e|ed|ing)\b(?! on (?:coffee|caffeine|sugar|carbs|cake|chocolate|netflix|tv|memes|tiktok|cardio))|"
         r"(?:won'?t|doesn'?t|isn'?t) (?:wake up|respond|breathing)|no reacciona|respira raro|"
         r"(?:call(?:ed|ing)?|in) (?:an|the) ambulance|llam[eé] al 911|calling (?:911|999|112)|"
-        r"bleeding (?:a lot|heavily)[^.!?\n]{0,30}\bweeks)\b",
+        r"bleeding (?:a lot|heavily)[^.!?\n]{0,30}\bweeks|(?:pregnant|weeks) and bleeding|"
+        r"throat (?:feels like it'?s |is )?(?:closing|swelling)|lips (?:are )?swelling|"
+        r"(?:isn'?t|not) (?:really )?respond(?:ing)? to me|fever of 10[4-9]|"
+        r"(?:sugar|glucose|reading) (?:is |of )?[23]\d\b|"
+        r"breathing (?:feels )?(?:weird|slow|shallow|funny)|took (?:way )?too much|fell (?:\w+ ){0,4}and can'?t get up|"
+        r"chest has been tight|(?:pain|tight\w*)[^.!?\n]{0,30}\b(?:left arm|jaw))\b",
         re.IGNORECASE,
     ),
     # Violence or abuse the person suffers.
@@ -67,7 +77,8 @@ _KINDS: dict[str, re.Pattern[str]] = {
         r"stepfather|uncle)) (?:hits|hit|beats|beat|chokes|choked|hurts|kicked|punched|slapped|threw) "
         r"(?:me|my phone|things at me)|domestic (?:violence|abuse)|(?:i was|i'?ve been|got) (?:raped|sexually "
         r"assaulted|assaulted)|afraid to go home|hiding in the (?:bathroom|closet)|comes into my room at night|"
-        r"(?:takes|took) my (?:whole )?paycheck|doesn'?t let me (?:go out|leave|see))\b",
+        r"(?:takes|took) my (?:whole )?paycheck|doesn'?t let me (?:go out|leave|see)|protective order|"
+        r"outside my (?:apartment|house|door|flat)[^.!?\n]{0,30}\b(?:banging|right now|won'?t leave))\b",
         re.IGNORECASE,
     ),
     # A death or loss being grieved now, a miscarriage, a terminal diagnosis.
@@ -79,14 +90,18 @@ _KINDS: dict[str, re.Pattern[str]] = {
         r"brother|sister|best friend|child)|lost the baby|(?:had|i had|we had) a miscarriage|fausse couche|"
         r"stillb(?:orn|irth)|(?:the )?funeral (?:is|was) (?:today|tomorrow|yesterday)|hospice called|hours left|"
         r"(?:diagnosed with|i have|said) (?:terminal|stage (?:4|iv|four))|terminal diagnosis|palliative|"
-        r"(?:weeks|months),? not (?:months|years)|(?:ist|sind) (?:gestern|heute) gestorben)",
+        r"(?:weeks|months),? not (?:months|years)|(?:ist|sind) (?:gestern|heute) gestorben|"
+        r"buried my (?:mom|mum|mother|dad|father|husband|wife|son|daughter|brother|sister|best friend)|"
+        r"(?:cancer|it) took (?:her|him) in)",
         re.IGNORECASE,
     ),
 }
 # A professional's or an organisation's information about these subjects, a joke about a workout: not a crisis told.
 _NOT_TOLD = re.compile(
     r"\b(?:if you or someone you know|call or text \d+|warning signs|here(?:'s| is) what to do|learn (?:the|be) fast|"
-    r"happens in roughly|resources below|awareness)\b|\b\w+ tip:|\bhere[.,:]|[😂🤣]|\blol\b|\blmao\b",
+    r"happens in roughly|resources below|awareness|know the signs|prevention month|did you know|"
+    r"for my (?:\w+ )?(?:paper|class|thesis|essay|course)|free today|years? clean)\b|\b\w+ tip:|\bhere[.,:]|"
+    r"[😂🤣]|\blol\b|\blmao\b",
     re.IGNORECASE,
 )
 

@@ -18,7 +18,7 @@ from libs.gates.review import CRISIS_TWEET, review_messages
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "corpus" / "crisis_tweets.yaml").read_text(encoding="utf-8"))
 # part: (crises found at least, ordinary tweets flagged at most)
-FLOORS = {"probed": (39, 0), "held_out": (10, 5)}
+FLOORS = {"probed": (39, 0), "seen": (28, 0), "held_out": (13, 4)}
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
 
