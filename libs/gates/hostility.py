@@ -36,11 +36,13 @@ _TROLLING = re.compile(
     r"\b(?:who asked|(?:nobody|no one|didn'?t|did not) asked?|nobody cares|(?<!to )touch (?:some )?grass|"
     r"ok(?:ay)? boomer|skill issue|cry about it|stay mad|get a real job|stick to your day job|you fell off|"
     r"(?<!to )log off|(?:is|are|it'?s) (?:a |such a |total )?scam\b|"
-    r"(?:grifter|clown|scam) (?:account|energy|behaviou?r)|sit down)\b|\+ ?ratio\b|\bratio ?\+",
+    r"(?:grifter|clown|scam) (?:account|energy|behaviou?r))\b|\+ ?ratio\b|\bratio ?\+"
+    # "sit down" told, not done ("I sit down for meals now")
+    r"|(?:^|[.!?,]\s*)sit down\b(?!\s+(?:for|to|with|and|at|before|after))",
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r'"[^"\n]{1,40}"|“[^”\n]{1,40}”')
-_ONE_WORD_TROLL = re.compile(r"^\W*(?:ratio(?:'?d)?|cope|seethe|mald|yawn|cringe|mid|cap|l|who|fell off)\W*$",
+_ONE_WORD_TROLL = re.compile(r"^\W*(?:ratio(?:'?d)?|cope|seethe|mald|yawn|cringe|mid|l|fell off)\W*$",
                              re.IGNORECASE)
 # A reply of emoji alone that laugh at or bin what it answers (a skull, tears of laughter, a waste bin).
 _MOCKING_EMOJI = re.compile("^[\\s\U0001F480\U0001F602\U0001F923\U0001F5D1\uFE0F\U0001F921\U0001F644]+$")

@@ -42,7 +42,7 @@ def test_what_the_rules_now_leave_alone(reply: str) -> None:
 @pytest.mark.parametrize("reply", [
     "I had to log off for a whole month to fix my sleep.", 'the "who asked" crowd is gonna be mad but this helped',
     "literally went outside to touch grass after reading this", "what's a good omega-3 to omega-6 ratio?",
-    "how do you cope with stress at night?", "Take B12 with food?",
+    "how do you cope with stress at night?", "Take B12 with food?", "Do you sit down to eat?", "who?",
 ])
 def test_ordinary_replies_with_the_same_words_are_answered(reply: str) -> None:
     assert hostility(reply) is None
