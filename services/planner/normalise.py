@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from libs.text import APOSTROPHES
 
@@ -307,32 +307,28 @@ def _in_another_language(said: str) -> bool:
     return sum(w in _OTHER_WORDS for w in words) >= 2 and not any(w in _ENGLISH_WORDS for w in words)
 
 
-def _talks_about_the_writing(paragraph: str, *, lead: bool) -> bool:
-    return _wholly_chat(paragraph, lead=lead) or _announces(paragraph, lead=lead)
-
-
-def _wholly_chat(paragraph: str, *, lead: bool) -> bool:
-    """What only a model says: to the requester, of its plan, of the text after it, in another language."""
+def _talks_about_the_writing(paragraph: str, *, lead: bool) -> Literal["chat", "announcement"] | None:
+    """"chat" for what only a model says (to the requester, of its plan, of the text after it, in another
+    language); "announcement" for a paragraph that opens as chat does and names two of the writing's things
+    ("Here's something punchy for your audience"); None for the text's own."""
     said = _as_read(strip_chat_inline(paragraph))  # a part's own aside ("… [84 chars]") is cut from it later
-    if _in_another_language(said):
-        return True  # the model's chat in another of its languages ("好的，以下是回复：", "Ich hoffe, das hilft!")
-    return bool(_TO_THE_REQUESTER.search(said) or (_ECHOED_REQUEST.match(said) or _PLAN.match(said) if lead else
-                                                   _ABOUT_THE_TEXT.search(said) or _ANNOTATION.match(said)))
-
-
-def _announces(paragraph: str, *, lead: bool) -> bool:
-    """Opens as chat does and names two of the writing's things ("Here's something punchy for your audience")."""
-    said = _as_read(strip_chat_inline(paragraph))
+    # the model's chat in another of its languages ("好的，以下是回复：", "Ich hoffe, das hilft!")
+    if _in_another_language(said) or _TO_THE_REQUESTER.search(said) or (
+            _ECHOED_REQUEST.match(said) or _PLAN.match(said) if lead
+            else _ABOUT_THE_TEXT.search(said) or _ANNOTATION.match(said)):
+        return "chat"
     craft = {m.group(0).lower().rstrip("s") for m in _CRAFT.finditer(said)}
-    return len(craft) >= 2 and _CHAT_OPENING.match(said) is not None and (lead or not said.endswith("?"))
+    if len(craft) >= 2 and _CHAT_OPENING.match(said) is not None and (lead or not said.endswith("?")):
+        return "announcement"
+    return None
 
 
-def _edge_is_chat(paragraph: str, *, lead: bool) -> bool:
+def _edge_is_chat(paragraph: str, *, lead: bool) -> Literal["rule", "chat", "announcement"] | None:
     """A rule line between the chat and the text ("Here's a post:\n\n---\n\n…"), or talk about the writing; a
     numbered part ("Tweet 2/4 (65 chars)\n…") is a thread's, whatever its label says."""
     if _HRULE.match(paragraph) or _TRAILING_SEPARATOR.match(paragraph):
-        return True
-    return not _MARKER.match(paragraph) and _talks_about_the_writing(paragraph, lead=lead)
+        return "rule"
+    return None if _MARKER.match(paragraph) else _talks_about_the_writing(paragraph, lead=lead)
 
 
 def strip_chat_paragraphs(text: str) -> str:
@@ -343,10 +339,10 @@ def strip_chat_paragraphs(text: str) -> str:
     if finals and text[finals[-1].end():].strip():
         text = text[finals[-1].end():]
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", text.strip()) if p.strip()]
-    while len(paragraphs) > 1 and _edge_is_chat(paragraphs[0], lead=True):
+    while len(paragraphs) > 1 and (kind := _edge_is_chat(paragraphs[0], lead=True)):
         # An announcement with the text after its colon ("Here's a draft tweet for you: Keep this in mind: …")
         # is left to the line rules below, which cut the announcement alone.
-        if re.match(r"[^\n:]*:[ \t]*\S", paragraphs[0]) and not _wholly_chat(paragraphs[0], lead=True):
+        if kind == "announcement" and re.match(r"[^\n:]*:[ \t]*\S", paragraphs[0]):
             break
         paragraphs.pop(0)
     while len(paragraphs) > 1 and _edge_is_chat(paragraphs[-1], lead=False):
