@@ -65,7 +65,7 @@ RUBRIC: dict[str, str] = {
 }
 REVIEW_KIND = "review"
 # Any tag named like our blocks, with or without attributes (the batch's blocks carry an id).
-_DELIMITERS = re.compile(r"<\s*/?\s*(?:tweet|draft|our_tweet|quoted)\b[^<>]*>", re.IGNORECASE)
+_DELIMITERS = re.compile(r"<\s*/?\s*(?:tweet|draft|our_tweet|quoted|news)\b[^<>]*>", re.IGNORECASE)
 
 
 def quote_untrusted(text: str) -> str:

@@ -51,6 +51,8 @@ gateway_failures = Counter("xbot_harvester_gateway_failures_total", "Gateway cal
 refreshed_total = Counter("xbot_harvester_accounts_refreshed_total", "AccountRefreshed published")
 news_found = Counter("xbot_harvester_news_found_total", "NewsItemFound published")
 news_failures = Counter("xbot_harvester_news_failures_total", "News feeds that could not be read", ["feed"])
+news_withheld = Counter("xbot_harvester_news_withheld_total",
+                        "Fresh news items not published: instructions planted for a model, or promotional", ["reason"])
 NEWS_USER_AGENT = "xbot-harvester/1 (news reader)"
 MAX_FEED_BYTES = 5_000_000
 
@@ -69,6 +71,7 @@ class HarvesterJobs(Worker):
         # Harvest and discovery both add to the pool: one at a time, so the pool cap holds.
         self._lock = asyncio.Lock()
         self.last: dict[str, dict[str, object]] = {}
+        self._news_withheld: set[str] = set()  # news items withheld so far (logged and counted once)
 
     def jobs(self) -> Sequence[Job]:
         s = self.settings
@@ -356,6 +359,7 @@ class HarvesterJobs(Worker):
             known = await db.known_news(conn)
         found: list[NewsItemFound] = []
         failed: list[str] = []
+        counts: dict[str, int] = {}  # newly withheld items, by reason
         timeout = aiohttp.ClientTimeout(total=self.settings.news_timeout.total_seconds())
         async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": NEWS_USER_AGENT}) as http:
             for feed in self.settings.news_feeds:
@@ -371,15 +375,24 @@ class HarvesterJobs(Worker):
                     log.warning("news feed %s (%s) unreadable: %s", feed.name, feed.url, err)
                     failed.append(feed.name)
                     continue
+                withheld: dict[str, str] = {}
                 fresh = await asyncio.to_thread(
                     fresh_news, items, source=feed.name, feed_url=feed.url, now=self.clock.now(),
                     max_age=self.settings.news_max_age, known_ids=known, relevance=relevance,
-                    min_relevance=min_relevance)
+                    min_relevance=min_relevance, withheld=withheld)
                 known |= {e.item_id for e in fresh}
                 found += fresh
+                for item_id, reason in withheld.items():
+                    # An item stays in its feed for days and is read every run: counted and logged once a process.
+                    if item_id not in self._news_withheld:
+                        self._news_withheld.add(item_id)
+                        news_withheld.labels(reason).inc()
+                        log.info("news item %s of feed %s withheld: %s", item_id, feed.name, reason)
+                        counts[reason] = counts.get(reason, 0) + 1
         await self._emit(found)
         news_found.inc(len(found))
-        self.last["news"] = {"at": self.clock.now().isoformat(), "found": len(found), "failed": failed}
+        self.last["news"] = {"at": self.clock.now().isoformat(), "found": len(found), "failed": failed,
+                             "withheld": counts}
         return self.last["news"]
 
     # ------------------------------------------------------------------ format learning

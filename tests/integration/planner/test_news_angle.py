@@ -55,6 +55,12 @@ async def test_a_fresh_news_item_is_a_queued_posts_angle_with_its_source(
     for e in news:  # fresh (3 days), on a topic: the office notices and older items are not news
         assert e.url in served and e.source == SOURCE and e.topic in CONFIG.topics
         assert datetime.now(UTC) - e.published_at < timedelta(days=3) and "notice" not in e.summary
+        # nor the items that carry instructions for a model or sell something (the sandbox's feed has both)
+        assert served[e.url]["kind"] == "fact", served[e.url]
+    unfit = [i for i in served.values() if i["kind"] in ("instructions", "promotional")
+             and datetime.now(UTC) - i["published"] < timedelta(days=3)]
+    assert sum(report["withheld"].values()) == len(unfit) > 0, (report, unfit)
+    assert again["withheld"] == {}  # each counted once
     assert len(news) < sum(datetime.now(UTC) - i["published"] < timedelta(days=3) for i in served.values())
 
     # The policy in force all but always picks the freshest item's topic: that item is the post's angle.
