@@ -273,7 +273,7 @@ class Drafter:
             verdict, parts, text, vector = self._gate_post(out, parts, kind=kind, topic=choice.topic,
                                                            facts=[*facts, *news_given], now=now)
             if verdict is None and self.config.sensitive:
-                if self.needs_review(parts, [*facts, *news_given]):
+                if self.needs_review(parts, [*facts, *news_given], news=news is not None):
                     release = self._held(OwnPost(text, content_hash(text), choice.topic, now, vector), parts)
                     verdict = await self.review(out, text, kind=kind, tweet=None)
                     release()
@@ -412,7 +412,7 @@ class Drafter:
 
     # ------------------------------------------------------------ the gates, and the repair before a rewrite
 
-    def needs_review(self, parts: Sequence[str], facts: Sequence[Fact]) -> bool:
+    def needs_review(self, parts: Sequence[str], facts: Sequence[Fact], *, news: bool = False) -> bool:
         """Whether a post or thread that passed every rule gate goes to the model review too (always with
         ``review.posts: all``). With "ungrounded", the review reads it when the rule gates cannot vouch for what
         the rubric covers: no facts were given (it speaks from the model's own knowledge); a sentence asserts a
@@ -420,8 +420,11 @@ class Drafter:
         asserted effect); or a conduct gate of replies flags it (promotion, defamation, contact details, look-alike
         letters: a post may carry a link, which the review judges). Party politics and banned subjects are the
         banned gate's, doses, cures and medication changes the medical gate's, figures, studies and institutions
-        the claims gate's. A post has no stranger's tweet to obey."""
-        if self.config.review.posts == "all" or not facts:
+        the claims gate's. A post has no stranger's tweet to obey, but one written from a news item (``news``)
+        has the feed's words, which the harvester screens for planted instructions and selling without catching
+        every form (README, "News that is no news"), and which the claims gate takes as the item's fact: always
+        read."""
+        if self.config.review.posts == "all" or not facts or news:
             return True
         text = "\n".join(parts)
         if check_solicitation(text) or check_defamation(text) or check_entities(text) or check_lookalikes(text):

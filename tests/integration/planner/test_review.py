@@ -73,6 +73,7 @@ async def test_a_post_the_rule_gates_vouch_for_skips_the_review(text_endpoint, e
     d = drafter(text_endpoint, CONFIG, embedder, seed=5)
     fact = d.facts.for_topic("sleep", k=1)[0]
     assert not d.needs_review([f"Worth knowing: {fact.claim}"], [fact])
+    assert d.needs_review([f"Worth knowing: {fact.claim}"], [fact], news=True)  # the feed's words: always read
     assert d.needs_review(["Cold showers boost your immune system and burn fat."], [fact])
     assert d.needs_review([f"Worth knowing: {fact.claim} Cold showers also cure colds."], [fact])
     assert d.needs_review([f"Worth knowing: {fact.claim}"], [])
