@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from libs.contracts.events import OpportunityFound
 from libs.contracts.gateway import TweetCard
 from libs.core.account import handle_key
-from libs.gates.crisis import crisis
+from libs.gates.crisis import BY_RULE, CrisisReader
 from libs.gates.hostility import hostility
 from services.harvester.selection import partly_read
 
@@ -40,11 +40,14 @@ class ConversationOutcome:
 def conversation_opportunities(
     cards: Iterable[TweetCard], *, root_id: str, own_handle: str, known_ids: Collection[str],
     open_authors: Collection[str] = (), now: datetime, max_age: timedelta,
+    read_crisis: CrisisReader = BY_RULE,
 ) -> ConversationOutcome:
     """Reply opportunities of source "conversation" among the replies ``cards`` (oldest first) our post
     ``root_id`` got. ``known_ids``: every tweet id ever found (never offered twice); ``open_authors``: authors
     whose earlier reply in this conversation is still offered and unanswered (lower case)."""
     out = ConversationOutcome()
+    cards = list(cards)
+    told = dict(zip((c.tweet_id for c in cards), read_crisis([c.text for c in cards]), strict=True))
     own = handle_key(own_handle)
     offered = {a.lower() for a in open_authors}
     for card in cards:
@@ -75,7 +78,7 @@ def conversation_opportunities(
             # "❤️🙌", "😂": nothing a written answer could take up.
             out.reject("no_words")
             continue
-        if crisis(card.text):
+        if told[card.tweet_id]:
             # A person in a crisis replied to us: not the bot's to answer (libs/gates/crisis.py).
             out.reject("crisis")
             continue

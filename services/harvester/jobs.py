@@ -22,6 +22,7 @@ from libs.contracts.base import Event
 from libs.contracts.events import AccountRefreshed, NewsItemFound, OpportunityFound, PersonalDataPurged
 from libs.contracts.gateway import GatewayError
 from libs.core.account import handle_key
+from libs.gates.crisis import BY_RULE, CrisisReader, crisis_reader
 from libs.runtime.context import JobContext, Worker
 from libs.runtime.scheduler import Job
 from libs.text import Embedder
@@ -72,6 +73,7 @@ class HarvesterJobs(Worker):
         self._lock = asyncio.Lock()
         self.last: dict[str, dict[str, object]] = {}
         self._news_withheld: set[str] = set()  # news items withheld so far (logged and counted once)
+        self.read_crisis: CrisisReader = BY_RULE  # with the embedder once relevance() has loaded it
 
     def jobs(self) -> Sequence[Job]:
         s = self.settings
@@ -109,6 +111,7 @@ class HarvesterJobs(Worker):
             embedder = await asyncio.to_thread(Embedder)
             self.embedder_kind = embedder.kind
             self._relevance = await asyncio.to_thread(TopicRelevance, self.settings.niche_topics, embedder.embed)
+            self.read_crisis = crisis_reader(embedder)
         return self._relevance
 
     # ------------------------------------------------------------------ personal data retention
@@ -221,7 +224,7 @@ class HarvesterJobs(Worker):
             select_opportunities, list(tweets), now=now,
             thresholds=Thresholds.from_settings(self.settings, embedder_kind=self.embedder_kind),
             relevance=relevance, known_ids=known, pool_size=pool_size, pool_max=self.settings.pool_max,
-            exclude_authors=[self.settings.x_handle], source=source)
+            exclude_authors=[self.settings.x_handle], source=source, read_crisis=self.read_crisis)
         for reason, n in outcome.rejected.items():
             rejected_total.labels(reason).inc(n)
         # The opportunities' authors first: the peer posts of the others only while profile reads are left.
@@ -296,9 +299,11 @@ class HarvesterJobs(Worker):
                 async with self.pool.acquire() as conn:
                     known = await db.known_among(conn, [c.tweet_id for c in cards])
                     waiting = await db.open_conversation_authors(conn, tweet_id)
-                outcome = conversation_opportunities(
-                    cards, root_id=tweet_id, own_handle=self.settings.x_handle, known_ids=known,
-                    open_authors=waiting, now=self.clock.now(), max_age=self.settings.harvest_max_age)
+                await self.relevance()  # the embedder, for the crisis model
+                outcome = await asyncio.to_thread(
+                    conversation_opportunities, cards, root_id=tweet_id, own_handle=self.settings.x_handle,
+                    known_ids=known, open_authors=waiting, now=self.clock.now(),
+                    max_age=self.settings.harvest_max_age, read_crisis=self.read_crisis)
                 for reason, n in outcome.rejected.items():
                     rejected_total.labels(f"conversation_{reason}").inc(n)
                     rejected[reason] = rejected.get(reason, 0) + n

@@ -20,7 +20,7 @@ import numpy as np
 from libs.contracts.events import OpportunityExpired, OpportunityFound, TweetPosted
 from libs.contracts.gateway import HANDLE_PATTERN, QuotedPost, TweetCard, status_handle
 from libs.core.account import handle_key
-from libs.gates.crisis import crisis
+from libs.gates.crisis import BY_RULE, CrisisReader
 from services.harvester.settings import HarvesterSettings, NicheTopic
 
 # texts -> array (len(texts), dim) of L2-normalised rows; ``libs.text.Embedder.embed`` is one.
@@ -175,6 +175,7 @@ def select_opportunities(
     pool_max: int,
     exclude_authors: Collection[str] = (),
     source: str = "search",
+    read_crisis: CrisisReader = BY_RULE,
 ) -> HarvestOutcome:
     """New opportunities from one harvest, fastest-growing first, at most ``pool_max - pool_size`` of them.
 
@@ -192,6 +193,10 @@ def select_opportunities(
         if seen is None or t.engagement > seen.engagement:
             unique[t.tweet_id] = t
 
+    # A person in a crisis is not an opportunity, nor one quoting such a post (libs/gates/crisis.py: the rule, and
+    # with the MiniLM embedder the crisis model).
+    texts = list(dict.fromkeys(x for t in unique.values() for x in (t.text, t.quoted.text if t.quoted else "")))
+    told = dict(zip(texts, read_crisis(texts), strict=True))
     candidates: list[SearchedTweet] = []
     for t in unique.values():
         reason: RejectReason | None = None
@@ -203,8 +208,8 @@ def select_opportunities(
             reason = "community_note"
         elif unread := partly_read(t):
             reason = unread
-        elif crisis(t.text) or (t.quoted is not None and crisis(t.quoted.text)):
-            reason = "crisis"  # a person in a crisis is not an opportunity (libs/gates/crisis.py)
+        elif told[t.text] or (t.quoted is not None and told[t.quoted.text]):
+            reason = "crisis"
         elif handle_key(t.author) in excluded:
             reason = "excluded_author"
         elif not is_viral(t, thresholds):

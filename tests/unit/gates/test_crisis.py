@@ -13,12 +13,18 @@ import pytest
 import yaml
 
 from libs.contracts.gateway import TweetCard
-from libs.gates.crisis import crisis
+from libs.gates.crisis import BY_MEANING, BY_RULE, CrisisModel, crisis, crisis_reader
 from libs.gates.review import CRISIS_TWEET, review_messages
+from libs.text import Embedder
+from sandbox.population import CRISIS_POSTS
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "corpus" / "crisis_tweets.yaml").read_text(encoding="utf-8"))
-# part: (crises found at least, ordinary tweets flagged at most)
-FLOORS = {"probed": (39, 0), "seen": (28, 0), "held_out": (13, 4)}
+# part: (crises found at least, ordinary tweets flagged at most), by the rule
+FLOORS = {"probed": (40, 0), "seen": (28, 0), "held_out": (14, 4), "round3_probed": (29, 0),
+          "round3_held_out": (11, 2), "model_held_out": (8, 1)}
+# the same by the rule and the crisis model (MiniLM): every set but the last was the model's training data
+MODEL_FLOORS = {"probed": (40, 6), "seen": (30, 4), "held_out": (28, 8), "round3_probed": (30, 4),
+                "round3_held_out": (25, 7), "model_held_out": (23, 12)}
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
 
@@ -28,6 +34,35 @@ def test_crises_are_found_and_ordinary_tweets_are_not(part: str) -> None:
     print(f"{part}: {dict(seen)}")
     found, flagged = FLOORS[part]
     assert seen[(True, True)] >= found and seen[(False, True)] <= flagged
+
+
+@pytest.fixture(scope="module")
+def minilm() -> Embedder:
+    return Embedder("minilm_int8")
+
+
+@pytest.mark.parametrize("part", list(MODEL_FLOORS))
+def test_the_crisis_model_reads_what_the_rules_words_miss(part: str, minilm: Embedder) -> None:
+    cases = CORPUS[part]
+    read = crisis_reader(minilm)([c["text"] for c in cases])
+    seen = Counter((c["crisis"], kind is not None) for c, kind in zip(cases, read, strict=True))
+    print(f"{part}: {dict(seen)}")
+    found, flagged = MODEL_FLOORS[part]
+    assert seen[(True, True)] >= found and seen[(False, True)] <= flagged
+    # the rule's finding stands as the rule named it; the model only adds
+    assert all(kind == crisis(c["text"]) for c, kind in zip(cases, read, strict=True) if crisis(c["text"]))
+
+
+def test_the_crisis_model_is_the_minilms_and_the_lexical_embedder_leaves_the_rule_alone(minilm: Embedder) -> None:
+    model = CrisisModel()
+    assert model.embedder_kind == minilm.kind and 0 < model.threshold < 1
+    assert model.probabilities(minilm.embed(["best sleep aid = not waking up. soon"])).shape == (1,)
+    veiled = "Packed up my things and gave the cat to my sister. I won't need much where I'm headed."
+    assert crisis(veiled) is None and crisis_reader(minilm)([veiled]) == [BY_MEANING]
+    assert crisis_reader(Embedder("lexical"))([veiled]) == BY_RULE([veiled]) == [None]
+    # The sandbox population's crisis posts: the rule reads 6 of its 10 forms, with the model 8.
+    assert sum(map(bool, BY_RULE(list(CRISIS_POSTS)))) == 6
+    assert sum(map(bool, crisis_reader(minilm)(list(CRISIS_POSTS)))) == 8
 
 
 @pytest.mark.parametrize("text", [
