@@ -56,10 +56,9 @@ def ordinary_texts() -> list[str]:
 
     texts: list[str] = []
     corpora = [p for p in sorted(ROOT.glob("tests/unit/**/corpus/*.yaml")) if p != CRISIS_CORPUS]  # its own sets
-    for path in corpora + [ROOT / "tests/unit/facts/claims_corpus.yaml",
-                                                                     ROOT / "libs/niche/health_facts.yaml",
-                                                                     ROOT / "sandbox/facts.yaml",
-                                                                     ROOT / "sandbox/review_examples.yaml"]:
+    others = ["tests/unit/facts/claims_corpus.yaml", "libs/niche/health_facts.yaml", "sandbox/facts.yaml",
+              "sandbox/review_examples.yaml"]
+    for path in corpora + [ROOT / p for p in others]:
         texts += _strings(yaml.safe_load(path.read_text(encoding="utf-8")))
     for seed in (1, 2, 3):
         population = Population(seed)
