@@ -8,7 +8,7 @@ health) draws such tweets into its searches. :func:`crisis` says which kind of c
 These are the plain and the common indirect forms ("been thinking about just not waking up", "wrote letters to
 everyone tonight, just in case", "purged twice today"); a rule cannot read every way a person says it (on tweets it
 had not seen it found 8 to 13 of 30 and 8 of 40), so where the packaged MiniLM embeds the tweets a second reader,
-:class:`CrisisModel`, reads them by meaning (with the rule, 23 of 40 on a set neither had seen), and the model
+:class:`CrisisModel`, reads them by meaning (with the rule, 24 of 40 on a set neither had seen), and the model
 review is asked too (libs/gates/review.py, ``crisis_tweet``). It errs towards leaving a tweet alone: a missed
 reply costs one opportunity. The same words are everyday hyperbole ("this workout killed me", "100 burpees and i
 want to die 😂", "kms this alarm") or a professional's information ("If you or someone you know is struggling …",
@@ -171,7 +171,7 @@ class CrisisModel:
     """A logistic regression on a tweet's embedding by the packaged MiniLM (bench/crisis_model.py trains it on the
     blind sets' crisis tweets against their look-alikes and ~10,000 ordinary texts the rule leaves alone). It reads
     what the rule's words miss ("best sleep aid = not waking up. soon", "parei de comer faz 9 dias"), and refuses
-    more look-alikes than the rule (11 of 40 hard ones on the held-out set; about 3 in 1,000 ordinary texts): a
+    more look-alikes than the rule (10 of 40 hard ones on the held-out set; about 1 in 1,000 ordinary texts): a
     missed crisis is the harm, a lost opportunity costs one reply."""
 
     def __init__(self, path: Path = MODEL_PATH) -> None:
