@@ -46,38 +46,40 @@ def conversation_opportunities(
     ``root_id`` got. ``known_ids``: every tweet id ever found (never offered twice); ``open_authors``: authors
     whose earlier reply in this conversation is still offered and unanswered (lower case)."""
     out = ConversationOutcome()
-    cards = list(cards)
-    told = dict(zip((c.tweet_id for c in cards), read_crisis([c.text for c in cards]), strict=True))
     own = handle_key(own_handle)
     offered = {a.lower() for a in open_authors}
-    for card in cards:
-        author = handle_key(card.author)
-        if card.tweet_id == root_id or author == own:
-            out.reject("own")
-            continue
+
+    def checked_before_crisis(card: TweetCard) -> str | None:
+        if card.tweet_id == root_id or handle_key(card.author) == own:
+            return "own"
         if card.tweet_id in known_ids:
-            out.reject("known")
-            continue
+            return "known"
         if card.can_reply is False:
-            out.reject("replies_limited")
-            continue
+            return "replies_limited"
         if card.noted:
-            out.reject("community_note")
-            continue
+            return "community_note"
         if unread := partly_read(card):
-            out.reject(unread)
-            continue
+            return unread
         created = card.created()
         if created is None:
-            out.reject("no_time")
-            continue
+            return "no_time"
         if now - created >= max_age:
-            out.reject("too_old")
-            continue
+            return "too_old"
         if not any(ch.isalnum() for ch in card.text):
-            # "❤️🙌", "😂": nothing a written answer could take up.
-            out.reject("no_words")
+            return "no_words"  # "❤️🙌", "😂": nothing a written answer could take up.
+        return None
+
+    early = [(card, checked_before_crisis(card)) for card in cards]
+    # Read at once, for the replies the checks before it leave (the crisis model embeds them).
+    fresh = [card for card, reason in early if reason is None]
+    told = dict(zip((c.tweet_id for c in fresh), read_crisis([c.text for c in fresh]), strict=True))
+    for card, early_reason in early:
+        if early_reason is not None:
+            out.reject(early_reason)
             continue
+        author = handle_key(card.author)
+        created = card.created()
+        assert created is not None  # checked before: "no_time"
         if told[card.tweet_id]:
             # A person in a crisis replied to us: not the bot's to answer (libs/gates/crisis.py).
             out.reject("crisis")

@@ -193,21 +193,27 @@ def select_opportunities(
         if seen is None or t.engagement > seen.engagement:
             unique[t.tweet_id] = t
 
+    def checked_before_crisis(t: SearchedTweet) -> RejectReason | None:
+        if t.tweet_id in known_ids:
+            return "known"
+        if t.is_reply:
+            return "reply"
+        if t.noted:
+            return "community_note"
+        return partly_read(t)
+
+    early = {t.tweet_id: checked_before_crisis(t) for t in unique.values()}
     # A person in a crisis is not an opportunity, nor one quoting such a post (libs/gates/crisis.py: the rule, and
-    # with the MiniLM embedder the crisis model).
-    texts = list(dict.fromkeys(x for t in unique.values() for x in (t.text, t.quoted.text if t.quoted else "")))
+    # with the MiniLM embedder the crisis model), read at once for the tweets the checks before it leave (most of a
+    # harvest's tweets are known ones, seen again).
+    texts = list(dict.fromkeys(x for t in unique.values() if early[t.tweet_id] is None
+                               for x in (t.text, t.quoted.text if t.quoted else "")))
     told = dict(zip(texts, read_crisis(texts), strict=True))
     candidates: list[SearchedTweet] = []
     for t in unique.values():
-        reason: RejectReason | None = None
-        if t.tweet_id in known_ids:
-            reason = "known"
-        elif t.is_reply:
-            reason = "reply"
-        elif t.noted:
-            reason = "community_note"
-        elif unread := partly_read(t):
-            reason = unread
+        reason: RejectReason | None = early[t.tweet_id]
+        if reason:
+            pass
         elif told[t.text] or (t.quoted is not None and told[t.quoted.text]):
             reason = "crisis"
         elif handle_key(t.author) in excluded:
