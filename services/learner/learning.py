@@ -147,6 +147,8 @@ class _Decision:
     follower_seen: bool = False
     # The owner rejected the draft in the console (ContentRejectedByOwner): it was never posted.
     rejected: bool = False
+    # The owner deleted the post from X in the console (TweetDeleted): never an example of the account's voice.
+    deleted: bool = False
     # A reply's draw (ContentQueued.reply_context): the candidates' band arms and the target's index among them.
     context: Mapping[str, Any] | None = None
     # The choice as X showed it, when that differs from the one made: the hour the post went out (observe_posted).
@@ -404,6 +406,15 @@ class Learner:
         if decision is not None:  # a draft of a decision not logged: not this policy's
             decision.rejected = True
 
+    def observe_owner_deletion(self, content_id: str) -> None:
+        """The owner deleted this post from X in the console. Its reads stand as they were read (a post deleted for a
+        typo or a wrong link says nothing sure about its choice, and one deleted before it matured keeps its
+        provisional reward, the estimate of what it would have drawn: the scraper reads it no more), but it is
+        never named among the best posts, which the planner shows the model as the account's voice."""
+        decision = self._decisions.get(content_id) or self._replies.get(content_id)
+        if decision is not None:
+            decision.deleted = True
+
     def observe_followers(self, attribution: Iterable[tuple[str, float]], snapshots: Sequence[str] = ()) -> None:
         """(content_id, followers attributed to it) pairs; attributions add up. ``snapshots``: the snapshot of
         each of the first pairs (a FollowersSnapshotted's key), for the follow-rate model's re-attribution; pairs
@@ -656,8 +667,8 @@ class Learner:
                     past: Sequence[tuple[PastPost, float]] = ()) -> tuple[dict[str, object], ...]:
         """The matured posts with the highest reward above their trailing baseline, best first (ties by id, so a
         replay gives the same list): xbot's, and the account's own from before it (``past:<tweet id>``), which are
-        the owner's voice itself."""
-        ranked = sorted([*((r, d.content_id, d.text) for d, _, r in logged if d.text.strip()),
+        the owner's voice itself. A post the owner deleted is none of them."""
+        ranked = sorted([*((r, d.content_id, d.text) for d, _, r in logged if d.text.strip() and not d.deleted),
                          *((r, f"past:{p.tweet_id}", p.text) for p, r in past if p.text.strip())],
                         key=lambda x: (-x[0], x[1]))
         return tuple({"content_id": cid, "text": text, "reward": round(float(r), 4)}

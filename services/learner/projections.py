@@ -1,7 +1,8 @@
 """The learner's tables (schema ``learner``) and the projection that fills them; reads for the model job.
 
 Consumed: the planner's ContentQueued (decision log), the poster's TweetPosted, the scraper's MetricsScraped,
-FollowersSnapshotted and PastPostsRead (the account's posts from before xbot), and the learner's own ModelUpdated
+FollowersSnapshotted and PastPostsRead (the account's posts from before xbot), the console's owner events (rollbacks
+asked for, drafts rejected, posts deleted from X), and the learner's own ModelUpdated
 (policy in force, version history). Handlers are pure SQL of the event (no clock): a replay rebuilds the same
 rows. Every row keeps its event's stream sequence, and the model is built in that order, so live (streams
 interleaved) and replay (stream after stream) give the same model.
@@ -26,6 +27,7 @@ from libs.contracts.events import (
     MetricsScraped,
     ModelUpdated,
     PastPostsRead,
+    TweetDeleted,
     TweetPosted,
 )
 from libs.runtime.service import Service
@@ -50,6 +52,12 @@ def register(svc: Service[Any]) -> Projection:
         e = applied.event
         await conn.execute("INSERT INTO owner_rejections (content_id, reason, rejected_at) VALUES ($1, $2, $3)"
                            " ON CONFLICT DO NOTHING", e.content_id, e.reason, e.rejected_at)
+
+    @owner.on(TweetDeleted)
+    async def on_deleted(conn: asyncpg.Connection, applied: Applied[TweetDeleted]) -> None:
+        e = applied.event
+        await conn.execute("INSERT INTO deleted_posts (content_id, deleted_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                           e.content_id, e.deleted_at)
 
     proj = svc.projection(PROJECTION)
 
@@ -156,6 +164,9 @@ class TrainingData:
     # Content ids of the drafts the owner rejected in the console, sorted (only the set matters: each enters the
     # model at its decision's place).
     rejections: tuple[str, ...] = ()
+    # Content ids of the posts the owner deleted from X in the console, sorted: their reads stand as read, but none
+    # is named among the best posts (the planner's examples of the account's voice).
+    deletions: tuple[str, ...] = ()
     # Replies that carry their draw, in stream order: the reply policy's decisions (issue 24).
     replies: tuple[Decision, ...] = ()
     # The account's posts from before xbot, oldest first (the posts' model starts from them).
@@ -173,6 +184,8 @@ class TrainingData:
             parts.append(self.format_lifts)
         if self.rejections:  # the same: absent before the owner's first rejection
             parts.append({"owner_rejections": list(self.rejections)})
+        if self.deletions:  # the same: absent before the owner's first deletion
+            parts.append({"deleted": list(self.deletions)})
         if self.replies:  # the same: absent before the first reply with its draw
             parts.append({"replies": [d.__dict__ for d in self.replies]})
         if self.posted_hours:  # the same: absent while every post went out in its chosen hour
@@ -215,6 +228,7 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         "WHERE kind = 'reply' AND reply_context IS NOT NULL ORDER BY seq")
     lifts = await conn.fetchval("SELECT lifts FROM format_insights WHERE id = 1")
     rejections = await conn.fetch("SELECT content_id FROM owner_rejections ORDER BY content_id")
+    deletions = await conn.fetch("SELECT content_id FROM deleted_posts ORDER BY content_id")
     past = await conn.fetch("SELECT tweet_id, text, created_at, likes, retweets, replies, views FROM past_posts "
                             "ORDER BY created_at, tweet_id")
     posted = {r["content_id"]: r["posted_at"] for r in await conn.fetch(
@@ -234,6 +248,7 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         follower_snapshots=tuple(r["snapshot"] for r in followers),
         format_lifts=tuple(sorted(json.loads(lifts).items())) if lifts else (),
         rejections=tuple(r["content_id"] for r in rejections),
+        deletions=tuple(r["content_id"] for r in deletions),
         replies=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],
                                r["policy_version"], r["text"], json.loads(r["reply_context"])) for r in replies),
         past_posts=tuple(PastPost(r["tweet_id"], r["text"], r["created_at"],

@@ -3,7 +3,8 @@
 Consumed: the learner's ModelUpdated (policy in force), the harvester's OpportunityFound/Expired (opportunity
 pool), the poster's TweetPosted/PostFailed, the scraper's PastPostsRead (the account's posts from before xbot: X
 refuses a duplicate of them too) and the planner's own ContentQueued/ContentRejected/LlmUsageRecorded/
-BudgetExhausted (queue depth, own recent posts, reply history, budget ledger). The plan job only publishes: what it
+BudgetExhausted (queue depth, own recent posts, reply history, budget ledger), and the console's owner events
+(rejections, evergreen decisions, posts deleted from X). The plan job only publishes: what it
 decided becomes a row when its event comes back, so a replay rebuilds the same tables. Handlers read no clock:
 every time they store comes from an event.
 """
@@ -36,6 +37,7 @@ from libs.contracts.events import (
     PastPostsRead,
     PersonalDataPurged,
     PostFailed,
+    TweetDeleted,
     TweetPosted,
 )
 from libs.formats import describe_patterns
@@ -66,6 +68,12 @@ def register(svc: Service[Any]) -> None:
         await conn.execute("INSERT INTO owner_rejections (content_id, reason, rejected_at) VALUES ($1, $2, $3)"
                            " ON CONFLICT DO NOTHING", e.content_id, e.reason, e.rejected_at)
 
+    @owner.on(TweetDeleted)
+    async def on_deleted(conn: asyncpg.Connection, applied: Applied[TweetDeleted]) -> None:
+        e = applied.event
+        await conn.execute("INSERT INTO deleted_content (content_id, tweet_ids, deleted_at) VALUES ($1, $2, $3)"
+                           " ON CONFLICT DO NOTHING", e.content_id, e.tweet_ids, e.deleted_at)
+
     @owner.on(EvergreenDecided)
     async def on_evergreen_decided(conn: asyncpg.Connection, applied: Applied[EvergreenDecided]) -> None:
         e = applied.event
@@ -89,7 +97,8 @@ def register(svc: Service[Any]) -> None:
             "propensities = EXCLUDED.propensities, insights = EXCLUDED.insights, floor = EXCLUDED.floor, "
             "best_posts = EXCLUDED.best_posts, replies = EXCLUDED.replies, predictor = EXCLUDED.predictor",
             e.version, applied.envelope.event_id, e.created_at, json.dumps(e.propensities), json.dumps(e.insights),
-            e.floor, json.dumps([p.text for p in e.best_posts]), json.dumps(e.replies),
+            e.floor, json.dumps([{"content_id": p.content_id, "text": p.text} for p in e.best_posts]),
+            json.dumps(e.replies),
             json.dumps(e.predictors.get("engagement") or {}))
 
     @proj.on(FormatInsights)
@@ -224,9 +233,13 @@ async def policy_in_force(conn: asyncpg.Connection) -> PolicyInForce:
         "WHERE id = 1")
     if row is None:
         return PolicyInForce(Policy())
+    # The model's best posts but those the owner deleted since (the model in force may be older than the deletion).
+    # Rows kept before 2026-12-06 hold the texts alone.
+    deleted = {r["content_id"] for r in await conn.fetch("SELECT content_id FROM deleted_content")}
+    best = [p if isinstance(p, dict) else {"content_id": None, "text": p} for p in json.loads(row["best_posts"])]
     return PolicyInForce(Policy(version=row["version"], propensities=json.loads(row["propensities"]),
                                 insights=json.loads(row["insights"]), floor=row["floor"],
-                                best_posts=tuple(json.loads(row["best_posts"])),
+                                best_posts=tuple(p["text"] for p in best if p["content_id"] not in deleted),
                                 replies=json.loads(row["replies"]), predictor=json.loads(row["predictor"])),
                             row["event_id"])
 
@@ -308,7 +321,8 @@ class PooledOpportunity:
 
 
 async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: timedelta) -> list[PooledOpportunity]:
-    """The pool: not expired, fresh enough, never answered (queued, posted or dropped reply) — ever."""
+    """The pool: not expired, fresh enough, never answered (queued, posted or dropped reply) — ever; and no reply
+    under a tweet of ours the owner deleted (the conversation is over: answering in it would bring it back)."""
     # A reply our post (or reply) got comes with that tweet's text (ours, as queued), so that the answer is
     # written in view of what the person replied to.
     rows = await conn.fetch(
@@ -317,6 +331,7 @@ async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: t
         "AND NOT EXISTS (SELECT 1 FROM content c WHERE c.reply_to_tweet_id = o.tweet_id "
         "                OR c.content_id = o.reply_content_id) "
         "AND NOT EXISTS (SELECT 1 FROM dropped d WHERE d.content_id = o.reply_content_id) "
+        "AND NOT EXISTS (SELECT 1 FROM deleted_content x WHERE o.conversation_id = ANY(x.tweet_ids)) "
         "ORDER BY o.tweet_id", now - max_age)
     return [PooledOpportunity(
         Opportunity(tweet_id=r["tweet_id"], author=r["author"], author_followers=r["author_followers"],

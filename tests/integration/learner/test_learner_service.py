@@ -29,6 +29,7 @@ from libs.contracts.events import (
     PastPost,
     PastPostsRead,
     ReplyContext,
+    TweetDeleted,
     TweetPosted,
 )
 from libs.niche import load_niche
@@ -466,6 +467,32 @@ async def test_the_owners_rejections_enter_the_next_model_as_a_penalty_for_their
         assert penalised.posteriors[dim][arm]["mean"] < ignored.posteriors[dim][arm]["mean"] - 0.05, dim
         assert penalised.propensities[dim][arm] < ignored.propensities[dim][arm], dim
     assert penalised.version != ignored.version  # a rejection alone is new data for the job
+
+
+async def test_a_post_the_owner_deleted_is_no_longer_among_the_best_posts(settings, start_learner):
+    """TweetDeleted (the console's stream) -> the learner's deleted_posts -> the next candidate names other best
+    posts (the planner's examples of the account's voice), and learns from the deleted one's reads as before."""
+    events = history(30, first=3000)
+    await publish(settings, events)
+    svc = await start_learner()
+    await applied(svc, events)
+    job = model_job(svc)
+    async with svc.pool.acquire() as conn:
+        data = await training_data(conn)
+    before = await asyncio.to_thread(job.build, data, [])
+    best = before.best_posts[0]["content_id"]
+    posted = next(e for e in events if isinstance(e, TweetPosted) and e.content_id == best)
+    await publish(settings, [TweetDeleted(content_id=best, tweet_ids=posted.tweet_ids, deleted_by="owner",
+                                          deleted_at=START + timedelta(days=40))])
+    await eventually(lambda: svc.pool.fetchval("SELECT count(*) = 1 FROM deleted_posts"), timeout=60)
+    async with svc.pool.acquire() as conn:
+        data = await training_data(conn)
+    assert data.deletions == (best,)
+    after = await asyncio.to_thread(job.build, data, [])
+    assert best not in {p["content_id"] for p in after.best_posts}
+    assert [p["content_id"] for p in after.best_posts][:4] == [p["content_id"] for p in before.best_posts][1:]
+    assert after.posteriors == before.posteriors
+    assert after.version != before.version  # new data: the next model is due, and carries the new list
 
 
 # ---------------------------------------------------------------- learned replies (issue 24)

@@ -16,6 +16,7 @@ from libs.bus.broker import make_broker
 from libs.bus.publish import EventPublisher
 from libs.bus.streams import stream_name
 from libs.contracts.events import (
+    BestPost,
     BudgetExhausted,
     ContentQueued,
     ContentRejectedByOwner,
@@ -29,6 +30,7 @@ from libs.contracts.events import (
     PastPostsRead,
     PersonalDataPurged,
     PostFailed,
+    TweetDeleted,
     TweetPosted,
 )
 from libs.contracts.registry import decode
@@ -642,6 +644,34 @@ async def test_replies_our_post_got_are_answered_once_hostile_never_and_a_person
     await publish(*[posted(q) for q in replies[1:]])
     third = await planner.run()
     assert len([q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]) == 2, third
+
+
+async def test_a_post_the_owner_deleted_is_neither_answered_under_nor_shown_as_the_voice(
+        settings, js, start_planner, publish) -> None:
+    """TweetDeleted (the console's stream): the replies our deleted post got are no longer answered (the
+    conversation is over), and the model in force, published before the deletion, no longer lends it to the prompts
+    as an example of the account's voice; a reply under a post still up is answered with the other example."""
+    svc, planner = await start_planner(posts_per_hour=0, replies_per_hour=4)
+    gone = "Seven hours of sleep is a floor, not a goal: most adults need a little more than they think."
+    kept = "A fixed wake time, even on weekends, steadies sleep more than an early bedtime does."
+    model = ModelUpdated(version="m-voice", created_at=datetime.now(UTC), propensities={}, insights={},
+                         best_posts=[BestPost(content_id="c-8600", text=gone, reward=1.2),
+                                     BestPost(content_id="c-8700", text=kept, reward=0.9)])
+    prompts = record_prompts(planner)
+    await publish(
+        model,
+        *[TweetPosted(content_id=f"c-{t}", kind="post", tweet_ids=[t], url=f"http://x/{t}",
+                      posted_at=datetime.now(UTC) - timedelta(hours=3), text=text)
+          for t, text in (("8600", gone), ("8700", kept))],
+        conversation("8601", "ana", "Does that floor hold for teenagers too, or do they need more?", "8600"),
+        conversation("8701", "ben", "Does a fixed wake time still help if I go to bed late on Fridays?", "8700"),
+        TweetDeleted(content_id="c-8600", tweet_ids=["8600"], deleted_by="owner", deleted_at=datetime.now(UTC)),
+    )
+    run = await planner.run()
+    replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
+    assert [q.reply_to_tweet_id for q in replies] == ["8701"], run
+    assert run.policy_version == "m-voice"
+    assert any(kept in p for p in prompts) and not any(gone in p for p in prompts), prompts
 
 
 async def test_a_troll_no_lexicon_knows_is_drafted_then_refused_by_the_review_and_never_tried_again(

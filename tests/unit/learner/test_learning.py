@@ -29,11 +29,11 @@ def _history(seed=0, posts=60):
     return events
 
 
-def _replay(events):
+def _replay(events, text=lambda content_id: "Why is sleep hard?"):
     learner = Learner(LearnerConfig(TYPES, TOPICS))
     for e in events:
         if e[0] == "decision":
-            learner.observe_decision(e[1], e[2], e[3], "v0", text="Why is sleep hard?")
+            learner.observe_decision(e[1], e[2], e[3], "v0", text=text(e[1]))
         elif e[0] == "metrics":
             learner.observe_metrics(e[1], e[2], e[3])
         else:
@@ -232,6 +232,22 @@ def test_the_owners_rejections_lower_the_choice_that_made_the_drafts():
     assert snap.evaluation["owner_rejections"] == 3.0
     assert snap.training_size == without.training_size  # not matured posts: the off-policy gate never sees them
     assert "owner_rejections" not in without.evaluation
+
+
+def test_a_post_the_owner_deleted_is_never_named_among_the_best_but_its_reads_stand():
+    events = _history()
+    before = _replay(events, text=lambda c: f"Post {c}").build_model("v1")
+    best = [p["content_id"] for p in before.best_posts]
+    assert len(best) == 5
+    learner = _replay(events, text=lambda c: f"Post {c}")
+    for content_id in (best[0], best[2], "c59", "never-decided"):  # c59: deleted before it matured
+        learner.observe_owner_deletion(content_id)
+    after = learner.build_model("v1")
+    assert [p["content_id"] for p in after.best_posts][:3] == [best[1], best[3], best[4]]
+    assert not {best[0], best[2]} & {p["content_id"] for p in after.best_posts}
+    # What the posts drew before they were deleted still teaches the policy, bit for bit.
+    assert after.posteriors == before.posteriors and after.propensities == before.propensities
+    assert after.evaluation["provisional_posts"] == before.evaluation["provisional_posts"] == 3.0
 
 
 def test_the_reward_model_learns_the_hour_a_post_went_out_not_the_hour_chosen():
