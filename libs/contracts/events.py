@@ -469,6 +469,24 @@ class PastPostsRead(Event):
         return f"past_posts:{self.handle.lower()}"
 
 
+class TweetGone(Event):
+    """One of our tweets is no longer on X, though nobody deleted it through the console: the owner deleted it on X
+    itself, or X removed it (a rule it enforces). Found by the scraper when three metric reads in a row did not
+    find it; its remaining reads are dropped. The planner and the learner treat it as a deletion (TweetDeleted),
+    and the owner is told, since X's removal of a post is news about the account."""
+
+    TYPE = "TweetGone"
+    PRODUCER = "scraper"
+
+    tweet_id: str
+    content_id: str
+    kind: ContentKind = "post"
+    noticed_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"gone:{self.tweet_id}"
+
+
 # ---------------------------------------------------------------- learner
 
 
@@ -724,6 +742,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MetricsScraped,
     FollowersSnapshotted,
     PastPostsRead,
+    TweetGone,
     ModelUpdated,
     SessionExpired,
     AccountRiskChanged,

@@ -7,7 +7,8 @@
   posts the owner approves or rejects; OwnerPostQueued -> the owner's own post, an item of source ``owner``;
   OwnerEditSettled (poster) -> ``edit_verdicts``, the poster's answer to each edit (applied, or too late);
   TweetDeleted -> ``deletions``;
-- MetricsScraped, FollowersSnapshotted (scraper) -> ``metrics``, ``followers``, ``attributed``;
+- MetricsScraped, FollowersSnapshotted (scraper) -> ``metrics``, ``followers``, ``attributed``; TweetGone (scraper: one
+  of our tweets X no longer shows, deleted there or removed by X) -> ``gone``;
 - ModelUpdated (learner) -> ``models``; AccountRiskChanged (gateway) -> ``risk``.
 
 No producer changed to add it: this is a consumer of the streams as they are. The web app's and the approval
@@ -36,6 +37,7 @@ from libs.contracts.events import (
     OwnerPostQueued,
     MetricsScraped,
     TweetDeleted,
+    TweetGone,
     ModelUpdated,
     PostFailed,
     TweetPosted,
@@ -154,6 +156,12 @@ def register(svc: Service[Any]) -> None:
             " observed_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
             [(e.tweet_id, e.checkpoint, e.content_id, e.checkpoint_hours, e.likes, e.retweets, e.replies, e.views,
               e.observed_at) for e in (i.event for i in batch)])
+
+    @growth.on_batch(TweetGone)
+    async def on_gone(conn: asyncpg.Connection, batch: list[Applied[TweetGone]]) -> None:
+        await conn.executemany(
+            "INSERT INTO gone (tweet_id, content_id, noticed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            [(e.tweet_id, e.content_id, e.noticed_at) for e in (i.event for i in batch)])
 
     @growth.on(FollowersSnapshotted)
     async def on_followers(conn: asyncpg.Connection, item: Applied[FollowersSnapshotted]) -> None:

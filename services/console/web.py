@@ -276,7 +276,9 @@ class Console:
     async def page_posted(self, request: web.Request) -> web.Response:
         rows = await self.pool.fetch(
             "SELECT i.*, coalesce((SELECT sum(a.followers) FROM attributed a WHERE a.content_id = i.content_id), 0)"
-            " AS attributed, d.deleted_at, d.deleted_by FROM items i LEFT JOIN deletions d USING (content_id)"
+            " AS attributed, d.deleted_at, d.deleted_by,"
+            " (SELECT min(g.noticed_at) FROM gone g WHERE g.content_id = i.content_id) AS gone_at"
+            " FROM items i LEFT JOIN deletions d USING (content_id)"
             " WHERE status = 'posted' ORDER BY posted_at DESC LIMIT 200")
         checkpoints: dict[str, list[asyncpg.Record]] = {}
         for m in await self.pool.fetch("SELECT * FROM metrics ORDER BY hours"):

@@ -147,7 +147,7 @@ class _Decision:
     follower_seen: bool = False
     # The owner rejected the draft in the console (ContentRejectedByOwner): it was never posted.
     rejected: bool = False
-    # The owner deleted the post from X in the console (TweetDeleted): never an example of the account's voice.
+    # The post is deleted from X (TweetDeleted, TweetGone): never an example of the account's voice.
     deleted: bool = False
     # A reply's draw (ContentQueued.reply_context): the candidates' band arms and the target's index among them.
     context: Mapping[str, Any] | None = None
@@ -407,7 +407,8 @@ class Learner:
             decision.rejected = True
 
     def observe_owner_deletion(self, content_id: str) -> None:
-        """The owner deleted this post from X in the console. Its reads stand as they were read (a post deleted for a
+        """The owner deleted this post from X in the console, or the scraper found it gone (deleted on X itself, or
+        removed by X: TweetGone). Its reads stand as they were read (a post deleted for a
         typo or a wrong link says nothing sure about its choice, and one deleted before it matured keeps its
         provisional reward, the estimate of what it would have drawn: the scraper reads it no more), but it is
         never named among the best posts, which the planner shows the model as the account's voice."""

@@ -1,7 +1,8 @@
 """The learner's tables (schema ``learner``) and the projection that fills them; reads for the model job.
 
 Consumed: the planner's ContentQueued (decision log), the poster's TweetPosted, the scraper's MetricsScraped,
-FollowersSnapshotted and PastPostsRead (the account's posts from before xbot), the console's owner events (rollbacks
+FollowersSnapshotted, PastPostsRead (the account's posts from before xbot) and TweetGone (one of our tweets X no
+longer shows), the console's owner events (rollbacks
 asked for, drafts rejected, posts deleted from X), and the learner's own ModelUpdated
 (policy in force, version history). Handlers are pure SQL of the event (no clock): a replay rebuilds the same
 rows. Every row keeps its event's stream sequence, and the model is built in that order, so live (streams
@@ -28,6 +29,7 @@ from libs.contracts.events import (
     ModelUpdated,
     PastPostsRead,
     TweetDeleted,
+    TweetGone,
     TweetPosted,
 )
 from libs.runtime.service import Service
@@ -97,6 +99,12 @@ def register(svc: Service[Any]) -> Projection:
             [(e.dedup_key(), a.content_id, a.tweet_id, i.seq, a.followers, e.observed_at)
              for i in items for e in [i.event] for a in e.attribution])
 
+    @proj.on_batch(TweetGone)
+    async def on_gone(conn: asyncpg.Connection, items: list[Applied[TweetGone]]) -> None:
+        await conn.executemany(
+            "INSERT INTO gone_tweets (tweet_id, content_id, noticed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            [(e.tweet_id, e.content_id, e.noticed_at) for e in (i.event for i in items)])
+
     @proj.on_batch(PastPostsRead)
     async def on_past_posts(conn: asyncpg.Connection, items: list[Applied[PastPostsRead]]) -> None:
         await conn.executemany(
@@ -164,8 +172,8 @@ class TrainingData:
     # Content ids of the drafts the owner rejected in the console, sorted (only the set matters: each enters the
     # model at its decision's place).
     rejections: tuple[str, ...] = ()
-    # Content ids of the posts the owner deleted from X in the console, sorted: their reads stand as read, but none
-    # is named among the best posts (the planner's examples of the account's voice).
+    # Content ids of the posts deleted from X (by the owner in the console, or found gone: TweetGone), sorted: their
+    # reads stand as read, but none is named among the best posts (the planner's examples of the account's voice).
     deletions: tuple[str, ...] = ()
     # Replies that carry their draw, in stream order: the reply policy's decisions (issue 24).
     replies: tuple[Decision, ...] = ()
@@ -228,7 +236,8 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         "WHERE kind = 'reply' AND reply_context IS NOT NULL ORDER BY seq")
     lifts = await conn.fetchval("SELECT lifts FROM format_insights WHERE id = 1")
     rejections = await conn.fetch("SELECT content_id FROM owner_rejections ORDER BY content_id")
-    deletions = await conn.fetch("SELECT content_id FROM deleted_posts ORDER BY content_id")
+    deletions = await conn.fetch("SELECT content_id FROM deleted_posts UNION SELECT content_id FROM gone_tweets "
+                                 "ORDER BY content_id")
     past = await conn.fetch("SELECT tweet_id, text, created_at, likes, retweets, replies, views FROM past_posts "
                             "ORDER BY created_at, tweet_id")
     posted = {r["content_id"]: r["posted_at"] for r in await conn.fetch(

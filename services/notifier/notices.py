@@ -19,6 +19,7 @@ from libs.contracts.events import (
     BudgetExhausted,
     LlmHalted,
     SessionExpired,
+    TweetGone,
     WritesHalted,
 )
 
@@ -127,9 +128,17 @@ def _llm_halted(e: LlmHalted) -> tuple[str, str, str, str, str]:
             "restart the planner.")
 
 
+def _tweet_gone(e: TweetGone) -> tuple[str, str, str, str, str]:
+    return ("account", f"tweet:gone:{e.tweet_id}", "warning", "One of the account's tweets is gone from X",
+            f"X no longer shows tweet {e.tweet_id} (our {e.kind}, content {e.content_id}), and nobody deleted it in "
+            "the console. If you did not delete it on X, X may have removed it: check the account's notifications "
+            "on X. xbot reads it no more, answers no reply under it and no longer shows it to the model as an "
+            "example of the account's voice.")
+
+
 _FROM_EVENT: dict[type[Event], Callable[[Any], tuple[str, str, str, str, str] | None]] = {
     WritesHalted: _writes_halted, SessionExpired: _session_expired, AccountRiskChanged: _risk_changed,
-    BudgetExhausted: _budget_exhausted, LlmHalted: _llm_halted,
+    BudgetExhausted: _budget_exhausted, LlmHalted: _llm_halted, TweetGone: _tweet_gone,
 }
 EVENTS_NOTICED: tuple[type[Event], ...] = tuple(_FROM_EVENT)
 

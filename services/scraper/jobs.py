@@ -15,7 +15,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from libs.contracts.events import PastPostsRead
+from libs.contracts.events import PastPostsRead, TweetGone
 from libs.contracts.gateway import GatewayError, TweetMetrics
 from libs.runtime.context import JobContext, Worker
 from libs.runtime.scheduler import Job
@@ -103,8 +103,13 @@ class ScraperJobs(Worker):
                 for e in events:
                     if await self.ctx.outbox.record(conn, e):
                         fresh.append(e)
-                # The gateway leaves a deleted tweet out of its answer.
+                # The gateway leaves a deleted tweet out of its answer. One gone for good is told to the others
+                # (TweetGone): the owner deleted it on X, or X removed it.
                 gone = await note_gone(conn, sorted(set(batch.tweet_ids) - found), sorted(found), observed)
+                for tweet_id in gone:
+                    read = next(r for r in batch.reads if r.tweet_id == tweet_id)
+                    await self.ctx.outbox.record(conn, TweetGone(tweet_id=tweet_id, content_id=read.content_id,
+                                                                 kind=read.kind, noticed_at=observed))
             for tweet_id in gone:
                 log.warning("tweet %s is gone from X: its remaining metric reads are dropped", tweet_id)
                 tweets_gone.inc()

@@ -5,3 +5,10 @@ CREATE TABLE deleted_content (
     tweet_ids  text[]      NOT NULL,
     deleted_at timestamptz NOT NULL
 );
+-- Our tweets the scraper found gone from X though nobody deleted them in the console (TweetGone: the owner deleted
+-- them on X itself, or X removed them): the same as a deletion for the two uses above.
+CREATE TABLE gone_tweets (
+    tweet_id   text        PRIMARY KEY,
+    content_id text        NOT NULL,
+    noticed_at timestamptz NOT NULL
+);

@@ -30,6 +30,7 @@ from libs.contracts.events import (
     PastPostsRead,
     ReplyContext,
     TweetDeleted,
+    TweetGone,
     TweetPosted,
 )
 from libs.niche import load_niche
@@ -469,9 +470,10 @@ async def test_the_owners_rejections_enter_the_next_model_as_a_penalty_for_their
     assert penalised.version != ignored.version  # a rejection alone is new data for the job
 
 
-async def test_a_post_the_owner_deleted_is_no_longer_among_the_best_posts(settings, start_learner):
-    """TweetDeleted (the console's stream) -> the learner's deleted_posts -> the next candidate names other best
-    posts (the planner's examples of the account's voice), and learns from the deleted one's reads as before."""
+async def test_a_deleted_post_is_no_longer_among_the_best_posts(settings, start_learner):
+    """TweetDeleted (the console's stream) and TweetGone (the scraper's: gone from X without the console) -> the
+    learner's deleted_posts and gone_tweets -> the next candidate names other best posts (the planner's examples of
+    the account's voice), and learns from the deleted ones' reads as before."""
     events = history(30, first=3000)
     await publish(settings, events)
     svc = await start_learner()
@@ -480,17 +482,20 @@ async def test_a_post_the_owner_deleted_is_no_longer_among_the_best_posts(settin
     async with svc.pool.acquire() as conn:
         data = await training_data(conn)
     before = await asyncio.to_thread(job.build, data, [])
-    best = before.best_posts[0]["content_id"]
-    posted = next(e for e in events if isinstance(e, TweetPosted) and e.content_id == best)
-    await publish(settings, [TweetDeleted(content_id=best, tweet_ids=posted.tweet_ids, deleted_by="owner",
-                                          deleted_at=START + timedelta(days=40))])
-    await eventually(lambda: svc.pool.fetchval("SELECT count(*) = 1 FROM deleted_posts"), timeout=60)
+    best = [p["content_id"] for p in before.best_posts]
+    posted = {e.content_id: e for e in events if isinstance(e, TweetPosted)}
+    await publish(settings, [
+        TweetDeleted(content_id=best[0], tweet_ids=posted[best[0]].tweet_ids, deleted_by="owner",
+                     deleted_at=START + timedelta(days=40)),
+        TweetGone(tweet_id=posted[best[2]].tweet_ids[0], content_id=best[2], noticed_at=START + timedelta(days=40))])
+    await eventually(lambda: svc.pool.fetchval(
+        "SELECT (SELECT count(*) FROM deleted_posts) + (SELECT count(*) FROM gone_tweets) = 2"), timeout=60)
     async with svc.pool.acquire() as conn:
         data = await training_data(conn)
-    assert data.deletions == (best,)
+    assert data.deletions == tuple(sorted((best[0], best[2])))
     after = await asyncio.to_thread(job.build, data, [])
-    assert best not in {p["content_id"] for p in after.best_posts}
-    assert [p["content_id"] for p in after.best_posts][:4] == [p["content_id"] for p in before.best_posts][1:]
+    assert not {best[0], best[2]} & {p["content_id"] for p in after.best_posts}
+    assert [p["content_id"] for p in after.best_posts][:3] == [best[1], best[3], best[4]]
     assert after.posteriors == before.posteriors
     assert after.version != before.version  # new data: the next model is due, and carries the new list
 

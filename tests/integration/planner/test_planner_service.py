@@ -31,6 +31,7 @@ from libs.contracts.events import (
     PersonalDataPurged,
     PostFailed,
     TweetDeleted,
+    TweetGone,
     TweetPosted,
 )
 from libs.contracts.registry import decode
@@ -646,32 +647,38 @@ async def test_replies_our_post_got_are_answered_once_hostile_never_and_a_person
     assert len([q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]) == 2, third
 
 
-async def test_a_post_the_owner_deleted_is_neither_answered_under_nor_shown_as_the_voice(
+async def test_a_deleted_post_is_neither_answered_under_nor_shown_as_the_voice(
         settings, js, start_planner, publish) -> None:
-    """TweetDeleted (the console's stream): the replies our deleted post got are no longer answered (the
-    conversation is over), and the model in force, published before the deletion, no longer lends it to the prompts
-    as an example of the account's voice; a reply under a post still up is answered with the other example."""
+    """TweetDeleted (the owner, in the console) and TweetGone (the scraper found one gone from X: deleted there, or
+    removed by X): the replies those posts got are no longer answered (the conversation is over), and the model in
+    force, published before, no longer lends them to the prompts as examples of the account's voice; a reply under
+    a post still up is answered with the other example."""
     svc, planner = await start_planner(posts_per_hour=0, replies_per_hour=4)
-    gone = "Seven hours of sleep is a floor, not a goal: most adults need a little more than they think."
+    deleted = "Seven hours of sleep is a floor, not a goal: most adults need a little more than they think."
     kept = "A fixed wake time, even on weekends, steadies sleep more than an early bedtime does."
+    removed = "Caffeine after two in the afternoon still shows up in your deep sleep at midnight."
     model = ModelUpdated(version="m-voice", created_at=datetime.now(UTC), propensities={}, insights={},
-                         best_posts=[BestPost(content_id="c-8600", text=gone, reward=1.2),
-                                     BestPost(content_id="c-8700", text=kept, reward=0.9)])
+                         best_posts=[BestPost(content_id="c-8600", text=deleted, reward=1.2),
+                                     BestPost(content_id="c-8700", text=kept, reward=0.9),
+                                     BestPost(content_id="c-8800", text=removed, reward=0.8)])
     prompts = record_prompts(planner)
     await publish(
         model,
         *[TweetPosted(content_id=f"c-{t}", kind="post", tweet_ids=[t], url=f"http://x/{t}",
                       posted_at=datetime.now(UTC) - timedelta(hours=3), text=text)
-          for t, text in (("8600", gone), ("8700", kept))],
+          for t, text in (("8600", deleted), ("8700", kept), ("8800", removed))],
         conversation("8601", "ana", "Does that floor hold for teenagers too, or do they need more?", "8600"),
         conversation("8701", "ben", "Does a fixed wake time still help if I go to bed late on Fridays?", "8700"),
+        conversation("8801", "cy", "Does decaf in the afternoon count, or is it caffeine-free enough?", "8800"),
         TweetDeleted(content_id="c-8600", tweet_ids=["8600"], deleted_by="owner", deleted_at=datetime.now(UTC)),
+        TweetGone(tweet_id="8800", content_id="c-8800", noticed_at=datetime.now(UTC)),
     )
     run = await planner.run()
     replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
     assert [q.reply_to_tweet_id for q in replies] == ["8701"], run
     assert run.policy_version == "m-voice"
-    assert any(kept in p for p in prompts) and not any(gone in p for p in prompts), prompts
+    assert any(kept in p for p in prompts), prompts
+    assert not any(deleted in p or removed in p for p in prompts), prompts
 
 
 async def test_a_troll_no_lexicon_knows_is_drafted_then_refused_by_the_review_and_never_tried_again(
