@@ -706,6 +706,19 @@ async def admin_suspend(request: web.Request) -> web.Response:
     return web.json_response({"suspended": sorted(request.app[WORLD].suspended)})
 
 
+async def admin_community_note(request: web.Request) -> web.Response:
+    """``{"tweet_id": <our tweet id>, "text": ...}``: X shows a Community Note under one of our tweets from now on
+    (its raters found a claim misleading), on its status page as under anyone's post."""
+    body = await request.json()
+    world = request.app[WORLD]
+    tweet_id, text = str(body.get("tweet_id", "")), str(body.get("text", "")).strip()
+    view = world.tweet(tweet_id)
+    if view is None or not view.own or not text:
+        return web.json_response({"error": "one of our tweets, and the note's text"}, status=400)
+    world.own_notes[tweet_id] = text
+    return web.json_response({"tweet_id": tweet_id, "noted": True})
+
+
 async def admin_audience_reply(request: web.Request) -> web.Response:
     """A reply to one of our posts from someone in the audience, now (tests script conversations with it):
     ``{"to": <our tweet id>, "handle": ..., "text": ..., "kind": "question"|"comment"|"hostile"}``."""
@@ -822,6 +835,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_post("/admin/reading/reset", admin_reading_reset)
     r.add_post("/admin/audience_reply", admin_audience_reply)
     r.add_post("/admin/suspend", admin_suspend)
+    r.add_post("/admin/community_note", admin_community_note)
     r.add_get("/admin/tweets", admin_tweets)
     r.add_get("/admin/history", admin_history)
     r.add_get("/admin/tweets/{tweet_id}", admin_tweet)

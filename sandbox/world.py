@@ -189,6 +189,10 @@ class World:
         # API's author expansion and profile lookups know them as X knows every author.
         self._scripted_accounts: dict[str, Account] = {}
         self.suspended: set[str] = set()  # handles (lower case) X suspended (POST /admin/suspend)
+        # Community Notes X shows under our tweets (POST /admin/community_note: raters' context under a claim they
+        # found misleading), by tweet id. The world's audience writes none by itself: who rates a claim as
+        # misleading is not modelled, so a test adds the note X would show.
+        self.own_notes: dict[str, str] = {}
         # The account's past: made once, in a fresh store; a restarted sandbox finds it there. It is what the account
         # brings, not what the run does: the run's followers (the start count already holds what the past brought),
         # posting limits and ground-truth accounting leave it out. X's duplicate rule does not: a repeat of a past
@@ -455,7 +459,7 @@ class World:
         counts = dataclasses.replace(counts, replies=counts.replies + added + self._replies_to_count(t.id))
         return TweetView(id=t.id, handle=self.handle, name=self.settings.display_name, text=t.text,
                          created_at=t.created_at, counts=counts, lang="en", in_reply_to=t.in_reply_to,
-                         reply_to_handle=t.reply_to_handle, own=True)
+                         reply_to_handle=t.reply_to_handle, own=True, community_note=self.own_notes.get(t.id))
 
     def _pop_view(self, t: PopulationTweet, now: float) -> TweetView:
         counts = t.final.at_age((now - t.created_at) / HOUR)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -477,6 +477,8 @@ class TweetGone(Event):
 
     TYPE = "TweetGone"
     PRODUCER = "scraper"
+    # What the consumers' tables of what X did to our tweets call it (see CommunityNoteShown).
+    MARK: ClassVar[str] = "gone"
 
     tweet_id: str
     content_id: str
@@ -485,6 +487,25 @@ class TweetGone(Event):
 
     def dedup_key(self) -> str:
         return f"gone:{self.tweet_id}"
+
+
+class CommunityNoteShown(Event):
+    """X shows a Community Note under one of our tweets: its raters found a claim in it misleading and added context
+    everyone who sees the post reads. Found by the scraper's metric read of the tweet's page (the browser; the X
+    API shows no notes), once per tweet. The owner is told, and the post is no longer an example of the account's
+    voice."""
+
+    TYPE = "CommunityNoteShown"
+    PRODUCER = "scraper"
+    MARK: ClassVar[str] = "noted"
+
+    tweet_id: str
+    content_id: str
+    kind: ContentKind = "post"
+    noticed_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"note:{self.tweet_id}"
 
 
 # ---------------------------------------------------------------- learner
@@ -743,6 +764,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     FollowersSnapshotted,
     PastPostsRead,
     TweetGone,
+    CommunityNoteShown,
     ModelUpdated,
     SessionExpired,
     AccountRiskChanged,

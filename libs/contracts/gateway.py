@@ -132,6 +132,9 @@ class TweetMetrics(Contract):
     # The accounts that followed from this post ("New followers" on the web's analytics page, read with the
     # visits); None when not seen (the X API's metrics have no such count).
     follows: int | None = Field(default=None, ge=0)
+    # Whether X shows a Community Note under it (readers' context under a claim they found misleading): None when
+    # the driver cannot see it (the X API's tweet fields have no notes).
+    noted: bool | None = None
     # When the driver had read these counts (the gateway's clock). A browser batch reads its posts one after the
     # other, pages apart (minutes, paced): the first post's counts are older than the answer. None from a gateway
     # that did not say; the caller then dates them by the answer.

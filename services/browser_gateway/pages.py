@@ -357,7 +357,7 @@ class XSite:
                 visits_readable = visits is not None
             items.append(TweetMetrics(tweet_id=tweet_id, likes=focal.likes, retweets=focal.retweets,
                                       replies=focal.replies, views=focal.views, profile_clicks=visits,
-                                      follows=follows, read_at=self.pacer.clock.now()))
+                                      follows=follows, noted=focal.noted, read_at=self.pacer.clock.now()))
         return TweetMetricsResult(items=items)
 
     async def analytics(self, page: Page, author: str, tweet_id: str) -> tuple[int | None, int | None]:

@@ -8,7 +8,7 @@
   OwnerEditSettled (poster) -> ``edit_verdicts``, the poster's answer to each edit (applied, or too late);
   TweetDeleted -> ``deletions``;
 - MetricsScraped, FollowersSnapshotted (scraper) -> ``metrics``, ``followers``, ``attributed``; TweetGone (scraper: one
-  of our tweets X no longer shows, deleted there or removed by X) -> ``gone``;
+  of our tweets X no longer shows, deleted there or removed by X) and CommunityNoteShown -> ``x_marks``;
 - ModelUpdated (learner) -> ``models``; AccountRiskChanged (gateway) -> ``risk``.
 
 No producer changed to add it: this is a consumer of the streams as they are. The web app's and the approval
@@ -38,12 +38,14 @@ from libs.contracts.events import (
     MetricsScraped,
     TweetDeleted,
     TweetGone,
+    CommunityNoteShown,
     ModelUpdated,
     PostFailed,
     TweetPosted,
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied
+from libs.store.x_marks import record_x_marks
 
 JOB_TABLES = ("owner", "sessions", "switch_log", "asked", "dead_letter_log")
 LEVEL_NAMES = ("NORMAL", "ELEVATED", "HIGH", "SEVERE", "LOCKED")
@@ -157,11 +159,9 @@ def register(svc: Service[Any]) -> None:
             [(e.tweet_id, e.checkpoint, e.content_id, e.checkpoint_hours, e.likes, e.retweets, e.replies, e.views,
               e.observed_at) for e in (i.event for i in batch)])
 
-    @growth.on_batch(TweetGone)
-    async def on_gone(conn: asyncpg.Connection, batch: list[Applied[TweetGone]]) -> None:
-        await conn.executemany(
-            "INSERT INTO gone (tweet_id, content_id, noticed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            [(e.tweet_id, e.content_id, e.noticed_at) for e in (i.event for i in batch)])
+    @growth.on_batch(TweetGone, CommunityNoteShown)
+    async def on_x_marks(conn: asyncpg.Connection, batch: list[Applied[Event]]) -> None:
+        await record_x_marks(conn, [i.event for i in batch])
 
     @growth.on(FollowersSnapshotted)
     async def on_followers(conn: asyncpg.Connection, item: Applied[FollowersSnapshotted]) -> None:

@@ -277,7 +277,10 @@ class Console:
         rows = await self.pool.fetch(
             "SELECT i.*, coalesce((SELECT sum(a.followers) FROM attributed a WHERE a.content_id = i.content_id), 0)"
             " AS attributed, d.deleted_at, d.deleted_by,"
-            " (SELECT min(g.noticed_at) FROM gone g WHERE g.content_id = i.content_id) AS gone_at"
+            " (SELECT min(x.noticed_at) FROM x_marks x WHERE x.content_id = i.content_id AND x.mark = 'gone')"
+            " AS gone_at,"
+            " (SELECT min(x.noticed_at) FROM x_marks x WHERE x.content_id = i.content_id AND x.mark = 'noted')"
+            " AS noted_at"
             " FROM items i LEFT JOIN deletions d USING (content_id)"
             " WHERE status = 'posted' ORDER BY posted_at DESC LIMIT 200")
         checkpoints: dict[str, list[asyncpg.Record]] = {}

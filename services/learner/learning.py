@@ -147,8 +147,10 @@ class _Decision:
     follower_seen: bool = False
     # The owner rejected the draft in the console (ContentRejectedByOwner): it was never posted.
     rejected: bool = False
-    # The post is deleted from X (TweetDeleted, TweetGone): never an example of the account's voice.
+    # The post is deleted from X (TweetDeleted, TweetGone), or X shows a Community Note under it
+    # (CommunityNoteShown): never an example of the account's voice.
     deleted: bool = False
+    noted: bool = False
     # A reply's draw (ContentQueued.reply_context): the candidates' band arms and the target's index among them.
     context: Mapping[str, Any] | None = None
     # The choice as X showed it, when that differs from the one made: the hour the post went out (observe_posted).
@@ -416,6 +418,14 @@ class Learner:
         if decision is not None:
             decision.deleted = True
 
+    def observe_community_note(self, content_id: str) -> None:
+        """X shows a Community Note under this post: readers found a claim in it misleading. Its reads stand (the note
+        is about a claim in its text, which the planner's claims gate governs, not about its content type or hour),
+        but it is never named among the best posts."""
+        decision = self._decisions.get(content_id) or self._replies.get(content_id)
+        if decision is not None:
+            decision.noted = True
+
     def observe_followers(self, attribution: Iterable[tuple[str, float]], snapshots: Sequence[str] = ()) -> None:
         """(content_id, followers attributed to it) pairs; attributions add up. ``snapshots``: the snapshot of
         each of the first pairs (a FollowersSnapshotted's key), for the follow-rate model's re-attribution; pairs
@@ -668,8 +678,9 @@ class Learner:
                     past: Sequence[tuple[PastPost, float]] = ()) -> tuple[dict[str, object], ...]:
         """The matured posts with the highest reward above their trailing baseline, best first (ties by id, so a
         replay gives the same list): xbot's, and the account's own from before it (``past:<tweet id>``), which are
-        the owner's voice itself. A post the owner deleted is none of them."""
-        ranked = sorted([*((r, d.content_id, d.text) for d, _, r in logged if d.text.strip() and not d.deleted),
+        the owner's voice itself. A post deleted from X, or with a Community Note under it, is none of them."""
+        ranked = sorted([*((r, d.content_id, d.text) for d, _, r in logged
+                           if d.text.strip() and not (d.deleted or d.noted)),
                          *((r, f"past:{p.tweet_id}", p.text) for p, r in past if p.text.strip())],
                         key=lambda x: (-x[0], x[1]))
         return tuple({"content_id": cid, "text": text, "reward": round(float(r), 4)}

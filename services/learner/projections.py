@@ -1,12 +1,11 @@
 """The learner's tables (schema ``learner``) and the projection that fills them; reads for the model job.
 
 Consumed: the planner's ContentQueued (decision log), the poster's TweetPosted, the scraper's MetricsScraped,
-FollowersSnapshotted, PastPostsRead (the account's posts from before xbot) and TweetGone (one of our tweets X no
-longer shows), the console's owner events (rollbacks
-asked for, drafts rejected, posts deleted from X), and the learner's own ModelUpdated
-(policy in force, version history). Handlers are pure SQL of the event (no clock): a replay rebuilds the same
-rows. Every row keeps its event's stream sequence, and the model is built in that order, so live (streams
-interleaved) and replay (stream after stream) give the same model.
+FollowersSnapshotted, PastPostsRead (the account's posts from before xbot), TweetGone and CommunityNoteShown (what
+X did to our tweets without us: ``x_marks``), the console's owner events (rollbacks asked for, drafts rejected,
+posts deleted from X), and the learner's own ModelUpdated (policy in force, version history). Handlers are pure
+SQL of the event (no clock): a replay rebuilds the same rows. Every row keeps its event's stream sequence, and the
+model is built in that order, so live (streams interleaved) and replay (stream after stream) give the same model.
 """
 
 from __future__ import annotations
@@ -19,7 +18,9 @@ from typing import Any
 
 import asyncpg
 
+from libs.contracts.base import Event
 from libs.contracts.events import (
+    CommunityNoteShown,
     ContentQueued,
     ContentRejectedByOwner,
     ModelRollbackRequested,
@@ -34,6 +35,7 @@ from libs.contracts.events import (
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied, Projection
+from libs.store.x_marks import record_x_marks
 from services.learner.history import PastPost
 from services.learner.rewards import FOLLOWER_CREDIT_HOURS
 
@@ -99,11 +101,9 @@ def register(svc: Service[Any]) -> Projection:
             [(e.dedup_key(), a.content_id, a.tweet_id, i.seq, a.followers, e.observed_at)
              for i in items for e in [i.event] for a in e.attribution])
 
-    @proj.on_batch(TweetGone)
-    async def on_gone(conn: asyncpg.Connection, items: list[Applied[TweetGone]]) -> None:
-        await conn.executemany(
-            "INSERT INTO gone_tweets (tweet_id, content_id, noticed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            [(e.tweet_id, e.content_id, e.noticed_at) for e in (i.event for i in items)])
+    @proj.on_batch(TweetGone, CommunityNoteShown)
+    async def on_x_marks(conn: asyncpg.Connection, items: list[Applied[Event]]) -> None:
+        await record_x_marks(conn, [i.event for i in items])
 
     @proj.on_batch(PastPostsRead)
     async def on_past_posts(conn: asyncpg.Connection, items: list[Applied[PastPostsRead]]) -> None:
@@ -175,6 +175,9 @@ class TrainingData:
     # Content ids of the posts deleted from X (by the owner in the console, or found gone: TweetGone), sorted: their
     # reads stand as read, but none is named among the best posts (the planner's examples of the account's voice).
     deletions: tuple[str, ...] = ()
+    # Content ids of the posts X shows a Community Note under (CommunityNoteShown), sorted: the same, for the same
+    # reason (readers found a claim in them misleading).
+    noted: tuple[str, ...] = ()
     # Replies that carry their draw, in stream order: the reply policy's decisions (issue 24).
     replies: tuple[Decision, ...] = ()
     # The account's posts from before xbot, oldest first (the posts' model starts from them).
@@ -194,6 +197,8 @@ class TrainingData:
             parts.append({"owner_rejections": list(self.rejections)})
         if self.deletions:  # the same: absent before the owner's first deletion
             parts.append({"deleted": list(self.deletions)})
+        if self.noted:  # the same: absent before the first Community Note
+            parts.append({"noted": list(self.noted)})
         if self.replies:  # the same: absent before the first reply with its draw
             parts.append({"replies": [d.__dict__ for d in self.replies]})
         if self.posted_hours:  # the same: absent while every post went out in its chosen hour
@@ -236,8 +241,9 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         "WHERE kind = 'reply' AND reply_context IS NOT NULL ORDER BY seq")
     lifts = await conn.fetchval("SELECT lifts FROM format_insights WHERE id = 1")
     rejections = await conn.fetch("SELECT content_id FROM owner_rejections ORDER BY content_id")
-    deletions = await conn.fetch("SELECT content_id FROM deleted_posts UNION SELECT content_id FROM gone_tweets "
-                                 "ORDER BY content_id")
+    deletions = await conn.fetch("SELECT content_id FROM deleted_posts UNION "
+                                 "SELECT content_id FROM x_marks WHERE mark = 'gone' ORDER BY content_id")
+    noted = await conn.fetch("SELECT DISTINCT content_id FROM x_marks WHERE mark = 'noted' ORDER BY content_id")
     past = await conn.fetch("SELECT tweet_id, text, created_at, likes, retweets, replies, views FROM past_posts "
                             "ORDER BY created_at, tweet_id")
     posted = {r["content_id"]: r["posted_at"] for r in await conn.fetch(
@@ -258,6 +264,7 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         format_lifts=tuple(sorted(json.loads(lifts).items())) if lifts else (),
         rejections=tuple(r["content_id"] for r in rejections),
         deletions=tuple(r["content_id"] for r in deletions),
+        noted=tuple(r["content_id"] for r in noted),
         replies=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],
                                r["policy_version"], r["text"], json.loads(r["reply_context"])) for r in replies),
         past_posts=tuple(PastPost(r["tweet_id"], r["text"], r["created_at"],

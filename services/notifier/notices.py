@@ -17,6 +17,7 @@ from libs.contracts.base import Event
 from libs.contracts.events import (
     AccountRiskChanged,
     BudgetExhausted,
+    CommunityNoteShown,
     LlmHalted,
     SessionExpired,
     TweetGone,
@@ -136,9 +137,19 @@ def _tweet_gone(e: TweetGone) -> tuple[str, str, str, str, str]:
             "example of the account's voice.")
 
 
+def _community_note(e: CommunityNoteShown) -> tuple[str, str, str, str, str]:
+    return ("account", f"tweet:note:{e.tweet_id}", "warning",
+            "X shows a Community Note under one of the account's tweets",
+            f"Readers added context to tweet {e.tweet_id} (our {e.kind}, content {e.content_id}): they found a claim "
+            "in it misleading, and everyone who sees it now reads their note. Read it on X; consider deleting the "
+            "post in the console (Posted) or answering with a correction. xbot no longer shows it to the model as an "
+            "example of the account's voice.")
+
+
 _FROM_EVENT: dict[type[Event], Callable[[Any], tuple[str, str, str, str, str] | None]] = {
     WritesHalted: _writes_halted, SessionExpired: _session_expired, AccountRiskChanged: _risk_changed,
     BudgetExhausted: _budget_exhausted, LlmHalted: _llm_halted, TweetGone: _tweet_gone,
+    CommunityNoteShown: _community_note,
 }
 EVENTS_NOTICED: tuple[type[Event], ...] = tuple(_FROM_EVENT)
 

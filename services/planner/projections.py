@@ -2,11 +2,11 @@
 
 Consumed: the learner's ModelUpdated (policy in force), the harvester's OpportunityFound/Expired (opportunity
 pool), the poster's TweetPosted/PostFailed, the scraper's PastPostsRead (the account's posts from before xbot: X
-refuses a duplicate of them too) and TweetGone (one of our tweets X no longer shows), the planner's own
-ContentQueued/ContentRejected/LlmUsageRecorded/BudgetExhausted (queue depth, own recent posts, reply history,
-budget ledger), and the console's owner events (rejections, evergreen decisions, posts deleted from X). The plan
-job only publishes: what it decided becomes a row when its event comes back, so a replay rebuilds the same tables.
-Handlers read no clock: every time they store comes from an event.
+refuses a duplicate of them too), TweetGone and CommunityNoteShown (what X did to our tweets without us:
+``x_marks``), the planner's own ContentQueued/ContentRejected/LlmUsageRecorded/BudgetExhausted (queue depth, own
+recent posts, reply history, budget ledger), and the console's owner events (rejections, evergreen decisions,
+posts deleted from X). The plan job only publishes: what it decided becomes a row when its event comes back, so a
+replay rebuilds the same tables. Handlers read no clock: every time they store comes from an event.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from typing import Any
 
 import asyncpg
 
+from libs.contracts.base import Event
 from libs.contracts.events import (
     FormatInsights,
     NewsItemFound,
     BudgetExhausted,
     Choice,
+    CommunityNoteShown,
     ContentQueued,
     ContentRejected,
     ContentRejectedByOwner,
@@ -45,6 +47,7 @@ from libs.formats import describe_patterns
 from services.planner.news import NewsItem
 from libs.runtime.service import Service
 from libs.store.projection import Applied
+from libs.store.x_marks import record_x_marks
 from libs.text import content_hash
 from services.planner.choices import Policy, QueueDepth
 from services.planner.evergreen import EvergreenPost
@@ -179,11 +182,9 @@ def register(svc: Service[Any]) -> None:
             [(e.content_id, e.kind, e.text, e.reply_to_tweet_id, e.reply_to_author, e.posted_at, list(e.tweet_ids))
              for i in items for e in [i.event]])
 
-    @proj.on_batch(TweetGone)
-    async def on_gone(conn: asyncpg.Connection, items: list[Applied[TweetGone]]) -> None:
-        await conn.executemany(
-            "INSERT INTO gone_tweets (tweet_id, content_id, noticed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            [(e.tweet_id, e.content_id, e.noticed_at) for e in (i.event for i in items)])
+    @proj.on_batch(TweetGone, CommunityNoteShown)
+    async def on_x_marks(conn: asyncpg.Connection, items: list[Applied[Event]]) -> None:
+        await record_x_marks(conn, [i.event for i in items])
 
     @proj.on_batch(PastPostsRead)
     async def on_past_posts(conn: asyncpg.Connection, items: list[Applied[PastPostsRead]]) -> None:
@@ -240,10 +241,10 @@ async def policy_in_force(conn: asyncpg.Connection) -> PolicyInForce:
         "WHERE id = 1")
     if row is None:
         return PolicyInForce(Policy())
-    # The model's best posts but those deleted since, in the console or on X (the model in force may be older than
-    # the deletion). Rows kept before 2026-12-06 hold the texts alone.
+    # The model's best posts but those deleted since, in the console or on X, and those X shows a Community Note
+    # under (the model in force may be older than either). Rows kept before 2026-12-06 hold the texts alone.
     deleted = {r["content_id"] for r in await conn.fetch(
-        "SELECT content_id FROM deleted_content UNION SELECT content_id FROM gone_tweets")}
+        "SELECT content_id FROM deleted_content UNION SELECT content_id FROM x_marks")}
     best = [p if isinstance(p, dict) else {"content_id": None, "text": p} for p in json.loads(row["best_posts"])]
     return PolicyInForce(Policy(version=row["version"], propensities=json.loads(row["propensities"]),
                                 insights=json.loads(row["insights"]), floor=row["floor"],
@@ -341,7 +342,7 @@ async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: t
         "                OR c.content_id = o.reply_content_id) "
         "AND NOT EXISTS (SELECT 1 FROM dropped d WHERE d.content_id = o.reply_content_id) "
         "AND NOT EXISTS (SELECT 1 FROM deleted_content x WHERE o.conversation_id = ANY(x.tweet_ids)) "
-        "AND NOT EXISTS (SELECT 1 FROM gone_tweets g WHERE g.tweet_id = o.conversation_id) "
+        "AND NOT EXISTS (SELECT 1 FROM x_marks g WHERE g.tweet_id = o.conversation_id AND g.mark = 'gone') "
         "ORDER BY o.tweet_id", now - max_age)
     return [PooledOpportunity(
         Opportunity(tweet_id=r["tweet_id"], author=r["author"], author_followers=r["author_followers"],

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from libs.contracts.events import PastPostsRead, TweetGone
+from libs.contracts.events import CommunityNoteShown, PastPostsRead, TweetGone
 from libs.contracts.gateway import GatewayError, TweetMetrics
 from libs.runtime.context import JobContext, Worker
 from libs.runtime.scheduler import Job
@@ -25,7 +25,7 @@ from services.scraper.checkpoints import batch_size, due_reads, metrics_events, 
 from services.scraper.history import past_posts
 from services.scraper.metrics import budget_short, due_backlog, gateway_failures, missed_reads, reads_taken, tweets_gone
 from services.scraper.projections import (
-    active_items, engagement_totals, first_post, last_followers, note_gone, past_posts_read, pending_due,
+    active_items, engagement_totals, first_notes, first_post, last_followers, note_gone, past_posts_read, pending_due,
     readable_since, record_active_reads,
 )
 from services.scraper.settings import ScraperSettings
@@ -110,6 +110,11 @@ class ScraperJobs(Worker):
                     read = next(r for r in batch.reads if r.tweet_id == tweet_id)
                     await self.ctx.outbox.record(conn, TweetGone(tweet_id=tweet_id, content_id=read.content_id,
                                                                  kind=read.kind, noticed_at=observed))
+                # A Community Note under one of our tweets, told once (notes_told: every later read finds it too).
+                for tweet_id in await first_notes(conn, [m.tweet_id for m in result.items if m.noted], observed):
+                    read = next(r for r in batch.reads if r.tweet_id == tweet_id)
+                    await self.ctx.outbox.record(conn, CommunityNoteShown(
+                        tweet_id=tweet_id, content_id=read.content_id, kind=read.kind, noticed_at=observed))
             for tweet_id in gone:
                 log.warning("tweet %s is gone from X: its remaining metric reads are dropped", tweet_id)
                 tweets_gone.inc()

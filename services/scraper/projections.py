@@ -9,9 +9,10 @@
 Only these projections write those tables: the jobs record their events in the outbox and wait until the
 projections applied them (read your own writes) before they rely on the tables again. What the jobs write
 themselves lives in job-owned tables: ``active_reads`` (the follower snapshot's reads of active items, which no
-event carries) and ``gone_tweets`` (what a read found missing on X). A deletion the owner made is a fact with an
-event, so it lands in the projection table ``deleted_tweets`` rather than in the job-owned ``gone_tweets``: both
-stop a tweet's reads (``pending_due``, ``readable_since``).
+event carries), ``gone_tweets`` (what a read found missing on X) and ``notes_told`` (the Community Notes under our
+tweets already told). A deletion the owner made is a fact with an event, so it lands in the projection table
+``deleted_tweets`` rather than in the job-owned ``gone_tweets``: both stop a tweet's reads (``pending_due``,
+``readable_since``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from services.scraper.attribution import ActiveItem, EngagementPoint, FollowerCo
 from services.scraper.checkpoints import Checkpoint, ScheduledRead, schedule_reads
 
 
-JOB_TABLES = ("active_reads", "gone_tweets")
+JOB_TABLES = ("active_reads", "gone_tweets", "notes_told")
 
 
 def register(svc: Service[Any], plan: Sequence[Checkpoint], *, missed_fraction: float) -> None:
@@ -126,6 +127,13 @@ async def note_gone(conn: asyncpg.Connection, missing: Sequence[str], found: Seq
         "ON CONFLICT (tweet_id) DO UPDATE SET misses = gone_tweets.misses + 1 RETURNING tweet_id, misses",
         list(missing), at)
     return [r["tweet_id"] for r in rows if r["misses"] == GONE_AFTER_MISSES]
+
+
+async def first_notes(conn: asyncpg.Connection, noted: Sequence[str], at: datetime) -> list[str]:
+    """The tweets among ``noted`` (a read found a Community Note under them) whose note was not told before."""
+    rows = await conn.fetch("INSERT INTO notes_told (tweet_id, noticed_at) SELECT unnest($1::text[]), $2 "
+                            "ON CONFLICT DO NOTHING RETURNING tweet_id", list(noted), at)
+    return sorted(r["tweet_id"] for r in rows)
 
 
 async def past_posts_read(conn: asyncpg.Connection, handle: str) -> bool:

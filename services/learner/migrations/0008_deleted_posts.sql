@@ -4,10 +4,13 @@ CREATE TABLE deleted_posts (
     content_id text        PRIMARY KEY,
     deleted_at timestamptz NOT NULL
 );
--- Our tweets the scraper found gone from X though nobody deleted them in the console (TweetGone: deleted on X
--- itself, or removed by X): the same as a deletion here.
-CREATE TABLE gone_tweets (
-    tweet_id   text        PRIMARY KEY,
+-- What X did to our tweets without us, as the scraper found it: mark 'gone' (TweetGone: deleted on X itself, or
+-- removed by X) or 'noted' (CommunityNoteShown: readers' context under a claim they found misleading). Neither is
+-- named among the best posts either.
+CREATE TABLE x_marks (
+    tweet_id   text        NOT NULL,
+    mark       text        NOT NULL,
     content_id text        NOT NULL,
-    noticed_at timestamptz NOT NULL
+    noticed_at timestamptz NOT NULL,
+    PRIMARY KEY (tweet_id, mark)
 );

@@ -5,10 +5,13 @@ CREATE TABLE deleted_content (
     tweet_ids  text[]      NOT NULL,
     deleted_at timestamptz NOT NULL
 );
--- Our tweets the scraper found gone from X though nobody deleted them in the console (TweetGone: the owner deleted
--- them on X itself, or X removed them): the same as a deletion for the two uses above.
-CREATE TABLE gone_tweets (
-    tweet_id   text        PRIMARY KEY,
+-- What X did to our tweets without us, as the scraper found it: mark 'gone' (TweetGone: deleted on X itself, or
+-- removed by X; the same as a deletion for both uses above) or 'noted' (CommunityNoteShown: readers' context under
+-- a claim they found misleading; never an example of the voice, its conversation goes on).
+CREATE TABLE x_marks (
+    tweet_id   text        NOT NULL,
+    mark       text        NOT NULL,
     content_id text        NOT NULL,
-    noticed_at timestamptz NOT NULL
+    noticed_at timestamptz NOT NULL,
+    PRIMARY KEY (tweet_id, mark)
 );

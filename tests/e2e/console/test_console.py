@@ -23,6 +23,7 @@ from libs.bus.publish import EventPublisher
 from libs.contracts.events import (
     AccountRiskChanged,
     Choice,
+    CommunityNoteShown,
     ContentApproved,
     ContentQueued,
     EvergreenDrafted,
@@ -327,11 +328,16 @@ async def test_every_page_renders_with_data(stack: Stack) -> None:
     assert (await h.wait_outcome(content_id))["type"] == "TweetPosted"
     await h.settled(content_id)
     await _publish_growth(stack)
-    # The scraper finds the owner's post gone from X (deleted there, or removed by X): the Posted page says so.
+    # The scraper finds the owner's post under a Community Note, then gone from X (deleted there, or removed by X):
+    # the Posted page says both.
     tweet_id = await h.pool.fetchval("SELECT tweet_ids->>0 FROM item_progress WHERE content_id = $1", content_id)
     await EventPublisher(h.publisher.broker, CommonSettings(
         nats_url=h.env["XBOT_NATS_URL"], database_url=h.env["XBOT_DATABASE_URL"], namespace=h.namespace),
         h.clock, "scraper").publish(TweetGone(tweet_id=tweet_id, content_id=content_id, noticed_at=h.clock.now()))
+    await EventPublisher(h.publisher.broker, CommonSettings(
+        nats_url=h.env["XBOT_NATS_URL"], database_url=h.env["XBOT_DATABASE_URL"], namespace=h.namespace),
+        h.clock, "scraper").publish(CommunityNoteShown(tweet_id=tweet_id, content_id=content_id,
+                                                       noticed_at=h.clock.now()))
     waiting = await h.queue(unique("Protein at breakfast keeps you full until lunch."))
     await in_review(page, waiting.content_id)
 
@@ -344,8 +350,8 @@ async def test_every_page_renders_with_data(stack: Stack) -> None:
     for path, selector in expected.items():
         await eventually(lambda p=path, s=selector: page_with(p, s), timeout=60, interval=0.5)
         await page.screenshot(path=str(stack.shots / f"{path.strip('/')}.png"), full_page=True)
-    gone = f'tr.post[data-id="{content_id}"] span.gone'
-    await eventually(lambda: page_with("/posted", gone), timeout=60, interval=0.5)
+    told = f'tr.post[data-id="{content_id}"]:has(span.gone):has(span.noted)'
+    await eventually(lambda: page_with("/posted", told), timeout=60, interval=0.5)
     assert await page.locator(f'tr.post[data-id="{content_id}"] a.delete').count() == 1  # the rest may be deleted
     await page.goto("/login")
     await page.screenshot(path=str(stack.shots / "login.png"))

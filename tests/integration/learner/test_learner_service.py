@@ -18,6 +18,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from libs.contracts.events import (
+    CommunityNoteShown,
     Choice,
     ContentQueued,
     ContentRejectedByOwner,
@@ -470,10 +471,11 @@ async def test_the_owners_rejections_enter_the_next_model_as_a_penalty_for_their
     assert penalised.version != ignored.version  # a rejection alone is new data for the job
 
 
-async def test_a_deleted_post_is_no_longer_among_the_best_posts(settings, start_learner):
-    """TweetDeleted (the console's stream) and TweetGone (the scraper's: gone from X without the console) -> the
-    learner's deleted_posts and gone_tweets -> the next candidate names other best posts (the planner's examples of
-    the account's voice), and learns from the deleted ones' reads as before."""
+async def test_a_deleted_or_noted_post_is_no_longer_among_the_best_posts(settings, start_learner):
+    """TweetDeleted (the console's stream), TweetGone (the scraper's: gone from X without the console) and
+    CommunityNoteShown (the scraper's: X shows readers' context under it) -> the learner's deleted_posts and
+    x_marks -> the next candidate names other best posts (the planner's examples of the account's voice), and
+    learns from those posts' reads as before."""
     events = history(30, first=3000)
     await publish(settings, events)
     svc = await start_learner()
@@ -487,15 +489,17 @@ async def test_a_deleted_post_is_no_longer_among_the_best_posts(settings, start_
     await publish(settings, [
         TweetDeleted(content_id=best[0], tweet_ids=posted[best[0]].tweet_ids, deleted_by="owner",
                      deleted_at=START + timedelta(days=40)),
-        TweetGone(tweet_id=posted[best[2]].tweet_ids[0], content_id=best[2], noticed_at=START + timedelta(days=40))])
+        TweetGone(tweet_id=posted[best[2]].tweet_ids[0], content_id=best[2], noticed_at=START + timedelta(days=40)),
+        CommunityNoteShown(tweet_id=posted[best[3]].tweet_ids[0], content_id=best[3],
+                           noticed_at=START + timedelta(days=40))])
     await eventually(lambda: svc.pool.fetchval(
-        "SELECT (SELECT count(*) FROM deleted_posts) + (SELECT count(*) FROM gone_tweets) = 2"), timeout=60)
+        "SELECT (SELECT count(*) FROM deleted_posts) + (SELECT count(*) FROM x_marks) = 3"), timeout=60)
     async with svc.pool.acquire() as conn:
         data = await training_data(conn)
-    assert data.deletions == tuple(sorted((best[0], best[2])))
+    assert data.deletions == tuple(sorted((best[0], best[2]))) and data.noted == (best[3],)
     after = await asyncio.to_thread(job.build, data, [])
-    assert not {best[0], best[2]} & {p["content_id"] for p in after.best_posts}
-    assert [p["content_id"] for p in after.best_posts][:3] == [best[1], best[3], best[4]]
+    assert not {best[0], best[2], best[3]} & {p["content_id"] for p in after.best_posts}
+    assert [p["content_id"] for p in after.best_posts][:2] == [best[1], best[4]]
     assert after.posteriors == before.posteriors
     assert after.version != before.version  # new data: the next model is due, and carries the new list
 

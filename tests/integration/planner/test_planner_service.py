@@ -18,6 +18,7 @@ from libs.bus.streams import stream_name
 from libs.contracts.events import (
     BestPost,
     BudgetExhausted,
+    CommunityNoteShown,
     ContentQueued,
     ContentRejectedByOwner,
     EvergreenDecided,
@@ -651,16 +652,18 @@ async def test_a_deleted_post_is_neither_answered_under_nor_shown_as_the_voice(
         settings, js, start_planner, publish) -> None:
     """TweetDeleted (the owner, in the console) and TweetGone (the scraper found one gone from X: deleted there, or
     removed by X): the replies those posts got are no longer answered (the conversation is over), and the model in
-    force, published before, no longer lends them to the prompts as examples of the account's voice; a reply under
-    a post still up is answered with the other example."""
+    force, published before, no longer lends them, nor a post X shows a Community Note under, to the prompts as
+    examples of the account's voice; a reply under a post still up is answered with the other example."""
     svc, planner = await start_planner(posts_per_hour=0, replies_per_hour=4)
     deleted = "Seven hours of sleep is a floor, not a goal: most adults need a little more than they think."
     kept = "A fixed wake time, even on weekends, steadies sleep more than an early bedtime does."
     removed = "Caffeine after two in the afternoon still shows up in your deep sleep at midnight."
+    noted = "Magnesium before bed doubles deep sleep for most adults within a week."
     model = ModelUpdated(version="m-voice", created_at=datetime.now(UTC), propensities={}, insights={},
                          best_posts=[BestPost(content_id="c-8600", text=deleted, reward=1.2),
                                      BestPost(content_id="c-8700", text=kept, reward=0.9),
-                                     BestPost(content_id="c-8800", text=removed, reward=0.8)])
+                                     BestPost(content_id="c-8800", text=removed, reward=0.8),
+                                     BestPost(content_id="c-8900", text=noted, reward=0.7)])
     prompts = record_prompts(planner)
     await publish(
         model,
@@ -672,13 +675,15 @@ async def test_a_deleted_post_is_neither_answered_under_nor_shown_as_the_voice(
         conversation("8801", "cy", "Does decaf in the afternoon count, or is it caffeine-free enough?", "8800"),
         TweetDeleted(content_id="c-8600", tweet_ids=["8600"], deleted_by="owner", deleted_at=datetime.now(UTC)),
         TweetGone(tweet_id="8800", content_id="c-8800", noticed_at=datetime.now(UTC)),
+        # X shows readers' context under this one: still up, but no example of the voice.
+        CommunityNoteShown(tweet_id="8900", content_id="c-8900", noticed_at=datetime.now(UTC)),
     )
     run = await planner.run()
     replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
     assert [q.reply_to_tweet_id for q in replies] == ["8701"], run
     assert run.policy_version == "m-voice"
     assert any(kept in p for p in prompts), prompts
-    assert not any(deleted in p or removed in p for p in prompts), prompts
+    assert not any(deleted in p or removed in p or noted in p for p in prompts), prompts
 
 
 async def test_a_troll_no_lexicon_knows_is_drafted_then_refused_by_the_review_and_never_tried_again(

@@ -234,7 +234,7 @@ def test_the_owners_rejections_lower_the_choice_that_made_the_drafts():
     assert "owner_rejections" not in without.evaluation
 
 
-def test_a_post_the_owner_deleted_is_never_named_among_the_best_but_its_reads_stand():
+def test_a_deleted_or_noted_post_is_never_named_among_the_best_but_its_reads_stand():
     events = _history()
     before = _replay(events, text=lambda c: f"Post {c}").build_model("v1")
     best = [p["content_id"] for p in before.best_posts]
@@ -242,9 +242,10 @@ def test_a_post_the_owner_deleted_is_never_named_among_the_best_but_its_reads_st
     learner = _replay(events, text=lambda c: f"Post {c}")
     for content_id in (best[0], best[2], "c59", "never-decided"):  # c59: deleted before it matured
         learner.observe_owner_deletion(content_id)
+    learner.observe_community_note(best[3])  # X shows a Community Note under it
     after = learner.build_model("v1")
-    assert [p["content_id"] for p in after.best_posts][:3] == [best[1], best[3], best[4]]
-    assert not {best[0], best[2]} & {p["content_id"] for p in after.best_posts}
+    assert [p["content_id"] for p in after.best_posts][:2] == [best[1], best[4]]
+    assert not {best[0], best[2], best[3]} & {p["content_id"] for p in after.best_posts}
     # What the posts drew before they were deleted still teaches the policy, bit for bit.
     assert after.posteriors == before.posteriors and after.propensities == before.propensities
     assert after.evaluation["provisional_posts"] == before.evaluation["provisional_posts"] == 3.0

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from libs.contracts.events import (AccountRiskChanged, BudgetExhausted, LlmHalted, SessionExpired, TweetGone,
-                                   WritesHalted)
+from libs.contracts.events import (AccountRiskChanged, BudgetExhausted, CommunityNoteShown, LlmHalted, SessionExpired,
+                                   TweetGone, WritesHalted)
 from libs.core.settings import SettingsError, load_settings
 from services.notifier.channels import secret_parts
 from services.notifier.notices import (
@@ -50,11 +50,13 @@ def test_a_lock_is_one_piece_of_news_whoever_reports_it() -> None:
     assert made(LlmHalted(cause="auth", halted_at=NOW)).kind == "llm"
 
 
-def test_a_tweet_gone_from_x_is_told_once_as_news_about_the_account() -> None:
+def test_a_tweet_gone_from_x_or_noted_is_told_as_news_about_the_account() -> None:
     told = made(TweetGone(tweet_id="1901", content_id="c-7", kind="post", noticed_at=NOW))
     assert told.kind == "account" and told.severity == "warning" and told.key == "tweet:gone:1901"
     assert "1901" in told.body and "removed" in told.body
     assert made(TweetGone(tweet_id="1902", content_id="c-8", noticed_at=NOW)).key != told.key  # each is news
+    noted = made(CommunityNoteShown(tweet_id="1901", content_id="c-7", noticed_at=NOW))
+    assert noted.kind == "account" and noted.key == "tweet:note:1901" and "misleading" in noted.body
 
 
 def test_an_account_shown_in_another_language_is_told_as_such_not_as_a_lost_session() -> None:
