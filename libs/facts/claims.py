@@ -138,7 +138,8 @@ _NAMED = re.compile(
 # Matched case-sensitively: "WHO" is the body, "who" a pronoun.
 
 
-def _sentences(text: str) -> list[str]:
+def sentences(text: str) -> list[str]:
+    """A text's sentences (and lines), in order."""
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
@@ -165,7 +166,7 @@ def find_claims(text: str) -> list[Claim]:
     """Every number, study and named institution a reader would take as a factual claim, in reading order.
     A year inside a study phrase ("a 2023 study") is part of that study claim, not a number of its own."""
     claims: list[Claim] = []
-    for sentence in _sentences(text):
+    for sentence in sentences(text):
         found: list[Claim] = []
         study = _study(sentence)
         if study:
@@ -344,9 +345,9 @@ def ungrounded_assertions(
     (embedding similarity of the sentence itself under the claims threshold: read in its tweet, an unfounded
     sentence beside a fact would borrow the fact's closeness), in reading order. Empty: every effect the draft
     asserts restates a provided fact, so what it claims is what the fact's source says."""
-    sentences = list(dict.fromkeys(s for part in parts for s in _sentences(part) if _ASSERTION.search(s)))
-    if not sentences or not provided_facts:
-        return sentences
+    asserting = list(dict.fromkeys(s for part in parts for s in sentences(part) if _ASSERTION.search(s)))
+    if not asserting or not provided_facts:
+        return asserting
     threshold = _threshold(embedder, min_similarity)
-    sims = _similarities(sentences, provided_facts, embedder)
-    return [s for i, s in enumerate(sentences) if float(sims[i].max()) < threshold]
+    sims = _similarities(asserting, provided_facts, embedder)
+    return [s for i, s in enumerate(asserting) if float(sims[i].max()) < threshold]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from libs.facts.claims import sentences
 from libs.facts.model import Fact, FactBook
 from libs.niche import FactsConfig
 from libs.text import Embedder, normalise
@@ -48,7 +49,7 @@ class FactIndex:
 
     def for_topic(self, topic: str, *, k: int | None = None, rng: random.Random | None = None,
                   stated: np.ndarray | None = None, stated_texts: Sequence[str] = (),
-                  fresh_only: bool = False) -> list[Fact]:
+                  fresh_only: bool = False, exclude: frozenset[str] = frozenset()) -> list[Fact]:
         """Up to ``k`` facts on ``topic``; with ``rng``, a fresh sample each time so prompts vary. ``stated``: the
         embeddings of the account's recent posts; the facts they are least close to come first, and among those
         the ones the fewest of ``stated_texts`` (recent posts' texts) carry word for word, so a topic's facts take
@@ -57,9 +58,9 @@ class FactIndex:
         A fact a thread stated among others stays, last: excluding those too leaves a topic without facts within
         two weeks (~100 facts, ~250 posts and threads in a 30-day window: measured, two posts in three then got no
         call at all), and a new thread may state it again in other words; the thread's repeated parts go
-        (Drafter._without_repeated_parts)."""
+        (Drafter._without_repeated_parts). ``exclude``: ids of facts never to offer (:meth:`stated_by`)."""
         k = k or self.config.per_prompt
-        on_topic = [i for i, f in enumerate(self.facts) if f.topic == topic]
+        on_topic = [i for i, f in enumerate(self.facts) if f.topic == topic and f.id not in exclude]
         if rng is not None:
             on_topic = rng.sample(on_topic, len(on_topic))
         closeness = np.zeros(len(on_topic), dtype=np.float32)
@@ -75,9 +76,10 @@ class FactIndex:
         order = sorted(keep, key=lambda j: (round(float(closeness[j]), 1), uses[j]))
         return [self.facts[on_topic[j]] for j in order[:k]]
 
-    def for_text(self, text: str, *, k: int | None = None, topic: str | None = None) -> list[ScoredFact]:
+    def for_text(self, text: str, *, k: int | None = None, topic: str | None = None,
+                 exclude: frozenset[str] = frozenset()) -> list[ScoredFact]:
         """The facts closest in meaning to ``text`` (a target tweet), best first, above the relevance threshold
-        for this embedder; those on ``topic`` first among equals."""
+        for this embedder; those on ``topic`` first among equals; none of ``exclude`` (fact ids)."""
         k = k or self.config.per_prompt
         if not self.facts or not text.strip():
             return []
@@ -87,7 +89,22 @@ class FactIndex:
             range(len(self.facts)),
             key=lambda i: (-float(sims[i]), self.facts[i].topic != topic, self.facts[i].id),
         )
+        order = [i for i in order if self.facts[i].id not in exclude]
         return [ScoredFact(self.facts[i], float(sims[i])) for i in order[:k] if sims[i] >= threshold]
+
+    def stated_by(self, texts: Sequence[str]) -> frozenset[str]:
+        """Ids of the facts ``texts`` state: a fact's claim word for word, or a sentence of them as close to the
+        fact as a post stating it is (``stated_min_similarity``: the claims gate's own ``support_min_similarity``
+        takes most facts of the topic for a sentence stating one of them). What the planner holds a post X shows a
+        Community Note under to have rested on."""
+        lines = [s for t in texts for s in sentences(t) if len(s.split()) >= 4]
+        if not self.facts or not lines:
+            return frozenset()
+        close = (self.embedder.embed(lines) @ self._vectors.T).max(axis=0)
+        threshold = self._threshold(self.config.stated_min_similarity)
+        said = [normalise(t) for t in texts]
+        return frozenset(f.id for f, c in zip(self.facts, close, strict=True)
+                         if c >= threshold or any(normalise(f.claim) in t for t in said))
 
 
 def least_stated(facts: Sequence[Fact], stated_texts: Sequence[str], k: int) -> list[Fact]:

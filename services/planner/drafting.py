@@ -178,8 +178,13 @@ class Drafter:
         rng: random.Random | None = None,
         facts: FactIndex | None = None,
         clock: Callable[[], datetime] | None = None,
+        disputed: frozenset[str] = frozenset(),
     ) -> None:
         self.config = config
+        # Facts never offered: those a post of ours rested on when X showed a Community Note under it (readers found
+        # a claim in it misleading), by fact id (FactIndex.stated_by). Its claims gate then holds any draft that
+        # states one again to a fact it was not given: unsupported.
+        self.disputed = disputed
         # What time it is when a draft passes its gates: drafting takes model calls (seconds to minutes; hours of
         # simulated time at a fast clock), and a reply lives from when it is queued, not from when the run began.
         self.clock = clock
@@ -237,8 +242,8 @@ class Drafter:
         stated_texts = [p.text for p in self.recent.within(now, g.duplicate_window_days)] \
             + list(self.recent.tweet_texts.values())
         facts = self.facts.for_topic(choice.topic, rng=self.rng, stated=stated, stated_texts=stated_texts,
-                                     fresh_only=True)
-        if not facts and news is None and self.facts.for_topic(choice.topic, k=1):
+                                     fresh_only=True, exclude=self.disputed)
+        if not facts and news is None and self.facts.for_topic(choice.topic, k=1, exclude=self.disputed):
             # Every fact on the topic was posted within the window: a call could only repeat one, and rewrites
             # would only repeat others. No call; the slot stays for another item (or the evergreen pool).
             self._reject(out, Rejection("facts_exhausted", f"every fact on {choice.topic!r} was stated in the "
@@ -299,7 +304,8 @@ class Drafter:
                 # rewrites that repeat the same post in other frames.
                 others = [f for f in self.facts.for_topic(choice.topic, k=len(self.facts.facts), rng=self.rng,
                                                           stated=stated, stated_texts=stated_texts,
-                                                          fresh_only=True) if f not in facts]
+                                                          fresh_only=True, exclude=self.disputed)
+                          if f not in facts]
                 if facts and not others and not out.rejections[-1].final:
                     out.rejections[-1] = out.rejections[-1].model_copy(update={"final": True})
                     return out
@@ -352,7 +358,7 @@ class Drafter:
         # four: in the benchmark, where the same ten tweets are answered all run long, skipping them queued 24
         # replies of 78 instead of 69).
         relevant = [s.fact for s in self.facts.for_text(point or opportunity.text, k=len(self.facts.facts),
-                                                        topic=opportunity.topic)]
+                                                        topic=opportunity.topic, exclude=self.disputed)]
         facts = least_stated(relevant, list(self.recent.tweet_texts.values()), self.config.facts.per_prompt)
         reason: str | None = None
         quoted = quoted_post(opportunity.quoted_author, opportunity.quoted_text)

@@ -85,6 +85,8 @@ class RunReport:
     stopped: str | None = None
     evergreen: int = 0  # queued from the evergreen pool
     evergreen_drafted: int = 0  # drafted into the pool
+    # Facts no prompt carries: those a post of ours rested on when X showed a Community Note under it.
+    disputed_facts: int = 0
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -163,6 +165,7 @@ class Planner(Worker):
             patterns = await db.format_patterns(conn)
             news = await db.unused_news(conn, now - self.settings.news_max_age)
             avoid = await db.owner_reasons(conn, now)
+            noted = await db.noted_texts(conn)
         policy = in_force.policy
         ledger = BudgetLedger.for_day(day, self.config, spent_usd=spent)
         report.policy_version, report.tier = policy.version, ledger.tier().value
@@ -190,9 +193,12 @@ class Planner(Worker):
                 await self._keep_alive(report, now)
             return report
         assert self.embedder is not None, "start() loads the embedder before the first run"
+        assert self.facts is not None, "start() loads the facts before the first run"
+        disputed = await asyncio.to_thread(self.facts.stated_by, noted)
+        report.disputed_facts = len(disputed)
         drafter = Drafter(config=self.config, model=self.model, ledger=ledger, embedder=self.embedder,
                           recent=await self._recent_posts(posts, tweets), replies=history, rng=self.rng,
-                          facts=self.facts, clock=self.clock.now)
+                          facts=self.facts, clock=self.clock.now, disputed=disputed)
         try:
             queued_by_hour = dict(depth.queued_by_hour)
             # One draft per slot: the run's items are drafted together (Drafter.draft_together), in turn, and the
@@ -349,7 +355,8 @@ class Planner(Worker):
 
     async def _keep_alive(self, report: RunReport, now: datetime) -> None:
         """While the model cannot be used, the queue's empty post slots are filled from the evergreen pool, best
-        predicted reward first, never a tweet of ours of the duplicate window again."""
+        predicted reward first, never a tweet of ours of the duplicate window again, nor a post stating a fact a
+        post under a Community Note rested on."""
         if self.settings.evergreen_target == 0:
             return
         try:
@@ -364,6 +371,10 @@ class Planner(Worker):
             tweets = await db.own_tweet_texts_since(conn, since)
             pooled = await db.evergreen_posts(conn)
             decisions = await db.evergreen_decisions(conn)
+            noted = await db.noted_texts(conn)
+        if noted and self.facts is not None:  # drafted before X's readers disputed a fact one of them states
+            disputed = await asyncio.to_thread(self.facts.stated_by, noted)
+            pooled = [p for p in pooled if not self.facts.stated_by(["\n".join(p.parts)]) & disputed]
         quota = plan_quota(self.caps, depth, horizon_hours=self.settings.plan_horizon / timedelta(hours=1))
         chosen = evergreen.usable(pooled, policy=in_force.policy, config=self.config, now=now,
                                   recent_tweet_hashes={content_hash(t) for t in tweets}, n=quota.posts,

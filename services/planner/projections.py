@@ -354,6 +354,13 @@ async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: t
         r["event_id"], r["reply_content_id"]) for r in rows]
 
 
+async def noted_texts(conn: asyncpg.Connection) -> list[str]:
+    """The texts of our items X shows a Community Note under (x_marks), oldest note first."""
+    rows = await conn.fetch("SELECT DISTINCT ON (c.content_id) c.text FROM x_marks x JOIN content c USING (content_id)"
+                            " WHERE x.mark = 'noted' AND c.text IS NOT NULL ORDER BY c.content_id, x.noticed_at")
+    return [r["text"] for r in rows]
+
+
 async def spent_on(conn: asyncpg.Connection, day: str) -> float:
     return float(await conn.fetchval("SELECT COALESCE(sum(cost_usd), 0) FROM llm_usage WHERE day = $1", day))
 

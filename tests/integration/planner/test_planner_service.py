@@ -500,6 +500,18 @@ async def test_evergreen_posts_keep_the_queue_alive_while_the_model_is_down(sett
     pool_texts = {"\n".join(parts) for parts, _ in pool}
     queued_while_up = await planner_events(js, settings, ContentQueued)
     assert queued_while_up and not pool_texts & {"\n".join(q.parts) for q in queued_while_up}
+    # X's readers dispute a fact a pool post states (a Community Note under an older post of ours stating it): that
+    # pool post is never queued.
+    assert planner.facts is not None
+    disputed = next(t for t in sorted(pool_texts) if planner.facts.stated_by([t]))
+    fact = next(f for f in planner.facts.facts if f.id == min(planner.facts.stated_by([disputed])))
+    noted = f"Worth knowing: {fact.claim}"
+    blocked = {t for t in pool_texts if planner.facts.stated_by([t]) & planner.facts.stated_by([noted])}
+    assert disputed in blocked and len(blocked) < len(pool_texts)
+    older = datetime.now(UTC) - timedelta(days=2)  # not today's: the day's cap stays as it was
+    await publish(TweetPosted(content_id="c-9900", kind="post", tweet_ids=["9900"], url="http://x/9900",
+                              posted_at=older, text=noted),
+                  CommunityNoteShown(tweet_id="9900", content_id="c-9900", noticed_at=datetime.now(UTC)))
 
     # The model goes down: first unreachable (500s past every retry), then halted (a revoked key).
     seen = {q.content_id for q in queued_while_up}
@@ -520,10 +532,10 @@ async def test_evergreen_posts_keep_the_queue_alive_while_the_model_is_down(sett
             return status if status["queue"]["posts"] == expected else None
 
         assert (await eventually(queue_depth))["queue"]["posts"] >= 1  # the queue never empties
-        if len(from_pool) >= len(pool):
+        if len(from_pool) >= len(pool_texts - blocked):
             break
     texts = ["\n".join(q.parts) for q in from_pool]
-    assert set(texts) <= pool_texts and len(set(texts)) == len(texts)  # pool posts only, none twice
+    assert set(texts) <= pool_texts - blocked and len(set(texts)) == len(texts)  # pool posts only, none twice
     assert sum(1 for _, used in await evergreen_rows(settings) if used is not None) == len(from_pool)
 
 
@@ -684,6 +696,36 @@ async def test_a_deleted_post_is_neither_answered_under_nor_shown_as_the_voice(
     assert run.policy_version == "m-voice"
     assert any(kept in p for p in prompts), prompts
     assert not any(deleted in p or removed in p or noted in p for p in prompts), prompts
+
+
+async def test_the_facts_a_post_under_a_community_note_rested_on_are_offered_no_more(
+        settings, js, start_planner, publish) -> None:
+    """X shows a Community Note under a post of ours that stated fact A (in words of its own): no prompt carries A
+    from then on, while fact B, as close to another question as A is to its own, is offered as before."""
+    svc, planner = await start_planner(posts_per_hour=0, replies_per_hour=4)
+    assert planner.facts is not None
+    a, b = (planner.facts.for_topic(topic, k=1)[0] for topic in ("sleep", "nutrition"))
+    words = a.claim.split()
+    noted = " ".join([*words[:3], "really", *words[3:]])  # A in other words: no prompt's "stated" check sees it
+    dee, eve = f"Is this right? {a.claim}", f"Is this right? {b.claim}"
+    assert planner.facts.for_text(dee, k=1)[0].fact == a and planner.facts.for_text(eve, k=1)[0].fact == b
+    prompts = record_prompts(planner)
+    await publish(
+        *[TweetPosted(content_id=f"c-{t}", kind="post", tweet_ids=[t], url=f"http://x/{t}",
+                      posted_at=datetime.now(UTC) - timedelta(hours=3), text=text)
+          for t, text in (("9100", "Small habits beat big plans."), ("9200", "Evidence first, always."),
+                          ("9300", noted))],
+        conversation("9101", "dee", dee, "9100"),
+        conversation("9201", "eve", eve, "9200"),
+        CommunityNoteShown(tweet_id="9300", content_id="c-9300", noticed_at=datetime.now(UTC)),
+    )
+    run = await planner.run()
+    replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
+    assert sorted(q.reply_to_tweet_id for q in replies) == ["9101", "9201"], run
+    assert run.disputed_facts == len(planner.facts.stated_by([noted])) >= 1  # A, and any fact saying the same
+    # As a prompt offers a fact: its claim with its source (the questions quote the claims themselves).
+    assert any(b.citation() in p for p in prompts), prompts  # the control: the closest fact is offered
+    assert not any(a.citation() in p for p in prompts), prompts
 
 
 async def test_a_troll_no_lexicon_knows_is_drafted_then_refused_by_the_review_and_never_tried_again(

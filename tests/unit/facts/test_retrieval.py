@@ -126,3 +126,20 @@ def test_a_prompt_gets_the_facts_our_tweets_stated_least(book):
     # Every one stated: the fewest times first, the given (closest first) order among equals.
     assert least_stated([a, b, c], tweets, 2) == [b, a]
     assert least_stated([c, b, a], tweets, 3) == [b, c, a]
+
+
+def test_the_facts_a_noted_post_rested_on_are_never_offered_again(book, model_embedder):
+    """A post X shows a Community Note under stated one fact in other words and another word for word: stated_by
+    names those two (and no other fact of the topic), and neither is offered for a post or a reply again."""
+    index = FactIndex(book, model_embedder)
+    on_topic = index.for_topic("sleep", k=50)
+    first, second = on_topic[0], on_topic[1]
+    post = (f"Worth knowing: {first.claim.rstrip('.')}, according to {first.source}.\n"
+            f"And one more thing, word for word: {second.claim}")
+    disputed = index.stated_by([post])
+    assert disputed == {first.id, second.id}, disputed
+    assert index.stated_by([]) == frozenset()
+    offered = index.for_topic("sleep", k=50, exclude=disputed)
+    assert {f.id for f in offered} == {f.id for f in on_topic[2:]}
+    assert not disputed & {s.fact.id for s in index.for_text(first.claim, k=50, exclude=disputed)}
+    assert first.id in {s.fact.id for s in index.for_text(first.claim, k=50)}  # without exclude: the closest
