@@ -792,12 +792,14 @@ def _mount_partner_routes(app: web.Application, settings: SandboxSettings, audie
     sandbox/ground_truth.py)."""
     try:
         from sandbox.ground_truth import add_ground_truth_routes
-        from sandbox.llm import add_llm_routes
+        from sandbox.llm import LLM_STATE, add_llm_routes, invented_claims
     except ImportError as err:
         raise RuntimeError(f"the sandbox needs sandbox/llm.py and sandbox/ground_truth.py: {err}") from err
     add_llm_routes(app, admin_token=settings.admin_token.get_secret_value(), seed=settings.seed,
                    mode=settings.llm_mode, sim_token=settings.ground_truth_token, habits=settings.llm_habits,
                    api=settings.llm_api, quota_exhausted=settings.llm_quota_exhausted)
+    # X's raters know an invented statistic when they meet one: the world notes our posts that carry one.
+    world.invented_claims = lambda: invented_claims(app[LLM_STATE])
     add_ground_truth_routes(app, audience=audience, token=settings.ground_truth_token, activity=activity,
                             now=world.now, world=world)
 

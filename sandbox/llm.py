@@ -142,6 +142,11 @@ class LlmState:
 LLM_STATE = web.AppKey("sandbox_llm_state", LlmState)
 
 
+def invented_claims(state: LlmState) -> list[str]:
+    """Every statistic or study the realistic writer invented so far (its planted ``invented_stat`` defects)."""
+    return [d["value"] for entry in state.log for d in entry.get("defects", ()) if d["habit"] == "invented_stat"]
+
+
 def parse_request(messages: list[dict[str, Any]]) -> CompositionRequest:
     """Read the template convention above from the messages; missing or unusable values fall back to defaults."""
     text = "\n".join(_message_text(m) for m in messages if m.get("role") in ("system", "user", "developer"))

@@ -101,3 +101,25 @@ def test_near_duplicate_gets_a_reach_penalty():
     world.create_tweet(text)
     near = world.create_tweet(text.replace("tonight", "today"))
     assert near.reach_penalty >= 0.5
+
+
+def test_x_raters_note_a_post_carrying_a_claim_the_text_endpoint_invented():
+    """A post of ours that carries a statistic the sandbox's model invented gets a Community Note some hours after
+    it went out (however the planner typed its apostrophes); one without gets none, and a note a test adds shows
+    at once."""
+    world = make_world()
+    claim = "A 2019 Harvard study found that 73% of adults who napped daily were less focused."
+    world.invented_claims = lambda: [claim]
+    noted = world.create_tweet("Naps, reconsidered. a 2019 Harvard study found that 73% of adults who napped "
+                               "daily were less focused. Keep yours short.")
+    clean = world.create_tweet("Naps under 20 minutes leave most people refreshed, not groggy.")
+    added = world.create_tweet("Morning light sets the body clock for the night’s sleep.")
+    world.own_notes[added.id] = "Readers added context: morning light helps only some sleep problems."
+    advance(world, 1)
+    assert world.tweet(noted.id).community_note is None  # raters take hours
+    assert world.tweet(added.id).community_note is not None
+    advance(world, 6)
+    assert world.tweet(noted.id).community_note is not None
+    assert world.tweet(clean.id).community_note is None
+    world.invented_claims = tuple  # nothing invented: judged once, the note stays where it was put
+    assert world.tweet(noted.id).community_note is not None
