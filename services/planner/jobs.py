@@ -193,8 +193,7 @@ class Planner(Worker):
                 await self._keep_alive(report, now)
             return report
         assert self.embedder is not None, "start() loads the embedder before the first run"
-        assert self.facts is not None, "start() loads the facts before the first run"
-        disputed = await asyncio.to_thread(self.facts.stated_by, noted)
+        disputed = await self._disputed(noted)
         report.disputed_facts = len(disputed)
         drafter = Drafter(config=self.config, model=self.model, ledger=ledger, embedder=self.embedder,
                           recent=await self._recent_posts(posts, tweets), replies=history, rng=self.rng,
@@ -372,8 +371,8 @@ class Planner(Worker):
             pooled = await db.evergreen_posts(conn)
             decisions = await db.evergreen_decisions(conn)
             noted = await db.noted_texts(conn)
-        if noted and self.facts is not None:  # drafted before X's readers disputed a fact one of them states
-            disputed = await asyncio.to_thread(self.facts.stated_by, noted)
+        if disputed := await self._disputed(noted):  # drafted before X's readers disputed a fact one of them states
+            assert self.facts is not None
             pooled = [p for p in pooled if not self.facts.stated_by(["\n".join(p.parts)]) & disputed]
         quota = plan_quota(self.caps, depth, horizon_hours=self.settings.plan_horizon / timedelta(hours=1))
         chosen = evergreen.usable(pooled, policy=in_force.policy, config=self.config, now=now,
@@ -410,6 +409,11 @@ class Planner(Worker):
                          if waiting else "")
 
     # ------------------------------------------------------------------ pieces
+
+    async def _disputed(self, noted: list[str]) -> frozenset[str]:
+        """The facts the texts of our posts under a Community Note (``noted``) rested on: no prompt carries them."""
+        assert self.facts is not None, "start() loads the facts before the first run"
+        return await asyncio.to_thread(self.facts.stated_by, noted) if noted else frozenset()
 
     async def _announce_halt(self, err: LlmPermanentError, now: datetime) -> None:
         """Tell the owner (through the notifier) once per halt; the halt itself lasts until a restart."""

@@ -106,15 +106,14 @@ class ScraperJobs(Worker):
                 # The gateway leaves a deleted tweet out of its answer. One gone for good is told to the others
                 # (TweetGone): the owner deleted it on X, or X removed it.
                 gone = await note_gone(conn, sorted(set(batch.tweet_ids) - found), sorted(found), observed)
-                for tweet_id in gone:
-                    read = next(r for r in batch.reads if r.tweet_id == tweet_id)
-                    await self.ctx.outbox.record(conn, TweetGone(tweet_id=tweet_id, content_id=read.content_id,
-                                                                 kind=read.kind, noticed_at=observed))
                 # A Community Note under one of our tweets, told once (notes_told: every later read finds it too).
-                for tweet_id in await first_notes(conn, [m.tweet_id for m in result.items if m.noted], observed):
-                    read = next(r for r in batch.reads if r.tweet_id == tweet_id)
-                    await self.ctx.outbox.record(conn, CommunityNoteShown(
-                        tweet_id=tweet_id, content_id=read.content_id, kind=read.kind, noticed_at=observed))
+                noted = await first_notes(conn, [m.tweet_id for m in result.items if m.noted], observed)
+                reads = {r.tweet_id: r for r in batch.reads}
+                for told, tweet_ids in ((TweetGone, gone), (CommunityNoteShown, noted)):
+                    for tweet_id in tweet_ids:
+                        read = reads[tweet_id]
+                        await self.ctx.outbox.record(conn, told(tweet_id=tweet_id, content_id=read.content_id,
+                                                                kind=read.kind, noticed_at=observed))
             for tweet_id in gone:
                 log.warning("tweet %s is gone from X: its remaining metric reads are dropped", tweet_id)
                 tweets_gone.inc()
