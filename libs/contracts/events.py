@@ -469,43 +469,40 @@ class PastPostsRead(Event):
         return f"past_posts:{self.handle.lower()}"
 
 
-class TweetGone(Event):
+class XMark(Event):
+    """What X did to one of our tweets without us, as the scraper found it (the two events below). Each consumer keeps
+    them in a table of its own schema, ``x_marks``, under the event's ``MARK`` (libs/store/x_marks.py)."""
+
+    MARK: ClassVar[str]
+    PRODUCER = "scraper"
+
+    tweet_id: str
+    content_id: str
+    kind: ContentKind = "post"
+    noticed_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"{self.MARK}:{self.tweet_id}"
+
+
+class TweetGone(XMark):
     """One of our tweets is no longer on X, though nobody deleted it through the console: the owner deleted it on X
     itself, or X removed it (a rule it enforces). Found by the scraper when three metric reads in a row did not
     find it; its remaining reads are dropped. The planner and the learner treat it as a deletion (TweetDeleted),
     and the owner is told, since X's removal of a post is news about the account."""
 
     TYPE = "TweetGone"
-    PRODUCER = "scraper"
-    # What the consumers' tables of what X did to our tweets call it (see CommunityNoteShown).
-    MARK: ClassVar[str] = "gone"
-
-    tweet_id: str
-    content_id: str
-    kind: ContentKind = "post"
-    noticed_at: AwareDatetime
-
-    def dedup_key(self) -> str:
-        return f"gone:{self.tweet_id}"
+    MARK = "gone"
 
 
-class CommunityNoteShown(Event):
+class CommunityNoteShown(XMark):
     """X shows a Community Note under one of our tweets: its raters found a claim in it misleading and added context
     everyone who sees the post reads. Found by the scraper's metric read of the tweet's page (the browser; the X
     API shows no notes), once per tweet. The owner is told, and the post is no longer an example of the account's
     voice."""
 
     TYPE = "CommunityNoteShown"
-    PRODUCER = "scraper"
-    MARK: ClassVar[str] = "noted"
-
-    tweet_id: str
-    content_id: str
-    kind: ContentKind = "post"
-    noticed_at: AwareDatetime
-
-    def dedup_key(self) -> str:
-        return f"note:{self.tweet_id}"
+    MARK = "noted"
 
 
 # ---------------------------------------------------------------- learner

@@ -38,6 +38,7 @@ from libs.contracts.events import (
     MetricsScraped,
     TweetDeleted,
     TweetGone,
+    XMark,
     CommunityNoteShown,
     ModelUpdated,
     PostFailed,
@@ -160,7 +161,7 @@ def register(svc: Service[Any]) -> None:
               e.observed_at) for e in (i.event for i in batch)])
 
     @growth.on_batch(TweetGone, CommunityNoteShown)
-    async def on_x_marks(conn: asyncpg.Connection, batch: list[Applied[Event]]) -> None:
+    async def on_x_marks(conn: asyncpg.Connection, batch: list[Applied[XMark]]) -> None:
         await record_x_marks(conn, [i.event for i in batch])
 
     @growth.on(FollowersSnapshotted)

@@ -18,7 +18,6 @@ from typing import Any
 
 import asyncpg
 
-from libs.contracts.base import Event
 from libs.contracts.events import (
     CommunityNoteShown,
     ContentQueued,
@@ -31,6 +30,7 @@ from libs.contracts.events import (
     PastPostsRead,
     TweetDeleted,
     TweetGone,
+    XMark,
     TweetPosted,
 )
 from libs.runtime.service import Service
@@ -102,7 +102,7 @@ def register(svc: Service[Any]) -> Projection:
              for i in items for e in [i.event] for a in e.attribution])
 
     @proj.on_batch(TweetGone, CommunityNoteShown)
-    async def on_x_marks(conn: asyncpg.Connection, items: list[Applied[Event]]) -> None:
+    async def on_x_marks(conn: asyncpg.Connection, items: list[Applied[XMark]]) -> None:
         await record_x_marks(conn, [i.event for i in items])
 
     @proj.on_batch(PastPostsRead)

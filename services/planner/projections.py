@@ -20,7 +20,6 @@ from typing import Any
 
 import asyncpg
 
-from libs.contracts.base import Event
 from libs.contracts.events import (
     FormatInsights,
     NewsItemFound,
@@ -41,6 +40,7 @@ from libs.contracts.events import (
     PostFailed,
     TweetDeleted,
     TweetGone,
+    XMark,
     TweetPosted,
 )
 from libs.formats import describe_patterns
@@ -183,7 +183,7 @@ def register(svc: Service[Any]) -> None:
              for i in items for e in [i.event]])
 
     @proj.on_batch(TweetGone, CommunityNoteShown)
-    async def on_x_marks(conn: asyncpg.Connection, items: list[Applied[Event]]) -> None:
+    async def on_x_marks(conn: asyncpg.Connection, items: list[Applied[XMark]]) -> None:
         await record_x_marks(conn, [i.event for i in items])
 
     @proj.on_batch(PastPostsRead)
