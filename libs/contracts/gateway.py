@@ -194,6 +194,9 @@ class TweetCard(Contract):
 
 class TweetList(Contract):
     tweets: list[TweetCard]
+    # tweet_replies only: whether the tweet asked about is gone from X (deleted, or removed by X): True when its
+    # status page is missing, None when the driver cannot tell (the X API's search finds nothing either way).
+    gone: bool | None = None
     # When the gateway that read this list started (its clock). A write request sent before then died with the
     # previous gateway and its Chromium (requests are core NATS: never redelivered to a new gateway), so a
     # read-back that does not find the write may conclude at once instead of waiting out the in-flight grace.

@@ -417,16 +417,16 @@ class XSite:
         return TweetList(tweets=await self._profile_tweets(page, self.handle, req.limit))
 
     async def tweet_replies(self, page: Page, req: TweetRepliesRequest) -> TweetList:
-        """The replies under one of our tweets, from its status page (a deleted tweet has none)."""
+        """The replies under one of our tweets, from its status page (a deleted tweet has none, and is ``gone``)."""
         await self.open(page, self.pack.url("status", handle=self.handle, tweet_id=req.tweet_id))
         if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
-            return TweetList(tweets=[])
+            return TweetList(tweets=[], gone=True)
         # X shows a reply's ancestors above it (the tweet a reply of ours answered): up to ten, then the replies.
         cards = await self.read_articles(page, req.limit + 11)
         replies = replies_below(cards, req.tweet_id)
         if replies is None:
             raise DomChanged(f"tweet {req.tweet_id} on its status page", self.pack.css("tweet"))
-        return TweetList(tweets=replies[:req.limit])
+        return TweetList(tweets=replies[:req.limit], gone=False)
 
     async def _profile_tweets(self, page: Page, handle: str, limit: int, *, scroll: bool = True
                               ) -> list[TweetCard]:

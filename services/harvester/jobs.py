@@ -283,19 +283,25 @@ class HarvesterJobs(Worker):
             async with self.pool.acquire() as conn:
                 tweets = await db.tweets_to_read(conn, since=now - self.settings.conversations_window,
                                                  limit=self.settings.conversations_reads)
-            read, found_n = 0, 0
+            read, found_n, gone = 0, 0, 0
             rejected: dict[str, int] = {}
             for own in tweets:
                 tweet_id = own.tweet_id
                 try:
-                    cards = (await self.gateway.tweet_replies(
+                    answer = await self.gateway.tweet_replies(
                         tweet_id, limit=self.settings.conversations_replies_per_post,
-                        conversation_id=own.conversation_root)).tweets
+                        conversation_id=own.conversation_root)
                 except GatewayError as err:
                     gateway_failures.labels("tweet_replies", err.code).inc()
                     log.warning("replies of our tweet %s unreadable: %s", tweet_id, err)
                     break
                 read += 1
+                if answer.gone:  # deleted (in the console or on X) or removed by X: never read again
+                    async with self.pool.acquire() as conn:
+                        await db.mark_gone(conn, tweet_id, self.clock.now())
+                    gone += 1
+                    continue
+                cards = answer.tweets
                 async with self.pool.acquire() as conn:
                     known = await db.known_among(conn, [c.tweet_id for c in cards])
                     waiting = await db.open_conversation_authors(conn, tweet_id)
@@ -316,7 +322,7 @@ class HarvesterJobs(Worker):
                 found_total.labels("conversation").inc(len(found))
                 found_n += len(found)
             self.last["conversations"] = {"at": now.isoformat(), "tweets": len(tweets), "read": read,
-                                          "found": found_n, "rejected": rejected}
+                                          "found": found_n, "rejected": rejected, "gone": gone}
             return self.last["conversations"]
 
     # ------------------------------------------------------------------ accounts kept fresh

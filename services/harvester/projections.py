@@ -29,7 +29,8 @@ from services.harvester.selection import PooledOpportunity, SearchedTweet, repli
 
 
 # The harvest job's cursors and caches: no event carries them.
-JOB_TABLES = ("query_state", "harvest_state", "author_profiles", "deletion_checks", "peer_posts", "conversation_reads")
+JOB_TABLES = ("query_state", "harvest_state", "author_profiles", "deletion_checks", "peer_posts", "conversation_reads",
+              "own_posts_gone")
 
 
 def register(svc: Service[Any]) -> None:
@@ -227,14 +228,20 @@ class OwnTweet:
 async def tweets_to_read(conn: asyncpg.Connection, *, since: datetime, limit: int) -> list[OwnTweet]:
     """Our posts and replies since ``since`` whose replies were read longest ago (never read first, then newest
     first). Our answers in our own conversations are left out: a reply to one is the same person again, whom
-    the planner does not answer twice in a row."""
+    the planner does not answer twice in a row; and so are those a read found gone from X (``own_posts_gone``)."""
     rows = await conn.fetch(
         "SELECT p.tweet_id, p.reply_to FROM own_posts p LEFT JOIN conversation_reads r USING (tweet_id) "
-        "WHERE p.posted_at >= $1 AND NOT EXISTS (SELECT 1 FROM opportunities o "
+        "WHERE p.posted_at >= $1 AND NOT EXISTS (SELECT 1 FROM own_posts_gone g WHERE g.tweet_id = p.tweet_id) "
+        "AND NOT EXISTS (SELECT 1 FROM opportunities o "
         "    WHERE o.tweet_id = p.reply_to AND o.conversation_id IS NOT NULL) "
         "ORDER BY r.read_at NULLS FIRST, p.posted_at DESC, p.tweet_id LIMIT $2",
         since, limit)
     return [OwnTweet(r["tweet_id"], r["reply_to"]) for r in rows]
+
+
+async def mark_gone(conn: asyncpg.Connection, tweet_id: str, at: datetime) -> None:
+    await conn.execute("INSERT INTO own_posts_gone (tweet_id, noticed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                       tweet_id, at)
 
 
 async def mark_read(conn: asyncpg.Connection, tweet_id: str, at: datetime) -> None:

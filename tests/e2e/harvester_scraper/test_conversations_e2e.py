@@ -1,8 +1,8 @@
 """Our own conversations end to end (issue 24, item 5): the replies our post (and a reply of ours) got in the
 sandbox, read through the real gateway (Chromium, the status page, the activity budget's "conversations" class) by
 the harvester's job, become opportunities of source "conversation": each once, a hostile one never, and one
-person's second reply only once their first was answered. (The planner's side, answering them, is
-tests/integration/planner.)"""
+person's second reply only once their first was answered; a tweet of ours gone from X is not read again. (The
+planner's side, answering them, is tests/integration/planner.)"""
 
 from __future__ import annotations
 
@@ -116,7 +116,15 @@ async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_per
         offered = {e.tweet_id: e for e in await conversation_opportunities(h)}
         assert cat.id in offered and offered[cat.id].conversation_id == ours.id, (third, list(offered))
         assert stranger.id not in offered and third["read"] == 2  # our reply (never read), then our post
+
+        # Our reply is deleted on X (by the owner there; the console's deletion or X's removal look the same): the
+        # next read finds its page missing, and it is not read again.
+        assert h.world.delete_tweet(ours.id) == "deleted"
+        fourth = await jobs.read_conversations()
+        assert fourth["read"] == 2 and fourth["gone"] == 1, fourth
+        fifth = await jobs.read_conversations()
+        assert fifth["read"] == 1 and fifth["gone"] == 0, fifth  # our post alone
     finally:
         await svc.stop()
     # Every read went through the activity budget, in its own class.
-    assert budget.used(h.clock.now(), "day", "conversations")["page_loads"] - reads_before == 4
+    assert budget.used(h.clock.now(), "day", "conversations")["page_loads"] - reads_before == 4 + 2 + 1
