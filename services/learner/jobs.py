@@ -86,10 +86,8 @@ def learner_from(data: TrainingData, base: LearnerConfig) -> Learner:
     learner.observe_followers(data.followers, data.follower_snapshots)
     for content_id in data.rejections:
         learner.observe_owner_rejection(content_id)
-    for content_id in data.deletions:
-        learner.observe_owner_deletion(content_id)
-    for content_id in data.noted:
-        learner.observe_community_note(content_id)
+    for content_id in data.withdrawn:
+        learner.observe_withdrawn(content_id)
     learner.observe_format_insights(dict(data.format_lifts))
     learner.observe_past_posts(data.past_posts)
     return learner

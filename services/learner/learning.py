@@ -148,9 +148,8 @@ class _Decision:
     # The owner rejected the draft in the console (ContentRejectedByOwner): it was never posted.
     rejected: bool = False
     # The post is deleted from X (TweetDeleted, TweetGone), or X shows a Community Note under it
-    # (CommunityNoteShown): never an example of the account's voice.
-    deleted: bool = False
-    noted: bool = False
+    # (CommunityNoteShown): never an example of the account's voice (observe_withdrawn).
+    withdrawn: bool = False
     # A reply's draw (ContentQueued.reply_context): the candidates' band arms and the target's index among them.
     context: Mapping[str, Any] | None = None
     # The choice as X showed it, when that differs from the one made: the hour the post went out (observe_posted).
@@ -408,23 +407,17 @@ class Learner:
         if decision is not None:  # a draft of a decision not logged: not this policy's
             decision.rejected = True
 
-    def observe_owner_deletion(self, content_id: str) -> None:
-        """The owner deleted this post from X in the console, or the scraper found it gone (deleted on X itself, or
-        removed by X: TweetGone). Its reads stand as they were read (a post deleted for a
-        typo or a wrong link says nothing sure about its choice, and one deleted before it matured keeps its
-        provisional reward, the estimate of what it would have drawn: the scraper reads it no more), but it is
-        never named among the best posts, which the planner shows the model as the account's voice."""
+    def observe_withdrawn(self, content_id: str) -> None:
+        """This post is no example of the account's voice any more: the owner deleted it in the console, the scraper
+        found it gone from X (deleted there, or removed by X), or X shows a Community Note under it. It is never
+        named among the best posts, which the planner shows the model as the account's voice. Its reads stand as
+        they were read: a post deleted for a typo or a wrong link says nothing sure about its choice (one deleted
+        before it matured keeps its provisional reward, the estimate of what it would have drawn: the scraper
+        reads it no more), and a note is about a claim in its text, which the claims gate governs, not about its
+        content type or hour."""
         decision = self._decisions.get(content_id) or self._replies.get(content_id)
         if decision is not None:
-            decision.deleted = True
-
-    def observe_community_note(self, content_id: str) -> None:
-        """X shows a Community Note under this post: readers found a claim in it misleading. Its reads stand (the note
-        is about a claim in its text, which the planner's claims gate governs, not about its content type or hour),
-        but it is never named among the best posts."""
-        decision = self._decisions.get(content_id) or self._replies.get(content_id)
-        if decision is not None:
-            decision.noted = True
+            decision.withdrawn = True
 
     def observe_followers(self, attribution: Iterable[tuple[str, float]], snapshots: Sequence[str] = ()) -> None:
         """(content_id, followers attributed to it) pairs; attributions add up. ``snapshots``: the snapshot of
@@ -680,7 +673,7 @@ class Learner:
         replay gives the same list): xbot's, and the account's own from before it (``past:<tweet id>``), which are
         the owner's voice itself. A post deleted from X, or with a Community Note under it, is none of them."""
         ranked = sorted([*((r, d.content_id, d.text) for d, _, r in logged
-                           if d.text.strip() and not (d.deleted or d.noted)),
+                           if d.text.strip() and not d.withdrawn),
                          *((r, f"past:{p.tweet_id}", p.text) for p, r in past if p.text.strip())],
                         key=lambda x: (-x[0], x[1]))
         return tuple({"content_id": cid, "text": text, "reward": round(float(r), 4)}

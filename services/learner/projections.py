@@ -172,12 +172,10 @@ class TrainingData:
     # Content ids of the drafts the owner rejected in the console, sorted (only the set matters: each enters the
     # model at its decision's place).
     rejections: tuple[str, ...] = ()
-    # Content ids of the posts deleted from X (by the owner in the console, or found gone: TweetGone), sorted: their
-    # reads stand as read, but none is named among the best posts (the planner's examples of the account's voice).
-    deletions: tuple[str, ...] = ()
-    # Content ids of the posts X shows a Community Note under (CommunityNoteShown), sorted: the same, for the same
-    # reason (readers found a claim in them misleading).
-    noted: tuple[str, ...] = ()
+    # Content ids of the posts deleted from X (by the owner in the console, or found gone: TweetGone) or under a
+    # Community Note (CommunityNoteShown), sorted: their reads stand as read, but none is named among the best posts
+    # (the planner's examples of the account's voice).
+    withdrawn: tuple[str, ...] = ()
     # Replies that carry their draw, in stream order: the reply policy's decisions (issue 24).
     replies: tuple[Decision, ...] = ()
     # The account's posts from before xbot, oldest first (the posts' model starts from them).
@@ -195,10 +193,8 @@ class TrainingData:
             parts.append(self.format_lifts)
         if self.rejections:  # the same: absent before the owner's first rejection
             parts.append({"owner_rejections": list(self.rejections)})
-        if self.deletions:  # the same: absent before the owner's first deletion
-            parts.append({"deleted": list(self.deletions)})
-        if self.noted:  # the same: absent before the first Community Note
-            parts.append({"noted": list(self.noted)})
+        if self.withdrawn:  # the same: absent before the first deletion or note
+            parts.append({"withdrawn": list(self.withdrawn)})
         if self.replies:  # the same: absent before the first reply with its draw
             parts.append({"replies": [d.__dict__ for d in self.replies]})
         if self.posted_hours:  # the same: absent while every post went out in its chosen hour
@@ -241,9 +237,8 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         "WHERE kind = 'reply' AND reply_context IS NOT NULL ORDER BY seq")
     lifts = await conn.fetchval("SELECT lifts FROM format_insights WHERE id = 1")
     rejections = await conn.fetch("SELECT content_id FROM owner_rejections ORDER BY content_id")
-    deletions = await conn.fetch("SELECT content_id FROM deleted_posts UNION "
-                                 "SELECT content_id FROM x_marks WHERE mark = 'gone' ORDER BY content_id")
-    noted = await conn.fetch("SELECT DISTINCT content_id FROM x_marks WHERE mark = 'noted' ORDER BY content_id")
+    withdrawn = await conn.fetch("SELECT content_id FROM deleted_posts UNION SELECT content_id FROM x_marks "
+                                 "ORDER BY content_id")
     past = await conn.fetch("SELECT tweet_id, text, created_at, likes, retweets, replies, views FROM past_posts "
                             "ORDER BY created_at, tweet_id")
     posted = {r["content_id"]: r["posted_at"] for r in await conn.fetch(
@@ -263,8 +258,7 @@ async def training_data(conn: asyncpg.Connection) -> TrainingData:
         follower_snapshots=tuple(r["snapshot"] for r in followers),
         format_lifts=tuple(sorted(json.loads(lifts).items())) if lifts else (),
         rejections=tuple(r["content_id"] for r in rejections),
-        deletions=tuple(r["content_id"] for r in deletions),
-        noted=tuple(r["content_id"] for r in noted),
+        withdrawn=tuple(r["content_id"] for r in withdrawn),
         replies=tuple(Decision(r["content_id"], r["kind"], json.loads(r["choice"]), r["propensity"],
                                r["policy_version"], r["text"], json.loads(r["reply_context"])) for r in replies),
         past_posts=tuple(PastPost(r["tweet_id"], r["text"], r["created_at"],

@@ -496,7 +496,7 @@ async def test_a_deleted_or_noted_post_is_no_longer_among_the_best_posts(setting
         "SELECT (SELECT count(*) FROM deleted_posts) + (SELECT count(*) FROM x_marks) = 3"), timeout=60)
     async with svc.pool.acquire() as conn:
         data = await training_data(conn)
-    assert data.deletions == tuple(sorted((best[0], best[2]))) and data.noted == (best[3],)
+    assert data.withdrawn == tuple(sorted((best[0], best[2], best[3])))
     after = await asyncio.to_thread(job.build, data, [])
     assert not {best[0], best[2], best[3]} & {p["content_id"] for p in after.best_posts}
     assert [p["content_id"] for p in after.best_posts][:2] == [best[1], best[4]]

@@ -241,8 +241,8 @@ def test_a_deleted_or_noted_post_is_never_named_among_the_best_but_its_reads_sta
     assert len(best) == 5
     learner = _replay(events, text=lambda c: f"Post {c}")
     for content_id in (best[0], best[2], "c59", "never-decided"):  # c59: deleted before it matured
-        learner.observe_owner_deletion(content_id)
-    learner.observe_community_note(best[3])  # X shows a Community Note under it
+        learner.observe_withdrawn(content_id)
+    learner.observe_withdrawn(best[3])  # X shows a Community Note under it
     after = learner.build_model("v1")
     assert [p["content_id"] for p in after.best_posts][:2] == [best[1], best[4]]
     assert not {best[0], best[2], best[3]} & {p["content_id"] for p in after.best_posts}
