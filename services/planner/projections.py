@@ -355,9 +355,10 @@ async def open_opportunities(conn: asyncpg.Connection, now: datetime, max_age: t
 
 
 async def noted_texts(conn: asyncpg.Connection) -> list[str]:
-    """The texts of our items X shows a Community Note under (x_marks), oldest note first."""
+    """The texts of our items X shows a Community Note under (x_marks), one per item (a thread's parts may each be
+    noted), by content id."""
     rows = await conn.fetch("SELECT DISTINCT ON (c.content_id) c.text FROM x_marks x JOIN content c USING (content_id)"
-                            " WHERE x.mark = 'noted' AND c.text IS NOT NULL ORDER BY c.content_id, x.noticed_at")
+                            " WHERE x.mark = 'noted' AND c.text IS NOT NULL ORDER BY c.content_id")
     return [r["text"] for r in rows]
 
 
