@@ -22,6 +22,7 @@ from libs.contracts.events import (
     SessionExpired,
     TweetGone,
     WritesHalted,
+    XMark,
 )
 
 # Every kind of notice; each can be switched off (XBOT_NOTIFY_OFF).
@@ -62,6 +63,8 @@ class Notice:
     body: str
     severity: str  # "critical", "warning", "info" (Apprise's failure / warning / info)
     occurred_at: datetime
+    # The posted item the notice is about (a tweet of ours X removed or noted): its link goes with the notice.
+    content_id: str | None = None
 
 
 # ---------------------------------------------------------------------- from events
@@ -77,7 +80,12 @@ def notice_for(event: Event, *, event_key: str, occurred_at: datetime) -> Notice
         return None
     kind, key, severity, title, body = out
     return Notice(id=event_key, kind=kind, key=key, title=title, body=body, severity=severity,
-                  occurred_at=occurred_at)
+                  occurred_at=occurred_at, content_id=event.content_id if isinstance(event, XMark) else None)
+
+
+def with_link(body: str, url: str | None) -> str:
+    """A notice's body with the link of the post it is about, when the post is known (TweetPosted read)."""
+    return f"{body}\n{url}" if url else body
 
 
 def _writes_halted(e: WritesHalted) -> tuple[str, str, str, str, str]:

@@ -1,7 +1,8 @@
 """The notifier's tables (schema ``notifier``) and the projections that fill them.
 
-- WritesHalted, SessionExpired, AccountRiskChanged, BudgetExhausted, LlmHalted -> ``notices`` (notices.py says
-  what each tells the owner);
+- WritesHalted, SessionExpired, AccountRiskChanged, BudgetExhausted, LlmHalted, TweetGone, CommunityNoteShown ->
+  ``notices`` (notices.py says what each tells the owner; one about a posted item is sent with its link, from
+  ``posts``);
 - ApprovalRequested -> ``approvals`` (told in batches by the approvals job);
 - TweetPosted, MetricsScraped, FollowersSnapshotted, LlmUsageRecorded -> the day's figures for the digest.
 
@@ -26,7 +27,9 @@ from libs.contracts.events import (
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied
-from services.notifier.notices import EVENTS_NOTICED, DayFigures, Notice, PostFigures, Waiting, notice_for
+from services.notifier.notices import (
+    EVENTS_NOTICED, DayFigures, Notice, PostFigures, Waiting, notice_for, with_link,
+)
 
 JOB_TABLES = ("outgoing", "handled", "deliveries", "repeats", "approvals_told", "notifier_state")
 
@@ -39,9 +42,9 @@ def register(svc: Service[Any]) -> None:
         made = [n for i in items if (n := notice_for(i.event, event_key=i.envelope.msg_id(i.event),
                                                      occurred_at=i.envelope.occurred_at)) is not None]
         await conn.executemany(
-            "INSERT INTO notices (id, kind, key, title, body, severity, occurred_at) VALUES ($1,$2,$3,$4,$5,$6,$7)"
-            " ON CONFLICT DO NOTHING",
-            [(n.id, n.kind, n.key, n.title, n.body, n.severity, n.occurred_at) for n in made])
+            "INSERT INTO notices (id, kind, key, title, body, severity, occurred_at, content_id)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING",
+            [(n.id, n.kind, n.key, n.title, n.body, n.severity, n.occurred_at, n.content_id) for n in made])
 
     @proj.on_batch(ApprovalRequested)
     async def on_approval(conn: asyncpg.Connection, items: list[Applied[ApprovalRequested]]) -> None:
@@ -86,13 +89,16 @@ NOTICE_COLUMNS = "id, kind, key, title, body, severity, occurred_at"
 
 
 async def pending_notices(conn: asyncpg.Connection, limit: int = 200) -> list[Notice]:
-    """Notices (from events and from the notifier itself) not yet handled, oldest first."""
+    """Notices (from events and from the notifier itself) not yet handled, oldest first; one about a posted item
+    carries the item's link once its TweetPosted has been read (the streams are read apart)."""
     rows = await conn.fetch(
-        f"SELECT {NOTICE_COLUMNS} FROM (SELECT {NOTICE_COLUMNS} FROM notices UNION ALL"
-        f" SELECT {NOTICE_COLUMNS} FROM outgoing) n"
-        " WHERE NOT EXISTS (SELECT 1 FROM handled h WHERE h.notice_id = n.id) ORDER BY occurred_at, id LIMIT $1",
-        limit)
-    return [Notice(**dict(r)) for r in rows]
+        f"SELECT n.*, p.url FROM (SELECT {NOTICE_COLUMNS}, content_id FROM notices UNION ALL"
+        f" SELECT {NOTICE_COLUMNS}, NULL AS content_id FROM outgoing) n"
+        " LEFT JOIN posts p ON p.content_id = n.content_id"
+        " WHERE NOT EXISTS (SELECT 1 FROM handled h WHERE h.notice_id = n.id) ORDER BY n.occurred_at, n.id"
+        " LIMIT $1", limit)
+    return [Notice(**{k: v for k, v in r.items() if k != "url"} | {"body": with_link(r["body"], r["url"])})
+            for r in rows]
 
 
 async def add_outgoing(conn: asyncpg.Connection, notice: Notice) -> bool:

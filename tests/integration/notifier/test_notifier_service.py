@@ -105,12 +105,18 @@ async def test_news_reaches_every_channel_once_repeats_are_held_back_and_kinds_s
     # The scraper found one of our tweets gone from X without the console (deleted there, or removed by X), and
     # readers' context under another (a Community Note): each is news of its own. (Published after the rest: the
     # notifier reads each producer's stream on its own, so only one stream's order is the order sent.)
+    # The noted post is known to the notifier (its TweetPosted read first): its notice carries the post's link.
+    await publish(settings, [TweetPosted(content_id="c-1902", kind="post", tweet_ids=["1902"],
+                                         url="http://x.test/xbot_demo/status/1902", posted_at=now, text="A post")])
+    await eventually(lambda: svc.pool.fetchval("SELECT count(*) FROM posts"))
     await publish(settings, [TweetGone(tweet_id="1901", content_id="c-1901", noticed_at=now),
                              CommunityNoteShown(tweet_id="1902", content_id="c-1902", noticed_at=now)])
     await eventually(lambda: _count(svc, 7))
     want += ["[xbot] One of the account's tweets is gone from X",
              "[xbot] X shows a Community Note under one of the account's tweets"]
     assert channels.titles() == {"webhook": want, "mail": want}
+    assert channels.hooks[-1].body.endswith("\nhttp://x.test/xbot_demo/status/1902")
+    assert "http" not in channels.hooks[-2].body  # a post the notifier never saw posted: no link to give
 
 
 async def test_a_failing_channel_is_retried_alone(settings, start_notifier, channels) -> None:

@@ -24,6 +24,7 @@ from services.notifier.notices import (
     digest_notice,
     notice_for,
     scrub,
+    with_link,
     with_repeats,
 )
 from services.notifier.settings import NotifierSettings
@@ -57,6 +58,11 @@ def test_a_tweet_gone_from_x_or_noted_is_told_as_news_about_the_account() -> Non
     assert made(TweetGone(tweet_id="1902", content_id="c-8", noticed_at=NOW)).key != told.key  # each is news
     noted = made(CommunityNoteShown(tweet_id="1901", content_id="c-7", noticed_at=NOW))
     assert noted.kind == "account" and noted.key == "tweet:note:1901" and "misleading" in noted.body
+    # Each names the posted item it is about, so the item's link can go with it; other news is about no post.
+    assert told.content_id == noted.content_id == "c-7"
+    assert made(BudgetExhausted(day="2026-03-02", budget_usd=5, spent_usd=5)).content_id is None
+    assert with_link("Read it on X.", "https://x.com/a/status/1901") == "Read it on X.\nhttps://x.com/a/status/1901"
+    assert with_link("Read it on X.", None) == "Read it on X."
 
 
 def test_an_account_shown_in_another_language_is_told_as_such_not_as_a_lost_session() -> None:
