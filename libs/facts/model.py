@@ -89,8 +89,9 @@ class Fact(BaseModel):
         return None if self.date == UNDATED else int(self.date[:4])
 
     def citation(self) -> str:
-        """One line for a prompt: our claim with its source and date."""
-        when = "" if self.date == UNDATED else f", {self.date[:4]}"
+        """One line for a prompt: our claim with its source and date (the year once: a source that names it
+        already, "Lancet Public Health 2022", gets no ", 2022", which a model copies into the post)."""
+        when = "" if self.date == UNDATED or self.date[:4] in self.source else f", {self.date[:4]}"
         return f"{self.claim} ({self.source}{when})"
 
 

@@ -7,14 +7,16 @@ preambles ("Sure! Here's a tweet about gut health:", "Tweet:", "Option 1:") and 
 block quotes), an "As an AI, …, but" clause in front of the text, thread numbering ("1/5", "(2/5)", "3.",
 "Tweet 4:", "Tweet 1 of 3:", "Hook:"), emoji and trailing hashtag runs (two or more; one hashtag is the niche's
 allowance), an explanation after the text ("Why it works: …"); of several drafts offered where one was asked, the
-first. Besides those named phrasings, a paragraph at either end that talks about the request, the requester or
+first; a sentence that repeats word for word what an earlier one ended with (a decoding loop). Besides those
+named phrasings, a paragraph at either end that talks about the request, the requester or
 the writing rather than the niche, metadata lines under the text ("Tone: …"), asides naming the writing ("(Word
 count: 14)"), markup or template tokens around the whole answer and a placeholder mention ("@username").
 Apostrophes typed as ’ read as ' (the text keeps its own). A structured answer (JSON with ``text`` or ``parts``) is
 read first. Threads are split on ``---`` lines, on numbered parts, or on blank lines (merging paragraphs when there
 are more than a thread may have). A part loses the generic padding sentences at its end ("Remember that everyone's
 body is different …"; within the limit too, as other habits the normaliser removes may be what made it over-long),
-an over-long one then whole trailing sentences down to the limit. What cannot be repaired (a refusal, a placeholder,
+an over-long one then whole trailing sentences down to the limit (never at an abbreviation's dot nor inside
+brackets). What cannot be repaired (a refusal, a placeholder,
 an over-long answer that no whole sentences can shorten) is left for the gates to reject.
 
 Pure functions only: no I/O, no model, so every rule is tested on a corpus of real models' habits.
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from libs.text import APOSTROPHES
+from libs.text.sentences import balanced, sentence_ends
 
 Length = Callable[[str], int]
 
@@ -490,6 +493,32 @@ def strip_hashtag_run(text: str) -> str:
     return _HASHTAG_RUN.sub("", text)
 
 
+_WORD = re.compile(r"[\w%]+(?:['’][\w]+)?")
+# Shorter repeats can be the writer's: "Sleep. Sleep. Sleep." as a cadence.
+MIN_REPEATED_WORDS = 4
+
+
+def drop_repeated_sentences(text: str) -> str:
+    """``text`` without a sentence that says again, word for word, what an earlier sentence ended with: a model's
+    decoding that loops ("most hydration hacks are overrated. most hydration hacks are overrated."), also after a
+    label ("Unpopular opinion: most … overrated. most … overrated.": a queued post of the demo). Case, punctuation
+    and spacing aside; sentences of fewer than MIN_REPEATED_WORDS words are left."""
+    kept: list[str] = []
+    seen: list[list[str]] = []
+    for line in text.split("\n"):
+        start, pieces = 0, []
+        for end in [*sentence_ends(line), len(line)]:
+            piece, start = line[start:end], end
+            words = _WORD.findall(piece.lower().translate(APOSTROPHES))
+            if len(words) >= MIN_REPEATED_WORDS and any(w[-len(words):] == words for w in seen):
+                continue
+            if words:
+                seen.append(words)
+            pieces.append(piece)
+        kept.append("".join(pieces).rstrip() if pieces else "")
+    return "\n".join(kept)
+
+
 def _tidy(text: str) -> str:
     lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
     out = "\n".join(lines)
@@ -551,7 +580,7 @@ def clean_part(text: str, *, in_thread: bool = False) -> str:
         t = _tidy(strip_emoji(strip_markdown(strip_chat_inline(strip_ai_disclaimer(_PLACEHOLDER_MENTION.sub("", t))))))
         t = numbering.sub("", _LABEL.sub("", strip_formula_labels(t), count=1), count=1)
         t = _NUMBER_SUFFIX.sub("", strip_wrapping_quotes(_COUNT_SUFFIX.sub("", t)))
-        t = strip_hashtag_run(t).strip()
+        t = drop_repeated_sentences(strip_hashtag_run(t)).strip()
         if t == before:
             break
     return _tidy(t)
@@ -780,7 +809,6 @@ def malformed_reason(text: str) -> str | None:
     return None
 
 
-_SENTENCE_END = re.compile(r"[.!?][)\"'”’]*(?=\s)")
 # Padding: the generic sentences a model adds to an answer that runs past the length asked for ("Remember that
 # everyone's body is different …", "Consistency beats intensity …"). They say nothing of the post's own point, so
 # an over-long answer loses its trailing ones before anything else: cut only to the limit, the first of them stayed
@@ -816,15 +844,16 @@ def strip_padding(text: str) -> str:
 def fit_to_limit(text: str, limit: int, *, length: Length = len, keep_at_least: float = 0.5) -> str:
     """The text without the padding sentences at its end (``strip_padding``; also within the limit: the habits the
     normaliser removed may have been what made the answer over-long), then, when still over-long, shortened by
-    dropping whole trailing sentences, when at least ``keep_at_least`` of it (and two sentences) remains;
+    dropping whole trailing sentences (not at an abbreviation's dot, not inside brackets: libs.text.sentences),
+    when at least ``keep_at_least`` of it (and two sentences) remains;
     otherwise returned for the length gate to reject. A model asked for 260 characters often adds a
     closing sentence or two; a text that needs more than that is rewritten instead."""
     text = strip_padding(text)
     if length(text) <= limit:
         return text
-    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    ends = sentence_ends(text)
     for cut in reversed(ends[1:]):  # keep at least two sentences
         shorter = text[:cut].rstrip()
-        if length(shorter) <= limit:
+        if length(shorter) <= limit and balanced(shorter):  # never half a citation: "(Yusuf et al."
             return shorter if length(shorter) >= keep_at_least * length(text) else text
     return text

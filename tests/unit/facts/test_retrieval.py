@@ -143,3 +143,15 @@ def test_the_facts_a_noted_post_rested_on_are_never_offered_again(book, model_em
     assert {f.id for f in offered} == {f.id for f in on_topic[2:]}
     assert not disputed & {s.fact.id for s in index.for_text(first.claim, k=50, exclude=disputed)}
     assert first.id in {s.fact.id for s in index.for_text(first.claim, k=50)}  # without exclude: the closest
+
+
+def test_a_prompt_line_names_the_year_once(book):
+    # A source that names its year already ("Lancet Public Health 2022") got ", 2022" after it, and the model
+    # copied "(…, Lancet Public Health 2022, 2022)" into posts of the demo.
+    named = [f for f in book.facts if f.year is not None and str(f.year) in f.source]
+    unnamed = [f for f in book.facts if f.year is not None and str(f.year) not in f.source]
+    assert named and unnamed
+    for fact in named + unnamed:
+        line = fact.citation()
+        year = str(fact.year)
+        assert line.count(year) == max(1, fact.source.count(year)) + fact.claim.count(year), line

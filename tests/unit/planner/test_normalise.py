@@ -377,3 +377,38 @@ def test_what_only_looks_like_chat_stays(raw: str, clean: str) -> None:
 ])
 def test_talk_about_the_writing_at_the_edges_goes(raw: str) -> None:
     assert clean_text(raw) == "Sleep debt is real."
+
+
+def test_an_over_long_post_is_never_cut_inside_a_citation() -> None:
+    # The demo queued "… low- and middle-income countries. (Yusuf et al." when this answer was shortened at the
+    # first "." followed by a space, "et al.". Whole sentences go, the citation stays whole or goes with its own.
+    head = "Unpopular opinion on heart health: most heart health hacks are overrated. The boring basics win."
+    fact = "More than 80% of the global burden of cardiovascular disease falls on low- and middle-income countries."
+    cited = f"{head}\n\n{fact} (Yusuf et al. (INTERHEART), The Lancet 2004)"
+    over = cited + ". Dr. Yusuf and colleagues, e.g. in the U.S. and Canada, found the same in 52 countries."
+    naive = over[: over.index("et al.") + len("et al.")]
+    assert len(naive) <= 280 < len(over)  # what a cut at any "." followed by a space could give
+    assert fit_to_limit(over, 280) == cited + "."
+    assert fit_to_limit(over, len(cited)) == head + "\n\n" + fact  # shorter still: the citation goes whole
+
+
+@pytest.mark.parametrize("raw, clean", [
+    # A small model's decoding loop, and the same after a label (the sandbox's writer wrote this one in the demo).
+    ("Walking after meals blunts the glucose spike. Walking after meals blunts the glucose spike.",
+     "Walking after meals blunts the glucose spike."),
+    ("Unpopular opinion: most hydration hacks are overrated. most hydration hacks are overrated.\n\nThirst is a "
+     "fine guide for most healthy adults.",
+     "Unpopular opinion: most hydration hacks are overrated.\n\nThirst is a fine guide for most healthy adults."),
+    ("Sleep is a skill. Light in the morning sets your clock.\nLight in the morning sets your clock.",
+     "Sleep is a skill. Light in the morning sets your clock."),
+])
+def test_a_sentence_said_twice_is_said_once(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+@pytest.mark.parametrize("text", [
+    "Sleep. Sleep. Sleep. Then the rest.",  # a cadence of short sentences is the writer's
+    "Walk after meals. It lowers the spike. Walk after meals, and it lowers the spike for hours.",
+])
+def test_a_repeat_that_says_more_or_is_short_stays(text: str) -> None:
+    assert clean_text(text) == text
