@@ -24,6 +24,7 @@ from libs.facts.model import Fact
 from libs.facts.numbers import Quantity, is_year, quantities, supported_by, years
 from libs.niche import FactsConfig
 from libs.text import Embedder, normalise
+from libs.text.sentences import split_sentences
 
 GATE = "claims"
 # How close (a share of the support threshold) a claim's sentence must be to a fact by itself before the tweet
@@ -58,7 +59,6 @@ class Claim:
 
 # ---------------------------------------------------------------- finding claims
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\s])|\n+")
 
 # "A 2023 Harvard study", "researchers found", "a new meta-analysis", "according to a survey", "studies show".
 _STUDY = re.compile(
@@ -140,7 +140,7 @@ _NAMED = re.compile(
 
 def sentences(text: str) -> list[str]:
     """A text's sentences (and lines), in order."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    return split_sentences(text)
 
 
 def _institutions(sentence: str) -> list[tuple[str, int]]:

@@ -10,6 +10,7 @@ import re
 
 from libs.gates.entities import fold
 from libs.gates.verdict import Rejection, Verdict
+from libs.text.sentences import split_sentences
 
 # Case-blind but where case is the signal (a promo code's capitals, a brand's or a person's name): a reply's
 # solicitation opens a sentence as often as not ("DM me for the plan", "Follow me for more").
@@ -77,7 +78,6 @@ _ACCUSATION = re.compile(
     r"rips? (?:people|patients|you|them|customers) off|sued for)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def check_solicitation(text: str) -> Verdict:
@@ -89,7 +89,7 @@ def check_solicitation(text: str) -> Verdict:
 
 def check_defamation(text: str) -> Verdict:
     """An accusation against a named person in one sentence: a reply never accuses anyone."""
-    for sentence in _SENTENCE.split(_TITLE_DOT.sub(r"\1", fold(text))):
+    for sentence in split_sentences(_TITLE_DOT.sub(r"\1", fold(text))):
         shouted = not any(c.islower() for c in sentence)
         person = (_SHOUTED_PERSON.search(sentence.title()) if shouted else _PERSON.search(sentence))
         accusation = _ACCUSATION.search(sentence)

@@ -15,7 +15,6 @@ tweets), and reports how many mismatched replies (to another tweet) it would sti
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,8 +22,8 @@ import numpy as np
 
 from libs.gates.injection import instruction_spans
 from libs.text import Embedder
+from libs.text.sentences import split_sentences
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def tweet_point(tweet: str) -> list[str]:
@@ -33,13 +32,13 @@ def tweet_point(tweet: str) -> list[str]:
     for span in instruction_spans(tweet).spans:
         text = text.replace(span, " ")
     text = " ".join(text.split()) or tweet
-    sentences = [s for s in _SENTENCE.split(text) if len(s.split()) >= 3]
+    sentences = [s for s in split_sentences(text) if len(s.split()) >= 3]
     return [text, *sentences] if len(sentences) > 1 else [text]
 
 
 def grounding_similarity(embedder: Embedder, reply: str, tweet: str) -> float:
     """Best cosine between the reply (whole or a sentence) and the tweet's point (whole or a sentence)."""
-    replies = [reply, *[s for s in _SENTENCE.split(reply) if len(s.split()) >= 3]]
+    replies = [reply, *[s for s in split_sentences(reply) if len(s.split()) >= 3]]
     points = tweet_point(tweet)
     vectors = embedder.embed([*replies, *points])
     sims = vectors[: len(replies)] @ vectors[len(replies):].T

@@ -20,6 +20,7 @@ import re
 
 from libs.gates.entities import fold
 from libs.gates.verdict import Rejection, Verdict
+from libs.text.sentences import split_sentences
 
 _NUMBER = r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|half an?|half|a couple of|a few)"
 _DRUG_UNIT = (r"(?:mg|mcg|µg|μg|ug|iu|i\.u\.|ml|cc|milligrams?|micrograms?|units?|drops?|capsules?|caps|pills?|"
@@ -185,7 +186,6 @@ _AT_RISK = re.compile(
 )
 _CLAUSE = re.compile(r"[,;:.!?()\n—–]|\bbut\b|\bhowever\b|\bthough\b", re.IGNORECASE)
 # Not after "St." or "Dr.": "swapping to St. John's Wort" is one sentence.
-_SENTENCE = re.compile(r"(?<!\bSt\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<=[.!?])\s+|\n+")
 
 
 def _negated(sentence: str, claim_start: int) -> bool:
@@ -202,7 +202,7 @@ def check_medical_safety(text: str) -> Verdict:
         return Rejection("medical_safety", f"unsafe for who it is told to: {m.group(0)[:80]!r}")
     if m := _DANGEROUS.search(text):
         return Rejection("medical_safety", f"a dangerous practice: {m.group(0)[:80]!r}")
-    for sentence in (s for s in _SENTENCE.split(text) if s.strip()):
+    for sentence in split_sentences(text):
         shown = sentence.strip()[:80]
         dose = _DOSE.search(sentence)
         grams = _GRAMS.search(sentence)

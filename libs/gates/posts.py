@@ -17,6 +17,7 @@ from libs.gates.medical import check_medical_safety
 from libs.gates.verdict import Rejection, Verdict
 from libs.niche import NicheConfig
 from libs.text import content_hash, normalise, x_length
+from libs.text.sentences import split_sentences
 
 if TYPE_CHECKING:
     # numpy is imported where vectors are compared: the console gates its owner's posts without vectors and
@@ -196,13 +197,12 @@ def check_topic_freshness(topic: str, recent_topics: Sequence[str | None], *, wi
 
 # ---------------------------------------------------------------- readability
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 
 def _sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_SPLIT.split(text) if s.strip()]
+    return split_sentences(text)
 
 
 def syllables(word: str) -> int:
