@@ -4,7 +4,8 @@
    defect survives when its marker is still in the text queued from that answer.
 2. ``detect``: this module's own detector, written apart from the planner's normaliser (other patterns, no shared
    code), so a blind spot of the normaliser is not also a blind spot of the measurement. It flags padding (stock
-   advice sentences filling an over-long answer out, cut back to the limit) and claims
+   advice sentences filling an over-long answer out, cut back to the limit), five words said twice in a tweet, and
+   claims
    (a percentage, a year with a study, a named institution) that no usable fact of the niche's facts file supports.
 """
 
@@ -127,7 +128,23 @@ def detect(parts: Sequence[str], kind: str) -> list[str]:
         found.append("padding")
     if unsupported_claims(text):
         found.append("unsupported_claim")
+    if _said_twice(parts):
+        found.append("repeated")
     return found
+
+
+def _said_twice(parts: Sequence[str], run: int = 5) -> bool:
+    """The same run of ``run`` words twice in one part (a tweet), case and punctuation aside: a sentence said
+    again, whatever is in front of it."""
+    for p in parts:
+        words = re.findall(r"[a-z0-9%']+", p.lower())
+        runs = [tuple(words[i:i + run]) for i in range(len(words) - run + 1)]
+        first: dict[tuple[str, ...], int] = {}
+        for i, r in enumerate(runs):
+            if r in first and i - first[r] >= run:  # apart, not a run overlapping itself ("very very very …")
+                return True
+            first.setdefault(r, i)
+    return False
 
 
 def planted_survivors(parts: Sequence[str], defects: Iterable[dict]) -> list[str]:
@@ -137,6 +154,8 @@ def planted_survivors(parts: Sequence[str], defects: Iterable[dict]) -> list[str
     for d in defects:
         check, value = d.get("check", ""), str(d.get("value", ""))
         if check == "contains" and value and value.lower() in text:
+            out.append(d["habit"])
+        elif check == "twice" and value and text.count(value.lower()) >= 2:
             out.append(d["habit"])
         elif check == "prefix" and any(p.lstrip().startswith(value) for p in parts):
             out.append(d["habit"])

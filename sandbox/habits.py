@@ -78,6 +78,7 @@ class HabitRates:
     explains: float = 0.04  # of plain-text posts and replies
     chatty: float = 0.05  # of plain-text posts and replies
     wrapped: float = 0.05  # of plain-text posts and replies
+    loops: float = 0.03  # of plain-text posts and replies: the last sentence said again (a decoding loop)
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
@@ -264,8 +265,9 @@ def _schema_keys(response_format: Any) -> tuple[str, ...]:
 @dataclass
 class Defect:
     habit: str
-    # How to see it in a queued text: "contains" (the planted words), "prefix" / "suffix" (a part starts / ends
-    # with them), "wrapped" (quotes around a part), "longer_than" (a part over that many characters), ""
+    # How to see it in a queued text: "contains" (the planted words), "twice" (the planted words said twice),
+    # "prefix" / "suffix" (a part starts / ends with them), "wrapped" (quotes around a part), "longer_than" (a part
+    # over that many characters), ""
     # (formatting only: nothing to see once the answer is parsed).
     check: str
     value: str = ""
@@ -307,6 +309,15 @@ class RealisticWriter:
                 or {d.habit for d in answer.defects} & {"refusal", "preamble", "closing", "reasoning"}):
             return answer
         content, defects = answer.content, list(answer.defects)
+        # A decoding loop (small local models most): the last sentence said again, its capital at times lost. From
+        # a stream of its own, seeded by the text: the late habits' draws stay as they were.
+        own = random.Random(f"loops:{content}")
+        if own.random() < self.rates.loops:
+            said = [s for s in re.split(r"(?<=[.!?])\s+", content.strip()) if len(s.split()) >= 4 and "#" not in s]
+            if said:
+                again = said[-1] if own.random() < 0.5 else said[-1][:1].lower() + said[-1][1:]
+                content = f"{content.rstrip()} {again}"
+                defects.append(Defect("loops", "twice", again))
         if late.random() < self.rates.several_drafts:
             # Drafts on other sentences: one that opens as the first does (its words, whatever the first's
             # Markdown or emoji) would be seen in it once it is cleaned.
@@ -585,6 +596,8 @@ _LEAD_INS = (
 _SOURCE = re.compile(r"\s*\(([^()]{3,120})\)\s*$")
 _TAKEAWAY = re.compile(r"^(Takeaway|Quick win for your [a-z ]+|Unpopular opinion)(:)", re.IGNORECASE)
 _TAKEAWAYS = ("Takeaway:", "Bottom line:", "Try this:", "Start here:", "One step:", "Your move:", "In practice:")
+# An opening of its own: a label (up to a colon) or a question as the first sentence.
+_OPENING = re.compile(r"^[^\n.!?:]{2,60}(?::|\?)(?:\s|$)")
 
 
 def _reword(part: str, rng: random.Random, *, limit: int) -> str:
@@ -597,7 +610,9 @@ def _reword(part: str, rng: random.Random, *, limit: int) -> str:
         text = text[: m.start()] + rng.choice((f" ({m.group(1)})", f" Source: {m.group(1)}.", f" — {m.group(1)}"))
     if rng.random() < 0.6:
         candidate = f"{rng.choice(_LEAD_INS)} {text}"
-        if len(candidate) <= limit:
+        # A writer opens once: no lead-in over an opening that is one already ("Plain version: Start here: …" and
+        # "Easy to overlook: What's your take on sleep?" were posted in the demo before this).
+        if len(candidate) <= limit and not _OPENING.match(text):
             text = candidate
     return text
 
@@ -707,6 +722,10 @@ def _vary_stock(part: str, rng: random.Random) -> str:
 # A post's frame as the template composer writes it: a short opening without figures, up to a colon, question mark
 # or full stop and the line or sentence break after it.
 _FRAME = re.compile(r"^(?P<frame>[^\n\d]{3,90}?[:?.])(?:\s*\n+|\s+)(?=\S)")
+# A first line that is all frame ("Unpopular opinion: most sleep hacks are overrated.\n\n<fact>") is replaced whole:
+# cut at its colon, the new frame was followed by the old one's words ("… overrated. most sleep hacks are
+# overrated.", posted in the demo before 2026-12-06, night; the habit it looked like is ``loops`` now).
+_FRAME_LINE = re.compile(r"^(?P<frame>[^\n\d]{3,90}[:?.])[ \t]*\n+(?=\S)")
 _THREAD_MYTH = re.compile(r"^Myth: (?P<myth>.+?)\n\nThe evidence says otherwise", re.DOTALL)
 
 
@@ -740,7 +759,7 @@ def _vary_frame(parts: list[str], brief: Brief, rng: random.Random) -> list[str]
             parts[-1] = _pick(closers, (), rng, **values)
         varied = [_vary_stock(p, rng) for p in parts]
         return [v if len(v) <= brief.max_chars else p for v, p in zip(varied, parts)]
-    if brief.kind == "post" and parts and (m := _FRAME.match(parts[0])):
+    if brief.kind == "post" and parts and (m := _FRAME_LINE.match(parts[0]) or _FRAME.match(parts[0])):
         frame = _pick(POST_OPENING_FRAMES.get(brief.content_type, POST_OPENING_FRAMES["practical_tip"]),
                       brief.avoid, rng, **values)
         rest = parts[0][m.end():]

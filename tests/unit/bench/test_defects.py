@@ -38,3 +38,13 @@ def test_markup_and_notes_around_the_text_are_seen() -> None:
     assert "wrapping" in detect(["Assistant: Sleep debt is real."], "post")
     assert "closing" in detect(["Sleep debt is real.\n\nThis works because it leads with a claim."], "post")
     assert detect(["Sleep debt is real. Post-workout meals matter too."], "post") == []
+
+
+def test_a_sentence_said_twice_is_seen_both_ways() -> None:
+    # Posted in the demo (2026-12-06, night) before the normaliser dropped a repeat.
+    looped = "Unpopular opinion: most hydration hacks are overrated. most hydration hacks are overrated."
+    assert "repeated" in detect([looped], "post")
+    logged = [{"habit": "loops", "check": "twice", "value": "most hydration hacks are overrated."}]
+    assert planted_survivors([looped], logged) == ["loops"]
+    once = "Unpopular opinion: most hydration hacks are overrated."
+    assert planted_survivors([once], logged) == [] and detect([once], "post") == []

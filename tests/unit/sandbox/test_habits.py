@@ -169,3 +169,32 @@ def test_the_planners_prompt_is_read_as_its_topic_and_content_type_not_its_conte
         choice = Choice(content_type=content_type, topic="metabolic_health", format="single", hour=9)
         brief = read_brief(post_messages(choice, load_niche(), insights=insights, facts=[fact]))
         assert (brief.topic, brief.content_type) == ("metabolic_health", content_type)
+
+
+def test_a_decoding_loop_says_the_last_sentence_again_and_is_logged() -> None:
+    rates = HabitRates()
+    rates.update({"loops": 1.0})
+    writer, rng = RealisticWriter(rates=rates), random.Random(3)
+    user = "Write one post of at most 260 characters.\nTopic: sleep. Give one specific, safe habit."
+    looped = 0
+    for _ in range(40):
+        answer = writer.answer(msgs(user), rng)
+        for d in answer.defects:
+            if d.habit == "loops":
+                looped += 1
+                assert d.check == "twice" and answer.content.lower().count(d.value.lower()) >= 2, answer.content
+    assert looped >= 20  # every answer that has a sentence of four words and no preamble around it
+
+
+def test_a_post_frame_is_worded_afresh_whole() -> None:
+    # Cut at its colon, "Unpopular opinion: most sleep hacks are overrated." came back as the new frame followed by
+    # the old one's words ("… overrated. most sleep hacks are overrated.").
+    rates = HabitRates()
+    rates.update({name: 0.0 for name in rates.as_dict()})
+    writer, rng = RealisticWriter(rates=rates), random.Random(5)
+    user = ("Write one post of at most 260 characters.\nTopic: sleep. Push back on popular advice with evidence, "
+            "without sneering.")
+    for _ in range(60):
+        text = writer.answer(msgs(user), rng).content
+        said = [s.strip().lower() for s in re.split(r"(?<=[.!?:])\s+", text) if len(s.split()) >= 4]
+        assert len(said) == len(set(said)), text
