@@ -4,7 +4,7 @@
    defect survives when its marker is still in the text queued from that answer.
 2. ``detect``: this module's own detector, written apart from the planner's normaliser (other patterns, no shared
    code), so a blind spot of the normaliser is not also a blind spot of the measurement. It flags padding (stock
-   advice sentences filling an over-long answer out, cut back to the limit), five words said twice in a tweet, and
+   advice sentences filling an over-long answer out, cut back to the limit), words said twice back to back, and
    claims
    (a percentage, a year with a study, a named institution) that no usable fact of the niche's facts file supports.
 """
@@ -133,17 +133,15 @@ def detect(parts: Sequence[str], kind: str) -> list[str]:
     return found
 
 
-def _said_twice(parts: Sequence[str], run: int = 5) -> bool:
-    """The same run of ``run`` words twice in one part (a tweet), case and punctuation aside: a sentence said
-    again, whatever is in front of it."""
+def _said_twice(parts: Sequence[str], least: int = 4) -> bool:
+    """Words said twice back to back in one part (a tweet): a run of ``least`` words or more followed at once by
+    the same run, case and punctuation aside ("… hacks are overrated. most … hacks are overrated."). Back to back
+    only: a fact and its source's title share words ("120 minutes a week in nature") without a loop."""
     for p in parts:
-        words = re.findall(r"[a-z0-9%']+", p.lower())
-        runs = [tuple(words[i:i + run]) for i in range(len(words) - run + 1)]
-        first: dict[tuple[str, ...], int] = {}
-        for i, r in enumerate(runs):
-            if r in first and i - first[r] >= run:  # apart, not a run overlapping itself ("very very very …")
+        words = re.findall(r"[a-z0-9%'.]*[a-z0-9%]", p.lower())
+        for n in range(least, len(words) // 2 + 1):
+            if any(words[i:i + n] == words[i + n:i + 2 * n] for i in range(len(words) - 2 * n + 1)):
                 return True
-            first.setdefault(r, i)
     return False
 
 

@@ -392,7 +392,9 @@ def _is_lead(line: str) -> bool:
 
 def strip_preamble(text: str) -> str:
     # The patterns are written with ' and read the text with its typed apostrophes as ' ("Here’s a tweet:"); a
-    # closing line may be set in emphasis ("*Note: …*").
+    # closing line may be set in emphasis ("*Note: …*"). A tag around the whole answer goes first: cut with the
+    # explanation inside it, its closing tag went too and "<reply>" stayed on the text.
+    text = _unwrapped(text)
     if m := _EXPLANATION.search(text):
         text = text[: m.start()]
     lines = strip_chat_paragraphs(text).splitlines()

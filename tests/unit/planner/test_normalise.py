@@ -202,6 +202,9 @@ def test_typed_apostrophes_read_as_apostrophes(raw: str, clean: str) -> None:
     ("\"Sleep debt is real.\" — 35 characters", "Sleep debt is real."),
     ("Sure thing!\n\nSleep debt is real.", "Sleep debt is real."),
     ("Great idea! Here is the tweet:\n> Sleep debt is real.", "Sleep debt is real."),
+    # a tag around the answer with the explanation inside it (the sandbox's `wrapped` and `explains` together)
+    ("<reply>Sleep debt is real.\n\nWhy this works: short sentences, one idea, and a clear next step.</reply>",
+     "Sleep debt is real."),
     # while a post's own "Why it works:" or "What I changed:" section is the post (the sandbox's framework and
     # story posts: a first cut of the rule took them for a model's note)
     ("Quick win for your sleep: Keep alcohol away from the last 3 hours before bed.\n\nWhy it works: Alcohol can "
