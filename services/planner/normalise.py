@@ -390,11 +390,16 @@ def _is_lead(line: str) -> bool:
     return bool(_PREAMBLE_LINE.match(line) or _ANNOUNCEMENT_END.search(line) or _LEADING_NOTE.match(line))
 
 
+# "**Thread:** How I fixed my sleep": X shows no Markdown, so a thread label in emphasis is the model's label over the
+# thread, not its hook's own word (the plain "Thread: how I fixed my sleep" stays: _LABEL).
+_EMPHASISED_THREAD_LABEL = re.compile(r"^\s*(\*\*|__)\s*thread\s*(?::\s*\1|\1\s*:)[ \t]*(?=\S)", re.IGNORECASE)
+
+
 def strip_preamble(text: str) -> str:
     # The patterns are written with ' and read the text with its typed apostrophes as ' ("Here’s a tweet:"); a
     # closing line may be set in emphasis ("*Note: …*"). A tag around the whole answer goes first: cut with the
     # explanation inside it, its closing tag went too and "<reply>" stayed on the text.
-    text = _unwrapped(text)
+    text = _EMPHASISED_THREAD_LABEL.sub("", _unwrapped(text), count=1)
     if m := _EXPLANATION.search(text):
         text = text[: m.start()]
     lines = strip_chat_paragraphs(text).splitlines()
