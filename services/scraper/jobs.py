@@ -198,7 +198,10 @@ class ScraperJobs(Worker):
                 return None
             before = await first_post(conn)
         try:
-            found = await self.gateway.own_timeline(limit=limit)
+            # P1, the metrics class (the gateway's class_of): the account's own posts, read once, which the
+            # learner's first model starts from. As background work (the request's default P2) it waited behind the
+            # harvester's profile reads: a 3-day demo never found 40 posts of room in that class and never read them.
+            found = await self.gateway.own_timeline(limit=limit, priority=1)
         except GatewayError as err:
             gateway_failures.labels("own_timeline", err.code).inc()
             log.warning("the account's past posts were not read (tried again in %s): %s", PAST_POSTS_RETRY, err)

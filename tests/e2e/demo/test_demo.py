@@ -144,6 +144,9 @@ async def test_event_figures_are_what_the_streams_hold(run_dir: Path, servers: d
     finally:
         await nc.close()
     assert summary["events"] == dict(types)
+    # The account's past posts are read once, early, whatever the harvest's background reads took (as background
+    # work themselves they were never admitted in a 3-day demo of 2026-12-06).
+    assert types["PastPostsRead"] == 1
     # The summary rounds to a millionth of a dollar.
     assert summary["llm_spend_usd"] == (pytest.approx(sum(spend), abs=1e-6) if spend else None)
     queued_posts = types.get("ContentQueued", 0)
