@@ -802,11 +802,32 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# A thread's part numbers inside one text: "(2/4)", or "2/4" opening or closing a line. Fractions sit inside a
+# sentence ("1/2 cup oats, 1/4 cup nuts") or open one with what they count ("1/3 of adults …").
+_FRACTION_OF = r"(?!\s+(?:of|an?|the|cups?|tsp|tbsp|teaspoons?|tablespoons?|lbs?|kg|g|oz|miles?|hours?|more|less)\b)"
+_PART_NUMBER = re.compile(rf"\((\d{{1,2}})/(\d{{1,2}})\)|(?m:^[ \t]*(\d{{1,2}})/(\d{{1,2}})(?=\s){_FRACTION_OF})"
+                          r"|(?m:\s(\d{1,2})/(\d{1,2})[ \t]*$)")
+
+
+def numbered_parts(text: str) -> list[str]:
+    """The thread part numbers in one text ("2/4", "3/4") when two or more count the same parts: a thread written
+    where one post or reply was asked, which no cut makes one post (a demo queued "… to:\n\n(2/4) This surprised
+    me: …\n\n(3/4) One finding stands out." as a post)."""
+    found = [tuple(g for g in m.groups() if g is not None) for m in _PART_NUMBER.finditer(text)]
+    by_total: dict[str, list[str]] = {}
+    for n, total in found:
+        if 0 < int(n) <= int(total):
+            by_total.setdefault(total, []).append(f"{n}/{total}")
+    return max(by_total.values(), key=len) if by_total and max(map(len, by_total.values())) >= 2 else []
+
+
 def malformed_reason(text: str) -> str | None:
     """Why a cleaned text is still not the plain text that was asked for, or None."""
     stripped = text.strip()
     if not stripped:
         return "answer without text"
+    if numbered := numbered_parts(stripped):
+        return f"answer is a thread (parts numbered {', '.join(numbered)}), not one text"
     if stripped.startswith(("{", "[")) and stripped.endswith(("}", "]")):
         return "answer is structured data, not plain text"
     if stripped.startswith('{"') or stripped.startswith("```"):

@@ -92,6 +92,12 @@ def answer_schema(kind: str) -> dict[str, object]:
                        "additionalProperties": False}}
 
 
+# The learner's best arms the writer is not told: the format and the hour are the policy's, fixed before the
+# prompt, and "format=thread" beside "Write one post" is an instruction against the ask (the sandbox's model wrote
+# a numbered thread for a post in a demo).
+_NOT_FOR_THE_WRITER = ("format=", "hour=")
+
+
 def _insight_lines(insights: Mapping[str, Sequence[str]] | None) -> str:
     if not insights:
         return ""
@@ -103,7 +109,8 @@ def _insight_lines(insights: Mapping[str, Sequence[str]] | None) -> str:
                        ("hooks", "Hooks that worked best"), ("topics", "Topics that worked best"),
                        # The owner's reasons for rejecting recent drafts in the console (issue 22).
                        ("avoid", "Avoid what the owner rejected recent drafts for")):
-        values = [str(v) for v in insights.get(key, [])][: 6 if key == "best" else 3]
+        values = [str(v) for v in insights.get(key, []) if not str(v).startswith(_NOT_FOR_THE_WRITER)][
+            : 6 if key == "best" else 3]
         if values:
             lines.append(f"{label}: {'; '.join(values)}.")
     # The harvester's FormatInsights, paraphrased (libs.formats.describe_patterns): patterns, never peers' words.

@@ -24,3 +24,11 @@ def test_the_post_prompt_describes_them():
     body = post_messages(CHOICE, CONFIG, insights={"formats": describe_patterns(LIFTS)})[1]["content"]
     assert "Formats that do well in the niche (peers' posts): Threads: about 33% less engagement;" in body
     assert "Formats that do well" not in post_messages(CHOICE, CONFIG, insights={"formats": []})[1]["content"]
+
+
+def test_the_writer_is_told_the_best_topics_and_types_not_the_policys_format_and_hour():
+    # "format=thread" beside "Write one post" asked for both: a demo's writer answered a numbered thread.
+    best = ["content_type=story (+0.02)", "topic=sleep (+0.41)", "format=thread (+0.02)", "hour=14 (+0.03)"]
+    body = post_messages(CHOICE, CONFIG, insights={"best": best})[1]["content"]
+    assert "Choices that worked best so far: content_type=story (+0.02); topic=sleep (+0.41)." in body
+    assert "format=" not in body and "hour=" not in body

@@ -425,3 +425,22 @@ def test_a_thread_label_in_emphasis_goes_and_a_plain_one_stays() -> None:
         assert read_answer(raw, thread=True).parts[0] == "Last year I had stress all wrong."
     plain = "Thread: how I fixed my sleep.\n---\nPart two here.\n---\nPart three."
     assert read_answer(plain, thread=True).parts[0] == "Thread: how I fixed my sleep."
+
+
+@pytest.mark.parametrize("text", [
+    # Queued as a post in a demo (2026-12-06, night): a thread written where one post was asked, cut to the limit.
+    "The exercise framework I keep coming back to:\n\n(2/4) This surprised me: activity matters.\n\n(3/4) One "
+    "finding stands out.",
+    "The exercise framework: 1/4\n\nWHO advises less sitting. 2/4\n\nActivity lowers risk. 3/4\n\nThat is it.",
+])
+def test_a_thread_where_one_text_was_asked_is_malformed(text: str) -> None:
+    assert "is a thread" in (malformed_reason(text) or "")
+
+
+@pytest.mark.parametrize("text", [
+    "Mix 1/2 cup oats with 1/4 cup nuts.",
+    "1/3 of adults sleep too little.\n2/3 of them nap.",
+    "Thread: how I fixed my sleep (1/4 of it was light).",
+])
+def test_fractions_are_not_part_numbers(text: str) -> None:
+    assert malformed_reason(text) is None
