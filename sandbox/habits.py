@@ -122,6 +122,7 @@ _EXAMPLE = re.compile(r"<example>(.*?)</example>", re.DOTALL | re.IGNORECASE)
 _RECENT = re.compile(r"<recent>(.*?)</recent>", re.DOTALL | re.IGNORECASE)
 _NUMBER_WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "3": 3, "4": 4, "5": 5, "6": 6}
 _THREAD = re.compile(r"\bthread\b(?:[^.\n]{0,30}?\b(three|four|five|six|[3-6])\s+(?:parts|tweets|posts))?", re.I)
+_WRITE = re.compile(r"\bwrite (?:one|a|an|exactly one) (?:short |single )?(post|tweet|thread)\b", re.I)
 _PARTS = re.compile(r"\b(three|four|five|six|[3-6])\s+(?:parts|tweets|posts)\b", re.I)
 _MAX_CHARS = re.compile(r"(?:at most|under|no more than|maximum of|up to|within)\s+(\d{2,3})\s+characters", re.I)
 _REJECTED = re.compile(r"rejected:\s*([a-z_]+)\s*:", re.I)
@@ -151,8 +152,13 @@ def read_brief(messages: list[dict[str, Any]], response_format: Any = None) -> B
     # The tweet's own words are not the brief, nor are the recent posts listed as not to be repeated.
     ask = _RECENT.sub(" ", _TWEET.sub(" ", user_prose))
     thread = _THREAD.search(ask)
+    # The instruction says what to write ("Write one post …"): a "thread" named in the context after it (the
+    # choices that worked best so far: "format=thread") is not the ask, as a model reads it.
+    asked = _WRITE.search(ask)
     if tweet is not None or re.search(r"\bwrite (?:one |a )?repl(?:y|ies)\b", ask, re.I):
         kind = "reply"
+    elif asked is not None:
+        kind = "thread" if asked.group(1).lower() == "thread" else "post"
     elif thread:
         kind = "thread"
     else:

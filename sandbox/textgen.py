@@ -326,6 +326,11 @@ class TextComposer:
         return ranked
 
 
+# Endings of words that describe or do rather than name: adjectives, adverbs, verb forms.
+_NOT_A_THING = re.compile(r"(?:ing|ed|ly|al|ive|ous|ful|less|able|ible|ic|est|ish)$|^(?:skeptic|honest|really|"
+                          r"actually|literally|basically|everyone|everything|someone|something|anyone|nobody)")
+
+
 def reply_concept(tweet: str) -> tuple[str, str, bool]:
     """(topic, concept, on_topic) of a tweet: the first health keyword it uses, else its most salient word
     (and a stable pick of topic)."""
@@ -341,9 +346,12 @@ def reply_concept(tweet: str) -> tuple[str, str, bool]:
         return best[1], best[2], True
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", tweet) if w.lower() not in _STOPWORDS]
     topic = DEFAULT_TOPICS[zlib.crc32(tweet.encode()) % len(DEFAULT_TOPICS)]
-    if not words:
+    # A thing the tweet talks of, not how it says it: "Skeptical and health overlap …" and "Related to sticking: …"
+    # were posted in a demo (the longest word of the tweet, whatever it was).
+    things = [w for w in words if not _NOT_A_THING.search(w.lower())]
+    if not things:
         return topic, topic_label(topic), False
-    return topic, max(words, key=len).lower(), False
+    return topic, max(things, key=len).lower(), False
 
 
 def _word_at(text: str, position: int, cue: str) -> str:

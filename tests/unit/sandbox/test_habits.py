@@ -169,6 +169,12 @@ def test_the_planners_prompt_is_read_as_its_topic_and_content_type_not_its_conte
         choice = Choice(content_type=content_type, topic="metabolic_health", format="single", hour=9)
         brief = read_brief(post_messages(choice, load_niche(), insights=insights, facts=[fact]))
         assert (brief.topic, brief.content_type) == ("metabolic_health", content_type)
+    # A thread named after the instruction is context too (a demo's post prompt listed "format=thread" among the
+    # choices that worked best, and the writer answered a numbered thread).
+    prompt = msgs("Write one post of at most 260 characters.\nTopic: exercise.\nChoices that worked best so far: "
+                  "topic=sleep (+0.41); format=thread (+0.02).")
+    assert read_brief(prompt).kind == "post"
+    assert read_brief(msgs("Write a thread of exactly 4 parts.\nTopic: exercise.")).kind == "thread"
 
 
 def test_a_decoding_loop_says_the_last_sentence_again_and_is_logged() -> None:
