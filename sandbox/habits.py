@@ -727,11 +727,8 @@ def _vary_stock(part: str, rng: random.Random) -> str:
 
 # A post's frame as the template composer writes it: a short opening without figures, up to a colon, question mark
 # or full stop and the line or sentence break after it.
+_HACKS_CLAIM = re.compile(r"^\s*most [a-z ]+ hacks are overrated\.[ \t]*", re.IGNORECASE)
 _FRAME = re.compile(r"^(?P<frame>[^\n\d]{3,90}?[:?.])(?:\s*\n+|\s+)(?=\S)")
-# A first line that is all frame ("Unpopular opinion: most sleep hacks are overrated.\n\n<fact>") is replaced whole:
-# cut at its colon, the new frame was followed by the old one's words ("… overrated. most sleep hacks are
-# overrated.", posted in the demo before 2026-12-06, night; the habit it looked like is ``loops`` now).
-_FRAME_LINE = re.compile(r"^(?P<frame>[^\n\d]{3,90}[:?.])[ \t]*\n+(?=\S)")
 _THREAD_MYTH = re.compile(r"^Myth: (?P<myth>.+?)\n\nThe evidence says otherwise", re.DOTALL)
 
 
@@ -765,10 +762,16 @@ def _vary_frame(parts: list[str], brief: Brief, rng: random.Random) -> list[str]
             parts[-1] = _pick(closers, (), rng, **values)
         varied = [_vary_stock(p, rng) for p in parts]
         return [v if len(v) <= brief.max_chars else p for v, p in zip(varied, parts)]
-    if brief.kind == "post" and parts and (m := _FRAME_LINE.match(parts[0]) or _FRAME.match(parts[0])):
+    if brief.kind == "post" and parts and (m := _FRAME.match(parts[0])):
         frame = _pick(POST_OPENING_FRAMES.get(brief.content_type, POST_OPENING_FRAMES["practical_tip"]),
                       brief.avoid, rng, **values)
         rest = parts[0][m.end():]
+        # The contrarian template's claim after its colon ("Unpopular opinion: most sleep hacks are overrated.") is
+        # frame too: under a new frame that says it ("Hot take: sleep hacks are overrated.") it was said twice
+        # ("… overrated. most sleep hacks are overrated.", posted in a demo before 2026-12-06, night; the habit it
+        # looked like is ``loops`` now).
+        if "hacks" in frame.lower():
+            rest = _HACKS_CLAIM.sub("", rest, count=1)
         joined = f"{frame}\n\n{rest}" if "\n" in parts[0][: m.end()] else f"{frame} {rest}"
         if len(joined) <= brief.max_chars:
             parts[0] = joined

@@ -745,6 +745,17 @@ _PARTS_KEYS = ("parts", "thread", "tweets", "posts")
 _TEXT_KEYS = ("text", "tweet", "post", "reply", "content", "response", "output", "message")
 
 
+def without_title(text: str) -> str:
+    """A reply's answer without the title a model set over it ("# Heart Health: what to know", "**Sleep tips**" on a
+    line of its own): a reply has no title, and with its marks stripped one was posted in a demo as the reply's first
+    line. A title alone is left (nothing else to post)."""
+    lines = text.strip().splitlines()
+    if len(lines) > 1 and (_HEADING.match(lines[0]) or _BOLD_LINE.match(lines[0])) and any(
+            line.strip() for line in lines[1:]):
+        return "\n".join(lines[1:]).strip()
+    return text
+
+
 def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280, length: Length = len,
                 wanted: int | None = None) -> Answer:
     """The parts of an answer: from JSON (``{"parts": [...]}`` or ``{"text": "..."}``) when it is JSON, else

@@ -17,6 +17,7 @@ from services.planner.normalise import (
     read_answer,
     split_thread,
     strip_wrapping_quotes,
+    without_title,
 )
 from libs.gates.refusal import check_refusal
 
@@ -444,3 +445,15 @@ def test_a_thread_where_one_text_was_asked_is_malformed(text: str) -> None:
 ])
 def test_fractions_are_not_part_numbers(text: str) -> None:
     assert malformed_reason(text) is None
+
+
+@pytest.mark.parametrize("raw, clean", [
+    # Posted in a demo (2026-12-06, night) as "Heart Health: what to know\n\nWorkers and health overlap …".
+    ("# Heart Health: what to know\n\nJob strain was linked to a higher risk of heart disease.",
+     "Job strain was linked to a higher risk of heart disease."),
+    ("**Sleep, briefly**\nSeven hours is the floor for most adults.", "Seven hours is the floor for most adults."),
+    ("# Seven hours is the floor for most adults.", "# Seven hours is the floor for most adults."),  # nothing else
+    ("Seven hours is the floor.\n**Most** adults need it.", "Seven hours is the floor.\n**Most** adults need it."),
+])
+def test_a_reply_has_no_title(raw: str, clean: str) -> None:
+    assert without_title(raw) == clean
