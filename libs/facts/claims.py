@@ -59,7 +59,6 @@ class Claim:
 
 # ---------------------------------------------------------------- finding claims
 
-
 # "A 2023 Harvard study", "researchers found", "a new meta-analysis", "according to a survey", "studies show".
 _STUDY = re.compile(
     r"\b(?:(?:a|an|one|new|recent|landmark|major|large|huge|small|\d{4}|published)\s+)?"

@@ -25,7 +25,6 @@ from libs.text import Embedder
 from libs.text.sentences import split_sentences
 
 
-
 def tweet_point(tweet: str) -> list[str]:
     """The tweet's point, whole and by sentence, without any instruction it carries."""
     text = tweet

@@ -185,7 +185,6 @@ _AT_RISK = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE = re.compile(r"[,;:.!?()\n—–]|\bbut\b|\bhowever\b|\bthough\b", re.IGNORECASE)
-# Not after "St." or "Dr.": "swapping to St. John's Wort" is one sentence.
 
 
 def _negated(sentence: str, claim_start: int) -> bool:
@@ -202,7 +201,7 @@ def check_medical_safety(text: str) -> Verdict:
         return Rejection("medical_safety", f"unsafe for who it is told to: {m.group(0)[:80]!r}")
     if m := _DANGEROUS.search(text):
         return Rejection("medical_safety", f"a dangerous practice: {m.group(0)[:80]!r}")
-    for sentence in split_sentences(text):
+    for sentence in split_sentences(text):  # "swapping to St. John's Wort" is one sentence
         shown = sentence.strip()[:80]
         dose = _DOSE.search(sentence)
         grams = _GRAMS.search(sentence)

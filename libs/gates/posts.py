@@ -201,10 +201,6 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 
-def _sentences(text: str) -> list[str]:
-    return split_sentences(text)
-
-
 def syllables(word: str) -> int:
     """English syllables by vowel groups, the usual Flesch approximation."""
     w = word.lower().strip("'-")
@@ -217,7 +213,7 @@ def syllables(word: str) -> int:
 
 def flesch_reading_ease(text: str) -> float | None:
     """Flesch reading ease (higher is easier); None when the text has no words."""
-    sentences = [s for s in _sentences(text) if _WORD.search(s)]
+    sentences = [s for s in split_sentences(text) if _WORD.search(s)]
     words = _WORD.findall(text)
     if not words or not sentences:
         return None
@@ -227,7 +223,7 @@ def flesch_reading_ease(text: str) -> float | None:
 
 def check_readability(text: str, config: NicheConfig) -> Verdict:
     g = config.gates
-    sentences = [s for s in _sentences(text) if _WORD.search(s)]
+    sentences = [s for s in split_sentences(text) if _WORD.search(s)]
     if not sentences:
         return Rejection("readability", "no words")
     lengths = [len(_WORD.findall(s)) for s in sentences]
