@@ -92,13 +92,21 @@ def answer_schema(kind: str) -> dict[str, object]:
                        "additionalProperties": False}}
 
 
-# The learner's best arms the writer is not told: the format and the hour are the policy's, fixed before the
-# prompt, and "format=thread" beside "Write one post" is an instruction against the ask (the sandbox's model wrote
-# a numbered thread for a post in a demo).
-_NOT_FOR_THE_WRITER = ("format=", "hour=")
+def _told(key: str, insight: str, choice: Choice) -> bool:
+    """Whether the writer is told one of the learner's insights: a best arm ("topic=sleep (+0.12)") or a best
+    topic only when this post takes it. Every dimension is the policy's, fixed before the prompt, so a best arm of
+    another value is an instruction against the ask: "format=thread" beside "Write one post" had the sandbox's
+    model write a numbered thread in a demo, and "topic=sleep" beside "Topic: hydration" asks a real model to mix
+    the two. The format and the hour are never the writer's."""
+    if key in ("best_topics", "topics"):
+        return insight == choice.topic
+    if key != "best":
+        return True
+    dimension, _, rest = insight.partition("=")
+    return dimension not in ("format", "hour") and str(getattr(choice, dimension, None)) == rest.split(" (", 1)[0]
 
 
-def _insight_lines(insights: Mapping[str, Sequence[str]] | None) -> str:
+def _insight_lines(insights: Mapping[str, Sequence[str]] | None, choice: Choice) -> str:
     if not insights:
         return ""
     lines = []
@@ -109,8 +117,7 @@ def _insight_lines(insights: Mapping[str, Sequence[str]] | None) -> str:
                        ("hooks", "Hooks that worked best"), ("topics", "Topics that worked best"),
                        # The owner's reasons for rejecting recent drafts in the console (issue 22).
                        ("avoid", "Avoid what the owner rejected recent drafts for")):
-        values = [str(v) for v in insights.get(key, []) if not str(v).startswith(_NOT_FOR_THE_WRITER)][
-            : 6 if key == "best" else 3]
+        values = [str(v) for v in insights.get(key, []) if _told(key, str(v), choice)][: 6 if key == "best" else 3]
         if values:
             lines.append(f"{label}: {'; '.join(values)}.")
     # The harvester's FormatInsights, paraphrased (libs.formats.describe_patterns): patterns, never peers' words.
@@ -194,7 +201,7 @@ def post_messages(
         f"Voice: {voice}\n{HOOK_HINTS.get(choice.hook_style or '', '')}\n"
         f"At most {config.hashtags.max_per_post} hashtag. Short sentences. Return only the text."
     )
-    extra = _insight_lines(insights)
+    extra = _insight_lines(insights, choice)
     if extra:
         body += "\n" + extra
     body += facts_block(facts)

@@ -26,9 +26,15 @@ def test_the_post_prompt_describes_them():
     assert "Formats that do well" not in post_messages(CHOICE, CONFIG, insights={"formats": []})[1]["content"]
 
 
-def test_the_writer_is_told_the_best_topics_and_types_not_the_policys_format_and_hour():
-    # "format=thread" beside "Write one post" asked for both: a demo's writer answered a numbered thread.
-    best = ["content_type=story (+0.02)", "topic=sleep (+0.41)", "format=thread (+0.02)", "hour=14 (+0.03)"]
+def test_the_writer_is_told_only_the_best_arms_its_post_takes():
+    # "format=thread" beside "Write one post" asked for both: a demo's writer answered a numbered thread; a best
+    # topic or type other than the post's asks a real model to mix them.
+    best = ["content_type=story (+0.02)", "topic=sleep (+0.41)", "format=single (+0.02)", "hour=8 (+0.03)",
+            "hook_style=number (+0.05)"]
     body = post_messages(CHOICE, CONFIG, insights={"best": best})[1]["content"]
     assert "Choices that worked best so far: content_type=story (+0.02); topic=sleep (+0.41)." in body
-    assert "format=" not in body and "hour=" not in body
+    assert "format=" not in body and "hour=" not in body and "hook_style=" not in body
+    other = Choice(content_type="myth_busting", topic="hydration", format="single", hour=8, hook_style="question")
+    body = post_messages(other, CONFIG, insights={"best": best, "topics": ["sleep", "hydration"]})[1]["content"]
+    assert "Choices that worked best" not in body and "sleep" not in body
+    assert "Topics that worked best: hydration." in body
