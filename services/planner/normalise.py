@@ -454,6 +454,9 @@ _NUMBER_PREFIX_THREAD = re.compile(
     re.IGNORECASE,
 )
 _NUMBER_PREFIX_SINGLE = re.compile(r"^\s*\(?\d{1,2}\s*/\s*\d{1,2}\)?[:.)]?\s+")
+# A part that is a numbered list of its own ("1. Insulin sensitivity falls.\n2. Keep wake times steady."): its
+# "1." is the list's, not the part's number, and taking it left "2." alone in a part.
+_LIST_IN_PART = re.compile(r"(?s)^\s*1[.)]\s.*\n[ \t]*2[.)]\s")
 _NUMBER_SUFFIX = re.compile(r"\s*[(\[]?\d{1,2}\s*/\s*\d{1,2}[)\]]?\s*$")
 # A count after the text on its line: '"…" — 212 characters', "… (212 chars)".
 _COUNT_SUFFIX = re.compile(r"\s*(?:[—–-]|\()\s*~?\d{1,3}\s*(?:characters|chars|words)\s*\)?\s*$", re.IGNORECASE)
@@ -580,7 +583,7 @@ def clean_part(text: str, *, in_thread: bool = False) -> str:
     """One tweet's text: everything above but splitting. Habits nest in any order ("5/ - point", "**1/5**",
     quotes around a hashtag run or inside it, '"(3/3) - point"': the quotes hide the numbering, which hides the
     bullet), so the steps run until nothing changes (each is idempotent; a few rounds at most)."""
-    numbering = _NUMBER_PREFIX_THREAD if in_thread else _NUMBER_PREFIX_SINGLE
+    numbering = _NUMBER_PREFIX_THREAD if in_thread and not _LIST_IN_PART.match(text) else _NUMBER_PREFIX_SINGLE
     t = text
     for _ in range(5):
         before = t
@@ -690,7 +693,7 @@ def split_thread(text: str, *, max_parts: int = 6, limit: int = 280, length: Len
     elif (numbered := _numbered_chunks(body)) is not None:
         chunks = numbered
     else:
-        chunks = [c.strip() for c in re.split(r"\n[ \t]*\n", body) if c.strip()]
+        chunks = _list_as_parts([c.strip() for c in re.split(r"\n[ \t]*\n", body) if c.strip()], wanted)
         chunks = _merge(chunks, target=min(wanted or max_parts, max_parts), limit=limit, length=length)
     parts = [clean_part(c, in_thread=True) for c in chunks]
     return [p for p in parts if p]
@@ -712,6 +715,20 @@ def _numbered_chunks(body: str) -> list[str] | None:
     if len(starts) < 2 or (title and ("\n" in title or not (_HEADING.match(title) or _BOLD_LINE.match(title)))):
         return None
     return [body[a:b] for a, b in zip(cuts, starts[1:] + [len(body)])]
+
+
+_LIST_ITEM = re.compile(r"(?m)^[ \t]*\d{1,2}[.)][ \t]+(?=\S)")
+
+
+def _list_as_parts(chunks: list[str], wanted: int | None) -> list[str]:
+    """A hook over a numbered list in one paragraph ("🧵 Sleep debt is real 👇\n\n1. …\n2. …\n3. …") where that
+    many parts were asked: one part an item. A list that does not make the parts asked stays one part."""
+    for i, chunk in enumerate(chunks):
+        lines = chunk.splitlines()
+        if _LIST_IN_PART.match(chunk) and all(_LIST_ITEM.match(line) for line in lines) and (
+                len(chunks) - 1 + len(lines) == wanted):
+            return chunks[:i] + lines + chunks[i + 1:]
+    return chunks
 
 
 def _merge(chunks: list[str], *, target: int, limit: int, length: Length) -> list[str]:
@@ -762,6 +779,7 @@ def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280
     from the text; every part cleaned."""
     data = _json_object(text)
     if data is not None:
+        data = {k: _text_of(v) for k, v in data.items()}
         raw_parts = next((data[k] for k in _PARTS_KEYS if k in data), None)
         if thread and isinstance(raw_parts, str):  # the thread as one string under "parts": split like text
             raw_parts = [raw_parts]
@@ -782,6 +800,16 @@ def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280
     if thread:
         return Answer(split_thread(text, max_parts=max_parts, limit=limit, length=length, wanted=wanted), False)
     return Answer([clean_text(text)], False)
+
+
+def _text_of(value: Any) -> Any:
+    """A value's text where a model wrapped it in an object of its own: a part as {"text": …} or {"id": 2,
+    "content": …}, the answer as {"response": {"text": …}}; any other value as it is."""
+    if isinstance(value, list):
+        return [_text_of(v) for v in value]
+    if isinstance(value, dict):
+        return next((v for k in _TEXT_KEYS if isinstance(v := value.get(k), str)), value)
+    return value
 
 
 def _json_object(text: str) -> dict[str, Any] | None:

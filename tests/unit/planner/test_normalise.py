@@ -338,6 +338,12 @@ def test_content_that_opens_like_chat_is_kept(raw: str, kept: str) -> None:
     ('{"response": "Morning light sets your body clock."}', False, ["Morning light sets your body clock."]),
     ('{"parts": "1/3 Sleep debt is real.\\n2/3 Light sets your clock.\\n3/3 Keep the room cool."}', True,
      ["Sleep debt is real.", "Light sets your clock.", "Keep the room cool."]),
+    # Each part, or the answer, in an object of its own (until 2026-12-06 malformed: "structured data").
+    ('{"thread": [{"text": "Sleep debt is real."}, {"text": "Light sets your clock."}, {"text": "Keep it cool."}]}',
+     True, ["Sleep debt is real.", "Light sets your clock.", "Keep it cool."]),
+    ('{"tweets": [{"id": 1, "content": "Sleep debt is real."}, {"id": 2, "content": "Light sets your clock."}]}',
+     True, ["Sleep debt is real.", "Light sets your clock."]),
+    ('{"response": {"text": "Morning light sets your body clock."}}', False, ["Morning light sets your body clock."]),
 ])
 def test_json_under_another_key_is_read(raw: str, thread: bool, parts: list[str]) -> None:
     answer = read_answer(raw, thread=thread, length=x_length, wanted=3)
@@ -457,3 +463,12 @@ def test_fractions_are_not_part_numbers(text: str) -> None:
 ])
 def test_a_reply_has_no_title(raw: str, clean: str) -> None:
     assert without_title(raw) == clean
+
+
+def test_a_numbered_list_under_a_hook_makes_the_parts_asked_and_stays_a_list_otherwise() -> None:
+    raw = "🧵 Sleep debt is real. Here is why 👇\n\n1. Insulin sensitivity falls.\n2. Hunger rises.\n3. Nap before 3pm."
+    assert split_thread(raw, wanted=4) == ["Sleep debt is real. Here is why", "Insulin sensitivity falls.",
+                                           "Hunger rises.", "Nap before 3pm."]
+    # Two parts asked: the list is one part, and keeps its "1." (taken as the part's number, "2." stood alone).
+    assert split_thread(raw, wanted=2) == ["Sleep debt is real. Here is why",
+                                           "1. Insulin sensitivity falls.\n2. Hunger rises.\n3. Nap before 3pm."]
