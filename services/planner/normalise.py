@@ -225,7 +225,9 @@ _TO_THE_REQUESTER = re.compile(
 _ABOUT_THE_TEXT = re.compile(
     r"\b(?:(?:this|the|my|that) (?:tweet|post|reply|draft|thread|response|caption|version|hook) (?:works|uses|keeps|"
     r"stays|fits|avoids|agrees|balances|combines|highlights|targets|aims|opens with|ends with|leads with|"
-    r"is designed)|this (?:one )?(?:works|reads|lands) (?:because|well)|this adds value|"
+    r"is designed)|this (?:one )?(?:works|reads|lands) (?:because|well)|(?:this|it) adds value|"
+    # "Why this works: it adds value without being salesy." (not "Why it works: light resets your clock.")
+    r"why this (?:one |tweet |post |reply |thread |version |hook )?(?:works|lands)|"
     r"this keeps (?:it|the (?:tone|reply|post|tweet)) (?:short|supportive|friendly|concise|personal|punchy|"
     r"positive|light|warm|conversational|casual|under|within)|"
     r"i kept (?:it|this|the (?:tweet|post|reply|tone))|(?:add|attach|include|pair (?:it|this) with) (?:a|an) "

@@ -369,6 +369,8 @@ def test_json_under_another_key_is_read(raw: str, thread: bool, parts: list[str]
     ("Sleep one night short? Fine.\n\n(Yes, even on weekends.)",
      "Sleep one night short? Fine.\n\n(Yes, even on weekends.)"),
     ("Walk after dinner.\n\nSave this post for later.", "Walk after dinner.\n\nSave this post for later."),
+    ("Ten minutes of morning light.\n\nWhy it works: light resets your body clock.",
+     "Ten minutes of morning light.\n\nWhy it works: light resets your body clock."),
 ])
 def test_what_only_looks_like_chat_stays(raw: str, clean: str) -> None:
     assert clean_text(raw) == clean
@@ -384,6 +386,7 @@ def test_what_only_looks_like_chat_stays(raw: str, clean: str) -> None:
     "<answer>Sleep debt is real.</answer><|im_end|>",
     "Sleep debt is real. (42 characters)",
     "Sleep debt is real.\n\n(Warm, direct, practical)",
+    "Sleep debt is real.\n\n---\n\nWhy this works: it adds value without being salesy.",
 ])
 def test_talk_about_the_writing_at_the_edges_goes(raw: str) -> None:
     assert clean_text(raw) == "Sleep debt is real."
