@@ -216,7 +216,7 @@ _TO_THE_REQUESTER = re.compile(
     r"(?:want|like) me to|do you want me|(?:should|shall) i (?:make|add|change|adjust|shorten|try|write|tweak)|"
     r"i can (?:also|adjust|make|tweak|shorten|change|rework|try|give|punch|write)|happy to (?:adjust|tweak|revise)|"
     r"you (?:may|might|could) (?:also )?(?:want to )?(?:also )?add\b|"
-    r"(?:character|word|char) count|\d+\s*(?:characters|chars)\b|(?:suggested|recommended|optional) hashtags|"
+    r"(?:character|word|char) counts?|\d+\s*(?:characters|chars)\b|(?:suggested|recommended|optional) hashtags|"
     r"image (?:suggestion|idea|prompt))\b",
     re.IGNORECASE,
 )
@@ -264,8 +264,8 @@ _TRAILING_ASIDE = re.compile(r"\s*(?:[(\[]([^()\[\]\n]{1,160})[)\]]|(?<=[”’\
 # A line of its own under the text that says what the text is: "Hashtags: …", "Tone: friendly", "Length: 72
 # characters", "Image suggestion: …" (a post's own "Source: …" stays: the claims gate reads it).
 _METADATA_LINE = re.compile(
-    r"^\s*(?:suggested |recommended |optional )?(?:hashtags?|tags|tone|length|format|style|word count|"
-    r"character count|char count|image(?: suggestion| idea)?|visual|media|alt text|target audience|audience|goal|"
+    r"^\s*(?:suggested |recommended |optional )?(?:hashtags?|tags|tone|length|format|style|word counts?|"
+    r"character counts?|char counts?|image(?: suggestion| idea)?|visual|media|alt text|target audience|audience|goal|"
     r"posting time|best time to post)\s*(?:\([^)\n]*\))?\s*:",
     re.IGNORECASE,
 )

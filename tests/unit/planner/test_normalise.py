@@ -387,6 +387,8 @@ def test_what_only_looks_like_chat_stays(raw: str, clean: str) -> None:
     "Sleep debt is real. (42 characters)",
     "Sleep debt is real.\n\n(Warm, direct, practical)",
     "Sleep debt is real.\n\n---\n\nWhy this works: it adds value without being salesy.",
+    "Sleep debt is real.\n\n*Character counts: 19*",
+    "Sleep debt is real.\nWord counts: 4",
 ])
 def test_talk_about_the_writing_at_the_edges_goes(raw: str) -> None:
     assert clean_text(raw) == "Sleep debt is real."
@@ -475,3 +477,10 @@ def test_a_numbered_list_under_a_hook_makes_the_parts_asked_and_stays_a_list_oth
     # Two parts asked: the list is one part, and keeps its "1." (taken as the part's number, "2." stood alone).
     assert split_thread(raw, wanted=2) == ["Sleep debt is real. Here is why",
                                            "1. Insulin sensitivity falls.\n2. Hunger rises.\n3. Nap before 3pm."]
+
+
+def test_a_note_under_a_numbered_thread_is_no_part_of_it() -> None:
+    raw = ("### Thread: Sleep\n\n1. Most people get sleep wrong.\n\n2. Light sets your clock.\n\n3. Caffeine lasts."
+           "\n\n4. Keep it simple.\n\n---\n*Character counts: 29, 23, 17, 16*")
+    assert split_thread(raw, wanted=4) == ["Most people get sleep wrong.", "Light sets your clock.", "Caffeine lasts.",
+                                           "Keep it simple."]
