@@ -36,7 +36,9 @@ In both modes, as OpenAI and local servers answer:
   client gives up; ``"seconds"`` caps the stall, default 30), ``malformed`` (an unterminated JSON fragment with an
   unfilled placeholder, ``finish_reason: length``), ``401``, ``403``, ``404``, ``insufficient_quota``,
   ``content_filter`` (Azure's 400), ``no_usage`` (an answer without ``usage``), ``slow`` (answers after
-  ``"seconds"``). ``{"mode": "none"}`` clears; ``GET /admin/llm/faults`` shows what is pending.
+  ``"seconds"``). With ``"matching": TEXT`` only requests whose prompt holds TEXT fail (case-insensitive; the
+  others pass and do not count): a content filter refuses a text wherever it goes, alone or among others.
+  ``{"mode": "none"}`` clears; ``GET /admin/llm/faults`` shows what is pending.
 - ``POST /admin/llm/config`` sets the mode, habit rates, API rates, a requests-per-minute limit and
   ``quota_exhausted`` (every call then answers 429 ``insufficient_quota`` until cleared), and ``seed`` (restarts the
   random stream the answers draw from: a test's answers then do not depend on what other tests asked before);
@@ -86,10 +88,14 @@ class FaultPlan:
     mode: str | None = None
     remaining: int = 0
     stall_seconds: float = 30.0
+    # Only requests whose prompt holds this text fail (a content filter refuses a text, wherever it is sent).
+    matching: str | None = None
 
-    def take(self) -> str | None:
+    def take(self, prompt: str) -> str | None:
         """The fault for this request, if any, consuming one."""
         if self.mode is None or self.remaining <= 0:
+            return None
+        if self.matching is not None and self.matching.lower() not in prompt.lower():
             return None
         self.remaining -= 1
         mode = self.mode
@@ -315,7 +321,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return _error(400, f"Invalid request body: {exc}", type_="invalid_request_error", code=None)
     model = str(body.get("model") or MODEL_ID)
 
-    fault = state.faults.take()
+    prompt = "\n".join(_message_text(m) for m in messages if m.get("role") in ("system", "user", "developer"))
+    fault = state.faults.take(prompt)
     if forced := _forced(fault, model):
         state.note(api=fault, model=model)
         return forced
@@ -355,7 +362,6 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     rng = random.Random(seed) if isinstance(seed, int) else random.Random(state.rng.getrandbits(64))
     refusal = None
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-    prompt = "\n".join(_message_text(m) for m in messages if m.get("role") in ("system", "user", "developer"))
     if fault == "malformed":
         content, finish_reason = _malformed_content(state.composer, rng), "length"
     elif is_review(prompt):
@@ -472,10 +478,11 @@ def add_llm_routes(app: web.Application, *, admin_token: str, composer: TextComp
         mode = str(body.get("mode", "none"))
         plan = request.app[LLM_STATE].faults
         if mode == "none":
-            plan.mode, plan.remaining = None, 0
+            plan.mode, plan.remaining, plan.matching = None, 0, None
         elif mode in FAULT_MODES:
             plan.mode, plan.remaining = mode, max(0, int(body.get("count", 1)))
             plan.stall_seconds = float(body.get("seconds", 30.0))
+            plan.matching = str(body["matching"]) if body.get("matching") else None
         else:
             return web.json_response({"error": f"unknown mode {mode!r}", "modes": list(FAULT_MODES)}, status=400)
         return web.json_response(_fault_view(plan))
@@ -538,7 +545,7 @@ def add_llm_routes(app: web.Application, *, admin_token: str, composer: TextComp
 
 
 def _fault_view(plan: FaultPlan) -> dict[str, Any]:
-    return {"mode": plan.mode, "remaining": plan.remaining, "seconds": plan.stall_seconds}
+    return {"mode": plan.mode, "remaining": plan.remaining, "seconds": plan.stall_seconds, "matching": plan.matching}
 
 
 def _config_view(state: LlmState) -> dict[str, Any]:

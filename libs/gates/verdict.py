@@ -29,10 +29,11 @@ ADVICE: dict[str, str] = {
     "reply_form": "It broke the reply rules (empty, emoji); write plain text.",
     "generic_opener": "It opened with a generic filler; open with substance.",
     "grounding": "It did not take up the tweet's point; answer what the tweet is about.",
-    "review": "The safety review refused it; write a reply that is accurate, names no one, sells nothing and "
-              "stays out of politics.",
+    # Kind-neutral, as every advice: "write a reply" in a post's rewrite prompt had a demo's model write a reply.
+    "review": "The safety review refused it; write one that is accurate, names no one, sells nothing and stays "
+              "out of politics.",
     "malformed": "The answer was not usable plain text.",
-    "refusal": "The answer refused the task or spoke as an AI; write the post itself.",
+    "refusal": "The answer refused the task or spoke as an AI; write the text asked for itself.",
     "content_filter": "The provider's content filter refused the request.",
     "llm_request": "The provider refused the request.",
     "claims": "It stated a number, study or institution that is not among the facts given; state only the facts "

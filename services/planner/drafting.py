@@ -570,7 +570,12 @@ class Drafter:
             # The server refused to review them (a content filter): not published unreviewed.
             self._charge_or_release(out, reservation, err.completion, "review")
             self._note_review(outs, charged)
-            return [Rejection("review", f"the review request was refused: {err}")] * len(batch)
+            if len(batch) > 1:
+                # A filter refuses a call for one text in it: reviewed in halves, only the drafts it flags are
+                # refused (a demo's whole round of drafts was rewritten for one).
+                half = len(batch) // 2
+                return await self._review_call(batch[:half]) + await self._review_call(batch[half:])
+            return [Rejection("review", f"the review request was refused: {err}")]
         except LlmUnavailable:
             self.ledger.release(reservation)
             for o in outs:
@@ -719,7 +724,7 @@ class Drafter:
     def _unusable_reason(out: DraftOutcome) -> str:
         last = out.rejections[-1] if out.rejections else None
         if last is not None and last.gate == "refusal":
-            return "refusal: the answer refused the task or spoke as an AI; write the post itself"
+            return "refusal: the answer refused the task or spoke as an AI; write the text asked for itself"
         return "the answer was not usable text" + (f" ({last.reason})" if last is not None else "")
 
     def _unsupported_claims(self, parts: Sequence[str], facts: Sequence[Fact]) -> Rejection | None:

@@ -191,6 +191,46 @@ async def test_the_replies_of_a_run_are_reviewed_in_one_call(realistic_endpoint,
     await d.model.close()
 
 
+async def test_a_filter_that_refuses_one_draft_of_a_shared_review_refuses_that_one_alone(realistic_endpoint,
+                                                                                         embedder) -> None:
+    """A content filter refuses a call for one text in it. Until 2026-12-06 a refused shared review rejected every
+    draft in it (a demo rewrote a whole round for one), and the rewrite prompt told a post to "write a reply"."""
+    d = drafter(realistic_endpoint, CONFIG, embedder, seed=3)
+    flagged: list[str] = []
+
+    async def filter_the_first_draft() -> None:
+        review = recorder.calls[-1][-1]["content"]
+        if not flagged and "drafts: " in review:
+            flagged.append(re.search(r'<draft id="1"[^>]*>(.*?)</draft>', review, re.S).group(1)[:40])
+            await realistic_endpoint.fault("content_filter", 20, matching=flagged[0])
+
+    recorder = Recorder(d, before_review=filter_the_first_draft)
+    tweets = ["Morning light sets your body clock for the whole day.",
+              "Walking after dinner flattens the glucose curve.",
+              "Fibre feeds the gut bacteria that make butyrate.",
+              "Strength training twice a week keeps muscle as you age."]
+    outs = await d.draft_together([
+        (lambda o=o: d.write_reply(o, REPLY, propensity=0.1, policy_version="u", now=NOW))
+        for o in (opportunity(t, str(i)) for i, t in enumerate(tweets))])
+    await realistic_endpoint.fault("none")
+    assert flagged, "no shared review"
+    refused = [[r for r in o.rejections if r.reason.startswith("the review request was refused")] for o in outs]
+    # Only the flagged draft's item was refused; the others of its call were judged.
+    assert sum(map(len, refused)) == 1, [[r.reason for r in o.rejections] for o in outs]
+    judged = [o for o, r in zip(outs, refused, strict=True) if not r]
+    assert len(judged) == len(tweets) - 1 and all(o.reviewed_by or o.rejections for o in judged)
+    log = await realistic_endpoint.log()
+    assert sum(1 for e in log if e.get("api") == "content_filter") >= 2  # the shared call, then its half
+    await d.model.close()
+
+
+def test_no_rewrite_advice_names_another_kind() -> None:
+    from libs.gates.verdict import ADVICE
+
+    for gate, advice in ADVICE.items():
+        assert not re.search(r"\bwrite (?:a|one|the) (?:post|reply|thread)\b", advice, re.I), gate
+
+
 async def test_a_draft_awaiting_its_review_counts_as_ours_for_the_next_items(text_endpoint, embedder) -> None:
     """Two items of a run answering the same tweet the same way: the second is judged a repeat of the first,
     which is awaiting its review, instead of both going to the review and both being queued."""
