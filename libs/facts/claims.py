@@ -71,7 +71,12 @@ _STUDY = re.compile(
     # "It's been proven that …", "clinically proven", "scientifically shown to": a finding claimed without one
     r"|\b(?:(?:it(?:['’ʼ]s| is| has)|has|have|is|are|was|were)\s+(?:been\s+)?(?:scientifically|clinically|medically)?"
     r"\s*proven|(?:scientifically|clinically|medically)\s+(?:proven|shown|tested))\b"
-    r"|\bresearch\s+(?:shows|showed|suggests|suggested|found|finds|says|proves|proved)"
+    r"|\bresearch\s+(?:shows|showed|suggests|suggested|found|finds|says|proves|proved|links|linked|ties|tied)"
+    # a risk multiplied without a figure: "doubles your risk of a cold", "twice as likely", "cuts the risk in half"
+    # (not advice: "half as much sugar")
+    r"|\b(?:doubles?|doubled|doubling|triples?|tripled|quadruples?|halves|halved)\s+(?:your|the|their|a\s+person's)"
+    r"\s+(?:risk|chances?|odds|likelihood)\b|\b(?:twice|half)\s+as\s+likely\b"
+    r"|\bcuts?\s+(?:your|the|their)\s+(?:risk|chances?|odds)\s+(?:in|by)\s+half\b"
     r"|\bdata\s+(?:show|shows|showed|suggest|suggests)\b"
     r"|\b(?:science|evidence)\s+(?:shows|says|proves)\b"
     r"|\bpublished\s+in\b",
@@ -126,13 +131,16 @@ INSTITUTIONS: dict[str, tuple[str, ...]] = {
     "Cell Metabolism": ("cell metabolism", "cell metab"),
 }
 _KNOWN = re.compile(
-    r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in sorted(INSTITUTIONS, key=len, reverse=True)) + r")(?![\w-])"
+    # "NIH-funded", "WHO-backed": the name before a hyphen is named too
+    r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in sorted(INSTITUTIONS, key=len, reverse=True)) + r")(?!\w)"
 )
 # Names built like institutions: "University of Otago", "Karolinska Institute", "Brigham Young University".
 _NAMED = re.compile(
     r"\b(?:University|College|Institute|School)\s+of\s+(?:[A-Z][\w'-]+\s?){1,4}"
     r"|\b(?:[A-Z][\w'-]+\s+){1,4}(?:University|Institute|Institutes|Clinic|Hospital|Foundation|"
     r"Academy|Association|Society|Council|Agency|Department|Ministry|Centre|Center|School|College)\b"
+    # a named authority quoted: "Dr. Andrew Huberman says …" puts words in a real person's mouth
+    r"|\b(?:Dr|Prof|Professor)\.?\s+(?:[A-Z][\w'-]+\s?){1,3}"
 )
 # Matched case-sensitively: "WHO" is the body, "who" a pronoun.
 
