@@ -163,4 +163,6 @@ def planted_survivors(parts: Sequence[str], defects: Iterable[dict]) -> list[str
             out.append(d["habit"])
         elif check == "longer_than" and any(x_length(p) > int(value) for p in parts):
             out.append(d["habit"])
+        elif check == "lacks" and value and value.lower() not in text:
+            out.append(d["habit"])
     return sorted(set(out))

@@ -47,7 +47,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from sandbox.audience import DEFAULT_CONTENT_TYPES, DEFAULT_TOPICS, TOPIC_KEYWORDS
-from sandbox.textgen import POST_LIMIT, REPLY_LIMIT, CompositionRequest, Fact, TextComposer, topic_label
+from sandbox.textgen import POST_LIMIT, REPLY_LIMIT, CompositionRequest, Fact, TextComposer, _clip, topic_label
 
 STRUCTURED_CHATTER = 0.3  # preambles and closing remarks inside a JSON answer, relative to plain text
 FIX_ON_REWRITE = 0.7
@@ -79,6 +79,7 @@ class HabitRates:
     chatty: float = 0.05  # of plain-text posts and replies
     wrapped: float = 0.05  # of plain-text posts and replies
     loops: float = 0.03  # of plain-text posts and replies: the last sentence said again (a decoding loop)
+    ignores_angle: float = 0.1  # of answers to a prompt with a news angle: written from the other facts instead
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
@@ -113,6 +114,7 @@ class Brief:
     rejected_draft: str = ""  # a rewrite's rejected draft, when the prompt shows it
     # Openings the prompt lists as the account's recent ones, not to be reused (``<recent>`` blocks).
     avoid: tuple[str, ...] = ()
+    news: str = ""  # the news item the post is to be about, with its source (``<news>`` block)
 
 
 _HEADER_LINE = re.compile(
@@ -120,6 +122,7 @@ _HEADER_LINE = re.compile(
 _TWEET = re.compile(r"<tweet>(.*?)</tweet>", re.DOTALL | re.IGNORECASE)
 _EXAMPLE = re.compile(r"<example>(.*?)</example>", re.DOTALL | re.IGNORECASE)
 _RECENT = re.compile(r"<recent>(.*?)</recent>", re.DOTALL | re.IGNORECASE)
+_NEWS = re.compile(r"<news>(.*?)</news>", re.DOTALL | re.IGNORECASE)
 _NUMBER_WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "3": 3, "4": 4, "5": 5, "6": 6}
 _THREAD = re.compile(r"\bthread\b(?:[^.\n]{0,30}?\b(three|four|five|six|[3-6])\s+(?:parts|tweets|posts))?", re.I)
 _WRITE = re.compile(r"\bwrite (?:one|a|an|exactly one) (?:short |single )?(post|tweet|thread)\b", re.I)
@@ -182,6 +185,7 @@ def read_brief(messages: list[dict[str, Any]], response_format: Any = None) -> B
         schema_keys=_schema_keys(response_format),
         rejected_draft=m.group(1) if (m := re.search(r"Rejected draft:\s*\n(.*)", ask, re.DOTALL)) else "",
         avoid=tuple(r.strip() for r in _RECENT.findall(user_prose)),
+        news=news_in(user_prose),
     )
 
 
@@ -251,6 +255,28 @@ def _split_source(line: str) -> tuple[str, str]:
     return text, ""
 
 
+def news_in(prompt: str) -> str:
+    """The news item a prompt asks the post to be about, with its source (its ``<news>`` block), or ""."""
+    return m.group(1).strip() if (m := _NEWS.search(prompt)) else ""
+
+
+def with_news(parts: list[str], angle: str, room: int) -> list[str]:
+    """The news as the post under the post's frame, or as a thread's first point, naming its source as the prompt
+    asks (as a citation: "… (Sandbox Journal)")."""
+    claim, cite = _split_source(angle)[0], f" ({_news_source(angle)})"
+    if len(parts) >= 3:
+        return [parts[0], claim + cite if len(claim + cite) <= room else _clip(claim, room - len(cite)) + cite,
+                *parts[2:]]
+    frame = m.group("frame") + " " if (m := _FRAME.match(parts[0])) else ""
+    line = frame + claim + cite
+    return [line if len(line) <= room else _clip(claim, room - len(cite)) + cite]
+
+
+def _news_source(citation: str) -> str:
+    """The source a news fact cites: "… (Sandbox journals, 2026)" -> "Sandbox journals"."""
+    return _split_source(citation)[1].split(",")[0].strip() or "the source"
+
+
 def composer_from(facts: tuple[str, ...], topic: str) -> TextComposer:
     """A composer that writes from the facts a prompt gave, each as the prompt worded it with its source."""
     return TextComposer([Fact(id=f"given-{i}", topics=(topic,), fact=claim, source=source, url="")
@@ -273,7 +299,7 @@ class Defect:
     habit: str
     # How to see it in a queued text: "contains" (the planted words), "twice" (the planted words said twice),
     # "prefix" / "suffix" (a part starts / ends with them), "wrapped" (quotes around a part), "longer_than" (a part
-    # over that many characters), ""
+    # over that many characters), "lacks" (the words are missing: a news post that does not name its source), ""
     # (formatting only: nothing to see once the answer is parsed).
     check: str
     value: str = ""
@@ -378,7 +404,12 @@ class RealisticWriter:
             return Answer(content=habits.wrap_json([refusal]) if structured else refusal, defects=habits.defects,
                           brief=brief)
         own_knowledge = bool(brief.facts) and habits.fires("ignores_facts")
-        parts = self._base(brief, rng, own_knowledge=own_knowledge)
+        angle = brief.news
+        if angle and habits.fires("ignores_angle"):
+            # Asked to write about a news item and name its source, a model may write from the other facts.
+            habits.record("ignores_angle", "lacks", _news_source(angle))
+            angle = ""
+        parts = self._base(brief, rng, own_knowledge=own_knowledge, angle=angle)
         if own_knowledge:
             used = next((f.fact for f in self.composer.facts if any(f.fact in p for p in parts)), None)
             if used is not None:
@@ -393,7 +424,7 @@ class RealisticWriter:
             content = habits.join(parts)
         return Answer(content=habits.outside(content), defects=habits.defects, brief=brief)
 
-    def _base(self, brief: Brief, rng: random.Random, *, own_knowledge: bool = False) -> list[str]:
+    def _base(self, brief: Brief, rng: random.Random, *, own_knowledge: bool = False, angle: str = "") -> list[str]:
         composer = self.composer
         if brief.facts and not own_knowledge:
             composer = composer_from(brief.facts, brief.topic)
@@ -414,8 +445,8 @@ class RealisticWriter:
         parts = [re.sub(r"\s*\d{1,2}/\d{1,2}\s*$", "", p).replace(" ()", "").strip() for p in parts]
         if brief.kind == "reply":
             return parts
-        parts = _vary_frame(parts, brief, rng)
-        return [_reword(p, rng, limit=brief.max_chars) for p in parts]
+        parts = [_reword(p, rng, limit=brief.max_chars) for p in _vary_frame(parts, brief, rng)]
+        return with_news(parts, angle, brief.max_chars) if angle else parts
 
 
 class _Planter:

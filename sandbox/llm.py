@@ -62,7 +62,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.habits import RealisticWriter, composer_from, given_facts
+from sandbox.habits import RealisticWriter, composer_from, given_facts, news_in, with_news
 from sandbox.review import answer_review, default_reviewer, is_review
 from sandbox.textgen import POST_LIMIT, REPLY_LIMIT, CompositionRequest, TextComposer
 
@@ -379,6 +379,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         given = given_facts(prompt)
         composer = composer_from(given, request_brief.topic) if given else state.composer
         parts = composer.compose(request_brief, rng)
+        if request_brief.kind != "reply" and (news := news_in(prompt)):
+            parts = with_news(parts, news, request_brief.max_chars)
         content, finish_reason = PART_SEPARATOR.join(parts), "stop"
 
     prompt_tokens = sum(rough_tokens(_message_text(m)) for m in messages)

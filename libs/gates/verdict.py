@@ -36,6 +36,8 @@ ADVICE: dict[str, str] = {
     "refusal": "The answer refused the task or spoke as an AI; write the text asked for itself.",
     "content_filter": "The provider's content filter refused the request.",
     "llm_request": "The provider refused the request.",
+    "angle": "It was not about the news item given, or did not name its source; write about that news and name "
+             "its source.",
     "claims": "It stated a number, study or institution that is not among the facts given; state only the facts "
               "listed, or no figures at all.",
 }

@@ -75,7 +75,7 @@ from libs.facts import (
 )
 from libs.gates.refusal import check_refusal
 from libs.niche import NicheConfig
-from services.planner.news import NewsItem, angle_lines, news_angle, news_fact
+from services.planner.news import NewsItem, angle_lines, check_angle, news_angle, news_fact
 from libs.text import Embedder, content_hash, max_similarity, normalise, x_length
 from services.planner.budget import BudgetLedger, BudgetTier, Reservation, model_for, prompt_token_bound
 from services.planner.llm import (
@@ -277,6 +277,8 @@ class Drafter:
                 parts = self._without_repeated_parts(parts)
             verdict, parts, text, vector = self._gate_post(out, parts, kind=kind, topic=choice.topic,
                                                            facts=[*facts, *news_given], now=now)
+            if verdict is None and news is not None:
+                verdict = check_angle(parts, news)
             if verdict is None and self.config.sensitive:
                 if self.needs_review(parts, [*facts, *news_given], news=news is not None):
                     release = self._held(OwnPost(text, content_hash(text), choice.topic, now, vector), parts)

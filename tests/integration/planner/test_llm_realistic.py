@@ -267,3 +267,28 @@ async def test_another_400_drops_the_item_not_the_planner(realistic_endpoint) ->
         await m.complete("not a list", model="gpt-4o-mini", max_tokens=300)  # type: ignore[arg-type]
     assert info.value.gate == "llm_request" and "HTTP 400" in str(info.value) and m.adaptations == 0
     await m.close()
+
+
+async def test_a_post_written_from_news_names_its_source_or_is_written_again(realistic_endpoint) -> None:
+    """Every news post of a demo ignored its angle (the sandbox's model wrote from the other facts) and each was
+    recorded as the item's post. A draft that does not name the item's source is refused ("angle") and rewritten;
+    one that does is queued with the angle."""
+    from services.planner.news import NewsItem
+
+    item = NewsItem(item_id="n1", title="Alcohol can make you fall asleep faster, but it disrupts sleep later in "
+                    "the night.", summary="", source="Sandbox Journal", url="https://example.org/n1",
+                    published_at=NOW - timedelta(hours=3), topic="sleep")
+    d = drafter(realistic_endpoint)
+    await realistic_endpoint.configure(habits={"ignores_angle": 1.0})
+    try:
+        ignored = await d.write_post(CHOICE, propensity=0.1, policy_version="u", now=NOW, scheduled_for=NOW,
+                                     news=item)
+    finally:
+        await realistic_endpoint.configure(habits={"ignores_angle": HabitRates().ignores_angle})
+    assert ignored.queued is None and ignored.rejections
+    assert {r.gate for r in ignored.rejections} >= {"angle"}, [r.reason for r in ignored.rejections]
+    taken = await d.write_post(CHOICE.model_copy(update={"topic": "sleep"}), propensity=0.1, policy_version="u",
+                               now=NOW + timedelta(hours=1), scheduled_for=NOW, news=item)
+    assert taken.queued is not None, [r.reason for r in taken.rejections]
+    assert taken.queued.angle is not None and "Sandbox Journal" in " ".join(taken.queued.parts)
+    await d.model.close()

@@ -91,6 +91,7 @@ async def test_a_fresh_news_item_is_a_queued_posts_angle_with_its_source(
     angle = on_topic[0].angle
     assert angle is not None and (angle.item_id, angle.source, angle.url) == (
         freshest.item_id, SOURCE, freshest.url)
+    assert SOURCE in " ".join(on_topic[0].parts)  # written about the news, naming its source
     await planner.ctx.wait_caught_up()
     assert await planner.ctx.pool.fetchval("SELECT used_by FROM news WHERE item_id = $1",
                                            freshest.item_id) == on_topic[0].content_id

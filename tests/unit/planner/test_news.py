@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from libs.contracts.events import Choice
 from libs.niche import load_niche
-from services.planner.news import NewsItem, angle_lines, news_angle, news_fact, pick_news
+import pytest
+
+from services.planner.news import NewsItem, angle_lines, names_source, news_angle, news_fact, pick_news
 from services.planner.prompts import post_messages
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
@@ -43,3 +45,16 @@ def test_the_prompt_gets_the_angle_and_the_fact_with_its_source():
     assert news_angle(news).source == "NIH"
     # A title too short to be a fact's claim gets its source in front.
     assert news_fact(item(5, "sleep", 1, title="Sleep"), "sleep").claim == "NIH: Sleep"
+
+
+@pytest.mark.parametrize(("text", "source", "named"), [
+    ("New from NIH: adults who sleep 7 hours live longer.", "NIH", True),
+    ("Adults who sleep 7 hours live longer (World Health Organization).", "WHO", True),
+    ("The people who sleep 7 hours live longer.", "WHO", False),  # a pronoun, not the body
+    ("A Lancet report: fibre lowers mortality.", "The Lancet", True),
+    ("Sandbox journals: alcohol disrupts late-night sleep.", "Sandbox Journal", False),  # another name
+    ("New from NHS England: walk more.", "NHS England", True),
+    ("Walk more, every day.", "NHS England", False),
+])
+def test_a_news_post_names_its_source(text: str, source: str, named: bool):
+    assert names_source(text, source) is named

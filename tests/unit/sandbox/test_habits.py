@@ -204,3 +204,20 @@ def test_a_post_frame_is_worded_afresh_whole() -> None:
         text = writer.answer(msgs(user), rng).content
         said = [s.strip().lower() for s in re.split(r"(?<=[.!?:])\s+", text) if len(s.split()) >= 4]
         assert len(said) == len(set(said)), text
+
+
+def test_a_news_angle_is_written_about_naming_its_source_unless_ignored() -> None:
+    """Asked to write about a news item and name its source, the writer does (the sandbox's writer ignored the
+    <news> block in every news post of a demo before 2026-12-06), except at the ignores_angle rate, logged as the
+    source's name lacking."""
+    user = ("Write one post of at most 260 characters.\nTopic: sleep. Give one specific, safe habit.\n"
+            "Facts you may state (state only these):\n[1] Teenagers need 8 to 10 hours of sleep a night. (CDC, 2020)\n"
+            "Angle: recent news from Sandbox Journal (2026-12-05). Write the post about this news and name Sandbox "
+            "Journal as the source.\nNews fact (state it only as the source says it): <news>Alcohol disrupts sleep "
+            "in the second half of the night. (Sandbox Journal, 2026)</news>")
+    quiet = {f: 0.0 for f in HabitRates().as_dict()}
+    followed = RealisticWriter(rates=HabitRates(**quiet)).answer(msgs(user), random.Random(1))
+    assert "Alcohol disrupts sleep in the second half of the night. (Sandbox Journal)" in followed.content
+    ignored = RealisticWriter(rates=HabitRates(**{**quiet, "ignores_angle": 1.0})).answer(msgs(user), random.Random(1))
+    assert "Sandbox Journal" not in ignored.content and "Teenagers" in ignored.content
+    assert [(d.habit, d.check, d.value) for d in ignored.defects] == [("ignores_angle", "lacks", "Sandbox Journal")]
