@@ -158,7 +158,7 @@ _LABEL = re.compile(
     r"^\s*(?:\*\*)?(?:(?:final|revised|rewritten|new|suggested|possible|proposed|sample|alternative|draft)\s+)?"
     r"(?:tweet|post|reply|draft|caption|option|version|answer|response|hook|body|cta|call to action|"
     # "Thread: how I fixed my sleep" is a thread's own hook, "**thread:** 1. …" a label over its numbered parts
-    r"output|thread(?=\s*(?:\*\*)?\s*:\s*(?:\*\*)?\s*\(?\d))"
+    r"output|thread(?=\s*(?:\*\*)?\s*:\s*(?:\*\*)?\s*\(?\d)|point(?=\s*#?\d))"
     r"(?:\s+(?:draft|idea|option|version|text|to (?:the |this |their )?(?:tweet|post)))?"
     # a hyphen only as a dash with space before it: "Post-workout meals" and "Body-weight squats" are the text
     r"(?:\s*#?\d{1,2})?(?:\s*\([^)\n]{0,40}\))?\s*(?:\*\*)?(?::|\s+-|\s*[–—])\s*(?:\*\*)?\s*",
@@ -451,7 +451,7 @@ def strip_markdown(text: str) -> str:
 _NUMBER_PREFIX_THREAD = re.compile(
     r"^\s*(?:\(?\d{1,2}\s*/\s*\d{0,2}\)?[:.)]?|\d{1,2}[.)](?=\s)|"
     r"(?:tweet|part|post)\s*\d{1,2}(?:\s*(?:/|of)\s*\d{1,2})?(?:\s*\([^)\n]{0,20}\))?\s*[:.)\-–—]?|"
-    r"\(\d{1,2}\)(?=\s)|\[\d{1,2}(?:\s*/\s*\d{1,2})?\](?=\s)|"
+    r"\(\d{1,2}\)(?=\s)|\[(?:(?:tweet|part|post)\s*)?\d{1,2}(?:\s*/\s*\d{1,2})?\](?=\s)|"
     r"(?:first|second|third|fourth|fifth|sixth)\s+(?:tweet|part|post)\s*[:.\-–—]?)\s*",
     re.IGNORECASE,
 )
@@ -674,7 +674,7 @@ _MARKER = re.compile(
     r"(?im)^\s*(?:\*\*|#{1,6}\s*)?(?:\(?(\d{1,2})\s*/\s*\d{0,2}\)?[:.)]?|(\d{1,2})[.)](?:\*\*)?(?=\s)"
     r"|(?:tweet|part|post)\s*(\d{1,2})\b"
     # "(1) …", "[1/3] …", "#1 …", "First tweet: …" (since 2026-12-06)
-    r"|\((\d{1,2})\)(?=\s)|\[(\d{1,2})(?:\s*/\s*\d{1,2})?\](?=\s)|#(\d{1,2})(?=\s)"
+    r"|\((\d{1,2})\)(?=\s)|\[(?:(?:tweet|part|post)\s*)?(\d{1,2})(?:\s*/\s*\d{1,2})?\](?=\s)|#(\d{1,2})(?=\s)"
     r"|(first|second|third|fourth|fifth|sixth)\s+(?:tweet|part|post)\b)"
 )
 # A keycap digit ("1️⃣ …"), read as the digit with a dot: the emoji rule would leave a bare "1".
@@ -695,7 +695,7 @@ def split_thread(text: str, *, max_parts: int = 6, limit: int = 280, length: Len
     elif (numbered := _numbered_chunks(body)) is not None:
         chunks = numbered
     else:
-        chunks = _list_as_parts([c.strip() for c in re.split(r"\n[ \t]*\n", body) if c.strip()], wanted)
+        chunks = [c.strip() for c in re.split(r"\n[ \t]*\n", body) if c.strip()]
         chunks = _merge(chunks, target=min(wanted or max_parts, max_parts), limit=limit, length=length)
     parts = [clean_part(c, in_thread=True) for c in chunks]
     return [p for p in parts if p]
@@ -712,24 +712,20 @@ def _numbered_chunks(body: str) -> list[str] | None:
             # A "#1" marker goes here: the parts' own numbering rule leaves "#1" alone ("#1 mistake: …" is a hook).
             cuts.append(m.end() if m.group(6) else m.start())
             expected += 1
-    # A title over the numbered parts ("## Thread: Gut health basics") is no part of them.
     title = body[: starts[0]].strip() if starts else ""
-    if len(starts) < 2 or (title and ("\n" in title or not (_HEADING.match(title) or _BOLD_LINE.match(title)))):
+    if len(starts) < 2 or "\n" in title:
         return None
-    return [body[a:b] for a, b in zip(cuts, starts[1:] + [len(body)])]
-
-
-_LIST_ITEM = re.compile(r"(?m)^[ \t]*\d{1,2}[.)][ \t]+(?=\S)")
-
-
-def _list_as_parts(chunks: list[str], wanted: int | None) -> list[str]:
-    """A hook over a numbered list in one paragraph ("🧵 Sleep debt is real 👇\n\n1. …\n2. …\n3. …") where that
-    many parts were asked: one part an item. A list that does not make the parts asked stays one part."""
-    for i, chunk in enumerate(chunks):
-        lines = chunk.splitlines()
-        if _LIST_IN_PART.match(chunk) and all(_LIST_ITEM.match(line) for line in lines) and (
-                len(chunks) - 1 + len(lines) == wanted):
-            return chunks[:i] + lines + chunks[i + 1:]
+    chunks = [body[a:b] for a, b in zip(cuts, starts[1:] + [len(body)])]
+    # A paragraph after the last numbered part, when no other part holds two, closes the thread as a part of its
+    # own ("Bottom line: drink when you're thirsty.").
+    paragraphs = [[p for p in re.split(r"\n[ \t]*\n", c.strip()) if p.strip()] for c in chunks]
+    if len(paragraphs[-1]) > 1 and all(len(p) == 1 for p in paragraphs[:-1]):
+        chunks = [*chunks[:-1], *paragraphs[-1]]
+    # A title over the numbered parts ("## Thread: Gut health basics") is no part of them; a line of text is the
+    # hook ("Sleep debt is real. A thread 🧵" over "1/ …", "2/ …": until 2026-12-06 read as paragraphs, and the
+    # last two numbered parts merged into one with their "3/" inside).
+    if title and not (_HEADING.match(title) or _BOLD_LINE.match(title)):
+        return [title, *chunks]
     return chunks
 
 

@@ -470,13 +470,25 @@ def test_a_reply_has_no_title(raw: str, clean: str) -> None:
     assert without_title(raw) == clean
 
 
-def test_a_numbered_list_under_a_hook_makes_the_parts_asked_and_stays_a_list_otherwise() -> None:
+def test_a_numbered_list_under_a_hook_makes_the_parts_and_stays_a_list_where_it_cannot() -> None:
+    # Until 2026-12-06 the hook made the list paragraphs, and the list one part whose "1." was taken for the part's
+    # number ("2." stood alone).
     raw = "🧵 Sleep debt is real. Here is why 👇\n\n1. Insulin sensitivity falls.\n2. Hunger rises.\n3. Nap before 3pm."
     assert split_thread(raw, wanted=4) == ["Sleep debt is real. Here is why", "Insulin sensitivity falls.",
                                            "Hunger rises.", "Nap before 3pm."]
-    # Two parts asked: the list is one part, and keeps its "1." (taken as the part's number, "2." stood alone).
-    assert split_thread(raw, wanted=2) == ["Sleep debt is real. Here is why",
-                                           "1. Insulin sensitivity falls.\n2. Hunger rises.\n3. Nap before 3pm."]
+    assert split_thread("Sleep debt is real. A thread 🧵\n\n1/ Light sets your clock.\n\n2/ Caffeine lasts.\n\n"
+                        "3/ Keep it simple.", wanted=4) == ["Sleep debt is real. A thread", "Light sets your clock.",
+                                                          "Caffeine lasts.", "Keep it simple."]
+    # A paragraph after the list closes the thread; a list under a lead-in of its own stays one part, keeping "1."
+    assert split_thread("Sleep debt is real.\n\n1. Keep wake times.\n2. Nap early.\n\nStart tonight.", wanted=4) == [
+        "Sleep debt is real.", "Keep wake times.", "Nap early.", "Start tonight."]
+    raw = "Sleep debt is real.\n\nTwo fixes:\n1. Keep wake times.\n2. Nap early.\n\nStart tonight."
+    assert split_thread(raw, wanted=3) == ["Sleep debt is real.", "Two fixes:\n1. Keep wake times.\n2. Nap early.",
+                                           "Start tonight."]
+    assert split_thread("[Tweet 1] Sleep debt is real.\n[Tweet 2] Light sets your clock.\n[Tweet 3] Keep it.",
+                        wanted=3) == ["Sleep debt is real.", "Light sets your clock.", "Keep it."]
+    assert split_thread("**Hook:** Sleep debt is real.\n\n**Point 1:** Light sets your clock.\n\n**Point 2:** Keep it.",
+                        wanted=3) == ["Sleep debt is real.", "Light sets your clock.", "Keep it."]
 
 
 def test_a_note_under_a_numbered_thread_is_no_part_of_it() -> None:
