@@ -79,6 +79,7 @@ class HabitRates:
     chatty: float = 0.05  # of plain-text posts and replies
     wrapped: float = 0.05  # of plain-text posts and replies
     loops: float = 0.03  # of plain-text posts and replies: the last sentence said again (a decoding loop)
+    cta: float = 0.03  # of plain-text posts: "Follow @sleepdaily for more sleep tips." with a handle it made up
     ignores_angle: float = 0.1  # of answers to a prompt with a news angle: written from the other facts instead
 
     def update(self, values: dict[str, Any]) -> None:
@@ -418,6 +419,15 @@ class RealisticWriter:
             parts = [rng.choice(brief.examples)]
             habits.record("copies_example", "contains", parts[0])
         parts = habits.inside(parts)
+        # A call to follow an account it names itself (chat models' growth advice), in JSON as in plain text; from
+        # a stream of its own, seeded by the text: the other habits' draws stay as they were.
+        own = random.Random(f"cta:{parts[-1] if parts else ''}")
+        if brief.kind == "post" and parts and own.random() < self.rates.cta:
+            handle = "@" + topic_label(brief.topic).replace(" ", "") + own.choice(("daily", "coach", "facts", "hq"))
+            cta = f" Follow {handle} for more {topic_label(brief.topic)} tips."
+            if len(parts[-1].rstrip() + cta) <= brief.max_chars:  # written within the length asked
+                parts[-1] = parts[-1].rstrip() + cta
+                habits.record("cta", "contains", handle)
         if structured:
             content = habits.wrap_json(parts)
         else:

@@ -51,6 +51,7 @@ from libs.gates import (
     check_solicitation,
     check_medical_safety,
     check_topic_freshness,
+    extract,
     gate_post,
     gate_reply,
     grounding_similarity,
@@ -104,6 +105,19 @@ REPAIR_KEEPS = 0.5
 
 # One index per facts file and embedder: embedding the facts takes seconds, and drafters are made per run.
 _FACT_INDEXES: dict[tuple[str, bool, int], tuple[Embedder, FactIndex]] = {}
+
+
+def invented_contact(text: str) -> Rejection | None:
+    """A link, handle, e-mail, phone number or wallet in a model's post: its prompt gives none, so the model made it
+    up ("follow @healthacct for more" tags a stranger; "cdc.gov/sleep-tips" may be no page). The owner's own edits
+    in the console may carry them: this is the planner's rule, not ``gate_post``'s."""
+    found = extract(text)
+    for kind, values in (("link", found.urls), ("handle", found.mentions), ("e-mail address", found.emails),
+                         ("phone number", found.phones), ("wallet address", found.wallets),
+                         ("spelled-out handle or account", found.spelled)):
+        if values:
+            return Rejection("entities", f"post carries a {kind} the model made up: {values[0]!r}")
+    return None
 
 
 def fact_index(config: NicheConfig, embedder: Embedder) -> FactIndex:
@@ -454,6 +468,7 @@ class Drafter:
         verdict = gate_post(parts, kind=kind, topic=topic, config=self.config, recent=self.recent,
                             vector=vector, embedder_kind=self.embedder.kind, now=now) \
             or self._copies_an_example(text, vector) \
+            or invented_contact(text) \
             or self._unsupported_claims(parts, facts)
         return verdict, text, vector
 

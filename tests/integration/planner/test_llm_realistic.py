@@ -292,3 +292,18 @@ async def test_a_post_written_from_news_names_its_source_or_is_written_again(rea
     assert taken.queued is not None, [r.reason for r in taken.rejections]
     assert taken.queued.angle is not None and "Sandbox Journal" in " ".join(taken.queued.parts)
     await d.model.close()
+
+
+async def test_a_handle_the_model_made_up_is_never_posted(realistic_endpoint) -> None:
+    """"Follow @sleepdaily for more sleep tips.": the prompt gives no handle, so the model invented one (it tags a
+    stranger). The post is refused ('entities') and written again, never queued with it."""
+    d = drafter(realistic_endpoint)
+    # No other habit: one that makes the answer over-long has the call's sentence cut with the padding before it.
+    await realistic_endpoint.configure(habits={**{h: 0.0 for h in HabitRates().as_dict()}, "cta": 1.0})
+    try:
+        out = await d.write_post(CHOICE, propensity=0.1, policy_version="u", now=NOW, scheduled_for=NOW)
+    finally:
+        await realistic_endpoint.configure(habits=HabitRates().as_dict())
+    assert out.queued is None and "entities" in {r.gate for r in out.rejections}, [r.reason for r in out.rejections]
+    assert "made up: '@sleep" in next(r.reason for r in out.rejections if r.gate == "entities")
+    await d.model.close()

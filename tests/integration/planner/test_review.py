@@ -195,6 +195,7 @@ async def test_a_filter_that_refuses_one_draft_of_a_shared_review_refuses_that_o
                                                                                          embedder) -> None:
     """A content filter refuses a call for one text in it. Until 2026-12-06 a refused shared review rejected every
     draft in it (a demo rewrote a whole round for one), and the rewrite prompt told a post to "write a reply"."""
+    await realistic_endpoint.configure(seed=11)  # the answers of this test alone, whatever ran before it
     d = drafter(realistic_endpoint, CONFIG, embedder, seed=3)
     flagged: list[str] = []
 
@@ -214,11 +215,12 @@ async def test_a_filter_that_refuses_one_draft_of_a_shared_review_refuses_that_o
         for o in (opportunity(t, str(i)) for i, t in enumerate(tweets))])
     await realistic_endpoint.fault("none")
     assert flagged, "no shared review"
-    refused = [[r for r in o.rejections if r.reason.startswith("the review request was refused")] for o in outs]
-    # Only the flagged draft's item was refused; the others of its call were judged.
-    assert sum(map(len, refused)) == 1, [[r.reason for r in o.rejections] for o in outs]
-    judged = [o for o, r in zip(outs, refused, strict=True) if not r]
-    assert len(judged) == len(tweets) - 1 and all(o.reviewed_by or o.rejections for o in judged)
+    refused = [r for o in outs for r in o.rejections if r.reason.startswith("the review request was refused")]
+    # Only drafts holding the flagged text were refused (a rewrite may say it again); the others of the call were
+    # judged.
+    assert refused and all(flagged[0] in (r.text or "") for r in refused), [r.text for r in refused]
+    judged = [o for o in outs if not any(r in refused for r in o.rejections)]
+    assert len(judged) >= len(tweets) - 1 and all(o.reviewed_by or o.rejections for o in judged)
     log = await realistic_endpoint.log()
     assert sum(1 for e in log if e.get("api") == "content_filter") >= 2  # the shared call, then its half
     await d.model.close()
