@@ -222,7 +222,9 @@ _STOPWORDS = frozenset(
     "this that these those you your we our they their he she his her i me my not no yes do does did have has had "
     "just more most very really can will would should could what when how why who which all any some every into "
     "than too also out up down over after before most people thing things everything something anything nothing "
-    "think changed change today really pretty".split()
+    "think changed change today really pretty "
+    # not things a reply takes up ("Related to behind: …", "First and health overlap …" were posted in a demo)
+    "behind first second third last next never always ever still even only yet".split()
 )
 
 

@@ -87,7 +87,7 @@ from services.planner.llm import (
     LlmUnavailable,
     TextModel,
 )
-from services.planner.normalise import clean_part, fit_to_limit, malformed_reason, read_answer, without_title
+from services.planner.normalise import clean_part, fit_to_limit, malformed_reason, read_answer
 from services.planner.prompts import (
     MAX_RECENT_OPENINGS, answer_schema, opening, post_messages, quoted_post, reply_messages,
 )
@@ -696,9 +696,8 @@ class Drafter:
         sentences when a little too long; None (recorded) when it is malformed or a refusal."""
         g = self.config.gates
         limit = g.reply_max_chars if kind == "reply" else g.part_max_chars
-        text = without_title(completion.text) if kind == "reply" else completion.text
-        answer = read_answer(text, thread=kind == "thread", max_parts=g.thread_max_parts, limit=limit,
-                             length=x_length, wanted=wanted)
+        answer = read_answer(completion.text, thread=kind == "thread", max_parts=g.thread_max_parts, limit=limit,
+                             length=x_length, wanted=wanted, titled=kind != "reply")
         parts = [fit_to_limit(p, limit, length=x_length) for p in answer.parts if p.strip()]
         for part in parts or [""]:
             if problem := malformed_reason(part):

@@ -661,9 +661,10 @@ def first_draft(text: str) -> str:
     return draft
 
 
-def clean_text(text: str) -> str:
-    """A post's or a reply's answer as the text to post."""
-    return clean_part(strip_preamble(first_draft(strip_fences(strip_reasoning(text)))))
+def clean_text(text: str, *, titled: bool = True) -> str:
+    """A post's or a reply's answer as the text to post; ``titled=False`` (a reply): without a title over it."""
+    text = strip_preamble(first_draft(strip_fences(strip_reasoning(text))))
+    return clean_part(text if titled else without_title(text))
 
 
 # Parts each in a tag of its own: "<thread><tweet>…</tweet><tweet>…</tweet></thread>".
@@ -763,7 +764,8 @@ _TEXT_KEYS = ("text", "tweet", "post", "reply", "content", "response", "output",
 def without_title(text: str) -> str:
     """A reply's answer without the title a model set over it ("# Heart Health: what to know", "**Sleep tips**" on a
     line of its own): a reply has no title, and with its marks stripped one was posted in a demo as the reply's first
-    line. A title alone is left (nothing else to post)."""
+    line (again after a reasoning block or a preamble, before 2026-12-06 read before they were taken off). A title
+    alone is left (nothing else to post)."""
     lines = text.strip().splitlines()
     if len(lines) > 1 and (_HEADING.match(lines[0]) or _BOLD_LINE.match(lines[0])) and any(
             line.strip() for line in lines[1:]):
@@ -772,9 +774,9 @@ def without_title(text: str) -> str:
 
 
 def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280, length: Length = len,
-                wanted: int | None = None) -> Answer:
+                wanted: int | None = None, titled: bool = True) -> Answer:
     """The parts of an answer: from JSON (``{"parts": [...]}`` or ``{"text": "..."}``) when it is JSON, else
-    from the text; every part cleaned."""
+    from the text; every part cleaned. ``titled=False``: a reply, which loses a title set over it."""
     data = _json_object(text)
     if data is not None:
         data = {k: _text_of(v) for k, v in data.items()}
@@ -794,10 +796,10 @@ def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280
             if thread:
                 return Answer(split_thread(single, max_parts=max_parts, limit=limit, length=length, wanted=wanted),
                               True)
-            return Answer([clean_text(single)], True)
+            return Answer([clean_text(single, titled=titled)], True)
     if thread:
         return Answer(split_thread(text, max_parts=max_parts, limit=limit, length=length, wanted=wanted), False)
-    return Answer([clean_text(text)], False)
+    return Answer([clean_text(text, titled=titled)], False)
 
 
 def _text_of(value: Any) -> Any:

@@ -470,6 +470,19 @@ def test_a_reply_has_no_title(raw: str, clean: str) -> None:
     assert without_title(raw) == clean
 
 
+
+@pytest.mark.parametrize("raw", [
+    # Posted in a demo (2026-12-06, late) as "Stress: what to know\n\nThe stress point holds up. …": the title
+    # came after the model's reasoning or a preamble, and was looked for on the answer's first line.
+    "<think>\nThe user wants a reply.\n</think>\n\n## Stress: what to know\n\nThe stress point holds up.",
+    "Here's a reply:\n\n**Stress, briefly**\nThe stress point holds up.",
+    '{"text": "## Stress: what to know\\n\\nThe stress point holds up."}',
+])
+def test_a_replys_title_goes_after_its_reasoning_or_preamble(raw: str) -> None:
+    assert read_answer(raw, thread=False, titled=False).parts == ["The stress point holds up."]
+    assert read_answer(raw, thread=False).parts[0] != "The stress point holds up."  # a post keeps it
+
+
 def test_a_numbered_list_under_a_hook_makes_the_parts_and_stays_a_list_where_it_cannot() -> None:
     # Until 2026-12-06 the hook made the list paragraphs, and the list one part whose "1." was taken for the part's
     # number ("2." stood alone).
