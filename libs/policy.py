@@ -34,6 +34,8 @@ renormalised, and the returned propensity is the exact probability of that draw.
 
 from __future__ import annotations
 
+import itertools
+
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
@@ -210,15 +212,17 @@ def choice_propensity(model: Mapping[str, Any], choice: Mapping[str, object]) ->
     return _propensity(model, picked, arms)
 
 
-def arm_mass(model: Mapping[str, Any] | None, dimension: str, arms: Sequence[object],
-             subset: Iterable[object]) -> float:
-    """Probability that ``sample_choice`` (over ``arms`` of ``dimension``) draws an arm of ``subset``.
+def arm_mass(model: Mapping[str, Any] | None, arms: Mapping[str, Sequence[object]],
+             subset: Mapping[str, Iterable[object]]) -> float:
+    """Probability that ``sample_choice`` (over ``arms``) draws, in every dimension of ``subset``, an arm of it.
 
-    The planner draws a posting hour among the hours that still have room and divides the propensity by this
-    mass, so the logged propensity stays the probability of what was actually drawn."""
-    options = arm_order(dimension, arms)
-    wanted = set(arm_order(dimension, subset)) & set(options)
-    return sum(_propensity(model, {dimension: a}, {dimension: options}) for a in wanted)
+    The planner draws a posting hour among the hours that still have room and a topic among those not posted on
+    too often lately, and divides the propensity by this mass, so the logged propensity stays the probability of
+    what was actually drawn. Summed over the subsets' combinations: the floor mixture ties the dimensions."""
+    options = {d: arm_order(d, arms[d]) for d in subset}
+    wanted = [sorted(set(arm_order(d, subset[d])) & set(options[d])) for d in subset]
+    return sum(_propensity(model, dict(zip(subset, combination, strict=True)), options)
+               for combination in itertools.product(*wanted))
 
 
 def _pick(weights: Sequence[float], u: float) -> int:

@@ -130,31 +130,36 @@ def _payload(policy: Policy) -> dict[str, Any] | None:
     return {"propensities": policy.propensities, "floor": policy.floor} if policy.propensities else None
 
 
-# Below this probability of an open hour, redrawing would take too long: the hour is drawn unconditioned and the
-# poster's hourly cap delays the item instead (its propensity is then the plain one, still exact).
+# Below this probability of the open hours and fresh topics, redrawing would take too long: the choice is drawn
+# unconditioned, the poster's hourly cap delays the item and the topic gate drops it (its propensity is then the
+# plain one, still exact).
 MIN_OPEN_MASS = 1e-4
 
 
 def sample_post_choice(
     policy: Policy, config: NicheConfig, rng: random.Random, *, open_hours: Collection[int] | None = None,
+    fresh_topics: Collection[str] | None = None,
 ) -> tuple[Choice, float]:
     """A post's choice and propensity.
 
     ``open_hours`` are the hours the queue still has room in (the poster posts at most its hourly cap in an
-    hour; items piled into one hour would wait past their chosen hour or expire). The hour is drawn from the
-    policy conditioned on them, by redrawing, and the propensity is divided by the policy's probability of an
-    open hour: it stays the exact probability of what was drawn, which the learner's off-policy evaluation needs.
-    None: every hour is open.
+    hour; items piled into one hour would wait past their chosen hour or expire); ``fresh_topics`` the topics not
+    posted on too often lately (the topic gate drops a post on another, without a call: half the post items of a
+    demo were drawn so). The choice is drawn from the policy conditioned on both, by redrawing, and the propensity
+    is divided by the policy's probability of an open hour and a fresh topic: it stays the exact probability of
+    what was drawn, which the learner's off-policy evaluation needs. None: every hour is open, every topic fresh.
     """
     action = action_dimensions(policy, POST_DIMENSIONS, POST_ACTION_DIMENSIONS)
-    hours = arms(config, "hour")
-    allowed = set(hours) if open_hours is None else {str(h) for h in open_hours} & set(hours)
-    mass = arm_mass(_payload(policy), "hour", hours, allowed) if allowed != set(hours) else 1.0
+    wanted = {"hour": None if open_hours is None else {str(h) for h in open_hours},
+              "topic": None if fresh_topics is None else set(fresh_topics)}
+    allowed = {d: subset & set(arms(config, d)) for d, subset in wanted.items()
+               if subset is not None and not set(arms(config, d)) <= subset}
+    mass = arm_mass(_payload(policy), {d: arms(config, d) for d in allowed}, allowed) if allowed else 1.0
     if mass < MIN_OPEN_MASS:
-        allowed, mass = set(hours), 1.0
+        allowed, mass = {}, 1.0
     while True:
         picked, propensity = sample_choices(policy, config, rng, POST_DIMENSIONS, action)
-        if picked["hour"] in allowed:
+        if all(picked[d] in subset for d, subset in allowed.items()):
             break
     propensity /= mass
     choice = Choice(

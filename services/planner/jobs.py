@@ -57,7 +57,7 @@ from services.planner.config import PlannerSettings
 from libs.facts import FactIndex
 from services.planner.news import pick_news
 from services.planner.drafting import POST_LIFETIME, DraftOutcome, Drafter, fact_index
-from libs.gates import OwnPost, RecentPosts
+from libs.gates import OwnPost, RecentPosts, check_topic_freshness
 from services.planner.llm import LlmPermanentError, RetryPolicy, TextModel
 from services.planner.replies import plan_replies
 
@@ -205,9 +205,15 @@ class Planner(Worker):
             # written slot by slot, the others' items still together.
             k = self.settings.plan_drafts_per_slot if ledger.tier() is BudgetTier.NORMAL else 1
             together: list[tuple[Any, str | None]] = []  # (write, causation id)
+            topics = drafter.recent.topics_latest_last()  # and the run's own, as they are drawn
+            g = self.config.gates
             for _ in range(n_posts):
                 hours = open_hours(config.hours, queued_by_hour, self.caps.posts_per_hour)
-                choice, propensity = sample_post_choice(policy, config, self.rng, open_hours=hours)
+                fresh = [t for t in config.topics if check_topic_freshness(
+                    t, topics, window=g.topic_window_posts, max_in_window=g.topic_max_in_window) is None]
+                choice, propensity = sample_post_choice(policy, config, self.rng, open_hours=hours,
+                                                        fresh_topics=fresh)
+                topics.append(choice.topic)
                 item = pick_news(news, topic=choice.topic, now=now, max_age=self.settings.news_max_age)
 
                 def write(c: Choice, remember: bool = True, item: Any = item, propensity: float = propensity) -> Any:

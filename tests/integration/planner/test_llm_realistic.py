@@ -296,14 +296,22 @@ async def test_a_post_written_from_news_names_its_source_or_is_written_again(rea
 
 async def test_a_handle_the_model_made_up_is_never_posted(realistic_endpoint) -> None:
     """"Follow @sleepdaily for more sleep tips.": the prompt gives no handle, so the model invented one (it tags a
-    stranger). The post is refused ('entities') and written again, never queued with it."""
+    stranger). Such a post is refused ('entities') and written again, never queued with it. (The habit fires
+    where the call fits the length asked: four items, so that some answers carry it.)"""
     d = drafter(realistic_endpoint)
+    before = len(await realistic_endpoint.log())
     # No other habit: one that makes the answer over-long has the call's sentence cut with the padding before it.
-    await realistic_endpoint.configure(habits={**{h: 0.0 for h in HabitRates().as_dict()}, "cta": 1.0})
+    await realistic_endpoint.configure(habits={**{h: 0.0 for h in HabitRates().as_dict()}, "cta": 1.0}, seed=5)
     try:
-        out = await d.write_post(CHOICE, propensity=0.1, policy_version="u", now=NOW, scheduled_for=NOW)
+        outs = [await d.write_post(CHOICE.model_copy(update={"topic": t}), propensity=0.1, policy_version="u",
+                                   now=NOW + timedelta(hours=i), scheduled_for=NOW)
+                for i, t in enumerate(("sleep", "hydration", "stress", "exercise"))]
+        planted = [e for e in (await realistic_endpoint.log())[before:]
+                   if any(d["habit"] == "cta" for d in e.get("defects", []))]
     finally:
         await realistic_endpoint.configure(habits=HabitRates().as_dict())
-    assert out.queued is None and "entities" in {r.gate for r in out.rejections}, [r.reason for r in out.rejections]
-    assert "made up: '@sleep" in next(r.reason for r in out.rejections if r.gate == "entities")
+    refused = [r for o in outs for r in o.rejections if r.gate == "entities"]
+    assert planted and len(refused) == len(planted), ([r.reason for o in outs for r in o.rejections], len(planted))
+    assert all("made up: '@" in r.reason for r in refused)
+    assert not any("@" in p for o in outs if o.queued for p in o.queued.parts)
     await d.model.close()

@@ -226,6 +226,34 @@ def test_the_hour_is_drawn_among_open_hours_with_the_conditional_propensity() ->
     assert p == q
 
 
+def test_the_topic_is_drawn_among_fresh_topics_with_the_conditional_propensity() -> None:
+    """Half the post items of a demo were drawn on a topic the topic gate then refused (no call, the slot lost),
+    and the queued ones were logged with their unconditioned propensity. Conditioned on fresh topics and open hours
+    together, the logged propensity is the floor mixture's probability of the action over their joint mass (the
+    floor ties the dimensions: not the product of the two marginal masses)."""
+    f = 0.2
+    topics, hours = arms(CONFIG, "topic"), arms(CONFIG, "hour")
+    st_share = {t: 0.7 if t == "sleep" else 0.3 / (len(topics) - 1) for t in topics}
+    sh_share = {h: 0.5 if h == "14" else 0.5 / (len(hours) - 1) for h in hours}
+    policy = Policy("v9", {"topic": {t: (1 - f) * p + f / len(topics) for t, p in st_share.items()},
+                           "hour": {h: (1 - f) * p + f / len(hours) for h, p in sh_share.items()}}, floor=f)
+    fresh = [t for t in topics if t not in ("sleep", "nutrition")]
+    open_ = [int(h) for h in hours if h not in ("14", "15")]
+    mass = ((1 - f) * sum(st_share[t] for t in fresh) * sum(sh_share[str(h)] for h in open_)
+            + f * len(fresh) / len(topics) * len(open_) / len(hours))
+    rest = 1 / (len(CONFIG.content_types) * len(CONFIG.formats))
+    rng, n, seen = random.Random(9), 1500, Counter()
+    for _ in range(n):
+        c, p = sample_post_choice(policy, CONFIG, rng, open_hours=open_, fresh_topics=fresh)
+        assert c.topic in fresh and c.hour in open_
+        seen[c.topic] += 1
+        joint = (1 - f) * st_share[c.topic] * sh_share[str(c.hour)] + f / (len(topics) * len(hours))
+        assert math.isclose(p, joint * rest / mass, rel_tol=1e-9)
+    for t in ("exercise", "stress"):
+        prob = sum(((1 - f) * st_share[t] * sh_share[str(h)] + f / (len(topics) * len(hours))) for h in open_) / mass
+        assert abs(seen[t] / n - prob) < 5 * math.sqrt(prob * (1 - prob) / n)
+
+
 def test_the_hour_arms_are_the_accounts_active_hours_and_the_propensity_stays_exact() -> None:
     """Active 07-23 in Berlin (UTC+1 in January) are the UTC hours 6-21: a policy that favours 3 o'clock UTC (the
     Berlin night) never gets a post planned there; the draw is the policy renormalised over the open arms, and
