@@ -18,7 +18,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -41,6 +41,7 @@ from ops.demo.plan import (
 from sandbox.xapi import consent
 from ops.demo.report import summary_table, write_report
 from ops.demo.sources import EventWatcher, SandboxAdmin, scrape_metrics, service_urls
+from libs.core.account import AccountSettings
 from libs.core.clock import Clock
 from ops.infra import ROOT, ensure_servers
 from ops.registry import SERVICES
@@ -374,8 +375,9 @@ class DemoRun:
         servers = ensure_servers()
         if self.resume is None:
             db_url = await self._create_database(servers["XBOT_DATABASE_URL"])
-            # One clock for every process; the simulated period starts once everything is up.
-            clock = Clock(scale=plan.time_scale)
+            # One clock for every process; the simulated period starts once everything is up, in the account's
+            # day: a demo started in its quiet hours read and posted nothing for its first seven simulated hours.
+            clock = Clock(scale=plan.time_scale, epoch=period_start(datetime.now(UTC)))
         else:
             db_url = _database_url(servers["XBOT_DATABASE_URL"], f"xbot_{self.run_id}")
             clock = Clock(scale=plan.time_scale, epoch=resumed_epoch(self.run_dir))
@@ -666,6 +668,13 @@ class DemoRun:
                 await conn.close()
         except Exception as err:  # noqa: BLE001 - cleanup must not hide the run's outcome
             self.console.print(f"[yellow]cleanup incomplete: {err!r}")
+
+
+def period_start(now: datetime) -> datetime:
+    """Where a new run's simulated period starts: ``now``, or in the account's quiet hours (its active hours as
+    the services read them) the next opening of its day."""
+    active = AccountSettings().active_hours()
+    return now if active is None else active.open_at(now)
 
 
 def resumed_epoch(run_dir: Path) -> datetime:
