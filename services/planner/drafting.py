@@ -700,7 +700,7 @@ class Drafter:
                              length=x_length, wanted=wanted, titled=kind != "reply")
         parts = [fit_to_limit(p, limit, length=x_length) for p in answer.parts if p.strip()]
         for part in parts or [""]:
-            if problem := malformed_reason(part):
+            if problem := malformed_reason(part, whole=kind != "thread"):
                 self._unusable(out, "malformed", problem, completion.text)
                 return None
             if refused := check_refusal(part):

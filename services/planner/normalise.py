@@ -328,11 +328,21 @@ def _talks_about_the_writing(paragraph: str, *, lead: bool) -> Literal["chat", "
     return None
 
 
+# A list of sources under the text ("Sources:\n1. Smith et al., 2020", "[1] Buffey et al., Sports Med 2022"): a
+# tweet carries none, and the model's are often invented (a post's own line "Sources: WHO, NHS" stays: the
+# claims gate reads it).
+_REFERENCES = re.compile(r"^\W*(?:sources|references|citations|footnotes)\s*:[ \t]*\n|^\s*\[\d{1,2}\][ \t]+\S",
+                         re.IGNORECASE)
+
+
 def _edge_is_chat(paragraph: str, *, lead: bool) -> Literal["rule", "chat", "announcement"] | None:
-    """A rule line between the chat and the text ("Here's a post:\n\n---\n\n…"), or talk about the writing; a
-    numbered part ("Tweet 2/4 (65 chars)\n…") is a thread's, whatever its label says."""
+    """A rule line between the chat and the text ("Here's a post:\n\n---\n\n…"), or talk about the writing, or
+    a list of sources under it; a numbered part ("Tweet 2/4 (65 chars)\n…") is a thread's, whatever its label
+    says."""
     if _HRULE.match(paragraph) or _TRAILING_SEPARATOR.match(paragraph):
         return "rule"
+    if not lead and _REFERENCES.match(paragraph):
+        return "chat"
     return None if _MARKER.match(paragraph) else _talks_about_the_writing(paragraph, lead=lead)
 
 
@@ -364,10 +374,21 @@ def _unwrapped(text: str) -> str:
     return tag.group(2) if tag is not None and f"<{tag.group(1).lower()}>" not in tag.group(2).lower() else text
 
 
+# The prompt's own numbering of its facts, cited in the text: "(Source: provided fact [2])", "…, per fact 1",
+# a footnote mark "[1]" after a word (the facts are listed "[1] …" in the prompt; a reader has no list).
+_FACT_REFERENCE = re.compile(
+    r"\s*[(\[](?:source:\s*)?(?:the\s+)?(?:provided\s+|given\s+)?facts?\s*#?\[?\d{1,2}\]?[)\]]"
+    r"|,?\s+(?:per|from|see|as in|according to)\s+(?:the\s+)?(?:provided\s+|given\s+)?fact\s*#?\[?\d{1,2}\]?"
+    r"(?=[\s.,;:!?)]|$)|(?<=\S)[ \t]*\[\d{1,2}\](?=[\s.,;:!?)]|$)",
+    re.IGNORECASE,
+)
+
+
 def strip_chat_inline(text: str) -> str:
-    """A first sentence only the requester is told ("Got it. …") and an aside after the text that names the
-    writing ("(Word count: 14)", "[Add a photo …]", "— a tweet for gut health week")."""
-    text = _ACKNOWLEDGEMENT.sub("", text, count=1)
+    """A first sentence only the requester is told ("Got it. …"), the prompt's fact numbers cited in the text, and
+    an aside after the text that names the writing ("(Word count: 14)", "[Add a photo …]", "— a tweet for gut
+    health week")."""
+    text = _FACT_REFERENCE.sub("", _ACKNOWLEDGEMENT.sub("", text, count=1))
     aside = _TRAILING_ASIDE.search(text)
     if aside is not None and aside.start() > 0:
         said = _as_read(aside.group(1) or aside.group(2))
@@ -528,7 +549,20 @@ def drop_repeated_sentences(text: str) -> str:
                 seen.append(words)
             pieces.append(piece)
         kept.append("".join(pieces).rstrip() if pieces else "")
-    return "\n".join(kept)
+    return _without_echo("\n".join(kept))
+
+
+def _without_echo(text: str) -> str:
+    """``text`` without the words it ends with said twice back to back, where no sentence end parts them ("Data:
+    WHO, Mental health, 2022 data: WHO, Mental health, 2022", a loop after a citation line: queued in a benchmark
+    run). At least MIN_REPEATED_WORDS words, case and punctuation aside."""
+    words = list(_WORD.finditer(text))
+    said = [w.group(0).lower().translate(APOSTROPHES) for w in words]
+    for n in range(len(said) // 2, MIN_REPEATED_WORDS - 1, -1):
+        if said[-n:] == said[-2 * n:-n]:
+            end = re.match(r"[.!?]*", text[words[-1].end():]).group(0)  # the text's own full stop stays
+            return text[: words[-n].start()].rstrip(" \t,;:—–-") + end
+    return text
 
 
 def _tidy(text: str) -> str:
@@ -860,11 +894,25 @@ def numbered_parts(text: str) -> list[str]:
     return max(by_total.values(), key=len) if by_total and max(map(len, by_total.values())) >= 2 else []
 
 
-def malformed_reason(text: str) -> str | None:
-    """Why a cleaned text is still not the plain text that was asked for, or None."""
+# The end of a thread's hook, where one post or reply was asked: "Here's what the research actually says 👇",
+# "Here's why:", "A thread" (nothing follows it on X).
+_ANNOUNCES_MORE = re.compile(
+    r"(?:\bhere(?:'s| is| are)\s+(?:what|why|how|the\b[^.!?:\n]{0,40}?\b(?:truth|science|evidence|research|"
+    r"breakdown|deal))\b[^.!?:\n]{0,60}|\b(?:a|my|this)\s+(?:short\s+|quick\s+)?thread|\bread on|\bkeep reading|"
+    r"\blet(?:'s| me) (?:dive|break (?:it|this) down|unpack|explain)[^.!?:\n]{0,20}|\bmore below|\bsee below|"
+    r"\bbelow)\W*$|:\s*$",
+    re.IGNORECASE,
+)
+
+
+def malformed_reason(text: str, *, whole: bool = False) -> str | None:
+    """Why a cleaned text is still not the plain text that was asked for, or None. ``whole``: the text is the
+    whole post or reply (not a thread's part), so it may not announce what follows."""
     stripped = text.strip()
     if not stripped:
         return "answer without text"
+    if whole and _ANNOUNCES_MORE.search(stripped.translate(APOSTROPHES)):
+        return "answer announces what follows and stops (a thread's hook): one post is the whole text"
     if numbered := numbered_parts(stripped):
         return f"answer is a thread (parts numbered {', '.join(numbered)}), not one text"
     if stripped.startswith(("{", "[")) and stripped.endswith(("}", "]")):

@@ -509,3 +509,36 @@ def test_a_note_under_a_numbered_thread_is_no_part_of_it() -> None:
            "\n\n4. Keep it simple.\n\n---\n*Character counts: 29, 23, 17, 16*")
     assert split_thread(raw, wanted=4) == ["Most people get sleep wrong.", "Light sets your clock.", "Caffeine lasts.",
                                            "Keep it simple."]
+
+
+@pytest.mark.parametrize("raw", [
+    # The prompt lists its facts "[1] …": a model cites the numbers, which a reader has no list for (2026-12-06).
+    "Walking after meals helps blood sugar. (Source: provided fact [2])",
+    "Walking after meals helps blood sugar, per fact 1.",
+    "Walking after meals helps blood sugar [1].",
+    # Sources listed under the text (often invented): a tweet carries none.
+    "Walking after meals helps blood sugar.\n\nSources:\n1. Smith et al., 2020\n2. WHO fact sheet",
+    "Walking after meals helps blood sugar.\n\n[1] Buffey et al., Sports Med 2022",
+])
+def test_the_prompts_fact_numbers_and_a_list_of_sources_go(raw: str) -> None:
+    assert clean_text(raw) == "Walking after meals helps blood sugar."
+
+
+def test_a_post_that_only_announces_what_follows_is_malformed_and_a_threads_hook_is_not() -> None:
+    for text in ("Magnesium before bed? Here's what the research actually says", "Easy stress habits for this week:",
+                 "Sleep debt is real. A thread", "Three things fixed my sleep. Let me break it down."):
+        assert "announces what follows" in (malformed_reason(text, whole=True) or ""), text
+        assert malformed_reason(text) is None  # a thread's first part
+    for text in ("Walk after meals. Here's why it works: glucose drops.", "Sources: WHO, NHS",
+                 "Why? Here's why: light resets your clock.", "The data is clear below the surface."):
+        assert malformed_reason(text, whole=True) is None, text
+
+
+def test_words_said_twice_back_to_back_at_the_end_are_said_once() -> None:
+    # A loop after a citation line, where no sentence end parts the two (a benchmark run queued it, 2026-12-06).
+    raw = ("Around 1 in 7 adolescents have a mental disorder.\n\nData: World Health Organization, Mental health, "
+           "2022 data: World Health Organization, Mental health, 2022")
+    assert clean_text(raw) == ("Around 1 in 7 adolescents have a mental disorder.\n\nData: World Health Organization,"
+                               " Mental health, 2022")
+    assert clean_text("Walk more, worry less, walk more, worry less.") == "Walk more, worry less."
+    assert clean_text("Sleep. Sleep. Sleep.") == "Sleep. Sleep. Sleep."  # a cadence of short words stays
