@@ -224,7 +224,7 @@ _STOPWORDS = frozenset(
     "than too also out up down over after before most people thing things everything something anything nothing "
     "think changed change today really pretty "
     # not things a reply takes up ("Related to behind: …", "First and health overlap …" were posted in a demo)
-    "behind first second third last next never always ever still even only yet".split()
+    "behind first second third last next never always ever still even only yet there here make makes made".split()
 )
 
 

@@ -206,13 +206,10 @@ class Planner(Worker):
             k = self.settings.plan_drafts_per_slot if ledger.tier() is BudgetTier.NORMAL else 1
             together: list[tuple[Any, str | None]] = []  # (write, causation id)
             topics = drafter.recent.topics_latest_last()  # and the run's own, as they are drawn
-            g = self.config.gates
             for _ in range(n_posts):
                 hours = open_hours(config.hours, queued_by_hour, self.caps.posts_per_hour)
-                fresh = [t for t in config.topics if check_topic_freshness(
-                    t, topics, window=g.topic_window_posts, max_in_window=g.topic_max_in_window) is None]
                 choice, propensity = sample_post_choice(policy, config, self.rng, open_hours=hours,
-                                                        fresh_topics=fresh)
+                                                        fresh_topics=self._fresh(topics))
                 topics.append(choice.topic)
                 item = pick_news(news, topic=choice.topic, now=now, max_age=self.settings.news_max_age)
 
@@ -337,6 +334,12 @@ class Planner(Worker):
 
     # ------------------------------------------------------------------ the evergreen pool
 
+    def _fresh(self, recent_topics: list[str | None]) -> list[str]:
+        """The topics the topic gate would take after ``recent_topics`` (latest last)."""
+        g = self.config.gates
+        return [t for t in self.config.topics if check_topic_freshness(
+            t, recent_topics, window=g.topic_window_posts, max_in_window=g.topic_max_in_window) is None]
+
     async def _pool_reserve(self) -> int:
         async with self.pool.acquire() as conn:
             return await db.evergreen_unused(conn)
@@ -351,7 +354,8 @@ class Planner(Worker):
         calls are charged like any other, their ContentQueued is kept instead of published."""
         reserve = await self._pool_reserve()
         for _ in range(min(self.settings.evergreen_per_run, self.settings.evergreen_target - reserve)):
-            choice, propensity = sample_post_choice(policy, self.config, self.rng)
+            choice, propensity = sample_post_choice(policy, self.config, self.rng,
+                                                    fresh_topics=self._fresh(drafter.recent.topics_latest_last()))
             out = await drafter.write_post(choice, propensity=propensity, policy_version=policy.version, now=now,
                                            scheduled_for=now, best_posts=policy.best_posts)
             await self._publish(out, report, causation_id=None, evergreen=True)

@@ -560,7 +560,8 @@ def _without_echo(text: str) -> str:
     said = [w.group(0).lower().translate(APOSTROPHES) for w in words]
     for n in range(len(said) // 2, MIN_REPEATED_WORDS - 1, -1):
         if said[-n:] == said[-2 * n:-n]:
-            end = re.match(r"[.!?]*", text[words[-1].end():]).group(0)  # the text's own full stop stays
+            tail = text[words[-1].end():]
+            end = tail[: len(tail) - len(tail.lstrip(".!?"))]  # the text's own full stop stays
             return text[: words[-n].start()].rstrip(" \t,;:—–-") + end
     return text
 
