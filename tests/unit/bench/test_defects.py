@@ -48,3 +48,9 @@ def test_a_sentence_said_twice_is_seen_both_ways() -> None:
     assert planted_survivors([looped], logged) == ["loops"]
     once = "Unpopular opinion: most hydration hacks are overrated."
     assert planted_survivors([once], logged) == [] and detect([once], "post") == []
+
+
+def test_a_news_post_without_its_source_is_a_survivor() -> None:
+    logged = [{"habit": "ignores_angle", "check": "lacks", "value": "Sandbox Journal"}]
+    assert planted_survivors(["Keep the same wake time on weekends too."], logged) == ["ignores_angle"]
+    assert planted_survivors(["Alcohol disrupts late sleep. (Sandbox Journal)"], logged) == []
