@@ -35,7 +35,6 @@ renormalised, and the returned propensity is the exact probability of that draw.
 from __future__ import annotations
 
 import itertools
-
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
