@@ -65,7 +65,10 @@ _NEXT_TURN = re.compile(
 )
 _ECHOED_INSTRUCTION = re.compile(r"^\s*\[INST\].*?\[/INST\]", re.IGNORECASE | re.DOTALL)
 # The role a template names in words, in front of the whole answer ("Assistant: Here is a tweet …").
-_ROLE = re.compile(r"^\s*(?:assistant|model)\s*:[ \t]*", re.IGNORECASE)
+# The answer's role named over it: "Assistant: …", a "### Response:" heading, or "assistant" alone on its line (a
+# chat template's role header let through).
+_ROLE = re.compile(r"^\s*(?:(?:assistant|model)\s*:[ \t]*|#{1,6}[ \t]*response[ \t]*:?[ \t]*\n"
+                   r"|(?:assistant|model)[ \t]*\n)", re.IGNORECASE)
 
 
 def strip_reasoning(text: str) -> str:
@@ -155,13 +158,14 @@ _PREAMBLE_INLINE = re.compile(
 )
 # A bare label in front of the content: "Tweet:", "Post 1:", "Option 2 -", "Final draft:", "Reply:".
 _LABEL = re.compile(
-    r"^\s*(?:\*\*)?(?:(?:final|revised|rewritten|new|suggested|possible|proposed|sample|alternative|draft)\s+)?"
+    r"^\s*(?:\*\*|\[)?(?:(?:final|revised|rewritten|new|suggested|possible|proposed|sample|alternative|draft)\s+)?"
     r"(?:tweet|post|reply|draft|caption|option|version|answer|response|hook|body|cta|call to action|"
     # "Thread: how I fixed my sleep" is a thread's own hook, "**thread:** 1. …" a label over its numbered parts
     r"output|thread(?=\s*(?:\*\*)?\s*:\s*(?:\*\*)?\s*\(?\d)|point(?=\s*#?\d))"
     r"(?:\s+(?:draft|idea|option|version|text|to (?:the |this |their )?(?:tweet|post)))?"
     # a hyphen only as a dash with space before it: "Post-workout meals" and "Body-weight squats" are the text
-    r"(?:\s*#?\d{1,2})?(?:\s*\([^)\n]{0,40}\))?\s*(?:\*\*)?(?::|\s+-|\s*[–—])\s*(?:\*\*)?\s*",
+    # "Draft reply v2:", "[REPLY]:"
+    r"(?:\s*#?\d{1,2}|\s+v\d{1,2})?(?:\s*\([^)\n]{0,40}\))?\s*(?:\*\*|\])?(?::|\s+-|\s*[–—])\s*(?:\*\*)?\s*",
     re.IGNORECASE,
 )
 # The sections of a copywriting formula, each at a line start of one post ("Hook: …\nBody: …\nCTA: …").
@@ -482,7 +486,9 @@ _NUMBER_PREFIX_SINGLE = re.compile(r"^\s*\(?\d{1,2}\s*/\s*\d{1,2}\)?[:.)]?\s+")
 _LIST_IN_PART = re.compile(r"(?s)^\s*1[.)]\s.*\n[ \t]*2[.)]\s")
 _NUMBER_SUFFIX = re.compile(r"\s*[(\[]?\d{1,2}\s*/\s*\d{1,2}[)\]]?\s*$")
 # A count after the text on its line: '"…" — 212 characters', "… (212 chars)".
-_COUNT_SUFFIX = re.compile(r"\s*(?:[—–-]|\()\s*~?\d{1,3}\s*(?:characters|chars|words)\s*\)?\s*$", re.IGNORECASE)
+_COUNT_SUFFIX = re.compile(r"\s*(?:(?:[—–-]|\()\s*~?\d{1,3}\s*(?:characters|chars|words)\s*\)?"
+                           # "(36/220)": the count against the limit asked
+                           r"|\(\s*\d{1,3}\s*/\s*(?:2\d\d|280)\s*(?:characters|chars)?\s*\))\s*$", re.IGNORECASE)
 _OPEN_QUOTES = "\"“”'‘«„"
 _CLOSE_QUOTES = "\"”“'’»"
 _EMOJI = re.compile(
@@ -798,13 +804,20 @@ _TEXT_KEYS = ("text", "tweet", "post", "reply", "content", "response", "output",
 
 def without_title(text: str) -> str:
     """A reply's answer without the title a model set over it ("# Heart Health: what to know", "**Sleep tips**" on a
-    line of its own): a reply has no title, and with its marks stripped one was posted in a demo as the reply's first
-    line (again after a reasoning block or a preamble, before 2026-12-06 read before they were taken off). A title
-    alone is left (nothing else to post)."""
+    line of its own) or the tweet it quotes over it: a reply has no title, and with its marks stripped one was
+    posted in a demo as the reply's first line (again after a reasoning block or a preamble, before 2026-12-06 read
+    before they were taken off). A title or a quote alone is left (nothing else to post)."""
     lines = text.strip().splitlines()
     if len(lines) > 1 and (_HEADING.match(lines[0]) or _BOLD_LINE.match(lines[0])) and any(
             line.strip() for line in lines[1:]):
         return "\n".join(lines[1:]).strip()
+    # The tweet quoted over the answer ("> Morning light sets your clock\n\nExactly, and it's free."): a reply
+    # shows the tweet already; its quote marks stripped, the reply would say the tweet's words as its own.
+    quoted = 0
+    while quoted < len(lines) and (_QUOTE_BLOCK.match(lines[quoted]) or not lines[quoted].strip() and quoted):
+        quoted += 1
+    if quoted and any(line.strip() for line in lines[quoted:]):
+        return "\n".join(lines[quoted:]).strip()
     return text
 
 

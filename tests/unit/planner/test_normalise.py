@@ -542,3 +542,23 @@ def test_words_said_twice_back_to_back_at_the_end_are_said_once() -> None:
                                " Mental health, 2022")
     assert clean_text("Walk more, worry less, walk more, worry less.") == "Walk more, worry less."
     assert clean_text("Sleep. Sleep. Sleep.") == "Sleep. Sleep. Sleep."  # a cadence of short words stays
+
+
+@pytest.mark.parametrize("raw", [
+    # Reply answers shaped as other models shape them (2026-12-06, late): a role header let through, a heading over
+    # the response, a bracketed or versioned label, the count against the limit asked.
+    "assistant\n\nMorning light is free and it works.",
+    "### Response:\nMorning light is free and it works.",
+    "[REPLY]: Morning light is free and it works.",
+    "Draft reply v2: Morning light is free and it works.",
+    "Morning light is free and it works. (36/220)",
+])
+def test_role_headers_labels_and_counts_over_a_reply_go(raw: str) -> None:
+    assert read_answer(raw, thread=False, titled=False).parts == ["Morning light is free and it works."]
+
+
+def test_a_reply_does_not_say_the_quoted_tweet_as_its_own() -> None:
+    raw = "> Morning light sets your clock\n\nExactly, and it's free."
+    assert read_answer(raw, thread=False, titled=False).parts == ["Exactly, and it's free."]
+    assert read_answer("> Morning light sets your clock", thread=False, titled=False).parts == [
+        "Morning light sets your clock"]  # nothing else to post: left for the gates
