@@ -94,13 +94,14 @@ class Entities:
     wallets: list[str] = field(default_factory=list)
     spelled: list[str] = field(default_factory=list)
 
-    def first(self) -> tuple[str, str] | None:
-        """(kind, text) of the first entity found, in a fixed order, or None."""
+    def first(self, *, tags: bool = True) -> tuple[str, str] | None:
+        """(kind, text) of the first entity found, in a fixed order, or None; ``tags=False``: not a hashtag or a
+        cashtag (a post may carry those)."""
         for attr, kind in (("urls", "link"), ("emails", "e-mail address"), ("mentions", "mention"),
                            ("hashtags", "hashtag"), ("cashtags", "cashtag"), ("phones", "phone number"),
                            ("wallets", "wallet address"), ("spelled", "spelled-out handle or account")):
             values = getattr(self, attr)
-            if values:
+            if values and (tags or attr not in ("hashtags", "cashtags")):
                 return kind, values[0]
         return None
 

@@ -111,13 +111,9 @@ def invented_contact(text: str) -> Rejection | None:
     """A link, handle, e-mail, phone number or wallet in a model's post: its prompt gives none, so the model made it
     up ("follow @healthacct for more" tags a stranger; "cdc.gov/sleep-tips" may be no page). The owner's own edits
     in the console may carry them: this is the planner's rule, not ``gate_post``'s."""
-    found = extract(text)
-    for kind, values in (("link", found.urls), ("handle", found.mentions), ("e-mail address", found.emails),
-                         ("phone number", found.phones), ("wallet address", found.wallets),
-                         ("spelled-out handle or account", found.spelled)):
-        if values:
-            return Rejection("entities", f"post carries a {kind} the model made up: {values[0]!r}")
-    return None
+    found = extract(text).first(tags=False)
+    return None if found is None else Rejection("entities", f"post carries a {found[0]} the model made up: "
+                                                            f"{found[1]!r}")
 
 
 def fact_index(config: NicheConfig, embedder: Embedder) -> FactIndex:

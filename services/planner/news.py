@@ -70,13 +70,14 @@ def names_source(text: str, source: str) -> bool:
     by any spelling the claims gate knows ("WHO" as "World Health Organization"), an acronym only in capitals
     ("who" is a pronoun)."""
     name = re.sub(r"(?i)^the\s+", "", source.strip())
+    said = normalise(text)
     if name.isupper():
         if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
             return True
-    elif re.search(rf"(?<!\w){re.escape(normalise(name))}(?!\w)", normalise(text)):
+    elif re.search(rf"(?<!\w){re.escape(normalise(name))}(?!\w)", said):
         return True
     spellings = INSTITUTIONS.get(name, ())
-    return any(len(s) > 3 and re.search(rf"(?<!\w){re.escape(s)}(?!\w)", normalise(text)) for s in spellings)
+    return any(len(s) > 3 and re.search(rf"(?<!\w){re.escape(s)}(?!\w)", said) for s in spellings)
 
 
 def check_angle(parts: Sequence[str], item: NewsItem) -> Verdict:
