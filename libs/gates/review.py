@@ -26,12 +26,12 @@ A draft whose line is missing, unreadable or given twice with different verdicts
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from libs.gates.verdict import Rejection
+from libs.text.json_answer import loads_answer
 
 HOSTILE_TWEET = "hostile_tweet"
 CRISIS_TWEET = "crisis_tweet"
@@ -179,7 +179,7 @@ def _json_review(text: str) -> tuple[str, object] | None:
     if start < 0 or end <= start:
         return None
     try:
-        data = json.loads(text[start: end + 1])
+        data = loads_answer(text[start: end + 1])
     except ValueError:
         return None
     if not isinstance(data, dict):

@@ -24,13 +24,13 @@ Pure functions only: no I/O, no model, so every rule is tested on a corpus of re
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from libs.text import APOSTROPHES
+from libs.text.json_answer import loads_answer
 from libs.text.sentences import balanced, sentence_ends
 
 Length = Callable[[str], int]
@@ -229,7 +229,9 @@ _TO_THE_REQUESTER = re.compile(
 _ABOUT_THE_TEXT = re.compile(
     r"\b(?:(?:this|the|my|that) (?:tweet|post|reply|draft|thread|response|caption|version|hook) (?:works|uses|keeps|"
     r"stays|fits|avoids|agrees|balances|combines|highlights|targets|aims|opens with|ends with|leads with|"
-    r"is designed)|this (?:one )?(?:works|reads|lands) (?:because|well)|(?:this|it) adds value|"
+    r"is designed|invites|encourages|sparks|drives|grabs|appeals|leverages|poses|speaks to|taps into|"
+    r"creates (?:curiosity|urgency|engagement|a sense))|"
+    r"this (?:one )?(?:works|reads|lands) (?:because|well)|(?:this|it) adds value|"
     # "Why this works: it adds value without being salesy." (not "Why it works: light resets your clock.")
     r"why this (?:one |tweet |post |reply |thread |version |hook )?(?:works|lands)|"
     r"this keeps (?:it|the (?:tone|reply|post|tweet)) (?:short|supportive|friendly|concise|personal|punchy|"
@@ -430,7 +432,8 @@ def strip_preamble(text: str) -> str:
     if m := _EXPLANATION.search(text):
         text = text[: m.start()]
     lines = strip_chat_paragraphs(text).splitlines()
-    while lines and (not lines[0].strip() or _is_lead(_as_read(lines[0])) or _TITLE.match(lines[0])):
+    while lines and (not lines[0].strip() or _is_lead(_as_read(lines[0])) or _TITLE.match(lines[0])
+                     or _HRULE.match(lines[0]) or _TRAILING_SEPARATOR.match(lines[0])):
         lines.pop(0)
     while len(lines) > 1 and (not lines[-1].strip() or _HRULE.match(lines[-1])
                               or _TRAILING_SEPARATOR.match(lines[-1]) or _CLOSING_LINE.match(_as_read(lines[-1]))):
@@ -668,6 +671,30 @@ _BULLET_DRAFT = re.compile(r"(?m)^[ \t]*[-*•][ \t]+(?:\*\*)?(?:[A-Za-z][\w’'
 _NAMED_DRAFT = re.compile(r"(?m)^[ \t]*(?:\*\*|#{1,6}[ \t]*)?[A-Za-z][\w’'&/-]*(?: [\w’'&/-]+){0,2}:(?:\*\*)?[ \t]*\n")
 
 
+def _alone_on_its_line(text: str, label: re.Match[str]) -> bool:
+    """A draft label with nothing after it on its line ("**Version A**" over the draft); the label's match may
+    have taken the line's end with it."""
+    return label.group(0).endswith("\n") or not text[label.end():].partition("\n")[0].strip()
+
+
+# A draft and then its revision ("Draft: …\n\nRevised: …", "Initial draft: … Critique: … Final version: …"), as a
+# model that checks its own work answers: the last revision is the answer.
+_FIRST_DRAFT_LABEL = re.compile(r"^\W*(?:(?:first|initial|rough|original)\s+(?:draft|version|attempt|take)"
+                                r"|draft(?:\s*#?1|\s+v1)?|version\s*#?1|v1)\W*:", re.IGNORECASE)
+_REVISION_LABEL = re.compile(
+    r"(?im)^[ \t]*(?:\*\*|#{1,6}[ \t]*)?(?:revised|improved|edited|polished|tightened|updated|rewritten|final)"
+    r"(?:[ \t]+(?:version|draft|tweet|post|reply|answer|take|text))?(?:[ \t]*(?:#?2|v2))?(?:\*\*)?[ \t]*:"
+    r"(?:\*\*)?[ \t]*")
+
+
+def revised_draft(text: str) -> str:
+    """The last revision of an answer that opens with its first draft; any other answer unchanged."""
+    if not _FIRST_DRAFT_LABEL.match(_as_read(text.lstrip().partition("\n")[0])):
+        return text
+    revisions = [m for m in _REVISION_LABEL.finditer(text) if m.start() > 0]
+    return text[revisions[-1].end():].strip() if revisions and text[revisions[-1].end():].strip() else text
+
+
 def first_draft(text: str) -> str:
     """The first of several drafts in an answer that offers them (``_DRAFTS_ANNOUNCED`` over a list numbered from
     1, or items labelled "Option 1", "Option 2"); any other answer unchanged."""
@@ -685,7 +712,7 @@ def first_draft(text: str) -> str:
     if len(bullets) >= 2 and drafts.lstrip().startswith(("-", "*", "•")):
         return bullets[0].strip()
     items = [m for m in _DRAFT_ITEM.finditer(text)
-             if announced or m.group(1) and (m.group(2).isdigit() or not text[m.end():].partition("\n")[0].strip())]
+             if announced or m.group(1) and (m.group(2).isdigit() or _alone_on_its_line(text, m))]
     rank = [m.group(2).lower().translate(_LETTER_RANK) for m in items]
     first = next((i for i, r in enumerate(rank) if r == "1"), None)
     if first is None or first + 1 >= len(items) or rank[first + 1] != "2":
@@ -704,7 +731,7 @@ def first_draft(text: str) -> str:
 
 def clean_text(text: str, *, titled: bool = True) -> str:
     """A post's or a reply's answer as the text to post; ``titled=False`` (a reply): without a title over it."""
-    text = strip_preamble(first_draft(strip_fences(strip_reasoning(text))))
+    text = strip_preamble(first_draft(revised_draft(strip_fences(strip_reasoning(text)))))
     return clean_part(text if titled else without_title(text))
 
 
@@ -729,7 +756,7 @@ def split_thread(text: str, *, max_parts: int = 6, limit: int = 280, length: Len
     starts, else paragraphs (blank lines). Paragraphs beyond the parts asked for (``wanted``, else ``max_parts``)
     are folded into the one before them, shortest first, while that fits ``limit``: a part may hold a blank
     line of its own."""
-    body = _KEYCAP.sub(r"\1.", strip_preamble(strip_fences(strip_reasoning(text))))
+    body = _KEYCAP.sub(r"\1.", strip_preamble(revised_draft(strip_fences(strip_reasoning(text)))))
     if len(tagged := _TAGGED_PART.findall(body)) >= 2:
         chunks = [part for _, part in tagged]
     elif _SEPARATOR.search(body):
@@ -865,7 +892,7 @@ def _json_object(text: str) -> dict[str, Any] | None:
     body = strip_fences(strip_reasoning(text)).strip()
     if body.startswith("[") and body.endswith("]"):
         try:
-            items = json.loads(body)
+            items = loads_answer(body)
         except ValueError:
             return None
         return {"parts": items} if isinstance(items, list) and all(isinstance(i, str) for i in items) else None
@@ -874,7 +901,7 @@ def _json_object(text: str) -> dict[str, Any] | None:
     if start < 0 or end <= start or lead and not _PREAMBLE_LINE.match(lead):
         return None
     try:
-        data = json.loads(body[start : end + 1])
+        data = loads_answer(body[start : end + 1])
     except ValueError:
         return None
     return data if isinstance(data, dict) else None

@@ -150,3 +150,12 @@ def test_review_answers_are_read_as_meant(part: str) -> None:
 ])
 def test_what_passes_nothing_is_not_a_pass(answer: str) -> None:
     assert not parse_review(answer).passed
+
+
+@pytest.mark.parametrize("answer", [
+    '{"verdict": "fail", "categories": ["defamation",],}',  # a trailing comma: unreadable before 2026-12-07
+    "{'verdict': 'fail', 'categories': ['defamation']}",
+])
+def test_a_verdict_in_json_as_models_slip_is_read(answer: str) -> None:
+    verdict = parse_review(answer)
+    assert (verdict.passed, verdict.categories, verdict.readable) == (False, ("defamation",), True)

@@ -562,3 +562,38 @@ def test_a_reply_does_not_say_the_quoted_tweet_as_its_own() -> None:
     assert read_answer(raw, thread=False, titled=False).parts == ["Exactly, and it's free."]
     assert read_answer("> Morning light sets your clock", thread=False, titled=False).parts == [
         "Morning light sets your clock"]  # nothing else to post: left for the gates
+
+
+@pytest.mark.parametrize("raw", [
+    # Answers as models that check their own work write them (2026-12-07): drafts each under a label of its own
+    # line, a draft and its revision, a rule under the preamble, a note on the text after a rule.
+    "**Version A**\nMorning light sets your clock.\n\n**Version B**\nLight in the morning, dark at night.",
+    "Option A\nMorning light sets your clock.\n\nOption B\nLight in the morning, dark at night.",
+    "Draft: Morning light is good.\n\nCritique: too vague.\n\nFinal version: Morning light sets your clock.",
+    "**Initial draft:** Light is good.\n\n**Revised:** Morning light sets your clock.",
+    "Here is a tweet about sleep:\n---\nMorning light sets your clock.\n---",
+    "Morning light sets your clock.\n\n---\n\nThis post invites engagement by tying a habit to a benefit.",
+])
+def test_one_draft_of_several_and_its_last_revision_are_the_answer(raw: str) -> None:
+    assert read_answer(raw, thread=False).parts == ["Morning light sets your clock."]
+    if "Version B" not in raw and "Option B" not in raw:  # a thread's drafts are not told from its parts
+        assert read_answer(raw, thread=True).parts == ["Morning light sets your clock."]
+
+
+@pytest.mark.parametrize("text", [
+    "Take: 10 minutes of sun.\nBetter: 20 minutes outside.",  # a post's own pair of labels, no draft announced
+    "Good: coffee at 8.\nFinal: no coffee after 2pm.",
+])
+def test_a_posts_own_labels_are_no_revision(text: str) -> None:
+    assert read_answer(text, thread=False).parts == [text]
+
+
+@pytest.mark.parametrize("raw, thread, parts", [
+    ('{"text": "Morning light sets your clock.",}', False, ["Morning light sets your clock."]),
+    ("{'text': 'Morning light sets your clock.'}", False, ["Morning light sets your clock."]),
+    ('{"parts": ["Light sets your clock.", "Go outside, early.",],}', True,
+     ["Light sets your clock.", "Go outside, early."]),
+    ("{'parts': ['It\\'s light.', \"Go out, early.\"]}", True, ["It's light.", "Go out, early."]),
+])
+def test_json_with_a_trailing_comma_or_python_quotes_is_read(raw: str, thread: bool, parts: list[str]) -> None:
+    assert read_answer(raw, thread=thread).parts == parts
