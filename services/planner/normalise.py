@@ -129,6 +129,8 @@ _PREAMBLE_LINE = re.compile(
     rf"(?:tweet|post|reply|thread|draft|response)"
     rf"(?:\s+(?:draft|idea|option|version|text))?\s*(?:\([^)\n]{{0,40}}\))?\s*:?"
     rf"|try this one\s*:|how about this(?: one)?\s*[:?]"
+    # "Something like this could work:", "This might work:"
+    rf"|(?:something like )?(?:this|that)(?: one)? (?:could|would|might|should|may) (?:work|do)(?: well)?\s*:"
     rf"|{_INTERJECTION}[!.:]*)\s*$",
     re.IGNORECASE,
 )
@@ -152,13 +154,18 @@ _PREAMBLE_INLINE = re.compile(
     rf"^\s*(?:{_INTERJECTION}[!.,]*\s*)?(?:(?:here(?:'s| is| are)|below is)\b"
     rf"[^\n:]{{0,140}}?\b{_CONTENT_NOUN}\b[^\n:]{{0,140}}?|{_SUGGEST}|i'?d say|i would say"
     rf"|i'?d go with|you (?:could|might|can) (?:reply|say|post|respond|write)(?: with)?|something like"
-    rf"|my (?:reply|tweet|post|answer|response) would be"
+    rf"|my (?:reply|tweet|post|answer|response)(?: would be)?"
+    rf"|(?:a|one) (?:good|solid|possible|short|simple|natural|friendly|great|better)"
+    rf" (?:reply|tweet|post|response|answer) (?:would|could|might) be"
+    rf"|\(?(?:replying to|in reply to|responding to|reply to) @\w+\)?"
     rf"|(?:draft|suggested) (?:reply|tweet|post))\s*(?::|→|->)\s+",
     re.IGNORECASE,
 )
 # A bare label in front of the content: "Tweet:", "Post 1:", "Option 2 -", "Final draft:", "Reply:".
 _LABEL = re.compile(
-    r"^\s*(?:\*\*|\[)?(?:(?:final|revised|rewritten|new|suggested|possible|proposed|sample|alternative|draft)\s+)?"
+    r"^\s*(?:\*\*|\[)?(?:(?:final|revised|rewritten|new|suggested|possible|proposed|sample|alternative|draft"
+    # "Supportive reply:", "Friendly response:" (a post's own "Pinned post:" stays)
+    r"|[a-z]+(?=\s+(?:reply|response)\b))\s+)?"
     r"(?:tweet|post|reply|draft|caption|option|version|answer|response|hook|body|cta|call to action|"
     # "Thread: how I fixed my sleep" is a thread's own hook, "**thread:** 1. …" a label over its numbered parts
     r"output|thread(?=\s*(?:\*\*)?\s*:\s*(?:\*\*)?\s*\(?\d)|point(?=\s*#?\d))"
@@ -190,6 +197,11 @@ _CLOSING_LINE = re.compile(
 _EXPLANATION = re.compile(
     r"\n[ \t]*(?:(?:-{3,}|\*{3,}|_{3,})[ \t]*)?\n[ \t]*(?:\*\*|__|\*|_)?(?:explanation|rationale|breakdown"
     r"|key (?:points|elements|features)|alternative(?: version| option| take)?|alt(?: version)?"
+    # the alternative on a line of its own or in quotes ("Alternatively: nap before 3 pm." is a post's own)
+    r"|alternatively(?=(?:\*\*|__)?\s*:(?:\*\*|__)?[ \t]*(?:\n|[\"“]))"
+    r"|or,? (?:shorter|longer|simpler|punchier|snappier|more (?:casual|formal|playful|concise)"
+    r"|an? (?:shorter|longer|simpler|punchier|casual) (?:one|version))"
+    r"|reasoning|my (?:reasoning|thinking|approach|strategy)"
     r"|another (?:option|version|take)|or|(?:engagement|posting|publishing|formatting) (?:tips|notes|strategy)"
     r"|disclaimer"
     r"|why (?:it|this) works(?=(?:\*\*|__)?\s*:(?:\*\*|__)?[ \t]*\n)"
@@ -829,11 +841,17 @@ _PARTS_KEYS = ("parts", "thread", "tweets", "posts")
 _TEXT_KEYS = ("text", "tweet", "post", "reply", "content", "response", "output", "message")
 
 
+_LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}[ \t]+)+(?=[A-Z])")
+
+
 def without_title(text: str) -> str:
     """A reply's answer without the title a model set over it ("# Heart Health: what to know", "**Sleep tips**" on a
     line of its own) or the tweet it quotes over it: a reply has no title, and with its marks stripped one was
     posted in a demo as the reply's first line (again after a reasoning block or a preamble, before 2026-12-06 read
     before they were taken off). A title or a quote alone is left (nothing else to post)."""
+    # "@sleepdoc Totally agree …": the old reply convention; X addresses the reply already. Only before a sentence
+    # that starts on its own ("@scamcoin is great" is a mention in the sentence: left for the gates).
+    text = _LEADING_MENTIONS.sub("", text.strip(), count=1)
     lines = text.strip().splitlines()
     if len(lines) > 1 and (_HEADING.match(lines[0]) or _BOLD_LINE.match(lines[0])) and any(
             line.strip() for line in lines[1:]):

@@ -597,3 +597,30 @@ def test_a_posts_own_labels_are_no_revision(text: str) -> None:
 ])
 def test_json_with_a_trailing_comma_or_python_quotes_is_read(raw: str, thread: bool, parts: list[str]) -> None:
     assert read_answer(raw, thread=thread).parts == parts
+
+
+@pytest.mark.parametrize("raw", [
+    # Reply answers (2026-12-07): the old reply convention, a lead that says the answer might do, a label with a
+    # word before "reply", an alternative or the reasoning under the answer.
+    "Replying to @sleepdoc: Totally agree, morning light is underrated.",
+    "@sleepdoc Totally agree, morning light is underrated.",
+    "Something like this could work:\n\nTotally agree, morning light is underrated.",
+    "A good reply would be: Totally agree, morning light is underrated.",
+    "My reply: Totally agree, morning light is underrated.",
+    "**Supportive reply:** Totally agree, morning light is underrated.",
+    "Totally agree, morning light is underrated.\n\nAlternatively:\nLight first, coffee second.",
+    "Totally agree, morning light is underrated.\n\nOr, shorter: Light first, coffee second.",
+    "Totally agree, morning light is underrated.\n\n---\nReasoning: the author is a sleep doctor; agreeing helps.",
+])
+def test_leads_labels_and_alternatives_around_a_reply_go(raw: str) -> None:
+    assert read_answer(raw, thread=False, titled=False).parts == ["Totally agree, morning light is underrated."]
+
+
+@pytest.mark.parametrize("text", [
+    "@scamcoin is great",  # a mention inside the sentence: the gates refuse it
+    "Walk after meals.\n\nOr, even better: walk before them.",
+    "Skip the nap.\n\nAlternatively: nap before 3pm.",
+    "Eat slowly.\n\nStrategy: protein first.",
+])
+def test_a_texts_own_mentions_and_labels_stay(text: str) -> None:
+    assert read_answer(text, thread=False, titled=False).parts == [text]
