@@ -492,7 +492,8 @@ _NUMBER_PREFIX_THREAD = re.compile(
     r"^\s*(?:\(?\d{1,2}\s*/\s*\d{0,2}\)?[:.)]?|\d{1,2}[.)](?=\s)|"
     r"(?:tweet|part|post)\s*\d{1,2}(?:\s*(?:/|of)\s*\d{1,2})?(?:\s*\([^)\n]{0,20}\))?\s*[:.)\-–—]?|"
     r"\(\d{1,2}\)(?=\s)|\[(?:(?:tweet|part|post)\s*)?\d{1,2}(?:\s*/\s*\d{1,2})?\](?=\s)|"
-    r"(?:first|second|third|fourth|fifth|sixth)\s+(?:tweet|part|post)\s*[:.\-–—]?)\s*",
+    r"(?:first|second|third|fourth|fifth|sixth)\s+(?:tweet|part|post)\s*[:.\-–—]?|"
+    r"(?:tweet|part|post)\s+(?:one|two|three|four|five|six)\s*[:.\-–—])\s*",
     re.IGNORECASE,
 )
 _NUMBER_PREFIX_SINGLE = re.compile(r"^\s*\(?\d{1,2}\s*/\s*\d{1,2}\)?[:.)]?\s+")
@@ -749,14 +750,16 @@ def clean_text(text: str, *, titled: bool = True) -> str:
 
 # Parts each in a tag of its own: "<thread><tweet>…</tweet><tweet>…</tweet></thread>".
 _TAGGED_PART = re.compile(r"<(tweet|post|part)>\s*(.*?)\s*</\1>", re.IGNORECASE | re.DOTALL)
-_SEPARATOR = re.compile(r"(?m)^\s*(?:-{3,}|—{1,}|\*{3,}|_{3,}|={3,})\s*$")
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
+_SEPARATOR = re.compile(r"(?m)^\s*(?:-{3,}|—{1,}|\*{3,}|_{3,}|={3,}|(?:[•·∙*][ \t]*){3,})\s*$")
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+             "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _MARKER = re.compile(
     r"(?im)^\s*(?:\*\*|#{1,6}\s*)?(?:\(?(\d{1,2})\s*/\s*\d{0,2}\)?[:.)]?|(\d{1,2})[.)](?:\*\*)?(?=\s)"
     r"|(?:tweet|part|post)\s*(\d{1,2})\b"
     # "(1) …", "[1/3] …", "#1 …", "First tweet: …" (since 2026-12-06)
     r"|\((\d{1,2})\)(?=\s)|\[(?:(?:tweet|part|post)\s*)?(\d{1,2})(?:\s*/\s*\d{1,2})?\](?=\s)|#(\d{1,2})(?=\s)"
-    r"|(first|second|third|fourth|fifth|sixth)\s+(?:tweet|part|post)\b)"
+    r"|(first|second|third|fourth|fifth|sixth)\s+(?:tweet|part|post)\b"
+    r"|(?:tweet|part|post)\s+(one|two|three|four|five|six)\b(?=\s*[:.\-–—]))"
 )
 # A keycap digit ("1️⃣ …"), read as the digit with a dot: the emoji rule would leave a bare "1".
 _KEYCAP = re.compile("([1-9])\ufe0f?\u20e3")

@@ -624,3 +624,14 @@ def test_leads_labels_and_alternatives_around_a_reply_go(raw: str) -> None:
 ])
 def test_a_texts_own_mentions_and_labels_stay(text: str) -> None:
     assert read_answer(text, thread=False, titled=False).parts == [text]
+
+
+@pytest.mark.parametrize("raw", [
+    "Light sets your body clock.\n\n•••\n\nTen minutes outside is enough.\n\n•••\n\nDo it before screens.",
+    "Light sets your body clock.\n\n* * *\n\nTen minutes outside is enough.\n\n* * *\n\nDo it before screens.",
+    "Tweet one: Light sets your body clock.\nTweet two: Ten minutes outside is enough.\nTweet three: Do it before "
+    "screens.",
+])
+def test_parts_between_dot_rules_or_numbered_in_words_are_the_threads(raw: str) -> None:
+    assert read_answer(raw, thread=True, wanted=3).parts == [
+        "Light sets your body clock.", "Ten minutes outside is enough.", "Do it before screens."]
