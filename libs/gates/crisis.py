@@ -58,7 +58,18 @@ _KINDS: dict[str, re.Pattern[str]] = {
         r"(?:sleep|dormir|schlafen) (?:pour toujours|forever|para siempre|für immer)|"
         r"\bkms\b[^.!?\n]{0,20}\b(?:fr|for real|not joking|no joke|deadass|seriously)|"
         r"(?:quero|quiero|je veux|ich will) (?:sumir|desaparecer|dispara[iî]tre|verschwinden)|"
-        r"(?:heute|diese) nacht (?:mache ich|ist) schluss|ich kann nicht mehr)\b",
+        r"(?:heute|diese) nacht (?:mache ich|ist) schluss|ich kann nicht mehr|"
+        # fourth round (2026-12-07): no point in anything, wanting it all to stop, others better off, the
+        # goodbye of things given away ("i dont see the point of cold plunges anymore" names what has no point)
+        r"(?:(?:don'?t|dont|do not|can'?t|cant) see|what'?s|whats) (?:even )?(?:the|any) (?:point|reason) "
+        r"(?:(?:of|in|to) (?:anything|living|life|going on|it all|trying|keep going|keeping going)|anymore)|"
+        r"(?:want|wanna|need) (?:it all|everything|all of it) to (?:stop|end)|"
+        r"(?:nobody|no one|noone) would (?:even )?(?:care|miss me|notice)\b[^.!?\n]{0,15}\bif i (?:was|were|died|"
+        r"disappeared|(?:was|were)n'?t (?:here|around))|"
+        r"(?:everyone|everybody|people|the world|my family|they)(?: would| will|'?d)? (?:all )?(?:be )?(?:better off|"
+        r"happier|better)\s+(?:if i (?:just )?(?:wasn'?t|wasnt|weren'?t|was not|were not) (?:around|here|alive)|"
+        r"without me)|(?:won'?t|wont) be needing (?:them|it|these|those)(?: anymore| any more)?\s*(?:[.!\n]|$)|"
+        r"(?:won'?t|wont) be around (?:much |for )?(?:longer|long))\b",
         re.IGNORECASE,
     ),
     # An eating disorder back (its subjects are banned as topics too; a relapse told is a crisis).
