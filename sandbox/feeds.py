@@ -61,7 +61,9 @@ def feed_items(seed: int, name: str, now: float) -> list[dict[str, str | datetim
         else:
             fact = rng.choice(facts)
             kind = {5: "instructions", 13: "promotional"}.get(index % 16, "fact")
-            title = f"New guidance from {fact.source}: {fact.fact}"
+            # The headline states the finding, as a feed's headlines do (until 2026-12-07 "New guidance from
+            # <source>: …", which a demo posted as "New guidance from Lean et al., Lancet 1999").
+            title = fact.fact
             summary = f"{fact.fact} ({fact.source})"
             source, url = fact.source, f"{fact.url}#news-{index}"
             if kind == "instructions":

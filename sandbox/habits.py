@@ -268,7 +268,10 @@ def with_news(parts: list[str], angle: str, room: int) -> list[str]:
     if len(parts) >= 3:
         return [parts[0], claim + cite if len(claim + cite) <= room else _clip(claim, room - len(cite)) + cite,
                 *parts[2:]]
-    frame = m.group("frame") + " " if (m := _FRAME.match(parts[0])) else ""
+    # The post's frame over the news, unless it says the news is wrong or a hack ("Heart health myth: <the news>"
+    # read as if the news were the myth in a demo, 2026-12-07).
+    frame = m.group("frame") + " " if (m := _FRAME.match(parts[0])) and not _CONTRARY_FRAME.search(m.group(
+        "frame")) else ""
     line = frame + claim + cite
     return [line if len(line) <= room else _clip(claim, room - len(cite)) + cite]
 
@@ -770,6 +773,7 @@ def _vary_stock(part: str, rng: random.Random) -> str:
 # or full stop and the line or sentence break after it.
 _HACKS_CLAIM = re.compile(r"^\s*most [a-z ]+ hacks are overrated\.[ \t]*", re.IGNORECASE)
 _FRAME = re.compile(r"^(?P<frame>[^\n\d]{3,90}?[:?.])(?:\s*\n+|\s+)(?=\S)")
+_CONTRARY_FRAME = re.compile(r"(?i)\b(?:myths?|opinion|hot take|hacks?|overrated|wrong|skip|stop|nobody|never)\b")
 _THREAD_MYTH = re.compile(r"^Myth: (?P<myth>.+?)\n\nThe evidence says otherwise", re.DOTALL)
 
 
