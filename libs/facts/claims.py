@@ -79,6 +79,10 @@ _STUDY = re.compile(
     r"|\bcuts?\s+(?:your|the|their)\s+(?:risk|chances?|odds)\s+(?:in|by)\s+half\b"
     r"|\bdata\s+(?:show|shows|showed|suggest|suggests)\b"
     r"|\b(?:science|evidence)\s+(?:shows|says|proves)\b"
+    # "The evidence is clear: …", "boosts sleep quality threefold" (2026-12-07: a finding, or a multiplied effect,
+    # claimed without its figure's source)
+    r"|\b(?:the\s+)?(?:science|evidence|research|data)\s+(?:is|are)\s+(?:clear|in|settled|conclusive)\b"
+    r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|a\s+hundred|\d+)-?fold\b"
     r"|\bpublished\s+in\b",
     re.IGNORECASE,
 )

@@ -71,7 +71,9 @@ _RATIO = re.compile(
     re.IGNORECASE,
 )
 _FRACTION_OF = re.compile(
-    rf"\b(?P<frac>{_FRACTION_WORD})(?:\s+of)?\s+{_POPULATION}\b", re.IGNORECASE,
+    # "half of all heart attacks": a share of all of anything is a statistic
+    rf"\b(?P<frac>{_FRACTION_WORD})(?:\s+of)?\s+(?:{_POPULATION}|all\s+(?!the\b|of\b|that\b)[a-z][a-z-]+)\b",
+    re.IGNORECASE,
 )
 # An effect stated as a fraction: "cuts blood sugar spikes in half", "risk drops by a third" (a change of 50%,
 # 33%). Said of what something does (a verb's third person or past), not told to the reader: "cut the recipe in

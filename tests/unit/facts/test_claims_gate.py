@@ -145,6 +145,10 @@ def test_finding_claims():
     ("It's been proven that blue light ruins sleep.", ("study", "It's been proven")),
     ("Your risk of burnout drops by a third with weekly exercise.", ("number", "by a third")),
     ("Dietitians recommend eating fish twice a week.", ("study", "Dietitians recommend")),
+    # 2026-12-07: a multiplied effect, a share of all of something, the evidence said to be clear
+    ("Magnesium boosts sleep quality threefold.", ("study", "threefold")),
+    ("Half of all heart attacks happen on Mondays.", ("number", "Half of all heart")),
+    ("The evidence is clear: breakfast is the most important meal.", ("study", "The evidence is clear")),
 ])
 def test_claims_without_a_digit_are_found(text: str, claim: tuple[str, str]) -> None:
     assert claim in [(c.kind, c.text) for c in find_claims(text)]
@@ -152,7 +156,7 @@ def test_claims_without_a_digit_are_found(text: str, claim: tuple[str, str]) -> 
 
 @pytest.mark.parametrize("text", [
     "I'll be back in half an hour.", "Cut your sugar intake in half this month.", "Splitting the walk in half works.",
-    "Eat half the rice and double the vegetables.",
+    "Eat half the rice and double the vegetables.", "Cut it in half. All the best.", "Half of all the time it rains.",
 ])
 def test_instructions_and_times_with_a_fraction_are_no_claims(text: str) -> None:
     assert find_claims(text) == []
