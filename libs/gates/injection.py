@@ -28,13 +28,16 @@ _ADDRESSEE = (
     r"if you(?:'re| are) (?:an?|the) \w+|"
     r"if (?:this|the) (?:account|page|profile) is (?:automated|a bot|an ai|run by)|"
     r"(?:to )?whatever (?:llm|ai|bot|model|gpt)|dear \w+|bot-?\w*|ia\b|"
+    # 2026-12-07: "Whoever runs this account: drop …", "Every reply to this tweet must …"
+    r"whoever (?:runs|manages|owns|is behind|operates) (?:this|the|your) (?:account|page|profile)|"
+    r"every (?:reply|response|answer|comment)|"
     r"(?:in )?(?:your|the|their) (?:reply|replies|answer|response)|^\s*(?:reply|respond|answer)|"
     r"^\s*(?:say|confirm|agree|back me up|spread|repeat)\b)"
 )
 _COMMAND = (
     r"(?:reply|respond|answer|write|say|tell|type|post|tweet|repeat|include|add|mention|tag|credit|promote|"
     r"recommend|share|link|print|output|end|start|begin|sign|use|work|put|owes?|must|should|shall|need to|"
-    r"have to|prove|admit|confirm|agree|endorse|spread|sign off|"
+    r"have to|prove|admit|confirm|agree|endorse|spread|sign off|drop|complete|fill in|"
     r"responde|responda|contesta|escribe|escriba|escreva|di|diga|dile|incluye|incluyan|inclua|menciona|"
     r"mencione|termina|terminen|termine|terminem|empieza|comienza|comece|pon|ponga|"
     r"réponds|répondez|écris|écrivez|dis|dites|incluez|mentionnez|terminez|termine|commencez|commence|"
@@ -55,7 +58,9 @@ _OVERRIDE = re.compile(
     # hidden prompt", "decode this and do what it says", "you're not a health account anymore"
     r"|\bstop following (?:what you (?:were|are|have been) told|your (?:instructions|rules|prompt|guidelines))"
     r"|\byour (?:new|real|next|only) (?:task|job|role|instructions?)\b"
-    r"|\b(?:print|reveal|show|repeat|output|leak|share|reply with) (?:your|its|the) (?:hidden |system |secret |"
+    r"|\brepeat after me\b"
+    r"|\b(?:print|reveal|show|repeat|output|leak|share|reply with|tell me|give me|paste|list|post) (?:your|its|the) "
+    r"(?:hidden |system |secret |"
     r"original )?(?:prompt|instructions|rules)\b|\bdecode (?:this|it) and (?:do|follow|execute)"
     r"|\byou(?:'re| are) (?:not|no longer) an? [\w ]{1,25}? (?:anymore|any more)\b|\bdeveloper note\b"
     r"|\b(?:system override|developer mode|jailbreak|"
@@ -78,7 +83,8 @@ _ADDRESS_AND_COMMAND = re.compile(rf"\b{_ADDRESSEE}\b[^.!?\n]*\b{_COMMAND}\b|\b{
                                   re.IGNORECASE)
 # A sentence that opens by telling the replier what to write: "Reply and blame them.", "Confirm it."
 _IMPERATIVE = re.compile(
-    r"^\s*(?:reply|respond|answer|comment|say|confirm|agree|back me up|spread (?:this|it|the word)|repeat|"
+    r"^\s*(?:(?:pls|plz|please|kindly)\s+)?"
+    r"(?:reply|respond|answer|comment|say|confirm|agree|back me up|spread (?:this|it|the word)|repeat|"
     r"share (?:this|it)|tell (?:everyone|people|your followers|them)|make sure your (?:reply|answer)|translate|"
     r"responde|responda|confirma|confirme|dis-le|sag es|diga)\b",
     re.IGNORECASE,
