@@ -107,6 +107,7 @@ class Brief:
     parts: int
     max_chars: int
     tweet: str | None = None
+    context: str | None = None  # our tweet the tweet replies to (``<our_tweet>`` block), in a conversation
     # The gate a rewrite prompt names ("length", "refusal", …), if this is a rewrite.
     fix: str | None = None
     facts: tuple[str, ...] = ()
@@ -121,6 +122,7 @@ class Brief:
 _HEADER_LINE = re.compile(
     r"(?im)^\s*(?:kind|content_type|topic|parts|max_chars|voice|hook_style|reply_style)\s*:\s*\S+\s*$")
 _TWEET = re.compile(r"<tweet>(.*?)</tweet>", re.DOTALL | re.IGNORECASE)
+OUR_TWEET = re.compile(r"<our_tweet>(.*?)</our_tweet>", re.DOTALL | re.IGNORECASE)
 _EXAMPLE = re.compile(r"<example>(.*?)</example>", re.DOTALL | re.IGNORECASE)
 _RECENT = re.compile(r"<recent>(.*?)</recent>", re.DOTALL | re.IGNORECASE)
 _NEWS = re.compile(r"<news>(.*?)</news>", re.DOTALL | re.IGNORECASE)
@@ -180,6 +182,7 @@ def read_brief(messages: list[dict[str, Any]], response_format: Any = None) -> B
         parts=parts,
         max_chars=max_chars,
         tweet=tweet,
+        context=m.group(1).strip() if (m := OUR_TWEET.search(everything)) else None,
         fix=rejected.group(1).lower() if rejected else next((g for cue, g in _FIX_CUES if cue in ask.lower()), None),
         facts=given_facts(everything),
         examples=tuple(e.strip() for e in _EXAMPLE.findall(system)),
@@ -452,7 +455,8 @@ class RealisticWriter:
             if fresh:
                 composer = TextComposer(fresh)
         request = CompositionRequest(kind=brief.kind, content_type=brief.content_type, topic=brief.topic,
-                                     parts=brief.parts, max_chars=brief.max_chars, tweet=brief.tweet)
+                                     parts=brief.parts, max_chars=brief.max_chars, tweet=brief.tweet,
+                                     context=brief.context)
         parts = composer.compose(request, rng)
         # The composer numbers thread parts ("…\n\n2/4"); numbering is a habit here, at its own rate.
         parts = [re.sub(r"\s*\d{1,2}/\d{1,2}\s*$", "", p).replace(" ()", "").strip() for p in parts]

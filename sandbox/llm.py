@@ -62,7 +62,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.habits import RealisticWriter, composer_from, given_facts, news_in, with_news
+from sandbox.habits import OUR_TWEET, RealisticWriter, composer_from, given_facts, news_in, with_news
 from sandbox.review import answer_review, default_reviewer, is_review
 from sandbox.textgen import POST_LIMIT, REPLY_LIMIT, CompositionRequest, TextComposer
 
@@ -170,6 +170,7 @@ def parse_request(messages: list[dict[str, Any]]) -> CompositionRequest:
         parts=max(3, min(6, _int(values.get("parts"), 4))),
         max_chars=max(40, min(limit, _int(values.get("max_chars"), limit))),
         tweet=tweet,
+        context=m.group(1).strip() if (m := OUR_TWEET.search(text)) else None,
     )
 
 

@@ -49,6 +49,9 @@ class CompositionRequest:
     parts: int = 4  # threads only, clamped to 3..6
     max_chars: int = POST_LIMIT
     tweet: str | None = None  # replies only: the text replied to
+    # replies only: our own tweet that the text replied to answers (a conversation), whose subject a model reads
+    # "Any tips for sticking with it?" in (until 2026-12-07 the writer did not: "Related to tips: …" was posted)
+    context: str | None = None
 
 
 def load_facts(path: Path = FACTS_PATH) -> tuple[Fact, ...]:
@@ -224,7 +227,10 @@ _STOPWORDS = frozenset(
     "than too also out up down over after before most people thing things everything something anything nothing "
     "think changed change today really pretty "
     # not things a reply takes up ("Related to behind: …", "First and health overlap …" were posted in a demo)
-    "behind first second third last next never always ever still even only yet there here make makes made".split()
+    "behind first second third last next never always ever still even only yet there here make makes made "
+    # nor how a question asks ("Related to tips: …", "Experience and health overlap …", 2026-12-07)
+    "tip tips reminder experience difference advice question questions thought thoughts idea ideas week weeks "
+    "day days time times lot way ways anyone someone genuinely curious".split()
 )
 
 
@@ -244,7 +250,8 @@ class TextComposer:
             return self.thread(content_type=request.content_type, topic=request.topic, parts=request.parts,
                                max_chars=request.max_chars, rng=rng)
         if request.kind == "reply":
-            return [self.reply(tweet=request.tweet or "", max_chars=min(request.max_chars, REPLY_LIMIT), rng=rng)]
+            return [self.reply(tweet=request.tweet or "", max_chars=min(request.max_chars, REPLY_LIMIT), rng=rng,
+                               context=request.context)]
         return [self.post(content_type=request.content_type, topic=request.topic, max_chars=request.max_chars,
                           rng=rng)]
 
@@ -290,9 +297,12 @@ class TextComposer:
         texts.append(_clip(closer, limit - len(suffix(n))) + suffix(n))
         return texts
 
-    def reply(self, *, tweet: str, max_chars: int = REPLY_LIMIT, rng: random.Random) -> str:
+    def reply(self, *, tweet: str, max_chars: int = REPLY_LIMIT, rng: random.Random,
+              context: str | None = None) -> str:
         limit = min(max_chars, REPLY_LIMIT)
         topic, concept, on_topic = reply_concept(tweet)
+        if not on_topic and context and (in_context := reply_concept(context))[2]:
+            topic, concept, on_topic = in_context
         facts = self.facts_for(topic)
         # Prefer facts that mention the concept itself, then the rest of the topic.
         related = [f for f in facts if concept.lower() in f.fact.lower()]

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from sandbox.audience import DEFAULT_CONTENT_TYPES, DEFAULT_TOPICS, AudienceModel
+from sandbox.habits import read_brief
 from sandbox.llm import parse_request
 from sandbox.textgen import GENERIC_OPENERS, CompositionRequest, TextComposer, load_facts, reply_concept
 
@@ -116,3 +117,20 @@ def test_prompt_convention_is_parsed_with_defaults():
     reply = parse_request([{"role": "user", "content": [{"type": "text", "text": "<tweet>Sleep is key</tweet>"}]}])
     assert (reply.kind, reply.tweet, reply.max_chars) == ("reply", "Sleep is key", 220)
     assert parse_request([{"role": "user", "content": "write something"}]) == CompositionRequest()
+
+
+def test_a_question_in_our_conversation_is_answered_on_our_tweets_subject():
+    # "Any tips for sticking with it past the first week?" under our exercise post: a model reads it in the
+    # conversation; the writer answered "Related to tips: …" until 2026-12-07.
+    ours = "Exercise: 150 minutes of activity a week is the baseline. Start small."
+    question = "Any tips for sticking with it past the first week?"
+    request = parse_request([{"role": "user", "content": f"Your tweet:\n<our_tweet>{ours}</our_tweet>\n\nThe reply "
+                                                        f"it got:\n<tweet>{question}</tweet>"}])
+    assert (request.tweet, request.context) == (question, ours)
+    messages = [{"role": "user", "content": f"Your tweet:\n<our_tweet>{ours}</our_tweet>\n\nThe reply it got:\n"
+                                            f"<tweet>{question}</tweet>\n\nWrite one reply."}]
+    assert (read_brief(messages).tweet, read_brief(messages).context) == (question, ours)  # the realistic writer
+    replies = [TextComposer().compose(request, random.Random(seed))[0] for seed in range(5)]
+    assert all("tips" not in r.lower() and "overlap more than it seems" not in r for r in replies), replies
+    alone = TextComposer().reply(tweet=question, rng=random.Random(1))
+    assert "overlap more than it seems" in alone or "Related to" in alone  # no context: still off topic
