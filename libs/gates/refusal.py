@@ -61,6 +61,13 @@ _REFUSAL = re.compile(
     r"(?: on (?:this|that)(?: one| request)?)?[.!]?\s*$"
     r"|\bi(?:'m| am) not comfortable (?:writing|creating|posting|helping|producing|generating)\b"
     r"|\bfalls? outside (?:of )?(?:what i can|my (?:scope|guidelines|capabilities))"
+    # 2026-12-07: "Sorry, that's outside what I can help with", a deflection in the text's place ("I would
+    # recommend consulting a healthcare professional instead of posting about this"), a provider's stand-in
+    # ("[This content has been removed due to a policy violation]")
+    r"|\b(?:outside|beyond) (?:of )?what i (?:can|could|am able to|'m able to) (?:help|assist|do|write|create)\b"
+    r"|\binstead of (?:posting|tweeting|writing|replying|sharing) (?:about )?(?:this|that|it|a (?:post|tweet|reply))\b"
+    r"|\b(?:this |the )?(?:content|response|message|output) (?:has been|was|is) (?:removed|filtered|blocked|withheld|"
+    r"redacted)\b"
     # talk to whoever asked, which no post holds: "the tweet you'd like me to reply to", "your request",
     # "Before writing anything, …", "any content … should be reviewed by a qualified expert"
     r"|\byou(?:'d| would)? (?:like|want) (?:me to|an? (?:\w+ ){0,2}(?:tweet|post|reply|thread))|\byou asked me to\b"

@@ -30,3 +30,16 @@ def test_refusals_are_caught_and_posts_are_not(part: str) -> None:
     print(f"{part}: {caught}/{total} refusals caught, {len(wrongly)}/{len(cases) - total} posts refused: {wrongly}")
     least, most = FLOORS[part]
     assert caught >= least and len(wrongly) <= most
+
+
+@pytest.mark.parametrize(("text", "refusal"), [
+    # 2026-12-07: a refusal by scope, a deflection in the text's place, a provider's stand-in for filtered output
+    ("Sorry, that's outside what I can help with.", True),
+    ("I would recommend consulting a healthcare professional instead of posting about this.", True),
+    ("[This content has been removed due to a policy violation]", True),
+    ("Talk to your doctor instead of guessing your dose.", False),
+    ("Most of recovery is outside what you can control.", False),
+    ("The recall: the product was removed from shelves.", False),
+])
+def test_refusals_in_other_words(text: str, refusal: bool) -> None:
+    assert bool(check_refusal(clean_text(text))) is refusal
