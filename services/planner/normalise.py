@@ -202,6 +202,8 @@ _EXPLANATION = re.compile(
     r"|or,? (?:shorter|longer|simpler|punchier|snappier|more (?:casual|formal|playful|concise)"
     r"|an? (?:shorter|longer|simpler|punchier|casual) (?:one|version))"
     r"|reasoning|my (?:reasoning|thinking|approach|strategy)"
+    # notes under the text, as a list under their label ("**Notes:**\n- Kept it short")
+    r"|notes?(?=(?:\*\*|__)?\s*:(?:\*\*|__)?[ \t]*\n)"
     r"|another (?:option|version|take)|or|(?:engagement|posting|publishing|formatting) (?:tips|notes|strategy)"
     r"|disclaimer"
     r"|why (?:it|this) works(?=(?:\*\*|__)?\s*:(?:\*\*|__)?[ \t]*\n)"
@@ -275,7 +277,7 @@ _CHAT_OPENING = re.compile(
 # alarm clock]", "“…” — a tweet for gut health week". One word of the writing is enough there.
 _ARTIFACT = re.compile(
     r"\b(?:tweet|post(?!-)|repl(?:y|ies)|thread|draft|caption|version|option|hashtags?|emojis?|photo|image|visual|"
-    r"gif|graphic|characters|chars|word count|tone)\b",
+    r"gif|graphic|characters|chars|word count|tone|suggestions?|my (?:pick|take|attempt|version))\b",
     re.IGNORECASE,
 )
 _TRAILING_ASIDE = re.compile(r"\s*(?:[(\[]([^()\[\]\n]{1,160})[)\]]|(?<=[”’\"])\s*[—–-]\s*([^\n]{1,120}))\s*$")

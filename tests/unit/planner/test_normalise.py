@@ -573,6 +573,8 @@ def test_a_reply_does_not_say_the_quoted_tweet_as_its_own() -> None:
     "**Initial draft:** Light is good.\n\n**Revised:** Morning light sets your clock.",
     "Here is a tweet about sleep:\n---\nMorning light sets your clock.\n---",
     "Morning light sets your clock.\n\n---\n\nThis post invites engagement by tying a habit to a benefit.",
+    "Morning light sets your clock.\n\n---\n\n**Notes:**\n- Kept it short\n- No medical claims",
+    '"Morning light sets your clock." — that\'s my suggestion!',
 ])
 def test_one_draft_of_several_and_its_last_revision_are_the_answer(raw: str) -> None:
     assert read_answer(raw, thread=False).parts == ["Morning light sets your clock."]
