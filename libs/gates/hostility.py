@@ -36,7 +36,17 @@ _TROLLING = re.compile(
     r"\b(?:who asked|(?:nobody|no one|didn'?t|did not) asked?|nobody cares|(?<!to )touch (?:some )?grass|"
     r"ok(?:ay)? boomer|skill issue|cry about it|stay mad|get a real job|stick to your day job|you fell off|"
     r"(?<!to )log off|(?:is|are|it'?s) (?:a |such a |total )?scam\b|"
-    r"(?:grifter|clown|scam) (?:account|energy|behaviou?r))\b|\+ ?ratio\b|\bratio ?\+"
+    r"(?:grifter|clown|scam) (?:account|energy|behaviou?r)|"
+    # 2026-12-07: harm wished on the author, hate at a group, "cope harder", "imagine taking advice from a bot"
+    r"hope you (?:(?:get|catch) (?:cancer|sick|covid|hurt|hit by|run over|fired|what you deserve)|die|choke|rot|"
+    r"suffer|burn|drown|lose everything)|you deserve to (?:die|suffer)|"
+    r"die in a (?:fire|hole|ditch)|drop dead|go back to (?:where you came from|your (?:own )?country)|"
+    r"(?:women|girls|females) (?:shouldn'?t|should not|can'?t|cannot|don'?t) (?:be )?(?:giving|give|talk|talking|"
+    r"post|posting|tweet|tweeting|speak|speaking)|you people are (?:the (?:reason|problem)|why|ruining|killing)|"
+    r"(?:cope|seethe|mald|cry) harder|"
+    r"imagine (?:taking|getting|listening to|trusting) (?:\w+ ){0,2}(?:advice|tips) from (?:a bot|an ai|a chatbot|"
+    r"this (?:account|bot|clown|guy)|you))\b"
+    r"|\+ ?ratio\b|\bratio ?\+"
     # "sit down" told, not done ("I sit down for meals now")
     r"|(?:^|[.!?,]\s*)sit down\b(?!\s+(?:for|to|with|and|at|before|after))",
     re.IGNORECASE,
