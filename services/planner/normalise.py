@@ -857,8 +857,12 @@ def without_title(text: str) -> str:
     # "@sleepdoc Totally agree …": the old reply convention; X addresses the reply already. Only before a sentence
     # that starts on its own ("@scamcoin is great" is a mention in the sentence: left for the gates).
     text = _LEADING_MENTIONS.sub("", text.strip(), count=1)
+    # Read inside quotes around the whole answer and past an emoji before the title ('“### Sleep: what to know\n\n
+    # …”', "🧠 # Sleep: …": a demo posted both as the reply's first line, 2026-12-07).
+    text = strip_wrapping_quotes(text)
     lines = text.strip().splitlines()
-    if len(lines) > 1 and (_HEADING.match(lines[0]) or _BOLD_LINE.match(lines[0])) and any(
+    first = _EMOJI.sub("", lines[0]).strip() if lines else ""
+    if len(lines) > 1 and (_HEADING.match(first) or _BOLD_LINE.match(first)) and any(
             line.strip() for line in lines[1:]):
         return "\n".join(lines[1:]).strip()
     # The tweet quoted over the answer ("> Morning light sets your clock\n\nExactly, and it's free."): a reply

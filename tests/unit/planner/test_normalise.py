@@ -477,6 +477,9 @@ def test_a_reply_has_no_title(raw: str, clean: str) -> None:
     "<think>\nThe user wants a reply.\n</think>\n\n## Stress: what to know\n\nThe stress point holds up.",
     "Here's a reply:\n\n**Stress, briefly**\nThe stress point holds up.",
     '{"text": "## Stress: what to know\\n\\nThe stress point holds up."}',
+    # 2026-12-07, posted in a demo: quotes around the whole answer, an emoji before the title
+    "“### Stress: what to know\n\nThe stress point holds up.”",
+    "🧠 # Stress: what to know\n\nThe stress point holds up.",
 ])
 def test_a_replys_title_goes_after_its_reasoning_or_preamble(raw: str) -> None:
     assert read_answer(raw, thread=False, titled=False).parts == ["The stress point holds up."]
