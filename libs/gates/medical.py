@@ -123,6 +123,15 @@ _CHANGE = re.compile(
 # "Choose juicing instead" is medication advice when the text is about a medicine, not when it is about soda.
 _INSTEAD = re.compile(r"\b(?:choose|try|use|pick|go with|stick to) [\w\s-]{1,30} instead\b", re.IGNORECASE)
 _MEDICINE = re.compile(rf"\b{_MEDICINES}\b", re.IGNORECASE)
+# A remedy said to do a medicine's work, in a text that names the medicine: "Insulin? Cinnamon works just as well
+# for blood sugar." (2026-12-07)
+_AS_GOOD = re.compile(r"\b(?:works?|is|are|does|do) (?:just |every bit |about )?as (?:well|good|effective)\b",
+                      re.IGNORECASE)
+# A dose recommended without "take": "Melatonin: 10mg is the sweet spot for most adults." (2026-12-07)
+_RECOMMENDED = re.compile(
+    r"\b(?:sweet spot|(?:ideal|optimal|perfect|right|best|recommended|go-to) (?:dose|amount))\b"
+    r"|\b(?:is|are) (?:all you need|plenty|enough)\b|\b(?:start with|stick to|aim for|stick with)\b",
+    re.IGNORECASE)
 _CLAIM = re.compile(
     rf"\b(?:cur(?:e|es|ed|ing)|heal(?:s|ed|ing)?|revers(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
     rf"dissolv(?:e|es|ed|ing)|shrink(?:s|ing)?|eradicat(?:e|es|ed|ing)|wipes? out|melts?|kills?|starv(?:e|es|ing)|"
@@ -207,6 +216,7 @@ def check_medical_safety(text: str) -> Verdict:
         grams = _GRAMS.search(sentence)
         named = _MED_OR_SUPP.search(sentence)
         if (dose and (_SCHEDULE.search(sentence) or _TAKE.search(sentence))) or (
+            dose and named and _RECOMMENDED.search(sentence)) or (
             grams and named and (_SCHEDULE.search(sentence) or _TAKE.search(sentence))
         ) or (grams and _TAKE.search(sentence)) or (
             _SPOONS.search(sentence) and named and _SCHEDULE.search(sentence)
@@ -216,7 +226,8 @@ def check_medical_safety(text: str) -> Verdict:
                             re.IGNORECASE)
         if counted and _SCHEDULE.search(sentence) and not _negated(sentence, counted.start()):
             return Rejection("medical_safety", f"dosing instruction: {shown!r}")
-        if ((m := _CHANGE.search(sentence)) or ((m := _INSTEAD.search(sentence)) and _MEDICINE.search(text))) \
+        if ((m := _CHANGE.search(sentence)) or ((m := _INSTEAD.search(sentence) or _AS_GOOD.search(sentence))
+                                                 and _MEDICINE.search(text))) \
                 and not _negated(sentence, m.start()):
             return Rejection("medical_safety", f"medication advice: {shown!r}")
         if (m := _CRASH_DIET.search(sentence)) and not _negated(sentence, m.start()):

@@ -37,6 +37,9 @@ def test_unsafe_advice_is_stopped_and_safe_posts_are_not(part: str) -> None:
     "Colloidal silver kills basically any virus.",
     "Take 6 at once before bed and the cramps stop.",
     "Cold hands, thinning hair, always tired? That's textbook hypothyroidism.",
+    # passed until 2026-12-07: a dose recommended without "take", a remedy set level with a medicine
+    "Melatonin: 10mg is the sweet spot for most adults.",
+    "Insulin? Cinnamon works just as well for blood sugar.",
 ])
 def test_what_the_gate_now_stops(text: str) -> None:
     assert check_medical_safety(text) is not None
@@ -46,6 +49,9 @@ def test_what_the_gate_now_stops(text: str) -> None:
     "Ask your doctor before you change your dose.", "A tablespoon of chia seeds every morning keeps me full.",
     "St. John's Wort interacts with many medicines: tell your doctor if you take it.",
     "Talk to your GP about a water fast if you have diabetes.", "Chest pain is never something to wait out: call.",
+    "In the trial, 3 mg of melatonin improved sleep onset by 7 minutes.",
+    "Walking works just as well as running for heart health.",
+    "Mindfulness worked as well as the drug escitalopram for anxiety disorders in a randomized trial.",
 ])
 def test_safe_posts_on_the_same_subjects_pass(text: str) -> None:
     assert check_medical_safety(text) is None
