@@ -35,7 +35,8 @@ _SOLICITATION = re.compile(
     # Self-promotion a blind probe of 2026-12-06 passed (17 of 20): the account's own page, product or funnel.
     r"|\b(?:check|see|read|visit|grab|get|download|join|tap|hit|click)\b[^.!?\n]{0,30}\b(?:my|our)\s+"
     r"(?:pinned|profile|bio|page|newsletter|substack|course|ebook|e-book|website|site|blog|channel|podcast|"
-    r"patreon|discord|community|shop|store|link)"
+    r"patreon|discord|community|shop|store|link|"
+    r"(?:free )?(?:\w+ ){0,2}(?:guide|plan|checklist|template|pdf|cheat ?sheet))"
     r"|\b(?:on|in|at) my (?:profile|page|pinned|bio|substack|newsletter|website|site|blog|channel)\b"
     r"|\b(?:sign up for|subscribe to) my\b|\bmy (?:course|ebook|e-book|newsletter|substack|masterclass|webinar|"
     r"workshop|coaching program(?:me)?|patreon)\b"
@@ -45,7 +46,11 @@ _SOLICITATION = re.compile(
     r"\b(?:i'?ll|send|dm)\b"
     r"|\bbook a (?:free )?(?:call|session|consult\w*)\b|\bspots? (?:are |is )?(?:limited|left)\b"
     r"|\bsubscribe (?:for|to get|now)\b|\b(?:retweet|rt|like|share) (?:this )?if\b|\bfollow along\b"
-    r"|\btap (?:the )?link\b|\bi coach\b)",
+    r"|\btap (?:the )?link\b|\bi coach\b"
+    # 2026-12-07: a payment handle, a search that leads to the account's own channel
+    r"|\b(?:venmo|cash ?app|paypal|zelle|ko-?fi)\s*(?:me\b|[:@$]|\.me/)|\bbuy me a coffee\b|\bgofundme\b"
+    r"|\bsearch\s+[\"“']?[\w .-]{2,30}[\"”']?\s+on\s+(?:youtube|google|spotify|amazon|apple podcasts|tiktok|"
+    r"instagram|ig)\b)",
 )
 # A named person: a title and a capitalised name (after an abbreviated title, a name in any case: "dr smith"), or
 # two capitalised words that do not open the sentence.

@@ -86,6 +86,9 @@ def test_solicitation_is_refused_in_any_case(text: str) -> None:
     "Reply 'YES' and I'll DM you my checklist.", "Join 5,000 others on my Substack.", "Book a free call with me.",
     "Full thread on my page.", "I coach people through exactly this.", "Tap the link above for the recipe.",
     "Subscribe for weekly tips.", "Retweet if you agree!", "Like this if it helped.", "Follow along for daily tips.",
+    # passed until 2026-12-07: a payment handle, a search leading to the account's channel, "my free … guide"
+    "cashapp $coachsam", "Venmo me and I will send the plan", 'search "sleepwell" on youtube',
+    "Grab my free sleep guide, just reply GUIDE",
 ])
 def test_self_promotion_is_refused(text: str) -> None:
     assert check_solicitation(text) is not None, text
@@ -96,6 +99,7 @@ def test_self_promotion_is_refused(text: str) -> None:
     "Comment threads like this are why I love this app.", "My sleep app says I got 6 hours.",
     "Sign up for a local 5k, it helps.", "My plan for the week: walk daily.", "Check your labels for hidden sugar.",
     "I share this with every client.", "My coach says the same.",
+    "I searched sleep hygiene on Google and got junk", "PayPal sent me a fraud alert at 3am, goodbye sleep",
 ])
 def test_words_of_promotion_in_ordinary_replies_pass(text: str) -> None:
     assert check_solicitation(text) is None, text
