@@ -61,7 +61,13 @@ _PERSON = re.compile(
     r"|(?<=[a-z,;:] )[A-Z][a-z]+\s+[A-Z][a-z]+\b"
     # two capitalised words opening the sentence ("Mark Hyman is …", "Tom Brady's diet advice …"; not a saint's
     # herb: "St. John's wort"), a handle
-    r"|^(?!St\b|Saint\b)[A-Z][a-z]+\s+[A-Z][a-z]+(?:'s)?\b|(?<![\w@])@\w{2,}",
+    r"|^(?!St\b|Saint\b)[A-Z][a-z]+\s+[A-Z][a-z]+(?:'s)?\b|(?<![\w@])@\w{2,}"
+    # 2026-12-07: "RFK Jr.", "the CEO of Nestle", a surname alone that the sentence calls he or she ("Huberman is a
+    # fraud who sells supplements he knows don't work")
+    r"|\b[A-Z][A-Za-z]+ (?:Jr|Sr)\b|\b(?i:ceo|founder|owner|president|chairman|head) of [A-Z]\w+"
+    r"|^(?!(?:The|This|That|These|Those|Its|Our|Your|Their|His|Her|She|They|You|And|But|Then|When|What|Why|How|"
+    r"Who|Some|Most|Many|Every|Each|One|Not|Yes|Also|Just|Only|Even|Still|Now|Here|There|If|After|Before|While)\b)"
+    r"[A-Z][a-z]{2,}(?:'s)?\b(?=.*\b(?:he|she|him|his|her|hers|himself|herself)\b)",
 )
 # The same in a shouted sentence, title-cased first: any two words there are capitalised, so only a title and a
 # name, or two words that open the sentence in front of the verb ("JOHN SMITH LIES ABOUT …").
@@ -80,7 +86,9 @@ _ACCUSATION = re.compile(
     r"got people sick|made people sick|sick and dependent|"
     # a blind probe of 2026-12-06 (8 of 12 accusations passed)
     r"scammed|scamming|grift(?:er|ers|ing)?|quackery|snake oil|(?:spreads?|spreading) (?:mis|dis)information|"
-    r"rips? (?:people|patients|you|them|customers) off|sued for)\b",
+    r"rips? (?:people|patients|you|them|customers) off|sued for|"
+    r"faking|caught (?:lying|cheating|faking|lying)|crank|knowingly (?:sold|hid|hides|sells|lied|poisoned|covered)|"
+    r"contaminated)\b",
     re.IGNORECASE,
 )
 

@@ -139,13 +139,19 @@ def test_an_accusation_against_a_named_person_is_refused(text: str) -> None:
     "Sarah Wilson's detox tea is a scam and she knows it.", "Mark Hyman is a grifter.",
     "Jamie Reed got sued for fraud and deserved it.", "Everyone knows Dr. Lee's clinic rips people off.",
     "Tom Brady's diet advice is dangerous quackery.",
+    # passed until 2026-12-07: a surname alone, "caught faking", "Jr.", a company's head
+    "Huberman is a fraud who sells supplements he knows dont work.", "Andrew Huberman has been caught faking data.",
+    "RFK Jr. is a dangerous crank.", "The CEO of Nestle knowingly sold contaminated formula.",
 ])
 def test_more_accusations_against_a_named_person_are_refused(text: str) -> None:
     assert check_defamation(text) is not None, text
 
 
 @pytest.mark.parametrize("text", ["Andrew Huberman's podcast covers light exposure.",
-                                  "@sleepnerd great point about light.", "Morning Light is free and it works."])
+                                  "@sleepnerd great point about light.", "Morning Light is free and it works.",
+                                  "Huberman popularized morning light, and he explains it well.",
+                                  "Contaminated water is a big risk after floods.",
+                                  "The draft is fine, but she says the clinic's data is fake."])
 def test_a_named_person_without_an_accusation_passes(text: str) -> None:
     assert check_defamation(text) is None, text
 
