@@ -274,8 +274,11 @@ def unsupported_claims(
         # A fragment: a few words, or a piece of a fact's citation split at its abbreviations ("(Harvard T.H.",
         # "Chan School of Public Health), Circulation 2018").
         fragment = len(words) < FRAGMENT_WORDS or sum(w in cited for w in words) >= CITATION_SHARE * len(words)
-        best = np.where(fragment | (own >= SENTENCE_FLOOR * threshold), np.maximum(own, sims[row[claim.context]]),
-                        own)
+        # A study said to show something states it in its own sentence ("It's been proven that people who climbed
+        # stairs daily lowered their heart disease risk."): read alone unless a fragment, it cannot borrow the
+        # closeness of the real fact beside it (queued by the planner benchmark, 2026-12-07).
+        borrows = fragment | ((own >= SENTENCE_FLOOR * threshold) & (claim.kind != "study"))
+        best = np.where(borrows, np.maximum(own, sims[row[claim.context]]), own)
         close = [f for j, f in enumerate(provided_facts) if best[j] >= threshold]
         if not any(_supports(f, claim) for f in close):
             unsupported.append(claim)

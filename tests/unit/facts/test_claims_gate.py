@@ -108,6 +108,17 @@ def test_claims_need_a_provided_fact(book, embedder):
                         [book.get("metabolic-dpp-lifestyle-58")], embedder) is None
 
 
+def test_an_invented_study_beside_a_real_fact_does_not_borrow_its_closeness(book, embedder):
+    # Queued by the planner benchmark until 2026-12-07: the sentence was close enough to its tweet, which held the
+    # WHO fact, to be read in it, and its tweet was close to the fact.
+    facts = [book.get("heart-who-three-in-ten-deaths"), book.get("heart-predimed-events")]
+    who = "Around 3 in 10 deaths worldwide are caused by cardiovascular diseases. (World Health Organization)"
+    invented = check_claims([f"{who} It's been proven that people who climbed stairs daily lowered their heart "
+                             "disease risk."], facts, embedder)
+    assert invented is not None and "It's been proven" in invented.reason
+    assert check_claims([who], facts, embedder) is None
+
+
 def test_no_claims_no_facts_passes(embedder):
     assert check_claims(["Dim the lights an hour before bed."], [], embedder) is None
 
