@@ -24,6 +24,7 @@ Pure functions only: no I/O, no model, so every rule is tested on a corpus of re
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -644,6 +645,7 @@ def clean_part(text: str, *, in_thread: bool = False) -> str:
     """One tweet's text: everything above but splitting. Habits nest in any order ("5/ - point", "**1/5**",
     quotes around a hashtag run or inside it, '"(3/3) - point"': the quotes hide the numbering, which hides the
     bullet), so the steps run until nothing changes (each is idempotent; a few rounds at most)."""
+    text = decoded(text)
     numbering = _NUMBER_PREFIX_THREAD if in_thread and not _LIST_IN_PART.match(text) else _NUMBER_PREFIX_SINGLE
     t = text
     for _ in range(5):
@@ -744,9 +746,27 @@ def first_draft(text: str) -> str:
     return draft
 
 
+# What an answer carries of the way it travelled, not of its text: HTML entities ("Sleep &amp; light", "Don&#39;t"),
+# a line break as markup or as an escape the JSON layer did not undo ("<br>", a literal "\n"), invisible characters
+# (zero-width space, byte-order mark, word joiner) and no-break spaces. X would show each as typed.
+_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|nbsp|#\d{1,5}|#x[0-9a-fA-F]{1,4});")
+_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_ESCAPED_BREAK = re.compile(r"\\n")
+_INVISIBLE = re.compile("[\u200b\u200c\u2060\ufeff]")
+
+
+def decoded(text: str) -> str:
+    """The text as written: entities unescaped, escaped and tagged line breaks as line breaks, no invisible
+    characters, no-break spaces as spaces."""
+    if _ENTITY.search(text):
+        text = html.unescape(text)
+    text = _ESCAPED_BREAK.sub("\n", _BREAK_TAG.sub("\n", text))
+    return _INVISIBLE.sub("", text).replace("\u00a0", " ").replace("\u202f", " ")
+
+
 def clean_text(text: str, *, titled: bool = True) -> str:
     """A post's or a reply's answer as the text to post; ``titled=False`` (a reply): without a title over it."""
-    text = strip_preamble(first_draft(revised_draft(strip_fences(strip_reasoning(text)))))
+    text = strip_preamble(first_draft(revised_draft(strip_fences(strip_reasoning(decoded(text))))))
     return clean_part(text if titled else without_title(text))
 
 
@@ -773,7 +793,7 @@ def split_thread(text: str, *, max_parts: int = 6, limit: int = 280, length: Len
     starts, else paragraphs (blank lines). Paragraphs beyond the parts asked for (``wanted``, else ``max_parts``)
     are folded into the one before them, shortest first, while that fits ``limit``: a part may hold a blank
     line of its own."""
-    body = _KEYCAP.sub(r"\1.", strip_preamble(revised_draft(strip_fences(strip_reasoning(text)))))
+    body = _KEYCAP.sub(r"\1.", strip_preamble(revised_draft(strip_fences(strip_reasoning(decoded(text))))))
     if len(tagged := _TAGGED_PART.findall(body)) >= 2:
         chunks = [part for _, part in tagged]
     elif _SEPARATOR.search(body):

@@ -640,3 +640,23 @@ def test_a_texts_own_mentions_and_labels_stay(text: str) -> None:
 def test_parts_between_dot_rules_or_numbered_in_words_are_the_threads(raw: str) -> None:
     assert read_answer(raw, thread=True, wanted=3).parts == [
         "Light sets your body clock.", "Ten minutes outside is enough.", "Do it before screens."]
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    # 2026-12-07: what an answer carries of the way it travelled (X would show each as typed)
+    ("Sleep &amp; light go together. Don&#39;t skip mornings.", "Sleep & light go together. Don't skip mornings."),
+    ("Morning light\u200b sets your\u200b clock.", "Morning light sets your clock."),
+    ("\ufeffMorning\u00a0light sets your clock.", "Morning light sets your clock."),
+    ("Morning light sets your clock.<br>Try it tomorrow.", "Morning light sets your clock.\nTry it tomorrow."),
+    ("Morning light sets your clock.\\n\\nTry it tomorrow.", "Morning light sets your clock.\n\nTry it tomorrow."),
+    ('{"text": "Morning light sets your clock.\\\\nTry it tomorrow."}',
+     "Morning light sets your clock.\nTry it tomorrow."),
+])
+def test_entities_escapes_and_invisible_characters_are_decoded(raw: str, clean: str) -> None:
+    assert read_answer(raw, thread=False).parts == [clean]
+
+
+def test_a_thread_split_by_escaped_line_breaks_is_split() -> None:
+    raw = "Light sets your clock.\\n\\nTen minutes outside is enough.\\n\\nDo it before screens."
+    assert read_answer(raw, thread=True, wanted=3).parts == [
+        "Light sets your clock.", "Ten minutes outside is enough.", "Do it before screens."]
