@@ -59,6 +59,9 @@ _KINDS: dict[str, re.Pattern[str]] = {
         r"\bkms\b[^.!?\n]{0,20}\b(?:fr|for real|not joking|no joke|deadass|seriously)|"
         r"(?:quero|quiero|je veux|ich will) (?:sumir|desaparecer|dispara[iî]tre|verschwinden)|"
         r"(?:heute|diese) nacht (?:mache ich|ist) schluss|ich kann nicht mehr|"
+        # 2026-12-07: scars hidden, skin hurt until it bleeds
+        r"(?:scars|cuts|marks|burns) on my (?:arms?|wrists?|thighs?|legs?|stomach)|hide (?:the|my) (?:scars|cuts)|"
+        r"(?:scratch|pick|claw)\w*(?: at)?(?: myself| my (?:skin|arms?|legs?))? until it bleeds|"
         # fourth round (2026-12-07): no point in anything, wanting it all to stop, others better off, the
         # goodbye of things given away ("i dont see the point of cold plunges anymore" names what has no point)
         r"(?:(?:don'?t|dont|do not|can'?t|cant) see|what'?s|whats) (?:even )?(?:the|any) (?:point|reason) "
@@ -79,7 +82,11 @@ _KINDS: dict[str, re.Pattern[str]] = {
         r"weighed myself \w+ times|eating (?:basically )?nothing|barely eating|\d+ cals? max|"
         r"#(?:edtwt|proana|thinspo|meanspo)|<\s?\d{3} ?k?cals?|relapse is back|laxatives? (?:x|×)\s?\d+|"
         r"\d+ laxatives|number has to go down|(?:make|made|making) myself (?:throw up|sick|vomit|puke)|"
-        r"(?:stopped|quit) eating (?:\w+ )?(?:\d+|for) days|(?:parei|dejé|deje) de comer)\b",
+        r"(?:stopped|quit) eating (?:\w+ )?(?:\d+|for) days|(?:parei|dejé|deje) de comer|"
+        # 2026-12-07: days on coffee and water, a weight never low enough, meals skipped or thrown up again
+        r"(?:only|just|nothing but) (?:black )?coffee and water|(?:isn'?t|isnt|not|never) (?:\w+ )?low enough|"
+        r"skipp(?:ed|ing) (?:dinner|lunch|breakfast|meals?|eating) again|hate my body|"
+        r"threw up after (?:lunch|dinner|breakfast|eating|a meal|meals|every meal)(?: again)?)\b",
         re.IGNORECASE,
     ),
     # A medical emergency happening now (not a tweet about chest pain in general).
@@ -124,6 +131,8 @@ _KINDS: dict[str, re.Pattern[str]] = {
         r"brother|sister|best friend|child)|lost the baby|(?:had|i had|we had) a miscarriage|fausse couche|"
         r"stillb(?:orn|irth)|(?:the )?funeral (?:is|was) (?:today|tomorrow|yesterday)|hospice called|hours left|"
         r"(?:diagnosed with|i have|said) (?:terminal|stage (?:4|iv|four))|terminal diagnosis|palliative|"
+        r"(?:it'?s|its|it is|is) stage (?:4|iv|four)\b(?! of)|(?:talking about|given|gave (?:her|him|me|us)) "
+        r"(?:weeks|months) (?:left|to live)?|"
         r"(?:weeks|months),? not (?:months|years)|(?:ist|sind) (?:gestern|heute) gestorben|"
         r"buried my (?:mom|mum|mother|dad|father|husband|wife|son|daughter|brother|sister|best friend)|"
         r"(?:cancer|it) took (?:her|him) in|"
