@@ -87,7 +87,7 @@ _ACCUSATION = re.compile(
     # a blind probe of 2026-12-06 (8 of 12 accusations passed)
     r"scammed|scamming|grift(?:er|ers|ing)?|quackery|snake oil|(?:spreads?|spreading) (?:mis|dis)information|"
     r"rips? (?:people|patients|you|them|customers) off|sued for|"
-    r"faking|caught (?:lying|cheating|faking|lying)|crank|knowingly (?:sold|hid|hides|sells|lied|poisoned|covered)|"
+    r"faking|caught (?:lying|cheating|faking)|crank|knowingly (?:sold|hid|hides|sells|lied|poisoned|covered)|"
     r"contaminated)\b",
     re.IGNORECASE,
 )
