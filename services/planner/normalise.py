@@ -764,10 +764,27 @@ def decoded(text: str) -> str:
     return _INVISIBLE.sub("", text).replace("\u00a0", " ").replace("\u202f", " ")
 
 
+_TITLE_FORM = re.compile(r"^[^:.!?\n]{2,40}:\s+[^:.!?\n]{2,40}$")
+
+
+def without_post_title(text: str) -> str:
+    """A post's answer without a title set over it in Markdown ("# Longevity: what to know" over "The research on
+    longevity, in plain words: …" was posted as a double opening in a demo, 2026-12-07): a heading or bold line
+    in a title's form ("Topic: what it is about", no sentence end) over a text of its own (60+ characters). A
+    headline that says something ("**Gut health starts on your plate**") is the post's hook and stays; a heading
+    that ends in a colon introduces what follows ("**Sleep myth:**" over the myth) and stays."""
+    lines = strip_wrapping_quotes(text).splitlines()
+    first = _EMOJI.sub("", lines[0]).strip() if lines else ""
+    rest = "\n".join(lines[1:]).strip()
+    if (_HEADING.match(first) or _BOLD_LINE.match(first)) and _TITLE_FORM.match(_as_read(first)) and len(rest) >= 60:
+        return rest
+    return text
+
+
 def clean_text(text: str, *, titled: bool = True) -> str:
     """A post's or a reply's answer as the text to post; ``titled=False`` (a reply): without a title over it."""
     text = strip_preamble(first_draft(revised_draft(strip_fences(strip_reasoning(decoded(text))))))
-    return clean_part(text if titled else without_title(text))
+    return clean_part(without_post_title(text) if titled else without_title(text))
 
 
 # Parts each in a tag of its own: "<thread><tweet>…</tweet><tweet>…</tweet></thread>".

@@ -660,3 +660,20 @@ def test_a_thread_split_by_escaped_line_breaks_is_split() -> None:
     raw = "Light sets your clock.\\n\\nTen minutes outside is enough.\\n\\nDo it before screens."
     assert read_answer(raw, thread=True, wanted=3).parts == [
         "Light sets your clock.", "Ten minutes outside is enough.", "Do it before screens."]
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    # Posted in a demo (2026-12-07) as a double opening: a title in Markdown over a post that opens on its own.
+    ("# Longevity: what to know\n\nThe research on longevity, in plain words: fitness was one of the strongest "
+     "predictors of long-term survival.", "The research on longevity, in plain words: fitness was one of the "
+                                          "strongest predictors of long-term survival."),
+    ("🧠 ### Sleep: what to know\n\nA consistent bedtime and wake time, and a quiet, dark, cool bedroom, are core "
+     "sleep habits.", "A consistent bedtime and wake time, and a quiet, dark, cool bedroom, are core sleep habits."),
+    # a headline that says something is the hook; a heading ending in a colon introduces what follows
+    ("**Gut health starts on your plate**\n\nAim for 30 different plants a week. Fruit, veg, nuts and seeds count.",
+     "Gut health starts on your plate\n\nAim for 30 different plants a week. Fruit, veg, nuts and seeds count."),
+    ("**Sleep myth:**\nYou need only 5 hours. Actually, adults need 7 or more hours of sleep a night.",
+     "Sleep myth:\nYou need only 5 hours. Actually, adults need 7 or more hours of sleep a night."),
+])
+def test_a_title_over_a_post_goes_and_a_headline_stays(raw: str, clean: str) -> None:
+    assert read_answer(raw, thread=False).parts == [clean]
