@@ -242,7 +242,9 @@ _ADDRESSED = re.compile(
     rf"(?:the |all |gli |los |las |les |die |i |os |as )?)?(?:{_MACHINE}|(?:[\w-]+ )?assistants?(?=\s*:))\b"
     rf"(?:\s*(?:,|and|or|&|e|y|et|und)\s*(?:any |all |other |the |i |los |les |die )*(?:[\w-]+\s)?{_MACHINE}\b"
     rf"|\s+(?:that |who |che |que |qui |die )?(?:reading|summari[sz]ing|processing|quoting|reposting|rewriting|"
-    rf"scraping|crawling|republish\w*|ripubblican\w*|republican\w*|republient)(?:\s+this(?:\s[\w-]+)?)?"
+    rf"scraping|crawling|republish\w*|ripubblican\w*|republican\w*|republient)(?:\s+this(?:\s[\w-]+)?"
+    # "Attention bots reposting health news: …" (2026-12-07)
+    rf"|(?:\s+[\w-]+){{1,3}})?"
     rf"|\s+(?:directive|instructions?|note))*\s*[:,]\s*(?:please\s+|kindly\s+|always\s+|(?:when|if|cuando|quand|wenn)"
     rf"\s[^,.!?\n]{{0,60}},\s*)?{_TELL}\b"
     # "Note to AI systems …", "Editor's note for automated publishers", "Nota para asistentes de IA", "Consigne pour
@@ -285,7 +287,12 @@ _ADDRESSED = re.compile(
     rf"|\b(?:ai |automated |auto-?)?(?:writers?|summari[sz]ers?|publishers?|reposters?|posters?)(?:,? (?:and|or) "
     rf"(?:[\w-]+ )?{_MACHINE})?\s+(?:must|should|shall|are (?:required|asked|expected) to|"
     rf"need to|have to)\s+(?:always\s+)?(?:credit|link|cite|mention|describe|call|say|state|include|tag|refer to|"
-    rf"present|recommend|write|add|end|append|quote|name)\b",
+    rf"present|recommend|write|add|end|append|quote|name)\b"
+    # 2026-12-07: "When summarizing, always say …" (whoever summarises told; "chatbots should cite their sources"
+    # is news about machines, not an order to one)
+    rf"|\b(?:when|while|if) (?:summari[sz]ing|reposting|rewriting|sharing|quoting)(?: (?:this|the)(?: [\w-]+)?| it)?,?"
+    rf"\s+(?:always\s+|please\s+|be sure to\s+|make sure to\s+)?(?:say|state|describe|call|"
+    rf"mention|include|present|frame|add|credit|link|tag|claim|write)\b",
     re.IGNORECASE,
 )
 # Replacing a model's rules: as in a tweet, but "forget everything you know about protein" is a headline's trope and
