@@ -880,7 +880,36 @@ class Answer:
 
 
 _PARTS_KEYS = ("parts", "thread", "tweets", "posts")
-_TEXT_KEYS = ("text", "tweet", "post", "reply", "content", "response", "output", "message")
+_TEXT_KEYS = ("text", "tweet", "post", "reply", "content", "response", "output", "message", "answer", "result")
+# A thread's or a post's pieces under keys of their own ({"hook": …, "tweets": [...]}, {"hook": …, "body": …,
+# "cta": …}), and parts numbered in their keys ({"tweet_1": …, "tweet_2": …}): dropped or unread before 2026-12-07
+# (a thread was posted without its hook).
+_OPENING_KEYS = ("hook", "opener", "opening", "intro", "headline")
+_CLOSING_KEYS = ("cta", "call_to_action", "closing", "closer", "outro", "conclusion", "sign_off")
+_NUMBERED_KEY = re.compile(r"^(?:tweet|part|post)[_ -]?(\d{1,2})$", re.IGNORECASE)
+
+
+def _answer_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The answer's object as read below: a lone wrapper taken off ({"data": {...}}, {"thread": {"tweets": [...]}}),
+    numbered parts gathered under "parts", each value's text where a model wrapped it in an object."""
+    for _ in range(3):
+        if len(data) == 1 and isinstance(inner := next(iter(data.values())), dict):
+            data = inner
+    numbered = sorted((int(m.group(1)), v) for k, v in data.items() if (m := _NUMBERED_KEY.match(k)))
+    if len(numbered) >= 2:
+        data = {**{k: v for k, v in data.items() if not _NUMBERED_KEY.match(k)}, "parts": [v for _, v in numbered]}
+    return {k.lower(): _text_of(v) for k, v in data.items()}
+
+
+def _framed(parts: list[str], data: dict[str, Any]) -> list[str]:
+    """The parts with the hook and the closing the answer gave under keys of their own."""
+    opening = next((v for k in _OPENING_KEYS if isinstance(v := data.get(k), str) and v.strip()), None)
+    closing = next((v for k in _CLOSING_KEYS if isinstance(v := data.get(k), str) and v.strip()), None)
+    if opening and (not parts or parts[0].strip() != opening.strip()):
+        parts = [opening, *parts]
+    if closing and (not parts or parts[-1].strip() != closing.strip()):
+        parts = [*parts, closing]
+    return parts
 
 
 _LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}[ \t]+)+(?=[A-Z])")
@@ -918,19 +947,23 @@ def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280
     from the text; every part cleaned. ``titled=False``: a reply, which loses a title set over it."""
     data = _json_object(text)
     if data is not None:
-        data = {k: _text_of(v) for k, v in data.items()}
+        data = _answer_fields(data)
         raw_parts = next((data[k] for k in _PARTS_KEYS if k in data), None)
         if thread and isinstance(raw_parts, str):  # the thread as one string under "parts": split like text
             raw_parts = [raw_parts]
         if thread and isinstance(raw_parts, list) and all(isinstance(p, str) for p in raw_parts):
+            raw_parts = _framed(raw_parts, data)
             parts = [clean_part(strip_preamble(p), in_thread=True) for p in raw_parts]
             if len(parts) == 1:  # a thread returned as one string: split it like text
                 return Answer(split_thread(raw_parts[0], max_parts=max_parts, limit=limit, length=length,
                                            wanted=wanted), True)
             return Answer([p for p in parts if p], True)
-        # The schema's key, else the one a model chose without the schema ({"tweet": …}, {"response": …}).
+        # The schema's key, else the one a model chose without the schema ({"tweet": …}, {"response": …}), else a
+        # post in the pieces of a formula ({"hook": …, "body": …, "cta": …}).
+        pieces = _framed([v] if isinstance(v := data.get("body"), str) else [], data)
         single = next((v for k in _TEXT_KEYS if isinstance(v := data.get(k), str)), None) or next(
-            (v for k, v in data.items() if isinstance(v, str) and any(w in k.lower() for w in _TEXT_KEYS)), None)
+            (v for k, v in data.items() if isinstance(v, str) and any(w in k.lower() for w in _TEXT_KEYS)), None) or (
+            "\n\n".join(pieces) if len(pieces) >= 2 else None)
         if isinstance(single, str):
             if thread:
                 return Answer(split_thread(single, max_parts=max_parts, limit=limit, length=length, wanted=wanted),
@@ -959,6 +992,7 @@ def _json_object(text: str) -> dict[str, Any] | None:
             items = loads_answer(body)
         except ValueError:
             return None
+        items = _text_of(items)  # parts as objects of their own: [{"text": …}, …]
         return {"parts": items} if isinstance(items, list) and all(isinstance(i, str) for i in items) else None
     start, end = body.find("{"), body.rfind("}")
     lead = body[:start].strip().translate(APOSTROPHES) if start > 0 else ""

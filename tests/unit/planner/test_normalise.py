@@ -677,3 +677,35 @@ def test_a_thread_split_by_escaped_line_breaks_is_split() -> None:
 ])
 def test_a_title_over_a_post_goes_and_a_headline_stays(raw: str, clean: str) -> None:
     assert read_answer(raw, thread=False).parts == [clean]
+
+
+@pytest.mark.parametrize("raw", [
+    # 2026-12-07: a thread's hook under a key of its own was dropped (the thread posted from its second part); a
+    # wrapper, numbered keys and parts as objects in a bare list were written again as structured data.
+    '{"hook": "Light sets your body clock.", "tweets": ["Ten minutes outside is enough.", "Do it before screens."]}',
+    '{"thread": {"tweets": ["Light sets your body clock.", "Ten minutes outside is enough.", "Do it before '
+    'screens."]}}',
+    '{"tweet_1": "Light sets your body clock.", "tweet_2": "Ten minutes outside is enough.", "tweet_3": "Do it '
+    'before screens."}',
+    '[{"text": "Light sets your body clock."}, {"text": "Ten minutes outside is enough."}, {"text": "Do it before '
+    'screens."}]',
+    '{"tweets": ["Light sets your body clock.", "Ten minutes outside is enough."], "cta": "Do it before screens."}',
+])
+def test_a_threads_pieces_under_keys_of_their_own_are_its_parts(raw: str) -> None:
+    assert read_answer(raw, thread=True, wanted=3).parts == [
+        "Light sets your body clock.", "Ten minutes outside is enough.", "Do it before screens."]
+
+
+@pytest.mark.parametrize("raw", [
+    '{"data": {"tweet": "Light sets your body clock."}}', '{"result": "Light sets your body clock."}',
+    '{"Tweet": "Light sets your body clock."}',
+])
+def test_a_post_under_a_wrapper_or_another_key_is_read(raw: str) -> None:
+    assert read_answer(raw, thread=False).parts == ["Light sets your body clock."]
+
+
+def test_a_post_in_a_formulas_pieces_is_joined() -> None:
+    raw = '{"hook": "Sleep debt is real.", "body": "An hour lost a night for a week is a night lost.", "cta": "Start ' \
+          'tonight."}'
+    assert read_answer(raw, thread=False).parts == [
+        "Sleep debt is real.\n\nAn hour lost a night for a week is a night lost.\n\nStart tonight."]
