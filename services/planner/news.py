@@ -65,19 +65,39 @@ def angle_lines(item: NewsItem, fact: Fact) -> str:
             f"News fact (state it only as the source says it): <news>{quote_untrusted(fact.citation())}</news>")
 
 
+# What a feed's name adds to its publisher's: "CDC Newsroom", "Mayo Clinic News Network", "The Lancet: Online First",
+# "NHS England » News", "Harvard Health Publishing" (a post names the publisher: "the CDC says", "per Mayo Clinic").
+_FEED_WORDS = re.compile(r"(?i)(?:\s*(?:[:|»\-–—]\s*.*|\b(?:news(?:room| network| releases| in health)?|press "
+                         r"(?:releases?|room)|online first|publishing|blog|updates?|feed|rss|latest)\b\W*))+$")
+
+
+def source_names(source: str) -> list[str]:
+    """The names a post may give a feed's source: the name as configured, the publisher's without the feed's own
+    words, an acronym the name gives in brackets ("World Health Organization (WHO) - News") or opens with ("NHS
+    England" as "the NHS")."""
+    name = source.strip()
+    publisher = _FEED_WORDS.sub("", name).strip()
+    acronyms = [*re.findall(r"\(([A-Z]{2,8})\)", name), *re.findall(r"^([A-Z]{2,8})\s+\w", publisher)]
+    return list(dict.fromkeys(n for n in (name, publisher, re.sub(r"\s*\([^)]*\)", "", publisher).strip(),
+                                          *acronyms) if len(n) >= 2))
+
+
 def names_source(text: str, source: str) -> bool:
     """Whether a post names a news item's source as the prompt asks: "The Lancet" as "Lancet" too, an institution
     by any spelling the claims gate knows ("WHO" as "World Health Organization"), an acronym only in capitals
-    ("who" is a pronoun)."""
-    name = re.sub(r"(?i)^the\s+", "", source.strip())
+    ("who" is a pronoun), a feed by its publisher ("CDC Newsroom" as "CDC": ``source_names``)."""
     said = normalise(text)
-    if name.isupper():
-        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+    for full in source_names(source):
+        name = re.sub(r"(?i)^the\s+", "", full)
+        if name.isupper():
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+                return True
+        elif re.search(rf"(?<!\w){re.escape(normalise(name))}(?!\w)", said):
             return True
-    elif re.search(rf"(?<!\w){re.escape(normalise(name))}(?!\w)", said):
-        return True
-    spellings = INSTITUTIONS.get(name, ())
-    return any(len(s) > 3 and re.search(rf"(?<!\w){re.escape(s)}(?!\w)", said) for s in spellings)
+        spellings = INSTITUTIONS.get(name, ())
+        if any(len(s) > 3 and re.search(rf"(?<!\w){re.escape(s)}(?!\w)", said) for s in spellings):
+            return True
+    return False
 
 
 def check_angle(parts: Sequence[str], item: NewsItem) -> Verdict:

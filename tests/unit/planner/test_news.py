@@ -55,6 +55,16 @@ def test_the_prompt_gets_the_angle_and_the_fact_with_its_source():
     ("Sandbox journals: alcohol disrupts late-night sleep.", "Sandbox Journal", False),  # another name
     ("New from NHS England: walk more.", "NHS England", True),
     ("Walk more, every day.", "NHS England", False),
+    # 2026-12-07: a feed named as feeds are, its post naming the publisher (each refused before, so every news post
+    # from such a feed would have been written again until dropped)
+    ("The CDC says 1 in 3 adults sleep too little.", "CDC Newsroom", True),
+    ("WHO: physical inactivity is a leading risk factor.", "World Health Organization (WHO) - News", True),
+    ("Per the Lancet, fibre lowers mortality.", "The Lancet: Online First", True),
+    ("Mayo Clinic: stress affects sleep.", "Mayo Clinic News Network", True),
+    ("New data from the NHS on sleep.", "NHS England » News", True),
+    ("A new study says walking helps.", "Mayo Clinic News Network", False),
+    ("who knew walking helps?", "World Health Organization (WHO) - News", False),
+    ("News: walking helps.", "NIH News in Health", False),
 ])
 def test_a_news_post_names_its_source(text: str, source: str, named: bool):
     assert names_source(text, source) is named
