@@ -1009,7 +1009,10 @@ def _json_object(text: str) -> dict[str, Any] | None:
 
 _PLACEHOLDER = re.compile(
     r"\{[A-Za-z_][A-Za-z0-9_ ]*\}"
-    r"|\[(?:insert|your|add|link|source|citation|name|topic|url|statistic|number|x)\b[^\]\n]*\]",
+    r"|\[(?:insert|your|add|link|source|citation|name|topic|url|statistic|number|x)\b[^\]\n]*\]"
+    # 2026-12-07: "XX% of productivity", "<URL>", "(insert source)", "TODO: add stat", "Lorem ipsum"
+    r"|(?<![\w-])XX+(?:\.X+)?\s?%|<(?:url|link|name|handle|source|number|stat)>"
+    r"|\((?:insert|add) [^)\n]{1,30}\)|(?-i:\bTODO\b)|\blorem ipsum\b",
     re.IGNORECASE,
 )
 
