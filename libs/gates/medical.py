@@ -127,6 +127,9 @@ _MEDICINE = re.compile(rf"\b{_MEDICINES}\b", re.IGNORECASE)
 # for blood sugar." (2026-12-07)
 _AS_GOOD = re.compile(r"\b(?:works?|is|are|does|do) (?:just |every bit |about )?as (?:well|good|effective)\b",
                       re.IGNORECASE)
+# A medicine as a drug ("insulin", "statins"), not a therapy: "yoga does about as well as physical therapy" reports
+# trials (a good reply the rule refused, tests/data/ordinary_replies.yaml o053).
+_DRUG = re.compile(rf"\b(?!(?:treatment|therapy|injections|jabs?)\b){_MEDICINES}\b", re.IGNORECASE)
 # A dose recommended without "take": "Melatonin: 10mg is the sweet spot for most adults." (2026-12-07)
 _RECOMMENDED = re.compile(
     r"\b(?:sweet spot|(?:ideal|optimal|perfect|right|best|recommended|go-to) (?:dose|amount))\b"
@@ -226,8 +229,8 @@ def check_medical_safety(text: str) -> Verdict:
                             re.IGNORECASE)
         if counted and _SCHEDULE.search(sentence) and not _negated(sentence, counted.start()):
             return Rejection("medical_safety", f"dosing instruction: {shown!r}")
-        if ((m := _CHANGE.search(sentence)) or ((m := _INSTEAD.search(sentence) or _AS_GOOD.search(sentence))
-                                                 and _MEDICINE.search(text))) \
+        if ((m := _CHANGE.search(sentence)) or ((m := _INSTEAD.search(sentence)) and _MEDICINE.search(text))
+                or ((m := _AS_GOOD.search(sentence)) and _DRUG.search(text))) \
                 and not _negated(sentence, m.start()):
             return Rejection("medical_safety", f"medication advice: {shown!r}")
         if (m := _CRASH_DIET.search(sentence)) and not _negated(sentence, m.start()):

@@ -52,6 +52,7 @@ def test_what_the_gate_now_stops(text: str) -> None:
     "In the trial, 3 mg of melatonin improved sleep onset by 7 minutes.",
     "Walking works just as well as running for heart health.",
     "Mindfulness worked as well as the drug escitalopram for anxiety disorders in a randomized trial.",
+    "Trials back that up for chronic low back pain: yoga does about as well as physical therapy.",
 ])
 def test_safe_posts_on_the_same_subjects_pass(text: str) -> None:
     assert check_medical_safety(text) is None
