@@ -767,17 +767,25 @@ def decoded(text: str) -> str:
 _TITLE_FORM = re.compile(r"^[^:.!?\n]{2,40}:\s+[^:.!?\n]{2,40}$")
 
 
+def _heading_over(text: str) -> tuple[str, str] | None:
+    """(heading, the text under it) when the answer's first line is a Markdown heading or a bold line over more
+    text, read inside quotes around the whole answer and past an emoji before it ('“### Sleep: what to know\n\n
+    …”', "🧠 # Sleep: …": a demo posted both, 2026-12-07); else None."""
+    lines = strip_wrapping_quotes(text).splitlines()
+    first = _EMOJI.sub("", lines[0]).strip() if lines else ""
+    rest = "\n".join(lines[1:]).strip()
+    return (first, rest) if rest and (_HEADING.match(first) or _BOLD_LINE.match(first)) else None
+
+
 def without_post_title(text: str) -> str:
     """A post's answer without a title set over it in Markdown ("# Longevity: what to know" over "The research on
     longevity, in plain words: …" was posted as a double opening in a demo, 2026-12-07): a heading or bold line
     in a title's form ("Topic: what it is about", no sentence end) over a text of its own (60+ characters). A
     headline that says something ("**Gut health starts on your plate**") is the post's hook and stays; a heading
     that ends in a colon introduces what follows ("**Sleep myth:**" over the myth) and stays."""
-    lines = strip_wrapping_quotes(text).splitlines()
-    first = _EMOJI.sub("", lines[0]).strip() if lines else ""
-    rest = "\n".join(lines[1:]).strip()
-    if (_HEADING.match(first) or _BOLD_LINE.match(first)) and _TITLE_FORM.match(_as_read(first)) and len(rest) >= 60:
-        return rest
+    heading = _heading_over(text)
+    if heading is not None and _TITLE_FORM.match(_as_read(heading[0])) and len(heading[1]) >= 60:
+        return heading[1]
     return text
 
 
@@ -922,15 +930,10 @@ def without_title(text: str) -> str:
     before they were taken off). A title or a quote alone is left (nothing else to post)."""
     # "@sleepdoc Totally agree …": the old reply convention; X addresses the reply already. Only before a sentence
     # that starts on its own ("@scamcoin is great" is a mention in the sentence: left for the gates).
-    text = _LEADING_MENTIONS.sub("", text.strip(), count=1)
-    # Read inside quotes around the whole answer and past an emoji before the title ('“### Sleep: what to know\n\n
-    # …”', "🧠 # Sleep: …": a demo posted both as the reply's first line, 2026-12-07).
-    text = strip_wrapping_quotes(text)
-    lines = text.strip().splitlines()
-    first = _EMOJI.sub("", lines[0]).strip() if lines else ""
-    if len(lines) > 1 and (_HEADING.match(first) or _BOLD_LINE.match(first)) and any(
-            line.strip() for line in lines[1:]):
-        return "\n".join(lines[1:]).strip()
+    text = strip_wrapping_quotes(_LEADING_MENTIONS.sub("", text.strip(), count=1))
+    if (heading := _heading_over(text)) is not None:
+        return heading[1]
+    lines = text.splitlines()
     # The tweet quoted over the answer ("> Morning light sets your clock\n\nExactly, and it's free."): a reply
     # shows the tweet already; its quote marks stripped, the reply would say the tweet's words as its own.
     quoted = 0
