@@ -30,6 +30,7 @@ Habits (``HabitRates``; per answer, independently; rates are documented in docs/
 | typographic | every apostrophe of the answer typed as ’ ("Here’s a tweet", "I can’t", "don’t"), as most models write |
 | several_drafts | a post or reply offered as three drafts ("Here are 3 tweet options:" over "1. …", "Option 1: …") |
 | explains | a paragraph after the text on why it works ("Why it works: …", "**Explanation:** …") |
+| invented_identity | a profession, patients or a health history the owner never gave ("Nurse here. …") |
 
 A structured answer (a ``json_schema`` response format) carries the same habits inside its strings, except that
 preambles and closing remarks are rarer there (``STRUCTURED_CHATTER``) and blank-line separators do not apply.
@@ -80,6 +81,8 @@ class HabitRates:
     wrapped: float = 0.05  # of plain-text posts and replies
     loops: float = 0.03  # of plain-text posts and replies: the last sentence said again (a decoding loop)
     cta: float = 0.03  # of plain-text posts: "Follow @sleepdaily for more sleep tips." with a handle it made up
+    # of posts and replies: a biography the model made up for the account ("As a registered dietitian, …")
+    invented_identity: float = 0.04
     ignores_angle: float = 0.1  # of answers to a prompt with a news angle: written from the other facts instead
 
     def update(self, values: dict[str, Any]) -> None:
@@ -134,7 +137,8 @@ _MAX_CHARS = re.compile(r"(?:at most|under|no more than|maximum of|up to|within)
 _REJECTED = re.compile(r"rejected:\s*([a-z_]+)\s*:", re.I)
 # A rejection told in words rather than by the gate's name: what a model takes it to be about.
 _FIX_CUES: tuple[tuple[str, str], ...] = (("not among the facts", "claims"), ("repeated an earlier post", "duplicate"),
-                                         ("too close to an earlier post", "near_duplicate"))
+                                         ("too close to an earlier post", "near_duplicate"),
+                                         ("a health history the owner never gave", "identity"))
 _TYPE_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("framework", ("framework",)),
     ("research_breakdown", ("study's finding", "one study", "research finding", "a study")),
@@ -434,6 +438,15 @@ class RealisticWriter:
             if len(parts[-1].rstrip() + cta) <= brief.max_chars:  # written within the length asked
                 parts[-1] = parts[-1].rstrip() + cta
                 habits.record("cta", "contains", handle)
+        # A biography for the account (chat models' "story" voice), in JSON as in plain text; from a stream of its
+        # own, seeded by the text: the other habits' draws stay as they were.
+        own = random.Random(f"identity:{parts[0] if parts else ''}")
+        told = brief.fix == "identity" and own.random() < FIX_ON_REWRITE
+        if parts and not told and own.random() < self.rates.invented_identity:
+            claim = own.choice(IDENTITIES)
+            if len(claim) + 1 + len(parts[0]) <= brief.max_chars:  # written within the length asked
+                parts[0] = f"{claim} {parts[0]}"
+                habits.record("invented_identity", "contains", claim)
         if structured:
             content = habits.wrap_json(parts)
         else:
@@ -839,6 +852,7 @@ _FIXED_BY: dict[str, tuple[str, ...]] = {
     "duplicate": ("copies_example",),
     "near_duplicate": ("copies_example",),
     "claims": ("invented_stat", "ignores_facts"),
+    "identity": ("invented_identity",),
 }
 
 PREAMBLES = (
@@ -914,6 +928,19 @@ WRAPPERS = (
     ("", "\n\nWould you like a version with a stronger hook?", "stronger hook"),
 )
 _MARKS = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]|\\*\\*")
+# What models write for an account's story or reply voice when no one told them who the owner is.
+IDENTITIES = (
+    "As a registered dietitian, I get this question a lot.",
+    "Nurse here.",
+    "After 12 years in practice, this is what I'd say:",
+    "One of my clients asked me this last week.",
+    "When I was diagnosed with prediabetes, this is what helped.",
+    "I tell every patient the same thing.",
+    "Speaking as someone who reversed their insomnia:",
+    "Personal trainer for a decade.",
+    "My heart attack at 44 taught me this.",
+    "I've coached hundreds of people through this.",
+)
 AS_AN_AI = (
     "As an AI, I don't have personal experiences, but here's what the research says:",
     "As an AI language model, I can share that",

@@ -66,6 +66,8 @@ _DIGIT_QUANTITY = re.compile(
     rf"(?<![\w.\u00b7])(?<![A-Za-z]-)(?P<num>{_DIGITS})(?P<scale>{_SCALE})?(?P<pct>{_PERCENT})?",
     re.IGNORECASE,
 )
+# "1/3 of the salt", "2/3 of adults": a fraction in digits, which a thread's "1/3" numbering is not (no "of").
+_SLASH_FRACTION = re.compile(r"(?<![\w/])(?P<a>\d)\s?/\s?(?P<b>\d{1,2})(?=\s+of\b)")
 _RATIO = re.compile(
     rf"\b(?P<a>\d+|{_NUMBER_WORD})\s+(?:in|out\s+of)\s+(?:every\s+)?(?P<b>\d+|{_NUMBER_WORD})\b",
     re.IGNORECASE,
@@ -81,8 +83,11 @@ _FRACTION_OF = re.compile(
 _CHANGE_VERB = (r"(?:cuts|halves|slashes|slashed|reduces|reduced|lowers|lowered|drops|dropped|falls|fell|rises|rose|"
                 r"increases|increased|boosts|boosted|raises|raised|decreases|decreased|improves|improved|shrinks|"
                 r"shrank|grows|grew|jumps|jumped|declines|declined|goes down|went down|goes up|went up)")
+# "by almost half", "by nearly a third": still a claim, restating a source's figure within five points.
+_HEDGE = r"(?P<hedge>(?:almost|nearly|about|roughly|around|over|up\s+to|more\s+than|close\s+to)\s+)?"
+HEDGED_STEP = 10.0
 _FRACTION_EFFECT = re.compile(
-    rf"\b{_CHANGE_VERB}\b[^.!?\n]{{0,40}}?\b(?P<effect>(?:in|by)\s+(?P<frac>{_FRACTION_WORD}))\b"
+    rf"\b{_CHANGE_VERB}\b[^.!?\n]{{0,40}}?\b(?P<effect>(?:in|by)\s+{_HEDGE}(?P<frac>{_FRACTION_WORD}))\b"
     rf"(?!\s+(?:an?|the)\b|\s+of\b)",
     re.IGNORECASE,
 )
@@ -102,7 +107,8 @@ _WORD_WITH_SCALE = re.compile(
 # Numbers that are not claims: clock times, thread numbering, list markers, "24/7".
 _CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:a\.?m\.?|p\.?m\.?)(?!\w)|\b\d{1,2}:\d{2}\b", re.IGNORECASE)
 _THREAD_NUMBER = re.compile(r"(?<![\w/])\(?\d{1,2}\s?/\s?\d{1,2}\)?(?![\w/])")
-_LIST_MARKER = re.compile(r"(?m)^\s*\d{1,2}[.)]\s")
+# A list marker; alone when the sentence splitter has cut it from its item ("1." of "1. apple + peanut butter").
+_LIST_MARKER = re.compile(r"(?m)^\s*\d{1,2}[.)](?:\s|$)")
 _TWENTY_FOUR_SEVEN = re.compile(r"\b24/7\b")
 # Numbers inside names: "type 2 diabetes", "omega 3", "vitamin B12", "COVID-19".
 _NAMES = re.compile(r"\btype\s?[12]\b|\bomega[\s-]?[369]\b|\bvitamin\s+[a-k]\d*\b|\bcovid[\s-]?19\b", re.IGNORECASE)
@@ -216,12 +222,17 @@ def quantities(text: str, *, derive_ratio_complements: bool = False) -> list[Qua
             continue
         # "1 in 3" is a rounded statement: it restates 33% or 33.3%, not 35%.
         add(Quantity(100 * a / b, True, 1.0, m.group(0), *m.span()))
+    for m in _SLASH_FRACTION.finditer(text):
+        a, b = int(m.group("a")), int(m.group("b"))
+        if 0 < a < b:
+            add(Quantity(100 * a / b, True, 1.0, m.group(0), *m.span()))
     for pattern, group in ((_FRACTION_OF, 0), (_FRACTION_EFFECT, "effect")):
         for m in pattern.finditer(text):
             if _overlaps(m.span(group), taken):
                 continue
             value = 100 * _FRACTIONS[m.group("frac").lower()]
-            add(Quantity(value, True, 1.0, m.group(group), *m.span(group)))
+            step = HEDGED_STEP if "hedge" in pattern.groupindex and m.group("hedge") else 1.0
+            add(Quantity(value, True, step, m.group(group), *m.span(group)))
     for m in _DIGIT_QUANTITY.finditer(text):
         span = m.span("num")
         if _overlaps(span, taken) or _inside(span, exempt):

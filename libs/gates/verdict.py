@@ -40,6 +40,8 @@ ADVICE: dict[str, str] = {
              "its source.",
     "claims": "It stated a number, study or institution that is not among the facts given; state only the facts "
               "listed, or no figures at all.",
+    "identity": "It gave the account a profession, patients or clients, or a health history the owner never "
+                "gave; write without them (a story may be a reader's or a hypothetical one).",
 }
 
 

@@ -74,6 +74,7 @@ from libs.facts import (
     load_niche_facts,
     ungrounded_assertions,
 )
+from libs.gates.identity import invented_identity, owner_words, speaks_of_itself
 from libs.gates.refusal import check_refusal
 from libs.niche import NicheConfig
 from services.planner.news import NewsItem, angle_lines, check_angle, news_angle, news_fact
@@ -206,6 +207,8 @@ class Drafter:
         self.rng = rng or random.Random()
         self._example_vectors: np.ndarray | None = None  # the owner's example posts, embedded when first needed
         self.facts = facts if facts is not None else fact_index(config, embedder)
+        # What the owner says of themselves: a profession or health history a draft claims must be among it.
+        self.owner = owner_words([config.account_voice, *config.voices.values(), *config.example_posts])
         self._together: _Together | None = None  # the items being drafted together (draft_together)
         # Fails at start, naming the setting, when the niche has no grounding threshold for this embedder.
         grounding_threshold(config, embedder.kind)
@@ -436,16 +439,18 @@ class Drafter:
         the rubric covers: no facts were given (it speaks from the model's own knowledge); a sentence asserts a
         health effect that no provided fact says (libs.facts.ungrounded_assertions: medical misinformation is an
         asserted effect); or a conduct gate of replies flags it (promotion, defamation, contact details, look-alike
-        letters: a post may carry a link, which the review judges). Party politics and banned subjects are the
-        banned gate's, doses, cures and medication changes the medical gate's, figures, studies and institutions
-        the claims gate's. A post has no stranger's tweet to obey, but one written from a news item (``news``)
-        has the feed's words, which the harvester screens for planted instructions and selling without catching
-        every form (README, "News that is no news"), and which the claims gate takes as the item's fact: always
-        read."""
+        letters: a post may carry a link, which the review judges); or a sentence speaks in the first person of
+        health care, a health event or a line of work (libs.gates.identity.speaks_of_itself: a biography the
+        identity rule does not know). Party politics and banned subjects are the banned gate's, doses, cures and
+        medication changes the medical gate's, figures, studies and institutions the claims gate's. A post has no
+        stranger's tweet to obey, but one written from a news item (``news``) has the feed's words, which the
+        harvester screens for planted instructions and selling without catching every form (README, "News that is
+        no news"), and which the claims gate takes as the item's fact: always read."""
         if self.config.review.posts == "all" or not facts or news:
             return True
         text = "\n".join(parts)
-        if check_solicitation(text) or check_defamation(text) or check_entities(text) or check_lookalikes(text):
+        if check_solicitation(text) or check_defamation(text) or check_entities(text) or check_lookalikes(text) \
+                or speaks_of_itself(text):
             return True
         return bool(ungrounded_assertions(parts, facts, self.embedder,
                                           min_similarity=self.config.facts.support_min_similarity))
@@ -465,6 +470,7 @@ class Drafter:
                             vector=vector, embedder_kind=self.embedder.kind, now=now) \
             or self._copies_an_example(text, vector) \
             or invented_contact(text) \
+            or invented_identity(text, self.owner) \
             or self._unsupported_claims(parts, facts)
         return verdict, text, vector
 
@@ -486,7 +492,8 @@ class Drafter:
         similarity = grounding_similarity(self.embedder, text, opportunity.text)
         return gate_reply(text, opportunity.text, config=self.config, similarity=similarity,
                           embedder_kind=self.embedder.kind) \
-            or check_repeated_tweets([text], self.recent.tweet_hashes) or self._unsupported_claims([text], facts)
+            or check_repeated_tweets([text], self.recent.tweet_hashes) or invented_identity(text, self.owner) \
+            or self._unsupported_claims([text], facts)
 
     def _repair_claims(self, parts: list[str], facts: Sequence[Fact], kind: str) -> list[str] | None:
         """The draft without the sentences that state what no given fact supports, when it is still the item
@@ -555,8 +562,10 @@ class Drafter:
         drafts = [(draft, kind, tweet) for _, draft, kind, tweet in batch]
         model = self.config.review.model
         max_tokens = self.config.review.max_tokens * len(batch)
-        messages = review_messages(drafts[0][0], kind=drafts[0][1], tweet=drafts[0][2], niche=self.config.niche) \
-            if len(batch) == 1 else review_batch_messages(drafts, niche=self.config.niche)
+        messages = review_messages(drafts[0][0], kind=drafts[0][1], tweet=drafts[0][2], niche=self.config.niche,
+                                   owner=self.config.account_voice) \
+            if len(batch) == 1 else review_batch_messages(drafts, niche=self.config.niche,
+                                                          owner=self.config.account_voice)
         reservation = self.ledger.reserve(model, prompt_token_bound(messages),
                                           self.model.completion_cap(model, max_tokens))
         if reservation is None:

@@ -650,6 +650,7 @@ def clean_part(text: str, *, in_thread: bool = False) -> str:
     t = text
     for _ in range(5):
         before = t
+        t = without_post_title(t, under=1) if in_thread else t
         t = _tidy(strip_emoji(strip_markdown(strip_chat_inline(strip_ai_disclaimer(_PLACEHOLDER_MENTION.sub("", t))))))
         t = numbering.sub("", _LABEL.sub("", strip_formula_labels(t), count=1), count=1)
         t = _NUMBER_SUFFIX.sub("", strip_wrapping_quotes(_COUNT_SUFFIX.sub("", t)))
@@ -777,14 +778,16 @@ def _heading_over(text: str) -> tuple[str, str] | None:
     return (first, rest) if rest and (_HEADING.match(first) or _BOLD_LINE.match(first)) else None
 
 
-def without_post_title(text: str) -> str:
+def without_post_title(text: str, *, under: int = 60) -> str:
     """A post's answer without a title set over it in Markdown ("# Longevity: what to know" over "The research on
     longevity, in plain words: …" was posted as a double opening in a demo, 2026-12-07): a heading or bold line
     in a title's form ("Topic: what it is about", no sentence end) over a text of its own (60+ characters). A
     headline that says something ("**Gut health starts on your plate**") is the post's hook and stays; a heading
-    that ends in a colon introduces what follows ("**Sleep myth:**" over the myth) and stays."""
+    that ends in a colon introduces what follows ("**Sleep myth:**" over the myth) and stays. A thread's part
+    (``under=1``) loses such a title over any text: a section's title inside a thread ("Metabolic Health: what to
+    know" over its last part's takeaway was posted in a demo, 2026-12-07)."""
     heading = _heading_over(text)
-    if heading is not None and _TITLE_FORM.match(_as_read(heading[0])) and len(heading[1]) >= 60:
+    if heading is not None and _TITLE_FORM.match(_as_read(heading[0])) and len(heading[1]) >= under:
         return heading[1]
     return text
 
@@ -826,10 +829,22 @@ def split_thread(text: str, *, max_parts: int = 6, limit: int = 280, length: Len
     elif (numbered := _numbered_chunks(body)) is not None:
         chunks = numbered
     else:
-        chunks = [c.strip() for c in re.split(r"\n[ \t]*\n", body) if c.strip()]
+        chunks = _headings_joined([c.strip() for c in re.split(r"\n[ \t]*\n", body) if c.strip()])
         chunks = _merge(chunks, target=min(wanted or max_parts, max_parts), limit=limit, length=length)
     parts = [clean_part(c, in_thread=True) for c in chunks]
     return [p for p in parts if p]
+
+
+def _headings_joined(paragraphs: list[str]) -> list[str]:
+    """Paragraphs with a heading alone on its paragraph ("### Sleep: what to know", "**Why it matters**") joined
+    to the paragraph under it: a heading is not a part of its own."""
+    out: list[str] = []
+    for paragraph in paragraphs:
+        if out and "\n" not in out[-1] and (_HEADING.match(out[-1]) or _BOLD_LINE.match(out[-1])):
+            out[-1] = f"{out[-1]}\n\n{paragraph}"
+        else:
+            out.append(paragraph)
+    return out
 
 
 def _numbered_chunks(body: str) -> list[str] | None:
@@ -999,7 +1014,9 @@ def _json_object(text: str) -> dict[str, Any] | None:
         return {"parts": items} if isinstance(items, list) and all(isinstance(i, str) for i in items) else None
     start, end = body.find("{"), body.rfind("}")
     lead = body[:start].strip().translate(APOSTROPHES) if start > 0 else ""
-    if start < 0 or end <= start or lead and not _PREAMBLE_LINE.match(lead):
+    # over the object, a preamble or a label ("**reply:**" over {"text": …} was refused as structured data in a
+    # demo, 2026-12-07)
+    if start < 0 or end <= start or lead and not (_PREAMBLE_LINE.match(lead) or _LABEL.fullmatch(lead)):
         return None
     try:
         data = loads_answer(body[start : end + 1])

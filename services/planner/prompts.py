@@ -68,7 +68,8 @@ def voice_rules(config: NicheConfig, best_posts: Sequence[str] = ()) -> str:
         out.append(f" Never write about: {', '.join(config.banned_subjects)}.")
     out.append(
         " Write only the text to post: no preamble or comment around it, no quotation marks around it, no Markdown,"
-        " no emoji, no numbering of thread parts. Do not invent numbers, studies or sources."
+        " no emoji, no numbering of thread parts. Do not invent numbers, studies or sources, nor a profession,"
+        " patients, clients or a health history for the account beyond what the voice and the examples say."
     )
     examples = [p.strip() for p in config.example_posts[:MAX_EXAMPLE_POSTS]]
     best = [p.strip() for p in best_posts[:MAX_BEST_POSTS] if p.strip() not in examples]

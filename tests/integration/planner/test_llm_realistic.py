@@ -315,3 +315,29 @@ async def test_a_handle_the_model_made_up_is_never_posted(realistic_endpoint) ->
     assert all("made up: '@" in r.reason for r in refused)
     assert not any("@" in p for o in outs if o.queued for p in o.queued.parts)
     await d.model.close()
+
+
+async def test_a_biography_the_model_made_up_is_never_posted(realistic_endpoint) -> None:
+    """"Nurse here.", "When I was diagnosed with prediabetes, …": the owner gave the account no profession and no
+    health history, so the model invented them (2026-12-07). Such a post is refused ('identity') and written
+    again, never queued with it."""
+    from sandbox.habits import IDENTITIES
+
+    d = drafter(realistic_endpoint)
+    before = len(await realistic_endpoint.log())
+    await realistic_endpoint.configure(habits={**{h: 0.0 for h in HabitRates().as_dict()}, "invented_identity": 1.0},
+                                       seed=5)
+    try:
+        outs = [await d.write_post(CHOICE.model_copy(update={"topic": t}), propensity=0.1, policy_version="u",
+                                   now=NOW + timedelta(hours=i), scheduled_for=NOW)
+                for i, t in enumerate(("sleep", "hydration", "stress"))]
+        planted = [e for e in (await realistic_endpoint.log())[before:]
+                   if any(d["habit"] == "invented_identity" for d in e.get("defects", []))]
+    finally:
+        await realistic_endpoint.configure(habits=HabitRates().as_dict())
+    # "Speaking as someone who reversed their insomnia:" is a cure claim too, which the medical gate reads first.
+    refused = [r for o in outs for r in o.rejections if r.gate in ("identity", "medical_safety")]
+    assert planted and len(refused) == len(planted), ([r.reason for o in outs for r in o.rejections], len(planted))
+    assert any(r.gate == "identity" for r in refused)
+    queued = [" ".join(o.queued.parts) for o in outs if o.queued is not None]
+    assert queued and not any(claim in text for claim in IDENTITIES for text in queued)

@@ -165,6 +165,44 @@ def test_claims_without_a_digit_are_found(text: str, claim: tuple[str, str]) -> 
     assert claim in [(c.kind, c.text) for c in find_claims(text)]
 
 
+FORMS = yaml.safe_load((Path(__file__).with_name("claims_forms.yaml")).read_text(encoding="utf-8"))
+# (invented rejected, others passed), with either embedder; the blind set's first run is in the file's header.
+FORMS_FLOORS = {"tuned": (30 / 30, 12 / 13), "blind": (37 / 45, 33 / 45)}
+
+
+@pytest.mark.parametrize("name", sorted(FORMS_FLOORS))
+def test_claims_in_the_forms_models_write_them(name, book, embedder):
+    drafts = FORMS[name]
+    figures = score(drafts, verdicts(drafts, book, embedder))
+    # No claims gate queues every one of them; the gate before these forms rejected 22 of the blind set's 45.
+    assert score(drafts, verdicts(drafts, book, embedder, gate=False))["invented_rejected"] == 0.0
+    assert (figures["invented_rejected"], figures["legit_passed"]) >= FORMS_FLOORS[name], figures
+
+
+@pytest.mark.parametrize(("text", "claim"), [
+    ("The majority of heart attacks happen on Monday mornings.", ("study", "The majority of")),
+    ("Doctors now agree that breakfast is optional.", ("study", "Doctors now agree")),
+    ("An RCT found creatine sharpens memory.", ("study", "RCT")),
+    ("A recent paper in Cell showed fasting helps.", ("study", "A recent paper in")),
+    ("Observational data ties bacon to colon cancer.", ("study", "data ties")),
+    ("Walking after meals drops blood sugar spikes by almost half.", ("number", "by almost half")),
+    ("1/3 of the salt you eat comes from bread.", ("number", "1/3")),
+    ("Sleep expert Matthew Walker says naps are overrated.", ("institution", "Matthew Walker")),
+])
+def test_claims_in_other_forms_are_found(text: str, claim: tuple[str, str]) -> None:
+    assert claim in [(c.kind, c.text) for c in find_claims(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "Findings from my own food diary: I eat more veg when I chop it on Sunday.",
+    "A study session with a jug of water on the desk beats energy drinks.", "My cohort at work walks at lunch.",
+    "The majority of my mornings start with water.", "Research your options before you buy.",
+    "Most people skip the warm-up.",
+])
+def test_claim_words_used_innocently_are_no_claims(text: str) -> None:
+    assert find_claims(text) == []
+
+
 @pytest.mark.parametrize("text", [
     "I'll be back in half an hour.", "Cut your sugar intake in half this month.", "Splitting the walk in half works.",
     "Eat half the rice and double the vegetables.", "Cut it in half. All the best.", "Half of all the time it rains.",

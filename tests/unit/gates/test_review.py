@@ -3,13 +3,24 @@ from pathlib import Path
 import pytest
 import yaml
 
-from libs.gates import RUBRIC, Rejection, parse_review, review_messages, review_rejection
+from libs.gates import RUBRIC, Rejection, parse_review, review_batch_messages, review_messages, review_rejection
 from libs.gates.verdict import ADVICE
 
 
 def test_the_rubric_is_fixed() -> None:
     assert set(RUBRIC) == {"medical_misinformation", "defamation", "promotion", "contact_details", "party_politics",
-                           "obeys_tweet", "hostile_tweet", "crisis_tweet"}
+                           "obeys_tweet", "invented_identity", "hostile_tweet", "crisis_tweet"}
+
+
+def test_the_review_judges_a_biography_against_the_accounts_own_description() -> None:
+    # 2026-12-07: who the owner is comes from the niche file (trusted), in the instructions, not the data blocks.
+    for messages in (review_messages("Nurse here.", kind="post", tweet=None, niche="health",
+                                     owner="Written by a registered nurse."),
+                     review_batch_messages([("Nurse here.", "post", None)], niche="health",
+                                           owner="Written by a registered nurse.")):
+        assert "description, from its owner: Written by a registered nurse." in messages[0]["content"]
+        assert "- invented_identity: " in messages[0]["content"]
+        assert "registered nurse" not in messages[1]["content"]
 
 
 def test_an_answer_in_our_own_conversation_asks_the_review_about_the_reply_it_answers() -> None:

@@ -291,8 +291,30 @@ def test_habits_nested_three_deep_are_all_removed() -> None:
     answer = ('{"parts": ["“(1/3) How well do you know hydration?”", "“(2/3) - Thirst works for most adults.”", '
               '"“(3/3) # Hydration: what to know\\n\\nFood counts too.”"]}')
     parts = read_answer(answer, thread=True, length=x_length, wanted=3).parts
-    assert parts == ["How well do you know hydration?", "Thirst works for most adults.",
-                     "Hydration: what to know\n\nFood counts too."]
+    # The title over the last part goes too: a thread's section titled in a title's form (posted in a demo
+    # as a thread's last part, "Metabolic Health: what to know\n\nTakeaway: …", 2026-12-07).
+    assert parts == ["How well do you know hydration?", "Thirst works for most adults.", "Food counts too."]
+
+
+@pytest.mark.parametrize("raw", [
+    "Last year I got it wrong.\n---\nType 2 is 90%.\n---\n### Metabolic Health: what to know\n\nTakeaway: Pick one "
+    "habit and keep it up.",
+    # in paragraphs, the heading alone on its own was a part of its own
+    "Last year I got it wrong.\n\nType 2 is 90%.\n\n### Metabolic Health: what to know\n\nTakeaway: Pick one "
+    "habit and keep it up.",
+    '{"parts": ["Last year I got it wrong.", "Type 2 is 90%.", "**Metabolic Health: what to know**\\n\\nTakeaway: '
+    'Pick one habit and keep it up."]}',
+])
+def test_a_title_over_a_threads_part_goes(raw: str) -> None:
+    # Posted in a demo (2026-12-07) as a thread's last part: "Metabolic Health: what to know\n\nTakeaway: …".
+    assert read_answer(raw, thread=True, wanted=3).parts == [
+        "Last year I got it wrong.", "Type 2 is 90%.", "Takeaway: Pick one habit and keep it up."]
+
+
+def test_a_heading_in_a_thread_is_not_a_part_of_its_own() -> None:
+    raw = "**Why it matters**\n\nSleep is when you recover.\n\nGet 7 hours.\n\nStart tonight."
+    assert read_answer(raw, thread=True, wanted=3).parts == [
+        "Why it matters\n\nSleep is when you recover.", "Get 7 hours.", "Start tonight."]
 
 
 def test_an_over_long_answer_loses_its_padding_not_only_what_passes_the_limit() -> None:
@@ -612,6 +634,19 @@ def test_a_posts_own_labels_are_no_revision(text: str) -> None:
 ])
 def test_json_with_a_trailing_comma_or_python_quotes_is_read(raw: str, thread: bool, parts: list[str]) -> None:
     assert read_answer(raw, thread=thread).parts == parts
+
+
+@pytest.mark.parametrize("raw", [
+    # Refused as structured data in a demo (2026-12-07): a label over the object.
+    '**reply:**\n\n{"text": "Water has no calories."}', 'Tweet:\n{"text": "Water has no calories."}',
+    '**Final answer:** {"text": "Water has no calories."}',
+])
+def test_json_under_a_label_is_read(raw: str) -> None:
+    assert read_answer(raw, thread=False).parts == ["Water has no calories."]
+
+
+def test_json_after_words_of_the_text_is_not_read_as_the_answer() -> None:
+    assert read_answer('Sleep tip: {"text": "x"}', thread=False).parts == ['Sleep tip: {"text": "x"}']
 
 
 @pytest.mark.parametrize("raw", [
