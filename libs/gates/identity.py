@@ -139,7 +139,7 @@ _CARE = re.compile(
     r"fractur\w*|torn|wheelchair|crutches|stent|transplant|years (?:as|in|of)|decade (?:as|in|of)|career|coaching|"
     r"coached|trained|certified|licensed|qualified|degree|residency|med school|nursing|colleagues|shifts?|on call|"
     r"lab|students|cohort|athletes|symptoms?|flare\w*|chronic|long covid|asthma|coeliac|celiac|thyroid|"
-    r"menopaus\w*|\w+ine|endo|gp|doctor|nurse|dietitian|pharmacist|physio|vet|dentist|hygienist|icu|unit|adhd|"
+    r"menopaus\w*|\w+(?:xetine|traline|thyroxine|dipine|formin|azepam|prazole)|lithium|endo|gp|doctor|nurse|dietitian|pharmacist|physio|vet|dentist|hygienist|icu|unit|adhd|"
     r"panic|anxiety|depress\w*|disab\w*|allerg\w*|covid|stimulants?|kidney|liver|heart)\b"
 )
 
