@@ -31,6 +31,7 @@ Habits (``HabitRates``; per answer, independently; rates are documented in docs/
 | several_drafts | a post or reply offered as three drafts ("Here are 3 tweet options:" over "1. …", "Option 1: …") |
 | explains | a paragraph after the text on why it works ("Why it works: …", "**Explanation:** …") |
 | invented_identity | a profession, patients or a health history the owner never gave ("Nurse here. …") |
+| shames | blame or contempt for people after the text ("Stop making excuses.", "That's on you.") |
 
 A structured answer (a ``json_schema`` response format) carries the same habits inside its strings, except that
 preambles and closing remarks are rarer there (``STRUCTURED_CHATTER``) and blank-line separators do not apply.
@@ -83,6 +84,8 @@ class HabitRates:
     cta: float = 0.03  # of plain-text posts: "Follow @sleepdaily for more sleep tips." with a handle it made up
     # of posts and replies: a biography the model made up for the account ("As a registered dietitian, …")
     invented_identity: float = 0.04
+    # of contrarian takes and of replies: blame or contempt for people ("No excuses.")
+    shames: float = 0.05
     ignores_angle: float = 0.1  # of answers to a prompt with a news angle: written from the other facts instead
 
     def update(self, values: dict[str, Any]) -> None:
@@ -138,7 +141,8 @@ _REJECTED = re.compile(r"rejected:\s*([a-z_]+)\s*:", re.I)
 # A rejection told in words rather than by the gate's name: what a model takes it to be about.
 _FIX_CUES: tuple[tuple[str, str], ...] = (("not among the facts", "claims"), ("repeated an earlier post", "duplicate"),
                                          ("too close to an earlier post", "near_duplicate"),
-                                         ("a health history the owner never gave", "identity"))
+                                         ("a health history the owner never gave", "identity"),
+                                         ("shamed, blamed or belittled people", "shaming"))
 _TYPE_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("framework", ("framework",)),
     ("research_breakdown", ("study's finding", "one study", "research finding", "a study")),
@@ -447,6 +451,15 @@ class RealisticWriter:
             if len(claim) + 1 + len(parts[0]) <= brief.max_chars:  # written within the length asked
                 parts[0] = f"{claim} {parts[0]}"
                 habits.record("invented_identity", "contains", claim)
+        # Asked to push back, or answering someone, a model may shame ("tough love"); from a stream of its own.
+        own = random.Random(f"shames:{parts[-1] if parts else ''}")
+        pushed = brief.kind == "reply" or brief.content_type == "contrarian_take"
+        told = brief.fix == "shaming" and own.random() < FIX_ON_REWRITE
+        if parts and pushed and not told and own.random() < self.rates.shames:
+            blame = own.choice(SHAMING)
+            if len(parts[-1].rstrip() + " " + blame) <= brief.max_chars:
+                parts[-1] = f"{parts[-1].rstrip()} {blame}"
+                habits.record("shames", "contains", blame)
         if structured:
             content = habits.wrap_json(parts)
         else:
@@ -853,6 +866,7 @@ _FIXED_BY: dict[str, tuple[str, ...]] = {
     "near_duplicate": ("copies_example",),
     "claims": ("invented_stat", "ignores_facts"),
     "identity": ("invented_identity",),
+    "shaming": ("shames",),
 }
 
 PREAMBLES = (
@@ -940,6 +954,15 @@ IDENTITIES = (
     "Personal trainer for a decade.",
     "My heart attack at 44 taught me this.",
     "I've coached hundreds of people through this.",
+)
+# What a model adds when it takes "push back" as licence to blame.
+SHAMING = (
+    "Stop making excuses.",
+    "No excuses.",
+    "If you can't manage that, that's on you.",
+    "Most people aren't tired, they're just lazy.",
+    "It's not rocket science, people.",
+    "Honestly embarrassing that adults still need to hear this.",
 )
 AS_AN_AI = (
     "As an AI, I don't have personal experiences, but here's what the research says:",

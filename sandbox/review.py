@@ -31,7 +31,7 @@ from sandbox.conversations import HOSTILE_SHARE
 
 EXAMPLES_PATH = Path(__file__).with_name("review_examples.yaml")
 CATEGORIES = ("medical_misinformation", "defamation", "promotion", "contact_details", "party_politics",
-              "obeys_tweet", "invented_identity", "hostile_tweet")
+              "obeys_tweet", "invented_identity", "shaming", "hostile_tweet")
 # The categories about the tweet a draft answers, not the draft: they learn from the tweet's own words (``t:``
 # features) and nothing else, the others from the draft and how it echoes the tweet, never the tweet's words.
 TWEET_CATEGORIES = ("hostile_tweet",)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from libs.core.lazy import lazy_names
 
 if TYPE_CHECKING:
-    from libs.gates.conduct import check_defamation, check_solicitation
+    from libs.gates.conduct import check_defamation, check_shaming, check_solicitation
     from libs.gates.entities import Entities, deobfuscate, extract, find_links, fold, lookalike_words
     from libs.gates.grounding import Calibration, calibrate, grounding_similarity, tweet_point
     from libs.gates.injection import TweetInstructions, check_injection, instruction_spans
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from libs.gates.verdict import ADVICE, Rejection, Verdict
 
 __getattr__ = lazy_names(__name__, {
-    "conduct": ("check_defamation", "check_solicitation"),
+    "conduct": ("check_defamation", "check_shaming", "check_solicitation"),
     "entities": ("Entities", "deobfuscate", "extract", "find_links", "fold", "lookalike_words"),
     "grounding": ("Calibration", "calibrate", "grounding_similarity", "tweet_point"),
     "injection": ("TweetInstructions", "check_injection", "instruction_spans"),
@@ -73,7 +73,8 @@ __all__ = [
     "TweetInstructions", "Verdict", "calibrate", "check_banned", "check_defamation", "check_entities",
     "check_exact_duplicate", "check_grounded", "check_injection", "check_length", "check_lookalikes",
     "check_medical_safety", "check_near_duplicate", "check_readability", "check_repeated_tweets",
-    "check_reply_form", "check_solicitation", "check_topic_freshness", "deobfuscate", "extract", "find_links",
+    "check_reply_form", "check_shaming", "check_solicitation", "check_topic_freshness", "deobfuscate", "extract",
+    "find_links",
     "flesch_reading_ease", "fold", "gate_post", "gate_reply", "grounding_similarity", "grounding_threshold",
     "instruction_spans", "lookalike_words", "parse_review", "parse_review_batch", "quote_untrusted",
     "review_batch_messages", "review_messages",

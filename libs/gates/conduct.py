@@ -109,3 +109,47 @@ def check_defamation(text: str) -> Verdict:
         if person and accusation:
             return Rejection("defamation", f"accuses a named person ({person.group(0)!r}: {accusation.group(0)!r})")
     return None
+
+
+# Shaming, blaming or belittling people, as models write it when asked for a bold take or to answer someone who
+# disagrees (2026-12-07): the owner's voice never shames. Blunt is not shaming ("No, you don't need eight glasses",
+# "Hard truth: no supplement replaces sleep"); blame laid on the reader, a group or the person answered is.
+_SHAMING = re.compile(
+    # "No excuses." is blame; "No gym, no gear, no excuses." a list of what the habit does not need
+    r"(?<!, )\bno (?:more )?excuses\b(?!\s+needed)|"
+    r"\bstop (?:making excuses|whining|complaining|crying|being (?:lazy|weak|soft|stupid|dramatic))|"
+    r"\b(?:that'?s|it'?s) on you\b|\byou chose (?:this|the|to)\b|"
+    r"\b(?:lazy|weak|soft|undisciplined|stupid|dumb|clueless|ignorant|pathetic|disgusting|embarrassing|gross|"
+    r"sloppy) (?:people|adults|parents|excuse|mind|minds|habits?)\b|"
+    r"\b(?:they'?re|you'?re|we'?re|people are|most people are|you are|they are) (?:just )?(?:lazy|weak|"
+    r"undisciplined|stupid|clueless|pathetic)\b|"
+    r"\b(?:fat|obese|overweight|lazy) (?:people|folks|americans|kids)\b(?! (?:face|experience|are more likely|"
+    r"have (?:a )?higher))|"
+    r"\byour (?:fork|mouth|couch|laziness|excuses?) (?:is|are)\b|"
+    r"\b(?:imagine|can'?t believe (?:people|adults|you)) still (?:thinking|believing|eating|doing|falling for)\b|"
+    r"\bit'?s not rocket science\b|\blet me explain (?:this|it) slowly\b|\b(?:sweetie|sweetheart|honey|hun|bestie),|"
+    r"\b(?:do|try doing) your (?:own )?research\b|\byou clearly (?:haven'?t|have not|don'?t|do not)\b|"
+    r"\bpathetic\b|\bembarrassing that\b|\blet yourself go\b|\bnobody wants (?:that|to see)\b|"
+    r"\bsign of (?:a )?weak(?:ness| mind| will)\b|\bget off your (?:butt|ass|couch)\b|\bpeople like you\b|"
+    # blame on a person's character, condescension to the person answered, a group blamed (a blind set's forms)
+    r"\b(?:zero|no|lack of|lacks?|without any) (?:self-control|willpower|discipline)\b|\btoo lazy\b|"
+    # ("… isn't a character flaw", "You don't have a willpower problem": the shame taken away, not laid on)
+    r"(?<!not a )(?<!n't a )(?<!n't have a )(?<!not have a )(?<!no )\b(?:character flaws?|(?:discipline|willpower|"
+    r"character|motivation|laziness) (?:problem|issue))\b|"
+    r"\bselfish\b|\bgluttony\b|\boverfed\b|\bfeeling sorry for (?:yourself|themselves)\b|"
+    r"\b(?:stop )?hiding behind (?:your|their)\b|\bshould (?:really )?(?:feel (?:a little |a bit )?bad|be "
+    r"(?:ashamed|embarrassed)|know better)\b|\bbe (?:ashamed|embarrassed)\b|"
+    r"\b(?:basic reading|try reading (?:past|beyond)|think before you (?:type|post|tweet))\b|"
+    r"\bdon'?t know how to help you\b|\binteresting priorities\b|\bno offen[cs]e,? but\b|\bfrankly,? it shows\b|"
+    r"\bmy favou?rite comedy\b|\bfunny how (?:the )?(?:people|those) who\b|\b(?:people|those) who say otherwise\b|"
+    r"\bjust don'?t want to admit\b|\b(?:that'?s|it'?s) (?:your|their|bad) parenting\b|\bat your age\b|"
+    r"\bit'?s a (?:decision|choice) (?:you|they|made)\b|\bbad at running your\b",
+    re.IGNORECASE,
+)
+
+
+def check_shaming(text: str) -> Verdict:
+    """Shaming, blaming or belittling people in a model's post or reply (the owner's voice never shames)."""
+    if m := _SHAMING.search(fold(text)):
+        return Rejection("shaming", f"shames or belittles people: {m.group(0)!r}")
+    return None

@@ -56,6 +56,10 @@ RUBRIC: dict[str, str] = {
                          "students, or a personal health history (a condition, diagnosis, test result, injury, "
                          "operation, hospital stay, medication, pregnancy, recovery) that the account's "
                          "description does not give it. Not for the account's habits, opinions or reading",
+    # 2026-12-07: the shaming rule (libs/gates/conduct.py) read 6 of 40 held-out shaming drafts.
+    "shaming": "the draft shames, blames, mocks or belittles people (their weight, body, food, fitness, health, "
+               "age, parenting, intelligence, or the person it answers): sarcasm, condescension, moralising. Not "
+               "for a firm correction of a claim or a hard fact stated without blame",
     # A category about the tweet, not the draft (issue 24, item 5): a rule lexicon catches the plain insults
     # ("idiot", "shut up"); trolling mostly comes without them ("Ratio.", "Stick to your day job", "Who asked?").
     HOSTILE_TWEET: "only for a draft of kind conversation (the tweet is a reply to the account's own tweet): that "

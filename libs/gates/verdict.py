@@ -42,6 +42,7 @@ ADVICE: dict[str, str] = {
               "listed, or no figures at all.",
     "identity": "It gave the account a profession, patients or clients, or a health history the owner never "
                 "gave; write without them (a story may be a reader's or a hypothetical one).",
+    "shaming": "It shamed, blamed or belittled people; be firm about the evidence and kind to people.",
 }
 
 

@@ -48,6 +48,7 @@ from libs.gates import (
     check_entities,
     check_lookalikes,
     check_repeated_tweets,
+    check_shaming,
     check_solicitation,
     check_medical_safety,
     check_topic_freshness,
@@ -293,7 +294,8 @@ class Drafter:
             if verdict is None and news is not None:
                 verdict = check_angle(parts, news)
             if verdict is None and self.config.sensitive:
-                if self.needs_review(parts, [*facts, *news_given], news=news is not None):
+                provocative = choice.content_type == "contrarian_take" or choice.hook_style == "bold_claim"
+                if self.needs_review(parts, [*facts, *news_given], news=news is not None, provocative=provocative):
                     release = self._held(OwnPost(text, content_hash(text), choice.topic, now, vector), parts)
                     verdict = await self.review(out, text, kind=kind, tweet=None)
                     release()
@@ -433,7 +435,8 @@ class Drafter:
 
     # ------------------------------------------------------------ the gates, and the repair before a rewrite
 
-    def needs_review(self, parts: Sequence[str], facts: Sequence[Fact], *, news: bool = False) -> bool:
+    def needs_review(self, parts: Sequence[str], facts: Sequence[Fact], *, news: bool = False,
+                     provocative: bool = False) -> bool:
         """Whether a post or thread that passed every rule gate goes to the model review too (always with
         ``review.posts: all``). With "ungrounded", the review reads it when the rule gates cannot vouch for what
         the rubric covers: no facts were given (it speaks from the model's own knowledge); a sentence asserts a
@@ -445,8 +448,10 @@ class Drafter:
         medication changes the medical gate's, figures, studies and institutions the claims gate's. A post has no
         stranger's tweet to obey, but one written from a news item (``news``) has the feed's words, which the
         harvester screens for planted instructions and selling without catching every form (README, "News that is
-        no news"), and which the claims gate takes as the item's fact: always read."""
-        if self.config.review.posts == "all" or not facts or news:
+        no news"), and which the claims gate takes as the item's fact: always read. Nor is a ``provocative`` one (a
+        contrarian take, a bold claim's hook): asked to push back, models shame and belittle in more forms than the
+        shaming rule reads (libs/gates/conduct.py, ``check_shaming``): always read."""
+        if self.config.review.posts == "all" or not facts or news or provocative:
             return True
         text = "\n".join(parts)
         if check_solicitation(text) or check_defamation(text) or check_entities(text) or check_lookalikes(text) \
@@ -471,6 +476,7 @@ class Drafter:
             or self._copies_an_example(text, vector) \
             or invented_contact(text) \
             or invented_identity(text, self.owner) \
+            or check_shaming(text) \
             or self._unsupported_claims(parts, facts)
         return verdict, text, vector
 
@@ -493,7 +499,7 @@ class Drafter:
         return gate_reply(text, opportunity.text, config=self.config, similarity=similarity,
                           embedder_kind=self.embedder.kind) \
             or check_repeated_tweets([text], self.recent.tweet_hashes) or invented_identity(text, self.owner) \
-            or self._unsupported_claims([text], facts)
+            or check_shaming(text) or self._unsupported_claims([text], facts)
 
     def _repair_claims(self, parts: list[str], facts: Sequence[Fact], kind: str) -> list[str] | None:
         """The draft without the sentences that state what no given fact supports, when it is still the item

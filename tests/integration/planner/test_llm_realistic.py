@@ -341,3 +341,26 @@ async def test_a_biography_the_model_made_up_is_never_posted(realistic_endpoint)
     assert any(r.gate == "identity" for r in refused)
     queued = [" ".join(o.queued.parts) for o in outs if o.queued is not None]
     assert queued and not any(claim in text for claim in IDENTITIES for text in queued)
+
+
+async def test_a_contrarian_take_that_shames_people_is_never_posted(realistic_endpoint) -> None:
+    """"Stop making excuses.", "Most people aren't tired, they're just lazy.": asked to push back, a model blames
+    people (2026-12-07). Such a post is refused ('shaming') and written again, never queued with it."""
+    from sandbox.habits import SHAMING
+
+    d = drafter(realistic_endpoint)
+    before = len(await realistic_endpoint.log())
+    await realistic_endpoint.configure(habits={**{h: 0.0 for h in HabitRates().as_dict()}, "shames": 1.0}, seed=5)
+    try:
+        outs = [await d.write_post(CHOICE.model_copy(update={"topic": t, "content_type": "contrarian_take"}),
+                                   propensity=0.1, policy_version="u", now=NOW + timedelta(hours=i),
+                                   scheduled_for=NOW)
+                for i, t in enumerate(("sleep", "hydration", "stress"))]
+        planted = [e for e in (await realistic_endpoint.log())[before:]
+                   if any(d["habit"] == "shames" for d in e.get("defects", []))]
+    finally:
+        await realistic_endpoint.configure(habits=HabitRates().as_dict())
+    refused = [r for o in outs for r in o.rejections if r.gate == "shaming"]
+    assert planted and len(refused) == len(planted), ([r.reason for o in outs for r in o.rejections], len(planted))
+    queued = [" ".join(o.queued.parts) for o in outs if o.queued is not None]
+    assert queued and not any(blame in text for blame in SHAMING for text in queued)

@@ -79,6 +79,10 @@ async def test_a_post_the_rule_gates_vouch_for_skips_the_review(text_endpoint, e
     assert d.needs_review([f"Worth knowing: {fact.claim}"], [])
     assert d.needs_review([f"{fact.claim} More at sleepbetter.io"], [fact])
     assert d.needs_review([f"{fact.claim} Use code SLEEP20 for 20% off."], [fact])
+    # 2026-12-07: a first-person sentence about care or a health event (a biography the identity rule may not
+    # know), and a contrarian take or a bold claim (shaming the rule may not know)
+    assert d.needs_review([f"On my rounds this morning I thought of this. {fact.claim}"], [fact])
+    assert d.needs_review([f"Worth knowing: {fact.claim}"], [fact], provocative=True)
     out = None
     for _ in range(5):  # the sandbox's answers vary: until one restates only the facts it was given
         out = await d.write_post(POST, propensity=0.1, policy_version="u", now=NOW, scheduled_for=NOW)
