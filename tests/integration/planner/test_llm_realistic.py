@@ -294,27 +294,34 @@ async def test_a_post_written_from_news_names_its_source_or_is_written_again(rea
     await d.model.close()
 
 
+async def posts_with_only(endpoint, habit: str, topics: tuple[str, ...], **choice: str):
+    """Posts written while the endpoint's model has ``habit`` on every answer and no other (one that makes the
+    answer over-long has the habit's sentence cut with the padding before it): the outcomes, and the answers that
+    carried the habit."""
+    d = drafter(endpoint)
+    before = len(await endpoint.log())
+    await endpoint.configure(habits={**{h: 0.0 for h in HabitRates().as_dict()}, habit: 1.0}, seed=5)
+    try:
+        outs = [await d.write_post(CHOICE.model_copy(update={"topic": t, **choice}), propensity=0.1,
+                                   policy_version="u", now=NOW + timedelta(hours=i), scheduled_for=NOW)
+                for i, t in enumerate(topics)]
+        planted = [e for e in (await endpoint.log())[before:]
+                   if any(x["habit"] == habit for x in e.get("defects", []))]
+    finally:
+        await endpoint.configure(habits=HabitRates().as_dict())
+        await d.model.close()
+    return outs, planted
+
+
 async def test_a_handle_the_model_made_up_is_never_posted(realistic_endpoint) -> None:
     """"Follow @sleepdaily for more sleep tips.": the prompt gives no handle, so the model invented one (it tags a
     stranger). Such a post is refused ('entities') and written again, never queued with it. (The habit fires
     where the call fits the length asked: four items, so that some answers carry it.)"""
-    d = drafter(realistic_endpoint)
-    before = len(await realistic_endpoint.log())
-    # No other habit: one that makes the answer over-long has the call's sentence cut with the padding before it.
-    await realistic_endpoint.configure(habits={**{h: 0.0 for h in HabitRates().as_dict()}, "cta": 1.0}, seed=5)
-    try:
-        outs = [await d.write_post(CHOICE.model_copy(update={"topic": t}), propensity=0.1, policy_version="u",
-                                   now=NOW + timedelta(hours=i), scheduled_for=NOW)
-                for i, t in enumerate(("sleep", "hydration", "stress", "exercise"))]
-        planted = [e for e in (await realistic_endpoint.log())[before:]
-                   if any(d["habit"] == "cta" for d in e.get("defects", []))]
-    finally:
-        await realistic_endpoint.configure(habits=HabitRates().as_dict())
+    outs, planted = await posts_with_only(realistic_endpoint, "cta", ("sleep", "hydration", "stress", "exercise"))
     refused = [r for o in outs for r in o.rejections if r.gate == "entities"]
     assert planted and len(refused) == len(planted), ([r.reason for o in outs for r in o.rejections], len(planted))
     assert all("made up: '@" in r.reason for r in refused)
     assert not any("@" in p for o in outs if o.queued for p in o.queued.parts)
-    await d.model.close()
 
 
 async def test_a_biography_the_model_made_up_is_never_posted(realistic_endpoint) -> None:
@@ -323,18 +330,7 @@ async def test_a_biography_the_model_made_up_is_never_posted(realistic_endpoint)
     again, never queued with it."""
     from sandbox.habits import IDENTITIES
 
-    d = drafter(realistic_endpoint)
-    before = len(await realistic_endpoint.log())
-    await realistic_endpoint.configure(habits={**{h: 0.0 for h in HabitRates().as_dict()}, "invented_identity": 1.0},
-                                       seed=5)
-    try:
-        outs = [await d.write_post(CHOICE.model_copy(update={"topic": t}), propensity=0.1, policy_version="u",
-                                   now=NOW + timedelta(hours=i), scheduled_for=NOW)
-                for i, t in enumerate(("sleep", "hydration", "stress"))]
-        planted = [e for e in (await realistic_endpoint.log())[before:]
-                   if any(d["habit"] == "invented_identity" for d in e.get("defects", []))]
-    finally:
-        await realistic_endpoint.configure(habits=HabitRates().as_dict())
+    outs, planted = await posts_with_only(realistic_endpoint, "invented_identity", ("sleep", "hydration", "stress"))
     # "Speaking as someone who reversed their insomnia:" is a cure claim too, which the medical gate reads first.
     refused = [r for o in outs for r in o.rejections if r.gate in ("identity", "medical_safety")]
     assert planted and len(refused) == len(planted), ([r.reason for o in outs for r in o.rejections], len(planted))
@@ -348,18 +344,8 @@ async def test_a_contrarian_take_that_shames_people_is_never_posted(realistic_en
     people (2026-12-07). Such a post is refused ('shaming') and written again, never queued with it."""
     from sandbox.habits import SHAMING
 
-    d = drafter(realistic_endpoint)
-    before = len(await realistic_endpoint.log())
-    await realistic_endpoint.configure(habits={**{h: 0.0 for h in HabitRates().as_dict()}, "shames": 1.0}, seed=5)
-    try:
-        outs = [await d.write_post(CHOICE.model_copy(update={"topic": t, "content_type": "contrarian_take"}),
-                                   propensity=0.1, policy_version="u", now=NOW + timedelta(hours=i),
-                                   scheduled_for=NOW)
-                for i, t in enumerate(("sleep", "hydration", "stress"))]
-        planted = [e for e in (await realistic_endpoint.log())[before:]
-                   if any(d["habit"] == "shames" for d in e.get("defects", []))]
-    finally:
-        await realistic_endpoint.configure(habits=HabitRates().as_dict())
+    outs, planted = await posts_with_only(realistic_endpoint, "shames", ("sleep", "hydration", "stress"),
+                                          content_type="contrarian_take")
     refused = [r for o in outs for r in o.rejections if r.gate == "shaming"]
     assert planted and len(refused) == len(planted), ([r.reason for o in outs for r in o.rejections], len(planted))
     queued = [" ".join(o.queued.parts) for o in outs if o.queued is not None]
