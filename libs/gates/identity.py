@@ -37,7 +37,7 @@ _CONDITION = (
     r"asthma|(?:preventer |rescue )?inhaler|pneumonia|covid|migraines?|arthritis|eczema|psoriasis|celiac|coeliac|"
     r"thyroid|hashimoto'?s|endometriosis|gestational diabetes|miscarriage|ptsd|ocd|bipolar|acl|herniated disc|"
     r"kidney stones?|cardiac arrest|a?fib|atrial fibrillation|sleep disorder|(?:\w+ )?tumou?r|pre-?eclampsia|"
-    r"anorexia|sertraline|levothyroxine|lexapro|escitalopram|prozac|fluoxetine|zoloft|adderall|lithium|"
+    r"sertraline|levothyroxine|lexapro|escitalopram|prozac|fluoxetine|zoloft|adderall|lithium|"
     r"(?:\w+ )?(?:op|operation)|transplant|seizures?|epilepsy|ms|multiple sclerosis|lupus|gout|gallstones?)"
 )
 # Credentials written after a name or before a tip: "— Dana, DPT", "CSCS tip for the week".
