@@ -118,38 +118,50 @@ _SHAMING = re.compile(
     # "No excuses." is blame; "No gym, no gear, no excuses." a list of what the habit does not need
     r"(?<!, )\bno (?:more )?excuses\b(?!\s+needed)|"
     r"\bstop (?:making excuses|whining|complaining|crying|being (?:lazy|weak|soft|stupid|dramatic))|"
-    r"\b(?:that'?s|it'?s) on you\b|\byou chose (?:this|the|to)\b|"
+    r"\b(?:that'?s|it'?s) on you\b|\byou chose this\b|\byou chose the (?:couch|sofa|fries|takeaway|junk)\b|"
     r"\b(?:lazy|weak|soft|undisciplined|stupid|dumb|clueless|ignorant|pathetic|disgusting|embarrassing|gross|"
-    r"sloppy) (?:people|adults|parents|excuse|mind|minds|habits?)\b|"
-    r"\b(?:they'?re|you'?re|we'?re|people are|most people are|you are|they are) (?:just )?(?:lazy|weak|"
+    r"sloppy) (?:people|adults|parents|excuse|mind|minds)\b|"
+    r"\b(?:they'?re|you'?re|we'?re|people are|most people are|you are|they are) (?:just )?(?:too )?(?:lazy|weak|"
     r"undisciplined|stupid|clueless|pathetic)\b|"
     r"\b(?:fat|obese|overweight|lazy) (?:people|folks|americans|kids)\b(?! (?:face|experience|are more likely|"
     r"have (?:a )?higher))|"
     r"\byour (?:fork|mouth|couch|laziness|excuses?) (?:is|are)\b|"
     r"\b(?:imagine|can'?t believe (?:people|adults|you)) still (?:thinking|believing|eating|doing|falling for)\b|"
-    r"\bit'?s not rocket science\b|\blet me explain (?:this|it) slowly\b|\b(?:sweetie|sweetheart|honey|hun|bestie),|"
+    r"\bit'?s not rocket science\b|\blet me explain (?:this|it) slowly\b|(?:^|[.!?]\s+)(?:sweetie|sweetheart),|"
     r"\b(?:do|try doing) your (?:own )?research\b|\byou clearly (?:haven'?t|have not|don'?t|do not)\b|"
-    r"\bpathetic\b|\bembarrassing that\b|\blet yourself go\b|\bnobody wants (?:that|to see)\b|"
-    r"\bsign of (?:a )?weak(?:ness| mind| will)\b|\bget off your (?:butt|ass|couch)\b|\bpeople like you\b|"
-    # blame on a person's character, condescension to the person answered, a group blamed (a blind set's forms)
-    r"\b(?:zero|no|lack of|lacks?|without any) (?:self-control|willpower|discipline)\b|\btoo lazy\b|"
-    # ("… isn't a character flaw", "You don't have a willpower problem": the shame taken away, not laid on)
-    r"(?<!not a )(?<!n't a )(?<!n't have a )(?<!not have a )(?<!no )\b(?:character flaws?|(?:discipline|willpower|"
-    r"character|motivation|laziness) (?:problem|issue))\b|"
-    r"\bselfish\b|\bgluttony\b|\boverfed\b|\bfeeling sorry for (?:yourself|themselves)\b|"
-    r"\b(?:stop )?hiding behind (?:your|their)\b|\bshould (?:really )?(?:feel (?:a little |a bit )?bad|be "
-    r"(?:ashamed|embarrassed)|know better)\b|\bbe (?:ashamed|embarrassed)\b|"
+    r"\bpathetic\b|\bembarrassing that\b|\blet (?:yourself|themselves) go(?=[.!,]| after\b| like\b)|"
+    r"\bnobody wants (?:that|to see)\b|\bget off your (?:butt|ass)\b|"
+    r"\bpeople like you (?:are (?:the|why)|always|never|should)\b|"
+    # condescension to the person answered, a group blamed (a blind set's forms)
+    r"\b(?:stop )?hiding behind (?:your|their) (?:age|genes|genetics|metabolism|thyroid|excuses)\b|"
     r"\b(?:basic reading|try reading (?:past|beyond)|think before you (?:type|post|tweet))\b|"
     r"\bdon'?t know how to help you\b|\binteresting priorities\b|\bno offen[cs]e,? but\b|\bfrankly,? it shows\b|"
     r"\bmy favou?rite comedy\b|\bfunny how (?:the )?(?:people|those) who\b|\b(?:people|those) who say otherwise\b|"
-    r"\bjust don'?t want to admit\b|\b(?:that'?s|it'?s) (?:your|their|bad) parenting\b|\bat your age\b|"
-    r"\bit'?s a (?:decision|choice) (?:you|they|made)\b|\bbad at running your\b",
+    r"\bjust don'?t want to admit\b|\b(?:that'?s|it'?s) (?:your|their|bad) parenting\b|"
+    r"\bat your age,? you (?:should|shouldn'?t|ought|still)\b|\bbad at running your\b",
     re.IGNORECASE,
 )
+# Blame on a person's character: shaming when laid on, kindness when taken away ("Self-care isn't selfish", "Asking
+# for help is not a sign of weakness", "Don't be embarrassed to ask", "That crash isn't a willpower problem"), so
+# these count only in a sentence without a negation before them.
+_BLAME = re.compile(
+    r"\b(?:zero|a lack of|lack of|lacks?|have no|has no) (?:self-control|willpower|discipline)\b(?! (?:needed|"
+    r"required))|\bcharacter flaws?\b|\b(?:discipline|willpower|character|motivation|laziness) (?:problem|issue)\b|"
+    r"\bselfish\b|\bgluttony\b|\boverfed\b|\bfeeling sorry for (?:yourself|themselves)\b|"
+    r"\bsign of (?:a )?weak(?:ness| mind| will)\b|\b(?:be|feel) (?:(?:a little|a bit) )?(?:ashamed|embarrassed|bad)\b|"
+    r"\bshould (?:really )?know better\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|no|never|isn'?t|aren'?t|wasn'?t|don'?t|doesn'?t|didn'?t|won'?t|nothing)\b|n't\b",
+                       re.IGNORECASE)
 
 
 def check_shaming(text: str) -> Verdict:
     """Shaming, blaming or belittling people in a model's post or reply (the owner's voice never shames)."""
-    if m := _SHAMING.search(fold(text)):
-        return Rejection("shaming", f"shames or belittles people: {m.group(0)!r}")
+    for sentence in split_sentences(fold(text)):
+        m = _SHAMING.search(sentence)
+        if m is None and (blame := _BLAME.search(sentence)) and not _NEGATION.search(sentence[: blame.start()]):
+            m = blame
+        if m is not None:
+            return Rejection("shaming", f"shames or belittles people: {m.group(0)!r}")
     return None
