@@ -84,14 +84,16 @@ def quote_untrusted(text: str) -> str:
 
 
 def _account(niche: str, owner: str) -> str:
-    """Who the account is, as its owner describes it (the niche file: trusted)."""
-    described = f" The account's description, from its owner: {' '.join(owner.split())}" if owner.strip() else ""
+    """Who the account is, as its owner describes it (the niche file's voice and example posts: trusted)."""
+    described = (f" The account's description and example posts, from its owner: {' '.join(owner.split())}"
+                 if owner.strip() else "")
     return f"You review drafts before an X account in the {niche} niche publishes them.{described}"
 
 
 def review_messages(draft: str, *, kind: str, tweet: str | None, niche: str, owner: str = "") -> list[dict[str, str]]:
     """The review prompt: rubric and answer format first (trusted), then the draft and the tweet as data.
-    ``owner``: the account's description (its voice), against which invented_identity is judged."""
+    ``owner``: the account's description (its voice and example posts), against which invented_identity is
+    judged."""
     rubric = _rubric_lines()
     system = (
         f"{_account(niche, owner)} Judge the draft against "

@@ -208,8 +208,10 @@ class Drafter:
         self.rng = rng or random.Random()
         self._example_vectors: np.ndarray | None = None  # the owner's example posts, embedded when first needed
         self.facts = facts if facts is not None else fact_index(config, embedder)
-        # What the owner says of themselves: a profession or health history a draft claims must be among it.
-        self.owner = owner_words([config.account_voice, *config.voices.values(), *config.example_posts])
+        # What the owner says of themselves (the voice, the voices, the example posts): a profession or health
+        # history a draft claims must be among it, for the identity rule and for the review alike.
+        self.described = " ".join([config.account_voice, *config.voices.values(), *config.example_posts])
+        self.owner = owner_words([self.described])
         self._together: _Together | None = None  # the items being drafted together (draft_together)
         # Fails at start, naming the setting, when the niche has no grounding threshold for this embedder.
         grounding_threshold(config, embedder.kind)
@@ -569,9 +571,8 @@ class Drafter:
         model = self.config.review.model
         max_tokens = self.config.review.max_tokens * len(batch)
         messages = review_messages(drafts[0][0], kind=drafts[0][1], tweet=drafts[0][2], niche=self.config.niche,
-                                   owner=self.config.account_voice) \
-            if len(batch) == 1 else review_batch_messages(drafts, niche=self.config.niche,
-                                                          owner=self.config.account_voice)
+                                   owner=self.described) \
+            if len(batch) == 1 else review_batch_messages(drafts, niche=self.config.niche, owner=self.described)
         reservation = self.ledger.reserve(model, prompt_token_bound(messages),
                                           self.model.completion_cap(model, max_tokens))
         if reservation is None:

@@ -18,7 +18,7 @@ def test_the_review_judges_a_biography_against_the_accounts_own_description() ->
                                      owner="Written by a registered nurse."),
                      review_batch_messages([("Nurse here.", "post", None)], niche="health",
                                            owner="Written by a registered nurse.")):
-        assert "description, from its owner: Written by a registered nurse." in messages[0]["content"]
+        assert "example posts, from its owner: Written by a registered nurse." in messages[0]["content"]
         assert "- invented_identity: " in messages[0]["content"]
         assert "registered nurse" not in messages[1]["content"]
 
