@@ -34,7 +34,10 @@ CONTENT_HINTS = {
     "framework": "Give a simple named framework of 2-4 steps.",
     "research_breakdown": "Explain one research finding from the facts given and what it does and does not mean.",
     "practical_tip": "Give one specific, safe habit the reader can try today.",
-    "story": "Tell a short story that lands one lesson.",
+    # Whose story: a model asked for one tells the account's own, and makes up a profession, patients or an
+    # illness for it (libs/gates/identity.py refuses those; 2026-12-07).
+    "story": "Tell a short story that lands one lesson: a reader's or a hypothetical person's, never "
+             "the account's own work or health.",
     "contrarian_take": "Push back on popular advice with evidence, without sneering.",
     "data_insight": "Share one striking number from the facts given and what it implies.",
     "question": "Ask the audience a thoughtful question that invites replies.",
