@@ -148,8 +148,8 @@ _BLAME = re.compile(
     r"\b(?:zero|a lack of|lack of|lacks?|have no|has no) (?:self-control|willpower|discipline)\b(?! (?:needed|"
     r"required))|\bcharacter flaws?\b|\b(?:discipline|willpower|character|motivation|laziness) (?:problem|issue)\b|"
     r"\bselfish\b|\bgluttony\b|\boverfed\b|\bfeeling sorry for (?:yourself|themselves)\b|"
-    r"\bsign of (?:a )?weak(?:ness| mind| will)\b|\b(?:be|feel) (?:(?:a little|a bit) )?(?:ashamed|embarrassed|bad)\b|"
-    r"\bshould (?:really )?know better\b",
+    r"\bsign of (?:a )?weak(?:ness| mind| will)\b|\bbe (?:ashamed|embarrassed)\b|"
+    r"\b(?:should|ought to) (?:really )?(?:feel (?:(?:a little|a bit) )?bad|know better)\b",
     re.IGNORECASE,
 )
 _NEGATION = re.compile(r"\b(?:not|no|never|isn'?t|aren'?t|wasn'?t|don'?t|doesn'?t|didn'?t|won'?t|nothing)\b|n't\b",

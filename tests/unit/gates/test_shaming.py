@@ -39,7 +39,7 @@ def test_shame_taken_away_is_not_shaming(text: str) -> None:
     "You chose to start, and that is what counts.", "People like you make this community great.",
     "At your age, strength work matters more.", "No willpower required: put the phone in the kitchen.",
     "Stop hiding behind your phone at bedtime.", "Snacking is not about character flaws.",
-    "We know better now than we did in the 90s.",
+    "We know better now than we did in the 90s.", "Skipping sleep makes you feel bad the next day.",
 ])
 def test_kind_words_near_blame_are_not_shaming(text: str) -> None:
     assert check_shaming(text) is None
