@@ -10,8 +10,10 @@ from libs.gates.identity import invented_identity, owner_words, speaks_of_itself
 from libs.niche import load_niche
 
 CORPUS = yaml.safe_load((Path(__file__).with_name("identity_corpus.yaml")).read_text(encoding="utf-8"))
-# (invented refused, ordinary passed): the tuned sets as they stand, the held-out set as it was first run.
-FLOORS = {"tuned": (18, 16), "blind_a": (39, 40), "blind_b": (37, 40), "held_out": (16, 39)}
+# (invented refused, ordinary passed) as the rule stands; the held-out set read 16 of 40 when first run, 14 after a
+# reread narrowed forms that refused generic sentences ("Living with diabetes means …", "We have better
+# treatments for depression now", "Getting a diagnosis can take years …").
+FLOORS = {"tuned": (18, 16), "blind_a": (39, 40), "blind_b": (36, 40), "held_out": (14, 39)}
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +31,17 @@ def test_invented_biographies_are_refused_and_ordinary_text_passes(name: str, ow
     passed = sum(invented_identity(t["text"], owner) is None for t in ordinary)
     assert (refused, passed) >= FLOORS[name], (refused, len(invented), passed, len(ordinary))
     assert len(invented) + len(ordinary) == len(texts)
+
+
+@pytest.mark.parametrize("text", [
+    "We have a diabetes problem in this country.", "We have better treatments for depression now.",
+    "Patients who started on metformin lost weight.", "Two weeks postpartum, most women feel exhausted.",
+    "Getting a diagnosis can take years for women with endometriosis.",
+    "Living with diabetes means checking your feet daily.", "Diagnosed with prediabetes? Here is what to do first.",
+    "Beat insomnia with three boring habits.", "If you take metformin, take it with food.",
+])
+def test_generic_health_writing_claims_nothing_for_the_account(text: str, owner: str) -> None:
+    assert invented_identity(text, owner) is None
 
 
 @pytest.mark.parametrize(("text", "claim"), [
@@ -56,7 +69,7 @@ def test_what_the_owner_says_of_themselves_may_be_said() -> None:
 
 # (refused or routed to the review, ordinary drafts routed at most). The routing cues were written after every set
 # had been read, the held-out one included: for them no set is held out.
-ROUTING = {"tuned": (18, 2), "blind_a": (39, 5), "blind_b": (38, 12), "held_out": (35, 7)}
+ROUTING = {"tuned": (18, 2), "blind_a": (39, 5), "blind_b": (37, 12), "held_out": (35, 7)}
 
 
 @pytest.mark.parametrize("name", sorted(ROUTING))
