@@ -13,7 +13,8 @@ CORPUS = yaml.safe_load((Path(__file__).with_name("identity_corpus.yaml")).read_
 # (invented refused, ordinary passed) as the rule stands; the held-out set read 16 of 40 when first run, 14 after a
 # reread narrowed forms that refused generic sentences ("Living with diabetes means …", "We have better
 # treatments for depression now", "Getting a diagnosis can take years …").
-FLOORS = {"tuned": (18, 16), "blind_a": (39, 40), "blind_b": (36, 40), "held_out": (14, 39)}
+FLOORS = {"tuned": (18, 16), "blind_a": (39, 40), "blind_b": (36, 40), "held_out": (14, 39),
+          "held_out_final": (18, 40)}
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +68,9 @@ def test_what_the_owner_says_of_themselves_may_be_said() -> None:
     assert invented_identity("My diabetes taught me to rest.", survivor) is not None
 
 
-# (refused or routed to the review, ordinary drafts routed at most). The routing cues were written after every set
-# had been read, the held-out one included: for them no set is held out.
-ROUTING = {"tuned": (18, 2), "blind_a": (39, 5), "blind_b": (37, 12), "held_out": (35, 7)}
+# (refused or routed to the review, ordinary drafts routed at most). The routing cues were written after the first
+# four sets had been read; held_out_final is held out for them.
+ROUTING = {"tuned": (18, 2), "blind_a": (39, 5), "blind_b": (37, 12), "held_out": (35, 7), "held_out_final": (29, 2)}
 
 
 @pytest.mark.parametrize("name", sorted(ROUTING))

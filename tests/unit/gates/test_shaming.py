@@ -10,7 +10,7 @@ from libs.gates.conduct import check_shaming
 
 CORPUS = yaml.safe_load((Path(__file__).with_name("shaming_corpus.yaml")).read_text(encoding="utf-8"))
 # (shaming refused, ordinary passed): the tuned sets as they stand, the held-out set as it was first run.
-FLOORS = {"tuned": (18, 14), "blind_a": (35, 40), "held_out": (6, 40)}
+FLOORS = {"tuned": (18, 14), "blind_a": (35, 40), "held_out": (6, 40), "held_out_final": (3, 39)}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
