@@ -168,8 +168,7 @@ _NAMED = re.compile(
     # a named authority quoted: "Dr. Andrew Huberman says …" puts words in a real person's mouth
     r"|\b(?:Dr|Prof|Professor)\.?\s+(?:[A-Z][\w'-]+\s?){1,3}"
     # and by a profession before the name: "Sleep expert Matthew Walker says …", "neuroscientist Andrew Huberman"
-    r"|(?<=expert\s)(?:[A-Z][\w'-]+\s?){2,3}|(?<=scientist\s)(?:[A-Z][\w'-]+\s?){2,3}"
-    r"|(?<=researcher\s)(?:[A-Z][\w'-]+\s?){2,3}|(?<=doctor\s)(?:[A-Z][\w'-]+\s?){2,3}"
+    r"|(?:(?<=expert\s)|(?<=scientist\s)|(?<=researcher\s)|(?<=doctor\s))(?:[A-Z][\w'-]+\s?){2,3}"
 )
 # Matched case-sensitively: "WHO" is the body, "who" a pronoun.
 
