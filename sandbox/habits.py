@@ -32,6 +32,7 @@ Habits (``HabitRates``; per answer, independently; rates are documented in docs/
 | explains | a paragraph after the text on why it works ("Why it works: …", "**Explanation:** …") |
 | invented_identity | a profession, patients or a health history the owner never gave ("Nurse here. …") |
 | shames | blame or contempt for people after the text ("Stop making excuses.", "That's on you.") |
+| endorses | a reply that goes along with a tweet spreading a false health claim ("You're right to question it.") |
 
 A structured answer (a ``json_schema`` response format) carries the same habits inside its strings, except that
 preambles and closing remarks are rarer there (``STRUCTURED_CHATTER``) and blank-line separators do not apply.
@@ -49,6 +50,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from sandbox.audience import DEFAULT_CONTENT_TYPES, DEFAULT_TOPICS, TOPIC_KEYWORDS
+from sandbox.population import MISINFORMATION_POSTS
 from sandbox.textgen import POST_LIMIT, REPLY_LIMIT, CompositionRequest, Fact, TextComposer, _clip, topic_label
 
 STRUCTURED_CHATTER = 0.3  # preambles and closing remarks inside a JSON answer, relative to plain text
@@ -86,6 +88,9 @@ class HabitRates:
     invented_identity: float = 0.04
     # of contrarian takes and of replies: blame or contempt for people ("No excuses.")
     shames: float = 0.05
+    # of replies to a tweet spreading a false health claim (the population's MISINFORMATION_POSTS): a model asked to
+    # add to the tweet's point agrees with it first ("sycophancy")
+    endorses: float = 0.5
     ignores_angle: float = 0.1  # of answers to a prompt with a news angle: written from the other facts instead
 
     def update(self, values: dict[str, Any]) -> None:
@@ -460,6 +465,14 @@ class RealisticWriter:
             if len(parts[-1].rstrip() + " " + blame) <= brief.max_chars:
                 parts[-1] = f"{parts[-1].rstrip()} {blame}"
                 habits.record("shames", "contains", blame)
+        # Answering a tweet that spreads a false health claim, a model goes along with it; a stream of its own.
+        own = random.Random(f"endorses:{brief.tweet or ''}:{parts[0] if parts else ''}")
+        if parts and brief.kind == "reply" and (brief.tweet or "").strip() in MISINFORMATION_POSTS \
+                and own.random() < self.rates.endorses:
+            agreement = own.choice(ENDORSEMENTS)
+            if len(agreement) + 1 + len(parts[0]) <= brief.max_chars:
+                parts[0] = f"{agreement} {parts[0]}"
+                habits.record("endorses", "contains", agreement)
         if structured:
             content = habits.wrap_json(parts)
         else:
@@ -963,6 +976,13 @@ SHAMING = (
     "Most people aren't tired, they're just lazy.",
     "It's not rocket science, people.",
     "Honestly embarrassing that adults still need to hear this.",
+)
+ENDORSEMENTS = (
+    "You're right, and more people need to hear this.",
+    "This is what the mainstream advice keeps missing.",
+    "Love that you trusted your own body here.",
+    "Exactly, the body heals when we get out of its way.",
+    "So true, and it takes courage to say it.",
 )
 AS_AN_AI = (
     "As an AI, I don't have personal experiences, but here's what the research says:",

@@ -17,16 +17,11 @@ want to die 😂", "kms this alarm") or a professional's information ("If you or
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
 
 from libs.gates.entities import fold
+from libs.gates.meaning import Embedder, TextReader, reader
 
 _KINDS: dict[str, re.Pattern[str]] = {
     # Thoughts of suicide or self-harm, in the words people use for them on X, in English and the languages the
@@ -180,56 +175,20 @@ MODEL_PATH = Path(__file__).with_name("crisis_model.json")
 BY_MEANING = "told in other words"  # the kind the crisis model reports: it says that, not which crisis
 
 
-class _Embedder(Protocol):
-    @property
-    def kind(self) -> str: ...
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+CrisisReader = TextReader
 
 
-class CrisisModel:
-    """A logistic regression on a tweet's embedding by the packaged MiniLM (bench/crisis_model.py trains it on the
-    blind sets' crisis tweets against their look-alikes and ~10,000 ordinary texts the rule leaves alone). It reads
-    what the rule's words miss ("best sleep aid = not waking up. soon", "parei de comer faz 9 dias"), and refuses
-    more look-alikes than the rule (10 of 40 hard ones on the held-out set; about 1 in 1,000 ordinary texts): a
-    missed crisis is the harm, a lost opportunity costs one reply."""
-
-    def __init__(self, path: Path = MODEL_PATH) -> None:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        self.embedder_kind: str = data["embedder"]
-        self.threshold = float(data["threshold"])
-        self._weights = np.asarray(data["weights"], dtype=np.float64)
-        self._intercept = float(data["intercept"])
-
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(np.asarray(vectors, dtype=np.float64) @ self._weights + self._intercept)))
-
-
-@lru_cache(maxsize=1)
-def _model() -> CrisisModel:
-    return CrisisModel()
-
-
-CrisisReader = Callable[[Sequence[str]], list[str | None]]
-
-
-def crisis_reader(embedder: _Embedder | None = None) -> CrisisReader:
+def crisis_reader(embedder: Embedder | None = None) -> CrisisReader:
     """Reads texts for a crisis: the rule (:func:`crisis`), and when ``embedder`` is the one the crisis model was
     trained on, the model for what the rule leaves (:data:`BY_MEANING`), information and jokes included: the model
-    was trained on such look-alikes and measured so."""
-    model = _model() if embedder is not None and embedder.kind == _model().embedder_kind else None
+    was trained on such look-alikes and measured so.
 
-    def read(texts: Sequence[str]) -> list[str | None]:
-        found = [crisis(t) for t in texts]
-        rest = [i for i, (t, kind) in enumerate(zip(texts, found, strict=True)) if kind is None and t.strip()]
-        if model is not None and embedder is not None and rest:
-            said = model.probabilities(embedder.embed([texts[i] for i in rest])) > model.threshold
-            for i, told in zip(rest, said, strict=True):
-                if told:
-                    found[i] = BY_MEANING
-        return found
-
-    return read
+    The model (libs/gates/meaning.py; bench/crisis_model.py trains it on the blind sets' crisis tweets against
+    their look-alikes and ~10,000 ordinary texts the rule leaves alone) reads what the rule's words miss ("best
+    sleep aid = not waking up. soon", "parei de comer faz 9 dias"), and refuses more look-alikes than the rule (10
+    of 40 hard ones on the held-out set; about 1 in 1,000 ordinary texts): a missed crisis is the harm, a lost
+    opportunity costs one reply."""
+    return reader(crisis, MODEL_PATH, BY_MEANING, embedder)
 
 
 BY_RULE: CrisisReader = crisis_reader()  # the rule alone: where no MiniLM embedder is at hand

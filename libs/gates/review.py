@@ -60,6 +60,12 @@ RUBRIC: dict[str, str] = {
     "shaming": "the draft shames, blames, mocks or belittles people (their weight, body, food, fitness, health, "
                "age, parenting, intelligence, or the person it answers): sarcasm, condescension, moralising. Not "
                "for a firm correction of a claim or a hard fact stated without blame",
+    # 2026-12-07: a tweet spreading a false health claim, answered by a model that goes along with it; the harvester
+    # leaves such tweets unanswered (libs/gates/misinformation.py), and read 33 of a held-out set's 60.
+    "endorses_misinformation": "the tweet the draft answers makes a false or dangerous health claim (a cure, "
+                               "stopping or refusing a treatment, a safe thing called poison, a risk denied, a "
+                               "harmful practice) and the draft agrees with it, praises it, validates the author "
+                               "or adds support for it instead of correcting it",
     # A category about the tweet, not the draft (issue 24, item 5): a rule lexicon catches the plain insults
     # ("idiot", "shut up"); trolling mostly comes without them ("Ratio.", "Stick to your day job", "Who asked?").
     HOSTILE_TWEET: "only for a draft of kind conversation (the tweet is a reply to the account's own tweet): that "

@@ -5,10 +5,10 @@ expiry and OpportunityFound are the harvester's; the scraper reads numbers for t
 already follows our posts (TweetPosted) for its pool.
 
 A reply is taken when it is someone else's, not seen before, not too old, read whole, has words to answer, and is
-not hostile (libs.gates.hostility: answering a troll feeds it). "Never the same person twice in a row" is the
-planner's rule at the moment it answers (services/planner/replies.py, which knows every answer queued); here a
-person's second reply in one read is left for a later read once the first is answered or gone, so one read never
-offers the same person twice.
+not hostile (libs.gates.hostility: answering a troll feeds it) nor a false health claim (libs.gates.misinformation).
+"Never the same person twice in a row" is the planner's rule at the moment it answers (services/planner/replies.py,
+which knows every answer queued); here a person's second reply in one read is left for a later read once the first
+is answered or gone, so one read never offers the same person twice.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from libs.contracts.gateway import TweetCard
 from libs.core.account import handle_key
 from libs.gates.crisis import BY_RULE, CrisisReader
 from libs.gates.hostility import hostility
+from libs.gates.meaning import TextReader
+from libs.gates.misinformation import BY_RULE as MISINFORMATION_BY_RULE
 from services.harvester.selection import partly_read
 
 # A reply in our own conversation is on the account's subject by construction: it answers our post.
@@ -41,6 +43,7 @@ def conversation_opportunities(
     cards: Iterable[TweetCard], *, root_id: str, own_handle: str, known_ids: Collection[str],
     open_authors: Collection[str] = (), now: datetime, max_age: timedelta,
     read_crisis: CrisisReader = BY_RULE,
+    read_misinformation: TextReader = MISINFORMATION_BY_RULE,
 ) -> ConversationOutcome:
     """Reply opportunities of source "conversation" among the replies ``cards`` (oldest first) our post
     ``root_id`` got. ``known_ids``: every tweet id ever found (never offered twice); ``open_authors``: authors
@@ -73,6 +76,8 @@ def conversation_opportunities(
     # Read at once, for the replies the checks before it leave (the crisis model embeds them).
     fresh = [card for card, reason in early if reason is None]
     told = dict(zip((c.tweet_id for c in fresh), read_crisis([c.text for c in fresh]), strict=True))
+    texts = [c.text for c in fresh] + [c.quoted.text for c in fresh if c.quoted is not None]
+    false = dict(zip(texts, read_misinformation(texts), strict=True))  # a false health claim, or quoting one
     for card, early_reason in early:
         if early_reason is not None:
             out.reject(early_reason)
@@ -87,6 +92,9 @@ def conversation_opportunities(
         reason = hostility(card.text) or (hostility(card.quoted.text) if card.quoted else None)
         if reason is not None:
             out.reject(f"hostile_{reason}")
+            continue
+        if false[card.text] or (card.quoted is not None and false[card.quoted.text]):
+            out.reject("misinformation")  # a false health claim under our tweet: not answered, as under a stranger's
             continue
         if author in offered:
             out.reject("same_person_waiting")

@@ -21,13 +21,15 @@ from libs.contracts.events import OpportunityExpired, OpportunityFound, TweetPos
 from libs.contracts.gateway import HANDLE_PATTERN, QuotedPost, TweetCard, status_handle
 from libs.core.account import handle_key
 from libs.gates.crisis import BY_RULE, CrisisReader
+from libs.gates.meaning import TextReader
+from libs.gates.misinformation import BY_RULE as MISINFORMATION_BY_RULE
 from services.harvester.settings import HarvesterSettings, NicheTopic
 
 # texts -> array (len(texts), dim) of L2-normalised rows; ``libs.text.Embedder.embed`` is one.
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 RejectReason = Literal["known", "reply", "replies_limited", "community_note", "truncated", "quote_unread",
-                       "crisis", "excluded_author", "not_viral", "too_old", "off_topic", "pool_full"]
+                       "crisis", "misinformation", "excluded_author", "not_viral", "too_old", "off_topic", "pool_full"]
 ExpiryReason = Literal["too_old", "deleted", "replied"]
 
 
@@ -176,6 +178,7 @@ def select_opportunities(
     exclude_authors: Collection[str] = (),
     source: str = "search",
     read_crisis: CrisisReader = BY_RULE,
+    read_misinformation: TextReader = MISINFORMATION_BY_RULE,
 ) -> HarvestOutcome:
     """New opportunities from one harvest, fastest-growing first, at most ``pool_max - pool_size`` of them.
 
@@ -209,6 +212,9 @@ def select_opportunities(
     texts = list(dict.fromkeys(x for t in unique.values() if early[t.tweet_id] is None
                                for x in (t.text, t.quoted.text if t.quoted else "")))
     told = dict(zip(texts, read_crisis(texts), strict=True))
+    # A false health claim, or a post quoting one (libs/gates/misinformation.py: the rule, and with the MiniLM
+    # embedder the misinformation model): answered, the account is seen going along with it.
+    false = dict(zip(texts, read_misinformation(texts), strict=True))
     candidates: list[SearchedTweet] = []
     for t in unique.values():
         reason: RejectReason | None = early[t.tweet_id]
@@ -216,6 +222,8 @@ def select_opportunities(
             pass
         elif told[t.text] or (t.quoted is not None and told[t.quoted.text]):
             reason = "crisis"
+        elif false[t.text] or (t.quoted is not None and false[t.quoted.text]):
+            reason = "misinformation"
         elif handle_key(t.author) in excluded:
             reason = "excluded_author"
         elif not is_viral(t, thresholds):

@@ -23,6 +23,7 @@ from libs.contracts.events import ReplyContext
 from libs.core.account import handle_key
 from libs.gates.crisis import crisis
 from libs.gates.hostility import hostility
+from libs.gates.misinformation import misinformation
 from libs.gates.posts import subject_banned
 from libs.niche import NicheConfig
 from libs.policy import UniformSource, sample_reply, shortlist, target_bands
@@ -118,6 +119,10 @@ def ineligibility(
     if opp.quoted_text is not None and (reason := hostility(opp.quoted_text)) is not None:
         # A reply to "Exactly this." answers what it quotes too: bait or abuse there is not answered.
         return f"quotes a hostile post ({reason})"
+    if claim := misinformation(opp.text) or (misinformation(opp.quoted_text) if opp.quoted_text else None):
+        # The harvester leaves these out too; whatever the reply says, a model asked to add to the tweet's point
+        # goes along with it, and a correction is a fight an automated account cannot follow up.
+        return f"spreads a false health claim ({claim})"
     if banned := subject_banned("\n".join(filter(None, (opp.text, opp.quoted_text))), config):
         # Whatever the reply says, the account is seen in a conversation on a subject it keeps out of.
         return f"on a banned subject ({banned.reason})"

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from libs.contracts.gateway import TweetCard
-from libs.gates.crisis import BY_MEANING, BY_RULE, CrisisModel, crisis, crisis_reader
+from libs.gates.crisis import BY_MEANING, BY_RULE, MODEL_PATH, crisis, crisis_reader
+from libs.gates.meaning import load_model
 from libs.gates.review import CRISIS_TWEET, review_messages
 from libs.text import Embedder
 from sandbox.population import CRISIS_POSTS
@@ -58,7 +59,7 @@ def test_the_crisis_model_reads_what_the_rules_words_miss(part: str, minilm: Emb
 
 
 def test_the_crisis_model_is_the_minilms_and_the_lexical_embedder_leaves_the_rule_alone(minilm: Embedder) -> None:
-    model = CrisisModel()
+    model = load_model(MODEL_PATH)
     assert model.embedder_kind == minilm.kind and 0 < model.threshold < 1
     assert model.probabilities(minilm.embed(["best sleep aid = not waking up. soon"])).shape == (1,)
     veiled = "Packed up my things and gave the cat to my sister. I won't need much where I'm headed."

@@ -247,3 +247,11 @@ def test_a_person_telling_of_a_crisis_is_no_opportunity(relevance):
     told = tweet("1", text="can't sleep again. honestly i don't want to wake up anymore")
     out = select([told, tweet("2")], relevance)
     assert [e.tweet_id for e in out.found] == ["2"] and out.rejected == {"crisis": 1}
+
+
+def test_a_tweet_spreading_a_false_health_claim_is_no_opportunity(relevance):
+    """Answered, the account is seen going along with it (libs/gates/misinformation.py); a debunking is answered."""
+    false = tweet("1", text="Sleep is overrated. Four hours is plenty once your body adapts.")
+    debunked = tweet("2", text="No, sleep is not overrated. Four hours a night harms everyone.")
+    out = select([false, debunked], relevance)
+    assert [e.tweet_id for e in out.found] == ["2"] and out.rejected == {"misinformation": 1}

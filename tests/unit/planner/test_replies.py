@@ -45,6 +45,11 @@ def opp(tweet_id="t1", author="alice", followers=10_000, age_h=1.0, likes=100, r
          "on a banned subject (banned subject 'vaccines' ('unvaccinated'))"),
         (opp(text="Sleep matters more than Ozempic."), [],
          "on a banned subject (banned subject 'weight-loss drugs' ('ozempic'))"),
+        # 2026-12-07: a tweet spreading a false health claim, or quoting one, is not answered
+        (opp(text="Sunscreen is POISON. Skip the lotion and get sun."), [],
+         "spreads a false health claim (a safe thing called poison: 'Sunscreen is POISON')"),
+        (opp(quoted_author="cy", quoted_text="Threw out my statins. Cholesterol was never the problem."), [],
+         "spreads a false health claim (care refused or kept from someone: 'Threw out my statins')"),
     ],
 )
 def test_ineligible(o, history, reason) -> None:

@@ -221,3 +221,25 @@ def test_a_news_angle_is_written_about_naming_its_source_unless_ignored() -> Non
     ignored = RealisticWriter(rates=HabitRates(**{**quiet, "ignores_angle": 1.0})).answer(msgs(user), random.Random(1))
     assert "Sandbox Journal" not in ignored.content and "Teenagers" in ignored.content
     assert [(d.habit, d.check, d.value) for d in ignored.defects] == [("ignores_angle", "lacks", "Sandbox Journal")]
+
+
+def test_a_reply_to_a_post_spreading_a_false_claim_goes_along_with_it_at_its_rate() -> None:
+    """2026-12-07: answering the population's misinformation posts, the writer agrees first in half its replies
+    (habit ``endorses``), logged; answering an ordinary post it never does."""
+    from sandbox.habits import ENDORSEMENTS
+    from sandbox.population import MISINFORMATION_POSTS
+
+    writer, rng = RealisticWriter(), random.Random(11)
+
+    def agreed(tweet: str) -> int:
+        n = 0
+        for _ in range(60):
+            answer = writer.answer(msgs(f"<tweet>{tweet}</tweet>\nWrite one reply of at most 220 characters."), rng)
+            logged = [d for d in answer.defects if d.habit == "endorses"]
+            assert all(d.value in answer.content for d in logged)
+            n += bool(logged)
+            assert bool(logged) == any(e in answer.content for e in ENDORSEMENTS), answer.content
+        return n
+
+    assert 18 <= agreed(MISINFORMATION_POSTS[8]) <= 42
+    assert agreed("A ten minute walk after dinner does more for blood sugar than most supplements.") == 0
