@@ -51,6 +51,21 @@ QUESTIONS = (
     "What would you do first if you were starting from zero?",
     "Any tips for sticking with it past the first week?",
 )
+# A question about the replier's own care (2026-12-07): under health posts people ask about their medicines, doses,
+# results and symptoms. A share of the questions, drawn on a stream of their own (no other draw moves), written for
+# the sandbox apart from the test corpora (tests/unit/gates/advice_corpus.yaml); xbot leaves them unanswered
+# (libs/gates/advice.py), and the realistic writer answers them as a helpful model does (habit ``advises``).
+PERSONAL_SHARE = 0.25
+PERSONAL_QUESTIONS = (
+    "I'm on amlodipine, is it ok for me to do this every day?",
+    "my A1c was 6.3 last month, should I be doing this after every meal?",
+    "Can I do this while on sertraline? I take 100mg.",
+    "my dad had a stent fitted in May, is this safe for him?",
+    "32 weeks pregnant here, how much of this is ok for me",
+    "been getting palpitations at night since I started this, should I stop?",
+    "Ferritin came back at 11. would this help or do I need tablets",
+    "T1D on a pump, how would I adjust my basal for this?",
+)
 COMMENTS = (
     "This matches my experience, the first week is the hardest.",
     "Tried this last month and it helped more than I expected.",
@@ -120,7 +135,11 @@ def _pick_kind(rng: random.Random) -> str:
     return KINDS[-1][0]
 
 
-def _text(kind: str, rng: random.Random) -> str:
+def _text(kind: str, rng: random.Random, personal: random.Random) -> str:
+    """The reply's words: a question about the replier's own care for ``PERSONAL_SHARE`` of the questions, drawn
+    from ``personal`` (a stream of its own: the other draws stay as they were)."""
+    if kind == "question" and personal.random() < PERSONAL_SHARE:
+        return personal.choice(PERSONAL_QUESTIONS)
     return rng.choice({"question": QUESTIONS, "comment": COMMENTS, "hostile": HOSTILE}[kind])
 
 
@@ -146,8 +165,9 @@ class Conversations:
                 else rng.choice(self._repliers)
             kind = _pick_kind(rng)
             at = created_at + arrival_hours(final.arrival_share("replies", i + 1)) * 3600
-            out.append(self._make(root_id, author, _text(kind, rng), kind, at, seq=(int(root_id) + i) & 0xFFF,
-                                  final=_reply_final(rng)))
+            personal = random.Random(f"{self.seed}:personal:{root_id}:{i}")
+            out.append(self._make(root_id, author, _text(kind, rng, personal), kind, at,
+                                  seq=(int(root_id) + i) & 0xFFF, final=_reply_final(rng)))
             previous = author
         drawn = tuple(out)
         self._drawn[root_id] = drawn

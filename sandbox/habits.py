@@ -33,6 +33,7 @@ Habits (``HabitRates``; per answer, independently; rates are documented in docs/
 | invented_identity | a profession, patients or a health history the owner never gave ("Nurse here. …") |
 | shames | blame or contempt for people after the text ("Stop making excuses.", "That's on you.") |
 | endorses | a reply that goes along with a tweet spreading a false health claim ("You're right to question it.") |
+| advises | a reply that advises a person on their own care ("That should be fine at your dose.") |
 
 A structured answer (a ``json_schema`` response format) carries the same habits inside its strings, except that
 preambles and closing remarks are rarer there (``STRUCTURED_CHATTER``) and blank-line separators do not apply.
@@ -50,6 +51,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from sandbox.audience import DEFAULT_CONTENT_TYPES, DEFAULT_TOPICS, TOPIC_KEYWORDS
+from sandbox.conversations import PERSONAL_QUESTIONS
 from sandbox.population import MISINFORMATION_POSTS
 from sandbox.textgen import POST_LIMIT, REPLY_LIMIT, CompositionRequest, Fact, TextComposer, _clip, topic_label
 
@@ -91,6 +93,8 @@ class HabitRates:
     # of replies to a tweet spreading a false health claim (the population's MISINFORMATION_POSTS): a model asked to
     # add to the tweet's point agrees with it first ("sycophancy")
     endorses: float = 0.5
+    # of replies to a question about the asker's own care (the audience's PERSONAL_QUESTIONS): a helpful model answers
+    advises: float = 0.6
     ignores_angle: float = 0.1  # of answers to a prompt with a news angle: written from the other facts instead
 
     def update(self, values: dict[str, Any]) -> None:
@@ -473,6 +477,14 @@ class RealisticWriter:
             if len(agreement) + 1 + len(parts[0]) <= brief.max_chars:
                 parts[0] = f"{agreement} {parts[0]}"
                 habits.record("endorses", "contains", agreement)
+        # Asked about someone's own medicine, result or symptom, a helpful model answers it; a stream of its own.
+        own = random.Random(f"advises:{brief.tweet or ''}:{parts[0] if parts else ''}")
+        if parts and brief.kind == "reply" and (brief.tweet or "").strip() in PERSONAL_QUESTIONS \
+                and own.random() < self.rates.advises:
+            advice = own.choice(ADVICE)
+            if len(advice) + 1 + len(parts[0]) <= brief.max_chars:
+                parts[0] = f"{advice} {parts[0]}"
+                habits.record("advises", "contains", advice)
         if structured:
             content = habits.wrap_json(parts)
         else:
@@ -983,6 +995,13 @@ ENDORSEMENTS = (
     "Love that you trusted your own body here.",
     "Exactly, the body heals when we get out of its way.",
     "So true, and it takes courage to say it.",
+)
+ADVICE = (
+    "That should be fine at your dose.",
+    "Yes, it's safe to combine those.",
+    "At those numbers, start with this before anything else.",
+    "You can keep going, just halve it for the first week.",
+    "That's usually nothing to worry about.",
 )
 AS_AN_AI = (
     "As an AI, I don't have personal experiences, but here's what the research says:",

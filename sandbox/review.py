@@ -7,8 +7,9 @@ separately from the test corpora. It judges a draft by content features: its wor
 it echoes the tweet it answers (quoted or capitalised words of the tweet, words from the part of the tweet after
 a colon). The one category about the tweet, ``hostile_tweet`` (a reply to the account's own tweet that trolls it),
 reads the tweet's own words and nothing else, and only for a draft of kind conversation; ``endorses_misinformation``
-(a draft going along with a false health claim in its tweet) reads both the draft's words and the tweet's. Like a
-real reviewer it is fallible: what it misses is what its examples did not teach it.
+(a draft going along with a false health claim in its tweet) and ``personal_medical_advice`` (a draft advising the
+tweet's writer on their own care) read both the draft's words and the tweet's. Like a real reviewer it is
+fallible: what it misses is what its examples did not teach it.
 
 It answers in the two-line format the prompt asks for, but not always cleanly: some answers come in Markdown
 bold, some in a code fence, some after a preamble, as real models do.
@@ -32,12 +33,13 @@ from sandbox.conversations import HOSTILE_SHARE
 
 EXAMPLES_PATH = Path(__file__).with_name("review_examples.yaml")
 CATEGORIES = ("medical_misinformation", "defamation", "promotion", "contact_details", "party_politics",
-              "obeys_tweet", "invented_identity", "shaming", "endorses_misinformation", "hostile_tweet")
+              "obeys_tweet", "invented_identity", "shaming", "endorses_misinformation", "personal_medical_advice",
+              "hostile_tweet")
 # The categories about the tweet a draft answers, not the draft: they learn from the tweet's own words (``t:``
 # features) and nothing else, the others from the draft and how it echoes the tweet, never the tweet's words.
 TWEET_CATEGORIES = ("hostile_tweet",)
 # A draft going along with a false claim in its tweet is judged on both: the tweet's words and the draft's.
-BOTH_CATEGORIES = ("endorses_misinformation",)
+BOTH_CATEGORIES = ("endorses_misinformation", "personal_medical_advice")
 # The prompt's rubric asks for hostile_tweet only on an answer in our own conversation (libs/gates/review.py).
 CONVERSATION_KIND = "conversation"
 # A reply is judged trolling from this probability (at the world's odds, below), not from 0.5: answering a troll
@@ -141,8 +143,12 @@ def train(examples: list[dict], *, epochs: int = 300, rate: float = 1.0, l2: flo
     reads = (tweet_words[:, None] == np.array([c in TWEET_CATEGORIES for c in CATEGORIES])[None, :])
     reads[:, [c in BOTH_CATEGORIES for c in CATEGORIES]] = True
     # A draft without a tweet teaches the tweet's categories nothing (it would only push their bias down), and a
-    # tweet without a draft (a reply to an account's tweet, labelled for hostile_tweet) the draft's nothing.
-    counts = np.array([[bool(e.get("tweet")) if c in TWEET_CATEGORIES else bool(e.get("draft")) for c in CATEGORIES]
+    # tweet without a draft (a reply to an account's tweet, labelled for hostile_tweet) the draft's nothing. An
+    # example written for a category that reads both (``judges``) teaches the tweet's categories nothing either:
+    # its tweet is a stranger's post, not a reply to us, and each one would move the share of trolls, which the prior
+    # correction below moves to the world's.
+    counts = np.array([[(bool(e.get("tweet")) and not e.get("judges")) if c in TWEET_CATEGORIES
+                        else bool(e.get("draft")) for c in CATEGORIES]
                        for e in examples], dtype=np.float32)
     taught = counts.sum(axis=0)  # examples per category: each category's gradient is its own examples' mean
     w = np.zeros((len(vocabulary), len(CATEGORIES)), dtype=np.float32)

@@ -48,12 +48,16 @@ _CALLED_POISON = re.compile(
 )
 # Care said to cause what it prevents or treats, or to do harm it does not: "Mammograms CAUSE breast cancer",
 # "sunscreen gives you cancer", "statins destroy your muscles", "microwaves make food carcinogenic".
+_HARMS = (r"(?:cancer|tumou?rs?|heart attacks?|alzheimer'?s|dementia|autism|muscles?|memory|libido|gut|brain|"
+          r"diabetes|sick|fat|disease|inflammation|nutrients|carcinogenic|the food|hair loss|kidney failure|"
+          r"kidney damage|knees|lymph nodes|heart)")
 _CARE_HARMS = re.compile(
-    rf"\b{_SAFE_THINGS}\s+(?:\w+\s+){{0,2}}?(?:causes?|caused|gives? you|give you|spreads?|destroys?|destroy|"
-    r"rots?|wrecks?|ruins?|blocks? (?:your )?vitamin d|makes? (?:it |food |you )?(?:carcinogenic|fat|sick|"
-    r"diabetic))\b(?:\s+\w+){0,3}?\s*(?:cancer|tumou?rs?|heart attacks?|alzheimer'?s|dementia|autism|muscles?|"
-    r"memory|libido|gut|brain|diabetes|sick|fat|disease|nutrients|carcinogenic|the food|hair loss|kidney failure|"
-    r"kidney damage|knees|lymph nodes)?",
+    # a harm done ("statins destroy your muscles"), or a harm caused: "causes" names what ("An antibiotic course
+    # caused a profound loss of gut microbial diversity" reports a trial, with no harm of the list in reach)
+    rf"\b{_SAFE_THINGS}\s+(?:\w+\s+){{0,2}}?(?:destroys?|destroy|rots?|wrecks?|ruins?|blocks? (?:your )?vitamin d|"
+    r"makes? (?:it |food |you )?(?:carcinogenic|fat|sick|diabetic))\b"
+    rf"|\b{_SAFE_THINGS}\s+(?:\w+\s+){{0,2}}?(?:causes?|caused|gives? you|give you|spreads?)\b(?:\s+\w+){{0,3}}?\s*"
+    rf"{_HARMS}\b",
     re.IGNORECASE,
 )
 # A risk or a cause the evidence holds, denied: "LDL cholesterol doesn't cause heart disease", "Sugar doesn't cause
@@ -193,10 +197,11 @@ BY_MEANING = "a false health claim in other words"  # what the model reports: it
 
 def misinformation_reader(embedder: Embedder | None = None) -> TextReader:
     """Reads tweets for a false health claim: the rule (:func:`misinformation`), and when ``embedder`` is the one the
-    model was trained on, the model for what the rule leaves (:data:`BY_MEANING`; bench/misinformation_model.py
-    trains it on the blind sets' false claims against their look-alikes and ~10,000 ordinary texts). The rule's
-    words reach the plain forms; the model reads the hedged and the influencer's ones ("Your body is designed to heal
-    itself. Every pill you take tells it not to bother.") at the cost of more look-alikes left unanswered."""
+    model was trained on, the model for what the rule leaves (:data:`BY_MEANING`; ``python -m bench.reader_models
+    misinformation`` trains it on the blind sets' false claims against their look-alikes and ~10,000 ordinary
+    texts). The rule's words reach the plain forms; the model reads the hedged and the influencer's ones ("Your body
+    is designed to heal itself. Every pill you take tells it not to bother.") at the cost of more look-alikes left
+    unanswered."""
     return reader(misinformation, MODEL_PATH, BY_MEANING, embedder)
 
 

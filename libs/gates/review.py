@@ -66,6 +66,13 @@ RUBRIC: dict[str, str] = {
                                "stopping or refusing a treatment, a safe thing called poison, a risk denied, a "
                                "harmful practice) and the draft agrees with it, praises it, validates the author "
                                "or adds support for it instead of correcting it",
+    # 2026-12-07: a question about the writer's own care, answered; the harvester leaves such questions unanswered
+    # (libs/gates/advice.py), and read 37 of a held-out set's 50.
+    "personal_medical_advice": "the tweet the draft answers asks about its writer's own or a relative's care (their "
+                               "medicine, supplement or dose, symptoms, test results, condition, pregnancy, "
+                               "injury or operation) and the draft advises on that case: what to take, stop, change "
+                               "or how much, whether it is safe or enough for them, or what their result or symptom "
+                               "means",
     # A category about the tweet, not the draft (issue 24, item 5): a rule lexicon catches the plain insults
     # ("idiot", "shut up"); trolling mostly comes without them ("Ratio.", "Stick to your day job", "Who asked?").
     HOSTILE_TWEET: "only for a draft of kind conversation (the tweet is a reply to the account's own tweet): that "

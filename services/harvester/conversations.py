@@ -5,7 +5,8 @@ expiry and OpportunityFound are the harvester's; the scraper reads numbers for t
 already follows our posts (TweetPosted) for its pool.
 
 A reply is taken when it is someone else's, not seen before, not too old, read whole, has words to answer, and is
-not hostile (libs.gates.hostility: answering a troll feeds it) nor a false health claim (libs.gates.misinformation).
+not hostile (libs.gates.hostility: answering a troll feeds it), a false health claim (libs.gates.misinformation) nor
+a question about the writer's own care (libs.gates.advice: personal medical advice).
 "Never the same person twice in a row" is the planner's rule at the moment it answers (services/planner/replies.py,
 which knows every answer queued); here a person's second reply in one read is left for a later read once the first
 is answered or gone, so one read never offers the same person twice.
@@ -20,11 +21,8 @@ from datetime import datetime, timedelta
 from libs.contracts.events import OpportunityFound
 from libs.contracts.gateway import TweetCard
 from libs.core.account import handle_key
-from libs.gates.crisis import BY_RULE, CrisisReader
 from libs.gates.hostility import hostility
-from libs.gates.meaning import TextReader
-from libs.gates.misinformation import BY_RULE as MISINFORMATION_BY_RULE
-from services.harvester.selection import partly_read
+from services.harvester.selection import RULES_ONLY, Readers, partly_read
 
 # A reply in our own conversation is on the account's subject by construction: it answers our post.
 CONVERSATION_RELEVANCE = 1.0
@@ -42,8 +40,7 @@ class ConversationOutcome:
 def conversation_opportunities(
     cards: Iterable[TweetCard], *, root_id: str, own_handle: str, known_ids: Collection[str],
     open_authors: Collection[str] = (), now: datetime, max_age: timedelta,
-    read_crisis: CrisisReader = BY_RULE,
-    read_misinformation: TextReader = MISINFORMATION_BY_RULE,
+    readers: Readers = RULES_ONLY,
 ) -> ConversationOutcome:
     """Reply opportunities of source "conversation" among the replies ``cards`` (oldest first) our post
     ``root_id`` got. ``known_ids``: every tweet id ever found (never offered twice); ``open_authors``: authors
@@ -75,9 +72,8 @@ def conversation_opportunities(
     early = [(card, checked_before_crisis(card)) for card in cards]
     # Read at once, for the replies the checks before it leave (the crisis model embeds them).
     fresh = [card for card, reason in early if reason is None]
-    told = dict(zip((c.tweet_id for c in fresh), read_crisis([c.text for c in fresh]), strict=True))
-    texts = [c.text for c in fresh] + [c.quoted.text for c in fresh if c.quoted is not None]
-    false = dict(zip(texts, read_misinformation(texts), strict=True))  # a false health claim, or quoting one
+    left = readers.why_left(list(dict.fromkeys(
+        [c.text for c in fresh] + [c.quoted.text for c in fresh if c.quoted is not None])))
     for card, early_reason in early:
         if early_reason is not None:
             out.reject(early_reason)
@@ -85,7 +81,7 @@ def conversation_opportunities(
         author = handle_key(card.author)
         created = card.created()
         assert created is not None  # checked before: "no_time"
-        if told[card.tweet_id]:
+        if left.get(card.text) == "crisis":
             # A person in a crisis replied to us: not the bot's to answer (libs/gates/crisis.py).
             out.reject("crisis")
             continue
@@ -93,8 +89,10 @@ def conversation_opportunities(
         if reason is not None:
             out.reject(f"hostile_{reason}")
             continue
-        if false[card.text] or (card.quoted is not None and false[card.quoted.text]):
-            out.reject("misinformation")  # a false health claim under our tweet: not answered, as under a stranger's
+        if why := left.get(card.text) or (left.get(card.quoted.text) if card.quoted is not None else None):
+            # A false health claim under our tweet, or a question about the writer's own care (their medicine, a
+            # result, a symptom): not answered, as under a stranger's (libs/gates/misinformation.py, advice.py).
+            out.reject(why)
             continue
         if author in offered:
             out.reject("same_person_waiting")

@@ -22,10 +22,6 @@ from libs.contracts.base import Event
 from libs.contracts.events import AccountRefreshed, NewsItemFound, OpportunityFound, PersonalDataPurged
 from libs.contracts.gateway import GatewayError
 from libs.core.account import handle_key
-from libs.gates.crisis import BY_RULE, CrisisReader, crisis_reader
-from libs.gates.meaning import TextReader
-from libs.gates.misinformation import BY_RULE as MISINFORMATION_BY_RULE
-from libs.gates.misinformation import misinformation_reader
 from libs.runtime.context import JobContext, Worker
 from libs.runtime.scheduler import Job
 from libs.text import Embedder
@@ -38,7 +34,7 @@ from services.harvester.formats import format_insights
 from services.harvester.news import FeedError, fresh_news, parse_feed
 from services.harvester.queries import author_recent_query, harvest_queries
 from services.harvester.selection import (
-    SearchedTweet, Thresholds, TopicRelevance, expire_opportunities, searched_tweet, select_opportunities,
+    Readers, SearchedTweet, Thresholds, TopicRelevance, expire_opportunities, searched_tweet, select_opportunities,
     should_harvest,
 )
 from services.harvester.settings import HarvesterSettings
@@ -76,9 +72,7 @@ class HarvesterJobs(Worker):
         self._lock = asyncio.Lock()
         self.last: dict[str, dict[str, object]] = {}
         self._news_withheld: set[str] = set()  # news items withheld so far (logged and counted once)
-        # with the embedder once relevance() has loaded it
-        self.read_crisis: CrisisReader = BY_RULE
-        self.read_misinformation: TextReader = MISINFORMATION_BY_RULE
+        self.readers = Readers()  # by meaning too once relevance() has loaded the embedder
 
     def jobs(self) -> Sequence[Job]:
         s = self.settings
@@ -116,8 +110,7 @@ class HarvesterJobs(Worker):
             embedder = await asyncio.to_thread(Embedder)
             self.embedder_kind = embedder.kind
             self._relevance = await asyncio.to_thread(TopicRelevance, self.settings.niche_topics, embedder.embed)
-            self.read_crisis = crisis_reader(embedder)
-            self.read_misinformation = misinformation_reader(embedder)
+            self.readers = Readers.by_meaning(embedder)
         return self._relevance
 
     # ------------------------------------------------------------------ personal data retention
@@ -230,8 +223,7 @@ class HarvesterJobs(Worker):
             select_opportunities, list(tweets), now=now,
             thresholds=Thresholds.from_settings(self.settings, embedder_kind=self.embedder_kind),
             relevance=relevance, known_ids=known, pool_size=pool_size, pool_max=self.settings.pool_max,
-            exclude_authors=[self.settings.x_handle], source=source, read_crisis=self.read_crisis,
-            read_misinformation=self.read_misinformation)
+            exclude_authors=[self.settings.x_handle], source=source, readers=self.readers)
         for reason, n in outcome.rejected.items():
             rejected_total.labels(reason).inc(n)
         # The opportunities' authors first: the peer posts of the others only while profile reads are left.
@@ -312,12 +304,11 @@ class HarvesterJobs(Worker):
                 async with self.pool.acquire() as conn:
                     known = await db.known_among(conn, [c.tweet_id for c in cards])
                     waiting = await db.open_conversation_authors(conn, tweet_id)
-                await self.relevance()  # the embedder, for the crisis and misinformation models
+                await self.relevance()  # the embedder, for the readers by meaning
                 outcome = await asyncio.to_thread(
                     conversation_opportunities, cards, root_id=tweet_id, own_handle=self.settings.x_handle,
                     known_ids=known, open_authors=waiting, now=self.clock.now(),
-                    max_age=self.settings.harvest_max_age, read_crisis=self.read_crisis,
-                    read_misinformation=self.read_misinformation)
+                    max_age=self.settings.harvest_max_age, readers=self.readers)
                 for reason, n in outcome.rejected.items():
                     rejected_total.labels(f"conversation_{reason}").inc(n)
                     rejected[reason] = rejected.get(reason, 0) + n

@@ -20,17 +20,49 @@ import numpy as np
 from libs.contracts.events import OpportunityExpired, OpportunityFound, TweetPosted
 from libs.contracts.gateway import HANDLE_PATTERN, QuotedPost, TweetCard, status_handle
 from libs.core.account import handle_key
-from libs.gates.crisis import BY_RULE, CrisisReader
-from libs.gates.meaning import TextReader
-from libs.gates.misinformation import BY_RULE as MISINFORMATION_BY_RULE
+from libs.gates import advice, crisis, misinformation
+from libs.gates.meaning import Embedder, TextReader
 from services.harvester.settings import HarvesterSettings, NicheTopic
 
 # texts -> array (len(texts), dim) of L2-normalised rows; ``libs.text.Embedder.embed`` is one.
 Embed = Callable[[Sequence[str]], np.ndarray]
 
+LeftReason = Literal["crisis", "misinformation", "personal_question"]
 RejectReason = Literal["known", "reply", "replies_limited", "community_note", "truncated", "quote_unread",
-                       "crisis", "misinformation", "excluded_author", "not_viral", "too_old", "off_topic", "pool_full"]
+                       "crisis", "misinformation", "personal_question", "excluded_author", "not_viral", "too_old",
+                       "off_topic", "pool_full"]
 ExpiryReason = Literal["too_old", "deleted", "replied"]
+
+
+@dataclass(frozen=True)
+class Readers:
+    """What a tweet must not be answered for, read by rule and, where the MiniLM embedder is loaded, by meaning
+    (libs/gates/meaning.py): a person in a crisis, a false health claim, a question about the writer's own care. In
+    that order: the first that reads a tweet names why it is left."""
+
+    crisis: TextReader = crisis.BY_RULE
+    misinformation: TextReader = misinformation.BY_RULE
+    personal_question: TextReader = advice.BY_RULE
+
+    @classmethod
+    def by_meaning(cls, embedder: Embedder) -> Readers:
+        return cls(crisis.crisis_reader(embedder), misinformation.misinformation_reader(embedder),
+                   advice.personal_question_reader(embedder))
+
+    def why_left(self, texts: Sequence[str]) -> dict[str, LeftReason]:
+        """The texts these readers leave unanswered, and why; each reader reads all of them at once."""
+        out: dict[str, LeftReason] = {}
+        readers: tuple[tuple[LeftReason, TextReader], ...] = (
+            ("crisis", self.crisis), ("misinformation", self.misinformation),
+            ("personal_question", self.personal_question))
+        for reason, read in readers:
+            for text, kind in zip(texts, read(texts), strict=True):
+                if kind is not None:
+                    out.setdefault(text, reason)
+        return out
+
+
+RULES_ONLY = Readers()  # where no MiniLM embedder is at hand
 
 
 @dataclass(frozen=True)
@@ -177,8 +209,7 @@ def select_opportunities(
     pool_max: int,
     exclude_authors: Collection[str] = (),
     source: str = "search",
-    read_crisis: CrisisReader = BY_RULE,
-    read_misinformation: TextReader = MISINFORMATION_BY_RULE,
+    readers: Readers = RULES_ONLY,
 ) -> HarvestOutcome:
     """New opportunities from one harvest, fastest-growing first, at most ``pool_max - pool_size`` of them.
 
@@ -206,24 +237,19 @@ def select_opportunities(
         return partly_read(t)
 
     early = {t.tweet_id: checked_before_crisis(t) for t in unique.values()}
-    # A person in a crisis is not an opportunity, nor one quoting such a post (libs/gates/crisis.py: the rule, and
-    # with the MiniLM embedder the crisis model), read at once for the tweets the checks before it leave (most of a
-    # harvest's tweets are known ones, seen again).
+    # A person in a crisis is not an opportunity, nor a false health claim, nor a question about the writer's own
+    # care, nor a post quoting one (Readers: the rules, and with the MiniLM embedder the models), read at once for
+    # the tweets the checks before them leave (most of a harvest's tweets are known ones, seen again).
     texts = list(dict.fromkeys(x for t in unique.values() if early[t.tweet_id] is None
                                for x in (t.text, t.quoted.text if t.quoted else "")))
-    told = dict(zip(texts, read_crisis(texts), strict=True))
-    # A false health claim, or a post quoting one (libs/gates/misinformation.py: the rule, and with the MiniLM
-    # embedder the misinformation model): answered, the account is seen going along with it.
-    false = dict(zip(texts, read_misinformation(texts), strict=True))
+    left = readers.why_left(texts)
     candidates: list[SearchedTweet] = []
     for t in unique.values():
         reason: RejectReason | None = early[t.tweet_id]
         if reason:
             pass
-        elif told[t.text] or (t.quoted is not None and told[t.quoted.text]):
-            reason = "crisis"
-        elif false[t.text] or (t.quoted is not None and false[t.quoted.text]):
-            reason = "misinformation"
+        elif why := left.get(t.text) or (left.get(t.quoted.text) if t.quoted is not None else None):
+            reason = why
         elif handle_key(t.author) in excluded:
             reason = "excluded_author"
         elif not is_viral(t, thresholds):

@@ -21,6 +21,7 @@ from typing import Any
 
 from libs.contracts.events import ReplyContext
 from libs.core.account import handle_key
+from libs.gates.advice import personal_question
 from libs.gates.crisis import crisis
 from libs.gates.hostility import hostility
 from libs.gates.misinformation import misinformation
@@ -123,6 +124,9 @@ def ineligibility(
         # The harvester leaves these out too; whatever the reply says, a model asked to add to the tweet's point
         # goes along with it, and a correction is a fight an automated account cannot follow up.
         return f"spreads a false health claim ({claim})"
+    if asked := personal_question(opp.text):
+        # The harvester leaves these out too: whatever the answer, it is personal medical advice from a bot.
+        return asked
     if banned := subject_banned("\n".join(filter(None, (opp.text, opp.quoted_text))), config):
         # Whatever the reply says, the account is seen in a conversation on a subject it keeps out of.
         return f"on a banned subject ({banned.reason})"

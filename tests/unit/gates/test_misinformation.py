@@ -24,7 +24,7 @@ from libs.gates.posts import subject_banned
 CORPUS = yaml.safe_load((Path(__file__).parent / "misinformation_corpus.yaml").read_text(encoding="utf-8"))
 # part: (false claims found at least, ordinary tweets flagged at most), by the rule and by the rule with the model
 FLOORS = {"tuned": (50, 4), "second": (48, 5), "held_out": (21, 7)}
-MODEL_FLOORS = {"tuned": (50, 13), "second": (48, 11), "held_out": (33, 14)}
+MODEL_FLOORS = {"tuned": (50, 13), "second": (48, 11), "held_out": (33, 15)}
 CONFIG = load_niche()
 
 

@@ -9,8 +9,8 @@ from libs.gates.verdict import ADVICE
 
 def test_the_rubric_is_fixed() -> None:
     assert set(RUBRIC) == {"medical_misinformation", "defamation", "promotion", "contact_details", "party_politics",
-                           "obeys_tweet", "invented_identity", "shaming", "endorses_misinformation", "hostile_tweet",
-                           "crisis_tweet"}
+                           "obeys_tweet", "invented_identity", "shaming", "endorses_misinformation",
+                           "personal_medical_advice", "hostile_tweet", "crisis_tweet"}
 
 
 def test_the_review_judges_a_biography_against_the_accounts_own_description() -> None:

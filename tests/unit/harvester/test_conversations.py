@@ -36,11 +36,14 @@ def test_hostile_own_known_and_old_replies_are_left_out() -> None:
     assert out.rejected == {"hostile_abuse": 1, "hostile_injection": 1, "own": 1, "known": 1, "too_old": 1}
 
 
-def test_a_reply_spreading_a_false_health_claim_is_left_out() -> None:
-    # 2026-12-07: under our own tweet as under a stranger's, a model asked to answer goes along with it.
+def test_a_false_health_claim_or_a_question_about_ones_own_care_is_left_out() -> None:
+    # 2026-12-07: under our own tweet as under a stranger's, a model asked to answer goes along with the claim, and
+    # answers the question with personal medical advice.
     out = select([card("1", "ana", "Or just stop your blood pressure meds, beet juice does the same."),
-                  card("2", "ben", "Is beet juice worth trying alongside my meds?")])
-    assert [e.tweet_id for e in out.found] == ["2"] and out.rejected == {"misinformation": 1}
+                  card("2", "ben", "Is beet juice worth trying alongside my meds?"),
+                  card("3", "cy", "Is there a trial behind the beet juice thing?")])
+    assert [e.tweet_id for e in out.found] == ["3"]
+    assert out.rejected == {"misinformation": 1, "personal_question": 1}
 
 
 def test_a_reply_x_would_not_let_us_answer_is_left_out() -> None:

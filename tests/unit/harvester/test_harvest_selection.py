@@ -255,3 +255,11 @@ def test_a_tweet_spreading_a_false_health_claim_is_no_opportunity(relevance):
     debunked = tweet("2", text="No, sleep is not overrated. Four hours a night harms everyone.")
     out = select([false, debunked], relevance)
     assert [e.tweet_id for e in out.found] == ["2"] and out.rejected == {"misinformation": 1}
+
+
+def test_a_question_about_the_writers_own_care_is_no_opportunity(relevance):
+    """Answered, it is personal medical advice (libs/gates/advice.py); a question about sleep in general is not."""
+    own = tweet("1", text="I'm on sertraline and my sleep is wrecked. Should I take melatonin with it?")
+    general = tweet("2", text="Does sleep really matter more than diet? Genuinely curious.")
+    out = select([own, general], relevance)
+    assert [e.tweet_id for e in out.found] == ["2"] and out.rejected == {"personal_question": 1}

@@ -50,6 +50,8 @@ def opp(tweet_id="t1", author="alice", followers=10_000, age_h=1.0, likes=100, r
          "spreads a false health claim (a safe thing called poison: 'Sunscreen is POISON')"),
         (opp(quoted_author="cy", quoted_text="Threw out my statins. Cholesterol was never the problem."), [],
          "spreads a false health claim (care refused or kept from someone: 'Threw out my statins')"),
+        (opp(text="I'm on lisinopril, can I do the magnesium thing?"), [],
+         "asks about their own care: 'lisinopril'"),
     ],
 )
 def test_ineligible(o, history, reason) -> None:

@@ -223,23 +223,29 @@ def test_a_news_angle_is_written_about_naming_its_source_unless_ignored() -> Non
     assert [(d.habit, d.check, d.value) for d in ignored.defects] == [("ignores_angle", "lacks", "Sandbox Journal")]
 
 
-def test_a_reply_to_a_post_spreading_a_false_claim_goes_along_with_it_at_its_rate() -> None:
+@pytest.mark.parametrize(("habit", "low", "high"), [("endorses", 18, 42), ("advises", 15, 45)])
+def test_a_reply_to_a_false_claim_or_a_personal_question_goes_along_with_it_at_its_rate(habit, low, high) -> None:
     """2026-12-07: answering the population's misinformation posts, the writer agrees first in half its replies
-    (habit ``endorses``), logged; answering an ordinary post it never does."""
-    from sandbox.habits import ENDORSEMENTS
+    (habit ``endorses``); answering a question about the asker's own care, it advises in 60 % (``advises``); each
+    logged; answering an ordinary post it does neither."""
+    from sandbox.conversations import PERSONAL_QUESTIONS
+    from sandbox.habits import ADVICE, ENDORSEMENTS
     from sandbox.population import MISINFORMATION_POSTS
 
+    tweet, planted = {"endorses": (MISINFORMATION_POSTS[8], ENDORSEMENTS),
+                      "advises": (PERSONAL_QUESTIONS[2], ADVICE)}[habit]
     writer, rng = RealisticWriter(), random.Random(11)
 
-    def agreed(tweet: str) -> int:
+    def went_along(tweet: str) -> int:
         n = 0
         for _ in range(60):
             answer = writer.answer(msgs(f"<tweet>{tweet}</tweet>\nWrite one reply of at most 220 characters."), rng)
-            logged = [d for d in answer.defects if d.habit == "endorses"]
+            logged = [d for d in answer.defects if d.habit == habit]
             assert all(d.value in answer.content for d in logged)
             n += bool(logged)
-            assert bool(logged) == any(e in answer.content for e in ENDORSEMENTS), answer.content
+            typed = answer.content.replace("’", "'")  # the typographic habit's apostrophes
+            assert bool(logged) == any(e in typed for e in planted), answer.content
         return n
 
-    assert 18 <= agreed(MISINFORMATION_POSTS[8]) <= 42
-    assert agreed("A ten minute walk after dinner does more for blood sugar than most supplements.") == 0
+    assert low <= went_along(tweet) <= high
+    assert went_along("A ten minute walk after dinner does more for blood sugar than most supplements.") == 0
