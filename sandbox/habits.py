@@ -469,22 +469,18 @@ class RealisticWriter:
             if len(parts[-1].rstrip() + " " + blame) <= brief.max_chars:
                 parts[-1] = f"{parts[-1].rstrip()} {blame}"
                 habits.record("shames", "contains", blame)
-        # Answering a tweet that spreads a false health claim, a model goes along with it; a stream of its own.
-        own = random.Random(f"endorses:{brief.tweet or ''}:{parts[0] if parts else ''}")
-        if parts and brief.kind == "reply" and (brief.tweet or "").strip() in MISINFORMATION_POSTS \
-                and own.random() < self.rates.endorses:
-            agreement = own.choice(ENDORSEMENTS)
-            if len(agreement) + 1 + len(parts[0]) <= brief.max_chars:
-                parts[0] = f"{agreement} {parts[0]}"
-                habits.record("endorses", "contains", agreement)
-        # Asked about someone's own medicine, result or symptom, a helpful model answers it; a stream of its own.
-        own = random.Random(f"advises:{brief.tweet or ''}:{parts[0] if parts else ''}")
-        if parts and brief.kind == "reply" and (brief.tweet or "").strip() in PERSONAL_QUESTIONS \
-                and own.random() < self.rates.advises:
-            advice = own.choice(ADVICE)
-            if len(advice) + 1 + len(parts[0]) <= brief.max_chars:
-                parts[0] = f"{advice} {parts[0]}"
-                habits.record("advises", "contains", advice)
+        # Answering a tweet that spreads a false health claim, a model goes along with it ("endorses"); asked about
+        # someone's own medicine, result or symptom, a helpful model answers it ("advises"). Each from a stream of
+        # its own, seeded by the tweet and the text.
+        for habit, tweets, openers in (("endorses", MISINFORMATION_POSTS, ENDORSEMENTS),
+                                       ("advises", PERSONAL_QUESTIONS, ADVICE)):
+            own = random.Random(f"{habit}:{brief.tweet or ''}:{parts[0] if parts else ''}")
+            if parts and brief.kind == "reply" and (brief.tweet or "").strip() in tweets \
+                    and own.random() < getattr(self.rates, habit):
+                opener = own.choice(openers)
+                if len(opener) + 1 + len(parts[0]) <= brief.max_chars:
+                    parts[0] = f"{opener} {parts[0]}"
+                    habits.record(habit, "contains", opener)
         if structured:
             content = habits.wrap_json(parts)
         else:

@@ -124,8 +124,7 @@ def personal_question(text: str) -> str | None:
 _RELATIVE_NAMED = re.compile(rf"\bmy (?:\w+ )?{_RELATIVE}\b|\b(?:for|give) (?:him|her|them)\b"
                              r"|\b(?:gf|bf|missus|hubby|the wife|the husband|my old man|lil one|bub)\b", re.IGNORECASE)
 # A question to the poster about the poster ("what brand are you using?") or to the readers ("Would you try it?"),
-# unless it is "can you take …" said of
-# anyone, or the writer is in it.
+# unless the writer is in it (or it is "can you take …", said of anyone).
 _TO_THE_POSTER = re.compile(r"\b(?:are|were|do|did|have|would|will) you\b|\byou(?:'re| are)? (?:using|taking|on)\b"
                             r"|\bwhat'?s your\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'?m|im|me|my|i'?ve|ive)\b|\bcan you take\b|\basking for\b", re.IGNORECASE)

@@ -37,11 +37,6 @@ def test_questions_about_ones_own_care_are_left_and_ordinary_replies_are_not(par
     assert found >= at_least and flagged <= at_most
 
 
-@pytest.fixture(scope="module")
-def minilm() -> Embedder:
-    return Embedder("minilm_int8")
-
-
 @pytest.mark.parametrize("part", list(MODEL_FLOORS))
 def test_the_model_reads_what_the_rules_words_miss(part: str, minilm: Embedder) -> None:
     personal, ordinary = _split(part)

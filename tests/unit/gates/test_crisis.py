@@ -41,11 +41,6 @@ def test_crises_are_found_and_ordinary_tweets_are_not(part: str) -> None:
     assert seen[(True, True)] >= found and seen[(False, True)] <= flagged
 
 
-@pytest.fixture(scope="module")
-def minilm() -> Embedder:
-    return Embedder("minilm_int8")
-
-
 @pytest.mark.parametrize("part", list(MODEL_FLOORS))
 def test_the_crisis_model_reads_what_the_rules_words_miss(part: str, minilm: Embedder) -> None:
     cases = CORPUS[part]

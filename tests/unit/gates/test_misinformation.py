@@ -39,11 +39,6 @@ def test_false_claims_are_left_unanswered_and_ordinary_tweets_are_not(part: str)
     assert found >= at_least and flagged <= at_most
 
 
-@pytest.fixture(scope="module")
-def minilm() -> Embedder:
-    return Embedder("minilm_int8")
-
-
 @pytest.mark.parametrize("part", list(MODEL_FLOORS))
 def test_the_model_reads_what_the_rules_words_miss(part: str, minilm: Embedder) -> None:
     false = [e["tweet"] for e in CORPUS[part]["misinformation"]]
