@@ -175,10 +175,7 @@ MODEL_PATH = Path(__file__).with_name("crisis_model.json")
 BY_MEANING = "told in other words"  # the kind the crisis model reports: it says that, not which crisis
 
 
-CrisisReader = TextReader
-
-
-def crisis_reader(embedder: Embedder | None = None) -> CrisisReader:
+def crisis_reader(embedder: Embedder | None = None) -> TextReader:
     """Reads texts for a crisis: the rule (:func:`crisis`), and when ``embedder`` is the one the crisis model was
     trained on, the model for what the rule leaves (:data:`BY_MEANING`), information and jokes included: the model
     was trained on such look-alikes and measured so.
@@ -191,4 +188,4 @@ def crisis_reader(embedder: Embedder | None = None) -> CrisisReader:
     return reader(crisis, MODEL_PATH, BY_MEANING, embedder)
 
 
-BY_RULE: CrisisReader = crisis_reader()  # the rule alone: where no MiniLM embedder is at hand
+BY_RULE: TextReader = crisis_reader()  # the rule alone: where no MiniLM embedder is at hand

@@ -34,8 +34,8 @@ from services.harvester.formats import format_insights
 from services.harvester.news import FeedError, fresh_news, parse_feed
 from services.harvester.queries import author_recent_query, harvest_queries
 from services.harvester.selection import (
-    Readers, SearchedTweet, Thresholds, TopicRelevance, expire_opportunities, searched_tweet, select_opportunities,
-    should_harvest,
+    RULES_ONLY, Readers, SearchedTweet, Thresholds, TopicRelevance, expire_opportunities, searched_tweet,
+    select_opportunities, should_harvest,
 )
 from services.harvester.settings import HarvesterSettings
 
@@ -72,7 +72,7 @@ class HarvesterJobs(Worker):
         self._lock = asyncio.Lock()
         self.last: dict[str, dict[str, object]] = {}
         self._news_withheld: set[str] = set()  # news items withheld so far (logged and counted once)
-        self.readers = Readers()  # by meaning too once relevance() has loaded the embedder
+        self.readers = RULES_ONLY  # by meaning too once relevance() has loaded the embedder
 
     def jobs(self) -> Sequence[Job]:
         s = self.settings

@@ -50,15 +50,15 @@ class Readers:
                    advice.personal_question_reader(embedder))
 
     def why_left(self, texts: Sequence[str]) -> dict[str, LeftReason]:
-        """The texts these readers leave unanswered, and why; each reader reads all of them at once."""
+        """The texts these readers leave unanswered, and why; each reader reads at once what the readers before it
+        left to answer."""
         out: dict[str, LeftReason] = {}
         readers: tuple[tuple[LeftReason, TextReader], ...] = (
             ("crisis", self.crisis), ("misinformation", self.misinformation),
             ("personal_question", self.personal_question))
         for reason, read in readers:
-            for text, kind in zip(texts, read(texts), strict=True):
-                if kind is not None:
-                    out.setdefault(text, reason)
+            rest = [t for t in texts if t not in out]
+            out |= {text: reason for text, kind in zip(rest, read(rest), strict=True) if kind is not None}
         return out
 
 
