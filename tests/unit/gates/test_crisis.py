@@ -21,15 +21,20 @@ from sandbox.population import CRISIS_POSTS
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "corpus" / "crisis_tweets.yaml").read_text(encoding="utf-8"))
 # part: (crises found at least, ordinary tweets flagged at most), by the rule
-FLOORS = {"probed": (40, 0), "seen": (28, 0), "held_out": (14, 4), "round3_probed": (29, 0),
-          "round3_held_out": (11, 2), "model_v1_held_out": (8, 1), "model_v1_second": (14, 2),
-          "model_held_out": (7, 4), "round4_probed": (6, 0), "round4_held_out": (7, 0), "round5_probed": (7, 1),
-          "round5_held_out": (4, 0)}
-# the same by the rule and the crisis model (MiniLM): every set but the last was the model's training data
-MODEL_FLOORS = {"probed": (40, 4), "seen": (30, 5), "held_out": (26, 6), "round3_probed": (30, 0),
-                "round3_held_out": (24, 7), "model_v1_held_out": (25, 11), "model_v1_second": (32, 8),
-                "model_held_out": (24, 10), "round4_probed": (6, 0), "round4_held_out": (8, 0),
-                "round5_probed": (10, 4), "round5_held_out": (6, 0)}
+# (the sixth round, on health talk, raised the earlier sets' figures to these: held_out 14 -> 17 found, 4 -> 3 flagged,
+# round3_held_out 11 -> 13, model_v1_held_out 8 -> 10, model_v1_second 14 -> 15, model_held_out 7 -> 9 found and 4 ->
+# 3 flagged, round5_held_out 4 -> 5)
+FLOORS = {"probed": (40, 0), "seen": (28, 0), "held_out": (17, 3), "round3_probed": (29, 0),
+          "round3_held_out": (13, 2), "model_v1_held_out": (10, 1), "model_v1_second": (15, 2),
+          "model_held_out": (9, 3), "round4_probed": (6, 0), "round4_held_out": (7, 0), "round5_probed": (7, 1),
+          "round5_held_out": (5, 0), "round6_probed": (40, 0), "round6_second": (38, 0), "round6_held_out": (14, 2)}
+# the same by the rule and the crisis model (MiniLM), trained on the sets from probed to model_v1_second; the sets
+# from model_held_out on were never its training data
+MODEL_FLOORS = {"probed": (40, 4), "seen": (30, 5), "held_out": (27, 6), "round3_probed": (30, 0),
+                "round3_held_out": (25, 7), "model_v1_held_out": (25, 11), "model_v1_second": (33, 8),
+                "model_held_out": (24, 9), "round4_probed": (6, 0), "round4_held_out": (8, 0),
+                "round5_probed": (10, 4), "round5_held_out": (7, 0), "round6_probed": (40, 22),
+                "round6_second": (38, 15), "round6_held_out": (19, 11)}
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
 
@@ -70,6 +75,12 @@ def test_the_crisis_model_is_the_minilms_and_the_lexical_embedder_leaves_the_rul
     "overdosed on coffee again lol", "dead tired after leg day", "I could kill for a nap right now",
     "If you or someone you know is struggling with thoughts of suicide, call or text 988.",
     "purging my closet this weekend, fresh start", "can't breathe 😭 this meme is too accurate",
+    # the sixth round's forms in a fitness account's everyday words
+    "glute bridges and jump squats today", "my coach pushed me to one more rep", "my dad hit me up about a run",
+    "my mom kicked me out of the kitchen", "doing cpr training at work today", "my arm went numb sleeping on it",
+    "how many of these workouts would it take to see abs?", "i want to end it on a high note",
+    "eating 500 calories a day below maintenance is a good deficit", "thinking about jumping into a marathon",
+    "lost my brother to an overdose in 2016. every sept i run a 10k in his name",
 ])
 def test_hyperbole_and_information_are_not_a_crisis(text: str) -> None:
     assert crisis(text) is None
