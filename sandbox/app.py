@@ -22,6 +22,7 @@ from sandbox import xformat
 from sandbox.activity import Activity
 from sandbox.ads import Ad, with_ad
 from sandbox.audience import AudienceModel
+from sandbox.conversations import ANSWER_FOLLOW
 from sandbox.faults import Faults
 from sandbox.settings import SandboxSettings
 from sandbox.sheets import SHEETS, Sheet, drawn_sheet
@@ -721,10 +722,10 @@ async def admin_community_note(request: web.Request) -> web.Response:
 
 async def admin_audience_reply(request: web.Request) -> web.Response:
     """A reply to one of our posts from someone in the audience, now (tests script conversations with it):
-    ``{"to": <our tweet id>, "handle": ..., "text": ..., "kind": "question"|"comment"|"hostile"}``."""
+    ``{"to": <our tweet id>, "handle": ..., "text": ..., "kind": "question"|"comment"|"hostile"|"crisis"}``."""
     body = await request.json()
     kind = str(body.get("kind", "comment"))
-    if kind not in ("question", "comment", "hostile"):
+    if kind not in ANSWER_FOLLOW:
         return web.json_response({"error": f"unknown kind {kind!r}"}, status=400)
     try:
         reply = request.app[WORLD].add_audience_reply(str(body["to"]), str(body["handle"]), str(body["text"]),

@@ -229,19 +229,20 @@ _JOKING = re.compile(r"[😂🤣]|\blo+l\b|\blmf?ao+\b|\bha(?:ha)+\b", re.IGNORE
 _MEANT = re.compile(r"\b(?:not joking|no joke|i'?m serious|for real this time|deadass|lighter|razor|blade)\b",
                     re.IGNORECASE)  # a means of self-harm named is not a joke, whatever the "lol"
 # A loss remembered years on ("lost my brother to an overdose in 2016.", "our stillborn daughter would've been 6
-# today."): a sentence that dates what it tells to years ago, with nothing of now in it, is not read; a crisis told
-# beside it, or in the same sentence as now ("had a heart attack in 2019 and now the same pain"), still is.
+# today."): a clause that dates what it tells to years ago, with nothing of now in it, is not read; a crisis told
+# beside it ("lost my brother in 2019, and i dont want to be here anymore"), or with now in the same clause ("had a
+# heart attack in 2019 and now the same pain"), still is.
 _REMEMBERED = re.compile(
     r"\b(?:in (?:19|20)\d\d|\d+ (?:years?|yrs) (?:ago|since|later)|(?:years|yrs) ago|would'?ve been \d+|"
     r"anniversary|when i was (?:\d+|a kid|little|young))\b", re.IGNORECASE)
 _NOW = re.compile(r"\b(?:now|rn|currently|again|tonight|(?:\d+|a few|an|one) (?:min(?:ute)?s?|hours?) ago)\b",
                   re.IGNORECASE)
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
+_CLAUSE = re.compile(r"[^.!?\n,;]+[.!?\n,;]*")
 
 
 def _unremembered(text: str) -> str:
-    """``text`` without its sentences that only remember a loss of years ago."""
-    return "".join(s for s in _SENTENCE.findall(text) if not (_REMEMBERED.search(s) and not _NOW.search(s)))
+    """``text`` without its clauses that only remember a loss of years ago."""
+    return "".join(c for c in _CLAUSE.findall(text) if not (_REMEMBERED.search(c) and not _NOW.search(c)))
 _HYPERBOLE_KINDS = ("suicide or self-harm", "eating disorder", "medical emergency")
 
 

@@ -17,6 +17,7 @@ from libs.gates.crisis import BY_MEANING, BY_RULE, MODEL_PATH, crisis, crisis_re
 from libs.gates.meaning import load_model
 from libs.gates.review import CRISIS_TWEET, review_messages
 from libs.text import Embedder
+from sandbox.conversations import CRISIS_REPLIES, HEALTH_STORIES
 from sandbox.population import CRISIS_POSTS
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "corpus" / "crisis_tweets.yaml").read_text(encoding="utf-8"))
@@ -68,6 +69,12 @@ def test_the_crisis_model_is_the_minilms_and_the_lexical_embedder_leaves_the_rul
     # The sandbox population's crisis posts: the rule reads 6 of its 10 forms, with the model 8.
     assert sum(map(bool, BY_RULE(list(CRISIS_POSTS)))) == 6
     assert sum(map(bool, crisis_reader(minilm)(list(CRISIS_POSTS)))) == 8
+    # The crises told in the comments under our posts: the rule 4 of 8, with the model 7; the eighth ("Three weeks on
+    # 500 calories a day … Will this help me drop more?") is left as a question about one's own care, without an
+    # alert. The health stories beside them: none read as a crisis.
+    assert sum(map(bool, BY_RULE(list(CRISIS_REPLIES)))) == 4
+    assert sum(map(bool, crisis_reader(minilm)(list(CRISIS_REPLIES)))) == 7
+    assert not any(crisis_reader(minilm)(list(HEALTH_STORIES)))
 
 
 @pytest.mark.parametrize("text", [
@@ -93,6 +100,7 @@ def test_a_loss_of_years_ago_is_remembered_but_a_crisis_told_now_beside_it_is_re
     assert crisis("our stillborn daughter would've been 6 today. we planted a tree for her this morning") is None
     assert crisis("had a heart attack in 2019 and now the same pain in my chest and left arm") == "medical emergency"
     assert crisis("10 years since dad died. tonight i want to end it all") == "suicide or self-harm"
+    assert crisis("lost my brother to suicide in 2019, and i dont want to be here anymore") == "suicide or self-harm"
     assert crisis("my husband hit me hard last night") == "abuse or violence"
 
 

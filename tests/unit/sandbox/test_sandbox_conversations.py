@@ -2,8 +2,22 @@
 
 import random
 
+import pytest
+
+from sandbox import conversations
 from sandbox.audience import Engagement
-from sandbox.conversations import ANSWER_FOLLOW, HOSTILE_SHARE, MAX_VISIBLE_REPLIES, answer_engagement
+from sandbox.conversations import (
+    ANSWER_FOLLOW,
+    CRISIS_REPLIES,
+    CRISIS_SHARE,
+    HEALTH_STORIES,
+    HOSTILE_SHARE,
+    MAX_VISIBLE_REPLIES,
+    STORY_SHARE,
+    AudienceReply,
+    Conversations,
+    answer_engagement,
+)
 from tests.unit.sandbox.test_sandbox_world_rules import advance, make_world
 
 POST = "Morning light sets the body clock: ten minutes outside before 9am and most people fall asleep sooner."
@@ -57,11 +71,41 @@ def test_a_conversation_shows_the_accounts_own_replies_first_as_x_does():
 def test_answering_pays_as_the_ground_truth_says():
     base = Engagement(likes=2, retweets=0, replies=0, views=100, profile_clicks=1, negative=0, follows=0)
     rng = random.Random(5)
-    for kind in ("question", "comment", "hostile"):
+    for kind in ("question", "comment", "hostile", "crisis"):
         follows = [answer_engagement(base, kind, root_views=1000, rng=rng).follows for _ in range(4000)]
         assert abs(sum(follows) / len(follows) - ANSWER_FOLLOW[kind]) < 0.03
     hostile = answer_engagement(base, "hostile", root_views=1000, rng=rng)
     assert hostile.negative == 1 and hostile.views == 200
+    # a person in a crisis answered with a tip: the people around them report it
+    assert answer_engagement(base, "crisis", root_views=1000, rng=rng).negative == 2
+
+
+def test_a_share_of_the_comments_tell_of_a_crisis_and_more_are_health_stories_on_streams_of_their_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    accounts = make_world().population.accounts
+    final = Engagement(likes=9, retweets=1, replies=MAX_VISIBLE_REPLIES, views=900, profile_clicks=2, negative=0,
+                       follows=0)
+
+    def drawn() -> list[AudienceReply]:
+        conversations = Conversations(7, accounts)
+        return [r for i in range(1000) for r in conversations.replies(str(10**15 + i * 4096), 0.0, final, 1e12)]
+
+    replies = drawn()
+    comments = [r for r in replies if r.kind in ("comment", "crisis")]
+    crises = [r for r in comments if r.kind == "crisis"]
+    stories = [r for r in comments if r.tweet.text in HEALTH_STORIES]
+    assert len(comments) > 1000 and {r.tweet.text for r in crises} <= set(CRISIS_REPLIES)
+    assert abs(len(crises) / len(comments) - CRISIS_SHARE) < 0.015
+    assert abs(len(stories) / len(comments) - STORY_SHARE) < 0.035
+    # Without them, every other reply is drawn as it was: who, when, which kind and words.
+    monkeypatch.setattr(conversations, "CRISIS_SHARE", 0.0)
+    monkeypatch.setattr(conversations, "STORY_SHARE", 0.0)
+    plain = drawn()
+    assert [(r.tweet.id, r.tweet.author.handle) for r in plain] == [(r.tweet.id, r.tweet.author.handle)
+                                                                    for r in replies]
+    assert [(r.kind, r.tweet.text) for r in plain if r.kind in ("question", "hostile")] \
+        == [(r.kind, r.tweet.text) for r in replies if r.kind in ("question", "hostile")]
+    assert not any(r.kind == "crisis" or r.tweet.text in HEALTH_STORIES for r in plain)
 
 
 def test_a_page_never_shows_more_audience_replies_than_its_reply_count():
