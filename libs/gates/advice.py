@@ -28,7 +28,7 @@ from libs.text.sentences import split_sentences
 
 _RELATIVE = (r"(?:son|daughter|kids?|child|children|baby|toddler|teen|mum|mom|mother|dad|father|husband|wife|partner|"
              r"boyfriend|girlfriend|nan|nana|gran|granny|grandma|grandpa|grandmother|grandfather|sister|brother|"
-             r"aunt|uncle|friend|parents?)")
+             r"aunt|uncle|friend|parents?|roommate|flatmate|housemate|coworker|colleague)")
 # The writer or someone close, as people say it on X.
 _WHO = re.compile(
     r"\b(?:i'?m|i am|im|i'?ve|ive|i|me|my|mine)\b|\basking for (?:a friend|my)\b|\b\d{1,3} ?(?:yo|y/o|m|f)\b"
@@ -37,6 +37,10 @@ _WHO = re.compile(
     r"|(?:^|[.!?]\s+)been (?:having|getting|feeling|on|taking|told)\b"
     rf"|(?:^|[.!?]\s+)(?:on|off) (?:\w+ )?{_MEDICINES}\b|(?:^|[.!?]\s+)(?:just )?(?:had|got) (?:a|an|my)\s"
     r"|(?:^|[.!?]\s+)(?:started|stopped)\s"
+    # fourth set (2026-12-07, health talk): a plan with the subject dropped, the first person in the audience's
+    # other languages
+    r"|(?:^|[.!?]\s+)(?:want|wanna|trying|planning|thinking of|about) to (?:try|take|start|stop|use)\b"
+    r"|\b(?:ich|mein|meine|meinem|meiner|tengo|estoy|meu|minha|meus|minhas|estou|je suis|j'ai)\b"
     r"|\b(?:a1c|hba1c|ldl|hdl|trigs|triglycerides|tsh|egfr|ferritin|inr|psa|cholesterol|(?:fasting )?glucose|"
     r"blood sugar|bp|blood pressure|calcium score|resting heart rate|vitamin d)\s*(?:is|was|of|at|came back|:)?\s*"
     r"\d",
@@ -65,7 +69,15 @@ _CARE = re.compile(
     r"|\b(?:palpitations?|flutters?|racing|races|pounding|dizz\w*|faint\w*|light-?headed|out of breath|"
     r"breathless\w*|short of breath|swollen|swelling|rash|hives|numb(?:ness)?|tingl\w*|chest (?:pain|tightness)|"
     r"blood in|lump|headaches?|migraines?|nause\w*|vomit\w*|can'?t keep \w+ down|stops? breathing|snor\w*|"
-    r"drenched|night sweats|cramps?|bloat\w*|reflux|heartburn|insomnia|exhausted|fatigue)\b",
+    r"drenched|night sweats|cramps?|bloat\w*|reflux|heartburn|insomnia|exhausted|fatigue)\b"
+    # fourth set (2026-12-07, health talk): the newer medicines people ask about, tests, what a long illness leaves,
+    # the audience's other languages
+    r"|\b(?:ozempic|wegovy|mounjaro|zepbound|semaglutide|tirzepatide|saxenda|liraglutide|glp-?1|accutane|"
+    r"isotretinoin|melatonin|echo|stress test|covid|long covid|winded|insulin resistance|fibromyalgia|"
+    r"ces[aá]rea|c[eé]sarienne|kaiserschnitt|cicatriz|cirug[ií]a|cirurgia|operaci[oó]n|zahn-?op|"
+    r"fibromialgia|diabetes tipo \d|diab[eè]te|tension|presi[oó]n alta|press[aã]o alta|infarto|ictus|derrame|"
+    r"libre|dexcom|cgm|fingersticks?|omnipod|stitches|pvcs?|holter|symbicort|ventolin|albuterol|salbutamol|"
+    r"inhaler|advair|swell(?:s|ing)?|seizure)\b",
     re.IGNORECASE,
 )
 # Asking: a question mark, or the forms a question about one's own case takes without one.
@@ -81,7 +93,10 @@ _ASKS = re.compile(
     r"relevant for|harmful|(?:make|making) (?:it|her|him|me|them) worse|trigger|clash|interact|interfere|"
     r"does (?:that|this|it) (?:change|matter|affect)|(?:work|right|enough) for (?:me|him|her|us))\b"
     # a question without its mark: a sentence that opens as one ("Is deadlifting ever back on the table for me")
-    r"|^(?:is|are|can|could|should|do|does|did|would|will|am)\b",
+    r"|^(?:is|are|can|could|should|do|does|did|would|will|am)\b"
+    r"|[,;:]\s*(?:is|are|can|could|should|do|does|would|will) (?:the|this|that|it|i|my|a|an|he|she)\b"
+    r"|\b(?:qu[eé] (?:le |me )?(?:puedo|debo|podr[ií]a)|alguma dica|algum conselho|alg[uú]n consejo|darf ich|"
+    r"soll ich|kann ich|est-ce que|puis-je|posso|puedo|any (?:\w+ )?tips)\b",
     re.IGNORECASE,
 )
 # A question about people in general or about the research, with a person's words around it: "can people on
@@ -106,7 +121,8 @@ def personal_question(text: str) -> str | None:
         if not _ASKS.search(sentence):
             continue
         bare_mark = not _ASKS.search(sentence.replace("?", " "))
-        if bare_mark and not (_WHO.search(sentence) or _CARE.search(sentence)):
+        if bare_mark and not (_WHO.search(sentence) or _CARE.search(sentence) or (i and _ASKED_AFTER.search(sentence))
+                              or (i and len(sentence.split()) >= 3)):
             continue
         if _TO_THE_POSTER.search(sentence) and not _FIRST_PERSON.search(sentence):
             continue
@@ -121,13 +137,22 @@ def personal_question(text: str) -> str | None:
     return None
 
 
+# A short question after the case was told: "… 2 months post covid. just patience?", "any easy snacks she might like?"
+_ASKED_AFTER = re.compile(r"(?:^|[,;]\s*)(?:any|anything|what|which|how|when|where|just|c[oó]mo|qu[eé])\b"
+                          r"|\b\w+ or \w+(?: \w+){0,3}\s*\?", re.IGNORECASE)
 _RELATIVE_NAMED = re.compile(rf"\bmy (?:\w+ )?{_RELATIVE}\b|\b(?:for|give) (?:him|her|them)\b"
-                             r"|\b(?:gf|bf|missus|hubby|the wife|the husband|my old man|lil one|bub)\b", re.IGNORECASE)
+                             r"|\b(?:gf|bf|missus|hubby|the wife|the husband|my old man|lil one|bub)\b"
+                             # a sentence opened by the person ("husband snores …", "brother's got a pacemaker")
+                             rf"|(?:^|[.!?]\s+){_RELATIVE}(?:'s)?\s"
+                             r"|\b(?:mi|mis|minha|meu|mein|meine|ma|mon) (?:pap[aá]|mam[aá]|m[aã]e|pai|madre|padre|"
+                             r"hij[oa]|filh[oa]|mutter|vater|mann|frau|sohn|tochter|m[eè]re|p[eè]re|mari|femme|"
+                             r"abuel[oa]|av[oó]|esposo|esposa|marido)\b", re.IGNORECASE)
 # A question to the poster about the poster ("what brand are you using?") or to the readers ("Would you try it?"),
 # unless the writer is in it (or it is "can you take …", said of anyone).
 _TO_THE_POSTER = re.compile(r"\b(?:are|were|do|did|have|would|will) you\b|\byou(?:'re| are)? (?:using|taking|on)\b"
                             r"|\bwhat'?s your\b", re.IGNORECASE)
-_FIRST_PERSON = re.compile(r"\b(?:i|i'?m|im|me|my|i'?ve|ive)\b|\bcan you take\b|\basking for\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'?m|im|me|my|i'?ve|ive)\b|\bcan you take\b|\basking for\b"
+                           r"|\b(?:type [12]|t[12]d?)\s+here\b", re.IGNORECASE)
 
 
 # The writer's own care in words a general question does not use: "I'm on", "I take", "my meds".

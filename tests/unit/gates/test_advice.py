@@ -15,12 +15,14 @@ from libs.gates.advice import BY_MEANING, BY_RULE, MODEL_PATH, personal_question
 from libs.gates.medical import check_medical_safety
 from libs.gates.meaning import load_model
 from libs.text import Embedder
-from sandbox.conversations import COMMENTS, HOSTILE, PERSONAL_QUESTIONS, QUESTIONS
+from sandbox.conversations import COMMENTS, HEALTH_STORIES, HOSTILE, PERSONAL_QUESTIONS, QUESTIONS
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "advice_corpus.yaml").read_text(encoding="utf-8"))
 # part: (personal questions found at least, ordinary replies flagged at most), by the rule and with the model
-FLOORS = {"first": (40, 0), "second": (40, 0), "third": (50, 0), "held_out": (30, 1)}
-MODEL_FLOORS = {"first": (40, 0), "second": (40, 0), "third": (50, 0), "held_out": (37, 1)}
+# (held_out: 30 of 50 by the rule and 37 with the model when run once on the finished rule; 34 and 40 after a fourth
+# round tuned on the crisis corpus's health talk, tests/unit/gates/corpus/crisis_tweets.yaml, round6_*)
+FLOORS = {"first": (40, 0), "second": (40, 0), "third": (50, 0), "held_out": (34, 1)}
+MODEL_FLOORS = {"first": (40, 0), "second": (40, 0), "third": (50, 0), "held_out": (40, 1)}
 
 
 def _split(part: str) -> tuple[list[str], list[str]]:
@@ -67,7 +69,22 @@ def test_before_the_rule_most_answers_passed_the_reply_gates(part: str) -> None:
 
 def test_the_sandbox_asks_such_questions_and_its_other_replies_are_answered() -> None:
     assert all(BY_RULE(list(PERSONAL_QUESTIONS)))
-    assert not any(BY_RULE([*QUESTIONS, *COMMENTS, *HOSTILE]))
+    assert not any(BY_RULE([*QUESTIONS, *COMMENTS, *HOSTILE, *HEALTH_STORIES]))
+
+
+@pytest.mark.parametrize("text", [
+    # the fourth round's forms (2026-12-07, the crisis corpus's round6_probed and round6_second): a plan with the
+    # subject dropped, a relative opening the sentence, a newer medicine, a question after the case, other languages
+    "does melatonin interact with sertraline? want to try 0.5mg for jet lag",
+    "brother's got a new pacemaker, is he ok to use a smart scale with the bioimpedance thing?",
+    "ozempic week 6, barely hungry. how much protein should i actually aim for so i don't lose all my muscle?",
+    "new symbicort user, do i really have to rinse my mouth after every puff",
+    "wife's ferritin is 9, doc said iron pills but they make her nauseous. gentler forms that actually work?",
+    "mi papá tiene diabetes tipo 2 y no quiere dejar el pan dulce 🙄 qué le puedo cambiar sin que se enoje",
+    "Bin auf Ibuprofen nach der Zahn-OP, darf ich trotzdem ins Fitnessstudio oder lieber warten?",
+])
+def test_the_fourth_rounds_forms_are_read(text: str) -> None:
+    assert personal_question(text) is not None
 
 
 @pytest.mark.parametrize("text", [
@@ -78,6 +95,8 @@ def test_the_sandbox_asks_such_questions_and_its_other_replies_are_answered() ->
     "can people on blood thinners eat spinach? asking bc my biology class argued about it",
     "I'm on a statin and I walk after dinner too, feels great honestly",
     "Is there a study behind the 10-minute walk after meals thing?",
+    "I switched to a walk after meals for blood sugar and here is what happened. Agree?",
+    "I won't lie, the first week without added sugar was brutal. Headaches, cravings. Week 3? No more 3pm crash.",
 ])
 def test_ordinary_replies_in_the_same_words_are_answered(text: str) -> None:
     assert personal_question(text) is None
