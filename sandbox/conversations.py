@@ -169,9 +169,9 @@ def _told(kind: str, rng: random.Random, personal: random.Random, told: random.R
     """The reply's kind and words: a question about the replier's own care for ``PERSONAL_SHARE`` of the questions,
     drawn from ``personal``; a crisis or a health story for ``CRISIS_SHARE`` and ``STORY_SHARE`` of the comments,
     drawn from ``told`` (streams of their own: the other draws stay as they were)."""
-    text = rng.choice({"question": QUESTIONS, "comment": COMMENTS, "hostile": HOSTILE}[kind])
     if kind == "question" and personal.random() < PERSONAL_SHARE:
         return kind, personal.choice(PERSONAL_QUESTIONS)
+    text = rng.choice({"question": QUESTIONS, "comment": COMMENTS, "hostile": HOSTILE}[kind])  # drawn as before
     if kind == "comment":
         u = told.random()
         if u < CRISIS_SHARE:

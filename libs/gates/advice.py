@@ -75,7 +75,7 @@ _CARE = re.compile(
     r"|\b(?:ozempic|wegovy|mounjaro|zepbound|semaglutide|tirzepatide|saxenda|liraglutide|glp-?1|accutane|"
     r"isotretinoin|melatonin|echo|stress test|covid|long covid|winded|insulin resistance|fibromyalgia|"
     r"ces[aá]rea|c[eé]sarienne|kaiserschnitt|cicatriz|cirug[ií]a|cirurgia|operaci[oó]n|zahn-?op|"
-    r"fibromialgia|diabetes tipo \d|diab[eè]te|tension|presi[oó]n alta|press[aã]o alta|infarto|ictus|derrame|"
+    r"fibromialgia|diabetes tipo \d|diab[eè]te|presi[oó]n alta|press[aã]o alta|infarto|ictus|derrame|"
     r"libre|dexcom|cgm|fingersticks?|omnipod|stitches|pvcs?|holter|symbicort|ventolin|albuterol|salbutamol|"
     r"inhaler|advair|swell(?:s|ing)?|seizure)\b",
     re.IGNORECASE,
@@ -137,9 +137,10 @@ def personal_question(text: str) -> str | None:
     return None
 
 
-# A short question after the case was told: "… 2 months post covid. just patience?", "any easy snacks she might like?"
-_ASKED_AFTER = re.compile(r"(?:^|[,;]\s*)(?:any|anything|what|which|how|when|where|just|c[oó]mo|qu[eé])\b"
-                          r"|\b\w+ or \w+(?: \w+){0,3}\s*\?", re.IGNORECASE)
+# A question after the case was told, with no word of it in the question: "… 2 months post covid. just patience?"
+# (a question word, or three words or more: "any easy snacks she might like?"; not "… Agree?", "Week 3?")
+_ASKED_AFTER = re.compile(r"(?:^|[,;]\s*)(?:any|anything|what|which|how|when|where|just|c[oó]mo|qu[eé])\b",
+                          re.IGNORECASE)
 _RELATIVE_NAMED = re.compile(rf"\bmy (?:\w+ )?{_RELATIVE}\b|\b(?:for|give) (?:him|her|them)\b"
                              r"|\b(?:gf|bf|missus|hubby|the wife|the husband|my old man|lil one|bub)\b"
                              # a sentence opened by the person ("husband snores …", "brother's got a pacemaker")

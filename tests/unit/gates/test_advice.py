@@ -96,6 +96,7 @@ def test_the_fourth_rounds_forms_are_read(text: str) -> None:
     "I'm on a statin and I walk after dinner too, feels great honestly",
     "Is there a study behind the 10-minute walk after meals thing?",
     "I switched to a walk after meals for blood sugar and here is what happened. Agree?",
+    "should I focus on time under tension for my glutes?",
     "I won't lie, the first week without added sugar was brutal. Headaches, cravings. Week 3? No more 3pm crash.",
 ])
 def test_ordinary_replies_in_the_same_words_are_answered(text: str) -> None:

@@ -101,8 +101,8 @@ def test_a_share_of_the_comments_tell_of_a_crisis_and_more_are_health_stories_on
     monkeypatch.setattr(conversations, "CRISIS_SHARE", 0.0)
     monkeypatch.setattr(conversations, "STORY_SHARE", 0.0)
     plain = drawn()
-    assert [(r.tweet.id, r.tweet.author.handle) for r in plain] == [(r.tweet.id, r.tweet.author.handle)
-                                                                    for r in replies]
+    assert [(r.tweet.id, r.tweet.author.handle, r.tweet.final) for r in plain] \
+        == [(r.tweet.id, r.tweet.author.handle, r.tweet.final) for r in replies]
     assert [(r.kind, r.tweet.text) for r in plain if r.kind in ("question", "hostile")] \
         == [(r.kind, r.tweet.text) for r in replies if r.kind in ("question", "hostile")]
     assert not any(r.kind == "crisis" or r.tweet.text in HEALTH_STORIES for r in plain)
