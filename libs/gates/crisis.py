@@ -231,11 +231,11 @@ _MEANT = re.compile(r"\b(?:not joking|no joke|i'?m serious|for real this time|de
 # A loss remembered years on ("lost my brother to an overdose in 2016.", "our stillborn daughter would've been 6
 # today."): a clause that dates what it tells to years ago, with nothing of now in it, is not read; a crisis told
 # beside it ("lost my brother in 2019, and i dont want to be here anymore"), or with now in the same clause ("had a
-# heart attack in 2019 and now the same pain"), still is.
+# heart attack in 2019 and now the same pain", "in 2019 i started cutting myself and i still do it"), still is.
 _REMEMBERED = re.compile(
     r"\b(?:in (?:19|20)\d\d|\d+ (?:years?|yrs) (?:ago|since|later)|(?:years|yrs) ago|would'?ve been \d+|"
     r"anniversary|when i was (?:\d+|a kid|little|young))\b", re.IGNORECASE)
-_NOW = re.compile(r"\b(?:now|rn|currently|again|tonight|(?:\d+|a few|an|one) (?:min(?:ute)?s?|hours?) ago)\b",
+_NOW = re.compile(r"\b(?:now|rn|currently|still|again|tonight|(?:\d+|a few|an|one) (?:min(?:ute)?s?|hours?) ago)\b",
                   re.IGNORECASE)
 _CLAUSE = re.compile(r"[^.!?\n,;]+[.!?\n,;]*")
 

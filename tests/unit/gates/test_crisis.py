@@ -101,6 +101,7 @@ def test_a_loss_of_years_ago_is_remembered_but_a_crisis_told_now_beside_it_is_re
     assert crisis("had a heart attack in 2019 and now the same pain in my chest and left arm") == "medical emergency"
     assert crisis("10 years since dad died. tonight i want to end it all") == "suicide or self-harm"
     assert crisis("lost my brother to suicide in 2019, and i dont want to be here anymore") == "suicide or self-harm"
+    assert crisis("in 2019 i started cutting myself and i still do it") == "suicide or self-harm"
     assert crisis("my husband hit me hard last night") == "abuse or violence"
 
 
