@@ -121,8 +121,8 @@ def personal_question(text: str) -> str | None:
         if not _ASKS.search(sentence):
             continue
         bare_mark = not _ASKS.search(sentence.replace("?", " "))
-        if bare_mark and not (_WHO.search(sentence) or _CARE.search(sentence) or (i and _ASKED_AFTER.search(sentence))
-                              or (i and len(sentence.split()) >= 3)):
+        asked_after = i and (_ASKED_AFTER.search(sentence) or len(sentence.split()) >= 3)
+        if bare_mark and not (_WHO.search(sentence) or _CARE.search(sentence) or asked_after):
             continue
         if _TO_THE_POSTER.search(sentence) and not _FIRST_PERSON.search(sentence):
             continue

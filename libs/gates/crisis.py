@@ -228,6 +228,7 @@ _RELAPSE = re.compile(r"\b(?:again|relaps\w*)\b", re.IGNORECASE)
 _JOKING = re.compile(r"[😂🤣]|\blo+l\b|\blmf?ao+\b|\bha(?:ha)+\b", re.IGNORECASE)
 _MEANT = re.compile(r"\b(?:not joking|no joke|i'?m serious|for real this time|deadass|lighter|razor|blade)\b",
                     re.IGNORECASE)  # a means of self-harm named is not a joke, whatever the "lol"
+_HYPERBOLE_KINDS = ("suicide or self-harm", "eating disorder", "medical emergency")
 # A loss remembered years on ("lost my brother to an overdose in 2016.", "our stillborn daughter would've been 6
 # today."): a clause that dates what it tells to years ago, with nothing of now in it, is not read; a crisis told
 # beside it ("lost my brother in 2019, and i dont want to be here anymore"), or with now in the same clause ("had a
@@ -243,7 +244,6 @@ _CLAUSE = re.compile(r"[^.!?\n,;]+[.!?\n,;]*")
 def _unremembered(text: str) -> str:
     """``text`` without its clauses that only remember a loss of years ago."""
     return "".join(c for c in _CLAUSE.findall(text) if not (_REMEMBERED.search(c) and not _NOW.search(c)))
-_HYPERBOLE_KINDS = ("suicide or self-harm", "eating disorder", "medical emergency")
 
 
 def crisis(text: str) -> str | None:
