@@ -73,6 +73,9 @@ class ContentQueued(Event):
     parts: list[str] = Field(min_length=1, max_length=25)
     reply_to_tweet_id: str | None = None
     reply_to_author: str | None = None
+    # Added for answers in our own conversations (optional): the post of ours the answered reply is under
+    # (OpportunityFound.conversation_id). The poster withdraws the answer when the owner deletes that post.
+    conversation_id: str | None = None
     choice: Choice
     policy_version: str
     # Probability with which the policy in force picked this choice (for off-policy evaluation).

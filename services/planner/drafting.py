@@ -419,7 +419,8 @@ class Drafter:
                 expires = min(queued_at + REPLY_LIFETIME, opportunity.created_at + timedelta(hours=24))
                 out.queued = ContentQueued(
                     content_id=out.content_id, kind="reply", parts=[text], reply_to_tweet_id=opportunity.tweet_id,
-                    reply_to_author=opportunity.author, choice=choice, policy_version=policy_version,
+                    reply_to_author=opportunity.author, conversation_id=opportunity.conversation_id,
+                    choice=choice, policy_version=policy_version,
                     propensity=propensity, scheduled_for=queued_at,
                     expires_at=max(expires, queued_at + timedelta(minutes=5)),
                     model=completion.model, reply_context=reply_context,

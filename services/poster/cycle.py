@@ -48,7 +48,7 @@ from services.poster.progress import (
 from services.poster.reconcile import Readback, TimelineTweet, match_parts
 from services.poster.retry import GiveUp, needs_readback
 from services.poster.risk import RiskChange
-from services.poster.scheduling import Decision, Expire, PostNow, Wait, next_due
+from services.poster.scheduling import Decision, Expire, PostNow, Wait, Withdrawal, next_due
 from services.poster.settings import PosterSettings
 
 logger = logging.getLogger("xbot.poster")
@@ -64,6 +64,11 @@ HISTORY = timedelta(days=2)
 # read-back could settle anything. A gateway restart, which a read-back's answer shows, is still seen within a
 # quarter of the grace.
 READBACKS_PER_GRACE = 4
+# The error a withdrawn item's PostFailed carries (its reason is the withdrawal's name).
+WITHDRAWN_BECAUSE: dict[Withdrawal, str] = {
+    "rejected": "rejected by the owner in the console",
+    "conversation_deleted": "the owner deleted the post of ours this answer is under",
+}
 
 
 # ---------------------------------------------------------------- what the cycle depends on
@@ -254,7 +259,7 @@ class PostingCycle:
                 self.last_decision = f"wait until {decision.until} ({decision.reason})"
                 return
             if isinstance(decision, Expire):
-                await self.expire(decision.item.content_id, rejected=decision.item.rejected)
+                await self.expire(decision.item.content_id, withdrawn=decision.item.withdrawn)
             elif isinstance(decision, PostNow):
                 await self.post(decision.item.content_id)
             await self.outbox.flush()
@@ -515,10 +520,10 @@ class PostingCycle:
         if outcome is not None:
             metrics.outcomes.labels(item.kind, "posted").inc()
 
-    async def expire(self, content_id: str, *, rejected: bool = False) -> None:
+    async def expire(self, content_id: str, *, withdrawn: Withdrawal | None = None) -> None:
         item = await self.store.item(content_id)
-        if rejected:
-            await self._fail(item, "rejected", retryable=False, error="rejected by the owner in the console",
+        if withdrawn is not None:
+            await self._fail(item, withdrawn, retryable=False, error=WITHDRAWN_BECAUSE[withdrawn],
                              now=self.clock.now())
             return
         await self._fail(item, "expired", retryable=False, error=f"expired at {item.expires_at}",

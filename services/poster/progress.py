@@ -44,6 +44,8 @@ class Item:
     finished_at: datetime | None = None
     # The owner's decision in the console (ContentApproved, ContentRejectedByOwner): None, approved, rejected.
     decision: Decision | None = None
+    # An answer in our own conversation whose post the owner has since deleted (TweetDeleted).
+    conversation_deleted: bool = False
 
     def queued_item(self, approval_kinds: frozenset[str] = frozenset()) -> QueuedItem:
         """The item as the scheduler sees it; ``approval_kinds``: the kinds that wait for the owner's approval."""
@@ -51,7 +53,8 @@ class Item:
                           expires_at=self.expires_at, attempts=self.attempts, not_before=self.not_before,
                           partially_posted=bool(self.tweet_ids),
                           held=self.kind in approval_kinds and self.decision != "approved",
-                          rejected=self.decision == "rejected")
+                          withdrawn="rejected" if self.decision == "rejected"
+                          else "conversation_deleted" if self.conversation_deleted else None)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 gateway's (AccountRiskChanged -> the account's risk level, which the poster follows instead of keeping its own)
 and the console's (ContentApproved, ContentRejectedByOwner -> the owner's decision on an item; ContentEdited -> the
 owner's edits, which the posting cycle applies or answers too late; OwnerPostQueued -> the owner's own post, queued
-as approved).
+as approved; TweetDeleted -> the deleted tweets, which withdraw the answers still queued under them).
 
 Idempotent on content_id (a re-queued id is the same item), deterministic, no clock reads: the posting cycle
 owns every later change of the row (status, attempts, posted parts).
@@ -24,6 +24,7 @@ from libs.contracts.events import (
     ContentQueued,
     ContentRejectedByOwner,
     OwnerPostQueued,
+    TweetDeleted,
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied
@@ -42,12 +43,12 @@ def register(service: Service[Any]) -> None:
         for item in items:
             e = item.event
             rows.append((e.content_id, e.kind, json.dumps(e.parts), e.reply_to_tweet_id, e.reply_to_author,
-                         e.scheduled_for, e.expires_at, item.envelope.event_id,
+                         e.conversation_id, e.scheduled_for, e.expires_at, item.envelope.event_id,
                          item.envelope.correlation_id or item.envelope.event_id))
         await conn.executemany(
-            "INSERT INTO queue (content_id, kind, parts, reply_to_tweet_id, reply_to_author, scheduled_for,"
-            " expires_at, queued_event_id, correlation_id) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9)"
-            " ON CONFLICT (content_id) DO NOTHING", rows)
+            "INSERT INTO queue (content_id, kind, parts, reply_to_tweet_id, reply_to_author, conversation_id,"
+            " scheduled_for, expires_at, queued_event_id, correlation_id)"
+            " VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (content_id) DO NOTHING", rows)
 
     risk = service.projection("account_risk")
 
@@ -99,3 +100,11 @@ def register(service: Service[Any]) -> None:
         await conn.execute(
             "INSERT INTO owner_decisions (content_id, decision, parts, decided_at) VALUES ($1, 'approved', $2::jsonb,"
             " $3) ON CONFLICT (content_id) DO NOTHING", e.content_id, json.dumps(e.parts), e.scheduled_for)
+
+    @decisions.on(TweetDeleted)
+    async def on_deleted(conn: asyncpg.Connection, item: Applied[TweetDeleted]) -> None:
+        # The owner deleted a post (every part of a thread): an answer still queued under it would continue a
+        # conversation that is gone from the account (the stranger's reply stays on X, orphaned).
+        e = item.event
+        await conn.executemany("INSERT INTO deleted_tweets (tweet_id, deleted_at) VALUES ($1, $2)"
+                               " ON CONFLICT DO NOTHING", [(t, e.deleted_at) for t in e.tweet_ids])

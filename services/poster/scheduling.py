@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from libs.contracts.events import ContentQueued
 from libs.core.breaker import CircuitBreaker
 from services.poster.pacing import LANES, PacingPolicy, WriteRecord, lane_of
 from services.poster.risk import AccountRisk
+
+Withdrawal = Literal["rejected", "conversation_deleted"]
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,9 @@ class QueuedItem:
     partially_posted: bool = False
     # Waiting for the owner's approval (XBOT_APPROVAL): never posted, still expired as it would be.
     held: bool = False
-    # The owner refused it in the console: it fails at once (reason "rejected"), never posted.
-    rejected: bool = False
+    # Why it ends at once, never posted, as PostFailed with this reason: "rejected" (the owner refused it in the
+    # console), "conversation_deleted" (an answer under a post of ours the owner has since deleted).
+    withdrawn: Withdrawal | None = None
 
     @classmethod
     def from_queued(cls, event: ContentQueued) -> QueuedItem:
@@ -56,7 +60,7 @@ class PostNow:
 
 @dataclass(frozen=True)
 class Expire:
-    """Becomes PostFailed(reason="expired", retryable=False)."""
+    """Becomes PostFailed(reason="expired", or the item's withdrawal, retryable=False)."""
 
     item: QueuedItem
 
@@ -110,10 +114,11 @@ def next_due(
 ) -> Decision:
     """The single next thing to do. ``pacing`` is the policy in force (already ``.under(risk level)``)."""
     # Expiring is not a write, so it happens even while writes are blocked.
-    # An owner's rejection ends an item like an expiry (neither is a write), and goes first.
-    rejected = [i for i in queue if i.rejected and not i.partially_posted]
-    if rejected:
-        return Expire(min(rejected, key=lambda i: i.content_id))
+    # A withdrawn item (the owner's rejection, its conversation deleted) ends like an expiry (neither is a write),
+    # and goes first.
+    withdrawn = [i for i in queue if i.withdrawn and not i.partially_posted]
+    if withdrawn:
+        return Expire(min(withdrawn, key=lambda i: i.content_id))
     expired = [i for i in queue if i.expired(now)]
     if expired:
         return Expire(min(expired, key=lambda i: (i.expires_at, i.content_id)))

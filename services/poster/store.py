@@ -1,8 +1,9 @@
 """Every SQL statement of the posting cycle, behind the :class:`~services.poster.cycle.PostingStore` interface.
 
-Tables: ``queue``, ``owner_decisions`` and ``owner_edits`` (projections, read only here) and the job-owned
-``item_progress``, ``attempts`` (durable intents), ``history`` (the writes pacing counts), ``poster_state`` (the
-account's risk, breaker and halt revision as JSON documents) and ``edit_verdicts`` (the owner's edits settled).
+Tables: ``queue``, ``owner_decisions``, ``owner_edits`` and ``deleted_tweets`` (projections, read only here) and the
+job-owned ``item_progress``, ``attempts`` (durable intents), ``history`` (the writes pacing counts),
+``poster_state`` (the account's risk, breaker and halt revision as JSON documents) and ``edit_verdicts`` (the
+owner's edits settled).
 Each write is one transaction; an outcome's event goes into the outbox (libs/store/outbox.py) in the transaction
 that records the outcome, so both commit or neither does.
 """
@@ -36,7 +37,8 @@ ITEMS = ("SELECT q.*, COALESCE(p.status, 'queued') AS status, COALESCE(p.attempt
          " COALESCE(p.tweet_ids, '[]'::jsonb) AS tweet_ids, p.first_attempt_at,"
          " COALESCE(p.reconciled, false) AS reconciled, p.finished_at, d.decision, d.parts AS decided_parts,"
          " (SELECT e.parts FROM owner_edits e JOIN edit_verdicts v USING (content_id, edited_at)"
-         "  WHERE e.content_id = q.content_id AND v.applied ORDER BY e.edited_at DESC LIMIT 1) AS edited_parts"
+         "  WHERE e.content_id = q.content_id AND v.applied ORDER BY e.edited_at DESC LIMIT 1) AS edited_parts,"
+         " EXISTS (SELECT 1 FROM deleted_tweets x WHERE x.tweet_id = q.conversation_id) AS conversation_deleted"
          " FROM queue q LEFT JOIN item_progress p USING (content_id) LEFT JOIN owner_decisions d USING (content_id)")
 
 
@@ -51,7 +53,7 @@ def _item(row: asyncpg.Record) -> Item:
         queued_event_id=row["queued_event_id"], status=row["status"], attempts=row["attempts"],
         not_before=row["not_before"], tweet_ids=json.loads(row["tweet_ids"]),
         first_attempt_at=row["first_attempt_at"], reconciled=row["reconciled"], finished_at=row["finished_at"],
-        decision=row["decision"])
+        decision=row["decision"], conversation_deleted=row["conversation_deleted"])
 
 
 class PgPostingStore:

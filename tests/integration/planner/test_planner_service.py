@@ -659,6 +659,8 @@ async def test_replies_our_post_got_are_answered_once_hostile_never_and_a_person
     replies = [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
     assert [q.reply_to_tweet_id for q in replies] == ["8103"], first  # not Ana twice in a row, not the troll
     assert replies[0].reply_context is not None and replies[0].reply_context.bands["target_kind"] == "conversation"
+    # It names the post of ours it is under: the poster withdraws it if the owner deletes that post.
+    assert replies[0].conversation_id == post
     # Ben's reply was answered with our post in view (what his reply is about).
     answering = [p for p in prompts if "Morning sunlight helped my sleep" in p and "<our_tweet>" in p]
     assert answering and all(ours in p for p in answering), prompts

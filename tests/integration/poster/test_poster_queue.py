@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import asyncpg
 
 from libs.bus.publish import EventPublisher
@@ -73,3 +75,48 @@ async def test_the_poster_follows_the_gateways_risk_level(settings, js) -> None:
 
 async def _status_level(svc, name: str) -> bool:
     return (await svc.worker.status())["risk_level"] == name
+
+
+async def test_an_answer_queued_under_a_post_the_owner_deletes_is_withdrawn(settings, js) -> None:
+    """The owner deletes a post of ours in the console (TweetDeleted) while an answer to a reply under it waits in
+    the queue: the answer ends as PostFailed(reason="conversation_deleted"), never posted; an answer under another
+    post, and a reply to a stranger's tweet, stay queued."""
+    from datetime import UTC, datetime, timedelta
+
+    from libs.contracts.events import TweetDeleted
+
+    svc = build(PosterSettings(**{**settings.model_dump(), "posting_cycle": timedelta(seconds=1)}))
+    pool = await asyncpg.create_pool(settings.dsn)
+    await pool.execute("DROP SCHEMA IF EXISTS poster CASCADE")
+    await svc.provision()
+    await svc.start()
+    try:
+        planner = EventPublisher(svc.broker, settings, Clock(), "planner")
+        console = EventPublisher(svc.broker, settings, Clock(), "console")
+        base = queued("sleep")
+        later = {"kind": "reply", "scheduled_for": base.expires_at, "reply_to_author": "someone"}  # never due here
+        under_deleted = base.model_copy(update={**later, "content_id": "a-deleted", "reply_to_tweet_id": "7001",
+                                                "conversation_id": "9001"})
+        under_kept = base.model_copy(update={**later, "content_id": "a-kept", "reply_to_tweet_id": "7002",
+                                             "conversation_id": "9002"})
+        stranger = base.model_copy(update={**later, "content_id": "a-stranger", "reply_to_tweet_id": "9001x"})
+        for item in (under_deleted, under_kept, stranger):
+            await planner.publish(item)
+        await eventually(lambda: _count(pool, 3), timeout=20)
+        await console.publish(TweetDeleted(content_id="our-post", tweet_ids=["9001", "9003"], deleted_by="owner",
+                                           deleted_at=datetime.now(UTC)))
+
+        async def ended() -> bool:
+            return await pool.fetchval("SELECT status FROM poster.item_progress WHERE content_id = 'a-deleted'") \
+                == "failed"
+
+        await eventually(ended, timeout=30)
+        outbox = [json.loads(r["envelope"]) for r in await pool.fetch(
+            "SELECT envelope FROM poster.event_outbox WHERE event_type = 'PostFailed'")]
+        assert [(e["payload"]["content_id"], e["payload"]["reason"], e["payload"]["retryable"]) for e in outbox] \
+            == [("a-deleted", "conversation_deleted", False)]
+        assert "deleted the post" in outbox[0]["payload"]["error"]
+        assert await pool.fetchval("SELECT count(*) FROM poster.item_progress WHERE content_id <> 'a-deleted'") == 0
+    finally:
+        await svc.stop()
+        await pool.close()

@@ -176,10 +176,11 @@ def test_an_item_waiting_for_approval_still_expires():
     assert next_due([held], [], T0 + 2 * H, pacing=PACING) == Expire(held)
 
 
-def test_a_rejected_item_ends_at_once_even_while_writes_are_blocked():
-    rejected = item("a", held=True, rejected=True)
+def test_a_withdrawn_item_ends_at_once_even_while_writes_are_blocked():
     block = WriteBlock("paused by operator", None)
-    assert next_due([item("b"), rejected], [], T0, pacing=PACING, block=block) == Expire(rejected)
+    for withdrawal in ("rejected", "conversation_deleted"):
+        withdrawn = item("a", "reply", held=True, withdrawn=withdrawal)
+        assert next_due([item("b"), withdrawn], [], T0, pacing=PACING, block=block) == Expire(withdrawn)
 
 
 def test_approval_kinds_default_to_all_when_live_and_none_against_the_sandbox():
@@ -198,11 +199,17 @@ def test_approval_kinds_default_to_all_when_live_and_none_against_the_sandbox():
 def test_an_item_is_held_until_approved_when_its_kind_waits_for_approval():
     from services.poster.progress import Item
 
-    def progress(kind: str, decision: str | None) -> QueuedItem:
+    def progress(kind: str, decision: str | None, conversation_deleted: bool = False) -> QueuedItem:
         return Item(content_id="c", kind=kind, parts=["x"], reply_to_tweet_id=None, reply_to_author=None,
                     scheduled_for=T0, expires_at=T0 + H, correlation_id=None, queued_event_id="e",
-                    decision=decision).queued_item(frozenset({"post", "thread"}))
+                    decision=decision, conversation_deleted=conversation_deleted,
+                    ).queued_item(frozenset({"post", "thread"}))
 
     assert progress("post", None).held and not progress("post", "approved").held
     assert not progress("reply", None).held  # XBOT_APPROVAL=posts: replies do not wait
-    assert progress("post", "rejected").rejected
+    assert progress("post", "rejected").withdrawn == "rejected"
+    assert progress("post", None).withdrawn is None and progress("post", "approved").withdrawn is None
+    # Deleting the post an answer is under withdraws it, approved or not; the owner's rejection names itself first.
+    assert progress("reply", None, conversation_deleted=True).withdrawn == "conversation_deleted"
+    assert progress("reply", "approved", conversation_deleted=True).withdrawn == "conversation_deleted"
+    assert progress("reply", "rejected", conversation_deleted=True).withdrawn == "rejected"
