@@ -22,6 +22,7 @@ import importlib
 from dataclasses import dataclass
 from functools import cache
 
+from libs.bus.streams import ConsumerSpec
 from libs.contracts.gateway import OPERATIONS
 from ops.registry import CONSUMERS, SERVICES
 
@@ -110,11 +111,13 @@ ACCESS: tuple[Access, ...] = (
            counts_dead_letters=True, secrets=(NOTIFY,),
            why="tells the owner through the owner's channels; never talks to X, publishes no event"),
     Access("console", publishes=("console",),
-           consumes=("browser_gateway", "console", "learner", "planner", "poster", "scraper"),
+           consumes=("browser_gateway", "console", "harvester", "learner", "planner", "poster", "scraper"),
            kv_writes=("control", *_RUNTIME_KV), kv_reads=("control", "account", *_RUNTIME_KV),
            kv_lists=("services", "account"), counts_dead_letters=True, manages_dead_letters=True,
            requests=(GATEWAY_DELETE,),
            why="the owner's web console (127.0.0.1): shows every stream but the harvester's (strangers' tweets), "
+               "of which it reads only the replies left to the owner and the retention's cuts, through durables "
+               "filtered on those two events' subjects; "
                "publishes the owner's approvals, edits, rejections and deletions; holds the operator's right to "
                "the kill switch (pause/resume) and to read, retry (in their services) and drop dead letters; asks "
                "the gateway for one thing, the owner's deletion of a posted tweet"),
@@ -155,14 +158,30 @@ def component_env(base: dict[str, str], component: str) -> dict[str, str]:
 
 
 @cache
-def durables(service: str, namespace: str) -> tuple[tuple[str, str], ...]:
-    """``(stream, durable)`` of every durable consumer the service reads, from its own composition (the table
-    says which producers it consumes; the service's projections name the durables)."""
+def consumer_specs(service: str) -> tuple[ConsumerSpec, ...]:
+    """Every durable consumer the service reads, from its own composition (the table says which producers it
+    consumes; the service's projections name the durables and their filters)."""
     if service not in CONSUMERS:
         return ()
     app = importlib.import_module(f"services.{service}.app")
-    built = app.build(app.Settings(namespace=namespace))
-    return tuple(sorted((spec.stream(namespace), spec.durable(namespace)) for spec in built.consumer_specs()))
+    return tuple(app.build(app.Settings()).consumer_specs())
+
+
+def durables(service: str, namespace: str) -> tuple[tuple[str, str], ...]:
+    """``(stream, durable)`` of every durable consumer the service reads."""
+    return tuple(sorted((spec.stream(namespace), spec.durable(namespace)) for spec in consumer_specs(service)))
+
+
+def filtered_reads(service: str) -> dict[str, tuple[str, ...]]:
+    """Producer -> the only events the service reads of it, where it reads through filtered durables (a
+    projection's ``filtered``): it may not read the rest of that stream."""
+    specs = consumer_specs(service)
+    whole = {spec.producer for spec in specs if spec.filter_event is None}
+    out: dict[str, tuple[str, ...]] = {}
+    for spec in specs:
+        if spec.filter_event is not None and spec.producer not in whole:
+            out[spec.producer] = (*out.get(spec.producer, ()), spec.filter_event.rsplit(".", 1)[0])
+    return out
 
 
 def check_against_registry() -> None:
@@ -196,6 +215,9 @@ def markdown_table() -> str:
                   for b in a.kv_writes]
         secrets = ["NATS password"] + (["database password"] if a.database else []) + [f"`{x}`" for x in a.secrets]
         database = f"owns schema `{a.component}`, nothing else" if a.database else "none"
-        rows.append(f"| {a.component} | {cell(publishes)} | {cell(a.consumes)} | {gateway} | {cell(writes)} | "
+        only = filtered_reads(a.component)
+        consumes = ", ".join(f"`{p}`" + (f" (only {', '.join(f'`{e}`' for e in only[p])})" if p in only else "")
+                             for p in a.consumes) or "—"
+        rows.append(f"| {a.component} | {cell(publishes)} | {consumes} | {gateway} | {cell(writes)} | "
                     f"{cell(a.kv_reads)} | {', '.join(secrets)} | {database} |")
     return "\n".join(rows)

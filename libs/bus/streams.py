@@ -8,7 +8,7 @@ dead-letter stream. Names derive from the namespace so tests can run side by sid
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from nats.js.api import (
@@ -132,7 +132,9 @@ class ConsumerSpec:
     # Room for several batches: the fetch loop fills a batch without waiting for the server to see acks.
     # Two replicas pulling from one durable stay in order through the runner's gap check.
     max_ack_pending: int = 4096
-    filter_events: tuple[str, ...] = field(default=())
+    # The one event (its subject's last two tokens, ``<event_snake>.v<N>``) a filtered durable delivers, for a
+    # reader with no right to the rest of the producer's stream; None: the whole stream.
+    filter_event: str | None = None
 
     def durable(self, namespace: str) -> str:
         return f"{namespace}_{self.service}_{self.name}_{self.producer}"
@@ -142,6 +144,8 @@ class ConsumerSpec:
 
     def filter_subject(self, namespace: str) -> str:
         # One filter subject per consumer: the Debian nats-server 2.9 knows no filter_subjects list.
+        if self.filter_event is not None:
+            return f"{namespace}.{self.producer}.{self.filter_event}"
         return producer_subjects(namespace, self.producer)
 
     def config(self, namespace: str) -> ConsumerConfig:

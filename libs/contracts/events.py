@@ -292,6 +292,27 @@ class OpportunityExpired(Event):
         return f"expired:{self.tweet_id}"
 
 
+class ReplyLeftToOwner(Event):
+    """A reply to one of the account's tweets that xbot leaves unanswered for the owner to read: it reads as a
+    person in a crisis (libs/gates/crisis.py), who may need a human answer. Published once per reply; the owner's
+    console lists it with links to it and to our tweet on X. It names the reply and its author, never its words
+    (no stranger's text leaves the harvester), and is forgotten with the harvested tweets (PersonalDataPurged)."""
+
+    TYPE = "ReplyLeftToOwner"
+    PRODUCER = "harvester"
+
+    tweet_id: str
+    author: str
+    # The tweet of ours it replies under.
+    conversation_id: str
+    reason: Literal["crisis"]
+    tweet_created_at: AwareDatetime
+    found_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"left:{self.tweet_id}"
+
+
 class PersonalDataPurged(Event):
     """Harvested strangers' tweets and profiles found before ``before`` have served their purpose (the personal
     data retention, README "Retention of personal data"): every reader forgets what it keeps of them. An event,
@@ -742,6 +763,21 @@ class TweetDeleted(Event):
         return f"deleted:{self.content_id}"
 
 
+class ReplyLeftDismissed(Event):
+    """The owner took a reply left to them (ReplyLeftToOwner) off the console's list: read, answered as a person,
+    or not what it seemed."""
+
+    TYPE = "ReplyLeftDismissed"
+    PRODUCER = "console"
+
+    tweet_id: str
+    dismissed_by: str
+    dismissed_at: AwareDatetime
+
+    def dedup_key(self) -> str:
+        return f"left_dismissed:{self.tweet_id}"
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     ContentQueued,
     EvergreenDrafted,
@@ -755,6 +791,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     WritesHalted,
     OpportunityFound,
     OpportunityExpired,
+    ReplyLeftToOwner,
     PersonalDataPurged,
     AccountDiscovered,
     AccountRefreshed,
@@ -776,6 +813,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ModelRollbackRequested,
     TweetDeleted,
     EvergreenDecided,
+    ReplyLeftDismissed,
 )
 
 __all__ = [c.__name__ for c in ALL_EVENTS] + ["ALL_EVENTS", "Choice", "FollowerAttribution", "FormatLift", "NewsAngle",

@@ -103,9 +103,11 @@ class Service(Generic[S]):
     def namespace(self) -> str:
         return self.settings.namespace
 
-    def projection(self, name: str, *, max_deliver: int | None = None) -> Projection:
+    def projection(self, name: str, *, max_deliver: int | None = None, filtered: bool = False) -> Projection:
+        """A read model; ``filtered``: read through a durable per event type it handles, not the producers' whole
+        streams (libs.store.projection.Projection.filtered)."""
         p = Projection(service=self.name, name=name,
-                       max_deliver=max_deliver or self.settings.projection_max_tries)
+                       max_deliver=max_deliver or self.settings.projection_max_tries, filtered=filtered)
         self.projections.append(p)
         return p
 

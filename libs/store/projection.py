@@ -32,7 +32,7 @@ from nats.js.errors import NotFoundError
 
 from libs.bus.dlq import DeadLetter, DeadLetters
 from libs.bus.streams import ConsumerSpec
-from libs.contracts.base import Envelope, Event
+from libs.contracts.base import Envelope, Event, snake
 from libs.contracts.registry import PoisonEvent, decode
 from libs.core import metrics
 
@@ -77,6 +77,11 @@ class Projection:
     handlers: dict[type[Event], BatchHandler] = field(default_factory=dict)
     ack_wait_s: float = 30.0
     max_deliver: int = 5
+    # Read through one durable per event type, each filtered on its event's subject, instead of one durable per
+    # producer's whole stream: for a reader that may see a few of a producer's events and not the rest (the
+    # console, of the harvester's, whose other events hold strangers' tweets). Its handlers must then not depend
+    # on the order of events of different types.
+    filtered: bool = False
 
     def on_batch(self, *types: type[E]) -> Callable[[Callable[[asyncpg.Connection, list[Applied[E]]],
                                                                Awaitable[None]]],
@@ -108,14 +113,14 @@ class Projection:
         return register
 
     def consumers(self) -> list[ConsumerSpec]:
-        producers = sorted({t.PRODUCER for t in self.handlers})
-        return [
-            ConsumerSpec(
-                service=self.service, name=self.name, producer=p,
-                ack_wait=timedelta(seconds=self.ack_wait_s), max_deliver=self.max_deliver,
-            )
-            for p in producers
-        ]
+        def spec(name: str, producer: str, filter_event: str | None = None) -> ConsumerSpec:
+            return ConsumerSpec(service=self.service, name=name, producer=producer, filter_event=filter_event,
+                                ack_wait=timedelta(seconds=self.ack_wait_s), max_deliver=self.max_deliver)
+
+        if self.filtered:
+            return [spec(f"{self.name}_{snake(t.TYPE)}", t.PRODUCER, f"{snake(t.TYPE)}.v{t.VERSION}")
+                    for t in sorted(self.handlers, key=lambda t: (t.PRODUCER, t.TYPE))]
+        return [spec(self.name, p) for p in sorted({t.PRODUCER for t in self.handlers})]
 
 
 @dataclass
@@ -168,9 +173,10 @@ class ProjectionRunner:
             if seq <= pos:
                 out.skipped += 1
                 continue
-            if seq > pos + 1 and not await self._gap_is_empty(stream, pos + 1):
+            if seq > pos + 1 and not self.projection.filtered and not await self._gap_is_empty(stream, pos + 1):
                 # A consumer reads its producer's whole stream, so sequences are contiguous unless messages
-                # were deleted; a gap means another replica holds the missing ones and must go first.
+                # were deleted; a gap means another replica holds the missing ones and must go first. (A filtered
+                # durable skips the stream's other events: its gaps are theirs.)
                 raise OutOfOrder(f"{consumer}: got {seq} while at {pos}")
             try:
                 envelope, event = decode(m.data, m.headers)

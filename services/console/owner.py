@@ -26,6 +26,7 @@ from libs.contracts.events import (
     EvergreenDecided,
     ModelRollbackRequested,
     OwnerPostQueued,
+    ReplyLeftDismissed,
     TweetDeleted,
 )
 from libs.gates.posts import RecentPosts, check_banned, check_length, gate_post
@@ -33,7 +34,7 @@ from libs.gates.medical import check_medical_safety
 from libs.gates.verdict import Rejection
 from libs.niche import NicheConfig
 from libs.store.outbox import Outbox
-from services.console.projections import record_decision, record_edit
+from services.console.projections import record_decision, record_dismissal, record_edit
 
 
 @dataclass(frozen=True)
@@ -230,5 +231,18 @@ async def record_deleted(pool: asyncpg.Pool, outbox: Outbox, content_id: str, tw
     event = TweetDeleted(content_id=content_id, tweet_ids=tweet_ids, deleted_by=by, deleted_at=now)
     async with pool.acquire() as conn, conn.transaction():
         await outbox.record(conn, event)
+    await outbox.flush()
+    return event
+
+
+async def dismiss_left_reply(pool: asyncpg.Pool, outbox: Outbox, tweet_id: str, *, by: str,
+                             now: datetime) -> Refused | ReplyLeftDismissed:
+    """The owner takes a reply left to them off the list (read, answered as a person, or not what it seemed)."""
+    async with pool.acquire() as conn, conn.transaction():
+        if not await conn.fetchval("SELECT count(*) FROM left_replies WHERE tweet_id = $1", tweet_id):
+            return Refused(f"no reply {tweet_id} is left to you (forgotten with the harvested tweets?)")
+        event = ReplyLeftDismissed(tweet_id=tweet_id, dismissed_by=by, dismissed_at=now)
+        await outbox.record(conn, event)
+        await record_dismissal(conn, event)
     await outbox.flush()
     return event

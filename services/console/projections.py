@@ -9,7 +9,11 @@
   TweetDeleted -> ``deletions``;
 - MetricsScraped, FollowersSnapshotted (scraper) -> ``metrics``, ``followers``, ``attributed``; TweetGone (scraper: one
   of our tweets X no longer shows, deleted there or removed by X) and CommunityNoteShown -> ``x_marks``;
-- ModelUpdated (learner) -> ``models``; AccountRiskChanged (gateway) -> ``risk``.
+- ModelUpdated (learner) -> ``models``; AccountRiskChanged (gateway) -> ``risk``;
+- ReplyLeftToOwner (harvester: a reply to our tweet left for the owner, a person in a crisis) -> ``left_replies``,
+  ReplyLeftDismissed (its own stream) -> ``left_replies_dismissed``, PersonalDataPurged (harvester) -> the retention's
+  cut, which forgets them. Of the harvester's stream the console reads these two events alone, through durables
+  filtered on their subjects: the rest holds strangers' tweets.
 
 No producer changed to add it: this is a consumer of the streams as they are. The web app's and the approval
 job's own tables (``owner``, ``sessions``, ``switch_log``, ``asked``) are job-owned.
@@ -41,7 +45,10 @@ from libs.contracts.events import (
     XMark,
     CommunityNoteShown,
     ModelUpdated,
+    PersonalDataPurged,
     PostFailed,
+    ReplyLeftDismissed,
+    ReplyLeftToOwner,
     TweetPosted,
 )
 from libs.runtime.service import Service
@@ -191,6 +198,33 @@ def register(svc: Service[Any]) -> None:
             e.handle.lower(), e.level, e.level_name or LEVEL_NAMES[min(e.level, 4)], e.signal, e.budget_share,
             e.changed_at)
 
+    # Read through a durable per event (filtered): the three arrive in no order among themselves, so each handler
+    # holds whatever order they come in (a reply found before the retention's cut is never kept, whichever of the
+    # two came first).
+    left = svc.projection("left_replies", filtered=True)
+
+    @left.on(ReplyLeftToOwner)
+    async def on_left(conn: asyncpg.Connection, item: Applied[ReplyLeftToOwner]) -> None:
+        e = item.event
+        await conn.execute(
+            "INSERT INTO left_replies (tweet_id, author, conversation_id, reason, tweet_created_at, found_at)"
+            " SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM personal_data_cut WHERE before > $6)"
+            " ON CONFLICT DO NOTHING", e.tweet_id, e.author, e.conversation_id, e.reason, e.tweet_created_at,
+            e.found_at)
+
+    @left.on(ReplyLeftDismissed)
+    async def on_dismissed(conn: asyncpg.Connection, item: Applied[ReplyLeftDismissed]) -> None:
+        await record_dismissal(conn, item.event)
+
+    @left.on(PersonalDataPurged)
+    async def on_purged(conn: asyncpg.Connection, item: Applied[PersonalDataPurged]) -> None:
+        before = item.event.before
+        await conn.execute("INSERT INTO personal_data_cut AS c (id, before) VALUES (1, $1) ON CONFLICT (id)"
+                           " DO UPDATE SET before = greatest(c.before, EXCLUDED.before)", before)
+        await conn.execute("DELETE FROM left_replies WHERE found_at < $1", before)
+        await conn.execute("DELETE FROM left_replies_dismissed d WHERE NOT EXISTS"
+                           " (SELECT 1 FROM left_replies r WHERE r.tweet_id = d.tweet_id)")
+
 
 # The owner's own actions (owner.py) write these with their event, in one transaction: the next action sees them at
 # once, not when the projection reads the event back from the stream (an approval right after an edit approved the
@@ -213,3 +247,8 @@ async def record_decision(conn: asyncpg.Connection, e: ContentApproved | Content
     await conn.execute(
         "UPDATE items SET decision = $2, decision_reason = $3, decided_by = $4, decided_at = $5"
         " WHERE content_id = $1 AND decision IS NULL", e.content_id, *row)
+
+
+async def record_dismissal(conn: asyncpg.Connection, e: ReplyLeftDismissed) -> None:
+    await conn.execute("INSERT INTO left_replies_dismissed (tweet_id, dismissed_by, dismissed_at) VALUES ($1, $2, $3)"
+                       " ON CONFLICT DO NOTHING", e.tweet_id, e.dismissed_by, e.dismissed_at)

@@ -88,6 +88,7 @@ class Console:
         app.router.add_post("/items/{content_id}/reject", self.reject)
         app.router.add_post("/evergreen/{evergreen_id}/approve", self.evergreen_approve)
         app.router.add_post("/evergreen/{evergreen_id}/reject", self.evergreen_reject)
+        app.router.add_post("/left/{tweet_id}/dismiss", self.dismiss_left)
         app.router.add_post("/dead-letters/{seq}/drop", self.drop_letter)
         app.router.add_post("/dead-letters/{seq}/retry", self.retry_letter)
         app.router.add_get("/posted/{content_id}/delete", self.confirm_delete)
@@ -241,7 +242,14 @@ class Console:
         rows = await self.pool.fetch(
             "SELECT * FROM evergreen WHERE decision IS NULL ORDER BY drafted_at, evergreen_id LIMIT 50")
         evergreen = [dict(r, choice=json.loads(r["choice"]), parts=json.loads(r["parts"])) for r in rows]
+        # Replies to our tweets the harvester left to the owner (a person in a crisis), newest first, each with the
+        # tweet of ours it is under (our text, when the console saw it posted; never the stranger's words).
+        left = await self.pool.fetch(
+            "SELECT r.*, (SELECT i.parts->>0 FROM items i WHERE i.tweet_ids ? r.conversation_id LIMIT 1) AS our_text"
+            " FROM left_replies r WHERE NOT EXISTS (SELECT 1 FROM left_replies_dismissed d"
+            " WHERE d.tweet_id = r.tweet_id) ORDER BY r.found_at DESC, r.tweet_id LIMIT 50")
         return await self._page(request, "review", {"items": items, "decided": decided, "evergreen": evergreen,
+                                                    "left": left, "handle": self.ctx.settings.x_handle,
                                                     "error": error}, status=status)
 
     async def page_write(self, request: web.Request, *, error: str = "", status: int = 200,
@@ -449,6 +457,13 @@ class Console:
         if isinstance(done, owner.Refused):
             return await self.page_review(request, error=done.reason, status=422)
         return self._redirect("/review?notice=rejected")
+
+    async def dismiss_left(self, request: web.Request) -> web.StreamResponse:
+        done = await owner.dismiss_left_reply(self.pool, self.ctx.outbox, request.match_info["tweet_id"], by=OWNER,
+                                              now=self.ctx.clock.now())
+        if isinstance(done, owner.Refused):
+            return await self.page_review(request, error=done.reason, status=404)
+        return self._redirect("/review?notice=" + quote("taken off the list of replies left to you"))
 
     async def evergreen_approve(self, request: web.Request) -> web.StreamResponse:
         return await self._evergreen(request, "approved")

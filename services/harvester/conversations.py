@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from libs.contracts.events import OpportunityFound
+from libs.contracts.events import OpportunityFound, ReplyLeftToOwner
 from libs.contracts.gateway import TweetCard
 from libs.core.account import handle_key
 from libs.gates.hostility import hostility
@@ -32,6 +32,8 @@ CONVERSATION_RELEVANCE = 1.0
 class ConversationOutcome:
     found: list[OpportunityFound] = field(default_factory=list)
     rejected: dict[str, int] = field(default_factory=dict)
+    # Replies left for the owner to read (a person in a crisis): the console lists them.
+    left: list[ReplyLeftToOwner] = field(default_factory=list)
 
     def reject(self, reason: str) -> None:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
@@ -43,8 +45,9 @@ def conversation_opportunities(
     readers: Readers = RULES_ONLY,
 ) -> ConversationOutcome:
     """Reply opportunities of source "conversation" among the replies ``cards`` (oldest first) our post
-    ``root_id`` got. ``known_ids``: every tweet id ever found (never offered twice); ``open_authors``: authors
-    whose earlier reply in this conversation is still offered and unanswered (lower case)."""
+    ``root_id`` got, and the replies left to the owner. ``known_ids``: every tweet id ever found or left to the
+    owner (never offered nor left twice); ``open_authors``: authors whose earlier reply in this conversation is
+    still offered and unanswered (lower case)."""
     out = ConversationOutcome()
     own = handle_key(own_handle)
     offered = {a.lower() for a in open_authors}
@@ -82,8 +85,11 @@ def conversation_opportunities(
         created = card.created()
         assert created is not None  # checked before: "no_time"
         if left.get(card.text) == "crisis":
-            # A person in a crisis replied to us: not the bot's to answer (libs/gates/crisis.py).
+            # A person in a crisis replied to us: not the bot's to answer (libs/gates/crisis.py), the owner's to read.
             out.reject("crisis")
+            out.left.append(ReplyLeftToOwner(tweet_id=card.tweet_id, author=card.author.lstrip("@"),
+                                             conversation_id=root_id, reason="crisis", tweet_created_at=created,
+                                             found_at=now))
             continue
         reason = hostility(card.text) or (hostility(card.quoted.text) if card.quoted else None)
         if reason is not None:

@@ -125,7 +125,8 @@ class HarvesterJobs(Worker):
         async with self._lock:
             stale = await self.pool.fetchval(
                 "SELECT (SELECT count(*) FROM opportunities WHERE found_at < $1) "
-                "+ (SELECT count(*) FROM accounts WHERE discovered_at < $1)", before)
+                "+ (SELECT count(*) FROM accounts WHERE discovered_at < $1) "
+                "+ (SELECT count(*) FROM left_to_owner WHERE found_at < $1)", before)
             if stale:
                 await self._emit([PersonalDataPurged(before=before)])
             async with self.pool.acquire() as conn, conn.transaction():
@@ -315,7 +316,7 @@ class HarvesterJobs(Worker):
                 followers = await self._author_followers(sorted({e.author for e in outcome.found}))
                 found = [e.model_copy(update={"author_followers": followers.get(e.author.lower(), 0)})
                          for e in outcome.found]
-                await self._emit(found)
+                await self._emit([*found, *outcome.left])
                 async with self.pool.acquire() as conn:
                     await db.mark_read(conn, tweet_id, self.clock.now())
                 found_total.labels("conversation").inc(len(found))

@@ -19,7 +19,7 @@ import asyncpg
 from libs.contracts.events import (
     NewsItemFound,
     AccountDiscovered,
-    AccountRefreshed, OpportunityExpired, OpportunityFound, PersonalDataPurged, TweetPosted,
+    AccountRefreshed, OpportunityExpired, OpportunityFound, PersonalDataPurged, ReplyLeftToOwner, TweetPosted,
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied
@@ -59,6 +59,14 @@ def register(svc: Service[Any]) -> None:
         before = applied.event.before
         await conn.execute("DELETE FROM opportunities WHERE found_at < $1", before)
         await conn.execute("DELETE FROM accounts WHERE discovered_at < $1", before)
+        await conn.execute("DELETE FROM left_to_owner WHERE found_at < $1", before)
+
+    @proj.on_batch(ReplyLeftToOwner)
+    async def on_left(conn: asyncpg.Connection, items: list[Applied[ReplyLeftToOwner]]) -> None:
+        await conn.executemany(
+            "INSERT INTO left_to_owner (tweet_id, conversation_id, found_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING",
+            [(e.tweet_id, e.conversation_id, e.found_at) for i in items for e in [i.event]])
 
     @proj.on(TweetPosted)
     async def on_posted(conn: asyncpg.Connection, applied: Applied[TweetPosted]) -> None:
@@ -112,9 +120,10 @@ async def known_ids(conn: asyncpg.Connection) -> set[str]:
 
 
 async def known_among(conn: asyncpg.Connection, ids: list[str]) -> set[str]:
-    """Which of ``ids`` were ever found."""
+    """Which of ``ids`` were ever found, or left to the owner."""
     return {r["tweet_id"] for r in await conn.fetch(
-        "SELECT tweet_id FROM opportunities WHERE tweet_id = ANY($1::text[])", ids)}
+        "SELECT tweet_id FROM opportunities WHERE tweet_id = ANY($1::text[]) "
+        "UNION SELECT tweet_id FROM left_to_owner WHERE tweet_id = ANY($1::text[])", ids)}
 
 
 async def replied_ids(conn: asyncpg.Connection) -> set[str]:

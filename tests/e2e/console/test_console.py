@@ -3,7 +3,8 @@ sign in; approve a draft and see it posted once; an edit with a banned phrase re
 edit posted once with the edited text; a rejection with a reason (never posted); the pause switch logged with who
 and when; requests without a session or a CSRF token refused; every page renders with data; a posted tweet deleted
 from X (refused while paused) and no longer read by the scraper; dead letters retried in their service and dropped;
-evergreen posts approved or rejected on the Review page, an approved one posted without asking again."""
+evergreen posts approved or rejected on the Review page, an approved one posted without asking again; replies left
+to the owner (a person in a crisis) listed with links, seen to, and forgotten with the harvested tweets."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from libs.contracts.events import (
     FollowersSnapshotted,
     MetricsScraped,
     ModelUpdated,
+    PersonalDataPurged,
+    ReplyLeftToOwner,
     TweetGone,
 )
 from libs.core.settings import CommonSettings
@@ -212,6 +215,70 @@ async def test_a_reply_in_review_links_to_the_tweet_it_answers_on_x(stack: Stack
     await section.locator("button.reject").click()
     await page.wait_for_selector("p.notice")
     assert (await h.wait_outcome(queued.content_id))["reason"] == "rejected"
+
+
+async def test_a_reply_left_to_the_owner_is_listed_with_links_seen_to_and_forgotten(stack: Stack) -> None:
+    """A reply to our tweet that the harvester left to the owner (a person in a crisis: ReplyLeftToOwner, read
+    through a durable filtered on that event) is listed on the Review page with links to it and to our tweet on X,
+    never its words; "Seen to" takes it off the list (ReplyLeftDismissed). The retention's cut
+    (PersonalDataPurged) forgets one not seen to, and one found before the cut that comes after it is not kept."""
+    h = stack.harness
+    harvester = EventPublisher(h.publisher.broker, CommonSettings(
+        nats_url=h.env["XBOT_NATS_URL"], database_url=h.env["XBOT_DATABASE_URL"], namespace=h.namespace),
+        h.clock, "harvester")
+    now = h.clock.now()
+    base = h.env["XBOT_X_BASE_URL"].rstrip("/")
+    tag = uuid.uuid4().hex[:6]
+
+    def left(n: int, found_days_ago: float) -> ReplyLeftToOwner:
+        found = now - timedelta(days=found_days_ago)
+        return ReplyLeftToOwner(tweet_id=f"17{tag}{n}", author=f"reader_{tag}{n}", conversation_id=f"18{tag}",
+                                reason="crisis", tweet_created_at=found - timedelta(minutes=30), found_at=found)
+
+    fresh, old, late_old, later = left(1, 0), left(2, 5), left(3, 6), left(4, 0)
+    await harvester.publish(fresh)
+    await harvester.publish(old)
+    page = await stack.page()
+
+    async def listed(*replies: ReplyLeftToOwner) -> bool:
+        await page.goto("/review")
+        return all([await page.locator(f"section.left-reply[data-id='{r.tweet_id}']").count() == 1
+                    for r in replies])
+
+    await eventually(lambda: listed(fresh, old), timeout=60, interval=0.5)
+    section = page.locator(f"section.left-reply[data-id='{fresh.tweet_id}']")
+    assert await section.locator("a.left-target").get_attribute("href") == \
+        f"{base}/{fresh.author}/status/{fresh.tweet_id}"
+    assert await section.locator("a.our-tweet").get_attribute("href") == f"{base}/{HANDLE}/status/18{tag}"
+    assert f"@{fresh.author}" in await section.inner_text()
+    await page.screenshot(path=str(stack.shots / "left_replies.png"), full_page=True)
+
+    await section.locator("button.dismiss").click()
+    await page.wait_for_selector("p.notice")
+    assert await page.locator(f"section.left-reply[data-id='{fresh.tweet_id}']").count() == 0
+    assert await page.locator(f"section.left-reply[data-id='{old.tweet_id}']").count() == 1
+    # Seen to twice (a second tab): nothing is left to take off.
+    response = await page.request.post(f"/left/{fresh.tweet_id}/dismiss", form={"csrf": await page.locator(
+        "input[name=csrf]").first.get_attribute("value") or ""})
+    assert response.status == 200 and await stack.worker.console.pool.fetchval(
+        "SELECT count(*) FROM left_replies_dismissed WHERE tweet_id = $1", fresh.tweet_id) == 1
+    response = await page.request.post(f"/left/17{tag}9/dismiss", form={"csrf": await page.locator(
+        "input[name=csrf]").first.get_attribute("value") or ""})
+    assert response.status == 404 and "no reply" in await response.text()
+
+    # The retention's cut, four days back: the five-day-old one goes; one six days old arriving after the cut
+    # (read on the same durable as the fresh one after it) is never kept.
+    await harvester.publish(PersonalDataPurged(before=now - timedelta(days=4)))
+    await eventually(lambda: _not_listed(page, old), timeout=60, interval=0.5)
+    await harvester.publish(late_old)
+    await harvester.publish(later)
+    await eventually(lambda: listed(later), timeout=60, interval=0.5)
+    assert await page.locator(f"section.left-reply[data-id='{late_old.tweet_id}']").count() == 0
+
+
+async def _not_listed(page: Page, reply: ReplyLeftToOwner) -> bool:
+    await page.goto("/review")
+    return await page.locator(f"section.left-reply[data-id='{reply.tweet_id}']").count() == 0
 
 
 async def test_an_own_thread_passes_the_gates_and_is_posted_once(stack: Stack) -> None:

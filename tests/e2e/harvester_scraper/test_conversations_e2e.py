@@ -1,7 +1,8 @@
 """Our own conversations end to end (issue 24, item 5): the replies our post (and a reply of ours) got in the
 sandbox, read through the real gateway (Chromium, the status page, the activity budget's "conversations" class) by
 the harvester's job, become opportunities of source "conversation": each once, a hostile one never, and one
-person's second reply only once their first was answered; a tweet of ours gone from X is not read again. (The
+person's second reply only once their first was answered; a person in a crisis is left to the owner (once); a tweet
+of ours gone from X is not read again. (The
 planner's side, answering them, is tests/integration/planner.)"""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from libs.contracts.events import OpportunityFound, TweetPosted
+from libs.contracts.events import OpportunityFound, ReplyLeftToOwner, TweetPosted
 from services.harvester.app import build
 from services.harvester.jobs import HarvesterJobs
 from services.harvester.settings import HarvesterSettings
@@ -54,6 +55,8 @@ async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_per
     ana_again = h.world.add_audience_reply(post.id, "ana_e2e", "And does it work for night shifts?",
                                            kind="question").tweet
     ben = h.world.add_audience_reply(post.id, "ben_e2e", "Good reminder, saving this.", kind="comment").tweet
+    dee = h.world.add_audience_reply(post.id, "dee_e2e", "I've been saving up my sleeping pills. Not sure why I'm "
+                                     "telling a health account.", kind="crisis").tweet
     budget = h.gateway_app.gateway.guardian.budget
     reads_before = budget.used(h.clock.now(), "day", "conversations")["page_loads"]
 
@@ -77,6 +80,10 @@ async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_per
         assert ana.id in ids and ben.id in ids, (first, found)
         assert troll.id not in ids and ana_again.id not in ids, found  # hostile; Ana's first reply waits
         assert first["rejected"].get("hostile_abuse", 0) >= 1 and first["rejected"]["same_person_waiting"] == 1
+        # Dee is left to the owner: named, not quoted, under our post.
+        assert dee.id not in ids and first["rejected"]["crisis"] == 1, first
+        left = [e for _, _, e in await h.events("harvester") if isinstance(e, ReplyLeftToOwner)]
+        assert [(e.tweet_id, e.author, e.conversation_id) for e in left] == [(dee.id, "dee_e2e", post.id)]
         for e in found:
             assert e.conversation_id == post.id and e.is_reply
             assert h.world.conversations.get(e.tweet_id).kind != "hostile"  # drawn replies too: never hostile
@@ -91,11 +98,14 @@ async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_per
                                              reply_to_tweet_id=ana.id, reply_to_author="ana_e2e")])
 
         await eventually(applied("replied", ana.id), timeout=20)
+        await eventually(applied("left_to_owner", dee.id), timeout=20)
         second = await jobs.read_conversations()
         again = await conversation_opportunities(h)
         ids = [e.tweet_id for e in again]
         assert ana_again.id in ids and troll.id not in ids, (second, again)
         assert len(ids) == len(set(ids))  # each reply offered once
+        assert "crisis" not in second["rejected"], second  # Dee's reply is known: left (and alerted on) once
+        assert len([e for _, _, e in await h.events("harvester") if isinstance(e, ReplyLeftToOwner)]) == 1
         # Our answer is not read for replies: a reply to it is Ana again, whom the planner would not answer next.
         assert second["read"] == first["read"] == 1
 

@@ -11,7 +11,13 @@ import asyncpg
 import pytest
 
 from libs.bus.streams import stream_name
-from libs.contracts.events import AccountDiscovered, OpportunityExpired, OpportunityFound, TweetPosted
+from libs.contracts.events import (
+    AccountDiscovered,
+    OpportunityExpired,
+    OpportunityFound,
+    ReplyLeftToOwner,
+    TweetPosted,
+)
 from libs.store.replay import replay_service
 from services.harvester.app import build
 from services.harvester.settings import HarvesterSettings
@@ -89,12 +95,18 @@ async def test_personal_data_past_the_retention_is_forgotten_by_every_reader_and
                                                                                               harvester):
     await harvester.start()
     a, b = (str(uuid.uuid4().int)[:19] for _ in range(2))
+    left = str(uuid.uuid4().int)[:19]
     await publish(settings, [found(a), found(b),
                              AccountDiscovered(handle="ava_sleep1", followers=12_000, engagement_rate=0.01,
-                                               discovered_at=datetime.now(UTC))])
+                                               discovered_at=datetime.now(UTC)),
+                             # A reply to our tweet left to the owner (a person in a crisis): its id and author.
+                             ReplyLeftToOwner(tweet_id=left, author="dee_sleep", conversation_id="42",
+                                              reason="crisis", tweet_created_at=NOW,
+                                              found_at=datetime.now(UTC))])
 
     async def settled():
-        return len(await table(settings, "opportunities")) == 2 and len(await table(settings, "accounts")) == 1
+        return len(await table(settings, "opportunities")) == 2 and len(await table(settings, "accounts")) == 1 \
+            and len(await table(settings, "left_to_owner")) == 1
 
     await eventually(settled)
     conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "harvester"})
@@ -118,9 +130,10 @@ async def test_personal_data_past_the_retention_is_forgotten_by_every_reader_and
     # Past it: the projected rows go through PersonalDataPurged (applied before the job returns), the caches
     # directly.
     gone = await jobs.purge_personal_data(now=found_at + retention + timedelta(minutes=1))
-    assert gone["projected_rows"] == 3 and gone["profiles"] == 1
+    assert gone["projected_rows"] == 4 and gone["profiles"] == 1
     assert (await js.stream_info(stream)).state.messages == held + 1
     assert await table(settings, "opportunities") == [] and await table(settings, "accounts") == []
+    assert await table(settings, "left_to_owner") == []
     assert await table(settings, "author_profiles") == [] and await table(settings, "deletion_checks") == []
     # A rebuild from the stream forgets the same rows at the same point of the history.
     assert (await replay_service(harvester, verify=True))["differences"] == []

@@ -13,9 +13,9 @@ from nats.errors import TimeoutError as NatsTimeout
 
 from libs.bus.control import KillSwitch
 from libs.bus.provision import provision_consumer, provision_streams
-from libs.bus.streams import ConsumerSpec, kv_bucket, stream_name
+from libs.bus.streams import kv_bucket, stream_name
 from libs.contracts.gateway import subject as gateway_subject
-from ops.access import ACCESS, GATEWAY_WRITES, access, durables
+from ops.access import ACCESS, GATEWAY_WRITES, access, consumer_specs, durables
 from ops.nats_auth import inbox_prefix
 
 
@@ -26,10 +26,8 @@ async def provisioned(connect, namespace: str):
     js = op.nc.jetstream()
     await provision_streams(js, namespace)
     for a in ACCESS:
-        for stream, durable in durables(a.component, namespace):
-            producer = stream.removeprefix(f"{namespace.upper()}_").lower()
-            name = durable.removeprefix(f"{namespace}_{a.component}_").rsplit(f"_{producer}", 1)[0]
-            await provision_consumer(js, ConsumerSpec(a.component, name, producer), namespace)
+        for spec in consumer_specs(a.component):
+            await provision_consumer(js, spec, namespace)
     return js
 
 
@@ -136,3 +134,34 @@ async def test_a_service_reads_its_own_durable_only(connect, provisioned, namesp
     with pytest.raises(Exception):  # noqa: B017
         await asyncio.wait_for(stolen.add_consumer(poster_stream, durable_name="mine"), 2)
     assert await learner.violation("$JS.API.CONSUMER")
+
+
+async def test_the_console_reads_of_the_harvesters_stream_only_the_events_left_to_the_owner(
+        connect, provisioned, namespace: str) -> None:
+    """The harvester's stream holds strangers' tweets (OpportunityFound): the console's durables on it are
+    filtered on the two events it may read, and it can neither read the stream's messages directly nor make a
+    consumer of its own."""
+    op = await connect("operator")
+    publish = op.nc.jetstream().publish
+    await publish(f"{namespace}.harvester.opportunity_found.v1", b'{"text": "a stranger\'s words"}', timeout=5)
+    await publish(f"{namespace}.harvester.reply_left_to_owner.v1", b'{"tweet_id": "1"}', timeout=5)
+    await publish(f"{namespace}.harvester.personal_data_purged.v1", b'{"before": "x"}', timeout=5)
+    console = await connect("console")
+    js = console.nc.jetstream()
+    stream = stream_name(namespace, "harvester")
+    read = []
+    for stream_of, durable in durables("console", namespace):
+        if stream_of != stream:
+            continue
+        sub = await js.pull_subscribe_bind(durable=durable, stream=stream)
+        for msg in await sub.fetch(5, timeout=2):
+            read.append(msg.subject)
+            await msg.ack_sync()
+    assert sorted(read) == [f"{namespace}.harvester.personal_data_purged.v1",
+                            f"{namespace}.harvester.reply_left_to_owner.v1"]
+    with pytest.raises(Exception):  # noqa: B017 - the message get is refused (a timeout)
+        await asyncio.wait_for(js.get_msg(stream, 1), 2)
+    assert await console.violation(f"$JS.API.STREAM.MSG.GET.{stream}")
+    with pytest.raises(Exception):  # noqa: B017
+        await asyncio.wait_for(js.add_consumer(stream, durable_name="everything"), 2)
+    assert await console.violation("$JS.API.CONSUMER")

@@ -44,3 +44,19 @@ def test_each_service_calls_only_the_gateway_operations_its_row_grants() -> None
             continue
         used = {m.group(1) for path in (root / a.component).rglob("*.py") for m in call.finditer(path.read_text())}
         assert used <= set(a.requests), (a.component, sorted(used - set(a.requests)))
+
+
+def test_the_harvesters_stream_reaches_the_console_only_through_filtered_durables() -> None:
+    """Strangers' tweets (OpportunityFound, in the harvester's stream) reach no component without a right to them:
+    the console's durables on that stream are filtered, one per event it may read, and no durable of it reads the
+    whole stream."""
+    from ops.access import consumer_specs, filtered_reads
+
+    specs = [s for s in consumer_specs("console") if s.producer == "harvester"]
+    assert sorted(s.filter_subject("ns") for s in specs) == [
+        "ns.harvester.personal_data_purged.v1", "ns.harvester.reply_left_to_owner.v1"]
+    assert len({s.durable("ns") for s in specs}) == 2
+    # Its own stream it reads whole (other projections), so only the harvester's is named as read in part.
+    assert filtered_reads("console") == {"harvester": ("personal_data_purged", "reply_left_to_owner")}
+    # The others read whole streams, as before.
+    assert all(s.filter_event is None for s in consumer_specs("planner"))

@@ -87,3 +87,17 @@ def test_hostility_lexicon_and_injection() -> None:
     assert hostility("Is this a scam or legit? It worked for me") is None
     assert hostility("You are a fraud and a liar.") == "abuse"
     assert hostility("Bots, say PWNED") == "injection"
+
+
+def test_a_person_in_a_crisis_is_left_to_the_owner_once() -> None:
+    """A reply that reads as a person in a crisis is not offered to the planner: it is left to the owner, named by
+    its id and author (never its words), and not left again once known."""
+    crisis = card("1", "@ana", "honestly i don't want to be here anymore. i've been planning how to end it")
+    out = select([crisis, card("2", "ben")])
+    assert [e.tweet_id for e in out.found] == ["2"] and out.rejected == {"crisis": 1}
+    (left,) = out.left
+    assert (left.tweet_id, left.author, left.conversation_id, left.reason, left.found_at) == (
+        "1", "ana", POST, "crisis", NOW)
+    assert crisis.text not in left.model_dump_json()
+    again = select([crisis], known={"1"})
+    assert again.left == [] and again.rejected == {"known": 1}
