@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 
 from libs.bus.streams import ConsumerSpec
+from libs.contracts.base import snake
 from libs.store.outbox import Published
 
 POLL = 0.1  # real seconds between reads of the table when no commit of this process wakes the waiter
@@ -51,25 +52,48 @@ class Tracking:
         rows = await self.pool.fetch("SELECT consumer, stream, stream_seq FROM tracking")
         return {(r["consumer"], r["stream"]): r["stream_seq"] for r in rows}
 
-    def _readers(self, stream: str) -> list[Position]:
-        return [(c.durable(self.namespace), stream) for c in self.consumers if c.stream(self.namespace) == stream]
+    def _readers(self, p: Published) -> list[Position]:
+        # A filtered durable (libs.store.projection.Projection.filtered) reads its one event of the stream only.
+        return [(c.durable(self.namespace), p.stream) for c in self.consumers if c.stream(self.namespace) == p.stream
+                and (c.filter_event is None or c.filter_event.rsplit(".", 1)[0] == snake(p.event_type))]
 
     async def wait_applied(self, published: Iterable[Published], *, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
-        """Until every projection of this service that reads the stream of each published event has applied it.
-        An event no projection of this service reads needs no wait."""
+        """Until every projection of this service that reads each published event has applied it. An event no
+        projection of this service reads needs no wait."""
         targets: dict[Position, int] = {}
         for p in published:
-            for position in self._readers(p.stream):
+            for position in self._readers(p):
                 targets[position] = max(targets.get(position, 0), p.seq)
         await self._wait(targets, timeout)
 
     async def wait_caught_up(self, *, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
         """Until every projection has applied what each stream it reads held when this was called."""
         targets: dict[Position, int] = {}
+        filtered = []
         for spec in self.consumers:
-            stream = spec.stream(self.namespace)
-            targets[(spec.durable(self.namespace), stream)] = (await self.js.stream_info(stream)).state.last_seq
+            stream, durable = spec.stream(self.namespace), spec.durable(self.namespace)
+            if spec.filter_event is None:
+                targets[(durable, stream)] = (await self.js.stream_info(stream)).state.last_seq
+            else:
+                filtered.append((stream, durable))
         await self._wait(targets, timeout)
+        for stream, durable in filtered:
+            await self._drained(stream, durable, timeout)
+
+    async def _drained(self, stream: str, durable: str, timeout: timedelta) -> None:
+        """Until a filtered durable has no event of its filter left to deliver nor any delivered unacknowledged (a
+        runner acks after its commit). Its stream's last event is usually another's, and the position it delivered
+        to may lie past its own last event, so neither says where its projection must get to."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout.total_seconds()
+        while True:
+            info = await self.js.consumer_info(stream, durable)
+            if not info.num_pending and not info.num_ack_pending:
+                return
+            if loop.time() >= deadline:
+                raise ProjectionsBehind(f"projections behind after {timeout}: {durable} has {info.num_pending} "
+                                        f"events of its filter to deliver and {info.num_ack_pending} to apply")
+            await asyncio.sleep(POLL)
 
     async def _wait(self, targets: dict[Position, int], timeout: timedelta) -> None:
         if not targets:

@@ -25,9 +25,10 @@ MIGRATIONS = Path(__file__).parent / "ledger_migrations"
 FAILING_TOPIC = "always_fails"
 
 
-def build(settings: CommonSettings, *, batch_size: int = 256) -> Service[CommonSettings]:
+def build(settings: CommonSettings, *, batch_size: int = 256, filtered: bool = False) -> Service[CommonSettings]:
+    """``filtered``: its projection reads ContentQueued alone, through a durable filtered on that event."""
     svc = Service("ledger", settings, migrations=MIGRATIONS, batch_size=batch_size, job_tables=("notes", "reviews"))
-    proj = svc.projection("topics", max_deliver=3)
+    proj = svc.projection("topics", max_deliver=3, filtered=filtered)
 
     @proj.on_batch(ContentQueued)
     async def on_queued(conn, items: list[Applied[ContentQueued]]) -> None:
