@@ -94,7 +94,8 @@ async def run(settings: CommonSettings, js: JetStreamContext, *, poison: int, va
     if "poster" in by_name:
         batch.insert(len(batch) // 2, ("valid", blocked_item()))
 
-    poison_seqs: dict[str, set[int]] = {}
+    # stream -> subject -> the poison's sequences (a filtered durable reads one subject of its stream).
+    poison_seqs: dict[str, dict[str, set[int]]] = {}
     queued_ids: set[str] = set()
     blocked_seq = None
     broker = make_broker(settings, service="chaos-producer")
@@ -107,7 +108,8 @@ async def run(settings: CommonSettings, js: JetStreamContext, *, poison: int, va
                 ack = await js.publish(item.subject, item.data, headers=item.headers)  # type: ignore[attr-defined]
                 report.poison_published += 1
                 report.poison_kinds[item.kind] += 1  # type: ignore[attr-defined]
-                poison_seqs.setdefault(ack.stream, set()).add(ack.seq)
+                poison_seqs.setdefault(ack.stream, {}).setdefault(item.subject, set()).add(  # type: ignore[attr-defined]
+                    ack.seq)
             else:
                 ack = await publisher.publish(item)  # type: ignore[arg-type]
                 if ack.duplicate:
@@ -140,7 +142,10 @@ async def run(settings: CommonSettings, js: JetStreamContext, *, poison: int, va
             for spec in svc.consumer_specs():
                 durable, stream = spec.durable(ns), spec.stream(ns)
                 mine = letters.get(durable, [])
-                expected = set(poison_seqs.get(stream, set()))
+                subject = spec.filter_subject(ns)
+                on_stream = {seq for subj, seqs in poison_seqs.get(stream, {}).items()
+                             if spec.filter_event is None or subj == subject for seq in seqs}
+                expected = set(on_stream)
                 if blocked_seq and blocked_seq[0] == stream and svc.name == "poster":
                     expected.add(blocked_seq[1])
                 got = {letter.stream_seq for letter in mine}
@@ -153,7 +158,7 @@ async def run(settings: CommonSettings, js: JetStreamContext, *, poison: int, va
                         f"{durable}: poison without a dead letter at {sorted(expected - got)[:10]}")
                 if any(not letter.error for letter in mine):
                     report.violations.append(f"{durable}: a dead letter without a reason")
-                retried = [m for m in mine if m.stream_seq not in poison_seqs.get(stream, set())]
+                retried = [m for m in mine if m.stream_seq not in on_stream]
                 if any(not m.error.startswith("failed ") for m in retried):
                     report.violations.append(f"{durable}: the blocked event's letter does not say it was retried")
         if "poster" in by_name:

@@ -11,9 +11,11 @@ from typing import Any
 
 import asyncpg
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
 from libs.bus.control import KillSwitch
 from libs.bus.dlq import DeadLetter, DeadLetters
+from libs.bus.streams import ConsumerSpec
 from libs.contracts.base import Event
 from libs.runtime.service import Service
 from libs.core.settings import CommonSettings
@@ -62,13 +64,25 @@ async def positions(dsn: str, svc: Service) -> dict[tuple[str, str], int]:
     return {(r["consumer"], r["stream"]): r["stream_seq"] for r in rows}
 
 
+async def last_read(js: JetStreamContext, spec: ConsumerSpec, namespace: str) -> int:
+    """The stream sequence of the last message a durable reads: its stream's last, or a filtered durable's last on
+    its subject (the stream's last is usually another event's)."""
+    stream = spec.stream(namespace)
+    if spec.filter_event is None:
+        return int((await js.stream_info(stream)).state.last_seq)
+    try:
+        return int((await js.get_last_msg(stream, spec.filter_subject(namespace))).seq or 0)
+    except NotFoundError:
+        return 0
+
+
 async def lagging(js: JetStreamContext, dsn: str, svc: Service) -> dict[str, tuple[int, int]]:
     """Consumers of ``svc`` that have not committed their stream's last sequence: durable -> (position, last)."""
     done = await positions(dsn, svc)
     out = {}
     for spec in svc.consumer_specs():
         durable, stream = spec.durable(svc.namespace), spec.stream(svc.namespace)
-        last = (await js.stream_info(stream)).state.last_seq
+        last = await last_read(js, spec, svc.namespace)
         if done.get((durable, stream), 0) < last:
             out[durable] = (done.get((durable, stream), 0), last)
     return out
