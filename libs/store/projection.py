@@ -80,7 +80,9 @@ class Projection:
     # Read through one durable per event type, each filtered on its event's subject, instead of one durable per
     # producer's whole stream: for a reader that may see a few of a producer's events and not the rest (the
     # console, of the harvester's, whose other events hold strangers' tweets). Its handlers must then not depend
-    # on the order of events of different types.
+    # on the order of events of different types. Its position is its own last event's, so a replay from a snapshot
+    # after its stream dropped its first events cannot tell whether one of its events went with them: use it for
+    # events whose loss past the stream's retention does not matter (the console's are forgotten by then).
     filtered: bool = False
 
     def on_batch(self, *types: type[E]) -> Callable[[Callable[[asyncpg.Connection, list[Applied[E]]],
