@@ -94,10 +94,11 @@ ACCESS: tuple[Access, ...] = (
            requests=(*GATEWAY_WRITES, "search", "own_timeline"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),
            why="the only writer to X (read-back through search and the own timeline)"),
-    Access("harvester", publishes=("harvester",), consumes=("harvester", "poster"),
+    Access("harvester", publishes=("harvester",), consumes=("console", "harvester", "poster"),
            requests=("search", "tweet_metrics", "profile_snapshot", "tweet_replies"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),
-           why="reads X (through the gateway), never writes; reads the niche's news feeds"),
+           why="reads X (through the gateway), never writes; reads the niche's news feeds; of the console's stream, "
+               "the owner's deletions alone (their replies are not read again)"),
     Access("scraper", publishes=("scraper",), consumes=("console", "poster", "scraper"),
            requests=("tweet_metrics", "profile_snapshot", "own_timeline"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),

@@ -1,7 +1,9 @@
 """The harvester's tables (schema ``harvester``) and the projections that fill them from events.
 
 The opportunity pool is rebuilt from the harvester's own stream (OpportunityFound / OpportunityExpired) and the
-poster's TweetPosted (our replies); discovered accounts from our own AccountDiscovered. The jobs record events in
+poster's TweetPosted (our replies); discovered accounts from our own AccountDiscovered; the owner's deletions from
+the console's TweetDeleted (a durable filtered on that event: the rest of the console's stream is not the
+harvester's to read). The jobs record events in
 the outbox and wait until these projections applied them (read your own writes): what they found becomes a row
 when its event comes back, so a replay rebuilds exactly the same pool. The jobs' own cursors and caches live in
 the job-owned tables (JOB_TABLES).
@@ -19,7 +21,8 @@ import asyncpg
 from libs.contracts.events import (
     NewsItemFound,
     AccountDiscovered,
-    AccountRefreshed, OpportunityExpired, OpportunityFound, PersonalDataPurged, ReplyLeftToOwner, TweetPosted,
+    AccountRefreshed, OpportunityExpired, OpportunityFound, PersonalDataPurged, ReplyLeftToOwner, TweetDeleted,
+    TweetPosted,
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied
@@ -105,6 +108,15 @@ def register(svc: Service[Any]) -> None:
             "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
             [(e.handle.lower(), e.followers, e.engagement_rate, e.relevance, e.bio, e.discovered_at)
              for i in items for e in [i.event]])
+
+    # Of the console's stream the harvester reads the owner's deletions alone (the rest is the owner's business).
+    deletions = svc.projection("owner_deletions", filtered=True)
+
+    @deletions.on(TweetDeleted)
+    async def on_deleted(conn: asyncpg.Connection, applied: Applied[TweetDeleted]) -> None:
+        e = applied.event
+        await conn.executemany("INSERT INTO deleted_own_posts (tweet_id, deleted_at) VALUES ($1, $2)"
+                               " ON CONFLICT DO NOTHING", [(t, e.deleted_at) for t in e.tweet_ids])
 
 
 # ---------------------------------------------------------------------- reads for the jobs
@@ -237,10 +249,12 @@ class OwnTweet:
 async def tweets_to_read(conn: asyncpg.Connection, *, since: datetime, limit: int) -> list[OwnTweet]:
     """Our posts and replies since ``since`` whose replies were read longest ago (never read first, then newest
     first). Our answers in our own conversations are left out: a reply to one is the same person again, whom
-    the planner does not answer twice in a row; and so are those a read found gone from X (``own_posts_gone``)."""
+    the planner does not answer twice in a row; and so are those a read found gone from X (``own_posts_gone``) or
+    the owner deleted in the console (``deleted_own_posts``)."""
     rows = await conn.fetch(
         "SELECT p.tweet_id, p.reply_to FROM own_posts p LEFT JOIN conversation_reads r USING (tweet_id) "
         "WHERE p.posted_at >= $1 AND NOT EXISTS (SELECT 1 FROM own_posts_gone g WHERE g.tweet_id = p.tweet_id) "
+        "AND NOT EXISTS (SELECT 1 FROM deleted_own_posts d WHERE d.tweet_id = p.tweet_id) "
         "AND NOT EXISTS (SELECT 1 FROM opportunities o "
         "    WHERE o.tweet_id = p.reply_to AND o.conversation_id IS NOT NULL) "
         "ORDER BY r.read_at NULLS FIRST, p.posted_at DESC, p.tweet_id LIMIT $2",

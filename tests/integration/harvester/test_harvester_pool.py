@@ -142,3 +142,30 @@ async def test_personal_data_past_the_retention_is_forgotten_by_every_reader_and
 def test_the_retention_must_outlast_the_harvests_max_tweet_age(settings):
     with pytest.raises(ValueError, match="personal_data_retention .* must exceed harvest_max_age"):
         HarvesterSettings(personal_data_retention=timedelta(hours=12), snapshot_interval=timedelta(hours=1))
+
+
+async def test_a_tweet_the_owner_deleted_in_the_console_has_its_replies_read_no_more(settings, js, harvester):
+    """The console's TweetDeleted (read through a durable filtered on it): our deleted tweet leaves the
+    conversations read, which through the X API could not tell it gone (its search finds no reply either way)."""
+    from libs.contracts.events import TweetDeleted
+    from services.harvester.projections import tweets_to_read
+
+    await harvester.start()
+    now = datetime.now(UTC)
+    kept, deleted = (str(uuid.uuid4().int)[:19] for _ in range(2))
+    await publish(settings, [TweetPosted(content_id=f"c-{t}", kind="post", tweet_ids=[t], url="http://x/p",
+                                         posted_at=now, text="A post of ours.") for t in (kept, deleted)])
+    await publish(settings, [TweetDeleted(content_id=f"c-{deleted}", tweet_ids=[deleted], deleted_by="owner",
+                                          deleted_at=now)])
+
+    async def read() -> list[str]:
+        async with harvester.pool.acquire() as conn:
+            return [t.tweet_id for t in await tweets_to_read(conn, since=now - timedelta(hours=1), limit=10)]
+
+    async def applied() -> bool:
+        return bool(await table(settings, "deleted_own_posts")) and kept in await read()
+
+    await eventually(applied)
+    assert await read() == [kept]
+    (spec,) = [s for s in harvester.consumer_specs() if s.producer == "console"]
+    assert spec.filter_subject(settings.namespace) == f"{settings.namespace}.console.tweet_deleted.v1"
