@@ -188,7 +188,12 @@ class Console:
     async def _page(self, request: web.Request, name: str, values: dict[str, Any], *,
                     status: int = 200) -> web.Response:
         switch = await self.ctx.kill_switch.read()
-        return self._html(f"{name}.html", {"page": name, "csrf": request[CSRF], "switch": switch,
+        # What waits for the owner, on every page's Review link: drafts to decide, replies left to them.
+        waiting = await self.pool.fetchval(
+            "SELECT (SELECT count(*) FROM items WHERE status = 'queued' AND decision IS NULL"
+            " AND kind = ANY($1::text[])) + (SELECT count(*) FROM left_replies r WHERE NOT EXISTS"
+            " (SELECT 1 FROM left_replies_dismissed d WHERE d.tweet_id = r.tweet_id))", sorted(self.kinds))
+        return self._html(f"{name}.html", {"page": name, "csrf": request[CSRF], "switch": switch, "waiting": waiting,
                                            "notice": request.query.get("notice", ""),
                                            "error": values.pop("error", request.query.get("error", "")),
                                            "now": self.ctx.clock.now(), "approval": sorted(self.kinds), **values},

@@ -253,8 +253,12 @@ async def test_a_reply_left_to_the_owner_is_listed_with_links_seen_to_and_forgot
     assert f"@{fresh.author}" in await section.inner_text()
     await page.screenshot(path=str(stack.shots / "left_replies.png"), full_page=True)
 
+    # Every page's Review link counts what waits for the owner (drafts to decide, replies left to them).
+    waiting = int(await page.locator("nav .badge").inner_text())
+    assert waiting >= 2
     await section.locator("button.dismiss").click()
     await page.wait_for_selector("p.notice")
+    assert int(await page.locator("nav .badge").inner_text()) == waiting - 1
     assert await page.locator(f"section.left-reply[data-id='{fresh.tweet_id}']").count() == 0
     assert await page.locator(f"section.left-reply[data-id='{old.tweet_id}']").count() == 1
     # Seen to twice (a second tab): nothing is left to take off.
