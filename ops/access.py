@@ -177,11 +177,11 @@ def filtered_reads(service: str) -> dict[str, tuple[str, ...]]:
     """Producer -> the only events the service reads of it, where it reads through filtered durables (a
     projection's ``filtered``): it may not read the rest of that stream."""
     specs = consumer_specs(service)
-    whole = {spec.producer for spec in specs if spec.filter_event is None}
+    whole = {spec.producer for spec in specs if spec.filter_name is None}
     out: dict[str, tuple[str, ...]] = {}
     for spec in specs:
-        if spec.filter_event is not None and spec.producer not in whole:
-            out[spec.producer] = (*out.get(spec.producer, ()), spec.filter_event.rsplit(".", 1)[0])
+        if spec.filter_name is not None and spec.producer not in whole:
+            out[spec.producer] = (*out.get(spec.producer, ()), spec.filter_name)
     return out
 
 

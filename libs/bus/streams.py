@@ -22,6 +22,7 @@ from nats.js.api import (
     StreamConfig,
 )
 
+from libs.contracts.base import snake
 from libs.contracts.registry import PRODUCERS
 from libs.core.settings import CommonSettings, SettingsError
 
@@ -141,6 +142,15 @@ class ConsumerSpec:
 
     def stream(self, namespace: str) -> str:
         return stream_name(namespace, self.producer)
+
+    @property
+    def filter_name(self) -> str | None:
+        """The snake-case name of the one event a filtered durable delivers (None: the whole stream)."""
+        return None if self.filter_event is None else self.filter_event.rsplit(".", 1)[0]
+
+    def reads(self, event_type: str) -> bool:
+        """Whether this durable delivers events of ``event_type`` (``Event.TYPE``) of its producer."""
+        return self.filter_name is None or self.filter_name == snake(event_type)
 
     def filter_subject(self, namespace: str) -> str:
         # One filter subject per consumer: the Debian nats-server 2.9 knows no filter_subjects list.

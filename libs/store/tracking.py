@@ -23,7 +23,6 @@ from typing import Any
 import asyncpg
 
 from libs.bus.streams import ConsumerSpec
-from libs.contracts.base import snake
 from libs.store.outbox import Published
 
 POLL = 0.1  # real seconds between reads of the table when no commit of this process wakes the waiter
@@ -54,8 +53,8 @@ class Tracking:
 
     def _readers(self, p: Published) -> list[Position]:
         # A filtered durable (libs.store.projection.Projection.filtered) reads its one event of the stream only.
-        return [(c.durable(self.namespace), p.stream) for c in self.consumers if c.stream(self.namespace) == p.stream
-                and (c.filter_event is None or c.filter_event.rsplit(".", 1)[0] == snake(p.event_type))]
+        return [(c.durable(self.namespace), p.stream) for c in self.consumers
+                if c.stream(self.namespace) == p.stream and c.reads(p.event_type)]
 
     async def wait_applied(self, published: Iterable[Published], *, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
         """Until every projection of this service that reads each published event has applied it. An event no
