@@ -764,8 +764,9 @@ class TweetDeleted(Event):
 
 
 class ReplyLeftDismissed(Event):
-    """The owner took a reply left to them (ReplyLeftToOwner) off the console's list: read, answered as a person,
-    or not what it seemed."""
+    """The owner took a reply left to them (ReplyLeftToOwner) off the console's list, with their verdict: seen to
+    (read, answered as a person), or not a crisis (the readers' false alarm: the figure that tells how often the
+    owner is called for nothing)."""
 
     TYPE = "ReplyLeftDismissed"
     PRODUCER = "console"
@@ -773,6 +774,7 @@ class ReplyLeftDismissed(Event):
     tweet_id: str
     dismissed_by: str
     dismissed_at: AwareDatetime
+    verdict: Literal["seen_to", "not_a_crisis"] = "seen_to"
 
     def dedup_key(self) -> str:
         return f"left_dismissed:{self.tweet_id}"

@@ -235,13 +235,16 @@ async def record_deleted(pool: asyncpg.Pool, outbox: Outbox, content_id: str, tw
     return event
 
 
-async def dismiss_left_reply(pool: asyncpg.Pool, outbox: Outbox, tweet_id: str, *, by: str,
+async def dismiss_left_reply(pool: asyncpg.Pool, outbox: Outbox, tweet_id: str, verdict: str, *, by: str,
                              now: datetime) -> Refused | ReplyLeftDismissed:
-    """The owner takes a reply left to them off the list (read, answered as a person, or not what it seemed)."""
+    """The owner takes a reply left to them off the list: seen to (read, answered as a person), or not a crisis."""
+    if verdict not in ("seen_to", "not_a_crisis"):
+        return Refused(f"unknown verdict {verdict!r}: seen_to or not_a_crisis")
     async with pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval("SELECT count(*) FROM left_replies WHERE tweet_id = $1", tweet_id):
             return Refused(f"no reply {tweet_id} is left to you (forgotten with the harvested tweets?)")
-        event = ReplyLeftDismissed(tweet_id=tweet_id, dismissed_by=by, dismissed_at=now)
+        event = ReplyLeftDismissed(tweet_id=tweet_id, dismissed_by=by, dismissed_at=now,
+                                   verdict="not_a_crisis" if verdict == "not_a_crisis" else "seen_to")
         await outbox.record(conn, event)
         await record_dismissal(conn, event)
     await outbox.flush()

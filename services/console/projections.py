@@ -250,5 +250,6 @@ async def record_decision(conn: asyncpg.Connection, e: ContentApproved | Content
 
 
 async def record_dismissal(conn: asyncpg.Connection, e: ReplyLeftDismissed) -> None:
-    await conn.execute("INSERT INTO left_replies_dismissed (tweet_id, dismissed_by, dismissed_at) VALUES ($1, $2, $3)"
-                       " ON CONFLICT DO NOTHING", e.tweet_id, e.dismissed_by, e.dismissed_at)
+    await conn.execute("INSERT INTO left_replies_dismissed (tweet_id, dismissed_by, dismissed_at, verdict)"
+                       " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", e.tweet_id, e.dismissed_by, e.dismissed_at,
+                       e.verdict)

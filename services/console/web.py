@@ -253,8 +253,11 @@ class Console:
             "SELECT r.*, (SELECT i.parts->>0 FROM items i WHERE i.tweet_ids ? r.conversation_id LIMIT 1) AS our_text"
             " FROM left_replies r WHERE NOT EXISTS (SELECT 1 FROM left_replies_dismissed d"
             " WHERE d.tweet_id = r.tweet_id) ORDER BY r.found_at DESC, r.tweet_id LIMIT 50")
+        # How often the owner was called for nothing, over what the retention keeps.
+        verdicts = dict(await self.pool.fetch("SELECT verdict, count(*) FROM left_replies_dismissed GROUP BY verdict"))
         return await self._page(request, "review", {"items": items, "decided": decided, "evergreen": evergreen,
-                                                    "left": left, "handle": self.ctx.settings.x_handle,
+                                                    "left": left, "verdicts": verdicts,
+                                                    "handle": self.ctx.settings.x_handle,
                                                     "error": error}, status=status)
 
     async def page_write(self, request: web.Request, *, error: str = "", status: int = 200,
@@ -464,7 +467,9 @@ class Console:
         return self._redirect("/review?notice=rejected")
 
     async def dismiss_left(self, request: web.Request) -> web.StreamResponse:
-        done = await owner.dismiss_left_reply(self.pool, self.ctx.outbox, request.match_info["tweet_id"], by=OWNER,
+        form = await request.post()
+        done = await owner.dismiss_left_reply(self.pool, self.ctx.outbox, request.match_info["tweet_id"],
+                                              str(form.get("verdict") or "seen_to"), by=OWNER,
                                               now=self.ctx.clock.now())
         if isinstance(done, owner.Refused):
             return await self.page_review(request, error=done.reason, status=404)

@@ -14,7 +14,8 @@ CREATE TABLE left_replies (
 CREATE TABLE left_replies_dismissed (
     tweet_id     text        PRIMARY KEY,
     dismissed_by text        NOT NULL,
-    dismissed_at timestamptz NOT NULL
+    dismissed_at timestamptz NOT NULL,
+    verdict      text        NOT NULL CHECK (verdict IN ('seen_to', 'not_a_crisis'))
 );
 CREATE TABLE personal_data_cut (
     id     integer     PRIMARY KEY CHECK (id = 1),

@@ -279,6 +279,14 @@ async def test_a_reply_left_to_the_owner_is_listed_with_links_seen_to_and_forgot
     await eventually(lambda: listed(later), timeout=60, interval=0.5)
     assert await page.locator(f"section.left-reply[data-id='{late_old.tweet_id}']").count() == 0
 
+    # The owner's other verdict, the readers' false alarm: counted beside the ones seen to.
+    await page.locator(f"section.left-reply[data-id='{later.tweet_id}'] button.not-a-crisis").click()
+    await page.wait_for_selector("p.notice")
+    assert await page.locator(f"section.left-reply[data-id='{later.tweet_id}']").count() == 0
+    assert await stack.worker.console.pool.fetchval(
+        "SELECT verdict FROM left_replies_dismissed WHERE tweet_id = $1", later.tweet_id) == "not_a_crisis"
+    assert "1 seen to, 1 not a crisis" in await page.locator("p.left-verdicts").inner_text()
+
 
 async def _not_listed(page: Page, reply: ReplyLeftToOwner) -> bool:
     await page.goto("/review")
