@@ -235,11 +235,15 @@ async def record_deleted(pool: asyncpg.Pool, outbox: Outbox, content_id: str, tw
     return event
 
 
+# The owner's verdicts on a reply left to them (ReplyLeftDismissed.verdict).
+LEFT_VERDICTS = ("seen_to", "not_a_crisis")
+
+
 async def dismiss_left_reply(pool: asyncpg.Pool, outbox: Outbox, tweet_id: str, verdict: str, *, by: str,
                              now: datetime) -> Refused | ReplyLeftDismissed:
     """The owner takes a reply left to them off the list: seen to (read, answered as a person), or not a crisis."""
-    if verdict not in ("seen_to", "not_a_crisis"):
-        return Refused(f"unknown verdict {verdict!r}: seen_to or not_a_crisis")
+    if verdict not in LEFT_VERDICTS:
+        return Refused(f"unknown verdict {verdict!r}: {' or '.join(LEFT_VERDICTS)}")
     async with pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval("SELECT count(*) FROM left_replies WHERE tweet_id = $1", tweet_id):
             return Refused(f"no reply {tweet_id} is left to you (forgotten with the harvested tweets?)")

@@ -468,11 +468,13 @@ class Console:
 
     async def dismiss_left(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
-        done = await owner.dismiss_left_reply(self.pool, self.ctx.outbox, request.match_info["tweet_id"],
-                                              str(form.get("verdict") or "seen_to"), by=OWNER,
-                                              now=self.ctx.clock.now())
+        verdict = str(form.get("verdict") or "seen_to")
+        done = await owner.dismiss_left_reply(self.pool, self.ctx.outbox, request.match_info["tweet_id"], verdict,
+                                              by=OWNER, now=self.ctx.clock.now())
         if isinstance(done, owner.Refused):
-            return await self.page_review(request, error=done.reason, status=404)
+            # No such reply (404), or a verdict the form does not offer (422).
+            return await self.page_review(request, error=done.reason,
+                                          status=404 if verdict in owner.LEFT_VERDICTS else 422)
         return self._redirect("/review?notice=" + quote("taken off the list of replies left to you"))
 
     async def evergreen_approve(self, request: web.Request) -> web.StreamResponse:

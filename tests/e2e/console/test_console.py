@@ -269,6 +269,9 @@ async def test_a_reply_left_to_the_owner_is_listed_with_links_seen_to_and_forgot
     response = await page.request.post(f"/left/17{tag}9/dismiss", form={"csrf": await page.locator(
         "input[name=csrf]").first.get_attribute("value") or ""})
     assert response.status == 404 and "no reply" in await response.text()
+    response = await page.request.post(f"/left/{old.tweet_id}/dismiss", form={"csrf": await page.locator(
+        "input[name=csrf]").first.get_attribute("value") or "", "verdict": "whatever"})
+    assert response.status == 422 and "unknown verdict" in await response.text()
 
     # The retention's cut, four days back: the five-day-old one goes; one six days old arriving after the cut
     # (read on the same durable as the fresh one after it) is never kept.
