@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
 
 import asyncpg
+import pytest
 
 from libs.bus.publish import EventPublisher
 from libs.core.clock import Clock
@@ -14,109 +18,97 @@ from tests.helpers import eventually
 from tests.integration.foundation.helpers import queued
 
 
-async def test_content_queued_twice_is_one_queue_item(settings, js) -> None:
-    poster_settings = PosterSettings(**settings.model_dump())
-    svc = build(poster_settings)
-    pool = await asyncpg.create_pool(settings.dsn)
-    await pool.execute("DROP SCHEMA IF EXISTS poster CASCADE")
-    await svc.provision()
-    await svc.start()
-    try:
-        publisher = EventPublisher(svc.broker, settings, Clock(), "planner")
-        base = queued("sleep")
-        first = base.model_copy(update={"scheduled_for": base.expires_at})  # never due here: nothing is written
-        again = first.model_copy(update={"parts": ["A rewrite that must not replace the first."]})
-        await publisher.publish(first)
-        await publisher.publish(again)  # another envelope (event id) for the same content id
-        await publisher.publish(queued("protein").model_copy(update={"scheduled_for": first.scheduled_for}))
-        await eventually(lambda: _count(pool, 2), timeout=20)
-        rows = await pool.fetch("SELECT content_id, parts FROM poster.queue WHERE content_id = $1", first.content_id)
-        assert len(rows) == 1 and first.parts[0] in rows[0]["parts"]
-        # Untouched by the posting cycle: no progress recorded for it.
-        assert await pool.fetchval("SELECT count(*) FROM poster.item_progress WHERE content_id = $1",
-                                   first.content_id) == 0
-    finally:
-        await svc.stop()
-        await pool.close()
-
-
-async def _count(pool: asyncpg.Pool, n: int) -> bool:
-    return await pool.fetchval("SELECT count(*) FROM poster.queue") == n
-
-
-async def test_the_poster_follows_the_gateways_risk_level(settings, js) -> None:
-    """AccountRiskChanged from the gateway's stream becomes the level the posting cycle paces by; a late change
-    (an older changed_at, from another replica) does not undo a newer one."""
-    from datetime import timedelta
-
-    from libs.contracts.events import AccountRiskChanged
-
-    svc = build(PosterSettings(**settings.model_dump()))
-    pool = await asyncpg.create_pool(settings.dsn)
-    await pool.execute("DROP SCHEMA IF EXISTS poster CASCADE")
-    await svc.provision()
-    await svc.start()
-    try:
-        gateway = EventPublisher(svc.broker, settings, Clock(), "browser_gateway")
-        now = Clock().now()
-        high = AccountRiskChanged(handle="xbot_demo", level=2, level_name="HIGH", previous_level=1,
-                                  signal="automation_block", operation="search", budget_share=0.25, changed_at=now)
-        stale = high.model_copy(update={"level": 0, "level_name": "NORMAL", "signal": "decay",
-                                        "changed_at": now - timedelta(minutes=5)})
-        await gateway.publish(high)
-        await gateway.publish(stale)
-        await eventually(lambda: _status_level(svc, "HIGH"), timeout=20)
-        await svc.context.wait_caught_up()
-        assert await pool.fetchval("SELECT level FROM poster.account_risk") == 2
-    finally:
-        await svc.stop()
-        await pool.close()
-
-
-async def _status_level(svc, name: str) -> bool:
-    return (await svc.worker.status())["risk_level"] == name
-
-
-async def test_an_answer_queued_under_a_post_the_owner_deletes_is_withdrawn(settings, js) -> None:
-    """The owner deletes a post of ours in the console (TweetDeleted) while an answer to a reply under it waits in
-    the queue: the answer ends as PostFailed(reason="conversation_deleted"), never posted; an answer under another
-    post, and a reply to a stranger's tweet, stay queued."""
-    from datetime import UTC, datetime, timedelta
-
-    from libs.contracts.events import TweetDeleted
-
+@pytest.fixture
+async def poster(settings, js) -> AsyncIterator[tuple[Any, asyncpg.Pool]]:
+    """The poster service on a fresh schema, started (a posting cycle every second), and a pool on the database."""
     svc = build(PosterSettings(**{**settings.model_dump(), "posting_cycle": timedelta(seconds=1)}))
     pool = await asyncpg.create_pool(settings.dsn)
     await pool.execute("DROP SCHEMA IF EXISTS poster CASCADE")
     await svc.provision()
     await svc.start()
     try:
-        planner = EventPublisher(svc.broker, settings, Clock(), "planner")
-        console = EventPublisher(svc.broker, settings, Clock(), "console")
-        base = queued("sleep")
-        later = {"kind": "reply", "scheduled_for": base.expires_at, "reply_to_author": "someone"}  # never due here
-        under_deleted = base.model_copy(update={**later, "content_id": "a-deleted", "reply_to_tweet_id": "7001",
-                                                "conversation_id": "9001"})
-        under_kept = base.model_copy(update={**later, "content_id": "a-kept", "reply_to_tweet_id": "7002",
-                                             "conversation_id": "9002"})
-        stranger = base.model_copy(update={**later, "content_id": "a-stranger", "reply_to_tweet_id": "9001x"})
-        for item in (under_deleted, under_kept, stranger):
-            await planner.publish(item)
-        await eventually(lambda: _count(pool, 3), timeout=20)
-        await console.publish(TweetDeleted(content_id="our-post", tweet_ids=["9001", "9003"], deleted_by="owner",
-                                           deleted_at=datetime.now(UTC)))
-
-        async def ended() -> bool:
-            return await pool.fetchval("SELECT status FROM poster.item_progress WHERE content_id = 'a-deleted'") \
-                == "failed"
-
-        await eventually(ended, timeout=30)
-        outbox = [json.loads(r["envelope"]) for r in await pool.fetch(
-            "SELECT envelope FROM poster.event_outbox WHERE event_type = 'PostFailed'")]
-        assert [(e["payload"]["content_id"], e["payload"]["reason"], e["payload"]["retryable"]) for e in outbox] \
-            == [("a-deleted", "conversation_deleted", False)]
-        assert "deleted the post" in outbox[0]["payload"]["error"]
-        assert await pool.fetchval("SELECT count(*) FROM poster.item_progress WHERE content_id <> 'a-deleted'") == 0
+        yield svc, pool
     finally:
         await svc.stop()
         await pool.close()
+
+
+async def test_content_queued_twice_is_one_queue_item(settings, poster) -> None:
+    svc, pool = poster
+    publisher = EventPublisher(svc.broker, settings, Clock(), "planner")
+    base = queued("sleep")
+    first = base.model_copy(update={"scheduled_for": base.expires_at})  # never due here: nothing is written
+    again = first.model_copy(update={"parts": ["A rewrite that must not replace the first."]})
+    await publisher.publish(first)
+    await publisher.publish(again)  # another envelope (event id) for the same content id
+    await publisher.publish(queued("protein").model_copy(update={"scheduled_for": first.scheduled_for}))
+    await eventually(lambda: _count(pool, 2), timeout=20)
+    rows = await pool.fetch("SELECT content_id, parts FROM poster.queue WHERE content_id = $1", first.content_id)
+    assert len(rows) == 1 and first.parts[0] in rows[0]["parts"]
+    # Untouched by the posting cycle: no progress recorded for it.
+    assert await pool.fetchval("SELECT count(*) FROM poster.item_progress WHERE content_id = $1",
+                               first.content_id) == 0
+
+
+async def _count(pool: asyncpg.Pool, n: int) -> bool:
+    return await pool.fetchval("SELECT count(*) FROM poster.queue") == n
+
+
+async def test_the_poster_follows_the_gateways_risk_level(settings, poster) -> None:
+    """AccountRiskChanged from the gateway's stream becomes the level the posting cycle paces by; a late change
+    (an older changed_at, from another replica) does not undo a newer one."""
+    from libs.contracts.events import AccountRiskChanged
+
+    svc, pool = poster
+    gateway = EventPublisher(svc.broker, settings, Clock(), "browser_gateway")
+    now = Clock().now()
+    high = AccountRiskChanged(handle="xbot_demo", level=2, level_name="HIGH", previous_level=1,
+                              signal="automation_block", operation="search", budget_share=0.25, changed_at=now)
+    stale = high.model_copy(update={"level": 0, "level_name": "NORMAL", "signal": "decay",
+                                    "changed_at": now - timedelta(minutes=5)})
+    await gateway.publish(high)
+    await gateway.publish(stale)
+    await eventually(lambda: _status_level(svc, "HIGH"), timeout=20)
+    await svc.context.wait_caught_up()
+    assert await pool.fetchval("SELECT level FROM poster.account_risk") == 2
+
+
+async def _status_level(svc, name: str) -> bool:
+    return (await svc.worker.status())["risk_level"] == name
+
+
+async def test_an_answer_queued_under_a_post_the_owner_deletes_is_withdrawn(settings, poster) -> None:
+    """The owner deletes a post of ours in the console (TweetDeleted) while an answer to a reply under it waits in
+    the queue: the answer ends as PostFailed(reason="conversation_deleted"), never posted; an answer under another
+    post, and a reply to a stranger's tweet, stay queued."""
+    from datetime import UTC, datetime
+
+    from libs.contracts.events import TweetDeleted
+
+    svc, pool = poster
+    planner = EventPublisher(svc.broker, settings, Clock(), "planner")
+    console = EventPublisher(svc.broker, settings, Clock(), "console")
+    base = queued("sleep")
+    later = {"kind": "reply", "scheduled_for": base.expires_at, "reply_to_author": "someone"}  # never due here
+    under_deleted = base.model_copy(update={**later, "content_id": "a-deleted", "reply_to_tweet_id": "7001",
+                                            "conversation_id": "9001"})
+    under_kept = base.model_copy(update={**later, "content_id": "a-kept", "reply_to_tweet_id": "7002",
+                                         "conversation_id": "9002"})
+    stranger = base.model_copy(update={**later, "content_id": "a-stranger", "reply_to_tweet_id": "9001x"})
+    for item in (under_deleted, under_kept, stranger):
+        await planner.publish(item)
+    await eventually(lambda: _count(pool, 3), timeout=20)
+    await console.publish(TweetDeleted(content_id="our-post", tweet_ids=["9001", "9003"], deleted_by="owner",
+                                       deleted_at=datetime.now(UTC)))
+
+    async def ended() -> bool:
+        return await pool.fetchval("SELECT status FROM poster.item_progress WHERE content_id = 'a-deleted'") \
+            == "failed"
+
+    await eventually(ended, timeout=30)
+    outbox = [json.loads(r["envelope"]) for r in await pool.fetch(
+        "SELECT envelope FROM poster.event_outbox WHERE event_type = 'PostFailed'")]
+    assert [(e["payload"]["content_id"], e["payload"]["reason"], e["payload"]["retryable"]) for e in outbox] \
+        == [("a-deleted", "conversation_deleted", False)]
+    assert "deleted the post" in outbox[0]["payload"]["error"]
+    assert await pool.fetchval("SELECT count(*) FROM poster.item_progress WHERE content_id <> 'a-deleted'") == 0
