@@ -90,15 +90,17 @@ ACCESS: tuple[Access, ...] = (
            consumes=("console", "harvester", "learner", "planner", "poster", "scraper"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV), secrets=(LLM_KEY,),
            why="writes with the LLM; never talks to X"),
-    Access("poster", publishes=("poster",), consumes=("browser_gateway", "console", "planner"),
+    Access("poster", publishes=("poster",), consumes=("browser_gateway", "console", "planner", "scraper"),
            requests=(*GATEWAY_WRITES, "search", "own_timeline"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),
-           why="the only writer to X (read-back through search and the own timeline)"),
-    Access("harvester", publishes=("harvester",), consumes=("console", "harvester", "poster"),
+           why="the only writer to X (read-back through search and the own timeline); of the scraper's stream, our "
+               "tweets gone from X alone (the answers queued under them are withdrawn)"),
+    Access("harvester", publishes=("harvester",), consumes=("console", "harvester", "poster", "scraper"),
            requests=("search", "tweet_metrics", "profile_snapshot", "tweet_replies"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),
            why="reads X (through the gateway), never writes; reads the niche's news feeds; of the console's stream, "
-               "the owner's deletions alone (their replies are not read again)"),
+               "the owner's deletions alone, of the scraper's our tweets gone from X alone (their replies are not read "
+               "again)"),
     Access("scraper", publishes=("scraper",), consumes=("console", "poster", "scraper"),
            requests=("tweet_metrics", "profile_snapshot", "own_timeline"),
            kv_writes=_RUNTIME_KV, kv_reads=("control", *_RUNTIME_KV),

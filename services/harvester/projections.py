@@ -2,8 +2,8 @@
 
 The opportunity pool is rebuilt from the harvester's own stream (OpportunityFound / OpportunityExpired) and the
 poster's TweetPosted (our replies); discovered accounts from our own AccountDiscovered; the owner's deletions from
-the console's TweetDeleted (a durable filtered on that event: the rest of the console's stream is not the
-harvester's to read). The jobs record events in
+the console's TweetDeleted and our tweets found gone from X from the scraper's TweetGone (each through a durable
+filtered on that event: the rest of those streams is not the harvester's to read). The jobs record events in
 the outbox and wait until these projections applied them (read your own writes): what they found becomes a row
 when its event comes back, so a replay rebuilds exactly the same pool. The jobs' own cursors and caches live in
 the job-owned tables (JOB_TABLES).
@@ -22,10 +22,11 @@ from libs.contracts.events import (
     NewsItemFound,
     AccountDiscovered,
     AccountRefreshed, OpportunityExpired, OpportunityFound, PersonalDataPurged, ReplyLeftToOwner, TweetDeleted,
-    TweetPosted,
+    TweetGone, TweetPosted,
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied
+from libs.store.x_marks import record_x_marks
 from services.harvester.discovery import AuthorProfile
 from services.harvester.formats import PeerPost
 from services.harvester.selection import PooledOpportunity, SearchedTweet, replied_tweet_id
@@ -117,6 +118,14 @@ def register(svc: Service[Any]) -> None:
         e = applied.event
         await conn.executemany("INSERT INTO deleted_own_posts (tweet_id, deleted_at) VALUES ($1, $2)"
                                " ON CONFLICT DO NOTHING", [(t, e.deleted_at) for t in e.tweet_ids])
+
+    # Of the scraper's stream, our tweets it found gone from X (deleted there, or removed by X): through the X API,
+    # whose search cannot tell a deleted tweet from one without replies, each read of one would cost a search.
+    gone = svc.projection("x_removals", filtered=True)
+
+    @gone.on_batch(TweetGone)
+    async def on_gone(conn: asyncpg.Connection, items: list[Applied[TweetGone]]) -> None:
+        await record_x_marks(conn, [i.event for i in items])
 
 
 # ---------------------------------------------------------------------- reads for the jobs
@@ -249,12 +258,13 @@ class OwnTweet:
 async def tweets_to_read(conn: asyncpg.Connection, *, since: datetime, limit: int) -> list[OwnTweet]:
     """Our posts and replies since ``since`` whose replies were read longest ago (never read first, then newest
     first). Our answers in our own conversations are left out: a reply to one is the same person again, whom
-    the planner does not answer twice in a row; and so are those a read found gone from X (``own_posts_gone``) or
-    the owner deleted in the console (``deleted_own_posts``)."""
+    the planner does not answer twice in a row; and so are those a read found gone from X (``own_posts_gone``),
+    the owner deleted in the console (``deleted_own_posts``) or the scraper found gone (``x_marks``)."""
     rows = await conn.fetch(
         "SELECT p.tweet_id, p.reply_to FROM own_posts p LEFT JOIN conversation_reads r USING (tweet_id) "
         "WHERE p.posted_at >= $1 AND NOT EXISTS (SELECT 1 FROM own_posts_gone g WHERE g.tweet_id = p.tweet_id) "
         "AND NOT EXISTS (SELECT 1 FROM deleted_own_posts d WHERE d.tweet_id = p.tweet_id) "
+        "AND NOT EXISTS (SELECT 1 FROM x_marks m WHERE m.tweet_id = p.tweet_id AND m.mark = 'gone') "
         "AND NOT EXISTS (SELECT 1 FROM opportunities o "
         "    WHERE o.tweet_id = p.reply_to AND o.conversation_id IS NOT NULL) "
         "ORDER BY r.read_at NULLS FIRST, p.posted_at DESC, p.tweet_id LIMIT $2",

@@ -67,7 +67,7 @@ READBACKS_PER_GRACE = 4
 # The error a withdrawn item's PostFailed carries (its reason is the withdrawal's name).
 WITHDRAWN_BECAUSE: dict[Withdrawal, str] = {
     "rejected": "rejected by the owner in the console",
-    "conversation_deleted": "the owner deleted the post of ours this answer is under",
+    "conversation_deleted": "the post of ours this answer is under is gone: the owner deleted it, or X removed it",
 }
 
 

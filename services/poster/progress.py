@@ -44,7 +44,8 @@ class Item:
     finished_at: datetime | None = None
     # The owner's decision in the console (ContentApproved, ContentRejectedByOwner): None, approved, rejected.
     decision: Decision | None = None
-    # An answer in our own conversation whose post the owner has since deleted (TweetDeleted).
+    # An answer in our own conversation whose post is gone since: the owner deleted it in the console (TweetDeleted),
+    # or it is gone from X (TweetGone: deleted there, or removed by X).
     conversation_deleted: bool = False
 
     def queued_item(self, approval_kinds: frozenset[str] = frozenset()) -> QueuedItem:

@@ -2,7 +2,9 @@
 gateway's (AccountRiskChanged -> the account's risk level, which the poster follows instead of keeping its own)
 and the console's (ContentApproved, ContentRejectedByOwner -> the owner's decision on an item; ContentEdited -> the
 owner's edits, which the posting cycle applies or answers too late; OwnerPostQueued -> the owner's own post, queued
-as approved; TweetDeleted -> the deleted tweets, which withdraw the answers still queued under them).
+as approved; TweetDeleted -> the deleted tweets, which withdraw the answers still queued under them) and, of the
+scraper's stream, TweetGone alone (a durable filtered on it: a tweet of ours gone from X, deleted there or removed
+by X, withdraws the answers under it as a deletion does; ``x_marks``).
 
 Idempotent on content_id (a re-queued id is the same item), deterministic, no clock reads: the posting cycle
 owns every later change of the row (status, attempts, posted parts).
@@ -25,9 +27,11 @@ from libs.contracts.events import (
     ContentRejectedByOwner,
     OwnerPostQueued,
     TweetDeleted,
+    TweetGone,
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied
+from libs.store.x_marks import record_x_marks
 
 
 # The gateway's levels (services/browser_gateway/risk.py), for an event that does not name its level.
@@ -108,3 +112,12 @@ def register(service: Service[Any]) -> None:
         e = item.event
         await conn.executemany("INSERT INTO deleted_tweets (tweet_id, deleted_at) VALUES ($1, $2)"
                                " ON CONFLICT DO NOTHING", [(t, e.deleted_at) for t in e.tweet_ids])
+
+    # Of the scraper's stream the poster reads one event (its metrics are not the poster's business): a tweet of
+    # ours gone from X, which the owner deleted on X itself or X removed, leaves an answer under it as orphaned as
+    # a deletion in the console does.
+    gone = service.projection("x_removals", filtered=True)
+
+    @gone.on_batch(TweetGone)
+    async def on_gone(conn: asyncpg.Connection, items: list[Applied[TweetGone]]) -> None:
+        await record_x_marks(conn, [i.event for i in items])

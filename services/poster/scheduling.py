@@ -36,7 +36,7 @@ class QueuedItem:
     # Waiting for the owner's approval (XBOT_APPROVAL): never posted, still expired as it would be.
     held: bool = False
     # Why it ends at once, never posted, as PostFailed with this reason: "rejected" (the owner refused it in the
-    # console), "conversation_deleted" (an answer under a post of ours the owner has since deleted).
+    # console), "conversation_deleted" (an answer under a post of ours since deleted or gone from X).
     withdrawn: Withdrawal | None = None
 
     @classmethod

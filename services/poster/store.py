@@ -1,7 +1,7 @@
 """Every SQL statement of the posting cycle, behind the :class:`~services.poster.cycle.PostingStore` interface.
 
-Tables: ``queue``, ``owner_decisions``, ``owner_edits`` and ``deleted_tweets`` (projections, read only here) and the
-job-owned ``item_progress``, ``attempts`` (durable intents), ``history`` (the writes pacing counts),
+Tables: ``queue``, ``owner_decisions``, ``owner_edits``, ``deleted_tweets`` and ``x_marks`` (projections, read only
+here) and the job-owned ``item_progress``, ``attempts`` (durable intents), ``history`` (the writes pacing counts),
 ``poster_state`` (the account's risk, breaker and halt revision as JSON documents) and ``edit_verdicts`` (the
 owner's edits settled).
 Each write is one transaction; an outcome's event goes into the outbox (libs/store/outbox.py) in the transaction
@@ -38,7 +38,9 @@ ITEMS = ("SELECT q.*, COALESCE(p.status, 'queued') AS status, COALESCE(p.attempt
          " COALESCE(p.reconciled, false) AS reconciled, p.finished_at, d.decision, d.parts AS decided_parts,"
          " (SELECT e.parts FROM owner_edits e JOIN edit_verdicts v USING (content_id, edited_at)"
          "  WHERE e.content_id = q.content_id AND v.applied ORDER BY e.edited_at DESC LIMIT 1) AS edited_parts,"
-         " EXISTS (SELECT 1 FROM deleted_tweets x WHERE x.tweet_id = q.conversation_id) AS conversation_deleted"
+         " (EXISTS (SELECT 1 FROM deleted_tweets x WHERE x.tweet_id = q.conversation_id)"
+         "  OR EXISTS (SELECT 1 FROM x_marks m WHERE m.tweet_id = q.conversation_id AND m.mark = 'gone'))"
+         " AS conversation_deleted"
          " FROM queue q LEFT JOIN item_progress p USING (content_id) LEFT JOIN owner_decisions d USING (content_id)")
 
 

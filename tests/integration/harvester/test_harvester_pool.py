@@ -144,28 +144,33 @@ def test_the_retention_must_outlast_the_harvests_max_tweet_age(settings):
         HarvesterSettings(personal_data_retention=timedelta(hours=12), snapshot_interval=timedelta(hours=1))
 
 
-async def test_a_tweet_the_owner_deleted_in_the_console_has_its_replies_read_no_more(settings, js, harvester):
-    """The console's TweetDeleted (read through a durable filtered on it): our deleted tweet leaves the
-    conversations read, which through the X API could not tell it gone (its search finds no reply either way)."""
-    from libs.contracts.events import TweetDeleted
+async def test_a_tweet_deleted_in_the_console_or_gone_from_x_has_its_replies_read_no_more(settings, js, harvester):
+    """The console's TweetDeleted and the scraper's TweetGone (each read through a durable filtered on it): our
+    tweet deleted in the console, or found gone from X (deleted there, or removed by X), leaves the conversations
+    read, which through the X API could not tell it gone (its search finds no reply either way)."""
+    from libs.contracts.events import TweetDeleted, TweetGone
     from services.harvester.projections import tweets_to_read
 
     await harvester.start()
     now = datetime.now(UTC)
-    kept, deleted = (str(uuid.uuid4().int)[:19] for _ in range(2))
+    kept, deleted, gone = (str(uuid.uuid4().int)[:19] for _ in range(3))
     await publish(settings, [TweetPosted(content_id=f"c-{t}", kind="post", tweet_ids=[t], url="http://x/p",
-                                         posted_at=now, text="A post of ours.") for t in (kept, deleted)])
+                                         posted_at=now, text="A post of ours.") for t in (kept, deleted, gone)])
     await publish(settings, [TweetDeleted(content_id=f"c-{deleted}", tweet_ids=[deleted], deleted_by="owner",
                                           deleted_at=now)])
+    await publish(settings, [TweetGone(tweet_id=gone, content_id=f"c-{gone}", noticed_at=now)])
 
     async def read() -> list[str]:
         async with harvester.pool.acquire() as conn:
             return [t.tweet_id for t in await tweets_to_read(conn, since=now - timedelta(hours=1), limit=10)]
 
     async def applied() -> bool:
-        return bool(await table(settings, "deleted_own_posts")) and kept in await read()
+        return bool(await table(settings, "deleted_own_posts")) and bool(await table(settings, "x_marks")) \
+            and kept in await read()
 
     await eventually(applied)
     assert await read() == [kept]
-    (spec,) = [s for s in harvester.consumer_specs() if s.producer == "console"]
-    assert spec.filter_subject(settings.namespace) == f"{settings.namespace}.console.tweet_deleted.v1"
+    filters = {s.producer: s.filter_subject(settings.namespace) for s in harvester.consumer_specs()
+               if s.producer in ("console", "scraper")}
+    assert filters == {"console": f"{settings.namespace}.console.tweet_deleted.v1",
+                       "scraper": f"{settings.namespace}.scraper.tweet_gone.v1"}

@@ -77,38 +77,47 @@ async def _status_level(svc, name: str) -> bool:
     return (await svc.worker.status())["risk_level"] == name
 
 
-async def test_an_answer_queued_under_a_post_the_owner_deletes_is_withdrawn(settings, poster) -> None:
-    """The owner deletes a post of ours in the console (TweetDeleted) while an answer to a reply under it waits in
-    the queue: the answer ends as PostFailed(reason="conversation_deleted"), never posted; an answer under another
-    post, and a reply to a stranger's tweet, stay queued."""
+async def test_an_answer_queued_under_a_post_deleted_or_gone_from_x_is_withdrawn(settings, poster) -> None:
+    """The owner deletes a post of ours in the console (TweetDeleted), and the scraper finds another gone from X
+    (TweetGone: deleted there, or removed by X), while answers to replies under them wait in the queue: each ends
+    as PostFailed(reason="conversation_deleted"), never posted; an answer under another post, and a reply to a
+    stranger's tweet, stay queued."""
     from datetime import UTC, datetime
 
-    from libs.contracts.events import TweetDeleted
+    from libs.contracts.events import TweetDeleted, TweetGone
 
     svc, pool = poster
     planner = EventPublisher(svc.broker, settings, Clock(), "planner")
     console = EventPublisher(svc.broker, settings, Clock(), "console")
+    scraper = EventPublisher(svc.broker, settings, Clock(), "scraper")
     base = queued("sleep")
     later = {"kind": "reply", "scheduled_for": base.expires_at, "reply_to_author": "someone"}  # never due here
     under_deleted = base.model_copy(update={**later, "content_id": "a-deleted", "reply_to_tweet_id": "7001",
                                             "conversation_id": "9001"})
+    under_gone = base.model_copy(update={**later, "content_id": "a-gone", "reply_to_tweet_id": "7003",
+                                         "conversation_id": "9004"})
     under_kept = base.model_copy(update={**later, "content_id": "a-kept", "reply_to_tweet_id": "7002",
                                          "conversation_id": "9002"})
     stranger = base.model_copy(update={**later, "content_id": "a-stranger", "reply_to_tweet_id": "9001x"})
-    for item in (under_deleted, under_kept, stranger):
+    for item in (under_deleted, under_gone, under_kept, stranger):
         await planner.publish(item)
-    await eventually(lambda: _count(pool, 3), timeout=20)
+    await eventually(lambda: _count(pool, 4), timeout=20)
     await console.publish(TweetDeleted(content_id="our-post", tweet_ids=["9001", "9003"], deleted_by="owner",
                                        deleted_at=datetime.now(UTC)))
+    await scraper.publish(TweetGone(tweet_id="9004", content_id="our-other-post", noticed_at=datetime.now(UTC)))
 
     async def ended() -> bool:
-        return await pool.fetchval("SELECT status FROM poster.item_progress WHERE content_id = 'a-deleted'") \
-            == "failed"
+        return await pool.fetchval("SELECT count(*) FROM poster.item_progress WHERE status = 'failed'"
+                                   " AND content_id IN ('a-deleted', 'a-gone')") == 2
 
     await eventually(ended, timeout=30)
     outbox = [json.loads(r["envelope"]) for r in await pool.fetch(
         "SELECT envelope FROM poster.event_outbox WHERE event_type = 'PostFailed'")]
-    assert [(e["payload"]["content_id"], e["payload"]["reason"], e["payload"]["retryable"]) for e in outbox] \
-        == [("a-deleted", "conversation_deleted", False)]
-    assert "deleted the post" in outbox[0]["payload"]["error"]
-    assert await pool.fetchval("SELECT count(*) FROM poster.item_progress WHERE content_id <> 'a-deleted'") == 0
+    assert sorted((e["payload"]["content_id"], e["payload"]["reason"], e["payload"]["retryable"]) for e in outbox) \
+        == [("a-deleted", "conversation_deleted", False), ("a-gone", "conversation_deleted", False)]
+    assert all("is gone" in e["payload"]["error"] for e in outbox)
+    assert await pool.fetchval("SELECT count(*) FROM poster.item_progress"
+                               " WHERE content_id NOT IN ('a-deleted', 'a-gone')") == 0
+    # Of the scraper's stream the poster reads TweetGone alone.
+    (spec,) = [s for s in svc.consumer_specs() if s.producer == "scraper"]
+    assert spec.filter_subject(settings.namespace) == f"{settings.namespace}.scraper.tweet_gone.v1"
