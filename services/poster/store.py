@@ -39,7 +39,9 @@ ITEMS = ("SELECT q.*, COALESCE(p.status, 'queued') AS status, COALESCE(p.attempt
          " (SELECT e.parts FROM owner_edits e JOIN edit_verdicts v USING (content_id, edited_at)"
          "  WHERE e.content_id = q.content_id AND v.applied ORDER BY e.edited_at DESC LIMIT 1) AS edited_parts,"
          " (EXISTS (SELECT 1 FROM deleted_tweets x WHERE x.tweet_id = q.conversation_id)"
-         "  OR EXISTS (SELECT 1 FROM x_marks m WHERE m.tweet_id = q.conversation_id AND m.mark = 'gone'))"
+         # The scraper reads a thread by its head: the head gone from X is the whole thread gone (by its content id).
+         "  OR EXISTS (SELECT 1 FROM x_marks m LEFT JOIN item_progress t ON t.content_id = m.content_id"
+         "   WHERE m.mark = 'gone' AND (m.tweet_id = q.conversation_id OR t.tweet_ids ? q.conversation_id)))"
          " AS conversation_deleted"
          " FROM queue q LEFT JOIN item_progress p USING (content_id) LEFT JOIN owner_decisions d USING (content_id)")
 

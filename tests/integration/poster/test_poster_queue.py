@@ -79,9 +79,10 @@ async def _status_level(svc, name: str) -> bool:
 
 async def test_an_answer_queued_under_a_post_deleted_or_gone_from_x_is_withdrawn(settings, poster) -> None:
     """The owner deletes a post of ours in the console (TweetDeleted), and the scraper finds another gone from X
-    (TweetGone: deleted there, or removed by X), while answers to replies under them wait in the queue: each ends
-    as PostFailed(reason="conversation_deleted"), never posted; an answer under another post, and a reply to a
-    stranger's tweet, stay queued."""
+    (TweetGone: deleted there, or removed by X), and a thread of ours by its head (the scraper reads a thread's
+    head), while answers to replies under them wait in the queue: each ends as PostFailed(reason=
+    "conversation_deleted"), never posted, the answer under the thread's second part too; an answer under another
+    post, and a reply to a stranger's tweet, stay queued."""
     from datetime import UTC, datetime
 
     from libs.contracts.events import TweetDeleted, TweetGone
@@ -99,25 +100,32 @@ async def test_an_answer_queued_under_a_post_deleted_or_gone_from_x_is_withdrawn
     under_kept = base.model_copy(update={**later, "content_id": "a-kept", "reply_to_tweet_id": "7002",
                                          "conversation_id": "9002"})
     stranger = base.model_copy(update={**later, "content_id": "a-stranger", "reply_to_tweet_id": "9001x"})
-    for item in (under_deleted, under_gone, under_kept, stranger):
+    under_thread = base.model_copy(update={**later, "content_id": "a-thread", "reply_to_tweet_id": "7004",
+                                           "conversation_id": "9006"})
+    # A thread the poster posted: its head 9005, its second part 9006.
+    await pool.execute("INSERT INTO poster.item_progress (content_id, status, tweet_ids, finished_at)"
+                       " VALUES ('our-thread', 'posted', '[\"9005\", \"9006\"]', now())")
+    for item in (under_deleted, under_gone, under_thread, under_kept, stranger):
         await planner.publish(item)
-    await eventually(lambda: _count(pool, 4), timeout=20)
+    await eventually(lambda: _count(pool, 5), timeout=20)
     await console.publish(TweetDeleted(content_id="our-post", tweet_ids=["9001", "9003"], deleted_by="owner",
                                        deleted_at=datetime.now(UTC)))
-    await scraper.publish(TweetGone(tweet_id="9004", content_id="our-other-post", noticed_at=datetime.now(UTC)))
+    for tweet_id, content_id in (("9004", "our-other-post"), ("9005", "our-thread")):
+        await scraper.publish(TweetGone(tweet_id=tweet_id, content_id=content_id, noticed_at=datetime.now(UTC)))
+    withdrawn = ("a-deleted", "a-gone", "a-thread")
 
     async def ended() -> bool:
         return await pool.fetchval("SELECT count(*) FROM poster.item_progress WHERE status = 'failed'"
-                                   " AND content_id IN ('a-deleted', 'a-gone')") == 2
+                                   " AND content_id = ANY($1)", withdrawn) == 3
 
     await eventually(ended, timeout=30)
     outbox = [json.loads(r["envelope"]) for r in await pool.fetch(
         "SELECT envelope FROM poster.event_outbox WHERE event_type = 'PostFailed'")]
     assert sorted((e["payload"]["content_id"], e["payload"]["reason"], e["payload"]["retryable"]) for e in outbox) \
-        == [("a-deleted", "conversation_deleted", False), ("a-gone", "conversation_deleted", False)]
+        == [(c, "conversation_deleted", False) for c in withdrawn]
     assert all("is gone" in e["payload"]["error"] for e in outbox)
     assert await pool.fetchval("SELECT count(*) FROM poster.item_progress"
-                               " WHERE content_id NOT IN ('a-deleted', 'a-gone')") == 0
+                               " WHERE content_id <> ALL($1) AND content_id <> 'our-thread'", withdrawn) == 0
     # Of the scraper's stream the poster reads TweetGone alone.
     (spec,) = [s for s in svc.consumer_specs() if s.producer == "scraper"]
     assert spec.filter_subject(settings.namespace) == f"{settings.namespace}.scraper.tweet_gone.v1"
