@@ -15,7 +15,7 @@ from services.harvester.news import NewsItem, withheld_reason
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "corpus" / "news_items.yaml").read_text(encoding="utf-8"))
 # part: (instructions withheld at least, promotional withheld at least, news withheld at most)
-FLOORS = {"probed": (20, 15, 0), "seen": (35, 22, 0), "held_out": (14, 9, 0)}
+FLOORS = {"probed": (20, 15, 0), "seen": (35, 22, 0), "held_out": (14, 9, 0), "held_out_e": (15, 0, 0)}
 
 
 def reason(case: dict) -> str | None:
