@@ -53,6 +53,14 @@ class ActiveHours:
             opening += timedelta(days=1)
         return opening
 
+    def next_close(self, now: datetime) -> datetime:
+        """The next end of the window after ``now``: while it is open, when it closes."""
+        local = now.astimezone(self.zone)
+        closing = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if closing <= local:
+            closing += timedelta(days=1)
+        return closing
+
     def open_at(self, now: datetime) -> datetime:
         """``now`` when the window is open, else its next opening: the earliest instant activity may happen."""
         return now if self.contains(now) else self.next_open(now)

@@ -182,7 +182,13 @@ class Planner(Worker):
 
         active = self.settings.active_hours()
         config = hour_arms(self.config, active, now)
-        quota = plan_quota(self.caps, depth, horizon_hours=self.settings.plan_horizon / timedelta(hours=1),
+        horizon = self.settings.plan_horizon
+        if active is not None and active.contains(now):
+            # Replies are written for now and the poster writes them in the active hours only: a run minutes
+            # before the window closed planned the horizon's worth, and they expired overnight (a demo: 7 replies
+            # queued at 22:58, the window closing at 23:00, all expired at 02:00, their drafts' model calls spent).
+            horizon = min(horizon, active.next_close(now) - now)
+        quota = plan_quota(self.caps, depth, horizon_hours=horizon / timedelta(hours=1),
                            hours_a_day=len(config.hours))
         n_posts, n_replies = limit_quota_for_tier(quota.posts, quota.replies, ledger.tier())
         if active is not None and not active.contains(now):

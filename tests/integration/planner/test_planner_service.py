@@ -426,6 +426,20 @@ async def test_in_the_quiet_hours_no_reply_is_planned(settings, js, start_planne
     assert not [q for q in await planner_events(js, settings, ContentQueued) if q.kind == "reply"]
 
 
+async def test_a_run_shortly_before_the_active_hours_close_plans_only_the_replies_the_rest_can_post(
+        settings, js, start_planner) -> None:
+    """Replies are written for now and posted in the active hours: a run 20 minutes before the window closes plans
+    that time's replies (4 an hour: 2), not the 3-hour horizon's 12, which would wait for the morning and expire
+    first (a demo: 7 replies queued two minutes before the close, all expired overnight). The clock is scripted."""
+    at = datetime.now(UTC).replace(minute=40, second=0, microsecond=0)
+    svc, planner = await start_planner(posts_per_hour=1, posts_per_day=2, replies_per_hour=4,
+                                       active_hours_start=(at.hour - 1) % 24, active_hours_end=(at.hour + 1) % 24)
+    real = planner.clock
+    planner.clock = SimpleNamespace(now=lambda: at, timestamp=real.timestamp, sleep=real.sleep)
+    report = await planner.run()
+    assert report.planned_replies == 2, report
+
+
 async def test_a_run_whose_drafts_took_it_into_the_quiet_hours_drafts_no_reply(settings, js, start_planner,
                                                                                 publish) -> None:
     """A run that starts in the active hours but whose posts' model calls end after them: a reply drafted then

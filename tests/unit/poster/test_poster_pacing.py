@@ -102,6 +102,12 @@ class TestQuietHours:
         assert a.open_at(T0.replace(hour=22)) == (T0 + timedelta(days=1)).replace(hour=5)
         assert a.open_at(T0.replace(hour=1)) == T0.replace(hour=5)
 
+    def test_next_close_is_the_end_of_the_open_window(self):
+        # While open, when it closes (the planner's reply horizon); a window wrapping midnight closes tomorrow.
+        assert active(6, 23).next_close(T0.replace(hour=22, minute=58)) == T0.replace(hour=23)
+        assert active(6, 1).next_close(T0.replace(hour=22)) == (T0 + timedelta(days=1)).replace(hour=1)
+        assert active(7, 23, "Africa/Cairo").next_close(T0.replace(hour=20, minute=30)) == T0.replace(hour=21)
+
     def test_open_returns_now(self):
         assert active(6, 1).open_at(T0) == T0
 
