@@ -47,19 +47,16 @@ class ActiveHours:
 
     def next_open(self, now: datetime) -> datetime:
         """The next opening of the window after ``now`` (tomorrow's when it opened already today)."""
-        local = now.astimezone(self.zone)
-        opening = local.replace(hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0)
-        if opening <= local:
-            opening += timedelta(days=1)
-        return opening
+        return self._next(now, self.start)
 
     def next_close(self, now: datetime) -> datetime:
         """The next end of the window after ``now``: while it is open, when it closes."""
+        return self._next(now, self.end)
+
+    def _next(self, now: datetime, at: time) -> datetime:
         local = now.astimezone(self.zone)
-        closing = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
-        if closing <= local:
-            closing += timedelta(days=1)
-        return closing
+        then = local.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+        return then + timedelta(days=1) if then <= local else then
 
     def open_at(self, now: datetime) -> datetime:
         """``now`` when the window is open, else its next opening: the earliest instant activity may happen."""
