@@ -513,7 +513,9 @@ class TweetGone(XMark):
     """One of our tweets is no longer on X, though nobody deleted it through the console: the owner deleted it on X
     itself, or X removed it (a rule it enforces). Found by the scraper when three metric reads in a row did not
     find it; its remaining reads are dropped. The planner and the learner treat it as a deletion (TweetDeleted),
-    and the owner is told, since X's removal of a post is news about the account."""
+    the poster withdraws the answers still queued under it (a thread's under any part: the scraper reads a thread
+    by its head), the harvester reads its replies no more, and the owner is told, since X's removal of a post is
+    news about the account."""
 
     TYPE = "TweetGone"
     MARK = "gone"
