@@ -22,11 +22,11 @@ from libs.contracts.events import (
     NewsItemFound,
     AccountDiscovered,
     AccountRefreshed, OpportunityExpired, OpportunityFound, PersonalDataPurged, ReplyLeftToOwner, TweetDeleted,
-    TweetGone, TweetPosted,
+    TweetPosted,
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied
-from libs.store.x_marks import record_x_marks
+from libs.store.x_marks import keep_gone
 from services.harvester.discovery import AuthorProfile
 from services.harvester.formats import PeerPost
 from services.harvester.selection import PooledOpportunity, SearchedTweet, replied_tweet_id
@@ -121,11 +121,7 @@ def register(svc: Service[Any]) -> None:
 
     # Of the scraper's stream, our tweets it found gone from X (deleted there, or removed by X): through the X API,
     # whose search cannot tell a deleted tweet from one without replies, each read of one would cost a search.
-    gone = svc.projection("x_removals", filtered=True)
-
-    @gone.on_batch(TweetGone)
-    async def on_gone(conn: asyncpg.Connection, items: list[Applied[TweetGone]]) -> None:
-        await record_x_marks(conn, [i.event for i in items])
+    keep_gone(svc.projection("x_removals", filtered=True))
 
 
 # ---------------------------------------------------------------------- reads for the jobs

@@ -27,11 +27,10 @@ from libs.contracts.events import (
     ContentRejectedByOwner,
     OwnerPostQueued,
     TweetDeleted,
-    TweetGone,
 )
 from libs.runtime.service import Service
 from libs.store.projection import Applied
-from libs.store.x_marks import record_x_marks
+from libs.store.x_marks import keep_gone
 
 
 # The gateway's levels (services/browser_gateway/risk.py), for an event that does not name its level.
@@ -116,8 +115,4 @@ def register(service: Service[Any]) -> None:
     # Of the scraper's stream the poster reads one event (its metrics are not the poster's business): a tweet of
     # ours gone from X, which the owner deleted on X itself or X removed, leaves an answer under it as orphaned as
     # a deletion in the console does.
-    gone = service.projection("x_removals", filtered=True)
-
-    @gone.on_batch(TweetGone)
-    async def on_gone(conn: asyncpg.Connection, items: list[Applied[TweetGone]]) -> None:
-        await record_x_marks(conn, [i.event for i in items])
+    keep_gone(service.projection("x_removals", filtered=True))
