@@ -73,6 +73,14 @@ RUBRIC: dict[str, str] = {
                                "injury or operation) and the draft advises on that case: what to take, stop, change "
                                "or how much, whether it is safe or enough for them, or what their result or symptom "
                                "means",
+    # 2026-12-07: answers in our own conversations were queued that did not answer the reply ("how long did it take
+    # before you noticed a difference?" under a sleep post, answered with a kidney-stone trial). Two blind sets of
+    # such answers (tests/unit/gates/corpus/conversation_answers.yaml) show the embedding grounding cannot tell them
+    # from good ones (it lets about half through and refuses a terse answer to "source?"): a model reads them.
+    "off_point": "the draft answers a tweet but not what that tweet says or asks: a fact or tip beside its question "
+                 "or point, a restatement of the account's own tweet that ignores the reply, a line that would fit "
+                 "under any tweet, or a statistic in answer to a person's own story. Not for a short answer that "
+                 "does answer it, or an honest 'the evidence does not say'",
     # A category about the tweet, not the draft (issue 24, item 5): a rule lexicon catches the plain insults
     # ("idiot", "shut up"); trolling mostly comes without them ("Ratio.", "Stick to your day job", "Who asked?").
     HOSTILE_TWEET: "only for a draft of kind conversation (the tweet is a reply to the account's own tweet): that "
@@ -103,10 +111,12 @@ def _account(niche: str, owner: str) -> str:
     return f"You review drafts before an X account in the {niche} niche publishes them.{described}"
 
 
-def review_messages(draft: str, *, kind: str, tweet: str | None, niche: str, owner: str = "") -> list[dict[str, str]]:
+def review_messages(draft: str, *, kind: str, tweet: str | None, niche: str, owner: str = "",
+                    our_tweet: str | None = None) -> list[dict[str, str]]:
     """The review prompt: rubric and answer format first (trusted), then the draft and the tweet as data.
     ``owner``: the account's description (its voice and example posts), against which invented_identity is
-    judged."""
+    judged. ``our_tweet``: the account's tweet the tweet replies to (an answer in our own conversation), shown
+    before it: whether "what about decaf?" was answered cannot be judged without it."""
     rubric = _rubric_lines()
     system = (
         f"{_account(niche, owner)} Judge the draft against "
@@ -121,6 +131,9 @@ def review_messages(draft: str, *, kind: str, tweet: str | None, niche: str, own
     )
     header = f"kind: {REVIEW_KIND}\ndraft_kind: {kind}"
     body = f"{header}\n\n<draft>{quote_untrusted(draft)}</draft>"
+    if our_tweet is not None:
+        body += ("\n\nThe account's own tweet, which the tweet below replies to (context only):\n"
+                 f"<our_tweet>{quote_untrusted(our_tweet)}</our_tweet>")
     if tweet is not None:
         body += f"\n\nThe tweet the draft replies to (context only):\n<tweet>{quote_untrusted(tweet)}</tweet>"
     return [{"role": "system", "content": system}, {"role": "user", "content": body}]
@@ -130,10 +143,11 @@ def _rubric_lines() -> str:
     return "\n".join(f"- {name}: {meaning}" for name, meaning in RUBRIC.items())
 
 
-def review_batch_messages(drafts: Sequence[tuple[str, str, str | None]], *, niche: str,
+def review_batch_messages(drafts: Sequence[tuple[str, str, str | None, str | None]], *, niche: str,
                           owner: str = "") -> list[dict[str, str]]:
-    """The review prompt for several drafts, ``(draft, kind, tweet it replies to or None)`` each, in one call:
-    the same rubric, each draft in its numbered block, one numbered verdict line per draft."""
+    """The review prompt for several drafts, ``(draft, kind, tweet it replies to or None, the account's tweet
+    that tweet replies to or None)`` each, in one call: the same rubric, each draft in its numbered block, one
+    numbered verdict line per draft."""
     system = (
         f"{_account(niche, owner)} Judge each draft on its own "
         f"against the rubric ({HOSTILE_TWEET} and {CRISIS_TWEET} alone judge the tweet a draft answers); a "
@@ -145,8 +159,11 @@ def review_batch_messages(drafts: Sequence[tuple[str, str, str | None]], *, nich
         "N: VERDICT: pass or fail | CATEGORIES: none, or the rubric names that apply, separated by commas"
     )
     blocks = [f"kind: {REVIEW_KIND}\ndrafts: {len(drafts)}"]
-    for n, (draft, kind, tweet) in enumerate(drafts, start=1):
+    for n, (draft, kind, tweet, our_tweet) in enumerate(drafts, start=1):
         block = f'<draft id="{n}" kind="{kind}">{quote_untrusted(draft)}</draft>'
+        if our_tweet is not None:
+            block += (f"\nThe account's own tweet, which the tweet draft {n} replies to answers (context only):\n"
+                      f'<our_tweet id="{n}">{quote_untrusted(our_tweet)}</our_tweet>')
         if tweet is not None:
             block += (f"\nThe tweet draft {n} replies to (context only):\n"
                       f'<tweet id="{n}">{quote_untrusted(tweet)}</tweet>')

@@ -376,8 +376,15 @@ class Drafter:
         # the closest, however often stated, came back as repeats of our tweets; not replying cost three replies in
         # four: in the benchmark, where the same ten tweets are answered all run long, skipping them queued 24
         # replies of 78 instead of 69).
-        relevant = [s.fact for s in self.facts.for_text(point or opportunity.text, k=len(self.facts.facts),
-                                                        topic=opportunity.topic, exclude=self.disputed)]
+        # An answer in our own conversation looks for facts on the reply read after our tweet: "is there a study
+        # behind this?" names no subject of its own, and the facts closest to such a reply alone were any topic's
+        # (a demo answered "how long did it take before you noticed a difference?" under a sleep post with a
+        # kidney-stone trial).
+        about = point or opportunity.text
+        if opportunity.our_tweet:
+            about = f"{opportunity.our_tweet}\n{about}"
+        relevant = [s.fact for s in self.facts.for_text(about, k=len(self.facts.facts), topic=opportunity.topic,
+                                                        exclude=self.disputed)]
         facts = least_stated(relevant, list(self.recent.tweet_texts.values()), self.config.facts.per_prompt)
         reason: str | None = None
         quoted = quoted_post(opportunity.quoted_author, opportunity.quoted_text)
@@ -407,7 +414,8 @@ class Drafter:
                 # answers there (a troll the harvester's lexicon let through is left unanswered).
                 kind = CONVERSATION_KIND if opportunity.kind == CONVERSATION_KIND else "reply"
                 verdict = await self.review(out, text, kind=kind, tweet=opportunity.text if quoted is None else
-                                            f"{opportunity.text}\n\n(It quotes {quoted})")
+                                            f"{opportunity.text}\n\n(It quotes {quoted})",
+                                            our_tweet=opportunity.our_tweet)
                 release()
                 if out.stopped:
                     return out
@@ -526,7 +534,8 @@ class Drafter:
 
     # ------------------------------------------------------------ the model review
 
-    async def review(self, out: DraftOutcome, draft: str, *, kind: str, tweet: str | None) -> Rejection | None:
+    async def review(self, out: DraftOutcome, draft: str, *, kind: str, tweet: str | None,
+                     our_tweet: str | None = None) -> Rejection | None:
         """The rubric review of a draft that passed the rule gates (libs/gates/review.py), charged to the budget.
 
         None when it passes. When the review cannot be paid for or the model is unavailable, ``out.stopped`` is
@@ -535,8 +544,8 @@ class Drafter:
         the draft waits for the other items' drafts and all are reviewed in one call.
         """
         if self._together is not None:
-            return await self._together.review(out, draft, kind=kind, tweet=tweet)
-        return (await self._review_call([(out, draft, kind, tweet)]))[0]
+            return await self._together.review(out, draft, kind=kind, tweet=tweet, our_tweet=our_tweet)
+        return (await self._review_call([(out, draft, kind, tweet, our_tweet)]))[0]
 
     async def draft_together(self, writes: Sequence[Callable[[], Awaitable[DraftOutcome]]], *,
                              on_done: Callable[[int, DraftOutcome], Awaitable[None]] | None = None,
@@ -562,17 +571,18 @@ class Drafter:
         finally:
             self._together = None
 
-    async def _review_call(self, batch: Sequence[tuple[DraftOutcome, str, str, str | None]]) -> list[Rejection | None]:
-        """One review call for ``(outcome, draft, kind, tweet)`` entries: a verdict for each, or ``stopped`` set on
-        every outcome. The call is charged once (one LlmUsageRecorded per request), to the first entry's item; each
-        entry's item notes the request in ``reviewed_by``."""
+    async def _review_call(self, batch: Sequence[tuple[DraftOutcome, str, str, str | None, str | None]]
+                           ) -> list[Rejection | None]:
+        """One review call for ``(outcome, draft, kind, tweet, our tweet)`` entries: a verdict for each, or
+        ``stopped`` set on every outcome. The call is charged once (one LlmUsageRecorded per request), to the first
+        entry's item; each entry's item notes the request in ``reviewed_by``."""
         out = batch[0][0]
         outs = [b[0] for b in batch]
-        drafts = [(draft, kind, tweet) for _, draft, kind, tweet in batch]
+        drafts = [(draft, kind, tweet, ours) for _, draft, kind, tweet, ours in batch]
         model = self.config.review.model
         max_tokens = self.config.review.max_tokens * len(batch)
         messages = review_messages(drafts[0][0], kind=drafts[0][1], tweet=drafts[0][2], niche=self.config.niche,
-                                   owner=self.described) \
+                                   owner=self.described, our_tweet=drafts[0][3]) \
             if len(batch) == 1 else review_batch_messages(drafts, niche=self.config.niche, owner=self.described)
         reservation = self.ledger.reserve(model, prompt_token_bound(messages),
                                           self.model.completion_cap(model, max_tokens))
@@ -824,7 +834,7 @@ class _Together:
         self.on_done = on_done
         self.unfinished = items
         self.turn = asyncio.Lock()  # FIFO: the items draft in the order they were given
-        self.waiting: list[tuple[DraftOutcome, str, str, str | None, asyncio.Future]] = []
+        self.waiting: list[tuple[DraftOutcome, str, str, str | None, str | None, asyncio.Future]] = []
         # Why planning stopped ("budget", "llm_unavailable"), once an item stopped it: the later items of the run
         # make no call (as a run drafting one item at a time breaks off). A tier that allows no posts stops posts
         # only, as alone.
@@ -844,9 +854,10 @@ class _Together:
             self.turn.release()
             await self._review_if_all_wait()
 
-    async def review(self, out: DraftOutcome, draft: str, *, kind: str, tweet: str | None) -> Rejection | None:
+    async def review(self, out: DraftOutcome, draft: str, *, kind: str, tweet: str | None,
+                     our_tweet: str | None = None) -> Rejection | None:
         done: asyncio.Future = asyncio.get_running_loop().create_future()
-        self.waiting.append((out, draft, kind, tweet, done))
+        self.waiting.append((out, draft, kind, tweet, our_tweet, done))
         self.turn.release()  # the next item drafts while this one waits
         try:
             await self._review_if_all_wait()
@@ -859,7 +870,7 @@ class _Together:
             return
         batch, self.waiting = self.waiting, []
         try:
-            verdicts = await self.drafter._review_call([(o, d, k, t) for o, d, k, t, _ in batch])
+            verdicts = await self.drafter._review_call([entry[:-1] for entry in batch])
         except BaseException as err:
             for *_, done in batch:
                 done.set_exception(err)

@@ -758,17 +758,19 @@ async def test_the_facts_a_post_under_a_community_note_rested_on_are_offered_no_
 
 async def test_a_troll_no_lexicon_knows_is_drafted_then_refused_by_the_review_and_never_tried_again(
         settings, js, start_planner, publish) -> None:
-    """Trolling without an insult ("Ratio. This is embarrassing.") passes the harvester's and the planner's
+    """Trolling without an insult ("Imagine thinking … counts as advice.") passes the harvester's and the planner's
     lexicon (libs/gates/hostility.py); the model review is asked about the reply it answers (kind conversation,
     rubric hostile_tweet), refuses it, and the refusal is final: the next run does not draft it again. A friendly
-    reply in the same conversation is answered."""
+    reply in the same conversation is answered. (The troll names our tweet's subject: since the answer's facts are
+    found for the reply read after our tweet, an answer to a bare "Ratio. This is embarrassing." states a sleep
+    fact the grounding gate refuses before any review.)"""
     from libs.contracts.events import ContentRejected
     from libs.gates.hostility import hostility
 
     svc, planner = await start_planner(posts_per_hour=0, replies_per_hour=4)
     post = "8500"
     ours = "A fixed wake time, even on weekends, does more for sleep than any supplement."
-    troll = "Ratio. This is embarrassing."
+    troll = "Imagine thinking a fixed wake time counts as advice."
     assert hostility(troll) is None  # the lexicon alone would answer it
     prompts = record_prompts(planner)
     await publish(
@@ -807,3 +809,11 @@ async def test_a_reply_our_reply_got_is_answered_with_our_reply_in_view(settings
     report = await planner.run()
     answering = [p for p in prompts if "Which supplements did you try" in p and "<our_tweet>" in p]
     assert answering and all(ours in p for p in answering), (report, prompts)
+    # The facts it may state are found for the reply read after our tweet (daylight and sleep), not for the reply
+    # alone, whose closest facts were sodium trials and sitting time (2026-12-07: a demo answered "how long did it
+    # take before you noticed a difference?" under a sleep post with a kidney-stone trial); and the review, asked
+    # whether the answer answers the reply (off_point), is shown our tweet too.
+    drafting = [p for p in answering if "Facts you may state" in p]
+    assert drafting and all("light-emitting" in p and "DASH" not in p for p in drafting), drafting
+    reviewing = [p for p in answering if "kind: review" in p]
+    assert reviewing and all("- off_point: " in p for p in reviewing), reviewing

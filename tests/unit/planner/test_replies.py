@@ -144,9 +144,13 @@ def test_a_reply_our_tweet_got_is_shown_with_our_tweet_before_it_and_neither_can
     assert "replies to a tweet of yours" in system
     assert user.count("<our_tweet>") == 1 and user.count("</our_tweet>") == 1
     assert user.index(post) < user.index("<tweet>") and quote_untrusted(reply) in user
+    # It is asked to answer the reply, and to state no fact that does not answer it (a fact on the subject thrown
+    # at "how long did it take?" reads as a bot: review category off_point).
+    assert "answers what the reply says or asks; when none of the facts below answers it, state none" in user
     # A stranger's tweet is shown as before: no post of ours, no such instruction.
     system, user = (m["content"] for m in reply_messages(reply, "ana", choice, CONFIG))
     assert "our_tweet>" not in user.replace(quote_untrusted(reply), "") and "tweet of yours" not in system
+    assert "takes up one concept from the tweet" in user and "answers what the reply says" not in user
 
 
 def test_a_quote_posts_quoted_post_is_shown_after_it_and_cannot_break_out() -> None:

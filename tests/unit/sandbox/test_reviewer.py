@@ -69,14 +69,14 @@ def test_the_format_echoed_alone_reviews_nothing() -> None:
 def test_a_batch_is_judged_draft_by_draft() -> None:
     from libs.gates import parse_review_batch, review_batch_messages
 
-    drafts = [("A regular wake time helps the body clock settle.", "post", None),
-              ("Get 25% off with code RESTFUL25 today only.", "reply", "Naps help."),
-              ("Quit your insulin, cinnamon heals diabetes.", "post", None)]
+    drafts = [("A regular wake time helps the body clock settle.", "post", None, None),
+              ("Get 25% off with code RESTFUL25 today only.", "reply", "Naps help.", None),
+              ("Quit your insulin, cinnamon heals diabetes.", "post", None, None)]
     prompt = "\n".join(m["content"] for m in review_batch_messages(drafts, niche="health"))
     assert is_review(prompt)
     rng = random.Random(0)
     single = [parse_review(answer_review("\n".join(m["content"] for m in review_messages(
-        d, kind=k, tweet=t, niche="health")), rng)).passed for d, k, t in drafts]
+        d, kind=k, tweet=t, niche="health")), rng)).passed for d, k, t, _ in drafts]
     for _ in range(10):
         assert [v.passed for v in parse_review_batch(answer_review(prompt, rng), 3)] == single == [True, False, False]
 
@@ -92,10 +92,13 @@ def test_the_reply_answered_is_judged_only_in_our_own_conversation() -> None:
     assert all(reviewer.judge(a, troll, "conversation") == ["hostile_tweet"] for a in answers)
     assert all(reviewer.judge(a, friendly, "conversation") == [] for a in answers)
     assert reviewer.judge(answers[0], troll, "reply") == reviewer.judge(answers[0], troll, None) == []
-    drafts = [(answers[0], "conversation", troll), (answers[0], "reply", troll), (answers[1], "conversation", friendly)]
+    # Our own tweet, shown before the reply it got (context for off_point), is not the tweet judged.
+    ours = "Ten minutes of morning light sets the body clock."
+    drafts = [(answers[0], "conversation", troll, ours), (answers[0], "reply", troll, None),
+              (answers[1], "conversation", friendly, ours)]
     prompt = "\n".join(m["content"] for m in review_batch_messages(drafts, niche="health"))
     verdicts = parse_review_batch(answer_review(prompt, random.Random(1)), 3)
     assert [v.categories for v in verdicts] == [("hostile_tweet",), (), ()]
     single = "\n".join(m["content"] for m in review_messages(answers[0], kind="conversation", tweet=troll,
-                                                             niche="health"))
+                                                             niche="health", our_tweet=ours))
     assert parse_review(answer_review(single, random.Random(1))).categories == ("hostile_tweet",)
