@@ -18,7 +18,9 @@ Besides what any reply of ours draws (``AudienceModel.sample_reply_engagement`` 
 answered replier follows us with probability ``ANSWER_FOLLOW[kind]`` (a question answered most, a hostile reply
 never), likes the answer with ``ANSWER_LIKE[kind]``, and the exchange is shown again to ``ANSWER_VIEW_SHARE`` of the
 post's views, which engage at the reply rates. Answering a hostile reply feeds it: no follow, and a negative
-reaction (``ANSWER_NEGATIVE``); so does answering a person in a crisis. :func:`expected_answer_gain` gives the
+reaction (``ANSWER_NEGATIVE``); so does answering a person in a crisis. An answer that misses what the reply says
+or asks (:func:`takes_up`: a figure thrown at a person's story, a fact beside the question) wins neither the follow
+nor the like. :func:`expected_answer_gain` gives the
 expected extra follows and likes of an answer, the ground truth a learner's value of the kind "conversation" is
 measured against.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -42,6 +45,10 @@ KINDS: tuple[tuple[str, float], ...] = (("question", 0.5), ("comment", 0.5))  # 
 ANSWER_FOLLOW: dict[str, float] = {"question": 0.35, "comment": 0.15, "hostile": 0.0, "crisis": 0.0}
 ANSWER_LIKE: dict[str, float] = {"question": 0.8, "comment": 0.6, "hostile": 0.0, "crisis": 0.0}
 ANSWER_VIEW_SHARE = 0.1
+# An answer that misses what the reply says or asks (2026-12-07, seventh session: a demo answered "How long did it
+# take before you noticed a difference?" with a kidney-stone trial and a cancer survivor's story with teenagers'
+# sleep hours) wins nobody over: the replier neither follows nor likes it. Which answers take a reply up:
+# ``takes_up``.
 # Answering a hostile reply feeds it (a negative reaction); answering a person in a crisis with a tip is seen by
 # the people around them, who report it.
 ANSWER_NEGATIVE: dict[str, int] = {"hostile": 1, "crisis": 2}
@@ -125,6 +132,32 @@ HOSTILE = (
     "😂😂😂 ok buddy",
     "🤡🤡 sure",
 )
+
+
+# What an answer to each of the audience's questions must say to take it up (the sandbox's own reading of its own
+# texts: lenient, a pattern, not an understanding). A question not here (one about the replier's own care, a
+# test's) and a comment are taken up by any answer.
+ANSWERS: dict[str, re.Pattern[str]] = {
+    QUESTIONS[0]: re.compile(r"\b(?:within|after|takes?|took|by|about|around)\b[^.]{0,25}?\b(?:days?|weeks?|months?"
+                             r"|nights?)\b", re.IGNORECASE),  # how long: a time to a difference
+    QUESTIONS[1]: re.compile(r"\bshifts?\b|night work|nights? on|rotating|irregular hours", re.IGNORECASE),
+    QUESTIONS[2]: re.compile(r"\bet al\b|\bstudy\b|\btrial\b|meta-analysis|\breview\b|\bcohort\b|\bjournal\b|"
+                             r"\bresearch", re.IGNORECASE),  # a source named
+    QUESTIONS[3]: re.compile(r"\bstart (?:with|by)\b|\bbegin (?:with|by)\b|\bfirst(?: step|,| thing)|\bpick one\b",
+                             re.IGNORECASE),
+    QUESTIONS[4]: re.compile(r"\b(?:anchor|pair it|tie it|same time|reminder|track|streak|start small|keep it small"
+                             r"|make it (?:small|easy)|habit)", re.IGNORECASE),
+}
+# A person's own story answered with a figure, a study or a risk reads as a bot's, whatever the figure.
+_A_FIGURE = re.compile(r"\d|%|percent|\bstud(?:y|ies)\b|\btrial\b|meta-analysis|\brisk\b", re.IGNORECASE)
+
+
+def takes_up(reply_text: str, answer: str) -> bool:
+    """Whether ``answer`` takes up the audience's reply ``reply_text`` (ground truth, ``answer_engagement``)."""
+    if reply_text in HEALTH_STORIES:
+        return not _A_FIGURE.search(answer)
+    wanted = ANSWERS.get(reply_text)
+    return wanted is None or bool(wanted.search(answer))
 
 
 @dataclass(frozen=True)
@@ -254,19 +287,22 @@ class Conversations:
         return self._by_id.get(tweet_id)
 
 
-def answer_engagement(base: Engagement, kind: str, *, root_views: int, rng: random.Random) -> Engagement:
+def answer_engagement(base: Engagement, kind: str, *, root_views: int, rng: random.Random,
+                      on_point: bool = True) -> Engagement:
     """Our answer's final counts: ``base`` (what any reply of ours draws) plus what answering a reply of ``kind``
-    brings."""
+    brings; an answer that misses the reply (``takes_up``) wins the replier's follow and like no more."""
     shown = int(ANSWER_VIEW_SHARE * max(0, root_views))
-    follows = base.follows + (1 if rng.random() < ANSWER_FOLLOW[kind] else 0)
-    likes = base.likes + (1 if rng.random() < ANSWER_LIKE[kind] else 0) + poisson(shown * 0.02, rng)
+    follow, like = rng.random() < ANSWER_FOLLOW[kind], rng.random() < ANSWER_LIKE[kind]  # drawn either way
+    follows = base.follows + (1 if follow and on_point else 0)
+    likes = base.likes + (1 if like and on_point else 0) + poisson(shown * 0.02, rng)
     negative = base.negative + ANSWER_NEGATIVE.get(kind, 0)
     return replace(base, views=base.views + shown, likes=likes, follows=follows, negative=negative,
                    profile_clicks=max(base.profile_clicks, follows))
 
 
 def expected_answer_gain(kind: str, *, root_views: int) -> dict[str, float]:
-    """Expected extra follows and likes of answering a reply of ``kind`` (ground truth, evaluation only)."""
+    """Expected extra follows and likes of answering a reply of ``kind`` with an answer that takes it up (ground
+    truth, evaluation only; one that misses it gains the shown views' likes alone)."""
     shown = math.floor(ANSWER_VIEW_SHARE * max(0, root_views))
     return {"follows": ANSWER_FOLLOW[kind], "likes": ANSWER_LIKE[kind] + shown * 0.02,
             "negative": float(ANSWER_NEGATIVE.get(kind, 0))}

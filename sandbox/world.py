@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from libs.core.clock import Clock
 from sandbox.audience import AudienceModel, Engagement, PostChoice
-from sandbox.conversations import AudienceReply, Conversations, answer_engagement
+from sandbox.conversations import AudienceReply, Conversations, answer_engagement, takes_up
 from sandbox.history import Habits, habits, plan
 from sandbox.population import OWN_WORKER, Account, Population, PopulationTweet, snowflake
 from sandbox.search import Candidate, SearchQuery, parse_query
@@ -396,7 +396,8 @@ class World:
         base = self._sample_reply(text, followers, reply.tweet, now, rng, penalty)
         root = self._own.get(reply.root)
         root_views = root.final.at_age((now - root.created_at) / HOUR).views if root else 0
-        return answer_engagement(base, reply.kind, root_views=root_views, rng=rng)
+        return answer_engagement(base, reply.kind, root_views=root_views, rng=rng,
+                                 on_point=takes_up(reply.tweet.text, text))
 
     # ------------------------------------------------------------------ the audience's replies to our posts
 

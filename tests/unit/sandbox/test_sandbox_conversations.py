@@ -13,10 +13,13 @@ from sandbox.conversations import (
     HEALTH_STORIES,
     HOSTILE_SHARE,
     MAX_VISIBLE_REPLIES,
+    QUESTIONS,
     STORY_SHARE,
+    COMMENTS,
     AudienceReply,
     Conversations,
     answer_engagement,
+    takes_up,
 )
 from tests.unit.sandbox.test_sandbox_world_rules import advance, make_world
 
@@ -78,6 +81,45 @@ def test_answering_pays_as_the_ground_truth_says():
     assert hostile.negative == 1 and hostile.views == 200
     # a person in a crisis answered with a tip: the people around them report it
     assert answer_engagement(base, "crisis", root_views=1000, rng=rng).negative == 2
+
+
+def test_an_answer_that_misses_the_reply_wins_nobody_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """2026-12-07, seventh session: the ground truth had paid any answer alike, so a figure beside the question
+    ("How long did it take before you noticed a difference?" answered with a kidney-stone trial, as a demo did)
+    drew the replier's follow as often as an answer to it. Now the replier neither follows nor likes it; every
+    draw is made as before (the other counts stay paired)."""
+    how_long, source, story = QUESTIONS[0], QUESTIONS[2], HEALTH_STORIES[2]
+    assert not takes_up(how_long, "The sleep point holds up. In a 5-year trial of kidney stone patients, stones "
+                                  "came back in 12 of 99.")
+    assert takes_up(how_long, "Most people notice steadier sleep within one to two weeks of a fixed wake time.")
+    assert not takes_up(source, "Sleep matters. CDC: more than a third of US adults sleep less than 7 hours.")
+    assert takes_up(source, "Yes: Chang et al., PNAS 2015, compared reading on a light-emitting device with a book.")
+    assert not takes_up(story, "Worth adding on sleep: teenagers aged 13 to 18 should sleep 8 to 10 hours.")
+    assert takes_up(story, "Five years clear is wonderful news, and fixing sleep first was a good call.")
+    assert takes_up(COMMENTS[2], "Glad it helps: light before 9am matters most.")  # a comment: any answer
+    base = Engagement(likes=2, retweets=0, replies=0, views=100, profile_clicks=1, negative=0, follows=0)
+    on = [answer_engagement(base, "question", root_views=1000, rng=random.Random(i)) for i in range(2000)]
+    off = [answer_engagement(base, "question", root_views=1000, rng=random.Random(i), on_point=False)
+           for i in range(2000)]
+    assert sum(e.follows for e in off) == 0
+    assert abs(sum(e.follows for e in on) / 2000 - ANSWER_FOLLOW["question"]) < 0.04
+    assert all(a.likes - b.likes in (0, 1) and a.views == b.views for a, b in zip(on, off, strict=True))
+    assert sum(a.likes - b.likes for a, b in zip(on, off, strict=True)) > 1400  # the like the answer lost
+    # The world judges each answer by the reply it answers.
+    judged: list[bool] = []
+    real = conversations.answer_engagement
+
+    def spy(*args, on_point: bool = True, **kwargs):
+        judged.append(on_point)
+        return real(*args, on_point=on_point, **kwargs)
+    monkeypatch.setattr("sandbox.world.answer_engagement", spy)
+    world = make_world()
+    post = world.create_tweet(POST)
+    asked = world.add_audience_reply(post.id, "reader_1", how_long, kind="question").tweet.id
+    advance(world, 0.1)
+    world.create_tweet("In a 5-year trial of kidney stone patients, stones came back in 12 of 99.", in_reply_to=asked)
+    world.create_tweet("Most people notice it within a week or two of going out before 9am.", in_reply_to=asked)
+    assert judged == [False, True]
 
 
 def test_a_share_of_the_comments_tell_of_a_crisis_and_more_are_health_stories_on_streams_of_their_own(
