@@ -822,6 +822,7 @@ def _vary_stock(part: str, rng: random.Random) -> str:
 
 # A post's frame as the template composer writes it: a short opening without figures, up to a colon, question mark
 # or full stop and the line or sentence break after it.
+_WORDS = re.compile(r"[a-z0-9']+")
 _HACKS_CLAIM = re.compile(r"^\s*most [a-z ]+ hacks are overrated\.[ \t]*", re.IGNORECASE)
 _FRAME = re.compile(r"^(?P<frame>[^\n\d]{3,90}?[:?.])(?:\s*\n+|\s+)(?=\S)")
 _CONTRARY_FRAME = re.compile(r"(?i)\b(?:myths?|opinion|hot take|hacks?|overrated|wrong|skip|stop|nobody|never)\b")
@@ -829,8 +830,15 @@ _THREAD_MYTH = re.compile(r"^Myth: (?P<myth>.+?)\n\nThe evidence says otherwise"
 
 
 def _avoided(text: str, avoid: tuple[str, ...]) -> bool:
+    """A listed opening, or its wording on another topic: "do not reuse them or their wording", as a model reads
+    it, rules out "How I stopped guessing about stress:" after "How I stopped guessing about sleep:"."""
     key = text.lower().strip()
-    return any(key and key[:40] in a.lower() for a in avoid)
+    words = set(_WORDS.findall(key))
+    for a in avoid:
+        other = set(_WORDS.findall(a.lower()))
+        if key and (key[:40] in a.lower() or len(words & other) >= 0.5 * len(words | other)):
+            return True
+    return False
 
 
 def _pick(frames: tuple[str, ...], avoid: tuple[str, ...], rng: random.Random, **values: str) -> str:

@@ -141,6 +141,10 @@ class RecentPosts:
             self.tweet_hashes.discard(h)
             self.tweet_texts.pop(h, None)
 
+    def tweets_since(self, since: datetime) -> list[str]:
+        """Our tweets written since ``since`` (a draft held for its review, added without a time, is one of now)."""
+        return [t for h, t in self.tweet_texts.items() if self.tweet_times.get(h, since) >= since]
+
     def within(self, now: datetime, days: int) -> list[OwnPost]:
         since = now - timedelta(days=days)
         return [p for p in self.posts if p.at >= since]
@@ -172,6 +176,34 @@ def check_repeated_tweets(parts: Sequence[str], tweet_hashes: set[str]) -> Verdi
         if h in seen:
             return Rejection("duplicate", f"part {i} repeats part {seen[h]}")
         seen[h] = i
+    return None
+
+
+_WORD = re.compile(r"[\w']+")
+
+
+def word_set(text: str) -> frozenset[str]:
+    """A tweet's words as a reader meets them: folded (styled letters, one apostrophe), in lower case."""
+    return frozenset(_WORD.findall(fold(text).lower()))
+
+
+def overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """The share of their words two tweets have in common (Jaccard of their word sets)."""
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def check_word_overlap(parts: Sequence[str], recent: Sequence[str], max_overlap: float) -> Verdict:
+    """Each part is its own tweet: none may share ``max_overlap`` of its words with one of ``recent`` (our tweets
+    of the overlap window) or with an earlier part. The reason names the tweet it repeats (ours, not the input's),
+    the advice does not."""
+    earlier = [(word_set(t), t) for t in recent]
+    for i, part in enumerate(parts, start=1):
+        words = word_set(part)
+        for other, text in earlier:
+            if (share := overlap(words, other)) >= max_overlap:
+                return Rejection("overlap", f"part {i} shares {share:.0%} of its words with our tweet "
+                                            f"{' '.join(text.split())[:60]!r}")
+        earlier.append((words, part))
     return None
 
 
@@ -263,6 +295,11 @@ def gate_post(
         or check_readability(text, config)
         or check_exact_duplicate(text, {p.hash for p in window})
         or check_repeated_tweets(parts, recent.tweet_hashes)
+        # The first tweet only: it is what the timeline shows and what carries a thread's reach. A later part
+        # repeating one of ours is left out by the planner where the thread keeps its length, else posted (it
+        # loses its own reach, a part's): a demo rewrote 13 whole threads for a closer's wording.
+        or check_word_overlap(parts[:1], recent.tweets_since(now - timedelta(days=g.overlap_window_days)),
+                              g.word_overlap_max)
         or (
             check_near_duplicate(vector, recent.matrix(now, g.duplicate_window_days),
                                  g.near_duplicate_threshold[embedder_kind])

@@ -81,6 +81,13 @@ class GateConfig(_Section):
     post_target_chars: int = Field(default=260, gt=0, le=280)
     reply_max_chars: int = Field(default=220, gt=0, le=280)
     duplicate_window_days: int = Field(default=30, ge=1)
+    # A tweet sharing this share of its words (word-set Jaccard) with one of ours of the last ``overlap_window_days``
+    # reads as the same tweet again: X shows such near-duplicates to fewer people (its rules count posting "nearly
+    # identical content" repeatedly as spam), and a demo lost reach on 27 of its 97 posts' tweets so (template
+    # closers, one hook frame four times a day, a fact restated under another hook). The sandbox's stand-in for
+    # X's rule takes reach from 0.5 (sandbox/world.reach_penalty); X publishes none.
+    word_overlap_max: float = Field(default=0.5, gt=0, le=1)
+    overlap_window_days: int = Field(default=7, ge=1)
     # Cosine above which a draft is a near-duplicate, per embedder (the scales differ). minilm_int8: calibrated
     # by bench/embedders.py (at most 1% false positives on the tuning pairs); lexical: the earlier hand-set value.
     near_duplicate_threshold: dict[str, float] = Field(

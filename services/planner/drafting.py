@@ -52,18 +52,21 @@ from libs.gates import (
     check_solicitation,
     check_medical_safety,
     check_topic_freshness,
+    check_word_overlap,
     extract,
     gate_post,
     gate_reply,
     grounding_similarity,
     grounding_threshold,
     instruction_spans,
+    overlap,
     parse_review,
     parse_review_batch,
     review_batch_messages,
     review_messages,
     review_rejection,
     tweet_point,
+    word_set,
 )
 from libs.facts import (
     Fact,
@@ -290,7 +293,7 @@ class Drafter:
                 previous, reason = None, self._unusable_reason(out)
                 continue
             if kind == "thread":
-                parts = self._without_repeated_parts(parts)
+                parts = self._without_repeated_parts(parts, now)
             verdict, parts, text, vector = self._gate_post(out, parts, kind=kind, topic=choice.topic,
                                                            facts=[*facts, *news_given], now=now)
             if verdict is None and news is not None:
@@ -402,10 +405,10 @@ class Drafter:
                 reason = self._unusable_reason(out)
                 continue
             text = parts[0]
-            verdict = self._reply_verdict(text, opportunity, facts)
+            verdict = self._reply_verdict(text, opportunity, facts, now)
             if verdict is not None and verdict.gate == "claims" \
                     and (repaired := self._repair_claims([text], facts, "reply")) is not None \
-                    and self._reply_verdict(repaired[0], opportunity, facts) is None:
+                    and self._reply_verdict(repaired[0], opportunity, facts, now) is None:
                 text, verdict = repaired[0], None
                 out.repairs.append("claims")
             if verdict is None:
@@ -505,12 +508,18 @@ class Drafter:
                 return None, repaired, fixed_text, fixed_vector
         return verdict, parts, text, vector
 
-    def _reply_verdict(self, text: str, opportunity: Opportunity, facts: Sequence[Fact]) -> Rejection | None:
+    def _reply_verdict(self, text: str, opportunity: Opportunity, facts: Sequence[Fact],
+                       now: datetime) -> Rejection | None:
         similarity = grounding_similarity(self.embedder, text, opportunity.text)
         return gate_reply(text, opportunity.text, config=self.config, similarity=similarity,
                           embedder_kind=self.embedder.kind) \
-            or check_repeated_tweets([text], self.recent.tweet_hashes) or invented_identity(text, self.owner) \
-            or check_shaming(text) or self._unsupported_claims([text], facts)
+            or check_repeated_tweets([text], self.recent.tweet_hashes) \
+            or check_word_overlap([text], self._overlap_window(now), self.config.gates.word_overlap_max) \
+            or invented_identity(text, self.owner) or check_shaming(text) or self._unsupported_claims([text], facts)
+
+    def _overlap_window(self, now: datetime) -> list[str]:
+        """Our tweets a new one must not repeat most of the words of (``check_word_overlap``)."""
+        return self.recent.tweets_since(now - timedelta(days=self.config.gates.overlap_window_days))
 
     def _repair_claims(self, parts: list[str], facts: Sequence[Fact], kind: str) -> list[str] | None:
         """The draft without the sentences that state what no given fact supports, when it is still the item
@@ -731,23 +740,30 @@ class Drafter:
                 return None
         return parts
 
-    def _without_repeated_parts(self, parts: list[str]) -> list[str]:
+    def _without_repeated_parts(self, parts: list[str], now: datetime) -> list[str]:
         """A middle part of a thread that repeats one of our recent tweets (or an earlier part) would be refused by
-        X; it is left out when the thread keeps its minimum length, instead of rewriting the whole thread. So is a
-        closing takeaway that repeats one of ours (models reuse a handful of sign-offs): the last fact then ends
-        the thread. The hook stays: without it it is another thread, which the duplicate gate sends back."""
+        X, and one that shares most of its words with one (``check_word_overlap``) loses reach; it is left out when
+        the thread keeps its minimum length, instead of rewriting the whole thread. So is a closing takeaway that
+        repeats one of ours (models reuse a handful of sign-offs): the last fact then ends the thread. The hook
+        stays: without it it is another thread, which the duplicate gates send back."""
         if not parts:
             return parts
-        recent = set(self.recent.tweet_hashes)
-        seen = recent | {content_hash(parts[0])}
+        limit = self.config.gates.word_overlap_max
+        seen = set(self.recent.tweet_hashes) | {content_hash(parts[0])}
+        said = [word_set(t) for t in self._overlap_window(now)] + [word_set(parts[0])]
+
+        def repeats(part: str) -> bool:
+            words = word_set(part)
+            return content_hash(part) in seen or any(overlap(words, other) >= limit for other in said)
+
         middle = []
         for part in parts[1:-1]:
-            h = content_hash(part)
-            if h not in seen:
+            if not repeats(part):
                 middle.append(part)
-                seen.add(h)
+                seen.add(content_hash(part))
+                said.append(word_set(part))
         kept = parts[:1] + middle + parts[-1:]
-        if len(parts) > 1 and content_hash(parts[-1]) in seen and len(kept) - 1 >= self.config.gates.thread_min_parts:
+        if len(parts) > 1 and repeats(parts[-1]) and len(kept) - 1 >= self.config.gates.thread_min_parts:
             kept = kept[:-1]
         return kept if len(kept) >= self.config.gates.thread_min_parts else parts
 

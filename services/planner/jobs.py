@@ -392,7 +392,7 @@ class Planner(Worker):
             pooled = [p for p in pooled if not self.facts.stated_by(["\n".join(p.parts)]) & disputed]
         quota = plan_quota(self.caps, depth, horizon_hours=self.settings.plan_horizon / timedelta(hours=1))
         chosen = evergreen.usable(pooled, policy=in_force.policy, config=self.config, now=now,
-                                  recent_tweet_hashes={content_hash(t) for t in tweets}, n=quota.posts,
+                                  recent_tweet_hashes={content_hash(t) for t, _ in tweets}, n=quota.posts,
                                   decisions=decisions, approval_kinds=self.settings.approval_kinds())
         queued_by_hour = dict(depth.queued_by_hour)
         for entry in chosen:
@@ -438,9 +438,9 @@ class Planner(Worker):
                                                          status=err.status, halted_at=now))
         await self.ctx.outbox.flush()
 
-    async def _recent_posts(self, rows: list[db.OwnPostRow], tweets: list[str]) -> RecentPosts:
+    async def _recent_posts(self, rows: list[db.OwnPostRow], tweets: list[tuple[str, datetime]]) -> RecentPosts:
         """Own posts of the duplicate window with their embeddings (computed once per text, off the event loop),
-        and the hashes of every tweet of ours in it."""
+        and every tweet of ours in it, with when."""
         assert self.embedder is not None
         hashes = [content_hash(r.text) for r in rows]
         missing = sorted({(h, r.text) for h, r in zip(hashes, rows) if h not in self._vectors})
@@ -448,7 +448,8 @@ class Planner(Worker):
             vectors = await asyncio.to_thread(self.embedder.embed, [t for _, t in missing])
             self._vectors.update({h: v for (h, _), v in zip(missing, vectors)})
         recent = RecentPosts([OwnPost(r.text, h, r.topic, r.at, self._vectors[h]) for r, h in zip(rows, hashes)])
-        recent.add_tweets(tweets)
+        for text, at in tweets:
+            recent.add_tweets([text], at=at)
         return recent
 
     async def _publish(self, out: DraftOutcome, report: RunReport, *, causation_id: str | None,

@@ -300,13 +300,13 @@ async def own_posts_since(conn: asyncpg.Connection, since: datetime) -> list[Own
     return [OwnPostRow(r["content_id"], r["text"], r["topic"], r["at"]) for r in rows]
 
 
-async def own_tweet_texts_since(conn: asyncpg.Connection, since: datetime) -> list[str]:
-    """The text of every tweet of ours queued or posted since ``since``: each part of posts and threads, and
-    replies (what X compares a new tweet against)."""
+async def own_tweet_texts_since(conn: asyncpg.Connection, since: datetime) -> list[tuple[str, datetime]]:
+    """The text of every tweet of ours queued or posted since ``since``, with when: each part of posts and
+    threads, and replies (what X compares a new tweet against)."""
     rows = await conn.fetch(
-        "SELECT unnest(COALESCE(parts, ARRAY[text])) AS tweet FROM content "
+        "SELECT unnest(COALESCE(parts, ARRAY[text])) AS tweet, COALESCE(queued_at, posted_at) AS at FROM content "
         "WHERE text <> '' AND COALESCE(queued_at, posted_at) >= $1", since)
-    return [r["tweet"] for r in rows]
+    return [(r["tweet"], r["at"]) for r in rows]
 
 
 async def reply_history(conn: asyncpg.Connection, since: datetime) -> ReplyHistory:

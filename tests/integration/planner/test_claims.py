@@ -63,8 +63,9 @@ async def test_invented_statistics_and_remembered_figures_are_rejected_naming_th
     assert len(claims) >= 2 and repaired >= 1, [r.reason for r in every]
     for r in claims:
         # The rejection names the claim: the words it quotes are in the draft.
-        named = re.match(r"unsupported (?:number|study claim|institution) '([^']+)'", r.reason)
-        assert named and named.group(1) in r.text and "no provided fact states it" in r.reason, r.reason
+        # (quoted as Python's repr quotes it: in double quotes when the claim has an apostrophe, "It's been proven")
+        named = re.match(r"unsupported (?:number|study claim|institution) (['\"])(.+?)\1", r.reason)
+        assert named and named.group(2) in r.text and "no provided fact states it" in r.reason, r.reason
     for o in outs:
         if o.queued is not None:
             text = "\n".join(o.queued.parts)

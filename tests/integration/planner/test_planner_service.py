@@ -180,7 +180,7 @@ async def test_queued_items_carry_the_policy_in_force_and_replay_rebuilds_the_ta
         remembered = await own_tweet_texts_since(conn, datetime.now(UTC) - timedelta(days=1))
     finally:
         await conn.close()
-    assert sorted(remembered) == sorted(part for q in queued for part in q.parts)
+    assert sorted(t for t, _ in remembered) == sorted(part for q in queued for part in q.parts)
 
     # A model that strongly prefers stories in single posts, with a 20% uniform floor.
     f, k = 0.2, len(CONFIG.content_types)
@@ -336,7 +336,8 @@ async def test_the_accounts_posts_from_before_xbot_are_in_the_duplicate_gates_me
         conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": "planner"})
         try:
             since = now - timedelta(days=CONFIG.gates.duplicate_window_days)
-            return await own_tweet_texts_since(conn, since), await conn.fetchval("SELECT count(*) FROM content")
+            return [t for t, _ in await own_tweet_texts_since(conn, since)], \
+                await conn.fetchval("SELECT count(*) FROM content")
         finally:
             await conn.close()
 

@@ -138,6 +138,14 @@ def test_frames_vary_and_the_openings_listed_as_recent_are_mostly_avoided() -> N
     avoided = [quiet.answer(listed, rng).content.split("\n")[0] for _ in range(200)]
     reused = sum(1 for o in avoided if o in dict(free.most_common(2)))
     assert reused / len(avoided) < 0.2, reused  # 85% follow the list (AVOID_RECENT), 2 of 4 frames remain
+    # Their wording on another topic is avoided as well ("do not reuse them or their wording", 2026-12-07: a demo's
+    # hooks repeated "How I stopped guessing about sleep:" as "… about stress:", which X shows to fewer people).
+    on_sleep = [o.replace("stress", "sleep").replace("Stress", "Sleep") for o, _ in free.most_common(2)]
+    listed = msgs(ask + "Openings of the account's recent posts (do not reuse them or their wording):\n"
+                  + "\n".join(f"<recent>{o}</recent>" for o in on_sleep))
+    avoided = [quiet.answer(listed, rng).content.split("\n")[0] for _ in range(200)]
+    reused = sum(1 for o in avoided if o in dict(free.most_common(2)))
+    assert reused / len(avoided) < 0.2, reused
 
 
 def test_an_over_long_answer_logs_each_filler_it_added() -> None:
