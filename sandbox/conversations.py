@@ -45,10 +45,6 @@ KINDS: tuple[tuple[str, float], ...] = (("question", 0.5), ("comment", 0.5))  # 
 ANSWER_FOLLOW: dict[str, float] = {"question": 0.35, "comment": 0.15, "hostile": 0.0, "crisis": 0.0}
 ANSWER_LIKE: dict[str, float] = {"question": 0.8, "comment": 0.6, "hostile": 0.0, "crisis": 0.0}
 ANSWER_VIEW_SHARE = 0.1
-# An answer that misses what the reply says or asks (2026-12-07, seventh session: a demo answered "How long did it
-# take before you noticed a difference?" with a kidney-stone trial and a cancer survivor's story with teenagers'
-# sleep hours) wins nobody over: the replier neither follows nor likes it. Which answers take a reply up:
-# ``takes_up``.
 # Answering a hostile reply feeds it (a negative reaction); answering a person in a crisis with a tip is seen by
 # the people around them, who report it.
 ANSWER_NEGATIVE: dict[str, int] = {"hostile": 1, "crisis": 2}
@@ -134,9 +130,12 @@ HOSTILE = (
 )
 
 
-# What an answer to each of the audience's questions must say to take it up (the sandbox's own reading of its own
-# texts: lenient, a pattern, not an understanding). A question not here (one about the replier's own care, a
-# test's) and a comment are taken up by any answer.
+# An answer that misses what the reply says or asks wins nobody over: the replier neither follows nor likes it
+# (2026-12-07, seventh session: a demo answered "How long did it take before you noticed a difference?" with a
+# kidney-stone trial and a cancer survivor's story with teenagers' sleep hours, and the world paid them as any
+# answer). What an answer to each of the audience's questions must say to take it up (the sandbox's own reading of
+# its own texts: lenient, a pattern, not an understanding); a question not here (one about the replier's own care,
+# a test's) and a comment are taken up by any answer.
 ANSWERS: dict[str, re.Pattern[str]] = {
     QUESTIONS[0]: re.compile(r"\b(?:within|after|takes?|took|by|about|around)\b[^.]{0,25}?\b(?:days?|weeks?|months?"
                              r"|nights?)\b", re.IGNORECASE),  # how long: a time to a difference

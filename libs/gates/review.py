@@ -162,7 +162,7 @@ def review_batch_messages(drafts: Sequence[tuple[str, str, str | None, str | Non
     for n, (draft, kind, tweet, our_tweet) in enumerate(drafts, start=1):
         block = f'<draft id="{n}" kind="{kind}">{quote_untrusted(draft)}</draft>'
         if our_tweet is not None:
-            block += (f"\nThe account's own tweet, which the tweet draft {n} replies to answers (context only):\n"
+            block += (f"\nThe account's own tweet, to which the tweet draft {n} answers is a reply (context only):\n"
                       f'<our_tweet id="{n}">{quote_untrusted(our_tweet)}</our_tweet>')
         if tweet is not None:
             block += (f"\nThe tweet draft {n} replies to (context only):\n"
