@@ -323,7 +323,7 @@ def _scrolled_timeline(world: World, kind: str, query: Mapping[str, str]) -> tup
         if account is None:
             return None
         handle = account["handle"]
-        return (handle.lower(), f"/i/timeline/profile?handle={quote(handle, safe='')}",
+        return (handle.lower(), f"/i/timeline/UserTweets?handle={quote(handle, safe='')}",
                 world.profile_timeline(handle, limit=PROFILE_POSTS))
     tweet_id = query.get("tweet_id", "")
     if world.tweet(tweet_id) is None:
@@ -363,21 +363,25 @@ async def profile_page(request: web.Request) -> web.Response:
         return render(request, "profile.html", tweets=[], rate_limited=True, **context)
     timeline = _scrolled_timeline(world, "profile", {"handle": account["handle"]})
     assert timeline is not None
-    key, url, tweets = timeline
-    tweets, more = _batch(tweets, 0, url)
-    served(request, "profile", key, posts=len(tweets))
-    return render(request, "profile.html", tweets=tweets, more=more, **context)
+    key, url, _ = timeline
+    # X renders the header with the page and asks for the posts after it, in a request of their own (its web
+    # client's UserTweets): the page's script loads the first batch as it loads a later one. A reader that wants
+    # only the header's counts may leave them unasked, and is served no post.
+    served(request, "profile", key)
+    return render(request, "profile.html", first=f"{url}&cursor=0", **context)
 
 
-# The page each batch's timeline belongs to, as the ledger names it.
+# The path each batch's timeline is asked at (a profile's, as X's web client names the request that loads it), its
+# kind, and the page it belongs to as the ledger names it.
+_TIMELINE_KINDS = {"search": "search", "UserTweets": "profile", "replies": "replies"}
 _TIMELINE_PAGES = {"search": "search", "profile": "profile", "replies": "status"}
 
 
 async def timeline_batch(request: web.Request) -> web.Response:
     """The next batch of a search, profile or conversation timeline, as the page's script asks for it on
-    scrolling: its cells (the header ``x-next`` names the batch after it); past the reading limit 429 with X's
-    toast text."""
-    kind = request.match_info["kind"]
+    scrolling (a profile's first batch too, on load): its cells (the header ``x-next`` names the batch after it);
+    past the reading limit 429 with X's toast text."""
+    kind = _TIMELINE_KINDS[request.match_info["kind"]]
     try:
         cursor = max(0, int(request.query.get("cursor", "0")))
     except ValueError:
@@ -396,7 +400,9 @@ async def timeline_batch(request: web.Request) -> web.Response:
         # No ad among a profile's posts here (a sandbox choice: the public descriptions name home, search, replies).
         cells, discover = batch if kind == "profile" else _cells(request, url, batch, cursor), []
     served(request, _TIMELINE_PAGES[kind], key, posts=len(cells) + len(discover), channel="scroll")
-    response = render(request, "cells.html", tweets=cells, discover=discover)
+    # A profile without posts says so where they would be, as X does ("@handle hasn't posted").
+    response = render(request, "cells.html", tweets=cells, discover=discover,
+                      empty_handle=key if kind == "profile" and not tweets else None)
     if more:
         response.headers["x-next"] = more
     return response
@@ -859,7 +865,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_get("/compose/post", home)
     r.add_get("/settings", settings_page)  # before /{handle}: "settings" is a path X reserves, not a handle
     r.add_get("/search", search_page)
-    r.add_get("/i/timeline/{kind:search|profile|replies}", timeline_batch)
+    r.add_get("/i/timeline/{kind:search|UserTweets|replies}", timeline_batch)
     # The browser asks for an icon; it is no page X counts (without this route it would be a profile, "favicon.ico").
     r.add_get("/favicon.ico", lambda _: web.Response(status=404))
     # Emoji drawn as images in posts' texts, as x.com draws them (xformat.post_html): one plain disc for all.

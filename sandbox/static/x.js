@@ -234,14 +234,22 @@
     if (end && lazyLoader) on ? end.setAttribute("role", "progressbar") : end.removeAttribute("role");
   }
   if (timeline) loaderSpins(false);
-  async function loadMore() {
+  async function loadMore(first = false) {
     const next = timeline.dataset.more;
     const end = timeline.querySelector(".loading-more");
-    if (loadingMore || !next || !end || end.getBoundingClientRect().top > window.innerHeight) return;
+    if (loadingMore || !next || !end || (!first && end.getBoundingClientRect().top > window.innerHeight)) return;
     loadingMore = true;
     loaderSpins(true);
     try {
-      const resp = await fetch(next, { credentials: "same-origin" });
+      let resp;
+      try {
+        resp = await fetch(next, { credentials: "same-origin" });
+      } catch {
+        // The request failed or was blocked: X says so where the posts would be.
+        end.insertAdjacentHTML("beforebegin", '<div class="timeline-error"><span>Something went wrong. Try reloading.</span></div>');
+        endOfTimeline();
+        return;
+      }
       if (resp.status === 429) toast(await resp.text());
       if (!resp.ok || resp.redirected) { endOfTimeline(); return; }
       timeline.dataset.more = resp.headers.get("x-next") || "";
@@ -261,7 +269,9 @@
     const end = timeline.querySelector(".loading-more");
     if (end) end.remove();
   }
-  if (timeline) window.addEventListener("scroll", loadMore, { passive: true });
+  if (timeline) window.addEventListener("scroll", () => loadMore(), { passive: true });
+  // A profile's posts come after its page, as X's web client asks for them (its UserTweets request).
+  if (timeline && timeline.dataset.first) loadMore(true);
 
   // X's interstitial sheet (sandbox/sheets.py): closed by its buttons, and by Escape when it allows.
   function closeSheet() {

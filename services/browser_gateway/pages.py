@@ -10,7 +10,7 @@ import logging
 
 from urllib.parse import quote, urlparse
 
-from playwright.async_api import Locator, Page, Response
+from playwright.async_api import Locator, Page, Response, Route
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from libs.contracts.gateway import (
@@ -29,6 +29,12 @@ from services.browser_gateway.parse import (
 from services.browser_gateway.selectors import SelectorPack
 
 log = logging.getLogger(__name__)
+
+
+async def _abort(route: Route) -> None:
+    """A request left unasked (``profile_snapshot``): the browser never sends it."""
+    await route.abort()
+
 
 # The text of a post (or a bio) as written: x.com draws each emoji as an image whose alt is the emoji, which
 # innerText leaves out ("🤡" read as nothing, "🧵" lost from a thread's opening); its line breaks are characters.
@@ -128,20 +134,28 @@ class XSite:
 
     # ------------------------------------------------------------ navigation and required elements
 
-    async def open(self, page: Page, path: str, *, heed_notices: bool = True) -> None:
+    async def open(self, page: Page, path: str, *, heed_notices: bool = True) -> int:
         """Navigate; X's redirects (login, lock) and the notices it shows on arrival become typed errors. Past
         the reading limit X keeps the page's frame but shows no posts and toasts "you are rate limited": without
-        this check a read would come back empty, and a write would take that toast for the answer to its post."""
+        this check a read would come back empty, and a write would take that toast for the answer to its post.
+        The posts the page rendered with it (counted)."""
         await current_usage().before_page()  # the budget's pace: a read waits for its page's slot
         await page.goto(self.base_url + path, wait_until="domcontentloaded")
         self.check_redirect(page)
         await self.check_language(page)
         # The activity budget counts what X served: this page, and the posts it rendered with it (a timeline's
         # first batch; read_articles counts the batches it scrolls to; past the reading limit a page renders none).
-        current_usage().page(await page.locator(self.pack.css("tweet")).count())
+        shown = await page.locator(self.pack.css("tweet")).count()
+        current_usage().page(shown)
         await self.close_sheet(page)
         if heed_notices:
             await self.raise_if_x_said(page)
+        return shown
+
+    async def came_after(self, page: Page, shown: int) -> None:
+        """Count the posts a page's timeline loaded after it (X asks for a profile's posts once its page is
+        there), beyond the ``shown`` counted with the page."""
+        current_usage().scrolled(max(0, await page.locator(self.pack.css("tweet")).count() - shown))
 
     async def close_sheet(self, page: Page) -> None:
         """X's interstitial sheets over a page ("Turn on notifications", a Premium offer, updated terms) take every
@@ -212,12 +226,13 @@ class XSite:
                 return name
         raise DomChanged(" or ".join(names), " | ".join(selectors.values()))
 
-    async def raise_if_x_said(self, page: Page) -> None:
-        """X explains most refusals in a toast or alert; turn its words into the typed error."""
+    async def raise_if_x_said(self, page: Page, *, besides: tuple[str, ...] = ()) -> None:
+        """X explains most refusals in a toast or alert; turn its words into the typed error (but the codes
+        ``besides``)."""
         toasts = page.locator(f'{self.pack.css("toast")}, [role="alert"]')
         for text in await toasts.all_inner_texts():
             code = self.pack.failure_in(text)
-            if code:
+            if code and code not in besides:
                 raise x_said(code, text.strip())
 
     # ------------------------------------------------------------ reading tweets
@@ -388,22 +403,41 @@ class XSite:
         return seen, parse_count(await follows.inner_text())
 
     async def profile_snapshot(self, page: Page, req: ProfileSnapshotRequest) -> ProfileSnapshot:
-        await self.open(page, self.pack.url("profile", handle=req.handle))
-        if await self.first_of(page, ["profile_user_name", "profile_gone", "page_missing"]) != "profile_user_name":
-            said = await page.locator(f'{self.pack.css("profile_gone")}, {self.pack.css("page_missing")}') \
-                .first.inner_text()
-            raise x_said("account_gone", f"profile_snapshot: @{req.handle} is not on X ({' '.join(said.split())})")
-        name = await self.need(page, "profile_user_name")
-        following = await self.need(page, "profile_following_link")
-        followers = await self.need(page, "profile_followers_link")
-        bio_loc = page.locator(self.pack.css("profile_description")).first
-        bio = (await bio_loc.evaluate(_TEXT_OF)).strip() if await bio_loc.count() else ""  # X omits an empty bio
-        name_lines = [ln.strip() for ln in (await name.inner_text()).splitlines() if ln.strip()]
-        return ProfileSnapshot(
-            handle=req.handle, display_name=name_lines[0] if name_lines else req.handle, bio=bio,
-            followers=parse_count(await followers.inner_text()),
-            following=parse_count(await following.inner_text()),
-        )
+        """The profile header's counts. The posts X loads after the header (its UserTweets request) are left
+        unasked: X's reading limit counts every post it serves, and a follower count needs none (it took 15–20
+        posts of the day's budget each, which left the own follower count read twice a day). X then says
+        "Something went wrong" where the posts would be: that notice, and only that one, is not heeded here."""
+        blocked = self.pack.url("profile_posts")
+
+        def posts_request(url: str) -> bool:
+            return blocked in url
+
+        await page.route(posts_request, _abort)
+        try:
+            shown = await self.open(page, self.pack.url("profile", handle=req.handle), heed_notices=False)
+            if await self.first_of(page, ["profile_user_name", "profile_gone", "page_missing"]) \
+                    != "profile_user_name":
+                said = await page.locator(f'{self.pack.css("profile_gone")}, {self.pack.css("page_missing")}') \
+                    .first.inner_text()
+                raise x_said("account_gone",
+                             f"profile_snapshot: @{req.handle} is not on X ({' '.join(said.split())})")
+            name = await self.need(page, "profile_user_name")
+            following = await self.need(page, "profile_following_link")
+            followers = await self.need(page, "profile_followers_link")
+            bio_loc = page.locator(self.pack.css("profile_description")).first
+            bio = (await bio_loc.evaluate(_TEXT_OF)).strip() if await bio_loc.count() else ""  # X omits an empty bio
+            name_lines = [ln.strip() for ln in (await name.inner_text()).splitlines() if ln.strip()]
+            snapshot = ProfileSnapshot(
+                handle=req.handle, display_name=name_lines[0] if name_lines else req.handle, bio=bio,
+                followers=parse_count(await followers.inner_text()),
+                following=parse_count(await following.inner_text()),
+            )
+            # An X whose posts come by another request (the pack's name for it outdated) served them: counted.
+            await self.came_after(page, shown)
+            await self.raise_if_x_said(page, besides=("timeout",))
+            return snapshot
+        finally:
+            await page.unroute(posts_request, _abort)
 
     async def search(self, page: Page, req: SearchRequest) -> TweetList:
         key = "search_latest" if req.tab == "latest" else "search_top"
@@ -430,9 +464,14 @@ class XSite:
 
     async def _profile_tweets(self, page: Page, handle: str, limit: int, *, scroll: bool = True
                               ) -> list[TweetCard]:
-        await self.open(page, self.pack.url("profile", handle=handle))
-        # The profile header proves the page is X's; a new account may have no tweets at all.
+        shown = await self.open(page, self.pack.url("profile", handle=handle))
+        # The profile header proves the page is X's. Its posts come after it: read before they are there, a
+        # timeline would come back empty, and a read-back would take a post that went out for one that did not.
+        # So the first batch is waited for: a post, the empty state of an account that has none, or X's notice.
         await self.need(page, "profile_user_name")
+        await self.first_of(page, ["tweet", "timeline_empty", "toast"])
+        await self.raise_if_x_said(page)
+        await self.came_after(page, shown)
         return await self.read_articles(page, limit, scroll=scroll)
 
     # ------------------------------------------------------------ write ops

@@ -17,10 +17,10 @@ REQUIRED_SELECTORS = frozenset({
     "tweet_text", "tweet_user_name", "tweet_time", "tweet_status_link", "tweet_reply_button",
     "tweet_like_button", "tweet_retweet_button", "tweet_views_link", "profile_user_name",
     "profile_description", "profile_following_link", "profile_followers_link", "analytics_profile_visits",
-    "analytics_new_followers", "compose_open", "compose_dialog",
+    "analytics_new_followers", "compose_open", "compose_dialog", "timeline_empty",
 })
 REQUIRED_URLS = frozenset({"home", "compose_from", "status", "analytics", "profile", "search_top", "search_latest",
-                           "create_tweet", "create_tweet_id_path", "login_paths", "locked_paths"})
+                           "create_tweet", "profile_posts", "create_tweet_id_path", "login_paths", "locked_paths"})
 FAILURE_CODES = ("duplicate", "daily_limit", "rate_limited", "automation_block", "locked", "reply_not_allowed",
                  "timeout")
 

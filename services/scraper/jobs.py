@@ -50,7 +50,9 @@ class ScraperJobs(Worker):
 
     def jobs(self) -> Sequence[Job]:
         return (Job("scrape", self.settings.scrape_interval, self.scrape),
-                Job("followers", self.settings.followers_interval, self.snapshot_followers),
+                # The own profile, read through the browser every half hour (its posts left unasked, it costs no
+                # post of the reading limit): at irregular times, as its owner would look.
+                Job("followers", self.settings.followers_interval, self.snapshot_followers, irregular=True),
                 Job("past_posts", PAST_POSTS_RETRY, self.read_past_posts))
 
     async def start(self) -> None:

@@ -18,6 +18,7 @@ from libs.core.metrics import registry
 from sandbox.ads import ADVERTISERS, ad_for
 from sandbox.population import Population
 from sandbox.settings import SandboxSettings
+from services.browser_gateway import pages
 from tests.e2e.browser_gateway.conftest import HANDLE, POPULATION, check_delete_tweet, gateway_settings, run_gateway
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
@@ -51,6 +52,11 @@ async def test_login_wrote_a_private_session(session_file) -> None:
 async def test_login_check(gw) -> None:
     result = await gw.client.login_check()
     assert result.logged_in and result.handle == HANDLE
+
+
+async def test_a_new_accounts_own_timeline_is_empty_as_x_says(gw) -> None:
+    # Before this module's first post: X's empty state stands where the posts would be, once they have loaded.
+    assert (await gw.client.own_timeline(limit=20)).tweets == []
 
 
 async def test_post_tweet_returns_the_id_x_assigned(gw, sandbox) -> None:
@@ -128,6 +134,19 @@ async def test_post_thread_returns_every_part_in_order(gw, sandbox) -> None:
     parts = [unique("1/ Walking after meals"), unique("2/ lowers glucose spikes"), unique("3/ ten minutes do")]
     result = await gw.client.post_thread(parts)
     assert len(result.tweet_ids) == 3
+    assert [(await sandbox.tweet(i))["text"] for i in result.tweet_ids] == parts
+
+
+async def test_a_thread_whose_ids_x_did_not_answer_is_read_back_once_the_profiles_posts_load(
+        gw, sandbox, monkeypatch) -> None:
+    """The last source of a thread's ids is the own profile, read back. X loads a profile's posts after its page
+    (here a second later): read as soon as the header shows, none of the parts would be found, and a thread that
+    went out would fail as ``dom_changed``."""
+    monkeypatch.setattr(pages, "dig", lambda data, path: None)  # CreateTweet's answers carry no id
+    await sandbox.admin("/admin/latency", {"ms": 1000})
+    parts = [unique("1/ Morning light"), unique("2/ sets the body clock")]
+    result = await gw.client.post_thread(parts)
+    assert result.id_source == "profile_readback"
     assert [(await sandbox.tweet(i))["text"] for i in result.tweet_ids] == parts
 
 

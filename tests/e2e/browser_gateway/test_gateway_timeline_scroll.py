@@ -98,10 +98,32 @@ async def test_a_timeline_whose_spinner_shows_only_while_it_loads_is_read_alike(
         await admin(sandbox, "POST", "/admin/dom_variant", {"variant": 1})
 
 
+async def test_a_profiles_posts_that_come_late_are_waited_for(gw, sandbox) -> None:
+    """X asks for a profile's posts after its page (here a second later): read when the header is there, the
+    timeline would be empty, and a read-back would take a post that went out for one that did not."""
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    await admin(sandbox, "POST", "/admin/latency", {"ms": 1000})
+    try:
+        found = await gw.client.own_timeline(limit=20)
+    finally:
+        await admin(sandbox, "POST", "/admin/latency", {"ms": 0})
+    assert [t.tweet_id for t in found.tweets] == (await newest(sandbox))[:20]
+
+
+async def test_a_follower_count_views_no_post(gw, sandbox) -> None:
+    """The follower count is the profile's header: its posts, which X loads after it, are left unasked."""
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    served, counted = await counts(gw, sandbox)
+    snapshot = await gw.client.profile_snapshot(HANDLE)
+    assert snapshot.followers == (await admin(sandbox, "GET", "/admin/account"))["followers"]
+    served_after, counted_after = await counts(gw, sandbox)
+    assert delta(served_after, served) == delta(counted_after, counted) == (1, 0)
+
+
 async def test_a_batch_past_xs_reading_limit_is_rate_limited_not_a_short_timeline(gw, sandbox) -> None:
     await admin(sandbox, "POST", "/admin/reading/reset")
     for _ in range(2):  # 40 posts viewed: under X's 50, so the next page loads and its first batch is served
-        await gw.client.profile_snapshot(HANDLE)
+        await gw.client.own_timeline(limit=20)
     with pytest.raises(GatewayError) as err:
         await gw.client.own_timeline(limit=40)  # its second batch comes past the limit: refused
     assert (err.value.code, err.value.retryable) == ("rate_limited", True), err.value

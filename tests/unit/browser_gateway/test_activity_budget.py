@@ -70,7 +70,7 @@ async def test_classes_give_way_lowest_first_and_the_total_never_passes_the_budg
     # Past its ceiling, a read class still uses its floor (20 % of the budget, counted on its own use) while the
     # total stays under the reads' most, 80: two deletion checks (harvesting, 5 a page at first guess) 70 <= 80.
     await gw.run(TweetMetricsRequest(ids=["1", "2"], author="someone"))  # 3 a page: total 66
-    err = await refusal(gw, ProfileSnapshotRequest(handle="someone"))  # background: 66 + 40 > 40
+    err = await refusal(gw, SearchRequest(query="sleep", priority=2))  # background: 66 + 40 > 40
     assert err.code == "budget_exhausted" and "background" in err.message
     await gw.run(TweetMetricsRequest(ids=["1"], author="xbot_demo"))  # own metrics: 69 <= 80
     # What the own metrics and the follower count have not used of their floors (14 - 3, and 6) is kept from the
