@@ -339,11 +339,9 @@ async def search_page(request: web.Request) -> web.Response:
         return render(request, "search.html", tweets=[], rate_limited=True, **context)
     timeline = _scrolled_timeline(request.app[WORLD], "search", request.query)
     assert timeline is not None  # a search always has a timeline, if an empty one
-    _, url, tweets = timeline
-    tweets, more = _batch(tweets, 0, url)
-    cells = _cells(request, url, tweets, 0)
-    served(request, "search", q, posts=len(cells))
-    return render(request, "search.html", tweets=cells, more=more, **context)
+    # The results come after the page, as X's web client asks for them (its SearchTimeline request).
+    served(request, "search", q)
+    return render(request, "search.html", first=f"{timeline[1]}&cursor=0", **context)
 
 
 async def profile_page(request: web.Request) -> web.Response:
@@ -400,9 +398,13 @@ async def timeline_batch(request: web.Request) -> web.Response:
         # No ad among a profile's posts here (a sandbox choice: the public descriptions name home, search, replies).
         cells, discover = batch if kind == "profile" else _cells(request, url, batch, cursor), []
     served(request, _TIMELINE_PAGES[kind], key, posts=len(cells) + len(discover), channel="scroll")
-    # A profile without posts says so where they would be, as X does ("@handle hasn't posted").
-    response = render(request, "cells.html", tweets=cells, discover=discover,
-                      empty_handle=key if kind == "profile" and not tweets else None)
+    # A profile without posts, or a search without results, says so where they would be, as X does.
+    empty = None
+    if not tweets and kind == "profile":
+        empty = (f"@{key} hasn’t posted", "When they do, their posts will show up here.")
+    elif not tweets and kind == "search":
+        empty = (f'No results for "{key}"', "Try searching for something else.")
+    response = render(request, "cells.html", tweets=cells, discover=discover, empty=empty)
     if more:
         response.headers["x-next"] = more
     return response

@@ -115,9 +115,21 @@ class Usage:
     # None: unbounded (the budget off, outside an op).
     allowance: int | None = None
 
+    # The posts counted with the page last opened: what its timeline shows once loaded adds the rest (rendered).
+    on_page: int = 0
+
     def page(self, posts: int) -> None:
         self.page_loads += 1
         self.posts_viewed += posts
+        self.on_page = posts
+
+    def rendered(self, posts: int) -> None:
+        """The posts the page shows once its timeline is there: those beyond what was counted with the page. X's
+        web client asks for a page's posts after the page (a profile's, a search's results, a conversation):
+        counted only on the page's arrival they would be none, and a budget that learns an op's cost from what it
+        counted would let reads past X's limit."""
+        self.posts_viewed += max(0, posts - self.on_page)
+        self.on_page = max(self.on_page, posts)
 
     def scrolled(self, posts: int) -> None:
         """A timeline's next batch, loaded by scrolling: posts viewed on the page already loaded."""

@@ -134,28 +134,25 @@ class XSite:
 
     # ------------------------------------------------------------ navigation and required elements
 
-    async def open(self, page: Page, path: str, *, heed_notices: bool = True) -> int:
+    async def open(self, page: Page, path: str, *, heed_notices: bool = True) -> None:
         """Navigate; X's redirects (login, lock) and the notices it shows on arrival become typed errors. Past
         the reading limit X keeps the page's frame but shows no posts and toasts "you are rate limited": without
-        this check a read would come back empty, and a write would take that toast for the answer to its post.
-        The posts the page rendered with it (counted)."""
+        this check a read would come back empty, and a write would take that toast for the answer to its post."""
         await current_usage().before_page()  # the budget's pace: a read waits for its page's slot
         await page.goto(self.base_url + path, wait_until="domcontentloaded")
         self.check_redirect(page)
         await self.check_language(page)
-        # The activity budget counts what X served: this page, and the posts it rendered with it (a timeline's
-        # first batch; read_articles counts the batches it scrolls to; past the reading limit a page renders none).
-        shown = await page.locator(self.pack.css("tweet")).count()
-        current_usage().page(shown)
+        # The activity budget counts what X served: this page, and the posts it rendered with it (read_articles
+        # counts those its first batch brought after it, and the batches it scrolls to; past the reading limit a
+        # page renders none).
+        current_usage().page(await page.locator(self.pack.css("tweet")).count())
         await self.close_sheet(page)
         if heed_notices:
             await self.raise_if_x_said(page)
-        return shown
 
-    async def came_after(self, page: Page, shown: int) -> None:
-        """Count the posts a page's timeline loaded after it (X asks for a profile's posts once its page is
-        there), beyond the ``shown`` counted with the page."""
-        current_usage().scrolled(max(0, await page.locator(self.pack.css("tweet")).count() - shown))
+    async def count_rendered(self, page: Page) -> None:
+        """Count what the page shows now, beyond what was counted with it (``Usage.rendered``)."""
+        current_usage().rendered(await page.locator(self.pack.css("tweet")).count())
 
     async def close_sheet(self, page: Page) -> None:
         """X's interstitial sheets over a page ("Turn on notifications", a Premium offer, updated terms) take every
@@ -239,15 +236,18 @@ class XSite:
 
     async def read_articles(self, page: Page, limit: int, *, scroll: bool = True) -> list[TweetCard]:
         """Up to ``limit`` posts of the page's timeline, in its order. X renders a timeline's first batch with the
-        page, loads the next when the reader scrolls to its end (a spinner stands there while there are more, or
-        while the batch loads: _next_batch) and drops the cells far above the viewport from the DOM: the cards are
-        collected by id while scrolling. Each batch waits for its turn in the budget's pace, as a page does, and
-        counts as posts viewed; the read stops before a batch (as large as the last) would take the op past what
-        the budget admitted it for. ``scroll`` False: the first batch only."""
+        page or just after it (counted here, as it is read), loads the next when the reader scrolls to its end (a
+        spinner stands there while there are more, or while the batch loads: _next_batch) and drops the cells far
+        above the viewport from the DOM: the cards are collected by id while scrolling. Each batch waits for its
+        turn in the budget's pace, as a page does, and counts as posts viewed; the read stops before a batch (as
+        large as the last) would take the op past what the budget admitted it for. ``scroll`` False: the first
+        batch only."""
         cards: dict[str, TweetCard] = {}
         for batch in range(MAX_BATCHES):
             before = len(cards)
             cells, ended = await self._cards_in_dom(page)
+            if not batch:  # X's web client loads a page's first batch after the page: counted here, not on arrival
+                current_usage().rendered(len(cells))
             # X's ads and recommendations came with the batch too (they count as viewed): those after the last
             # post read before.
             known = [i for i, cell in enumerate(cells) if isinstance(cell, TweetCard) and cell.tweet_id in cards]
@@ -414,7 +414,7 @@ class XSite:
 
         await page.route(posts_request, _abort)
         try:
-            shown = await self.open(page, self.pack.url("profile", handle=req.handle), heed_notices=False)
+            await self.open(page, self.pack.url("profile", handle=req.handle), heed_notices=False)
             if await self.first_of(page, ["profile_user_name", "profile_gone", "page_missing"]) \
                     != "profile_user_name":
                 said = await page.locator(f'{self.pack.css("profile_gone")}, {self.pack.css("page_missing")}') \
@@ -433,7 +433,7 @@ class XSite:
                 following=parse_count(await following.inner_text()),
             )
             # An X whose posts come by another request (the pack's name for it outdated) served them: counted.
-            await self.came_after(page, shown)
+            await self.count_rendered(page)
             await self.raise_if_x_said(page, besides=("timeout",))
             return snapshot
         finally:
@@ -442,8 +442,7 @@ class XSite:
     async def search(self, page: Page, req: SearchRequest) -> TweetList:
         key = "search_latest" if req.tab == "latest" else "search_top"
         await self.open(page, self.pack.url(key, query=quote(req.query, safe="")))
-        found = await self.first_of(page, ["tweet", "search_empty"])
-        if found == "search_empty":
+        if await self.first_batch(page, "search_empty") == "search_empty":
             return TweetList(tweets=[])
         return TweetList(tweets=await self.read_articles(page, req.limit))
 
@@ -464,15 +463,21 @@ class XSite:
 
     async def _profile_tweets(self, page: Page, handle: str, limit: int, *, scroll: bool = True
                               ) -> list[TweetCard]:
-        shown = await self.open(page, self.pack.url("profile", handle=handle))
+        await self.open(page, self.pack.url("profile", handle=handle))
         # The profile header proves the page is X's. Its posts come after it: read before they are there, a
         # timeline would come back empty, and a read-back would take a post that went out for one that did not.
         # So the first batch is waited for: a post, the empty state of an account that has none, or X's notice.
         await self.need(page, "profile_user_name")
-        await self.first_of(page, ["tweet", "timeline_empty", "toast"])
-        await self.raise_if_x_said(page)
-        await self.came_after(page, shown)
+        await self.first_batch(page, "timeline_empty")
         return await self.read_articles(page, limit, scroll=scroll)
+
+    async def first_batch(self, page: Page, empty: str) -> str:
+        """Wait for a timeline's first batch, which X's web client asks for after the page: "tweet", or the
+        timeline's ``empty`` state; X's notice on asking for it is raised (a toast about something else is not
+        the batch: it is waited for still)."""
+        found = await self.first_of(page, ["tweet", empty, "toast"])
+        await self.raise_if_x_said(page)
+        return await self.first_of(page, ["tweet", empty]) if found == "toast" else found
 
     # ------------------------------------------------------------ write ops
 
@@ -497,15 +502,11 @@ class XSite:
         page) falls back to the home timeline, for this op and, counted and logged once, for the gateway's life."""
         if self.compose_in_dialog:
             await self.open(page, self.pack.url("compose_from"))
-            posts = page.locator(self.pack.css("tweet"))
-            shown = await posts.count()
             try:
                 await (await self.need(page, "compose_open")).click()
                 dialog = await self.need(page, "compose_dialog")
                 await self.need(page, "composer_textarea", within=dialog, index=0)
-                behind = await posts.count()
-                if behind > shown:  # an X that loads a timeline behind its dialog after all: the limit counts it
-                    current_usage().page(behind - shown)
+                await self.count_rendered(page)  # an X that loads a timeline behind its dialog after all
                 return dialog
             except DomChanged as missing:
                 self.compose_in_dialog = False

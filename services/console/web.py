@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 from typing import Any
@@ -41,6 +41,15 @@ PAGES = (("queue", "Queue"), ("review", "Review"), ("write", "Write"), ("posted"
          ("learner", "Learner"), ("account", "Account"), ("operations", "Operations"))
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CSRF = web.RequestKey("csrf", str)  # the signed-in session's CSRF token, for the forms of the page
+
+
+def age(span: timedelta) -> str:
+    """A time span as the owner reads it: "40 min", "3 h 12 min", "2 d 4 h"."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
 class Console:
@@ -312,8 +321,17 @@ class Console:
             " JOIN metrics m ON m.content_id = i.content_id GROUP BY i.content_id, i.posted_at ORDER BY i.posted_at")]
         model = await self.pool.fetchrow("SELECT posteriors FROM models ORDER BY created_at DESC LIMIT 1")
         arms = json.loads(model["posteriors"]).get("content_type", {}) if model else {}
-        bars = sorted(((arm, float(p.get("mean", 0.0))) for arm, p in arms.items()), key=lambda b: -b[1])
+        # An arm's posts beside its name: one never tried shows the prior's mean, which says nothing of it.
+        bars = sorted(((f"{arm} ({int(p.get('n') or 0)} posts)", float(p.get("mean", 0.0))) for arm, p in arms.items()),
+                      key=lambda b: -b[1])
+        # The chart alone hides how old its last point is: the count is read from X now and then, not live.
+        count = None
+        if followers:
+            (first_at, first), (last_at, last) = followers[0], followers[-1]
+            count = {"followers": int(last), "at": last_at, "age": age(self.ctx.clock.now() - last_at),
+                     "change": int(last - first), "since": first_at}
         return await self._page(request, "growth", {
+            "count": count,
             "followers_svg": line_chart(followers, title="followers over time"),
             "engagement_svg": line_chart(engagement, title="engagement per post (likes + retweets + replies)"),
             "reward_svg": bar_chart(bars, title="reward by content type (the learner's posterior mean)")})

@@ -67,17 +67,18 @@ async def test_a_read_past_the_limit_is_rate_limited_not_empty(gw, sandbox, monk
     assert (risk.level_name, risk.signal) == ("SEVERE", "rate_limited") and risk.budget_share < 0.5
     assert gw.app.gateway.guardian_status()["risk_level"] == "SEVERE"
 
-    # Without the checks of X's notices (the gateway before this change), the own timeline's page still has its
-    # profile header, so the read "succeeds" with no posts: an empty result that looks like a new account.
+    # Without the check on arrival and the wait for the posts (the gateway before these changes), the own
+    # timeline's page still has its profile header, so the read "succeeds" with no posts: an empty result that
+    # looks like a new account.
     site = gw.app.gateway.browser.site
     arrive = site.open
 
-    async def heedless(page, path, **_) -> int:
-        return await arrive(page, path, heed_notices=False)
+    async def heedless(page, path, **_) -> None:
+        await arrive(page, path, heed_notices=False)
 
-    async def deaf(page, **_) -> None:
-        return None
+    async def unwaited(page, empty) -> str:
+        return "tweet"
 
     monkeypatch.setattr(site, "open", heedless)
-    monkeypatch.setattr(site, "raise_if_x_said", deaf)
+    monkeypatch.setattr(site, "first_batch", unwaited)
     assert (await gw.client.own_timeline(limit=20)).tweets == []

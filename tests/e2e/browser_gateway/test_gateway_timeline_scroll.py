@@ -98,16 +98,23 @@ async def test_a_timeline_whose_spinner_shows_only_while_it_loads_is_read_alike(
         await admin(sandbox, "POST", "/admin/dom_variant", {"variant": 1})
 
 
-async def test_a_profiles_posts_that_come_late_are_waited_for(gw, sandbox) -> None:
-    """X asks for a profile's posts after its page (here a second later): read when the header is there, the
-    timeline would be empty, and a read-back would take a post that went out for one that did not."""
+async def test_posts_that_come_late_are_waited_for_and_counted_as_x_served_them(gw, sandbox) -> None:
+    """X asks for a profile's posts and a search's results after the page (here a second later). Read when the
+    header is there, the own timeline would be empty (a read-back would take a post that went out for one that
+    did not); counted when the page arrived, none of those posts would be in the budget, which learns each op's
+    cost from what it counted and would let reads past X's limit."""
     await admin(sandbox, "POST", "/admin/reading/reset")
+    served, counted = await counts(gw, sandbox)
     await admin(sandbox, "POST", "/admin/latency", {"ms": 1000})
     try:
         found = await gw.client.own_timeline(limit=20)
+        results = await gw.client.search("sleep", tab="latest", limit=20)
     finally:
         await admin(sandbox, "POST", "/admin/latency", {"ms": 0})
-    assert [t.tweet_id for t in found.tweets] == (await newest(sandbox))[:20]
+    assert [t.tweet_id for t in found.tweets] == (await newest(sandbox))[:20] and results.tweets
+    served_after, counted_after = await counts(gw, sandbox)
+    assert delta(served_after, served) == delta(counted_after, counted)
+    assert delta(counted_after, counted)[1] >= 20 + len(results.tweets)
 
 
 async def test_a_follower_count_views_no_post(gw, sandbox) -> None:

@@ -426,8 +426,10 @@ async def test_every_page_renders_with_data(stack: Stack) -> None:
     async def page_with(path: str, selector: str) -> bool:
         await page.goto(path)
         return await page.locator(selector).count() > 0
+    # The Growth page says the last count and how it moved, above the chart.
+    growth = "p.count:has-text('111 followers'):has-text('+11 since') ~ svg.chart polyline"
     expected = {"/queue": "tr.item", "/review": "section.review", "/write": "tr.mine",
-                "/posted": "tr.post td >> text=1h:", "/growth": "svg.chart polyline", "/learner": "table.posteriors",
+                "/posted": "tr.post td >> text=1h:", "/growth": growth, "/learner": "table.posteriors",
                 "/account": "tr.risk", "/operations": "tr.service"}
     for path, selector in expected.items():
         await eventually(lambda p=path, s=selector: page_with(p, s), timeout=60, interval=0.5)

@@ -6,9 +6,11 @@ moves only when the test shifts the epoch (``advance``): metrics at a given age 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import aiohttp
@@ -93,6 +95,21 @@ async def http_session(sandbox: Sandbox) -> aiohttp.ClientSession:
                          allow_redirects=False) as response:
         assert response.status == 302, await response.text()
     return http
+
+
+# A timeline whose first batch the page's script asks for on load (a profile's posts, a search's results).
+FIRST_BATCH = re.compile(r'<section [^>]*data-more="([^"]+)" data-first="1"')
+
+
+async def web_page(http: aiohttp.ClientSession, path: str, **params: str) -> tuple[str, str]:
+    """(final path after redirects, HTML) of a page as X's web client shows it once loaded: with the first batch
+    its script asks for after the page (static/x.js), or X's rate-limit toast where that is refused."""
+    async with http.get(path, params=params) as response:
+        final, html = response.url.path, await response.text()
+    if (first := FIRST_BATCH.search(html)) is None:
+        return final, html
+    async with http.get(unescape(first.group(1))) as batch:
+        return final, html + (await batch.text())
 
 
 async def create_tweet(http: aiohttp.ClientSession, text: str, reply_to: str | None = None) -> dict:

@@ -10,7 +10,9 @@ import aiohttp
 import pytest
 
 from sandbox.app import WORLD
-from tests.e2e.sandbox.sandbox_harness import Sandbox, advance, create_tweet, frozen_clock, http_session, launch_sandbox
+from tests.e2e.sandbox.sandbox_harness import (
+    Sandbox, advance, create_tweet, frozen_clock, http_session, launch_sandbox, web_page,
+)
 
 ARTICLE = re.compile(r'data-tweet-id="(\d+)".*?aria-label="([^"]*)" role="button">\s*<span class="icon icon-like"',
                      re.S)
@@ -19,9 +21,7 @@ ARTICLE = re.compile(r'data-tweet-id="(\d+)".*?aria-label="([^"]*)" role="button
 async def search_page(sandbox: Sandbox, q: str) -> list[tuple[str, str]]:
     http = await http_session(sandbox)
     async with http:
-        async with http.get("/search", params={"q": q, "src": "typed_query", "f": "live"}) as response:
-            assert response.status == 200
-            return ARTICLE.findall(await response.text())
+        return ARTICLE.findall((await web_page(http, "/search", q=q, src="typed_query", f="live"))[1])
 
 
 async def test_same_seed_same_world_and_another_seed_another(tmp_path):

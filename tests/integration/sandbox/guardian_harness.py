@@ -12,7 +12,7 @@ import aiohttp
 from libs.core.clock import Clock
 from sandbox.app import READ_LIMIT_TOAST, WORLD
 from sandbox.schedules import Step
-from tests.e2e.sandbox.sandbox_harness import Sandbox, create_tweet
+from tests.e2e.sandbox.sandbox_harness import Sandbox, create_tweet, web_page
 
 ARTICLE = re.compile(r'<article data-testid="tweet"[^>]*data-tweet-id="(\d+)" data-handle="([A-Za-z0-9_]+)"')
 
@@ -24,9 +24,8 @@ def set_time(clock: Clock, at: float) -> None:
 
 
 async def page(http: aiohttp.ClientSession, path: str, **params: str) -> tuple[str, str]:
-    """(final path after redirects, HTML) of a page of the web client."""
-    async with http.get(path, params=params) as response:
-        return response.url.path, await response.text()
+    """(final path after redirects, HTML) of a page of the web client, once loaded (``web_page``)."""
+    return await web_page(http, path, **params)
 
 
 def articles(html: str) -> list[tuple[str, str]]:

@@ -279,6 +279,20 @@ def test_a_budget_above_x_reading_limit_stops_the_gateway_naming_the_variable() 
     assert load_settings(GatewaySettings, x_account_tier="new").budget_limits().quarter["posts_viewed"] == 55
 
 
+def test_a_timeline_that_comes_after_its_page_is_counted_once_it_is_there() -> None:
+    """X's web client asks for a page's posts after the page (a profile's, a search's, a conversation's): the
+    posts counted on arrival are what the page had then, and the first batch read adds the rest, once."""
+    usage = Usage()
+    usage.page(0)  # x.com's page at DOMContentLoaded: no post yet
+    usage.rendered(20)  # the first batch read
+    usage.rendered(20)  # read again: nothing new
+    usage.scrolled(20)  # the next batch, on scrolling
+    assert (usage.page_loads, usage.posts_viewed) == (1, 40)
+    usage.page(3)  # a page that rendered its posts with it (a status page here): counted on arrival, not again
+    usage.rendered(3)
+    assert (usage.page_loads, usage.posts_viewed) == (2, 43)
+
+
 async def test_a_read_may_view_what_its_class_has_room_for_and_no_more() -> None:
     """A read that scrolls decides how much it views (the page objects stop scrolling at Usage.may_view): the
     budget admits it for its expected cost and allows it the room its class has left under its ceiling in every

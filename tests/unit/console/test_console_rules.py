@@ -11,6 +11,7 @@ from libs.niche import load_niche
 from services.console.auth import Throttle, WeakPassword, csrf_ok, hash_password, verify_password
 from services.console.charts import bar_chart, line_chart
 from services.console.owner import gate_edit, split_parts
+from services.console.web import age
 
 T0 = datetime(2026, 12, 2, 12, tzinfo=UTC)
 
@@ -58,6 +59,11 @@ def test_charts_say_when_there_is_no_data_and_draw_every_point_otherwise() -> No
     assert svg.count(",") >= 3 and "<polyline" in svg and ">111<" in svg
     bars = bar_chart([("practical_tip", 0.4), ("myth", -0.1)], title="<reward>")
     assert bars.count("<rect") == 2 and "&lt;reward&gt;" in bars
+
+
+def test_the_follower_counts_age_reads_as_the_owner_would_say_it() -> None:
+    assert [age(timedelta(seconds=s)) for s in (-5, 59, 40 * 60, 3 * 3600 + 12 * 60 + 30, 2 * 86400 + 4 * 3600)] \
+        == ["0 min", "0 min", "40 min", "3 h 12 min", "2 d 4 h"]
 
 
 def test_an_edit_passes_the_planners_rule_gates() -> None:
