@@ -99,7 +99,7 @@ X_POSTS_VIEWED_PER_DAY = {"new": 500, "unverified": 1000, "verified": 10_000}
 WINDOWS: dict[str, timedelta] = {"15m": timedelta(minutes=15), "day": timedelta(days=1)}
 # What an op is expected to cost before it has been seen (posts viewed per page): the page's most, as X renders.
 # A profile snapshot leaves the profile's posts unasked (pages.profile_snapshot): none, unless X serves them anyway.
-POSTS_PER_PAGE = {"search": 40, "profile_snapshot": 0, "own_timeline": 40, "login_check": 30, "post_tweet": 30,
+POSTS_PER_PAGE = {"search": 40, "profile_snapshot": 0, "own_timeline": 40, "login_check": 0, "post_tweet": 30,
                   "post_thread": 30, "reply": 10, "tweet_metrics": 5, "delete_tweet": 10, "tweet_replies": 20}
 
 

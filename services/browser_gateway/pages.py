@@ -345,7 +345,8 @@ class XSite:
 
     async def login_check(self, page: Page) -> LoginCheckResult:
         try:
-            await self.open(page, self.pack.url("home"), heed_notices=False)  # rate limited is still logged in
+            # rate limited is still logged in
+            await self.open(page, self.pack.url("session_check"), heed_notices=False)
         except GatewayError as err:
             if err.code == "session_expired":
                 return LoginCheckResult(logged_in=False, reason=err.message)
