@@ -44,7 +44,8 @@ def bar_chart(bars: Sequence[tuple[str, float]], *, title: str) -> str:
         return head + f'<text x="{PAD}" y="{height // 2}">no data yet</text></svg>'
     lo, hi = min(0.0, *(v for _, v in bars)), max(0.0, *(v for _, v in bars))
     span = (hi - lo) or 1.0
-    left, right = 180, W - PAD
+    # The labels' column as wide as the longest (about 7 px a character at 12 px), at most half the chart.
+    left, right = min(W // 2, max(180, 7 * max(len(label) for label, _ in bars) + 12)), W - PAD
     zero = left + (0 - lo) / span * (right - left)
     out = [head]
     for i, (label, value) in enumerate(bars):

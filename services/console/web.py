@@ -43,6 +43,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CSRF = web.RequestKey("csrf", str)  # the signed-in session's CSRF token, for the forms of the page
 
 
+def posts(n: int) -> str:
+    return f"{n} post" if n == 1 else f"{n} posts"
+
+
 def age(span: timedelta) -> str:
     """A time span as the owner reads it: "40 min", "3 h 12 min", "2 d 4 h"."""
     minutes = max(0, int(span.total_seconds() // 60))
@@ -322,8 +326,8 @@ class Console:
         model = await self.pool.fetchrow("SELECT posteriors FROM models ORDER BY created_at DESC LIMIT 1")
         arms = json.loads(model["posteriors"]).get("content_type", {}) if model else {}
         # An arm's posts beside its name: one never tried shows the prior's mean, which says nothing of it.
-        bars = sorted(((f"{arm} ({int(p.get('n') or 0)} posts)", float(p.get("mean", 0.0))) for arm, p in arms.items()),
-                      key=lambda b: -b[1])
+        bars = sorted(((f"{arm} ({posts(int(p.get('n') or 0))})", float(p.get("mean", 0.0)))
+                       for arm, p in arms.items()), key=lambda b: -b[1])
         # The chart alone hides how old its last point is: the count is read from X now and then, not live.
         count = None
         if followers:

@@ -59,6 +59,9 @@ def test_charts_say_when_there_is_no_data_and_draw_every_point_otherwise() -> No
     assert svg.count(",") >= 3 and "<polyline" in svg and ">111<" in svg
     bars = bar_chart([("practical_tip", 0.4), ("myth", -0.1)], title="<reward>")
     assert bars.count("<rect") == 2 and "&lt;reward&gt;" in bars
+    # A long label's column is wide enough for it: its text ends left of the bars, which start right of it.
+    long = bar_chart([("research_breakdown (0 posts)", 0.1)], title="r")
+    assert 'x="202" y="50" font-size="12" text-anchor="end"' in long and '<rect x="208.0"' in long
 
 
 def test_the_follower_counts_age_reads_as_the_owner_would_say_it() -> None:
