@@ -31,9 +31,13 @@ from services.browser_gateway.selectors import SelectorPack
 log = logging.getLogger(__name__)
 
 
-async def _abort(route: Route) -> None:
-    """A request left unasked (``profile_snapshot``): the browser never sends it."""
-    await route.abort()
+async def _leave_unasked(route: Route) -> None:
+    """A script's request left unasked (``profile_snapshot``): the browser never sends it. A page itself goes on
+    (an account whose handle reads like the request's name is still a profile)."""
+    if route.request.resource_type in ("xhr", "fetch"):
+        await route.abort()
+    else:
+        await route.continue_()
 
 
 # The text of a post (or a bio) as written: x.com draws each emoji as an image whose alt is the emoji, which
@@ -413,7 +417,7 @@ class XSite:
         def posts_request(url: str) -> bool:
             return blocked in url
 
-        await page.route(posts_request, _abort)
+        await page.route(posts_request, _leave_unasked)
         try:
             await self.open(page, self.pack.url("profile", handle=req.handle), heed_notices=False)
             if await self.first_of(page, ["profile_user_name", "profile_gone", "page_missing"]) \
@@ -438,7 +442,7 @@ class XSite:
             await self.raise_if_x_said(page, besides=("timeout",))
             return snapshot
         finally:
-            await page.unroute(posts_request, _abort)
+            await page.unroute(posts_request, _leave_unasked)
 
     async def search(self, page: Page, req: SearchRequest) -> TweetList:
         key = "search_latest" if req.tab == "latest" else "search_top"

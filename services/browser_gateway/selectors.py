@@ -19,8 +19,9 @@ REQUIRED_SELECTORS = frozenset({
     "profile_description", "profile_following_link", "profile_followers_link", "analytics_profile_visits",
     "analytics_new_followers", "compose_open", "compose_dialog", "timeline_empty",
 })
-REQUIRED_URLS = frozenset({"home", "compose_from", "session_check", "status", "analytics", "profile", "search_top", "search_latest",
-                           "create_tweet", "profile_posts", "create_tweet_id_path", "login_paths", "locked_paths"})
+REQUIRED_URLS = frozenset({"home", "compose_from", "session_check", "status", "analytics", "profile", "search_top",
+                           "search_latest", "create_tweet", "profile_posts", "create_tweet_id_path", "login_paths",
+                           "locked_paths"})
 FAILURE_CODES = ("duplicate", "daily_limit", "rate_limited", "automation_block", "locked", "reply_not_allowed",
                  "timeout")
 
