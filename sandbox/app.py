@@ -369,16 +369,16 @@ async def profile_page(request: web.Request) -> web.Response:
     return render(request, "profile.html", first=f"{url}&cursor=0", **context)
 
 
-# The path each batch's timeline is asked at (a profile's, as X's web client names the request that loads it), its
-# kind, and the page it belongs to as the ledger names it.
+# The path each batch's timeline is asked at (a profile's named as X's web client names the request that loads it,
+# which a reader may leave unasked), its kind, and the page it belongs to as the ledger names it.
 _TIMELINE_KINDS = {"search": "search", "UserTweets": "profile", "replies": "replies"}
 _TIMELINE_PAGES = {"search": "search", "profile": "profile", "replies": "status"}
 
 
 async def timeline_batch(request: web.Request) -> web.Response:
     """The next batch of a search, profile or conversation timeline, as the page's script asks for it on
-    scrolling (a profile's first batch too, on load): its cells (the header ``x-next`` names the batch after it);
-    past the reading limit 429 with X's toast text."""
+    scrolling (a profile's or a search's first batch too, on load): its cells (the header ``x-next`` names the
+    batch after it); past the reading limit 429 with X's toast text."""
     kind = _TIMELINE_KINDS[request.match_info["kind"]]
     try:
         cursor = max(0, int(request.query.get("cursor", "0")))

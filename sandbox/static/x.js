@@ -270,7 +270,8 @@
     if (end) end.remove();
   }
   if (timeline) window.addEventListener("scroll", () => loadMore(), { passive: true });
-  // A profile's posts come after its page, as X's web client asks for them (its UserTweets request).
+  // A profile's posts and a search's results come after the page, as X's web client asks for them (its UserTweets
+  // and SearchTimeline requests).
   if (timeline && timeline.dataset.first) loadMore(true);
 
   // X's interstitial sheet (sandbox/sheets.py): closed by its buttons, and by Escape when it allows.

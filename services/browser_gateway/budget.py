@@ -98,7 +98,8 @@ KEPT_RESOURCES: tuple[Resource, ...] = ("page_loads", "posts_viewed")
 X_POSTS_VIEWED_PER_DAY = {"new": 500, "unverified": 1000, "verified": 10_000}
 WINDOWS: dict[str, timedelta] = {"15m": timedelta(minutes=15), "day": timedelta(days=1)}
 # What an op is expected to cost before it has been seen (posts viewed per page): the page's most, as X renders.
-# A profile snapshot leaves the profile's posts unasked (pages.profile_snapshot): none, unless X serves them anyway.
+# A profile snapshot leaves the profile's posts unasked (pages.profile_snapshot), and the login check opens a page
+# without posts: none, unless X serves them anyway (the op's cost is then learned from what it saw).
 POSTS_PER_PAGE = {"search": 40, "profile_snapshot": 0, "own_timeline": 40, "login_check": 0, "post_tweet": 30,
                   "post_thread": 30, "reply": 10, "tweet_metrics": 5, "delete_tweet": 10, "tweet_replies": 20}
 

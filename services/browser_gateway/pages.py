@@ -349,8 +349,7 @@ class XSite:
 
     async def login_check(self, page: Page) -> LoginCheckResult:
         try:
-            # rate limited is still logged in
-            await self.open(page, self.pack.url("session_check"), heed_notices=False)
+            await self.open(page, self.pack.url("session_check"), heed_notices=False)  # rate limited: still logged in
         except GatewayError as err:
             if err.code == "session_expired":
                 return LoginCheckResult(logged_in=False, reason=err.message)

@@ -50,8 +50,8 @@ class ScraperJobs(Worker):
 
     def jobs(self) -> Sequence[Job]:
         return (Job("scrape", self.settings.scrape_interval, self.scrape),
-                # The own profile, read through the browser every half hour (its posts left unasked, it costs no
-                # post of the reading limit): at irregular times, as its owner would look.
+                # At irregular times, as its owner would look: through the browser each count opens the own
+                # profile, and X's automation detection reads a page opened at a metronome's pace.
                 Job("followers", self.settings.followers_interval, self.snapshot_followers, irregular=True),
                 Job("past_posts", PAST_POSTS_RETRY, self.read_past_posts))
 

@@ -23,9 +23,7 @@ def set_time(clock: Clock, at: float) -> None:
     clock.epoch = datetime.fromtimestamp(at, UTC)
 
 
-async def page(http: aiohttp.ClientSession, path: str, **params: str) -> tuple[str, str]:
-    """(final path after redirects, HTML) of a page of the web client, once loaded (``web_page``)."""
-    return await web_page(http, path, **params)
+page = web_page  # (final path after redirects, HTML) of a page of the web client, once loaded
 
 
 def articles(html: str) -> list[tuple[str, str]]:
