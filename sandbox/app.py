@@ -109,7 +109,9 @@ async def session_middleware(request: web.Request, handler):
     path = request.path
     if _is_service(path) or path in PUBLIC_PAGES:
         return await handler(request)
-    api = path.startswith("/i/api/")
+    # A timeline's batches stand for X's GraphQL reads (TweetDetail, UserTweets, SearchTimeline): answered as the
+    # API is, and the page's script goes to the login or lock page as X's web client does.
+    api = path.startswith(("/i/api/", "/i/timeline/"))
     if not _session_ok(request):
         if api:
             return _api_error(401, 32, "Could not authenticate you.")
@@ -146,7 +148,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context)
 def _sheet(app: web.Application, template: str) -> Sheet | None:
     """X's interstitial sheet over this page load (sandbox/sheets.py): a forced one first, else the rate's draw."""
     faults = app[FAULTS]
-    if template in ("login.html", "message.html", "cells.html"):
+    if template in ("login.html", "message.html", "cells.html", "conversation.html"):
         return None
     faults.page_loads += 1
     if faults.sheets:
@@ -369,27 +371,31 @@ async def profile_page(request: web.Request) -> web.Response:
     return render(request, "profile.html", first=f"{url}&cursor=0", **context)
 
 
-# The path each batch's timeline is asked at (a profile's named as X's web client names the request that loads it,
-# which a reader may leave unasked), its kind, and the page it belongs to as the ledger names it.
-_TIMELINE_KINDS = {"search": "search", "UserTweets": "profile", "replies": "replies"}
-_TIMELINE_PAGES = {"search": "search", "profile": "profile", "replies": "status"}
+# The path each batch's timeline is asked at (a profile's and a conversation's named as X's web client names the
+# request that loads them, which a reader may leave unasked), its kind, and the page it belongs to as the ledger
+# names it. A conversation is the post, its ancestors, its reply box and the first batch of its replies; the
+# replies' later batches are asked as "replies".
+_TIMELINE_KINDS = {"search": "search", "UserTweets": "profile", "TweetDetail": "conversation", "replies": "replies"}
+_TIMELINE_PAGES = {"search": "search", "profile": "profile", "conversation": "status", "replies": "status"}
 
 
 async def timeline_batch(request: web.Request) -> web.Response:
     """The next batch of a search, profile or conversation timeline, as the page's script asks for it on
-    scrolling (a profile's or a search's first batch too, on load): its cells (the header ``x-next`` names the
-    batch after it); past the reading limit 429 with X's toast text."""
+    scrolling (the first batch too, on load): its cells (the header ``x-next`` names the batch after it); past the
+    reading limit 429 with X's toast text."""
     kind = _TIMELINE_KINDS[request.match_info["kind"]]
     try:
         cursor = max(0, int(request.query.get("cursor", "0")))
     except ValueError:
         return web.Response(status=400, text="bad cursor")
-    timeline = _scrolled_timeline(request.app[WORLD], kind, request.query)
+    timeline = _scrolled_timeline(request.app[WORLD], "replies" if kind == "conversation" else kind, request.query)
     if timeline is None:
         return not_found(request)
     key, url, tweets = timeline
     if over_reading_limit(request, _TIMELINE_PAGES[kind], key, channel="scroll"):
         return web.Response(status=429, text=READ_LIMIT_TOAST)
+    if kind == "conversation":
+        return _conversation(request, key, tweets, url)
     if kind == "replies":
         cells, discover, more = _replies_batch(request, key, tweets, cursor, url,
                                                discover=request.query.get("discover") == "1")
@@ -411,24 +417,33 @@ async def timeline_batch(request: web.Request) -> web.Response:
 
 
 async def status_page(request: web.Request) -> web.Response:
-    """A post with its ancestors above it and its replies below, the first batch of them with the page and the
-    rest on scrolling, as X's conversation loads."""
+    """A post's page. Its conversation (the post with its ancestors above it and the first batch of its replies
+    below) comes after the page, in a request of its own as X's web client asks for it (TweetDetail), and the rest
+    of the replies on scrolling."""
     tweet_id = request.match_info["tweet_id"]
     if over_reading_limit(request, "status", tweet_id):  # X cannot even say whether the post exists
-        return render(request, "status.html", title="Post / X", focal=None, replies=[], rate_limited=True)
+        return render(request, "status.html", title="Post / X", rate_limited=True)
+    focal = request.app[WORLD].tweet(tweet_id)
+    served(request, "status", tweet_id)
+    if focal is None:
+        return not_found(request)
+    return render(request, "status.html", title=f"{focal.name} on X",
+                  first=f"/i/timeline/TweetDetail?tweet_id={quote(tweet_id, safe='')}")
+
+
+def _conversation(request: web.Request, tweet_id: str, replies: list[TweetView], url: str) -> web.Response:
+    """A post's conversation as its page's script asks for it: the post's ancestors (or the notice of a gone one),
+    the post, its reply box (or who may reply) and its replies' first batch; ``url`` asks for the next batch."""
     world = request.app[WORLD]
     focal = world.tweet(tweet_id)
-    if focal is None:
-        served(request, "status", tweet_id)
-        return not_found(request)
-    timeline = _scrolled_timeline(world, "replies", {"tweet_id": tweet_id})
-    assert timeline is not None
-    _, url, replies = timeline
+    assert focal is not None  # _scrolled_timeline found it
     cells, _, more = _replies_batch(request, tweet_id, replies, 0, url)
     ancestors, gone = world.ancestors(focal)
-    served(request, "status", tweet_id, posts=len(ancestors) + bool(gone) + 1 + len(cells))
-    return render(request, "status.html", title=f"{focal.name} on X", ancestors=ancestors, gone=gone, focal=focal,
-                  replies=cells, more=more)
+    served(request, "status", tweet_id, posts=len(ancestors) + bool(gone) + 1 + len(cells), channel="scroll")
+    response = render(request, "conversation.html", ancestors=ancestors, gone=gone, focal=focal, replies=cells)
+    if more:
+        response.headers["x-next"] = more
+    return response
 
 
 async def analytics_page(request: web.Request) -> web.Response:
@@ -867,7 +882,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_get("/compose/post", home)
     r.add_get("/settings", settings_page)  # before /{handle}: "settings" is a path X reserves, not a handle
     r.add_get("/search", search_page)
-    r.add_get("/i/timeline/{kind:search|UserTweets|replies}", timeline_batch)
+    r.add_get("/i/timeline/{kind:search|UserTweets|TweetDetail|replies}", timeline_batch)
     # The browser asks for an icon; it is no page X counts (without this route it would be a profile, "favicon.ico").
     r.add_get("/favicon.ico", lambda _: web.Response(status=404))
     # Emoji drawn as images in posts' texts, as x.com draws them (xformat.post_html): one plain disc for all.

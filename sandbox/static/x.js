@@ -250,6 +250,12 @@
         endOfTimeline();
         return;
       }
+      if (resp.status === 401) { window.location.assign("/i/flow/login"); return; }
+      if (resp.status === 403) {
+        let json = {};
+        try { json = await resp.json(); } catch (e) { /* not X's answer */ }
+        if ((json.errors || []).some((e) => e.code === 326)) { window.location.assign("/account/access"); return; }
+      }
       if (resp.status === 429) toast(await resp.text());
       if (!resp.ok || resp.redirected) { endOfTimeline(); return; }
       timeline.dataset.more = resp.headers.get("x-next") || "";

@@ -114,7 +114,11 @@ class BrowserDriver:
         limit = self.op_limit_s()
         try:
             async with self.pool.page() as page:
-                return await asyncio.wait_for(getattr(self.site, request.OP)(page, *self._args(request)), limit)
+                try:
+                    return await asyncio.wait_for(getattr(self.site, request.OP)(page, *self._args(request)), limit)
+                except PlaywrightError:
+                    await self.site.check_sent_away(page)  # X's lock or login page, not the error it caused
+                    raise
         except GatewayError:
             raise
         except ContextOpenTimeout as err:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-
+from collections.abc import Awaitable
 from urllib.parse import quote, urlparse
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, Response, Route
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -123,6 +124,8 @@ MAX_BATCHES = 30
 # How long a timeline that shows no spinner gets to start loading once scrolled to its end before it is taken as
 # ended: an x.com may show its spinner only while it loads, which it starts as the reader nears the end.
 END_GRACE_MS = 2_000
+# How long a page that failed mid-op is given to arrive at X's lock or login page (check_sent_away).
+SENT_AWAY_GRACE_MS = 1_000
 
 
 class XSite:
@@ -201,6 +204,18 @@ class XSite:
         if code == "session_expired":
             raise op_error("session_expired", "X redirected to the login page")
 
+    async def check_sent_away(self, page: Page) -> None:
+        """After Playwright failed mid-op: raise the typed error if X sent the page to its lock or login page,
+        now or within a moment. X's web client goes there when a request of the page is refused for it (a post, a
+        timeline's batch), and the navigation destroys whatever was being read ("Execution context was
+        destroyed"): that is the lock, not a broken browser."""
+        try:
+            await page.wait_for_url(lambda url: self.pack.blocked_path(urlparse(url).path) is not None,
+                                    timeout=SENT_AWAY_GRACE_MS, wait_until="commit")
+        except PlaywrightError:
+            return  # not sent away (or the page is gone with the browser): the error stands
+        self.check_redirect(page)
+
     async def need(self, page: Page, name: str, *, within: Locator | None = None, **fmt: object) -> Locator:
         selector = self.pack.css(name, **fmt)
         loc = (within or page).locator(selector).first
@@ -216,12 +231,15 @@ class XSite:
         """Wait until one of several elements appears (e.g. results or the empty state); its name."""
         selectors = {n: self.pack.css(n) for n in names}
         try:
-            await page.locator(", ".join(selectors.values())).first.wait_for(
-                state="attached", timeout=self.call_timeout_ms)
+            arrived = await self._unless_sent_away(page, page.locator(", ".join(selectors.values())).first.wait_for(
+                state="attached", timeout=self.call_timeout_ms))
         except PlaywrightTimeout:
-            self.check_redirect(page)
+            arrived = False
+        # X's lock page shows its words where a missing post's would be: the page's address says which it is.
+        self.check_redirect(page)
+        if not arrived:
             await self.raise_if_x_said(page)
-            raise DomChanged(" or ".join(names), " | ".join(selectors.values())) from None
+            raise DomChanged(" or ".join(names), " | ".join(selectors.values()))
         for name, sel in selectors.items():
             if await page.locator(sel).count():
                 return name
@@ -362,7 +380,7 @@ class XSite:
         visits_readable = req.with_profile_visits
         for tweet_id in req.ids:
             await self.open(page, self.pack.url("status", handle=req.author, tweet_id=tweet_id))
-            if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
+            if not await self.conversation(page):
                 continue  # deleted: left out of the result, which is how callers learn of it
             # The post stands above its replies, so the first batch holds it: scrolling on would read the
             # conversation at the budget's cost.
@@ -456,7 +474,7 @@ class XSite:
     async def tweet_replies(self, page: Page, req: TweetRepliesRequest) -> TweetList:
         """The replies under one of our tweets, from its status page (a deleted tweet has none, and is ``gone``)."""
         await self.open(page, self.pack.url("status", handle=self.handle, tweet_id=req.tweet_id))
-        if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
+        if not await self.conversation(page):
             return TweetList(tweets=[], gone=True)
         # X shows a reply's ancestors above it (the tweet a reply of ours answered): up to ten, then the replies.
         cards = await self.read_articles(page, req.limit + 11)
@@ -474,6 +492,15 @@ class XSite:
         await self.need(page, "profile_user_name")
         await self.first_batch(page, "timeline_empty")
         return await self.read_articles(page, limit, scroll=scroll)
+
+    async def conversation(self, page: Page) -> bool:
+        """Wait for a status page's conversation, which X's web client asks for after the page (its TweetDetail
+        request), and count the posts it shows (an op that writes or deletes there reads no timeline, and its
+        page would cost none); False when the post is gone (X's missing-post page)."""
+        if await self.first_batch(page, "page_missing") == "page_missing":
+            return False
+        await self.count_rendered(page)
+        return True
 
     async def first_batch(self, page: Page, empty: str) -> str:
         """Wait for a timeline's first batch, which X's web client asks for after the page: "tweet", or the
@@ -525,7 +552,7 @@ class XSite:
         its reply button out and shows no reply box), is refused as ``reply_not_allowed`` before anything is
         typed: a missing reply box there is the tweet's doing, not a changed DOM."""
         await self.open(page, self.pack.url("status", handle=req.author, tweet_id=req.tweet_id))
-        if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
+        if not await self.conversation(page):
             raise x_said("reply_not_allowed", f"reply: {req.tweet_id} is gone (X shows its missing-post page)")
         s = self.pack.css
         focal = page.locator(f'{s("tweet")}:has(a[href$="/status/{req.tweet_id}"])').first
@@ -542,7 +569,7 @@ class XSite:
         A post already gone is a success (a retry after a lost answer); X's DeleteTweet answer says whether it
         worked, the toast confirms it."""
         await self.open(page, self.pack.url("status", handle=self.handle, tweet_id=req.tweet_id))
-        if await self.first_of(page, ["tweet", "page_missing"]) == "page_missing":
+        if not await self.conversation(page):
             return DeleteResult(tweet_id=req.tweet_id, already_gone=True)
         article = page.locator(f'{self.pack.css("tweet")}:has(a[href$="/status/{req.tweet_id}"])').first
         if not await article.count():
@@ -646,21 +673,31 @@ class XSite:
     async def _wait_toast(self, page: Page) -> str | None:
         """The toast's text once it shows, or None if X navigated away instead (login, lock) or said nothing."""
         toast = page.locator(self.pack.css("toast")).first
-        shown = asyncio.ensure_future(toast.wait_for(state="visible", timeout=self.call_timeout_ms))
+        try:
+            shown = await self._unless_sent_away(page, toast.wait_for(state="visible", timeout=self.call_timeout_ms))
+        except PlaywrightTimeout:
+            return None
+        return await toast.inner_text() if shown else None
+
+    async def _unless_sent_away(self, page: Page, waiting: Awaitable[None]) -> bool:
+        """Await ``waiting`` (a Playwright wait, whose timeout is raised) unless X sends the page to its login or
+        lock page first (False): X's web client goes there when a request of the page is refused for it (a post,
+        a timeline's batch), and what was waited for will never come."""
+        arrived = asyncio.ensure_future(waiting)
         sent_away = asyncio.ensure_future(page.wait_for_url(
-            lambda url: self.pack.blocked_path(urlparse(url).path) is not None, timeout=self.call_timeout_ms))
-        done, pending = await asyncio.wait({shown, sent_away}, return_when=asyncio.FIRST_COMPLETED)
+            lambda url: self.pack.blocked_path(urlparse(url).path) is not None, timeout=self.call_timeout_ms,
+            wait_until="commit"))
+        done, pending = await asyncio.wait({arrived, sent_away}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        if shown in done and shown.exception() is None:
-            return await toast.inner_text()
-        if sent_away in done:
-            sent_away.exception()  # retrieved: a timeout here just means nothing happened
-        failure = shown.exception() if shown in done else None
-        if failure is not None and not isinstance(failure, PlaywrightTimeout):
+        if sent_away in done and (failure := sent_away.exception()) is not None \
+                and not isinstance(failure, PlaywrightTimeout):
             raise failure
-        return None
+        if arrived in done:
+            arrived.result()
+            return True
+        return False
 
     @staticmethod
     def _x_message(body: str) -> str:
@@ -675,7 +712,8 @@ class XSite:
         replied to for a reply."""
         if reply_to is not None:
             await self.open(page, self.pack.url("status", handle=reply_to.author, tweet_id=reply_to.tweet_id))
-            await self.need(page, "tweet")
+            if not await self.conversation(page):
+                return []  # the post replied to is gone: the reply with it
             cards = await self.read_articles(page, 100)
         else:
             # The parts just sent are the newest posts: the timeline's first batch holds them, no need to scroll.

@@ -41,13 +41,13 @@ class Sandbox:
             return await resp.json()
 
     async def tweet(self, tweet_id: str) -> dict:
-        return await self._get(f"/admin/tweets/{tweet_id}")
+        return await self.get(f"/admin/tweets/{tweet_id}")
 
     async def own_tweets(self) -> list[dict]:
         """What the account has posted in this run."""
-        return (await self._get("/admin/tweets"))["tweets"]
+        return (await self.get("/admin/tweets"))["tweets"]
 
-    async def _get(self, path: str) -> dict:
+    async def get(self, path: str) -> dict:
         headers = {"Authorization": f"Bearer {ADMIN}"}
         async with self.http.get(self.base_url + path, headers=headers) as resp:
             assert resp.status == 200, await resp.text()

@@ -6,6 +6,7 @@ Usage.may_view); a batch past X's reading limit is ``rate_limited``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -125,6 +126,55 @@ async def test_a_follower_count_views_no_post(gw, sandbox) -> None:
     assert snapshot.followers == (await admin(sandbox, "GET", "/admin/account"))["followers"]
     served_after, counted_after = await counts(gw, sandbox)
     assert delta(served_after, served) == delta(counted_after, counted) == (1, 0)
+
+
+async def test_a_reply_counts_the_conversation_it_was_written_under(gw, sandbox) -> None:
+    """A reply is written on the post's status page, whose conversation (the post, the reply box, the replies) X
+    asks for after the page (its TweetDetail request; here a second later). The reply waits for it and counts what
+    it showed, though it reads no timeline: counted when the page arrived, a reply cost no post on x.com."""
+    post = (await newest(sandbox))[1]
+    await admin(sandbox, "POST", "/admin/audience_reply", {
+        "to": post, "handle": "reader_late", "text": "Does this hold on weekends too?", "kind": "question"})
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    served, counted = await counts(gw, sandbox)
+    await admin(sandbox, "POST", "/admin/latency", {"ms": 1000})
+    try:
+        sent = await gw.client.reply(post, "It does: the same hour on weekends keeps the clock steady.",
+                                     author=HANDLE)
+    finally:
+        await admin(sandbox, "POST", "/admin/latency", {"ms": 0})
+    assert sent.tweet_ids
+    served_after, counted_after = await counts(gw, sandbox)
+    assert delta(served_after, served) == delta(counted_after, counted)
+    assert delta(counted_after, counted)[1] >= 2  # the post and its reply at least
+
+
+async def test_a_lock_between_a_page_and_its_posts_is_locked(gw, sandbox) -> None:
+    """X locks the account after a status page has loaded and before its conversation has: X's web client, refused
+    the conversation (code 326), goes to the lock page. That is the lock (not retryable, the account's risk level
+    LOCKED): not the post gone (the lock page's words stand where a missing post's would, and the read answered
+    that the post had been deleted: the scraper would have dropped its reads), a changed DOM nor a broken browser
+    (the navigation destroys what the op was reading)."""
+    target = (await newest(sandbox))[2]
+
+    async def status_views() -> int:
+        return (await admin(sandbox, "GET", "/sim/activity"))["last_24h"]["status_views"]
+
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    before = await status_views()
+    await admin(sandbox, "POST", "/admin/latency", {"ms": 1000})  # each request answered a second late
+    try:
+        read = asyncio.create_task(gw.client.tweet_metrics([target], author=HANDLE))
+        while await status_views() == before:  # the page is served; its conversation a second after it is asked
+            await asyncio.sleep(0.05)
+        await admin(sandbox, "POST", "/admin/faults", {"mode": "locked", "count": 1})
+        with pytest.raises(GatewayError) as err:
+            await read
+        assert (err.value.code, err.value.retryable) == ("locked", False), err.value
+        assert gw.app.gateway.guardian_status()["risk_level"] == "LOCKED"
+    finally:
+        await admin(sandbox, "POST", "/admin/reset-faults")
+        gw.app.gateway.guardian.restore({})
 
 
 async def test_a_batch_past_xs_reading_limit_is_rate_limited_not_a_short_timeline(gw, sandbox) -> None:

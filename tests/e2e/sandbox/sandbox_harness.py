@@ -87,6 +87,14 @@ async def logged_in_page(browser: Browser, sandbox: Sandbox) -> Page:
 
 
 
+async def opened(page: Page, path: str) -> None:
+    """Go to ``path`` as a reader does: until the first batch of its timeline is there, which the page's script
+    asks for after the page (a profile's posts, a search's results, a post's conversation; static/x.js)."""
+    await page.goto(path)
+    await page.locator("section[role=region] :is([data-testid=cellInnerDiv], [data-testid=emptyState], "
+                       ".timeline-error)").first.wait_for(state="attached")
+
+
 async def http_session(sandbox: Sandbox) -> aiohttp.ClientSession:
     """An HTTP client logged in through the login form (for checks that need no browser)."""
     # unsafe=True: aiohttp otherwise drops cookies set by an IP address such as 127.0.0.1.

@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser
 
-from tests.e2e.sandbox.sandbox_harness import Sandbox, launch_sandbox, logged_in_page
+from tests.e2e.sandbox.sandbox_harness import Sandbox, launch_sandbox, logged_in_page, opened
 from tests.e2e.sandbox.test_sandbox_web import count_of
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
@@ -35,12 +35,12 @@ async def test_profile_shows_the_accounts_past_posts_with_their_counts(browser: 
     assert (await sandbox.admin("GET", "/admin/tweets"))["tweets"] == []  # the run has written nothing
     page = await logged_in_page(browser, sandbox)
     handle = sandbox.settings.handle
-    await page.goto(f"/{handle}")
+    await opened(page, f"/{handle}")
     followers = await page.locator(f"a[href='/{handle}/verified_followers'] span").first.inner_text()
     assert int(followers.replace(",", "")) == sandbox.settings.start_followers
 
     before = (await sandbox.admin("GET", "/sim/activity"))["last_24h"]
-    await page.goto(f"/{handle}")
+    await opened(page, f"/{handle}")
     articles = page.locator("article[data-testid=tweet]")
     spinner = page.locator("[data-testid=primaryColumn] [role=progressbar]")
     assert await articles.count() == 20 and await spinner.count() == 1  # the first batch, and more to come

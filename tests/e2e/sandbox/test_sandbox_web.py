@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page
 
-from tests.e2e.sandbox.sandbox_harness import PASSWORD, Sandbox, advance, launch_sandbox, logged_in_page
+from tests.e2e.sandbox.sandbox_harness import PASSWORD, Sandbox, advance, launch_sandbox, logged_in_page, opened
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
 
@@ -99,7 +99,7 @@ async def test_inline_composer_posts_a_three_part_thread(page: Page, sandbox: Sa
     assert [t["in_reply_to"] for t in chain] == [None, chain[0]["id"], chain[1]["id"]]
     assert all(t["choice"]["format"] == "thread" for t in chain)
     # X shows a reply's ancestors above it, root first: the last part's status page shows the whole thread.
-    await page.goto(f"/{sandbox.settings.handle}/status/{chain[2]['id']}")
+    await opened(page, f"/{sandbox.settings.handle}/status/{chain[2]['id']}")
     shown = await page.locator("article[data-testid=tweet] [data-testid=tweetText]").all_inner_texts()
     assert shown[:3] == parts
 
@@ -116,7 +116,7 @@ async def test_modal_composer_posts(page: Page, sandbox: Sandbox):
 
 async def viral_target(page: Page) -> tuple[str, str]:
     """(handle, id) of a big fresh niche tweet found through search, the way the harvester finds one."""
-    await page.goto("/search?q=sleep%20min_faves%3A2000%20-filter%3Areplies&src=typed_query&f=live")
+    await opened(page, "/search?q=sleep%20min_faves%3A2000%20-filter%3Areplies&src=typed_query&f=live")
     href = await page.locator("article[data-testid=tweet] a[href*='/status/']").first.get_attribute("href")
     handle, _, tweet_id = href.strip("/").split("/")
     return handle, tweet_id
@@ -124,7 +124,7 @@ async def viral_target(page: Page) -> tuple[str, str]:
 
 async def test_reply_through_status_page_box_and_reply_modal(page: Page, sandbox: Sandbox):
     handle, target = await viral_target(page)
-    await page.goto(f"/{handle}/status/{target}")
+    await opened(page, f"/{handle}/status/{target}")
     await page.fill("[data-testid=tweetTextarea_0]", "Morning light made the biggest difference for me too.")
     await page.click("[data-testid=tweetButtonInline]")
     inline_id = await toast_status_id(page, "Your post was sent.", sandbox.settings.handle)
@@ -138,11 +138,11 @@ async def test_reply_through_status_page_box_and_reply_modal(page: Page, sandbox
     for tweet_id in (inline_id, modal_id):
         stored = await sandbox.admin("GET", f"/admin/tweets/{tweet_id}")
         assert stored["kind"] == "reply" and stored["in_reply_to"] == target
-    await page.goto(f"/{handle}/status/{target}")
+    await opened(page, f"/{handle}/status/{target}")
     shown = await page.locator("article[data-testid=tweet] [data-testid=tweetText]").all_inner_texts()
     assert "Morning light made the biggest difference for me too." in shown
     # Our reply's own page: the tweet it answers above it.
-    await page.goto(f"/{sandbox.settings.handle}/status/{inline_id}")
+    await opened(page, f"/{sandbox.settings.handle}/status/{inline_id}")
     links = page.locator("article[data-testid=tweet] a[href*='/status/']:has(time)")
     ids = [href.split("/")[-1] for href in await links.evaluate_all("els => els.map(e => e.getAttribute('href'))")]
     assert ids[:2] == [target, inline_id]
@@ -155,7 +155,7 @@ async def test_metrics_on_status_page_grow_with_age_and_follow_the_world(page: P
     seen = []
     for hours in (1, 1, 10, 12):
         advance(sandbox.clock, hours=hours)
-        await page.goto(f"/{sandbox.settings.handle}/status/{tweet_id}")
+        await opened(page, f"/{sandbox.settings.handle}/status/{tweet_id}")
         focal = page.locator("article[data-testid=tweet]").first
         likes = count_of(await focal.locator("[data-testid=like]").get_attribute("aria-label"))
         views_label = await focal.locator("a[href$='/analytics']").get_attribute("aria-label")
@@ -175,7 +175,7 @@ async def test_profile_shows_followers_and_newest_first_timeline(page: Page, san
         await page.fill("[data-testid=tweetTextarea_0]", text)
         await page.click("[data-testid=tweetButtonInline]")
         await toast_status_id(page, "Your post was sent.", handle)
-    await page.goto(f"/{handle}")
+    await opened(page, f"/{handle}")
     assert handle in await page.locator("[data-testid=UserName]").inner_text()
     assert await page.locator("[data-testid=UserDescription]").inner_text() == sandbox.settings.bio
     followers_text = await page.locator(f"a[href='/{handle}/verified_followers'] span").first.inner_text()
@@ -193,7 +193,7 @@ DATETIMES = "els => els.map(e => e.getAttribute('datetime'))"
 
 
 async def test_search_operators(page: Page, sandbox: Sandbox):
-    await page.goto("/search?q=sleep%20min_faves%3A2000&src=typed_query")
+    await opened(page, "/search?q=sleep%20min_faves%3A2000&src=typed_query")
     # The search's posts (their own parts are the article's children: a quote post's card holds the
     # quoted post's name, time and text); X's ad among them (sandbox/ads.py) sits in a wrapper of its own,
     # with "Ad" for a time.
@@ -209,25 +209,25 @@ async def test_search_operators(page: Page, sandbox: Sandbox):
     own_texts = await articles.locator("> [data-testid=tweetText]").all_inner_texts()
     assert all("sleep" in t.lower() for t in own_texts)
 
-    await page.goto("/search?q=min_replies%3A200%20-filter%3Areplies&src=typed_query&f=live")
+    await opened(page, "/search?q=min_replies%3A200%20-filter%3Areplies&src=typed_query&f=live")
     times = await articles.locator(OWN_TIME).evaluate_all(DATETIMES)
     assert len(times) > 0 and times == sorted(times, reverse=True)
     assert await page.locator("article .replying").count() == 0
 
     handle, _ = await viral_target(page)
-    await page.goto(f"/search?q=from%3A{handle}&src=typed_query&f=live")
+    await opened(page, f"/search?q=from%3A{handle}&src=typed_query&f=live")
     names = await articles.locator("> [data-testid=User-Name]").all_inner_texts()
     assert names and all(f"@{handle}" in n for n in names)
 
-    await page.goto("/search?q=lang%3Aes&src=typed_query&f=live")
+    await opened(page, "/search?q=lang%3Aes&src=typed_query&f=live")
     langs = await articles.locator("> [data-testid=tweetText]").evaluate_all("els => els.map(e => e.lang)")
     assert langs and set(langs) == {"es"}
 
     # Since yesterday: today may be minutes old on the simulated clock, with nothing posted yet.
     day = (sandbox.clock.now() - timedelta(days=1)).strftime("%Y-%m-%d")
-    await page.goto(f"/search?q=sleep%20since%3A{day}&src=typed_query&f=live")
+    await opened(page, f"/search?q=sleep%20since%3A{day}&src=typed_query&f=live")
     times = await articles.locator(OWN_TIME).evaluate_all(DATETIMES)
     assert times and all(t >= day for t in times)
-    await page.goto(f"/search?q=sleep%20until%3A{day}&src=typed_query&f=live")
+    await opened(page, f"/search?q=sleep%20until%3A{day}&src=typed_query&f=live")
     times = await articles.locator(OWN_TIME).evaluate_all(DATETIMES)
     assert times and all(t < day for t in times)
