@@ -713,7 +713,7 @@ class XSite:
         if reply_to is not None:
             await self.open(page, self.pack.url("status", handle=reply_to.author, tweet_id=reply_to.tweet_id))
             if not await self.conversation(page):
-                return []  # the post replied to is gone: the reply with it
+                return []  # the post replied to is gone: no conversation to find the reply in
             cards = await self.read_articles(page, 100)
         else:
             # The parts just sent are the newest posts: the timeline's first batch holds them, no need to scroll.
