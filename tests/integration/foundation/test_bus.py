@@ -113,8 +113,12 @@ async def test_a_request_whose_gateway_was_replaced_ends_as_a_timeout_without_wa
     taker = await nats.connect(settings.nats_url)
     try:
         await register_service(js, settings.namespace, "browser_gateway", "http://old", started=time.time() - 60)
-        await taker.subscribe(subject(settings.namespace, "post_tweet"))  # takes the write, then "dies"
+        taken = await taker.subscribe(subject(settings.namespace, "post_tweet"))  # takes the write, then "dies"
         await taker.flush()
+        # The server routes the subject to the taker before the write is sent: once, on a loaded machine, the
+        # write found nobody subscribed ("unreachable") though the subscription had been flushed.
+        await broker.publish(b"probe", subject(settings.namespace, "post_tweet"))
+        await taken.next_msg(timeout=10)
         client = GatewayClient(broker, settings.namespace, timeout=60.0)
         pending = asyncio.ensure_future(client.post_tweet("hello"))
         await asyncio.sleep(1.0)
