@@ -210,8 +210,7 @@ class XSite:
         timeline's batch), and the navigation destroys whatever was being read ("Execution context was
         destroyed"): that is the lock, not a broken browser."""
         try:
-            await page.wait_for_url(lambda url: self.pack.blocked_path(urlparse(url).path) is not None,
-                                    timeout=SENT_AWAY_GRACE_MS, wait_until="commit")
+            await self._sent_away(page, SENT_AWAY_GRACE_MS)
         except PlaywrightError:
             return  # not sent away (or the page is gone with the browser): the error stands
         self.check_redirect(page)
@@ -679,14 +678,18 @@ class XSite:
             return None
         return await toast.inner_text() if shown else None
 
+    async def _sent_away(self, page: Page, timeout_ms: float) -> None:
+        """Until the page is at X's lock or login page (as soon as the address commits); Playwright's timeout
+        otherwise."""
+        await page.wait_for_url(lambda url: self.pack.blocked_path(urlparse(url).path) is not None,
+                                timeout=timeout_ms, wait_until="commit")
+
     async def _unless_sent_away(self, page: Page, waiting: Awaitable[None]) -> bool:
         """Await ``waiting`` (a Playwright wait, whose timeout is raised) unless X sends the page to its login or
         lock page first (False): X's web client goes there when a request of the page is refused for it (a post,
         a timeline's batch), and what was waited for will never come."""
         arrived = asyncio.ensure_future(waiting)
-        sent_away = asyncio.ensure_future(page.wait_for_url(
-            lambda url: self.pack.blocked_path(urlparse(url).path) is not None, timeout=self.call_timeout_ms,
-            wait_until="commit"))
+        sent_away = asyncio.ensure_future(self._sent_away(page, self.call_timeout_ms))
         done, pending = await asyncio.wait({arrived, sent_away}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()

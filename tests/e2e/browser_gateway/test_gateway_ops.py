@@ -14,14 +14,26 @@ import pytest
 import pytest_asyncio
 
 from libs.contracts.gateway import GatewayError
+from libs.core.clock import Clock
 from libs.core.metrics import registry
 from sandbox.ads import ADVERTISERS, ad_for
 from sandbox.population import Population
 from sandbox.settings import SandboxSettings
 from services.browser_gateway import pages
-from tests.e2e.browser_gateway.conftest import HANDLE, POPULATION, check_delete_tweet, gateway_settings, run_gateway
+from tests.e2e.browser_gateway.conftest import (HANDLE, POPULATION, SCALE, check_delete_tweet, gateway_settings,
+                                                run_gateway)
 
 pytestmark = [pytest.mark.chromium, pytest.mark.asyncio(loop_scope="module")]
+# The sandbox's population is drawn from its clock, and some hours lack what a test below takes from it: among the
+# top "sleep" posts of the week none whose author limits replies in 19 % of the hours of 2026-11-23 to 12-09, no
+# original post under a Community Note in the last day from 05:10 to 14:20 on 12-08. From this moment both hold for
+# the next 48 simulated hours, and every other premise of the module held at every hour of those weeks.
+EPOCH = datetime(2026, 12, 1, 20, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def clock() -> Clock:
+    return Clock(scale=SCALE, epoch=EPOCH)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
