@@ -79,11 +79,14 @@ async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_per
         ids = [e.tweet_id for e in found]
         assert ana.id in ids and ben.id in ids, (first, found)
         assert troll.id not in ids and ana_again.id not in ids, found  # hostile; Ana's first reply waits
-        assert first["rejected"].get("hostile_abuse", 0) >= 1 and first["rejected"]["same_person_waiting"] == 1
-        # Dee is left to the owner: named, not quoted, under our post.
-        assert dee.id not in ids and first["rejected"]["crisis"] == 1, first
+        # At least: the sandbox's audience draws replies of its own under the post (seeded by its id, so a run
+        # now and then has a second reply from one person or a crisis among them, about 1 % of posts).
+        assert first["rejected"].get("hostile_abuse", 0) >= 1 and first["rejected"]["same_person_waiting"] >= 1
+        # Dee is left to the owner: named, not quoted, under our post, once.
+        assert dee.id not in ids and first["rejected"]["crisis"] >= 1, first
         left = [e for _, _, e in await h.events("harvester") if isinstance(e, ReplyLeftToOwner)]
-        assert [(e.tweet_id, e.author, e.conversation_id) for e in left] == [(dee.id, "dee_e2e", post.id)]
+        assert [(e.tweet_id, e.author) for e in left if e.tweet_id == dee.id] == [(dee.id, "dee_e2e")], left
+        assert {e.conversation_id for e in left} == {post.id}, left
         for e in found:
             assert e.conversation_id == post.id and e.is_reply
             assert h.world.conversations.get(e.tweet_id).kind != "hostile"  # drawn replies too: never hostile
@@ -104,8 +107,10 @@ async def test_replies_to_our_post_are_offered_once_hostile_ones_never_and_a_per
         ids = [e.tweet_id for e in again]
         assert ana_again.id in ids and troll.id not in ids, (second, again)
         assert len(ids) == len(set(ids))  # each reply offered once
-        assert "crisis" not in second["rejected"], second  # Dee's reply is known: left (and alerted on) once
-        assert len([e for _, _, e in await h.events("harvester") if isinstance(e, ReplyLeftToOwner)]) == 1
+        # Dee's reply is known: left (and alerted on) once; a crisis counted now is a new drawn reply's.
+        left_now = [e for _, _, e in await h.events("harvester") if isinstance(e, ReplyLeftToOwner)]
+        assert second["rejected"].get("crisis", 0) == len(left_now) - len(left), (second, left_now)
+        assert [e.tweet_id for e in left_now].count(dee.id) == 1, left_now
         # Our answer is not read for replies: a reply to it is Ana again, whom the planner would not answer next.
         assert second["read"] == first["read"] == 1
 
