@@ -375,7 +375,8 @@ async def profile_page(request: web.Request) -> web.Response:
 # request that loads them, which a reader may leave unasked), its kind, and the page it belongs to as the ledger
 # names it. A conversation is the post, its ancestors, its reply box and the first batch of its replies; the
 # replies' later batches are asked as "replies".
-_TIMELINE_KINDS = {"search": "search", "UserTweets": "profile", "TweetDetail": "conversation", "replies": "replies"}
+_TIMELINE_KINDS = {"search": "search", "UserTweets": "profile", "TweetDetail": "conversation", "replies": "replies",
+                   "TweetActivity": "analytics"}
 _TIMELINE_PAGES = {"search": "search", "profile": "profile", "conversation": "status", "replies": "status"}
 
 
@@ -384,6 +385,8 @@ async def timeline_batch(request: web.Request) -> web.Response:
     scrolling (the first batch too, on load): its cells (the header ``x-next`` names the batch after it); past the
     reading limit 429 with X's toast text."""
     kind = _TIMELINE_KINDS[request.match_info["kind"]]
+    if kind == "analytics":
+        return _analytics(request)
     try:
         cursor = max(0, int(request.query.get("cursor", "0")))
     except ValueError:
@@ -447,14 +450,28 @@ def _conversation(request: web.Request, tweet_id: str, replies: list[TweetView],
 
 
 async def analytics_page(request: web.Request) -> web.Response:
+    """A post's analytics page. Its counts come after the page, in a request of their own, as X's web client asks
+    for them (TweetActivity)."""
     tweet_id = request.match_info["tweet_id"]
     if over_reading_limit(request, "analytics", tweet_id):
-        return render(request, "analytics.html", title="Post Analytics", t=None, rate_limited=True)
+        return render(request, "analytics.html", title="Post Analytics", rate_limited=True)
     focal = request.app[WORLD].tweet(tweet_id)
     served(request, "analytics", tweet_id)
     if focal is None:
         return not_found(request)
-    return render(request, "analytics.html", title="Post Analytics", t=focal)
+    return render(request, "analytics.html", title="Post Analytics",
+                  first=f"/i/timeline/TweetActivity?tweet_id={quote(tweet_id, safe='')}")
+
+
+def _analytics(request: web.Request) -> web.Response:
+    """A post's counts as its analytics page's script asks for them; no posts are viewed."""
+    tweet_id = request.query.get("tweet_id", "")
+    focal = request.app[WORLD].tweet(tweet_id)
+    if focal is None:
+        return not_found(request)
+    if over_reading_limit(request, "analytics", tweet_id, channel="scroll"):
+        return web.Response(status=429, text=READ_LIMIT_TOAST)
+    return render(request, "analytics_counts.html", t=focal)
 
 
 # ---------------------------------------------------------------------------- the GraphQL write
@@ -882,7 +899,7 @@ def build_app(settings: SandboxSettings, clock: Clock, *, mount_partners: bool =
     r.add_get("/compose/post", home)
     r.add_get("/settings", settings_page)  # before /{handle}: "settings" is a path X reserves, not a handle
     r.add_get("/search", search_page)
-    r.add_get("/i/timeline/{kind:search|UserTweets|TweetDetail|replies}", timeline_batch)
+    r.add_get("/i/timeline/{kind:search|UserTweets|TweetDetail|replies|TweetActivity}", timeline_batch)
     # The browser asks for an icon; it is no page X counts (without this route it would be a profile, "favicon.ico").
     r.add_get("/favicon.ico", lambda _: web.Response(status=404))
     # Emoji drawn as images in posts' texts, as x.com draws them (xformat.post_html): one plain disc for all.

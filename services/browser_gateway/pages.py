@@ -409,6 +409,11 @@ class XSite:
         error (``open``)."""
         await self.open(page, self.pack.url("analytics", handle=author, tweet_id=tweet_id))
         try:
+            # The counts come after the page, as X's web client asks for them: waited for, unless X refuses them
+            # (its toast: raised) or sends the page to its lock or login page (first_of: raised at once, where a
+            # wait for the counts alone took the call's whole timeout to find it).
+            if await self.first_of(page, ["analytics_profile_visits", "toast"]) == "toast":
+                await self.raise_if_x_said(page)
             visits = await self.need(page, "analytics_profile_visits")
         except DomChanged as missing:
             metrics.analytics_unread.inc()

@@ -177,6 +177,37 @@ async def test_a_lock_between_a_page_and_its_posts_is_locked(gw, sandbox) -> Non
         gw.app.gateway.guardian.restore({})
 
 
+async def test_an_analytics_page_brings_its_counts_after_it_and_a_lock_between_them_is_locked(gw, sandbox) -> None:
+    """X's analytics page asks for the post's counts after the page (TweetActivity): the read waits for them, and a
+    lock between the page and its counts is the lock, found when X sends the page to its lock page (not after the
+    call's whole timeout, as a wait for the counts alone found it)."""
+    target = (await newest(sandbox))[0]
+    before_read = (await sandbox.tweet(target))["counts"]
+    item = (await gw.client.tweet_metrics([target], author=HANDLE, with_profile_visits=True)).items[0]
+    after_read = (await sandbox.tweet(target))["counts"]
+    for count in ("profile_clicks", "follows"):
+        value = getattr(item, count)
+        assert value is not None and before_read[count] <= value <= after_read[count], (count, item)
+
+    async def analytics_views() -> int:
+        return (await admin(sandbox, "GET", "/sim/activity"))["last_24h"]["analytics_views"]
+
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    before = await analytics_views()
+    await admin(sandbox, "POST", "/admin/latency", {"ms": 1000})  # each request answered a second late
+    try:
+        reading = asyncio.create_task(gw.client.tweet_metrics([target], author=HANDLE, with_profile_visits=True))
+        while await analytics_views() == before:  # the page is served; its counts a second after they are asked
+            await asyncio.sleep(0.05)
+        await admin(sandbox, "POST", "/admin/faults", {"mode": "locked", "count": 1})
+        with pytest.raises(GatewayError) as err:
+            await reading
+        assert (err.value.code, err.value.retryable) == ("locked", False), err.value
+    finally:
+        await admin(sandbox, "POST", "/admin/reset-faults")
+        gw.app.gateway.guardian.restore({})
+
+
 async def test_a_batch_past_xs_reading_limit_is_rate_limited_not_a_short_timeline(gw, sandbox) -> None:
     await admin(sandbox, "POST", "/admin/reading/reset")
     for _ in range(2):  # 40 posts viewed: under X's 50, so the next page loads and its first batch is served
