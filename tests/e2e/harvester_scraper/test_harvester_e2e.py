@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from libs.bus.streams import kv_bucket, stream_name
-from libs.core.clock import Clock
 from libs.contracts.events import AccountDiscovered, AccountRefreshed, OpportunityExpired, OpportunityFound
+from libs.core.clock import Clock
 from sandbox.search import parse_query
 from sandbox.xformat import shown_text
 from services.harvester.app import build
