@@ -7,7 +7,8 @@ Usage.may_view); a batch past X's reading limit is ``rate_limited``."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -149,6 +150,30 @@ async def test_a_reply_counts_the_conversation_it_was_written_under(gw, sandbox)
     assert delta(counted_after, counted)[1] >= 2  # the post and its reply at least
 
 
+async def locked_after_the_page(gw, sandbox: Sandbox, views: str, read: Coroutine[Any, Any, object]) -> None:
+    """Start ``read``; lock the account once the sandbox has served its page (``views``, a count of /sim/activity)
+    and before what the page asks for after it (each request answered a second late). The read must end ``locked``,
+    not retryable, and the account's risk level be LOCKED."""
+    async def served() -> int:
+        return (await admin(sandbox, "GET", "/sim/activity"))["last_24h"][views]
+
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    before = await served()
+    await admin(sandbox, "POST", "/admin/latency", {"ms": 1000})
+    try:
+        reading = asyncio.create_task(read)
+        while await served() == before:  # the page is served; what it asks for after it comes a second later
+            await asyncio.sleep(0.05)
+        await admin(sandbox, "POST", "/admin/faults", {"mode": "locked", "count": 1})
+        with pytest.raises(GatewayError) as err:
+            await reading
+        assert (err.value.code, err.value.retryable) == ("locked", False), err.value
+        assert gw.app.gateway.guardian_status()["risk_level"] == "LOCKED"
+    finally:
+        await admin(sandbox, "POST", "/admin/reset-faults")
+        gw.app.gateway.guardian.restore({})
+
+
 async def test_a_lock_between_a_page_and_its_posts_is_locked(gw, sandbox) -> None:
     """X locks the account after a status page has loaded and before its conversation has: X's web client, refused
     the conversation (code 326), goes to the lock page. That is the lock (not retryable, the account's risk level
@@ -156,25 +181,7 @@ async def test_a_lock_between_a_page_and_its_posts_is_locked(gw, sandbox) -> Non
     that the post had been deleted: the scraper would have dropped its reads), a changed DOM nor a broken browser
     (the navigation destroys what the op was reading)."""
     target = (await newest(sandbox))[2]
-
-    async def status_views() -> int:
-        return (await admin(sandbox, "GET", "/sim/activity"))["last_24h"]["status_views"]
-
-    await admin(sandbox, "POST", "/admin/reading/reset")
-    before = await status_views()
-    await admin(sandbox, "POST", "/admin/latency", {"ms": 1000})  # each request answered a second late
-    try:
-        read = asyncio.create_task(gw.client.tweet_metrics([target], author=HANDLE))
-        while await status_views() == before:  # the page is served; its conversation a second after it is asked
-            await asyncio.sleep(0.05)
-        await admin(sandbox, "POST", "/admin/faults", {"mode": "locked", "count": 1})
-        with pytest.raises(GatewayError) as err:
-            await read
-        assert (err.value.code, err.value.retryable) == ("locked", False), err.value
-        assert gw.app.gateway.guardian_status()["risk_level"] == "LOCKED"
-    finally:
-        await admin(sandbox, "POST", "/admin/reset-faults")
-        gw.app.gateway.guardian.restore({})
+    await locked_after_the_page(gw, sandbox, "status_views", gw.client.tweet_metrics([target], author=HANDLE))
 
 
 async def test_an_analytics_page_brings_its_counts_after_it_and_a_lock_between_them_is_locked(gw, sandbox) -> None:
@@ -188,24 +195,8 @@ async def test_an_analytics_page_brings_its_counts_after_it_and_a_lock_between_t
     for count in ("profile_clicks", "follows"):
         value = getattr(item, count)
         assert value is not None and before_read[count] <= value <= after_read[count], (count, item)
-
-    async def analytics_views() -> int:
-        return (await admin(sandbox, "GET", "/sim/activity"))["last_24h"]["analytics_views"]
-
-    await admin(sandbox, "POST", "/admin/reading/reset")
-    before = await analytics_views()
-    await admin(sandbox, "POST", "/admin/latency", {"ms": 1000})  # each request answered a second late
-    try:
-        reading = asyncio.create_task(gw.client.tweet_metrics([target], author=HANDLE, with_profile_visits=True))
-        while await analytics_views() == before:  # the page is served; its counts a second after they are asked
-            await asyncio.sleep(0.05)
-        await admin(sandbox, "POST", "/admin/faults", {"mode": "locked", "count": 1})
-        with pytest.raises(GatewayError) as err:
-            await reading
-        assert (err.value.code, err.value.retryable) == ("locked", False), err.value
-    finally:
-        await admin(sandbox, "POST", "/admin/reset-faults")
-        gw.app.gateway.guardian.restore({})
+    await locked_after_the_page(gw, sandbox, "analytics_views",
+                                gw.client.tweet_metrics([target], author=HANDLE, with_profile_visits=True))
 
 
 async def test_a_batch_past_xs_reading_limit_is_rate_limited_not_a_short_timeline(gw, sandbox) -> None:
