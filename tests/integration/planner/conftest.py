@@ -16,6 +16,7 @@ from libs.text import Embedder
 from sandbox.llm import make_llm_app
 
 ADMIN = "test-admin-token"
+ENDPOINT_SEED = 6
 
 
 @dataclass
@@ -51,7 +52,7 @@ QUIET_API = {"rate_limited": 0, "server_error": 0, "content_filter": 0, "no_usag
 def _serve(ready: threading.Event, box: dict, mode: str) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    runner = web.AppRunner(make_llm_app(admin_token=ADMIN, seed=6, mode=mode,
+    runner = web.AppRunner(make_llm_app(admin_token=ADMIN, seed=ENDPOINT_SEED, mode=mode,
                                         api=QUIET_API if mode == "realistic" else None))
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -86,6 +87,12 @@ def realistic_endpoint() -> Iterator[TextEndpoint]:
 
 @pytest.fixture(autouse=True)
 async def _no_leftover_faults(request: pytest.FixtureRequest):
+    # Each test's answers are drawn as if it were the endpoint's first: the endpoint lives as long as an xdist
+    # worker, and which test files share a worker changes from run to run (a review that had passed in every run
+    # was once answered with the answer format alone, which reviews nothing, after other files' calls).
+    for name in ("text_endpoint", "realistic_endpoint"):
+        if name in request.fixturenames:
+            await request.getfixturevalue(name).configure(seed=ENDPOINT_SEED)
     yield
     for name in ("text_endpoint", "realistic_endpoint"):
         if name in request.fixturenames:
