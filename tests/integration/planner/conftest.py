@@ -86,20 +86,20 @@ def realistic_endpoint() -> Iterator[TextEndpoint]:
 
 
 @pytest.fixture(autouse=True)
-async def _no_leftover_faults(request: pytest.FixtureRequest):
-    # Each test's answers are drawn as if it were the endpoint's first: the endpoint lives as long as an xdist
-    # worker, and which test files share a worker changes from run to run (a review that had passed in every run
-    # was once answered with the answer format alone, which reviews nothing, after other files' calls).
-    for name in ("text_endpoint", "realistic_endpoint"):
-        if name in request.fixturenames:
-            await request.getfixturevalue(name).configure(seed=ENDPOINT_SEED)
+async def _endpoints_as_new(request: pytest.FixtureRequest):
+    """Each test meets the text endpoints it uses as new: answers drawn as if it were their first (an endpoint lives
+    as long as an xdist worker, and which test files share a worker changes from run to run: a review that had
+    passed in every run was once answered with the answer format alone, which reviews nothing, after other files'
+    calls), and no fault or API setting a test left behind."""
+    endpoints = {name: request.getfixturevalue(name) for name in ("text_endpoint", "realistic_endpoint")
+                 if name in request.fixturenames}
+    for endpoint in endpoints.values():
+        await endpoint.configure(seed=ENDPOINT_SEED)
     yield
-    for name in ("text_endpoint", "realistic_endpoint"):
-        if name in request.fixturenames:
-            endpoint: TextEndpoint = request.getfixturevalue(name)
-            await endpoint.fault("none", 0)
-            if name == "realistic_endpoint":
-                await endpoint.configure(api=QUIET_API, quota_exhausted=False, rpm_limit=None, rate_window_seconds=60)
+    for name, endpoint in endpoints.items():
+        await endpoint.fault("none", 0)
+        if name == "realistic_endpoint":
+            await endpoint.configure(api=QUIET_API, quota_exhausted=False, rpm_limit=None, rate_window_seconds=60)
 
 
 @pytest.fixture(scope="session")
