@@ -7,7 +7,8 @@ tweepy's models; the subset the contract tests check is committed in tests/data/
 * OAuth 2.0 with PKCE: ``GET/POST /i/oauth2/authorize`` (the consent page: sign in and allow) redirects to the
   app's redirect URI with a code; ``POST /2/oauth2/token`` exchanges it (S256 checked) and refreshes (refresh
   tokens rotate, as on X). Access tokens live ``access_token_ttl_s`` simulated seconds (X: 2 hours). OAuth 1.0a
-  user tokens are accepted when their consumer key and token match the settings (the signature is not checked).
+  user tokens are accepted when their consumer key and token match the settings and their HMAC-SHA1 signature
+  covers the URL the request arrived at (the consumer and token secrets are the settings').
 * Endpoints: ``POST /2/tweets``, ``GET /2/tweets``, ``GET /2/tweets/search/recent``, ``GET /2/users/me``,
   ``GET /2/users/by/username/{username}``, ``GET /2/users/{id}/tweets``. Unknown query parameters, operators the
   API does not have (``min_faves:``, ``since:``, ``filter:``...) and out-of-range ``max_results`` are 400s, as on X.
@@ -36,6 +37,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
 from aiohttp import web
+from oauthlib.oauth1.rfc5849 import signature
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -325,13 +327,30 @@ def _caller(request: web.Request) -> Grant | None:
     if auth.startswith("Bearer "):
         grant = state.access.get(auth[7:])
         return grant if grant is not None and grant.expires_at > now else None
-    if auth.startswith("OAuth "):
-        params = dict(parse_qsl(auth[6:].replace(", ", "&").replace(",", "&").replace('"', "")))
-        s = state.settings
-        if params.get("oauth_consumer_key") == s.consumer_key and params.get("oauth_token") == s.access_token \
-                and params.get("oauth_signature"):
-            return Grant(client_id="oauth1", scope="tweet.read tweet.write users.read", expires_at=float("inf"))
+    if auth.startswith("OAuth ") and _oauth1_signed(request, state.settings):
+        return Grant(client_id="oauth1", scope="tweet.read tweet.write users.read", expires_at=float("inf"))
     return None
+
+
+def _oauth1_signed(request: web.Request, s: XApiSettings) -> bool:
+    """An OAuth 1.0a request of the registered app and token whose HMAC-SHA1 signature covers the request as it
+    arrived: its method, the URL it was sent to (scheme, host and port included) and its query (RFC 5849 3.4; a
+    JSON body is not signed). X answers 401 to any other."""
+    try:
+        params = signature.collect_parameters(uri_query=request.rel_url.raw_query_string, headers=request.headers,
+                                              exclude_oauth_signature=False)
+    except ValueError:
+        return False
+    given = dict(params)
+    if given.get("oauth_consumer_key") != s.consumer_key or given.get("oauth_token") != s.access_token \
+            or given.get("oauth_signature_method") != "HMAC-SHA1" or "oauth_signature" not in given:
+        return False
+    base = signature.signature_base_string(
+        request.method, signature.base_string_uri(str(request.url)),
+        signature.normalize_parameters([(k, v) for k, v in params if k != "oauth_signature"]))
+    expected = signature.sign_hmac_sha1(base, s.consumer_secret.get_secret_value(),
+                                        s.access_token_secret.get_secret_value())
+    return secrets.compare_digest(expected, given["oauth_signature"])
 
 
 def _world(request: web.Request) -> World:

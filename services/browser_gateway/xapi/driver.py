@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import tweepy
+from oauthlib.oauth1 import Client as OAuth1Client
 from pydantic import BaseModel
 from tweepy.asynchronous import AsyncClient
 from yarl import URL
@@ -93,17 +94,26 @@ def app_day_spent(status: int, headers: Mapping[str, str]) -> bool:
 
 class _Rebased:
     """Stands for tweepy's aiohttp session (it only calls ``request``) and sends each request to ``base_url``
-    instead of tweepy's fixed host: the sandbox, or X at the host the settings name."""
+    instead of tweepy's fixed host: the sandbox, or X at the host the settings name.
 
-    def __init__(self, http: aiohttp.ClientSession, base_url: str) -> None:
+    An OAuth 1.0a signature covers the request's URL, host included: tweepy signed its own host, and X checks the
+    signature against the URL it received (401 to every call otherwise), so such a request is signed again, with
+    the same credentials, for the URL it is sent to. tweepy has already written the query's colons as %3A (what
+    oauthlib signs and aiohttp would otherwise leave as they are), and the URL is sent as it is signed."""
+
+    def __init__(self, http: aiohttp.ClientSession, base_url: str, *, oauth1: OAuth1Client | None = None) -> None:
         self.http = http
         self.base_url = base_url
+        self.oauth1 = oauth1
 
     def request(self, method: str, url: str | URL, **kwargs: Any) -> Any:
         text = str(url)
         if text.startswith(TWEEPY_HOST):
             rebased = self.base_url + text[len(TWEEPY_HOST):]
             url = URL(rebased, encoded=True) if isinstance(url, URL) else rebased
+            headers = dict(kwargs.get("headers") or {})
+            if self.oauth1 is not None and str(headers.pop("Authorization", "")).startswith("OAuth "):
+                kwargs["headers"] = self.oauth1.sign(rebased, method, headers=headers)[1]
         return self.http.request(method, url, **kwargs)
 
 
@@ -178,18 +188,17 @@ class ApiDriver:
         s = self.settings
         timeout = aiohttp.ClientTimeout(total=s.call_timeout_real.total_seconds())
         self.http = aiohttp.ClientSession(timeout=timeout)
+        oauth1 = None
         if s.uses_oauth1:
             assert s.x_api_consumer_key and s.x_api_consumer_secret and s.x_api_access_token \
                 and s.x_api_access_token_secret
-            self.client = AsyncClient(
-                consumer_key=s.x_api_consumer_key.get_secret_value(),
-                consumer_secret=s.x_api_consumer_secret.get_secret_value(),
-                access_token=s.x_api_access_token.get_secret_value(),
-                access_token_secret=s.x_api_access_token_secret.get_secret_value(),
-                return_type=aiohttp.ClientResponse)
+            credentials = (s.x_api_consumer_key.get_secret_value(), s.x_api_consumer_secret.get_secret_value(),
+                           s.x_api_access_token.get_secret_value(), s.x_api_access_token_secret.get_secret_value())
+            self.client = AsyncClient(None, *credentials, return_type=aiohttp.ClientResponse)
+            oauth1 = OAuth1Client(*credentials)
         else:
             self.client = AsyncClient(return_type=aiohttp.ClientResponse)
-        self.client.session = _Rebased(self.http, s.api_base_url)
+        self.client.session = _Rebased(self.http, s.api_base_url, oauth1=oauth1)
 
     async def stop(self) -> None:
         if self.http is not None:

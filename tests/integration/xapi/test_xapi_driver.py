@@ -262,20 +262,26 @@ async def test_rate_limit_window_is_followed_from_the_headers(gateway, sandbox) 
         driver.rate_limits.windows.clear()
 
 
-async def test_oauth1_user_tokens_are_the_alternative(sandbox, clock, tmp_path, switch) -> None:
+@pytest.mark.parametrize("token_secret", ["sandbox-oauth1-token-secret", "another-secret"])
+async def test_oauth1_user_tokens_are_the_alternative(sandbox, clock, tmp_path, switch, token_secret) -> None:
+    """Signed for the URL the request is sent to (the sandbox's, not tweepy's api.twitter.com, which the signature
+    covered before: real X answered 401 to every call); a wrong secret is refused, as X refuses it."""
     from services.browser_gateway.gateway import BrowserGateway
     from tests.integration.xapi.conftest import api_settings
 
     settings = api_settings(sandbox.base_url, tmp_path / "unused.json", x_api_client_id=None,
                             x_api_consumer_key="sandbox-consumer-key", x_api_consumer_secret="sandbox-consumer-secret",
-                            x_api_access_token="sandbox-oauth1-token",
-                            x_api_access_token_secret="sandbox-oauth1-token-secret")
+                            x_api_access_token="sandbox-oauth1-token", x_api_access_token_secret=token_secret)
     gw = BrowserGateway(settings, clock, kill_switch=switch)
     await gw.start()
     try:
+        if token_secret != "sandbox-oauth1-token-secret":
+            assert not (await gw.run(LoginCheckRequest())).logged_in
+            return
         assert (await gw.run(LoginCheckRequest())).handle == HANDLE
         assert (await gw.run(PostTweetRequest(text=unique("Signed the old way")))).tweet_ids
-        assert (await gw.run(SearchRequest(query="sleep lang:en", limit=10))).tweets
+        # A query and times with colons, as tweepy writes them (%3A) and signs them.
+        assert (await gw.run(SearchRequest(query="sleep lang:en since:2020-01-01_00:00:00_UTC", limit=10))).tweets
     finally:
         await gw.stop()
 
