@@ -12,6 +12,7 @@ tweepy's models; the subset the contract tests check is committed in tests/data/
 * Endpoints: ``POST /2/tweets``, ``GET /2/tweets``, ``GET /2/tweets/search/recent``, ``GET /2/users/me``,
   ``GET /2/users/by/username/{username}``, ``GET /2/users/{id}/tweets``. Unknown query parameters, operators the
   API does not have (``min_faves:``, ``since:``, ``filter:``...) and out-of-range ``max_results`` are 400s, as on X.
+  A search query is read with the API's precedence (AND before OR, parentheses group), not the web's.
 * Posts: the fields and expansions asked for; a long post's ``text`` cut (whole in ``note_tweet``), a quote post's
   quoted post in ``referenced_tweets`` and ``includes.tweets`` (one gone: in ``errors``, as X's partial errors).
 * Rate limits: fixed 15-minute windows per user and endpoint, with ``x-rate-limit-limit/-remaining/-reset`` on
@@ -26,6 +27,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import itertools
+import re
 import secrets
 import time
 from collections import Counter
@@ -45,6 +48,7 @@ from libs.text import find_urls
 from sandbox.faults import Faults
 from sandbox.settings import SandboxSettings
 from sandbox.world import MAX_TWEET_CHARS, QuotedView, TweetView, World, WriteRefused, mentions
+from sandbox.world import _newest_order as newest_order
 
 PROBLEMS = "https://api.x.com/2/problems/"
 WINDOW_S = 15 * 60.0
@@ -704,24 +708,95 @@ SEARCH_PARAMS = {"query", "max_results", "sort_order", "start_time", "end_time",
                  "media.fields", "place.fields", "poll.fields"}
 
 
-def _api_query_to_world(query: str, start: float | None, end: float | None) -> tuple[str | None, str | None]:
-    """The API query in the world's (web) syntax, or (None, the invalid operator)."""
-    tokens = []
-    for token in query.split():
-        key, sep, value = token.lstrip("-").partition(":")
-        if sep and value and key.lower() in WEB_ONLY_OPERATORS:
-            return None, key
-        if key.lower() == "is" and value.lower() == "reply":
-            tokens.append(("-" if token.startswith("-") else "") + "filter:replies")
-        elif key.lower() == "is" and value.lower() == "retweet":
-            if not token.startswith("-"):
-                return "", None  # the population never reposts: nothing matches
+# An API query's tokens: "phrases", parentheses (a group may be negated) and the words and operators between.
+_API_TOKEN = re.compile(r'-?"[^"]*"|-?\(|\)|[^\s()"]+')
+
+
+def api_alternatives(query: str) -> list[list[str]]:
+    """An API query as alternatives (OR), each the terms that must all hold (AND). X's API combines AND before OR,
+    and parentheses group (X's query docs: ``a OR b lang:en`` is a, or b in English), where the web binds OR
+    tighter; a negated group is turned inside out (not (a or b) = not a and not b). ValueError when X would refuse
+    the query's shape (an unbalanced parenthesis, an OR with nothing on one side)."""
+    tokens, pos = _API_TOKEN.findall(query), 0
+
+    def either() -> list[list[str]]:
+        nonlocal pos
+        out = both()
+        while pos < len(tokens) and tokens[pos] == "OR":
+            pos += 1
+            out += both()
+        return out
+
+    def both() -> list[list[str]]:
+        nonlocal pos
+        out: list[list[str]] = [[]]
+        first = pos
+        while pos < len(tokens) and tokens[pos] not in ("OR", ")"):
+            token, pos = tokens[pos], pos + 1
+            group = [[token]]
+            if token.lstrip("-") == "(":
+                group = either()
+                if pos == len(tokens):
+                    raise ValueError("a parenthesis is not closed")
+                pos += 1
+                if token.startswith("-"):
+                    group = _negated(group)
+            out = [a + b for a in out for b in group]
+        if pos == first:
+            raise ValueError("nothing to combine")
+        return out
+
+    alternatives = either()
+    if pos < len(tokens):
+        raise ValueError("a parenthesis closes nothing")
+    return alternatives
+
+
+def _negated(alternatives: list[list[str]]) -> list[list[str]]:
+    out: list[list[str]] = [[]]
+    for terms in alternatives:
+        out = [a + [t[1:] if t.startswith("-") else "-" + t] for a in out for t in terms]
+    return out
+
+
+def _api_query_to_world(query: str, start: float | None,
+                        end: float | None) -> tuple[list[str] | None, str | None]:
+    """The API query as queries of the world's (web) search, whose results together answer it, or (None, the
+    invalid operator). Alternatives that differ in one word only are one web query (``a OR b lang:en``: the web
+    binds that OR first), so a query grouped as the API wants it is one search, in the world's own order."""
+    merged: dict[tuple[str, ...], list[str]] = {}
+    times = [f"{op}:{datetime.fromtimestamp(ts, UTC):%Y-%m-%d_%H:%M:%S}_UTC"
+             for op, ts in (("since", start), ("until", end)) if ts is not None]
+    for terms in api_alternatives(query):
+        tokens = []
+        for token in terms:
+            key, sep, value = token.lstrip("-").partition(":")
+            if sep and value and key.lower() in WEB_ONLY_OPERATORS:
+                return None, key
+            if key.lower() == "is" and value.lower() == "reply":
+                tokens.append(("-" if token.startswith("-") else "") + "filter:replies")
+            elif key.lower() == "is" and value.lower() == "retweet":
+                if not token.startswith("-"):
+                    break  # the population never reposts: nothing matches
+            else:
+                tokens.append(token)
         else:
-            tokens.append(token)
-    for op, ts in (("since", start), ("until", end)):
-        if ts is not None:
-            tokens.append(f"{op}:{datetime.fromtimestamp(ts, UTC):%Y-%m-%d_%H:%M:%S}_UTC")
-    return " ".join(tokens), None
+            words = [i for i, t in enumerate(tokens) if not t.startswith("-") and ":" not in t]
+            # None: the alternative is all its other terms, which cover any word merged with them.
+            word = tokens.pop(words[0]) if len(words) == 1 else None
+            merged.setdefault((*tokens, *times), []).append(word)
+    return [" ".join([*rest, *([] if None in words else [" OR ".join(w for w in words if w)])])
+            for rest, words in merged.items()], None
+
+
+def _union(results: list[list[TweetView]], *, latest: bool) -> list[TweetView]:
+    """The posts of several searches once each: newest first, or (relevancy, X's own order) each search's best
+    in turn."""
+    if len(results) == 1:
+        return results[0]
+    ranked = [v for rank in itertools.zip_longest(*results) for v in rank if v is not None]
+    unique = list({v.id: v for v in reversed(ranked)}.values())[::-1]
+    return sorted(unique, key=newest_order, reverse=True) if latest else unique
 
 
 def _time_param(request: web.Request, name: str) -> float | None:
@@ -751,15 +826,18 @@ async def search_recent(request: web.Request, _: dict[str, str]) -> web.Response
                                request.query["end_time"])
     if not q.strip() or len(q) > 512:
         return invalid_request("The `query` query parameter value must be 1 to 512 characters", "query", q)
-    world_query, bad_operator = _api_query_to_world(q, start, end)
-    if world_query is None:
+    try:
+        world_queries, bad_operator = _api_query_to_world(q, start, end)
+    except ValueError as err:
+        return invalid_request(f"There were errors processing your request: {err}", "query", q)
+    if world_queries is None:
         return invalid_request(f"There were errors processing your request: Reference to invalid operator "
                                f"'{bad_operator}'. Operator is not available in current product or product "
                                f"packaging. Please refer to complete available operator list at "
                                f"https://developer.x.com/en/docs/twitter-api/tweets/search/integrate/build-a-query."
                                f" (at position 1)", "query", q)
     latest = request.query.get("sort_order", "recency") == "recency"
-    views = world.search(world_query, latest=latest)[:max_results] if world_query else []
+    views = _union([world.search(wq, latest=latest) for wq in world_queries], latest=latest)[:max_results]
     posts = _posts(request, views)
     meta: dict[str, object] = {"result_count": len(posts.data)}
     if posts.data:

@@ -1,7 +1,8 @@
 """X's web search syntax, as the harvester writes it, turned into a recent-search request of the X API v2.
 
 The API's query language shares words, "phrases", ``-``exclusions, ``OR``, parentheses, ``from:`` and ``lang:``
-with the web's, but not the rest: the web's ``filter:replies`` is the API's ``is:reply``; ``since:``/``until:``
+with the web's, but not the rest: the API binds AND tighter than OR (the web the other way round), so OR
+chains are put in parentheses; the web's ``filter:replies`` is the API's ``is:reply``; ``since:``/``until:``
 are the request's ``start_time``/``end_time``; and the engagement thresholds ``min_faves:``, ``min_retweets:``
 and ``min_replies:`` do not exist in the API (an API query naming them is refused with 400), so they are
 applied to the answer's public metrics instead. The web's search leaves native reposts out unless asked
@@ -63,6 +64,25 @@ def _web_time(value: str) -> datetime:
     raise ValueError(f"bad date {value!r}")
 
 
+def _grouped(tokens: list[str]) -> list[str]:
+    """Each ``a OR b OR c`` chain in parentheses. The web binds OR tighter than the words around it; the API
+    combines AND first, then OR (X's query docs), so ``sleep OR insomnia lang:en`` would ask for every "sleep"
+    post in any language and only the "insomnia" ones in English. A chain the writer grouped (a parenthesis in
+    it) is left as written."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        end = i
+        while end + 2 < len(tokens) and tokens[end + 1] == "OR":
+            end += 2
+        chain = tokens[i:end + 1]
+        if len(chain) > 1 and not any(c in t for t in chain for c in "()"):
+            chain = [f"({' '.join(chain)})"]
+        out += chain
+        i = end + 1
+    return out
+
+
 def to_api_search(web_query: str) -> ApiSearch:
     kept: list[str] = []
     times: dict[str, datetime] = {}
@@ -90,5 +110,5 @@ def to_api_search(web_query: str) -> ApiSearch:
         kept.append(token)
     if not reposts and not any(t.lstrip("-").lower() == "is:retweet" for t in kept):
         kept.append("-is:retweet")
-    return ApiSearch(query=" ".join(kept), start_time=times.get("since"), end_time=times.get("until"),
+    return ApiSearch(query=" ".join(_grouped(kept)), start_time=times.get("since"), end_time=times.get("until"),
                      **thresholds)

@@ -15,6 +15,7 @@ from libs.contracts.gateway import (
     ProfileSnapshot, ProfileSnapshotRequest, ReplyRequest, SearchRequest, TweetList, TweetMetricsRequest,
     TweetMetricsResult, TweetRepliesRequest,
 )
+from services.browser_gateway.xapi.query import to_api_search
 from tests.integration.xapi.conftest import HANDLE, api_driver
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -88,6 +89,29 @@ async def test_search_translates_web_operators_and_applies_thresholds(gateway) -
     assert isinstance(result, TweetList) and result.tweets
     assert all(t.likes >= 3 for t in result.tweets)
     assert all(t.author and t.created_at for t in result.tweets)
+
+
+async def test_search_operators_hold_for_every_keyword(gateway, sandbox) -> None:
+    """X's API combines AND before OR (the web the other way round): the web's ``sleep OR stress lang:en``, sent as
+    it is, asks for "sleep" posts in any language, replies included, and only "stress" in English. The
+    translation puts the chain in parentheses; the sandbox's API answers with X's precedence."""
+    token = api_driver(gateway).oauth2.tokens.access_token.get_secret_value()
+
+    async def found(query: str) -> list[dict]:
+        params = {"query": query, "max_results": "100", "sort_order": "recency",
+                  "tweet.fields": "lang,in_reply_to_user_id"}
+        async with sandbox.http.get(sandbox.base_url + "/2/tweets/search/recent", params=params,
+                                    headers={"Authorization": f"Bearer {token}"}) as resp:
+            assert resp.status == 200, await resp.text()
+            return (await resp.json()).get("data", [])
+
+    def off(tweet: dict) -> bool:  # a post the web query leaves out
+        return tweet["lang"] != "en" or "in_reply_to_user_id" in tweet
+
+    translated = to_api_search("sleep OR stress OR tired lang:en -filter:replies").query
+    assert any(off(t) for t in await found(translated.replace("(", "").replace(")", "")))
+    kept = await found(translated)
+    assert kept and not any(off(t) for t in kept)
 
 
 async def assert_direct_replies(sandbox, replies: TweetList, tweet_id: str, scripted: list[tuple[str, str]]) -> None:

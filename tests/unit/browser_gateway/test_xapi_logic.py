@@ -22,7 +22,8 @@ NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 def test_web_operators_become_api_operators_and_local_thresholds() -> None:
     s = to_api_search('sleep OR "deep sleep" lang:en since:2026-03-01_06:00:00_UTC -filter:replies '
                       "min_faves:50 min_replies:5 -melatonin from:someone")
-    assert s.query == 'sleep OR "deep sleep" lang:en -is:reply -melatonin from:someone -is:retweet'
+    # The API combines AND before OR: the web's OR chain is grouped, so the operators hold for every keyword.
+    assert s.query == '(sleep OR "deep sleep") lang:en -is:reply -melatonin from:someone -is:retweet'
     assert s.start_time == datetime(2026, 3, 1, 6, tzinfo=UTC) and s.end_time is None
     assert (s.min_likes, s.min_retweets, s.min_replies) == (50, 0, 5) and s.filters_locally
     assert s.keeps(likes=50, retweets=0, replies=5) and not s.keeps(likes=49, retweets=9, replies=9)
@@ -34,6 +35,9 @@ def test_web_operators_become_api_operators_and_local_thresholds() -> None:
     # The web leaves native reposts out of a search unless asked; the API includes them unless told.
     assert to_api_search("sleep include:nativeretweets").query == "sleep"
     assert to_api_search("sleep filter:retweets").query == "sleep is:retweet"
+    # Two chains, each grouped; one the writer grouped stays as written.
+    assert to_api_search("a OR b c OR d").query == "(a OR b) (c OR d) -is:retweet"
+    assert to_api_search("(a OR b) lang:en").query == "(a OR b) lang:en -is:retweet"
 
 
 def test_search_window_is_clamped_to_what_recent_search_accepts() -> None:
