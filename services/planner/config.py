@@ -33,7 +33,9 @@ class PlannerSettings(ApprovalSettings):
     llm_timeout: Duration = Field(default=timedelta(seconds=30), gt=ZERO)
     llm_max_attempts: int = Field(default=4, ge=1, le=10)
     # The models, overriding budget.normal_model / budget.cheap_model of the niche file (a local server has its
-    # own names: "llama3.1:8b", "Qwen/Qwen2.5-7B-Instruct").
+    # own names: "llama3.1:8b", "Qwen/Qwen2.5-7B-Instruct"). The cheap one also overrides review.model: the review
+    # is a cheap call, and a server that has only the configured models answers 404 to the file's (an Ollama
+    # planner halted on its first review asking for gpt-4o-mini).
     llm_model: str | None = Field(default=None, min_length=1)
     llm_cheap_model: str | None = Field(default=None, min_length=1)
     # Prices of models the niche file does not price, USD per million tokens, as JSON:
@@ -69,6 +71,8 @@ class PlannerSettings(ApprovalSettings):
             k: v for k, v in (("daily_usd", self.planner_daily_budget_usd), ("normal_model", self.llm_model),
                               ("cheap_model", self.llm_cheap_model)) if v is not None
         })
+        review = (config.review.model_copy(update={"model": self.llm_cheap_model}) if self.llm_cheap_model
+                  else config.review)
         prices = {**config.prices, **self.llm_prices}
         for model, variable in ((budget.normal_model, "XBOT_LLM_MODEL"), (budget.cheap_model, "XBOT_LLM_CHEAP_MODEL")):
             if model not in prices:
@@ -85,4 +89,4 @@ class PlannerSettings(ApprovalSettings):
                 f"(UTC) lies in the account's active hours {self.active_hours_start}-{self.active_hours_end} "
                 f"{self.account_timezone}")
         # model_copy skips validation: the prices were checked just above.
-        return config.model_copy(update={"budget": budget, "prices": prices})
+        return config.model_copy(update={"budget": budget, "review": review, "prices": prices})

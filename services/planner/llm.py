@@ -440,7 +440,8 @@ class TextModel:
                                      cause="permission", status=status, code=error.code)
         if status == 404:
             return LlmPermanentError(f"model or endpoint not found: {error.describe()} (check XBOT_LLM_MODEL, "
-                                     "XBOT_LLM_CHEAP_MODEL and XBOT_LLM_BASE_URL; with Ollama, pull the model)",
+                                     "XBOT_LLM_CHEAP_MODEL (the review's model too) and XBOT_LLM_BASE_URL; with "
+                                     "Ollama, pull the model)",
                                      cause="model_not_found", status=status, code=error.code)
         if _transient(err):
             return LlmUnavailable(f"gave up after {attempts} attempts: {error.describe()}")

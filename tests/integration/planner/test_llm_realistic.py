@@ -175,6 +175,7 @@ async def test_a_model_the_server_lacks_halts_naming_the_setting(realistic_endpo
     with pytest.raises(LlmPermanentError, match="XBOT_LLM_MODEL") as info:
         await m.complete(MESSAGES, model="llama3-missing", max_tokens=300)
     assert info.value.cause == "model_not_found" and "not found" in str(info.value)
+    assert "XBOT_LLM_CHEAP_MODEL (the review's model too)" in str(info.value)  # the review's asked model halts too
     await m.close()
 
 

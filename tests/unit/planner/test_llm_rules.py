@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from libs.core.settings import SettingsError, load_settings
+from libs.niche import load_niche
 from services.planner.config import PlannerSettings
 from services.planner.llm import (
     ModelProfile,
@@ -105,6 +106,13 @@ def test_configured_models_override_the_niche_file_and_need_a_price(monkeypatch)
     config = load_settings(PlannerSettings).niche()
     assert (config.budget.normal_model, config.budget.cheap_model) == ("llama3.1:8b", "llama3.1:8b")
     assert config.prices["llama3.1:8b"].prompt == 0 and "gpt-4o" in config.prices
+    # the review too: a local server answers 404 to the file's review.model (an Ollama planner halted on it)
+    assert config.review.model == "llama3.1:8b"
+
+
+def test_the_review_keeps_the_niche_files_model_unless_the_cheap_model_is_overridden(monkeypatch) -> None:
+    monkeypatch.setenv("XBOT_LLM_MODEL", "gpt-4o")
+    assert load_settings(PlannerSettings).niche().review.model == load_niche().review.model != "gpt-4o"
 
 
 def test_only_the_cheap_model_overridden_names_its_own_variable(monkeypatch) -> None:
