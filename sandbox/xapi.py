@@ -151,6 +151,14 @@ class XApiState:
     limits: dict[str, int] = field(default_factory=dict)
     usage: dict[str, DayUsage] = field(default_factory=dict)
     month_reads: dict[str, int] = field(default_factory=dict)  # UTC month ("2026-12") -> posts read
+    # Refusals of the API's own forced through /admin/xapi/faults: mode -> how many more requests it refuses.
+    api_faults: Counter[str] = field(default_factory=Counter)
+
+    def take_fault(self, mode: str) -> bool:
+        if self.api_faults[mode] > 0:
+            self.api_faults[mode] -= 1
+            return True
+        return False
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -567,6 +575,9 @@ def _issue(state: XApiState, client_id: str, scope: str, now: float) -> web.Resp
 
 async def token(request: web.Request) -> web.Response:
     state, now = request.app[XAPI], _world(request).now()
+    if state.take_fault("token_rate_limit"):  # X's token endpoint has a rate limit too; the grant is untouched
+        return web.json_response({"errors": [{"code": 88, "message": "Rate limit exceeded"}]}, status=429, headers={
+            "x-rate-limit-limit": "300", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(now + WINDOW_S))})
     form = {k: str(v) for k, v in (await request.post()).items()}
     client = _client_of(request, form)
     if client is None:
@@ -1031,6 +1042,21 @@ async def admin_expire_tokens(request: web.Request) -> web.Response:
     return web.json_response({"expired": len(state.access), "refresh_revoked": revoke})
 
 
+API_FAULTS = ("token_rate_limit",)
+
+
+async def admin_faults(request: web.Request) -> web.Response:
+    """``{"mode": …, "count": N}``: the API's next N answers of the kind refuse: ``token_rate_limit`` (the token
+    endpoint answers 429)."""
+    state = request.app[XAPI]
+    body = await request.json()
+    mode, count = body.get("mode"), body.get("count", 1)
+    if mode not in API_FAULTS or not isinstance(count, int) or count < 1:
+        return web.json_response({"error": f"mode one of {API_FAULTS}, count >= 1"}, status=400)
+    state.api_faults[mode] += count
+    return web.json_response({"pending": dict(state.api_faults)})
+
+
 def add_xapi_routes(app: web.Application, *, world: World, faults: Faults, account: SandboxSettings) -> None:
     """Mount the API on the sandbox app (sandbox/app.py), over the same world and forced faults."""
     app[XAPI] = XApiState(XApiSettings(), world, faults, account)
@@ -1051,4 +1077,5 @@ def add_xapi_routes(app: web.Application, *, world: World, faults: Faults, accou
     r.add_post("/admin/xapi/reply_rule", admin_reply_rule)
     r.add_post("/admin/xapi/credits", admin_credits)
     r.add_post("/admin/xapi/plan", admin_plan)
+    r.add_post("/admin/xapi/faults", admin_faults)
 

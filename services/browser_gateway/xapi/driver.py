@@ -35,7 +35,7 @@ from services.browser_gateway.drivers import DriverName
 from services.browser_gateway.errors import op_error, unexpected, x_said
 from services.browser_gateway.settings import GatewaySettings
 from services.browser_gateway.xapi.query import to_api_search
-from services.browser_gateway.xapi.ratelimits import RateLimits
+from services.browser_gateway.xapi.ratelimits import RateLimits, seconds_until
 from services.browser_gateway.xapi.spend import Prices, ResourceKind, SpendCap
 from services.browser_gateway.xapi.tokens import LOGIN_HINT, OAuth2Tokens
 
@@ -308,12 +308,7 @@ class ApiDriver:
 
     def _retry_after(self, headers: Mapping[str, str],
                      names: tuple[str, ...] = ("x-user-limit-24hour-reset", "x-rate-limit-reset")) -> float | None:
-        for name in names:
-            try:
-                return max(0.0, float(headers[name]) - self.clock.timestamp())
-            except (KeyError, ValueError):
-                continue
-        return None
+        return seconds_until(headers, names, self.clock.timestamp())
 
     async def _wait_for_window(self, op: str, endpoint: str, deadline: float, needed: int) -> None:
         wait = self.rate_limits.wait_s(endpoint, self.clock.timestamp(), needed)

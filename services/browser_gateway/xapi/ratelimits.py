@@ -57,3 +57,13 @@ def _window(headers: Mapping[str, str], prefix: str) -> Window | None:
     except ValueError:
         limit = remaining
     return Window(limit=limit, remaining=remaining, reset_at=reset_at)
+
+
+def seconds_until(headers: Mapping[str, str], names: tuple[str, ...], now: float) -> float | None:
+    """Seconds from ``now`` to the first of the reset times X named (Unix seconds), None if it named none."""
+    for name in names:
+        try:
+            return max(0.0, float(headers[name]) - now)
+        except (KeyError, ValueError):
+            continue
+    return None

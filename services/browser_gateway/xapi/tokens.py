@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import aiohttp
-from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
+from oauthlib.oauth2 import MissingTokenError, OAuth2Error, WebApplicationClient
 from pydantic import BaseModel, SecretStr
 
 from libs.contracts.gateway import GatewayError
@@ -22,6 +22,7 @@ from libs.core.clock import Clock
 from libs.core.logging import redact
 from services.browser_gateway.errors import op_error
 from services.browser_gateway.settings import GatewaySettings
+from services.browser_gateway.xapi.ratelimits import seconds_until
 
 LOGIN_HINT = "X API token missing or refused: run `xbot login --api`"
 
@@ -67,8 +68,10 @@ def token_url(settings: GatewaySettings) -> str:
 
 async def request_token(http: aiohttp.ClientSession, settings: GatewaySettings, clock: Clock, body: str,
                         client: WebApplicationClient) -> TokenSet:
-    """POST a token request (code exchange or refresh); the tokens, or GatewayError: ``session_expired`` when X
-    refuses the grant, ``timeout`` (retryable) when X could not answer."""
+    """POST a token request (code exchange or refresh); the tokens, or GatewayError: ``session_expired`` only when
+    X refuses the grant or the client (an OAuth error: invalid_grant, invalid_request, unauthorized_client...);
+    ``rate_limited`` (with X's reset) after a 429 and ``timeout`` after a 5xx or an answer that is neither, both
+    retryable: the refresh token is still good, and signing in again would hold the writes for nothing."""
     auth = None
     if settings.x_api_client_secret is not None:  # a confidential client authenticates with HTTP Basic
         auth = aiohttp.BasicAuth(settings.x_api_client_id or "", settings.x_api_client_secret.get_secret_value())
@@ -76,13 +79,18 @@ async def request_token(http: aiohttp.ClientSession, settings: GatewaySettings, 
         async with http.post(token_url(settings), data=body, auth=auth,
                              headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
             text = await resp.text()
-            status = resp.status
+            status, headers = resp.status, resp.headers
     except (aiohttp.ClientError, TimeoutError) as err:
         raise op_error("timeout", f"X API token endpoint unreachable: {type(err).__name__}: {err}") from None
+    if status == 429:
+        raise GatewayError("rate_limited", f"X API token endpoint answered 429: {text[:200]}", retryable=True,
+                           retry_after_s=seconds_until(headers, ("x-rate-limit-reset",), clock.timestamp()))
     if status >= 500:
         raise op_error("timeout", f"X API token endpoint answered {status}")
     try:
         token = client.parse_request_body_response(text)
+    except MissingTokenError:  # an answer without a token that is no OAuth error either: not a refusal
+        raise op_error("timeout", f"X API token endpoint answered {status} with no token: {text[:200]}") from None
     except OAuth2Error as err:
         raise GatewayError("session_expired", f"X API refused the token request ({status} {err.error}: "
                                               f"{err.description}): run `xbot login --api`",

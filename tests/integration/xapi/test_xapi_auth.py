@@ -107,6 +107,27 @@ async def test_a_401_is_answered_by_one_refresh(gateway, sandbox) -> None:
     assert posted.tweet_ids and oauth2.refreshes == before + 1
 
 
+async def test_a_busy_token_endpoint_is_waited_for_not_a_lost_session(sandbox, clock, tmp_path, switch) -> None:
+    """A 429 from the token endpoint was read as a refused grant (oauthlib finds no token in it): session_expired,
+    writes held till the owner signed in again, though the refresh token was good. Now rate_limited with X's
+    reset; the next refresh works and the gateway stayed ready."""
+    settings = api_settings(sandbox.base_url, tmp_path / "t.json")
+    await sign_in(sandbox, settings, clock)
+    gw = BrowserGateway(settings, clock, kill_switch=switch)
+    await gw.start()
+    try:
+        await sandbox.admin("/admin/xapi/expire-tokens")
+        await sandbox.admin("/admin/xapi/faults", {"mode": "token_rate_limit", "count": 1})
+        with pytest.raises(GatewayError) as err:
+            await gw.run(ProfileSnapshotRequest(handle=HANDLE))
+        assert (err.value.code, err.value.retryable) == ("rate_limited", True) and "429" in err.value.message
+        assert err.value.retry_after_s is not None and 0 < err.value.retry_after_s <= 15 * 60
+        assert gw.ready()
+        assert (await gw.run(ProfileSnapshotRequest(handle=HANDLE))).handle == HANDLE
+    finally:
+        await gw.stop()
+
+
 async def test_a_revoked_grant_is_session_expired_unready_and_published(sandbox, clock, tmp_path, switch) -> None:
     settings = api_settings(sandbox.base_url, tmp_path / "t.json")
     await sign_in(sandbox, settings, clock)
