@@ -69,6 +69,14 @@ def relative_time(ts: float, now: float) -> str:
     return label if when.year == today.year else f"{label}, {when.year}"
 
 
+def focal_time(ts: float) -> str:
+    """The time under a status page's focal post: "5:38 AM · Oct 4, 2026" (X writes the reader's local time; the
+    sandbox's readers are in UTC)."""
+    when = datetime.fromtimestamp(ts, UTC)
+    return f"{when.hour % 12 or 12}:{when.minute:02d} {'AM' if when.hour < 12 else 'PM'} · {when.strftime('%b')} " \
+           f"{when.day}, {when.year}"
+
+
 def testid(name: str, variant: int) -> str:
     """data-testid in DOM variant ``variant``. Variant 2 renames ids the way an X redesign might ("tweet" ->
     "post", "Button" -> "Btn"), so that selector drift detection can be tested. sandbox/static/x.js applies the

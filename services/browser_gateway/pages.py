@@ -25,7 +25,7 @@ from services.browser_gateway.budget import current_usage
 from services.browser_gateway.errors import DomChanged, op_error, x_said
 from services.browser_gateway.pacer import Pacer
 from services.browser_gateway.parse import (
-    dig, handle_in, last_handle, parse_count, replies_below, same_text, status_ref,
+    dig, handle_in, last_handle, parse_count, read_count, replies_below, same_text, status_ref, views_read,
 )
 from services.browser_gateway.selectors import SelectorPack
 
@@ -76,6 +76,17 @@ _READ_ARTICLES = """
   const attr = (s, name) => { const n = q(s); return n ? n.getAttribute(name) : null; };
   const time = q(a.time);
   const timeLink = time ? time.closest('a') : null;
+  // A status page's focal post has no views link: X writes its views in the row under it ("5:38 AM · Oct 4, 2026
+  // · 61.7M Views"), the number the word before the label.
+  const viewsWord = () => {
+    const label = Array.from(el.querySelectorAll('span')).find((s) => !(quoted && quoted.contains(s))
+      && !s.closest(a.text) && a.viewWords.includes((s.textContent || '').trim()));
+    if (!label) return null;
+    const before = document.createRange();
+    before.setStart(el, 0);
+    before.setEndBefore(label);
+    return before.toString().split(/[\\s\\u00b7]+/).filter(Boolean).pop() || null;
+  };
   return {
     href: timeLink ? timeLink.getAttribute('href') : attr(a.status, 'href'),
     user: q(a.user) ? q(a.user).innerText : null,
@@ -83,6 +94,7 @@ _READ_ARTICLES = """
     time: time ? time.getAttribute('datetime') : null,
     reply: attr(a.reply, 'aria-label'), like: attr(a.like, 'aria-label'),
     retweet: attr(a.retweet, 'aria-label'), views: attr(a.views, 'aria-label'),
+    views_shown: q(a.views) ? null : viewsWord(),
     has_actions: !!(q(a.reply) && q(a.like) && q(a.retweet)),
     // X's ad: no time, and the label "Ad" where the time would be (or the ad wrapper around the article).
     promoted: !time && (!!el.closest(a.promoted) || Array.from(el.querySelectorAll('span')).some((s) =>
@@ -337,6 +349,7 @@ class XSite:
             "heading": s("timeline_heading"), "endings": self.pack.texts.get("timeline_ended", []),
             "notices": self.pack.texts.get("post_gone", []), "note": s("tweet_community_note"),
             "quoted": s("tweet_quoted"), "more": s("tweet_show_more"),
+            "viewWords": self.pack.texts.get("views_label", []),
         })
         if all(item["promoted"] for item in raw) and await page.locator(s("timeline_cell")).count():
             raise DomChanged("tweet", s("tweet"))
@@ -349,12 +362,15 @@ class XSite:
             ref = status_ref(item["href"])
             if ref is None or item["user"] is None or not item["has_actions"]:
                 raise DomChanged("tweet parts", f"{s('tweet_status_link')} / {s('tweet_user_name')} / actions")
+            # A views link without a number is X's zero; a card that shows no views at all (a post older than
+            # X's view counts) leaves them unset, which tweet_metrics tells from a zero (``views_read``).
+            views = parse_count(item["views"]) if item["views"] is not None else read_count(item["views_shown"])
             cards.append(TweetCard(
                 # The status link names the author; the User-Name block starts with a display name, which
                 # anyone can set to "@someone" (handle_in would read that one).
                 tweet_id=ref[1], author=ref[0], url=item["href"], text=item["text"] or "",
                 created_at=item["time"], likes=parse_count(item["like"]), retweets=parse_count(item["retweet"]),
-                replies=parse_count(item["reply"]), views=parse_count(item["views"]),
+                replies=parse_count(item["reply"]), **({} if views is None else {"views": views}),
                 can_reply=None if item["reply_disabled"] is None else not item["reply_disabled"],
                 noted=item["noted"], truncated=item["truncated"],
                 quoted=None if item["quoted"] is None else QuotedPost(
@@ -387,6 +403,12 @@ class XSite:
             focal = next((c for c in cards if c.tweet_id == tweet_id), None)
             if focal is None:
                 raise DomChanged(f"tweet {tweet_id} on its status page", self.pack.css("tweet"))
+            # Views are the learner's exposure: an unread count is a changed page, never a post nobody saw. They
+            # are X's number under the post, abbreviated above 10,000 ("61.7M": up to 0.1 % low, as X truncates);
+            # the analytics page's "Impressions" would give the exact count, one page more per post.
+            if not views_read(focal):
+                raise DomChanged(f"views of tweet {tweet_id} on its status page",
+                                 f"{self.pack.css('tweet_views_link')} | {self.pack.texts.get('views_label')}")
             visits = follows = None
             if visits_readable:
                 visits, follows = await self.analytics(page, req.author, tweet_id)

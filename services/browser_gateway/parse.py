@@ -14,20 +14,28 @@ _STATUS = re.compile(r"/([A-Za-z0-9_]{1,30})/status/(\d+)")
 _HANDLE = re.compile(r"@([A-Za-z0-9_]{1,30})")
 
 
-def parse_count(text: str | None) -> int:
-    """The first count in a label: "12 Likes. Like" -> 12, "1,234 views" -> 1234, "1.2K Followers" -> 1200.
-
-    A label with no number ("Like") means zero: that is how X labels an action nobody took.
-    """
-    if not text:
-        return 0
-    m = _COUNT.search(text)
+def read_count(text: str | None) -> int | None:
+    """The first count in a text: "12 Likes. Like" -> 12, "1,234 views" -> 1234, "61.7M" -> 61700000; None when
+    it holds none."""
+    m = _COUNT.search(text or "")
     if not m:
-        return 0
+        return None
     value = float(m.group(1).replace(",", ""))
     if m.group(2):
         value *= _SCALE[m.group(2).lower()]
     return int(round(value))
+
+
+def parse_count(text: str | None) -> int:
+    """The first count in a label, as read_count. A label with no number ("Like") means zero: that is how X labels
+    an action nobody took."""
+    return read_count(text) or 0
+
+
+def views_read(card: TweetCard) -> bool:
+    """Whether the page showed the card's views (a post older than X's view counts shows none: its views are the
+    card's default, not a zero read)."""
+    return "views" in card.model_fields_set
 
 
 def status_ref(href: str | None) -> tuple[str, str] | None:

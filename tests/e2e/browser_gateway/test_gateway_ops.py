@@ -19,7 +19,9 @@ from libs.core.metrics import registry
 from sandbox.ads import ADVERTISERS, ad_for
 from sandbox.population import Population
 from sandbox.settings import SandboxSettings
+from sandbox.xformat import profile_count
 from services.browser_gateway import pages
+from services.browser_gateway.parse import parse_count
 from tests.e2e.browser_gateway.conftest import (HANDLE, POPULATION, SCALE, check_delete_tweet, gateway_settings,
                                                 run_gateway)
 
@@ -178,8 +180,9 @@ async def test_reply_metrics_profile_timeline_and_search(gw, sandbox) -> None:
     item = metrics.items[0]
     assert item.tweet_id == target.tweet_id
     assert item.replies >= 1  # ours at least
-    for field in ("likes", "retweets", "replies", "views"):
+    for field in ("likes", "retweets", "replies"):
         assert before[field] <= getattr(item, field) <= after[field], field
+    assert parse_count(profile_count(before["views"])) <= item.views <= after["views"]  # as X shows it under the post
 
     profile = await gw.client.profile_snapshot(HANDLE)
     assert profile.handle == HANDLE and profile.followers > 0 and profile.following > 0
@@ -210,9 +213,28 @@ async def test_metrics_read_profile_visits_from_the_analytics_page_when_asked(gw
     after = (await sandbox.tweet(tweet_id))["counts"]
     item = read.items[0]
     assert 0 < before["profile_clicks"] <= (item.profile_clicks or 0) <= after["profile_clicks"]
-    assert before["views"] <= item.views <= after["views"]
+    assert parse_count(profile_count(before["views"])) <= item.views <= after["views"]
     # The same page's "New followers": the accounts that followed from the post.
     assert item.follows is not None and before["follows"] <= item.follows <= after["follows"]
+
+
+async def test_a_posts_views_are_read_from_the_row_under_it_on_its_status_page(gw, sandbox, monkeypatch) -> None:
+    """X's status page shows its post's views in the row under it ("5:38 AM · Oct 4, 2026 · 61.7M Views"), with no
+    views link among its actions: read from a views link alone, every post's views were 0. A page that shows no
+    views at all is a changed page, not a post nobody saw."""
+    found = await gw.client.search("sleep", tab="top", limit=20)
+    card = max(found.tweets, key=lambda t: t.views)
+    assert card.views >= 10_000  # abbreviated under the post
+    before = (await sandbox.tweet(card.tweet_id))["counts"]["views"]
+    item = (await gw.client.tweet_metrics([card.tweet_id], author=card.author)).items[0]
+    after = (await sandbox.tweet(card.tweet_id))["counts"]["views"]
+    assert parse_count(profile_count(before)) <= item.views <= after and item.views % 100 == 0
+
+    site = gw.app.gateway.browser.site
+    monkeypatch.setattr(site, "pack", replace(site.pack, texts={**site.pack.texts, "views_label": ["Impressions"]}))
+    with pytest.raises(GatewayError) as err:
+        await gw.client.tweet_metrics([card.tweet_id], author=card.author)
+    assert err.value.code == "dom_changed" and "views" in err.value.message
 
 
 async def test_an_analytics_page_without_profile_visits_leaves_them_out_not_the_read(gw, sandbox,

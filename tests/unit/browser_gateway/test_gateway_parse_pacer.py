@@ -5,7 +5,8 @@ import pytest
 from libs.core.clock import Clock
 from services.browser_gateway.pacer import Pacer
 from libs.contracts.gateway import TweetCard
-from services.browser_gateway.parse import dig, handle_in, parse_count, replies_below, same_text, status_ref
+from services.browser_gateway.parse import (dig, handle_in, parse_count, read_count, replies_below, same_text,
+                                            status_ref, views_read)
 
 
 @pytest.mark.parametrize("label,count", [
@@ -14,6 +15,14 @@ from services.browser_gateway.parse import dig, handle_in, parse_count, replies_
 ])
 def test_counts_as_x_writes_them(label: str | None, count: int) -> None:
     assert parse_count(label) == count
+
+
+def test_a_count_shown_as_text_is_none_when_it_holds_no_number() -> None:
+    # A focal post's views as X writes them under it; the word before "Views" not a number is no count read.
+    assert [read_count(t) for t in ("61.7M", "7,154", "1.2K", "0", "·", None)] == [61_700_000, 7154, 1200, 0, None,
+                                                                                  None]
+    assert views_read(TweetCard(tweet_id="1", author="a", text="", views=0))
+    assert not views_read(TweetCard(tweet_id="1", author="a", text=""))
 
 
 def test_a_status_page_s_replies_are_the_cards_below_its_tweet_not_the_ancestors_above() -> None:

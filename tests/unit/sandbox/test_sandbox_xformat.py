@@ -1,4 +1,4 @@
-from sandbox.xformat import (abbreviate, action_label, iso_time, profile_count, relative_time,
+from sandbox.xformat import (abbreviate, action_label, focal_time, iso_time, profile_count, relative_time,
                              views_label)
 from sandbox.xformat import testid as dom_testid
 
@@ -27,6 +27,9 @@ def test_times():
     assert [relative_time(now - a, now) for a in (5, 300, 7200)] == ["5s", "5m", "2h"]
     assert relative_time(now - 3 * 86400, now) == "Nov 11"
     assert relative_time(now - 400 * 86400, now) == "Oct 10, 2022"
+    # Under a status page's focal post: the clock time and the full date.
+    assert focal_time(now) == "10:13 PM · Nov 14, 2023"
+    assert focal_time(now - 22 * 3600) == "12:13 AM · Nov 14, 2023"
 
 
 def test_dom_variant_two_renames_ids():
