@@ -51,6 +51,8 @@ from sandbox.world import MAX_TWEET_CHARS, QuotedView, TweetView, World, WriteRe
 from sandbox.world import _newest_order as newest_order
 
 PROBLEMS = "https://api.x.com/2/problems/"
+# Some of X's problems still name the old host.
+TWITTER_PROBLEMS = "https://api.twitter.com/2/problems/"
 WINDOW_S = 15 * 60.0
 USAGE_DAYS = 7
 OWN_METRICS_DAYS = 30
@@ -97,6 +99,9 @@ class XApiSettings(BaseSettings):
     # The app's 24-hour post limit (X counts it over every account using the app; here, the account's tweets of
     # the last 24 h): past it POST /2/tweets answers 429 with x-app-limit-24hour-remaining 0. Unset: none.
     app_daily_posts: int | None = Field(default=None, ge=0)
+    # The app's standing with X: "project" (attached to a project, every endpoint), "free" (the free tier: writes
+    # and /2/users/me only), "none" (not attached to a project: no v2 endpoint). Refused: 403 client-not-enrolled.
+    enrollment: Literal["project", "free", "none"] = "project"
 
 
 @dataclass
@@ -395,6 +400,12 @@ def endpoint(name: str, *, scope: str = "tweet.read", params: set[str] | frozens
             if scope not in grant.scope.split():
                 return problem(403, "Forbidden", f"The token lacks the {scope} scope needed for {name}.",
                                type_=PROBLEMS + "client-forbidden", reason="insufficient-scope")
+            refused = _not_enrolled(state.settings.enrollment, name)
+            if refused:
+                return problem(403, "Client Forbidden", refused, type_=TWITTER_PROBLEMS + "client-forbidden",
+                               reason="client-not-enrolled", client_id=grant.client_id,
+                               required_enrollment="Appropriate Level of API Access",
+                               registration_url="https://developer.x.com/en/portal/products")
             if state.credits_spent():
                 return problem(402, "CreditsDepleted", "Your enrolled account [sandbox] does not have any credits "
                                "to fulfill this request.", type_=PROBLEMS + "credits")
@@ -420,6 +431,19 @@ def endpoint(name: str, *, scope: str = "tweet.read", params: set[str] | frozens
         return run
 
     return wrap
+
+
+def _not_enrolled(enrollment: str, endpoint_name: str) -> str | None:
+    """X's words when the app may not use the endpoint, else None."""
+    if enrollment == "none":
+        return ("When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a "
+                "Twitter developer App that is attached to a Project. You can create a project via the developer "
+                "portal.")
+    if enrollment == "free" and endpoint_name.startswith("GET ") and endpoint_name != "GET /2/users/me":
+        return ("You currently have access to a subset of X API V2 endpoints and limited v1.1 endpoints (e.g. media "
+                "post, oauth) only. If you need access to this endpoint, you may need a different access level. You "
+                "can learn more here: https://developer.x.com/en/portal/product")
+    return None
 
 
 def _month(now: float) -> str:
@@ -933,6 +957,8 @@ async def create_tweet(request: web.Request, headers: dict[str, str]) -> web.Res
             return problem(429, "Too Many Requests", "Too Many Requests", headers=headers | {
                 "x-app-limit-24hour-limit": str(app_day), "x-app-limit-24hour-remaining": "0",
                 "x-app-limit-24hour-reset": str(int(reset))})
+    if request.app[XAPI].take_fault("duplicate_v1"):
+        return web.json_response({"errors": [{"code": 187, "message": "Status is a duplicate."}]}, status=403)
     try:
         forced = request.app[XAPI].faults.take_write_fault()
         if forced:
@@ -955,7 +981,7 @@ async def delete_tweet(request: web.Request, _: dict[str, str]) -> web.Response:
         return problem(403, "Forbidden", "You are not allowed to delete this Tweet.")
     if outcome == "gone":
         return problem(404, "Not Found Error", f"Could not find tweet with id: [{request.match_info['id']}].",
-                       type_="https://api.twitter.com/2/problems/resource-not-found")
+                       type_=TWITTER_PROBLEMS + "resource-not-found")
     return web.json_response({"data": {"deleted": True}})
 
 
@@ -1020,6 +1046,16 @@ async def admin_plan(request: web.Request) -> web.Response:
     return web.json_response(caps | {"read_this_month": state.month_reads})
 
 
+async def admin_enrollment(request: web.Request) -> web.Response:
+    """``{"enrollment": "project" | "free" | "none"}``: the app's standing with X (XApiSettings.enrollment)."""
+    state = request.app[XAPI]
+    enrollment = str((await request.json()).get("enrollment"))
+    if enrollment not in ("project", "free", "none"):
+        return web.json_response({"error": "enrollment is 'project', 'free' or 'none'"}, status=400)
+    state.settings = state.settings.model_copy(update={"enrollment": enrollment})
+    return web.json_response({"enrollment": enrollment})
+
+
 async def admin_credits(request: web.Request) -> web.Response:
     """``{"usd": N}``: N dollars of credits left from now on (a top-up, or 0 to spend them); ``null``: unlimited."""
     state = request.app[XAPI]
@@ -1042,12 +1078,13 @@ async def admin_expire_tokens(request: web.Request) -> web.Response:
     return web.json_response({"expired": len(state.access), "refresh_revoked": revoke})
 
 
-API_FAULTS = ("token_rate_limit",)
+API_FAULTS = ("token_rate_limit", "duplicate_v1")
 
 
 async def admin_faults(request: web.Request) -> web.Response:
     """``{"mode": …, "count": N}``: the API's next N answers of the kind refuse: ``token_rate_limit`` (the token
-    endpoint answers 429)."""
+    endpoint answers 429), ``duplicate_v1`` (a post is refused as a duplicate in X's numbered shape, 403
+    ``{"errors": [{"code": 187, "message": "Status is a duplicate."}]}``)."""
     state = request.app[XAPI]
     body = await request.json()
     mode, count = body.get("mode"), body.get("count", 1)
@@ -1078,4 +1115,5 @@ def add_xapi_routes(app: web.Application, *, world: World, faults: Faults, accou
     r.add_post("/admin/xapi/credits", admin_credits)
     r.add_post("/admin/xapi/plan", admin_plan)
     r.add_post("/admin/xapi/faults", admin_faults)
+    r.add_post("/admin/xapi/enrollment", admin_enrollment)
 

@@ -54,8 +54,9 @@ CARD_EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.au
 OWN_METRIC_FIELDS = ["non_public_metrics", "organic_metrics"]
 USER_FIELDS = ["username", "name", "description", "public_metrics"]
 
-# 403s that are not about the credentials, by X's words in the problem's detail; any other 403 means the token
-# (or the app behind it) may not do this, which a person fixes by signing in again with the right access.
+# 403s that are not about the credentials, by X's words in the problem's detail; any other 403 (but an app X does
+# not let use the endpoint: not_enrolled) means the token may not do this (a scope it lacks), which a person fixes
+# by signing in again with the right access.
 _FORBIDDEN_WORDS = (
     ("duplicate content", "duplicate"),
     ("locked", "locked"),
@@ -71,6 +72,10 @@ _FORBIDDEN_WORDS = (
     # Someone else's post: nothing was deleted, and asking again changes nothing.
     ("not allowed to delete", "invalid_content"),
 )
+# X's numbered errors (its v1.1 shape, ``{"errors": [{"code": 187, "message": "Status is a duplicate."}]}``, which
+# a v2 write can still be answered with; tweepy's ``api_codes``), by X's list of error codes.
+_FORBIDDEN_CODES = {187: "duplicate", 186: "invalid_content", 185: "daily_limit", 226: "automation_block",
+                    326: "locked", 64: "locked", 385: "reply_not_allowed", 433: "reply_not_allowed"}
 
 
 # After X said the API's paid allowance is spent the driver asks again only this much later (simulated seconds);
@@ -78,18 +83,32 @@ _FORBIDDEN_WORDS = (
 CREDITS_RETRY_S = 3600.0
 CREDITS_HINT = ("the X API app's credits or its plan's monthly cap are spent: top up or change the plan in X's "
                 "developer console; the gateway asks X again every hour")
+NOT_ENROLLED_HINT = ("X does not let the app use this endpoint (client-not-enrolled: the app is not attached to a "
+                     "project, or its access level, as the free tier's for reads, does not include it): attach it "
+                     "or change the access level in X's developer console, signing in again does not help; the "
+                     "gateway asks X again every hour")
 
 
-def allowance_spent(status: int, detail: str, headers: Mapping[str, str]) -> bool:
+def allowance_spent(status: int, detail: str, headers: Mapping[str, str],
+                    body: Mapping[str, Any] | None = None) -> bool:
     """X's answer that the app may not spend more: 402 CreditsDepleted (pay-per-use), a plan's monthly cap (429,
-    sometimes 403, "Usage cap exceeded: Monthly product cap"), or the app's 24-hour post limit, which X counts over
-    every account using the app (429 with ``x-app-limit-24hour-remaining: 0``; a small plan's is 17 posts)."""
+    sometimes 403, "Usage cap exceeded: Monthly product cap"), the app's 24-hour post limit, which X counts over
+    every account using the app (429 with ``x-app-limit-24hour-remaining: 0``; a small plan's is 17 posts), or an
+    app X does not let use the endpoint at all (:func:`not_enrolled`)."""
     return status == 402 or (status in (403, 429) and "usage cap exceeded" in detail.lower()) \
-        or app_day_spent(status, headers)
+        or app_day_spent(status, headers) or not_enrolled(status, body or {})
 
 
 def app_day_spent(status: int, headers: Mapping[str, str]) -> bool:
     return status == 429 and headers.get("x-app-limit-24hour-remaining") == "0"
+
+
+def not_enrolled(status: int, body: Mapping[str, Any]) -> bool:
+    """X's 403 problem ``client-forbidden`` with reason ``client-not-enrolled``: the app is not attached to a
+    project, or its access level does not include the endpoint (the free tier's reads). The app's configuration,
+    which only the owner can change in X's developer console: not the token's (signing in again gets the same)."""
+    return status == 403 and str(body.get("type", "")).endswith("/problems/client-forbidden") \
+        and body.get("reason") == "client-not-enrolled"
 
 
 class _Rebased:
@@ -121,25 +140,39 @@ def _detail(err: tweepy.HTTPException) -> str:
     return "; ".join(str(m) for m in err.api_messages) or str(err).splitlines()[0]
 
 
+async def _answer_of(err: tweepy.HTTPException) -> dict[str, Any]:
+    """The error answer's JSON object (tweepy keeps only its errors' codes and messages, not the problem's type
+    and reason); tweepy has read the body, so this reads no more from X."""
+    try:
+        body = await err.response.json(content_type=None)
+    except (ValueError, aiohttp.ClientError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def api_error(op: str, status: int, detail: str, headers: Mapping[str, str], *,
-              retry_after_s: float | None = None) -> GatewayError:
-    """The typed error of an X API answer that is not a success (the README's table)."""
+              retry_after_s: float | None = None, body: Mapping[str, Any] | None = None) -> GatewayError:
+    """The typed error of an X API answer that is not a success (the README's table); ``body`` is the answer's
+    JSON, whose problem type and reason, and numbered errors, say more than its words."""
+    body = body or {}
     said = f"{op}: X API {status}: {detail}"
-    if allowance_spent(status, detail, headers):
+    if allowance_spent(status, detail, headers, body):
         # X's pay-per-use credits are spent (402 CreditsDepleted), a plan's monthly usage cap is reached (429
         # UsageCapExceeded), or the app's 24-hour post limit: nothing of the kind goes through until the owner tops
         # up, the month turns or the app's day does. Like the gateway's own spend cap, a refusal with a time to ask
         # again, not the account's health (a 429 read as rate_limited or daily_limit would raise its risk level)
         # and not the item's fault (it waits, it is not failed).
         hint = "the X API app's 24-hour post limit, counted over every account using the app" \
-            if app_day_spent(status, headers) else CREDITS_HINT
+            if app_day_spent(status, headers) else NOT_ENROLLED_HINT if not_enrolled(status, body) else CREDITS_HINT
         return GatewayError("budget_exhausted", f"{said} ({hint})", retryable=True,
                             retry_after_s=retry_after_s or CREDITS_RETRY_S)
     if status == 401:
         return GatewayError("session_expired", f"{said} ({LOGIN_HINT})", retryable=False)
     if status == 403:
         lowered = detail.lower()
-        code = next((c for words, c in _FORBIDDEN_WORDS if words in lowered), "session_expired")
+        codes = [e.get("code") for e in body.get("errors") or [] if isinstance(e, dict)]
+        code = next((_FORBIDDEN_CODES[c] for c in codes if c in _FORBIDDEN_CODES), None) \
+            or next((c for words, c in _FORBIDDEN_WORDS if words in lowered), "session_expired")
         if code == "session_expired":
             return GatewayError(code, f"{said} (the token may not do this: {LOGIN_HINT})", retryable=False)
         return op_error(code, said)
@@ -268,7 +301,8 @@ class ApiDriver:
                 headers = err.response.headers
                 self._note(endpoint, headers)
                 status = err.response.status
-                if allowance_spent(status, _detail(err), headers):
+                answer = await _answer_of(err)
+                if allowance_spent(status, _detail(err), headers, answer):
                     # Credits stop every call; a monthly cap the kind of call it caps (a plan caps reads); the
                     # app's day its posts, until the reset X gives.
                     app_day = app_day_spent(status, headers)
@@ -277,7 +311,7 @@ class ApiDriver:
                     metrics.api_credits_depleted.inc()
                     self.spent_until["all" if status == 402 else kind] = self.clock.timestamp() + wait
                     log.error("ALERT X API allowance spent (%d on %s): %s", status, endpoint, _detail(err))
-                    raise api_error(op, status, _detail(err), headers, retry_after_s=wait) from None
+                    raise api_error(op, status, _detail(err), headers, retry_after_s=wait, body=answer) from None
                 if status == 404 and gone_ok:
                     return {}
                 if status == 401 and self.oauth2 is not None and not refreshed:
@@ -288,8 +322,8 @@ class ApiDriver:
                 if status == 429 and headers.get("x-user-limit-24hour-remaining") != "0" \
                         and self.rate_limits.wait_s(endpoint, self.clock.timestamp(), needed) > 0:
                     continue  # _wait_for_window waits for the reset X just gave, or refuses
-                raise api_error(op, status, _detail(err), headers,
-                                retry_after_s=self._retry_after(headers)) from None
+                raise api_error(op, status, _detail(err), headers, retry_after_s=self._retry_after(headers),
+                                body=answer) from None
             except aiohttp.ContentTypeError as err:  # an error answer that is not JSON (a proxy's page)
                 raise api_error(op, err.status, "an answer that is not JSON", {}) from None
             except (aiohttp.ClientError, TimeoutError, OSError) as err:

@@ -71,6 +71,34 @@ async def test_403s(gateway, faults) -> None:
     assert (err.code, err.retryable) == ("reply_not_allowed", False)
 
 
+async def test_a_duplicate_in_x_s_numbered_shape_is_duplicate(gateway, sandbox) -> None:
+    """403 ``{"errors": [{"code": 187, "message": "Status is a duplicate."}]}`` has none of the words looked for:
+    it was session_expired, every write held and the owner asked to sign in again."""
+    await sandbox.admin("/admin/xapi/faults", {"mode": "duplicate_v1", "count": 1})
+    err = await refused(gateway, PostTweetRequest(text=unique("Said before")))
+    assert (err.code, err.retryable) == ("duplicate", False) and gateway.ready()
+
+
+async def test_an_app_x_does_not_enroll_holds_that_kind_of_op_not_the_session(gateway, sandbox) -> None:
+    """X's 403 client-not-enrolled (the app not attached to a project; the free tier's reads) is the app's
+    configuration: signing in again gets the same. It was session_expired; now the reads wait an hour without a
+    call to X, with what to do in X's developer console, and the writes go on."""
+    await sandbox.admin("/admin/xapi/enrollment", {"enrollment": "free"})
+    try:
+        err = await refused(gateway, SearchRequest(query="sleep lang:en", limit=10))
+        assert (err.code, err.retryable) == ("budget_exhausted", True)
+        assert "client-not-enrolled" in err.message and "developer console" in err.message
+        assert err.retry_after_s == pytest.approx(CREDITS_RETRY_S)
+        sent = (await sandbox.admin_get("/admin/xapi/usage"))["requests"]
+        assert (await refused(gateway, ProfileSnapshotRequest(handle=HANDLE))).code == "budget_exhausted"
+        assert (await sandbox.admin_get("/admin/xapi/usage"))["requests"] == sent
+        assert (await gateway.run(PostTweetRequest(text=unique("Free tier writes")))).tweet_ids
+        assert gateway.ready() and gateway.guardian_status()["risk_level"] == "NORMAL"
+    finally:
+        await sandbox.admin("/admin/xapi/enrollment", {"enrollment": "project"})
+        api_driver(gateway).spent_until["reads"] = 0.0
+
+
 async def test_5xx_is_a_retryable_timeout(gateway, faults) -> None:
     await faults.admin("/admin/faults", {"mode": "error", "count": 1})
     err = await refused(gateway, PostTweetRequest(text=unique("Server trouble")))

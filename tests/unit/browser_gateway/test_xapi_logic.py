@@ -152,6 +152,21 @@ def test_every_api_answer_maps_to_a_typed_error(status, detail, headers, code, r
     assert (err.code, err.retryable) == (code, retryable) and str(status) in err.message
 
 
+@pytest.mark.parametrize(("body", "code", "retryable"), [
+    # X's numbered errors, as a v2 write can still be answered: tweepy's api_codes, not words.
+    ({"errors": [{"code": 187, "message": "Status is a duplicate."}]}, "duplicate", False),
+    ({"errors": [{"code": 185, "message": "User is over daily status update limit."}]}, "daily_limit", False),
+    # An app X does not let use the endpoint: the owner's console, not a sign-in (it was session_expired).
+    ({"type": "https://api.twitter.com/2/problems/client-forbidden", "reason": "client-not-enrolled",
+      "detail": "You currently have access to a subset of X API V2 endpoints"}, "budget_exhausted", True),
+    ({"type": "https://api.x.com/2/problems/client-forbidden", "reason": "insufficient-scope"}, "session_expired",
+     False),
+])
+def test_a_403_is_read_by_its_problem_and_codes(body, code, retryable) -> None:
+    err = api_error("search", 403, "Forbidden", {}, body=body)
+    assert (err.code, err.retryable) == (code, retryable)
+
+
 def test_driver_settings() -> None:
     s = GatewaySettings(x_base_url="http://127.0.0.1:8400", x_write_driver="api", x_api_client_id="id")
     assert s.api_base_url == "http://127.0.0.1:8400"
