@@ -6,9 +6,10 @@ there are about 1,500 (``deepsleep.shop``, ``stepcount.health``), not a short li
 (NFKC, which also maps math-bold and fullwidth letters to plain ones; invisible format characters removed), and
 domains are checked against the Public Suffix List bundled with ``tldextract`` (offline: no list is fetched).
 
-A person also reads "gutfix dot io", "zone2 [.] fit" and "c r a v e f r e e . c o m" as links, "name at mail
-dot com" as an e-mail, "@ handle" as a mention: :func:`deobfuscate` rewrites those spellings before the
-extraction runs again. A reply from the account carries none of these entities, in any spelling.
+A person also reads "gutfix dot io", "zone2 [.] fit", "c r a v e f r e e . c o m", "hxxps://…" and "v1tamins.c0m"
+as links, "name at mail dot com" as an e-mail, "@ handle" as a mention, "$ W E L L" as a cashtag and "five five
+five, zero one …" as a phone number: :func:`deobfuscate` rewrites those spellings before the extraction runs
+again. A reply from the account carries none of these entities, in any spelling.
 """
 
 from __future__ import annotations
@@ -126,6 +127,17 @@ _SPELLED_SLASH = re.compile(r"\s+(?:slash|/)\s+", re.IGNORECASE)
 # Single letters separated by spaces (and maybe a spaced dot): "c r a v e f r e e . c o m".
 _SPACED_LETTERS = re.compile(r"(?<!\w)\w(?:(?: | ?\. ?)\w(?!\w)){3,}")
 _SHORTENER = re.compile(r"\b(bit|tinyurl|goo|ow|is|buff|rb|cutt|t)\s+(ly|com|gl|gd|co)\b", re.IGNORECASE)
+# A defanged scheme ("hxxps://", "h**p://", "https[:]//"): written so that no client links it, read as a link.
+_DEFANGED_SCHEME = re.compile(r"\b[\w*]{2,8}\s*\[?:\]?\s*/\s*/\s*", re.IGNORECASE)
+# Digits spelled as words, seven or more in a run ("five five five, zero one nine nine ..."): a phone number read
+# aloud. Separators between them are dropped so the run reads as the digits it spells.
+_DIGIT_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+                "seven": "7", "eight": "8", "nine": "9"}
+_DIGIT_WORD = rf"(?:{'|'.join(_DIGIT_WORDS)}|\d)"
+_SPELLED_DIGITS = re.compile(rf"\b{_DIGIT_WORD}(?:[\s,.\-]+{_DIGIT_WORD}\b){{6,}}", re.IGNORECASE)
+# Digits standing for letters in a domain's ending ("v1tamin.c0m"): read as the letters, the ending is a real TLD.
+_LEET = str.maketrans("0134578", "oieasbt")
+_LEET_HOST = re.compile(r"(?<![\w@.\-])((?:[^\W_][\w-]*\.)+)([^\W_]{2,6})(?![\w-])", re.UNICODE)
 
 
 def deobfuscate(text: str) -> str:
@@ -136,8 +148,31 @@ def deobfuscate(text: str) -> str:
     out = _SHORTENER.sub(r"\1.\2", out)
     out = _SPELLED_SLASH.sub("/", out)
     out = _SPELLED_AT.sub("@", out)
-    # "@ handle" and "@ gut_guru _ official": a mention with the spaces taken out.
+    out = _DEFANGED_SCHEME.sub("https://", out)
+    out = _SPELLED_DIGITS.sub(lambda m: "".join(_DIGIT_WORDS.get(w.lower(), w)
+                                                for w in re.findall(r"[^\W\d_]+|\d", m.group(0))), out)
+    # "@ handle" and "@ gut_guru _ official": a mention with the spaces taken out; "$ W E L L" a cashtag.
+    out = re.sub(r"\$\s+(?=[A-Z]{2,6}(?!\w))", "$", out)
     return re.sub(r"@\s+(?=\w)", "@", out)
+
+
+_MIXED_WORD = re.compile(r"\b(?=\w*[^\W\d_])(?=\w*\d)\w+\b")
+
+
+def unleet(text: str) -> str:
+    """Words that mix digits and letters read as letters ("St0p y0ur 1nsul1n" is "Stop your insulin"); other words
+    as written. For the rules that read words; "b12" or "omega3" become nonsense, so read the text both ways."""
+    return _MIXED_WORD.sub(lambda m: m.group(0).translate(_LEET), text)
+
+
+def _leet_domain(name: str, ending: str) -> bool:
+    """``name`` + ``ending`` is a domain once the ending's digits are read as letters ("v1tamins." + "c0m")."""
+    return any(c.isdigit() for c in ending) and any(c.isalpha() for c in ending) \
+        and any(c.isalpha() for c in name) and is_domain(name + ending.translate(_LEET))
+
+
+def _leet_links(text: str) -> list[str]:
+    return [m.group(0) for m in _LEET_HOST.finditer(text) if _leet_domain(m.group(1), m.group(2))]
 
 
 def extract(text: str) -> Entities:
@@ -145,22 +180,27 @@ def extract(text: str) -> Entities:
     plain = fold(text)
     hidden = deobfuscate(text)
     emails = _dedupe([m.group(0) for t in (plain, hidden) for m in _EMAIL.finditer(t) if _email_ok(m.group(0))])
-    urls = _dedupe(find_links(plain) + find_links(hidden))
+    urls = _dedupe(find_links(plain) + find_links(hidden) + _leet_links(_EMAIL.sub(" ", hidden)))
     without_mail = _EMAIL.sub(" ", hidden)
     return Entities(
         urls=urls,
         mentions=[m.group(0) for m in _MENTION.finditer(without_mail)],
         hashtags=[m.group(0) for m in _HASHTAG.finditer(plain)],
-        cashtags=[m.group(0) for m in _CASHTAG.finditer(plain)],
+        cashtags=_dedupe([m.group(0) for t in (plain, hidden) for m in _CASHTAG.finditer(t)]),
         emails=emails,
-        phones=[m.group(0) for m in _PHONE.finditer(plain) if 9 <= sum(c.isdigit() for c in m.group(0)) <= 15],
+        phones=_dedupe([m.group(0) for t in (plain, hidden) for m in _PHONE.finditer(t)
+                        if 9 <= sum(c.isdigit() for c in m.group(0)) <= 15]
+                       # seven digits read aloud are a local number, whatever the count a written one needs
+                       + [m.group(0) for m in _SPELLED_DIGITS.finditer(plain) if re.search(r"[^\W\d_]", m.group(0))]),
         wallets=[m.group(0) for rx in _WALLETS for m in rx.finditer(plain) if _wallet_like(m.group(0))],
         spelled=[m.group(0) for m in _SPELLED_MARKERS.finditer(plain)],
     )
 
 
 def _email_ok(candidate: str) -> bool:
-    return is_domain(candidate.rsplit("@", 1)[1])
+    host = candidate.rsplit("@", 1)[1]
+    name, _, ending = host.rpartition(".")
+    return is_domain(host) or _leet_domain(name + ".", ending)
 
 
 def _wallet_like(token: str) -> bool:

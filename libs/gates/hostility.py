@@ -62,9 +62,12 @@ def hostility(text: str) -> str | None:
     """Why this reply to our tweet is hostile ("injection" or "abuse"), or None when it may be answered."""
     if instruction_spans(text):
         return "injection"
+    return "abuse" if abusive(text) else None
+
+
+def abusive(text: str) -> bool:
+    """Insults, dismissals, harm wished, trolling: in a tweet we might answer, or in a reply we might post."""
     folded = fold(text).casefold()
     unquoted = _QUOTED.sub(" ", folded)  # 'the "who asked" crowd' quotes the trolls
-    if (_ABUSE.search(folded) or _DERISION.search(text) or _TROLLING.search(unquoted)
-            or _ONE_WORD_TROLL.match(folded) or _MOCKING_EMOJI.match(text)):
-        return "abuse"
-    return None
+    return bool(_ABUSE.search(folded) or _DERISION.search(text) or _TROLLING.search(unquoted)
+                or _ONE_WORD_TROLL.match(folded) or _MOCKING_EMOJI.match(text))

@@ -369,17 +369,42 @@ _FORM = re.compile(
 )
 # Words most English sentences hold: a reply with none of them in a dozen words is in another language.
 _ENGLISH = frozenset("the a an and is are to of in for your you it that this with on be can not or but".split())
+# The small words of the languages a stranger's tweet most often asks for (Spanish, French, German, Portuguese,
+# Italian, Dutch), none of them also an English word: two of them, more than the English ones, and the text is in
+# that language ("Impfungen sind Gift für deinen Körper").
+_FOREIGN = frozenset(
+    "el los las del que una por para pero muy esto esta también "
+    "le les des et est une pour pas dans qui avec sur vous votre très cette "
+    "der das und ist nicht ein eine mit für auf ich sie sind dein deine deinen sehr auch "
+    "os não você seu sua muito também "
+    "il gli della che non sono molto anche "
+    "het een niet voor met je jouw ook".split())
+
+
+def in_another_language(text: str) -> bool:
+    """The text is not in English: mostly letters of another script (Chinese has no spaces to count words by),
+    or more small words of another language than of English."""
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(_latin(c) for c in letters) < 0.5 * len(letters):
+        return True
+    words = _TOKEN.findall(fold(text).casefold())
+    foreign = sum(w in _FOREIGN for w in words)
+    english = sum(w in _ENGLISH for w in words)
+    return (foreign >= 2 and foreign > english) or (len(words) >= 6 and not english)
+
+
+def _latin(ch: str) -> bool:
+    return ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
 
 
 def _takes_a_form(reply: str) -> str | None:
     """How the reply looks unlike the account's own replies: in verse (lines), in capitals, or not in English."""
     letters = [c for c in reply if c.isalpha()]
-    words = _TOKEN.findall(reply.casefold())
     if reply.strip().count("\n") >= 2:
         return "is set in lines"
     if len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.6 * len(letters):
         return "is in capitals"
-    if len(words) >= 6 and not _ENGLISH & set(words):
+    if in_another_language(reply):
         return "is not in English"
     return None
 

@@ -22,7 +22,11 @@ from libs.gates.entities import fold
 from libs.gates.verdict import Rejection, Verdict
 from libs.text.sentences import split_sentences
 
-_NUMBER = r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|half an?|half|a couple of|a few)"
+# Amounts in digits or in words ("Twenty grams of niacin a day" is a dose as "20 g" is).
+_NUMBER = (r"(?:\d+(?:[.,]\d+)*|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ]?)?"
+           r"(?:one|two|three|four|five|six|seven|eight|nine)|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+           r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+           r"(?:a |one |two |five )?(?:hundred|thousand)|a dozen|half an?|half|a couple of|a few)")
 _DRUG_UNIT = (r"(?:mg|mcg|µg|μg|ug|iu|i\.u\.|ml|cc|milligrams?|micrograms?|units?|drops?|capsules?|caps|pills?|"
               r"tablets?|tabs|softgels?|gummies|shots?|injections?|sprays?|puffs?)")
 _DOSE = re.compile(rf"\b{_NUMBER}\s*(?:-|to|–|or)?\s*(?:{_NUMBER})?\s*{_DRUG_UNIT}\b", re.IGNORECASE)
@@ -36,7 +40,7 @@ _SCHEDULE = re.compile(
     r"per week|every (?:morning|night|evening|day|week|hour|other day|\d+ (?:hours?|days?))|each (?:morning|night|"
     r"evening)|before (?:bed|bedtime|sleep|meals)|at bedtime|at night|in the morning|with (?:meals|food)|"
     r"on an empty stomach|x ?/ ?day|for (?:a|one|two|\d+) (?:weeks?|months?)|(?:spread )?through(?:out)? the day|"
-    r"at once|at a time)\b",
+    r"at once|at a time|in one go|in one sitting)\b",
     re.IGNORECASE,
 )
 _TAKE = re.compile(
@@ -60,7 +64,14 @@ _SUPPLEMENTS = (
     r"(?:melatonin|magnesium|ashwagandha|turmeric|curcumin|vitamin [a-k]\d*|zinc|iron|omega-?3|fish oil|"
     r"creatine|berberine|valerian|cbd|thc|kratom|nmn|resveratrol|quercetin|ivermectin|hydroxychloroquine|"
     r"colloidal silver|mms|chlorine dioxide|iodine|potassium|selenium|b12|biotin|collagen|kava|5-htp|"
-    r"st\.? john'?s wort|ginkgo|apple cider vinegar|acv|castor oil|hydrogen peroxide|borax|methylene blue)"
+    r"st\.? john'?s wort|ginkgo|apple cider vinegar|acv|castor oil|hydrogen peroxide|borax|methylene blue|"
+    r"niacin|niacinamide|calcium|vitamin b\d+|folic acid|folate|dhea|glutathione|nac|l-theanine|glycine)"
+)
+# "Ten times the vitamin A", "triple your dose": a megadose told as a multiple, with no unit to find.
+_TIMES_THE_DOSE = re.compile(
+    rf"\b(?:{_NUMBER}|double|triple|quadruple)(?: times)? (?:the |your |my )?(?:(?:recommended|usual|daily|normal) )?"
+    rf"(?:dose|dosage|amount of (?:{_MEDICINES}|{_SUPPLEMENTS})|{_MEDICINES}|{_SUPPLEMENTS})\b",
+    re.IGNORECASE,
 )
 _MED_OR_SUPP = re.compile(rf"\b(?:{_MEDICINES}|{_SUPPLEMENTS})\b", re.IGNORECASE)
 _DISEASE = (
@@ -138,7 +149,7 @@ _RECOMMENDED = re.compile(
 _CLAIM = re.compile(
     rf"\b(?:cur(?:e|es|ed|ing)|heal(?:s|ed|ing)?|revers(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
     rf"dissolv(?:e|es|ed|ing)|shrink(?:s|ing)?|eradicat(?:e|es|ed|ing)|wipes? out|melts?|kills?|starv(?:e|es|ing)|"
-    rf"gets? rid of|fix(?:es|ed)?|treats?|prevents? all)\b(?:\s+\w+){{0,3}}?\s+{_DISEASE}\b"
+    rf"gets? rid of|fix(?:es|ed)?|clear(?:s|ed|ing)?(?: up)?|treats?|prevents? all)\b(?:\s+\w+){{0,3}}?\s+{_DISEASE}\b"
     rf"|\bcur(?:e|es|ed|ing)\b"
     rf"|\b{_DISEASE} (?:is|are) (?:curable|reversible) (?:with|by)\b"
     rf"|\b(?:guarantee[sd]?|100% (?:effective|safe|proven)|miracle|never get sick|proven to (?:cure|heal))\b"
@@ -147,8 +158,8 @@ _CLAIM = re.compile(
     # A remedy set against a medicine: "garlic beats antibiotic cream", "turmeric works better than chemo".
     rf"|\b(?:beats?|works? better than|better than|outperforms?|as (?:good|effective|strong) as)\s+"
     rf"(?:your |the |any |a |an )?{_MEDICINES}\b"
-    rf"|\b(?:clean(?:s|se|ses)?|detox(?:es)?|flush(?:es)?|purif(?:y|ies)) (?:out )?(?:your |the )?"
-    rf"(?:liver|kidneys|colon|body|blood|toxins|fígado)\b",
+    rf"|\b(?:clean(?:s|se|ses)?|detox(?:es)?|flush(?:es)?|purif(?:y|ies)) (?:out )?(?:(?:your|the|every|all|any) )?"
+    rf"(?:liver|kidneys|colon|body|blood|toxins?|fígado)\b",
     re.IGNORECASE,
 )
 _CLICKBAIT = re.compile(
@@ -225,6 +236,8 @@ def check_medical_safety(text: str) -> Verdict:
             _SPOONS.search(sentence) and named and _SCHEDULE.search(sentence)
         ):
             return Rejection("medical_safety", f"dosing instruction: {shown!r}")
+        if m := _TIMES_THE_DOSE.search(sentence):
+            return Rejection("medical_safety", f"a multiple of a dose: {m.group(0)!r}")
         counted = re.search(rf"\b{_NUMBER}\s+(?:an?\s+)?(?:\w+\s+)?(?:{_MEDICINES}|{_SUPPLEMENTS})\b", sentence,
                             re.IGNORECASE)
         if counted and _SCHEDULE.search(sentence) and not _negated(sentence, counted.start()):

@@ -7,14 +7,14 @@ does know how to heal"), and the account is then seen endorsing the claim under 
 A correction would be a fight an automated account cannot follow up with judgment. So such a tweet is no
 opportunity: :func:`misinformation` says what kind of claim a tweet (or what it quotes) makes, or None.
 
-Read on the tweet, never on our own drafts (those have the medical gate and the claims gate): the medical gate's
-forms (a dose, a change of medication, a cure claim, a dangerous practice) plus what a tweet says and a draft
-never does: a remedy or a risk denied ("LDL doesn't cause heart disease"), a safe thing called poison ("sunscreen
-is POISON"), care attacked ("mammograms cause cancer", "declined chemo"), practices that harm whoever follows them
-(borax, sungazing, a parasite cleanse, raw milk for toddlers), and the conspiracy framing that carries most of them
-("oncologists won't tell you", "a cured patient is a lost customer"). It errs towards leaving a tweet alone: a
-skipped tweet costs one opportunity. What it misses the model review reads in the reply
-(libs/gates/review.py, ``endorses_misinformation``).
+Read on the tweet, and on a reply before it goes out (one that repeats the tweet's claim); posts have the medical
+gate and the claims gate. What it reads: the medical gate's forms (a dose, a change of medication, a cure claim, a
+dangerous practice) plus what a tweet says and a draft should never say: a remedy or a risk denied ("LDL doesn't
+cause heart disease"), a safe thing called poison ("sunscreen is POISON"), care attacked ("mammograms cause
+cancer", "declined chemo"), practices that harm whoever follows them (borax, sungazing, a parasite cleanse, raw
+milk for toddlers), and the conspiracy framing that carries most of them ("oncologists won't tell you", "a cured
+patient is a lost customer"). It errs towards leaving a tweet alone: a skipped tweet costs one opportunity. What
+it misses the model review reads in the reply (libs/gates/review.py, ``endorses_misinformation``).
 """
 
 from __future__ import annotations

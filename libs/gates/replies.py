@@ -2,23 +2,28 @@
 
 A harvested tweet is untrusted input. Whatever the model did with it, a reply is refused when it carries out an
 instruction found in the tweet, carries an entity X would link (or a disguised one), uses look-alike letters,
-touches a banned subject, gives medical advice, sells or solicits, accuses a named person, or does not take up
-the tweet's point. The model review (libs/gates/review.py) runs after these, on what they let through.
+is too short, in another language or abusive, touches a banned subject, gives medical advice, repeats a false
+health claim, sells or solicits, accuses a named person (these read digits in words as letters too), or does not
+take up the tweet's point. The model review (libs/gates/review.py) runs after these, on what they let through.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from libs.gates.conduct import check_defamation, check_solicitation
-from libs.gates.entities import extract, fold, lookalike_words
-from libs.gates.injection import check_injection
+from libs.gates.entities import extract, fold, lookalike_words, unleet
+from libs.gates.hostility import abusive
+from libs.gates.injection import check_injection, in_another_language
 from libs.gates.medical import check_medical_safety
+from libs.gates.misinformation import misinformation
 from libs.gates.posts import check_banned
 from libs.gates.verdict import Rejection, Verdict
 from libs.niche import NicheConfig
 from libs.text import normalise, x_length
 
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Emoji and pictographs (a reply from the account reads as plain text).
 _EMOJI_RE = re.compile(
     "[\U0001F000-\U0001FAFF\u2600-\u27BF\u2300-\u23FF\u2B05-\u2B55\U0001F1E6-\U0001F1FF\uFE0F\u200D]"
@@ -41,20 +46,51 @@ def check_lookalikes(text: str) -> Verdict:
     return None
 
 
+# Fewer words than this take up no point of a tweet: "yes", "Agreed.", a word a tweet asked for.
+MIN_REPLY_WORDS = 4
+
+
 def check_reply_form(text: str, config: NicheConfig) -> Verdict:
     n = x_length(text)
     if not text.strip():
         return Rejection("reply_form", "empty reply")
     if n > config.gates.reply_max_chars:
         return Rejection("length", f"reply is {n} characters, limit {config.gates.reply_max_chars}")
+    if len(_WORD.findall(text)) < MIN_REPLY_WORDS:
+        return Rejection("reply_form", f"reply has fewer than {MIN_REPLY_WORDS} words")
     if _EMOJI_RE.search(text):
         return Rejection("reply_form", "reply contains an emoji")
-    opening = normalise(fold(text))[:40]
+    if in_another_language(text):
+        # The account writes in English; a reply in another language is what a tweet asked of the model.
+        return Rejection("reply_form", "reply is not in English")
+    if abusive(text):
+        return Rejection("conduct", "reply insults, dismisses or wishes harm")
+    if opener := generic_opener(text, config):
+        return Rejection("generic_opener", f"opens with {opener!r}")
+    return None
+
+
+def generic_opener(text: str, config: NicheConfig) -> str | None:
+    """The configured generic opener the reply starts with. An opener with punctuation ("this!", "100%") is
+    compared as written, since normalising takes the punctuation off and "this" opens many a good reply."""
+    folded = fold(text).casefold().lstrip()
+    opening = normalise(folded)[:40]
     for opener in config.replies.generic_openers:
+        written = opener.casefold().strip()
+        if normalise(written) != written.replace("'", " ").strip():
+            if folded.startswith(written):
+                return opener
+            continue
         o = normalise(opener)
         if o and (opening == o or opening.startswith(o + " ")):
-            return Rejection("generic_opener", f"opens with {opener!r}")
+            return opener
     return None
+
+
+def check_misinformation(text: str) -> Verdict:
+    """A false health claim the reply repeats from the tweet it answers ("chlorine dioxide clears parasites")."""
+    claim = misinformation(text)
+    return Rejection("misinformation", f"reply states a false health claim: {claim}") if claim else None
 
 
 def grounding_threshold(config: NicheConfig, embedder_kind: str) -> float:
@@ -83,9 +119,16 @@ def gate_reply(reply: str, tweet: str, *, config: NicheConfig, similarity: float
         or check_entities(reply)
         or check_lookalikes(reply)
         or check_reply_form(reply, config)
-        or check_banned(reply, config, kind="reply")
-        or check_medical_safety(reply)
-        or check_solicitation(reply)
-        or check_defamation(reply)
+        or _either_spelling(reply, lambda text: (
+            check_banned(text, config, kind="reply")
+            or check_medical_safety(text)
+            or check_misinformation(text)
+            or check_solicitation(text)
+            or check_defamation(text)))
         or check_grounded(similarity, min_similarity=grounding_threshold(config, embedder_kind))
     )
+
+
+def _either_spelling(reply: str, check: Callable[[str], Verdict]) -> Verdict:
+    """The content rules on the reply as written and, when it has words in digits ("v4cc1n3s"), as read."""
+    return check(reply) or ((read := unleet(reply)) != reply and check(read)) or None

@@ -23,7 +23,7 @@ from libs.contracts.events import ReplyContext
 from libs.core.account import handle_key
 from libs.gates.advice import personal_question
 from libs.gates.crisis import crisis
-from libs.gates.hostility import hostility
+from libs.gates.hostility import abusive, hostility
 from libs.gates.misinformation import misinformation
 from libs.gates.posts import subject_banned
 from libs.niche import NicheConfig
@@ -117,6 +117,10 @@ def ineligibility(
         return f"tells of a crisis ({kind})"  # the harvester leaves these out; an automated account never answers
     if conversation and (reason := hostility(opp.text)) is not None:
         return f"hostile ({reason})"  # the harvester leaves these out; a copy that got here is not answered
+    if abusive(opp.text):
+        # A stranger's abusive post: whatever the reply says, the account is seen taking part. (Instructions in
+        # a stranger's post are not a reason to leave it: the drafter answers its point without them.)
+        return "hostile (abuse)"
     if opp.quoted_text is not None and (reason := hostility(opp.quoted_text)) is not None:
         # A reply to "Exactly this." answers what it quotes too: bait or abuse there is not answered.
         return f"quotes a hostile post ({reason})"

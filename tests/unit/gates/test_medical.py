@@ -31,6 +31,13 @@ from libs.gates import check_medical_safety
         "Pregnant? A glass of wine a day is fine.", "Put your toddler on a 16:8 fast.",
         "Colloidal silver drops twice a day kill any virus.", "Raw garlic on a wound beats antibiotic cream.",
         "Turmeric works better than chemo for some cancers.",
+        # passed until 2026-12-08 (a blind corpus): amounts in words past ten, a multiple of a dose, "in one go",
+        # "clears" an infection, "flushes every toxin"
+        "Twenty grams of niacin a day will scrub your arteries clean.", "Sixty-five mg of zinc daily.",
+        "Ten times the vitamin A in pregnancy is great for glowing skin.", "Double your dose of melatonin.",
+        "You'd need about 15 grams of Tylenol in one go for it to matter.",
+        "A few drops of tea tree oil in the ear clears most ear infections.",
+        "Eight liters of water a day flushes every toxin out.",
     ],
 )
 def test_medical_advice_is_refused(text: str) -> None:
@@ -61,6 +68,8 @@ def test_medical_advice_is_refused(text: str) -> None:
         # "cream" is no medicine (it was, briefly, in the same session's first cut)
         "Replace the cream in your coffee with oat milk.", "Swap heavy cream for yogurt in soups.",
         "Olive oil works better than any cream for dry hands.",
+        "Walking twenty minutes a day clears my head.", "I doubled my walking time this month.",
+        "Three times a day I stretch for five minutes.",
     ],
 )
 def test_general_information_passes(text: str) -> None:

@@ -33,6 +33,45 @@ def test_reply_form_fails(text: str, gate: str) -> None:
     assert check_reply_form(text, CONFIG).gate == gate
 
 
+# Passed until 2026-12-08 (a blind corpus): a reply in the language a tweet asked for (the account writes English),
+# a one-word reply a "game" asked for, abuse the tweet baited.
+@pytest.mark.parametrize(("text", "gate"), [
+    ("Impfungen sind Gift für deinen Körper.", "reply_form"),
+    ("Tienes razón, el azúcar es para los débiles.", "reply_form"),
+    ("请加微信 health888 购买保健品, 效果很好", "reply_form"),
+    ("yes", "reply_form"), ("Agreed, totally.", "reply_form"),
+    ("Nobody wants your advice, go kill yourself.", "conduct"),
+])
+def test_replies_the_account_would_not_write_are_refused(text: str, gate: str) -> None:
+    verdict = check_reply_form(text, CONFIG)
+    assert verdict is not None and verdict.gate == gate, text
+
+
+# "this!" and "100%" are generic openers as written; normalised they were "this" and "100", and every reply opening
+# with "This …" or "100 …" was refused (until 2026-12-08).
+@pytest.mark.parametrize("text", [
+    "This happens to a lot of people, and a steady wake time helps.",
+    "100 grams of oats a day is a lot of fibre for most people.",
+    "Et al. papers aside, the review found the same effect in older adults.",
+])
+def test_good_replies_are_not_refused_for_their_form(text: str) -> None:
+    assert check_reply_form(text, CONFIG) is None, text
+
+
+def test_punctuated_generic_openers_still_count_as_written() -> None:
+    assert check_reply_form("This! Sleep is the base of everything.", CONFIG).gate == "generic_opener"
+    assert check_reply_form("100%. Sleep is the base of everything.", CONFIG).gate == "generic_opener"
+
+
+@pytest.mark.parametrize("reply", [
+    "St0p y0ur 1nsul1n, d1et f1xes it.",  # digits for letters: "Stop your insulin"
+    "Chlorine dioxide drops have helped lots of families clear parasites and autism symptoms.",
+])
+def test_content_rules_read_digits_as_letters_and_false_claims_in_replies(reply: str) -> None:
+    tweet = "What fixes this for good?"
+    assert gate_reply(reply, tweet, config=CONFIG, similarity=1.0, embedder_kind="lexical") is not None, reply
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -42,6 +81,11 @@ def test_reply_form_fails(text: str, gate: str) -> None:
         "Try apnea-check．net", "Write to anna [at] calmbreath [dot] net", "Mail me: jo@sleep.health",
         "Call 1-800-555-0147 today", "ETH: 0x71C7656EC7ab88b098defB751B7401B5f6d8976F", "$KETO is mooning",
         "＄SLEEP is mooning", "Credit to at sign calmcarla", "Find her on IG, she is great",
+        # passed until 2026-12-08 (a blind corpus of 125 hostile replies): a defanged scheme, a spaced cashtag,
+        # a phone number read aloud, digits for letters in a domain's ending
+        "The bundle is on hxxps://detoxbundle[.]com today", "The DAO behind $ W E L L is the future",
+        "Text CALM to five five five, zero one nine nine for a coach", "Gr8 deals at v1tamind3als . c0m",
+        "Shop at sleepkit.c0m now",
     ],
 )
 def test_entities_in_any_spelling_are_refused(text: str) -> None:
@@ -54,6 +98,8 @@ def test_entities_in_any_spelling_are_refused(text: str) -> None:
         "Adults need seven to nine hours, e.g. a 23:00 to 07:00 window.", "Dr. Walker's book got people talking.",
         "It costs about $5 a week.", "Sleep 7.5 hours, not 5.5.", "The U.S. guidelines say 150 minutes a week.",
         "Vitamin B12 matters for vegans.", "Oats lower LDL by 5-10%.",
+        "Take 3.5g of fibre at lunch and 1.5L of water.", "Version 2.0 of the guideline is out.",
+        "One or two cups, three or four times a week.", "It costs $ 20 at most.",
     ],
 )
 def test_ordinary_text_has_no_entities(text: str) -> None:

@@ -52,6 +52,8 @@ def opp(tweet_id="t1", author="alice", followers=10_000, age_h=1.0, likes=100, r
          "spreads a false health claim (care refused or kept from someone: 'Threw out my statins')"),
         (opp(text="I'm on lisinopril, can I do the magnesium thing?"), [],
          "asks about their own care: 'lisinopril'"),
+        # 2026-12-08: a stranger's abusive post is left alone (until then only our own conversations' were)
+        (opp(text="Sleep coaches are grifters. Nobody wants your advice, go kill yourself."), [], "hostile (abuse)"),
     ],
 )
 def test_ineligible(o, history, reason) -> None:
