@@ -855,6 +855,12 @@ async def search_recent(request: web.Request, _: dict[str, str]) -> web.Response
     if start is not None and start < world.now() - 7 * 86400:
         return invalid_request("Invalid 'start_time':'" + request.query["start_time"] + "'. 'start_time' must be "
                                "on or after the last 7 days", "start_time", request.query["start_time"])
+    if end is not None and end < world.now() - 7 * 86400:
+        return invalid_request("Invalid 'end_time':'" + request.query["end_time"] + "'. 'end_time' must be on or "
+                               "after the last 7 days", "end_time", request.query["end_time"])
+    if start is not None and end is not None and start >= end:
+        return invalid_request("Invalid 'start_time':'" + request.query["start_time"] + "'. 'start_time' must be "
+                               "before 'end_time'", "start_time", request.query["start_time"])
     if end is not None and end > world.now() - 10:
         return invalid_request("Invalid 'end_time':'" + request.query["end_time"] + "'. 'end_time' must be a "
                                "minimum of 10 seconds prior to the request time.", "end_time",

@@ -182,8 +182,12 @@ def api_error(op: str, status: int, detail: str, headers: Mapping[str, str], *,
         return GatewayError("rate_limited", said, retryable=True, retry_after_s=retry_after_s)
     if status >= 500:
         return x_said("timeout", said)
-    # 400 and 404: the request does not fit the API as it is (a changed API, an operator it does not know, a
-    # post that is gone): like a changed DOM, a person or a new release has to act.
+    if status == 400 and "is not one of" not in detail:
+        # One request's values X will not take (a query too long, an operator it does not have, times out of the
+        # window): that op fails, the others go on. It was dom_changed, whose breaker stopped every op.
+        return op_error("invalid_content", said)
+    # 404, and a 400 naming a parameter X does not know: the API is not as the driver knows it (a changed API):
+    # like a changed DOM, a person or a new release has to act.
     return op_error("dom_changed", said)
 
 
@@ -442,7 +446,10 @@ class ApiDriver:
     async def _search(self, request: SearchRequest, deadline: float) -> TweetList:
         client = self._client()
         search = to_api_search(request.query)
-        start, end = search.window(self.clock.now())
+        window = search.window(self.clock.now())
+        if window is None:
+            return TweetList(tweets=[])  # nothing of its time span is in the 7 days recent search covers
+        start, end = window
         # Recent search returns 10 to 100 posts a page. Thresholds it cannot apply are applied to a full page.
         page = 100 if search.filters_locally else min(100, max(10, request.limit))
         # Each post may bring a new author, and the post it quotes or answers with that post's author (X bills

@@ -43,14 +43,15 @@ class ApiSearch:
     def keeps(self, likes: int, retweets: int, replies: int) -> bool:
         return likes >= self.min_likes and retweets >= self.min_retweets and replies >= self.min_replies
 
-    def window(self, now: datetime) -> tuple[datetime | None, datetime | None]:
-        """start_time and end_time clamped to what recent search accepts at ``now`` (else X answers 400)."""
-        start = self.start_time
-        if start is not None:
-            start = max(start, now - RECENT_WINDOW + timedelta(minutes=1))
-        end = self.end_time
-        if end is not None:
-            end = min(end, now - END_TIME_LAG)
+    def window(self, now: datetime) -> tuple[datetime | None, datetime | None] | None:
+        """start_time and end_time clamped to what recent search accepts at ``now`` (else X answers 400); None
+        when nothing of the query's time span is in it (an ``until:`` older than 7 days, a ``since:`` after its
+        ``until:``): X would refuse the times, and nothing could match them anyway."""
+        earliest, latest = now - RECENT_WINDOW + timedelta(minutes=1), now - END_TIME_LAG
+        start = None if self.start_time is None else max(self.start_time, earliest)
+        end = None if self.end_time is None else min(self.end_time, latest)
+        if (end or latest) <= (start or earliest):
+            return None
         return start, end
 
 

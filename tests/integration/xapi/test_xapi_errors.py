@@ -1,7 +1,8 @@
 """Every way the sandbox's X API refuses, and the typed error the driver answers with (the README's table):
-400, 401 (test_xapi_auth.py), 402 (credits spent), 403 (duplicate, automation, lock, reply target gone), 429
-(waited out, refused past the op's time limit, the 24-hour posting limit), 5xx. Simulated time runs 120x so
-that a 15-minute rate-limit window resets within 7.5 real seconds."""
+400 (and a search whose times X would refuse, not sent), 401 (test_xapi_auth.py), 402 (credits spent), 403
+(duplicate, automation, lock, reply target gone, an app X does not enroll), 429 (waited out, refused past the
+op's time limit, the 24-hour posting limit), 5xx. Simulated time runs 120x so that a 15-minute rate-limit window
+resets within 7.5 real seconds."""
 
 from __future__ import annotations
 
@@ -105,10 +106,21 @@ async def test_5xx_is_a_retryable_timeout(gateway, faults) -> None:
     assert (err.code, err.retryable) == ("timeout", True) and "503" in err.message
 
 
-async def test_400_is_dom_changed(gateway) -> None:
-    # Longer than the 512 characters recent search takes: the request does not fit the API.
+async def test_a_400_fails_that_op_not_every_op(gateway) -> None:
+    """Longer than the 512 characters recent search takes: X's 400 about this request's values. It was
+    dom_changed, whose breaker opened and stopped every op; now the op fails and the next one runs."""
     err = await refused(gateway, SearchRequest(query=" ".join(["sleep"] * 120)))
-    assert (err.code, err.retryable) == ("dom_changed", False) and "400" in err.message
+    assert (err.code, err.retryable) == ("invalid_content", False) and "400" in err.message
+    assert (await gateway.run(SearchRequest(query="sleep lang:en", limit=10))).tweets
+
+
+async def test_a_search_older_than_the_7_days_answers_nothing_without_asking_x(gateway, sandbox, clock) -> None:
+    """``until:`` before the 7 days recent search covers: start_time was pushed into the window, end_time kept,
+    and X answered 400 to start after end. Nothing there can match: no posts, and no request."""
+    sent = (await sandbox.admin_get("/admin/xapi/usage"))["requests"]
+    old = (clock.now() - timedelta(days=9)).strftime("%Y-%m-%d")
+    assert (await gateway.run(SearchRequest(query=f"sleep until:{old}", limit=10))).tweets == []
+    assert (await sandbox.admin_get("/admin/xapi/usage"))["requests"] == sent
 
 
 async def test_a_429_waits_for_the_reset_when_it_fits(gateway, sandbox) -> None:

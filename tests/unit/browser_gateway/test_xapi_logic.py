@@ -42,9 +42,16 @@ def test_web_operators_become_api_operators_and_local_thresholds() -> None:
 
 def test_search_window_is_clamped_to_what_recent_search_accepts() -> None:
     s = to_api_search("sleep since:2026-01-01 until:2026-04-01")
-    start, end = s.window(NOON)
+    window = s.window(NOON)
+    assert window is not None
+    start, end = window
     assert start is not None and NOON - timedelta(days=7) < start < NOON - timedelta(days=6)
     assert end == NOON - timedelta(seconds=10)
+    # Nothing of the span in the window: no search (start_time was pushed past the kept end_time: X's 400).
+    assert to_api_search("sleep until:2026-02-20").window(NOON) is None
+    assert to_api_search("sleep since:2026-03-01 until:2026-02-28").window(NOON) is None
+    assert to_api_search("sleep since:2026-03-03").window(NOON) is None
+    assert to_api_search("sleep until:2026-02-25").window(NOON) == (None, datetime(2026, 2, 25, tzinfo=UTC))
 
 
 def cap_at(now: datetime, **kw) -> tuple[SpendCap, Clock]:
@@ -120,7 +127,9 @@ def test_rate_limit_windows_from_headers() -> None:
 
 
 @pytest.mark.parametrize(("status", "detail", "headers", "code", "retryable"), [
-    (400, "Invalid Request", {}, "dom_changed", False),
+    # One request's values (a query too long, times out of the window): that op, not a changed site.
+    (400, "Invalid Request", {}, "invalid_content", False),
+    (400, "The query parameters [foo] is not one of [query,max_results]", {}, "dom_changed", False),
     (401, "Unauthorized", {}, "session_expired", False),
     # X's pay-per-use credits are spent: hold and ask again later (it was dom_changed: every item failed for good).
     (402, "Your enrolled account does not have any credits to fulfill this request.", {}, "budget_exhausted", True),
