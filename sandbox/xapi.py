@@ -16,7 +16,8 @@ tweepy's models; the subset the contract tests check is committed in tests/data/
 * Posts: the fields and expansions asked for; a long post's ``text`` cut (whole in ``note_tweet``), a quote post's
   quoted post in ``referenced_tweets`` and ``includes.tweets`` (one gone: in ``errors``, as X's partial errors).
 * Rate limits: fixed 15-minute windows per user and endpoint, with ``x-rate-limit-limit/-remaining/-reset`` on
-  every answer and 429 past them; X's 24-hour posting limit (the world's) as 429 with ``x-user-limit-24hour-*``.
+  every answer and 429 past them; X's 24-hour posting limit (the world's) in ``x-user-limit-24hour-*`` on every
+  answer to a post, and 429 past it.
 * Writes go through the world's rules (``World.create_tweet``: limits, duplicates) and the forced write faults,
   so they count as web writes do. Reads are counted here per UTC day (posts and users served, and the unique
   ones X would bill) at ``/admin/xapi/usage``; they do not feed the web client's suspicion model.
@@ -923,11 +924,15 @@ async def user_tweets(request: web.Request, _: dict[str, str]) -> web.Response:
                    errors=posts.problems, meta=meta)
 
 
-def _day_limit_headers(world: World) -> dict[str, str]:
+def _day_limit_headers(world: World, kind: str = "post", *, spent: bool = False) -> dict[str, str]:
+    """X's account 24-hour posting limit of the kind, as it tells it on every answer to a post (``spent``: a
+    refusal for it, forced or not)."""
     now = world.now()
-    recent = [t.created_at for t in world.run_tweets() if t.kind == "post" and now - t.created_at < 86400]
+    limit = world.limits.daily_posts if kind == "post" else world.limits.daily_replies
+    recent = [t.created_at for t in world.run_tweets() if t.kind == kind and now - t.created_at < 86400]
     reset = (min(recent) + 86400) if recent else now + 86400
-    return {"x-user-limit-24hour-limit": str(world.limits.daily_posts), "x-user-limit-24hour-remaining": "0",
+    remaining = 0 if spent else max(0, limit - len(recent))
+    return {"x-user-limit-24hour-limit": str(limit), "x-user-limit-24hour-remaining": str(remaining),
             "x-user-limit-24hour-reset": str(int(reset))}
 
 
@@ -976,7 +981,7 @@ async def create_tweet(request: web.Request, headers: dict[str, str]) -> web.Res
     usage.posts_created += 1
     usage.posts_created_url += bool(find_urls(text))
     return web.json_response({"data": {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}},
-                             status=201)
+                             status=201, headers=_day_limit_headers(world, tweet.kind))
 
 
 @endpoint("DELETE /2/tweets/:id", scope="tweet.write")
@@ -998,7 +1003,8 @@ def _refusal(world: World, mode: str, headers: dict[str, str]) -> web.Response:
         return problem(403, "Forbidden", "This request looks like it might be automated. To protect our users from "
                        "spam and other malicious activity, we can't complete this action right now.")
     if mode == "daily_limit":
-        return problem(429, "Too Many Requests", "Too Many Requests", headers=headers | _day_limit_headers(world))
+        return problem(429, "Too Many Requests", "Too Many Requests",
+                       headers=headers | _day_limit_headers(world, spent=True))
     if mode == "rate_limit":  # the half-hourly share of the posting limit: no room left in this window
         return problem(429, "Too Many Requests", "Too Many Requests",
                        headers=headers | {"x-rate-limit-remaining": "0"})

@@ -508,6 +508,13 @@ class ApiDriver:
 
     async def _create(self, op: str, text: str, deadline: float, *, in_reply_to: str | None = None) -> str:
         client = self._client()
+        now, day = self.clock.timestamp(), self.rate_limits.daily_posts
+        if day is not None and self.rate_limits.daily_exhausted(now):
+            # X said on an earlier answer that the account's 24-hour posting limit is used up: another post would
+            # only draw X's 429, one more strike against the account. Refused here, till X's reset.
+            raise GatewayError("daily_limit", f"{op}: not sent: X said the account's 24-hour posting limit is used "
+                               f"up (x-user-limit-24hour-remaining: 0); it resets in {day.reset_at - now:.0f} s",
+                               retryable=False, retry_after_s=day.reset_at - now)
         kind = self.spend.prices.post_create_kind(text)
         self.spend.hold(writes=True, cost=self.spend.prices.of(kind))
         body = await self._call(op, "POST /2/tweets", lambda: client.create_tweet(

@@ -2,8 +2,8 @@
 refuses) before sending a request the window has no room for; the activity budget reads it.
 
 X sends ``x-rate-limit-limit``, ``x-rate-limit-remaining`` and ``x-rate-limit-reset`` (Unix seconds when the
-15-minute window ends) on every v2 answer, and on a refused post also the account's 24-hour posting limit
-(``x-user-limit-24hour-remaining`` / ``-reset``).
+15-minute window ends) on every v2 answer, and on an answer to a post also the account's 24-hour posting limit
+(``x-user-limit-24hour-remaining`` / ``-reset``), which the driver checks before the next post.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class Window:
 @dataclass
 class RateLimits:
     windows: dict[str, Window] = field(default_factory=dict)
-    # The account's 24-hour posting window, when X has said (only on a refused post).
+    # The account's 24-hour posting window, when X has said (on an answer to a post).
     daily_posts: Window | None = None
 
     def update(self, endpoint: str, headers: Mapping[str, str]) -> Window | None:

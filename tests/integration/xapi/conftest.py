@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,16 +56,24 @@ def clock() -> Clock:
     return Clock()
 
 
+@asynccontextmanager
+async def running_sandbox(db_dir: Path, clock: Clock, **overrides) -> AsyncIterator[Sandbox]:
+    """A sandbox of this module's account whose X limits are out of the way unless ``overrides`` say."""
+    values = dict(port=0, db_path=db_dir / "world.sqlite3", handle=HANDLE, password=PASSWORD, admin_token=ADMIN,
+                  population=60, daily_posts=10_000, daily_replies=10_000, half_hour_posts=10_000,
+                  half_hour_replies=10_000)
+    runner, base_url = await start_sandbox(SandboxSettings(**(values | overrides)), clock, mount_partners=False)
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Sandbox(base_url, http)
+    finally:
+        await runner.cleanup()
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def sandbox(tmp_path_factory, clock: Clock) -> AsyncIterator[Sandbox]:
-    settings = SandboxSettings(
-        port=0, db_path=tmp_path_factory.mktemp("sandbox") / "world.sqlite3", handle=HANDLE, password=PASSWORD,
-        admin_token=ADMIN, population=60, daily_posts=10_000, daily_replies=10_000, half_hour_posts=10_000,
-        half_hour_replies=10_000)
-    runner, base_url = await start_sandbox(settings, clock, mount_partners=False)
-    async with aiohttp.ClientSession() as http:
-        yield Sandbox(base_url, http)
-    await runner.cleanup()
+    async with running_sandbox(tmp_path_factory.mktemp("sandbox"), clock) as running:
+        yield running
 
 
 def api_settings(base_url: str, token_file: Path, **overrides) -> GatewaySettings:

@@ -20,7 +20,7 @@ from libs.core.clock import Clock
 from services.browser_gateway import metrics
 from services.browser_gateway.gateway import BrowserGateway
 from services.browser_gateway.xapi.driver import CREDITS_RETRY_S
-from tests.integration.xapi.conftest import HANDLE, api_driver, api_settings, sign_in
+from tests.integration.xapi.conftest import HANDLE, api_driver, api_settings, running_sandbox, sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 PROFILE = "GET /2/users/by/username/:username"
@@ -162,6 +162,26 @@ async def test_the_24_hour_posting_limit_is_daily_limit(gateway, faults) -> None
     assert (err.code, err.retryable) == ("daily_limit", False)
     assert err.retry_after_s is not None and err.retry_after_s > 0
     assert api_driver(gateway).rate_limits.daily_posts is not None
+
+
+async def test_a_post_that_used_the_last_of_the_day_stops_the_next_without_asking_x(tmp_path, clock, switch) -> None:
+    """X tells the account's 24-hour posting limit on every answer to a post. Once a successful post said
+    ``x-user-limit-24hour-remaining: 0`` the next one was still sent and drew X's 429, one more strike against the
+    account; now it is refused here, daily_limit till X's reset, and X hears nothing."""
+    async with running_sandbox(tmp_path, clock, daily_posts=1) as sandbox:
+        settings = api_settings(sandbox.base_url, tmp_path / "t.json")
+        await sign_in(sandbox, settings, clock)
+        gw = BrowserGateway(settings, clock, kill_switch=switch)
+        await gw.start()
+        try:
+            assert (await gw.run(PostTweetRequest(text=unique("The day's only post")))).tweet_ids
+            sent = (await sandbox.admin_get("/admin/xapi/usage"))["requests"]
+            err = await refused(gw, PostTweetRequest(text=unique("One too many")))
+            assert (err.code, err.retryable) == ("daily_limit", False) and "not sent" in err.message
+            assert err.retry_after_s is not None and 0 < err.retry_after_s <= 24 * 3600
+            assert (await sandbox.admin_get("/admin/xapi/usage"))["requests"] == sent
+        finally:
+            await gw.stop()
 
 
 async def test_spent_credits_hold_every_op_for_an_hour_without_asking_x(gateway, sandbox, clock) -> None:
