@@ -381,16 +381,29 @@ _FOREIGN = frozenset(
     "het een niet voor met je jouw ook".split())
 
 
+# The commonest English words: an English sentence of six words holds one of them (a list of nouns holds "and"),
+# a sentence of another language in Latin letters rarely does ("Szczepionki powodują autyzm, nie szczep dzieci.").
+_COMMON_ENGLISH = _ENGLISH | frozenset(
+    "i i'd i'm i've it's don't that's you're can't doesn't isn't we they he she his her him them their our my me "
+    "us was were been has have had do does did will would could should may might must more most much many very "
+    "really too also just only even still than then so if when what who how why where here there all any some "
+    "no yes one two from by at as up out about into over after before because like get got make made go know "
+    "think good well way day time people new first last other same such own back far less most never always "
+    "often usually".split())
+
+
 def in_another_language(text: str) -> bool:
     """The text is not in English: mostly letters of another script (Chinese has no spaces to count words by),
-    or more small words of another language than of English."""
+    more small words of another language than of English, or six words and more with none of the commonest
+    English ones."""
     letters = [c for c in text if c.isalpha()]
     if letters and sum(_latin(c) for c in letters) < 0.5 * len(letters):
         return True
     words = _TOKEN.findall(fold(text).casefold())
     foreign = sum(w in _FOREIGN for w in words)
-    english = sum(w in _ENGLISH for w in words)
-    return (foreign >= 2 and foreign > english) or (len(words) >= 6 and not english)
+    if foreign >= 2 and foreign > sum(w in _ENGLISH for w in words):
+        return True
+    return len(words) >= 6 and not _COMMON_ENGLISH.intersection(words)
 
 
 def _latin(ch: str) -> bool:

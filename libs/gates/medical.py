@@ -149,7 +149,8 @@ _RECOMMENDED = re.compile(
 _CLAIM = re.compile(
     rf"\b(?:cur(?:e|es|ed|ing)|heal(?:s|ed|ing)?|revers(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
     rf"dissolv(?:e|es|ed|ing)|shrink(?:s|ing)?|eradicat(?:e|es|ed|ing)|wipes? out|melts?|kills?|starv(?:e|es|ing)|"
-    rf"gets? rid of|fix(?:es|ed)?|clear(?:s|ed|ing)?(?: up)?|treats?|prevents? all)\b(?:\s+\w+){{0,3}}?\s+{_DISEASE}\b"
+    rf"gets? rid of|fix(?:es|ed)?|clear(?:s|ed|ing)(?: up)?|clears? up|treats?|prevents? all)\b"
+    rf"(?:\s+\w+){{0,3}}?\s+{_DISEASE}\b"
     rf"|\bcur(?:e|es|ed|ing)\b"
     rf"|\b{_DISEASE} (?:is|are) (?:curable|reversible) (?:with|by)\b"
     rf"|\b(?:guarantee[sd]?|100% (?:effective|safe|proven)|miracle|never get sick|proven to (?:cure|heal))\b"

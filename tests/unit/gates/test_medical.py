@@ -69,7 +69,7 @@ def test_medical_advice_is_refused(text: str) -> None:
         "Replace the cream in your coffee with oat milk.", "Swap heavy cream for yogurt in soups.",
         "Olive oil works better than any cream for dry hands.",
         "Walking twenty minutes a day clears my head.", "I doubled my walking time this month.",
-        "Three times a day I stretch for five minutes.",
+        "Three times a day I stretch for five minutes.", "The CDC has clear guidance on heat illness.",
     ],
 )
 def test_general_information_passes(text: str) -> None:

@@ -53,6 +53,8 @@ def test_replies_the_account_would_not_write_are_refused(text: str, gate: str) -
     "This happens to a lot of people, and a steady wake time helps.",
     "100 grams of oats a day is a lot of fibre for most people.",
     "Et al. papers aside, the review found the same effect in older adults.",
+    # refused by the first cut of the rules above, in a second blind corpus (held out)
+    "I'd respectfully disagree. Total intake matters far more than meal frequency.",
 ])
 def test_good_replies_are_not_refused_for_their_form(text: str) -> None:
     assert check_reply_form(text, CONFIG) is None, text
