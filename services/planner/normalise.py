@@ -11,6 +11,11 @@ first; a sentence that repeats word for word what an earlier one ended with (a d
 named phrasings, a paragraph at either end that talks about the request, the requester or
 the writing rather than the niche, metadata lines under the text ("Tone: …"), asides naming the writing ("(Word
 count: 14)"), markup or template tokens around the whole answer and a placeholder mention ("@username").
+By shape, whatever the words: a short first paragraph
+that hands the text over, a short last one that offers more drafts or disclaims the answer, one paragraph wholly
+in quotes between short ones, a thread's first or last part that is chat as a whole, a header over a thread; the
+edge rules run together until nothing changes (one unknown lead shielded everything behind it). A last sentence
+that is engagement bait ("Save this for later.") goes; letters of Unicode's mathematical alphabets read as letters.
 Apostrophes typed as ’ read as ' (the text keeps its own). A structured answer (JSON with ``text`` or ``parts``) is
 read first. Threads are split on ``---`` lines, on numbered parts, or on blank lines (merging paragraphs when there
 are more than a thread may have). A part loses the generic padding sentences at its end ("Remember that everyone's
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -166,14 +172,14 @@ _PREAMBLE_INLINE = re.compile(
 _LABEL = re.compile(
     r"^\s*(?:\*\*|\[)?(?:(?:final|revised|rewritten|new|suggested|possible|proposed|sample|alternative|draft"
     # "Supportive reply:", "Friendly response:" (a post's own "Pinned post:" stays)
-    r"|[a-z]+(?=\s+(?:reply|response)\b))\s+)?"
+    r"|[a-z]+(?=\s+(?:reply|response)\b)|your)\s+)?"
     r"(?:tweet|post|reply|draft|caption|option|version|answer|response|hook|body|cta|call to action|"
     # "Thread: how I fixed my sleep" is a thread's own hook, "**thread:** 1. …" a label over its numbered parts
     r"output|thread(?=\s*(?:\*\*)?\s*:\s*(?:\*\*)?\s*\(?\d)|point(?=\s*#?\d))"
     r"(?:\s+(?:draft|idea|option|version|text|to (?:the |this |their )?(?:tweet|post)))?"
     # a hyphen only as a dash with space before it: "Post-workout meals" and "Body-weight squats" are the text
     # "Draft reply v2:", "[REPLY]:"
-    r"(?:\s*#?\d{1,2}|\s+v\d{1,2})?(?:\s*\([^)\n]{0,40}\))?\s*(?:\*\*|\])?(?::|\s+-|\s*[–—])\s*(?:\*\*)?\s*",
+    r"(?:\s*#?\d{1,2}|\s+v\d{1,2})?(?:\s*\([^)\n]{0,40}\))?\s*(?:\*\*|\])?(?::|\s+-|\s*[–—→])\s*(?:\*\*)?\s*",
     re.IGNORECASE,
 )
 # The sections of a copywriting formula, each at a line start of one post ("Hook: …\nBody: …\nCTA: …").
@@ -285,7 +291,7 @@ _TRAILING_ASIDE = re.compile(r"\s*(?:[(\[]([^()\[\]\n]{1,160})[)\]]|(?<=[”’\
 # A line of its own under the text that says what the text is: "Hashtags: …", "Tone: friendly", "Length: 72
 # characters", "Image suggestion: …" (a post's own "Source: …" stays: the claims gate reads it).
 _METADATA_LINE = re.compile(
-    r"^\s*(?:suggested |recommended |optional )?(?:hashtags?|tags|tone|length|format|style|word counts?|"
+    r"^\s*(?:suggested |recommended |optional )?(?:hashtags?|tags|tone|length|format|style|word counts?|characters|"
     r"character counts?|char counts?|image(?: suggestion| idea)?|visual|media|alt text|target audience|audience|goal|"
     r"posting time|best time to post)\s*(?:\([^)\n]*\))?\s*:",
     re.IGNORECASE,
@@ -439,6 +445,115 @@ def _is_lead(line: str) -> bool:
 _EMPHASISED_THREAD_LABEL = re.compile(r"^\s*(\*\*|__)\s*thread\s*(?::\s*\1|\1\s*:)[ \t]*(?=\S)", re.IGNORECASE)
 
 
+# ---------------------------------------------------------------- the edges, by their shape
+#
+# The rules above name phrasings and stop at the first line they do not know, so one unknown lead ("Alright, here
+# goes:", "Certainly. Draft follows.") shielded the label, the quotes and the chat behind it (an audit with a
+# stand-in model queued 18 % of its texts with such chat). What a lead does, whatever its words: it is short, it
+# stands alone over the text, and it hands the text over (the writer's own act, the request, the text as a thing
+# given) or opens as chat does and announces with a colon. A hook has the same shape ("Here's the thing:",
+# "Here's why:", "5 things I learned about sleep:") but talks of the subject, so none of these marks it.
+LEAD_MAX_WORDS = 12
+# Handing the text over: the writer's act of writing, the request, "here goes", what follows pointed at.
+_HANDS_OVER = re.compile(
+    r"\bi(?:'ve|'d|'m| have| would| just)?(?: \w+)? (?:drafted|wrote|written|made|put together|came up with|think|"
+    r"hope|went with|tried|kept|chose|picked|crafted|created|prepared)\b"
+    r"|\byou(?:'ve)? (?:asked|requested|wanted)\b|\byou'll find\b|\bhere (?:goes|you (?:are|go))\b|\bfollows\b"
+    r"|^\W*below\b|\bthis one (?:should|could|might|will|would|ought)\b",
+    re.IGNORECASE,
+)
+# The text named as a thing handed over ("Your post →", "Draft:", "Here's a thread in your voice:").
+# The noun with its article or at the start ("I post this every year:" is a hook).
+_THE_TEXT = re.compile(r"(?:^\W*|\b(?:a|an|the|your|my|this|that|one)\s+(?:[\w'-]+\s+){0,3}?)"
+                       r"(?:tweets?|posts?(?!-)|threads?|repl(?:y|ies)|drafts?|captions?|versions?)\b", re.IGNORECASE)
+_CHAT_FIRST_WORD = re.compile(rf"^\W*{_INTERJECTION}\s*[!.,;:—–-]", re.IGNORECASE)
+# Ends as an announcement: a colon, an arrow or a dash, perhaps with an emoji pointing down.
+_ANNOUNCES = re.compile(r"[:→—–-]\W*$")
+
+
+def _is_lead_paragraph(paragraph: str) -> bool:
+    """A short paragraph that hands the text under it over (``_HANDS_OVER``), or names the text and announces it
+    or opens as chat does."""
+    said = _as_read(paragraph)
+    if len(said.split()) > LEAD_MAX_WORDS or not said:
+        return False
+    announces = _ANNOUNCES.search(said) is not None or _CHAT_FIRST_WORD.match(said) is not None
+    return bool(_HANDS_OVER.search(said) or (_THE_TEXT.search(said) and announces))
+
+
+# What follows the text that talks to the requester about it, not to readers: more drafts offered ("Want a few
+# more variations? Just say the word."), the text's fit ("tweak it to fit your voice"), or a disclaimer of the
+# answer itself ("This is not medical advice.": a post that needs one is rewritten, not signed off).
+_ABOUT_THE_DRAFT = re.compile(
+    r"\b(?:(?:a few|some|more|another|other|different|alternative|extra)(?: more)? "
+    r"(?:variations?|versions?|options?|drafts?|takes?|ideas)|(?:tweak|adjust|edit|adapt) (?:it|this|the wording)"
+    r"|(?:fit|match|suit) your (?:voice|tone|style|brand|audience)|say the word)\b"
+    r"|\bnot (?:intended as |meant as |a substitute for )?(?:medical|professional|health|financial) advice\b"
+    r"|\bfor (?:informational|educational) purposes\b",
+    re.IGNORECASE,
+)
+CLOSING_MAX_WORDS = 25
+
+
+def _is_closing_paragraph(paragraph: str) -> bool:
+    said = _as_read(paragraph)
+    return len(said.split()) <= CLOSING_MAX_WORDS and _ABOUT_THE_DRAFT.search(said) is not None
+
+
+# A header over a thread, not its hook: "A thread", "THREAD 🧵", "🧵 Thread:", "Thread below 👇".
+_THREAD_HEADER = re.compile(r"^\W*(?:a |my |this )?(?:short |quick )?thread(?: below| time)?\W*$", re.IGNORECASE)
+
+
+def _quoted_paragraph(text: str) -> str:
+    """The one paragraph wholly in quotes when what is around it is a short paragraph at either end (chat this
+    module has no rule for): the model presented its answer as a quotation. Quotes inside a post ("My coach
+    said:\n\n“Sleep first.”\n\nShe was right.") hold less of it and stay."""
+    paragraphs = _paragraphs(text)
+    quoted = [i for i, p in enumerate(paragraphs) if strip_wrapping_quotes(p) != p.strip()]
+    if len(paragraphs) < 2 or len(quoted) != 1 or quoted[0] > 1 or len(paragraphs) - quoted[0] > 2:
+        return text
+    inside = paragraphs[quoted[0]]
+    outside = [p for i, p in enumerate(paragraphs) if i != quoted[0]]
+    if any(len(p.split()) > LEAD_MAX_WORDS for p in outside) or len(inside.split()) < 2 * sum(
+            len(p.split()) for p in outside):
+        return text
+    return inside
+
+
+def _strip_edges(text: str) -> str:
+    """One round of every rule for the answer's edges (see strip_preamble)."""
+    lines = strip_chat_paragraphs(strip_wrapping_quotes(strip_ai_disclaimer(text))).splitlines()
+    while lines and (not lines[0].strip() or _is_lead(_as_read(lines[0])) or _TITLE.match(lines[0])
+                     or _THREAD_HEADER.match(_as_read(lines[0]))
+                     or _HRULE.match(lines[0]) or _TRAILING_SEPARATOR.match(lines[0])):
+        lines.pop(0)
+    while len(lines) > 1 and (not lines[-1].strip() or _HRULE.match(lines[-1])
+                              or _TRAILING_SEPARATOR.match(lines[-1]) or _CLOSING_LINE.match(_as_read(lines[-1]))):
+        lines.pop()
+    paragraphs = _paragraphs("\n".join(lines))
+    if len(paragraphs) > 1 and _is_lead_paragraph(paragraphs[0]) and not _MARKER.match(paragraphs[0]):
+        paragraphs.pop(0)
+    # The quotes may close after the chat under the text ("«…\n\n*This is not medical advice.*»"), and the
+    # hashtags come after the chat ("Note: consult your doctor …\n\n#HealthTips #SelfCare"): both go first.
+    paragraphs = _paragraphs(strip_hashtag_run(strip_wrapping_quotes("\n\n".join(paragraphs))))
+    while len(paragraphs) > 1 and _is_closing_paragraph(paragraphs[-1]):
+        paragraphs.pop()
+    return _without_unclosed_quote(_quoted_paragraph(_unwrapped("\n\n".join(paragraphs))))
+
+
+def _without_unclosed_quote(text: str) -> str:
+    """The text without an opening quote nothing in it closes: the model's quotes around its answer, whose closing
+    one went with the chat inside them ("“…\n\nFeel free to tweak it.”")."""
+    t = text.strip()
+    if t[:1] in _OPEN_QUOTES and t[:1] not in "'`" and not any(c in t[1:] for c in _CLOSE_QUOTES if c not in "'’`"):
+        return t[1:].lstrip()
+    return text
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in re.split(r"\n[ \t]*\n", text.strip()) if p.strip()]
+
+
 def strip_preamble(text: str) -> str:
     # The patterns are written with ' and read the text with its typed apostrophes as ' ("Here’s a tweet:"); a
     # closing line may be set in emphasis ("*Note: …*"). A tag around the whole answer goes first: cut with the
@@ -446,14 +561,13 @@ def strip_preamble(text: str) -> str:
     text = _EMPHASISED_THREAD_LABEL.sub("", _unwrapped(text), count=1)
     if m := _EXPLANATION.search(text):
         text = text[: m.start()]
-    lines = strip_chat_paragraphs(text).splitlines()
-    while lines and (not lines[0].strip() or _is_lead(_as_read(lines[0])) or _TITLE.match(lines[0])
-                     or _HRULE.match(lines[0]) or _TRAILING_SEPARATOR.match(lines[0])):
-        lines.pop(0)
-    while len(lines) > 1 and (not lines[-1].strip() or _HRULE.match(lines[-1])
-                              or _TRAILING_SEPARATOR.match(lines[-1]) or _CLOSING_LINE.match(_as_read(lines[-1]))):
-        lines.pop()
-    out = _unwrapped("\n".join(lines))
+    # Each rule stops at what it does not know (a lead over a label over quotes: "I think this captures it:\n\n
+    # Caption:\n\n«…»"), so they run together until nothing changes; each only removes, so a few rounds at most.
+    for _ in range(8):
+        before, text = text, _strip_edges(text)
+        if text == before:
+            break
+    out = text
     # A label ("Tweet:", "Post 1:") is removed per part (clean_part): in a thread it marks where parts start.
     inline = _PREAMBLE_INLINE.match(out.translate(APOSTROPHES))
     if inline is None:
@@ -508,8 +622,8 @@ _NUMBER_SUFFIX = re.compile(r"\s*[(\[]?\d{1,2}\s*/\s*\d{1,2}[)\]]?\s*$")
 _COUNT_SUFFIX = re.compile(r"\s*(?:(?:[—–-]|\()\s*~?\d{1,3}\s*(?:characters|chars|words)\s*\)?"
                            # "(36/220)": the count against the limit asked
                            r"|\(\s*\d{1,3}\s*/\s*(?:2\d\d|280)\s*(?:characters|chars)?\s*\))\s*$", re.IGNORECASE)
-_OPEN_QUOTES = "\"“”'‘«„"
-_CLOSE_QUOTES = "\"”“'’»"
+_OPEN_QUOTES = "\"“”'‘«„`"
+_CLOSE_QUOTES = "\"”“'’»`"
 _EMOJI = re.compile(
     "[\U0001F000-\U0001FAFF\U0001F1E6-\U0001F1FF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D\u20E3]"
 )
@@ -542,9 +656,37 @@ def _balanced(inner: str, opener: str, closer: str) -> bool:
     return depth == 0
 
 
+# An emoji that stands for a word, after an article or a preposition and before more words ("Grab a 🍎 before the
+# gym"): without it the sentence breaks ("Drop a below with your take!" was queued), so it stays.
+_EMOJI_AS_WORD = re.compile(r"(?i)(\b(?:a|an|the|your|my|our|some|no|of|with|for|to|in|on)[ \t]+)"
+                            rf"((?:{_EMOJI.pattern})+)(?=[ \t]+\w)")
+_HELD = "\ue000"
+
+
 def strip_emoji(text: str) -> str:
     # "what you eat 🦠." becomes "what you eat.", not "what you eat ."
-    return _EMOJI.sub("", _EMOJI_BEFORE_MARK.sub("", text))
+    held = [m.group(2) for m in _EMOJI_AS_WORD.finditer(text)]
+    text = _EMOJI_AS_WORD.sub(lambda m: m.group(1) + _HELD, text)
+    text = _EMOJI.sub("", _EMOJI_BEFORE_MARK.sub("", text))
+    return re.sub(_HELD, lambda _: held.pop(0), text)
+
+
+# A last sentence that asks readers to engage with the post rather than saying anything ("Save this for later.",
+# "RT if you agree.", "Drop a 👇 below with your take!"): X ranks such bait down. Each verb with what makes it bait
+# ("Follow it for a month." and "Share a meal with friends." are advice).
+_ENGAGEMENT_BAIT = re.compile(
+    r"(?:(?<=[.!?)\"”])|^)[ \t]*(?:"
+    r"(?:save|bookmark|rt|retweet|repost|like|share)[ \t]+(?:this|it)\b|(?:rt|retweet|repost|like|share|follow)[ \t]+if"
+    r"[ \t]+you\b|follow[ \t]+(?:me[ \t]+|us[ \t]+)?for[ \t]+more\b|tag[ \t]+(?:someone|a[ \t]+friend)\b"
+    r"|(?:drop|comment|reply|share)\b[^.!?\n]{0,40}\b(?:below|your[ \t]+(?:take|thoughts))\b)"
+    r"[^.!?\n]*[.!?]*(?=[ \t]*(?:#\w+)?\s*$)",
+    re.IGNORECASE,
+)
+
+
+def strip_engagement_bait(text: str) -> str:
+    m = _ENGAGEMENT_BAIT.search(text)
+    return text if m is None or not text[: m.start()].strip() else text[: m.start()] + text[m.end():]
 
 
 def strip_hashtag_run(text: str) -> str:
@@ -606,14 +748,16 @@ _AI_LEAD = re.compile(
     r"ai assistant)|i'?m (?:just |only |merely )?an? (?:ai|a\.i\.|(?:large )?language model|ai (?:language )?model|"
     r"ai assistant))\b[^\n.!?:]{0,100}?"
     # "… I can share that <the text>" (not "… policies that prevent me from …": the refusal gate's to read)
-    r"(?:,?[ \t]*\bbut\b(?:[ \t]*here(?:'s| is| are)\b[^\n:]{0,60}:)?|\b(?:share|say|note|add|tell you) that\b|:)[ \t]*"
+    # "…, but:" over the text: the colon goes with the clause (it was left as a line of its own)
+    r"(?:,?[ \t]*\bbut\b(?:[ \t]*here(?:'s| is| are)\b[^\n:]{0,60}:|[ \t]*:)?"
+    r"|\b(?:share|say|note|add|tell you) that\b|:)[ \t]*"
     # What only a model says of itself, then the text: "I'm not able to browse the internet, but here's a general
     # tweet: …", "I can't verify specific statistics, but here's one: …" (the "but" form only).
     r"|^[ \t]*i(?:'m| am)? (?:not able to|unable to|can(?:not|'t)) (?:(?:browse|access) (?:the internet|the web|"
     r"real-time|current|live)|(?:verify|check|confirm) "
     r"(?:specific |exact |the |these |any |current |recent |the latest )?(?:statistics|stats|"
     r"numbers|figures|data|sources|facts|studies|research|claims))\b"
-    r"[^\n.!?:]{0,80}?,?[ \t]*\bbut\b(?:[ \t]*here(?:'s| is| are)\b[^\n:]{0,60}:)?[ \t]*"
+    r"[^\n.!?:]{0,80}?,?[ \t]*\bbut\b(?:[ \t]*here(?:'s| is| are)\b[^\n:]{0,60}:|[ \t]*:)?[ \t]*"
 )
 
 
@@ -654,7 +798,7 @@ def clean_part(text: str, *, in_thread: bool = False) -> str:
         t = _tidy(strip_emoji(strip_markdown(strip_chat_inline(strip_ai_disclaimer(_PLACEHOLDER_MENTION.sub("", t))))))
         t = numbering.sub("", _LABEL.sub("", strip_formula_labels(t), count=1), count=1)
         t = _NUMBER_SUFFIX.sub("", strip_wrapping_quotes(_COUNT_SUFFIX.sub("", t)))
-        t = drop_repeated_sentences(strip_hashtag_run(t)).strip()
+        t = drop_repeated_sentences(strip_engagement_bait(strip_hashtag_run(t))).strip()
         if t == before:
             break
     return _tidy(t)
@@ -719,7 +863,8 @@ def first_draft(text: str) -> str:
     lines = text.strip().splitlines()
     # The announcement may come after chat of its own ("I'd suggest something like this:\n\nHere are 3 options:").
     while lines and not _DRAFTS_ANNOUNCED.match(_as_read(lines[0])) and (
-            not lines[0].strip() or _is_lead(_as_read(lines[0])) or _talks_about_the_writing(lines[0], lead=True)):
+            not lines[0].strip() or _is_lead(_as_read(lines[0])) or _talks_about_the_writing(lines[0], lead=True)
+            or _is_lead_paragraph(lines[0]) and len(lines) > 1):
         lines.pop(0)
     announced = bool(lines) and _DRAFTS_ANNOUNCED.match(_as_read(lines[0])) is not None
     drafts = "\n".join(lines[1:]).strip() + "\n"
@@ -729,11 +874,15 @@ def first_draft(text: str) -> str:
     bullets: list[str] = _BULLET_DRAFT.findall(drafts) if announced else []
     if len(bullets) >= 2 and drafts.lstrip().startswith(("-", "*", "•")):
         return bullets[0].strip()
+    # "Version A — <a whole post>\n\nVersion B — <another>": under one label word, each opening a sentence of its
+    # own (a post's own "Option A: coffee the second you wake up." lists choices, in lower case)
     items = [m for m in _DRAFT_ITEM.finditer(text)
-             if announced or m.group(1) and (m.group(2).isdigit() or _alone_on_its_line(text, m))]
+             if announced or m.group(1) and (m.group(2).isdigit() or _alone_on_its_line(text, m)
+                                             or re.match(r"[^\w\n]*[A-Z]", text[m.end():]))]
     rank = [m.group(2).lower().translate(_LETTER_RANK) for m in items]
     first = next((i for i, r in enumerate(rank) if r == "1"), None)
-    if first is None or first + 1 >= len(items) or rank[first + 1] != "2":
+    if first is None or first + 1 >= len(items) or rank[first + 1] != "2" or (
+            (items[first].group(1) or "").lower() != (items[first + 1].group(1) or "").lower()):
         return text
     draft = text[items[first].end(): items[first + 1].start()].strip()
     # The rest of the label's line, when it describes the draft: "**Version A – Short & punchy**" over the text.
@@ -754,13 +903,17 @@ _ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|nbsp|#\d{1,5}|#x[0-9a-fA-F]{1,4})
 _BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _ESCAPED_BREAK = re.compile(r"\\n")
 _INVISIBLE = re.compile("[\u200b\u200c\u2060\ufeff]")
+# Letters and digits set in Unicode's mathematical alphabets ("𝗖𝗹𝗼𝘀𝗲𝘀𝘁", a model's "bold" where Markdown is not
+# shown): no word rule or gate reads them as words, and screen readers spell them out.
+_MATH_ALPHANUMERIC = re.compile("[\U0001D400-\U0001D7FF]+")
 
 
 def decoded(text: str) -> str:
-    """The text as written: entities unescaped, escaped and tagged line breaks as line breaks, no invisible
-    characters, no-break spaces as spaces."""
+    """The text as written: entities unescaped, letters of the mathematical alphabets as letters, escaped and
+    tagged line breaks as line breaks, no invisible characters, no-break spaces as spaces."""
     if _ENTITY.search(text):
         text = html.unescape(text)
+    text = _MATH_ALPHANUMERIC.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
     text = _ESCAPED_BREAK.sub("\n", _BREAK_TAG.sub("\n", text))
     return _INVISIBLE.sub("", text).replace("\u00a0", " ").replace("\u202f", " ")
 
@@ -831,8 +984,28 @@ def split_thread(text: str, *, max_parts: int = 6, limit: int = 280, length: Len
     else:
         chunks = _headings_joined([c.strip() for c in re.split(r"\n[ \t]*\n", body) if c.strip()])
         chunks = _merge(chunks, target=min(wanted or max_parts, max_parts), limit=limit, length=length)
-    parts = [clean_part(c, in_thread=True) for c in chunks]
-    return [p for p in parts if p]
+    return _without_chat_parts([clean_part(c, in_thread=True) for c in chunks])
+
+
+def _is_chat_part(part: str, *, first: bool) -> bool:
+    """A thread's first or last part that is chat as a whole: a part is a paragraph with no text after it in the
+    part, so the edge rules above, which keep at least one paragraph, never see it alone (a thread queued "Certainly.
+    Draft follows." as its hook and "Notes: I kept it under the limit …" as its last part)."""
+    said = _as_read(part)
+    if first:
+        return bool(_is_lead(said) or _is_lead_paragraph(part) or _THREAD_HEADER.match(said)
+                    or _AI_LEAD.fullmatch(said) or _edge_is_chat(part, lead=True) == "chat")
+    return bool(_CLOSING_LINE.match(said) or _METADATA_LINE.match(said) or _is_closing_paragraph(part)
+                or _EXPLANATION.match("\n\n" + part) or _edge_is_chat(part, lead=False))
+
+
+def _without_chat_parts(parts: list[str]) -> list[str]:
+    parts = [p for p in parts if p]
+    while len(parts) > 1 and _is_chat_part(parts[0], first=True):
+        parts.pop(0)
+    while len(parts) > 1 and _is_chat_part(parts[-1], first=False):
+        parts.pop()
+    return parts
 
 
 def _headings_joined(paragraphs: list[str]) -> list[str]:
@@ -975,7 +1148,7 @@ def read_answer(text: str, *, thread: bool, max_parts: int = 6, limit: int = 280
             if len(parts) == 1:  # a thread returned as one string: split it like text
                 return Answer(split_thread(raw_parts[0], max_parts=max_parts, limit=limit, length=length,
                                            wanted=wanted), True)
-            return Answer([p for p in parts if p], True)
+            return Answer(_without_chat_parts(parts), True)
         # The schema's key, else the one a model chose without the schema ({"tweet": …}, {"response": …}), else a
         # post in the pieces of a formula ({"hook": …, "body": …, "cta": …}).
         pieces = _framed([v] if isinstance(v := data.get("body"), str) else [], data)
@@ -1031,7 +1204,8 @@ _PLACEHOLDER = re.compile(
     r"\{[A-Za-z_][A-Za-z0-9_ ]*\}"
     r"|\[(?:insert|your|add|link|source|citation|name|topic|url|statistic|number|x)\b[^\]\n]*\]"
     # 2026-12-07: "XX% of productivity", "<URL>", "(insert source)", "TODO: add stat", "Lorem ipsum"
-    r"|(?<![\w-])XX+(?:\.X+)?\s?%|<(?:url|link|name|handle|source|number|stat)>"
+    # "<add source here>": a bracketed instruction to whoever posts it
+    r"|(?<![\w-])XX+(?:\.X+)?\s?%|<(?:url|link|name|handle|source|number|stat)>|<(?:insert|add|your) [^<>\n]{1,40}>"
     r"|\((?:insert|add) [^)\n]{1,30}\)|(?-i:\bTODO\b)|\blorem ipsum\b",
     re.IGNORECASE,
 )
@@ -1109,13 +1283,17 @@ _PADDING_START = re.compile(r"(?:[.!?:][)\"'”’]*|\))(?=\s)")
 
 
 def strip_padding(text: str) -> str:
-    """``text`` without the generic padding sentences at its end (``_PADDING``), at least one sentence kept."""
+    """``text`` without the generic padding sentences at its end (``_PADDING``), at least one sentence kept, and
+    without the engagement bait the padding followed ("Drop a 💬 below with your take! Small, consistent steps
+    add up …": clean_part saw no bait at the end)."""
     ends = [0, *(m.end() for m in _PADDING_START.finditer(text + " "))]
+    padded = False
     while (len(ends) > 2 and ends[-1] >= len(text.rstrip()) - 1
            and _PADDING.search(text[ends[-2]:].translate(APOSTROPHES))):
         text = text[: ends[-2]].rstrip()
         ends.pop()
-    return text
+        padded = True
+    return strip_engagement_bait(text).rstrip() if padded else text
 
 
 def fit_to_limit(text: str, limit: int, *, length: Length = len, keep_at_least: float = 0.5) -> str:

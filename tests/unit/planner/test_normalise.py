@@ -3,6 +3,7 @@ case exactly; the held-out part is measured and reported, and must clear a floor
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -754,3 +755,97 @@ def test_a_post_in_a_formulas_pieces_is_joined() -> None:
           'tonight."}'
     assert read_answer(raw, thread=False).parts == [
         "Sleep debt is real.\n\nAn hour lost a night for a week is a night lost.\n\nStart tonight."]
+
+
+# ---------------------------------------------------------------- the audit with a stand-in model (2026-12-08)
+# One unknown lead shielded everything behind it; the edge rules now run together until nothing changes, and a
+# short first paragraph that hands the text over is a lead whatever its words.
+
+POST = "Metabolic health is a habit problem. A walk after dinner helps blood sugar settle."
+
+
+@pytest.mark.parametrize("lead", [
+    "Okay! I've drafted something punchy:", "Below you'll find the tweet you asked for.", "Alright, here goes:",
+    "Certainly. Draft follows.", "This one should land well:", "Your post →",
+    "I think this captures it:\n\nCaption:",  # a lead over a label over quotes
+    "As an AI, I can't give medical advice, but:\n\nHappy to help with that! Here is the reply:",
+])
+def test_a_lead_the_rules_do_not_name_is_dropped_with_what_it_shielded(lead: str) -> None:
+    assert clean_text(f"{lead}\n\n“{POST}”") == POST
+
+
+@pytest.mark.parametrize("closing", [
+    "This is not medical advice.", "*This is not medical advice.*", "Want a few more variations? Just say the word.",
+    "Feel free to tweak it to fit your voice.", "Characters: 212/280",
+    "Note: consult your doctor before making changes.\n\n#HealthTips #SelfCare",
+])
+def test_chat_under_the_text_is_dropped(closing: str) -> None:
+    assert clean_text(f"{POST}\n\n{closing}") == POST
+    assert clean_text(f"Certainly. Draft follows.\n\n«{POST}\n\n{closing}»") == POST  # inside the quotes too
+
+
+def test_one_paragraph_in_quotes_between_chat_is_the_text() -> None:
+    post = f"{POST} Ten minutes is enough, and it works better than any supplement people sell you."
+    assert clean_text(f"Hmm, okay, trying a calmer angle\n\n“{post}”\n\nHow's that") == post
+
+
+def test_a_thread_loses_chat_parts_at_its_ends_and_its_header() -> None:
+    parts = ["Sleep debt is real.", "Light in the morning sets your clock.", "Start with one change."]
+    raw = json.dumps({"parts": ["Below you'll find the tweet you asked for.", *parts,
+                                "This tweet works because it opens with a hook and ends with an action."]})
+    assert read_answer(raw, thread=True).parts == parts
+    raw = json.dumps({"parts": ["As an AI, I can't give medical advice, but:", *parts, "Characters: 212/280"]})
+    assert read_answer(raw, thread=True).parts == parts
+    assert split_thread("Here you are — a longevity thread in the owner's voice:\n\n" + "\n\n".join(parts)) == parts
+    assert split_thread("🧵 Thread:\n\n1/ " + "\n\n2/ ".join(parts[:2])) == parts[:2]
+    assert split_thread("A thread\n1/ Sleep debt is real.\n2/ Light in the morning sets your clock.") == parts[:2]
+
+
+def test_versions_under_one_label_are_alternatives_and_the_first_is_kept() -> None:
+    raw = f"Version A — {POST}\n\nVersion B — Sleep is a skill. Practice it.\n\nI'd go with A."
+    assert clean_text(raw) == POST
+    # a post's own choices, in lower case, stay (blind set 13's control in the corpus)
+    own = "Option A: coffee the second you wake up.\n\nOption B: water first.\n\nTry B for a week."
+    assert clean_text(own) == own
+
+
+def test_math_bold_letters_read_as_letters() -> None:
+    assert clean_text("𝗖𝗹𝗼𝘀𝗲𝘀𝘁 to a habit: a walk after dinner.") == "Closest to a habit: a walk after dinner."
+
+
+@pytest.mark.parametrize("bait", ["Save this for later.", "RT if you agree.", "Drop a 👇 below with your take!",
+                                  "Follow for more tips!"])
+def test_a_trailing_engagement_bait_sentence_is_dropped(bait: str) -> None:
+    assert clean_text(f"{POST} {bait}") == POST
+    padded = f"{POST} {bait} Small, consistent steps add up. Remember, everyone is different."
+    assert fit_to_limit(clean_text(padded), 280) == POST  # bait under padding goes with it
+
+
+def test_an_emoji_that_stands_for_a_word_stays() -> None:
+    assert clean_text("Grab a 🍎 before the gym. Simple fuel works.") == "Grab a 🍎 before the gym. Simple fuel works."
+
+
+def test_smaller_habits_of_the_audit() -> None:
+    assert "<add source here>" in (malformed_reason("Sleep debt is real <add source here>.") or "")
+    assert clean_text(f"Tweet → {POST}") == POST
+
+
+@pytest.mark.parametrize("text", [
+    "Here's the thing:\n\nMost people don't need a new plan. They need a bedtime.",
+    "Here's why:\nDaylight in the morning sets your body clock.",
+    "5 things I learned about sleep:\n\nWake at the same time. Get morning light.",
+    "I post this every year:\n\nSleep is not optional.",
+    "What's your go-to way to switch off after a stressful day?",
+    "Sleep debt is real. Follow it for a month: same wake time, morning light.",
+    "Share a meal with friends this week. It counts as stress relief.",
+    "My coach said:\n\n“Sleep first, train second.”\n\nShe was right, and it took me ten years to listen.",
+])
+def test_clean_texts_that_look_like_chat_come_through_unchanged(text: str) -> None:
+    assert clean_text(text) == text
+
+
+def test_a_threads_hook_ending_in_a_colon_with_its_content_is_kept() -> None:
+    parts = ["Most sleep advice misses one thing. Here's why:\nYour body clock runs on light, not willpower.",
+             "Get daylight within an hour of waking.", "Keep the same wake time on weekends."]
+    assert split_thread("\n\n".join(parts)) == parts
+    assert read_answer(json.dumps({"parts": parts}), thread=True).parts == parts
