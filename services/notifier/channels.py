@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import apprise
 
 from libs.core.logging import redact
+from services.notifier.notices import defuse
 
 logger = logging.getLogger("xbot.notifier")
 
@@ -33,7 +34,13 @@ class Channel:
     timeout_s: float
 
     async def send(self, *, title: str, body: str, severity: str) -> None:
+        # Here, not where notices are made: every send (the test notification too) goes through it, whatever
+        # the channel.
+        title, body = defuse(title), defuse(body)
         try:
+            # A timeout stops the wait, not the send: Apprise posts from a worker thread, which may still deliver
+            # after it. The notice is then retried and can arrive twice; no channel here takes an idempotency key
+            # that would let it drop the second copy, and a duplicate is better than a lost notice.
             ok = await asyncio.wait_for(
                 self.target.async_notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT,
                                          notify_type=_TYPES.get(severity, apprise.NotifyType.INFO)),

@@ -24,6 +24,7 @@ from services.notifier import metrics
 from services.notifier import projections as db
 from services.notifier.channels import Channel, ChannelFailed, open_channels
 from services.notifier.notices import (
+    KINDS,
     BadAlert,
     Notice,
     Verdict,
@@ -35,6 +36,7 @@ from services.notifier.notices import (
     digest_due,
     digest_notice,
     not_ready_notice,
+    retry_delay,
     scrub,
     with_repeats,
 )
@@ -56,6 +58,12 @@ class NotifierWorker(Worker):
             channel_urls(self.settings.notify_urls), timeout_s=self.settings.notify_send_timeout_s_real,
             spacing_s=self.settings.notify_spacing_s_real)
         self.broker = broker
+        # Exported at 0 from the start: Prometheus's increase() sees no rise in a series whose first sample is
+        # already 1, so the first failure of all would not fire XbotNoticesFailed or XbotNotifyChannelFailing.
+        for kind in KINDS:
+            metrics.notices.labels(kind, "failed")
+        for channel in self.channels:
+            metrics.channel_failures.labels(channel.name)
         self.last_run: dict[str, Any] = {}
         if self.settings.notify_webhook_token is not None:
             redact(self.settings.notify_webhook_token.get_secret_value())
@@ -92,7 +100,8 @@ class NotifierWorker(Worker):
         for notice in pending:
             outcome = await self._deliver_one(notice, now)
             counts[outcome] = counts.get(outcome, 0) + 1
-            metrics.notices.labels(notice.kind, outcome).inc()
+            if outcome != "waiting":  # a notice resting between tries: nothing happened to it this run
+                metrics.notices.labels(notice.kind, outcome).inc()
         self.last_run["deliver"] = {"at": now.isoformat(), **counts}
         return counts
 
@@ -100,8 +109,9 @@ class NotifierWorker(Worker):
         async with self.pool.acquire() as conn:
             repeat = await conn.fetchrow("SELECT last_sent_at, held_back, held_since FROM repeats WHERE key = $1",
                                          notice.key)
-            tried = {r["channel"]: r["delivered_at"] for r in await conn.fetch(
-                "SELECT channel, delivered_at FROM deliveries WHERE notice_id = $1", notice.id)}
+            tried = {r["channel"]: r for r in await conn.fetch(
+                "SELECT channel, delivered_at, attempts, next_try_at FROM deliveries WHERE notice_id = $1",
+                notice.id)}
             # A notice already on its way (some channel tried) finishes its way: it was judged when it started.
             verdict = Verdict(True, "send") if tried else decide(
                 notice, now=now, off=self.settings.notify_off, max_age=self.settings.notify_max_age,
@@ -115,23 +125,32 @@ class NotifierWorker(Worker):
                             "UPDATE repeats SET held_back = held_back + 1, held_since = coalesce(held_since, $2)"
                             " WHERE key = $1", notice.key, now)
                 return outcome
-            done = {channel for channel, at in tried.items() if at is not None}
+            done = {channel for channel, r in tried.items() if r["delivered_at"] is not None}
+        attempts = {channel: r["attempts"] for channel, r in tried.items()}
+        limit = self.settings.notify_max_attempts
+        # Channels still to reach, and among them those whose rest after a failure is over (retry_delay).
+        open_ = [c for c in self.channels if c.name not in done and attempts.get(c.name, 0) < limit]
+        due = [c for c in open_ if c.name not in tried or tried[c.name]["next_try_at"] is None
+               or tried[c.name]["next_try_at"] <= now]
+        if open_ and not due:
+            return "waiting"
         title = scrub(f"[xbot] {notice.title}", mask)
         body = scrub(with_repeats(notice.body, repeat["held_back"] if repeat else 0,
                                   repeat["held_since"] if repeat else None), mask)
-        failed = []
-        for channel in self.channels:
-            if channel.name in done:
-                continue
+        sent = []
+        for channel in due:
             try:
                 await channel.send(title=title, body=body, severity=notice.severity)
             except ChannelFailed as err:
-                failed.append(channel.name)
+                attempts[channel.name] = attempts.get(channel.name, 0) + 1
                 metrics.channel_failures.labels(channel.name).inc()
+                rest = retry_delay(attempts[channel.name], first=self.settings.notify_retry_first,
+                                   longest=self.settings.notify_retry_longest)
                 await self.pool.execute(
-                    "INSERT INTO deliveries AS d (notice_id, channel, attempts, last_error) VALUES ($1, $2, 1, $3)"
-                    " ON CONFLICT (notice_id, channel) DO UPDATE SET attempts = d.attempts + 1, last_error = $3",
-                    notice.id, channel.name, scrub(str(err), mask))
+                    "INSERT INTO deliveries AS d (notice_id, channel, attempts, last_error, next_try_at)"
+                    " VALUES ($1, $2, 1, $3, $4) ON CONFLICT (notice_id, channel) DO UPDATE"
+                    " SET attempts = d.attempts + 1, last_error = $3, next_try_at = $4",
+                    notice.id, channel.name, scrub(str(err), mask), now + rest)
                 logger.warning("notice %s not delivered to %s: %s", notice.id, channel.name, scrub(str(err), mask))
                 continue
             # Recorded at once: a crash after this send and before the next channel's resends to none twice.
@@ -139,23 +158,20 @@ class NotifierWorker(Worker):
                 "INSERT INTO deliveries AS d (notice_id, channel, delivered_at, attempts) VALUES ($1, $2, $3, 1)"
                 " ON CONFLICT (notice_id, channel) DO UPDATE SET delivered_at = $3, attempts = d.attempts + 1",
                 notice.id, channel.name, now)
-        reached = len(self.channels) - len(failed) > 0
+            sent.append(channel.name)
         async with self.pool.acquire() as conn, conn.transaction():
-            if reached and not done:
+            if sent and not done:
                 # The news went out (to one channel at least): its repeats are held back from now on.
                 await conn.execute(
                     "INSERT INTO repeats (key, last_sent_at, held_back, held_since) VALUES ($1, $2, 0, NULL)"
                     " ON CONFLICT (key) DO UPDATE SET last_sent_at = $2, held_back = 0, held_since = NULL",
                     notice.key, now)
-            if failed:
-                tries = await conn.fetchval(
-                    "SELECT min(attempts) FROM deliveries WHERE notice_id = $1 AND channel = ANY($2::text[])",
-                    notice.id, failed)
-                if tries < self.settings.notify_max_attempts:
-                    return "retry"
-                outcome = "failed"
-            else:
-                outcome = "sent"
+            undelivered = [c.name for c in self.channels if c.name not in done and c.name not in sent]
+            if any(attempts.get(name, 0) < limit for name in undelivered):
+                return "retry"
+            # Every channel took it, or the ones left failed it notify_max_attempts times: given up, counted
+            # (xbot_notifier_notices_total{outcome="failed"}), and told by XbotNoticesFailed.
+            outcome = "failed" if undelivered else "sent"
             await self._handled(conn, notice, outcome, now)
         logger.info("notice %s (%s) %s", notice.id, notice.kind, outcome)
         return outcome

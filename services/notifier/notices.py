@@ -40,6 +40,7 @@ ALERT_KINDS: Mapping[str, str] = {
     "XbotConsumerLagHigh": "service", "XbotJobLate": "service", "XbotJobNeverSucceeded": "service",
     "XbotDeadLettersGrowing": "dead_letters", "XbotMetricCheckpointsMissed": "service",
     "XbotAnalyticsUnread": "service", "XbotCrisisReply": "audience",
+    "XbotNotifyChannelFailing": "service", "XbotNoticesFailed": "service",
 }
 
 # Alerts that tell what an event already told (or will): while firing they share the event's key, so a lock
@@ -334,6 +335,12 @@ def decide(notice: Notice, *, now: datetime, off: Iterable[str], max_age: timede
     return Verdict(True, "send")
 
 
+def retry_delay(failures: int, *, first: timedelta, longest: timedelta) -> timedelta:
+    """How long a channel rests after its ``failures``-th failed send of a notice: ``first``, doubling with each
+    failure, never more than ``longest`` (a channel down for an hour is tried a few times, not 240)."""
+    return min(first * (1 << min(max(failures - 1, 0), 30)), longest)
+
+
 def with_repeats(body: str, suppressed: int, since: datetime | None) -> str:
     if suppressed <= 0 or since is None:
         return body
@@ -360,6 +367,28 @@ def scrub(text: str, mask: Callable[[str], str]) -> str:
     text = _SECRET_SHAPES[1].sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
     text = _SECRET_SHAPES[2].sub(lambda m: f"{m.group(1)}***@", text)
     return _SECRET_SHAPES[3].sub("***", text)
+
+
+# ---------------------------------------------------------------------- chat markup
+
+# A zero-width space: invisible where the text is read, and it breaks what chat services read as a ping or a link.
+ZWSP = "\u200b"
+# Text from outside the owner's control reaches notices (drafts written by the model, the digest's best post,
+# a provider's error text, an Alertmanager annotation), and Apprise sends it as is: Discord and Slack would ping
+# a whole server on "@everyone", "@here", "<@&role>" or "<!channel>", and show "[claim your prize](https://…)"
+# as a link whose address is hidden.
+_MENTION = re.compile(r"(?<![\w.+-])@(?=\w)")  # @everyone, @here, @handle; not the @ of owner@example.com
+_ANGLE = re.compile(r"<(?=[@!#])")  # <@123>, <@&role>, <!channel>, <#channel>: Discord's and Slack's mentions
+_MASKED_LINK = re.compile(r"\[([^\[\]\n]*)\]\(\s*<?([^()\s<>]*)>?\s*\)")
+
+
+def defuse(text: str) -> str:
+    """``text`` without anything a chat service reads as a mention or a hidden link: a zero-width space after
+    the "@" of a mention and after the "<" of "<@", "<!", "<#"; a Markdown link "[text](url)" as "text (url)",
+    its address in plain sight. Telegram's and e-mail's escaping is left to Apprise (it escapes plain text)."""
+    text = _MASKED_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
+    text = _ANGLE.sub("<" + ZWSP, text)
+    return _MENTION.sub("@" + ZWSP, text)
 
 
 def _clip(text: str, n: int) -> str:

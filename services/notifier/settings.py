@@ -44,8 +44,14 @@ class NotifierSettings(CommonSettings):
     # Alertmanager's webhook (POST /alertmanager on the side port) requires `Authorization: Bearer <token>`
     # when set (alertmanager.yml: http_config.authorization.credentials_file).
     notify_webhook_token: SecretStr | None = None
-    # A channel that keeps failing is given up for a notice after this many tries.
-    notify_max_attempts: int = Field(default=5, ge=1)
+    # A channel that fails a notice is tried again after notify_retry_first, the delay doubling with each failure
+    # up to notify_retry_longest; it is given up for that notice after notify_max_attempts tries (the notice is
+    # then `failed`: xbot_notifier_notices_total{outcome="failed"}, alert XbotNoticesFailed). With the defaults,
+    # tries at 0, 1, 3, 7, 15, 31, 63 minutes, then hourly: the 12th and last about 6 hours after the first, so
+    # a channel down for an hour or a few (a webhook outage, a mail server restarting) still gets the news.
+    notify_max_attempts: int = Field(default=12, ge=1)
+    notify_retry_first: timedelta = Field(default=timedelta(minutes=1), gt=timedelta(0))
+    notify_retry_longest: timedelta = Field(default=timedelta(hours=1), gt=timedelta(0))
     notify_send_timeout_s_real: float = Field(default=30.0, gt=0)
     # Apprise spaces two sends to one service by that service's own courtesy interval (5.5 s for most, none for
     # json://); a number overrides it for every channel (tests: 0). Real seconds.

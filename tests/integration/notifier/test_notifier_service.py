@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 from aiohttp import web
+from prometheus_client import REGISTRY
 
 from libs.bus.dlq import DeadLetter, DeadLetters
 from libs.bus.streams import kv_bucket
@@ -131,6 +132,44 @@ async def test_a_failing_channel_is_retried_alone(settings, start_notifier, chan
     assert tries == {"1-json": 3, "2-mailto": 1}
 
 
+async def test_a_channel_down_for_over_an_hour_gets_the_notice_once_it_is_back(settings, start_notifier,
+                                                                                 channels) -> None:
+    # A simulated hour in 6 real seconds; the job runs every simulated minute.
+    channels.refuse_hooks = 10_000
+    svc = await start_notifier(time_scale=600.0, notify_interval=timedelta(minutes=1))
+    start = svc.clock.now()
+    await publish(settings, [LlmHalted(cause="auth", message="authentication failed", status=401, halted_at=start)])
+    await eventually(lambda: _past(svc, start + timedelta(minutes=65)), timeout=30)
+    tries = await svc.pool.fetchval("SELECT attempts FROM deliveries WHERE channel = '1-json'")
+    # Tried at 0, 1, 3, 7, 15, 31 and 63 minutes: resting longer after each failure, not once a minute.
+    assert 6 <= tries <= 8
+    assert not await svc.pool.fetchval("SELECT count(*) FROM handled")
+    channels.refuse_hooks = 0
+    await eventually(lambda: _count(svc, 1), timeout=20)
+    assert await svc.pool.fetchval("SELECT outcome FROM handled") == "sent"
+    assert [r.title for r in channels.hooks] == ["[xbot] The planner stopped calling the LLM"]
+    assert len(channels.mails) == 1
+
+
+async def test_a_notice_given_up_is_counted_for_the_alert(settings, start_notifier, channels) -> None:
+    channels.refuse_hooks = 10_000
+    svc = await start_notifier(notify_max_attempts=3, notify_retry_first=timedelta(seconds=5))
+
+    def given_up() -> float:
+        return REGISTRY.get_sample_value("xbot_notifier_notices_total", {"kind": "llm", "outcome": "failed"})
+
+    # Exported before any failure (at 0), so that Prometheus's increase() sees the first one.
+    before = given_up()
+    assert before is not None
+    await publish(settings, [LlmHalted(cause="auth", message="authentication failed", status=401,
+                                       halted_at=svc.clock.now())])
+    await eventually(lambda: _count(svc, 1), timeout=30)
+    assert await svc.pool.fetchval("SELECT outcome FROM handled") == "failed"
+    tries = {r["channel"]: r["attempts"] for r in await svc.pool.fetch("SELECT channel, attempts FROM deliveries")}
+    assert tries == {"1-json": 3, "2-mailto": 1} and len(channels.mails) == 1
+    assert given_up() == before + 1
+
+
 async def test_alertmanager_webhook_is_grouped_once_and_needs_its_token(settings, start_notifier, channels) -> None:
     svc = await start_notifier(notify_webhook_token=CANARY_TOKEN)
     body = {
@@ -217,6 +256,10 @@ async def test_no_secret_reaches_a_channel(settings, start_notifier, channels) -
     for canary in (CANARY_KEY, CANARY_TOKEN, CANARY_CHANNEL_PW, "Q" * 40):
         assert canary not in everything
     assert "authentication" in everything or "Incorrect API key" in everything  # the news itself got through
+
+
+async def _past(svc, moment: datetime) -> bool:
+    return svc.clock.now() > moment
 
 
 async def _count(svc, n: int) -> bool:

@@ -3,15 +3,18 @@ batches, the digest's day, secrets scrubbed, and settings refused at start namin
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from libs.contracts.events import (AccountRiskChanged, BudgetExhausted, CommunityNoteShown, LlmHalted, SessionExpired,
                                    TweetGone, WritesHalted)
 from libs.core.settings import SettingsError, load_settings
-from services.notifier.channels import secret_parts
+from services.notifier.channels import open_channels, secret_parts
 from services.notifier.notices import (
     KINDS,
     DayFigures,
@@ -19,10 +22,13 @@ from services.notifier.notices import (
     Waiting,
     alert_notice,
     approval_batch,
+    ZWSP,
     decide,
+    defuse,
     digest_due,
     digest_notice,
     notice_for,
+    retry_delay,
     scrub,
     with_link,
     with_repeats,
@@ -163,3 +169,69 @@ def test_bad_settings_stop_the_start_naming_the_variable(monkeypatch) -> None:
     with pytest.raises(SettingsError, match="XBOT_NOTIFY_URLS") as err:
         load_settings(NotifierSettings)
     assert "SECRET99" not in str(err.value) and "channel 2" in str(err.value)
+
+
+# What strangers and the model write reaches notices (a draft's preview, the digest's best post, a provider's error,
+# an Alertmanager annotation).
+HOSTILE = ("Great point @everyone and @here, ask @someone <@&123456> <@42> <!channel> <#C01> "
+           "[claim your prize](https://evil.example/x) <b>hi</b> a&b owner@example.com")
+
+
+def test_mentions_and_masked_links_are_defused_for_every_chat() -> None:
+    out = defuse(HOSTILE)
+    for ping in ("@everyone", "@here", "@someone", "<@&", "<@4", "<!channel", "<#C"):
+        assert ping not in out
+    assert f"@{ZWSP}everyone" in out and f"<{ZWSP}@&123456>" in out and f"<{ZWSP}!channel>" in out
+    assert "[claim" not in out and "](" not in out and "claim your prize (https://evil.example/x)" in out
+    # What is no mention stays as it was: an address, markup a chat shows as text.
+    assert "owner@example.com" in out and "<b>hi</b> a&b" in out
+    assert out.replace(ZWSP, "") == HOSTILE.replace("[claim your prize](https://evil.example/x)",
+                                                    "claim your prize (https://evil.example/x)")
+
+
+def sent_by_apprise(url: str) -> dict:
+    """The payload a real Apprise channel posts for a notice with hostile text (the service itself answered by a
+    stand-in for requests.post: Discord and Telegram cannot be reached from a test)."""
+    posted = []
+
+    class Answer:
+        status_code = 200
+        content = b'{"ok": true}'
+        text = content.decode()
+        headers: dict = {}
+
+        def json(self) -> dict:
+            return {"ok": True}
+
+    def post(_url, *args, **kwargs):
+        posted.append(json.loads(kwargs["data"]))
+        return Answer()
+
+    [channel] = open_channels([url], timeout_s=5, spacing_s=0)
+    with mock.patch("requests.post", side_effect=post):
+        asyncio.run(channel.send(title="[xbot] 1 draft waiting @here", body=HOSTILE, severity="info"))
+    [payload] = posted
+    return payload
+
+
+def test_discord_gets_no_ping_nor_hidden_link_and_telegram_stays_escaped() -> None:
+    content = sent_by_apprise("discord://1234567890/abcdefTOKENabcdef1234567890")["content"]
+    assert "@everyone" not in content and "@here" not in content and "<@&" not in content
+    assert "[claim your prize](" not in content and "claim your prize (https://evil.example/x)" in content
+    # Telegram: Apprise escapes the plain text into HTML; the zero-width spaces do not undo that.
+    text = sent_by_apprise("tgram://123456789:ABCdefGhIJKlmnoPQRstuVWXyz012345678/12345")["text"]
+    assert f"&lt;{ZWSP}@&amp;123456&gt;" in text and "&lt;b&gt;hi&lt;/b&gt; a&amp;b" in text
+    assert "@everyone" not in text
+
+
+def test_a_failing_channel_rests_longer_after_each_failure_for_hours_in_all() -> None:
+    first, longest = timedelta(minutes=1), timedelta(hours=1)
+    delays = [retry_delay(n, first=first, longest=longest) for n in range(1, 12)]
+    assert delays[:7] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60)] and set(delays[6:]) == {longest}
+    # The defaults: 12 tries, the last about 6 hours after the first; an outage of an hour is waited out.
+    s = NotifierSettings()
+    tries = s.notify_max_attempts
+    horizon = sum((retry_delay(n, first=s.notify_retry_first, longest=s.notify_retry_longest)
+                   for n in range(1, tries)), timedelta())
+    assert timedelta(hours=5) < horizon < timedelta(hours=7)
+    assert retry_delay(1000, first=first, longest=longest) == longest  # no overflow after many failures
