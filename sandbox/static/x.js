@@ -280,7 +280,14 @@
   // and SearchTimeline requests).
   if (timeline && timeline.dataset.first) loadMore(true);
 
-  // X's interstitial sheet (sandbox/sheets.py): closed by its buttons, and by Escape when it allows.
+  // X's interstitial sheet (sandbox/sheets.py): mounted a moment after the page, as X's client renders it once its
+  // app is up (a reader that closed sheets as the page arrived found none, and the sheet then took its next click);
+  // closed by its buttons, and by Escape when it allows.
+  const SHEET_AFTER_MS = 1000;
+  const sheetLater = document.getElementById("sheet");
+  if (sheetLater) {
+    setTimeout(() => document.getElementById("layers").appendChild(sheetLater.content.cloneNode(true)), SHEET_AFTER_MS);
+  }
   function closeSheet() {
     document.querySelectorAll(".sheet, .mask").forEach((el) => el.remove());
   }

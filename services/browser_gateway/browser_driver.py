@@ -118,6 +118,7 @@ class BrowserDriver:
                     return await asyncio.wait_for(getattr(self.site, request.OP)(page, *self._args(request)), limit)
                 except PlaywrightError:
                     await self.site.check_sent_away(page)  # X's lock or login page, not the error it caused
+                    await self.site.close_sheet(page)  # X's sheet for the owner, which took the failed click
                     raise
         except GatewayError:
             raise

@@ -5,8 +5,10 @@ why in a toast."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import weakref
 from collections.abc import Awaitable
 from urllib.parse import quote, urlparse
 
@@ -150,6 +152,8 @@ class XSite:
         self.call_timeout_ms = call_timeout_ms
         # Posts are composed in the side navigation's dialog until that fails once (open_composer).
         self.compose_in_dialog = True
+        # The pages whose late sheets are closed as they come up (watch_sheets).
+        self._watched: weakref.WeakSet[Page] = weakref.WeakSet()
 
     # ------------------------------------------------------------ navigation and required elements
 
@@ -165,6 +169,7 @@ class XSite:
         # counts those its first batch brought after it, and the batches it scrolls to; past the reading limit a
         # page renders none).
         current_usage().page(await page.locator(self.pack.css("tweet")).count())
+        await self.watch_sheets(page)
         await self.close_sheet(page)
         if heed_notices:
             await self.raise_if_x_said(page)
@@ -173,14 +178,39 @@ class XSite:
         """Count what the page shows now, beyond what was counted with it (``Usage.rendered``)."""
         current_usage().rendered(await page.locator(self.pack.css("tweet")).count())
 
+    async def watch_sheets(self, page: Page) -> None:
+        """Close X's sheets that come up after the page (once per page). X's client renders them once its app is
+        up, after ``open`` has looked: one then took the op's next click, and a post timed out clicking, every
+        retry. Playwright runs the handler before each action (a click, a fill) while a sheet shows, and the
+        action goes on once it is gone; one for the owner stays, its action times out, and the driver's
+        ``close_sheet`` after the failure makes it ``locked``."""
+        if page in self._watched:
+            return
+        self._watched.add(page)
+
+        async def dismiss(_: Locator) -> None:
+            # Playwright keeps an error raised here as its connection's, and every later call of every page fails
+            # with it: the page closed mid-dismissal (its op failed meanwhile) is nothing to report.
+            with contextlib.suppress(PlaywrightError):
+                await self._dismiss_sheet(page)
+
+        await page.add_locator_handler(page.locator(self.pack.css("interstitial")), dismiss)
+
     async def close_sheet(self, page: Page) -> None:
         """X's interstitial sheets over a page ("Turn on notifications", a Premium offer, updated terms) take every
         click until closed: Escape, else the sheet's own way out (never its offer). One that will not close asks
         the owner to act on x.com ("Verify your email"): the op fails as ``locked`` with X's words, as X's own
         challenge page does (writes wait, the hourly login check sees when the owner has answered it)."""
+        said = await self._dismiss_sheet(page)
+        if said is not None:
+            metrics.sheets.labels("owner").inc()
+            raise op_error("locked", f"X asks the owner to act on x.com before anything else: {said[:200]}")
+
+    async def _dismiss_sheet(self, page: Page) -> str | None:
+        """Close X's sheet over the page, if one shows; the words of one that will not close."""
         sheet = page.locator(self.pack.css("interstitial"))
         if not await sheet.count():
-            return
+            return None
         said = " ".join((await sheet.first.inner_text()).split())
         await page.keyboard.press("Escape")
         for label in [None, *self.pack.texts.get("interstitial_dismiss", [])]:
@@ -195,9 +225,8 @@ class XSite:
                 continue
             log.info("closed X's sheet over %s: %s", page.url, said[:120])
             metrics.sheets.labels("closed").inc()
-            return
-        metrics.sheets.labels("owner").inc()
-        raise op_error("locked", f"X asks the owner to act on x.com before anything else: {said[:200]}")
+            return None
+        return said
 
     async def check_language(self, page: Page) -> None:
         """X shows a signed-in account in its display language (``<html lang>``). The pack reads X's English words
