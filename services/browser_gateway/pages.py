@@ -465,7 +465,8 @@ class XSite:
             # wait for the counts alone took the call's whole timeout to find it).
             if await self.first_of(page, ["analytics_profile_visits", "toast"]) == "toast":
                 await self.raise_if_x_said(page)
-            visits = await self.need(page, "analytics_profile_visits")
+            label = await self.need(page, "analytics_profile_visits")
+            visits = await self.need(page, "analytics_count", within=label)
         except DomChanged as missing:
             metrics.analytics_unread.inc()
             log.warning("post %s: its analytics page shows no readable profile visits (%s); the metrics go out "
@@ -473,7 +474,8 @@ class XSite:
             return None, None
         seen = parse_count(await visits.inner_text())
         # The page has rendered its counts (the visits are there): no wait for the other one.
-        follows = page.locator(self.pack.css("analytics_new_followers")).first
+        follows = page.locator(self.pack.css("analytics_new_followers")).first.locator(
+            self.pack.css("analytics_count")).first
         if not await follows.count():
             metrics.analytics_follows_unread.inc()
             return seen, None

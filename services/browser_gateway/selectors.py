@@ -17,7 +17,7 @@ REQUIRED_SELECTORS = frozenset({
     "tweet_text", "tweet_user_name", "tweet_time", "tweet_status_link", "tweet_reply_button",
     "tweet_like_button", "tweet_retweet_button", "tweet_views_link", "profile_user_name",
     "profile_description", "profile_following_link", "profile_followers_link", "analytics_profile_visits",
-    "analytics_new_followers", "compose_open", "compose_dialog", "timeline_empty",
+    "analytics_new_followers", "analytics_count", "compose_open", "compose_dialog", "timeline_empty",
 })
 REQUIRED_URLS = frozenset({"home", "compose_from", "session_check", "status", "analytics", "profile", "search_top",
                            "search_latest", "create_tweet", "profile_posts", "create_tweet_id_path", "login_paths",

@@ -243,7 +243,7 @@ async def test_an_analytics_page_without_profile_visits_leaves_them_out_not_the_
     # tells the op to stop loading analytics pages it cannot read.
     site = gw.app.gateway.browser.site
     monkeypatch.setattr(site, "pack", replace(site.pack, selectors={
-        **site.pack.selectors, "analytics_profile_visits": 'dt:text-is("Profile visitors") + dd'}))
+        **site.pack.selectors, "analytics_profile_visits": 'span:text-is("Profile visitors")'}))
     monkeypatch.setattr(site, "call_timeout_ms", 2_000)
     found = await gw.client.search("sleep", tab="latest", limit=5)
     ids = [t.tweet_id for t in found.tweets if t.author != HANDLE][:2]
@@ -262,7 +262,7 @@ async def test_an_analytics_page_without_new_followers_still_gives_the_visits(gw
     # follows as unknown, counted per post, and the op goes on reading analytics pages.
     site = gw.app.gateway.browser.site
     monkeypatch.setattr(site, "pack", replace(site.pack, selectors={
-        **site.pack.selectors, "analytics_new_followers": 'dt:text-is("Followers gained") + dd'}))
+        **site.pack.selectors, "analytics_new_followers": 'span:text-is("Followers gained")'}))
     found = await gw.client.search("sleep", tab="latest", limit=5)
     ids = [t.tweet_id for t in found.tweets if t.author != HANDLE][:2]
     authors = {t.tweet_id: t.author for t in found.tweets}
