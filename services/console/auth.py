@@ -9,6 +9,7 @@ import hmac
 import secrets
 from collections import deque
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 # scrypt's cost: about 50 ms and 16 MiB per check on this machine, which is what makes a stolen hash slow to
 # guess; the parameters travel in the stored string, so raising them later leaves old hashes readable.
@@ -53,6 +54,21 @@ def token_digest(token: str) -> str:
 
 def csrf_ok(expected: str, sent: str | None) -> bool:
     return bool(sent) and hmac.compare_digest(expected.encode(), (sent or "").encode())
+
+
+def from_own_origin(origin: str | None, referer: str | None, host: str) -> bool:
+    """Whether a form post comes from the console's own pages: its Origin (or, without one, its Referer) names the
+    host and port the request was sent to (its Host header). Browsers send an Origin with every cross-site POST
+    (``null`` when hidden: refused); a request with neither comes from no browser page (curl, a script) and no
+    other site can make one. The scheme is not compared: a TLS proxy in front of the console speaks http to it
+    (it must pass the Host header on)."""
+    sent = origin if origin is not None else referer
+    if sent is None:
+        return True
+    try:
+        return urlsplit(sent).netloc.lower() == host.lower()
+    except ValueError:  # not a URL ("http://[::1"): from nowhere known
+        return False
 
 
 @dataclass

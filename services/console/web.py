@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from typing import Any
 
 import asyncio
@@ -28,7 +28,7 @@ from libs.bus.streams import kv_bucket
 from libs.contracts.gateway import GatewayError
 from libs.runtime.context import JobContext
 from services.console import owner
-from services.console.auth import Throttle, csrf_ok, new_token, token_digest, verify_password
+from services.console.auth import Throttle, csrf_ok, from_own_origin, new_token, token_digest, verify_password
 from services.console.charts import bar_chart, line_chart
 from services.console.settings import ConsoleSettings
 from services.console.slots import next_good_slot
@@ -56,6 +56,32 @@ def age(span: timedelta) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+def own_path(back: str, default: str = "/queue") -> str:
+    """``back`` when it is a path of this site, else ``default``: never an open redirect. "/" and then neither "/"
+    nor "\\": browsers read "//evil.example" and "/\\evil.example" as another host; and no control character
+    (they drop tabs and newlines from a URL: "/\\t/evil.example" is "//evil.example")."""
+    local = len(back) > 1 and back[0] == "/" and back[1] not in "/\\" and all(c >= " " for c in back)
+    return back if local else default
+
+
+def path_segment(value: object) -> str:
+    """One segment of a URL path, every reserved character encoded: ids come from events (a tweet id, a content
+    id), and "../../switch?action=pause&x=" put as is into a form's action would post to another endpoint."""
+    return quote(str(value), safe="")
+
+
+def external_link(url: object) -> str:
+    """``url`` when it is an http(s) address, else "" (no link): a posted item's URL comes from an event, and a
+    ``javascript:`` or ``data:`` one is no post on X; only the CSP would keep it from running in the console's
+    origin when clicked."""
+    text = str(url or "")
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return ""
+    return text if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
 class Console:
     """The web app over the console's job context (its pool, outbox, kill switch and clock)."""
 
@@ -77,7 +103,12 @@ class Console:
         # A reply's target on X, for the owner to read what the draft answers (and what that tweet quotes) before
         # approving it: the console keeps no stranger's text of its own.
         base = ctx.settings.x_base_url.rstrip("/")
-        self.templates.filters["on_x"] = lambda author, tweet_id: f"{base}/{author}/status/{tweet_id}"
+        self.templates.filters["on_x"] = \
+            lambda author, tweet_id: f"{base}/{path_segment(author)}/status/{path_segment(tweet_id)}"
+        # Whatever comes from an event and goes into a URL: "segment" for a part of a path of the console's own,
+        # "link" for an address elsewhere (templates use no other way).
+        self.templates.filters["segment"] = path_segment
+        self.templates.filters["link"] = external_link
         self.runner: web.AppRunner | None = None
         self.url = ""
         # One dead-letter action at a time: a double click must not re-apply a letter twice before it is dropped.
@@ -159,6 +190,11 @@ class Console:
         return self._html("login.html", {"error": error, "has_password": has_password}, status=status)
 
     async def login(self, request: web.Request) -> web.StreamResponse:
+        # Before the throttle: a page on any site can make the owner's browser post a wrong password here, from the
+        # owner's own address, until the throttle locks the owner out (this form carries no CSRF token: there is
+        # no session yet). Such a post says where it comes from; it is refused and not counted.
+        if not from_own_origin(request.headers.get("Origin"), request.headers.get("Referer"), request.host):
+            return web.Response(status=403, text="sign in from the console's own sign-in page")
         client = request.remote or "?"
         wait = self.throttle.blocked(client, time.monotonic())
         if wait is not None:
@@ -451,9 +487,7 @@ class Console:
         return self._back(request, f"writes {action}d")
 
     def _back(self, request: web.Request, notice: str = "", *, error: str = "") -> web.Response:
-        page = str(request.query.get("back") or "/queue")
-        if not page.startswith("/") or page.startswith("//"):
-            page = "/queue"  # never an open redirect
+        page = own_path(str(request.query.get("back") or ""))
         query = f"error={quote(error)}" if error else f"notice={quote(notice)}"
         return self._redirect(f"{page}?{query}")
 

@@ -13,10 +13,12 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 import aiohttp
 import asyncpg
 import pytest
+from aiohttp import web
 from playwright.async_api import Page
 from prometheus_client import REGISTRY
 
@@ -35,6 +37,7 @@ from libs.contracts.events import (
     PersonalDataPurged,
     ReplyLeftToOwner,
     TweetGone,
+    TweetPosted,
 )
 from libs.core.settings import CommonSettings
 from libs.runtime.service import Service
@@ -64,6 +67,12 @@ async def in_review(page: Page, content_id: str) -> None:
         await page.goto("/review")
         return await page.locator(f"section.review[data-id='{content_id}']").count() == 1
     await eventually(shown, timeout=60, interval=0.5)
+
+
+def producer(stack: Stack, name: str) -> EventPublisher:
+    """Publishes as the service ``name`` would (its stream and subjects), on the module's broker and clock."""
+    h = stack.harness
+    return EventPublisher(h.publisher.broker, CommonSettings(**service_values(h)), h.clock, name)
 
 
 async def test_requests_without_a_session_or_a_csrf_token_are_refused(stack: Stack) -> None:
@@ -97,6 +106,69 @@ async def test_requests_without_a_session_or_a_csrf_token_are_refused(stack: Sta
     finally:
         throttle.by_client.clear()
         throttle.everyone.clear()
+
+
+async def test_another_site_cannot_lock_the_owner_out_of_sign_in(stack: Stack) -> None:
+    """The sign-in form has no CSRF token (no session yet), and the throttle counts failures per address: a page on
+    another origin (here another port of 127.0.0.1, as a page the owner opens would be) that makes the browser post
+    wrong passwords to /login is refused before it is counted, and the owner still signs in."""
+    evil = (f'<form id="f" method="post" action="{stack.url}/login"><input name="password" value="guess"></form>'
+            '<script>document.getElementById("f").submit()</script>')
+    app = web.Application()
+    app.router.add_get("/", lambda _: web.Response(text=evil, content_type="text/html"))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    throttle = stack.worker.console.throttle
+    context = await stack.browser.new_context()
+    try:
+        page = await context.new_page()
+        for _ in range(throttle.limit + 1):
+            async with page.expect_response(f"{stack.url}/login") as answer:
+                await page.goto(f"http://127.0.0.1:{runner.addresses[0][1]}/")
+            assert (await answer.value).status == 403
+        assert not throttle.by_client and not throttle.everyone
+        await stack.page()  # signs in on the console's own page
+    finally:
+        await context.close()
+        await runner.cleanup()
+        throttle.by_client.clear()
+        throttle.everyone.clear()
+
+
+async def test_ids_and_addresses_from_events_stay_in_their_place(stack: Stack) -> None:
+    """An id from an event goes into a path as one segment (a reply's tweet id "../../switch?action=pause&x=" is no
+    way to another endpoint), and a posted item's URL that is no http(s) address is shown as no link."""
+    h = stack.harness
+    now = h.clock.now()
+    hostile = f"../../switch?action=pause&x={uuid.uuid4().hex[:6]}"
+    reply = ReplyLeftToOwner(tweet_id=hostile, author="reader/../x", conversation_id="18", reason="crisis",
+                             tweet_created_at=now - timedelta(minutes=30), found_at=now)
+    await producer(stack, "harvester").publish(reply)
+    # Scheduled far ahead: the real poster never posts it in this module (its own TweetPosted would be a duplicate).
+    queued = await h.queue(unique("Sleep in a cool, dark room."), scheduled_in=timedelta(days=30),
+                           expires_in=timedelta(days=31))
+    await producer(stack, "poster").publish(TweetPosted(content_id=queued.content_id, kind="post", tweet_ids=["1"],
+                                                        url="javascript:alert(6)", posted_at=now))
+    page = await stack.page()
+
+    async def shown(path: str, selector: str) -> bool:
+        await page.goto(path)
+        return await page.locator(selector).count() == 1
+
+    section = f"section.left-reply[data-id='{hostile}']"
+    await eventually(lambda: shown("/review", section), timeout=60, interval=0.5)
+    dismiss = page.locator(section).locator("form")
+    assert await dismiss.evaluate("f => f.action") == f"{stack.url}/left/{quote(hostile, safe='')}/dismiss"
+    assert await page.locator(section).locator("a.left-target").get_attribute("href") == \
+        f"{h.env['XBOT_X_BASE_URL'].rstrip('/')}/reader%2F..%2Fx/status/{quote(hostile, safe='')}"
+    # (Left on the list: the replies-left test counts the verdicts given.)
+
+    row = f"tr.post[data-id='{queued.content_id}']"
+    await eventually(lambda: shown("/posted", row), timeout=60, interval=0.5)
+    assert await page.locator(f"{row} td").first.inner_text() != ""
+    assert await page.locator(f"{row} a[href^='javascript']").count() == 0
+    assert await page.locator(f"{row} a.delete").get_attribute("href") == f"/posted/{queued.content_id}/delete"
 
 
 async def test_an_approved_draft_is_posted_once(stack: Stack) -> None:
@@ -223,9 +295,7 @@ async def test_a_reply_left_to_the_owner_is_listed_with_links_seen_to_and_forgot
     never its words; "Seen to" takes it off the list (ReplyLeftDismissed). The retention's cut
     (PersonalDataPurged) forgets one not seen to, and one found before the cut that comes after it is not kept."""
     h = stack.harness
-    harvester = EventPublisher(h.publisher.broker, CommonSettings(
-        nats_url=h.env["XBOT_NATS_URL"], database_url=h.env["XBOT_DATABASE_URL"], namespace=h.namespace),
-        h.clock, "harvester")
+    harvester = producer(stack, "harvester")
     now = h.clock.now()
     base = h.env["XBOT_X_BASE_URL"].rstrip("/")
     tag = uuid.uuid4().hex[:6]
@@ -413,13 +483,10 @@ async def test_every_page_renders_with_data(stack: Stack) -> None:
     # The scraper finds the owner's post under a Community Note, then gone from X (deleted there, or removed by X):
     # the Posted page says both.
     tweet_id = await h.pool.fetchval("SELECT tweet_ids->>0 FROM item_progress WHERE content_id = $1", content_id)
-    await EventPublisher(h.publisher.broker, CommonSettings(
-        nats_url=h.env["XBOT_NATS_URL"], database_url=h.env["XBOT_DATABASE_URL"], namespace=h.namespace),
-        h.clock, "scraper").publish(TweetGone(tweet_id=tweet_id, content_id=content_id, noticed_at=h.clock.now()))
-    await EventPublisher(h.publisher.broker, CommonSettings(
-        nats_url=h.env["XBOT_NATS_URL"], database_url=h.env["XBOT_DATABASE_URL"], namespace=h.namespace),
-        h.clock, "scraper").publish(CommunityNoteShown(tweet_id=tweet_id, content_id=content_id,
+    await producer(stack, "scraper").publish(TweetGone(tweet_id=tweet_id, content_id=content_id,
                                                        noticed_at=h.clock.now()))
+    await producer(stack, "scraper").publish(CommunityNoteShown(tweet_id=tweet_id, content_id=content_id,
+                                                                noticed_at=h.clock.now()))
     waiting = await h.queue(unique("Protein at breakfast keeps you full until lunch."))
     await in_review(page, waiting.content_id)
 

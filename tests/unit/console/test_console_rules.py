@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from libs.niche import load_niche
-from services.console.auth import Throttle, WeakPassword, csrf_ok, hash_password, verify_password
+from services.console.auth import (Throttle, WeakPassword, csrf_ok, from_own_origin, hash_password,
+                                   verify_password)
 from services.console.charts import bar_chart, line_chart
 from services.console.owner import gate_edit, split_parts
-from services.console.web import age
+from services.console.web import age, external_link, own_path, path_segment
 
 T0 = datetime(2026, 12, 2, 12, tzinfo=UTC)
 
@@ -105,3 +106,30 @@ def test_an_owners_post_may_override_style_warnings_but_never_safety() -> None:
     assert _safety_gates([tags], kind="post", config=config) is None
     unsafe = _safety_gates(["Stop taking your medication, it is a scam."], kind="post", config=config)
     assert unsafe is not None and unsafe.gate not in OVERRIDABLE
+
+
+def test_a_sign_in_from_another_origin_is_told_apart() -> None:
+    host = "127.0.0.1:8470"
+    assert from_own_origin("http://127.0.0.1:8470", None, host)
+    assert from_own_origin("https://127.0.0.1:8470", None, host)  # TLS ended at a proxy: the scheme is not compared
+    assert from_own_origin(None, "http://127.0.0.1:8470/login", host)
+    assert from_own_origin(None, None, host)  # no browser page (curl, a script): no other site makes one
+    for origin in ("http://127.0.0.1:9999", "http://localhost:8470", "null", "http://[::1"):
+        assert not from_own_origin(origin, "http://127.0.0.1:8470/login", host)
+    assert not from_own_origin(None, "http://evil.example/page", host)
+
+
+def test_ids_go_into_a_path_as_one_segment_and_only_web_addresses_are_links() -> None:
+    assert path_segment("../../switch?action=pause&x=") == "..%2F..%2Fswitch%3Faction%3Dpause%26x%3D"
+    assert path_segment(17) == "17" and path_segment("1901") == "1901"
+    assert external_link("https://x.com/a/status/1") == "https://x.com/a/status/1"
+    assert external_link("http://127.0.0.1:8080/a/status/1") == "http://127.0.0.1:8080/a/status/1"
+    for url in ("javascript:alert(6)", " JavaScript:alert(6)", "java\tscript:alert(1)", "data:text/html,x",
+                "//evil.example", "https:evil", "", None, "http://[::1"):
+        assert external_link(url) == ""
+
+
+def test_back_is_a_path_of_the_console_only() -> None:
+    assert own_path("/review") == "/review" and own_path("/posted?x=1") == "/posted?x=1"
+    for back in ("", "/", "//evil.com", "/\\evil.com", "/\t/evil.com", "https://evil.com", "queue"):
+        assert own_path(back) == "/queue"
