@@ -222,11 +222,9 @@
   }
 
   // Timelines load as X's do: the next batch when the reader scrolls near the end (the section's data-more names
-  // it; the spinner cell stands at the end while there is more), and the cells far above the viewport leave the
-  // DOM, their height kept as padding, as X's virtualised list does: a reader collects while it scrolls. With the
-  // lazy loader (/admin/dom_variant) the end cell is a spinner only while a batch loads, as an x.com may show it.
+  // it; the spinner cell stands at the end while there is more). With the lazy loader (/admin/dom_variant) the end
+  // cell is a spinner only while a batch loads, as an x.com may show it.
   const timeline = document.querySelector("section[data-more]");
-  const KEEP_CELLS = 30;
   const lazyLoader = body.dataset.lazyLoader === "1";
   let loadingMore = false;
   function loaderSpins(on) {
@@ -234,6 +232,26 @@
     if (end && lazyLoader) on ? end.setAttribute("role", "progressbar") : end.removeAttribute("role");
   }
   if (timeline) loaderSpins(false);
+  // X's list is virtualised: only the cells within KEEP_VIEWPORTS screens of the visible area, above and below, are
+  // in the DOM; any other is a spacer of its height (so the scrollbar stays right) until scrolled to again. A
+  // reader collects the posts a screen or so at a time: one that jumps to the end never sees those it passed.
+  const KEEP_VIEWPORTS = 2;
+  function virtualise() {
+    const margin = KEEP_VIEWPORTS * window.innerHeight;
+    const items = [...timeline.querySelectorAll(`:scope > [data-testid="${tid("cellInnerDiv")}"], :scope > .cell-spacer`)];
+    const boxes = items.map((el) => el.getBoundingClientRect());  // every read before any write: one layout
+    items.forEach((el, i) => {
+      const near = boxes[i].bottom > -margin && boxes[i].top < window.innerHeight + margin;
+      if (el.cell && near) el.replaceWith(el.cell);
+      else if (!el.cell && !near) {
+        const spacer = document.createElement("div");
+        spacer.className = "cell-spacer";
+        spacer.style.height = `${boxes[i].height}px`;
+        spacer.cell = el;
+        el.replaceWith(spacer);
+      }
+    });
+  }
   async function loadMore(first = false) {
     const next = timeline.dataset.more;
     const end = timeline.querySelector(".loading-more");
@@ -261,10 +279,7 @@
       timeline.dataset.more = resp.headers.get("x-next") || "";
       end.insertAdjacentHTML("beforebegin", await resp.text());
       if (!timeline.dataset.more) endOfTimeline();
-      const cells = timeline.querySelectorAll(`[data-testid="${tid("cellInnerDiv")}"]`);
-      let dropped = 0;
-      for (let i = 0; i < cells.length - KEEP_CELLS; i++) { dropped += cells[i].offsetHeight; cells[i].remove(); }
-      timeline.style.paddingTop = `${(parseFloat(timeline.style.paddingTop) || 0) + dropped}px`;
+      virtualise();
     } finally {
       loadingMore = false;
       if (timeline.dataset.more) loaderSpins(false);
@@ -275,7 +290,10 @@
     const end = timeline.querySelector(".loading-more");
     if (end) end.remove();
   }
-  if (timeline) window.addEventListener("scroll", () => loadMore(), { passive: true });
+  if (timeline) {
+    window.addEventListener("scroll", () => { virtualise(); loadMore(); }, { passive: true });
+    window.addEventListener("resize", virtualise);
+  }
   // A profile's posts and a search's results come after the page, as X's web client asks for them (its UserTweets
   // and SearchTimeline requests).
   if (timeline && timeline.dataset.first) loadMore(true);

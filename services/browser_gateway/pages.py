@@ -10,6 +10,7 @@ import json
 import logging
 import weakref
 from collections.abc import Awaitable
+from typing import Any
 from urllib.parse import quote, urlparse
 
 from playwright.async_api import Error as PlaywrightError
@@ -66,7 +67,12 @@ _READ_ARTICLES = """
  // X's "Discover more" heading under a conversation's last reply: what follows is from across X, not the timeline.
  const ends = Array.from(document.querySelectorAll(a.heading)).filter((h) =>
    a.endings.some((e) => (h.textContent || '').trim().toLowerCase().startsWith(e.toLowerCase())));
- return Array.from(document.querySelectorAll(a.tweet)).map((el) => {
+ // Where the reader is: how much of the page is below the viewport (px), the page's height (it changes when a
+ // batch comes in), the spinner, a toast.
+ const doc = document.scrollingElement;
+ const where = {left: Math.floor(doc.scrollHeight - doc.clientHeight - doc.scrollTop), screen: window.innerHeight,
+   height: doc.scrollHeight, spinning: !!document.querySelector(a.loading), toast: !!document.querySelector(a.toast)};
+ return {where, cells: Array.from(document.querySelectorAll(a.tweet)).map((el) => {
   // A quote post's card of the quoted post holds a name, a time and a text of its own: the post's own fields are
   // the first ones outside it.
   const note = el.querySelector(a.note);
@@ -112,29 +118,36 @@ _READ_ARTICLES = """
     gone: !time && !q(a.user) && !q(a.status) && a.notices.some((n) =>
       (el.innerText || '').toLowerCase().includes(n.toLowerCase())),
   };
- });
+ })};
 }
 """
-# The status link of the timeline's last post that has one (an ad may have none).
-_LAST_LINK = """
-(a) => {
-  const links = Array.from(document.querySelectorAll(a.tweet)).map((p) => p.querySelector(a.status)).filter(Boolean);
-  return links.length ? links[links.length - 1].getAttribute('href') : null;
+# One step down the timeline, then a moment for X to render what came into view (on the scroll event, before
+# the next frame; the timer in case no frame comes).
+_SCROLL = """
+async (by) => {
+  window.scrollBy(0, by * window.innerHeight);
+  await new Promise((done) => { requestAnimationFrame(() => setTimeout(done)); setTimeout(done, 100); });
 }
 """
-# Whether the timeline moved on from its last post ``last``: a new last post, a toast (X refused the batch, e.g.
-# past the reading limit), or its spinner shown when ``spinner`` (a load has started) or gone when not (the batch
-# is in, or the timeline ended).
-_TIMELINE_MOVED = f"""
-(a) => ({_LAST_LINK})(a) !== a.last || !!document.querySelector(a.toast)
+# Whether the timeline moved on from its ``height``: a batch came in (or the timeline ended: its spinner cell went),
+# a toast (X refused the batch, e.g. past the reading limit), or its spinner shown when ``spinner`` (a load has
+# started) or gone when not.
+_TIMELINE_MOVED = """
+(a) => document.scrollingElement.scrollHeight !== a.height || !!document.querySelector(a.toast)
   || !!document.querySelector(a.loading) === a.spinner
 """
 # How long a sheet gets to close after Escape or a click.
 SHEET_CLOSE_MS = 2_000
 # X loads a timeline 20 posts a batch.
 X_BATCH = 20
-# A bound on one read's batches (600 posts, more than any op asks for).
-MAX_BATCHES = 30
+# How far the reader scrolls a step, in screens: X keeps only the cells within a screen or two of the viewport in
+# the DOM, so a step of less than a screen passes none unseen (a jump to the end read 6 posts of 60).
+STEP = 0.8
+# X starts loading the next batch as the end of what it loaded comes near the viewport: a step that ends within
+# this many screens of it may load one (paced, and within the op's allowance, as a page is).
+NEAR_END = 2.0
+# A bound on one read's steps (some 1,000 posts, more than any op asks for).
+MAX_STEPS = 200
 # How long a timeline that shows no spinner gets to start loading once scrolled to its end before it is taken as
 # ended: an x.com may show its spinner only while it loads, which it starts as the reader nears the end.
 END_GRACE_MS = 2_000
@@ -298,57 +311,75 @@ class XSite:
 
     async def read_articles(self, page: Page, limit: int, *, scroll: bool = True) -> list[TweetCard]:
         """Up to ``limit`` posts of the page's timeline, in its order. X renders a timeline's first batch with the
-        page or just after it (counted here, as it is read), loads the next when the reader scrolls to its end (a
-        spinner stands there while there are more, or while the batch loads: _next_batch) and drops the cells far
-        above the viewport from the DOM: the cards are collected by id while scrolling. Each batch waits for its
-        turn in the budget's pace, as a page does, and counts as posts viewed; the read stops before a batch (as
-        large as the last) would take the op past what the budget admitted it for. ``scroll`` False: the first
-        batch only."""
+        page or just after it (counted here, as it is read) and keeps only the cells near the viewport in the DOM:
+        the read scrolls down a step (STEP) at a time and collects the cards by id, counting each cell the first
+        time it is seen. X loads the next batch as the reader nears the end (_next_batch when it is reached); each
+        load waits for its turn in the budget's pace, as a page does, and the read stops before one would take the
+        op past what the budget admitted it for. ``scroll`` False: the page as it loaded."""
         cards: dict[str, TweetCard] = {}
-        for batch in range(MAX_BATCHES):
-            before = len(cards)
-            cells, ended = await self._cards_in_dom(page)
-            if not batch:  # X's web client loads a page's first batch after the page: counted here, not on arrival
+        others: set[tuple[str | None, int]] = set()
+        height = since_load = 0  # the page's height, and the cells seen since it changed (the last batch came in)
+        paced = False  # whether the batch the read is nearing has had its turn in the pace
+        for step in range(MAX_STEPS):
+            cells, ended, where = await self._cards_in_dom(page)
+            if where["height"] != height:
+                height, since_load, paced = where["height"], 0, False
+            new = self._collect(cells, cards, others, first=not step)
+            since_load += new
+            if not step:  # X's web client loads a page's first batch after the page: counted here, not on arrival
                 current_usage().rendered(len(cells))
-            # X's ads and recommendations came with the batch too (they count as viewed): those after the last
-            # post read before.
-            known = [i for i, cell in enumerate(cells) if isinstance(cell, TweetCard) and cell.tweet_id in cards]
-            others = [cell for cell in cells[known[-1] + 1 if known else 0:] if isinstance(cell, str)]
-            for kind in others:
-                metrics.not_posts.labels(kind).inc()
-            for cell in cells:
-                if isinstance(cell, TweetCard):
-                    cards.setdefault(cell.tweet_id, cell)
-            last_batch = len(cards) - before
-            if batch:
-                current_usage().scrolled(last_batch + len(others))
+            else:
+                current_usage().scrolled(new)
+            if step and where["toast"]:  # X refused a batch (the page's own notices are open's)
                 await self.raise_if_x_said(page)
-            if (ended or len(cards) >= limit or not scroll or not current_usage().may_view(last_batch)
-                    or not await self._next_batch(page, last_batch)):
+            if ended or len(cards) >= limit or not scroll:
+                break
+            # A spinner, or a full batch since the last (an X that shows its spinner only while it loads): more
+            # may come, and the next step may start loading it.
+            more = where["spinning"] or since_load >= X_BATCH
+            if more and not paced and where["left"] < (STEP + NEAR_END) * where["screen"]:
+                if not current_usage().may_view(X_BATCH):
+                    break
+                await current_usage().before_page()
+                paced = True
+            if where["left"] > 0:
+                await page.evaluate(_SCROLL, STEP)
+            elif not more or not await self._next_batch(page, where):
                 break
         return list(cards.values())[:limit]
 
-    async def _next_batch(self, page: Page, last_batch: int) -> bool:
-        """Scroll to the timeline's end for its next batch; False at the end or when none came.
+    @staticmethod
+    def _collect(cells: list[TweetCard | str], cards: dict[str, TweetCard], others: set[tuple[str | None, int]],
+                 *, first: bool) -> int:
+        """Add the cells not seen before: posts to ``cards`` by id, X's ads and recommendations (which count as
+        viewed) to ``others`` by the post above them and their place under it; how many were new. The cells at
+        the top of the DOM were there a step before: one with no post above it was seen then, unless this is the
+        first look."""
+        new, above, under = 0, None, 0
+        for cell in cells:
+            if isinstance(cell, TweetCard):
+                above, under = cell.tweet_id, 0
+                new += cell.tweet_id not in cards
+                cards.setdefault(cell.tweet_id, cell)
+                continue
+            under += 1
+            if (above is not None or first) and (above, under) not in others:
+                others.add((above, under))
+                metrics.not_posts.labels(cell).inc()
+                new += 1
+        return new
 
-        While there are more, the sandbox (and an X that renders it so) keeps a spinner at the timeline's end; an
-        X may instead show it only while the next batch loads, which starts as the reader nears the end. Without a
-        spinner, a batch shorter than X's is the end; after a full one the page is scrolled to its end and given
-        END_GRACE_MS to start loading before the timeline is taken as ended."""
+    async def _next_batch(self, page: Page, where: dict[str, Any]) -> bool:
+        """At the end of what the timeline has loaded, where more may come: wait for its next batch; False when
+        none came.
+
+        While there are more, the sandbox (and an X that renders it so) keeps a spinner at the timeline's end, and
+        the batch is loading once it is in view; an X may instead show it only while the batch loads: without a
+        spinner, the timeline is given END_GRACE_MS to start loading before it is taken as ended."""
         s = self.pack.css
-        spinner = page.locator(s("timeline_loading"))
-        spinning = bool(await spinner.count())
-        if not spinning and last_batch < X_BATCH:
-            return False
-        arg = {"tweet": s("tweet"), "status": s("tweet_status_link"), "loading": s("timeline_loading"),
-               "toast": s("toast")}
-        arg["last"] = await page.evaluate(_LAST_LINK, arg)
-        await current_usage().before_page()
-        try:  # a spinner that never becomes scrollable, or a batch that never comes: the read ends here
-            if spinning:
-                await spinner.last.scroll_into_view_if_needed(timeout=self.call_timeout_ms)
-            else:
-                await page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
+        arg = {"loading": s("timeline_loading"), "toast": s("toast"), "height": where["height"]}
+        try:  # a batch that never comes: the read ends here
+            if not where["spinning"]:
                 try:
                     await page.wait_for_function(_TIMELINE_MOVED, arg={**arg, "spinner": True},
                                                  timeout=END_GRACE_MS)
@@ -360,16 +391,19 @@ class XSite:
             log.warning("%s: the timeline's next batch did not come within %.0f ms; reading what it showed",
                         page.url, self.call_timeout_ms)
             return False
+        await self.raise_if_x_said(page)
         return True
 
-    async def _cards_in_dom(self, page: Page) -> tuple[list[TweetCard | str], bool]:
-        """The page's posts in its order, and whether its timeline has ended. In their place, their kind ("ad",
-        "gone", "discover"): X's ads, nobody's post to read, answer or count (some have no status link at all,
-        which read as a post's would be a changed DOM); X's notice where a post is gone (above a reply whose parent
-        was deleted); and the posts under X's "Discover more" heading, which ends a conversation's replies (what
-        follows is from across X: read as replies, strangers' posts were answered as if they had written to us)."""
+    async def _cards_in_dom(self, page: Page) -> tuple[list[TweetCard | str], bool, dict[str, Any]]:
+        """The page's posts in its order, whether its timeline has ended, and where the reader is on it (the
+        timeline left below the viewport, the page's height, its spinner, a toast: _READ_ARTICLES). In the posts'
+        place, their kind ("ad", "gone", "discover"): X's ads, nobody's post to read, answer or count (some have
+        no status link at all, which read as a post's would be a changed DOM); X's notice where a post is gone
+        (above a reply whose parent was deleted); and the posts under X's "Discover more" heading, which ends a
+        conversation's replies (what follows is from across X: read as replies, strangers' posts were answered as
+        if they had written to us)."""
         s = self.pack.css
-        raw = await page.evaluate(_READ_ARTICLES, {
+        read = await page.evaluate(_READ_ARTICLES, {
             "tweet": s("tweet"), "time": s("tweet_time"),
             "status": s("tweet_status_link"), "user": s("tweet_user_name"), "text": s("tweet_text"),
             "reply": s("tweet_reply_button"), "like": s("tweet_like_button"),
@@ -379,7 +413,9 @@ class XSite:
             "notices": self.pack.texts.get("post_gone", []), "note": s("tweet_community_note"),
             "quoted": s("tweet_quoted"), "more": s("tweet_show_more"),
             "viewWords": self.pack.texts.get("views_label", []),
+            "loading": s("timeline_loading"), "toast": s("toast"),
         })
+        raw = read["cells"]
         if all(item["promoted"] for item in raw) and await page.locator(s("timeline_cell")).count():
             raise DomChanged("tweet", s("tweet"))
         cards: list[TweetCard | str] = []
@@ -405,7 +441,7 @@ class XSite:
                 quoted=None if item["quoted"] is None else QuotedPost(
                     author=last_handle(item["quoted"]["user"]), text=item["quoted"]["text"] or ""),
             ))
-        return cards, any(item["beyond"] for item in raw)
+        return cards, any(item["beyond"] for item in raw), read["where"]
 
     # ------------------------------------------------------------ read ops
 

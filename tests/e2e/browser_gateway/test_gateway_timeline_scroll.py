@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Coroutine
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -83,6 +84,22 @@ async def test_a_read_with_room_in_its_class_scrolls_to_the_timelines_end(gw, sa
     assert [t.tweet_id for t in found.tweets] == await newest(sandbox)
     served_after, counted_after = await counts(gw, sandbox)
     assert delta(served_after, served) == delta(counted_after, counted) == (1, PAST)
+
+
+async def test_a_search_longer_than_two_screens_is_read_whole_a_step_at_a_time(gw, sandbox, clock) -> None:
+    """X keeps only the cells within a screen or two of the viewport in the DOM, above and below: a read that
+    jumped to the spinner at the end passed cells it never saw (6 posts of a 60-post timeline). The gateway scrolls
+    less than a screen at a time: each of the search's 40 results (its most, here far more than two screens), in
+    its order, each result and ad counted once. (Up to a minute ago: a post made while the read scrolls would move
+    the next batch's offset, and serve one result twice.)"""
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    served, counted = await counts(gw, sandbox)
+    until = (clock.now() - timedelta(minutes=1)).strftime("%Y-%m-%d_%H:%M:%S_UTC")
+    found = (await gw.client.search(f"min_faves:0 until:{until}", tab="latest", limit=50)).tweets
+    times = [t.created_at for t in found]
+    assert len({t.tweet_id for t in found}) == 40 and times == sorted(times, reverse=True)
+    served_after, counted_after = await counts(gw, sandbox)
+    assert delta(served_after, served) == delta(counted_after, counted)
 
 
 async def test_a_timeline_whose_spinner_shows_only_while_it_loads_is_read_alike(gw, sandbox) -> None:
