@@ -320,6 +320,7 @@ class XSite:
         others: set[tuple[str | None, int]] = set()
         height = since_load = 0  # the page's height, and the cells seen since it changed (the last batch came in)
         paced = False  # whether the batch the read is nearing has had its turn in the pace
+        short = False  # the read stopped before the end of the batch it was in (its limit, its room, no scroll)
         for step in range(MAX_STEPS):
             cells, ended, where = await self._cards_in_dom(page)
             if where["height"] != height:
@@ -332,13 +333,17 @@ class XSite:
                 current_usage().scrolled(new)
             if step and where["toast"]:  # X refused a batch (the page's own notices are open's)
                 await self.raise_if_x_said(page)
-            if ended or len(cards) >= limit or not scroll:
+            if ended:
+                break
+            if len(cards) >= limit or not scroll:
+                short = True
                 break
             # A spinner, or a full batch since the last (an X that shows its spinner only while it loads): more
             # may come, and the next step may start loading it.
             more = where["spinning"] or since_load >= X_BATCH
             if more and not paced and where["left"] < (STEP + NEAR_END) * where["screen"]:
                 if not current_usage().may_view(X_BATCH):
+                    short = True
                     break
                 await current_usage().before_page()
                 paced = True
@@ -346,6 +351,11 @@ class XSite:
                 await page.evaluate(_SCROLL, STEP)
             elif not more or not await self._next_batch(page, where):
                 break
+        if short and (where["left"] > 0 or where["spinning"] or since_load >= X_BATCH):
+            # X served the whole batch the read stopped in and counts it whole against the reading limit: the cells
+            # below where the read stopped (kept out of the DOM, or not reached) count as viewed too. At most a
+            # batch's worth: the batch may have been the timeline's last and shorter.
+            current_usage().scrolled(max(0, X_BATCH - since_load))
         return list(cards.values())[:limit]
 
     @staticmethod

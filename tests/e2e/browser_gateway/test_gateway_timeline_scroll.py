@@ -75,6 +75,17 @@ async def test_the_gateway_scrolls_for_every_post_up_to_the_limit_and_counts_wha
     assert delta(served_after, served) == delta(counted_after, counted) == (1, 40)
 
 
+async def test_a_read_that_stops_inside_a_batch_counts_the_whole_batch_x_served(gw, sandbox) -> None:
+    """25 posts: the read stops 5 posts into the second batch, whose other 15 X served (and counts against its
+    reading limit) though the read never saw them, virtualised out of the DOM below it."""
+    await admin(sandbox, "POST", "/admin/reading/reset")
+    served, counted = await counts(gw, sandbox)
+    found = await gw.client.own_timeline(limit=25)
+    assert [t.tweet_id for t in found.tweets] == (await newest(sandbox))[:25]
+    served_after, counted_after = await counts(gw, sandbox)
+    assert delta(served_after, served) == delta(counted_after, counted) == (1, 40)
+
+
 async def test_a_read_with_room_in_its_class_scrolls_to_the_timelines_end(gw, sandbox) -> None:
     """The budget allows a read its class's room (far above here): asked for more than the account has, the
     read scrolls to the end (no spinner after the third batch) and returns the whole past."""
