@@ -351,10 +351,12 @@ class XSite:
                 await page.evaluate(_SCROLL, STEP)
             elif not more or not await self._next_batch(page, where):
                 break
-        if short and (where["left"] > 0 or where["spinning"] or since_load >= X_BATCH):
-            # X served the whole batch the read stopped in and counts it whole against the reading limit: the cells
-            # below where the read stopped (kept out of the DOM, or not reached) count as viewed too. At most a
-            # batch's worth: the batch may have been the timeline's last and shorter.
+        if short and scroll and where["spinning"]:
+            # X served the whole batch the read stopped in (a spinner under it: more come, so it was a full one)
+            # and counts it whole against the reading limit: its cells below where the read stopped (kept out of
+            # the DOM, or not reached) count as viewed too. Without a spinner the batch may be the last and short,
+            # and the page's own length (a status page's footer) says nothing of it; a read that does not scroll (a
+            # metric read of a status page) counts the page as it loaded, whose spinner may be its first batch's.
             current_usage().scrolled(max(0, X_BATCH - since_load))
         return list(cards.values())[:limit]
 
