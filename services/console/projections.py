@@ -59,12 +59,22 @@ JOB_TABLES = ("owner", "sessions", "switch_log", "asked", "dead_letter_log")
 LEVEL_NAMES = ("NORMAL", "ELEVATED", "HIGH", "SEVERE", "LOCKED")
 
 
+async def pair_item_and_outcome(conn: asyncpg.Connection) -> None:
+    """Taken by ContentQueued's and TweetPosted / PostFailed's handlers before they touch ``items`` or
+    ``outcomes_early``, until their batch commits: the planner's and the poster's streams are read by two consumers
+    at once, and without it an outcome applied while its item's insert was not yet committed saw no item, went to
+    ``outcomes_early`` after the insert had looked there, and was lost (the item stayed 'queued' for good). One key
+    for all items: no two batches can wait on each other's."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('console.items.outcomes'))")
+
+
 def register(svc: Service[Any]) -> None:
     items = svc.projection("items")
 
     @items.on(ContentQueued)
     async def on_queued(conn: asyncpg.Connection, item: Applied[ContentQueued]) -> None:
         e = item.event
+        await pair_item_and_outcome(conn)
         await conn.execute(
             "INSERT INTO items (content_id, kind, parts, choice, propensity, policy_version, reply_to_tweet_id,"
             " reply_to_author, scheduled_for, expires_at, queued_at, evergreen_id) VALUES ($1,$2,$3::jsonb,$4::jsonb,"
@@ -100,6 +110,7 @@ def register(svc: Service[Any]) -> None:
         else:
             assert isinstance(e, PostFailed)
             row = ("failed", e.reason, None, None, None)
+        await pair_item_and_outcome(conn)
         done = await conn.execute(
             "UPDATE items SET status = $2, failed_reason = $3, tweet_id = $4, url = $5, posted_at = $6,"
             " tweet_ids = $7::jsonb WHERE content_id = $1", e.content_id, *row, ids)
