@@ -60,12 +60,21 @@ LEVEL_NAMES = ("NORMAL", "ELEVATED", "HIGH", "SEVERE", "LOCKED")
 
 
 async def pair_item_and_outcome(conn: asyncpg.Connection) -> None:
-    """Taken by ContentQueued's and TweetPosted / PostFailed's handlers before they touch ``items`` or
-    ``outcomes_early``, until their batch commits: the planner's and the poster's streams are read by two consumers
-    at once, and without it an outcome applied while its item's insert was not yet committed saw no item, went to
-    ``outcomes_early`` after the insert had looked there, and was lost (the item stayed 'queued' for good). One key
-    for all items: no two batches can wait on each other's."""
+    """Taken by ContentQueued's, OwnerPostQueued's and TweetPosted / PostFailed's handlers before they touch
+    ``items`` or ``outcomes_early``, until their batch commits: the planner's and the poster's streams are read by
+    two consumers at once, and without it an outcome applied while its item's insert was not yet committed saw no
+    item, went to ``outcomes_early`` after the insert had looked there, and was lost (the item stayed 'queued' for
+    good). One key for all items: no two batches can wait on each other's."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('console.items.outcomes'))")
+
+
+async def apply_early_outcome(conn: asyncpg.Connection, content_id: str) -> None:
+    """The outcome read before its item (``outcomes_early``), applied to the item just inserted."""
+    await conn.execute(
+        "UPDATE items i SET status = o.status, failed_reason = o.failed_reason, tweet_id = o.tweet_id,"
+        " url = o.url, posted_at = o.posted_at, tweet_ids = o.tweet_ids FROM outcomes_early o"
+        " WHERE o.content_id = i.content_id AND i.content_id = $1", content_id)
+    await conn.execute("DELETE FROM outcomes_early WHERE content_id = $1", content_id)
 
 
 def register(svc: Service[Any]) -> None:
@@ -82,22 +91,21 @@ def register(svc: Service[Any]) -> None:
             e.content_id, e.kind, json.dumps(e.parts), e.choice.model_dump_json(), e.propensity, e.policy_version,
             e.reply_to_tweet_id, e.reply_to_author, e.scheduled_for, e.expires_at, item.envelope.occurred_at,
             e.evergreen_id)
-        await conn.execute(
-            "UPDATE items i SET status = o.status, failed_reason = o.failed_reason, tweet_id = o.tweet_id,"
-            " url = o.url, posted_at = o.posted_at, tweet_ids = o.tweet_ids FROM outcomes_early o"
-            " WHERE o.content_id = i.content_id AND i.content_id = $1", e.content_id)
-        await conn.execute("DELETE FROM outcomes_early WHERE content_id = $1", e.content_id)
+        await apply_early_outcome(conn, e.content_id)
 
     @items.on(OwnerPostQueued)
     async def on_owner_post(conn: asyncpg.Connection, item: Applied[OwnerPostQueued]) -> None:
         e = item.event
-        # No choice of the policy: the owner wrote it, and it is approved as written.
+        # No choice of the policy: the owner wrote it, and it is approved as written. Its outcome may come first
+        # too (a replay reads the console's stream and the poster's apart).
+        await pair_item_and_outcome(conn)
         await conn.execute(
             "INSERT INTO items (content_id, kind, parts, choice, propensity, policy_version, scheduled_for,"
             " expires_at, queued_at, source, decision, decided_by, decided_at) VALUES ($1,$2,$3::jsonb,'{}'::jsonb,"
             " 1, 'owner', $4, $5, $6, 'owner', 'approved', $7, $6) ON CONFLICT (content_id) DO NOTHING",
             e.content_id, e.kind, json.dumps(e.parts), e.scheduled_for, e.expires_at, item.envelope.occurred_at,
             e.queued_by)
+        await apply_early_outcome(conn, e.content_id)
 
     @items.on(TweetPosted, PostFailed)
     async def on_outcome(conn: asyncpg.Connection, item: Applied[Event]) -> None:
