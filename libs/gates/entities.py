@@ -220,7 +220,8 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MICRO = re.compile(r"μ(?=[gmlLsV]\b)")
 
 
-def _script(ch: str) -> str | None:
+def script_of(ch: str) -> str | None:
+    """The script a letter belongs to, by its Unicode name ("LATIN", "CYRILLIC", "CJK"…); None for a non-letter."""
     if not ch.isalpha():
         return None
     try:
@@ -234,7 +235,7 @@ def lookalike_words(text: str) -> list[str]:
     letters pass for Latin ones ("ѕһор") inside Latin text."""
     folded = _MICRO.sub("u", fold(text))
     words = _WORD.findall(folded)
-    scripts = [{s for s in map(_script, w) if s} for w in words]
+    scripts = [{s for s in map(script_of, w) if s} for w in words]
     latin = sum(1 for s in scripts if s == {"LATIN"})
     out = []
     for word, used in zip(words, scripts):

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from libs.gates.entities import fold
+from libs.gates.entities import fold, script_of
 from libs.gates.verdict import Rejection, Verdict
 
 # Who an instruction is addressed to, in English, Spanish, French, German, Portuguese, Italian and Dutch.
@@ -397,17 +397,13 @@ def in_another_language(text: str) -> bool:
     more small words of another language than of English, or six words and more with none of the commonest
     English ones."""
     letters = [c for c in text if c.isalpha()]
-    if letters and sum(_latin(c) for c in letters) < 0.5 * len(letters):
+    if letters and sum(script_of(c) == "LATIN" for c in letters) < 0.5 * len(letters):
         return True
     words = _TOKEN.findall(fold(text).casefold())
     foreign = sum(w in _FOREIGN for w in words)
     if foreign >= 2 and foreign > sum(w in _ENGLISH for w in words):
         return True
     return len(words) >= 6 and not _COMMON_ENGLISH.intersection(words)
-
-
-def _latin(ch: str) -> bool:
-    return ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
 
 
 def _takes_a_form(reply: str) -> str | None:
